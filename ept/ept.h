@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ept.h - guest memory: slots, EPT page tables, VPIDs (the ept/ room).
+ *
+ * Nothing in here knows about devices or ioctls. Callers: vmx/ (EPT
+ * violations, guest memory reads for emulation) and kmod/ (slot ioctls).
+ */
+#ifndef HVX_EPT_H
+#define HVX_EPT_H
+
+#include <linux/mutex.h>
+#include <linux/srcu.h>
+#include <linux/types.h>
+#include <asm/vmx.h>
+
+#include "hvx.h"
+
+/**
+ * struct hvx_slot - one memory slot: a GPA range backed by user memory
+ * @gpa: first guest physical address, bytes, page-aligned.
+ * @npages: size in 4 KiB pages.
+ * @hva: host virtual address of the first byte.
+ * @flags: HVX_MEM_* flags.
+ * @pages: one entry per page: the pinned host page, or NULL while the guest
+ *	has not touched it. Entries go from NULL to a page with cmpxchg() and
+ *	only go back when the slot is freed.
+ */
+struct hvx_slot {
+	u64 gpa;
+	u64 npages;
+	unsigned long hva;
+	u32 flags;
+	struct page **pages;
+};
+
+/**
+ * struct hvx_mem - the guest-physical address space of one VM
+ * @lock: serialises slot changes (HVX_SET_MEMORY_REGION).
+ * @srcu: protects readers of @slots (EPT-violation handler, guest memory
+ *	access); writers wait with synchronize_srcu() before freeing.
+ * @slots: slot table, indexed by slot number.
+ * @pml4: EPT PML4 table (kernel virtual address).
+ * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
+ * @nr_pinned: pages currently pinned for this VM.
+ * @nr_tables: EPT table pages allocated for this VM.
+ */
+struct hvx_mem {
+	struct mutex lock;
+	struct srcu_struct srcu;
+	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
+	u64 *pml4;
+	u64 eptp;
+	atomic64_t nr_pinned;
+	atomic64_t nr_tables;
+};
+
+/**
+ * enum hvx_fault - outcome of hvx_ept_fault()
+ * @HVX_FAULT_MAPPED: the GPA is RAM and is now mapped; re-enter the guest.
+ * @HVX_FAULT_MMIO: the GPA is not RAM (or a write to a read-only slot):
+ *	emulate the access.
+ */
+enum hvx_fault {
+	HVX_FAULT_MAPPED,
+	HVX_FAULT_MMIO,
+};
+
+int hvx_mem_init(struct hvx_mem *mem);
+void hvx_mem_destroy(struct hvx_mem *mem);
+int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r);
+int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write);
+int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
+int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
+		  unsigned int len);
+void hvx_ept_flush_all_cpus(struct hvx_mem *mem);
+
+/* Inside ept/: table management used by the slot code. */
+int hvx_ept_init(struct hvx_mem *mem);
+void hvx_ept_destroy(struct hvx_mem *mem);
+int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, bool writable);
+void hvx_ept_unmap_range(struct hvx_mem *mem, u64 gpa, u64 npages);
+void hvx_ept_flush_local(struct hvx_mem *mem);
+
+int hvx_vpid_init(bool enabled);
+int hvx_vpid_alloc(void);
+void hvx_vpid_free(int vpid);
+
+/**
+ * hvx_invept - execute INVEPT (SDM Vol. 3C 31.3, "INVEPT")
+ * @type: VMX_EPT_EXTENT_CONTEXT (single-context) or 2 (all-context).
+ * @eptp: EPT pointer for single-context; ignored for all-context.
+ *
+ * Context: VMX root operation on this CPU (any VM exists).
+ */
+static inline void hvx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, gpa; } desc = { eptp, 0 };
+
+	asm volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
+/**
+ * hvx_invvpid - execute INVVPID (SDM Vol. 3C 31.3, "INVVPID")
+ * @type: VMX_VPID_EXTENT_SINGLE_CONTEXT or VMX_VPID_EXTENT_ALL_CONTEXT.
+ * @vpid: the VPID to flush for single-context.
+ *
+ * Context: VMX root operation on this CPU.
+ */
+static inline void hvx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gla; } desc = { vpid, 0 };
+
+	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
+#endif /* HVX_EPT_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvx_core.h - VM and vCPU objects of the kmod/ room.
+ */
+#ifndef HVX_CORE_H
+#define HVX_CORE_H
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+
+#include "hvx.h"
+#include "../vmx/vmx.h"
+
+/**
+ * struct hvx_vm - one virtual machine, behind a VM fd
+ * @ref: references: the VM fd and one per vCPU.
+ * @mm: address space of the creating process (guest RAM lives there).
+ * @lock: serialises vCPU creation and removal.
+ * @vcpus: vCPUs by id.
+ * @mem: guest-physical address space (ept/).
+ */
+struct hvx_vm {
+	struct kref ref;
+	struct mm_struct *mm;
+	struct mutex lock;
+	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
+	struct hvx_mem mem;
+};
+
+/**
+ * struct hvx_vcpu - one virtual CPU, behind a vCPU fd
+ * @vm: its VM (a reference is held).
+ * @run_lock: held while a thread runs the vCPU or touches its registers.
+ * @run_page: struct hvx_run, page 0 of the vCPU mmap.
+ * @io_page: I/O data, page 1 of the vCPU mmap.
+ * @vmx: VMX state (vmx/).
+ */
+struct hvx_vcpu {
+	struct hvx_vm *vm;
+	struct mutex run_lock;
+	struct page *run_page;
+	struct page *io_page;
+	struct hvx_vmx_vcpu vmx;
+};
+
+/* Flags of struct hvx_ioctl_desc. */
+#define HVX_IOC_OWNER	BIT(0)	/* caller must be in the VM owner's mm */
+
+/**
+ * struct hvx_ioctl_desc - one ioctl of a table, dispatched by hvx_ioctl()
+ * @cmd: ioctl number; its size field gives the argument struct size.
+ * @flags: HVX_IOC_*.
+ * @fn: handler; gets the object, the argument copied into the kernel (for
+ *	_IOC_WRITE, copied back for _IOC_READ) and the raw argument.
+ */
+struct hvx_ioctl_desc {
+	unsigned int cmd;
+	unsigned int flags;
+	long (*fn)(void *obj, void *karg, unsigned long arg);
+};
+
+long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
+	       struct mm_struct *owner, void *obj, unsigned int cmd,
+	       unsigned long arg);
+
+int hvx_vm_create(void);
+int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);
+void hvx_vm_put(struct hvx_vm *vm);
+
+int hvx_iommu_init(void);
+void hvx_iommu_exit(void);
+
+#endif /* HVX_CORE_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcpu.c - the vCPU object and its fd: register access, the shared run
+ * page, and the run loop.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "hvx_core.h"
+
+static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
+{
+	long ret;
+
+	ret = hvx_vmx_complete_pending(&vcpu->vmx);
+	if (ret)
+		return ret;
+	run->exit_reason = HVX_EXIT_UNKNOWN;
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = HVX_EXIT_INTR;
+		return -EINTR;
+	}
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = HVX_EXIT_INTR;
+			return -EINTR;
+		}
+		cond_resched();
+		ret = hvx_vmx_run(&vcpu->vmx);
+		if (ret != HVX_RUN_RESUME)
+			return ret == HVX_RUN_USER ? 0 : ret;
+	}
+}
+
+static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	if (arg)
+		return -EINVAL;
+	return vcpu_run(vcpu, page_address(vcpu->run_page));
+}
+
+static long vcpu_get_regs(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	hvx_vmx_get_regs(&vcpu->vmx, karg);
+	return 0;
+}
+
+static long vcpu_set_regs(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	hvx_vmx_set_regs(&vcpu->vmx, karg);
+	return 0;
+}
+
+static long vcpu_get_sregs(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	hvx_vmx_get_sregs(&vcpu->vmx, karg);
+	return 0;
+}
+
+static long vcpu_set_sregs(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	return hvx_vmx_set_sregs(&vcpu->vmx, karg);
+}
+
+static const struct hvx_ioctl_desc vcpu_ioctls[] = {
+	{ HVX_RUN, HVX_IOC_OWNER, vcpu_ioctl_run },
+	{ HVX_GET_REGS, 0, vcpu_get_regs },
+	{ HVX_SET_REGS, 0, vcpu_set_regs },
+	{ HVX_GET_SREGS, 0, vcpu_get_sregs },
+	{ HVX_SET_SREGS, HVX_IOC_OWNER, vcpu_set_sregs },
+};
+
+static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = file->private_data;
+	long ret;
+
+	/* One thread at a time runs a vCPU or touches its state. */
+	if (!mutex_trylock(&vcpu->run_lock))
+		return -EBUSY;
+	ret = hvx_ioctl(vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls), vcpu->vm->mm,
+			vcpu, cmd, arg);
+	mutex_unlock(&vcpu->run_lock);
+	return ret;
+}
+
+static vm_fault_t vcpu_fault(struct vm_fault *vmf)
+{
+	struct hvx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff == 0)
+		page = vcpu->run_page;
+	else if (vmf->pgoff == 1)
+		page = vcpu->io_page;
+	else
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct vcpu_vm_ops = {
+	.fault = vcpu_fault,
+};
+
+static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start > HVX_VCPU_MMAP_SIZE)
+		return -EINVAL;
+	vma->vm_ops = &vcpu_vm_ops;
+	return 0;
+}
+
+static void vcpu_free(struct hvx_vcpu *vcpu)
+{
+	hvx_vmx_vcpu_destroy(&vcpu->vmx);
+	if (vcpu->run_page)
+		__free_page(vcpu->run_page);
+	if (vcpu->io_page)
+		__free_page(vcpu->io_page);
+	kfree(vcpu);
+}
+
+static int vcpu_release(struct inode *inode, struct file *file)
+{
+	struct hvx_vcpu *vcpu = file->private_data;
+	struct hvx_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[vcpu->vmx.id] = NULL;
+	mutex_unlock(&vm->lock);
+	vcpu_free(vcpu);
+	hvx_vm_put(vm);
+	return 0;
+}
+
+static const struct file_operations hvx_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vcpu_release,
+	.unlocked_ioctl	= vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * hvx_vcpu_create - create vCPU @id of @vm
+ * @vm: the VM.
+ * @id: vCPU id, 0 .. HVX_MAX_VCPUS - 1 (vCPU 0 is the bootstrap CPU).
+ *
+ * Context: process context of the VM owner.
+ * Return: a new vCPU fd, or -EINVAL (id out of range), -EEXIST (id in
+ * use), -ENOMEM.
+ */
+int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
+{
+	struct hvx_vcpu *vcpu;
+	int ret;
+
+	if (id >= HVX_MAX_VCPUS)
+		return -EINVAL;
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	if (WARN_ON(!IS_ALIGNED((unsigned long)&vcpu->vmx.fpu, 16))) {
+		kfree(vcpu);
+		return -ENOMEM;
+	}
+	mutex_init(&vcpu->run_lock);
+	vcpu->vm = vm;
+	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vcpu->io_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	ret = -ENOMEM;
+	if (!vcpu->run_page || !vcpu->io_page)
+		goto err;
+
+	mutex_lock(&vm->lock);
+	ret = -EEXIST;
+	if (vm->vcpus[id])
+		goto err_unlock;
+	ret = hvx_vmx_vcpu_create(&vcpu->vmx, &vm->mem, id,
+				  page_address(vcpu->run_page),
+				  page_address(vcpu->io_page));
+	if (ret)
+		goto err_unlock;
+	kref_get(&vm->ref);
+	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
+			       O_RDWR | O_CLOEXEC);
+	if (ret < 0) {
+		refcount_dec(&vm->ref.refcount);	/* the VM fd still holds one */
+		goto err_unlock;
+	}
+	vm->vcpus[id] = vcpu;
+	mutex_unlock(&vm->lock);
+	return ret;
+
+err_unlock:
+	mutex_unlock(&vm->lock);
+err:
+	vcpu_free(vcpu);
+	return ret;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vm.c - the VM object and its fd: memory slots and vCPU creation.
+ *
+ * A VM lives while its fd or any of its vCPU fds is open. The VM holds
+ * VMX root mode (hvx_vmx_get()) for its whole life.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "hvx_core.h"
+
+static void vm_free(struct kref *ref)
+{
+	struct hvx_vm *vm = container_of(ref, struct hvx_vm, ref);
+
+	/* No vCPU is left; drop stale EPT translations before unpinning. */
+	hvx_ept_flush_all_cpus(&vm->mem);
+	hvx_mem_destroy(&vm->mem);
+	hvx_vmx_put();
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+/**
+ * hvx_vm_put - drop a reference to a VM, freeing it on the last one
+ * @vm: the VM.
+ *
+ * Context: process context, may sleep.
+ */
+void hvx_vm_put(struct hvx_vm *vm)
+{
+	kref_put(&vm->ref, vm_free);
+}
+
+static long vm_set_memory_region(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+
+	return hvx_mem_set_region(&vm->mem, karg);
+}
+
+static long vm_create_vcpu(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_vcpu_create(obj, arg);
+}
+
+static const struct hvx_ioctl_desc vm_ioctls[] = {
+	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
+	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
+};
+
+static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct hvx_vm *vm = file->private_data;
+
+	return hvx_ioctl(vm_ioctls, ARRAY_SIZE(vm_ioctls), vm->mm, vm, cmd, arg);
+}
+
+static int vm_release(struct inode *inode, struct file *file)
+{
+	hvx_vm_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations hvx_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vm_release,
+	.unlocked_ioctl	= vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * hvx_vm_create - create a VM owned by the calling process
+ *
+ * Context: process context.
+ * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX), -EBUSY (VMX root
+ * mode held by another hypervisor), -ENOMEM, or an fd allocation error.
+ */
+int hvx_vm_create(void)
+{
+	struct hvx_vm *vm;
+	int ret, fd;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	kref_init(&vm->ref);
+	mutex_init(&vm->lock);
+	ret = hvx_vmx_get();
+	if (ret)
+		goto err_free;
+	ret = hvx_mem_init(&vm->mem);
+	if (ret)
+		goto err_vmx;
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+
+	fd = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		hvx_vm_put(vm);
+		return fd;
+	}
+	return fd;
+
+err_vmx:
+	hvx_vmx_put();
+err_free:
+	kfree(vm);
+	return ret;
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * hvx.h - the userspace ABI of the hvx hypervisor (/dev/hvx).
+ *
+ * This is the only header userspace includes. The shape follows KVM:
+ *
+ *   open("/dev/hvx")            system fd
+ *     HVX_CREATE_VM             -> VM fd (anonymous inode)
+ *       HVX_SET_MEMORY_REGION   guest RAM from userspace memory
+ *       HVX_CREATE_VCPU         -> vCPU fd (anonymous inode)
+ *         mmap(vCPU fd)         struct hvx_run + I/O data page
+ *         HVX_GET/SET_REGS, HVX_GET/SET_SREGS
+ *         HVX_RUN               run until an exit userspace must handle
+ *
+ * Rules for every ioctl: all structs have explicit padding and only
+ * fixed-size types; every reserved field and every unknown flag bit must be
+ * zero, else the ioctl fails with -EINVAL and changes nothing. An ioctl
+ * number whose encoded size does not match fails with -ENOTTY.
+ */
+#ifndef _UAPI_HVX_H
+#define _UAPI_HVX_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/** HVX_API_VERSION - value returned by HVX_GET_API_VERSION. */
+#define HVX_API_VERSION		1
+
+/** HVXIO - ioctl magic of hvx (unused by in-tree drivers on x86). */
+#define HVXIO			0xB7
+
+/* Limits (see the kernel-doc of the ioctls that use them). */
+#define HVX_MAX_MEM_SLOTS	32	/* memory slots per VM */
+#define HVX_MAX_VCPUS		64	/* vCPUs per VM */
+#define HVX_RUN_IO_DATA_OFFSET	4096	/* I/O data page offset in the mmap, bytes */
+#define HVX_RUN_IO_DATA_SIZE	4096	/* I/O data page size, bytes */
+#define HVX_VCPU_MMAP_SIZE	8192	/* bytes: run page + I/O data page */
+
+/**
+ * struct hvx_memory_region - guest physical memory backed by user memory
+ * @slot: slot number, 0 .. HVX_MAX_MEM_SLOTS - 1.
+ * @flags: HVX_MEM_* flags; unknown bits must be zero.
+ * @guest_phys_addr: first guest physical address (GPA) of the slot, bytes;
+ *	page-aligned and below the host's physical-address width.
+ * @memory_size: size in bytes, page-aligned. Zero deletes the slot.
+ * @userspace_addr: host virtual address (HVA) backing the slot, page-aligned,
+ *	in the calling process, readable and (unless read-only) writable.
+ * @reserved: must be zero.
+ *
+ * Used with HVX_SET_MEMORY_REGION. A slot may not overlap another slot's
+ * GPA range (-EEXIST). A slot that exists must be deleted (size zero) before
+ * it is created again (-EEXIST).
+ */
+struct hvx_memory_region {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 reserved[4];
+};
+
+/* Guest writes to a read-only slot become HVX_EXIT_MMIO exits. */
+#define HVX_MEM_READONLY	(1u << 0)
+#define HVX_MEM_VALID_FLAGS	HVX_MEM_READONLY
+
+/**
+ * struct hvx_regs - general-purpose registers of a vCPU
+ * @rax: RAX (and so on for the other 15 GPRs, in this order).
+ * @rip: instruction pointer.
+ * @rflags: RFLAGS; bit 1 must be set for VM entry to succeed
+ *	(SDM Vol. 3C 27.3.1.4), but this is checked at entry, not here.
+ *
+ * Used with HVX_GET_REGS and HVX_SET_REGS.
+ */
+struct hvx_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/**
+ * struct hvx_segment - a segment register as the CPU caches it
+ * @base: segment base address.
+ * @limit: segment limit in bytes (byte granular, i.e. already scaled by G).
+ * @selector: visible selector.
+ * @type: 4-bit segment type (SDM Vol. 3A 3.4.5.1).
+ * @present: P bit.
+ * @dpl: descriptor privilege level, 0..3.
+ * @db: D/B bit (default operation size).
+ * @s: S bit (1 = code/data, 0 = system).
+ * @l: L bit (64-bit code segment).
+ * @g: G bit (granularity).
+ * @avl: AVL bit.
+ * @unusable: segment is unusable (a null selector was loaded),
+ *	SDM Vol. 3C 24.4.1.
+ * @padding: must be zero.
+ *
+ * Every bit-field is stored in its own byte and must hold a value that fits
+ * the hardware field (type <= 15, dpl <= 3, flags 0 or 1), else -EINVAL.
+ */
+struct hvx_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8 type;
+	__u8 present, dpl, db, s, l, g, avl, unusable;
+	__u8 padding[2];
+};
+
+/**
+ * struct hvx_dtable - a descriptor-table register (GDTR or IDTR)
+ * @base: linear base address.
+ * @limit: limit in bytes, at most 0xffff.
+ * @padding: must be zero.
+ */
+struct hvx_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/**
+ * struct hvx_sregs - special registers of a vCPU
+ * @cs: CS (and so on: DS, ES, FS, GS, SS, TR, LDTR).
+ * @gdt: GDTR.
+ * @idt: IDTR.
+ * @cr0: CR0 as the guest sees it.
+ * @cr2: CR2.
+ * @cr3: CR3.
+ * @cr4: CR4 as the guest sees it. VMXE and SMXE cannot be set (-EINVAL).
+ * @cr8: CR8 (task priority, 0..15).
+ * @efer: IA32_EFER; LMA must equal LME && CR0.PG, else -EINVAL.
+ * @apic_base: IA32_APIC_BASE (stored; the LAPIC arrives with its own issue).
+ * @reserved: must be zero.
+ *
+ * Used with HVX_GET_SREGS and HVX_SET_SREGS. CR0 and CR4 bits the CPU
+ * requires in VMX operation (CR0.NE, CR4.VMXE) are supplied by hvx and
+ * hidden from the guest through read shadows (SDM Vol. 3C 25.6.6).
+ */
+struct hvx_sregs {
+	struct hvx_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct hvx_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+	__u64 reserved[8];
+};
+
+/* Exit reasons reported in hvx_run.exit_reason. */
+#define HVX_EXIT_UNKNOWN	0
+#define HVX_EXIT_IO		1	/* port I/O: hvx_run.io */
+#define HVX_EXIT_MMIO		2	/* GPA outside RAM slots: hvx_run.mmio */
+#define HVX_EXIT_HLT		3	/* guest executed HLT */
+#define HVX_EXIT_SHUTDOWN	4	/* triple fault */
+#define HVX_EXIT_FAIL_ENTRY	5	/* VM entry failed: hvx_run.fail_entry */
+#define HVX_EXIT_INTERNAL_ERROR	6	/* hvx_run.internal */
+#define HVX_EXIT_INTR		7	/* run returned for a signal or immediate_exit */
+
+#define HVX_EXIT_IO_IN		0
+#define HVX_EXIT_IO_OUT		1
+
+/* hvx_run.fail_entry.kind */
+#define HVX_ENTRY_FAIL_GUEST_STATE	1	/* exit reason 33, see .check */
+#define HVX_ENTRY_FAIL_MSR_LOADING	2	/* exit reason 34 */
+#define HVX_ENTRY_FAIL_VMFAIL		3	/* VMLAUNCH/VMRESUME VMfail, see .vm_instruction_error */
+
+/**
+ * enum hvx_entry_check - which guest-state check of SDM Vol. 3C 27.3.1
+ * failed. Reported in hvx_run.fail_entry.check after a VM entry fails with
+ * "invalid guest state"; hvx re-runs the checks in software to name it.
+ * @HVX_CHECK_UNKNOWN: hardware refused but no software check failed.
+ * @HVX_CHECK_CR0_FIXED: CR0 violates IA32_VMX_CR0_FIXED0/1 (27.3.1.1).
+ * @HVX_CHECK_CR4_FIXED: CR4 violates IA32_VMX_CR4_FIXED0/1 (27.3.1.1).
+ * @HVX_CHECK_CR0_PG_PE: CR0.PG set without CR0.PE (27.3.1.1).
+ * @HVX_CHECK_LONG_MODE_PAGING: IA-32e mode guest needs CR0.PG and CR4.PAE
+ *	(27.3.1.1).
+ * @HVX_CHECK_EFER: EFER reserved bits, or LMA != IA-32e mode guest, or
+ *	LMA != LME with CR0.PG set (27.3.1.1).
+ * @HVX_CHECK_RFLAGS: RFLAGS reserved bits, or bit 1 clear, or VM set in
+ *	IA-32e mode (27.3.1.4).
+ * @HVX_CHECK_RIP: RIP bits 63:32 set outside 64-bit code, or RIP not
+ *	canonical (27.3.1.4).
+ * @HVX_CHECK_SEG_CS: CS access rights or limit invalid (27.3.1.2).
+ * @HVX_CHECK_SEG_SS: SS access rights invalid (27.3.1.2).
+ * @HVX_CHECK_SEG_DATA: DS/ES/FS/GS access rights or limit invalid (27.3.1.2).
+ * @HVX_CHECK_SEG_TR: TR invalid: unusable, not a busy TSS, or S set (27.3.1.2).
+ * @HVX_CHECK_SEG_LDTR: LDTR usable but not an LDT descriptor (27.3.1.2).
+ * @HVX_CHECK_SEG_BASE: a segment base not canonical or too large (27.3.1.2).
+ * @HVX_CHECK_DTABLE: GDTR/IDTR base not canonical (27.3.1.3).
+ * @HVX_CHECK_V86: virtual-8086 segment rules violated (27.3.1.2).
+ */
+enum hvx_entry_check {
+	HVX_CHECK_UNKNOWN = 0,
+	HVX_CHECK_CR0_FIXED,
+	HVX_CHECK_CR4_FIXED,
+	HVX_CHECK_CR0_PG_PE,
+	HVX_CHECK_LONG_MODE_PAGING,
+	HVX_CHECK_EFER,
+	HVX_CHECK_RFLAGS,
+	HVX_CHECK_RIP,
+	HVX_CHECK_SEG_CS,
+	HVX_CHECK_SEG_SS,
+	HVX_CHECK_SEG_DATA,
+	HVX_CHECK_SEG_TR,
+	HVX_CHECK_SEG_LDTR,
+	HVX_CHECK_SEG_BASE,
+	HVX_CHECK_DTABLE,
+	HVX_CHECK_V86,
+};
+
+/* hvx_run.internal.suberror */
+#define HVX_INTERNAL_UNHANDLED_EXIT	1	/* an exit reason hvx does not handle */
+#define HVX_INTERNAL_EMULATION		2	/* instruction could not be decoded/emulated */
+#define HVX_INTERNAL_BAD_EVENT		3	/* event delivery caused an unhandled exit */
+
+/**
+ * struct hvx_run - per-vCPU shared page, mapped with mmap() on the vCPU fd
+ * @immediate_exit: in: if nonzero, HVX_RUN returns -EINTR at once without
+ *	entering the guest (like a pending signal), after completing a
+ *	pending I/O or MMIO read.
+ * @padding1: reserved.
+ * @exit_reason: out: HVX_EXIT_*.
+ * @padding2: reserved.
+ * @io: HVX_EXIT_IO. @direction HVX_EXIT_IO_IN/OUT; @size 1, 2 or 4 bytes;
+ *	@port; @count number of elements (more than one only for string I/O);
+ *	@data_offset byte offset of the data within the mmap area
+ *	(HVX_RUN_IO_DATA_OFFSET). For IN, userspace writes @count * @size bytes
+ *	there and the next HVX_RUN completes the instruction.
+ * @mmio: HVX_EXIT_MMIO. @phys_addr the GPA; @data the bytes written (for a
+ *	write) or to be filled by userspace (for a read, used by the next
+ *	HVX_RUN); @len 1, 2, 4 or 8 bytes; @is_write.
+ * @fail_entry: HVX_EXIT_FAIL_ENTRY. @hardware_entry_failure_reason the basic
+ *	exit reason with bit 31 set (SDM Vol. 3C 27.8) or 0 for VMfail;
+ *	@kind HVX_ENTRY_FAIL_*; @check enum hvx_entry_check;
+ *	@vm_instruction_error VM-instruction error number (SDM Vol. 3C 31.4)
+ *	for VMfail; @qualification the exit qualification; @cpu the host CPU.
+ * @internal: HVX_EXIT_INTERNAL_ERROR. @suberror HVX_INTERNAL_*;
+ *	@exit_reason raw basic exit reason; @qualification exit qualification;
+ *	@data extra words (guest linear address, instruction bytes ...).
+ * @padding: fixes the union at 256 bytes.
+ *
+ * The run struct is in page 0 of the vCPU mmap; string and single I/O
+ * data is in page 1 (HVX_RUN_IO_DATA_OFFSET).
+ */
+struct hvx_run {
+	__u8 immediate_exit;
+	__u8 padding1[7];
+	__u32 exit_reason;
+	__u32 padding2;
+	union {
+		struct {
+			__u8 direction;
+			__u8 size;
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;
+		} io;
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 pad[3];
+		} mmio;
+		struct {
+			__u64 hardware_entry_failure_reason;
+			__u32 kind;
+			__u32 check;
+			__u32 vm_instruction_error;
+			__u32 cpu;
+			__u64 qualification;
+		} fail_entry;
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 exit_reason;
+			__u64 qualification;
+			__u64 data[8];
+		} internal;
+		__u8 padding[256];
+	};
+};
+
+/* System ioctls, on the /dev/hvx fd. */
+
+/**
+ * HVX_GET_API_VERSION - returns HVX_API_VERSION. Argument must be 0.
+ */
+#define HVX_GET_API_VERSION	_IO(HVXIO, 0x00)
+/**
+ * HVX_CREATE_VM - create a VM; returns a new VM fd (O_CLOEXEC).
+ * Argument: flags, must be 0 (-EINVAL). Errors: -EOPNOTSUPP without VMX,
+ * EPT or unrestricted guest; -EBUSY when another hypervisor holds VMX root
+ * mode; -ENOMEM.
+ */
+#define HVX_CREATE_VM		_IO(HVXIO, 0x01)
+/**
+ * HVX_GET_VCPU_MMAP_SIZE - returns HVX_VCPU_MMAP_SIZE (bytes).
+ */
+#define HVX_GET_VCPU_MMAP_SIZE	_IO(HVXIO, 0x02)
+
+/* VM ioctls, on a VM fd. */
+
+/**
+ * HVX_SET_MEMORY_REGION - create or delete a memory slot.
+ * Errors: -EINVAL (bad slot, flags, alignment, reserved, range), -EEXIST
+ * (overlap, or slot already exists), -EFAULT (HVA range not accessible),
+ * -ENOENT (deleting a slot that does not exist).
+ */
+#define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
+/**
+ * HVX_CREATE_VCPU - create a vCPU with the given id (0 .. HVX_MAX_VCPUS-1);
+ * returns a vCPU fd. Errors: -EINVAL (id out of range), -EEXIST (id used).
+ */
+#define HVX_CREATE_VCPU		_IO(HVXIO, 0x11)
+
+/* vCPU ioctls, on a vCPU fd. */
+
+/**
+ * HVX_RUN - run the vCPU until an exit for userspace. Argument must be 0.
+ * Returns 0 with hvx_run.exit_reason set, or -EINTR on a pending signal or
+ * immediate_exit (exit_reason HVX_EXIT_INTR). -EIO if called from a process
+ * other than the VM's creator. -EBUSY if another thread is running it.
+ */
+#define HVX_RUN			_IO(HVXIO, 0x20)
+#define HVX_GET_REGS		_IOR(HVXIO, 0x21, struct hvx_regs)
+#define HVX_SET_REGS		_IOW(HVXIO, 0x22, struct hvx_regs)
+#define HVX_GET_SREGS		_IOR(HVXIO, 0x23, struct hvx_sregs)
+#define HVX_SET_SREGS		_IOW(HVXIO, 0x24, struct hvx_sregs)
+
+#endif /* _UAPI_HVX_H */

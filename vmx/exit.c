@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exit.c - one VM entry, and the table of VM-exit handlers.
+ *
+ * hvx_vmx_run() enters the guest once and handles the exit. Each handler
+ * returns HVX_RUN_RESUME (enter again), HVX_RUN_USER (struct hvx_run is
+ * filled for userspace) or a negative errno. Handlers run preemptible with
+ * the guest's RIP, RSP, RFLAGS and GPRs cached in struct hvx_vmx_vcpu;
+ * they reach other VMCS fields through hvx_vmx_read()/hvx_vmx_write().
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/sched/signal.h>
+#include <asm/debugreg.h>
+#include <asm/trapnr.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/hw_breakpoint.h>
+#include <asm/msr.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+#include "vmx.h"
+
+/* Interruption-information format, SDM Vol. 3C 25.8.3, Table 25-17. */
+#define INTR_TYPE_HW_EXCEPTION	(3 << 8)
+#define INTR_TYPE_NMI		(2 << 8)
+#define INTR_HAS_ERROR		BIT(11)
+#define INTR_VALID		BIT(31)
+#define EXIT_FAILED_ENTRY	BIT(31)
+
+/* Host state a VM exit does not restore (SDM Vol. 3C 28.5). */
+struct host_state {
+	u16 ds, es, fs, gs, ldt;
+	unsigned long fs_base, kernel_gs_base;
+	u64 star, lstar, cstar, sfmask;
+	unsigned long debugctl;
+};
+
+/**
+ * hvx_vmx_inject_exception - deliver a hardware exception at next entry
+ * @v: the vCPU.
+ * @vector: exception vector (SDM Vol. 3A 6.15).
+ * @has_error: the exception pushes an error code.
+ * @error: the error code.
+ *
+ * In real mode no error code is pushed (SDM Vol. 3C 27.2.1.3). Replaces
+ * any event waiting for re-injection.
+ */
+void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
+			      bool has_error, u32 error)
+{
+	if (!(v->cr0 & X86_CR0_PE))
+		has_error = false;
+	v->reinject_info = INTR_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+			   (has_error ? INTR_HAS_ERROR : 0);
+	v->reinject_err = error;
+	v->reinject_len = 0;
+}
+
+/**
+ * hvx_vmx_skip_instruction - advance RIP past an emulated instruction
+ * @v: the vCPU.
+ * @len: instruction length, bytes.
+ *
+ * Also ends blocking by STI and MOV SS, as executing the instruction would
+ * (SDM Vol. 3C 25.4.2, Table 25-3).
+ */
+void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
+{
+	u64 intr;
+
+	v->rip += len;
+	if (!(v->efer & EFER_LMA))
+		v->rip &= 0xffffffff;
+	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		hvx_vmx_write(v, GUEST_INTERRUPTIBILITY_INFO,
+			      intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+static int internal_error(struct hvx_vmx_vcpu *v, u32 suberror)
+{
+	struct hvx_run *run = v->run;
+
+	run->exit_reason = HVX_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.exit_reason = v->exit_reason;
+	run->internal.qualification = v->exit_qual;
+	run->internal.ndata = 1;
+	run->internal.data[0] = v->rip;
+	return HVX_RUN_USER;
+}
+
+static int handle_unhandled(struct hvx_vmx_vcpu *v)
+{
+	pr_debug("unhandled exit reason %u qualification %#llx\n",
+		 v->exit_reason, v->exit_qual);
+	return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT);
+}
+
+static int handle_resume(struct hvx_vmx_vcpu *v)
+{
+	return HVX_RUN_RESUME;
+}
+
+static int handle_skip(struct hvx_vmx_vcpu *v)
+{
+	hvx_vmx_skip_instruction(v, v->instr_len);
+	return HVX_RUN_RESUME;
+}
+
+static int handle_ud(struct hvx_vmx_vcpu *v)
+{
+	hvx_vmx_inject_exception(v, X86_TRAP_UD, false, 0);
+	return HVX_RUN_RESUME;
+}
+
+static int handle_gp(struct hvx_vmx_vcpu *v)
+{
+	hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
+	return HVX_RUN_RESUME;
+}
+
+static int handle_exception_nmi(struct hvx_vmx_vcpu *v)
+{
+	u32 info = hvx_vmx_read(v, VM_EXIT_INTR_INFO);
+
+	/* NMIs were handled with interrupts off right after the exit. */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI)
+		return HVX_RUN_RESUME;
+	/* The exception bitmap is empty: nothing else is expected. */
+	return handle_unhandled(v);
+}
+
+static int handle_triple_fault(struct hvx_vmx_vcpu *v)
+{
+	v->run->exit_reason = HVX_EXIT_SHUTDOWN;
+	return HVX_RUN_USER;
+}
+
+static int handle_hlt(struct hvx_vmx_vcpu *v)
+{
+	hvx_vmx_skip_instruction(v, v->instr_len);
+	v->run->exit_reason = HVX_EXIT_HLT;
+	return HVX_RUN_USER;
+}
+
+static int handle_dr(struct hvx_vmx_vcpu *v)
+{
+	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-4. */
+	unsigned int dr = v->exit_qual & 7;
+	bool to_reg = v->exit_qual & BIT(4);
+	unsigned int gpr = (v->exit_qual >> 8) & 0xf;
+	unsigned long *reg = gpr == HVX_RSP ? (unsigned long *)&v->rsp :
+					      &v->gprs[gpr];
+
+	if (dr == 4 || dr == 5) {
+		if (v->cr4 & X86_CR4_DE)
+			return handle_ud(v);
+		dr += 2;
+	}
+	if (to_reg) {
+		*reg = dr == 7 ? hvx_vmx_read(v, GUEST_DR7) :
+		       dr == 6 ? v->dr[4] : v->dr[dr];
+	} else {
+		u64 val = *reg;
+
+		if (dr >= 6 && val >> 32)
+			return handle_gp(v);
+		if (dr == 7)
+			hvx_vmx_write(v, GUEST_DR7, val | HVX_DR7_FIXED_1);
+		else if (dr == 6)
+			v->dr[4] = val | HVX_DR6_FIXED_1;
+		else
+			v->dr[dr] = val;
+	}
+	return handle_skip(v);
+}
+
+static int handle_io(struct hvx_vmx_vcpu *v)
+{
+	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-5. */
+	u64 q = v->exit_qual;
+	struct hvx_io_op *io = &v->io;
+	struct hvx_run *run = v->run;
+
+	memset(io, 0, sizeof(*io));
+	io->size = (q & 7) + 1;
+	io->in = q & BIT(3);
+	io->string = q & BIT(4);
+	io->rep = q & BIT(5);
+	run->exit_reason = HVX_EXIT_IO;
+	run->io.direction = io->in ? HVX_EXIT_IO_IN : HVX_EXIT_IO_OUT;
+	run->io.size = io->size;
+	run->io.port = q >> 16;
+	run->io.data_offset = HVX_RUN_IO_DATA_OFFSET;
+	if (io->string)
+		return hvx_vmx_handle_string_io(v);
+
+	io->count = 1;
+	run->io.count = 1;
+	if (!io->in)
+		memcpy(v->io_data, &v->gprs[HVX_RAX], io->size);
+	v->pending = HVX_PENDING_IO;
+	return HVX_RUN_USER;
+}
+
+static int handle_ept_violation(struct hvx_vmx_vcpu *v)
+{
+	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-7. */
+	u64 gpa = hvx_vmx_read(v, GUEST_PHYSICAL_ADDRESS);
+	bool write = v->exit_qual & EPT_VIOLATION_ACC_WRITE;
+	int ret;
+
+	ret = hvx_ept_fault(v->mem, gpa, write);
+	if (ret < 0)
+		return ret;
+	if (ret == HVX_FAULT_MAPPED)
+		return HVX_RUN_RESUME;
+	/*
+	 * Not RAM. Only an access through a linear address by an
+	 * instruction can be emulated; a guest paging-structure or event
+	 * delivery access to MMIO stops the VM.
+	 */
+	if (!(v->exit_qual & EPT_VIOLATION_GVA_TRANSLATED) ||
+	    (v->reinject_info & INTR_VALID))
+		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
+	return hvx_vmx_handle_mmio(v, gpa);
+}
+
+typedef int (*exit_handler_t)(struct hvx_vmx_vcpu *v);
+
+/* One handler per basic exit reason (SDM Vol. 3D Appendix C). */
+static const exit_handler_t exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI]	  = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_resume,
+	[EXIT_REASON_TRIPLE_FAULT]	  = handle_triple_fault,
+	[EXIT_REASON_CPUID]		  = hvx_vmx_handle_cpuid,
+	[EXIT_REASON_HLT]		  = handle_hlt,
+	[EXIT_REASON_INVD]		  = handle_skip,
+	[EXIT_REASON_RDPMC]		  = handle_gp,
+	[EXIT_REASON_VMCALL]		  = handle_ud,
+	[EXIT_REASON_VMCLEAR]		  = handle_ud,
+	[EXIT_REASON_VMLAUNCH]		  = handle_ud,
+	[EXIT_REASON_VMPTRLD]		  = handle_ud,
+	[EXIT_REASON_VMPTRST]		  = handle_ud,
+	[EXIT_REASON_VMREAD]		  = handle_ud,
+	[EXIT_REASON_VMRESUME]		  = handle_ud,
+	[EXIT_REASON_VMWRITE]		  = handle_ud,
+	[EXIT_REASON_VMOFF]		  = handle_ud,
+	[EXIT_REASON_VMON]		  = handle_ud,
+	[EXIT_REASON_CR_ACCESS]		  = hvx_vmx_handle_cr,
+	[EXIT_REASON_DR_ACCESS]		  = handle_dr,
+	[EXIT_REASON_IO_INSTRUCTION]	  = handle_io,
+	[EXIT_REASON_MSR_READ]		  = hvx_vmx_handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE]		  = hvx_vmx_handle_wrmsr,
+	[EXIT_REASON_MWAIT_INSTRUCTION]	  = handle_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
+	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_skip,
+	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
+	[EXIT_REASON_INVEPT]		  = handle_ud,
+	[EXIT_REASON_INVVPID]		  = handle_ud,
+	[EXIT_REASON_WBINVD]		  = handle_skip,
+	[EXIT_REASON_XSETBV]		  = handle_ud,
+	[EXIT_REASON_VMFUNC]		  = handle_ud,
+};
+
+static int handle_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
+			       enum hvx_entry_check check)
+{
+	struct hvx_run *run = v->run;
+
+	run->exit_reason = HVX_EXIT_FAIL_ENTRY;
+	memset(&run->fail_entry, 0, sizeof(run->fail_entry));
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.qualification = v->exit_qual;
+	run->fail_entry.cpu = raw_smp_processor_id();
+	switch (reason & 0xffff) {
+	case EXIT_REASON_INVALID_STATE:
+		run->fail_entry.kind = HVX_ENTRY_FAIL_GUEST_STATE;
+		run->fail_entry.check = check;
+		break;
+	case EXIT_REASON_MSR_LOAD_FAIL:
+		run->fail_entry.kind = HVX_ENTRY_FAIL_MSR_LOADING;
+		break;
+	default:
+		return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT);
+	}
+	pr_debug("VM entry failed: reason %#x check %u\n", reason, check);
+	return HVX_RUN_USER;
+}
+
+/* Write the cached state and any event to inject into the VMCS. */
+static void prepare_entry(struct hvx_vmx_vcpu *v)
+{
+	vmcs_write(GUEST_RIP, v->rip);
+	vmcs_write(GUEST_RSP, v->rsp);
+	vmcs_write(GUEST_RFLAGS, v->rflags);
+	if (v->reinject_info & INTR_VALID) {
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->reinject_info);
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
+		v->reinject_info = 0;
+	}
+	/* Host CR3 (PCID bits) and CR4 may differ since the last entry. */
+	vmcs_write(HOST_CR3, __read_cr3());
+	vmcs_write(HOST_CR4, cr4_read_shadow());
+}
+
+/* Interrupts off: save what a VM exit clobbers, load guest-only MSRs. */
+static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
+{
+	savesegment(ds, hs->ds);
+	savesegment(es, hs->es);
+	savesegment(fs, hs->fs);
+	savesegment(gs, hs->gs);
+	asm volatile("sldt %0" : "=r"(hs->ldt));
+	rdmsrl(MSR_FS_BASE, hs->fs_base);
+	vmcs_write(HOST_FS_BASE, hs->fs_base);
+	hs->debugctl = get_debugctlmsr();
+	if (v->syscall_msrs) {
+		rdmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
+		rdmsrl(MSR_STAR, hs->star);
+		rdmsrl(MSR_LSTAR, hs->lstar);
+		rdmsrl(MSR_CSTAR, hs->cstar);
+		rdmsrl(MSR_SYSCALL_MASK, hs->sfmask);
+		wrmsrl(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		wrmsrl(MSR_STAR, v->msr.star);
+		wrmsrl(MSR_LSTAR, v->msr.lstar);
+		wrmsrl(MSR_CSTAR, v->msr.cstar);
+		wrmsrl(MSR_SYSCALL_MASK, v->msr.sfmask);
+	}
+	if (native_read_cr2() != v->cr2)
+		native_write_cr2(v->cr2);
+}
+
+/* Interrupts off, right after the exit: give the host its state back. */
+static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
+{
+	v->cr2 = native_read_cr2();
+	if (v->syscall_msrs) {
+		rdmsrl(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		wrmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
+		wrmsrl(MSR_STAR, hs->star);
+		wrmsrl(MSR_LSTAR, hs->lstar);
+		wrmsrl(MSR_CSTAR, hs->cstar);
+		wrmsrl(MSR_SYSCALL_MASK, hs->sfmask);
+	}
+	if (hs->ds)
+		loadsegment(ds, hs->ds);
+	if (hs->es)
+		loadsegment(es, hs->es);
+	if (hs->fs) {
+		loadsegment(fs, hs->fs);
+		wrmsrl(MSR_FS_BASE, hs->fs_base);
+	}
+	if (hs->gs)
+		load_gs_index(hs->gs);
+	if (hs->ldt)
+		asm volatile("lldt %0" : : "r"(hs->ldt));
+	/* A VM exit sets the GDT limit to 0xffff and the TR limit to 0x67. */
+	load_fixmap_gdt(raw_smp_processor_id());
+	invalidate_tss_limit();
+	if (hs->debugctl)
+		update_debugctlmsr(hs->debugctl);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+}
+
+/* Read what every handler needs while the VMCS is current. */
+static void read_exit_state(struct hvx_vmx_vcpu *v)
+{
+	u32 vectoring;
+
+	v->exit_reason = vmcs_read(VM_EXIT_REASON);
+	v->exit_qual = vmcs_read(EXIT_QUALIFICATION);
+	v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	v->rip = vmcs_read(GUEST_RIP);
+	v->rsp = vmcs_read(GUEST_RSP);
+	v->rflags = vmcs_read(GUEST_RFLAGS);
+	/* The CPU may switch EFER.LMA itself (SDM Vol. 3C 28.2). */
+	v->efer = vmcs_read(GUEST_IA32_EFER);
+	v->entry_ctls = vmcs_read(VM_ENTRY_CONTROLS);
+
+	/* An event whose delivery caused the exit must be re-injected. */
+	vectoring = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	if (vectoring & VECTORING_INFO_VALID_MASK) {
+		v->reinject_info = vectoring & ~INTR_INFO_RESVD_BITS_MASK;
+		v->reinject_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
+		v->reinject_len = v->instr_len;
+	}
+}
+
+/**
+ * hvx_vmx_run - enter the guest once and handle the VM exit
+ * @v: the vCPU; the caller is its only runner.
+ *
+ * The guest's x87/SSE state is loaded inside a kernel_fpu_begin() section
+ * that covers the entry, so the host's user FPU state is saved first and
+ * restored on return to user mode.
+ *
+ * Context: process context of the VM owner; may sleep in exit handlers.
+ * Return: HVX_RUN_RESUME, HVX_RUN_USER (run->exit_reason set), or a
+ * negative errno (-EFAULT when guest RAM cannot be pinned, -ENOMEM).
+ */
+int hvx_vmx_run(struct hvx_vmx_vcpu *v)
+{
+	struct host_state hs;
+	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
+	u32 reason, intr_info = 0;
+	int fail;
+
+	preempt_disable();
+	hvx_vmx_load(v);
+	prepare_entry(v);
+	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
+	asm volatile("fxrstor64 %0" : : "m"(v->fpu));
+
+	local_irq_disable();
+	if (signal_pending(current) || need_resched()) {
+		/* Let the caller's loop see the signal or reschedule. */
+		local_irq_enable();
+		asm volatile("fxsave64 %0" : "=m"(v->fpu));
+		kernel_fpu_end();
+		preempt_enable();
+		return HVX_RUN_RESUME;
+	}
+	switch_to_guest(v, &hs);
+	fail = hvx_vmx_enter(v->gprs, v->launched);
+	switch_to_host(v, &hs);
+	if (!fail) {
+		reason = vmcs_read(VM_EXIT_REASON);
+		if (reason == EXIT_REASON_EXCEPTION_NMI)
+			intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+		/* An NMI that caused the exit goes to the host's handler now. */
+		if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
+		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI))
+			asm volatile("int $2");
+	}
+	local_irq_enable();
+	asm volatile("fxsave64 %0" : "=m"(v->fpu));
+	kernel_fpu_end();
+
+	if (fail) {
+		u32 err = vmcs_read(VM_INSTRUCTION_ERROR);
+
+		preempt_enable();
+		memset(&v->run->fail_entry, 0, sizeof(v->run->fail_entry));
+		v->run->exit_reason = HVX_EXIT_FAIL_ENTRY;
+		v->run->fail_entry.kind = HVX_ENTRY_FAIL_VMFAIL;
+		v->run->fail_entry.vm_instruction_error = err;
+		v->run->fail_entry.cpu = v->cpu;
+		pr_debug("VMfail, VM-instruction error %u\n", err);
+		return HVX_RUN_USER;
+	}
+	read_exit_state(v);
+	if (v->exit_reason & EXIT_FAILED_ENTRY)
+		check = hvx_vmx_check_guest_state();
+	else
+		v->launched = true;
+	preempt_enable();
+
+	if (v->exit_reason & EXIT_FAILED_ENTRY)
+		return handle_failed_entry(v, v->exit_reason, check);
+	reason = v->exit_reason & 0xffff;
+	if (reason < ARRAY_SIZE(exit_handlers) && exit_handlers[reason])
+		return exit_handlers[reason](v);
+	return handle_unhandled(v);
+}

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmcs.c - VMCS setup for a vCPU and access to its register state.
+ *
+ * A new vCPU is in the x86 reset state (SDM Vol. 3A 10.1.1, Table 10-1):
+ * real mode at F000:FFF0. Unrestricted guest (SDM Vol. 3C 26.6) runs it
+ * natively. CR0.PE/PG/NE/CD/NW and all of CR4 are owned by hvx through
+ * the guest/host masks; the guest reads its own values from the read
+ * shadows (SDM Vol. 3C 25.6.6).
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <asm/desc.h>
+#include <asm/msr.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+#include "vmx.h"
+
+#define CR0_OWNED	(X86_CR0_PE | X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | \
+			 X86_CR0_NW)
+/* CR4 bits a guest may set: no VMX, SMX, XSAVE, PCID, SMEP/SMAP, ... */
+#define CR4_GUEST_ALLOWED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			   X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			   X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			   X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+#define PAT_RESET	0x0007040600070406ULL
+
+/**
+ * hvx_vmx_read - VMREAD with the vCPU's VMCS made current first
+ * @v: the vCPU.
+ * @field: field encoding.
+ *
+ * Context: process context (preemptible); for slow paths.
+ * Return: the field value.
+ */
+u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field)
+{
+	u64 val;
+
+	preempt_disable();
+	hvx_vmx_load(v);
+	val = vmcs_read(field);
+	preempt_enable();
+	return val;
+}
+
+/**
+ * hvx_vmx_write - VMWRITE with the vCPU's VMCS made current first
+ * @v: the vCPU.
+ * @field: field encoding.
+ * @val: value.
+ *
+ * Context: process context (preemptible); for slow paths.
+ */
+void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
+{
+	preempt_disable();
+	hvx_vmx_load(v);
+	vmcs_write(field, val);
+	preempt_enable();
+}
+
+/**
+ * hvx_vmx_set_efer - set guest IA32_EFER and the IA-32e mode entry control
+ * @v: the vCPU, VMCS current.
+ * @efer: new value; LMA is recomputed as LME && CR0.PG (SDM Vol. 3A 9.8.5).
+ */
+void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer)
+{
+	efer &= ~EFER_LMA;
+	if ((efer & EFER_LME) && (v->cr0 & X86_CR0_PG))
+		efer |= EFER_LMA;
+	v->efer = efer;
+	if (efer & EFER_LMA)
+		v->entry_ctls |= VM_ENTRY_IA32E_MODE;
+	else
+		v->entry_ctls &= ~VM_ENTRY_IA32E_MODE;
+	vmcs_write(GUEST_IA32_EFER, efer);
+	vmcs_write(VM_ENTRY_CONTROLS, v->entry_ctls);
+}
+
+/**
+ * hvx_vmx_set_cr0 - set guest CR0 (shadow and the value the CPU uses)
+ * @v: the vCPU, VMCS current.
+ * @cr0: the guest's value; the caller has checked it.
+ *
+ * The CPU always runs with CR0.NE set and CD/NW clear, plus the
+ * IA32_VMX_CR0_FIXED0 bits other than PE/PG, which unrestricted guest
+ * exempts (SDM Vol. 3C 26.3.1.1).
+ */
+void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0)
+{
+	u64 hw = (cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | X86_CR0_NE |
+		 (hvx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG));
+
+	v->cr0 = cr0;
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(GUEST_CR0, hw & hvx_caps.cr0_fixed1);
+	hvx_vmx_set_efer(v, v->efer);
+}
+
+/**
+ * hvx_vmx_set_cr4 - set guest CR4 (shadow and the value the CPU uses)
+ * @v: the vCPU, VMCS current.
+ * @cr4: the guest's value; the caller has checked it.
+ */
+void hvx_vmx_set_cr4(struct hvx_vmx_vcpu *v, u64 cr4)
+{
+	v->cr4 = cr4;
+	vmcs_write(CR4_READ_SHADOW, cr4);
+	vmcs_write(GUEST_CR4, (cr4 | hvx_caps.cr4_fixed0) & hvx_caps.cr4_fixed1);
+}
+
+/* Field encodings of one segment register. */
+struct seg_fields {
+	u16 sel, base, limit, ar;
+};
+
+static const struct seg_fields seg_cs = { GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES };
+static const struct seg_fields seg_ds = { GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES };
+static const struct seg_fields seg_es = { GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES };
+static const struct seg_fields seg_fs = { GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES };
+static const struct seg_fields seg_gs = { GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES };
+static const struct seg_fields seg_ss = { GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES };
+static const struct seg_fields seg_tr = { GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES };
+static const struct seg_fields seg_ldtr = { GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES };
+
+/* Access-rights format: SDM Vol. 3C 25.4.1, Table 25-2. */
+static u32 seg_to_ar(const struct hvx_segment *s)
+{
+	if (s->unusable)
+		return VMX_AR_UNUSABLE_MASK;
+	return s->type | (s->s << 4) | (s->dpl << 5) | (s->present << 7) |
+	       (s->avl << 12) | (s->l << 13) | (s->db << 14) | (s->g << 15);
+}
+
+static void write_seg(const struct seg_fields *f, const struct hvx_segment *s)
+{
+	vmcs_write(f->sel, s->selector);
+	vmcs_write(f->base, s->base);
+	vmcs_write(f->limit, s->limit);
+	vmcs_write(f->ar, seg_to_ar(s));
+}
+
+static void read_seg(const struct seg_fields *f, struct hvx_segment *s)
+{
+	u32 ar = vmcs_read(f->ar);
+
+	memset(s, 0, sizeof(*s));
+	s->selector = vmcs_read(f->sel);
+	s->base = vmcs_read(f->base);
+	s->limit = vmcs_read(f->limit);
+	s->type = ar & 0xf;
+	s->s = (ar >> 4) & 1;
+	s->dpl = (ar >> 5) & 3;
+	s->present = (ar >> 7) & 1;
+	s->avl = (ar >> 12) & 1;
+	s->l = (ar >> 13) & 1;
+	s->db = (ar >> 14) & 1;
+	s->g = (ar >> 15) & 1;
+	s->unusable = (ar >> 16) & 1;
+}
+
+static void set_reset_state(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_segment code = {
+		.selector = 0xf000, .base = 0xffff0000, .limit = 0xffff,
+		.type = 0xb, .s = 1, .present = 1,
+	};
+	struct hvx_segment data = {
+		.limit = 0xffff, .type = 0x3, .s = 1, .present = 1,
+	};
+	struct hvx_segment ldtr = { .limit = 0xffff, .type = 0x2, .present = 1 };
+	struct hvx_segment tr = { .limit = 0xffff, .type = 0xb, .present = 1 };
+
+	write_seg(&seg_cs, &code);
+	write_seg(&seg_ds, &data);
+	write_seg(&seg_es, &data);
+	write_seg(&seg_fs, &data);
+	write_seg(&seg_gs, &data);
+	write_seg(&seg_ss, &data);
+	write_seg(&seg_ldtr, &ldtr);
+	write_seg(&seg_tr, &tr);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
+	vmcs_write(GUEST_CR3, 0);
+	vmcs_write(GUEST_DR7, HVX_DR7_FIXED_1);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	if (hvx_caps.entry & VM_ENTRY_LOAD_IA32_PAT)
+		vmcs_write(GUEST_IA32_PAT, PAT_RESET);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_LINK_POINTER, -1ULL);
+
+	v->efer = 0;
+	hvx_vmx_set_cr0(v, X86_CR0_ET | X86_CR0_CD | X86_CR0_NW);
+	hvx_vmx_set_cr4(v, 0);
+	v->rip = 0xfff0;
+	v->rflags = X86_EFLAGS_FIXED;
+	v->rsp = 0;
+	v->gprs[HVX_RDX] = cpuid_eax(1);	/* processor signature */
+	v->msr.apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+			   (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	v->msr.misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
+	/* FNINIT state and the MXCSR reset value (SDM Vol. 1 8.1.1, 10.2.3.1). */
+	v->fpu.cwd = 0x37f;
+	v->fpu.mxcsr = 0x1f80;
+}
+
+static void setup_controls(struct hvx_vmx_vcpu *v)
+{
+	u64 efer, pat;
+	struct desc_ptr idt;
+
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, hvx_caps.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, hvx_caps.proc);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, hvx_caps.proc2);
+	vmcs_write(VM_EXIT_CONTROLS, hvx_caps.exit);
+	v->entry_ctls = hvx_caps.entry;
+	vmcs_write(VM_ENTRY_CONTROLS, v->entry_ctls);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(TSC_OFFSET, 0);
+	if (v->vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
+	vmcs_write(EPT_POINTER, v->mem->eptp);
+	vmcs_write(CR0_GUEST_HOST_MASK, CR0_OWNED);
+	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
+
+	/* Host state that is the same on every CPU (SDM Vol. 3C 25.5). */
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_CR3, __read_cr3());
+	vmcs_write(HOST_CR4, cr4_read_shadow());
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	store_idt(&idt);
+	vmcs_write(HOST_IDTR_BASE, idt.address);
+	vmcs_write(HOST_RIP, (unsigned long)hvx_vmx_exit);
+	rdmsrl(MSR_IA32_SYSENTER_CS, efer);
+	vmcs_write(HOST_IA32_SYSENTER_CS, (u32)efer);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, efer);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, efer);
+	rdmsrl(MSR_EFER, efer);
+	vmcs_write(HOST_IA32_EFER, efer);
+	if (hvx_caps.exit & VM_EXIT_LOAD_IA32_PAT) {
+		rdmsrl(MSR_IA32_CR_PAT, pat);
+		vmcs_write(HOST_IA32_PAT, pat);
+	}
+}
+
+/**
+ * hvx_vmx_vcpu_create - allocate and initialise a vCPU's VMCS
+ * @v: zeroed vCPU state.
+ * @mem: the VM's memory (EPT pointer).
+ * @id: vCPU id; vCPU 0 is the bootstrap processor.
+ * @run: the shared run page.
+ * @io_data: the shared I/O data page.
+ *
+ * Context: process context; VMX root mode held (hvx_vmx_get()).
+ * Return: 0 or -ENOMEM.
+ */
+int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
+			struct hvx_run *run, void *io_data)
+{
+	v->vmcs = hvx_vmx_alloc_vmcs();
+	if (!v->vmcs)
+		return -ENOMEM;
+	v->cpu = -1;
+	INIT_LIST_HEAD(&v->loaded_node);
+	v->id = id;
+	v->mem = mem;
+	v->run = run;
+	v->io_data = io_data;
+	v->vpid = hvx_vpid_alloc();
+
+	preempt_disable();
+	hvx_vmx_load(v);
+	setup_controls(v);
+	set_reset_state(v);
+	preempt_enable();
+	return 0;
+}
+
+/**
+ * hvx_vmx_vcpu_destroy - clear and free a vCPU's VMCS and VPID
+ * @v: the vCPU; no thread may be running it.
+ *
+ * Context: process context; VMX root mode still held.
+ */
+void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v)
+{
+	if (!v->vmcs)
+		return;
+	hvx_vmx_clear(v);
+	hvx_vpid_free(v->vpid);
+	free_page((unsigned long)v->vmcs);
+	v->vmcs = NULL;
+}
+
+/**
+ * hvx_vmx_get_regs - read the guest GPRs, RIP and RFLAGS
+ * @v: the vCPU (not running).
+ * @regs: output.
+ */
+void hvx_vmx_get_regs(struct hvx_vmx_vcpu *v, struct hvx_regs *regs)
+{
+	const unsigned long *g = v->gprs;
+
+	*regs = (struct hvx_regs) {
+		.rax = g[HVX_RAX], .rbx = g[HVX_RBX], .rcx = g[HVX_RCX],
+		.rdx = g[HVX_RDX], .rsi = g[HVX_RSI], .rdi = g[HVX_RDI],
+		.rsp = v->rsp, .rbp = g[HVX_RBP],
+		.r8 = g[HVX_R8], .r9 = g[HVX_R9], .r10 = g[HVX_R10],
+		.r11 = g[HVX_R11], .r12 = g[HVX_R12], .r13 = g[HVX_R13],
+		.r14 = g[HVX_R14], .r15 = g[HVX_R15],
+		.rip = v->rip, .rflags = v->rflags,
+	};
+}
+
+/**
+ * hvx_vmx_set_regs - write the guest GPRs, RIP and RFLAGS
+ * @v: the vCPU (not running).
+ * @regs: new values; RFLAGS is checked at VM entry, not here.
+ */
+void hvx_vmx_set_regs(struct hvx_vmx_vcpu *v, const struct hvx_regs *regs)
+{
+	unsigned long *g = v->gprs;
+
+	g[HVX_RAX] = regs->rax;
+	g[HVX_RBX] = regs->rbx;
+	g[HVX_RCX] = regs->rcx;
+	g[HVX_RDX] = regs->rdx;
+	g[HVX_RSI] = regs->rsi;
+	g[HVX_RDI] = regs->rdi;
+	g[HVX_RBP] = regs->rbp;
+	g[HVX_R8] = regs->r8;
+	g[HVX_R9] = regs->r9;
+	g[HVX_R10] = regs->r10;
+	g[HVX_R11] = regs->r11;
+	g[HVX_R12] = regs->r12;
+	g[HVX_R13] = regs->r13;
+	g[HVX_R14] = regs->r14;
+	g[HVX_R15] = regs->r15;
+	v->rsp = regs->rsp;
+	v->rip = regs->rip;
+	v->rflags = regs->rflags;
+}
+
+/**
+ * hvx_vmx_get_sregs - read segments, descriptor tables and control registers
+ * @v: the vCPU (not running).
+ * @s: output; CR0/CR4 are the guest's view.
+ */
+void hvx_vmx_get_sregs(struct hvx_vmx_vcpu *v, struct hvx_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	preempt_disable();
+	hvx_vmx_load(v);
+	read_seg(&seg_cs, &s->cs);
+	read_seg(&seg_ds, &s->ds);
+	read_seg(&seg_es, &s->es);
+	read_seg(&seg_fs, &s->fs);
+	read_seg(&seg_gs, &s->gs);
+	read_seg(&seg_ss, &s->ss);
+	read_seg(&seg_tr, &s->tr);
+	read_seg(&seg_ldtr, &s->ldt);
+	s->gdt.base = vmcs_read(GUEST_GDTR_BASE);
+	s->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
+	s->idt.base = vmcs_read(GUEST_IDTR_BASE);
+	s->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
+	s->cr3 = vmcs_read(GUEST_CR3);
+	preempt_enable();
+	s->cr0 = v->cr0;
+	s->cr2 = v->cr2;
+	s->cr4 = v->cr4;
+	s->cr8 = v->cr8;
+	s->efer = v->efer;
+	s->apic_base = v->msr.apic_base;
+}
+
+static bool seg_valid(const struct hvx_segment *s)
+{
+	return s->type <= 0xf && s->present <= 1 && s->dpl <= 3 &&
+	       s->db <= 1 && s->s <= 1 && s->l <= 1 && s->g <= 1 &&
+	       s->avl <= 1 && s->unusable <= 1 &&
+	       !s->padding[0] && !s->padding[1];
+}
+
+static int sregs_validate(const struct hvx_sregs *s)
+{
+	const struct hvx_segment *segs[] = {
+		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldt,
+	};
+	u64 cr4_allowed = CR4_GUEST_ALLOWED & hvx_caps.cr4_fixed1;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(segs); i++)
+		if (!seg_valid(segs[i]))
+			return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(s->reserved); i++)
+		if (s->reserved[i])
+			return -EINVAL;
+	for (i = 0; i < 3; i++)
+		if (s->gdt.padding[i] || s->idt.padding[i])
+			return -EINVAL;
+	if (s->cr0 >> 32 || ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE)))
+		return -EINVAL;
+	if (s->cr4 & ~cr4_allowed)
+		return -EINVAL;
+	if (s->cr8 > 15 || (s->efer & ~EFER_ALLOWED))
+		return -EINVAL;
+	if (!!(s->efer & EFER_LMA) !=
+	    ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)))
+		return -EINVAL;
+	if ((s->efer & EFER_LMA) && !(s->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	if (s->apic_base >> boot_cpu_data.x86_phys_bits)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * hvx_vmx_set_sregs - write segments, descriptor tables, control registers
+ * @v: the vCPU (not running).
+ * @s: new values (see struct hvx_sregs for the rules).
+ *
+ * Return: 0, or -EINVAL with nothing changed: bad segment fields, nonzero
+ * reserved words, CR0 bits 63:32 or PG without PE, CR4 bits the guest may
+ * not set (VMXE, SMXE, OSXSAVE, ...), CR8 > 15, unknown EFER bits,
+ * EFER.LMA != (LME && PG), long mode without PAE, PDPTEs not readable
+ * for PAE paging.
+ */
+int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
+{
+	bool pae_paging = (s->cr0 & X86_CR0_PG) && (s->cr4 & X86_CR4_PAE) &&
+			  !(s->efer & EFER_LMA);
+	int ret;
+
+	ret = sregs_validate(s);
+	if (ret)
+		return ret;
+
+	preempt_disable();
+	hvx_vmx_load(v);
+	write_seg(&seg_cs, &s->cs);
+	write_seg(&seg_ds, &s->ds);
+	write_seg(&seg_es, &s->es);
+	write_seg(&seg_fs, &s->fs);
+	write_seg(&seg_gs, &s->gs);
+	write_seg(&seg_ss, &s->ss);
+	write_seg(&seg_tr, &s->tr);
+	write_seg(&seg_ldtr, &s->ldt);
+	vmcs_write(GUEST_GDTR_BASE, s->gdt.base);
+	vmcs_write(GUEST_GDTR_LIMIT, s->gdt.limit);
+	vmcs_write(GUEST_IDTR_BASE, s->idt.base);
+	vmcs_write(GUEST_IDTR_LIMIT, s->idt.limit);
+	vmcs_write(GUEST_CR3, s->cr3);
+	v->efer = s->efer;
+	hvx_vmx_set_cr0(v, s->cr0);
+	hvx_vmx_set_cr4(v, s->cr4);
+	preempt_enable();
+	v->cr2 = s->cr2;
+	v->cr8 = s->cr8;
+	v->msr.apic_base = s->apic_base;
+	if (pae_paging)
+		return hvx_vmx_load_pdptrs(v, s->cr3) ? -EINVAL : 0;
+	return 0;
+}

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmx.c - VMX capabilities and VMX root mode.
+ *
+ * hvx holds VMX root mode only while at least one VM exists: the first
+ * hvx_vmx_get() executes VMXON on every online CPU, the last hvx_vmx_put()
+ * executes VMXOFF, so hvx takes turns with kvm_intel. A CPU coming online
+ * while VMs exist enters VMX operation; a CPU going offline clears every
+ * VMCS active on it and leaves it.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <asm/desc.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/tlbflush.h>
+
+#include "vmx.h"
+
+struct hvx_vmx_caps hvx_caps;
+
+static const char *vmx_unusable;	/* NULL when VMX is usable */
+static DEFINE_PER_CPU(void *, vmxon_region);
+static DEFINE_PER_CPU(bool, vmx_on);
+static DEFINE_PER_CPU(void *, current_vmcs);
+static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
+static DEFINE_MUTEX(vmx_users_lock);
+static int vmx_users;			/* changed under cpus_read_lock() */
+static int vmx_hp_state = -1;
+
+/**
+ * hvx_vmwrite_error - report a failed VMWRITE (a hvx bug)
+ * @field: field encoding.
+ * @value: value that was refused.
+ */
+void hvx_vmwrite_error(unsigned long field, unsigned long value)
+{
+	pr_err_ratelimited("VMWRITE of field %#lx value %#lx failed, VM-instruction error %lu\n",
+			   field, value, vmcs_read(VM_INSTRUCTION_ERROR));
+}
+
+/*
+ * Combine required and optional control bits with what the CPU allows:
+ * low 32 bits of the capability MSR are the bits that must be 1, high
+ * 32 bits the bits that may be 1 (SDM Vol. 3D A.3).
+ */
+static int adjust_controls(u32 required, u32 optional, u32 msr, u32 *out)
+{
+	u32 must, may, ctl;
+
+	rdmsr(msr, must, may);
+	ctl = ((required | optional) & may) | must;
+	if ((ctl & required) != required)
+		return -EOPNOTSUPP;
+	*out = ctl;
+	return 0;
+}
+
+static const char *probe_caps(void)
+{
+	struct hvx_vmx_caps *c = &hvx_caps;
+	bool true_msrs;
+	u64 feat;
+	u32 hi;
+
+	if (!(cpuid_ecx(1) & BIT(5)))
+		return "CPU has no VMX (CPUID.1:ECX.VMX[bit 5] = 0)";
+	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat))
+		return "IA32_FEATURE_CONTROL is not readable";
+	if (!(feat & FEAT_CTL_LOCKED) ||
+	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
+		return "VMX is disabled by firmware (IA32_FEATURE_CONTROL not locked with VMX outside SMX enabled)";
+
+	rdmsrl(MSR_IA32_VMX_BASIC, c->basic);
+	c->revision = c->basic & 0x7fffffff;
+	c->vmcs_size = (c->basic >> 32) & 0x1fff;
+	if (c->vmcs_size > PAGE_SIZE)
+		return "VMCS region larger than a page";
+	if (((c->basic >> 50) & 0xf) != 6)
+		return "VMCS must be write-back memory (IA32_VMX_BASIC[53:50])";
+	if (!(c->basic & BIT_ULL(54)))
+		return "no VM-exit instruction information for INS/OUTS (IA32_VMX_BASIC[54])";
+	true_msrs = c->basic & BIT_ULL(55);
+
+	if (adjust_controls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+			    PIN_BASED_VIRTUAL_NMIS,
+			    true_msrs ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+					MSR_IA32_VMX_PINBASED_CTLS, &c->pin))
+		return "missing pin-based controls (external-interrupt or NMI exiting)";
+	if (adjust_controls(CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+			    CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
+			    CPU_BASED_MOV_DR_EXITING | CPU_BASED_MWAIT_EXITING |
+			    CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
+			    CPU_BASED_USE_TSC_OFFSETTING |
+			    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+			    true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+					MSR_IA32_VMX_PROCBASED_CTLS, &c->proc))
+		return "missing processor-based controls";
+	if (adjust_controls(SECONDARY_EXEC_ENABLE_EPT |
+			    SECONDARY_EXEC_UNRESTRICTED_GUEST,
+			    SECONDARY_EXEC_ENABLE_VPID |
+			    SECONDARY_EXEC_WBINVD_EXITING,
+			    MSR_IA32_VMX_PROCBASED_CTLS2, &c->proc2))
+		return "no EPT or no unrestricted guest";
+	if (adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
+			    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
+			    VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
+			    VM_EXIT_SAVE_DEBUG_CONTROLS,
+			    true_msrs ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+					MSR_IA32_VMX_EXIT_CTLS, &c->exit))
+		return "missing VM-exit controls (64-bit host, save/load EFER)";
+	if (adjust_controls(VM_ENTRY_LOAD_IA32_EFER,
+			    VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_DEBUG_CONTROLS,
+			    true_msrs ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+					MSR_IA32_VMX_ENTRY_CTLS, &c->entry))
+		return "missing VM-entry controls (load EFER)";
+	/* hvx decides these per vCPU. */
+	c->entry &= ~(VM_ENTRY_IA32E_MODE | VM_ENTRY_SMM | VM_ENTRY_DEACT_DUAL_MONITOR);
+	/* Consistency: PAT load and save go together. */
+	if (!(c->exit & VM_EXIT_LOAD_IA32_PAT) || !(c->entry & VM_ENTRY_LOAD_IA32_PAT)) {
+		c->exit &= ~(VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT);
+		c->entry &= ~VM_ENTRY_LOAD_IA32_PAT;
+	}
+
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
+	rdmsr(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid, hi);
+	c->ept_vpid |= (u64)hi << 32;
+	if (!(c->ept_vpid & VMX_EPT_PAGE_WALK_4_BIT) ||
+	    !(c->ept_vpid & VMX_EPTP_WB_BIT) ||
+	    !(c->ept_vpid & VMX_EPT_INVEPT_BIT) ||
+	    !(c->ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT))
+		return "EPT lacks 4-level walks, write-back tables or single-context INVEPT";
+	c->vpid = (c->proc2 & SECONDARY_EXEC_ENABLE_VPID) &&
+		  (c->ept_vpid & VMX_VPID_INVVPID_BIT) &&
+		  (c->ept_vpid & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT);
+	if (!c->vpid)
+		c->proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	return NULL;
+}
+
+/**
+ * hvx_vmx_usable - can VMs be created on this CPU?
+ *
+ * Return: true if hvx_vmx_module_init() found VMX with everything hvx needs.
+ */
+bool hvx_vmx_usable(void)
+{
+	return !vmx_unusable;
+}
+
+static void *alloc_vmx_region(int cpu)
+{
+	struct page *page = alloc_pages_node(cpu_to_node(cpu),
+					     GFP_KERNEL_ACCOUNT | __GFP_ZERO, 0);
+	u32 *region;
+
+	if (!page)
+		return NULL;
+	region = page_address(page);
+	region[0] = hvx_caps.revision;	/* SDM Vol. 3C 25.2 */
+	return region;
+}
+
+/* Enter VMX operation on this CPU (SDM Vol. 3C 24.7). */
+static int vmx_cpu_on(void)
+{
+	u64 pa = __pa(this_cpu_read(vmxon_region));
+
+	if (this_cpu_read(vmx_on))
+		return 0;
+	/* Another hypervisor (kvm_intel) is in VMX operation here. */
+	if (cr4_read_shadow() & X86_CR4_VMXE)
+		return -EBUSY;
+	cr4_set_bits(X86_CR4_VMXE);
+	asm goto("1: vmxon %[pa]\n\t"
+		 "jbe %l[fail]\n\t"
+		 _ASM_EXTABLE(1b, %l[fail])
+		 : : [pa] "m"(pa) : "cc", "memory" : fail);
+	this_cpu_write(vmx_on, true);
+	return 0;
+fail:
+	cr4_clear_bits(X86_CR4_VMXE);
+	return -EBUSY;
+}
+
+static void vmclear_local(struct hvx_vmx_vcpu *v)
+{
+	u64 pa = __pa(v->vmcs);
+
+	if (this_cpu_read(current_vmcs) == v->vmcs)
+		this_cpu_write(current_vmcs, NULL);
+	asm volatile("vmclear %0" : : "m"(pa) : "cc", "memory");
+	list_del(&v->loaded_node);
+	v->launched = false;
+	smp_wmb();	/* list and state before the owner sees cpu == -1 */
+	WRITE_ONCE(v->cpu, -1);
+}
+
+/* Leave VMX operation on this CPU after clearing its active VMCSs. */
+static void vmx_cpu_off(void)
+{
+	struct hvx_vmx_vcpu *v, *tmp;
+	unsigned long flags;
+
+	if (!this_cpu_read(vmx_on))
+		return;
+	local_irq_save(flags);
+	list_for_each_entry_safe(v, tmp, this_cpu_ptr(&loaded_vmcss), loaded_node)
+		vmclear_local(v);
+	local_irq_restore(flags);
+	asm volatile("vmxoff" : : : "cc", "memory");
+	cr4_clear_bits(X86_CR4_VMXE);
+	this_cpu_write(vmx_on, false);
+}
+
+static void vmx_on_ipi(void *failed)
+{
+	int ret = vmx_cpu_on();
+
+	if (ret)
+		atomic_set(failed, ret);
+}
+
+static void vmx_off_ipi(void *unused)
+{
+	vmx_cpu_off();
+}
+
+/**
+ * hvx_vmx_get - take a reference on VMX root mode, entering it if needed
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EOPNOTSUPP if VMX is not usable; -EBUSY if another
+ * hypervisor holds VMX root mode on some CPU (nothing is left changed).
+ */
+int hvx_vmx_get(void)
+{
+	atomic_t failed = ATOMIC_INIT(0);
+	int ret = 0;
+
+	if (vmx_unusable)
+		return -EOPNOTSUPP;
+	cpus_read_lock();
+	mutex_lock(&vmx_users_lock);
+	if (!vmx_users) {
+		on_each_cpu(vmx_on_ipi, &failed, 1);
+		ret = atomic_read(&failed);
+		if (ret) {
+			on_each_cpu(vmx_off_ipi, NULL, 1);
+			pr_warn("cannot enter VMX root mode: another hypervisor (kvm_intel?) holds it\n");
+		}
+	}
+	if (!ret)
+		vmx_users++;
+	mutex_unlock(&vmx_users_lock);
+	cpus_read_unlock();
+	return ret;
+}
+
+/**
+ * hvx_vmx_put - drop a reference on VMX root mode, leaving it on the last
+ *
+ * Context: process context, may sleep. All vCPUs of the caller's VM have
+ * had their VMCS cleared.
+ */
+void hvx_vmx_put(void)
+{
+	cpus_read_lock();
+	mutex_lock(&vmx_users_lock);
+	if (!WARN_ON(vmx_users <= 0) && !--vmx_users)
+		on_each_cpu(vmx_off_ipi, NULL, 1);
+	mutex_unlock(&vmx_users_lock);
+	cpus_read_unlock();
+}
+
+static int vmx_cpu_online(unsigned int cpu)
+{
+	int ret = 0;
+
+	/* vmx_users is stable: changes hold cpus_read_lock(). */
+	if (READ_ONCE(vmx_users)) {
+		preempt_disable();
+		ret = vmx_cpu_on();
+		preempt_enable();
+	}
+	return ret;
+}
+
+static int vmx_cpu_offline(unsigned int cpu)
+{
+	preempt_disable();
+	vmx_cpu_off();
+	preempt_enable();
+	return 0;
+}
+
+static void vmclear_ipi(void *data)
+{
+	vmclear_local(data);
+}
+
+/* Host-state fields that differ between CPUs (SDM Vol. 3C 25.5). */
+static void load_host_cpu_state(void)
+{
+	struct desc_ptr gdt;
+	struct ldttss_desc *tss;
+	unsigned long base;
+	u64 msr;
+
+	native_store_gdt(&gdt);
+	vmcs_write(HOST_GDTR_BASE, gdt.address);
+	tss = (struct ldttss_desc *)(gdt.address + GDT_ENTRY_TSS * 8);
+	base = tss->base0 | ((unsigned long)tss->base1 << 16) |
+	       ((unsigned long)tss->base2 << 24) |
+	       ((unsigned long)tss->base3 << 32);
+	vmcs_write(HOST_TR_BASE, base);
+	rdmsrl(MSR_GS_BASE, msr);
+	vmcs_write(HOST_GS_BASE, msr);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, msr);
+}
+
+/**
+ * hvx_vmx_load - make the vCPU's VMCS current and active on this CPU
+ * @v: the vCPU.
+ *
+ * A VMCS active on another CPU is cleared there first (VMCLEAR by IPI),
+ * as the SDM requires before it may be made current elsewhere (Vol. 3C
+ * 25.11.1). Moving to a new CPU also flushes the VM's EPT-tagged mappings
+ * there, which may be stale from an earlier stay.
+ *
+ * Context: preemption disabled, interrupts enabled.
+ */
+void hvx_vmx_load(struct hvx_vmx_vcpu *v)
+{
+	int cpu = smp_processor_id();
+	int old = READ_ONCE(v->cpu);
+	unsigned long flags;
+	u64 pa;
+
+	if (old == cpu) {
+		if (this_cpu_read(current_vmcs) != v->vmcs) {
+			pa = __pa(v->vmcs);
+			asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+			this_cpu_write(current_vmcs, v->vmcs);
+		}
+		return;
+	}
+	if (old >= 0)
+		smp_call_function_single(old, vmclear_ipi, v, 1);
+	smp_rmb();
+
+	local_irq_save(flags);
+	list_add(&v->loaded_node, this_cpu_ptr(&loaded_vmcss));
+	v->cpu = cpu;
+	local_irq_restore(flags);
+
+	pa = __pa(v->vmcs);
+	asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+	this_cpu_write(current_vmcs, v->vmcs);
+	load_host_cpu_state();
+	hvx_ept_flush_local(v->mem);
+}
+
+/**
+ * hvx_vmx_clear - clear the vCPU's VMCS wherever it is active
+ * @v: the vCPU.
+ *
+ * Context: process context; VMX root mode is still held.
+ */
+void hvx_vmx_clear(struct hvx_vmx_vcpu *v)
+{
+	int cpu = READ_ONCE(v->cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmclear_ipi, v, 1);
+}
+
+/**
+ * hvx_vmx_module_init - probe VMX and prepare per-CPU VMXON regions
+ *
+ * On a CPU without usable VMX the module still loads; VM creation then
+ * fails with -EOPNOTSUPP and the reason is logged once here.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hvx_vmx_module_init(void)
+{
+	int cpu, ret;
+
+	for_each_possible_cpu(cpu)
+		INIT_LIST_HEAD(per_cpu_ptr(&loaded_vmcss, cpu));
+
+	vmx_unusable = probe_caps();
+	if (vmx_unusable) {
+		pr_info("VMX not usable: %s; VM creation will fail with EOPNOTSUPP\n",
+			vmx_unusable);
+		return 0;
+	}
+	for_each_possible_cpu(cpu) {
+		void *region = alloc_vmx_region(cpu);
+
+		if (!region) {
+			hvx_vmx_module_exit();
+			return -ENOMEM;
+		}
+		per_cpu(vmxon_region, cpu) = region;
+	}
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvx:online",
+					vmx_cpu_online, vmx_cpu_offline);
+	if (ret < 0) {
+		hvx_vmx_module_exit();
+		return ret;
+	}
+	vmx_hp_state = ret;
+	hvx_vpid_init(hvx_caps.vpid);
+	pr_info("VMX usable: EPT, unrestricted guest%s\n",
+		hvx_caps.vpid ? ", VPID" : " (no VPID)");
+	return 0;
+}
+
+/**
+ * hvx_vmx_module_exit - free per-CPU state; no VM may exist.
+ */
+void hvx_vmx_module_exit(void)
+{
+	int cpu;
+
+	if (vmx_hp_state >= 0)
+		cpuhp_remove_state_nocalls(vmx_hp_state);
+	vmx_hp_state = -1;
+	for_each_possible_cpu(cpu) {
+		void *region = per_cpu(vmxon_region, cpu);
+
+		if (region)
+			free_page((unsigned long)region);
+		per_cpu(vmxon_region, cpu) = NULL;
+	}
+}
+
+/**
+ * hvx_vmx_alloc_vmcs - allocate a VMCS region on the local node
+ *
+ * Return: the region with its revision identifier written, or NULL.
+ */
+void *hvx_vmx_alloc_vmcs(void)
+{
+	return alloc_vmx_region(raw_smp_processor_id());
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmx.h - the vmx/ room: VMX root mode, VMCS, VM entry and exit handling.
+ *
+ * Callers (kmod/) see struct hvx_vmx_vcpu and the hvx_vmx_*() functions.
+ * Nothing in vmx/ knows about file descriptors or ioctls; it reports exits
+ * by filling the shared struct hvx_run, which is the ABI's description of
+ * an exit.
+ */
+#ifndef HVX_VMX_H
+#define HVX_VMX_H
+
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/types.h>
+#include <asm/fpu/types.h>
+#include <asm/vmx.h>
+
+#include "hvx.h"
+#include "../ept/ept.h"
+
+/* DR6/DR7 bits that read as 1 (SDM Vol. 3B 18.2.3, 18.2.4). */
+#define HVX_DR6_FIXED_1	0xffff0ff0ULL
+#define HVX_DR7_FIXED_1	0x400ULL
+
+/* GPR indices in hardware encoding order (SDM Vol. 2A 2.1.5, Table 2-2). */
+enum hvx_gpr {
+	HVX_RAX, HVX_RCX, HVX_RDX, HVX_RBX, HVX_RSP, HVX_RBP, HVX_RSI, HVX_RDI,
+	HVX_R8, HVX_R9, HVX_R10, HVX_R11, HVX_R12, HVX_R13, HVX_R14, HVX_R15,
+	HVX_NR_GPRS
+};
+
+/**
+ * struct hvx_vmx_caps - VMX capabilities read once at module load
+ * @basic: IA32_VMX_BASIC (SDM Vol. 3D A.1).
+ * @pin: pin-based controls hvx uses (A.3.1).
+ * @proc: primary processor-based controls (A.3.2).
+ * @proc2: secondary processor-based controls (A.3.3).
+ * @exit: VM-exit controls (A.4).
+ * @entry: VM-entry controls (A.5).
+ * @cr0_fixed0: CR0 bits that must be 1 in VMX operation (A.7).
+ * @cr0_fixed1: CR0 bits that may be 1 (A.7).
+ * @cr4_fixed0: CR4 bits that must be 1 (A.8).
+ * @cr4_fixed1: CR4 bits that may be 1 (A.8).
+ * @ept_vpid: IA32_VMX_EPT_VPID_CAP (A.10).
+ * @vmcs_size: bytes of a VMCS region (A.1, bits 44:32).
+ * @revision: VMCS revision identifier (A.1, bits 30:0).
+ * @vpid: VPIDs are used.
+ */
+struct hvx_vmx_caps {
+	u64 basic;
+	u32 pin, proc, proc2, exit, entry;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	u64 ept_vpid;
+	u32 vmcs_size, revision;
+	bool vpid;
+};
+
+extern struct hvx_vmx_caps hvx_caps;
+
+/* Pending work that the next HVX_RUN completes with userspace's data. */
+enum hvx_pending {
+	HVX_PENDING_NONE,
+	HVX_PENDING_IO,		/* IN/OUT or INS/OUTS, see struct hvx_io_op */
+	HVX_PENDING_MMIO,	/* MMIO access, see struct hvx_mmio_op */
+};
+
+/**
+ * struct hvx_io_op - a port I/O instruction waiting for userspace
+ * @in: IN/INS (data flows into the guest).
+ * @string: INS/OUTS.
+ * @rep: REP prefix.
+ * @size: element size, bytes.
+ * @count: elements carried by this exit.
+ * @addr_mask: address-size mask for RSI/RDI/RCX (0xffff, 0xffffffff, ~0).
+ * @gpa: guest physical address of the lowest element (string I/O).
+ * @backward: RFLAGS.DF was set.
+ */
+struct hvx_io_op {
+	bool in, string, rep, backward;
+	u8 size;
+	u32 count;
+	u64 addr_mask;
+	u64 gpa;
+};
+
+/**
+ * struct hvx_mmio_op - a decoded MMIO instruction
+ * @len: instruction length, bytes.
+ * @size: access size, bytes.
+ * @write: the access stores to MMIO.
+ * @reg: destination GPR for a load (enum hvx_gpr).
+ * @high_byte: destination is AH/CH/DH/BH.
+ * @sign_extend: MOVSX.
+ * @dst_size: destination register size for a load, bytes.
+ * @value: the value stored, for a write.
+ */
+struct hvx_mmio_op {
+	u8 len, size, reg, dst_size;
+	bool write, high_byte, sign_extend;
+	u64 value;
+};
+
+/**
+ * struct hvx_vmx_vcpu - VMX state of one vCPU
+ * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
+ *	by vmenter.S, so this must stay the first member.
+ * @rsp: guest RSP, cached from the VMCS between exits.
+ * @rip: guest RIP, cached likewise.
+ * @rflags: guest RFLAGS, cached likewise.
+ * @cr2: guest CR2 (not in the VMCS; swapped around entry).
+ * @cr0: guest CR0 as the guest sees it (read shadow).
+ * @cr4: guest CR4 as the guest sees it (read shadow).
+ * @efer: guest IA32_EFER.
+ * @cr8: guest task priority (CR8 exits are always taken).
+ * @vmcs: the VMCS region (SDM Vol. 3C 25.2).
+ * @cpu: host CPU the VMCS is active on, or -1.
+ * @launched: VMLAUNCH succeeded since the last VMCLEAR.
+ * @loaded_node: link on the per-CPU list of active VMCSs.
+ * @vpid: VPID, 0 if none.
+ * @id: vCPU id (initial APIC id).
+ * @entry_ctls: current VM-entry controls (IA-32e mode guest changes).
+ * @mem: the VM's memory.
+ * @run: the shared run page.
+ * @io_data: the shared I/O data page.
+ * @exit_reason: last exit reason.
+ * @exit_qual: last exit qualification.
+ * @instr_len: last VM-exit instruction length.
+ * @syscall_msrs: STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE must be swapped.
+ * @msr: guest values of MSRs that hvx keeps in software.
+ * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
+ * @pending: what the next run must complete (enum hvx_pending).
+ * @io: the pending I/O instruction.
+ * @mmio: the pending MMIO instruction.
+ * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
+ * @reinject_err: its error code.
+ * @reinject_len: its instruction length.
+ * @fpu: guest x87/SSE state (FXSAVE format).
+ */
+struct hvx_vmx_vcpu {
+	unsigned long gprs[HVX_NR_GPRS];
+	u64 rsp, rip, rflags, cr2;
+	u64 cr0, cr4, efer;
+	u8 cr8;
+
+	void *vmcs;
+	int cpu;
+	bool launched;
+	struct list_head loaded_node;
+	u16 vpid;
+	u32 id;
+	u32 entry_ctls;
+
+	struct hvx_mem *mem;
+	struct hvx_run *run;
+	u8 *io_data;
+
+	u32 exit_reason;
+	u64 exit_qual;
+	u32 instr_len;
+
+	bool syscall_msrs;
+	struct {
+		u64 star, lstar, cstar, sfmask, kernel_gs_base;
+		u64 apic_base, misc_enable, tsc_offset;
+	} msr;
+	u64 dr[5];
+
+	enum hvx_pending pending;
+	struct hvx_io_op io;
+	struct hvx_mmio_op mmio;
+	u32 reinject_info, reinject_err, reinject_len;
+
+	struct fxregs_state fpu __aligned(16);
+};
+
+/* Return values of hvx_vmx_run() besides negative errnos. */
+#define HVX_RUN_RESUME	0	/* enter the guest again */
+#define HVX_RUN_USER	1	/* return to userspace, run->exit_reason set */
+
+/* vmx.c: capabilities and VMX root mode */
+int hvx_vmx_module_init(void);
+void hvx_vmx_module_exit(void);
+bool hvx_vmx_usable(void);
+int hvx_vmx_get(void);
+void hvx_vmx_put(void);
+void hvx_vmx_load(struct hvx_vmx_vcpu *v);
+void hvx_vmx_clear(struct hvx_vmx_vcpu *v);
+void *hvx_vmx_alloc_vmcs(void);
+
+/* vmcs.c: VMCS setup and register access */
+int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
+			struct hvx_run *run, void *io_data);
+void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v);
+void hvx_vmx_get_regs(struct hvx_vmx_vcpu *v, struct hvx_regs *regs);
+void hvx_vmx_set_regs(struct hvx_vmx_vcpu *v, const struct hvx_regs *regs);
+void hvx_vmx_get_sregs(struct hvx_vmx_vcpu *v, struct hvx_sregs *sregs);
+int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *sregs);
+void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0);
+void hvx_vmx_set_cr4(struct hvx_vmx_vcpu *v, u64 cr4);
+void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer);
+u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
+void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val);
+
+/* exit.c: one VM entry and the exit dispatch */
+int hvx_vmx_run(struct hvx_vmx_vcpu *v);
+void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
+			      bool has_error, u32 error);
+void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len);
+
+/* cpuid.c, msr.c, cr.c: exit handlers with files of their own */
+int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v);
+int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
+int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
+int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
+
+/* emulate.c: guest memory by linear address, MMIO and string I/O */
+int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa);
+int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v);
+int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v);
+int hvx_vmx_load_pdptrs(struct hvx_vmx_vcpu *v, u64 cr3);
+
+/* entry_check.c: software guest-state checks (SDM Vol. 3C 27.3.1) */
+enum hvx_entry_check hvx_vmx_check_guest_state(void);
+
+/* vmenter.S */
+int hvx_vmx_enter(unsigned long *gprs, bool launched);
+void hvx_vmx_exit(void);
+
+/**
+ * vmcs_read - VMREAD a field of the current VMCS (SDM Vol. 3C 31.3)
+ * @field: field encoding (SDM Vol. 3D Appendix B).
+ *
+ * Context: preemption disabled, the vCPU's VMCS current on this CPU.
+ * Return: the field value (undefined if the field is unsupported).
+ */
+static __always_inline unsigned long vmcs_read(unsigned long field)
+{
+	unsigned long value;
+
+	asm volatile("vmread %1, %0" : "=r"(value) : "r"(field) : "cc");
+	return value;
+}
+
+void hvx_vmwrite_error(unsigned long field, unsigned long value);
+
+/**
+ * vmcs_write - VMWRITE a field of the current VMCS (SDM Vol. 3C 31.3)
+ * @field: field encoding.
+ * @value: new value.
+ *
+ * Context: as vmcs_read(). A failure is a hvx bug and is logged once.
+ */
+static __always_inline void vmcs_write(unsigned long field, unsigned long value)
+{
+	bool fail;
+
+	asm volatile("vmwrite %2, %1" CC_SET(be)
+		     : CC_OUT(be)(fail) : "r"(field), "rm"(value) : "cc");
+	if (unlikely(fail))
+		hvx_vmwrite_error(field, value);
+}
+
+#endif /* HVX_VMX_H */

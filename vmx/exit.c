@@ -260,6 +260,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_skip,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
 	[EXIT_REASON_INVEPT]		  = handle_ud,
+	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,
 	[EXIT_REASON_INVVPID]		  = handle_ud,
 	[EXIT_REASON_WBINVD]		  = handle_skip,
 	[EXIT_REASON_XSETBV]		  = handle_ud,
@@ -297,6 +298,8 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 	vmcs_write(GUEST_RIP, v->rip);
 	vmcs_write(GUEST_RSP, v->rsp);
 	vmcs_write(GUEST_RFLAGS, v->rflags);
+	if (hvx_caps.preempt_timer)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
 	if (v->reinject_info & INTR_VALID) {
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->reinject_info);
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
@@ -318,7 +321,7 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	asm volatile("sldt %0" : "=r"(hs->ldt));
 	rdmsrl(MSR_FS_BASE, hs->fs_base);
 	vmcs_write(HOST_FS_BASE, hs->fs_base);
-	hs->debugctl = get_debugctlmsr();
+	hs->debugctl = hvx_caps.debugctl ? get_debugctlmsr() : 0;
 	if (v->syscall_msrs) {
 		rdmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
 		rdmsrl(MSR_STAR, hs->star);

@@ -19,6 +19,7 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 
 #include "vmx.h"
 
@@ -88,7 +89,7 @@ static const char *probe_caps(void)
 	true_msrs = c->basic & BIT_ULL(55);
 
 	if (adjust_controls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-			    PIN_BASED_VIRTUAL_NMIS,
+			    PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER,
 			    true_msrs ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 					MSR_IA32_VMX_PINBASED_CTLS, &c->pin))
 		return "missing pin-based controls (external-interrupt or NMI exiting)";
@@ -126,6 +127,23 @@ static const char *probe_caps(void)
 		c->exit &= ~(VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT);
 		c->entry &= ~VM_ENTRY_LOAD_IA32_PAT;
 	}
+
+	/*
+	 * Bound every stay in the guest to one host tick. Host interrupts
+	 * already force exits; the timer also covers CPUs and emulators
+	 * that keep external interrupts blocked while a guest runs with
+	 * RFLAGS.IF = 0 (Bochs 2.7 does), so signals and need_resched are
+	 * seen within a tick whatever the guest does.
+	 */
+	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
+		u64 misc, ticks;
+
+		rdmsrl(MSR_IA32_VMX_MISC, misc);
+		ticks = ((u64)tsc_khz * 1000 / HZ) >> (misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+		c->preempt_timer = clamp_t(u64, ticks, 1, U32_MAX);
+	}
+
+	c->debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &feat);
 
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);

@@ -46,6 +46,11 @@ enum hvx_gpr {
  * @vmcs_size: bytes of a VMCS region (A.1, bits 44:32).
  * @revision: VMCS revision identifier (A.1, bits 30:0).
  * @vpid: VPIDs are used.
+ * @debugctl: IA32_DEBUGCTL exists; a VM exit clears it (SDM Vol. 3C
+ *	28.5.1), so hvx restores the host's value.
+ * @preempt_timer: VMX-preemption timer value loaded before every entry, in
+ *	timer ticks (TSC >> IA32_VMX_MISC[4:0], SDM Vol. 3C 26.5.1): one host
+ *	tick's worth, or 0 when the CPU has no preemption timer.
  */
 struct hvx_vmx_caps {
 	u64 basic;
@@ -54,6 +59,8 @@ struct hvx_vmx_caps {
 	u64 ept_vpid;
 	u32 vmcs_size, revision;
 	bool vpid;
+	bool debugctl;
+	u32 preempt_timer;
 };
 
 extern struct hvx_vmx_caps hvx_caps;

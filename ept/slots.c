@@ -126,9 +126,13 @@ static int region_delete(struct hvx_mem *mem, u32 id)
 	return 0;
 }
 
-/* Is every page of [hva, hva + size) backed by a VMA of this process? */
-static bool region_mapped(unsigned long hva, u64 size)
+/*
+ * Is every page of [hva, hva + size) backed by a readable VMA of this
+ * process, writable unless the slot is read-only, and not device memory?
+ */
+static bool region_mapped(unsigned long hva, u64 size, bool readonly)
 {
+	unsigned long need = VM_READ | (readonly ? 0 : VM_WRITE);
 	struct mm_struct *mm = current->mm;
 	unsigned long end = hva + size;
 	struct vm_area_struct *vma;
@@ -138,6 +142,7 @@ static bool region_mapped(unsigned long hva, u64 size)
 	while (hva < end) {
 		vma = find_vma(mm, hva);
 		if (!vma || vma->vm_start > hva ||
+		    (vma->vm_flags & need) != need ||
 		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
 			ok = false;
 			break;
@@ -178,7 +183,8 @@ int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	    region_overlaps(mem, r->guest_phys_addr, r->memory_size))
 		goto out;
 	ret = -EFAULT;
-	if (!region_mapped(r->userspace_addr, r->memory_size))
+	if (!region_mapped(r->userspace_addr, r->memory_size,
+			   r->flags & HVX_MEM_READONLY))
 		goto out;
 
 	ret = -ENOMEM;

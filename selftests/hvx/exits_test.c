@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exits_test - HLT, CPUID, MSRs, triple faults, and VM entries that fail
+ * because of invalid guest state.
+ */
+#include "hvx_test.h"
+#include "exits_guest.h"
+
+TEST(hlt)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_hlt, 0);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_HLT, vcpu);
+	ASSERT_EQ((uint64_t)hlt1_next, vcpu_get_rip(vcpu));	/* past the HLT */
+	/* Resuming continues after it (not another HLT exit). */
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_HLT, vcpu);
+	ASSERT_EQ((uint64_t)hlt2_next, vcpu_get_rip(vcpu));
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* Run to the mark after CPUID; returns the registers there. */
+static void run_cpuid(struct __test_metadata *_metadata, struct vcpu *vcpu,
+		      struct hvx_regs *regs)
+{
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_IO, vcpu);
+	ASSERT_EQ(MARK_PORT, vcpu->run->io.port) TH_LOG("%s", vcpu_exit_str(vcpu));
+	vcpu_get_regs(vcpu, regs);
+	ASSERT_EQ((uint64_t)cpuid_next, regs->rip);
+}
+
+/* The guest sees the host's CPUID with the hypervisor bit set, VMX hidden,
+ * hvx's signature leaf, and its vCPU id as initial APIC id. */
+TEST(cpuid_leaves)
+{
+	static const uint32_t ids[] = { 0, 5 };
+	uint32_t host0[4], host1[4], sig[3];
+	struct hvx_regs regs;
+	struct vcpu *vcpus[2];
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	ASSERT_EQ(2, cpuid_next - cpuid_insn);	/* RIP advances by 2 */
+	cpuid(0, 0, &host0[0], &host0[1], &host0[2], &host0[3]);
+	cpuid(1, 0, &host1[0], &host1[1], &host1[2], &host1[3]);
+	memcpy(sig, "hvxhvxhvxhvx", 12);
+
+	vm = vm_create();
+	for (int i = 0; i < 2; i++) {
+		vcpus[i] = vcpu_create(vm, ids[i]);
+		vcpu_setup_long(vcpus[i], guest_cpuid, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct vcpu *vcpu = vcpus[i];
+
+		run_cpuid(_metadata, vcpu, &regs);		/* leaf 0 */
+		ASSERT_LE(1, (uint32_t)regs.rax);
+		ASSERT_EQ(host0[1], (uint32_t)regs.rbx);	/* vendor */
+		ASSERT_EQ(host0[3], (uint32_t)regs.rdx);
+		ASSERT_EQ(host0[2], (uint32_t)regs.rcx);
+
+		run_cpuid(_metadata, vcpu, &regs);		/* leaf 1 */
+		ASSERT_EQ(host1[0], (uint32_t)regs.rax);	/* signature */
+		ASSERT_EQ(CPUID_1_ECX_HYPERVISOR, regs.rcx & CPUID_1_ECX_HYPERVISOR);
+		ASSERT_EQ(0, regs.rcx & CPUID_1_ECX_VMX);
+		ASSERT_EQ(ids[i], (regs.rbx >> 24) & 0xff);	/* APIC id */
+
+		run_cpuid(_metadata, vcpu, &regs);		/* hvx's leaf */
+		ASSERT_EQ(CPUID_SIG_LEAF, regs.rax);
+		ASSERT_EQ(sig[0], regs.rbx);
+		ASSERT_EQ(sig[1], regs.rcx);
+		ASSERT_EQ(sig[2], regs.rdx);
+		vcpu_run_done(vcpu);
+	}
+	vcpu_free(vcpus[0]);
+	vcpu_free(vcpus[1]);
+	vm_free(vm);
+}
+
+TEST(msr)
+{
+	struct hvx_sregs sregs;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_msr, 0);
+	for (unsigned int i = 0; i < EXITS_NR_MSRS; i++) {
+		const struct msr_value *m = &exits_msrs[i];
+
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(MSR_STEP_RW, uc.args[0]);
+		ASSERT_EQ(m->index, uc.args[1]);
+		ASSERT_EQ(0, uc.args[2])
+			TH_LOG("MSR 0x%x: WRMSR/RDMSR raised vectors %llu/%llu",
+			       m->index, (unsigned long long)uc.args[2] >> 8,
+			       (unsigned long long)uc.args[2] & 0xff);
+		ASSERT_EQ(m->value, uc.args[3]) TH_LOG("MSR 0x%x", m->index);
+		if (m->index == MSR_FS_BASE || m->index == MSR_GS_BASE) {
+			/* The MSRs are the segment bases. */
+			vcpu_get_sregs(vcpu, &sregs);
+			ASSERT_EQ(m->value, m->index == MSR_FS_BASE ?
+					    sregs.fs.base : sregs.gs.base);
+		}
+	}
+	for (unsigned int i = 0; i < EXITS_NR_MSRS_RO; i++) {
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(MSR_STEP_RO, uc.args[0]);
+		ASSERT_EQ(exits_msrs_ro[i], uc.args[1]);
+		ASSERT_EQ(0, uc.args[2]) TH_LOG("RDMSR 0x%x faulted", exits_msrs_ro[i]);
+	}
+	for (unsigned int i = 0; i < EXITS_NR_MSRS_BAD; i++) {
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(MSR_STEP_BAD, uc.args[0]);
+		ASSERT_EQ(exits_msrs_bad[i], uc.args[1]);
+		ASSERT_EQ(X86_VEC_GP << 8 | X86_VEC_GP, uc.args[2])
+			TH_LOG("MSR 0x%x: expected #GP on WRMSR and RDMSR",
+			       exits_msrs_bad[i]);
+	}
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(MSR_STEP_EFER, uc.args[0]);
+	ASSERT_EQ(0, uc.args[2]);
+	ASSERT_EQ(EFER_LME | EFER_LMA, uc.args[3]);	/* as set by SET_SREGS */
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(MSR_STEP_TSC, uc.args[0]);
+	ASSERT_EQ(0, uc.args[2]);
+	/* The TSC kept counting from the written value. */
+	ASSERT_LE(EXITS_TSC_WRITE, uc.args[3]);
+	ASSERT_GT(EXITS_TSC_WRITE + (1ull << 36), uc.args[3]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* With an IDT limit of 0, the exception cannot be delivered, nor the #DF
+ * that follows: a triple fault, which shuts the vCPU down. */
+static void triple_fault(struct __test_metadata *_metadata,
+			 void (*guest)(uint64_t))
+{
+	struct hvx_sregs sregs;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	vcpu = vm_create_long(&vm, guest, 0);
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.idt.limit = 0;
+	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_SHUTDOWN, vcpu);
+	vm_free(vm);
+}
+
+TEST(triple_fault_ud2)
+{
+	REQUIRE_VMX();
+	triple_fault(_metadata, guest_ud2_only);
+}
+
+TEST(triple_fault_int3)
+{
+	REQUIRE_VMX();
+	triple_fault(_metadata, guest_int3_only);
+}
+
+/*
+ * A VM entry with this guest state must fail with "invalid guest state"
+ * (basic exit reason 33, bit 31 set: SDM Vol. 3C 27.8) and hvx must name
+ * the failed check. Afterwards the host is fine: a new VM runs.
+ */
+static void expect_fail_entry(struct __test_metadata *_metadata,
+			      struct vcpu *vcpu, uint32_t check)
+{
+	struct hvx_run *run = vcpu->run;
+	struct vcpu *fresh;
+	struct vm *vm;
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_FAIL_ENTRY, vcpu);
+	ASSERT_EQ(HVX_ENTRY_FAIL_GUEST_STATE, run->fail_entry.kind);
+	ASSERT_EQ(0x80000021, run->fail_entry.hardware_entry_failure_reason);
+	ASSERT_EQ(check, run->fail_entry.check);
+
+	fresh = vm_create_long(&vm, guest_sync_done, 42);
+	ASSERT_EQ(42, vcpu_run_sync(fresh));
+	vcpu_run_done(fresh);
+	vm_free(vm);
+}
+
+/* RFLAGS bit 1 is reserved and must be 1 (SDM Vol. 3C 27.3.1.4). */
+TEST(fail_entry_rflags)
+{
+	struct hvx_regs regs;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_sync_done, 0);
+	vcpu_get_regs(vcpu, &regs);
+	regs.rflags = 0;
+	vcpu_set_regs(vcpu, &regs);
+	expect_fail_entry(_metadata, vcpu, HVX_CHECK_RFLAGS);
+	vm_free(vm);
+}
+
+/*
+ * CS must be an accessed code segment, or (only with unrestricted guest)
+ * the read/write accessed data type 3 with DPL 0 (SDM Vol. 3C 27.3.1.2).
+ * So, in 32-bit protected mode: type 1 (read-only data) fails, and so
+ * does type 3 with DPL 3.
+ */
+static void fail_entry_cs(struct __test_metadata *_metadata, uint8_t type,
+			  uint8_t dpl)
+{
+	struct hvx_sregs sregs;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.cs.type = type;
+	sregs.cs.s = 1;
+	sregs.cs.dpl = dpl;
+	vcpu_set_sregs(vcpu, &sregs);
+	expect_fail_entry(_metadata, vcpu, HVX_CHECK_SEG_CS);
+	vm_free(vm);
+}
+
+TEST(fail_entry_cs_readonly_data)
+{
+	REQUIRE_VMX();
+	fail_entry_cs(_metadata, SEG_TYPE_DATA_RO_A, 0);
+}
+
+TEST(fail_entry_cs_data_dpl3)
+{
+	REQUIRE_VMX();
+	fail_entry_cs(_metadata, SEG_TYPE_DATA_RW_A, 3);
+}
+
+/* TR must be usable (SDM Vol. 3C 27.3.1.2). */
+TEST(fail_entry_tr_unusable)
+{
+	struct hvx_sregs sregs;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_sync_done, 0);
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.tr.unusable = 1;
+	vcpu_set_sregs(vcpu, &sregs);
+	expect_fail_entry(_metadata, vcpu, HVX_CHECK_SEG_TR);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmio_test - accesses to guest-physical addresses outside every memory
+ * slot exit to userspace as HVX_EXIT_MMIO; the kernel decodes MOV (88-8B,
+ * C6/C7, A0-A3) and MOVZX (0F B6/B7) in 64-, 32- and 16-bit code. For a
+ * read, the data userspace supplies lands in the destination register (with
+ * the x86 rules for which bits change) and the guest continues at the next
+ * instruction. Also: read-only slots, and an unsupported instruction.
+ */
+#include <sys/mman.h>
+
+#include "hvx_test.h"
+#include "mmio_guest.h"
+
+/* Index of a register in struct hvx_regs seen as __u64[]. */
+enum { RAX, RBX, RCX, RDX, RSI, RDI, RSP, RBP, R8, R9, R10, R11, NOREG = -1 };
+
+struct mmio_case {
+	const char *name, *insn, *next;
+	bool write;
+	uint32_t len;
+	uint64_t gpa;
+	uint64_t data;		/* write: what the guest stores */
+	int reg;		/* read: destination register */
+	uint64_t reg_after;	/* read: its value after the load */
+};
+
+#define RD(c, gpa, len, reg, after) \
+	{ #c, c##_insn, c##_next, false, len, gpa, 0, reg, after }
+#define WR(c, gpa, len, data) \
+	{ #c, c##_insn, c##_next, true, len, gpa, data, NOREG, 0 }
+
+#define M		GPA_MMIO
+#define LOW_BYTE(v)	((MMIO_PRE & ~0xffull) | ((v) & 0xff))
+#define LOW_WORD(v)	((MMIO_PRE & ~0xffffull) | ((v) & 0xffff))
+#define D32		((uint32_t)MMIO_RD_DATA)
+
+static const struct mmio_case cases64[] = {
+	RD(rd8, M, 1, RBX, LOW_BYTE(MMIO_RD_DATA)),
+	RD(rd16, M + 2, 2, RCX, LOW_WORD(MMIO_RD_DATA)),
+	RD(rd32_sib, M + 12, 4, R9, D32),
+	RD(rd64_abs, M + 0x10, 8, R10, MMIO_RD_DATA),
+	RD(movzb32, M, 1, RDX, MMIO_RD_DATA & 0xff),
+	RD(movzw64, M + 6, 2, R11, MMIO_RD_DATA & 0xffff),
+	RD(movzb16, M, 1, RAX, LOW_WORD(MMIO_RD_DATA & 0xff)),
+	RD(moffs_rd8, M + 0x20, 1, RAX, LOW_BYTE(MMIO_RD_DATA)),
+	RD(moffs_rd64, M + 0x28, 8, RAX, MMIO_RD_DATA),
+	RD(riprel_rd32, MMIO_RIPREL_GPA, 4, RBX, D32),
+	RD(rd8_dil, M, 1, RDI, LOW_BYTE(MMIO_RD_DATA)),
+	RD(rd8_bh, M + 1, 1, RBX,
+	   (MMIO_PRE & ~0xff00ull) | (MMIO_RD_DATA & 0xff) << 8),
+	RD(rd32_addr32, M + 0x40, 4, RBX, D32),
+	WR(wr8, M, 1, MMIO_WR8),
+	WR(wr16, M + 2, 2, MMIO_WR16),
+	WR(wr32_sib, M + 12, 4, MMIO_WR32),
+	WR(wr64, M + 8, 8, MMIO_WR64),
+	WR(wr_imm8, M + 16, 1, MMIO_IMM8),
+	WR(wr_imm16, M + 18, 2, MMIO_IMM16),
+	WR(wr_imm32, M + 20, 4, MMIO_IMM32),
+	WR(wr_imm64, M + 24, 8, (uint64_t)-2),
+	WR(moffs_wr32, M + 0x40, 4, MMIO_WR32),
+	WR(moffs_wr8, M + 0x48, 1, MMIO_WR8),
+	WR(wr8_bh, M + 5, 1, MMIO_WR_BH),
+	WR(wr_imm8_disp32, M + 0x1000, 1, MMIO_IMM8),
+	WR(riprel_wr_imm16, MMIO_RIPREL_GPA, 2, MMIO_IMM16),
+};
+
+/* 16/32-bit code: only the low 32 bits of a register are compared. */
+#define PRE32_BYTE(v)	((MMIO_PRE32 & ~0xffu) | ((v) & 0xff))
+#define PRE32_WORD(v)	((MMIO_PRE32 & ~0xffffu) | ((v) & 0xffff))
+
+static const struct mmio_case cases32[] = {
+	WR(p32_wr_imm32, M, 4, MMIO_IMM32),
+	WR(p32_wr16, M + 4, 2, MMIO_WR16),
+	RD(p32_movzb, M + 8, 1, RBX, MMIO_RD_DATA & 0xff),
+	RD(p32_rd32_sib, M + 12, 4, RDX, D32),
+	RD(p32_moffs_rd8, M + 0x10, 1, RAX, PRE32_BYTE(MMIO_RD_DATA)),
+	RD(p32_rd16, M + 0x14, 2, RDX, PRE32_WORD(MMIO_RD_DATA)),
+};
+
+static const struct mmio_case cases16[] = {
+	WR(r16_wr_imm16, GPA_VGA, 2, 0x0741),
+	WR(r16_moffs_wr8, GPA_VGA + 0x10, 1, MMIO_WR8),
+	RD(r16_rd32, GPA_VGA + 4, 4, RCX, D32),
+	RD(r16_movzb, GPA_VGA + 0x20, 1, RDX, MMIO_RD_DATA & 0xff),
+	RD(r16_rd16_addr32, GPA_VGA + 0x30, 2, RDX, PRE32_WORD(MMIO_RD_DATA)),
+	RD(r16_rd8_bp, GPA_VGA + 2, 1, RBX, PRE32_BYTE(MMIO_RD_DATA)),
+};
+
+/*
+ * Run cases in order. RIP of a label: label - start + rip_base (the blobs
+ * run at GPA_BLOB, with CS base 0 in 32-bit mode and GPA_BLOB in real mode);
+ * start = NULL for code running where it was linked.
+ */
+static void run_cases(struct __test_metadata *_metadata, struct vcpu *vcpu,
+		      const struct mmio_case *cases, unsigned int n,
+		      const char *start, uint64_t rip_base, uint64_t reg_mask)
+{
+	struct hvx_run *run = vcpu->run;
+	struct hvx_regs regs;
+
+#define RIP_OF(l) (start ? (uint64_t)((l) - start) + rip_base : (uint64_t)(l))
+	for (unsigned int i = 0; i < n; i++) {
+		const struct mmio_case *c = &cases[i];
+		uint64_t data = 0, rd = MMIO_RD_DATA;
+
+		vcpu_run(vcpu);
+		ASSERT_EXIT_MSG(HVX_EXIT_MMIO, vcpu, " (case %s)", c->name);
+		ASSERT_EQ(c->gpa, run->mmio.phys_addr) TH_LOG("case %s", c->name);
+		ASSERT_EQ(c->len, run->mmio.len) TH_LOG("case %s", c->name);
+		ASSERT_EQ(c->write, run->mmio.is_write) TH_LOG("case %s", c->name);
+		if (c->write) {
+			memcpy(&data, run->mmio.data, c->len);
+			ASSERT_EQ(c->data, data) TH_LOG("case %s", c->name);
+		} else {
+			/* Not completed yet: RIP still at the load. */
+			ASSERT_EQ(RIP_OF(c->insn), vcpu_get_rip(vcpu))
+				TH_LOG("case %s", c->name);
+			memcpy(run->mmio.data, &rd, sizeof(rd));
+		}
+
+		/* Completed, and the guest went on to the very next one. */
+		vcpu_run(vcpu);
+		ASSERT_EXIT_MSG(HVX_EXIT_IO, vcpu, " (case %s)", c->name);
+		ASSERT_EQ(MARK_PORT, run->io.port)
+			TH_LOG("case %s: %s", c->name, vcpu_exit_str(vcpu));
+		vcpu_get_regs(vcpu, &regs);
+		ASSERT_EQ(RIP_OF(c->next), regs.rip) TH_LOG("case %s", c->name);
+		if (!c->write) {
+			uint64_t got = ((uint64_t *)&regs)[c->reg];
+
+			ASSERT_EQ(c->reg_after & reg_mask, got & reg_mask)
+				TH_LOG("case %s: destination register", c->name);
+		}
+	}
+#undef RIP_OF
+}
+
+TEST(mmio_64bit)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mmio64, 0);
+	run_cases(_metadata, vcpu, cases64, ARRAY_SIZE(cases64), NULL, 0, ~0ull);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(mmio_32bit)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, mmio32_start, mmio32_end);
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	run_cases(_metadata, vcpu, cases32, ARRAY_SIZE(cases32), mmio32_start,
+		  GPA_BLOB, 0xffffffff);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(mmio_16bit_real_mode)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, mmio16_start, mmio16_end);
+	vcpu_setup_real(vcpu, GPA_BLOB);
+	run_cases(_metadata, vcpu, cases16, ARRAY_SIZE(cases16), mmio16_start,
+		  0, 0xffffffff);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(readonly_slot)
+{
+	struct hvx_run *run;
+	struct vcpu *vcpu;
+	uint32_t *mem;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	mem = mmap(NULL, RO_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (unsigned int i = 0; i < RO_SIZE / 4; i++)
+		mem[i] = RO_PATTERN;
+	vcpu = vm_create_long(&vm, guest_readonly, 0);
+	run = vcpu->run;
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, 2, HVX_MEM_READONLY,
+					    RO_GPA, RO_SIZE, mem))
+		TH_LOG("HVX_SET_MEMORY_REGION: %s", strerrorname_np(errno));
+
+	/* The reads before it are not exits; the write is. */
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(RO_GPA, run->mmio.phys_addr);
+	ASSERT_EQ(4, run->mmio.len);
+	ASSERT_EQ(1, run->mmio.is_write);
+	ASSERT_EQ(RO_WRITE, *(uint32_t *)run->mmio.data);
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_IO, vcpu);
+	ASSERT_EQ(MARK_PORT, run->io.port) TH_LOG("%s", vcpu_exit_str(vcpu));
+	ASSERT_EQ((uint64_t)ro_write_next, vcpu_get_rip(vcpu));
+	ASSERT_EQ(RO_PATTERN, mem[0]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(unsupported_instruction)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mmio_unsupported, 0);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_INTERNAL_ERROR, vcpu);
+	ASSERT_EQ(HVX_INTERNAL_EMULATION, vcpu->run->internal.suberror);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* modes_guest.h - guest code of modes_test, as the host side sees it. */
+#ifndef MODES_GUEST_H
+#define MODES_GUEST_H
+
+#define RM_RESULT_GPA	(GPA_BLOB_DATA + 0x100)	/* ES:0x100 */
+#define RM_FAR_CS	0x0ff0
+#define PM_RESULT_GPA	(GPA_BLOB_DATA + 0x200)
+#define MS_TSS_GPA	(GPA_BLOB_DATA + 0x800)
+#define MS_STACK_TOP	(GPA_BLOB_DATA + 0x1000)
+#define MS_MAGIC64	0x0123456789abcdef
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* modes_guest.c, 64-bit C */
+void guest_long_mode(uint64_t fib_n);
+void guest_ud2(uint64_t unused);
+extern const char guest_ud2_insn[];
+extern uint64_t modes_table[64];
+
+/* modes_blobs.S: copied to GPA_BLOB and run there */
+extern const char rm_start[], rm_far[], rm_end[];	/* real mode */
+extern const char pm_start[], pm_ret[], pm_end[];	/* 32-bit protected */
+extern const char ms_start[], ms_end[];		/* real -> 64-bit switch */
+#endif
+
+#endif /* MODES_GUEST_H */

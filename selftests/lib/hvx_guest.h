@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvx_guest.h - for guest code only (files compiled with GUEST_CFLAGS: no
+ * SSE, no red zone, no stack protector, no libc). Guest code must not call
+ * anything but what is declared here and its own functions: libc's
+ * memcpy/memset are ifunc-resolved (possibly to AVX code, and the guest's
+ * copy of the binary never had its IRELATIVE relocations applied). The
+ * Makefile rejects guest objects that reference other symbols.
+ */
+#ifndef HVX_SELFTEST_GUEST_H
+#define HVX_SELFTEST_GUEST_H
+
+#include <stdint.h>
+
+#include "guest_layout.h"
+#include "x86.h"
+
+static inline void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2,
+			 uint64_t a3)
+{
+	asm volatile("outl %%eax, %[port]"
+		     : : "a"(cmd), "D"(a0), "S"(a1), "d"(a2), "c"(a3),
+		       [port] "i"(UCALL_PORT)
+		     : "memory");
+}
+
+void __attribute__((noreturn))
+guest_assert_failed(const struct guest_assert_info *info, uint64_t a,
+		    uint64_t b);
+
+#define GUEST_SYNC(v)		ucall(UCALL_SYNC, (uint64_t)(v), 0, 0, 0)
+#define GUEST_SYNC_ARGS(a, b, c, d)					\
+	ucall(UCALL_SYNC, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c),	\
+	      (uint64_t)(d))
+#define GUEST_DONE()		ucall(UCALL_DONE, 0, 0, 0, 0)
+
+#define GUEST_ASSERT(cond) do {						\
+	if (!(cond)) {							\
+		static const struct guest_assert_info __info = {	\
+			__FILE__, #cond, __LINE__, 0 };			\
+		guest_assert_failed(&__info, 0, 0);			\
+	}								\
+} while (0)
+
+#define GUEST_ASSERT_EQ(expected, seen) do {				\
+	uint64_t __e = (uint64_t)(expected), __s = (uint64_t)(seen);	\
+	if (__e != __s) {						\
+		static const struct guest_assert_info __info = {	\
+			__FILE__, #expected " == " #seen, __LINE__, 2 }; \
+		guest_assert_failed(&__info, __e, __s);			\
+	}								\
+} while (0)
+
+/*
+ * Exceptions in 64-bit guests go to the lib's IDT. Normally they end the
+ * test (UCALL_UNHANDLED). To expect one, put the address to resume at in
+ * guest_fixup_rip before the faulting instruction: the handler then clears
+ * it, records the vector in guest_fixup_vector and resumes there.
+ */
+extern volatile uint64_t guest_fixup_rip;
+extern volatile uint64_t guest_fixup_vector;
+
+/* RDMSR/WRMSR that return the exception vector they raised, or 0. */
+static inline uint64_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
+{
+	uint32_t lo = 0, hi = 0;
+
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "rdmsr\n"
+		     "1:\tmovq $0, %[fix]"
+		     : "+a"(lo), "+d"(hi), [fix] "=m"(guest_fixup_rip)
+		     : "c"(msr) : "memory");
+	*val = lo | (uint64_t)hi << 32;
+	return guest_fixup_vector;
+}
+
+static inline uint64_t guest_wrmsr_safe(uint32_t msr, uint64_t val)
+{
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "wrmsr\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip)
+		     : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+		     : "memory");
+	return guest_fixup_vector;
+}
+
+static inline uint64_t guest_read_cr0(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t guest_read_cr4(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+void guest_memset(void *dst, int c, uint64_t n);
+
+#endif /* HVX_SELFTEST_GUEST_H */

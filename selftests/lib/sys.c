@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sys.c - the test environment: /dev/hvx, whether VMX is usable, the
+ * module's reference count, and module loading by syscall (the emulated
+ * host has busybox only, so tests do not exec insmod/rmmod).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hvx_util.h"
+
+void lib_fail(const char *file, int line, const char *fmt, ...)
+{
+	int err = errno;	/* for %m in fmt */
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "# %s:%d: ", file, line);
+	errno = err;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	abort();
+}
+
+void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int hvx_open(void)
+{
+	int fd = open(HVX_DEV, O_RDWR | O_CLOEXEC);
+
+	LIB_ASSERT(fd >= 0, "open(%s): %m", HVX_DEV);
+	return fd;
+}
+
+/*
+ * 0 if this machine can run hvx guests, else the errno of HVX_CREATE_VM
+ * (EOPNOTSUPP: no VMX/EPT/unrestricted guest, e.g. QEMU TCG), or of opening
+ * /dev/hvx (ENOENT: module not loaded). Checked once per process.
+ */
+int hvx_vmx_errno(void)
+{
+	static int cached = -1;
+	int sys_fd, vm_fd;
+
+	if (cached >= 0)
+		return cached;
+	sys_fd = open(HVX_DEV, O_RDWR | O_CLOEXEC);
+	if (sys_fd < 0)
+		return cached = errno;
+	vm_fd = ioctl(sys_fd, HVX_CREATE_VM, 0);
+	cached = vm_fd < 0 ? errno : 0;
+	if (vm_fd >= 0)
+		close(vm_fd);
+	close(sys_fd);
+	return cached;
+}
+
+/* Whether /proc/cpuinfo lists the "vmx" flag (the kernel clears it when VMX
+ * is absent or disabled by firmware). */
+bool cpuinfo_has_vmx(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	bool vmx = false;
+
+	LIB_ASSERT(f, "/proc/cpuinfo: %m");
+	while (!vmx && fgets(line, sizeof(line), f)) {
+		char *tok, *save;
+
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (tok = strtok_r(line, " \t\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\n", &save))
+			if (!strcmp(tok, "vmx"))
+				vmx = true;
+	}
+	fclose(f);
+	return vmx;
+}
+
+/* /sys/module/hvx/refcnt, or -1 if the module is not loaded. */
+long hvx_module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/hvx/refcnt", "r");
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Releasing the last reference to a VM may finish asynchronously after
+ * close() returns (deferred fput, RCU); give it a moment.
+ */
+bool wait_for_refcnt(long want, int timeout_ms)
+{
+	for (int waited = 0; ; waited += 10) {
+		if (hvx_module_refcnt() == want)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		msleep(10);
+	}
+}
+
+/* finit_module(2) of a .ko file; 0 or -errno. */
+int load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret, err;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+/* delete_module(2), retrying for up to 2 s while the module is still in
+ * use (EAGAIN/EBUSY); 0 or -errno. */
+int unload_module(const char *name)
+{
+	for (int tries = 0; ; tries++) {
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
+			return 0;
+		if ((errno != EAGAIN && errno != EBUSY) || tries == 200)
+			return -errno;
+		msleep(10);
+	}
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the `make check` initramfs (busybox ash, PID 1).
+# Copied into the initramfs by selftests/vm/check.sh; not run on the host.
+#
+# Loads hvx.ko, runs every program in /tests (sorted) and reports on the
+# console (console=ttyS0, which both emulators write to a file):
+#
+#   ### HVX-BOOT emu=<emu> ...
+#   ### HVX-INSMOD rc=<rc>
+#   ### HVX-BEGIN <name>
+#   ...test output (stdout+stderr, TAP 13)...
+#   ### HVX-TIMEOUT <name> after <n>s        (only if the watchdog fired)
+#   ### HVX-END <name> rc=<rc>               (rc=124: timed out)
+#   ### HVX-TIME <name> <seconds>            (emulated time the test took)
+#   ### HVX-ALLDONE
+#   ### HVX-DMESG-BEGIN / dmesg / ### HVX-DMESG-END
+#
+# then powers off. check.sh parses these markers; keep them in sync.
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+umask 022
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# The kernel opened /dev/console before devtmpfs existed only if the
+# initramfs had the node; reopen it so output surely reaches the serial port.
+exec </dev/console >/dev/console 2>&1
+mkdir -p /dev/pts /dev/shm /tmp /run
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+ln -s /proc/self/fd /dev/fd 2>/dev/null
+hostname hvx-check
+
+# Written by check.sh: TEST_TIMEOUT (seconds per test, 0 = none).
+TEST_TIMEOUT=300
+[ -r /etc/hvx-check.conf ] && . /etc/hvx-check.conf
+
+# Which emulator are we in? check.sh passes hvx.emu=bochs|qemu.
+emu=unknown
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	hvx.emu=*) emu=${arg#hvx.emu=} ;;
+	esac
+done
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+echo "### HVX-BOOT emu=$emu kernel=$(uname -r) uptime=$(uptime_s)s timeout=${TEST_TIMEOUT}s"
+
+insmod /lib/hvx/hvx.ko
+rc=$?
+echo "### HVX-INSMOD rc=$rc"
+if [ $rc -ne 0 ]; then
+	# With `quiet` the reason is only in the log buffer.
+	dmesg | tail -n 20
+fi
+
+# The watchdog below sends USR1 when a test cannot be killed; the trap
+# makes `wait` return so that the remaining tests still run.
+trap ': ' USR1
+
+# run_test PATH: run one test in its own session, under a watchdog.
+run_test() {
+	t=$1
+	name=${t##*/}
+	rm -f /tmp/hvx-timedout /tmp/hvx-stuck
+	echo "### HVX-BEGIN $name"
+	t0=$(uptime_s)
+
+	# setsid makes the test the leader of a new process group (the
+	# subshell is not a group leader, so setsid does not fork), so the
+	# watchdog can kill the test together with its children.
+	(
+		cd /tests &&
+		exec setsid env HVX_KO=/lib/hvx/hvx.ko \
+			HVX_KVM_DIR=/lib/hvx/kvm HVX_EMULATOR="$emu" \
+			"$t" </dev/null
+	) &
+	pid=$!
+
+	wd=
+	if [ "$TEST_TIMEOUT" -gt 0 ] 2>/dev/null; then
+		(
+			sp=
+			trap 'kill $sp 2>/dev/null; exit 0' TERM
+			# nap N: an interruptible sleep (the trap kills it).
+			nap() { sleep "$1" & sp=$!; wait $sp; }
+			nap "$TEST_TIMEOUT"
+			kill -0 $pid 2>/dev/null || exit 0
+			: >/tmp/hvx-timedout
+			echo "### HVX-TIMEOUT $name after ${TEST_TIMEOUT}s"
+			kill -TERM -$pid $pid 2>/dev/null
+			nap 5
+			kill -KILL -$pid $pid 2>/dev/null
+			nap 20
+			if kill -0 $pid 2>/dev/null; then
+				# Stuck in the kernel (D state): give up on it.
+				: >/tmp/hvx-stuck
+				echo "### HVX-STUCK $name: unkillable, moving on"
+				kill -USR1 $$
+			fi
+		) &
+		wd=$!
+	fi
+
+	wait $pid
+	rc=$?
+	if [ -n "$wd" ]; then
+		kill $wd 2>/dev/null
+		wait $wd 2>/dev/null
+	fi
+	[ -e /tmp/hvx-timedout ] && rc=124
+	t1=$(uptime_s)
+	echo "### HVX-END $name rc=$rc"
+	echo "### HVX-TIME $name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+}
+
+for t in /tests/*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	run_test "$t"
+done
+
+echo "### HVX-ALLDONE uptime=$(uptime_s)s"
+echo "### HVX-DMESG-BEGIN"
+dmesg
+echo "### HVX-DMESG-END"
+sync
+poweroff -f
+# Not reached unless poweroff failed; PID 1 must never exit.
+sleep 2
+echo o >/proc/sysrq-trigger
+while :; do sleep 3600; done

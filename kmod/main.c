@@ -8,6 +8,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "hvx_core.h"
@@ -36,10 +37,11 @@ long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
 		struct hvx_memory_region region;
 		struct hvx_regs regs;
 		struct hvx_sregs sregs;
-	} buf;
+	} small;
 	const struct hvx_ioctl_desc *d = NULL;
 	unsigned int size = _IOC_SIZE(cmd), i;
 	void __user *uarg = (void __user *)arg;
+	void *buf = &small;
 	long ret;
 
 	for (i = 0; i < n; i++) {
@@ -52,15 +54,23 @@ long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
 		return -ENOTTY;
 	if ((d->flags & HVX_IOC_OWNER) && current->mm != owner)
 		return -EIO;
-	if (WARN_ON_ONCE(size > sizeof(buf)))
-		return -ENOTTY;
-	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&buf, uarg, size))
-		return -EFAULT;
-	if (_IOC_DIR(cmd) & _IOC_READ)
-		memset(&buf, 0, size);
-	ret = d->fn(obj, &buf, arg);
-	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &buf, size))
-		return -EFAULT;
+	/* Large argument structs (CPUID and MSR lists) go to the heap. */
+	if (size > sizeof(small)) {
+		buf = kzalloc(size, GFP_KERNEL_ACCOUNT);
+		if (!buf)
+			return -ENOMEM;
+	} else if (_IOC_DIR(cmd) & _IOC_READ) {
+		memset(buf, 0, size);
+	}
+	ret = -EFAULT;
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(buf, uarg, size))
+		goto out;
+	ret = d->fn(obj, buf, arg);
+	if (ret >= 0 && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
+		ret = -EFAULT;
+out:
+	if (buf != &small)
+		kfree(buf);
 	return ret;
 }
 
@@ -79,10 +89,21 @@ static long dev_get_vcpu_mmap_size(void *obj, void *karg, unsigned long arg)
 	return arg ? -EINVAL : HVX_VCPU_MMAP_SIZE;
 }
 
+static long dev_get_supported_cpuid(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_cpuid *c = karg;
+
+	if (!hvx_vmx_usable())
+		return -EOPNOTSUPP;
+	hvx_vmx_cpuid_default(c->entries, &c->nent, 0);
+	return 0;
+}
+
 static const struct hvx_ioctl_desc dev_ioctls[] = {
 	{ HVX_GET_API_VERSION, 0, dev_get_api_version },
 	{ HVX_CREATE_VM, 0, dev_create_vm },
 	{ HVX_GET_VCPU_MMAP_SIZE, 0, dev_get_vcpu_mmap_size },
+	{ HVX_GET_SUPPORTED_CPUID, 0, dev_get_supported_cpuid },
 };
 
 static long hvx_dev_ioctl(struct file *file, unsigned int cmd,

@@ -40,10 +40,15 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 {
 	struct hvx_vcpu *vcpu = obj;
+	struct hvx_run *run = page_address(vcpu->run_page);
+	long ret;
 
 	if (arg)
 		return -EINVAL;
-	return vcpu_run(vcpu, page_address(vcpu->run_page));
+	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
+	ret = vcpu_run(vcpu, run);
+	hvx_vmx_update_run(&vcpu->vmx);
+	return ret;
 }
 
 static long vcpu_get_regs(void *obj, void *karg, unsigned long arg)
@@ -77,12 +82,83 @@ static long vcpu_set_sregs(void *obj, void *karg, unsigned long arg)
 	return hvx_vmx_set_sregs(&vcpu->vmx, karg);
 }
 
+static long vcpu_get_cpuid(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	hvx_vmx_cpuid_get(&vcpu->vmx, karg);
+	return 0;
+}
+
+static long vcpu_set_cpuid(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	return hvx_vmx_cpuid_set(&vcpu->vmx, karg);
+}
+
+static long vcpu_get_msrs(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	return hvx_vmx_get_msrs(&vcpu->vmx, karg);
+}
+
+static long vcpu_set_msrs(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	return hvx_vmx_set_msrs(&vcpu->vmx, karg);
+}
+
+static long vcpu_interrupt(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+	struct hvx_interrupt *irq = karg;
+
+	if (irq->padding)
+		return -EINVAL;
+	return hvx_vmx_queue_interrupt(&vcpu->vmx, irq->vector);
+}
+
+static long vcpu_nmi(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	if (arg)
+		return -EINVAL;
+	return hvx_vmx_queue_nmi(&vcpu->vmx);
+}
+
+static long vcpu_get_events(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	hvx_vmx_get_events(&vcpu->vmx, karg);
+	return 0;
+}
+
+static long vcpu_set_events(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	return hvx_vmx_set_events(&vcpu->vmx, karg);
+}
+
 static const struct hvx_ioctl_desc vcpu_ioctls[] = {
 	{ HVX_RUN, HVX_IOC_OWNER, vcpu_ioctl_run },
 	{ HVX_GET_REGS, 0, vcpu_get_regs },
 	{ HVX_SET_REGS, 0, vcpu_set_regs },
 	{ HVX_GET_SREGS, 0, vcpu_get_sregs },
 	{ HVX_SET_SREGS, HVX_IOC_OWNER, vcpu_set_sregs },
+	{ HVX_GET_CPUID, 0, vcpu_get_cpuid },
+	{ HVX_SET_CPUID, 0, vcpu_set_cpuid },
+	{ HVX_GET_MSRS, 0, vcpu_get_msrs },
+	{ HVX_SET_MSRS, HVX_IOC_OWNER, vcpu_set_msrs },
+	{ HVX_INTERRUPT, 0, vcpu_interrupt },
+	{ HVX_NMI, 0, vcpu_nmi },
+	{ HVX_GET_VCPU_EVENTS, 0, vcpu_get_events },
+	{ HVX_SET_VCPU_EVENTS, 0, vcpu_set_events },
 };
 
 static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

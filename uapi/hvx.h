@@ -35,6 +35,8 @@
 #define HVX_RUN_IO_DATA_OFFSET	4096	/* I/O data page offset in the mmap, bytes */
 #define HVX_RUN_IO_DATA_SIZE	4096	/* I/O data page size, bytes */
 #define HVX_VCPU_MMAP_SIZE	8192	/* bytes: run page + I/O data page */
+#define HVX_MAX_CPUID_ENTRIES	80	/* entries in struct hvx_cpuid */
+#define HVX_MAX_MSR_ENTRIES	64	/* entries in struct hvx_msrs */
 
 /**
  * struct hvx_memory_region - guest physical memory backed by user memory
@@ -147,6 +149,125 @@ struct hvx_sregs {
 	__u64 reserved[8];
 };
 
+/**
+ * struct hvx_cpuid_entry - one CPUID leaf as the guest sees it
+ * @function: leaf (EAX input).
+ * @index: subleaf (ECX input), used when @flags has
+ *	HVX_CPUID_FLAG_SIGNIFICANT_INDEX.
+ * @flags: HVX_CPUID_FLAG_*; unknown bits must be zero.
+ * @eax: output EAX (and so on).
+ * @ebx: output EBX.
+ * @ecx: output ECX.
+ * @edx: output EDX.
+ * @padding: must be zero.
+ */
+struct hvx_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 padding;
+};
+
+#define HVX_CPUID_FLAG_SIGNIFICANT_INDEX	(1u << 0)
+
+/**
+ * struct hvx_cpuid - a vCPU's CPUID table
+ * @nent: entries used, at most HVX_MAX_CPUID_ENTRIES.
+ * @padding: must be zero.
+ * @entries: the leaves; a (function, index) pair may appear only once.
+ *
+ * A leaf missing from the table reads as the highest basic leaf when its
+ * function is above the basic maximum (entry 0's EAX) and below
+ * 0x40000000, as on Intel CPUs (SDM Vol. 2A, CPUID), and as zeros
+ * otherwise. hvx does not check that the table is truthful: features it
+ * does not virtualize stay unusable (for example, CR4 bits hvx refuses)
+ * whatever the table says.
+ */
+struct hvx_cpuid {
+	__u32 nent;
+	__u32 padding;
+	struct hvx_cpuid_entry entries[HVX_MAX_CPUID_ENTRIES];
+};
+
+/**
+ * struct hvx_msr_entry - one model-specific register
+ * @index: MSR number (SDM Vol. 4).
+ * @reserved: must be zero.
+ * @data: value.
+ */
+struct hvx_msr_entry {
+	__u32 index;
+	__u32 reserved;
+	__u64 data;
+};
+
+/**
+ * struct hvx_msrs - a list of MSRs for HVX_GET_MSRS / HVX_SET_MSRS
+ * @nmsrs: entries used, at most HVX_MAX_MSR_ENTRIES.
+ * @padding: must be zero.
+ * @entries: the MSRs.
+ *
+ * Both ioctls handle the MSRs a guest can read or write with
+ * RDMSR/WRMSR (see the README). HVX_SET_MSRS checks every entry before
+ * writing any: an unknown MSR or a value the CPU would refuse gives
+ * -EINVAL and nothing changes.
+ */
+struct hvx_msrs {
+	__u32 nmsrs;
+	__u32 padding;
+	struct hvx_msr_entry entries[HVX_MAX_MSR_ENTRIES];
+};
+
+/**
+ * struct hvx_interrupt - an external interrupt for HVX_INTERRUPT
+ * @vector: interrupt vector, 32..255.
+ * @padding: must be zero.
+ */
+struct hvx_interrupt {
+	__u32 vector;
+	__u32 padding;
+};
+
+/**
+ * struct hvx_vcpu_events - events waiting for delivery to the guest
+ * @exception: a hardware exception to deliver at the next entry.
+ *	@pending nonzero if one is queued; @vector 0..31 (not 2, NMI);
+ *	@has_error_code; @error_code (ignored in real mode, where no error
+ *	code is pushed, SDM Vol. 3C 27.2.1.3).
+ * @interrupt: an external interrupt queued by HVX_INTERRUPT.
+ *	@pending; @vector 32..255.
+ * @nmi: @pending: an NMI is queued.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ *
+ * HVX_GET_VCPU_EVENTS reports what is queued, including an event whose
+ * delivery a VM exit interrupted (re-injected at the next entry, SDM Vol.
+ * 3C 28.2.4). HVX_SET_VCPU_EVENTS replaces the queue, so that state can
+ * be saved and restored. At most one exception and one interrupt or NMI
+ * are delivered per entry; an exception goes first.
+ */
+struct hvx_vcpu_events {
+	struct {
+		__u8 pending;
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 pending;
+		__u8 vector;
+		__u8 pad[2];
+	} interrupt;
+	struct {
+		__u8 pending;
+		__u8 pad[3];
+	} nmi;
+	__u32 flags;
+	__u32 reserved[8];
+};
+
 /* Exit reasons reported in hvx_run.exit_reason. */
 #define HVX_EXIT_UNKNOWN	0
 #define HVX_EXIT_IO		1	/* port I/O: hvx_run.io */
@@ -156,6 +277,7 @@ struct hvx_sregs {
 #define HVX_EXIT_FAIL_ENTRY	5	/* VM entry failed: hvx_run.fail_entry */
 #define HVX_EXIT_INTERNAL_ERROR	6	/* hvx_run.internal */
 #define HVX_EXIT_INTR		7	/* run returned for a signal or immediate_exit */
+#define HVX_EXIT_IRQ_WINDOW_OPEN 8	/* see hvx_run.request_interrupt_window */
 
 #define HVX_EXIT_IO_IN		0
 #define HVX_EXIT_IO_OUT		1
@@ -219,6 +341,12 @@ enum hvx_entry_check {
  * @immediate_exit: in: if nonzero, HVX_RUN returns -EINTR at once without
  *	entering the guest (like a pending signal), after completing a
  *	pending I/O or MMIO read.
+ * @request_interrupt_window: in: if nonzero, HVX_RUN returns with
+ *	HVX_EXIT_IRQ_WINDOW_OPEN as soon as the guest can take an external
+ *	interrupt (RFLAGS.IF = 1, no STI/MOV SS blocking, nothing queued).
+ * @ready_for_interrupt_injection: out: on every return, nonzero if
+ *	HVX_INTERRUPT would be delivered at the next entry.
+ * @if_flag: out: guest RFLAGS.IF on return.
  * @padding1: reserved.
  * @exit_reason: out: HVX_EXIT_*.
  * @padding2: reserved.
@@ -245,7 +373,10 @@ enum hvx_entry_check {
  */
 struct hvx_run {
 	__u8 immediate_exit;
-	__u8 padding1[7];
+	__u8 request_interrupt_window;
+	__u8 ready_for_interrupt_injection;
+	__u8 if_flag;
+	__u8 padding1[4];
 	__u32 exit_reason;
 	__u32 padding2;
 	union {
@@ -299,6 +430,13 @@ struct hvx_run {
  * HVX_GET_VCPU_MMAP_SIZE - returns HVX_VCPU_MMAP_SIZE (bytes).
  */
 #define HVX_GET_VCPU_MMAP_SIZE	_IO(HVXIO, 0x02)
+/**
+ * HVX_GET_SUPPORTED_CPUID - the CPUID table a new vCPU 0 starts with:
+ * the host's CPUID with what hvx does not virtualize hidden, the
+ * hypervisor bit and the "hvxhvxhvxhvx" leaf 0x40000000. -EOPNOTSUPP
+ * without usable VMX.
+ */
+#define HVX_GET_SUPPORTED_CPUID	_IOR(HVXIO, 0x03, struct hvx_cpuid)
 
 /* VM ioctls, on a VM fd. */
 
@@ -328,5 +466,35 @@ struct hvx_run {
 #define HVX_SET_REGS		_IOW(HVXIO, 0x22, struct hvx_regs)
 #define HVX_GET_SREGS		_IOR(HVXIO, 0x23, struct hvx_sregs)
 #define HVX_SET_SREGS		_IOW(HVXIO, 0x24, struct hvx_sregs)
+/**
+ * HVX_GET_CPUID / HVX_SET_CPUID - read or replace the vCPU's CPUID table.
+ * SET errors: -EINVAL (nent too large, unknown flags, nonzero padding,
+ * duplicate leaf); nothing changes on error.
+ */
+#define HVX_GET_CPUID		_IOR(HVXIO, 0x25, struct hvx_cpuid)
+#define HVX_SET_CPUID		_IOW(HVXIO, 0x26, struct hvx_cpuid)
+/**
+ * HVX_GET_MSRS / HVX_SET_MSRS - read or write a list of MSRs; return the
+ * number of entries processed (all of them), or -EINVAL (nmsrs too large,
+ * nonzero reserved field, unknown MSR, refused value) with nothing
+ * changed.
+ */
+#define HVX_GET_MSRS		_IOWR(HVXIO, 0x27, struct hvx_msrs)
+#define HVX_SET_MSRS		_IOW(HVXIO, 0x28, struct hvx_msrs)
+/**
+ * HVX_INTERRUPT - queue external interrupt @vector; it is delivered at the
+ * first entry where the guest can take it (an interrupt window is
+ * requested meanwhile). -EINVAL for a vector below 32, -EBUSY if an
+ * interrupt is already queued.
+ */
+#define HVX_INTERRUPT		_IOW(HVXIO, 0x29, struct hvx_interrupt)
+/** HVX_NMI - queue an NMI (argument must be 0). -EBUSY if one is queued. */
+#define HVX_NMI			_IO(HVXIO, 0x2a)
+#define HVX_GET_VCPU_EVENTS	_IOR(HVXIO, 0x2b, struct hvx_vcpu_events)
+/**
+ * HVX_SET_VCPU_EVENTS - replace the queued events; -EINVAL for vectors out
+ * of range, an exception vector 2, nonzero flags/reserved/padding.
+ */
+#define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2c, struct hvx_vcpu_events)
 
 #endif /* _UAPI_HVX_H */

@@ -2,8 +2,9 @@
 /*
  * cpuid.c - CPUID exits (SDM Vol. 3C 26.1.2: CPUID always exits).
  *
- * The guest sees the host's CPUID with what hvx does not virtualize
- * hidden (VMX, SMX, XSAVE and AVX, PCID, x2APIC, performance monitoring,
+ * Each vCPU has a CPUID table (struct hvx_cpuid_entry), settable from
+ * userspace. By default the guest sees the host's CPUID with what hvx
+ * does not virtualize hidden (VMX, SMX, XSAVE and AVX, PCID, x2APIC, performance monitoring,
  * MONITOR/MWAIT, RDTSCP, most of leaf 7), the hypervisor bit set, a
  * single-CPU topology with the vCPU id as initial APIC id, and the hvx
  * signature leaf 0x40000000. Bit positions: SDM Vol. 2A, CPUID, Tables
@@ -14,6 +15,8 @@
 #include "vmx.h"
 
 #define HVX_CPUID_SIGNATURE	"hvxhvxhvxhvx"
+#define HVX_CPUID_MAX_BASIC	0xd
+#define HVX_CPUID_MAX_EXT	0x80000008
 
 /* CPUID.1:ECX bits hidden from the guest. */
 #define LEAF1_ECX_HIDDEN (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | \
@@ -28,6 +31,196 @@
 /* CPUID.80000001H:EDX RDTSCP (hvx does not enable it). */
 #define EXT1_EDX_HIDDEN	BIT(27)
 
+/* Hide what hvx does not virtualize in one leaf of the host's CPUID. */
+static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
+{
+	switch (e->function) {
+	case 0:
+		e->eax = min_t(u32, e->eax, HVX_CPUID_MAX_BASIC);
+		break;
+	case 1:
+		e->ecx = (e->ecx & ~LEAF1_ECX_HIDDEN) | LEAF1_ECX_HYPERVISOR;
+		e->edx &= ~LEAF1_EDX_HIDDEN;
+		/* EBX[31:24] initial APIC id, [23:16] logical processors. */
+		e->ebx = (e->ebx & 0xffff) | (id << 24) | (1 << 16);
+		break;
+	case 2:
+		break;
+	case 4:
+		/* One core, one thread per cache (EAX[31:26], EAX[25:14]). */
+		e->eax &= 0x3fff;
+		break;
+	case 7:
+		if (e->index == 0) {
+			e->eax = 0;
+			e->ebx &= LEAF7_EBX_KEPT;
+		} else {
+			e->ebx = 0;
+		}
+		e->ecx = 0;
+		e->edx = 0;
+		break;
+	case 0x80000000:
+		e->eax = min_t(u32, e->eax, HVX_CPUID_MAX_EXT);
+		break;
+	case 0x80000001:
+		e->edx &= ~EXT1_EDX_HIDDEN;
+		break;
+	case 0x80000002 ... 0x80000008:
+		break;
+	default:	/* thermal, MONITOR, PMU, topology, XSAVE, ... */
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		break;
+	}
+}
+
+static void add_leaf(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id,
+		     u32 function, u32 index, u32 flags)
+{
+	struct hvx_cpuid_entry *e;
+
+	if (*nent >= HVX_MAX_CPUID_ENTRIES)
+		return;
+	e = &tbl[(*nent)++];
+	memset(e, 0, sizeof(*e));
+	e->function = function;
+	e->index = index;
+	e->flags = flags;
+	if (function == 0x40000000) {
+		e->eax = 0x40000000;
+		memcpy(&e->ebx, HVX_CPUID_SIGNATURE, 4);
+		memcpy(&e->ecx, HVX_CPUID_SIGNATURE + 4, 4);
+		memcpy(&e->edx, HVX_CPUID_SIGNATURE + 8, 4);
+		return;
+	}
+	cpuid_count(function, index, &e->eax, &e->ebx, &e->ecx, &e->edx);
+	filter_leaf(e, id);
+}
+
+/**
+ * hvx_vmx_cpuid_default - build the default CPUID table for a vCPU
+ * @tbl: output, HVX_MAX_CPUID_ENTRIES entries.
+ * @nent: output, entries used.
+ * @id: vCPU id (initial APIC id).
+ *
+ * Basic leaves up to HVX_CPUID_MAX_BASIC, the cache leaf 4 and leaf 7
+ * with their subleaves, the hvx leaf 0x40000000 and extended leaves up to
+ * HVX_CPUID_MAX_EXT, filtered as described at the top of this file.
+ */
+void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
+{
+	u32 max = min_t(u32, cpuid_eax(0), HVX_CPUID_MAX_BASIC);
+	u32 fn, i, n, b, c, d;
+
+	*nent = 0;
+	for (fn = 0; fn <= max; fn++) {
+		if (fn == 4) {
+			/* Subleaves until the null cache type (EAX[4:0] = 0). */
+			for (i = 0; i < 16; i++) {
+				add_leaf(tbl, nent, id, 4, i,
+					 HVX_CPUID_FLAG_SIGNIFICANT_INDEX);
+				if (!(tbl[*nent - 1].eax & 0x1f))
+					break;
+			}
+		} else if (fn == 7) {
+			cpuid_count(7, 0, &n, &b, &c, &d);
+			n = min_t(u32, n, 3);
+			for (i = 0; i <= n; i++)
+				add_leaf(tbl, nent, id, 7, i,
+					 HVX_CPUID_FLAG_SIGNIFICANT_INDEX);
+		} else {
+			add_leaf(tbl, nent, id, fn, 0, 0);
+		}
+	}
+	add_leaf(tbl, nent, id, 0x40000000, 0, 0);
+	max = min_t(u32, cpuid_eax(0x80000000), HVX_CPUID_MAX_EXT);
+	for (fn = 0x80000000; fn <= max; fn++)
+		add_leaf(tbl, nent, id, fn, 0, 0);
+}
+
+/**
+ * hvx_vmx_cpuid_lookup - the guest's CPUID output for a leaf
+ * @v: the vCPU.
+ * @function: leaf (EAX).
+ * @index: subleaf (ECX).
+ *
+ * A basic leaf above the table's maximum (entry for leaf 0, EAX) reads as
+ * the maximum basic leaf, as Intel CPUs do (SDM Vol. 2A, CPUID, "INPUT
+ * EAX = 0: Returns CPUID's Highest Value..."). Anything else missing
+ * reads as zeros.
+ * Return: the entry, or NULL for all zeros.
+ */
+const struct hvx_cpuid_entry *
+hvx_vmx_cpuid_lookup(struct hvx_vmx_vcpu *v, u32 function, u32 index)
+{
+	const struct hvx_cpuid_entry *max = NULL;
+	u32 i, max_basic = 0;
+
+	for (i = 0; i < v->cpuid_nent; i++) {
+		const struct hvx_cpuid_entry *e = &v->cpuid[i];
+
+		if (e->function == function &&
+		    (!(e->flags & HVX_CPUID_FLAG_SIGNIFICANT_INDEX) ||
+		     e->index == index))
+			return e;
+		if (e->function == 0)
+			max_basic = e->eax;
+	}
+	if (function > max_basic && function < 0x40000000) {
+		for (i = 0; i < v->cpuid_nent; i++) {
+			if (v->cpuid[i].function == max_basic &&
+			    (!(v->cpuid[i].flags & HVX_CPUID_FLAG_SIGNIFICANT_INDEX) ||
+			     v->cpuid[i].index == index))
+				max = &v->cpuid[i];
+		}
+	}
+	return max;
+}
+
+/**
+ * hvx_vmx_cpuid_set - replace a vCPU's CPUID table
+ * @v: the vCPU (not running).
+ * @c: the new table from userspace.
+ *
+ * Return: 0, or -EINVAL (too many entries, unknown flags, nonzero padding,
+ * a leaf listed twice) with the table unchanged.
+ */
+int hvx_vmx_cpuid_set(struct hvx_vmx_vcpu *v, const struct hvx_cpuid *c)
+{
+	u32 i, j;
+
+	if (c->nent > HVX_MAX_CPUID_ENTRIES || c->padding)
+		return -EINVAL;
+	for (i = 0; i < c->nent; i++) {
+		const struct hvx_cpuid_entry *e = &c->entries[i];
+
+		if ((e->flags & ~HVX_CPUID_FLAG_SIGNIFICANT_INDEX) || e->padding)
+			return -EINVAL;
+		for (j = 0; j < i; j++) {
+			const struct hvx_cpuid_entry *o = &c->entries[j];
+
+			if (o->function == e->function &&
+			    (!(o->flags & e->flags & HVX_CPUID_FLAG_SIGNIFICANT_INDEX) ||
+			     o->index == e->index))
+				return -EINVAL;
+		}
+	}
+	memcpy(v->cpuid, c->entries, c->nent * sizeof(c->entries[0]));
+	v->cpuid_nent = c->nent;
+	return 0;
+}
+
+/**
+ * hvx_vmx_cpuid_get - copy a vCPU's CPUID table out
+ * @v: the vCPU.
+ * @c: output.
+ */
+void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c)
+{
+	c->nent = v->cpuid_nent;
+	memcpy(c->entries, v->cpuid, v->cpuid_nent * sizeof(c->entries[0]));
+}
+
 /**
  * hvx_vmx_handle_cpuid - emulate CPUID for the leaf in EAX, subleaf in ECX
  * @v: the vCPU.
@@ -36,58 +229,13 @@
  */
 int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v)
 {
-	u32 leaf = v->gprs[HVX_RAX], subleaf = v->gprs[HVX_RCX];
-	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+	const struct hvx_cpuid_entry *e;
 
-	if ((leaf & 0xffff0000) == 0x40000000) {
-		if (leaf == 0x40000000) {
-			eax = 0x40000000;
-			memcpy(&ebx, HVX_CPUID_SIGNATURE, 4);
-			memcpy(&ecx, HVX_CPUID_SIGNATURE + 4, 4);
-			memcpy(&edx, HVX_CPUID_SIGNATURE + 8, 4);
-		}
-		goto out;
-	}
-
-	cpuid_count(leaf, subleaf, &eax, &ebx, &ecx, &edx);
-	switch (leaf) {
-	case 1:
-		ecx = (ecx & ~LEAF1_ECX_HIDDEN) | LEAF1_ECX_HYPERVISOR;
-		edx &= ~LEAF1_EDX_HIDDEN;
-		/* EBX[31:24] initial APIC id, [23:16] logical processors. */
-		ebx = (ebx & 0xffff) | (v->id << 24) | (1 << 16);
-		break;
-	case 4:
-		/* One core, one thread per cache (EAX[31:26], EAX[25:14]). */
-		eax &= 0x3fff;
-		break;
-	case 7:
-		if (subleaf == 0) {
-			eax = 0;
-			ebx &= LEAF7_EBX_KEPT;
-		} else {
-			ebx = 0;
-		}
-		ecx = 0;
-		edx = 0;
-		break;
-	case 5:		/* MONITOR/MWAIT */
-	case 6:		/* thermal and power */
-	case 0xa:	/* performance monitoring */
-	case 0xb:	/* x2APIC topology */
-	case 0xd:	/* XSAVE */
-	case 0x1f:	/* V2 topology */
-		eax = ebx = ecx = edx = 0;
-		break;
-	case 0x80000001:
-		edx &= ~EXT1_EDX_HIDDEN;
-		break;
-	}
-out:
-	v->gprs[HVX_RAX] = eax;
-	v->gprs[HVX_RBX] = ebx;
-	v->gprs[HVX_RCX] = ecx;
-	v->gprs[HVX_RDX] = edx;
+	e = hvx_vmx_cpuid_lookup(v, v->gprs[HVX_RAX], v->gprs[HVX_RCX]);
+	v->gprs[HVX_RAX] = e ? e->eax : 0;
+	v->gprs[HVX_RBX] = e ? e->ebx : 0;
+	v->gprs[HVX_RCX] = e ? e->ecx : 0;
+	v->gprs[HVX_RDX] = e ? e->edx : 0;
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	return HVX_RUN_RESUME;
 }

@@ -23,8 +23,11 @@
 #include "vmx.h"
 
 /* Interruption-information format, SDM Vol. 3C 25.8.3, Table 25-17. */
+#define INTR_TYPE_EXT_INTR	(0 << 8)
 #define INTR_TYPE_HW_EXCEPTION	(3 << 8)
 #define INTR_TYPE_NMI		(2 << 8)
+#define INTR_TYPE_MASK		(7 << 8)
+#define INTR_VECTOR_MASK	0xff
 #define INTR_HAS_ERROR		BIT(11)
 #define INTR_VALID		BIT(31)
 #define EXIT_FAILED_ENTRY	BIT(31)
@@ -44,14 +47,12 @@ struct host_state {
  * @has_error: the exception pushes an error code.
  * @error: the error code.
  *
- * In real mode no error code is pushed (SDM Vol. 3C 27.2.1.3). Replaces
- * any event waiting for re-injection.
+ * The error code is dropped at entry in real mode, where none is pushed
+ * (SDM Vol. 3C 27.2.1.3). Replaces any event waiting for re-injection.
  */
 void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			      bool has_error, u32 error)
 {
-	if (!(v->cr0 & X86_CR0_PE))
-		has_error = false;
 	v->reinject_info = INTR_VALID | INTR_TYPE_HW_EXCEPTION | vector |
 			   (has_error ? INTR_HAS_ERROR : 0);
 	v->reinject_err = error;
@@ -77,6 +78,198 @@ void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
 		hvx_vmx_write(v, GUEST_INTERRUPTIBILITY_INFO,
 			      intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+/* Exceptions that push an error code (SDM Vol. 3A 6.15; 27.2.1.3). */
+static bool exception_has_error_code(u8 vector)
+{
+	return vector == X86_TRAP_DF || vector == X86_TRAP_TS ||
+	       vector == X86_TRAP_NP || vector == X86_TRAP_SS ||
+	       vector == X86_TRAP_GP || vector == X86_TRAP_PF ||
+	       vector == X86_TRAP_AC;
+}
+
+/**
+ * hvx_vmx_queue_interrupt - queue an external interrupt from userspace
+ * @v: the vCPU (not running).
+ * @vector: 32..255.
+ *
+ * Return: 0, -EINVAL for a vector below 32, -EBUSY if an interrupt is
+ * already queued or waiting for re-injection.
+ */
+int hvx_vmx_queue_interrupt(struct hvx_vmx_vcpu *v, u32 vector)
+{
+	if (vector < 32 || vector > 255)
+		return -EINVAL;
+	if (v->irq_vector >= 0 ||
+	    ((v->reinject_info & INTR_VALID) &&
+	     (v->reinject_info & INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR))
+		return -EBUSY;
+	v->irq_vector = vector;
+	return 0;
+}
+
+/**
+ * hvx_vmx_queue_nmi - queue an NMI from userspace
+ * @v: the vCPU (not running).
+ *
+ * Return: 0, -EBUSY if one is queued, -EOPNOTSUPP without virtual NMIs
+ * (SDM Vol. 3C 25.6.1), which hvx needs to track NMI blocking.
+ */
+int hvx_vmx_queue_nmi(struct hvx_vmx_vcpu *v)
+{
+	if (!(hvx_caps.pin & PIN_BASED_VIRTUAL_NMIS))
+		return -EOPNOTSUPP;
+	if (v->nmi_pending)
+		return -EBUSY;
+	v->nmi_pending = true;
+	return 0;
+}
+
+/**
+ * hvx_vmx_get_events - report queued events
+ * @v: the vCPU (not running).
+ * @e: output (zeroed by the caller).
+ */
+void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e)
+{
+	u32 info = v->reinject_info;
+
+	if (info & INTR_VALID) {
+		switch (info & INTR_TYPE_MASK) {
+		case INTR_TYPE_HW_EXCEPTION:
+			e->exception.pending = 1;
+			e->exception.vector = info & INTR_VECTOR_MASK;
+			e->exception.has_error_code = !!(info & INTR_HAS_ERROR);
+			e->exception.error_code = v->reinject_err;
+			break;
+		case INTR_TYPE_EXT_INTR:
+			e->interrupt.pending = 1;
+			e->interrupt.vector = info & INTR_VECTOR_MASK;
+			break;
+		case INTR_TYPE_NMI:
+			e->nmi.pending = 1;
+			break;
+		}
+		/* Software events are re-executed by the guest if dropped. */
+	}
+	if (v->irq_vector >= 0) {
+		e->interrupt.pending = 1;
+		e->interrupt.vector = v->irq_vector;
+	}
+	if (v->nmi_pending)
+		e->nmi.pending = 1;
+}
+
+/**
+ * hvx_vmx_set_events - replace the queued events
+ * @v: the vCPU (not running).
+ * @e: the events (see struct hvx_vcpu_events).
+ *
+ * Return: 0, or -EINVAL with nothing changed: nonzero flags, reserved or
+ * padding; an exception vector above 31 or equal to 2 (NMI), or an error
+ * code flag that does not match the vector (VM entry would fail, SDM
+ * Vol. 3C 27.2.1.3); an interrupt vector below 32; an NMI without
+ * virtual-NMI support.
+ */
+int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
+{
+	int i;
+
+	if (e->flags || e->exception.pad || e->interrupt.pad[0] ||
+	    e->interrupt.pad[1] || e->nmi.pad[0] || e->nmi.pad[1] ||
+	    e->nmi.pad[2] || e->exception.pending > 1 ||
+	    e->interrupt.pending > 1 || e->nmi.pending > 1 ||
+	    e->exception.has_error_code > 1)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(e->reserved); i++)
+		if (e->reserved[i])
+			return -EINVAL;
+	if (e->exception.pending &&
+	    (e->exception.vector > 31 || e->exception.vector == X86_TRAP_NMI ||
+	     e->exception.has_error_code !=
+	     exception_has_error_code(e->exception.vector)))
+		return -EINVAL;
+	if (e->interrupt.pending && e->interrupt.vector < 32)
+		return -EINVAL;
+	if (e->nmi.pending && !(hvx_caps.pin & PIN_BASED_VIRTUAL_NMIS))
+		return -EINVAL;
+
+	v->reinject_info = 0;
+	if (e->exception.pending)
+		hvx_vmx_inject_exception(v, e->exception.vector,
+					 e->exception.has_error_code,
+					 e->exception.error_code);
+	v->irq_vector = e->interrupt.pending ? e->interrupt.vector : -1;
+	v->nmi_pending = e->nmi.pending;
+	return 0;
+}
+
+/**
+ * hvx_vmx_update_run - fill the run page's interrupt-state fields
+ * @v: the vCPU, before returning to userspace.
+ */
+void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
+{
+	u32 intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
+	bool open = (v->rflags & X86_EFLAGS_IF) &&
+		    !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+
+	v->run->if_flag = !!(v->rflags & X86_EFLAGS_IF);
+	v->run->ready_for_interrupt_injection =
+		open && v->irq_vector < 0 && !(v->reinject_info & INTR_VALID);
+}
+
+/*
+ * Pick the event to inject at this entry and ask for window exits for
+ * what must wait (SDM Vol. 3C 26.7.5 and 26.7.6). Context: VMCS current.
+ */
+static void inject_events(struct hvx_vmx_vcpu *v)
+{
+	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	bool shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	u32 ctls = v->proc_ctls & ~(CPU_BASED_INTR_WINDOW_EXITING |
+				    CPU_BASED_NMI_WINDOW_EXITING);
+	u32 info = 0;
+
+	if (v->reinject_info & INTR_VALID) {
+		info = v->reinject_info;
+		/* No error code is pushed in real mode (27.2.1.3). */
+		if (!(v->cr0 & X86_CR0_PE))
+			info &= ~INTR_HAS_ERROR;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
+		v->reinject_info = 0;
+	} else if (v->nmi_pending && !shadow && !(intr & GUEST_INTR_STATE_NMI)) {
+		info = INTR_VALID | INTR_TYPE_NMI | X86_TRAP_NMI;
+		v->nmi_pending = false;
+	} else if (v->irq_vector >= 0 && !shadow &&
+		   (v->rflags & X86_EFLAGS_IF)) {
+		info = INTR_VALID | INTR_TYPE_EXT_INTR | v->irq_vector;
+		v->irq_vector = -1;
+	}
+	if (info)
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+
+	if (v->nmi_pending)
+		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
+	if (v->irq_vector >= 0 || v->request_irq_window)
+		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
+	ctls &= hvx_caps.proc_may;
+	if (ctls != v->proc_ctls) {
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctls);
+		v->proc_ctls = ctls;
+	}
+}
+
+static int handle_interrupt_window(struct hvx_vmx_vcpu *v)
+{
+	if (v->request_irq_window && v->irq_vector < 0) {
+		v->request_irq_window = false;
+		v->run->exit_reason = HVX_EXIT_IRQ_WINDOW_OPEN;
+		return HVX_RUN_USER;
+	}
+	return HVX_RUN_RESUME;	/* the queued interrupt goes in next entry */
 }
 
 static int internal_error(struct hvx_vmx_vcpu *v, u32 suberror)
@@ -236,6 +429,8 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI]	  = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_resume,
 	[EXIT_REASON_TRIPLE_FAULT]	  = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW]	  = handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW]	  = handle_resume,
 	[EXIT_REASON_CPUID]		  = hvx_vmx_handle_cpuid,
 	[EXIT_REASON_HLT]		  = handle_hlt,
 	[EXIT_REASON_INVD]		  = handle_skip,
@@ -300,12 +495,7 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 	vmcs_write(GUEST_RFLAGS, v->rflags);
 	if (hvx_caps.preempt_timer)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
-	if (v->reinject_info & INTR_VALID) {
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->reinject_info);
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
-		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
-		v->reinject_info = 0;
-	}
+	inject_events(v);
 	/* Host CR3 (PCID bits) and CR4 may differ since the last entry. */
 	vmcs_write(HOST_CR3, __read_cr3());
 	vmcs_write(HOST_CR4, cr4_read_shadow());

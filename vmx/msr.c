@@ -92,14 +92,44 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 	return 0;
 }
 
-static int msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
+/* Would the CPU accept @val in MSR @index? (SDM Vol. 4, Table 2-2) */
+static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 {
 	switch (index) {
 	case MSR_EFER:
-		if ((val & ~EFER_ALLOWED) ||
-		    ((v->cr0 & X86_CR0_PG) &&
-		     (val & EFER_LME) != (v->efer & EFER_LME)))
-			return -1;
+		return !(val & ~EFER_ALLOWED) &&
+		       !((v->cr0 & X86_CR0_PG) &&
+			 (val & EFER_LME) != (v->efer & EFER_LME));
+	case MSR_STAR:
+	case MSR_IA32_TSC:
+	case MSR_IA32_MISC_ENABLE:
+		return true;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return is_canonical(val);
+	case MSR_SYSCALL_MASK:
+		return !(val >> 32);
+	case MSR_IA32_SYSENTER_CS:
+		return true;
+	case MSR_IA32_CR_PAT:
+		return (hvx_caps.entry & VM_ENTRY_LOAD_IA32_PAT) && pat_valid(val);
+	case MSR_IA32_APICBASE:
+		return !(val >> boot_cpu_data.x86_phys_bits) && !(val & 0x6ff);
+	default:
+		return false;
+	}
+}
+
+/* Write an MSR whose value msr_value_ok() accepted. */
+static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
+{
+	switch (index) {
+	case MSR_EFER:
 		preempt_disable();
 		hvx_vmx_load(v);
 		hvx_vmx_set_efer(v, val);
@@ -112,41 +142,37 @@ static int msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		v->syscall_msrs = true;
 		break;
 	case MSR_LSTAR:
+		v->msr.lstar = val;
+		v->syscall_msrs = true;
+		break;
 	case MSR_CSTAR:
+		v->msr.cstar = val;
+		v->syscall_msrs = true;
+		break;
 	case MSR_KERNEL_GS_BASE:
-		if (!is_canonical(val))
-			return -1;
-		if (index == MSR_LSTAR)
-			v->msr.lstar = val;
-		else if (index == MSR_CSTAR)
-			v->msr.cstar = val;
-		else
-			v->msr.kernel_gs_base = val;
+		v->msr.kernel_gs_base = val;
 		v->syscall_msrs = true;
 		break;
 	case MSR_SYSCALL_MASK:
-		if (val >> 32)
-			return -1;
 		v->msr.sfmask = val;
 		v->syscall_msrs = true;
 		break;
 	case MSR_FS_BASE:
+		hvx_vmx_write(v, GUEST_FS_BASE, val);
+		break;
 	case MSR_GS_BASE:
+		hvx_vmx_write(v, GUEST_GS_BASE, val);
+		break;
 	case MSR_IA32_SYSENTER_ESP:
+		hvx_vmx_write(v, GUEST_SYSENTER_ESP, val);
+		break;
 	case MSR_IA32_SYSENTER_EIP:
-		if (!is_canonical(val))
-			return -1;
-		hvx_vmx_write(v, index == MSR_FS_BASE ? GUEST_FS_BASE :
-				 index == MSR_GS_BASE ? GUEST_GS_BASE :
-				 index == MSR_IA32_SYSENTER_ESP ? GUEST_SYSENTER_ESP :
-				 GUEST_SYSENTER_EIP, val);
+		hvx_vmx_write(v, GUEST_SYSENTER_EIP, val);
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		hvx_vmx_write(v, GUEST_SYSENTER_CS, val & 0xffff);
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!(hvx_caps.entry & VM_ENTRY_LOAD_IA32_PAT) || !pat_valid(val))
-			return -1;
 		hvx_vmx_write(v, GUEST_IA32_PAT, val);
 		break;
 	case MSR_IA32_TSC:
@@ -154,17 +180,59 @@ static int msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		hvx_vmx_write(v, TSC_OFFSET, v->msr.tsc_offset);
 		break;
 	case MSR_IA32_APICBASE:
-		if (val >> boot_cpu_data.x86_phys_bits || (val & 0x6ff))
-			return -1;
 		v->msr.apic_base = val;
 		break;
 	case MSR_IA32_MISC_ENABLE:
 		v->msr.misc_enable = val;
 		break;
-	default:
-		return -1;
 	}
-	return 0;
+}
+
+/**
+ * hvx_vmx_get_msrs - read a list of MSRs for userspace
+ * @v: the vCPU (not running).
+ * @m: the list; values are filled in.
+ *
+ * Return: the number of entries, or -EINVAL (too many entries, nonzero
+ * reserved fields, an MSR hvx does not handle).
+ */
+int hvx_vmx_get_msrs(struct hvx_vmx_vcpu *v, struct hvx_msrs *m)
+{
+	u32 i;
+
+	if (m->nmsrs > HVX_MAX_MSR_ENTRIES || m->padding)
+		return -EINVAL;
+	for (i = 0; i < m->nmsrs; i++)
+		if (m->entries[i].reserved)
+			return -EINVAL;
+	for (i = 0; i < m->nmsrs; i++)
+		if (msr_read(v, m->entries[i].index, &m->entries[i].data))
+			return -EINVAL;
+	return m->nmsrs;
+}
+
+/**
+ * hvx_vmx_set_msrs - write a list of MSRs from userspace
+ * @v: the vCPU (not running).
+ * @m: the list.
+ *
+ * Every entry is checked before any is written, in order, so a list that
+ * sets EFER is judged against the CR0 in force.
+ * Return: the number of entries, or -EINVAL with nothing written.
+ */
+int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m)
+{
+	u32 i;
+
+	if (m->nmsrs > HVX_MAX_MSR_ENTRIES || m->padding)
+		return -EINVAL;
+	for (i = 0; i < m->nmsrs; i++)
+		if (m->entries[i].reserved ||
+		    !msr_value_ok(v, m->entries[i].index, m->entries[i].data))
+			return -EINVAL;
+	for (i = 0; i < m->nmsrs; i++)
+		msr_write(v, m->entries[i].index, m->entries[i].data);
+	return m->nmsrs;
 }
 
 /**
@@ -199,10 +267,11 @@ int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
 
-	if (msr_write(v, v->gprs[HVX_RCX], val)) {
+	if (!msr_value_ok(v, v->gprs[HVX_RCX], val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
 		return HVX_RUN_RESUME;
 	}
+	msr_write(v, v->gprs[HVX_RCX], val);
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	return HVX_RUN_RESUME;
 }

@@ -221,7 +221,8 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	struct desc_ptr idt;
 
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, hvx_caps.pin);
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, hvx_caps.proc);
+	v->proc_ctls = hvx_caps.proc;
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v->proc_ctls);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, hvx_caps.proc2);
 	vmcs_write(VM_EXIT_CONTROLS, hvx_caps.exit);
 	v->entry_ctls = hvx_caps.entry;
@@ -291,6 +292,8 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	v->run = run;
 	v->io_data = io_data;
 	v->vpid = hvx_vpid_alloc();
+	v->irq_vector = -1;
+	hvx_vmx_cpuid_default(v->cpuid, &v->cpuid_nent, id);
 
 	preempt_disable();
 	hvx_vmx_load(v);

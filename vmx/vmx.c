@@ -102,6 +102,11 @@ static const char *probe_caps(void)
 			    true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 					MSR_IA32_VMX_PROCBASED_CTLS, &c->proc))
 		return "missing processor-based controls";
+	rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+			  MSR_IA32_VMX_PROCBASED_CTLS, feat, c->proc_may);
+	/* NMI-window exiting needs virtual NMIs (SDM Vol. 3C 27.2.1.1). */
+	if (!(c->pin & PIN_BASED_VIRTUAL_NMIS))
+		c->proc_may &= ~CPU_BASED_NMI_WINDOW_EXITING;
 	if (adjust_controls(SECONDARY_EXEC_ENABLE_EPT |
 			    SECONDARY_EXEC_UNRESTRICTED_GUEST,
 			    SECONDARY_EXEC_ENABLE_VPID |

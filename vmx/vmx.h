@@ -46,6 +46,7 @@ enum hvx_gpr {
  * @vmcs_size: bytes of a VMCS region (A.1, bits 44:32).
  * @revision: VMCS revision identifier (A.1, bits 30:0).
  * @vpid: VPIDs are used.
+ * @proc_may: primary processor-based controls the CPU allows to be 1.
  * @debugctl: IA32_DEBUGCTL exists; a VM exit clears it (SDM Vol. 3C
  *	28.5.1), so hvx restores the host's value.
  * @preempt_timer: VMX-preemption timer value loaded before every entry, in
@@ -59,6 +60,7 @@ struct hvx_vmx_caps {
 	u64 ept_vpid;
 	u32 vmcs_size, revision;
 	bool vpid;
+	u32 proc_may;
 	bool debugctl;
 	u32 preempt_timer;
 };
@@ -142,6 +144,12 @@ struct hvx_mmio_op {
  * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
  * @reinject_err: its error code.
  * @reinject_len: its instruction length.
+ * @cpuid: the guest's CPUID table.
+ * @cpuid_nent: entries used in @cpuid.
+ * @proc_ctls: current primary processor-based controls (window exiting).
+ * @irq_vector: external interrupt queued by userspace, or -1.
+ * @nmi_pending: an NMI is queued.
+ * @request_irq_window: userspace asked for HVX_EXIT_IRQ_WINDOW_OPEN.
  * @fpu: guest x87/SSE state (FXSAVE format).
  */
 struct hvx_vmx_vcpu {
@@ -178,6 +186,13 @@ struct hvx_vmx_vcpu {
 	struct hvx_mmio_op mmio;
 	u32 reinject_info, reinject_err, reinject_len;
 
+	struct hvx_cpuid_entry cpuid[HVX_MAX_CPUID_ENTRIES];
+	u32 cpuid_nent;
+	u32 proc_ctls;
+	int irq_vector;
+	bool nmi_pending;
+	bool request_irq_window;
+
 	struct fxregs_state fpu __aligned(16);
 };
 
@@ -211,12 +226,24 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val);
 
 /* exit.c: one VM entry and the exit dispatch */
 int hvx_vmx_run(struct hvx_vmx_vcpu *v);
+int hvx_vmx_queue_interrupt(struct hvx_vmx_vcpu *v, u32 vector);
+int hvx_vmx_queue_nmi(struct hvx_vmx_vcpu *v);
+void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e);
+int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e);
+void hvx_vmx_update_run(struct hvx_vmx_vcpu *v);
 void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			      bool has_error, u32 error);
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len);
 
 /* cpuid.c, msr.c, cr.c: exit handlers with files of their own */
 int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v);
+void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id);
+const struct hvx_cpuid_entry *
+hvx_vmx_cpuid_lookup(struct hvx_vmx_vcpu *v, u32 function, u32 index);
+int hvx_vmx_cpuid_set(struct hvx_vmx_vcpu *v, const struct hvx_cpuid *c);
+void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c);
+int hvx_vmx_get_msrs(struct hvx_vmx_vcpu *v, struct hvx_msrs *m);
+int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);

@@ -7,7 +7,6 @@
 
 #include "x86.h"
 
-#define CPUID_SIG_LEAF	0x40000000
 
 /* MSRs the guest writes and reads back (values valid for each MSR). */
 static const struct msr_value {

@@ -37,6 +37,7 @@
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MSR_IA32_PAT		0x277
 #define MSR_EFER		0xc0000080
+#define CPUID_SIG_LEAF		0x40000000	/* hypervisor signature leaf */
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
 #define MSR_CSTAR		0xc0000083

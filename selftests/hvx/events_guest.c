@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/* events_guest.c - 64-bit guest code of events_test. */
+#include "hvx_guest.h"
+#include "events_guest.h"
+
+volatile uint64_t guest_irq_count;
+volatile uint64_t guest_irq_leaves[4] = { 1, 5, 0x40000000, 0x40000001 };
+
+/*
+ * Interrupt handler for EVENTS_IRQ_VECTOR: count and return. A 64-bit
+ * interrupt gate pushes SS, RSP, RFLAGS, CS, RIP and no error code (SDM
+ * Vol. 3A 6.14.2), so IRETQ is all it needs.
+ */
+asm(".pushsection .text\n"
+    ".globl guest_irq_stub\n"
+    "guest_irq_stub:\n\t"
+    "lock incq guest_irq_count(%rip)\n\t"
+    "iretq\n"
+    ".popsection");
+
+/* CPUID of each leaf in guest_irq_leaves; each result is one SYNC. */
+void guest_cpuid_report(uint64_t nleaves)
+{
+	for (uint64_t i = 0; i < nleaves; i++) {
+		uint32_t a = guest_irq_leaves[i], b, c = 0, d;
+
+		asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+		GUEST_SYNC_ARGS(a, b, c, d);
+	}
+	GUEST_DONE();
+}
+
+void guest_rdmsr_report(uint64_t msr)
+{
+	uint64_t val = 0, vec = guest_rdmsr_safe(msr, &val);
+
+	GUEST_SYNC_ARGS(vec, val, 0, 0);
+	GUEST_DONE();
+}
+
+/*
+ * With interrupts off, tell the host (which queues an interrupt), then
+ * open the window and wait until the handler has run exactly once.
+ */
+void guest_irq_wait(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("cli");
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(0, guest_irq_count);
+	asm volatile("sti");
+	while (!guest_irq_count)
+		;
+	asm volatile("cli");
+	GUEST_SYNC(guest_irq_count);
+	GUEST_DONE();
+}
+
+/* Interrupts off, SYNC, then STI and spin with them on. */
+void guest_spin_sti(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("cli");
+	GUEST_SYNC(1);
+	asm volatile(".globl guest_sti_insn\n"
+		     "guest_sti_insn:\n\tsti\n\tnop\n"
+		     "1:\tjmp 1b");
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* events_guest.h - shared between events_test.c and events_guest.c. */
+#ifndef EVENTS_GUEST_H
+#define EVENTS_GUEST_H
+
+#include <stdint.h>
+
+#define EVENTS_IRQ_VECTOR	0x40
+
+void guest_cpuid_report(uint64_t nleaves);
+void guest_rdmsr_report(uint64_t msr);
+void guest_irq_wait(uint64_t unused);
+void guest_spin_sti(uint64_t unused);
+extern volatile uint64_t guest_irq_count;
+extern volatile uint64_t guest_irq_leaves[4];
+extern const char guest_irq_stub[];
+extern const char guest_sti_insn[];
+
+#endif

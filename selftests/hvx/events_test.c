@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * events_test - the vCPU state ioctls: CPUID tables, MSR lists, and
+ * exceptions, external interrupts and NMIs injected from userspace.
+ */
+#include <sys/ioctl.h>
+
+#include "hvx_test.h"
+#include "events_guest.h"
+
+static struct hvx_cpuid_entry *find_leaf(struct hvx_cpuid *c, uint32_t fn,
+					 uint32_t idx)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	return NULL;
+}
+
+/* The default table: host leaves, hypervisor bit, VMX hidden, hvx leaf. */
+TEST(supported_cpuid)
+{
+	static struct hvx_cpuid sup, vc;
+	struct hvx_cpuid_entry *e;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	int sys;
+
+	REQUIRE_VMX();
+	sys = hvx_open();
+	ASSERT_EQ(0, ioctl(sys, HVX_GET_SUPPORTED_CPUID, &sup));
+	ASSERT_LT(4, sup.nent);
+	ASSERT_GE(HVX_MAX_CPUID_ENTRIES, sup.nent);
+	e = find_leaf(&sup, 1, 0);
+	ASSERT_NE(NULL, e);
+	ASSERT_TRUE(e->ecx & CPUID_1_ECX_HYPERVISOR);
+	ASSERT_FALSE(e->ecx & CPUID_1_ECX_VMX);
+	e = find_leaf(&sup, CPUID_SIG_LEAF, 0);
+	ASSERT_NE(NULL, e);
+	ASSERT_EQ(0, memcmp(&e->ebx, "hvxh", 4));
+
+	/* vCPU 0 starts with exactly this table. */
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_CPUID, &vc));
+	ASSERT_EQ(sup.nent, vc.nent);
+	ASSERT_EQ(0, memcmp(sup.entries, vc.entries,
+			    sup.nent * sizeof(sup.entries[0])));
+	vm_free(vm);
+	close(sys);
+}
+
+/* A table set from userspace is what the guest sees, with Intel's rule
+ * for leaves above the maximum, and zeros for unknown hypervisor leaves. */
+TEST(set_cpuid_guest_view)
+{
+	static struct hvx_cpuid c;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_cpuid_report, 4);
+	c.nent = 3;
+	c.entries[0] = (struct hvx_cpuid_entry){ .function = 0, .eax = 1 };
+	c.entries[1] = (struct hvx_cpuid_entry){ .function = 1, .eax = 0x11,
+		.ebx = 0x22, .ecx = 0x33, .edx = 0x44 };
+	c.entries[2] = (struct hvx_cpuid_entry){ .function = CPUID_SIG_LEAF,
+		.eax = CPUID_SIG_LEAF };
+	memcpy(&c.entries[2].ebx, "testtesttest", 12);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));	/* leaf 1 */
+	ASSERT_EQ(0x11, uc.args[0]);
+	ASSERT_EQ(0x22, uc.args[1]);
+	ASSERT_EQ(0x33, uc.args[2]);
+	ASSERT_EQ(0x44, uc.args[3]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));	/* leaf 5 > max */
+	ASSERT_EQ(0x11, uc.args[0]);
+	ASSERT_EQ(0x44, uc.args[3]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));	/* hvx leaf */
+	ASSERT_EQ(0, memcmp("test", &uc.args[1], 4));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));	/* not listed */
+	ASSERT_EQ(0, uc.args[0] | uc.args[1] | uc.args[2] | uc.args[3]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(set_cpuid_bad_input)
+{
+	static struct hvx_cpuid before, c, after;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_CPUID, &before));
+
+	c.nent = HVX_MAX_CPUID_ENTRIES + 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	c.nent = 1;
+	c.padding = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	c.padding = 0;
+	c.entries[0].flags = 2;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	c.entries[0].flags = 0;
+	c.entries[0].padding = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	c.entries[0].padding = 0;
+	c.nent = 2;			/* leaf 0 twice */
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	/* Same leaf with distinct significant subleaves is fine. */
+	c.entries[0].flags = c.entries[1].flags = HVX_CPUID_FLAG_SIGNIFICANT_INDEX;
+	c.entries[0].function = c.entries[1].function = 7;
+	c.entries[1].index = 1;
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_CPUID, &before));
+
+	/* Failed calls changed nothing. */
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_CPUID, &after));
+	ASSERT_EQ(0, memcmp(&before, &after, sizeof(before)));
+	vm_free(vm);
+}
+
+/* MSR lists: written values reach the guest; a bad list changes nothing. */
+TEST(msr_lists)
+{
+	static struct hvx_msrs m, g;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_rdmsr_report, MSR_LSTAR);
+	m.nmsrs = 3;
+	m.entries[0] = (struct hvx_msr_entry){ .index = MSR_LSTAR,
+					       .data = 0xffffffff81234560ull };
+	m.entries[1] = (struct hvx_msr_entry){ .index = MSR_STAR,
+					       .data = 0x0023001000000000ull };
+	m.entries[2] = (struct hvx_msr_entry){ .index = MSR_SFMASK,
+					       .data = 0x47700 };
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+	g = m;
+	for (int i = 0; i < 3; i++)
+		g.entries[i].data = 0;
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_GET_MSRS, &g));
+	ASSERT_EQ(0, memcmp(&m, &g, sizeof(m)));
+
+	/* Non-canonical LSTAR in second place: the first entry must not land. */
+	g.nmsrs = 2;
+	g.entries[0] = (struct hvx_msr_entry){ .index = MSR_STAR, .data = 1 };
+	g.entries[1] = (struct hvx_msr_entry){ .index = MSR_LSTAR,
+					       .data = 0x8000000000000000ull };
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &g));
+	g.entries[1] = (struct hvx_msr_entry){ .index = 0x12345678 };
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &g));
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_GET_MSRS, &g));
+	g.nmsrs = 1;
+	g.entries[0].reserved = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &g));
+	g.entries[0].reserved = 0;
+	g.nmsrs = HVX_MAX_MSR_ENTRIES + 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_GET_MSRS, &g));
+	g = m;
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_GET_MSRS, &g));
+	ASSERT_EQ(0, memcmp(&m, &g, sizeof(m)));
+
+	/* The guest's RDMSR sees the value written through the ioctl. */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, uc.args[0]);			/* no exception */
+	ASSERT_EQ(0xffffffff81234560ull, uc.args[1]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* Point IDT gate @vector at @handler: a 64-bit interrupt gate (SDM Vol.
+ * 3A 6.14.1, Figure 6-8), and make the IDT cover all 256 vectors. */
+static void set_idt_gate(struct vcpu *vcpu, int vector, uint64_t handler)
+{
+	uint32_t *gate = vm_gpa2hva(vcpu->vm, GPA_IDT + vector * 16, 16);
+	struct hvx_sregs s;
+
+	gate[0] = (handler & 0xffff) | (SEL_CODE64 << 16);
+	gate[1] = (handler & 0xffff0000) | 0x8e00;	/* P, DPL 0, type 14 */
+	gate[2] = handler >> 32;
+	gate[3] = 0;
+	vcpu_get_sregs(vcpu, &s);
+	s.idt.limit = 256 * 16 - 1;
+	vcpu_set_sregs(vcpu, &s);
+}
+
+/* An interrupt queued while the guest has IF = 0 waits for STI and is
+ * delivered exactly once through the guest's IDT. */
+TEST(interrupt_waits_for_window)
+{
+	struct hvx_vcpu_events ev;
+	struct hvx_interrupt irq = { .vector = EVENTS_IRQ_VECTOR };
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_irq_wait, 0);
+	set_idt_gate(vcpu, EVENTS_IRQ_VECTOR, (uint64_t)guest_irq_stub);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	ASSERT_FALSE(vcpu->run->if_flag);
+	ASSERT_FALSE(vcpu->run->ready_for_interrupt_injection);
+
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	ASSERT_ERRNO(EBUSY, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	memset(&ev, 0, sizeof(ev));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_VCPU_EVENTS, &ev));
+	ASSERT_EQ(1, ev.interrupt.pending);
+	ASSERT_EQ(EVENTS_IRQ_VECTOR, ev.interrupt.vector);
+
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));	/* handler ran once */
+	ASSERT_EQ(1, guest_var(vm, guest_irq_count));
+	memset(&ev, 0, sizeof(ev));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_VCPU_EVENTS, &ev));
+	ASSERT_EQ(0, ev.interrupt.pending);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* request_interrupt_window: HVX_RUN returns when the guest's STI opens
+ * the window, with the run page saying it is ready. */
+TEST(interrupt_window_exit)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+	struct hvx_regs r;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_spin_sti, 0);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	vcpu->run->request_interrupt_window = 1;
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_IRQ_WINDOW_OPEN, vcpu);
+	ASSERT_TRUE(vcpu->run->if_flag);
+	ASSERT_TRUE(vcpu->run->ready_for_interrupt_injection);
+	vcpu_get_regs(vcpu, &r);
+	/* STI blocks for one instruction: the window opens after the NOP. */
+	ASSERT_LE((uint64_t)guest_sti_insn + 2, r.rip);
+	ASSERT_GE((uint64_t)guest_sti_insn + 4, r.rip);
+	vm_free(vm);
+}
+
+TEST(interrupt_bad_input)
+{
+	struct hvx_interrupt irq = { .vector = 31 };
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	irq.vector = 256;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	irq.vector = 32;
+	irq.padding = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_NMI, 1));
+	vm_free(vm);
+}
+
+/* An exception set with HVX_SET_VCPU_EVENTS is delivered with its error
+ * code through the guest's IDT (the library's stub reports it). */
+TEST(inject_exception)
+{
+	struct hvx_vcpu_events ev = {
+		.exception = { .pending = 1, .vector = 13,
+			       .has_error_code = 1, .error_code = 0x18 },
+	};
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t rip;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_spin_sti, 0);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	rip = vcpu_get_rip(vcpu);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	memset(&ev, 0, sizeof(ev));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_VCPU_EVENTS, &ev));
+	ASSERT_EQ(1, ev.exception.pending);
+	ASSERT_EQ(13, ev.exception.vector);
+	ASSERT_EQ(0x18, ev.exception.error_code);
+	ASSERT_EQ(0, __vcpu_run(vcpu));
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc));
+	ASSERT_EQ(13, uc.args[0]);
+	ASSERT_EQ(0x18, uc.args[1]);
+	/* The ucall's OUT (2 bytes) completes first; the #GP comes after. */
+	ASSERT_EQ(rip + 2, uc.args[2]);
+	vm_free(vm);
+}
+
+/* An NMI is delivered through IDT vector 2. */
+TEST(inject_nmi)
+{
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_spin_sti, 0);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_NMI, 0));
+	ASSERT_ERRNO(EBUSY, ioctl(vcpu->fd, HVX_NMI, 0));
+	ASSERT_EQ(0, __vcpu_run(vcpu));
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	vm_free(vm);
+}
+
+TEST(set_events_bad_input)
+{
+	struct hvx_vcpu_events ev, after;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.exception.pending = 1;
+	ev.exception.vector = 2;			/* NMI is not an exception */
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	ev.exception.vector = 13;			/* #GP needs its error code */
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	ev.exception.vector = 6;			/* #UD has none */
+	ev.exception.has_error_code = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	ev.exception.vector = 32;
+	ev.exception.has_error_code = 0;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	memset(&ev, 0, sizeof(ev));
+	ev.interrupt.pending = 1;
+	ev.interrupt.vector = 8;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	memset(&ev, 0, sizeof(ev));
+	ev.flags = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	ev.flags = 0;
+	ev.reserved[7] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	memset(&after, 0xff, sizeof(after));
+	memset(&ev, 0, sizeof(ev));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_VCPU_EVENTS, &after));
+	ASSERT_EQ(0, memcmp(&ev, &after, sizeof(ev)));	/* nothing queued */
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -359,7 +359,9 @@ enum hvx_entry_check {
  *	write) or to be filled by userspace (for a read, used by the next
  *	HVX_RUN); @len 1, 2, 4 or 8 bytes; @is_write.
  * @fail_entry: HVX_EXIT_FAIL_ENTRY. @hardware_entry_failure_reason the basic
- *	exit reason with bit 31 set (SDM Vol. 3C 27.8) or 0 for VMfail;
+ *	exit reason with bit 31 set (SDM Vol. 3C 27.8), or 0 for VMfail and
+ *	when the check_entry module parameter found the problem before VM
+ *	entry was attempted;
  *	@kind HVX_ENTRY_FAIL_*; @check enum hvx_entry_check;
  *	@vm_instruction_error VM-instruction error number (SDM Vol. 3C 31.4)
  *	for VMfail; @qualification the exit qualification; @cpu the host CPU.

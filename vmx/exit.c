@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
+#include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <asm/debugreg.h>
 #include <asm/trapnr.h>
@@ -21,6 +22,11 @@
 #include <asm/tlbflush.h>
 
 #include "vmx.h"
+
+static bool check_entry;
+module_param(check_entry, bool, 0644);
+MODULE_PARM_DESC(check_entry,
+		 "Debug: run the SDM guest-state checks in software before every VM entry and report the failing one without entering (default: off)");
 
 /* Interruption-information format, SDM Vol. 3C 25.8.3, Table 25-17. */
 #define INTR_TYPE_EXT_INTR	(0 << 8)
@@ -65,7 +71,9 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  * @len: instruction length, bytes.
  *
  * Also ends blocking by STI and MOV SS, as executing the instruction would
- * (SDM Vol. 3C 25.4.2, Table 25-3).
+ * (SDM Vol. 3C 25.4.2, Table 25-3), and raises the single-step trap the
+ * CPU would have raised after it when RFLAGS.TF is set: #DB with DR6.BS
+ * (SDM Vol. 3B 18.3.1.4).
  */
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 {
@@ -74,6 +82,10 @@ void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 	v->rip += len;
 	if (!(v->efer & EFER_LMA))
 		v->rip &= 0xffffffff;
+	if (v->rflags & X86_EFLAGS_TF) {
+		v->dr[4] |= DR_STEP;
+		hvx_vmx_inject_exception(v, X86_TRAP_DB, false, 0);
+	}
 	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
 		hvx_vmx_write(v, GUEST_INTERRUPTIBILITY_INFO,
@@ -463,13 +475,13 @@ static const exit_handler_t exit_handlers[] = {
 };
 
 static int handle_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
-			       enum hvx_entry_check check)
+			       enum hvx_entry_check check, u32 hw_reason)
 {
 	struct hvx_run *run = v->run;
 
 	run->exit_reason = HVX_EXIT_FAIL_ENTRY;
 	memset(&run->fail_entry, 0, sizeof(run->fail_entry));
-	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.hardware_entry_failure_reason = hw_reason;
 	run->fail_entry.qualification = v->exit_qual;
 	run->fail_entry.cpu = raw_smp_processor_id();
 	switch (reason & 0xffff) {
@@ -607,6 +619,16 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	preempt_disable();
 	hvx_vmx_load(v);
 	prepare_entry(v);
+	if (unlikely(READ_ONCE(check_entry))) {
+		check = hvx_vmx_check_guest_state();
+		if (check != HVX_CHECK_UNKNOWN) {
+			preempt_enable();
+			/* Reason 0: software refused it; the CPU never saw it. */
+			v->exit_qual = 0;
+			return handle_failed_entry(v, EXIT_REASON_INVALID_STATE,
+						   check, 0);
+		}
+	}
 	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
 	asm volatile("fxrstor64 %0" : : "m"(v->fpu));
 
@@ -655,7 +677,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	preempt_enable();
 
 	if (v->exit_reason & EXIT_FAILED_ENTRY)
-		return handle_failed_entry(v, v->exit_reason, check);
+		return handle_failed_entry(v, v->exit_reason, check,
+					   v->exit_reason);
 	reason = v->exit_reason & 0xffff;
 	if (reason < ARRAY_SIZE(exit_handlers) && exit_handlers[reason])
 		return exit_handlers[reason](v);

@@ -206,6 +206,7 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	v->rip = 0xfff0;
 	v->rflags = X86_EFLAGS_FIXED;
 	v->rsp = 0;
+	v->dr[4] = HVX_DR6_FIXED_1;
 	v->gprs[HVX_RDX] = cpuid_eax(1);	/* processor signature */
 	v->msr.apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			   (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);

@@ -66,3 +66,21 @@ void guest_spin_sti(uint64_t unused)
 		     "guest_sti_insn:\n\tsti\n\tnop\n"
 		     "1:\tjmp 1b");
 }
+
+/* Set RFLAGS.TF, then CPUID (emulated by hvx): the single-step trap must
+ * come right after the CPUID, as on hardware. */
+void guest_single_step(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("xor %%eax, %%eax\n\t"
+		     "pushfq\n\t"
+		     "orq $0x100, (%%rsp)\n\t"
+		     "popfq\n\t"
+		     "cpuid\n"
+		     ".globl guest_ss_next\n"
+		     "guest_ss_next:\n\t"
+		     "nop\n\t"
+		     "nop"
+		     : : : "rax", "rbx", "rcx", "rdx", "memory");
+	GUEST_DONE();
+}

@@ -11,6 +11,8 @@ void guest_cpuid_report(uint64_t nleaves);
 void guest_rdmsr_report(uint64_t msr);
 void guest_irq_wait(uint64_t unused);
 void guest_spin_sti(uint64_t unused);
+void guest_single_step(uint64_t unused);
+extern const char guest_ss_next[];
 extern volatile uint64_t guest_irq_count;
 extern volatile uint64_t guest_irq_leaves[4];
 extern const char guest_irq_stub[];

@@ -315,6 +315,23 @@ TEST(inject_nmi)
 	vm_free(vm);
 }
 
+/* Single-stepping over an instruction hvx emulates traps right after it. */
+TEST(single_step_over_emulated_instruction)
+{
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_single_step, 0);
+	ASSERT_EQ(0, __vcpu_run(vcpu));
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("%s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(1, uc.args[0]);				/* #DB */
+	ASSERT_EQ((uint64_t)guest_ss_next, uc.args[2]);
+	vm_free(vm);
+}
+
 TEST(set_events_bad_input)
 {
 	struct hvx_vcpu_events ev, after;

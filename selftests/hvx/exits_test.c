@@ -211,6 +211,44 @@ TEST(fail_entry_rflags)
 }
 
 /*
+ * With the check_entry debug parameter, hvx runs the checks itself before
+ * VMLAUNCH: the same check is named, and the hardware reason is 0 because
+ * the CPU never saw the bad state.
+ */
+TEST(fail_entry_software_check)
+{
+	static const char param[] = "/sys/module/hvx/parameters/check_entry";
+	struct hvx_regs regs;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	FILE *f;
+
+	REQUIRE_VMX();
+	f = fopen(param, "w");
+	ASSERT_NE(NULL, f) TH_LOG("%s: %m", param);
+	fputs("Y", f);
+	ASSERT_EQ(0, fclose(f));
+
+	vcpu = vm_create_long(&vm, guest_sync_done, 7);
+	ASSERT_EQ(7, vcpu_run_sync(vcpu));	/* good state still runs */
+	vcpu_get_regs(vcpu, &regs);
+	regs.rflags = 0;
+	vcpu_set_regs(vcpu, &regs);
+	vcpu_run(vcpu);
+
+	f = fopen(param, "w");
+	ASSERT_NE(NULL, f);
+	fputs("N", f);
+	ASSERT_EQ(0, fclose(f));
+
+	ASSERT_EXIT(HVX_EXIT_FAIL_ENTRY, vcpu);
+	ASSERT_EQ(HVX_ENTRY_FAIL_GUEST_STATE, vcpu->run->fail_entry.kind);
+	ASSERT_EQ(0, vcpu->run->fail_entry.hardware_entry_failure_reason);
+	ASSERT_EQ(HVX_CHECK_RFLAGS, vcpu->run->fail_entry.check);
+	vm_free(vm);
+}
+
+/*
  * CS must be an accessed code segment, or (only with unrestricted guest)
  * the read/write accessed data type 3 with DPL 0 (SDM Vol. 3C 27.3.1.2).
  * So, in 32-bit protected mode: type 1 (read-only data) fails, and so

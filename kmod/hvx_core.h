@@ -18,9 +18,11 @@
  * @lock: serialises vCPU creation and removal.
  * @vcpus: vCPUs by id.
  * @mem: guest-physical address space (ept/).
+ * @flags: HVX_VM_* flags given at creation.
  */
 struct hvx_vm {
 	struct kref ref;
+	u32 flags;
 	struct mm_struct *mm;
 	struct mutex lock;
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
@@ -63,7 +65,7 @@ long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
 	       struct mm_struct *owner, void *obj, unsigned int cmd,
 	       unsigned long arg);
 
-int hvx_vm_create(void);
+int hvx_vm_create(u32 flags);
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);
 void hvx_vm_put(struct hvx_vm *vm);
 

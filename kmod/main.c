@@ -81,7 +81,8 @@ static long dev_get_api_version(void *obj, void *karg, unsigned long arg)
 
 static long dev_create_vm(void *obj, void *karg, unsigned long arg)
 {
-	return arg ? -EINVAL : hvx_vm_create();
+	return arg & ~(unsigned long)HVX_VM_VALID_FLAGS ? -EINVAL :
+						       hvx_vm_create(arg);
 }
 
 static long dev_get_vcpu_mmap_size(void *obj, void *karg, unsigned long arg)

@@ -275,6 +275,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 				  page_address(vcpu->io_page));
 	if (ret)
 		goto err_unlock;
+	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
 			       O_RDWR | O_CLOEXEC);

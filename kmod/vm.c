@@ -77,12 +77,13 @@ static const struct file_operations hvx_vm_fops = {
 
 /**
  * hvx_vm_create - create a VM owned by the calling process
+ * @flags: HVX_VM_* flags, already checked by the caller.
  *
  * Context: process context.
  * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX), -EBUSY (VMX root
  * mode held by another hypervisor), -ENOMEM, or an fd allocation error.
  */
-int hvx_vm_create(void)
+int hvx_vm_create(u32 flags)
 {
 	struct hvx_vm *vm;
 	int ret, fd;
@@ -92,6 +93,7 @@ int hvx_vm_create(void)
 		return -ENOMEM;
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	vm->flags = flags;
 	ret = hvx_vmx_get();
 	if (ret)
 		goto err_free;

@@ -278,6 +278,11 @@ struct hvx_vcpu_events {
 #define HVX_EXIT_INTERNAL_ERROR	6	/* hvx_run.internal */
 #define HVX_EXIT_INTR		7	/* run returned for a signal or immediate_exit */
 #define HVX_EXIT_IRQ_WINDOW_OPEN 8	/* see hvx_run.request_interrupt_window */
+#define HVX_EXIT_MSR		9	/* unknown MSR, HVX_VM_MSR_EXITS: hvx_run.msr */
+
+/* Flags of HVX_CREATE_VM. */
+#define HVX_VM_MSR_EXITS	(1u << 0)	/* unknown MSRs exit to userspace */
+#define HVX_VM_VALID_FLAGS	HVX_VM_MSR_EXITS
 
 #define HVX_EXIT_IO_IN		0
 #define HVX_EXIT_IO_OUT		1
@@ -368,6 +373,10 @@ enum hvx_entry_check {
  * @internal: HVX_EXIT_INTERNAL_ERROR. @suberror HVX_INTERNAL_*;
  *	@exit_reason raw basic exit reason; @qualification exit qualification;
  *	@data extra words (guest linear address, instruction bytes ...).
+ * @msr: HVX_EXIT_MSR (VMs created with HVX_VM_MSR_EXITS). @index the MSR;
+ *	@is_write; @data the value written, or to be filled by userspace for
+ *	a read; @error set by userspace to nonzero to raise #GP(0) in the
+ *	guest instead. The next HVX_RUN completes the RDMSR/WRMSR.
  * @padding: fixes the union at 256 bytes.
  *
  * The run struct is in page 0 of the vCPU mmap; string and single I/O
@@ -405,6 +414,13 @@ struct hvx_run {
 			__u64 qualification;
 		} fail_entry;
 		struct {
+			__u32 index;
+			__u8 is_write;
+			__u8 error;
+			__u8 pad[2];
+			__u64 data;
+		} msr;
+		struct {
 			__u32 suberror;
 			__u32 ndata;
 			__u64 exit_reason;
@@ -423,7 +439,7 @@ struct hvx_run {
 #define HVX_GET_API_VERSION	_IO(HVXIO, 0x00)
 /**
  * HVX_CREATE_VM - create a VM; returns a new VM fd (O_CLOEXEC).
- * Argument: flags, must be 0 (-EINVAL). Errors: -EOPNOTSUPP without VMX,
+ * Argument: HVX_VM_* flags; unknown bits give -EINVAL. Errors: -EOPNOTSUPP without VMX,
  * EPT or unrestricted guest; -EBUSY when another hypervisor holds VMX root
  * mode; -ENOMEM.
  */

@@ -589,5 +589,7 @@ int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 		return complete_io(v);
 	if (p == HVX_PENDING_MMIO)
 		complete_mmio(v);
+	if (p == HVX_PENDING_MSR)
+		hvx_vmx_complete_msr(v);
 	return 0;
 }

@@ -2,11 +2,14 @@
 /*
  * msr.c - RDMSR and WRMSR exits.
  *
- * No MSR bitmap is used yet, so every RDMSR/WRMSR exits (SDM Vol. 3C
- * 26.1.3). MSRs with a VMCS field go there; the SYSCALL MSRs and
+ * The MSR bitmap (vmx.c) lets FS/GS base and the SYSENTER MSRs through;
+ * every other RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3). MSRs with a VMCS
+ * field go there; the SYSCALL MSRs and
  * KERNEL_GS_BASE are kept in software and put in the CPU only around
  * guest execution; everything else raises #GP(0) in the guest, as on a
- * CPU without that MSR. MSR numbers: SDM Vol. 4, Table 2-2.
+ * CPU without that MSR, or exits to userspace if the VM asked for that.
+ * Guest MTRRs are kept but not applied: RAM stays write-back in EPT.
+ * MSR numbers: SDM Vol. 4, Table 2-2.
  */
 #include <asm/msr.h>
 #include <asm/msr-index.h>
@@ -36,9 +39,85 @@ static bool pat_valid(u64 pat)
 	return true;
 }
 
+/* MTRRs (SDM Vol. 3A 12.11): 8 variable ranges, fixed ranges, WC. */
+#define MTRR_CAP_VALUE		(8 | BIT(8) | BIT(10))
+#define MTRR_VAR_FIRST		0x200
+#define MTRR_VAR_LAST		0x20f
+
+static bool mtrr_type_ok(u8 type)
+{
+	return type == 0 || type == 1 || type == 4 || type == 5 || type == 6;
+}
+
+/* Index into msr.mtrr_fixed[], or -1 (SDM Vol. 3A 12.11.2.2, Table 12-9). */
+static int mtrr_fixed_index(u32 index)
+{
+	if (index == 0x250)
+		return 0;
+	if (index == 0x258 || index == 0x259)
+		return index - 0x258 + 1;
+	if (index >= 0x268 && index <= 0x26f)
+		return index - 0x268 + 3;
+	return -1;
+}
+
+static bool mtrr_value_ok(u32 index, u64 val)
+{
+	u64 above = GENMASK_ULL(63, boot_cpu_data.x86_phys_bits);
+	int i;
+
+	if (index == MSR_MTRRdefType)
+		return !(val & ~(0xffULL | BIT(10) | BIT(11))) &&
+		       mtrr_type_ok(val & 0xff);
+	if (mtrr_fixed_index(index) >= 0) {
+		for (i = 0; i < 8; i++)
+			if (!mtrr_type_ok(val >> (8 * i)))
+				return false;
+		return true;
+	}
+	if (index & 1)		/* PHYSMASKn: bits 10:0 reserved, 11 valid */
+		return !(val & (GENMASK_ULL(10, 0) | above));
+	return !(val & (GENMASK_ULL(11, 8) | above)) && mtrr_type_ok(val & 0xff);
+}
+
 static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 {
+	int fixed = mtrr_fixed_index(index);
+
+	if (fixed >= 0) {
+		*val = v->msr.mtrr_fixed[fixed];
+		return 0;
+	}
+	if (index >= MTRR_VAR_FIRST && index <= MTRR_VAR_LAST) {
+		*val = v->msr.mtrr_var[index - MTRR_VAR_FIRST];
+		return 0;
+	}
 	switch (index) {
+	case MSR_MTRRcap:
+		*val = MTRR_CAP_VALUE;
+		break;
+	case MSR_MTRRdefType:
+		*val = v->msr.mtrr_def_type;
+		break;
+	case MSR_IA32_TSC_ADJUST:
+		*val = v->msr.tsc_adjust;
+		break;
+	case MSR_TSC_AUX:
+		*val = v->msr.tsc_aux;
+		break;
+	case MSR_IA32_MCG_CAP:		/* no machine-check banks */
+		*val = 0;
+		break;
+	case MSR_IA32_MCG_STATUS:
+		*val = v->msr.mcg_status;
+		break;
+	case MSR_IA32_FEAT_CTL:		/* locked, VMX off: no nested VMX */
+		*val = FEAT_CTL_LOCKED;
+		break;
+	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_PLATFORM_ID:
+		*val = 0;
+		break;
 	case MSR_EFER:
 		*val = v->efer;
 		break;
@@ -95,7 +174,17 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 /* Would the CPU accept @val in MSR @index? (SDM Vol. 4, Table 2-2) */
 static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 {
+	if (mtrr_fixed_index(index) >= 0 || index == MSR_MTRRdefType ||
+	    (index >= MTRR_VAR_FIRST && index <= MTRR_VAR_LAST))
+		return mtrr_value_ok(index, val);
 	switch (index) {
+	case MSR_IA32_TSC_ADJUST:
+	case MSR_IA32_UCODE_REV:	/* written before CPUID; ignored */
+		return true;
+	case MSR_TSC_AUX:
+		return !(val >> 32);
+	case MSR_IA32_MCG_STATUS:
+		return !val;		/* only zero may be written */
 	case MSR_EFER:
 		return !(val & ~EFER_ALLOWED) &&
 		       !((v->cr0 & X86_CR0_PG) &&
@@ -128,7 +217,35 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 /* Write an MSR whose value msr_value_ok() accepted. */
 static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 {
+	int fixed = mtrr_fixed_index(index);
+	u64 delta;
+
+	if (fixed >= 0) {
+		v->msr.mtrr_fixed[fixed] = val;
+		return;
+	}
+	if (index >= MTRR_VAR_FIRST && index <= MTRR_VAR_LAST) {
+		v->msr.mtrr_var[index - MTRR_VAR_FIRST] = val;
+		return;
+	}
 	switch (index) {
+	case MSR_MTRRdefType:
+		v->msr.mtrr_def_type = val;
+		break;
+	case MSR_IA32_TSC_ADJUST:
+		/* Moves the TSC by the same amount (SDM Vol. 3B 18.17.3). */
+		v->msr.tsc_offset += val - v->msr.tsc_adjust;
+		v->msr.tsc_adjust = val;
+		hvx_vmx_write(v, TSC_OFFSET, v->msr.tsc_offset);
+		break;
+	case MSR_TSC_AUX:
+		v->msr.tsc_aux = val;
+		break;
+	case MSR_IA32_MCG_STATUS:
+		v->msr.mcg_status = val;
+		break;
+	case MSR_IA32_UCODE_REV:
+		break;
 	case MSR_EFER:
 		preempt_disable();
 		hvx_vmx_load(v);
@@ -176,7 +293,10 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		hvx_vmx_write(v, GUEST_IA32_PAT, val);
 		break;
 	case MSR_IA32_TSC:
-		v->msr.tsc_offset = val - rdtsc();
+		/* A TSC write moves TSC_ADJUST with it (SDM Vol. 3B 18.17.3). */
+		delta = val - (rdtsc() + v->msr.tsc_offset);
+		v->msr.tsc_offset += delta;
+		v->msr.tsc_adjust += delta;
 		hvx_vmx_write(v, TSC_OFFSET, v->msr.tsc_offset);
 		break;
 	case MSR_IA32_APICBASE:
@@ -235,16 +355,65 @@ int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m)
 	return m->nmsrs;
 }
 
+static int msr_exit(struct hvx_vmx_vcpu *v, bool write, u64 val)
+{
+	struct hvx_run *run = v->run;
+
+	run->exit_reason = HVX_EXIT_MSR;
+	memset(&run->msr, 0, sizeof(run->msr));
+	run->msr.index = v->gprs[HVX_RCX];
+	run->msr.is_write = write;
+	run->msr.data = val;
+	v->pending = HVX_PENDING_MSR;
+	return HVX_RUN_USER;
+}
+
+/* Is @index an MSR hvx implements (for the userspace-exit decision)? */
+static bool msr_known(struct hvx_vmx_vcpu *v, u32 index)
+{
+	u64 val;
+
+	return !msr_read(v, index, &val);
+}
+
+/**
+ * hvx_vmx_complete_msr - finish an RDMSR/WRMSR that userspace handled
+ * @v: the vCPU; run->msr holds userspace's answer.
+ *
+ * A nonzero run->msr.error raises #GP(0); otherwise RDMSR gets
+ * run->msr.data in EDX:EAX, and both instructions complete.
+ */
+void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_run *run = v->run;
+
+	if (READ_ONCE(run->msr.error)) {
+		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
+		return;
+	}
+	if (!run->msr.is_write) {
+		u64 val = READ_ONCE(run->msr.data);
+
+		v->gprs[HVX_RAX] = (u32)val;
+		v->gprs[HVX_RDX] = val >> 32;
+	}
+	hvx_vmx_skip_instruction(v, v->instr_len);
+}
+
 /**
  * hvx_vmx_handle_rdmsr - RDMSR: ECX index, result in EDX:EAX
  * @v: the vCPU.
  *
- * Return: HVX_RUN_RESUME (with #GP(0) injected for unknown MSRs).
+ * Unknown MSRs raise #GP(0), or exit to userspace (HVX_EXIT_MSR) in VMs
+ * created with HVX_VM_MSR_EXITS.
+ * Return: HVX_RUN_RESUME or HVX_RUN_USER.
  */
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val;
 
+	if (v->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
+		return msr_exit(v, false, 0);
 	if (msr_read(v, v->gprs[HVX_RCX], &val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
 		return HVX_RUN_RESUME;
@@ -260,13 +429,16 @@ int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v)
  * @v: the vCPU.
  *
  * Values the CPU would refuse (non-canonical addresses, reserved bits)
- * raise #GP(0) in the guest and never reach a host MSR.
- * Return: HVX_RUN_RESUME.
+ * raise #GP(0) in the guest and never reach a host MSR. Unknown MSRs are
+ * handled as for RDMSR.
+ * Return: HVX_RUN_RESUME or HVX_RUN_USER.
  */
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
 
+	if (v->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
+		return msr_exit(v, true, val);
 	if (!msr_value_ok(v, v->gprs[HVX_RCX], val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
 		return HVX_RUN_RESUME;

@@ -237,6 +237,8 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write(TSC_OFFSET, 0);
+	if (hvx_caps.proc & CPU_BASED_USE_MSR_BITMAPS)
+		vmcs_write(MSR_BITMAP, __pa(hvx_msr_bitmap));
 	if (v->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmcs_write(EPT_POINTER, v->mem->eptp);

@@ -24,6 +24,7 @@
 #include "vmx.h"
 
 struct hvx_vmx_caps hvx_caps;
+void *hvx_msr_bitmap;
 
 static const char *vmx_unusable;	/* NULL when VMX is usable */
 static DEFINE_PER_CPU(void *, vmxon_region);
@@ -98,7 +99,8 @@ static const char *probe_caps(void)
 			    CPU_BASED_MOV_DR_EXITING | CPU_BASED_MWAIT_EXITING |
 			    CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
 			    CPU_BASED_USE_TSC_OFFSETTING |
-			    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+			    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+			    CPU_BASED_USE_MSR_BITMAPS,
 			    true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 					MSR_IA32_VMX_PROCBASED_CTLS, &c->proc))
 		return "missing processor-based controls";
@@ -407,6 +409,35 @@ void hvx_vmx_clear(struct hvx_vmx_vcpu *v)
 		smp_call_function_single(cpu, vmclear_ipi, v, 1);
 }
 
+/* Let the guest read and write @msr without a VM exit. */
+static void msr_passthrough(u8 *bitmap, u32 msr)
+{
+	/*
+	 * Read bitmap for MSRs 0..1fffH at byte 0, for C0000000H..C0001fffH
+	 * at 1024; the write bitmaps follow at 2048 and 3072 (SDM Vol. 3C
+	 * 25.6.9). A set bit makes the access exit.
+	 */
+	u32 base = msr >= 0xc0000000 ? 1024 : 0, bit = msr & 0x1fff;
+
+	__clear_bit(bit, (unsigned long *)(bitmap + base));
+	__clear_bit(bit, (unsigned long *)(bitmap + base + 2048));
+}
+
+/*
+ * MSRs that live in the VMCS guest-state area are loaded and saved by the
+ * CPU on entry and exit, so the guest may access them directly; the CPU
+ * checks the values as it would natively. Everything else exits.
+ */
+static void init_msr_bitmap(u8 *bitmap)
+{
+	memset(bitmap, 0xff, PAGE_SIZE);
+	msr_passthrough(bitmap, MSR_FS_BASE);
+	msr_passthrough(bitmap, MSR_GS_BASE);
+	msr_passthrough(bitmap, MSR_IA32_SYSENTER_CS);
+	msr_passthrough(bitmap, MSR_IA32_SYSENTER_ESP);
+	msr_passthrough(bitmap, MSR_IA32_SYSENTER_EIP);
+}
+
 /**
  * hvx_vmx_module_init - probe VMX and prepare per-CPU VMXON regions
  *
@@ -427,6 +458,12 @@ int hvx_vmx_module_init(void)
 		pr_info("VMX not usable: %s; VM creation will fail with EOPNOTSUPP\n",
 			vmx_unusable);
 		return 0;
+	}
+	if (hvx_caps.proc & CPU_BASED_USE_MSR_BITMAPS) {
+		hvx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
+		if (!hvx_msr_bitmap)
+			return -ENOMEM;
+		init_msr_bitmap(hvx_msr_bitmap);
 	}
 	for_each_possible_cpu(cpu) {
 		void *region = alloc_vmx_region(cpu);
@@ -467,6 +504,8 @@ void hvx_vmx_module_exit(void)
 			free_page((unsigned long)region);
 		per_cpu(vmxon_region, cpu) = NULL;
 	}
+	free_page((unsigned long)hvx_msr_bitmap);
+	hvx_msr_bitmap = NULL;
 }
 
 /**

@@ -72,6 +72,7 @@ enum hvx_pending {
 	HVX_PENDING_NONE,
 	HVX_PENDING_IO,		/* IN/OUT or INS/OUTS, see struct hvx_io_op */
 	HVX_PENDING_MMIO,	/* MMIO access, see struct hvx_mmio_op */
+	HVX_PENDING_MSR,	/* RDMSR/WRMSR handed to userspace */
 };
 
 /**
@@ -137,6 +138,7 @@ struct hvx_mmio_op {
  * @instr_len: last VM-exit instruction length.
  * @syscall_msrs: STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE must be swapped.
  * @msr: guest values of MSRs that hvx keeps in software.
+ * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
  * @pending: what the next run must complete (enum hvx_pending).
  * @io: the pending I/O instruction.
@@ -177,8 +179,11 @@ struct hvx_vmx_vcpu {
 	bool syscall_msrs;
 	struct {
 		u64 star, lstar, cstar, sfmask, kernel_gs_base;
-		u64 apic_base, misc_enable, tsc_offset;
+		u64 apic_base, misc_enable, tsc_offset, tsc_adjust;
+		u64 tsc_aux, mcg_status;
+		u64 mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
 	} msr;
+	bool msr_exits;
 	u64 dr[5];
 
 	enum hvx_pending pending;
@@ -213,6 +218,7 @@ void *hvx_vmx_alloc_vmcs(void);
 /* vmcs.c: VMCS setup and register access */
 int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 			struct hvx_run *run, void *io_data);
+extern void *hvx_msr_bitmap;
 void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v);
 void hvx_vmx_get_regs(struct hvx_vmx_vcpu *v, struct hvx_regs *regs);
 void hvx_vmx_set_regs(struct hvx_vmx_vcpu *v, const struct hvx_regs *regs);
@@ -244,6 +250,7 @@ int hvx_vmx_cpuid_set(struct hvx_vmx_vcpu *v, const struct hvx_cpuid *c);
 void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c);
 int hvx_vmx_get_msrs(struct hvx_vmx_vcpu *v, struct hvx_msrs *m);
 int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m);
+void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);

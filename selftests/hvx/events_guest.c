@@ -38,6 +38,17 @@ void guest_rdmsr_report(uint64_t msr)
 	GUEST_DONE();
 }
 
+/* RDMSR then WRMSR of @msr; each reports its vector (0: none). */
+void guest_msr_rw_report(uint64_t msr)
+{
+	uint64_t val = 0, vec = guest_rdmsr_safe(msr, &val);
+
+	GUEST_SYNC_ARGS(vec, val, 0, 0);
+	vec = guest_wrmsr_safe(msr, 0x1122334455667788ull);
+	GUEST_SYNC_ARGS(vec, 0, 0, 0);
+	GUEST_DONE();
+}
+
 /*
  * With interrupts off, tell the host (which queues an interrupt), then
  * open the window and wait until the handler has run exactly once.

@@ -9,6 +9,7 @@
 
 void guest_cpuid_report(uint64_t nleaves);
 void guest_rdmsr_report(uint64_t msr);
+void guest_msr_rw_report(uint64_t msr);
 void guest_irq_wait(uint64_t unused);
 void guest_spin_sti(uint64_t unused);
 void guest_single_step(uint64_t unused);

@@ -175,6 +175,91 @@ TEST(msr_lists)
 	vm_free(vm);
 }
 
+/* HVX_VM_MSR_EXITS: an unknown MSR goes to userspace, which answers with
+ * a value or a #GP. */
+TEST(msr_exit_to_userspace)
+{
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create_flags(HVX_VM_MSR_EXITS);
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_msr_rw_report, 0x12345678);
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MSR, vcpu);
+	ASSERT_EQ(0x12345678, vcpu->run->msr.index);
+	ASSERT_EQ(0, vcpu->run->msr.is_write);
+	vcpu->run->msr.data = 0xabcdef0123ull;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, uc.args[0]);			/* no #GP */
+	ASSERT_EQ(0xabcdef0123ull, uc.args[1]);
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MSR, vcpu);
+	ASSERT_EQ(1, vcpu->run->msr.is_write);
+	ASSERT_EQ(0x1122334455667788ull, vcpu->run->msr.data);
+	vcpu->run->msr.error = 1;			/* refuse it */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(13, uc.args[0]);			/* #GP */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* MTRRs, TSC_ADJUST and the fixed read-only MSRs through the list ioctls. */
+TEST(msr_emulated_values)
+{
+	static struct hvx_msrs m;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t tsc;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	m.nmsrs = 3;
+	m.entries[0].index = 0xfe;		/* MTRRcap: 8 ranges, fixed, WC */
+	m.entries[1].index = 0x3a;		/* FEATURE_CONTROL: locked */
+	m.entries[2].index = 0x179;		/* MCG_CAP: no banks */
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+	ASSERT_EQ(0x508, m.entries[0].data);
+	ASSERT_EQ(1, m.entries[1].data);
+	ASSERT_EQ(0, m.entries[2].data);
+
+	m.nmsrs = 3;
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x2ff, .data = 0xc06 };
+	m.entries[1] = (struct hvx_msr_entry){ .index = 0x200, .data = 0x80000006 };
+	m.entries[2] = (struct hvx_msr_entry){ .index = 0x250,
+					       .data = 0x0606060606060606ull };
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+	memset(&m.entries[0].data, 0, 8);
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+	ASSERT_EQ(0xc06, m.entries[0].data);
+	ASSERT_EQ(0x80000006, m.entries[1].data);
+
+	m.nmsrs = 1;
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x2ff, .data = 2 };
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &m));	/* type 2 */
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x200, .data = 0x106 };
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &m));	/* bit 8 */
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0xfe, .data = 0 };
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &m));	/* read-only */
+
+	/* TSC_ADJUST moves the TSC by the same amount. */
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x10 };
+	ASSERT_EQ(1, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+	tsc = m.entries[0].data;
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x3b, .data = 1ull << 40 };
+	ASSERT_EQ(1, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x10 };
+	ASSERT_EQ(1, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+	ASSERT_LE(tsc + (1ull << 40), m.entries[0].data);
+	ASSERT_GT(tsc + (1ull << 40) + (1ull << 36), m.entries[0].data);
+	vm_free(vm);
+}
+
 /* Point IDT gate @vector at @handler: a 64-bit interrupt gate (SDM Vol.
  * 3A 6.14.1, Figure 6-8), and make the IDT cover all 256 vectors. */
 static void set_idt_gate(struct vcpu *vcpu, int vector, uint64_t handler)

@@ -72,6 +72,7 @@ void msleep(unsigned int ms);
 
 /* vm.c: VMs, memory, vCPUs, running */
 struct vm *vm_create(void);
+struct vm *vm_create_flags(uint32_t flags);	/* HVX_VM_* flags */
 struct vm *vm_create_bare(void);
 void vm_free(struct vm *vm);
 int __vm_set_memory_region(int vm_fd, uint32_t slot, uint32_t flags,

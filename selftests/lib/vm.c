@@ -67,16 +67,21 @@ static void load_self(struct vm *vm, int fd)
 	}
 }
 
-struct vm *vm_create_bare(void)
+static struct vm *vm_create_bare_flags(uint32_t flags)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 
 	LIB_ASSERT(vm, "calloc");
 	vm->sys_fd = hvx_open();
-	vm->fd = ioctl(vm->sys_fd, HVX_CREATE_VM, 0);
-	LIB_ASSERT(vm->fd >= 0, "HVX_CREATE_VM: %m");
+	vm->fd = ioctl(vm->sys_fd, HVX_CREATE_VM, flags);
+	LIB_ASSERT(vm->fd >= 0, "HVX_CREATE_VM(%#x): %m", flags);
 	vm->next_stack = GPA_STACKS_TOP;
 	return vm;
+}
+
+struct vm *vm_create_bare(void)
+{
+	return vm_create_bare_flags(0);
 }
 
 int __vm_set_memory_region(int vm_fd, uint32_t slot, uint32_t flags,
@@ -100,7 +105,12 @@ int __vm_set_memory_region(int vm_fd, uint32_t slot, uint32_t flags,
  */
 struct vm *vm_create(void)
 {
-	struct vm *vm = vm_create_bare();
+	return vm_create_flags(0);
+}
+
+struct vm *vm_create_flags(uint32_t flags)
+{
+	struct vm *vm = vm_create_bare_flags(flags);
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
 	LIB_ASSERT(fd >= 0, "/proc/self/exe: %m");

@@ -254,7 +254,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)
 		return -ENOMEM;
-	if (WARN_ON(!IS_ALIGNED((unsigned long)&vcpu->vmx.fpu, 16))) {
+	if (WARN_ON(!IS_ALIGNED((unsigned long)vcpu->vmx.fpu, 64))) {
 		kfree(vcpu);
 		return -ENOMEM;
 	}

@@ -10,6 +10,7 @@
  * signature leaf 0x40000000. Bit positions: SDM Vol. 2A, CPUID, Tables
  * 3-10 and 3-11.
  */
+#include <asm/fpu/xstate.h>
 #include <asm/processor.h>
 
 #include "vmx.h"
@@ -26,20 +27,70 @@
 #define LEAF1_ECX_HYPERVISOR	BIT(31)
 /* CPUID.1:EDX: DS, ACPI, HTT, TM, PBE. */
 #define LEAF1_EDX_HIDDEN (BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
+/* CPUID.1:ECX bits shown when guests get XSAVE (and AVX state). */
+#define LEAF1_ECX_XSAVE		BIT(26)
+#define LEAF1_ECX_OSXSAVE	BIT(27)
+#define LEAF1_ECX_AVX_FAMILY	(BIT(12) | BIT(28) | BIT(29))	/* FMA, AVX, F16C */
+#define LEAF7_EBX_AVX2		BIT(5)
+/* XSAVE area: legacy region plus header (SDM Vol. 1 13.4.1, 13.4.2). */
+#define XSAVE_LEGACY_AND_HEADER	576
 /* CPUID.7.0:EBX bits kept: BMI1, BMI2, ERMS, ADX (no OS support needed). */
 #define LEAF7_EBX_KEPT	(BIT(3) | BIT(8) | BIT(9) | BIT(19))
 /* CPUID.80000001H:EDX RDTSCP (hvx does not enable it). */
 #define EXT1_EDX_HIDDEN	BIT(27)
 
+/* Bytes of XSAVE area the components in @xcr0 need (CPUID.(0DH,0).EBX). */
+static u32 xsave_size(u64 xcr0)
+{
+	u32 size, offset, ecx, edx;
+
+	if (!(xcr0 & XFEATURE_MASK_YMM))
+		return XSAVE_LEGACY_AND_HEADER;
+	cpuid_count(0xd, XFEATURE_YMM, &size, &offset, &ecx, &edx);
+	return offset + size;
+}
+
+/* Leaf 0DH for the components hvx offers (SDM Vol. 1 13.2). */
+static void filter_xsave_leaf(struct hvx_cpuid_entry *e)
+{
+	u64 xcr0 = hvx_caps.guest_xcr0;
+
+	if (!xcr0 || (e->index > 1 && !(xcr0 & BIT_ULL(e->index)))) {
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		return;
+	}
+	switch (e->index) {
+	case 0:
+		e->eax = (u32)xcr0;
+		e->edx = xcr0 >> 32;
+		e->ebx = xsave_size(XFEATURE_MASK_FP);	/* for XCR0 at reset */
+		e->ecx = xsave_size(xcr0);
+		break;
+	case 1:		/* no XSAVEOPT/XSAVEC/XSAVES/XFD advertised */
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		break;
+	default:	/* size and offset of the component, from the host */
+		e->ecx = e->edx = 0;
+		break;
+	}
+}
+
 /* Hide what hvx does not virtualize in one leaf of the host's CPUID. */
 static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 {
+	u32 hidden;
+
 	switch (e->function) {
 	case 0:
 		e->eax = min_t(u32, e->eax, HVX_CPUID_MAX_BASIC);
 		break;
 	case 1:
-		e->ecx = (e->ecx & ~LEAF1_ECX_HIDDEN) | LEAF1_ECX_HYPERVISOR;
+		hidden = LEAF1_ECX_HIDDEN;
+		if (hvx_caps.guest_xcr0)
+			hidden &= ~LEAF1_ECX_XSAVE;
+		if (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM)
+			hidden &= ~LEAF1_ECX_AVX_FAMILY;
+		e->ecx = (e->ecx & ~hidden) | LEAF1_ECX_HYPERVISOR;
 		e->edx &= ~LEAF1_EDX_HIDDEN;
 		/* EBX[31:24] initial APIC id, [23:16] logical processors. */
 		e->ebx = (e->ebx & 0xffff) | (id << 24) | (1 << 16);
@@ -53,12 +104,17 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 	case 7:
 		if (e->index == 0) {
 			e->eax = 0;
-			e->ebx &= LEAF7_EBX_KEPT;
+			e->ebx &= LEAF7_EBX_KEPT |
+				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
+				   LEAF7_EBX_AVX2 : 0);
 		} else {
 			e->ebx = 0;
 		}
 		e->ecx = 0;
 		e->edx = 0;
+		break;
+	case 0xd:
+		filter_xsave_leaf(e);
 		break;
 	case 0x80000000:
 		e->eax = min_t(u32, e->eax, HVX_CPUID_MAX_EXT);
@@ -122,6 +178,10 @@ void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
 				if (!(tbl[*nent - 1].eax & 0x1f))
 					break;
 			}
+		} else if (fn == 0xd) {
+			for (i = 0; i <= XFEATURE_YMM; i++)
+				add_leaf(tbl, nent, id, 0xd, i,
+					 HVX_CPUID_FLAG_SIGNIFICANT_INDEX);
 		} else if (fn == 7) {
 			cpuid_count(7, 0, &n, &b, &c, &d);
 			n = min_t(u32, n, 3);
@@ -229,13 +289,22 @@ void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c)
  */
 int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v)
 {
+	u32 leaf = v->gprs[HVX_RAX], subleaf = v->gprs[HVX_RCX];
 	const struct hvx_cpuid_entry *e;
 
-	e = hvx_vmx_cpuid_lookup(v, v->gprs[HVX_RAX], v->gprs[HVX_RCX]);
+	e = hvx_vmx_cpuid_lookup(v, leaf, subleaf);
 	v->gprs[HVX_RAX] = e ? e->eax : 0;
 	v->gprs[HVX_RBX] = e ? e->ebx : 0;
 	v->gprs[HVX_RCX] = e ? e->ecx : 0;
 	v->gprs[HVX_RDX] = e ? e->edx : 0;
+	/* Bits that follow the guest's own state (SDM Vol. 2A, CPUID). */
+	if (e && leaf == 1) {
+		v->gprs[HVX_RCX] &= ~LEAF1_ECX_OSXSAVE;
+		if (v->cr4 & X86_CR4_OSXSAVE)
+			v->gprs[HVX_RCX] |= LEAF1_ECX_OSXSAVE;
+	}
+	if (e && leaf == 0xd && subleaf == 0 && hvx_caps.guest_xcr0)
+		v->gprs[HVX_RBX] = xsave_size(v->xcr0);
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	return HVX_RUN_RESUME;
 }

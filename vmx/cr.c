@@ -14,11 +14,6 @@
 
 #include "vmx.h"
 
-#define CR4_GUEST_ALLOWED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			   X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			   X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			   X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
-
 static unsigned long *gpr(struct hvx_vmx_vcpu *v, unsigned int n)
 {
 	return n == HVX_RSP ? (unsigned long *)&v->rsp : &v->gprs[n];
@@ -58,7 +53,7 @@ static int set_cr4(struct hvx_vmx_vcpu *v, u64 val)
 {
 	u64 cr3;
 
-	if (val & ~(CR4_GUEST_ALLOWED & hvx_caps.cr4_fixed1))
+	if (val & ~hvx_vmx_cr4_allowed())
 		return -1;
 	if ((v->efer & EFER_LMA) && !(val & X86_CR4_PAE))
 		return -1;

@@ -16,6 +16,8 @@
 #include <asm/trapnr.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/hw_breakpoint.h>
 #include <asm/msr.h>
 #include <asm/special_insns.h>
@@ -434,6 +436,8 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	return hvx_vmx_handle_mmio(v, gpa);
 }
 
+static int handle_xsetbv(struct hvx_vmx_vcpu *v);
+
 typedef int (*exit_handler_t)(struct hvx_vmx_vcpu *v);
 
 /* One handler per basic exit reason (SDM Vol. 3D Appendix C). */
@@ -470,7 +474,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,
 	[EXIT_REASON_INVVPID]		  = handle_ud,
 	[EXIT_REASON_WBINVD]		  = handle_skip,
-	[EXIT_REASON_XSETBV]		  = handle_ud,
+	[EXIT_REASON_XSETBV]		  = handle_xsetbv,
 	[EXIT_REASON_VMFUNC]		  = handle_ud,
 };
 
@@ -497,6 +501,47 @@ static int handle_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
 	}
 	pr_debug("VM entry failed: reason %#x check %u\n", reason, check);
 	return HVX_RUN_USER;
+}
+
+static int handle_xsetbv(struct hvx_vmx_vcpu *v)
+{
+	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
+	u64 allowed = hvx_caps.guest_xcr0;
+
+	if (!allowed)
+		return handle_ud(v);
+	/* XCR0 rules: SDM Vol. 1 13.3 and the XSETBV entry of Vol. 2D. */
+	if ((u32)v->gprs[HVX_RCX] != XCR_XFEATURE_ENABLED_MASK ||
+	    !(val & XFEATURE_MASK_FP) || (val & ~allowed) ||
+	    ((val & XFEATURE_MASK_YMM) && !(val & XFEATURE_MASK_SSE)))
+		return handle_gp(v);
+	v->xcr0 = val;
+	return handle_skip(v);
+}
+
+/* Load the guest's x87/SSE/AVX registers; inside kernel_fpu_begin(). */
+static void guest_fpu_load(struct hvx_vmx_vcpu *v)
+{
+	u64 mask = hvx_caps.guest_xcr0;
+
+	if (mask)
+		asm volatile("xrstor64 %0"
+			     : : "m"(v->fpu), "a"((u32)mask), "d"((u32)(mask >> 32))
+			     : "memory");
+	else
+		asm volatile("fxrstor64 %0" : : "m"(v->fpu));
+}
+
+static void guest_fpu_save(struct hvx_vmx_vcpu *v)
+{
+	u64 mask = hvx_caps.guest_xcr0;
+
+	if (mask)
+		asm volatile("xsave64 %0"
+			     : "+m"(v->fpu) : "a"((u32)mask), "d"((u32)(mask >> 32))
+			     : "memory");
+	else
+		asm volatile("fxsave64 %0" : "=m"(v->fpu));
 }
 
 /* Write the cached state and any event to inject into the VMCS. */
@@ -538,11 +583,15 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	}
 	if (native_read_cr2() != v->cr2)
 		native_write_cr2(v->cr2);
+	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
 }
 
 /* Interrupts off, right after the exit: give the host its state back. */
 static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 {
+	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, hvx_caps.host_xcr0);
 	v->cr2 = native_read_cr2();
 	if (v->syscall_msrs) {
 		rdmsrl(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
@@ -601,9 +650,10 @@ static void read_exit_state(struct hvx_vmx_vcpu *v)
  * hvx_vmx_run - enter the guest once and handle the VM exit
  * @v: the vCPU; the caller is its only runner.
  *
- * The guest's x87/SSE state is loaded inside a kernel_fpu_begin() section
- * that covers the entry, so the host's user FPU state is saved first and
- * restored on return to user mode.
+ * The guest's x87/SSE/AVX state is loaded inside a kernel_fpu_begin()
+ * section that covers the entry, so the host's user FPU state is saved
+ * first and restored on return to user mode; the guest's XCR0 is in force
+ * only while the guest runs.
  *
  * Context: process context of the VM owner; may sleep in exit handlers.
  * Return: HVX_RUN_RESUME, HVX_RUN_USER (run->exit_reason set), or a
@@ -630,13 +680,13 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		}
 	}
 	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
-	asm volatile("fxrstor64 %0" : : "m"(v->fpu));
+	guest_fpu_load(v);
 
 	local_irq_disable();
 	if (signal_pending(current) || need_resched()) {
 		/* Let the caller's loop see the signal or reschedule. */
 		local_irq_enable();
-		asm volatile("fxsave64 %0" : "=m"(v->fpu));
+		guest_fpu_save(v);
 		kernel_fpu_end();
 		preempt_enable();
 		return HVX_RUN_RESUME;
@@ -654,7 +704,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 			asm volatile("int $2");
 	}
 	local_irq_enable();
-	asm volatile("fxsave64 %0" : "=m"(v->fpu));
+	guest_fpu_save(v);
 	kernel_fpu_end();
 
 	if (fail) {

@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <asm/desc.h>
+#include <asm/fpu/xstate.h>
 #include <asm/msr.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
@@ -19,11 +20,6 @@
 
 #define CR0_OWNED	(X86_CR0_PE | X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | \
 			 X86_CR0_NW)
-/* CR4 bits a guest may set: no VMX, SMX, XSAVE, PCID, SMEP/SMAP, ... */
-#define CR4_GUEST_ALLOWED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			   X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			   X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			   X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
 #define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 #define PAT_RESET	0x0007040600070406ULL
 
@@ -60,6 +56,21 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 	hvx_vmx_load(v);
 	vmcs_write(field, val);
 	preempt_enable();
+}
+
+/**
+ * hvx_vmx_cr4_allowed - CR4 bits a guest may set
+ *
+ * Return: HVX_CR4_GUEST_BASE, plus OSXSAVE when guests get XSAVE, limited
+ * to what the CPU allows in VMX operation (IA32_VMX_CR4_FIXED1).
+ */
+u64 hvx_vmx_cr4_allowed(void)
+{
+	u64 allowed = HVX_CR4_GUEST_BASE;
+
+	if (hvx_caps.guest_xcr0)
+		allowed |= X86_CR4_OSXSAVE;
+	return allowed & hvx_caps.cr4_fixed1;
 }
 
 /**
@@ -211,9 +222,14 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	v->msr.apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			   (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	v->msr.misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
-	/* FNINIT state and the MXCSR reset value (SDM Vol. 1 8.1.1, 10.2.3.1). */
-	v->fpu.cwd = 0x37f;
-	v->fpu.mxcsr = 0x1f80;
+	/*
+	 * FNINIT control word and the MXCSR reset value (SDM Vol. 1 8.1.1,
+	 * 10.2.3.1) at their FXSAVE offsets; XSTATE_BV = 0 in the XSAVE
+	 * header makes XRSTOR start every component in its initial state.
+	 */
+	*(u16 *)&v->fpu[0] = 0x37f;
+	*(u32 *)&v->fpu[24] = 0x1f80;
+	v->xcr0 = XFEATURE_MASK_FP;
 }
 
 static void setup_controls(struct hvx_vmx_vcpu *v)
@@ -416,7 +432,7 @@ static int sregs_validate(const struct hvx_sregs *s)
 	const struct hvx_segment *segs[] = {
 		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldt,
 	};
-	u64 cr4_allowed = CR4_GUEST_ALLOWED & hvx_caps.cr4_fixed1;
+	u64 cr4_allowed = hvx_vmx_cr4_allowed();
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(segs); i++)

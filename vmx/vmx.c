@@ -16,6 +16,8 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <asm/desc.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/tlbflush.h>
@@ -61,6 +63,28 @@ static int adjust_controls(u32 required, u32 optional, u32 msr, u32 *out)
 		return -EOPNOTSUPP;
 	*out = ctl;
 	return 0;
+}
+
+/*
+ * Guests get XSAVE with the x87, SSE and AVX components the host has
+ * enabled, in the standard (non-compacted) layout, which must fit
+ * HVX_FPU_AREA_SIZE (SDM Vol. 1 13.4; AVX offset from CPUID.(0DH,2)).
+ */
+static void probe_xsave(struct hvx_vmx_caps *c)
+{
+	u32 size, offset, ecx, edx;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE) ||
+	    !(cr4_read_shadow() & X86_CR4_OSXSAVE))
+		return;
+	c->host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	c->guest_xcr0 = c->host_xcr0 &
+			(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM);
+	if (c->guest_xcr0 & XFEATURE_MASK_YMM) {
+		cpuid_count(0xd, XFEATURE_YMM, &size, &offset, &ecx, &edx);
+		if (offset + size > HVX_FPU_AREA_SIZE)
+			c->guest_xcr0 &= ~XFEATURE_MASK_YMM;
+	}
 }
 
 static const char *probe_caps(void)
@@ -151,6 +175,7 @@ static const char *probe_caps(void)
 	}
 
 	c->debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &feat);
+	probe_xsave(c);
 
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);

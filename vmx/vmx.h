@@ -13,7 +13,6 @@
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/types.h>
-#include <asm/fpu/types.h>
 #include <asm/vmx.h>
 
 #include "hvx.h"
@@ -22,6 +21,15 @@
 /* DR6/DR7 bits that read as 1 (SDM Vol. 3B 18.2.3, 18.2.4). */
 #define HVX_DR6_FIXED_1	0xffff0ff0ULL
 #define HVX_DR7_FIXED_1	0x400ULL
+
+/* Guest x87/SSE/AVX state, XSAVE standard format (SDM Vol. 1 13.4). */
+#define HVX_FPU_AREA_SIZE	1024
+
+/* CR4 bits a guest may set, besides OSXSAVE when XSAVE is offered. */
+#define HVX_CR4_GUEST_BASE (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			    X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			    X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			    X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
 
 /* GPR indices in hardware encoding order (SDM Vol. 2A 2.1.5, Table 2-2). */
 enum hvx_gpr {
@@ -49,6 +57,10 @@ enum hvx_gpr {
  * @proc_may: primary processor-based controls the CPU allows to be 1.
  * @debugctl: IA32_DEBUGCTL exists; a VM exit clears it (SDM Vol. 3C
  *	28.5.1), so hvx restores the host's value.
+ * @host_xcr0: the host's XCR0, restored after every exit.
+ * @guest_xcr0: XCR0 bits a guest may enable (x87, SSE, AVX as the host
+ *	has them), or 0 when the host has no XSAVE: guests then get FXSAVE
+ *	state only and no XSAVE in CPUID.
  * @preempt_timer: VMX-preemption timer value loaded before every entry, in
  *	timer ticks (TSC >> IA32_VMX_MISC[4:0], SDM Vol. 3C 26.5.1): one host
  *	tick's worth, or 0 when the CPU has no preemption timer.
@@ -62,6 +74,7 @@ struct hvx_vmx_caps {
 	bool vpid;
 	u32 proc_may;
 	bool debugctl;
+	u64 host_xcr0, guest_xcr0;
 	u32 preempt_timer;
 };
 
@@ -152,7 +165,9 @@ struct hvx_mmio_op {
  * @irq_vector: external interrupt queued by userspace, or -1.
  * @nmi_pending: an NMI is queued.
  * @request_irq_window: userspace asked for HVX_EXIT_IRQ_WINDOW_OPEN.
- * @fpu: guest x87/SSE state (FXSAVE format).
+ * @xcr0: guest XCR0 (SDM Vol. 1 13.3).
+ * @fpu: guest x87/SSE/AVX state (XSAVE format; FXSAVE's first 512 bytes
+ *	when the host has no XSAVE).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -198,7 +213,8 @@ struct hvx_vmx_vcpu {
 	bool nmi_pending;
 	bool request_irq_window;
 
-	struct fxregs_state fpu __aligned(16);
+	u64 xcr0;
+	u8 fpu[HVX_FPU_AREA_SIZE] __aligned(64);
 };
 
 /* Return values of hvx_vmx_run() besides negative errnos. */
@@ -228,6 +244,7 @@ void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0);
 void hvx_vmx_set_cr4(struct hvx_vmx_vcpu *v, u64 cr4);
 void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer);
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
+u64 hvx_vmx_cr4_allowed(void);
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val);
 
 /* exit.c: one VM entry and the exit dispatch */

@@ -95,3 +95,55 @@ void guest_single_step(uint64_t unused)
 		     : : : "rax", "rbx", "rcx", "rdx", "memory");
 	GUEST_DONE();
 }
+
+static uint64_t guest_xsetbv_safe(uint32_t xcr, uint64_t val)
+{
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "xsetbv\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip)
+		     : "c"(xcr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+		     : "memory");
+	return guest_fixup_vector;
+}
+
+/*
+ * Enable XSAVE and AVX like an OS would (CR4.OSXSAVE, then XSETBV, SDM
+ * Vol. 1 13.3), check that refused XCR0 values raise #GP, then keep a
+ * pattern in YMM7 across a SYNC (the host runs another VM meanwhile) and
+ * report whether it survived.
+ */
+void guest_avx(uint64_t pattern_byte)
+{
+	uint8_t pattern[32], seen[32];
+	uint32_t a, b, c, d;
+	uint64_t same = 1;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(c & (1u << 26));			/* XSAVE offered */
+	GUEST_ASSERT(!(c & (1u << 27)));		/* OSXSAVE off */
+	asm volatile("mov %0, %%cr4" : : "r"(guest_read_cr4() | (1ul << 18)));
+	cpuid(1, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(c & (1u << 27));			/* follows CR4 */
+
+	GUEST_ASSERT_EQ(13, guest_xsetbv_safe(0, 0));	/* x87 must stay */
+	GUEST_ASSERT_EQ(13, guest_xsetbv_safe(0, 5));	/* AVX needs SSE */
+	GUEST_ASSERT_EQ(13, guest_xsetbv_safe(0, 1ull << 9));
+	GUEST_ASSERT_EQ(13, guest_xsetbv_safe(1, 1));	/* only XCR0 */
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	GUEST_ASSERT_EQ(576, b);			/* x87 only */
+	GUEST_ASSERT_EQ(0, guest_xsetbv_safe(0, 7));
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	GUEST_ASSERT_EQ(c, b);				/* all enabled */
+
+	for (int i = 0; i < 32; i++)
+		pattern[i] = pattern_byte + i;
+	asm volatile("vmovdqu %0, %%ymm7" : : "m"(pattern));
+	GUEST_SYNC(1);
+	asm volatile("vmovdqu %%ymm7, %0" : "=m"(seen));
+	for (int i = 0; i < 32; i++)
+		same &= seen[i] == pattern[i];
+	GUEST_SYNC(same);
+	GUEST_DONE();
+}

@@ -13,6 +13,7 @@ void guest_msr_rw_report(uint64_t msr);
 void guest_irq_wait(uint64_t unused);
 void guest_spin_sti(uint64_t unused);
 void guest_single_step(uint64_t unused);
+void guest_avx(uint64_t pattern_byte);
 extern const char guest_ss_next[];
 extern volatile uint64_t guest_irq_count;
 extern volatile uint64_t guest_irq_leaves[4];

@@ -417,6 +417,30 @@ TEST(single_step_over_emulated_instruction)
 	vm_free(vm);
 }
 
+/* XSAVE/AVX: the guest's YMM state survives exits and another VM using
+ * the same registers (the guest code checks the XSETBV rules itself). */
+TEST(xsave_avx_state)
+{
+	struct vcpu *a, *b;
+	struct vm *vma, *vmb;
+	uint32_t eax, ebx, ecx, edx;
+
+	REQUIRE_VMX();
+	cpuid(1, 0, &eax, &ebx, &ecx, &edx);
+	if (!(ecx & (1u << 28)))
+		SKIP(return, "host CPU has no AVX");
+	a = vm_create_long(&vma, guest_avx, 0x10);
+	b = vm_create_long(&vmb, guest_avx, 0x80);
+	ASSERT_EQ(1, vcpu_run_sync(a));
+	ASSERT_EQ(1, vcpu_run_sync(b));		/* B loads its own YMM7 */
+	ASSERT_EQ(1, vcpu_run_sync(a));		/* A still has its pattern */
+	ASSERT_EQ(1, vcpu_run_sync(b));
+	vcpu_run_done(a);
+	vcpu_run_done(b);
+	vm_free(vma);
+	vm_free(vmb);
+}
+
 TEST(set_events_bad_input)
 {
 	struct hvx_vcpu_events ev, after;

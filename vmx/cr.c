@@ -32,6 +32,10 @@ static int set_cr0(struct hvx_vmx_vcpu *v, u64 val)
 	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
 		return -1;
+	/* Leaving paging from 64-bit code is refused (SDM Vol. 3A 9.8.5.4). */
+	if (!(val & X86_CR0_PG) && (v->efer & EFER_LMA) &&
+	    (hvx_vmx_read(v, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
+		return -1;
 	/* Enabling long mode paging needs PAE (SDM Vol. 3A 9.8.5). */
 	if ((val & X86_CR0_PG) && !(v->cr0 & X86_CR0_PG) &&
 	    (v->efer & EFER_LME) && !(v->cr4 & X86_CR4_PAE))

@@ -317,6 +317,16 @@ static int handle_skip(struct hvx_vmx_vcpu *v)
 	return HVX_RUN_RESUME;
 }
 
+/*
+ * PAUSE-loop exit: the guest spins on a lock. The run loop's
+ * cond_resched() lets other tasks run; directed yield to the vCPU
+ * holding the lock needs the SMP support still to come.
+ */
+static int handle_pause(struct hvx_vmx_vcpu *v)
+{
+	return handle_skip(v);
+}
+
 static int handle_ud(struct hvx_vmx_vcpu *v)
 {
 	hvx_vmx_inject_exception(v, X86_TRAP_UD, false, 0);
@@ -468,7 +478,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_MSR_WRITE]		  = hvx_vmx_handle_wrmsr,
 	[EXIT_REASON_MWAIT_INSTRUCTION]	  = handle_ud,
 	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
-	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_skip,
+	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
 	[EXIT_REASON_INVEPT]		  = handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,

@@ -136,7 +136,8 @@ static const char *probe_caps(void)
 	if (adjust_controls(SECONDARY_EXEC_ENABLE_EPT |
 			    SECONDARY_EXEC_UNRESTRICTED_GUEST,
 			    SECONDARY_EXEC_ENABLE_VPID |
-			    SECONDARY_EXEC_WBINVD_EXITING,
+			    SECONDARY_EXEC_WBINVD_EXITING |
+			    SECONDARY_EXEC_PAUSE_LOOP_EXITING,
 			    MSR_IA32_VMX_PROCBASED_CTLS2, &c->proc2))
 		return "no EPT or no unrestricted guest";
 	if (adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |

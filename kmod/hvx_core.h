@@ -19,10 +19,15 @@
  * @vcpus: vCPUs by id.
  * @mem: guest-physical address space (ept/).
  * @flags: HVX_VM_* flags given at creation.
+ * @tsc_offset: the VM's TSC offset (HVX_SET_TSC_OFFSET), TSC cycles.
+ * @tsc_gen: bumped by every HVX_SET_TSC_OFFSET; vCPUs compare it with
+ *	their copy at each HVX_RUN.
  */
 struct hvx_vm {
 	struct kref ref;
 	u32 flags;
+	s64 tsc_offset;
+	atomic_t tsc_gen;
 	struct mm_struct *mm;
 	struct mutex lock;
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
@@ -35,10 +40,12 @@ struct hvx_vm {
  * @run_lock: held while a thread runs the vCPU or touches its registers.
  * @run_page: struct hvx_run, page 0 of the vCPU mmap.
  * @io_page: I/O data, page 1 of the vCPU mmap.
+ * @tsc_gen: the VM's tsc_gen last applied.
  * @vmx: VMX state (vmx/).
  */
 struct hvx_vcpu {
 	struct hvx_vm *vm;
+	int tsc_gen;
 	struct mutex run_lock;
 	struct page *run_page;
 	struct page *io_page;

@@ -13,6 +13,17 @@
 
 #include "hvx_core.h"
 
+/* Apply a TSC offset set on the VM since this vCPU last ran. */
+static void vcpu_sync_tsc_offset(struct hvx_vcpu *vcpu)
+{
+	int gen = atomic_read(&vcpu->vm->tsc_gen);
+
+	if (gen != vcpu->tsc_gen) {
+		vcpu->tsc_gen = gen;
+		hvx_vmx_set_tsc_offset(&vcpu->vmx, READ_ONCE(vcpu->vm->tsc_offset));
+	}
+}
+
 static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 {
 	long ret;
@@ -20,6 +31,7 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 	ret = hvx_vmx_complete_pending(&vcpu->vmx);
 	if (ret)
 		return ret;
+	vcpu_sync_tsc_offset(vcpu);
 	run->exit_reason = HVX_EXIT_UNKNOWN;
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = HVX_EXIT_INTR;
@@ -276,6 +288,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	if (ret)
 		goto err_unlock;
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
+	vcpu_sync_tsc_offset(vcpu);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
 			       O_RDWR | O_CLOEXEC);

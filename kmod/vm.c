@@ -49,9 +49,36 @@ static long vm_create_vcpu(void *obj, void *karg, unsigned long arg)
 	return hvx_vcpu_create(obj, arg);
 }
 
+static long vm_set_tsc_offset(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+	struct hvx_tsc_offset *t = karg;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(t->reserved); i++)
+		if (t->reserved[i])
+			return -EINVAL;
+	mutex_lock(&vm->lock);
+	WRITE_ONCE(vm->tsc_offset, t->offset);
+	atomic_inc(&vm->tsc_gen);
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static long vm_get_tsc_offset(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+	struct hvx_tsc_offset *t = karg;
+
+	t->offset = READ_ONCE(vm->tsc_offset);
+	return 0;
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
+	{ HVX_SET_TSC_OFFSET, 0, vm_set_tsc_offset },
+	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -220,6 +220,21 @@ struct hvx_msrs {
 };
 
 /**
+ * struct hvx_tsc_offset - the VM's TSC offset
+ * @offset: TSC cycles added to the host TSC for every vCPU of the VM
+ *	(two's complement; SDM Vol. 3C 26.6, "TSC offsetting").
+ * @reserved: must be zero.
+ *
+ * Guest RDTSC then returns host TSC + @offset (+ the vCPU's own
+ * adjustments from guest writes to IA32_TSC or IA32_TSC_ADJUST, which
+ * this resets to zero) without a VM exit.
+ */
+struct hvx_tsc_offset {
+	__s64 offset;
+	__u64 reserved[3];
+};
+
+/**
  * struct hvx_interrupt - an external interrupt for HVX_INTERRUPT
  * @vector: interrupt vector, 32..255.
  * @padding: must be zero.
@@ -470,6 +485,13 @@ struct hvx_run {
  * returns a vCPU fd. Errors: -EINVAL (id out of range), -EEXIST (id used).
  */
 #define HVX_CREATE_VCPU		_IO(HVXIO, 0x11)
+/**
+ * HVX_SET_TSC_OFFSET / HVX_GET_TSC_OFFSET - the VM's TSC offset. A vCPU
+ * applies a new offset at its next HVX_RUN (and at creation).
+ * SET errors: -EINVAL for nonzero reserved fields.
+ */
+#define HVX_SET_TSC_OFFSET	_IOW(HVXIO, 0x12, struct hvx_tsc_offset)
+#define HVX_GET_TSC_OFFSET	_IOR(HVXIO, 0x13, struct hvx_tsc_offset)
 
 /* vCPU ioctls, on a vCPU fd. */
 

@@ -309,6 +309,19 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 }
 
 /**
+ * hvx_vmx_set_tsc_offset - give the vCPU the VM's TSC offset
+ * @v: the vCPU (not running).
+ * @offset: TSC cycles added to the host TSC; the vCPU's own adjustment
+ *	(IA32_TSC_ADJUST) restarts at zero.
+ */
+void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset)
+{
+	v->msr.tsc_offset = offset;
+	v->msr.tsc_adjust = 0;
+	hvx_vmx_write(v, TSC_OFFSET, offset);
+}
+
+/**
  * hvx_vmx_get_msrs - read a list of MSRs for userspace
  * @v: the vCPU (not running).
  * @m: the list; values are filled in.

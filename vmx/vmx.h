@@ -268,6 +268,7 @@ void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c);
 int hvx_vmx_get_msrs(struct hvx_vmx_vcpu *v, struct hvx_msrs *m);
 int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m);
 void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v);
+void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);

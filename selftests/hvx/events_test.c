@@ -441,6 +441,97 @@ TEST(xsave_avx_state)
 	vm_free(vmb);
 }
 
+/*
+ * Real mode: an interrupt goes through the IVT (SDM Vol. 3A 20.1.4), and
+ * an injected #GP pushes FLAGS, CS and IP only, no error code.
+ */
+TEST(inject_real_mode)
+{
+	struct hvx_vcpu_events ev = {
+		.exception = { .pending = 1, .vector = 13, .has_error_code = 1 },
+	};
+	struct hvx_interrupt irq = { .vector = EVENTS_IRQ_VECTOR };
+	struct hvx_regs regs;
+	uint16_t *ivt;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t sp;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, ev_rm_start, ev_rm_end);
+	ivt = vm_gpa2hva(vm, 0, 0x400);
+	ivt[EVENTS_IRQ_VECTOR * 2] = ev_rm_irq - ev_rm_start;
+	ivt[EVENTS_IRQ_VECTOR * 2 + 1] = GPA_BLOB >> 4;
+	ivt[13 * 2] = ev_rm_gp - ev_rm_start;
+	ivt[13 * 2 + 1] = GPA_BLOB >> 4;
+	vcpu_setup_real(vcpu, GPA_BLOB);
+
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(EVENTS_IRQ_VECTOR, uc.args[0]);
+
+	/* Inside the handler, at its ucall: now a #GP. */
+	vcpu_get_regs(vcpu, &regs);
+	sp = regs.rsp & 0xffff;
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(13, uc.args[0]);
+	ASSERT_EQ(sp - 6, uc.args[1]);
+	vm_free(vm);
+}
+
+/* Write a 32-bit interrupt gate (SDM Vol. 3A 6.11, Figure 6-2). */
+static void set_gate32(uint32_t *gate, uint32_t handler)
+{
+	gate[0] = (handler & 0xffff) | (SEL_CODE32 << 16);
+	gate[1] = (handler & 0xffff0000) | 0x8e00;
+}
+
+/* 32-bit protected mode: the interrupt and a #GP with its error code. */
+TEST(inject_protected_mode)
+{
+	struct hvx_vcpu_events ev = {
+		.exception = { .pending = 1, .vector = 13, .has_error_code = 1,
+			       .error_code = 0x2a },
+	};
+	struct hvx_interrupt irq = { .vector = EVENTS_IRQ_VECTOR };
+	const uint64_t idt = GPA_BLOB_DATA + 0x800;
+	struct hvx_sregs s;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint32_t *gates;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, ev_pm_start, ev_pm_end);
+	gates = vm_gpa2hva(vm, idt, 256 * 8);
+	memset(gates, 0, 256 * 8);
+	set_gate32(&gates[EVENTS_IRQ_VECTOR * 2],
+		   GPA_BLOB + (ev_pm_irq - ev_pm_start));
+	set_gate32(&gates[13 * 2], GPA_BLOB + (ev_pm_gp - ev_pm_start));
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	vcpu_get_sregs(vcpu, &s);
+	s.idt.base = idt;
+	s.idt.limit = 256 * 8 - 1;
+	vcpu_set_sregs(vcpu, &s);
+
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(EVENTS_IRQ_VECTOR, uc.args[0]);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_VCPU_EVENTS, &ev));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(13, uc.args[0]);
+	ASSERT_EQ(0x2a, uc.args[1]);
+	vm_free(vm);
+}
+
 TEST(set_events_bad_input)
 {
 	struct hvx_vcpu_events ev, after;

@@ -40,10 +40,18 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 {
 	struct hvx_vcpu *vcpu = obj;
+	struct hvx_run *run = page_address(vcpu->run_page);
+	u32 reason;
+	long ret;
 
 	if (arg)
 		return -EINVAL;
-	return vcpu_run(vcpu, page_address(vcpu->run_page));
+	hvx_stats_user_enter(&vcpu->vmx.stats);
+	ret = vcpu_run(vcpu, run);
+	/* The run page is shared with userspace: read the reason once. */
+	reason = READ_ONCE(run->exit_reason);
+	hvx_stats_user_return(&vcpu->vmx.stats, reason, !ret || ret == -EINTR);
+	return ret;
 }
 
 static long vcpu_get_regs(void *obj, void *karg, unsigned long arg)

@@ -177,6 +177,7 @@ int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val;
 
+	hvx_stats_top_add(v->stats.s.msrs, (u32)v->gprs[HVX_RCX]);
 	if (msr_read(v, v->gprs[HVX_RCX], &val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
 		return HVX_RUN_RESUME;
@@ -199,6 +200,8 @@ int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
 
+	hvx_stats_top_add(v->stats.s.msrs,
+			  (u32)v->gprs[HVX_RCX] | HVX_STATS_MSR_WRITE);
 	if (msr_write(v, v->gprs[HVX_RCX], val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
 		return HVX_RUN_RESUME;

@@ -393,6 +393,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	this_cpu_write(current_vmcs, v->vmcs);
 	load_host_cpu_state();
 	hvx_ept_flush_local(v->mem);
+	v->stats.s.flushes++;
 }
 
 /**

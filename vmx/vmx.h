@@ -17,6 +17,7 @@
 #include <asm/vmx.h>
 
 #include "hvx.h"
+#include "stats.h"
 #include "../ept/ept.h"
 
 /* DR6/DR7 bits that read as 1 (SDM Vol. 3B 18.2.3, 18.2.4). */
@@ -126,6 +127,7 @@ struct hvx_mmio_op {
  * @loaded_node: link on the per-CPU list of active VMCSs.
  * @vpid: VPID, 0 if none.
  * @id: vCPU id (initial APIC id).
+ * @vm_id: id of the VM in the module's registry (kmod/), for tracepoints.
  * @entry_ctls: current VM-entry controls (IA-32e mode guest changes).
  * @mem: the VM's memory.
  * @run: the shared run page.
@@ -142,6 +144,7 @@ struct hvx_mmio_op {
  * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
  * @reinject_err: its error code.
  * @reinject_len: its instruction length.
+ * @stats: statistics, counted by the thread running the vCPU (stats.h).
  * @fpu: guest x87/SSE state (FXSAVE format).
  */
 struct hvx_vmx_vcpu {
@@ -156,6 +159,7 @@ struct hvx_vmx_vcpu {
 	struct list_head loaded_node;
 	u16 vpid;
 	u32 id;
+	u32 vm_id;
 	u32 entry_ctls;
 
 	struct hvx_mem *mem;
@@ -177,6 +181,8 @@ struct hvx_vmx_vcpu {
 	struct hvx_io_op io;
 	struct hvx_mmio_op mmio;
 	u32 reinject_info, reinject_err, reinject_len;
+
+	struct hvx_vcpu_stats stats;
 
 	struct fxregs_state fpu __aligned(16);
 };

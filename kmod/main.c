@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * main.c - module init/exit, the /dev/hvx misc device and ioctl dispatch.
+ * The table of VMs is in registry.c.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -132,6 +133,7 @@ err_vmx:
 static void __exit hvx_exit(void)
 {
 	misc_deregister(&hvx_misc);
+	hvx_registry_exit();
 	hvx_iommu_exit();
 	hvx_vmx_module_exit();
 	pr_info("unloaded\n");

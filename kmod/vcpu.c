@@ -192,6 +192,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	}
 	mutex_init(&vcpu->run_lock);
 	vcpu->vm = vm;
+	vcpu->vmx.vm_id = vm->id;
 	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	vcpu->io_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	ret = -ENOMEM;

@@ -91,4 +91,10 @@ struct hvx_vm *hvx_registry_find(u32 id);
 struct hvx_vm *hvx_registry_next(u32 *id);
 void hvx_registry_exit(void);
 
+/* netlink.c: the "hvx" generic netlink family */
+int hvx_netlink_init(void);
+void hvx_netlink_exit(void);
+void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event);
+void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run);
+
 #endif /* HVX_CORE_H */

@@ -51,6 +51,10 @@ static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 	/* The run page is shared with userspace: read the reason once. */
 	reason = READ_ONCE(run->exit_reason);
 	hvx_stats_user_return(&vcpu->vmx.stats, reason, !ret || ret == -EINTR);
+	if (!ret && (reason == HVX_EXIT_SHUTDOWN ||
+		     reason == HVX_EXIT_FAIL_ENTRY ||
+		     reason == HVX_EXIT_INTERNAL_ERROR))
+		hvx_netlink_vcpu_event(vcpu, run);
 	return ret;
 }
 

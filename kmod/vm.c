@@ -4,7 +4,8 @@
  *
  * A VM lives while its fd or any of its vCPU fds is open. The VM holds
  * VMX root mode (hvx_vmx_get()) for its whole life, and is listed in the
- * registry (registry.c) under its id.
+ * registry (registry.c) under its id for the netlink family, which sends
+ * an event when a VM is created and when it is destroyed.
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -23,6 +24,7 @@ static void vm_free(struct kref *ref)
 	/* Unlisted first: nobody reads the VM while it is taken apart. */
 	if (vm->id) {
 		hvx_registry_remove(vm);
+		hvx_netlink_vm_event(vm, HVX_EVENT_VM_DESTROYED);
 	}
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
 	hvx_ept_flush_all_cpus(&vm->mem);
@@ -86,7 +88,7 @@ static const struct file_operations hvx_vm_fops = {
  * hvx_vm_create - create a VM owned by the calling process
  *
  * The VM is listed in the registry with the caller's pid, effective uid
- * and command name as its owner.
+ * and command name as its owner, and HVX_EVENT_VM_CREATED is sent.
  * Context: process context.
  * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX), -EBUSY (VMX root
  * mode held by another hypervisor), -ENOMEM, -ENOSPC (no VM id left), or
@@ -119,9 +121,14 @@ int hvx_vm_create(void)
 		hvx_vm_put(vm);
 		return ret;
 	}
+	/*
+	 * Before the fd exists, so that no close() of a guessed fd can
+	 * announce the VM's end before its start.
+	 */
+	hvx_netlink_vm_event(vm, HVX_EVENT_VM_CREATED);
 	fd = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		hvx_vm_put(vm);
+		hvx_vm_put(vm);	/* sends HVX_EVENT_VM_DESTROYED */
 	return fd;
 
 err_vmx:

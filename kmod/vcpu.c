@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "hvx_core.h"
+#include "hvx_trace.h"
 
 static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 {
@@ -51,6 +52,7 @@ static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 	/* The run page is shared with userspace: read the reason once. */
 	reason = READ_ONCE(run->exit_reason);
 	hvx_stats_user_return(&vcpu->vmx.stats, reason, !ret || ret == -EINTR);
+	trace_hvx_userspace_exit(vcpu->vm->id, vcpu->vmx.id, reason, ret);
 	if (!ret && (reason == HVX_EXIT_SHUTDOWN ||
 		     reason == HVX_EXIT_FAIL_ENTRY ||
 		     reason == HVX_EXIT_INTERNAL_ERROR))

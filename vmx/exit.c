@@ -11,7 +11,8 @@
  * Statistics (stats.h) are counted at the one dispatch point in
  * hvx_vmx_run() (exits by reason, handling time) and in the handlers that
  * know more (port, MSR, guest page): plain increments on the vCPU's own
- * struct, and two RDTSCs per exit.
+ * struct, and two RDTSCs per exit. The hvx_vm_entry/hvx_vm_exit
+ * tracepoints (kmod/hvx_trace.h) bracket each stay in the guest.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -26,6 +27,7 @@
 #include <asm/tlbflush.h>
 
 #include "vmx.h"
+#include "../kmod/hvx_trace.h"
 
 /* Interruption-information format, SDM Vol. 3C 25.8.3, Table 25-17. */
 #define INTR_TYPE_HW_EXCEPTION	(3 << 8)
@@ -461,6 +463,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		preempt_enable();
 		return HVX_RUN_RESUME;
 	}
+	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
+	trace_hvx_vm_entry(v->vm_id, v->id, v->rip);
 	switch_to_guest(v, &hs);
 	fail = hvx_vmx_enter(v->gprs, v->launched);
 	exit_tsc = rdtsc();
@@ -492,6 +496,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		return HVX_RUN_USER;
 	}
 	read_exit_state(v);
+	trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason, v->exit_qual, v->rip);
 	if (v->exit_reason & EXIT_FAILED_ENTRY)
 		check = hvx_vmx_check_guest_state();
 	else

@@ -30,9 +30,9 @@ static inline struct nlattr **hvx_genl_dump_attrs(struct netlink_callback *cb)
 
 /*
  * HVX_GENL_MCGRP_ADMIN - flags of a multicast group only CAP_SYS_ADMIN may
- * join. GENL_MCAST_CAP_SYS_ADMIN arrived in 6.7 and in the 6.1 stable
- * series (6.1.66); before that the only choice is GENL_UNS_ADMIN_PERM,
- * which asks for CAP_NET_ADMIN.
+ * join. GENL_MCAST_CAP_SYS_ADMIN arrived in 6.7 and was backported to the
+ * 6.1 stable series (Debian's 6.1 and 6.12 both have it); an older 6.1
+ * only offers GENL_UNS_ADMIN_PERM, which asks for CAP_NET_ADMIN.
  */
 #ifdef GENL_MCAST_CAP_SYS_ADMIN
 #define HVX_GENL_MCGRP_ADMIN	GENL_MCAST_CAP_SYS_ADMIN

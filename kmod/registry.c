@@ -64,6 +64,9 @@ void hvx_registry_lock(void)
 
 /**
  * hvx_registry_unlock - release hvx_registry_lock()
+ *
+ * Context: the caller holds the registry; VMs found under it may be freed
+ * as soon as this returns.
  */
 void hvx_registry_unlock(void)
 {

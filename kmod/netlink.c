@@ -225,7 +225,7 @@ static int get_stats_start(struct netlink_callback *cb)
 
 	/* A stats message must fit the smallest dump buffer. */
 	BUILD_BUG_ON(nlmsg_total_size(GENL_HDRLEN + 2 * nla_total_size(4) +
-				      nla_total_size_64bit(sizeof(struct hvx_stats))) >
+			nla_total_size_64bit(sizeof(struct hvx_stats))) >
 		     NLMSG_GOODSIZE);
 
 	if (NL_REQ_ATTR_CHECK(cb->extack, NULL, attrs, HVX_A_VM_ID))
@@ -242,7 +242,8 @@ static int get_stats_start(struct netlink_callback *cb)
 	hvx_registry_lock();
 	vm = find_vm(cb->args[CB_VM], &caller);
 	if (!vm) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[HVX_A_VM_ID], "no such VM");
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[HVX_A_VM_ID],
+				    "no such VM");
 		ret = -ENOENT;
 	} else if (cb->args[CB_VCPU]) {
 		vcpu = cb->args[CB_VCPU] - 1;
@@ -388,6 +389,32 @@ void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event)
 		event_send(msg, hdr);
 }
 
+/* Details of HVX_EVENT_ENTRY_FAILURE; nonzero if the message is full. */
+static int put_entry_failure(struct sk_buff *msg, const struct hvx_run *run)
+{
+	const typeof(run->fail_entry) *f = &run->fail_entry;
+
+	return nla_put_u32(msg, HVX_A_SUBERROR, READ_ONCE(f->kind)) ||
+	       nla_put_u32(msg, HVX_A_EXIT_REASON,
+			   READ_ONCE(f->hardware_entry_failure_reason)) ||
+	       nla_put_u64_64bit(msg, HVX_A_EXIT_QUAL,
+				 READ_ONCE(f->qualification), HVX_A_PAD) ||
+	       nla_put_u32(msg, HVX_A_ENTRY_CHECK, READ_ONCE(f->check)) ||
+	       nla_put_u32(msg, HVX_A_INSN_ERROR,
+			   READ_ONCE(f->vm_instruction_error));
+}
+
+/* Details of HVX_EVENT_INTERNAL_ERROR; nonzero if the message is full. */
+static int put_internal_error(struct sk_buff *msg, const struct hvx_run *run)
+{
+	const typeof(run->internal) *i = &run->internal;
+
+	return nla_put_u32(msg, HVX_A_SUBERROR, READ_ONCE(i->suberror)) ||
+	       nla_put_u32(msg, HVX_A_EXIT_REASON, READ_ONCE(i->exit_reason)) ||
+	       nla_put_u64_64bit(msg, HVX_A_EXIT_QUAL,
+				 READ_ONCE(i->qualification), HVX_A_PAD);
+}
+
 /**
  * hvx_netlink_vcpu_event - multicast the event for an exit that stops a vCPU
  * @vcpu: the vCPU; its run_lock is held.
@@ -424,29 +451,10 @@ void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run)
 	if (!msg)
 		return;
 	err = nla_put_u32(msg, HVX_A_VCPU_ID, vcpu->vmx.id);
-	if (event == HVX_EVENT_ENTRY_FAILURE) {
-		err = err ||
-		      nla_put_u32(msg, HVX_A_SUBERROR,
-				  READ_ONCE(run->fail_entry.kind)) ||
-		      nla_put_u32(msg, HVX_A_EXIT_REASON,
-				  READ_ONCE(run->fail_entry.hardware_entry_failure_reason)) ||
-		      nla_put_u64_64bit(msg, HVX_A_EXIT_QUAL,
-					READ_ONCE(run->fail_entry.qualification),
-					HVX_A_PAD) ||
-		      nla_put_u32(msg, HVX_A_ENTRY_CHECK,
-				  READ_ONCE(run->fail_entry.check)) ||
-		      nla_put_u32(msg, HVX_A_INSN_ERROR,
-				  READ_ONCE(run->fail_entry.vm_instruction_error));
-	} else if (event == HVX_EVENT_INTERNAL_ERROR) {
-		err = err ||
-		      nla_put_u32(msg, HVX_A_SUBERROR,
-				  READ_ONCE(run->internal.suberror)) ||
-		      nla_put_u32(msg, HVX_A_EXIT_REASON,
-				  READ_ONCE(run->internal.exit_reason)) ||
-		      nla_put_u64_64bit(msg, HVX_A_EXIT_QUAL,
-					READ_ONCE(run->internal.qualification),
-					HVX_A_PAD);
-	}
+	if (!err && event == HVX_EVENT_ENTRY_FAILURE)
+		err = put_entry_failure(msg, run);
+	else if (!err && event == HVX_EVENT_INTERNAL_ERROR)
+		err = put_internal_error(msg, run);
 	if (err) {
 		nlmsg_free(msg);
 		return;

@@ -505,16 +505,25 @@ enum hvx_event {
 	HVX_EVENT_IOMMU_FAULT,
 };
 
-/* Statistics layout (HVX_A_STATS). */
-#define HVX_STATS_EXIT_REASONS	80	/* basic exit reasons counted one by one */
-#define HVX_STATS_USER_EXITS	16	/* HVX_EXIT_* values counted one by one */
-#define HVX_STATS_IRQ_SOURCES	8	/* entries of hvx_stats.irqs_injected */
-#define HVX_STATS_TOP		16	/* entries of a by-key table */
-#define HVX_STATS_HIST_BUCKETS	64	/* buckets of a latency histogram */
+/*
+ * Statistics layout (HVX_A_STATS): sizes of the arrays of struct
+ * hvx_stats. Basic exit reasons and HVX_EXIT_* values are counted one by
+ * one below HVX_STATS_EXIT_REASONS and HVX_STATS_USER_EXITS; a by-key
+ * table has HVX_STATS_TOP entries; a histogram HVX_STATS_HIST_BUCKETS.
+ */
+#define HVX_STATS_EXIT_REASONS	80
+#define HVX_STATS_USER_EXITS	16
+#define HVX_STATS_IRQ_SOURCES	8
+#define HVX_STATS_TOP		16
+#define HVX_STATS_HIST_BUCKETS	64
 
-/* Key bits of the by-key tables besides the port or MSR index. */
-#define HVX_STATS_IO_IN		(1ULL << 16)	/* io_ports: IN/INS (else OUT/OUTS) */
-#define HVX_STATS_MSR_WRITE	(1ULL << 32)	/* msrs: WRMSR (else RDMSR) */
+/*
+ * Key bits of the by-key tables, besides the port or MSR index:
+ * HVX_STATS_IO_IN in io_ports for IN/INS (else OUT/OUTS),
+ * HVX_STATS_MSR_WRITE in msrs for WRMSR (else RDMSR).
+ */
+#define HVX_STATS_IO_IN		(1ULL << 16)
+#define HVX_STATS_MSR_WRITE	(1ULL << 32)
 
 /**
  * enum hvx_irq_source - where an interrupt injected into a guest came from

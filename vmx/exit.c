@@ -496,7 +496,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		return HVX_RUN_USER;
 	}
 	read_exit_state(v);
-	trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason, v->exit_qual, v->rip);
+	trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason, v->exit_qual,
+			  v->rip);
 	if (v->exit_reason & EXIT_FAILED_ENTRY)
 		check = hvx_vmx_check_guest_state();
 	else

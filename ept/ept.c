@@ -197,5 +197,6 @@ static void ept_flush_ipi(void *data)
  */
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 {
+	atomic64_inc(&mem->nr_flushes);
 	on_each_cpu(ept_flush_ipi, mem, 1);
 }

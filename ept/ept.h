@@ -43,6 +43,7 @@ struct hvx_slot {
  * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
  * @nr_pinned: pages currently pinned for this VM.
  * @nr_tables: EPT table pages allocated for this VM.
+ * @nr_flushes: VM-wide EPT flushes done (hvx_ept_flush_all_cpus()).
  */
 struct hvx_mem {
 	struct mutex lock;
@@ -52,6 +53,7 @@ struct hvx_mem {
 	u64 eptp;
 	atomic64_t nr_pinned;
 	atomic64_t nr_tables;
+	atomic64_t nr_flushes;
 };
 
 /**
@@ -68,6 +70,7 @@ enum hvx_fault {
 int hvx_mem_init(struct hvx_mem *mem);
 void hvx_mem_destroy(struct hvx_mem *mem);
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r);
+u64 hvx_mem_size(struct hvx_mem *mem);
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write);
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,

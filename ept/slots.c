@@ -208,6 +208,30 @@ out:
 	return ret;
 }
 
+/**
+ * hvx_mem_size - bytes of guest memory in a VM's slots
+ * @mem: the VM's memory.
+ *
+ * Context: any process context; does not wait for slot changes (a
+ * concurrent change is either counted or not).
+ * Return: the sum of the slot sizes, bytes.
+ */
+u64 hvx_mem_size(struct hvx_mem *mem)
+{
+	u64 pages = 0;
+	int i, idx;
+
+	idx = srcu_read_lock(&mem->srcu);
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_slot *s = srcu_dereference(mem->slots[i], &mem->srcu);
+
+		if (s)
+			pages += s->npages;
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return pages << PAGE_SHIFT;
+}
+
 /* Caller holds mem->srcu. */
 static struct hvx_slot *slot_find(struct hvx_mem *mem, u64 gpa)
 {

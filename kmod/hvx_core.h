@@ -7,6 +7,8 @@
 
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/uidgid.h>
 
 #include "hvx.h"
 #include "../vmx/vmx.h"
@@ -16,12 +18,18 @@
  * @ref: references: the VM fd and one per vCPU.
  * @mm: address space of the creating process (guest RAM lives there).
  * @lock: serialises vCPU creation and removal.
- * @vcpus: vCPUs by id.
+ * @vcpus: vCPUs by id; an entry goes back to NULL under @lock before its
+ *	vCPU is freed.
  * @mem: guest-physical address space (ept/).
  * @flags: HVX_VM_* flags given at creation.
  * @tsc_offset: the VM's TSC offset (HVX_SET_TSC_OFFSET), TSC cycles.
  * @tsc_gen: bumped by every HVX_SET_TSC_OFFSET; vCPUs compare it with
  *	their copy at each HVX_RUN.
+ * @id: id in the module's registry (registry.c), 1 or more; 0 while not
+ *	listed.
+ * @owner_pid: thread-group pid of the creating process (a reference).
+ * @owner_uid: effective uid of the creator when it created the VM.
+ * @owner_comm: command name of the creator.
  */
 struct hvx_vm {
 	struct kref ref;
@@ -32,6 +40,10 @@ struct hvx_vm {
 	struct mutex lock;
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
 	struct hvx_mem mem;
+	u32 id;
+	struct pid *owner_pid;
+	kuid_t owner_uid;
+	char owner_comm[TASK_COMM_LEN];
 };
 
 /**
@@ -78,5 +90,20 @@ void hvx_vm_put(struct hvx_vm *vm);
 
 int hvx_iommu_init(void);
 void hvx_iommu_exit(void);
+
+/* registry.c: VM ids and the list of VMs */
+int hvx_registry_add(struct hvx_vm *vm);
+void hvx_registry_remove(struct hvx_vm *vm);
+void hvx_registry_lock(void);
+void hvx_registry_unlock(void);
+struct hvx_vm *hvx_registry_find(u32 id);
+struct hvx_vm *hvx_registry_next(u32 *id);
+void hvx_registry_exit(void);
+
+/* netlink.c: the "hvx" generic netlink family */
+int hvx_netlink_init(void);
+void hvx_netlink_exit(void);
+void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event);
+void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run);
 
 #endif /* HVX_CORE_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * main.c - module init/exit, the /dev/hvx misc device and ioctl dispatch.
+ * Statistics and events are in netlink.c, the VM table in registry.c.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -138,12 +139,18 @@ static int __init hvx_init(void)
 	ret = hvx_iommu_init();
 	if (ret)
 		goto err_vmx;
-	ret = misc_register(&hvx_misc);
+	/* Before /dev/hvx: creating a VM sends an event. */
+	ret = hvx_netlink_init();
 	if (ret)
 		goto err_iommu;
+	ret = misc_register(&hvx_misc);
+	if (ret)
+		goto err_netlink;
 	pr_info("loaded, API version %d, /dev/hvx ready\n", HVX_API_VERSION);
 	return 0;
 
+err_netlink:
+	hvx_netlink_exit();
 err_iommu:
 	hvx_iommu_exit();
 err_vmx:
@@ -154,6 +161,8 @@ err_vmx:
 static void __exit hvx_exit(void)
 {
 	misc_deregister(&hvx_misc);
+	hvx_netlink_exit();
+	hvx_registry_exit();
 	hvx_iommu_exit();
 	hvx_vmx_module_exit();
 	pr_info("unloaded\n");

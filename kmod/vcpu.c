@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "hvx_core.h"
+#include "hvx_trace.h"
 
 /* Apply a TSC offset set on the VM since this vCPU last ran. */
 static void vcpu_sync_tsc_offset(struct hvx_vcpu *vcpu)
@@ -53,13 +54,23 @@ static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 {
 	struct hvx_vcpu *vcpu = obj;
 	struct hvx_run *run = page_address(vcpu->run_page);
+	u32 reason;
 	long ret;
 
 	if (arg)
 		return -EINVAL;
 	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
+	hvx_stats_user_enter(&vcpu->vmx.stats);
 	ret = vcpu_run(vcpu, run);
 	hvx_vmx_update_run(&vcpu->vmx);
+	/* The run page is shared with userspace: read the reason once. */
+	reason = READ_ONCE(run->exit_reason);
+	hvx_stats_user_return(&vcpu->vmx.stats, reason, !ret || ret == -EINTR);
+	trace_hvx_userspace_exit(vcpu->vm->id, vcpu->vmx.id, reason, ret);
+	if (!ret && (reason == HVX_EXIT_SHUTDOWN ||
+		     reason == HVX_EXIT_FAIL_ENTRY ||
+		     reason == HVX_EXIT_INTERNAL_ERROR))
+		hvx_netlink_vcpu_event(vcpu, run);
 	return ret;
 }
 
@@ -272,6 +283,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	}
 	mutex_init(&vcpu->run_lock);
 	vcpu->vm = vm;
+	vcpu->vmx.vm_id = vm->id;
 	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	vcpu->io_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	ret = -ENOMEM;

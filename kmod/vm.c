@@ -3,9 +3,12 @@
  * vm.c - the VM object and its fd: memory slots and vCPU creation.
  *
  * A VM lives while its fd or any of its vCPU fds is open. The VM holds
- * VMX root mode (hvx_vmx_get()) for its whole life.
+ * VMX root mode (hvx_vmx_get()) for its whole life, and is listed in the
+ * registry (registry.c) under its id for the netlink family, which sends
+ * an event when a VM is created and when it is destroyed.
  */
 #include <linux/anon_inodes.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -18,11 +21,17 @@ static void vm_free(struct kref *ref)
 {
 	struct hvx_vm *vm = container_of(ref, struct hvx_vm, ref);
 
+	/* Unlisted first: nobody reads the VM while it is taken apart. */
+	if (vm->id) {
+		hvx_registry_remove(vm);
+		hvx_netlink_vm_event(vm, HVX_EVENT_VM_DESTROYED);
+	}
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
 	hvx_ept_flush_all_cpus(&vm->mem);
 	hvx_mem_destroy(&vm->mem);
 	hvx_vmx_put();
 	mmdrop(vm->mm);
+	put_pid(vm->owner_pid);
 	kfree(vm);
 }
 
@@ -106,9 +115,12 @@ static const struct file_operations hvx_vm_fops = {
  * hvx_vm_create - create a VM owned by the calling process
  * @flags: HVX_VM_* flags, already checked by the caller.
  *
+ * The VM is listed in the registry with the caller's pid, effective uid
+ * and command name as its owner, and HVX_EVENT_VM_CREATED is sent.
  * Context: process context.
  * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX), -EBUSY (VMX root
- * mode held by another hypervisor), -ENOMEM, or an fd allocation error.
+ * mode held by another hypervisor), -ENOMEM, -ENOSPC (no VM id left), or
+ * an fd allocation error.
  */
 int hvx_vm_create(u32 flags)
 {
@@ -129,12 +141,23 @@ int hvx_vm_create(u32 flags)
 		goto err_vmx;
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	vm->owner_pid = get_task_pid(current, PIDTYPE_TGID);
+	vm->owner_uid = current_euid();
+	get_task_comm(vm->owner_comm, current);
 
-	fd = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
+	ret = hvx_registry_add(vm);
+	if (ret) {
 		hvx_vm_put(vm);
-		return fd;
+		return ret;
 	}
+	/*
+	 * Before the fd exists, so that no close() of a guessed fd can
+	 * announce the VM's end before its start.
+	 */
+	hvx_netlink_vm_event(vm, HVX_EVENT_VM_CREATED);
+	fd = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		hvx_vm_put(vm);	/* sends HVX_EVENT_VM_DESTROYED */
 	return fd;
 
 err_vmx:

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * hvx.h - the userspace ABI of the hvx hypervisor (/dev/hvx).
+ * hvx.h - the userspace ABI of the hvx hypervisor: the /dev/hvx ioctls
+ * and, in a section of its own at the end, the "hvx" generic netlink
+ * family (VM list, per-vCPU statistics, events).
  *
- * This is the only header userspace includes. The shape follows KVM:
+ * This is the only header userspace includes. The ioctls follow KVM:
  *
  *   open("/dev/hvx")            system fd
  *     HVX_CREATE_VM             -> VM fd (anonymous inode)
@@ -536,5 +538,298 @@ struct hvx_run {
  * of range, an exception vector 2, nonzero flags/reserved/padding.
  */
 #define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2c, struct hvx_vcpu_events)
+
+/*
+ * ===========================================================================
+ * Generic netlink: statistics and events
+ * ===========================================================================
+ *
+ * hvx registers the generic netlink family HVX_GENL_NAME ("hvx"). Resolve
+ * its id through the generic netlink controller (libnl-genl-3:
+ * genl_ctrl_resolve()) and send requests with genlmsghdr.version =
+ * HVX_GENL_VERSION. The family lives in the initial network namespace.
+ *
+ * Requests are checked against strict netlink policies before hvx sees
+ * them: an attribute the command does not take, a wrong payload length, or
+ * NLA_F_NESTED on a scalar fails with -EINVAL; a value out of range with
+ * -ERANGE; a missing required attribute with -EINVAL; a command the family
+ * lacks, or a dump of a do-only command, with -EOPNOTSUPP.
+ *
+ * Visibility: a caller with CAP_SYS_ADMIN sees every VM; any other caller
+ * sees only the VMs whose owner had the caller's effective uid when it
+ * created them. A VM the caller may not see is reported exactly like one
+ * that does not exist (-ENOENT), so its existence does not leak.
+ *
+ * Commands (replies carry the same command number):
+ *
+ * HVX_CMD_GET_VM
+ *	do:   HVX_A_VM_ID (required) -> one VM message.
+ *	dump: no attributes -> one message per visible VM, by increasing id.
+ *	A VM message has HVX_A_VM_ID, HVX_A_OWNER_PID, HVX_A_OWNER_UID,
+ *	HVX_A_OWNER_COMM, HVX_A_NR_VCPUS, HVX_A_MEM_BYTES,
+ *	HVX_A_PINNED_BYTES, HVX_A_EPT_FLUSHES and HVX_A_NR_DEVICES.
+ *	Errors: -ENOENT (no such VM, or not visible).
+ *
+ * HVX_CMD_GET_STATS
+ *	dump: HVX_A_VM_ID (required), HVX_A_VCPU_ID (optional: only that
+ *	vCPU) -> one message per vCPU, by increasing vCPU id, each with
+ *	HVX_A_VM_ID, HVX_A_VCPU_ID and HVX_A_STATS (struct hvx_stats).
+ *	Errors: -ENOENT (no such VM or vCPU, or the VM is not visible).
+ *
+ * HVX_CMD_EVENT
+ *	Never a request (-EOPNOTSUPP). Sent to the multicast group
+ *	HVX_GENL_MCGRP_EVENTS, which only CAP_SYS_ADMIN may join (events
+ *	name other users' VMs). Every event has HVX_A_EVENT (enum
+ *	hvx_event), HVX_A_VM_ID, HVX_A_OWNER_PID and HVX_A_OWNER_UID (as seen
+ *	from the initial namespaces); see enum hvx_event for the rest.
+ */
+
+/** HVX_GENL_NAME - name of the generic netlink family. */
+#define HVX_GENL_NAME		"hvx"
+/** HVX_GENL_VERSION - version of the family's protocol (genlmsghdr.version). */
+#define HVX_GENL_VERSION	1
+/** HVX_GENL_MCGRP_EVENTS - name of the multicast group carrying events. */
+#define HVX_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum hvx_genl_cmd - commands of the "hvx" generic netlink family
+ * @HVX_CMD_UNSPEC: not a command.
+ * @HVX_CMD_GET_VM: list VMs (dump) or describe one (do); see above.
+ * @HVX_CMD_GET_STATS: per-vCPU statistics of one VM (dump only).
+ * @HVX_CMD_EVENT: an event on the HVX_GENL_MCGRP_EVENTS group.
+ * @__HVX_CMD_MAX: one past the last command.
+ */
+enum hvx_genl_cmd {
+	HVX_CMD_UNSPEC,
+	HVX_CMD_GET_VM,
+	HVX_CMD_GET_STATS,
+	HVX_CMD_EVENT,
+	__HVX_CMD_MAX,
+};
+#define HVX_CMD_MAX		(__HVX_CMD_MAX - 1)
+
+/**
+ * enum hvx_genl_attr - attributes of the "hvx" family
+ * @HVX_A_UNSPEC: not an attribute.
+ * @HVX_A_PAD: padding that aligns 64-bit attributes; ignore it.
+ * @HVX_A_VM_ID: u32, VM id, 1 or more. Ids are allocated cyclically, so an
+ *	id is not reused soon after its VM is destroyed.
+ * @HVX_A_VCPU_ID: u32, vCPU id, 0 .. HVX_MAX_VCPUS - 1.
+ * @HVX_A_OWNER_PID: u32, process (thread-group) id of the VM's creator, in
+ *	the reader's pid namespace (0 if not visible there).
+ * @HVX_A_OWNER_UID: u32, effective uid of the VM's creator when it created
+ *	the VM, in the reader's user namespace.
+ * @HVX_A_OWNER_COMM: NUL-terminated string, the creator's command name.
+ * @HVX_A_NR_VCPUS: u32, vCPUs the VM has now.
+ * @HVX_A_MEM_BYTES: u64, bytes of guest memory in the VM's memory slots.
+ * @HVX_A_PINNED_BYTES: u64, bytes of guest memory pinned so far (pages are
+ *	pinned on first guest touch).
+ * @HVX_A_EPT_FLUSHES: u64, VM-wide EPT flushes (INVEPT on every CPU, e.g.
+ *	after a slot is deleted); per-vCPU flushes are in struct hvx_stats.
+ * @HVX_A_NR_DEVICES: u32, PCI devices assigned to the VM (0 until PCI
+ *	passthrough lands).
+ * @HVX_A_STATS: binary, struct hvx_stats of one vCPU. Read min(payload
+ *	length, sizeof(struct hvx_stats)) bytes: later versions only append
+ *	fields. The payload is not guaranteed to be 8-byte aligned: copy it.
+ * @HVX_A_EVENT: u32, enum hvx_event.
+ * @HVX_A_EXIT_REASON: u32, a VM-exit reason: for HVX_EVENT_ENTRY_FAILURE
+ *	the hardware's (basic reason with bit 31 set, 0 for VMfail); for
+ *	HVX_EVENT_INTERNAL_ERROR the raw reason of the exit hvx could not
+ *	handle.
+ * @HVX_A_EXIT_QUAL: u64, the exit qualification that goes with it.
+ * @HVX_A_SUBERROR: u32, HVX_ENTRY_FAIL_* for HVX_EVENT_ENTRY_FAILURE,
+ *	HVX_INTERNAL_* for HVX_EVENT_INTERNAL_ERROR.
+ * @HVX_A_ENTRY_CHECK: u32, enum hvx_entry_check (entry failures due to
+ *	invalid guest state).
+ * @HVX_A_INSN_ERROR: u32, VM-instruction error number of a VMfail (SDM
+ *	Vol. 3C 31.4).
+ * @HVX_A_DEVICE: u32, a PCI device: segment << 16 | bus << 8 | devfn.
+ * @HVX_A_FAULT_ADDR: u64, the I/O virtual address of an IOMMU fault.
+ * @HVX_A_FAULT_REASON: u32, the IOMMU's fault reason code.
+ * @__HVX_A_MAX: one past the last attribute.
+ */
+enum hvx_genl_attr {
+	HVX_A_UNSPEC,
+	HVX_A_PAD,
+	HVX_A_VM_ID,
+	HVX_A_VCPU_ID,
+	HVX_A_OWNER_PID,
+	HVX_A_OWNER_UID,
+	HVX_A_OWNER_COMM,
+	HVX_A_NR_VCPUS,
+	HVX_A_MEM_BYTES,
+	HVX_A_PINNED_BYTES,
+	HVX_A_EPT_FLUSHES,
+	HVX_A_NR_DEVICES,
+	HVX_A_STATS,
+	HVX_A_EVENT,
+	HVX_A_EXIT_REASON,
+	HVX_A_EXIT_QUAL,
+	HVX_A_SUBERROR,
+	HVX_A_ENTRY_CHECK,
+	HVX_A_INSN_ERROR,
+	HVX_A_DEVICE,
+	HVX_A_FAULT_ADDR,
+	HVX_A_FAULT_REASON,
+	__HVX_A_MAX,
+};
+#define HVX_A_MAX		(__HVX_A_MAX - 1)
+
+/**
+ * enum hvx_event - events on the HVX_GENL_MCGRP_EVENTS multicast group
+ * @HVX_EVENT_UNSPEC: not an event.
+ * @HVX_EVENT_VM_CREATED: HVX_CREATE_VM made a VM.
+ * @HVX_EVENT_VM_DESTROYED: the last fd of a VM was closed.
+ * @HVX_EVENT_VCPU_SHUTDOWN: a vCPU triple-faulted (HVX_EXIT_SHUTDOWN);
+ *	adds HVX_A_VCPU_ID.
+ * @HVX_EVENT_ENTRY_FAILURE: a VM entry failed (HVX_EXIT_FAIL_ENTRY); adds
+ *	HVX_A_VCPU_ID, HVX_A_SUBERROR, HVX_A_EXIT_REASON, HVX_A_EXIT_QUAL,
+ *	HVX_A_ENTRY_CHECK and HVX_A_INSN_ERROR.
+ * @HVX_EVENT_INTERNAL_ERROR: hvx could not handle an exit
+ *	(HVX_EXIT_INTERNAL_ERROR); adds HVX_A_VCPU_ID, HVX_A_SUBERROR,
+ *	HVX_A_EXIT_REASON and HVX_A_EXIT_QUAL.
+ * @HVX_EVENT_DEVICE_ASSIGNED: a PCI device was assigned to the VM; adds
+ *	HVX_A_DEVICE. Defined for PCI passthrough, not sent yet.
+ * @HVX_EVENT_DEVICE_RELEASED: a PCI device went back to the host; adds
+ *	HVX_A_DEVICE. Not sent yet.
+ * @HVX_EVENT_IOMMU_FAULT: an assigned device's DMA faulted in the VM's
+ *	IOMMU domain; adds HVX_A_DEVICE, HVX_A_FAULT_ADDR and
+ *	HVX_A_FAULT_REASON. Not sent yet.
+ *
+ * Events are sent from process context right after the fact, so a
+ * listener that joined before it acted sees the events of its own actions
+ * when the ioctl or close() returns. Delivery is best effort: a listener
+ * whose socket buffer is full loses events (recv() fails with ENOBUFS).
+ */
+enum hvx_event {
+	HVX_EVENT_UNSPEC,
+	HVX_EVENT_VM_CREATED,
+	HVX_EVENT_VM_DESTROYED,
+	HVX_EVENT_VCPU_SHUTDOWN,
+	HVX_EVENT_ENTRY_FAILURE,
+	HVX_EVENT_INTERNAL_ERROR,
+	HVX_EVENT_DEVICE_ASSIGNED,
+	HVX_EVENT_DEVICE_RELEASED,
+	HVX_EVENT_IOMMU_FAULT,
+};
+
+/*
+ * Statistics layout (HVX_A_STATS): sizes of the arrays of struct
+ * hvx_stats. Basic exit reasons and HVX_EXIT_* values are counted one by
+ * one below HVX_STATS_EXIT_REASONS and HVX_STATS_USER_EXITS; a by-key
+ * table has HVX_STATS_TOP entries; a histogram HVX_STATS_HIST_BUCKETS.
+ */
+#define HVX_STATS_EXIT_REASONS	80
+#define HVX_STATS_USER_EXITS	16
+#define HVX_STATS_IRQ_SOURCES	8
+#define HVX_STATS_TOP		16
+#define HVX_STATS_HIST_BUCKETS	64
+
+/*
+ * Key bits of the by-key tables, besides the port or MSR index:
+ * HVX_STATS_IO_IN in io_ports for IN/INS (else OUT/OUTS),
+ * HVX_STATS_MSR_WRITE in msrs for WRMSR (else RDMSR).
+ */
+#define HVX_STATS_IO_IN		(1ULL << 16)
+#define HVX_STATS_MSR_WRITE	(1ULL << 32)
+
+/**
+ * enum hvx_irq_source - where an interrupt injected into a guest came from
+ * @HVX_IRQ_SRC_PIC: the emulated 8259 PIC.
+ * @HVX_IRQ_SRC_IOAPIC: the emulated I/O APIC.
+ * @HVX_IRQ_SRC_LAPIC: the emulated local APIC (timer, IPI, LINT).
+ * @HVX_IRQ_SRC_MSI: an MSI written by an emulated device.
+ * @HVX_IRQ_SRC_PASSTHROUGH: an assigned device's INTx or MSI.
+ * @HVX_IRQ_SRC_NMI: an NMI (HVX_NMI, or later the emulated devices).
+ * @HVX_IRQ_SRC_USER: an external interrupt queued with HVX_INTERRUPT.
+ *
+ * Indexes hvx_stats.irqs_injected, counted when the event enters the
+ * guest. The emulated devices and passthrough arrive with their issues;
+ * until then their sources count 0.
+ */
+enum hvx_irq_source {
+	HVX_IRQ_SRC_PIC,
+	HVX_IRQ_SRC_IOAPIC,
+	HVX_IRQ_SRC_LAPIC,
+	HVX_IRQ_SRC_MSI,
+	HVX_IRQ_SRC_PASSTHROUGH,
+	HVX_IRQ_SRC_NMI,
+	HVX_IRQ_SRC_USER,
+};
+
+/**
+ * struct hvx_stats_top - one entry of a by-key table (e.g. exits by port)
+ * @key: the port, MSR index or guest page, with the table's HVX_STATS_*
+ *	key bits.
+ * @count: exits counted for @key; 0 marks an unused entry (entries fill
+ *	in order and are never emptied).
+ * @overcount: how much of @count was inherited from the entry's previous
+ *	key; the true count of @key is between @count - @overcount and @count.
+ *
+ * A table holds HVX_STATS_TOP keys. A key not in the table takes over the
+ * first unused entry, or else the entry with the smallest count, adding
+ * one to that count ("space saving": every key seen more than 1/16 of the
+ * time is in the table). While at most HVX_STATS_TOP keys have been seen,
+ * every count is exact and every @overcount is 0.
+ */
+struct hvx_stats_top {
+	__u64 key;
+	__u64 count;
+	__u64 overcount;
+};
+
+/**
+ * struct hvx_stats - statistics of one vCPU since it was created
+ * @exits: VM exits, including VM entries that failed with an exit.
+ * @exits_by_reason: @exits by basic exit reason (SDM Vol. 3D Appendix C).
+ * @exits_other: exits whose basic reason is HVX_STATS_EXIT_REASONS or more.
+ * @entry_failures: VM entries that failed: VMfail, or an exit with bit 31
+ *	set (also counted in @exits_by_reason).
+ * @user_exits: returns of HVX_RUN, by the hvx_run.exit_reason they report
+ *	(HVX_EXIT_*; HVX_EXIT_INTR for -EINTR); other values are not counted.
+ * @halts: HLT exits.
+ * @wakeups: halted vCPUs woken by an interrupt (0 until in-kernel halting
+ *	arrives: HLT is an exit to userspace for now).
+ * @exceptions_injected: exceptions hvx injected (e.g. #GP, #UD).
+ * @irqs_injected: interrupts injected, by enum hvx_irq_source.
+ * @passthrough_irqs: interrupts of assigned devices forwarded to the vCPU
+ *	(0 until PCI passthrough lands).
+ * @ept_violations: EPT-violation exits (first touch of a RAM page, MMIO).
+ * @ept_mmio: EPT violations that were MMIO accesses (not RAM).
+ * @flushes: EPT TLB flushes done for this vCPU (when it moves to a CPU).
+ * @hist_handler: time from a VM exit until hvx has handled it (host state
+ *	restored, exit handler run), in TSC cycles, as a log2 histogram:
+ *	bucket 0 counts 0 and 1 cycles, bucket i (i >= 1) counts
+ *	[2^i, 2^(i+1)). Every exit is counted once; VMfails are not.
+ * @hist_user: time from a return of HVX_RUN to the next HVX_RUN on the
+ *	vCPU (the round trip through userspace), TSC cycles, log2 buckets as
+ *	@hist_handler.
+ * @io_ports: I/O exits by port (| HVX_STATS_IO_IN for IN/INS).
+ * @msrs: RDMSR/WRMSR exits by MSR index (| HVX_STATS_MSR_WRITE for WRMSR).
+ * @gpa_pages: EPT violations by guest-physical 4 KiB page (GPA & ~0xfff).
+ *
+ * Counted by the vCPU's own thread without locks; a reader may see a
+ * snapshot taken while the vCPU runs, each __u64 read whole.
+ */
+struct hvx_stats {
+	__u64 exits;
+	__u64 exits_by_reason[HVX_STATS_EXIT_REASONS];
+	__u64 exits_other;
+	__u64 entry_failures;
+	__u64 user_exits[HVX_STATS_USER_EXITS];
+	__u64 halts;
+	__u64 wakeups;
+	__u64 exceptions_injected;
+	__u64 irqs_injected[HVX_STATS_IRQ_SOURCES];
+	__u64 passthrough_irqs;
+	__u64 ept_violations;
+	__u64 ept_mmio;
+	__u64 flushes;
+	__u64 hist_handler[HVX_STATS_HIST_BUCKETS];
+	__u64 hist_user[HVX_STATS_HIST_BUCKETS];
+	struct hvx_stats_top io_ports[HVX_STATS_TOP];
+	struct hvx_stats_top msrs[HVX_STATS_TOP];
+	struct hvx_stats_top gpa_pages[HVX_STATS_TOP];
+};
 
 #endif /* _UAPI_HVX_H */

@@ -7,6 +7,12 @@
  * filled for userspace) or a negative errno. Handlers run preemptible with
  * the guest's RIP, RSP, RFLAGS and GPRs cached in struct hvx_vmx_vcpu;
  * they reach other VMCS fields through hvx_vmx_read()/hvx_vmx_write().
+ *
+ * Statistics (stats.h) are counted at the one dispatch point in
+ * hvx_vmx_run() (exits by reason, handling time) and in the handlers that
+ * know more (port, MSR, guest page): plain increments on the vCPU's own
+ * struct, and two RDTSCs per exit. The hvx_vm_entry/hvx_vm_exit
+ * tracepoints (kmod/hvx_trace.h) bracket each stay in the guest.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -24,6 +30,7 @@
 #include <asm/tlbflush.h>
 
 #include "vmx.h"
+#include "../kmod/hvx_trace.h"
 
 static bool check_entry;
 module_param(check_entry, bool, 0644);
@@ -65,6 +72,7 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			   (has_error ? INTR_HAS_ERROR : 0);
 	v->reinject_err = error;
 	v->reinject_len = 0;
+	v->stats.s.exceptions_injected++;
 }
 
 /**
@@ -257,10 +265,12 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	} else if (v->nmi_pending && !shadow && !(intr & GUEST_INTR_STATE_NMI)) {
 		info = INTR_VALID | INTR_TYPE_NMI | X86_TRAP_NMI;
 		v->nmi_pending = false;
+		v->stats.s.irqs_injected[HVX_IRQ_SRC_NMI]++;
 	} else if (v->irq_vector >= 0 && !shadow &&
 		   (v->rflags & X86_EFLAGS_IF)) {
 		info = INTR_VALID | INTR_TYPE_EXT_INTR | v->irq_vector;
 		v->irq_vector = -1;
+		v->stats.s.irqs_injected[HVX_IRQ_SRC_USER]++;
 	}
 	if (info)
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
@@ -358,6 +368,7 @@ static int handle_triple_fault(struct hvx_vmx_vcpu *v)
 
 static int handle_hlt(struct hvx_vmx_vcpu *v)
 {
+	v->stats.s.halts++;
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	v->run->exit_reason = HVX_EXIT_HLT;
 	return HVX_RUN_USER;
@@ -412,6 +423,8 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 	run->io.size = io->size;
 	run->io.port = q >> 16;
 	run->io.data_offset = HVX_RUN_IO_DATA_OFFSET;
+	hvx_stats_top_add(v->stats.s.io_ports,
+			  run->io.port | (io->in ? HVX_STATS_IO_IN : 0));
 	if (io->string)
 		return hvx_vmx_handle_string_io(v);
 
@@ -430,11 +443,14 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	bool write = v->exit_qual & EPT_VIOLATION_ACC_WRITE;
 	int ret;
 
+	v->stats.s.ept_violations++;
+	hvx_stats_top_add(v->stats.s.gpa_pages, gpa & PAGE_MASK);
 	ret = hvx_ept_fault(v->mem, gpa, write);
 	if (ret < 0)
 		return ret;
 	if (ret == HVX_FAULT_MAPPED)
 		return HVX_RUN_RESUME;
+	v->stats.s.ept_mmio++;
 	/*
 	 * Not RAM. Only an access through a linear address by an
 	 * instruction can be emulated; a guest paging-structure or event
@@ -656,6 +672,26 @@ static void read_exit_state(struct hvx_vmx_vcpu *v)
 	}
 }
 
+/* Count the exit and run its handler (preemptible). */
+static int dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check)
+{
+	u32 reason = v->exit_reason & 0xffff;
+
+	v->stats.s.exits++;
+	if (reason < HVX_STATS_EXIT_REASONS)
+		v->stats.s.exits_by_reason[reason]++;
+	else
+		v->stats.s.exits_other++;
+	if (v->exit_reason & EXIT_FAILED_ENTRY) {
+		v->stats.s.entry_failures++;
+		return handle_failed_entry(v, v->exit_reason, check,
+					   v->exit_reason);
+	}
+	if (reason < ARRAY_SIZE(exit_handlers) && exit_handlers[reason])
+		return exit_handlers[reason](v);
+	return handle_unhandled(v);
+}
+
 /**
  * hvx_vmx_run - enter the guest once and handle the VM exit
  * @v: the vCPU; the caller is its only runner.
@@ -674,7 +710,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	struct host_state hs;
 	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
 	u32 reason, intr_info = 0;
-	int fail;
+	u64 exit_tsc;
+	int fail, ret;
 
 	preempt_disable();
 	hvx_vmx_load(v);
@@ -685,6 +722,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 			preempt_enable();
 			/* Reason 0: software refused it; the CPU never saw it. */
 			v->exit_qual = 0;
+			v->stats.s.entry_failures++;
 			return handle_failed_entry(v, EXIT_REASON_INVALID_STATE,
 						   check, 0);
 		}
@@ -701,8 +739,11 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		preempt_enable();
 		return HVX_RUN_RESUME;
 	}
+	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
+	trace_hvx_vm_entry(v->vm_id, v->id, v->rip);
 	switch_to_guest(v, &hs);
 	fail = hvx_vmx_enter(v->gprs, v->launched);
+	exit_tsc = rdtsc();
 	switch_to_host(v, &hs);
 	if (!fail) {
 		reason = vmcs_read(VM_EXIT_REASON);
@@ -726,21 +767,20 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		v->run->fail_entry.kind = HVX_ENTRY_FAIL_VMFAIL;
 		v->run->fail_entry.vm_instruction_error = err;
 		v->run->fail_entry.cpu = v->cpu;
+		v->stats.s.entry_failures++;
 		pr_debug("VMfail, VM-instruction error %u\n", err);
 		return HVX_RUN_USER;
 	}
 	read_exit_state(v);
+	trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason, v->exit_qual,
+			  v->rip);
 	if (v->exit_reason & EXIT_FAILED_ENTRY)
 		check = hvx_vmx_check_guest_state();
 	else
 		v->launched = true;
 	preempt_enable();
 
-	if (v->exit_reason & EXIT_FAILED_ENTRY)
-		return handle_failed_entry(v, v->exit_reason, check,
-					   v->exit_reason);
-	reason = v->exit_reason & 0xffff;
-	if (reason < ARRAY_SIZE(exit_handlers) && exit_handlers[reason])
-		return exit_handlers[reason](v);
-	return handle_unhandled(v);
+	ret = dispatch_exit(v, check);
+	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
+	return ret;
 }

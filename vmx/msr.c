@@ -425,6 +425,7 @@ int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val;
 
+	hvx_stats_top_add(v->stats.s.msrs, (u32)v->gprs[HVX_RCX]);
 	if (v->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
 		return msr_exit(v, false, 0);
 	if (msr_read(v, v->gprs[HVX_RCX], &val)) {
@@ -450,6 +451,8 @@ int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v)
 {
 	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
 
+	hvx_stats_top_add(v->stats.s.msrs,
+			  (u32)v->gprs[HVX_RCX] | HVX_STATS_MSR_WRITE);
 	if (v->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
 		return msr_exit(v, true, val);
 	if (!msr_value_ok(v, v->gprs[HVX_RCX], val)) {

@@ -25,6 +25,13 @@
 
 #include "vmx.h"
 
+/*
+ * IA32_VMX_MISC[4:0]: the preemption timer counts down once every 2^X TSC
+ * ticks (SDM Vol. 3D A.6). Defined here because the kernel's name for it
+ * (VMX_MISC_PREEMPTION_TIMER_RATE_MASK) is gone from 6.12's <asm/vmx.h>.
+ */
+#define HVX_VMX_MISC_TIMER_RATE	0x1fULL
+
 struct hvx_vmx_caps hvx_caps;
 void *hvx_msr_bitmap;
 
@@ -171,7 +178,7 @@ static const char *probe_caps(void)
 		u64 misc, ticks;
 
 		rdmsrl(MSR_IA32_VMX_MISC, misc);
-		ticks = ((u64)tsc_khz * 1000 / HZ) >> (misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+		ticks = ((u64)tsc_khz * 1000 / HZ) >> (misc & HVX_VMX_MISC_TIMER_RATE);
 		c->preempt_timer = clamp_t(u64, ticks, 1, U32_MAX);
 	}
 
@@ -419,6 +426,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	this_cpu_write(current_vmcs, v->vmcs);
 	load_host_cpu_state();
 	hvx_ept_flush_local(v->mem);
+	v->stats.s.flushes++;
 }
 
 /**

@@ -16,6 +16,7 @@
 #include <asm/vmx.h>
 
 #include "hvx.h"
+#include "stats.h"
 #include "../ept/ept.h"
 
 /* DR6/DR7 bits that read as 1 (SDM Vol. 3B 18.2.3, 18.2.4). */
@@ -142,6 +143,7 @@ struct hvx_mmio_op {
  * @loaded_node: link on the per-CPU list of active VMCSs.
  * @vpid: VPID, 0 if none.
  * @id: vCPU id (initial APIC id).
+ * @vm_id: id of the VM in the module's registry (kmod/), for tracepoints.
  * @entry_ctls: current VM-entry controls (IA-32e mode guest changes).
  * @mem: the VM's memory.
  * @run: the shared run page.
@@ -165,6 +167,7 @@ struct hvx_mmio_op {
  * @irq_vector: external interrupt queued by userspace, or -1.
  * @nmi_pending: an NMI is queued.
  * @request_irq_window: userspace asked for HVX_EXIT_IRQ_WINDOW_OPEN.
+ * @stats: statistics, counted by the thread running the vCPU (stats.h).
  * @xcr0: guest XCR0 (SDM Vol. 1 13.3).
  * @fpu: guest x87/SSE/AVX state (XSAVE format; FXSAVE's first 512 bytes
  *	when the host has no XSAVE).
@@ -181,6 +184,7 @@ struct hvx_vmx_vcpu {
 	struct list_head loaded_node;
 	u16 vpid;
 	u32 id;
+	u32 vm_id;
 	u32 entry_ctls;
 
 	struct hvx_mem *mem;
@@ -212,6 +216,8 @@ struct hvx_vmx_vcpu {
 	int irq_vector;
 	bool nmi_pending;
 	bool request_irq_window;
+
+	struct hvx_vcpu_stats stats;
 
 	u64 xcr0;
 	u8 fpu[HVX_FPU_AREA_SIZE] __aligned(64);

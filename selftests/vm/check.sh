@@ -20,6 +20,8 @@
 #   HVX_KO          absolute path of hvx.ko
 #   HVX_TESTS_DIR   directory of test programs (static executables)
 #   HVX_HOST_KVER   emulated host kernel, e.g. 6.1.0-56-amd64
+#   HVX_HVXCTL      optional: hvxctl (static), installed as /usr/bin/hvxctl
+#                   and passed to the tests as HVX_HVXCTL
 #   TESTS           optional extended regex on test names (empty = all)
 # Optional knobs, for debugging the harness:
 #   HVX_EMUS            emulators to run (default "bochs qemu")
@@ -175,6 +177,14 @@ printf 'TEST_TIMEOUT=%s\n' "$test_timeout" >"$root/etc/hvx-check.conf"
 install -m 755 "$HERE/init.sh" "$root/init"
 
 cp "$HVX_KO" "$root/lib/hvx/hvx.ko"
+
+# hvxctl, for the tests of the netlink family (they read $HVX_HVXCTL,
+# which init.sh sets when the binary is here).
+if [[ -n "${HVX_HVXCTL:-}" ]]; then
+	[[ -x "$HVX_HVXCTL" ]] || die "HVX_HVXCTL=$HVX_HVXCTL is not an executable"
+	file_is_static "$HVX_HVXCTL" || die "$HVX_HVXCTL is not static (the initramfs has no libc)"
+	install -m 755 "$HVX_HVXCTL" "$root/usr/bin/hvxctl"
+fi
 
 # kvm.ko, kvm-intel.ko, irqbypass.ko of the same kernel, for tests that
 # compare with KVM. busybox insmod cannot read compressed modules.

@@ -52,6 +52,10 @@ done
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
+# hvxctl, if check.sh put it in the image (tests skip what needs it if not).
+hvxctl=
+[ -x /usr/bin/hvxctl ] && hvxctl=/usr/bin/hvxctl
+
 echo "### HVX-BOOT emu=$emu kernel=$(uname -r) uptime=$(uptime_s)s timeout=${TEST_TIMEOUT}s"
 
 insmod /lib/hvx/hvx.ko
@@ -81,6 +85,7 @@ run_test() {
 		cd /tests &&
 		exec setsid env HVX_KO=/lib/hvx/hvx.ko \
 			HVX_KVM_DIR=/lib/hvx/kvm HVX_EMULATOR="$emu" \
+			HVX_HVXCTL="$hvxctl" \
 			"$t" </dev/null
 	) &
 	pid=$!

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/* stats_guest.c - 64-bit guest code of stats_test. */
+#include "hvx_guest.h"
+#include "stats_guest.h"
+
+/*
+ * Exactly STATS_CPUIDS CPUID exits, then STATS_OUTS one-byte OUTs to
+ * STATS_PORT (each an exit to the host), then GUEST_DONE (one more OUT,
+ * to UCALL_PORT). Nothing else here exits except EPT violations on first
+ * touch and host interrupts.
+ */
+void guest_counted(uint64_t unused)
+{
+	uint32_t a, b, c, d;
+
+	(void)unused;
+	for (int i = 0; i < STATS_CPUIDS; i++)
+		cpuid(0, 0, &a, &b, &c, &d);
+	for (int i = 0; i < STATS_OUTS; i++)
+		asm volatile("outb %%al, %[port]"
+			     : : "a"(i), [port] "i"(STATS_PORT));
+	GUEST_DONE();
+}
+
+/* RDMSR and WRMSR of the TSC, RDMSR of STATS_BAD_MSR (#GP), then HLT. */
+void guest_msr_hlt(uint64_t unused)
+{
+	uint64_t v = 0;
+
+	(void)unused;
+	GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_IA32_TSC, &v));
+	GUEST_ASSERT_EQ(0, guest_wrmsr_safe(MSR_IA32_TSC, v));
+	GUEST_ASSERT_EQ(X86_VEC_GP, guest_rdmsr_safe(STATS_BAD_MSR, &v));
+	asm volatile("hlt");
+	GUEST_DONE();
+}
+
+void guest_cpuid_once(uint64_t unused)
+{
+	uint32_t a, b, c, d;
+
+	(void)unused;
+	cpuid(0, 0, &a, &b, &c, &d);
+	GUEST_DONE();
+}
+
+/* With an IDT limit of 0 (set by the host) this triple-faults. */
+void guest_ud2(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("ud2");
+	GUEST_DONE();
+}
+
+/* ADD to MMIO: not an instruction hvx emulates, so an internal error. */
+void guest_mmio_add(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("addl $1, (%0)" : : "r"(GPA_MMIO) : "memory");
+	GUEST_DONE();
+}

@@ -1,0 +1,1215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats_test - observability: the "hvx" generic netlink family (VM list,
+ * per-vCPU statistics, events), its policies and visibility rules, the
+ * hvxctl tool ($HVX_HVXCTL) and the hvx tracepoints.
+ *
+ * Tests that only talk netlink run without VMX too (QEMU); the others skip
+ * there. Netlink is read through the lib's libnl client (hvx_nl.h), and
+ * hvxctl is run as a program and its output checked.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include <netlink/genl/family.h>
+
+#include "hvx_test.h"
+#include "hvx_nl.h"
+#include "stats_guest.h"
+
+/* Basic exit reasons (SDM Vol. 3D Appendix C). */
+#define EXIT_REASON_CPUID		10
+#define EXIT_REASON_IO_INSTRUCTION	30
+#define EXIT_REASON_MSR_READ		31
+#define EXIT_REASON_MSR_WRITE		32
+#define EXIT_REASON_INVALID_STATE	33
+#define EXIT_REASON_EPT_VIOLATION	48
+
+#define NOBODY			65534
+#define EVENT_TIMEOUT_MS	10000
+#define TOOL_TIMEOUT_MS		60000
+#define TRACEFS			"/sys/kernel/tracing"
+
+/* Skip without hvx.ko; fail if it is loaded but the family is missing. */
+#define REQUIRE_NL(nl) do {						\
+	int __r;							\
+									\
+	REQUIRE_HVX();							\
+	__r = hvx_nl_open(nl);						\
+	ASSERT_EQ(0, __r) TH_LOG("resolving family \"%s\": %s",		\
+				 HVX_GENL_NAME, strerrorname_np(-__r));	\
+} while (0)
+
+/* hvxctl's path from $HVX_HVXCTL (set by the make check initramfs). */
+#define REQUIRE_HVXCTL(path) do {					\
+	path = getenv("HVX_HVXCTL");					\
+	if (!path || !*path)						\
+		SKIP(return, "HVX_HVXCTL is not set (make check sets it; "	\
+		     "else point it at build/userspace/hvxctl)");	\
+	ASSERT_EQ(0, access(path, X_OK))				\
+		TH_LOG("HVX_HVXCTL=%s: %s", path, strerror(errno));	\
+} while (0)
+
+static uint64_t sum(const __u64 *v, int n)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+static uint64_t top_sum(const struct hvx_stats_top *t)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < HVX_STATS_TOP; i++)
+		s += t[i].count;
+	return s;
+}
+
+static const struct hvx_stats_top *top_find(const struct hvx_stats_top *t,
+					     uint64_t key)
+{
+	for (int i = 0; i < HVX_STATS_TOP && t[i].count; i++)
+		if (t[i].key == key)
+			return &t[i];
+	return NULL;
+}
+
+/* The id of the one VM this process owns, or 0 (logged) if not exactly one. */
+static uint32_t own_vm_id(struct __test_metadata *_metadata, struct hvx_nl *nl)
+{
+	struct hvx_nl_vm vms[64];
+	uint32_t id = 0;
+	int n, mine = 0;
+
+	n = hvx_nl_list_vms(nl, vms, 64);
+	if (n < 0 || n > 64) {
+		TH_LOG("listing VMs: %s", n < 0 ? strerrorname_np(-n) : "too many");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (vms[i].pid == (uint32_t)getpid()) {
+			id = vms[i].id;
+			mine++;
+		}
+	}
+	if (mine != 1) {
+		TH_LOG("%d VMs owned by pid %d in a list of %d", mine, getpid(), n);
+		return 0;
+	}
+	return id;
+}
+
+/* ---- The family, and requests its policies reject ------------------- */
+
+TEST(family_registered)
+{
+	struct genl_family *fam;
+	struct nl_cache *cache;
+	struct hvx_nl nl;
+
+	REQUIRE_NL(&nl);
+	ASSERT_LT(0, nl.family);
+	ASSERT_LE(0, genl_ctrl_resolve_grp(nl.sk, HVX_GENL_NAME,
+					   HVX_GENL_MCGRP_EVENTS));
+	ASSERT_EQ(0, genl_ctrl_alloc_cache(nl.sk, &cache));
+	fam = genl_ctrl_search_by_name(cache, HVX_GENL_NAME);
+	ASSERT_NE(NULL, fam);
+	ASSERT_EQ(HVX_GENL_VERSION, genl_family_get_version(fam));
+	genl_family_put(fam);
+	nl_cache_free(cache);
+	hvx_nl_close(&nl);
+}
+
+struct attr {
+	uint16_t type;
+	const void *data;
+	uint16_t len;
+};
+
+/* Attributes as raw bytes, exactly as given (no policy in the way). */
+static size_t put_attrs(uint8_t *buf, const struct attr *a, int n)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct nlattr nla = {
+			.nla_len = NLA_HDRLEN + a[i].len,
+			.nla_type = a[i].type,
+		};
+
+		memset(buf + off, 0, NLA_ALIGN(nla.nla_len));
+		memcpy(buf + off, &nla, sizeof(nla));
+		memcpy(buf + off + NLA_HDRLEN, a[i].data, a[i].len);
+		off += NLA_ALIGN(nla.nla_len);
+	}
+	return off;
+}
+
+/*
+ * Each request is malformed in one way and must fail with one errno,
+ * decided by the family's policies (EINVAL for a wrong type, length or
+ * unexpected attribute, ERANGE for a value out of range) or by the
+ * genetlink core (EOPNOTSUPP), or by hvx (ENOENT: no such VM).
+ */
+TEST(policy_rejects_malformed)
+{
+	static const uint32_t one = 1, zero = 0, nvcpus = HVX_MAX_VCPUS;
+	static const uint32_t unknown = 0x7fffffff;
+	static const uint64_t u64 = 1;
+	static const uint16_t u16 = 1;
+	static const uint8_t u8;
+	static const struct {
+		const char *what;
+		uint8_t cmd;
+		bool dump;
+		uint8_t reserved;
+		int n;
+		struct attr a[2];
+		int err;
+	} cases[] = {
+		{ "GET_VM without VM_ID", HVX_CMD_GET_VM, false, 0, 0, {}, EINVAL },
+		{ "VM_ID as a u16", HVX_CMD_GET_VM, false, 0, 1,
+		  { { HVX_A_VM_ID, &u16, 2 } }, EINVAL },
+		{ "VM_ID as a u64", HVX_CMD_GET_VM, false, 0, 1,
+		  { { HVX_A_VM_ID, &u64, 8 } }, EINVAL },
+		{ "VM_ID flagged NLA_F_NESTED", HVX_CMD_GET_VM, false, 0, 1,
+		  { { HVX_A_VM_ID | NLA_F_NESTED, &one, 4 } }, EINVAL },
+		{ "VM_ID 0 (ids start at 1)", HVX_CMD_GET_VM, false, 0, 1,
+		  { { HVX_A_VM_ID, &zero, 4 } }, ERANGE },
+		{ "attribute type 200", HVX_CMD_GET_VM, false, 0, 2,
+		  { { HVX_A_VM_ID, &one, 4 }, { 200, &one, 4 } }, EINVAL },
+		{ "HVX_A_PAD in a request", HVX_CMD_GET_VM, false, 0, 2,
+		  { { HVX_A_VM_ID, &one, 4 }, { HVX_A_PAD, &one, 4 } }, EINVAL },
+		{ "VCPU_ID in GET_VM", HVX_CMD_GET_VM, false, 0, 2,
+		  { { HVX_A_VM_ID, &one, 4 }, { HVX_A_VCPU_ID, &zero, 4 } }, EINVAL },
+		{ "GET_VM dump with a u16 VM_ID", HVX_CMD_GET_VM, true, 0, 1,
+		  { { HVX_A_VM_ID, &u16, 2 } }, EINVAL },
+		{ "GET_VM with the reserved header byte set", HVX_CMD_GET_VM,
+		  false, 1, 1, { { HVX_A_VM_ID, &one, 4 } }, EINVAL },
+		{ "GET_STATS without VM_ID", HVX_CMD_GET_STATS, true, 0, 0, {},
+		  EINVAL },
+		{ "GET_STATS with VCPU_ID 64", HVX_CMD_GET_STATS, true, 0, 2,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_VCPU_ID, &nvcpus, 4 } },
+		  ERANGE },
+		{ "GET_STATS with VCPU_ID as a u8", HVX_CMD_GET_STATS, true, 0, 2,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_VCPU_ID, &u8, 1 } },
+		  EINVAL },
+		{ "GET_STATS without NLM_F_DUMP", HVX_CMD_GET_STATS, false, 0, 1,
+		  { { HVX_A_VM_ID, &one, 4 } }, EOPNOTSUPP },
+		{ "EVENT sent as a request", HVX_CMD_EVENT, false, 0, 0, {},
+		  EOPNOTSUPP },
+		{ "command 99", 99, false, 0, 0, {}, EOPNOTSUPP },
+		{ "GET_VM of a VM that does not exist", HVX_CMD_GET_VM, false, 0, 1,
+		  { { HVX_A_VM_ID, &unknown, 4 } }, ENOENT },
+		{ "GET_STATS of a VM that does not exist", HVX_CMD_GET_STATS, true,
+		  0, 1, { { HVX_A_VM_ID, &unknown, 4 } }, ENOENT },
+	};
+	uint8_t buf[64];
+	struct hvx_nl nl;
+	int failed = 0;
+
+	REQUIRE_NL(&nl);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = put_attrs(buf, cases[i].a, cases[i].n);
+		int ret = hvx_nl_send_raw(&nl, cases[i].cmd, cases[i].dump, buf,
+					  len, cases[i].reserved);
+
+		if (ret != -cases[i].err) {
+			TH_LOG("%s: %s, expected %s", cases[i].what,
+			       ret ? strerrorname_np(-ret) : "accepted",
+			       strerrorname_np(cases[i].err));
+			failed++;
+		}
+	}
+	/* An attribute whose length runs past the end of the message. */
+	{
+		struct nlattr nla = { .nla_len = NLA_HDRLEN + 8,
+				      .nla_type = HVX_A_VM_ID };
+		int ret;
+
+		memcpy(buf, &nla, sizeof(nla));
+		memcpy(buf + NLA_HDRLEN, &one, 4);
+		ret = hvx_nl_send_raw(&nl, HVX_CMD_GET_VM, false, buf,
+				      NLA_HDRLEN + 4, 0);
+		if (ret != -EINVAL) {
+			TH_LOG("truncated attribute: %s, expected EINVAL",
+			       ret ? strerrorname_np(-ret) : "accepted");
+			failed++;
+		}
+	}
+	/* The socket still works after all that. */
+	ASSERT_LE(0, hvx_nl_list_vms(&nl, NULL, 0));
+	ASSERT_EQ(0, failed);
+	hvx_nl_close(&nl);
+}
+
+/* ---- Listing VMs ----------------------------------------------------- */
+
+TEST(list_and_get_own_vm)
+{
+	struct hvx_nl_vm vms[64], one;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+	int n, found = 0;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_sync_done, 0);
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+
+	n = hvx_nl_list_vms(&nl, vms, 64);
+	ASSERT_LT(0, n);
+	for (int i = 0; i < n && i < 64; i++) {
+		if (vms[i].id != id)
+			continue;
+		found++;
+		one = vms[i];
+	}
+	ASSERT_EQ(1, found);
+	ASSERT_EQ((uint32_t)getpid(), one.pid);
+	ASSERT_EQ(geteuid(), one.uid);
+	ASSERT_STREQ("stats_test", one.comm);
+	ASSERT_EQ(1, one.nr_vcpus);
+	ASSERT_EQ(0, one.nr_devices);
+	/* Two slots: [0, 640 KiB) and [1 MiB, ram_size). */
+	ASSERT_EQ(GPA_LOW_RAM_END + vm->ram_size - GPA_HOLE_END, one.mem_bytes);
+	ASSERT_GE(one.mem_bytes, one.pinned_bytes);
+
+	/* Running the guest pins pages on first touch. */
+	ASSERT_EQ(0, vcpu_run_sync(vcpu));
+	memset(&one, 0, sizeof(one));
+	ASSERT_EQ(0, hvx_nl_get_vm(&nl, id, &one));
+	ASSERT_EQ(id, one.id);
+	ASSERT_EQ((uint32_t)getpid(), one.pid);
+	ASSERT_LT(0, one.pinned_bytes);
+	ASSERT_EQ(0, one.pinned_bytes % 4096);
+
+	/* Gone with its last fd. */
+	vcpu_free(vcpu);
+	vm_free(vm);
+	ASSERT_EQ(-ENOENT, hvx_nl_get_vm(&nl, id, &one));
+	n = hvx_nl_list_vms(&nl, vms, 64);
+	ASSERT_LE(0, n);
+	for (int i = 0; i < n && i < 64; i++)
+		ASSERT_NE(id, vms[i].id);
+	hvx_nl_close(&nl);
+}
+
+/* ---- Exact counts ---------------------------------------------------- */
+
+/* Run guest_counted(): one exit to us per OUT, then DONE. */
+static void run_counted(struct __test_metadata *_metadata, struct vcpu *vcpu)
+{
+	for (int i = 0; i < STATS_OUTS; i++) {
+		vcpu_run(vcpu);
+		ASSERT_EXIT(HVX_EXIT_IO, vcpu);
+		ASSERT_EQ(STATS_PORT, vcpu->run->io.port);
+		ASSERT_EQ(HVX_EXIT_IO_OUT, vcpu->run->io.direction);
+	}
+	vcpu_run_done(vcpu);
+}
+
+/*
+ * 1000 CPUIDs and 500 OUTs in the guest show up as exactly that many
+ * exits; everything that is derived from the same exits adds up.
+ */
+TEST(exact_exit_counts)
+{
+	struct hvx_nl_stats s[2];
+	const struct hvx_stats_top *t;
+	const struct hvx_stats *st;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_counted, 0);
+	run_counted(_metadata, vcpu);
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, s, 2));
+	ASSERT_EQ(id, s[0].vm_id);
+	ASSERT_EQ(0, s[0].vcpu_id);
+	st = &s[0].st;
+
+	ASSERT_EQ(STATS_CPUIDS, st->exits_by_reason[EXIT_REASON_CPUID]);
+	/* The OUTs, and GUEST_DONE's OUT to the ucall port. */
+	ASSERT_EQ(STATS_OUTS + 1, st->exits_by_reason[EXIT_REASON_IO_INSTRUCTION]);
+	t = top_find(st->io_ports, STATS_PORT);
+	ASSERT_NE(NULL, t) TH_LOG("port 0x%x not in the I/O table", STATS_PORT);
+	ASSERT_EQ(STATS_OUTS, t->count);
+	ASSERT_EQ(0, t->overcount);
+	t = top_find(st->io_ports, UCALL_PORT);
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(1, t->count);
+	ASSERT_EQ(NULL, top_find(st->io_ports, STATS_PORT | HVX_STATS_IO_IN));
+	ASSERT_EQ(STATS_OUTS + 1, top_sum(st->io_ports));
+	ASSERT_EQ(0, top_sum(st->msrs));
+	ASSERT_EQ(st->exits_by_reason[EXIT_REASON_MSR_READ] +
+		  st->exits_by_reason[EXIT_REASON_MSR_WRITE], 0);
+
+	/* Every exit is counted once, by reason and in the histogram. */
+	ASSERT_EQ(st->exits, sum(st->exits_by_reason, HVX_STATS_EXIT_REASONS) +
+			     st->exits_other);
+	ASSERT_EQ(st->exits, sum(st->hist_handler, HVX_STATS_HIST_BUCKETS));
+	ASSERT_EQ(0, st->entry_failures);
+
+	/* HVX_RUN returned 501 times with an I/O exit; 500 round trips. */
+	ASSERT_EQ(STATS_OUTS + 1, st->user_exits[HVX_EXIT_IO]);
+	ASSERT_EQ(STATS_OUTS + 1, sum(st->user_exits, HVX_STATS_USER_EXITS));
+	ASSERT_EQ(STATS_OUTS, sum(st->hist_user, HVX_STATS_HIST_BUCKETS));
+
+	/* First touches of RAM; none is MMIO. */
+	ASSERT_LT(0, st->ept_violations);
+	ASSERT_EQ(st->ept_violations, st->exits_by_reason[EXIT_REASON_EPT_VIOLATION]);
+	ASSERT_EQ(st->ept_violations, top_sum(st->gpa_pages));
+	ASSERT_EQ(0, st->ept_mmio);
+	for (int i = 0; i < HVX_STATS_TOP && st->gpa_pages[i].count; i++)
+		ASSERT_EQ(0, st->gpa_pages[i].key & 0xfff);
+
+	/* Not there yet: stay 0. The vCPU was loaded at least once. */
+	ASSERT_EQ(0, st->halts);
+	ASSERT_EQ(0, st->wakeups);
+	ASSERT_EQ(0, st->passthrough_irqs);
+	ASSERT_EQ(0, sum(st->irqs_injected, HVX_STATS_IRQ_SOURCES));
+	ASSERT_EQ(0, st->exceptions_injected);
+	ASSERT_LE(1, st->flushes);
+
+	/* One vCPU asked for by id; a vCPU that does not exist. */
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, 0, s, 2));
+	ASSERT_EQ(STATS_CPUIDS, s[0].st.exits_by_reason[EXIT_REASON_CPUID]);
+	ASSERT_EQ(-ENOENT, hvx_nl_get_stats(&nl, id, 1, s, 2));
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	ASSERT_EQ(-ENOENT, hvx_nl_get_stats(&nl, id, -1, s, 2));
+	hvx_nl_close(&nl);
+}
+
+/* Exits by MSR index (with the write bit), HLT, and injected exceptions. */
+TEST(msr_hlt_exception_counts)
+{
+	const struct hvx_stats_top *t;
+	const struct hvx_stats *st;
+	struct hvx_nl_stats s;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_msr_hlt, 0);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_HLT, vcpu);
+	vcpu_run_done(vcpu);
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	st = &s.st;
+
+	ASSERT_EQ(2, st->exits_by_reason[EXIT_REASON_MSR_READ]);
+	ASSERT_EQ(1, st->exits_by_reason[EXIT_REASON_MSR_WRITE]);
+	ASSERT_EQ(3, top_sum(st->msrs));
+	t = top_find(st->msrs, MSR_IA32_TSC);
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(1, t->count);
+	t = top_find(st->msrs, MSR_IA32_TSC | HVX_STATS_MSR_WRITE);
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(1, t->count);
+	t = top_find(st->msrs, STATS_BAD_MSR);
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(1, t->count);
+	/* The #GP for the MSR that does not exist. */
+	ASSERT_EQ(1, st->exceptions_injected);
+	ASSERT_EQ(1, st->halts);
+	ASSERT_EQ(1, st->exits_by_reason[12 /* HLT */]);
+	ASSERT_EQ(1, st->user_exits[HVX_EXIT_HLT]);
+	ASSERT_EQ(1, st->user_exits[HVX_EXIT_IO]);	/* GUEST_DONE */
+	ASSERT_EQ(0, st->wakeups);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
+/* ---- hvxctl ------------------------------------------------------------ */
+
+/* Read everything from two fds until both are closed or time runs out. */
+static int drain(int fd1, char *b1, size_t l1, int fd2, char *b2, size_t l2,
+		 int timeout_ms)
+{
+	struct pollfd p[2] = { { fd1, POLLIN, 0 }, { fd2, POLLIN, 0 } };
+	size_t n[2] = { 0, 0 }, len[2] = { l1 - 1, l2 - 1 };
+	char *b[2] = { b1, b2 };
+	int open = 2;
+
+	while (open) {
+		int r = poll(p, 2, timeout_ms);
+
+		if (r <= 0)
+			return -ETIMEDOUT;
+		for (int i = 0; i < 2; i++) {
+			char tmp[4096];
+			ssize_t got;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			got = read(p[i].fd, tmp, sizeof(tmp));
+			if (got <= 0) {
+				p[i].fd = -1;
+				open--;
+				continue;
+			}
+			if ((size_t)got > len[i] - n[i])
+				got = len[i] - n[i];
+			memcpy(b[i] + n[i], tmp, got);
+			n[i] += got;
+		}
+	}
+	b1[n[0]] = 0;
+	b2[n[1]] = 0;
+	return 0;
+}
+
+/* Run a program; its stdout and stderr go to out/err. The wait status. */
+static int run_tool(const char *const argv[], char *out, size_t outlen,
+		    char *err, size_t errlen)
+{
+	int po[2], pe[2], status;
+	pid_t pid;
+
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	if (drain(po[0], out, outlen, pe[0], err, errlen, TOOL_TIMEOUT_MS))
+		kill(pid, SIGKILL);
+	close(po[0]);
+	close(pe[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/*
+ * A small JSON reader, enough to check that hvxctl prints a well-formed
+ * document and to look values up in it. Each function takes a pointer to
+ * a value and returns a pointer to another, or NULL.
+ */
+static const char *js_ws(const char *p)
+{
+	while (p && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static const char *js_str_end(const char *p)
+{
+	if (!p || *p != '"')
+		return NULL;
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && !*++p)
+			return NULL;
+	return *p ? p + 1 : NULL;
+}
+
+/* The end of the value at p, or NULL if it is not valid JSON. */
+static const char *js_skip(const char *p)
+{
+	char close;
+
+	p = js_ws(p);
+	if (!p)
+		return NULL;
+	if (*p == '"')
+		return js_str_end(p);
+	if (*p == '{' || *p == '[') {
+		close = *p == '{' ? '}' : ']';
+		p = js_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				p = js_ws(js_str_end(js_ws(p)));
+				if (!p || *p++ != ':')
+					return NULL;
+			}
+			p = js_ws(js_skip(p));
+			if (!p)
+				return NULL;
+			if (*p == close)
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	}
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		char *end;
+
+		strtod(p, &end);
+		return end;
+	}
+	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	return NULL;
+}
+
+/* Member @key of the object at p. */
+static const char *js_get(const char *p, const char *key)
+{
+	size_t klen = strlen(key);
+
+	p = js_ws(p);
+	if (!p || *p != '{')
+		return NULL;
+	p = js_ws(p + 1);
+	while (p && *p == '"') {
+		const char *k = p + 1, *kend = js_str_end(p);
+
+		p = js_ws(kend);
+		if (!p || *p++ != ':')
+			return NULL;
+		if ((size_t)(kend - 1 - k) == klen && !strncmp(k, key, klen))
+			return js_ws(p);
+		p = js_ws(js_skip(p));
+		if (p && *p == ',')
+			p = js_ws(p + 1);
+	}
+	return NULL;
+}
+
+/* Element @i of the array at p. */
+static const char *js_at(const char *p, int i)
+{
+	p = js_ws(p);
+	if (!p || *p != '[')
+		return NULL;
+	p = js_ws(p + 1);
+	if (*p == ']')
+		return NULL;
+	while (i--) {
+		p = js_ws(js_skip(p));
+		if (!p || *p++ != ',')
+			return NULL;
+		p = js_ws(p);
+	}
+	return p;
+}
+
+/* The unsigned integer at p, or ~0 if p is not one. */
+static uint64_t js_u64(const char *p)
+{
+	p = js_ws(p);
+	if (!p || *p < '0' || *p > '9')
+		return ~0ull;
+	return strtoull(p, NULL, 10);
+}
+
+static bool js_is(const char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	p = js_ws(p);
+	return p && *p == '"' && !strncmp(p + 1, s, n) && p[n + 1] == '"';
+}
+
+static bool js_valid(const char *doc)
+{
+	const char *end = js_ws(js_skip(doc));
+
+	return end && !*end;
+}
+
+static char tool_out[1 << 17], tool_err[4096];
+
+/* Exit status 0, nothing on stderr, and valid JSON out. */
+#define ASSERT_TOOL_JSON(status) do {					\
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))		\
+		TH_LOG("status 0x%x, stderr: %s", status, tool_err);	\
+	ASSERT_STREQ("", tool_err);					\
+	ASSERT_TRUE(js_valid(tool_out)) TH_LOG("not JSON:\n%s", tool_out); \
+} while (0)
+
+/* hvxctl stats --json shows the same exact counts, and list shows the VM. */
+TEST(hvxctl_stats_json)
+{
+	const char *path, *total, *ports, *e;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	char idstr[16];
+	bool found = false;
+	uint32_t id;
+	int status;
+
+	REQUIRE_VMX();
+	REQUIRE_HVXCTL(path);
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_counted, 0);
+	run_counted(_metadata, vcpu);
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	snprintf(idstr, sizeof(idstr), "%u", id);
+
+	status = run_tool((const char *[]){ path, "stats", idstr, "--json", NULL },
+			  tool_out, sizeof(tool_out), tool_err, sizeof(tool_err));
+	ASSERT_TOOL_JSON(status);
+	ASSERT_EQ(id, js_u64(js_get(tool_out, "vm")));
+	ASSERT_EQ((uint64_t)getpid(), js_u64(js_get(js_get(tool_out, "info"), "pid")));
+	ASSERT_EQ(0, js_u64(js_get(js_at(js_get(tool_out, "vcpus"), 0), "vcpu")));
+	ASSERT_EQ(NULL, js_at(js_get(tool_out, "vcpus"), 1));
+	total = js_get(tool_out, "total");
+	ASSERT_NE(NULL, total);
+	ASSERT_EQ(STATS_CPUIDS, js_u64(js_get(js_get(total, "exits_by_reason"), "CPUID")));
+	ASSERT_EQ(STATS_OUTS + 1,
+		  js_u64(js_get(js_get(total, "exits_by_reason"), "IO_INSTRUCTION")));
+	ASSERT_EQ(STATS_OUTS + 1, js_u64(js_get(js_get(total, "user_exits"), "IO")));
+	ASSERT_EQ(0, js_u64(js_get(total, "halts")));
+	ASSERT_EQ(0, js_u64(js_get(js_get(total, "irqs_injected"), "passthrough")));
+	ports = js_get(total, "io_ports");
+	for (int i = 0; (e = js_at(ports, i)); i++) {
+		if (js_u64(js_get(e, "port")) != STATS_PORT)
+			continue;
+		ASSERT_TRUE(js_is(js_get(e, "dir"), "out"));
+		ASSERT_EQ(STATS_OUTS, js_u64(js_get(e, "count")));
+		ASSERT_EQ(0, js_u64(js_get(e, "overcount")));
+		found = true;
+	}
+	ASSERT_TRUE(found) TH_LOG("port %d not in io_ports:\n%s", STATS_PORT, tool_out);
+	ASSERT_NE(NULL, js_at(js_get(total, "hist_handler_log2"),
+			      HVX_STATS_HIST_BUCKETS - 1));
+
+	/* The table says the same. */
+	status = run_tool((const char *[]){ path, "stats", idstr, NULL },
+			  tool_out, sizeof(tool_out), tool_err, sizeof(tool_err));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("status 0x%x, stderr: %s", status, tool_err);
+	ASSERT_NE(NULL, strstr(tool_out, "\n  CPUID ")) TH_LOG("%s", tool_out);
+	ASSERT_EQ(STATS_CPUIDS, strtoull(strstr(tool_out, "\n  CPUID ") + 9, NULL, 10));
+	ASSERT_NE(NULL, strstr(tool_out, "port 0x0080 out")) TH_LOG("%s", tool_out);
+	ASSERT_NE(NULL, strstr(tool_out, "exit handling time")) TH_LOG("%s", tool_out);
+	/* For whoever reads the log: what hvxctl shows. */
+	for (char *l = strtok(tool_out, "\n"); l; l = strtok(NULL, "\n"))
+		printf("# | %s\n", l);
+
+	/* list --json has the VM, with our pid. */
+	status = run_tool((const char *[]){ path, "list", "--json", NULL },
+			  tool_out, sizeof(tool_out), tool_err, sizeof(tool_err));
+	ASSERT_TOOL_JSON(status);
+	found = false;
+	for (int i = 0; (e = js_at(tool_out, i)); i++) {
+		if (js_u64(js_get(e, "vm")) != id)
+			continue;
+		ASSERT_EQ((uint64_t)getpid(), js_u64(js_get(e, "pid")));
+		ASSERT_EQ(1, js_u64(js_get(e, "vcpus")));
+		found = true;
+	}
+	ASSERT_TRUE(found) TH_LOG("VM %u not in:\n%s", id, tool_out);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
+/* Errors are one line on stderr and a non-zero exit status. */
+TEST(hvxctl_errors)
+{
+	static const struct {
+		const char *args[4];
+		int status;
+		const char *says;
+	} cases[] = {
+		{ { "stats", "2147483647" }, 1, "no such VM" },
+		{ { "stats", "2147483647", "--json" }, 1, "no such VM" },
+		{ { "stats", "--vcpu", "64", "1" }, 2, "not a valid id" },
+		{ { "stats" }, 2, "which VM" },
+		{ { "frobnicate" }, 2, "unknown command" },
+		{ { "list", "extra" }, 2, "unexpected argument" },
+	};
+	const char *path;
+
+	REQUIRE_HVX();
+	REQUIRE_HVXCTL(path);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[6] = { path };
+		char *nl;
+		int status;
+
+		memcpy(&argv[1], cases[i].args, sizeof(cases[i].args));
+		status = run_tool(argv, tool_out, sizeof(tool_out), tool_err,
+				  sizeof(tool_err));
+		ASSERT_TRUE(WIFEXITED(status)) TH_LOG("hvxctl %s: status 0x%x",
+						      cases[i].args[0], status);
+		ASSERT_EQ(cases[i].status, WEXITSTATUS(status))
+			TH_LOG("hvxctl %s %s: stderr: %s", cases[i].args[0],
+			       cases[i].args[1] ?: "", tool_err);
+		ASSERT_STREQ("", tool_out);
+		nl = strchr(tool_err, '\n');
+		ASSERT_NE(NULL, nl);
+		ASSERT_EQ(0, nl[1]) TH_LOG("more than one line: %s", tool_err);
+		ASSERT_EQ(0, strncmp(tool_err, "hvxctl: ", 8)) TH_LOG("%s", tool_err);
+		ASSERT_NE(NULL, strstr(tool_err, cases[i].says)) TH_LOG("%s", tool_err);
+	}
+}
+
+/* One line from fd (without the newline), within timeout_ms. */
+static int read_line(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		if (poll(&p, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		if (read(fd, buf + n, 1) != 1)
+			return -EPIPE;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = 0;
+	return 0;
+}
+
+/* hvxctl monitor prints the events of a VM's creation and destruction. */
+TEST(hvxctl_monitor)
+{
+	const char *path;
+	char line[512];
+	struct hvx_nl nl;
+	struct vm *vm;
+	int p[2], status;
+	uint32_t id;
+	pid_t pid;
+
+	REQUIRE_VMX();
+	REQUIRE_HVXCTL(path);
+	REQUIRE_NL(&nl);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(path, path, "monitor", "--json", "--count", "2", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	/* It says so on stderr once it has joined the group. */
+	ASSERT_EQ(0, read_line(p[0], line, sizeof(line), TOOL_TIMEOUT_MS));
+	ASSERT_NE(NULL, strstr(line, "listening")) TH_LOG("%s", line);
+
+	vm = vm_create_bare();
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	vm_free(vm);
+
+	ASSERT_EQ(0, read_line(p[0], line, sizeof(line), TOOL_TIMEOUT_MS));
+	ASSERT_TRUE(js_valid(line)) TH_LOG("%s", line);
+	ASSERT_TRUE(js_is(js_get(line, "event"), "vm_created")) TH_LOG("%s", line);
+	ASSERT_EQ(id, js_u64(js_get(line, "vm")));
+	ASSERT_EQ((uint64_t)getpid(), js_u64(js_get(line, "pid")));
+	ASSERT_EQ(0, read_line(p[0], line, sizeof(line), TOOL_TIMEOUT_MS));
+	ASSERT_TRUE(js_is(js_get(line, "event"), "vm_destroyed")) TH_LOG("%s", line);
+	ASSERT_EQ(id, js_u64(js_get(line, "vm")));
+	/* --count 2: it exits by itself. */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("status 0x%x", status);
+	close(p[0]);
+	hvx_nl_close(&nl);
+}
+
+/* ---- Events ------------------------------------------------------------ */
+
+static const char *event_str(uint32_t e)
+{
+	static const char *const names[] = {
+		"UNSPEC", "VM_CREATED", "VM_DESTROYED", "VCPU_SHUTDOWN",
+		"ENTRY_FAILURE", "INTERNAL_ERROR", "DEVICE_ASSIGNED",
+		"DEVICE_RELEASED", "IOMMU_FAULT",
+	};
+
+	return e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
+}
+
+/* The next event about one of our VMs must be @event. */
+static void expect_event(struct __test_metadata *_metadata, struct hvx_nl *nl,
+			 uint32_t event, struct hvx_nl_event *ev)
+{
+	int ret;
+
+	do {
+		ret = hvx_nl_next_event(nl, ev, EVENT_TIMEOUT_MS);
+		ASSERT_EQ(0, ret) TH_LOG("waiting for %s: %s", event_str(event),
+					 strerrorname_np(-ret));
+	} while (ev->pid != (uint32_t)getpid());
+	ASSERT_EQ(HVX_CMD_EVENT, ev->cmd);
+	ASSERT_EQ(event, ev->event) TH_LOG("got %s, expected %s",
+					   event_str(ev->event), event_str(event));
+	ASSERT_TRUE(ev->has[HVX_A_VM_ID] && ev->has[HVX_A_OWNER_PID] &&
+		    ev->has[HVX_A_OWNER_UID]);
+	ASSERT_EQ(geteuid(), ev->uid);
+}
+
+/*
+ * Every lifecycle step is announced: VM created, vCPU shutdown (triple
+ * fault), VM destroyed; an entry failure; an internal error.
+ */
+TEST(events_lifecycle)
+{
+	struct hvx_nl_event ev;
+	struct hvx_sregs sregs;
+	struct hvx_regs regs;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	ASSERT_EQ(0, hvx_nl_subscribe(&nl));
+
+	/* A triple fault shuts the vCPU down. */
+	vcpu = vm_create_long(&vm, guest_ud2, 0);
+	expect_event(_metadata, &nl, HVX_EVENT_VM_CREATED, &ev);
+	id = ev.vm_id;
+	ASSERT_LT(0, id);
+	ASSERT_FALSE(ev.has[HVX_A_VCPU_ID]);
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.idt.limit = 0;
+	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_SHUTDOWN, vcpu);
+	expect_event(_metadata, &nl, HVX_EVENT_VCPU_SHUTDOWN, &ev);
+	ASSERT_EQ(id, ev.vm_id);
+	ASSERT_TRUE(ev.has[HVX_A_VCPU_ID]);
+	ASSERT_EQ(0, ev.vcpu_id);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	expect_event(_metadata, &nl, HVX_EVENT_VM_DESTROYED, &ev);
+	ASSERT_EQ(id, ev.vm_id);
+
+	/* RFLAGS bit 1 clear: invalid guest state, the entry fails. */
+	vcpu = vm_create_long(&vm, guest_sync_done, 0);
+	expect_event(_metadata, &nl, HVX_EVENT_VM_CREATED, &ev);
+	ASSERT_NE(id, ev.vm_id);
+	id = ev.vm_id;
+	vcpu_get_regs(vcpu, &regs);
+	regs.rflags = 0;
+	vcpu_set_regs(vcpu, &regs);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_FAIL_ENTRY, vcpu);
+	expect_event(_metadata, &nl, HVX_EVENT_ENTRY_FAILURE, &ev);
+	ASSERT_EQ(id, ev.vm_id);
+	ASSERT_EQ(0, ev.vcpu_id);
+	ASSERT_EQ(HVX_ENTRY_FAIL_GUEST_STATE, ev.suberror);
+	ASSERT_EQ(0x80000000u | EXIT_REASON_INVALID_STATE, ev.exit_reason);
+	ASSERT_EQ(HVX_CHECK_RFLAGS, ev.check);
+	ASSERT_TRUE(ev.has[HVX_A_EXIT_QUAL] && ev.has[HVX_A_INSN_ERROR]);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	expect_event(_metadata, &nl, HVX_EVENT_VM_DESTROYED, &ev);
+	ASSERT_EQ(id, ev.vm_id);
+
+	/* An MMIO access hvx cannot emulate: internal error. */
+	vcpu = vm_create_long(&vm, guest_mmio_add, 0);
+	expect_event(_metadata, &nl, HVX_EVENT_VM_CREATED, &ev);
+	id = ev.vm_id;
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_INTERNAL_ERROR, vcpu);
+	expect_event(_metadata, &nl, HVX_EVENT_INTERNAL_ERROR, &ev);
+	ASSERT_EQ(id, ev.vm_id);
+	ASSERT_EQ(0, ev.vcpu_id);
+	ASSERT_EQ(HVX_INTERNAL_EMULATION, ev.suberror);
+	ASSERT_EQ(EXIT_REASON_EPT_VIOLATION, ev.exit_reason);
+	ASSERT_EQ(vcpu->run->internal.qualification, ev.qual);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	expect_event(_metadata, &nl, HVX_EVENT_VM_DESTROYED, &ev);
+	ASSERT_EQ(id, ev.vm_id);
+
+	/* And nothing else. */
+	ASSERT_EQ(-ETIMEDOUT, hvx_nl_next_event(&nl, &ev, 200))
+		TH_LOG("unexpected %s", event_str(ev.event));
+	hvx_nl_close(&nl);
+}
+
+/* ---- Another user's VMs ------------------------------------------------ */
+
+static void become_nobody(void)
+{
+	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		_exit(100);
+}
+
+/* Child: report @fmt on the pipe and exit with 1. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+child_fail(int fd, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (write(fd, msg, strlen(msg)) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* Wait for the child; fail with what it wrote on the pipe. */
+static void check_child(struct __test_metadata *_metadata, pid_t pid, int fd)
+{
+	char msg[256] = "";
+	int status;
+	ssize_t n;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	n = read(fd, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("child status 0x%x", status);
+	ASSERT_NE(100, WEXITSTATUS(status)) TH_LOG("could not become uid %d", NOBODY);
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("as uid %d: %s", NOBODY, msg);
+}
+
+/* Without CAP_SYS_ADMIN the event group cannot be joined (events name
+ * every user's VMs); listing works, and shows no one else's VM. */
+TEST(unprivileged_events_refused)
+{
+	struct hvx_nl nl;
+	int p[2];
+	pid_t pid;
+
+	REQUIRE_NL(&nl);
+	hvx_nl_close(&nl);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct hvx_nl_vm vms[64];
+		int ret, n;
+
+		close(p[0]);
+		become_nobody();
+		if (hvx_nl_open(&nl))
+			child_fail(p[1], "cannot resolve the family");
+		n = hvx_nl_list_vms(&nl, vms, 64);
+		if (n < 0)
+			child_fail(p[1], "list: %s", strerrorname_np(-n));
+		for (int i = 0; i < n && i < 64; i++)
+			if (vms[i].uid != NOBODY)
+				child_fail(p[1], "sees VM %u of uid %u", vms[i].id,
+					   vms[i].uid);
+		hvx_nl_close(&nl);
+		if (hvx_nl_open(&nl))
+			child_fail(p[1], "cannot resolve the family");
+		ret = hvx_nl_subscribe(&nl);
+		if (ret != -EPERM)
+			child_fail(p[1], "joining the event group: %s, expected EPERM",
+				   ret ? strerrorname_np(-ret) : "allowed");
+		_exit(0);
+	}
+	close(p[1]);
+	check_child(_metadata, pid, p[0]);
+	close(p[0]);
+}
+
+/*
+ * A VM of root is invisible to uid 65534: not listed, and GET_VM and
+ * GET_STATS answer ENOENT as for a VM that does not exist. Its own VM
+ * (created through /dev/hvx opened before dropping root) is visible.
+ */
+TEST(other_users_vm_invisible)
+{
+	struct hvx_nl_stats s;
+	struct hvx_nl_vm one;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	uint32_t root_id;
+	struct vm *vm;
+	int p[2];
+	pid_t pid;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vm = vm_create_bare();
+	vcpu = vcpu_create(vm, 0);
+	root_id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, root_id);
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, root_id, -1, &s, 1));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct hvx_nl_vm vms[64];
+		int sys_fd, vm_fd, vcpu_fd, n, ret, own = 0;
+		uint32_t own_id = 0;
+
+		close(p[0]);
+		sys_fd = open(HVX_DEV, O_RDWR | O_CLOEXEC);
+		if (sys_fd < 0)
+			child_fail(p[1], "open %s: %s", HVX_DEV, strerror(errno));
+		become_nobody();
+		vm_fd = ioctl(sys_fd, HVX_CREATE_VM, 0);
+		vcpu_fd = vm_fd < 0 ? -1 : ioctl(vm_fd, HVX_CREATE_VCPU, 0);
+		if (vcpu_fd < 0)
+			child_fail(p[1], "creating a VM and vCPU: %s", strerror(errno));
+		hvx_nl_close(&nl);	/* root's socket: use our own */
+		if (hvx_nl_open(&nl))
+			child_fail(p[1], "cannot resolve the family");
+
+		n = hvx_nl_list_vms(&nl, vms, 64);
+		if (n < 0)
+			child_fail(p[1], "list: %s", strerrorname_np(-n));
+		for (int i = 0; i < n && i < 64; i++) {
+			if (vms[i].id == root_id)
+				child_fail(p[1], "root's VM %u is listed", root_id);
+			if (vms[i].uid != NOBODY)
+				child_fail(p[1], "VM %u of uid %u is listed",
+					   vms[i].id, vms[i].uid);
+			if (vms[i].pid == (uint32_t)getpid()) {
+				own++;
+				own_id = vms[i].id;
+			}
+		}
+		if (own != 1)
+			child_fail(p[1], "its own VM is listed %d times", own);
+		ret = hvx_nl_get_vm(&nl, root_id, &one);
+		if (ret != -ENOENT)
+			child_fail(p[1], "GET_VM of root's VM: %s, expected ENOENT",
+				   ret ? strerrorname_np(-ret) : "answered");
+		ret = hvx_nl_get_stats(&nl, root_id, -1, &s, 1);
+		if (ret != -ENOENT)
+			child_fail(p[1], "GET_STATS of root's VM: %s, expected ENOENT",
+				   ret < 0 ? strerrorname_np(-ret) : "answered");
+		ret = hvx_nl_get_stats(&nl, root_id, 0, &s, 1);
+		if (ret != -ENOENT)
+			child_fail(p[1], "GET_STATS of root's vCPU 0: %s, expected ENOENT",
+				   ret < 0 ? strerrorname_np(-ret) : "answered");
+		ret = hvx_nl_get_vm(&nl, own_id, &one);
+		if (ret || one.uid != NOBODY || one.nr_vcpus != 1)
+			child_fail(p[1], "GET_VM of its own VM: %s, uid %u, %u vCPUs",
+				   strerrorname_np(-ret) ?: "ok", one.uid, one.nr_vcpus);
+		ret = hvx_nl_get_stats(&nl, own_id, -1, &s, 1);
+		if (ret != 1)
+			child_fail(p[1], "GET_STATS of its own VM: %d", ret);
+		_exit(0);
+	}
+	close(p[1]);
+	check_child(_metadata, pid, p[0]);
+	close(p[0]);
+	/* Root still sees its VM. */
+	ASSERT_EQ(0, hvx_nl_get_vm(&nl, root_id, &one));
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
+/* ---- Tracepoints ------------------------------------------------------- */
+
+static const char *const trace_events[] = {
+	"hvx_vm_entry", "hvx_vm_exit", "hvx_userspace_exit",
+};
+
+#define REQUIRE_TRACEFS() do {						\
+	if (access(TRACEFS "/events", F_OK))				\
+		SKIP(return, "tracefs not mounted at " TRACEFS);	\
+} while (0)
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+TEST(tracepoints_registered)
+{
+	char path[256];
+
+	REQUIRE_HVX();
+	REQUIRE_TRACEFS();
+	for (size_t i = 0; i < sizeof(trace_events) / sizeof(trace_events[0]); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/hvx/%s/format",
+			 trace_events[i]);
+		ASSERT_EQ(0, access(path, R_OK)) TH_LOG("%s: %s", path, strerror(errno));
+	}
+}
+
+/* With the events on, a CPUID in the guest is traced like KVM would. */
+TEST(tracepoints_fire)
+{
+	char line[1024], want_exit[64], want_entry[64], want_user[64];
+	bool exit_seen = false, entry_seen = false, user_seen = false;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+	FILE *f;
+
+	REQUIRE_VMX();
+	REQUIRE_TRACEFS();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_cpuid_once, 0);
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/hvx/enable", "1"));
+	vcpu_run_done(vcpu);
+	ASSERT_EQ(0, write_file(TRACEFS "/events/hvx/enable", "0"));
+
+	snprintf(want_exit, sizeof(want_exit), "vm %u vcpu 0 reason CPUID ", id);
+	snprintf(want_entry, sizeof(want_entry), "vm %u vcpu 0 rip ", id);
+	snprintf(want_user, sizeof(want_user), "vm %u vcpu 0 reason IO ret 0", id);
+	f = fopen(TRACEFS "/trace", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "hvx_vm_exit: ") && strstr(line, want_exit))
+			exit_seen = true;
+		if (strstr(line, "hvx_vm_entry: ") && strstr(line, want_entry))
+			entry_seen = true;
+		if (strstr(line, "hvx_userspace_exit: ") && strstr(line, want_user))
+			user_seen = true;
+	}
+	fclose(f);
+	ASSERT_TRUE(entry_seen) TH_LOG("no hvx_vm_entry with \"%s\"", want_entry);
+	ASSERT_TRUE(exit_seen) TH_LOG("no hvx_vm_exit with \"%s\"", want_exit);
+	ASSERT_TRUE(user_seen) TH_LOG("no hvx_userspace_exit with \"%s\"", want_user);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
+TEST_HARNESS_MAIN

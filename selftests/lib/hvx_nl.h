@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvx_nl.h - host-side helpers for tests of the "hvx" generic netlink
+ * family (uapi/hvx.h), on libnl-genl-3. Link with lib/nl.o and
+ * `pkg-config --static --libs libnl-genl-3.0`.
+ *
+ * Functions return 0 (or a count) on success and -errno on failure; the
+ * errno is the kernel's own (from NLMSG_ERROR), not libnl's translation,
+ * so tests can assert exactly what the policy answered.
+ */
+#ifndef HVX_SELFTEST_NL_H
+#define HVX_SELFTEST_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "hvx.h"
+
+struct hvx_nl {
+	struct nl_sock *sk;
+	int family;		/* generic netlink family id of "hvx" */
+};
+
+struct hvx_nl_vm {
+	uint32_t id, pid, uid, nr_vcpus, nr_devices;
+	uint64_t mem_bytes, pinned_bytes, ept_flushes;
+	char comm[32];
+};
+
+/* Statistics of one vCPU as HVX_CMD_GET_STATS reports them. */
+struct hvx_nl_stats {
+	uint32_t vm_id, vcpu_id;
+	struct hvx_stats st;
+};
+
+/* An event; a field is meaningful if has[HVX_A_...] is set. */
+struct hvx_nl_event {
+	uint8_t cmd;		/* genl command: HVX_CMD_EVENT */
+	bool has[HVX_A_MAX + 1];
+	uint32_t event, vm_id, pid, uid, vcpu_id;
+	uint32_t suberror, exit_reason, check, insn_error;
+	uint64_t qual;
+};
+
+/* Open a socket and resolve the family: 0, or -ENOENT if not registered. */
+int hvx_nl_open(struct hvx_nl *nl);
+void hvx_nl_close(struct hvx_nl *nl);
+
+/* A request with the genl header filled in; add attributes with libnl. */
+struct nl_msg *hvx_nl_msg(struct hvx_nl *nl, uint8_t cmd, bool dump);
+
+/*
+ * Send @msg (freed) and read the answer until the ACK, the end of the
+ * dump or an error. @parse, if not NULL, gets each reply's attributes
+ * (indexed by HVX_A_*, absent ones NULL); nonzero stops and is returned.
+ * Return: 0, or the kernel's -errno, or -EIO/-EBADMSG for the transport.
+ */
+int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
+		    int (*parse)(struct nlattr **tb, void *arg), void *arg);
+
+/* Send raw bytes after the genl header (malformed attributes). */
+int hvx_nl_send_raw(struct hvx_nl *nl, uint8_t cmd, bool dump,
+		    const void *attrs, size_t len, uint8_t reserved);
+
+/* HVX_CMD_GET_VM dump: up to @max VMs; the count, or -errno. */
+int hvx_nl_list_vms(struct hvx_nl *nl, struct hvx_nl_vm *vms, int max);
+/* HVX_CMD_GET_VM do: 0 or -errno (-ENOENT: no such VM, or not visible). */
+int hvx_nl_get_vm(struct hvx_nl *nl, uint32_t id, struct hvx_nl_vm *vm);
+/* HVX_CMD_GET_STATS dump of one VM (all vCPUs if @vcpu < 0): count or -errno. */
+int hvx_nl_get_stats(struct hvx_nl *nl, uint32_t vm_id, int vcpu,
+		     struct hvx_nl_stats *out, int max);
+
+/* Join HVX_GENL_MCGRP_EVENTS: 0, or -EPERM without CAP_SYS_ADMIN. */
+int hvx_nl_subscribe(struct hvx_nl *nl);
+/* The next event within @timeout_ms: 0, or -ETIMEDOUT, or -errno. */
+int hvx_nl_next_event(struct hvx_nl *nl, struct hvx_nl_event *ev,
+		      int timeout_ms);
+
+#endif /* HVX_SELFTEST_NL_H */

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nl.c - tests' client of the "hvx" generic netlink family (hvx_nl.h).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hvx_nl.h"
+
+int hvx_nl_open(struct hvx_nl *nl)
+{
+	int ret;
+
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	ret = genl_connect(nl->sk);
+	if (ret < 0) {
+		nl_socket_free(nl->sk);
+		return -EIO;
+	}
+	/* Statistics messages are ~3 KiB; take whole dump batches. */
+	nl_socket_set_msg_buf_size(nl->sk, 65536);
+	nl_socket_enable_msg_peek(nl->sk);
+	nl->family = genl_ctrl_resolve(nl->sk, HVX_GENL_NAME);
+	if (nl->family < 0) {
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void hvx_nl_close(struct hvx_nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+struct nl_msg *hvx_nl_msg(struct hvx_nl *nl, uint8_t cmd, bool dump)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+				dump ? NLM_F_DUMP : 0, cmd, HVX_GENL_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+struct request {
+	int (*parse)(struct nlattr **tb, void *arg);
+	void *arg;
+	int done, error;
+};
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[HVX_A_MAX + 1];
+	struct request *r = arg;
+	int ret;
+
+	if (!r->parse)
+		return NL_OK;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, HVX_A_MAX, NULL) < 0) {
+		r->error = -EBADMSG;
+		return NL_STOP;
+	}
+	ret = r->parse(tb, r->arg);
+	if (ret) {
+		r->error = ret;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct request *r = arg;
+
+	(void)msg;
+	r->done = 1;
+	return NL_STOP;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+{
+	struct request *r = arg;
+
+	(void)nla;
+	r->error = err->error;
+	r->done = 1;
+	return NL_STOP;
+}
+
+int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
+		    int (*parse)(struct nlattr **tb, void *arg), void *arg)
+{
+	struct request r = { .parse = parse, .arg = arg };
+	struct nl_cb *cb;
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (ret < 0)
+		return -EIO;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_finish, &r);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &r);
+	while (!r.done && !r.error) {
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (ret < 0 && !r.done && !r.error)
+			r.error = -EIO;
+	}
+	nl_cb_put(cb);
+	return r.error;
+}
+
+int hvx_nl_send_raw(struct hvx_nl *nl, uint8_t cmd, bool dump,
+		    const void *attrs, size_t len, uint8_t reserved)
+{
+	struct genlmsghdr hdr = {
+		.cmd = cmd,
+		.version = HVX_GENL_VERSION,
+		.reserved = reserved,
+	};
+	struct nl_msg *msg;
+
+	msg = nlmsg_alloc_simple(nl->family, dump ? NLM_F_DUMP : 0);
+	if (!msg)
+		return -ENOMEM;
+	/* No padding after the attributes: their bytes are exactly @attrs. */
+	if (nlmsg_append(msg, &hdr, sizeof(hdr), NLMSG_ALIGNTO) < 0 ||
+	    (len && nlmsg_append(msg, (void *)attrs, len, 0) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return hvx_nl_transact(nl, msg, NULL, NULL);
+}
+
+static uint32_t get_u32(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
+static uint64_t get_u64(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
+static void parse_vm(struct nlattr **tb, struct hvx_nl_vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->id = get_u32(tb, HVX_A_VM_ID);
+	vm->pid = get_u32(tb, HVX_A_OWNER_PID);
+	vm->uid = get_u32(tb, HVX_A_OWNER_UID);
+	vm->nr_vcpus = get_u32(tb, HVX_A_NR_VCPUS);
+	vm->nr_devices = get_u32(tb, HVX_A_NR_DEVICES);
+	vm->mem_bytes = get_u64(tb, HVX_A_MEM_BYTES);
+	vm->pinned_bytes = get_u64(tb, HVX_A_PINNED_BYTES);
+	vm->ept_flushes = get_u64(tb, HVX_A_EPT_FLUSHES);
+	if (tb[HVX_A_OWNER_COMM])
+		snprintf(vm->comm, sizeof(vm->comm), "%.*s",
+			 nla_len(tb[HVX_A_OWNER_COMM]),
+			 (char *)nla_data(tb[HVX_A_OWNER_COMM]));
+}
+
+struct vm_list {
+	struct hvx_nl_vm *vms;
+	int n, max;
+};
+
+static int list_parse(struct nlattr **tb, void *arg)
+{
+	struct vm_list *l = arg;
+
+	if (!tb[HVX_A_VM_ID])
+		return -EBADMSG;
+	if (l->n < l->max)
+		parse_vm(tb, &l->vms[l->n]);
+	l->n++;
+	return 0;
+}
+
+int hvx_nl_list_vms(struct hvx_nl *nl, struct hvx_nl_vm *vms, int max)
+{
+	struct vm_list l = { .vms = vms, .max = max };
+	int ret;
+
+	ret = hvx_nl_transact(nl, hvx_nl_msg(nl, HVX_CMD_GET_VM, true),
+			      list_parse, &l);
+	return ret ? ret : l.n;
+}
+
+static int one_vm_parse(struct nlattr **tb, void *arg)
+{
+	if (!tb[HVX_A_VM_ID])
+		return -EBADMSG;
+	parse_vm(tb, arg);
+	return 0;
+}
+
+int hvx_nl_get_vm(struct hvx_nl *nl, uint32_t id, struct hvx_nl_vm *vm)
+{
+	struct nl_msg *msg = hvx_nl_msg(nl, HVX_CMD_GET_VM, false);
+
+	if (msg && nla_put_u32(msg, HVX_A_VM_ID, id) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return hvx_nl_transact(nl, msg, one_vm_parse, vm);
+}
+
+struct stats_list {
+	struct hvx_nl_stats *out;
+	int n, max;
+};
+
+static int stats_parse(struct nlattr **tb, void *arg)
+{
+	struct stats_list *l = arg;
+	struct hvx_nl_stats *s;
+	size_t len;
+
+	if (!tb[HVX_A_VM_ID] || !tb[HVX_A_VCPU_ID] || !tb[HVX_A_STATS])
+		return -EBADMSG;
+	if (l->n < l->max) {
+		s = &l->out[l->n];
+		memset(s, 0, sizeof(*s));
+		s->vm_id = nla_get_u32(tb[HVX_A_VM_ID]);
+		s->vcpu_id = nla_get_u32(tb[HVX_A_VCPU_ID]);
+		len = nla_len(tb[HVX_A_STATS]);
+		memcpy(&s->st, nla_data(tb[HVX_A_STATS]),
+		       len < sizeof(s->st) ? len : sizeof(s->st));
+	}
+	l->n++;
+	return 0;
+}
+
+int hvx_nl_get_stats(struct hvx_nl *nl, uint32_t vm_id, int vcpu,
+		     struct hvx_nl_stats *out, int max)
+{
+	struct stats_list l = { .out = out, .max = max };
+	struct nl_msg *msg = hvx_nl_msg(nl, HVX_CMD_GET_STATS, true);
+	int ret;
+
+	if (msg && (nla_put_u32(msg, HVX_A_VM_ID, vm_id) < 0 ||
+		    (vcpu >= 0 && nla_put_u32(msg, HVX_A_VCPU_ID, vcpu) < 0))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	ret = hvx_nl_transact(nl, msg, stats_parse, &l);
+	return ret ? ret : l.n;
+}
+
+int hvx_nl_subscribe(struct hvx_nl *nl)
+{
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, HVX_GENL_NAME,
+				    HVX_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret == -NLE_PERM)
+		return -EPERM;
+	if (ret < 0)
+		return -EIO;
+	nl_socket_disable_seq_check(nl->sk);
+	return 0;
+}
+
+static int event_parse(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[HVX_A_MAX + 1];
+	struct hvx_nl_event *ev = arg;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
+	if (genlmsg_parse(nlh, 0, tb, HVX_A_MAX, NULL) < 0)
+		return NL_STOP;
+	for (int i = 0; i <= HVX_A_MAX; i++)
+		ev->has[i] = tb[i] != NULL;
+	ev->event = get_u32(tb, HVX_A_EVENT);
+	ev->vm_id = get_u32(tb, HVX_A_VM_ID);
+	ev->pid = get_u32(tb, HVX_A_OWNER_PID);
+	ev->uid = get_u32(tb, HVX_A_OWNER_UID);
+	ev->vcpu_id = get_u32(tb, HVX_A_VCPU_ID);
+	ev->suberror = get_u32(tb, HVX_A_SUBERROR);
+	ev->exit_reason = get_u32(tb, HVX_A_EXIT_REASON);
+	ev->check = get_u32(tb, HVX_A_ENTRY_CHECK);
+	ev->insn_error = get_u32(tb, HVX_A_INSN_ERROR);
+	ev->qual = get_u64(tb, HVX_A_EXIT_QUAL);
+	return NL_STOP;
+}
+
+int hvx_nl_next_event(struct hvx_nl *nl, struct hvx_nl_event *ev,
+		      int timeout_ms)
+{
+	struct pollfd pfd = { .fd = nl_socket_get_fd(nl->sk), .events = POLLIN };
+	struct nl_cb *cb, *scb;
+	int ret;
+
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return -ETIMEDOUT;
+	/* The socket's callbacks: sequence checks are off (events). */
+	scb = nl_socket_get_cb(nl->sk);
+	cb = nl_cb_clone(scb);
+	nl_cb_put(scb);
+	if (!cb)
+		return -ENOMEM;
+	ev->event = HVX_EVENT_UNSPEC;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, event_parse, ev);
+	ret = nl_recvmsgs(nl->sk, cb);
+	nl_cb_put(cb);
+	if (ret < 0 && ev->event == HVX_EVENT_UNSPEC)
+		return -EIO;
+	return ev->event == HVX_EVENT_UNSPEC ? -EBADMSG : 0;
+}

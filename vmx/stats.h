@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stats.h - per-vCPU statistics, counted in the exit path.
+ *
+ * Each vCPU owns a struct hvx_vcpu_stats, embedded in struct hvx_vmx_vcpu.
+ * Only a thread holding the vCPU's run_lock (in practice the one running
+ * it) writes it, with plain increments: no locks, no atomics, no cache
+ * lines shared with other vCPUs. Readers
+ * (the netlink family in kmod/) copy it one u64 at a time with
+ * hvx_stats_read(), so each counter is read whole even while the vCPU
+ * runs; the snapshot as a whole may mix moments, which is fine for
+ * statistics.
+ *
+ * The exported part is struct hvx_stats of the ABI (uapi/hvx.h), so the
+ * kernel and userspace agree on one layout and reading is a copy.
+ */
+#ifndef HVX_VMX_STATS_H
+#define HVX_VMX_STATS_H
+
+#include <linux/bitops.h>
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+#include <linux/types.h>
+#include <asm/msr.h>
+
+#include "hvx.h"
+
+/**
+ * struct hvx_vcpu_stats - statistics of one vCPU
+ * @s: the counters userspace sees (HVX_A_STATS).
+ * @user_tsc: TSC when HVX_RUN last returned to userspace, or 0 when no
+ *	round trip is being timed (see hvx_stats_user_enter()).
+ */
+struct hvx_vcpu_stats {
+	struct hvx_stats s;
+	u64 user_tsc;
+};
+
+/**
+ * hvx_stats_hist_add - count one sample in a log2 histogram
+ * @hist: HVX_STATS_HIST_BUCKETS buckets (struct hvx_stats layout).
+ * @cycles: the sample, in TSC cycles.
+ *
+ * Bucket 0 takes 0 and 1, bucket i takes [2^i, 2^(i+1)).
+ * Context: the vCPU's run_lock is held.
+ */
+static inline void hvx_stats_hist_add(u64 *hist, u64 cycles)
+{
+	BUILD_BUG_ON(HVX_STATS_HIST_BUCKETS != 64);
+	hist[cycles ? fls64(cycles) - 1 : 0]++;
+}
+
+/**
+ * hvx_stats_top_add - count one exit for @key in a by-key table
+ * @t: HVX_STATS_TOP entries (struct hvx_stats_top).
+ * @key: port, MSR index or page, with the table's key bits.
+ *
+ * A fixed table of the HVX_STATS_TOP most-seen keys, kept with the
+ * "space saving" rule (Metwally et al., 2005): a new key takes the first
+ * unused entry or else replaces the entry with the smallest count, whose
+ * count it inherits (recorded as overcount). So the cost is one pass over
+ * 16 entries, and a frequent key cannot be pushed out by a tail of rare
+ * ones. Entries fill in order and never empty, so an unused entry ends the
+ * search. Context: the vCPU's run_lock is held.
+ */
+static inline void hvx_stats_top_add(struct hvx_stats_top *t, u64 key)
+{
+	struct hvx_stats_top *min = t;
+	int i;
+
+	for (i = 0; i < HVX_STATS_TOP; i++) {
+		if (!t[i].count) {
+			t[i].key = key;
+			t[i].count = 1;
+			return;
+		}
+		if (t[i].key == key) {
+			t[i].count++;
+			return;
+		}
+		if (t[i].count < min->count)
+			min = &t[i];
+	}
+	min->key = key;
+	min->overcount = min->count;
+	min->count++;
+}
+
+/**
+ * hvx_stats_user_enter - HVX_RUN was called: end a userspace round trip
+ * @st: the vCPU's statistics.
+ *
+ * Counts the time since HVX_RUN last returned in hist_user.
+ * Context: the vCPU's run_lock is held.
+ */
+static inline void hvx_stats_user_enter(struct hvx_vcpu_stats *st)
+{
+	if (st->user_tsc) {
+		hvx_stats_hist_add(st->s.hist_user, rdtsc() - st->user_tsc);
+		st->user_tsc = 0;
+	}
+}
+
+/**
+ * hvx_stats_user_return - HVX_RUN returns: start timing the round trip
+ * @st: the vCPU's statistics.
+ * @exit_reason: the HVX_EXIT_* reason reported to userspace.
+ * @reported: HVX_RUN reports an exit (returns 0 or -EINTR), so
+ *	@exit_reason is counted in user_exits.
+ *
+ * Context: the vCPU's run_lock is held.
+ */
+static inline void hvx_stats_user_return(struct hvx_vcpu_stats *st,
+					 u32 exit_reason, bool reported)
+{
+	if (reported && exit_reason < HVX_STATS_USER_EXITS)
+		st->s.user_exits[exit_reason]++;
+	st->user_tsc = rdtsc() ?: 1;
+}
+
+/**
+ * hvx_stats_read - copy a vCPU's exported statistics
+ * @st: the vCPU's statistics; may be counting concurrently.
+ * @out: where to copy them (e.g. a netlink attribute's payload).
+ *
+ * Copies one u64 at a time with READ_ONCE(), so no counter is torn.
+ * Context: any; the caller keeps the vCPU alive.
+ */
+static inline void hvx_stats_read(const struct hvx_vcpu_stats *st,
+				  struct hvx_stats *out)
+{
+	const u64 *src = (const u64 *)&st->s;
+	u64 *dst = (u64 *)out;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(struct hvx_stats) % sizeof(u64));
+	for (i = 0; i < sizeof(struct hvx_stats) / sizeof(u64); i++)
+		dst[i] = READ_ONCE(src[i]);
+}
+
+#endif /* HVX_VMX_STATS_H */

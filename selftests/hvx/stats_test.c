@@ -447,6 +447,54 @@ TEST(msr_hlt_exception_counts)
 	hvx_nl_close(&nl);
 }
 
+/* Interrupts and NMIs injected from userspace are counted by source when
+ * they enter the guest. */
+TEST(injected_interrupt_counts)
+{
+	struct hvx_interrupt irq = { .vector = 0x40 };
+	struct hvx_nl_stats s;
+	struct hvx_sregs sregs;
+	struct hvx_regs regs;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t *gate;
+	uint32_t id;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_sync_done, 1);
+	/* Gate 0x40 -> the library's vector-0 stub, which reports itself. */
+	gate = vm_gpa2hva(vm, GPA_IDT + 0x40 * 16, 16);
+	memcpy(gate, vm_gpa2hva(vm, GPA_IDT, 16), 16);
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.idt.limit = 256 * 16 - 1;
+	vcpu_set_sregs(vcpu, &sregs);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	vcpu_get_regs(vcpu, &regs);
+	regs.rflags |= 1u << 9;		/* IF */
+	vcpu_set_regs(vcpu, &regs);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_INTERRUPT, &irq));
+	ASSERT_EQ(0, __vcpu_run(vcpu));
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc));
+	ASSERT_EQ(0, uc.args[0]);	/* delivered through gate 0x40 */
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_NMI, 0));
+	ASSERT_EQ(0, __vcpu_run(vcpu));
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	ASSERT_EQ(1, s.st.irqs_injected[HVX_IRQ_SRC_USER]);
+	ASSERT_EQ(1, s.st.irqs_injected[HVX_IRQ_SRC_NMI]);
+	ASSERT_EQ(2, sum(s.st.irqs_injected, HVX_STATS_IRQ_SOURCES));
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
 /* ---- hvxctl ------------------------------------------------------------ */
 
 /* Read everything from two fds until both are closed or time runs out. */

@@ -29,7 +29,9 @@
 	{ HVX_EXIT_SHUTDOWN,		"SHUTDOWN" },		\
 	{ HVX_EXIT_FAIL_ENTRY,		"FAIL_ENTRY" },		\
 	{ HVX_EXIT_INTERNAL_ERROR,	"INTERNAL_ERROR" },	\
-	{ HVX_EXIT_INTR,		"INTR" }
+	{ HVX_EXIT_INTR,		"INTR" },		\
+	{ HVX_EXIT_IRQ_WINDOW_OPEN,	"IRQ_WINDOW_OPEN" },	\
+	{ HVX_EXIT_MSR,			"MSR" }
 
 /*
  * hvx_vm_entry - a VM entry is about to happen (interrupts are off).
@@ -119,8 +121,10 @@ TRACE_EVENT(hvx_userspace_exit,
 
 #endif /* HVX_TRACE_H */
 
-/* define_trace.h includes this file again as TRACE_INCLUDE_PATH/FILE.h,
- * found through Kbuild's -I$(src). */
+/*
+ * define_trace.h includes this file again as TRACE_INCLUDE_PATH/FILE.h,
+ * found through Kbuild's -I$(src).
+ */
 #undef TRACE_INCLUDE_PATH
 #define TRACE_INCLUDE_PATH kmod
 #undef TRACE_INCLUDE_FILE

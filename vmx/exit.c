@@ -37,14 +37,10 @@ module_param(check_entry, bool, 0644);
 MODULE_PARM_DESC(check_entry,
 		 "Debug: run the SDM guest-state checks in software before every VM entry and report the failing one without entering (default: off)");
 
-/* Interruption-information format, SDM Vol. 3C 25.8.3, Table 25-17. */
-#define INTR_TYPE_EXT_INTR	(0 << 8)
-#define INTR_TYPE_HW_EXCEPTION	(3 << 8)
-#define INTR_TYPE_NMI		(2 << 8)
-#define INTR_TYPE_MASK		(7 << 8)
-#define INTR_VECTOR_MASK	0xff
-#define INTR_HAS_ERROR		BIT(11)
-#define INTR_VALID		BIT(31)
+/*
+ * Interruption-information fields (SDM Vol. 3C 25.8.3, Table 25-17) use
+ * the INTR_INFO_* and INTR_TYPE_* definitions of <asm/vmx.h>.
+ */
 #define EXIT_FAILED_ENTRY	BIT(31)
 
 /* Host state a VM exit does not restore (SDM Vol. 3C 28.5). */
@@ -68,8 +64,8 @@ struct host_state {
 void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			      bool has_error, u32 error)
 {
-	v->reinject_info = INTR_VALID | INTR_TYPE_HW_EXCEPTION | vector |
-			   (has_error ? INTR_HAS_ERROR : 0);
+	v->reinject_info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector |
+			   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
 	v->reinject_err = error;
 	v->reinject_len = 0;
 	v->stats.s.exceptions_injected++;
@@ -124,8 +120,8 @@ int hvx_vmx_queue_interrupt(struct hvx_vmx_vcpu *v, u32 vector)
 	if (vector < 32 || vector > 255)
 		return -EINVAL;
 	if (v->irq_vector >= 0 ||
-	    ((v->reinject_info & INTR_VALID) &&
-	     (v->reinject_info & INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR))
+	    ((v->reinject_info & INTR_INFO_VALID_MASK) &&
+	     (v->reinject_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR))
 		return -EBUSY;
 	v->irq_vector = vector;
 	return 0;
@@ -157,19 +153,19 @@ void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e)
 {
 	u32 info = v->reinject_info;
 
-	if (info & INTR_VALID) {
-		switch (info & INTR_TYPE_MASK) {
-		case INTR_TYPE_HW_EXCEPTION:
+	if (info & INTR_INFO_VALID_MASK) {
+		switch (info & INTR_INFO_INTR_TYPE_MASK) {
+		case INTR_TYPE_HARD_EXCEPTION:
 			e->exception.pending = 1;
-			e->exception.vector = info & INTR_VECTOR_MASK;
-			e->exception.has_error_code = !!(info & INTR_HAS_ERROR);
+			e->exception.vector = info & INTR_INFO_VECTOR_MASK;
+			e->exception.has_error_code = !!(info & INTR_INFO_DELIVER_CODE_MASK);
 			e->exception.error_code = v->reinject_err;
 			break;
 		case INTR_TYPE_EXT_INTR:
 			e->interrupt.pending = 1;
-			e->interrupt.vector = info & INTR_VECTOR_MASK;
+			e->interrupt.vector = info & INTR_INFO_VECTOR_MASK;
 			break;
-		case INTR_TYPE_NMI:
+		case INTR_TYPE_NMI_INTR:
 			e->nmi.pending = 1;
 			break;
 		}
@@ -239,7 +235,7 @@ void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 
 	v->run->if_flag = !!(v->rflags & X86_EFLAGS_IF);
 	v->run->ready_for_interrupt_injection =
-		open && v->irq_vector < 0 && !(v->reinject_info & INTR_VALID);
+		open && v->irq_vector < 0 && !(v->reinject_info & INTR_INFO_VALID_MASK);
 }
 
 /*
@@ -254,21 +250,21 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 				    CPU_BASED_NMI_WINDOW_EXITING);
 	u32 info = 0;
 
-	if (v->reinject_info & INTR_VALID) {
+	if (v->reinject_info & INTR_INFO_VALID_MASK) {
 		info = v->reinject_info;
 		/* No error code is pushed in real mode (27.2.1.3). */
 		if (!(v->cr0 & X86_CR0_PE))
-			info &= ~INTR_HAS_ERROR;
+			info &= ~INTR_INFO_DELIVER_CODE_MASK;
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
 		v->reinject_info = 0;
 	} else if (v->nmi_pending && !shadow && !(intr & GUEST_INTR_STATE_NMI)) {
-		info = INTR_VALID | INTR_TYPE_NMI | X86_TRAP_NMI;
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | X86_TRAP_NMI;
 		v->nmi_pending = false;
 		v->stats.s.irqs_injected[HVX_IRQ_SRC_NMI]++;
 	} else if (v->irq_vector >= 0 && !shadow &&
 		   (v->rflags & X86_EFLAGS_IF)) {
-		info = INTR_VALID | INTR_TYPE_EXT_INTR | v->irq_vector;
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | v->irq_vector;
 		v->irq_vector = -1;
 		v->stats.s.irqs_injected[HVX_IRQ_SRC_USER]++;
 	}
@@ -354,7 +350,7 @@ static int handle_exception_nmi(struct hvx_vmx_vcpu *v)
 	u32 info = hvx_vmx_read(v, VM_EXIT_INTR_INFO);
 
 	/* NMIs were handled with interrupts off right after the exit. */
-	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI)
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return HVX_RUN_RESUME;
 	/* The exception bitmap is empty: nothing else is expected. */
 	return handle_unhandled(v);
@@ -457,7 +453,7 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	 * delivery access to MMIO stops the VM.
 	 */
 	if (!(v->exit_qual & EPT_VIOLATION_GVA_TRANSLATED) ||
-	    (v->reinject_info & INTR_VALID))
+	    (v->reinject_info & INTR_INFO_VALID_MASK))
 		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
 	return hvx_vmx_handle_mmio(v, gpa);
 }
@@ -751,7 +747,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 			intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 		/* An NMI that caused the exit goes to the host's handler now. */
 		if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
-		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI))
+		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
 			asm volatile("int $2");
 	}
 	local_irq_enable();

@@ -414,6 +414,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	}
 	if (old >= 0)
 		smp_call_function_single(old, vmclear_ipi, v, 1);
+	/* Pairs with the smp_wmb() in vmclear_local(): see its list_del. */
 	smp_rmb();
 
 	local_irq_save(flags);

@@ -66,6 +66,7 @@ struct hvx_vcpu {
 
 /* Flags of struct hvx_ioctl_desc. */
 #define HVX_IOC_OWNER	BIT(0)	/* caller must be in the VM owner's mm */
+#define HVX_IOC_NOLOCK	BIT(1)	/* runs without the object's lock */
 
 /**
  * struct hvx_ioctl_desc - one ioctl of a table, dispatched by hvx_ioctl()
@@ -81,8 +82,8 @@ struct hvx_ioctl_desc {
 };
 
 long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
-	       struct mm_struct *owner, void *obj, unsigned int cmd,
-	       unsigned long arg);
+	       struct mm_struct *owner, struct mutex *lock, void *obj,
+	       unsigned int cmd, unsigned long arg);
 
 int hvx_vm_create(u32 flags);
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);

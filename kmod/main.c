@@ -19,6 +19,9 @@
  * @table: the object's ioctls.
  * @n: entries in @table.
  * @owner: mm that HVX_IOC_OWNER ioctls require, or NULL.
+ * @lock: the object's lock, taken with mutex_trylock() around every ioctl
+ *	not marked HVX_IOC_NOLOCK (-EBUSY if another thread holds it), or
+ *	NULL.
  * @obj: the object (VM, vCPU).
  * @cmd: ioctl number.
  * @arg: ioctl argument.
@@ -31,8 +34,8 @@
  * process, -EFAULT if the argument cannot be copied.
  */
 long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
-	       struct mm_struct *owner, void *obj, unsigned int cmd,
-	       unsigned long arg)
+	       struct mm_struct *owner, struct mutex *lock, void *obj,
+	       unsigned int cmd, unsigned long arg)
 {
 	union {
 		struct hvx_memory_region region;
@@ -66,7 +69,15 @@ long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
 	ret = -EFAULT;
 	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(buf, uarg, size))
 		goto out;
-	ret = d->fn(obj, buf, arg);
+	if (lock && !(d->flags & HVX_IOC_NOLOCK)) {
+		ret = -EBUSY;
+		if (!mutex_trylock(lock))
+			goto out;
+		ret = d->fn(obj, buf, arg);
+		mutex_unlock(lock);
+	} else {
+		ret = d->fn(obj, buf, arg);
+	}
 	if (ret >= 0 && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
 		ret = -EFAULT;
 out:
@@ -111,8 +122,8 @@ static const struct hvx_ioctl_desc dev_ioctls[] = {
 static long hvx_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	return hvx_ioctl(dev_ioctls, ARRAY_SIZE(dev_ioctls), NULL, NULL, cmd,
-			 arg);
+	return hvx_ioctl(dev_ioctls, ARRAY_SIZE(dev_ioctls), NULL, NULL, NULL,
+			 cmd, arg);
 }
 
 static const struct file_operations hvx_dev_fops = {

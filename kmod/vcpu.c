@@ -43,6 +43,13 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 			run->exit_reason = HVX_EXIT_INTR;
 			return -EINTR;
 		}
+		hvx_vmx_handle_requests(&vcpu->vmx);
+		if (!hvx_vmx_runnable(&vcpu->vmx)) {
+			/* Halted or waiting for SIPI: sleep, not spin. */
+			wait_event_interruptible(vcpu->vmx.wq,
+						 hvx_vmx_wakeup_pending(&vcpu->vmx));
+			continue;
+		}
 		cond_resched();
 		ret = hvx_vmx_run(&vcpu->vmx);
 		if (ret != HVX_RUN_RESUME)
@@ -168,6 +175,25 @@ static long vcpu_set_events(void *obj, void *karg, unsigned long arg)
 	return hvx_vmx_set_events(&vcpu->vmx, karg);
 }
 
+static long vcpu_get_mp_state(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+	struct hvx_mp_state *mp = karg;
+
+	mp->state = vcpu->vmx.mp_state;
+	return 0;
+}
+
+static long vcpu_set_mp_state(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+	struct hvx_mp_state *mp = karg;
+
+	if (mp->reserved[0] || mp->reserved[1] || mp->reserved[2])
+		return -EINVAL;
+	return hvx_vmx_set_mp_state(&vcpu->vmx, mp->state);
+}
+
 static const struct hvx_ioctl_desc vcpu_ioctls[] = {
 	{ HVX_RUN, HVX_IOC_OWNER, vcpu_ioctl_run },
 	{ HVX_GET_REGS, 0, vcpu_get_regs },
@@ -178,8 +204,10 @@ static const struct hvx_ioctl_desc vcpu_ioctls[] = {
 	{ HVX_SET_CPUID, 0, vcpu_set_cpuid },
 	{ HVX_GET_MSRS, 0, vcpu_get_msrs },
 	{ HVX_SET_MSRS, HVX_IOC_OWNER, vcpu_set_msrs },
-	{ HVX_INTERRUPT, 0, vcpu_interrupt },
-	{ HVX_NMI, 0, vcpu_nmi },
+	{ HVX_INTERRUPT, HVX_IOC_NOLOCK, vcpu_interrupt },
+	{ HVX_NMI, HVX_IOC_NOLOCK, vcpu_nmi },
+	{ HVX_GET_MP_STATE, 0, vcpu_get_mp_state },
+	{ HVX_SET_MP_STATE, 0, vcpu_set_mp_state },
 	{ HVX_GET_VCPU_EVENTS, 0, vcpu_get_events },
 	{ HVX_SET_VCPU_EVENTS, 0, vcpu_set_events },
 };
@@ -189,12 +217,12 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct hvx_vcpu *vcpu = file->private_data;
 	long ret;
 
-	/* One thread at a time runs a vCPU or touches its state. */
-	if (!mutex_trylock(&vcpu->run_lock))
-		return -EBUSY;
+	/*
+	 * One thread at a time runs a vCPU or touches its state; queueing an
+	 * interrupt or NMI (HVX_IOC_NOLOCK) works from any thread.
+	 */
 	ret = hvx_ioctl(vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls), vcpu->vm->mm,
-			vcpu, cmd, arg);
-	mutex_unlock(&vcpu->run_lock);
+			&vcpu->run_lock, vcpu, cmd, arg);
 	return ret;
 }
 

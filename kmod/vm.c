@@ -83,18 +83,42 @@ static long vm_get_tsc_offset(void *obj, void *karg, unsigned long arg)
 	return 0;
 }
 
+static long vm_send_ipi(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+	struct hvx_ipi *ipi = karg;
+	long ret = 0;
+
+	if ((ipi->kind != HVX_IPI_INIT && ipi->kind != HVX_IPI_SIPI) ||
+	    ipi->pad[0] || ipi->pad[1] || ipi->reserved[0] || ipi->reserved[1])
+		return -EINVAL;
+	if (ipi->vcpu_id >= HVX_MAX_VCPUS)
+		return -ENOENT;
+	/* vm->lock keeps the vCPU from being freed; sending never sleeps. */
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[ipi->vcpu_id])
+		hvx_vmx_send_ipi(&vm->vcpus[ipi->vcpu_id]->vmx, ipi->kind,
+				 ipi->vector);
+	else
+		ret = -ENOENT;
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
 	{ HVX_SET_TSC_OFFSET, 0, vm_set_tsc_offset },
 	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
+	{ HVX_SEND_IPI, 0, vm_send_ipi },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct hvx_vm *vm = file->private_data;
 
-	return hvx_ioctl(vm_ioctls, ARRAY_SIZE(vm_ioctls), vm->mm, vm, cmd, arg);
+	return hvx_ioctl(vm_ioctls, ARRAY_SIZE(vm_ioctls), vm->mm, NULL, vm,
+			 cmd, arg);
 }
 
 static int vm_release(struct inode *inode, struct file *file)

@@ -237,6 +237,46 @@ struct hvx_tsc_offset {
 };
 
 /**
+ * struct hvx_ipi - an INIT or Startup IPI for HVX_SEND_IPI
+ * @vcpu_id: the target vCPU.
+ * @kind: HVX_IPI_INIT or HVX_IPI_SIPI.
+ * @vector: SIPI vector: the AP starts in real mode at @vector * 4096
+ *	(CS = @vector << 8, IP = 0; SDM Vol. 3A 9.4.4.1 and 11.6.1).
+ * @pad: must be zero.
+ * @reserved: must be zero.
+ *
+ * INIT resets the vCPU to its INIT state and, unless it is the bootstrap
+ * processor (IA32_APIC_BASE.BSP), makes it wait for a SIPI; a SIPI to a
+ * waiting vCPU starts it, and is ignored otherwise, as on hardware.
+ */
+struct hvx_ipi {
+	__u32 vcpu_id;
+	__u8 kind;
+	__u8 vector;
+	__u8 pad[2];
+	__u64 reserved[2];
+};
+
+#define HVX_IPI_INIT		1
+#define HVX_IPI_SIPI		2
+
+/* hvx_mp_state.state */
+#define HVX_MP_RUNNABLE		0	/* runs when HVX_RUN is called */
+#define HVX_MP_WAIT_SIPI	1	/* HVX_RUN sleeps until a SIPI */
+#define HVX_MP_HALTED		2	/* HLT with interrupts on: sleeps until one */
+
+/**
+ * struct hvx_mp_state - a vCPU's multiprocessor state
+ * @state: HVX_MP_*. HVX_SET_MP_STATE accepts RUNNABLE and WAIT_SIPI
+ *	(what firmware leaves application processors in).
+ * @reserved: must be zero.
+ */
+struct hvx_mp_state {
+	__u32 state;
+	__u32 reserved[3];
+};
+
+/**
  * struct hvx_interrupt - an external interrupt for HVX_INTERRUPT
  * @vector: interrupt vector, 32..255.
  * @padding: must be zero.
@@ -494,6 +534,13 @@ struct hvx_run {
  */
 #define HVX_SET_TSC_OFFSET	_IOW(HVXIO, 0x12, struct hvx_tsc_offset)
 #define HVX_GET_TSC_OFFSET	_IOR(HVXIO, 0x13, struct hvx_tsc_offset)
+/**
+ * HVX_SEND_IPI - deliver INIT or SIPI to a vCPU, from any thread. A vCPU
+ * running guest code is kicked out of it with a host IPI and handles the
+ * signal at once. Errors: -EINVAL (unknown kind, nonzero pad/reserved),
+ * -ENOENT (no such vCPU).
+ */
+#define HVX_SEND_IPI		_IOW(HVXIO, 0x14, struct hvx_ipi)
 
 /* vCPU ioctls, on a vCPU fd. */
 
@@ -526,11 +573,15 @@ struct hvx_run {
 /**
  * HVX_INTERRUPT - queue external interrupt @vector; it is delivered at the
  * first entry where the guest can take it (an interrupt window is
- * requested meanwhile). -EINVAL for a vector below 32, -EBUSY if an
- * interrupt is already queued.
+ * requested meanwhile). It may be called from any thread, also while
+ * another runs the vCPU: a running vCPU is kicked, a halted one woken.
+ * -EINVAL for a vector below 32, -EBUSY if an interrupt is already queued.
  */
 #define HVX_INTERRUPT		_IOW(HVXIO, 0x29, struct hvx_interrupt)
-/** HVX_NMI - queue an NMI (argument must be 0). -EBUSY if one is queued. */
+/**
+ * HVX_NMI - queue an NMI (argument must be 0), from any thread like
+ * HVX_INTERRUPT. -EBUSY if one is queued.
+ */
 #define HVX_NMI			_IO(HVXIO, 0x2a)
 #define HVX_GET_VCPU_EVENTS	_IOR(HVXIO, 0x2b, struct hvx_vcpu_events)
 /**
@@ -538,6 +589,9 @@ struct hvx_run {
  * of range, an exception vector 2, nonzero flags/reserved/padding.
  */
 #define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2c, struct hvx_vcpu_events)
+/** HVX_GET_MP_STATE / HVX_SET_MP_STATE - see struct hvx_mp_state. */
+#define HVX_GET_MP_STATE	_IOR(HVXIO, 0x2d, struct hvx_mp_state)
+#define HVX_SET_MP_STATE	_IOW(HVXIO, 0x2e, struct hvx_mp_state)
 
 /*
  * ===========================================================================

@@ -107,29 +107,34 @@ static bool exception_has_error_code(u8 vector)
 	       vector == X86_TRAP_AC;
 }
 
+static bool event_queued(struct hvx_vmx_vcpu *v)
+{
+	return READ_ONCE(v->irq_vector) >= 0 || READ_ONCE(v->nmi_pending);
+}
+
 /**
  * hvx_vmx_queue_interrupt - queue an external interrupt from userspace
  * @v: the vCPU (not running).
  * @vector: 32..255.
  *
+ * Context: any thread; a running vCPU is kicked, a halted one woken.
  * Return: 0, -EINVAL for a vector below 32, -EBUSY if an interrupt is
- * already queued or waiting for re-injection.
+ * already queued.
  */
 int hvx_vmx_queue_interrupt(struct hvx_vmx_vcpu *v, u32 vector)
 {
 	if (vector < 32 || vector > 255)
 		return -EINVAL;
-	if (v->irq_vector >= 0 ||
-	    ((v->reinject_info & INTR_INFO_VALID_MASK) &&
-	     (v->reinject_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR))
+	if (cmpxchg(&v->irq_vector, -1, vector) != -1)
 		return -EBUSY;
-	v->irq_vector = vector;
+	set_bit(HVX_REQ_EVENT, &v->requests);
+	hvx_vmx_kick(v);
 	return 0;
 }
 
 /**
  * hvx_vmx_queue_nmi - queue an NMI from userspace
- * @v: the vCPU (not running).
+ * @v: the vCPU; any thread, as hvx_vmx_queue_interrupt().
  *
  * Return: 0, -EBUSY if one is queued, -EOPNOTSUPP without virtual NMIs
  * (SDM Vol. 3C 25.6.1), which hvx needs to track NMI blocking.
@@ -138,9 +143,10 @@ int hvx_vmx_queue_nmi(struct hvx_vmx_vcpu *v)
 {
 	if (!(hvx_caps.pin & PIN_BASED_VIRTUAL_NMIS))
 		return -EOPNOTSUPP;
-	if (v->nmi_pending)
+	if (xchg(&v->nmi_pending, 1))
 		return -EBUSY;
-	v->nmi_pending = true;
+	set_bit(HVX_REQ_EVENT, &v->requests);
+	hvx_vmx_kick(v);
 	return 0;
 }
 
@@ -171,11 +177,11 @@ void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e)
 		}
 		/* Software events are re-executed by the guest if dropped. */
 	}
-	if (v->irq_vector >= 0) {
+	if (READ_ONCE(v->irq_vector) >= 0) {
 		e->interrupt.pending = 1;
-		e->interrupt.vector = v->irq_vector;
+		e->interrupt.vector = READ_ONCE(v->irq_vector);
 	}
-	if (v->nmi_pending)
+	if (READ_ONCE(v->nmi_pending))
 		e->nmi.pending = 1;
 }
 
@@ -218,8 +224,130 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
 		hvx_vmx_inject_exception(v, e->exception.vector,
 					 e->exception.has_error_code,
 					 e->exception.error_code);
-	v->irq_vector = e->interrupt.pending ? e->interrupt.vector : -1;
-	v->nmi_pending = e->nmi.pending;
+	WRITE_ONCE(v->irq_vector, e->interrupt.pending ? e->interrupt.vector : -1);
+	WRITE_ONCE(v->nmi_pending, e->nmi.pending);
+	return 0;
+}
+
+static void kick_ipi(void *unused)
+{
+	/* Nothing to do: the interrupt itself forced a VM exit. */
+}
+
+/**
+ * hvx_vmx_kick - make the vCPU's thread look at its requests soon
+ * @v: the vCPU.
+ *
+ * Wakes the thread if it sleeps (halted, waiting for SIPI) and, if it is
+ * running guest code on another CPU, sends that CPU an IPI: external
+ * interrupts cause VM exits (SDM Vol. 3C 26.2). The caller has set a
+ * request bit first; the entry path sets guest_cpu before it checks the
+ * bits, with full barriers on both sides, so one of the two sees the
+ * other. Context: any thread, may not hold spinlocks with irqs off.
+ */
+void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
+{
+	int cpu, target;
+
+	smp_mb__after_atomic();
+	wake_up_interruptible(&v->wq);
+	cpu = get_cpu();
+	target = READ_ONCE(v->guest_cpu);
+	if (target >= 0 && target != cpu)
+		smp_call_function_single(target, kick_ipi, NULL, 0);
+	put_cpu();
+}
+
+/**
+ * hvx_vmx_send_ipi - deliver INIT or SIPI to a vCPU
+ * @v: the target.
+ * @kind: HVX_IPI_INIT or HVX_IPI_SIPI (checked by the caller).
+ * @vector: SIPI vector.
+ *
+ * Context: any thread; the target's own thread acts on it.
+ */
+void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
+{
+	if (kind == HVX_IPI_SIPI) {
+		WRITE_ONCE(v->sipi_vector, vector);
+		smp_wmb();	/* vector before the request bit */
+		set_bit(HVX_REQ_SIPI, &v->requests);
+	} else {
+		set_bit(HVX_REQ_INIT, &v->requests);
+	}
+	hvx_vmx_kick(v);
+}
+
+/**
+ * hvx_vmx_handle_requests - act on INIT, SIPI and queued events
+ * @v: the vCPU; called by its own thread before each entry.
+ *
+ * INIT resets the vCPU and, for an application processor, waits for a
+ * SIPI; a SIPI starts a waiting vCPU in real mode at vector * 4096 (SDM
+ * Vol. 3A 9.4.4.1, 11.6.1); a queued interrupt or NMI wakes a halted one.
+ */
+void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
+{
+	if (test_and_clear_bit(HVX_REQ_INIT, &v->requests)) {
+		hvx_vmx_reset(v);
+		v->mp_state = (v->msr.apic_base & MSR_IA32_APICBASE_BSP) ?
+			      HVX_MP_RUNNABLE : HVX_MP_WAIT_SIPI;
+	}
+	if (test_and_clear_bit(HVX_REQ_SIPI, &v->requests) &&
+	    v->mp_state == HVX_MP_WAIT_SIPI) {
+		u8 vector;
+
+		smp_rmb();	/* pairs with hvx_vmx_send_ipi() */
+		vector = READ_ONCE(v->sipi_vector);
+		preempt_disable();
+		hvx_vmx_load(v);
+		vmcs_write(GUEST_CS_SELECTOR, vector << 8);
+		vmcs_write(GUEST_CS_BASE, vector << 12);
+		preempt_enable();
+		v->rip = 0;
+		v->mp_state = HVX_MP_RUNNABLE;
+	}
+	clear_bit(HVX_REQ_EVENT, &v->requests);
+	if (v->mp_state == HVX_MP_HALTED && event_queued(v)) {
+		v->mp_state = HVX_MP_RUNNABLE;
+		v->stats.s.wakeups++;
+	}
+}
+
+/**
+ * hvx_vmx_runnable - may the vCPU enter the guest now?
+ * @v: the vCPU.
+ *
+ * Return: false while it is halted or waits for a SIPI.
+ */
+bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v)
+{
+	return v->mp_state == HVX_MP_RUNNABLE;
+}
+
+/**
+ * hvx_vmx_wakeup_pending - should a sleeping vCPU thread wake up?
+ * @v: the vCPU.
+ *
+ * Return: true if any request is pending (the loop re-checks).
+ */
+bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v)
+{
+	return READ_ONCE(v->requests) != 0;
+}
+
+/**
+ * hvx_vmx_set_mp_state - set the multiprocessor state from userspace
+ * @v: the vCPU (not running).
+ * @state: HVX_MP_RUNNABLE or HVX_MP_WAIT_SIPI.
+ *
+ * Return: 0, or -EINVAL for other states.
+ */
+int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
+{
+	if (state != HVX_MP_RUNNABLE && state != HVX_MP_WAIT_SIPI)
+		return -EINVAL;
+	v->mp_state = state;
 	return 0;
 }
 
@@ -235,7 +363,8 @@ void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 
 	v->run->if_flag = !!(v->rflags & X86_EFLAGS_IF);
 	v->run->ready_for_interrupt_injection =
-		open && v->irq_vector < 0 && !(v->reinject_info & INTR_INFO_VALID_MASK);
+		open && READ_ONCE(v->irq_vector) < 0 &&
+		!(v->reinject_info & INTR_INFO_VALID_MASK);
 }
 
 /*
@@ -258,22 +387,26 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
 		v->reinject_info = 0;
-	} else if (v->nmi_pending && !shadow && !(intr & GUEST_INTR_STATE_NMI)) {
+	} else if (READ_ONCE(v->nmi_pending) && !shadow &&
+		   !(intr & GUEST_INTR_STATE_NMI)) {
 		info = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | X86_TRAP_NMI;
-		v->nmi_pending = false;
+		WRITE_ONCE(v->nmi_pending, 0);
 		v->stats.s.irqs_injected[HVX_IRQ_SRC_NMI]++;
-	} else if (v->irq_vector >= 0 && !shadow &&
-		   (v->rflags & X86_EFLAGS_IF)) {
-		info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | v->irq_vector;
-		v->irq_vector = -1;
-		v->stats.s.irqs_injected[HVX_IRQ_SRC_USER]++;
+	} else if (!shadow && (v->rflags & X86_EFLAGS_IF)) {
+		int vec = READ_ONCE(v->irq_vector);
+
+		/* Other threads only ever set it from -1: take it. */
+		if (vec >= 0 && cmpxchg(&v->irq_vector, vec, -1) == vec) {
+			info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | vec;
+			v->stats.s.irqs_injected[HVX_IRQ_SRC_USER]++;
+		}
 	}
 	if (info)
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
 
-	if (v->nmi_pending)
+	if (READ_ONCE(v->nmi_pending))
 		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
-	if (v->irq_vector >= 0 || v->request_irq_window)
+	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window)
 		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
 	ctls &= hvx_caps.proc_may;
 	if (ctls != v->proc_ctls) {
@@ -284,7 +417,7 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 
 static int handle_interrupt_window(struct hvx_vmx_vcpu *v)
 {
-	if (v->request_irq_window && v->irq_vector < 0) {
+	if (v->request_irq_window && READ_ONCE(v->irq_vector) < 0) {
 		v->request_irq_window = false;
 		v->run->exit_reason = HVX_EXIT_IRQ_WINDOW_OPEN;
 		return HVX_RUN_USER;
@@ -362,10 +495,21 @@ static int handle_triple_fault(struct hvx_vmx_vcpu *v)
 	return HVX_RUN_USER;
 }
 
+/*
+ * HLT with interrupts on: the vCPU sleeps in hvx_vmx_handle_requests()'s
+ * caller until an interrupt or NMI is queued (no busy loop, no exit).
+ * HLT with interrupts off can only end with an NMI, INIT or reset:
+ * userspace decides (HVX_EXIT_HLT), as before in-kernel devices exist.
+ */
 static int handle_hlt(struct hvx_vmx_vcpu *v)
 {
 	v->stats.s.halts++;
 	hvx_vmx_skip_instruction(v, v->instr_len);
+	if (v->rflags & X86_EFLAGS_IF) {
+		if (!event_queued(v))
+			v->mp_state = HVX_MP_HALTED;
+		return HVX_RUN_RESUME;
+	}
 	v->run->exit_reason = HVX_EXIT_HLT;
 	return HVX_RUN_USER;
 }
@@ -727,7 +871,11 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	guest_fpu_load(v);
 
 	local_irq_disable();
-	if (signal_pending(current) || need_resched()) {
+	WRITE_ONCE(v->guest_cpu, smp_processor_id());
+	smp_mb();	/* guest_cpu before requests: see hvx_vmx_kick() */
+	if (signal_pending(current) || need_resched() ||
+	    READ_ONCE(v->requests)) {
+		WRITE_ONCE(v->guest_cpu, -1);
 		/* Let the caller's loop see the signal or reschedule. */
 		local_irq_enable();
 		guest_fpu_save(v);
@@ -740,6 +888,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	switch_to_guest(v, &hs);
 	fail = hvx_vmx_enter(v->gprs, v->launched);
 	exit_tsc = rdtsc();
+	WRITE_ONCE(v->guest_cpu, -1);
 	switch_to_host(v, &hs);
 	if (!fail) {
 		reason = vmcs_read(VM_EXIT_REASON);

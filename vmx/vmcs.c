@@ -321,6 +321,8 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	v->io_data = io_data;
 	v->vpid = hvx_vpid_alloc();
 	v->irq_vector = -1;
+	v->guest_cpu = -1;
+	init_waitqueue_head(&v->wq);
 	hvx_vmx_cpuid_default(v->cpuid, &v->cpuid_nent, id);
 
 	preempt_disable();
@@ -329,6 +331,23 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	set_reset_state(v);
 	preempt_enable();
 	return 0;
+}
+
+/**
+ * hvx_vmx_reset - put the vCPU in its INIT state (SDM Vol. 3A 10.1.1)
+ * @v: the vCPU; called by its own thread.
+ *
+ * Registers as at reset; events waiting for delivery are dropped.
+ */
+void hvx_vmx_reset(struct hvx_vmx_vcpu *v)
+{
+	preempt_disable();
+	hvx_vmx_load(v);
+	set_reset_state(v);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	preempt_enable();
+	v->reinject_info = 0;
+	v->pending = HVX_PENDING_NONE;
 }
 
 /**

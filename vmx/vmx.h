@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <asm/vmx.h>
 
 #include "hvx.h"
@@ -164,8 +165,15 @@ struct hvx_mmio_op {
  * @cpuid: the guest's CPUID table.
  * @cpuid_nent: entries used in @cpuid.
  * @proc_ctls: current primary processor-based controls (window exiting).
- * @irq_vector: external interrupt queued by userspace, or -1.
- * @nmi_pending: an NMI is queued.
+ * @irq_vector: external interrupt queued by userspace, or -1; set by any
+ *	thread with cmpxchg(), taken by the vCPU thread.
+ * @nmi_pending: an NMI is queued (xchg()).
+ * @requests: HVX_REQ_* bits set by other threads (atomic bitops).
+ * @sipi_vector: vector of the last SIPI sent.
+ * @mp_state: HVX_MP_*, changed by the vCPU thread only.
+ * @guest_cpu: the CPU running this vCPU's guest code, or -1; the target
+ *	of kicks (SDM Vol. 3C 26.2: an interrupt makes it exit).
+ * @wq: where the vCPU thread sleeps while halted or waiting for SIPI.
  * @request_irq_window: userspace asked for HVX_EXIT_IRQ_WINDOW_OPEN.
  * @stats: statistics, counted by the thread running the vCPU (stats.h).
  * @xcr0: guest XCR0 (SDM Vol. 1 13.3).
@@ -214,7 +222,12 @@ struct hvx_vmx_vcpu {
 	u32 cpuid_nent;
 	u32 proc_ctls;
 	int irq_vector;
-	bool nmi_pending;
+	int nmi_pending;
+	unsigned long requests;
+	u8 sipi_vector;
+	u32 mp_state;
+	int guest_cpu;
+	wait_queue_head_t wq;
 	bool request_irq_window;
 
 	struct hvx_vcpu_stats stats;
@@ -222,6 +235,11 @@ struct hvx_vmx_vcpu {
 	u64 xcr0;
 	u8 fpu[HVX_FPU_AREA_SIZE] __aligned(64);
 };
+
+/* Bits of hvx_vmx_vcpu.requests: work for the vCPU's own thread. */
+#define HVX_REQ_EVENT	0	/* an interrupt or NMI was queued */
+#define HVX_REQ_INIT	1	/* INIT IPI */
+#define HVX_REQ_SIPI	2	/* Startup IPI, vector in sipi_vector */
 
 /* Return values of hvx_vmx_run() besides negative errnos. */
 #define HVX_RUN_RESUME	0	/* enter the guest again */
@@ -260,6 +278,13 @@ int hvx_vmx_queue_nmi(struct hvx_vmx_vcpu *v);
 void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e);
 int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e);
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v);
+void hvx_vmx_kick(struct hvx_vmx_vcpu *v);
+void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
+void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v);
+int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state);
+void hvx_vmx_reset(struct hvx_vmx_vcpu *v);
 void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			      bool has_error, u32 error);
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len);

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/* smp_guest.c - 64-bit guest code of smp_test. */
+#include "hvx_guest.h"
+#include "guest_layout.h"
+#include "smp_guest.h"
+
+volatile uint64_t guest_smp_irqs;
+
+asm(".pushsection .text\n"
+    ".globl guest_smp_irq_stub\n"
+    "guest_smp_irq_stub:\n\t"
+    "lock incq guest_smp_irqs(%rip)\n\t"
+    "iretq\n"
+    ".popsection");
+
+/*
+ * The BSP starts APs 1..n the way an OS does: INIT, then a Startup IPI
+ * with the trampoline's page number, through the xAPIC ICR (SDM Vol. 3A
+ * 9.4.4.1, 11.6.1), then waits until every AP has counted itself.
+ */
+void guest_bsp_boot(uint64_t n_aps)
+{
+	volatile uint32_t *lo = (volatile uint32_t *)SMP_ICR_LO;
+	volatile uint32_t *hi = (volatile uint32_t *)SMP_ICR_HI;
+	volatile uint16_t *count = (volatile uint16_t *)GPA_BLOB_DATA;
+
+	for (uint64_t i = 1; i <= n_aps; i++) {
+		*hi = i << 24;
+		*lo = 0x4500;			/* INIT, assert */
+	}
+	for (uint64_t i = 1; i <= n_aps; i++) {
+		*hi = i << 24;
+		*lo = 0x4600 | (GPA_BLOB >> 12);	/* Startup */
+	}
+	while (*count != n_aps)
+		asm volatile("pause");
+	GUEST_SYNC(*count);
+	GUEST_DONE();
+}
+
+/* Interrupts on, then HLT: the vCPU sleeps until an interrupt arrives. */
+void guest_sti_hlt(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("sti; hlt; cli");
+	GUEST_SYNC(guest_smp_irqs);
+	GUEST_DONE();
+}

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smp_test - several vCPUs per VM, one thread each: APs started with
+ * INIT/SIPI, IPIs to a vCPU that is running guest code, and HLT that
+ * sleeps in the kernel until another thread queues an interrupt. The test
+ * plays the local APIC's ICR: it turns the BSP's ICR writes (MMIO exits)
+ * into HVX_SEND_IPI.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+
+#include "hvx_test.h"
+#include "smp_guest.h"
+
+struct ap {
+	struct vcpu *vcpu;
+	pthread_t thread;
+	int started;		/* it reported SMP_AP_SYNC */
+	int halted;		/* it ended in an HLT exit */
+	int error;		/* errno of a failed HVX_RUN */
+};
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* An AP's thread: run until the trampoline halts (or a 20 s alarm). */
+static void *ap_thread(void *arg)
+{
+	struct itimerval it = { .it_value = { .tv_sec = 20 } };
+	struct ap *ap = arg;
+	struct ucall uc;
+
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (;;) {
+		if (__vcpu_run(ap->vcpu)) {
+			ap->error = errno;
+			break;
+		}
+		if (ap->vcpu->run->exit_reason == HVX_EXIT_HLT) {
+			ap->halted = 1;
+			break;
+		}
+		if (get_ucall(ap->vcpu, &uc) == UCALL_SYNC &&
+		    uc.args[0] == SMP_AP_SYNC)
+			ap->started = 1;
+		else
+			break;
+	}
+	it.it_value.tv_sec = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	return NULL;
+}
+
+static void set_mp_state(struct __test_metadata *_metadata,
+			 struct vcpu *vcpu, uint32_t state)
+{
+	struct hvx_mp_state mp = { .state = state };
+
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_MP_STATE, &mp));
+}
+
+/* Run the BSP, forwarding its ICR writes, until its SYNC. */
+static uint64_t run_bsp(struct __test_metadata *_metadata, struct vcpu *bsp)
+{
+	uint32_t dest = 0;
+	struct ucall uc;
+
+	for (;;) {
+		struct hvx_run *run = bsp->run;
+		struct hvx_ipi ipi = { 0 };
+		uint32_t val;
+
+		vcpu_run(bsp);
+		if (run->exit_reason != HVX_EXIT_MMIO)
+			break;
+		ASSERT_TRUE(run->mmio.is_write);
+		memcpy(&val, run->mmio.data, 4);
+		if (run->mmio.phys_addr == SMP_ICR_HI) {
+			dest = val >> 24;
+			continue;
+		}
+		ASSERT_EQ(SMP_ICR_LO, run->mmio.phys_addr);
+		ipi.vcpu_id = dest;
+		ipi.kind = ((val >> 8) & 7) == 5 ? HVX_IPI_INIT : HVX_IPI_SIPI;
+		ipi.vector = val & 0xff;
+		ASSERT_EQ(0, ioctl(bsp->vm->fd, HVX_SEND_IPI, &ipi));
+	}
+	ASSERT_EQ(UCALL_SYNC, get_ucall(bsp, &uc)) TH_LOG("%s", vcpu_exit_str(bsp));
+	return uc.args[0];
+}
+
+static void smp_boot(struct __test_metadata *_metadata, int nr_vcpus)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct ap aps[8] = { 0 };
+	struct vcpu *bsp;
+	struct vm *vm;
+
+	sigaction(SIGALRM, &sa, NULL);
+	bsp = vm_create_long(&vm, guest_bsp_boot, nr_vcpus - 1);
+	vm_load_blob(vm, GPA_BLOB, smp_ap_start, smp_ap_end);
+	*(uint16_t *)vm_gpa2hva(vm, GPA_BLOB_DATA, 2) = 0;
+	for (int i = 1; i < nr_vcpus; i++) {
+		aps[i].vcpu = vcpu_create(vm, i);
+		/* Where firmware leaves APs: waiting for a SIPI. */
+		set_mp_state(_metadata, aps[i].vcpu, HVX_MP_WAIT_SIPI);
+		ASSERT_EQ(0, pthread_create(&aps[i].thread, NULL, ap_thread,
+					    &aps[i]));
+	}
+	ASSERT_EQ(nr_vcpus - 1, run_bsp(_metadata, bsp));
+	vcpu_run_done(bsp);
+	for (int i = 1; i < nr_vcpus; i++) {
+		pthread_join(aps[i].thread, NULL);
+		EXPECT_EQ(0, aps[i].error) TH_LOG("AP %d: %s", i,
+						  strerror(aps[i].error));
+		EXPECT_TRUE(aps[i].started) TH_LOG("AP %d", i);
+		EXPECT_TRUE(aps[i].halted) TH_LOG("AP %d", i);
+	}
+	vm_free(vm);
+}
+
+TEST(boot_2_vcpus)
+{
+	REQUIRE_VMX();
+	smp_boot(_metadata, 2);
+}
+
+TEST(boot_4_vcpus)
+{
+	REQUIRE_VMX();
+	smp_boot(_metadata, 4);
+}
+
+/* INIT and SIPI reach a vCPU whose thread is inside HVX_RUN running
+ * guest code: it is kicked, resets, waits, and starts at the trampoline. */
+TEST(ipi_to_running_vcpu)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct hvx_ipi ipi = { .vcpu_id = 1, .kind = HVX_IPI_INIT };
+	struct hvx_mp_state mp;
+	struct ap ap = { 0 };
+	struct vcpu *bsp;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	sigaction(SIGALRM, &sa, NULL);
+	bsp = vm_create_long(&vm, guest_sync_done, 0);
+	vm_load_blob(vm, GPA_BLOB, smp_ap_start, smp_ap_end);
+	ap.vcpu = vcpu_create(vm, 1);
+	vcpu_setup_long(ap.vcpu, guest_spin, GPA_BLOB_DATA + 8);
+	ASSERT_EQ(0, pthread_create(&ap.thread, NULL, ap_thread, &ap));
+	/* Wait until the AP runs guest code (its counter moves). */
+	for (int i = 0; i < 1000 &&
+	     !*(volatile uint64_t *)vm_gpa2hva(vm, GPA_BLOB_DATA + 8, 8); i++)
+		msleep(1);
+	ASSERT_NE(0, *(volatile uint64_t *)vm_gpa2hva(vm, GPA_BLOB_DATA + 8, 8));
+
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SEND_IPI, &ipi));
+	msleep(20);
+	ASSERT_FALSE(ap.started);		/* INIT alone: waiting for SIPI */
+	ipi.kind = HVX_IPI_SIPI;
+	ipi.vector = GPA_BLOB >> 12;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SEND_IPI, &ipi));
+	pthread_join(ap.thread, NULL);
+	ASSERT_EQ(0, ap.error) TH_LOG("%s", strerror(ap.error));
+	ASSERT_TRUE(ap.started);
+	ASSERT_TRUE(ap.halted);
+	ASSERT_EQ(0, ioctl(ap.vcpu->fd, HVX_GET_MP_STATE, &mp));
+	ASSERT_EQ(HVX_MP_RUNNABLE, mp.state);
+	(void)bsp;
+	vm_free(vm);
+}
+
+struct halter {
+	struct vcpu *vcpu;
+	volatile int returned;
+	int ret;
+};
+
+static void *halter_thread(void *arg)
+{
+	struct halter *h = arg;
+
+	h->ret = __vcpu_run(h->vcpu);
+	h->returned = 1;
+	return NULL;
+}
+
+/* HLT with interrupts on sleeps in the kernel (HVX_RUN does not return)
+ * until another thread queues an interrupt, which the guest then takes. */
+TEST(hlt_sleeps_until_interrupt)
+{
+	struct hvx_interrupt irq = { .vector = SMP_IRQ_VECTOR };
+	struct halter h = { 0 };
+	struct hvx_sregs s;
+	struct ucall uc;
+	uint32_t *gate;
+	pthread_t t;
+	struct vm *vm;
+	uint64_t stub = (uint64_t)guest_smp_irq_stub;
+
+	REQUIRE_VMX();
+	h.vcpu = vm_create_long(&vm, guest_sti_hlt, 0);
+	gate = vm_gpa2hva(vm, GPA_IDT + SMP_IRQ_VECTOR * 16, 16);
+	gate[0] = (stub & 0xffff) | (SEL_CODE64 << 16);
+	gate[1] = (stub & 0xffff0000) | 0x8e00;
+	gate[2] = stub >> 32;
+	gate[3] = 0;
+	vcpu_get_sregs(h.vcpu, &s);
+	s.idt.limit = 256 * 16 - 1;
+	vcpu_set_sregs(h.vcpu, &s);
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, halter_thread, &h));
+	msleep(100);
+	ASSERT_FALSE(h.returned);		/* asleep in HLT, not exited */
+	ASSERT_EQ(0, ioctl(h.vcpu->fd, HVX_INTERRUPT, &irq));
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, h.ret);
+	ASSERT_EQ(UCALL_SYNC, get_ucall(h.vcpu, &uc)) TH_LOG("%s",
+							 vcpu_exit_str(h.vcpu));
+	ASSERT_EQ(1, uc.args[0]);		/* the handler ran once */
+	vcpu_run_done(h.vcpu);
+	vm_free(vm);
+}
+
+TEST(ipi_and_mp_state_bad_input)
+{
+	struct hvx_ipi ipi = { .vcpu_id = 0, .kind = 3 };
+	struct hvx_mp_state mp = { .state = HVX_MP_HALTED };
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SEND_IPI, &ipi));
+	ipi.kind = HVX_IPI_INIT;
+	ipi.reserved[1] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SEND_IPI, &ipi));
+	ipi.reserved[1] = 0;
+	ipi.vcpu_id = 7;
+	ASSERT_ERRNO(ENOENT, ioctl(vm->fd, HVX_SEND_IPI, &ipi));
+	ipi.vcpu_id = 1u << 31;
+	ASSERT_ERRNO(ENOENT, ioctl(vm->fd, HVX_SEND_IPI, &ipi));
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MP_STATE, &mp));
+	mp.state = HVX_MP_WAIT_SIPI;
+	mp.reserved[2] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MP_STATE, &mp));
+	memset(&mp, 0xff, sizeof(mp));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_MP_STATE, &mp));
+	ASSERT_EQ(HVX_MP_RUNNABLE, mp.state);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

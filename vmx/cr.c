@@ -99,7 +99,7 @@ int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v)
 		else if (cr == 3)
 			hvx_vmx_write(v, GUEST_CR3, val);
 		else if (cr == 8 && val <= 15)
-			v->cr8 = val;
+			hvx_vmx_set_cr8(v, val);
 		else
 			err = -1;
 		break;
@@ -107,7 +107,7 @@ int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v)
 		if (cr == 3)
 			*reg = hvx_vmx_read(v, GUEST_CR3);
 		else if (cr == 8)
-			*reg = v->cr8;
+			*reg = hvx_vmx_get_cr8(v);
 		else
 			err = -1;
 		break;

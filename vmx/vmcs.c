@@ -58,6 +58,33 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 	preempt_enable();
 }
 
+/* VTPR: bits 7:4 of the TPR at offset 80H of the APIC page (SDM 30.1.1). */
+#define VAPIC_TPR	0x80
+
+/**
+ * hvx_vmx_get_cr8 - the guest's CR8 (task-priority class)
+ * @v: the vCPU (not running).
+ *
+ * Return: 0..15.
+ */
+u8 hvx_vmx_get_cr8(struct hvx_vmx_vcpu *v)
+{
+	return v->vapic ? READ_ONCE(v->vapic[VAPIC_TPR]) >> 4 : v->cr8;
+}
+
+/**
+ * hvx_vmx_set_cr8 - set the guest's CR8
+ * @v: the vCPU (not running).
+ * @cr8: 0..15, checked by the caller.
+ */
+void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8)
+{
+	if (v->vapic)
+		WRITE_ONCE(v->vapic[VAPIC_TPR], cr8 << 4);
+	else
+		v->cr8 = cr8;
+}
+
 /**
  * hvx_vmx_cr4_allowed - CR4 bits a guest may set
  *
@@ -255,6 +282,10 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	vmcs_write(TSC_OFFSET, 0);
 	if (hvx_caps.proc & CPU_BASED_USE_MSR_BITMAPS)
 		vmcs_write(MSR_BITMAP, __pa(hvx_msr_bitmap));
+	if (v->vapic) {
+		vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(v->vapic));
+		vmcs_write(TPR_THRESHOLD, 0);	/* no TPR-below-threshold exits */
+	}
 	if (v->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmcs_write(EPT_POINTER, v->mem->eptp);
@@ -319,6 +350,14 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	v->mem = mem;
 	v->run = run;
 	v->io_data = io_data;
+	if (hvx_caps.proc & CPU_BASED_TPR_SHADOW) {
+		v->vapic = (u8 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!v->vapic) {
+			free_page((unsigned long)v->vmcs);
+			v->vmcs = NULL;
+			return -ENOMEM;
+		}
+	}
 	v->vpid = hvx_vpid_alloc();
 	v->irq_vector = -1;
 	v->guest_cpu = -1;
@@ -363,7 +402,9 @@ void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v)
 	hvx_vmx_clear(v);
 	hvx_vpid_free(v->vpid);
 	free_page((unsigned long)v->vmcs);
+	free_page((unsigned long)v->vapic);
 	v->vmcs = NULL;
+	v->vapic = NULL;
 }
 
 /**
@@ -442,7 +483,7 @@ void hvx_vmx_get_sregs(struct hvx_vmx_vcpu *v, struct hvx_sregs *s)
 	s->cr0 = v->cr0;
 	s->cr2 = v->cr2;
 	s->cr4 = v->cr4;
-	s->cr8 = v->cr8;
+	s->cr8 = hvx_vmx_get_cr8(v);
 	s->efer = v->efer;
 	s->apic_base = v->msr.apic_base;
 }
@@ -529,7 +570,7 @@ int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
 	hvx_vmx_set_cr4(v, s->cr4);
 	preempt_enable();
 	v->cr2 = s->cr2;
-	v->cr8 = s->cr8;
+	hvx_vmx_set_cr8(v, s->cr8);
 	v->msr.apic_base = s->apic_base;
 	if (pae_paging)
 		return hvx_vmx_load_pdptrs(v, s->cr3) ? -EINVAL : 0;

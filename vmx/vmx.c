@@ -126,15 +126,30 @@ static const char *probe_caps(void)
 					MSR_IA32_VMX_PINBASED_CTLS, &c->pin))
 		return "missing pin-based controls (external-interrupt or NMI exiting)";
 	if (adjust_controls(CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
-			    CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 			    CPU_BASED_MOV_DR_EXITING | CPU_BASED_MWAIT_EXITING |
 			    CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
 			    CPU_BASED_USE_TSC_OFFSETTING |
 			    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
-			    CPU_BASED_USE_MSR_BITMAPS,
+			    CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_TPR_SHADOW,
 			    true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 					MSR_IA32_VMX_PROCBASED_CTLS, &c->proc))
 		return "missing processor-based controls";
+	/*
+	 * CR8 is the TPR. With the TPR shadow, guest MOV CR8 reads and
+	 * writes VTPR in the virtual-APIC page without a VM exit (SDM Vol.
+	 * 3C 30.1.1, 30.3); without it every MOV CR8 must exit, or the guest
+	 * would write the host's real TPR.
+	 */
+	if (!(c->proc & CPU_BASED_TPR_SHADOW)) {
+		rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+				  MSR_IA32_VMX_PROCBASED_CTLS, feat, hi);
+		if ((hi & (CPU_BASED_CR8_LOAD_EXITING |
+			   CPU_BASED_CR8_STORE_EXITING)) !=
+		    (CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING))
+			return "neither TPR shadow nor CR8 exiting";
+		c->proc |= CPU_BASED_CR8_LOAD_EXITING |
+			   CPU_BASED_CR8_STORE_EXITING;
+	}
 	rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 			  MSR_IA32_VMX_PROCBASED_CTLS, feat, c->proc_may);
 	/* NMI-window exiting needs virtual NMIs (SDM Vol. 3C 27.2.1.1). */

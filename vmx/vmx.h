@@ -137,7 +137,9 @@ struct hvx_mmio_op {
  * @cr0: guest CR0 as the guest sees it (read shadow).
  * @cr4: guest CR4 as the guest sees it (read shadow).
  * @efer: guest IA32_EFER.
- * @cr8: guest task priority (CR8 exits are always taken).
+ * @cr8: guest task priority when the CPU has no TPR shadow.
+ * @vapic: virtual-APIC page (SDM Vol. 3C 30.1): with the TPR shadow, CR8
+ *	lives in its VTPR byte.
  * @vmcs: the VMCS region (SDM Vol. 3C 25.2).
  * @cpu: host CPU the VMCS is active on, or -1.
  * @launched: VMLAUNCH succeeded since the last VMCLEAR.
@@ -185,6 +187,7 @@ struct hvx_vmx_vcpu {
 	u64 rsp, rip, rflags, cr2;
 	u64 cr0, cr4, efer;
 	u8 cr8;
+	u8 *vapic;
 
 	void *vmcs;
 	int cpu;
@@ -266,6 +269,8 @@ void hvx_vmx_get_sregs(struct hvx_vmx_vcpu *v, struct hvx_sregs *sregs);
 int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *sregs);
 void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0);
 void hvx_vmx_set_cr4(struct hvx_vmx_vcpu *v, u64 cr4);
+u8 hvx_vmx_get_cr8(struct hvx_vmx_vcpu *v);
+void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8);
 void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer);
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
 u64 hvx_vmx_cr4_allowed(void);

@@ -59,3 +59,17 @@ void guest_mmio_add(uint64_t unused)
 	asm volatile("addl $1, (%0)" : : "r"(GPA_MMIO) : "memory");
 	GUEST_DONE();
 }
+
+/* CR8 round trip: write @value, report what reads back, then report what
+ * the host set meanwhile (SDM Vol. 3A 10.8.6.1: CR8 is TPR[7:4]). */
+void guest_cr8(uint64_t value)
+{
+	uint64_t v;
+
+	asm volatile("mov %0, %%cr8" : : "r"(value));
+	asm volatile("mov %%cr8, %0" : "=r"(v));
+	GUEST_SYNC(v);
+	asm volatile("mov %%cr8, %0" : "=r"(v));
+	GUEST_SYNC(v);
+	GUEST_DONE();
+}

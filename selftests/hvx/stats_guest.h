@@ -19,4 +19,6 @@ void guest_cpuid_once(uint64_t unused);
 void guest_ud2(uint64_t unused);
 void guest_mmio_add(uint64_t unused);
 
+void guest_cr8(uint64_t value);
+
 #endif /* STATS_GUEST_H */

@@ -495,6 +495,37 @@ TEST(injected_interrupt_counts)
 	hvx_nl_close(&nl);
 }
 
+/* CR8 round-trips between guest and HVX_GET/SET_SREGS, and with the TPR
+ * shadow (Bochs has it) costs no CR-access exit. */
+TEST(cr8_through_tpr_shadow)
+{
+	struct hvx_nl_stats s;
+	struct hvx_sregs sregs;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_cr8, 9);
+	ASSERT_EQ(9, vcpu_run_sync(vcpu));
+	vcpu_get_sregs(vcpu, &sregs);
+	ASSERT_EQ(9, sregs.cr8);
+	sregs.cr8 = 4;
+	vcpu_set_sregs(vcpu, &sregs);
+	ASSERT_EQ(4, vcpu_run_sync(vcpu));
+	vcpu_run_done(vcpu);
+
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	ASSERT_EQ(0, s.st.exits_by_reason[28 /* CR_ACCESS */]);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
 /* ---- hvxctl ------------------------------------------------------------ */
 
 /* Read everything from two fds until both are closed or time runs out. */

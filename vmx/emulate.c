@@ -586,6 +586,7 @@ static int mmio_read(struct hvx_vmx_vcpu *v, u64 gpa)
 	u64 val = 0;
 	int ret;
 
+	v->mmio.gpa = gpa;	/* where the result goes */
 	ret = hvx_gpa_read(v->mem, gpa, &val, v->mmio.insn.size);
 	if (ret == -ENOENT)
 		return mmio_exit(v, gpa, false, 0);

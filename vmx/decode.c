@@ -252,7 +252,8 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 	if (b == 0x0f)
 		opc = &twobyte[next_byte(&d)];
 	if (opc->flags & D_GROUP) {
-		const struct opcode *g = &groups[opc->group][(peek_byte(&d) >> 3) & 7];
+		unsigned int modrm_reg = (peek_byte(&d) >> 3) & 7;
+		const struct opcode *g = &groups[opc->group][modrm_reg];
 
 		insn->op = g->op;
 		insn->alu = g->alu;

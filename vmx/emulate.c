@@ -518,9 +518,15 @@ static int mmio_commit(struct hvx_vmx_vcpu *v)
 		set_reg(v, in->reg, in->high_byte, in->reg_size, op->reg_val);
 	if (op->set_flags)
 		v->rflags = (v->rflags & ~ARITH_FLAGS) | (op->flags & ARITH_FLAGS);
+	/*
+	 * While a REP goes on RIP stays, but one iteration has executed: STI
+	 * and MOV SS blocking end and RFLAGS.TF traps, as after each
+	 * iteration on the CPU.
+	 */
 	if ((in->op == HVX_OP_MOVS || in->op == HVX_OP_STOS) && string_step(v))
-		return HVX_RUN_RESUME;
-	hvx_vmx_skip_instruction(v, in->len);
+		hvx_vmx_skip_instruction(v, 0);
+	else
+		hvx_vmx_skip_instruction(v, in->len);
 	return HVX_RUN_RESUME;
 }
 

@@ -186,3 +186,26 @@ void guest_alu_immediate_exit(uint64_t unused)
 		     : "memory", "cc");
 	GUEST_DONE();
 }
+
+/*
+ * RFLAGS.TF set, then an ADD to MMIO: #DB right after it (two exits).
+ *
+ * First the guest reads the page directory that maps GPA_MMIO, so that
+ * EPT maps it now: otherwise the ADD's page walk takes an EPT violation,
+ * and Bochs 2.7 saves the single-step trap it has scheduled for the ADD
+ * as a pending debug exception on that fault-like exit (hardware does
+ * not, SDM Vol. 3C 28.3.4) and delivers it on re-entry, before the ADD.
+ */
+void guest_alu_single_step(uint64_t unused)
+{
+	(void)unused;
+	(void)*(volatile uint64_t *)(GPA_PD + 0x1000);
+	asm volatile("pushfq\n\t"
+		     "orq $0x100, (%%rsp)\n\t"
+		     "popfq\n"
+		     ".globl ss_add_insn, ss_add_next\n"
+		     "ss_add_insn:\taddl %%ebx, (%[p])\n"
+		     "ss_add_next:\tnop"
+		     : : [p] "r"((uint64_t)GPA_MMIO), "b"(1) : "memory", "cc");
+	GUEST_DONE();
+}

@@ -141,6 +141,8 @@ extern const char alu16_start[], alu16_end[];
 void guest_mmio_alu64(uint64_t unused);
 void guest_alu_readonly(uint64_t unused);
 void guest_alu_immediate_exit(uint64_t unused);
+void guest_alu_single_step(uint64_t unused);
+extern const char ss_add_insn[], ss_add_next[];
 #endif
 
 #endif /* MMIO_ALU_GUEST_H */

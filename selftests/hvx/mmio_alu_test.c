@@ -17,7 +17,10 @@
  *
  * Also: a read-modify-write on a read-only slot (the read is done in the
  * kernel, only the write exits), and immediate_exit between the two exits
- * of a read-modify-write.
+ * of a read-modify-write; and the single-step trap (RFLAGS.TF) right after
+ * a read-modify-write completes, not after its read (in Bochs 2.7 the trap
+ * may come from Bochs's stale pending debug exception instead of hvx's,
+ * see mmio_string_test.c).
  */
 #include <sys/mman.h>
 
@@ -238,6 +241,30 @@ TEST(alu_rmw_immediate_exit)
 	ASSERT_EXIT(HVX_EXIT_IO, vcpu);
 	ASSERT_EQ(MARK_PORT, run->io.port) TH_LOG("%s", vcpu_exit_str(vcpu));
 	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(alu_single_step)
+{
+	struct hvx_run *run;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_alu_single_step, 0);
+	run = vcpu->run;
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(0, run->mmio.is_write);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(1, run->mmio.is_write);
+	ASSERT_EQ(0, __vcpu_run(vcpu));
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("%s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(1, uc.args[0])	/* #DB */ TH_LOG("%s", ucall_str(vcpu, &uc));
+	ASSERT_EQ((uint64_t)ss_add_next, uc.args[2]);
 	vm_free(vm);
 }
 

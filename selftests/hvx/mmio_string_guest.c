@@ -57,3 +57,30 @@ void guest_mmio_string64(uint64_t unused)
 	STR64(movsb_mmio_ram, "cld", "movsb");
 	GUEST_DONE();
 }
+
+/*
+ * RFLAGS.TF set, then REP STOSB of two bytes at dst (RAM or MMIO): the
+ * single-step trap ends the guest (UCALL_UNHANDLED) and reports where.
+ *
+ * The RAM pages the instruction needs (the RAM destination, the page
+ * directory mapping GPA_MMIO) are touched first, so that the only exits
+ * under TF are MMIO ones: Bochs 2.7 wrongly keeps the trap it scheduled
+ * for an instruction as a pending debug exception across a fault-like
+ * exit (an EPT violation that hvx resolves by mapping RAM) and delivers
+ * it on re-entry, before the instruction (see mmio_alu_guest.c).
+ */
+void guest_string_single_step(uint64_t dst)
+{
+	uint64_t cx = 2;
+
+	*(volatile uint8_t *)STR_RAM_DST = 0;
+	(void)*(volatile uint64_t *)(GPA_PD + 0x1000);
+	asm volatile("pushfq\n\t"
+		     "orq $0x100, (%%rsp)\n\t"
+		     "popfq\n"
+		     ".globl ss_stos_insn, ss_stos_next\n"
+		     "ss_stos_insn:\trep stosb\n"
+		     "ss_stos_next:\tnop"
+		     : "+D"(dst), "+c"(cx) : "a"(0x5a) : "memory", "cc");
+	GUEST_DONE();
+}

@@ -99,6 +99,8 @@ extern const char str32_start[], str32_end[];
 extern const char str16_start[], str16_end[];
 
 void guest_mmio_string64(uint64_t unused);
+void guest_string_single_step(uint64_t dst);
+extern const char ss_stos_insn[], ss_stos_next[];
 #endif
 
 #endif /* MMIO_STRING_GUEST_H */

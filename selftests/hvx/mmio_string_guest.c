@@ -84,3 +84,22 @@ void guest_string_single_step(uint64_t dst)
 		     : "+D"(dst), "+c"(cx) : "a"(0x5a) : "memory", "cc");
 	GUEST_DONE();
 }
+
+/*
+ * MOVSB from MMIO to a linear address whose page is not present: the
+ * #PF must come before the MMIO read (it ends the guest, UCALL_UNHANDLED).
+ */
+void guest_string_movs_fault(uint64_t unused)
+{
+	volatile uint64_t *pde = (volatile uint64_t *)GPA_PD + (STR_NP_LA >> 21);
+	uint64_t si = GPA_MMIO, di = STR_NP_LA;
+
+	(void)unused;
+	*pde &= ~PTE_PRESENT;
+	asm volatile("invlpg (%0)" : : "r"(di) : "memory");
+	asm volatile("cld\n"
+		     ".globl movs_fault_insn\n"
+		     "movs_fault_insn:\tmovsb"
+		     : "+S"(si), "+D"(di) : : "memory");
+	GUEST_DONE();
+}

@@ -22,6 +22,9 @@
 #define STR_RAX		0x8877665544332211
 #define STR_RD		0x0123456789abcdef	/* + i */
 
+/* A 2 MiB region whose PDE the fault test clears: not present. */
+#define STR_NP_LA	0x3fe00000
+
 /* RAM the host fills with a byte pattern (sources), and destinations. */
 #define STR_RAM_SRC	(GPA_BLOB_DATA + 0x400)
 #define STR_RAM_DST	(GPA_BLOB_DATA + 0x800)
@@ -100,6 +103,8 @@ extern const char str16_start[], str16_end[];
 
 void guest_mmio_string64(uint64_t unused);
 void guest_string_single_step(uint64_t dst);
+void guest_string_movs_fault(uint64_t unused);
+extern const char movs_fault_insn[];
 extern const char ss_stos_insn[], ss_stos_next[];
 #endif
 

@@ -21,6 +21,9 @@
  * exception it wrongly saves on the EPT-violation exit), so in Bochs this
  * checks the native behaviour and the exits, but would pass without hvx's
  * trap; on hardware it checks hvx's.
+ *
+ * And: MOVS from MMIO to a not-present page raises the #PF (write,
+ * not present, CR2 = the destination) before any MMIO exit.
  */
 #include "hvx_test.h"
 #include "mmio_string_guest.h"
@@ -270,6 +273,27 @@ TEST(string_rep_single_step)
 	ASSERT_EQ(GPA_MMIO, run->mmio.phys_addr);
 	ASSERT_EQ(1, run->mmio.is_write);
 	ASSERT_EQ(native, single_step_rip(_metadata, vcpu));
+	vm_free(vm);
+}
+
+TEST(string_movs_fault_before_mmio)
+{
+	struct hvx_sregs sregs;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_string_movs_fault, 0);
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("expected #PF before any MMIO access, got %s",
+		       vcpu_exit_str(vcpu));
+	ASSERT_EQ(X86_VEC_PF, uc.args[0]) TH_LOG("%s", ucall_str(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[1]);		/* write, not present */
+	ASSERT_EQ((uint64_t)movs_fault_insn, uc.args[2]);
+	vcpu_get_sregs(vcpu, &sregs);
+	ASSERT_EQ(STR_NP_LA, sregs.cr2);
 	vm_free(vm);
 }
 

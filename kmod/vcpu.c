@@ -29,9 +29,10 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 {
 	long ret;
 
+	/* Completing a read may give the write of a read-modify-write. */
 	ret = hvx_vmx_complete_pending(&vcpu->vmx);
 	if (ret)
-		return ret;
+		return ret == HVX_RUN_USER ? 0 : ret;
 	vcpu_sync_tsc_offset(vcpu);
 	run->exit_reason = HVX_EXIT_UNKNOWN;
 	if (READ_ONCE(run->immediate_exit)) {

@@ -402,7 +402,8 @@ enum hvx_entry_check {
  * struct hvx_run - per-vCPU shared page, mapped with mmap() on the vCPU fd
  * @immediate_exit: in: if nonzero, HVX_RUN returns -EINTR at once without
  *	entering the guest (like a pending signal), after completing a
- *	pending I/O or MMIO read.
+ *	pending I/O or MMIO read (unless that read gives the write exit of a
+ *	read-modify-write, see @mmio, which is returned instead).
  * @request_interrupt_window: in: if nonzero, HVX_RUN returns with
  *	HVX_EXIT_IRQ_WINDOW_OPEN as soon as the guest can take an external
  *	interrupt (RFLAGS.IF = 1, no STI/MOV SS blocking, nothing queued).
@@ -419,7 +420,13 @@ enum hvx_entry_check {
  *	there and the next HVX_RUN completes the instruction.
  * @mmio: HVX_EXIT_MMIO. @phys_addr the GPA; @data the bytes written (for a
  *	write) or to be filled by userspace (for a read, used by the next
- *	HVX_RUN); @len 1, 2, 4 or 8 bytes; @is_write.
+ *	HVX_RUN); @len 1, 2, 4 or 8 bytes; @is_write. The instruction is
+ *	complete, with RIP past it, only after its last access: an
+ *	instruction that reads and writes MMIO (ADD, OR, ADC, SBB, AND, SUB,
+ *	XOR or XCHG with a memory operand there, or MOVS between two MMIO
+ *	addresses) gives a read exit, then a write exit of the result,
+ *	returned by the HVX_RUN that takes the read data without entering
+ *	the guest. REP MOVS and REP STOS exit once per element.
  * @fail_entry: HVX_EXIT_FAIL_ENTRY. @hardware_entry_failure_reason the basic
  *	exit reason with bit 31 set (SDM Vol. 3C 27.8), or 0 for VMfail and
  *	when the check_entry module parameter found the problem before VM

@@ -224,6 +224,32 @@ static void reverse_elements(u8 *buf, unsigned int n, unsigned int size)
 			swap(buf[i * size + k], buf[j * size + k]);
 }
 
+/* The guest runs 64-bit code: IA-32e mode and CS.L (SDM Vol. 3A 5.2.1). */
+static bool mode64(struct hvx_vmx_vcpu *v)
+{
+	return long_mode(v) &&
+	       (hvx_vmx_read(v, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+}
+
+/*
+ * Linear address of @seg:@offset (enum hvx_seg). In 64-bit mode only FS
+ * and GS have a base (SDM Vol. 3A 3.4.4); elsewhere addresses wrap at
+ * 4 GiB. Segment limits are not checked.
+ */
+static u64 seg_linear(struct hvx_vmx_vcpu *v, unsigned int seg, u64 offset)
+{
+	static const u16 seg_base[] = {
+		[HVX_SEG_ES] = GUEST_ES_BASE, [HVX_SEG_CS] = GUEST_CS_BASE,
+		[HVX_SEG_SS] = GUEST_SS_BASE, [HVX_SEG_DS] = GUEST_DS_BASE,
+		[HVX_SEG_FS] = GUEST_FS_BASE, [HVX_SEG_GS] = GUEST_GS_BASE,
+	};
+
+	if (mode64(v))
+		return offset + (seg >= HVX_SEG_FS ?
+				 hvx_vmx_read(v, seg_base[seg]) : 0);
+	return (u32)(offset + hvx_vmx_read(v, seg_base[seg]));
+}
+
 /**
  * hvx_vmx_handle_string_io - INS/OUTS exit: move data through the I/O page
  * @v: the vCPU; v->io has direction, size, rep from the qualification.
@@ -236,14 +262,10 @@ static void reverse_elements(u8 *buf, unsigned int n, unsigned int size)
  */
 int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v)
 {
-	static const u16 seg_base[] = {
-		GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE,
-		GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
-	};
 	struct hvx_io_op *io = &v->io;
 	u32 info = hvx_vmx_read(v, VMX_INSTRUCTION_INFO);
 	unsigned int asize = (info >> 7) & 7, seg = io->in ? 0 : (info >> 15) & 7;
-	u64 addr, la, base = 0, count, in_page;
+	u64 addr, la, count, in_page;
 	struct xlate_fault f;
 	unsigned int n, bytes;
 	int ret;
@@ -258,11 +280,7 @@ int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v)
 		return HVX_RUN_RESUME;
 	}
 	addr = v->gprs[io->in ? HVX_RDI : HVX_RSI] & io->addr_mask;
-	if (!long_mode(v) || seg >= 4)
-		base = hvx_vmx_read(v, seg_base[seg]);
-	la = base + addr;
-	if (!long_mode(v))
-		la = (u32)la;
+	la = seg_linear(v, seg, addr);
 
 	n = min_t(u64, count, HVX_RUN_IO_DATA_SIZE / io->size);
 	in_page = io->backward ? offset_in_page(la) / io->size + 1 :
@@ -333,159 +351,315 @@ static int complete_io(struct hvx_vmx_vcpu *v)
 	return 0;
 }
 
-/* Instruction decoding state for one MMIO instruction. */
-struct decoder {
-	const u8 *p, *end;
-	unsigned int opsize, addrsize;
-	u8 rex;
-	bool fail;
-};
+/* Arithmetic flags (SDM Vol. 1 3.4.3.1), all written by the ALU ops. */
+#define ARITH_FLAGS	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
+			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
 
-static u8 next_byte(struct decoder *d)
+static u64 size_mask(unsigned int size)
 {
-	if (d->p >= d->end) {
-		d->fail = true;
-		return 0;
-	}
-	return *d->p++;
+	return size >= 8 ? ~0ULL : BIT_ULL(8 * size) - 1;
 }
 
-static u64 next_imm(struct decoder *d, unsigned int bytes)
+/* A register operand; @high: AH, CH, DH or BH (encoded as 4-7). */
+static u64 get_reg(struct hvx_vmx_vcpu *v, unsigned int reg, bool high)
 {
-	u64 val = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		val |= (u64)next_byte(d) << (8 * i);
-	return val;
-}
-
-/* Skip ModR/M, SIB and displacement; return the reg field. */
-static unsigned int skip_modrm(struct decoder *d)
-{
-	u8 modrm = next_byte(d);
-	unsigned int mod = modrm >> 6, rm = modrm & 7;
-
-	if (mod == 3) {			/* register operand: not MMIO */
-		d->fail = true;
-		return 0;
-	}
-	if (d->addrsize == 2) {		/* 16-bit forms, SDM Vol. 2A Table 2-1 */
-		if (mod == 1)
-			next_imm(d, 1);
-		else if (mod == 2 || rm == 6)
-			next_imm(d, 2);
-	} else {			/* 32/64-bit forms, Table 2-2 and 2-3 */
-		u8 sib = rm == 4 ? next_byte(d) : 0;
-
-		if (mod == 1)
-			next_imm(d, 1);
-		else if (mod == 2 || rm == 5 || (rm == 4 && (sib & 7) == 5))
-			next_imm(d, 4);
-	}
-	return ((modrm >> 3) & 7) | ((d->rex & 4) ? 8 : 0);
-}
-
-/* Value of an 8-bit register operand: AH..BH without REX (Table 2-2). */
-static u64 reg8(struct hvx_vmx_vcpu *v, unsigned int reg, u8 rex, bool *high)
-{
-	unsigned long *gprs = v->gprs;
-
-	*high = !rex && reg >= 4 && reg < 8;
-	if (*high)
-		return (gprs[reg - 4] >> 8) & 0xff;
-	return (reg == HVX_RSP ? v->rsp : gprs[reg]) & 0xff;
-}
-
-static u64 reg_val(struct hvx_vmx_vcpu *v, unsigned int reg)
-{
+	if (high)
+		return v->gprs[reg - 4] >> 8;
 	return reg == HVX_RSP ? v->rsp : v->gprs[reg];
 }
 
-/* Decode the MOV forms used on MMIO; fill v->mmio. Return 0 or -1. */
-static int decode_mmio(struct hvx_vmx_vcpu *v, struct decoder *d)
+/*
+ * Write the low @size bytes of a register operand as the CPU does: 8- and
+ * 16-bit writes keep the other bits, 32-bit writes zero-extend to 64
+ * (SDM Vol. 1 3.4.1.1).
+ */
+static void set_reg(struct hvx_vmx_vcpu *v, unsigned int reg, bool high,
+		    unsigned int size, u64 val)
 {
-	struct hvx_mmio_op *op = &v->mmio;
-	bool mode64 = d->addrsize == 8;
-	unsigned int reg;
-	u8 b;
+	if (high)
+		reg_update(&v->gprs[reg - 4], val << 8, 0xff00);
+	else if (reg == HVX_RSP)
+		reg_update((unsigned long *)&v->rsp, val, size_mask(size));
+	else
+		reg_update(&v->gprs[reg], val, size_mask(size));
+}
 
-	memset(op, 0, sizeof(*op));
-	for (;;) {
-		b = next_byte(d);
-		if (b == 0x66)
-			d->opsize = d->opsize == 2 ? 4 : 2;
-		else if (b == 0x67)
-			d->addrsize = d->addrsize == 8 ? 4 : d->addrsize == 4 ? 2 : 4;
-		else if (b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
-			 b == 0x64 || b == 0x65 || b == 0xf0 || b == 0xf2 ||
-			 b == 0xf3)
-			continue;
-		else
-			break;
-	}
-	if (mode64 && (b & 0xf0) == 0x40) {
-		d->rex = b;
-		if (b & 8)
-			d->opsize = 8;
-		b = next_byte(d);
-	}
+/*
+ * One ALU instruction on the host CPU: "bt $0, cf" loads the guest's CF
+ * (the carry into ADC and SBB), then "op src, dst" and PUSHF. The result
+ * and flags are thus exactly the guest CPU's, including AF after AND, OR,
+ * XOR and TEST, which the SDM leaves undefined (Vol. 1 Appendix A, Table
+ * A-2, and "Flags Affected" of each instruction in Vol. 2).
+ */
+#define ALU_ASM(insn, type)						\
+	({								\
+		type __d = dst;						\
+									\
+		asm("bt $0, %[c]\n\t" insn " %[s], %[d]\n\t"		\
+		    "pushf\n\tpop %[f]"					\
+		    : [d] "+r"(__d), [f] "=&r"(fl)			\
+		    : [s] "r"((type)src), [c] "r"(cf) : "cc");		\
+		__d;							\
+	})
 
-	switch (b) {
-	case 0x88:		/* MOV r/m8, r8 */
-	case 0x89:		/* MOV r/m, r */
-		reg = skip_modrm(d);
-		op->write = true;
-		op->size = b == 0x88 ? 1 : d->opsize;
-		op->value = b == 0x88 ? reg8(v, reg, d->rex, &op->high_byte) :
-					reg_val(v, reg);
+#define ALU_SIZES(insn)							\
+	do {								\
+		switch (size) {						\
+		case 1:							\
+			dst = ALU_ASM(insn, u8);			\
+			break;						\
+		case 2:							\
+			dst = ALU_ASM(insn, u16);			\
+			break;						\
+		case 4:							\
+			dst = ALU_ASM(insn, u32);			\
+			break;						\
+		default:						\
+			dst = ALU_ASM(insn, u64);			\
+		}							\
+	} while (0)
+
+/* dst = dst <op> src in @size bytes; *@rflags in: CF, out: ARITH_FLAGS. */
+static u64 alu_exec(unsigned int alu, unsigned int size, u64 dst, u64 src,
+		    unsigned long *rflags)
+{
+	unsigned long cf = *rflags & X86_EFLAGS_CF, fl;
+
+	switch (alu) {
+	case HVX_ALU_ADD:
+		ALU_SIZES("add");
 		break;
-	case 0x8a:		/* MOV r8, r/m8 */
-	case 0x8b:		/* MOV r, r/m */
-		op->reg = skip_modrm(d);
-		op->size = b == 0x8a ? 1 : d->opsize;
-		op->dst_size = op->size;
-		op->high_byte = op->size == 1 && !d->rex && op->reg >= 4 && op->reg < 8;
+	case HVX_ALU_OR:
+		ALU_SIZES("or");
 		break;
-	case 0xc6:		/* MOV r/m8, imm8 */
-	case 0xc7:		/* MOV r/m, imm16/32 (sign-extended to 64) */
-		if (((d->p < d->end ? *d->p : 0) >> 3) & 7)
-			return -1;
-		skip_modrm(d);
-		op->write = true;
-		op->size = b == 0xc6 ? 1 : d->opsize;
-		op->value = next_imm(d, min(op->size, 4u));
-		if (op->size == 8)
-			op->value = (s64)(s32)op->value;
+	case HVX_ALU_ADC:
+		ALU_SIZES("adc");
 		break;
-	case 0xa0:		/* MOV AL, moffs8 */
-	case 0xa1:		/* MOV rAX, moffs */
-	case 0xa2:		/* MOV moffs8, AL */
-	case 0xa3:		/* MOV moffs, rAX */
-		next_imm(d, d->addrsize);
-		op->size = (b & 1) ? d->opsize : 1;
-		op->write = b >= 0xa2;
-		op->reg = HVX_RAX;
-		op->dst_size = op->size;
-		op->value = v->gprs[HVX_RAX];
+	case HVX_ALU_SBB:
+		ALU_SIZES("sbb");
 		break;
-	case 0x0f:
-		b = next_byte(d);
-		if (b != 0xb6 && b != 0xb7 && b != 0xbe && b != 0xbf)
-			return -1;
-		op->reg = skip_modrm(d);	/* MOVZX/MOVSX r, r/m8/16 */
-		op->size = (b & 1) ? 2 : 1;
-		op->dst_size = d->opsize;
-		op->sign_extend = b >= 0xbe;
+	case HVX_ALU_AND:
+		ALU_SIZES("and");
+		break;
+	case HVX_ALU_SUB:
+		ALU_SIZES("sub");
+		break;
+	case HVX_ALU_XOR:
+		ALU_SIZES("xor");
+		break;
+	case HVX_ALU_CMP:
+		ALU_SIZES("cmp");
 		break;
 	default:
-		return -1;
+		ALU_SIZES("test");
 	}
-	if (d->fail)
-		return -1;
-	if (op->write && op->size < 8)
-		op->value &= GENMASK_ULL(op->size * 8 - 1, 0);
-	return 0;
+	*rflags = (*rflags & ~ARITH_FLAGS) | (fl & ARITH_FLAGS);
+	return dst;
+}
+
+/*
+ * MMIO emulation. hvx_vmx_handle_mmio() decodes the instruction and starts
+ * it; each access to MMIO is one HVX_EXIT_MMIO (mmio_exit()), completed
+ * by the next HVX_RUN (complete_mmio()). Reads go through mmio_read(),
+ * whose data goes to mmio_read_done(); that computes the result and
+ * either writes it (a second exit) or finishes. mmio_commit() changes the
+ * guest state once the last access is done: register, flags, RSI/RDI/RCX,
+ * RIP.
+ */
+
+/* Hand one access of the current instruction to userspace. */
+static int mmio_exit(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u64 val)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct hvx_run *run = v->run;
+
+	op->stage = write ? HVX_MMIO_WRITE : HVX_MMIO_READ;
+	op->gpa = gpa;
+	run->exit_reason = HVX_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = op->insn.size;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write)
+		memcpy(run->mmio.data, &val, op->insn.size);
+	v->pending = HVX_PENDING_MMIO;
+	return HVX_RUN_USER;
+}
+
+/*
+ * Step a string instruction by one element: RSI (MOVS) and RDI by the
+ * element size, backwards with RFLAGS.DF, and RCX down by one for REP,
+ * all in the address size (SDM Vol. 2B MOVS, STOS, REP). Return true
+ * while a REP has elements left: then RIP stays and the guest executes
+ * the instruction again, as after an interrupt between iterations.
+ */
+static bool string_step(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	u64 delta = op->backward ? -(u64)op->insn.size : op->insn.size;
+
+	if (op->insn.op == HVX_OP_MOVS)
+		reg_update(&v->gprs[HVX_RSI], v->gprs[HVX_RSI] + delta,
+			   op->addr_mask);
+	reg_update(&v->gprs[HVX_RDI], v->gprs[HVX_RDI] + delta, op->addr_mask);
+	if (!op->insn.rep)
+		return false;
+	reg_update(&v->gprs[HVX_RCX], v->gprs[HVX_RCX] - 1, op->addr_mask);
+	return v->gprs[HVX_RCX] & op->addr_mask;
+}
+
+/* The last access is done: update the guest as the instruction would. */
+static int mmio_commit(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct hvx_insn *in = &op->insn;
+
+	if (op->set_reg)
+		set_reg(v, in->reg, in->high_byte, in->reg_size, op->reg_val);
+	if (op->set_flags)
+		v->rflags = (v->rflags & ~ARITH_FLAGS) | (op->flags & ARITH_FLAGS);
+	/*
+	 * While a REP goes on RIP stays, but one iteration has executed: STI
+	 * and MOV SS blocking end and RFLAGS.TF traps, as after each
+	 * iteration on the CPU.
+	 */
+	if ((in->op == HVX_OP_MOVS || in->op == HVX_OP_STOS) && string_step(v))
+		hvx_vmx_skip_instruction(v, 0);
+	else
+		hvx_vmx_skip_instruction(v, in->len);
+	return HVX_RUN_RESUME;
+}
+
+/* MOVS from MMIO: store the element read at the destination. */
+static int movs_store(struct hvx_vmx_vcpu *v, u64 val)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct xlate_fault f;
+	int ret;
+
+	ret = linear_access(v, op->dst_la, &val, op->insn.size, ACC_WRITE, &f);
+	if (ret == -ENOENT)	/* not RAM (or read-only): MMIO as well */
+		return mmio_exit(v, op->dst_gpa, true, val);
+	if (ret == -EFAULT)
+		return inject_page_fault(v, &f);
+	return mmio_commit(v);
+}
+
+/* The data of a read arrived (@val, zero-extended): compute. */
+static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct hvx_insn *in = &op->insn;
+	u64 a, b, res;
+
+	val &= size_mask(in->size);
+	switch (in->op) {
+	case HVX_OP_MOVX:
+		if (in->sign_extend)
+			val = in->size == 1 ? (s64)(s8)val : (s64)(s16)val;
+		fallthrough;
+	case HVX_OP_MOV_LOAD:
+		op->set_reg = true;
+		op->reg_val = val;
+		break;
+	case HVX_OP_XCHG:
+		op->set_reg = true;
+		op->reg_val = val;
+		return mmio_exit(v, op->gpa, true, op->src);
+	case HVX_OP_ALU:
+		/* "op r, m" forms: the register is the first operand. */
+		a = in->reg_dst ? op->src : val;
+		b = in->reg_dst ? val : op->src;
+		op->flags = v->rflags;
+		res = alu_exec(in->alu, in->size, a, b, &op->flags);
+		op->set_flags = true;
+		if (in->alu == HVX_ALU_CMP || in->alu == HVX_ALU_TEST)
+			break;
+		if (!in->reg_dst)
+			return mmio_exit(v, op->gpa, true, res);
+		op->set_reg = true;
+		op->reg_val = res;
+		break;
+	case HVX_OP_MOVS:
+		return movs_store(v, val);
+	}
+	return mmio_commit(v);
+}
+
+/* Read @gpa: from a read-only slot in the kernel, else through userspace. */
+static int mmio_read(struct hvx_vmx_vcpu *v, u64 gpa)
+{
+	u64 val = 0;
+	int ret;
+
+	v->mmio.gpa = gpa;	/* where the result goes */
+	ret = hvx_gpa_read(v->mem, gpa, &val, v->mmio.insn.size);
+	if (ret == -ENOENT)
+		return mmio_exit(v, gpa, false, 0);
+	if (ret)
+		return ret;
+	return mmio_read_done(v, val);
+}
+
+/*
+ * MOVS: the CPU reads DS:RSI (or the override segment), then writes
+ * ES:RDI. A write violation means the source was RAM and the destination
+ * is MMIO; a read violation means the source is MMIO, and the destination
+ * may be RAM or MMIO. Faults on the RAM side are raised before any MMIO
+ * access, so a device never sees an access the guest will repeat.
+ */
+static int movs_start(struct hvx_vmx_vcpu *v, u64 gpa)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	u64 rsi = v->gprs[HVX_RSI] & op->addr_mask;
+	u64 rdi = v->gprs[HVX_RDI] & op->addr_mask;
+	struct xlate_fault f;
+	int ret;
+
+	op->dst_la = seg_linear(v, HVX_SEG_ES, rdi);
+	if (v->exit_qual & EPT_VIOLATION_ACC_WRITE) {
+		op->src = 0;
+		ret = linear_access(v, seg_linear(v, op->insn.seg, rsi), &op->src,
+				    op->insn.size, ACC_READ, &f);
+		if (!ret)
+			return mmio_exit(v, gpa, true, op->src);
+	} else {
+		ret = gva_to_gpa(v, op->dst_la, ACC_WRITE, &op->dst_gpa, &f);
+		if (!ret)
+			return mmio_read(v, gpa);
+	}
+	if (ret == -EFAULT)
+		return inject_page_fault(v, &f);
+	return emulation_failed(v, NULL, 0);
+}
+
+/* Start the decoded instruction in v->mmio.insn; its access hit @gpa. */
+static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct hvx_insn *in = &op->insn;
+
+	op->src = in->has_imm ? in->imm : get_reg(v, in->reg, in->high_byte);
+	op->src &= size_mask(in->size);
+	if (in->op == HVX_OP_MOVS || in->op == HVX_OP_STOS) {
+		op->addr_mask = size_mask(in->addr_size);
+		op->backward = v->rflags & X86_EFLAGS_DF;
+		/* With RCX = 0 the CPU accesses nothing; be safe anyway. */
+		if (in->rep && !(v->gprs[HVX_RCX] & op->addr_mask)) {
+			hvx_vmx_skip_instruction(v, in->len);
+			return HVX_RUN_RESUME;
+		}
+	}
+
+	switch (in->op) {
+	case HVX_OP_MOV_STORE:
+	case HVX_OP_STOS:
+		return mmio_exit(v, gpa, true, op->src);
+	case HVX_OP_MOVS:
+		return movs_start(v, gpa);
+	default:	/* loads, ALU, XCHG: read first */
+		return mmio_read(v, gpa);
+	}
 }
 
 /**
@@ -493,24 +667,26 @@ static int decode_mmio(struct hvx_vmx_vcpu *v, struct decoder *d)
  * @v: the vCPU.
  * @gpa: the guest physical address (from the EPT violation).
  *
- * Fetches the instruction at CS:RIP, decodes it and reports an
- * HVX_EXIT_MMIO; the next run completes it (load into the destination
- * register, RIP advanced).
- * Return: HVX_RUN_USER, or HVX_RUN_RESUME with #PF injected on a failed
- * instruction fetch.
+ * Fetches the instruction at CS:RIP, decodes it (hvx_decode()) and starts
+ * it: a store becomes an HVX_EXIT_MMIO write, anything that reads the
+ * MMIO operand an HVX_EXIT_MMIO read. Later HVX_RUNs complete it; see
+ * hvx_vmx_complete_pending(). A read of a read-only slot (the write of a
+ * read-modify-write faulted there) is done in the kernel.
+ * Return: HVX_RUN_USER (an MMIO exit, or HVX_EXIT_INTERNAL_ERROR with
+ * suberror HVX_INTERNAL_EMULATION for an instruction hvx does not
+ * emulate), HVX_RUN_RESUME (done in the kernel, or #PF injected), or a
+ * negative errno.
  */
 int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 {
-	struct hvx_run *run = v->run;
 	u32 cs_ar = hvx_vmx_read(v, GUEST_CS_AR_BYTES);
 	u64 la = v->rip;
 	struct xlate_fault f;
-	struct decoder d = {};
 	u8 insn[15];
-	unsigned int n = sizeof(insn);
+	unsigned int n = sizeof(insn), code_size;
 	int ret;
 
-	if (!(long_mode(v) && (cs_ar & VMX_AR_L_MASK)))
+	if (!mode64(v))
 		la = (u32)(la + hvx_vmx_read(v, GUEST_CS_BASE));
 	/* The instruction may end before a page that is not mapped. */
 	ret = linear_access(v, la, insn, n, ACC_FETCH, &f);
@@ -523,72 +699,53 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 	if (ret)
 		return emulation_failed(v, NULL, 0);
 
-	d.p = insn;
-	d.end = insn + n;
-	if (long_mode(v) && (cs_ar & VMX_AR_L_MASK)) {
-		d.opsize = 4;
-		d.addrsize = 8;
-	} else if (cs_ar & VMX_AR_DB_MASK) {
-		d.opsize = 4;
-		d.addrsize = 4;
-	} else {
-		d.opsize = 2;
-		d.addrsize = 2;
-	}
-	if (decode_mmio(v, &d))
+	if (mode64(v))
+		code_size = 8;
+	else
+		code_size = cs_ar & VMX_AR_DB_MASK ? 4 : 2;
+	memset(&v->mmio, 0, sizeof(v->mmio));
+	if (hvx_decode(insn, n, code_size, &v->mmio.insn))
 		return emulation_failed(v, insn, n);
-	v->mmio.len = d.p - insn;
-
-	run->exit_reason = HVX_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = v->mmio.size;
-	run->mmio.is_write = v->mmio.write;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (v->mmio.write)
-		memcpy(run->mmio.data, &v->mmio.value, v->mmio.size);
-	v->pending = HVX_PENDING_MMIO;
-	return HVX_RUN_USER;
+	return mmio_start(v, gpa);
 }
 
-static void complete_mmio(struct hvx_vmx_vcpu *v)
+/* Userspace finished the access in v->run->mmio. */
+static int complete_mmio(struct hvx_vmx_vcpu *v)
 {
-	struct hvx_mmio_op *op = &v->mmio;
 	u64 val = 0;
 
-	if (!op->write) {
-		memcpy(&val, v->run->mmio.data, op->size);
-		if (op->sign_extend)
-			val = op->size == 1 ? (s64)(s8)val : (s64)(s16)val;
-		if (op->high_byte)
-			reg_update(&v->gprs[op->reg - 4], val << 8, 0xff00);
-		else if (op->reg == HVX_RSP)
-			reg_update((unsigned long *)&v->rsp, val,
-				   op->dst_size == 4 ? 0xffffffff :
-				   GENMASK_ULL(op->dst_size * 8 - 1, 0));
-		else
-			reg_update(&v->gprs[op->reg], val,
-				   op->dst_size == 4 ? 0xffffffff :
-				   GENMASK_ULL(op->dst_size * 8 - 1, 0));
-	}
-	hvx_vmx_skip_instruction(v, op->len);
+	if (v->mmio.stage == HVX_MMIO_WRITE)
+		return mmio_commit(v);
+	memcpy(&val, v->run->mmio.data, v->mmio.insn.size);
+	return mmio_read_done(v, val);
 }
 
 /**
  * hvx_vmx_complete_pending - finish an I/O or MMIO exit with userspace data
  * @v: the vCPU.
  *
- * Context: process context of the VM owner (writes guest memory for INS).
- * Return: 0, or -EFAULT if INS data cannot be written to guest RAM.
+ * An MMIO instruction that reads and then writes (an ALU operation or
+ * XCHG on MMIO, MOVS between two MMIO addresses) reports the write here:
+ * run->exit_reason is HVX_EXIT_MMIO again and the caller must return to
+ * userspace without entering the guest.
+ *
+ * Context: process context of the VM owner (writes guest memory for INS
+ * and MOVS).
+ * Return: 0, HVX_RUN_USER for a new exit, or -EFAULT if INS data cannot be
+ * written to guest RAM.
  */
 int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 {
 	enum hvx_pending p = v->pending;
+	int ret;
 
 	v->pending = HVX_PENDING_NONE;
 	if (p == HVX_PENDING_IO)
 		return complete_io(v);
-	if (p == HVX_PENDING_MMIO)
-		complete_mmio(v);
+	if (p == HVX_PENDING_MMIO) {
+		ret = complete_mmio(v);
+		return ret == HVX_RUN_RESUME ? 0 : ret;
+	}
 	if (p == HVX_PENDING_MSR)
 		hvx_vmx_complete_msr(v);
 	return 0;

@@ -110,20 +110,104 @@ struct hvx_io_op {
 };
 
 /**
- * struct hvx_mmio_op - a decoded MMIO instruction
+ * enum hvx_insn_op - what an instruction decoded for MMIO does
+ * @HVX_OP_NONE: not an instruction hvx emulates.
+ * @HVX_OP_MOV_LOAD: MOV r, m (8A/8B, A0/A1).
+ * @HVX_OP_MOV_STORE: MOV m, r or imm (88/89, A2/A3, C6/C7 /0).
+ * @HVX_OP_MOVX: MOVZX/MOVSX r, m8/m16 (0F B6/B7/BE/BF).
+ * @HVX_OP_ALU: ADD OR ADC SBB AND SUB XOR CMP TEST with a memory operand
+ *	(00-3B, 80-83, 84/85, F6/F7 /0); see enum hvx_alu.
+ * @HVX_OP_XCHG: XCHG m, r (86/87).
+ * @HVX_OP_MOVS: MOVS (A4/A5), optionally REP.
+ * @HVX_OP_STOS: STOS (AA/AB), optionally REP.
+ */
+enum hvx_insn_op {
+	HVX_OP_NONE,
+	HVX_OP_MOV_LOAD,
+	HVX_OP_MOV_STORE,
+	HVX_OP_MOVX,
+	HVX_OP_ALU,
+	HVX_OP_XCHG,
+	HVX_OP_MOVS,
+	HVX_OP_STOS,
+};
+
+/*
+ * ALU operations; 0-7 are the encoding in opcode bits 5:3 and in
+ * ModR/M.reg of group 1 (SDM Vol. 2D Table A-6).
+ */
+enum hvx_alu {
+	HVX_ALU_ADD, HVX_ALU_OR, HVX_ALU_ADC, HVX_ALU_SBB,
+	HVX_ALU_AND, HVX_ALU_SUB, HVX_ALU_XOR, HVX_ALU_CMP,
+	HVX_ALU_TEST,
+};
+
+/* Segment registers in the VMX order of the instruction-information field. */
+enum hvx_seg {
+	HVX_SEG_ES, HVX_SEG_CS, HVX_SEG_SS, HVX_SEG_DS, HVX_SEG_FS, HVX_SEG_GS,
+};
+
+/**
+ * struct hvx_insn - an instruction decoded by hvx_decode()
  * @len: instruction length, bytes.
- * @size: access size, bytes.
- * @write: the access stores to MMIO.
- * @reg: destination GPR for a load (enum hvx_gpr).
- * @high_byte: destination is AH/CH/DH/BH.
+ * @op: enum hvx_insn_op.
+ * @alu: enum hvx_alu, for HVX_OP_ALU.
+ * @size: memory operand size (each element for MOVS/STOS), bytes.
+ * @opsize: operand size, bytes (2, 4 or 8).
+ * @addr_size: address size, bytes (2, 4 or 8).
+ * @reg: the register operand (enum hvx_gpr); HVX_RAX for moffs and STOS.
+ * @reg_size: its size, bytes (the operand size for MOVZX/MOVSX).
+ * @high_byte: @reg is AH, CH, DH or BH (then @reg - 4 holds it).
+ * @reg_dst: the register is the destination (loads, "op r, m" forms).
  * @sign_extend: MOVSX.
- * @dst_size: destination register size for a load, bytes.
- * @value: the value stored, for a write.
+ * @has_imm: the other operand is @imm instead of @reg.
+ * @rep: a REP prefix (F2 or F3).
+ * @lock: a LOCK prefix.
+ * @seg: the segment of a MOVS source (enum hvx_seg): DS or the override.
+ * @imm: the immediate, sign-extended to 64 bits.
+ */
+struct hvx_insn {
+	u8 len, op, alu, size, opsize, addr_size;
+	u8 reg, reg_size;
+	bool high_byte, reg_dst, sign_extend, has_imm, rep, lock;
+	u8 seg;
+	u64 imm;
+};
+
+/* The MMIO access an instruction waits on (struct hvx_mmio_op.stage). */
+enum hvx_mmio_stage {
+	HVX_MMIO_READ,		/* userspace supplies the data */
+	HVX_MMIO_WRITE,		/* userspace takes the data */
+};
+
+/**
+ * struct hvx_mmio_op - an MMIO instruction in progress
+ * @insn: the decoded instruction.
+ * @stage: enum hvx_mmio_stage of the access userspace is handling.
+ * @gpa: guest-physical address of that access.
+ * @src: the operand that is not the MMIO one: register value or
+ *	immediate (MOV store, ALU, XCHG, STOS) or the element read from RAM
+ *	(MOVS to MMIO).
+ * @dst_la: MOVS from MMIO: linear address of the destination element.
+ * @dst_gpa: MOVS from MMIO: its guest-physical address.
+ * @addr_mask: MOVS/STOS: address-size mask for RSI/RDI/RCX.
+ * @backward: MOVS/STOS: RFLAGS.DF was set.
+ * @set_reg: on completion, load @reg_val into the register operand.
+ * @reg_val: the value.
+ * @set_flags: on completion, load the arithmetic flags from @flags.
+ * @flags: RFLAGS bits computed by the ALU operation.
+ *
+ * An instruction takes one or two exits to userspace: a read, a write, or
+ * a read and then the write of the result (ALU read-modify-write, XCHG,
+ * MOVS between two MMIO addresses). Guest state changes only when the
+ * last access completes.
  */
 struct hvx_mmio_op {
-	u8 len, size, reg, dst_size;
-	bool write, high_byte, sign_extend;
-	u64 value;
+	struct hvx_insn insn;
+	u8 stage;
+	bool backward, set_reg, set_flags;
+	u64 gpa, src, dst_la, dst_gpa, addr_mask, reg_val;
+	unsigned long flags;
 };
 
 /**
@@ -308,6 +392,10 @@ void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
+
+/* decode.c: instruction decoder for MMIO */
+int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
+	       struct hvx_insn *insn);
 
 /* emulate.c: guest memory by linear address, MMIO and string I/O */
 int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa);

@@ -149,12 +149,20 @@ void guest_readonly(uint64_t unused)
 	GUEST_DONE();
 }
 
-/* ADD to memory is not one of the emulated MMIO instruction forms. */
+/*
+ * Memory forms hvx does not emulate on MMIO: IMUL r, m (0F AF), BT m, imm
+ * (0F BA /4), NEG m (F7 /3, in the group whose /0 TEST is emulated). The
+ * host moves RIP past each one after its exit.
+ */
 void guest_mmio_unsupported(uint64_t unused)
 {
 	(void)unused;
-	asm volatile(".globl unsupported_insn\n"
-		     "unsupported_insn: addl $1, (%0)"
-		     : : "r"(GPA_MMIO) : "memory");
+	asm volatile(".globl unsupported_imul, unsupported_bt\n\t"
+		     ".globl unsupported_neg, unsupported_end\n"
+		     "unsupported_imul:\timull (%0), %%eax\n"
+		     "unsupported_bt:\tbtl $3, (%0)\n"
+		     "unsupported_neg:\tnegl (%0)\n"
+		     "unsupported_end:"
+		     : : "r"(GPA_MMIO) : "rax", "memory", "cc");
 	GUEST_DONE();
 }

@@ -56,7 +56,8 @@ MMIO_CASES16(MMIO_DECLARE_LABELS)
 
 extern const char mmio32_start[], mmio32_end[];
 extern const char mmio16_start[], mmio16_end[];
-extern const char unsupported_insn[];
+extern const char unsupported_imul[], unsupported_bt[], unsupported_neg[],
+		  unsupported_end[];
 
 void guest_mmio64(uint64_t unused);
 void guest_readonly(uint64_t unused);

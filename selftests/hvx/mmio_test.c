@@ -5,7 +5,8 @@
  * C6/C7, A0-A3) and MOVZX (0F B6/B7) in 64-, 32- and 16-bit code. For a
  * read, the data userspace supplies lands in the destination register (with
  * the x86 rules for which bits change) and the guest continues at the next
- * instruction. Also: read-only slots, and an unsupported instruction.
+ * instruction. Also: read-only slots, and unsupported instructions.
+ * mmio_alu_test and mmio_string_test cover the other emulated forms.
  */
 #include <sys/mman.h>
 
@@ -216,16 +217,32 @@ TEST(readonly_slot)
 	vm_free(vm);
 }
 
+/*
+ * An instruction hvx does not emulate stops with HVX_INTERNAL_EMULATION,
+ * RIP on it, its address in data[0]; the VM can go on from elsewhere.
+ */
 TEST(unsupported_instruction)
 {
+	const char *const insns[] = {
+		unsupported_imul, unsupported_bt, unsupported_neg, unsupported_end,
+	};
+	struct hvx_regs regs;
 	struct vcpu *vcpu;
 	struct vm *vm;
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mmio_unsupported, 0);
-	vcpu_run(vcpu);
-	ASSERT_EXIT(HVX_EXIT_INTERNAL_ERROR, vcpu);
-	ASSERT_EQ(HVX_INTERNAL_EMULATION, vcpu->run->internal.suberror);
+	for (unsigned int i = 0; i + 1 < ARRAY_SIZE(insns); i++) {
+		vcpu_run(vcpu);
+		ASSERT_EXIT_MSG(HVX_EXIT_INTERNAL_ERROR, vcpu, " (insn %u)", i);
+		ASSERT_EQ(HVX_INTERNAL_EMULATION, vcpu->run->internal.suberror);
+		ASSERT_EQ((uint64_t)insns[i], vcpu->run->internal.data[0]);
+		vcpu_get_regs(vcpu, &regs);
+		ASSERT_EQ((uint64_t)insns[i], regs.rip);
+		regs.rip = (uint64_t)insns[i + 1];
+		vcpu_set_regs(vcpu, &regs);
+	}
+	vcpu_run_done(vcpu);
 	vm_free(vm);
 }
 

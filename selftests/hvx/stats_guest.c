@@ -52,11 +52,11 @@ void guest_ud2(uint64_t unused)
 	GUEST_DONE();
 }
 
-/* ADD to MMIO: not an instruction hvx emulates, so an internal error. */
-void guest_mmio_add(uint64_t unused)
+/* NEG on MMIO: not an instruction hvx emulates, so an internal error. */
+void guest_mmio_neg(uint64_t unused)
 {
 	(void)unused;
-	asm volatile("addl $1, (%0)" : : "r"(GPA_MMIO) : "memory");
+	asm volatile("negl (%0)" : : "r"(GPA_MMIO) : "memory");
 	GUEST_DONE();
 }
 

@@ -1018,7 +1018,7 @@ TEST(events_lifecycle)
 	ASSERT_EQ(id, ev.vm_id);
 
 	/* An MMIO access hvx cannot emulate: internal error. */
-	vcpu = vm_create_long(&vm, guest_mmio_add, 0);
+	vcpu = vm_create_long(&vm, guest_mmio_neg, 0);
 	expect_event(_metadata, &nl, HVX_EVENT_VM_CREATED, &ev);
 	id = ev.vm_id;
 	vcpu_run(vcpu);

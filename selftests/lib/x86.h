@@ -9,6 +9,8 @@
 /* Control registers, SDM Vol. 3A 2.5. */
 #define X86_CR0_PE		(1u << 0)
 #define X86_CR0_MP		(1u << 1)
+#define X86_CR4_OSFXSR		(1u << 9)	/* SDM Vol. 3A 2.5 */
+#define X86_CR4_OSXMMEXCPT	(1u << 10)
 #define X86_CR0_ET		(1u << 4)
 #define X86_CR0_NE		(1u << 5)
 #define X86_CR0_WP		(1u << 16)

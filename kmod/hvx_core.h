@@ -22,6 +22,7 @@
  *	vCPU is freed.
  * @mem: guest-physical address space (ept/).
  * @flags: HVX_VM_* flags given at creation.
+ * @nr_vcpus: vCPUs that exist (CPUID topology).
  * @tsc_offset: the VM's TSC offset (HVX_SET_TSC_OFFSET), TSC cycles.
  * @tsc_gen: bumped by every HVX_SET_TSC_OFFSET; vCPUs compare it with
  *	their copy at each HVX_RUN.
@@ -34,6 +35,7 @@
 struct hvx_vm {
 	struct kref ref;
 	u32 flags;
+	atomic_t nr_vcpus;
 	s64 tsc_offset;
 	atomic_t tsc_gen;
 	struct mm_struct *mm;

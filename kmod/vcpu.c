@@ -272,6 +272,7 @@ static int vcpu_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&vm->lock);
 	vm->vcpus[vcpu->vmx.id] = NULL;
+	atomic_dec(&vm->nr_vcpus);
 	mutex_unlock(&vm->lock);
 	vcpu_free(vcpu);
 	hvx_vm_put(vm);
@@ -329,6 +330,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	if (ret)
 		goto err_unlock;
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
+	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
 	vcpu_sync_tsc_offset(vcpu);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
@@ -338,6 +340,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 		goto err_unlock;
 	}
 	vm->vcpus[id] = vcpu;
+	atomic_inc(&vm->nr_vcpus);
 	mutex_unlock(&vm->lock);
 	return ret;
 

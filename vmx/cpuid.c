@@ -10,6 +10,7 @@
  * signature leaf 0x40000000. Bit positions: SDM Vol. 2A, CPUID, Tables
  * 3-10 and 3-11.
  */
+#include <linux/log2.h>
 #include <asm/fpu/xstate.h>
 #include <asm/processor.h>
 
@@ -267,6 +268,7 @@ int hvx_vmx_cpuid_set(struct hvx_vmx_vcpu *v, const struct hvx_cpuid *c)
 	}
 	memcpy(v->cpuid, c->entries, c->nent * sizeof(c->entries[0]));
 	v->cpuid_nent = c->nent;
+	v->cpuid_default = false;
 	return 0;
 }
 
@@ -279,6 +281,27 @@ void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c)
 {
 	c->nent = v->cpuid_nent;
 	memcpy(c->entries, v->cpuid, v->cpuid_nent * sizeof(c->entries[0]));
+}
+
+/*
+ * The default table describes one package with a core per vCPU: leaf 1
+ * EBX[23:16] addressable logical processors and EDX.HTT, leaf 4
+ * EAX[31:26] addressable cores - 1 (SDM Vol. 3A 9.6.2; Vol. 2A, CPUID).
+ */
+static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf)
+{
+	u32 n = max(atomic_read(v->nr_vcpus), 1);
+	u32 ids = roundup_pow_of_two(n);
+
+	if (leaf == 1) {
+		v->gprs[HVX_RBX] = (v->gprs[HVX_RBX] & ~0xff0000UL) |
+				   (min(ids, 128u) << 16);
+		if (n > 1)
+			v->gprs[HVX_RDX] |= BIT(28);
+	} else if (leaf == 4 && (v->gprs[HVX_RAX] & 0x1f)) {
+		v->gprs[HVX_RAX] = (v->gprs[HVX_RAX] & 0x3ffffff) |
+				   ((min(ids, 64u) - 1) << 26);
+	}
 }
 
 /**
@@ -305,6 +328,8 @@ int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v)
 	}
 	if (e && leaf == 0xd && subleaf == 0 && hvx_caps.guest_xcr0)
 		v->gprs[HVX_RBX] = xsave_size(v->xcr0);
+	if (e && v->cpuid_default && v->nr_vcpus)
+		fix_topology(v, leaf);
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	return HVX_RUN_RESUME;
 }

@@ -363,6 +363,7 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	v->guest_cpu = -1;
 	init_waitqueue_head(&v->wq);
 	hvx_vmx_cpuid_default(v->cpuid, &v->cpuid_nent, id);
+	v->cpuid_default = true;
 
 	preempt_disable();
 	hvx_vmx_load(v);

@@ -250,6 +250,9 @@ struct hvx_mmio_op {
  * @reinject_len: its instruction length.
  * @cpuid: the guest's CPUID table.
  * @cpuid_nent: entries used in @cpuid.
+ * @cpuid_default: @cpuid is hvx's default (not set by userspace), whose
+ *	topology follows the VM's vCPU count.
+ * @nr_vcpus: the VM's vCPU count (owned by kmod/).
  * @proc_ctls: current primary processor-based controls (window exiting).
  * @irq_vector: external interrupt queued by userspace, or -1; set by any
  *	thread with cmpxchg(), taken by the vCPU thread.
@@ -307,6 +310,8 @@ struct hvx_vmx_vcpu {
 
 	struct hvx_cpuid_entry cpuid[HVX_MAX_CPUID_ENTRIES];
 	u32 cpuid_nent;
+	bool cpuid_default;
+	const atomic_t *nr_vcpus;
 	u32 proc_ctls;
 	int irq_vector;
 	int nmi_pending;

@@ -46,3 +46,15 @@ void guest_sti_hlt(uint64_t unused)
 	GUEST_SYNC(guest_smp_irqs);
 	GUEST_DONE();
 }
+
+/* Report CPUID.1:EBX, CPUID.1:EDX and CPUID.(4,0):EAX. */
+void guest_topology(uint64_t unused)
+{
+	uint32_t a, b1, c, d1, a4, b, d;
+
+	(void)unused;
+	cpuid(1, 0, &a, &b1, &c, &d1);
+	cpuid(4, 0, &a4, &b, &c, &d);
+	GUEST_SYNC_ARGS(b1, d1, a4, 0);
+	GUEST_DONE();
+}

@@ -13,6 +13,7 @@
 
 void guest_bsp_boot(uint64_t n_aps);
 void guest_sti_hlt(uint64_t unused);
+void guest_topology(uint64_t unused);
 extern volatile uint64_t guest_smp_irqs;
 extern const char guest_smp_irq_stub[];
 extern const char smp_ap_start[], smp_ap_end[];

@@ -227,6 +227,42 @@ TEST(hlt_sleeps_until_interrupt)
 	vm_free(vm);
 }
 
+/* The default CPUID describes the VM's vCPUs as cores of one package:
+ * 3 vCPUs -> 4 addressable ids, HTT set, leaf 4 cores - 1 = 3. A table set
+ * by userspace is left alone. */
+TEST(cpuid_topology_follows_vcpus)
+{
+	static struct hvx_cpuid c;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_topology, 0);
+	vcpu_create(vm, 1);
+	vcpu_create(vm, 2);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(4, (uc.args[0] >> 16) & 0xff);
+	ASSERT_EQ(0, (uc.args[0] >> 24) & 0xff);	/* APIC id 0 */
+	ASSERT_TRUE(uc.args[1] & (1u << 28));		/* HTT */
+	if (uc.args[2] & 0x1f)				/* a cache is described */
+		ASSERT_EQ(3, uc.args[2] >> 26);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+
+	vcpu = vm_create_long(&vm, guest_topology, 0);
+	vcpu_create(vm, 1);
+	c.nent = 2;
+	c.entries[0] = (struct hvx_cpuid_entry){ .function = 0, .eax = 4 };
+	c.entries[1] = (struct hvx_cpuid_entry){ .function = 1, .ebx = 0x10000 };
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_CPUID, &c));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0x10000, uc.args[0]);			/* as set */
+	ASSERT_EQ(0, uc.args[1]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
 TEST(ipi_and_mp_state_bad_input)
 {
 	struct hvx_ipi ipi = { .vcpu_id = 0, .kind = 3 };

@@ -716,6 +716,10 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 	vmcs_write(GUEST_RIP, v->rip);
 	vmcs_write(GUEST_RSP, v->rsp);
 	vmcs_write(GUEST_RFLAGS, v->rflags);
+	if (v->syscall_msrs && !v->msr_bitmap_long && hvx_msr_bitmap_long) {
+		vmcs_write(MSR_BITMAP, __pa(hvx_msr_bitmap_long));
+		v->msr_bitmap_long = true;
+	}
 	if (hvx_caps.preempt_timer)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
 	inject_events(v);
@@ -760,7 +764,12 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, hvx_caps.host_xcr0);
 	v->cr2 = native_read_cr2();
 	if (v->syscall_msrs) {
+		/* The guest may have written them directly (MSR bitmap). */
 		rdmsrl(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		rdmsrl(MSR_STAR, v->msr.star);
+		rdmsrl(MSR_LSTAR, v->msr.lstar);
+		rdmsrl(MSR_CSTAR, v->msr.cstar);
+		rdmsrl(MSR_SYSCALL_MASK, v->msr.sfmask);
 		wrmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
 		wrmsrl(MSR_STAR, hs->star);
 		wrmsrl(MSR_LSTAR, hs->lstar);

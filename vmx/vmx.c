@@ -34,6 +34,7 @@
 
 struct hvx_vmx_caps hvx_caps;
 void *hvx_msr_bitmap;
+void *hvx_msr_bitmap_long;
 
 static const char *vmx_unusable;	/* NULL when VMX is usable */
 static DEFINE_PER_CPU(void *, vmxon_region);
@@ -514,6 +515,24 @@ int hvx_vmx_module_init(void)
 		if (!hvx_msr_bitmap)
 			return -ENOMEM;
 		init_msr_bitmap(hvx_msr_bitmap);
+		hvx_msr_bitmap_long = (void *)__get_free_page(GFP_KERNEL);
+		if (!hvx_msr_bitmap_long) {
+			free_page((unsigned long)hvx_msr_bitmap);
+			hvx_msr_bitmap = NULL;
+			return -ENOMEM;
+		}
+		memcpy(hvx_msr_bitmap_long, hvx_msr_bitmap, PAGE_SIZE);
+		/*
+		 * Once a vCPU swaps the SYSCALL MSRs and KERNEL_GS_BASE around
+		 * every entry (hvx_vmx_vcpu.syscall_msrs), the guest may use
+		 * them directly: their host values are back before the host
+		 * can need them.
+		 */
+		msr_passthrough(hvx_msr_bitmap_long, MSR_KERNEL_GS_BASE);
+		msr_passthrough(hvx_msr_bitmap_long, MSR_STAR);
+		msr_passthrough(hvx_msr_bitmap_long, MSR_LSTAR);
+		msr_passthrough(hvx_msr_bitmap_long, MSR_CSTAR);
+		msr_passthrough(hvx_msr_bitmap_long, MSR_SYSCALL_MASK);
 	}
 	for_each_possible_cpu(cpu) {
 		void *region = alloc_vmx_region(cpu);
@@ -555,7 +574,9 @@ void hvx_vmx_module_exit(void)
 		per_cpu(vmxon_region, cpu) = NULL;
 	}
 	free_page((unsigned long)hvx_msr_bitmap);
+	free_page((unsigned long)hvx_msr_bitmap_long);
 	hvx_msr_bitmap = NULL;
+	hvx_msr_bitmap_long = NULL;
 }
 
 /**

@@ -238,7 +238,9 @@ struct hvx_mmio_op {
  * @exit_reason: last exit reason.
  * @exit_qual: last exit qualification.
  * @instr_len: last VM-exit instruction length.
- * @syscall_msrs: STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE must be swapped.
+ * @syscall_msrs: STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE must be swapped
+ *	(sticky once set).
+ * @msr_bitmap_long: the VMCS uses hvx_msr_bitmap_long.
  * @msr: guest values of MSRs that hvx keeps in software.
  * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
@@ -294,6 +296,7 @@ struct hvx_vmx_vcpu {
 	u32 instr_len;
 
 	bool syscall_msrs;
+	bool msr_bitmap_long;
 	struct {
 		u64 star, lstar, cstar, sfmask, kernel_gs_base;
 		u64 apic_base, misc_enable, tsc_offset, tsc_adjust;
@@ -351,6 +354,7 @@ void *hvx_vmx_alloc_vmcs(void);
 int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 			struct hvx_run *run, void *io_data);
 extern void *hvx_msr_bitmap;
+extern void *hvx_msr_bitmap_long;
 void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v);
 void hvx_vmx_get_regs(struct hvx_vmx_vcpu *v, struct hvx_regs *regs);
 void hvx_vmx_set_regs(struct hvx_vmx_vcpu *v, const struct hvx_regs *regs);

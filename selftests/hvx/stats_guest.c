@@ -73,3 +73,26 @@ void guest_cr8(uint64_t value)
 	GUEST_SYNC(v);
 	GUEST_DONE();
 }
+
+/*
+ * The first write of a SYSCALL MSR exits; from then on they and
+ * KERNEL_GS_BASE are the guest's own: no more exits, and SWAPGS swaps in
+ * the KERNEL_GS_BASE the guest wrote.
+ */
+void guest_syscall_msrs(uint64_t unused)
+{
+	uint64_t lstar = 0, kgs = 0, gs = 0;
+
+	(void)unused;
+	guest_wrmsr_safe(0xc0000082, 0xffffffff81234000ull);	/* LSTAR */
+	guest_wrmsr_safe(0xc0000081, 0x0023001000000000ull);	/* STAR */
+	guest_wrmsr_safe(0xc0000084, 0x47700);			/* SFMASK */
+	guest_wrmsr_safe(0xc0000102, 0x5678000);		/* KERNEL_GS_BASE */
+	guest_rdmsr_safe(0xc0000082, &lstar);
+	guest_rdmsr_safe(0xc0000102, &kgs);
+	asm volatile("swapgs");
+	guest_rdmsr_safe(0xc0000101, &gs);			/* GS_BASE */
+	asm volatile("swapgs");
+	GUEST_SYNC_ARGS(lstar, kgs, gs, 0);
+	GUEST_DONE();
+}

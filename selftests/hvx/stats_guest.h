@@ -21,4 +21,6 @@ void guest_mmio_neg(uint64_t unused);
 
 void guest_cr8(uint64_t value);
 
+void guest_syscall_msrs(uint64_t unused);
+
 #endif /* STATS_GUEST_H */

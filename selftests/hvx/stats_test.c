@@ -526,6 +526,44 @@ TEST(cr8_through_tpr_shadow)
 	hvx_nl_close(&nl);
 }
 
+TEST(syscall_msrs_pass_through)
+{
+	static struct hvx_msrs m;
+	struct hvx_nl_stats s;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint32_t id;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_syscall_msrs, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0xffffffff81234000ull, uc.args[0]);
+	ASSERT_EQ(0x5678000, uc.args[1]);
+	ASSERT_EQ(0x5678000, uc.args[2]);	/* SWAPGS used the guest's */
+
+	m.nmsrs = 3;
+	m.entries[0].index = 0xc0000081;
+	m.entries[1].index = 0xc0000084;
+	m.entries[2].index = 0xc0000102;
+	ASSERT_EQ(3, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+	ASSERT_EQ(0x0023001000000000ull, m.entries[0].data);
+	ASSERT_EQ(0x47700, m.entries[1].data);
+	ASSERT_EQ(0x5678000, m.entries[2].data);
+	vcpu_run_done(vcpu);
+
+	id = own_vm_id(_metadata, &nl);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	ASSERT_EQ(1, s.st.exits_by_reason[EXIT_REASON_MSR_WRITE]);
+	ASSERT_EQ(0, s.st.exits_by_reason[EXIT_REASON_MSR_READ]);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
 /* ---- hvxctl ------------------------------------------------------------ */
 
 /* Read everything from two fds until both are closed or time runs out. */

@@ -33,6 +33,8 @@
 #define LEAF1_ECX_OSXSAVE	BIT(27)
 #define LEAF1_ECX_AVX_FAMILY	(BIT(12) | BIT(28) | BIT(29))	/* FMA, AVX, F16C */
 #define LEAF7_EBX_AVX2		BIT(5)
+/* CPUID.7.0:EDX: IBRS/IBPB, STIBP, SSBD, shown when the host has them. */
+#define LEAF7_EDX_SPEC		(BIT(26) | BIT(27) | BIT(31))
 /* XSAVE area: legacy region plus header (SDM Vol. 1 13.4.1, 13.4.2). */
 #define XSAVE_LEGACY_AND_HEADER	576
 /* CPUID.7.0:EBX bits kept: BMI1, BMI2, ERMS, ADX (no OS support needed). */
@@ -108,11 +110,12 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 			e->ebx &= LEAF7_EBX_KEPT |
 				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
 				   LEAF7_EBX_AVX2 : 0);
+			e->edx &= hvx_caps.spec_ctrl ? LEAF7_EDX_SPEC : 0;
 		} else {
 			e->ebx = 0;
+			e->edx = 0;
 		}
 		e->ecx = 0;
-		e->edx = 0;
 		break;
 	case 0xd:
 		filter_xsave_leaf(e);

@@ -47,7 +47,7 @@ MODULE_PARM_DESC(check_entry,
 struct host_state {
 	u16 ds, es, fs, gs, ldt;
 	unsigned long fs_base, kernel_gs_base;
-	u64 star, lstar, cstar, sfmask;
+	u64 star, lstar, cstar, sfmask, spec_ctrl;
 	unsigned long debugctl;
 };
 
@@ -753,6 +753,11 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	}
 	if (native_read_cr2() != v->cr2)
 		native_write_cr2(v->cr2);
+	/* A guest that asked for IBRS/STIBP/SSBD runs with them. */
+	if (v->msr.spec_ctrl) {
+		rdmsrl(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
+		wrmsrl(MSR_IA32_SPEC_CTRL, v->msr.spec_ctrl);
+	}
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
 }
@@ -762,6 +767,8 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 {
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, hvx_caps.host_xcr0);
+	if (v->msr.spec_ctrl)
+		wrmsrl(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
 	v->cr2 = native_read_cr2();
 	if (v->syscall_msrs) {
 		/* The guest may have written them directly (MSR bitmap). */

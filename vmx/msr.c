@@ -118,6 +118,11 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 	case MSR_IA32_PLATFORM_ID:
 		*val = 0;
 		break;
+	case MSR_IA32_SPEC_CTRL:
+		if (!hvx_caps.spec_ctrl)
+			return -1;
+		*val = v->msr.spec_ctrl;
+		break;
 	case MSR_EFER:
 		*val = v->efer;
 		break;
@@ -185,6 +190,10 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		return !(val >> 32);
 	case MSR_IA32_MCG_STATUS:
 		return !val;		/* only zero may be written */
+	case MSR_IA32_SPEC_CTRL:
+		return hvx_caps.spec_ctrl && !(val & ~hvx_caps.spec_ctrl);
+	case MSR_IA32_PRED_CMD:		/* write-only command */
+		return hvx_caps.ibpb && !(val & ~PRED_CMD_IBPB);
 	case MSR_EFER:
 		return !(val & ~EFER_ALLOWED) &&
 		       !((v->cr0 & X86_CR0_PG) &&
@@ -243,6 +252,13 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		break;
 	case MSR_IA32_MCG_STATUS:
 		v->msr.mcg_status = val;
+		break;
+	case MSR_IA32_SPEC_CTRL:	/* loaded around entry when nonzero */
+		v->msr.spec_ctrl = val;
+		break;
+	case MSR_IA32_PRED_CMD:
+		if (val)
+			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 		break;
 	case MSR_IA32_UCODE_REV:
 		break;

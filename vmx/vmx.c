@@ -199,6 +199,11 @@ static const char *probe_caps(void)
 	}
 
 	c->debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &feat);
+	/* Speculation controls, offered to guests as the host has them. */
+	c->ibpb = boot_cpu_has(X86_FEATURE_SPEC_CTRL);
+	c->spec_ctrl = (c->ibpb ? SPEC_CTRL_IBRS : 0) |
+		       (boot_cpu_has(X86_FEATURE_INTEL_STIBP) ? SPEC_CTRL_STIBP : 0) |
+		       (boot_cpu_has(X86_FEATURE_SPEC_CTRL_SSBD) ? SPEC_CTRL_SSBD : 0);
 	probe_xsave(c);
 
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);

@@ -59,6 +59,9 @@ enum hvx_gpr {
  * @proc_may: primary processor-based controls the CPU allows to be 1.
  * @debugctl: IA32_DEBUGCTL exists; a VM exit clears it (SDM Vol. 3C
  *	28.5.1), so hvx restores the host's value.
+ * @spec_ctrl: IA32_SPEC_CTRL bits a guest may set (IBRS, STIBP, SSBD as the
+ *	host has them), 0 if the host has no SPEC_CTRL (SDM Vol. 4 2.1).
+ * @ibpb: the host has IBPB, so guest writes to IA32_PRED_CMD are honoured.
  * @host_xcr0: the host's XCR0, restored after every exit.
  * @guest_xcr0: XCR0 bits a guest may enable (x87, SSE, AVX as the host
  *	has them), or 0 when the host has no XSAVE: guests then get FXSAVE
@@ -76,6 +79,8 @@ struct hvx_vmx_caps {
 	bool vpid;
 	u32 proc_may;
 	bool debugctl;
+	u64 spec_ctrl;
+	bool ibpb;
 	u64 host_xcr0, guest_xcr0;
 	u32 preempt_timer;
 };
@@ -300,7 +305,7 @@ struct hvx_vmx_vcpu {
 	struct {
 		u64 star, lstar, cstar, sfmask, kernel_gs_base;
 		u64 apic_base, misc_enable, tsc_offset, tsc_adjust;
-		u64 tsc_aux, mcg_status;
+		u64 tsc_aux, mcg_status, spec_ctrl;
 		u64 mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
 	} msr;
 	bool msr_exits;

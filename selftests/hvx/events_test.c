@@ -260,6 +260,53 @@ TEST(msr_emulated_values)
 	vm_free(vm);
 }
 
+/*
+ * SPEC_CTRL and PRED_CMD follow the host: with IBRS/IBPB (CPUID.7.0:EDX
+ * bit 26) the guest's values are kept and advertised, without them the
+ * MSRs do not exist for the guest either.
+ */
+TEST(speculation_msrs_follow_host)
+{
+	static struct hvx_cpuid c;
+	static struct hvx_msrs m;
+	uint32_t a, b, cx, d;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	int has;
+
+	REQUIRE_VMX();
+	cpuid(7, 0, &a, &b, &cx, &d);
+	has = !!(d & (1u << 26));
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_CPUID, &c));
+	for (uint32_t i = 0; i < c.nent; i++) {
+		if (c.entries[i].function == 7 && c.entries[i].index == 0) {
+			ASSERT_EQ(has, !!(c.entries[i].edx & (1u << 26)));
+		}
+	}
+	m.nmsrs = 1;
+	m.entries[0] = (struct hvx_msr_entry){ .index = 0x48, .data = 1 };
+	m.entries[1] = (struct hvx_msr_entry){ .index = 0x49, .data = 1 };
+	if (has) {
+		ASSERT_EQ(1, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+		m.entries[0].data = 0;
+		ASSERT_EQ(1, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+		ASSERT_EQ(1, m.entries[0].data);	/* IBRS kept */
+		m.entries[0] = m.entries[1];
+		ASSERT_EQ(1, ioctl(vcpu->fd, HVX_SET_MSRS, &m));	/* IBPB */
+		m.entries[0].data = 2;
+		ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+	} else {
+		TH_LOG("host has no IBRS/IBPB: checking that hvx hides them");
+		ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+		ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+		m.entries[0] = m.entries[1];
+		ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+	}
+	vm_free(vm);
+}
+
 /* Point IDT gate @vector at @handler: a 64-bit interrupt gate (SDM Vol.
  * 3A 6.14.1, Figure 6-8), and make the IDT cover all 256 vectors. */
 static void set_idt_gate(struct vcpu *vcpu, int vector, uint64_t handler)

@@ -307,22 +307,6 @@ TEST(speculation_msrs_follow_host)
 	vm_free(vm);
 }
 
-/* Point IDT gate @vector at @handler: a 64-bit interrupt gate (SDM Vol.
- * 3A 6.14.1, Figure 6-8), and make the IDT cover all 256 vectors. */
-static void set_idt_gate(struct vcpu *vcpu, int vector, uint64_t handler)
-{
-	uint32_t *gate = vm_gpa2hva(vcpu->vm, GPA_IDT + vector * 16, 16);
-	struct hvx_sregs s;
-
-	gate[0] = (handler & 0xffff) | (SEL_CODE64 << 16);
-	gate[1] = (handler & 0xffff0000) | 0x8e00;	/* P, DPL 0, type 14 */
-	gate[2] = handler >> 32;
-	gate[3] = 0;
-	vcpu_get_sregs(vcpu, &s);
-	s.idt.limit = 256 * 16 - 1;
-	vcpu_set_sregs(vcpu, &s);
-}
-
 /* An interrupt queued while the guest has IF = 0 waits for STI and is
  * delivered exactly once through the guest's IDT. */
 TEST(interrupt_waits_for_window)
@@ -334,7 +318,7 @@ TEST(interrupt_waits_for_window)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_irq_wait, 0);
-	set_idt_gate(vcpu, EVENTS_IRQ_VECTOR, (uint64_t)guest_irq_stub);
+	vcpu_set_idt_gate(vcpu, EVENTS_IRQ_VECTOR, (uint64_t)guest_irq_stub);
 	ASSERT_EQ(1, vcpu_run_sync(vcpu));
 	ASSERT_FALSE(vcpu->run->if_flag);
 	ASSERT_FALSE(vcpu->run->ready_for_interrupt_injection);

@@ -174,13 +174,8 @@ TEST(endless_exception_loop)
 	vcpu = vm_create_long(&vm, guest_sync_done, 0);
 	memcpy(vm_gpa2hva(vm, GPA_BLOB_DATA, sizeof(handler)), handler,
 	       sizeof(handler));
-	for (int v = 0; v < 32; v++) {
-		uint32_t *gate = vm_gpa2hva(vm, GPA_IDT + v * 16, 16);
-
-		gate[0] = (GPA_BLOB_DATA & 0xffff) | (SEL_CODE64 << 16);
-		gate[1] = (GPA_BLOB_DATA & 0xffff0000) | 0x8e00;
-		gate[2] = 0;
-	}
+	for (int v = 0; v < 32; v++)
+		vm_set_idt_gate(vm, v, GPA_BLOB_DATA);
 	vcpu_get_regs(vcpu, &regs);
 	regs.rip = GPA_BLOB_DATA + 4;		/* start at the UD2 */
 	vcpu_set_regs(vcpu, &regs);

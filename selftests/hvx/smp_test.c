@@ -196,23 +196,13 @@ TEST(hlt_sleeps_until_interrupt)
 {
 	struct hvx_interrupt irq = { .vector = SMP_IRQ_VECTOR };
 	struct halter h = { 0 };
-	struct hvx_sregs s;
 	struct ucall uc;
-	uint32_t *gate;
 	pthread_t t;
 	struct vm *vm;
-	uint64_t stub = (uint64_t)guest_smp_irq_stub;
 
 	REQUIRE_VMX();
 	h.vcpu = vm_create_long(&vm, guest_sti_hlt, 0);
-	gate = vm_gpa2hva(vm, GPA_IDT + SMP_IRQ_VECTOR * 16, 16);
-	gate[0] = (stub & 0xffff) | (SEL_CODE64 << 16);
-	gate[1] = (stub & 0xffff0000) | 0x8e00;
-	gate[2] = stub >> 32;
-	gate[3] = 0;
-	vcpu_get_sregs(h.vcpu, &s);
-	s.idt.limit = 256 * 16 - 1;
-	vcpu_set_sregs(h.vcpu, &s);
+	vcpu_set_idt_gate(h.vcpu, SMP_IRQ_VECTOR, (uint64_t)guest_smp_irq_stub);
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, halter_thread, &h));
 	msleep(100);

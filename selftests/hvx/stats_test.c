@@ -453,24 +453,18 @@ TEST(injected_interrupt_counts)
 {
 	struct hvx_interrupt irq = { .vector = 0x40 };
 	struct hvx_nl_stats s;
-	struct hvx_sregs sregs;
 	struct hvx_regs regs;
 	struct ucall uc;
 	struct vcpu *vcpu;
 	struct hvx_nl nl;
 	struct vm *vm;
-	uint32_t *gate;
 	uint32_t id;
 
 	REQUIRE_VMX();
 	REQUIRE_NL(&nl);
 	vcpu = vm_create_long(&vm, guest_sync_done, 1);
 	/* Gate 0x40 -> the library's vector-0 stub, which reports itself. */
-	gate = vm_gpa2hva(vm, GPA_IDT + 0x40 * 16, 16);
-	memcpy(gate, vm_gpa2hva(vm, GPA_IDT, 16), 16);
-	vcpu_get_sregs(vcpu, &sregs);
-	sregs.idt.limit = 256 * 16 - 1;
-	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_set_idt_gate(vcpu, 0x40, guest_exc_stubs[0]);
 	ASSERT_EQ(1, vcpu_run_sync(vcpu));
 	vcpu_get_regs(vcpu, &regs);
 	regs.rflags |= 1u << 9;		/* IF */

@@ -102,6 +102,8 @@ const char *vcpu_exit_str(struct vcpu *vcpu);
 
 /* modes.c: descriptor tables, page tables, and starting a vCPU in a mode */
 void vm_init_tables(struct vm *vm);
+void vm_set_idt_gate(struct vm *vm, int vector, uint64_t handler);
+void vcpu_set_idt_gate(struct vcpu *vcpu, int vector, uint64_t handler);
 void vcpu_setup_long(struct vcpu *vcpu, void (*guest_fn)(uint64_t),
 		     uint64_t arg);
 void vcpu_setup_prot32(struct vcpu *vcpu, uint32_t eip);

@@ -55,6 +55,33 @@ static uint64_t seg_desc(const struct hvx_segment *s)
 }
 
 /*
+ * A 64-bit interrupt gate for @vector in the IDT at GPA_IDT (SDM Vol. 3A,
+ * "64-bit mode IDT"): offset 15:0 in bits 15:0, selector 31:16, IST 34:32,
+ * type 43:40, DPL 46:45, P 47, offset 31:16 in 63:48; offset 63:32 in the
+ * next quadword. The page at GPA_IDT has room for all 256 vectors.
+ */
+void vm_set_idt_gate(struct vm *vm, int vector, uint64_t handler)
+{
+	uint64_t *gate = vm_gpa2hva(vm, GPA_IDT + vector * 16, 16);
+
+	gate[0] = (handler & 0xffff) | (uint64_t)SEL_CODE64 << 16 |
+		  (uint64_t)SYS_TYPE_INTR_GATE << 40 | 1ull << 47 |
+		  ((handler >> 16) & 0xffff) << 48;
+	gate[1] = handler >> 32;
+}
+
+/* Gate @vector of @vcpu's IDT, and the IDT limit raised to 256 vectors. */
+void vcpu_set_idt_gate(struct vcpu *vcpu, int vector, uint64_t handler)
+{
+	struct hvx_sregs s;
+
+	vm_set_idt_gate(vcpu->vm, vector, handler);
+	vcpu_get_sregs(vcpu, &s);
+	s.idt.limit = 256 * 16 - 1;
+	vcpu_set_sregs(vcpu, &s);
+}
+
+/*
  * GDT, TSS, 64-bit IDT and identity-mapped page tables at the addresses in
  * guest_layout.h. Built once per VM; every vCPU shares them.
  */
@@ -84,20 +111,9 @@ void vm_init_tables(struct vm *vm)
 	memset(vm_gpa2hva(vm, GPA_TSS, TSS_LIMIT + 1), 0, TSS_LIMIT + 1);
 	*(uint16_t *)vm_gpa2hva(vm, GPA_TSS + 0x66, 2) = TSS_LIMIT + 1;
 
-	/*
-	 * 64-bit interrupt gates (SDM Vol. 3A, "64-bit mode IDT"): offset
-	 * 15:0 in bits 15:0, selector 31:16, IST 34:32, type 43:40, DPL
-	 * 46:45, P 47, offset 31:16 in 63:48; offset 63:32 in the next
-	 * quadword.
-	 */
-	for (int v = 0; v < IDT_VECTORS; v++) {
-		uint64_t off = guest_exc_stubs[v];
-
-		idt[2 * v] = (off & 0xffff) | (uint64_t)SEL_CODE64 << 16 |
-			     (uint64_t)SYS_TYPE_INTR_GATE << 40 | 1ull << 47 |
-			     ((off >> 16) & 0xffff) << 48;
-		idt[2 * v + 1] = off >> 32;
-	}
+	(void)idt;
+	for (int v = 0; v < IDT_VECTORS; v++)
+		vm_set_idt_gate(vm, v, guest_exc_stubs[v]);
 
 	/*
 	 * 4-level paging (SDM Vol. 3A 4.5): one PML4E -> one PDPT whose four

@@ -108,6 +108,16 @@ static uint32_t own_vm_id(struct __test_metadata *_metadata, struct hvx_nl *nl)
 	return id;
 }
 
+/* The statistics of our only VM, which has one vCPU. */
+static void own_vm_stats(struct __test_metadata *_metadata, struct hvx_nl *nl,
+			 struct hvx_nl_stats *s)
+{
+	uint32_t id = own_vm_id(_metadata, nl);
+
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, hvx_nl_get_stats(nl, id, -1, s, 1));
+}
+
 /* ---- The family, and requests its policies reject ------------------- */
 
 TEST(family_registered)
@@ -410,7 +420,6 @@ TEST(msr_hlt_exception_counts)
 	struct vcpu *vcpu;
 	struct hvx_nl nl;
 	struct vm *vm;
-	uint32_t id;
 
 	REQUIRE_VMX();
 	REQUIRE_NL(&nl);
@@ -418,9 +427,7 @@ TEST(msr_hlt_exception_counts)
 	vcpu_run(vcpu);
 	ASSERT_EXIT(HVX_EXIT_HLT, vcpu);
 	vcpu_run_done(vcpu);
-	id = own_vm_id(_metadata, &nl);
-	ASSERT_LT(0, id);
-	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	own_vm_stats(_metadata, &nl, &s);
 	st = &s.st;
 
 	ASSERT_EQ(2, st->exits_by_reason[EXIT_REASON_MSR_READ]);
@@ -458,7 +465,6 @@ TEST(injected_interrupt_counts)
 	struct vcpu *vcpu;
 	struct hvx_nl nl;
 	struct vm *vm;
-	uint32_t id;
 
 	REQUIRE_VMX();
 	REQUIRE_NL(&nl);
@@ -478,9 +484,7 @@ TEST(injected_interrupt_counts)
 	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc));
 	ASSERT_EQ(2, uc.args[0]);
 
-	id = own_vm_id(_metadata, &nl);
-	ASSERT_LT(0, id);
-	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	own_vm_stats(_metadata, &nl, &s);
 	ASSERT_EQ(1, s.st.irqs_injected[HVX_IRQ_SRC_USER]);
 	ASSERT_EQ(1, s.st.irqs_injected[HVX_IRQ_SRC_NMI]);
 	ASSERT_EQ(2, sum(s.st.irqs_injected, HVX_STATS_IRQ_SOURCES));
@@ -498,7 +502,6 @@ TEST(cr8_through_tpr_shadow)
 	struct vcpu *vcpu;
 	struct hvx_nl nl;
 	struct vm *vm;
-	uint32_t id;
 
 	REQUIRE_VMX();
 	REQUIRE_NL(&nl);
@@ -511,9 +514,7 @@ TEST(cr8_through_tpr_shadow)
 	ASSERT_EQ(4, vcpu_run_sync(vcpu));
 	vcpu_run_done(vcpu);
 
-	id = own_vm_id(_metadata, &nl);
-	ASSERT_LT(0, id);
-	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	own_vm_stats(_metadata, &nl, &s);
 	ASSERT_EQ(0, s.st.exits_by_reason[28 /* CR_ACCESS */]);
 	vcpu_free(vcpu);
 	vm_free(vm);
@@ -528,7 +529,6 @@ TEST(syscall_msrs_pass_through)
 	struct vcpu *vcpu;
 	struct hvx_nl nl;
 	struct vm *vm;
-	uint32_t id;
 
 	REQUIRE_VMX();
 	REQUIRE_NL(&nl);
@@ -548,9 +548,7 @@ TEST(syscall_msrs_pass_through)
 	ASSERT_EQ(0x5678000, m.entries[2].data);
 	vcpu_run_done(vcpu);
 
-	id = own_vm_id(_metadata, &nl);
-	ASSERT_LT(0, id);
-	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	own_vm_stats(_metadata, &nl, &s);
 	ASSERT_EQ(1, s.st.exits_by_reason[EXIT_REASON_MSR_WRITE]);
 	ASSERT_EQ(0, s.st.exits_by_reason[EXIT_REASON_MSR_READ]);
 	vcpu_free(vcpu);

@@ -143,7 +143,9 @@ static void ept_free_table(struct hvx_mem *mem, u64 *table, int level)
  * @mem: the VM's memory.
  *
  * EPTP: memory type WB (bits 2:0), page-walk length 4 - 1 (bits 5:3),
- * SDM Vol. 3C 25.6.11. Return: 0 or -ENOMEM.
+ * SDM Vol. 3C 25.6.11.
+ *
+ * Return: 0 or -ENOMEM.
  */
 int hvx_ept_init(struct hvx_mem *mem)
 {

@@ -357,7 +357,8 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len)
  * @buf: source.
  * @len: bytes.
  *
- * Context and errors as hvx_gpa_read(); a read-only slot gives -ENOENT.
+ * Context: as hvx_gpa_read().
+ * Return: as hvx_gpa_read(); a read-only slot gives -ENOENT.
  */
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len)

@@ -35,7 +35,8 @@ int hvx_vpid_init(bool enabled)
 /**
  * hvx_vpid_alloc - allocate a VPID
  *
- * Context: any. Return: a VPID in 1..65535, or 0 when VPIDs are not used
+ * Context: any.
+ * Return: a VPID in 1..65535, or 0 when VPIDs are not used
  * or are exhausted (the vCPU then runs without VPID and every VM entry and
  * exit flushes its linear mappings, SDM Vol. 3C 29.4.3.3).
  */

@@ -70,7 +70,22 @@ struct hvx_memory_region {
 
 /**
  * struct hvx_regs - general-purpose registers of a vCPU
- * @rax: RAX (and so on for the other 15 GPRs, in this order).
+ * @rax: RAX.
+ * @rbx: RBX.
+ * @rcx: RCX.
+ * @rdx: RDX.
+ * @rsi: RSI.
+ * @rdi: RDI.
+ * @rsp: RSP.
+ * @rbp: RBP.
+ * @r8: R8.
+ * @r9: R9.
+ * @r10: R10.
+ * @r11: R11.
+ * @r12: R12.
+ * @r13: R13.
+ * @r14: R14.
+ * @r15: R15.
  * @rip: instruction pointer.
  * @rflags: RFLAGS; bit 1 must be set for VM entry to succeed
  *	(SDM Vol. 3C 27.3.1.4), but this is checked at entry, not here.
@@ -126,7 +141,14 @@ struct hvx_dtable {
 
 /**
  * struct hvx_sregs - special registers of a vCPU
- * @cs: CS (and so on: DS, ES, FS, GS, SS, TR, LDTR).
+ * @cs: CS.
+ * @ds: DS.
+ * @es: ES.
+ * @fs: FS.
+ * @gs: GS.
+ * @ss: SS.
+ * @tr: TR.
+ * @ldt: LDTR.
  * @gdt: GDTR.
  * @idt: IDTR.
  * @cr0: CR0 as the guest sees it.
@@ -535,11 +557,12 @@ struct hvx_run {
  */
 #define HVX_CREATE_VCPU		_IO(HVXIO, 0x11)
 /**
- * HVX_SET_TSC_OFFSET / HVX_GET_TSC_OFFSET - the VM's TSC offset. A vCPU
- * applies a new offset at its next HVX_RUN (and at creation).
- * SET errors: -EINVAL for nonzero reserved fields.
+ * HVX_SET_TSC_OFFSET - set the VM's TSC offset. A vCPU applies a new
+ * offset at its next HVX_RUN (and at creation). -EINVAL for nonzero
+ * reserved fields.
  */
 #define HVX_SET_TSC_OFFSET	_IOW(HVXIO, 0x12, struct hvx_tsc_offset)
+/** HVX_GET_TSC_OFFSET - read the VM's TSC offset. */
 #define HVX_GET_TSC_OFFSET	_IOR(HVXIO, 0x13, struct hvx_tsc_offset)
 /**
  * HVX_SEND_IPI - deliver INIT or SIPI to a vCPU, from any thread. A vCPU
@@ -562,20 +585,25 @@ struct hvx_run {
 #define HVX_SET_REGS		_IOW(HVXIO, 0x22, struct hvx_regs)
 #define HVX_GET_SREGS		_IOR(HVXIO, 0x23, struct hvx_sregs)
 #define HVX_SET_SREGS		_IOW(HVXIO, 0x24, struct hvx_sregs)
-/**
- * HVX_GET_CPUID / HVX_SET_CPUID - read or replace the vCPU's CPUID table.
- * SET errors: -EINVAL (nent too large, unknown flags, nonzero padding,
- * duplicate leaf); nothing changes on error.
- */
+/** HVX_GET_CPUID - read the vCPU's CPUID table. */
 #define HVX_GET_CPUID		_IOR(HVXIO, 0x25, struct hvx_cpuid)
+/**
+ * HVX_SET_CPUID - replace the vCPU's CPUID table. -EINVAL (nent too
+ * large, unknown flags, nonzero padding, duplicate leaf); nothing changes
+ * on error.
+ */
 #define HVX_SET_CPUID		_IOW(HVXIO, 0x26, struct hvx_cpuid)
 /**
- * HVX_GET_MSRS / HVX_SET_MSRS - read or write a list of MSRs; return the
- * number of entries processed (all of them), or -EINVAL (nmsrs too large,
- * nonzero reserved field, unknown MSR, refused value) with nothing
- * changed.
+ * HVX_GET_MSRS - read a list of MSRs; returns the number of entries (all
+ * of them), or -EINVAL (nmsrs too large, nonzero reserved field, an MSR
+ * hvx does not handle).
  */
 #define HVX_GET_MSRS		_IOWR(HVXIO, 0x27, struct hvx_msrs)
+/**
+ * HVX_SET_MSRS - write a list of MSRs; returns the number of entries, or
+ * -EINVAL (as HVX_GET_MSRS, or a value the CPU would refuse) with nothing
+ * changed.
+ */
 #define HVX_SET_MSRS		_IOW(HVXIO, 0x28, struct hvx_msrs)
 /**
  * HVX_INTERRUPT - queue external interrupt @vector; it is delivered at the
@@ -596,8 +624,9 @@ struct hvx_run {
  * of range, an exception vector 2, nonzero flags/reserved/padding.
  */
 #define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2c, struct hvx_vcpu_events)
-/** HVX_GET_MP_STATE / HVX_SET_MP_STATE - see struct hvx_mp_state. */
+/** HVX_GET_MP_STATE - read the vCPU's struct hvx_mp_state. */
 #define HVX_GET_MP_STATE	_IOR(HVXIO, 0x2d, struct hvx_mp_state)
+/** HVX_SET_MP_STATE - set it; -EINVAL for states other than RUNNABLE/WAIT_SIPI. */
 #define HVX_SET_MP_STATE	_IOW(HVXIO, 0x2e, struct hvx_mp_state)
 
 /*

@@ -497,8 +497,9 @@ static void init_msr_bitmap(u8 *bitmap)
 /**
  * hvx_vmx_module_init - probe VMX and prepare per-CPU VMXON regions
  *
- * On a CPU without usable VMX the module still loads; VM creation then
- * fails with -EOPNOTSUPP and the reason is logged once here.
+ * Context: module load. On a CPU without usable VMX the module still
+ * loads; VM creation then fails with -EOPNOTSUPP and the reason is logged
+ * once here.
  *
  * Return: 0 or -ENOMEM.
  */

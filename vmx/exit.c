@@ -871,6 +871,12 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 
 	preempt_disable();
 	hvx_vmx_load(v);
+	if (v->flush_tlb) {
+		/* On this CPU; a move to another one flushes there (load). */
+		if (v->vpid)
+			hvx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, v->vpid);
+		v->flush_tlb = false;
+	}
 	prepare_entry(v);
 	if (unlikely(READ_ONCE(check_entry))) {
 		check = hvx_vmx_check_guest_state();

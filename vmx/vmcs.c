@@ -133,6 +133,11 @@ void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0)
 	u64 hw = (cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | X86_CR0_NE |
 		 (hvx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG));
 
+	/*
+	 * MOV to CR0 changing PG, PE or WP flushes the TLB (SDM Vol. 3A
+	 * 4.10.4.1); with a VPID nothing else would when hvx emulates it.
+	 */
+	v->flush_tlb = true;
 	v->cr0 = cr0;
 	vmcs_write(CR0_READ_SHADOW, cr0);
 	vmcs_write(GUEST_CR0, hw & hvx_caps.cr0_fixed1);
@@ -146,6 +151,7 @@ void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0)
  */
 void hvx_vmx_set_cr4(struct hvx_vmx_vcpu *v, u64 cr4)
 {
+	v->flush_tlb = true;	/* PGE, PAE, PSE changes flush (4.10.4.1) */
 	v->cr4 = cr4;
 	vmcs_write(CR4_READ_SHADOW, cr4);
 	vmcs_write(GUEST_CR4, (cr4 | hvx_caps.cr4_fixed0) & hvx_caps.cr4_fixed1);

@@ -217,9 +217,10 @@ static const char *probe_caps(void)
 	    !(c->ept_vpid & VMX_EPT_INVEPT_BIT) ||
 	    !(c->ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT))
 		return "EPT lacks 4-level walks, write-back tables or single-context INVEPT";
+	/* <asm/vmx.h> numbers the VPID bits from bit 32 of the MSR (A.10). */
 	c->vpid = (c->proc2 & SECONDARY_EXEC_ENABLE_VPID) &&
-		  (c->ept_vpid & VMX_VPID_INVVPID_BIT) &&
-		  (c->ept_vpid & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT);
+		  ((c->ept_vpid >> 32) & VMX_VPID_INVVPID_BIT) &&
+		  ((c->ept_vpid >> 32) & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT);
 	if (!c->vpid)
 		c->proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 	return NULL;

@@ -234,6 +234,8 @@ struct hvx_mmio_op {
  * @launched: VMLAUNCH succeeded since the last VMCLEAR.
  * @loaded_node: link on the per-CPU list of active VMCSs.
  * @vpid: VPID, 0 if none.
+ * @flush_tlb: flush this VPID's mappings before the next entry: set when
+ *	hvx emulates an operation that flushes the TLB architecturally.
  * @id: vCPU id (initial APIC id).
  * @vm_id: id of the VM in the module's registry (kmod/), for tracepoints.
  * @entry_ctls: current VM-entry controls (IA-32e mode guest changes).
@@ -288,6 +290,7 @@ struct hvx_vmx_vcpu {
 	bool launched;
 	struct list_head loaded_node;
 	u16 vpid;
+	bool flush_tlb;
 	u32 id;
 	u32 vm_id;
 	u32 entry_ctls;

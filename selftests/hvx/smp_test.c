@@ -7,6 +7,7 @@
  * into HVX_SEND_IPI.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
@@ -250,6 +251,60 @@ TEST(cpuid_topology_follows_vcpus)
 	ASSERT_EQ(0x10000, uc.args[0]);			/* as set */
 	ASSERT_EQ(0, uc.args[1]);
 	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+static int set_cpu_online(int cpu, int on)
+{
+	char path[64];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%d", on) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * CPU hotplug while a VM exists: the CPU going away must have its VMCSs
+ * cleared and leave VMX operation (the vCPU then runs elsewhere); the CPU
+ * coming back must enter VMX operation again, and the vCPU runs there.
+ */
+TEST(cpu_hotplug_with_vm)
+{
+	struct vcpu *a, *b;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU online: CPU hotplug needs two (bochs-smp has them)");
+	a = vm_create_long(&vm, guest_sync_done, 3);
+	b = vcpu_create(vm, 1);
+	vcpu_setup_long(b, guest_sync_done, 4);
+	pin_to_cpu(1);
+	ASSERT_EQ(3, vcpu_run_sync(a));			/* a's VMCS on CPU 1 */
+	pin_to_cpu(0);
+	ASSERT_EQ(0, set_cpu_online(1, 0)) TH_LOG("offline cpu1: %m");
+	ASSERT_EQ(1, sysconf(_SC_NPROCESSORS_ONLN));	/* it really went */
+	vcpu_run_done(a);				/* a continues on CPU 0 */
+	ASSERT_EQ(0, set_cpu_online(1, 1)) TH_LOG("online cpu1: %m");
+	ASSERT_EQ(2, sysconf(_SC_NPROCESSORS_ONLN));
+	pin_to_cpu(1);					/* VMXON there again */
+	ASSERT_EQ(4, vcpu_run_sync(b));
+	pin_to_cpu(0);
+	vcpu_run_done(b);
 	vm_free(vm);
 }
 

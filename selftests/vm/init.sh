@@ -134,9 +134,14 @@ done
 
 echo "### HVX-ALLDONE uptime=$(uptime_s)s"
 echo "### HVX-DMESG-BEGIN"
-dmesg
+dmesg >/tmp/dmesg.txt
+cat /tmp/dmesg.txt
 echo "### HVX-DMESG-END"
 sync
+# The console is a 115200-baud UART (about 10 KB/s) and poweroff -f does
+# not wait for it: give it time to drain, or the end of the dmesg (where a
+# WARN from the last test would be) is lost.
+sleep $(($(wc -c </tmp/dmesg.txt) / 8000 + 2))
 poweroff -f
 # Not reached unless poweroff failed; PID 1 must never exit.
 sleep 2

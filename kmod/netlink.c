@@ -90,29 +90,22 @@ static struct hvx_vm *find_vm(u32 id, const struct hvx_nl_caller *c)
 	return vm && visible(vm, c) ? vm : NULL;
 }
 
-/* One VM message. Caller holds the registry; takes vm->lock. */
+/* One VM message. Caller holds the registry. */
 static int fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid,
 		   u32 seq, int flags)
 {
-	u32 nr_vcpus = 0;
 	void *hdr;
-	int i;
 
 	hdr = genlmsg_put(skb, portid, seq, &hvx_nl_family, flags,
 			  HVX_CMD_GET_VM);
 	if (!hdr)
 		return -EMSGSIZE;
-	mutex_lock(&vm->lock);
-	for (i = 0; i < HVX_MAX_VCPUS; i++)
-		nr_vcpus += !!vm->vcpus[i];
-	mutex_unlock(&vm->lock);
-
 	if (nla_put_u32(skb, HVX_A_VM_ID, vm->id) ||
 	    nla_put_u32(skb, HVX_A_OWNER_PID, pid_vnr(vm->owner_pid)) ||
 	    nla_put_u32(skb, HVX_A_OWNER_UID,
 			from_kuid_munged(current_user_ns(), vm->owner_uid)) ||
 	    nla_put_string(skb, HVX_A_OWNER_COMM, vm->owner_comm) ||
-	    nla_put_u32(skb, HVX_A_NR_VCPUS, nr_vcpus) ||
+	    nla_put_u32(skb, HVX_A_NR_VCPUS, atomic_read(&vm->nr_vcpus)) ||
 	    nla_put_u64_64bit(skb, HVX_A_MEM_BYTES, hvx_mem_size(&vm->mem),
 			      HVX_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVX_A_PINNED_BYTES,

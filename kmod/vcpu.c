@@ -216,15 +216,13 @@ static const struct hvx_ioctl_desc vcpu_ioctls[] = {
 static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct hvx_vcpu *vcpu = file->private_data;
-	long ret;
 
 	/*
 	 * One thread at a time runs a vCPU or touches its state; queueing an
 	 * interrupt or NMI (HVX_IOC_NOLOCK) works from any thread.
 	 */
-	ret = hvx_ioctl(vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls), vcpu->vm->mm,
-			&vcpu->run_lock, vcpu, cmd, arg);
-	return ret;
+	return hvx_ioctl(vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls), vcpu->vm->mm,
+			 &vcpu->run_lock, vcpu, cmd, arg);
 }
 
 static vm_fault_t vcpu_fault(struct vm_fault *vmf)

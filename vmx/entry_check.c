@@ -23,7 +23,6 @@
 #define SEG_AR_UNUSABLE(ar)	(((ar) >> 16) & 1)
 #define SEG_AR_RESERVED	(GENMASK(11, 8) | GENMASK(31, 17))
 #define RFLAGS_RESERVED	(GENMASK_ULL(63, 22) | BIT(15) | BIT(5) | BIT(3))
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
 struct seg {
 	u16 sel;
@@ -37,11 +36,6 @@ static void read_seg(struct seg *s, u16 sel, u16 base, u16 limit, u16 ar)
 	s->base = vmcs_read(base);
 	s->limit = vmcs_read(limit);
 	s->ar = vmcs_read(ar);
-}
-
-static bool canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
 }
 
 /* Limit and granularity agree (SDM Vol. 3C 27.3.1.2, last checks). */
@@ -100,7 +94,7 @@ enum hvx_entry_check hvx_vmx_check_guest_state(void)
 		return HVX_CHECK_LONG_MODE_PAGING;
 	if (!ia32e && (cr4 & X86_CR4_PCIDE))
 		return HVX_CHECK_LONG_MODE_PAGING;
-	if ((efer & ~EFER_ALLOWED) || !!(efer & EFER_LMA) != ia32e ||
+	if ((efer & ~HVX_EFER_ALLOWED) || !!(efer & EFER_LMA) != ia32e ||
 	    ((cr0 & X86_CR0_PG) && !!(efer & EFER_LME) != !!(efer & EFER_LMA)))
 		return HVX_CHECK_EFER;
 
@@ -148,21 +142,21 @@ enum hvx_entry_check hvx_vmx_check_guest_state(void)
 			if (!data_seg_ok(data[i]))
 				return HVX_CHECK_SEG_DATA;
 	}
-	if (!canonical(fs.base) || !canonical(gs.base) || !canonical(tr.base) ||
-	    (!SEG_AR_UNUSABLE(ldtr.ar) && !canonical(ldtr.base)) ||
+	if (!hvx_is_canonical(fs.base) || !hvx_is_canonical(gs.base) || !hvx_is_canonical(tr.base) ||
+	    (!SEG_AR_UNUSABLE(ldtr.ar) && !hvx_is_canonical(ldtr.base)) ||
 	    cs.base >> 32 || (!SEG_AR_UNUSABLE(ss.ar) && ss.base >> 32) ||
 	    (!SEG_AR_UNUSABLE(ds.ar) && ds.base >> 32) ||
 	    (!SEG_AR_UNUSABLE(es.ar) && es.base >> 32))
 		return HVX_CHECK_SEG_BASE;
 
 	/* 27.3.1.3: descriptor-table registers */
-	if (!canonical(vmcs_read(GUEST_GDTR_BASE)) ||
-	    !canonical(vmcs_read(GUEST_IDTR_BASE)) ||
+	if (!hvx_is_canonical(vmcs_read(GUEST_GDTR_BASE)) ||
+	    !hvx_is_canonical(vmcs_read(GUEST_IDTR_BASE)) ||
 	    vmcs_read(GUEST_GDTR_LIMIT) >> 16 || vmcs_read(GUEST_IDTR_LIMIT) >> 16)
 		return HVX_CHECK_DTABLE;
 
 	/* 27.3.1.4: RIP and RFLAGS */
-	if (ia32e && SEG_AR_L(cs.ar) ? !canonical(rip) : rip >> 32)
+	if (ia32e && SEG_AR_L(cs.ar) ? !hvx_is_canonical(rip) : rip >> 32)
 		return HVX_CHECK_RIP;
 	if ((rflags & RFLAGS_RESERVED) || !(rflags & X86_EFLAGS_FIXED) ||
 	    ((ia32e || !(cr0 & X86_CR0_PE)) && (rflags & X86_EFLAGS_VM)))

@@ -18,12 +18,6 @@
 
 #include "vmx.h"
 
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
-static bool is_canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
-}
 
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol. 3A 12.12.2). */
 static bool pat_valid(u64 pat)
@@ -195,7 +189,7 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 	case MSR_IA32_PRED_CMD:		/* write-only command */
 		return hvx_caps.ibpb && !(val & ~PRED_CMD_IBPB);
 	case MSR_EFER:
-		return !(val & ~EFER_ALLOWED) &&
+		return !(val & ~HVX_EFER_ALLOWED) &&
 		       !((v->cr0 & X86_CR0_PG) &&
 			 (val & EFER_LME) != (v->efer & EFER_LME));
 	case MSR_STAR:
@@ -209,7 +203,7 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		return is_canonical(val);
+		return hvx_is_canonical(val);
 	case MSR_SYSCALL_MASK:
 		return !(val >> 32);
 	case MSR_IA32_SYSENTER_CS:

@@ -20,7 +20,6 @@
 
 #define CR0_OWNED	(X86_CR0_PE | X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | \
 			 X86_CR0_NW)
-#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 #define PAT_RESET	0x0007040600070406ULL
 
 /**
@@ -524,7 +523,7 @@ static int sregs_validate(const struct hvx_sregs *s)
 		return -EINVAL;
 	if (s->cr4 & ~cr4_allowed)
 		return -EINVAL;
-	if (s->cr8 > 15 || (s->efer & ~EFER_ALLOWED))
+	if (s->cr8 > 15 || (s->efer & ~HVX_EFER_ALLOWED))
 		return -EINVAL;
 	if (!!(s->efer & EFER_LMA) !=
 	    ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)))

@@ -100,7 +100,6 @@ static const char *probe_caps(void)
 	struct hvx_vmx_caps *c = &hvx_caps;
 	bool true_msrs;
 	u64 feat;
-	u32 hi;
 
 	if (!(cpuid_ecx(1) & BIT(5)))
 		return "CPU has no VMX (CPUID.1:ECX.VMX[bit 5] = 0)";
@@ -141,18 +140,16 @@ static const char *probe_caps(void)
 	 * 3C 30.1.1, 30.3); without it every MOV CR8 must exit, or the guest
 	 * would write the host's real TPR.
 	 */
+	rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+			  MSR_IA32_VMX_PROCBASED_CTLS, feat, c->proc_may);
 	if (!(c->proc & CPU_BASED_TPR_SHADOW)) {
-		rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
-				  MSR_IA32_VMX_PROCBASED_CTLS, feat, hi);
-		if ((hi & (CPU_BASED_CR8_LOAD_EXITING |
+		if ((c->proc_may & (CPU_BASED_CR8_LOAD_EXITING |
 			   CPU_BASED_CR8_STORE_EXITING)) !=
 		    (CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING))
 			return "neither TPR shadow nor CR8 exiting";
 		c->proc |= CPU_BASED_CR8_LOAD_EXITING |
 			   CPU_BASED_CR8_STORE_EXITING;
 	}
-	rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
-			  MSR_IA32_VMX_PROCBASED_CTLS, feat, c->proc_may);
 	/* NMI-window exiting needs virtual NMIs (SDM Vol. 3C 27.2.1.1). */
 	if (!(c->pin & PIN_BASED_VIRTUAL_NMIS))
 		c->proc_may &= ~CPU_BASED_NMI_WINDOW_EXITING;
@@ -210,8 +207,7 @@ static const char *probe_caps(void)
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
-	rdmsr(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid, hi);
-	c->ept_vpid |= (u64)hi << 32;
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid);
 	if (!(c->ept_vpid & VMX_EPT_PAGE_WALK_4_BIT) ||
 	    !(c->ept_vpid & VMX_EPTP_WB_BIT) ||
 	    !(c->ept_vpid & VMX_EPT_INVEPT_BIT) ||

@@ -33,6 +33,21 @@
 			    X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
 			    X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
 
+/* IA32_EFER bits a guest may set: SCE, LME, LMA, NXE (SDM Vol. 3A 2.2.1). */
+#define HVX_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/**
+ * hvx_is_canonical - is @addr canonical for 48-bit linear addresses?
+ * @addr: a linear address.
+ *
+ * Bits 63:47 must all equal bit 47 (SDM Vol. 1 3.3.7.1).
+ * Return: true if canonical.
+ */
+static inline bool hvx_is_canonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+
 /* GPR indices in hardware encoding order (SDM Vol. 2A 2.1.5, Table 2-2). */
 enum hvx_gpr {
 	HVX_RAX, HVX_RCX, HVX_RDX, HVX_RBX, HVX_RSP, HVX_RBP, HVX_RSI, HVX_RDI,

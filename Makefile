@@ -5,6 +5,9 @@
 #   make                 hvx.ko against $(KDIR), userspace tools, selftests
 #   make check           everything the tests need, then the emulator suite
 #   make check TESTS=re  only tests whose name matches the extended regex
+#   make check-debug     the same suite on a debug build of Debian's 6.1
+#                        kernel (KASAN, lockdep, kmemleak, fault injection;
+#                        built once into build/cache/debug-kernel, ~30 min)
 #   make C=1 / W=1       sparse / extra warnings (passed through to Kbuild)
 
 # The emulated-host kernel that `make check` builds against and boots.
@@ -17,7 +20,7 @@ BUILD := $(CURDIR)/build
 
 export HVX_HOST_KVER
 
-.PHONY: all module userspace selftests check clean deps
+.PHONY: all module userspace selftests check check-debug clean deps
 
 all: module userspace selftests
 
@@ -38,6 +41,22 @@ check: deps
 	$(MAKE) module KDIR=$(HOST_KDIR) W=1
 	$(MAKE) userspace selftests
 	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \
+	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
+	HVX_HVXCTL=$(BUILD)/userspace/hvxctl \
+		bash selftests/vm/check.sh
+
+# The module is built from a copy of the sources, so that its objects do
+# not mix with those of the normal build.
+DEBUG_MOD := $(BUILD)/debug-mod
+check-debug: deps
+	set -e; \
+	tree=$$(bash selftests/vm/debug-kernel.sh $(BUILD)/cache | tail -n1); \
+	rm -rf $(DEBUG_MOD); mkdir -p $(DEBUG_MOD); \
+	cp -r Kbuild kmod vmx ept iommu uapi $(DEBUG_MOD)/; \
+	$(MAKE) -C $$tree M=$(DEBUG_MOD) W=1 modules; \
+	$(MAKE) userspace selftests; \
+	HVX_BUILD=$(BUILD)/debug HVX_KO=$(DEBUG_MOD)/hvx.ko \
+	HVX_HOST_VMLINUZ=$$tree/arch/x86/boot/bzImage HVX_HOST_MODULES_DIR=$$tree \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl \
 		bash selftests/vm/check.sh

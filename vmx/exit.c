@@ -429,6 +429,24 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	}
 }
 
+/*
+ * The entry prepared by inject_events() did not happen: take the event
+ * back from the VMCS (a VM exit would have cleared its valid bit, SDM
+ * Vol. 3C 28.2.3), so that the next entry delivers it rather than
+ * overwriting it with a newer one. Context: VMCS current.
+ */
+static void cancel_injection(struct hvx_vmx_vcpu *v)
+{
+	u32 info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+
+	if (!(info & INTR_INFO_VALID_MASK))
+		return;
+	v->reinject_info = info;
+	v->reinject_err = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
+	v->reinject_len = vmcs_read(VM_ENTRY_INSTRUCTION_LEN);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+}
+
 static int handle_interrupt_window(struct hvx_vmx_vcpu *v)
 {
 	if (v->request_irq_window && READ_ONCE(v->irq_vector) < 0) {
@@ -904,6 +922,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	if (unlikely(READ_ONCE(check_entry))) {
 		check = hvx_vmx_check_guest_state();
 		if (check != HVX_CHECK_UNKNOWN) {
+			cancel_injection(v);
 			preempt_enable();
 			/* Reason 0: software refused it; the CPU never saw it. */
 			v->exit_qual = 0;
@@ -921,6 +940,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	if (signal_pending(current) || need_resched() ||
 	    READ_ONCE(v->requests)) {
 		WRITE_ONCE(v->guest_cpu, -1);
+		cancel_injection(v);
 		/* Let the caller's loop see the signal or reschedule. */
 		local_irq_enable();
 		guest_fpu_save(v);
@@ -951,6 +971,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	if (fail) {
 		u32 err = vmcs_read(VM_INSTRUCTION_ERROR);
 
+		cancel_injection(v);
 		preempt_enable();
 		memset(&v->run->fail_entry, 0, sizeof(v->run->fail_entry));
 		v->run->exit_reason = HVX_EXIT_FAIL_ENTRY;

@@ -66,3 +66,64 @@ void guest_wild_msr_cr(uint64_t seed)
 	GUEST_SYNC(faults);
 	GUEST_DONE();
 }
+
+/* --- interrupt and NMI storm ------------------------------------------- */
+
+volatile uint64_t guest_storm_irqs, guest_storm_nmis;
+
+asm(".pushsection .text\n"
+    ".globl guest_storm_irq_stub\n"
+    "guest_storm_irq_stub:\n\t"
+    "lock incq guest_storm_irqs(%rip)\n\t"
+    "iretq\n"
+    ".globl guest_storm_nmi_stub\n"
+    "guest_storm_nmi_stub:\n\t"
+    "lock incq guest_storm_nmis(%rip)\n\t"
+    "iretq\n"
+    ".popsection");
+
+/*
+ * With interrupts open, do exits of several kinds (CPUID, port I/O,
+ * HLT) while the host throws interrupts and NMIs at us, until @want
+ * events have arrived; then report both counts.
+ */
+void guest_storm(uint64_t want)
+{
+	uint32_t a, b, c, d;
+
+	asm volatile("sti");
+	for (uint64_t i = 0; guest_storm_irqs + guest_storm_nmis < want; i++) {
+		a = i;
+		c = 0;
+		asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+		if (i % 64 == 0)
+			asm volatile("outb %%al, $0x80" : : "a"(0));
+		if (i % 256 == 0)
+			asm volatile("hlt");	/* woken by the next interrupt */
+	}
+	asm volatile("cli");
+	GUEST_SYNC_ARGS(guest_storm_irqs, guest_storm_nmis, 0, 0);
+	GUEST_DONE();
+}
+
+/* --- every GPA outside RAM --------------------------------------------- */
+
+/*
+ * Read and write every 2 MiB step of the identity-mapped 0..4 GiB from
+ * @first up: nothing there is RAM, so each access must reach the host as
+ * an MMIO exit (reads return ~GPA), never host memory.
+ */
+void guest_touch_gpas(uint64_t first)
+{
+	uint64_t n = 0;
+
+	for (uint64_t gpa = first; gpa < (4ull << 30); gpa += 2ull << 20) {
+		volatile uint64_t *p = (volatile uint64_t *)gpa;
+
+		GUEST_ASSERT_EQ(~gpa, p[0]);
+		p[1] = gpa;
+		n++;
+	}
+	GUEST_SYNC(n);
+	GUEST_DONE();
+}

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hostile_test - guests that try to hurt the host: random instruction
- * bytes in real and long mode, wild MSR and control-register writes, and
- * an exception loop that never exits. Each must end in an exit, a fault
+ * bytes in real and long mode, wild MSR and control-register writes, an
+ * exception loop that never exits, a storm of interrupts and NMIs, and
+ * accesses to every GPA outside RAM. Each must end in an exit, a fault
  * inside the guest or a reported VM stop, and the host must stay usable
  * (the harness also fails the run on any kernel WARN or oops).
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 
 #include "hvx_test.h"
@@ -188,6 +192,137 @@ TEST(endless_exception_loop)
 	ASSERT_EQ(HVX_EXIT_INTR, vcpu->run->exit_reason);
 	vm_free(vm);
 	check_host_usable(_metadata);
+}
+
+
+/* --- interrupt and NMI storm ------------------------------------------- */
+
+#define STORM_EVENTS	1500
+
+struct storm {
+	struct vcpu *vcpu;
+	atomic_bool done;
+	uint64_t sent_irqs, sent_nmis;
+	bool nmi_ok;
+};
+
+static void *storm_sender(void *arg)
+{
+	struct storm *st = arg;
+	struct hvx_interrupt irq = { .vector = STORM_IRQ_VECTOR };
+
+	while (!atomic_load(&st->done)) {
+		if (!ioctl(st->vcpu->fd, HVX_INTERRUPT, &irq))
+			st->sent_irqs++;
+		if (st->nmi_ok && !ioctl(st->vcpu->fd, HVX_NMI, 0))
+			st->sent_nmis++;
+	}
+	return NULL;
+}
+
+/*
+ * Interrupts and NMIs queued from another thread as fast as it can, while
+ * the guest exits for CPUID, port I/O and HLT: each event is delivered
+ * exactly once (at most one can still be queued when the guest stops),
+ * and nothing hangs.
+ */
+TEST(interrupt_and_nmi_storm)
+{
+	struct storm st = { };
+	struct vm *vm;
+	struct ucall uc;
+	pthread_t t;
+	uint64_t irqs, nmis;
+
+	REQUIRE_VMX();
+	st.vcpu = vm_create_long(&vm, guest_storm, STORM_EVENTS);
+	vcpu_set_idt_gate(st.vcpu, STORM_IRQ_VECTOR, (uint64_t)guest_storm_irq_stub);
+	vcpu_set_idt_gate(st.vcpu, 2, (uint64_t)guest_storm_nmi_stub);
+	st.nmi_ok = ioctl(st.vcpu->fd, HVX_NMI, 0) == 0;
+	if (st.nmi_ok)
+		st.sent_nmis = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, storm_sender, &st));
+	for (;;) {
+		ASSERT_EQ(0, __vcpu_run(st.vcpu)) TH_LOG("HVX_RUN: %m");
+		if (st.vcpu->run->exit_reason == HVX_EXIT_IO &&
+		    st.vcpu->run->io.port == 0x80)
+			continue;
+		break;
+	}
+	atomic_store(&st.done, true);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(UCALL_SYNC, get_ucall(st.vcpu, &uc))
+		TH_LOG("%s", ucall_str(st.vcpu, &uc));
+	irqs = uc.args[0];
+	nmis = uc.args[1];
+	ASSERT_LE(STORM_EVENTS, irqs + nmis);
+	ASSERT_LE(irqs, st.sent_irqs);
+	ASSERT_GE(1, st.sent_irqs - irqs)
+		TH_LOG("%llu interrupts queued, %llu delivered",
+		       (unsigned long long)st.sent_irqs, (unsigned long long)irqs);
+	ASSERT_LE(nmis, st.sent_nmis);
+	ASSERT_GE(1, st.sent_nmis - nmis)
+		TH_LOG("%llu NMIs queued, %llu delivered",
+		       (unsigned long long)st.sent_nmis, (unsigned long long)nmis);
+	vcpu_run_done(st.vcpu);
+	ksft_print_msg("storm: %llu interrupts and %llu NMIs delivered\n",
+		       (unsigned long long)irqs, (unsigned long long)nmis);
+	vm_free(vm);
+	check_host_usable(_metadata);
+}
+
+/* --- every GPA outside RAM --------------------------------------------- */
+
+/*
+ * The guest reads and writes every 2 MiB of 0..4 GiB above its RAM: each
+ * access is an MMIO exit for exactly that GPA, in order, and reads see
+ * only what the host supplies.
+ */
+TEST(touch_every_gpa)
+{
+	const uint64_t step = 2ull << 20;
+	uint64_t first, cur, exits = 0;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	struct ucall uc;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	first = (vm->ram_size + step - 1) & ~(step - 1);
+	vm_free(vm);
+	vcpu = vm_create_long(&vm, guest_touch_gpas, first);
+	ASSERT_EQ(first, (vm->ram_size + step - 1) & ~(step - 1));
+	cur = first;
+	for (;;) {
+		struct hvx_run *run = vcpu->run;
+
+		ASSERT_EQ(0, __vcpu_run(vcpu)) TH_LOG("HVX_RUN: %m");
+		if (run->exit_reason != HVX_EXIT_MMIO)
+			break;
+		exits++;
+		ASSERT_EQ(8, run->mmio.len);
+		if (!run->mmio.is_write) {
+			uint64_t v = ~cur;
+
+			ASSERT_EQ(cur, run->mmio.phys_addr);
+			memcpy(run->mmio.data, &v, 8);
+		} else {
+			uint64_t v;
+
+			ASSERT_EQ(cur + 8, run->mmio.phys_addr);
+			memcpy(&v, run->mmio.data, 8);
+			ASSERT_EQ(cur, v);
+			cur += step;
+		}
+	}
+	ASSERT_EQ(UCALL_SYNC, get_ucall(vcpu, &uc)) TH_LOG("%s", ucall_str(vcpu, &uc));
+	ASSERT_EQ(((4ull << 30) - first) / step, uc.args[0]);
+	ASSERT_EQ(2 * uc.args[0], exits);
+	ASSERT_EQ(4ull << 30, cur);
+	vcpu_run_done(vcpu);
+	ksft_print_msg("%llu GPAs outside RAM touched, each an MMIO exit\n",
+		       (unsigned long long)uc.args[0]);
+	vm_free(vm);
 }
 
 TEST_HARNESS_MAIN

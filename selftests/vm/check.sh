@@ -28,6 +28,9 @@
 #   HVX_TEST_TIMEOUT    per-test limit in seconds (overrides settings)
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500)
 #   HVX_QEMU_TIMEOUT    QEMU wall-clock limit in seconds (default 600)
+#   HVX_HOST_VMLINUZ, HVX_HOST_MODULES_DIR  boot this kernel image instead of
+#                       the Debian package, with kvm modules found below
+#                       the directory (make check-debug)
 #   HVX_BOCHS_STOCK_KERNEL=1  boot Bochs from the stock compressed vmlinuz
 #                       instead of the fastboot.S image (slower by ~2 min)
 
@@ -126,28 +129,37 @@ test_timeout=${HVX_TEST_TIMEOUT:-$test_timeout}
 # The emulated host kernel: the Debian package, downloaded once into
 # build/cache/ and unpacked there.
 
-kdir=$CACHE/linux-image-$KVER
-if [[ ! -f "$kdir/.unpacked" ]]; then
-	deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb 2>/dev/null | head -n1 || true)
-	if [[ -z "$deb" ]]; then
-		log "downloading linux-image-$KVER"
-		# apt-get download writes to the current directory. As root it
-		# warns that the download is unsandboxed; that is harmless.
-		if ! (cd "$CACHE" && apt-get download "linux-image-$KVER"); then
-			# A fresh machine may have empty package lists.
-			log "apt-get download failed; running apt-get update and retrying"
-			apt-get update
-			(cd "$CACHE" && apt-get download "linux-image-$KVER") ||
-				die "cannot download linux-image-$KVER (is it still in the archive? see selftests/vm/README.md)"
+if [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
+	# Another kernel (make check-debug): its image and a directory below
+	# which its kvm.ko, kvm-intel.ko and irqbypass.ko are found.
+	VMLINUZ=$HVX_HOST_VMLINUZ
+	kmods=${HVX_HOST_MODULES_DIR:?set HVX_HOST_MODULES_DIR with HVX_HOST_VMLINUZ}
+	[[ -f "$VMLINUZ" ]] || die "HVX_HOST_VMLINUZ=$VMLINUZ not found"
+else
+	kdir=$CACHE/linux-image-$KVER
+	if [[ ! -f "$kdir/.unpacked" ]]; then
+		deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb 2>/dev/null | head -n1 || true)
+		if [[ -z "$deb" ]]; then
+			log "downloading linux-image-$KVER"
+			# apt-get download writes to the current directory. As root it
+			# warns that the download is unsandboxed; that is harmless.
+			if ! (cd "$CACHE" && apt-get download "linux-image-$KVER"); then
+				# A fresh machine may have empty package lists.
+				log "apt-get download failed; running apt-get update and retrying"
+				apt-get update
+				(cd "$CACHE" && apt-get download "linux-image-$KVER") ||
+					die "cannot download linux-image-$KVER (is it still in the archive? see selftests/vm/README.md)"
+			fi
+			deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb | head -n1)
 		fi
-		deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb | head -n1)
+		rm -rf "$kdir"
+		dpkg-deb -x "$deb" "$kdir"
+		touch "$kdir/.unpacked"
 	fi
-	rm -rf "$kdir"
-	dpkg-deb -x "$deb" "$kdir"
-	touch "$kdir/.unpacked"
+	VMLINUZ=$kdir/boot/vmlinuz-$KVER
+	[[ -f "$VMLINUZ" ]] || die "no $VMLINUZ in the package"
+	kmods=$kdir/lib/modules/$KVER/kernel
 fi
-VMLINUZ=$kdir/boot/vmlinuz-$KVER
-[[ -f "$VMLINUZ" ]] || die "no $VMLINUZ in the package"
 
 # ---------------------------------------------------------------------------
 # The initramfs (one image for both emulators).
@@ -190,9 +202,9 @@ fi
 # kvm.ko, kvm-intel.ko, irqbypass.ko of the same kernel, for tests that
 # compare with KVM. busybox insmod cannot read compressed modules.
 for m in kvm kvm-intel irqbypass; do
-	src=$(find "$kdir/lib/modules/$KVER/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
+	src=$(find "$kmods" -name "$m.ko" -o -name "$m.ko.xz" \
 		-o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n1)
-	[[ -n "$src" ]] || die "module $m not found in linux-image-$KVER"
+	[[ -n "$src" ]] || die "module $m not found in $kmods"
 	case "$src" in
 	*.xz) xz -dc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
 	*.zst) zstd -qdc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
@@ -630,6 +642,14 @@ report_emu() { # emu
 	fi
 	if ! grep -aq '### HVX-ALLDONE' "$serial"; then
 		result FAIL "$e/alldone" "### HVX-ALLDONE missing (emulator: $st)"
+	fi
+	# kmemleak, on kernels that have it (make check-debug).
+	local leaks
+	leaks=$(grep -a -o '### HVX-KMEMLEAK count=[0-9]*' "$serial" | sed 's/.*=//' || true)
+	if [[ -n "$leaks" && "$leaks" != 0 ]]; then
+		result FAIL "$e/kmemleak" "$leaks unreferenced object(s) after the suite; see $serial"
+	elif [[ -n "$leaks" ]]; then
+		result PASS "$e/kmemleak"
 	fi
 	# Kernel trouble anywhere in the console output or the final dmesg.
 	# Lines the tests print as TAP (ok/not ok/#) are not kernel messages.

@@ -127,12 +127,28 @@ run_test() {
 	echo "### HVX-TIME $name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 }
 
+# kmemleak (debug kernel only): forget what the boot left, so that the
+# scan after the suite reports only what the tests and hvx leaked.
+kml=/sys/kernel/debug/kmemleak
+[ -w $kml ] && echo clear >$kml
+
 for t in /tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	run_test "$t"
 done
 
 echo "### HVX-ALLDONE uptime=$(uptime_s)s"
+if [ -w $kml ]; then
+	# Unload hvx first, so that anything it still holds is unreferenced;
+	# kmemleak reports objects only after two scans have seen them.
+	rmmod hvx 2>/dev/null
+	echo scan >$kml
+	sleep 6
+	echo scan >$kml
+	n=$(grep -c '^unreferenced object' $kml)
+	echo "### HVX-KMEMLEAK count=$n"
+	cat $kml
+fi
 echo "### HVX-DMESG-BEGIN"
 dmesg >/tmp/dmesg.txt
 cat /tmp/dmesg.txt

@@ -61,15 +61,6 @@ EMUS=${HVX_EMUS:-bochs qemu bochs-smp}
 BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-1500}   # 25 min
 QEMU_TIMEOUT=${HVX_QEMU_TIMEOUT:-600}      # 10 min
 
-# Kernel command lines. The common part is the fast one from
-# /work/shared/notes/emulators.md; `quiet` keeps the console to errors
-# (the full log is dumped by /init at the end); cryptomgr.notests skips
-# the crypto self-tests (15 emulated seconds in Bochs); edd=off skips
-# BIOS disk probing. hvx.emu tells /init where it runs.
-CMDLINE_COMMON="console=ttyS0,115200 nokaslr mitigations=off lsm= nowatchdog audit=0 cryptomgr.notests quiet"
-CMDLINE_BOCHS="$CMDLINE_COMMON tsc=reliable lpj=2000000 no_timer_check edd=off hvx.emu=bochs"
-CMDLINE_QEMU="$CMDLINE_COMMON intel_iommu=on iommu=nopt hvx.emu=qemu"
-
 HVX_BUILD=$(realpath -m "$HVX_BUILD")
 CACHE=$HVX_BUILD/cache
 OUT=$HVX_BUILD/check

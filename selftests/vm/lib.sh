@@ -10,12 +10,21 @@
 #   CACHE, OUT, IMG     build/cache, the run's output dir, its image dir
 #   KVER                emulated host kernel version
 #   HVX_KO, HVX_HVXCTL  hvx.ko; optional static hvxctl
-#   CMDLINE_BOCHS       kernel command line for Bochs
 #
+# Kernel command lines: CMDLINE_BOCHS, CMDLINE_QEMU (set here).
 # Functions: host_kernel (sets kdir, VMLINUZ), file_is_static,
 # initramfs_base ROOT TIMEOUT, initramfs_pack ROOT, make_fast_kernel,
 # setup_bochs_iso, setup_bochs, and start_emu/supervise/cleanup with
 # their state in PID, T0, LIMIT, STATUS, DONE_AT, SERIAL.
+
+# Kernel command lines. The common part is the fast one from
+# /work/shared/notes/emulators.md; `quiet` keeps the console to errors
+# (the full log is dumped by /init at the end); cryptomgr.notests skips
+# the crypto self-tests (15 emulated seconds in Bochs); edd=off skips
+# BIOS disk probing. hvx.emu tells /init where it runs.
+CMDLINE_COMMON="console=ttyS0,115200 nokaslr mitigations=off lsm= nowatchdog audit=0 cryptomgr.notests quiet"
+CMDLINE_BOCHS="$CMDLINE_COMMON tsc=reliable lpj=2000000 no_timer_check edd=off hvx.emu=bochs"
+CMDLINE_QEMU="$CMDLINE_COMMON intel_iommu=on iommu=nopt hvx.emu=qemu"
 
 # ---------------------------------------------------------------------------
 # The emulated host kernel: the Debian package, downloaded once into

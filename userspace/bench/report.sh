@@ -104,6 +104,7 @@ else
 		set style fill solid 0.8 border -1
 		set boxwidth 0.7
 		set yrange [0:*]
+		set offsets 0.5, 0.5, 0.15, 0
 		set ylabel "hvx / KVM ($unit)"
 		set xtics rotate by -30
 		set grid ytics

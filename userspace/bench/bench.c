@@ -277,6 +277,7 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 	struct bsregs s;
 	struct bregs regs;
 	struct bexit e;
+	uint64_t user_exits = 0, want_exits = 0;
 	int ret, devices;
 
 	fresh_size = (fresh_size + SZ_2M - 1) & ~(SZ_2M - 1);
@@ -359,10 +360,13 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 			snprintf(r->err, sizeof(r->err), "run: %s", strerror(-ret));
 			goto out;
 		}
-		if (e.kind == BX_IO && e.write && e.port == BENCH_PIO_PORT)
+		if ((e.kind == BX_IO && e.write && e.port == BENCH_PIO_PORT &&
+		     op->guest_op == OP_PIO_USER) ||
+		    (e.kind == BX_MMIO && e.write && e.gpa == BENCH_MMIO_GPA &&
+		     op->guest_op == OP_MMIO_USER)) {
+			user_exits++;
 			continue;
-		if (e.kind == BX_MMIO && e.write && e.gpa == BENCH_MMIO_GPA)
-			continue;
+		}
 		if (!(e.kind == BX_IO && e.write && e.port == UCALL_PORT &&
 		      e.size == 4 && e.count == 1)) {
 			ret = -EIO;
@@ -392,10 +396,24 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 			continue;
 		case UCALL_DONE:
 			ret = r->n == rounds ? 0 : -EIO;
-			if (ret)
+			if (ret) {
 				snprintf(r->err, sizeof(r->err),
 					 "guest done after %lu of %lu rounds",
 					 r->n, rounds);
+				goto out;
+			}
+			/* One exit to userspace per iteration, no more. */
+			if (op->guest_op == OP_PIO_USER ||
+			    op->guest_op == OP_MMIO_USER)
+				want_exits = (n < WARMUP_ITERS ? n : WARMUP_ITERS) +
+					     n * rounds;
+			if (user_exits != want_exits) {
+				ret = -EIO;
+				snprintf(r->err, sizeof(r->err),
+					 "%llu exits to userspace, expected %llu",
+					 (unsigned long long)user_exits,
+					 (unsigned long long)want_exits);
+			}
 			goto out;
 		case UCALL_UNHANDLED:
 			ret = -EIO;

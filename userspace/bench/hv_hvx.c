@@ -46,14 +46,24 @@ static int hvx_open(struct hv **hvp, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The devices KVM_CREATE_IRQCHIP gives a KVM VM: the 8259A pair, the I/O
+ * APIC and a local APIC per vCPU. Any failure means "not available yet":
+ * the operations that need them are reported n/a with the reason.
+ */
 static int hvx_create_devices(struct hv *hv, char *err, size_t errlen)
 {
 #ifdef HVX_CREATE_PLATFORM
-	if (ioctl(hv->vm_fd, HVX_CREATE_PLATFORM, 0) < 0) {
-		int ret = -errno;
+	struct hvx_platform_config cfg = {
+		.devices = HVX_PLATFORM_PIC | HVX_PLATFORM_IOAPIC |
+			   HVX_PLATFORM_LAPIC,
+	};
 
-		snprintf(err, errlen, "HVX_CREATE_PLATFORM: %s", strerror(-ret));
-		return ret;
+	if (ioctl(hv->vm_fd, HVX_CREATE_PLATFORM, &cfg) < 0) {
+		snprintf(err, errlen,
+			 "needs in-kernel devices: HVX_CREATE_PLATFORM(PIC|IOAPIC|LAPIC): %s",
+			 strerror(errno));
+		return -EOPNOTSUPP;
 	}
 	return 0;
 #else

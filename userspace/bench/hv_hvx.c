@@ -61,7 +61,7 @@ static int hvx_create_devices(struct hv *hv, char *err, size_t errlen)
 
 	if (ioctl(hv->vm_fd, HVX_CREATE_PLATFORM, &cfg) < 0) {
 		snprintf(err, errlen,
-			 "needs in-kernel devices: HVX_CREATE_PLATFORM(PIC|IOAPIC|LAPIC): %s",
+			 "needs in-kernel devices (HVX_CREATE_PLATFORM: %s)",
 			 strerror(errno));
 		return -EOPNOTSUPP;
 	}

@@ -9,6 +9,8 @@
 #                        kernel (KASAN, lockdep, kmemleak, fault injection;
 #                        built once into build/cache/debug-kernel, ~30 min)
 #   make C=1 / W=1       sparse / extra warnings (passed through to Kbuild)
+#   make bench           hvx against KVM in one Bochs boot: table, JSON, plot
+#   make bench-smoke     the same with one quick iteration (what CI runs)
 
 # The emulated-host kernel that `make check` builds against and boots.
 # This is the one place its version is set.
@@ -21,8 +23,9 @@ BUILD := $(CURDIR)/build
 export HVX_HOST_KVER
 
 .PHONY: all module userspace selftests check check-debug clean deps
+.PHONY: bench bench-smoke bench-build bench-deps
 
-all: module userspace selftests
+all: module userspace selftests bench-build
 
 module:
 	@test -d "$(KDIR)" || { echo "hvx: kernel headers not found at KDIR=$(KDIR); install them or pass KDIR=..." >&2; exit 1; }
@@ -60,6 +63,29 @@ check-debug: deps
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl \
 		bash selftests/vm/check.sh
+
+# Benchmarks against KVM (userspace/bench/, selftests/vm/bench.sh). Not
+# part of `make check`: figures are not pass/fail. bench-smoke only proves
+# that the benchmark builds and one quick iteration runs.
+bench-build:
+	$(MAKE) -C userspace/bench BUILD=$(BUILD)
+
+bench-deps: deps
+	bash userspace/bench/deps.sh
+
+BENCH_RUN = HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \
+	HVX_BENCH=$(BUILD)/userspace/hvx-bench \
+	HVX_HVXCTL=$(BUILD)/userspace/hvxctl bash selftests/vm/bench.sh
+
+bench: bench-deps
+	$(MAKE) module KDIR=$(HOST_KDIR) W=1
+	$(MAKE) userspace bench-build
+	$(BENCH_RUN)
+
+bench-smoke: deps
+	$(MAKE) module KDIR=$(HOST_KDIR) W=1
+	$(MAKE) userspace bench-build
+	HVX_BENCH_ARGS=--quick HVX_BOCHS_TIMEOUT=900 HVX_BENCH_TIMEOUT=600 $(BENCH_RUN)
 
 clean:
 	-$(MAKE) -C $(HOST_KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -39,6 +39,9 @@ set -euo pipefail
 T_START=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)   # selftests/vm
 REPO=$(cd "$HERE/../.." && pwd)
+SCRIPT_NAME=check.sh
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 # Errors before the emulators run still end with the summary line.
 die() {
@@ -60,15 +63,6 @@ KVER=$HVX_HOST_KVER
 EMUS=${HVX_EMUS:-bochs qemu bochs-smp}
 BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-1500}   # 25 min
 QEMU_TIMEOUT=${HVX_QEMU_TIMEOUT:-600}      # 10 min
-
-# Kernel command lines. The common part is the fast one from
-# /work/shared/notes/emulators.md; `quiet` keeps the console to errors
-# (the full log is dumped by /init at the end); cryptomgr.notests skips
-# the crypto self-tests (15 emulated seconds in Bochs); edd=off skips
-# BIOS disk probing. hvx.emu tells /init where it runs.
-CMDLINE_COMMON="console=ttyS0,115200 nokaslr mitigations=off lsm= nowatchdog audit=0 cryptomgr.notests quiet"
-CMDLINE_BOCHS="$CMDLINE_COMMON tsc=reliable lpj=2000000 no_timer_check edd=off hvx.emu=bochs"
-CMDLINE_QEMU="$CMDLINE_COMMON intel_iommu=on iommu=nopt hvx.emu=qemu"
 
 HVX_BUILD=$(realpath -m "$HVX_BUILD")
 CACHE=$HVX_BUILD/cache
@@ -126,92 +120,12 @@ test_timeout=${HVX_TEST_TIMEOUT:-$test_timeout}
 [[ "$test_timeout" =~ ^[0-9]+$ ]] || die "bad per-test timeout: $test_timeout"
 
 # ---------------------------------------------------------------------------
-# The emulated host kernel: the Debian package, downloaded once into
-# build/cache/ and unpacked there.
+# The emulated host kernel and the initramfs (one image for both
+# emulators). The functions are in lib.sh, shared with bench.sh.
 
-if [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
-	# Another kernel (make check-debug): its image and a directory below
-	# which its kvm.ko, kvm-intel.ko and irqbypass.ko are found.
-	VMLINUZ=$HVX_HOST_VMLINUZ
-	kmods=${HVX_HOST_MODULES_DIR:?set HVX_HOST_MODULES_DIR with HVX_HOST_VMLINUZ}
-	[[ -f "$VMLINUZ" ]] || die "HVX_HOST_VMLINUZ=$VMLINUZ not found"
-else
-	kdir=$CACHE/linux-image-$KVER
-	if [[ ! -f "$kdir/.unpacked" ]]; then
-		deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb 2>/dev/null | head -n1 || true)
-		if [[ -z "$deb" ]]; then
-			log "downloading linux-image-$KVER"
-			# apt-get download writes to the current directory. As root it
-			# warns that the download is unsandboxed; that is harmless.
-			if ! (cd "$CACHE" && apt-get download "linux-image-$KVER"); then
-				# A fresh machine may have empty package lists.
-				log "apt-get download failed; running apt-get update and retrying"
-				apt-get update
-				(cd "$CACHE" && apt-get download "linux-image-$KVER") ||
-					die "cannot download linux-image-$KVER (is it still in the archive? see selftests/vm/README.md)"
-			fi
-			deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb | head -n1)
-		fi
-		rm -rf "$kdir"
-		dpkg-deb -x "$deb" "$kdir"
-		touch "$kdir/.unpacked"
-	fi
-	VMLINUZ=$kdir/boot/vmlinuz-$KVER
-	[[ -f "$VMLINUZ" ]] || die "no $VMLINUZ in the package"
-	kmods=$kdir/lib/modules/$KVER/kernel
-fi
-
-# ---------------------------------------------------------------------------
-# The initramfs (one image for both emulators).
-
+host_kernel
 root=$IMG/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,etc,tests,lib/hvx/kvm}
-
-# busybox-static and a link for each applet (no --install at boot).
-BUSYBOX=/bin/busybox
-file_is_static() { # no ELF interpreter (also true for scripts)
-	local n
-	n=$(readelf -l "$1" 2>/dev/null | grep -c 'program interpreter' || true)
-	[[ $n == 0 ]]
-}
-file_is_static "$BUSYBOX" || die "$BUSYBOX is not static: install busybox-static"
-cp "$BUSYBOX" "$root/bin/busybox"
-while read -r applet; do
-	[[ -e "$root/$applet" ]] || ln -s /bin/busybox "$root/$applet"
-done < <("$BUSYBOX" --list-full)
-
-# A console node, in case the kernel opens it before /init mounts
-# devtmpfs (mknod may be refused in some containers; /init copes).
-mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
-
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
-printf 'root:x:0:\n' >"$root/etc/group"
-printf 'TEST_TIMEOUT=%s\n' "$test_timeout" >"$root/etc/hvx-check.conf"
-install -m 755 "$HERE/init.sh" "$root/init"
-
-cp "$HVX_KO" "$root/lib/hvx/hvx.ko"
-
-# hvxctl, for the tests of the netlink family (they read $HVX_HVXCTL,
-# which init.sh sets when the binary is here).
-if [[ -n "${HVX_HVXCTL:-}" ]]; then
-	[[ -x "$HVX_HVXCTL" ]] || die "HVX_HVXCTL=$HVX_HVXCTL is not an executable"
-	file_is_static "$HVX_HVXCTL" || die "$HVX_HVXCTL is not static (the initramfs has no libc)"
-	install -m 755 "$HVX_HVXCTL" "$root/usr/bin/hvxctl"
-fi
-
-# kvm.ko, kvm-intel.ko, irqbypass.ko of the same kernel, for tests that
-# compare with KVM. busybox insmod cannot read compressed modules.
-for m in kvm kvm-intel irqbypass; do
-	src=$(find "$kmods" -name "$m.ko" -o -name "$m.ko.xz" \
-		-o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n1)
-	[[ -n "$src" ]] || die "module $m not found in $kmods"
-	case "$src" in
-	*.xz) xz -dc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
-	*.zst) zstd -qdc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
-	*.gz) gzip -dc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
-	*) cp "$src" "$root/lib/hvx/kvm/$m.ko" ;;
-	esac
-done
+initramfs_base "$root" "$test_timeout"
 
 for t in "${tests[@]}"; do
 	cp "$HVX_TESTS_DIR/$t" "$root/tests/$t"
@@ -226,263 +140,13 @@ for t in "${tests[@]}"; do
 	fi
 done
 
-(cd "$root" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc -R 0:0 --quiet) | gzip -6 >"$IMG/initrd.gz"
-log "initramfs: $(du -h "$IMG/initrd.gz" | cut -f1)"
+initramfs_pack "$root"
 
 # ---------------------------------------------------------------------------
-# A faster kernel for Bochs: Debian's vmlinuz decompresses itself (XZ) in
-# about two minutes of Bochs wall time. make_fast_kernel builds a bzImage
-# with the same real-mode setup code whose protected-mode part is
-# fastboot.S followed by the decompressed kernel; see fastboot.S.
+# Run the emulators in parallel, each with a wall-clock limit (lib.sh).
 
-# make_fast_kernel VMLINUZ OUT WORKDIR
-# Called as a condition, so `set -e` does not apply: every step checks.
-make_fast_kernel() {
-	local z=$1 out=$2 w=$3
-	u8() { od -An -t u1 -j $(($2)) -N 1 "$1" | tr -d ' '; }
-	u16() { od -An -t u2 -j $(($2)) -N 2 "$1" | tr -d ' '; }
-	u32() { od -An -t u4 -j $(($2)) -N 4 "$1" | tr -d ' '; }
-	put() { # FILE OFFSET NBYTES VALUE: write VALUE little-endian
-		local s="" i
-		for ((i = 0; i < $3; i++)); do s+=$(printf '\\x%02x' $((($4 >> (8 * i)) & 255))); done
-		printf "%b" "$s" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none
-	}
-	mkdir -p "$w" || return 1
-	# Boot protocol (Documentation/x86/boot.rst): "HdrS" at 0x202,
-	# version >= 2.15 for the fields patched below.
-	[[ $(od -An -c -j 0x202 -N 4 "$z" | tr -d ' ') == HdrS ]] || { echo "not a bzImage"; return 1; }
-	(($(u16 "$z" 0x206) >= 0x20f)) || { echo "boot protocol older than 2.15"; return 1; }
-	local ss psize poff plen
-	ss=$(u8 "$z" 0x1f1)
-	((ss)) || ss=4
-	psize=$(((ss + 1) * 512))           # boot sector + real-mode setup
-	poff=$(u32 "$z" 0x248)              # payload_offset (from psize)
-	plen=$(u32 "$z" 0x24c)              # payload_length
-	dd if="$z" iflag=skip_bytes,count_bytes skip=$((psize + poff)) count="$plen" bs=1M status=none |
-		xz -dc --single-stream >"$w/vmlinux" || { echo "cannot decompress the payload (not XZ?)"; return 1; }
-
-	# Physical extent of the kernel and its entry point, from the ELF.
-	local typ pa msz kdest="" kend=0 kentry
-	while read -r typ _ _ pa _ msz _; do
-		[[ $typ == LOAD ]] || continue
-		if [[ -z "$kdest" ]] || ((pa < kdest)); then kdest=$((pa)); fi
-		if ((pa + msz > kend)); then kend=$((pa + msz)); fi
-	done < <(readelf -lW "$w/vmlinux")
-	kentry=$(readelf -hW "$w/vmlinux" | sed -n 's/.*Entry point address:[[:space:]]*//p')
-	[[ -n "$kdest" && "$kentry" =~ ^0x[0-9a-f]+$ ]] || { echo "cannot read the vmlinux ELF headers"; return 1; }
-	kentry=$((kentry))
-
-	# The flat image, as the decompressor would lay it out (by LMA).
-	# .init.scratch, after bss, is all zeros: leave it to the stub.
-	local drop=()
-	if objcopy -O binary -j .init.scratch "$w/vmlinux" "$w/scratch.bin" 2>/dev/null &&
-		[[ -s "$w/scratch.bin" ]] &&
-		cmp -s -n "$(stat -c %s "$w/scratch.bin")" "$w/scratch.bin" /dev/zero; then
-		drop=(-R .init.scratch)
-	fi
-	objcopy -O binary "${drop[@]}" "$w/vmlinux" "$w/flat.bin" || return 1
-	local ksize kmemsz
-	ksize=$((($(stat -c %s "$w/flat.bin") + 3) / 4 * 4))
-	truncate -s "$ksize" "$w/flat.bin" || return 1
-	kmemsz=$(((kend - kdest + 3) / 4 * 4))
-	if ! ((kdest >= 0x1000000 && ksize <= kmemsz && kentry >= kdest && kentry < kdest + ksize)); then
-		echo "unexpected vmlinux layout"
-		return 1
-	fi
-
-	as --64 --defsym KSIZE=$ksize --defsym KMEMSZ=$kmemsz \
-		--defsym KDEST=$kdest --defsym KENTRY=$kentry \
-		-o "$w/stub.o" "$HERE/fastboot.S" || return 1
-	ld -m elf_x86_64 -Ttext=0 -e _start --oformat binary -o "$w/stub.bin" "$w/stub.o" || return 1
-	(($(stat -c %s "$w/stub.bin") <= 0xc00)) || { echo "stub larger than 3 KiB"; return 1; }
-	truncate -s $((0x7000)) "$w/stub.bin" || return 1
-
-	head -c "$psize" "$z" >"$out" || return 1
-	cat "$w/stub.bin" "$w/flat.bin" >>"$out" || return 1
-	local prot=$((0x7000 + ksize))
-	put "$out" 0x1f4 4 $(((prot + 15) / 16))             # syssize
-	put "$out" 0x234 1 0                                 # relocatable_kernel: load at 0x100000
-	put "$out" 0x236 2 0                                 # xloadflags: no 64-bit/EFI entry points
-	put "$out" 0x248 4 0                                 # payload_offset
-	put "$out" 0x24c 4 0                                 # payload_length
-	put "$out" 0x260 4 $(((prot + 4095) / 4096 * 4096))  # init_size
-	put "$out" 0x264 4 0                                 # handover_offset
-	put "$out" 0x268 4 0 || return 1                     # kernel_info_offset
-	rm -f "$w/vmlinux" "$w/flat.bin" "$w/scratch.bin"
-}
-
-# ---------------------------------------------------------------------------
-# Bochs boots from an ISOLINUX CD (it cannot load a kernel directly).
-
-# setup_bochs_iso NAME CMDLINE: $IMG/NAME.iso booting the kernel with CMDLINE.
-setup_bochs_iso() {
-	local name=$1 cmdline=$2 iso=$IMG/$1-iso
-
-	mkdir -p "$iso/isolinux"
-	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
-	if [[ -f $IMG/fast-vmlinuz ]]; then
-		cp "$IMG/fast-vmlinuz" "$iso/vmlinuz"	# built for an earlier ISO
-	elif [[ "${HVX_BOCHS_STOCK_KERNEL:-0}" != 1 ]] &&
-		make_fast_kernel "$VMLINUZ" "$iso/vmlinuz" "$IMG/fastboot" >"$IMG/fastboot.log" 2>&1; then
-		cp "$iso/vmlinuz" "$IMG/fast-vmlinuz"
-		log "bochs: booting the uncompressed kernel (fastboot.S)"
-	else
-		[[ "${HVX_BOCHS_STOCK_KERNEL:-0}" == 1 ]] ||
-			log "warning: fast kernel image failed ($(tail -n1 "$IMG/fastboot.log")); booting the stock vmlinuz (slow)"
-		cp "$VMLINUZ" "$iso/vmlinuz"
-	fi
-	cp "$IMG/initrd.gz" "$iso/initrd.gz"
-	cat >"$iso/isolinux/isolinux.cfg" <<-EOF
-		DEFAULT hvx
-		PROMPT 0
-		TIMEOUT 0
-		LABEL hvx
-		  KERNEL /vmlinuz
-		  INITRD /initrd.gz
-		  APPEND $cmdline
-	EOF
-	xorriso -as mkisofs -o "$IMG/$name.iso" -b isolinux/isolinux.bin \
-		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
-		-boot-info-table "$iso" >"$IMG/xorriso.log" 2>&1 ||
-		{ cat "$IMG/xorriso.log" >&2; die "xorriso failed"; }
-	# The Debian build has the debugger, which stops before the first
-	# instruction: continue.
-	echo c >"$IMG/bochs.rc"
-}
-
-# setup_bochs NAME CPUS: NAME.iso and NAME.bochsrc for CPUS CPUs.
-# bochs-smp (2 CPUs) exercises what one CPU cannot: VMXON on every CPU, a
-# VMCS moving between CPUs, kicking a vCPU on another CPU. With two CPUs
-# Bochs 2.7 stalls the 6.1 kernel's boot when idle CPUs halt (swapper/0
-# blocked > 240 s before /init); idle=poll avoids it.
-setup_bochs() {
-	local name=$1 cpus=$2 cmdline=$CMDLINE_BOCHS
-
-	((cpus > 1)) && cmdline+=" idle=poll"
-	setup_bochs_iso "$name" "$cmdline"
-	# Settings verified in /work/shared/notes/emulators.md.
-	cat >"$IMG/$name.bochsrc" <<-EOF
-		# generated by selftests/vm/check.sh
-		memory: guest=512, host=512
-		romimage: file=/usr/share/bochs/BIOS-bochs-latest
-		vgaromimage: file=/usr/share/vgabios/vgabios.bin
-		cpu: model=corei7_haswell_4770, count=$cpus, ips=50000000, reset_on_triple_fault=1
-		clock: sync=none, time0=local
-		display_library: rfb, options="timeout=0"
-		speaker: enabled=0
-		ata0-master: type=cdrom, path="$IMG/$name.iso", status=inserted
-		boot: cdrom
-		com1: enabled=1, mode=file, dev="$OUT/$name-serial.log"
-		log: $OUT/$name.log
-		panic: action=fatal
-		error: action=report
-		pci: enabled=1, chipset=i440fx, slot1=e1000, slot2=ne2k
-		e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=null
-		ne2k: enabled=1, mac=52:54:00:12:34:57, ethmod=null
-	EOF
-}
-
-# ---------------------------------------------------------------------------
-# Run the emulators in parallel, each with a wall-clock limit, and stop
-# them if they do not exit after /init is done or the kernel panicked.
-
-declare -A PID=() T0=() LIMIT=() STATUS=() DONE_AT=() SERIAL=()
-
-start_emu() { # name limit cmd...
-	local e=$1 limit=$2
-	shift 2
-	SERIAL[$e]=$OUT/$e-serial.log
-	: >"${SERIAL[$e]}"
-	# No stdin (CI has none; the Bochs debugger reads it).
-	(cd "$IMG" && exec "$@") </dev/null >"$OUT/$e-stdout.log" 2>&1 &
-	PID[$e]=$!
-	T0[$e]=$SECONDS
-	LIMIT[$e]=$limit
-	log "started $e (pid ${PID[$e]}, limit ${limit}s)"
-}
-
-alive() { # pid: running and not a zombie
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[[ ${s:0:1} != Z ]]
-}
-
-stop_pid() { # pid: TERM, then KILL
-	local p=$1
-	kill -TERM "$p" 2>/dev/null || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		alive "$p" || return 0
-		sleep 0.5
-	done
-	kill -KILL "$p" 2>/dev/null || true
-}
-
-cleanup() {
-	local e
-	for e in "${!PID[@]}"; do
-		if [[ -z "${STATUS[$e]:-}" ]] && alive "${PID[$e]}"; then
-			stop_pid "${PID[$e]}"
-		fi
-	done
-	return 0
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-last_marker() { # serial file: the last marker, for progress lines
-	grep -a -o '### HVX-[A-Z]*[^#]*' "$1" 2>/dev/null | tail -n1 | tr -d '\r' || true
-}
-
-supervise() {
-	local running=1 e now rc last_beat=$SECONDS
-	while ((running)); do
-		sleep 2
-		running=0
-		now=$SECONDS
-		for e in "${!PID[@]}"; do
-			[[ -n "${STATUS[$e]:-}" ]] && continue
-			if ! alive "${PID[$e]}"; then
-				rc=0
-				wait "${PID[$e]}" || rc=$?
-				STATUS[$e]="exited rc=$rc after $((now - T0[$e]))s"
-				log "$e ${STATUS[$e]}"
-				continue
-			fi
-			running=1
-			if ((now - T0[$e] > LIMIT[$e])); then
-				STATUS[$e]="TIMEOUT: killed after the ${LIMIT[$e]}s wall-clock limit"
-			elif grep -aq 'end Kernel panic' "${SERIAL[$e]}"; then
-				# The kernel panicked: nothing more will come.
-				[[ -n "${DONE_AT[$e]:-}" ]] || DONE_AT[$e]=$now
-				if ((now - DONE_AT[$e] >= 6)); then
-					STATUS[$e]="kernel panic, stopped by check.sh after $((now - T0[$e]))s"
-				fi
-			elif grep -aq '### HVX-DMESG-END' "${SERIAL[$e]}"; then
-				# Finished but still running: allow some seconds
-				# to power off, then stop it.
-				[[ -n "${DONE_AT[$e]:-}" ]] || DONE_AT[$e]=$now
-				if ((now - DONE_AT[$e] > 20)); then
-					STATUS[$e]="did not exit after power-off, stopped by check.sh after $((now - T0[$e]))s"
-				fi
-			fi
-			if [[ -n "${STATUS[$e]:-}" ]]; then
-				log "$e ${STATUS[$e]}"
-				stop_pid "${PID[$e]}"
-				wait "${PID[$e]}" 2>/dev/null || true
-			fi
-		done
-		# A heartbeat, so CI logs show progress.
-		if ((running && now - last_beat >= 60)); then
-			last_beat=$now
-			for e in "${!PID[@]}"; do
-				[[ -n "${STATUS[$e]:-}" ]] ||
-					log "$e running $((now - T0[$e]))s: $(last_marker "${SERIAL[$e]}")"
-			done
-		fi
-	done
-}
 
 for e in $EMUS; do
 	case $e in

@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The emulator run behind `make bench` and `make bench-smoke`.
+#
+# Boots the emulated host once in Bochs (one CPU, VMX with EPT and VPID,
+# `clock: sync=none`), with hvx.ko and Debian's kvm.ko/kvm-intel.ko in the
+# initramfs, runs hvx-bench (userspace/bench/) there as the only program,
+# and turns its output into a table on stdout, build/bench/results.json
+# and build/bench/ratios.png (userspace/bench/report.sh).
+#
+# hvx-bench loads KVM's modules, then runs every operation through
+# /dev/hvx and then through /dev/kvm in the same boot: neither hypervisor
+# holds VMX while it has no VM, so they take turns. Under Bochs with
+# sync=none the TSC advances once per emulated instruction, so the figures
+# are emulated instructions per operation and the same on every run.
+#
+# Environment (set by the top-level Makefile):
+#   HVX_BUILD       absolute path of build/ (outputs go to build/bench/)
+#   HVX_KO          hvx.ko
+#   HVX_BENCH       hvx-bench (static)
+#   HVX_HOST_KVER   emulated host kernel, e.g. 6.1.0-56-amd64
+#   HVX_BENCH_ARGS  arguments for hvx-bench, e.g. "--quick" (bench-smoke)
+# Optional:
+#   HVX_HVXCTL          hvxctl (static), put in the image as for check.sh
+#   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 3600)
+#   HVX_BENCH_TIMEOUT   limit for hvx-bench in emulated seconds (default 1800)
+#
+# Exit code: 0 if the emulated host ran hvx-bench to its end and every
+# operation it could measure was measured (a slower hvx is a result, not a
+# failure); non-zero otherwise.
+
+set -euo pipefail
+
+T_START=$SECONDS
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)   # selftests/vm
+REPO=$(cd "$HERE/../.." && pwd)
+SCRIPT_NAME=bench.sh
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+die() {
+	echo "bench.sh: $*" >&2
+	exit 1
+}
+log() { echo "bench.sh: $*"; }
+
+if [[ -z "${HVX_HOST_KVER:-}" ]]; then
+	HVX_HOST_KVER=$(sed -n 's/^HVX_HOST_KVER[[:space:]]*:\?=[[:space:]]*//p' "$REPO/Makefile")
+fi
+: "${HVX_BUILD:?set HVX_BUILD (absolute path of build/)}"
+: "${HVX_KO:?set HVX_KO (path of hvx.ko)}"
+: "${HVX_BENCH:?set HVX_BENCH (path of hvx-bench)}"
+: "${HVX_HOST_KVER:?set HVX_HOST_KVER}"
+KVER=$HVX_HOST_KVER
+BENCH_ARGS=${HVX_BENCH_ARGS:-}
+BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-3600}
+bench_timeout=${HVX_BENCH_TIMEOUT:-1800}
+[[ "$bench_timeout" =~ ^[0-9]+$ ]] || die "bad HVX_BENCH_TIMEOUT: $bench_timeout"
+[[ "$BENCH_ARGS" =~ ^[A-Za-z0-9\ =_.-]*$ ]] || die "HVX_BENCH_ARGS may hold only [A-Za-z0-9 =_.-]: '$BENCH_ARGS'"
+
+HVX_BUILD=$(realpath -m "$HVX_BUILD")
+CACHE=$HVX_BUILD/cache
+OUT=$HVX_BUILD/bench
+IMG=$OUT/img
+
+[[ -f "$HVX_KO" ]] || die "module not found: HVX_KO=$HVX_KO"
+[[ -x "$HVX_BENCH" ]] || die "not an executable: HVX_BENCH=$HVX_BENCH"
+file_is_static "$HVX_BENCH" || die "$HVX_BENCH is not static (the initramfs has no libc)"
+HVX_KO=$(realpath "$HVX_KO")
+HVX_BENCH=$(realpath "$HVX_BENCH")
+
+rm -rf "$OUT"
+mkdir -p "$CACHE" "$OUT" "$IMG"
+
+# ---------------------------------------------------------------------------
+# The initramfs: check.sh's, with hvx-bench as the one program /init runs.
+
+host_kernel
+root=$IMG/root
+initramfs_base "$root" "$bench_timeout"
+install -m 755 "$HVX_BENCH" "$root/usr/bin/hvx-bench"
+cat >"$root/tests/bench" <<-EOF2
+	#!/bin/sh
+	exec /usr/bin/hvx-bench $BENCH_ARGS
+EOF2
+chmod 755 "$root/tests/bench"
+initramfs_pack "$root"
+
+# ---------------------------------------------------------------------------
+# One Bochs, one CPU (lib.sh).
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+setup_bochs bochs 1
+start_emu bochs "$BOCHS_TIMEOUT" bochs -q -f "$IMG/bochs.bochsrc" -rc "$IMG/bochs.rc"
+supervise
+
+# ---------------------------------------------------------------------------
+# Results.
+
+serial=$OUT/bochs-serial.log
+raw=$OUT/bench-output.txt
+fail=0
+tr -d '\r' <"$serial" | awk '
+	/### HVX-BEGIN bench/ { on = 1; next }
+	/### HVX-END bench/ { on = 0; next }
+	on' >"$OUT/bench.log"
+grep -a -E '^BENCH(OP)? ' "$OUT/bench.log" >"$raw" || true
+rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END bench rc=\([0-9]*\).*/\1/p' | head -n1)
+
+echo
+echo "==================== hvx benchmarks (Bochs, one emulated CPU) ===================="
+if ! grep -aq '### HVX-BOOT' "$serial"; then
+	echo "FAIL: /init never ran (emulator: ${STATUS[bochs]:-unknown}); see $serial"
+	fail=1
+fi
+insmod_rc=$(grep -a -o '### HVX-INSMOD rc=[0-9]*' "$serial" | head -n1 | sed 's/.*rc=//' || true)
+if [[ -n "$insmod_rc" && "$insmod_rc" != 0 ]]; then
+	echo "FAIL: insmod hvx.ko failed (rc=$insmod_rc); see $serial"
+	fail=1
+fi
+if [[ -z "$rc" ]]; then
+	echo "FAIL: hvx-bench did not finish (emulator: ${STATUS[bochs]:-unknown}); see $OUT/bench.log"
+	fail=1
+elif [[ "$rc" != 0 ]]; then
+	echo "FAIL: hvx-bench exited with $rc; its output is in $OUT/bench.log:"
+	grep -a -v -E '^BENCH(OP)? ' "$OUT/bench.log" | tail -n 20 | sed 's/^/    /'
+	fail=1
+fi
+bad=$(tr -d '\r' <"$serial" | grep -a -n -E \
+	'Oops|BUG:|kernel BUG|WARNING:|Kernel panic|general protection|Call Trace' || true)
+if [[ -n "$bad" ]]; then
+	echo "FAIL: oops/BUG/WARNING/panic in $serial:"
+	head -n 40 <<<"$bad" | sed 's/^/    /'
+	fail=1
+fi
+
+if [[ -s "$raw" ]]; then
+	echo "hvx-bench $BENCH_ARGS"
+	bash "$REPO/userspace/bench/report.sh" "$raw" "$OUT" \
+		"emulated instructions per operation" || fail=1
+else
+	echo "FAIL: no results from hvx-bench"
+	fail=1
+fi
+
+wall=$((SECONDS - T_START))
+echo
+echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log"
+printf 'wall time: %dm%02ds\n' $((wall / 60)) $((wall % 60))
+exit $fail

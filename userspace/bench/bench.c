@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench.c - hvx-bench: the same guest microbenchmarks (bench_guest.c) under
+ * hvx and under KVM, one after the other, in one process.
+ *
+ * For every operation and hypervisor it makes a fresh VM with one vCPU in
+ * 64-bit mode whose RAM holds a copy of this (static, non-PIE) binary at its
+ * link addresses, runs bench_guest_main(op, iters, rounds, fresh), and
+ * collects the TSC ticks the guest measured for each round. It prints one
+ * line per (hypervisor, operation):
+ *
+ *   BENCH <hv> <op> <median> <min> <max> <iters> <rounds>   ticks per operation
+ *   BENCH <hv> <op> n/a <reason>                             not measurable here
+ *   BENCH <hv> <op> error <message>                          the run failed
+ *
+ * plus "BENCHOP <op> <description>" lines naming the rows, in table order.
+ * selftests/vm/bench.sh turns them into the table, the JSON and the plot
+ * (userspace/bench/report.sh). Exit code: 0, or 1 if any run failed.
+ *
+ * Usage: hvx-bench [--iters N] [--rounds N] [--quick] [--hv hvx|kvm]
+ *                  [--op NAME]...
+ * With HVX_KVM_DIR set (the emulated host's /init sets it) and no /dev/kvm,
+ * it loads irqbypass.ko, kvm.ko and kvm-intel.ko from there first.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "hv.h"
+
+#define SZ_2M		(2ull << 20)
+#define PAGE_SIZE	4096ull
+#define MAX_LOADS	16
+#define MAX_ROUNDS	64
+
+/* x86 facts used to build the guest's tables (SDM Vol. 3A). */
+#define CR0_PE		(1u << 0)
+#define CR0_MP		(1u << 1)
+#define CR0_ET		(1u << 4)
+#define CR0_NE		(1u << 5)
+#define CR0_WP		(1u << 16)
+#define CR0_PG		(1u << 31)
+#define CR4_PAE		(1u << 5)
+#define EFER_LME	(1u << 8)
+#define EFER_LMA	(1u << 10)
+#define PTE_P		(1ull << 0)
+#define PTE_W		(1ull << 1)
+#define PTE_PS		(1ull << 7)
+#define SEG_DATA_RW_A	0x3
+#define SEG_CODE_XR_A	0xb
+#define SYS_LDT		0x2
+#define SYS_TSS_AVAIL	0x9
+#define SYS_TSS_BUSY	0xb
+#define SYS_INTR_GATE	0xe
+#define RFLAGS_FIXED	0x2
+
+/* Guest symbols (bench_guest.c, bench_entry.S). */
+void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
+		      uint64_t fresh);
+extern const uint64_t bench_exc_stubs[32];
+extern const char bench_ud_stub[], bench_ipi_stub[], bench_timer_stub[];
+extern const char bench_spurious_stub[], bench_unexpected_stub[];
+extern const char bench_return_trap[];
+
+struct bench_op {
+	const char *name;
+	const char *desc;
+	int guest_op;		/* OP_*, or -1: not a guest microbenchmark */
+	int needs_devices;	/* needs the in-kernel PIC/LAPIC */
+	unsigned int iter_div;	/* fewer iterations for slow operations */
+	const char *na;		/* why it is not measured yet (guest_op -1) */
+};
+
+static const struct bench_op ops[] = {
+	{ "cpuid", "CPUID exit (leaf 0)", OP_CPUID, 0, 1, NULL },
+	{ "vmcall", "VMCALL round trip", OP_VMCALL, 0, 1, NULL },
+	{ "pio_kernel", "port I/O handled in the kernel (IN 0x21)",
+	  OP_PIO_KERNEL, 1, 1, NULL },
+	{ "pio_user", "port I/O exit to userspace and back", OP_PIO_USER,
+	  0, 1, NULL },
+	{ "mmio_user", "MMIO exit to userspace and back", OP_MMIO_USER,
+	  0, 1, NULL },
+	{ "ept_fault", "EPT fault-in per fresh 4 KiB page", OP_EPT_FAULT,
+	  0, 1, NULL },
+	{ "ipi", "interrupt injection (self-IPI to handler)", OP_IPI,
+	  1, 1, NULL },
+	{ "hlt_wake", "HLT wake-up (timer deadline to handler)", OP_HLT_WAKE,
+	  1, 10, NULL },
+	{ "linux_boot", "guest Linux boot to /init", -1, 0, 1,
+	  "needs hvx-run (issue 6) and a KVM loader for the same kernel" },
+	{ "nic_throughput", "passed-through NIC throughput", -1, 0, 1,
+	  "needs PCI passthrough" },
+	{ "nic_ping", "passed-through NIC ping latency", -1, 0, 1,
+	  "needs PCI passthrough" },
+};
+#define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
+
+static struct {
+	int nr;
+	Elf64_Phdr ph[MAX_LOADS];
+	uint64_t end;
+} self_elf;
+
+static unsigned long iters = 1000, rounds = 5;
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "hvx-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+static void read_self_elf(void)
+{
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+
+	if (fd < 0)
+		die("/proc/self/exe: %s", strerror(errno));
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_type != ET_EXEC)
+		die("/proc/self/exe is not a static, non-PIE ELF executable");
+	for (int i = 0; i < eh.e_phnum; i++) {
+		off_t off = eh.e_phoff + (off_t)i * eh.e_phentsize;
+
+		if (pread(fd, &ph, sizeof(ph), off) != sizeof(ph))
+			die("reading program header %d", i);
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		if (self_elf.nr == MAX_LOADS)
+			die("too many PT_LOAD segments");
+		if (ph.p_vaddr < BENCH_STACK_TOP)
+			die("PT_LOAD at 0x%llx overlaps the guest tables",
+			    (unsigned long long)ph.p_vaddr);
+		self_elf.ph[self_elf.nr++] = ph;
+		if (ph.p_vaddr + ph.p_memsz > self_elf.end)
+			self_elf.end = ph.p_vaddr + ph.p_memsz;
+	}
+	close(fd);
+	if (self_elf.end > BENCH_FRESH_GPA)
+		die("binary too large for the guest layout");
+}
+
+/* Segment descriptor from the cached form (SDM Vol. 3A 3.4.5). */
+static uint64_t seg_desc(const struct bseg *s)
+{
+	uint32_t limit = s->g ? s->limit >> 12 : s->limit;
+	uint32_t base = (uint32_t)s->base;
+
+	return (limit & 0xffffull) | (uint64_t)(base & 0xffffff) << 16 |
+	       (uint64_t)s->type << 40 | (uint64_t)s->s << 44 |
+	       (uint64_t)s->dpl << 45 | (uint64_t)s->present << 47 |
+	       (uint64_t)((limit >> 16) & 0xf) << 48 |
+	       (uint64_t)s->avl << 52 | (uint64_t)s->l << 53 |
+	       (uint64_t)s->db << 54 | (uint64_t)s->g << 55 |
+	       (uint64_t)(base >> 24) << 56;
+}
+
+static const struct bseg seg_code = {
+	.limit = 0xffffffff, .selector = SEL_CODE64, .type = SEG_CODE_XR_A,
+	.present = 1, .s = 1, .l = 1, .g = 1,
+};
+static const struct bseg seg_data = {
+	.limit = 0xffffffff, .selector = SEL_DATA, .type = SEG_DATA_RW_A,
+	.present = 1, .s = 1, .db = 1, .g = 1,
+};
+static const struct bseg seg_tr = {
+	.base = GPA_TSS, .limit = TSS_LIMIT, .selector = SEL_TSS,
+	.type = SYS_TSS_BUSY, .present = 1,
+};
+static const struct bseg seg_ldt = {
+	.limit = 0xffff, .type = SYS_LDT, .present = 1,
+};
+
+/* 64-bit interrupt gate (SDM Vol. 3A 6.14.1). */
+static void set_gate(uint8_t *ram, int vector, uint64_t handler)
+{
+	uint64_t *gate = (uint64_t *)(ram + GPA_IDT + vector * 16);
+
+	gate[0] = (handler & 0xffff) | (uint64_t)SEL_CODE64 << 16 |
+		  (uint64_t)SYS_INTR_GATE << 40 | 1ull << 47 |
+		  ((handler >> 16) & 0xffff) << 48;
+	gate[1] = handler >> 32;
+}
+
+/* The guest image: the binary at its link addresses, GDT, IDT, TSS and
+ * page tables identity-mapping 0..4 GiB with 2 MiB pages (SDM Vol. 3A
+ * 4.5). The same bytes under both hypervisors. */
+static void build_image(uint8_t *ram)
+{
+	uint64_t *gdt = (uint64_t *)(ram + GPA_GDT);
+	uint64_t *pml4 = (uint64_t *)(ram + GPA_PML4);
+	uint64_t *pdpt = (uint64_t *)(ram + GPA_PDPT);
+	uint64_t *pd = (uint64_t *)(ram + GPA_PD);
+	struct bseg tss = seg_tr;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("/proc/self/exe: %s", strerror(errno));
+	for (int i = 0; i < self_elf.nr; i++) {
+		Elf64_Phdr *ph = &self_elf.ph[i];
+
+		if (pread(fd, ram + ph->p_vaddr, ph->p_filesz, ph->p_offset) !=
+		    (ssize_t)ph->p_filesz)
+			die("reading PT_LOAD %d", i);
+	}
+	close(fd);
+
+	gdt[SEL_CODE64 / 8] = seg_desc(&seg_code);
+	gdt[SEL_DATA / 8] = seg_desc(&seg_data);
+	tss.type = SYS_TSS_AVAIL;
+	gdt[SEL_TSS / 8] = seg_desc(&tss);
+	gdt[SEL_TSS / 8 + 1] = 0;
+	/* No I/O permission bitmap: its base is past the TSS limit. */
+	*(uint16_t *)(ram + GPA_TSS + 0x66) = TSS_LIMIT + 1;
+
+	for (int v = 0; v < 256; v++)
+		set_gate(ram, v, (uint64_t)bench_unexpected_stub);
+	for (int v = 0; v < 32; v++)
+		set_gate(ram, v, bench_exc_stubs[v]);
+	set_gate(ram, VEC_UD, (uint64_t)bench_ud_stub);
+	set_gate(ram, VEC_IPI, (uint64_t)bench_ipi_stub);
+	set_gate(ram, VEC_TIMER, (uint64_t)bench_timer_stub);
+	set_gate(ram, VEC_SPURIOUS, (uint64_t)bench_spurious_stub);
+
+	pml4[0] = GPA_PDPT | PTE_P | PTE_W;
+	for (uint64_t i = 0; i < 4; i++) {
+		pdpt[i] = (GPA_PD + i * 4096) | PTE_P | PTE_W;
+		for (uint64_t j = 0; j < 512; j++)
+			pd[i * 512 + j] = (i << 30 | j << 21) | PTE_P | PTE_W |
+					  PTE_PS;
+	}
+}
+
+struct result {
+	unsigned long n;		/* rounds received */
+	uint64_t ticks[MAX_ROUNDS];
+	char err[300];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Run one operation in a fresh VM. Returns 0 (r->ticks filled), -EOPNOTSUPP
+ * (r->err says why it cannot be measured) or another -errno (r->err).
+ */
+static int run_one(const struct hv_ops *h, const struct bench_op *op,
+		   unsigned long n, struct result *r)
+{
+	uint64_t ram_size = (self_elf.end + SZ_2M - 1) & ~(SZ_2M - 1);
+	uint64_t fresh_size = (EPT_WARMUP_PAGES + n * rounds) * PAGE_SIZE;
+	uint64_t max_exits = (n + WARMUP_ITERS) * (rounds + 1) * 4;
+	uint8_t *ram = MAP_FAILED, *fresh = MAP_FAILED;
+	struct hv *hv = NULL;
+	struct bsregs s;
+	struct bregs regs;
+	struct bexit e;
+	uint64_t user_exits = 0, want_exits = 0;
+	int ret, devices;
+
+	fresh_size = (fresh_size + SZ_2M - 1) & ~(SZ_2M - 1);
+	ret = h->open(&hv, r->err, sizeof(r->err));
+	if (ret)
+		return ret == -ENOENT || ret == -EOPNOTSUPP || ret == -EBUSY ?
+		       -EOPNOTSUPP : ret;
+	devices = h->create_devices(hv, r->err, sizeof(r->err));
+	if (devices && devices != -EOPNOTSUPP) {
+		ret = devices;
+		goto out;
+	}
+	if (devices && op->needs_devices) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	r->err[0] = 0;
+
+	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	fresh = mmap(NULL, fresh_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram == MAP_FAILED || fresh == MAP_FAILED) {
+		ret = -ENOMEM;
+		snprintf(r->err, sizeof(r->err), "mmap guest memory failed");
+		goto out;
+	}
+	/* Fresh memory is faulted in 4 KiB at a time under both
+	 * hypervisors: no transparent huge page behind it. */
+	madvise(fresh, fresh_size, MADV_NOHUGEPAGE);
+	build_image(ram);
+
+	ret = h->set_memory(hv, 0, 0, ram_size, ram);
+	if (!ret)
+		ret = h->set_memory(hv, 1, BENCH_FRESH_GPA, fresh_size, fresh);
+	if (ret) {
+		snprintf(r->err, sizeof(r->err), "set memory: %s", strerror(-ret));
+		goto out;
+	}
+	ret = h->create_vcpu(hv);
+	if (ret) {
+		snprintf(r->err, sizeof(r->err), "create vCPU: %s", strerror(-ret));
+		goto out;
+	}
+	s = (struct bsregs){
+		.cs = seg_code, .ds = seg_data, .es = seg_data, .fs = seg_data,
+		.gs = seg_data, .ss = seg_data, .tr = seg_tr, .ldt = seg_ldt,
+		.gdt = { GPA_GDT, GDT_LIMIT }, .idt = { GPA_IDT, IDT_LIMIT },
+		.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
+		.cr3 = GPA_PML4, .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA,
+	};
+	ret = h->set_sregs(hv, &s);
+	if (ret) {
+		snprintf(r->err, sizeof(r->err), "set sregs: %s", strerror(-ret));
+		goto out;
+	}
+	regs = (struct bregs){
+		.rip = (uint64_t)bench_guest_main,
+		.rdi = op->guest_op, .rsi = n, .rdx = rounds,
+		.rcx = BENCH_FRESH_GPA,
+		.rsp = BENCH_STACK_TOP - 8, .rflags = RFLAGS_FIXED,
+	};
+	*(uint64_t *)(ram + regs.rsp) = (uint64_t)bench_return_trap;
+	ret = h->set_regs(hv, &regs);
+	if (ret) {
+		snprintf(r->err, sizeof(r->err), "set regs: %s", strerror(-ret));
+		goto out;
+	}
+
+	for (uint64_t exits = 0; ; exits++) {
+		if (exits > max_exits) {
+			ret = -EIO;
+			snprintf(r->err, sizeof(r->err),
+				 "more than %llu exits without DONE",
+				 (unsigned long long)max_exits);
+			goto out;
+		}
+		ret = h->run(hv, &e);
+		if (ret) {
+			snprintf(r->err, sizeof(r->err), "run: %s", strerror(-ret));
+			goto out;
+		}
+		if ((e.kind == BX_IO && e.write && e.port == BENCH_PIO_PORT &&
+		     op->guest_op == OP_PIO_USER) ||
+		    (e.kind == BX_MMIO && e.write && e.gpa == BENCH_MMIO_GPA &&
+		     op->guest_op == OP_MMIO_USER)) {
+			user_exits++;
+			continue;
+		}
+		if (!(e.kind == BX_IO && e.write && e.port == UCALL_PORT &&
+		      e.size == 4 && e.count == 1)) {
+			ret = -EIO;
+			if (e.kind == BX_OTHER)
+				snprintf(r->err, sizeof(r->err), "%s", e.desc);
+			else
+				snprintf(r->err, sizeof(r->err),
+					 "unexpected %s exit (port 0x%x gpa 0x%llx)",
+					 e.kind == BX_IO ? "I/O" : "MMIO", e.port,
+					 (unsigned long long)e.gpa);
+			goto out;
+		}
+		ret = h->get_regs(hv, &regs);
+		if (ret) {
+			snprintf(r->err, sizeof(r->err), "get regs: %s", strerror(-ret));
+			goto out;
+		}
+		switch ((uint32_t)regs.rax) {
+		case UCALL_RESULT:
+			if (regs.rsi != r->n || r->n >= MAX_ROUNDS) {
+				ret = -EIO;
+				snprintf(r->err, sizeof(r->err), "round %llu out of order",
+					 (unsigned long long)regs.rsi);
+				goto out;
+			}
+			r->ticks[r->n++] = regs.rdx;
+			continue;
+		case UCALL_DONE:
+			ret = r->n == rounds ? 0 : -EIO;
+			if (ret) {
+				snprintf(r->err, sizeof(r->err),
+					 "guest done after %lu of %lu rounds",
+					 r->n, rounds);
+				goto out;
+			}
+			/* One exit to userspace per iteration, no more. */
+			if (op->guest_op == OP_PIO_USER ||
+			    op->guest_op == OP_MMIO_USER)
+				want_exits = (n < WARMUP_ITERS ? n : WARMUP_ITERS) +
+					     n * rounds;
+			if (user_exits != want_exits) {
+				ret = -EIO;
+				snprintf(r->err, sizeof(r->err),
+					 "%llu exits to userspace, expected %llu",
+					 (unsigned long long)user_exits,
+					 (unsigned long long)want_exits);
+			}
+			goto out;
+		case UCALL_UNHANDLED:
+			ret = -EIO;
+			snprintf(r->err, sizeof(r->err),
+				 "guest vector %llu, error code 0x%llx at RIP 0x%llx",
+				 (unsigned long long)regs.rdi,
+				 (unsigned long long)regs.rsi,
+				 (unsigned long long)regs.rdx);
+			goto out;
+		case UCALL_FAILED:
+			ret = -EIO;
+			snprintf(r->err, sizeof(r->err),
+				 "guest check failed: bench_guest.c:%llu, value %llu",
+				 (unsigned long long)regs.rsi,
+				 (unsigned long long)regs.rdx);
+			goto out;
+		default:
+			ret = -EIO;
+			snprintf(r->err, sizeof(r->err), "unknown ucall %llu",
+				 (unsigned long long)regs.rax);
+			goto out;
+		}
+	}
+out:
+	if (hv)
+		h->close(hv);
+	if (ram != MAP_FAILED)
+		munmap(ram, ram_size);
+	if (fresh != MAP_FAILED)
+		munmap(fresh, fresh_size);
+	return ret;
+}
+
+/* Error text on one line. */
+static const char *oneline(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return s;
+}
+
+static int bench_hv(const struct hv_ops *h, const char *only[], int nonly)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < NR_OPS; i++) {
+		const struct bench_op *op = &ops[i];
+		unsigned long n = iters / op->iter_div ? iters / op->iter_div : 1;
+		struct result r = { 0 };
+		double per[MAX_ROUNDS];
+		int ret, skip = nonly > 0;
+
+		for (int k = 0; k < nonly; k++)
+			if (!strcmp(only[k], op->name))
+				skip = 0;
+		if (skip)
+			continue;
+		if (op->guest_op < 0) {
+			printf("BENCH %s %s n/a %s\n", h->name, op->name, op->na);
+			continue;
+		}
+		fprintf(stderr, "# %s %s: %lu x %lu\n", h->name, op->name,
+			rounds, n);
+		ret = run_one(h, op, n, &r);
+		if (ret == -EOPNOTSUPP) {
+			printf("BENCH %s %s n/a %s\n", h->name, op->name,
+			       oneline(r.err));
+		} else if (ret) {
+			printf("BENCH %s %s error %s\n", h->name, op->name,
+			       oneline(r.err));
+			failed = 1;
+		} else {
+			for (unsigned long k = 0; k < r.n; k++)
+				per[k] = (double)r.ticks[k] / n;
+			qsort(per, r.n, sizeof(per[0]), cmp_double);
+			printf("BENCH %s %s %.1f %.1f %.1f %lu %lu\n", h->name,
+			       op->name, r.n % 2 ? per[r.n / 2] :
+			       (per[r.n / 2 - 1] + per[r.n / 2]) / 2,
+			       per[0], per[r.n - 1], n, r.n);
+		}
+		fflush(stdout);
+	}
+	return failed;
+}
+
+/* KVM's modules, in load order, from $HVX_KVM_DIR if /dev/kvm is missing. */
+static void load_kvm(void)
+{
+	static const char *const mods[] = { "irqbypass.ko", "kvm.ko", "kvm-intel.ko" };
+	const char *dir = getenv("HVX_KVM_DIR");
+	char path[4096];
+
+	if (!access("/dev/kvm", F_OK) || !dir || !*dir)
+		return;
+	for (size_t i = 0; i < 3; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, mods[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "# %s: %s\n", path, strerror(errno));
+			return;
+		}
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
+			fprintf(stderr, "# finit_module(%s): %s\n", path,
+				strerror(errno));
+		close(fd);
+	}
+}
+
+static unsigned long parse_num(const char *s, const char *what,
+			       unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || !*s || *end || !v || v > max)
+		die("%s must be a number from 1 to %lu: '%s'", what, max, s);
+	return v;
+}
+
+static void __attribute__((noreturn)) usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: hvx-bench [--iters N] [--rounds N] [--quick] [--hv hvx|kvm] [--op NAME]...\n");
+	exit(code);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "iters", required_argument, NULL, 'i' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "hv", required_argument, NULL, 'H' },
+		{ "op", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *only[NR_OPS], *hv = NULL;
+	int nonly = 0, c, failed = 0;
+
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			iters = parse_num(optarg, "--iters", 1000000);
+			break;
+		case 'r':
+			rounds = parse_num(optarg, "--rounds", MAX_ROUNDS);
+			break;
+		case 'q':
+			iters = 10;
+			rounds = 1;
+			break;
+		case 'H':
+			if (strcmp(optarg, "hvx") && strcmp(optarg, "kvm"))
+				die("--hv must be hvx or kvm: '%s'", optarg);
+			hv = optarg;
+			break;
+		case 'o': {
+			size_t i;
+
+			for (i = 0; i < NR_OPS && strcmp(ops[i].name, optarg); i++)
+				;
+			if (i == NR_OPS)
+				die("unknown operation '%s'", optarg);
+			if (nonly < (int)NR_OPS)
+				only[nonly++] = optarg;
+			break;
+		}
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+
+	read_self_elf();
+	for (size_t i = 0; i < NR_OPS; i++)
+		printf("BENCHOP %s %s\n", ops[i].name, ops[i].desc);
+	fflush(stdout);
+	/* KVM's modules are loaded before either run, so that both run on
+	 * the same host. */
+	if (!hv || !strcmp(hv, "kvm"))
+		load_kvm();
+	if (!hv || !strcmp(hv, "hvx"))
+		failed |= bench_hv(&hv_hvx_ops, only, nonly);
+	if (!hv || !strcmp(hv, "kvm"))
+		failed |= bench_hv(&hv_kvm_ops, only, nonly);
+	return failed;
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_guest.c - the benchmark's guest code: one body, run unchanged under
+ * hvx and under KVM (built with GUEST_CFLAGS: no SSE, no red zone, no libc;
+ * it may reference only bench_* symbols).
+ *
+ * bench_guest_main() runs one operation: a short warm-up, then @rounds
+ * timed loops of @iters iterations, each reported with a ucall as the TSC
+ * ticks the whole loop took. RDTSC does not exit under either hypervisor,
+ * and the ucall is outside the timed loop.
+ */
+#include <stdint.h>
+
+#include "bench.h"
+
+#define PAGE_SIZE	4096
+
+/* Written by the interrupt stubs in bench_entry.S. */
+volatile uint64_t bench_irq_count;
+volatile uint64_t bench_irq_tsc;
+
+void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
+		      uint64_t fresh);
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	/* LFENCE: earlier instructions finish before the TSC is read
+	 * (SDM Vol. 2B, RDTSC). */
+	asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return lo | (uint64_t)hi << 32;
+}
+
+static inline void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	asm volatile("outl %%eax, %[port]"
+		     : : "a"(cmd), "D"(a0), "S"(a1), "d"(a2),
+		       [port] "i"(UCALL_PORT) : "memory");
+}
+
+static void __attribute__((noreturn)) fail(uint64_t op, uint64_t line,
+					   uint64_t value)
+{
+	ucall(UCALL_FAILED, op, line, value);
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+#define CHECK(op, cond, value) do {					\
+	if (!(cond))							\
+		fail(op, __LINE__, value);				\
+} while (0)
+
+static inline void apic_write(uint32_t reg, uint32_t val)
+{
+	*(volatile uint32_t *)(BENCH_APIC_GPA + reg) = val;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
+		     "d"((uint32_t)(val >> 32)) : "memory");
+}
+
+/*
+ * Each op_*() is one timed loop; noinline so that every operation pays the
+ * same few loop instructions around its body.
+ */
+static uint64_t __attribute__((noinline)) op_cpuid(uint64_t n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t a = 0, b, c = 0, d;
+
+		asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	}
+	return rdtsc() - t0;
+}
+
+/*
+ * VMCALL with RAX = a hypercall number nobody defines: KVM returns
+ * -KVM_ENOSYS in RAX; hvx injects #UD, which bench_ud_stub skips.
+ */
+static uint64_t __attribute__((noinline)) op_vmcall(uint64_t n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t rax = 0x7fff0000;
+
+		asm volatile("vmcall" : "+a"(rax) : : "memory");
+	}
+	return rdtsc() - t0;
+}
+
+static uint64_t __attribute__((noinline)) op_pio_kernel(uint64_t n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t v;
+
+		asm volatile("inb %[port], %0" : "=a"(v)
+			     : [port] "i"(PIC_IMR_PORT) : "memory");
+	}
+	return rdtsc() - t0;
+}
+
+static uint64_t __attribute__((noinline)) op_pio_user(uint64_t n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("outb %%al, %[port]"
+			     : : "a"(0), [port] "i"(BENCH_PIO_PORT) : "memory");
+	return rdtsc() - t0;
+}
+
+static uint64_t __attribute__((noinline)) op_mmio_user(uint64_t n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("movl %0, (%1)"
+			     : : "a"(0), "r"(BENCH_MMIO_GPA) : "memory");
+	return rdtsc() - t0;
+}
+
+/* One write to each of @n consecutive fresh pages from @base. */
+static uint64_t __attribute__((noinline)) op_ept_fault(uint64_t n,
+						       uint64_t base)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++)
+		*(volatile uint8_t *)(base + i * PAGE_SIZE) = 1;
+	return rdtsc() - t0;
+}
+
+/* A fixed self-IPI (ICR shorthand "self"), delivered to bench_ipi_stub. */
+static uint64_t __attribute__((noinline)) op_ipi(uint64_t n)
+{
+	uint64_t c0 = bench_irq_count, t0;
+
+	asm volatile("sti" : : : "memory");
+	t0 = rdtsc();
+	for (uint64_t i = 0; i < n; i++)
+		apic_write(APIC_ICR_LO, APIC_ICR_SELF | APIC_ICR_ASSERT |
+			   VEC_IPI);
+	t0 = rdtsc() - t0;
+	asm volatile("cli" : : : "memory");
+	CHECK(OP_IPI, bench_irq_count - c0 == n, bench_irq_count - c0);
+	return t0;
+}
+
+/*
+ * HLT until the TSC-deadline timer fires HLT_DEADLINE_DELTA ticks later;
+ * the result is the sum of (TSC in the handler - deadline): how long after
+ * its deadline a sleeping vCPU runs its interrupt handler.
+ */
+static uint64_t __attribute__((noinline)) op_hlt_wake(uint64_t n)
+{
+	uint64_t sum = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t deadline = rdtsc() + HLT_DEADLINE_DELTA;
+
+		bench_irq_tsc = 0;
+		wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
+		/* STI's interrupt shadow covers HLT: no wake-up is lost. */
+		asm volatile("sti; hlt; cli" : : : "memory");
+		CHECK(OP_HLT_WAKE, bench_irq_tsc >= deadline, bench_irq_tsc);
+		sum += bench_irq_tsc - deadline;
+	}
+	return sum;
+}
+
+static uint64_t run_op(uint64_t op, uint64_t n, uint64_t fresh)
+{
+	switch (op) {
+	case OP_CPUID:
+		return op_cpuid(n);
+	case OP_VMCALL:
+		return op_vmcall(n);
+	case OP_PIO_KERNEL:
+		return op_pio_kernel(n);
+	case OP_PIO_USER:
+		return op_pio_user(n);
+	case OP_MMIO_USER:
+		return op_mmio_user(n);
+	case OP_EPT_FAULT:
+		return op_ept_fault(n, fresh);
+	case OP_IPI:
+		return op_ipi(n);
+	case OP_HLT_WAKE:
+		return op_hlt_wake(n);
+	}
+	fail(op, __LINE__, 0);
+}
+
+/* Software-enable the xAPIC; the timer in TSC-deadline mode (SDM Vol. 3A
+ * 11.5.4.1). */
+static void apic_setup(void)
+{
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | VEC_SPURIOUS);
+	apic_write(APIC_LVT_TIMER, APIC_LVT_TSC_DEADLINE | VEC_TIMER);
+}
+
+void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
+		      uint64_t fresh)
+{
+	if (op == OP_IPI || op == OP_HLT_WAKE)
+		apic_setup();
+	if (op == OP_EPT_FAULT) {
+		run_op(op, EPT_WARMUP_PAGES, fresh);
+		fresh += EPT_WARMUP_PAGES * PAGE_SIZE;
+	} else {
+		run_op(op, iters < WARMUP_ITERS ? iters : WARMUP_ITERS, fresh);
+	}
+	for (uint64_t r = 0; r < rounds; r++) {
+		uint64_t t = run_op(op, iters, fresh);
+
+		if (op == OP_EPT_FAULT)
+			fresh += iters * PAGE_SIZE;
+		ucall(UCALL_RESULT, op, r, t);
+	}
+}

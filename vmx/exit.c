@@ -291,7 +291,14 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 {
 	if (test_and_clear_bit(HVX_REQ_INIT, &v->requests)) {
+		u64 apic_base = v->msr.apic_base;
+
 		hvx_vmx_reset(v);
+		if (v->apic_ops) {
+			/* INIT keeps IA32_APIC_BASE (SDM Vol. 3A 11.4.7.3). */
+			v->msr.apic_base = apic_base;
+			v->apic_ops->init(v);
+		}
 		v->mp_state = (v->msr.apic_base & MSR_IA32_APICBASE_BSP) ?
 			      HVX_MP_RUNNABLE : HVX_MP_WAIT_SIPI;
 	}
@@ -422,6 +429,9 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window ||
 	    dev_intr_pending(v) >= 0)
 		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
+	/* VTPR below the threshold exits (SDM Vol. 3C 30.1.2). */
+	if (v->apic_ops && v->vapic)
+		vmcs_write(TPR_THRESHOLD, v->apic_ops->tpr_threshold(v));
 	ctls &= hvx_caps.proc_may;
 	if (ctls != v->proc_ctls) {
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctls);
@@ -658,6 +668,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_MWAIT_INSTRUCTION]	  = handle_ud,
 	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_resume,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
 	[EXIT_REASON_INVEPT]		  = handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,

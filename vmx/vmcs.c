@@ -61,27 +61,53 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 #define VAPIC_TPR	0x80
 
 /**
+ * hvx_vmx_get_tpr - the guest's task-priority register
+ * @v: the vCPU; its own thread (or not running).
+ *
+ * With the TPR shadow this is the VTPR byte the guest's MOV to CR8
+ * writes without exits (SDM Vol. 3C 30.1.1); the in-kernel local APIC
+ * uses the same byte as its TPR (SDM Vol. 3A 11.8.3.1, 11.8.6: CR8 is
+ * TPR bits 7:4).
+ * Return: the TPR, 0..255.
+ */
+u8 hvx_vmx_get_tpr(struct hvx_vmx_vcpu *v)
+{
+	return v->vapic ? READ_ONCE(v->vapic[VAPIC_TPR]) : v->tpr;
+}
+
+/**
+ * hvx_vmx_set_tpr - set the guest's task-priority register
+ * @v: the vCPU; its own thread (or not running).
+ * @tpr: the new TPR.
+ */
+void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr)
+{
+	if (v->vapic)
+		WRITE_ONCE(v->vapic[VAPIC_TPR], tpr);
+	else
+		v->tpr = tpr;
+}
+
+/**
  * hvx_vmx_get_cr8 - the guest's CR8 (task-priority class)
  * @v: the vCPU (not running).
  *
- * Return: 0..15.
+ * Return: 0..15, TPR bits 7:4.
  */
 u8 hvx_vmx_get_cr8(struct hvx_vmx_vcpu *v)
 {
-	return v->vapic ? READ_ONCE(v->vapic[VAPIC_TPR]) >> 4 : v->cr8;
+	return hvx_vmx_get_tpr(v) >> 4;
 }
 
 /**
  * hvx_vmx_set_cr8 - set the guest's CR8
  * @v: the vCPU (not running).
- * @cr8: 0..15, checked by the caller.
+ * @cr8: 0..15, checked by the caller; TPR bits 3:0 become 0 (SDM Vol. 3A
+ *	11.8.6.1).
  */
 void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8)
 {
-	if (v->vapic)
-		WRITE_ONCE(v->vapic[VAPIC_TPR], cr8 << 4);
-	else
-		v->cr8 = cr8;
+	hvx_vmx_set_tpr(v, cr8 << 4);
 }
 
 /**

@@ -194,7 +194,7 @@ static int irqfd_assign(struct hvx_vm *vm, const struct hvx_irqfd *a)
 	struct hvx_irqfds *fds;
 	struct irqfd *fd, *other;
 	LIST_HEAD(dead);
-	struct fd f;
+	struct file *file;
 	__poll_t events;
 	int ret;
 
@@ -210,11 +210,11 @@ static int irqfd_assign(struct hvx_vm *vm, const struct hvx_irqfd *a)
 	fd->msi_lo = a->msi.address_lo;
 	fd->msi_hi = a->msi.address_hi;
 	fd->msi_data = a->msi.data;
-	f = fdget(a->fd);
+	file = fget(a->fd);
 	ret = -EBADF;
-	if (!f.file)
+	if (!file)
 		goto err_free;
-	fd->ctx = eventfd_ctx_fileget(f.file);
+	fd->ctx = eventfd_ctx_fileget(file);
 	if (IS_ERR(fd->ctx)) {
 		ret = PTR_ERR(fd->ctx);	/* -EINVAL: not an eventfd */
 		fd->ctx = NULL;
@@ -247,11 +247,11 @@ static int irqfd_assign(struct hvx_vm *vm, const struct hvx_irqfd *a)
 	list_add_tail_rcu(&fd->node, &fds->list);
 	fds->n++;
 	/* Hook into the eventfd; a count already there injects once. */
-	events = vfs_poll(f.file, &fd->pt);
+	events = vfs_poll(file, &fd->pt);
 	if (events & EPOLLIN)
 		irqfd_inject(fd);
 	mutex_unlock(&fds->lock);
-	fdput(f);
+	fput(file);
 	irqfd_free_list(&dead);
 	return 0;
 
@@ -263,7 +263,7 @@ err_ctx:
 		eventfd_ctx_put(fd->resample);
 	eventfd_ctx_put(fd->ctx);
 err_fdput:
-	fdput(f);
+	fput(file);
 err_free:
 	kfree(fd);
 	return ret;

@@ -18,6 +18,7 @@
 
 #include <linux/module.h>
 #include <linux/sched/signal.h>
+#include <asm/apicdef.h>
 #include <asm/debugreg.h>
 #include <asm/trapnr.h>
 #include <asm/desc.h>
@@ -635,6 +636,23 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	return hvx_vmx_handle_mmio(v, gpa);
 }
 
+/*
+ * APIC-access exit (SDM Vol. 3C 30.4; qualification Table 28-6: offset in
+ * bits 11:0, access type in 15:12). A linear read or write by an
+ * instruction is emulated like MMIO at the xAPIC base, where the local
+ * APIC claims the page on the bus; anything else (instruction fetch,
+ * access during event delivery) stops the VM, as for other MMIO.
+ */
+static int handle_apic_access(struct hvx_vmx_vcpu *v)
+{
+	u32 type = (v->exit_qual >> 12) & 0xf;
+
+	if (type > 1 || (v->reinject_info & INTR_INFO_VALID_MASK))
+		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
+	return hvx_vmx_handle_mmio(v, APIC_DEFAULT_PHYS_BASE |
+				   (v->exit_qual & 0xfff));
+}
+
 static int handle_xsetbv(struct hvx_vmx_vcpu *v);
 
 typedef int (*exit_handler_t)(struct hvx_vmx_vcpu *v);
@@ -669,6 +687,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_resume,
+	[EXIT_REASON_APIC_ACCESS]	  = handle_apic_access,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
 	[EXIT_REASON_INVEPT]		  = handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,

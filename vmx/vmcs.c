@@ -89,6 +89,42 @@ void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr)
 }
 
 /**
+ * hvx_vmx_has_apic_access - can vCPUs virtualize APIC accesses?
+ *
+ * The "virtualize APIC accesses" control (SDM Vol. 3C 25.6.2, 30.4)
+ * together with the TPR shadow that hvx already uses: guest accesses to
+ * the APIC-access page exit with the register offset in the
+ * qualification, except TPR reads and writes, which the CPU performs on
+ * the virtual-APIC page without an exit (30.4.1, 30.4.3).
+ * Return: true if the CPU has both.
+ */
+bool hvx_vmx_has_apic_access(void)
+{
+	return (hvx_caps.proc & CPU_BASED_TPR_SHADOW) &&
+	       (hvx_caps.proc2_may & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
+}
+
+/**
+ * hvx_vmx_enable_apic_access - virtualize accesses to the APIC page
+ * @v: the vCPU (not running).
+ * @hpa: host-physical address of the APIC-access page, which EPT maps at
+ *	the guest's xAPIC base; hvx_vmx_has_apic_access() must be true.
+ *
+ * Accesses that translate to @hpa become APIC-access exits (reason 44)
+ * instead of EPT violations.
+ */
+void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa)
+{
+	preempt_disable();
+	hvx_vmx_load(v);
+	vmcs_write(APIC_ACCESS_ADDR, hpa);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL,
+		   vmcs_read(SECONDARY_VM_EXEC_CONTROL) |
+		   SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
+	preempt_enable();
+}
+
+/**
  * hvx_vmx_get_cr8 - the guest's CR8 (task-priority class)
  * @v: the vCPU (not running).
  *

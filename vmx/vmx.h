@@ -72,6 +72,8 @@ enum hvx_gpr {
  * @revision: VMCS revision identifier (A.1, bits 30:0).
  * @vpid: VPIDs are used.
  * @proc_may: primary processor-based controls the CPU allows to be 1.
+ * @proc2_may: secondary processor-based controls the CPU allows to be 1
+ *	(for assists enabled per vCPU, e.g. virtualize APIC accesses).
  * @debugctl: IA32_DEBUGCTL exists; a VM exit clears it (SDM Vol. 3C
  *	28.5.1), so hvx restores the host's value.
  * @spec_ctrl: IA32_SPEC_CTRL bits a guest may set (IBRS, STIBP, SSBD as the
@@ -92,7 +94,7 @@ struct hvx_vmx_caps {
 	u64 ept_vpid;
 	u32 vmcs_size, revision;
 	bool vpid;
-	u32 proc_may;
+	u32 proc_may, proc2_may;
 	bool debugctl;
 	u64 spec_ctrl;
 	bool ibpb;
@@ -458,6 +460,8 @@ u8 hvx_vmx_get_cr8(struct hvx_vmx_vcpu *v);
 void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8);
 u8 hvx_vmx_get_tpr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr);
+bool hvx_vmx_has_apic_access(void);
+void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa);
 void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer);
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
 u64 hvx_vmx_cr4_allowed(void);

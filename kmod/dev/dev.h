@@ -89,6 +89,8 @@ struct hvx_lapic;
  *	APIC of the VM (an access reaches the accessing vCPU's own).
  * @irqfds: eventfds bound with HVX_IRQFD (irqfd.c), allocated on first
  *	use, or NULL.
+ * @apic_access_page: the APIC-access page EPT maps at 0xfee00000 when
+ *	the VM's vCPUs virtualize APIC accesses (lapic.c), or NULL.
  *
  * Local APICs hang off their vCPUs (struct hvx_vcpu.lapic) when @flags
  * has HVX_PLATFORM_LAPIC. Set once, before any vCPU exists; freed with
@@ -104,6 +106,7 @@ struct hvx_platform {
 	struct hvx_ioapic *ioapic;
 	struct hvx_io_dev lapic_mmio;
 	struct hvx_irqfds *irqfds;
+	struct page *apic_access_page;
 };
 
 /* bus.c */

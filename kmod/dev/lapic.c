@@ -30,6 +30,7 @@
 #define pr_fmt(fmt) "hvx: " fmt
 
 #include <linux/hrtimer.h>
+#include <linux/io.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -44,6 +45,11 @@ static unsigned int lapic_min_period_us = 200;
 module_param(lapic_min_period_us, uint, 0644);
 MODULE_PARM_DESC(lapic_min_period_us,
 		 "Shortest period of a guest's periodic LAPIC timer, microseconds; shorter ones are stretched to it (default: 200)");
+
+static bool apic_access = true;
+module_param(apic_access, bool, 0644);
+MODULE_PARM_DESC(apic_access,
+		 "Virtualize xAPIC page accesses with an APIC-access page when the CPU can (TPR reads and writes without exits); taken at HVX_CREATE_PLATFORM (default: on)");
 
 /* Version 14H (integrated APIC), 6 LVT entries (SDM Vol. 3A 11.4.8). */
 #define LAPIC_VERSION		(0x14 | (5 << 16))
@@ -885,6 +891,9 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu)
 	lapic_reset(apic);
 	vcpu->lapic = apic;
 	vcpu->vmx.apic_ops = &lapic_vmx_ops;
+	if (vcpu->vm->plat->apic_access_page)
+		hvx_vmx_enable_apic_access(&vcpu->vmx,
+			page_to_phys(vcpu->vm->plat->apic_access_page));
 	return 0;
 }
 
@@ -909,21 +918,61 @@ void hvx_lapic_destroy(struct hvx_vcpu *vcpu)
  *
  * One claim at 0xfee00000 (APIC_DEFAULT_PHYS_BASE, SDM Vol. 3A 11.4.1)
  * serves every vCPU: the bus hands each access to the accessing vCPU,
- * whose own APIC answers.
- * Return: 0 or the bus's error.
+ * whose own APIC answers. With the apic_access parameter and a CPU that
+ * can, EPT maps an APIC-access page there, so accesses arrive as
+ * APIC-access exits and TPR accesses need none.
+ * Return: 0, -ENOMEM or the bus's error.
  */
 int hvx_lapic_vm_create(struct hvx_vm *vm)
 {
-	vm->plat->lapic_mmio.ops = &lapic_mmio_ops;
-	return hvx_bus_register(vm, HVX_BUS_MMIO, APIC_DEFAULT_PHYS_BASE,
-				PAGE_SIZE, &vm->plat->lapic_mmio);
+	struct hvx_platform *plat = vm->plat;
+	struct page *page;
+	int idx, ret;
+
+	plat->lapic_mmio.ops = &lapic_mmio_ops;
+	ret = hvx_bus_register(vm, HVX_BUS_MMIO, APIC_DEFAULT_PHYS_BASE,
+			       PAGE_SIZE, &plat->lapic_mmio);
+	if (ret || !READ_ONCE(apic_access) || !hvx_vmx_has_apic_access())
+		return ret;
+	/*
+	 * The APIC-access page (SDM Vol. 3C 30.4): never read or written by
+	 * the guest, only its address matters. No vCPU exists yet.
+	 */
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		goto err;
+	mutex_lock(&vm->mem.lock);
+	idx = srcu_read_lock(&vm->mem.srcu);
+	ret = hvx_ept_map(&vm->mem, APIC_DEFAULT_PHYS_BASE, page_to_phys(page),
+			  true);
+	srcu_read_unlock(&vm->mem.srcu, idx);
+	mutex_unlock(&vm->mem.lock);
+	if (ret) {
+		__free_page(page);
+		goto err;
+	}
+	plat->apic_access_page = page;
+	return 0;
+err:
+	hvx_bus_unregister(vm, &plat->lapic_mmio);
+	return -ENOMEM;
 }
 
 /**
- * hvx_lapic_vm_destroy - drop the xAPIC page claim
- * @vm: the VM.
+ * hvx_lapic_vm_destroy - drop the xAPIC page claim and APIC-access page
+ * @vm: the VM, without vCPUs (none can reach the page any more).
  */
 void hvx_lapic_vm_destroy(struct hvx_vm *vm)
 {
-	hvx_bus_unregister(vm, &vm->plat->lapic_mmio);
+	struct hvx_platform *plat = vm->plat;
+
+	hvx_bus_unregister(vm, &plat->lapic_mmio);
+	if (plat->apic_access_page) {
+		mutex_lock(&vm->mem.lock);
+		hvx_ept_unmap_range(&vm->mem, APIC_DEFAULT_PHYS_BASE, 1);
+		mutex_unlock(&vm->mem.lock);
+		hvx_ept_flush_all_cpus(&vm->mem);
+		__free_page(plat->apic_access_page);
+		plat->apic_access_page = NULL;
+	}
 }

@@ -52,6 +52,56 @@ static void set_x2apic(struct vm *vm, int on)
 	sync_global_to_guest(vm, guest_x2apic);
 }
 
+static uint32_t own_vm_id(void)
+{
+	struct hvx_nl_vm vms[16];
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int n;
+
+	if (hvx_nl_open(&nl))
+		return 0;
+	n = hvx_nl_list_vms(&nl, vms, 16);
+	for (int i = 0; i < n; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	hvx_nl_close(&nl);
+	return id;
+}
+
+#define PARAM_APIC_ACCESS	"/sys/module/hvx/parameters/apic_access"
+
+/*
+ * A VM whose LAPICs use the APIC-access page (@assist) or trap the xAPIC
+ * page through EPT: the module parameter is read at HVX_CREATE_PLATFORM
+ * and put back at once.
+ */
+static struct vm *apic_vm_assist(uint32_t devices, int assist)
+{
+	struct vm *vm;
+	int fd = open(PARAM_APIC_ACCESS, O_WRONLY);
+
+	LIB_ASSERT(fd >= 0, PARAM_APIC_ACCESS ": %m");
+	LIB_ASSERT(write(fd, assist ? "Y" : "N", 1) == 1, "%m");
+	vm = platform_vm(devices);
+	LIB_ASSERT(pwrite(fd, "Y", 1, 0) == 1, "%m");
+	close(fd);
+	return vm;
+}
+
+static struct hvx_stats *vm_stats(struct hvx_nl_stats *st)
+{
+	struct hvx_nl nl;
+
+	LIB_ASSERT(!hvx_nl_open(&nl), "netlink");
+	LIB_ASSERT(hvx_nl_get_stats(&nl, own_vm_id(), 0, st, 1) == 1,
+		   "HVX_CMD_GET_STATS");
+	hvx_nl_close(&nl);
+	return &st->st;
+}
+
+#define EXIT_REASON_APIC_ACCESS		44
+
 /* Run to the next SYNC; its arguments in uc. */
 #define RUN_SYNC(vcpu, uc)						\
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, uc))			\
@@ -59,14 +109,15 @@ static void set_x2apic(struct vm *vm, int on)
 
 /* ---- LAPIC timer ------------------------------------------------------ */
 
-static void timer_oneshot(struct __test_metadata *_metadata, int x2)
+static void timer_oneshot(struct __test_metadata *_metadata, int x2,
+			  int assist)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 	uint64_t khz;
 
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
 	set_x2apic(vm, x2);
 	vcpu = apic_vcpu(vm, 0, guest_timer, TIMER_ONESHOT);
 	RUN_SYNC(vcpu, &uc);
@@ -85,13 +136,19 @@ static void timer_oneshot(struct __test_metadata *_metadata, int x2)
 TEST(timer_oneshot_xapic)
 {
 	REQUIRE_VMX();
-	timer_oneshot(_metadata, 0);
+	timer_oneshot(_metadata, 0, 1);
+}
+
+TEST(timer_oneshot_xapic_soft)
+{
+	REQUIRE_VMX();
+	timer_oneshot(_metadata, 0, 0);
 }
 
 TEST(timer_oneshot_x2apic)
 {
 	REQUIRE_VMX();
-	timer_oneshot(_metadata, 1);
+	timer_oneshot(_metadata, 1, 1);
 }
 
 /* Ticks counted in a 20 ms window of guest TSC with a 1 ms period. */
@@ -157,13 +214,15 @@ TEST(timer_tsc_deadline)
 
 /* ---- TPR ------------------------------------------------------------- */
 
-static void tpr(struct __test_metadata *_metadata, int x2)
+static void tpr(struct __test_metadata *_metadata, int x2, int assist)
 {
+	struct hvx_nl_stats st;
+	struct hvx_stats *s;
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
 	set_x2apic(vm, x2);
 	vcpu = apic_vcpu(vm, 0, guest_tpr, 0);
 	RUN_SYNC(vcpu, &uc);
@@ -171,6 +230,18 @@ static void tpr(struct __test_metadata *_metadata, int x2)
 	EXPECT_EQ(1, uc.args[1]);
 	EXPECT_EQ(4, uc.args[2]);		/* CR8 */
 	EXPECT_EQ(0x40, uc.args[3]);		/* PPR */
+	s = vm_stats(&st);
+	if (x2) {
+		/* x2APIC: MSR exits only, the page is not used. */
+		EXPECT_EQ(0, s->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+	} else if (assist) {
+		/* The page's accesses are APIC-access exits, not EPT ones. */
+		EXPECT_LT(0, s->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+		EXPECT_EQ(0, s->ept_mmio);
+	} else {
+		EXPECT_EQ(0, s->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+		EXPECT_LT(0, s->ept_mmio);
+	}
 	vcpu_run_done(vcpu);
 	vm_free(vm);
 }
@@ -178,13 +249,19 @@ static void tpr(struct __test_metadata *_metadata, int x2)
 TEST(tpr_masks_xapic)
 {
 	REQUIRE_VMX();
-	tpr(_metadata, 0);
+	tpr(_metadata, 0, 1);
+}
+
+TEST(tpr_masks_xapic_soft)
+{
+	REQUIRE_VMX();
+	tpr(_metadata, 0, 0);
 }
 
 TEST(tpr_masks_x2apic)
 {
 	REQUIRE_VMX();
-	tpr(_metadata, 1);
+	tpr(_metadata, 1, 1);
 }
 
 /* ---- IPIs between vCPUs ------------------------------------------------ */
@@ -229,14 +306,14 @@ static void *runner_thread(void *arg)
 	return NULL;
 }
 
-static void ipis(struct __test_metadata *_metadata, int x2)
+static void ipis(struct __test_metadata *_metadata, int x2, int assist)
 {
 	struct runner rx = { 0 };
 	struct vcpu *tx;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
 	set_x2apic(vm, x2);
 	tx = apic_vcpu(vm, 0, guest_ipi_tx, 0);
 	rx.vcpu = apic_vcpu(vm, 1, guest_ipi_rx, 0);
@@ -260,13 +337,19 @@ static void ipis(struct __test_metadata *_metadata, int x2)
 TEST(ipi_xapic)
 {
 	REQUIRE_VMX();
-	ipis(_metadata, 0);
+	ipis(_metadata, 0, 1);
+}
+
+TEST(ipi_xapic_soft)
+{
+	REQUIRE_VMX();
+	ipis(_metadata, 0, 0);
 }
 
 TEST(ipi_x2apic)
 {
 	REQUIRE_VMX();
-	ipis(_metadata, 1);
+	ipis(_metadata, 1, 1);
 }
 
 static void set_mp_state(struct __test_metadata *_metadata,
@@ -367,14 +450,13 @@ static void irq_line(struct __test_metadata *_metadata, struct vm *vm,
 	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQ_LINE, &l));
 }
 
-TEST(ioapic_edge_level_mask)
+static void ioapic(struct __test_metadata *_metadata, int assist)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
-	REQUIRE_VMX();
-	vm = platform_vm(APIC_DEVS);
+	vm = apic_vm_assist(APIC_DEVS, assist);
 	set_x2apic(vm, 0);
 	vcpu = apic_vcpu(vm, 0, guest_ioapic, 0);
 
@@ -412,24 +494,19 @@ TEST(ioapic_edge_level_mask)
 	vm_free(vm);
 }
 
-/* ---- MSIs and irqfd ------------------------------------------------------ */
-
-static uint32_t own_vm_id(void)
+TEST(ioapic_edge_level_mask)
 {
-	struct hvx_nl_vm vms[16];
-	struct hvx_nl nl;
-	uint32_t id = 0;
-	int n;
-
-	if (hvx_nl_open(&nl))
-		return 0;
-	n = hvx_nl_list_vms(&nl, vms, 16);
-	for (int i = 0; i < n; i++)
-		if (vms[i].pid == (uint32_t)getpid())
-			id = vms[i].id;
-	hvx_nl_close(&nl);
-	return id;
+	REQUIRE_VMX();
+	ioapic(_metadata, 1);
 }
+
+TEST(ioapic_edge_level_mask_soft)
+{
+	REQUIRE_VMX();
+	ioapic(_metadata, 0);
+}
+
+/* ---- MSIs and irqfd ------------------------------------------------------ */
 
 struct writer {
 	int fd;

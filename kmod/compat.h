@@ -7,6 +7,7 @@
 #ifndef HVX_COMPAT_H
 #define HVX_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
@@ -39,5 +40,20 @@ static inline struct nlattr **hvx_genl_dump_attrs(struct netlink_callback *cb)
 #else
 #define HVX_GENL_MCGRP_ADMIN	GENL_UNS_ADMIN_PERM
 #endif
+
+/**
+ * hvx_eventfd_signal - add 1 to an eventfd's counter and wake its readers
+ * @ctx: the eventfd context.
+ *
+ * 6.8 dropped the count argument of eventfd_signal().
+ */
+static inline void hvx_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
 
 #endif /* HVX_COMPAT_H */

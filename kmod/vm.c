@@ -120,6 +120,21 @@ static long vm_create_platform(void *obj, void *karg, unsigned long arg)
 	return hvx_platform_create(obj, c->devices);
 }
 
+static long vm_irq_line(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_irq_line(obj, karg);
+}
+
+static long vm_signal_msi(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_signal_msi(obj, karg);
+}
+
+static long vm_irqfd(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_irqfd(obj, karg);
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
@@ -127,6 +142,9 @@ static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
 	{ HVX_SEND_IPI, 0, vm_send_ipi },
 	{ HVX_CREATE_PLATFORM, HVX_IOC_OWNER, vm_create_platform },
+	{ HVX_IRQ_LINE, 0, vm_irq_line },
+	{ HVX_SIGNAL_MSI, 0, vm_signal_msi },
+	{ HVX_IRQFD, 0, vm_irqfd },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

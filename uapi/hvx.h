@@ -670,6 +670,122 @@ struct hvx_platform_config {
 
 /*
  * ===========================================================================
+ * Interrupt controllers and routing (ioctl numbers 0x48-0x4f)
+ * ===========================================================================
+ *
+ * With HVX_PLATFORM_LAPIC every vCPU has a local APIC (xAPIC page at
+ * 0xfee00000, x2APIC MSRs 0x800-0x8ff, timer, IPIs); with
+ * HVX_PLATFORM_IOAPIC the VM has an I/O APIC at 0xfec00000 with
+ * HVX_NR_GSIS inputs. GSIs 0-15 also drive the PIC's inputs when the VM
+ * has one. The LAPIC timer counts at HVX_APIC_BUS_KHZ; CPUID leaf
+ * 0x40000010 reports the TSC frequency (EAX, kHz) and that bus frequency
+ * (EBX, kHz) to the guest.
+ */
+
+/** HVX_NR_GSIS - global system interrupts: I/O APIC inputs 0-23. */
+#define HVX_NR_GSIS		24
+/** HVX_APIC_BUS_KHZ - LAPIC timer input clock (1 GHz, as KVM's), kHz. */
+#define HVX_APIC_BUS_KHZ	1000000
+/** HVX_MAX_IRQFDS - eventfds a VM may bind with HVX_IRQFD. */
+#define HVX_MAX_IRQFDS		64
+
+/**
+ * struct hvx_irq_level - argument of HVX_IRQ_LINE
+ * @gsi: the global system interrupt, 0 .. HVX_NR_GSIS - 1.
+ * @level: 1 asserts the line, 0 deasserts it. An edge-triggered source
+ *	gives an edge with 1 then 0; a level-triggered source keeps the line
+ *	at 1 until the device stops asking (then the I/O APIC re-delivers
+ *	after each EOI while it stays at 1).
+ * @reserved: must be zero.
+ */
+struct hvx_irq_level {
+	__u32 gsi;
+	__u32 level;
+	__u64 reserved[2];
+};
+
+/**
+ * struct hvx_msi - an MSI message (PCI Local Bus Spec 3.0 6.8; the x86
+ * format of SDM Vol. 3A 11.11)
+ * @address_lo: 0xFEEx_xxxx: bits 19:12 destination APIC id, bit 3
+ *	redirection hint, bit 2 destination mode (1 logical); bits 11:4 and
+ *	1:0 must be zero.
+ * @address_hi: must be zero (8-bit destinations only).
+ * @data: bits 7:0 vector, 10:8 delivery mode (fixed, lowest priority,
+ *	SMI, NMI, INIT, ExtINT; 3 and 6 are reserved), 14 level, 15 trigger
+ *	mode; bits 31:16 and 13:11 must be zero.
+ * @flags: none defined; must be zero.
+ * @reserved: must be zero.
+ */
+struct hvx_msi {
+	__u32 address_lo;
+	__u32 address_hi;
+	__u32 data;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/* Flags of struct hvx_irqfd. */
+#define HVX_IRQFD_DEASSIGN	(1u << 0)	/* unbind @fd */
+#define HVX_IRQFD_MSI		(1u << 1)	/* inject @msi, not @gsi */
+#define HVX_IRQFD_RESAMPLE	(1u << 2)	/* level-triggered INTx, see below */
+#define HVX_IRQFD_VALID_FLAGS	0x7u
+
+/**
+ * struct hvx_irqfd - argument of HVX_IRQFD
+ * @fd: an eventfd (eventfd(2)) of the calling process.
+ * @flags: HVX_IRQFD_*.
+ * @gsi: without HVX_IRQFD_MSI: the GSI that each write to @fd pulses
+ *	(1 then 0), 0 .. HVX_NR_GSIS - 1; must be 0 with HVX_IRQFD_MSI.
+ * @resamplefd: with HVX_IRQFD_RESAMPLE: an eventfd hvx signals when the
+ *	guest EOIs the level-triggered interrupt; a write to @fd then asserts
+ *	@gsi and keeps it asserted until that EOI (the device is expected to
+ *	write @fd again if it still needs service). Must be 0 otherwise.
+ * @msi: with HVX_IRQFD_MSI: the message each write to @fd sends, checked
+ *	as for HVX_SIGNAL_MSI; must be all zero otherwise.
+ * @reserved: must be zero.
+ *
+ * A write to @fd injects from the writer's context, without a VM exit
+ * or a return to userspace of any vCPU thread (a running target vCPU is
+ * kicked out of guest mode and takes the interrupt at once). Closing @fd
+ * stops it; the binding is dropped at the next HVX_IRQFD, or with the VM.
+ * With HVX_IRQFD_DEASSIGN only @fd and @flags are looked at.
+ */
+struct hvx_irqfd {
+	__s32 fd;
+	__u32 flags;
+	__u32 gsi;
+	__s32 resamplefd;
+	struct hvx_msi msi;
+	__u64 reserved[2];
+};
+
+/**
+ * HVX_IRQ_LINE - drive a GSI of the VM's PIC and I/O APIC (VM ioctl).
+ * Errors: -EINVAL (gsi out of range, level above 1, nonzero reserved),
+ * -ENXIO (the VM has neither a PIC nor an I/O APIC).
+ */
+#define HVX_IRQ_LINE		_IOW(HVXIO, 0x48, struct hvx_irq_level)
+/**
+ * HVX_SIGNAL_MSI - send an MSI to the VM's local APICs (VM ioctl).
+ * Returns the number of local APICs that accepted it (0: no vCPU matched
+ * the destination, or their APICs are disabled). Errors: -EINVAL (a
+ * field as described in struct hvx_msi), -ENXIO (no HVX_PLATFORM_LAPIC).
+ */
+#define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x49, struct hvx_msi)
+/**
+ * HVX_IRQFD - bind an eventfd to a GSI or an MSI, or unbind it (VM
+ * ioctl). Errors: -EBADF (@fd or @resamplefd not open), -EINVAL (not an
+ * eventfd, bad flags, GSI, MSI or nonzero reserved), -EBUSY (@fd already
+ * bound), -ENOENT (deassign of an fd not bound), -ENOSPC (HVX_MAX_IRQFDS
+ * bound), -ENXIO (no interrupt controller for it: a GSI needs a PIC or
+ * an I/O APIC, an MSI or HVX_IRQFD_RESAMPLE needs the local APICs and an
+ * I/O APIC).
+ */
+#define HVX_IRQFD		_IOW(HVXIO, 0x4a, struct hvx_irqfd)
+
+/*
+ * ===========================================================================
  * Generic netlink: statistics and events
  * ===========================================================================
  *

@@ -12,7 +12,9 @@
  */
 #include <linux/log2.h>
 #include <asm/fpu/xstate.h>
+#include <asm/msr-index.h>
 #include <asm/processor.h>
+#include <asm/tsc.h>
 
 #include "vmx.h"
 
@@ -307,6 +309,47 @@ static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf)
 	}
 }
 
+#define LEAF1_EDX_APIC		BIT(9)
+#define LEAF1_ECX_X2APIC	BIT(21)
+#define LEAF1_ECX_TSC_DEADLINE	BIT(24)
+#define HVX_CPUID_TIMING	0x40000010
+
+/*
+ * With an in-kernel local APIC the default table also offers x2APIC and
+ * the TSC-deadline timer (SDM Vol. 2A Table 3-10), the APIC bit follows
+ * IA32_APIC_BASE.EN (SDM Vol. 3A 11.4.3), and the hvx leaves reach
+ * 0x40000010: EAX the TSC frequency, EBX the APIC timer's, in kHz (the
+ * timing leaf other hypervisors offer there). Without one, the guest
+ * sees no APIC.
+ */
+static void fix_apic(struct hvx_vmx_vcpu *v, u32 leaf)
+{
+	unsigned long *ecx = &v->gprs[HVX_RCX], *edx = &v->gprs[HVX_RDX];
+
+	if (!v->apic_ops) {
+		if (leaf == 1)
+			*edx &= ~LEAF1_EDX_APIC;
+		return;
+	}
+	switch (leaf) {
+	case 1:
+		*ecx |= LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE;
+		*edx &= ~LEAF1_EDX_APIC;
+		if (v->msr.apic_base & MSR_IA32_APICBASE_ENABLE)
+			*edx |= LEAF1_EDX_APIC;
+		break;
+	case 0x40000000:
+		v->gprs[HVX_RAX] = HVX_CPUID_TIMING;
+		break;
+	case HVX_CPUID_TIMING:
+		v->gprs[HVX_RAX] = tsc_khz;
+		v->gprs[HVX_RBX] = HVX_APIC_BUS_KHZ;
+		*ecx = 0;
+		*edx = 0;
+		break;
+	}
+}
+
 /**
  * hvx_vmx_handle_cpuid - emulate CPUID for the leaf in EAX, subleaf in ECX
  * @v: the vCPU.
@@ -333,6 +376,8 @@ int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v)
 		v->gprs[HVX_RBX] = xsave_size(v->xcr0);
 	if (e && v->cpuid_default && v->nr_vcpus)
 		fix_topology(v, leaf);
+	if (v->cpuid_default)
+		fix_apic(v, leaf);
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	return HVX_RUN_RESUME;
 }

@@ -18,6 +18,7 @@
 
 #include <linux/module.h>
 #include <linux/sched/signal.h>
+#include <asm/apicdef.h>
 #include <asm/debugreg.h>
 #include <asm/trapnr.h>
 #include <asm/desc.h>
@@ -291,7 +292,14 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 {
 	if (test_and_clear_bit(HVX_REQ_INIT, &v->requests)) {
+		u64 apic_base = v->msr.apic_base;
+
 		hvx_vmx_reset(v);
+		if (v->apic_ops) {
+			/* INIT keeps IA32_APIC_BASE (SDM Vol. 3A 11.4.7.3). */
+			v->msr.apic_base = apic_base;
+			v->apic_ops->init(v);
+		}
 		v->mp_state = (v->msr.apic_base & MSR_IA32_APICBASE_BSP) ?
 			      HVX_MP_RUNNABLE : HVX_MP_WAIT_SIPI;
 	}
@@ -422,6 +430,9 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window ||
 	    dev_intr_pending(v) >= 0)
 		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
+	/* VTPR below the threshold exits (SDM Vol. 3C 30.1.2). */
+	if (v->apic_ops && v->vapic)
+		vmcs_write(TPR_THRESHOLD, v->apic_ops->tpr_threshold(v));
 	ctls &= hvx_caps.proc_may;
 	if (ctls != v->proc_ctls) {
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctls);
@@ -643,6 +654,23 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	return hvx_vmx_handle_mmio(v, gpa);
 }
 
+/*
+ * APIC-access exit (SDM Vol. 3C 30.4; qualification Table 28-6: offset in
+ * bits 11:0, access type in 15:12). A linear read or write by an
+ * instruction is emulated like MMIO at the xAPIC base, where the local
+ * APIC claims the page on the bus; anything else (instruction fetch,
+ * access during event delivery) stops the VM, as for other MMIO.
+ */
+static int handle_apic_access(struct hvx_vmx_vcpu *v)
+{
+	u32 type = (v->exit_qual >> 12) & 0xf;
+
+	if (type > 1 || (v->reinject_info & INTR_INFO_VALID_MASK))
+		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
+	return hvx_vmx_handle_mmio(v, APIC_DEFAULT_PHYS_BASE |
+				   (v->exit_qual & 0xfff));
+}
+
 static int handle_xsetbv(struct hvx_vmx_vcpu *v);
 
 typedef int (*exit_handler_t)(struct hvx_vmx_vcpu *v);
@@ -676,6 +704,8 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_MWAIT_INSTRUCTION]	  = handle_ud,
 	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_resume,
+	[EXIT_REASON_APIC_ACCESS]	  = handle_apic_access,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
 	[EXIT_REASON_INVEPT]		  = handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,

@@ -11,6 +11,7 @@
  * Guest MTRRs are kept but not applied: RAM stays write-back in EPT.
  * MSR numbers: SDM Vol. 4, Table 2-2.
  */
+#include <asm/apicdef.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 
@@ -74,9 +75,30 @@ static bool mtrr_value_ok(u32 index, u64 val)
 	return !(val & (GENMASK_ULL(11, 8) | above)) && mtrr_type_ok(val & 0xff);
 }
 
+/* MSRs of the local APIC (SDM Vol. 4 Table 2-2; Vol. 3A 11.12.1.2). */
+static bool apic_msr(struct hvx_vmx_vcpu *v, u32 index)
+{
+	return v->apic_ops &&
+	       (index == MSR_IA32_APICBASE || index == MSR_IA32_TSC_DEADLINE ||
+		(index >= APIC_BASE_MSR && index <= APIC_BASE_MSR + 0xff));
+}
+
+/* The in-kernel APIC's answer: 0, -EINVAL (#GP) or -ENOENT (not its). */
+static int apic_msr_op(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,
+		       u64 *val)
+{
+	if (!apic_msr(v, index))
+		return -ENOENT;
+	return v->apic_ops->msr(v, index, op, val);
+}
+
 static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 {
 	int fixed = mtrr_fixed_index(index);
+	int ret = apic_msr_op(v, index, HVX_MSR_READ, val);
+
+	if (ret != -ENOENT)
+		return ret ? -1 : 0;
 
 	if (fixed >= 0) {
 		*val = v->msr.mtrr_fixed[fixed];
@@ -173,6 +195,10 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 /* Would the CPU accept @val in MSR @index? (SDM Vol. 4, Table 2-2) */
 static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 {
+	int ret = apic_msr_op(v, index, HVX_MSR_CHECK, &val);
+
+	if (ret != -ENOENT)
+		return !ret;
 	if (mtrr_fixed_index(index) >= 0 || index == MSR_MTRRdefType ||
 	    (index >= MTRR_VAR_FIRST && index <= MTRR_VAR_LAST))
 		return mtrr_value_ok(index, val);
@@ -223,6 +249,8 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 	int fixed = mtrr_fixed_index(index);
 	u64 delta;
 
+	if (apic_msr_op(v, index, HVX_MSR_WRITE, &val) != -ENOENT)
+		return;
 	if (fixed >= 0) {
 		v->msr.mtrr_fixed[fixed] = val;
 		return;

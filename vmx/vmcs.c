@@ -61,27 +61,89 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 #define VAPIC_TPR	0x80
 
 /**
+ * hvx_vmx_get_tpr - the guest's task-priority register
+ * @v: the vCPU; its own thread (or not running).
+ *
+ * With the TPR shadow this is the VTPR byte the guest's MOV to CR8
+ * writes without exits (SDM Vol. 3C 30.1.1); the in-kernel local APIC
+ * uses the same byte as its TPR (SDM Vol. 3A 11.8.3.1, 11.8.6: CR8 is
+ * TPR bits 7:4).
+ * Return: the TPR, 0..255.
+ */
+u8 hvx_vmx_get_tpr(struct hvx_vmx_vcpu *v)
+{
+	return v->vapic ? READ_ONCE(v->vapic[VAPIC_TPR]) : v->tpr;
+}
+
+/**
+ * hvx_vmx_set_tpr - set the guest's task-priority register
+ * @v: the vCPU; its own thread (or not running).
+ * @tpr: the new TPR.
+ */
+void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr)
+{
+	if (v->vapic)
+		WRITE_ONCE(v->vapic[VAPIC_TPR], tpr);
+	else
+		v->tpr = tpr;
+}
+
+/**
+ * hvx_vmx_has_apic_access - can vCPUs virtualize APIC accesses?
+ *
+ * The "virtualize APIC accesses" control (SDM Vol. 3C 25.6.2, 30.4)
+ * together with the TPR shadow that hvx already uses: guest accesses to
+ * the APIC-access page exit with the register offset in the
+ * qualification, except TPR reads and writes, which the CPU performs on
+ * the virtual-APIC page without an exit (30.4.1, 30.4.3).
+ * Return: true if the CPU has both.
+ */
+bool hvx_vmx_has_apic_access(void)
+{
+	return (hvx_caps.proc & CPU_BASED_TPR_SHADOW) &&
+	       (hvx_caps.proc2_may & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
+}
+
+/**
+ * hvx_vmx_enable_apic_access - virtualize accesses to the APIC page
+ * @v: the vCPU (not running).
+ * @hpa: host-physical address of the APIC-access page, which EPT maps at
+ *	the guest's xAPIC base; hvx_vmx_has_apic_access() must be true.
+ *
+ * Accesses that translate to @hpa become APIC-access exits (reason 44)
+ * instead of EPT violations.
+ */
+void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa)
+{
+	preempt_disable();
+	hvx_vmx_load(v);
+	vmcs_write(APIC_ACCESS_ADDR, hpa);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL,
+		   vmcs_read(SECONDARY_VM_EXEC_CONTROL) |
+		   SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
+	preempt_enable();
+}
+
+/**
  * hvx_vmx_get_cr8 - the guest's CR8 (task-priority class)
  * @v: the vCPU (not running).
  *
- * Return: 0..15.
+ * Return: 0..15, TPR bits 7:4.
  */
 u8 hvx_vmx_get_cr8(struct hvx_vmx_vcpu *v)
 {
-	return v->vapic ? READ_ONCE(v->vapic[VAPIC_TPR]) >> 4 : v->cr8;
+	return hvx_vmx_get_tpr(v) >> 4;
 }
 
 /**
  * hvx_vmx_set_cr8 - set the guest's CR8
  * @v: the vCPU (not running).
- * @cr8: 0..15, checked by the caller.
+ * @cr8: 0..15, checked by the caller; TPR bits 3:0 become 0 (SDM Vol. 3A
+ *	11.8.6.1).
  */
 void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8)
 {
-	if (v->vapic)
-		WRITE_ONCE(v->vapic[VAPIC_TPR], cr8 << 4);
-	else
-		v->cr8 = cr8;
+	hvx_vmx_set_tpr(v, cr8 << 4);
 }
 
 /**

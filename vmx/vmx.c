@@ -160,6 +160,7 @@ static const char *probe_caps(void)
 			    SECONDARY_EXEC_PAUSE_LOOP_EXITING,
 			    MSR_IA32_VMX_PROCBASED_CTLS2, &c->proc2))
 		return "no EPT or no unrestricted guest";
+	rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, feat, c->proc2_may);
 	if (adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
 			    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
 			    VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |

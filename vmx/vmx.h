@@ -72,6 +72,8 @@ enum hvx_gpr {
  * @revision: VMCS revision identifier (A.1, bits 30:0).
  * @vpid: VPIDs are used.
  * @proc_may: primary processor-based controls the CPU allows to be 1.
+ * @proc2_may: secondary processor-based controls the CPU allows to be 1
+ *	(for assists enabled per vCPU, e.g. virtualize APIC accesses).
  * @debugctl: IA32_DEBUGCTL exists; a VM exit clears it (SDM Vol. 3C
  *	28.5.1), so hvx restores the host's value.
  * @spec_ctrl: IA32_SPEC_CTRL bits a guest may set (IBRS, STIBP, SSBD as the
@@ -92,7 +94,7 @@ struct hvx_vmx_caps {
 	u64 ept_vpid;
 	u32 vmcs_size, revision;
 	bool vpid;
-	u32 proc_may;
+	u32 proc_may, proc2_may;
 	bool debugctl;
 	u64 spec_ctrl;
 	bool ibpb;
@@ -137,6 +139,37 @@ struct hvx_vmx_dev_ops {
 		    u64 *val);
 	int (*intr_pending)(struct hvx_vmx_vcpu *v);
 	int (*intr_ack)(struct hvx_vmx_vcpu *v, int vector);
+};
+
+/* Operations of struct hvx_vmx_apic_ops.msr. */
+enum hvx_msr_op {
+	HVX_MSR_READ,	/* fill *val */
+	HVX_MSR_CHECK,	/* would *val be accepted? change nothing */
+	HVX_MSR_WRITE,	/* write *val (checked first) */
+};
+
+/**
+ * struct hvx_vmx_apic_ops - an in-kernel local APIC, as vmx/ sees it
+ * @msr: RDMSR/WRMSR, HVX_GET_MSRS/HVX_SET_MSRS of IA32_APIC_BASE,
+ *	IA32_TSC_DEADLINE and the x2APIC MSRs 0x800-0x8ff (enum hvx_msr_op).
+ *	Returns 0, -EINVAL if the CPU would raise #GP(0), or -ENOENT if the
+ *	MSR is not the APIC's (vmx/ handles it as before).
+ * @init: the vCPU took an INIT (after hvx_vmx_reset(), with IA32_APIC_BASE
+ *	kept as it was: SDM Vol. 3A 11.4.7.3, 11.12.5.1): reset the APIC.
+ * @tpr_threshold: 0..15, for the TPR-threshold VMCS field when the CPU
+ *	has the TPR shadow: the priority class of the highest interrupt
+ *	that only the TPR holds back, else 0, so that a guest MOV to CR8
+ *	that lowers the TPR below it exits (SDM Vol. 3C 30.1.2).
+ *
+ * Set by kmod/ on vCPUs that have an in-kernel local APIC; all called by
+ * the vCPU's own thread (@tpr_threshold with preemption disabled and the
+ * VMCS current: it must not sleep).
+ */
+struct hvx_vmx_apic_ops {
+	int (*msr)(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,
+		   u64 *val);
+	void (*init)(struct hvx_vmx_vcpu *v);
+	int (*tpr_threshold)(struct hvx_vmx_vcpu *v);
 };
 
 /**
@@ -270,9 +303,10 @@ struct hvx_mmio_op {
  * @cr0: guest CR0 as the guest sees it (read shadow).
  * @cr4: guest CR4 as the guest sees it (read shadow).
  * @efer: guest IA32_EFER.
- * @cr8: guest task priority when the CPU has no TPR shadow.
- * @vapic: virtual-APIC page (SDM Vol. 3C 30.1): with the TPR shadow, CR8
- *	lives in its VTPR byte.
+ * @tpr: guest task-priority register (CR8 is bits 7:4) when the CPU has
+ *	no TPR shadow.
+ * @vapic: virtual-APIC page (SDM Vol. 3C 30.1): with the TPR shadow, the
+ *	TPR (CR8 and the in-kernel local APIC's TPR) lives in its VTPR byte.
  * @vmcs: the VMCS region (SDM Vol. 3C 25.2).
  * @cpu: host CPU the VMCS is active on, or -1.
  * @launched: VMLAUNCH succeeded since the last VMCLEAR.
@@ -323,12 +357,14 @@ struct hvx_mmio_op {
  *	when the host has no XSAVE).
  * @dev_ops: in-kernel devices, or NULL (everything exits to userspace).
  * @dev_ctx: for @dev_ops: the kmod/ vCPU that owns this one.
+ * @apic_ops: the in-kernel local APIC, or NULL (then interrupts come from
+ *	@dev_ops alone and the APIC MSRs are plain storage or #GP).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
 	u64 rsp, rip, rflags, cr2;
 	u64 cr0, cr4, efer;
-	u8 cr8;
+	u8 tpr;
 	u8 *vapic;
 
 	void *vmcs;
@@ -383,6 +419,7 @@ struct hvx_vmx_vcpu {
 
 	const struct hvx_vmx_dev_ops *dev_ops;
 	void *dev_ctx;
+	const struct hvx_vmx_apic_ops *apic_ops;
 
 	u64 xcr0;
 	u8 fpu[HVX_FPU_AREA_SIZE] __aligned(64);
@@ -421,6 +458,10 @@ void hvx_vmx_set_cr0(struct hvx_vmx_vcpu *v, u64 cr0);
 void hvx_vmx_set_cr4(struct hvx_vmx_vcpu *v, u64 cr4);
 u8 hvx_vmx_get_cr8(struct hvx_vmx_vcpu *v);
 void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8);
+u8 hvx_vmx_get_tpr(struct hvx_vmx_vcpu *v);
+void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr);
+bool hvx_vmx_has_apic_access(void);
+void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa);
 void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer);
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
 u64 hvx_vmx_cr4_allowed(void);

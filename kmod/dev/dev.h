@@ -85,6 +85,12 @@ struct hvx_lapic;
  * @rtc: MC146818 CMOS/RTC, or NULL.
  * @pci: PCI configuration mechanism #1 and bus 0, or NULL.
  * @ioapic: I/O APIC, or NULL.
+ * @lapic_mmio: the xAPIC page at 0xfee00000, one claim for every local
+ *	APIC of the VM (an access reaches the accessing vCPU's own).
+ * @irqfds: eventfds bound with HVX_IRQFD (irqfd.c), allocated on first
+ *	use, or NULL.
+ * @apic_access_page: the APIC-access page EPT maps at 0xfee00000 when
+ *	the VM's vCPUs virtualize APIC accesses (lapic.c), or NULL.
  *
  * Local APICs hang off their vCPUs (struct hvx_vcpu.lapic) when @flags
  * has HVX_PLATFORM_LAPIC. Set once, before any vCPU exists; freed with
@@ -98,6 +104,9 @@ struct hvx_platform {
 	struct hvx_rtc *rtc;
 	struct hvx_pci *pci;
 	struct hvx_ioapic *ioapic;
+	struct hvx_io_dev lapic_mmio;
+	struct hvx_irqfds *irqfds;
+	struct page *apic_access_page;
 };
 
 /* bus.c */
@@ -114,8 +123,7 @@ void hvx_platform_destroy(struct hvx_vm *vm);
 int hvx_platform_vcpu_create(struct hvx_vcpu *vcpu);
 void hvx_platform_vcpu_destroy(struct hvx_vcpu *vcpu);
 
-/* irq.c: the interrupt router */
-#define HVX_NR_GSIS	24	/* IOAPIC inputs; GSIs 0-15 also go to the PIC */
+/* irq.c: the interrupt router (HVX_NR_GSIS is in uapi/hvx.h) */
 int hvx_irq_set_gsi(struct hvx_vm *vm, u32 gsi, int level);
 int hvx_irq_pending(struct hvx_vcpu *vcpu);
 int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector);
@@ -149,5 +157,73 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu);
 void hvx_lapic_destroy(struct hvx_vcpu *vcpu);
 int hvx_lapic_pending(struct hvx_vcpu *vcpu);
 int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector);
+
+/*
+ * Interrupt controllers and routing (lapic.c, ioapic.c, irq.c, irqfd.c).
+ */
+
+/* APIC delivery modes (SDM Vol. 3A 11.6.1, Figure 11-12). */
+#define HVX_APIC_DM_FIXED	0
+#define HVX_APIC_DM_LOWEST	1
+#define HVX_APIC_DM_SMI		2
+#define HVX_APIC_DM_NMI		4
+#define HVX_APIC_DM_INIT	5
+#define HVX_APIC_DM_SIPI	6
+#define HVX_APIC_DM_EXTINT	7
+
+/* Destination shorthands of the ICR (SDM Vol. 3A 11.6.1). */
+#define HVX_APIC_DEST_NONE	0
+#define HVX_APIC_DEST_SELF	1
+#define HVX_APIC_DEST_ALL	2
+#define HVX_APIC_DEST_OTHERS	3
+
+/**
+ * struct hvx_apic_irq - an interrupt message on the APIC bus
+ * @dest: destination APIC id or logical destination.
+ * @vector: vector (SIPI: start page).
+ * @delivery: HVX_APIC_DM_*.
+ * @logical: @dest is a logical destination (SDM Vol. 3A 11.6.2.2).
+ * @level_trig: level-triggered (the LAPIC sets its TMR bit and sends an
+ *	EOI to the IOAPIC for it).
+ * @assert: the level bit of an INIT (0 with @level_trig is the obsolete
+ *	INIT level de-assert, which does nothing).
+ * @x2apic: @dest is a 32-bit x2APIC destination (IPIs from an APIC in
+ *	x2APIC mode); else 8 bits, 0xff broadcast.
+ * @shorthand: HVX_APIC_DEST_*; the others need @self.
+ * @src: HVX_IRQ_SRC_* for the statistics.
+ * @self: the sending vCPU for shorthands, else NULL.
+ */
+struct hvx_apic_irq {
+	u32 dest;
+	u8 vector;
+	u8 delivery;
+	bool logical;
+	bool level_trig;
+	bool assert;
+	bool x2apic;
+	u8 shorthand;
+	u8 src;
+	struct hvx_vcpu *self;
+};
+
+struct hvx_irqfds;
+
+int hvx_lapic_vm_create(struct hvx_vm *vm);
+void hvx_lapic_vm_destroy(struct hvx_vm *vm);
+int hvx_lapic_deliver(struct hvx_vm *vm, const struct hvx_apic_irq *irq);
+bool hvx_lapic_accepts_pic(struct hvx_vcpu *vcpu);
+
+void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector);
+
+int hvx_irq_msi_check(u32 address_lo, u32 address_hi, u32 data);
+int hvx_irq_msi(struct hvx_vm *vm, u32 address_lo, u32 address_hi, u32 data,
+		u8 src);
+int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l);
+int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *m);
+void hvx_irq_destroy(struct hvx_vm *vm);
+
+int hvx_irqfd(struct hvx_vm *vm, const struct hvx_irqfd *args);
+void hvx_irqfd_release(struct hvx_vm *vm);
+void hvx_irqfd_resample(struct hvx_vm *vm, u32 gsi);
 
 #endif /* HVX_DEV_H */

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * irq.c - the interrupt router: GSIs to the PIC and IOAPIC, and which
- * interrupt a vCPU takes next.
+ * irq.c - the interrupt router: GSIs to the PIC and the I/O APIC, MSI
+ * messages to the local APICs, and which interrupt a vCPU takes next.
  *
- * Without a local APIC the PIC's INT output goes to vCPU 0, as in a PC
+ * Without local APICs the PIC's INT output goes to vCPU 0, as in a PC
  * whose processor has its APIC disabled (the 8259A's INT drives the
- * processor's INTR pin).
+ * processor's INTR pin). With them, the PIC's output reaches the vCPUs
+ * whose LINT0 is in ExtINT mode (or whose APIC is disabled), ahead of the
+ * APIC's own interrupts; everything else comes from the APIC's IRR in
+ * priority order (SDM Vol. 3A 11.8.3).
+ *
+ * Routing never sleeps and takes no lock of its own: vCPUs are looked up
+ * under RCU, controllers serialise their state themselves.
  */
 #include "../hvx_core.h"
 #include "dev.h"
@@ -32,15 +38,37 @@ void hvx_irq_kick(struct hvx_vm *vm, u32 vcpu_id)
 	rcu_read_unlock();
 }
 
+static bool vm_has_lapics(struct hvx_vm *vm)
+{
+	return vm->plat && (vm->plat->flags & HVX_PLATFORM_LAPIC);
+}
+
 /**
  * hvx_irq_pic_changed - the PIC's INT output may have risen
  * @vm: the VM.
  *
+ * Kicks vCPU 0, or with local APICs every vCPU that takes the PIC's
+ * interrupts (hvx_lapic_accepts_pic()).
  * Context: any.
  */
 void hvx_irq_pic_changed(struct hvx_vm *vm)
 {
-	hvx_irq_kick(vm, 0);
+	int i;
+
+	if (!vm_has_lapics(vm)) {
+		hvx_irq_kick(vm, 0);
+		return;
+	}
+	rcu_read_lock();
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		struct hvx_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+
+		if (vcpu && vcpu->lapic && hvx_lapic_accepts_pic(vcpu)) {
+			set_bit(HVX_REQ_EVENT, &vcpu->vmx.requests);
+			hvx_vmx_kick(&vcpu->vmx);
+		}
+	}
+	rcu_read_unlock();
 }
 
 /**
@@ -60,27 +88,139 @@ int hvx_irq_set_gsi(struct hvx_vm *vm, u32 gsi, int level)
 		return -EINVAL;
 	if (!plat)
 		return 0;
-	if (plat->pic && gsi < 16)
+	if (READ_ONCE(plat->pic) && gsi < 16)
 		hvx_pic_set_irq(vm, gsi, level);
-	if (plat->ioapic)
+	if (READ_ONCE(plat->ioapic))
 		hvx_ioapic_set_irq(vm, gsi, level);
 	return 0;
 }
 
+/* MSI address and data (SDM Vol. 3A 11.11.1, 11.11.2). */
+#define MSI_ADDR_BASE_MASK	0xfff00000
+#define MSI_ADDR_BASE		0xfee00000
+#define MSI_ADDR_DEST(a)	(((a) >> 12) & 0xff)
+#define MSI_ADDR_LOGICAL	BIT(2)
+#define MSI_ADDR_RESERVED	(GENMASK(11, 4) | GENMASK(1, 0))
+#define MSI_DATA_RESERVED	(GENMASK(31, 16) | GENMASK(13, 11))
+#define MSI_DATA_DM(d)		(((d) >> 8) & 7)
+#define MSI_DATA_ASSERT		BIT(14)
+#define MSI_DATA_LEVEL		BIT(15)
+
+/**
+ * hvx_irq_msi_check - is this a well-formed x86 MSI message?
+ * @address_lo: address bits 31:0.
+ * @address_hi: address bits 63:32.
+ * @data: message data.
+ *
+ * The rules of struct hvx_msi: address 0xFEEx_xxxx with the reserved bits
+ * clear (SDM Vol. 3A 11.11.1), @address_hi 0, data reserved bits clear
+ * and a delivery mode that is not reserved (11.11.2).
+ * Return: 0 or -EINVAL.
+ */
+int hvx_irq_msi_check(u32 address_lo, u32 address_hi, u32 data)
+{
+	u32 dm = MSI_DATA_DM(data);
+
+	if ((address_lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE ||
+	    (address_lo & MSI_ADDR_RESERVED) || address_hi ||
+	    (data & MSI_DATA_RESERVED) || dm == 3 || dm == HVX_APIC_DM_SIPI)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * hvx_irq_msi - deliver an MSI message to the local APICs
+ * @vm: the VM.
+ * @address_lo: address bits 31:0 (checked with hvx_irq_msi_check()).
+ * @address_hi: address bits 63:32.
+ * @data: message data.
+ * @src: HVX_IRQ_SRC_* for the statistics (MSI, PASSTHROUGH).
+ *
+ * MSIs are edge-triggered (PCI Local Bus Spec 3.0 6.8); the trigger bit
+ * only matters for INIT, as for IPIs.
+ * Context: any, including hard interrupt context.
+ * Return: the number of local APICs that accepted it.
+ */
+int hvx_irq_msi(struct hvx_vm *vm, u32 address_lo, u32 address_hi, u32 data,
+		u8 src)
+{
+	struct hvx_apic_irq irq = {
+		.dest = MSI_ADDR_DEST(address_lo),
+		.vector = data & 0xff,
+		.delivery = MSI_DATA_DM(data),
+		.logical = address_lo & MSI_ADDR_LOGICAL,
+		.assert = data & MSI_DATA_ASSERT,
+		.src = src,
+	};
+
+	if (irq.delivery == HVX_APIC_DM_INIT)
+		irq.level_trig = data & MSI_DATA_LEVEL;
+	if (!vm_has_lapics(vm))
+		return 0;
+	return hvx_lapic_deliver(vm, &irq);
+}
+
+/**
+ * hvx_irq_line - HVX_IRQ_LINE: drive a GSI from userspace
+ * @vm: the VM.
+ * @l: the argument (see struct hvx_irq_level).
+ *
+ * Return: 0, -EINVAL (GSI, level or reserved), -ENXIO (no PIC and no I/O
+ * APIC).
+ */
+int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l)
+{
+	struct hvx_platform *plat = READ_ONCE(vm->plat);
+
+	if (l->gsi >= HVX_NR_GSIS || l->level > 1 || l->reserved[0] ||
+	    l->reserved[1])
+		return -EINVAL;
+	if (!plat || !smp_load_acquire(&vm->plat_ready) ||
+	    (!plat->pic && !plat->ioapic))
+		return -ENXIO;
+	return hvx_irq_set_gsi(vm, l->gsi, l->level);
+}
+
+/**
+ * hvx_signal_msi - HVX_SIGNAL_MSI: send an MSI from userspace
+ * @vm: the VM.
+ * @m: the message (see struct hvx_msi).
+ *
+ * Return: the number of local APICs that accepted it, -EINVAL (a field of
+ * @m), -ENXIO (no local APICs).
+ */
+int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *m)
+{
+	if (m->flags || m->reserved[0] || m->reserved[1] ||
+	    hvx_irq_msi_check(m->address_lo, m->address_hi, m->data))
+		return -EINVAL;
+	if (!vm_has_lapics(vm) || !smp_load_acquire(&vm->plat_ready))
+		return -ENXIO;
+	return hvx_irq_msi(vm, m->address_lo, m->address_hi, m->data,
+			   HVX_IRQ_SRC_MSI);
+}
+
 /**
  * hvx_irq_pending - the next external interrupt vector for a vCPU
- * @vcpu: the vCPU (its own thread).
+ * @vcpu: the vCPU (its own thread; preemption may be disabled).
  *
  * Return: a vector, or -1 if none is pending.
  */
 int hvx_irq_pending(struct hvx_vcpu *vcpu)
 {
 	struct hvx_platform *plat = vcpu->vm->plat;
+	int vector;
 
 	if (!plat)
 		return -1;
-	if (vcpu->lapic)
+	if (vcpu->lapic) {
+		if (plat->pic && hvx_lapic_accepts_pic(vcpu)) {
+			vector = hvx_pic_pending(vcpu->vm);
+			if (vector >= 0)
+				return vector;
+		}
 		return hvx_lapic_pending(vcpu);
+	}
 	if (plat->pic && vcpu->vmx.id == 0)
 		return hvx_pic_pending(vcpu->vm);
 	return -1;
@@ -88,15 +228,34 @@ int hvx_irq_pending(struct hvx_vcpu *vcpu)
 
 /**
  * hvx_irq_ack - the vCPU injects @vector now
- * @vcpu: the vCPU (its own thread).
+ * @vcpu: the vCPU (its own thread; preemption may be disabled).
  * @vector: what hvx_irq_pending() returned.
  *
  * Return: the HVX_IRQ_SRC_* source of the interrupt.
  */
 int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector)
 {
-	if (vcpu->lapic)
+	struct hvx_platform *plat = vcpu->vm->plat;
+
+	if (vcpu->lapic) {
+		if (plat->pic && hvx_lapic_accepts_pic(vcpu) &&
+		    hvx_pic_pending(vcpu->vm) == vector) {
+			hvx_pic_ack(vcpu->vm);
+			return HVX_IRQ_SRC_PIC;
+		}
 		return hvx_lapic_ack(vcpu, vector);
+	}
 	hvx_pic_ack(vcpu->vm);
 	return HVX_IRQ_SRC_PIC;
+}
+
+/**
+ * hvx_irq_destroy - tear down routing state before the devices go
+ * @vm: the VM, being freed (no vCPU left).
+ *
+ * Unbinds every irqfd, so no eventfd write reaches a device any more.
+ */
+void hvx_irq_destroy(struct hvx_vm *vm)
+{
+	hvx_irqfd_release(vm);
 }

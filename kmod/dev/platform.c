@@ -18,6 +18,7 @@ struct platform_dev {
 static const struct platform_dev platform_devs[] = {
 	{ HVX_PLATFORM_PIC, hvx_pic_create, hvx_pic_destroy },
 	{ HVX_PLATFORM_IOAPIC, hvx_ioapic_create, hvx_ioapic_destroy },
+	{ HVX_PLATFORM_LAPIC, hvx_lapic_vm_create, hvx_lapic_vm_destroy },
 	{ HVX_PLATFORM_PIT, hvx_pit_create, hvx_pit_destroy },
 	{ HVX_PLATFORM_UART, hvx_uart_create, hvx_uart_destroy },
 	{ HVX_PLATFORM_RTC, hvx_rtc_create, hvx_rtc_destroy },
@@ -89,6 +90,7 @@ void hvx_platform_destroy(struct hvx_vm *vm)
 {
 	if (!vm->plat)
 		return;
+	hvx_irq_destroy(vm);	/* no eventfd reaches a device any more */
 	destroy_devs(vm, ARRAY_SIZE(platform_devs));
 	kfree(vm->plat);
 	vm->plat = NULL;

@@ -21,11 +21,3 @@ void hvx_rtc_destroy(struct hvx_vm *vm) { }
 int hvx_pci_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_pci_destroy(struct hvx_vm *vm) { }
 
-int hvx_ioapic_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
-void hvx_ioapic_destroy(struct hvx_vm *vm) { }
-void hvx_ioapic_set_irq(struct hvx_vm *vm, unsigned int gsi, int level) { }
-
-int hvx_lapic_create(struct hvx_vcpu *vcpu) { return -EOPNOTSUPP; }
-void hvx_lapic_destroy(struct hvx_vcpu *vcpu) { }
-int hvx_lapic_pending(struct hvx_vcpu *vcpu) { return -1; }
-int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector) { return HVX_IRQ_SRC_LAPIC; }

@@ -1,0 +1,978 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lapic.c - the local APIC of each vCPU (SDM Vol. 3A chapter 11), in
+ * software: the xAPIC page through the MMIO bus, the x2APIC MSRs and
+ * IA32_TSC_DEADLINE through the RDMSR/WRMSR exits (struct
+ * hvx_vmx_apic_ops), the timer on an hrtimer.
+ *
+ * Concurrency: IRR and TMR are bitmaps that any context sets with atomic
+ * bitops (other vCPUs' IPIs, the IOAPIC, MSIs, eventfd wake-ups, the
+ * timer in hard interrupt context), followed by a kick of the vCPU. All
+ * other state belongs to the vCPU's own thread: register accesses come
+ * from that vCPU's exits, and interrupt acceptance (IRR to ISR) happens
+ * before its VM entries. Other contexts only read the few fields that
+ * routing needs (SVR, DFR, LDR, LINT0) with READ_ONCE(). The TPR is the
+ * vCPU's CR8, kept by vmx/ (hvx_vmx_get_tpr()).
+ *
+ * Facts of this model (documented in the README):
+ *  - The APIC id is the vCPU id; writes to the xAPIC ID register are
+ *    ignored. The xAPIC page stays at 0xfee00000 whatever IA32_APIC_BASE
+ *    says.
+ *  - The timer counts at HVX_APIC_BUS_KHZ (1 GHz, one count per
+ *    nanosecond with divide-by-1). A periodic timer never fires more often
+ *    than every lapic_min_period_us (default 200 us, KVM's figure);
+ *    missed periods coalesce into one interrupt.
+ *  - Lowest-priority delivery picks the matching APIC with the lowest
+ *    processor priority, the lowest id among equals.
+ *  - EOI-broadcast suppression, CMCI, thermal and performance-counter
+ *    interrupts are not implemented (their LVT entries are storage).
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/hrtimer.h>
+#include <linux/io.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <asm/apicdef.h>
+#include <asm/msr-index.h>
+#include <asm/tsc.h>
+
+#include "../hvx_core.h"
+#include "dev.h"
+
+static unsigned int lapic_min_period_us = 200;
+module_param(lapic_min_period_us, uint, 0644);
+MODULE_PARM_DESC(lapic_min_period_us,
+		 "Shortest period of a guest's periodic LAPIC timer, microseconds; shorter ones are stretched to it (default: 200)");
+
+static bool apic_access = true;
+module_param(apic_access, bool, 0644);
+MODULE_PARM_DESC(apic_access,
+		 "Virtualize xAPIC page accesses with an APIC-access page when the CPU can (TPR reads and writes without exits); taken at HVX_CREATE_PLATFORM (default: on)");
+
+/* Version 14H (integrated APIC), 6 LVT entries (SDM Vol. 3A 11.4.8). */
+#define LAPIC_VERSION		(0x14 | (5 << 16))
+#define APIC_BASE_EXTD		BIT_ULL(10)	/* x2APIC mode (11.12.1) */
+#define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9))
+
+/* LVT entries in register order from 320H (SDM Vol. 3A Figure 11-8). */
+enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR,
+       LVT_NR };
+
+/* Writable bits of each LVT entry (Figure 11-8). */
+static const u32 lvt_writable[LVT_NR] = {
+	[LVT_TIMER]	= 0x700ff,	/* vector, mask, timer mode */
+	[LVT_THERMAL]	= 0x107ff,	/* vector, delivery mode, mask */
+	[LVT_PERF]	= 0x107ff,
+	[LVT_LINT0]	= 0x1a7ff,	/* + polarity, trigger mode */
+	[LVT_LINT1]	= 0x1a7ff,
+	[LVT_ERROR]	= 0x100ff,
+};
+
+#define LVT_MASKED		BIT(16)
+#define LVT_DM(lvt)		(((lvt) >> 8) & 7)
+#define TIMER_MODE(lvt)		(((lvt) >> 17) & 3)
+#define TIMER_ONESHOT		0
+#define TIMER_PERIODIC		1
+#define TIMER_TSC_DEADLINE	2
+
+/* Error status bits (SDM Vol. 3A 11.5.3, Figure 11-9). */
+#define ESR_SEND_ILLEGAL	5
+#define ESR_RECV_ILLEGAL	6
+#define ESR_ILLEGAL_REG		7
+
+#define SVR_WRITABLE		0x3ff	/* vector, enable, focus check */
+#define ICR_LO_WRITABLE		0xcefff	/* all but delivery status (12) */
+
+#define NR_VECTORS		256
+
+/**
+ * struct hvx_lapic - one vCPU's local APIC
+ * @vcpu: the vCPU.
+ * @irr: interrupt request register; set by any context (atomic).
+ * @tmr: trigger mode register; set with @irr (atomic).
+ * @isr: in-service register; the vCPU's thread only.
+ * @src: HVX_IRQ_SRC_* of the last request of each vector (statistics).
+ * @esr_pending: errors since the last ESR write (atomic bits).
+ * @esr: ESR as the guest reads it.
+ * @ldr: logical destination register (xAPIC mode).
+ * @dfr: destination format register.
+ * @svr: spurious-interrupt vector register.
+ * @icr_lo: interrupt command register, bits 31:0.
+ * @icr_hi: interrupt command register, bits 63:32.
+ * @lvt: local vector table.
+ * @dcr: timer divide configuration.
+ * @tmict: timer initial count.
+ * @timer: the timer, one-shot, periodic or TSC deadline.
+ * @period_ns: periodic mode: the period; 0 otherwise.
+ * @tsc_deadline: IA32_TSC_DEADLINE, guest TSC cycles; 0 when disarmed.
+ */
+struct hvx_lapic {
+	struct hvx_vcpu *vcpu;
+	unsigned long irr[BITS_TO_LONGS(NR_VECTORS)];
+	unsigned long tmr[BITS_TO_LONGS(NR_VECTORS)];
+	unsigned long isr[BITS_TO_LONGS(NR_VECTORS)];
+	u8 src[NR_VECTORS];
+	unsigned long esr_pending;
+	u32 esr, ldr, dfr, svr, icr_lo, icr_hi;
+	u32 lvt[LVT_NR];
+	u32 dcr, tmict;
+	struct hrtimer timer;
+	u64 period_ns;
+	u64 tsc_deadline;
+};
+
+static u64 apic_base(struct hvx_lapic *apic)
+{
+	return READ_ONCE(apic->vcpu->vmx.msr.apic_base);
+}
+
+static bool hw_enabled(struct hvx_lapic *apic)
+{
+	return apic_base(apic) & MSR_IA32_APICBASE_ENABLE;
+}
+
+static bool x2apic_mode(struct hvx_lapic *apic)
+{
+	return apic_base(apic) & APIC_BASE_EXTD;
+}
+
+static bool sw_enabled(struct hvx_lapic *apic)
+{
+	return READ_ONCE(apic->svr) & APIC_SPIV_APIC_ENABLED;
+}
+
+static u32 apic_id(struct hvx_lapic *apic)
+{
+	return apic->vcpu->vmx.id;
+}
+
+/* x2APIC mode derives the LDR from the id (SDM Vol. 3A 11.12.10.2). */
+static u32 lapic_ldr(struct hvx_lapic *apic)
+{
+	u32 id = apic_id(apic);
+
+	if (x2apic_mode(apic))
+		return ((id >> 4) << 16) | (1u << (id & 0xf));
+	return READ_ONCE(apic->ldr);
+}
+
+static int highest(const unsigned long *bitmap)
+{
+	unsigned long n = find_last_bit(bitmap, NR_VECTORS);
+
+	return n >= NR_VECTORS ? -1 : n;
+}
+
+/* Bits 32*word+31 .. 32*word of a 256-bit register (ISR, TMR, IRR). */
+static u32 reg_word(const unsigned long *bitmap, unsigned int word)
+{
+	return bitmap[word / 2] >> ((word & 1) * 32);
+}
+
+static u8 lapic_tpr(struct hvx_lapic *apic)
+{
+	return hvx_vmx_get_tpr(&apic->vcpu->vmx);
+}
+
+/* Processor priority (SDM Vol. 3A 11.8.3.1). */
+static u32 lapic_ppr(struct hvx_lapic *apic)
+{
+	u32 tpr = lapic_tpr(apic);
+	int isrv = highest(apic->isr);
+	u32 isrc = isrv < 0 ? 0 : isrv & 0xf0;
+
+	return (tpr & 0xf0) >= isrc ? tpr : isrc;
+}
+
+static void lapic_kick(struct hvx_lapic *apic)
+{
+	set_bit(HVX_REQ_EVENT, &apic->vcpu->vmx.requests);
+	hvx_vmx_kick(&apic->vcpu->vmx);
+}
+
+static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,
+			  u8 src);
+
+/* Record an error and raise the LVT error interrupt (SDM Vol. 3A 11.5.3). */
+static void lapic_error(struct hvx_lapic *apic, unsigned int bit)
+{
+	u32 lvt = READ_ONCE(apic->lvt[LVT_ERROR]);
+
+	if (test_and_set_bit(bit, &apic->esr_pending))
+		return;
+	if (!(lvt & LVT_MASKED) && (lvt & 0xff) >= 16)
+		lapic_set_irr(apic, lvt & 0xff, false, HVX_IRQ_SRC_LAPIC);
+}
+
+/* Request @vector; any context. Vectors 0-15 are illegal (11.5.2). */
+static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,
+			  u8 src)
+{
+	if (vector < 16) {
+		lapic_error(apic, ESR_RECV_ILLEGAL);
+		return;
+	}
+	WRITE_ONCE(apic->src[vector], src);
+	if (level)
+		set_bit(vector, apic->tmr);
+	else
+		clear_bit(vector, apic->tmr);
+	set_bit(vector, apic->irr);
+	lapic_kick(apic);
+}
+
+/* Accept a message for this APIC (SDM Vol. 3A 11.6.1); any context. */
+static int lapic_accept(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
+{
+	struct hvx_vmx_vcpu *v = &apic->vcpu->vmx;
+
+	switch (irq->delivery) {
+	case HVX_APIC_DM_FIXED:
+	case HVX_APIC_DM_LOWEST:
+		/* A software-disabled APIC takes no new interrupts (11.4.7.2). */
+		if (!sw_enabled(apic))
+			return 0;
+		lapic_set_irr(apic, irq->vector, irq->level_trig, irq->src);
+		return 1;
+	case HVX_APIC_DM_NMI:
+		hvx_vmx_queue_nmi(v);	/* -EBUSY: NMIs coalesce */
+		return 1;
+	case HVX_APIC_DM_INIT:
+		if (irq->level_trig && !irq->assert)
+			return 0;	/* INIT level de-assert: no effect */
+		hvx_vmx_send_ipi(v, HVX_IPI_INIT, 0);
+		return 1;
+	case HVX_APIC_DM_SIPI:
+		hvx_vmx_send_ipi(v, HVX_IPI_SIPI, irq->vector);
+		return 1;
+	default:			/* SMI, ExtINT, reserved: dropped */
+		return 0;
+	}
+}
+
+/* Does @apic take @irq? Destinations: SDM Vol. 3A 11.6.2, 11.12.10. */
+static bool lapic_match(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
+{
+	u32 dest = irq->dest, ldr;
+
+	if (!hw_enabled(apic))
+		return false;
+	switch (irq->shorthand) {
+	case HVX_APIC_DEST_SELF:
+		return apic->vcpu == irq->self;
+	case HVX_APIC_DEST_ALL:
+		return true;
+	case HVX_APIC_DEST_OTHERS:
+		return apic->vcpu != irq->self;
+	}
+	if (!irq->x2apic)
+		dest &= 0xff;
+	if (!irq->logical) {
+		if (dest == (irq->x2apic ? 0xffffffff : 0xff))
+			return true;
+		return dest == apic_id(apic);
+	}
+	ldr = lapic_ldr(apic);
+	if (x2apic_mode(apic)) {
+		if (dest == (irq->x2apic ? 0xffffffff : 0xff))
+			return true;
+		if (!irq->x2apic)
+			return false;
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+	}
+	dest &= 0xff;
+	if (dest == 0xff)
+		return true;
+	if ((READ_ONCE(apic->dfr) >> 28) == 0xf)	/* flat model */
+		return dest & (ldr >> 24);
+	/* Cluster model: cluster in bits 7:4, members in bits 3:0. */
+	return (dest >> 4) == (ldr >> 28) && (dest & (ldr >> 24) & 0xf);
+}
+
+/**
+ * hvx_lapic_deliver - send an interrupt message to the matching local APICs
+ * @vm: the VM.
+ * @irq: the message.
+ *
+ * Lowest-priority messages go to one APIC: the matching one with the
+ * lowest processor priority (SDM Vol. 3A 11.6.2.4), the lowest id among
+ * equals; others to every match.
+ * Context: any, including hard interrupt context.
+ * Return: the number of APICs that accepted it.
+ */
+int hvx_lapic_deliver(struct hvx_vm *vm, const struct hvx_apic_irq *irq)
+{
+	struct hvx_lapic *best = NULL;
+	u32 best_ppr = ~0u;
+	int i, n = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		struct hvx_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+		struct hvx_lapic *apic = vcpu ? vcpu->lapic : NULL;
+
+		if (!apic || !lapic_match(apic, irq))
+			continue;
+		if (irq->delivery == HVX_APIC_DM_LOWEST) {
+			u32 ppr = lapic_ppr(apic);
+
+			if (ppr < best_ppr) {
+				best = apic;
+				best_ppr = ppr;
+			}
+			continue;
+		}
+		n += lapic_accept(apic, irq);
+	}
+	if (best)
+		n += lapic_accept(best, irq);
+	rcu_read_unlock();
+	return n;
+}
+
+/**
+ * hvx_lapic_accepts_pic - does this vCPU take the 8259A's INTR?
+ * @vcpu: the vCPU, which has a local APIC.
+ *
+ * Yes when LINT0 is unmasked in ExtINT mode ("virtual wire", SDM Vol. 3A
+ * 11.5.1), or when the APIC is disabled in IA32_APIC_BASE and LINT0 is
+ * the processor's INTR pin (11.4.3).
+ * Context: any.
+ * Return: true if the PIC's interrupts go to @vcpu.
+ */
+bool hvx_lapic_accepts_pic(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	u32 lvt0 = READ_ONCE(apic->lvt[LVT_LINT0]);
+
+	if (!hw_enabled(apic))
+		return true;
+	return !(lvt0 & LVT_MASKED) && LVT_DM(lvt0) == HVX_APIC_DM_EXTINT;
+}
+
+/**
+ * hvx_lapic_pending - the interrupt the local APIC would give the CPU now
+ * @vcpu: the vCPU (its own thread).
+ *
+ * The highest vector in IRR whose priority class is above the processor
+ * priority class (SDM Vol. 3A 11.8.3). Changes nothing.
+ * Return: the vector, or -1.
+ */
+int hvx_lapic_pending(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	int irrv = highest(apic->irr);
+
+	if (irrv < 0 || (irrv & 0xf0) <= (lapic_ppr(apic) & 0xf0))
+		return -1;
+	return irrv;
+}
+
+/**
+ * hvx_lapic_ack - the CPU takes @vector: move it from IRR to ISR
+ * @vcpu: the vCPU (its own thread).
+ * @vector: what hvx_lapic_pending() returned.
+ *
+ * Return: the HVX_IRQ_SRC_* that requested it.
+ */
+int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+
+	clear_bit(vector, apic->irr);
+	__set_bit(vector, apic->isr);
+	return READ_ONCE(apic->src[vector]);
+}
+
+/* EOI: retire the highest in-service vector (SDM Vol. 3A 11.8.5). */
+static void lapic_eoi(struct hvx_lapic *apic)
+{
+	int vector = highest(apic->isr);
+
+	if (vector < 0)
+		return;
+	__clear_bit(vector, apic->isr);
+	if (test_bit(vector, apic->tmr))
+		hvx_ioapic_eoi(apic->vcpu->vm, vector);
+}
+
+/* Send the IPI the ICR describes (SDM Vol. 3A 11.6.1). */
+static void lapic_send_ipi(struct hvx_lapic *apic, u32 lo, u32 dest)
+{
+	struct hvx_apic_irq irq = {
+		.dest = dest,
+		.vector = lo & APIC_VECTOR_MASK,
+		.delivery = LVT_DM(lo),
+		.logical = lo & APIC_DEST_LOGICAL,
+		.level_trig = lo & APIC_INT_LEVELTRIG,
+		.assert = lo & APIC_INT_ASSERT,
+		.x2apic = x2apic_mode(apic),
+		.shorthand = (lo >> 18) & 3,
+		.src = HVX_IRQ_SRC_LAPIC,
+		.self = apic->vcpu,
+	};
+
+	if (irq.delivery == HVX_APIC_DM_FIXED ||
+	    irq.delivery == HVX_APIC_DM_LOWEST) {
+		if (irq.vector < 16) {
+			lapic_error(apic, ESR_SEND_ILLEGAL);
+			return;
+		}
+		irq.level_trig = false;	/* IPIs are edge-triggered */
+	}
+	hvx_lapic_deliver(apic->vcpu->vm, &irq);
+}
+
+/* Divide value of the DCR: bits 3, 1:0 (SDM Vol. 3A Figure 11-10). */
+static u32 lapic_divide(struct hvx_lapic *apic)
+{
+	u32 v = (apic->dcr & 3) | ((apic->dcr & 8) >> 1);
+
+	return 1u << ((v + 1) & 7);
+}
+
+static u64 guest_tsc(struct hvx_lapic *apic)
+{
+	return rdtsc() + READ_ONCE(apic->vcpu->vmx.msr.tsc_offset);
+}
+
+static u64 tsc_to_ns(u64 cycles)
+{
+	return tsc_khz ? mul_u64_u32_div(cycles, 1000000, tsc_khz) : cycles;
+}
+
+static enum hrtimer_restart lapic_timer_fn(struct hrtimer *t)
+{
+	struct hvx_lapic *apic = container_of(t, struct hvx_lapic, timer);
+	u32 lvt = READ_ONCE(apic->lvt[LVT_TIMER]);
+
+	if (TIMER_MODE(lvt) == TIMER_TSC_DEADLINE) {
+		u64 deadline = READ_ONCE(apic->tsc_deadline), now = guest_tsc(apic);
+
+		if (!deadline)
+			return HRTIMER_NORESTART;
+		/* Never early in guest TSC terms (rounding of tsc_khz). */
+		if (deadline > now) {
+			hrtimer_forward_now(t, ns_to_ktime(tsc_to_ns(deadline - now) + 1));
+			return HRTIMER_RESTART;
+		}
+		WRITE_ONCE(apic->tsc_deadline, 0);
+	}
+	if (!(lvt & LVT_MASKED))
+		lapic_set_irr(apic, lvt & APIC_VECTOR_MASK, false,
+			      HVX_IRQ_SRC_LAPIC);
+	if (TIMER_MODE(lvt) == TIMER_PERIODIC && apic->period_ns) {
+		/* Missed periods coalesce: at most one request per expiry. */
+		hrtimer_forward_now(t, ns_to_ktime(apic->period_ns));
+		return HRTIMER_RESTART;
+	}
+	return HRTIMER_NORESTART;
+}
+
+/* (Re)arm the timer from TMICT or the deadline; it is stopped. */
+static void lapic_timer_start(struct hvx_lapic *apic)
+{
+	u32 mode = TIMER_MODE(apic->lvt[LVT_TIMER]);
+	u64 ns, now;
+
+	apic->period_ns = 0;
+	if (mode == TIMER_TSC_DEADLINE) {
+		if (!apic->tsc_deadline)
+			return;
+		now = guest_tsc(apic);
+		ns = apic->tsc_deadline > now ?
+		     tsc_to_ns(apic->tsc_deadline - now) : 0;
+	} else {
+		if (!apic->tmict)
+			return;
+		ns = (u64)apic->tmict * lapic_divide(apic) *
+		     (1000000 / HVX_APIC_BUS_KHZ);
+		if (mode == TIMER_PERIODIC) {
+			ns = max_t(u64, ns, (u64)READ_ONCE(lapic_min_period_us) *
+					    NSEC_PER_USEC);
+			apic->period_ns = ns;
+		}
+	}
+	hrtimer_start(&apic->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_HARD);
+}
+
+static void lapic_timer_stop(struct hvx_lapic *apic)
+{
+	hrtimer_cancel(&apic->timer);
+}
+
+/* Current count (SDM Vol. 3A 11.5.4): what is left of the period. */
+static u32 lapic_tmcct(struct hvx_lapic *apic)
+{
+	s64 left;
+	u64 count;
+
+	if (!apic->tmict ||
+	    TIMER_MODE(apic->lvt[LVT_TIMER]) == TIMER_TSC_DEADLINE ||
+	    !hrtimer_active(&apic->timer))
+		return 0;
+	left = ktime_to_ns(hrtimer_get_remaining(&apic->timer));
+	if (left <= 0)
+		return 0;
+	count = div_u64(left, lapic_divide(apic));
+	return min_t(u64, count, apic->tmict);
+}
+
+/* Power-up/INIT state (SDM Vol. 3A 11.4.7.1), keeping IA32_APIC_BASE. */
+static void lapic_reset(struct hvx_lapic *apic)
+{
+	int i;
+
+	lapic_timer_stop(apic);
+	bitmap_zero(apic->irr, NR_VECTORS);
+	bitmap_zero(apic->isr, NR_VECTORS);
+	bitmap_zero(apic->tmr, NR_VECTORS);
+	apic->esr_pending = 0;
+	apic->esr = 0;
+	apic->ldr = 0;
+	WRITE_ONCE(apic->dfr, 0xffffffff);
+	WRITE_ONCE(apic->svr, 0xff);
+	apic->icr_lo = 0;
+	apic->icr_hi = 0;
+	for (i = 0; i < LVT_NR; i++)
+		WRITE_ONCE(apic->lvt[i], LVT_MASKED);
+	apic->dcr = 0;
+	apic->tmict = 0;
+	apic->tsc_deadline = 0;
+	apic->period_ns = 0;
+	hvx_vmx_set_tpr(&apic->vcpu->vmx, 0);
+}
+
+/* Read register @reg (offset in the xAPIC page). Return: 0 or -EINVAL. */
+static int lapic_reg_read(struct hvx_lapic *apic, u32 reg, u64 *val)
+{
+	bool x2 = x2apic_mode(apic);
+
+	switch (reg) {
+	case APIC_ID:
+		*val = x2 ? apic_id(apic) : apic_id(apic) << 24;
+		break;
+	case APIC_LVR:
+		*val = LAPIC_VERSION;
+		break;
+	case APIC_TASKPRI:
+		*val = lapic_tpr(apic);
+		break;
+	case APIC_ARBPRI:
+	case APIC_RRR:
+	case APIC_EOI:
+		*val = 0;
+		break;
+	case APIC_PROCPRI:
+		*val = lapic_ppr(apic);
+		break;
+	case APIC_LDR:
+		*val = lapic_ldr(apic);
+		break;
+	case APIC_DFR:
+		*val = apic->dfr;
+		break;
+	case APIC_SPIV:
+		*val = apic->svr;
+		break;
+	case APIC_ISR ... APIC_ISR + 0x70:
+		*val = reg_word(apic->isr, (reg - APIC_ISR) >> 4);
+		break;
+	case APIC_TMR ... APIC_TMR + 0x70:
+		*val = reg_word(apic->tmr, (reg - APIC_TMR) >> 4);
+		break;
+	case APIC_IRR ... APIC_IRR + 0x70:
+		*val = reg_word(apic->irr, (reg - APIC_IRR) >> 4);
+		break;
+	case APIC_ESR:
+		*val = apic->esr;
+		break;
+	case APIC_ICR:
+		*val = apic->icr_lo;
+		if (x2)
+			*val |= (u64)apic->icr_hi << 32;
+		break;
+	case APIC_ICR2:
+		*val = apic->icr_hi;
+		break;
+	case APIC_LVTT ... APIC_LVTERR:
+		*val = apic->lvt[(reg - APIC_LVTT) >> 4];
+		break;
+	case APIC_TMICT:
+		*val = apic->tmict;
+		break;
+	case APIC_TMCCT:
+		*val = lapic_tmcct(apic);
+		break;
+	case APIC_TDCR:
+		*val = apic->dcr;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void lapic_write_lvt(struct hvx_lapic *apic, unsigned int i, u32 val)
+{
+	u32 old = apic->lvt[i];
+
+	val &= lvt_writable[i];
+	if (!sw_enabled(apic))
+		val |= LVT_MASKED;	/* 11.4.7.2 */
+	if (i == LVT_TIMER && TIMER_MODE(val) == 3)
+		val &= ~(3u << 17);	/* reserved mode: one-shot */
+	if (i == LVT_TIMER && TIMER_MODE(val) != TIMER_MODE(old)) {
+		/* A mode change disarms the timer (SDM Vol. 3A 11.5.4.1). */
+		lapic_timer_stop(apic);
+		apic->tmict = 0;
+		apic->tsc_deadline = 0;
+	}
+	WRITE_ONCE(apic->lvt[i], val);
+}
+
+static void lapic_write_svr(struct hvx_lapic *apic, u32 val)
+{
+	int i;
+
+	WRITE_ONCE(apic->svr, val & SVR_WRITABLE);
+	if (!(val & APIC_SPIV_APIC_ENABLED))
+		for (i = 0; i < LVT_NR; i++)
+			WRITE_ONCE(apic->lvt[i], apic->lvt[i] | LVT_MASKED);
+}
+
+/* Write register @reg (checked for the mode by the caller). */
+static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
+{
+	bool x2 = x2apic_mode(apic);
+
+	switch (reg) {
+	case APIC_TASKPRI:
+		hvx_vmx_set_tpr(&apic->vcpu->vmx, val & 0xff);
+		break;
+	case APIC_EOI:
+		lapic_eoi(apic);
+		break;
+	case APIC_LDR:
+		WRITE_ONCE(apic->ldr, val & APIC_LDR_MASK);
+		break;
+	case APIC_DFR:
+		WRITE_ONCE(apic->dfr, val | 0x0fffffff);
+		break;
+	case APIC_SPIV:
+		lapic_write_svr(apic, val);
+		break;
+	case APIC_ESR:
+		apic->esr = xchg(&apic->esr_pending, 0);
+		break;
+	case APIC_ICR:
+		apic->icr_lo = val & ICR_LO_WRITABLE;
+		if (x2)
+			apic->icr_hi = val >> 32;
+		lapic_send_ipi(apic, apic->icr_lo,
+			       x2 ? apic->icr_hi : apic->icr_hi >> 24);
+		break;
+	case APIC_ICR2:
+		apic->icr_hi = val & 0xff000000;
+		break;
+	case APIC_LVTT ... APIC_LVTERR:
+		lapic_write_lvt(apic, (reg - APIC_LVTT) >> 4, val);
+		break;
+	case APIC_TMICT:
+		if (TIMER_MODE(apic->lvt[LVT_TIMER]) == TIMER_TSC_DEADLINE)
+			break;		/* ignored in TSC-deadline mode */
+		lapic_timer_stop(apic);
+		apic->tmict = val;
+		lapic_timer_start(apic);
+		break;
+	case APIC_TDCR:
+		apic->dcr = val & 0xb;
+		break;
+	case APIC_SELF_IPI:
+		lapic_send_ipi(apic, (val & APIC_VECTOR_MASK) |
+			       APIC_DEST_SELF, 0);
+		break;
+	default:		/* ID, read-only and unknown registers */
+		break;
+	}
+}
+
+/* The xAPIC page (SDM Vol. 3A 11.4.1): 32-bit registers on 16 bytes. */
+static int lapic_mmio_read(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu,
+			   u64 addr, u8 size, u64 *val)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	u32 off = addr & 0xf;
+	u64 r;
+
+	*val = 0;
+	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) || off + size > 4)
+		return 0;
+	if (lapic_reg_read(apic, addr & 0xff0, &r)) {
+		lapic_error(apic, ESR_ILLEGAL_REG);
+		return 0;
+	}
+	*val = (u32)r >> (off * 8);
+	return 0;
+}
+
+static int lapic_mmio_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu,
+			    u64 addr, u8 size, u64 val)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	u32 reg = addr & 0xff0;
+	u64 dummy;
+
+	/* Only aligned 32-bit writes are defined; others are dropped. */
+	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) ||
+	    (addr & 0xf) || size != 4)
+		return 0;
+	if (reg == APIC_SELF_IPI || lapic_reg_read(apic, reg, &dummy)) {
+		lapic_error(apic, ESR_ILLEGAL_REG);
+		return 0;
+	}
+	lapic_reg_write(apic, reg, (u32)val);
+	return 0;
+}
+
+static const struct hvx_io_dev_ops lapic_mmio_ops = {
+	.read	= lapic_mmio_read,
+	.write	= lapic_mmio_write,
+};
+
+/* x2APIC MSR access rules (SDM Vol. 3A 11.12.1.2, Table 11-6). */
+static int lapic_x2apic_msr(struct hvx_lapic *apic, u32 reg,
+			    enum hvx_msr_op op, u64 *val)
+{
+	if (!x2apic_mode(apic))
+		return -EINVAL;
+	switch (reg) {
+	case APIC_ARBPRI:
+	case APIC_RRR:
+	case APIC_DFR:
+	case APIC_ICR2:
+		return -EINVAL;		/* not in x2APIC mode */
+	}
+	if (op == HVX_MSR_READ) {
+		if (reg == APIC_EOI || reg == APIC_SELF_IPI)
+			return -EINVAL;	/* write-only */
+		return lapic_reg_read(apic, reg, val);
+	}
+	switch (reg) {
+	case APIC_ID:
+	case APIC_LVR:
+	case APIC_PROCPRI:
+	case APIC_LDR:
+	case APIC_ISR ... APIC_IRR + 0x70:
+	case APIC_TMCCT:
+		return -EINVAL;		/* read-only */
+	case APIC_EOI:
+	case APIC_ESR:
+		if (*val)
+			return -EINVAL;
+		break;
+	case APIC_SELF_IPI:
+		if (*val & ~0xffULL)
+			return -EINVAL;
+		break;
+	case APIC_ICR:
+		break;
+	default:
+		if (*val >> 32)
+			return -EINVAL;
+		if (reg != APIC_TASKPRI && reg != APIC_SPIV &&
+		    !(reg >= APIC_LVTT && reg <= APIC_LVTERR) &&
+		    reg != APIC_TMICT && reg != APIC_TDCR)
+			return -EINVAL;
+	}
+	if (op == HVX_MSR_WRITE)
+		lapic_reg_write(apic, reg, *val);
+	return 0;
+}
+
+/* IA32_APIC_BASE mode changes (SDM Vol. 3A 11.12.5, Figure 11-29). */
+static int lapic_apic_base(struct hvx_lapic *apic, enum hvx_msr_op op, u64 val)
+{
+	u64 old = apic_base(apic);
+	u64 mode = MSR_IA32_APICBASE_ENABLE | APIC_BASE_EXTD;
+
+	if ((val & APIC_BASE_RESERVED) || (val >> boot_cpu_data.x86_phys_bits))
+		return -EINVAL;
+	if ((val & mode) == APIC_BASE_EXTD)		/* x2APIC, disabled */
+		return -EINVAL;
+	if ((old & mode) == mode && (val & mode) == MSR_IA32_APICBASE_ENABLE)
+		return -EINVAL;				/* x2APIC to xAPIC */
+	if (!(old & MSR_IA32_APICBASE_ENABLE) && (val & mode) == mode)
+		return -EINVAL;				/* disabled to x2APIC */
+	if (op != HVX_MSR_WRITE)
+		return 0;
+	WRITE_ONCE(apic->vcpu->vmx.msr.apic_base, val);
+	if ((old & MSR_IA32_APICBASE_ENABLE) && !(val & MSR_IA32_APICBASE_ENABLE))
+		lapic_reset(apic);			/* 11.4.3 */
+	return 0;
+}
+
+static struct hvx_lapic *vmx_to_lapic(struct hvx_vmx_vcpu *v)
+{
+	return container_of(v, struct hvx_vcpu, vmx)->lapic;
+}
+
+static int lapic_msr(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,
+		     u64 *val)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+	bool deadline_mode;
+
+	if (index == MSR_IA32_APICBASE) {
+		if (op == HVX_MSR_READ) {
+			*val = apic_base(apic);
+			return 0;
+		}
+		return lapic_apic_base(apic, op, *val);
+	}
+	if (index == MSR_IA32_TSC_DEADLINE) {
+		deadline_mode = TIMER_MODE(apic->lvt[LVT_TIMER]) ==
+				TIMER_TSC_DEADLINE;
+		if (op == HVX_MSR_READ) {
+			*val = deadline_mode ? READ_ONCE(apic->tsc_deadline) : 0;
+		} else if (op == HVX_MSR_WRITE && deadline_mode) {
+			/* Ignored outside TSC-deadline mode (11.5.4.1). */
+			lapic_timer_stop(apic);
+			apic->tsc_deadline = *val;
+			lapic_timer_start(apic);
+		}
+		return 0;
+	}
+	return lapic_x2apic_msr(apic, (index - APIC_BASE_MSR) << 4, op, val);
+}
+
+static void lapic_init(struct hvx_vmx_vcpu *v)
+{
+	lapic_reset(vmx_to_lapic(v));
+}
+
+static int lapic_tpr_threshold(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+	int irrv = highest(apic->irr), isrv = highest(apic->isr);
+	u32 tpr_class = lapic_tpr(apic) >> 4;
+
+	if (irrv < 0 || (isrv >= 0 && (irrv >> 4) <= (isrv >> 4)))
+		return 0;
+	return (irrv >> 4) <= tpr_class ? irrv >> 4 : 0;
+}
+
+static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
+	.msr		= lapic_msr,
+	.init		= lapic_init,
+	.tpr_threshold	= lapic_tpr_threshold,
+};
+
+/**
+ * hvx_lapic_create - give a new vCPU its local APIC
+ * @vcpu: the vCPU, not yet visible to the router.
+ *
+ * The APIC starts in its power-up state (SDM Vol. 3A 11.4.7.1) in xAPIC
+ * mode, with IA32_APIC_BASE as vmx/ set it (enabled; BSP for vCPU 0).
+ * Context: process context; may be called with vm->lock held.
+ * Return: 0 or -ENOMEM.
+ */
+int hvx_lapic_create(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = kzalloc(sizeof(*apic), GFP_KERNEL_ACCOUNT);
+
+	if (!apic)
+		return -ENOMEM;
+	apic->vcpu = vcpu;
+	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	apic->timer.function = lapic_timer_fn;
+	lapic_reset(apic);
+	vcpu->lapic = apic;
+	vcpu->vmx.apic_ops = &lapic_vmx_ops;
+	if (vcpu->vm->plat->apic_access_page)
+		hvx_vmx_enable_apic_access(&vcpu->vmx,
+			page_to_phys(vcpu->vm->plat->apic_access_page));
+	return 0;
+}
+
+/**
+ * hvx_lapic_destroy - free a vCPU's local APIC
+ * @vcpu: the vCPU, unreachable from the router (after an RCU grace
+ *	period) and not running.
+ */
+void hvx_lapic_destroy(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+
+	hrtimer_cancel(&apic->timer);
+	vcpu->vmx.apic_ops = NULL;
+	vcpu->lapic = NULL;
+	kfree(apic);
+}
+
+/**
+ * hvx_lapic_vm_create - claim the xAPIC page for the VM's local APICs
+ * @vm: the VM, during HVX_CREATE_PLATFORM.
+ *
+ * One claim at 0xfee00000 (APIC_DEFAULT_PHYS_BASE, SDM Vol. 3A 11.4.1)
+ * serves every vCPU: the bus hands each access to the accessing vCPU,
+ * whose own APIC answers. With the apic_access parameter and a CPU that
+ * can, EPT maps an APIC-access page there, so accesses arrive as
+ * APIC-access exits and TPR accesses need none.
+ * Return: 0, -ENOMEM or the bus's error.
+ */
+int hvx_lapic_vm_create(struct hvx_vm *vm)
+{
+	struct hvx_platform *plat = vm->plat;
+	struct page *page;
+	int idx, ret;
+
+	plat->lapic_mmio.ops = &lapic_mmio_ops;
+	ret = hvx_bus_register(vm, HVX_BUS_MMIO, APIC_DEFAULT_PHYS_BASE,
+			       PAGE_SIZE, &plat->lapic_mmio);
+	if (ret || !READ_ONCE(apic_access) || !hvx_vmx_has_apic_access())
+		return ret;
+	/*
+	 * The APIC-access page (SDM Vol. 3C 30.4): never read or written by
+	 * the guest, only its address matters. No vCPU exists yet.
+	 */
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		goto err;
+	mutex_lock(&vm->mem.lock);
+	idx = srcu_read_lock(&vm->mem.srcu);
+	ret = hvx_ept_map(&vm->mem, APIC_DEFAULT_PHYS_BASE, page_to_phys(page),
+			  true);
+	srcu_read_unlock(&vm->mem.srcu, idx);
+	mutex_unlock(&vm->mem.lock);
+	if (ret) {
+		__free_page(page);
+		goto err;
+	}
+	plat->apic_access_page = page;
+	return 0;
+err:
+	hvx_bus_unregister(vm, &plat->lapic_mmio);
+	return -ENOMEM;
+}
+
+/**
+ * hvx_lapic_vm_destroy - drop the xAPIC page claim and APIC-access page
+ * @vm: the VM, without vCPUs (none can reach the page any more).
+ */
+void hvx_lapic_vm_destroy(struct hvx_vm *vm)
+{
+	struct hvx_platform *plat = vm->plat;
+
+	hvx_bus_unregister(vm, &plat->lapic_mmio);
+	if (plat->apic_access_page) {
+		mutex_lock(&vm->mem.lock);
+		hvx_ept_unmap_range(&vm->mem, APIC_DEFAULT_PHYS_BASE, 1);
+		mutex_unlock(&vm->mem.lock);
+		hvx_ept_flush_all_cpus(&vm->mem);
+		__free_page(plat->apic_access_page);
+		plat->apic_access_page = NULL;
+	}
+}

@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * apic_test - the in-kernel interrupt controllers (HVX_PLATFORM_LAPIC,
+ * HVX_PLATFORM_IOAPIC) and routing: the LAPIC timer in every mode, TPR
+ * masking, IPIs between vCPUs (fixed, logical, NMI, shorthands, lowest
+ * priority, INIT/SIPI), x2APIC rules, the I/O APIC (edge, level with
+ * Remote IRR, masks), MSIs from HVX_SIGNAL_MSI and from eventfds
+ * (HVX_IRQFD, with no exit to userspace), resampling, hostile guests and
+ * the errors of the ioctls. Times are guest TSC cycles; under Bochs they
+ * count instructions, so the bounds are wide and never wall-clock.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+
+#include "hvx_test.h"
+#include "hvx_nl.h"
+#include "apic_guest.h"
+#include "smp_guest.h"
+
+#define APIC_DEVS	(HVX_PLATFORM_LAPIC | HVX_PLATFORM_IOAPIC)
+
+static struct vm *platform_vm(uint32_t devices)
+{
+	struct hvx_platform_config c = { .devices = devices };
+	struct vm *vm = vm_create();
+
+	LIB_ASSERT(!ioctl(vm->fd, HVX_CREATE_PLATFORM, &c),
+		   "HVX_CREATE_PLATFORM(%#x): %m", devices);
+	for (int v = 32; v < 256; v++)
+		vm_set_idt_gate(vm, v, (uint64_t)guest_irq_stubs + 16 * v);
+	vm_set_idt_gate(vm, 2, (uint64_t)guest_irq_stubs + 16 * 2);
+	return vm;
+}
+
+/* A 64-bit vCPU at fn(arg) with all 256 IDT gates. */
+static struct vcpu *apic_vcpu(struct vm *vm, uint32_t id,
+			      void (*fn)(uint64_t), uint64_t arg)
+{
+	struct vcpu *vcpu = vcpu_create(vm, id);
+
+	vcpu_setup_long(vcpu, fn, arg);
+	vcpu_set_idt_gate(vcpu, 2, (uint64_t)guest_irq_stubs + 16 * 2);
+	return vcpu;
+}
+
+static void set_x2apic(struct vm *vm, int on)
+{
+	guest_x2apic = on;
+	sync_global_to_guest(vm, guest_x2apic);
+}
+
+static uint32_t own_vm_id(void)
+{
+	struct hvx_nl_vm vms[16];
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int n;
+
+	if (hvx_nl_open(&nl))
+		return 0;
+	n = hvx_nl_list_vms(&nl, vms, 16);
+	for (int i = 0; i < n; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	hvx_nl_close(&nl);
+	return id;
+}
+
+#define PARAM_APIC_ACCESS	"/sys/module/hvx/parameters/apic_access"
+
+/*
+ * A VM whose LAPICs use the APIC-access page (@assist) or trap the xAPIC
+ * page through EPT: the module parameter is read at HVX_CREATE_PLATFORM
+ * and put back at once.
+ */
+static struct vm *apic_vm_assist(uint32_t devices, int assist)
+{
+	struct vm *vm;
+	int fd = open(PARAM_APIC_ACCESS, O_WRONLY);
+
+	LIB_ASSERT(fd >= 0, PARAM_APIC_ACCESS ": %m");
+	LIB_ASSERT(write(fd, assist ? "Y" : "N", 1) == 1, "%m");
+	vm = platform_vm(devices);
+	LIB_ASSERT(pwrite(fd, "Y", 1, 0) == 1, "%m");
+	close(fd);
+	return vm;
+}
+
+static struct hvx_stats *vm_stats(struct hvx_nl_stats *st)
+{
+	struct hvx_nl nl;
+
+	LIB_ASSERT(!hvx_nl_open(&nl), "netlink");
+	LIB_ASSERT(hvx_nl_get_stats(&nl, own_vm_id(), 0, st, 1) == 1,
+		   "HVX_CMD_GET_STATS");
+	hvx_nl_close(&nl);
+	return &st->st;
+}
+
+#define EXIT_REASON_APIC_ACCESS		44
+
+/* Run to the next SYNC; its arguments in uc. */
+#define RUN_SYNC(vcpu, uc)						\
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, uc))			\
+		TH_LOG("%s", vcpu_exit_str(vcpu))
+
+/* ---- LAPIC timer ------------------------------------------------------ */
+
+static void timer_oneshot(struct __test_metadata *_metadata, int x2,
+			  int assist)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t khz;
+
+	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
+	set_x2apic(vm, x2);
+	vcpu = apic_vcpu(vm, 0, guest_timer, TIMER_ONESHOT);
+	RUN_SYNC(vcpu, &uc);
+	khz = uc.args[1];
+	/* Fires once, not before half its 2 ms, not 100 times later. */
+	EXPECT_LE(khz * 1, uc.args[0]) TH_LOG("tsc_khz %lu", khz);
+	EXPECT_GT(khz * 200, uc.args[0]);
+	EXPECT_LT(0, uc.args[2]);			/* counting down */
+	EXPECT_GE(TIMER_ONESHOT_NS, uc.args[2]);
+	EXPECT_EQ(0, (uint32_t)uc.args[3]);		/* expired */
+	EXPECT_EQ(1, uc.args[3] >> 32);			/* exactly once */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(timer_oneshot_xapic)
+{
+	REQUIRE_VMX();
+	timer_oneshot(_metadata, 0, 1);
+}
+
+TEST(timer_oneshot_xapic_soft)
+{
+	REQUIRE_VMX();
+	timer_oneshot(_metadata, 0, 0);
+}
+
+TEST(timer_oneshot_x2apic)
+{
+	REQUIRE_VMX();
+	timer_oneshot(_metadata, 1, 1);
+}
+
+/* Ticks counted in a 20 ms window of guest TSC with a 1 ms period. */
+static void timer_periodic(struct __test_metadata *_metadata, int x2,
+			   int mode)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	set_x2apic(vm, x2);
+	vcpu = apic_vcpu(vm, 0, guest_timer, mode);
+	RUN_SYNC(vcpu, &uc);
+	if (mode == TIMER_PERIODIC) {
+		/* Never early (at most 20 + 1), generous when late. */
+		EXPECT_LE(5, uc.args[0]);
+		EXPECT_GE(TIMER_WINDOW_MS + 1, uc.args[0]);
+	} else {
+		/* A 1 ns period is stretched to lapic_min_period_us (200). */
+		EXPECT_LE(1, uc.args[0]);
+		EXPECT_GE(TIMER_WINDOW_MS * 5 + 1, uc.args[0]);
+	}
+	EXPECT_GE(1, uc.args[1]) TH_LOG("ticks after TMICT = 0");
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(timer_periodic_xapic)
+{
+	REQUIRE_VMX();
+	timer_periodic(_metadata, 0, TIMER_PERIODIC);
+}
+
+TEST(timer_periodic_x2apic)
+{
+	REQUIRE_VMX();
+	timer_periodic(_metadata, 1, TIMER_PERIODIC);
+}
+
+TEST(timer_hostile_period_clamped)
+{
+	REQUIRE_VMX();
+	timer_periodic(_metadata, 0, TIMER_HOSTILE);
+}
+
+TEST(timer_tsc_deadline)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	set_x2apic(vm, 1);
+	vcpu = apic_vcpu(vm, 0, guest_timer, TIMER_DEADLINE);
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_LE(uc.args[1], uc.args[0]) TH_LOG("fired before the deadline");
+	EXPECT_EQ(2, uc.args[2]);	/* deadline, past deadline; not disarmed */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* ---- TPR ------------------------------------------------------------- */
+
+static void tpr(struct __test_metadata *_metadata, int x2, int assist)
+{
+	struct hvx_nl_stats st;
+	struct hvx_stats *s;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
+	set_x2apic(vm, x2);
+	vcpu = apic_vcpu(vm, 0, guest_tpr, 0);
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_EQ(1, uc.args[0]);
+	EXPECT_EQ(1, uc.args[1]);
+	EXPECT_EQ(4, uc.args[2]);		/* CR8 */
+	EXPECT_EQ(0x40, uc.args[3]);		/* PPR */
+	s = vm_stats(&st);
+	if (x2) {
+		/* x2APIC: MSR exits only, the page is not used. */
+		EXPECT_EQ(0, s->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+	} else if (assist) {
+		/* The page's accesses are APIC-access exits, not EPT ones. */
+		EXPECT_LT(0, s->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+		EXPECT_EQ(0, s->ept_mmio);
+	} else {
+		EXPECT_EQ(0, s->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+		EXPECT_LT(0, s->ept_mmio);
+	}
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(tpr_masks_xapic)
+{
+	REQUIRE_VMX();
+	tpr(_metadata, 0, 1);
+}
+
+TEST(tpr_masks_xapic_soft)
+{
+	REQUIRE_VMX();
+	tpr(_metadata, 0, 0);
+}
+
+TEST(tpr_masks_x2apic)
+{
+	REQUIRE_VMX();
+	tpr(_metadata, 1, 1);
+}
+
+/* ---- IPIs between vCPUs ------------------------------------------------ */
+
+struct runner {
+	struct vcpu *vcpu;
+	pthread_t thread;
+	int done, halted, syncs, error;
+	uint64_t sync_arg;
+	uint64_t bad_cmd;
+};
+
+/* Run a vCPU on its own thread until DONE, an HLT exit or anything else. */
+static void *runner_thread(void *arg)
+{
+	struct runner *r = arg;
+	struct ucall uc;
+
+	for (;;) {
+		uint64_t cmd;
+
+		if (__vcpu_run(r->vcpu)) {
+			r->error = errno;
+			break;
+		}
+		if (r->vcpu->run->exit_reason == HVX_EXIT_HLT) {
+			r->halted = 1;
+			break;
+		}
+		cmd = get_ucall(r->vcpu, &uc);
+		if (cmd == UCALL_SYNC) {
+			r->syncs++;
+			r->sync_arg = uc.args[0];
+			continue;
+		}
+		if (cmd == UCALL_DONE)
+			r->done = 1;
+		else
+			r->bad_cmd = cmd ? cmd : 1000 + r->vcpu->run->exit_reason;
+		break;
+	}
+	return NULL;
+}
+
+static void ipis(struct __test_metadata *_metadata, int x2, int assist)
+{
+	struct runner rx = { 0 };
+	struct vcpu *tx;
+	struct ucall uc;
+	struct vm *vm;
+
+	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
+	set_x2apic(vm, x2);
+	tx = apic_vcpu(vm, 0, guest_ipi_tx, 0);
+	rx.vcpu = apic_vcpu(vm, 1, guest_ipi_rx, 0);
+	ASSERT_EQ(0, pthread_create(&rx.thread, NULL, runner_thread, &rx));
+	RUN_SYNC(tx, &uc);
+	/* physical, logical, NMI, self: one each */
+	EXPECT_EQ(0x01010101, uc.args[0]);
+	/* others 1, all 2, lowest priority 1 */
+	EXPECT_EQ(0x010201, uc.args[1]);
+	EXPECT_EQ(0, uc.args[2]);		/* APIC id 0 */
+	EXPECT_EQ(0, uc.args[3]);		/* no errors */
+	vcpu_run_done(tx);
+	pthread_join(rx.thread, NULL);
+	EXPECT_EQ(0, rx.error) TH_LOG("%s", strerror(rx.error));
+	EXPECT_EQ(0, rx.bad_cmd) TH_LOG("%s", vcpu_exit_str(rx.vcpu));
+	EXPECT_TRUE(rx.done);
+	EXPECT_EQ(x2 ? 1 : 1u << 24, rx.sync_arg);	/* its APIC id */
+	vm_free(vm);
+}
+
+TEST(ipi_xapic)
+{
+	REQUIRE_VMX();
+	ipis(_metadata, 0, 1);
+}
+
+TEST(ipi_xapic_soft)
+{
+	REQUIRE_VMX();
+	ipis(_metadata, 0, 0);
+}
+
+TEST(ipi_x2apic)
+{
+	REQUIRE_VMX();
+	ipis(_metadata, 1, 1);
+}
+
+static void set_mp_state(struct __test_metadata *_metadata,
+			 struct vcpu *vcpu, uint32_t state)
+{
+	struct hvx_mp_state mp = { .state = state };
+
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_SET_MP_STATE, &mp));
+}
+
+/*
+ * The BSP starts AP 1 through its LAPIC's ICR, as Linux does; with
+ * @self_init the AP first INITs itself from 64-bit code.
+ */
+static void boot_ap(struct __test_metadata *_metadata, int self_init)
+{
+	struct runner ap = { 0 };
+	struct vcpu *bsp;
+	struct ucall uc;
+	struct vm *vm;
+
+	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	set_x2apic(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, smp_ap_start, smp_ap_end);
+	*(uint16_t *)vm_gpa2hva(vm, GPA_BLOB_DATA, 2) = 0;
+	bsp = apic_vcpu(vm, 0, guest_boot_ap, self_init);
+	if (self_init) {
+		ap.vcpu = apic_vcpu(vm, 1, guest_self_init, 0);
+	} else {
+		ap.vcpu = vcpu_create(vm, 1);
+		set_mp_state(_metadata, ap.vcpu, HVX_MP_WAIT_SIPI);
+	}
+	ASSERT_EQ(0, pthread_create(&ap.thread, NULL, runner_thread, &ap));
+	RUN_SYNC(bsp, &uc);
+	EXPECT_EQ(1, uc.args[0]);		/* the AP counted itself once */
+	vcpu_run_done(bsp);
+	pthread_join(ap.thread, NULL);
+	EXPECT_EQ(0, ap.error) TH_LOG("%s", strerror(ap.error));
+	EXPECT_EQ(1, ap.syncs);
+	EXPECT_EQ(SMP_AP_SYNC, ap.sync_arg);
+	EXPECT_TRUE(ap.halted);			/* the trampoline's HLT */
+	vm_free(vm);
+}
+
+TEST(init_sipi_boots_ap)
+{
+	REQUIRE_VMX();
+	boot_ap(_metadata, 0);
+}
+
+TEST(self_init_then_sipi)
+{
+	REQUIRE_VMX();
+	boot_ap(_metadata, 1);
+}
+
+/* ---- x2APIC rules, hostile IPI storm ---------------------------------- */
+
+TEST(x2apic_rules)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_x2apic_rules, 0);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(self_ipi_storm_coalesces)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_ipi_storm, 500);
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_EQ(1, uc.args[0]);		/* one IRR bit, one interrupt */
+	EXPECT_EQ(1, uc.args[1]);		/* the error interrupt */
+	EXPECT_EQ(1u << 5, uc.args[2]);		/* ESR: send illegal vector */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* ---- I/O APIC ----------------------------------------------------------- */
+
+static void irq_line(struct __test_metadata *_metadata, struct vm *vm,
+		     uint32_t gsi, uint32_t level)
+{
+	struct hvx_irq_level l = { .gsi = gsi, .level = level };
+
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQ_LINE, &l));
+}
+
+static void ioapic(struct __test_metadata *_metadata, int assist)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	vm = apic_vm_assist(APIC_DEVS, assist);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_ioapic, 0);
+
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(0x170020, uc.args[1]);	/* 24 entries, version 20H */
+	EXPECT_EQ(V_IO_EDGE, uc.args[2]);
+	irq_line(_metadata, vm, GSI_EDGE, 1);
+	irq_line(_metadata, vm, GSI_EDGE, 0);
+	irq_line(_metadata, vm, GSI_EDGE_MASKED, 1);
+	irq_line(_metadata, vm, GSI_EDGE_MASKED, 0);
+
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(1, uc.args[1]);		/* the edge */
+	EXPECT_EQ(0, uc.args[2]);		/* masked edge: lost */
+	irq_line(_metadata, vm, GSI_LEVEL, 1);	/* and keep it */
+
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(3, uc.args[0]);
+	EXPECT_EQ(3, uc.args[1]);		/* re-delivered after EOIs */
+	EXPECT_NE(0, uc.args[2]);		/* Remote IRR holds the 3rd */
+	irq_line(_metadata, vm, GSI_LEVEL, 0);
+
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(4, uc.args[0]);
+	EXPECT_EQ(3, uc.args[1]);		/* deasserted: no more */
+	EXPECT_EQ(0, uc.args[2]);		/* the EOI cleared Remote IRR */
+	irq_line(_metadata, vm, GSI_MASKED, 1);
+
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(5, uc.args[0]);
+	EXPECT_EQ(1, uc.args[1]);		/* held while masked, then sent */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST(ioapic_edge_level_mask)
+{
+	REQUIRE_VMX();
+	ioapic(_metadata, 1);
+}
+
+TEST(ioapic_edge_level_mask_soft)
+{
+	REQUIRE_VMX();
+	ioapic(_metadata, 0);
+}
+
+/* ---- MSIs and irqfd ------------------------------------------------------ */
+
+struct writer {
+	int fd;
+	pthread_t thread;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+
+	msleep(50);
+	eventfd_write(w->fd, 1);
+	return NULL;
+}
+
+TEST(msi_and_irqfd)
+{
+	struct hvx_msi msi = { .address_lo = 0xfee00000, .data = V_MSI };
+	struct hvx_irqfd ifd = { 0 };
+	struct hvx_nl_stats st;
+	struct writer w = { 0 };
+	int efd_msi, efd_gsi, efd_level, efd_resample;
+	struct hvx_nl nl;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	eventfd_t cnt;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = platform_vm(APIC_DEVS);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_wait_irqs, 4);
+	efd_msi = eventfd(0, EFD_CLOEXEC);
+	efd_gsi = eventfd(0, EFD_CLOEXEC);
+	efd_level = eventfd(0, EFD_CLOEXEC);
+	efd_resample = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd_msi);
+	ASSERT_LE(0, efd_resample);
+
+	ifd.fd = efd_msi;
+	ifd.flags = HVX_IRQFD_MSI;
+	ifd.msi.address_lo = 0xfee00000;
+	ifd.msi.data = V_MSI_IRQFD;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	memset(&ifd, 0, sizeof(ifd));
+	ifd.fd = efd_gsi;
+	ifd.gsi = GSI_IRQFD;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.fd = efd_level;
+	ifd.gsi = GSI_RESAMPLE;
+	ifd.flags = HVX_IRQFD_RESAMPLE;
+	ifd.resamplefd = efd_resample;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+
+	RUN_SYNC(vcpu, &uc);			/* 0: ready */
+	ASSERT_EQ(1, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	RUN_SYNC(vcpu, &uc);			/* 1 */
+	EXPECT_EQ(1, uc.args[1]);
+	/* Written while the vCPU runs guest code: no exit brings it. */
+	w.fd = efd_msi;
+	ASSERT_EQ(0, pthread_create(&w.thread, NULL, writer_thread, &w));
+	RUN_SYNC(vcpu, &uc);			/* 2 */
+	pthread_join(w.thread, NULL);
+	EXPECT_EQ(2, uc.args[0]);
+	EXPECT_EQ(1, uc.args[2]);
+	ASSERT_EQ(0, eventfd_write(efd_gsi, 1));
+	RUN_SYNC(vcpu, &uc);			/* 3 */
+	EXPECT_EQ(1, uc.args[3] & 0xffff);
+	ASSERT_EQ(0, eventfd_write(efd_level, 1));
+	RUN_SYNC(vcpu, &uc);			/* 4 */
+	EXPECT_EQ(1, uc.args[3] >> 16);		/* once: EOI deasserted it */
+	ASSERT_EQ(0, eventfd_read(efd_resample, &cnt)) TH_LOG("not resampled");
+	EXPECT_EQ(1, cnt);
+
+	/* Every return of HVX_RUN so far was a ucall. */
+	ASSERT_EQ(0, hvx_nl_open(&nl));
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, own_vm_id(), -1, &st, 1));
+	hvx_nl_close(&nl);
+	EXPECT_EQ(5, st.st.user_exits[HVX_EXIT_IO]);
+	for (int i = 0; i < HVX_STATS_USER_EXITS; i++)
+		if (i != HVX_EXIT_IO)
+			EXPECT_EQ(0, st.st.user_exits[i]);
+	EXPECT_EQ(2, st.st.irqs_injected[HVX_IRQ_SRC_MSI]);
+	EXPECT_EQ(2, st.st.irqs_injected[HVX_IRQ_SRC_IOAPIC]);
+	EXPECT_EQ(0, st.st.irqs_injected[HVX_IRQ_SRC_USER]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+	close(efd_msi);
+	close(efd_gsi);
+	close(efd_level);
+	close(efd_resample);
+}
+
+/* ---- Bad input ------------------------------------------------------------ */
+
+TEST(irq_ioctls_bad_input)
+{
+	struct hvx_msi msi = { .address_lo = 0xfee00000, .data = V_MSI };
+	struct hvx_irq_level l = { .gsi = 1, .level = 1 };
+	struct hvx_irqfd ifd = { 0 };
+	struct vm *bare, *lapic_only, *vm;
+	int efd, pipefd[2], many[HVX_MAX_IRQFDS];
+
+	REQUIRE_VMX();
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pipe(pipefd));
+
+	/* No platform: nothing to route to. */
+	bare = vm_create();
+	ifd.fd = efd;
+	ASSERT_ERRNO(ENXIO, ioctl(bare->fd, HVX_IRQ_LINE, &l));
+	ASSERT_ERRNO(ENXIO, ioctl(bare->fd, HVX_SIGNAL_MSI, &msi));
+	ASSERT_ERRNO(ENXIO, ioctl(bare->fd, HVX_IRQFD, &ifd));
+	vm_free(bare);
+	/* LAPICs only: MSIs work, GSIs have no controller. */
+	lapic_only = platform_vm(HVX_PLATFORM_LAPIC);
+	ASSERT_ERRNO(ENXIO, ioctl(lapic_only->fd, HVX_IRQ_LINE, &l));
+	ASSERT_EQ(0, ioctl(lapic_only->fd, HVX_SIGNAL_MSI, &msi)); /* no vCPU */
+	vm_free(lapic_only);
+
+	vm = platform_vm(APIC_DEVS);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQ_LINE, &l));
+	l.gsi = HVX_NR_GSIS;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQ_LINE, &l));
+	l.gsi = 1;
+	l.level = 2;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQ_LINE, &l));
+	l.level = 0;
+	l.reserved[1] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQ_LINE, &l));
+
+	msi.address_lo = 0xfed00000;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	msi.address_lo = 0xfee00010;			/* reserved bit 4 */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	msi.address_lo = 0xfee00000;
+	msi.address_hi = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	msi.address_hi = 0;
+	msi.data = V_MSI | (1u << 16);
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	msi.data = V_MSI | (3u << 8);			/* reserved mode */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	msi.data = V_MSI;
+	msi.flags = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+	msi.flags = 0;
+	msi.reserved[0] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SIGNAL_MSI, &msi));
+
+	memset(&ifd, 0, sizeof(ifd));
+	ifd.fd = -1;
+	ASSERT_ERRNO(EBADF, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.fd = pipefd[0];
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));	/* not an eventfd */
+	ifd.fd = efd;
+	ifd.flags = 1u << 7;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.flags = 0;
+	ifd.gsi = HVX_NR_GSIS;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.gsi = 0;
+	ifd.resamplefd = efd;				/* without RESAMPLE */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.resamplefd = 0;
+	ifd.flags = HVX_IRQFD_MSI;
+	ifd.msi.address_lo = 0xfed00000;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.msi.address_lo = 0xfee00000;
+	ifd.msi.data = V_MSI;
+	ifd.gsi = 3;					/* GSI with MSI */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.gsi = 0;
+	ifd.flags |= HVX_IRQFD_RESAMPLE;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.flags = HVX_IRQFD_MSI;
+	ifd.reserved[0] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.reserved[0] = 0;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ASSERT_ERRNO(EBUSY, ioctl(vm->fd, HVX_IRQFD, &ifd));	/* duplicate */
+
+	ifd.flags = HVX_IRQFD_DEASSIGN | HVX_IRQFD_MSI;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.flags = HVX_IRQFD_DEASSIGN;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ASSERT_ERRNO(ENOENT, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	ifd.fd = pipefd[0];
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_IRQFD, &ifd));
+
+	/* HVX_MAX_IRQFDS bindings, then ENOSPC; closed eventfds free slots. */
+	memset(&ifd, 0, sizeof(ifd));
+	for (int i = 0; i < HVX_MAX_IRQFDS; i++) {
+		many[i] = eventfd(0, EFD_CLOEXEC);
+		ASSERT_LE(0, many[i]);
+		ifd.fd = many[i];
+		ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	}
+	ifd.fd = efd;
+	ASSERT_ERRNO(ENOSPC, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	close(many[0]);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQFD, &ifd));
+	for (int i = 1; i < HVX_MAX_IRQFDS; i++)
+		close(many[i]);
+	vm_free(vm);		/* drops the bindings left */
+	close(efd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+TEST_HARNESS_MAIN

@@ -201,11 +201,22 @@ int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot)
 	}
 }
 
+static bool ept_table_empty(const u64 *table)
+{
+	int i;
+
+	for (i = 0; i < EPT_ENTRIES; i++)
+		if (READ_ONCE(table[i]))
+			return false;
+	return true;
+}
+
 /*
  * Clear every entry of @table (at @level, mapping from @base) inside
- * [@start, @end). Tables that lie wholly inside the range are unhooked and
- * queued on @free: only faults inside the range could walk into them, and
- * there are none (see hvx_ept_zap_range()).
+ * [@start, @end). Tables that lie wholly inside the range, or that end up
+ * empty and serve no other slot, are unhooked and queued on @free: only
+ * faults inside a slot walk into a table, and none can for these (see
+ * hvx_ept_zap_range()).
  */
 static void ept_zap(struct hvx_mem *mem, u64 *table, int level, u64 base,
 		    u64 start, u64 end, struct list_head *free)
@@ -232,8 +243,15 @@ static void ept_zap(struct hvx_mem *mem, u64 *table, int level, u64 base,
 			ept_zap(mem, ept_table_va(cur), level - 1, a, a, b, free);
 			list_add(&virt_to_page(ept_table_va(cur))->lru, free);
 		} else {
-			ept_zap(mem, ept_table_va(cur), level - 1, a, start, end,
-				free);
+			u64 *child = ept_table_va(cur);
+
+			ept_zap(mem, child, level - 1, a, start, end, free);
+			/* Emptied, and no other slot can fault into it. */
+			if (ept_table_empty(child) &&
+			    !hvx_mem_range_used(mem, a, b)) {
+				WRITE_ONCE(table[i], 0);
+				list_add(&virt_to_page(child)->lru, free);
+			}
 		}
 		if (level >= 3)
 			cond_resched();

@@ -145,6 +145,7 @@ int hvx_ept_init(struct hvx_mem *mem);
 void hvx_ept_destroy(struct hvx_mem *mem);
 int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot);
 void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages);
+bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
 bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);
 void hvx_ept_flush_local(struct hvx_mem *mem);

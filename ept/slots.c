@@ -198,6 +198,30 @@ static bool region_overlaps(struct hvx_mem *mem, u64 gpa, u64 size, u32 except)
 	return false;
 }
 
+/**
+ * hvx_mem_range_used - may a vCPU fault somewhere in a GPA range?
+ * @mem: the VM's memory.
+ * @start: first byte.
+ * @end: one past the last byte.
+ *
+ * Used by the EPT code to decide whether an emptied table can be freed.
+ * Context: holds mem->lock.
+ * Return: true if a slot that is not being retired (invalid) overlaps
+ * [@start, @end).
+ */
+bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end)
+{
+	int i;
+
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_slot *s = slot_locked(mem, i);
+
+		if (s && !s->invalid && start < slot_end(s) && s->gpa < end)
+			return true;
+	}
+	return false;
+}
+
 static int region_validate(const struct hvx_memory_region *r)
 {
 	u64 max_gpa = 1ULL << boot_cpu_data.x86_phys_bits;
@@ -287,7 +311,7 @@ out:
 static void slot_retire(struct hvx_mem *mem, struct hvx_slot *slot)
 {
 	WRITE_ONCE(slot->invalid, true);
-	synchronize_srcu(&mem->srcu);
+	synchronize_srcu_expedited(&mem->srcu);
 	hvx_ept_zap_range(mem, slot->gpa, slot->npages);
 }
 
@@ -318,7 +342,7 @@ static int region_delete(struct hvx_mem *mem, u32 id)
 	slot_retire(mem, slot);
 	listener_remove(mem, slot);
 	rcu_assign_pointer(mem->slots[id], NULL);
-	synchronize_srcu(&mem->srcu);
+	synchronize_srcu_expedited(&mem->srcu);
 	mem->bytes -= slot->npages << PAGE_SHIFT;
 	slot_free(mem, slot);
 	return 0;
@@ -371,7 +395,7 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	mem->bytes = bytes;
 	if (old) {
-		synchronize_srcu(&mem->srcu);
+		synchronize_srcu_expedited(&mem->srcu);
 		slot_free(mem, old);
 	}
 	return 0;

@@ -15,35 +15,60 @@
 
 #include "hvx.h"
 
+struct hvx_mem_listener;
+
 /**
  * struct hvx_slot - one memory slot: a GPA range backed by user memory
  * @gpa: first guest physical address, bytes, page-aligned.
  * @npages: size in 4 KiB pages.
  * @hva: host virtual address of the first byte.
  * @flags: HVX_MEM_* flags.
+ * @id: slot number.
+ * @invalid: the slot is being changed or deleted: a vCPU that faults in it
+ *	waits for hvx_mem.lock and looks again. Set under hvx_mem.lock, then
+ *	mem->srcu is synchronized, so no fault of the slot is in progress
+ *	when its translations are zapped.
  * @pages: one entry per page: the pinned host page, or NULL while the guest
  *	has not touched it. Entries go from NULL to a page with cmpxchg() and
- *	only go back when the slot is freed.
+ *	only go back when the slot is freed (or its pins are handed to the
+ *	slot that replaces it).
+ * @dirty: with HVX_MEM_LOG_DIRTY, one bit per page, set (atomically) for
+ *	pages written since the last HVX_GET_DIRTY_LOG; else NULL.
  */
 struct hvx_slot {
 	u64 gpa;
 	u64 npages;
 	unsigned long hva;
 	u32 flags;
+	u32 id;
+	bool invalid;
 	struct page **pages;
+	unsigned long *dirty;
 };
 
 /**
  * struct hvx_mem - the guest-physical address space of one VM
- * @lock: serialises slot changes (HVX_SET_MEMORY_REGION).
+ * @lock: serialises slot changes, the listener and dirty-log harvesting.
  * @srcu: protects readers of @slots (EPT-violation handler, guest memory
  *	access); writers wait with synchronize_srcu() before freeing.
  * @slots: slot table, indexed by slot number.
  * @pml4: EPT PML4 table (kernel virtual address).
  * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
+ * @ad: EPT accessed/dirty flags are enabled in @eptp.
+ * @max_level: largest EPT leaf this VM may use: 1 (4 KiB), 2 (2 MiB) or
+ *	3 (1 GiB).
+ * @memcg: memory cgroup of the VM's creator; EPT tables and slot
+ *	bookkeeping are charged to it (a reference is held).
+ * @limit: most bytes of guest memory the slots may hold (HVX_SET_MEM_LIMIT),
+ *	0 for no limit; under @lock.
+ * @bytes: bytes of guest memory in the slots; under @lock.
  * @nr_pinned: pages currently pinned for this VM.
  * @nr_tables: EPT table pages allocated for this VM.
  * @nr_flushes: VM-wide EPT flushes done (hvx_ept_flush_all_cpus()).
+ * @nr_leaves: EPT leaves present now, by size: 4 KiB, 2 MiB, 1 GiB.
+ * @listener: told about every RAM slot (IOMMU mapping), or NULL; set and
+ *	read under @lock. While one is set, every page of every slot is
+ *	pinned.
  */
 struct hvx_mem {
 	struct mutex lock;
@@ -51,9 +76,37 @@ struct hvx_mem {
 	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
 	u64 *pml4;
 	u64 eptp;
+	bool ad;
+	int max_level;
+	struct mem_cgroup *memcg;
+	u64 limit;
+	u64 bytes;
 	atomic64_t nr_pinned;
 	atomic64_t nr_tables;
 	atomic64_t nr_flushes;
+	atomic64_t nr_leaves[3];
+	struct hvx_mem_listener *listener;
+};
+
+/**
+ * struct hvx_mem_listener - told about RAM slots, for IOMMU mapping
+ * @slot_add: a slot is about to appear. Called under hvx_mem.lock with
+ *	every page of the slot pinned, BEFORE the slot becomes visible to
+ *	the guest; a non-zero return aborts the slot change (nothing
+ *	changed) and is returned to the caller. @pages[i] is the page at
+ *	@gpa + i * 4096; the array stays valid until @slot_remove for this
+ *	slot. @readonly: guest writes to the slot are not allowed.
+ * @slot_remove: a slot is gone. Called under hvx_mem.lock AFTER the slot
+ *	is invisible to the guest (EPT zapped and flushed), BEFORE its pages
+ *	are unpinned.
+ *
+ * A moved, resized or re-flagged slot is reported as @slot_remove of the
+ * old range followed by @slot_add of the new one.
+ */
+struct hvx_mem_listener {
+	int (*slot_add)(struct hvx_mem_listener *l, u64 gpa, u64 npages,
+			struct page **pages, bool readonly);
+	void (*slot_remove)(struct hvx_mem_listener *l, u64 gpa, u64 npages);
 };
 
 /**
@@ -70,18 +123,31 @@ enum hvx_fault {
 int hvx_mem_init(struct hvx_mem *mem);
 void hvx_mem_destroy(struct hvx_mem *mem);
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r);
+int hvx_mem_get_dirty_log(struct hvx_mem *mem, const struct hvx_dirty_log *d);
+int hvx_mem_set_limit(struct hvx_mem *mem, const struct hvx_mem_limit *l);
+void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info);
 u64 hvx_mem_size(struct hvx_mem *mem);
-int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write);
+int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
+		  struct hvx_stats *stats);
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem);
+int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l);
+void hvx_mem_clear_listener(struct hvx_mem *mem);
+
+/* Called once by vmx/ at module init with IA32_VMX_EPT_VPID_CAP. */
+void hvx_ept_caps_init(u64 ept_vpid_cap);
+int hvx_ept_max_level(void);
 
 /* Inside ept/: table management used by the slot code. */
 int hvx_ept_init(struct hvx_mem *mem);
 void hvx_ept_destroy(struct hvx_mem *mem);
-int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, bool writable);
-void hvx_ept_unmap_range(struct hvx_mem *mem, u64 gpa, u64 npages);
+int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot);
+void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages);
+bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
+bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
+bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);
 void hvx_ept_flush_local(struct hvx_mem *mem);
 
 int hvx_vpid_init(bool enabled);

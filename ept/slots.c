@@ -1,10 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * slots.c - memory slots: guest RAM taken from the VM owner's address
- * space, pinned page by page on first guest touch (pin_user_pages_fast()
- * with FOLL_LONGTERM), and unpinned when the slot or the VM goes away.
+ * space, pinned on first guest touch (pin_user_pages_fast() with
+ * FOLL_LONGTERM), mapped with the largest EPT leaf the host backing
+ * allows, and unpinned when the slot or the VM goes away. Also the dirty
+ * log, the per-VM memory limit and the memory listener (IOMMU).
+ *
+ * A slot change (create, move, resize, new flags, delete) runs under
+ * mem->lock: the old slot is marked invalid, readers are waited for
+ * (SRCU), its EPT range is zapped and flushed on every CPU, and only then
+ * is the new slot published and the old one freed. A vCPU that faults in
+ * an invalid slot waits for mem->lock and looks again, so the guest never
+ * sees a half-changed slot.
  */
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -12,10 +23,19 @@
 
 #include "ept.h"
 
+/* Pages pinned per pin_user_pages_fast() call when pinning a range. */
+#define PIN_BATCH	512
+
+#define EPT_PROT_RX	(VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK)
+#define EPT_PROT_RWX	VMX_EPT_RWX_MASK
+
 /**
  * hvx_mem_init - initialise a VM's guest-physical address space
  * @mem: zeroed memory of the VM.
  *
+ * Takes a reference on the caller's memory cgroup: EPT tables and slot
+ * bookkeeping are charged to it, whichever thread allocates them.
+ * Context: process context of the VM's creator.
  * Return: 0, or -ENOMEM.
  */
 int hvx_mem_init(struct hvx_mem *mem)
@@ -26,25 +46,111 @@ int hvx_mem_init(struct hvx_mem *mem)
 	ret = init_srcu_struct(&mem->srcu);
 	if (ret)
 		return ret;
+	mem->memcg = get_mem_cgroup_from_mm(current->mm);
 	ret = hvx_ept_init(mem);
-	if (ret)
+	if (ret) {
+		mem_cgroup_put(mem->memcg);
 		cleanup_srcu_struct(&mem->srcu);
+	}
 	return ret;
+}
+
+static u64 slot_end(const struct hvx_slot *s)
+{
+	return s->gpa + (s->npages << PAGE_SHIFT);
 }
 
 static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 {
 	u64 i, n = 0;
 
-	for (i = 0; i < slot->npages; i++) {
+	for (i = 0; slot->pages && i < slot->npages; i++) {
 		if (slot->pages[i]) {
 			unpin_user_page(slot->pages[i]);
 			n++;
 		}
+		if (!(i % PIN_BATCH))
+			cond_resched();
 	}
 	atomic64_sub(n, &mem->nr_pinned);
 	kvfree(slot->pages);
+	kvfree(slot->dirty);
 	kfree(slot);
+}
+
+/*
+ * Pin the pages [first, first + n) of @slot that are not pinned yet.
+ * vCPUs may pin pages of the slot concurrently; an entry is only ever set
+ * with cmpxchg(), so a page pinned twice is unpinned again here. On error
+ * the pages pinned so far stay in the slot (and are unpinned with it).
+ * Context: process context of the VM owner, may sleep.
+ */
+static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
+			  u64 first, u64 n)
+{
+	unsigned int flags = FOLL_LONGTERM;
+	struct page **tmp;
+	u64 i = first, end = first + n;
+	int ret = 0;
+
+	if (!(slot->flags & HVX_MEM_READONLY))
+		flags |= FOLL_WRITE;
+	tmp = kmalloc_array(PIN_BATCH, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	while (i < end) {
+		int chunk = min_t(u64, PIN_BATCH, end - i);
+		int got, j;
+
+		/* Skip what is pinned already (the common case on refault). */
+		if (READ_ONCE(slot->pages[i])) {
+			i++;
+			continue;
+		}
+		got = pin_user_pages_fast(slot->hva + (i << PAGE_SHIFT), chunk,
+					  flags, tmp);
+		if (got <= 0) {
+			ret = got ? got : -EFAULT;
+			break;
+		}
+		for (j = 0; j < got; j++) {
+			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j]))
+				unpin_user_page(tmp[j]);
+			else
+				atomic64_inc(&mem->nr_pinned);
+		}
+		i += got;
+		cond_resched();
+	}
+	kfree(tmp);
+	return ret;
+}
+
+static int listener_add(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	struct hvx_mem_listener *l = mem->listener;
+	int ret;
+
+	if (!l)
+		return 0;
+	ret = slot_pin_range(mem, slot, 0, slot->npages);
+	if (ret)
+		return ret;
+	return l->slot_add(l, slot->gpa, slot->npages, slot->pages,
+			   slot->flags & HVX_MEM_READONLY);
+}
+
+static void listener_remove(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	if (mem->listener)
+		mem->listener->slot_remove(mem->listener, slot->gpa,
+					   slot->npages);
+}
+
+static struct hvx_slot *slot_locked(struct hvx_mem *mem, int id)
+{
+	return rcu_dereference_protected(mem->slots[id],
+					 lockdep_is_held(&mem->lock));
 }
 
 /**
@@ -52,34 +158,65 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
  * @mem: the VM's memory; no vCPU may run any more.
  *
  * The caller flushes stale EPT translations (hvx_ept_flush_all_cpus())
- * before this returns the pages to the owner.
+ * before this returns the pages to the owner. A listener still set is told
+ * that every slot is gone first.
  */
 void hvx_mem_destroy(struct hvx_mem *mem)
 {
 	int i;
 
+	mutex_lock(&mem->lock);
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
-		struct hvx_slot *slot = rcu_dereference_protected(mem->slots[i], 1);
+		struct hvx_slot *slot = slot_locked(mem, i);
 
-		if (slot)
+		if (slot) {
+			listener_remove(mem, slot);
 			slot_free(mem, slot);
+		}
 		RCU_INIT_POINTER(mem->slots[i], NULL);
 	}
+	mem->listener = NULL;
+	mutex_unlock(&mem->lock);
 	WARN_ON(atomic64_read(&mem->nr_pinned));
 	hvx_ept_destroy(mem);
+	mem_cgroup_put(mem->memcg);
 	cleanup_srcu_struct(&mem->srcu);
 }
 
-static bool region_overlaps(struct hvx_mem *mem, u64 gpa, u64 size)
+/* Does [gpa, gpa + size) overlap a slot other than @except? */
+static bool region_overlaps(struct hvx_mem *mem, u64 gpa, u64 size, u32 except)
 {
 	int i;
 
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
-		struct hvx_slot *s = rcu_dereference_protected(mem->slots[i],
-						lockdep_is_held(&mem->lock));
+		struct hvx_slot *s = slot_locked(mem, i);
 
-		if (s && gpa < s->gpa + (s->npages << PAGE_SHIFT) &&
+		if (s && i != except && gpa < slot_end(s) &&
 		    s->gpa < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * hvx_mem_range_used - may a vCPU fault somewhere in a GPA range?
+ * @mem: the VM's memory.
+ * @start: first byte.
+ * @end: one past the last byte.
+ *
+ * Used by the EPT code to decide whether an emptied table can be freed.
+ * Context: holds mem->lock.
+ * Return: true if a slot that is not being retired (invalid) overlaps
+ * [@start, @end).
+ */
+bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end)
+{
+	int i;
+
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_slot *s = slot_locked(mem, i);
+
+		if (s && !s->invalid && start < slot_end(s) && s->gpa < end)
 			return true;
 	}
 	return false;
@@ -110,22 +247,6 @@ static int region_validate(const struct hvx_memory_region *r)
 	return 0;
 }
 
-static int region_delete(struct hvx_mem *mem, u32 id)
-{
-	struct hvx_slot *slot = rcu_dereference_protected(mem->slots[id],
-						lockdep_is_held(&mem->lock));
-
-	if (!slot)
-		return -ENOENT;
-	rcu_assign_pointer(mem->slots[id], NULL);
-	/* After this no vCPU can be mapping a page of the slot. */
-	synchronize_srcu(&mem->srcu);
-	hvx_ept_unmap_range(mem, slot->gpa, slot->npages);
-	hvx_ept_flush_all_cpus(mem);
-	slot_free(mem, slot);
-	return 0;
-}
-
 /*
  * Is every page of [hva, hva + size) backed by a readable VMA of this
  * process, writable unless the slot is read-only, and not device memory?
@@ -153,41 +274,12 @@ static bool region_mapped(unsigned long hva, u64 size, bool readonly)
 	return ok;
 }
 
-/**
- * hvx_mem_set_region - create or delete a memory slot
- * @mem: the VM's memory.
- * @r: the request, as passed by userspace (see struct hvx_memory_region).
- *
- * Context: process context of the VM owner; takes mem->lock.
- * Return: 0; -EINVAL for bad slot, flags, reserved fields, alignment or
- * range; -EFAULT if the HVA range is not mapped in the caller; -EEXIST if
- * the slot exists or the GPA range overlaps another slot; -ENOENT when
- * deleting a missing slot; -ENOMEM.
- */
-int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
+static struct hvx_slot *slot_alloc(struct hvx_mem *mem,
+				   const struct hvx_memory_region *r)
 {
+	struct mem_cgroup *old_memcg = set_active_memcg(mem->memcg);
 	struct hvx_slot *slot;
-	int ret;
 
-	ret = region_validate(r);
-	if (ret)
-		return ret;
-
-	mutex_lock(&mem->lock);
-	if (!r->memory_size) {
-		ret = region_delete(mem, r->slot);
-		goto out;
-	}
-	ret = -EEXIST;
-	if (rcu_access_pointer(mem->slots[r->slot]) ||
-	    region_overlaps(mem, r->guest_phys_addr, r->memory_size))
-		goto out;
-	ret = -EFAULT;
-	if (!region_mapped(r->userspace_addr, r->memory_size,
-			   r->flags & HVX_MEM_READONLY))
-		goto out;
-
-	ret = -ENOMEM;
 	slot = kzalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
 	if (!slot)
 		goto out;
@@ -195,17 +287,368 @@ int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	slot->npages = r->memory_size >> PAGE_SHIFT;
 	slot->hva = r->userspace_addr;
 	slot->flags = r->flags;
+	slot->id = r->slot;
 	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
 			       GFP_KERNEL_ACCOUNT);
-	if (!slot->pages) {
+	if (slot->pages && (r->flags & HVX_MEM_LOG_DIRTY))
+		slot->dirty = kvcalloc(BITS_TO_LONGS(slot->npages),
+				       sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!slot->pages || (!slot->dirty && (r->flags & HVX_MEM_LOG_DIRTY))) {
+		kvfree(slot->pages);
 		kfree(slot);
+		slot = NULL;
+	}
+out:
+	set_active_memcg(old_memcg);
+	return slot;
+}
+
+/*
+ * Make @slot unreachable for the guest: no new fault can map it (invalid,
+ * then an SRCU grace period), and its EPT range is zapped and flushed on
+ * every CPU. The slot stays in the table so that faults in it wait.
+ */
+static void slot_retire(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	WRITE_ONCE(slot->invalid, true);
+	synchronize_srcu_expedited(&mem->srcu);
+	hvx_ept_zap_range(mem, slot->gpa, slot->npages);
+}
+
+/*
+ * The pins of @old for HVAs that @new maps at the same offset move to
+ * @new, so a move or a flag change does not unpin and repin the guest's
+ * memory. Both slots are invisible to the guest.
+ */
+static void slot_take_pages(struct hvx_slot *new, struct hvx_slot *old)
+{
+	u64 i, n = min(new->npages, old->npages);
+
+	if (new->hva != old->hva || (new->flags & HVX_MEM_READONLY) !=
+	    (old->flags & HVX_MEM_READONLY))
+		return;
+	for (i = 0; i < n; i++) {
+		new->pages[i] = old->pages[i];
+		old->pages[i] = NULL;
+	}
+}
+
+static int region_delete(struct hvx_mem *mem, u32 id)
+{
+	struct hvx_slot *slot = slot_locked(mem, id);
+
+	if (!slot)
+		return -ENOENT;
+	slot_retire(mem, slot);
+	listener_remove(mem, slot);
+	rcu_assign_pointer(mem->slots[id], NULL);
+	synchronize_srcu_expedited(&mem->srcu);
+	mem->bytes -= slot->npages << PAGE_SHIFT;
+	slot_free(mem, slot);
+	return 0;
+}
+
+/* Create slot r->slot, or replace it. Holds mem->lock; @r is validated. */
+static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
+{
+	struct hvx_slot *old = slot_locked(mem, r->slot);
+	u64 bytes = mem->bytes + r->memory_size;
+	struct hvx_slot *slot;
+	int ret;
+
+	if (old && old->gpa == r->guest_phys_addr && old->hva == r->userspace_addr &&
+	    old->npages << PAGE_SHIFT == r->memory_size && old->flags == r->flags)
+		return 0;
+	if (region_overlaps(mem, r->guest_phys_addr, r->memory_size, r->slot))
+		return -EEXIST;
+	if (old)
+		bytes -= old->npages << PAGE_SHIFT;
+	if (mem->limit && bytes > mem->limit)
+		return -ENOSPC;
+	if (!region_mapped(r->userspace_addr, r->memory_size,
+			   r->flags & HVX_MEM_READONLY))
+		return -EFAULT;
+	slot = slot_alloc(mem, r);
+	if (!slot)
+		return -ENOMEM;
+	/* With a listener the new slot is pinned whole before anything changes. */
+	if (mem->listener) {
+		ret = slot_pin_range(mem, slot, 0, slot->npages);
+		if (ret)
+			goto err_free;
+	}
+	if (old) {
+		slot_retire(mem, old);
+		listener_remove(mem, old);
+	}
+	ret = listener_add(mem, slot);
+	if (ret) {
+		if (old) {
+			/* Back to the old slot: the listener had it before. */
+			WARN_ON(listener_add(mem, old));
+			WRITE_ONCE(old->invalid, false);
+		}
+		goto err_free;
+	}
+	if (old && !mem->listener)
+		slot_take_pages(slot, old);
+	rcu_assign_pointer(mem->slots[r->slot], slot);
+	mem->bytes = bytes;
+	if (old) {
+		synchronize_srcu_expedited(&mem->srcu);
+		slot_free(mem, old);
+	}
+	return 0;
+
+err_free:
+	slot_free(mem, slot);
+	return ret;
+}
+
+/**
+ * hvx_mem_set_region - create, change or delete a memory slot
+ * @mem: the VM's memory.
+ * @r: the request, as passed by userspace (see struct hvx_memory_region).
+ *
+ * A change of an existing slot (GPA, size, HVA or flags) is atomic for the
+ * guest: vCPUs that touch the slot meanwhile wait (struct hvx_slot,
+ * @invalid). The old slot's translations are zapped and flushed from every
+ * CPU (INVEPT) before its pages are unpinned; pins of pages the new slot
+ * maps at the same HVA move to it.
+ *
+ * Context: process context of the VM owner; takes mem->lock.
+ * Return: 0; -EINVAL for bad slot, flags, reserved fields, alignment or
+ * range; -EFAULT if the HVA range is not mapped in the caller; -EEXIST if
+ * the GPA range overlaps another slot; -ENOENT when deleting a missing
+ * slot; -ENOSPC if the VM's memory limit would be exceeded; -ENOMEM; the
+ * listener's error. Nothing changes on error.
+ */
+int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
+{
+	int ret;
+
+	ret = region_validate(r);
+	if (ret)
+		return ret;
+	mutex_lock(&mem->lock);
+	if (!r->memory_size)
+		ret = region_delete(mem, r->slot);
+	else
+		ret = region_set(mem, r);
+	mutex_unlock(&mem->lock);
+	return ret;
+}
+
+/**
+ * hvx_mem_set_limit - set the VM's memory limit
+ * @mem: the VM's memory.
+ * @l: the request (struct hvx_mem_limit).
+ *
+ * Context: process context; takes mem->lock.
+ * Return: 0; -EINVAL for a size that is not page-aligned or nonzero
+ * reserved fields; -EBUSY if the slots already hold more than the limit.
+ */
+int hvx_mem_set_limit(struct hvx_mem *mem, const struct hvx_mem_limit *l)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(l->reserved); i++)
+		if (l->reserved[i])
+			return -EINVAL;
+	if (!PAGE_ALIGNED(l->max_bytes))
+		return -EINVAL;
+	mutex_lock(&mem->lock);
+	if (l->max_bytes && mem->bytes > l->max_bytes)
+		ret = -EBUSY;
+	else
+		mem->limit = l->max_bytes;
+	mutex_unlock(&mem->lock);
+	return ret;
+}
+
+/**
+ * hvx_mem_get_info - describe a VM's guest memory (struct hvx_mem_info)
+ * @mem: the VM's memory.
+ * @info: filled in; zeroed by the caller.
+ *
+ * Context: process context; takes mem->lock.
+ */
+void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
+{
+	int i;
+
+	mutex_lock(&mem->lock);
+	info->flags = (mem->ad ? HVX_MEM_INFO_AD : 0) |
+		      (mem->max_level >= 2 ? HVX_MEM_INFO_2M : 0) |
+		      (mem->max_level >= 3 ? HVX_MEM_INFO_1G : 0);
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++)
+		if (slot_locked(mem, i))
+			info->nr_slots++;
+	info->bytes = mem->bytes;
+	info->limit = mem->limit;
+	mutex_unlock(&mem->lock);
+	info->pinned_pages = atomic64_read(&mem->nr_pinned);
+	info->table_pages = atomic64_read(&mem->nr_tables);
+	info->leaves_4k = atomic64_read(&mem->nr_leaves[0]);
+	info->leaves_2m = atomic64_read(&mem->nr_leaves[1]);
+	info->leaves_1g = atomic64_read(&mem->nr_leaves[2]);
+	info->ept_flushes = atomic64_read(&mem->nr_flushes);
+}
+
+/**
+ * hvx_mem_get_dirty_log - copy and clear a slot's dirty bitmap
+ * @mem: the VM's memory.
+ * @d: the request (struct hvx_dirty_log).
+ *
+ * Takes the bits recorded by faults and emulated writes, then, with EPT
+ * A/D flags, adds and clears the dirty flag of every leaf of the slot, or
+ * else write-protects the leaves of the pages found dirty, and flushes
+ * the VM's translations from every CPU (INVEPT single-context) before
+ * returning, so that every later write sets a flag or faults again. A
+ * write racing with this call is in this bitmap or the next one.
+ *
+ * Context: process context; takes mem->lock.
+ * Return: 0; -EINVAL (nonzero padding or reserved, bad slot number, slot
+ * without HVX_MEM_LOG_DIRTY); -ENOENT (no such slot); -EFAULT (bitmap not
+ * writable; the bits are kept for the next call); -ENOMEM.
+ */
+int hvx_mem_get_dirty_log(struct hvx_mem *mem, const struct hvx_dirty_log *d)
+{
+	void __user *ubuf = u64_to_user_ptr(d->dirty_bitmap);
+	unsigned long *snap = NULL;
+	struct hvx_slot *slot;
+	bool flush = false;
+	size_t words, bytes;
+	u64 i;
+	int ret;
+
+	if (d->padding || d->reserved[0] || d->reserved[1] ||
+	    d->slot >= HVX_MAX_MEM_SLOTS)
+		return -EINVAL;
+	mutex_lock(&mem->lock);
+	slot = slot_locked(mem, d->slot);
+	ret = -ENOENT;
+	if (!slot)
+		goto out;
+	ret = -EINVAL;
+	if (!slot->dirty)
+		goto out;
+	words = BITS_TO_LONGS(slot->npages);
+	/* The ABI's bitmap is __u64 words: the same bytes on x86-64. */
+	bytes = DIV_ROUND_UP(slot->npages, 64) * sizeof(u64);
+	ret = -EFAULT;
+	if (!access_ok(ubuf, bytes))
+		goto out;
+	ret = -ENOMEM;
+	snap = kvcalloc(words, sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		goto out;
+	for (i = 0; i < words; i++)
+		snap[i] = xchg(&slot->dirty[i], 0);
+	for (i = 0; i < slot->npages; i++) {
+		u64 gpa = slot->gpa + (i << PAGE_SHIFT);
+
+		if (mem->ad) {
+			if (hvx_ept_test_clear_dirty(mem, gpa)) {
+				__set_bit(i, snap);
+				flush = true;
+			}
+		} else if (test_bit(i, snap)) {
+			flush |= hvx_ept_write_protect(mem, gpa);
+		}
+		if (!(i % PIN_BATCH))
+			cond_resched();
+	}
+	if (flush)
+		hvx_ept_flush_all_cpus(mem);
+	ret = 0;
+	if (copy_to_user(ubuf, snap, bytes)) {
+		/* Keep the bits for the next call. */
+		for_each_set_bit(i, snap, slot->npages)
+			set_bit(i, slot->dirty);
+		ret = -EFAULT;
+	}
+out:
+	mutex_unlock(&mem->lock);
+	kvfree(snap);
+	return ret;
+}
+
+/**
+ * hvx_mem_set_listener - attach the (single) memory listener
+ * @mem: the VM's memory.
+ * @l: the listener; its callbacks are called under mem->lock.
+ *
+ * Pins every page of every existing slot (from now on memory stays fully
+ * pinned while a listener exists, and new slots are pinned whole when they
+ * are added) and calls @l->slot_add for each slot.
+ *
+ * Context: process context of the VM owner (pins its pages); takes
+ * mem->lock.
+ * Return: 0; -EBUSY if a listener is set; -EFAULT if a slot's user memory
+ * cannot be pinned; -ENOMEM; or the error of @l->slot_add. On error the
+ * slots already reported are removed again (@l->slot_remove) and no
+ * listener is set; pages pinned meanwhile stay pinned until their slot
+ * goes.
+ */
+int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l)
+{
+	int i, ret = 0;
+
+	mutex_lock(&mem->lock);
+	if (mem->listener) {
+		ret = -EBUSY;
 		goto out;
 	}
-	rcu_assign_pointer(mem->slots[r->slot], slot);
-	ret = 0;
+	mem->listener = l;
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_slot *s = slot_locked(mem, i);
+
+		if (!s)
+			continue;
+		ret = listener_add(mem, s);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (--i >= 0) {
+			struct hvx_slot *s = slot_locked(mem, i);
+
+			if (s)
+				listener_remove(mem, s);
+		}
+		mem->listener = NULL;
+	}
 out:
 	mutex_unlock(&mem->lock);
 	return ret;
+}
+
+/**
+ * hvx_mem_clear_listener - detach the memory listener
+ * @mem: the VM's memory.
+ *
+ * Calls slot_remove of the listener for every slot, then forgets it. The
+ * pages stay pinned until their slot is deleted or the VM goes. Does
+ * nothing without a listener.
+ *
+ * Context: process context; takes mem->lock.
+ */
+void hvx_mem_clear_listener(struct hvx_mem *mem)
+{
+	int i;
+
+	mutex_lock(&mem->lock);
+	if (mem->listener) {
+		for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+			struct hvx_slot *s = slot_locked(mem, i);
+
+			if (s)
+				listener_remove(mem, s);
+		}
+		mem->listener = NULL;
+	}
+	mutex_unlock(&mem->lock);
 }
 
 /**
@@ -240,34 +683,59 @@ static struct hvx_slot *slot_find(struct hvx_mem *mem, u64 gpa)
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
 		struct hvx_slot *s = srcu_dereference(mem->slots[i], &mem->srcu);
 
-		if (s && gpa >= s->gpa && gpa < s->gpa + (s->npages << PAGE_SHIFT))
+		if (s && gpa >= s->gpa && gpa < slot_end(s))
 			return s;
 	}
 	return NULL;
 }
 
-/* Pin the page behind @idx of @slot once; caller holds mem->srcu. */
-static struct page *slot_pin(struct hvx_mem *mem, struct hvx_slot *slot,
-			     u64 idx)
+/* Wait until the slot change in progress is done. */
+static void slot_wait(struct hvx_mem *mem)
 {
-	unsigned int flags = FOLL_LONGTERM;
-	struct page *page, *old;
+	mutex_lock(&mem->lock);
+	mutex_unlock(&mem->lock);
+}
 
-	page = READ_ONCE(slot->pages[idx]);
-	if (page)
-		return page;
-	if (!(slot->flags & HVX_MEM_READONLY))
-		flags |= FOLL_WRITE;
-	if (pin_user_pages_fast(slot->hva + (idx << PAGE_SHIFT), 1, flags,
-				&page) != 1)
-		return ERR_PTR(-EFAULT);
-	old = cmpxchg(&slot->pages[idx], NULL, page);
-	if (old) {
-		unpin_user_page(page);	/* another vCPU pinned it first */
-		return old;
-	}
-	atomic64_inc(&mem->nr_pinned);
-	return page;
+/*
+ * Map the @level leaf around @gpa if the host backing allows: the aligned
+ * range lies in the slot, HVA and GPA are congruent modulo its size, and
+ * the pinned pages are one physically contiguous, aligned part of one
+ * compound (huge) page. Returns 1 if a new leaf was installed, 0 if the
+ * range is mapped already, -EAGAIN if this level is not possible, or an
+ * error. Caller holds mem->srcu.
+ */
+static int fault_large(struct hvx_mem *mem, struct hvx_slot *slot, u64 gpa,
+		       int level, u64 prot)
+{
+	u64 size = 1ULL << (PAGE_SHIFT + 9 * (level - 1));
+	u64 n = size >> PAGE_SHIFT, base = gpa & ~(size - 1), first, i;
+	unsigned long pfn;
+	struct page *page;
+	int ret;
+
+	if (base < slot->gpa || base + size > slot_end(slot) ||
+	    ((slot->hva - slot->gpa) & (size - 1)))
+		return -EAGAIN;
+	first = (base - slot->gpa) >> PAGE_SHIFT;
+	/* One page first: no point pinning a range of small pages. */
+	ret = slot_pin_range(mem, slot, first, 1);
+	if (ret)
+		return ret;
+	page = READ_ONCE(slot->pages[first]);
+	if (!PageCompound(page) ||
+	    compound_order(compound_head(page)) < 9 * (level - 1))
+		return -EAGAIN;
+	pfn = page_to_pfn(page);
+	if (pfn & (n - 1))
+		return -EAGAIN;
+	ret = slot_pin_range(mem, slot, first, n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (page_to_pfn(READ_ONCE(slot->pages[first + i])) != pfn + i)
+			return -EAGAIN;
+	ret = hvx_ept_map(mem, base, PFN_PHYS(pfn), level, prot);
+	return ret == -EEXIST ? -EAGAIN : ret;
 }
 
 /**
@@ -275,32 +743,83 @@ static struct page *slot_pin(struct hvx_mem *mem, struct hvx_slot *slot,
  * @mem: the VM's memory.
  * @gpa: faulting guest physical address.
  * @write: the access was a write.
+ * @stats: the faulting vCPU's statistics: ept_maps_4k/2m/1g,
+ *	ept_dirty_faults and ept_slot_waits are counted here.
  *
- * Context: process context of the VM owner (pins its pages), may sleep.
+ * Pins the page (or, for a large leaf, the whole aligned range) and maps
+ * it write-back. Slots with HVX_MEM_LOG_DIRTY get 4 KiB leaves only; a
+ * write sets the page's dirty bit, and without EPT A/D flags a read maps
+ * the page read-only so that the first write faults.
+ *
+ * Context: process context of the VM owner (pins its pages), may sleep;
+ * the vCPU's thread (@stats is written without locks).
  * Return: HVX_FAULT_MAPPED, HVX_FAULT_MMIO, -EFAULT if the slot's user
  * memory cannot be pinned (unmapped behind hvx's back), -ENOMEM.
  */
-int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write)
+int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
+		  struct hvx_stats *stats)
 {
 	struct hvx_slot *slot;
+	bool readonly, logged;
 	struct page *page;
-	int idx, ret;
-	u64 pfn_idx;
+	int idx, ret, level;
+	u64 i, prot;
 
+again:
 	idx = srcu_read_lock(&mem->srcu);
 	slot = slot_find(mem, gpa);
 	ret = HVX_FAULT_MMIO;
-	if (!slot || (write && (slot->flags & HVX_MEM_READONLY)))
+	if (!slot)
 		goto out;
-	pfn_idx = (gpa - slot->gpa) >> PAGE_SHIFT;
-	page = slot_pin(mem, slot, pfn_idx);
-	ret = PTR_ERR_OR_ZERO(page);
-	if (ret)
+	if (READ_ONCE(slot->invalid)) {
+		srcu_read_unlock(&mem->srcu, idx);
+		stats->ept_slot_waits++;
+		slot_wait(mem);
+		goto again;
+	}
+	readonly = slot->flags & HVX_MEM_READONLY;
+	logged = slot->dirty;
+	if (write && readonly)
 		goto out;
-	ret = hvx_ept_map(mem, gpa & PAGE_MASK, page_to_phys(page),
-			  !(slot->flags & HVX_MEM_READONLY));
-	if (!ret)
-		ret = HVX_FAULT_MAPPED;
+	prot = readonly ? EPT_PROT_RX : EPT_PROT_RWX;
+
+	for (level = logged ? 1 : mem->max_level; level > 1; level--) {
+		ret = fault_large(mem, slot, gpa, level, prot);
+		if (ret != -EAGAIN)
+			break;
+	}
+	if (level == 1) {
+		i = (gpa - slot->gpa) >> PAGE_SHIFT;
+		ret = slot_pin_range(mem, slot, i, 1);
+		if (ret)
+			goto out;
+		page = READ_ONCE(slot->pages[i]);
+		if (logged && !write && !mem->ad)
+			prot = EPT_PROT_RX;
+		ret = hvx_ept_map(mem, gpa & PAGE_MASK, page_to_phys(page), 1,
+				  prot);
+		/*
+		 * Mark the page dirty after making it writable, so that a
+		 * concurrent HVX_GET_DIRTY_LOG either reports it now and
+		 * write-protects it, or reports it next time.
+		 */
+		if (logged && write) {
+			set_bit(i, slot->dirty);
+			if (!ret && !mem->ad)
+				stats->ept_dirty_faults++;
+		}
+	}
+	if (ret < 0)
+		goto out;
+	if (ret == 1) {
+		if (level == 3)
+			stats->ept_maps_1g++;
+		else if (level == 2)
+			stats->ept_maps_2m++;
+		else
+			stats->ept_maps_4k++;
+	}
+	ret = HVX_FAULT_MAPPED;
 out:
 	srcu_read_unlock(&mem->srcu, idx);
 	return ret;
@@ -317,6 +836,12 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 		unsigned int chunk = min_t(u64, len, PAGE_SIZE - offset_in_page(gpa));
 		void __user *hva;
 
+		if (slot && READ_ONCE(slot->invalid)) {
+			srcu_read_unlock(&mem->srcu, idx);
+			slot_wait(mem);
+			idx = srcu_read_lock(&mem->srcu);
+			continue;
+		}
 		if (!slot || (write && (slot->flags & HVX_MEM_READONLY))) {
 			ret = -ENOENT;
 			break;
@@ -327,6 +852,8 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 			ret = -EFAULT;
 			break;
 		}
+		if (write && slot->dirty)
+			set_bit((gpa - slot->gpa) >> PAGE_SHIFT, slot->dirty);
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -342,7 +869,8 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
  * @buf: destination.
  * @len: bytes; the range may span pages and slots.
  *
- * Context: process context of the VM owner, may sleep (user memory access).
+ * Context: process context of the VM owner, may sleep (user memory access,
+ * waiting for a slot change in progress).
  * Return: 0, -ENOENT if a byte is not RAM, -EFAULT if the HVA is not readable.
  */
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len)
@@ -357,6 +885,7 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len)
  * @buf: source.
  * @len: bytes.
  *
+ * Pages written are marked in the dirty log of their slot.
  * Context: as hvx_gpa_read().
  * Return: as hvx_gpa_read(); a read-only slot gives -ENOENT.
  */

@@ -100,6 +100,8 @@ long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
 int hvx_vm_create(u32 flags);
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);
 void hvx_vm_put(struct hvx_vm *vm);
+bool hvx_vcpu_charge(void);
+void hvx_vcpu_uncharge(void);
 
 int hvx_iommu_init(void);
 void hvx_iommu_exit(void);

@@ -262,6 +262,7 @@ static void vcpu_free(struct hvx_vcpu *vcpu)
 	if (vcpu->io_page)
 		__free_page(vcpu->io_page);
 	kfree(vcpu);
+	hvx_vcpu_uncharge();
 }
 
 static int vcpu_release(struct inode *inode, struct file *file)
@@ -295,7 +296,7 @@ static const struct file_operations hvx_vcpu_fops = {
  *
  * Context: process context of the VM owner.
  * Return: a new vCPU fd, or -EINVAL (id out of range), -EEXIST (id in
- * use), -ENOMEM.
+ * use), -ENOSPC (max_vcpus vCPUs exist in all VMs), -ENOMEM.
  */
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 {
@@ -304,11 +305,16 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 
 	if (id >= HVX_MAX_VCPUS)
 		return -EINVAL;
+	if (!hvx_vcpu_charge())
+		return -ENOSPC;
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
-	if (!vcpu)
+	if (!vcpu) {
+		hvx_vcpu_uncharge();
 		return -ENOMEM;
+	}
 	if (WARN_ON(!IS_ALIGNED((unsigned long)vcpu->vmx.fpu, 64))) {
 		kfree(vcpu);
+		hvx_vcpu_uncharge();
 		return -ENOMEM;
 	}
 	mutex_init(&vcpu->run_lock);

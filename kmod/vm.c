@@ -17,6 +17,50 @@
 
 #include "hvx_core.h"
 
+/* Module-wide limits (resource control); 0 means no limit. */
+static unsigned int max_vms = 64;
+module_param(max_vms, uint, 0644);
+MODULE_PARM_DESC(max_vms, "Most VMs that may exist at once; HVX_CREATE_VM fails with ENOSPC beyond (0: no limit)");
+static unsigned int max_vcpus = 256;
+module_param(max_vcpus, uint, 0644);
+MODULE_PARM_DESC(max_vcpus, "Most vCPUs that may exist at once in all VMs; HVX_CREATE_VCPU fails with ENOSPC beyond (0: no limit)");
+static atomic_t nr_vms = ATOMIC_INIT(0);
+static atomic_t nr_vcpus_all = ATOMIC_INIT(0);
+
+/* Take one unit of @count unless that would exceed @max (0: no limit). */
+static bool limit_get(atomic_t *count, unsigned int max)
+{
+	unsigned int n = atomic_inc_return(count);
+
+	if (max && n > max) {
+		atomic_dec(count);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * hvx_vcpu_charge - count a new vCPU against the max_vcpus parameter
+ *
+ * Context: any.
+ * Return: true if the vCPU may be created; then hvx_vcpu_uncharge() must
+ * be called when it is freed.
+ */
+bool hvx_vcpu_charge(void)
+{
+	return limit_get(&nr_vcpus_all, READ_ONCE(max_vcpus));
+}
+
+/**
+ * hvx_vcpu_uncharge - a vCPU counted by hvx_vcpu_charge() is gone
+ *
+ * Context: any.
+ */
+void hvx_vcpu_uncharge(void)
+{
+	atomic_dec(&nr_vcpus_all);
+}
+
 static void vm_free(struct kref *ref)
 {
 	struct hvx_vm *vm = container_of(ref, struct hvx_vm, ref);
@@ -35,6 +79,7 @@ static void vm_free(struct kref *ref)
 	mmdrop(vm->mm);
 	put_pid(vm->owner_pid);
 	kfree(vm);
+	atomic_dec(&nr_vms);
 }
 
 /**
@@ -53,6 +98,28 @@ static long vm_set_memory_region(void *obj, void *karg, unsigned long arg)
 	struct hvx_vm *vm = obj;
 
 	return hvx_mem_set_region(&vm->mem, karg);
+}
+
+static long vm_get_dirty_log(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+
+	return hvx_mem_get_dirty_log(&vm->mem, karg);
+}
+
+static long vm_set_mem_limit(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+
+	return hvx_mem_set_limit(&vm->mem, karg);
+}
+
+static long vm_get_mem_info(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+
+	hvx_mem_get_info(&vm->mem, karg);
+	return 0;
 }
 
 static long vm_create_vcpu(void *obj, void *karg, unsigned long arg)
@@ -137,6 +204,9 @@ static long vm_irqfd(void *obj, void *karg, unsigned long arg)
 
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
+	{ HVX_GET_DIRTY_LOG, 0, vm_get_dirty_log },
+	{ HVX_SET_MEM_LIMIT, 0, vm_set_mem_limit },
+	{ HVX_GET_MEM_INFO, 0, vm_get_mem_info },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
 	{ HVX_SET_TSC_OFFSET, 0, vm_set_tsc_offset },
 	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
@@ -177,17 +247,20 @@ static const struct file_operations hvx_vm_fops = {
  * and command name as its owner, and HVX_EVENT_VM_CREATED is sent.
  * Context: process context.
  * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX), -EBUSY (VMX root
- * mode held by another hypervisor), -ENOMEM, -ENOSPC (no VM id left), or
- * an fd allocation error.
+ * mode held by another hypervisor), -ENOMEM, -ENOSPC (max_vms VMs exist,
+ * or no VM id left), or an fd allocation error.
  */
 int hvx_vm_create(u32 flags)
 {
 	struct hvx_vm *vm;
 	int ret, fd;
 
+	if (!limit_get(&nr_vms, READ_ONCE(max_vms)))
+		return -ENOSPC;
+	ret = -ENOMEM;
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
-		return -ENOMEM;
+		goto err_count;
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	vm->flags = flags;
@@ -227,5 +300,7 @@ err_vmx:
 	hvx_vmx_put();
 err_free:
 	kfree(vm);
+err_count:
+	atomic_dec(&nr_vms);
 	return ret;
 }

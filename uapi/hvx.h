@@ -52,8 +52,11 @@
  * @reserved: must be zero.
  *
  * Used with HVX_SET_MEMORY_REGION. A slot may not overlap another slot's
- * GPA range (-EEXIST). A slot that exists must be deleted (size zero) before
- * it is created again (-EEXIST).
+ * GPA range (-EEXIST). Setting a slot number that exists changes that slot:
+ * a new GPA (move), size (resize), HVA or flags. The change is atomic for
+ * the guest: a vCPU touching the slot meanwhile waits for it to finish and
+ * then sees either the old slot or the new one, never host memory of
+ * either. Size zero deletes the slot.
  */
 struct hvx_memory_region {
 	__u32 slot;
@@ -66,7 +69,9 @@ struct hvx_memory_region {
 
 /* Guest writes to a read-only slot become HVX_EXIT_MMIO exits. */
 #define HVX_MEM_READONLY	(1u << 0)
-#define HVX_MEM_VALID_FLAGS	HVX_MEM_READONLY
+/* Record the pages the guest writes, for HVX_GET_DIRTY_LOG. */
+#define HVX_MEM_LOG_DIRTY	(1u << 1)
+#define HVX_MEM_VALID_FLAGS	(HVX_MEM_READONLY | HVX_MEM_LOG_DIRTY)
 
 /**
  * struct hvx_regs - general-purpose registers of a vCPU
@@ -527,7 +532,7 @@ struct hvx_run {
  * HVX_CREATE_VM - create a VM; returns a new VM fd (O_CLOEXEC).
  * Argument: HVX_VM_* flags; unknown bits give -EINVAL. Errors: -EOPNOTSUPP without VMX,
  * EPT or unrestricted guest; -EBUSY when another hypervisor holds VMX root
- * mode; -ENOMEM.
+ * mode; -ENOSPC when the module's max_vms VMs exist; -ENOMEM.
  */
 #define HVX_CREATE_VM		_IO(HVXIO, 0x01)
 /**
@@ -572,15 +577,18 @@ struct hvx_platform_config {
 /* VM ioctls, on a VM fd. */
 
 /**
- * HVX_SET_MEMORY_REGION - create or delete a memory slot.
- * Errors: -EINVAL (bad slot, flags, alignment, reserved, range), -EEXIST
- * (overlap, or slot already exists), -EFAULT (HVA range not accessible),
- * -ENOENT (deleting a slot that does not exist).
+ * HVX_SET_MEMORY_REGION - create, change or delete a memory slot (see
+ * struct hvx_memory_region). Errors: -EINVAL (bad slot, flags, alignment,
+ * reserved, range), -EEXIST (overlaps another slot), -EFAULT (HVA range
+ * not accessible), -ENOENT (deleting a slot that does not exist), -ENOSPC
+ * (the VM's memory limit, HVX_SET_MEM_LIMIT, would be exceeded), -ENOMEM.
+ * Nothing changes on error.
  */
 #define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
 /**
  * HVX_CREATE_VCPU - create a vCPU with the given id (0 .. HVX_MAX_VCPUS-1);
- * returns a vCPU fd. Errors: -EINVAL (id out of range), -EEXIST (id used).
+ * returns a vCPU fd. Errors: -EINVAL (id out of range), -EEXIST (id used),
+ * -ENOSPC (the module's max_vcpus vCPUs exist, counting all VMs).
  */
 #define HVX_CREATE_VCPU		_IO(HVXIO, 0x11)
 /**
@@ -783,6 +791,105 @@ struct hvx_irqfd {
  * I/O APIC).
  */
 #define HVX_IRQFD		_IOW(HVXIO, 0x4a, struct hvx_irqfd)
+
+/*
+ * ===========================================================================
+ * Memory: dirty logging, limits, EPT information (VM fd, 0x30 - 0x37)
+ * ===========================================================================
+ *
+ * Guest RAM is ordinary memory of the VM's creator (anonymous, memfd,
+ * hugetlbfs, THP). hvx pins a page when the guest first touches it (and
+ * unpins it when its slot or the VM goes), and maps it in the EPT with
+ * the write-back memory type. Where the host page is a 2 MiB or 1 GiB
+ * huge page (THP or hugetlbfs), the GPA and HVA are congruent modulo that
+ * size and the whole aligned range lies in one slot without
+ * HVX_MEM_LOG_DIRTY, one EPT leaf of that size maps it.
+ */
+
+/**
+ * struct hvx_dirty_log - argument of HVX_GET_DIRTY_LOG
+ * @slot: a slot created with HVX_MEM_LOG_DIRTY.
+ * @padding: must be zero.
+ * @dirty_bitmap: user address of a bitmap of (slot pages + 63) / 64
+ *	__u64 words; bit i (bit i % 64 of word i / 64) is page i of the
+ *	slot, the page at guest_phys_addr + i * 4096.
+ * @reserved: must be zero.
+ */
+struct hvx_dirty_log {
+	__u32 slot;
+	__u32 padding;
+	__u64 dirty_bitmap;
+	__u64 reserved[2];
+};
+
+/**
+ * struct hvx_mem_limit - argument of HVX_SET_MEM_LIMIT
+ * @max_bytes: most bytes of guest memory the VM's slots may hold, a
+ *	multiple of 4096; 0 means no limit (the default).
+ * @reserved: must be zero.
+ */
+struct hvx_mem_limit {
+	__u64 max_bytes;
+	__u64 reserved[3];
+};
+
+/* hvx_mem_info.flags */
+#define HVX_MEM_INFO_AD		(1u << 0)	/* dirty log from EPT A/D flags (else write protection) */
+#define HVX_MEM_INFO_2M		(1u << 1)	/* 2 MiB EPT leaves may be used */
+#define HVX_MEM_INFO_1G		(1u << 2)	/* 1 GiB EPT leaves may be used */
+
+/**
+ * struct hvx_mem_info - the VM's guest memory, from HVX_GET_MEM_INFO
+ * @flags: HVX_MEM_INFO_*: how this VM's EPT works (fixed at VM creation
+ *	from the CPU's features and the ept_ad/ept_large module parameters).
+ * @nr_slots: memory slots that exist.
+ * @bytes: bytes of guest memory in the slots.
+ * @limit: the VM's memory limit in bytes (0: none).
+ * @pinned_pages: 4 KiB host pages pinned for the VM now.
+ * @table_pages: 4 KiB pages of EPT tables.
+ * @leaves_4k: EPT leaves present now that map 4 KiB.
+ * @leaves_2m: EPT leaves present now that map 2 MiB.
+ * @leaves_1g: EPT leaves present now that map 1 GiB.
+ * @ept_flushes: VM-wide INVEPT rounds (single-context, on every CPU) done
+ *	so far: one per slot change or deletion, per HVX_GET_DIRTY_LOG that
+ *	found dirty pages, and at VM destruction.
+ * @reserved: zero.
+ */
+struct hvx_mem_info {
+	__u32 flags;
+	__u32 nr_slots;
+	__u64 bytes;
+	__u64 limit;
+	__u64 pinned_pages;
+	__u64 table_pages;
+	__u64 leaves_4k;
+	__u64 leaves_2m;
+	__u64 leaves_1g;
+	__u64 ept_flushes;
+	__u64 reserved[7];
+};
+
+/**
+ * HVX_GET_DIRTY_LOG - get and clear the dirty bitmap of a slot: the pages
+ * the guest (or hvx emulating a guest instruction) wrote since the slot
+ * was created or since the last HVX_GET_DIRTY_LOG of it. Pages written
+ * while it runs are reported by this call or the next one. The bits come
+ * from the EPT dirty flags when the CPU has them, else from write faults
+ * on pages hvx write-protects again at each call (HVX_MEM_INFO_AD tells
+ * which). Errors: -EINVAL (nonzero padding/reserved, slot number out of
+ * range, slot without HVX_MEM_LOG_DIRTY), -ENOENT (no such slot), -EFAULT
+ * (bitmap not writable: the bits stay recorded for the next call).
+ */
+#define HVX_GET_DIRTY_LOG	_IOW(HVXIO, 0x30, struct hvx_dirty_log)
+/**
+ * HVX_SET_MEM_LIMIT - set the most bytes of guest memory the VM's slots may
+ * hold; slot changes beyond it fail with -ENOSPC. Errors: -EINVAL (not a
+ * multiple of 4096, nonzero reserved), -EBUSY (the slots already hold
+ * more).
+ */
+#define HVX_SET_MEM_LIMIT	_IOW(HVXIO, 0x31, struct hvx_mem_limit)
+/** HVX_GET_MEM_INFO - read struct hvx_mem_info of the VM. */
+#define HVX_GET_MEM_INFO	_IOR(HVXIO, 0x32, struct hvx_mem_info)
 
 /*
  * ===========================================================================
@@ -1052,6 +1159,17 @@ struct hvx_stats_top {
  * @io_ports: I/O exits by port (| HVX_STATS_IO_IN for IN/INS).
  * @msrs: RDMSR/WRMSR exits by MSR index (| HVX_STATS_MSR_WRITE for WRMSR).
  * @gpa_pages: EPT violations by guest-physical 4 KiB page (GPA & ~0xfff).
+ * @ept_maps_4k: EPT leaves of 4 KiB installed by this vCPU's EPT
+ *	violations (its first touches of RAM pages).
+ * @ept_maps_2m: EPT leaves of 2 MiB installed by them.
+ * @ept_maps_1g: EPT leaves of 1 GiB installed by them.
+ * @ept_dirty_faults: writes to pages write-protected for dirty logging
+ *	(without EPT A/D flags) that made them writable again.
+ * @ept_slot_waits: EPT violations that waited for a change of their slot
+ *	to finish.
+ * @invvpid: INVVPID single-context executions for this vCPU's VPID (when
+ *	hvx emulates a guest TLB flush). INVEPT executions for it are
+ *	@flushes; VM-wide ones are HVX_A_EPT_FLUSHES.
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1075,6 +1193,12 @@ struct hvx_stats {
 	struct hvx_stats_top io_ports[HVX_STATS_TOP];
 	struct hvx_stats_top msrs[HVX_STATS_TOP];
 	struct hvx_stats_top gpa_pages[HVX_STATS_TOP];
+	__u64 ept_maps_4k;
+	__u64 ept_maps_2m;
+	__u64 ept_maps_1g;
+	__u64 ept_dirty_faults;
+	__u64 ept_slot_waits;
+	__u64 invvpid;
 };
 
 #endif /* _UAPI_HVX_H */

@@ -637,7 +637,7 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 
 	v->stats.s.ept_violations++;
 	hvx_stats_top_add(v->stats.s.gpa_pages, gpa & PAGE_MASK);
-	ret = hvx_ept_fault(v->mem, gpa, write);
+	ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
 	if (ret < 0)
 		return ret;
 	if (ret == HVX_FAULT_MAPPED)
@@ -944,8 +944,10 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	hvx_vmx_load(v);
 	if (v->flush_tlb) {
 		/* On this CPU; a move to another one flushes there (load). */
-		if (v->vpid)
+		if (v->vpid) {
 			hvx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, v->vpid);
+			v->stats.s.invvpid++;
+		}
 		v->flush_tlb = false;
 	}
 	prepare_entry(v);

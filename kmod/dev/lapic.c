@@ -944,10 +944,10 @@ int hvx_lapic_vm_create(struct hvx_vm *vm)
 	mutex_lock(&vm->mem.lock);
 	idx = srcu_read_lock(&vm->mem.srcu);
 	ret = hvx_ept_map(&vm->mem, APIC_DEFAULT_PHYS_BASE, page_to_phys(page),
-			  true);
+			  1, VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK);
 	srcu_read_unlock(&vm->mem.srcu, idx);
 	mutex_unlock(&vm->mem.lock);
-	if (ret) {
+	if (ret < 0) {
 		__free_page(page);
 		goto err;
 	}
@@ -969,9 +969,9 @@ void hvx_lapic_vm_destroy(struct hvx_vm *vm)
 	hvx_bus_unregister(vm, &plat->lapic_mmio);
 	if (plat->apic_access_page) {
 		mutex_lock(&vm->mem.lock);
-		hvx_ept_unmap_range(&vm->mem, APIC_DEFAULT_PHYS_BASE, 1);
+		/* Flushes every CPU before the page is freed. */
+		hvx_ept_zap_range(&vm->mem, APIC_DEFAULT_PHYS_BASE, 1);
 		mutex_unlock(&vm->mem.lock);
-		hvx_ept_flush_all_cpus(&vm->mem);
 		__free_page(plat->apic_access_page);
 		plat->apic_access_page = NULL;
 	}

@@ -1,0 +1,1054 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mem_test - memory virtualization: guest RAM round trips, accesses
+ * outside every slot, read-only slots, slots moved, resized and deleted
+ * while the guest runs, the dirty log (EPT A/D flags and write
+ * protection), large EPT leaves over THP and hugetlbfs, slot churn
+ * without leaked pins or tables, and the memory and module limits.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "hvx_test.h"
+#include "hvx_nl.h"
+#include "mem_guest.h"
+
+#define SZ_4K		0x1000ull
+#define SZ_64K		0x10000ull
+#define SZ_2M		0x200000ull
+#define SLOT_A		2		/* slots 0 and 1 are the lib's RAM */
+#define SLOT_B		3
+#define GPA_A		0x10000000ull	/* 256 MiB: above the lib's RAM */
+#define GPA_B		0x10200000ull
+#define GPA_HUGE	0x20000000ull	/* 512 MiB, 2 MiB-aligned */
+#define PARAM_DIR	"/sys/module/hvx/parameters/"
+
+/* ---- helpers -------------------------------------------------------- */
+
+static struct hvx_mem_info mem_info(struct vm *vm)
+{
+	struct hvx_mem_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	LIB_ASSERT(!ioctl(vm->fd, HVX_GET_MEM_INFO, &info),
+		   "HVX_GET_MEM_INFO: %m");
+	return info;
+}
+
+/* Pages pinned (FOLL_PIN) in the whole host now, from /proc/vmstat. */
+static long long host_pins(void)
+{
+	long long acq = -1, rel = -1, v;
+	char name[64];
+	FILE *f;
+	int fd;
+
+	/* Fold the per-CPU counter deltas in first, or the sums lag. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	LIB_ASSERT(fd >= 0 && write(fd, "1", 1) == 1,
+		   "/proc/sys/vm/stat_refresh: %m");
+	close(fd);
+	f = fopen("/proc/vmstat", "r");
+	LIB_ASSERT(f, "/proc/vmstat: %m");
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acq = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			rel = v;
+	}
+	fclose(f);
+	LIB_ASSERT(acq >= 0 && rel >= 0, "no FOLL_PIN counters in /proc/vmstat");
+	return acq - rel;
+}
+
+/* Read a module parameter (an integer or Y/N); -1 if it cannot be read. */
+static long param_get(const char *name)
+{
+	char path[128], buf[32] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	if (buf[0] == 'Y')
+		return 1;
+	if (buf[0] == 'N')
+		return 0;
+	return strtol(buf, NULL, 0);
+}
+
+static bool param_set(const char *name, long val)
+{
+	char path[128], buf[32];
+	int fd, n, len;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	len = snprintf(buf, sizeof(buf), "%ld", val);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return false;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == len;
+}
+
+/* Anonymous memory aligned to @align; the mapping is returned in *base. */
+static uint8_t *map_aligned(uint64_t size, uint64_t align, void **base,
+			    uint64_t *len)
+{
+	uint8_t *p;
+
+	*len = size + align;
+	*base = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	LIB_ASSERT(*base != MAP_FAILED, "mmap: %m");
+	p = (uint8_t *)(((uint64_t)*base + align - 1) & ~(align - 1));
+	return p;
+}
+
+static void set_op(struct vm *vm, uint64_t op)
+{
+	guest_var(vm, mem_args).op = op;
+}
+
+/* Run one guest operation to its closing GUEST_SYNC(op). */
+#define RUN_OP(vcpu, op) do {						\
+	set_op((vcpu)->vm, op);						\
+	ASSERT_EQ(op, vcpu_run_sync(vcpu));				\
+} while (0)
+
+static int set_region(struct vm *vm, uint32_t slot, uint32_t flags,
+		      uint64_t gpa, uint64_t size, void *hva)
+{
+	return __vm_set_memory_region(vm->fd, slot, flags, gpa, size, hva);
+}
+
+static int get_dirty(struct vm *vm, uint32_t slot, uint64_t *bitmap)
+{
+	struct hvx_dirty_log d = {
+		.slot = slot,
+		.dirty_bitmap = (uint64_t)bitmap,
+	};
+
+	return ioctl(vm->fd, HVX_GET_DIRTY_LOG, &d);
+}
+
+/* The vCPU statistics of this process's only VM, through netlink. */
+static bool own_vcpu_stats(struct hvx_stats *st)
+{
+	struct hvx_nl_vm vms[64];
+	struct hvx_nl_stats s;
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int n;
+
+	if (hvx_nl_open(&nl))
+		return false;
+	n = hvx_nl_list_vms(&nl, vms, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	n = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -1;
+	hvx_nl_close(&nl);
+	if (n != 1)
+		return false;
+	*st = s.st;
+	return true;
+}
+
+/* ---- RAM round trip, and everything outside RAM ---------------------- */
+
+/* The guest writes a pattern over a whole 4 MiB slot; the host reads it
+ * back; the host writes another and the guest checks it. */
+TEST(pattern_round_trip)
+{
+	const uint64_t size = 4ull << 20;
+	struct hvx_mem_info info;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t *ram;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ram);
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, size, ram));
+
+	guest_var(vm, mem_args).gpa = GPA_A;
+	guest_var(vm, mem_args).size = size;
+	guest_var(vm, mem_args).seed = 0x5eed0000cafe0000ull;
+	RUN_OP(vcpu, MEM_OP_WRITE_PATTERN);
+	for (uint64_t i = 0; i < size / 8; i++) {
+		ASSERT_EQ((GPA_A + i * 8) ^ 0x5eed0000cafe0000ull, ram[i])
+			TH_LOG("u64 %llu of the slot", (unsigned long long)i);
+	}
+	info = mem_info(vm);
+	ASSERT_LE(size / SZ_4K, info.pinned_pages);
+	ASSERT_EQ(3, info.nr_slots);
+
+	for (uint64_t i = 0; i < size / 8; i++)
+		ram[i] = (GPA_A + i * 8) ^ 0x0123456789abcdefull;
+	guest_var(vm, mem_args).seed = 0x0123456789abcdefull;
+	RUN_OP(vcpu, MEM_OP_CHECK_PATTERN);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(ram, size);
+}
+
+/* Expect an MMIO read of 8 bytes at @gpa, answer @data. */
+#define EXPECT_MMIO_READ(vcpu, gpa, val) do {				\
+	uint64_t __d = (val);						\
+	vcpu_run(vcpu);							\
+	ASSERT_EXIT_MSG(HVX_EXIT_MMIO, vcpu, " at GPA 0x%llx",		\
+			(unsigned long long)(gpa));			\
+	ASSERT_EQ((gpa), (vcpu)->run->mmio.phys_addr);			\
+	ASSERT_EQ(0, (vcpu)->run->mmio.is_write);			\
+	ASSERT_EQ(8, (vcpu)->run->mmio.len);				\
+	memcpy((vcpu)->run->mmio.data, &__d, 8);			\
+} while (0)
+
+/*
+ * Reads just past each slot, in the hole, at the top of the 4 GiB the guest
+ * maps, and through a guest page table pointing above 4 GiB: every one is
+ * an MMIO exit with the right GPA and the value userspace gives, never the
+ * host memory that lies right after a slot's backing.
+ */
+TEST(outside_slots_is_mmio)
+{
+	const uint64_t marker = 0xdeadbeefdeadbeefull;
+	uint64_t addrs[6], *backing;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	int n = 0;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	/* 128 KiB of host memory, only the first 64 KiB in the slot. */
+	backing = mmap(NULL, 2 * SZ_64K, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, backing);
+	for (uint64_t i = 0; i < 2 * SZ_64K / 8; i++)
+		backing[i] = marker;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, backing));
+
+	addrs[n++] = GPA_A + SZ_64K;		/* right after the slot */
+	addrs[n++] = GPA_A - 8;			/* right before it */
+	addrs[n++] = vm->ram_size;		/* after the lib's RAM */
+	addrs[n++] = GPA_LOW_RAM_END;		/* the hole */
+	addrs[n++] = GPA_MMIO;
+	addrs[n++] = 0xfffffff8ull;		/* top of the guest's map */
+	for (int i = 0; i < n; i++)
+		guest_var(vm, mem_args).addrs[i] = addrs[i];
+	guest_var(vm, mem_args).n = n;
+	set_op(vm, MEM_OP_READ_LIST);
+	for (int i = 0; i < n; i++) {
+		EXPECT_MMIO_READ(vcpu, addrs[i], ~addrs[i]);
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(addrs[i], uc.args[0]);
+		ASSERT_EQ(~addrs[i], uc.args[1]);
+	}
+	ASSERT_EQ(MEM_OP_READ_LIST, vcpu_run_sync(vcpu));
+
+	/* Guest page tables can name any GPA; above 4 GiB is no RAM either. */
+	guest_var(vm, mem_args).gpa = (5ull << 30) + 0x1008;
+	set_op(vm, MEM_OP_MAP_HIGH);
+	EXPECT_MMIO_READ(vcpu, (5ull << 30) + 0x1008, 0x1234);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0x1234, uc.args[1]);
+	ASSERT_EQ(MEM_OP_MAP_HIGH, vcpu_run_sync(vcpu));
+
+	/* Host memory next to the slot was never touched. */
+	for (uint64_t i = 0; i < 2 * SZ_64K / 8; i++)
+		ASSERT_EQ(marker, backing[i]);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(backing, 2 * SZ_64K);
+}
+
+/* Reads of a read-only slot see its memory; writes are MMIO exits that
+ * leave it unchanged. */
+TEST(readonly_slot)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t *rom;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	rom = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, rom);
+	rom[2] = 0x0badc0de;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, HVX_MEM_READONLY, GPA_A, SZ_64K, rom));
+
+	guest_var(vm, mem_args).gpa = GPA_A + 16;
+	set_op(vm, MEM_OP_READ_ONE);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0x0badc0de, uc.args[1]);
+	ASSERT_EQ(MEM_OP_READ_ONE, vcpu_run_sync(vcpu));
+
+	guest_var(vm, mem_args).addrs[0] = GPA_A + 16;
+	guest_var(vm, mem_args).n = 1;
+	guest_var(vm, mem_args).seed = 0x77;
+	set_op(vm, MEM_OP_WRITE_LIST);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(GPA_A + 16, vcpu->run->mmio.phys_addr);
+	ASSERT_EQ(1, vcpu->run->mmio.is_write);
+	ASSERT_EQ(0, memcmp(vcpu->run->mmio.data,
+			    &(uint64_t){ (GPA_A + 16) ^ 0x77 }, 8));
+	ASSERT_EQ(MEM_OP_WRITE_LIST, vcpu_run_sync(vcpu));
+	ASSERT_EQ(0x0badc0de, rom[2]);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(rom, SZ_64K);
+}
+
+/* ---- Changing slots -------------------------------------------------- */
+
+static uint64_t guest_read(struct __test_metadata *_metadata,
+			   struct vcpu *vcpu, uint64_t gpa)
+{
+	struct ucall uc;
+
+	guest_var(vcpu->vm, mem_args).gpa = gpa;
+	set_op(vcpu->vm, MEM_OP_READ_ONE);
+	EXPECT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(gpa, uc.args[0]);
+	EXPECT_EQ(MEM_OP_READ_ONE, vcpu_run_sync(vcpu));
+	return uc.args[1];
+}
+
+/* Move, grow, shrink and write-protect a slot between guest accesses; pins
+ * carry over a move of the same memory. */
+TEST(move_resize_reflag)
+{
+	struct hvx_mem_info before, after;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t *mem;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	mem = mmap(NULL, 2 * SZ_64K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	mem[1] = 0x1111;
+	mem[SZ_64K / 8 + 1] = 0x2222;
+	mem[SZ_64K / 16 + 1] = 0x3333;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
+	ASSERT_EQ(0x1111, guest_read(_metadata, vcpu, GPA_A + 8));
+
+	/* Move: new GPA, same memory; the old GPA is no RAM any more. */
+	before = mem_info(vm);
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_B, SZ_64K, mem));
+	after = mem_info(vm);
+	ASSERT_EQ(before.pinned_pages, after.pinned_pages);
+	ASSERT_EQ(before.nr_slots, after.nr_slots);
+	ASSERT_LT(before.ept_flushes, after.ept_flushes);
+	ASSERT_EQ(0x1111, guest_read(_metadata, vcpu, GPA_B + 8));
+	guest_var(vm, mem_args).gpa = GPA_A + 8;
+	set_op(vm, MEM_OP_READ_ONE);
+	EXPECT_MMIO_READ(vcpu, GPA_A + 8, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(MEM_OP_READ_ONE, vcpu_run_sync(vcpu));
+
+	/* Grow to 128 KiB: the new half is RAM. */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_B, 2 * SZ_64K, mem));
+	ASSERT_EQ(0x2222, guest_read(_metadata, vcpu, GPA_B + SZ_64K + 8));
+	ASSERT_EQ(before.bytes + SZ_64K, mem_info(vm).bytes);
+
+	/* Shrink to 32 KiB: beyond is MMIO. */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_B, SZ_64K / 2, mem));
+	guest_var(vm, mem_args).gpa = GPA_B + SZ_64K / 2 + 8;
+	set_op(vm, MEM_OP_READ_ONE);
+	EXPECT_MMIO_READ(vcpu, GPA_B + SZ_64K / 2 + 8, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(MEM_OP_READ_ONE, vcpu_run_sync(vcpu));
+	ASSERT_EQ(0x1111, guest_read(_metadata, vcpu, GPA_B + 8));
+
+	/* Read-only now: a write that worked before is an MMIO exit. */
+	guest_var(vm, mem_args).addrs[0] = GPA_B + 8;
+	guest_var(vm, mem_args).n = 1;
+	guest_var(vm, mem_args).seed = 0;
+	RUN_OP(vcpu, MEM_OP_WRITE_LIST);
+	ASSERT_EQ(GPA_B + 8, mem[1]);
+	ASSERT_EQ(0, set_region(vm, SLOT_A, HVX_MEM_READONLY, GPA_B,
+				SZ_64K / 2, mem));
+	guest_var(vm, mem_args).seed = 1;
+	set_op(vm, MEM_OP_WRITE_LIST);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(1, vcpu->run->mmio.is_write);
+	ASSERT_EQ(MEM_OP_WRITE_LIST, vcpu_run_sync(vcpu));
+	ASSERT_EQ(GPA_B + 8, mem[1]);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, 2 * SZ_64K);
+}
+
+/* Bad requests fail with the documented errno and change nothing. */
+TEST(bad_requests_change_nothing)
+{
+	struct hvx_memory_region r;
+	struct hvx_mem_limit lim;
+	struct hvx_mem_info ref, now;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint8_t *mem;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	mem = mmap(NULL, 4 * SZ_64K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	((uint64_t *)mem)[1] = 0x4444;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
+	ASSERT_EQ(0x4444, guest_read(_metadata, vcpu, GPA_A + 8));
+	ref = mem_info(vm);
+
+	/* Overlaps: a new slot, and moving slot A onto the lib's RAM. */
+	ASSERT_ERRNO(EEXIST, set_region(vm, SLOT_B, 0, GPA_A + SZ_4K, SZ_64K, mem));
+	ASSERT_ERRNO(EEXIST, set_region(vm, SLOT_B, 0, GPA_A - SZ_4K, 2 * SZ_4K, mem));
+	ASSERT_ERRNO(EEXIST, set_region(vm, SLOT_A, 0, GPA_HOLE_END, SZ_64K, mem));
+	/* Misaligned GPA, size, HVA; flags; slot number; reserved. */
+	ASSERT_ERRNO(EINVAL, set_region(vm, SLOT_B, 0, GPA_B + 8, SZ_64K, mem));
+	ASSERT_ERRNO(EINVAL, set_region(vm, SLOT_B, 0, GPA_B, SZ_64K - 8, mem));
+	ASSERT_ERRNO(EINVAL, set_region(vm, SLOT_B, 0, GPA_B, SZ_64K, mem + 8));
+	ASSERT_ERRNO(EINVAL, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K + 8, mem));
+	ASSERT_ERRNO(EINVAL, set_region(vm, SLOT_B, 1u << 7, GPA_B, SZ_64K, mem));
+	ASSERT_ERRNO(EINVAL, set_region(vm, HVX_MAX_MEM_SLOTS, 0, GPA_B, SZ_64K, mem));
+	memset(&r, 0, sizeof(r));
+	r.slot = SLOT_B;
+	r.guest_phys_addr = GPA_B;
+	r.memory_size = SZ_64K;
+	r.userspace_addr = (uint64_t)mem;
+	r.reserved[3] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_MEMORY_REGION, &r));
+	/* Unmapped HVA; deleting a missing slot. */
+	ASSERT_ERRNO(EFAULT, set_region(vm, SLOT_B, 0, GPA_B, SZ_64K,
+					(void *)0x10000));
+	ASSERT_ERRNO(ENOENT, set_region(vm, SLOT_B, 0, 0, 0, NULL));
+
+	/* The memory limit. */
+	memset(&lim, 0, sizeof(lim));
+	lim.max_bytes = ref.bytes + SZ_64K;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SET_MEM_LIMIT, &lim));
+	ASSERT_ERRNO(ENOSPC, set_region(vm, SLOT_B, 0, GPA_B, 2 * SZ_64K, mem));
+	ASSERT_ERRNO(ENOSPC, set_region(vm, SLOT_A, 0, GPA_A, 3 * SZ_64K, mem));
+	lim.max_bytes = ref.bytes - SZ_4K;
+	ASSERT_ERRNO(EBUSY, ioctl(vm->fd, HVX_SET_MEM_LIMIT, &lim));
+	lim.max_bytes = ref.bytes + 8;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_MEM_LIMIT, &lim));
+	lim.max_bytes = ref.bytes;
+	lim.reserved[0] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_MEM_LIMIT, &lim));
+
+	now = mem_info(vm);
+	ASSERT_EQ(ref.nr_slots, now.nr_slots);
+	ASSERT_EQ(ref.bytes, now.bytes);
+	ASSERT_EQ(ref.bytes + SZ_64K, now.limit);
+	ASSERT_EQ(0x4444, guest_read(_metadata, vcpu, GPA_A + 8));
+
+	/* Within the limit it works; a limit of 0 lifts it. */
+	ASSERT_EQ(0, set_region(vm, SLOT_B, 0, GPA_B, SZ_64K, mem));
+	ASSERT_ERRNO(ENOSPC, set_region(vm, SLOT_B, 0, GPA_B, 2 * SZ_64K, mem));
+	lim.max_bytes = 0;
+	lim.reserved[0] = 0;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SET_MEM_LIMIT, &lim));
+	ASSERT_EQ(0, set_region(vm, SLOT_B, 0, GPA_B, 2 * SZ_64K, mem));
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, 4 * SZ_64K);
+}
+
+struct deleter {
+	struct vm *vm;
+	bool ok;
+};
+
+static void *delete_when_spinning(void *arg)
+{
+	struct deleter *d = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		if (__atomic_load_n(&guest_var(d->vm, mem_args).spins,
+				    __ATOMIC_RELAXED) > 1000) {
+			d->ok = !set_region(d->vm, SLOT_A, 0, 0, 0, NULL);
+			return NULL;
+		}
+		msleep(1);
+	}
+	return NULL;
+}
+
+/* A slot deleted from another thread while the guest reads it in a loop:
+ * the next read is an MMIO exit, and the slot's pins are gone. */
+TEST(delete_while_running)
+{
+	struct hvx_mem_info before, after;
+	struct deleter d = { 0 };
+	struct vcpu *vcpu;
+	pthread_t thread;
+	uint64_t *mem;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	mem = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	mem[0] = 1;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
+	ASSERT_EQ(1, guest_read(_metadata, vcpu, GPA_A));
+	guest_var(vm, mem_args).gpa = GPA_A;
+	guest_var(vm, mem_args).spins = 0;
+	set_op(vm, MEM_OP_SPIN);
+	d.vm = vm;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, delete_when_spinning, &d));
+	before = mem_info(vm);
+	EXPECT_MMIO_READ(vcpu, GPA_A, 0);
+	pthread_join(thread, NULL);
+	ASSERT_TRUE(d.ok);
+	ASSERT_EQ(MEM_OP_SPIN, vcpu_run_sync(vcpu));
+	after = mem_info(vm);
+	ASSERT_EQ(before.nr_slots - 1, after.nr_slots);
+	ASSERT_EQ(before.bytes - SZ_64K, after.bytes);
+	ASSERT_EQ(1, mem[0]);
+	/* Created again, the slot is RAM again. */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
+	ASSERT_EQ(1, guest_read(_metadata, vcpu, GPA_A));
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, SZ_64K);
+}
+
+/* Thousands of slot creations, moves and deletions, with the guest
+ * touching the slot each time: no pin or EPT table survives. */
+TEST(slot_churn_no_leaks)
+{
+	const int cycles = 2000;
+	struct hvx_mem_info base, now;
+	long long pins_before;
+	struct vcpu *vcpu;
+	uint8_t *mem;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	pins_before = host_pins();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	mem = mmap(NULL, 4 * SZ_64K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0x5a, 4 * SZ_64K);
+	guest_var(vm, mem_args).stride = SZ_64K / 2;
+
+	for (int i = 0; i < cycles; i++) {
+		/* Spread over several 2 MiB and 1 GiB regions. */
+		uint64_t gpa = GPA_A + (uint64_t)(i % 5) * SZ_2M +
+			       (uint64_t)(i % 3) * (1ull << 30) +
+			       (uint64_t)(i % 4) * SZ_4K;
+		uint64_t size = SZ_64K * (1 + i % 4);
+
+		ASSERT_EQ(0, set_region(vm, SLOT_A, 0, gpa, size, mem))
+			TH_LOG("cycle %d", i);
+		if (i % 2) {	/* a move first, every other time */
+			gpa += SZ_2M / 2;
+			ASSERT_EQ(0, set_region(vm, SLOT_A, 0, gpa, size, mem));
+		}
+		guest_var(vm, mem_args).gpa = gpa;
+		guest_var(vm, mem_args).size = size;
+		RUN_OP(vcpu, MEM_OP_TOUCH);
+		ASSERT_EQ(0, set_region(vm, SLOT_A, 0, 0, 0, NULL));
+		/*
+		 * After the first cycle in each of the three GiB the guest's
+		 * code, data and page-directory pages are pinned for good.
+		 */
+		if (i == 2)
+			base = mem_info(vm);
+	}
+	now = mem_info(vm);
+	ASSERT_EQ(base.pinned_pages, now.pinned_pages);
+	ASSERT_EQ(base.table_pages, now.table_pages);
+	ASSERT_EQ(base.leaves_4k, now.leaves_4k);
+	ASSERT_EQ(base.nr_slots, now.nr_slots);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, 4 * SZ_64K);
+	ASSERT_EQ(pins_before, host_pins());
+}
+
+/* ---- Dirty log -------------------------------------------------------- */
+
+FIXTURE(dirty) {
+	struct vm *vm;
+	struct vcpu *vcpu;
+	uint8_t *mem;
+	long ad_param;
+};
+
+FIXTURE_VARIANT(dirty) {
+	bool write_protect;	/* force the fallback: ept_ad=0 */
+};
+
+FIXTURE_VARIANT_ADD(dirty, ad_flags) {
+	.write_protect = false,
+};
+
+FIXTURE_VARIANT_ADD(dirty, write_protect) {
+	.write_protect = true,
+};
+
+#define DIRTY_PAGES	64
+
+FIXTURE_SETUP(dirty)
+{
+	long ad = param_get("ept_ad");
+
+	self->ad_param = -1;
+	REQUIRE_VMX();
+	ASSERT_LE(0, ad);
+	if (variant->write_protect) {
+		ASSERT_TRUE(param_set("ept_ad", 0));
+		self->ad_param = ad;	/* teardown restores it */
+	}
+	self->vcpu = vm_create_long(&self->vm, guest_mem, 0);
+	ASSERT_TRUE(param_set("ept_ad", ad));
+	self->mem = mmap(NULL, DIRTY_PAGES * SZ_4K, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	ASSERT_EQ(0, set_region(self->vm, SLOT_A, HVX_MEM_LOG_DIRTY, GPA_A,
+				DIRTY_PAGES * SZ_4K, self->mem));
+}
+
+FIXTURE_TEARDOWN(dirty)
+{
+	if (self->ad_param >= 0)
+		param_set("ept_ad", self->ad_param);
+	vcpu_free(self->vcpu);
+	vm_free(self->vm);
+	if (self->mem && self->mem != MAP_FAILED)
+		munmap(self->mem, DIRTY_PAGES * SZ_4K);
+}
+
+/* The guest writes these pages (indexes into the slot); -1 ends. */
+static void guest_write_pages(struct __test_metadata *_metadata,
+			      struct vcpu *vcpu, const int *pages)
+{
+	int n = 0;
+
+	for (; pages[n] >= 0; n++)
+		guest_var(vcpu->vm, mem_args).addrs[n] =
+			GPA_A + pages[n] * SZ_4K + 8 * n;
+	guest_var(vcpu->vm, mem_args).n = n;
+	guest_var(vcpu->vm, mem_args).seed = 0x99;
+	RUN_OP(vcpu, MEM_OP_WRITE_LIST);
+}
+
+static void expect_dirty(struct __test_metadata *_metadata, struct vm *vm,
+			 const int *pages)
+{
+	uint64_t bm[DIRTY_PAGES / 64], want[DIRTY_PAGES / 64] = { 0 };
+
+	for (int i = 0; pages[i] >= 0; i++)
+		want[pages[i] / 64] |= 1ull << (pages[i] % 64);
+	memset(bm, 0xa5, sizeof(bm));
+	ASSERT_EQ(0, get_dirty(vm, SLOT_A, bm));
+	for (int w = 0; w < DIRTY_PAGES / 64; w++) {
+		ASSERT_EQ(want[w], bm[w]) TH_LOG("bitmap word %d", w);
+	}
+}
+
+/* The dirty log holds exactly the pages the guest wrote since the last
+ * call: not the pages it only read, not the ones written before. */
+TEST_F(dirty, exact_pages)
+{
+	static const int none[] = { -1 };
+	static const int set1[] = { 0, 3, 7, 8, 31, 32, 63, -1 };
+	static const int set2[] = { 1, 3, 62, -1 };
+	int all[DIRTY_PAGES + 1];
+	struct hvx_mem_info info;
+	struct hvx_stats st;
+
+	if (!self->vm)
+		return;	/* setup skipped */
+	info = mem_info(self->vm);
+
+	if (!variant->write_protect && !(info.flags & HVX_MEM_INFO_AD))
+		SKIP(return, "the CPU has no EPT accessed/dirty flags");
+	if (variant->write_protect) {
+		ASSERT_EQ(0, info.flags & HVX_MEM_INFO_AD);
+	}
+
+	/* Reading every page dirties none. */
+	guest_var(self->vm, mem_args).gpa = GPA_A;
+	guest_var(self->vm, mem_args).size = DIRTY_PAGES * SZ_4K;
+	guest_var(self->vm, mem_args).stride = SZ_4K;
+	RUN_OP(self->vcpu, MEM_OP_TOUCH);
+	expect_dirty(_metadata, self->vm, none);
+
+	guest_write_pages(_metadata, self->vcpu, set1);
+	expect_dirty(_metadata, self->vm, set1);
+	guest_write_pages(_metadata, self->vcpu, set2);
+	expect_dirty(_metadata, self->vm, set2);
+	expect_dirty(_metadata, self->vm, none);
+
+	for (int i = 0; i < DIRTY_PAGES; i++)
+		all[i] = i;
+	all[DIRTY_PAGES] = -1;
+	guest_var(self->vm, mem_args).seed = 0x42;
+	RUN_OP(self->vcpu, MEM_OP_WRITE_PATTERN);
+	expect_dirty(_metadata, self->vm, all);
+	for (uint64_t i = 0; i < DIRTY_PAGES * SZ_4K / 8; i++)
+		ASSERT_EQ((GPA_A + i * 8) ^ 0x42, ((uint64_t *)self->mem)[i]);
+
+	/* Write protection shows up as dirty faults in the vCPU statistics. */
+	ASSERT_TRUE(own_vcpu_stats(&st));
+	if (variant->write_protect) {
+		ASSERT_LE(DIRTY_PAGES + 2, st.ept_dirty_faults);
+	} else {
+		ASSERT_EQ(0, st.ept_dirty_faults);
+	}
+	ASSERT_EQ(0, st.ept_maps_2m);
+}
+
+/* Errors of HVX_GET_DIRTY_LOG; bits survive a failed copy. */
+TEST_F(dirty, errors_keep_bits)
+{
+	static const int page5[] = { 5, -1 };
+	struct hvx_dirty_log d = { .slot = SLOT_A };
+	uint64_t bm[DIRTY_PAGES / 64];
+
+	if (!self->vm)
+		return;	/* setup skipped */
+
+	ASSERT_ERRNO(EINVAL, get_dirty(self->vm, RAM_SLOT_HIGH, bm));
+	ASSERT_ERRNO(ENOENT, get_dirty(self->vm, SLOT_B, bm));
+	ASSERT_ERRNO(EINVAL, get_dirty(self->vm, HVX_MAX_MEM_SLOTS, bm));
+	d.dirty_bitmap = (uint64_t)bm;
+	d.padding = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &d));
+	d.padding = 0;
+	d.reserved[1] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &d));
+
+	guest_write_pages(_metadata, self->vcpu, page5);
+	ASSERT_ERRNO(EFAULT, get_dirty(self->vm, SLOT_A, (uint64_t *)8));
+	expect_dirty(_metadata, self->vm, page5);
+}
+
+/* Turning dirty logging on for a slot in use starts an empty log. */
+TEST_F(dirty, enable_on_live_slot)
+{
+	static const int none[] = { -1 };
+	static const int page2[] = { 2, -1 };
+	static const int page9[] = { 9, -1 };
+
+	if (!self->vm)
+		return;	/* setup skipped */
+
+	guest_write_pages(_metadata, self->vcpu, page9);
+	ASSERT_EQ(0, set_region(self->vm, SLOT_A, 0, GPA_A,
+				DIRTY_PAGES * SZ_4K, self->mem));
+	guest_write_pages(_metadata, self->vcpu, page2);
+	ASSERT_ERRNO(EINVAL, get_dirty(self->vm, SLOT_A, (uint64_t[1]){ 0 }));
+	ASSERT_EQ(0, set_region(self->vm, SLOT_A, HVX_MEM_LOG_DIRTY, GPA_A,
+				DIRTY_PAGES * SZ_4K, self->mem));
+	expect_dirty(_metadata, self->vm, none);
+	guest_write_pages(_metadata, self->vcpu, page2);
+	expect_dirty(_metadata, self->vm, page2);
+}
+
+/* ---- Large pages ----------------------------------------------------- */
+
+/* kB of AnonHugePages in the mapping that contains @addr, or -1. */
+static long anon_huge_kb(void *addr)
+{
+	unsigned long lo, hi, a = (unsigned long)addr;
+	bool in = false;
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* A mapping's header line ("lo-hi perms ..."); field lines
+		 * ("Name:   value") never parse as two numbers. */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = lo <= a && a < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+static bool thp_mode_is_never(void)
+{
+	char mode[128] = "";
+	int fd = open(THP_ENABLED, O_RDONLY);
+	int n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, mode, sizeof(mode) - 1);
+	close(fd);
+	return n > 0 && strstr(mode, "[never]");
+}
+
+static void thp_set_mode(const char *mode)
+{
+	int fd = open(THP_ENABLED, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, mode, strlen(mode)) < 0)
+			perror(THP_ENABLED);
+		close(fd);
+	}
+}
+
+/*
+ * THP-backed RAM, congruent GPA and HVA: 2 MiB leaves, which map the right
+ * memory (the guest checks a host-written pattern and the host checks the
+ * guest's); the same memory at a GPA offset by 4 KiB gets 4 KiB leaves.
+ */
+TEST(large_pages_thp)
+{
+	const uint64_t size = 4 * SZ_2M;
+	struct hvx_mem_info info;
+	struct hvx_stats st;
+	bool thp_never;
+	struct vcpu *vcpu;
+	uint64_t maplen;
+	long huge_kb;
+	struct vm *vm;
+	uint64_t *mem;
+	void *base;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	if (!(mem_info(vm).flags & HVX_MEM_INFO_2M))
+		SKIP(return, "no 2 MiB EPT leaves (CPU or ept_large=0)");
+	/*
+	 * Linux turns THP off on hosts with less than 512 MiB of RAM (the
+	 * emulated one has just that): allow it for madvise()d memory.
+	 */
+	thp_never = thp_mode_is_never();
+	if (thp_never)
+		thp_set_mode("madvise");
+	mem = (uint64_t *)map_aligned(size, SZ_2M, &base, &maplen);
+	if (madvise(mem, size, MADV_HUGEPAGE))
+		SKIP(return, "madvise(MADV_HUGEPAGE): %s (no THP in this kernel)",
+		     strerror(errno));
+	for (uint64_t i = 0; i < size / 8; i++)
+		mem[i] = (GPA_HUGE + i * 8) ^ 0x7117;
+	huge_kb = anon_huge_kb(mem);
+	if (thp_never)
+		thp_set_mode("never");
+	if (huge_kb <= 0) {
+		char mode[128] = "?";
+		int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
+
+		if (fd >= 0) {
+			int n = read(fd, mode, sizeof(mode) - 1);
+
+			mode[n > 0 ? n - 1 : 0] = 0;
+			close(fd);
+		}
+		SKIP(return, "the kernel gave no transparent huge page (AnonHugePages %ld kB, THP %s)",
+		     huge_kb, mode);
+	}
+
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_HUGE, size, mem));
+	guest_var(vm, mem_args).gpa = GPA_HUGE;
+	guest_var(vm, mem_args).size = size;
+	guest_var(vm, mem_args).seed = 0x7117;
+	RUN_OP(vcpu, MEM_OP_CHECK_PATTERN);
+	guest_var(vm, mem_args).seed = 0x2222;
+	RUN_OP(vcpu, MEM_OP_WRITE_PATTERN);
+	for (uint64_t i = 0; i < size / 8; i++)
+		ASSERT_EQ((GPA_HUGE + i * 8) ^ 0x2222, mem[i]);
+	info = mem_info(vm);
+	ASSERT_EQ(huge_kb / 2048, info.leaves_2m)
+		TH_LOG("%ld kB of THP in the mapping", huge_kb);
+	ASSERT_TRUE(own_vcpu_stats(&st));
+	ASSERT_EQ(huge_kb / 2048, st.ept_maps_2m);
+
+	/* GPA not congruent with the HVA modulo 2 MiB: small leaves only. */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_HUGE + SZ_4K, size, mem));
+	ASSERT_EQ(0, mem_info(vm).leaves_2m);
+	guest_var(vm, mem_args).gpa = GPA_HUGE + SZ_4K;
+	guest_var(vm, mem_args).stride = SZ_4K;
+	RUN_OP(vcpu, MEM_OP_TOUCH);
+	info = mem_info(vm);
+	ASSERT_EQ(0, info.leaves_2m);
+	ASSERT_LE(size / SZ_4K, info.leaves_4k);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(base, maplen);
+}
+
+/* hugetlbfs 2 MiB pages (reserved here if none are): 2 MiB leaves. */
+TEST(large_pages_hugetlbfs)
+{
+	const uint64_t size = 2 * SZ_2M;
+	long old_nr = -1, nr;
+	struct hvx_mem_info info;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t *mem;
+	FILE *f;
+
+	REQUIRE_VMX();
+	f = fopen("/proc/sys/vm/nr_hugepages", "r+");
+	if (!f)
+		SKIP(return, "no /proc/sys/vm/nr_hugepages: %s", strerror(errno));
+	if (fscanf(f, "%ld", &old_nr) != 1)
+		old_nr = -1;
+	fclose(f);
+	if (old_nr >= 0 && old_nr < 2) {
+		f = fopen("/proc/sys/vm/nr_hugepages", "w");
+		if (f) {
+			fprintf(f, "%ld\n", old_nr + 2);
+			fclose(f);
+		}
+	}
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (mem == MAP_FAILED) {
+		nr = errno;
+		SKIP(goto restore, "no 2 MiB hugetlbfs pages: mmap(MAP_HUGETLB): %s",
+		     strerror(nr));
+	}
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	if (!(mem_info(vm).flags & HVX_MEM_INFO_2M)) {
+		vcpu_free(vcpu);
+		vm_free(vm);
+		munmap(mem, size);
+		SKIP(goto restore, "no 2 MiB EPT leaves (CPU or ept_large=0)");
+	}
+	for (uint64_t i = 0; i < size / 8; i++)
+		mem[i] = (GPA_HUGE + i * 8) ^ 0x5151;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_HUGE, size, mem));
+	guest_var(vm, mem_args).gpa = GPA_HUGE;
+	guest_var(vm, mem_args).size = size;
+	guest_var(vm, mem_args).seed = 0x5151;
+	RUN_OP(vcpu, MEM_OP_CHECK_PATTERN);
+	info = mem_info(vm);
+	EXPECT_EQ(2, info.leaves_2m);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, size);
+restore:
+	if (old_nr >= 0 && old_nr < 2) {
+		f = fopen("/proc/sys/vm/nr_hugepages", "w");
+		if (f) {
+			fprintf(f, "%ld\n", old_nr);
+			fclose(f);
+		}
+	}
+}
+
+/* A 1 GiB hugetlbfs page, if the host has one: one 1 GiB leaf. */
+TEST(large_pages_1g)
+{
+	const uint64_t size = 1ull << 30;
+	struct hvx_mem_info info;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t *mem;
+
+	REQUIRE_VMX();
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		   MAP_ANONYMOUS | MAP_HUGETLB | (30 << MAP_HUGE_SHIFT), -1, 0);
+	if (mem == MAP_FAILED)
+		SKIP(return, "no 1 GiB hugetlbfs page reserved (hugepagesz=1G hugepages=N at boot; the emulated host has 512 MiB): %s",
+		     strerror(errno));
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	if (!(mem_info(vm).flags & HVX_MEM_INFO_1G)) {
+		vcpu_free(vcpu);
+		vm_free(vm);
+		munmap(mem, size);
+		SKIP(return, "no 1 GiB EPT leaves (CPU or ept_large=0)");
+	}
+	mem[0x12345] = 0x1616;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, 1ull << 30, size, mem));
+	ASSERT_EQ(0x1616, guest_read(_metadata, vcpu, (1ull << 30) + 0x12345 * 8));
+	info = mem_info(vm);
+	ASSERT_EQ(1, info.leaves_1g);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, size);
+}
+
+/* ---- Module-wide limits ---------------------------------------------- */
+
+TEST(module_limits)
+{
+	long old_vms = param_get("max_vms"), old_vcpus = param_get("max_vcpus");
+	int vm2_err, vcpu2_err, vcpu2_after;
+	struct vm *vm, *vm2 = NULL;
+	struct vcpu *vcpu, *vcpu2;
+	int fd;
+
+	REQUIRE_VMX();
+	ASSERT_LE(0, old_vms);
+	ASSERT_LE(0, old_vcpus);
+
+	vm = vm_create_bare();
+	ASSERT_TRUE(param_set("max_vms", 1));
+	fd = ioctl(vm->sys_fd, HVX_CREATE_VM, 0);
+	vm2_err = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	ASSERT_TRUE(param_set("max_vms", old_vms));
+	ASSERT_EQ(ENOSPC, vm2_err);
+
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_TRUE(param_set("max_vcpus", 1));
+	fd = ioctl(vm->fd, HVX_CREATE_VCPU, 1);
+	vcpu2_err = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	vcpu_free(vcpu);
+	fd = ioctl(vm->fd, HVX_CREATE_VCPU, 1);
+	vcpu2_after = fd < 0 ? errno : 0;
+	ASSERT_TRUE(param_set("max_vcpus", old_vcpus));
+	ASSERT_EQ(ENOSPC, vcpu2_err);
+	ASSERT_EQ(0, vcpu2_after);
+	close(fd);
+
+	/* Within the limits again. */
+	vm2 = vm_create_bare();
+	vcpu2 = vcpu_create(vm2, 0);
+	vcpu_free(vcpu2);
+	vm_free(vm2);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -15,6 +15,8 @@
 
 #include "hvx.h"
 
+struct hvx_mem_listener;
+
 /**
  * struct hvx_slot - one memory slot: a GPA range backed by user memory
  * @gpa: first guest physical address, bytes, page-aligned.
@@ -44,6 +46,9 @@ struct hvx_slot {
  * @nr_pinned: pages currently pinned for this VM.
  * @nr_tables: EPT table pages allocated for this VM.
  * @nr_flushes: VM-wide EPT flushes done (hvx_ept_flush_all_cpus()).
+ * @listener: told about every RAM slot (IOMMU mapping), or NULL; set and
+ *	read under @lock. While one is set, every page of every slot is
+ *	pinned.
  */
 struct hvx_mem {
 	struct mutex lock;
@@ -54,6 +59,28 @@ struct hvx_mem {
 	atomic64_t nr_pinned;
 	atomic64_t nr_tables;
 	atomic64_t nr_flushes;
+	struct hvx_mem_listener *listener;
+};
+
+/**
+ * struct hvx_mem_listener - told about RAM slots, for IOMMU mapping
+ * @slot_add: a slot is about to appear. Called under hvx_mem.lock with
+ *	every page of the slot pinned, BEFORE the slot becomes visible to
+ *	the guest; a non-zero return aborts the slot change (nothing
+ *	changed) and is returned to the caller. @pages[i] is the page at
+ *	@gpa + i * 4096; the array stays valid until @slot_remove for this
+ *	slot. @readonly: guest writes to the slot are not allowed.
+ * @slot_remove: a slot is gone. Called under hvx_mem.lock AFTER the slot
+ *	is invisible to the guest (EPT zapped and flushed), BEFORE its pages
+ *	are unpinned.
+ *
+ * A moved, resized or re-flagged slot is reported as @slot_remove of the
+ * old range followed by @slot_add of the new one.
+ */
+struct hvx_mem_listener {
+	int (*slot_add)(struct hvx_mem_listener *l, u64 gpa, u64 npages,
+			struct page **pages, bool readonly);
+	void (*slot_remove)(struct hvx_mem_listener *l, u64 gpa, u64 npages);
 };
 
 /**
@@ -76,6 +103,8 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem);
+int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l);
+void hvx_mem_clear_listener(struct hvx_mem *mem);
 
 /* Inside ept/: table management used by the slot code. */
 int hvx_ept_init(struct hvx_mem *mem);

@@ -12,6 +12,9 @@
 
 #include "ept.h"
 
+/* Pages pinned per pin_user_pages_fast() call when pinning a whole slot. */
+#define PIN_BATCH	512
+
 /**
  * hvx_mem_init - initialise a VM's guest-physical address space
  * @mem: zeroed memory of the VM.
@@ -47,6 +50,69 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 	kfree(slot);
 }
 
+/*
+ * Pin every page of @slot that is not pinned yet. vCPUs may pin pages of
+ * the slot concurrently (slot_pin()); an entry is only ever set with
+ * cmpxchg(), so a page pinned twice is unpinned again here. On error the
+ * pages pinned so far stay in the slot (and are unpinned with it).
+ * Context: process context of the VM owner, may sleep.
+ */
+static int slot_pin_all(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	unsigned int flags = FOLL_LONGTERM;
+	struct page **tmp;
+	u64 i = 0;
+	int ret = 0;
+
+	if (!(slot->flags & HVX_MEM_READONLY))
+		flags |= FOLL_WRITE;
+	tmp = kmalloc_array(PIN_BATCH, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	while (i < slot->npages) {
+		int n = min_t(u64, PIN_BATCH, slot->npages - i);
+		int got, j;
+
+		got = pin_user_pages_fast(slot->hva + (i << PAGE_SHIFT), n,
+					  flags, tmp);
+		if (got <= 0) {
+			ret = got ? got : -EFAULT;
+			break;
+		}
+		for (j = 0; j < got; j++) {
+			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j]))
+				unpin_user_page(tmp[j]);
+			else
+				atomic64_inc(&mem->nr_pinned);
+		}
+		i += got;
+		cond_resched();
+	}
+	kfree(tmp);
+	return ret;
+}
+
+static int listener_add(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	struct hvx_mem_listener *l = mem->listener;
+	int ret;
+
+	if (!l)
+		return 0;
+	ret = slot_pin_all(mem, slot);
+	if (ret)
+		return ret;
+	return l->slot_add(l, slot->gpa, slot->npages, slot->pages,
+			   slot->flags & HVX_MEM_READONLY);
+}
+
+static void listener_remove(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	if (mem->listener)
+		mem->listener->slot_remove(mem->listener, slot->gpa,
+					   slot->npages);
+}
+
 /**
  * hvx_mem_destroy - free all slots, unpin all pages, free the EPT
  * @mem: the VM's memory; no vCPU may run any more.
@@ -61,10 +127,13 @@ void hvx_mem_destroy(struct hvx_mem *mem)
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
 		struct hvx_slot *slot = rcu_dereference_protected(mem->slots[i], 1);
 
-		if (slot)
+		if (slot) {
+			listener_remove(mem, slot);
 			slot_free(mem, slot);
+		}
 		RCU_INIT_POINTER(mem->slots[i], NULL);
 	}
+	mem->listener = NULL;
 	WARN_ON(atomic64_read(&mem->nr_pinned));
 	hvx_ept_destroy(mem);
 	cleanup_srcu_struct(&mem->srcu);
@@ -122,6 +191,7 @@ static int region_delete(struct hvx_mem *mem, u32 id)
 	synchronize_srcu(&mem->srcu);
 	hvx_ept_unmap_range(mem, slot->gpa, slot->npages);
 	hvx_ept_flush_all_cpus(mem);
+	listener_remove(mem, slot);
 	slot_free(mem, slot);
 	return 0;
 }
@@ -201,11 +271,96 @@ int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
 		kfree(slot);
 		goto out;
 	}
+	ret = listener_add(mem, slot);
+	if (ret) {
+		slot_free(mem, slot);
+		goto out;
+	}
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	ret = 0;
 out:
 	mutex_unlock(&mem->lock);
 	return ret;
+}
+
+/**
+ * hvx_mem_set_listener - attach the (single) memory listener
+ * @mem: the VM's memory.
+ * @l: the listener; its callbacks are called under mem->lock.
+ *
+ * Pins every page of every existing slot (from now on memory stays fully
+ * pinned while a listener exists, and new slots are pinned whole when they
+ * are added) and calls @l->slot_add for each slot.
+ *
+ * Context: process context of the VM owner (pins its pages); takes
+ * mem->lock.
+ * Return: 0; -EBUSY if a listener is set; -EFAULT if a slot's user memory
+ * cannot be pinned; -ENOMEM; or the error of @l->slot_add. On error the
+ * slots already reported are removed again (@l->slot_remove) and no
+ * listener is set; pages pinned meanwhile stay pinned until their slot
+ * goes.
+ */
+int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l)
+{
+	int i, ret = 0;
+
+	mutex_lock(&mem->lock);
+	if (mem->listener) {
+		ret = -EBUSY;
+		goto out;
+	}
+	mem->listener = l;
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_slot *s = rcu_dereference_protected(mem->slots[i],
+						lockdep_is_held(&mem->lock));
+
+		if (!s)
+			continue;
+		ret = listener_add(mem, s);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (--i >= 0) {
+			struct hvx_slot *s = rcu_dereference_protected(mem->slots[i],
+						lockdep_is_held(&mem->lock));
+
+			if (s)
+				listener_remove(mem, s);
+		}
+		mem->listener = NULL;
+	}
+out:
+	mutex_unlock(&mem->lock);
+	return ret;
+}
+
+/**
+ * hvx_mem_clear_listener - detach the memory listener
+ * @mem: the VM's memory.
+ *
+ * Calls slot_remove of the listener for every slot, then forgets it. The
+ * pages stay pinned until their slot is deleted or the VM goes. Does
+ * nothing without a listener.
+ *
+ * Context: process context; takes mem->lock.
+ */
+void hvx_mem_clear_listener(struct hvx_mem *mem)
+{
+	int i;
+
+	mutex_lock(&mem->lock);
+	if (mem->listener) {
+		for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+			struct hvx_slot *s = rcu_dereference_protected(mem->slots[i],
+						lockdep_is_held(&mem->lock));
+
+			if (s)
+				listener_remove(mem, s);
+		}
+		mem->listener = NULL;
+	}
+	mutex_unlock(&mem->lock);
 }
 
 /**

@@ -49,6 +49,8 @@ struct hvx_slot {
  * @listener: told about every RAM slot (IOMMU mapping), or NULL; set and
  *	read under @lock. While one is set, every page of every slot is
  *	pinned.
+ * @no_ept: a DMA-only VM (HVX_VM_NO_VCPUS): no vCPU walks the EPT and
+ *	VMX root mode may be off, so EPT flushes are skipped.
  */
 struct hvx_mem {
 	struct mutex lock;
@@ -60,6 +62,7 @@ struct hvx_mem {
 	atomic64_t nr_tables;
 	atomic64_t nr_flushes;
 	struct hvx_mem_listener *listener;
+	bool no_ept;
 };
 
 /**

@@ -199,11 +199,9 @@ static void restore_override(struct hvx_pt_dev *dev)
  * and driver_override keeps it so until release (also without an IOMMU,
  * where no DMA ownership claim guards it).
  */
-static int take_from_host(struct hvx_pt_dev *dev)
+static int host_driver_check(struct pci_dev *pdev)
 {
-	struct pci_dev *pdev = dev->pdev;
 	const char *drv = NULL;
-	int ret;
 
 	device_lock(&pdev->dev);
 	if (pdev->dev.driver && pdev->dev.driver != &hvx_pt_stub.driver)
@@ -214,6 +212,15 @@ static int take_from_host(struct hvx_pt_dev *dev)
 			 drv, HVX_PT_STUB_NAME);
 		return -EBUSY;
 	}
+	return 0;
+}
+
+static int take_from_host(struct hvx_pt_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	const char *drv = NULL;
+	int ret;
+
 	dev->old_override = hvx_pci_override_dup(pdev);
 	ret = hvx_pci_override_set(pdev, HVX_PT_STUB_NAME);
 	if (ret) {
@@ -221,18 +228,39 @@ static int take_from_host(struct hvx_pt_dev *dev)
 		dev->old_override = NULL;
 		return ret;
 	}
-	/* A driver may have bound before the override was in place. */
+	/*
+	 * Hold a driverless device with the stub while the VM has it, as
+	 * VFIO holds it with vfio-pci: what the assignment leaves in the
+	 * device's devres (MSI bookkeeping) is freed when the stub unbinds
+	 * at release; left there, it would fail the next driver's probe.
+	 */
+	ret = device_driver_attach(&hvx_pt_stub.driver, &pdev->dev);
+	if (!ret) {
+		dev->stub_bound = true;
+		return 0;
+	}
+	/* -EBUSY: a driver is bound; the stub (fine) or another (not). */
 	device_lock(&pdev->dev);
 	if (pdev->dev.driver && pdev->dev.driver != &hvx_pt_stub.driver)
 		drv = pdev->dev.driver->name;
 	device_unlock(&pdev->dev);
-	if (drv) {
-		pci_info(pdev, "hvx: not assigned: host driver %s bound meanwhile\n",
-			 drv);
+	if (drv || ret != -EBUSY) {
+		pci_info(pdev, "hvx: not assigned: %s%s (%d)\n",
+			 drv ? "host driver bound meanwhile: " : "stub driver did not bind",
+			 drv ? drv : "", ret);
 		restore_override(dev);
 		return -EBUSY;
 	}
 	return 0;
+}
+
+/* Unbind the stub if assignment bound it. */
+static void give_to_host(struct hvx_pt_dev *dev)
+{
+	if (dev->stub_bound)
+		device_release_driver(&dev->pdev->dev);
+	dev->stub_bound = false;
+	restore_override(dev);
 }
 
 static int check_group(struct hvx_pt_vm *ptvm, struct pci_dev *pdev,
@@ -277,7 +305,7 @@ static void dev_release(struct hvx_pt_dev *dev)
 		pci_restore_state(pdev);
 	pci_disable_device(pdev);
 	hvx_pt_domain_detach(ptvm, dev);
-	restore_override(dev);
+	give_to_host(dev);
 
 	list_del(&dev->vm_node);
 	list_del(&dev->global_node);
@@ -313,14 +341,18 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	dev->pdev = pci_dev_get(pdev);
 	dev->ptvm = ptvm;
 
-	ret = take_from_host(dev);
+	/* The device's own driver first, for the clearer refusal. */
+	ret = host_driver_check(pdev);
 	if (ret)
 		goto err_free;
 	if (group) {
 		ret = check_group(ptvm, pdev, group);
 		if (ret)
-			goto err_override;
+			goto err_free;
 	}
+	ret = take_from_host(dev);
+	if (ret)
+		goto err_free;
 	ret = hvx_pt_domain_attach(ptvm, dev, group);
 	group = NULL;	/* the domain code owns the reference now */
 	if (ret)
@@ -357,7 +389,7 @@ err_state:
 err_domain:
 	hvx_pt_domain_detach(ptvm, dev);
 err_override:
-	restore_override(dev);
+	give_to_host(dev);
 err_free:
 	hvx_pt_dev_put(dev);
 err_group:

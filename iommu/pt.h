@@ -113,6 +113,7 @@ struct hvx_pt_vec {
  * @pt_group: its claimed IOMMU group, or NULL (no-IOMMU mode).
  * @saved: config space saved at assignment, restored at release.
  * @old_override: driver_override before assignment (kstrdup), or NULL.
+ * @stub_bound: assignment bound the stub to the device (and unbinds it).
  * @mapping: address space of the device fd, so that release can zap
  *	every BAR mapping (unmap_mapping_range()).
  * @bars: the six BARs.
@@ -154,6 +155,7 @@ struct hvx_pt_dev {
 	struct hvx_pt_group *pt_group;
 	struct pci_saved_state *saved;
 	const char *old_override;
+	bool stub_bound;
 	struct address_space mapping;
 	struct hvx_pt_bar bars[HVX_PT_NR_BARS];
 	u16 vcmd;

@@ -6,9 +6,9 @@
 #include "pt.h"
 
 /**
- * hvx_iommu_init - set up passthrough support at module load
+ * hvx_iommu_init - set up passthrough support at module load: register
+ *	the "hvx-pci" stub driver
  *
- * Registers the "hvx-pci" stub driver.
  * Context: module init.
  * Return: 0 or the error of the driver registration.
  */
@@ -20,10 +20,9 @@ int hvx_iommu_init(void)
 /**
  * hvx_iommu_exit - undo hvx_iommu_init() at module unload
  *
- * Every VM, and so every assignment, is gone by then (VM and device fds
- * hold the module). Devices the stub held are unbound, driverless, and
- * can be bound to their host drivers again.
- * Context: module exit.
+ * Context: module exit. Every VM, and so every assignment, is gone by
+ * then (VM and device fds hold the module). Devices the stub held are
+ * unbound, driverless, and can be bound to their host drivers again.
  */
 void hvx_iommu_exit(void)
 {

@@ -56,9 +56,10 @@
 
 #define E1000_VENDOR	0x8086
 #define E1000_DEVICE	0x100e
-#define E1000_RAL0	0x5400		/* 8254x SDM 13.4.62, Receive Address */
-#define E1000_RAH0	0x5404
-#define E1000_RAH_AV	(1u << 31)
+#define E1000_STATUS	0x0008		/* 8254x SDM 13.4.2 */
+#define E1000_EERD	0x0014		/* 13.4.4: EEPROM read */
+#define E1000_EERD_START (1u << 0)
+#define E1000_EERD_DONE	(1u << 4)
 
 /* Guest RAM of the DMA-only VMs. */
 #define RAM_GPA		0x200000ull
@@ -312,6 +313,7 @@ static bool edu_dma(volatile uint32_t *bar, uint64_t src, uint64_t dst,
 /* ---- the edu fixture (QEMU) ------------------------------------------ */
 
 FIXTURE(edu) {
+	bool present;		/* setup found the edu (else it skipped) */
 	char addr[32];		/* the edu */
 	char nic[32];		/* the e1000 in its slot, "" if none */
 	struct hvx_pci_device d;
@@ -357,7 +359,11 @@ FIXTURE_SETUP(edu)
 	self->sys_fd = hvx_open();
 	self->vm_fd = create_dma_vm(self->sys_fd, &self->ram);
 	ASSERT_LE(0, self->vm_fd) TH_LOG("DMA-only VM: %s", strerrorname_np(errno));
+	self->present = true;
 }
+
+/* The harness runs the test after a SKIP in setup: leave at once then. */
+#define EDU_REQUIRED()	do { if (!self->present) return; } while (0)
 
 FIXTURE_TEARDOWN(edu)
 {
@@ -421,6 +427,7 @@ TEST_F(edu, dma_at_gpa)
 {
 	uint8_t want[256];
 
+	EDU_REQUIRED();
 	edu_assign(_metadata, self);
 	fill(self->ram + 0x1000, 256, 0x31);
 	memcpy(want, self->ram + 0x1000, 256);
@@ -443,6 +450,7 @@ TEST_F(edu, slot_changes_follow)
 	int kfd = kmsg_open();
 	char needle[64];
 
+	EDU_REQUIRED();
 	edu_assign(_metadata, self);
 	extra = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -481,6 +489,7 @@ TEST_F(edu, dma_outside_ram_blocked)
 	char needle[64];
 	int kfd;
 
+	EDU_REQUIRED();
 	edu_assign(_metadata, self);
 	canary = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
@@ -516,6 +525,7 @@ TEST_F(edu, interrupts_to_eventfd)
 	uint32_t data = 0;
 	uint16_t v16;
 
+	EDU_REQUIRED();
 	edu_assign(_metadata, self);
 	ASSERT_LE(0, efd);
 
@@ -584,6 +594,7 @@ TEST_F(edu, refusals)
 	int vm2;
 	uint8_t *ram2;
 
+	EDU_REQUIRED();
 	d.flags = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d));
 	d = self->d;
@@ -641,6 +652,7 @@ TEST_F(edu, unassign_revokes)
 	pid_t pid;
 	int status;
 
+	EDU_REQUIRED();
 	edu_assign(_metadata, self);
 	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
 	ASSERT_ERRNO(ENODEV, ioctl(self->dfd, HVX_DEVICE_GET_INFO, &info));
@@ -678,6 +690,7 @@ TEST_F(edu, kill9_releases_and_host_driver_works)
 	DIR *dir;
 	struct dirent *e;
 
+	EDU_REQUIRED();
 	close(self->vm_fd);	/* the child makes its own VM */
 	self->vm_fd = -1;
 	ASSERT_EQ(0, pipe(pipefd));
@@ -762,6 +775,7 @@ TEST_F(edu, stub_driver)
 	char path[256], buf[64];
 	const char *ko = getenv("HVX_KO");
 
+	EDU_REQUIRED();
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", self->addr);
 	ASSERT_EQ(0, sysfs_write(path, "hvx-pci"));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->addr));
@@ -837,9 +851,16 @@ TEST(noiommu_unsafe_mode)
 	ASSERT_TRUE(r.flags & HVX_PCI_REGION_MMAP);
 	bar = map_bar(dfd, 0, r.size);
 	ASSERT_NE(NULL, bar);
-	/* Bochs: mac=52:54:00:12:34:56, loaded into RAL0/RAH0 at reset. */
-	ASSERT_EQ(0x12005452, bar[E1000_RAL0 / 4]);
-	ASSERT_EQ(0x5634u | E1000_RAH_AV, bar[E1000_RAH0 / 4]);
+	/*
+	 * Read EEPROM word 0 through EERD (8254x SDM 13.4.4): the first two
+	 * bytes of the MAC Bochs was given (52:54:...).
+	 */
+	bar[E1000_EERD / 4] = E1000_EERD_START;
+	for (int i = 0; i < 1000 && !(bar[E1000_EERD / 4] & E1000_EERD_DONE); i++)
+		msleep(1);
+	ASSERT_EQ(0x5452, bar[E1000_EERD / 4] >> 16)
+		TH_LOG("EERD %#x, STATUS %#x", bar[E1000_EERD / 4],
+		       bar[E1000_STATUS / 4]);
 	munmap((void *)bar, r.size);
 	close(dfd);
 	close(vm);

@@ -95,7 +95,11 @@ static long do_reset(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
 	if (!dev->reset_works)
 		return -ENOTTY;
 	hvx_pt_irq_disable(dev);
-	return hvx_pt_dev_reset(dev);
+	/*
+	 * Under the device fd's lock, which the stub's remove takes inside
+	 * the device lock: only try that lock (-EAGAIN if busy).
+	 */
+	return pci_try_reset_function(dev->pdev);
 }
 
 /*

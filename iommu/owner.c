@@ -38,9 +38,27 @@ static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 }
 
+/*
+ * Unbinding the stub from an assigned device (by hand, through sysfs)
+ * frees the device's devres, MSI bookkeeping included: turn the device's
+ * interrupts off first. The device stays assigned otherwise (its
+ * driver_override and the group's DMA ownership keep host drivers off).
+ * Context: device lock held; must not take hvx_pt_mutex (taken before
+ * the device lock elsewhere).
+ */
 static void stub_remove(struct pci_dev *pdev)
 {
+	struct hvx_pt_dev *dev = pci_get_drvdata(pdev);
+
+	if (!dev)
+		return;
+	mutex_lock(&dev->lock);
+	hvx_pt_irq_disable(dev);
+	mutex_unlock(&dev->lock);
+	pci_set_drvdata(pdev, NULL);
+	pci_warn(pdev, "hvx: stub unbound while assigned: device interrupts off\n");
 }
+
 
 /*
  * No id table: the stub binds only where driver_override names it (or a
@@ -53,6 +71,18 @@ static struct pci_driver hvx_pt_stub = {
 	.remove			= stub_remove,
 	.driver_managed_dma	= true,
 };
+
+/* Let stub_remove() find the assignment (NULL: forget it). */
+static void stub_link(struct hvx_pt_dev *dev, struct hvx_pt_dev *val)
+{
+	struct pci_dev *pdev = dev->pdev;
+
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver == &hvx_pt_stub.driver &&
+	    pci_get_drvdata(pdev) == (val ? NULL : dev))
+		pci_set_drvdata(pdev, val);
+	device_unlock(&pdev->dev);
+}
 
 /**
  * hvx_pt_stub_register - register the "hvx-pci" stub driver
@@ -289,6 +319,7 @@ static void dev_release(struct hvx_pt_dev *dev)
 	struct pci_dev *pdev = dev->pdev;
 	struct hvx_pt_vm *ptvm = dev->ptvm;
 
+	stub_link(dev, NULL);
 	mutex_lock(&dev->lock);
 	dev->alive = false;
 	hvx_pt_irq_disable(dev);
@@ -329,6 +360,11 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	if (!group && !hvx_pt_allow_unsafe_noiommu) {
 		pci_info(pdev, "hvx: not assigned: no IOMMU isolates it (module parameter allow_unsafe_noiommu=1 allows it, unsafely)\n");
 		return ERR_PTR(-EOPNOTSUPP);
+	}
+	/* Unisolated DMA reaches all memory: as VFIO's no-IOMMU mode. */
+	if (!group && !capable(CAP_SYS_RAWIO)) {
+		pci_info(pdev, "hvx: not assigned: no IOMMU and the caller lacks CAP_SYS_RAWIO\n");
+		return ERR_PTR(-EPERM);
 	}
 	ret = -ENOMEM;
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
@@ -376,6 +412,7 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	if (ret)
 		goto err_state;
 	dev->alive = true;
+	stub_link(dev, dev);
 	list_add_tail(&dev->vm_node, &ptvm->devs);
 	list_add_tail(&dev->global_node, &hvx_pt_assigned);
 	pci_info(pdev, "hvx: assigned to VM %u%s\n", ptvm->vm->id,

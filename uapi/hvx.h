@@ -701,7 +701,8 @@ struct hvx_platform_config {
  *  - it is behind an IOMMU; a device without one is refused
  *    (-EOPNOTSUPP) unless the module parameter allow_unsafe_noiommu=1 is
  *    set, which taints the kernel (TAINT_USER): its DMA then reaches all
- *    of host memory, as with VFIO's no-IOMMU mode.
+ *    of host memory, as with VFIO's no-IOMMU mode, so the caller also
+ *    needs CAP_SYS_RAWIO (-EPERM).
  *
  * DMA: the VM has one IOMMU domain for all its devices, in which every
  * RAM slot is mapped at IOVA = GPA onto the pages EPT maps (all pinned
@@ -898,7 +899,8 @@ struct hvx_pci_device_info {
 #define HVX_DEVICE_UNMASK_INTX	_IO(HVXIO, 0x55)
 /**
  * HVX_DEVICE_RESET - (device fd) reset the device (argument 0); its
- * interrupts are turned off. -ENOTTY if it has no reset method.
+ * interrupts are turned off. -ENOTTY if it has no reset method, -EAGAIN
+ * if the device is busy (being bound or unbound) at the time.
  */
 #define HVX_DEVICE_RESET	_IO(HVXIO, 0x56)
 

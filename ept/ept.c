@@ -411,6 +411,8 @@ static void ept_flush_ipi(void *data)
  */
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 {
+	if (mem->no_ept)
+		return;	/* nothing cached; INVEPT may not even exist */
 	atomic64_inc(&mem->nr_flushes);
 	on_each_cpu(ept_flush_ipi, mem, 1);
 }

@@ -69,6 +69,8 @@ struct hvx_slot {
  * @listener: told about every RAM slot (IOMMU mapping), or NULL; set and
  *	read under @lock. While one is set, every page of every slot is
  *	pinned.
+ * @no_ept: a DMA-only VM (HVX_VM_NO_VCPUS): no vCPU walks the EPT and
+ *	VMX root mode may be off, so EPT flushes are skipped.
  */
 struct hvx_mem {
 	struct mutex lock;
@@ -86,6 +88,7 @@ struct hvx_mem {
 	atomic64_t nr_flushes;
 	atomic64_t nr_leaves[3];
 	struct hvx_mem_listener *listener;
+	bool no_ept;
 };
 
 /**

@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iommu.c - the iommu/ room: PCI passthrough with a per-VM IOMMU domain.
- *
- * Device assignment is not implemented yet; these hooks keep the room's
- * place in module init and exit so that passthrough lands without
- * reshaping the module.
+ * iommu.c - the iommu/ room at module load and unload: PCI passthrough
+ * with a per-VM IOMMU domain (see pt.h for the files of the room).
  */
-#include "../kmod/hvx_core.h"
+#include "pt.h"
 
 /**
- * hvx_iommu_init - set up passthrough support at module load
+ * hvx_iommu_init - set up passthrough support at module load: register
+ *	the "hvx-pci" stub driver
  *
- * Return: 0.
+ * Context: module init.
+ * Return: 0 or the error of the driver registration.
  */
 int hvx_iommu_init(void)
 {
-	return 0;
+	return hvx_pt_stub_register();
 }
 
 /**
  * hvx_iommu_exit - undo hvx_iommu_init() at module unload
+ *
+ * Context: module exit. Every VM, and so every assignment, is gone by
+ * then (VM and device fds hold the module). Devices the stub held are
+ * unbound, driverless, and can be bound to their host drivers again.
  */
 void hvx_iommu_exit(void)
 {
+	hvx_pt_stub_unregister();
 }

@@ -9,6 +9,11 @@
 
 #include <linux/eventfd.h>
 #include <linux/version.h>
+#include <linux/eventfd.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 
 /**
@@ -53,6 +58,120 @@ static inline void hvx_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
+#endif
+}
+
+/**
+ * hvx_iommu_domain_alloc - allocate an unmanaged (paging) IOMMU domain
+ * that @dev can be attached to
+ * @dev: a device behind the IOMMU that will use the domain.
+ *
+ * 6.11 added iommu_paging_domain_alloc(dev) (ERR_PTR on failure); before
+ * it, iommu_domain_alloc(bus) returns NULL on failure.
+ * Context: process context, may sleep.
+ * Return: the domain or an ERR_PTR (-ENOMEM, -ENODEV, ...).
+ */
+static inline struct iommu_domain *hvx_iommu_domain_alloc(struct device *dev)
+{
+#if KERNEL_VERSION(6, 11, 0) <= LINUX_VERSION_CODE
+	return iommu_paging_domain_alloc(dev);
+#else
+	struct iommu_domain *d = iommu_domain_alloc(dev->bus);
+
+	return d ? d : ERR_PTR(-ENOMEM);
+#endif
+}
+
+/**
+ * hvx_iommu_map - map a physically contiguous range into an IOMMU domain
+ * @domain: the domain.
+ * @iova: I/O virtual address, page-aligned.
+ * @paddr: host physical address, page-aligned.
+ * @size: bytes, a multiple of the page size.
+ * @prot: IOMMU_READ, IOMMU_WRITE, IOMMU_CACHE.
+ *
+ * 6.3 added the gfp argument of iommu_map(); page tables are charged to
+ * the VM's owner.
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+static inline int hvx_iommu_map(struct iommu_domain *domain, unsigned long iova,
+				phys_addr_t paddr, size_t size, int prot)
+{
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map(domain, iova, paddr, size, prot);
+#endif
+}
+
+/**
+ * hvx_vm_flags_set - set flags of a VMA being mmap()ed
+ * @vma: the VMA (in an mmap file operation, mmap lock held for writing).
+ * @flags: VM_* flags to set.
+ *
+ * 6.3 made vm_flags read-only outside vm_flags_set().
+ */
+static inline void hvx_vm_flags_set(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * HVX_DEV_DRIVER_OVERRIDE - the driver core holds driver_override in
+ * struct device (with its own lock) instead of each bus. The change was
+ * backported to the 6.12 stable series; Debian's 6.12.113 has it, 6.1
+ * does not.
+ */
+#if KERNEL_VERSION(6, 12, 113) <= LINUX_VERSION_CODE
+#define HVX_DEV_DRIVER_OVERRIDE	1
+#endif
+
+/**
+ * hvx_pci_override_dup - a copy of a PCI device's driver_override
+ * @pdev: the device.
+ *
+ * Context: process context.
+ * Return: a kmalloc'ed copy (kfree() it), or NULL if none is set or
+ * memory is short.
+ */
+static inline char *hvx_pci_override_dup(struct pci_dev *pdev)
+{
+	char *s;
+
+#ifdef HVX_DEV_DRIVER_OVERRIDE
+	spin_lock(&pdev->dev.driver_override.lock);
+	s = kstrdup(pdev->dev.driver_override.name, GFP_ATOMIC);
+	spin_unlock(&pdev->dev.driver_override.lock);
+#else
+	device_lock(&pdev->dev);
+	s = kstrdup(pdev->driver_override, GFP_KERNEL);
+	device_unlock(&pdev->dev);
+#endif
+	return s;
+}
+
+/**
+ * hvx_pci_override_set - set (or with "" clear) a PCI device's
+ * driver_override, as a write to its sysfs file does
+ * @pdev: the device.
+ * @s: driver name, or "" to clear.
+ *
+ * Context: process context; takes the device lock (do not hold it).
+ * Return: 0 or -ENOMEM/-EINVAL.
+ */
+static inline int hvx_pci_override_set(struct pci_dev *pdev, const char *s)
+{
+#ifdef HVX_DEV_DRIVER_OVERRIDE
+	return device_set_driver_override(&pdev->dev, s);
+#else
+	return driver_set_override(&pdev->dev, &pdev->driver_override, s,
+				   strlen(s));
 #endif
 }
 

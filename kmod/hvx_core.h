@@ -36,7 +36,11 @@
  * @bus: port and MMIO claims of in-kernel devices (dev/bus.c).
  * @plat: in-kernel platform devices (HVX_CREATE_PLATFORM), or NULL.
  * @plat_ready: @plat is fully created; vCPUs may be created.
+ * @pt: PCI passthrough state (iommu/), created by the first assignment;
+ *	NULL before. Set under hvx_pt_mutex.
  */
+struct hvx_pt_vm;
+
 struct hvx_vm {
 	struct kref ref;
 	u32 flags;
@@ -54,6 +58,7 @@ struct hvx_vm {
 	struct hvx_dev_bus bus;
 	struct hvx_platform *plat;
 	bool plat_ready;
+	struct hvx_pt_vm *pt;
 };
 
 /**

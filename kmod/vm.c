@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "hvx_core.h"
+#include "../iommu/iommu.h"
 
 /* Module-wide limits (resource control); 0 means no limit. */
 static unsigned int max_vms = 64;
@@ -70,12 +71,15 @@ static void vm_free(struct kref *ref)
 		hvx_registry_remove(vm);
 		hvx_netlink_vm_event(vm, HVX_EVENT_VM_DESTROYED);
 	}
+	/* Assigned devices go back first: no DMA into RAM about to go. */
+	hvx_pt_vm_destroy(vm);
 	hvx_platform_destroy(vm);
 	hvx_bus_destroy(vm);
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
 	hvx_ept_flush_all_cpus(&vm->mem);
 	hvx_mem_destroy(&vm->mem);
-	hvx_vmx_put();
+	if (!(vm->flags & HVX_VM_NO_VCPUS))
+		hvx_vmx_put();
 	mmdrop(vm->mm);
 	put_pid(vm->owner_pid);
 	kfree(vm);
@@ -124,7 +128,21 @@ static long vm_get_mem_info(void *obj, void *karg, unsigned long arg)
 
 static long vm_create_vcpu(void *obj, void *karg, unsigned long arg)
 {
+	struct hvx_vm *vm = obj;
+
+	if (vm->flags & HVX_VM_NO_VCPUS)
+		return -EINVAL;	/* a DMA-only VM */
 	return hvx_vcpu_create(obj, arg);
+}
+
+static long vm_assign_device(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_pt_assign(obj, karg);
+}
+
+static long vm_unassign_device(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_pt_unassign(obj, karg);
 }
 
 static long vm_set_tsc_offset(void *obj, void *karg, unsigned long arg)
@@ -215,6 +233,8 @@ static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_IRQ_LINE, 0, vm_irq_line },
 	{ HVX_SIGNAL_MSI, 0, vm_signal_msi },
 	{ HVX_IRQFD, 0, vm_irqfd },
+	{ HVX_ASSIGN_DEVICE, HVX_IOC_OWNER, vm_assign_device },
+	{ HVX_UNASSIGN_DEVICE, 0, vm_unassign_device },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -246,9 +266,10 @@ static const struct file_operations hvx_vm_fops = {
  * The VM is listed in the registry with the caller's pid, effective uid
  * and command name as its owner, and HVX_EVENT_VM_CREATED is sent.
  * Context: process context.
- * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX), -EBUSY (VMX root
- * mode held by another hypervisor), -ENOMEM, -ENOSPC (max_vms VMs exist,
- * or no VM id left), or an fd allocation error.
+ * Return: a new VM fd, or -EOPNOTSUPP (no usable VMX; a HVX_VM_NO_VCPUS
+ * VM needs none), -EBUSY (VMX root mode held by another hypervisor),
+ * -ENOMEM, -ENOSPC (max_vms VMs exist, or no VM id left), or an fd
+ * allocation error.
  */
 int hvx_vm_create(u32 flags)
 {
@@ -264,12 +285,17 @@ int hvx_vm_create(u32 flags)
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	vm->flags = flags;
-	ret = hvx_vmx_get();
+	/*
+	 * A DMA-only VM (HVX_VM_NO_VCPUS) never enters a guest: it needs no
+	 * VMX root mode, and its EPT is never walked, so never flushed.
+	 */
+	ret = flags & HVX_VM_NO_VCPUS ? 0 : hvx_vmx_get();
 	if (ret)
 		goto err_free;
 	ret = hvx_mem_init(&vm->mem);
 	if (ret)
 		goto err_vmx;
+	vm->mem.no_ept = flags & HVX_VM_NO_VCPUS;
 	ret = hvx_bus_init(vm);
 	if (ret)
 		goto err_mem;
@@ -297,7 +323,8 @@ int hvx_vm_create(u32 flags)
 err_mem:
 	hvx_mem_destroy(&vm->mem);
 err_vmx:
-	hvx_vmx_put();
+	if (!(flags & HVX_VM_NO_VCPUS))
+		hvx_vmx_put();
 err_free:
 	kfree(vm);
 err_count:

@@ -366,7 +366,13 @@ struct hvx_vcpu_events {
 
 /* Flags of HVX_CREATE_VM. */
 #define HVX_VM_MSR_EXITS	(1u << 0)	/* unknown MSRs exit to userspace */
-#define HVX_VM_VALID_FLAGS	HVX_VM_MSR_EXITS
+/*
+ * HVX_VM_NO_VCPUS: a DMA-only VM (memory slots and assigned PCI devices,
+ * see "PCI passthrough" below). It needs no VMX, so it can be created on
+ * a CPU without VT-x; HVX_CREATE_VCPU on it fails with -EINVAL.
+ */
+#define HVX_VM_NO_VCPUS		(1u << 1)
+#define HVX_VM_VALID_FLAGS	(HVX_VM_MSR_EXITS | HVX_VM_NO_VCPUS)
 
 #define HVX_EXIT_IO_IN		0
 #define HVX_EXIT_IO_OUT		1
@@ -533,6 +539,8 @@ struct hvx_run {
  * Argument: HVX_VM_* flags; unknown bits give -EINVAL. Errors: -EOPNOTSUPP without VMX,
  * EPT or unrestricted guest; -EBUSY when another hypervisor holds VMX root
  * mode; -ENOSPC when the module's max_vms VMs exist; -ENOMEM.
+ * EPT or unrestricted guest (a HVX_VM_NO_VCPUS VM needs none of them); -EBUSY when another hypervisor holds VMX root
+ * mode; -ENOMEM.
  */
 #define HVX_CREATE_VM		_IO(HVXIO, 0x01)
 /**
@@ -589,6 +597,8 @@ struct hvx_platform_config {
  * HVX_CREATE_VCPU - create a vCPU with the given id (0 .. HVX_MAX_VCPUS-1);
  * returns a vCPU fd. Errors: -EINVAL (id out of range), -EEXIST (id used),
  * -ENOSPC (the module's max_vcpus vCPUs exist, counting all VMs).
+ * returns a vCPU fd. Errors: -EINVAL (id out of range, or a DMA-only VM
+ * created with HVX_VM_NO_VCPUS), -EEXIST (id used).
  */
 #define HVX_CREATE_VCPU		_IO(HVXIO, 0x11)
 /**
@@ -890,6 +900,235 @@ struct hvx_mem_info {
 #define HVX_SET_MEM_LIMIT	_IOW(HVXIO, 0x31, struct hvx_mem_limit)
 /** HVX_GET_MEM_INFO - read struct hvx_mem_info of the VM. */
 #define HVX_GET_MEM_INFO	_IOR(HVXIO, 0x32, struct hvx_mem_info)
+
+/*
+ * ===========================================================================
+ * PCI passthrough (VFIO-style)
+ * ===========================================================================
+ *
+ * A VM can own real PCI devices. HVX_ASSIGN_DEVICE on the VM fd takes a
+ * device by its PCI address and returns a device fd; the device then
+ * belongs to that VM alone until HVX_UNASSIGN_DEVICE, the VM's end (its
+ * last fd closed, also by process exit or kill -9) or module unload, when
+ * it is reset and given back to the host.
+ *
+ * Conditions (each refusal changes nothing and logs why):
+ *  - the device exists (-ENODEV) and is an endpoint (header type 0,
+ *    -EINVAL for bridges);
+ *  - it is bound to no driver or to hvx's stub driver "hvx-pci"
+ *    (-EBUSY otherwise); hand it over with the usual sysfs steps:
+ *      echo hvx-pci > /sys/bus/pci/devices/ADDR/driver_override
+ *      echo ADDR > /sys/bus/pci/devices/ADDR/driver/unbind
+ *      echo ADDR > /sys/bus/pci/drivers_probe
+ *  - every device of its IOMMU group is driverless or bound to hvx-pci,
+ *    pci-stub or pcieport (VFIO's viability rule; -EPERM otherwise), and
+ *    the group is not used by another VM (-EBUSY);
+ *  - it is not assigned yet, to this VM or another (-EEXIST);
+ *  - it is behind an IOMMU; a device without one is refused
+ *    (-EOPNOTSUPP) unless the module parameter allow_unsafe_noiommu=1 is
+ *    set, which taints the kernel (TAINT_USER): its DMA then reaches all
+ *    of host memory, as with VFIO's no-IOMMU mode, so the caller also
+ *    needs CAP_SYS_RAWIO (-EPERM).
+ *
+ * DMA: the VM has one IOMMU domain for all its devices, in which every
+ * RAM slot is mapped at IOVA = GPA onto the pages EPT maps (all pinned
+ * while a device is assigned). A slot added or removed later is mapped
+ * before the guest can use it and unmapped before its pages are
+ * unpinned. DMA anywhere else faults in the IOMMU and is dropped.
+ *
+ * The device fd (like a VFIO device fd) gives access to the device's
+ * regions through pread/pwrite at HVX_PCI_REGION_OFFSET(index) and mmap
+ * of memory BARs, and to its interrupts through eventfds
+ * (HVX_DEVICE_SET_IRQS). The config space seen there is the virtualized
+ * one the guest sees: BARs, the expansion ROM BAR, the interrupt line
+ * and the MSI/MSI-X capabilities are emulated; vendor, class and the
+ * other capabilities are read from the device; command register bits
+ * I/O, memory, bus master, SERR, parity and INTx disable, the status
+ * error bits and the cache line/latency registers are written through;
+ * other writes are dropped. After release every call on the fd fails
+ * with -ENODEV and its mappings are gone (access gives SIGBUS).
+ */
+
+/**
+ * struct hvx_pci_device - a PCI device address, for HVX_ASSIGN_DEVICE
+ *	and HVX_UNASSIGN_DEVICE
+ * @segment: PCI segment (domain), 0 .. 0xffff.
+ * @bus: bus number.
+ * @devfn: device << 3 | function (PCI Local Bus Spec 3.0, 3.2.2.3.1).
+ * @pad: must be zero.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ */
+struct hvx_pci_device {
+	__u32 segment;
+	__u8 bus;
+	__u8 devfn;
+	__u16 pad;
+	__u32 flags;
+	__u32 reserved[5];
+};
+
+/* Regions of a device fd, for HVX_DEVICE_GET_REGION_INFO. */
+#define HVX_PCI_REGION_BAR0	0	/* .. BAR5 = 5 */
+#define HVX_PCI_REGION_ROM	6	/* expansion ROM (read-only) */
+#define HVX_PCI_REGION_CONFIG	7	/* virtualized config space */
+#define HVX_PCI_NUM_REGIONS	8
+/** HVX_PCI_REGION_OFFSET - file offset of a region on the device fd. */
+#define HVX_PCI_REGION_OFFSET(index)	((__u64)(index) << 40)
+
+/* hvx_pci_region_info.flags */
+#define HVX_PCI_REGION_READ	(1u << 0)	/* pread works */
+#define HVX_PCI_REGION_WRITE	(1u << 1)	/* pwrite works */
+#define HVX_PCI_REGION_MMAP	(1u << 2)	/* mmap works (memory BARs) */
+#define HVX_PCI_REGION_IO	(1u << 3)	/* an I/O port BAR */
+#define HVX_PCI_REGION_MEM64	(1u << 4)	/* a 64-bit memory BAR */
+#define HVX_PCI_REGION_PREFETCH	(1u << 5)	/* prefetchable memory BAR */
+#define HVX_PCI_REGION_MSIX	(1u << 6)	/* holds the MSI-X table or PBA */
+
+/**
+ * struct hvx_pci_region_info - one region of an assigned device
+ * @index: in: HVX_PCI_REGION_*; -EINVAL if HVX_PCI_NUM_REGIONS or more.
+ * @flags: out: HVX_PCI_REGION_* flags; 0 if the region does not exist.
+ * @size: out: bytes (0 if absent; 4096 for the config space).
+ * @offset: out: file offset of the region (HVX_PCI_REGION_OFFSET(@index)).
+ * @host_addr: out: host physical address or port of a BAR (information).
+ * @msix_offset: out: for a BAR holding the MSI-X table or PBA: the first
+ *	byte, page-aligned down, that mmap refuses (-EACCES) and pread/
+ *	pwrite emulate; @msix_size bytes from there.
+ * @msix_size: out: see @msix_offset, page-aligned up; 0 if none.
+ * @reserved: out: zero.
+ *
+ * pread/pwrite of a BAR take 1, 2, 4 or 8 bytes at a naturally aligned
+ * offset (-EINVAL otherwise); the config space any size and offset.
+ * A memory BAR may be mmap()ed with MAP_SHARED at @offset, outside the
+ * MSI-X pages; the mapping is uncached.
+ */
+struct hvx_pci_region_info {
+	__u32 index;
+	__u32 flags;
+	__u64 size;
+	__u64 offset;
+	__u64 host_addr;
+	__u64 msix_offset;
+	__u64 msix_size;
+	__u64 reserved[2];
+};
+
+/* hvx_pci_irqs.type */
+#define HVX_PCI_IRQ_NONE	0	/* disable the device's interrupts */
+#define HVX_PCI_IRQ_INTX	1	/* the INTx pin, level-triggered */
+#define HVX_PCI_IRQ_MSI		2	/* MSI, 1 .. 32 vectors */
+#define HVX_PCI_IRQ_MSIX	3	/* MSI-X */
+/** HVX_PCI_MAX_IRQ_FDS - eventfds in struct hvx_pci_irqs. */
+#define HVX_PCI_MAX_IRQ_FDS	32
+
+/**
+ * struct hvx_pci_irqs - route the device's interrupts to eventfds
+ * @type: HVX_PCI_IRQ_*.
+ * @count: vectors to enable: 1 for INTx, 1 .. the device's MSI vector
+ *	count (a power of two) for MSI, 1 .. min(table size,
+ *	HVX_PCI_MAX_IRQ_FDS) for MSI-X; 0 for NONE.
+ * @flags: must be zero.
+ * @pad: must be zero.
+ * @eventfds: eventfd for vector i (i < @count), or -1 for none: each
+ *	interrupt of the vector adds 1 to its eventfd counter.
+ * @reserved: must be zero.
+ *
+ * Used by HVX_DEVICE_SET_IRQS. Replaces the previous setting (the host
+ * interrupts are freed and allocated again). INTx is level-triggered:
+ * after each interrupt hvx masks the line (PCI Local Bus Spec 3.0, 6.2.2,
+ * Interrupt Disable, or the host IRQ) until HVX_DEVICE_UNMASK_INTX, which
+ * userspace calls after it has made the device deassert it.
+ */
+struct hvx_pci_irqs {
+	__u32 type;
+	__u32 count;
+	__u32 flags;
+	__u32 pad;
+	__s32 eventfds[HVX_PCI_MAX_IRQ_FDS];
+	__u64 reserved[2];
+};
+
+/* hvx_pci_device_info.flags */
+#define HVX_PCI_DEV_NOIOMMU	(1u << 0)	/* no IOMMU: unsafe mode */
+#define HVX_PCI_DEV_RESET	(1u << 1)	/* the device has a reset method */
+#define HVX_PCI_DEV_INTX_MASK	(1u << 2)	/* INTx disable works: line may be shared */
+
+/**
+ * struct hvx_pci_device_info - what an assigned device is
+ * @segment: PCI segment.
+ * @bus: bus number.
+ * @devfn: device and function.
+ * @pad: zero.
+ * @vendor: vendor ID.
+ * @device: device ID.
+ * @flags: HVX_PCI_DEV_* flags.
+ * @iommu_group: the IOMMU group id, or -1 without an IOMMU.
+ * @msi_vectors: MSI vectors the device supports (0: no MSI capability).
+ * @msix_vectors: MSI-X table size (0: no MSI-X capability).
+ * @irq_pin: interrupt pin, 1 (INTA#) .. 4, or 0 for none.
+ * @reserved: zero.
+ */
+struct hvx_pci_device_info {
+	__u32 segment;
+	__u8 bus;
+	__u8 devfn;
+	__u16 pad;
+	__u16 vendor;
+	__u16 device;
+	__u32 flags;
+	__s32 iommu_group;
+	__u32 msi_vectors;
+	__u32 msix_vectors;
+	__u32 irq_pin;
+	__u32 reserved[6];
+};
+
+/**
+ * HVX_ASSIGN_DEVICE - (VM fd) give a PCI device to the VM; returns a
+ * device fd (O_CLOEXEC). Only the VM's creator may call it (-EIO).
+ * Errors: -EINVAL (flags, pad, reserved, segment out of range, not an
+ * endpoint), -ENODEV (no such device), -EBUSY (bound to a host driver,
+ * or its IOMMU group is used by another VM), -EPERM (IOMMU group not
+ * viable), -EEXIST (already assigned), -EOPNOTSUPP (no IOMMU and
+ * allow_unsafe_noiommu=0), -ENOMEM, or an IOMMU error. The device is
+ * reset (FLR, PM or bus reset, as it supports) before the VM gets it.
+ */
+#define HVX_ASSIGN_DEVICE	_IOW(HVXIO, 0x50, struct hvx_pci_device)
+/**
+ * HVX_UNASSIGN_DEVICE - (VM fd) give an assigned device back to the
+ * host: its interrupts are freed, bus mastering stopped, the device reset
+ * and its config space restored, then it leaves the VM's IOMMU domain.
+ * Errors: -EINVAL (as HVX_ASSIGN_DEVICE), -ENOENT (not assigned to this
+ * VM).
+ */
+#define HVX_UNASSIGN_DEVICE	_IOW(HVXIO, 0x51, struct hvx_pci_device)
+/** HVX_DEVICE_GET_INFO - (device fd) struct hvx_pci_device_info. */
+#define HVX_DEVICE_GET_INFO	_IOR(HVXIO, 0x52, struct hvx_pci_device_info)
+/**
+ * HVX_DEVICE_GET_REGION_INFO - (device fd) describe one region; -EINVAL
+ * for a bad index.
+ */
+#define HVX_DEVICE_GET_REGION_INFO _IOWR(HVXIO, 0x53, struct hvx_pci_region_info)
+/**
+ * HVX_DEVICE_SET_IRQS - (device fd) route interrupts to eventfds.
+ * Errors: -EINVAL (type, count, flags, pad, reserved), -EBADF (not an
+ * eventfd), -ENODEV (the device has no such interrupt, or was released),
+ * -EBUSY (the guest has enabled MSI/MSI-X itself), or the error of the
+ * host's interrupt allocation; on error interrupts are off.
+ */
+#define HVX_DEVICE_SET_IRQS	_IOW(HVXIO, 0x54, struct hvx_pci_irqs)
+/**
+ * HVX_DEVICE_UNMASK_INTX - (device fd) unmask INTx after an interrupt
+ * (argument 0). -EINVAL unless INTx is routed to an eventfd.
+ */
+#define HVX_DEVICE_UNMASK_INTX	_IO(HVXIO, 0x55)
+/**
+ * HVX_DEVICE_RESET - (device fd) reset the device (argument 0); its
+ * interrupts are turned off. -ENOTTY if it has no reset method, -EAGAIN
+ * if the device is busy (being bound or unbound) at the time.
+ */
+#define HVX_DEVICE_RESET	_IO(HVXIO, 0x56)
 
 /*
  * ===========================================================================

@@ -127,6 +127,20 @@ host_kernel
 root=$IMG/root
 initramfs_base "$root" "$test_timeout"
 
+# --- passthrough (issue 7): NIC drivers for passthrough_test ----------
+# e1000.ko (QEMU's e1000 beside the edu; Bochs's e1000), ne2k-pci.ko and
+# 8390.ko (Bochs's NE2000 PCI), so the test can give a released device
+# back to its host driver. Not loaded at boot: the devices stay
+# driverless until a test binds them (passthrough_test reads HVX_NIC_DIR,
+# default /lib/hvx/nic).
+mkdir -p "$root/lib/hvx/nic"
+for m in e1000 8390 ne2k-pci; do
+	src=$(find "$kdir/lib/modules/$KVER/kernel/drivers/net" -name "$m.ko" | head -n1)
+	[[ -n "$src" ]] || die "module $m not found in linux-image-$KVER"
+	cp "$src" "$root/lib/hvx/nic/$m.ko"
+done
+# --- end passthrough ---------------------------------------------------
+
 for t in "${tests[@]}"; do
 	cp "$HVX_TESTS_DIR/$t" "$root/tests/$t"
 	chmod 755 "$root/tests/$t"
@@ -156,12 +170,17 @@ for e in $EMUS; do
 			bochs -q -f "$IMG/$e.bochsrc" -rc "$IMG/bochs.rc"
 		;;
 	qemu)
+		# passthrough (issue 7): the edu and an e1000 share slot 4,
+		# hence one IOMMU group (conventional PCI functions without
+		# ACS); the edu's DMA reaches 40 address bits, not 28.
 		start_emu qemu "$QEMU_TIMEOUT" \
 			qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 512 \
 			-nographic -monitor none -serial "file:$OUT/qemu-serial.log" \
 			-no-reboot -kernel "$VMLINUZ" -initrd "$IMG/initrd.gz" \
 			-append "$CMDLINE_QEMU" \
-			-device intel-iommu,intremap=on -device edu
+			-device intel-iommu,intremap=on \
+			-device edu,addr=4.0,multifunction=on,dma_mask=0xffffffffff \
+			-device e1000,addr=4.1,netdev=pt0 -netdev user,id=pt0
 		;;
 	esac
 done

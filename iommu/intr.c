@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * intr.c - the interrupts of an assigned device, as host IRQs.
+ *
+ * INTx is level-triggered (PCI Local Bus Spec 3.0, 2.2.6): after each
+ * interrupt hvx masks it until the consumer has made the device deassert
+ * the line, then unmasks. A device with a working Interrupt Disable bit
+ * (PCI 3.0, 6.2.2; probed by pci_intx_mask_supported()) is masked there
+ * and may share its line (IRQF_SHARED, with the Interrupt Status bit
+ * telling whether it was ours); any other device is masked at the host
+ * interrupt controller and needs the line to itself.
+ * MSI and MSI-X vectors are edge-like messages: one host vector each,
+ * nothing to mask per interrupt.
+ * Each interrupt is delivered to its consumer: an eventfd given by
+ * HVX_DEVICE_SET_IRQS.
+ */
+#include <linux/eventfd.h>
+#include <linux/file.h>
+
+#include "pt.h"
+#include "../kmod/compat.h"
+
+static void vec_deliver(struct hvx_pt_vec *v)
+{
+	atomic64_inc(&v->dev->nr_irqs);
+	if (v->trigger)
+		hvx_eventfd_signal(v->trigger);
+}
+
+static irqreturn_t msi_handler(int irq, void *arg)
+{
+	vec_deliver(arg);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t intx_handler(int irq, void *arg)
+{
+	struct hvx_pt_vec *v = arg;
+	struct hvx_pt_dev *dev = v->dev;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	if (dev->intx_maskable) {
+		/* Not asserted by this device (a shared line): not ours. */
+		if (!pci_check_and_mask_intx(dev->pdev)) {
+			spin_unlock_irqrestore(&dev->irq_lock, flags);
+			return IRQ_NONE;
+		}
+	} else {
+		disable_irq_nosync(irq);
+	}
+	dev->intx_masked = true;
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	vec_deliver(v);
+	return IRQ_HANDLED;
+}
+
+/**
+ * hvx_pt_intx_unmask - unmask INTx after the consumer has handled it
+ * @dev: the device (its lock held).
+ *
+ * If the device still asserts its line, the interrupt is delivered again
+ * and INTx stays masked, as a level-triggered line would demand.
+ * Context: process context.
+ * Return: 0, or -EINVAL if INTx is not in use.
+ */
+int hvx_pt_intx_unmask(struct hvx_pt_dev *dev)
+{
+	unsigned long flags;
+	bool again = false;
+
+	if (dev->irq_type != HVX_PCI_IRQ_INTX)
+		return -EINVAL;
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	if (dev->intx_masked) {
+		if (dev->intx_maskable) {
+			again = !pci_check_and_unmask_intx(dev->pdev);
+			dev->intx_masked = again;
+		} else {
+			dev->intx_masked = false;
+			enable_irq(dev->vecs[0].irq);
+		}
+	}
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	if (again)
+		vec_deliver(&dev->vecs[0]);
+	return 0;
+}
+
+static void vec_free(struct hvx_pt_dev *dev, struct hvx_pt_vec *v)
+{
+	if (v->irq)
+		free_irq(v->irq, v);
+	v->irq = 0;
+	if (v->trigger)
+		eventfd_ctx_put(v->trigger);
+	v->trigger = NULL;
+}
+
+/**
+ * hvx_pt_irq_disable - free every host interrupt of an assigned device
+ * @dev: the device (its lock held).
+ *
+ * Leaves INTx disabled at the device when it can be, MSI/MSI-X off.
+ * Context: process context, may sleep (waits for running handlers).
+ */
+void hvx_pt_irq_disable(struct hvx_pt_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_vecs; i++)
+		vec_free(dev, &dev->vecs[i]);
+	if (dev->irq_type == HVX_PCI_IRQ_MSI || dev->irq_type == HVX_PCI_IRQ_MSIX)
+		pci_free_irq_vectors(dev->pdev);
+	if (dev->irq_type == HVX_PCI_IRQ_INTX && dev->intx_maskable)
+		pci_intx(dev->pdev, 0);
+	dev->intx_masked = false;
+	dev->nr_vecs = 0;
+	dev->irq_type = HVX_PCI_IRQ_NONE;
+}
+
+static int check_req(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req)
+{
+	unsigned int max;
+
+	if (req->flags || req->pad || req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	switch (req->type) {
+	case HVX_PCI_IRQ_NONE:
+		return req->count ? -EINVAL : 0;
+	case HVX_PCI_IRQ_INTX:
+		if (req->count != 1)
+			return -EINVAL;
+		return dev->pdev->pin && dev->pdev->irq ? 0 : -ENODEV;
+	case HVX_PCI_IRQ_MSI:
+		max = dev->msi_vectors;
+		break;
+	case HVX_PCI_IRQ_MSIX:
+		max = min_t(unsigned int, dev->msix_vectors,
+			    HVX_PCI_MAX_IRQ_FDS);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!max)
+		return -ENODEV;
+	if (!req->count || req->count > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* Take the eventfds before touching the device, so a bad fd changes nothing. */
+static int get_triggers(const struct hvx_pci_irqs *req,
+			struct eventfd_ctx **ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->count; i++) {
+		ctx[i] = NULL;
+		if (req->eventfds[i] < 0)
+			continue;
+		ctx[i] = eventfd_ctx_fdget(req->eventfds[i]);
+		if (IS_ERR(ctx[i])) {
+			int ret = PTR_ERR(ctx[i]);
+
+			while (i--)
+				if (ctx[i])
+					eventfd_ctx_put(ctx[i]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int vec_request(struct hvx_pt_dev *dev, struct hvx_pt_vec *v,
+		       unsigned int irq, irq_handler_t fn, unsigned long flags,
+		       const char *kind)
+{
+	int ret;
+
+	snprintf(v->name, sizeof(v->name), "hvx-%s%u(%s)", kind, v->index,
+		 pci_name(dev->pdev));
+	ret = request_irq(irq, fn, flags, v->name, v);
+	if (!ret)
+		v->irq = irq;
+	return ret;
+}
+
+/**
+ * hvx_pt_irq_set - HVX_DEVICE_SET_IRQS: route interrupts to eventfds
+ * @dev: the device (its lock held, alive).
+ * @req: the request, as passed by userspace.
+ *
+ * Frees the current host interrupts, then allocates @req->count vectors
+ * of the requested kind (pci_alloc_irq_vectors() programs the device's
+ * real MSI/MSI-X registers) and requests a host IRQ for each.
+ * Context: process context.
+ * Return: 0; -EINVAL (bad fields), -ENODEV (no such interrupt), -EBADF
+ * or -EINVAL (not an eventfd), or the host's allocation error, in which
+ * case interrupts are left off.
+ */
+int hvx_pt_irq_set(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req)
+{
+	struct eventfd_ctx *ctx[HVX_PCI_MAX_IRQ_FDS];
+	struct pci_dev *pdev = dev->pdev;
+	unsigned int i;
+	int ret;
+
+	ret = check_req(dev, req);
+	if (ret)
+		return ret;
+	ret = get_triggers(req, ctx);
+	if (ret)
+		return ret;
+	hvx_pt_irq_disable(dev);
+	if (req->type == HVX_PCI_IRQ_NONE)
+		return 0;
+
+	for (i = 0; i < req->count; i++) {
+		dev->vecs[i].dev = dev;
+		dev->vecs[i].index = i;
+		dev->vecs[i].trigger = ctx[i];
+	}
+	dev->nr_vecs = req->count;
+	if (req->type == HVX_PCI_IRQ_INTX) {
+		dev->irq_type = HVX_PCI_IRQ_INTX;
+		if (dev->intx_maskable)
+			pci_intx(pdev, 1);
+		ret = vec_request(dev, &dev->vecs[0], pdev->irq, intx_handler,
+				  dev->intx_maskable ? IRQF_SHARED : 0, "intx");
+		goto out;
+	}
+	ret = pci_alloc_irq_vectors(pdev, req->count, req->count,
+				    req->type == HVX_PCI_IRQ_MSI ? PCI_IRQ_MSI :
+								   PCI_IRQ_MSIX);
+	if (ret < 0)
+		goto out;
+	dev->irq_type = req->type;
+	for (i = 0, ret = 0; i < req->count && !ret; i++)
+		ret = vec_request(dev, &dev->vecs[i], pci_irq_vector(pdev, i),
+				  msi_handler, 0,
+				  req->type == HVX_PCI_IRQ_MSI ? "msi" : "msix");
+out:
+	if (ret) {
+		pci_info(pdev, "hvx: interrupt setup failed (%d)\n", ret);
+		hvx_pt_irq_disable(dev);
+	}
+	return ret;
+}

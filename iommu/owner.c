@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * owner.c - who owns a PCI device. hvx's stub driver "hvx-pci", the
+ * checks made before a VM may have a device (no host driver, a viable
+ * IOMMU group, one VM at a time, an IOMMU or the unsafe parameter), the
+ * assignment itself, and the release that resets the device and gives
+ * it back to the host.
+ *
+ * The model is VFIO's: a device is handed over by unbinding its host
+ * driver (and, to keep it from being probed again, binding "hvx-pci"
+ * through driver_override); every device of its IOMMU group must be
+ * driverless or held by a stub, because the group shares one IOMMU
+ * context; and while a VM owns the group, the IOMMU core's DMA ownership
+ * claim (iommu_group_claim_dma_owner()) keeps DMA-API drivers off it.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "pt.h"
+#include "../kmod/compat.h"
+
+/* Serialises assignment and release across VMs; guards hvx_pt_assigned. */
+DEFINE_MUTEX(hvx_pt_mutex);
+static LIST_HEAD(hvx_pt_assigned);
+
+bool hvx_pt_allow_unsafe_noiommu;
+module_param_named(allow_unsafe_noiommu, hvx_pt_allow_unsafe_noiommu, bool,
+		   0644);
+MODULE_PARM_DESC(allow_unsafe_noiommu,
+		 "Allow assigning PCI devices that no IOMMU isolates: their DMA reaches all host memory; taints the kernel (default 0)");
+
+static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	pci_info(pdev, "hvx: held by the hvx-pci stub for passthrough\n");
+	return 0;
+}
+
+/*
+ * Unbinding the stub from an assigned device (by hand, through sysfs)
+ * frees the device's devres, MSI bookkeeping included: turn the device's
+ * interrupts off first. The device stays assigned otherwise (its
+ * driver_override and the group's DMA ownership keep host drivers off).
+ * Context: device lock held; must not take hvx_pt_mutex (taken before
+ * the device lock elsewhere).
+ */
+static void stub_remove(struct pci_dev *pdev)
+{
+	struct hvx_pt_dev *dev = pci_get_drvdata(pdev);
+
+	if (!dev)
+		return;
+	mutex_lock(&dev->lock);
+	hvx_pt_irq_disable(dev);
+	mutex_unlock(&dev->lock);
+	pci_set_drvdata(pdev, NULL);
+	pci_warn(pdev, "hvx: stub unbound while assigned: device interrupts off\n");
+}
+
+
+/*
+ * No id table: the stub binds only where driver_override names it (or a
+ * new_id is written). It does no DMA of its own, so it may bind while a
+ * VM owns the device's IOMMU group (driver_managed_dma, as vfio-pci).
+ */
+static struct pci_driver hvx_pt_stub = {
+	.name			= HVX_PT_STUB_NAME,
+	.probe			= stub_probe,
+	.remove			= stub_remove,
+	.driver_managed_dma	= true,
+};
+
+/* Let stub_remove() find the assignment (NULL: forget it). */
+static void stub_link(struct hvx_pt_dev *dev, struct hvx_pt_dev *val)
+{
+	struct pci_dev *pdev = dev->pdev;
+
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver == &hvx_pt_stub.driver &&
+	    pci_get_drvdata(pdev) == (val ? NULL : dev))
+		pci_set_drvdata(pdev, val);
+	device_unlock(&pdev->dev);
+}
+
+/**
+ * hvx_pt_stub_register - register the "hvx-pci" stub driver
+ *
+ * Context: module init.
+ * Return: 0 or the error of pci_register_driver().
+ */
+int hvx_pt_stub_register(void)
+{
+	return pci_register_driver(&hvx_pt_stub);
+}
+
+/**
+ * hvx_pt_stub_unregister - unregister the stub; devices it held become
+ * driverless and can be bound to their host drivers.
+ *
+ * Context: module exit; no device is assigned any more (every VM is gone).
+ */
+void hvx_pt_stub_unregister(void)
+{
+	WARN_ON(!list_empty(&hvx_pt_assigned));
+	pci_unregister_driver(&hvx_pt_stub);
+}
+
+/* A driver that leaves a group viable (VFIO's list, with our stub). */
+static bool driver_viable(const struct device_driver *drv)
+{
+	return !drv || drv == &hvx_pt_stub.driver ||
+	       !strcmp(drv->name, "pci-stub") || !strcmp(drv->name, "pcieport");
+}
+
+struct viable_ctx {
+	char dev[32];
+	char drv[32];
+};
+
+/*
+ * Called under the group's mutex, which device probing takes inside the
+ * device lock: read the driver without that lock, as VFIO does. A driver
+ * binding meanwhile is stopped by the DMA ownership claim that follows.
+ */
+static int viable_one(struct device *dev, void *data)
+{
+	const struct device_driver *drv = READ_ONCE(dev->driver);
+	struct viable_ctx *ctx = data;
+
+	if (driver_viable(drv))
+		return 0;
+	strscpy(ctx->dev, dev_name(dev), sizeof(ctx->dev));
+	strscpy(ctx->drv, drv->name, sizeof(ctx->drv));
+	return -EPERM;
+}
+
+static void dev_free(struct kref *ref)
+{
+	struct hvx_pt_dev *dev = container_of(ref, struct hvx_pt_dev, ref);
+
+	pci_dev_put(dev->pdev);
+	kfree(dev->msix_table);
+	kfree(dev);
+}
+
+/**
+ * hvx_pt_dev_put - drop a reference to an assigned device's object
+ * @dev: the device object.
+ *
+ * Context: process context.
+ */
+void hvx_pt_dev_put(struct hvx_pt_dev *dev)
+{
+	kref_put(&dev->ref, dev_free);
+}
+
+/**
+ * hvx_pt_dev_reset - reset an assigned device with the best method it has
+ * @dev: the device; interrupts must be off.
+ *
+ * pci_reset_function() tries, in order, device-specific reset, FLR (PCIe
+ * Base Spec 6.6.2; or the Advanced Features capability), a D3hot->D0
+ * power-management reset (PCI PM Spec 1.2, 5.6.1, when No_Soft_Reset is
+ * clear) and a secondary bus reset of a slot or bus it has alone; it
+ * saves and restores the config space around the reset.
+ * Context: process context, may sleep; takes the device lock.
+ * Return: 0, or -ENOTTY if the device has no reset method.
+ */
+int hvx_pt_dev_reset(struct hvx_pt_dev *dev)
+{
+	return pci_reset_function(dev->pdev);
+}
+
+static struct hvx_pt_dev *find_assigned(struct pci_dev *pdev)
+{
+	struct hvx_pt_dev *dev;
+
+	lockdep_assert_held(&hvx_pt_mutex);
+	list_for_each_entry(dev, &hvx_pt_assigned, global_node)
+		if (dev->pdev == pdev)
+			return dev;
+	return NULL;
+}
+
+/* Another VM owns a device of @group? */
+static struct hvx_pt_vm *group_user(struct iommu_group *group)
+{
+	struct hvx_pt_dev *dev;
+
+	list_for_each_entry(dev, &hvx_pt_assigned, global_node)
+		if (dev->pt_group && dev->pt_group->group == group)
+			return dev->ptvm;
+	return NULL;
+}
+
+static struct hvx_pt_vm *ptvm_get(struct hvx_vm *vm)
+{
+	struct hvx_pt_vm *ptvm = vm->pt;
+
+	lockdep_assert_held(&hvx_pt_mutex);
+	if (ptvm)
+		return ptvm;
+	ptvm = kzalloc(sizeof(*ptvm), GFP_KERNEL_ACCOUNT);
+	if (!ptvm)
+		return NULL;
+	ptvm->vm = vm;
+	mutex_init(&ptvm->lock);
+	INIT_LIST_HEAD(&ptvm->devs);
+	INIT_LIST_HEAD(&ptvm->groups);
+	vm->pt = ptvm;
+	return ptvm;
+}
+
+/* Put driver_override back as it was before assignment. */
+static void restore_override(struct hvx_pt_dev *dev)
+{
+	const char *s = dev->old_override ? dev->old_override : "";
+
+	if (hvx_pci_override_set(dev->pdev, s))
+		pci_warn(dev->pdev, "hvx: could not restore driver_override\n");
+	kfree(dev->old_override);
+	dev->old_override = NULL;
+}
+
+/*
+ * Take the device away from host drivers: it must have none but our stub,
+ * and driver_override keeps it so until release (also without an IOMMU,
+ * where no DMA ownership claim guards it).
+ */
+static int host_driver_check(struct pci_dev *pdev)
+{
+	const char *drv = NULL;
+
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver && pdev->dev.driver != &hvx_pt_stub.driver)
+		drv = pdev->dev.driver->name;
+	device_unlock(&pdev->dev);
+	if (drv) {
+		pci_info(pdev, "hvx: not assigned: bound to host driver %s (unbind it, or bind %s)\n",
+			 drv, HVX_PT_STUB_NAME);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int take_from_host(struct hvx_pt_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	const char *drv = NULL;
+	int ret;
+
+	dev->old_override = hvx_pci_override_dup(pdev);
+	ret = hvx_pci_override_set(pdev, HVX_PT_STUB_NAME);
+	if (ret) {
+		kfree(dev->old_override);
+		dev->old_override = NULL;
+		return ret;
+	}
+	/*
+	 * Hold a driverless device with the stub while the VM has it, as
+	 * VFIO holds it with vfio-pci: what the assignment leaves in the
+	 * device's devres (MSI bookkeeping) is freed when the stub unbinds
+	 * at release; left there, it would fail the next driver's probe.
+	 */
+	ret = device_driver_attach(&hvx_pt_stub.driver, &pdev->dev);
+	if (!ret) {
+		dev->stub_bound = true;
+		return 0;
+	}
+	/* -EBUSY: a driver is bound; the stub (fine) or another (not). */
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver && pdev->dev.driver != &hvx_pt_stub.driver)
+		drv = pdev->dev.driver->name;
+	device_unlock(&pdev->dev);
+	if (drv || ret != -EBUSY) {
+		pci_info(pdev, "hvx: not assigned: %s%s (%d)\n",
+			 drv ? "host driver bound meanwhile: " : "stub driver did not bind",
+			 drv ? drv : "", ret);
+		restore_override(dev);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Unbind the stub if assignment bound it. */
+static void give_to_host(struct hvx_pt_dev *dev)
+{
+	if (dev->stub_bound)
+		device_release_driver(&dev->pdev->dev);
+	dev->stub_bound = false;
+	restore_override(dev);
+}
+
+static int check_group(struct hvx_pt_vm *ptvm, struct pci_dev *pdev,
+		       struct iommu_group *group)
+{
+	struct viable_ctx ctx = { };
+	struct hvx_pt_vm *user;
+
+	user = group_user(group);
+	if (user && user != ptvm) {
+		pci_info(pdev, "hvx: not assigned: IOMMU group %d is used by VM %u\n",
+			 iommu_group_id(group), user->vm->id);
+		return -EBUSY;
+	}
+	if (iommu_group_for_each_dev(group, &ctx, viable_one)) {
+		pci_info(pdev, "hvx: not assigned: IOMMU group %d not viable: %s is bound to host driver %s\n",
+			 iommu_group_id(group), ctx.dev, ctx.drv);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Give the device back; hvx_pt_mutex and ptvm->lock are held. */
+static void dev_release(struct hvx_pt_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	struct hvx_pt_vm *ptvm = dev->ptvm;
+
+	stub_link(dev, NULL);
+	mutex_lock(&dev->lock);
+	dev->alive = false;
+	hvx_pt_irq_disable(dev);
+	hvx_pt_config_exit(dev);
+	mutex_unlock(&dev->lock);
+	/* No user mapping of a BAR survives, nor can one be faulted in. */
+	hvx_pt_devfd_revoke(dev);
+
+	/* Quiesce before the DMA context goes: no bus mastering, a reset. */
+	pci_clear_master(pdev);
+	if (dev->reset_works && hvx_pt_dev_reset(dev))
+		pci_warn(pdev, "hvx: reset at release failed\n");
+	if (dev->saved && !pci_load_and_free_saved_state(pdev, &dev->saved))
+		pci_restore_state(pdev);
+	pci_disable_device(pdev);
+	hvx_pt_domain_detach(ptvm, dev);
+	give_to_host(dev);
+
+	list_del(&dev->vm_node);
+	list_del(&dev->global_node);
+	pci_info(pdev, "hvx: released by VM %u\n", ptvm->vm->id);
+	hvx_pt_dev_put(dev);
+}
+
+static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
+				     struct pci_dev *pdev)
+{
+	struct iommu_group *group;
+	struct hvx_pt_dev *dev;
+	int ret;
+
+	if (find_assigned(pdev)) {
+		pci_info(pdev, "hvx: not assigned: already assigned to VM %u\n",
+			 find_assigned(pdev)->ptvm->vm->id);
+		return ERR_PTR(-EEXIST);
+	}
+	group = iommu_group_get(&pdev->dev);
+	if (!group && !hvx_pt_allow_unsafe_noiommu) {
+		pci_info(pdev, "hvx: not assigned: no IOMMU isolates it (module parameter allow_unsafe_noiommu=1 allows it, unsafely)\n");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	/* Unisolated DMA reaches all memory: as VFIO's no-IOMMU mode. */
+	if (!group && !capable(CAP_SYS_RAWIO)) {
+		pci_info(pdev, "hvx: not assigned: no IOMMU and the caller lacks CAP_SYS_RAWIO\n");
+		return ERR_PTR(-EPERM);
+	}
+	ret = -ENOMEM;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev)
+		goto err_group;
+	kref_init(&dev->ref);
+	mutex_init(&dev->lock);
+	spin_lock_init(&dev->irq_lock);
+	address_space_init_once(&dev->mapping);
+	dev->pdev = pci_dev_get(pdev);
+	dev->ptvm = ptvm;
+
+	/* The device's own driver first, for the clearer refusal. */
+	ret = host_driver_check(pdev);
+	if (ret)
+		goto err_free;
+	if (group) {
+		ret = check_group(ptvm, pdev, group);
+		if (ret)
+			goto err_free;
+	}
+	ret = take_from_host(dev);
+	if (ret)
+		goto err_free;
+	ret = hvx_pt_domain_attach(ptvm, dev, group);
+	group = NULL;	/* the domain code owns the reference now */
+	if (ret)
+		goto err_override;
+	if (!dev->pt_group) {
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+		pci_warn(pdev, "hvx: assigned WITHOUT an IOMMU (allow_unsafe_noiommu): its DMA can reach all host memory; kernel tainted\n");
+	}
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		goto err_domain;
+	ret = hvx_pt_dev_reset(dev);
+	dev->reset_works = !ret;
+	if (ret)
+		pci_info(pdev, "hvx: no reset method (%d); assigned as it is\n",
+			 ret);
+	pci_save_state(pdev);
+	dev->saved = pci_store_saved_state(pdev);
+	ret = hvx_pt_config_init(dev);
+	if (ret)
+		goto err_state;
+	dev->alive = true;
+	stub_link(dev, dev);
+	list_add_tail(&dev->vm_node, &ptvm->devs);
+	list_add_tail(&dev->global_node, &hvx_pt_assigned);
+	pci_info(pdev, "hvx: assigned to VM %u%s\n", ptvm->vm->id,
+		 dev->pt_group ? "" : " (no IOMMU)");
+	return dev;
+
+err_state:
+	if (dev->saved && !pci_load_and_free_saved_state(pdev, &dev->saved))
+		pci_restore_state(pdev);
+	pci_disable_device(pdev);
+err_domain:
+	hvx_pt_domain_detach(ptvm, dev);
+err_override:
+	give_to_host(dev);
+err_free:
+	hvx_pt_dev_put(dev);
+err_group:
+	iommu_group_put(group);
+	return ERR_PTR(ret);
+}
+
+static int check_addr(const struct hvx_pci_device *d)
+{
+	int i;
+
+	if (d->pad || d->flags || d->segment > 0xffff)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(d->reserved); i++)
+		if (d->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+static struct pci_dev *get_pdev(const struct hvx_pci_device *d)
+{
+	struct pci_dev *pdev;
+
+	pdev = pci_get_domain_bus_and_slot(d->segment, d->bus, d->devfn);
+	if (!pdev)
+		pr_info("%04x:%02x:%02x.%d: no such PCI device\n", d->segment,
+			d->bus, PCI_SLOT(d->devfn), PCI_FUNC(d->devfn));
+	return pdev;
+}
+
+/**
+ * hvx_pt_assign - HVX_ASSIGN_DEVICE: give a PCI device to a VM
+ * @vm: the VM.
+ * @d: the device's address, as passed by userspace.
+ *
+ * Checks everything listed in uapi/hvx.h ("PCI passthrough"), attaches
+ * the device's IOMMU group to the VM's domain, enables and resets the
+ * device, saves its config space for release, and returns a device fd.
+ * Context: process context of the VM's creator (pins guest memory when
+ * the VM's IOMMU domain is created); takes hvx_pt_mutex.
+ * Return: a device fd, or -EINVAL, -ENODEV, -EBUSY, -EPERM, -EEXIST,
+ * -EOPNOTSUPP, -ENOMEM, or an IOMMU or fd error; nothing changes on error.
+ */
+long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
+{
+	struct hvx_pt_dev *dev;
+	struct hvx_pt_vm *ptvm;
+	struct pci_dev *pdev;
+	struct file *file;
+	int fd, ret;
+
+	ret = check_addr(d);
+	if (ret)
+		return ret;
+	pdev = get_pdev(d);
+	if (!pdev)
+		return -ENODEV;
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) {
+		pci_info(pdev, "hvx: not assigned: not an endpoint (header type %d)\n",
+			 pdev->hdr_type);
+		pci_dev_put(pdev);
+		return -EINVAL;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		pci_dev_put(pdev);
+		return fd;
+	}
+
+	mutex_lock(&hvx_pt_mutex);
+	ptvm = ptvm_get(vm);
+	if (!ptvm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mutex_lock(&ptvm->lock);
+	dev = dev_assign(ptvm, pdev);
+	ret = PTR_ERR_OR_ZERO(dev);
+	if (!ret) {
+		file = hvx_pt_devfd_create(dev);
+		ret = PTR_ERR_OR_ZERO(file);
+		if (ret)
+			dev_release(dev);
+	}
+	mutex_unlock(&ptvm->lock);
+out:
+	mutex_unlock(&hvx_pt_mutex);
+	pci_dev_put(pdev);
+	if (ret) {
+		put_unused_fd(fd);
+		return ret;
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+/**
+ * hvx_pt_unassign - HVX_UNASSIGN_DEVICE: give a device back to the host
+ * @vm: the VM.
+ * @d: the device's address.
+ *
+ * Context: process context; takes hvx_pt_mutex.
+ * Return: 0, -EINVAL (bad fields), -ENODEV (no such device), -ENOENT
+ * (not assigned to @vm).
+ */
+long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
+{
+	struct hvx_pt_dev *dev, *found = NULL;
+	struct pci_dev *pdev;
+	int ret;
+
+	ret = check_addr(d);
+	if (ret)
+		return ret;
+	pdev = get_pdev(d);
+	if (!pdev)
+		return -ENODEV;
+	mutex_lock(&hvx_pt_mutex);
+	if (vm->pt) {
+		mutex_lock(&vm->pt->lock);
+		list_for_each_entry(dev, &vm->pt->devs, vm_node)
+			if (dev->pdev == pdev)
+				found = dev;
+		if (found)
+			dev_release(found);
+		mutex_unlock(&vm->pt->lock);
+	}
+	mutex_unlock(&hvx_pt_mutex);
+	pci_dev_put(pdev);
+	return found ? 0 : -ENOENT;
+}
+
+/**
+ * hvx_pt_vm_destroy - release every device of a VM that is going away
+ * @vm: the VM; no vCPU runs any more. Its memory is still intact.
+ *
+ * Called before the VM's memory is torn down, so that no device can DMA
+ * to pages about to be unpinned. Runs also when the VM's owner is killed
+ * (its fds are closed at exit).
+ * Context: process context; takes hvx_pt_mutex.
+ */
+void hvx_pt_vm_destroy(struct hvx_vm *vm)
+{
+	struct hvx_pt_vm *ptvm = vm->pt;
+	struct hvx_pt_dev *dev, *tmp;
+
+	if (!ptvm)
+		return;
+	mutex_lock(&hvx_pt_mutex);
+	mutex_lock(&ptvm->lock);
+	list_for_each_entry_safe(dev, tmp, &ptvm->devs, vm_node)
+		dev_release(dev);
+	WARN_ON(ptvm->domain || !list_empty(&ptvm->groups));
+	mutex_unlock(&ptvm->lock);
+	mutex_unlock(&hvx_pt_mutex);
+	vm->pt = NULL;
+	kfree(ptvm);
+}
+
+/**
+ * hvx_pt_nr_devices - number of PCI devices assigned to a VM
+ * @vm: the VM.
+ *
+ * Context: process context; takes the VM's passthrough lock.
+ * Return: the count (0 if none was ever assigned).
+ */
+unsigned int hvx_pt_nr_devices(struct hvx_vm *vm)
+{
+	struct hvx_pt_vm *ptvm;
+	struct hvx_pt_dev *dev;
+	unsigned int n = 0;
+
+	mutex_lock(&hvx_pt_mutex);
+	ptvm = vm->pt;
+	if (ptvm) {
+		mutex_lock(&ptvm->lock);
+		list_for_each_entry(dev, &ptvm->devs, vm_node)
+			n++;
+		mutex_unlock(&ptvm->lock);
+	}
+	mutex_unlock(&hvx_pt_mutex);
+	return n;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pt.h - inside the iommu/ room: PCI passthrough objects shared by its
+ * files. kmod/ sees only iommu.h.
+ *
+ *   owner.c   stub driver, device lookup, viability, assign/unassign
+ *   domain.c  the per-VM IOMMU domain, fed by the memory listener
+ *   config.c  virtualized config space
+ *   intr.c    INTx, MSI and MSI-X of the host device
+ *   devfd.c   the device fd: regions, mmap, interrupt eventfds
+ */
+#ifndef HVX_IOMMU_PT_H
+#define HVX_IOMMU_PT_H
+
+#include <linux/fs.h>
+#include <linux/interrupt.h>
+#include <linux/iommu.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+
+#include "../kmod/hvx_core.h"
+#include "iommu.h"
+
+#define HVX_PT_NR_BARS		PCI_STD_NUM_BARS	/* 6 */
+#define HVX_PT_STUB_NAME	"hvx-pci"
+
+struct hvx_pt_vm;
+struct hvx_pt_dev;
+
+/**
+ * struct hvx_pt_group - an IOMMU group claimed by a VM
+ * @node: in hvx_pt_vm.groups.
+ * @group: the group (a reference is held).
+ * @nr_devs: devices of the VM in this group.
+ */
+struct hvx_pt_group {
+	struct list_head node;
+	struct iommu_group *group;
+	unsigned int nr_devs;
+};
+
+/**
+ * struct hvx_pt_vm - passthrough state of one VM
+ * @vm: the VM.
+ * @lock: serialises assignment and release within the VM; taken after
+ *	hvx_pt_mutex and before hvx_mem.lock.
+ * @devs: assigned devices (struct hvx_pt_dev.vm_node).
+ * @groups: claimed IOMMU groups (struct hvx_pt_group).
+ * @domain: the VM's IOMMU domain, or NULL while no device behind an
+ *	IOMMU is assigned.
+ * @coherent: the IOMMU enforces snooping (IOMMU_CAP_CACHE_COHERENCY).
+ * @listener: receives the VM's RAM slots while @domain exists.
+ * @nr_faults: IOMMU faults reported for @domain.
+ */
+struct hvx_pt_vm {
+	struct hvx_vm *vm;
+	struct mutex lock;
+	struct list_head devs;
+	struct list_head groups;
+	struct iommu_domain *domain;
+	bool coherent;
+	struct hvx_mem_listener listener;
+	atomic64_t nr_faults;
+};
+
+/**
+ * struct hvx_pt_bar - one BAR of an assigned device
+ * @size: bytes, 0 if the BAR is not implemented.
+ * @host: host physical address or I/O port.
+ * @flags: HVX_PCI_REGION_* flags.
+ * @vbar: the BAR value the guest sees (address bits it wrote and the
+ *	read-only type bits), low dword; for a 64-bit BAR the next BAR's
+ *	@vbar holds the high dword.
+ * @va: kernel mapping (pci_iomap()), for pread/pwrite.
+ */
+struct hvx_pt_bar {
+	u64 size;
+	u64 host;
+	u32 flags;
+	u32 vbar;
+	void __iomem *va;
+};
+
+/**
+ * struct hvx_pt_vec - one interrupt vector of the device as hvx set it up
+ * @dev: its device.
+ * @index: vector number (0 for INTx).
+ * @irq: host IRQ number, 0 if not requested.
+ * @trigger: eventfd signalled per interrupt, or NULL.
+ * @name: IRQ name for /proc/interrupts.
+ */
+struct hvx_pt_vec {
+	struct hvx_pt_dev *dev;
+	unsigned int index;
+	unsigned int irq;
+	struct eventfd_ctx *trigger;
+	char name[40];
+};
+
+/**
+ * struct hvx_pt_dev - an assigned PCI device
+ * @ref: references: the VM's list (until release) and the device fd.
+ * @lock: serialises the device fd's calls and release; held while
+ *	touching config space, BARs and interrupts.
+ * @alive: false once released; every device fd call then fails.
+ * @vm_node: in hvx_pt_vm.devs.
+ * @global_node: in the module's list of assigned devices.
+ * @ptvm: the owning VM's passthrough state (valid while @alive).
+ * @pdev: the device (a reference is held).
+ * @pt_group: its claimed IOMMU group, or NULL (no-IOMMU mode).
+ * @saved: config space saved at assignment, restored at release.
+ * @old_override: driver_override before assignment (kstrdup), or NULL.
+ * @stub_bound: assignment bound the stub to the device (and unbinds it).
+ * @mapping: address space of the device fd, so that release can zap
+ *	every BAR mapping (unmap_mapping_range()).
+ * @bars: the six BARs.
+ * @vcmd: command register bits the guest owns (PCI_COMMAND_INTX_DISABLE).
+ * @vline: interrupt line register.
+ * @msi_cap: offset of the MSI capability, 0 if none.
+ * @msi_vectors: MSI vectors the device supports.
+ * @msi_ctrl_ro: read-only bits of the MSI message control (MMC, 64-bit,
+ *	per-vector masking).
+ * @msi_ctrl: guest view of the MSI message control (enable, MME).
+ * @msi_addr: guest MSI address (64 bits).
+ * @msi_data: guest MSI data.
+ * @msi_mask: guest MSI mask bits (per-vector masking).
+ * @msix_cap: offset of the MSI-X capability, 0 if none.
+ * @msix_vectors: MSI-X table size.
+ * @msix_ctrl: guest view of the MSI-X message control (enable, mask).
+ * @msix_bar: BAR holding the table; @msix_table_off its offset there.
+ * @msix_table_off: offset of the table in @msix_bar.
+ * @msix_pba_bar: BAR holding the PBA; @msix_pba_off its offset there.
+ * @msix_pba_off: offset of the PBA in @msix_pba_bar.
+ * @msix_table: the guest's MSI-X table (4 dwords per entry).
+ * @reset_works: the device has a reset method.
+ * @irq_lock: protects @intx_masked against the interrupt handler.
+ * @irq_type: HVX_PCI_IRQ_* in use.
+ * @intx_maskable: INTx disable works (PCI 2.3); the line may be shared.
+ * @intx_masked: hvx masked INTx after an interrupt.
+ * @nr_vecs: entries of @vecs in use.
+ * @vecs: the vectors.
+ * @nr_irqs: interrupts received from the device.
+ */
+struct hvx_pt_dev {
+	struct kref ref;
+	struct mutex lock;
+	bool alive;
+	struct list_head vm_node;
+	struct list_head global_node;
+	struct hvx_pt_vm *ptvm;
+	struct pci_dev *pdev;
+	struct hvx_pt_group *pt_group;
+	struct pci_saved_state *saved;
+	const char *old_override;
+	bool stub_bound;
+	struct address_space mapping;
+	struct hvx_pt_bar bars[HVX_PT_NR_BARS];
+	u16 vcmd;
+	u8 vline;
+
+	u8 msi_cap;
+	u8 msi_vectors;
+	u16 msi_ctrl_ro;
+	u16 msi_ctrl;
+	u64 msi_addr;
+	u16 msi_data;
+	u32 msi_mask;
+
+	u8 msix_cap;
+	u16 msix_vectors;
+	u16 msix_ctrl;
+	u8 msix_bar;
+	u32 msix_table_off;
+	u8 msix_pba_bar;
+	u32 msix_pba_off;
+	u32 *msix_table;
+
+	bool reset_works;
+
+	spinlock_t irq_lock;
+	u32 irq_type;
+	bool intx_maskable;
+	bool intx_masked;
+	unsigned int nr_vecs;
+	struct hvx_pt_vec vecs[HVX_PCI_MAX_IRQ_FDS];
+	atomic64_t nr_irqs;
+};
+
+extern struct mutex hvx_pt_mutex;
+extern bool hvx_pt_allow_unsafe_noiommu;
+
+/* owner.c */
+int hvx_pt_stub_register(void);
+void hvx_pt_stub_unregister(void);
+void hvx_pt_dev_put(struct hvx_pt_dev *dev);
+int hvx_pt_dev_reset(struct hvx_pt_dev *dev);
+
+/* domain.c */
+int hvx_pt_domain_attach(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev,
+			 struct iommu_group *group);
+void hvx_pt_domain_detach(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev);
+
+/* config.c */
+int hvx_pt_config_init(struct hvx_pt_dev *dev);
+void hvx_pt_config_exit(struct hvx_pt_dev *dev);
+int hvx_pt_config_read(struct hvx_pt_dev *dev, unsigned int off,
+		       unsigned int len, u32 *val);
+int hvx_pt_config_write(struct hvx_pt_dev *dev, unsigned int off,
+			unsigned int len, u32 val);
+u64 hvx_pt_bar_guest_addr(struct hvx_pt_dev *dev, int i);
+bool hvx_pt_bar_in_msix(struct hvx_pt_dev *dev, int bar, u64 off, u64 len,
+			u64 *start, u64 *size);
+int hvx_pt_msix_table_rw(struct hvx_pt_dev *dev, int bar, u64 off,
+			 unsigned int len, u64 *val, bool write);
+
+/* intr.c */
+int hvx_pt_irq_set(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req);
+void hvx_pt_irq_disable(struct hvx_pt_dev *dev);
+int hvx_pt_intx_unmask(struct hvx_pt_dev *dev);
+
+/* devfd.c */
+struct file *hvx_pt_devfd_create(struct hvx_pt_dev *dev);
+void hvx_pt_devfd_revoke(struct hvx_pt_dev *dev);
+
+#endif /* HVX_IOMMU_PT_H */

@@ -1,0 +1,871 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * passthrough_test - VFIO-style PCI passthrough (HVX_ASSIGN_DEVICE and the
+ * device fd), on the real PCI devices of the emulated host.
+ *
+ * In QEMU (q35, intel-iommu; check.sh puts an edu at 00:04.0 and an
+ * e1000 at 00:04.1, one multifunction slot, hence one IOMMU group):
+ * DMA-only VMs (HVX_VM_NO_VCPUS, QEMU has no VMX) own the edu, whose DMA
+ * engine (QEMU docs/specs/edu.rst: BAR0, DMA registers at 0x80..0x98,
+ * buffer at device offset 0x40000, interrupt raise/ack at 0x60/0x64)
+ * writes and reads guest RAM at GPAs through the VM's IOMMU domain;
+ * DMA elsewhere faults in the IOMMU and corrupts nothing; its MSI and
+ * INTx reach eventfds; refusals leave everything as it was; and released
+ * devices go back to the host, where e1000.ko binds and works.
+ *
+ * In Bochs (no IOMMU): assignment is refused until allow_unsafe_noiommu=1
+ * (which taints), then the e1000's MMIO BAR works through the device fd.
+ *
+ * The e1000 driver module is loaded from $HVX_NIC_DIR (default
+ * /lib/hvx/nic, where check.sh puts it); the tests unbind it again.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "hvx_test.h"
+
+#define PCI_DEVS	"/sys/bus/pci/devices"
+#define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
+
+/* QEMU edu (docs/specs/edu.rst) */
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_IDENT	0x00
+#define EDU_LIVENESS	0x04
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_DMA_RUN	0x1
+#define EDU_DMA_TO_RAM	0x2
+#define EDU_BUF		0x40000
+
+#define E1000_VENDOR	0x8086
+#define E1000_DEVICE	0x100e
+#define E1000_STATUS	0x0008		/* 8254x SDM 13.4.2 */
+#define E1000_EERD	0x0014		/* 13.4.4: EEPROM read */
+#define E1000_EERD_START (1u << 0)
+#define E1000_EERD_DONE	(1u << 4)
+
+/* Guest RAM of the DMA-only VMs. */
+#define RAM_GPA		0x200000ull
+#define RAM_SIZE	0x200000ull
+
+#define PCI_COMMAND		0x04
+#define PCI_COMMAND_MEMORY	0x2
+#define PCI_COMMAND_MASTER	0x4
+#define PCI_CAP_PTR		0x34
+#define PCI_CAP_ID_MSI		0x05
+
+/* ---- sysfs and friends -------------------------------------------- */
+
+static int sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+/* 0 or -errno of the write (sysfs reports refusals there). */
+static int sysfs_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static unsigned long sysfs_hex(const char *addr, const char *attr)
+{
+	char path[256], buf[64];
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", addr, attr);
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return ~0ul;
+	return strtoul(buf, NULL, 16);
+}
+
+/* First device with this vendor/device id; false if none. */
+static bool find_pci(unsigned int vendor, unsigned int device, char *addr)
+{
+	DIR *d = opendir(PCI_DEVS);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (sysfs_hex(e->d_name, "vendor") == vendor &&
+		    sysfs_hex(e->d_name, "device") == device) {
+			strcpy(addr, e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Name of the driver bound to addr, "" if none. */
+static const char *driver_of(const char *addr)
+{
+	static char name[256];
+	char path[256], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver", addr);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return "";
+	link[n] = 0;
+	snprintf(name, sizeof(name), "%s", strrchr(link, '/') + 1);
+	return name;
+}
+
+static int unbind(const char *addr)
+{
+	char path[256];
+
+	if (!*driver_of(addr))
+		return 0;
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", addr);
+	return sysfs_write(path, addr);
+}
+
+static int bind_to(const char *drv, const char *addr)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", drv);
+	return sysfs_write(path, addr);
+}
+
+static bool has_iommu_group(const char *addr)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/iommu_group", addr);
+	return !access(path, F_OK);
+}
+
+static struct hvx_pci_device pci_dev_of(const char *addr)
+{
+	unsigned int seg, bus, dev, fn;
+	struct hvx_pci_device d = { 0 };
+
+	if (sscanf(addr, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) == 4) {
+		d.segment = seg;
+		d.bus = bus;
+		d.devfn = dev << 3 | fn;
+	}
+	return d;
+}
+
+/* Load e1000.ko unless it is loaded; true if the driver exists now. */
+static bool load_e1000(void)
+{
+	const char *dir = getenv("HVX_NIC_DIR");
+	char path[512];
+	int ret;
+
+	if (!access("/sys/bus/pci/drivers/e1000", F_OK))
+		return true;
+	snprintf(path, sizeof(path), "%s/e1000.ko", dir ? dir : "/lib/hvx/nic");
+	ret = load_module(path);
+	return (!ret || ret == -EEXIST) &&
+	       !access("/sys/bus/pci/drivers/e1000", F_OK);
+}
+
+/* Kernel log from now on: open /dev/kmsg at its end. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Does a record since kmsg_open() contain needle? */
+static bool kmsg_has(int fd, const char *needle)
+{
+	char rec[2048];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EPIPE)
+				continue;	/* overwritten records */
+			return false;		/* EAGAIN: no more */
+		}
+		rec[n] = 0;
+		if (strstr(rec, needle))
+			return true;
+	}
+	return false;
+}
+
+/* Host physical address of a locked page of ours (/proc/self/pagemap). */
+static uint64_t virt_to_phys(void *p)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t e = 0;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (uintptr_t)p / 4096 * 8) != 8)
+		e = 0;
+	close(fd);
+	if (!(e >> 63))
+		return 0;
+	return (e & ((1ull << 55) - 1)) * 4096;
+}
+
+/* eventfd count, waiting at most timeout_ms; 0 if nothing came. */
+static uint64_t eventfd_wait(int efd, int timeout_ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t v = 0;
+
+	if (poll(&p, 1, timeout_ms) == 1 && read(efd, &v, 8) != 8)
+		v = 0;
+	return v;
+}
+
+/* ---- device fd helpers ----------------------------------------------- */
+
+static int cfg_read(int dfd, unsigned int off, void *buf, size_t len)
+{
+	return pread(dfd, buf, len, HVX_PCI_REGION_OFFSET(HVX_PCI_REGION_CONFIG) + off)
+	       == (ssize_t)len ? 0 : -1;
+}
+
+static int cfg_write(int dfd, unsigned int off, const void *buf, size_t len)
+{
+	return pwrite(dfd, buf, len, HVX_PCI_REGION_OFFSET(HVX_PCI_REGION_CONFIG) + off)
+	       == (ssize_t)len ? 0 : -1;
+}
+
+static volatile uint32_t *map_bar(int dfd, int bar, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dfd,
+		       HVX_PCI_REGION_OFFSET(bar));
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void mmio_w64(volatile uint32_t *bar, unsigned int off, uint64_t v)
+{
+	*(volatile uint64_t *)((volatile uint8_t *)bar + off) = v;
+}
+
+static uint64_t mmio_r64(volatile uint32_t *bar, unsigned int off)
+{
+	return *(volatile uint64_t *)((volatile uint8_t *)bar + off);
+}
+
+/* Run one edu DMA; false if it never completes (the device is wedged). */
+static bool edu_dma(volatile uint32_t *bar, uint64_t src, uint64_t dst,
+		    uint64_t cnt, bool to_ram)
+{
+	mmio_w64(bar, EDU_DMA_SRC, src);
+	mmio_w64(bar, EDU_DMA_DST, dst);
+	mmio_w64(bar, EDU_DMA_CNT, cnt);
+	mmio_w64(bar, EDU_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+	/* The edu runs a DMA 100 ms of virtual time after the command. */
+	for (int i = 0; i < 1000; i++) {
+		if (!(mmio_r64(bar, EDU_DMA_CMD) & EDU_DMA_RUN))
+			return true;
+		msleep(10);
+	}
+	return false;
+}
+
+/* ---- the edu fixture (QEMU) ------------------------------------------ */
+
+FIXTURE(edu) {
+	bool present;		/* setup found the edu (else it skipped) */
+	char addr[32];		/* the edu */
+	char nic[32];		/* the e1000 in its slot, "" if none */
+	struct hvx_pci_device d;
+	int sys_fd, vm_fd, dfd;
+	uint8_t *ram;
+	volatile uint32_t *bar;
+};
+
+static int create_dma_vm(int sys_fd, uint8_t **ram)
+{
+	int vm_fd = ioctl(sys_fd, HVX_CREATE_VM, HVX_VM_NO_VCPUS);
+
+	if (vm_fd < 0)
+		return -1;
+	*ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*ram == MAP_FAILED ||
+	    __vm_set_memory_region(vm_fd, 0, 0, RAM_GPA, RAM_SIZE, *ram)) {
+		close(vm_fd);
+		return -1;
+	}
+	return vm_fd;
+}
+
+FIXTURE_SETUP(edu)
+{
+	self->vm_fd = self->dfd = -1;
+	self->bar = NULL;
+	self->ram = NULL;
+	REQUIRE_HVX();
+	if (!find_pci(EDU_VENDOR, EDU_DEVICE, self->addr))
+		SKIP(return, "no QEMU edu device (1234:11e8) here: QEMU only");
+	ASSERT_TRUE(has_iommu_group(self->addr))
+		TH_LOG("%s has no IOMMU group: is intel_iommu=on?", self->addr);
+	/* The e1000 sharing the edu's slot (and IOMMU group), if any. */
+	snprintf(self->nic, sizeof(self->nic), "%.11s1", self->addr);
+	if (sysfs_hex(self->nic, "vendor") != E1000_VENDOR)
+		self->nic[0] = 0;
+	if (*self->nic)
+		ASSERT_EQ(0, unbind(self->nic));
+	ASSERT_STREQ("", driver_of(self->addr));
+	self->d = pci_dev_of(self->addr);
+	self->sys_fd = hvx_open();
+	self->vm_fd = create_dma_vm(self->sys_fd, &self->ram);
+	ASSERT_LE(0, self->vm_fd) TH_LOG("DMA-only VM: %s", strerrorname_np(errno));
+	self->present = true;
+}
+
+/* The harness runs the test after a SKIP in setup: leave at once then. */
+#define EDU_REQUIRED()	do { if (!self->present) return; } while (0)
+
+FIXTURE_TEARDOWN(edu)
+{
+	if (self->bar)
+		munmap((void *)self->bar, 1 << 20);
+	if (self->dfd >= 0)
+		close(self->dfd);
+	if (self->vm_fd >= 0)
+		close(self->vm_fd);
+	if (self->ram)
+		munmap(self->ram, RAM_SIZE);
+}
+
+/* Assign the edu, map its BAR0 and turn on memory decoding and DMA. */
+static void edu_assign(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(edu) *self)
+{
+	struct hvx_pci_region_info r = { .index = 0 };
+	struct hvx_pci_device_info info;
+	uint16_t cmd;
+
+	self->dfd = ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &self->d);
+	ASSERT_LE(0, self->dfd) TH_LOG("HVX_ASSIGN_DEVICE(%s): %s", self->addr,
+				       strerrorname_np(errno));
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(EDU_VENDOR, info.vendor);
+	ASSERT_EQ(EDU_DEVICE, info.device);
+	ASSERT_LE(0, info.iommu_group);
+	ASSERT_EQ(0, info.flags & HVX_PCI_DEV_NOIOMMU);
+	ASSERT_EQ(1, info.msi_vectors);
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_GET_REGION_INFO, &r));
+	ASSERT_EQ(1 << 20, r.size);
+	ASSERT_TRUE(r.flags & HVX_PCI_REGION_MMAP);
+	self->bar = map_bar(self->dfd, 0, 1 << 20);
+	ASSERT_NE(NULL, self->bar) TH_LOG("mmap BAR0: %s", strerrorname_np(errno));
+	ASSERT_EQ(0x010000ed, self->bar[EDU_IDENT / 4]);
+	self->bar[EDU_LIVENESS / 4] = 0x12345678;
+	ASSERT_EQ(~0x12345678u, self->bar[EDU_LIVENESS / 4]);
+	ASSERT_EQ(0, cfg_read(self->dfd, PCI_COMMAND, &cmd, 2));
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	ASSERT_EQ(0, cfg_write(self->dfd, PCI_COMMAND, &cmd, 2));
+}
+
+/* Index of the first byte of p[0..n) that is not v, or -1. */
+static long first_not(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return i;
+	return -1;
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = seed + i * 7;
+}
+
+/* DMA from guest RAM into the device and back lands at the GPAs. */
+TEST_F(edu, dma_at_gpa)
+{
+	uint8_t want[256];
+
+	EDU_REQUIRED();
+	edu_assign(_metadata, self);
+	fill(self->ram + 0x1000, 256, 0x31);
+	memcpy(want, self->ram + 0x1000, 256);
+	memset(self->ram + 0x3000 - 64, 0xee, 256 + 128);
+
+	ASSERT_TRUE(edu_dma(self->bar, RAM_GPA + 0x1000, EDU_BUF, 256, false));
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, RAM_GPA + 0x3000, 256, true));
+	ASSERT_EQ(0, memcmp(want, self->ram + 0x3000, 256))
+		TH_LOG("the device's DMA write did not land at GPA %#llx",
+		       RAM_GPA + 0x3000);
+	ASSERT_EQ(-1, first_not(self->ram + 0x3000 - 64, 64, 0xee));
+	ASSERT_EQ(-1, first_not(self->ram + 0x3000 + 256, 64, 0xee));
+}
+
+/* A slot added after assignment is mapped; a deleted one is not. */
+TEST_F(edu, slot_changes_follow)
+{
+	const uint64_t gpa = 0x1000000;
+	uint8_t *extra;
+	int kfd = kmsg_open();
+	char needle[64];
+
+	EDU_REQUIRED();
+	edu_assign(_metadata, self);
+	extra = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, extra);
+	ASSERT_EQ(0, __vm_set_memory_region(self->vm_fd, 1, 0, gpa, 0x10000,
+					    extra));
+	fill(self->ram, 128, 0x55);
+	ASSERT_TRUE(edu_dma(self->bar, RAM_GPA, EDU_BUF, 128, false));
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, gpa + 0x800, 128, true));
+	ASSERT_EQ(0, memcmp(self->ram, extra + 0x800, 128));
+
+	/* Deleted: DMA there faults and the old pages stay as they are. */
+	memset(extra, 0, 0x10000);
+	ASSERT_EQ(0, __vm_set_memory_region(self->vm_fd, 1, 0, gpa, 0, NULL));
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, gpa + 0x800, 128, true));
+	ASSERT_EQ(-1, first_not(extra, 0x10000, 0))
+		TH_LOG("a deleted slot's memory was written");
+	/* VT-d records the faulting page (VT-d Spec 10.4.14, FRCD_REG). */
+	snprintf(needle, sizeof(needle), "fault addr 0x%llx",
+		 (unsigned long long)gpa);
+	ASSERT_TRUE(kmsg_has(kfd, needle))
+		TH_LOG("no IOMMU fault \"%s\" in the kernel log", needle);
+	close(kfd);
+	munmap(extra, 0x10000);
+}
+
+/*
+ * DMA aimed at a host physical page outside guest RAM (a canary page of
+ * this process) is blocked by the IOMMU: the page is intact and the
+ * IOMMU reports the fault.
+ */
+TEST_F(edu, dma_outside_ram_blocked)
+{
+	uint8_t *canary;
+	uint64_t hpa;
+	char needle[64];
+	int kfd;
+
+	EDU_REQUIRED();
+	edu_assign(_metadata, self);
+	canary = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	ASSERT_NE(MAP_FAILED, canary);
+	memset(canary, 0x5a, 4096);
+	hpa = virt_to_phys(canary);
+	ASSERT_NE(0, hpa) TH_LOG("no physical address in /proc/self/pagemap");
+
+	kfd = kmsg_open();
+	fill(self->ram, 256, 0x99);
+	ASSERT_TRUE(edu_dma(self->bar, RAM_GPA, EDU_BUF, 256, false));
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, hpa + 0x100, 256, true));
+	ASSERT_EQ(hpa, virt_to_phys(canary));
+	ASSERT_EQ(-1, first_not(canary, 4096, 0x5a))
+		TH_LOG("the canary page outside guest RAM was overwritten");
+	/* Also just past the end of guest RAM. */
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, RAM_GPA + RAM_SIZE, 64, true));
+
+	snprintf(needle, sizeof(needle), "fault addr 0x%llx",
+		 (unsigned long long)hpa);
+	ASSERT_TRUE(kmsg_has(kfd, needle))
+		TH_LOG("no IOMMU fault \"%s\" in the kernel log", needle);
+	close(kfd);
+	munmap(canary, 4096);
+}
+
+/* MSI and INTx of the edu arrive at eventfds. */
+TEST_F(edu, interrupts_to_eventfd)
+{
+	struct hvx_pci_irqs irqs = { .type = HVX_PCI_IRQ_MSI, .count = 1 };
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint8_t cap = 0, id = 0;
+	uint32_t data = 0;
+	uint16_t v16;
+
+	EDU_REQUIRED();
+	edu_assign(_metadata, self);
+	ASSERT_LE(0, efd);
+
+	/* Bad requests change nothing. */
+	irqs.count = 2;
+	ASSERT_ERRNO(EINVAL, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	irqs.count = 1;
+	irqs.flags = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	irqs.flags = 0;
+	irqs.type = HVX_PCI_IRQ_MSIX;
+	ASSERT_ERRNO(ENODEV, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	irqs.type = HVX_PCI_IRQ_MSI;
+	irqs.eventfds[0] = self->vm_fd;	/* not an eventfd */
+	ASSERT_ERRNO(EINVAL, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+
+	/* MSI: one interrupt per raise. */
+	irqs.eventfds[0] = efd;
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	self->bar[EDU_IRQ_RAISE / 4] = 0x100;
+	ASSERT_EQ(1, eventfd_wait(efd, 10000)) TH_LOG("no MSI");
+	self->bar[EDU_IRQ_ACK / 4] = 0x100;
+	self->bar[EDU_IRQ_RAISE / 4] = 0x1;
+	ASSERT_EQ(1, eventfd_wait(efd, 10000)) TH_LOG("no second MSI");
+	self->bar[EDU_IRQ_ACK / 4] = 0x1;
+
+	/* The MSI capability the device fd shows is the virtual one. */
+	ASSERT_EQ(0, cfg_read(self->dfd, PCI_CAP_PTR, &cap, 1));
+	while (cap) {
+		ASSERT_EQ(0, cfg_read(self->dfd, cap, &id, 1));
+		if (id == PCI_CAP_ID_MSI)
+			break;
+		ASSERT_EQ(0, cfg_read(self->dfd, cap + 1, &cap, 1));
+	}
+	ASSERT_NE(0, cap) TH_LOG("no MSI capability");
+	data = 0xfee00000;
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 4, &data, 4));
+	v16 = 0x4041;	/* vector 0x41 */
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 12, &v16, 2));	/* 64-bit cap */
+	data = 0;
+	ASSERT_EQ(0, cfg_read(self->dfd, cap + 12, &data, 2));
+	ASSERT_EQ(0x4041, data);
+
+	/* INTx: masked after each interrupt until unmasked. */
+	irqs.type = HVX_PCI_IRQ_INTX;
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	self->bar[EDU_IRQ_RAISE / 4] = 0x1;
+	ASSERT_EQ(1, eventfd_wait(efd, 10000)) TH_LOG("no INTx");
+	self->bar[EDU_IRQ_ACK / 4] = 0x1;
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_UNMASK_INTX, 0));
+	self->bar[EDU_IRQ_RAISE / 4] = 0x1;
+	ASSERT_EQ(1, eventfd_wait(efd, 10000)) TH_LOG("no INTx after unmask");
+	self->bar[EDU_IRQ_ACK / 4] = 0x1;
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_UNMASK_INTX, 0));
+
+	irqs = (struct hvx_pci_irqs){ .type = HVX_PCI_IRQ_NONE };
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	ASSERT_ERRNO(EINVAL, ioctl(self->dfd, HVX_DEVICE_UNMASK_INTX, 0));
+	close(efd);
+}
+
+/* Each refusal has its errno and changes nothing. */
+TEST_F(edu, refusals)
+{
+	struct hvx_pci_device d = self->d;
+	int vm2;
+	uint8_t *ram2;
+
+	EDU_REQUIRED();
+	d.flags = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d));
+	d = self->d;
+	d.pad = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d));
+	d = self->d;
+	d.reserved[4] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d));
+	d = self->d;
+	d.segment = 0x10000;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d));
+	d = (struct hvx_pci_device){ .bus = 0xfe, .devfn = 0xff };
+	ASSERT_ERRNO(ENODEV, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d));
+	ASSERT_ERRNO(ENOENT, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
+	ASSERT_ERRNO(EINVAL, ioctl(self->vm_fd, HVX_CREATE_VCPU, 0));
+
+	/* A host driver on the device, or on another device of its group. */
+	if (*self->nic && load_e1000()) {
+		struct hvx_pci_device nic = pci_dev_of(self->nic);
+
+		if (strcmp(driver_of(self->nic), "e1000"))
+			ASSERT_EQ(0, bind_to("e1000", self->nic));
+		ASSERT_ERRNO(EBUSY, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &nic));
+		ASSERT_ERRNO(EPERM, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &self->d));
+		ASSERT_STREQ("e1000", driver_of(self->nic));
+		ASSERT_EQ(0, unbind(self->nic));
+	}
+
+	/* Already assigned: to this VM, or to another. */
+	self->dfd = ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &self->d);
+	ASSERT_LE(0, self->dfd) TH_LOG("assign after refusals: %s",
+				       strerrorname_np(errno));
+	ASSERT_ERRNO(EEXIST, ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &self->d));
+	vm2 = create_dma_vm(self->sys_fd, &ram2);
+	ASSERT_LE(0, vm2);
+	ASSERT_ERRNO(EEXIST, ioctl(vm2, HVX_ASSIGN_DEVICE, &self->d));
+	if (*self->nic) {
+		struct hvx_pci_device nic = pci_dev_of(self->nic);
+
+		/* Its group belongs to the first VM now. */
+		ASSERT_ERRNO(EBUSY, ioctl(vm2, HVX_ASSIGN_DEVICE, &nic));
+	}
+	close(vm2);
+	munmap(ram2, RAM_SIZE);
+}
+
+/*
+ * After HVX_UNASSIGN_DEVICE the device fd is dead: calls fail with
+ * ENODEV, its BAR mapping gives SIGBUS; the device can be assigned again.
+ */
+TEST_F(edu, unassign_revokes)
+{
+	struct hvx_pci_device_info info;
+	uint32_t v;
+	pid_t pid;
+	int status;
+
+	EDU_REQUIRED();
+	edu_assign(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
+	ASSERT_ERRNO(ENODEV, ioctl(self->dfd, HVX_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(-1, cfg_read(self->dfd, 0, &v, 4));
+	ASSERT_EQ(ENODEV, errno);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		v = self->bar[0];
+		_exit(v == 0x010000ed ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		TH_LOG("access to a revoked BAR mapping: status %#x", status);
+	ASSERT_ERRNO(ENOENT, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
+	close(self->dfd);
+	self->dfd = ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &self->d);
+	ASSERT_LE(0, self->dfd);
+}
+
+/*
+ * A process killed with SIGKILL while it owns the device gives it back;
+ * the e1000 of the same group, released that way, binds to its host
+ * driver and works.
+ */
+TEST_F(edu, kill9_releases_and_host_driver_works)
+{
+	bool nic = *self->nic && load_e1000();
+	const char *addr = nic ? self->nic : self->addr;
+	struct hvx_pci_device d = pci_dev_of(addr);
+	char path[256], ifname[IF_NAMESIZE + 1] = "";
+	int pipefd[2], status, sock;
+	struct ifreq ifr;
+	pid_t pid;
+	DIR *dir;
+	struct dirent *e;
+
+	EDU_REQUIRED();
+	close(self->vm_fd);	/* the child makes its own VM */
+	self->vm_fd = -1;
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint8_t *ram;
+		int vm, dfd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* if the test fails */
+		vm = create_dma_vm(self->sys_fd, &ram);
+		dfd = vm < 0 ? -1 : ioctl(vm, HVX_ASSIGN_DEVICE, &d);
+		if (write(pipefd[1], dfd >= 0 ? "y" : "n", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], path, 1));
+	close(pipefd[0]);
+	ASSERT_EQ('y', path[0]) TH_LOG("the child could not assign %s", addr);
+	if (nic) {
+		/* Held by the stub: the host driver may not bind now. */
+		ASSERT_NE(0, bind_to("e1000", self->nic));
+		ASSERT_STREQ("hvx-pci", driver_of(self->nic));
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_STREQ("", driver_of(addr));
+
+	/* Released: assignable again, and driver_override is cleared. */
+	self->vm_fd = create_dma_vm(self->sys_fd, &self->ram);
+	ASSERT_LE(0, self->vm_fd);
+	self->dfd = ioctl(self->vm_fd, HVX_ASSIGN_DEVICE, &d);
+	ASSERT_LE(0, self->dfd) TH_LOG("after kill -9: %s", strerrorname_np(errno));
+	close(self->dfd);
+	close(self->vm_fd);	/* releases it again */
+	self->dfd = self->vm_fd = -1;
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", addr);
+	ASSERT_EQ(0, sysfs_read(path, ifname, sizeof(ifname)));
+	ASSERT_EQ(NULL, strstr(ifname, "hvx-pci")) TH_LOG("override %s", ifname);
+	if (!nic)
+		SKIP(return, "no e1000 and e1000.ko beside the edu: host driver not tried");
+
+	/* The host driver binds, makes a netdev, and brings it up. */
+	ASSERT_EQ(0, bind_to("e1000", self->nic));
+	ASSERT_STREQ("e1000", driver_of(self->nic));
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/net", self->nic);
+	dir = opendir(path);
+	ASSERT_NE(NULL, dir);
+	ifname[0] = 0;
+	while ((e = readdir(dir)))
+		if (e->d_name[0] != '.')
+			snprintf(ifname, sizeof(ifname), "%.*s", IF_NAMESIZE - 1,
+				 e->d_name);
+	closedir(dir);
+	ASSERT_NE(0, ifname[0]);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, sock);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ASSERT_EQ(0, ioctl(sock, SIOCGIFFLAGS, &ifr));
+	ifr.ifr_flags |= IFF_UP;
+	ASSERT_EQ(0, ioctl(sock, SIOCSIFFLAGS, &ifr))
+		TH_LOG("%s up: %s", ifname, strerrorname_np(errno));
+	ASSERT_EQ(0, ioctl(sock, SIOCGIFFLAGS, &ifr));
+	ASSERT_TRUE(ifr.ifr_flags & IFF_UP);
+	ifr.ifr_flags &= ~IFF_UP;
+	ioctl(sock, SIOCSIFFLAGS, &ifr);
+	close(sock);
+	ASSERT_EQ(0, unbind(self->nic));
+}
+
+/*
+ * The stub: bound through driver_override and drivers_probe, it holds
+ * the device, which stays assignable; driver_override is the user's
+ * again after release; module unload unbinds the stub.
+ */
+TEST_F(edu, stub_driver)
+{
+	char path[256], buf[64];
+	const char *ko = getenv("HVX_KO");
+
+	EDU_REQUIRED();
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", self->addr);
+	ASSERT_EQ(0, sysfs_write(path, "hvx-pci"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->addr));
+	ASSERT_STREQ("hvx-pci", driver_of(self->addr));
+	edu_assign(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
+	ASSERT_STREQ("hvx-pci", driver_of(self->addr));
+	ASSERT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	ASSERT_STREQ("hvx-pci", buf);
+
+	close(self->dfd);
+	munmap((void *)self->bar, 1 << 20);
+	close(self->vm_fd);
+	close(self->sys_fd);
+	self->dfd = self->vm_fd = -1;
+	self->bar = NULL;
+	if (!ko || access(ko, R_OK)) {
+		ASSERT_EQ(0, sysfs_write(path, "\n"));
+		ASSERT_EQ(0, unbind(self->addr));
+		SKIP(return, "HVX_KO not set: module unload not tried");
+	}
+	ASSERT_TRUE(wait_for_refcnt(0, 2000));
+	ASSERT_EQ(0, unload_module("hvx"));
+	ASSERT_STREQ("", driver_of(self->addr));
+	ASSERT_EQ(0, sysfs_write(path, "\n"));
+	ASSERT_EQ(0, load_module(ko));
+	for (int i = 0; i < 200 && access(HVX_DEV, R_OK); i++)
+		msleep(10);
+	self->sys_fd = hvx_open();
+}
+
+/* ---- no IOMMU (Bochs) ------------------------------------------------- */
+
+/*
+ * Without an IOMMU, assignment is refused unless allow_unsafe_noiommu=1,
+ * which taints the kernel; the e1000's MMIO BAR then works through the
+ * device fd (its receive address register holds the MAC Bochs gave it).
+ */
+TEST(noiommu_unsafe_mode)
+{
+	char addr[32], buf[64];
+	struct hvx_pci_device d;
+	struct hvx_pci_device_info info;
+	struct hvx_pci_region_info r = { .index = 0 };
+	volatile uint32_t *bar;
+	unsigned long taint;
+	uint8_t *ram;
+	int sys_fd, vm, dfd;
+
+	REQUIRE_HVX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr) || has_iommu_group(addr))
+		SKIP(return, "needs an e1000 without IOMMU (Bochs)");
+	ASSERT_STREQ("", driver_of(addr));
+	d = pci_dev_of(addr);
+	sys_fd = hvx_open();
+	vm = create_dma_vm(sys_fd, &ram);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, sysfs_write(NOIOMMU_PARAM, "0"));
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(vm, HVX_ASSIGN_DEVICE, &d));
+
+	ASSERT_EQ(0, sysfs_write(NOIOMMU_PARAM, "1"));
+	dfd = ioctl(vm, HVX_ASSIGN_DEVICE, &d);
+	sysfs_write(NOIOMMU_PARAM, "0");
+	ASSERT_LE(0, dfd) TH_LOG("unsafe assign: %s", strerrorname_np(errno));
+	ASSERT_EQ(0, sysfs_read("/proc/sys/kernel/tainted", buf, sizeof(buf)));
+	taint = strtoul(buf, NULL, 10);
+	ASSERT_TRUE(taint & (1 << 6)) TH_LOG("not tainted (TAINT_USER): %lu", taint);
+	ASSERT_EQ(0, ioctl(dfd, HVX_DEVICE_GET_INFO, &info));
+	ASSERT_TRUE(info.flags & HVX_PCI_DEV_NOIOMMU);
+	ASSERT_EQ(-1, info.iommu_group);
+
+	ASSERT_EQ(0, ioctl(dfd, HVX_DEVICE_GET_REGION_INFO, &r));
+	ASSERT_TRUE(r.flags & HVX_PCI_REGION_MMAP);
+	bar = map_bar(dfd, 0, r.size);
+	ASSERT_NE(NULL, bar);
+	/*
+	 * Read EEPROM word 0 through EERD (8254x SDM 13.4.4): the first two
+	 * bytes of the MAC Bochs was given (52:54:...).
+	 */
+	bar[E1000_EERD / 4] = E1000_EERD_START;
+	for (int i = 0; i < 1000 && !(bar[E1000_EERD / 4] & E1000_EERD_DONE); i++)
+		msleep(1);
+	ASSERT_EQ(0x5452, bar[E1000_EERD / 4] >> 16)
+		TH_LOG("EERD %#x, STATUS %#x", bar[E1000_EERD / 4],
+		       bar[E1000_STATUS / 4]);
+	munmap((void *)bar, r.size);
+	close(dfd);
+	close(vm);
+	munmap(ram, RAM_SIZE);
+	close(sys_fd);
+}
+
+TEST_HARNESS_MAIN

@@ -39,7 +39,7 @@ check: deps
 	$(MAKE) userspace selftests
 	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
-	HVX_HVXCTL=$(BUILD)/userspace/hvxctl \
+	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
 
 clean:

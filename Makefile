@@ -3,6 +3,7 @@
 # hvx top-level Makefile.
 #
 #   make                 hvx.ko against $(KDIR), userspace tools, selftests
+#   make demo            a Linux guest booting under hvx (natively, or in Bochs)
 #   make check           everything the tests need, then the emulator suite
 #   make check TESTS=re  only tests whose name matches the extended regex
 #   make C=1 / W=1       sparse / extra warnings (passed through to Kbuild)
@@ -17,7 +18,7 @@ BUILD := $(CURDIR)/build
 
 export HVX_HOST_KVER
 
-.PHONY: all module userspace selftests check clean deps
+.PHONY: all module userspace selftests check clean deps demo
 
 all: module userspace selftests
 
@@ -41,6 +42,12 @@ check: deps
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
+
+demo: deps
+	$(MAKE) module KDIR=$(HOST_KDIR) W=1
+	$(MAKE) userspace
+	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko HVX_RUN=$(BUILD)/userspace/hvx-run \
+		bash selftests/vm/demo.sh
 
 clean:
 	-$(MAKE) -C $(HOST_KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -6,7 +6,9 @@
  *
  * Both tables describe the same machine: vCPUs with local APIC ids 0..N-1
  * at LAPIC_ADDR, one IOAPIC (id N, 24 pins, GSI 0..23) at IOAPIC_ADDR,
- * ISA IRQs 1-15 on the same-numbered pins and IRQ 0 (the PIT) on pin 2, a
+ * ISA IRQs 0-15 on the same-numbered pins (hvx's interrupt router raises
+ * a GSI below 16 on the PIC and the IOAPIC input of the same number, so
+ * the PIT is on pin 0 and the MADT needs no interrupt source override), a
  * PCI bus 0. The ACPI machine is hardware-reduced (FADT flag
  * HW_REDUCED_ACPI): no PM1 blocks and no SCI; the sleep control register
  * at port PORT_ACPI_SLEEP turns the machine off when \_S5 is entered, and
@@ -24,7 +26,6 @@
 #define GPA_RSDP	0xf0000ull
 #define GPA_MPFP	0xf0040ull
 #define GPA_MPC		0xf0050ull
-#define PIT_GSI		2	/* ISA IRQ 0 -> IOAPIC pin 2, as on PC chipsets */
 
 int build_e820(struct vm *vm, struct e820 *map)
 {
@@ -105,13 +106,9 @@ static void build_mptable(struct vm *vm)
 	put32(e + 4, (uint32_t)IOAPIC_ADDR);
 	e += 8;
 	count++;
-	mp_irq(&e, 3, 3, 1, 0, ioapic, 0, &count);	/* ExtINT: the 8259 */
-	for (int irq = 0; irq < 16; irq++) {
-		if (irq == 2)
-			continue;
-		mp_irq(&e, 3, 0, 1, (uint8_t)irq, ioapic,
-		       (uint8_t)(irq == 0 ? PIT_GSI : irq), &count);
-	}
+	for (int irq = 0; irq < 16; irq++)
+		if (irq != 2)	/* the cascade */
+			mp_irq(&e, 3, 0, 1, (uint8_t)irq, ioapic, (uint8_t)irq, &count);
 	mp_irq(&e, 4, 3, 1, 0, 0xff, 0, &count);	/* LINT0: ExtINT */
 	mp_irq(&e, 4, 1, 1, 0, 0xff, 1, &count);	/* LINT1: NMI */
 
@@ -257,13 +254,6 @@ static uint64_t build_acpi(struct vm *vm)
 	put32(e + 4, (uint32_t)IOAPIC_ADDR);
 	put32(e + 8, 0);			/* GSI base */
 	e += 12;
-	e[0] = 2;				/* interrupt source override */
-	e[1] = 10;
-	e[2] = 0;				/* ISA */
-	e[3] = 0;				/* IRQ 0 */
-	put32(e + 4, PIT_GSI);
-	put16(e + 8, 0);			/* conforms to the bus */
-	e += 10;
 	e[0] = 4;				/* local APIC NMI */
 	e[1] = 6;
 	e[2] = 0xff;				/* every processor */

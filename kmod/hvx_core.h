@@ -12,14 +12,16 @@
 
 #include "hvx.h"
 #include "../vmx/vmx.h"
+#include "dev/dev.h"
 
 /**
  * struct hvx_vm - one virtual machine, behind a VM fd
  * @ref: references: the VM fd and one per vCPU.
  * @mm: address space of the creating process (guest RAM lives there).
  * @lock: serialises vCPU creation and removal.
- * @vcpus: vCPUs by id; an entry goes back to NULL under @lock before its
- *	vCPU is freed.
+ * @vcpus: vCPUs by id; set under @lock; an entry goes back to NULL under
+ *	@lock and the vCPU is freed after an RCU grace period, so the
+ *	interrupt router may look vCPUs up under rcu_read_lock().
  * @mem: guest-physical address space (ept/).
  * @flags: HVX_VM_* flags given at creation.
  * @nr_vcpus: vCPUs that exist (CPUID topology).
@@ -31,6 +33,9 @@
  * @owner_pid: thread-group pid of the creating process (a reference).
  * @owner_uid: effective uid of the creator when it created the VM.
  * @owner_comm: command name of the creator.
+ * @bus: port and MMIO claims of in-kernel devices (dev/bus.c).
+ * @plat: in-kernel platform devices (HVX_CREATE_PLATFORM), or NULL.
+ * @plat_ready: @plat is fully created; vCPUs may be created.
  */
 struct hvx_vm {
 	struct kref ref;
@@ -46,6 +51,9 @@ struct hvx_vm {
 	struct pid *owner_pid;
 	kuid_t owner_uid;
 	char owner_comm[TASK_COMM_LEN];
+	struct hvx_dev_bus bus;
+	struct hvx_platform *plat;
+	bool plat_ready;
 };
 
 /**
@@ -55,6 +63,7 @@ struct hvx_vm {
  * @run_page: struct hvx_run, page 0 of the vCPU mmap.
  * @io_page: I/O data, page 1 of the vCPU mmap.
  * @tsc_gen: the VM's tsc_gen last applied.
+ * @lapic: its local APIC (HVX_PLATFORM_LAPIC), or NULL.
  * @vmx: VMX state (vmx/).
  */
 struct hvx_vcpu {
@@ -63,6 +72,7 @@ struct hvx_vcpu {
 	struct mutex run_lock;
 	struct page *run_page;
 	struct page *io_page;
+	struct hvx_lapic *lapic;
 	struct hvx_vmx_vcpu vmx;
 };
 

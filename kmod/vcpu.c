@@ -255,6 +255,7 @@ static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 
 static void vcpu_free(struct hvx_vcpu *vcpu)
 {
+	hvx_platform_vcpu_destroy(vcpu);
 	hvx_vmx_vcpu_destroy(&vcpu->vmx);
 	if (vcpu->run_page)
 		__free_page(vcpu->run_page);
@@ -269,9 +270,10 @@ static int vcpu_release(struct inode *inode, struct file *file)
 	struct hvx_vm *vm = vcpu->vm;
 
 	mutex_lock(&vm->lock);
-	vm->vcpus[vcpu->vmx.id] = NULL;
+	WRITE_ONCE(vm->vcpus[vcpu->vmx.id], NULL);
 	atomic_dec(&vm->nr_vcpus);
 	mutex_unlock(&vm->lock);
+	synchronize_rcu();	/* the interrupt router's lookups are done */
 	vcpu_free(vcpu);
 	hvx_vm_put(vm);
 	return 0;
@@ -322,6 +324,9 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	ret = -EEXIST;
 	if (vm->vcpus[id])
 		goto err_unlock;
+	ret = -EBUSY;	/* HVX_CREATE_PLATFORM is still creating devices */
+	if (vm->plat && !vm->plat_ready)
+		goto err_unlock;
 	ret = hvx_vmx_vcpu_create(&vcpu->vmx, &vm->mem, id,
 				  page_address(vcpu->run_page),
 				  page_address(vcpu->io_page));
@@ -329,6 +334,9 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 		goto err_unlock;
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
 	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
+	ret = hvx_platform_vcpu_create(vcpu);
+	if (ret)
+		goto err_unlock;
 	vcpu_sync_tsc_offset(vcpu);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
@@ -337,7 +345,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 		refcount_dec(&vm->ref.refcount);	/* the VM fd still holds one */
 		goto err_unlock;
 	}
-	vm->vcpus[id] = vcpu;
+	WRITE_ONCE(vm->vcpus[id], vcpu);
 	atomic_inc(&vm->nr_vcpus);
 	mutex_unlock(&vm->lock);
 	return ret;

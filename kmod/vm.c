@@ -26,6 +26,8 @@ static void vm_free(struct kref *ref)
 		hvx_registry_remove(vm);
 		hvx_netlink_vm_event(vm, HVX_EVENT_VM_DESTROYED);
 	}
+	hvx_platform_destroy(vm);
+	hvx_bus_destroy(vm);
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
 	hvx_ept_flush_all_cpus(&vm->mem);
 	hvx_mem_destroy(&vm->mem);
@@ -105,12 +107,26 @@ static long vm_send_ipi(void *obj, void *karg, unsigned long arg)
 	return ret;
 }
 
+static long vm_create_platform(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_platform_config *c = karg;
+	int i;
+
+	if (!c->devices || (c->devices & ~HVX_PLATFORM_ALL) || c->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(c->reserved); i++)
+		if (c->reserved[i])
+			return -EINVAL;
+	return hvx_platform_create(obj, c->devices);
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
 	{ HVX_SET_TSC_OFFSET, 0, vm_set_tsc_offset },
 	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
 	{ HVX_SEND_IPI, 0, vm_send_ipi },
+	{ HVX_CREATE_PLATFORM, HVX_IOC_OWNER, vm_create_platform },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -163,6 +179,9 @@ int hvx_vm_create(u32 flags)
 	ret = hvx_mem_init(&vm->mem);
 	if (ret)
 		goto err_vmx;
+	ret = hvx_bus_init(vm);
+	if (ret)
+		goto err_mem;
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	vm->owner_pid = get_task_pid(current, PIDTYPE_TGID);
@@ -184,6 +203,8 @@ int hvx_vm_create(u32 flags)
 		hvx_vm_put(vm);	/* sends HVX_EVENT_VM_DESTROYED */
 	return fd;
 
+err_mem:
+	hvx_mem_destroy(&vm->mem);
 err_vmx:
 	hvx_vmx_put();
 err_free:

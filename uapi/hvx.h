@@ -542,6 +542,33 @@ struct hvx_run {
  */
 #define HVX_GET_SUPPORTED_CPUID	_IOR(HVXIO, 0x03, struct hvx_cpuid)
 
+/* Devices of HVX_CREATE_PLATFORM (struct hvx_platform_config.devices). */
+#define HVX_PLATFORM_PIC	(1u << 0)	/* 8259A pair: 0x20, 0xa0, ELCR 0x4d0 */
+#define HVX_PLATFORM_PIT	(1u << 1)	/* 8254 PIT: 0x40-0x43, port 0x61 */
+#define HVX_PLATFORM_UART	(1u << 2)	/* 16550A at COM1: 0x3f8, IRQ 4 */
+#define HVX_PLATFORM_RTC	(1u << 3)	/* CMOS/RTC: 0x70-0x71, IRQ 8 */
+#define HVX_PLATFORM_PCI	(1u << 4)	/* config mechanism #1: 0xcf8/0xcfc */
+#define HVX_PLATFORM_LAPIC	(1u << 5)	/* a local APIC per vCPU */
+#define HVX_PLATFORM_IOAPIC	(1u << 6)	/* I/O APIC at 0xfec00000 */
+#define HVX_PLATFORM_ALL	0x7fu
+
+/**
+ * struct hvx_platform_config - argument of HVX_CREATE_PLATFORM
+ * @devices: HVX_PLATFORM_* bits: the in-kernel devices to create. Must be
+ *	nonzero and within HVX_PLATFORM_ALL.
+ * @flags: none defined; must be 0.
+ * @reserved: must be 0.
+ *
+ * The hypervisor-direct model: these devices are emulated inside hvx, so
+ * their register accesses and interrupts cost no exit to userspace. Ports
+ * and MMIO that no in-kernel device claims still exit to userspace.
+ */
+struct hvx_platform_config {
+	__u32 devices;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
 /* VM ioctls, on a VM fd. */
 
 /**
@@ -571,6 +598,18 @@ struct hvx_run {
  * -ENOENT (no such vCPU).
  */
 #define HVX_SEND_IPI		_IOW(HVXIO, 0x14, struct hvx_ipi)
+/**
+ * HVX_CREATE_PLATFORM - create the VM's in-kernel devices, once, before
+ * any vCPU. Errors: -EINVAL (unknown device bits, nonzero flags or
+ * reserved), -EEXIST (already created), -EBUSY (vCPUs exist), -ENOMEM.
+ */
+#define HVX_CREATE_PLATFORM	_IOW(HVXIO, 0x15, struct hvx_platform_config)
+
+/*
+ * Ioctl numbers by area, so that work in parallel does not collide:
+ * 0x30-0x37 memory, 0x40-0x47 platform devices (UART console, RTC, PCI),
+ * 0x48-0x4f interrupt controllers and routing, 0x50-0x5f passthrough.
+ */
 
 /* vCPU ioctls, on a vCPU fd. */
 

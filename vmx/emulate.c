@@ -467,7 +467,13 @@ static u64 alu_exec(unsigned int alu, unsigned int size, u64 dst, u64 src,
  * RIP.
  */
 
-/* Hand one access of the current instruction to userspace. */
+static int mmio_commit(struct hvx_vmx_vcpu *v);
+static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val);
+
+/*
+ * Hand one access of the current instruction to an in-kernel device, or
+ * else to userspace.
+ */
 static int mmio_exit(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u64 val)
 {
 	struct hvx_mmio_op *op = &v->mmio;
@@ -482,6 +488,13 @@ static int mmio_exit(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u64 val)
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (write)
 		memcpy(run->mmio.data, &val, op->insn.size);
+	if (v->dev_ops && !v->dev_ops->mmio(v, gpa, write, op->insn.size, &val)) {
+		/* An in-kernel device took it: go on without userspace. */
+		run->exit_reason = HVX_EXIT_UNKNOWN;
+		if (write)
+			return mmio_commit(v);
+		return mmio_read_done(v, val & size_mask(op->insn.size));
+	}
 	v->pending = HVX_PENDING_MMIO;
 	return HVX_RUN_USER;
 }
@@ -718,6 +731,45 @@ static int complete_mmio(struct hvx_vmx_vcpu *v)
 		return mmio_commit(v);
 	memcpy(&val, v->run->mmio.data, v->mmio.insn.size);
 	return mmio_read_done(v, val);
+}
+
+/**
+ * hvx_vmx_io_in_kernel - give a pending port access to an in-kernel device
+ * @v: the vCPU, with an IN/OUT or INS/OUTS prepared in v->io and the run
+ *	page (v->pending is HVX_PENDING_IO).
+ *
+ * Each element goes to v->dev_ops->pio() in execution order; then the
+ * instruction completes as if userspace had handled the exit.
+ * Return: -ENOENT if no device claims the port (the exit goes to
+ * userspace), HVX_RUN_RESUME when done, or -EFAULT as
+ * hvx_vmx_complete_pending().
+ */
+int hvx_vmx_io_in_kernel(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_io_op *io = &v->io;
+	u16 port = v->run->io.port;
+	u32 i;
+	int ret;
+
+	if (!v->dev_ops)
+		return -ENOENT;
+	for (i = 0; i < io->count; i++) {
+		u8 *data = v->io_data + i * io->size;
+		u64 val = 0;
+
+		if (!io->in)
+			memcpy(&val, data, io->size);
+		ret = v->dev_ops->pio(v, port, io->in, io->size, &val);
+		/* Claims are per port: only the first element can miss. */
+		if (ret)
+			return i ? -EIO : ret;
+		if (io->in)
+			memcpy(data, &val, io->size);
+	}
+	v->pending = HVX_PENDING_NONE;
+	v->run->exit_reason = HVX_EXIT_UNKNOWN;
+	ret = complete_io(v);
+	return ret ? ret : HVX_RUN_RESUME;
 }
 
 /**

@@ -28,6 +28,7 @@
 #include <asm/msr.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <trace/events/ipi.h>	/* smp_send_reschedule() traces on 6.6+ */
 
 #include "vmx.h"
 #include "../kmod/hvx_trace.h"
@@ -105,6 +106,12 @@ static bool exception_has_error_code(u8 vector)
 	       vector == X86_TRAP_NP || vector == X86_TRAP_SS ||
 	       vector == X86_TRAP_GP || vector == X86_TRAP_PF ||
 	       vector == X86_TRAP_AC;
+}
+
+/* Vector of an interrupt the in-kernel controllers hold for @v, or -1. */
+static int dev_intr_pending(struct hvx_vmx_vcpu *v)
+{
+	return v->dev_ops ? v->dev_ops->intr_pending(v) : -1;
 }
 
 static bool event_queued(struct hvx_vmx_vcpu *v)
@@ -229,21 +236,16 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
 	return 0;
 }
 
-static void kick_ipi(void *unused)
-{
-	/* Nothing to do: the interrupt itself forced a VM exit. */
-}
-
 /**
  * hvx_vmx_kick - make the vCPU's thread look at its requests soon
  * @v: the vCPU.
  *
  * Wakes the thread if it sleeps (halted, waiting for SIPI) and, if it is
- * running guest code on another CPU, sends that CPU an IPI: external
- * interrupts cause VM exits (SDM Vol. 3C 26.2). The caller has set a
- * request bit first; the entry path sets guest_cpu before it checks the
- * bits, with full barriers on both sides, so one of the two sees the
- * other. Context: any thread, may not hold spinlocks with irqs off.
+ * running guest code on another CPU, sends that CPU a reschedule IPI:
+ * external interrupts cause VM exits (SDM Vol. 3C 26.2). The caller has
+ * set a request bit first; the entry path sets guest_cpu before it checks
+ * the bits, with full barriers on both sides, so one of the two sees the
+ * other. Context: any, including hard interrupt context (device timers).
  */
 void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 {
@@ -254,7 +256,7 @@ void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 	cpu = get_cpu();
 	target = READ_ONCE(v->guest_cpu);
 	if (target >= 0 && target != cpu)
-		smp_call_function_single(target, kick_ipi, NULL, 0);
+		smp_send_reschedule(target);
 	put_cpu();
 }
 
@@ -308,7 +310,8 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		v->mp_state = HVX_MP_RUNNABLE;
 	}
 	clear_bit(HVX_REQ_EVENT, &v->requests);
-	if (v->mp_state == HVX_MP_HALTED && event_queued(v)) {
+	if (v->mp_state == HVX_MP_HALTED &&
+	    (event_queued(v) || dev_intr_pending(v) >= 0)) {
 		v->mp_state = HVX_MP_RUNNABLE;
 		v->stats.s.wakeups++;
 	}
@@ -399,6 +402,16 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 		if (vec >= 0 && cmpxchg(&v->irq_vector, vec, -1) == vec) {
 			info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | vec;
 			v->stats.s.irqs_injected[HVX_IRQ_SRC_USER]++;
+		} else {
+			vec = dev_intr_pending(v);
+			if (vec >= 0) {
+				int src = v->dev_ops->intr_ack(v, vec);
+
+				info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR |
+				       vec;
+				if (src >= 0 && src < HVX_STATS_IRQ_SOURCES)
+					v->stats.s.irqs_injected[src]++;
+			}
 		}
 	}
 	if (info)
@@ -406,7 +419,8 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 
 	if (READ_ONCE(v->nmi_pending))
 		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
-	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window)
+	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window ||
+	    dev_intr_pending(v) >= 0)
 		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
 	ctls &= hvx_caps.proc_may;
 	if (ctls != v->proc_ctls) {
@@ -552,6 +566,7 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 	u64 q = v->exit_qual;
 	struct hvx_io_op *io = &v->io;
 	struct hvx_run *run = v->run;
+	int ret;
 
 	memset(io, 0, sizeof(*io));
 	io->size = (q & 7) + 1;
@@ -565,15 +580,23 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 	run->io.data_offset = HVX_RUN_IO_DATA_OFFSET;
 	hvx_stats_top_add(v->stats.s.io_ports,
 			  run->io.port | (io->in ? HVX_STATS_IO_IN : 0));
-	if (io->string)
-		return hvx_vmx_handle_string_io(v);
+	if (io->string) {
+		ret = hvx_vmx_handle_string_io(v);
+	} else {
+		io->count = 1;
+		run->io.count = 1;
+		if (!io->in)
+			memcpy(v->io_data, &v->gprs[HVX_RAX], io->size);
+		v->pending = HVX_PENDING_IO;
+		ret = HVX_RUN_USER;
+	}
+	if (v->pending == HVX_PENDING_IO) {
+		int k = hvx_vmx_io_in_kernel(v);
 
-	io->count = 1;
-	run->io.count = 1;
-	if (!io->in)
-		memcpy(v->io_data, &v->gprs[HVX_RAX], io->size);
-	v->pending = HVX_PENDING_IO;
-	return HVX_RUN_USER;
+		if (k != -ENOENT)
+			return k;
+	}
+	return ret;
 }
 
 static int handle_ept_violation(struct hvx_vmx_vcpu *v)

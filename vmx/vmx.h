@@ -110,6 +110,35 @@ enum hvx_pending {
 	HVX_PENDING_MSR,	/* RDMSR/WRMSR handed to userspace */
 };
 
+struct hvx_vmx_vcpu;
+
+/**
+ * struct hvx_vmx_dev_ops - in-kernel devices, as the exit handlers see them
+ * @pio: a port access. @val holds the data of an OUT and receives the
+ *	data of an IN (the low @size bytes). Return 0 if a device handled
+ *	it, -ENOENT if no device claims @port (the access goes to
+ *	userspace).
+ * @mmio: the same for a guest-physical address outside RAM.
+ * @intr_pending: the vector of the highest-priority external interrupt
+ *	that the in-kernel interrupt controllers hold for this vCPU, or -1.
+ *	Must not change state.
+ * @intr_ack: the vCPU is injecting @vector now (the INTA cycle: the
+ *	controller moves it from "requested" to "in service"). Returns where
+ *	it came from (HVX_IRQ_SRC_*, for the statistics).
+ *
+ * Set by kmod/ before the vCPU first runs (hvx_vmx_set_dev_ops()); all
+ * called by the vCPU's own thread, in process context with preemption
+ * enabled, and may sleep.
+ */
+struct hvx_vmx_dev_ops {
+	int (*pio)(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
+		   u64 *val);
+	int (*mmio)(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
+		    u64 *val);
+	int (*intr_pending)(struct hvx_vmx_vcpu *v);
+	int (*intr_ack)(struct hvx_vmx_vcpu *v, int vector);
+};
+
 /**
  * struct hvx_io_op - a port I/O instruction waiting for userspace
  * @in: IN/INS (data flows into the guest).
@@ -292,6 +321,8 @@ struct hvx_mmio_op {
  * @xcr0: guest XCR0 (SDM Vol. 1 13.3).
  * @fpu: guest x87/SSE/AVX state (XSAVE format; FXSAVE's first 512 bytes
  *	when the host has no XSAVE).
+ * @dev_ops: in-kernel devices, or NULL (everything exits to userspace).
+ * @dev_ctx: for @dev_ops: the kmod/ vCPU that owns this one.
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -349,6 +380,9 @@ struct hvx_vmx_vcpu {
 	bool request_irq_window;
 
 	struct hvx_vcpu_stats stats;
+
+	const struct hvx_vmx_dev_ops *dev_ops;
+	void *dev_ctx;
 
 	u64 xcr0;
 	u8 fpu[HVX_FPU_AREA_SIZE] __aligned(64);
@@ -432,6 +466,7 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 /* emulate.c: guest memory by linear address, MMIO and string I/O */
 int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa);
 int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v);
+int hvx_vmx_io_in_kernel(struct hvx_vmx_vcpu *v);
 int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v);
 int hvx_vmx_load_pdptrs(struct hvx_vmx_vcpu *v, u64 cr3);
 

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bus.c - the port and MMIO bus of a VM's in-kernel devices.
+ *
+ * Each address space has a sorted table of claims. The exit path looks an
+ * access up under SRCU (device callbacks may sleep); a registration
+ * builds a new table under vm->lock, publishes it and frees the old one
+ * after synchronize_srcu(). Claims change rarely (device creation, a
+ * guest moving a passthrough BAR), accesses are the hot path.
+ */
+#include <linux/bsearch.h>
+#include <linux/slab.h>
+
+#include "../hvx_core.h"
+#include "dev.h"
+
+struct hvx_bus_range {
+	u64 base, len;
+	struct hvx_io_dev *dev;
+};
+
+struct hvx_bus_table {
+	unsigned int n;
+	struct hvx_bus_range r[];
+};
+
+/**
+ * hvx_bus_init - set up the empty bus of a new VM
+ * @vm: the VM, being created.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hvx_bus_init(struct hvx_vm *vm)
+{
+	return init_srcu_struct(&vm->bus.srcu);
+}
+
+/**
+ * hvx_bus_destroy - free the bus of a VM
+ * @vm: the VM; no vCPU exists and every device has unregistered (what
+ *	is left is freed anyway).
+ */
+void hvx_bus_destroy(struct hvx_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < HVX_NR_BUS_SPACES; i++)
+		kfree(rcu_dereference_protected(vm->bus.table[i], 1));
+	cleanup_srcu_struct(&vm->bus.srcu);
+}
+
+static struct hvx_bus_table *table_of(struct hvx_vm *vm, int space)
+{
+	return rcu_dereference_protected(vm->bus.table[space],
+					 lockdep_is_held(&vm->lock));
+}
+
+/**
+ * hvx_bus_register - claim a range of ports or guest-physical addresses
+ * @vm: the VM.
+ * @space: HVX_BUS_PIO or HVX_BUS_MMIO.
+ * @base: first port or GPA of the range.
+ * @len: its length, ports or bytes; at least 1.
+ * @dev: the device that handles accesses; may claim several ranges.
+ *
+ * Context: process context; takes vm->lock and waits for running
+ * accesses to finish (synchronize_srcu()).
+ * Return: 0, -EINVAL for an empty or wrapping range (or a port range
+ * beyond 0xffff), -EEXIST if it overlaps a claimed range, -ENOMEM.
+ */
+int hvx_bus_register(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
+		     u64 len, struct hvx_io_dev *dev)
+{
+	struct hvx_bus_table *old, *new;
+	unsigned int i, j, n;
+
+	if (space >= HVX_NR_BUS_SPACES || !len || base + len < base ||
+	    (space == HVX_BUS_PIO && base + len > 0x10000))
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	old = table_of(vm, space);
+	n = old ? old->n : 0;
+	for (i = 0; i < n; i++) {
+		const struct hvx_bus_range *r = &old->r[i];
+
+		if (base < r->base + r->len && r->base < base + len) {
+			mutex_unlock(&vm->lock);
+			return -EEXIST;
+		}
+		if (r->base > base)
+			break;
+	}
+	new = kmalloc(struct_size(new, r, n + 1), GFP_KERNEL_ACCOUNT);
+	if (!new) {
+		mutex_unlock(&vm->lock);
+		return -ENOMEM;
+	}
+	new->n = n + 1;
+	for (j = 0; j < i; j++)
+		new->r[j] = old->r[j];
+	new->r[i] = (struct hvx_bus_range){ base, len, dev };
+	for (j = i; j < n; j++)
+		new->r[j + 1] = old->r[j];
+	rcu_assign_pointer(vm->bus.table[space], new);
+	mutex_unlock(&vm->lock);
+	synchronize_srcu(&vm->bus.srcu);
+	kfree(old);
+	return 0;
+}
+
+/**
+ * hvx_bus_unregister - drop every claim of a device
+ * @vm: the VM.
+ * @dev: the device; once this returns no access reaches it any more.
+ *
+ * Context: process context; takes vm->lock and waits for running
+ * accesses. Cannot fail: a table that cannot shrink for lack of memory
+ * is kept with the entries pointing nowhere (len 0).
+ */
+void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev)
+{
+	struct hvx_bus_table *old[HVX_NR_BUS_SPACES] = { };
+	int space;
+
+	mutex_lock(&vm->lock);
+	for (space = 0; space < HVX_NR_BUS_SPACES; space++) {
+		struct hvx_bus_table *t = table_of(vm, space), *new;
+		unsigned int i, n = 0;
+
+		if (!t)
+			continue;
+		for (i = 0; i < t->n; i++)
+			n += t->r[i].dev != dev;
+		if (n == t->n)
+			continue;
+		new = kmalloc(struct_size(new, r, n), GFP_KERNEL_ACCOUNT);
+		if (!new) {
+			/* Disable the claims in place; readers see len 0. */
+			for (i = 0; i < t->n; i++)
+				if (t->r[i].dev == dev)
+					WRITE_ONCE(t->r[i].len, 0);
+			continue;
+		}
+		new->n = 0;
+		for (i = 0; i < t->n; i++)
+			if (t->r[i].dev != dev)
+				new->r[new->n++] = t->r[i];
+		rcu_assign_pointer(vm->bus.table[space], new);
+		old[space] = t;
+	}
+	mutex_unlock(&vm->lock);
+	synchronize_srcu(&vm->bus.srcu);
+	for (space = 0; space < HVX_NR_BUS_SPACES; space++)
+		kfree(old[space]);
+}
+
+static int range_cmp(const void *key, const void *elt)
+{
+	u64 addr = *(const u64 *)key;
+	const struct hvx_bus_range *r = elt;
+
+	if (addr < r->base)
+		return -1;
+	return addr - r->base < r->len ? 0 : 1;
+}
+
+/* Find the device claiming [addr, addr + size) and run the access. */
+static int bus_access(struct hvx_vcpu *vcpu, int space, u64 addr, bool read,
+		      u8 size, u64 *val)
+{
+	struct hvx_vm *vm = vcpu->vm;
+	const struct hvx_bus_range *r = NULL;
+	struct hvx_bus_table *t;
+	int idx, ret = -ENOENT;
+
+	idx = srcu_read_lock(&vm->bus.srcu);
+	t = srcu_dereference(vm->bus.table[space], &vm->bus.srcu);
+	if (t)
+		r = bsearch(&addr, t->r, t->n, sizeof(t->r[0]), range_cmp);
+	/* An access that runs past the end of the claim is not the device's. */
+	if (r && addr + size - r->base <= READ_ONCE(r->len)) {
+		if (read)
+			ret = r->dev->ops->read(r->dev, vcpu, addr, size, val);
+		else
+			ret = r->dev->ops->write(r->dev, vcpu, addr, size, *val);
+	}
+	srcu_read_unlock(&vm->bus.srcu, idx);
+	return ret;
+}
+
+static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
+		   u64 *val)
+{
+	return bus_access(v->dev_ctx, HVX_BUS_PIO, port, in, size, val);
+}
+
+static int dev_mmio(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
+		    u64 *val)
+{
+	return bus_access(v->dev_ctx, HVX_BUS_MMIO, gpa, !write, size, val);
+}
+
+static int dev_intr_pending(struct hvx_vmx_vcpu *v)
+{
+	return hvx_irq_pending(v->dev_ctx);
+}
+
+static int dev_intr_ack(struct hvx_vmx_vcpu *v, int vector)
+{
+	return hvx_irq_ack(v->dev_ctx, vector);
+}
+
+static const struct hvx_vmx_dev_ops hvx_dev_ops = {
+	.pio		= dev_pio,
+	.mmio		= dev_mmio,
+	.intr_pending	= dev_intr_pending,
+	.intr_ack	= dev_intr_ack,
+};
+
+/**
+ * hvx_dev_vcpu_init - connect a new vCPU's exit handlers to the bus
+ * @vcpu: the vCPU, before it first runs.
+ */
+void hvx_dev_vcpu_init(struct hvx_vcpu *vcpu)
+{
+	vcpu->vmx.dev_ops = &hvx_dev_ops;
+	vcpu->vmx.dev_ctx = vcpu;
+}

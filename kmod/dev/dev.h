@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dev.h - the hypervisor-direct platform: in-kernel devices of a VM, the
+ * port and MMIO bus they sit on, and the interrupt router between them.
+ *
+ * Exits reach devices through struct hvx_vmx_dev_ops (vmx/vmx.h), which
+ * bus.c implements: one lookup per access, no claim means an exit to
+ * userspace. Devices raise interrupts through the router (irq.c), which
+ * feeds the PIC, the IOAPIC and the local APICs and kicks the vCPU that
+ * must take the interrupt.
+ */
+#ifndef HVX_DEV_H
+#define HVX_DEV_H
+
+#include <linux/srcu.h>
+#include <linux/types.h>
+
+struct hvx_vm;
+struct hvx_vcpu;
+struct hvx_io_dev;
+
+/* The two address spaces a device can claim ranges in. */
+enum hvx_bus_space {
+	HVX_BUS_PIO,	/* I/O ports, 0 .. 0xffff */
+	HVX_BUS_MMIO,	/* guest-physical addresses outside RAM slots */
+	HVX_NR_BUS_SPACES,
+};
+
+/**
+ * struct hvx_io_dev_ops - what a device does with an access to its range
+ * @read: fill *@val (the low @size bytes; the rest is ignored) for a read
+ *	of @size bytes (1, 2, 4 or 8) at absolute address @addr.
+ * @write: take the low @size bytes of @val written at @addr.
+ *
+ * Called by the accessing vCPU's thread (@vcpu), in process context,
+ * inside an SRCU read section of the bus: may sleep, must not take
+ * vm->lock. Devices serialise their own state (several vCPUs may access
+ * the same device at once). Both return 0; a device cannot refuse an
+ * access it claimed (a real bus would not either).
+ */
+struct hvx_io_dev_ops {
+	int (*read)(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 addr,
+		    u8 size, u64 *val);
+	int (*write)(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 addr,
+		     u8 size, u64 val);
+};
+
+/**
+ * struct hvx_io_dev - a device on the bus; embed it in the device's state
+ * @ops: its access callbacks.
+ */
+struct hvx_io_dev {
+	const struct hvx_io_dev_ops *ops;
+};
+
+struct hvx_bus_table;
+
+/**
+ * struct hvx_dev_bus - the port and MMIO claims of one VM
+ * @srcu: protects readers of @table (the exit path); registration waits
+ *	for them with synchronize_srcu().
+ * @table: sorted, non-overlapping claims per address space; replaced
+ *	whole under vm->lock.
+ */
+struct hvx_dev_bus {
+	struct srcu_struct srcu;
+	struct hvx_bus_table __rcu *table[HVX_NR_BUS_SPACES];
+};
+
+/* Platform devices, in creation order; opaque outside their files. */
+struct hvx_pic;
+struct hvx_pit;
+struct hvx_uart;
+struct hvx_rtc;
+struct hvx_pci;
+struct hvx_ioapic;
+struct hvx_lapic;
+
+/**
+ * struct hvx_platform - the in-kernel devices of a VM (HVX_CREATE_PLATFORM)
+ * @flags: HVX_PLATFORM_* devices that exist.
+ * @pic: 8259A pair, or NULL.
+ * @pit: 8254 PIT, or NULL.
+ * @uart: 16550A at COM1, or NULL.
+ * @rtc: MC146818 CMOS/RTC, or NULL.
+ * @pci: PCI configuration mechanism #1 and bus 0, or NULL.
+ * @ioapic: I/O APIC, or NULL.
+ *
+ * Local APICs hang off their vCPUs (struct hvx_vcpu.lapic) when @flags
+ * has HVX_PLATFORM_LAPIC. Set once, before any vCPU exists; freed with
+ * the VM.
+ */
+struct hvx_platform {
+	u32 flags;
+	struct hvx_pic *pic;
+	struct hvx_pit *pit;
+	struct hvx_uart *uart;
+	struct hvx_rtc *rtc;
+	struct hvx_pci *pci;
+	struct hvx_ioapic *ioapic;
+};
+
+/* bus.c */
+int hvx_bus_init(struct hvx_vm *vm);
+void hvx_bus_destroy(struct hvx_vm *vm);
+int hvx_bus_register(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
+		     u64 len, struct hvx_io_dev *dev);
+void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev);
+void hvx_dev_vcpu_init(struct hvx_vcpu *vcpu);
+
+/* platform.c */
+long hvx_platform_create(struct hvx_vm *vm, u32 flags);
+void hvx_platform_destroy(struct hvx_vm *vm);
+int hvx_platform_vcpu_create(struct hvx_vcpu *vcpu);
+void hvx_platform_vcpu_destroy(struct hvx_vcpu *vcpu);
+
+/* irq.c: the interrupt router */
+#define HVX_NR_GSIS	24	/* IOAPIC inputs; GSIs 0-15 also go to the PIC */
+int hvx_irq_set_gsi(struct hvx_vm *vm, u32 gsi, int level);
+int hvx_irq_pending(struct hvx_vcpu *vcpu);
+int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector);
+void hvx_irq_pic_changed(struct hvx_vm *vm);
+void hvx_irq_kick(struct hvx_vm *vm, u32 vcpu_id);
+
+/*
+ * Device constructors and their interrupt-controller entry points. Each
+ * lives in the file named after its hardware (pic.c, pit.c, ...).
+ */
+int hvx_pic_create(struct hvx_vm *vm);
+void hvx_pic_destroy(struct hvx_vm *vm);
+void hvx_pic_set_irq(struct hvx_vm *vm, unsigned int irq, int level);
+int hvx_pic_pending(struct hvx_vm *vm);
+int hvx_pic_ack(struct hvx_vm *vm);
+
+int hvx_pit_create(struct hvx_vm *vm);
+void hvx_pit_destroy(struct hvx_vm *vm);
+int hvx_uart_create(struct hvx_vm *vm);
+void hvx_uart_destroy(struct hvx_vm *vm);
+int hvx_rtc_create(struct hvx_vm *vm);
+void hvx_rtc_destroy(struct hvx_vm *vm);
+int hvx_pci_create(struct hvx_vm *vm);
+void hvx_pci_destroy(struct hvx_vm *vm);
+
+int hvx_ioapic_create(struct hvx_vm *vm);
+void hvx_ioapic_destroy(struct hvx_vm *vm);
+void hvx_ioapic_set_irq(struct hvx_vm *vm, unsigned int gsi, int level);
+
+int hvx_lapic_create(struct hvx_vcpu *vcpu);
+void hvx_lapic_destroy(struct hvx_vcpu *vcpu);
+int hvx_lapic_pending(struct hvx_vcpu *vcpu);
+int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector);
+
+#endif /* HVX_DEV_H */

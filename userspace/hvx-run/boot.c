@@ -275,6 +275,7 @@ static void load_bzimage(struct vm *vm, struct file *k, struct boot_state *bs,
 	if (vm->opt.entry == 64 && !can64)
 		die("kernel %s has no 64-bit entry point (boot protocol %u.%02u, xloadflags): use --entry 32",
 		    k->name, version >> 8, version & 0xff);
+	bs->is_linux = true;
 	bs->mode = (vm->opt.entry == 64 || (!vm->opt.entry && can64)) ? 64 : 32;
 	bs->rsi = GPA_BOOT_PARAMS;
 	bs->rsp = GPA_BOOT_PARAMS;	/* scratch below the zero page */

@@ -120,6 +120,7 @@ struct boot_state {
 	uint64_t rax, rbx, rsi;
 	uint64_t cr3;		/* mode 64 */
 	char desc[160];		/* what was loaded, for the start message */
+	bool is_linux;		/* a bzImage: needs the in-kernel devices */
 };
 
 /* main.c */

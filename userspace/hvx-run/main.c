@@ -329,13 +329,23 @@ static void open_hvx(struct vm *vm)
 	}
 }
 
+/*
+ * The in-kernel PC devices (PIC, PIT, UART, RTC, PCI configuration, LAPIC
+ * per vCPU, IOAPIC) that a Linux guest needs. An hvx without them
+ * (EOPNOTSUPP) still runs test kernels: hvx-run then answers COM1 itself.
+ */
 static void setup_platform(struct vm *vm)
 {
+	struct hvx_platform_config cfg = { .devices = HVX_PLATFORM_ALL };
+
 	vm->console_fd = -1;
 	vm->platform = false;
-#ifdef HVX_CREATE_PLATFORM
-	/* Filled in when the in-kernel devices land (issue 5). */
-#endif
+	if (ioctl(vm->fd, HVX_CREATE_PLATFORM, &cfg)) {
+		if (errno != EOPNOTSUPP && errno != ENOTTY)
+			die("cannot create the in-kernel devices: %s", strerror(errno));
+		return;
+	}
+	vm->platform = true;
 }
 
 static void set_boot_regs(struct vcpu *v, const struct boot_state *bs)
@@ -778,6 +788,8 @@ int main(int argc, char **argv)
 
 	open_hvx(vm);
 	setup_platform(vm);
+	if (!vm->platform && bs.is_linux)
+		die("this hvx has no in-kernel devices (HVX_CREATE_PLATFORM): a Linux guest cannot boot without its interrupt controllers and timers");
 	set_region(vm, 0, 0, vm->low_size, vm->ram);
 	if (vm->high_size)
 		set_region(vm, 1, GPA_4G, vm->high_size, vm->ram + vm->low_size);

@@ -44,9 +44,11 @@ check: deps
 		bash selftests/vm/check.sh
 
 demo: deps
-	$(MAKE) module KDIR=$(HOST_KDIR) W=1
-	$(MAKE) userspace
-	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko HVX_RUN=$(BUILD)/userspace/hvx-run \
+	@echo "demo: building hvx.ko and hvx-run (log: build/demo-build.log)"
+	@mkdir -p $(BUILD)
+	@{ $(MAKE) module KDIR=$(HOST_KDIR) W=1 && $(MAKE) userspace; } \
+		>$(BUILD)/demo-build.log 2>&1 || { tail -n 20 $(BUILD)/demo-build.log; exit 1; }
+	@HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/demo.sh
 
 clean:

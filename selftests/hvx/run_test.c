@@ -523,6 +523,58 @@ TEST_F(run, multiboot_ram_above_4g)
 	multiboot(_metadata, self, "2", "3200M", "cpus=2 mem=3200", false, false);
 }
 
+static long read_nr_hugepages(void)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static bool write_nr_hugepages(long n)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%ld\n", n) > 0;
+	return !fclose(f) && ok;
+}
+
+/* --hugepages: a clear error without huge pages, a working guest with. */
+TEST_F(run, hugepages)
+{
+	char *args[] = { "--kernel", self->path[F_MB], "--mem", "32M", "--hugepages",
+			 "--append", "cpus=1 mem=32", NULL };
+	long saved = read_nr_hugepages();
+	struct result *r;
+
+	REQUIRE_VMX();
+	if (saved < 0)
+		SKIP(return, "no /proc/sys/vm/nr_hugepages (kernel without hugetlbfs)");
+	r = calloc(1, sizeof(*r));
+	if (saved == 0) {
+		run(args, r);
+		ASSERT_ONE_LINE_ERROR(r, 1, "--hugepages: cannot map 32 MiB of 2 MiB huge pages");
+	}
+	if (!write_nr_hugepages(saved + 16) || read_nr_hugepages() < saved + 16) {
+		write_nr_hugepages(saved);
+		SKIP(return, "cannot reserve 16 huge pages (memory too fragmented?)");
+	}
+	run(args, r);
+	write_nr_hugepages(saved);
+	ASSERT_EQ(DEBUG_EXIT_PASS, r->status)
+		TH_LOG("console: %s; stderr: %s", r->out, r->err);
+	ASSERT_NE(NULL, strstr(r->err, "32 MiB in huge pages")) TH_LOG("stderr: %s", r->err);
+	free(r);
+}
+
 /* ---- Linux ----------------------------------------------------------- */
 
 /* Can this hvx create the in-kernel PC devices? */

@@ -94,21 +94,20 @@ pid=$!
 
 # Stream the demo's part of the serial console while Bochs runs.
 stream() {
-	local printed=0 n
-	while :; do
+	local printed=0 n running=1
+	while ((running)); do
+		kill -0 "$pid" 2>/dev/null || running=0
 		if [[ -f "$serial" ]]; then
 			n=$(wc -l <"$serial")
 			if ((n > printed)); then
 				sed -n "$((printed + 1)),${n}p" "$serial" | tr -d '\r' |
 					awk '/### HVX-BEGIN demo/ { on = 1; next }
 					     /### HVX-END demo/ { on = 0 }
-					     /### HVX-BOOT/ { print "demo: the emulated host is up, hvx.ko loaded" }
 					     on { print }'
 				printed=$n
 			fi
 		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 1
+		((running)) && sleep 1
 	done
 }
 stream

@@ -8,7 +8,9 @@
  * one Ctrl-A.
  *
  * The UART itself is hvx's in-kernel 16550 when the VM has the in-kernel
- * devices: its bytes travel through the VM's console fd. Without them
+ * devices: its bytes travel through the VM's console fd
+ * (HVX_GET_CONSOLE_FD, non-blocking here; input the guest cannot take yet
+ * waits in a buffer until poll() says it can). Without them
  * hvx-run answers COM1 (0x3f8) itself with a polled-only 16550 (no
  * interrupts), enough for test kernels: THR writes go to stdout, LSR
  * says the transmitter is empty and whether input waits in RBR.
@@ -64,19 +66,38 @@ int console_stdin_fd(void)
 	return stdin_fd;
 }
 
+/* Input for the in-kernel UART, while its receive FIFO is full. */
+static uint8_t pend[4096];
+static size_t pend_len;
+
+bool console_pending(void)
+{
+	return pend_len > 0;
+}
+
+void console_flush(struct vm *vm)
+{
+	while (pend_len) {
+		ssize_t n = write(vm->console_fd, pend, pend_len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;		/* EAGAIN: poll() says when to go on */
+		memmove(pend, pend + n, pend_len - (size_t)n);
+		pend_len -= (size_t)n;
+	}
+}
+
 static void to_guest(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	if (vm->console_fd >= 0) {
-		while (len) {
-			ssize_t n = write(vm->console_fd, buf, len);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return;	/* the UART's buffer is full: drop */
-			buf += n;
-			len -= (size_t)n;
-		}
+		/* Beyond 4 KiB of typed-ahead input, the rest is dropped. */
+		if (len > sizeof(pend) - pend_len)
+			len = sizeof(pend) - pend_len;
+		memcpy(pend + pend_len, buf, len);
+		pend_len += len;
+		console_flush(vm);
 		return;
 	}
 	pthread_mutex_lock(&uart_lock);

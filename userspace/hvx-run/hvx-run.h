@@ -150,6 +150,8 @@ void console_restore(void);
 int console_stdin_fd(void);
 bool console_input(struct vm *vm);	/* false: Ctrl-A x */
 void console_output(struct vm *vm);
+bool console_pending(void);
+void console_flush(struct vm *vm);
 bool uart_io(struct vm *vm, uint16_t port, bool out, uint8_t *data);
 
 /* stats.c */

@@ -329,6 +329,42 @@ static void open_hvx(struct vm *vm)
 	}
 }
 
+#ifdef HVX_SET_CMOS
+/*
+ * The memory sizes a PC BIOS leaves in CMOS RAM (the conventional
+ * layout, as in QEMU's pc_cmos_init): base memory in KiB at 0x15, memory
+ * from 1 MiB in KiB at 0x17 and 0x30 (at most 0xffff), memory from 16 MiB
+ * in 64 KiB units at 0x34, memory above 4 GiB in 64 KiB units at 0x5b
+ * (three bytes). All little-endian. Linux uses e820, but older or
+ * simpler kernels look here.
+ */
+static void set_cmos_memory(struct vm *vm)
+{
+	struct hvx_cmos c = { .first = 0x15, .count = 0x5e - 0x15 };
+	uint64_t ext = (vm->low_size - GPA_HIGH) / KiB;
+	uint64_t above16 = vm->low_size > 16 * MiB ? (vm->low_size - 16 * MiB) >> 16 : 0;
+	uint64_t above4g = vm->high_size >> 16;
+
+	if (ioctl(vm->fd, HVX_GET_CMOS, &c))
+		return;
+	if (ext > 0xffff)
+		ext = 0xffff;
+	if (above16 > 0xffff)
+		above16 = 0xffff;
+	c.data[0x15] = 640 & 0xff;
+	c.data[0x16] = 640 >> 8;
+	c.data[0x17] = c.data[0x30] = (uint8_t)ext;
+	c.data[0x18] = c.data[0x31] = (uint8_t)(ext >> 8);
+	c.data[0x34] = (uint8_t)above16;
+	c.data[0x35] = (uint8_t)(above16 >> 8);
+	c.data[0x5b] = (uint8_t)above4g;
+	c.data[0x5c] = (uint8_t)(above4g >> 8);
+	c.data[0x5d] = (uint8_t)(above4g >> 16);
+	if (ioctl(vm->fd, HVX_SET_CMOS, &c))
+		die("cannot set the CMOS memory sizes: %s", strerror(errno));
+}
+#endif
+
 /*
  * The in-kernel PC devices (PIC, PIT, UART, RTC, PCI configuration, LAPIC
  * per vCPU, IOAPIC) that a Linux guest needs. An hvx without them
@@ -346,6 +382,16 @@ static void setup_platform(struct vm *vm)
 		return;
 	}
 	vm->platform = true;
+#ifdef HVX_GET_CONSOLE_FD
+	vm->console_fd = ioctl(vm->fd, HVX_GET_CONSOLE_FD, 0);
+	if (vm->console_fd < 0)
+		die("cannot get the console of the in-kernel UART: %s", strerror(errno));
+	if (fcntl(vm->console_fd, F_SETFL, O_NONBLOCK))
+		die("console fd: %s", strerror(errno));
+#endif
+#ifdef HVX_SET_CMOS
+	set_cmos_memory(vm);
+#endif
 }
 
 static void set_boot_regs(struct vcpu *v, const struct boot_state *bs)
@@ -830,7 +876,8 @@ int main(int argc, char **argv)
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = console_stdin_fd(), .events = POLLIN },
-			{ .fd = vm->console_fd, .events = POLLIN },
+			{ .fd = vm->console_fd,
+			  .events = POLLIN | (console_pending() ? POLLOUT : 0) },
 		};
 
 		if (poll(p, 4, -1) < 0) {
@@ -853,6 +900,8 @@ int main(int argc, char **argv)
 				vm_stop(vm, STOP_USER, 0, "Ctrl-A x");
 		if (p[3].revents & POLLIN)
 			console_output(vm);
+		if (p[3].revents & POLLOUT)
+			console_flush(vm);
 	}
 
 	kick_vcpus(vm);

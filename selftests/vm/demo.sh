@@ -15,7 +15,8 @@
 #
 # Environment (set by the top-level Makefile): HVX_BUILD, HVX_KO (built
 # against the emulated host's kernel), HVX_RUN, HVX_HVXCTL, HVX_HOST_KVER.
-# Optional: HVX_DEMO=bochs|native to force a path; HVX_DEMO_CPUS (2).
+# Optional: HVX_DEMO=bochs|native to force a path; HVX_DEMO_CPUS (2);
+# HVX_DEMO_APPEND, the guest's command line.
 
 set -euo pipefail
 
@@ -26,7 +27,7 @@ CPUS=${HVX_DEMO_CPUS:-2}
 DEMO=$HVX_BUILD/demo
 # The guest's command line: fast boot (see /work/shared/notes/emulators.md),
 # and hvx.double=21 for the guest's /init to compute something.
-APPEND="console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests loglevel=4 panic=-1 hvx.double=21"
+APPEND=${HVX_DEMO_APPEND:-"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests loglevel=4 panic=-1 hvx.double=21"}
 
 say() { echo "demo: $*"; }
 

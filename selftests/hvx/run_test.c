@@ -24,11 +24,18 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "hvx_test.h"
 
 #define GUEST_DIR	"/lib/hvx/guest"
 #define DEBUG_EXIT_PASS	((0x10 << 1) | 1)	/* mbkernel's PASS_CODE */
+/*
+ * Hang guard for a Linux guest (seconds of the emulated host's clock,
+ * i.e. emulated seconds in Bochs): the two boots and the rest of the
+ * program must fit the 300 s per-program limit in settings.
+ */
+#define LINUX_LIMIT_S	130
 
 extern const char mbkernel_start[], mbkernel_end[];
 
@@ -44,6 +51,7 @@ struct result {
 	char out[65536];	/* stdout (the guest's console) */
 	char err[16384];	/* stderr (hvx-run's messages) */
 	int err_lines;
+	bool timed_out;		/* run_streamed() stopped it */
 };
 
 static void read_all(int fd, char *buf, size_t size)
@@ -96,17 +104,76 @@ static pid_t spawn(char *const args[], const char *stdin_data, int *out_fd,
 	return pid;
 }
 
-static void finish(pid_t pid, int out_fd, int err_fd, struct result *r)
+static void collect(int st, int out_fd, int err_fd, struct result *r)
 {
-	int st = 0;
-
-	waitpid(pid, &st, 0);
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	read_all(out_fd, r->out, sizeof(r->out));
 	read_all(err_fd, r->err, sizeof(r->err));
 	r->err_lines = 0;
 	for (char *p = r->err; *p; p++)
 		r->err_lines += *p == '\n';
+}
+
+static void finish(pid_t pid, int out_fd, int err_fd, struct result *r)
+{
+	int st = 0;
+
+	waitpid(pid, &st, 0);
+	collect(st, out_fd, err_fd, r);
+}
+
+/*
+ * run(), but the guest's console also goes to our output as it comes, as
+ * "# " lines (a Linux boot in Bochs takes minutes: the log shows where).
+ */
+static void run_streamed(char *const args[], struct result *r, int limit_s)
+{
+	struct timespec t0, t;
+	char buf[4096], line[512];
+	int out_fd, err_fd, st = 0;
+	size_t n_line = 0;
+	off_t off = 0;
+	pid_t pid = spawn(args, NULL, &out_fd, &err_fd);
+	bool exited = false;
+
+	r->status = -1;
+	r->out[0] = r->err[0] = 0;
+	r->timed_out = false;
+	if (pid <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!exited) {
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > limit_s && !r->timed_out) {
+			/* A hang guard, not a measurement: stop hvx-run. */
+			r->timed_out = true;
+			kill(pid, SIGTERM);
+		}
+
+		exited = waitpid(pid, &st, WNOHANG) == pid;
+		while ((n = pread(out_fd, buf, sizeof(buf), off)) > 0) {
+			off += n;
+			for (ssize_t i = 0; i < n; i++) {
+				if (buf[i] == '\r')
+					continue;
+				if (buf[i] != '\n' && n_line < sizeof(line) - 1) {
+					line[n_line++] = buf[i];
+					continue;
+				}
+				if (buf[i] == '\n') {
+					line[n_line] = 0;
+					printf("# %s\n", line);
+					n_line = 0;
+				}
+			}
+			fflush(stdout);
+		}
+		if (!exited)
+			msleep(500);
+	}
+	collect(st, out_fd, err_fd, r);
 }
 
 static void run(char *const args[], struct result *r)
@@ -611,8 +678,13 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
 		SKIP(return, GUEST_DIR "/{vmlinuz,initrd.gz} missing (check.sh adds them when run_test runs)");
 	if (!have_platform())
 		SKIP(return, "this hvx has no in-kernel devices (HVX_CREATE_PLATFORM fails with EOPNOTSUPP): Linux cannot boot");
-	run(args, r);
-	fprintf(stderr, "# guest console:\n%s\n# hvx-run: %s\n", r->out, r->err);
+	run_streamed(args, r, LINUX_LIMIT_S);
+	for (const char *l = r->err, *e; *l; l = *e ? e + 1 : e) {
+		e = strchrnul(l, '\n');
+		printf("# %.*s\n", (int)(e - l), l);
+	}
+	ASSERT_FALSE(r->timed_out)
+		TH_LOG("the guest did not power off within %d s: stopped", LINUX_LIMIT_S);
 	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
 	ASSERT_NE(NULL, strstr(r->err, "the guest powered off"));
 	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: Linux "));
@@ -623,12 +695,12 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
 	free(r);
 }
 
-TEST_F_TIMEOUT(run, linux_1cpu, 1500)
+TEST_F_TIMEOUT(run, linux_1cpu, 2 * LINUX_LIMIT_S)
 {
 	linux_guest(_metadata, "1");
 }
 
-TEST_F_TIMEOUT(run, linux_2cpus, 1500)
+TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
 {
 	linux_guest(_metadata, "2");
 }

@@ -108,8 +108,9 @@ stream() {
 				printed=$n
 			fi
 		fi
-		((running)) && sleep 1
+		if ((running)); then sleep 1; fi
 	done
+	return 0
 }
 stream
 rc=0

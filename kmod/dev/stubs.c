@@ -18,8 +18,6 @@ int hvx_uart_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_uart_destroy(struct hvx_vm *vm) { }
 int hvx_rtc_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_rtc_destroy(struct hvx_vm *vm) { }
-int hvx_pci_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
-void hvx_pci_destroy(struct hvx_vm *vm) { }
 
 int hvx_ioapic_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_ioapic_destroy(struct hvx_vm *vm) { }

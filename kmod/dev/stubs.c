@@ -6,12 +6,6 @@
 #include "../hvx_core.h"
 #include "dev.h"
 
-int hvx_pic_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
-void hvx_pic_destroy(struct hvx_vm *vm) { }
-void hvx_pic_set_irq(struct hvx_vm *vm, unsigned int irq, int level) { }
-int hvx_pic_pending(struct hvx_vm *vm) { return -1; }
-int hvx_pic_ack(struct hvx_vm *vm) { return -1; }
-
 int hvx_pit_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_pit_destroy(struct hvx_vm *vm) { }
 int hvx_uart_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }

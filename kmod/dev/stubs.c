@@ -6,8 +6,6 @@
 #include "../hvx_core.h"
 #include "dev.h"
 
-int hvx_pit_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
-void hvx_pit_destroy(struct hvx_vm *vm) { }
 int hvx_uart_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_uart_destroy(struct hvx_vm *vm) { }
 int hvx_rtc_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }

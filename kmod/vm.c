@@ -120,6 +120,11 @@ static long vm_create_platform(void *obj, void *karg, unsigned long arg)
 	return hvx_platform_create(obj, c->devices);
 }
 
+static long vm_get_console_fd(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_uart_console_fd(obj, arg);
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
@@ -127,6 +132,8 @@ static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
 	{ HVX_SEND_IPI, 0, vm_send_ipi },
 	{ HVX_CREATE_PLATFORM, HVX_IOC_OWNER, vm_create_platform },
+	/* Platform devices (dev/uart.c, dev/rtc.c), numbers 0x40-0x47. */
+	{ HVX_GET_CONSOLE_FD, 0, vm_get_console_fd },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

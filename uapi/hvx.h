@@ -606,6 +606,25 @@ struct hvx_platform_config {
 #define HVX_CREATE_PLATFORM	_IOW(HVXIO, 0x15, struct hvx_platform_config)
 
 /*
+ * Platform devices (numbers 0x40-0x47), VM ioctls.
+ */
+
+/**
+ * HVX_GET_CONSOLE_FD - an fd on the line of the in-kernel UART at COM1
+ * (HVX_PLATFORM_UART). Argument must be 0. read() returns what the guest
+ * transmitted (from a 64 KiB ring; blocks until there is output, or
+ * -EAGAIN with O_NONBLOCK); write() is received by the guest, as fast as
+ * its 16-byte receive FIFO drains (blocks, or a short count / -EAGAIN
+ * with O_NONBLOCK); poll() gives EPOLLIN when output waits and EPOLLOUT
+ * when the guest can take input. When the ring is full the UART stops
+ * transmitting (THRE stays clear, the guest waits, nothing is dropped)
+ * until the fd is read. The fd (O_RDWR | O_CLOEXEC) keeps the VM alive;
+ * several may be open. Errors: -EINVAL (nonzero argument), -ENODEV (no
+ * UART, or HVX_CREATE_PLATFORM not done).
+ */
+#define HVX_GET_CONSOLE_FD	_IO(HVXIO, 0x40)
+
+/*
  * Ioctl numbers by area, so that work in parallel does not collide:
  * 0x30-0x37 memory, 0x40-0x47 platform devices (UART console, RTC, PCI),
  * 0x48-0x4f interrupt controllers and routing, 0x50-0x5f passthrough.

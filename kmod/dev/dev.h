@@ -136,6 +136,7 @@ int hvx_pit_create(struct hvx_vm *vm);
 void hvx_pit_destroy(struct hvx_vm *vm);
 int hvx_uart_create(struct hvx_vm *vm);
 void hvx_uart_destroy(struct hvx_vm *vm);
+long hvx_uart_console_fd(struct hvx_vm *vm, unsigned long arg);
 int hvx_rtc_create(struct hvx_vm *vm);
 void hvx_rtc_destroy(struct hvx_vm *vm);
 int hvx_pci_create(struct hvx_vm *vm);

@@ -6,8 +6,6 @@
 #include "../hvx_core.h"
 #include "dev.h"
 
-int hvx_uart_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
-void hvx_uart_destroy(struct hvx_vm *vm) { }
 int hvx_rtc_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_rtc_destroy(struct hvx_vm *vm) { }
 

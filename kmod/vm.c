@@ -125,6 +125,16 @@ static long vm_get_console_fd(void *obj, void *karg, unsigned long arg)
 	return hvx_uart_console_fd(obj, arg);
 }
 
+static long vm_set_cmos(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_rtc_cmos(obj, karg, true);
+}
+
+static long vm_get_cmos(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_rtc_cmos(obj, karg, false);
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
@@ -134,6 +144,8 @@ static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_CREATE_PLATFORM, HVX_IOC_OWNER, vm_create_platform },
 	/* Platform devices (dev/uart.c, dev/rtc.c), numbers 0x40-0x47. */
 	{ HVX_GET_CONSOLE_FD, 0, vm_get_console_fd },
+	{ HVX_SET_CMOS, 0, vm_set_cmos },
+	{ HVX_GET_CMOS, 0, vm_get_cmos },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -139,6 +139,8 @@ void hvx_uart_destroy(struct hvx_vm *vm);
 long hvx_uart_console_fd(struct hvx_vm *vm, unsigned long arg);
 int hvx_rtc_create(struct hvx_vm *vm);
 void hvx_rtc_destroy(struct hvx_vm *vm);
+struct hvx_cmos;
+long hvx_rtc_cmos(struct hvx_vm *vm, struct hvx_cmos *c, bool set);
 int hvx_pci_create(struct hvx_vm *vm);
 void hvx_pci_destroy(struct hvx_vm *vm);
 

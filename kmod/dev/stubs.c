@@ -6,9 +6,6 @@
 #include "../hvx_core.h"
 #include "dev.h"
 
-int hvx_rtc_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
-void hvx_rtc_destroy(struct hvx_vm *vm) { }
-
 int hvx_ioapic_create(struct hvx_vm *vm) { return -EOPNOTSUPP; }
 void hvx_ioapic_destroy(struct hvx_vm *vm) { }
 void hvx_ioapic_set_irq(struct hvx_vm *vm, unsigned int gsi, int level) { }

@@ -374,7 +374,7 @@ static ssize_t console_read(struct file *file, char __user *ubuf,
 	u8 buf[UART_CHUNK];
 	size_t done = 0;
 	unsigned int n;
-	int ret;
+	ssize_t ret;
 
 	if (!count)
 		return 0;
@@ -425,7 +425,7 @@ static ssize_t console_write(struct file *file, const char __user *ubuf,
 	u8 buf[UART_FIFO_SIZE];
 	size_t done = 0;
 	unsigned int n, i;
-	int ret;
+	ssize_t ret;
 
 	if (!count)
 		return 0;
@@ -433,24 +433,20 @@ static ssize_t console_write(struct file *file, const char __user *ubuf,
 		return -ERESTARTSYS;
 	while (done < count) {
 		if (!console_writable(u)) {
-			if (done)
-				break;
+			/* Non-blocking: a short count, or -EAGAIN. */
 			ret = -EAGAIN;
 			if (file->f_flags & O_NONBLOCK)
-				goto out;
+				goto short_write;
 			ret = wait_event_interruptible(u->wq,
 						       console_writable(u));
 			if (ret)
-				goto out;
+				goto short_write;
 			continue;
 		}
 		n = min_t(size_t, count - done, sizeof(buf));
 		ret = -EFAULT;
-		if (copy_from_user(buf, ubuf + done, n)) {
-			if (!done)
-				goto out;
-			break;
-		}
+		if (copy_from_user(buf, ubuf + done, n))
+			goto short_write;
 		/* Only writers fill the FIFO from outside; take what fits. */
 		spin_lock_irqsave(&u->lock, flags);
 		n = min(n, rx_space(u));
@@ -460,8 +456,10 @@ static ssize_t console_write(struct file *file, const char __user *ubuf,
 		spin_unlock_irqrestore(&u->lock, flags);
 		done += n;
 	}
-	ret = done;
-out:
+short_write:
+	/* What was taken counts; an error only if nothing was. */
+	if (done)
+		ret = done;
 	mutex_unlock(&u->write_mutex);
 	return ret;
 }

@@ -355,6 +355,8 @@ struct hvx_mmio_op {
  * @xcr0: guest XCR0 (SDM Vol. 1 13.3).
  * @fpu: guest x87/SSE/AVX state (XSAVE format; FXSAVE's first 512 bytes
  *	when the host has no XSAVE).
+ * @tpr_threshold: the VMCS's TPR threshold as last written (entries
+ *	write it only when it changes).
  * @dev_ops: in-kernel devices, or NULL (everything exits to userspace).
  * @dev_ctx: for @dev_ops: the kmod/ vCPU that owns this one.
  * @apic_ops: the in-kernel local APIC, or NULL (then interrupts come from
@@ -417,6 +419,7 @@ struct hvx_vmx_vcpu {
 
 	struct hvx_vcpu_stats stats;
 
+	int tpr_threshold;
 	const struct hvx_vmx_dev_ops *dev_ops;
 	void *dev_ctx;
 	const struct hvx_vmx_apic_ops *apic_ops;

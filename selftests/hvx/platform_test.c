@@ -24,6 +24,8 @@
 #include "hvx_test.h"
 #include "hvx_nl.h"
 #include "platform_guest.h"
+#define TT_START double __tt0 = now_s()
+#define TT_END TH_LOG("TIMING %.3f s", now_s() - __tt0)
 
 #define LEGACY	(HVX_PLATFORM_PIC | HVX_PLATFORM_PIT | HVX_PLATFORM_UART | \
 		 HVX_PLATFORM_RTC | HVX_PLATFORM_PCI)
@@ -565,7 +567,7 @@ TEST(pci_bus_scan)
 }
 
 /*
- * Close everything while every timer fires as fast as it may: the VM
+ * Close everything while every timer fires: the VM
  * stays alive while the console fd is open, and goes (timers cancelled,
  * module references dropped) when it closes. Same for a process killed
  * with SIGKILL in the middle of HVX_RUN.

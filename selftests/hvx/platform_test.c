@@ -24,8 +24,6 @@
 #include "hvx_test.h"
 #include "hvx_nl.h"
 #include "platform_guest.h"
-#define TT_START double __tt0 = now_s()
-#define TT_END TH_LOG("TIMING %.3f s", now_s() - __tt0)
 
 #define LEGACY	(HVX_PLATFORM_PIC | HVX_PLATFORM_PIT | HVX_PLATFORM_UART | \
 		 HVX_PLATFORM_RTC | HVX_PLATFORM_PCI)

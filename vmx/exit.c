@@ -415,13 +415,16 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 			vec = dev_intr_pending(v);
 			dev_vec = vec;
 			if (vec >= 0) {
-				int src = v->dev_ops->intr_ack(v, vec);
+				int src = -1;
 
+				/* The acknowledge says what to inject. */
+				vec = v->dev_ops->intr_ack(v, vec, &src);
 				dev_vec = -2;	/* another may be waiting */
-
-				info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR |
-				       vec;
-				if (src >= 0 && src < HVX_STATS_IRQ_SOURCES)
+				if (vec >= 0)
+					info = INTR_INFO_VALID_MASK |
+					       INTR_TYPE_EXT_INTR | vec;
+				if (vec >= 0 && src >= 0 &&
+				    src < HVX_STATS_IRQ_SOURCES)
 					v->stats.s.irqs_injected[src]++;
 			}
 		}

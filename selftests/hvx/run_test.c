@@ -452,6 +452,22 @@ TEST_F(run, acpi_poweroff)
 	free(r);
 }
 
+/* The full-ACPI way Linux powers off: SLP_TYP 5 and SLP_EN in PM1a_CNT. */
+TEST_F(run, acpi_pm1_poweroff)
+{
+	/* mov dx, 0x608; mov ax, (5 << 10) | 0x2000; out dx, ax; hlt */
+	static const uint8_t code[] = { 0x66, 0xba, 0x08, 0x06, 0x66, 0xb8,
+					0x00, 0x34, 0x66, 0xef, 0xf4 };
+	struct result *r = calloc(1, sizeof(*r));
+
+	REQUIRE_VMX();
+	flat_guest(self, code, sizeof(code));
+	FLAT(self, r);
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "the guest powered off"));
+	free(r);
+}
+
 TEST_F(run, reset_and_halt)
 {
 	/* mov al, 0xfe; out 0x64, al; hlt */
@@ -689,7 +705,8 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
 	ASSERT_NE(NULL, strstr(r->err, "the guest powered off"));
 	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: Linux "));
 	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: hypervisor hvxhvxhvxhvx"));
-	snprintf(want, sizeof(want), "hvx-guest: cpus %s\n", cpus);
+	/* The guest's tty ends lines with CR LF (ONLCR). */
+	snprintf(want, sizeof(want), "hvx-guest: cpus %s\r\n", cpus);
 	ASSERT_NE(NULL, strstr(r->out, want)) TH_LOG("console: %s", r->out);
 	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: double 21 = 42"));
 	free(r);

@@ -9,7 +9,7 @@
 # Usage: debug-kernel.sh CACHE_DIR
 # Prints the kernel tree's path on its last line. The tree is cached in
 # CACHE_DIR/debug-kernel/ and rebuilt only when this script (the config)
-# or the source package changes.
+# or the source package changes (see stamp_want).
 
 set -euo pipefail
 
@@ -20,18 +20,7 @@ SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 log() { echo "debug-kernel.sh: $*" >&2; }
 
 packages=(linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils)
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	log "installing: ${missing[*]}"
-	[[ $(id -u) -eq 0 ]] || { log "must run as root to install packages"; exit 1; }
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -o DPkg::Lock::Timeout=600 update
-	apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
-fi
+bash "$HERE/apt-install.sh" debug-kernel.sh "${packages[@]}" >&2
 [[ -f $SRC_TAR ]] || { log "no $SRC_TAR after installing linux-source-6.1"; exit 1; }
 
 # The options that make this a debug kernel, on top of x86_64_defconfig
@@ -56,7 +45,10 @@ MODULE_OPTS=(KVM KVM_INTEL)
 OFF_OPTS=(KERNEL_GZIP RANDOMIZE_BASE MODULE_SIG DEBUG_INFO_BTF DEBUG_KMEMLEAK_DEFAULT_OFF
 	  KASAN_OUTLINE DRM WLAN WIRELESS SOUND USB_SUPPORT)
 
-stamp_want=$( { sha256sum "$0" "$SRC_TAR" | cut -d' ' -f1; } | sha256sum | cut -c1-16)
+# The cache key: the options above, this script's config steps and the
+# source package.
+stamp_want=$( { printf '%s\n' "${DEBUG_OPTS[@]}" "${MODULE_OPTS[@]}" "${OFF_OPTS[@]}" \
+	"config-v1"; sha256sum "$SRC_TAR" | cut -d' ' -f1; } | sha256sum | cut -c1-16)
 tree=$DIR/linux
 if [[ -f $DIR/.stamp && $(cat "$DIR/.stamp") == "$stamp_want" && -f $tree/arch/x86/boot/bzImage ]]; then
 	log "cached: $tree"

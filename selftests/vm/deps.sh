@@ -5,10 +5,7 @@
 # headers of the emulated-host kernel, Bochs, QEMU and the tools that
 # build the boot ISO and initramfs.
 #
-# Idempotent and fast when nothing is missing: every package is checked
-# with dpkg first, and apt-get runs (update once, then install) only for
-# the missing ones. Must run as root when something has to be installed
-# (CI runs as root, without sudo).
+# Only missing packages are installed (apt-install.sh), as root.
 
 set -euo pipefail
 
@@ -50,40 +47,4 @@ packages=(
 	xz-utils
 )
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
-missing=()
-for p in "${packages[@]}"; do
-	installed "$p" || missing+=("$p")
-done
-
-if ((${#missing[@]} == 0)); then
-	echo "deps.sh: all ${#packages[@]} packages present"
-	exit 0
-fi
-
-echo "deps.sh: installing: ${missing[*]}"
-if [[ $(id -u) -ne 0 ]]; then
-	echo "deps.sh: must run as root to install packages" >&2
-	exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-# Wait for a concurrent apt/dpkg (e.g. unattended-upgrades) instead of failing.
-apt_opts=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
-apt-get "${apt_opts[@]}" update
-apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
-
-# Check again: apt-get can succeed without installing a requested package
-# only in odd cases, but then the build would fail much later and less clearly.
-still=()
-for p in "${missing[@]}"; do
-	installed "$p" || still+=("$p")
-done
-if ((${#still[@]})); then
-	echo "deps.sh: still missing after install: ${still[*]}" >&2
-	exit 1
-fi
-echo "deps.sh: done"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" deps.sh "${packages[@]}"

@@ -11,29 +11,4 @@ set -euo pipefail
 
 packages=(gnuplot-nox linux-libc-dev)
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
-missing=()
-for p in "${packages[@]}"; do
-	installed "$p" || missing+=("$p")
-done
-if ((${#missing[@]} == 0)); then
-	echo "bench deps: all ${#packages[@]} packages present"
-	exit 0
-fi
-
-echo "bench deps: installing: ${missing[*]}"
-if [[ $(id -u) -ne 0 ]]; then
-	echo "bench deps: must run as root to install packages" >&2
-	exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt_opts=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
-apt-get "${apt_opts[@]}" update
-apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
-for p in "${missing[@]}"; do
-	installed "$p" || { echo "bench deps: $p still missing after install" >&2; exit 1; }
-done
-echo "bench deps: done"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/../../selftests/vm/apt-install.sh" "bench deps" "${packages[@]}"

@@ -51,6 +51,9 @@
 #define PORT_ACPI_SLEEP	0x600	/* FADT SLEEP_CONTROL_REG (8 bit) */
 #define PORT_ACPI_SLEEP_STS 0x601 /* FADT SLEEP_STATUS_REG (8 bit) */
 #define PORT_ACPI_RESET	0x602	/* FADT RESET_REG (8 bit) */
+#define PORT_ACPI_PM1_EVT 0x604	/* FADT PM1a_EVT_BLK: status, enable (16 bit each) */
+#define PORT_ACPI_PM1_CNT 0x608	/* FADT PM1a_CNT_BLK (16 bit) */
+#define ACPI_SCI_IRQ	9	/* FADT SCI_INT; never raised: no fixed events */
 #define ACPI_RESET_VALUE 0x1
 #define PORT_KBD_CMD	0x64	/* i8042: 0xfe pulses the reset line */
 #define PORT_RESET_CTL	0xcf9	/* PIIX reset control */

@@ -678,6 +678,36 @@ static void port_io(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
 		if (!out)
 			data[0] = 0;
 		break;
+	case PORT_ACPI_PM1_EVT ... PORT_ACPI_PM1_EVT + 3: {
+		/*
+		 * PM1 status (bytes 0-1) never has an event; PM1 enable (bytes
+		 * 2-3) keeps what the OS enables (ACPI 6.3 4.8.3.1), which
+		 * ACPICA reads back.
+		 */
+		static uint8_t pm1[4];
+		unsigned int off = port - PORT_ACPI_PM1_EVT;
+
+		for (unsigned int i = 0; i < size && off + i < 4; i++) {
+			if (!out)
+				data[i] = pm1[off + i];
+			else if (off + i >= 2)
+				pm1[off + i] = data[i];
+		}
+		break;
+	}
+	case PORT_ACPI_PM1_CNT:
+		/* SCI_EN reads 1; SLP_EN (13) with SLP_TYP (12:10) = 5 is \_S5. */
+		if (!out) {
+			memset(data, 0, size);
+			data[0] = 1;
+		} else if ((val & 0x2000) && ((val >> 10) & 7) == 5) {
+			vm_stop(vm, STOP_POWEROFF, 0, "the guest powered off");
+		}
+		break;
+	case PORT_ACPI_PM1_CNT + 1:
+		if (!out)
+			data[0] = 0;
+		break;
 	case PORT_ACPI_RESET:
 		if (out && (val & 0xff) == ACPI_RESET_VALUE)
 			reset_requested(vm, "ACPI reset register");

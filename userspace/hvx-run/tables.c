@@ -9,10 +9,15 @@
  * ISA IRQs 0-15 on the same-numbered pins (hvx's interrupt router raises
  * a GSI below 16 on the PIC and the IOAPIC input of the same number, so
  * the PIT is on pin 0 and the MADT needs no interrupt source override), a
- * PCI bus 0. The ACPI machine is hardware-reduced (FADT flag
- * HW_REDUCED_ACPI): no PM1 blocks and no SCI; the sleep control register
- * at port PORT_ACPI_SLEEP turns the machine off when \_S5 is entered, and
- * the reset register at PORT_ACPI_RESET resets it. The DSDT holds \_S5 and
+ * PCI bus 0. The ACPI machine is a full (not hardware-reduced) PC: a
+ * hardware-reduced FADT tells Linux that there is no 8259 and no PIT, so
+ * it would give the ISA devices (UART, RTC) no interrupts. PM1a event and
+ * control blocks are at PORT_ACPI_PM1_EVT/PORT_ACPI_PM1_CNT, with SCI on
+ * IRQ 9 (never raised: there are no fixed events) and no SMI command port
+ * (the machine is always in ACPI mode); writing SLP_TYP = 5 with SLP_EN to
+ * PM1a_CNT, or to the ACPI 5 sleep control register at PORT_ACPI_SLEEP,
+ * turns the machine off when \_S5 is entered, and the reset register at
+ * PORT_ACPI_RESET resets it. The DSDT holds \_S5 and
  * a PCI root bridge (PNP0A03) so that the OS scans PCI bus 0.
  *
  * Layout: ACPI tables from GPA_BIOS (0xe0000), the RSDP at 0xf0000 and
@@ -216,13 +221,19 @@ static uint64_t build_acpi(struct vm *vm)
 	acpi_header(t, "DSDT", len, 2);
 	gpa = (gpa + len + 63) & ~63ull;
 
-	/* FADT, revision 6 (ACPI 6.3 5.2.9), hardware-reduced */
+	/* FADT, revision 6 (ACPI 6.3 5.2.9, Table 5-34) */
 	fadt = gpa;
 	len = 276;
 	t = gpa_ptr(vm, fadt, len);
 	put32(t + 40, (uint32_t)dsdt);
+	put16(t + 46, ACPI_SCI_IRQ);		/* SCI_INT */
+	put32(t + 56, PORT_ACPI_PM1_EVT);	/* PM1a_EVT_BLK */
+	put32(t + 64, PORT_ACPI_PM1_CNT);	/* PM1a_CNT_BLK */
+	t[88] = 4;				/* PM1_EVT_LEN */
+	t[89] = 2;				/* PM1_CNT_LEN */
 	put16(t + 109, 0x0001 | 0x0004);	/* IAPC_BOOT_ARCH: legacy devices, no VGA; no 8042 */
-	put32(t + 112, (1u << 0) | (1u << 10) | (1u << 20));	/* WBINVD, RESET_REG_SUP, HW_REDUCED_ACPI */
+	/* WBINVD, PWR_BUTTON and SLP_BUTTON (none fixed), RESET_REG_SUP */
+	put32(t + 112, (1u << 0) | (1u << 4) | (1u << 5) | (1u << 10));
 	gas_io8(t + 116, PORT_ACPI_RESET);
 	t[128] = ACPI_RESET_VALUE;
 	t[131] = 3;				/* FADT minor version: 6.3 */

@@ -239,7 +239,10 @@ void mb_main(u32 magic, const struct mb_info *mbi)
 		}
 		check(n == (u32)cpus, 10, "MADT processor count");
 		check(ioapic_ok, 10, "MADT has no IOAPIC at 0xfec00000 with GSI base 0");
-		check(fadt && (rd32(fadt + 112) & (1u << 20)), 11, "no hardware-reduced FADT");
+		/* A full PC: PM1a blocks, SCI 9, not HW_REDUCED_ACPI. */
+		check(fadt && !(rd32(fadt + 112) & (1u << 20)) &&
+		      rd32(fadt + 64) && fadt[89] == 2 && (rd32(fadt + 46) & 0xffff) == 9,
+		      11, "FADT is not a full-hardware PC with PM1a_CNT and SCI 9");
 		{
 			const u8 *dsdt = (const u8 *)rd32(fadt + 40);
 

@@ -25,6 +25,7 @@
 #include <netlink/netlink.h>
 
 #include "hvx.h"
+#include "names.h"
 
 #define MAX_VCPUS	HVX_MAX_VCPUS
 
@@ -76,52 +77,14 @@ static void usage(void)
 
 /* ---- Names ------------------------------------------------------------ */
 
-/* Basic VM-exit reasons (SDM Vol. 3D Appendix C), as the kernel's
- * VMX_EXIT_REASONS (and so hvx's tracepoints) name them. */
-static const char *const exit_names[HVX_STATS_EXIT_REASONS] = {
-	[0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT",
-	[2] = "TRIPLE_FAULT", [3] = "INIT_SIGNAL", [4] = "SIPI_SIGNAL",
-	[5] = "IO_SMI", [6] = "OTHER_SMI", [7] = "INTERRUPT_WINDOW",
-	[8] = "NMI_WINDOW", [9] = "TASK_SWITCH", [10] = "CPUID",
-	[11] = "GETSEC", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
-	[15] = "RDPMC", [16] = "RDTSC", [17] = "RSM", [18] = "VMCALL",
-	[19] = "VMCLEAR", [20] = "VMLAUNCH", [21] = "VMPTRLD",
-	[22] = "VMPTRST", [23] = "VMREAD", [24] = "VMRESUME",
-	[25] = "VMWRITE", [26] = "VMOFF", [27] = "VMON",
-	[28] = "CR_ACCESS", [29] = "DR_ACCESS", [30] = "IO_INSTRUCTION",
-	[31] = "MSR_READ", [32] = "MSR_WRITE", [33] = "INVALID_STATE",
-	[34] = "MSR_LOAD_FAIL", [36] = "MWAIT_INSTRUCTION",
-	[37] = "MONITOR_TRAP_FLAG", [39] = "MONITOR_INSTRUCTION",
-	[40] = "PAUSE_INSTRUCTION", [41] = "MCE_DURING_VMENTRY",
-	[43] = "TPR_BELOW_THRESHOLD", [44] = "APIC_ACCESS",
-	[45] = "EOI_INDUCED", [46] = "GDTR_IDTR", [47] = "LDTR_TR",
-	[48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG", [50] = "INVEPT",
-	[51] = "RDTSCP", [52] = "PREEMPTION_TIMER", [53] = "INVVPID",
-	[54] = "WBINVD", [55] = "XSETBV", [56] = "APIC_WRITE",
-	[57] = "RDRAND", [58] = "INVPCID", [59] = "VMFUNC", [60] = "ENCLS",
-	[61] = "RDSEED", [62] = "PML_FULL", [63] = "XSAVES",
-	[64] = "XRSTORS", [66] = "SPP", [67] = "UMWAIT", [68] = "TPAUSE",
-	[69] = "LOADIWKEY", [70] = "ENCLV", [72] = "ENQCMD_PASID",
-	[73] = "ENQCMDS_PASID", [74] = "BUS_LOCK", [75] = "NOTIFY",
-	[76] = "SEAMCALL", [77] = "TDCALL", [78] = "RDMSRLIST",
-	[79] = "WRMSRLIST",
-};
-
 static const char *exit_name(unsigned int reason, char *buf, size_t len)
 {
-	if (reason < HVX_STATS_EXIT_REASONS && exit_names[reason])
-		return exit_names[reason];
+	if (reason < HVX_STATS_EXIT_REASONS && hvx_exit_names[reason])
+		return hvx_exit_names[reason];
 	snprintf(buf, len, "REASON_%u", reason);
 	return buf;
 }
 
-static const char *const user_exit_names[HVX_STATS_USER_EXITS] = {
-	[HVX_EXIT_UNKNOWN] = "UNKNOWN", [HVX_EXIT_IO] = "IO",
-	[HVX_EXIT_MMIO] = "MMIO", [HVX_EXIT_HLT] = "HLT",
-	[HVX_EXIT_SHUTDOWN] = "SHUTDOWN", [HVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-	[HVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [HVX_EXIT_INTR] = "INTR",
-	[HVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [HVX_EXIT_MSR] = "MSR",
-};
 
 static const char *const irq_names[HVX_STATS_IRQ_SOURCES] = {
 	[HVX_IRQ_SRC_PIC] = "pic", [HVX_IRQ_SRC_IOAPIC] = "ioapic",
@@ -554,9 +517,9 @@ static void stats_json(const struct hvx_stats *st,
 	for (int i = 0; i < HVX_STATS_USER_EXITS; i++) {
 		if (!st->user_exits[i])
 			continue;
-		if (user_exit_names[i])
+		if (hvx_user_exit_names[i])
 			printf("%s\"%s\": %llu", first ? "" : ", ",
-			       user_exit_names[i], st->user_exits[i]);
+			       hvx_user_exit_names[i], st->user_exits[i]);
 		else
 			printf("%s\"EXIT_%d\": %llu", first ? "" : ", ", i,
 			       st->user_exits[i]);
@@ -703,8 +666,8 @@ static void stats_print_text(const struct vm_info *vm,
 	for (int r = 0; r < HVX_STATS_USER_EXITS; r++) {
 		if (!t->st.user_exits[r])
 			continue;
-		if (user_exit_names[r])
-			snprintf(label, sizeof(label), "  %s", user_exit_names[r]);
+		if (hvx_user_exit_names[r])
+			snprintf(label, sizeof(label), "  %s", hvx_user_exit_names[r]);
 		else
 			snprintf(label, sizeof(label), "  EXIT_%d", r);
 		row(label, set, t->st.user_exits[r],

@@ -23,29 +23,8 @@
 #include <netlink/netlink.h>
 
 #include "hvx-run.h"
+#include "names.h"
 
-/* Basic exit reasons, SDM Vol. 3D Appendix C (those a guest commonly hits). */
-static const char *const exit_names[HVX_STATS_EXIT_REASONS] = {
-	[0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT",
-	[2] = "TRIPLE_FAULT", [3] = "INIT_SIGNAL", [4] = "SIPI_SIGNAL",
-	[7] = "INTERRUPT_WINDOW", [8] = "NMI_WINDOW", [9] = "TASK_SWITCH",
-	[10] = "CPUID", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
-	[15] = "RDPMC", [16] = "RDTSC", [18] = "VMCALL", [28] = "CR_ACCESS",
-	[29] = "DR_ACCESS", [30] = "IO_INSTRUCTION", [31] = "MSR_READ",
-	[32] = "MSR_WRITE", [33] = "INVALID_STATE", [36] = "MWAIT",
-	[39] = "MONITOR", [40] = "PAUSE", [43] = "TPR_BELOW_THRESHOLD",
-	[44] = "APIC_ACCESS", [45] = "EOI_INDUCED", [46] = "GDTR_IDTR",
-	[47] = "LDTR_TR", [48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG",
-	[51] = "RDTSCP", [52] = "PREEMPTION_TIMER", [54] = "WBINVD",
-	[55] = "XSETBV", [56] = "APIC_WRITE", [57] = "RDRAND", [61] = "RDSEED",
-};
-
-static const char *const user_exit_names[HVX_STATS_USER_EXITS] = {
-	[HVX_EXIT_IO] = "IO", [HVX_EXIT_MMIO] = "MMIO", [HVX_EXIT_HLT] = "HLT",
-	[HVX_EXIT_SHUTDOWN] = "SHUTDOWN", [HVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-	[HVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [HVX_EXIT_INTR] = "INTR",
-	[HVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [HVX_EXIT_MSR] = "MSR",
-};
 
 struct collect {
 	uint32_t vm_id;		/* GET_VM: the VM owned by this process */
@@ -200,9 +179,9 @@ void print_summary(struct vm *vm)
 			if (best < 0)
 				break;
 			shown[best] = true;
-			if (exit_names[best])
+			if (hvx_exit_names[best])
 				n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
-					      k ? "," : "", exit_names[best],
+					      k ? "," : "", hvx_exit_names[best],
 					      c.by_reason[best]);
 			else
 				n += snprintf(line + n, sizeof(line) - n, "%s reason_%d %" PRIu64,
@@ -219,9 +198,9 @@ void print_summary(struct vm *vm)
 				u[i] += vm->vcpus[v].user_exits[i];
 		n += snprintf(line + n, sizeof(line) - n, ", exits to hvx-run:");
 		for (int i = 0; i < HVX_STATS_USER_EXITS && n < (int)sizeof(line); i++)
-			if (u[i] && user_exit_names[i])
+			if (u[i] && hvx_user_exit_names[i])
 				n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
-					      k++ ? "," : "", user_exit_names[i], u[i]);
+					      k++ ? "," : "", hvx_user_exit_names[i], u[i]);
 	}
 	fprintf(stderr, "hvx-run: %s\n", line);
 }

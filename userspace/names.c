@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * names.c - names of VM-exit reasons and userspace exits, shared by
+ * hvxctl and hvx-run.
+ */
+#include "names.h"
+
+/* Basic VM-exit reasons (SDM Vol. 3D Appendix C), as the kernel's
+ * VMX_EXIT_REASONS (and so hvx's tracepoints) name them. */
+const char *const hvx_exit_names[HVX_STATS_EXIT_REASONS] = {
+	[0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT",
+	[2] = "TRIPLE_FAULT", [3] = "INIT_SIGNAL", [4] = "SIPI_SIGNAL",
+	[5] = "IO_SMI", [6] = "OTHER_SMI", [7] = "INTERRUPT_WINDOW",
+	[8] = "NMI_WINDOW", [9] = "TASK_SWITCH", [10] = "CPUID",
+	[11] = "GETSEC", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
+	[15] = "RDPMC", [16] = "RDTSC", [17] = "RSM", [18] = "VMCALL",
+	[19] = "VMCLEAR", [20] = "VMLAUNCH", [21] = "VMPTRLD",
+	[22] = "VMPTRST", [23] = "VMREAD", [24] = "VMRESUME",
+	[25] = "VMWRITE", [26] = "VMOFF", [27] = "VMON",
+	[28] = "CR_ACCESS", [29] = "DR_ACCESS", [30] = "IO_INSTRUCTION",
+	[31] = "MSR_READ", [32] = "MSR_WRITE", [33] = "INVALID_STATE",
+	[34] = "MSR_LOAD_FAIL", [36] = "MWAIT_INSTRUCTION",
+	[37] = "MONITOR_TRAP_FLAG", [39] = "MONITOR_INSTRUCTION",
+	[40] = "PAUSE_INSTRUCTION", [41] = "MCE_DURING_VMENTRY",
+	[43] = "TPR_BELOW_THRESHOLD", [44] = "APIC_ACCESS",
+	[45] = "EOI_INDUCED", [46] = "GDTR_IDTR", [47] = "LDTR_TR",
+	[48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG", [50] = "INVEPT",
+	[51] = "RDTSCP", [52] = "PREEMPTION_TIMER", [53] = "INVVPID",
+	[54] = "WBINVD", [55] = "XSETBV", [56] = "APIC_WRITE",
+	[57] = "RDRAND", [58] = "INVPCID", [59] = "VMFUNC", [60] = "ENCLS",
+	[61] = "RDSEED", [62] = "PML_FULL", [63] = "XSAVES",
+	[64] = "XRSTORS", [66] = "SPP", [67] = "UMWAIT", [68] = "TPAUSE",
+	[69] = "LOADIWKEY", [70] = "ENCLV", [72] = "ENQCMD_PASID",
+	[73] = "ENQCMDS_PASID", [74] = "BUS_LOCK", [75] = "NOTIFY",
+	[76] = "SEAMCALL", [77] = "TDCALL", [78] = "RDMSRLIST",
+	[79] = "WRMSRLIST",
+};
+
+const char *const hvx_user_exit_names[HVX_STATS_USER_EXITS] = {
+	[HVX_EXIT_UNKNOWN] = "UNKNOWN", [HVX_EXIT_IO] = "IO",
+	[HVX_EXIT_MMIO] = "MMIO", [HVX_EXIT_HLT] = "HLT",
+	[HVX_EXIT_SHUTDOWN] = "SHUTDOWN", [HVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	[HVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [HVX_EXIT_INTR] = "INTR",
+	[HVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [HVX_EXIT_MSR] = "MSR",
+};

@@ -95,16 +95,21 @@ pid=$!
 
 # Stream the demo's part of the serial console while Bochs runs.
 stream() {
-	local printed=0 n running=1
+	local printed=0 n running=1 on=0 state=$DEMO/stream.state
 	while ((running)); do
 		kill -0 "$pid" 2>/dev/null || running=0
 		if [[ -f "$serial" ]]; then
 			n=$(wc -l <"$serial")
 			if ((n > printed)); then
+				# Whether we are inside the demo's part carries over
+				# from one chunk to the next (through $state).
 				sed -n "$((printed + 1)),${n}p" "$serial" | tr -d '\r' |
-					awk '/### HVX-BEGIN demo/ { on = 1; next }
+					awk -v on="$on" -v state="$state" '
+					     /### HVX-BEGIN demo/ { on = 1; next }
 					     /### HVX-END demo/ { on = 0 }
-					     on { print }'
+					     on { print; fflush() }
+					     END { print on > state }'
+				on=$(cat "$state")
 				printed=$n
 			fi
 		fi

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "hvx_test.h"
 #include "hvx_nl.h"
@@ -1049,6 +1052,149 @@ TEST(module_limits)
 	vcpu_free(vcpu2);
 	vm_free(vm2);
 	vm_free(vm);
+}
+
+/* --- memory cgroup ------------------------------------------------------ */
+
+#define CG_ROOT	"/sys/fs/cgroup"
+#define CG	CG_ROOT "/hvx-memcg"
+
+static bool cg_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
+static long long cg_read(const char *path, const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			v = atoll(line);
+			break;
+		}
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ') {
+			v = atoll(line + strlen(key) + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/*
+ * In the child, inside CG: a guest writes @size bytes of a fresh slot,
+ * with memory.max at @headroom above what the child uses then (0: no
+ * limit). Exit 0 when done (memory.current's growth goes to @fd), 3 when
+ * HVX_RUN failed; the memcg's OOM killer may also end it.
+ */
+static void __attribute__((noreturn)) memcg_child(uint64_t size, int fd,
+						   long long headroom)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+	long long before, after;
+	char pid[32];
+	void *ram;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (!cg_write(CG "/cgroup.procs", pid))
+		_exit(2);
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	madvise(ram, size, MADV_NOHUGEPAGE);
+	if (ram == MAP_FAILED || set_region(vm, SLOT_A, 0, GPA_A, size, ram))
+		_exit(2);
+	guest_var(vm, mem_args).gpa = GPA_A;
+	guest_var(vm, mem_args).size = size;
+	guest_var(vm, mem_args).seed = 1;
+	set_op(vm, MEM_OP_WRITE_PATTERN);
+	before = cg_read(CG "/memory.current", NULL);
+	if (headroom) {
+		/* Room for less than the guest will write, nothing else. */
+		snprintf(pid, sizeof(pid), "%lld", before + headroom);
+		if (!cg_write(CG "/memory.max", pid))
+			_exit(2);
+	}
+	if (__vcpu_run(vcpu))
+		_exit(3);
+	after = cg_read(CG "/memory.current", NULL);
+	if (write(fd, &(long long){ after - before }, sizeof(long long)) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+/*
+ * Guest RAM is the VM owner's memory: the pages the guest touches (pinned
+ * by hvx) are charged to the owner's memory cgroup, and its limit holds
+ * against the guest: over memory.max the guest cannot get more.
+ */
+TEST(memcg_charges_guest_memory)
+{
+	const uint64_t size = 32ull << 20;
+	int pipefd[2], status;
+	long long delta = 0;
+	char ctl[256] = "";
+	FILE *f;
+	pid_t pid;
+
+	REQUIRE_VMX();
+	if (access(CG_ROOT "/cgroup.controllers", R_OK)) {
+		mkdir(CG_ROOT, 0755);
+		mount("none", CG_ROOT, "cgroup2", 0, NULL);
+	}
+	f = fopen(CG_ROOT "/cgroup.controllers", "r");
+	if (f) {
+		if (!fgets(ctl, sizeof(ctl), f))
+			ctl[0] = 0;
+		fclose(f);
+	}
+	if (!strstr(ctl, "memory"))
+		SKIP(return, "no cgroup v2 memory controller in this kernel");
+	ASSERT_TRUE(cg_write(CG_ROOT "/cgroup.subtree_control", "+memory"));
+	rmdir(CG);
+	ASSERT_EQ(0, mkdir(CG, 0755));
+
+	/* Without a limit: the guest's 32 MiB show up in the memcg. */
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		memcg_child(size, pipefd[1], 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	ASSERT_EQ(sizeof(delta), read(pipefd[0], &delta, sizeof(delta)));
+	ASSERT_LE((long long)size * 9 / 10, delta)
+		TH_LOG("memory.current grew by %lld bytes for a %llu-byte guest write",
+		       delta, (unsigned long long)size);
+
+	/* With 8 MiB of headroom the guest cannot have 32 MiB more. */
+	cg_write(CG "/memory.swap.max", "0");	/* absent without swap accounting */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		memcg_child(size, pipefd[1], 8ll << 20);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) == 3))
+		TH_LOG("over its memcg limit the guest still ran (status %#x)", status);
+	ASSERT_LT(0, cg_read(CG "/memory.events", "max"));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(0, rmdir(CG));
 }
 
 TEST_HARNESS_MAIN

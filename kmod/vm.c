@@ -220,6 +220,21 @@ static long vm_irqfd(void *obj, void *karg, unsigned long arg)
 	return hvx_irqfd(obj, karg);
 }
 
+static long vm_get_console_fd(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_uart_console_fd(obj, arg);
+}
+
+static long vm_set_cmos(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_rtc_cmos(obj, karg, true);
+}
+
+static long vm_get_cmos(void *obj, void *karg, unsigned long arg)
+{
+	return hvx_rtc_cmos(obj, karg, false);
+}
+
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_GET_DIRTY_LOG, 0, vm_get_dirty_log },
@@ -235,6 +250,10 @@ static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_IRQFD, 0, vm_irqfd },
 	{ HVX_ASSIGN_DEVICE, HVX_IOC_OWNER, vm_assign_device },
 	{ HVX_UNASSIGN_DEVICE, 0, vm_unassign_device },
+	/* Platform devices (dev/uart.c, dev/rtc.c), numbers 0x40-0x47. */
+	{ HVX_GET_CONSOLE_FD, 0, vm_get_console_fd },
+	{ HVX_SET_CMOS, 0, vm_set_cmos },
+	{ HVX_GET_CMOS, 0, vm_get_cmos },
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -624,6 +624,63 @@ struct hvx_platform_config {
 #define HVX_CREATE_PLATFORM	_IOW(HVXIO, 0x15, struct hvx_platform_config)
 
 /*
+ * Platform devices (numbers 0x40-0x47), VM ioctls.
+ */
+
+/**
+ * HVX_GET_CONSOLE_FD - an fd on the line of the in-kernel UART at COM1
+ * (HVX_PLATFORM_UART). Argument must be 0. read() returns what the guest
+ * transmitted (from a 64 KiB ring; blocks until there is output, or
+ * -EAGAIN with O_NONBLOCK); write() is received by the guest, as fast as
+ * its 16-byte receive FIFO drains (blocks, or a short count / -EAGAIN
+ * with O_NONBLOCK); poll() gives EPOLLIN when output waits and EPOLLOUT
+ * when the guest can take input. When the ring is full the UART stops
+ * transmitting (THRE stays clear, the guest waits, nothing is dropped)
+ * until the fd is read. The fd (O_RDWR | O_CLOEXEC) keeps the VM alive;
+ * several may be open. Errors: -EINVAL (nonzero argument), -ENODEV (no
+ * UART, or HVX_CREATE_PLATFORM not done).
+ */
+#define HVX_GET_CONSOLE_FD	_IO(HVXIO, 0x40)
+
+/* CMOS RAM of the in-kernel RTC: indices HVX_CMOS_RAM_FIRST .. 127. */
+#define HVX_CMOS_SIZE		128
+#define HVX_CMOS_RAM_FIRST	0x0e
+
+/**
+ * struct hvx_cmos - CMOS RAM bytes for HVX_SET_CMOS and HVX_GET_CMOS
+ * @first: first CMOS index of the range, HVX_CMOS_RAM_FIRST .. 127 (the
+ *	clock registers 0x00-0x0d are not accessible: they follow the
+ *	host's clock and the guest).
+ * @count: bytes in the range, at least 1, @first + @count <= 128.
+ * @reserved: must be zero.
+ * @data: CMOS contents by index: @data[i] is CMOS byte i; only
+ *	@data[@first .. @first + @count - 1] is used.
+ *
+ * The RAM is plain storage that the guest reads and writes through ports
+ * 0x70/0x71; hvx gives no byte a meaning. A launcher booting without
+ * firmware puts the PC's conventional values there, e.g. base memory in
+ * KiB at 0x15-0x16, extended memory in KiB at 0x17-0x18 and 0x30-0x31,
+ * memory above 16 MiB in 64 KiB units at 0x34-0x35 (little-endian). The
+ * century byte 0x32 starts as the host's century in BCD.
+ */
+struct hvx_cmos {
+	__u32 first;
+	__u32 count;
+	__u64 reserved[2];
+	__u8 data[HVX_CMOS_SIZE];
+};
+
+/**
+ * HVX_SET_CMOS - write CMOS RAM bytes (HVX_PLATFORM_RTC), from any thread.
+ * Errors: -EINVAL (range outside the RAM or empty, nonzero reserved),
+ * -ENODEV (no RTC, or HVX_CREATE_PLATFORM not done). Nothing changes on
+ * error.
+ */
+#define HVX_SET_CMOS		_IOW(HVXIO, 0x41, struct hvx_cmos)
+/** HVX_GET_CMOS - read CMOS RAM bytes; the errors of HVX_SET_CMOS. */
+#define HVX_GET_CMOS		_IOWR(HVXIO, 0x42, struct hvx_cmos)
+
+/*
  * Ioctl numbers by area, so that work in parallel does not collide:
  * 0x30-0x37 memory, 0x40-0x47 platform devices (UART console, RTC, PCI),
  * 0x48-0x4f interrupt controllers and routing, 0x50-0x5f passthrough.

@@ -144,10 +144,52 @@ int hvx_pit_create(struct hvx_vm *vm);
 void hvx_pit_destroy(struct hvx_vm *vm);
 int hvx_uart_create(struct hvx_vm *vm);
 void hvx_uart_destroy(struct hvx_vm *vm);
+long hvx_uart_console_fd(struct hvx_vm *vm, unsigned long arg);
 int hvx_rtc_create(struct hvx_vm *vm);
 void hvx_rtc_destroy(struct hvx_vm *vm);
+struct hvx_cmos;
+long hvx_rtc_cmos(struct hvx_vm *vm, struct hvx_cmos *c, bool set);
 int hvx_pci_create(struct hvx_vm *vm);
 void hvx_pci_destroy(struct hvx_vm *vm);
+
+/* pci.c: devices on bus 0 behind configuration mechanism #1 */
+struct hvx_pci_dev;
+
+/**
+ * struct hvx_pci_dev_ops - configuration-space accesses to a PCI function
+ * @cfg_read: return the @size bytes (1, 2 or 4) at offset @off (0-255;
+ *	@off + @size <= 256, never crossing a dword) of the function's
+ *	configuration space, in the low bits of the result.
+ * @cfg_write: take the low @size bytes of @val written at @off.
+ *
+ * Called by the vCPU thread that accesses 0xcfc-0xcff, in process context,
+ * with the bus's mutex held (so calls to one function are serialised and
+ * none runs after hvx_pci_remove_device() returns) and inside the port
+ * bus's SRCU read section: the callbacks may sleep, but must not call
+ * hvx_pci_add_device(), hvx_pci_remove_device(), hvx_bus_register() or
+ * hvx_bus_unregister() themselves (defer such work, e.g. a BAR move, to
+ * a workqueue or to the next HVX_RUN).
+ */
+struct hvx_pci_dev_ops {
+	u32 (*cfg_read)(struct hvx_pci_dev *d, unsigned int off,
+			unsigned int size);
+	void (*cfg_write)(struct hvx_pci_dev *d, unsigned int off,
+			  unsigned int size, u32 val);
+};
+
+/**
+ * struct hvx_pci_dev - a PCI function on the VM's bus 0; embed it
+ * @ops: its configuration-space callbacks.
+ * @devfn: device << 3 | function, as in PCI_DEVFN(); set before
+ *	hvx_pci_add_device() and left alone while registered.
+ */
+struct hvx_pci_dev {
+	const struct hvx_pci_dev_ops *ops;
+	u8 devfn;
+};
+
+int hvx_pci_add_device(struct hvx_vm *vm, struct hvx_pci_dev *d);
+void hvx_pci_remove_device(struct hvx_vm *vm, struct hvx_pci_dev *d);
 
 int hvx_ioapic_create(struct hvx_vm *vm);
 void hvx_ioapic_destroy(struct hvx_vm *vm);

@@ -70,15 +70,21 @@ long hvx_platform_create(struct hvx_vm *vm, u32 devices)
 		if (ret)
 			break;
 	}
-	mutex_lock(&vm->lock);
-	if (ret) {
+	/*
+	 * Devices unregister from the bus, which takes vm->lock: undo
+	 * outside it (vm->plat still keeps vCPUs and a second
+	 * HVX_CREATE_PLATFORM out meanwhile).
+	 */
+	if (ret)
 		destroy_devs(vm, i);
+	mutex_lock(&vm->lock);
+	if (ret)
 		vm->plat = NULL;
-		kfree(plat);
-	} else {
+	else
 		vm->plat_ready = true;
-	}
 	mutex_unlock(&vm->lock);
+	if (ret)
+		kfree(plat);
 	return ret;
 }
 

@@ -256,6 +256,9 @@ static ssize_t devfd_rw(struct file *file, char __user *ubuf, size_t count,
 			if (write) {
 				ret = hvx_pt_config_write(dev, off + done, len,
 							  val);
+				/* The EPT follows BARs the VMM moves, too. */
+				if (!ret)
+					hvx_pt_guest_sync(dev);
 			} else {
 				ret = hvx_pt_config_read(dev, off + done, len,
 							 &v32);

@@ -12,7 +12,9 @@
  * MSI and MSI-X vectors are edge-like messages: one host vector each,
  * nothing to mask per interrupt.
  * Each interrupt is delivered to its consumer: an eventfd given by
- * HVX_DEVICE_SET_IRQS.
+ * HVX_DEVICE_SET_IRQS, or, for INTx of a device on the guest's PCI bus,
+ * a level on a GSI of the VM's I/O APIC (hvx_pt_intx_to_gsi()), which
+ * the guest's EOI lowers and unmasks again (hvx_pt_intx_eoi()).
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -22,8 +24,12 @@
 
 static void vec_deliver(struct hvx_pt_vec *v)
 {
-	atomic64_inc(&v->dev->nr_irqs);
-	if (v->trigger)
+	struct hvx_pt_dev *dev = v->dev;
+
+	atomic64_inc(&dev->nr_irqs);
+	if (READ_ONCE(dev->guest_intx))
+		hvx_irq_set_gsi(dev->ptvm->vm, dev->guest_gsi, 1);
+	else if (v->trigger)
 		hvx_eventfd_signal(v->trigger);
 }
 
@@ -114,6 +120,9 @@ void hvx_pt_irq_disable(struct hvx_pt_dev *dev)
 		pci_free_irq_vectors(dev->pdev);
 	if (dev->irq_type == HVX_PCI_IRQ_INTX && dev->intx_maskable)
 		pci_intx(dev->pdev, 0);
+	if (dev->guest_intx)
+		hvx_irq_set_gsi(dev->ptvm->vm, dev->guest_gsi, 0);
+	WRITE_ONCE(dev->guest_intx, false);
 	dev->intx_masked = false;
 	dev->nr_vecs = 0;
 	dev->irq_type = HVX_PCI_IRQ_NONE;
@@ -183,6 +192,44 @@ static int vec_request(struct hvx_pt_dev *dev, struct hvx_pt_vec *v,
 	ret = request_irq(irq, fn, flags, v->name, v);
 	if (!ret)
 		v->irq = irq;
+	return ret;
+}
+
+/**
+ * hvx_pt_intx_to_gsi - wire the device's INTx to a GSI of the VM
+ * @dev: the device (its lock held, alive, no interrupt in use).
+ * @gsi: the I/O APIC input (0 .. HVX_NR_GSIS - 1).
+ *
+ * Requests the host INTx line like HVX_DEVICE_SET_IRQS does, but each
+ * interrupt asserts @gsi (hvx_irq_set_gsi(), from the handler: no exit,
+ * no userspace) and stays masked until the guest's EOI of it
+ * (hvx_pt_intx_eoi()). HVX_DEVICE_SET_IRQS replaces this wiring.
+ * Context: process context.
+ * Return: 0, -ENODEV if the device has no INTx, or request_irq()'s
+ * error (-EBUSY: the line is shared with a device that cannot be masked
+ * at the device); INTx is left off on error.
+ */
+int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int ret;
+
+	if (!pdev->pin || !pdev->irq || gsi >= HVX_NR_GSIS)
+		return -ENODEV;
+	hvx_pt_irq_disable(dev);
+	dev->vecs[0].dev = dev;
+	dev->vecs[0].index = 0;
+	dev->vecs[0].trigger = NULL;
+	dev->nr_vecs = 1;
+	dev->guest_gsi = gsi;
+	WRITE_ONCE(dev->guest_intx, true);
+	dev->irq_type = HVX_PCI_IRQ_INTX;
+	if (dev->intx_maskable)
+		pci_intx(pdev, 1);
+	ret = vec_request(dev, &dev->vecs[0], pdev->irq, intx_handler,
+			  dev->intx_maskable ? IRQF_SHARED : 0, "gsi");
+	if (ret)
+		hvx_pt_irq_disable(dev);
 	return ret;
 }
 

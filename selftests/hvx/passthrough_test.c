@@ -15,6 +15,10 @@
  *
  * In Bochs (no IOMMU): assignment is refused until allow_unsafe_noiommu=1
  * (which taints), then the e1000's MMIO BAR works through the device fd.
+ * A long-mode guest with the in-kernel PCI bus finds the e1000 there,
+ * sizes and programs its BAR0 and reads the EEPROM through the registers
+ * with no exit (the BAR is in the EPT, uncacheable); with memory decode
+ * off the same access exits, and a moved BAR works at its new address.
  *
  * The e1000 driver module is loaded from $HVX_NIC_DIR (default
  * /lib/hvx/nic, where check.sh puts it); the tests unbind it again.
@@ -34,6 +38,8 @@
 #include <sys/wait.h>
 
 #include "hvx_test.h"
+#include "hvx_nl.h"
+#include "passthrough_guest.h"
 
 #define PCI_DEVS	"/sys/bus/pci/devices"
 #define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
@@ -866,6 +872,180 @@ TEST(noiommu_unsafe_mode)
 	close(vm);
 	munmap(ram, RAM_SIZE);
 	close(sys_fd);
+}
+
+/* ---- the guest side (Bochs: needs VMX) ------------------------------- */
+
+/* Statistics of vCPU 0 of the only VM this process owns. */
+static int own_stats(struct hvx_stats *st)
+{
+	struct hvx_nl_vm vms[64];
+	struct hvx_nl_stats s;
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int n, ret;
+
+	ret = hvx_nl_open(&nl);
+	if (ret)
+		return ret;
+	n = hvx_nl_list_vms(&nl, vms, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	ret = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -ENOENT;
+	hvx_nl_close(&nl);
+	if (ret != 1)
+		return ret < 0 ? ret : -EIO;
+	*st = s.st;
+	return 0;
+}
+
+static uint64_t sum_user_exits(const struct hvx_stats *st)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < HVX_STATS_USER_EXITS; i++)
+		s += st->user_exits[i];
+	return s;
+}
+
+/* EEPROM words 0-2 of the e1000 through the device fd's BAR0 mapping. */
+static uint64_t host_mac(int dfd)
+{
+	volatile uint32_t *bar = map_bar(dfd, 0, PT_BAR_SIZE);
+	uint64_t mac = 0;
+
+	if (!bar)
+		return 0;
+	for (int w = 0; w < 3; w++) {
+		bar[E1000_EERD / 4] = E1000_EERD_START | w << 8;
+		for (int i = 0; i < 1000 && !(bar[E1000_EERD / 4] & E1000_EERD_DONE); i++)
+			msleep(1);
+		mac |= (uint64_t)(bar[E1000_EERD / 4] >> 16) << (16 * w);
+	}
+	munmap((void *)bar, PT_BAR_SIZE);
+	return mac;
+}
+
+/*
+ * Assign the e1000 to a VM with the in-kernel PCI bus (unsafe no-IOMMU
+ * mode where there is no IOMMU); returns the device fd or -errno.
+ */
+static int assign_e1000_to_guest(struct vm *vm, const char *addr,
+				 uint32_t devices)
+{
+	struct hvx_platform_config c = { .devices = devices };
+	struct hvx_pci_device d = pci_dev_of(addr);
+	bool noiommu = !has_iommu_group(addr);
+	int dfd;
+
+	if (ioctl(vm->fd, HVX_CREATE_PLATFORM, &c))
+		return -errno;
+	if (unbind(addr))
+		return -errno;
+	if (noiommu && sysfs_write(NOIOMMU_PARAM, "1"))
+		return -errno;
+	dfd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, &d);
+	if (dfd < 0)
+		dfd = -errno;
+	if (noiommu)
+		sysfs_write(NOIOMMU_PARAM, "0");
+	return dfd;
+}
+
+/*
+ * The e1000 on the guest's PCI bus: BAR sizing, ROM hidden, the guest's
+ * address taken; its registers read with no exit at all (no EPT violation,
+ * nothing to userspace but the ucall); with decode off the same read is an
+ * HVX_EXIT_MMIO; the moved BAR works again.
+ */
+TEST(guest_bar_in_ept_no_exits)
+{
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t mac;
+	char addr[32];
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_e1000_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	mac = host_mac(dfd);
+	ASSERT_EQ(0x5452, mac & 0xffff) TH_LOG("host MAC %#lx", mac);
+
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
+	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
+	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(mac, uc.args[0]);
+	ASSERT_LE(6, uc.args[1]);			/* register accesses */
+	/* No access trapped; first touches of RAM pages are all there was. */
+	ASSERT_EQ(s0.ept_mmio, s1.ept_mmio);
+	ASSERT_EQ(s1.ept_violations - s0.ept_violations,
+		  s1.ept_maps_4k + s1.ept_maps_2m + s1.ept_maps_1g -
+		  s0.ept_maps_4k - s0.ept_maps_2m - s0.ept_maps_1g);
+	ASSERT_EQ(1, sum_user_exits(&s1) - sum_user_exits(&s0));
+
+	/* Decode off: the BAR left the EPT, so the read exits. */
+	vcpu_run(vcpu);
+	ASSERT_EQ(HVX_EXIT_MMIO, vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(PT_BAR_GPA + PT_E1000_STATUS, vcpu->run->mmio.phys_addr);
+	ASSERT_EQ(0, vcpu->run->mmio.is_write);
+	ASSERT_EQ(4, vcpu->run->mmio.len);
+	*(uint32_t *)vcpu->run->mmio.data = PT_TRAP_VALUE;
+	vcpu_run_done(vcpu);
+
+	close(dfd);
+	vm_free(vm);
+}
+
+/*
+ * The e1000's INTx in the guest: wired to an I/O APIC GSI (the Interrupt
+ * Line register says which), raised from the host's interrupt handler
+ * and lowered and unmasked by the guest's EOI. Three rounds of ICS with
+ * IMS set each reach the guest's vector, so the line is unmasked after
+ * every EOI; only the ucalls reach userspace.
+ */
+TEST(guest_intx_to_ioapic)
+{
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	char addr[32];
+	uint64_t gsi;
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_e1000_to_guest(vm, addr, HVX_PLATFORM_PCI |
+				    HVX_PLATFORM_LAPIC | HVX_PLATFORM_IOAPIC);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_intx, 0);
+	vcpu_set_idt_gate(vcpu, PT_VECTOR, (uint64_t)guest_pt_irq_stub);
+	gsi = vcpu_run_sync(vcpu);
+	ASSERT_LE(16, gsi);
+	ASSERT_GE(19, gsi);
+	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(PT_INTX_ROUNDS, uc.args[0]);
+	ASSERT_EQ(PT_E1000_TXDW, uc.args[1] & PT_E1000_TXDW);
+	ASSERT_EQ(1, sum_user_exits(&s1) - sum_user_exits(&s0));
+	vcpu_run_done(vcpu);
+	close(dfd);
+	vm_free(vm);
 }
 
 TEST_HARNESS_MAIN

@@ -11,9 +11,15 @@
  * address; a config write that moves it or turns decoding off zaps the
  * old mapping (with INVEPT on every CPU) before the write returns.
  * Not mapped, and so trapped (HVX_EXIT_MMIO to userspace, which can
- * forward through the device fd): BARs smaller than a page, I/O BARs,
- * BARs holding the MSI-X table or PBA, and BARs the guest places over
- * RAM or another device.
+ * forward through the device fd): BARs smaller than a page, BARs holding
+ * the MSI-X table or PBA, and BARs the guest places over RAM or another
+ * device.
+ *
+ * An I/O BAR the guest leaves at the host's ports (where it starts) with
+ * I/O decode on (command bit 0) is passed through: its ports are cleared
+ * in the VM's VMX I/O bitmaps (SDM Vol. 3C 25.6.4), so IN/OUT reach the
+ * device without an exit. Anywhere else its ports exit to userspace
+ * (HVX_EXIT_IO) like any unclaimed port.
  *
  * INTx: when the VM has an I/O APIC, the device's pin drives GSI
  * 16 + ((slot + pin - 1) mod 4), the usual rotation of PCI interrupt
@@ -53,6 +59,62 @@ static void bar_sync(struct hvx_pt_dev *dev, int i, bool decode)
 				     i, gpa, ret);
 }
 
+/* The VM's I/O bitmaps, allocated all ones on first use; NULL if no memory. */
+static unsigned long *vm_io_bitmap(struct hvx_vm *vm)
+{
+	void *bm = READ_ONCE(vm->io_bitmap), *old;
+
+	if (bm)
+		return bm;
+	bm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT, 1);
+	if (!bm)
+		return NULL;
+	memset(bm, 0xff, 2 * PAGE_SIZE);
+	old = cmpxchg(&vm->io_bitmap, NULL, bm);
+	if (old) {
+		free_pages((unsigned long)bm, 1);
+		return old;
+	}
+	return bm;
+}
+
+/* Make every vCPU leave the guest once (and so see a revoked port). */
+static void kick_all(struct hvx_vm *vm)
+{
+	u32 id;
+
+	for (id = 0; id < HVX_MAX_VCPUS; id++)
+		hvx_irq_kick(vm, id);
+}
+
+/* Pass I/O BAR @i through, or stop, to follow the guest. Holds dev->lock. */
+static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
+{
+	struct hvx_vm *vm = dev->ptvm->vm;
+	struct hvx_pt_bar *b = &dev->bars[i];
+	unsigned long *bm;
+	u64 port;
+	bool want;
+
+	want = decode && dev->alive &&
+	       hvx_pt_bar_guest_addr(dev, i) == b->host &&
+	       b->host + b->size <= 0x10000;
+	if (want == dev->io_passed[i])
+		return;
+	bm = vm_io_bitmap(vm);
+	if (!bm)
+		return;
+	for (port = b->host; port < b->host + b->size; port++) {
+		if (want)
+			clear_bit(port, bm);
+		else
+			set_bit(port, bm);
+	}
+	dev->io_passed[i] = want;
+	if (!want)
+		kick_all(vm);
+}
+
 static bool bar_mappable(struct hvx_pt_dev *dev, int i)
 {
 	struct hvx_pt_bar *b = &dev->bars[i];
@@ -63,29 +125,32 @@ static bool bar_mappable(struct hvx_pt_dev *dev, int i)
 }
 
 /**
- * hvx_pt_guest_sync - make the EPT follow the guest's BARs and command
+ * hvx_pt_guest_sync - make the EPT and the I/O bitmap follow the guest's
+ *	BARs and command register
  * @dev: the device (its lock held).
  *
- * Called after every guest config write and once at assignment; a
- * released device (!@dev->alive) loses every mapping.
- * Context: process context, may sleep (EPT tables, INVEPT on every CPU);
- * takes the VM's memory lock.
+ * Called after every config write and once at assignment; a released
+ * device (!@dev->alive) loses every mapping and passed-through port
+ * (vCPUs are kicked out of the guest once after ports are revoked).
+ * Context: process context, may sleep (EPT tables, INVEPT on every CPU,
+ * the I/O bitmap's allocation); takes the VM's memory lock.
  */
 void hvx_pt_guest_sync(struct hvx_pt_dev *dev)
 {
-	bool decode = false;
-	u16 cmd;
+	u16 cmd = 0;
 	int i;
 
 	if (!dev->on_bus)
 		return;
-	if (dev->alive) {
+	if (dev->alive)
 		pci_read_config_word(dev->pdev, PCI_COMMAND, &cmd);
-		decode = cmd & PCI_COMMAND_MEMORY;
-	}
-	for (i = 0; i < HVX_PT_NR_BARS; i++)
+	for (i = 0; i < HVX_PT_NR_BARS; i++) {
 		if (bar_mappable(dev, i))
-			bar_sync(dev, i, decode);
+			bar_sync(dev, i, cmd & PCI_COMMAND_MEMORY);
+		else if (dev->bars[i].size &&
+			 (dev->bars[i].flags & HVX_PCI_REGION_IO))
+			io_sync(dev, i, cmd & PCI_COMMAND_IO);
+	}
 }
 
 static u32 vpci_read(struct hvx_pci_dev *d, unsigned int off,

@@ -148,6 +148,8 @@ struct hvx_pt_vec {
  * @vpci: the function on the VM's PCI bus 0 (guest.c).
  * @on_bus: @vpci is on the bus.
  * @bar_map: EPT mappings of the memory BARs at the guest's addresses.
+ * @io_passed: the guest reaches I/O BAR i directly (its ports are clear
+ *	in the VM's I/O bitmap).
  * @guest_intx: INTx is wired to @guest_gsi of the VM's I/O APIC
  *	(guest.c) instead of an eventfd; under @lock.
  * @guest_gsi: the GSI INTx drives while @guest_intx.
@@ -199,6 +201,7 @@ struct hvx_pt_dev {
 	struct hvx_pci_dev vpci;
 	bool on_bus;
 	struct hvx_mmio_range bar_map[HVX_PT_NR_BARS];
+	bool io_passed[HVX_PT_NR_BARS];
 	bool guest_intx;
 	u32 guest_gsi;
 };

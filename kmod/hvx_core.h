@@ -38,6 +38,9 @@
  * @plat_ready: @plat is fully created; vCPUs may be created.
  * @pt: PCI passthrough state (iommu/), created by the first assignment;
  *	NULL before. Set under hvx_pt_mutex.
+ * @io_bitmap: VMX I/O bitmaps A and B (two pages; a set bit makes its
+ *	port exit), allocated all ones by iommu/guest.c when a port is first
+ *	passed through, then published with cmpxchg(); freed with the VM.
  */
 struct hvx_pt_vm;
 
@@ -59,6 +62,7 @@ struct hvx_vm {
 	struct hvx_platform *plat;
 	bool plat_ready;
 	struct hvx_pt_vm *pt;
+	void *io_bitmap;
 };
 
 /**

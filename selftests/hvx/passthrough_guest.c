@@ -24,7 +24,21 @@
 #define WAIT_CYCLES		400000000ull	/* seconds under Bochs */
 
 volatile uint64_t guest_pt_irqs;
+volatile uint8_t guest_pt_prom[PT_NE2K_PROM];
 volatile uint64_t guest_pt_icr;
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 
 static inline void outl(uint16_t port, uint32_t v)
 {
@@ -59,16 +73,21 @@ static inline uint64_t rdtsc(void)
 	return lo | (uint64_t)hi << 32;
 }
 
-/* The slot of the e1000 on bus 0; asserts there is one. */
-static int find_e1000(void)
+/* The slot of device @id on bus 0; asserts there is one. */
+static int find_dev(uint32_t id)
 {
 	int slot = 0;
 
 	for (int dev = 1; dev < 32; dev++)
-		if (cfg_read(dev, 0) == PT_E1000_ID)
+		if (cfg_read(dev, 0) == id)
 			slot = dev;
 	GUEST_ASSERT(slot);
 	return slot;
+}
+
+static int find_e1000(void)
+{
+	return find_dev(PT_E1000_ID);
 }
 
 /* EEPROM word @w through EERD; *@n counts the register accesses. */
@@ -202,5 +221,55 @@ void guest_pt_intx(uint64_t unused)
 	}
 	bar[PT_E1000_IMC / 4] = ~0u;
 	GUEST_SYNC_ARGS(guest_pt_irqs, guest_pt_icr, 0, 0);
+	GUEST_DONE();
+}
+
+/*
+ * The NE2000's station address PROM through remote DMA (DP8390D
+ * datasheet, "Remote DMA"; as ne2k-pci reads it): stop, byte-wide
+ * transfers, 32 bytes from address 0, remote read, then the data port.
+ * Returns the port accesses made.
+ */
+static uint64_t ne2k_prom(uint16_t io)
+{
+	uint64_t n = 0;
+
+	outb(io + 0x00, 0x21);		/* CR: page 0, STOP, abort DMA */
+	outb(io + 0x0e, 0x48);		/* DCR: byte-wide, FIFO 8 */
+	outb(io + 0x0a, PT_NE2K_PROM);	/* RBCR0 */
+	outb(io + 0x0b, 0);		/* RBCR1 */
+	outb(io + 0x08, 0);		/* RSAR0 */
+	outb(io + 0x09, 0);		/* RSAR1 */
+	outb(io + 0x00, 0x0a);		/* CR: remote read, START */
+	n += 7;
+	for (int i = 0; i < PT_NE2K_PROM; i++, n++)
+		guest_pt_prom[i] = inb(io + 0x10);
+	return n;
+}
+
+/*
+ * SYNC(I/O BAR port) with I/O decode on and the BAR where the host has
+ * it; SYNC(port accesses) after reading the PROM into guest_pt_prom;
+ * then the BAR moved to PT_NE2K_MOVED, where a read exits (the host
+ * answers PT_NE2K_TRAP).
+ */
+void guest_pt_ne2k(uint64_t unused)
+{
+	uint32_t bar, cmd;
+	uint16_t io;
+	int slot;
+
+	(void)unused;
+	slot = find_dev(PT_NE2K_ID);
+	bar = cfg_read(slot, PCI_BAR0);
+	GUEST_ASSERT(bar & 1);				/* an I/O BAR */
+	io = bar & ~3u;
+	cmd = cfg_read(slot, PCI_COMMAND) & 0xffff;
+	cfg_write(slot, PCI_COMMAND, cmd | PCI_COMMAND_IO);
+	GUEST_SYNC(io);
+	GUEST_SYNC(ne2k_prom(io));
+	cfg_write(slot, PCI_BAR0, PT_NE2K_MOVED);
+	GUEST_ASSERT_EQ(PT_NE2K_MOVED | 1, cfg_read(slot, PCI_BAR0));
+	GUEST_ASSERT_EQ(PT_NE2K_TRAP, inb(PT_NE2K_MOVED));
 	GUEST_DONE();
 }

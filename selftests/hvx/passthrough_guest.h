@@ -25,7 +25,15 @@
 #define PT_VECTOR	0x41		/* the guest's vector for the e1000 */
 #define PT_INTX_ROUNDS	3
 
+#define PT_NE2K_ID	0x802910ecu	/* RTL8029 (PCI NE2000) */
+#define PT_NE2K_PROM	32		/* bytes of station address PROM */
+#define PT_NE2K_MOVED	0x3000		/* a port that is not the host's */
+#define PT_NE2K_TRAP	0x77		/* host's answer there */
+
+extern volatile uint8_t guest_pt_prom[PT_NE2K_PROM];
+
 void guest_pt_e1000(uint64_t unused);
+void guest_pt_ne2k(uint64_t unused);
 void guest_pt_intx(uint64_t unused);
 void guest_pt_irq_stub(void);
 

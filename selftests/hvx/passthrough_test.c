@@ -928,11 +928,10 @@ static uint64_t host_mac(int dfd)
 }
 
 /*
- * Assign the e1000 to a VM with the in-kernel PCI bus (unsafe no-IOMMU
+ * Assign a device to a VM with the in-kernel PCI bus (unsafe no-IOMMU
  * mode where there is no IOMMU); returns the device fd or -errno.
  */
-static int assign_e1000_to_guest(struct vm *vm, const char *addr,
-				 uint32_t devices)
+static int assign_to_guest(struct vm *vm, const char *addr, uint32_t devices)
 {
 	struct hvx_platform_config c = { .devices = devices };
 	struct hvx_pci_device d = pci_dev_of(addr);
@@ -973,7 +972,7 @@ TEST(guest_bar_in_ept_no_exits)
 	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
 		SKIP(return, "needs an e1000 (Bochs)");
 	vm = vm_create();
-	dfd = assign_e1000_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
 	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
 	mac = host_mac(dfd);
 	ASSERT_EQ(0x5452, mac & 0xffff) TH_LOG("host MAC %#lx", mac);
@@ -1028,7 +1027,7 @@ TEST(guest_intx_to_ioapic)
 	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
 		SKIP(return, "needs an e1000 (Bochs)");
 	vm = vm_create();
-	dfd = assign_e1000_to_guest(vm, addr, HVX_PLATFORM_PCI |
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI |
 				    HVX_PLATFORM_LAPIC | HVX_PLATFORM_IOAPIC);
 	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
 	vcpu = vcpu_create(vm, 0);
@@ -1043,6 +1042,87 @@ TEST(guest_intx_to_ioapic)
 	ASSERT_EQ(PT_INTX_ROUNDS, uc.args[0]);
 	ASSERT_EQ(PT_E1000_TXDW, uc.args[1] & PT_E1000_TXDW);
 	ASSERT_EQ(1, sum_user_exits(&s1) - sum_user_exits(&s0));
+	vcpu_run_done(vcpu);
+	close(dfd);
+	vm_free(vm);
+}
+
+#define EXIT_REASON_IO	30	/* SDM Vol. 3D, Appendix C */
+#define NE2K_VENDOR	0x10ec
+#define NE2K_DEVICE	0x8029
+
+/* One byte of the NE2000's I/O BAR 0 through the device fd. */
+static int ne2k_io(int dfd, unsigned int off, uint8_t *v, bool write)
+{
+	off_t pos = HVX_PCI_REGION_OFFSET(0) + off;
+
+	return (write ? pwrite(dfd, v, 1, pos) : pread(dfd, v, 1, pos)) == 1 ?
+	       0 : -1;
+}
+
+/* The PROM as the host reads it through the device fd (as the guest does). */
+static int host_ne2k_prom(int dfd, uint8_t *prom)
+{
+	static const uint8_t seq[][2] = {
+		{ 0x00, 0x21 }, { 0x0e, 0x48 }, { 0x0a, PT_NE2K_PROM },
+		{ 0x0b, 0 }, { 0x08, 0 }, { 0x09, 0 }, { 0x00, 0x0a },
+	};
+	uint8_t v;
+
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		v = seq[i][1];
+		if (ne2k_io(dfd, seq[i][0], &v, true))
+			return -1;
+	}
+	for (int i = 0; i < PT_NE2K_PROM; i++)
+		if (ne2k_io(dfd, 0x10, &prom[i], false))
+			return -1;
+	return 0;
+}
+
+/*
+ * The NE2000's I/O BAR in the guest: left at the host's ports it is
+ * passed through with the VMX I/O bitmap, so reading the PROM (39 port
+ * accesses) exits only for the ucall, and the bytes are the ones the host
+ * reads; moved elsewhere its ports exit to userspace again.
+ */
+TEST(guest_io_bar_passthrough)
+{
+	uint8_t host_prom[PT_NE2K_PROM];
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	char addr[32];
+	uint64_t n;
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(NE2K_VENDOR, NE2K_DEVICE, addr))
+		SKIP(return, "needs a PCI NE2000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	ASSERT_EQ(0, host_ne2k_prom(dfd, host_prom));
+
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_ne2k, 0);
+	ASSERT_EQ(sysfs_hex(addr, "resource") & ~3ul, vcpu_run_sync(vcpu))
+		TH_LOG("the guest sees the host's port");
+	ASSERT_EQ(0, own_stats(&s0));
+	n = vcpu_run_sync(vcpu);
+	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(39, n);
+	ASSERT_EQ(1, s1.exits_by_reason[EXIT_REASON_IO] -
+		     s0.exits_by_reason[EXIT_REASON_IO]);
+	ASSERT_EQ(0, memcmp(host_prom, vm_gpa2hva(vm, (uint64_t)guest_pt_prom,
+						  PT_NE2K_PROM), PT_NE2K_PROM));
+
+	/* Moved: no longer the host's port, so it exits. */
+	vcpu_run(vcpu);
+	ASSERT_EQ(HVX_EXIT_IO, vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(PT_NE2K_MOVED, vcpu->run->io.port);
+	*(uint8_t *)vcpu_io_data(vcpu) = PT_NE2K_TRAP;
 	vcpu_run_done(vcpu);
 	close(dfd);
 	vm_free(vm);

@@ -55,7 +55,7 @@ static void bar_sync(struct hvx_pt_dev *dev, int i, bool decode)
 	ret = hvx_mmio_map(mem, m, gpa, b->host, b->size);
 	if (ret)
 		pci_info_ratelimited(dev->pdev,
-				     "hvx: BAR %d at guest %#llx not mapped (%d): its accesses exit\n",
+				     "hvx: BAR %d not mapped at guest %#llx (%d)\n",
 				     i, gpa, ret);
 }
 

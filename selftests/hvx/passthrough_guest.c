@@ -273,3 +273,20 @@ void guest_pt_ne2k(uint64_t unused)
 	GUEST_ASSERT_EQ(PT_NE2K_TRAP, inb(PT_NE2K_MOVED));
 	GUEST_DONE();
 }
+
+/*
+ * With BAR0 at PT_BAR_GPA (the host put it there through the device fd):
+ * SYNC(STATUS); after the host unassigned the device, the same read exits
+ * (the host answers PT_TRAP_VALUE) and no e1000 is left on the bus.
+ */
+void guest_pt_unassigned(uint64_t unused)
+{
+	volatile uint32_t *bar = (volatile uint32_t *)PT_BAR_GPA;
+
+	(void)unused;
+	GUEST_SYNC(bar[PT_E1000_STATUS / 4]);
+	GUEST_ASSERT_EQ(PT_TRAP_VALUE, bar[PT_E1000_STATUS / 4]);
+	for (int dev = 1; dev < 32; dev++)
+		GUEST_ASSERT(cfg_read(dev, 0) != PT_E1000_ID);
+	GUEST_DONE();
+}

@@ -1047,6 +1047,85 @@ TEST(guest_intx_to_ioapic)
 	vm_free(vm);
 }
 
+static uint64_t leaves_4k(struct vm *vm)
+{
+	struct hvx_mem_info info;
+
+	if (ioctl(vm->fd, HVX_GET_MEM_INFO, &info))
+		return ~0ull;
+	return info.leaves_4k;
+}
+
+/* Set BAR0 and the memory-decode bit of the virtual config space. */
+static int set_bar0(int dfd, uint32_t addr, bool decode)
+{
+	uint16_t cmd;
+
+	if (cfg_read(dfd, PCI_COMMAND, &cmd, 2))
+		return -1;
+	cmd &= ~PCI_COMMAND_MEMORY;
+	if (cfg_write(dfd, PCI_COMMAND, &cmd, 2) ||
+	    cfg_write(dfd, 0x10, &addr, 4))
+		return -1;
+	cmd |= decode ? PCI_COMMAND_MEMORY : 0;
+	return cfg_write(dfd, PCI_COMMAND, &cmd, 2);
+}
+
+/*
+ * The EPT follows BAR changes made through the device fd, exactly: 32
+ * leaves (128 KiB) while decode is on and the BAR sits outside RAM, none
+ * when it is moved over RAM (refused: RAM wins) or decode is off; no slot
+ * can be created over the mapped BAR; unassigning zaps it, so the
+ * guest's next access exits, and the function leaves the guest's bus.
+ */
+TEST(guest_bar_follows_and_unassign_zaps)
+{
+	struct hvx_pci_device d;
+	struct vcpu *vcpu;
+	uint64_t l0, l1, status = 0;
+	struct vm *vm;
+	char addr[32];
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	d = pci_dev_of(addr);
+
+	/* Assigned with decode on at the host's address: mapped there. */
+	l0 = leaves_4k(vm);
+	ASSERT_EQ(0, set_bar0(dfd, PT_BAR_GPA, false));
+	ASSERT_EQ(l0 - PT_BAR_SIZE / 4096, leaves_4k(vm));
+	ASSERT_EQ(0, set_bar0(dfd, PT_BAR_GPA, true));
+	ASSERT_EQ(l0, leaves_4k(vm));
+	ASSERT_ERRNO(EEXIST, __vm_set_memory_region(vm->fd, 5, 0, PT_BAR_GPA,
+						    0x200000, vm->ram));
+	ASSERT_EQ(0, set_bar0(dfd, 0x200000, true));	/* over RAM */
+	ASSERT_EQ(l0 - PT_BAR_SIZE / 4096, leaves_4k(vm));
+	ASSERT_EQ(0, set_bar0(dfd, PT_BAR_GPA, true));
+	ASSERT_EQ(l0, leaves_4k(vm));
+
+	ASSERT_EQ(0, pread(dfd, &status, 4, HVX_PCI_REGION_OFFSET(0) + E1000_STATUS) - 4);
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_unassigned, 0);
+	ASSERT_EQ((uint32_t)status, vcpu_run_sync(vcpu));
+
+	l1 = leaves_4k(vm);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_UNASSIGN_DEVICE, &d));
+	ASSERT_EQ(l1 - PT_BAR_SIZE / 4096, leaves_4k(vm));
+	vcpu_run(vcpu);
+	ASSERT_EQ(HVX_EXIT_MMIO, vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(PT_BAR_GPA + PT_E1000_STATUS, vcpu->run->mmio.phys_addr);
+	*(uint32_t *)vcpu->run->mmio.data = PT_TRAP_VALUE;
+	vcpu_run_done(vcpu);
+	close(dfd);
+	vm_free(vm);
+}
+
 #define EXIT_REASON_IO	30	/* SDM Vol. 3D, Appendix C */
 #define NE2K_VENDOR	0x10ec
 #define NE2K_DEVICE	0x8029

@@ -186,13 +186,12 @@ static void ioapic_write(uint32_t reg, uint32_t val)
  * interrupts on; then PT_INTX_ROUNDS times: unmask TXDW (IMS) and set it
  * (ICS), wait for the interrupt; SYNC(interrupts, ICR bits seen).
  */
-void guest_pt_intx(uint64_t unused)
+static uint32_t intx_setup(void)
 {
 	volatile uint32_t *bar = (volatile uint32_t *)PT_BAR_GPA;
 	uint32_t cmd, gsi;
 	int slot;
 
-	(void)unused;
 	slot = find_e1000();
 	GUEST_ASSERT((cfg_read(slot, PCI_INTERRUPT_LINE) >> 8 & 0xff) != 0);
 	gsi = cfg_read(slot, PCI_INTERRUPT_LINE) & 0xff;
@@ -207,7 +206,15 @@ void guest_pt_intx(uint64_t unused)
 	ioapic_write(0x10 + 2 * gsi, PT_VECTOR | RE_LEVEL);
 	*(volatile uint32_t *)(APIC_GPA + APIC_SVR) = 0x1ff;
 	asm volatile("sti" : : : "memory");
-	GUEST_SYNC(gsi);
+	return gsi;
+}
+
+void guest_pt_intx(uint64_t unused)
+{
+	volatile uint32_t *bar = (volatile uint32_t *)PT_BAR_GPA;
+
+	(void)unused;
+	GUEST_SYNC(intx_setup());
 
 	for (uint64_t k = 1; k <= PT_INTX_ROUNDS; k++) {
 		uint64_t t0 = rdtsc();
@@ -289,4 +296,21 @@ void guest_pt_unassigned(uint64_t unused)
 	for (int dev = 1; dev < 32; dev++)
 		GUEST_ASSERT(cfg_read(dev, 0) != PT_E1000_ID);
 	GUEST_DONE();
+}
+
+/* SYNC(GSI), then interrupts from the e1000 back to back, forever. */
+void guest_pt_storm(uint64_t unused)
+{
+	volatile uint32_t *bar = (volatile uint32_t *)PT_BAR_GPA;
+
+	(void)unused;
+	GUEST_SYNC(intx_setup());
+	for (;;) {
+		uint64_t k = guest_pt_irqs;
+
+		bar[PT_E1000_IMS / 4] = PT_E1000_TXDW;
+		bar[PT_E1000_ICS / 4] = PT_E1000_TXDW;
+		while (guest_pt_irqs == k)
+			asm volatile("pause");
+	}
 }

@@ -1126,6 +1126,61 @@ TEST(guest_bar_follows_and_unassign_zaps)
 	vm_free(vm);
 }
 
+/*
+ * kill -9 of a process whose guest takes the e1000's interrupts back to
+ * back through its mapped BAR: the device is released (no driver left,
+ * assignable again, its registers still answer through a new device fd).
+ */
+TEST(guest_kill9_with_interrupts_releases)
+{
+	int pipefd[2], status, dfd;
+	char addr[32], c = 'n';
+	struct vm *vm;
+	pid_t pid;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vcpu *vcpu;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* if the test fails */
+		vm = vm_create();
+		dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI |
+				      HVX_PLATFORM_LAPIC | HVX_PLATFORM_IOAPIC);
+		if (dfd < 0)
+			_exit(1);
+		vcpu = vcpu_create(vm, 0);
+		vcpu_setup_long(vcpu, guest_pt_storm, 0);
+		vcpu_set_idt_gate(vcpu, PT_VECTOR, (uint64_t)guest_pt_irq_stub);
+		vcpu_run_sync(vcpu);
+		if (write(pipefd[1], "y", 1) != 1)
+			_exit(1);
+		vcpu_run(vcpu);		/* never returns: interrupts forever */
+		_exit(1);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+	ASSERT_EQ('y', c) TH_LOG("the child's guest did not start");
+	msleep(200);
+	ASSERT_STREQ("hvx-pci", driver_of(addr));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_STREQ("", driver_of(addr));
+
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("after kill -9: %s", strerrorname_np(-dfd));
+	ASSERT_EQ(0x5452, host_mac(dfd) & 0xffff);
+	close(dfd);
+	vm_free(vm);
+}
+
 #define EXIT_REASON_IO	30	/* SDM Vol. 3D, Appendix C */
 #define NE2K_VENDOR	0x10ec
 #define NE2K_DEVICE	0x8029

@@ -27,6 +27,14 @@
  * which the guest also reads in its Interrupt Line register. The host
  * handler masks INTx and raises the GSI (level); the guest's EOI lowers
  * it and unmasks, and a device still asserting raises it again.
+ *
+ * MSI: when the guest enables MSI in the virtualized capability, hvx
+ * gives the device host MSI vectors (the host's message in the device)
+ * whose handler sends the guest's message to the in-kernel local APICs
+ * (hvx_irq_msi()); per-vector masking holds messages pending. Disabling
+ * MSI returns to INTx. HVX_DEVICE_SET_IRQS takes interrupts over from
+ * this wiring, and then the guest's settings only change the virtualized
+ * registers.
  */
 #include "pt.h"
 #include "../kmod/dev/dev.h"
@@ -124,6 +132,56 @@ static bool bar_mappable(struct hvx_pt_dev *dev, int i)
 	       !hvx_pt_bar_in_msix(dev, i, 0, b->size, &start, &len);
 }
 
+/* INTx to the guest's GSI again (after MSI), if still alive. Holds dev->lock. */
+static void intx_rewire(struct hvx_pt_dev *dev)
+{
+	hvx_pt_irq_disable(dev);
+	if (dev->alive)
+		hvx_pt_guest_irq_init(dev);
+}
+
+/*
+ * Follow the guest's MSI capability: enabled -> host MSI vectors sending
+ * its message; message and mask changes -> the handler's copy (and
+ * vectors unmasked with a message pending are sent); disabled -> INTx.
+ * Holds dev->lock.
+ */
+static void msi_sync(struct hvx_pt_dev *dev)
+{
+	bool want = dev->alive && (dev->msi_ctrl & PCI_MSI_FLAGS_ENABLE);
+	unsigned int count = 1 << ((dev->msi_ctrl & PCI_MSI_FLAGS_QSIZE) >> 4);
+	unsigned long flags, send;
+	unsigned int i;
+	int ret;
+
+	if (!dev->msi_cap || (dev->irq_type != HVX_PCI_IRQ_NONE && !dev->guest_irqs))
+		return;		/* none, or userspace has the interrupts */
+	if (!want) {
+		if (dev->irq_type == HVX_PCI_IRQ_MSI)
+			intx_rewire(dev);
+		return;
+	}
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	dev->gmsi_addr = dev->msi_addr;
+	dev->gmsi_data = dev->msi_data;
+	dev->gmsi_mask = dev->msi_mask;
+	send = dev->gmsi_pending & ~dev->gmsi_mask;
+	dev->gmsi_pending &= dev->gmsi_mask;
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	if (dev->irq_type == HVX_PCI_IRQ_MSI && dev->nr_vecs == count) {
+		for_each_set_bit(i, &send, count)
+			hvx_pt_gmsi_send(dev, i);
+		return;
+	}
+	dev->gmsi_pending = 0;
+	ret = hvx_pt_msi_to_guest(dev, count);
+	if (ret) {
+		pci_info(dev->pdev, "hvx: guest MSI (%u vectors) not set up (%d)\n",
+			 count, ret);
+		intx_rewire(dev);
+	}
+}
+
 /**
  * hvx_pt_guest_sync - make the EPT and the I/O bitmap follow the guest's
  *	BARs and command register
@@ -132,6 +190,7 @@ static bool bar_mappable(struct hvx_pt_dev *dev, int i)
  * Called after every config write and once at assignment; a released
  * device (!@dev->alive) loses every mapping and passed-through port
  * (vCPUs are kicked out of the guest once after ports are revoked).
+ * Also sets up, updates or ends the guest's MSI (see the file comment).
  * Context: process context, may sleep (EPT tables, INVEPT on every CPU,
  * the I/O bitmap's allocation); takes the VM's memory lock.
  */
@@ -144,6 +203,9 @@ void hvx_pt_guest_sync(struct hvx_pt_dev *dev)
 		return;
 	if (dev->alive)
 		pci_read_config_word(dev->pdev, PCI_COMMAND, &cmd);
+	msi_sync(dev);
+	if (dev->ptvm->vm->flags & HVX_VM_NO_VCPUS)
+		return;		/* no EPT, no I/O bitmap: a DMA-only VM */
 	for (i = 0; i < HVX_PT_NR_BARS; i++) {
 		if (bar_mappable(dev, i))
 			bar_sync(dev, i, cmd & PCI_COMMAND_MEMORY);

@@ -153,6 +153,14 @@ struct hvx_pt_vec {
  * @guest_intx: INTx is wired to @guest_gsi of the VM's I/O APIC
  *	(guest.c) instead of an eventfd; under @lock.
  * @guest_gsi: the GSI INTx drives while @guest_intx.
+ * @guest_irqs: the interrupts in use were set up for the guest (INTx on a
+ *	GSI or MSI to the LAPICs, guest.c), not by HVX_DEVICE_SET_IRQS.
+ * @gmsi_addr: the guest's MSI address as the handler uses it; under
+ *	@irq_lock.
+ * @gmsi_data: the guest's MSI data; under @irq_lock.
+ * @gmsi_mask: the guest's per-vector MSI mask bits; under @irq_lock.
+ * @gmsi_pending: vectors that fired while masked (PCI 3.0 6.8.1.7); under
+ *	@irq_lock.
  */
 struct hvx_pt_dev {
 	struct kref ref;
@@ -204,6 +212,11 @@ struct hvx_pt_dev {
 	bool io_passed[HVX_PT_NR_BARS];
 	bool guest_intx;
 	u32 guest_gsi;
+	bool guest_irqs;
+	u64 gmsi_addr;
+	u16 gmsi_data;
+	u32 gmsi_mask;
+	u32 gmsi_pending;
 };
 
 extern struct mutex hvx_pt_mutex;
@@ -238,6 +251,8 @@ int hvx_pt_irq_set(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req);
 void hvx_pt_irq_disable(struct hvx_pt_dev *dev);
 int hvx_pt_intx_unmask(struct hvx_pt_dev *dev);
 int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi);
+int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count);
+void hvx_pt_gmsi_send(struct hvx_pt_dev *dev, unsigned int index);
 
 /* guest.c */
 int hvx_pt_guest_attach(struct hvx_pt_dev *dev);

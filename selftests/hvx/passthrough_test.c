@@ -813,6 +813,114 @@ TEST_F(edu, stub_driver)
 	self->sys_fd = hvx_open();
 }
 
+/*
+ * Interrupts of the host IRQ whose /proc/interrupts line names @name
+ * (summed over CPUs), or -1 if there is none.
+ */
+static long irq_count(const char *name)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[1024];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	while (n < 0 && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *end;
+
+		if (!p || !strstr(line, name))
+			continue;
+		n = 0;
+		for (p++;; p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			n += v;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Offset of the MSI capability in the device fd's config space, 0 if none. */
+static uint8_t msi_cap_of(int dfd)
+{
+	uint8_t cap = 0, id = 0;
+
+	if (cfg_read(dfd, PCI_CAP_PTR, &cap, 1))
+		return 0;
+	while (cap) {
+		if (cfg_read(dfd, cap, &id, 1))
+			return 0;
+		if (id == PCI_CAP_ID_MSI)
+			break;
+		if (cfg_read(dfd, cap + 1, &cap, 1))
+			return 0;
+	}
+	return cap;
+}
+
+/*
+ * A device on the VM's PCI bus gets host MSI vectors when its (virtual)
+ * MSI capability is enabled, as a guest would do it: the edu's interrupts
+ * then reach hvx's handler, which sends the guest's message to the
+ * in-kernel LAPICs (a DMA-only VM has none: the last hop is the router
+ * apic_test covers). Disabling MSI frees the vectors; interrupts set up
+ * with HVX_DEVICE_SET_IRQS are not taken over.
+ */
+TEST_F(edu, guest_msi_wiring)
+{
+	struct hvx_platform_config c = { .devices = HVX_PLATFORM_PCI };
+	struct hvx_pci_irqs irqs = { .type = HVX_PCI_IRQ_MSI, .count = 1 };
+	char gname[64], uname[64];
+	uint32_t addr = 0xfee00000;
+	uint16_t data = 0x41, ctrl;
+	long n0, n;
+	uint8_t cap;
+	int efd;
+
+	EDU_REQUIRED();
+	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_CREATE_PLATFORM, &c))
+		TH_LOG("platform on a DMA-only VM: %s", strerrorname_np(errno));
+	edu_assign(_metadata, self);
+	snprintf(gname, sizeof(gname), "hvx-gmsi0(%s)", self->addr);
+	snprintf(uname, sizeof(uname), "hvx-msi0(%s)", self->addr);
+	cap = msi_cap_of(self->dfd);
+	ASSERT_NE(0, cap);
+	ASSERT_EQ(-1, irq_count(gname));
+
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 4, &addr, 4));
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 12, &data, 2));	/* 64-bit cap */
+	ASSERT_EQ(0, cfg_read(self->dfd, cap + 2, &ctrl, 2));
+	ctrl |= 1;					/* MSI Enable */
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 2, &ctrl, 2));
+	n0 = irq_count(gname);
+	ASSERT_LE(0, n0) TH_LOG("no %s in /proc/interrupts", gname);
+	self->bar[EDU_IRQ_RAISE / 4] = 0x100;
+	for (int i = 0; i < 1000 && (n = irq_count(gname)) == n0; i++)
+		msleep(10);
+	ASSERT_EQ(n0 + 1, n);
+	self->bar[EDU_IRQ_ACK / 4] = 0x100;
+
+	ctrl &= ~1;
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 2, &ctrl, 2));
+	ASSERT_EQ(-1, irq_count(gname));
+
+	/* Userspace's own MSI: the guest's enable bit no longer wires. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	irqs.eventfds[0] = efd;
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	ctrl |= 1;
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 2, &ctrl, 2));
+	ASSERT_EQ(-1, irq_count(gname));
+	ASSERT_LE(0, irq_count(uname));
+	self->bar[EDU_IRQ_RAISE / 4] = 0x1;
+	ASSERT_EQ(1, eventfd_wait(efd, 10000)) TH_LOG("no MSI to the eventfd");
+	self->bar[EDU_IRQ_ACK / 4] = 0x1;
+	close(efd);
+}
+
 /* ---- no IOMMU (Bochs) ------------------------------------------------- */
 
 /*

@@ -14,6 +14,8 @@
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
 
+struct hvx_pt_vm;
+
 /**
  * struct hvx_vm - one virtual machine, behind a VM fd
  * @ref: references: the VM fd and one per vCPU.
@@ -42,7 +44,6 @@
  *	port exit), allocated all ones by iommu/guest.c when a port is first
  *	passed through, then published with cmpxchg(); freed with the VM.
  */
-struct hvx_pt_vm;
 
 struct hvx_vm {
 	struct kref ref;

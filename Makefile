@@ -3,6 +3,7 @@
 # hvx top-level Makefile.
 #
 #   make                 hvx.ko against $(KDIR), userspace tools, selftests
+#   make demo            a Linux guest booting under hvx (natively, or in Bochs)
 #   make check           everything the tests need, then the emulator suite
 #   make check TESTS=re  only tests whose name matches the extended regex
 #   make check-debug     the same suite on a debug build of Debian's 6.1
@@ -22,7 +23,7 @@ BUILD := $(CURDIR)/build
 
 export HVX_HOST_KVER
 
-.PHONY: all module userspace selftests check check-debug clean deps
+.PHONY: all module userspace selftests check check-debug clean deps demo
 .PHONY: bench bench-smoke bench-build bench-deps
 
 all: module userspace selftests bench-build
@@ -45,7 +46,7 @@ check: deps
 	$(MAKE) userspace selftests
 	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
-	HVX_HVXCTL=$(BUILD)/userspace/hvxctl \
+	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
 
 # The module is built from a copy of the sources, so that its objects do
@@ -61,7 +62,7 @@ check-debug: deps
 	HVX_BUILD=$(BUILD)/debug HVX_KO=$(DEBUG_MOD)/hvx.ko \
 	HVX_HOST_VMLINUZ=$$tree/arch/x86/boot/bzImage HVX_HOST_MODULES_DIR=$$tree \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
-	HVX_HVXCTL=$(BUILD)/userspace/hvxctl \
+	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
 
 # Benchmarks against KVM (userspace/bench/, selftests/vm/bench.sh). Not
@@ -86,6 +87,14 @@ bench-smoke: deps
 	$(MAKE) module KDIR=$(HOST_KDIR) W=1
 	$(MAKE) userspace bench-build
 	HVX_BENCH_ARGS=--quick HVX_BOCHS_TIMEOUT=900 HVX_BENCH_TIMEOUT=600 $(BENCH_RUN)
+
+demo: deps
+	@echo "demo: building hvx.ko and hvx-run (log: build/demo-build.log)"
+	@mkdir -p $(BUILD)
+	@{ $(MAKE) module KDIR=$(HOST_KDIR) W=1 && $(MAKE) userspace; } \
+		>$(BUILD)/demo-build.log 2>&1 || { tail -n 20 $(BUILD)/demo-build.log; exit 1; }
+	@HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko HVX_RUN=$(BUILD)/userspace/hvx-run \
+		bash selftests/vm/demo.sh
 
 clean:
 	-$(MAKE) -C $(HOST_KDIR) M=$(CURDIR) clean 2>/dev/null

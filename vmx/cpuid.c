@@ -20,6 +20,7 @@
 
 #define HVX_CPUID_SIGNATURE	"hvxhvxhvxhvx"
 #define HVX_CPUID_MAX_BASIC	0xd
+#define HVX_CPUID_TSC_LEAF	0x15	/* hvx's own, see add_tsc_leaf() */
 #define HVX_CPUID_MAX_EXT	0x80000008
 
 /* CPUID.1:ECX bits hidden from the guest. */
@@ -88,6 +89,8 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 	switch (e->function) {
 	case 0:
 		e->eax = min_t(u32, e->eax, HVX_CPUID_MAX_BASIC);
+		if (tsc_khz)
+			e->eax = HVX_CPUID_TSC_LEAF;
 		break;
 	case 1:
 		hidden = LEAF1_ECX_HIDDEN;
@@ -159,6 +162,30 @@ static void add_leaf(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id,
 	filter_leaf(e, id);
 }
 
+/*
+ * Leaf 0x15, "Time Stamp Counter and Nominal Core Crystal Clock" (SDM
+ * Vol. 2A, CPUID): TSC frequency = ECX (crystal, Hz) * EBX / EAX. The
+ * crystal is reported as the local APIC timer's input clock
+ * (HVX_APIC_BUS_KHZ) and the ratio gives the host's TSC frequency to
+ * 1 MHz. A guest then needs no calibration against the PIT, which cannot
+ * work where every port access is an exit of unknown cost (Linux gives up
+ * and marks the TSC unstable). Products stay below 2^32 as Linux computes
+ * crystal kHz * EBX in 32 bits.
+ */
+static void add_tsc_leaf(struct hvx_cpuid_entry *tbl, u32 *nent)
+{
+	struct hvx_cpuid_entry *e;
+
+	if (!tsc_khz || *nent >= HVX_MAX_CPUID_ENTRIES)
+		return;
+	e = &tbl[(*nent)++];
+	memset(e, 0, sizeof(*e));
+	e->function = HVX_CPUID_TSC_LEAF;
+	e->eax = HVX_APIC_BUS_KHZ / 1000;		/* crystal MHz */
+	e->ebx = max_t(u32, tsc_khz / 1000, 1);	/* TSC MHz */
+	e->ecx = HVX_APIC_BUS_KHZ * 1000;		/* crystal Hz */
+}
+
 /**
  * hvx_vmx_cpuid_default - build the default CPUID table for a vCPU
  * @tbl: output, HVX_MAX_CPUID_ENTRIES entries.
@@ -166,7 +193,8 @@ static void add_leaf(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id,
  * @id: vCPU id (initial APIC id).
  *
  * Basic leaves up to HVX_CPUID_MAX_BASIC, the cache leaf 4 and leaf 7
- * with their subleaves, the hvx leaf 0x40000000 and extended leaves up to
+ * with their subleaves, the TSC leaf 0x15 (when the TSC frequency is
+ * known; leaves 0xe-0x14 then read as zeros), the hvx leaf 0x40000000 and extended leaves up to
  * HVX_CPUID_MAX_EXT, filtered as described at the top of this file.
  */
 void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
@@ -198,6 +226,7 @@ void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
 			add_leaf(tbl, nent, id, fn, 0, 0);
 		}
 	}
+	add_tsc_leaf(tbl, nent);
 	add_leaf(tbl, nent, id, 0x40000000, 0, 0);
 	max = min_t(u32, cpuid_eax(0x80000000), HVX_CPUID_MAX_EXT);
 	for (fn = 0x80000000; fn <= max; fn++)

@@ -389,6 +389,7 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	u32 ctls = v->proc_ctls & ~(CPU_BASED_INTR_WINDOW_EXITING |
 				    CPU_BASED_NMI_WINDOW_EXITING);
 	u32 info = 0;
+	int dev_vec = -2;	/* -2: not asked yet (asking costs a scan) */
 
 	if (v->reinject_info & INTR_INFO_VALID_MASK) {
 		info = v->reinject_info;
@@ -412,12 +413,18 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 			v->stats.s.irqs_injected[HVX_IRQ_SRC_USER]++;
 		} else {
 			vec = dev_intr_pending(v);
+			dev_vec = vec;
 			if (vec >= 0) {
-				int src = v->dev_ops->intr_ack(v, vec);
+				int src = -1;
 
-				info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR |
-				       vec;
-				if (src >= 0 && src < HVX_STATS_IRQ_SOURCES)
+				/* The acknowledge says what to inject. */
+				vec = v->dev_ops->intr_ack(v, vec, &src);
+				dev_vec = -2;	/* another may be waiting */
+				if (vec >= 0)
+					info = INTR_INFO_VALID_MASK |
+					       INTR_TYPE_EXT_INTR | vec;
+				if (vec >= 0 && src >= 0 &&
+				    src < HVX_STATS_IRQ_SOURCES)
 					v->stats.s.irqs_injected[src]++;
 			}
 		}
@@ -428,11 +435,17 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	if (READ_ONCE(v->nmi_pending))
 		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
 	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window ||
-	    dev_intr_pending(v) >= 0)
+	    (dev_vec == -2 ? dev_intr_pending(v) : dev_vec) >= 0)
 		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
 	/* VTPR below the threshold exits (SDM Vol. 3C 30.1.2). */
-	if (v->apic_ops && v->vapic)
-		vmcs_write(TPR_THRESHOLD, v->apic_ops->tpr_threshold(v));
+	if (v->apic_ops && v->vapic) {
+		int t = v->apic_ops->tpr_threshold(v);
+
+		if (t != v->tpr_threshold) {
+			vmcs_write(TPR_THRESHOLD, t);
+			v->tpr_threshold = t;
+		}
+	}
 	ctls &= hvx_caps.proc_may;
 	if (ctls != v->proc_ctls) {
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctls);

@@ -353,6 +353,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	if (v->vapic) {
 		vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(v->vapic));
 		vmcs_write(TPR_THRESHOLD, 0);	/* no TPR-below-threshold exits */
+		v->tpr_threshold = 0;
 	}
 	if (v->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);

@@ -125,8 +125,10 @@ struct hvx_vmx_vcpu;
  *	that the in-kernel interrupt controllers hold for this vCPU, or -1.
  *	Must not change state.
  * @intr_ack: the vCPU is injecting @vector now (the INTA cycle: the
- *	controller moves it from "requested" to "in service"). Returns where
- *	it came from (HVX_IRQ_SRC_*, for the statistics).
+ *	controller moves it from "requested" to "in service"). Returns the
+ *	vector to inject, which can differ from @vector (a PIC answers a
+ *	vanished request with its spurious vector), or -1 for none; sets
+ *	*@src to where it came from (HVX_IRQ_SRC_*, for the statistics).
  *
  * Set by kmod/ before the vCPU first runs (hvx_vmx_set_dev_ops()); all
  * called by the vCPU's own thread, in process context with preemption
@@ -138,7 +140,7 @@ struct hvx_vmx_dev_ops {
 	int (*mmio)(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
 		    u64 *val);
 	int (*intr_pending)(struct hvx_vmx_vcpu *v);
-	int (*intr_ack)(struct hvx_vmx_vcpu *v, int vector);
+	int (*intr_ack)(struct hvx_vmx_vcpu *v, int vector, int *src);
 };
 
 /* Operations of struct hvx_vmx_apic_ops.msr. */
@@ -360,6 +362,8 @@ struct hvx_mmio_op {
  * @xcr0: guest XCR0 (SDM Vol. 1 13.3).
  * @fpu: guest x87/SSE/AVX state (XSAVE format; FXSAVE's first 512 bytes
  *	when the host has no XSAVE).
+ * @tpr_threshold: the VMCS's TPR threshold as last written (entries
+ *	write it only when it changes).
  * @dev_ops: in-kernel devices, or NULL (everything exits to userspace).
  * @dev_ctx: for @dev_ops: the kmod/ vCPU that owns this one.
  * @apic_ops: the in-kernel local APIC, or NULL (then interrupts come from
@@ -424,6 +428,7 @@ struct hvx_vmx_vcpu {
 
 	struct hvx_vcpu_stats stats;
 
+	int tpr_threshold;
 	const struct hvx_vmx_dev_ops *dev_ops;
 	void *dev_ctx;
 	const struct hvx_vmx_apic_ops *apic_ops;

@@ -205,9 +205,9 @@ static int dev_intr_pending(struct hvx_vmx_vcpu *v)
 	return hvx_irq_pending(v->dev_ctx);
 }
 
-static int dev_intr_ack(struct hvx_vmx_vcpu *v, int vector)
+static int dev_intr_ack(struct hvx_vmx_vcpu *v, int vector, int *src)
 {
-	return hvx_irq_ack(v->dev_ctx, vector);
+	return hvx_irq_ack(v->dev_ctx, vector, src);
 }
 
 static const struct hvx_vmx_dev_ops hvx_dev_ops = {

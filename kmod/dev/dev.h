@@ -126,7 +126,7 @@ void hvx_platform_vcpu_destroy(struct hvx_vcpu *vcpu);
 /* irq.c: the interrupt router (HVX_NR_GSIS is in uapi/hvx.h) */
 int hvx_irq_set_gsi(struct hvx_vm *vm, u32 gsi, int level);
 int hvx_irq_pending(struct hvx_vcpu *vcpu);
-int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector);
+int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector, int *src);
 void hvx_irq_pic_changed(struct hvx_vm *vm);
 void hvx_irq_kick(struct hvx_vm *vm, u32 vcpu_id);
 

@@ -230,23 +230,27 @@ int hvx_irq_pending(struct hvx_vcpu *vcpu)
  * hvx_irq_ack - the vCPU injects @vector now
  * @vcpu: the vCPU (its own thread; preemption may be disabled).
  * @vector: what hvx_irq_pending() returned.
+ * @src: set to the HVX_IRQ_SRC_* source of the interrupt.
  *
- * Return: the HVX_IRQ_SRC_* source of the interrupt.
+ * Return: the vector to inject. It differs from @vector when the PIC's
+ * request went away between the two calls: its INTA cycle then answers
+ * with the spurious IRQ 7 (or 15) vector (8259A datasheet).
  */
-int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector)
+int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector, int *src)
 {
 	struct hvx_platform *plat = vcpu->vm->plat;
 
 	if (vcpu->lapic) {
 		if (plat->pic && hvx_lapic_accepts_pic(vcpu) &&
 		    hvx_pic_pending(vcpu->vm) == vector) {
-			hvx_pic_ack(vcpu->vm);
-			return HVX_IRQ_SRC_PIC;
+			*src = HVX_IRQ_SRC_PIC;
+			return hvx_pic_ack(vcpu->vm);
 		}
-		return hvx_lapic_ack(vcpu, vector);
+		*src = hvx_lapic_ack(vcpu, vector);
+		return vector;
 	}
-	hvx_pic_ack(vcpu->vm);
-	return HVX_IRQ_SRC_PIC;
+	*src = HVX_IRQ_SRC_PIC;
+	return hvx_pic_ack(vcpu->vm);
 }
 
 /**

@@ -4,7 +4,9 @@
  * spirit of syzkaller's descriptions of /dev/kvm: random sequences of
  * every hvx ioctl on several VMs and vCPUs, with random sizes, flags,
  * GPAs, register states, CPUID/MSR lists and events, and short runs of
- * random guest code. Every call must succeed or fail with a documented
+ * random guest code, the in-kernel platform and interrupt routing
+ * (HVX_CREATE_PLATFORM, GSIs, MSIs, irqfds), dirty logging and memory
+ * limits, and device assignment. Every call must succeed or fail with a documented
  * errno; afterwards no reference may be left (module refcount back to its
  * start) and a normal guest must still run. The harness fails the run on
  * any kernel WARN, oops or lockdep report in the console.
@@ -13,6 +15,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -73,7 +76,8 @@ static bool errno_allowed(int e)
 	switch (e) {
 	case EINVAL: case ENOTTY: case EEXIST: case ENOENT: case EFAULT:
 	case EBUSY: case EINTR: case EIO: case ENOMEM: case EOPNOTSUPP:
-	case EBADF:
+	case EBADF: case ENOSPC: case ENXIO: case ENODEV: case EPERM:
+	case EAGAIN:
 		return true;
 	}
 	return false;
@@ -125,7 +129,7 @@ TEST(random_ioctl_sequences)
 	for (iter = 0; iter < iters; iter++) {
 		struct fvm *vm = &vms[rnd() % NVMS];
 		int j = rnd() % NVCPUS, vfd = vm->vcpu[j];
-		uint64_t op = rnd() % 20;
+		uint64_t op = rnd() % 26;
 
 		fill(buf, sizeof(buf));
 		switch (op) {
@@ -144,7 +148,7 @@ TEST(random_ioctl_sequences)
 			struct hvx_memory_region *r = (void *)buf;
 
 			r->slot = rnd() % 40;
-			r->flags = rnd() & 1 ? 0 : rnd_val();
+			r->flags = rnd() & 1 ? rnd() % 4 : rnd_val();
 			r->guest_phys_addr = rnd() & 1 ? (rnd() % 8) << 20 : rnd_val();
 			r->memory_size = rnd() & 1 ? (1 + rnd() % 4) << 16 : rnd_val();
 			r->userspace_addr = rnd() & 3 ? (uint64_t)vm->mem : rnd_val();
@@ -258,7 +262,7 @@ TEST(random_ioctl_sequences)
 		}
 		case 17: {	/* any hvx ioctl number on any fd */
 			int fds[] = { sys, vm->fd, vfd };
-			unsigned int nr = rnd() % 0x30, size = rnd() % 2 ?
+			unsigned int nr = rnd() % 0x60, size = rnd() % 2 ?
 				(unsigned int)(rnd() % 4096) : 0;
 			unsigned int cmd = _IOC(rnd() % 4, HVXIO, nr, size);
 
@@ -270,6 +274,83 @@ TEST(random_ioctl_sequences)
 					  rnd() & 7 ? (uint64_t)buf : rnd_val()));
 			if (ret > 0 && cmd == HVX_CREATE_VCPU)
 				close(ret);	/* a vCPU fd we do not track */
+			break;
+		}
+		case 18: {	/* the in-kernel platform: often all of it */
+			struct hvx_platform_config *c = (void *)buf;
+
+			c->devices = rnd() & 1 ? HVX_PLATFORM_ALL : rnd_val();
+			c->flags = rnd() & 7 ? 0 : rnd_val();
+			CHECK(ioctl(vm->fd, HVX_CREATE_PLATFORM, c));
+			break;
+		}
+		case 19: {	/* GSIs and MSIs from userspace */
+			struct hvx_irq_level *l = (void *)buf;
+
+			if (rnd() & 1) {
+				l->gsi = rnd() % 30;
+				l->level = rnd() % 3;
+				CHECK(ioctl(vm->fd, HVX_IRQ_LINE, l));
+			} else {
+				struct hvx_msi *m = (void *)buf;
+
+				m->address_lo = rnd() & 1 ? 0xfee00000 | (rnd() % 4) << 12 :
+							    rnd_val();
+				m->data = rnd() & 1 ? 0x20 + rnd() % 200 : rnd_val();
+				CHECK(ioctl(vm->fd, HVX_SIGNAL_MSI, m));
+			}
+			break;
+		}
+		case 20: {	/* irqfds: bind, fire, unbind or just close */
+			struct hvx_irqfd *f = (void *)buf;
+			int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			uint64_t one = 1;
+
+			f->fd = rnd() & 7 ? efd : (int)rnd_val();
+			f->flags = rnd() & 1 ? rnd() % 8 : 0;
+			f->gsi = rnd() % 30;
+			f->resamplefd = rnd() & 1 ? -1 : efd;
+			f->msi.address_lo = 0xfee00000;
+			f->msi.data = 0x30;
+			CHECK(ioctl(vm->fd, HVX_IRQFD, f));
+			if (efd >= 0) {
+				if (write(efd, &one, sizeof(one)) < 0)
+					break;
+				if (rnd() & 1) {
+					f->flags |= HVX_IRQFD_DEASSIGN;
+					CHECK(ioctl(vm->fd, HVX_IRQFD, f));
+				}
+				close(efd);	/* a bound eventfd goes with it */
+			}
+			break;
+		}
+		case 21: {	/* dirty log into a random or real buffer */
+			struct hvx_dirty_log *d = (void *)buf;
+
+			d->slot = rnd() % 40;
+			d->dirty_bitmap = rnd() & 3 ? (uint64_t)(buf + 4096) : rnd_val();
+			CHECK(ioctl(vm->fd, HVX_GET_DIRTY_LOG, d));
+			break;
+		}
+		case 22: {	/* memory limit and information */
+			struct hvx_mem_limit *l = (void *)buf;
+
+			l->max_bytes = rnd() & 1 ? (rnd() % 64) << 16 : rnd_val();
+			CHECK(ioctl(vm->fd, rnd() & 1 ? HVX_SET_MEM_LIMIT :
+							HVX_GET_MEM_INFO, buf));
+			break;
+		}
+		case 23: {	/* device assignment: random addresses */
+			struct hvx_pci_device *d = (void *)buf;
+			int ret;
+
+			d->segment = rnd() & 7 ? 0 : rnd_val();
+			d->bus = rnd() & 3 ? 0 : rnd();
+			d->devfn = rnd();
+			CHECK(ret = ioctl(vm->fd, rnd() & 1 ? HVX_ASSIGN_DEVICE :
+							      HVX_UNASSIGN_DEVICE, d));
+			if (ret > 0)
+				close(ret);	/* a device fd: give it back */
 			break;
 		}
 		default:	/* reads that must not fail on live fds */

@@ -7,7 +7,7 @@
 
 #define PLAT_PIC_VECTOR		0x20	/* master at 0x20, slave at 0x28 */
 #define PLAT_PIT_TICKS		20	/* IRQ 0 ticks counted by the rate test */
-#define PLAT_PIT_FAST_TICKS	200	/* ... by the divisor-1 test */
+#define PLAT_PIT_FAST_TICKS	50	/* ... by the divisor-1 test */
 #define PLAT_UART_STALL_SPINS	1000	/* LSR reads before reporting a stall */
 #define PLAT_RX_MAX		256
 

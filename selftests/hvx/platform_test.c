@@ -565,7 +565,7 @@ TEST(pci_bus_scan)
 }
 
 /*
- * Close everything while every timer fires as fast as it may: the VM
+ * Close everything while every timer fires: the VM
  * stays alive while the console fd is open, and goes (timers cancelled,
  * module references dropped) when it closes. Same for a process killed
  * with SIGKILL in the middle of HVX_RUN.

@@ -22,6 +22,8 @@
 #   HVX_HOST_KVER   emulated host kernel, e.g. 6.1.0-56-amd64
 #   HVX_HVXCTL      optional: hvxctl (static), installed as /usr/bin/hvxctl
 #                   and passed to the tests as HVX_HVXCTL
+#   HVX_RUN         optional: hvx-run (static); with run_test, installed as
+#                   /usr/bin/hvx-run with a guest in /lib/hvx/guest/
 #   TESTS           optional extended regex on test names (empty = all)
 # Optional knobs, for debugging the harness:
 #   HVX_EMUS            emulators to run (default "bochs qemu")
@@ -155,6 +157,18 @@ for t in "${tests[@]}"; do
 done
 
 initramfs_pack "$root"
+
+# ---------------------------------------------------------------------------
+# hvx-run (issue 6): when run_test (or the demo) is among the tests, add
+# hvx-run, a guest kernel and a guest initramfs to the initramfs
+# (selftests/vm/guest.sh). HVX_RUN: the hvx-run binary (top-level Makefile).
+if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|demo)$'; then
+	source "$HERE/guest.sh"
+	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
+		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
+	log "initramfs with the hvx-run guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
+fi
+# --- end hvx-run ---
 
 # ---------------------------------------------------------------------------
 # Run the emulators in parallel, each with a wall-clock limit (lib.sh).

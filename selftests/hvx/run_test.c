@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run_test - the hvx-run launcher, run as a user would run it.
+ *
+ * - Every documented error (bad option, a file that is no kernel, a kernel
+ *   or initrd too large for the guest RAM, no /dev/hvx, VMX held by KVM)
+ *   gives one line on stderr and its exit status, and no VM stays behind.
+ * - Tiny flat guests end the VM through each way out: the debug-exit
+ *   port, ACPI poweroff, reset, halt, a triple fault (reported with the
+ *   registers), SIGTERM and Ctrl-A x.
+ * - mbkernel (a multiboot ELF, built from mbkernel/ and embedded here)
+ *   checks the multiboot information, fw_cfg, the ACPI and MP tables and a
+ *   module, and reports through the debug-exit port.
+ * - The Debian kernel boots as a guest with 1 and 2 vCPUs from the files
+ *   check.sh puts in /lib/hvx/guest/, runs a command given on its command
+ *   line, and powers off.
+ *
+ * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "hvx_test.h"
+
+#define GUEST_DIR	"/lib/hvx/guest"
+#define DEBUG_EXIT_PASS	((0x10 << 1) | 1)	/* mbkernel's PASS_CODE */
+/*
+ * Hang guard for a Linux guest (seconds of the emulated host's clock,
+ * i.e. emulated seconds in Bochs): the two boots and the rest of the
+ * program must fit the 300 s per-program limit in settings.
+ */
+#define LINUX_LIMIT_S	130
+
+extern const char mbkernel_start[], mbkernel_end[];
+
+static const char *hvx_run_path(void)
+{
+	const char *p = getenv("HVX_RUN");
+
+	return p && *p ? p : "/usr/bin/hvx-run";
+}
+
+struct result {
+	int status;		/* exit status, or 128 + signal */
+	char out[65536];	/* stdout (the guest's console) */
+	char err[16384];	/* stderr (hvx-run's messages) */
+	int err_lines;
+	bool timed_out;		/* run_streamed() stopped it */
+};
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+	size_t len = 0;
+
+	lseek(fd, 0, SEEK_SET);
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(fd);
+}
+
+/*
+ * Start hvx-run with args (NULL-terminated, without argv[0]); its stdout
+ * and stderr go to files. stdin_data, if set, is what it reads on stdin.
+ */
+static pid_t spawn(char *const args[], const char *stdin_data, int *out_fd,
+		   int *err_fd)
+{
+	char *argv[64];
+	int in[2];
+	pid_t pid;
+	int n = 0;
+
+	argv[n++] = (char *)hvx_run_path();
+	for (int i = 0; args[i] && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	*out_fd = memfd_create("hvx-run-out", 0);
+	*err_fd = memfd_create("hvx-run-err", 0);
+	if (*out_fd < 0 || *err_fd < 0 || pipe(in))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(*out_fd, 1);
+		dup2(*err_fd, 2);
+		close(in[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	if (stdin_data && write(in[1], stdin_data, strlen(stdin_data)) < 0)
+		pid = -1;
+	/* Without stdin_data the pipe stays open: no EOF games. */
+	if (stdin_data)
+		close(in[1]);
+	return pid;
+}
+
+static void collect(int st, int out_fd, int err_fd, struct result *r)
+{
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	read_all(out_fd, r->out, sizeof(r->out));
+	read_all(err_fd, r->err, sizeof(r->err));
+	r->err_lines = 0;
+	for (char *p = r->err; *p; p++)
+		r->err_lines += *p == '\n';
+}
+
+static void finish(pid_t pid, int out_fd, int err_fd, struct result *r)
+{
+	int st = 0;
+
+	waitpid(pid, &st, 0);
+	collect(st, out_fd, err_fd, r);
+}
+
+/*
+ * run(), but the guest's console also goes to our output as it comes, as
+ * "# " lines (a Linux boot in Bochs takes minutes: the log shows where).
+ */
+static void run_streamed(char *const args[], struct result *r, int limit_s)
+{
+	struct timespec t0, t;
+	char buf[4096], line[512];
+	int out_fd, err_fd, st = 0;
+	size_t n_line = 0;
+	off_t off = 0;
+	pid_t pid = spawn(args, NULL, &out_fd, &err_fd);
+	bool exited = false;
+
+	r->status = -1;
+	r->out[0] = r->err[0] = 0;
+	r->timed_out = false;
+	if (pid <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!exited) {
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > limit_s && !r->timed_out) {
+			/* A hang guard, not a measurement: stop hvx-run. */
+			r->timed_out = true;
+			kill(pid, SIGTERM);
+		}
+
+		exited = waitpid(pid, &st, WNOHANG) == pid;
+		while ((n = pread(out_fd, buf, sizeof(buf), off)) > 0) {
+			off += n;
+			for (ssize_t i = 0; i < n; i++) {
+				if (buf[i] == '\r')
+					continue;
+				if (buf[i] != '\n' && n_line < sizeof(line) - 1) {
+					line[n_line++] = buf[i];
+					continue;
+				}
+				if (buf[i] == '\n') {
+					line[n_line] = 0;
+					printf("# %s\n", line);
+					n_line = 0;
+				}
+			}
+			fflush(stdout);
+		}
+		if (!exited)
+			msleep(500);
+	}
+	collect(st, out_fd, err_fd, r);
+}
+
+static void run(char *const args[], struct result *r)
+{
+	int out_fd, err_fd;
+	pid_t pid = spawn(args, NULL, &out_fd, &err_fd);
+
+	r->status = -1;
+	r->out[0] = r->err[0] = 0;
+	if (pid > 0)
+		finish(pid, out_fd, err_fd, r);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		lib_fail(__FILE__, __LINE__, "writing %s: %m", path);
+	close(fd);
+}
+
+/* A file of len bytes that starts with head. */
+static void write_sized(const char *path, const void *head, size_t hlen, size_t len)
+{
+	char *buf = calloc(1, len);
+
+	if (!buf)
+		lib_fail(__FILE__, __LINE__, "calloc");
+	memcpy(buf, head, hlen < len ? hlen : len);
+	write_file(path, buf, len);
+	free(buf);
+}
+
+/*
+ * A bzImage-shaped file (Documentation/x86/boot.rst): one setup sector,
+ * "HdrS", protocol 2.15, loaded high, relocatable, init_size bytes.
+ */
+static void write_fake_bzimage(const char *path, uint32_t init_size)
+{
+	uint8_t img[4096] = { 0 };
+
+	img[0x1f1] = 1;				/* setup_sects */
+	img[0x1fe] = 0x55;
+	img[0x1ff] = 0xaa;
+	img[0x201] = 0x6a;			/* header length */
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x206] = 0x0f;
+	img[0x207] = 0x02;			/* version 2.15 */
+	img[0x211] = 0x01;			/* LOADED_HIGH */
+	img[0x216] = 0x10;			/* code32_start 0x100000 */
+	img[0x22c] = 0xff; img[0x22d] = 0xff;
+	img[0x22e] = 0xff; img[0x22f] = 0x7f;	/* initrd_addr_max */
+	img[0x232] = 0x20;			/* kernel_alignment 2 MiB */
+	img[0x234] = 1;				/* relocatable */
+	img[0x238] = 0xff; img[0x239] = 0x07;	/* cmdline_size */
+	img[0x25a] = 0x10;			/* pref_address 0x100000 */
+	memcpy(img + 0x260, &init_size, 4);
+	write_file(path, img, sizeof(img));
+}
+
+FIXTURE(run) {
+	char dir[64];
+	char path[8][128];
+};
+
+enum { F_MB, F_FLAT, F_TEXT, F_BIG, F_BZ, F_BZBIG, F_INITRD, F_MOD };
+
+FIXTURE_SETUP(run)
+{
+	strcpy(self->dir, "/tmp/run_test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	for (int i = 0; i < 8; i++)
+		snprintf(self->path[i], sizeof(self->path[i]), "%s/f%d", self->dir, i);
+	write_file(self->path[F_MB], mbkernel_start, mbkernel_end - mbkernel_start);
+	write_file(self->path[F_TEXT], "this is not a kernel\n", 21);
+	write_sized(self->path[F_BIG], "", 0, 5 << 20);
+	write_fake_bzimage(self->path[F_BZ], 1 << 20);
+	write_fake_bzimage(self->path[F_BZBIG], 8 << 20);
+	write_sized(self->path[F_INITRD], "", 0, 3 << 20);
+	write_sized(self->path[F_MOD], "HVXMOD", 6, 8192);
+	if (access(hvx_run_path(), X_OK))
+		SKIP(return, "%s: %s (set HVX_RUN)", hvx_run_path(), strerror(errno));
+}
+
+FIXTURE_TEARDOWN(run)
+{
+	for (int i = 0; i < 8; i++)
+		unlink(self->path[i]);
+	rmdir(self->dir);
+}
+
+/* hvx-run failed with status and one line on stderr containing msg. */
+#define ASSERT_ONE_LINE_ERROR(r, st, msg) do {				\
+	ASSERT_EQ(st, (r)->status) TH_LOG("stderr: %s", (r)->err);	\
+	ASSERT_EQ(1, (r)->err_lines) TH_LOG("stderr: %s", (r)->err);	\
+	ASSERT_EQ(0, strncmp((r)->err, "hvx-run: ", 9)) TH_LOG("stderr: %s", (r)->err); \
+	ASSERT_NE(NULL, strstr((r)->err, msg))				\
+		TH_LOG("expected \"%s\" in: %s", msg, (r)->err);	\
+} while (0)
+
+static void flat_guest(FIXTURE_DATA(run) *self, const uint8_t *code, size_t len)
+{
+	write_file(self->path[F_FLAT], code, len);
+}
+
+/* ---- Errors ---------------------------------------------------------- */
+
+TEST_F(run, bad_options)
+{
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { NULL }, "no --kernel given" },
+		{ { "--bogus", NULL }, "unknown option '--bogus'" },
+		{ { "--kernel", "k", "--mem", "12Q", NULL }, "--mem: '12Q' is not a size" },
+		{ { "--kernel", "k", "--mem", "1M", NULL }, "less than 4 MiB" },
+		{ { "--kernel", "k", "--cpus", "0", NULL }, "--cpus: 0 is not between 1 and 64" },
+		{ { "--kernel", "k", "--cpus", "65", NULL }, "--cpus: 65 is not between 1 and 64" },
+		{ { "--kernel", "k", "--entry", "16", NULL }, "--entry: '16' is not 32 or 64" },
+		{ { "--kernel", "k", "--flat", "x", NULL }, "--flat: 'x' is not a number" },
+		{ { "--kernel", "k", "extra", NULL }, "unexpected argument 'extra'" },
+		{ { "--kernel", "k", "--flat", "0", "--initrd", "i" }, "--initrd cannot be used with --flat" },
+	};
+	struct result *r = calloc(1, sizeof(*r));
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		run((char *const *)cases[i].args, r);
+		ASSERT_ONE_LINE_ERROR(r, 2, cases[i].msg);
+		ASSERT_NE(NULL, strstr(r->err, "(try 'hvx-run --help')"));
+	}
+	free(r);
+}
+
+TEST_F(run, not_a_kernel)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	char *text[] = { "--kernel", self->path[F_TEXT], NULL };
+	char *elf[] = { "--kernel", "/proc/self/exe", NULL };
+	char *none[] = { "--kernel", "/nonexistent/vmlinuz", NULL };
+
+	run(text, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "not a Linux bzImage or multiboot ELF");
+	run(elf, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "an ELF file without a multiboot header");
+	run(none, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "No such file or directory");
+	free(r);
+}
+
+TEST_F(run, too_large_for_ram)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	char *big[] = { "--kernel", self->path[F_BIG], "--mem", "4M", NULL };
+	char *bz[] = { "--kernel", self->path[F_BZBIG], "--mem", "4M", NULL };
+	char *rd[] = { "--kernel", self->path[F_BZ], "--mem", "4M",
+		       "--initrd", self->path[F_INITRD], NULL };
+	char *mbrd[] = { "--kernel", self->path[F_MB], "--mem", "4M",
+			 "--initrd", self->path[F_INITRD], NULL };
+
+	run(big, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "is too large for the guest RAM (4 MiB)");
+	run(bz, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "needs 8 MiB of RAM");
+	run(rd, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "does not fit in the guest RAM above the kernel");
+	run(mbrd, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "does not fit in the guest RAM after the kernel");
+	free(r);
+}
+
+TEST_F(run, no_device)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	char *args[] = { "--kernel", self->path[F_MB], "--dev", "/nonexistent/hvx", NULL };
+
+	run(args, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "/nonexistent/hvx: No such file or directory (is hvx.ko loaded?)");
+	free(r);
+}
+
+/* KVM's ioctls (linux/kvm.h), so that only hvx.h is included. */
+#define KVMIO			0xAE
+#define KVM_CREATE_VM		_IO(KVMIO, 0x01)
+
+static const struct {
+	const char *file, *name;
+} kvm_mods[] = {
+	{ "irqbypass.ko", "irqbypass" },
+	{ "kvm.ko", "kvm" },
+	{ "kvm-intel.ko", "kvm_intel" },
+};
+
+TEST_F(run, vmx_busy)
+{
+	const char *dir = getenv("HVX_KVM_DIR");
+	struct result *r;
+	char *args[] = { "--kernel", self->path[F_MB], NULL };
+	bool loaded[ARRAY_SIZE(kvm_mods)] = { false };
+	char path[4096];
+	int kvm = -1, kvm_vm, ret;
+	long refcnt;
+
+	REQUIRE_VMX();
+	if (!dir)
+		SKIP(return, "HVX_KVM_DIR (directory of kvm.ko etc.) is not set");
+	for (unsigned int i = 0; i < ARRAY_SIZE(kvm_mods); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kvm_mods[i].file);
+		ret = load_module(path);
+		if (ret == -EEXIST)
+			continue;
+		if (ret)
+			SKIP(goto out, "%s does not load here (%s)", kvm_mods[i].file, strerrorname_np(-ret));
+		loaded[i] = true;
+	}
+	for (int i = 0; i < 200 && kvm < 0; i++) {
+		kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (kvm < 0)
+			msleep(10);
+	}
+	ASSERT_LE(0, kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
+	kvm_vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, kvm_vm) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
+
+	refcnt = hvx_module_refcnt();
+	r = calloc(1, sizeof(*r));
+	run(args, r);
+	close(kvm_vm);
+	close(kvm);
+	ASSERT_ONE_LINE_ERROR(r, 1, "VMX is busy, another hypervisor holds it");
+	/* Nothing of the failed attempt holds hvx. */
+	ASSERT_TRUE(wait_for_refcnt(refcnt, 2000))
+		TH_LOG("hvx refcnt %ld, was %ld", hvx_module_refcnt(), refcnt);
+	free(r);
+out:
+	for (int i = ARRAY_SIZE(kvm_mods) - 1; i >= 0; i--)
+		if (loaded[i])
+			unload_module(kvm_mods[i].name);
+}
+
+/* ---- Ways out of a VM, with flat guests ------------------------------ */
+
+/* Flat guests run in 32-bit protected mode at 1 MiB. */
+#define FLAT(self, r, ...) do {						\
+	char *__a[] = { "--kernel", (self)->path[F_FLAT], "--flat",	\
+			"0x100000", "--mem", "8M", ##__VA_ARGS__, NULL };	\
+	run(__a, r);							\
+} while (0)
+
+TEST_F(run, debug_exit)
+{
+	/* mov al, 0x2a; out 0xf4, al; hlt */
+	static const uint8_t code[] = { 0xb0, 0x2a, 0xe6, 0xf4, 0xf4 };
+	struct result *r = calloc(1, sizeof(*r));
+
+	REQUIRE_VMX();
+	flat_guest(self, code, sizeof(code));
+	FLAT(self, r);
+	ASSERT_EQ((0x2a << 1) | 1, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "wrote 0x2a to the debug-exit port"));
+	free(r);
+}
+
+TEST_F(run, acpi_poweroff)
+{
+	/* mov dx, 0x600; mov al, (5 << 2) | 0x20; out dx, al; hlt */
+	static const uint8_t code[] = { 0x66, 0xba, 0x00, 0x06, 0xb0, 0x34, 0xee, 0xf4 };
+	struct result *r = calloc(1, sizeof(*r));
+
+	REQUIRE_VMX();
+	flat_guest(self, code, sizeof(code));
+	FLAT(self, r);
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "the guest powered off"));
+	free(r);
+}
+
+TEST_F(run, reset_and_halt)
+{
+	/* mov al, 0xfe; out 0x64, al; hlt */
+	static const uint8_t kbd[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4 };
+	/* cli; hlt; jmp back */
+	static const uint8_t halt[] = { 0xfa, 0xf4, 0xeb, 0xfd };
+	struct result *r = calloc(1, sizeof(*r));
+
+	REQUIRE_VMX();
+	flat_guest(self, kbd, sizeof(kbd));
+	FLAT(self, r);
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "the guest reset the machine (keyboard controller)"));
+	flat_guest(self, halt, sizeof(halt));
+	FLAT(self, r, "--cpus", "2");
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "every vCPU halted with interrupts off"));
+	free(r);
+}
+
+TEST_F(run, triple_fault)
+{
+	/* int3 with an empty IDT: #GP, #DF, shutdown. */
+	static const uint8_t code[] = { 0x90, 0xcc };
+	struct result *r = calloc(1, sizeof(*r));
+
+	REQUIRE_VMX();
+	flat_guest(self, code, sizeof(code));
+	FLAT(self, r);
+	ASSERT_EQ(1, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "hvx-run: vCPU 0: triple fault"))
+		TH_LOG("stderr: %s", r->err);
+	/* The registers follow, with RIP at the int3. */
+	ASSERT_NE(NULL, strstr(r->err, "rip 0000000000100001"))
+		TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "cr0 0000000000000011"))
+		TH_LOG("stderr: %s", r->err);
+	free(r);
+}
+
+/* A spinning guest stopped from outside: SIGTERM, then Ctrl-A x. */
+TEST_F(run, signal_and_ctrl_a_x)
+{
+	static const uint8_t spin[] = { 0xeb, 0xfe };	/* jmp . */
+	char *args[] = { "--kernel", self->path[F_FLAT], "--flat", "0x100000",
+			 "--mem", "8M", "--cpus", "2", NULL };
+	struct result *r = calloc(1, sizeof(*r));
+	long refcnt = hvx_module_refcnt();
+	int out_fd, err_fd;
+	char buf[512];
+	pid_t pid;
+
+	REQUIRE_VMX();
+	flat_guest(self, spin, sizeof(spin));
+	pid = spawn(args, NULL, &out_fd, &err_fd);
+	ASSERT_LT(0, pid);
+	/* Wait until the vCPUs run (the start line), then TERM. */
+	for (int i = 0; i < 3000; i++) {
+		ssize_t n = pread(err_fd, buf, sizeof(buf) - 1, 0);
+
+		buf[n > 0 ? n : 0] = 0;
+		if (strstr(buf, "vCPUs"))
+			break;
+		msleep(10);
+	}
+	ASSERT_NE(NULL, strstr(buf, "flat binary at 0x100000; 2 vCPUs"))
+		TH_LOG("stderr: %s", buf);
+	msleep(100);
+	kill(pid, SIGTERM);
+	finish(pid, out_fd, err_fd, r);
+	ASSERT_EQ(128 + SIGTERM, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "stopped by Terminated")) TH_LOG("stderr: %s", r->err);
+	ASSERT_TRUE(wait_for_refcnt(refcnt, 2000))
+		TH_LOG("hvx refcnt %ld after the VM, was %ld", hvx_module_refcnt(), refcnt);
+
+	/* Ctrl-A x on stdin ends it with status 0. */
+	pid = spawn(args, "\x01x", &out_fd, &err_fd);
+	ASSERT_LT(0, pid);
+	finish(pid, out_fd, err_fd, r);
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "Ctrl-A x")) TH_LOG("stderr: %s", r->err);
+	free(r);
+}
+
+/* ---- The multiboot test kernel --------------------------------------- */
+
+static void multiboot(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(run) *self, const char *cpus,
+		      const char *mem, const char *append, bool module,
+		      bool no_acpi)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	char *args[16];
+	int n = 0;
+
+	args[n++] = "--kernel";
+	args[n++] = self->path[F_MB];
+	args[n++] = "--cpus";
+	args[n++] = (char *)cpus;
+	args[n++] = "--mem";
+	args[n++] = (char *)mem;
+	args[n++] = "--append";
+	args[n++] = (char *)append;
+	if (module) {
+		args[n++] = "--initrd";
+		args[n++] = self->path[F_MOD];
+	}
+	if (no_acpi)
+		args[n++] = "--no-acpi";
+	args[n] = NULL;
+	run(args, r);
+	ASSERT_EQ(DEBUG_EXIT_PASS, r->status)
+		TH_LOG("status %d; console: %s; stderr: %s", r->status, r->out, r->err);
+	ASSERT_NE(NULL, strstr(r->out, "mbkernel: all checks passed"))
+		TH_LOG("console: %s", r->out);
+	free(r);
+}
+
+TEST_F(run, multiboot_1cpu)
+{
+	REQUIRE_VMX();
+	multiboot(_metadata, self, "1", "64M", "cpus=1 mem=64", false, false);
+}
+
+TEST_F(run, multiboot_4cpus_module_no_acpi)
+{
+	REQUIRE_VMX();
+	multiboot(_metadata, self, "4", "32M", "cpus=4 mem=32 mod noacpi", true, true);
+}
+
+TEST_F(run, multiboot_ram_above_4g)
+{
+	REQUIRE_VMX();
+	/* 3 GiB below the PCI hole, 128 MiB above 4 GiB; untouched RAM is
+	 * never pinned, so this fits the emulated host's 512 MiB. */
+	multiboot(_metadata, self, "2", "3200M", "cpus=2 mem=3200", false, false);
+}
+
+static long read_nr_hugepages(void)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static bool write_nr_hugepages(long n)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%ld\n", n) > 0;
+	return !fclose(f) && ok;
+}
+
+/* --hugepages: a clear error without huge pages, a working guest with. */
+TEST_F(run, hugepages)
+{
+	char *args[] = { "--kernel", self->path[F_MB], "--mem", "32M", "--hugepages",
+			 "--append", "cpus=1 mem=32", NULL };
+	long saved = read_nr_hugepages();
+	struct result *r;
+
+	REQUIRE_VMX();
+	if (saved < 0)
+		SKIP(return, "no /proc/sys/vm/nr_hugepages (kernel without hugetlbfs)");
+	r = calloc(1, sizeof(*r));
+	if (saved == 0) {
+		run(args, r);
+		ASSERT_ONE_LINE_ERROR(r, 1, "--hugepages: cannot map 32 MiB of 2 MiB huge pages");
+	}
+	if (!write_nr_hugepages(saved + 16) || read_nr_hugepages() < saved + 16) {
+		write_nr_hugepages(saved);
+		SKIP(return, "cannot reserve 16 huge pages (memory too fragmented?)");
+	}
+	run(args, r);
+	write_nr_hugepages(saved);
+	ASSERT_EQ(DEBUG_EXIT_PASS, r->status)
+		TH_LOG("console: %s; stderr: %s", r->out, r->err);
+	ASSERT_NE(NULL, strstr(r->err, "32 MiB in huge pages")) TH_LOG("stderr: %s", r->err);
+	free(r);
+}
+
+/* ---- Linux ----------------------------------------------------------- */
+
+/* Can this hvx create the in-kernel PC devices? */
+static bool have_platform(void)
+{
+	struct hvx_platform_config cfg = { .devices = HVX_PLATFORM_ALL };
+	int fd = hvx_open(), vm = ioctl(fd, HVX_CREATE_VM, 0);
+	bool ok = vm >= 0 && !ioctl(vm, HVX_CREATE_PLATFORM, &cfg);
+
+	if (vm >= 0)
+		close(vm);
+	close(fd);
+	return ok;
+}
+
+/*
+ * The guest's /init (selftests/vm/guest.sh) prints "hvx-guest: ..." lines
+ * and runs the command line's hvx.double=N through the shell's arithmetic.
+ */
+static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
+{
+	static const char append[] =
+		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
+		"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
+		"quiet panic=-1 hvx.double=21";
+	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
+			 GUEST_DIR "/initrd.gz", "--mem", "192M", "--cpus",
+			 (char *)cpus, "--append", (char *)append, "--summary", NULL };
+	struct result *r = calloc(1, sizeof(*r));
+	char want[64];
+
+	REQUIRE_VMX();
+	if (access(GUEST_DIR "/vmlinuz", R_OK) || access(GUEST_DIR "/initrd.gz", R_OK))
+		SKIP(return, GUEST_DIR "/{vmlinuz,initrd.gz} missing (check.sh adds them when run_test runs)");
+	if (!have_platform())
+		SKIP(return, "this hvx has no in-kernel devices (HVX_CREATE_PLATFORM fails with EOPNOTSUPP): Linux cannot boot");
+	run_streamed(args, r, LINUX_LIMIT_S);
+	for (const char *l = r->err, *e; *l; l = *e ? e + 1 : e) {
+		e = strchrnul(l, '\n');
+		printf("# %.*s\n", (int)(e - l), l);
+	}
+	ASSERT_FALSE(r->timed_out)
+		TH_LOG("the guest did not power off within %d s: stopped", LINUX_LIMIT_S);
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "the guest powered off"));
+	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: Linux "));
+	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: hypervisor hvxhvxhvxhvx"));
+	snprintf(want, sizeof(want), "hvx-guest: cpus %s\n", cpus);
+	ASSERT_NE(NULL, strstr(r->out, want)) TH_LOG("console: %s", r->out);
+	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: double 21 = 42"));
+	free(r);
+}
+
+TEST_F_TIMEOUT(run, linux_1cpu, 2 * LINUX_LIMIT_S)
+{
+	linux_guest(_metadata, "1");
+}
+
+TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
+{
+	linux_guest(_metadata, "2");
+}
+
+TEST_HARNESS_MAIN

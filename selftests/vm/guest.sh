@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest.sh - the Linux guest that hvx-run boots inside the emulated host
+# (run_test's linux_* cases and `make demo`). Sourced by check.sh, which
+# provides IMG, VMLINUZ, HERE, log, die and make_fast_kernel.
+#
+# hvx_run_extras appends a second cpio to $IMG/initrd.gz (the kernel
+# unpacks concatenated archives, each compressed its own way:
+# Documentation/driver-api/early-userspace/buffer-format.rst), LZ4
+# (legacy format) when lz4 is installed, else gzip: the emulated host
+# inflates the 37 MiB of guest kernel in about 13 emulated seconds from
+# gzip, a few from LZ4. It holds:
+#
+#   /usr/bin/hvx-run          the launcher ($HVX_RUN)
+#   /lib/hvx/guest/vmlinuz    the emulated host's own Debian kernel, in
+#                             the fastboot.S form check.sh gives Bochs
+#                             (uncompressed: XZ decompression in a nested
+#                             guest would cost ~4.5G Bochs instructions)
+#   /lib/hvx/guest/initrd.gz  busybox and an /init that prints the
+#                             "hvx-guest:" lines below, then powers off
+#
+# The guest's /init prints:
+#   hvx-guest: Linux <release> <version>
+#   hvx-guest: cpus <N>
+#   hvx-guest: hypervisor <CPUID 0x40000000 signature>
+#   hvx-guest: pci <bdf> <vendor>:<device> class <class>   (one per device)
+#   hvx-guest: double <n> = <2n>       for hvx.double=<n> on its command line
+#   hvx-guest: uptime <s> s, powering off
+
+# hvx_guest_initrd OUT: the guest's gzip'd initramfs.
+hvx_guest_initrd() {
+	local out=$1 root=$IMG/guest-root cpuid
+	cpuid=$(dirname "$HVX_RUN")/hvx-cpuid
+	[[ -x "$cpuid" ]] || { echo "no $cpuid (make userspace builds it)"; return 1; }
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys} || return 1
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	for a in sh mount uname grep cut cat poweroff; do
+		ln -s busybox "$root/bin/$a" || return 1
+	done
+	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+	cat >"$root/init" <<-'EOF'
+		#!/bin/sh
+		# /init of the hvx-run guest (selftests/vm/guest.sh).
+		export PATH=/bin
+		mount -t proc proc /proc
+		mount -t sysfs sysfs /sys
+		mount -t devtmpfs devtmpfs /dev 2>/dev/null &&
+			exec </dev/console >/dev/console 2>&1
+		echo "hvx-guest: $(uname -s) $(uname -r) $(uname -v)"
+		echo "hvx-guest: cpus $(grep -c ^processor /proc/cpuinfo)"
+		echo "hvx-guest: hypervisor $(hvx-cpuid)"
+		for d in /sys/bus/pci/devices/*; do
+			[ -e "$d/vendor" ] || continue
+			echo "hvx-guest: pci ${d##*/} $(cat $d/vendor):$(cat $d/device) class $(cat $d/class)"
+		done
+		for a in $(cat /proc/cmdline); do
+			case $a in
+			hvx.double=*) n=${a#*=}; echo "hvx-guest: double $n = $((n * 2))" ;;
+			esac
+		done
+		echo "hvx-guest: uptime $(cut -d' ' -f1 /proc/uptime) s, powering off"
+		poweroff -f
+	EOF
+	chmod 755 "$root/init"
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -9 >"$out"
+}
+
+# hvx_run_extras: append hvx-run and the guest to $IMG/initrd.gz.
+hvx_run_extras() {
+	local x=$IMG/hvx-run-root
+	[[ -x "$HVX_RUN" ]] || { echo "HVX_RUN=$HVX_RUN is not an executable"; return 1; }
+	rm -rf "$x"
+	mkdir -p "$x/usr/bin" "$x/lib/hvx/guest" || return 1
+	install -m 755 "$HVX_RUN" "$x/usr/bin/hvx-run" || return 1
+	if [[ "${HVX_BOCHS_STOCK_KERNEL:-0}" == 1 ]] ||
+		! make_fast_kernel "$VMLINUZ" "$x/lib/hvx/guest/vmlinuz" "$IMG/guest-fastboot"; then
+		echo "guest kernel: the stock (compressed) vmlinuz"
+		cp "$VMLINUZ" "$x/lib/hvx/guest/vmlinuz" || return 1
+	fi
+	hvx_guest_initrd "$x/lib/hvx/guest/initrd.gz" || return 1
+	local pack=(gzip -1)
+	command -v lz4 >/dev/null && pack=(lz4 -l -9 -q -c)
+	(cd "$x" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | "${pack[@]}" >>"$IMG/initrd.gz"
+}

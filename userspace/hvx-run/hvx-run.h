@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvx-run.h - shared definitions of the hvx-run launcher.
+ *
+ * Files:
+ *   main.c     options, VM and vCPU setup, the vCPU threads, exits, teardown
+ *   boot.c     loaders: Linux bzImage, multiboot v1 ELF, flat binary
+ *   tables.c   e820 map, MP table, ACPI (RSDP, XSDT, FADT, DSDT, MADT)
+ *   console.c  stdio console: raw tty, Ctrl-A x, the fallback UART
+ *   stats.c    the closing summary (exit counts over generic netlink)
+ */
+#ifndef HVX_RUN_H
+#define HVX_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvx.h"
+
+#define KiB		((uint64_t)1 << 10)
+#define MiB		((uint64_t)1 << 20)
+#define GiB		((uint64_t)1 << 30)
+
+/*
+ * Guest-physical layout. RAM starts at 0; the part above LOW_RAM_MAX
+ * continues at 4 GiB, leaving the PCI hole, the IOAPIC (IOAPIC_ADDR)
+ * and the LAPIC (LAPIC_ADDR) free below 4 GiB.
+ */
+#define GPA_GDT		0x1000ull	/* boot GDT (32- and 64-bit entry) */
+#define GPA_MB_INFO	0x2000ull	/* multiboot information structure */
+#define GPA_MB_MMAP	0x2800ull	/* multiboot memory map */
+#define GPA_BOOT_PARAMS	0x7000ull	/* Linux zero page */
+#define GPA_PML4	0x9000ull	/* identity page tables, 6 pages */
+#define GPA_CMDLINE	0x20000ull	/* command line, up to CMDLINE_MAX */
+#define CMDLINE_MAX	0x10000ull
+#define GPA_EBDA	0x9fc00ull	/* top of conventional memory */
+#define GPA_BIOS	0xe0000ull	/* reserved: ACPI, MP table */
+#define GPA_BIOS_END	0x100000ull
+#define GPA_HIGH	0x100000ull	/* 1 MiB */
+#define LOW_RAM_MAX	0xc0000000ull	/* 3 GiB: the rest goes above 4 GiB */
+#define GPA_4G		0x100000000ull
+#define IOAPIC_ADDR	0xfec00000ull
+#define LAPIC_ADDR	0xfee00000ull
+#define IOAPIC_PINS	24
+
+/* Ports that hvx-run itself serves (the rest are the kernel's or dummies). */
+#define PORT_DEBUG_EXIT	0xf4	/* QEMU isa-debug-exit: status (v << 1) | 1 */
+#define PORT_FW_CFG_SEL	0x510	/* QEMU fw_cfg selector (16 bit) */
+#define PORT_FW_CFG_DATA 0x511	/* QEMU fw_cfg data (8 bit) */
+#define PORT_ACPI_SLEEP	0x600	/* FADT SLEEP_CONTROL_REG (8 bit) */
+#define PORT_ACPI_SLEEP_STS 0x601 /* FADT SLEEP_STATUS_REG (8 bit) */
+#define PORT_ACPI_RESET	0x602	/* FADT RESET_REG (8 bit) */
+#define ACPI_RESET_VALUE 0x1
+#define PORT_KBD_CMD	0x64	/* i8042: 0xfe pulses the reset line */
+#define PORT_RESET_CTL	0xcf9	/* PIIX reset control */
+#define PORT_COM1	0x3f8
+
+/* How the VM ended. */
+enum stop_kind {
+	STOP_NONE,
+	STOP_POWEROFF,		/* ACPI S5 */
+	STOP_RESET,		/* reset through i8042, 0xcf9 or ACPI */
+	STOP_HALT,		/* every vCPU halted with interrupts off */
+	STOP_DEBUG_EXIT,	/* port 0xf4 */
+	STOP_USER,		/* Ctrl-A x */
+	STOP_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP */
+	STOP_ERROR,		/* triple fault, entry failure, internal error */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	int fd;
+	struct hvx_run *run;
+	uint64_t user_exits[HVX_STATS_USER_EXITS];
+	bool dead_halt;		/* last exit: HLT with interrupts off */
+	bool started;		/* the thread runs */
+	unsigned long thread;	/* pthread_t */
+};
+
+struct options {
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	const char *dev;
+	uint64_t mem;
+	int cpus;
+	bool hugepages;
+	bool flat;
+	uint64_t flat_addr;
+	int entry;		/* 0 auto, 32 or 64: bzImage entry point */
+	bool no_acpi;
+	bool summary;
+	bool quiet;
+};
+
+struct vm {
+	struct options opt;
+	int sys_fd;
+	int fd;
+	int console_fd;		/* in-kernel UART console, or -1 */
+	bool platform;		/* in-kernel PIC/PIT/LAPIC/IOAPIC/UART/RTC/PCI */
+	uint8_t *ram;
+	uint64_t ram_size;	/* mapping size (may be rounded up for hugepages) */
+	uint64_t low_size;	/* RAM at [0, low_size) */
+	uint64_t high_size;	/* RAM at [4 GiB, 4 GiB + high_size) */
+	int ncpus;
+	struct vcpu *vcpus;
+	int stop_fd;		/* eventfd: a vCPU stopped the VM */
+	uint64_t tsc_start;
+};
+
+/* Entry state a loader leaves for vCPU 0. */
+struct boot_state {
+	int mode;		/* 32: protected, paging off; 64: long mode */
+	uint64_t rip, rsp;
+	uint64_t rax, rbx, rsi;
+	uint64_t cr3;		/* mode 64 */
+	char desc[160];		/* what was loaded, for the start message */
+	bool is_linux;		/* a bzImage: needs the in-kernel devices */
+};
+
+/* main.c */
+void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
+void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
+void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
+void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why);
+bool vm_stopping(struct vm *vm);
+
+/* boot.c */
+void load_kernel(struct vm *vm, struct boot_state *bs);
+
+/* tables.c */
+struct e820 {
+	uint64_t addr, size;
+	uint32_t type;
+};
+#define E820_RAM	1
+#define E820_RESERVED	2
+#define E820_MAX	8
+int build_e820(struct vm *vm, struct e820 *map);
+uint64_t build_tables(struct vm *vm);	/* returns the RSDP's GPA, or 0 */
+
+/* console.c */
+void console_init(struct vm *vm);
+void console_restore(void);
+int console_stdin_fd(void);
+bool console_input(struct vm *vm);	/* false: Ctrl-A x */
+void console_output(struct vm *vm);
+bool console_pending(void);
+void console_flush(struct vm *vm);
+bool uart_io(struct vm *vm, uint16_t port, bool out, uint8_t *data);
+
+/* stats.c */
+void print_summary(struct vm *vm);
+
+#endif /* HVX_RUN_H */

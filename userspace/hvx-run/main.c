@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx-run - boot a Linux kernel (or a multiboot or flat test kernel) in an
+ * hvx VM, with the guest's serial console on stdio.
+ *
+ *   hvx-run --kernel FILE [--initrd FILE] [--append CMDLINE] [--mem SIZE]
+ *           [--cpus N] [--hugepages] [--flat ADDR] [--entry 32|64]
+ *           [--no-acpi] [--summary] [--dev PATH] [--quiet]
+ *
+ * Exit status: 0 when the guest powers off, resets, or halts every vCPU
+ * (or on Ctrl-A x); (v << 1) | 1 when it writes v to the debug-exit port
+ * 0xf4; 128 + signal on SIGINT/SIGTERM/SIGHUP; 1 on an error of the
+ * launcher or a guest failure (triple fault, failed VM entry, internal
+ * error: printed with the guest's registers); 2 on a bad option. Every
+ * error is one line on stderr starting with "hvx-run: ".
+ *
+ * Threads: one per vCPU, each looping on HVX_RUN and serving the ports
+ * hvx leaves to userspace; the main thread owns the console and the
+ * signals (signalfd) and stops the vCPUs (immediate_exit plus SIGUSR1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "hvx-run.h"
+
+#define KICK_SIGNAL	SIGUSR1
+
+static const char *prog = "hvx-run";
+static struct vm the_vm;
+
+/* Set once by the first vm_stop(); read by every thread. */
+static atomic_int stop_state = STOP_NONE;
+static int stop_status;
+static char stop_why[256];
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	console_restore();
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (the_vm.opt.quiet)
+		return;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	/* The tty may be in raw mode with OPOST: \n is enough. */
+	fputc('\n', stderr);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '%s --help')\n", prog);
+	exit(2);
+}
+
+static void usage(void)
+{
+	printf("usage: %s --kernel FILE [options]\n"
+	       "Boot a guest in an hvx VM with its serial console on stdio.\n\n"
+	       "  --kernel FILE    Linux bzImage, multiboot (v1) ELF, or flat binary (--flat)\n"
+	       "  --initrd FILE    initial ramdisk (Linux) or first module (multiboot)\n"
+	       "  --append CMDLINE kernel command line\n"
+	       "  --mem SIZE       guest RAM, e.g. 512M or 2G (plain number: MiB; default 256M)\n"
+	       "  --cpus N         vCPUs, one thread each (default 1, at most %d)\n"
+	       "  --hugepages      back guest RAM with 2 MiB huge pages\n"
+	       "  --flat ADDR      load FILE at guest-physical ADDR, start there in\n"
+	       "                   32-bit protected mode (flat segments, no paging)\n"
+	       "  --entry 32|64    bzImage entry point (default: 64-bit if the kernel has one)\n"
+	       "  --no-acpi        MP table only, no ACPI tables\n"
+	       "  --summary        print a line with run time and exits at the end\n"
+	       "  --dev PATH       hvx device (default /dev/hvx)\n"
+	       "  --quiet          no launcher messages except errors\n\n"
+	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
+	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
+	       prog, HVX_MAX_VCPUS);
+}
+
+/* ------------------------------------------------------------------ */
+/* Options */
+
+static uint64_t parse_size(const char *opt, const char *s)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 20;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		usage_error("%s: '%s' is not a size (e.g. 512M, 2G)", opt, s);
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		usage_error("%s: '%s' is not a size (e.g. 512M, 2G)", opt, s);
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default:
+		usage_error("%s: '%s' is not a size (e.g. 512M, 2G)", opt, s);
+	}
+	if (*end == 'i' || *end == 'B' || *end == 'b')
+		end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
+	if (*end || v > (UINT64_MAX >> shift))
+		usage_error("%s: '%s' is not a size (e.g. 512M, 2G)", opt, s);
+	return v << shift;
+}
+
+static uint64_t parse_u64(const char *opt, const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-')
+		usage_error("%s: '%s' is not a number", opt, s);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
+	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP };
+	static const struct option lopts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "hugepages", no_argument, NULL, OPT_HUGE },
+		{ "flat", required_argument, NULL, OPT_FLAT },
+		{ "entry", required_argument, NULL, OPT_ENTRY },
+		{ "no-acpi", no_argument, NULL, OPT_NOACPI },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "dev", required_argument, NULL, OPT_DEV },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->mem = 256 * MiB;
+	o->cpus = 1;
+	o->dev = "/dev/hvx";
+	o->append = "";
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_INITRD: o->initrd = optarg; break;
+		case OPT_APPEND: o->append = optarg; break;
+		case OPT_MEM:
+			o->mem = parse_size("--mem", optarg);
+			if (o->mem < 4 * MiB || o->mem % (4 * KiB))
+				usage_error("--mem: %s is less than 4 MiB or not a multiple of 4 KiB",
+					    optarg);
+			if (o->mem > 1024 * GiB)
+				usage_error("--mem: %s is more than 1 TiB", optarg);
+			break;
+		case OPT_CPUS:
+			v = parse_u64("--cpus", optarg);
+			if (v < 1 || v > HVX_MAX_VCPUS)
+				usage_error("--cpus: %s is not between 1 and %d",
+					    optarg, HVX_MAX_VCPUS);
+			o->cpus = (int)v;
+			break;
+		case OPT_HUGE: o->hugepages = true; break;
+		case OPT_FLAT:
+			o->flat = true;
+			o->flat_addr = parse_u64("--flat", optarg);
+			break;
+		case OPT_ENTRY:
+			if (!strcmp(optarg, "32"))
+				o->entry = 32;
+			else if (!strcmp(optarg, "64"))
+				o->entry = 64;
+			else
+				usage_error("--entry: '%s' is not 32 or 64", optarg);
+			break;
+		case OPT_NOACPI: o->no_acpi = true; break;
+		case OPT_SUMMARY: o->summary = true; break;
+		case OPT_DEV: o->dev = optarg; break;
+		case OPT_QUIET: o->quiet = true; break;
+		case 'h':
+		case OPT_HELP:
+			usage();
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->kernel)
+		usage_error("no --kernel given");
+	if (o->flat && o->initrd)
+		usage_error("--initrd cannot be used with --flat");
+	if (strlen(o->append) >= CMDLINE_MAX)
+		usage_error("--append: the command line is longer than %llu bytes",
+			    CMDLINE_MAX - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Guest memory */
+
+void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa + len < gpa)
+		return NULL;
+	if (gpa + len <= vm->low_size)
+		return vm->ram + gpa;
+	if (gpa >= GPA_4G && gpa + len <= GPA_4G + vm->high_size)
+		return vm->ram + vm->low_size + (gpa - GPA_4G);
+	return NULL;
+}
+
+static void alloc_ram(struct vm *vm)
+{
+	const struct options *o = &vm->opt;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+
+	vm->low_size = o->mem < LOW_RAM_MAX ? o->mem : LOW_RAM_MAX;
+	vm->high_size = o->mem - vm->low_size;
+	vm->ram_size = o->mem;
+	if (o->hugepages) {
+		/* Whole 2 MiB pages; the slots use only o->mem of them. */
+		vm->ram_size = (o->mem + 2 * MiB - 1) & ~(2 * MiB - 1);
+		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
+	}
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		if (o->hugepages)
+			die("--hugepages: cannot map %" PRIu64 " MiB of 2 MiB huge pages: %s (see /proc/sys/vm/nr_hugepages)",
+			    vm->ram_size >> 20, strerror(errno));
+		die("cannot map %" PRIu64 " MiB of guest RAM: %s",
+		    vm->ram_size >> 20, strerror(errno));
+	}
+	if (!o->hugepages)
+		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+}
+
+static void set_region(struct vm *vm, uint32_t slot, uint64_t gpa,
+		       uint64_t size, void *hva)
+{
+	struct hvx_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	if (ioctl(vm->fd, HVX_SET_MEMORY_REGION, &r))
+		die("cannot give the VM %" PRIu64 " MiB of RAM at 0x%" PRIx64 ": %s",
+		    size >> 20, gpa, strerror(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* The VM */
+
+static void open_hvx(struct vm *vm)
+{
+	int ver;
+
+	vm->sys_fd = open(vm->opt.dev, O_RDWR | O_CLOEXEC);
+	if (vm->sys_fd < 0) {
+		if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+			die("%s: %s (is hvx.ko loaded?)", vm->opt.dev, strerror(errno));
+		if (errno == EACCES || errno == EPERM)
+			die("%s: %s (run as root or get access to the device)",
+			    vm->opt.dev, strerror(errno));
+		die("%s: %s", vm->opt.dev, strerror(errno));
+	}
+	ver = ioctl(vm->sys_fd, HVX_GET_API_VERSION, 0);
+	if (ver != HVX_API_VERSION)
+		die("%s: not an hvx device with API version %d (got %d)",
+		    vm->opt.dev, HVX_API_VERSION, ver);
+	vm->fd = ioctl(vm->sys_fd, HVX_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		if (errno == EBUSY)
+			die("cannot create a VM: VMX is busy, another hypervisor holds it (a KVM VM running?)");
+		if (errno == EOPNOTSUPP)
+			die("cannot create a VM: no usable VT-x on this CPU (see dmesg)");
+		die("cannot create a VM: %s", strerror(errno));
+	}
+}
+
+#ifdef HVX_SET_CMOS
+/*
+ * The memory sizes a PC BIOS leaves in CMOS RAM (the conventional
+ * layout, as in QEMU's pc_cmos_init): base memory in KiB at 0x15, memory
+ * from 1 MiB in KiB at 0x17 and 0x30 (at most 0xffff), memory from 16 MiB
+ * in 64 KiB units at 0x34, memory above 4 GiB in 64 KiB units at 0x5b
+ * (three bytes). All little-endian. Linux uses e820, but older or
+ * simpler kernels look here.
+ */
+static void set_cmos_memory(struct vm *vm)
+{
+	struct hvx_cmos c = { .first = 0x15, .count = 0x5e - 0x15 };
+	uint64_t ext = (vm->low_size - GPA_HIGH) / KiB;
+	uint64_t above16 = vm->low_size > 16 * MiB ? (vm->low_size - 16 * MiB) >> 16 : 0;
+	uint64_t above4g = vm->high_size >> 16;
+
+	if (ioctl(vm->fd, HVX_GET_CMOS, &c))
+		return;
+	if (ext > 0xffff)
+		ext = 0xffff;
+	if (above16 > 0xffff)
+		above16 = 0xffff;
+	c.data[0x15] = 640 & 0xff;
+	c.data[0x16] = 640 >> 8;
+	c.data[0x17] = c.data[0x30] = (uint8_t)ext;
+	c.data[0x18] = c.data[0x31] = (uint8_t)(ext >> 8);
+	c.data[0x34] = (uint8_t)above16;
+	c.data[0x35] = (uint8_t)(above16 >> 8);
+	c.data[0x5b] = (uint8_t)above4g;
+	c.data[0x5c] = (uint8_t)(above4g >> 8);
+	c.data[0x5d] = (uint8_t)(above4g >> 16);
+	if (ioctl(vm->fd, HVX_SET_CMOS, &c))
+		die("cannot set the CMOS memory sizes: %s", strerror(errno));
+}
+#endif
+
+/*
+ * The in-kernel PC devices (PIC, PIT, UART, RTC, PCI configuration, LAPIC
+ * per vCPU, IOAPIC) that a Linux guest needs. An hvx without them
+ * (EOPNOTSUPP) still runs test kernels: hvx-run then answers COM1 itself.
+ */
+static void setup_platform(struct vm *vm)
+{
+	struct hvx_platform_config cfg = { .devices = HVX_PLATFORM_ALL };
+
+	vm->console_fd = -1;
+	vm->platform = false;
+	if (ioctl(vm->fd, HVX_CREATE_PLATFORM, &cfg)) {
+		if (errno != EOPNOTSUPP && errno != ENOTTY)
+			die("cannot create the in-kernel devices: %s", strerror(errno));
+		return;
+	}
+	vm->platform = true;
+#ifdef HVX_GET_CONSOLE_FD
+	vm->console_fd = ioctl(vm->fd, HVX_GET_CONSOLE_FD, 0);
+	if (vm->console_fd < 0)
+		die("cannot get the console of the in-kernel UART: %s", strerror(errno));
+	if (fcntl(vm->console_fd, F_SETFL, O_NONBLOCK))
+		die("console fd: %s", strerror(errno));
+#endif
+#ifdef HVX_SET_CMOS
+	set_cmos_memory(vm);
+#endif
+}
+
+static void set_boot_regs(struct vcpu *v, const struct boot_state *bs)
+{
+	struct hvx_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 0xb,
+		.present = 1, .s = 1, .db = 1, .g = 1,
+	};
+	struct hvx_segment data = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x18, .type = 0x3,
+		.present = 1, .s = 1, .db = 1, .g = 1,
+	};
+	struct hvx_regs regs;
+	struct hvx_sregs s;
+
+	if (ioctl(v->fd, HVX_GET_SREGS, &s))
+		die("HVX_GET_SREGS: %s", strerror(errno));
+	if (bs->mode == 64) {
+		code.db = 0;
+		code.l = 1;
+		s.cr3 = bs->cr3;
+		s.cr4 = 0x20;			/* PAE */
+		s.efer = 0x500;			/* LME | LMA */
+		s.cr0 = 0x80000011;		/* PG | ET | PE */
+	} else {
+		s.cr0 = 0x11;			/* ET | PE */
+		s.cr4 = 0;
+		s.efer = 0;
+	}
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	/* Boot GDT: null, null, 0x10 code, 0x18 data (the boot protocol's). */
+	s.gdt.base = GPA_GDT;
+	s.gdt.limit = 4 * 8 - 1;
+	s.idt.base = 0;
+	s.idt.limit = 0;
+	if (ioctl(v->fd, HVX_SET_SREGS, &s))
+		die("HVX_SET_SREGS: %s", strerror(errno));
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = bs->rip;
+	regs.rsp = bs->rsp;
+	regs.rax = bs->rax;
+	regs.rbx = bs->rbx;
+	regs.rsi = bs->rsi;
+	regs.rflags = 0x2;
+	if (ioctl(v->fd, HVX_SET_REGS, &regs))
+		die("HVX_SET_REGS: %s", strerror(errno));
+}
+
+static void write_boot_gdt(struct vm *vm, int mode)
+{
+	uint64_t *gdt = gpa_ptr(vm, GPA_GDT, 4 * 8);
+
+	gdt[0] = 0;
+	gdt[1] = 0;
+	/* base 0, limit 0xfffff pages; 0x10 code (L for 64-bit), 0x18 data */
+	gdt[2] = mode == 64 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull;
+	gdt[3] = 0x00cf93000000ffffull;
+}
+
+static void create_vcpus(struct vm *vm, const struct boot_state *bs)
+{
+	struct hvx_mp_state wait = { .state = HVX_MP_WAIT_SIPI };
+
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		die("out of memory");
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->fd = ioctl(vm->fd, HVX_CREATE_VCPU, i);
+		if (v->fd < 0)
+			die("cannot create vCPU %d: %s", i, strerror(errno));
+		v->run = mmap(NULL, HVX_VCPU_MMAP_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED)
+			die("cannot map vCPU %d's run struct: %s", i, strerror(errno));
+		if (i == 0)
+			set_boot_regs(v, bs);
+		else if (ioctl(v->fd, HVX_SET_MP_STATE, &wait))
+			die("vCPU %d: HVX_SET_MP_STATE: %s", i, strerror(errno));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Stopping */
+
+bool vm_stopping(struct vm *vm)
+{
+	(void)vm;
+	return atomic_load(&stop_state) != STOP_NONE;
+}
+
+void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	pthread_mutex_lock(&stop_lock);
+	if (atomic_load(&stop_state) == STOP_NONE) {
+		stop_status = status;
+		snprintf(stop_why, sizeof(stop_why), "%s", why);
+		atomic_store(&stop_state, kind);
+	}
+	pthread_mutex_unlock(&stop_lock);
+	n = write(vm->stop_fd, &one, sizeof(one));
+	(void)n;
+}
+
+static void kick_vcpus(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->started)
+			continue;
+		v->run->immediate_exit = 1;
+		pthread_kill((pthread_t)v->thread, KICK_SIGNAL);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Exits */
+
+static const char *const seg_names[] = { "cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt" };
+
+static void dump_regs(struct vcpu *v)
+{
+	struct hvx_regs r;
+	struct hvx_sregs s;
+	const struct hvx_segment *segs[8];
+
+	if (ioctl(v->fd, HVX_GET_REGS, &r) || ioctl(v->fd, HVX_GET_SREGS, &s)) {
+		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
+		return;
+	}
+	fprintf(stderr,
+		"  vCPU %d registers:\n"
+		"  rip %016llx rsp %016llx rflags %016llx\n"
+		"  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+		"  rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n"
+		"  r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n"
+		"  r13 %016llx r14 %016llx r15 %016llx\n"
+		"  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx\n"
+		"  efer %016llx apic_base %016llx\n",
+		v->id, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx,
+		r.rsi, r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
+		r.r14, r.r15, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.apic_base);
+	segs[0] = &s.cs; segs[1] = &s.ds; segs[2] = &s.es; segs[3] = &s.fs;
+	segs[4] = &s.gs; segs[5] = &s.ss; segs[6] = &s.tr; segs[7] = &s.ldt;
+	for (int i = 0; i < 8; i++)
+		fprintf(stderr, "  %-3s %04x base %016llx limit %08x type %x%s%s%s\n",
+			seg_names[i], segs[i]->selector, segs[i]->base,
+			segs[i]->limit, segs[i]->type,
+			segs[i]->l ? " L" : "", segs[i]->db ? " D" : "",
+			segs[i]->unusable ? " unusable" : "");
+	fprintf(stderr, "  gdt %016llx/%x idt %016llx/%x\n", s.gdt.base,
+		s.gdt.limit, s.idt.base, s.idt.limit);
+}
+
+/* The guest failed: one line with the reason, then the registers. */
+static void guest_failed(struct vcpu *v, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&stop_lock);
+	if (atomic_load(&stop_state) == STOP_NONE) {
+		console_restore();
+		fflush(stdout);
+		fprintf(stderr, "%s: vCPU %d: %s\n", prog, v->id, why);
+		dump_regs(v);
+	}
+	pthread_mutex_unlock(&stop_lock);
+	vm_stop(v->vm, STOP_ERROR, 1, why);
+}
+
+/* fw_cfg (QEMU docs/specs/fw_cfg.rst): the selector picks an item, data
+ * reads return its bytes in order, then zeros. */
+#define FW_CFG_SIGNATURE	0x00
+#define FW_CFG_ID		0x01
+#define FW_CFG_RAM_SIZE		0x03
+#define FW_CFG_NB_CPUS		0x05
+#define FW_CFG_MAX_CPUS		0x0f
+static pthread_mutex_t fw_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint16_t fw_cfg_sel;
+static uint32_t fw_cfg_off;
+
+static uint8_t fw_cfg_read(struct vm *vm)
+{
+	uint8_t item[8] = { 0 };
+	size_t len = 0;
+	uint8_t b = 0;
+
+	pthread_mutex_lock(&fw_cfg_lock);
+	switch (fw_cfg_sel) {
+	case FW_CFG_SIGNATURE:
+		memcpy(item, "QEMU", 4);
+		len = 4;
+		break;
+	case FW_CFG_ID:
+		item[0] = 1;	/* traditional interface, no DMA */
+		len = 4;
+		break;
+	case FW_CFG_RAM_SIZE:
+		for (int i = 0; i < 8; i++)
+			item[i] = (uint8_t)(vm->opt.mem >> (8 * i));
+		len = 8;
+		break;
+	case FW_CFG_NB_CPUS:
+	case FW_CFG_MAX_CPUS:
+		item[0] = (uint8_t)vm->ncpus;
+		item[1] = (uint8_t)(vm->ncpus >> 8);
+		len = 2;
+		break;
+	}
+	if (fw_cfg_off < len)
+		b = item[fw_cfg_off];
+	if (fw_cfg_off < UINT32_MAX)
+		fw_cfg_off++;
+	pthread_mutex_unlock(&fw_cfg_lock);
+	return b;
+}
+
+static void reset_requested(struct vm *vm, const char *how)
+{
+	char why[80];
+
+	snprintf(why, sizeof(why), "the guest reset the machine (%s)", how);
+	vm_stop(vm, STOP_RESET, 0, why);
+}
+
+/* One element of port I/O. */
+static void port_io(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
+		    unsigned int size)
+{
+	struct vm *vm = v->vm;
+	uint32_t val = 0;
+	char why[80];
+
+	if (out)
+		memcpy(&val, data, size);
+	else
+		memset(data, 0xff, size);	/* an open bus reads all ones */
+
+	if (!vm->platform && port >= PORT_COM1 && port < PORT_COM1 + 8) {
+		for (unsigned int i = 0; i < size; i++)
+			uart_io(vm, port + i, out, data + i);
+		return;
+	}
+	switch (port) {
+	case PORT_DEBUG_EXIT:
+		if (out) {
+			snprintf(why, sizeof(why), "the guest wrote 0x%x to the debug-exit port",
+				 val);
+			vm_stop(vm, STOP_DEBUG_EXIT, (int)((val << 1) | 1) & 0xff, why);
+		}
+		break;
+	case PORT_FW_CFG_SEL:
+		if (out) {
+			pthread_mutex_lock(&fw_cfg_lock);
+			fw_cfg_sel = (uint16_t)val;
+			fw_cfg_off = 0;
+			pthread_mutex_unlock(&fw_cfg_lock);
+		}
+		break;
+	case PORT_FW_CFG_DATA:
+		if (!out)
+			for (unsigned int i = 0; i < size; i++)
+				data[i] = fw_cfg_read(vm);
+		break;
+	case PORT_ACPI_SLEEP:
+		/* SLP_EN (bit 5) with SLP_TYP (bits 4:2) = 5, our \_S5. */
+		if (out && (val & 0x20) && ((val >> 2) & 7) == 5)
+			vm_stop(vm, STOP_POWEROFF, 0, "the guest powered off");
+		break;
+	case PORT_ACPI_SLEEP_STS:
+		if (!out)
+			data[0] = 0;
+		break;
+	case PORT_ACPI_RESET:
+		if (out && (val & 0xff) == ACPI_RESET_VALUE)
+			reset_requested(vm, "ACPI reset register");
+		break;
+	case PORT_KBD_CMD:
+		if (out && (val & 0xff) == 0xfe)
+			reset_requested(vm, "keyboard controller");
+		else if (!out)
+			data[0] = 0;	/* i8042 status: buffers empty */
+		break;
+	case PORT_RESET_CTL:
+		if (out && (val & 0x4))
+			reset_requested(vm, "port 0xcf9");
+		break;
+	}
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct hvx_run *run = v->run;
+	uint64_t len = (uint64_t)run->io.size * run->io.count;
+	uint8_t *data;
+
+	if (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)
+		return;
+	if (len > HVX_RUN_IO_DATA_SIZE ||
+	    run->io.data_offset > HVX_VCPU_MMAP_SIZE - len) {
+		guest_failed(v, "I/O exit data outside the run area");
+		return;
+	}
+	data = (uint8_t *)run + run->io.data_offset;
+	for (uint32_t i = 0; i < run->io.count; i++)
+		port_io(v, run->io.port, run->io.direction == HVX_EXIT_IO_OUT,
+			data + (uint64_t)i * run->io.size, run->io.size);
+}
+
+static void handle_halt(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool all = true;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	v->dead_halt = true;
+	for (int i = 0; i < vm->ncpus; i++)
+		if (!vm->vcpus[i].dead_halt && (i == 0 || vm->vcpus[i].user_exits[HVX_EXIT_HLT] ||
+						vm->vcpus[i].user_exits[HVX_EXIT_IO]))
+			all = false;
+	if (all && vm->vcpus[0].dead_halt) {
+		vm_stop(vm, STOP_HALT, 0, "every vCPU halted with interrupts off");
+		return;
+	}
+	/* Only an NMI or INIT can wake it: look again a little later. */
+	nanosleep(&ts, NULL);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct hvx_run *run = v->run;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!vm_stopping(v->vm)) {
+		if (ioctl(v->fd, HVX_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			guest_failed(v, "HVX_RUN: %s", strerror(errno));
+			break;
+		}
+		if (run->exit_reason < HVX_STATS_USER_EXITS)
+			v->user_exits[run->exit_reason]++;
+		if (run->exit_reason != HVX_EXIT_HLT)
+			v->dead_halt = false;
+		switch (run->exit_reason) {
+		case HVX_EXIT_IO:
+			handle_io(v);
+			break;
+		case HVX_EXIT_MMIO:
+			/* Nothing here: reads see all ones, writes vanish. */
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+			break;
+		case HVX_EXIT_HLT:
+			handle_halt(v);
+			break;
+		case HVX_EXIT_SHUTDOWN:
+			guest_failed(v, "triple fault (the guest shut down)");
+			break;
+		case HVX_EXIT_FAIL_ENTRY:
+			guest_failed(v, "VM entry failed: kind %u, check %u, hardware reason 0x%llx, VM-instruction error %u",
+				     run->fail_entry.kind, run->fail_entry.check,
+				     run->fail_entry.hardware_entry_failure_reason,
+				     run->fail_entry.vm_instruction_error);
+			break;
+		case HVX_EXIT_INTERNAL_ERROR:
+			guest_failed(v, "hvx internal error: suberror %u, exit reason %llu, qualification 0x%llx",
+				     run->internal.suberror,
+				     run->internal.exit_reason,
+				     run->internal.qualification);
+			break;
+		case HVX_EXIT_INTR:
+		case HVX_EXIT_IRQ_WINDOW_OPEN:
+			break;
+		default:
+			guest_failed(v, "unexpected exit reason %u", run->exit_reason);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void start_vcpus(struct vm *vm)
+{
+	vm->tsc_start = __rdtsc();
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		pthread_t t;
+		int err = pthread_create(&t, NULL, vcpu_thread, v);
+
+		if (err)
+			die("cannot start the thread of vCPU %d: %s", i, strerror(err));
+		v->thread = (unsigned long)t;
+		v->started = true;
+	}
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm *vm = &the_vm;
+	struct boot_state bs;
+	struct sigaction sa;
+	sigset_t set;
+	int sfd, status;
+	enum stop_kind kind;
+
+	parse_options(argc, argv, &vm->opt);
+	vm->ncpus = vm->opt.cpus;
+	vm->fd = vm->sys_fd = vm->console_fd = vm->stop_fd = -1;
+
+	/* Everything that can fail on the guest's files happens before the VM exists. */
+	alloc_ram(vm);
+	load_kernel(vm, &bs);
+	write_boot_gdt(vm, bs.mode);
+
+	open_hvx(vm);
+	setup_platform(vm);
+	if (!vm->platform && bs.is_linux)
+		die("this hvx has no in-kernel devices (HVX_CREATE_PLATFORM): a Linux guest cannot boot without its interrupt controllers and timers");
+	set_region(vm, 0, 0, vm->low_size, vm->ram);
+	if (vm->high_size)
+		set_region(vm, 1, GPA_4G, vm->high_size, vm->ram + vm->low_size);
+	create_vcpus(vm, &bs);
+
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		die("eventfd: %s", strerror(errno));
+
+	/* Signals: the main thread takes them through a signalfd; vCPU
+	 * threads unblock only the kick signal. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, KICK_SIGNAL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		die("signalfd: %s", strerror(errno));
+
+	console_init(vm);
+	info("%s; %d vCPU%s, %" PRIu64 " MiB%s, %s", bs.desc, vm->ncpus,
+	     vm->ncpus > 1 ? "s" : "", vm->opt.mem >> 20,
+	     vm->opt.hugepages ? " in huge pages" : "",
+	     vm->platform ? "in-kernel devices" : "no in-kernel devices");
+	start_vcpus(vm);
+
+	while (!vm_stopping(vm)) {
+		struct pollfd p[4] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = console_stdin_fd(), .events = POLLIN },
+			{ .fd = vm->console_fd,
+			  .events = POLLIN | (console_pending() ? POLLOUT : 0) },
+		};
+
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			char why[64];
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				snprintf(why, sizeof(why), "stopped by %s",
+					 strsignal((int)si.ssi_signo));
+				vm_stop(vm, STOP_SIGNAL, 128 + (int)si.ssi_signo, why);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			if (!console_input(vm))
+				vm_stop(vm, STOP_USER, 0, "Ctrl-A x");
+		if (p[3].revents & POLLIN)
+			console_output(vm);
+		if (p[3].revents & POLLOUT)
+			console_flush(vm);
+	}
+
+	kick_vcpus(vm);
+	for (int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_join((pthread_t)vm->vcpus[i].thread, NULL);
+	if (vm->console_fd >= 0)
+		console_output(vm);
+	fflush(stdout);
+	console_restore();
+
+	kind = atomic_load(&stop_state);
+	status = stop_status;
+	if (kind != STOP_ERROR)
+		info("%s", stop_why);
+	if (vm->opt.summary)
+		print_summary(vm);
+
+	for (int i = 0; i < vm->ncpus; i++) {
+		munmap(vm->vcpus[i].run, HVX_VCPU_MMAP_SIZE);
+		close(vm->vcpus[i].fd);
+	}
+	if (vm->console_fd >= 0)
+		close(vm->console_fd);
+	close(vm->fd);
+	close(vm->sys_fd);
+	munmap(vm->ram, vm->ram_size);
+	return status;
+}

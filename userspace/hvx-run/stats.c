@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats.c - the --summary line: how long the guest ran and its VM exits
+ * by reason, read from hvx's "hvx" generic netlink family (uapi/hvx.h)
+ * before the VM is closed. Falls back to the exits hvx-run itself saw
+ * when the family cannot be reached.
+ *
+ *   hvx-run: summary: 2 vCPUs, 812M TSC cycles, 41234 exits: EPT_VIOLATION 20001, IO_INSTRUCTION 9000, ...
+ *
+ * Under Bochs with "clock: sync=none" the TSC counts emulated
+ * instructions, so the figure is the run time in instructions.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "hvx-run.h"
+
+/* Basic exit reasons, SDM Vol. 3D Appendix C (those a guest commonly hits). */
+static const char *const exit_names[HVX_STATS_EXIT_REASONS] = {
+	[0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT",
+	[2] = "TRIPLE_FAULT", [3] = "INIT_SIGNAL", [4] = "SIPI_SIGNAL",
+	[7] = "INTERRUPT_WINDOW", [8] = "NMI_WINDOW", [9] = "TASK_SWITCH",
+	[10] = "CPUID", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
+	[15] = "RDPMC", [16] = "RDTSC", [18] = "VMCALL", [28] = "CR_ACCESS",
+	[29] = "DR_ACCESS", [30] = "IO_INSTRUCTION", [31] = "MSR_READ",
+	[32] = "MSR_WRITE", [33] = "INVALID_STATE", [36] = "MWAIT",
+	[39] = "MONITOR", [40] = "PAUSE", [43] = "TPR_BELOW_THRESHOLD",
+	[44] = "APIC_ACCESS", [45] = "EOI_INDUCED", [46] = "GDTR_IDTR",
+	[47] = "LDTR_TR", [48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG",
+	[51] = "RDTSCP", [52] = "PREEMPTION_TIMER", [54] = "WBINVD",
+	[55] = "XSETBV", [56] = "APIC_WRITE", [57] = "RDRAND", [61] = "RDSEED",
+};
+
+static const char *const user_exit_names[HVX_STATS_USER_EXITS] = {
+	[HVX_EXIT_IO] = "IO", [HVX_EXIT_MMIO] = "MMIO", [HVX_EXIT_HLT] = "HLT",
+	[HVX_EXIT_SHUTDOWN] = "SHUTDOWN", [HVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	[HVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [HVX_EXIT_INTR] = "INTR",
+	[HVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [HVX_EXIT_MSR] = "MSR",
+};
+
+struct collect {
+	uint32_t vm_id;		/* GET_VM: the VM owned by this process */
+	uint64_t by_reason[HVX_STATS_EXIT_REASONS];
+	uint64_t other;
+	uint64_t total;
+	int vcpus;
+	int error;
+	bool done;
+};
+
+static int parse_reply(struct nl_msg *msg, void *arg)
+{
+	struct collect *c = arg;
+	struct nlattr *tb[HVX_A_MAX + 1];
+	struct genlmsghdr *g = genlmsg_hdr(nlmsg_hdr(msg));
+	struct hvx_stats *st;
+	size_t len;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, HVX_A_MAX, NULL) < 0)
+		return NL_OK;
+	if (g->cmd == HVX_CMD_GET_VM) {
+		if (tb[HVX_A_VM_ID] && tb[HVX_A_OWNER_PID] &&
+		    nla_get_u32(tb[HVX_A_OWNER_PID]) == (uint32_t)getpid())
+			c->vm_id = nla_get_u32(tb[HVX_A_VM_ID]);
+		return NL_OK;
+	}
+	if (g->cmd != HVX_CMD_GET_STATS || !tb[HVX_A_STATS])
+		return NL_OK;
+	/* Later ABI versions only append: copy what we know. */
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NL_STOP;
+	len = (size_t)nla_len(tb[HVX_A_STATS]);
+	memcpy(st, nla_data(tb[HVX_A_STATS]), len < sizeof(*st) ? len : sizeof(*st));
+	for (int i = 0; i < HVX_STATS_EXIT_REASONS; i++)
+		c->by_reason[i] += st->exits_by_reason[i];
+	c->other += st->exits_other;
+	c->total += st->exits;
+	c->vcpus++;
+	free(st);
+	return NL_OK;
+}
+
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	((struct collect *)arg)->done = true;
+	return NL_STOP;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+{
+	struct collect *c = arg;
+
+	(void)nla;
+	c->error = err->error;
+	c->done = true;
+	return NL_STOP;
+}
+
+static int dump(struct nl_sock *sk, int family, uint8_t cmd, uint32_t vm_id,
+		struct collect *c)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_cb *cb;
+	int ret;
+
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+				 NLM_F_DUMP, cmd, HVX_GENL_VERSION))
+		return -ENOMEM;
+	if (vm_id)
+		nla_put_u32(msg, HVX_A_VM_ID, vm_id);
+	ret = nl_send_auto(sk, msg);
+	nlmsg_free(msg);
+	if (ret < 0)
+		return -EIO;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_reply, c);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, c);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_finish, c);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, c);
+	c->done = false;
+	c->error = 0;
+	while (!c->done)
+		if (nl_recvmsgs(sk, cb) < 0 && !c->done) {
+			c->error = -EIO;
+			break;
+		}
+	nl_cb_put(cb);
+	return c->error;
+}
+
+/* Exit counts of our VM from the kernel; false if unavailable. */
+static bool kernel_stats(struct collect *c)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int family;
+	bool ok = false;
+
+	if (!sk)
+		return false;
+	if (genl_connect(sk) < 0)
+		goto out;
+	nl_socket_set_msg_buf_size(sk, 65536);
+	nl_socket_enable_msg_peek(sk);
+	family = genl_ctrl_resolve(sk, HVX_GENL_NAME);
+	if (family < 0)
+		goto out;
+	if (dump(sk, family, HVX_CMD_GET_VM, 0, c) || !c->vm_id)
+		goto out;
+	ok = !dump(sk, family, HVX_CMD_GET_STATS, c->vm_id, c) && c->vcpus;
+out:
+	nl_socket_free(sk);
+	return ok;
+}
+
+static void human(char *buf, size_t len, uint64_t v)
+{
+	if (v >= 10000000000ull)
+		snprintf(buf, len, "%" PRIu64 "G", v / 1000000000);
+	else if (v >= 10000000)
+		snprintf(buf, len, "%" PRIu64 "M", v / 1000000);
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+}
+
+void print_summary(struct vm *vm)
+{
+	static struct collect c;
+	uint64_t tsc = __rdtsc() - vm->tsc_start;
+	bool shown[HVX_STATS_EXIT_REASONS] = { false };
+	char t[32], line[1024];
+	int n;
+
+	human(t, sizeof(t), tsc);
+	n = snprintf(line, sizeof(line), "summary: %d vCPU%s, %s TSC cycles",
+		     vm->ncpus, vm->ncpus > 1 ? "s" : "", t);
+	if (kernel_stats(&c)) {
+		n += snprintf(line + n, sizeof(line) - n, ", %" PRIu64 " exits:",
+			      c.total);
+		/* Reasons by decreasing count, at most 8. */
+		for (int k = 0; k < 8; k++) {
+			int best = -1;
+
+			for (int i = 0; i < HVX_STATS_EXIT_REASONS; i++)
+				if (!shown[i] && c.by_reason[i] &&
+				    (best < 0 || c.by_reason[i] > c.by_reason[best]))
+					best = i;
+			if (best < 0)
+				break;
+			shown[best] = true;
+			if (exit_names[best])
+				n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
+					      k ? "," : "", exit_names[best],
+					      c.by_reason[best]);
+			else
+				n += snprintf(line + n, sizeof(line) - n, "%s reason_%d %" PRIu64,
+					      k ? "," : "", best, c.by_reason[best]);
+			if (n >= (int)sizeof(line))
+				break;
+		}
+	} else {
+		uint64_t u[HVX_STATS_USER_EXITS] = { 0 };
+		int k = 0;
+
+		for (int v = 0; v < vm->ncpus; v++)
+			for (int i = 0; i < HVX_STATS_USER_EXITS; i++)
+				u[i] += vm->vcpus[v].user_exits[i];
+		n += snprintf(line + n, sizeof(line) - n, ", exits to hvx-run:");
+		for (int i = 0; i < HVX_STATS_USER_EXITS && n < (int)sizeof(line); i++)
+			if (u[i] && user_exit_names[i])
+				n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
+					      k++ ? "," : "", user_exit_names[i], u[i]);
+	}
+	fprintf(stderr, "hvx-run: %s\n", line);
+}

@@ -32,8 +32,11 @@
 #define EPT_ADDR_MASK		GENMASK_ULL(51, 12)
 /* Non-leaf entries: read, write, execute; the leaf decides (29.3.2). */
 #define EPT_TABLE_BITS		VMX_EPT_RWX_MASK
-/* Leaf memory type, bits 5:3 (29.3.7); guest PAT is honoured (IPAT = 0). */
-#define EPT_LEAF_WB		(VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT)
+/*
+ * Leaf memory type, bits 5:3 (29.3.7): WB for RAM, UC for device memory;
+ * guest PAT is honoured (IPAT = 0), and with UC in the EPT the effective
+ * type is UC whatever the guest's PAT says (SDM Vol. 3A 12.11, Table 12-7).
+ */
 /* Bit 7 of a PDE/PDPTE: the entry maps a 2 MiB / 1 GiB page (29.3.2). */
 #define EPT_LARGE		BIT_ULL(7)
 #define EPT_DIRTY_NR		9	/* bit number of VMX_EPT_DIRTY_BIT */
@@ -145,12 +148,14 @@ static u64 *ept_entry(struct hvx_mem *mem, u64 gpa, int level, bool create)
 }
 
 /**
- * hvx_ept_map - install or upgrade an EPT leaf
+ * hvx_ept_map_mt - install or upgrade an EPT leaf of a given memory type
  * @mem: the VM's memory.
  * @gpa: guest physical address, aligned to the leaf size.
  * @hpa: host physical address, aligned to the leaf size.
  * @level: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
  * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
+ * @mt: EPT memory type for bits 5:3 of the leaf (SDM Vol. 3C 29.3.7):
+ *	VMX_EPTP_MT_WB for RAM, VMX_EPTP_MT_UC (0) for device memory.
  *
  * A leaf that already maps @hpa gains the bits of @prot it lacks (a
  * write-protected page of a dirty-logging slot becoming writable); its
@@ -159,21 +164,24 @@ static u64 *ept_entry(struct hvx_mem *mem, u64 gpa, int level, bool create)
  * caused an EPT violation (SDM Vol. 3C 29.4.3.1).
  *
  * Context: process context, may sleep (table allocation); the caller
- * holds mem->srcu and the GPA is in a slot that cannot change meanwhile.
+ * holds mem->srcu and the GPA is in a slot that cannot change meanwhile,
+ * or holds mem->lock and the GPA is in no slot (device memory).
  * Return: 1 if a new leaf was installed, 0 if the address was already
  * mapped (by a racing vCPU, or by a larger leaf), -EEXIST if @level > 1
- * and a table of smaller leaves is in the way, -ENOMEM.
+ * and a table of smaller leaves is in the way, -EBUSY if a non-WB leaf
+ * would replace one for another host address, -ENOMEM.
  */
-int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot)
+int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
+		   u8 mt)
 {
 	u64 *leaf = ept_entry(mem, gpa, level, true);
 	u64 new, old;
 
 	if (leaf == ERR_PTR(-EEXIST))
-		return 0;
+		return mt == VMX_EPTP_MT_WB ? 0 : -EBUSY;
 	if (IS_ERR(leaf))
 		return PTR_ERR(leaf);
-	new = (hpa & EPT_ADDR_MASK) | prot | EPT_LEAF_WB |
+	new = (hpa & EPT_ADDR_MASK) | prot | ((u64)mt << VMX_EPT_MT_EPTE_SHIFT) |
 	      (level > 1 ? EPT_LARGE : 0);
 	old = READ_ONCE(*leaf);
 	for (;;) {
@@ -190,8 +198,12 @@ int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot)
 		}
 		if (!ept_is_leaf(old, level))
 			return -EEXIST;
-		if (WARN_ON_ONCE((old & EPT_ADDR_MASK) != (hpa & EPT_ADDR_MASK)))
+		if ((old & EPT_ADDR_MASK) != (hpa & EPT_ADDR_MASK)) {
+			if (mt != VMX_EPTP_MT_WB)
+				return -EBUSY;
+			WARN_ON_ONCE(1);
 			return 0;
+		}
 		if ((old & prot) == prot)
 			return 0;
 		cur = cmpxchg64(leaf, old, old | prot);
@@ -199,6 +211,23 @@ int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot)
 			return 0;
 		old = cur;
 	}
+}
+
+/**
+ * hvx_ept_map - install or upgrade a write-back EPT leaf (guest RAM)
+ * @mem: the VM's memory.
+ * @gpa: guest physical address, aligned to the leaf size.
+ * @hpa: host physical address, aligned to the leaf size.
+ * @level: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
+ * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
+ *
+ * hvx_ept_map_mt() with memory type WB; same context and returns.
+ * Return: 1 if a new leaf was installed, 0 if already mapped, -EEXIST,
+ * -ENOMEM (see hvx_ept_map_mt()).
+ */
+int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot)
+{
+	return hvx_ept_map_mt(mem, gpa, hpa, level, prot, VMX_EPTP_MT_WB);
 }
 
 static bool ept_table_empty(const u64 *table)

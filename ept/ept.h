@@ -69,6 +69,8 @@ struct hvx_slot {
  * @listener: told about every RAM slot (IOMMU mapping), or NULL; set and
  *	read under @lock. While one is set, every page of every slot is
  *	pinned.
+ * @mmio: device memory ranges mapped into the EPT (struct hvx_mmio_range,
+ *	ept/mmio.c); under @lock. Slots may not overlap them.
  * @no_ept: a DMA-only VM (HVX_VM_NO_VCPUS): no vCPU walks the EPT and
  *	VMX root mode may be off, so EPT flushes are skipped.
  */
@@ -88,7 +90,25 @@ struct hvx_mem {
 	atomic64_t nr_flushes;
 	atomic64_t nr_leaves[3];
 	struct hvx_mem_listener *listener;
+	struct list_head mmio;
 	bool no_ept;
+};
+
+/**
+ * struct hvx_mmio_range - device memory (a PCI BAR) mapped into the EPT
+ * @node: in hvx_mem.mmio while mapped.
+ * @gpa: first guest physical address, page-aligned.
+ * @hpa: host physical address it maps, page-aligned.
+ * @npages: size in 4 KiB pages; 0 while not mapped.
+ *
+ * Owned by the caller (zeroed before first use); ept/mmio.c links it
+ * while it is mapped.
+ */
+struct hvx_mmio_range {
+	struct list_head node;
+	u64 gpa;
+	u64 hpa;
+	u64 npages;
 };
 
 /**
@@ -139,6 +159,12 @@ void hvx_ept_flush_all_cpus(struct hvx_mem *mem);
 int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l);
 void hvx_mem_clear_listener(struct hvx_mem *mem);
 
+/* ept/mmio.c: device memory (passthrough BARs), uncacheable */
+int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
+		 u64 hpa, u64 size);
+void hvx_mmio_unmap(struct hvx_mem *mem, struct hvx_mmio_range *r);
+bool hvx_mmio_overlaps(struct hvx_mem *mem, u64 start, u64 end);
+
 /* Called once by vmx/ at module init with IA32_VMX_EPT_VPID_CAP. */
 void hvx_ept_caps_init(u64 ept_vpid_cap);
 int hvx_ept_max_level(void);
@@ -147,6 +173,8 @@ int hvx_ept_max_level(void);
 int hvx_ept_init(struct hvx_mem *mem);
 void hvx_ept_destroy(struct hvx_mem *mem);
 int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot);
+int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
+		   u8 mt);
 void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages);
 bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
 bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);

@@ -43,6 +43,7 @@ int hvx_mem_init(struct hvx_mem *mem)
 	int ret;
 
 	mutex_init(&mem->lock);
+	INIT_LIST_HEAD(&mem->mmio);
 	ret = init_srcu_struct(&mem->srcu);
 	if (ret)
 		return ret;
@@ -359,7 +360,9 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	if (old && old->gpa == r->guest_phys_addr && old->hva == r->userspace_addr &&
 	    old->npages << PAGE_SHIFT == r->memory_size && old->flags == r->flags)
 		return 0;
-	if (region_overlaps(mem, r->guest_phys_addr, r->memory_size, r->slot))
+	if (region_overlaps(mem, r->guest_phys_addr, r->memory_size, r->slot) ||
+	    hvx_mmio_overlaps(mem, r->guest_phys_addr,
+			      r->guest_phys_addr + r->memory_size))
 		return -EEXIST;
 	if (old)
 		bytes -= old->npages << PAGE_SHIFT;
@@ -419,7 +422,7 @@ err_free:
  * Context: process context of the VM owner; takes mem->lock.
  * Return: 0; -EINVAL for bad slot, flags, reserved fields, alignment or
  * range; -EFAULT if the HVA range is not mapped in the caller; -EEXIST if
- * the GPA range overlaps another slot; -ENOENT when deleting a missing
+ * the GPA range overlaps another slot or mapped device memory; -ENOENT when deleting a missing
  * slot; -ENOSPC if the VM's memory limit would be exceeded; -ENOMEM; the
  * listener's error. Nothing changes on error.
  */

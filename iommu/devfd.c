@@ -90,6 +90,8 @@ static long do_unmask_intx(struct hvx_pt_dev *dev, void *karg,
 
 static long do_reset(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
 {
+	long ret;
+
 	if (arg)
 		return -EINVAL;
 	if (!dev->reset_works)
@@ -99,7 +101,11 @@ static long do_reset(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
 	 * Under the device fd's lock, which the stub's remove takes inside
 	 * the device lock: only try that lock (-EAGAIN if busy).
 	 */
-	return pci_try_reset_function(dev->pdev);
+	ret = pci_try_reset_function(dev->pdev);
+	/* The guest's wiring (INTx or MSI) comes back; its config is restored. */
+	hvx_pt_guest_irq_init(dev);
+	hvx_pt_guest_sync(dev);
+	return ret;
 }
 
 /*
@@ -256,6 +262,9 @@ static ssize_t devfd_rw(struct file *file, char __user *ubuf, size_t count,
 			if (write) {
 				ret = hvx_pt_config_write(dev, off + done, len,
 							  val);
+				/* The EPT follows BARs the VMM moves, too. */
+				if (!ret)
+					hvx_pt_guest_sync(dev);
 			} else {
 				ret = hvx_pt_config_read(dev, off + done, len,
 							 &v32);

@@ -12,7 +12,9 @@
  * MSI and MSI-X vectors are edge-like messages: one host vector each,
  * nothing to mask per interrupt.
  * Each interrupt is delivered to its consumer: an eventfd given by
- * HVX_DEVICE_SET_IRQS.
+ * HVX_DEVICE_SET_IRQS, or, for INTx of a device on the guest's PCI bus,
+ * a level on a GSI of the VM's I/O APIC (hvx_pt_intx_to_gsi()), which
+ * the guest's EOI lowers and unmasks again (hvx_pt_intx_eoi()).
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -22,9 +24,54 @@
 
 static void vec_deliver(struct hvx_pt_vec *v)
 {
-	atomic64_inc(&v->dev->nr_irqs);
-	if (v->trigger)
+	struct hvx_pt_dev *dev = v->dev;
+
+	atomic64_inc(&dev->nr_irqs);
+	if (READ_ONCE(dev->guest_intx))
+		hvx_irq_set_gsi(dev->ptvm->vm, dev->guest_gsi, 1);
+	else if (v->trigger)
 		hvx_eventfd_signal(v->trigger);
+}
+
+/**
+ * hvx_pt_gmsi_send - send the guest's MSI message for one vector
+ * @dev: the device, its MSI set up by hvx_pt_msi_to_guest().
+ * @index: the vector: its number replaces the low data bits the guest
+ *	enabled (Multiple Message Enable; PCI 3.0 6.8.1.6).
+ *
+ * A masked vector is left pending instead (PCI 3.0 6.8.1.7); a message
+ * that is not a valid x86 interrupt (hvx_irq_msi_check()) is dropped,
+ * as a write to nowhere.
+ * Context: any, including hard interrupt context; takes @dev->irq_lock.
+ */
+void hvx_pt_gmsi_send(struct hvx_pt_dev *dev, unsigned int index)
+{
+	unsigned int n = dev->nr_vecs;
+	unsigned long flags;
+	bool masked;
+	u64 addr;
+	u32 data;
+
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	addr = dev->gmsi_addr;
+	data = (dev->gmsi_data & ~(n - 1)) | index;
+	masked = dev->gmsi_mask & BIT(index);
+	if (masked)
+		dev->gmsi_pending |= BIT(index);
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	if (masked || hvx_irq_msi_check(addr, addr >> 32, data))
+		return;
+	hvx_irq_msi(dev->ptvm->vm, addr, addr >> 32, data,
+		    HVX_IRQ_SRC_PASSTHROUGH);
+}
+
+static irqreturn_t gmsi_handler(int irq, void *arg)
+{
+	struct hvx_pt_vec *v = arg;
+
+	atomic64_inc(&v->dev->nr_irqs);
+	hvx_pt_gmsi_send(v->dev, v->index);
+	return IRQ_HANDLED;
 }
 
 static irqreturn_t msi_handler(int irq, void *arg)
@@ -114,6 +161,10 @@ void hvx_pt_irq_disable(struct hvx_pt_dev *dev)
 		pci_free_irq_vectors(dev->pdev);
 	if (dev->irq_type == HVX_PCI_IRQ_INTX && dev->intx_maskable)
 		pci_intx(dev->pdev, 0);
+	if (dev->guest_intx)
+		hvx_irq_set_gsi(dev->ptvm->vm, dev->guest_gsi, 0);
+	WRITE_ONCE(dev->guest_intx, false);
+	dev->guest_irqs = false;
 	dev->intx_masked = false;
 	dev->nr_vecs = 0;
 	dev->irq_type = HVX_PCI_IRQ_NONE;
@@ -183,6 +234,90 @@ static int vec_request(struct hvx_pt_dev *dev, struct hvx_pt_vec *v,
 	ret = request_irq(irq, fn, flags, v->name, v);
 	if (!ret)
 		v->irq = irq;
+	return ret;
+}
+
+/**
+ * hvx_pt_intx_to_gsi - wire the device's INTx to a GSI of the VM
+ * @dev: the device (its lock held, alive, no interrupt in use).
+ * @gsi: the I/O APIC input (0 .. HVX_NR_GSIS - 1).
+ *
+ * Requests the host INTx line like HVX_DEVICE_SET_IRQS does, but each
+ * interrupt asserts @gsi (hvx_irq_set_gsi(), from the handler: no exit,
+ * no userspace) and stays masked until the guest's EOI of it
+ * (hvx_pt_intx_eoi()). HVX_DEVICE_SET_IRQS replaces this wiring.
+ * Context: process context.
+ * Return: 0, -ENODEV if the device has no INTx, or request_irq()'s
+ * error (-EBUSY: the line is shared with a device that cannot be masked
+ * at the device); INTx is left off on error.
+ */
+int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int ret;
+
+	if (!pdev->pin || !pdev->irq || gsi >= HVX_NR_GSIS)
+		return -ENODEV;
+	hvx_pt_irq_disable(dev);
+	dev->vecs[0].dev = dev;
+	dev->vecs[0].index = 0;
+	dev->vecs[0].trigger = NULL;
+	dev->nr_vecs = 1;
+	dev->guest_gsi = gsi;
+	WRITE_ONCE(dev->guest_intx, true);
+	dev->guest_irqs = true;
+	dev->irq_type = HVX_PCI_IRQ_INTX;
+	if (dev->intx_maskable)
+		pci_intx(pdev, 1);
+	ret = vec_request(dev, &dev->vecs[0], pdev->irq, intx_handler,
+			  dev->intx_maskable ? IRQF_SHARED : 0, "gsi");
+	if (ret)
+		hvx_pt_irq_disable(dev);
+	return ret;
+}
+
+/**
+ * hvx_pt_msi_to_guest - give the device host MSI vectors whose
+ *	interrupts send the guest's MSI message
+ * @dev: the device (its lock held, alive); the guest's message must be
+ *	in @dev->gmsi_addr and @dev->gmsi_data.
+ * @count: vectors the guest enabled (a power of two, at most what the
+ *	device supports and HVX_PCI_MAX_IRQ_FDS).
+ *
+ * Frees whatever interrupts were set up, then allocates @count MSI
+ * vectors (pci_alloc_irq_vectors() programs the device's real message,
+ * the host's) and requests each with a handler that sends the guest's
+ * message through the VM's interrupt router (hvx_pt_gmsi_send()): no
+ * exit and no userspace on the way.
+ * Context: process context.
+ * Return: 0, -EINVAL for a bad @count, or the host's allocation error
+ * (interrupts are left off).
+ */
+int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count)
+{
+	struct pci_dev *pdev = dev->pdev;
+	unsigned int i;
+	int ret;
+
+	if (!count || count > dev->msi_vectors || count > HVX_PCI_MAX_IRQ_FDS ||
+	    !is_power_of_2(count))
+		return -EINVAL;
+	hvx_pt_irq_disable(dev);
+	ret = pci_alloc_irq_vectors(pdev, count, count, PCI_IRQ_MSI);
+	if (ret < 0)
+		return ret;
+	dev->irq_type = HVX_PCI_IRQ_MSI;
+	dev->guest_irqs = true;
+	dev->nr_vecs = count;
+	for (i = 0, ret = 0; i < count && !ret; i++) {
+		dev->vecs[i].dev = dev;
+		dev->vecs[i].index = i;
+		dev->vecs[i].trigger = NULL;
+		ret = vec_request(dev, &dev->vecs[i], pci_irq_vector(pdev, i),
+				  gmsi_handler, 0, "gmsi");
+	}
+	if (ret)
+		hvx_pt_irq_disable(dev);
 	return ret;
 }
 

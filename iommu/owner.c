@@ -320,8 +320,11 @@ static void dev_release(struct hvx_pt_dev *dev)
 	struct hvx_pt_vm *ptvm = dev->ptvm;
 
 	stub_link(dev, NULL);
+	/* Off the guest's bus first: config accesses take dev->lock. */
+	hvx_pt_guest_detach(dev);
 	mutex_lock(&dev->lock);
 	dev->alive = false;
+	hvx_pt_guest_sync(dev);		/* BARs out of the EPT */
 	hvx_pt_irq_disable(dev);
 	hvx_pt_config_exit(dev);
 	mutex_unlock(&dev->lock);
@@ -411,7 +414,16 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	ret = hvx_pt_config_init(dev);
 	if (ret)
 		goto err_state;
+	ret = hvx_pt_guest_attach(dev);
+	if (ret) {
+		hvx_pt_config_exit(dev);
+		goto err_state;
+	}
+	mutex_lock(&dev->lock);
 	dev->alive = true;
+	hvx_pt_guest_sync(dev);
+	hvx_pt_guest_irq_init(dev);
+	mutex_unlock(&dev->lock);
 	stub_link(dev, dev);
 	list_add_tail(&dev->vm_node, &ptvm->devs);
 	list_add_tail(&dev->global_node, &hvx_pt_assigned);

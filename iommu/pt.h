@@ -8,6 +8,7 @@
  *   config.c  virtualized config space
  *   intr.c    INTx, MSI and MSI-X of the host device
  *   devfd.c   the device fd: regions, mmap, interrupt eventfds
+ *   guest.c   the guest's view: PCI bus 0 function, BARs in the EPT
  */
 #ifndef HVX_IOMMU_PT_H
 #define HVX_IOMMU_PT_H
@@ -22,6 +23,7 @@
 #include <linux/spinlock.h>
 
 #include "../kmod/hvx_core.h"
+#include "../kmod/dev/dev.h"
 #include "iommu.h"
 
 #define HVX_PT_NR_BARS		PCI_STD_NUM_BARS	/* 6 */
@@ -143,6 +145,22 @@ struct hvx_pt_vec {
  * @nr_vecs: entries of @vecs in use.
  * @vecs: the vectors.
  * @nr_irqs: interrupts received from the device.
+ * @vpci: the function on the VM's PCI bus 0 (guest.c).
+ * @on_bus: @vpci is on the bus.
+ * @bar_map: EPT mappings of the memory BARs at the guest's addresses.
+ * @io_passed: the guest reaches I/O BAR i directly (its ports are clear
+ *	in the VM's I/O bitmap).
+ * @guest_intx: INTx is wired to @guest_gsi of the VM's I/O APIC
+ *	(guest.c) instead of an eventfd; under @lock.
+ * @guest_gsi: the GSI INTx drives while @guest_intx.
+ * @guest_irqs: the interrupts in use were set up for the guest (INTx on a
+ *	GSI or MSI to the LAPICs, guest.c), not by HVX_DEVICE_SET_IRQS.
+ * @gmsi_addr: the guest's MSI address as the handler uses it; under
+ *	@irq_lock.
+ * @gmsi_data: the guest's MSI data; under @irq_lock.
+ * @gmsi_mask: the guest's per-vector MSI mask bits; under @irq_lock.
+ * @gmsi_pending: vectors that fired while masked (PCI 3.0 6.8.1.7); under
+ *	@irq_lock.
  */
 struct hvx_pt_dev {
 	struct kref ref;
@@ -187,6 +205,18 @@ struct hvx_pt_dev {
 	unsigned int nr_vecs;
 	struct hvx_pt_vec vecs[HVX_PCI_MAX_IRQ_FDS];
 	atomic64_t nr_irqs;
+
+	struct hvx_pci_dev vpci;
+	bool on_bus;
+	struct hvx_mmio_range bar_map[HVX_PT_NR_BARS];
+	bool io_passed[HVX_PT_NR_BARS];
+	bool guest_intx;
+	u32 guest_gsi;
+	bool guest_irqs;
+	u64 gmsi_addr;
+	u16 gmsi_data;
+	u32 gmsi_mask;
+	u32 gmsi_pending;
 };
 
 extern struct mutex hvx_pt_mutex;
@@ -220,6 +250,15 @@ int hvx_pt_msix_table_rw(struct hvx_pt_dev *dev, int bar, u64 off,
 int hvx_pt_irq_set(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req);
 void hvx_pt_irq_disable(struct hvx_pt_dev *dev);
 int hvx_pt_intx_unmask(struct hvx_pt_dev *dev);
+int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi);
+int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count);
+void hvx_pt_gmsi_send(struct hvx_pt_dev *dev, unsigned int index);
+
+/* guest.c */
+int hvx_pt_guest_attach(struct hvx_pt_dev *dev);
+void hvx_pt_guest_detach(struct hvx_pt_dev *dev);
+void hvx_pt_guest_sync(struct hvx_pt_dev *dev);
+void hvx_pt_guest_irq_init(struct hvx_pt_dev *dev);
 
 /* devfd.c */
 struct file *hvx_pt_devfd_create(struct hvx_pt_dev *dev);

@@ -14,6 +14,8 @@
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
 
+struct hvx_pt_vm;
+
 /**
  * struct hvx_vm - one virtual machine, behind a VM fd
  * @ref: references: the VM fd and one per vCPU.
@@ -38,8 +40,10 @@
  * @plat_ready: @plat is fully created; vCPUs may be created.
  * @pt: PCI passthrough state (iommu/), created by the first assignment;
  *	NULL before. Set under hvx_pt_mutex.
+ * @io_bitmap: VMX I/O bitmaps A and B (two pages; a set bit makes its
+ *	port exit), allocated all ones by iommu/guest.c when a port is first
+ *	passed through, then published with cmpxchg(); freed with the VM.
  */
-struct hvx_pt_vm;
 
 struct hvx_vm {
 	struct kref ref;
@@ -59,6 +63,7 @@ struct hvx_vm {
 	struct hvx_platform *plat;
 	bool plat_ready;
 	struct hvx_pt_vm *pt;
+	void *io_bitmap;
 };
 
 /**

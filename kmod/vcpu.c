@@ -340,6 +340,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 		goto err_unlock;
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
 	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
+	vcpu->vmx.io_bitmap_src = &vm->io_bitmap;
 	ret = hvx_platform_vcpu_create(vcpu);
 	if (ret)
 		goto err_unlock;

@@ -78,6 +78,8 @@ static void vm_free(struct kref *ref)
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
 	hvx_ept_flush_all_cpus(&vm->mem);
 	hvx_mem_destroy(&vm->mem);
+	if (vm->io_bitmap)
+		free_pages((unsigned long)vm->io_bitmap, 1);
 	if (!(vm->flags & HVX_VM_NO_VCPUS))
 		hvx_vmx_put();
 	mmdrop(vm->mm);

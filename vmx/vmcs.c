@@ -333,6 +333,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, hvx_caps.pin);
 	v->proc_ctls = hvx_caps.proc;
+	v->io_bitmap = NULL;	/* re-applied at the next entry if any */
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v->proc_ctls);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, hvx_caps.proc2);
 	vmcs_write(VM_EXIT_CONTROLS, hvx_caps.exit);

@@ -342,6 +342,11 @@ struct hvx_mmio_op {
  * @cpuid_default: @cpuid is hvx's default (not set by userspace), whose
  *	topology follows the VM's vCPU count.
  * @nr_vcpus: the VM's vCPU count (owned by kmod/).
+ * @io_bitmap_src: where kmod/ publishes the VM's I/O bitmaps (two pages,
+ *	A then B; SDM Vol. 3C 25.6.4) once a port is passed through, or
+ *	NULL; read before each entry.
+ * @io_bitmap: the bitmaps this VMCS uses, or NULL (unconditional I/O
+ *	exiting, the default).
  * @proc_ctls: current primary processor-based controls (window exiting).
  * @irq_vector: external interrupt queued by userspace, or -1; set by any
  *	thread with cmpxchg(), taken by the vCPU thread.
@@ -409,6 +414,8 @@ struct hvx_vmx_vcpu {
 	u32 cpuid_nent;
 	bool cpuid_default;
 	const atomic_t *nr_vcpus;
+	void **io_bitmap_src;
+	void *io_bitmap;
 	u32 proc_ctls;
 	int irq_vector;
 	int nmi_pending;

@@ -15,6 +15,10 @@
  *
  * In Bochs (no IOMMU): assignment is refused until allow_unsafe_noiommu=1
  * (which taints), then the e1000's MMIO BAR works through the device fd.
+ * A long-mode guest with the in-kernel PCI bus finds the e1000 there,
+ * sizes and programs its BAR0 and reads the EEPROM through the registers
+ * with no exit (the BAR is in the EPT, uncacheable); with memory decode
+ * off the same access exits, and a moved BAR works at its new address.
  *
  * The e1000 driver module is loaded from $HVX_NIC_DIR (default
  * /lib/hvx/nic, where check.sh puts it); the tests unbind it again.
@@ -34,6 +38,8 @@
 #include <sys/wait.h>
 
 #include "hvx_test.h"
+#include "hvx_nl.h"
+#include "passthrough_guest.h"
 
 #define PCI_DEVS	"/sys/bus/pci/devices"
 #define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
@@ -807,6 +813,114 @@ TEST_F(edu, stub_driver)
 	self->sys_fd = hvx_open();
 }
 
+/*
+ * Interrupts of the host IRQ whose /proc/interrupts line names @name
+ * (summed over CPUs), or -1 if there is none.
+ */
+static long irq_count(const char *name)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[1024];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	while (n < 0 && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *end;
+
+		if (!p || !strstr(line, name))
+			continue;
+		n = 0;
+		for (p++;; p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			n += v;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Offset of the MSI capability in the device fd's config space, 0 if none. */
+static uint8_t msi_cap_of(int dfd)
+{
+	uint8_t cap = 0, id = 0;
+
+	if (cfg_read(dfd, PCI_CAP_PTR, &cap, 1))
+		return 0;
+	while (cap) {
+		if (cfg_read(dfd, cap, &id, 1))
+			return 0;
+		if (id == PCI_CAP_ID_MSI)
+			break;
+		if (cfg_read(dfd, cap + 1, &cap, 1))
+			return 0;
+	}
+	return cap;
+}
+
+/*
+ * A device on the VM's PCI bus gets host MSI vectors when its (virtual)
+ * MSI capability is enabled, as a guest would do it: the edu's interrupts
+ * then reach hvx's handler, which sends the guest's message to the
+ * in-kernel LAPICs (a DMA-only VM has none: the last hop is the router
+ * apic_test covers). Disabling MSI frees the vectors; interrupts set up
+ * with HVX_DEVICE_SET_IRQS are not taken over.
+ */
+TEST_F(edu, guest_msi_wiring)
+{
+	struct hvx_platform_config c = { .devices = HVX_PLATFORM_PCI };
+	struct hvx_pci_irqs irqs = { .type = HVX_PCI_IRQ_MSI, .count = 1 };
+	char gname[64], uname[64];
+	uint32_t addr = 0xfee00000;
+	uint16_t data = 0x41, ctrl;
+	long n0, n;
+	uint8_t cap;
+	int efd;
+
+	EDU_REQUIRED();
+	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_CREATE_PLATFORM, &c))
+		TH_LOG("platform on a DMA-only VM: %s", strerrorname_np(errno));
+	edu_assign(_metadata, self);
+	snprintf(gname, sizeof(gname), "hvx-gmsi0(%s)", self->addr);
+	snprintf(uname, sizeof(uname), "hvx-msi0(%s)", self->addr);
+	cap = msi_cap_of(self->dfd);
+	ASSERT_NE(0, cap);
+	ASSERT_EQ(-1, irq_count(gname));
+
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 4, &addr, 4));
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 12, &data, 2));	/* 64-bit cap */
+	ASSERT_EQ(0, cfg_read(self->dfd, cap + 2, &ctrl, 2));
+	ctrl |= 1;					/* MSI Enable */
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 2, &ctrl, 2));
+	n0 = irq_count(gname);
+	ASSERT_LE(0, n0) TH_LOG("no %s in /proc/interrupts", gname);
+	self->bar[EDU_IRQ_RAISE / 4] = 0x100;
+	for (int i = 0; i < 1000 && (n = irq_count(gname)) == n0; i++)
+		msleep(10);
+	ASSERT_EQ(n0 + 1, n);
+	self->bar[EDU_IRQ_ACK / 4] = 0x100;
+
+	ctrl &= ~1;
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 2, &ctrl, 2));
+	ASSERT_EQ(-1, irq_count(gname));
+
+	/* Userspace's own MSI: the guest's enable bit no longer wires. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	irqs.eventfds[0] = efd;
+	ASSERT_EQ(0, ioctl(self->dfd, HVX_DEVICE_SET_IRQS, &irqs));
+	ctrl |= 1;
+	ASSERT_EQ(0, cfg_write(self->dfd, cap + 2, &ctrl, 2));
+	ASSERT_EQ(-1, irq_count(gname));
+	ASSERT_LE(0, irq_count(uname));
+	self->bar[EDU_IRQ_RAISE / 4] = 0x1;
+	ASSERT_EQ(1, eventfd_wait(efd, 10000)) TH_LOG("no MSI to the eventfd");
+	self->bar[EDU_IRQ_ACK / 4] = 0x1;
+	close(efd);
+}
+
 /* ---- no IOMMU (Bochs) ------------------------------------------------- */
 
 /*
@@ -866,6 +980,394 @@ TEST(noiommu_unsafe_mode)
 	close(vm);
 	munmap(ram, RAM_SIZE);
 	close(sys_fd);
+}
+
+/* ---- the guest side (Bochs: needs VMX) ------------------------------- */
+
+/* Statistics of vCPU 0 of the only VM this process owns. */
+static int own_stats(struct hvx_stats *st)
+{
+	struct hvx_nl_vm vms[64];
+	struct hvx_nl_stats s;
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int n, ret;
+
+	ret = hvx_nl_open(&nl);
+	if (ret)
+		return ret;
+	n = hvx_nl_list_vms(&nl, vms, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	ret = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -ENOENT;
+	hvx_nl_close(&nl);
+	if (ret != 1)
+		return ret < 0 ? ret : -EIO;
+	*st = s.st;
+	return 0;
+}
+
+static uint64_t sum_user_exits(const struct hvx_stats *st)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < HVX_STATS_USER_EXITS; i++)
+		s += st->user_exits[i];
+	return s;
+}
+
+/* EEPROM words 0-2 of the e1000 through the device fd's BAR0 mapping. */
+static uint64_t host_mac(int dfd)
+{
+	volatile uint32_t *bar = map_bar(dfd, 0, PT_BAR_SIZE);
+	uint64_t mac = 0;
+
+	if (!bar)
+		return 0;
+	for (int w = 0; w < 3; w++) {
+		bar[E1000_EERD / 4] = E1000_EERD_START | w << 8;
+		for (int i = 0; i < 1000 && !(bar[E1000_EERD / 4] & E1000_EERD_DONE); i++)
+			msleep(1);
+		mac |= (uint64_t)(bar[E1000_EERD / 4] >> 16) << (16 * w);
+	}
+	munmap((void *)bar, PT_BAR_SIZE);
+	return mac;
+}
+
+/*
+ * Assign a device to a VM with the in-kernel PCI bus (unsafe no-IOMMU
+ * mode where there is no IOMMU); returns the device fd or -errno.
+ */
+static int assign_to_guest(struct vm *vm, const char *addr, uint32_t devices)
+{
+	struct hvx_platform_config c = { .devices = devices };
+	struct hvx_pci_device d = pci_dev_of(addr);
+	bool noiommu = !has_iommu_group(addr);
+	int dfd;
+
+	if (ioctl(vm->fd, HVX_CREATE_PLATFORM, &c))
+		return -errno;
+	if (unbind(addr))
+		return -errno;
+	if (noiommu && sysfs_write(NOIOMMU_PARAM, "1"))
+		return -errno;
+	dfd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, &d);
+	if (dfd < 0)
+		dfd = -errno;
+	if (noiommu)
+		sysfs_write(NOIOMMU_PARAM, "0");
+	return dfd;
+}
+
+/*
+ * The e1000 on the guest's PCI bus: BAR sizing, ROM hidden, the guest's
+ * address taken; its registers read with no exit at all (no EPT violation,
+ * nothing to userspace but the ucall); with decode off the same read is an
+ * HVX_EXIT_MMIO; the moved BAR works again.
+ */
+TEST(guest_bar_in_ept_no_exits)
+{
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t mac;
+	char addr[32];
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	mac = host_mac(dfd);
+	ASSERT_EQ(0x5452, mac & 0xffff) TH_LOG("host MAC %#lx", mac);
+
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
+	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
+	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(mac, uc.args[0]);
+	ASSERT_LE(6, uc.args[1]);			/* register accesses */
+	/* No access trapped; first touches of RAM pages are all there was. */
+	ASSERT_EQ(s0.ept_mmio, s1.ept_mmio);
+	ASSERT_EQ(s1.ept_violations - s0.ept_violations,
+		  s1.ept_maps_4k + s1.ept_maps_2m + s1.ept_maps_1g -
+		  s0.ept_maps_4k - s0.ept_maps_2m - s0.ept_maps_1g);
+	ASSERT_EQ(1, sum_user_exits(&s1) - sum_user_exits(&s0));
+
+	/* Decode off: the BAR left the EPT, so the read exits. */
+	vcpu_run(vcpu);
+	ASSERT_EQ(HVX_EXIT_MMIO, vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(PT_BAR_GPA + PT_E1000_STATUS, vcpu->run->mmio.phys_addr);
+	ASSERT_EQ(0, vcpu->run->mmio.is_write);
+	ASSERT_EQ(4, vcpu->run->mmio.len);
+	*(uint32_t *)vcpu->run->mmio.data = PT_TRAP_VALUE;
+	vcpu_run_done(vcpu);
+
+	close(dfd);
+	vm_free(vm);
+}
+
+/*
+ * The e1000's INTx in the guest: wired to an I/O APIC GSI (the Interrupt
+ * Line register says which), raised from the host's interrupt handler
+ * and lowered and unmasked by the guest's EOI. Three rounds of ICS with
+ * IMS set each reach the guest's vector, so the line is unmasked after
+ * every EOI; only the ucalls reach userspace.
+ */
+TEST(guest_intx_to_ioapic)
+{
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	char addr[32];
+	uint64_t gsi;
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI |
+				    HVX_PLATFORM_LAPIC | HVX_PLATFORM_IOAPIC);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_intx, 0);
+	vcpu_set_idt_gate(vcpu, PT_VECTOR, (uint64_t)guest_pt_irq_stub);
+	gsi = vcpu_run_sync(vcpu);
+	ASSERT_LE(16, gsi);
+	ASSERT_GE(19, gsi);
+	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(PT_INTX_ROUNDS, uc.args[0]);
+	ASSERT_EQ(PT_E1000_TXDW, uc.args[1] & PT_E1000_TXDW);
+	ASSERT_EQ(1, sum_user_exits(&s1) - sum_user_exits(&s0));
+	vcpu_run_done(vcpu);
+	close(dfd);
+	vm_free(vm);
+}
+
+static uint64_t leaves_4k(struct vm *vm)
+{
+	struct hvx_mem_info info;
+
+	if (ioctl(vm->fd, HVX_GET_MEM_INFO, &info))
+		return ~0ull;
+	return info.leaves_4k;
+}
+
+/* Set BAR0 and the memory-decode bit of the virtual config space. */
+static int set_bar0(int dfd, uint32_t addr, bool decode)
+{
+	uint16_t cmd;
+
+	if (cfg_read(dfd, PCI_COMMAND, &cmd, 2))
+		return -1;
+	cmd &= ~PCI_COMMAND_MEMORY;
+	if (cfg_write(dfd, PCI_COMMAND, &cmd, 2) ||
+	    cfg_write(dfd, 0x10, &addr, 4))
+		return -1;
+	cmd |= decode ? PCI_COMMAND_MEMORY : 0;
+	return cfg_write(dfd, PCI_COMMAND, &cmd, 2);
+}
+
+/*
+ * The EPT follows BAR changes made through the device fd, exactly: 32
+ * leaves (128 KiB) while decode is on and the BAR sits outside RAM, none
+ * when it is moved over RAM (refused: RAM wins) or decode is off; no slot
+ * can be created over the mapped BAR; unassigning zaps it, so the
+ * guest's next access exits, and the function leaves the guest's bus.
+ */
+TEST(guest_bar_follows_and_unassign_zaps)
+{
+	struct hvx_pci_device d;
+	struct vcpu *vcpu;
+	uint64_t l0, l1, status = 0;
+	struct vm *vm;
+	char addr[32];
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	d = pci_dev_of(addr);
+
+	/* Assigned with decode on at the host's address: mapped there. */
+	l0 = leaves_4k(vm);
+	ASSERT_EQ(0, set_bar0(dfd, PT_BAR_GPA, false));
+	ASSERT_EQ(l0 - PT_BAR_SIZE / 4096, leaves_4k(vm));
+	ASSERT_EQ(0, set_bar0(dfd, PT_BAR_GPA, true));
+	ASSERT_EQ(l0, leaves_4k(vm));
+	ASSERT_ERRNO(EEXIST, __vm_set_memory_region(vm->fd, 5, 0, PT_BAR_GPA,
+						    0x200000, vm->ram));
+	ASSERT_EQ(0, set_bar0(dfd, 0x200000, true));	/* over RAM */
+	ASSERT_EQ(l0 - PT_BAR_SIZE / 4096, leaves_4k(vm));
+	ASSERT_EQ(0, set_bar0(dfd, PT_BAR_GPA, true));
+	ASSERT_EQ(l0, leaves_4k(vm));
+
+	ASSERT_EQ(0, pread(dfd, &status, 4, HVX_PCI_REGION_OFFSET(0) + E1000_STATUS) - 4);
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_unassigned, 0);
+	ASSERT_EQ((uint32_t)status, vcpu_run_sync(vcpu));
+
+	l1 = leaves_4k(vm);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_UNASSIGN_DEVICE, &d));
+	ASSERT_EQ(l1 - PT_BAR_SIZE / 4096, leaves_4k(vm));
+	vcpu_run(vcpu);
+	ASSERT_EQ(HVX_EXIT_MMIO, vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(PT_BAR_GPA + PT_E1000_STATUS, vcpu->run->mmio.phys_addr);
+	*(uint32_t *)vcpu->run->mmio.data = PT_TRAP_VALUE;
+	vcpu_run_done(vcpu);
+	close(dfd);
+	vm_free(vm);
+}
+
+/*
+ * kill -9 of a process whose guest takes the e1000's interrupts back to
+ * back through its mapped BAR: the device is released (no driver left,
+ * assignable again, its registers still answer through a new device fd).
+ */
+TEST(guest_kill9_with_interrupts_releases)
+{
+	int pipefd[2], status, dfd;
+	char addr[32], c = 'n';
+	struct vm *vm;
+	pid_t pid;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vcpu *vcpu;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* if the test fails */
+		vm = vm_create();
+		dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI |
+				      HVX_PLATFORM_LAPIC | HVX_PLATFORM_IOAPIC);
+		if (dfd < 0)
+			_exit(1);
+		vcpu = vcpu_create(vm, 0);
+		vcpu_setup_long(vcpu, guest_pt_storm, 0);
+		vcpu_set_idt_gate(vcpu, PT_VECTOR, (uint64_t)guest_pt_irq_stub);
+		vcpu_run_sync(vcpu);
+		if (write(pipefd[1], "y", 1) != 1)
+			_exit(1);
+		vcpu_run(vcpu);		/* never returns: interrupts forever */
+		_exit(1);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+	ASSERT_EQ('y', c) TH_LOG("the child's guest did not start");
+	msleep(200);
+	ASSERT_STREQ("hvx-pci", driver_of(addr));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_STREQ("", driver_of(addr));
+
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("after kill -9: %s", strerrorname_np(-dfd));
+	ASSERT_EQ(0x5452, host_mac(dfd) & 0xffff);
+	close(dfd);
+	vm_free(vm);
+}
+
+#define EXIT_REASON_IO	30	/* SDM Vol. 3D, Appendix C */
+#define NE2K_VENDOR	0x10ec
+#define NE2K_DEVICE	0x8029
+
+/* One byte of the NE2000's I/O BAR 0 through the device fd. */
+static int ne2k_io(int dfd, unsigned int off, uint8_t *v, bool write)
+{
+	off_t pos = HVX_PCI_REGION_OFFSET(0) + off;
+
+	return (write ? pwrite(dfd, v, 1, pos) : pread(dfd, v, 1, pos)) == 1 ?
+	       0 : -1;
+}
+
+/* The PROM as the host reads it through the device fd (as the guest does). */
+static int host_ne2k_prom(int dfd, uint8_t *prom)
+{
+	static const uint8_t seq[][2] = {
+		{ 0x00, 0x21 }, { 0x0e, 0x48 }, { 0x0a, PT_NE2K_PROM },
+		{ 0x0b, 0 }, { 0x08, 0 }, { 0x09, 0 }, { 0x00, 0x0a },
+	};
+	uint8_t v;
+
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		v = seq[i][1];
+		if (ne2k_io(dfd, seq[i][0], &v, true))
+			return -1;
+	}
+	for (int i = 0; i < PT_NE2K_PROM; i++)
+		if (ne2k_io(dfd, 0x10, &prom[i], false))
+			return -1;
+	return 0;
+}
+
+/*
+ * The NE2000's I/O BAR in the guest: left at the host's ports it is
+ * passed through with the VMX I/O bitmap, so reading the PROM (39 port
+ * accesses) exits only for the ucall, and the bytes are the ones the host
+ * reads; moved elsewhere its ports exit to userspace again.
+ */
+TEST(guest_io_bar_passthrough)
+{
+	uint8_t host_prom[PT_NE2K_PROM];
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	char addr[32];
+	uint64_t n;
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(NE2K_VENDOR, NE2K_DEVICE, addr))
+		SKIP(return, "needs a PCI NE2000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	ASSERT_EQ(0, host_ne2k_prom(dfd, host_prom));
+
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_ne2k, 0);
+	ASSERT_EQ(sysfs_hex(addr, "resource") & ~3ul, vcpu_run_sync(vcpu))
+		TH_LOG("the guest sees the host's port");
+	ASSERT_EQ(0, own_stats(&s0));
+	n = vcpu_run_sync(vcpu);
+	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(39, n);
+	ASSERT_EQ(1, s1.exits_by_reason[EXIT_REASON_IO] -
+		     s0.exits_by_reason[EXIT_REASON_IO]);
+	ASSERT_EQ(0, memcmp(host_prom, vm_gpa2hva(vm, (uint64_t)guest_pt_prom,
+						  PT_NE2K_PROM), PT_NE2K_PROM));
+
+	/* Moved: no longer the host's port, so it exits. */
+	vcpu_run(vcpu);
+	ASSERT_EQ(HVX_EXIT_IO, vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(PT_NE2K_MOVED, vcpu->run->io.port);
+	*(uint8_t *)vcpu_io_data(vcpu) = PT_NE2K_TRAP;
+	vcpu_run_done(vcpu);
+	close(dfd);
+	vm_free(vm);
 }
 
 TEST_HARNESS_MAIN

@@ -252,6 +252,7 @@ void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 {
 	int cpu, target;
 
+	/* The request bit before guest_cpu: pairs with hvx_vmx_run()'s smp_mb(). */
 	smp_mb__after_atomic();
 	wake_up_interruptible(&v->wq);
 	cpu = get_cpu();

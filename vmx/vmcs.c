@@ -91,12 +91,11 @@ void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr)
 /**
  * hvx_vmx_has_apic_access - can vCPUs virtualize APIC accesses?
  *
- * The "virtualize APIC accesses" control (SDM Vol. 3C 25.6.2, 30.4)
- * together with the TPR shadow that hvx already uses: guest accesses to
+ * Return: true if the CPU has the "virtualize APIC accesses" control (SDM
+ * Vol. 3C 25.6.2, 30.4) and the TPR shadow. With both, guest accesses to
  * the APIC-access page exit with the register offset in the
  * qualification, except TPR reads and writes, which the CPU performs on
  * the virtual-APIC page without an exit (30.4.1, 30.4.3).
- * Return: true if the CPU has both.
  */
 bool hvx_vmx_has_apic_access(void)
 {

@@ -175,6 +175,7 @@ int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l)
 	if (l->gsi >= HVX_NR_GSIS || l->level > 1 || l->reserved[0] ||
 	    l->reserved[1])
 		return -EINVAL;
+	/* Acquire pairs with the release that publishes a built platform. */
 	if (!plat || !smp_load_acquire(&vm->plat_ready) ||
 	    (!plat->pic && !plat->ioapic))
 		return -ENXIO;
@@ -194,6 +195,7 @@ int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *m)
 	if (m->flags || m->reserved[0] || m->reserved[1] ||
 	    hvx_irq_msi_check(m->address_lo, m->address_hi, m->data))
 		return -EINVAL;
+	/* Acquire pairs with the release that publishes a built platform. */
 	if (!vm_has_lapics(vm) || !smp_load_acquire(&vm->plat_ready))
 		return -ENXIO;
 	return hvx_irq_msi(vm, m->address_lo, m->address_hi, m->data,

@@ -178,6 +178,7 @@ static int irqfd_check(struct hvx_vm *vm, const struct hvx_irqfd *a)
 		   a->msi.address_hi || a->msi.data) {
 		return -EINVAL;
 	}
+	/* Acquire pairs with the release that publishes a built platform. */
 	if (!plat || !smp_load_acquire(&vm->plat_ready))
 		return -ENXIO;
 	if ((msi || resample) && !(plat->flags & HVX_PLATFORM_LAPIC))

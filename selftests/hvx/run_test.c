@@ -677,7 +677,8 @@ static bool have_platform(void)
  * The guest's /init (selftests/vm/guest.sh) prints "hvx-guest: ..." lines
  * and runs the command line's hvx.double=N through the shell's arithmetic.
  */
-static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
+static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
+			const char *device, const char *want_pci)
 {
 	static const char append[] =
 		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
@@ -685,7 +686,8 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
 		"quiet panic=-1 hvx.double=21";
 	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			 GUEST_DIR "/initrd.gz", "--mem", "192M", "--cpus",
-			 (char *)cpus, "--append", (char *)append, "--summary", NULL };
+			 (char *)cpus, "--append", (char *)append, "--summary",
+			 device ? "--device" : NULL, (char *)device, NULL };
 	struct result *r = calloc(1, sizeof(*r));
 	char want[64];
 
@@ -709,17 +711,65 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus)
 	snprintf(want, sizeof(want), "hvx-guest: cpus %s\r\n", cpus);
 	ASSERT_NE(NULL, strstr(r->out, want)) TH_LOG("console: %s", r->out);
 	ASSERT_NE(NULL, strstr(r->out, "hvx-guest: double 21 = 42"));
+	if (want_pci)
+		ASSERT_NE(NULL, strstr(r->out, want_pci)) TH_LOG("console: %s", r->out);
 	free(r);
 }
 
 TEST_F_TIMEOUT(run, linux_1cpu, 2 * LINUX_LIMIT_S)
 {
-	linux_guest(_metadata, "1");
+	linux_guest(_metadata, "1", NULL, NULL);
 }
 
 TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
 {
-	linux_guest(_metadata, "2");
+	linux_guest(_metadata, "2", NULL, NULL);
+}
+
+#define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
+#define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
+
+static bool write_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok = fd >= 0 && write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * hvx-run --device: refusals are one line with the reason, and with the
+ * device passed through (Bochs has no IOMMU: unsafe mode) the Debian
+ * guest finds the NE2000 (10ec:8029) on its own PCI bus.
+ */
+TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
+{
+	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
+			 GUEST_DIR "/initrd.gz", "--mem", "64M", "--device",
+			 "0000:00:1f.7", NULL };
+	struct result *r = calloc(1, sizeof(*r));
+
+	REQUIRE_VMX();
+	if (access("/sys/bus/pci/devices/" NE2K_BDF "/vendor", R_OK))
+		SKIP(return, "no NE2000 at " NE2K_BDF " (Bochs's ne2k slot)");
+	if (access(GUEST_DIR "/vmlinuz", R_OK) || !have_platform())
+		SKIP(return, "no guest kernel or no in-kernel devices");
+	ASSERT_TRUE(write_param(NOIOMMU_PARAM, "0"));
+	run(args, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "--device 0000:00:1f.7: No such device (no such PCI device)");
+	args[7] = NE2K_BDF;
+	run(args, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "--device " NE2K_BDF ": Operation not supported (no IOMMU: load hvx with allow_unsafe_noiommu=1 to accept unsafe DMA)");
+	args[7] = "00:03";
+	run(args, r);
+	ASSERT_EQ(2, r->status) TH_LOG("stderr: %s", r->err);
+	free(r);
+
+	ASSERT_TRUE(write_param(NOIOMMU_PARAM, "1"));
+	linux_guest(_metadata, "1", NE2K_BDF, "0x10ec:0x8029");
+	write_param(NOIOMMU_PARAM, "0");
 }
 
 TEST_HARNESS_MAIN

@@ -84,6 +84,8 @@ struct vcpu {
 	unsigned long thread;	/* pthread_t */
 };
 
+#define MAX_DEVICES	4	/* --device at most this often */
+
 struct options {
 	const char *kernel;
 	const char *initrd;
@@ -98,6 +100,9 @@ struct options {
 	bool no_acpi;
 	bool summary;
 	bool quiet;
+	int ndevices;		/* --device: PCI devices to pass through */
+	const char *device_arg[MAX_DEVICES];
+	struct hvx_pci_device device[MAX_DEVICES];
 };
 
 struct vm {

@@ -109,7 +109,9 @@ static void usage(void)
 	       "  --no-acpi        MP table only, no ACPI tables\n"
 	       "  --summary        print a line with run time and exits at the end\n"
 	       "  --dev PATH       hvx device (default /dev/hvx)\n"
-	       "  --quiet          no launcher messages except errors\n\n"
+	       "  --quiet          no launcher messages except errors\n"
+	       "  --device BDF     pass the PCI device at BDF (e.g. 0000:00:03.0) through\n"
+	       "                   (see README: Passthrough; repeat for more)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
@@ -158,10 +160,28 @@ static uint64_t parse_u64(const char *opt, const char *s)
 	return v;
 }
 
+/* A PCI address, [SSSS:]BB:DD.F in hex, as lspci and sysfs print it. */
+static void parse_bdf(const char *s, struct hvx_pci_device *d)
+{
+	unsigned int seg = 0, bus, dev, fn;
+	char end;
+
+	if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &end) != 4 &&
+	    (seg = 0, sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &end) != 3))
+		usage_error("--device: '%s' is not a PCI address like 0000:00:03.0", s);
+	if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		usage_error("--device: '%s' is out of range (SSSS:BB:DD.F, DD <= 1f, F <= 7)", s);
+	memset(d, 0, sizeof(*d));
+	d->segment = seg;
+	d->bus = bus;
+	d->devfn = dev << 3 | fn;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
-	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP };
+	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP,
+	       OPT_DEVICE };
 	static const struct option lopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -175,6 +195,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "dev", required_argument, NULL, OPT_DEV },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -224,6 +245,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_SUMMARY: o->summary = true; break;
 		case OPT_DEV: o->dev = optarg; break;
 		case OPT_QUIET: o->quiet = true; break;
+		case OPT_DEVICE:
+			if (o->ndevices == MAX_DEVICES)
+				usage_error("--device: at most %d devices", MAX_DEVICES);
+			parse_bdf(optarg, &o->device[o->ndevices]);
+			o->device_arg[o->ndevices++] = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage();
@@ -370,6 +397,33 @@ static void set_cmos_memory(struct vm *vm)
  * per vCPU, IOAPIC) that a Linux guest needs. An hvx without them
  * (EOPNOTSUPP) still runs test kernels: hvx-run then answers COM1 itself.
  */
+/*
+ * --device: hand each device to the VM (HVX_ASSIGN_DEVICE). With the
+ * in-kernel PCI bus it appears on the guest's bus 0; its device fd stays
+ * open for the VM's life and closes with hvx-run, which gives the device
+ * back (hvx also releases it when the VM goes).
+ */
+static void assign_devices(struct vm *vm)
+{
+	for (int i = 0; i < vm->opt.ndevices; i++) {
+		const char *hint = "";
+		int fd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, &vm->opt.device[i]);
+
+		if (fd >= 0) {
+			info("device %s passed through", vm->opt.device_arg[i]);
+			continue;
+		}
+		switch (errno) {
+		case ENODEV: hint = " (no such PCI device)"; break;
+		case EBUSY: hint = " (a host driver has it, or another VM has its IOMMU group)"; break;
+		case EPERM: hint = " (its IOMMU group is not viable, or CAP_SYS_RAWIO is missing)"; break;
+		case EOPNOTSUPP: hint = " (no IOMMU: load hvx with allow_unsafe_noiommu=1 to accept unsafe DMA)"; break;
+		case EEXIST: hint = " (already assigned)"; break;
+		}
+		die("--device %s: %s%s", vm->opt.device_arg[i], strerror(errno), hint);
+	}
+}
+
 static void setup_platform(struct vm *vm)
 {
 	struct hvx_platform_config cfg = { .devices = HVX_PLATFORM_ALL };
@@ -869,6 +923,7 @@ int main(int argc, char **argv)
 	set_region(vm, 0, 0, vm->low_size, vm->ram);
 	if (vm->high_size)
 		set_region(vm, 1, GPA_4G, vm->high_size, vm->ram + vm->low_size);
+	assign_devices(vm);
 	create_vcpus(vm, &bs);
 
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -135,8 +135,7 @@ int hvx_vmx_queue_interrupt(struct hvx_vmx_vcpu *v, u32 vector)
 		return -EINVAL;
 	if (cmpxchg(&v->irq_vector, -1, vector) != -1)
 		return -EBUSY;
-	set_bit(HVX_REQ_EVENT, &v->requests);
-	hvx_vmx_kick(v);
+	hvx_vmx_kick_event(v);
 	return 0;
 }
 
@@ -153,8 +152,7 @@ int hvx_vmx_queue_nmi(struct hvx_vmx_vcpu *v)
 		return -EOPNOTSUPP;
 	if (xchg(&v->nmi_pending, 1))
 		return -EBUSY;
-	set_bit(HVX_REQ_EVENT, &v->requests);
-	hvx_vmx_kick(v);
+	hvx_vmx_kick_event(v);
 	return 0;
 }
 
@@ -260,6 +258,20 @@ void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 	if (target >= 0 && target != cpu)
 		smp_send_reschedule(target);
 	put_cpu();
+}
+
+/**
+ * hvx_vmx_kick_event - an interrupt or NMI source changed: tell the vCPU
+ * @v: the vCPU.
+ *
+ * Sets HVX_REQ_EVENT, so that a halted vCPU re-checks its interrupt
+ * sources, and kicks it (hvx_vmx_kick()).
+ * Context: any, including hard interrupt context.
+ */
+void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v)
+{
+	set_bit(HVX_REQ_EVENT, &v->requests);
+	hvx_vmx_kick(v);
 }
 
 /**

@@ -487,6 +487,7 @@ void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e);
 int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e);
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v);
 void hvx_vmx_kick(struct hvx_vmx_vcpu *v);
+void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v);
 void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);

@@ -31,10 +31,8 @@ void hvx_irq_kick(struct hvx_vm *vm, u32 vcpu_id)
 		return;
 	rcu_read_lock();
 	vcpu = READ_ONCE(vm->vcpus[vcpu_id]);
-	if (vcpu) {
-		set_bit(HVX_REQ_EVENT, &vcpu->vmx.requests);
-		hvx_vmx_kick(&vcpu->vmx);
-	}
+	if (vcpu)
+		hvx_vmx_kick_event(&vcpu->vmx);
 	rcu_read_unlock();
 }
 
@@ -63,10 +61,8 @@ void hvx_irq_pic_changed(struct hvx_vm *vm)
 	for (i = 0; i < HVX_MAX_VCPUS; i++) {
 		struct hvx_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
 
-		if (vcpu && vcpu->lapic && hvx_lapic_accepts_pic(vcpu)) {
-			set_bit(HVX_REQ_EVENT, &vcpu->vmx.requests);
-			hvx_vmx_kick(&vcpu->vmx);
-		}
+		if (vcpu && vcpu->lapic && hvx_lapic_accepts_pic(vcpu))
+			hvx_vmx_kick_event(&vcpu->vmx);
 	}
 	rcu_read_unlock();
 }

@@ -188,8 +188,7 @@ static u32 lapic_ppr(struct hvx_lapic *apic)
 
 static void lapic_kick(struct hvx_lapic *apic)
 {
-	set_bit(HVX_REQ_EVENT, &apic->vcpu->vmx.requests);
-	hvx_vmx_kick(&apic->vcpu->vmx);
+	hvx_vmx_kick_event(&apic->vcpu->vmx);
 }
 
 static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,

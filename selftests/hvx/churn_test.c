@@ -239,18 +239,6 @@ TEST(concurrent_vm_churn)
 
 /* --- injected allocation failures --------------------------------------- */
 
-static bool write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
-
 /*
  * One VM's life in raw syscalls (the library would abort on the first
  * error): create, add RAM, create a vCPU, run real-mode code that does
@@ -319,9 +307,9 @@ TEST(injected_allocation_failures)
 		SKIP(return, "kernel without CONFIG_FAILSLAB/FAULT_INJECTION_DEBUG_FS (make check-debug has them)");
 	/* Fail GFP_KERNEL slab allocations too, and say nothing per failure. */
 	snprintf(path, sizeof(path), "%s/ignore-gfp-wait", fs);
-	ASSERT_TRUE(write_file(path, "N"));
+	ASSERT_EQ(0, write_str(path, "N"));
 	snprintf(path, sizeof(path), "%s/verbose", fs);
-	ASSERT_TRUE(write_file(path, "0"));
+	ASSERT_EQ(0, write_str(path, "0"));
 	ASSERT_TRUE(all_gone(0));
 	refcnt = hvx_module_refcnt();
 	ASSERT_EQ(0, vm_life(&err)) TH_LOG("without faults: %s", strerror(err));

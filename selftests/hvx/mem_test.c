@@ -92,16 +92,10 @@ static long param_get(const char *name)
 static bool param_set(const char *name, long val)
 {
 	char path[128], buf[32];
-	int fd, n, len;
 
 	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	len = snprintf(buf, sizeof(buf), "%ld", val);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return false;
-	n = write(fd, buf, len);
-	close(fd);
-	return n == len;
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return !write_str(path, buf);
 }
 
 /* Anonymous memory aligned to @align; the mapping is returned in *base. */
@@ -1059,18 +1053,6 @@ TEST(module_limits)
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG	CG_ROOT "/hvx-memcg"
 
-static bool cg_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
-
 static long long cg_read(const char *path, const char *key)
 {
 	char line[256];
@@ -1109,7 +1091,7 @@ static void __attribute__((noreturn)) memcg_child(uint64_t size, int fd,
 	void *ram;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (!cg_write(CG "/cgroup.procs", pid))
+	if (write_str(CG "/cgroup.procs", pid))
 		_exit(2);
 	vcpu = vm_create_long(&vm, guest_mem, 0);
 	ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -1125,7 +1107,7 @@ static void __attribute__((noreturn)) memcg_child(uint64_t size, int fd,
 	if (headroom) {
 		/* Room for less than the guest will write, nothing else. */
 		snprintf(pid, sizeof(pid), "%lld", before + headroom);
-		if (!cg_write(CG "/memory.max", pid))
+		if (write_str(CG "/memory.max", pid))
 			_exit(2);
 	}
 	if (__vcpu_run(vcpu))
@@ -1163,7 +1145,7 @@ TEST(memcg_charges_guest_memory)
 	}
 	if (!strstr(ctl, "memory"))
 		SKIP(return, "no cgroup v2 memory controller in this kernel");
-	ASSERT_TRUE(cg_write(CG_ROOT "/cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, write_str(CG_ROOT "/cgroup.subtree_control", "+memory"));
 	rmdir(CG);
 	ASSERT_EQ(0, mkdir(CG, 0755));
 
@@ -1182,7 +1164,7 @@ TEST(memcg_charges_guest_memory)
 		       delta, (unsigned long long)size);
 
 	/* With 8 MiB of headroom the guest cannot have 32 MiB more. */
-	cg_write(CG "/memory.swap.max", "0");	/* absent without swap accounting */
+	write_str(CG "/memory.swap.max", "0");	/* absent without swap accounting */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)

@@ -96,19 +96,6 @@ static int sysfs_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* 0 or -errno of the write (sysfs reports refusals there). */
-static int sysfs_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static unsigned long sysfs_hex(const char *addr, const char *attr)
 {
 	char path[256], buf[64];
@@ -164,7 +151,7 @@ static int unbind(const char *addr)
 	if (!*driver_of(addr))
 		return 0;
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", addr);
-	return sysfs_write(path, addr);
+	return write_str(path, addr);
 }
 
 static int bind_to(const char *drv, const char *addr)
@@ -172,7 +159,7 @@ static int bind_to(const char *drv, const char *addr)
 	char path[256];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", drv);
-	return sysfs_write(path, addr);
+	return write_str(path, addr);
 }
 
 static bool has_iommu_group(const char *addr)
@@ -783,8 +770,8 @@ TEST_F(edu, stub_driver)
 
 	EDU_REQUIRED();
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", self->addr);
-	ASSERT_EQ(0, sysfs_write(path, "hvx-pci"));
-	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->addr));
+	ASSERT_EQ(0, write_str(path, "hvx-pci"));
+	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers_probe", self->addr));
 	ASSERT_STREQ("hvx-pci", driver_of(self->addr));
 	edu_assign(_metadata, self);
 	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
@@ -799,14 +786,14 @@ TEST_F(edu, stub_driver)
 	self->dfd = self->vm_fd = -1;
 	self->bar = NULL;
 	if (!ko || access(ko, R_OK)) {
-		ASSERT_EQ(0, sysfs_write(path, "\n"));
+		ASSERT_EQ(0, write_str(path, "\n"));
 		ASSERT_EQ(0, unbind(self->addr));
 		SKIP(return, "HVX_KO not set: module unload not tried");
 	}
 	ASSERT_TRUE(wait_for_refcnt(0, 2000));
 	ASSERT_EQ(0, unload_module("hvx"));
 	ASSERT_STREQ("", driver_of(self->addr));
-	ASSERT_EQ(0, sysfs_write(path, "\n"));
+	ASSERT_EQ(0, write_str(path, "\n"));
 	ASSERT_EQ(0, load_module(ko));
 	for (int i = 0; i < 200 && access(HVX_DEV, R_OK); i++)
 		msleep(10);
@@ -947,12 +934,12 @@ TEST(noiommu_unsafe_mode)
 	sys_fd = hvx_open();
 	vm = create_dma_vm(sys_fd, &ram);
 	ASSERT_LE(0, vm);
-	ASSERT_EQ(0, sysfs_write(NOIOMMU_PARAM, "0"));
+	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "0"));
 	ASSERT_ERRNO(EOPNOTSUPP, ioctl(vm, HVX_ASSIGN_DEVICE, &d));
 
-	ASSERT_EQ(0, sysfs_write(NOIOMMU_PARAM, "1"));
+	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "1"));
 	dfd = ioctl(vm, HVX_ASSIGN_DEVICE, &d);
-	sysfs_write(NOIOMMU_PARAM, "0");
+	write_str(NOIOMMU_PARAM, "0");
 	ASSERT_LE(0, dfd) TH_LOG("unsafe assign: %s", strerrorname_np(errno));
 	ASSERT_EQ(0, sysfs_read("/proc/sys/kernel/tainted", buf, sizeof(buf)));
 	taint = strtoul(buf, NULL, 10);
@@ -1050,13 +1037,13 @@ static int assign_to_guest(struct vm *vm, const char *addr, uint32_t devices)
 		return -errno;
 	if (unbind(addr))
 		return -errno;
-	if (noiommu && sysfs_write(NOIOMMU_PARAM, "1"))
+	if (noiommu && write_str(NOIOMMU_PARAM, "1"))
 		return -errno;
 	dfd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, &d);
 	if (dfd < 0)
 		dfd = -errno;
 	if (noiommu)
-		sysfs_write(NOIOMMU_PARAM, "0");
+		write_str(NOIOMMU_PARAM, "0");
 	return dfd;
 }
 

@@ -729,16 +729,6 @@ TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
 #define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
 #define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
 
-static bool write_param(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok = fd >= 0 && write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 /*
  * hvx-run --device: refusals are one line with the reason, and with the
  * device passed through (Bochs has no IOMMU: unsafe mode) the Debian
@@ -756,7 +746,7 @@ TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
 		SKIP(return, "no NE2000 at " NE2K_BDF " (Bochs's ne2k slot)");
 	if (access(GUEST_DIR "/vmlinuz", R_OK) || !have_platform())
 		SKIP(return, "no guest kernel or no in-kernel devices");
-	ASSERT_TRUE(write_param(NOIOMMU_PARAM, "0"));
+	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "0"));
 	run(args, r);
 	ASSERT_ONE_LINE_ERROR(r, 1, "--device 0000:00:1f.7: No such device (no such PCI device)");
 	args[7] = NE2K_BDF;
@@ -767,9 +757,9 @@ TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
 	ASSERT_EQ(2, r->status) TH_LOG("stderr: %s", r->err);
 	free(r);
 
-	ASSERT_TRUE(write_param(NOIOMMU_PARAM, "1"));
+	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "1"));
 	linux_guest(_metadata, "1", NE2K_BDF, "0x10ec:0x8029");
-	write_param(NOIOMMU_PARAM, "0");
+	write_str(NOIOMMU_PARAM, "0");
 }
 
 TEST_HARNESS_MAIN

@@ -69,6 +69,7 @@ bool wait_for_refcnt(long want, int timeout_ms);
 int load_module(const char *path);
 int unload_module(const char *name);
 void msleep(unsigned int ms);
+int write_str(const char *path, const char *s);
 
 /* vm.c: VMs, memory, vCPUs, running */
 struct vm *vm_create(void);

@@ -148,3 +148,24 @@ int unload_module(const char *name)
 		msleep(10);
 	}
 }
+
+/*
+ * Write the string @s to the file @path (a sysfs, procfs or cgroup
+ * attribute): 0 if all of it was written, else -errno (-EIO for a short
+ * write). Such files report refusals as the write's error.
+ */
+int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != strlen(s))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}

@@ -56,30 +56,46 @@ if [[ -f $DIR/.stamp && $(cat "$DIR/.stamp") == "$stamp_want" && -f $tree/arch/x
 	exit 0
 fi
 
-rm -rf "$DIR"
-mkdir -p "$DIR"
-log "unpacking $SRC_TAR"
-tar -C "$DIR" -xf "$SRC_TAR"
-mv "$DIR"/linux-source-6.1 "$tree"
+configure_tree() {
+	rm -rf "$DIR"
+	mkdir -p "$DIR"
+	log "unpacking $SRC_TAR"
+	tar -C "$DIR" -xf "$SRC_TAR"
+	mv "$DIR"/linux-source-6.1 "$tree"
 
-cd "$tree"
-make -s x86_64_defconfig
-make -s kvm_guest.config
-for o in "${DEBUG_OPTS[@]}"; do scripts/config -e "$o"; done
-for o in "${MODULE_OPTS[@]}"; do scripts/config -m "$o"; done
-for o in "${OFF_OPTS[@]}"; do scripts/config -d "$o"; done
-scripts/config --set-str LOCALVERSION "-hvxdebug" -d LOCALVERSION_AUTO
-# A leak report needs room for the boot's objects and the suite's.
-scripts/config --set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 40000
-make -s olddefconfig
-for o in KASAN PROVE_LOCKING DEBUG_KMEMLEAK DEBUG_ATOMIC_SLEEP FAILSLAB; do
-	grep -q "^CONFIG_$o=y" .config || { log "CONFIG_$o did not stick"; exit 1; }
-done
+	cd "$tree"
+	make -s x86_64_defconfig
+	make -s kvm_guest.config
+	for o in "${DEBUG_OPTS[@]}"; do scripts/config -e "$o"; done
+	for o in "${MODULE_OPTS[@]}"; do scripts/config -m "$o"; done
+	for o in "${OFF_OPTS[@]}"; do scripts/config -d "$o"; done
+	scripts/config --set-str LOCALVERSION "-hvxdebug" -d LOCALVERSION_AUTO
+	# A leak report needs room for the boot's objects and the suite's.
+	scripts/config --set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 40000
+	make -s olddefconfig
+	for o in KASAN PROVE_LOCKING DEBUG_KMEMLEAK DEBUG_ATOMIC_SLEEP FAILSLAB; do
+		grep -q "^CONFIG_$o=y" .config || { log "CONFIG_$o did not stick"; exit 1; }
+	done
+	echo "$stamp_want" >"$DIR/.config-stamp"
+}
 
-log "building (about 30 min on 2 cores; cached afterwards)"
-jobs=$(nproc)
-make -s -j"$jobs" bzImage modules >"$DIR/build.log" 2>&1 ||
-	{ tail -n 30 "$DIR/build.log" >&2; log "build failed, see $DIR/build.log"; exit 1; }
-echo "$stamp_want" >"$DIR/.stamp"
-log "built $tree/arch/x86/boot/bzImage"
-echo "$tree"
+build_tree() {
+	cd "$tree"
+	log "building (about 30 min on 2 cores; cached afterwards)"
+	jobs=$(nproc)
+	make -s -j"$jobs" bzImage modules >"$DIR/build.log" 2>&1 ||
+		{ tail -n 30 "$DIR/build.log" >&2; log "build failed, see $DIR/build.log"; exit 1; }
+	echo "$stamp_want" >"$DIR/.stamp"
+	log "built $tree/arch/x86/boot/bzImage"
+	echo "$tree"
+}
+
+# A build that was interrupted (CI timeout, a killed run) resumes: the
+# tree is reused when it was configured with the same key.
+if [[ -f $DIR/.config-stamp && $(cat "$DIR/.config-stamp") == "$stamp_want" && -f $tree/.config ]]; then
+	log "resuming the build in $tree"
+else
+	configure_tree
+fi
+build_tree
+exit 0

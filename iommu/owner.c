@@ -339,6 +339,8 @@ static void dev_release(struct hvx_pt_dev *dev, u32 reason)
 	hvx_pt_irq_disable(dev);
 	hvx_pt_config_exit(dev);
 	mutex_unlock(&dev->lock);
+	/* No trapped BAR access runs any more (they take dev->lock). */
+	hvx_pt_traps_unregister(dev);
 	/* No user mapping of a BAR survives, nor can one be faulted in. */
 	hvx_pt_devfd_revoke(dev);
 

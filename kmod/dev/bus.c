@@ -178,8 +178,8 @@ static void table_free_rcu(struct rcu_head *head)
  * section). An access already running may still reach @dev at its old
  * range: @dev must check the address against its own state. A device
  * that goes away must still call hvx_bus_unregister() before it is freed.
- * Context: process context; takes vm->lock; does not sleep otherwise
- * (GFP_KERNEL_ACCOUNT allocation aside).
+ * Context: process context, may sleep (vm->lock, a GFP_KERNEL_ACCOUNT
+ * allocation), but never waits for the bus's readers.
  * Return: 0; -EINVAL for a wrapping range or a port range beyond 0xffff;
  * -EEXIST if it overlaps another device's claim; -ENOMEM. Nothing changes
  * on error.

@@ -983,6 +983,56 @@ static int next_event_of(struct hvx_nl *nl, uint32_t type, uint32_t vm_id,
 	return -ENOENT;
 }
 
+/* One line from @fd into @buf (NUL-terminated, no newline): 0 or -1. */
+static int read_line_fd(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		if (poll(&pfd, 1, timeout_ms) != 1 || read(fd, buf + n, 1) != 1)
+			return -1;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = 0;
+	return 0;
+}
+
+/*
+ * Start "hvxctl monitor --count @count" (text) with its output on the
+ * returned pipe, once it listens; -1 without $HVX_HVXCTL.
+ */
+static int monitor_start(int count, pid_t *pid)
+{
+	const char *path = getenv("HVX_HVXCTL");
+	char line[256], n[16];
+	int p[2];
+
+	if (!path || !*path || access(path, X_OK) || pipe2(p, O_CLOEXEC))
+		return -1;
+	snprintf(n, sizeof(n), "%d", count);
+	*pid = fork();
+	if (*pid < 0)
+		return -1;
+	if (!*pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(path, path, "monitor", "--count", n, NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	if (read_line_fd(p[0], line, sizeof(line), 10000) ||
+	    !strstr(line, "listening")) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		close(p[0]);
+		return -1;
+	}
+	return p[0];
+}
+
 /* segment << 16 | bus << 8 | devfn, as HVX_A_DEVICE carries it. */
 static uint32_t dev_word(const struct hvx_pci_device *d)
 {
@@ -1045,10 +1095,11 @@ TEST(e1000e_guest_msix_and_events)
 	uint16_t ctrl, cmd;
 	uint64_t q;
 	struct hvx_nl nl;
-	int sys_fd, vm, dfd, pfd[2];
+	int sys_fd, vm, dfd, pfd[2], mon;
 	uint8_t *ram, cap, b;
+	char line[256], want[128];
+	pid_t pid, mon_pid;
 	long n0, n;
-	pid_t pid;
 
 	REQUIRE_HVX();
 	if (!find_pci(E1000_VENDOR, E1000E_DEVICE, addr))
@@ -1057,6 +1108,8 @@ TEST(e1000e_guest_msix_and_events)
 	d = pci_dev_of(addr);
 	ASSERT_EQ(0, hvx_nl_open(&nl));
 	ASSERT_EQ(0, hvx_nl_subscribe(&nl));
+	/* hvxctl shows the first three: VM created, assigned, released. */
+	mon = monitor_start(3, &mon_pid);
 	sys_fd = hvx_open();
 	vm = create_dma_vm(sys_fd, &ram);
 	ASSERT_LE(0, vm);
@@ -1181,6 +1234,22 @@ TEST(e1000e_guest_msix_and_events)
 	ASSERT_EQ(dev_word(&d), ev.device);
 	ASSERT_EQ(HVX_RELEASE_UNASSIGN, ev.release_reason);
 	close(dfd);
+	if (mon >= 0) {
+		ASSERT_EQ(0, read_line_fd(mon, line, sizeof(line), 10000));
+		ASSERT_NE(NULL, strstr(line, "vm_created")) TH_LOG("%s", line);
+		snprintf(want, sizeof(want), "bdf=%s", addr);
+		ASSERT_EQ(0, read_line_fd(mon, line, sizeof(line), 10000));
+		ASSERT_NE(NULL, strstr(line, "device_assigned")) TH_LOG("%s", line);
+		ASSERT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
+		ASSERT_EQ(0, read_line_fd(mon, line, sizeof(line), 10000));
+		ASSERT_NE(NULL, strstr(line, "device_released")) TH_LOG("%s", line);
+		ASSERT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
+		ASSERT_NE(NULL, strstr(line, "reason=unassign")) TH_LOG("%s", line);
+		ASSERT_EQ(mon_pid, waitpid(mon_pid, NULL, 0));
+		close(mon);
+	} else {
+		TH_LOG("hvxctl monitor not tried: HVX_HVXCTL unset or not runnable");
+	}
 
 	/* Released because the VM went (its last fd closed). */
 	dfd = ioctl(vm, HVX_ASSIGN_DEVICE, &d);

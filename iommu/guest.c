@@ -237,7 +237,8 @@ static void msix_sync(struct hvx_pt_dev *dev)
 	}
 	ret = hvx_pt_msix_to_guest(dev);
 	if (ret) {
-		pci_info(dev->pdev, "hvx: guest MSI-X not set up (%d)\n", ret);
+		pci_info_ratelimited(dev->pdev, "hvx: guest MSI-X not set up (%d)\n",
+				     ret);
 		intx_rewire(dev);
 	}
 }

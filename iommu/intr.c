@@ -427,8 +427,8 @@ int hvx_pt_msix_to_guest(struct hvx_pt_dev *dev)
 		return -ENODEV;
 	n = min_t(unsigned int, dev->msix_vectors, HVX_PCI_MAX_IRQ_FDS);
 	if (n < dev->msix_vectors)
-		pci_info(pdev, "hvx: guest MSI-X: only vectors 0-%u of %u are served\n",
-			 n - 1, dev->msix_vectors);
+		pci_info_ratelimited(pdev, "hvx: guest MSI-X: only vectors 0-%u of %u are served\n",
+				     n - 1, dev->msix_vectors);
 	hvx_pt_irq_disable(dev);
 	ret = pci_alloc_irq_vectors(pdev, n, n, PCI_IRQ_MSIX);
 	if (ret < 0)

@@ -830,8 +830,9 @@ static long irq_count(const char *name)
 	return n;
 }
 
-/* Offset of the MSI capability in the device fd's config space, 0 if none. */
-static uint8_t msi_cap_of(int dfd)
+
+/* Offset of capability @want in the device fd's config space, 0 if none. */
+static uint8_t cap_of(int dfd, uint8_t want)
 {
 	uint8_t cap = 0, id = 0;
 
@@ -840,7 +841,7 @@ static uint8_t msi_cap_of(int dfd)
 	while (cap) {
 		if (cfg_read(dfd, cap, &id, 1))
 			return 0;
-		if (id == PCI_CAP_ID_MSI)
+		if (id == want)
 			break;
 		if (cfg_read(dfd, cap + 1, &cap, 1))
 			return 0;
@@ -873,7 +874,7 @@ TEST_F(edu, guest_msi_wiring)
 	edu_assign(_metadata, self);
 	snprintf(gname, sizeof(gname), "hvx-gmsi0(%s)", self->addr);
 	snprintf(uname, sizeof(uname), "hvx-msi0(%s)", self->addr);
-	cap = msi_cap_of(self->dfd);
+	cap = cap_of(self->dfd, PCI_CAP_ID_MSI);
 	ASSERT_NE(0, cap);
 	ASSERT_EQ(-1, irq_count(gname));
 
@@ -927,23 +928,6 @@ TEST_F(edu, guest_msi_wiring)
 #define MSIX_ENABLE		0x8000	/* message control (PCI 3.0 6.8.2.3) */
 #define MSIX_MASKALL		0x4000
 
-/* Offset of capability @id in the device fd's config space, 0 if none. */
-static uint8_t cap_of(int dfd, uint8_t want)
-{
-	uint8_t cap = 0, id = 0;
-
-	if (cfg_read(dfd, PCI_CAP_PTR, &cap, 1))
-		return 0;
-	while (cap) {
-		if (cfg_read(dfd, cap, &id, 1))
-			return 0;
-		if (id == want)
-			break;
-		if (cfg_read(dfd, cap + 1, &cap, 1))
-			return 0;
-	}
-	return cap;
-}
 
 /* One access of @len bytes at @off of BAR @bar through the device fd. */
 static int bar_pio(int dfd, int bar, unsigned int off, void *v, size_t len,

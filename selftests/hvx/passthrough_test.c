@@ -830,7 +830,6 @@ static long irq_count(const char *name)
 	return n;
 }
 
-
 /* Offset of capability @want in the device fd's config space, 0 if none. */
 static uint8_t cap_of(int dfd, uint8_t want)
 {

@@ -355,6 +355,32 @@ int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi)
 	return ret;
 }
 
+/*
+ * Request handlers for the @n host vectors just allocated for the guest's
+ * MSI or MSI-X; on failure interrupts are left off. Device lock held.
+ */
+static int guest_vecs_request(struct hvx_pt_dev *dev, u32 type,
+			      unsigned int n, irq_handler_t handler,
+			      const char *name)
+{
+	unsigned int i;
+	int ret = 0;
+
+	dev->irq_type = type;
+	dev->guest_irqs = true;
+	dev->nr_vecs = n;
+	for (i = 0; i < n && !ret; i++) {
+		dev->vecs[i].dev = dev;
+		dev->vecs[i].index = i;
+		dev->vecs[i].trigger = NULL;
+		ret = vec_request(dev, &dev->vecs[i],
+				  pci_irq_vector(dev->pdev, i), handler, 0, name);
+	}
+	if (ret)
+		hvx_pt_irq_disable(dev);
+	return ret;
+}
+
 /**
  * hvx_pt_msi_to_guest - give the device host MSI vectors whose
  *	interrupts send the guest's MSI message
@@ -375,7 +401,6 @@ int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi)
 int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count)
 {
 	struct pci_dev *pdev = dev->pdev;
-	unsigned int i;
 	int ret;
 
 	if (!count || count > dev->msi_vectors || count > HVX_PCI_MAX_IRQ_FDS ||
@@ -385,19 +410,8 @@ int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count)
 	ret = pci_alloc_irq_vectors(pdev, count, count, PCI_IRQ_MSI);
 	if (ret < 0)
 		return ret;
-	dev->irq_type = HVX_PCI_IRQ_MSI;
-	dev->guest_irqs = true;
-	dev->nr_vecs = count;
-	for (i = 0, ret = 0; i < count && !ret; i++) {
-		dev->vecs[i].dev = dev;
-		dev->vecs[i].index = i;
-		dev->vecs[i].trigger = NULL;
-		ret = vec_request(dev, &dev->vecs[i], pci_irq_vector(pdev, i),
-				  gmsi_handler, 0, "gmsi");
-	}
-	if (ret)
-		hvx_pt_irq_disable(dev);
-	return ret;
+	return guest_vecs_request(dev, HVX_PCI_IRQ_MSI, count, gmsi_handler,
+				  "gmsi");
 }
 
 /**
@@ -420,7 +434,7 @@ int hvx_pt_msix_to_guest(struct hvx_pt_dev *dev)
 {
 	struct pci_dev *pdev = dev->pdev;
 	unsigned long flags;
-	unsigned int i, n;
+	unsigned int n;
 	int ret;
 
 	if (!dev->msix_vectors)
@@ -436,19 +450,8 @@ int hvx_pt_msix_to_guest(struct hvx_pt_dev *dev)
 	spin_lock_irqsave(&dev->irq_lock, flags);
 	dev->gmsix_pending = 0;
 	spin_unlock_irqrestore(&dev->irq_lock, flags);
-	dev->irq_type = HVX_PCI_IRQ_MSIX;
-	dev->guest_irqs = true;
-	dev->nr_vecs = n;
-	for (i = 0, ret = 0; i < n && !ret; i++) {
-		dev->vecs[i].dev = dev;
-		dev->vecs[i].index = i;
-		dev->vecs[i].trigger = NULL;
-		ret = vec_request(dev, &dev->vecs[i], pci_irq_vector(pdev, i),
-				  gmsix_handler, 0, "gmsix");
-	}
-	if (ret)
-		hvx_pt_irq_disable(dev);
-	return ret;
+	return guest_vecs_request(dev, HVX_PCI_IRQ_MSIX, n, gmsix_handler,
+				  "gmsix");
 }
 
 /**

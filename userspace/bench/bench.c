@@ -96,7 +96,7 @@ static const struct bench_op ops[] = {
 	{ "hlt_wake", "HLT wake-up (timer deadline to handler)", OP_HLT_WAKE,
 	  1, 10, NULL },
 	{ "linux_boot", "guest Linux boot to /init", -1, 0, 1,
-	  "needs hvx-run (issue 6) and a KVM loader for the same kernel" },
+	  "measured by bench.sh (hvx-run and hvx-kvm-boot), not by hvx-bench" },
 	{ "nic_throughput", "passed-through NIC throughput", -1, 0, 1,
 	  "needs PCI passthrough" },
 	{ "nic_ping", "passed-through NIC ping latency", -1, 0, 1,

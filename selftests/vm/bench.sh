@@ -105,9 +105,6 @@ if [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
 	for f in "$HVX_RUN" "$bindir/hvx-kvm-boot" "$bindir/hvx-boot-init"; do
 		[[ -x "$f" ]] && file_is_static "$f" || die "$f: missing or not static (make userspace bench-build)"
 	done
-	source "$HERE/guest.sh"
-	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
-		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
 	b=$IMG/boot-root g=$IMG/boot-guest
 	rm -rf "$b" "$g"
 	mkdir -p "$b/usr/bin" "$b/lib/hvx/boot" "$b/tests" "$g/dev"
@@ -132,6 +129,10 @@ if [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
 	chmod 755 "$b/tests/boot"
 	(cd "$b" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >>"$IMG/initrd.gz"
+	# Last: hvx_run_extras may append legacy LZ4, which must end the image.
+	source "$HERE/guest.sh"
+	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
+		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
 	log "initramfs with the linux_boot guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
 fi
 

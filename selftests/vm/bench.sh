@@ -195,12 +195,20 @@ tr -d '\r' <"$serial" | awk '
 boot_rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END boot rc=\([0-9]*\).*/\1/p' | head -n1)
 awk '
 /^hvx-run: summary: / {
-	sub(/^hvx-run: summary: /, ""); n = split($0, f, /, /)
+	sub(/^hvx-run: summary: /, "")
+	user = ""
+	if ((p = index($0, "; exits to hvx-run: "))) {
+		user = substr($0, p + 20)
+		$0 = substr($0, 1, p - 1)
+	}
+	n = split($0, f, /, /)
 	split(f[2], t, " "); split(f[3], e, " ")
 	printf "BENCH hvx linux_boot %s %s %s 1 1\n", t[1], t[1], t[1]
 	printf "BENCH hvx linux_boot_exits %s %s %s 1 1\n", e[1], e[1], e[1]
 	printf "BENCHX hvx linux_boot vmx %s %s\n", e[3], e[4]
 	for (i = 4; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx linux_boot vmx %s %s\n", r[1], r[2] }
+	n = split(user, f, /, /)
+	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx linux_boot user %s %s\n", r[1], r[2] }
 }
 /^BENCHX? kvm linux_boot/' "$OUT/boot.log" >"$OUT/boot-output.txt"
 if grep -q '^BENCH hvx linux_boot ' "$OUT/boot-output.txt" &&

@@ -424,11 +424,26 @@ static void write_file(const char *path, const char *s)
 	close(fd);
 }
 
+/* At exit, also after die(): a trigger left behind would slow every later
+ * KVM exit and refuse the next --trace-exits. */
+static void trace_remove(void)
+{
+	int fd = open(TRIGGER_FILE, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "!" TRIGGER, strlen("!" TRIGGER)) < 0)
+			fprintf(stderr, "%s: cannot remove the kvm_exit trigger: %s\n",
+				prog, strerror(errno));
+		close(fd);
+	}
+}
+
 static void trace_start(void)
 {
 	if (access(TRIGGER_FILE, W_OK))
 		mount("tracefs", TRACE_DIR, "tracefs", 0, NULL);	/* may be there */
 	write_file(TRIGGER_FILE, TRIGGER);
+	atexit(trace_remove);
 }
 
 static void trace_stop(void)
@@ -447,7 +462,6 @@ static void trace_stop(void)
 				printf("BENCHX kvm linux_boot vmx reason_%llu %llu\n", reason, count);
 		}
 	fclose(f);
-	write_file(TRIGGER_FILE, "!" TRIGGER);
 }
 
 /* ------------------------------------------------------------------ */

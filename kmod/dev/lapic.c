@@ -855,12 +855,15 @@ static void lapic_init(struct hvx_vmx_vcpu *v)
 static int lapic_tpr_threshold(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_lapic *apic = vmx_to_lapic(v);
-	int irrv = highest(apic->irr), isrv = highest(apic->isr);
-	u32 tpr_class = lapic_tpr(apic) >> 4;
+	int irrv = highest(apic->irr), isrv;
 
-	if (irrv < 0 || (isrv >= 0 && (irrv >> 4) <= (isrv >> 4)))
+	/* Called before every entry: with IRR empty, skip the other reads. */
+	if (irrv < 0)
 		return 0;
-	return (irrv >> 4) <= tpr_class ? irrv >> 4 : 0;
+	isrv = highest(apic->isr);
+	if (isrv >= 0 && (irrv >> 4) <= (isrv >> 4))
+		return 0;
+	return (irrv >> 4) <= (lapic_tpr(apic) >> 4) ? irrv >> 4 : 0;
 }
 
 static const struct hvx_vmx_apic_ops lapic_vmx_ops = {

@@ -21,6 +21,8 @@
 #   HVX_BENCH       hvx-bench (static)
 #   HVX_HOST_KVER   emulated host kernel, e.g. 6.1.0-56-amd64
 #   HVX_BENCH_ARGS  arguments for hvx-bench, e.g. "--quick" (bench-smoke)
+#   HVX_BENCH_BOOT  1 (default): also the linux_boot rows (hvx-run and
+#                   hvx-kvm-boot, found beside HVX_BENCH); 0: leave them out
 # Optional:
 #   HVX_HVXCTL          hvxctl (static), put in the image as for check.sh
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 3600)
@@ -88,6 +90,53 @@ chmod 755 "$root/tests/bench"
 initramfs_pack "$root"
 
 # ---------------------------------------------------------------------------
+# The linux_boot rows: the same guest booted to its /init under hvx
+# (hvx-run) and under KVM (hvx-kvm-boot, userspace/bench/kvm_boot.c): the
+# fastboot kernel guest.sh gives hvx-run, an initramfs whose /init
+# (hvx-boot-init) writes to port 0xf4 at once, the same command line,
+# RAM and one vCPU. Each reads the TSC when its vCPU starts and at that
+# exit. /tests/boot runs after /tests/bench (init.sh runs them in order).
+# HVX_BENCH_BOOT=0 leaves the rows out (n/a).
+BOOT_APPEND="console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests quiet panic=-1"
+BOOT_MEM=192M
+if [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
+	bindir=$(dirname "$HVX_BENCH")
+	HVX_RUN=${HVX_RUN:-$bindir/hvx-run}
+	for f in "$HVX_RUN" "$bindir/hvx-kvm-boot" "$bindir/hvx-boot-init"; do
+		[[ -x "$f" ]] && file_is_static "$f" || die "$f: missing or not static (make userspace bench-build)"
+	done
+	b=$IMG/boot-root g=$IMG/boot-guest
+	rm -rf "$b" "$g"
+	mkdir -p "$b/usr/bin" "$b/lib/hvx/boot" "$b/tests" "$g/dev"
+	install -m 755 "$bindir/hvx-kvm-boot" "$b/usr/bin/hvx-kvm-boot"
+	install -m 755 "$bindir/hvx-boot-init" "$g/init"
+	mknod -m 600 "$g/dev/console" c 5 1 2>/dev/null || true
+	(cd "$g" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -9 >"$b/lib/hvx/boot/initrd.gz"
+	cat >"$b/tests/boot" <<-EOF2
+		#!/bin/sh
+		K=/lib/hvx/guest/vmlinuz I=/lib/hvx/boot/initrd.gz
+		A="$BOOT_APPEND"
+		echo "# linux_boot: hvx-run (exit status 3: the guest's /init wrote 1 to port 0xf4)"
+		hvx-run --kernel \$K --initrd \$I --mem $BOOT_MEM --cpus 1 --append "\$A" --summary --quiet </dev/null
+		echo "# hvx-run exit status \$?"
+		[ -e /dev/kvm ] || for m in irqbypass kvm kvm-intel; do insmod /lib/hvx/kvm/\$m.ko; done
+		echo "# linux_boot: hvx-kvm-boot"
+		hvx-kvm-boot --kernel \$K --initrd \$I --mem $BOOT_MEM --append "\$A" --quiet </dev/null || exit 1
+		echo "# linux_boot: hvx-kvm-boot --trace-exits (exit reasons only)"
+		exec hvx-kvm-boot --kernel \$K --initrd \$I --mem $BOOT_MEM --append "\$A" --trace-exits --quiet </dev/null
+	EOF2
+	chmod 755 "$b/tests/boot"
+	(cd "$b" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >>"$IMG/initrd.gz"
+	# Last: hvx_run_extras may append legacy LZ4, which must end the image.
+	source "$HERE/guest.sh"
+	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
+		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
+	log "initramfs with the linux_boot guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
+fi
+
+# ---------------------------------------------------------------------------
 # One Bochs, one CPU (lib.sh).
 
 trap cleanup EXIT
@@ -137,6 +186,46 @@ if [[ -n "$bad" ]]; then
 	fail=1
 fi
 
+# The linux_boot rows (/tests/boot): hvx-run's summary line becomes
+# BENCH/BENCHX lines like hvx-kvm-boot's; they replace hvx-bench's n/a.
+tr -d '\r' <"$serial" | awk '
+	/### HVX-BEGIN boot$/ { on = 1; next }
+	/### HVX-END boot / { on = 0; next }
+	on' >"$OUT/boot.log"
+boot_rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END boot rc=\([0-9]*\).*/\1/p' | head -n1)
+awk '
+/^hvx-run: summary: / {
+	sub(/^hvx-run: summary: /, "")
+	user = ""
+	if ((p = index($0, "; exits to hvx-run: "))) {
+		user = substr($0, p + 20)
+		$0 = substr($0, 1, p - 1)
+	}
+	n = split($0, f, /, /)
+	split(f[2], t, " "); split(f[3], e, " ")
+	printf "BENCH hvx linux_boot %s %s %s 1 1\n", t[1], t[1], t[1]
+	printf "BENCH hvx linux_boot_exits %s %s %s 1 1\n", e[1], e[1], e[1]
+	printf "BENCHX hvx linux_boot vmx %s %s\n", e[3], e[4]
+	for (i = 4; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx linux_boot vmx %s %s\n", r[1], r[2] }
+	n = split(user, f, /, /)
+	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx linux_boot user %s %s\n", r[1], r[2] }
+}
+/^BENCHX? kvm linux_boot/' "$OUT/boot.log" >"$OUT/boot-output.txt"
+if grep -q '^BENCH hvx linux_boot ' "$OUT/boot-output.txt" &&
+	grep -q '^BENCH kvm linux_boot ' "$OUT/boot-output.txt"; then
+	awk '!/^BENCH [a-z]+ linux_boot n\/a/
+	     /^BENCHOP linux_boot / { print "BENCHOP linux_boot_exits guest Linux boot to /init: VM exits" }' \
+		"$raw" >"$raw.tmp"
+	cat "$OUT/boot-output.txt" >>"$raw.tmp"
+	mv "$raw.tmp" "$raw"
+elif [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
+	echo "FAIL: the linux_boot rows were not measured (rc=${boot_rc:-none}); see $OUT/boot.log"
+	tail -n 20 "$OUT/boot.log" | sed 's/^/    /'
+	fail=1
+elif [[ -s "$raw" ]]; then
+	sed -i 's#^\(BENCH [a-z]* linux_boot n/a\) .*#\1 left out with HVX_BENCH_BOOT=0 (make bench-smoke)#' "$raw"
+fi
+
 if [[ -s "$raw" ]]; then
 	echo "hvx-bench $BENCH_ARGS"
 	bash "$REPO/userspace/bench/report.sh" "$raw" "$OUT" \
@@ -148,6 +237,6 @@ fi
 
 wall=$((SECONDS - T_START))
 echo
-echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log"
+echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log, linux_boot: $OUT/boot.log"
 printf 'wall time: %dm%02ds\n' $((wall / 60)) $((wall % 60))
 exit $fail

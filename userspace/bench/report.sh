@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # report.sh RAW OUTDIR [UNIT]: turn hvx-bench's output (the BENCHOP and
-# BENCH lines, see bench.c) into
+# BENCH lines, see bench.c; BENCHX lines, exits by reason, from bench.sh's
+# linux_boot rows) into
 #
 #   - a table on stdout: operation, hvx, KVM, hvx/KVM, verdict;
 #   - OUTDIR/results.json: the same figures with min/max, iterations and
@@ -39,8 +40,61 @@ function hvjson(hv, op) {
 			       med[hv, op], mn[hv, op], mx[hv, op], it[hv, op], rd[hv, op])
 	return "null"
 }
+# The BENCHX lines: a table per operation and source, and "exits_by_reason"
+# in the JSON. Sources: vmx (basic exit reasons: the hvx statistics; the KVM
+# kvm_exit tracepoint in a separate, traced run), user (exits to the VMM),
+# kstat (the KVM statistics counters).
+function exits_by_reason(   i, j, k, op, src, nm, hv, h, sep, sep2) {
+	if (!nxops) return
+	printf ",\n  \"exits_by_reason\": {" >> json
+	for (i = 1; i <= nxops; i++) {
+		op = xops[i]
+		printf "%s\n    \"%s\": {", (i > 1 ? "," : ""), esc(op) >> json
+		for (j = 1; j <= nxsrc[op]; j++) {
+			src = xsrcs[op, j]
+			printf "\n%s: exits by reason (%s)\n", desc[op] != "" ? desc[op] : op, \
+				src == "vmx" ? "VM exits by basic exit reason; KVM: kvm_exit tracepoint, traced run" : \
+				src == "user" ? "exits to the VMM" : src == "kstat" ? "KVM statistics counters" : src
+			printf "  %-36s %12s %12s\n", "reason", "hvx", "KVM"
+			for (k = 1; k <= nxname[op, src]; k++) {
+				nm = xname[op, src, k]
+				printf "  %-36s %12s %12s\n", nm, \
+					(("hvx" SUBSEP op SUBSEP src SUBSEP nm) in xv) ? xv["hvx", op, src, nm] : "-", \
+					(("kvm" SUBSEP op SUBSEP src SUBSEP nm) in xv) ? xv["kvm", op, src, nm] : "-"
+			}
+			printf "%s\n      \"%s\": {", (j > 1 ? "," : ""), esc(src) >> json
+			sep = ""
+			for (h = 1; h <= 2; h++) {
+				hv = h == 1 ? "hvx" : "kvm"
+				if (!((hv SUBSEP op SUBSEP src) in xhv)) continue
+				printf "%s \"%s\": {", sep, hv >> json
+				sep2 = ""
+				for (k = 1; k <= nxname[op, src]; k++) {
+					nm = xname[op, src, k]
+					if ((hv SUBSEP op SUBSEP src SUBSEP nm) in xv) {
+						printf "%s \"%s\": %s", sep2, esc(nm), xv[hv, op, src, nm] >> json
+						sep2 = ","
+					}
+				}
+				printf " }" >> json
+				sep = ","
+			}
+			printf " }" >> json
+		}
+		printf "\n    }" >> json
+	}
+	printf "\n  }" >> json
+}
 { sub(/\r$/, "") }
 $1 == "BENCHOP" { ops[++nops] = $2; desc[$2] = rest(3); next }
+# BENCHX <hv> <op> <source> <name> <count>: exits by reason (linux_boot)
+$1 == "BENCHX" && NF == 6 {
+	if (!($3 in xop)) { xop[$3] = 1; xops[++nxops] = $3 }
+	if (!(($3 SUBSEP $4) in xsrc)) { xsrc[$3, $4] = 1; xsrcs[$3, ++nxsrc[$3]] = $4 }
+	if (!(($3 SUBSEP $4 SUBSEP $5) in xseen)) { xseen[$3, $4, $5] = 1; xname[$3, $4, ++nxname[$3, $4]] = $5 }
+	xv[$2, $3, $4, $5] = $6; xhv[$2, $3, $4] = 1
+	next
+}
 $1 == "BENCH" && NF >= 4 {
 	hv = $2; op = $3
 	if ($4 == "n/a") na[hv, op] = rest(5)
@@ -83,7 +137,9 @@ END {
 		       ("kvm" SUBSEP op) in na ? "\"" esc(na["kvm", op]) "\"" : (("kvm" SUBSEP op) in err ? "\"error: " esc(err["kvm", op]) "\"" : "null"),
 		       i < nops ? "," : "" >> json
 	}
-	printf "  ]\n}\n" >> json
+	printf "  ]" >> json
+	exits_by_reason()
+	printf "\n}\n" >> json
 	exit nerr ? 2 : 0
 }' "$raw" || rc=$?
 rc=${rc:-0}

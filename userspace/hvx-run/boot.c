@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,49 @@ struct file {
 	uint8_t *data;
 	uint64_t size;
 };
+
+/* ------------------------------------------------------------------ */
+/* Guest RAM: shared by hvx-run and the KVM loader of the benchmark
+ * (userspace/bench/kvm_boot.c), so both give a guest the same memory. */
+
+/* The host address of [gpa, gpa + len) in guest RAM, or NULL. */
+void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa + len < gpa)
+		return NULL;
+	if (gpa + len <= vm->low_size)
+		return vm->ram + gpa;
+	if (gpa >= GPA_4G && gpa + len <= GPA_4G + vm->high_size)
+		return vm->ram + vm->low_size + (gpa - GPA_4G);
+	return NULL;
+}
+
+/* Map vm->opt.mem bytes of guest RAM: low_size below LOW_RAM_MAX, the rest
+ * from 4 GiB. */
+void alloc_ram(struct vm *vm)
+{
+	const struct options *o = &vm->opt;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+
+	vm->low_size = o->mem < LOW_RAM_MAX ? o->mem : LOW_RAM_MAX;
+	vm->high_size = o->mem - vm->low_size;
+	vm->ram_size = o->mem;
+	if (o->hugepages) {
+		/* Whole 2 MiB pages; the slots use only o->mem of them. */
+		vm->ram_size = (o->mem + 2 * MiB - 1) & ~(2 * MiB - 1);
+		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
+	}
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		if (o->hugepages)
+			die("--hugepages: cannot map %" PRIu64 " MiB of 2 MiB huge pages: %s (see /proc/sys/vm/nr_hugepages)",
+			    vm->ram_size >> 20, strerror(errno));
+		die("cannot map %" PRIu64 " MiB of guest RAM: %s",
+		    vm->ram_size >> 20, strerror(errno));
+	}
+	if (!o->hugepages)
+		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+}
 
 static void read_file(struct vm *vm, const char *name, const char *what,
 		      struct file *f)
@@ -476,6 +520,18 @@ static void load_multiboot(struct vm *vm, struct file *k, long hoff,
 
 /* ------------------------------------------------------------------ */
 
+/* Boot GDT: null, null, 0x10 code, 0x18 data (the boot protocol's). */
+static void write_boot_gdt(struct vm *vm, int mode)
+{
+	uint64_t *gdt = gpa_ptr(vm, GPA_GDT, 4 * 8);
+
+	gdt[0] = 0;
+	gdt[1] = 0;
+	/* base 0, limit 0xfffff pages; 0x10 code (L for 64-bit), 0x18 data */
+	gdt[2] = mode == 64 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull;
+	gdt[3] = 0x00cf93000000ffffull;
+}
+
 void load_kernel(struct vm *vm, struct boot_state *bs)
 {
 	struct file k;
@@ -499,4 +555,5 @@ void load_kernel(struct vm *vm, struct boot_state *bs)
 		    k.name);
 	}
 	free(k.data);
+	write_boot_gdt(vm, bs->mode);
 }

@@ -4,7 +4,8 @@
  *
  * Files:
  *   main.c     options, VM and vCPU setup, the vCPU threads, exits, teardown
- *   boot.c     loaders: Linux bzImage, multiboot v1 ELF, flat binary
+ *   boot.c     guest RAM and loaders: Linux bzImage, multiboot v1 ELF, flat
+ *              binary (shared with userspace/bench/kvm_boot.c)
  *   tables.c   e820 map, MP table, ACPI (RSDP, XSDT, FADT, DSDT, MADT)
  *   console.c  stdio console: raw tty, Ctrl-A x, the fallback UART
  *   stats.c    the closing summary (exit counts over generic netlink)
@@ -118,7 +119,8 @@ struct vm {
 	int ncpus;
 	struct vcpu *vcpus;
 	int stop_fd;		/* eventfd: a vCPU stopped the VM */
-	uint64_t tsc_start;
+	uint64_t tsc_start;	/* TSC when the vCPUs start */
+	uint64_t tsc_stop;	/* TSC at the first vm_stop(), or 0 */
 };
 
 /* Entry state a loader leaves for vCPU 0. */
@@ -134,12 +136,13 @@ struct boot_state {
 /* main.c */
 void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
 void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
-void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why);
 bool vm_stopping(struct vm *vm);
 
-/* boot.c */
-void load_kernel(struct vm *vm, struct boot_state *bs);
+/* boot.c (also linked into the benchmark's KVM loader, userspace/bench/) */
+void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
+void alloc_ram(struct vm *vm);
+void load_kernel(struct vm *vm, struct boot_state *bs);	/* and the boot GDT */
 
 /* tables.c */
 struct e820 {

@@ -275,42 +275,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 /* ------------------------------------------------------------------ */
 /* Guest memory */
 
-void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (gpa + len < gpa)
-		return NULL;
-	if (gpa + len <= vm->low_size)
-		return vm->ram + gpa;
-	if (gpa >= GPA_4G && gpa + len <= GPA_4G + vm->high_size)
-		return vm->ram + vm->low_size + (gpa - GPA_4G);
-	return NULL;
-}
-
-static void alloc_ram(struct vm *vm)
-{
-	const struct options *o = &vm->opt;
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-
-	vm->low_size = o->mem < LOW_RAM_MAX ? o->mem : LOW_RAM_MAX;
-	vm->high_size = o->mem - vm->low_size;
-	vm->ram_size = o->mem;
-	if (o->hugepages) {
-		/* Whole 2 MiB pages; the slots use only o->mem of them. */
-		vm->ram_size = (o->mem + 2 * MiB - 1) & ~(2 * MiB - 1);
-		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
-	}
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		if (o->hugepages)
-			die("--hugepages: cannot map %" PRIu64 " MiB of 2 MiB huge pages: %s (see /proc/sys/vm/nr_hugepages)",
-			    vm->ram_size >> 20, strerror(errno));
-		die("cannot map %" PRIu64 " MiB of guest RAM: %s",
-		    vm->ram_size >> 20, strerror(errno));
-	}
-	if (!o->hugepages)
-		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
-}
-
 static void set_region(struct vm *vm, uint32_t slot, uint64_t gpa,
 		       uint64_t size, void *hva)
 {
@@ -496,17 +460,6 @@ static void set_boot_regs(struct vcpu *v, const struct boot_state *bs)
 		die("HVX_SET_REGS: %s", strerror(errno));
 }
 
-static void write_boot_gdt(struct vm *vm, int mode)
-{
-	uint64_t *gdt = gpa_ptr(vm, GPA_GDT, 4 * 8);
-
-	gdt[0] = 0;
-	gdt[1] = 0;
-	/* base 0, limit 0xfffff pages; 0x10 code (L for 64-bit), 0x18 data */
-	gdt[2] = mode == 64 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull;
-	gdt[3] = 0x00cf93000000ffffull;
-}
-
 static void create_vcpus(struct vm *vm, const struct boot_state *bs)
 {
 	struct hvx_mp_state wait = { .state = HVX_MP_WAIT_SIPI };
@@ -549,6 +502,7 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why)
 
 	pthread_mutex_lock(&stop_lock);
 	if (atomic_load(&stop_state) == STOP_NONE) {
+		vm->tsc_stop = __rdtsc();	/* the run time ends here */
 		stop_status = status;
 		snprintf(stop_why, sizeof(stop_why), "%s", why);
 		atomic_store(&stop_state, kind);
@@ -914,7 +868,6 @@ int main(int argc, char **argv)
 	/* Everything that can fail on the guest's files happens before the VM exists. */
 	alloc_ram(vm);
 	load_kernel(vm, &bs);
-	write_boot_gdt(vm, bs.mode);
 
 	open_hvx(vm);
 	setup_platform(vm);

@@ -42,7 +42,7 @@ hvx_guest_initrd() {
 	mkdir -p "$root"/{bin,dev,proc,sys} || return 1
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
-		udhcpc ping tftp awk wc sha256sum rm chmod tail; do
+		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1

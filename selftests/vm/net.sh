@@ -28,7 +28,13 @@
 
 p=$1 mods=$2 pings=$3 fetches=$4 file=$5
 [ -n "$file" ] || { echo "usage: hvx-net PREFIX MODDIR PINGS FETCHES FILE" >&2; exit 2; }
-fail() { echo "$p net error $*"; exit 1; }
+# fail WHAT: the error line, then the kernel's last words (the console is
+# quiet) as "PREFIX net dmesg ..." lines.
+fail() {
+	echo "$p net error $*"
+	dmesg | tail -n 12 | sed "s/^/$p net dmesg /"
+	exit 1
+}
 
 insmod "$mods/8390.ko" || fail "insmod 8390.ko"
 insmod "$mods/ne2k-pci.ko" || fail "insmod ne2k-pci.ko"

@@ -149,6 +149,8 @@ rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END bench rc=\([0-9]*\).*/\1/p'
 
 # The NIC rows: nic.sh's "net ping" and "net tftp" lines (net.sh) as
 # BENCHOP/BENCHBASE/BENCH lines; a side without its lines is an error row.
+# They take the names of hvx-bench's placeholder rows (nic_ping,
+# nic_throughput), which report.sh then replaces.
 nic_rc=
 if [[ $BENCH_NIC == 1 ]]; then
 	tr -d '\r' <"$serial" | awk '
@@ -181,8 +183,8 @@ if [[ $BENCH_NIC == 1 ]]; then
 	END {
 		print "BENCHOP nic_ping NE2000 ping round trip (simulated us, mean)"
 		print "BENCHBASE nic_ping host lower"
-		print "BENCHOP nic_tftp NE2000 TFTP 64 KiB (KiB per simulated s)"
-		print "BENCHBASE nic_tftp host higher"
+		print "BENCHOP nic_throughput NE2000 TFTP 64 KiB (KiB per simulated s)"
+		print "BENCHBASE nic_throughput host higher"
 		for (k = 0; k < 2; k++) {
 			s = k ? "host" : "hvx"
 			if (s in ping) print "BENCH " s " nic_ping " ping[s]
@@ -190,8 +192,8 @@ if [[ $BENCH_NIC == 1 ]]; then
 			if (n[s] > 0) {
 				lo = hi = kib[s, 1]
 				for (i = 1; i <= n[s]; i++) { v[i] = kib[s, i]; if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
-				printf "BENCH %s nic_tftp %.1f %.1f %.1f %d 1\n", s, med(v, n[s]), lo, hi, n[s]
-			} else print "BENCH " s " nic_tftp error " (s in tftperr ? tftperr[s] : s in nerr ? nerr[s] : "no tftp line")
+				printf "BENCH %s nic_throughput %.1f %.1f %.1f %d 1\n", s, med(v, n[s]), lo, hi, n[s]
+			} else print "BENCH " s " nic_throughput error " (s in tftperr ? tftperr[s] : s in nerr ? nerr[s] : "no tftp line")
 		}
 	}' "$OUT/nic.log" >>"$raw"
 fi

@@ -20,7 +20,8 @@
 # hvx OP ...") with the emulated host driving the same device itself, no
 # VM ("BENCH host OP ..."), each in the unit its description names, lower
 # or higher being better. They get their own table (guest, bare host,
-# guest/host), "baseline": "host" in the JSON, and are not plotted.
+# guest/host), "baseline": "host" in the JSON, and are not plotted; a
+# figure there wins over an "n/a" line for the same operation.
 
 set -euo pipefail
 
@@ -47,7 +48,9 @@ function hvjson(hv, op) {
 	return "null"
 }
 { sub(/\r$/, "") }
-$1 == "BENCHOP" { ops[++nops] = $2; desc[$2] = rest(3); next }
+# A second BENCHOP for an operation (the NIC rows of bench.sh for the
+# placeholders of hvx-bench) replaces its description and keeps its place.
+$1 == "BENCHOP" { if (!($2 in desc)) ops[++nops] = $2; desc[$2] = rest(3); next }
 $1 == "BENCHBASE" && NF >= 4 { base[$2] = $3; better[$2] = $4; next }
 $1 == "BENCH" && NF >= 4 {
 	hv = $2; op = $3

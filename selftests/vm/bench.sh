@@ -118,6 +118,7 @@ fi
 initramfs_pack "$root"
 if [[ $BENCH_NIC == 1 ]]; then
 	# hvx-run, the guest kernel and its initramfs (guest.sh, as for run_test).
+	# shellcheck source=guest.sh
 	source "$HERE/guest.sh"
 	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
 		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"

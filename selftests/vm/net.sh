@@ -50,7 +50,7 @@ cat >/tmp/hvx-dhcp.sh <<-'EOF'
 	bound | renew)
 		ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
 		for r in $router; do route add default gw "$r" dev "$interface"; break; done
-		echo "ip=$ip router=${router%% *}" >/tmp/hvx-lease
+		echo "$ip ${router%% *}" >/tmp/hvx-lease
 		;;
 	esac
 	exit 0
@@ -60,7 +60,7 @@ rm -f /tmp/hvx-lease
 udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /tmp/hvx-dhcp.sh >/tmp/hvx-udhcpc.log 2>&1 ||
 	fail "no DHCP lease: $(tail -n 1 /tmp/hvx-udhcpc.log)"
 [ -r /tmp/hvx-lease ] || fail "udhcpc gave no lease"
-. /tmp/hvx-lease
+read -r ip router </tmp/hvx-lease
 echo "$p net dhcp eth0 $ip router $router"
 
 ping -c "$pings" -i 0.2 -W 2 "$router" >/tmp/hvx-ping.log 2>&1

@@ -8,7 +8,8 @@
  * (hidden: reads 0), the interrupt line, command bit INTx Disable, BIST
  * (reads 0), the MSI capability's control, address, data and mask
  * registers (PCI 3.0, 6.8.1) and the MSI-X control bits enable and
- * function mask (6.8.2); the MSI-X table itself is emulated in memory.
+ * function mask (6.8.2); the MSI-X table and PBA themselves are emulated
+ * in memory (hvx_pt_msix_table_rw()).
  * The host programs the device's real MSI registers when it enables its
  * own vectors.
  * Written through: command bits I/O, memory, bus master, parity and
@@ -135,7 +136,8 @@ static int caps_init(struct hvx_pt_dev *dev)
  * @dev: the device, enabled, not yet visible to anyone.
  *
  * Reads BAR sizes and types from the host's resources, finds the MSI and
- * MSI-X capabilities, and maps the memory BARs for pread/pwrite.
+ * MSI-X capabilities, maps the memory BARs for pread/pwrite and finds the
+ * BAR parts the guest reaches through the device bus (trap.c).
  * Context: process context.
  * Return: 0, -ENOMEM, or -EINVAL for a malformed MSI-X capability.
  */
@@ -164,6 +166,7 @@ int hvx_pt_config_init(struct hvx_pt_dev *dev)
 			return -ENOMEM;
 		}
 	}
+	hvx_pt_traps_init(dev);
 	return 0;
 }
 
@@ -345,8 +348,13 @@ static void cfg_write_dword(struct hvx_pt_dev *dev, unsigned int off, u32 val,
 		return;
 	}
 	if (dev->msix_cap && off == dev->msix_cap && (be & 0xc)) {
+		unsigned long flags;
+
+		/* The handlers honour the Function Mask under irq_lock. */
+		spin_lock_irqsave(&dev->irq_lock, flags);
 		dev->msix_ctrl = (val >> 16) & (PCI_MSIX_FLAGS_ENABLE |
 						PCI_MSIX_FLAGS_MASKALL);
+		spin_unlock_irqrestore(&dev->irq_lock, flags);
 		return;
 	}
 	/* Anything else: read-only for the guest. */
@@ -458,51 +466,128 @@ bool hvx_pt_bar_in_msix(struct hvx_pt_dev *dev, int bar, u64 off, u64 len,
 	return e && off < e && off + len > s;
 }
 
+/* A guest write of dword @v at offset @toff of the MSI-X table. */
+static void msix_entry_write(struct hvx_pt_dev *dev, u64 toff, u32 v)
+{
+	u32 *t = &dev->msix_table[toff / 4];
+
+	switch (toff % PCI_MSIX_ENTRY_SIZE) {
+	case PCI_MSIX_ENTRY_LOWER_ADDR:
+		*t = v & ~3u;	/* dword aligned (6.8.2.7) */
+		break;
+	case PCI_MSIX_ENTRY_VECTOR_CTRL:
+		*t = v & PCI_MSIX_ENTRY_CTRL_MASKBIT;	/* the rest reserved */
+		break;
+	default:
+		*t = v;
+	}
+}
+
+/* Emulate a dword or qword access at offset @toff of the MSI-X table. */
+static void msix_table_access(struct hvx_pt_dev *dev, u64 toff,
+			      unsigned int len, u64 *val, bool write)
+{
+	u32 *t = &dev->msix_table[toff / 4];
+	unsigned long flags;
+
+	if (!write) {
+		*val = READ_ONCE(t[0]);
+		if (len == 8)
+			*val |= (u64)READ_ONCE(t[1]) << 32;
+		return;
+	}
+	/* The interrupt handlers read entries under irq_lock. */
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	msix_entry_write(dev, toff, *val);
+	if (len == 8)
+		msix_entry_write(dev, toff + 4, *val >> 32);
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	/* A vector unmasked with a message pending sends it now (6.8.2.9). */
+	if (dev->irq_type == HVX_PCI_IRQ_MSIX && dev->guest_irqs)
+		hvx_pt_gmsix_flush(dev);
+}
+
+/*
+ * The emulated PBA: a bit per vector, set while a vector that fired is
+ * masked (6.8.2.10). Only vectors 0-31 have host vectors, so only the
+ * low dword can have bits set. Read-only.
+ */
+static u64 msix_pba_read(struct hvx_pt_dev *dev, u64 poff, unsigned int len)
+{
+	u64 q = poff < 8 ? READ_ONCE(dev->gmsix_pending) : 0;
+
+	if (len == 4)
+		return (u32)(q >> ((poff & 4) * 8));
+	return q;
+}
+
 /**
- * hvx_pt_msix_table_rw - emulate an access to the MSI-X table or PBA
+ * hvx_pt_msix_table_rw - emulate an access to the MSI-X pages of a BAR
  * @dev: the device (its lock held).
  * @bar: BAR index.
- * @off: offset in the BAR.
- * @len: 4 or 8 bytes (PCI 3.0, 6.8.2: dword or qword accesses).
+ * @off: offset in the BAR, naturally aligned to @len.
+ * @len: 1, 2, 4 or 8 bytes; the table and PBA take only 4 or 8 (PCI 3.0,
+ *	6.8.2: dword or qword accesses).
  * @val: in for writes, out for reads.
  * @write: a write.
  *
- * The table lives in memory (the guest's addresses and data, per-vector
- * masks); the PBA is read from the device; other bytes of the MSI-X pages
- * go to the device.
+ * The table lives in memory: the guest's addresses and data and its
+ * per-vector Mask bits (which the host vectors' handlers honour, with the
+ * Function Mask; unmasking sends a pending message). The PBA shows the
+ * vectors held pending by those masks; writes to it are dropped. Other
+ * bytes of the MSI-X pages go to the device.
  * Context: process context.
- * Return: 0, or -EINVAL for a bad size or alignment.
+ * Return: 0, or -EINVAL for a bad size or alignment (nothing done).
  */
 int hvx_pt_msix_table_rw(struct hvx_pt_dev *dev, int bar, u64 off,
 			 unsigned int len, u64 *val, bool write)
 {
-	u64 tend = dev->msix_table_off + dev->msix_vectors * PCI_MSIX_ENTRY_SIZE;
+	u64 tstart = dev->msix_table_off;
+	u64 tend = tstart + dev->msix_vectors * PCI_MSIX_ENTRY_SIZE;
+	u64 pstart = dev->msix_pba_off;
+	u64 pend = pstart + DIV_ROUND_UP(dev->msix_vectors, 64) * 8;
 	void __iomem *va = dev->bars[bar].va;
+	bool table, pba;
 
-	if ((len != 4 && len != 8) || (off & (len - 1)))
+	if ((len != 1 && len != 2 && len != 4 && len != 8) || (off & (len - 1)))
 		return -EINVAL;
-	if (bar == dev->msix_bar && off >= dev->msix_table_off && off < tend) {
-		u32 *t = &dev->msix_table[(off - dev->msix_table_off) / 4];
-
-		if (write) {
-			t[0] = *val;
-			if (len == 8)
-				t[1] = *val >> 32;
-		} else {
-			*val = t[0];
-			if (len == 8)
-				*val |= (u64)t[1] << 32;
-		}
+	table = bar == dev->msix_bar && off < tend && off + len > tstart;
+	pba = bar == dev->msix_pba_bar && off < pend && off + len > pstart;
+	if (table || pba) {
+		if (len < 4)
+			return -EINVAL;
+		if (table)
+			msix_table_access(dev, off - tstart, len, val, write);
+		else if (!write)
+			*val = msix_pba_read(dev, off - pstart, len);
 		return 0;
 	}
-	/* PBA and the rest of the pages: the device's own registers. */
-	if (write) {
-		if (len == 8)
+	/* The rest of the pages: the device's own registers. */
+	switch (len) {
+	case 1:
+		if (write)
+			writeb(*val, va + off);
+		else
+			*val = readb(va + off);
+		break;
+	case 2:
+		if (write)
+			writew(*val, va + off);
+		else
+			*val = readw(va + off);
+		break;
+	case 4:
+		if (write)
+			writel(*val, va + off);
+		else
+			*val = readl(va + off);
+		break;
+	case 8:
+		if (write)
 			writeq(*val, va + off);
 		else
-			writel(*val, va + off);
-	} else {
-		*val = len == 8 ? readq(va + off) : readl(va + off);
+			*val = readq(va + off);
+		break;
 	}
 	return 0;
 }

@@ -153,8 +153,25 @@ static long devfd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			 file->private_data, cmd, arg);
 }
 
-/* One naturally aligned access of 1, 2, 4 or 8 bytes to BAR @bar. */
-static int bar_rw(struct hvx_pt_dev *dev, int bar, u64 off, unsigned int len,
+/**
+ * hvx_pt_bar_rw - one access to a BAR of the device, as its owner sees it
+ * @dev: the device (its lock held, alive).
+ * @bar: BAR index.
+ * @off: offset in the BAR, bytes (ports for an I/O BAR), naturally
+ *	aligned to @len.
+ * @len: 1, 2, 4 or 8 bytes (not 8 for an I/O BAR).
+ * @val: in for writes (low @len bytes), out for reads (zero-extended).
+ * @write: a write.
+ *
+ * I/O BARs go to the host's ports (IN/OUT), memory BARs to their kernel
+ * mapping, except the MSI-X table and PBA, which are emulated
+ * (hvx_pt_msix_table_rw()). Used by the device fd and by the guest's
+ * trapped accesses (trap.c).
+ * Context: process context.
+ * Return: 0, or -EINVAL for an access outside the BAR, of a bad size or
+ * misaligned.
+ */
+int hvx_pt_bar_rw(struct hvx_pt_dev *dev, int bar, u64 off, unsigned int len,
 		  u64 *val, bool write)
 {
 	struct hvx_pt_bar *b = &dev->bars[bar];
@@ -271,7 +288,7 @@ static ssize_t devfd_rw(struct file *file, char __user *ubuf, size_t count,
 				val = v32;
 			}
 		} else {
-			ret = bar_rw(dev, index, off + done, len, &val, write);
+			ret = hvx_pt_bar_rw(dev, index, off + done, len, &val, write);
 		}
 		mutex_unlock(&dev->lock);
 		if (ret)

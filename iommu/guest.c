@@ -10,16 +10,20 @@
  * PCI Local Bus Spec 3.0, 6.2.2) and the guest has given it a non-zero
  * address; a config write that moves it or turns decoding off zaps the
  * old mapping (with INVEPT on every CPU) before the write returns.
- * Not mapped, and so trapped (HVX_EXIT_MMIO to userspace, which can
- * forward through the device fd): BARs smaller than a page, BARs holding
- * the MSI-X table or PBA, and BARs the guest places over RAM or another
- * device.
+ * The page(s) of a BAR holding the MSI-X table or PBA are left out of the
+ * EPT and claimed on the VM's device bus instead (trap.c): their accesses
+ * exit but are handled in the kernel (the table and PBA emulated, the
+ * rest of those pages forwarded to the device); the rest of that BAR is
+ * mapped. Not mapped, and so HVX_EXIT_MMIO to userspace (which can
+ * forward through the device fd): other BARs smaller than a page, and
+ * BARs the guest places over RAM or another device.
  *
  * An I/O BAR the guest leaves at the host's ports (where it starts) with
  * I/O decode on (command bit 0) is passed through: its ports are cleared
  * in the VM's VMX I/O bitmaps (SDM Vol. 3C 25.6.4), so IN/OUT reach the
- * device without an exit. Anywhere else its ports exit to userspace
- * (HVX_EXIT_IO) like any unclaimed port.
+ * device without an exit. Moved to other ports, it is claimed there on
+ * the device bus (trap.c), and each access exits and is forwarded to the
+ * host's port in the kernel.
  *
  * INTx: when the VM has an I/O APIC, the device's pin drives GSI
  * 16 + ((slot + pin - 1) mod 4), the usual rotation of PCI interrupt
@@ -32,9 +36,15 @@
  * gives the device host MSI vectors (the host's message in the device)
  * whose handler sends the guest's message to the in-kernel local APICs
  * (hvx_irq_msi()); per-vector masking holds messages pending. Disabling
- * MSI returns to INTx. HVX_DEVICE_SET_IRQS takes interrupts over from
- * this wiring, and then the guest's settings only change the virtualized
- * registers.
+ * MSI returns to INTx.
+ *
+ * MSI-X: when the guest enables MSI-X, the device gets a host MSI-X vector
+ * per table entry (up to HVX_PCI_MAX_IRQ_FDS) whose handler sends that
+ * entry of the guest's emulated table, honouring its Mask bit and the
+ * Function Mask (a masked message is held pending in the emulated PBA and
+ * sent when unmasked); disabling it returns to INTx.
+ * HVX_DEVICE_SET_IRQS takes interrupts over from this wiring, and then
+ * the guest's settings only change the virtualized registers.
  */
 #include "pt.h"
 #include "../kmod/dev/dev.h"
@@ -45,26 +55,44 @@ static struct hvx_pt_dev *vpci_dev(struct hvx_pci_dev *d)
 	return container_of(d, struct hvx_pt_dev, vpci);
 }
 
-/* Map, move or unmap BAR @i to follow the guest. Holds dev->lock. */
-static void bar_sync(struct hvx_pt_dev *dev, int i, bool decode)
+/* Map, move or unmap one piece of a BAR in the EPT. Holds dev->lock. */
+static void piece_sync(struct hvx_pt_dev *dev, struct hvx_mmio_range *m,
+		       int i, u64 gpa, u64 hpa, u64 size, bool want)
 {
 	struct hvx_mem *mem = &dev->ptvm->vm->mem;
-	struct hvx_mmio_range *m = &dev->bar_map[i];
-	struct hvx_pt_bar *b = &dev->bars[i];
-	u64 gpa = hvx_pt_bar_guest_addr(dev, i);
-	bool want;
 	int ret;
 
-	want = decode && dev->alive && gpa;
+	want = want && size;
 	if (m->npages && (!want || m->gpa != gpa))
 		hvx_mmio_unmap(mem, m);
 	if (!want || m->npages)
 		return;
-	ret = hvx_mmio_map(mem, m, gpa, b->host, b->size);
+	ret = hvx_mmio_map(mem, m, gpa, hpa, size);
 	if (ret)
 		pci_info_ratelimited(dev->pdev,
 				     "hvx: BAR %d not mapped at guest %#llx (%d)\n",
 				     i, gpa, ret);
+}
+
+/*
+ * Map, move or unmap BAR @i to follow the guest: all of it, or for a BAR
+ * holding the MSI-X table or PBA the parts below and above their pages
+ * (which trap.c claims on the bus instead). Holds dev->lock.
+ */
+static void bar_sync(struct hvx_pt_dev *dev, int i, bool decode)
+{
+	struct hvx_pt_bar *b = &dev->bars[i];
+	struct hvx_pt_trap *t = &dev->traps[i];
+	u64 gpa = hvx_pt_bar_guest_addr(dev, i);
+	u64 lo = t->len ? t->off : b->size;
+	u64 hi = t->len ? t->off + t->len : b->size;
+	bool want;
+
+	want = decode && dev->alive && gpa;
+	piece_sync(dev, &dev->bar_map[i], i, gpa, b->host, lo, want);
+	piece_sync(dev, &dev->bar_map_hi[i], i, gpa + hi, b->host + hi,
+		   b->size - hi, want);
+	hvx_pt_trap_sync(dev, i, want);
 }
 
 /* The VM's I/O bitmaps, allocated all ones on first use; NULL if no memory. */
@@ -104,8 +132,12 @@ static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
 	u64 port;
 	bool want;
 
-	want = decode && dev->alive &&
-	       hvx_pt_bar_guest_addr(dev, i) == b->host &&
+	u64 gport = hvx_pt_bar_guest_addr(dev, i);
+
+	/* Elsewhere than the host's ports: forwarded by trap.c. */
+	hvx_pt_trap_sync(dev, i, decode && dev->alive && gport &&
+			 gport != b->host);
+	want = decode && dev->alive && gport == b->host &&
 	       b->host + b->size <= 0x10000;
 	if (want == dev->io_passed[i])
 		return;
@@ -123,13 +155,13 @@ static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
 		kick_all(vm);
 }
 
+/* A memory BAR of at least a page, or one holding the MSI-X table/PBA. */
 static bool bar_mappable(struct hvx_pt_dev *dev, int i)
 {
 	struct hvx_pt_bar *b = &dev->bars[i];
-	u64 start, len;
 
-	return b->size >= PAGE_SIZE && !(b->flags & HVX_PCI_REGION_IO) &&
-	       !hvx_pt_bar_in_msix(dev, i, 0, b->size, &start, &len);
+	return !(b->flags & HVX_PCI_REGION_IO) &&
+	       (b->size >= PAGE_SIZE || dev->traps[i].len);
 }
 
 /* INTx to the guest's GSI again (after MSI), if still alive. Holds dev->lock. */
@@ -182,15 +214,46 @@ static void msi_sync(struct hvx_pt_dev *dev)
 	}
 }
 
+/*
+ * Follow the guest's MSI-X capability: enabled -> host MSI-X vectors
+ * sending the guest's table entries (and a cleared Function Mask sends
+ * what is pending); disabled -> INTx. Holds dev->lock.
+ */
+static void msix_sync(struct hvx_pt_dev *dev)
+{
+	bool want = dev->alive && (dev->msix_ctrl & PCI_MSIX_FLAGS_ENABLE);
+	int ret;
+
+	if (!dev->msix_cap || (dev->irq_type != HVX_PCI_IRQ_NONE && !dev->guest_irqs))
+		return;		/* none, or userspace has the interrupts */
+	if (!want) {
+		if (dev->irq_type == HVX_PCI_IRQ_MSIX)
+			intx_rewire(dev);
+		return;
+	}
+	if (dev->irq_type == HVX_PCI_IRQ_MSIX) {
+		hvx_pt_gmsix_flush(dev);
+		return;
+	}
+	ret = hvx_pt_msix_to_guest(dev);
+	if (ret) {
+		pci_info_ratelimited(dev->pdev, "hvx: guest MSI-X not set up (%d)\n",
+				     ret);
+		intx_rewire(dev);
+	}
+}
+
 /**
  * hvx_pt_guest_sync - make the EPT and the I/O bitmap follow the guest's
  *	BARs and command register
  * @dev: the device (its lock held).
  *
  * Called after every config write and once at assignment; a released
- * device (!@dev->alive) loses every mapping and passed-through port
- * (vCPUs are kicked out of the guest once after ports are revoked).
- * Also sets up, updates or ends the guest's MSI (see the file comment).
+ * device (!@dev->alive) loses every mapping, passed-through port and bus
+ * claim (vCPUs are kicked out of the guest once after ports are revoked;
+ * claims are dropped without waiting: hvx_pt_traps_unregister() waits).
+ * Also sets up, updates or ends the guest's MSI and MSI-X (see the file
+ * comment).
  * Context: process context, may sleep (EPT tables, INVEPT on every CPU,
  * the I/O bitmap's allocation); takes the VM's memory lock.
  */
@@ -203,7 +266,10 @@ void hvx_pt_guest_sync(struct hvx_pt_dev *dev)
 		return;
 	if (dev->alive)
 		pci_read_config_word(dev->pdev, PCI_COMMAND, &cmd);
-	msi_sync(dev);
+	/* MSI-X wins over MSI: a guest must not enable both (PCI 3.0 6.8.2). */
+	msix_sync(dev);
+	if (!(dev->irq_type == HVX_PCI_IRQ_MSIX && dev->guest_irqs))
+		msi_sync(dev);
 	if (dev->ptvm->vm->flags & HVX_VM_NO_VCPUS)
 		return;		/* no EPT, no I/O bitmap: a DMA-only VM */
 	for (i = 0; i < HVX_PT_NR_BARS; i++) {

@@ -10,7 +10,8 @@
  * telling whether it was ours); any other device is masked at the host
  * interrupt controller and needs the line to itself.
  * MSI and MSI-X vectors are edge-like messages: one host vector each,
- * nothing to mask per interrupt.
+ * nothing to mask per interrupt at the host; the guest's MSI and MSI-X
+ * masks are applied by the handlers, which hold masked messages pending.
  * Each interrupt is delivered to its consumer: an eventfd given by
  * HVX_DEVICE_SET_IRQS, or, for INTx of a device on the guest's PCI bus,
  * a level on a GSI of the VM's I/O APIC (hvx_pt_intx_to_gsi()), which
@@ -71,6 +72,84 @@ static irqreturn_t gmsi_handler(int irq, void *arg)
 
 	atomic64_inc(&v->dev->nr_irqs);
 	hvx_pt_gmsi_send(v->dev, v->index);
+	return IRQ_HANDLED;
+}
+
+/* MSI-X table entry dwords (PCI 3.0 6.8.2.6), as config.c keeps them. */
+#define MSIX_DW(dev, i, off)	((dev)->msix_table[(i) * 4 + (off) / 4])
+
+static bool gmsix_masked(struct hvx_pt_dev *dev, unsigned int index)
+{
+	return (dev->msix_ctrl & PCI_MSIX_FLAGS_MASKALL) ||
+	       (MSIX_DW(dev, index, PCI_MSIX_ENTRY_VECTOR_CTRL) &
+		PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
+/**
+ * hvx_pt_gmsix_send - send the guest's MSI-X message of one vector
+ * @dev: the device, its MSI-X set up by hvx_pt_msix_to_guest().
+ * @index: the vector (table entry), below @dev->nr_vecs.
+ *
+ * Sends the entry's address and data through the VM's interrupt router
+ * to the in-kernel local APICs (hvx_irq_msi()). A vector masked by its
+ * Mask bit or by the Function Mask is held pending instead and shows in
+ * the PBA (PCI 3.0 6.8.2.9, 6.8.2.10); a message that is not a valid x86
+ * interrupt (hvx_irq_msi_check(), SDM Vol. 3A 11.11) is dropped, as a
+ * write to nowhere.
+ * Context: any, including hard interrupt context; takes @dev->irq_lock.
+ */
+void hvx_pt_gmsix_send(struct hvx_pt_dev *dev, unsigned int index)
+{
+	u32 lo = 0, hi = 0, data = 0;
+	unsigned long flags;
+	bool masked;
+
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	masked = gmsix_masked(dev, index);
+	if (masked) {
+		dev->gmsix_pending |= BIT(index);
+	} else {
+		lo = MSIX_DW(dev, index, PCI_MSIX_ENTRY_LOWER_ADDR);
+		hi = MSIX_DW(dev, index, PCI_MSIX_ENTRY_UPPER_ADDR);
+		data = MSIX_DW(dev, index, PCI_MSIX_ENTRY_DATA);
+	}
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	if (masked || hvx_irq_msi_check(lo, hi, data))
+		return;
+	hvx_irq_msi(dev->ptvm->vm, lo, hi, data, HVX_IRQ_SRC_PASSTHROUGH);
+}
+
+/**
+ * hvx_pt_gmsix_flush - send the pending guest MSI-X messages whose
+ *	vectors are no longer masked
+ * @dev: the device (its lock held), its MSI-X set up for the guest.
+ *
+ * Called after the guest clears a Mask bit or the Function Mask: the
+ * function then sends each pending message and clears its PBA bit
+ * (PCI 3.0 6.8.2.9).
+ * Context: process context; takes @dev->irq_lock.
+ */
+void hvx_pt_gmsix_flush(struct hvx_pt_dev *dev)
+{
+	unsigned long send = 0, flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	for (i = 0; i < dev->nr_vecs; i++)
+		if ((dev->gmsix_pending & BIT(i)) && !gmsix_masked(dev, i))
+			send |= BIT(i);
+	dev->gmsix_pending &= ~send;
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	for_each_set_bit(i, &send, HVX_PCI_MAX_IRQ_FDS)
+		hvx_pt_gmsix_send(dev, i);
+}
+
+static irqreturn_t gmsix_handler(int irq, void *arg)
+{
+	struct hvx_pt_vec *v = arg;
+
+	atomic64_inc(&v->dev->nr_irqs);
+	hvx_pt_gmsix_send(v->dev, v->index);
 	return IRQ_HANDLED;
 }
 
@@ -276,6 +355,32 @@ int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi)
 	return ret;
 }
 
+/*
+ * Request handlers for the @n host vectors just allocated for the guest's
+ * MSI or MSI-X; on failure interrupts are left off. Device lock held.
+ */
+static int guest_vecs_request(struct hvx_pt_dev *dev, u32 type,
+			      unsigned int n, irq_handler_t handler,
+			      const char *name)
+{
+	unsigned int i;
+	int ret = 0;
+
+	dev->irq_type = type;
+	dev->guest_irqs = true;
+	dev->nr_vecs = n;
+	for (i = 0; i < n && !ret; i++) {
+		dev->vecs[i].dev = dev;
+		dev->vecs[i].index = i;
+		dev->vecs[i].trigger = NULL;
+		ret = vec_request(dev, &dev->vecs[i],
+				  pci_irq_vector(dev->pdev, i), handler, 0, name);
+	}
+	if (ret)
+		hvx_pt_irq_disable(dev);
+	return ret;
+}
+
 /**
  * hvx_pt_msi_to_guest - give the device host MSI vectors whose
  *	interrupts send the guest's MSI message
@@ -296,7 +401,6 @@ int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi)
 int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count)
 {
 	struct pci_dev *pdev = dev->pdev;
-	unsigned int i;
 	int ret;
 
 	if (!count || count > dev->msi_vectors || count > HVX_PCI_MAX_IRQ_FDS ||
@@ -306,19 +410,48 @@ int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count)
 	ret = pci_alloc_irq_vectors(pdev, count, count, PCI_IRQ_MSI);
 	if (ret < 0)
 		return ret;
-	dev->irq_type = HVX_PCI_IRQ_MSI;
-	dev->guest_irqs = true;
-	dev->nr_vecs = count;
-	for (i = 0, ret = 0; i < count && !ret; i++) {
-		dev->vecs[i].dev = dev;
-		dev->vecs[i].index = i;
-		dev->vecs[i].trigger = NULL;
-		ret = vec_request(dev, &dev->vecs[i], pci_irq_vector(pdev, i),
-				  gmsi_handler, 0, "gmsi");
-	}
-	if (ret)
-		hvx_pt_irq_disable(dev);
-	return ret;
+	return guest_vecs_request(dev, HVX_PCI_IRQ_MSI, count, gmsi_handler,
+				  "gmsi");
+}
+
+/**
+ * hvx_pt_msix_to_guest - give the device host MSI-X vectors whose
+ *	interrupts send the guest's MSI-X messages
+ * @dev: the device (its lock held, alive), with an MSI-X capability.
+ *
+ * Frees whatever interrupts were set up, then allocates one host MSI-X
+ * vector per table entry, up to HVX_PCI_MAX_IRQ_FDS (entries beyond that
+ * are emulated but never fire; logged). pci_alloc_irq_vectors() programs
+ * the device's real table with the host's messages; each vector's handler
+ * sends the guest's entry (hvx_pt_gmsix_send()): no exit and no userspace
+ * on the way. The host vectors stay unmasked: the guest's masks are
+ * applied by the handlers, and the PBA is emulated from them.
+ * Context: process context.
+ * Return: 0, -ENODEV without MSI-X, or the host's allocation error
+ * (interrupts are left off).
+ */
+int hvx_pt_msix_to_guest(struct hvx_pt_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	unsigned long flags;
+	unsigned int n;
+	int ret;
+
+	if (!dev->msix_vectors)
+		return -ENODEV;
+	n = min_t(unsigned int, dev->msix_vectors, HVX_PCI_MAX_IRQ_FDS);
+	if (n < dev->msix_vectors)
+		pci_info_ratelimited(pdev, "hvx: guest MSI-X: only vectors 0-%u of %u are served\n",
+				     n - 1, dev->msix_vectors);
+	hvx_pt_irq_disable(dev);
+	ret = pci_alloc_irq_vectors(pdev, n, n, PCI_IRQ_MSIX);
+	if (ret < 0)
+		return ret;
+	spin_lock_irqsave(&dev->irq_lock, flags);
+	dev->gmsix_pending = 0;
+	spin_unlock_irqrestore(&dev->irq_lock, flags);
+	return guest_vecs_request(dev, HVX_PCI_IRQ_MSIX, n, gmsix_handler,
+				  "gmsix");
 }
 
 /**

@@ -313,8 +313,19 @@ static int check_group(struct hvx_pt_vm *ptvm, struct pci_dev *pdev,
 	return 0;
 }
 
-/* Give the device back; hvx_pt_mutex and ptvm->lock are held. */
-static void dev_release(struct hvx_pt_dev *dev)
+/* segment << 16 | bus << 8 | devfn, as HVX_A_DEVICE has it. */
+static u32 dev_id(struct pci_dev *pdev)
+{
+	return (u32)pci_domain_nr(pdev->bus) << 16 | pdev->bus->number << 8 |
+	       pdev->devfn;
+}
+
+/*
+ * Give the device back; hvx_pt_mutex and ptvm->lock are held. @reason
+ * (enum hvx_release_reason) goes into HVX_EVENT_DEVICE_RELEASED;
+ * HVX_RELEASE_UNSPEC (an assignment that failed late) sends no event.
+ */
+static void dev_release(struct hvx_pt_dev *dev, u32 reason)
 {
 	struct pci_dev *pdev = dev->pdev;
 	struct hvx_pt_vm *ptvm = dev->ptvm;
@@ -328,6 +339,8 @@ static void dev_release(struct hvx_pt_dev *dev)
 	hvx_pt_irq_disable(dev);
 	hvx_pt_config_exit(dev);
 	mutex_unlock(&dev->lock);
+	/* No trapped BAR access runs any more (they take dev->lock). */
+	hvx_pt_traps_unregister(dev);
 	/* No user mapping of a BAR survives, nor can one be faulted in. */
 	hvx_pt_devfd_revoke(dev);
 
@@ -344,6 +357,9 @@ static void dev_release(struct hvx_pt_dev *dev)
 	list_del(&dev->vm_node);
 	list_del(&dev->global_node);
 	pci_info(pdev, "hvx: released by VM %u\n", ptvm->vm->id);
+	if (reason)
+		hvx_netlink_device_event(ptvm->vm, HVX_EVENT_DEVICE_RELEASED,
+					 dev_id(pdev), reason);
 	hvx_pt_dev_put(dev);
 }
 
@@ -476,7 +492,8 @@ static struct pci_dev *get_pdev(const struct hvx_pci_device *d)
  *
  * Checks everything listed in uapi/hvx.h ("PCI passthrough"), attaches
  * the device's IOMMU group to the VM's domain, enables and resets the
- * device, saves its config space for release, and returns a device fd.
+ * device, saves its config space for release, and returns a device fd;
+ * multicasts HVX_EVENT_DEVICE_ASSIGNED (hvx_netlink_device_event()).
  * Context: process context of the VM's creator (pins guest memory when
  * the VM's IOMMU domain is created); takes hvx_pt_mutex.
  * Return: a device fd, or -EINVAL, -ENODEV, -EBUSY, -EPERM, -EEXIST,
@@ -521,7 +538,10 @@ long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 		file = hvx_pt_devfd_create(dev);
 		ret = PTR_ERR_OR_ZERO(file);
 		if (ret)
-			dev_release(dev);
+			dev_release(dev, HVX_RELEASE_UNSPEC);
+		else
+			hvx_netlink_device_event(vm, HVX_EVENT_DEVICE_ASSIGNED,
+						 dev_id(pdev), 0);
 	}
 	mutex_unlock(&ptvm->lock);
 out:
@@ -540,6 +560,7 @@ out:
  * @vm: the VM.
  * @d: the device's address.
  *
+ * Multicasts HVX_EVENT_DEVICE_RELEASED with HVX_RELEASE_UNASSIGN.
  * Context: process context; takes hvx_pt_mutex.
  * Return: 0, -EINVAL (bad fields), -ENODEV (no such device), -ENOENT
  * (not assigned to @vm).
@@ -563,7 +584,7 @@ long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 			if (dev->pdev == pdev)
 				found = dev;
 		if (found)
-			dev_release(found);
+			dev_release(found, HVX_RELEASE_UNASSIGN);
 		mutex_unlock(&vm->pt->lock);
 	}
 	mutex_unlock(&hvx_pt_mutex);
@@ -577,20 +598,27 @@ long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
  *
  * Called before the VM's memory is torn down, so that no device can DMA
  * to pages about to be unpinned. Runs also when the VM's owner is killed
- * (its fds are closed at exit).
+ * (its fds are closed at exit). Each device's HVX_EVENT_DEVICE_RELEASED
+ * says HVX_RELEASE_OWNER_EXITED when the caller is an exiting process
+ * (PF_EXITING: its files are closed by do_exit()), else
+ * HVX_RELEASE_VM_DESTROYED.
  * Context: process context; takes hvx_pt_mutex.
  */
 void hvx_pt_vm_destroy(struct hvx_vm *vm)
 {
 	struct hvx_pt_vm *ptvm = vm->pt;
 	struct hvx_pt_dev *dev, *tmp;
+	u32 reason;
 
 	if (!ptvm)
 		return;
+	/* The last fd went with its process's exit (exit(), kill -9)? */
+	reason = current->flags & PF_EXITING ? HVX_RELEASE_OWNER_EXITED :
+					       HVX_RELEASE_VM_DESTROYED;
 	mutex_lock(&hvx_pt_mutex);
 	mutex_lock(&ptvm->lock);
 	list_for_each_entry_safe(dev, tmp, &ptvm->devs, vm_node)
-		dev_release(dev);
+		dev_release(dev, reason);
 	WARN_ON(ptvm->domain || !list_empty(&ptvm->groups));
 	mutex_unlock(&ptvm->lock);
 	mutex_unlock(&hvx_pt_mutex);

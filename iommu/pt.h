@@ -9,6 +9,8 @@
  *   intr.c    INTx, MSI and MSI-X of the host device
  *   devfd.c   the device fd: regions, mmap, interrupt eventfds
  *   guest.c   the guest's view: PCI bus 0 function, BARs in the EPT
+ *   trap.c    BAR parts the guest reaches through the device bus: the
+ *	       MSI-X table/PBA pages and I/O BARs moved off the host's ports
  */
 #ifndef HVX_IOMMU_PT_H
 #define HVX_IOMMU_PT_H
@@ -103,6 +105,34 @@ struct hvx_pt_vec {
 };
 
 /**
+ * struct hvx_pt_trap - a part of a BAR that the guest reaches through the
+ *	VM's device bus (kmod/dev/bus.c) instead of directly: each access is
+ *	an exit handled in the kernel (trap.c), never one to userspace
+ * @io: the claim's callbacks.
+ * @dev: its device.
+ * @bar: BAR index.
+ * @space: HVX_BUS_MMIO for the MSI-X table and PBA pages of a memory BAR,
+ *	HVX_BUS_PIO for an I/O BAR the guest moved off the host's ports.
+ * @off: offset of the trapped part in the BAR, bytes or ports.
+ * @len: its length; 0 if BAR @bar has no part to trap.
+ * @gbase: guest-physical address or port of the part while @claimed.
+ * @claimed: the claim is on the bus at @gbase.
+ *
+ * @gbase and @claimed change under the device's lock, which the
+ * callbacks take too.
+ */
+struct hvx_pt_trap {
+	struct hvx_io_dev io;
+	struct hvx_pt_dev *dev;
+	u8 bar;
+	u8 space;
+	u64 off;
+	u64 len;
+	u64 gbase;
+	bool claimed;
+};
+
+/**
  * struct hvx_pt_dev - an assigned PCI device
  * @ref: references: the VM's list (until release) and the device fd.
  * @lock: serialises the device fd's calls and release; held while
@@ -136,7 +166,8 @@ struct hvx_pt_vec {
  * @msix_table_off: offset of the table in @msix_bar.
  * @msix_pba_bar: BAR holding the PBA; @msix_pba_off its offset there.
  * @msix_pba_off: offset of the PBA in @msix_pba_bar.
- * @msix_table: the guest's MSI-X table (4 dwords per entry).
+ * @msix_table: the guest's MSI-X table (4 dwords per entry); entries
+ *	the handlers read (hvx_pt_gmsix_send()) change under @irq_lock.
  * @reset_works: the device has a reset method.
  * @irq_lock: protects @intx_masked against the interrupt handler.
  * @irq_type: HVX_PCI_IRQ_* in use.
@@ -147,7 +178,11 @@ struct hvx_pt_vec {
  * @nr_irqs: interrupts received from the device.
  * @vpci: the function on the VM's PCI bus 0 (guest.c).
  * @on_bus: @vpci is on the bus.
- * @bar_map: EPT mappings of the memory BARs at the guest's addresses.
+ * @bar_map: EPT mappings of the memory BARs at the guest's addresses
+ *	(of a BAR holding MSI-X structures, the part below their pages).
+ * @bar_map_hi: of a BAR holding MSI-X structures, the part above their
+ *	pages.
+ * @traps: per BAR, the part reached through the device bus (trap.c).
  * @io_passed: the guest reaches I/O BAR i directly (its ports are clear
  *	in the VM's I/O bitmap).
  * @guest_intx: INTx is wired to @guest_gsi of the VM's I/O APIC
@@ -161,6 +196,9 @@ struct hvx_pt_vec {
  * @gmsi_mask: the guest's per-vector MSI mask bits; under @irq_lock.
  * @gmsi_pending: vectors that fired while masked (PCI 3.0 6.8.1.7); under
  *	@irq_lock.
+ * @gmsix_pending: guest MSI-X vectors (0-31) that fired while masked by
+ *	their Mask bit or the Function Mask, as the emulated PBA shows them
+ *	(PCI 3.0 6.8.2.10); under @irq_lock.
  */
 struct hvx_pt_dev {
 	struct kref ref;
@@ -209,6 +247,8 @@ struct hvx_pt_dev {
 	struct hvx_pci_dev vpci;
 	bool on_bus;
 	struct hvx_mmio_range bar_map[HVX_PT_NR_BARS];
+	struct hvx_mmio_range bar_map_hi[HVX_PT_NR_BARS];
+	struct hvx_pt_trap traps[HVX_PT_NR_BARS];
 	bool io_passed[HVX_PT_NR_BARS];
 	bool guest_intx;
 	u32 guest_gsi;
@@ -217,6 +257,7 @@ struct hvx_pt_dev {
 	u16 gmsi_data;
 	u32 gmsi_mask;
 	u32 gmsi_pending;
+	u32 gmsix_pending;
 };
 
 extern struct mutex hvx_pt_mutex;
@@ -253,6 +294,9 @@ int hvx_pt_intx_unmask(struct hvx_pt_dev *dev);
 int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi);
 int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count);
 void hvx_pt_gmsi_send(struct hvx_pt_dev *dev, unsigned int index);
+int hvx_pt_msix_to_guest(struct hvx_pt_dev *dev);
+void hvx_pt_gmsix_send(struct hvx_pt_dev *dev, unsigned int index);
+void hvx_pt_gmsix_flush(struct hvx_pt_dev *dev);
 
 /* guest.c */
 int hvx_pt_guest_attach(struct hvx_pt_dev *dev);
@@ -260,7 +304,14 @@ void hvx_pt_guest_detach(struct hvx_pt_dev *dev);
 void hvx_pt_guest_sync(struct hvx_pt_dev *dev);
 void hvx_pt_guest_irq_init(struct hvx_pt_dev *dev);
 
+/* trap.c */
+void hvx_pt_traps_init(struct hvx_pt_dev *dev);
+void hvx_pt_trap_sync(struct hvx_pt_dev *dev, int bar, bool want);
+void hvx_pt_traps_unregister(struct hvx_pt_dev *dev);
+
 /* devfd.c */
+int hvx_pt_bar_rw(struct hvx_pt_dev *dev, int bar, u64 off, unsigned int len,
+		  u64 *val, bool write);
 struct file *hvx_pt_devfd_create(struct hvx_pt_dev *dev);
 void hvx_pt_devfd_revoke(struct hvx_pt_dev *dev);
 

@@ -130,5 +130,7 @@ int hvx_netlink_init(void);
 void hvx_netlink_exit(void);
 void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event);
 void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run);
+void hvx_netlink_device_event(struct hvx_vm *vm, enum hvx_event event,
+			      u32 device, u32 reason);
 
 #endif /* HVX_CORE_H */

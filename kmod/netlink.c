@@ -382,6 +382,36 @@ void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event)
 		event_send(msg, hdr);
 }
 
+/**
+ * hvx_netlink_device_event - multicast a PCI passthrough event
+ * @vm: the VM the device is (or was) assigned to; its id and owner are
+ *	valid (also while it is being freed).
+ * @event: HVX_EVENT_DEVICE_ASSIGNED or HVX_EVENT_DEVICE_RELEASED.
+ * @device: the device: segment << 16 | bus << 8 | devfn (HVX_A_DEVICE).
+ * @reason: enum hvx_release_reason for HVX_EVENT_DEVICE_RELEASED
+ *	(HVX_A_RELEASE_REASON); HVX_RELEASE_UNSPEC sends no reason.
+ *
+ * Context: process context, may sleep (the caller may hold the
+ * passthrough mutexes: nothing here takes a lock of hvx). Best effort:
+ * nothing is sent when nobody listens or memory is short.
+ */
+void hvx_netlink_device_event(struct hvx_vm *vm, enum hvx_event event,
+			      u32 device, u32 reason)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = event_new(vm, event, &hdr);
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, HVX_A_DEVICE, device) ||
+	    (reason && nla_put_u32(msg, HVX_A_RELEASE_REASON, reason))) {
+		nlmsg_free(msg);
+		return;
+	}
+	event_send(msg, hdr);
+}
+
 /* Details of HVX_EVENT_ENTRY_FAILURE; nonzero if the message is full. */
 static int put_entry_failure(struct sk_buff *msg, const struct hvx_run *run)
 {

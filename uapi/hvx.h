@@ -1294,6 +1294,8 @@ enum hvx_genl_cmd {
  * @HVX_A_DEVICE: u32, a PCI device: segment << 16 | bus << 8 | devfn.
  * @HVX_A_FAULT_ADDR: u64, the I/O virtual address of an IOMMU fault.
  * @HVX_A_FAULT_REASON: u32, the IOMMU's fault reason code.
+ * @HVX_A_RELEASE_REASON: u32, enum hvx_release_reason: why a device went
+ *	back to the host (HVX_EVENT_DEVICE_RELEASED).
  * @__HVX_A_MAX: one past the last attribute.
  */
 enum hvx_genl_attr {
@@ -1319,6 +1321,7 @@ enum hvx_genl_attr {
 	HVX_A_DEVICE,
 	HVX_A_FAULT_ADDR,
 	HVX_A_FAULT_REASON,
+	HVX_A_RELEASE_REASON,
 	__HVX_A_MAX,
 };
 #define HVX_A_MAX		(__HVX_A_MAX - 1)
@@ -1336,10 +1339,12 @@ enum hvx_genl_attr {
  * @HVX_EVENT_INTERNAL_ERROR: hvx could not handle an exit
  *	(HVX_EXIT_INTERNAL_ERROR); adds HVX_A_VCPU_ID, HVX_A_SUBERROR,
  *	HVX_A_EXIT_REASON and HVX_A_EXIT_QUAL.
- * @HVX_EVENT_DEVICE_ASSIGNED: a PCI device was assigned to the VM; adds
- *	HVX_A_DEVICE. Defined for PCI passthrough, not sent yet.
- * @HVX_EVENT_DEVICE_RELEASED: a PCI device went back to the host; adds
- *	HVX_A_DEVICE. Not sent yet.
+ * @HVX_EVENT_DEVICE_ASSIGNED: HVX_ASSIGN_DEVICE gave a PCI device to the
+ *	VM; adds HVX_A_DEVICE. Sent once the device fd exists.
+ * @HVX_EVENT_DEVICE_RELEASED: a PCI device of the VM went back to the
+ *	host (reset, config space restored); adds HVX_A_DEVICE and
+ *	HVX_A_RELEASE_REASON. For a VM that goes away it follows
+ *	HVX_EVENT_VM_DESTROYED.
  * @HVX_EVENT_IOMMU_FAULT: an assigned device's DMA faulted in the VM's
  *	IOMMU domain; adds HVX_A_DEVICE, HVX_A_FAULT_ADDR and
  *	HVX_A_FAULT_REASON. Not sent yet.
@@ -1359,6 +1364,26 @@ enum hvx_event {
 	HVX_EVENT_DEVICE_ASSIGNED,
 	HVX_EVENT_DEVICE_RELEASED,
 	HVX_EVENT_IOMMU_FAULT,
+};
+
+/**
+ * enum hvx_release_reason - why an assigned device was released
+ * @HVX_RELEASE_UNSPEC: not a reason.
+ * @HVX_RELEASE_UNASSIGN: HVX_UNASSIGN_DEVICE.
+ * @HVX_RELEASE_VM_DESTROYED: the VM's last fd was closed.
+ * @HVX_RELEASE_OWNER_EXITED: the VM's last fd was closed by the exit of
+ *	the process holding it (exit(), a fatal signal such as SIGKILL).
+ * @HVX_RELEASE_MODULE_UNLOAD: hvx.ko was unloaded with the device still
+ *	assigned. VM and device fds hold a reference to the module, so
+ *	every device is released before unload can start: this value is
+ *	reserved for completeness and not sent today.
+ */
+enum hvx_release_reason {
+	HVX_RELEASE_UNSPEC,
+	HVX_RELEASE_UNASSIGN,
+	HVX_RELEASE_VM_DESTROYED,
+	HVX_RELEASE_OWNER_EXITED,
+	HVX_RELEASE_MODULE_UNLOAD,
 };
 
 /*

@@ -803,6 +803,12 @@ static int on_event(struct nl_msg *msg, void *arg)
 		{ HVX_A_FAULT_ADDR, "fault_addr", true, true },
 		{ HVX_A_FAULT_REASON, "fault_reason", false, false },
 	};
+	static const char *const reasons[] = {
+		[HVX_RELEASE_UNASSIGN] = "unassign",
+		[HVX_RELEASE_VM_DESTROYED] = "vm_destroyed",
+		[HVX_RELEASE_OWNER_EXITED] = "owner_exited",
+		[HVX_RELEASE_MODULE_UNLOAD] = "module_unload",
+	};
 
 	if (gnlh->cmd != HVX_CMD_EVENT ||
 	    genlmsg_parse(nlh, 0, tb, HVX_A_MAX, NULL) < 0 || !tb[HVX_A_EVENT])
@@ -830,6 +836,23 @@ static int on_event(struct nl_msg *msg, void *arg)
 			printf(" %s=0x%llx", extra[i].key, v);
 		else
 			printf(" %s=%llu", extra[i].key, v);
+	}
+	if (tb[HVX_A_DEVICE]) {
+		uint32_t d = nla_get_u32(tb[HVX_A_DEVICE]);
+
+		printf(m->json ? ", \"bdf\": \"%04x:%02x:%02x.%u\"" :
+				 " bdf=%04x:%02x:%02x.%u",
+		       d >> 16, (d >> 8) & 0xff, (d >> 3) & 0x1f, d & 7);
+	}
+	if (tb[HVX_A_RELEASE_REASON]) {
+		uint32_t r = nla_get_u32(tb[HVX_A_RELEASE_REASON]);
+		const char *rn = r < sizeof(reasons) / sizeof(reasons[0]) &&
+				 reasons[r] ? reasons[r] : NULL;
+
+		if (rn)
+			printf(m->json ? ", \"reason\": \"%s\"" : " reason=%s", rn);
+		else
+			printf(m->json ? ", \"reason\": %u" : " reason=%u", r);
 	}
 	printf(m->json ? "}\n" : "\n");
 	fflush(stdout);

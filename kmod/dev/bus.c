@@ -20,6 +20,7 @@ struct hvx_bus_range {
 };
 
 struct hvx_bus_table {
+	struct rcu_head rcu;	/* hvx_bus_move() frees it with call_srcu() */
 	unsigned int n;
 	struct hvx_bus_range r[];
 };
@@ -44,6 +45,7 @@ void hvx_bus_destroy(struct hvx_vm *vm)
 {
 	int i;
 
+	srcu_barrier(&vm->bus.srcu);	/* tables hvx_bus_move() replaced */
 	for (i = 0; i < HVX_NR_BUS_SPACES; i++)
 		kfree(rcu_dereference_protected(vm->bus.table[i], 1));
 	cleanup_srcu_struct(&vm->bus.srcu);
@@ -152,6 +154,82 @@ void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev)
 	synchronize_srcu(&vm->bus.srcu);
 	for (space = 0; space < HVX_NR_BUS_SPACES; space++)
 		kfree(old[space]);
+}
+
+static void table_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct hvx_bus_table, rcu));
+}
+
+/**
+ * hvx_bus_move - replace a device's claims in one space, without waiting
+ * @vm: the VM.
+ * @space: HVX_BUS_PIO or HVX_BUS_MMIO.
+ * @dev: the device.
+ * @base: first port or GPA of its new range.
+ * @len: its length, ports or bytes; 0 only drops the old claims.
+ *
+ * Every claim of @dev in @space is replaced by [@base, @base + @len) in
+ * one step (for a guest moving a passthrough BAR). Unlike
+ * hvx_bus_register() and hvx_bus_unregister() this does not wait for
+ * running accesses: the replaced table is freed after an SRCU grace
+ * period (call_srcu()), so it may be called from a device's own
+ * callbacks or a PCI configuration write (inside the bus's SRCU read
+ * section). An access already running may still reach @dev at its old
+ * range: @dev must check the address against its own state. A device
+ * that goes away must still call hvx_bus_unregister() before it is freed.
+ * Context: process context, may sleep (vm->lock, a GFP_KERNEL_ACCOUNT
+ * allocation), but never waits for the bus's readers.
+ * Return: 0; -EINVAL for a wrapping range or a port range beyond 0xffff;
+ * -EEXIST if it overlaps another device's claim; -ENOMEM. Nothing changes
+ * on error.
+ */
+int hvx_bus_move(struct hvx_vm *vm, enum hvx_bus_space space,
+		 struct hvx_io_dev *dev, u64 base, u64 len)
+{
+	struct hvx_bus_table *old, *new;
+	unsigned int i, n;
+	bool placed = !len;
+
+	if (space >= HVX_NR_BUS_SPACES || base + len < base ||
+	    (space == HVX_BUS_PIO && base + len > 0x10000))
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	old = table_of(vm, space);
+	n = old ? old->n : 0;
+	for (i = 0; i < n && len; i++) {
+		const struct hvx_bus_range *r = &old->r[i];
+
+		if (r->dev != dev && base < r->base + r->len &&
+		    r->base < base + len) {
+			mutex_unlock(&vm->lock);
+			return -EEXIST;
+		}
+	}
+	new = kmalloc(struct_size(new, r, n + 1), GFP_KERNEL_ACCOUNT);
+	if (!new) {
+		mutex_unlock(&vm->lock);
+		return -ENOMEM;
+	}
+	new->n = 0;
+	for (i = 0; i < n; i++) {
+		const struct hvx_bus_range *r = &old->r[i];
+
+		if (r->dev == dev)
+			continue;
+		if (!placed && r->base > base) {
+			new->r[new->n++] = (struct hvx_bus_range){ base, len, dev };
+			placed = true;
+		}
+		new->r[new->n++] = *r;
+	}
+	if (!placed)
+		new->r[new->n++] = (struct hvx_bus_range){ base, len, dev };
+	rcu_assign_pointer(vm->bus.table[space], new);
+	mutex_unlock(&vm->lock);
+	if (old)
+		call_srcu(&vm->bus.srcu, &old->rcu, table_free_rcu);
+	return 0;
 }
 
 static int range_cmp(const void *key, const void *elt)

@@ -115,6 +115,8 @@ void hvx_bus_destroy(struct hvx_vm *vm);
 int hvx_bus_register(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
 		     u64 len, struct hvx_io_dev *dev);
 void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev);
+int hvx_bus_move(struct hvx_vm *vm, enum hvx_bus_space space,
+		 struct hvx_io_dev *dev, u64 base, u64 len);
 void hvx_dev_vcpu_init(struct hvx_vcpu *vcpu);
 
 /* platform.c */

@@ -25,6 +25,7 @@
 
 volatile uint64_t guest_pt_irqs;
 volatile uint8_t guest_pt_prom[PT_NE2K_PROM];
+volatile uint8_t guest_pt_prom_moved[PT_NE2K_PROM];
 volatile uint64_t guest_pt_icr;
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -234,10 +235,10 @@ void guest_pt_intx(uint64_t unused)
 /*
  * The NE2000's station address PROM through remote DMA (DP8390D
  * datasheet, "Remote DMA"; as ne2k-pci reads it): stop, byte-wide
- * transfers, 32 bytes from address 0, remote read, then the data port.
- * Returns the port accesses made.
+ * transfers, 32 bytes from address 0, remote read, then the data port,
+ * into @prom. Returns the port accesses made.
  */
-static uint64_t ne2k_prom(uint16_t io)
+static uint64_t ne2k_prom(uint16_t io, volatile uint8_t *prom)
 {
 	uint64_t n = 0;
 
@@ -250,15 +251,18 @@ static uint64_t ne2k_prom(uint16_t io)
 	outb(io + 0x00, 0x0a);		/* CR: remote read, START */
 	n += 7;
 	for (int i = 0; i < PT_NE2K_PROM; i++, n++)
-		guest_pt_prom[i] = inb(io + 0x10);
+		prom[i] = inb(io + 0x10);
 	return n;
 }
 
 /*
  * SYNC(I/O BAR port) with I/O decode on and the BAR where the host has
- * it; SYNC(port accesses) after reading the PROM into guest_pt_prom;
- * then the BAR moved to PT_NE2K_MOVED, where a read exits (the host
- * answers PT_NE2K_TRAP).
+ * it; SYNC(port accesses) after reading the PROM into guest_pt_prom
+ * (passed through); the BAR moved to PT_NE2K_MOVED: SYNC(port accesses)
+ * after reading it into guest_pt_prom_moved (forwarded in the kernel);
+ * back at the host's port: SYNC(port accesses) after reading it again
+ * (passed through again); then moved with I/O decode off, where a read
+ * exits to userspace (the host answers PT_NE2K_TRAP).
  */
 void guest_pt_ne2k(uint64_t unused)
 {
@@ -274,9 +278,14 @@ void guest_pt_ne2k(uint64_t unused)
 	cmd = cfg_read(slot, PCI_COMMAND) & 0xffff;
 	cfg_write(slot, PCI_COMMAND, cmd | PCI_COMMAND_IO);
 	GUEST_SYNC(io);
-	GUEST_SYNC(ne2k_prom(io));
+	GUEST_SYNC(ne2k_prom(io, guest_pt_prom));
 	cfg_write(slot, PCI_BAR0, PT_NE2K_MOVED);
 	GUEST_ASSERT_EQ(PT_NE2K_MOVED | 1, cfg_read(slot, PCI_BAR0));
+	GUEST_SYNC(ne2k_prom(PT_NE2K_MOVED, guest_pt_prom_moved));
+	cfg_write(slot, PCI_BAR0, io);
+	GUEST_SYNC(ne2k_prom(io, guest_pt_prom));
+	cfg_write(slot, PCI_BAR0, PT_NE2K_MOVED);
+	cfg_write(slot, PCI_COMMAND, cmd & ~PCI_COMMAND_IO);
 	GUEST_ASSERT_EQ(PT_NE2K_TRAP, inb(PT_NE2K_MOVED));
 	GUEST_DONE();
 }

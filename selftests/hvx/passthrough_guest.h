@@ -28,9 +28,10 @@
 #define PT_NE2K_ID	0x802910ecu	/* RTL8029 (PCI NE2000) */
 #define PT_NE2K_PROM	32		/* bytes of station address PROM */
 #define PT_NE2K_MOVED	0x3000		/* a port that is not the host's */
-#define PT_NE2K_TRAP	0x77		/* host's answer there */
+#define PT_NE2K_TRAP	0x77		/* host's answer there, decode off */
 
 extern volatile uint8_t guest_pt_prom[PT_NE2K_PROM];
+extern volatile uint8_t guest_pt_prom_moved[PT_NE2K_PROM];
 
 void guest_pt_e1000(uint64_t unused);
 void guest_pt_ne2k(uint64_t unused);

@@ -43,6 +43,7 @@ struct hvx_nl_event {
 	bool has[HVX_A_MAX + 1];
 	uint32_t event, vm_id, pid, uid, vcpu_id;
 	uint32_t suberror, exit_reason, check, insn_error;
+	uint32_t device, release_reason;
 	uint64_t qual;
 };
 

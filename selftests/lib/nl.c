@@ -302,6 +302,8 @@ static int event_parse(struct nl_msg *msg, void *arg)
 	ev->check = get_u32(tb, HVX_A_ENTRY_CHECK);
 	ev->insn_error = get_u32(tb, HVX_A_INSN_ERROR);
 	ev->qual = get_u64(tb, HVX_A_EXIT_QUAL);
+	ev->device = get_u32(tb, HVX_A_DEVICE);
+	ev->release_reason = get_u32(tb, HVX_A_RELEASE_REASON);
 	return NL_STOP;
 }
 

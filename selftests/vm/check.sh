@@ -187,6 +187,7 @@ for e in $EMUS; do
 		# passthrough (issue 7): the edu and an e1000 share slot 4,
 		# hence one IOMMU group (conventional PCI functions without
 		# ACS); the edu's DMA reaches 40 address bits, not 28.
+		# An e1000e (MSI-X) alone at 00:05.0 for the guest MSI-X.
 		start_emu qemu "$QEMU_TIMEOUT" \
 			qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 512 \
 			-nographic -monitor none -serial "file:$OUT/qemu-serial.log" \
@@ -194,7 +195,8 @@ for e in $EMUS; do
 			-append "$CMDLINE_QEMU" \
 			-device intel-iommu,intremap=on \
 			-device edu,addr=4.0,multifunction=on,dma_mask=0xffffffffff \
-			-device e1000,addr=4.1,netdev=pt0 -netdev user,id=pt0
+			-device e1000,addr=4.1,netdev=pt0 -netdev user,id=pt0 \
+			-device e1000e,addr=5.0,netdev=pt1 -netdev user,id=pt1
 		;;
 	esac
 done

@@ -15,6 +15,15 @@
 # sync=none the TSC advances once per emulated instruction, so the figures
 # are emulated instructions per operation and the same on every run.
 #
+# Then the NIC rows (userspace/bench/nic.sh): Bochs's NE2000 on its
+# simulated network (ethmod=vnet) pings the vnet gateway and fetches a
+# 64 KiB file by TFTP, driven by Linux's ne2k-pci in the emulated host
+# itself and then in the Debian guest of hvx-run with the NIC passed
+# through. There is no KVM column for these; the baseline is the bare
+# host. Ping round trips are ping's own figures (the clock of the kernel
+# that pings, simulated time); TFTP throughput is bytes over the TSC delta
+# of the fetch, converted to simulated seconds with Bochs's ips.
+#
 # Environment (set by the top-level Makefile):
 #   HVX_BUILD       absolute path of build/ (outputs go to build/bench/)
 #   HVX_KO          hvx.ko
@@ -27,6 +36,9 @@
 #   HVX_HVXCTL          hvxctl (static), put in the image as for check.sh
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 3600)
 #   HVX_BENCH_TIMEOUT   limit for hvx-bench in emulated seconds (default 1800)
+#   HVX_RUN             hvx-run (static; default build/userspace/hvx-run),
+#                       for the NIC rows' guest
+#   HVX_BENCH_NIC       0: leave out the NIC rows (default 1)
 #
 # Exit code: 0 if the emulated host ran hvx-bench to its end and every
 # operation it could measure was measured (a slower hvx is a result, not a
@@ -57,6 +69,8 @@ fi
 KVER=$HVX_HOST_KVER
 BENCH_ARGS=${HVX_BENCH_ARGS:-}
 BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-3600}
+HVX_RUN=${HVX_RUN:-$HVX_BUILD/userspace/hvx-run}
+BENCH_NIC=${HVX_BENCH_NIC:-1}
 bench_timeout=${HVX_BENCH_TIMEOUT:-1800}
 [[ "$bench_timeout" =~ ^[0-9]+$ ]] || die "bad HVX_BENCH_TIMEOUT: $bench_timeout"
 [[ "$BENCH_ARGS" =~ ^[A-Za-z0-9\ =_.-]*$ ]] || die "HVX_BENCH_ARGS may hold only [A-Za-z0-9 =_.-]: '$BENCH_ARGS'"
@@ -87,7 +101,31 @@ cat >"$root/tests/bench" <<-EOF2
 	exec /usr/bin/hvx-bench $BENCH_ARGS
 EOF2
 chmod 755 "$root/tests/bench"
+# --- NIC rows: /tests/nic after /tests/bench (init.sh runs them sorted) ---
+if [[ $BENCH_NIC == 1 ]]; then
+	nic_args="10 3"
+	[[ " $BENCH_ARGS " == *" --quick "* ]] && nic_args="3 1"
+	mkdir -p "$root/lib/hvx/nic"
+	for m in 8390 ne2k-pci; do
+		src=$(find "$kmods" -name "$m.ko" | head -n1)
+		[[ -n "$src" ]] || die "module $m not found in $kmods"
+		cp "$src" "$root/lib/hvx/nic/$m.ko"
+	done
+	install -m 755 "$HERE/net.sh" "$root/usr/bin/hvx-net"
+	install -m 755 "$(dirname "$HVX_RUN")/hvx-cpuid" "$root/usr/bin/hvx-cpuid"
+	printf '#!/bin/sh\nexec sh /usr/bin/hvx-nic-bench %s\n' "$nic_args" >"$root/tests/nic"
+	install -m 755 "$REPO/userspace/bench/nic.sh" "$root/usr/bin/hvx-nic-bench"
+	chmod 755 "$root/tests/nic"
+fi
 initramfs_pack "$root"
+if [[ $BENCH_NIC == 1 ]]; then
+	# hvx-run, the guest kernel and its initramfs (guest.sh, as for run_test).
+	# shellcheck source=guest.sh
+	source "$HERE/guest.sh"
+	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
+		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
+	log "initramfs with the hvx-run guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
+fi
 
 # ---------------------------------------------------------------------------
 # The linux_boot rows: the same guest booted to its /init under hvx
@@ -159,6 +197,57 @@ tr -d '\r' <"$serial" | awk '
 grep -a -E '^BENCH(OP)? ' "$OUT/bench.log" >"$raw" || true
 rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END bench rc=\([0-9]*\).*/\1/p' | head -n1)
 
+# The NIC rows: nic.sh's "net ping" and "net tftp" lines (net.sh) as
+# BENCHOP/BENCHBASE/BENCH lines; a side without its lines is an error row.
+# They take the names of hvx-bench's placeholder rows (nic_ping,
+# nic_throughput), which report.sh then replaces.
+nic_rc=
+if [[ $BENCH_NIC == 1 ]]; then
+	tr -d '\r' <"$serial" | awk '
+		/### HVX-BEGIN nic/ { on = 1; next }
+		/### HVX-END nic/ { on = 0; next }
+		on' >"$OUT/nic.log"
+	nic_rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END nic rc=\([0-9]*\).*/\1/p' | head -n1)
+	ips=$(sed -n 's/^cpu:.*ips=\([0-9]*\).*/\1/p' "$IMG/bochs.bochsrc")
+	awk -v ips="$ips" '
+	function med(a, n,   i, j, t) { # sorts a[1..n]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function side(s) { return s == "host:" ? "host" : s == "hvx-guest:" ? "hvx" : "" }
+	/^nic: expected sha256 / { want = $4 }
+	$2 == "net" && $3 == "error" && side($1) != "" { e = $0; sub(/^[^ ]* net error /, "", e); nerr[side($1)] = e }
+	$2 == "net" && $3 == "ping" && side($1) != "" {
+		# PREFIX net ping ROUTER sent N received M loss L% rtt MIN/AVG/MAX ms
+		split($12, t, "/"); s = side($1)
+		if ($6 > 0 && $10 == "0%" && t[2] != "-") ping[s] = sprintf("%.1f %.1f %.1f %d 1", t[2] * 1000, t[1] * 1000, t[3] * 1000, $6)
+		else pingerr[s] = sprintf("%d of %d pings answered, loss %s", $8, $6, $10)
+	}
+	# PREFIX net tftp FILE bytes N sha256 HASH tsc CYCLES
+	$2 == "net" && $3 == "tftp" && side($1) != "" {
+		s = side($1)
+		if (want != "" && $8 != want) { tftperr[s] = "wrong checksum " $8; next }
+		if ($10 > 0) { n[s]++; kib[s, n[s]] = $6 / 1024 / ($10 / ips) }
+	}
+	END {
+		print "BENCHOP nic_ping NE2000 ping round trip (simulated us, mean)"
+		print "BENCHBASE nic_ping host lower"
+		print "BENCHOP nic_throughput NE2000 TFTP 64 KiB (KiB per simulated s)"
+		print "BENCHBASE nic_throughput host higher"
+		for (k = 0; k < 2; k++) {
+			s = k ? "host" : "hvx"
+			if (s in ping) print "BENCH " s " nic_ping " ping[s]
+			else print "BENCH " s " nic_ping error " (s in pingerr ? pingerr[s] : s in nerr ? nerr[s] : "no ping line")
+			if (n[s] > 0) {
+				lo = hi = kib[s, 1]
+				for (i = 1; i <= n[s]; i++) { v[i] = kib[s, i]; if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
+				printf "BENCH %s nic_throughput %.1f %.1f %.1f %d 1\n", s, med(v, n[s]), lo, hi, n[s]
+			} else print "BENCH " s " nic_throughput error " (s in tftperr ? tftperr[s] : s in nerr ? nerr[s] : "no tftp line")
+		}
+	}' "$OUT/nic.log" >>"$raw"
+fi
+
 echo
 echo "==================== hvx benchmarks (Bochs, one emulated CPU) ===================="
 if ! grep -aq '### HVX-BOOT' "$serial"; then
@@ -225,6 +314,10 @@ elif [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
 elif [[ -s "$raw" ]]; then
 	sed -i 's#^\(BENCH [a-z]* linux_boot n/a\) .*#\1 left out with HVX_BENCH_BOOT=0 (make bench-smoke)#' "$raw"
 fi
+if [[ $BENCH_NIC == 1 && "$nic_rc" != 0 ]]; then
+	echo "FAIL: the NIC rows (nic.sh) ended with rc=${nic_rc:-none}; see $OUT/nic.log"
+	fail=1
+fi
 
 if [[ -s "$raw" ]]; then
 	echo "hvx-bench $BENCH_ARGS"
@@ -237,6 +330,6 @@ fi
 
 wall=$((SECONDS - T_START))
 echo
-echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log, linux_boot: $OUT/boot.log"
+echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log, linux_boot: $OUT/boot.log${nic_rc:+, NIC rows: $OUT/nic.log}"
 printf 'wall time: %dm%02ds\n' $((wall / 60)) $((wall % 60))
 exit $fail

@@ -2,7 +2,8 @@
 #
 # guest.sh - the Linux guest that hvx-run boots inside the emulated host
 # (run_test's linux_* cases and `make demo`). Sourced by check.sh, which
-# provides IMG, VMLINUZ, HERE, log, die and make_fast_kernel.
+# provides IMG, VMLINUZ, HERE, log, die and make_fast_kernel (lib.sh), and
+# kmods (host_kernel) when the guest should have the NE2000's driver.
 #
 # hvx_run_extras appends a second cpio to $IMG/initrd.gz (the kernel
 # unpacks concatenated archives, each compressed its own way:
@@ -18,6 +19,8 @@
 #                             guest would cost ~4.5G Bochs instructions)
 #   /lib/hvx/guest/initrd.gz  busybox and an /init that prints the
 #                             "hvx-guest:" lines below, then powers off
+#   /lib/hvx/guest/$NET_FILE.sha256   the checksum of the file the
+#                             guest fetches by TFTP (lib.sh, net_ethdev)
 #
 # The guest's /init prints:
 #   hvx-guest: Linux <release> <version>
@@ -25,6 +28,9 @@
 #   hvx-guest: hypervisor <CPUID 0x40000000 signature>
 #   hvx-guest: pci <bdf> <vendor>:<device> class <class>   (one per device)
 #   hvx-guest: double <n> = <2n>       for hvx.double=<n> on its command line
+#   hvx-guest: net ...                 for hvx.net=<pings>:<fetches>: loads
+#                                      ne2k-pci, DHCP, pings, TFTP fetches
+#                                      (selftests/vm/net.sh)
 #   hvx-guest: uptime <s> s, powering off
 
 # hvx_guest_initrd OUT: the guest's gzip'd initramfs.
@@ -35,10 +41,21 @@ hvx_guest_initrd() {
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,dev,proc,sys} || return 1
 	cp /bin/busybox "$root/bin/busybox" || return 1
-	for a in sh mount uname grep cut cat poweroff; do
+	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
+		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1
+	# The NE2000's stock driver and the network script, for hvx.net=.
+	install -m 755 "$HERE/net.sh" "$root/bin/hvx-net" || return 1
+	mkdir -p "$root/lib/net" "$root/tmp" || return 1
+	local m src
+	for m in 8390 ne2k-pci; do
+		src=
+		[[ -n "${kmods:-}" ]] && src=$(find "$kmods" -name "$m.ko" | head -n1)
+		# Without it (the native demo) hvx-net says "insmod ... failed".
+		[[ -z "$src" ]] || cp "$src" "$root/lib/net/$m.ko" || return 1
+	done
 	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	cat >"$root/init" <<-'EOF'
 		#!/bin/sh
@@ -58,11 +75,17 @@ hvx_guest_initrd() {
 		for a in $(cat /proc/cmdline); do
 			case $a in
 			hvx.double=*) n=${a#*=}; echo "hvx-guest: double $n = $((n * 2))" ;;
+			hvx.net=*) net=${a#*=} ;;
 			esac
 		done
+		if [ -n "$net" ]; then
+			hvx-net hvx-guest: /lib/net "${net%%:*}" "${net#*:}" HVX_NET_FILE
+			echo "hvx-guest: net done rc=$?"
+		fi
 		echo "hvx-guest: uptime $(cut -d' ' -f1 /proc/uptime) s, powering off"
 		poweroff -f
 	EOF
+	sed -i "s/HVX_NET_FILE/${NET_FILE:-hvx-net.bin}/" "$root/init" || return 1
 	chmod 755 "$root/init"
 	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -9 >"$out"
@@ -81,6 +104,8 @@ hvx_run_extras() {
 		cp "$VMLINUZ" "$x/lib/hvx/guest/vmlinuz" || return 1
 	fi
 	hvx_guest_initrd "$x/lib/hvx/guest/initrd.gz" || return 1
+	net_ethdev || return 1
+	sha256sum <"$IMG/ethdev/$NET_FILE" | cut -d' ' -f1 >"$x/lib/hvx/guest/$NET_FILE.sha256" || return 1
 	local pack=(gzip -1)
 	command -v lz4 >/dev/null && pack=(lz4 -l -9 -q -c)
 	(cd "$x" && find . -print0 | LC_ALL=C sort -z |

@@ -18,7 +18,8 @@
  * PM1a_CNT, or to the ACPI 5 sleep control register at PORT_ACPI_SLEEP,
  * turns the machine off when \_S5 is entered, and the reset register at
  * PORT_ACPI_RESET resets it. The DSDT holds \_S5 and
- * a PCI root bridge (PNP0A03) so that the OS scans PCI bus 0.
+ * a PCI root bridge (PNP0A03) so that the OS scans PCI bus 0, with a _PRT
+ * that routes PCI interrupts to I/O APIC GSIs 16-19.
  *
  * Layout: ACPI tables from GPA_BIOS (0xe0000), the RSDP at 0xf0000 and
  * the MP floating pointer at 0xf0040, where OSes search for them (ACPI
@@ -167,16 +168,19 @@ static void gas_io8(uint8_t *p, uint16_t port)
  *       WordBusNumber (0-0xff), IO (0xcf8, 8),
  *       WordIO (0-0xcf7), WordIO (0xd00-0xffff),
  *       DWordMemory (0xc0000000-0xfebfffff) })
+ *     Name (_PRT, Package () { ... })	(build_dsdt())
  *   } }
  * PkgLength encodings: one byte below 64, else two (20.2.4).
  */
-static const uint8_t dsdt_aml[] = {
+static const uint8_t dsdt_s5_aml[] = {
 	/* Name (\_S5_, Package (4) { 5, 5, 0, 0 }) */
 	0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 	0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
-	/* Scope (\_SB) { Device (PCI0) { ... } } */
-	0x10, 0x43, 0x08, '\\', '_', 'S', 'B', '_',		/* Scope, PkgLength 0x83 */
-	0x5b, 0x82, 0x4a, 0x07, 'P', 'C', 'I', '0',		/* Device, PkgLength 0x7a */
+};
+
+/* The named objects of Device (PCI0) before _PRT. */
+static const uint8_t dsdt_pci0_aml[] = {
+	'P', 'C', 'I', '0',
 	0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03, /* EisaId PNP0A03 */
 	0x08, '_', 'U', 'I', 'D', 0x00,
 	0x08, '_', 'B', 'B', 'N', 0x00,
@@ -203,6 +207,86 @@ static const uint8_t dsdt_aml[] = {
 	0x79, 0x00,
 };
 
+#define DSDT_MAX	4096	/* build_dsdt() writes about 1.9 KiB */
+
+/*
+ * Writes op (1 or 2 bytes), the PkgLength of len body bytes (ACPI 6.3
+ * 20.2.4: the length counts its own 1-3 bytes) and the body; returns the
+ * bytes written. body may lie anywhere in out after the 5 header bytes.
+ */
+static size_t aml_pkg(uint8_t *out, const uint8_t *op, size_t oplen,
+		      const uint8_t *body, size_t len)
+{
+	size_t n = oplen, v;
+
+	memcpy(out, op, oplen);
+	if (len + 1 < 0x40) {
+		out[n++] = (uint8_t)(len + 1);
+	} else if (len + 2 < 0x1000) {
+		v = len + 2;
+		out[n++] = (uint8_t)(0x40 | (v & 0xf));
+		out[n++] = (uint8_t)(v >> 4);
+	} else {
+		v = len + 3;
+		out[n++] = (uint8_t)(0x80 | (v & 0xf));
+		out[n++] = (uint8_t)(v >> 4);
+		out[n++] = (uint8_t)(v >> 12);
+	}
+	memmove(out + n, body, len);
+	return n + len;
+}
+
+/*
+ * The DSDT's AML (after the header) into out[DSDT_MAX]; returns its
+ * length. _PRT (ACPI 6.3 6.2.13) routes pin P (0 = INTA) of every slot S
+ * on bus 0 straight to I/O APIC GSI 16 + ((S + P) mod 4), the rotation
+ * hvx wires a passed-through device's INTx to (iommu/guest.c; also its
+ * Interrupt Line register): without it an OS has no GSI for the device's
+ * interrupt and cannot request it.
+ */
+static size_t build_dsdt(uint8_t *out)
+{
+	static const uint8_t op_scope[] = { 0x10 }, op_device[] = { 0x5b, 0x82 },
+			     op_package[] = { 0x12 };
+	uint8_t prt[DSDT_MAX], dev[DSDT_MAX], ent[16];
+	size_t n = 0, np, nd;
+
+	/* Package (128) { Package () { 0xSSSSFFFF, P, Zero, GSI }, ... } */
+	np = 5;				/* room for the Package header */
+	prt[np++] = 128;		/* NumElements */
+	for (unsigned int slot = 0; slot < 32; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			size_t e = 0;
+
+			ent[e++] = 0x04;			/* NumElements */
+			ent[e++] = 0x0c;			/* DWordConst */
+			put32(ent + e, (slot << 16) | 0xffff);	/* any function */
+			e += 4;
+			ent[e++] = 0x0a;			/* ByteConst pin */
+			ent[e++] = (uint8_t)pin;
+			ent[e++] = 0x00;			/* Zero: no link device */
+			ent[e++] = 0x0a;			/* ByteConst GSI */
+			ent[e++] = (uint8_t)(16 + ((slot + pin) & 3));
+			np += aml_pkg(prt + np, op_package, sizeof(op_package), ent, e);
+		}
+	}
+
+	/* Device (PCI0) { ... Name (_PRT, ...) } */
+	memcpy(dev + 8, dsdt_pci0_aml, sizeof(dsdt_pci0_aml));
+	nd = 8 + sizeof(dsdt_pci0_aml);
+	memcpy(dev + nd, (const uint8_t[]){ 0x08, '_', 'P', 'R', 'T' }, 5);
+	nd += 5;
+	nd += aml_pkg(dev + nd, op_package, sizeof(op_package), prt + 5, np - 5);
+
+	memcpy(out, dsdt_s5_aml, sizeof(dsdt_s5_aml));
+	n = sizeof(dsdt_s5_aml);
+	/* Scope (\_SB_) { Device (...) } */
+	memcpy(prt, "\\_SB_", 5);
+	np = 5 + aml_pkg(prt + 5, op_device, sizeof(op_device), dev + 8, nd - 8);
+	n += aml_pkg(out + n, op_scope, sizeof(op_scope), prt, np);
+	return n;
+}
+
 /* Builds the ACPI tables; returns the RSDP's address. */
 static uint64_t build_acpi(struct vm *vm)
 {
@@ -215,9 +299,8 @@ static uint64_t build_acpi(struct vm *vm)
 
 	/* DSDT */
 	dsdt = gpa;
-	len = 36 + sizeof(dsdt_aml);
-	t = gpa_ptr(vm, dsdt, len);
-	memcpy(t + 36, dsdt_aml, sizeof(dsdt_aml));
+	t = gpa_ptr(vm, dsdt, 36 + DSDT_MAX);
+	len = 36 + (uint32_t)build_dsdt(t + 36);
 	acpi_header(t, "DSDT", len, 2);
 	gpa = (gpa + len + 63) & ~63ull;
 

@@ -2,8 +2,9 @@
 #
 # guest.sh - the Linux guest that hvx-run boots inside the emulated host
 # (run_test's linux_* cases and `make demo`). Sourced by check.sh, which
-# provides IMG, VMLINUZ, HERE, log, die and make_fast_kernel (lib.sh), and
-# kmods (host_kernel) when the guest should have the NE2000's driver.
+# provides IMG, HERE, log, die and make_fast_kernel (lib.sh), and
+# GUEST_VMLINUZ and GUEST_KMODS (host_kernel): the guest kernel and its
+# modules (the NE2000 driver).
 #
 # hvx_run_extras appends a second cpio to $IMG/initrd.gz (the kernel
 # unpacks concatenated archives, each compressed its own way:
@@ -52,7 +53,7 @@ hvx_guest_initrd() {
 	local m src
 	for m in 8390 ne2k-pci; do
 		src=
-		[[ -n "${kmods:-}" ]] && src=$(find "$kmods" -name "$m.ko" | head -n1)
+		[[ -n "${GUEST_KMODS:-}" ]] && src=$(find "$GUEST_KMODS" -name "$m.ko" | head -n1)
 		# Without it (the native demo) hvx-net says "insmod ... failed".
 		[[ -z "$src" ]] || cp "$src" "$root/lib/net/$m.ko" || return 1
 	done
@@ -99,9 +100,9 @@ hvx_run_extras() {
 	mkdir -p "$x/usr/bin" "$x/lib/hvx/guest" || return 1
 	install -m 755 "$HVX_RUN" "$x/usr/bin/hvx-run" || return 1
 	if [[ "${HVX_BOCHS_STOCK_KERNEL:-0}" == 1 ]] ||
-		! make_fast_kernel "$VMLINUZ" "$x/lib/hvx/guest/vmlinuz" "$IMG/guest-fastboot"; then
+		! make_fast_kernel "$GUEST_VMLINUZ" "$x/lib/hvx/guest/vmlinuz" "$IMG/guest-fastboot"; then
 		echo "guest kernel: the stock (compressed) vmlinuz"
-		cp "$VMLINUZ" "$x/lib/hvx/guest/vmlinuz" || return 1
+		cp "$GUEST_VMLINUZ" "$x/lib/hvx/guest/vmlinuz" || return 1
 	fi
 	hvx_guest_initrd "$x/lib/hvx/guest/initrd.gz" || return 1
 	net_ethdev || return 1

@@ -42,18 +42,15 @@ CMDLINE_QEMU="$CMDLINE_COMMON no_timer_check intel_iommu=on iommu=nopt hvx.emu=q
 # ---------------------------------------------------------------------------
 # The emulated host kernel: the Debian package, downloaded once into
 # build/cache/ and unpacked there; or, with HVX_HOST_VMLINUZ (make
-# check-debug), that image with KVM's modules found below
-# HVX_HOST_MODULES_DIR. Sets VMLINUZ and kmods (where kvm*.ko are).
+# check-debug), that image with its modules (kvm*.ko, the NIC drivers)
+# found below HVX_HOST_MODULES_DIR. Sets VMLINUZ and kmods (the host's),
+# and GUEST_VMLINUZ and GUEST_KMODS: the kernel that hvx-run boots as a
+# guest is always the Debian package's, since a debug kernel would only
+# slow the nested boot without checking anything more of hvx.
 
 host_kernel() {
 	local deb
 
-	if [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
-		VMLINUZ=$HVX_HOST_VMLINUZ
-		kmods=${HVX_HOST_MODULES_DIR:?set HVX_HOST_MODULES_DIR with HVX_HOST_VMLINUZ}
-		[[ -f "$VMLINUZ" ]] || die "HVX_HOST_VMLINUZ=$VMLINUZ not found"
-		return
-	fi
 	kdir=$CACHE/linux-image-$KVER
 	if [[ ! -f "$kdir/.unpacked" ]]; then
 		deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb 2>/dev/null | head -n1 || true)
@@ -77,6 +74,13 @@ host_kernel() {
 	VMLINUZ=$kdir/boot/vmlinuz-$KVER
 	[[ -f "$VMLINUZ" ]] || die "no $VMLINUZ in the package"
 	kmods=$kdir/lib/modules/$KVER/kernel
+	GUEST_VMLINUZ=$VMLINUZ
+	GUEST_KMODS=$kmods
+	if [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
+		VMLINUZ=$HVX_HOST_VMLINUZ
+		kmods=${HVX_HOST_MODULES_DIR:?set HVX_HOST_MODULES_DIR with HVX_HOST_VMLINUZ}
+		[[ -f "$VMLINUZ" ]] || die "HVX_HOST_VMLINUZ=$VMLINUZ not found"
+	fi
 }
 
 # ---------------------------------------------------------------------------

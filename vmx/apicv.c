@@ -21,12 +21,11 @@
 /**
  * hvx_vmx_apicv_caps - which APIC virtualization assists the CPU offers
  *
- * APIC-register virtualization needs the TPR shadow and "virtualize APIC
- * accesses" (hvx_vmx_has_apic_access()) to matter for the xAPIC page;
+ * Return: HVX_APICV_REG and HVX_APICV_VID bits. APIC-register
+ * virtualization needs the TPR shadow and "virtualize APIC accesses"
+ * (hvx_vmx_has_apic_access()) to matter for the xAPIC page;
  * virtual-interrupt delivery needs the TPR shadow and external-interrupt
  * exiting, which hvx always sets (SDM Vol. 3C 27.2.1.1).
- *
- * Return: HVX_APICV_REG and HVX_APICV_VID bits.
  */
 u32 hvx_vmx_apicv_caps(void)
 {

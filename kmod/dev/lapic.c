@@ -140,6 +140,8 @@ static const u32 lvt_writable[LVT_NR] = {
  *	virtualization or virtual-interrupt delivery, else NULL.
  * @vid: virtual-interrupt delivery: IRR and ISR live in @page (VIRR,
  *	VISR); @irr holds requests not yet moved there.
+ * @regvirt: APIC-register virtualization: the guest reads @page, and its
+ *	writes of ICR bits 63:32 only reach @page.
  * @regs_dirty: registers changed since they were last copied to @page.
  * @synced_base: IA32_APIC_BASE at that copy (the mode shapes ID and LDR).
  */
@@ -158,6 +160,7 @@ struct hvx_lapic {
 	u64 tsc_deadline;
 	u8 *page;
 	bool vid;
+	bool regvirt;
 	bool regs_dirty;
 	u64 synced_base;
 };
@@ -253,6 +256,17 @@ static u32 irr_word(struct hvx_lapic *apic, unsigned int word)
 	u32 w = reg_word(apic->irr, word);
 
 	return apic->vid ? w | READ_ONCE(*vreg(apic, APIC_IRR + 16 * word)) : w;
+}
+
+/*
+ * With APIC-register virtualization a write to ICR bits 63:32 (310H) only
+ * reaches the page, without an exit (SDM Vol. 3C 30.4.3.2): take the
+ * destination from there before the ICR is used or the page rewritten.
+ */
+static void lapic_icr_hi_from_page(struct hvx_lapic *apic)
+{
+	if (apic->regvirt && !x2apic_mode(apic))
+		apic->icr_hi = READ_ONCE(*vreg(apic, APIC_ICR2)) & 0xff000000;
 }
 
 static u8 lapic_tpr(struct hvx_lapic *apic)
@@ -774,6 +788,8 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 		break;
 	case APIC_ICR2:
 		apic->icr_hi = val & 0xff000000;
+		if (apic->page)	/* see lapic_icr_hi_from_page() */
+			WRITE_ONCE(*vreg(apic, APIC_ICR2), apic->icr_hi);
 		break;
 	case APIC_LVTT ... APIC_LVTERR:
 		lapic_write_lvt(apic, (reg - APIC_LVTT) >> 4, val);
@@ -822,6 +838,9 @@ static int lapic_mmio_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu,
 	struct hvx_lapic *apic = vcpu->lapic;
 	u32 reg = addr & 0xff0;
 	u64 dummy;
+
+	if (apic && apic->page)
+		lapic_icr_hi_from_page(apic);
 
 	/* Only aligned 32-bit writes are defined; others are dropped. */
 	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) ||
@@ -972,14 +991,18 @@ static const u16 page_regs[] = {
 	APIC_LVTERR, APIC_TMICT, APIC_TDCR,
 };
 
-/* Copy the registers the vCPU's thread changes to the page. */
+/*
+ * Copy the registers the vCPU's thread changes to the page; a disabled
+ * APIC reads as zeros, as lapic_mmio_read() answers.
+ */
 static void lapic_regs_to_page(struct hvx_lapic *apic)
 {
+	bool on = hw_enabled(apic);
 	u64 val;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(page_regs); i++) {
-		if (lapic_reg_read(apic, page_regs[i], &val))
+		if (!on || lapic_reg_read(apic, page_regs[i], &val))
 			val = 0;
 		WRITE_ONCE(*vreg(apic, page_regs[i]), (u32)val);
 	}
@@ -1021,6 +1044,7 @@ static void lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 
 	if (apic->vid)
 		lapic_vid_take(apic);
+	lapic_icr_hi_from_page(apic);
 	if (apic->regs_dirty || apic->synced_base != apic_base(apic))
 		lapic_regs_to_page(apic);
 	/* TMR (and without VID IRR, ISR) change in other contexts too. */
@@ -1066,6 +1090,7 @@ static void lapic_apic_write(struct hvx_vmx_vcpu *v, u32 offset)
 	}
 	if ((offset & 0xf) || !hw_enabled(apic))
 		return;
+	lapic_icr_hi_from_page(apic);
 	if (reg == APIC_SELF_IPI || lapic_reg_read(apic, reg, &dummy)) {
 		lapic_error(apic, ESR_ILLEGAL_REG);
 		return;
@@ -1122,6 +1147,7 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu)
 		if (vcpu->vmx.apicv) {
 			apic->page = vcpu->vmx.vapic;
 			apic->vid = vcpu->vmx.apicv & HVX_APICV_VID;
+			apic->regvirt = vcpu->vmx.apicv & HVX_APICV_REG;
 		}
 	}
 	lapic_reset(apic);

@@ -88,9 +88,37 @@ static void apic_icr(uint32_t dest, uint32_t lo)
 	}
 }
 
+/*
+ * Touch what the delivery of an interrupt reads or writes (the IDT, the
+ * GDT for CS, the stubs, the stack below us), so that the guest's first
+ * interrupt causes no EPT violation while it is being delivered: Bochs 2.7
+ * reports stale IDT-vectoring information when such an exit interrupts
+ * the delivery of a virtual interrupt (virtual-interrupt delivery), and
+ * hvx would then re-inject the wrong event.
+ */
+static void prefault_delivery(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) dt;
+	volatile uint8_t below[1024];
+
+	asm volatile("sidt %0" : "=m"(dt));
+	for (uint64_t off = 0; off <= dt.limit; off += 64)
+		(void)*(volatile uint8_t *)(dt.base + off);
+	asm volatile("sgdt %0" : "=m"(dt));
+	for (uint64_t off = 0; off <= dt.limit; off += 64)
+		(void)*(volatile uint8_t *)(dt.base + off);
+	for (int off = 0; off < 256 * 16 + 64; off += 64)
+		(void)*(volatile const char *)(guest_irq_stubs + off);
+	below[0] = below[sizeof(below) - 1] = 0;
+}
+
 /* Software-enable the APIC (and switch to x2APIC mode if asked). */
 static void apic_enable(void)
 {
+	prefault_delivery();
 	if (guest_x2apic)
 		wrmsr(MSR_IA32_APIC_BASE,
 		      rdmsr(MSR_IA32_APIC_BASE) | (1u << 10));
@@ -598,7 +626,8 @@ void guest_self_ipis(uint64_t n)
 	sti();
 	GUEST_SYNC(0);
 	for (uint64_t i = 0; i < n; i++) {
-		apic_icr(0, (1u << 18) | V_IPI_SELF);
+		/* A self shorthand needs no ICR2 (destination) write. */
+		apic_write(APIC_ICR, (1u << 18) | V_IPI_SELF);
 		wait_irqs(V_IPI_SELF, i + 1);
 	}
 	GUEST_SYNC_ARGS(1, guest_irqs[V_IPI_SELF], apic_read(APIC_ISR + 0x10 *

@@ -2,7 +2,7 @@
 /*
  * apicv.c - APIC-register virtualization and virtual-interrupt delivery
  * (SDM Vol. 3C chapter 30, "APIC Virtualization and Virtual Interrupts";
- * chapter 29 in editions before 2023).
+ * chapter 29 in older editions, whose VMCS chapter is 24).
  *
  * vmx/ owns the VMCS side: the secondary controls, the switch between
  * "virtualize APIC accesses" (xAPIC mode) and "virtualize x2APIC mode"

@@ -233,6 +233,57 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 	v->apicv_state = st;
 }
 
+/* The vector and type of an interruption-information field. */
+#define EVENT_ID(info)	((info) & (INTR_INFO_VALID_MASK | \
+				   INTR_INFO_INTR_TYPE_MASK | \
+				   INTR_INFO_VECTOR_MASK))
+
+/**
+ * hvx_vmx_apicv_vectoring - name the virtual interrupt an exit interrupted
+ * @v: the vCPU right after an exit during event delivery (its IDT-vectoring
+ *	information is in @v->reinject_info), VMCS current.
+ *
+ * When an exit interrupts the delivery of a virtual interrupt, the IDT-
+ * vectoring information names it as an external interrupt whose vector is
+ * the new SVI (SDM Vol. 3C 30.2.2, 28.2.4), and hvx re-injects it like any
+ * other. Bochs 2.7 reports whatever event it recorded last instead. So,
+ * with virtual-interrupt delivery, the event becomes "external interrupt,
+ * vector SVI" where the report cannot be right on a real CPU: an external
+ * interrupt that hvx did not inject (guest external interrupts exit, so
+ * only a virtual interrupt can be one); the event hvx injected at this
+ * entry although SVI changed since (a virtual interrupt was delivered
+ * after it, so its own delivery finished); or another vector while the
+ * exit is an EPT violation on the IDT entry of SVI. On a real CPU the
+ * first rule never changes anything and the others never apply.
+ */
+void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
+{
+	u32 info = v->reinject_info, id = EVENT_ID(info);
+	u8 svi = vmcs_read(GUEST_INTR_STATUS) >> 8;
+	bool svi_changed = svi != (u8)(v->apicv_state.intr_status >> 8);
+	bool ours = id == EVENT_ID(v->entry_info);
+	u64 idt, la;
+
+	if (!(v->apicv & HVX_APICV_VID) || svi < 16 ||
+	    id == (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | svi))
+		return;
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR && !ours)
+		goto fix;
+	if (ours && svi_changed)
+		goto fix;
+	if (!svi_changed ||
+	    (v->exit_reason & 0xffff) != EXIT_REASON_EPT_VIOLATION ||
+	    !(v->exit_qual & EPT_VIOLATION_GVA_IS_VALID))
+		return;
+	idt = vmcs_read(GUEST_IDTR_BASE) + 16 * svi;
+	la = vmcs_read(GUEST_LINEAR_ADDRESS);
+	if (la < idt || la >= idt + 16)
+		return;
+fix:
+	v->reinject_info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | svi;
+	v->reinject_err = 0;
+}
+
 /**
  * hvx_vmx_apicv_pending - may a virtual interrupt wake the halted vCPU?
  * @v: the vCPU; its own thread.

@@ -445,6 +445,7 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	}
 	if (info)
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	v->entry_info = info;
 
 	if (READ_ONCE(v->nmi_pending))
 		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
@@ -948,6 +949,8 @@ static void read_exit_state(struct hvx_vmx_vcpu *v)
 		v->reinject_info = vectoring & ~INTR_INFO_RESVD_BITS_MASK;
 		v->reinject_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 		v->reinject_len = v->instr_len;
+		if (v->apicv)
+			hvx_vmx_apicv_vectoring(v);
 	}
 }
 

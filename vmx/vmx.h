@@ -373,6 +373,8 @@ struct hvx_mmio_op {
  * @apicv_x2: "virtualize x2APIC mode" is on (the guest's APIC is in
  *	x2APIC mode), "virtualize APIC accesses" off.
  * @apicv_state: EOI-exit bitmap and guest interrupt status as last written.
+ * @entry_info: the VM-entry interruption information of the last entry,
+ *	0 if it injected nothing.
  * @msr: guest values of MSRs that hvx keeps in software.
  * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
@@ -447,6 +449,7 @@ struct hvx_vmx_vcpu {
 	u32 apicv;
 	bool apicv_x2;
 	struct hvx_vmx_apicv_state apicv_state;
+	u32 entry_info;
 	struct {
 		u64 star, lstar, cstar, sfmask, kernel_gs_base;
 		u64 apic_base, misc_enable, tsc_offset, tsc_adjust;
@@ -533,6 +536,7 @@ int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags);
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_eoi_induced(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_apic_write(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_destroy(struct hvx_vmx_vcpu *v);

@@ -1491,6 +1491,10 @@ struct hvx_stats_top {
  * @invvpid: INVVPID single-context executions for this vCPU's VPID (when
  *	hvx emulates a guest TLB flush). INVEPT executions for it are
  *	@flushes; VM-wide ones are HVX_A_EPT_FLUSHES.
+ * @apic_assists: HVX_STATS_APIC_* bits: the hardware assists the vCPU's
+ *	local APIC has used (see the LAPIC's module parameters apic_access,
+ *	apic_reg_virt and apic_vid); 0 without an in-kernel local APIC or on
+ *	a CPU without them.
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1520,6 +1524,13 @@ struct hvx_stats {
 	__u64 ept_dirty_faults;
 	__u64 ept_slot_waits;
 	__u64 invvpid;
+	__u64 apic_assists;
 };
+
+/* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */
+#define HVX_STATS_APIC_ACCESS		(1ULL << 0)	/* APIC-access page */
+#define HVX_STATS_APIC_REG_VIRT		(1ULL << 1)	/* APIC-register virtualization */
+#define HVX_STATS_APIC_VID		(1ULL << 2)	/* virtual-interrupt delivery */
+#define HVX_STATS_APIC_X2APIC_VIRT	(1ULL << 3)	/* virtualize x2APIC mode was used */
 
 #endif /* _UAPI_HVX_H */

@@ -332,7 +332,8 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 	}
 	clear_bit(HVX_REQ_EVENT, &v->requests);
 	if (v->mp_state == HVX_MP_HALTED &&
-	    (event_queued(v) || dev_intr_pending(v) >= 0)) {
+	    (event_queued(v) || dev_intr_pending(v) >= 0 ||
+	     hvx_vmx_apicv_pending(v))) {
 		v->mp_state = HVX_MP_RUNNABLE;
 		v->stats.s.wakeups++;
 	}
@@ -444,13 +445,19 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	}
 	if (info)
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	v->entry_info = info;
 
 	if (READ_ONCE(v->nmi_pending))
 		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
 	if (READ_ONCE(v->irq_vector) >= 0 || v->request_irq_window ||
 	    (dev_vec == -2 ? dev_intr_pending(v) : dev_vec) >= 0)
 		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
-	/* VTPR below the threshold exits (SDM Vol. 3C 30.1.2). */
+	/*
+	 * VTPR below the threshold exits (SDM Vol. 3C 30.1.2); with
+	 * virtual-interrupt delivery the CPU delivers what a lowered TPR
+	 * unblocks itself (the threshold is then 0 and unused).
+	 */
+	hvx_vmx_apicv_prepare(v);
 	if (v->apic_ops && v->vapic) {
 		int t = v->apic_ops->tpr_threshold(v);
 
@@ -732,12 +739,14 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_resume,
 	[EXIT_REASON_APIC_ACCESS]	  = handle_apic_access,
+	[EXIT_REASON_EOI_INDUCED]	  = hvx_vmx_handle_eoi_induced,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
 	[EXIT_REASON_INVEPT]		  = handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,
 	[EXIT_REASON_INVVPID]		  = handle_ud,
 	[EXIT_REASON_WBINVD]		  = handle_skip,
 	[EXIT_REASON_XSETBV]		  = handle_xsetbv,
+	[EXIT_REASON_APIC_WRITE]	  = hvx_vmx_handle_apic_write,
 	[EXIT_REASON_VMFUNC]		  = handle_ud,
 };
 
@@ -833,10 +842,7 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 	vmcs_write(GUEST_RIP, v->rip);
 	vmcs_write(GUEST_RSP, v->rsp);
 	vmcs_write(GUEST_RFLAGS, v->rflags);
-	if (v->syscall_msrs && !v->msr_bitmap_long && hvx_msr_bitmap_long) {
-		vmcs_write(MSR_BITMAP, __pa(hvx_msr_bitmap_long));
-		v->msr_bitmap_long = true;
-	}
+	hvx_vmx_msr_bitmap_update(v);
 	if (hvx_caps.preempt_timer)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
 	io_bitmap_update(v);
@@ -943,6 +949,8 @@ static void read_exit_state(struct hvx_vmx_vcpu *v)
 		v->reinject_info = vectoring & ~INTR_INFO_RESVD_BITS_MASK;
 		v->reinject_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 		v->reinject_len = v->instr_len;
+		if (v->apicv)
+			hvx_vmx_apicv_vectoring(v);
 	}
 }
 

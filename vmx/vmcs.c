@@ -121,6 +121,8 @@ void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa)
 		   vmcs_read(SECONDARY_VM_EXEC_CONTROL) |
 		   SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
 	preempt_enable();
+	v->apic_access = true;
+	v->stats.s.apic_assists |= HVX_STATS_APIC_ACCESS;
 }
 
 /**
@@ -470,6 +472,7 @@ void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v)
 		return;
 	hvx_vmx_clear(v);
 	hvx_vpid_free(v->vpid);
+	hvx_vmx_apicv_destroy(v);
 	free_page((unsigned long)v->vmcs);
 	free_page((unsigned long)v->vapic);
 	v->vmcs = NULL;

@@ -143,6 +143,22 @@ struct hvx_vmx_dev_ops {
 	int (*intr_ack)(struct hvx_vmx_vcpu *v, int vector, int *src);
 };
 
+/* APIC virtualization assists of a vCPU (hvx_vmx_vcpu.apicv). */
+#define HVX_APICV_REG	BIT(0)	/* APIC-register virtualization */
+#define HVX_APICV_VID	BIT(1)	/* virtual-interrupt delivery */
+
+/**
+ * struct hvx_vmx_apicv_state - VMCS fields of virtual-interrupt delivery
+ * @eoi_exit: EOI-exit bitmap, vectors 0-255 (SDM Vol. 3C 25.6.8): an EOI
+ *	of a vector whose bit is set causes an EOI-induced exit.
+ * @intr_status: guest interrupt status (25.4.2): SVI in bits 15:8, RVI
+ *	in bits 7:0.
+ */
+struct hvx_vmx_apicv_state {
+	u64 eoi_exit[4];
+	u16 intr_status;
+};
+
 /* Operations of struct hvx_vmx_apic_ops.msr. */
 enum hvx_msr_op {
 	HVX_MSR_READ,	/* fill *val */
@@ -163,15 +179,34 @@ enum hvx_msr_op {
  *	that only the TPR holds back, else 0, so that a guest MOV to CR8
  *	that lowers the TPR below it exits (SDM Vol. 3C 30.1.2).
  *
+ * @sync: with APIC virtualization (hvx_vmx_vcpu.apicv), before every
+ *	entry: copy the APIC's registers to the virtual-APIC page where the
+ *	CPU reads them (SDM Vol. 3C 30.4.2, 30.5) and, with virtual-interrupt
+ *	delivery, move new requests into VIRR and fill @st: the EOI-exit
+ *	bitmap and RVI/SVI (30.1.1, 30.2). @st holds the values of the last
+ *	entry on the call.
+ * @eoi_exit: an EOI-induced exit for @vector (SDM Vol. 3C 30.1.4): the
+ *	CPU has retired it from VISR; finish the EOI (I/O APIC).
+ * @apic_write: an APIC-write exit: the guest's write to register @offset
+ *	(offset in the APIC page) is on the virtual-APIC page; emulate it
+ *	(SDM Vol. 3C 30.4.3.3).
+ * @vid_pending: with virtual-interrupt delivery: does the APIC hold a
+ *	vector the CPU would deliver (above the processor priority)? For
+ *	waking a halted vCPU; changes nothing.
+ *
  * Set by kmod/ on vCPUs that have an in-kernel local APIC; all called by
- * the vCPU's own thread (@tpr_threshold with preemption disabled and the
- * VMCS current: it must not sleep).
+ * the vCPU's own thread (@tpr_threshold and @sync with preemption disabled
+ * and the VMCS current: they must not sleep).
  */
 struct hvx_vmx_apic_ops {
 	int (*msr)(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,
 		   u64 *val);
 	void (*init)(struct hvx_vmx_vcpu *v);
 	int (*tpr_threshold)(struct hvx_vmx_vcpu *v);
+	void (*sync)(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st);
+	void (*eoi_exit)(struct hvx_vmx_vcpu *v, u8 vector);
+	void (*apic_write)(struct hvx_vmx_vcpu *v, u32 offset);
+	bool (*vid_pending)(struct hvx_vmx_vcpu *v);
 };
 
 /**
@@ -327,7 +362,19 @@ struct hvx_mmio_op {
  * @instr_len: last VM-exit instruction length.
  * @syscall_msrs: STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE must be swapped
  *	(sticky once set).
- * @msr_bitmap_long: the VMCS uses hvx_msr_bitmap_long.
+ * @msr_bitmap_long: the VMCS's MSR bitmap is (a copy of)
+ *	hvx_msr_bitmap_long.
+ * @msr_bitmap_x2: the vCPU's MSR bitmap for x2APIC mode with APIC
+ *	virtualization, or NULL (apicv.c).
+ * @msr_bitmap_x2_on: the VMCS uses @msr_bitmap_x2.
+ * @apic_access: "virtualize APIC accesses" is wanted in xAPIC mode.
+ * @apicv: HVX_APICV_* assists in use (0: TPR shadow and APIC-access page
+ *	at most).
+ * @apicv_x2: "virtualize x2APIC mode" is on (the guest's APIC is in
+ *	x2APIC mode), "virtualize APIC accesses" off.
+ * @apicv_state: EOI-exit bitmap and guest interrupt status as last written.
+ * @entry_info: the VM-entry interruption information of the last entry,
+ *	0 if it injected nothing.
  * @msr: guest values of MSRs that hvx keeps in software.
  * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
@@ -396,6 +443,13 @@ struct hvx_vmx_vcpu {
 
 	bool syscall_msrs;
 	bool msr_bitmap_long;
+	void *msr_bitmap_x2;
+	bool msr_bitmap_x2_on;
+	bool apic_access;
+	u32 apicv;
+	bool apicv_x2;
+	struct hvx_vmx_apicv_state apicv_state;
+	u32 entry_info;
 	struct {
 		u64 star, lstar, cstar, sfmask, kernel_gs_base;
 		u64 apic_base, misc_enable, tsc_offset, tsc_adjust;
@@ -475,6 +529,17 @@ void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr);
 bool hvx_vmx_has_apic_access(void);
 void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa);
 void hvx_vmx_set_efer(struct hvx_vmx_vcpu *v, u64 efer);
+
+/* apicv.c: APIC-register virtualization, virtual-interrupt delivery */
+u32 hvx_vmx_apicv_caps(void);
+int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags);
+void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v);
+int hvx_vmx_handle_eoi_induced(struct hvx_vmx_vcpu *v);
+int hvx_vmx_handle_apic_write(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_destroy(struct hvx_vmx_vcpu *v);
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
 u64 hvx_vmx_cr4_allowed(void);
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val);

@@ -91,6 +91,8 @@ struct hvx_lapic;
  *	use, or NULL.
  * @apic_access_page: the APIC-access page EPT maps at 0xfee00000 when
  *	the VM's vCPUs virtualize APIC accesses (lapic.c), or NULL.
+ * @apicv: HVX_APICV_* assists (vmx/vmx.h) the VM's local APICs use:
+ *	APIC-register virtualization, virtual-interrupt delivery (lapic.c).
  *
  * Local APICs hang off their vCPUs (struct hvx_vcpu.lapic) when @flags
  * has HVX_PLATFORM_LAPIC. Set once, before any vCPU exists; freed with
@@ -107,6 +109,7 @@ struct hvx_platform {
 	struct hvx_io_dev lapic_mmio;
 	struct hvx_irqfds *irqfds;
 	struct page *apic_access_page;
+	u32 apicv;
 };
 
 /* bus.c */

@@ -5,6 +5,25 @@
  * IA32_TSC_DEADLINE through the RDMSR/WRMSR exits (struct
  * hvx_vmx_apic_ops), the timer on an hrtimer.
  *
+ * Hardware assists, each taken at HVX_CREATE_PLATFORM when its module
+ * parameter is on and the CPU has it (SDM Vol. 3C chapter 30):
+ *  - apic_access: the APIC-access page; xAPIC accesses become APIC-access
+ *    exits, TPR accesses need none (with the TPR shadow).
+ *  - apic_reg_virt: APIC-register virtualization. The guest reads most
+ *    registers from the virtual-APIC page without exits (30.4.2; in
+ *    x2APIC mode through the MSR bitmap with "virtualize x2APIC mode",
+ *    30.5); writes land on that page and exit as APIC-write exits, which
+ *    are emulated here (30.4.3.3). lapic_sync() copies the registers to
+ *    the page before each entry whenever they may have changed.
+ *  - apic_vid: virtual-interrupt delivery (30.1, 30.2). The CPU takes
+ *    interrupts from VIRR by RVI, keeps VISR/SVI/VPPR and virtualizes EOI;
+ *    the page's VIRR and VISR are then the APIC's IRR and ISR. @irr only
+ *    collects requests from any context until the vCPU's thread moves them
+ *    into VIRR before an entry (no posted interrupts). Vectors with their
+ *    TMR bit set are in the EOI-exit bitmap, so their EOI exits and
+ *    reaches the I/O APIC (Remote IRR). The PIC's ExtINT interrupts still
+ *    use VM-entry injection and interrupt-window exits.
+ *
  * Concurrency: IRR and TMR are bitmaps that any context sets with atomic
  * bitops (other vCPUs' IPIs, the IOAPIC, MSIs, eventfd wake-ups, the
  * timer in hard interrupt context), followed by a kick of the vCPU. All
@@ -50,6 +69,16 @@ static bool apic_access = true;
 module_param(apic_access, bool, 0644);
 MODULE_PARM_DESC(apic_access,
 		 "Virtualize xAPIC page accesses with an APIC-access page when the CPU can (TPR reads and writes without exits); taken at HVX_CREATE_PLATFORM (default: on)");
+
+static bool apic_reg_virt = true;
+module_param(apic_reg_virt, bool, 0644);
+MODULE_PARM_DESC(apic_reg_virt,
+		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: on)");
+
+static bool apic_vid = true;
+module_param(apic_vid, bool, 0644);
+MODULE_PARM_DESC(apic_vid,
+		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); taken at HVX_CREATE_PLATFORM (default: on)");
 
 /* Version 14H (integrated APIC), 6 LVT entries (SDM Vol. 3A 11.4.8). */
 #define LAPIC_VERSION		(0x14 | (5 << 16))
@@ -107,6 +136,14 @@ static const u32 lvt_writable[LVT_NR] = {
  * @timer: the timer, one-shot, periodic or TSC deadline.
  * @period_ns: periodic mode: the period; 0 otherwise.
  * @tsc_deadline: IA32_TSC_DEADLINE, guest TSC cycles; 0 when disarmed.
+ * @page: the vCPU's virtual-APIC page when it uses APIC-register
+ *	virtualization or virtual-interrupt delivery, else NULL.
+ * @vid: virtual-interrupt delivery: IRR and ISR live in @page (VIRR,
+ *	VISR); @irr holds requests not yet moved there.
+ * @regvirt: APIC-register virtualization: the guest reads @page, and its
+ *	writes of ICR bits 63:32 only reach @page.
+ * @regs_dirty: registers changed since they were last copied to @page.
+ * @synced_base: IA32_APIC_BASE at that copy (the mode shapes ID and LDR).
  */
 struct hvx_lapic {
 	struct hvx_vcpu *vcpu;
@@ -121,6 +158,11 @@ struct hvx_lapic {
 	struct hrtimer timer;
 	u64 period_ns;
 	u64 tsc_deadline;
+	u8 *page;
+	bool vid;
+	bool regvirt;
+	bool regs_dirty;
+	u64 synced_base;
 };
 
 static u64 apic_base(struct hvx_lapic *apic)
@@ -171,6 +213,62 @@ static u32 reg_word(const unsigned long *bitmap, unsigned int word)
 	return bitmap[word / 2] >> ((word & 1) * 32);
 }
 
+/* Register @reg of the virtual-APIC page (SDM Vol. 3C 30.1.1). */
+static u32 *vreg(struct hvx_lapic *apic, u32 reg)
+{
+	return (u32 *)(apic->page + reg);
+}
+
+/* Highest bit of a 256-bit register of the page (VIRR, VISR), or -1. */
+static int vreg_highest(struct hvx_lapic *apic, u32 base)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		u32 w = READ_ONCE(*vreg(apic, base + 16 * i));
+
+		if (w)
+			return i * 32 + fls(w) - 1;
+	}
+	return -1;
+}
+
+static int isr_highest(struct hvx_lapic *apic)
+{
+	return apic->vid ? vreg_highest(apic, APIC_ISR) : highest(apic->isr);
+}
+
+static int irr_highest(struct hvx_lapic *apic)
+{
+	int irrv = highest(apic->irr);
+
+	return apic->vid ? max(irrv, vreg_highest(apic, APIC_IRR)) : irrv;
+}
+
+static u32 isr_word(struct hvx_lapic *apic, unsigned int word)
+{
+	return apic->vid ? READ_ONCE(*vreg(apic, APIC_ISR + 16 * word)) :
+			   reg_word(apic->isr, word);
+}
+
+static u32 irr_word(struct hvx_lapic *apic, unsigned int word)
+{
+	u32 w = reg_word(apic->irr, word);
+
+	return apic->vid ? w | READ_ONCE(*vreg(apic, APIC_IRR + 16 * word)) : w;
+}
+
+/*
+ * With APIC-register virtualization a write to ICR bits 63:32 (310H) only
+ * reaches the page, without an exit (SDM Vol. 3C 30.4.3.2): take the
+ * destination from there before the ICR is used or the page rewritten.
+ */
+static void lapic_icr_hi_from_page(struct hvx_lapic *apic)
+{
+	if (apic->regvirt && !x2apic_mode(apic))
+		apic->icr_hi = READ_ONCE(*vreg(apic, APIC_ICR2)) & 0xff000000;
+}
+
 static u8 lapic_tpr(struct hvx_lapic *apic)
 {
 	return hvx_vmx_get_tpr(&apic->vcpu->vmx);
@@ -180,7 +278,7 @@ static u8 lapic_tpr(struct hvx_lapic *apic)
 static u32 lapic_ppr(struct hvx_lapic *apic)
 {
 	u32 tpr = lapic_tpr(apic);
-	int isrv = highest(apic->isr);
+	int isrv = isr_highest(apic);
 	u32 isrc = isrv < 0 ? 0 : isrv & 0xf0;
 
 	return (tpr & 0xf0) >= isrc ? tpr : isrc;
@@ -356,14 +454,19 @@ bool hvx_lapic_accepts_pic(struct hvx_vcpu *vcpu)
  * @vcpu: the vCPU (its own thread).
  *
  * The highest vector in IRR whose priority class is above the processor
- * priority class (SDM Vol. 3A 11.8.3). Changes nothing.
+ * priority class (SDM Vol. 3A 11.8.3). Changes nothing. With
+ * virtual-interrupt delivery there is never one: the CPU delivers the
+ * APIC's interrupts itself.
  * Return: the vector, or -1.
  */
 int hvx_lapic_pending(struct hvx_vcpu *vcpu)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
-	int irrv = highest(apic->irr);
+	int irrv;
 
+	if (apic->vid)
+		return -1;	/* the CPU delivers by RVI (lapic_sync()) */
+	irrv = highest(apic->irr);
 	if (irrv < 0 || (irrv & 0xf0) <= (lapic_ppr(apic) & 0xf0))
 		return -1;
 	return irrv;
@@ -388,11 +491,14 @@ int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector)
 /* EOI: retire the highest in-service vector (SDM Vol. 3A 11.8.5). */
 static void lapic_eoi(struct hvx_lapic *apic)
 {
-	int vector = highest(apic->isr);
+	int vector = isr_highest(apic);
 
 	if (vector < 0)
 		return;
-	__clear_bit(vector, apic->isr);
+	if (apic->vid)	/* SVI follows at the next entry (lapic_sync()) */
+		*vreg(apic, APIC_ISR + 16 * (vector >> 5)) &= ~BIT(vector & 31);
+	else
+		__clear_bit(vector, apic->isr);
 	if (test_bit(vector, apic->tmr))
 		hvx_ioapic_eoi(apic->vcpu->vm, vector);
 }
@@ -525,6 +631,11 @@ static void lapic_reset(struct hvx_lapic *apic)
 	int i;
 
 	lapic_timer_stop(apic);
+	if (apic->page) {
+		/* VIRR, VISR, TMR and the rest; the TPR is set below. */
+		memset(apic->page, 0, PAGE_SIZE);
+		apic->regs_dirty = true;
+	}
 	bitmap_zero(apic->irr, NR_VECTORS);
 	bitmap_zero(apic->isr, NR_VECTORS);
 	bitmap_zero(apic->tmr, NR_VECTORS);
@@ -577,13 +688,13 @@ static int lapic_reg_read(struct hvx_lapic *apic, u32 reg, u64 *val)
 		*val = apic->svr;
 		break;
 	case APIC_ISR ... APIC_ISR + 0x70:
-		*val = reg_word(apic->isr, (reg - APIC_ISR) >> 4);
+		*val = isr_word(apic, (reg - APIC_ISR) >> 4);
 		break;
 	case APIC_TMR ... APIC_TMR + 0x70:
 		*val = reg_word(apic->tmr, (reg - APIC_TMR) >> 4);
 		break;
 	case APIC_IRR ... APIC_IRR + 0x70:
-		*val = reg_word(apic->irr, (reg - APIC_IRR) >> 4);
+		*val = irr_word(apic, (reg - APIC_IRR) >> 4);
 		break;
 	case APIC_ESR:
 		*val = apic->esr;
@@ -647,6 +758,8 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 {
 	bool x2 = x2apic_mode(apic);
 
+	apic->regs_dirty = true;
+
 	switch (reg) {
 	case APIC_TASKPRI:
 		hvx_vmx_set_tpr(&apic->vcpu->vmx, val & 0xff);
@@ -675,6 +788,8 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 		break;
 	case APIC_ICR2:
 		apic->icr_hi = val & 0xff000000;
+		if (apic->page)	/* see lapic_icr_hi_from_page() */
+			WRITE_ONCE(*vreg(apic, APIC_ICR2), apic->icr_hi);
 		break;
 	case APIC_LVTT ... APIC_LVTERR:
 		lapic_write_lvt(apic, (reg - APIC_LVTT) >> 4, val);
@@ -723,6 +838,9 @@ static int lapic_mmio_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu,
 	struct hvx_lapic *apic = vcpu->lapic;
 	u32 reg = addr & 0xff0;
 	u64 dummy;
+
+	if (apic && apic->page)
+		lapic_icr_hi_from_page(apic);
 
 	/* Only aligned 32-bit writes are defined; others are dropped. */
 	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) ||
@@ -808,6 +926,7 @@ static int lapic_apic_base(struct hvx_lapic *apic, enum hvx_msr_op op, u64 val)
 	if (op != HVX_MSR_WRITE)
 		return 0;
 	WRITE_ONCE(apic->vcpu->vmx.msr.apic_base, val);
+	apic->regs_dirty = true;
 	if ((old & MSR_IA32_APICBASE_ENABLE) && !(val & MSR_IA32_APICBASE_ENABLE))
 		lapic_reset(apic);			/* 11.4.3 */
 	return 0;
@@ -855,9 +974,12 @@ static void lapic_init(struct hvx_vmx_vcpu *v)
 static int lapic_tpr_threshold(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_lapic *apic = vmx_to_lapic(v);
-	int irrv = highest(apic->irr), isrv;
+	int irrv, isrv;
 
+	if (apic->vid)
+		return 0;	/* no TPR-below-threshold exits (30.1.2) */
 	/* Called before every entry: with IRR empty, skip the other reads. */
+	irrv = highest(apic->irr);
 	if (irrv < 0)
 		return 0;
 	isrv = highest(apic->isr);
@@ -866,10 +988,136 @@ static int lapic_tpr_threshold(struct hvx_vmx_vcpu *v)
 	return (irrv >> 4) <= (lapic_tpr(apic) >> 4) ? irrv >> 4 : 0;
 }
 
+/* Registers the CPU may read from the virtual-APIC page (30.4.2, 30.5). */
+static const u16 page_regs[] = {
+	APIC_ID, APIC_LVR, APIC_LDR, APIC_DFR, APIC_SPIV, APIC_ESR, APIC_ICR,
+	APIC_ICR2, APIC_LVTT, APIC_LVTTHMR, APIC_LVTPC, APIC_LVT0, APIC_LVT1,
+	APIC_LVTERR, APIC_TMICT, APIC_TDCR,
+};
+
+/*
+ * Copy the registers the vCPU's thread changes to the page; a disabled
+ * APIC reads as zeros, as lapic_mmio_read() answers.
+ */
+static void lapic_regs_to_page(struct hvx_lapic *apic)
+{
+	bool on = hw_enabled(apic);
+	u64 val;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(page_regs); i++) {
+		if (!on || lapic_reg_read(apic, page_regs[i], &val))
+			val = 0;
+		WRITE_ONCE(*vreg(apic, page_regs[i]), (u32)val);
+	}
+	WRITE_ONCE(*vreg(apic, APIC_EOI), 0);
+	apic->regs_dirty = false;
+	apic->synced_base = apic_base(apic);
+}
+
+/*
+ * Virtual-interrupt delivery: move the requests other contexts left in
+ * @irr into VIRR, where the CPU takes them (SDM Vol. 3C 30.2). They count
+ * as injected now.
+ */
+static void lapic_vid_take(struct hvx_lapic *apic)
+{
+	struct hvx_stats *st = &apic->vcpu->vmx.stats.s;
+	unsigned long bits;
+	unsigned int i, b;
+
+	for (i = 0; i < BITS_TO_LONGS(NR_VECTORS); i++) {
+		if (!READ_ONCE(apic->irr[i]))
+			continue;
+		bits = xchg(&apic->irr[i], 0);
+		*vreg(apic, APIC_IRR + 0x20 * i) |= (u32)bits;
+		*vreg(apic, APIC_IRR + 0x20 * i + 0x10) |= (u32)(bits >> 32);
+		for_each_set_bit(b, &bits, BITS_PER_LONG) {
+			u8 src = READ_ONCE(apic->src[i * BITS_PER_LONG + b]);
+
+			if (src < HVX_STATS_IRQ_SOURCES)
+				st->irqs_injected[src]++;
+		}
+	}
+}
+
+static void lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+	int i, rvi, svi;
+
+	if (apic->vid)
+		lapic_vid_take(apic);
+	lapic_icr_hi_from_page(apic);
+	if (apic->regs_dirty || apic->synced_base != apic_base(apic))
+		lapic_regs_to_page(apic);
+	/* TMR (and without VID IRR, ISR) change in other contexts too. */
+	for (i = 0; i < 8; i++) {
+		WRITE_ONCE(*vreg(apic, APIC_TMR + 16 * i), reg_word(apic->tmr, i));
+		if (apic->vid)
+			continue;
+		WRITE_ONCE(*vreg(apic, APIC_IRR + 16 * i), reg_word(apic->irr, i));
+		WRITE_ONCE(*vreg(apic, APIC_ISR + 16 * i), reg_word(apic->isr, i));
+	}
+	if (!apic->vid)
+		return;
+	/* Level-triggered vectors: their EOI must reach the I/O APIC. */
+	BUILD_BUG_ON(BITS_PER_LONG != 64);
+	for (i = 0; i < 4; i++)
+		st->eoi_exit[i] = READ_ONCE(apic->tmr[i]);
+	rvi = vreg_highest(apic, APIC_IRR);
+	svi = vreg_highest(apic, APIC_ISR);
+	st->intr_status = (svi > 0 ? svi : 0) << 8 | (rvi > 0 ? rvi : 0);
+}
+
+static void lapic_eoi_exit(struct hvx_vmx_vcpu *v, u8 vector)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+
+	if (test_bit(vector, apic->tmr))
+		hvx_ioapic_eoi(apic->vcpu->vm, vector);
+}
+
+static void lapic_apic_write(struct hvx_vmx_vcpu *v, u32 offset)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+	u32 reg = offset & 0xff0, val = READ_ONCE(*vreg(apic, reg));
+	u64 dummy;
+
+	/* The page holds the guest's raw value until the next copy. */
+	apic->regs_dirty = true;
+	if (x2apic_mode(apic)) {
+		/* Self-IPI virtualization left to software (30.5). */
+		if (reg == APIC_SELF_IPI)
+			lapic_reg_write(apic, reg, val & APIC_VECTOR_MASK);
+		return;
+	}
+	if ((offset & 0xf) || !hw_enabled(apic))
+		return;
+	lapic_icr_hi_from_page(apic);
+	if (reg == APIC_SELF_IPI || lapic_reg_read(apic, reg, &dummy)) {
+		lapic_error(apic, ESR_ILLEGAL_REG);
+		return;
+	}
+	lapic_reg_write(apic, reg, val);
+}
+
+static bool lapic_vid_pending(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+	int irrv = irr_highest(apic);
+
+	return irrv >= 0 && (irrv & 0xf0) > (lapic_ppr(apic) & 0xf0);
+}
+
 static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
 	.msr		= lapic_msr,
 	.init		= lapic_init,
 	.tpr_threshold	= lapic_tpr_threshold,
+	.sync		= lapic_sync,
+	.eoi_exit	= lapic_eoi_exit,
+	.apic_write	= lapic_apic_write,
+	.vid_pending	= lapic_vid_pending,
 };
 
 /**
@@ -877,25 +1125,41 @@ static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
  * @vcpu: the vCPU, not yet visible to the router.
  *
  * The APIC starts in its power-up state (SDM Vol. 3A 11.4.7.1) in xAPIC
- * mode, with IA32_APIC_BASE as vmx/ set it (enabled; BSP for vCPU 0).
+ * mode, with IA32_APIC_BASE as vmx/ set it (enabled; BSP for vCPU 0),
+ * and uses the hardware assists the VM's platform chose
+ * (hvx_lapic_vm_create()).
  * Context: process context; may be called with vm->lock held.
  * Return: 0 or -ENOMEM.
  */
 int hvx_lapic_create(struct hvx_vcpu *vcpu)
 {
 	struct hvx_lapic *apic = kzalloc(sizeof(*apic), GFP_KERNEL_ACCOUNT);
+	struct hvx_platform *plat = vcpu->vm->plat;
+	int ret;
 
 	if (!apic)
 		return -ENOMEM;
 	apic->vcpu = vcpu;
 	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	apic->timer.function = lapic_timer_fn;
+	if (plat->apicv) {
+		ret = hvx_vmx_enable_apicv(&vcpu->vmx, plat->apicv);
+		if (ret) {
+			kfree(apic);
+			return ret;
+		}
+		if (vcpu->vmx.apicv) {
+			apic->page = vcpu->vmx.vapic;
+			apic->vid = vcpu->vmx.apicv & HVX_APICV_VID;
+			apic->regvirt = vcpu->vmx.apicv & HVX_APICV_REG;
+		}
+	}
 	lapic_reset(apic);
 	vcpu->lapic = apic;
 	vcpu->vmx.apic_ops = &lapic_vmx_ops;
-	if (vcpu->vm->plat->apic_access_page)
+	if (plat->apic_access_page)
 		hvx_vmx_enable_apic_access(&vcpu->vmx,
-			page_to_phys(vcpu->vm->plat->apic_access_page));
+			page_to_phys(plat->apic_access_page));
 	return 0;
 }
 
@@ -922,7 +1186,10 @@ void hvx_lapic_destroy(struct hvx_vcpu *vcpu)
  * serves every vCPU: the bus hands each access to the accessing vCPU,
  * whose own APIC answers. With the apic_access parameter and a CPU that
  * can, EPT maps an APIC-access page there, so accesses arrive as
- * APIC-access exits and TPR accesses need none.
+ * APIC-access exits and TPR accesses need none. The apic_reg_virt and
+ * apic_vid parameters, as the CPU allows, choose the VM's
+ * hvx_platform.apicv (APIC-register virtualization only with the
+ * APIC-access page).
  * Return: 0, -ENOMEM or the bus's error.
  */
 int hvx_lapic_vm_create(struct hvx_vm *vm)
@@ -934,8 +1201,13 @@ int hvx_lapic_vm_create(struct hvx_vm *vm)
 	plat->lapic_mmio.ops = &lapic_mmio_ops;
 	ret = hvx_bus_register(vm, HVX_BUS_MMIO, APIC_DEFAULT_PHYS_BASE,
 			       PAGE_SIZE, &plat->lapic_mmio);
-	if (ret || !READ_ONCE(apic_access) || !hvx_vmx_has_apic_access())
+	if (ret)
 		return ret;
+	plat->apicv = READ_ONCE(apic_vid) ? HVX_APICV_VID : 0;
+	if (!READ_ONCE(apic_access) || !hvx_vmx_has_apic_access())
+		goto out;
+	if (READ_ONCE(apic_reg_virt))
+		plat->apicv |= HVX_APICV_REG;
 	/*
 	 * The APIC-access page (SDM Vol. 3C 30.4): never read or written by
 	 * the guest, only its address matters. No vCPU exists yet.
@@ -954,6 +1226,10 @@ int hvx_lapic_vm_create(struct hvx_vm *vm)
 		goto err;
 	}
 	plat->apic_access_page = page;
+out:
+	if (!plat->apic_access_page)
+		plat->apicv &= ~HVX_APICV_REG;
+	plat->apicv &= hvx_vmx_apicv_caps();
 	return 0;
 err:
 	hvx_bus_unregister(vm, &plat->lapic_mmio);

@@ -24,6 +24,7 @@
 #define APIC_ICR2		0x310
 #define APIC_LVTT		0x320
 #define APIC_LVT0		0x350
+#define APIC_LVTERR		0x370
 #define APIC_TMICT		0x380
 #define APIC_TMCCT		0x390
 #define APIC_TDCR		0x3e0
@@ -48,6 +49,10 @@
 #define V_RESAMPLE		0x73
 #define V_STORM			0x74
 #define V_ERROR			0x7e
+#define V_PIC_BASE		0x30	/* the PIC's IRQ 0-7 in guest_extint() */
+
+/* PIC input guest_extint() uses. */
+#define PIC_IRQ_EXTINT		3
 
 /* GSIs. */
 #define GSI_EDGE		5
@@ -87,6 +92,9 @@ void guest_ioapic(uint64_t unused);
 void guest_wait_irqs(uint64_t unused);
 void guest_x2apic_rules(uint64_t unused);
 void guest_ipi_storm(uint64_t n);
+void guest_reg_reads(uint64_t n);
+void guest_self_ipis(uint64_t n);
+void guest_extint(uint64_t unused);
 #endif
 
 #endif

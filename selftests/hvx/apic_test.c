@@ -8,6 +8,13 @@
  * (HVX_IRQFD, with no exit to userspace), resampling, hostile guests and
  * the errors of the ioctls. Times are guest TSC cycles; under Bochs they
  * count instructions, so the bounds are wide and never wall-clock.
+ *
+ * The cases of the "apic" fixture run once per hardware-assist mode (the
+ * module parameters apic_access, apic_reg_virt and apic_vid, taken at
+ * HVX_CREATE_PLATFORM): software only, APIC-access page, + APIC-register
+ * virtualization, + virtual-interrupt delivery, and both. Each checks in
+ * hvx_stats.apic_assists that its mode ran and skips when the CPU lacks
+ * an assist; some count the exits the assists must save.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -69,23 +76,49 @@ static uint32_t own_vm_id(void)
 	return id;
 }
 
-#define PARAM_APIC_ACCESS	"/sys/module/hvx/parameters/apic_access"
+/* Hardware-assist modes of the local APIC (the "apic" fixture's variants). */
+enum apic_mode { MODE_SOFT, MODE_ACCESS, MODE_REG, MODE_VID, MODE_FULL };
+
+#define ASSISTS	(HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_REG_VIRT | \
+		 HVX_STATS_APIC_VID)
+
+static const struct {
+	const char *params;	/* apic_access, apic_reg_virt, apic_vid */
+	uint64_t assists;	/* hvx_stats.apic_assists & ASSISTS */
+} apic_modes[] = {
+	[MODE_SOFT]	= { "NNN", 0 },
+	[MODE_ACCESS]	= { "YNN", HVX_STATS_APIC_ACCESS },
+	[MODE_REG]	= { "YYN", HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_REG_VIRT },
+	[MODE_VID]	= { "YNY", HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_VID },
+	[MODE_FULL]	= { "YYY", ASSISTS },
+};
+
+static const char *const apic_params[] = {
+	"/sys/module/hvx/parameters/apic_access",
+	"/sys/module/hvx/parameters/apic_reg_virt",
+	"/sys/module/hvx/parameters/apic_vid",
+};
 
 /*
- * A VM whose LAPICs use the APIC-access page (@assist) or trap the xAPIC
- * page through EPT: the module parameter is read at HVX_CREATE_PLATFORM
- * and put back at once.
+ * A VM whose LAPICs use the assists of @mode: the module parameters are
+ * read at HVX_CREATE_PLATFORM and put back to their default (on) at once.
  */
-static struct vm *apic_vm_assist(uint32_t devices, int assist)
+static struct vm *apic_vm_mode(uint32_t devices, int mode)
 {
+	int fd[3];
 	struct vm *vm;
-	int fd = open(PARAM_APIC_ACCESS, O_WRONLY);
 
-	LIB_ASSERT(fd >= 0, PARAM_APIC_ACCESS ": %m");
-	LIB_ASSERT(write(fd, assist ? "Y" : "N", 1) == 1, "%m");
+	for (int i = 0; i < 3; i++) {
+		fd[i] = open(apic_params[i], O_WRONLY);
+		LIB_ASSERT(fd[i] >= 0, "%s: %m", apic_params[i]);
+		LIB_ASSERT(write(fd[i], &apic_modes[mode].params[i], 1) == 1,
+			   "%m");
+	}
 	vm = platform_vm(devices);
-	LIB_ASSERT(pwrite(fd, "Y", 1, 0) == 1, "%m");
-	close(fd);
+	for (int i = 0; i < 3; i++) {
+		LIB_ASSERT(pwrite(fd[i], "Y", 1, 0) == 1, "%m");
+		close(fd[i]);
+	}
 	return vm;
 }
 
@@ -100,7 +133,89 @@ static struct hvx_stats *vm_stats(struct hvx_nl_stats *st)
 	return &st->st;
 }
 
+#define EXIT_REASON_MSR_READ		31
+#define EXIT_REASON_MSR_WRITE		32
 #define EXIT_REASON_APIC_ACCESS		44
+#define EXIT_REASON_EOI_INDUCED		45
+#define EXIT_REASON_APIC_WRITE		56
+
+/* Exits an xAPIC register access can cost, in any mode. */
+static uint64_t xapic_exits(const struct hvx_stats *s)
+{
+	return s->exits_by_reason[EXIT_REASON_APIC_ACCESS] +
+	       s->exits_by_reason[EXIT_REASON_APIC_WRITE] +
+	       s->exits_by_reason[EXIT_REASON_EOI_INDUCED] + s->ept_mmio;
+}
+
+/* The same for x2APIC MSR accesses. */
+static uint64_t x2apic_exits(const struct hvx_stats *s)
+{
+	return s->exits_by_reason[EXIT_REASON_MSR_READ] +
+	       s->exits_by_reason[EXIT_REASON_MSR_WRITE] +
+	       s->exits_by_reason[EXIT_REASON_APIC_WRITE] +
+	       s->exits_by_reason[EXIT_REASON_EOI_INDUCED];
+}
+
+FIXTURE(apic) {
+	int unused;
+};
+
+FIXTURE_VARIANT(apic) {
+	int mode;
+};
+
+FIXTURE_VARIANT_ADD(apic, soft) {
+	.mode = MODE_SOFT,
+};
+
+FIXTURE_VARIANT_ADD(apic, access) {
+	.mode = MODE_ACCESS,
+};
+
+FIXTURE_VARIANT_ADD(apic, regvirt) {
+	.mode = MODE_REG,
+};
+
+FIXTURE_VARIANT_ADD(apic, vid) {
+	.mode = MODE_VID,
+};
+
+FIXTURE_VARIANT_ADD(apic, full) {
+	.mode = MODE_FULL,
+};
+
+FIXTURE_SETUP(apic)
+{
+}
+
+FIXTURE_TEARDOWN(apic)
+{
+}
+
+/*
+ * Did vCPU 0 of the current VM get the assists of @mode? 1 if so, 0 if
+ * the CPU lacks one (the caller skips); a wrong extra assist fails.
+ */
+static int mode_ran(struct __test_metadata *_metadata, int mode,
+		    uint64_t *assists)
+{
+	struct hvx_nl_stats st;
+	uint64_t got = vm_stats(&st)->apic_assists;
+
+	if (assists)
+		*assists = got;
+	EXPECT_EQ(0, got & ASSISTS & ~apic_modes[mode].assists)
+		TH_LOG("mode %d: assists %#lx", mode, got);
+	return (got & apic_modes[mode].assists) == apic_modes[mode].assists;
+}
+
+/* Skip the case (freeing @vm) when the CPU cannot run @mode. */
+#define REQUIRE_MODE(vm, mode, assists) do {				\
+	if (!mode_ran(_metadata, mode, assists)) {			\
+		vm_free(vm);						\
+		SKIP(return, "the CPU lacks an APIC assist of this mode"); \
+	}								\
+} while (0)
 
 /* Run to the next SYNC; its arguments in uc. */
 #define RUN_SYNC(vcpu, uc)						\
@@ -110,16 +225,17 @@ static struct hvx_stats *vm_stats(struct hvx_nl_stats *st)
 /* ---- LAPIC timer ------------------------------------------------------ */
 
 static void timer_oneshot(struct __test_metadata *_metadata, int x2,
-			  int assist)
+			  int mode)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 	uint64_t khz;
 
-	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
 	set_x2apic(vm, x2);
 	vcpu = apic_vcpu(vm, 0, guest_timer, TIMER_ONESHOT);
+	REQUIRE_MODE(vm, mode, NULL);
 	RUN_SYNC(vcpu, &uc);
 	khz = uc.args[1];
 	/* Fires once, not before half its 2 ms, not 100 times later. */
@@ -133,35 +249,30 @@ static void timer_oneshot(struct __test_metadata *_metadata, int x2,
 	vm_free(vm);
 }
 
-TEST(timer_oneshot_xapic)
+TEST_F(apic, timer_oneshot_xapic)
 {
 	REQUIRE_VMX();
-	timer_oneshot(_metadata, 0, 1);
+	timer_oneshot(_metadata, 0, variant->mode);
 }
 
-TEST(timer_oneshot_xapic_soft)
+TEST_F(apic, timer_oneshot_x2apic)
 {
 	REQUIRE_VMX();
-	timer_oneshot(_metadata, 0, 0);
-}
-
-TEST(timer_oneshot_x2apic)
-{
-	REQUIRE_VMX();
-	timer_oneshot(_metadata, 1, 1);
+	timer_oneshot(_metadata, 1, variant->mode);
 }
 
 /* Ticks counted in a 20 ms window of guest TSC with a 1 ms period. */
 static void timer_periodic(struct __test_metadata *_metadata, int x2,
-			   int mode)
+			   int mode, int apic_mode)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, apic_mode);
 	set_x2apic(vm, x2);
 	vcpu = apic_vcpu(vm, 0, guest_timer, mode);
+	REQUIRE_MODE(vm, apic_mode, NULL);
 	RUN_SYNC(vcpu, &uc);
 	if (mode == TIMER_PERIODIC) {
 		/* Never early (at most 20 + 1), generous when late. */
@@ -177,34 +288,35 @@ static void timer_periodic(struct __test_metadata *_metadata, int x2,
 	vm_free(vm);
 }
 
-TEST(timer_periodic_xapic)
+TEST_F(apic, timer_periodic_xapic)
 {
 	REQUIRE_VMX();
-	timer_periodic(_metadata, 0, TIMER_PERIODIC);
+	timer_periodic(_metadata, 0, TIMER_PERIODIC, variant->mode);
 }
 
 TEST(timer_periodic_x2apic)
 {
 	REQUIRE_VMX();
-	timer_periodic(_metadata, 1, TIMER_PERIODIC);
+	timer_periodic(_metadata, 1, TIMER_PERIODIC, MODE_FULL);
 }
 
 TEST(timer_hostile_period_clamped)
 {
 	REQUIRE_VMX();
-	timer_periodic(_metadata, 0, TIMER_HOSTILE);
+	timer_periodic(_metadata, 0, TIMER_HOSTILE, MODE_FULL);
 }
 
-TEST(timer_tsc_deadline)
+TEST_F(apic, timer_tsc_deadline)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
 	set_x2apic(vm, 1);
 	vcpu = apic_vcpu(vm, 0, guest_timer, TIMER_DEADLINE);
+	REQUIRE_MODE(vm, variant->mode, NULL);
 	RUN_SYNC(vcpu, &uc);
 	EXPECT_LE(uc.args[1], uc.args[0]) TH_LOG("fired before the deadline");
 	EXPECT_EQ(2, uc.args[2]);	/* deadline, past deadline; not disarmed */
@@ -214,17 +326,19 @@ TEST(timer_tsc_deadline)
 
 /* ---- TPR ------------------------------------------------------------- */
 
-static void tpr(struct __test_metadata *_metadata, int x2, int assist)
+static void tpr(struct __test_metadata *_metadata, int x2, int mode)
 {
+	int assist = mode != MODE_SOFT;
 	struct hvx_nl_stats st;
 	struct hvx_stats *s;
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
 	set_x2apic(vm, x2);
 	vcpu = apic_vcpu(vm, 0, guest_tpr, 0);
+	REQUIRE_MODE(vm, mode, NULL);
 	RUN_SYNC(vcpu, &uc);
 	EXPECT_EQ(1, uc.args[0]);
 	EXPECT_EQ(1, uc.args[1]);
@@ -246,22 +360,16 @@ static void tpr(struct __test_metadata *_metadata, int x2, int assist)
 	vm_free(vm);
 }
 
-TEST(tpr_masks_xapic)
+TEST_F(apic, tpr_masks_xapic)
 {
 	REQUIRE_VMX();
-	tpr(_metadata, 0, 1);
+	tpr(_metadata, 0, variant->mode);
 }
 
-TEST(tpr_masks_xapic_soft)
+TEST_F(apic, tpr_masks_x2apic)
 {
 	REQUIRE_VMX();
-	tpr(_metadata, 0, 0);
-}
-
-TEST(tpr_masks_x2apic)
-{
-	REQUIRE_VMX();
-	tpr(_metadata, 1, 1);
+	tpr(_metadata, 1, variant->mode);
 }
 
 /* ---- IPIs between vCPUs ------------------------------------------------ */
@@ -306,16 +414,17 @@ static void *runner_thread(void *arg)
 	return NULL;
 }
 
-static void ipis(struct __test_metadata *_metadata, int x2, int assist)
+static void ipis(struct __test_metadata *_metadata, int x2, int mode)
 {
 	struct runner rx = { 0 };
 	struct vcpu *tx;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = apic_vm_assist(HVX_PLATFORM_LAPIC, assist);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
 	set_x2apic(vm, x2);
 	tx = apic_vcpu(vm, 0, guest_ipi_tx, 0);
+	REQUIRE_MODE(vm, mode, NULL);
 	rx.vcpu = apic_vcpu(vm, 1, guest_ipi_rx, 0);
 	ASSERT_EQ(0, pthread_create(&rx.thread, NULL, runner_thread, &rx));
 	RUN_SYNC(tx, &uc);
@@ -334,22 +443,16 @@ static void ipis(struct __test_metadata *_metadata, int x2, int assist)
 	vm_free(vm);
 }
 
-TEST(ipi_xapic)
+TEST_F(apic, ipi_xapic)
 {
 	REQUIRE_VMX();
-	ipis(_metadata, 0, 1);
+	ipis(_metadata, 0, variant->mode);
 }
 
-TEST(ipi_xapic_soft)
+TEST_F(apic, ipi_x2apic)
 {
 	REQUIRE_VMX();
-	ipis(_metadata, 0, 0);
-}
-
-TEST(ipi_x2apic)
-{
-	REQUIRE_VMX();
-	ipis(_metadata, 1, 1);
+	ipis(_metadata, 1, variant->mode);
 }
 
 static void set_mp_state(struct __test_metadata *_metadata,
@@ -364,18 +467,20 @@ static void set_mp_state(struct __test_metadata *_metadata,
  * The BSP starts AP 1 through its LAPIC's ICR, as Linux does; with
  * @self_init the AP first INITs itself from 64-bit code.
  */
-static void boot_ap(struct __test_metadata *_metadata, int self_init)
+static void boot_ap(struct __test_metadata *_metadata, int self_init,
+		    int mode)
 {
 	struct runner ap = { 0 };
 	struct vcpu *bsp;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
 	set_x2apic(vm, 0);
 	vm_load_blob(vm, GPA_BLOB, smp_ap_start, smp_ap_end);
 	*(uint16_t *)vm_gpa2hva(vm, GPA_BLOB_DATA, 2) = 0;
 	bsp = apic_vcpu(vm, 0, guest_boot_ap, self_init);
+	REQUIRE_MODE(vm, mode, NULL);
 	if (self_init) {
 		ap.vcpu = apic_vcpu(vm, 1, guest_self_init, 0);
 	} else {
@@ -394,44 +499,46 @@ static void boot_ap(struct __test_metadata *_metadata, int self_init)
 	vm_free(vm);
 }
 
-TEST(init_sipi_boots_ap)
+TEST_F(apic, init_sipi_boots_ap)
 {
 	REQUIRE_VMX();
-	boot_ap(_metadata, 0);
+	boot_ap(_metadata, 0, variant->mode);
 }
 
 TEST(self_init_then_sipi)
 {
 	REQUIRE_VMX();
-	boot_ap(_metadata, 1);
+	boot_ap(_metadata, 1, MODE_FULL);
 }
 
 /* ---- x2APIC rules, hostile IPI storm ---------------------------------- */
 
-TEST(x2apic_rules)
+TEST_F(apic, x2apic_rules)
 {
 	struct vcpu *vcpu;
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
 	set_x2apic(vm, 0);
 	vcpu = apic_vcpu(vm, 0, guest_x2apic_rules, 0);
+	REQUIRE_MODE(vm, variant->mode, NULL);
 	ASSERT_EQ(1, vcpu_run_sync(vcpu));
 	vcpu_run_done(vcpu);
 	vm_free(vm);
 }
 
-TEST(self_ipi_storm_coalesces)
+TEST_F(apic, self_ipi_storm_coalesces)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = platform_vm(HVX_PLATFORM_LAPIC);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
 	set_x2apic(vm, 0);
 	vcpu = apic_vcpu(vm, 0, guest_ipi_storm, 500);
+	REQUIRE_MODE(vm, variant->mode, NULL);
 	RUN_SYNC(vcpu, &uc);
 	EXPECT_EQ(1, uc.args[0]);		/* one IRR bit, one interrupt */
 	EXPECT_EQ(1, uc.args[1]);		/* the error interrupt */
@@ -450,15 +557,18 @@ static void irq_line(struct __test_metadata *_metadata, struct vm *vm,
 	ASSERT_EQ(0, ioctl(vm->fd, HVX_IRQ_LINE, &l));
 }
 
-static void ioapic(struct __test_metadata *_metadata, int assist)
+static void ioapic(struct __test_metadata *_metadata, int x2, int mode)
 {
+	uint64_t eoi_exits, assists;
+	struct hvx_nl_stats st;
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 
-	vm = apic_vm_assist(APIC_DEVS, assist);
-	set_x2apic(vm, 0);
+	vm = apic_vm_mode(APIC_DEVS, mode);
+	set_x2apic(vm, x2);
 	vcpu = apic_vcpu(vm, 0, guest_ioapic, 0);
+	REQUIRE_MODE(vm, mode, NULL);
 
 	RUN_SYNC(vcpu, &uc);
 	ASSERT_EQ(1, uc.args[0]);
@@ -490,20 +600,35 @@ static void ioapic(struct __test_metadata *_metadata, int assist)
 	RUN_SYNC(vcpu, &uc);
 	ASSERT_EQ(5, uc.args[0]);
 	EXPECT_EQ(1, uc.args[1]);		/* held while masked, then sent */
+	/*
+	 * With virtual-interrupt delivery only the level vector's EOIs exit
+	 * (the EOI-exit bitmap): the handler's two and the one of step 3
+	 * (V_IO_MASKED is never EOI'd); the edge's EOI does not. Without
+	 * it no EOI is EOI-induced; nor in x2APIC mode without "virtualize
+	 * x2APIC mode", where the EOI MSR write exits as such.
+	 */
+	eoi_exits = vm_stats(&st)->exits_by_reason[EXIT_REASON_EOI_INDUCED];
+	assists = st.st.apic_assists;
+	if ((assists & HVX_STATS_APIC_VID) &&
+	    (!x2 || (assists & HVX_STATS_APIC_X2APIC_VIRT))) {
+		EXPECT_EQ(3, eoi_exits);
+	} else {
+		EXPECT_EQ(0, eoi_exits);
+	}
 	vcpu_run_done(vcpu);
 	vm_free(vm);
 }
 
-TEST(ioapic_edge_level_mask)
+TEST_F(apic, ioapic_edge_level_mask)
 {
 	REQUIRE_VMX();
-	ioapic(_metadata, 1);
+	ioapic(_metadata, 0, variant->mode);
 }
 
-TEST(ioapic_edge_level_mask_soft)
+TEST_F(apic, ioapic_edge_level_mask_x2apic)
 {
 	REQUIRE_VMX();
-	ioapic(_metadata, 0);
+	ioapic(_metadata, 1, variant->mode);
 }
 
 /* ---- MSIs and irqfd ------------------------------------------------------ */
@@ -522,7 +647,7 @@ static void *writer_thread(void *arg)
 	return NULL;
 }
 
-TEST(msi_and_irqfd)
+TEST_F(apic, msi_and_irqfd)
 {
 	struct hvx_msi msi = { .address_lo = 0xfee00000, .data = V_MSI };
 	struct hvx_irqfd ifd = { 0 };
@@ -536,9 +661,10 @@ TEST(msi_and_irqfd)
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = platform_vm(APIC_DEVS);
+	vm = apic_vm_mode(APIC_DEVS, variant->mode);
 	set_x2apic(vm, 0);
 	vcpu = apic_vcpu(vm, 0, guest_wait_irqs, 4);
+	REQUIRE_MODE(vm, variant->mode, NULL);
 	efd_msi = eventfd(0, EFD_CLOEXEC);
 	efd_gsi = eventfd(0, EFD_CLOEXEC);
 	efd_level = eventfd(0, EFD_CLOEXEC);
@@ -598,6 +724,151 @@ TEST(msi_and_irqfd)
 	close(efd_gsi);
 	close(efd_level);
 	close(efd_resample);
+}
+
+/* ---- What the assists save -------------------------------------------- */
+
+#define READ_ROUNDS	50	/* of 8 register reads each */
+
+/*
+ * Register reads cost no exit with APIC-register virtualization (from the
+ * virtual-APIC page: SDM Vol. 3C 30.4.2; x2APIC: 30.5) and one each
+ * otherwise; all read what was written, also after writes the CPU passed
+ * on as APIC-write exits (the page is kept in step with the emulation).
+ */
+static void reg_reads(struct __test_metadata *_metadata, int x2, int mode)
+{
+	struct hvx_nl_stats st;
+	uint64_t assists, before, cost;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	int free_reads;
+
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
+	set_x2apic(vm, x2);
+	vcpu = apic_vcpu(vm, 0, guest_reg_reads, READ_ROUNDS);
+	REQUIRE_MODE(vm, mode, &assists);
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(0, uc.args[0]);
+	before = x2 ? x2apic_exits(vm_stats(&st)) : xapic_exits(vm_stats(&st));
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]) TH_LOG("wrong values: bits %#lx", uc.args[1]);
+	cost = (x2 ? x2apic_exits(vm_stats(&st)) : xapic_exits(vm_stats(&st))) -
+	       before;
+	assists = vm_stats(&st)->apic_assists;	/* + x2APIC mode, if used */
+	free_reads = (assists & HVX_STATS_APIC_REG_VIRT) &&
+		     (!x2 || (assists & HVX_STATS_APIC_X2APIC_VIRT));
+	if (free_reads) {
+		EXPECT_EQ(0, cost);
+	} else {
+		EXPECT_LE(READ_ROUNDS * 8, cost);
+	}
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]) TH_LOG("wrong after writes: bits %#lx",
+					uc.args[1]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST_F(apic, reg_reads_xapic)
+{
+	REQUIRE_VMX();
+	reg_reads(_metadata, 0, variant->mode);
+}
+
+TEST_F(apic, reg_reads_x2apic)
+{
+	REQUIRE_VMX();
+	reg_reads(_metadata, 1, variant->mode);
+}
+
+#define SELF_IPIS	40
+
+/*
+ * Self-IPIs of an edge vector, each EOI'd: with virtual-interrupt
+ * delivery the EOI costs no exit (EOI virtualization, SDM Vol. 3C 30.1.4;
+ * the vector is not in the EOI-exit bitmap), so an IPI costs at most the
+ * exit of its ICR write (none when the CPU virtualizes the self-IPI);
+ * without it the EOI adds one.
+ */
+static void self_ipi_eoi(struct __test_metadata *_metadata, int x2, int mode)
+{
+	uint64_t assists, before, cost, icr_writes = 1;
+	struct hvx_nl_stats st;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	int free_eoi;
+
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
+	set_x2apic(vm, x2);
+	vcpu = apic_vcpu(vm, 0, guest_self_ipis, SELF_IPIS);
+	REQUIRE_MODE(vm, mode, &assists);
+	RUN_SYNC(vcpu, &uc);
+	before = x2 ? x2apic_exits(vm_stats(&st)) : xapic_exits(vm_stats(&st));
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_EQ(SELF_IPIS, uc.args[1]);
+	EXPECT_EQ(0, uc.args[2]);		/* ISR empty again */
+	cost = (x2 ? x2apic_exits(vm_stats(&st)) : xapic_exits(vm_stats(&st))) -
+	       before;
+	EXPECT_EQ(0, st.st.exits_by_reason[EXIT_REASON_EOI_INDUCED]);
+	assists = st.st.apic_assists;
+	free_eoi = (assists & HVX_STATS_APIC_VID) &&
+		   (!x2 || (assists & HVX_STATS_APIC_X2APIC_VIRT));
+	if (free_eoi) {
+		/* + the ISR read of the last SYNC */
+		EXPECT_GE(SELF_IPIS * icr_writes + 1, cost);
+	} else {
+		EXPECT_LE(SELF_IPIS * (icr_writes + 1), cost);
+	}
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST_F(apic, self_ipi_eoi_xapic)
+{
+	REQUIRE_VMX();
+	self_ipi_eoi(_metadata, 0, variant->mode);
+}
+
+TEST_F(apic, self_ipi_eoi_x2apic)
+{
+	REQUIRE_VMX();
+	self_ipi_eoi(_metadata, 1, variant->mode);
+}
+
+/*
+ * The PIC through LINT0 (ExtINT) still uses VM-entry injection beside the
+ * APIC's own interrupts, with virtual-interrupt delivery too.
+ */
+TEST_F(apic, extint_beside_lapic)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC | HVX_PLATFORM_PIC, variant->mode);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_extint, 0);
+	REQUIRE_MODE(vm, variant->mode, NULL);
+	RUN_SYNC(vcpu, &uc);
+	irq_line(_metadata, vm, PIC_IRQ_EXTINT, 1);
+	irq_line(_metadata, vm, PIC_IRQ_EXTINT, 0);
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(1, uc.args[1]);
+	EXPECT_EQ(1, uc.args[2]);
+	irq_line(_metadata, vm, PIC_IRQ_EXTINT, 1);
+	irq_line(_metadata, vm, PIC_IRQ_EXTINT, 0);
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(2, uc.args[1]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
 }
 
 /* ---- Bad input ------------------------------------------------------------ */

@@ -242,10 +242,12 @@ TEST(concurrent_vm_churn)
 /*
  * One VM's life in raw syscalls (the library would abort on the first
  * error): create, add RAM, create a vCPU, run real-mode code that does
- * one OUT and HLT, tear down. Returns the step that failed (0: none) and
+ * one OUT and HLT, tear down. With @dma_only, the life of a DMA-only VM
+ * (HVX_VM_NO_VCPUS, no VMX needed): create, add RAM, move it, add a
+ * second slot, delete both. Returns the step that failed (0: none) and
  * its errno in *err. Every failure must be a clean errno.
  */
-static int vm_life(int *err)
+static int vm_life(bool dma_only, int *err)
 {
 	static const uint8_t code[] = { 0xb0, 0x42, 0xe6, 0x80, 0xf4 };
 	static uint8_t ram[64 << 10] __attribute__((aligned(4096)));
@@ -262,8 +264,22 @@ static int vm_life(int *err)
 	*err = 0;
 #define STEP(cond) do { step++; if (!(cond)) { *err = errno; goto out; } } while (0)
 	STEP((sys = open(HVX_DEV, O_RDWR | O_CLOEXEC)) >= 0);
-	STEP((vm = ioctl(sys, HVX_CREATE_VM, 0)) >= 0);
+	STEP((vm = ioctl(sys, HVX_CREATE_VM, dma_only ? HVX_VM_NO_VCPUS : 0)) >= 0);
 	STEP(!ioctl(vm, HVX_SET_MEMORY_REGION, &mr));
+	if (dma_only) {
+		mr.guest_phys_addr = 1ull << 30;		/* move */
+		STEP(!ioctl(vm, HVX_SET_MEMORY_REGION, &mr));
+		mr.slot = 1;
+		mr.guest_phys_addr = 0;
+		mr.memory_size = sizeof(ram) / 2;
+		STEP(!ioctl(vm, HVX_SET_MEMORY_REGION, &mr));
+		mr.memory_size = 0;				/* delete */
+		STEP(!ioctl(vm, HVX_SET_MEMORY_REGION, &mr));
+		mr.slot = 0;
+		STEP(!ioctl(vm, HVX_SET_MEMORY_REGION, &mr));
+		step = 0;
+		goto out;
+	}
 	STEP((vcpu = ioctl(vm, HVX_CREATE_VCPU, 0)) >= 0);
 	STEP((run = mmap(NULL, HVX_VCPU_MMAP_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, vcpu, 0)) != MAP_FAILED);
@@ -295,14 +311,20 @@ out:
 	return step;
 }
 
-TEST(injected_allocation_failures)
+/*
+ * An allocation failure injected at every allocation of a VM's life in
+ * turn (/proc/thread-self/fail-nth, failslab): each step fails with a
+ * resource errno or absorbs it, nothing is left behind, and the next
+ * life works.
+ */
+static void fail_every_allocation(struct __test_metadata *_metadata,
+				  bool dma_only)
 {
 	static const char *const fs = "/sys/kernel/debug/failslab";
 	int nth, failures = 0, step, err, fd;
 	char path[128], buf[32];
 	long refcnt;
 
-	REQUIRE_VMX();
 	if (access(fs, F_OK) || access("/proc/thread-self/fail-nth", W_OK))
 		SKIP(return, "kernel without CONFIG_FAILSLAB/FAULT_INJECTION_DEBUG_FS (make check-debug has them)");
 	/* Fail GFP_KERNEL slab allocations too, and say nothing per failure. */
@@ -312,14 +334,14 @@ TEST(injected_allocation_failures)
 	ASSERT_EQ(0, write_str(path, "0"));
 	ASSERT_TRUE(all_gone(0));
 	refcnt = hvx_module_refcnt();
-	ASSERT_EQ(0, vm_life(&err)) TH_LOG("without faults: %s", strerror(err));
+	ASSERT_EQ(0, vm_life(dma_only, &err)) TH_LOG("without faults: %s", strerror(err));
 
 	for (nth = 1; nth <= FAULT_MAX_NTH; nth++) {
 		snprintf(buf, sizeof(buf), "%d", nth);
 		fd = open("/proc/thread-self/fail-nth", O_RDWR);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ((ssize_t)strlen(buf), write(fd, buf, strlen(buf)));
-		step = vm_life(&err);
+		step = vm_life(dma_only, &err);
 		/* 0 means the nth fault point was reached (and failed). */
 		memset(buf, 0, sizeof(buf));
 		ASSERT_LT(0, pread(fd, buf, sizeof(buf) - 1, 0));
@@ -343,9 +365,23 @@ TEST(injected_allocation_failures)
 	}
 	ASSERT_GE(FAULT_MAX_NTH, nth) TH_LOG("a VM's life made over %d allocations", FAULT_MAX_NTH);
 	/* And it still works. */
-	ASSERT_EQ(0, vm_life(&err)) TH_LOG("after faults: %s", strerror(err));
-	ksft_print_msg("injected %d allocation failures (%d surfaced as errors), nothing leaked\n",
-		       nth - 1, failures);
+	ASSERT_EQ(0, vm_life(dma_only, &err)) TH_LOG("after faults: %s", strerror(err));
+	ksft_print_msg("%s: injected %d allocation failures (%d surfaced as errors), nothing leaked\n",
+		       dma_only ? "DMA-only VM" : "VM with a vCPU", nth - 1, failures);
 }
+
+TEST(injected_allocation_failures)
+{
+	REQUIRE_VMX();
+	fail_every_allocation(_metadata, false);
+}
+
+/* The same without VMX, so that it also runs in QEMU (make check-debug). */
+TEST(injected_allocation_failures_dma_only)
+{
+	REQUIRE_HVX();
+	fail_every_allocation(_metadata, true);
+}
+
 
 TEST_HARNESS_MAIN

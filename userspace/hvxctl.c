@@ -25,38 +25,12 @@
 #include <netlink/netlink.h>
 
 #include "hvx.h"
+#include "msg.h"
 #include "names.h"
 
 #define MAX_VCPUS	HVX_MAX_VCPUS
 
-static const char *prog = "hvxctl";
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '%s --help')\n", prog);
-	exit(2);
-}
+const char *prog = "hvxctl";
 
 static void usage(void)
 {

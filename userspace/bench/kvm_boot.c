@@ -67,21 +67,8 @@
 #define HIST_FILE	TRACE_DIR "/events/kvm/kvm_exit/hist"
 #define TRIGGER		"hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending"
 
-static const char *prog = "hvx-kvm-boot";
+const char *prog = "hvx-kvm-boot";
 static bool quiet;
-
-void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 void info(const char *fmt, ...)
 {
@@ -89,11 +76,9 @@ void info(const char *fmt, ...)
 
 	if (quiet)
 		return;
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -315,45 +300,13 @@ static void set_cpuid(int sys_fd, int vcpu_fd)
 /* The entry state hvx-run's set_boot_regs() gives vCPU 0. */
 static void set_boot_regs(int vcpu_fd, const struct boot_state *bs)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 0xb,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
-	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x18, .type = 0x3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
 	struct kvm_regs regs;
 	struct kvm_sregs s;
 
 	xioctl(vcpu_fd, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
-	if (bs->mode == 64) {
-		code.db = 0;
-		code.l = 1;
-		s.cr3 = bs->cr3;
-		s.cr4 = 0x20;			/* PAE */
-		s.efer = 0x500;			/* LME | LMA */
-		s.cr0 = 0x80000011;		/* PG | ET | PE */
-	} else {
-		s.cr0 = 0x11;			/* ET | PE */
-		s.cr4 = 0;
-		s.efer = 0;
-	}
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.gdt.base = GPA_GDT;
-	s.gdt.limit = 4 * 8 - 1;
-	s.idt.base = 0;
-	s.idt.limit = 0;
+	BOOT_ENTRY_SREGS(s, bs);
 	xioctl(vcpu_fd, KVM_SET_SREGS, &s, "KVM_SET_SREGS");
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = bs->rip;
-	regs.rsp = bs->rsp;
-	regs.rax = bs->rax;
-	regs.rbx = bs->rbx;
-	regs.rsi = bs->rsi;
-	regs.rflags = 0x2;
+	BOOT_ENTRY_REGS(regs, bs);
 	xioctl(vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 }
 

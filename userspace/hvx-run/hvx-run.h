@@ -16,8 +16,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hvx.h"
+#include "msg.h"
 
 #define KiB		((uint64_t)1 << 10)
 #define MiB		((uint64_t)1 << 20)
@@ -133,8 +135,57 @@ struct boot_state {
 	bool is_linux;		/* a bzImage: needs the in-kernel devices */
 };
 
+/*
+ * BOOT_ENTRY_SREGS/BOOT_ENTRY_REGS - the boot protocol's entry state of
+ * vCPU 0 for @bs, written into @s (a struct hvx_sregs or struct kvm_sregs,
+ * read from the vCPU first) and @r (a struct hvx_regs or struct kvm_regs):
+ * the same field names, so that hvx-run and the benchmark's KVM loader
+ * start the guest identically. Flat 0x10 code and 0x18 data segments of
+ * the boot GDT at GPA_GDT; protected mode with paging off (mode 32,
+ * Documentation/x86/boot.rst "32-bit BOOT PROTOCOL") or long mode with
+ * @bs->cr3 (mode 64); no IDT.
+ */
+#define BOOT_ENTRY_SREGS(s, bs) do {					\
+	__typeof__((s).cs) code_ = {					\
+		.base = 0, .limit = 0xffffffff, .selector = 0x10,	\
+		.type = 0xb, .present = 1, .s = 1, .db = 1, .g = 1,	\
+	};								\
+	__typeof__((s).ds) data_ = {					\
+		.base = 0, .limit = 0xffffffff, .selector = 0x18,	\
+		.type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1,	\
+	};								\
+	if ((bs)->mode == 64) {						\
+		code_.db = 0;						\
+		code_.l = 1;						\
+		(s).cr3 = (bs)->cr3;					\
+		(s).cr4 = 0x20;			/* PAE */		\
+		(s).efer = 0x500;		/* LME | LMA */		\
+		(s).cr0 = 0x80000011;		/* PG | ET | PE */	\
+	} else {							\
+		(s).cr0 = 0x11;			/* ET | PE */		\
+		(s).cr4 = 0;						\
+		(s).efer = 0;						\
+	}								\
+	(s).cs = code_;							\
+	(s).ds = (s).es = (s).fs = (s).gs = (s).ss = data_;		\
+	/* Boot GDT: null, null, 0x10 code, 0x18 data. */		\
+	(s).gdt.base = GPA_GDT;						\
+	(s).gdt.limit = 4 * 8 - 1;					\
+	(s).idt.base = 0;						\
+	(s).idt.limit = 0;						\
+} while (0)
+
+#define BOOT_ENTRY_REGS(r, bs) do {					\
+	memset(&(r), 0, sizeof(r));					\
+	(r).rip = (bs)->rip;						\
+	(r).rsp = (bs)->rsp;						\
+	(r).rax = (bs)->rax;						\
+	(r).rbx = (bs)->rbx;						\
+	(r).rsi = (bs)->rsi;						\
+	(r).rflags = 0x2;						\
+} while (0)
+
 /* main.c */
-void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
 void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
 void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why);
 bool vm_stopping(struct vm *vm);

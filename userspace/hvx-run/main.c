@@ -43,7 +43,7 @@
 
 #define KICK_SIGNAL	SIGUSR1
 
-static const char *prog = "hvx-run";
+const char *prog = "hvx-run";
 static struct vm the_vm;
 
 /* Set once by the first vm_stop(); read by every thread. */
@@ -52,45 +52,15 @@ static int stop_status;
 static char stop_why[256];
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	console_restore();
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 void info(const char *fmt, ...)
 {
 	va_list ap;
 
 	if (the_vm.opt.quiet)
 		return;
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	/* The tty may be in raw mode with OPOST: \n is enough. */
-	fputc('\n', stderr);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '%s --help')\n", prog);
-	exit(2);
 }
 
 static void usage(void)
@@ -414,48 +384,15 @@ static void setup_platform(struct vm *vm)
 
 static void set_boot_regs(struct vcpu *v, const struct boot_state *bs)
 {
-	struct hvx_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 0xb,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
-	struct hvx_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x18, .type = 0x3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
 	struct hvx_regs regs;
 	struct hvx_sregs s;
 
 	if (ioctl(v->fd, HVX_GET_SREGS, &s))
 		die("HVX_GET_SREGS: %s", strerror(errno));
-	if (bs->mode == 64) {
-		code.db = 0;
-		code.l = 1;
-		s.cr3 = bs->cr3;
-		s.cr4 = 0x20;			/* PAE */
-		s.efer = 0x500;			/* LME | LMA */
-		s.cr0 = 0x80000011;		/* PG | ET | PE */
-	} else {
-		s.cr0 = 0x11;			/* ET | PE */
-		s.cr4 = 0;
-		s.efer = 0;
-	}
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	/* Boot GDT: null, null, 0x10 code, 0x18 data (the boot protocol's). */
-	s.gdt.base = GPA_GDT;
-	s.gdt.limit = 4 * 8 - 1;
-	s.idt.base = 0;
-	s.idt.limit = 0;
+	BOOT_ENTRY_SREGS(s, bs);
 	if (ioctl(v->fd, HVX_SET_SREGS, &s))
 		die("HVX_SET_SREGS: %s", strerror(errno));
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = bs->rip;
-	regs.rsp = bs->rsp;
-	regs.rax = bs->rax;
-	regs.rbx = bs->rbx;
-	regs.rsi = bs->rsi;
-	regs.rflags = 0x2;
+	BOOT_ENTRY_REGS(regs, bs);
 	if (ioctl(v->fd, HVX_SET_REGS, &regs))
 		die("HVX_SET_REGS: %s", strerror(errno));
 }
@@ -860,6 +797,8 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int sfd, status;
 	enum stop_kind kind;
+
+	die_hook = console_restore;
 
 	parse_options(argc, argv, &vm->opt);
 	vm->ncpus = vm->opt.cpus;

@@ -59,23 +59,6 @@ static void set_x2apic(struct vm *vm, int on)
 	sync_global_to_guest(vm, guest_x2apic);
 }
 
-static uint32_t own_vm_id(void)
-{
-	struct hvx_nl_vm vms[16];
-	struct hvx_nl nl;
-	uint32_t id = 0;
-	int n;
-
-	if (hvx_nl_open(&nl))
-		return 0;
-	n = hvx_nl_list_vms(&nl, vms, 16);
-	for (int i = 0; i < n; i++)
-		if (vms[i].pid == (uint32_t)getpid())
-			id = vms[i].id;
-	hvx_nl_close(&nl);
-	return id;
-}
-
 /* Hardware-assist modes of the local APIC (the "apic" fixture's variants). */
 enum apic_mode { MODE_SOFT, MODE_ACCESS, MODE_REG, MODE_VID, MODE_FULL };
 
@@ -127,7 +110,7 @@ static struct hvx_stats *vm_stats(struct hvx_nl_stats *st)
 	struct hvx_nl nl;
 
 	LIB_ASSERT(!hvx_nl_open(&nl), "netlink");
-	LIB_ASSERT(hvx_nl_get_stats(&nl, own_vm_id(), 0, st, 1) == 1,
+	LIB_ASSERT(hvx_nl_get_stats(&nl, hvx_nl_own_vm_id(&nl), 0, st, 1) == 1,
 		   "HVX_CMD_GET_STATS");
 	hvx_nl_close(&nl);
 	return &st->st;
@@ -709,7 +692,7 @@ TEST_F(apic, msi_and_irqfd)
 
 	/* Every return of HVX_RUN so far was a ucall. */
 	ASSERT_EQ(0, hvx_nl_open(&nl));
-	ASSERT_EQ(1, hvx_nl_get_stats(&nl, own_vm_id(), -1, &st, 1));
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, hvx_nl_own_vm_id(&nl), -1, &st, 1));
 	hvx_nl_close(&nl);
 	EXPECT_EQ(5, st.st.user_exits[HVX_EXIT_IO]);
 	for (int i = 0; i < HVX_STATS_USER_EXITS; i++)

@@ -139,29 +139,6 @@ static int get_dirty(struct vm *vm, uint32_t slot, uint64_t *bitmap)
 	return ioctl(vm->fd, HVX_GET_DIRTY_LOG, &d);
 }
 
-/* The vCPU statistics of this process's only VM, through netlink. */
-static bool own_vcpu_stats(struct hvx_stats *st)
-{
-	struct hvx_nl_vm vms[64];
-	struct hvx_nl_stats s;
-	struct hvx_nl nl;
-	uint32_t id = 0;
-	int n;
-
-	if (hvx_nl_open(&nl))
-		return false;
-	n = hvx_nl_list_vms(&nl, vms, 64);
-	for (int i = 0; i < n && i < 64; i++)
-		if (vms[i].pid == (uint32_t)getpid())
-			id = vms[i].id;
-	n = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -1;
-	hvx_nl_close(&nl);
-	if (n != 1)
-		return false;
-	*st = s.st;
-	return true;
-}
-
 /* ---- RAM round trip, and everything outside RAM ---------------------- */
 
 /* The guest writes a pattern over a whole 4 MiB slot; the host reads it
@@ -719,7 +696,7 @@ TEST_F(dirty, exact_pages)
 		ASSERT_EQ((GPA_A + i * 8) ^ 0x42, ((uint64_t *)self->mem)[i]);
 
 	/* Write protection shows up as dirty faults in the vCPU statistics. */
-	ASSERT_TRUE(own_vcpu_stats(&st));
+	ASSERT_EQ(0, hvx_nl_own_stats(&st));
 	if (variant->write_protect) {
 		ASSERT_LE(DIRTY_PAGES + 2, st.ept_dirty_faults);
 	} else {
@@ -892,7 +869,7 @@ TEST(large_pages_thp)
 	info = mem_info(vm);
 	ASSERT_EQ(huge_kb / 2048, info.leaves_2m)
 		TH_LOG("%ld kB of THP in the mapping", huge_kb);
-	ASSERT_TRUE(own_vcpu_stats(&st));
+	ASSERT_EQ(0, hvx_nl_own_stats(&st));
 	ASSERT_EQ(huge_kb / 2048, st.ept_maps_2m);
 
 	/* GPA not congruent with the HVA modulo 2 MiB: small leaves only. */

@@ -1342,30 +1342,6 @@ TEST(noiommu_unsafe_mode)
 
 /* ---- the guest side (Bochs: needs VMX) ------------------------------- */
 
-/* Statistics of vCPU 0 of the only VM this process owns. */
-static int own_stats(struct hvx_stats *st)
-{
-	struct hvx_nl_vm vms[64];
-	struct hvx_nl_stats s;
-	struct hvx_nl nl;
-	uint32_t id = 0;
-	int n, ret;
-
-	ret = hvx_nl_open(&nl);
-	if (ret)
-		return ret;
-	n = hvx_nl_list_vms(&nl, vms, 64);
-	for (int i = 0; i < n && i < 64; i++)
-		if (vms[i].pid == (uint32_t)getpid())
-			id = vms[i].id;
-	ret = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -ENOENT;
-	hvx_nl_close(&nl);
-	if (ret != 1)
-		return ret < 0 ? ret : -EIO;
-	*st = s.st;
-	return 0;
-}
-
 static uint64_t sum_user_exits(const struct hvx_stats *st)
 {
 	uint64_t s = 0;
@@ -1446,9 +1422,9 @@ TEST(guest_bar_in_ept_no_exits)
 	vcpu = vcpu_create(vm, 0);
 	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
 	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
-	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s0));
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
-	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s1));
 	ASSERT_EQ(mac, uc.args[0]);
 	ASSERT_LE(6, uc.args[1]);			/* register accesses */
 	/* No access trapped; first touches of RAM pages are all there was. */
@@ -1502,9 +1478,9 @@ TEST(guest_intx_to_ioapic)
 	gsi = vcpu_run_sync(vcpu);
 	ASSERT_LE(16, gsi);
 	ASSERT_GE(19, gsi);
-	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s0));
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
-	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s1));
 	ASSERT_EQ(PT_INTX_ROUNDS, uc.args[0]);
 	ASSERT_EQ(PT_E1000_TXDW, uc.args[1] & PT_E1000_TXDW);
 	ASSERT_EQ(1, sum_user_exits(&s1) - sum_user_exits(&s0));
@@ -1719,9 +1695,9 @@ TEST(guest_io_bar_passthrough)
 	vcpu_setup_long(vcpu, guest_pt_ne2k, 0);
 	ASSERT_EQ(sysfs_hex(addr, "resource") & ~3ul, vcpu_run_sync(vcpu))
 		TH_LOG("the guest sees the host's port");
-	ASSERT_EQ(0, own_stats(&s0));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s0));
 	n = vcpu_run_sync(vcpu);
-	ASSERT_EQ(0, own_stats(&s1));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s1));
 	ASSERT_EQ(39, n);
 	io_exits(&s0, &s1, &io, &user);
 	ASSERT_EQ(1, io);		/* the ucall */
@@ -1731,7 +1707,7 @@ TEST(guest_io_bar_passthrough)
 
 	/* Moved: forwarded in the kernel (BAR write 2 + read 2, ucall 1). */
 	ASSERT_EQ(39, vcpu_run_sync(vcpu));
-	ASSERT_EQ(0, own_stats(&s2));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s2));
 	io_exits(&s1, &s2, &io, &user);
 	ASSERT_EQ(39 + 2 + 2 + 1, io);
 	ASSERT_EQ(1, user) TH_LOG("moved-port accesses went to userspace");
@@ -1743,7 +1719,7 @@ TEST(guest_io_bar_passthrough)
 	memset(vm_gpa2hva(vm, (uint64_t)guest_pt_prom, PT_NE2K_PROM), 0,
 	       PT_NE2K_PROM);
 	ASSERT_EQ(39, vcpu_run_sync(vcpu));
-	ASSERT_EQ(0, own_stats(&s3));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s3));
 	io_exits(&s2, &s3, &io, &user);
 	ASSERT_EQ(2 + 1, io);
 	ASSERT_EQ(1, user);

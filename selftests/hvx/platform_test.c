@@ -84,30 +84,6 @@ static int console_fd(struct vm *vm)
 	return fd;
 }
 
-/* Statistics of vCPU 0 of the only VM this process owns. */
-static int own_stats(struct hvx_stats *st)
-{
-	struct hvx_nl_vm vms[64];
-	struct hvx_nl_stats s;
-	struct hvx_nl nl;
-	uint32_t id = 0;
-	int n, ret;
-
-	ret = hvx_nl_open(&nl);
-	if (ret)
-		return ret;
-	n = hvx_nl_list_vms(&nl, vms, 64);
-	for (int i = 0; i < n && i < 64; i++)
-		if (vms[i].pid == (uint32_t)getpid())
-			id = vms[i].id;
-	ret = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -ENOENT;
-	hvx_nl_close(&nl);
-	if (ret != 1)
-		return ret < 0 ? ret : -EIO;
-	*st = s.st;
-	return 0;
-}
-
 /* Index of the first byte that breaks plat_pattern(), or -1. */
 static long pattern_mismatch(const uint8_t *buf, size_t len)
 {
@@ -324,7 +300,7 @@ TEST(pic_mask_eoi_elcr)
 	vcpu_run_done(vcpu);
 	ASSERT_EQ(3, guest_var(vm, guest_irqs[0]));
 	ASSERT_EQ(3, guest_var(vm, guest_irqs[4]));
-	ret = own_stats(&st);
+	ret = hvx_nl_own_stats(&st);
 	if (!ret) {
 		/* 3 IRQ 0 + 1 edge + 3 level IRQ 4, all from the PIC. */
 		ASSERT_EQ(7, st.irqs_injected[HVX_IRQ_SRC_PIC]);
@@ -360,7 +336,7 @@ TEST(uart_output_polled)
 	ASSERT_EQ(len, drain(fd, buf, sizeof(buf)));
 	ASSERT_EQ(-1, pattern_mismatch(buf, len));
 
-	ret = own_stats(&st);
+	ret = hvx_nl_own_stats(&st);
 	if (ret)
 		SKIP(goto out, "no statistics: %s", strerrorname_np(-ret));
 	/* One return of HVX_RUN (the DONE ucall); thousands of UART exits. */
@@ -400,7 +376,7 @@ TEST(uart_flow_control)
 	ASSERT_EQ(FLOOD_BYTES, got);
 	ASSERT_EQ(-1, pattern_mismatch(buf, FLOOD_BYTES));
 
-	ret = own_stats(&st);
+	ret = hvx_nl_own_stats(&st);
 	if (ret)
 		SKIP(goto out, "no statistics: %s", strerrorname_np(-ret));
 	ASSERT_EQ(2, sum_user_exits(&st));	/* SYNC and DONE */

@@ -71,6 +71,10 @@ int hvx_nl_send_raw(struct hvx_nl *nl, uint8_t cmd, bool dump,
 int hvx_nl_list_vms(struct hvx_nl *nl, struct hvx_nl_vm *vms, int max);
 /* HVX_CMD_GET_VM do: 0 or -errno (-ENOENT: no such VM, or not visible). */
 int hvx_nl_get_vm(struct hvx_nl *nl, uint32_t id, struct hvx_nl_vm *vm);
+/* The id of the VM this process created (the last listed), 0 if none. */
+uint32_t hvx_nl_own_vm_id(struct hvx_nl *nl);
+/* vCPU 0's statistics of this process's VM, on a socket of its own: 0 or -errno. */
+int hvx_nl_own_stats(struct hvx_stats *st);
 /* HVX_CMD_GET_STATS dump of one VM (all vCPUs if @vcpu < 0): count or -errno. */
 int hvx_nl_get_stats(struct hvx_nl *nl, uint32_t vm_id, int vcpu,
 		     struct hvx_nl_stats *out, int max);

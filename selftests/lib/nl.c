@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hvx_nl.h"
 
@@ -200,6 +201,38 @@ int hvx_nl_list_vms(struct hvx_nl *nl, struct hvx_nl_vm *vms, int max)
 	ret = hvx_nl_transact(nl, hvx_nl_msg(nl, HVX_CMD_GET_VM, true),
 			      list_parse, &l);
 	return ret ? ret : l.n;
+}
+
+uint32_t hvx_nl_own_vm_id(struct hvx_nl *nl)
+{
+	struct hvx_nl_vm vms[64];
+	uint32_t id = 0;
+	int n;
+
+	n = hvx_nl_list_vms(nl, vms, 64);
+	for (int i = 0; i < n; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	return id;
+}
+
+int hvx_nl_own_stats(struct hvx_stats *st)
+{
+	struct hvx_nl_stats s;
+	struct hvx_nl nl;
+	uint32_t id;
+	int ret;
+
+	ret = hvx_nl_open(&nl);
+	if (ret)
+		return ret;
+	id = hvx_nl_own_vm_id(&nl);
+	ret = id ? hvx_nl_get_stats(&nl, id, 0, &s, 1) : -ENOENT;
+	hvx_nl_close(&nl);
+	if (ret != 1)
+		return ret < 0 ? ret : -EIO;
+	*st = s.st;
+	return 0;
 }
 
 static int one_vm_parse(struct nlattr **tb, void *arg)

@@ -28,6 +28,7 @@
 # Optional knobs, for debugging the harness:
 #   HVX_EMUS            emulators to run (default "bochs qemu")
 #   HVX_TEST_TIMEOUT    per-test limit in seconds (overrides settings)
+#   HVX_MODULE_PARAMS   hvx.ko parameters for insmod, e.g. "apic_vid=1"
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500)
 #   HVX_QEMU_TIMEOUT    QEMU wall-clock limit in seconds (default 600)
 #   HVX_HOST_VMLINUZ, HVX_HOST_MODULES_DIR  boot this kernel image instead of

@@ -40,6 +40,7 @@ hostname hvx-check
 
 # Written by check.sh: TEST_TIMEOUT (seconds per test, 0 = none).
 TEST_TIMEOUT=300
+HVX_MODULE_PARAMS=
 [ -r /etc/hvx-check.conf ] && . /etc/hvx-check.conf
 
 # Which emulator are we in? check.sh passes hvx.emu=bochs|qemu.
@@ -58,7 +59,8 @@ hvxctl=
 
 echo "### HVX-BOOT emu=$emu kernel=$(uname -r) uptime=$(uptime_s)s timeout=${TEST_TIMEOUT}s"
 
-insmod /lib/hvx/hvx.ko
+# shellcheck disable=SC2086 # name=value words, checked by lib.sh
+insmod /lib/hvx/hvx.ko $HVX_MODULE_PARAMS
 rc=$?
 echo "### HVX-INSMOD rc=$rc"
 if [ $rc -ne 0 ]; then

@@ -114,7 +114,10 @@ initramfs_base() {
 
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 	printf 'root:x:0:\n' >"$root/etc/group"
-	printf 'TEST_TIMEOUT=%s\n' "$test_timeout" >"$root/etc/hvx-check.conf"
+	[[ "${HVX_MODULE_PARAMS:-}" =~ ^[A-Za-z0-9_=,.\ -]*$ ]] ||
+		die "HVX_MODULE_PARAMS: only name=value words: $HVX_MODULE_PARAMS"
+	printf 'TEST_TIMEOUT=%s\nHVX_MODULE_PARAMS="%s"\n' "$test_timeout" \
+		"${HVX_MODULE_PARAMS:-}" >"$root/etc/hvx-check.conf"
 	install -m 755 "$HERE/init.sh" "$root/init"
 
 	cp "$HVX_KO" "$root/lib/hvx/hvx.ko"

@@ -13,10 +13,48 @@
  * local APIC model in kmod/dev/lapic.c owns the registers and keeps the
  * virtual-APIC page in step with them (struct hvx_vmx_apic_ops.sync).
  */
+#include <linux/dmi.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <asm/apicdef.h>
 
 #include "vmx.h"
+
+static int vid_vectoring_quirk = -1;
+module_param(vid_vectoring_quirk, int, 0444);
+MODULE_PARM_DESC(vid_vectoring_quirk,
+		 "Correct Bochs's IDT-vectoring information after an exit during virtual-interrupt delivery: 1 on, 0 off, -1 when the firmware says Bochs (default: -1)");
+
+static bool vectoring_quirk;
+
+/**
+ * hvx_vmx_apicv_init - decide whether the Bochs vectoring quirk applies
+ *
+ * Bochs (2.7 and later; rombios32's SMBIOS names it in the BIOS vendor
+ * and version strings, with no system vendor) starts the delivery of a
+ * virtual interrupt without recording it as the event being delivered,
+ * so when that delivery causes a VM exit the IDT-vectoring information
+ * names whatever event the guest took before it, an exception or an
+ * INT3 as often as an interrupt. hvx_vmx_apicv_vectoring() corrects the
+ * reports a real CPU cannot make in any case; with this quirk it also
+ * corrects the ones only Bochs makes (see there).
+ * Context: module load.
+ */
+void hvx_vmx_apicv_init(void)
+{
+	const char *vendor = dmi_get_system_info(DMI_BIOS_VENDOR);
+	const char *version = dmi_get_system_info(DMI_BIOS_VERSION);
+	const char *sys = dmi_get_system_info(DMI_SYS_VENDOR);
+
+	if (vid_vectoring_quirk >= 0)
+		vectoring_quirk = vid_vectoring_quirk;
+	else
+		vectoring_quirk = ((vendor && strstr(vendor, "Bochs")) ||
+				   (version && strstr(version, "Bochs"))) &&
+				  !(sys && *sys);
+	if (vectoring_quirk)
+		pr_info("Bochs: correcting IDT-vectoring reports after exits during virtual-interrupt delivery\n");
+}
 
 /**
  * hvx_vmx_apicv_caps - which APIC virtualization assists the CPU offers
@@ -241,20 +279,31 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 /**
  * hvx_vmx_apicv_vectoring - name the virtual interrupt an exit interrupted
  * @v: the vCPU right after an exit during event delivery (its IDT-vectoring
- *	information is in @v->reinject_info), VMCS current.
+ *	information is in @v->reinject_info, RFLAGS in @v->rflags), VMCS
+ *	current.
  *
  * When an exit interrupts the delivery of a virtual interrupt, the IDT-
  * vectoring information names it as an external interrupt whose vector is
  * the new SVI (SDM Vol. 3C 30.2.2, 28.2.4), and hvx re-injects it like any
- * other. Bochs 2.7 reports whatever event it recorded last instead. So,
- * with virtual-interrupt delivery, the event becomes "external interrupt,
- * vector SVI" where the report cannot be right on a real CPU: an external
- * interrupt that hvx did not inject (guest external interrupts exit, so
- * only a virtual interrupt can be one); the event hvx injected at this
- * entry although SVI changed since (a virtual interrupt was delivered
- * after it, so its own delivery finished); or another vector while the
- * exit is an EPT violation on the IDT entry of SVI. On a real CPU the
- * first rule never changes anything and the others never apply.
+ * other. Bochs reports whatever event it recorded last instead
+ * (hvx_vmx_apicv_init()). So, with virtual-interrupt delivery, the event
+ * becomes "external interrupt, vector SVI" where the report cannot be
+ * right on a real CPU: an external interrupt that hvx did not inject
+ * (guest external interrupts exit, so only a virtual interrupt can be
+ * one); the event hvx injected at this entry although SVI changed since
+ * (a virtual interrupt was delivered after it, so its own delivery
+ * finished); or another vector while the exit is an EPT violation on the
+ * IDT entry of SVI. On a real CPU the first rule never changes anything
+ * and the others never apply.
+ *
+ * With the Bochs quirk, also when SVI rose during this run and RFLAGS.IF
+ * is still 1: a new vector went in service and the guest is where it was
+ * when the delivery started (the delivery clears IF last). On a real CPU
+ * this would also match an exception whose delivery exits after the guest
+ * took a virtual interrupt and set IF again before its EOI, which Linux
+ * never does but other guests may; hence Bochs only. Without it, the
+ * stale event is re-injected and the interrupt stays in VISR with its
+ * handler never run, blocking every vector of its class and below.
  */
 void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 {
@@ -270,6 +319,9 @@ void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR && !ours)
 		goto fix;
 	if (ours && svi_changed)
+		goto fix;
+	if (vectoring_quirk && svi > (u8)(v->apicv_state.intr_status >> 8) &&
+	    (v->rflags & X86_EFLAGS_IF))
 		goto fix;
 	if (!svi_changed ||
 	    (v->exit_reason & 0xffff) != EXIT_REASON_EPT_VIOLATION ||

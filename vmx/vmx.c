@@ -556,6 +556,7 @@ int hvx_vmx_module_init(void)
 	vmx_hp_state = ret;
 	hvx_vpid_init(hvx_caps.vpid);
 	hvx_ept_caps_init(hvx_caps.ept_vpid);
+	hvx_vmx_apicv_init();
 	pr_info("VMX usable: EPT, unrestricted guest%s\n",
 		hvx_caps.vpid ? ", VPID" : " (no VPID)");
 	return 0;

@@ -536,6 +536,7 @@ int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags);
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_init(void);
 void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_eoi_induced(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_apic_write(struct hvx_vmx_vcpu *v);

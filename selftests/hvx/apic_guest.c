@@ -669,3 +669,34 @@ void guest_extint(uint64_t unused)
 			guest_irqs[V_IPI_SELF], 0);
 	GUEST_DONE();
 }
+
+/*
+ * An exit in the middle of an interrupt's delivery: a self-IPI waits
+ * with interrupts off, an INT3 is taken (so the last event the CPU
+ * delivered is #BP), then interrupts are opened for one instruction with
+ * RSP at the top of a slot the guest has never touched, so pushing the
+ * interrupt frame is an EPT violation. hvx must re-inject the interrupt,
+ * not the #BP: the host checks one #BP, one self-IPI and ISR empty again.
+ */
+void guest_delivery_exit(uint64_t unused)
+{
+	uint64_t saved;
+
+	(void)unused;
+	apic_enable();
+	cli();
+	apic_icr(0, (1u << 18) | V_IPI_SELF);
+	asm volatile("int3" : : : "memory");
+	asm volatile("mov %%rsp, %0\n\t"
+		     "mov %1, %%rsp\n\t"
+		     "sti\n\t"
+		     "nop\n\t"
+		     "cli\n\t"
+		     "mov %0, %%rsp"
+		     : "=&r"(saved)
+		     : "r"(GPA_FRESH_STACK + FRESH_STACK_SIZE)
+		     : "memory");
+	GUEST_SYNC_ARGS(1, guest_irqs[3], guest_irqs[V_IPI_SELF],
+			apic_read(APIC_ISR + 0x10 * (V_IPI_SELF / 32)));
+	GUEST_DONE();
+}

@@ -72,6 +72,10 @@
 #define TIMER_PERIOD_NS		1000000		/* 1 ms */
 #define TIMER_WINDOW_MS		20
 
+/* guest_delivery_exit(): a slot the guest has never touched, for a stack. */
+#define GPA_FRESH_STACK		0x50000000ull
+#define FRESH_STACK_SIZE	0x2000
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
@@ -95,6 +99,7 @@ void guest_ipi_storm(uint64_t n);
 void guest_reg_reads(uint64_t n);
 void guest_self_ipis(uint64_t n);
 void guest_extint(uint64_t unused);
+void guest_delivery_exit(uint64_t unused);
 #endif
 
 #endif

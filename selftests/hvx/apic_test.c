@@ -824,6 +824,42 @@ TEST_F(apic, self_ipi_eoi_x2apic)
 }
 
 /*
+ * A VM exit while an interrupt is being delivered (an EPT violation on the
+ * stack the CPU pushes the frame to) is followed by re-injection of that
+ * interrupt, in every mode: with virtual-interrupt delivery the CPU, not
+ * hvx, started the delivery, and the interrupt must neither be lost nor
+ * stay in service, whatever event the guest took before (an INT3 here).
+ */
+TEST_F(apic, exit_during_delivery)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	void *stack;
+
+	REQUIRE_VMX();
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
+	set_x2apic(vm, 0);
+	vm_set_idt_gate(vm, 3, (uint64_t)guest_irq_stubs + 16 * 3);
+	stack = mmap(NULL, FRESH_STACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stack);
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, 5, 0, GPA_FRESH_STACK,
+					    FRESH_STACK_SIZE, stack));
+	vcpu = apic_vcpu(vm, 0, guest_delivery_exit, 0);
+	REQUIRE_MODE(vm, variant->mode, NULL);
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(1, uc.args[1]) TH_LOG("#BP taken %lu times", uc.args[1]);
+	EXPECT_EQ(1, uc.args[2]) TH_LOG("self-IPI taken %lu times",
+					uc.args[2]);
+	EXPECT_EQ(0, uc.args[3]) TH_LOG("ISR %#lx", uc.args[3]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+	munmap(stack, FRESH_STACK_SIZE);
+}
+
+/*
  * The PIC through LINT0 (ExtINT) still uses VM-entry injection beside the
  * APIC's own interrupts, with virtual-interrupt delivery too.
  */

@@ -13,6 +13,8 @@
  * local APIC model in kmod/dev/lapic.c owns the registers and keeps the
  * virtual-APIC page in step with them (struct hvx_vmx_apic_ops.sync).
  */
+#define pr_fmt(fmt) "hvx: " fmt
+
 #include <linux/dmi.h>
 #include <linux/mm.h>
 #include <linux/module.h>

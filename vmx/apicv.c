@@ -261,7 +261,11 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 	if (!v->apicv || !v->apic_ops)
 		return;
 	st = v->apicv_state;
-	v->apic_ops->sync(v, &st);
+	if (!v->apic_ops->sync(v, &st)) {
+		/* hvx_vmx_apicv_vectoring() compares with SVI at entry. */
+		v->apicv_state.intr_status = vmcs_read(GUEST_INTR_STATUS);
+		return;
+	}
 	if (!(v->apicv & HVX_APICV_VID))
 		return;
 	for (i = 0; i < 4; i++)

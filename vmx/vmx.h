@@ -184,7 +184,8 @@ enum hvx_msr_op {
  *	CPU reads them (SDM Vol. 3C 30.4.2, 30.5) and, with virtual-interrupt
  *	delivery, move new requests into VIRR and fill @st: the EOI-exit
  *	bitmap and RVI/SVI (30.1.1, 30.2). @st holds the values of the last
- *	entry on the call.
+ *	entry on the call. Returns false when nothing changed since then
+ *	(the VMCS fields stay as the CPU left them).
  * @eoi_exit: an EOI-induced exit for @vector (SDM Vol. 3C 30.1.4): the
  *	CPU has retired it from VISR; finish the EOI (I/O APIC).
  * @apic_write: an APIC-write exit: the guest's write to register @offset
@@ -203,7 +204,7 @@ struct hvx_vmx_apic_ops {
 		   u64 *val);
 	void (*init)(struct hvx_vmx_vcpu *v);
 	int (*tpr_threshold)(struct hvx_vmx_vcpu *v);
-	void (*sync)(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st);
+	bool (*sync)(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st);
 	void (*eoi_exit)(struct hvx_vmx_vcpu *v, u8 vector);
 	void (*apic_write)(struct hvx_vmx_vcpu *v, u32 offset);
 	bool (*vid_pending)(struct hvx_vmx_vcpu *v);

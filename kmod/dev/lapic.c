@@ -70,22 +70,15 @@ module_param(apic_access, bool, 0644);
 MODULE_PARM_DESC(apic_access,
 		 "Virtualize xAPIC page accesses with an APIC-access page when the CPU can (TPR reads and writes without exits); taken at HVX_CREATE_PLATFORM (default: on)");
 
-/*
- * APIC-register virtualization and virtual-interrupt delivery are off by
- * default for now: with them a 2-vCPU Linux guest on a 1-CPU host once
- * spun in PAUSE loops until RCU stalled (a lost wake-up is suspected),
- * and the per-entry sync of the virtual-APIC page costs every exit about
- * 370 instructions (README, Benchmarks). apic_test runs all modes.
- */
-static bool apic_reg_virt;
+static bool apic_reg_virt = true;
 module_param(apic_reg_virt, bool, 0644);
 MODULE_PARM_DESC(apic_reg_virt,
-		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: off)");
+		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: on)");
 
-static bool apic_vid;
+static bool apic_vid = true;
 module_param(apic_vid, bool, 0644);
 MODULE_PARM_DESC(apic_vid,
-		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); taken at HVX_CREATE_PLATFORM (default: off)");
+		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); taken at HVX_CREATE_PLATFORM (default: on)");
 
 /* Version 14H (integrated APIC), 6 LVT entries (SDM Vol. 3A 11.4.8). */
 #define LAPIC_VERSION		(0x14 | (5 << 16))
@@ -1025,13 +1018,14 @@ static void lapic_regs_to_page(struct hvx_lapic *apic)
 /*
  * Virtual-interrupt delivery: move the requests other contexts left in
  * @irr into VIRR, where the CPU takes them (SDM Vol. 3C 30.2). They count
- * as injected now.
+ * as injected now. Return: true if there were any.
  */
-static void lapic_vid_take(struct hvx_lapic *apic)
+static bool lapic_vid_take(struct hvx_lapic *apic)
 {
 	struct hvx_stats *st = &apic->vcpu->vmx.stats.s;
 	unsigned long bits;
 	unsigned int i, b;
+	bool took = false;
 
 	for (i = 0; i < BITS_TO_LONGS(NR_VECTORS); i++) {
 		if (!READ_ONCE(apic->irr[i]))
@@ -1039,6 +1033,7 @@ static void lapic_vid_take(struct hvx_lapic *apic)
 		bits = xchg(&apic->irr[i], 0);
 		*vreg(apic, APIC_IRR + 0x20 * i) |= (u32)bits;
 		*vreg(apic, APIC_IRR + 0x20 * i + 0x10) |= (u32)(bits >> 32);
+		took |= bits != 0;
 		for_each_set_bit(b, &bits, BITS_PER_LONG) {
 			u8 src = READ_ONCE(apic->src[i * BITS_PER_LONG + b]);
 
@@ -1046,18 +1041,29 @@ static void lapic_vid_take(struct hvx_lapic *apic)
 				st->irqs_injected[src]++;
 		}
 	}
+	return took;
 }
 
-static void lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
+/*
+ * Before each entry. With virtual-interrupt delivery most entries change
+ * nothing: VIRR and VISR are the page's own, the CPU keeps RVI and SVI,
+ * and TMR only changes with a new request, so the full copy below runs
+ * only after a request (lapic_vid_take()) or a register change by the
+ * vCPU's own exits (@regs_dirty, which a software EOI also sets).
+ */
+static bool lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 {
 	struct hvx_lapic *apic = vmx_to_lapic(v);
+	bool changed = apic->vid && lapic_vid_take(apic);
 	int i, rvi, svi;
 
-	if (apic->vid)
-		lapic_vid_take(apic);
 	lapic_icr_hi_from_page(apic);
-	if (apic->regs_dirty || apic->synced_base != apic_base(apic))
+	if (apic->regs_dirty || apic->synced_base != apic_base(apic)) {
 		lapic_regs_to_page(apic);
+		changed = true;
+	}
+	if (apic->vid && !changed)
+		return false;
 	/* TMR (and without VID IRR, ISR) change in other contexts too. */
 	for (i = 0; i < 8; i++) {
 		WRITE_ONCE(*vreg(apic, APIC_TMR + 16 * i), reg_word(apic->tmr, i));
@@ -1067,7 +1073,7 @@ static void lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 		WRITE_ONCE(*vreg(apic, APIC_ISR + 16 * i), reg_word(apic->isr, i));
 	}
 	if (!apic->vid)
-		return;
+		return true;
 	/* Level-triggered vectors: their EOI must reach the I/O APIC. */
 	BUILD_BUG_ON(BITS_PER_LONG != 64);
 	for (i = 0; i < 4; i++)
@@ -1075,6 +1081,7 @@ static void lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 	rvi = vreg_highest(apic, APIC_IRR);
 	svi = vreg_highest(apic, APIC_ISR);
 	st->intr_status = (svi > 0 ? svi : 0) << 8 | (rvi > 0 ? rvi : 0);
+	return true;
 }
 
 static void lapic_eoi_exit(struct hvx_vmx_vcpu *v, u8 vector)

@@ -705,6 +705,16 @@ static void check_guest_net(struct __test_metadata *_metadata, const char *out)
 	ASSERT_NE(NULL, strstr(out, "hvx-guest: net done rc=0\r\n"));
 }
 
+/* @text as TAP comment lines, each after "@tag: " if @tag is given. */
+static void print_lines(const char *tag, const char *text)
+{
+	for (const char *l = text, *e; *l; l = *e ? e + 1 : e) {
+		e = strchrnul(l, '\n');
+		printf("# %s%s%.*s\n", tag ?: "", tag ? ": " : "",
+		       (int)(e - l - (e > l && e[-1] == '\r')), l);
+	}
+}
+
 static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 			const char *device, const char *want_pci, bool net)
 {
@@ -728,9 +738,12 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 	if (!have_platform())
 		SKIP(return, "this hvx has no in-kernel devices (HVX_CREATE_PLATFORM fails with EOPNOTSUPP): Linux cannot boot");
 	run_streamed(args, r, LINUX_LIMIT_S);
-	for (const char *l = r->err, *e; *l; l = *e ? e + 1 : e) {
-		e = strchrnul(l, '\n');
-		printf("# %.*s\n", (int)(e - l), l);
+	print_lines(NULL, r->err);
+	if (r->timed_out) {
+		/* What the guest said last (an RCU stall report, a panic). */
+		size_t n = strlen(r->out);
+
+		print_lines("console", r->out + (n > 8192 ? n - 8192 : 0));
 	}
 	ASSERT_FALSE(r->timed_out)
 		TH_LOG("the guest did not power off within %d s: stopped", LINUX_LIMIT_S);

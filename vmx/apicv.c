@@ -302,14 +302,18 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
  * IDT entry of SVI. On a real CPU the first rule never changes anything
  * and the others never apply.
  *
- * With the Bochs quirk, also when SVI rose during this run and RFLAGS.IF
- * is still 1: a new vector went in service and the guest is where it was
- * when the delivery started (the delivery clears IF last). On a real CPU
- * this would also match an exception whose delivery exits after the guest
- * took a virtual interrupt and set IF again before its EOI, which Linux
- * never does but other guests may; hence Bochs only. Without it, the
- * stale event is re-injected and the interrupt stays in VISR with its
- * handler never run, blocking every vector of its class and below.
+ * With the Bochs quirk, also whenever a vector is in service (SVI),
+ * RFLAGS.IF is still 1 and the event is not the one hvx injected at this
+ * entry (that one is delivered first, so its report is right while SVI is
+ * unchanged; the second rule covers the rest): the delivery of SVI was
+ * cut short before it cleared IF (it does so last), whichever vector was
+ * in service when the run began (SVI may even be the same vector,
+ * delivered again). On a real CPU this would also match an exception
+ * whose delivery exits while the guest runs with IF set before the EOI of
+ * an interrupt it took, which Linux never does (its handlers EOI with IF
+ * clear) but other guests may; hence Bochs only. Without it the stale
+ * event is re-injected and the interrupt stays in VISR with its handler
+ * never run, blocking every vector of its class and below.
  */
 void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 {
@@ -326,8 +330,7 @@ void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 		goto fix;
 	if (ours && svi_changed)
 		goto fix;
-	if (vectoring_quirk && svi > (u8)(v->apicv_state.intr_status >> 8) &&
-	    (v->rflags & X86_EFLAGS_IF))
+	if (vectoring_quirk && !ours && (v->rflags & X86_EFLAGS_IF))
 		goto fix;
 	if (!svi_changed ||
 	    (v->exit_reason & 0xffff) != EXIT_REASON_EPT_VIOLATION ||

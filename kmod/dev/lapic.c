@@ -70,15 +70,21 @@ module_param(apic_access, bool, 0644);
 MODULE_PARM_DESC(apic_access,
 		 "Virtualize xAPIC page accesses with an APIC-access page when the CPU can (TPR reads and writes without exits); taken at HVX_CREATE_PLATFORM (default: on)");
 
-static bool apic_reg_virt = true;
+/*
+ * APIC-register virtualization and virtual-interrupt delivery are off by
+ * default for now: with them a 2-vCPU Linux guest in Bochs sometimes
+ * hangs early in its boot (PAUSE loops; timing-dependent, cause not yet
+ * found; README, Local APIC). apic_test runs every mode.
+ */
+static bool apic_reg_virt;
 module_param(apic_reg_virt, bool, 0644);
 MODULE_PARM_DESC(apic_reg_virt,
-		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: on)");
+		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: off)");
 
-static bool apic_vid = true;
+static bool apic_vid;
 module_param(apic_vid, bool, 0644);
 MODULE_PARM_DESC(apic_vid,
-		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); taken at HVX_CREATE_PLATFORM (default: on)");
+		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); taken at HVX_CREATE_PLATFORM (default: off)");
 
 /* Version 14H (integrated APIC), 6 LVT entries (SDM Vol. 3A 11.4.8). */
 #define LAPIC_VERSION		(0x14 | (5 << 16))

@@ -118,14 +118,6 @@ if [[ $BENCH_NIC == 1 ]]; then
 	chmod 755 "$root/tests/nic"
 fi
 initramfs_pack "$root"
-if [[ $BENCH_NIC == 1 ]]; then
-	# hvx-run, the guest kernel and its initramfs (guest.sh, as for run_test).
-	# shellcheck source=guest.sh
-	source "$HERE/guest.sh"
-	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
-		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
-	log "initramfs with the hvx-run guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
-fi
 
 # ---------------------------------------------------------------------------
 # The linux_boot rows: the same guest booted to its /init under hvx
@@ -167,11 +159,16 @@ if [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
 	chmod 755 "$b/tests/boot"
 	(cd "$b" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >>"$IMG/initrd.gz"
-	# Last: hvx_run_extras may append legacy LZ4, which must end the image.
+fi
+# hvx-run, the guest kernel and its initramfs (guest.sh, as for run_test),
+# for the NIC and linux_boot rows. Once and last: it may append legacy LZ4,
+# which has no end marker, so anything after it fails to decode.
+if [[ $BENCH_NIC == 1 || "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
+	# shellcheck source=guest.sh
 	source "$HERE/guest.sh"
 	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
 		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
-	log "initramfs with the linux_boot guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
+	log "initramfs with the hvx-run guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
 fi
 
 # ---------------------------------------------------------------------------

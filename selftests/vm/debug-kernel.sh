@@ -44,8 +44,10 @@ DEBUG_OPTS=(
 # Modules: KVM's, and the drivers passthrough_test gives released NICs
 # back to (built in, they would claim the devices at boot).
 MODULE_OPTS=(KVM KVM_INTEL E1000 E1000E NE2K_PCI)
+# No automatic kmemleak scans: /init scans when the suite is done, and a
+# scan of all RAM every 10 minutes is most of what Bochs would emulate.
 OFF_OPTS=(KERNEL_GZIP RANDOMIZE_BASE MODULE_SIG DEBUG_INFO_BTF DEBUG_KMEMLEAK_DEFAULT_OFF
-	  KASAN_OUTLINE DRM WLAN WIRELESS SOUND USB_SUPPORT)
+	  DEBUG_KMEMLEAK_AUTO_SCAN KASAN_OUTLINE DRM WLAN WIRELESS SOUND USB_SUPPORT)
 
 # The cache key: the options above, this script's config steps and the
 # source package.

@@ -195,6 +195,16 @@ static long vcpu_set_mp_state(void *obj, void *karg, unsigned long arg)
 	return hvx_vmx_set_mp_state(&vcpu->vmx, mp->state);
 }
 
+static long vcpu_get_lapic(void *obj, void *karg, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+
+	if (!vcpu->lapic)
+		return -ENXIO;
+	hvx_lapic_get_state(vcpu, karg);
+	return 0;
+}
+
 static const struct hvx_ioctl_desc vcpu_ioctls[] = {
 	{ HVX_RUN, HVX_IOC_OWNER, vcpu_ioctl_run },
 	{ HVX_GET_REGS, 0, vcpu_get_regs },
@@ -209,6 +219,7 @@ static const struct hvx_ioctl_desc vcpu_ioctls[] = {
 	{ HVX_NMI, HVX_IOC_NOLOCK, vcpu_nmi },
 	{ HVX_GET_MP_STATE, 0, vcpu_get_mp_state },
 	{ HVX_SET_MP_STATE, 0, vcpu_set_mp_state },
+	{ HVX_GET_LAPIC, 0, vcpu_get_lapic },
 	{ HVX_GET_VCPU_EVENTS, 0, vcpu_get_events },
 	{ HVX_SET_VCPU_EVENTS, 0, vcpu_set_events },
 };

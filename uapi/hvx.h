@@ -743,6 +743,28 @@ struct hvx_cmos {
 /** HVX_SET_MP_STATE - set it; -EINVAL for states other than RUNNABLE/WAIT_SIPI. */
 #define HVX_SET_MP_STATE	_IOW(HVXIO, 0x2e, struct hvx_mp_state)
 
+/**
+ * struct hvx_lapic_state - a snapshot of a vCPU's local APIC
+ * @regs: the first 1 KiB of the xAPIC register page (SDM Vol. 3A 11.4.1,
+ *	Table 11-1): the 32-bit register at offset R (a multiple of 16) in
+ *	bytes R..R+3, little-endian, as the guest would read it at that
+ *	moment (in x2APIC mode the ID holds the whole id, SDM Vol. 3A
+ *	11.12.5); the rest of each 16-byte slot and offsets that are no
+ *	register read 0. IRR and ISR include what the CPU holds with
+ *	virtual-interrupt delivery (VIRR, VISR); PPR and the current count
+ *	are computed at the call.
+ */
+struct hvx_lapic_state {
+	__u8 regs[1024];
+};
+/**
+ * HVX_GET_LAPIC - read the vCPU's struct hvx_lapic_state, to inspect a
+ * stuck guest (hvx-run --summary prints a line per vCPU when stopped by a
+ * signal). Read-only: there is no HVX_SET_LAPIC yet. -ENXIO if the VM has
+ * no in-kernel local APICs (HVX_PLATFORM_LAPIC).
+ */
+#define HVX_GET_LAPIC		_IOR(HVXIO, 0x2f, struct hvx_lapic_state)
+
 /*
  * ===========================================================================
  * Interrupt controllers and routing (ioctl numbers 0x48-0x4f)

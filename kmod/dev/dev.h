@@ -203,6 +203,7 @@ void hvx_ioapic_set_irq(struct hvx_vm *vm, unsigned int gsi, int level);
 int hvx_lapic_create(struct hvx_vcpu *vcpu);
 void hvx_lapic_destroy(struct hvx_vcpu *vcpu);
 int hvx_lapic_pending(struct hvx_vcpu *vcpu);
+void hvx_lapic_get_state(struct hvx_vcpu *vcpu, struct hvx_lapic_state *state);
 int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector);
 
 /*

@@ -1141,6 +1141,32 @@ static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
 };
 
 /**
+ * hvx_lapic_get_state - the registers as the guest would read them
+ * @vcpu: the vCPU, not running (HVX_GET_LAPIC holds its run lock).
+ * @state: output, zeroed by the caller; layout in struct hvx_lapic_state.
+ *
+ * Reads each register through the same path as a guest read (with
+ * virtual-interrupt delivery IRR and ISR come from the virtual-APIC page,
+ * ICR bits 63:32 from there too with APIC-register virtualization).
+ * Changes nothing the guest can see.
+ */
+void hvx_lapic_get_state(struct hvx_vcpu *vcpu, struct hvx_lapic_state *state)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	__le32 word;
+	u32 reg;
+	u64 val;
+
+	lapic_icr_hi_from_page(apic);
+	for (reg = 0; reg < sizeof(state->regs); reg += 16) {
+		if (lapic_reg_read(apic, reg, &val))
+			continue;
+		word = cpu_to_le32((u32)val);
+		memcpy(state->regs + reg, &word, sizeof(word));
+	}
+}
+
+/**
  * hvx_lapic_create - give a new vCPU its local APIC
  * @vcpu: the vCPU, not yet visible to the router.
  *

@@ -700,3 +700,21 @@ void guest_delivery_exit(uint64_t unused)
 			apic_read(APIC_ISR + 0x10 * (V_IPI_SELF / 32)));
 	GUEST_DONE();
 }
+
+/*
+ * For HVX_GET_LAPIC: a self-IPI requested with interrupts off (SYNC 1:
+ * in IRR), then taken and EOI'd (SYNC 2: neither in IRR nor in ISR).
+ */
+void guest_lapic_snapshot(uint64_t unused)
+{
+	(void)unused;
+	apic_enable();
+	cli();
+	set_cr8(2);
+	apic_icr(0, (1u << 18) | V_IPI_SELF);
+	GUEST_SYNC(1);
+	sti();
+	wait_irqs(V_IPI_SELF, 1);
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}

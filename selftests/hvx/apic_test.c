@@ -84,22 +84,25 @@ static const char *const apic_params[] = {
 
 /*
  * A VM whose LAPICs use the assists of @mode: the module parameters are
- * read at HVX_CREATE_PLATFORM and put back to their default (on) at once.
+ * read at HVX_CREATE_PLATFORM and put back as they were at once, so that
+ * the test programs after this one run with the module's defaults.
  */
 static struct vm *apic_vm_mode(uint32_t devices, int mode)
 {
+	char was[3];
 	int fd[3];
 	struct vm *vm;
 
 	for (int i = 0; i < 3; i++) {
-		fd[i] = open(apic_params[i], O_WRONLY);
+		fd[i] = open(apic_params[i], O_RDWR);
 		LIB_ASSERT(fd[i] >= 0, "%s: %m", apic_params[i]);
-		LIB_ASSERT(write(fd[i], &apic_modes[mode].params[i], 1) == 1,
+		LIB_ASSERT(pread(fd[i], &was[i], 1, 0) == 1, "%m");
+		LIB_ASSERT(pwrite(fd[i], &apic_modes[mode].params[i], 1, 0) == 1,
 			   "%m");
 	}
 	vm = platform_vm(devices);
 	for (int i = 0; i < 3; i++) {
-		LIB_ASSERT(pwrite(fd[i], "Y", 1, 0) == 1, "%m");
+		LIB_ASSERT(pwrite(fd[i], &was[i], 1, 0) == 1, "%m");
 		close(fd[i]);
 	}
 	return vm;
@@ -857,6 +860,60 @@ TEST_F(apic, exit_during_delivery)
 	vcpu_run_done(vcpu);
 	vm_free(vm);
 	munmap(stack, FRESH_STACK_SIZE);
+}
+
+static uint32_t lapic_reg(const struct hvx_lapic_state *l, unsigned int reg)
+{
+	uint32_t v;
+
+	memcpy(&v, l->regs + reg, sizeof(v));
+	return v;
+}
+
+/*
+ * HVX_GET_LAPIC shows the registers as the guest reads them, in every
+ * mode (with VID the request sits in VIRR, which the snapshot includes);
+ * without in-kernel LAPICs it is -ENXIO.
+ */
+TEST_F(apic, get_lapic_state)
+{
+	unsigned int word = APIC_IRR + 0x10 * (V_IPI_SELF / 32);
+	uint32_t bit = 1u << (V_IPI_SELF % 32);
+	struct hvx_lapic_state l;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_lapic_snapshot, 0);
+	REQUIRE_MODE(vm, variant->mode, NULL);
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(1, uc.args[0]);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_LAPIC, &l));
+	EXPECT_EQ(0, lapic_reg(&l, APIC_ID));		/* vCPU 0 */
+	EXPECT_EQ(0x50014, lapic_reg(&l, APIC_LVR));
+	EXPECT_EQ(0x1ff, lapic_reg(&l, APIC_SVR));
+	EXPECT_EQ(0x20, lapic_reg(&l, APIC_TPR));	/* CR8 2 */
+	EXPECT_EQ(0x20, lapic_reg(&l, APIC_PPR));
+	EXPECT_EQ(bit, lapic_reg(&l, word)) TH_LOG("IRR word %#x", word);
+	EXPECT_EQ(0, lapic_reg(&l, APIC_ISR + 0x10 * (V_IPI_SELF / 32)));
+	EXPECT_EQ(0, lapic_reg(&l, 0x3f0));		/* no register */
+	RUN_SYNC(vcpu, &uc);
+	ASSERT_EQ(2, uc.args[0]);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_LAPIC, &l));
+	EXPECT_EQ(0, lapic_reg(&l, word));
+	EXPECT_EQ(0, lapic_reg(&l, APIC_ISR + 0x10 * (V_IPI_SELF / 32)));
+	ASSERT_ERRNO(EFAULT, ioctl(vcpu->fd, HVX_GET_LAPIC, NULL));
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+
+	vm = vm_create();
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_ERRNO(ENXIO, ioctl(vcpu->fd, HVX_GET_LAPIC, &l));
+	vcpu_free(vcpu);
+	vm_free(vm);
 }
 
 /*

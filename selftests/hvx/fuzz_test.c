@@ -233,8 +233,12 @@ TEST(random_ioctl_sequences)
 			break;
 		}
 		case 13:
-			((struct hvx_mp_state *)buf)->state = rnd() % 4;
-			CHECK(ioctl(vfd, HVX_SET_MP_STATE, buf));
+			if (rnd() & 3) {
+				((struct hvx_mp_state *)buf)->state = rnd() % 4;
+				CHECK(ioctl(vfd, HVX_SET_MP_STATE, buf));
+			} else {
+				CHECK(ioctl(vfd, HVX_GET_LAPIC, buf));
+			}
 			break;
 		case 14:
 			CHECK(ioctl(vm->fd, rnd() & 1 ? HVX_SET_TSC_OFFSET :

@@ -513,7 +513,7 @@ TEST_F(run, signal_and_ctrl_a_x)
 {
 	static const uint8_t spin[] = { 0xeb, 0xfe };	/* jmp . */
 	char *args[] = { "--kernel", self->path[F_FLAT], "--flat", "0x100000",
-			 "--mem", "8M", "--cpus", "2", NULL };
+			 "--mem", "8M", "--cpus", "2", "--summary", NULL };
 	struct result *r = calloc(1, sizeof(*r));
 	long refcnt = hvx_module_refcnt();
 	int out_fd, err_fd;
@@ -540,6 +540,11 @@ TEST_F(run, signal_and_ctrl_a_x)
 	finish(pid, out_fd, err_fd, r);
 	ASSERT_EQ(128 + SIGTERM, r->status) TH_LOG("stderr: %s", r->err);
 	ASSERT_NE(NULL, strstr(r->err, "stopped by Terminated")) TH_LOG("stderr: %s", r->err);
+	/* With --summary, where each vCPU was: the spin, and the AP unstarted. */
+	ASSERT_NE(NULL, strstr(r->err, "hvx-run: vcpu 0: rip 0x100000 ")) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "; lapic tpr 0 ppr 0 isr -1 irr -1 ")) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, "hvx-run: vcpu 1: rip ")) TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->err, " wait-sipi; lapic ")) TH_LOG("stderr: %s", r->err);
 	ASSERT_TRUE(wait_for_refcnt(refcnt, 2000))
 		TH_LOG("hvx refcnt %ld after the VM, was %ld", hvx_module_refcnt(), refcnt);
 

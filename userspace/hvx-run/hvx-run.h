@@ -218,5 +218,6 @@ bool uart_io(struct vm *vm, uint16_t port, bool out, uint8_t *data);
 
 /* stats.c */
 void print_summary(struct vm *vm);
+void print_vcpu_states(struct vm *vm);	/* after a stop by a signal */
 
 #endif /* HVX_RUN_H */

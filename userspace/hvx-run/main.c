@@ -78,6 +78,7 @@ static void usage(void)
 	       "  --entry 32|64    bzImage entry point (default: 64-bit if the kernel has one)\n"
 	       "  --no-acpi        MP table only, no ACPI tables\n"
 	       "  --summary        print a line with run time and exits at the end\n"
+	       "                   (and, when stopped by a signal, a line per vCPU)\n"
 	       "  --dev PATH       hvx device (default /dev/hvx)\n"
 	       "  --quiet          no launcher messages except errors\n"
 	       "  --device BDF     pass the PCI device at BDF (e.g. 0000:00:03.0) through\n"
@@ -896,6 +897,8 @@ int main(int argc, char **argv)
 		info("%s", stop_why);
 	if (vm->opt.summary)
 		print_summary(vm);
+	if (vm->opt.summary && kind == STOP_SIGNAL)
+		print_vcpu_states(vm);
 
 	for (int i = 0; i < vm->ncpus; i++) {
 		munmap(vm->vcpus[i].run, HVX_VCPU_MMAP_SIZE);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -199,4 +200,58 @@ void print_summary(struct vm *vm)
 			n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
 				      k++ ? "," : "", hvx_user_exit_names[i], u[i]);
 	fprintf(stderr, "hvx-run: %s\n", line);
+}
+
+/* Highest set bit of a 256-bit APIC register (IRR, ISR) in @r, or -1. */
+static int apic_highest(const struct hvx_lapic_state *r, unsigned int reg)
+{
+	for (int w = 7; w >= 0; w--) {
+		uint32_t v;
+
+		memcpy(&v, r->regs + reg + 16 * w, 4);
+		if (v)
+			return w * 32 + 31 - __builtin_clz(v);
+	}
+	return -1;
+}
+
+static uint32_t apic_reg(const struct hvx_lapic_state *r, unsigned int reg)
+{
+	uint32_t v;
+
+	memcpy(&v, r->regs + reg, 4);
+	return v;
+}
+
+/*
+ * A line per vCPU for a guest that had to be stopped: where it was, its
+ * multiprocessor state and, with in-kernel LAPICs, the priorities and the
+ * highest vectors in service and requested (SDM Vol. 3A 11.8.3-11.8.4), so
+ * that a hung guest shows which vCPU waits for which interrupt.
+ */
+void print_vcpu_states(struct vm *vm)
+{
+	static const char *const mp[] = { "runnable", "wait-sipi", "halted" };
+
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct hvx_lapic_state l;
+		struct hvx_mp_state m;
+		struct hvx_regs r;
+		int fd = vm->vcpus[i].fd;
+
+		if (ioctl(fd, HVX_GET_REGS, &r) || ioctl(fd, HVX_GET_MP_STATE, &m))
+			continue;
+		if (!vm->platform || ioctl(fd, HVX_GET_LAPIC, &l)) {
+			info("vcpu %d: rip %#llx if %d %s", i,
+			     (unsigned long long)r.rip, !!(r.rflags & 0x200),
+			     m.state < 3 ? mp[m.state] : "?");
+			continue;
+		}
+		info("vcpu %d: rip %#llx if %d %s; lapic tpr %#x ppr %#x isr %d irr %d svr %#x lvtt %#x",
+		     i, (unsigned long long)r.rip, !!(r.rflags & 0x200),
+		     m.state < 3 ? mp[m.state] : "?", apic_reg(&l, 0x80),
+		     apic_reg(&l, 0xa0), apic_highest(&l, 0x100),
+		     apic_highest(&l, 0x200), apic_reg(&l, 0xf0),
+		     apic_reg(&l, 0x320));
+	}
 }

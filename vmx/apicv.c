@@ -299,8 +299,12 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
  * one); the event hvx injected at this entry although SVI changed since
  * (a virtual interrupt was delivered after it, so its own delivery
  * finished); or another vector while the exit is an EPT violation on the
- * IDT entry of SVI. On a real CPU the first rule never changes anything
- * and the others never apply.
+ * IDT entry of SVI; all only while RFLAGS.IF is 1, as it is when such a
+ * delivery is cut short. On a real CPU the first rule never changes
+ * anything and the third never applies; the second could match a later
+ * event of the same type and vector as the injected one (an exception
+ * repeated in the same run), which is then re-raised when its
+ * instruction runs again.
  *
  * With the Bochs quirk, also whenever a vector is in service (SVI),
  * RFLAGS.IF is still 1 and the event is not the one hvx injected at this
@@ -323,14 +327,23 @@ void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 	bool ours = id == EVENT_ID(v->entry_info);
 	u64 idt, la;
 
+	/*
+	 * A virtual interrupt is only delivered with IF set, and an exit
+	 * during its delivery leaves the guest as it was before it (IF
+	 * still set): with IF clear the report is about another event and
+	 * is kept. Re-injecting an interrupt there would run its handler
+	 * where the guest had interrupts off, e.g. inside a spinlock taken
+	 * with spin_lock_irqsave().
+	 */
 	if (!(v->apicv & HVX_APICV_VID) || svi < 16 ||
+	    !(v->rflags & X86_EFLAGS_IF) ||
 	    id == (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | svi))
 		return;
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR && !ours)
 		goto fix;
 	if (ours && svi_changed)
 		goto fix;
-	if (vectoring_quirk && !ours && (v->rflags & X86_EFLAGS_IF))
+	if (vectoring_quirk && !ours)
 		goto fix;
 	if (!svi_changed ||
 	    (v->exit_reason & 0xffff) != EXIT_REASON_EPT_VIOLATION ||

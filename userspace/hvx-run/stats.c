@@ -13,6 +13,8 @@
  * reached hvx-run itself. Under Bochs with
  * "clock: sync=none" the TSC counts emulated instructions, so the figure
  * is the run time in instructions (make bench parses this line).
+ *
+ * After a stop by a signal, print_vcpu_states() adds a line per vCPU.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -202,25 +204,24 @@ void print_summary(struct vm *vm)
 	fprintf(stderr, "hvx-run: %s\n", line);
 }
 
-/* Highest set bit of a 256-bit APIC register (IRR, ISR) in @r, or -1. */
-static int apic_highest(const struct hvx_lapic_state *r, unsigned int reg)
-{
-	for (int w = 7; w >= 0; w--) {
-		uint32_t v;
-
-		memcpy(&v, r->regs + reg + 16 * w, 4);
-		if (v)
-			return w * 32 + 31 - __builtin_clz(v);
-	}
-	return -1;
-}
-
 static uint32_t apic_reg(const struct hvx_lapic_state *r, unsigned int reg)
 {
 	uint32_t v;
 
 	memcpy(&v, r->regs + reg, 4);
 	return v;
+}
+
+/* Highest set bit of a 256-bit APIC register (IRR, ISR) in @r, or -1. */
+static int apic_highest(const struct hvx_lapic_state *r, unsigned int reg)
+{
+	for (int w = 7; w >= 0; w--) {
+		uint32_t v = apic_reg(r, reg + 16 * w);
+
+		if (v)
+			return w * 32 + 31 - __builtin_clz(v);
+	}
+	return -1;
 }
 
 /*
@@ -238,20 +239,20 @@ void print_vcpu_states(struct vm *vm)
 		struct hvx_mp_state m;
 		struct hvx_regs r;
 		int fd = vm->vcpus[i].fd;
+		char where[96];
 
 		if (ioctl(fd, HVX_GET_REGS, &r) || ioctl(fd, HVX_GET_MP_STATE, &m))
 			continue;
+		snprintf(where, sizeof(where), "vcpu %d: rip %#llx if %d %s", i,
+			 (unsigned long long)r.rip, !!(r.rflags & 0x200), /* IF */
+			 m.state < 3 ? mp[m.state] : "?");
 		if (!vm->platform || ioctl(fd, HVX_GET_LAPIC, &l)) {
-			info("vcpu %d: rip %#llx if %d %s", i,
-			     (unsigned long long)r.rip, !!(r.rflags & 0x200),
-			     m.state < 3 ? mp[m.state] : "?");
+			info("%s", where);
 			continue;
 		}
-		info("vcpu %d: rip %#llx if %d %s; lapic tpr %#x ppr %#x isr %d irr %d svr %#x lvtt %#x",
-		     i, (unsigned long long)r.rip, !!(r.rflags & 0x200),
-		     m.state < 3 ? mp[m.state] : "?", apic_reg(&l, 0x80),
-		     apic_reg(&l, 0xa0), apic_highest(&l, 0x100),
-		     apic_highest(&l, 0x200), apic_reg(&l, 0xf0),
-		     apic_reg(&l, 0x320));
+		info("%s; lapic tpr %#x ppr %#x isr %d irr %d svr %#x lvtt %#x",
+		     where, apic_reg(&l, 0x80), apic_reg(&l, 0xa0),
+		     apic_highest(&l, 0x100), apic_highest(&l, 0x200),
+		     apic_reg(&l, 0xf0), apic_reg(&l, 0x320));
 	}
 }

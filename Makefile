@@ -56,6 +56,9 @@ check: deps
 # runs everything.
 DEBUG_MOD := $(BUILD)/debug-mod
 DEBUG_EMUS ?= qemu
+# The debug kernel's timer tick (HZ=1000) needs more than the 50,000
+# instructions Bochs's default IPS leaves between ticks: ten times as many.
+DEBUG_BOCHS_IPS := 500000000
 check-debug: deps
 	set -e; \
 	tree=$$(bash selftests/vm/debug-kernel.sh $(BUILD)/cache | tail -n1); \
@@ -64,6 +67,7 @@ check-debug: deps
 	$(MAKE) -C $$tree M=$(DEBUG_MOD) W=1 modules; \
 	$(MAKE) userspace selftests; \
 	HVX_BUILD=$(BUILD)/debug HVX_KO=$(DEBUG_MOD)/hvx.ko HVX_EMUS="$(DEBUG_EMUS)" \
+	HVX_BOCHS_IPS=$${HVX_BOCHS_IPS:-$(DEBUG_BOCHS_IPS)} \
 	HVX_HOST_VMLINUZ=$$tree/arch/x86/boot/bzImage HVX_HOST_MODULES_DIR=$$tree \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \

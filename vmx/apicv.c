@@ -28,18 +28,31 @@ MODULE_PARM_DESC(vid_vectoring_quirk,
 		 "Correct Bochs's IDT-vectoring information after an exit during virtual-interrupt delivery: 1 on, 0 off, -1 when the firmware says Bochs (default: -1)");
 
 static bool vectoring_quirk;
+static bool bochs_firmware;
 
 /**
- * hvx_vmx_apicv_init - decide whether the Bochs vectoring quirk applies
+ * hvx_vmx_apicv_init - recognize Bochs and its virtual-interrupt bugs
  *
- * Bochs (2.7 and later; rombios32's SMBIOS names it in the BIOS vendor
- * and version strings, with no system vendor) starts the delivery of a
- * virtual interrupt without recording it as the event being delivered,
- * so when that delivery causes a VM exit the IDT-vectoring information
- * names whatever event the guest took before it, an exception or an
- * INT3 as often as an interrupt. hvx_vmx_apicv_vectoring() corrects the
- * reports a real CPU cannot make in any case; with this quirk it also
- * corrects the ones only Bochs makes (see there).
+ * Bochs (2.7; rombios32's SMBIOS names it in the BIOS vendor and version
+ * strings, with no system vendor) has two bugs in virtual-interrupt
+ * delivery (SDM Vol. 3C 30.2.1), both in its VMX_Deliver_Virtual_Interrupt:
+ *
+ *  - it does not record the interrupt as the event being delivered, so
+ *    when the delivery causes a VM exit the IDT-vectoring information
+ *    names whatever event the guest took before it, an exception or an
+ *    INT3 as often as an interrupt. hvx_vmx_apicv_vectoring() corrects
+ *    the reports a real CPU cannot make in any case; with the
+ *    vid_vectoring_quirk it also corrects the ones only Bochs makes.
+ *  - it delivers a pending virtual interrupt whenever a host interrupt
+ *    arrives, even while the guest has RFLAGS.IF clear (its interrupt
+ *    acknowledge tests whether the virtual interrupt is pending, not
+ *    whether it is unmasked; with external-interrupt exiting a host
+ *    interrupt gets there at any IF). A Linux guest that EOIs one
+ *    interrupt in its handler with the next one requested takes the
+ *    next inside the handler and deadlocks on its own run-queue lock.
+ *    hvx_vmx_vid_unreliable() tells the local APIC model not to use
+ *    virtual-interrupt delivery there unless asked to (apic_vid=1).
+ *
  * Context: module load.
  */
 void hvx_vmx_apicv_init(void)
@@ -48,14 +61,28 @@ void hvx_vmx_apicv_init(void)
 	const char *version = dmi_get_system_info(DMI_BIOS_VERSION);
 	const char *sys = dmi_get_system_info(DMI_SYS_VENDOR);
 
+	bochs_firmware = ((vendor && strstr(vendor, "Bochs")) ||
+			  (version && strstr(version, "Bochs"))) &&
+			 !(sys && *sys);
 	if (vid_vectoring_quirk >= 0)
 		vectoring_quirk = vid_vectoring_quirk;
 	else
-		vectoring_quirk = ((vendor && strstr(vendor, "Bochs")) ||
-				   (version && strstr(version, "Bochs"))) &&
-				  !(sys && *sys);
+		vectoring_quirk = bochs_firmware;
 	if (vectoring_quirk)
 		pr_info("Bochs: correcting IDT-vectoring reports after exits during virtual-interrupt delivery\n");
+}
+
+/**
+ * hvx_vmx_vid_unreliable - whether the CPU's virtual-interrupt delivery is
+ * known to break guests
+ *
+ * Return: true under Bochs, whose virtual-interrupt delivery ignores the
+ * guest's RFLAGS.IF when a host interrupt arrives (hvx_vmx_apicv_init()).
+ * Context: any; fixed after module load.
+ */
+bool hvx_vmx_vid_unreliable(void)
+{
+	return bochs_firmware;
 }
 
 /**

@@ -538,6 +538,7 @@ void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_init(void);
+bool hvx_vmx_vid_unreliable(void);
 void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_eoi_induced(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_apic_write(struct hvx_vmx_vcpu *v);

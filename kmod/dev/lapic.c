@@ -15,7 +15,8 @@
  *    30.5); writes land on that page and exit as APIC-write exits, which
  *    are emulated here (30.4.3.3). lapic_sync() copies the registers to
  *    the page before each entry whenever they may have changed.
- *  - apic_vid: virtual-interrupt delivery (30.1, 30.2). The CPU takes
+ *  - apic_vid: virtual-interrupt delivery (30.1, 30.2; by default not
+ *    under Bochs, see hvx_vmx_vid_unreliable()). The CPU takes
  *    interrupts from VIRR by RVI, keeps VISR/SVI/VPPR and virtualizes EOI;
  *    the page's VIRR and VISR are then the APIC's IRR and ISR. @irr only
  *    collects requests from any context until the vCPU's thread moves them
@@ -70,21 +71,19 @@ module_param(apic_access, bool, 0644);
 MODULE_PARM_DESC(apic_access,
 		 "Virtualize xAPIC page accesses with an APIC-access page when the CPU can (TPR reads and writes without exits); taken at HVX_CREATE_PLATFORM (default: on)");
 
-/*
- * APIC-register virtualization and virtual-interrupt delivery are off by
- * default for now: with them a 2-vCPU Linux guest in Bochs sometimes
- * hangs early in its boot (PAUSE loops; timing-dependent, cause not yet
- * found; README, Local APIC). apic_test runs every mode.
- */
-static bool apic_reg_virt;
+static bool apic_reg_virt = true;
 module_param(apic_reg_virt, bool, 0644);
 MODULE_PARM_DESC(apic_reg_virt,
-		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: off)");
+		 "APIC-register virtualization when the CPU can and apic_access is in use: guest reads of APIC registers without exits, writes as APIC-write exits; taken at HVX_CREATE_PLATFORM (default: on)");
 
-static bool apic_vid;
-module_param(apic_vid, bool, 0644);
+/*
+ * -1: on where the CPU has it, except under Bochs, whose delivery ignores
+ * the guest's RFLAGS.IF when a host interrupt arrives (vmx/apicv.c).
+ */
+static int apic_vid = -1;
+module_param(apic_vid, int, 0644);
 MODULE_PARM_DESC(apic_vid,
-		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); taken at HVX_CREATE_PLATFORM (default: off)");
+		 "Virtual-interrupt delivery when the CPU can: the CPU delivers LAPIC interrupts and virtualizes EOI (exits only for level-triggered vectors); 1 on, 0 off, -1 on except under Bochs; taken at HVX_CREATE_PLATFORM (default: -1)");
 
 /* Version 14H (integrated APIC), 6 LVT entries (SDM Vol. 3A 11.4.8). */
 #define LAPIC_VERSION		(0x14 | (5 << 16))
@@ -1242,14 +1241,16 @@ int hvx_lapic_vm_create(struct hvx_vm *vm)
 {
 	struct hvx_platform *plat = vm->plat;
 	struct page *page;
-	int idx, ret;
+	int idx, ret, vid;
 
 	plat->lapic_mmio.ops = &lapic_mmio_ops;
 	ret = hvx_bus_register(vm, HVX_BUS_MMIO, APIC_DEFAULT_PHYS_BASE,
 			       PAGE_SIZE, &plat->lapic_mmio);
 	if (ret)
 		return ret;
-	plat->apicv = READ_ONCE(apic_vid) ? HVX_APICV_VID : 0;
+	vid = READ_ONCE(apic_vid);
+	plat->apicv = vid > 0 || (vid < 0 && !hvx_vmx_vid_unreliable()) ?
+		      HVX_APICV_VID : 0;
 	if (!READ_ONCE(apic_access) || !hvx_vmx_has_apic_access())
 		goto out;
 	if (READ_ONCE(apic_reg_virt))

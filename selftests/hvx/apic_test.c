@@ -66,14 +66,14 @@ enum apic_mode { MODE_SOFT, MODE_ACCESS, MODE_REG, MODE_VID, MODE_FULL };
 		 HVX_STATS_APIC_VID)
 
 static const struct {
-	const char *params;	/* apic_access, apic_reg_virt, apic_vid */
+	const char *params[3];	/* apic_access, apic_reg_virt, apic_vid */
 	uint64_t assists;	/* hvx_stats.apic_assists & ASSISTS */
 } apic_modes[] = {
-	[MODE_SOFT]	= { "NNN", 0 },
-	[MODE_ACCESS]	= { "YNN", HVX_STATS_APIC_ACCESS },
-	[MODE_REG]	= { "YYN", HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_REG_VIRT },
-	[MODE_VID]	= { "YNY", HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_VID },
-	[MODE_FULL]	= { "YYY", ASSISTS },
+	[MODE_SOFT]	= { { "0", "0", "0" }, 0 },
+	[MODE_ACCESS]	= { { "1", "0", "0" }, HVX_STATS_APIC_ACCESS },
+	[MODE_REG]	= { { "1", "1", "0" }, HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_REG_VIRT },
+	[MODE_VID]	= { { "1", "0", "1" }, HVX_STATS_APIC_ACCESS | HVX_STATS_APIC_VID },
+	[MODE_FULL]	= { { "1", "1", "1" }, ASSISTS },
 };
 
 static const char *const apic_params[] = {
@@ -85,24 +85,31 @@ static const char *const apic_params[] = {
 /*
  * A VM whose LAPICs use the assists of @mode: the module parameters are
  * read at HVX_CREATE_PLATFORM and put back as they were at once, so that
- * the test programs after this one run with the module's defaults.
+ * the test programs after this one run with the module's defaults
+ * (apic_vid is -1 by default: "on, except under Bochs").
  */
 static struct vm *apic_vm_mode(uint32_t devices, int mode)
 {
-	char was[3];
+	char was[3][8];
 	int fd[3];
 	struct vm *vm;
 
 	for (int i = 0; i < 3; i++) {
+		const char *want = apic_modes[mode].params[i];
+		ssize_t n;
+
 		fd[i] = open(apic_params[i], O_RDWR);
 		LIB_ASSERT(fd[i] >= 0, "%s: %m", apic_params[i]);
-		LIB_ASSERT(pread(fd[i], &was[i], 1, 0) == 1, "%m");
-		LIB_ASSERT(pwrite(fd[i], &apic_modes[mode].params[i], 1, 0) == 1,
-			   "%m");
+		n = pread(fd[i], was[i], sizeof(was[i]) - 1, 0);
+		LIB_ASSERT(n > 0, "%s: %m", apic_params[i]);
+		was[i][n] = 0;
+		LIB_ASSERT(pwrite(fd[i], want, strlen(want), 0) == (ssize_t)strlen(want),
+			   "%s: %m", apic_params[i]);
 	}
 	vm = platform_vm(devices);
 	for (int i = 0; i < 3; i++) {
-		LIB_ASSERT(pwrite(fd[i], &was[i], 1, 0) == 1, "%m");
+		LIB_ASSERT(pwrite(fd[i], was[i], strlen(was[i]), 0) == (ssize_t)strlen(was[i]),
+			   "%s: %m", apic_params[i]);
 		close(fd[i]);
 	}
 	return vm;

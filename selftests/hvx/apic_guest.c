@@ -702,6 +702,30 @@ void guest_delivery_exit(uint64_t unused)
 }
 
 /*
+ * A requested interrupt waits while RFLAGS.IF is clear, however many host
+ * interrupts arrive meanwhile: a self-IPI with interrupts off, then
+ * @cycles TSC cycles of a loop without exits (the host's timer ticks
+ * still cause external-interrupt exits), then STI. SYNC 1 reports how
+ * often the vector was taken in the window (must be 0) and after it.
+ */
+void guest_if_blocks(uint64_t cycles)
+{
+	uint64_t t0, during;
+
+	apic_enable();
+	cli();
+	apic_icr(0, (1u << 18) | V_IPI_SELF);
+	t0 = rdtsc();
+	while (rdtsc() - t0 < cycles)
+		;
+	during = guest_irqs[V_IPI_SELF];
+	sti();
+	wait_irqs(V_IPI_SELF, 1);
+	GUEST_SYNC_ARGS(1, during, guest_irqs[V_IPI_SELF], 0);
+	GUEST_DONE();
+}
+
+/*
  * For HVX_GET_LAPIC: a self-IPI requested with interrupts off (SYNC 1:
  * in IRR), then taken and EOI'd (SYNC 2: neither in IRR nor in ISR).
  */

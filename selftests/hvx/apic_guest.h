@@ -100,6 +100,7 @@ void guest_reg_reads(uint64_t n);
 void guest_self_ipis(uint64_t n);
 void guest_extint(uint64_t unused);
 void guest_delivery_exit(uint64_t unused);
+void guest_if_blocks(uint64_t cycles);
 void guest_lapic_snapshot(uint64_t unused);
 #endif
 

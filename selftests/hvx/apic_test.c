@@ -869,6 +869,60 @@ TEST_F(apic, exit_during_delivery)
 	munmap(stack, FRESH_STACK_SIZE);
 }
 
+/* Does the firmware say Bochs (as hvx_vmx_apicv_init() decides)? */
+static bool bochs_firmware(void)
+{
+	char ver[64] = "", sys[64] = "";
+	FILE *f;
+
+	f = fopen("/sys/class/dmi/id/bios_version", "r");
+	if (f) {
+		if (!fgets(ver, sizeof(ver), f))
+			ver[0] = 0;
+		fclose(f);
+	}
+	f = fopen("/sys/class/dmi/id/sys_vendor", "r");
+	if (f) {
+		if (!fgets(sys, sizeof(sys), f))
+			sys[0] = 0;
+		fclose(f);
+	}
+	return strstr(ver, "Bochs") && (sys[0] == 0 || sys[0] == '\n');
+}
+
+#define IF_WINDOW_CYCLES	20000000ull	/* 0.4 s of Bochs, many host ticks */
+
+/*
+ * A requested interrupt is not delivered while the guest has IF clear,
+ * however many host interrupts (exits, or none with VID) come meanwhile;
+ * then it is delivered once. In the VID modes under Bochs the case shows
+ * Bochs's bug (virtual interrupts delivered at IF=0 when a host interrupt
+ * arrives, see hvx_vmx_vid_unreliable()) and skips, saying what it saw.
+ */
+TEST_F(apic, if_blocks_delivery)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t assists;
+
+	REQUIRE_VMX();
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_if_blocks, IF_WINDOW_CYCLES);
+	REQUIRE_MODE(vm, variant->mode, &assists);
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_EQ(1, uc.args[1]) TH_LOG("self-IPI taken %lu times", uc.args[1]);
+	if ((assists & HVX_STATS_APIC_VID) && bochs_firmware() && uc.args[0]) {
+		vcpu_run_done(vcpu);
+		vm_free(vm);
+		SKIP(return, "Bochs delivered a virtual interrupt with IF clear (its known bug; apic_vid is off there by default)");
+	}
+	EXPECT_EQ(0, uc.args[0]) TH_LOG("taken %lu times with IF clear", uc.args[0]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
 static uint32_t lapic_reg(const struct hvx_lapic_state *l, unsigned int reg)
 {
 	uint32_t v;

@@ -326,11 +326,11 @@ static vm_fault_t devfd_fault(struct vm_fault *vmf)
 		  (vmf->address - vma->vm_start);
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
-	mutex_lock(&dev->lock);
-	if (dev->alive)
+	mutex_lock(&dev->map_lock);
+	if (dev->user_map)
 		ret = vmf_insert_pfn(vma, vmf->address & PAGE_MASK,
 				     (dev->bars[index].host + off) >> PAGE_SHIFT);
-	mutex_unlock(&dev->lock);
+	mutex_unlock(&dev->map_lock);
 	return ret;
 }
 
@@ -353,9 +353,10 @@ static int devfd_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (index >= HVX_PT_NR_BARS || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	mutex_lock(&dev->lock);
+	/* The BARs' host side is fixed while assigned: no dev->lock here. */
+	mutex_lock(&dev->map_lock);
 	b = &dev->bars[index];
-	if (!dev->alive)
+	if (!dev->user_map)
 		ret = -ENODEV;
 	else if (!(b->flags & HVX_PCI_REGION_MMAP) ||
 		 !PAGE_ALIGNED(b->host) || off >= b->size ||
@@ -363,7 +364,7 @@ static int devfd_mmap(struct file *file, struct vm_area_struct *vma)
 		ret = -EINVAL;
 	else if (hvx_pt_bar_in_msix(dev, index, off, len, &ms, &msz))
 		ret = -EACCES;
-	mutex_unlock(&dev->lock);
+	mutex_unlock(&dev->map_lock);
 	if (ret)
 		return ret;
 	vma->vm_private_data = dev;
@@ -413,12 +414,30 @@ struct file *hvx_pt_devfd_create(struct hvx_pt_dev *dev)
 }
 
 /**
- * hvx_pt_devfd_revoke - remove every user mapping of the device's BARs
- * @dev: the device, already marked not alive (no new page can appear).
+ * hvx_pt_devfd_allow - let the device fd map the BARs
+ * @dev: the device, assigned and alive.
  *
- * Context: process context, may sleep.
+ * Context: process context; takes @dev->map_lock.
+ */
+void hvx_pt_devfd_allow(struct hvx_pt_dev *dev)
+{
+	mutex_lock(&dev->map_lock);
+	dev->user_map = true;
+	mutex_unlock(&dev->map_lock);
+}
+
+/**
+ * hvx_pt_devfd_revoke - remove every user mapping of the device's BARs
+ * @dev: the device being released.
+ *
+ * New mmaps and page faults fail from here on; the mappings made before
+ * are zapped.
+ * Context: process context, may sleep; takes @dev->map_lock.
  */
 void hvx_pt_devfd_revoke(struct hvx_pt_dev *dev)
 {
+	mutex_lock(&dev->map_lock);
+	dev->user_map = false;
+	mutex_unlock(&dev->map_lock);
 	unmap_mapping_range(&dev->mapping, 0, 0, 1);
 }

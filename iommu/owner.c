@@ -391,6 +391,7 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 		goto err_group;
 	kref_init(&dev->ref);
 	mutex_init(&dev->lock);
+	mutex_init(&dev->map_lock);
 	spin_lock_init(&dev->irq_lock);
 	address_space_init_once(&dev->mapping);
 	dev->pdev = pci_dev_get(pdev);
@@ -440,6 +441,7 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	hvx_pt_guest_sync(dev);
 	hvx_pt_guest_irq_init(dev);
 	mutex_unlock(&dev->lock);
+	hvx_pt_devfd_allow(dev);
 	stub_link(dev, dev);
 	list_add_tail(&dev->vm_node, &ptvm->devs);
 	list_add_tail(&dev->global_node, &hvx_pt_assigned);

@@ -148,6 +148,11 @@ struct hvx_pt_trap {
  * @stub_bound: assignment bound the stub to the device (and unbinds it).
  * @mapping: address space of the device fd, so that release can zap
  *	every BAR mapping (unmap_mapping_range()).
+ * @map_lock: guards @user_map; taken by mmap and page faults of the
+ *	device fd, under the caller's mmap_lock, and by release. A leaf
+ *	lock: @lock (held while the EPT and with it the VM's memory lock
+ *	are taken, which nests mmap_lock) is never taken under mmap_lock.
+ * @user_map: BARs may be mapped and faulted in through the device fd.
  * @bars: the six BARs.
  * @vcmd: command register bits the guest owns (PCI_COMMAND_INTX_DISABLE).
  * @vline: interrupt line register.
@@ -213,6 +218,8 @@ struct hvx_pt_dev {
 	const char *old_override;
 	bool stub_bound;
 	struct address_space mapping;
+	struct mutex map_lock;
+	bool user_map;
 	struct hvx_pt_bar bars[HVX_PT_NR_BARS];
 	u16 vcmd;
 	u8 vline;
@@ -313,6 +320,7 @@ void hvx_pt_traps_unregister(struct hvx_pt_dev *dev);
 int hvx_pt_bar_rw(struct hvx_pt_dev *dev, int bar, u64 off, unsigned int len,
 		  u64 *val, bool write);
 struct file *hvx_pt_devfd_create(struct hvx_pt_dev *dev);
+void hvx_pt_devfd_allow(struct hvx_pt_dev *dev);
 void hvx_pt_devfd_revoke(struct hvx_pt_dev *dev);
 
 #endif /* HVX_IOMMU_PT_H */

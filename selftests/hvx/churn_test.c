@@ -300,7 +300,13 @@ static int vm_life(bool dma_only, int *err)
 	step = 0;
 #undef STEP
 out:
-	if (run != MAP_FAILED)
+	/*
+	 * munmap() allocates too (maple tree nodes) and can be the one
+	 * that fails: the mapping, and with it the vCPU and the VM, would
+	 * then live until the process exits. fail-nth fires once, so a
+	 * second try unmaps.
+	 */
+	if (run != MAP_FAILED && munmap(run, HVX_VCPU_MMAP_SIZE))
 		munmap(run, HVX_VCPU_MMAP_SIZE);
 	if (vcpu >= 0)
 		close(vcpu);

@@ -79,29 +79,12 @@
 
 /* ---- sysfs and friends -------------------------------------------- */
 
-static int sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
 static unsigned long sysfs_hex(const char *addr, const char *attr)
 {
 	char path[256], buf[64];
 
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", addr, attr);
-	if (sysfs_read(path, buf, sizeof(buf)))
+	if (read_str(path, buf, sizeof(buf)))
 		return ~0ul;
 	return strtoul(buf, NULL, 16);
 }
@@ -724,7 +707,7 @@ TEST_F(edu, kill9_releases_and_host_driver_works)
 	close(self->vm_fd);	/* releases it again */
 	self->dfd = self->vm_fd = -1;
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", addr);
-	ASSERT_EQ(0, sysfs_read(path, ifname, sizeof(ifname)));
+	ASSERT_EQ(0, read_str(path, ifname, sizeof(ifname)));
 	ASSERT_EQ(NULL, strstr(ifname, "hvx-pci")) TH_LOG("override %s", ifname);
 	if (!nic)
 		SKIP(return, "no e1000 and e1000.ko beside the edu: host driver not tried");
@@ -776,7 +759,7 @@ TEST_F(edu, stub_driver)
 	edu_assign(_metadata, self);
 	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_UNASSIGN_DEVICE, &self->d));
 	ASSERT_STREQ("hvx-pci", driver_of(self->addr));
-	ASSERT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_str(path, buf, sizeof(buf)));
 	ASSERT_STREQ("hvx-pci", buf);
 
 	close(self->dfd);
@@ -1315,7 +1298,7 @@ TEST(noiommu_unsafe_mode)
 	dfd = ioctl(vm, HVX_ASSIGN_DEVICE, &d);
 	write_str(NOIOMMU_PARAM, "0");
 	ASSERT_LE(0, dfd) TH_LOG("unsafe assign: %s", strerrorname_np(errno));
-	ASSERT_EQ(0, sysfs_read("/proc/sys/kernel/tainted", buf, sizeof(buf)));
+	ASSERT_EQ(0, read_str("/proc/sys/kernel/tainted", buf, sizeof(buf)));
 	taint = strtoul(buf, NULL, 10);
 	ASSERT_TRUE(taint & (1 << 6)) TH_LOG("not tainted (TAINT_USER): %lu", taint);
 	ASSERT_EQ(0, ioctl(dfd, HVX_DEVICE_GET_INFO, &info));

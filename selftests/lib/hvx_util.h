@@ -70,6 +70,7 @@ int load_module(const char *path);
 int unload_module(const char *name);
 void msleep(unsigned int ms);
 int write_str(const char *path, const char *s);
+int read_str(const char *path, char *buf, size_t len);
 
 /* vm.c: VMs, memory, vCPUs, running */
 struct vm *vm_create(void);

@@ -169,3 +169,25 @@ int write_str(const char *path, const char *s)
 	close(fd);
 	return ret;
 }
+
+/*
+ * Read the file @path (a sysfs or procfs attribute) into @buf, at most
+ * @len - 1 bytes, NUL-terminated and without its trailing newline: 0, or
+ * -errno.
+ */
+int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}

@@ -29,6 +29,7 @@ volatile uint64_t guest_irq4_clear_after;	/* 0: never */
 volatile uint8_t guest_rx_buf[PLAT_RX_MAX];
 volatile uint64_t guest_rx_len;
 volatile uint64_t guest_rtc_c;
+volatile uint64_t guest_irq0_mask_at;		/* 0: never */
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -164,6 +165,9 @@ void guest_irq_dispatch(uint64_t irq)
 	}
 	if (irq == 8)
 		guest_rtc_c |= cmos_read(0x0c);	/* re-arms IRQ 8 */
+	/* Masked before the EOI, with IF clear: no tick after the last. */
+	if (irq == 0 && guest_irq0_mask_at && n >= guest_irq0_mask_at)
+		outb(PIC_M + 1, inb(PIC_M + 1) | 0x01);
 	eoi(irq);
 }
 
@@ -226,7 +230,11 @@ static uint16_t pit2_latch(void)
 	return lo | hi << 8;
 }
 
-/* Count IRQ 0 ticks of a mode 2 channel 0 between two SYNCs. */
+/*
+ * Count IRQ 0 ticks of a mode 2 channel 0 between two SYNCs. The handler
+ * masks IRQ 0 at the last tick waited for, so the count is exact even
+ * when ticks come faster than the loop below can see them.
+ */
 void guest_pit_rate(uint64_t divisor)
 {
 	uint64_t want = divisor == 1 ? PLAT_PIT_FAST_TICKS : PLAT_PIT_TICKS;
@@ -237,6 +245,7 @@ void guest_pit_rate(uint64_t divisor)
 	sti();
 	GUEST_SYNC(0);
 	start = guest_irqs[0];
+	guest_irq0_mask_at = start + want;
 	while (guest_irqs[0] < start + want)
 		;
 	cli();

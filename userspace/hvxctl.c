@@ -20,13 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
-
 #include "hvx.h"
 #include "msg.h"
 #include "names.h"
+#include "nlclient.h"
 
 #define MAX_VCPUS	HVX_MAX_VCPUS
 
@@ -80,120 +77,23 @@ static const char *const event_names[] = {
 
 /* ---- Netlink ---------------------------------------------------------- */
 
-struct session {
-	struct nl_sock *sk;
-	int family;
-};
-
-static void session_open(struct session *s)
+/* Opens the socket, or exits with one line saying why. */
+static void session_open(struct hvx_nl *nl)
 {
-	int ret;
+	int ret = hvx_nl_open(nl);
 
-	s->sk = nl_socket_alloc();
-	if (!s->sk)
-		die("cannot allocate a netlink socket");
-	ret = genl_connect(s->sk);
-	if (ret < 0)
-		die("cannot open a generic netlink socket: %s", nl_geterror(ret));
-	/* Statistics messages are about 3 KiB; let dumps batch them. */
-	nl_socket_set_msg_buf_size(s->sk, 65536);
-	nl_socket_enable_msg_peek(s->sk);
-	s->family = genl_ctrl_resolve(s->sk, HVX_GENL_NAME);
-	if (s->family < 0)
+	if (ret == -ENOENT)
 		die("the \"%s\" generic netlink family is not registered (is hvx.ko loaded?)",
 		    HVX_GENL_NAME);
+	if (ret)
+		die("cannot open a generic netlink socket: %s", strerror(-ret));
 }
 
-static void session_close(struct session *s)
+static struct nl_msg *request_new(struct hvx_nl *nl, uint8_t cmd, bool dump)
 {
-	nl_socket_free(s->sk);
-}
+	struct nl_msg *msg = hvx_nl_msg(nl, cmd, dump);
 
-struct request {
-	int (*parse)(struct nlattr **tb, void *arg);
-	void *arg;
-	int done;
-	int error;	/* -errno from the kernel's NLMSG_ERROR */
-};
-
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	struct request *r = arg;
-	struct nlattr *tb[HVX_A_MAX + 1];
-	int ret;
-
-	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, HVX_A_MAX, NULL);
-	if (ret < 0) {
-		r->error = -EBADMSG;
-		return NL_STOP;
-	}
-	ret = r->parse(tb, r->arg);
-	if (ret) {
-		r->error = ret;
-		return NL_STOP;
-	}
-	return NL_OK;
-}
-
-static int on_finish(struct nl_msg *msg, void *arg)
-{
-	struct request *r = arg;
-
-	(void)msg;
-	r->done = 1;
-	return NL_STOP;
-}
-
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
-{
-	struct request *r = arg;
-
-	(void)nla;
-	r->error = err->error;
-	r->done = 1;
-	return NL_STOP;
-}
-
-/*
- * Send a request built by genlmsg_put() on @s and collect the replies
- * with @parse (called with each message's attributes; nonzero stops).
- * Return: 0, or -errno (the kernel's, or of the transport).
- */
-static int transact(struct session *s, struct nl_msg *msg,
-		    int (*parse)(struct nlattr **tb, void *arg), void *arg)
-{
-	struct request r = { .parse = parse, .arg = arg };
-	struct nl_cb *cb;
-	int ret;
-
-	ret = nl_send_auto(s->sk, msg);
-	nlmsg_free(msg);
-	if (ret < 0)
-		return -EIO;
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_finish, &r);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &r);
-	while (!r.done && !r.error) {
-		ret = nl_recvmsgs(s->sk, cb);
-		if (ret < 0 && !r.error && !r.done) {
-			r.error = -EIO;
-			break;
-		}
-	}
-	nl_cb_put(cb);
-	return r.error;
-}
-
-static struct nl_msg *request_new(struct session *s, uint8_t cmd, bool dump)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, s->family, 0,
-				 dump ? NLM_F_DUMP : 0, cmd, HVX_GENL_VERSION))
+	if (!msg)
 		die("out of memory");
 	return msg;
 }
@@ -218,43 +118,10 @@ static void json_str(const char *s)
 
 /* ---- list ------------------------------------------------------------- */
 
-struct vm_info {
-	uint32_t id, pid, uid, nr_vcpus, nr_devices;
-	unsigned long long mem, pinned, ept_flushes;
-	char comm[32];
-};
-
 struct vm_list {
-	struct vm_info *vms;
+	struct hvx_nl_vm *vms;
 	size_t n, cap;
 };
-
-static uint32_t get_u32(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u32(tb[type]) : 0;
-}
-
-static unsigned long long get_u64(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u64(tb[type]) : 0;
-}
-
-static void parse_vm(struct nlattr **tb, struct vm_info *vm)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->id = get_u32(tb, HVX_A_VM_ID);
-	vm->pid = get_u32(tb, HVX_A_OWNER_PID);
-	vm->uid = get_u32(tb, HVX_A_OWNER_UID);
-	vm->nr_vcpus = get_u32(tb, HVX_A_NR_VCPUS);
-	vm->nr_devices = get_u32(tb, HVX_A_NR_DEVICES);
-	vm->mem = get_u64(tb, HVX_A_MEM_BYTES);
-	vm->pinned = get_u64(tb, HVX_A_PINNED_BYTES);
-	vm->ept_flushes = get_u64(tb, HVX_A_EPT_FLUSHES);
-	if (tb[HVX_A_OWNER_COMM])
-		snprintf(vm->comm, sizeof(vm->comm), "%.*s",
-			 nla_len(tb[HVX_A_OWNER_COMM]),
-			 (char *)nla_data(tb[HVX_A_OWNER_COMM]));
-}
 
 static int list_parse(struct nlattr **tb, void *arg)
 {
@@ -266,24 +133,24 @@ static int list_parse(struct nlattr **tb, void *arg)
 		if (!l->vms)
 			die("out of memory");
 	}
-	parse_vm(tb, &l->vms[l->n++]);
+	hvx_nl_parse_vm(tb, &l->vms[l->n++]);
 	return 0;
 }
 
 static int one_vm_parse(struct nlattr **tb, void *arg)
 {
-	parse_vm(tb, arg);
+	hvx_nl_parse_vm(tb, arg);
 	return 0;
 }
 
-static void vm_json(const struct vm_info *vm)
+static void vm_json(const struct hvx_nl_vm *vm)
 {
 	printf("{\"vm\": %u, \"pid\": %u, \"uid\": %u, \"comm\": ", vm->id,
 	       vm->pid, vm->uid);
 	json_str(vm->comm);
-	printf(", \"vcpus\": %u, \"memory_bytes\": %llu"
-	       ", \"pinned_bytes\": %llu, \"ept_flushes\": %llu"
-	       ", \"devices\": %u}", vm->nr_vcpus, vm->mem, vm->pinned,
+	printf(", \"vcpus\": %u, \"memory_bytes\": %" PRIu64
+	       ", \"pinned_bytes\": %" PRIu64 ", \"ept_flushes\": %" PRIu64
+	       ", \"devices\": %u}", vm->nr_vcpus, vm->mem_bytes, vm->pinned_bytes,
 	       vm->ept_flushes, vm->nr_devices);
 }
 
@@ -295,7 +162,7 @@ static void mib(char *buf, size_t len, unsigned long long bytes)
 static int cmd_list(int argc, char **argv)
 {
 	struct vm_list l = { 0 };
-	struct session s;
+	struct hvx_nl s;
 	bool json = false;
 	int ret;
 
@@ -306,10 +173,10 @@ static int cmd_list(int argc, char **argv)
 			usage_error("list: unexpected argument '%s'", argv[i]);
 	}
 	session_open(&s);
-	ret = transact(&s, request_new(&s, HVX_CMD_GET_VM, true), list_parse, &l);
+	ret = hvx_nl_transact(&s, request_new(&s, HVX_CMD_GET_VM, true), list_parse, &l);
 	if (ret)
 		die("list: %s", strerror(-ret));
-	session_close(&s);
+	hvx_nl_close(&s);
 
 	if (json) {
 		printf("[");
@@ -322,11 +189,11 @@ static int cmd_list(int argc, char **argv)
 		printf("%5s %8s %6s %5s %9s %9s %7s  %s\n", "VM", "PID", "UID",
 		       "VCPUS", "MEMORY", "PINNED", "DEVICES", "COMMAND");
 		for (size_t i = 0; i < l.n; i++) {
-			const struct vm_info *vm = &l.vms[i];
+			const struct hvx_nl_vm *vm = &l.vms[i];
 			char m[32], p[32];
 
-			mib(m, sizeof(m), vm->mem);
-			mib(p, sizeof(p), vm->pinned);
+			mib(m, sizeof(m), vm->mem_bytes);
+			mib(p, sizeof(p), vm->pinned_bytes);
 			printf("%5u %8u %6u %5u %9s %9s %7u  %s\n", vm->id,
 			       vm->pid, vm->uid, vm->nr_vcpus, m, p,
 			       vm->nr_devices, vm->comm);
@@ -518,7 +385,7 @@ static void stats_json(const struct hvx_stats *st,
 	hist_json("hist_user_log2", st->hist_user);
 }
 
-static void stats_print_json(const struct vm_info *vm,
+static void stats_print_json(const struct hvx_nl_vm *vm,
 			     const struct stats_set *set, const struct total *t)
 {
 	printf("{\"vm\": %u, \"info\": ", vm->id);
@@ -611,13 +478,13 @@ static void hist_print(const char *title, const unsigned long long *h)
 	}
 }
 
-static void stats_print_text(const struct vm_info *vm,
+static void stats_print_text(const struct hvx_nl_vm *vm,
 			     const struct stats_set *set, const struct total *t)
 {
 	char buf[32], label[64];
 
-	printf("VM %u: pid %u (%s), uid %u, %u vCPU(s), %llu bytes of memory\n\n",
-	       vm->id, vm->pid, vm->comm, vm->uid, vm->nr_vcpus, vm->mem);
+	printf("VM %u: pid %u (%s), uid %u, %u vCPU(s), %" PRIu64 " bytes of memory\n\n",
+	       vm->id, vm->pid, vm->comm, vm->uid, vm->nr_vcpus, vm->mem_bytes);
 	printf("%-26s %14s", "", "total");
 	if (set->n > 1 && set->n <= COLS_MAX)
 		for (int i = 0; i < set->n; i++) {
@@ -686,8 +553,8 @@ static int cmd_stats(int argc, char **argv)
 {
 	static struct stats_set set;
 	static struct total total;
-	struct session s;
-	struct vm_info vm;
+	struct hvx_nl s;
+	struct hvx_nl_vm vm;
 	struct nl_msg *msg;
 	bool json = false, have_vm = false;
 	long long vcpu = -1;
@@ -718,7 +585,7 @@ static int cmd_stats(int argc, char **argv)
 	session_open(&s);
 	msg = request_new(&s, HVX_CMD_GET_VM, false);
 	nla_put_u32(msg, HVX_A_VM_ID, vm_id);
-	ret = transact(&s, msg, one_vm_parse, &vm);
+	ret = hvx_nl_transact(&s, msg, one_vm_parse, &vm);
 	if (ret == -ENOENT)
 		die("VM %u: no such VM, or not yours", vm_id);
 	if (ret)
@@ -728,14 +595,14 @@ static int cmd_stats(int argc, char **argv)
 	nla_put_u32(msg, HVX_A_VM_ID, vm_id);
 	if (vcpu >= 0)
 		nla_put_u32(msg, HVX_A_VCPU_ID, vcpu);
-	ret = transact(&s, msg, stats_parse, &set);
+	ret = hvx_nl_transact(&s, msg, stats_parse, &set);
 	if (ret == -ENOENT && vcpu >= 0)
 		die("VM %u: no vCPU %lld (or the VM is gone)", vm_id, vcpu);
 	if (ret == -ENOENT)
 		die("VM %u: no such VM, or not yours", vm_id);
 	if (ret)
 		die("VM %u: statistics: %s", vm_id, strerror(-ret));
-	session_close(&s);
+	hvx_nl_close(&s);
 
 	total_of(&set, &total);
 	if (json)
@@ -792,11 +659,11 @@ static int on_event(struct nl_msg *msg, void *arg)
 	       event_names[ev] : (snprintf(buf, sizeof(buf), "event_%u", ev), buf);
 	if (m->json)
 		printf("{\"event\": \"%s\", \"vm\": %u, \"pid\": %u, \"uid\": %u",
-		       name, get_u32(tb, HVX_A_VM_ID), get_u32(tb, HVX_A_OWNER_PID),
-		       get_u32(tb, HVX_A_OWNER_UID));
+		       name, hvx_nl_get_u32(tb, HVX_A_VM_ID), hvx_nl_get_u32(tb, HVX_A_OWNER_PID),
+		       hvx_nl_get_u32(tb, HVX_A_OWNER_UID));
 	else
-		printf("%-15s vm=%u pid=%u uid=%u", name, get_u32(tb, HVX_A_VM_ID),
-		       get_u32(tb, HVX_A_OWNER_PID), get_u32(tb, HVX_A_OWNER_UID));
+		printf("%-15s vm=%u pid=%u uid=%u", name, hvx_nl_get_u32(tb, HVX_A_VM_ID),
+		       hvx_nl_get_u32(tb, HVX_A_OWNER_PID), hvx_nl_get_u32(tb, HVX_A_OWNER_UID));
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
 		unsigned long long v;
 
@@ -838,7 +705,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 static int cmd_monitor(int argc, char **argv)
 {
 	struct monitor m = { .count = -1 };
-	struct session s;
+	struct hvx_nl s;
 	int grp, ret;
 
 	for (int i = 0; i < argc; i++) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * hvx_nl.h - host-side helpers for tests of the "hvx" generic netlink
- * family (uapi/hvx.h), on libnl-genl-3. Link with lib/nl.o and
- * `pkg-config --static --libs libnl-genl-3.0`.
+ * family (uapi/hvx.h), on libnl-genl-3 and the tools' client
+ * (userspace/nlclient.h: socket, requests, VM attributes). Link with
+ * lib/nl.o, nlclient.o and `pkg-config --static --libs libnl-genl-3.0`.
  *
  * Functions return 0 (or a count) on success and -errno on failure; the
  * errno is the kernel's own (from NLMSG_ERROR), not libnl's translation,
@@ -14,22 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
-
-#include "hvx.h"
-
-struct hvx_nl {
-	struct nl_sock *sk;
-	int family;		/* generic netlink family id of "hvx" */
-};
-
-struct hvx_nl_vm {
-	uint32_t id, pid, uid, nr_vcpus, nr_devices;
-	uint64_t mem_bytes, pinned_bytes, ept_flushes;
-	char comm[32];
-};
+#include "nlclient.h"
 
 /* Statistics of one vCPU as HVX_CMD_GET_STATS reports them. */
 struct hvx_nl_stats {
@@ -46,22 +32,6 @@ struct hvx_nl_event {
 	uint32_t device, release_reason;
 	uint64_t qual;
 };
-
-/* Open a socket and resolve the family: 0, or -ENOENT if not registered. */
-int hvx_nl_open(struct hvx_nl *nl);
-void hvx_nl_close(struct hvx_nl *nl);
-
-/* A request with the genl header filled in; add attributes with libnl. */
-struct nl_msg *hvx_nl_msg(struct hvx_nl *nl, uint8_t cmd, bool dump);
-
-/*
- * Send @msg (freed) and read the answer until the ACK, the end of the
- * dump or an error. @parse, if not NULL, gets each reply's attributes
- * (indexed by HVX_A_*, absent ones NULL); nonzero stops and is returned.
- * Return: 0, or the kernel's -errno, or -EIO/-EBADMSG for the transport.
- */
-int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
-		    int (*parse)(struct nlattr **tb, void *arg), void *arg);
 
 /* Send raw bytes after the genl header (malformed attributes). */
 int hvx_nl_send_raw(struct hvx_nl *nl, uint8_t cmd, bool dump,

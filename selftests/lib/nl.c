@@ -10,123 +10,6 @@
 
 #include "hvx_nl.h"
 
-int hvx_nl_open(struct hvx_nl *nl)
-{
-	int ret;
-
-	nl->sk = nl_socket_alloc();
-	if (!nl->sk)
-		return -ENOMEM;
-	ret = genl_connect(nl->sk);
-	if (ret < 0) {
-		nl_socket_free(nl->sk);
-		return -EIO;
-	}
-	/* Statistics messages are ~3 KiB; take whole dump batches. */
-	nl_socket_set_msg_buf_size(nl->sk, 65536);
-	nl_socket_enable_msg_peek(nl->sk);
-	nl->family = genl_ctrl_resolve(nl->sk, HVX_GENL_NAME);
-	if (nl->family < 0) {
-		nl_socket_free(nl->sk);
-		nl->sk = NULL;
-		return -ENOENT;
-	}
-	return 0;
-}
-
-void hvx_nl_close(struct hvx_nl *nl)
-{
-	if (nl->sk)
-		nl_socket_free(nl->sk);
-	nl->sk = NULL;
-}
-
-struct nl_msg *hvx_nl_msg(struct hvx_nl *nl, uint8_t cmd, bool dump)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
-				dump ? NLM_F_DUMP : 0, cmd, HVX_GENL_VERSION)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
-}
-
-struct request {
-	int (*parse)(struct nlattr **tb, void *arg);
-	void *arg;
-	int done, error;
-};
-
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *tb[HVX_A_MAX + 1];
-	struct request *r = arg;
-	int ret;
-
-	if (!r->parse)
-		return NL_OK;
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, HVX_A_MAX, NULL) < 0) {
-		r->error = -EBADMSG;
-		return NL_STOP;
-	}
-	ret = r->parse(tb, r->arg);
-	if (ret) {
-		r->error = ret;
-		return NL_STOP;
-	}
-	return NL_OK;
-}
-
-static int on_finish(struct nl_msg *msg, void *arg)
-{
-	struct request *r = arg;
-
-	(void)msg;
-	r->done = 1;
-	return NL_STOP;
-}
-
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
-{
-	struct request *r = arg;
-
-	(void)nla;
-	r->error = err->error;
-	r->done = 1;
-	return NL_STOP;
-}
-
-int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
-		    int (*parse)(struct nlattr **tb, void *arg), void *arg)
-{
-	struct request r = { .parse = parse, .arg = arg };
-	struct nl_cb *cb;
-	int ret;
-
-	if (!msg)
-		return -ENOMEM;
-	ret = nl_send_auto(nl->sk, msg);
-	nlmsg_free(msg);
-	if (ret < 0)
-		return -EIO;
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_finish, &r);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &r);
-	while (!r.done && !r.error) {
-		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && !r.done && !r.error)
-			r.error = -EIO;
-	}
-	nl_cb_put(cb);
-	return r.error;
-}
-
 int hvx_nl_send_raw(struct hvx_nl *nl, uint8_t cmd, bool dump,
 		    const void *attrs, size_t len, uint8_t reserved)
 {
@@ -149,33 +32,6 @@ int hvx_nl_send_raw(struct hvx_nl *nl, uint8_t cmd, bool dump,
 	return hvx_nl_transact(nl, msg, NULL, NULL);
 }
 
-static uint32_t get_u32(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u32(tb[type]) : 0;
-}
-
-static uint64_t get_u64(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u64(tb[type]) : 0;
-}
-
-static void parse_vm(struct nlattr **tb, struct hvx_nl_vm *vm)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->id = get_u32(tb, HVX_A_VM_ID);
-	vm->pid = get_u32(tb, HVX_A_OWNER_PID);
-	vm->uid = get_u32(tb, HVX_A_OWNER_UID);
-	vm->nr_vcpus = get_u32(tb, HVX_A_NR_VCPUS);
-	vm->nr_devices = get_u32(tb, HVX_A_NR_DEVICES);
-	vm->mem_bytes = get_u64(tb, HVX_A_MEM_BYTES);
-	vm->pinned_bytes = get_u64(tb, HVX_A_PINNED_BYTES);
-	vm->ept_flushes = get_u64(tb, HVX_A_EPT_FLUSHES);
-	if (tb[HVX_A_OWNER_COMM])
-		snprintf(vm->comm, sizeof(vm->comm), "%.*s",
-			 nla_len(tb[HVX_A_OWNER_COMM]),
-			 (char *)nla_data(tb[HVX_A_OWNER_COMM]));
-}
-
 struct vm_list {
 	struct hvx_nl_vm *vms;
 	int n, max;
@@ -188,7 +44,7 @@ static int list_parse(struct nlattr **tb, void *arg)
 	if (!tb[HVX_A_VM_ID])
 		return -EBADMSG;
 	if (l->n < l->max)
-		parse_vm(tb, &l->vms[l->n]);
+		hvx_nl_parse_vm(tb, &l->vms[l->n]);
 	l->n++;
 	return 0;
 }
@@ -239,7 +95,7 @@ static int one_vm_parse(struct nlattr **tb, void *arg)
 {
 	if (!tb[HVX_A_VM_ID])
 		return -EBADMSG;
-	parse_vm(tb, arg);
+	hvx_nl_parse_vm(tb, arg);
 	return 0;
 }
 
@@ -325,18 +181,18 @@ static int event_parse(struct nl_msg *msg, void *arg)
 		return NL_STOP;
 	for (int i = 0; i <= HVX_A_MAX; i++)
 		ev->has[i] = tb[i] != NULL;
-	ev->event = get_u32(tb, HVX_A_EVENT);
-	ev->vm_id = get_u32(tb, HVX_A_VM_ID);
-	ev->pid = get_u32(tb, HVX_A_OWNER_PID);
-	ev->uid = get_u32(tb, HVX_A_OWNER_UID);
-	ev->vcpu_id = get_u32(tb, HVX_A_VCPU_ID);
-	ev->suberror = get_u32(tb, HVX_A_SUBERROR);
-	ev->exit_reason = get_u32(tb, HVX_A_EXIT_REASON);
-	ev->check = get_u32(tb, HVX_A_ENTRY_CHECK);
-	ev->insn_error = get_u32(tb, HVX_A_INSN_ERROR);
-	ev->qual = get_u64(tb, HVX_A_EXIT_QUAL);
-	ev->device = get_u32(tb, HVX_A_DEVICE);
-	ev->release_reason = get_u32(tb, HVX_A_RELEASE_REASON);
+	ev->event = hvx_nl_get_u32(tb, HVX_A_EVENT);
+	ev->vm_id = hvx_nl_get_u32(tb, HVX_A_VM_ID);
+	ev->pid = hvx_nl_get_u32(tb, HVX_A_OWNER_PID);
+	ev->uid = hvx_nl_get_u32(tb, HVX_A_OWNER_UID);
+	ev->vcpu_id = hvx_nl_get_u32(tb, HVX_A_VCPU_ID);
+	ev->suberror = hvx_nl_get_u32(tb, HVX_A_SUBERROR);
+	ev->exit_reason = hvx_nl_get_u32(tb, HVX_A_EXIT_REASON);
+	ev->check = hvx_nl_get_u32(tb, HVX_A_ENTRY_CHECK);
+	ev->insn_error = hvx_nl_get_u32(tb, HVX_A_INSN_ERROR);
+	ev->qual = hvx_nl_get_u64(tb, HVX_A_EXIT_QUAL);
+	ev->device = hvx_nl_get_u32(tb, HVX_A_DEVICE);
+	ev->release_reason = hvx_nl_get_u32(tb, HVX_A_RELEASE_REASON);
 	return NL_STOP;
 }
 

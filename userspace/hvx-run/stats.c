@@ -25,12 +25,9 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
-
 #include "hvx-run.h"
 #include "names.h"
+#include "nlclient.h"
 
 
 struct collect {
@@ -39,32 +36,32 @@ struct collect {
 	uint64_t other;
 	uint64_t total;
 	int vcpus;
-	int error;
-	bool done;
 };
 
-static int parse_reply(struct nl_msg *msg, void *arg)
+/* HVX_CMD_GET_VM dump: the VM this process owns. */
+static int own_vm_parse(struct nlattr **tb, void *arg)
 {
 	struct collect *c = arg;
-	struct nlattr *tb[HVX_A_MAX + 1];
-	struct genlmsghdr *g = genlmsg_hdr(nlmsg_hdr(msg));
+
+	if (tb[HVX_A_VM_ID] &&
+	    hvx_nl_get_u32(tb, HVX_A_OWNER_PID) == (uint32_t)getpid())
+		c->vm_id = nla_get_u32(tb[HVX_A_VM_ID]);
+	return 0;
+}
+
+/* HVX_CMD_GET_STATS dump: add up one vCPU's exits. */
+static int stats_parse(struct nlattr **tb, void *arg)
+{
+	struct collect *c = arg;
 	struct hvx_stats *st;
 	size_t len;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, HVX_A_MAX, NULL) < 0)
-		return NL_OK;
-	if (g->cmd == HVX_CMD_GET_VM) {
-		if (tb[HVX_A_VM_ID] && tb[HVX_A_OWNER_PID] &&
-		    nla_get_u32(tb[HVX_A_OWNER_PID]) == (uint32_t)getpid())
-			c->vm_id = nla_get_u32(tb[HVX_A_VM_ID]);
-		return NL_OK;
-	}
-	if (g->cmd != HVX_CMD_GET_STATS || !tb[HVX_A_STATS])
-		return NL_OK;
+	if (!tb[HVX_A_STATS])
+		return 0;
 	/* Later ABI versions only append: copy what we know. */
 	st = calloc(1, sizeof(*st));
 	if (!st)
-		return NL_STOP;
+		return -ENOMEM;
 	len = (size_t)nla_len(tb[HVX_A_STATS]);
 	memcpy(st, nla_data(tb[HVX_A_STATS]), len < sizeof(*st) ? len : sizeof(*st));
 	for (int i = 0; i < HVX_STATS_EXIT_REASONS; i++)
@@ -73,81 +70,29 @@ static int parse_reply(struct nl_msg *msg, void *arg)
 	c->total += st->exits;
 	c->vcpus++;
 	free(st);
-	return NL_OK;
-}
-
-static int on_finish(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	((struct collect *)arg)->done = true;
-	return NL_STOP;
-}
-
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
-{
-	struct collect *c = arg;
-
-	(void)nla;
-	c->error = err->error;
-	c->done = true;
-	return NL_STOP;
-}
-
-static int dump(struct nl_sock *sk, int family, uint8_t cmd, uint32_t vm_id,
-		struct collect *c)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-	struct nl_cb *cb;
-	int ret;
-
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
-				 NLM_F_DUMP, cmd, HVX_GENL_VERSION))
-		return -ENOMEM;
-	if (vm_id)
-		nla_put_u32(msg, HVX_A_VM_ID, vm_id);
-	ret = nl_send_auto(sk, msg);
-	nlmsg_free(msg);
-	if (ret < 0)
-		return -EIO;
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_reply, c);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, c);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_finish, c);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, c);
-	c->done = false;
-	c->error = 0;
-	while (!c->done)
-		if (nl_recvmsgs(sk, cb) < 0 && !c->done) {
-			c->error = -EIO;
-			break;
-		}
-	nl_cb_put(cb);
-	return c->error;
+	return 0;
 }
 
 /* Exit counts of our VM from the kernel; false if unavailable. */
 static bool kernel_stats(struct collect *c)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	int family;
+	struct hvx_nl nl;
+	struct nl_msg *msg;
 	bool ok = false;
 
-	if (!sk)
+	if (hvx_nl_open(&nl))
 		return false;
-	if (genl_connect(sk) < 0)
+	if (hvx_nl_transact(&nl, hvx_nl_msg(&nl, HVX_CMD_GET_VM, true),
+			    own_vm_parse, c) || !c->vm_id)
 		goto out;
-	nl_socket_set_msg_buf_size(sk, 65536);
-	nl_socket_enable_msg_peek(sk);
-	family = genl_ctrl_resolve(sk, HVX_GENL_NAME);
-	if (family < 0)
+	msg = hvx_nl_msg(&nl, HVX_CMD_GET_STATS, true);
+	if (msg && nla_put_u32(msg, HVX_A_VM_ID, c->vm_id) < 0) {
+		nlmsg_free(msg);
 		goto out;
-	if (dump(sk, family, HVX_CMD_GET_VM, 0, c) || !c->vm_id)
-		goto out;
-	ok = !dump(sk, family, HVX_CMD_GET_STATS, c->vm_id, c) && c->vcpus;
+	}
+	ok = !hvx_nl_transact(&nl, msg, stats_parse, c) && c->vcpus;
 out:
-	nl_socket_free(sk);
+	hvx_nl_close(&nl);
 	return ok;
 }
 

@@ -173,7 +173,8 @@ static int cmd_list(int argc, char **argv)
 			usage_error("list: unexpected argument '%s'", argv[i]);
 	}
 	session_open(&s);
-	ret = hvx_nl_transact(&s, request_new(&s, HVX_CMD_GET_VM, true), list_parse, &l);
+	ret = hvx_nl_transact(&s, request_new(&s, HVX_CMD_GET_VM, true),
+			      list_parse, &l);
 	if (ret)
 		die("list: %s", strerror(-ret));
 	hvx_nl_close(&s);
@@ -659,11 +660,14 @@ static int on_event(struct nl_msg *msg, void *arg)
 	       event_names[ev] : (snprintf(buf, sizeof(buf), "event_%u", ev), buf);
 	if (m->json)
 		printf("{\"event\": \"%s\", \"vm\": %u, \"pid\": %u, \"uid\": %u",
-		       name, hvx_nl_get_u32(tb, HVX_A_VM_ID), hvx_nl_get_u32(tb, HVX_A_OWNER_PID),
+		       name, hvx_nl_get_u32(tb, HVX_A_VM_ID),
+		       hvx_nl_get_u32(tb, HVX_A_OWNER_PID),
 		       hvx_nl_get_u32(tb, HVX_A_OWNER_UID));
 	else
-		printf("%-15s vm=%u pid=%u uid=%u", name, hvx_nl_get_u32(tb, HVX_A_VM_ID),
-		       hvx_nl_get_u32(tb, HVX_A_OWNER_PID), hvx_nl_get_u32(tb, HVX_A_OWNER_UID));
+		printf("%-15s vm=%u pid=%u uid=%u", name,
+		       hvx_nl_get_u32(tb, HVX_A_VM_ID),
+		       hvx_nl_get_u32(tb, HVX_A_OWNER_PID),
+		       hvx_nl_get_u32(tb, HVX_A_OWNER_UID));
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
 		unsigned long long v;
 
@@ -706,7 +710,7 @@ static int cmd_monitor(int argc, char **argv)
 {
 	struct monitor m = { .count = -1 };
 	struct hvx_nl s;
-	int grp, ret;
+	int ret;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
@@ -725,18 +729,16 @@ static int cmd_monitor(int argc, char **argv)
 		}
 	}
 	session_open(&s);
-	grp = genl_ctrl_resolve_grp(s.sk, HVX_GENL_NAME, HVX_GENL_MCGRP_EVENTS);
-	if (grp < 0)
-		die("monitor: the \"%s\" family has no \"%s\" group: %s",
-		    HVX_GENL_NAME, HVX_GENL_MCGRP_EVENTS, nl_geterror(grp));
-	ret = nl_socket_add_membership(s.sk, grp);
-	if (ret == -NLE_PERM)
+	ret = hvx_nl_subscribe(&s);
+	if (ret == -ENOENT)
+		die("monitor: the \"%s\" family has no \"%s\" group",
+		    HVX_GENL_NAME, HVX_GENL_MCGRP_EVENTS);
+	if (ret == -EPERM)
 		die("monitor: joining the \"%s\" group needs CAP_SYS_ADMIN",
 		    HVX_GENL_MCGRP_EVENTS);
-	if (ret < 0)
+	if (ret)
 		die("monitor: joining the \"%s\" group: %s",
-		    HVX_GENL_MCGRP_EVENTS, nl_geterror(ret));
-	nl_socket_disable_seq_check(s.sk);
+		    HVX_GENL_MCGRP_EVENTS, strerror(-ret));
 	nl_socket_modify_cb(s.sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, &m);
 	/* Tells scripts (and the tests) that events from now on are seen. */
 	fprintf(stderr, "%s: listening for hvx events\n", prog);

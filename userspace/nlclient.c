@@ -122,6 +122,23 @@ int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
 	return r.error;
 }
 
+int hvx_nl_subscribe(struct hvx_nl *nl)
+{
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, HVX_GENL_NAME,
+				    HVX_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret == -NLE_PERM)
+		return -EPERM;
+	if (ret < 0)
+		return -EIO;
+	nl_socket_disable_seq_check(nl->sk);
+	return 0;
+}
+
 void hvx_nl_parse_vm(struct nlattr **tb, struct hvx_nl_vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));

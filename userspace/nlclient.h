@@ -108,6 +108,16 @@ int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
 		    hvx_nl_parse_fn parse, void *arg);
 
 /**
+ * hvx_nl_subscribe() - join the events multicast group
+ * @nl:		the socket; from now on it receives HVX_CMD_EVENT messages
+ *		(sequence checks off, as multicast messages carry none)
+ *
+ * Return: 0; -ENOENT if the family has no HVX_GENL_MCGRP_EVENTS group;
+ * -EPERM without CAP_SYS_ADMIN; -EIO for other failures.
+ */
+int hvx_nl_subscribe(struct hvx_nl *nl);
+
+/**
  * hvx_nl_get_u32() - a u32 attribute's value, 0 if it is absent
  * @tb:		attributes indexed by HVX_A_*
  * @type:	HVX_A_*

@@ -49,8 +49,6 @@ int hvx_nl_own_stats(struct hvx_stats *st);
 int hvx_nl_get_stats(struct hvx_nl *nl, uint32_t vm_id, int vcpu,
 		     struct hvx_nl_stats *out, int max);
 
-/* Join HVX_GENL_MCGRP_EVENTS: 0, or -EPERM without CAP_SYS_ADMIN. */
-int hvx_nl_subscribe(struct hvx_nl *nl);
 /* The next event within @timeout_ms: 0, or -ETIMEDOUT, or -errno. */
 int hvx_nl_next_event(struct hvx_nl *nl, struct hvx_nl_event *ev,
 		      int timeout_ms);

@@ -152,23 +152,6 @@ int hvx_nl_get_stats(struct hvx_nl *nl, uint32_t vm_id, int vcpu,
 	return ret ? ret : l.n;
 }
 
-int hvx_nl_subscribe(struct hvx_nl *nl)
-{
-	int grp, ret;
-
-	grp = genl_ctrl_resolve_grp(nl->sk, HVX_GENL_NAME,
-				    HVX_GENL_MCGRP_EVENTS);
-	if (grp < 0)
-		return -ENOENT;
-	ret = nl_socket_add_membership(nl->sk, grp);
-	if (ret == -NLE_PERM)
-		return -EPERM;
-	if (ret < 0)
-		return -EIO;
-	nl_socket_disable_seq_check(nl->sk);
-	return 0;
-}
-
 static int event_parse(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);

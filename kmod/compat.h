@@ -1,20 +1,65 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * compat.h - the one place where hvx adapts to kernel API changes between
- * the versions it supports (6.1 to 6.12). Code elsewhere uses the hvx_*
- * names below and contains no version checks.
+ * the versions it supports (6.1 to 7.x). Code elsewhere uses the hvx_*
+ * names below, or the newest kernel's names where this header supplies
+ * them for older kernels, and contains no version checks.
  */
 #ifndef HVX_COMPAT_H
 #define HVX_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/hrtimer.h>
 #include <linux/version.h>
-#include <linux/eventfd.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#if __has_include(<asm/cpuid/api.h>)
+/* 6.15 moved cpuid_count(), cpuid_eax() and friends out of processor.h. */
+#include <asm/cpuid/api.h>
+#endif
+
+/*
+ * rdmsrq(), wrmsrq(), rdmsrq_safe(): 6.16 renamed the 64-bit MSR helpers
+ * from their "l" names. hvx uses the new names; older kernels get them
+ * here.
+ */
+#ifndef rdmsrq
+#define rdmsrq(msr, val)	rdmsrl(msr, val)
+#endif
+#ifndef wrmsrq
+#define wrmsrq(msr, val)	wrmsrl(msr, val)
+#endif
+#ifndef rdmsrq_safe
+#define rdmsrq_safe(msr, p)	rdmsrl_safe(msr, p)
+#endif
+
+/**
+ * hvx_hrtimer_setup - initialise an hrtimer and set its callback
+ * @timer: the timer.
+ * @fn: the callback, run in hard or soft interrupt context per @mode.
+ * @clock: CLOCK_MONOTONIC, CLOCK_REALTIME, ...
+ * @mode: HRTIMER_MODE_*.
+ *
+ * 6.13 added hrtimer_setup(); 6.15 removed hrtimer_init(), after which a
+ * timer's function may not be assigned directly.
+ * Context: any; does not sleep.
+ */
+static inline void hvx_hrtimer_setup(struct hrtimer *timer,
+				     enum hrtimer_restart (*fn)(struct hrtimer *),
+				     clockid_t clock, enum hrtimer_mode mode)
+{
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
 
 /**
  * hvx_genl_dump_attrs - the parsed, policy-checked attributes of the

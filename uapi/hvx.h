@@ -1517,6 +1517,24 @@ struct hvx_stats_top {
  *	local APIC has used (see the LAPIC's module parameters apic_access,
  *	apic_reg_virt and apic_vid); 0 without an in-kernel local APIC or on
  *	a CPU without them.
+ * @rsb_fills: return-stack-buffer fills after a VM exit, before the host's
+ *	first RET (the host kernel has X86_FEATURE_RSB_VMEXIT or _LITE).
+ * @verw: CPU-buffer clears (VERW) immediately before a VM entry (MDS, TAA,
+ *	MMIO stale data, RFDS).
+ * @l1d_flushes_hw: L1D flushes before a VM entry by a write of
+ *	IA32_FLUSH_CMD (L1TF).
+ * @l1d_flushes_sw: L1D flushes before a VM entry by the software fill, on
+ *	a CPU without IA32_FLUSH_CMD.
+ * @ibpb_switch: indirect-branch prediction barriers issued because this
+ *	vCPU was loaded on a CPU that last ran another vCPU.
+ * @ibpb_exit_to_user: HVX_RUN calls after which the CPU was marked to
+ *	issue an IBPB before returning to the VMM in userspace (VMSCAPE).
+ * @bhi_clears: branch-history clears after a VM exit (BHI).
+ * @nx_huge_splits: huge EPT leaves, mapped non-executable against iTLB
+ *	multihit, that an instruction fetch split into executable 4 KiB
+ *	leaves.
+ * @machine_checks: machine checks (#MC exits, and VM entries that failed
+ *	on one) handed to the host's machine-check handler.
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1547,6 +1565,15 @@ struct hvx_stats {
 	__u64 ept_slot_waits;
 	__u64 invvpid;
 	__u64 apic_assists;
+	__u64 rsb_fills;
+	__u64 verw;
+	__u64 l1d_flushes_hw;
+	__u64 l1d_flushes_sw;
+	__u64 ibpb_switch;
+	__u64 ibpb_exit_to_user;
+	__u64 bhi_clears;
+	__u64 nx_huge_splits;
+	__u64 machine_checks;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

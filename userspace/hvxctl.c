@@ -379,6 +379,14 @@ static void stats_json(const struct hvx_stats *st,
 	       ", \"ept_mmio\": %llu, \"flushes\": %llu",
 	       st->passthrough_irqs, st->ept_violations, st->ept_mmio,
 	       st->flushes);
+	printf(",\n    \"barriers\": {\"rsb_fills\": %llu, \"verw\": %llu"
+	       ", \"l1d_flushes_hw\": %llu, \"l1d_flushes_sw\": %llu"
+	       ", \"ibpb_switch\": %llu, \"ibpb_exit_to_user\": %llu"
+	       ", \"bhi_clears\": %llu}"
+	       ", \"nx_huge_splits\": %llu, \"machine_checks\": %llu",
+	       st->rsb_fills, st->verw, st->l1d_flushes_hw, st->l1d_flushes_sw,
+	       st->ibpb_switch, st->ibpb_exit_to_user, st->bhi_clears,
+	       st->nx_huge_splits, st->machine_checks);
 	top_json("io_ports", TOP_PORT, ports, nports);
 	top_json("msrs", TOP_MSR, msrs, nmsrs);
 	top_json("gpa_pages", TOP_PAGE, pages, npages);
@@ -530,6 +538,16 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	ROW("EPT violations", ept_violations);
 	ROW("  of which MMIO", ept_mmio);
 	ROW("EPT flushes", flushes);
+	ROW("huge leaves split for execution", nx_huge_splits);
+	printf("speculation barriers\n");
+	ROW("  RSB fills after exit", rsb_fills);
+	ROW("  VERW before entry", verw);
+	ROW("  L1D flushes (FLUSH_CMD)", l1d_flushes_hw);
+	ROW("  L1D flushes (software)", l1d_flushes_sw);
+	ROW("  IBPB on vCPU switch", ibpb_switch);
+	ROW("  IBPB before user (VMSCAPE)", ibpb_exit_to_user);
+	ROW("  branch-history clears", bhi_clears);
+	ROW("machine checks to host", machine_checks);
 
 	top_print("I/O ports", TOP_PORT, t->ports, t->nports);
 	top_print("MSRs", TOP_MSR, t->msrs, t->nmsrs);

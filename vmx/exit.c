@@ -860,27 +860,27 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	savesegment(fs, hs->fs);
 	savesegment(gs, hs->gs);
 	asm volatile("sldt %0" : "=r"(hs->ldt));
-	rdmsrl(MSR_FS_BASE, hs->fs_base);
+	rdmsrq(MSR_FS_BASE, hs->fs_base);
 	vmcs_write(HOST_FS_BASE, hs->fs_base);
 	hs->debugctl = hvx_caps.debugctl ? get_debugctlmsr() : 0;
 	if (v->syscall_msrs) {
-		rdmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
-		rdmsrl(MSR_STAR, hs->star);
-		rdmsrl(MSR_LSTAR, hs->lstar);
-		rdmsrl(MSR_CSTAR, hs->cstar);
-		rdmsrl(MSR_SYSCALL_MASK, hs->sfmask);
-		wrmsrl(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
-		wrmsrl(MSR_STAR, v->msr.star);
-		wrmsrl(MSR_LSTAR, v->msr.lstar);
-		wrmsrl(MSR_CSTAR, v->msr.cstar);
-		wrmsrl(MSR_SYSCALL_MASK, v->msr.sfmask);
+		rdmsrq(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
+		rdmsrq(MSR_STAR, hs->star);
+		rdmsrq(MSR_LSTAR, hs->lstar);
+		rdmsrq(MSR_CSTAR, hs->cstar);
+		rdmsrq(MSR_SYSCALL_MASK, hs->sfmask);
+		wrmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		wrmsrq(MSR_STAR, v->msr.star);
+		wrmsrq(MSR_LSTAR, v->msr.lstar);
+		wrmsrq(MSR_CSTAR, v->msr.cstar);
+		wrmsrq(MSR_SYSCALL_MASK, v->msr.sfmask);
 	}
 	if (native_read_cr2() != v->cr2)
 		native_write_cr2(v->cr2);
 	/* A guest that asked for IBRS/STIBP/SSBD runs with them. */
 	if (v->msr.spec_ctrl) {
-		rdmsrl(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
-		wrmsrl(MSR_IA32_SPEC_CTRL, v->msr.spec_ctrl);
+		rdmsrq(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
+		wrmsrq(MSR_IA32_SPEC_CTRL, v->msr.spec_ctrl);
 	}
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
@@ -892,20 +892,20 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, hvx_caps.host_xcr0);
 	if (v->msr.spec_ctrl)
-		wrmsrl(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
+		wrmsrq(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
 	v->cr2 = native_read_cr2();
 	if (v->syscall_msrs) {
 		/* The guest may have written them directly (MSR bitmap). */
-		rdmsrl(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
-		rdmsrl(MSR_STAR, v->msr.star);
-		rdmsrl(MSR_LSTAR, v->msr.lstar);
-		rdmsrl(MSR_CSTAR, v->msr.cstar);
-		rdmsrl(MSR_SYSCALL_MASK, v->msr.sfmask);
-		wrmsrl(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
-		wrmsrl(MSR_STAR, hs->star);
-		wrmsrl(MSR_LSTAR, hs->lstar);
-		wrmsrl(MSR_CSTAR, hs->cstar);
-		wrmsrl(MSR_SYSCALL_MASK, hs->sfmask);
+		rdmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		rdmsrq(MSR_STAR, v->msr.star);
+		rdmsrq(MSR_LSTAR, v->msr.lstar);
+		rdmsrq(MSR_CSTAR, v->msr.cstar);
+		rdmsrq(MSR_SYSCALL_MASK, v->msr.sfmask);
+		wrmsrq(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
+		wrmsrq(MSR_STAR, hs->star);
+		wrmsrq(MSR_LSTAR, hs->lstar);
+		wrmsrq(MSR_CSTAR, hs->cstar);
+		wrmsrq(MSR_SYSCALL_MASK, hs->sfmask);
 	}
 	if (hs->ds)
 		loadsegment(ds, hs->ds);
@@ -913,7 +913,7 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 		loadsegment(es, hs->es);
 	if (hs->fs) {
 		loadsegment(fs, hs->fs);
-		wrmsrl(MSR_FS_BASE, hs->fs_base);
+		wrmsrq(MSR_FS_BASE, hs->fs_base);
 	}
 	if (hs->gs)
 		load_gs_index(hs->gs);

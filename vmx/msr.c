@@ -280,7 +280,7 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		break;
 	case MSR_IA32_PRED_CMD:
 		if (val)
-			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+			wrmsrq(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 		break;
 	case MSR_IA32_UCODE_REV:
 		break;

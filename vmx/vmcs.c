@@ -385,14 +385,14 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	store_idt(&idt);
 	vmcs_write(HOST_IDTR_BASE, idt.address);
 	vmcs_write(HOST_RIP, (unsigned long)hvx_vmx_exit);
-	rdmsrl(MSR_IA32_SYSENTER_CS, efer);
+	rdmsrq(MSR_IA32_SYSENTER_CS, efer);
 	vmcs_write(HOST_IA32_SYSENTER_CS, (u32)efer);
-	rdmsrl(MSR_IA32_SYSENTER_EIP, efer);
+	rdmsrq(MSR_IA32_SYSENTER_EIP, efer);
 	vmcs_write(HOST_IA32_SYSENTER_EIP, efer);
-	rdmsrl(MSR_EFER, efer);
+	rdmsrq(MSR_EFER, efer);
 	vmcs_write(HOST_IA32_EFER, efer);
 	if (hvx_caps.exit & VM_EXIT_LOAD_IA32_PAT) {
-		rdmsrl(MSR_IA32_CR_PAT, pat);
+		rdmsrq(MSR_IA32_CR_PAT, pat);
 		vmcs_write(HOST_IA32_PAT, pat);
 	}
 }

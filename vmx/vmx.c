@@ -103,13 +103,13 @@ static const char *probe_caps(void)
 
 	if (!(cpuid_ecx(1) & BIT(5)))
 		return "CPU has no VMX (CPUID.1:ECX.VMX[bit 5] = 0)";
-	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat))
+	if (rdmsrq_safe(MSR_IA32_FEAT_CTL, &feat))
 		return "IA32_FEATURE_CONTROL is not readable";
 	if (!(feat & FEAT_CTL_LOCKED) ||
 	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
 		return "VMX is disabled by firmware (IA32_FEATURE_CONTROL not locked with VMX outside SMX enabled)";
 
-	rdmsrl(MSR_IA32_VMX_BASIC, c->basic);
+	rdmsrq(MSR_IA32_VMX_BASIC, c->basic);
 	c->revision = c->basic & 0x7fffffff;
 	c->vmcs_size = (c->basic >> 32) & 0x1fff;
 	if (c->vmcs_size > PAGE_SIZE)
@@ -191,12 +191,12 @@ static const char *probe_caps(void)
 	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
 		u64 misc, ticks;
 
-		rdmsrl(MSR_IA32_VMX_MISC, misc);
+		rdmsrq(MSR_IA32_VMX_MISC, misc);
 		ticks = ((u64)tsc_khz * 1000 / HZ) >> (misc & HVX_VMX_MISC_TIMER_RATE);
 		c->preempt_timer = clamp_t(u64, ticks, 1, U32_MAX);
 	}
 
-	c->debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &feat);
+	c->debugctl = !rdmsrq_safe(MSR_IA32_DEBUGCTLMSR, &feat);
 	/* Speculation controls, offered to guests as the host has them. */
 	c->ibpb = boot_cpu_has(X86_FEATURE_SPEC_CTRL);
 	c->spec_ctrl = (c->ibpb ? SPEC_CTRL_IBRS : 0) |
@@ -204,11 +204,11 @@ static const char *probe_caps(void)
 		       (boot_cpu_has(X86_FEATURE_SPEC_CTRL_SSBD) ? SPEC_CTRL_SSBD : 0);
 	probe_xsave(c);
 
-	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
-	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
-	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
-	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
-	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid);
+	rdmsrq(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
+	rdmsrq(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
+	rdmsrq(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
+	rdmsrq(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
+	rdmsrq(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid);
 	if (!(c->ept_vpid & VMX_EPT_PAGE_WALK_4_BIT) ||
 	    !(c->ept_vpid & VMX_EPTP_WB_BIT) ||
 	    !(c->ept_vpid & VMX_EPT_INVEPT_BIT) ||
@@ -399,9 +399,9 @@ static void load_host_cpu_state(void)
 	       ((unsigned long)tss->base2 << 24) |
 	       ((unsigned long)tss->base3 << 32);
 	vmcs_write(HOST_TR_BASE, base);
-	rdmsrl(MSR_GS_BASE, msr);
+	rdmsrq(MSR_GS_BASE, msr);
 	vmcs_write(HOST_GS_BASE, msr);
-	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	rdmsrq(MSR_IA32_SYSENTER_ESP, msr);
 	vmcs_write(HOST_IA32_SYSENTER_ESP, msr);
 }
 

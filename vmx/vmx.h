@@ -19,6 +19,7 @@
 #include "hvx.h"
 #include "stats.h"
 #include "../ept/ept.h"
+#include "../kmod/compat.h"
 
 /* DR6/DR7 bits that read as 1 (SDM Vol. 3B 18.2.3, 18.2.4). */
 #define HVX_DR6_FIXED_1	0xffff0ff0ULL
@@ -378,6 +379,9 @@ struct hvx_mmio_op {
  *	0 if it injected nothing.
  * @msr: guest values of MSRs that hvx keeps in software.
  * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
+ * @spec_ctrl_direct: the guest reads and writes IA32_SPEC_CTRL without
+ *	exits (set after its first non-zero write); the entry code then reads
+ *	the guest's value back into @msr.spec_ctrl after every exit.
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
  * @pending: what the next run must complete (enum hvx_pending).
  * @io: the pending I/O instruction.
@@ -458,6 +462,7 @@ struct hvx_vmx_vcpu {
 		u64 mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
 	} msr;
 	bool msr_exits;
+	bool spec_ctrl_direct;
 	u64 dr[5];
 
 	enum hvx_pending pending;
@@ -627,8 +632,8 @@ static __always_inline void vmcs_write(unsigned long field, unsigned long value)
 {
 	bool fail;
 
-	asm volatile("vmwrite %2, %1" CC_SET(be)
-		     : CC_OUT(be)(fail) : "r"(field), "rm"(value) : "cc");
+	asm volatile("vmwrite %2, %1"
+		     : "=@ccbe"(fail) : "r"(field), "rm"(value) : "cc");
 	if (unlikely(fail))
 		hvx_vmwrite_error(field, value);
 }

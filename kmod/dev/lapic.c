@@ -58,6 +58,7 @@
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
 
+#include "../compat.h"
 #include "../hvx_core.h"
 #include "dev.h"
 
@@ -1185,8 +1186,8 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu)
 	if (!apic)
 		return -ENOMEM;
 	apic->vcpu = vcpu;
-	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	apic->timer.function = lapic_timer_fn;
+	hvx_hrtimer_setup(&apic->timer, lapic_timer_fn, CLOCK_MONOTONIC,
+			  HRTIMER_MODE_REL_HARD);
 	if (plat->apicv) {
 		ret = hvx_vmx_enable_apicv(&vcpu->vmx, plat->apicv);
 		if (ret) {

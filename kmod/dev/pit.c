@@ -24,6 +24,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
+#include "../compat.h"
 #include "../hvx_core.h"
 #include "dev.h"
 
@@ -444,8 +445,8 @@ int hvx_pit_create(struct hvx_vm *vm)
 	mutex_init(&pit->lock);
 	pit->vm = vm;
 	pit->iodev.ops = &pit_io_ops;
-	hrtimer_init(&pit->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
-	pit->timer.function = pit_timer_fn;
+	hvx_hrtimer_setup(&pit->timer, pit_timer_fn, CLOCK_MONOTONIC,
+			  HRTIMER_MODE_ABS);
 	for (i = 0; i < 3; i++) {
 		pit->ch[i].rw = RW_WORD;
 		pit->ch[i].count = 65536;

@@ -34,6 +34,7 @@
 #include <linux/spinlock.h>
 #include <linux/time.h>
 
+#include "../compat.h"
 #include "../hvx_core.h"
 #include "dev.h"
 
@@ -468,10 +469,10 @@ int hvx_rtc_create(struct hvx_vm *vm)
 	spin_lock_init(&rtc->lock);
 	rtc->vm = vm;
 	rtc->iodev.ops = &rtc_io_ops;
-	hrtimer_init(&rtc->second, CLOCK_REALTIME, HRTIMER_MODE_ABS);
-	rtc->second.function = rtc_second_fn;
-	hrtimer_init(&rtc->periodic, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	rtc->periodic.function = rtc_periodic_fn;
+	hvx_hrtimer_setup(&rtc->second, rtc_second_fn, CLOCK_REALTIME,
+			  HRTIMER_MODE_ABS);
+	hvx_hrtimer_setup(&rtc->periodic, rtc_periodic_fn, CLOCK_MONOTONIC,
+			  HRTIMER_MODE_REL);
 	rtc->cmos[RTC_FREQ_SELECT] = RTC_REG_A_DEFAULT;
 	rtc->cmos[RTC_CONTROL] = RTC_24H;
 	time64_to_tm(ktime_get_real_seconds(), 0, &tm);

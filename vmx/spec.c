@@ -31,6 +31,7 @@
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
+#include <linux/version.h>
 #include <asm/cpufeature.h>
 #include <asm/hardirq.h>
 #include <asm/msr-index.h>
@@ -164,12 +165,68 @@ static __always_inline void raw_wrmsr(u32 msr, u64 val)
 		     : "memory");
 }
 
-static bool host_has_l1tf_flush(void)
+/*
+ * Host facts whose names changed across kernels. Newer kernels export
+ * some of them to KVM only; hvx then uses what the CPU feature bits say.
+ */
+#ifdef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
+#define HVX_FEATURE_BHB_VMEXIT	X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
+#else
+#define HVX_FEATURE_BHB_VMEXIT	X86_FEATURE_CLEAR_BHB_VMEXIT
+#endif
+
+/* Before the TSA fixes, one bit meant VERW for user and guest alike. */
+#ifdef X86_FEATURE_CLEAR_CPU_BUF_VM
+#define HVX_FEATURE_VERW_VM	X86_FEATURE_CLEAR_CPU_BUF_VM
+#else
+#define HVX_FEATURE_VERW_VM	X86_FEATURE_CLEAR_CPU_BUF
+#endif
+
+static bool host_mmio_verw(void)
+{
+#ifdef X86_FEATURE_CLEAR_CPU_BUF_VM_MMIO
+	return boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM_MMIO);
+#else
+	return static_key_enabled(&mmio_stale_data_clear);
+#endif
+}
+
+static bool host_uses_ibpb(void)
+{
+#ifdef X86_FEATURE_USE_IBPB
+	return boot_cpu_has(X86_FEATURE_USE_IBPB);
+#else
+	return boot_cpu_has(X86_FEATURE_IBPB);
+#endif
+}
+
+static bool host_ibpb_exit_to_user(void)
+{
+#ifdef X86_FEATURE_IBPB_EXIT_TO_USER
+	return boot_cpu_has(X86_FEATURE_IBPB_EXIT_TO_USER);
+#else
+	return false;
+#endif
+}
+
+/* The kernel's own L1TF choice (l1tf=), where modules may read it. */
+static bool host_l1tf_mitigated(bool *force)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+	*force = l1tf_mitigation == L1TF_MITIGATION_FULL_FORCE;
+	return l1tf_mitigation != L1TF_MITIGATION_OFF;
+#else
+	*force = false;
+	return true;
+#endif
+}
+
+static bool host_has_l1tf_flush(bool *force)
 {
 	u64 cap = 0;
 
 	if (!boot_cpu_has_bug(X86_BUG_L1TF) || cpu_mitigations_off() ||
-	    l1tf_mitigation == L1TF_MITIGATION_OFF)
+	    !host_l1tf_mitigated(force))
 		return false;
 	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES) &&
 	    !rdmsrq_safe(MSR_IA32_ARCH_CAPABILITIES, &cap) &&
@@ -186,6 +243,9 @@ static bool host_has_l1tf_flush(void)
  */
 static const char *nmi_refusal(void)
 {
+#ifndef HVX_NMI_ENTRY
+	return "this kernel exports no NMI entry to modules";
+#endif
 #ifdef X86_FEATURE_FRED
 	if (cpu_feature_enabled(X86_FEATURE_FRED))
 		return "FRED is enabled and its NMI entry is not available to modules";
@@ -196,7 +256,7 @@ static const char *nmi_refusal(void)
 /* What the running kernel does for itself; sets b->host and the state. */
 static void choose_auto(struct spec_barrier *b, enum spec_which id)
 {
-	bool off = cpu_mitigations_off();
+	bool off = cpu_mitigations_off(), force;
 
 	switch (id) {
 	case B_RSB:
@@ -212,10 +272,10 @@ static void choose_auto(struct spec_barrier *b, enum spec_which id)
 		}
 		break;
 	case B_VERW:
-		if (boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM)) {
+		if (boot_cpu_has(HVX_FEATURE_VERW_VM)) {
 			b->state = SPEC_ON;
-			b->host = "X86_FEATURE_CLEAR_CPU_BUF_VM";
-		} else if (static_key_enabled(&mmio_stale_data_clear)) {
+			b->host = "the host clears CPU buffers before VM entry";
+		} else if (host_mmio_verw()) {
 			b->state = SPEC_MMIO;
 			b->host = "X86_BUG_MMIO_STALE_DATA, mmio_stale_data_clear";
 		} else {
@@ -224,28 +284,24 @@ static void choose_auto(struct spec_barrier *b, enum spec_which id)
 		}
 		break;
 	case B_BHI:
-		b->state = boot_cpu_has(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT) ?
-			   SPEC_ON : SPEC_OFF;
-		b->host = b->state == SPEC_ON ? "X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT" :
+		b->state = boot_cpu_has(HVX_FEATURE_BHB_VMEXIT) ? SPEC_ON : SPEC_OFF;
+		b->host = b->state == SPEC_ON ? "the host clears branch history on VM exit" :
 			  boot_cpu_has_bug(X86_BUG_BHI) ? "X86_BUG_BHI, not cleared by the host" :
 			  "not affected";
 		break;
 	case B_IBPB:
-		b->state = boot_cpu_has(X86_FEATURE_USE_IBPB) && !off ?
-			   SPEC_ON : SPEC_OFF;
-		b->host = b->state == SPEC_ON ? "X86_FEATURE_USE_IBPB" :
+		b->state = host_uses_ibpb() && !off ? SPEC_ON : SPEC_OFF;
+		b->host = b->state == SPEC_ON ? "IBPB in use by the host" :
 			  "no IBPB in use by the host";
 		break;
 	case B_VMSCAPE:
-		b->state = boot_cpu_has(X86_FEATURE_IBPB_EXIT_TO_USER) ?
-			   SPEC_ON : SPEC_OFF;
+		b->state = host_ibpb_exit_to_user() ? SPEC_ON : SPEC_OFF;
 		b->host = b->state == SPEC_ON ? "X86_FEATURE_IBPB_EXIT_TO_USER" :
 			  "no IBPB_EXIT_TO_USER in the host";
 		break;
 	case B_L1D:
-		if (host_has_l1tf_flush()) {
-			b->state = l1tf_mitigation == L1TF_MITIGATION_FULL_FORCE ?
-				   SPEC_ON : SPEC_COND;
+		if (host_has_l1tf_flush(&force)) {
+			b->state = force ? SPEC_ON : SPEC_COND;
 			b->host = "X86_BUG_L1TF, l1tf mitigation on";
 		} else {
 			b->state = SPEC_OFF;
@@ -266,13 +322,18 @@ static const char *check_possible(const struct spec_barrier *b,
 	if (b->state == SPEC_OFF)
 		return NULL;
 	switch (id) {
+	case B_BHI:
+#ifndef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
+		return "this kernel exports its branch-history clearing to KVM only";
+#endif
+		break;
 	case B_IBPB:
 		if (!boot_cpu_has(X86_FEATURE_IBPB))
 			return "the CPU has no IBPB";
 		break;
 	case B_VMSCAPE:
 		/* Only the kernel's exit-to-user path issues this IBPB. */
-		if (!boot_cpu_has(X86_FEATURE_IBPB_EXIT_TO_USER))
+		if (!host_ibpb_exit_to_user())
 			return "the kernel does not issue IBPB on exit to user (X86_FEATURE_IBPB_EXIT_TO_USER)";
 		break;
 	default:
@@ -529,10 +590,12 @@ static bool exit_is_short(u32 reason)
 void hvx_spec_after_exit(struct hvx_vmx_vcpu *v, unsigned long flags,
 			 int reason)
 {
+#ifdef X86_FEATURE_IBPB_EXIT_TO_USER
 	if (vmscape && !this_cpu_read(x86_ibpb_exit_to_user)) {
 		this_cpu_write(x86_ibpb_exit_to_user, true);
 		v->stats.s.ibpb_exit_to_user++;
 	}
+#endif
 	if (flags & (HVX_ENTER_RSB | HVX_ENTER_RSB_LITE))
 		v->stats.s.rsb_fills++;
 	if (flags & HVX_ENTER_VERW)

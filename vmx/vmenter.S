@@ -30,8 +30,8 @@
  * entry, and RIP from HOST_RIP = hvx_vmx_exit (SDM Vol. 3C 28.5.3).
  */
 #include <linux/linkage.h>
-#include <linux/version.h>
 #include <asm/asm.h>
+#include <asm/cpufeatures.h>
 #include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
 #include <asm/percpu.h>
@@ -186,10 +186,12 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 .Lrsb_done:
 
 	/* Branch History Injection: the kernel's clearing sequence. */
+#ifdef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT	/* else KVM-only: never set */
 	testl	$HVX_ENTER_BHB, SLOT_FLAGS(%rsp)
 	jz	.Lbhb_done
 	call	clear_bhb_loop
 .Lbhb_done:
+#endif
 
 	/*
 	 * The guest's SPEC_CTRL back (when it owns the MSR) and the host's
@@ -244,13 +246,8 @@ SYM_FUNC_END(hvx_vmx_enter)
  * after such an exit). It runs on the current stack: the entry is the
  * non-IST variant meant for this.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define HVX_NMI_ENTRY	asm_exc_nmi_kvm_vmx
-#else
-#define HVX_NMI_ENTRY	asm_exc_nmi_noist
-#endif
-
 SYM_FUNC_START(hvx_vmx_do_nmi)
+#ifdef HVX_NMI_ENTRY
 	push	%rbp
 	mov	%rsp, %rbp
 	and	$-16, %rsp
@@ -260,6 +257,7 @@ SYM_FUNC_START(hvx_vmx_do_nmi)
 	push	$__KERNEL_CS
 	call	HVX_NMI_ENTRY
 	leave
+#endif
 	RET
 SYM_FUNC_END(hvx_vmx_do_nmi)
 

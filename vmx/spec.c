@@ -359,7 +359,7 @@ static void apply(void)
 	if (barriers[B_VERW].state == SPEC_ON)
 		f |= HVX_ENTER_VERW;
 	verw_mmio = barriers[B_VERW].state == SPEC_MMIO;
-	if (barriers[B_BHI].state == SPEC_ON)
+	if (barriers[B_BHI].state == SPEC_ON && !barriers[B_BHI].missing)
 		f |= HVX_ENTER_BHB;
 	ibpb_switch = barriers[B_IBPB].state == SPEC_ON &&
 		      !barriers[B_IBPB].missing;

@@ -26,7 +26,8 @@
 #                   /usr/bin/hvx-run with a guest in /lib/hvx/guest/
 #   TESTS           optional extended regex on test names (empty = all)
 # Optional knobs, for debugging the harness:
-#   HVX_EMUS            emulators to run (default "bochs qemu")
+#   HVX_EMUS            emulators to run (default "bochs qemu bochs-smp";
+#                       bochs-spec: Bochs booted with mitigations=auto)
 #   HVX_TEST_TIMEOUT    per-test limit in seconds (overrides settings)
 #   HVX_MODULE_PARAMS   hvx.ko parameters for insmod, e.g. "apic_vid=1"
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500)
@@ -77,7 +78,7 @@ IMG=$OUT/img
 HVX_KO=$(realpath "$HVX_KO")
 HVX_TESTS_DIR=$(realpath "$HVX_TESTS_DIR")
 for e in $EMUS; do
-	[[ $e == bochs || $e == qemu || $e == bochs-smp ]] ||
+	[[ $e == bochs || $e == qemu || $e == bochs-smp || $e == bochs-spec ]] ||
 		die "HVX_EMUS: unknown emulator '$e'"
 done
 
@@ -179,7 +180,7 @@ trap 'exit 130' INT TERM
 
 for e in $EMUS; do
 	case $e in
-	bochs | bochs-smp)
+	bochs | bochs-smp | bochs-spec)
 		setup_bochs "$e" "$([[ $e == bochs-smp ]] && echo 2 || echo 1)"
 		start_emu "$e" "$BOCHS_TIMEOUT" \
 			bochs -q -f "$IMG/$e.bochsrc" -rc "$IMG/bochs.rc"

@@ -641,6 +641,7 @@ void hvx_vmx_spec_bitmaps_free(void);
  * the lock: a mapping made concurrently counts from the next entry.
  *
  * Context: any.
+ * Return: true if the VM has device memory in its EPT.
  */
 static inline bool hvx_vmx_has_host_mmio(struct hvx_vmx_vcpu *v)
 {

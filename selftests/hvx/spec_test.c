@@ -51,9 +51,9 @@ static void state_of(const char *list, const char *name, char *out,
 	out[0] = 0;
 	while (p && *p) {
 		if (!strncmp(p, name, n) && p[n] == ':' && p[n + 1] == ' ') {
-			const char *s = p + n + 2, *e = strchr(s, ':');
+			const char *s = p + n + 2, *e = s + strcspn(s, ":\n");
 
-			if (e && (size_t)(e - s) < len) {
+			if ((size_t)(e - s) < len) {
 				memcpy(out, s, e - s);
 				out[e - s] = 0;
 			}

@@ -5,6 +5,7 @@
  *   hvxctl list [--json]                  VMs you may see (all, as root)
  *   hvxctl stats VM [--vcpu N] [--json]   exit statistics and histograms
  *   hvxctl monitor [--json] [--count N]   events as they happen
+ *   hvxctl mitigations                    barriers at the VM entry/exit
  *
  * The ABI is the generic netlink section of uapi/hvx.h. Errors are one
  * line on stderr ("hvxctl: what: why") and exit status 1; usage errors
@@ -34,6 +35,7 @@ static void usage(void)
 	printf("usage: %s list [--json]\n"
 	       "       %s stats VM [--vcpu N] [--json]\n"
 	       "       %s monitor [--json] [--count N]\n"
+	       "       %s mitigations\n"
 	       "\n"
 	       "  list     the VMs you may see: all of them with CAP_SYS_ADMIN,\n"
 	       "           else those you created\n"
@@ -42,8 +44,11 @@ static void usage(void)
 	       "           histograms of exit handling and userspace round trips\n"
 	       "           in TSC cycles\n"
 	       "  monitor  print hvx events as they happen (needs CAP_SYS_ADMIN);\n"
-	       "           --count N: exit after N events\n",
-	       prog, prog, prog);
+	       "           --count N: exit after N events\n"
+	       "  mitigations  the speculation barriers at the VM entry/exit\n"
+	       "           boundary and their state (hvx.ko parameter\n"
+	       "           'mitigations')\n",
+	       prog, prog, prog, prog);
 }
 
 /* ---- Names ------------------------------------------------------------ */
@@ -769,6 +774,29 @@ static int cmd_monitor(int argc, char **argv)
 	}
 }
 
+#define MITIGATIONS_FILE "/sys/module/hvx/parameters/mitigations"
+
+/* Copy the module's read-only listing to stdout. */
+static int cmd_mitigations(int argc, char **argv)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (argc)
+		usage_error("mitigations: unexpected argument '%s'", argv[0]);
+	f = fopen(MITIGATIONS_FILE, "r");
+	if (!f)
+		die("mitigations: %s: %s%s", MITIGATIONS_FILE, strerror(errno),
+		    errno == ENOENT ? " (is hvx.ko loaded?)" : "");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	if (ferror(f))
+		die("mitigations: reading %s: %s", MITIGATIONS_FILE, strerror(errno));
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -785,5 +813,7 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "monitor"))
 		return cmd_monitor(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "mitigations"))
+		return cmd_mitigations(argc - 2, argv + 2);
 	usage_error("unknown command '%s'", argv[1]);
 }

@@ -255,13 +255,17 @@ static void apicv_mode_update(struct hvx_vmx_vcpu *v)
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v)
 {
 	bool lng = v->syscall_msrs && hvx_msr_bitmap_long;
+	bool spec = v->spec_ctrl_direct;
 	const void *base;
 
 	if (v->apicv)
 		apicv_mode_update(v);
-	if (lng == v->msr_bitmap_long && v->apicv_x2 == v->msr_bitmap_x2_on)
+	if (lng == v->msr_bitmap_long && v->apicv_x2 == v->msr_bitmap_x2_on &&
+	    spec == v->msr_bitmap_spec)
 		return;
 	base = lng ? hvx_msr_bitmap_long : hvx_msr_bitmap;
+	if (spec)	/* IA32_SPEC_CTRL let through (msr.c) */
+		base = hvx_vmx_spec_bitmap(lng);
 	if (v->apicv_x2) {
 		build_x2apic_bitmap(v, base);
 		base = v->msr_bitmap_x2;
@@ -269,6 +273,7 @@ void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v)
 	vmcs_write(MSR_BITMAP, __pa(base));
 	v->msr_bitmap_long = lng;
 	v->msr_bitmap_x2_on = v->apicv_x2;
+	v->msr_bitmap_spec = spec;
 }
 
 /**

@@ -49,7 +49,7 @@ MODULE_PARM_DESC(check_entry,
 struct host_state {
 	u16 ds, es, fs, gs, ldt;
 	unsigned long fs_base, kernel_gs_base;
-	u64 star, lstar, cstar, sfmask, spec_ctrl;
+	u64 star, lstar, cstar, sfmask;
 	unsigned long debugctl;
 };
 
@@ -877,11 +877,7 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	}
 	if (native_read_cr2() != v->cr2)
 		native_write_cr2(v->cr2);
-	/* A guest that asked for IBRS/STIBP/SSBD runs with them. */
-	if (v->msr.spec_ctrl) {
-		rdmsrq(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
-		wrmsrq(MSR_IA32_SPEC_CTRL, v->msr.spec_ctrl);
-	}
+	/* IA32_SPEC_CTRL is swapped in vmenter.S, next to the entry. */
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
 }
@@ -891,8 +887,6 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 {
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, hvx_caps.host_xcr0);
-	if (v->msr.spec_ctrl)
-		wrmsrq(MSR_IA32_SPEC_CTRL, hs->spec_ctrl);
 	v->cr2 = native_read_cr2();
 	if (v->syscall_msrs) {
 		/* The guest may have written them directly (MSR bitmap). */
@@ -991,7 +985,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 {
 	struct host_state hs;
 	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
-	u32 reason, intr_info = 0;
+	u32 reason = 0, intr_info = 0;
+	unsigned long flags;
 	u64 exit_tsc;
 	int fail, ret;
 
@@ -1028,6 +1023,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	    READ_ONCE(v->requests)) {
 		WRITE_ONCE(v->guest_cpu, -1);
 		cancel_injection(v);
+		hvx_spec_user_exit(v);
 		/* Let the caller's loop see the signal or reschedule. */
 		local_irq_enable();
 		guest_fpu_save(v);
@@ -1038,19 +1034,26 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
 	trace_hvx_vm_entry(v->vm_id, v->id, v->rip);
 	switch_to_guest(v, &hs);
-	fail = hvx_vmx_enter(v->gprs, v->launched);
-	exit_tsc = rdtsc();
-	WRITE_ONCE(v->guest_cpu, -1);
-	switch_to_host(v, &hs);
+	flags = hvx_spec_enter_flags(v);
+	hvx_spec_l1d_flush(v);
+	fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl);
 	if (!fail) {
 		reason = vmcs_read(VM_EXIT_REASON);
 		if (reason == EXIT_REASON_EXCEPTION_NMI)
 			intr_info = vmcs_read(VM_EXIT_INTR_INFO);
-		/* An NMI that caused the exit goes to the host's handler now. */
+		/*
+		 * An NMI that caused the exit goes to the kernel's NMI entry
+		 * first, before any instrumentable code (SDM Vol. 3C 28.1:
+		 * NMIs stay blocked until its IRET).
+		 */
 		if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
 		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
-			asm volatile("int $2");
+			hvx_vmx_do_nmi();
 	}
+	exit_tsc = rdtsc();
+	WRITE_ONCE(v->guest_cpu, -1);
+	switch_to_host(v, &hs);
+	hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
 	local_irq_enable();
 	guest_fpu_save(v);
 	kernel_fpu_end();
@@ -1067,6 +1070,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		v->run->fail_entry.cpu = v->cpu;
 		v->stats.s.entry_failures++;
 		pr_debug("VMfail, VM-instruction error %u\n", err);
+		hvx_spec_user_exit(v);
 		return HVX_RUN_USER;
 	}
 	read_exit_state(v);
@@ -1080,5 +1084,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 
 	ret = dispatch_exit(v, check);
 	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
+	if (ret != HVX_RUN_RESUME)
+		hvx_spec_user_exit(v);
 	return ret;
 }

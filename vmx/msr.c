@@ -11,6 +11,7 @@
  * Guest MTRRs are kept but not applied: RAM stays write-back in EPT.
  * MSR numbers: SDM Vol. 4, Table 2-2.
  */
+#include <linux/mutex.h>
 #include <asm/apicdef.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
@@ -19,6 +20,80 @@
 
 #include "vmx.h"
 
+/*
+ * Copies of the module-wide MSR bitmaps (hvx_msr_bitmap, then
+ * hvx_msr_bitmap_long) that let IA32_SPEC_CTRL through, made on the first
+ * guest write that asks for it; NULL before. Published with
+ * smp_store_release() under spec_bitmaps_lock.
+ */
+static void *spec_bitmaps[2];
+static DEFINE_MUTEX(spec_bitmaps_lock);
+
+/* Clear the read and write intercepts of @msr (SDM Vol. 3C 25.6.9). */
+static void spec_bitmap_pass(u8 *bitmap, u32 msr)
+{
+	__clear_bit(msr, (unsigned long *)bitmap);
+	__clear_bit(msr, (unsigned long *)(bitmap + 2048));
+}
+
+/* Make spec_bitmaps[]; false if the CPU has no MSR bitmaps or no memory. */
+static bool spec_bitmaps_get(void)
+{
+	const void *src[2] = { hvx_msr_bitmap, hvx_msr_bitmap_long };
+	void *b[2] = { NULL, NULL };
+	int i;
+
+	if (smp_load_acquire(&spec_bitmaps[0]))
+		return true;
+	if (!hvx_msr_bitmap)
+		return false;
+	mutex_lock(&spec_bitmaps_lock);
+	if (spec_bitmaps[0])
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (!src[i])
+			continue;
+		b[i] = (void *)__get_free_page(GFP_KERNEL);
+		if (!b[i])
+			goto fail;
+		memcpy(b[i], src[i], PAGE_SIZE);
+		spec_bitmap_pass(b[i], MSR_IA32_SPEC_CTRL);
+	}
+	spec_bitmaps[1] = b[1];
+	smp_store_release(&spec_bitmaps[0], b[0]);
+out:
+	mutex_unlock(&spec_bitmaps_lock);
+	return true;
+fail:
+	mutex_unlock(&spec_bitmaps_lock);
+	free_page((unsigned long)b[0]);
+	return false;
+}
+
+/**
+ * hvx_vmx_spec_bitmap - the MSR bitmap with IA32_SPEC_CTRL let through
+ * @lng: the variant that also lets the SYSCALL MSRs through.
+ *
+ * Context: a vCPU with spec_ctrl_direct set, so the bitmaps exist.
+ * Return: the bitmap, or NULL when @lng is asked and the CPU has none.
+ */
+const void *hvx_vmx_spec_bitmap(bool lng)
+{
+	return spec_bitmaps[lng];
+}
+
+/**
+ * hvx_vmx_spec_bitmaps_free - free the SPEC_CTRL bitmaps
+ *
+ * Context: module unload; no vCPU exists.
+ */
+void hvx_vmx_spec_bitmaps_free(void)
+{
+	free_page((unsigned long)spec_bitmaps[0]);
+	free_page((unsigned long)spec_bitmaps[1]);
+	spec_bitmaps[0] = NULL;
+	spec_bitmaps[1] = NULL;
+}
 
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol. 3A 12.12.2). */
 static bool pat_valid(u64 pat)
@@ -275,8 +350,15 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 	case MSR_IA32_MCG_STATUS:
 		v->msr.mcg_status = val;
 		break;
-	case MSR_IA32_SPEC_CTRL:	/* loaded around entry when nonzero */
+	case MSR_IA32_SPEC_CTRL:	/* swapped by vmenter.S */
 		v->msr.spec_ctrl = val;
+		/*
+		 * A guest that uses the MSR gets it without exits from now
+		 * on (a Linux guest in IBRS mode writes it on every kernel
+		 * entry); vmenter.S then reads its value back after exits.
+		 */
+		if (val && !v->spec_ctrl_direct && spec_bitmaps_get())
+			v->spec_ctrl_direct = true;
 		break;
 	case MSR_IA32_PRED_CMD:
 		if (val)

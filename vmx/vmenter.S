@@ -1,15 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmenter.S - VM entry and the VM-exit landing point.
+ * vmenter.S - VM entry, the VM-exit landing point, host NMI delivery.
  *
- * int hvx_vmx_enter(unsigned long *gprs, bool launched)
+ * int hvx_vmx_enter(unsigned long *gprs, unsigned long flags,
+ *		     u64 *spec_ctrl)
  *
  * Loads the guest GPRs from @gprs (RSP, RIP and RFLAGS come from the
- * VMCS), executes VMLAUNCH (first entry after VMCLEAR) or VMRESUME, and on
- * VM exit stores the guest GPRs back. Returns 0 after a VM exit (including
- * a failed VM entry, which is reported as an exit with bit 31 of the exit
- * reason set, SDM Vol. 3C 27.8), or 1 if the instruction failed with
- * VMfail (SDM Vol. 3C 31.2; the VM-instruction error field says why).
+ * VMCS), executes VMLAUNCH or VMRESUME (HVX_ENTER_RESUME in @flags), and
+ * on VM exit stores the guest GPRs back. Returns 0 after a VM exit
+ * (including a failed VM entry, which is reported as an exit with bit 31
+ * of the exit reason set, SDM Vol. 3C 27.8), or 1 if the instruction
+ * failed with VMfail (SDM Vol. 3C 31.2; the VM-instruction error field
+ * says why).
+ *
+ * The speculation barriers of the boundary live here, because no RET or
+ * indirect branch may run between them and the entry or exit
+ * (HVX_ENTER_* in @flags, chosen by spec.c):
+ *  - before entry: the guest's IA32_SPEC_CTRL (*@spec_ctrl) is written
+ *    only if it differs from the host's current value; then, after the
+ *    last host-memory access, VERW clears the CPU buffers;
+ *  - after exit, before the first RET: every GPR is zeroed, the RSB is
+ *    filled (or one CALL retired, for PBRSB), the branch history is
+ *    cleared, the guest's IA32_SPEC_CTRL is read back when it owns the
+ *    MSR, and the host's value (x86_spec_ctrl_current) is restored, so
+ *    IBRS, eIBRS and BHI_DIS_S are never lost.
  *
  * Context: interrupts disabled, the vCPU's VMCS current on this CPU.
  * A VM exit loads RSP from HOST_RSP, which is written here just before
@@ -17,13 +31,25 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
-#include <asm/unwind_hints.h>
+#include <asm/cpufeatures.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
+#include <asm/percpu.h>
+#include <asm/segment.h>
+#include <asm/unwind_hints.h>
+
+#include "vmenter.h"
 
 #define VMCS_HOST_RSP	0x6c14
-#define GPR(n)		(n * 8)
+#define GPR(n)		((n) * 8)
 
-.text
+/* Stack slots below the callee-saved registers while the guest runs. */
+#define SLOT_GPRS	0
+#define SLOT_FLAGS	8
+#define SLOT_SPEC	16
+#define SLOTS		24
+
+.section .noinstr.text, "ax"
 
 SYM_FUNC_START(hvx_vmx_enter)
 	push	%rbp
@@ -33,17 +59,38 @@ SYM_FUNC_START(hvx_vmx_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* The GPR array pointer stays at 0(%rsp) while the guest runs. */
-	push	%rdi
+	push	%rdx		/* SLOT_SPEC */
+	push	%rsi		/* SLOT_FLAGS */
+	push	%rdi		/* SLOT_GPRS */
 
 	mov	$VMCS_HOST_RSP, %eax
 	vmwrite	%rsp, %rax
 
-	/* Flags from here to the branch must survive the MOVs below. */
-	test	%sil, %sil
+	/*
+	 * The guest's SPEC_CTRL, if it differs from the host's. From here
+	 * to VMLAUNCH/VMRESUME there is no RET and no indirect branch.
+	 */
+	test	$HVX_ENTER_SPEC_CTRL, %esi
+	jz	.Lspec_in_done
+	mov	(%rdx), %rax
+	cmp	PER_CPU_VAR(x86_spec_ctrl_current), %rax
+	je	.Lspec_in_done
+	mov	%rax, %rdx
+	shr	$32, %rdx
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	wrmsr
+.Lspec_in_done:
+
+	/*
+	 * RCX: non-zero if VERW is wanted (tested with JRCXZ, which leaves
+	 * the flags alone). CF: VMRESUME. VERW clobbers ZF, so the
+	 * launch/resume choice is carried in CF, which MOV and VERW keep.
+	 */
+	mov	%esi, %ecx
+	and	$HVX_ENTER_VERW, %ecx
+	bt	$HVX_ENTER_RESUME_BIT, %esi
 
 	mov	GPR(0)(%rdi), %rax
-	mov	GPR(1)(%rdi), %rcx
 	mov	GPR(2)(%rdi), %rdx
 	mov	GPR(3)(%rdi), %rbx
 	mov	GPR(5)(%rdi), %rbp
@@ -56,10 +103,16 @@ SYM_FUNC_START(hvx_vmx_enter)
 	mov	GPR(13)(%rdi), %r13
 	mov	GPR(14)(%rdi), %r14
 	mov	GPR(15)(%rdi), %r15
+
+	/* The memory operand form is the one that clears the buffers. */
+	jrcxz	.Lverw_done
+	verw	hvx_verw_sel(%rip)
+.Lverw_done:
+	mov	GPR(1)(%rdi), %rcx
 	mov	GPR(7)(%rdi), %rdi
 
 	UNWIND_HINT_SAVE
-	jnz	.Lresume
+	jc	.Lresume
 	vmlaunch
 	jmp	.Lvmfail
 .Lresume:
@@ -70,7 +123,7 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 	UNWIND_HINT_RESTORE
 	ANNOTATE_NOENDBR
 	push	%rdi
-	mov	8(%rsp), %rdi
+	mov	SLOT_GPRS+8(%rsp), %rdi
 	mov	%rax, GPR(0)(%rdi)
 	mov	%rcx, GPR(1)(%rdi)
 	mov	%rdx, GPR(2)(%rdi)
@@ -86,23 +139,96 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 	mov	%r14, GPR(14)(%rdi)
 	mov	%r15, GPR(15)(%rdi)
 	popq	GPR(7)(%rdi)
-	xor	%eax, %eax
-	jmp	.Lout
+	xor	%ebx, %ebx
+	jmp	.Lscrub
 
 .Lvmfail:
-	mov	$1, %eax
+	mov	$1, %ebx
 
-.Lout:
-	add	$8, %rsp
-	/* Do not leave guest values in caller-saved registers. */
+.Lscrub:
+	/*
+	 * No guest value may stay in a register, not even one that the
+	 * pops below reload, since a speculative use could run first.
+	 * RBX holds the return value, RSP the host stack.
+	 */
+	xor	%eax, %eax
 	xor	%ecx, %ecx
 	xor	%edx, %edx
 	xor	%esi, %esi
 	xor	%edi, %edi
+	xor	%ebp, %ebp
 	xor	%r8d, %r8d
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
+
+	/*
+	 * Before the first RET: overwrite the return predictions the guest
+	 * left (SpectreRSB), or, with eIBRS, make one CALL retire before
+	 * any RET (PBRSB). The LFENCE on the skip path keeps a mispredicted
+	 * skip from reaching a RET speculatively.
+	 */
+	testl	$HVX_ENTER_RSB, SLOT_FLAGS(%rsp)
+	jz	.Lrsb_lite
+	__FILL_RETURN_BUFFER(%rcx, RSB_CLEAR_LOOPS)
+	jmp	.Lrsb_done
+.Lrsb_lite:
+	testl	$HVX_ENTER_RSB_LITE, SLOT_FLAGS(%rsp)
+	jz	.Lrsb_none
+	__FILL_ONE_RETURN
+	jmp	.Lrsb_done
+.Lrsb_none:
+	lfence
+.Lrsb_done:
+
+	/* Branch History Injection: the kernel's clearing sequence. */
+#ifdef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT	/* else KVM-only: never set */
+	testl	$HVX_ENTER_BHB, SLOT_FLAGS(%rsp)
+	jz	.Lbhb_done
+	call	clear_bhb_loop
+.Lbhb_done:
+#endif
+
+	/*
+	 * The guest's SPEC_CTRL back (when it owns the MSR) and the host's
+	 * in. Legacy IBRS must be written after every exit to act as a
+	 * barrier, equal or not.
+	 */
+	testl	$HVX_ENTER_SPEC_CTRL, SLOT_FLAGS(%rsp)
+	jz	.Lspec_out_done
+	mov	SLOT_SPEC(%rsp), %rsi
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	testl	$HVX_ENTER_SAVE_SPEC_CTRL, SLOT_FLAGS(%rsp)
+	jz	.Lspec_out_cmp
+	rdmsr
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, (%rsi)
+.Lspec_out_cmp:
+	mov	PER_CPU_VAR(x86_spec_ctrl_current), %rax
+	testl	$HVX_ENTER_IBRS_ALWAYS, SLOT_FLAGS(%rsp)
+	jnz	.Lspec_out_write
+	cmp	(%rsi), %rax
+	je	.Lspec_out_fence
+.Lspec_out_write:
+	mov	%rax, %rdx
+	shr	$32, %rdx
+	wrmsr
+.Lspec_out_fence:
+	/* No speculation past a skipped write with the guest's value. */
+	lfence
+	xor	%eax, %eax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+.Lspec_out_done:
+
+	add	$SLOTS, %rsp
+	mov	%ebx, %eax
 	pop	%rbx
 	pop	%r12
 	pop	%r13
@@ -111,3 +237,36 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 	pop	%rbp
 	RET
 SYM_FUNC_END(hvx_vmx_enter)
+
+/*
+ * The kernel's NMI entry for an NMI that caused a VM exit: the entry
+ * point is reached by CALL through a synthesized interrupt frame (SS,
+ * RSP, RFLAGS, CS; the CALL pushes RIP), and its IRET comes back here
+ * and unblocks NMIs (SDM Vol. 3C 28.1: blocking by NMI is in force
+ * after such an exit). It runs on the current stack: the entry is the
+ * non-IST variant meant for this.
+ */
+SYM_FUNC_START(hvx_vmx_do_nmi)
+#ifdef HVX_NMI_ENTRY
+	push	%rbp
+	mov	%rsp, %rbp
+	and	$-16, %rsp
+	push	$__KERNEL_DS
+	push	%rbp
+	pushf
+	push	$__KERNEL_CS
+	call	HVX_NMI_ENTRY
+	leave
+#endif
+	RET
+SYM_FUNC_END(hvx_vmx_do_nmi)
+
+/*
+ * The selector VERW checks: any valid one works, the instruction only
+ * needs a memory operand to clear the buffers. Module-local because
+ * newer kernels export the kernel's own only to KVM.
+ */
+.pushsection .rodata
+	.balign 2
+SYM_DATA_LOCAL(hvx_verw_sel, .word __KERNEL_DS)
+.popsection

@@ -325,6 +325,9 @@ int hvx_vmx_get(void)
 
 	if (vmx_unusable)
 		return -EOPNOTSUPP;
+	ret = hvx_spec_check();
+	if (ret)
+		return ret;
 	cpus_read_lock();
 	mutex_lock(&vmx_users_lock);
 	if (!vmx_users) {
@@ -412,7 +415,8 @@ static void load_host_cpu_state(void)
  * A VMCS active on another CPU is cleared there first (VMCLEAR by IPI),
  * as the SDM requires before it may be made current elsewhere (Vol. 3C
  * 25.11.1). Moving to a new CPU also flushes the VM's EPT-tagged mappings
- * there, which may be stale from an earlier stay.
+ * there, which may be stale from an earlier stay. A CPU that last ran
+ * another vCPU's guest gets an IBPB first (spec.c).
  *
  * Context: preemption disabled, interrupts enabled.
  */
@@ -423,6 +427,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	unsigned long flags;
 	u64 pa;
 
+	hvx_spec_vcpu_load(v);	/* IBPB if this CPU ran another vCPU */
 	if (old == cpu) {
 		if (this_cpu_read(current_vmcs) != v->vmcs) {
 			pa = __pa(v->vmcs);
@@ -508,6 +513,9 @@ int hvx_vmx_module_init(void)
 	for_each_possible_cpu(cpu)
 		INIT_LIST_HEAD(per_cpu_ptr(&loaded_vmcss, cpu));
 
+	ret = hvx_spec_init();	/* entry/exit barriers, before any VM */
+	if (ret)
+		return ret;
 	vmx_unusable = probe_caps();
 	if (vmx_unusable) {
 		pr_info("VMX not usable: %s; VM creation will fail with EOPNOTSUPP\n",
@@ -583,6 +591,7 @@ void hvx_vmx_module_exit(void)
 	free_page((unsigned long)hvx_msr_bitmap_long);
 	hvx_msr_bitmap = NULL;
 	hvx_msr_bitmap_long = NULL;
+	hvx_spec_exit();
 }
 
 /**

@@ -18,6 +18,7 @@
 
 #include "hvx.h"
 #include "stats.h"
+#include "vmenter.h"
 #include "../ept/ept.h"
 #include "../kmod/compat.h"
 
@@ -420,6 +421,12 @@ struct hvx_mmio_op {
  * @dev_ctx: for @dev_ops: the kmod/ vCPU that owns this one.
  * @apic_ops: the in-kernel local APIC, or NULL (then interrupts come from
  *	@dev_ops alone and the APIC MSRs are plain storage or #GP).
+ * @spec_id: never-reused id for the per-CPU "last vCPU" (spec.c), 0
+ *	until the vCPU is first loaded.
+ * @spec_nsw: this thread's context-switch count at the last entry.
+ * @l1d_flush: host code that may have touched other data ran since the
+ *	last entry: the L1D "cond" state flushes before the next.
+ * @msr_bitmap_spec: the VMCS's MSR bitmap lets IA32_SPEC_CTRL through.
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -495,6 +502,11 @@ struct hvx_vmx_vcpu {
 
 	u64 xcr0;
 	u8 fpu[HVX_FPU_AREA_SIZE] __aligned(64);
+
+	u64 spec_id;
+	unsigned long spec_nsw;
+	bool l1d_flush;
+	bool msr_bitmap_spec;
 };
 
 /* Bits of hvx_vmx_vcpu.requests: work for the vCPU's own thread. */
@@ -601,8 +613,40 @@ int hvx_vmx_load_pdptrs(struct hvx_vmx_vcpu *v, u64 cr3);
 enum hvx_entry_check hvx_vmx_check_guest_state(void);
 
 /* vmenter.S */
-int hvx_vmx_enter(unsigned long *gprs, bool launched);
+int hvx_vmx_enter(unsigned long *gprs, unsigned long flags, u64 *spec_ctrl);
 void hvx_vmx_exit(void);
+void hvx_vmx_do_nmi(void);
+
+/* spec.c: speculation barriers at the entry/exit boundary */
+int hvx_spec_init(void);
+void hvx_spec_exit(void);
+int hvx_spec_check(void);
+unsigned long hvx_spec_enter_flags(struct hvx_vmx_vcpu *v);
+void hvx_spec_vcpu_load(struct hvx_vmx_vcpu *v);
+void hvx_spec_l1d_flush(struct hvx_vmx_vcpu *v);
+void hvx_spec_after_exit(struct hvx_vmx_vcpu *v, unsigned long flags,
+			 int reason);
+void hvx_spec_user_exit(struct hvx_vmx_vcpu *v);
+
+/* msr.c: IA32_SPEC_CTRL pass-through bitmaps */
+const void *hvx_vmx_spec_bitmap(bool lng);
+void hvx_vmx_spec_bitmaps_free(void);
+
+/**
+ * hvx_vmx_has_host_mmio - is device memory mapped into the VM's EPT?
+ * @v: the vCPU.
+ *
+ * True while a passthrough BAR is mapped (ept/mmio.c), which is when the
+ * guest can read host MMIO without exits (MMIO stale data). Read without
+ * the lock: a mapping made concurrently counts from the next entry.
+ *
+ * Context: any.
+ * Return: true if the VM has device memory in its EPT.
+ */
+static inline bool hvx_vmx_has_host_mmio(struct hvx_vmx_vcpu *v)
+{
+	return !list_empty(&v->mem->mmio);
+}
 
 /**
  * vmcs_read - VMREAD a field of the current VMCS (SDM Vol. 3C 31.3)

@@ -26,7 +26,9 @@
 #                   /usr/bin/hvx-run with a guest in /lib/hvx/guest/
 #   TESTS           optional extended regex on test names (empty = all)
 # Optional knobs, for debugging the harness:
-#   HVX_EMUS            emulators to run (default "bochs qemu")
+#   HVX_EMUS            emulators to run (default "bochs qemu bochs-smp
+#                       bochs-spec"; bochs-spec: Bochs booted with
+#                       mitigations=auto, running BOCHS_SPEC_TESTS only)
 #   HVX_TEST_TIMEOUT    per-test limit in seconds (overrides settings)
 #   HVX_MODULE_PARAMS   hvx.ko parameters for insmod, e.g. "apic_vid=1"
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500)
@@ -63,7 +65,7 @@ fi
 : "${HVX_HOST_KVER:?set HVX_HOST_KVER}"
 TESTS=${TESTS:-}
 KVER=$HVX_HOST_KVER
-EMUS=${HVX_EMUS:-bochs qemu bochs-smp}
+EMUS=${HVX_EMUS:-bochs qemu bochs-smp bochs-spec}
 BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-1500}   # 25 min
 QEMU_TIMEOUT=${HVX_QEMU_TIMEOUT:-600}      # 10 min
 
@@ -77,7 +79,7 @@ IMG=$OUT/img
 HVX_KO=$(realpath "$HVX_KO")
 HVX_TESTS_DIR=$(realpath "$HVX_TESTS_DIR")
 for e in $EMUS; do
-	[[ $e == bochs || $e == qemu || $e == bochs-smp ]] ||
+	[[ $e == bochs || $e == qemu || $e == bochs-smp || $e == bochs-spec ]] ||
 		die "HVX_EMUS: unknown emulator '$e'"
 done
 
@@ -177,9 +179,27 @@ fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# emu_tests EMU: the selected programs EMU runs (bochs-spec: only those
+# in BOCHS_SPEC_TESTS, lib.sh).
+emu_tests() {
+	local t
+	for t in "${tests[@]}"; do
+		[[ $1 != bochs-spec || " $BOCHS_SPEC_TESTS " == *" $t "* ]] && echo "$t"
+	done
+	return 0
+}
+
+# An emulator with nothing to run is left out.
+emus=
+for e in $EMUS; do
+	[[ -n "$(emu_tests "$e")" ]] && emus+=" $e"
+done
+EMUS=${emus# }
+[[ -n "$EMUS" ]] || die "no emulator runs any of: ${tests[*]}"
+
 for e in $EMUS; do
 	case $e in
-	bochs | bochs-smp)
+	bochs | bochs-smp | bochs-spec)
 		setup_bochs "$e" "$([[ $e == bochs-smp ]] && echo 2 || echo 1)"
 		start_emu "$e" "$BOCHS_TIMEOUT" \
 			bochs -q -f "$IMG/$e.bochsrc" -rc "$IMG/bochs.rc"
@@ -317,7 +337,7 @@ report_emu() { # emu
 	cur != "" { print > (dir "/" cur ".tap") }
 	' "$serial"
 
-	for t in "${tests[@]}"; do
+	for t in $(emu_tests "$e"); do
 		if [[ -f "$dir/$t.rc" ]]; then
 			rc=$(<"$dir/$t.rc")
 		elif [[ -f "$dir/$t.tap" ]]; then

@@ -43,11 +43,14 @@ TEST_TIMEOUT=300
 HVX_MODULE_PARAMS=
 [ -r /etc/hvx-check.conf ] && . /etc/hvx-check.conf
 
-# Which emulator are we in? check.sh passes hvx.emu=bochs|qemu.
+# Which emulator are we in? check.sh passes hvx.emu=bochs|qemu. hvx.only=
+# a,b,c: run only those test programs (bochs-spec).
 emu=unknown
+only=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	hvx.emu=*) emu=${arg#hvx.emu=} ;;
+	hvx.only=*) only=",${arg#hvx.only=}," ;;
 	esac
 done
 
@@ -136,7 +139,9 @@ kml=/sys/kernel/debug/kmemleak
 
 for t in /tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
-	run_test "$t"
+	case "$only" in
+	"" | *",${t##*/},"*) run_test "$t" ;;
+	esac
 done
 
 echo "### HVX-ALLDONE uptime=$(uptime_s)s"

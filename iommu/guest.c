@@ -114,16 +114,17 @@ static unsigned long *vm_io_bitmap(struct hvx_vm *vm)
 	return bm;
 }
 
-/* Make every vCPU leave the guest once (and so see a revoked port). */
-static void kick_all(struct hvx_vm *vm)
-{
-	u32 id;
-
-	for (id = 0; id < HVX_MAX_VCPUS; id++)
-		hvx_irq_kick(vm, id);
-}
-
-/* Pass I/O BAR @i through, or stop, to follow the guest. Holds dev->lock. */
+/*
+ * Pass I/O BAR @i through, or stop, to follow the guest. Holds dev->lock.
+ *
+ * The bitmaps are the VM's, in every vCPU's VMCS. A revocation returns
+ * only once every vCPU that was running guest code has left it
+ * (hvx_irq_exit_guest_all()), so no IN/OUT reaches the ports afterwards
+ * and the processor no longer uses the bits as they were (SDM Vol. 3C
+ * 25.11.4); the release of a device relies on it before the device goes
+ * back to the host. A grant is not waited for: a running vCPU may exit
+ * on the ports once more before it sees it, which is harmless.
+ */
 static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
 {
 	struct hvx_vm *vm = dev->ptvm->vm;
@@ -152,7 +153,7 @@ static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
 	}
 	dev->io_passed[i] = want;
 	if (!want)
-		kick_all(vm);
+		hvx_irq_exit_guest_all(vm);
 }
 
 /* A memory BAR of at least a page, or one holding the MSI-X table/PBA. */
@@ -208,8 +209,8 @@ static void msi_sync(struct hvx_pt_dev *dev)
 	dev->gmsi_pending = 0;
 	ret = hvx_pt_msi_to_guest(dev, count);
 	if (ret) {
-		pci_info(dev->pdev, "hvx: guest MSI (%u vectors) not set up (%d)\n",
-			 count, ret);
+		pci_info_ratelimited(dev->pdev, "hvx: guest MSI (%u vectors) not set up (%d)\n",
+				     count, ret);
 		intx_rewire(dev);
 	}
 }
@@ -250,12 +251,14 @@ static void msix_sync(struct hvx_pt_dev *dev)
  *
  * Called after every config write and once at assignment; a released
  * device (!@dev->alive) loses every mapping, passed-through port and bus
- * claim (vCPUs are kicked out of the guest once after ports are revoked;
- * claims are dropped without waiting: hvx_pt_traps_unregister() waits).
+ * claim (revoked ports: this waits until no vCPU runs guest code that
+ * began before the revocation; claims are dropped without waiting:
+ * hvx_pt_traps_unregister() waits).
  * Also sets up, updates or ends the guest's MSI and MSI-X (see the file
  * comment).
  * Context: process context, may sleep (EPT tables, INVEPT on every CPU,
- * the I/O bitmap's allocation); takes the VM's memory lock.
+ * the I/O bitmap's allocation, IPIs to the VM's running vCPUs); takes the
+ * VM's memory lock.
  */
 void hvx_pt_guest_sync(struct hvx_pt_dev *dev)
 {
@@ -338,8 +341,8 @@ int hvx_pt_guest_attach(struct hvx_pt_dev *dev)
 			return 0;
 		if (!ret) {
 			dev->on_bus = true;
-			pci_info(dev->pdev, "hvx: at 00:%02x.0 of VM %u\n",
-				 slot, dev->ptvm->vm->id);
+			pci_info_ratelimited(dev->pdev, "hvx: at 00:%02x.0 of VM %u\n",
+					     slot, dev->ptvm->vm->id);
 			return 0;
 		}
 	}
@@ -386,8 +389,8 @@ void hvx_pt_guest_irq_init(struct hvx_pt_dev *dev)
 	gsi = 16 + ((PCI_SLOT(dev->vpci.devfn) + pin - 1) & 3);
 	ret = hvx_pt_intx_to_gsi(dev, gsi);
 	if (ret) {
-		pci_info(dev->pdev, "hvx: INTx not wired to GSI %u (%d)\n",
-			 gsi, ret);
+		pci_info_ratelimited(dev->pdev, "hvx: INTx not wired to GSI %u (%d)\n",
+				     gsi, ret);
 		return;
 	}
 	dev->vline = gsi;

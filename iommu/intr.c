@@ -510,7 +510,8 @@ int hvx_pt_irq_set(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req)
 				  req->type == HVX_PCI_IRQ_MSI ? "msi" : "msix");
 out:
 	if (ret) {
-		pci_info(pdev, "hvx: interrupt setup failed (%d)\n", ret);
+		pci_info_ratelimited(pdev, "hvx: interrupt setup failed (%d)\n",
+				     ret);
 		hvx_pt_irq_disable(dev);
 	}
 	return ret;

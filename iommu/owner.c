@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * owner.c - who owns a PCI device. hvx's stub driver "hvx-pci", the
- * checks made before a VM may have a device (no host driver, a viable
- * IOMMU group, one VM at a time, an IOMMU or the unsafe parameter), the
- * assignment itself, and the release that resets the device and gives
- * it back to the host.
+ * checks made before a VM may have a device (an administrator bound it to
+ * the stub, a viable IOMMU group, one VM at a time, an IOMMU and
+ * interrupt remapping, or the unsafe parameters), the assignment itself,
+ * and the release that resets the device and hands it back to the stub.
  *
- * The model is VFIO's: a device is handed over by unbinding its host
- * driver (and, to keep it from being probed again, binding "hvx-pci"
- * through driver_override); every device of its IOMMU group must be
- * driverless or held by a stub, because the group shares one IOMMU
+ * The model is VFIO's: an administrator hands a device over by binding
+ * it to "hvx-pci" (driver_override and a probe, or new_id), as to
+ * vfio-pci; opening /dev/hvx alone takes nothing, and a device that
+ * merely has no driver is refused. Every device of its IOMMU group must
+ * be driverless or held by a stub, because the group shares one IOMMU
  * context; and while a VM owns the group, the IOMMU core's DMA ownership
  * claim (iommu_group_claim_dma_owner()) keeps DMA-API drivers off it.
+ * The group's MSIs must be isolated (interrupt remapping), or else a
+ * device's DMA to the MSI window raises any interrupt on any host CPU;
+ * the module parameter allow_unsafe_interrupts accepts it, as VFIO's does.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -31,6 +35,11 @@ module_param_named(allow_unsafe_noiommu, hvx_pt_allow_unsafe_noiommu, bool,
 		   0644);
 MODULE_PARM_DESC(allow_unsafe_noiommu,
 		 "Allow assigning PCI devices that no IOMMU isolates: their DMA reaches all host memory; taints the kernel (default 0)");
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow assigning PCI devices whose IOMMU does not isolate MSIs (no interrupt remapping): their DMA can raise any interrupt on the host; taints the kernel (default 0)");
 
 static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -209,6 +218,7 @@ static struct hvx_pt_vm *ptvm_get(struct hvx_vm *vm)
 	mutex_init(&ptvm->lock);
 	INIT_LIST_HEAD(&ptvm->devs);
 	INIT_LIST_HEAD(&ptvm->groups);
+	INIT_LIST_HEAD(&ptvm->ram);
 	vm->pt = ptvm;
 	return ptvm;
 }
@@ -219,36 +229,55 @@ static void restore_override(struct hvx_pt_dev *dev)
 	const char *s = dev->old_override ? dev->old_override : "";
 
 	if (hvx_pci_override_set(dev->pdev, s))
-		pci_warn(dev->pdev, "hvx: could not restore driver_override\n");
+		dev_warn_ratelimited(&dev->pdev->dev, "hvx: could not restore driver_override\n");
 	kfree(dev->old_override);
 	dev->old_override = NULL;
 }
 
+/* Is the stub bound to @pdev? Context: the device lock is held. */
+static bool stub_holds(struct pci_dev *pdev)
+{
+	return pdev->dev.driver == &hvx_pt_stub.driver;
+}
+
 /*
- * Take the device away from host drivers: it must have none but our stub,
- * and driver_override keeps it so until release (also without an IOMMU,
- * where no DMA ownership claim guards it).
+ * Only a device an administrator bound to the stub may be assigned: a
+ * host driver on it gives -EBUSY, no driver at all -EACCES (having no
+ * driver grants nothing; VFIO likewise takes only vfio-pci's devices).
  */
-static int host_driver_check(struct pci_dev *pdev)
+static int stub_check(struct pci_dev *pdev)
 {
 	const char *drv = NULL;
+	bool held;
 
 	device_lock(&pdev->dev);
-	if (pdev->dev.driver && pdev->dev.driver != &hvx_pt_stub.driver)
+	held = stub_holds(pdev);
+	if (!held && pdev->dev.driver)
 		drv = pdev->dev.driver->name;
 	device_unlock(&pdev->dev);
 	if (drv) {
-		pci_info(pdev, "hvx: not assigned: bound to host driver %s (unbind it, or bind %s)\n",
-			 drv, HVX_PT_STUB_NAME);
+		pci_info_ratelimited(pdev, "hvx: not assigned: bound to host driver %s (an administrator must bind it to %s)\n",
+				     drv, HVX_PT_STUB_NAME);
 		return -EBUSY;
+	}
+	if (!held) {
+		pci_info_ratelimited(pdev, "hvx: not assigned: not bound to %s (an administrator must bind it: driver_override and drivers_probe)\n",
+				     HVX_PT_STUB_NAME);
+		return -EACCES;
 	}
 	return 0;
 }
 
+/*
+ * While the VM has the device, driver_override names the stub, so that
+ * no host driver can probe it should the stub be unbound by hand (also
+ * without an IOMMU, where no DMA ownership claim guards it). Fails with
+ * -EACCES if the stub was unbound since stub_check().
+ */
 static int take_from_host(struct hvx_pt_dev *dev)
 {
 	struct pci_dev *pdev = dev->pdev;
-	const char *drv = NULL;
+	bool held;
 	int ret;
 
 	dev->old_override = hvx_pci_override_dup(pdev);
@@ -258,39 +287,38 @@ static int take_from_host(struct hvx_pt_dev *dev)
 		dev->old_override = NULL;
 		return ret;
 	}
-	/*
-	 * Hold a driverless device with the stub while the VM has it, as
-	 * VFIO holds it with vfio-pci: what the assignment leaves in the
-	 * device's devres (MSI bookkeeping) is freed when the stub unbinds
-	 * at release; left there, it would fail the next driver's probe.
-	 */
-	ret = device_driver_attach(&hvx_pt_stub.driver, &pdev->dev);
-	if (!ret) {
-		dev->stub_bound = true;
-		return 0;
-	}
-	/* -EBUSY: a driver is bound; the stub (fine) or another (not). */
 	device_lock(&pdev->dev);
-	if (pdev->dev.driver && pdev->dev.driver != &hvx_pt_stub.driver)
-		drv = pdev->dev.driver->name;
+	held = stub_holds(pdev);
 	device_unlock(&pdev->dev);
-	if (drv || ret != -EBUSY) {
-		pci_info(pdev, "hvx: not assigned: %s%s (%d)\n",
-			 drv ? "host driver bound meanwhile: " : "stub driver did not bind",
-			 drv ? drv : "", ret);
+	if (!held) {
+		pci_info_ratelimited(pdev, "hvx: not assigned: %s unbound meanwhile\n",
+				     HVX_PT_STUB_NAME);
 		restore_override(dev);
-		return -EBUSY;
+		return -EACCES;
 	}
 	return 0;
 }
 
-/* Unbind the stub if assignment bound it. */
+/* driver_override back; the stub keeps the device until the admin unbinds it. */
 static void give_to_host(struct hvx_pt_dev *dev)
 {
-	if (dev->stub_bound)
-		device_release_driver(&dev->pdev->dev);
-	dev->stub_bound = false;
 	restore_override(dev);
+}
+
+/*
+ * Without interrupt remapping a device's DMA write to the MSI window
+ * raises whatever interrupt it encodes on the host: refuse unless the
+ * administrator accepted that (allow_unsafe_interrupts).
+ */
+static int isolation_check(struct pci_dev *pdev, struct iommu_group *group,
+			   bool *unsafe)
+{
+	*unsafe = !hvx_iommu_group_msi_isolated(group);
+	if (*unsafe && !allow_unsafe_interrupts) {
+		pci_info_ratelimited(pdev, "hvx: not assigned: the IOMMU does not isolate its MSIs (no interrupt remapping); module parameter allow_unsafe_interrupts=1 allows it, unsafely\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 static int check_group(struct hvx_pt_vm *ptvm, struct pci_dev *pdev,
@@ -301,13 +329,13 @@ static int check_group(struct hvx_pt_vm *ptvm, struct pci_dev *pdev,
 
 	user = group_user(group);
 	if (user && user != ptvm) {
-		pci_info(pdev, "hvx: not assigned: IOMMU group %d is used by VM %u\n",
-			 iommu_group_id(group), user->vm->id);
+		pci_info_ratelimited(pdev, "hvx: not assigned: IOMMU group %d is used by VM %u\n",
+				     iommu_group_id(group), user->vm->id);
 		return -EBUSY;
 	}
 	if (iommu_group_for_each_dev(group, &ctx, viable_one)) {
-		pci_info(pdev, "hvx: not assigned: IOMMU group %d not viable: %s is bound to host driver %s\n",
-			 iommu_group_id(group), ctx.dev, ctx.drv);
+		pci_info_ratelimited(pdev, "hvx: not assigned: IOMMU group %d not viable: %s is bound to host driver %s\n",
+				     iommu_group_id(group), ctx.dev, ctx.drv);
 		return -EPERM;
 	}
 	return 0;
@@ -347,7 +375,7 @@ static void dev_release(struct hvx_pt_dev *dev, u32 reason)
 	/* Quiesce before the DMA context goes: no bus mastering, a reset. */
 	pci_clear_master(pdev);
 	if (dev->reset_works && hvx_pt_dev_reset(dev))
-		pci_warn(pdev, "hvx: reset at release failed\n");
+		dev_warn_ratelimited(&pdev->dev, "hvx: reset at release failed\n");
 	if (dev->saved && !pci_load_and_free_saved_state(pdev, &dev->saved))
 		pci_restore_state(pdev);
 	pci_disable_device(pdev);
@@ -356,7 +384,7 @@ static void dev_release(struct hvx_pt_dev *dev, u32 reason)
 
 	list_del(&dev->vm_node);
 	list_del(&dev->global_node);
-	pci_info(pdev, "hvx: released by VM %u\n", ptvm->vm->id);
+	pci_info_ratelimited(pdev, "hvx: released by VM %u\n", ptvm->vm->id);
 	if (reason)
 		hvx_netlink_device_event(ptvm->vm, HVX_EVENT_DEVICE_RELEASED,
 					 dev_id(pdev), reason);
@@ -368,21 +396,22 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 {
 	struct iommu_group *group;
 	struct hvx_pt_dev *dev;
+	bool unsafe_irqs = false;
 	int ret;
 
 	if (find_assigned(pdev)) {
-		pci_info(pdev, "hvx: not assigned: already assigned to VM %u\n",
-			 find_assigned(pdev)->ptvm->vm->id);
+		pci_info_ratelimited(pdev, "hvx: not assigned: already assigned to VM %u\n",
+				     find_assigned(pdev)->ptvm->vm->id);
 		return ERR_PTR(-EEXIST);
 	}
 	group = iommu_group_get(&pdev->dev);
 	if (!group && !hvx_pt_allow_unsafe_noiommu) {
-		pci_info(pdev, "hvx: not assigned: no IOMMU isolates it (module parameter allow_unsafe_noiommu=1 allows it, unsafely)\n");
+		pci_info_ratelimited(pdev, "hvx: not assigned: no IOMMU isolates it (module parameter allow_unsafe_noiommu=1 allows it, unsafely)\n");
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 	/* Unisolated DMA reaches all memory: as VFIO's no-IOMMU mode. */
 	if (!group && !capable(CAP_SYS_RAWIO)) {
-		pci_info(pdev, "hvx: not assigned: no IOMMU and the caller lacks CAP_SYS_RAWIO\n");
+		pci_info_ratelimited(pdev, "hvx: not assigned: no IOMMU and the caller lacks CAP_SYS_RAWIO\n");
 		return ERR_PTR(-EPERM);
 	}
 	ret = -ENOMEM;
@@ -398,11 +427,13 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	dev->ptvm = ptvm;
 
 	/* The device's own driver first, for the clearer refusal. */
-	ret = host_driver_check(pdev);
+	ret = stub_check(pdev);
 	if (ret)
 		goto err_free;
 	if (group) {
 		ret = check_group(ptvm, pdev, group);
+		if (!ret)
+			ret = isolation_check(pdev, group, &unsafe_irqs);
 		if (ret)
 			goto err_free;
 	}
@@ -413,19 +444,14 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	group = NULL;	/* the domain code owns the reference now */
 	if (ret)
 		goto err_override;
-	if (!dev->pt_group) {
-		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
-		pci_warn(pdev, "hvx: assigned WITHOUT an IOMMU (allow_unsafe_noiommu): its DMA can reach all host memory; kernel tainted\n");
-	}
-
 	ret = pci_enable_device(pdev);
 	if (ret)
 		goto err_domain;
 	ret = hvx_pt_dev_reset(dev);
 	dev->reset_works = !ret;
 	if (ret)
-		pci_info(pdev, "hvx: no reset method (%d); assigned as it is\n",
-			 ret);
+		pci_info_ratelimited(pdev, "hvx: no reset method (%d); assigned as it is\n",
+				     ret);
 	pci_save_state(pdev);
 	dev->saved = pci_store_saved_state(pdev);
 	ret = hvx_pt_config_init(dev);
@@ -445,8 +471,16 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 	stub_link(dev, dev);
 	list_add_tail(&dev->vm_node, &ptvm->devs);
 	list_add_tail(&dev->global_node, &hvx_pt_assigned);
-	pci_info(pdev, "hvx: assigned to VM %u%s\n", ptvm->vm->id,
-		 dev->pt_group ? "" : " (no IOMMU)");
+	/* Unsafe modes taint once they are in force, not on a refusal. */
+	if (!dev->pt_group) {
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+		dev_warn_ratelimited(&pdev->dev, "hvx: assigned WITHOUT an IOMMU (allow_unsafe_noiommu): its DMA can reach all host memory; kernel tainted\n");
+	} else if (unsafe_irqs) {
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+		dev_warn_ratelimited(&pdev->dev, "hvx: assigned WITHOUT interrupt remapping (allow_unsafe_interrupts): its DMA can raise any host interrupt; kernel tainted\n");
+	}
+	pci_info_ratelimited(pdev, "hvx: assigned to VM %u%s\n", ptvm->vm->id,
+			     dev->pt_group ? "" : " (no IOMMU)");
 	return dev;
 
 err_state:
@@ -482,8 +516,9 @@ static struct pci_dev *get_pdev(const struct hvx_pci_device *d)
 
 	pdev = pci_get_domain_bus_and_slot(d->segment, d->bus, d->devfn);
 	if (!pdev)
-		pr_info("%04x:%02x:%02x.%d: no such PCI device\n", d->segment,
-			d->bus, PCI_SLOT(d->devfn), PCI_FUNC(d->devfn));
+		pr_info_ratelimited("%04x:%02x:%02x.%d: no such PCI device\n",
+				    d->segment, d->bus, PCI_SLOT(d->devfn),
+				    PCI_FUNC(d->devfn));
 	return pdev;
 }
 
@@ -498,8 +533,11 @@ static struct pci_dev *get_pdev(const struct hvx_pci_device *d)
  * multicasts HVX_EVENT_DEVICE_ASSIGNED (hvx_netlink_device_event()).
  * Context: process context of the VM's creator (pins guest memory when
  * the VM's IOMMU domain is created); takes hvx_pt_mutex.
- * Return: a device fd, or -EINVAL, -ENODEV, -EBUSY, -EPERM, -EEXIST,
- * -EOPNOTSUPP, -ENOMEM, or an IOMMU or fd error; nothing changes on error.
+ * Return: a device fd, or -EINVAL, -ENODEV, -EBUSY, -EACCES (not bound
+ * to the stub), -EPERM, -EEXIST, -EOPNOTSUPP (no IOMMU, or no interrupt
+ * remapping, without the unsafe parameter), -EADDRINUSE (guest RAM over
+ * an IOMMU reserved region), -ENOMEM, or an IOMMU or fd error; nothing
+ * changes on error.
  */
 long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 {
@@ -516,8 +554,8 @@ long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 	if (!pdev)
 		return -ENODEV;
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) {
-		pci_info(pdev, "hvx: not assigned: not an endpoint (header type %d)\n",
-			 pdev->hdr_type);
+		pci_info_ratelimited(pdev, "hvx: not assigned: not an endpoint (header type %d)\n",
+				     pdev->hdr_type);
 		pci_dev_put(pdev);
 		return -EINVAL;
 	}

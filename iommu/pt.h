@@ -35,15 +35,47 @@ struct hvx_pt_vm;
 struct hvx_pt_dev;
 
 /**
+ * struct hvx_pt_resv - an IOVA range the IOMMU reserves for a group
+ * @start: first address, bytes.
+ * @last: last address (inclusive).
+ * @type: enum iommu_resv_type (IOMMU_RESV_MSI: the interrupt window;
+ *	IOMMU_RESV_DIRECT: an RMRR the firmware's DMA uses).
+ */
+struct hvx_pt_resv {
+	u64 start;
+	u64 last;
+	int type;
+};
+
+/**
  * struct hvx_pt_group - an IOMMU group claimed by a VM
- * @node: in hvx_pt_vm.groups.
+ * @node: in hvx_pt_vm.groups; added and removed under both
+ *	hvx_pt_vm.lock and the VM's hvx_mem.lock, so either lock keeps the
+ *	list stable (the memory listener holds only the latter).
  * @group: the group (a reference is held).
  * @nr_devs: devices of the VM in this group.
+ * @resv: the group's reserved regions that guest RAM may not overlap
+ *	(iommu_get_group_resv_regions() less the relaxable RMRRs, as VFIO).
+ * @nr_resv: entries in @resv.
  */
 struct hvx_pt_group {
 	struct list_head node;
 	struct iommu_group *group;
 	unsigned int nr_devs;
+	struct hvx_pt_resv *resv;
+	unsigned int nr_resv;
+};
+
+/**
+ * struct hvx_pt_ram - a RAM slot mapped in the VM's IOMMU domain
+ * @node: in hvx_pt_vm.ram, under the VM's hvx_mem.lock.
+ * @gpa: first guest-physical address (= IOVA), bytes.
+ * @npages: 4 KiB pages.
+ */
+struct hvx_pt_ram {
+	struct list_head node;
+	u64 gpa;
+	u64 npages;
 };
 
 /**
@@ -57,6 +89,8 @@ struct hvx_pt_group {
  *	IOMMU is assigned.
  * @coherent: the IOMMU enforces snooping (IOMMU_CAP_CACHE_COHERENCY).
  * @listener: receives the VM's RAM slots while @domain exists.
+ * @ram: the slots mapped in @domain (struct hvx_pt_ram), to check a group
+ *	joining later against its reserved regions; under hvx_mem.lock.
  * @nr_faults: IOMMU faults reported for @domain.
  */
 struct hvx_pt_vm {
@@ -67,6 +101,7 @@ struct hvx_pt_vm {
 	struct iommu_domain *domain;
 	bool coherent;
 	struct hvx_mem_listener listener;
+	struct list_head ram;
 	atomic64_t nr_faults;
 };
 
@@ -145,7 +180,6 @@ struct hvx_pt_trap {
  * @pt_group: its claimed IOMMU group, or NULL (no-IOMMU mode).
  * @saved: config space saved at assignment, restored at release.
  * @old_override: driver_override before assignment (kstrdup), or NULL.
- * @stub_bound: assignment bound the stub to the device (and unbinds it).
  * @mapping: address space of the device fd, so that release can zap
  *	every BAR mapping (unmap_mapping_range()).
  * @map_lock: guards @user_map; taken by mmap and page faults of the
@@ -216,7 +250,6 @@ struct hvx_pt_dev {
 	struct hvx_pt_group *pt_group;
 	struct pci_saved_state *saved;
 	const char *old_override;
-	bool stub_bound;
 	struct address_space mapping;
 	struct mutex map_lock;
 	bool user_map;

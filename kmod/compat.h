@@ -220,4 +220,41 @@ static inline int hvx_pci_override_set(struct pci_dev *pdev, const char *s)
 #endif
 }
 
+/* Interrupt isolation of an IOMMU group (hvx_iommu_group_msi_isolated()). */
+#include <linux/irqdomain.h>
+
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+/* iommu_group_for_each_dev() callback: non-zero stops at such a device. */
+static inline int hvx_dev_no_intr_remap(struct device *dev, void *data)
+{
+	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+/**
+ * hvx_iommu_group_msi_isolated - can no device of an IOMMU group raise an
+ *	interrupt the host did not set up for it?
+ * @group: the group.
+ *
+ * A device's DMA write to the x86 MSI window (0xFEEx_xxxx) is an
+ * interrupt request: only interrupt remapping (VT-d Spec 5.1; AMD-Vi) or
+ * an MSI controller that checks the requester keeps it from raising any
+ * vector, NMI or INIT on any CPU. 6.3 added iommu_group_has_isolated_msi(),
+ * which covers both. 6.1 has irq_domain_check_msi_remap() (an
+ * MSI-remapping irqdomain, as on Arm) and the per-device
+ * IOMMU_CAP_INTR_REMAP (VT-d and AMD-Vi interrupt remapping enabled),
+ * which every device of the group must have.
+ * Context: process context; takes the group's mutex.
+ * Return: true if MSIs of the group's devices are isolated.
+ */
+static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
+{
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+	return iommu_group_has_isolated_msi(group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       !iommu_group_for_each_dev(group, NULL, hvx_dev_no_intr_remap);
+#endif
+}
+
 #endif /* HVX_COMPAT_H */

@@ -589,8 +589,9 @@ struct hvx_platform_config {
  * struct hvx_memory_region). Errors: -EINVAL (bad slot, flags, alignment,
  * reserved, range), -EEXIST (overlaps another slot), -EFAULT (HVA range
  * not accessible), -ENOENT (deleting a slot that does not exist), -ENOSPC
- * (the VM's memory limit, HVX_SET_MEM_LIMIT, would be exceeded), -ENOMEM.
- * Nothing changes on error.
+ * (the VM's memory limit, HVX_SET_MEM_LIMIT, would be exceeded),
+ * -EADDRINUSE (over a region the IOMMU reserves for an assigned device's
+ * group, see "PCI passthrough"), -ENOMEM. Nothing changes on error.
  */
 #define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
 /**
@@ -994,8 +995,9 @@ struct hvx_mem_info {
  * Conditions (each refusal changes nothing and logs why):
  *  - the device exists (-ENODEV) and is an endpoint (header type 0,
  *    -EINVAL for bridges);
- *  - it is bound to no driver or to hvx's stub driver "hvx-pci"
- *    (-EBUSY otherwise); hand it over with the usual sysfs steps:
+ *  - an administrator bound it to hvx's stub driver "hvx-pci" (a
+ *    driverless device: -EACCES; one with a host driver: -EBUSY), as
+ *    VFIO takes only vfio-pci's devices; the sysfs steps:
  *      echo hvx-pci > /sys/bus/pci/devices/ADDR/driver_override
  *      echo ADDR > /sys/bus/pci/devices/ADDR/driver/unbind
  *      echo ADDR > /sys/bus/pci/drivers_probe
@@ -1007,7 +1009,16 @@ struct hvx_mem_info {
  *    (-EOPNOTSUPP) unless the module parameter allow_unsafe_noiommu=1 is
  *    set, which taints the kernel (TAINT_USER): its DMA then reaches all
  *    of host memory, as with VFIO's no-IOMMU mode, so the caller also
- *    needs CAP_SYS_RAWIO (-EPERM).
+ *    needs CAP_SYS_RAWIO (-EPERM);
+ *  - the IOMMU isolates the MSIs of its group (interrupt remapping); else
+ *    -EOPNOTSUPP unless the module parameter allow_unsafe_interrupts=1
+ *    is set, which taints the kernel (TAINT_USER);
+ *  - no RAM slot overlaps a region the IOMMU reserves for its group (the
+ *    MSI window 0xfee00000-0xfeefffff, RMRRs; -EADDRINUSE). While it is
+ *    assigned, a RAM slot over such a region fails with -EADDRINUSE.
+ *
+ * At release the device stays bound to "hvx-pci" (its driver_override as
+ * it was before the assignment) until the administrator unbinds it.
  *
  * DMA: the VM has one IOMMU domain for all its devices, in which every
  * RAM slot is mapped at IOVA = GPA onto the pages EPT maps (all pinned
@@ -1167,10 +1178,12 @@ struct hvx_pci_device_info {
  * HVX_ASSIGN_DEVICE - (VM fd) give a PCI device to the VM; returns a
  * device fd (O_CLOEXEC). Only the VM's creator may call it (-EIO).
  * Errors: -EINVAL (flags, pad, reserved, segment out of range, not an
- * endpoint), -ENODEV (no such device), -EBUSY (bound to a host driver,
- * or its IOMMU group is used by another VM), -EPERM (IOMMU group not
- * viable), -EEXIST (already assigned), -EOPNOTSUPP (no IOMMU and
- * allow_unsafe_noiommu=0), -ENOMEM, or an IOMMU error. The device is
+ * endpoint), -ENODEV (no such device), -EACCES (not bound to hvx-pci),
+ * -EBUSY (bound to a host driver, or its IOMMU group is used by another
+ * VM), -EPERM (IOMMU group not viable), -EEXIST (already assigned),
+ * -EOPNOTSUPP (no IOMMU and allow_unsafe_noiommu=0, or no interrupt
+ * remapping and allow_unsafe_interrupts=0), -EADDRINUSE (guest RAM over
+ * an IOMMU reserved region), -ENOMEM, or an IOMMU error. The device is
  * reset (FLR, PM or bus reset, as it supports) before the VM gets it.
  */
 #define HVX_ASSIGN_DEVICE	_IOW(HVXIO, 0x50, struct hvx_pci_device)

@@ -134,6 +134,7 @@ int hvx_irq_pending(struct hvx_vcpu *vcpu);
 int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector, int *src);
 void hvx_irq_pic_changed(struct hvx_vm *vm);
 void hvx_irq_kick(struct hvx_vm *vm, u32 vcpu_id);
+void hvx_irq_exit_guest_all(struct hvx_vm *vm);
 
 /*
  * Device constructors and their interrupt-controller entry points. Each

@@ -36,6 +36,46 @@ void hvx_irq_kick(struct hvx_vm *vm, u32 vcpu_id)
 	rcu_read_unlock();
 }
 
+/* An IPI's work: none, arriving is all (see hvx_irq_exit_guest_all()). */
+static void exit_guest_nop(void *info)
+{
+}
+
+/**
+ * hvx_irq_exit_guest_all - wait until no vCPU of a VM still runs guest code
+ *	that began before the call
+ * @vm: the VM.
+ *
+ * For structures a vCPU's VMCS references, such as the VM's I/O bitmaps,
+ * which software should not change while a logical processor uses them in
+ * VMX non-root operation (SDM Vol. 3C 25.11.4): a caller that has just
+ * revoked something there calls this before it relies on the revocation
+ * (before it hands a device back to the host, say). A vCPU in guest mode
+ * is sent a function-call IPI and waited for: the interrupt makes it exit
+ * (external-interrupt exiting, SDM Vol. 3C 26.2), and the IPI's handler
+ * runs only once the host has interrupts on again, after the exit. A vCPU
+ * that enters later sees the caller's stores: guest_cpu is read after a
+ * full barrier here and written before one on entry (hvx_vmx_run()).
+ * Context: process context, interrupts on; may wait for other CPUs (not
+ * for a sleeping lock).
+ */
+void hvx_irq_exit_guest_all(struct hvx_vm *vm)
+{
+	struct hvx_vcpu *vcpu;
+	int i, cpu;
+
+	smp_mb();	/* the caller's stores before guest_cpu is read */
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		rcu_read_lock();
+		vcpu = READ_ONCE(vm->vcpus[i]);
+		cpu = vcpu ? READ_ONCE(vcpu->vmx.guest_cpu) : -1;
+		rcu_read_unlock();
+		/* -ENXIO if it went offline: nothing runs there any more. */
+		if (cpu >= 0)
+			smp_call_function_single(cpu, exit_guest_nop, NULL, 1);
+	}
+}
+
 static bool vm_has_lapics(struct hvx_vm *vm)
 {
 	return vm->plat && (vm->plat->flags & HVX_PLATFORM_LAPIC);

@@ -778,6 +778,7 @@ TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
 }
 
 #define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
+#define NE2K_DEV	"/sys/bus/pci/devices/" NE2K_BDF
 #define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
 
 /*
@@ -796,7 +797,7 @@ TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
 	struct result *r = calloc(1, sizeof(*r));
 
 	REQUIRE_VMX();
-	if (access("/sys/bus/pci/devices/" NE2K_BDF "/vendor", R_OK))
+	if (access(NE2K_DEV "/vendor", R_OK))
 		SKIP(return, "no NE2000 at " NE2K_BDF " (Bochs's ne2k slot)");
 	if (access(GUEST_DIR "/vmlinuz", R_OK) || !have_platform())
 		SKIP(return, "no guest kernel or no in-kernel devices");
@@ -809,17 +810,28 @@ TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
 	args[7] = "00:03";
 	run(args, r);
 	ASSERT_EQ(2, r->status) TH_LOG("stderr: %s", r->err);
-	free(r);
 
 	/*
 	 * The emulated host must not drive the NIC itself: check.sh loads no
 	 * NIC driver at boot, and passthrough_test unbinds the one it binds.
+	 * A driverless device is not enough: only one an administrator bound
+	 * to hvx-pci is assignable.
 	 */
-	if (!access("/sys/bus/pci/devices/" NE2K_BDF "/driver", F_OK))
-		ASSERT_EQ(0, write_str("/sys/bus/pci/devices/" NE2K_BDF "/driver/unbind", NE2K_BDF));
+	if (!access(NE2K_DEV "/driver", F_OK))
+		ASSERT_EQ(0, write_str(NE2K_DEV "/driver/unbind", NE2K_BDF));
 	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "1"));
+	args[7] = NE2K_BDF;
+	run(args, r);
+	ASSERT_ONE_LINE_ERROR(r, 1, "--device " NE2K_BDF ": Permission denied (not bound to hvx-pci: an administrator binds it first, see README, Passthrough)");
+	free(r);
+
+	/* The administrator's step: driver_override, then a probe. */
+	ASSERT_EQ(0, write_str(NE2K_DEV "/driver_override", "hvx-pci"));
+	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers_probe", NE2K_BDF));
 	linux_guest(_metadata, "1", NE2K_BDF, "0x10ec:0x8029", true);
 	write_str(NOIOMMU_PARAM, "0");
+	write_str(NE2K_DEV "/driver/unbind", NE2K_BDF);
+	write_str(NE2K_DEV "/driver_override", "\n");
 }
 
 TEST_HARNESS_MAIN

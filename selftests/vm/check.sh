@@ -27,8 +27,11 @@
 #   TESTS           optional extended regex on test names (empty = all)
 # Optional knobs, for debugging the harness:
 #   HVX_EMUS            emulators to run (default "bochs qemu bochs-smp
-#                       bochs-spec"; bochs-spec: Bochs booted with
-#                       mitigations=auto, running BOCHS_SPEC_TESTS only)
+#                       bochs-spec", and qemu-nointremap when
+#                       passthrough_test runs; bochs-spec: Bochs booted
+#                       with mitigations=auto, running BOCHS_SPEC_TESTS
+#                       only; qemu-nointremap: QEMU with intremap=off,
+#                       running passthrough_test alone)
 #   HVX_TEST_TIMEOUT    per-test limit in seconds (overrides settings)
 #   HVX_MODULE_PARAMS   hvx.ko parameters for insmod, e.g. "apic_vid=1"
 #   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500)
@@ -79,7 +82,8 @@ IMG=$OUT/img
 HVX_KO=$(realpath "$HVX_KO")
 HVX_TESTS_DIR=$(realpath "$HVX_TESTS_DIR")
 for e in $EMUS; do
-	[[ $e == bochs || $e == qemu || $e == bochs-smp || $e == bochs-spec ]] ||
+	[[ $e == bochs || $e == qemu || $e == bochs-smp || $e == bochs-spec ||
+		$e == qemu-nointremap ]] ||
 		die "HVX_EMUS: unknown emulator '$e'"
 done
 
@@ -111,6 +115,15 @@ if ((${#tests[@]} == 0)); then
 	die "no test programs in $HVX_TESTS_DIR${TESTS:+ match TESTS='$TESTS'}"
 fi
 log "${#tests[@]} test program(s): ${tests[*]}"
+
+# --- passthrough: QEMU without interrupt remapping runs passthrough_test
+# alone (its interrupt-isolation case; the rest skips there).
+NOIR_TEST=passthrough_test
+has_noir_test() { printf '%s\n' "${tests[@]}" | grep -qx "$NOIR_TEST"; }
+if [[ -z "${HVX_EMUS:-}" ]] && has_noir_test; then
+	EMUS+=" qemu-nointremap"
+fi
+# --- end passthrough ---
 
 # Per-test limit, kselftest `settings` format (timeout=N, 0 = none).
 test_timeout=300
@@ -161,6 +174,15 @@ done
 
 initramfs_pack "$root"
 
+# --- passthrough: the qemu-nointremap initramfs, with that one test.
+if [[ " $EMUS " == *" qemu-nointremap "* ]]; then
+	has_noir_test || die "qemu-nointremap runs only $NOIR_TEST, which TESTS leaves out"
+	(cd "$root" && { find . -path ./tests -prune -o -print; echo ./tests;
+		echo "./tests/$NOIR_TEST"; } | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) | gzip -6 >"$IMG/initrd-nointremap.gz"
+fi
+# --- end passthrough ---
+
 # ---------------------------------------------------------------------------
 # hvx-run (issue 6): when run_test (or the demo) is among the tests, add
 # hvx-run, a guest kernel and a guest initramfs to the initramfs
@@ -180,11 +202,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # emu_tests EMU: the selected programs EMU runs (bochs-spec: only those
-# in BOCHS_SPEC_TESTS, lib.sh).
+# in BOCHS_SPEC_TESTS, lib.sh; qemu-nointremap: only $NOIR_TEST).
 emu_tests() {
 	local t
 	for t in "${tests[@]}"; do
-		[[ $1 != bochs-spec || " $BOCHS_SPEC_TESTS " == *" $t "* ]] && echo "$t"
+		[[ $1 == bochs-spec && " $BOCHS_SPEC_TESTS " != *" $t "* ]] && continue
+		[[ $1 == qemu-nointremap && $t != "$NOIR_TEST" ]] && continue
+		echo "$t"
 	done
 	return 0
 }
@@ -218,6 +242,18 @@ for e in $EMUS; do
 			-device edu,addr=4.0,multifunction=on,dma_mask=0xffffffffff \
 			-device e1000,addr=4.1,netdev=pt0 -netdev user,id=pt0 \
 			-device e1000e,addr=5.0,netdev=pt1 -netdev user,id=pt1
+		;;
+	qemu-nointremap)
+		# passthrough: the same edu and e1000, behind an IOMMU
+		# without interrupt remapping.
+		start_emu "$e" "$QEMU_TIMEOUT" \
+			qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 512 \
+			-nographic -monitor none -serial "file:$OUT/$e-serial.log" \
+			-no-reboot -kernel "$VMLINUZ" -initrd "$IMG/initrd-nointremap.gz" \
+			-append "$CMDLINE_QEMU_NOINTREMAP" \
+			-device intel-iommu,intremap=off \
+			-device edu,addr=4.0,multifunction=on,dma_mask=0xffffffffff \
+			-device e1000,addr=4.1,netdev=pt0 -netdev user,id=pt0
 		;;
 	esac
 done

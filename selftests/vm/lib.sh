@@ -11,7 +11,8 @@
 #   KVER                emulated host kernel version
 #   HVX_KO, HVX_HVXCTL  hvx.ko; optional static hvxctl
 #
-# Kernel command lines: CMDLINE_BOCHS, CMDLINE_QEMU (set here).
+# Kernel command lines: CMDLINE_BOCHS, CMDLINE_QEMU, CMDLINE_QEMU_NOINTREMAP
+# (set here).
 # Functions: host_kernel (sets VMLINUZ, kmods), file_is_static,
 # initramfs_base ROOT TIMEOUT, initramfs_pack ROOT, make_fast_kernel,
 # setup_bochs_iso, setup_bochs, and start_emu/supervise/cleanup with
@@ -38,6 +39,9 @@ CMDLINE_BOCHS+=" hugepagesz=1G hugepages=1 transparent_hugepage=never"
 # timer check and panic ("timer doesn't work through Interrupt-remapped
 # IO-APIC") before /init; the check proves nothing about hvx.
 CMDLINE_QEMU="$CMDLINE_COMMON no_timer_check intel_iommu=on iommu=nopt hvx.emu=qemu"
+# The boot whose intel-iommu has no interrupt remapping (intremap=off):
+# passthrough_test's interrupt-isolation refusal, alone (check.sh).
+CMDLINE_QEMU_NOINTREMAP="$CMDLINE_COMMON no_timer_check intel_iommu=on iommu=nopt hvx.emu=qemu-nointremap"
 # HVX_KERNEL_APPEND: more parameters for both (e.g. "loglevel=7" to watch
 # a slow boot on the serial log); HVX_BOCHS_MEM_MB: Bochs's RAM (3072);
 # HVX_BOCHS_IPS: Bochs's emulated instructions per emulated second
@@ -50,6 +54,7 @@ if [[ -n "${HVX_KERNEL_APPEND:-}" ]]; then
 		{ echo "HVX_KERNEL_APPEND: only name=value words: $HVX_KERNEL_APPEND" >&2; exit 1; }
 	CMDLINE_BOCHS+=" $HVX_KERNEL_APPEND"
 	CMDLINE_QEMU+=" $HVX_KERNEL_APPEND"
+	CMDLINE_QEMU_NOINTREMAP+=" $HVX_KERNEL_APPEND"
 fi
 BOCHS_MEM_MB=${HVX_BOCHS_MEM_MB:-3072}
 [[ "$BOCHS_MEM_MB" =~ ^[0-9]+$ ]] ||

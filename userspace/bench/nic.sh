@@ -12,7 +12,9 @@
 #   1. by the emulated host itself, no VM (lines "host: net ...");
 #   2. by the Debian guest of hvx-run, with the NIC passed through
 #      (--device; Bochs has no IOMMU, hence allow_unsafe_noiommu=1) after
-#      the host's driver is unloaded (lines "hvx-guest: net ...").
+#      the host's driver is unloaded and the NIC bound to hvx's stub
+#      driver hvx-pci, the administrator's step before any assignment
+#      (lines "hvx-guest: net ...").
 #
 # bench.sh turns the "net ping" and "net tftp" lines into the table's NIC
 # rows. There is no KVM column for them: the baseline is the bare host.
@@ -29,6 +31,8 @@ ifconfig eth0 down 2>/dev/null
 rmmod ne2k-pci 2>/dev/null
 rmmod 8390 2>/dev/null
 [ -e /sys/bus/pci/devices/$nic/driver ] && echo $nic >/sys/bus/pci/devices/$nic/driver/unbind
+echo hvx-pci >/sys/bus/pci/devices/$nic/driver_override
+echo $nic >/sys/bus/pci/drivers_probe
 
 echo "nic: 2. the hvx-run guest drives it, passed through"
 echo 1 >/sys/module/hvx/parameters/allow_unsafe_noiommu
@@ -38,5 +42,7 @@ hvx-run --kernel /lib/hvx/guest/vmlinuz --initrd /lib/hvx/guest/initrd.gz \
 	</dev/null
 guest_rc=$?
 echo 0 >/sys/module/hvx/parameters/allow_unsafe_noiommu
+echo $nic >/sys/bus/pci/devices/$nic/driver/unbind
+echo >/sys/bus/pci/devices/$nic/driver_override
 echo "nic: host rc=$host_rc, hvx-run rc=$guest_rc"
 [ "$host_rc" = 0 ] && [ "$guest_rc" = 0 ]

@@ -332,17 +332,31 @@ static void set_cmos_memory(struct vm *vm)
  * per vCPU, IOAPIC) that a Linux guest needs. An hvx without them
  * (EOPNOTSUPP) still runs test kernels: hvx-run then answers COM1 itself.
  */
+/* Is the PCI device @d in an IOMMU group (sysfs)? */
+static bool device_has_iommu_group(const struct hvx_pci_device *d)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%04x:%02x:%02x.%x/iommu_group", d->segment,
+		 d->bus, d->devfn >> 3, d->devfn & 7);
+	return !access(path, F_OK);
+}
+
 /*
- * --device: hand each device to the VM (HVX_ASSIGN_DEVICE). With the
- * in-kernel PCI bus it appears on the guest's bus 0; its device fd stays
- * open for the VM's life and closes with hvx-run, which gives the device
- * back (hvx also releases it when the VM goes).
+ * --device: hand each device to the VM (HVX_ASSIGN_DEVICE). An
+ * administrator must have bound it to hvx's stub driver "hvx-pci" first
+ * (README, Passthrough). With the in-kernel PCI bus it appears on the
+ * guest's bus 0; its device fd stays open for the VM's life and closes
+ * with hvx-run, which gives the device back to the stub (hvx also
+ * releases it when the VM goes).
  */
 static void assign_devices(struct vm *vm)
 {
 	for (int i = 0; i < vm->opt.ndevices; i++) {
+		const struct hvx_pci_device *d = &vm->opt.device[i];
 		const char *hint = "";
-		int fd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, &vm->opt.device[i]);
+		int fd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, d);
 
 		if (fd >= 0) {
 			info("device %s passed through", vm->opt.device_arg[i]);
@@ -350,9 +364,15 @@ static void assign_devices(struct vm *vm)
 		}
 		switch (errno) {
 		case ENODEV: hint = " (no such PCI device)"; break;
+		case EACCES: hint = " (not bound to hvx-pci: an administrator binds it first, see README, Passthrough)"; break;
 		case EBUSY: hint = " (a host driver has it, or another VM has its IOMMU group)"; break;
 		case EPERM: hint = " (its IOMMU group is not viable, or CAP_SYS_RAWIO is missing)"; break;
-		case EOPNOTSUPP: hint = " (no IOMMU: load hvx with allow_unsafe_noiommu=1 to accept unsafe DMA)"; break;
+		case EOPNOTSUPP:
+			hint = device_has_iommu_group(d) ?
+			       " (no interrupt remapping: load hvx with allow_unsafe_interrupts=1 to accept unsafe MSIs)" :
+			       " (no IOMMU: load hvx with allow_unsafe_noiommu=1 to accept unsafe DMA)";
+			break;
+		case EADDRINUSE: hint = " (guest RAM overlaps a range its IOMMU reserves: see the kernel log)"; break;
 		case EEXIST: hint = " (already assigned)"; break;
 		}
 		die("--device %s: %s%s", vm->opt.device_arg[i], strerror(errno), hint);

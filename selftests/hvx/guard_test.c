@@ -26,6 +26,7 @@
 #define EXIT_FAILED_ENTRY		0x80000000u
 
 #define HOOK_PARAM	"/sys/module/hvx/parameters/mce_test_hook"
+#define HOOK_IDLE	"0"
 #define HOOK_EXIT	"1"
 #define HOOK_ENTRY	"2"
 #define HOOK_RAN_OK	3
@@ -129,6 +130,7 @@ static int hook_read(void)
 TEST(mce_exit_via_test_hook_as_emulators_cannot_raise_mc)
 {
 	struct hvx_stats st;
+	int hook;
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
@@ -138,9 +140,11 @@ TEST(mce_exit_via_test_hook_as_emulators_cannot_raise_mc)
 	vcpu = vm_create_long(&vm, guest_int1, 0);
 	ASSERT_EQ(0, write_str(HOOK_PARAM, HOOK_EXIT)) TH_LOG(HOOK_PARAM ": %m");
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	hook = hook_read();
+	write_str(HOOK_PARAM, HOOK_IDLE);	/* never left armed */
 	ASSERT_EQ(GUARD_INT1, uc.args[0]);
 	ASSERT_EQ(X86_VEC_DB, uc.args[1]);
-	ASSERT_EQ(HOOK_RAN_OK, hook_read());
+	ASSERT_EQ(HOOK_RAN_OK, hook);
 	st = own_stats(_metadata);
 	ASSERT_EQ(1, st.machine_checks);
 	vcpu_run_done(vcpu);
@@ -155,6 +159,7 @@ TEST(mce_exit_via_test_hook_as_emulators_cannot_raise_mc)
 TEST(mce_entry_via_test_hook_as_emulators_cannot_raise_mc)
 {
 	struct hvx_stats st;
+	int hook;
 	struct vcpu *vcpu;
 	struct vm *vm;
 
@@ -163,11 +168,13 @@ TEST(mce_entry_via_test_hook_as_emulators_cannot_raise_mc)
 	vcpu = vm_create_long(&vm, guest_int1, 0);
 	ASSERT_EQ(0, write_str(HOOK_PARAM, HOOK_ENTRY)) TH_LOG(HOOK_PARAM ": %m");
 	vcpu_run(vcpu);
+	hook = hook_read();
+	write_str(HOOK_PARAM, HOOK_IDLE);	/* never left armed */
 	ASSERT_EXIT(HVX_EXIT_FAIL_ENTRY, vcpu);
 	ASSERT_EQ(HVX_ENTRY_FAIL_MACHINE_CHECK, vcpu->run->fail_entry.kind);
 	ASSERT_EQ(EXIT_FAILED_ENTRY | EXIT_REASON_MCE_DURING_VMENTRY,
 		  vcpu->run->fail_entry.hardware_entry_failure_reason);
-	ASSERT_EQ(HOOK_RAN_OK, hook_read());
+	ASSERT_EQ(HOOK_RAN_OK, hook);
 	st = own_stats(_metadata);
 	ASSERT_EQ(1, st.machine_checks);
 	vm_free(vm);
@@ -177,10 +184,11 @@ TEST(mce_entry_via_test_hook_as_emulators_cannot_raise_mc)
 TEST(mce_test_hook_rejects_bad_values)
 {
 	REQUIRE_VMX();
-	ASSERT_GT(0, write_str(HOOK_PARAM, "3"));
-	ASSERT_GT(0, write_str(HOOK_PARAM, "-1"));
-	ASSERT_NE(1, hook_read());
-	ASSERT_NE(2, hook_read());
+	ASSERT_EQ(0, write_str(HOOK_PARAM, HOOK_IDLE));
+	ASSERT_EQ(-EINVAL, write_str(HOOK_PARAM, "3"));
+	ASSERT_EQ(-EINVAL, write_str(HOOK_PARAM, "-1"));
+	ASSERT_EQ(-EINVAL, write_str(HOOK_PARAM, "x"));
+	ASSERT_EQ(0, hook_read());
 }
 
 /* The guest's own breakpoints work: #DB with B0 (data write), B1 (fetch). */

@@ -619,22 +619,24 @@ void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info);
 /**
  * hvx_vmx_mce_irqoff - hand a machine check to the host right after an exit
  * @v: the vCPU that just exited.
- * @reason: the full exit reason (VM_EXIT_REASON, bit 31 for failed entry).
+ * @reason: the full exit reason (VM_EXIT_REASON, bit 31 for failed entry),
+ *	0 after a VMfail.
  * @intr_info: VM-exit interruption information when @reason is 0
  *	(exception or NMI), else 0.
  *
- * Call with interrupts still off, on the CPU of the exit, before anything
- * else can run there: a machine check that caused the exit (#MC exit, SDM
- * Vol. 3C 28.1; or basic reason 41, a machine check during VM entry,
- * 27.8) is logged and handled by the host's handler on this CPU, as if it
- * had interrupted user mode (the vCPU thread). The test is two compares;
- * everything else is out of line.
+ * Call with interrupts still off, on the CPU of the exit, once the host's
+ * state is back (as KVM does), before anything else can run there: a
+ * machine check that caused the exit (#MC exit, SDM Vol. 3C 28.1; or
+ * basic reason 41, a machine check during VM entry, 27.8) is logged and
+ * handled by the host's handler on this CPU, as if it had interrupted
+ * user mode (the vCPU thread). The test is a few compares; everything
+ * else is out of line.
  */
 static __always_inline void hvx_vmx_mce_irqoff(struct hvx_vmx_vcpu *v,
 					       u32 reason, u32 intr_info)
 {
 	if (unlikely((u16)reason == EXIT_REASON_MCE_DURING_VMENTRY ||
-		     ((u16)reason == EXIT_REASON_EXCEPTION_NMI &&
+		     ((intr_info & INTR_INFO_VALID_MASK) &&
 		      (intr_info & INTR_INFO_INTR_TYPE_MASK) != INTR_TYPE_NMI_INTR)))
 		hvx_vmx_machine_check(v, reason, intr_info);
 }

@@ -16,6 +16,8 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #if __has_include(<asm/cpuid/api.h>)
@@ -254,6 +256,85 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
 #else
 	return irq_domain_check_msi_remap() ||
 	       !iommu_group_for_each_dev(group, NULL, hvx_dev_no_intr_remap);
+#endif
+}
+
+/*
+ * HVX_KVM_ONLY_EXPORTS - 6.19 restricted the exports the kernel keeps for
+ * KVM (hw_breakpoint_restore, handle_guest_split_lock, ...) to KVM's own
+ * modules ("x86: Restrict KVM-induced symbol exports to KVM modules").
+ */
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+#define HVX_KVM_ONLY_EXPORTS	1
+#endif
+
+/**
+ * hvx_host_dr_save - keep what hvx_host_dr_restore() needs to give this
+ * CPU's DR0-3 back to the host after a guest's were loaded
+ * @dr: 4 values, written only where the kernel cannot restore them itself.
+ *
+ * Up to 6.18 hw_breakpoint_restore() reloads DR0-3 from the kernel's own
+ * per-CPU copy; later kernels keep that to KVM, so the live values are
+ * read here (four MOVs from DR0-3, only when the host has breakpoints
+ * armed and the guest is about to replace them).
+ * Context: interrupts off.
+ */
+static __always_inline void hvx_host_dr_save(unsigned long *dr)
+{
+#ifdef HVX_KVM_ONLY_EXPORTS
+	dr[0] = native_get_debugreg(0);
+	dr[1] = native_get_debugreg(1);
+	dr[2] = native_get_debugreg(2);
+	dr[3] = native_get_debugreg(3);
+#endif
+}
+
+/**
+ * hvx_host_dr_restore - give the host its hardware breakpoints back
+ * @dr: what hvx_host_dr_save() kept, or NULL if DR0-3 were not replaced.
+ *
+ * A VM exit leaves DR7 = 400H (SDM Vol. 3C 28.3.3); call this when
+ * hw_breakpoint_active() says the host had breakpoints armed. Reloads DR0-3
+ * (where they were replaced), a clean DR6 and the host's DR7 (cpu_dr7, a
+ * plain export on every kernel).
+ * Context: interrupts off, right after the VM exit.
+ */
+static __always_inline void hvx_host_dr_restore(const unsigned long *dr)
+{
+#ifdef HVX_KVM_ONLY_EXPORTS
+	if (dr) {
+		native_set_debugreg(0, dr[0]);
+		native_set_debugreg(1, dr[1]);
+		native_set_debugreg(2, dr[2]);
+		native_set_debugreg(3, dr[3]);
+	}
+	native_set_debugreg(6, 0xffff0ff0UL);	/* DR6 as after reset */
+	native_set_debugreg(7, __this_cpu_read(cpu_dr7));
+#else
+	hw_breakpoint_restore();
+#endif
+}
+
+/**
+ * hvx_guest_split_lock - apply the host's split-lock policy to a split-lock
+ * #AC that a guest did not ask for
+ * @ip: the guest's RIP, for the host's log.
+ *
+ * Up to 6.18 this is handle_guest_split_lock(): in "warn" mode it warns
+ * (rate-limited) and lets the task go on without detection for a while;
+ * in "fatal" mode it queues SIGBUS for the current task (the VMM). Later
+ * kernels keep that to KVM; hvx then reflects the #AC into the guest, as
+ * KVM did before split-lock detection existed.
+ * Context: process context, the vCPU thread.
+ * Return: 1 the guest may re-execute the instruction, 0 the host's policy
+ * is fatal (SIGBUS queued), -EOPNOTSUPP reflect the #AC.
+ */
+static inline int hvx_guest_split_lock(unsigned long ip)
+{
+#ifdef HVX_KVM_ONLY_EXPORTS
+	return -EOPNOTSUPP;
+#else
+	return handle_guest_split_lock(ip) ? 1 : 0;
 #endif
 }
 

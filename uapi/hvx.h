@@ -381,6 +381,7 @@ struct hvx_vcpu_events {
 #define HVX_ENTRY_FAIL_GUEST_STATE	1	/* exit reason 33, see .check */
 #define HVX_ENTRY_FAIL_MSR_LOADING	2	/* exit reason 34 */
 #define HVX_ENTRY_FAIL_VMFAIL		3	/* VMLAUNCH/VMRESUME VMfail, see .vm_instruction_error */
+#define HVX_ENTRY_FAIL_MACHINE_CHECK	4	/* exit reason 41: a machine check during VM entry */
 
 /**
  * enum hvx_entry_check - which guest-state check of SDM Vol. 3C 27.3.1

@@ -4,11 +4,12 @@
  *
  * Each vCPU has a CPUID table (struct hvx_cpuid_entry), settable from
  * userspace. By default the guest sees the host's CPUID with what hvx
- * does not virtualize hidden (VMX, SMX, XSAVE and AVX, PCID, x2APIC, performance monitoring,
- * MONITOR/MWAIT, RDTSCP, most of leaf 7), the hypervisor bit set, a
- * single-CPU topology with the vCPU id as initial APIC id, and the hvx
- * signature leaf 0x40000000. Bit positions: SDM Vol. 2A, CPUID, Tables
- * 3-10 and 3-11.
+ * does not virtualize hidden (VMX, SMX, XSAVE and AVX, PCID, x2APIC,
+ * performance monitoring, MONITOR/MWAIT, RDTSCP, most of leaf 7: its EDX
+ * keeps the speculation controls and mitigations that work in a guest),
+ * the hypervisor bit set, a single-CPU topology with the vCPU id as
+ * initial APIC id, and the hvx signature leaf 0x40000000. Bit positions:
+ * SDM Vol. 2A, CPUID, Tables 3-10 and 3-11.
  */
 #include <linux/log2.h>
 #include <asm/fpu/xstate.h>
@@ -38,6 +39,16 @@
 #define LEAF7_EBX_AVX2		BIT(5)
 /* CPUID.7.0:EDX: IBRS/IBPB, STIBP, SSBD, shown when the host has them. */
 #define LEAF7_EDX_SPEC		(BIT(26) | BIT(27) | BIT(31))
+/*
+ * CPUID.7.0:EDX bits of the guest's view of mitigations, each shown when
+ * the host kernel has the feature, as each works in a guest: MD_CLEAR
+ * (VERW clears CPU buffers; VERW does not exit), FLUSH_L1D (guest writes
+ * to IA32_FLUSH_CMD go to the CPU, msr.c) and ARCH_CAPABILITIES (msr.c
+ * synthesizes the MSR).
+ */
+#define LEAF7_EDX_MD_CLEAR	BIT(10)
+#define LEAF7_EDX_FLUSH_L1D	BIT(28)
+#define LEAF7_EDX_ARCH_CAP	BIT(29)
 /* XSAVE area: legacy region plus header (SDM Vol. 1 13.4.1, 13.4.2). */
 #define XSAVE_LEGACY_AND_HEADER	576
 /* CPUID.7.0:EBX bits kept: BMI1, BMI2, ERMS, ADX (no OS support needed). */
@@ -116,6 +127,12 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
 				   LEAF7_EBX_AVX2 : 0);
 			e->edx &= hvx_caps.spec_ctrl ? LEAF7_EDX_SPEC : 0;
+			if (boot_cpu_has(X86_FEATURE_MD_CLEAR))
+				e->edx |= LEAF7_EDX_MD_CLEAR;
+			if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))
+				e->edx |= LEAF7_EDX_FLUSH_L1D;
+			if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+				e->edx |= LEAF7_EDX_ARCH_CAP;
 		} else {
 			e->ebx = 0;
 			e->edx = 0;

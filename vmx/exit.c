@@ -45,12 +45,17 @@ MODULE_PARM_DESC(check_entry,
  */
 #define EXIT_FAILED_ENTRY	BIT(31)
 
+/* DR6 and #DB exit qualification bits besides B0-B3, BS (SDM Vol. 3B 18.2.3). */
+#define HVX_DR6_BD		BIT_ULL(13)
+#define HVX_DR6_RTM		BIT_ULL(16)
+
 /* Host state a VM exit does not restore (SDM Vol. 3C 28.5). */
 struct host_state {
 	u16 ds, es, fs, gs, ldt;
 	unsigned long fs_base, kernel_gs_base;
 	u64 star, lstar, cstar, sfmask;
 	unsigned long debugctl;
+	unsigned long dr[4];	/* DR0-3, where compat.h needs a copy */
 };
 
 /**
@@ -554,14 +559,140 @@ static int handle_gp(struct hvx_vmx_vcpu *v)
 	return HVX_RUN_RESUME;
 }
 
+static int handle_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
+			       enum hvx_entry_check check, u32 hw_reason);
+
+/*
+ * An intercepted exception that happened while the CPU delivered another
+ * event (IDT-vectoring information, SDM Vol. 3C 28.2.4) replaces it, as
+ * the CPU handles a benign exception after any other one serially (SDM
+ * Vol. 3A 6.15, Table 6-5): a re-executed instruction raises a dropped
+ * exception again. An external interrupt or NMI would be lost instead;
+ * that stops the VM as an unhandled event.
+ */
+static bool vectoring_lost(struct hvx_vmx_vcpu *v)
+{
+	u32 type = v->reinject_info & INTR_INFO_INTR_TYPE_MASK;
+
+	return (v->reinject_info & INTR_INFO_VALID_MASK) &&
+	       (type == INTR_TYPE_EXT_INTR || type == INTR_TYPE_NMI_INTR);
+}
+
+/* Did the guest enable alignment checking: CPL 3, CR0.AM, RFLAGS.AC? */
+static bool guest_wants_ac(struct hvx_vmx_vcpu *v)
+{
+	/* CPL is SS.DPL (SDM Vol. 3C 27.3.1.2); CR0.AM is the guest's own. */
+	return (v->rflags & X86_EFLAGS_AC) &&
+	       (hvx_vmx_read(v, GUEST_CR0) & X86_CR0_AM) &&
+	       ((hvx_vmx_read(v, GUEST_SS_AR_BYTES) >> 5) & 3) == 3;
+}
+
+/*
+ * #AC (SDM Vol. 3A 6.15, interrupt 17). Alignment checking the guest
+ * enabled is its own business: reflect it. Otherwise the #AC is a split
+ * lock detected because the host enabled detection (MSR_TEST_CTRL, the
+ * kernel's split_lock_detect= policy), and that policy decides, as for a
+ * task.
+ */
+static int handle_ac(struct hvx_vmx_vcpu *v, u32 error)
+{
+	if (vectoring_lost(v))
+		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
+	if (boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT) && !guest_wants_ac(v)) {
+		switch (hvx_guest_split_lock(v->rip)) {
+		case 1:
+			return HVX_RUN_RESUME;
+		case 0:		/* fatal: SIGBUS is queued for the VMM */
+			return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT);
+		}
+	}
+	hvx_vmx_inject_exception(v, X86_TRAP_AC, true, error);
+	return HVX_RUN_RESUME;
+}
+
+/* DR7 enables breakpoint n (Ln or Gn, SDM Vol. 3B 18.2.4): bit n. */
+static u64 dr7_enabled(u64 dr7)
+{
+	u64 mask = 0;
+	int n;
+
+	for (n = 0; n < 4; n++)
+		if (dr7 & (3 << (2 * n)))
+			mask |= BIT(n);
+	return mask;
+}
+
+/*
+ * #DB (SDM Vol. 3B 18.2.3, 18.3). A #DB that causes a VM exit leaves DR6
+ * alone and reports its bits in the exit qualification (SDM Vol. 3C
+ * 28.1, Table 28-1): hvx applies them to the guest's DR6 and delivers the
+ * #DB. B0-B3 of breakpoints the guest did not enable are dropped (the CPU
+ * may report matches of disabled ones, and the hardware DR0-3 then hold
+ * someone else's addresses). INT1 is re-injected as the privileged
+ * software exception it is, past the instruction.
+ */
+static int handle_db(struct hvx_vmx_vcpu *v, u32 info)
+{
+	u64 q = v->exit_qual, dr6 = v->dr[4];
+	u64 intr;
+
+	if (vectoring_lost(v))
+		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		v->reinject_info = INTR_INFO_VALID_MASK |
+				   INTR_TYPE_PRIV_SW_EXCEPTION | X86_TRAP_DB;
+		v->reinject_err = 0;
+		v->reinject_len = v->instr_len;
+		v->stats.s.exceptions_injected++;
+		return HVX_RUN_RESUME;
+	}
+	dr6 &= ~(u64)DR_TRAP_BITS;
+	dr6 |= HVX_DR6_FIXED_1 |
+	       (q & dr7_enabled(hvx_vmx_read(v, GUEST_DR7))) |
+	       (q & (DR_STEP | HVX_DR6_BD));
+	if (q & HVX_DR6_RTM)	/* active low in DR6 */
+		dr6 &= ~HVX_DR6_RTM;
+	v->dr[4] = dr6;
+	/*
+	 * A single-step trap under STI or MOV SS blocking stays pending in
+	 * the VMCS, or VM entry fails its check (SDM Vol. 3C 27.3.1.5).
+	 */
+	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
+	if ((v->rflags & X86_EFLAGS_TF) &&
+	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		hvx_vmx_write(v, GUEST_PENDING_DBG_EXCEPTIONS,
+			      hvx_vmx_read(v, GUEST_PENDING_DBG_EXCEPTIONS) |
+			      DR_STEP);
+	hvx_vmx_inject_exception(v, X86_TRAP_DB, false, 0);
+	return HVX_RUN_RESUME;
+}
+
+/*
+ * Exceptions in HVX_EXCEPTION_BITMAP, and NMIs. NMIs and machine checks
+ * were handed to the host's handlers with interrupts off right after the
+ * exit (hvx_vmx_mce_irqoff()); the guest then goes on, as it would after
+ * a corrected error, or after the host's handler returned from a
+ * recoverable one in user mode (SIGBUS for poison is the VMM's to see).
+ */
 static int handle_exception_nmi(struct hvx_vmx_vcpu *v)
 {
 	u32 info = hvx_vmx_read(v, VM_EXIT_INTR_INFO);
 
-	/* NMIs were handled with interrupts off right after the exit. */
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return HVX_RUN_RESUME;
-	/* The exception bitmap is empty: nothing else is expected. */
+	if (v->mce_exit == HVX_MCE_ENTRY)	/* mce_test_hook only */
+		return handle_failed_entry(v, EXIT_FAILED_ENTRY |
+					   EXIT_REASON_MCE_DURING_VMENTRY,
+					   HVX_CHECK_UNKNOWN, EXIT_FAILED_ENTRY |
+					   EXIT_REASON_MCE_DURING_VMENTRY);
+	if (v->mce_exit == HVX_MCE_EXIT)
+		return HVX_RUN_RESUME;
+	switch (info & INTR_INFO_VECTOR_MASK) {
+	case X86_TRAP_AC:
+		return handle_ac(v, hvx_vmx_read(v, VM_EXIT_INTR_ERROR_CODE));
+	case X86_TRAP_DB:
+		return handle_db(v, info);
+	}
 	return handle_unhandled(v);
 }
 
@@ -612,9 +743,11 @@ static int handle_dr(struct hvx_vmx_vcpu *v)
 
 		if (dr >= 6 && val >> 32)
 			return handle_gp(v);
-		if (dr == 7)
+		if (dr == 7) {
 			hvx_vmx_write(v, GUEST_DR7, val | HVX_DR7_FIXED_1);
-		else if (dr == 6)
+			/* L0-L3, G0-G3: the guest's DR0-3 must be live. */
+			v->dr_armed = val & 0xff;
+		} else if (dr == 6)
 			v->dr[4] = val | HVX_DR6_FIXED_1;
 		else
 			v->dr[dr] = val;
@@ -768,6 +901,10 @@ static int handle_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
 	case EXIT_REASON_MSR_LOAD_FAIL:
 		run->fail_entry.kind = HVX_ENTRY_FAIL_MSR_LOADING;
 		break;
+	case EXIT_REASON_MCE_DURING_VMENTRY:
+		/* The host's handler ran (hvx_vmx_mce_irqoff()); KVM stops too. */
+		run->fail_entry.kind = HVX_ENTRY_FAIL_MACHINE_CHECK;
+		break;
 	default:
 		return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT);
 	}
@@ -880,6 +1017,21 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	/* IA32_SPEC_CTRL is swapped in vmenter.S, next to the entry. */
 	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
+	/*
+	 * The guest's DR7 (loaded by VM entry) arms breakpoints: they must
+	 * watch its own DR0-3, not the host's. Host breakpoints are disarmed
+	 * first, so none fires on a guest address meanwhile.
+	 */
+	if (unlikely(v->dr_armed)) {
+		if (hw_breakpoint_active()) {
+			hvx_host_dr_save(hs->dr);
+			set_debugreg(0UL, 7);
+		}
+		set_debugreg(v->dr[0], 0);
+		set_debugreg(v->dr[1], 1);
+		set_debugreg(v->dr[2], 2);
+		set_debugreg(v->dr[3], 3);
+	}
 }
 
 /* Interrupts off, right after the exit: give the host its state back. */
@@ -918,8 +1070,14 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	invalidate_tss_limit();
 	if (hs->debugctl)
 		update_debugctlmsr(hs->debugctl);
+	/*
+	 * The exit left DR7 = 400H. Host breakpoints come back; without any,
+	 * DR0-3 may keep the guest's values (nothing watches them, and no
+	 * guest sees them: reads exit, #DB exits filter B0-B3). DR6 never
+	 * holds guest state: #DB always exits, leaving DR6 untouched.
+	 */
 	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+		hvx_host_dr_restore(v->dr_armed ? hs->dr : NULL);
 }
 
 /* Read what every handler needs while the VMCS is current. */
@@ -1054,6 +1212,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	WRITE_ONCE(v->guest_cpu, -1);
 	switch_to_host(v, &hs);
 	hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
+	/* Host state is back: a machine check goes to the host's handler. */
+	hvx_vmx_mce_irqoff(v, reason, intr_info);
 	local_irq_enable();
 	guest_fpu_save(v);
 	kernel_fpu_end();

@@ -10,6 +10,13 @@
  * CPU without that MSR, or exits to userspace if the VM asked for that.
  * Guest MTRRs are kept but not applied: RAM stays write-back in EPT.
  * MSR numbers: SDM Vol. 4, Table 2-2.
+ *
+ * The guest sees the host's speculation controls as far as they hold for
+ * it: IA32_PRED_CMD (IBPB) and IA32_FLUSH_CMD (L1D flush) are written
+ * directly, without exits, where the host has them (the MSR bitmap; both
+ * are write-only commands whose only effect is on the CPU's own predictor
+ * and cache state); IA32_ARCH_CAPABILITIES is synthesized from the host's
+ * (arch_capabilities()).
  */
 #include <linux/mutex.h>
 #include <asm/apicdef.h>
@@ -17,6 +24,7 @@
 #include <asm/msr-index.h>
 
 #include <asm/trapnr.h>
+#include <asm/cpufeature.h>
 
 #include "vmx.h"
 
@@ -94,6 +102,84 @@ void hvx_vmx_spec_bitmaps_free(void)
 	spec_bitmaps[0] = NULL;
 	spec_bitmaps[1] = NULL;
 }
+
+/*
+ * IA32_ARCH_CAPABILITIES bits (SDM Vol. 4 Table 2-2) that describe the
+ * CPU's own behaviour and so hold inside a guest as outside: "not
+ * affected" and "the mitigation instruction works" bits, and RSBA/RRSBA
+ * (which tell the guest to mitigate). Not passed: bits that announce MSRs
+ * hvx does not give guests (TSX_CTRL, FB_CLEAR_CTRL, GDS_CTRL, ...) and
+ * SKIP_VMENTRY_L1DFLUSH, which only a nested hypervisor would read.
+ */
+#define ARCH_CAP_FROM_HOST (ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL |	\
+			    ARCH_CAP_RSBA | ARCH_CAP_SSB_NO |		\
+			    ARCH_CAP_MDS_NO | ARCH_CAP_PSCHANGE_MC_NO |	\
+			    ARCH_CAP_TAA_NO | ARCH_CAP_SBDR_SSDP_NO |	\
+			    ARCH_CAP_FBSDP_NO | ARCH_CAP_PSDP_NO |	\
+			    ARCH_CAP_FB_CLEAR | ARCH_CAP_RRSBA |	\
+			    ARCH_CAP_BHI_NO | ARCH_CAP_PBRSB_NO |	\
+			    ARCH_CAP_GDS_NO | ARCH_CAP_RFDS_NO |	\
+			    ARCH_CAP_RFDS_CLEAR)
+
+/*
+ * The guest's IA32_ARCH_CAPABILITIES, as KVM synthesizes it: the host's
+ * bits of ARCH_CAP_FROM_HOST, plus the "not affected" bits the kernel
+ * knows to be true from its own vulnerability list (older CPUs whose MSR
+ * predates a bit). Only called when the host has the MSR.
+ */
+static u64 arch_capabilities(void)
+{
+	u64 host, val;
+
+	if (rdmsrq_safe(MSR_IA32_ARCH_CAPABILITIES, &host))
+		host = 0;
+	val = host & ARCH_CAP_FROM_HOST;
+	if (!boot_cpu_has_bug(X86_BUG_CPU_MELTDOWN))
+		val |= ARCH_CAP_RDCL_NO;
+	if (!boot_cpu_has_bug(X86_BUG_SPEC_STORE_BYPASS))
+		val |= ARCH_CAP_SSB_NO;
+	if (!boot_cpu_has_bug(X86_BUG_MDS))
+		val |= ARCH_CAP_MDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_GDS))
+		val |= ARCH_CAP_GDS_NO;
+	/* Without TSX there is no TAA to rule out (the guest sees no RTM). */
+	if (!boot_cpu_has(X86_FEATURE_RTM))
+		val &= ~ARCH_CAP_TAA_NO;
+	else if (!boot_cpu_has_bug(X86_BUG_TAA))
+		val |= ARCH_CAP_TAA_NO;
+	return val;
+}
+
+/* Can a guest write IA32_FLUSH_CMD (CPUID.7.0:EDX.FLUSH_L1D)? */
+static bool has_flush_cmd(void)
+{
+	return boot_cpu_has(X86_FEATURE_FLUSH_L1D);
+}
+
+static void msr_write_passthrough(u8 *bitmap, u32 msr)
+{
+	/* Write bitmap for MSRs 0..1fffH at byte 2048 (SDM Vol. 3C 25.6.9). */
+	__clear_bit(msr, (unsigned long *)(bitmap + 2048));
+}
+
+/**
+ * hvx_vmx_msr_bitmap_cmds - let guests write the command MSRs directly
+ * @bitmap: an MSR bitmap page being set up (module load), all MSRs
+ *	intercepted but those vmx.c passes through.
+ *
+ * WRMSR of IA32_PRED_CMD and IA32_FLUSH_CMD then runs natively: the CPU
+ * checks the value (#GP for reserved bits) and performs the barrier or
+ * flush, as on the host, without a VM exit. Only where the host has the
+ * MSR; reads stay intercepted (#GP: both are write-only).
+ */
+void hvx_vmx_msr_bitmap_cmds(u8 *bitmap)
+{
+	if (hvx_caps.ibpb)
+		msr_write_passthrough(bitmap, MSR_IA32_PRED_CMD);
+	if (has_flush_cmd())
+		msr_write_passthrough(bitmap, MSR_IA32_FLUSH_CMD);
+}
+
 
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol. 3A 12.12.2). */
 static bool pat_valid(u64 pat)
@@ -214,6 +300,11 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 			return -1;
 		*val = v->msr.spec_ctrl;
 		break;
+	case MSR_IA32_ARCH_CAPABILITIES:	/* read-only */
+		if (!boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+			return -1;
+		*val = arch_capabilities();
+		break;
 	case MSR_EFER:
 		*val = v->efer;
 		break;
@@ -289,6 +380,8 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		return hvx_caps.spec_ctrl && !(val & ~hvx_caps.spec_ctrl);
 	case MSR_IA32_PRED_CMD:		/* write-only command */
 		return hvx_caps.ibpb && !(val & ~PRED_CMD_IBPB);
+	case MSR_IA32_FLUSH_CMD:	/* write-only command */
+		return has_flush_cmd() && !(val & ~L1D_FLUSH);
 	case MSR_EFER:
 		return !(val & ~HVX_EFER_ALLOWED) &&
 		       !((v->cr0 & X86_CR0_PG) &&
@@ -363,6 +456,10 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 	case MSR_IA32_PRED_CMD:
 		if (val)
 			wrmsrq(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		break;
+	case MSR_IA32_FLUSH_CMD:
+		if (val)
+			wrmsrq(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 		break;
 	case MSR_IA32_UCODE_REV:
 		break;

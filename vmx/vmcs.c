@@ -312,7 +312,9 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	v->rip = 0xfff0;
 	v->rflags = X86_EFLAGS_FIXED;
 	v->rsp = 0;
+	memset(v->dr, 0, sizeof(v->dr));	/* DR0-3 are 0 (Table 10-1) */
 	v->dr[4] = HVX_DR6_FIXED_1;
+	v->dr_armed = false;
 	v->gprs[HVX_RDX] = cpuid_eax(1);	/* processor signature */
 	v->msr.apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			   (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
@@ -340,7 +342,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	vmcs_write(VM_EXIT_CONTROLS, hvx_caps.exit);
 	v->entry_ctls = hvx_caps.entry;
 	vmcs_write(VM_ENTRY_CONTROLS, v->entry_ctls);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(EXCEPTION_BITMAP, HVX_EXCEPTION_BITMAP);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);

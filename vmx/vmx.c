@@ -495,6 +495,7 @@ static void init_msr_bitmap(u8 *bitmap)
 	msr_passthrough(bitmap, MSR_IA32_SYSENTER_CS);
 	msr_passthrough(bitmap, MSR_IA32_SYSENTER_ESP);
 	msr_passthrough(bitmap, MSR_IA32_SYSENTER_EIP);
+	hvx_vmx_msr_bitmap_cmds(bitmap);
 }
 
 /**

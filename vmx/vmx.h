@@ -14,6 +14,7 @@
 #include <linux/mm.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <asm/trapnr.h>
 #include <asm/vmx.h>
 
 #include "hvx.h"
@@ -427,6 +428,14 @@ struct hvx_mmio_op {
  * @l1d_flush: host code that may have touched other data ran since the
  *	last entry: the L1D "cond" state flushes before the next.
  * @msr_bitmap_spec: the VMCS's MSR bitmap lets IA32_SPEC_CTRL through.
+ * @dr_armed: the guest's DR7 enables a breakpoint (any L0-L3/G0-G3 bit),
+ *	so @dr DR0-3 are loaded into the CPU around guest execution; set by
+ *	MOV to DR7 and reset. While it is false the exit path does nothing
+ *	for debug registers besides restoring the host's DR7 when the host
+ *	has breakpoints armed.
+ * @mce_exit: HVX_MCE_* for the last exit, set with interrupts off right
+ *	after it (hvx_vmx_mce_irqoff()); meaningful for exception exits and
+ *	failed VM entries only.
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -507,7 +516,23 @@ struct hvx_vmx_vcpu {
 	unsigned long spec_nsw;
 	bool l1d_flush;
 	bool msr_bitmap_spec;
+	bool dr_armed;
+	u8 mce_exit;
 };
+
+/* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
+#define HVX_MCE_NONE	0
+#define HVX_MCE_EXIT	1	/* #MC exit (exception bitmap bit 18) */
+#define HVX_MCE_ENTRY	2	/* VM entry failed on a machine check (41) */
+
+/*
+ * Exceptions that always cause VM exits (SDM Vol. 3C 25.6.3): #MC, so the
+ * host's machine-check handler runs; #AC and #DB, whose delivery can raise
+ * the same exception again forever inside microcode, where no interrupt
+ * is recognised (CVE-2015-5307, CVE-2015-8104).
+ */
+#define HVX_EXCEPTION_BITMAP	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_MC) | \
+				 BIT(X86_TRAP_AC))
 
 /* Bits of hvx_vmx_vcpu.requests: work for the vCPU's own thread. */
 #define HVX_REQ_EVENT	0	/* an interrupt or NMI was queued */
@@ -596,7 +621,36 @@ void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
+void hvx_vmx_msr_bitmap_cmds(u8 *bitmap);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
+
+/* guard.c: machine checks */
+void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info);
+
+/**
+ * hvx_vmx_mce_irqoff - hand a machine check to the host right after an exit
+ * @v: the vCPU that just exited.
+ * @reason: the full exit reason (VM_EXIT_REASON, bit 31 for failed entry),
+ *	0 after a VMfail.
+ * @intr_info: VM-exit interruption information when @reason is 0
+ *	(exception or NMI), else 0.
+ *
+ * Call with interrupts still off, on the CPU of the exit, once the host's
+ * state is back (as KVM does), before anything else can run there: a
+ * machine check that caused the exit (#MC exit, SDM Vol. 3C 28.1; or
+ * basic reason 41, a machine check during VM entry, 27.8) is logged and
+ * handled by the host's handler on this CPU, as if it had interrupted
+ * user mode (the vCPU thread). The test is a few compares; everything
+ * else is out of line.
+ */
+static __always_inline void hvx_vmx_mce_irqoff(struct hvx_vmx_vcpu *v,
+					       u32 reason, u32 intr_info)
+{
+	if (unlikely((u16)reason == EXIT_REASON_MCE_DURING_VMENTRY ||
+		     ((intr_info & INTR_INFO_VALID_MASK) &&
+		      (intr_info & INTR_INFO_INTR_TYPE_MASK) != INTR_TYPE_NMI_INTR)))
+		hvx_vmx_machine_check(v, reason, intr_info);
+}
 
 /* decode.c: instruction decoder for MMIO */
 int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,

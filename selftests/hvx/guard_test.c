@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guard_test - host machine-state integrity against a guest, and the
+ * guest's view of the host's mitigations: #AC (reflected, and the
+ * CVE-2015-5307 microcode loop, which must not hang the host), machine
+ * checks handed to the host's handler (through hvx's mce_test_hook: no
+ * emulator can raise a real #MC inside a guest), the guest's own debug
+ * registers versus the host's, and CPUID.7.EDX / IA32_ARCH_CAPABILITIES /
+ * IA32_PRED_CMD / IA32_FLUSH_CMD as the host has them.
+ */
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+
+#include "hvx_test.h"
+#include "hvx_nl.h"
+#include "guard_guest.h"
+
+#define EXIT_REASON_EXCEPTION_NMI	0
+#define EXIT_REASON_MSR_WRITE		32
+#define EXIT_REASON_MCE_DURING_VMENTRY	41
+#define EXIT_FAILED_ENTRY		0x80000000u
+
+#define HOOK_PARAM	"/sys/module/hvx/parameters/mce_test_hook"
+#define HOOK_IDLE	"0"
+#define HOOK_EXIT	"1"
+#define HOOK_ENTRY	"2"
+#define HOOK_RAN_OK	3
+
+/* Why the machine-check tests use hvx's hook (also on their TAP lines). */
+#define HOOK_WHY "emulators cannot raise a real #MC in a guest"
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static struct hvx_stats own_stats(struct __test_metadata *_metadata)
+{
+	struct hvx_stats st;
+	int ret = hvx_nl_own_stats(&st);
+
+	if (ret)
+		memset(&st, 0, sizeof(st));
+	EXPECT_EQ(0, ret) TH_LOG("netlink statistics: %s", strerrorname_np(-ret));
+	return st;
+}
+
+/* A 32-bit guest running ac_start with the user stack at @esp. */
+static struct vcpu *ac_guest(struct vm **vm, uint32_t esp)
+{
+	struct hvx_regs regs;
+	struct vcpu *vcpu;
+
+	*vm = vm_create();
+	vcpu = vcpu_create(*vm, 0);
+	vm_load_blob(*vm, GPA_BLOB, ac_start, ac_end);
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	vcpu_get_regs(vcpu, &regs);
+	regs.rbx = esp;
+	vcpu_set_regs(vcpu, &regs);
+	return vcpu;
+}
+
+/* Alignment checking the guest enabled (CPL 3, CR0.AM, EFLAGS.AC) is its
+ * own: the #AC reaches its handler, with error code 0. */
+TEST(ac_reflected)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = ac_guest(&vm, AC_STACK_OK);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(X86_VEC_AC, (uint32_t)uc.args[0]);
+	ASSERT_EQ(0, (uint32_t)uc.args[1]);
+	vm_free(vm);
+}
+
+/*
+ * CVE-2015-5307: delivering the #AC raises #AC again (a misaligned stack
+ * at CPL 3). On the CPU that loops in microcode, where no interrupt is
+ * taken; with #AC intercepted each round is a VM exit, so the vCPU thread
+ * keeps coming back to the host, and a signal ends HVX_RUN.
+ */
+TEST(ac_loop_does_not_hang_host)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 300 * 1000 } };
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	int ret;
+
+	REQUIRE_VMX();
+	vcpu = ac_guest(&vm, AC_STACK_ODD);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	ret = __vcpu_run(vcpu);
+	ASSERT_EQ(-1, ret) TH_LOG("HVX_RUN returned: %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(EINTR, errno);
+	st = own_stats(_metadata);
+	/* Many #AC exits, all reflected: the guest loops, the host does not. */
+	ASSERT_LT(10, st.exits_by_reason[EXIT_REASON_EXCEPTION_NMI]);
+	ASSERT_LT(10, st.exceptions_injected);
+	vm_free(vm);
+}
+
+static int hook_read(void)
+{
+	char buf[16] = "";
+
+	if (read_str(HOOK_PARAM, buf, sizeof(buf)) < 0)
+		return -1;
+	return atoi(buf);
+}
+
+/*
+ * mce_test_hook=1: the next exception exit (the guest's INT1) is handled
+ * as an #MC exit, with a stub in place of do_machine_check(). The stub
+ * must run with interrupts off, user-mode registers, on the exit's CPU;
+ * the exit is counted; the guest goes on as after a real #MC exit (its
+ * INT1 runs again and reaches its handler once).
+ */
+TEST(mce_exit_via_test_hook_as_emulators_cannot_raise_mc)
+{
+	struct hvx_stats st;
+	int hook;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	TH_LOG("using hvx's mce_test_hook: " HOOK_WHY);
+	vcpu = vm_create_long(&vm, guest_int1, 0);
+	ASSERT_EQ(0, write_str(HOOK_PARAM, HOOK_EXIT)) TH_LOG(HOOK_PARAM ": %m");
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	hook = hook_read();
+	write_str(HOOK_PARAM, HOOK_IDLE);	/* never left armed */
+	ASSERT_EQ(GUARD_INT1, uc.args[0]);
+	ASSERT_EQ(X86_VEC_DB, uc.args[1]);
+	ASSERT_EQ(HOOK_RAN_OK, hook);
+	st = own_stats(_metadata);
+	ASSERT_EQ(1, st.machine_checks);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * mce_test_hook=2: the exit is handled as a VM entry that failed because
+ * of a machine check (basic reason 41): counted, and the VM stops with
+ * HVX_EXIT_FAIL_ENTRY as KVM's does.
+ */
+TEST(mce_entry_via_test_hook_as_emulators_cannot_raise_mc)
+{
+	struct hvx_stats st;
+	int hook;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	TH_LOG("using hvx's mce_test_hook: " HOOK_WHY);
+	vcpu = vm_create_long(&vm, guest_int1, 0);
+	ASSERT_EQ(0, write_str(HOOK_PARAM, HOOK_ENTRY)) TH_LOG(HOOK_PARAM ": %m");
+	vcpu_run(vcpu);
+	hook = hook_read();
+	write_str(HOOK_PARAM, HOOK_IDLE);	/* never left armed */
+	ASSERT_EXIT(HVX_EXIT_FAIL_ENTRY, vcpu);
+	ASSERT_EQ(HVX_ENTRY_FAIL_MACHINE_CHECK, vcpu->run->fail_entry.kind);
+	ASSERT_EQ(EXIT_FAILED_ENTRY | EXIT_REASON_MCE_DURING_VMENTRY,
+		  vcpu->run->fail_entry.hardware_entry_failure_reason);
+	ASSERT_EQ(HOOK_RAN_OK, hook);
+	st = own_stats(_metadata);
+	ASSERT_EQ(1, st.machine_checks);
+	vm_free(vm);
+}
+
+/* Bad values for the hook are refused. */
+TEST(mce_test_hook_rejects_bad_values)
+{
+	REQUIRE_VMX();
+	ASSERT_EQ(0, write_str(HOOK_PARAM, HOOK_IDLE));
+	ASSERT_EQ(-EINVAL, write_str(HOOK_PARAM, "3"));
+	ASSERT_EQ(-EINVAL, write_str(HOOK_PARAM, "-1"));
+	ASSERT_EQ(-EINVAL, write_str(HOOK_PARAM, "x"));
+	ASSERT_EQ(0, hook_read());
+}
+
+/* The guest's own breakpoints work: #DB with B0 (data write), B1 (fetch). */
+TEST(dr_guest_breakpoints)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_dr_breakpoints, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_DATA_BP, uc.args[0]);
+	ASSERT_EQ(X86_VEC_DB, uc.args[1]) TH_LOG("no #DB on the watched write");
+	ASSERT_EQ(DR6_B0, uc.args[2] & 0xf) TH_LOG("DR6 %#llx",
+						 (unsigned long long)uc.args[2]);
+	ASSERT_EQ(DR6_RESET, uc.args[2] & DR6_RESET);
+	ASSERT_EQ(1, uc.args[3]);		/* the write happened */
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_EXEC_BP, uc.args[0]);
+	ASSERT_EQ(X86_VEC_DB, uc.args[1]) TH_LOG("no #DB on the fetch");
+	ASSERT_EQ(DR6_B1, uc.args[2] & 0xf) TH_LOG("DR6 %#llx",
+						 (unsigned long long)uc.args[2]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+static volatile uint32_t host_watched;
+
+static long perf_bp_open(void *addr)
+{
+	struct perf_event_attr pe = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(pe),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_addr = (uintptr_t)addr,
+		.bp_len = HW_BREAKPOINT_LEN_4,
+		.sample_period = 1,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+
+	return syscall(__NR_perf_event_open, &pe, 0, -1, -1, 0);
+}
+
+static uint64_t perf_count(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return ~0ull;
+	return n;
+}
+
+/*
+ * The host watches host_watched with a hardware breakpoint (perf, in this
+ * thread: the CPU's DR0 holds its address while the vCPU runs). A guest
+ * that arms breakpoint 0 in DR7 without setting DR0 must not trigger on
+ * that address (its DR0 is 0), nor see B0; afterwards the host's
+ * breakpoint works again.
+ */
+TEST(dr_host_breakpoints_hidden)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t before;
+	int fd;
+
+	REQUIRE_VMX();
+	fd = perf_bp_open((void *)&host_watched);
+	if (fd < 0)
+		SKIP(return, "no hardware breakpoint for the host: %s",
+		     strerrorname_np(errno));
+	before = perf_count(fd);
+	host_watched = 1;
+	ASSERT_EQ(before + 1, perf_count(fd)) TH_LOG("host breakpoint inactive");
+
+	vcpu = vm_create_long(&vm, guest_dr_host_hidden,
+			      (uint64_t)&host_watched);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_HOST_DR, uc.args[0]);
+	ASSERT_EQ(0, uc.args[3]);		/* the guest's DR0 */
+	ASSERT_EQ(0, uc.args[1]) TH_LOG("guest took #DB on the host's address");
+	ASSERT_EQ(0, uc.args[2] & 0xf) TH_LOG("DR6 %#llx",
+					     (unsigned long long)uc.args[2]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, uc.args[1]);
+	ASSERT_EQ(0, uc.args[2] & 0xf);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+
+	/* The host's breakpoint is back in the CPU. */
+	before = perf_count(fd);
+	host_watched = 2;
+	ASSERT_EQ(before + 1, perf_count(fd)) TH_LOG("host breakpoint lost");
+	close(fd);
+}
+
+/* Does the host's /proc/cpuinfo list @flag? */
+static bool host_flag(const char *flag)
+{
+	char line[8192], *p;
+	size_t n = strlen(flag);
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (p = strstr(line, flag); p; p = strstr(p + 1, flag))
+			if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n'))
+				found = true;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Is the host "Not affected" by @vuln (sysfs)? */
+static bool host_not_affected(const char *vuln)
+{
+	char path[128], buf[128] = "";
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/vulnerabilities/%s",
+		 vuln);
+	if (read_str(path, buf, sizeof(buf)) < 0)
+		return false;
+	return !strncmp(buf, "Not affected", 12);
+}
+
+/*
+ * CPUID.7.EDX MD_CLEAR, FLUSH_L1D and ARCH_CAPABILITIES as the host has
+ * them; IA32_ARCH_CAPABILITIES readable exactly then, with RDCL_NO,
+ * MDS_NO and SSB_NO as the host's vulnerability files say; IA32_PRED_CMD
+ * and IA32_FLUSH_CMD writes without exits where offered (#GP where not);
+ * a reserved bit of IA32_FLUSH_CMD raises #GP.
+ */
+TEST(mitigations_as_host_has_them)
+{
+	struct hvx_stats st0, st1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint32_t edx;
+	bool pred, flush, cap;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mitigations, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_CPUID, uc.args[0]);
+	edx = uc.args[1];
+	ASSERT_EQ(host_flag("md_clear"), !!(edx & CPUID7_EDX_MD_CLEAR));
+	ASSERT_EQ(host_flag("flush_l1d"), !!(edx & CPUID7_EDX_FLUSH_L1D));
+	cap = host_flag("arch_capabilities");
+	ASSERT_EQ(cap, !!(edx & CPUID7_EDX_ARCH_CAP));
+	if (cap) {
+		uint64_t v = uc.args[3];
+
+		ASSERT_EQ(0, uc.args[2]) TH_LOG("RDMSR ARCH_CAPABILITIES faulted");
+		ASSERT_EQ(host_not_affected("meltdown"), !!(v & ARCH_CAP_RDCL_NO));
+		ASSERT_EQ(host_not_affected("mds"), !!(v & ARCH_CAP_MDS_NO));
+		ASSERT_EQ(host_not_affected("spec_store_bypass"),
+			  !!(v & ARCH_CAP_SSB_NO));
+	} else {
+		ASSERT_EQ(X86_VEC_GP, uc.args[2]);
+		TH_LOG("host has no IA32_ARCH_CAPABILITIES: #GP checked");
+	}
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_CMD_BEGIN, uc.args[0]);
+	st0 = own_stats(_metadata);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_CMD_END, uc.args[0]);
+	st1 = own_stats(_metadata);
+	pred = edx & CPUID7_EDX_IBRS_IBPB;
+	flush = edx & CPUID7_EDX_FLUSH_L1D;
+	ASSERT_EQ(pred ? 0 : X86_VEC_GP, uc.args[1]);
+	ASSERT_EQ(flush ? 0 : X86_VEC_GP, uc.args[2]);
+	/* Offered commands are written without exits; others exit for #GP. */
+	ASSERT_EQ(!pred + !flush,
+		  st1.exits_by_reason[EXIT_REASON_MSR_WRITE] -
+		  st0.exits_by_reason[EXIT_REASON_MSR_WRITE]);
+	if (!pred || !flush)
+		TH_LOG("host lacks %s%s: #GP path checked, no-exit path not",
+		       pred ? "" : "IBPB ", flush ? "" : "FLUSH_L1D");
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(GUARD_CMD_RESERVED, uc.args[0]);
+	ASSERT_EQ(X86_VEC_GP, uc.args[1]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

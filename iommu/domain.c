@@ -102,7 +102,10 @@ static int listener_slot_add(struct hvx_mem_listener *l, u64 gpa, u64 npages,
 	ret = slot_check_resv(ptvm, gpa, npages);
 	if (ret)
 		return ret;
-	/* Not charged: a failure would leave a slot change half undone. */
+	/*
+	 * Not charged to the VM's memcg: a failed slot change re-adds the old
+	 * slot, which must not fail then (ept/slots.c warns if it does).
+	 */
 	ram = kzalloc(sizeof(*ram), GFP_KERNEL);
 	if (!ram)
 		return -ENOMEM;

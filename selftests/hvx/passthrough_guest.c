@@ -26,6 +26,7 @@
 volatile uint64_t guest_pt_irqs;
 volatile uint8_t guest_pt_prom[PT_NE2K_PROM];
 volatile uint8_t guest_pt_prom_moved[PT_NE2K_PROM];
+volatile uint64_t guest_pt_spins;
 volatile uint64_t guest_pt_icr;
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -288,6 +289,28 @@ void guest_pt_ne2k(uint64_t unused)
 	cfg_write(slot, PCI_COMMAND, cmd & ~PCI_COMMAND_IO);
 	GUEST_ASSERT_EQ(PT_NE2K_TRAP, inb(PT_NE2K_MOVED));
 	GUEST_DONE();
+}
+
+/*
+ * The NE2000's I/O BAR at the host's ports, I/O decode on: SYNC(port),
+ * then read its command register forever, counting in guest_pt_spins.
+ * Passed through, the reads do not exit; once the host revokes the
+ * ports, the next one exits to userspace.
+ */
+void guest_pt_port_spin(uint64_t unused)
+{
+	uint16_t io;
+	int slot;
+
+	(void)unused;
+	slot = find_dev(PT_NE2K_ID);
+	io = cfg_read(slot, PCI_BAR0) & ~3u;
+	cfg_write(slot, PCI_COMMAND, cfg_read(slot, PCI_COMMAND) | PCI_COMMAND_IO);
+	GUEST_SYNC(io);
+	for (;;) {
+		inb(io);
+		guest_pt_spins++;
+	}
 }
 
 /*

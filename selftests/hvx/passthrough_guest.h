@@ -32,9 +32,11 @@
 
 extern volatile uint8_t guest_pt_prom[PT_NE2K_PROM];
 extern volatile uint8_t guest_pt_prom_moved[PT_NE2K_PROM];
+extern volatile uint64_t guest_pt_spins;
 
 void guest_pt_e1000(uint64_t unused);
 void guest_pt_ne2k(uint64_t unused);
+void guest_pt_port_spin(uint64_t unused);
 void guest_pt_unassigned(uint64_t unused);
 void guest_pt_storm(uint64_t unused);
 void guest_pt_intx(uint64_t unused);

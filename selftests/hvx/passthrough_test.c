@@ -27,6 +27,8 @@
  * sizes and programs its BAR0 and reads the EEPROM through the registers
  * with no exit (the BAR is in the EPT, uncacheable); with memory decode
  * off the same access exits, and a moved BAR works at its new address.
+ * A guest reading the NE2000's passed-through port in a loop exits at
+ * its next read once the device is unassigned under it.
  *
  * The e1000 driver module is loaded from $HVX_NIC_DIR (default
  * /lib/hvx/nic, where check.sh puts it); the tests unbind it again.
@@ -35,6 +37,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1952,6 +1955,72 @@ TEST(guest_io_bar_passthrough)
 	close(dfd);
 	vm_free(vm);
 	/* Handed back: driverless again, as run_test expects to find it. */
+	ASSERT_EQ(0, stub_unbind(addr));
+}
+
+struct spinner {
+	struct vcpu *vcpu;
+	volatile int exited;	/* HVX_RUN returned */
+	int ret;
+};
+
+static void *spinner_thread(void *arg)
+{
+	struct spinner *sp = arg;
+
+	sp->ret = __vcpu_run(sp->vcpu);
+	sp->exited = 1;
+	return NULL;
+}
+
+/*
+ * Revoking passed-through ports while a vCPU runs guest code that uses
+ * them: HVX_UNASSIGN_DEVICE returns (with 2 CPUs, after an IPI made the
+ * vCPU leave guest mode and was waited for), and the guest's next IN
+ * exits to userspace at that port.
+ */
+TEST(guest_ports_revoked_under_running_vcpu)
+{
+	struct spinner sp = { 0 };
+	struct hvx_pci_device d;
+	uint64_t io, spins;
+	struct vm *vm;
+	char addr[32];
+	pthread_t t;
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(NE2K_VENDOR, NE2K_DEVICE, addr))
+		SKIP(return, "needs a PCI NE2000 (Bochs)");
+	d = pci_dev_of(addr);
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	sp.vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(sp.vcpu, guest_pt_port_spin, 0);
+	io = vcpu_run_sync(sp.vcpu);
+	ASSERT_EQ(sysfs_hex(addr, "resource") & ~3ul, io);
+	ASSERT_EQ(0, pthread_create(&t, NULL, spinner_thread, &sp));
+	for (int i = 0; i < 2000 && guest_var(vm, guest_pt_spins) < 1000; i++)
+		msleep(1);
+	ASSERT_LE(1000, guest_var(vm, guest_pt_spins))
+		TH_LOG("the guest's reads of the passed-through port do not run");
+	ASSERT_FALSE(sp.exited) TH_LOG("exit %s", vcpu_exit_str(sp.vcpu));
+
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_UNASSIGN_DEVICE, &d));
+	for (int i = 0; i < 5000 && !sp.exited; i++)
+		msleep(1);
+	ASSERT_TRUE(sp.exited) TH_LOG("the vCPU still reads the revoked port");
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, sp.ret);
+	ASSERT_EQ(HVX_EXIT_IO, sp.vcpu->run->exit_reason)
+		TH_LOG("exit %s", vcpu_exit_str(sp.vcpu));
+	ASSERT_EQ(io, sp.vcpu->run->io.port);
+	spins = guest_var(vm, guest_pt_spins);
+	msleep(20);
+	ASSERT_EQ(spins, guest_var(vm, guest_pt_spins));
+	close(dfd);
+	vm_free(vm);
 	ASSERT_EQ(0, stub_unbind(addr));
 }
 

@@ -356,13 +356,13 @@ static void assign_devices(struct vm *vm)
 	for (int i = 0; i < vm->opt.ndevices; i++) {
 		const struct hvx_pci_device *d = &vm->opt.device[i];
 		const char *hint = "";
-		int fd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, d);
+		int fd = ioctl(vm->fd, HVX_ASSIGN_DEVICE, d), err = errno;
 
 		if (fd >= 0) {
 			info("device %s passed through", vm->opt.device_arg[i]);
 			continue;
 		}
-		switch (errno) {
+		switch (err) {
 		case ENODEV: hint = " (no such PCI device)"; break;
 		case EACCES: hint = " (not bound to hvx-pci: an administrator binds it first, see README, Passthrough)"; break;
 		case EBUSY: hint = " (a host driver has it, or another VM has its IOMMU group)"; break;
@@ -375,7 +375,7 @@ static void assign_devices(struct vm *vm)
 		case EADDRINUSE: hint = " (guest RAM overlaps a range its IOMMU reserves: see the kernel log)"; break;
 		case EEXIST: hint = " (already assigned)"; break;
 		}
-		die("--device %s: %s%s", vm->opt.device_arg[i], strerror(errno), hint);
+		die("--device %s: %s%s", vm->opt.device_arg[i], strerror(err), hint);
 	}
 }
 

@@ -64,8 +64,31 @@ T_START=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)   # selftests/vm
 REPO=$(cd "$HERE/../.." && pwd)
 SCRIPT_NAME=bench.sh
+# Deterministic runs: the same tree gives the same counts, so that
+# `make bench-smoke` can gate regressions at 3% (userspace/bench/README.md).
+# Bochs's RDRAND returns host entropy, which would seed the emulated
+# host's RNG differently on every run (slab freelists, hash seeds, ...),
+# so the host kernel is told the CPU has no RDRAND (158) or RDSEED (306),
+# X86_FEATURE_* numbers of 6.1; norandmaps keeps hvx-bench's stack and
+# mappings in place; the emulated clock starts at a fixed date (below),
+# and every packed file has one fixed mtime (cpio below), so that the
+# initramfs, whose decompression the boot executes, is the same bytes.
+HVX_KERNEL_APPEND="${HVX_KERNEL_APPEND:+$HVX_KERNEL_APPEND }norandmaps clearcpuid=158,306"
+BENCH_EPOCH=1767225600	# 2026-01-01 00:00 UTC
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+
+# cpio -o with every listed file's mtime set to BENCH_EPOCH first (also
+# for the archives guest.sh packs); gzip from a pipe stores no time.
+cpio() {
+	local list rc=0
+	list=$(mktemp)
+	cat >"$list"
+	xargs -0 -r touch -h -d "@$BENCH_EPOCH" -- <"$list"
+	command cpio "$@" <"$list" || rc=$?
+	rm -f "$list"
+	return $rc
+}
 
 die() {
 	echo "bench.sh: $*" >&2
@@ -199,6 +222,7 @@ setup_bochs bochs 1
 # (reading bochs.rc, then stdin, which is empty) turns tracing on at the
 # first and off at the second. Spare pairs cost nothing; running out of
 # them would end Bochs at the next breakpoint.
+sed -i "s/time0=local/time0=$BENCH_EPOCH/" "$IMG/bochs.bochsrc"
 if [[ $BENCH_TRACE == 1 ]]; then
 	echo "magic_break: enabled=1" >>"$IMG/bochs.bochsrc"
 	{

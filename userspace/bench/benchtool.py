@@ -357,6 +357,9 @@ def cmd_baseline(a):
     print(f"benchtool: wrote {a.out} ({len(figs)} operations)")
 
 
+LABEL = {"instructions": "instructions", "modelled_cycles": "model cycles"}
+
+
 def cmd_gate(a):
     with open(a.baseline) as f:
         base = json.load(f)
@@ -367,7 +370,7 @@ def cmd_gate(a):
     fail = []
     print("bench gate: hvx against %s (measured on %s), fail above +%.0f%%"
           % (a.baseline, base.get("measured_on", "?"), tol * 100))
-    print("  %-12s %-16s %12s %12s %8s" % ("operation", "figure", "baseline", "now", "change"))
+    print("  %-12s %-17s %12s %12s %8s" % ("operation", "figure", "baseline", "now", "change"))
     for op, sides in base["operations"].items():
         for hv, figs in sides.items():
             for metric, b in figs.items():
@@ -376,7 +379,7 @@ def cmd_gate(a):
                     msg = "%s %s %s: not measured" % (hv, op, metric)
                     if hv == "hvx":
                         fail.append(msg)
-                    print("  %-12s %-16s %12.1f %12s %8s  %s" % (op, hv + " " + metric[:11], b, "-", "-",
+                    print("  %-12s %-17s %12.1f %12s %8s  %s" % (op, hv + " " + LABEL[metric], b, "-", "-",
                                                                  "FAIL" if hv == "hvx" else "note"))
                     continue
                 ch = (n - b) / b if b else 0.0
@@ -387,7 +390,7 @@ def cmd_gate(a):
                         fail.append("%s %s %s: %.1f -> %.1f (%+.1f%%)" % (hv, op, metric, b, n, ch * 100))
                 elif ch < -tol:
                     verdict = "faster: refresh the baseline (make bench-baseline)"
-                print("  %-12s %-16s %12.1f %12.1f %+7.1f%%  %s" % (op, hv + " " + metric[:11], b, n,
+                print("  %-12s %-17s %12.1f %12.1f %+7.1f%%  %s" % (op, hv + " " + LABEL[metric], b, n,
                                                                      ch * 100, verdict))
     if fail:
         print("bench gate: FAIL")
@@ -446,6 +449,19 @@ def cmd_markdown(a):
             bi = op[b]["median"] if op.get(b) else None
             r = "%.2f" % (hi / bi) if hi is not None and bi else "-"
             lines.append("| %s | %s | %s | %s |" % (op["description"], fmt(hi), fmt(bi), r))
+    for op, srcs in res.get("exits_by_reason", {}).items():
+        for src, sides in srcs.items():
+            names = []
+            for hv in HVS:
+                for nm in sides.get(hv, {}):
+                    if nm not in names:
+                        names.append(nm)
+            what = {"vmx": "VM exits by basic reason (KVM: kvm_exit tracepoint, traced run)",
+                    "user": "exits to the VMM", "kstat": "KVM statistics counters"}.get(src, src)
+            lines += ["", "%s: %s" % (op, what), "", "| reason | hvx | KVM |", "|---|---:|---:|"]
+            for nm in names:
+                lines.append("| %s | %s | %s |" % (nm, sides.get("hvx", {}).get(nm, "-"),
+                                                   sides.get("kvm", {}).get(nm, "-")))
     if classes:
         lines += ["", "```", classes.rstrip("\n"), "```"]
     with open(a.out, "w") as f:

@@ -99,6 +99,7 @@
  * the guest puts in RAX at both magic breakpoints (benchtool.py reads it).
  */
 #define BENCH_F_TRACE		(1u << 0)
+#define BENCH_TRACE_WINDOWS	2	/* traced iterations per operation */
 #define BENCH_F_HV_SHIFT	8
 #define BENCH_TRACE_TAG(op, flags) \
 	(0xb3c40000u | ((flags) & 0xff00u) | ((op) & 0xffu))

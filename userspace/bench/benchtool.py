@@ -265,13 +265,24 @@ def class_tables(windows, costs):
 
 def cmd_trace(a):
     costs = load_costs(a.costs)
-    windows = [model(w, costs) for w in parse_trace(a.trace)]
-    seen = set()
-    for w in windows:
+    # Each operation is traced BENCH_TRACE_WINDOWS times; a host timer
+    # tick can land in one window, not in all: keep the cheapest.
+    best, order = {}, []
+    for w in (model(w, costs) for w in parse_trace(a.trace)):
         key = (w["hv"], w["op"])
-        if key in seen:
-            die(f"{a.trace}: two windows for {key}")
-        seen.add(key)
+        if key not in best:
+            order.append(key)
+            w["windows_traced"] = 0
+            w["modelled_cycles_of_each"] = []
+            best[key] = w
+        b = best[key]
+        b["windows_traced"] += 1
+        b["modelled_cycles_of_each"].append(w["modelled_cycles"])
+        if w["modelled_cycles"] < b["modelled_cycles"]:
+            w["windows_traced"] = b["windows_traced"]
+            w["modelled_cycles_of_each"] = b["modelled_cycles_of_each"]
+            best[key] = w
+    windows = [best[k] for k in order]
     os.makedirs(a.outdir, exist_ok=True)
     with open(os.path.join(a.outdir, "trace.json"), "w") as f:
         json.dump({"cost_model": {"cpu": costs["cpu"], "file": "userspace/bench/costs.json"},
@@ -303,6 +314,8 @@ def cmd_merge(a):
                     "classes": w["classes"], "msrs": w["msrs"],
                     "modelled_cycles": w["modelled_cycles"],
                     "modelled_cycles_by_class": w["modelled_cycles_by_class"],
+                    "windows_traced": w["windows_traced"],
+                    "modelled_cycles_of_each": w["modelled_cycles_of_each"],
                 }
     res["cost_model"] = tr["cost_model"]
     with open(a.results, "w") as f:
@@ -311,7 +324,11 @@ def cmd_merge(a):
 
 
 def figures(res):
-    """{op: {hv: {"instructions": median, "modelled_cycles": c}}}"""
+    """{op: {hv: {"instructions": fastest round, "modelled_cycles": c}}}
+
+    The fastest round, not the median: a host timer tick lands in a round
+    or not depending on where the boot left the tick, which a change
+    anywhere in the host moves; the fastest of 5 rounds has none."""
     out = {}
     for op in res["operations"]:
         if op["name"] not in GUEST_OPS:
@@ -319,7 +336,7 @@ def figures(res):
         for hv in HVS:
             fig = {}
             if op.get(hv):
-                fig["instructions"] = op[hv]["median"]
+                fig["instructions"] = op[hv]["min"]
             rt = op.get(hv + "_round_trip")
             if rt:
                 fig["modelled_cycles"] = rt["modelled_cycles"]
@@ -345,7 +362,8 @@ def cmd_baseline(a):
         die(f"{a.results}: no operation measured")
     base = {
         "what": "make bench-smoke (hvx-bench --quick --trace under Bochs): emulated "
-                "instructions per operation (median) and modelled cycles of one round trip",
+                "instructions per operation (fastest of 5 rounds of 10) and modelled cycles "
+                "of one round trip (cheapest of the traced windows)",
         "tolerance": 0.03,
         "measured_on": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),

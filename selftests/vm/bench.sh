@@ -78,14 +78,15 @@ BENCH_EPOCH=1767225600	# 2026-01-01 00:00 UTC
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-# cpio -o with every listed file's mtime set to BENCH_EPOCH first (also
-# for the archives guest.sh packs); gzip from a pipe stores no time.
+# cpio -o with every listed file's mtime set to BENCH_EPOCH first, and
+# inode and device numbers renumbered (--reproducible), also for the
+# archives guest.sh packs; gzip from a pipe stores no time.
 cpio() {
 	local list rc=0
 	list=$(mktemp)
 	cat >"$list"
 	xargs -0 -r touch -h -d "@$BENCH_EPOCH" -- <"$list"
-	command cpio "$@" <"$list" || rc=$?
+	command cpio --reproducible "$@" <"$list" || rc=$?
 	rm -f "$list"
 	return $rc
 }

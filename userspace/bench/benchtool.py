@@ -421,7 +421,11 @@ def cmd_gate(a):
 
 
 def fmt(v):
-    return "n/a" if v is None else ("%.1f" % v if isinstance(v, float) and v < 100000 else "{:,}".format(round(v)))
+    if v is None:
+        return "n/a"
+    if float(v).is_integer() and v >= 10000:
+        return "{:,}".format(round(v))
+    return "%.1f" % v if isinstance(v, float) else str(v)
 
 
 def cmd_markdown(a):
@@ -438,7 +442,7 @@ def cmd_markdown(a):
         "",
         "- commit: `%s`" % git_commit(),
         "- date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "- hvx-bench arguments: `%s`" % a.args,
+        "- hvx-bench arguments: `%s`" % a.args.strip(),
         "- instructions: %s (median round)" % res.get("unit", "?"),
         "- modelled cycles: one warm round trip traced in Bochs, host instructions priced by class "
         "(userspace/bench/costs.json, userspace/bench/README.md)",

@@ -13,7 +13,7 @@
 #
 # UNIT names what the figures count (default "TSC ticks per operation";
 # under Bochs with clock sync=none, "emulated instructions per operation").
-# The target of issue 9 is hvx/KVM <= 0.5 for every operation; the table
+# The target is hvx/KVM <= 0.5 for every operation; the table
 # says which rows meet it and which are slower than KVM.
 #
 # "BENCHCYC HV OP CYCLES HOSTINSN GUESTINSN" lines (benchtool.py trace)

@@ -10,8 +10,12 @@
 #                        kernel (KASAN, lockdep, kmemleak, fault injection;
 #                        built once into build/cache/debug-kernel, ~30 min)
 #   make C=1 / W=1       sparse / extra warnings (passed through to Kbuild)
-#   make bench           hvx against KVM in one Bochs boot: table, JSON, plot
-#   make bench-smoke     the same with one quick iteration (what CI runs)
+#   make bench           hvx against KVM in one Bochs boot: table, JSON, plot,
+#                        userspace/bench/results/bench.md
+#   make bench-smoke     the same with one quick iteration, then the gate
+#                        against userspace/bench/baseline.json (what CI runs)
+#   make bench-baseline  the bench-smoke run, then a new baseline.json and
+#                        userspace/bench/results/bench-smoke.md
 
 # The emulated-host kernel that `make check` builds against and boots.
 # This is the one place its version is set.
@@ -24,7 +28,7 @@ BUILD := $(CURDIR)/build
 export HVX_HOST_KVER
 
 .PHONY: all module userspace selftests check check-debug clean deps demo
-.PHONY: bench bench-smoke bench-build bench-deps
+.PHONY: bench bench-smoke bench-build bench-deps bench-baseline bench-gate
 
 all: module userspace selftests bench-build
 
@@ -75,9 +79,16 @@ check-debug: deps
 		bash selftests/vm/check.sh
 
 # Benchmarks against KVM (userspace/bench/, selftests/vm/bench.sh). Not
-# part of `make check`: figures are not pass/fail. bench-smoke only proves
-# that the benchmark builds and one quick iteration runs; it leaves out the
-# linux_boot rows (three nested Linux boots, about 4 more minutes).
+# part of `make check`. bench-smoke proves that the benchmark builds and
+# one quick iteration runs, and gates regressions: its counts are
+# deterministic under Bochs, and an hvx operation whose emulated
+# instructions or modelled cycles rise more than 3% above
+# userspace/bench/baseline.json fails it (userspace/bench/README.md). It
+# leaves out the linux_boot rows (three nested Linux boots, about 4 more
+# minutes).
+BENCH_BASELINE := $(CURDIR)/userspace/bench/baseline.json
+BENCH_TOOL := python3 $(CURDIR)/userspace/bench/benchtool.py
+
 bench-build:
 	$(MAKE) -C userspace/bench BUILD=$(BUILD)
 
@@ -91,12 +102,28 @@ BENCH_RUN = HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \
 bench: bench-deps
 	$(MAKE) module KDIR=$(HOST_KDIR) W=1
 	$(MAKE) userspace bench-build
-	$(BENCH_RUN)
+	HVX_BENCH_MD=$(CURDIR)/userspace/bench/results/bench.md $(BENCH_RUN)
+
+BENCH_SMOKE_RUN = HVX_BENCH_ARGS=--quick HVX_BENCH_BOOT=0 HVX_BOCHS_TIMEOUT=900 \
+	HVX_BENCH_TIMEOUT=600 HVX_BENCH_TARGET="make bench-smoke" $(BENCH_RUN)
 
 bench-smoke: deps
+	bash userspace/bench/deps.sh smoke
 	$(MAKE) module KDIR=$(HOST_KDIR) W=1
 	$(MAKE) userspace bench-build
-	HVX_BENCH_ARGS=--quick HVX_BENCH_BOOT=0 HVX_BOCHS_TIMEOUT=900 HVX_BENCH_TIMEOUT=600 $(BENCH_RUN)
+	$(BENCH_SMOKE_RUN)
+	$(BENCH_TOOL) gate $(BENCH_BASELINE) $(BUILD)/bench/results.json
+
+# The gate alone, on the results of the last bench-smoke.
+bench-gate:
+	$(BENCH_TOOL) gate $(BENCH_BASELINE) $(BUILD)/bench/results.json
+
+bench-baseline: deps
+	bash userspace/bench/deps.sh smoke
+	$(MAKE) module KDIR=$(HOST_KDIR) W=1
+	$(MAKE) userspace bench-build
+	HVX_BENCH_MD=$(CURDIR)/userspace/bench/results/bench-smoke.md $(BENCH_SMOKE_RUN)
+	$(BENCH_TOOL) baseline $(BUILD)/bench/results.json $(BENCH_BASELINE)
 
 demo: deps
 	@echo "demo: building hvx.ko and hvx-run (log: build/demo-build.log)"

@@ -7,7 +7,15 @@
 # `clock: sync=none`), with hvx.ko and Debian's kvm.ko/kvm-intel.ko in the
 # initramfs, runs hvx-bench (userspace/bench/) there as the only program,
 # and turns its output into a table on stdout, build/bench/results.json
-# and build/bench/ratios.png (userspace/bench/report.sh).
+# and build/bench/ratios.png (userspace/bench/report.sh), and the generated
+# figures file build/bench/bench.md (commit and date; also copied to
+# HVX_BENCH_MD if set).
+#
+# With the trace on (default), Bochs's debugger traces one warm iteration
+# of each operation under each hypervisor (magic breakpoints around it);
+# userspace/bench/benchtool.py classes the host's instructions (VMREAD,
+# WRMSR by MSR, XSAVE, ...) and prices them with userspace/bench/costs.json:
+# the "modelled cycles" beside the instruction figures.
 #
 # hvx-bench loads KVM's modules, then runs every operation through
 # /dev/hvx and then through /dev/kvm in the same boot: neither hypervisor
@@ -39,6 +47,12 @@
 #   HVX_RUN             hvx-run (static; default build/userspace/hvx-run),
 #                       for the NIC rows' guest
 #   HVX_BENCH_NIC       0: leave out the NIC rows (default 1)
+#   HVX_BENCH_MD        also write the generated figures file there
+#   HVX_BENCH_TRACE     0: no instruction trace (default 1: hvx-bench
+#                       --trace, and Bochs's debugger traces one warm
+#                       iteration per operation and hypervisor; the host's
+#                       instructions by class and the modelled cycles,
+#                       userspace/bench/README.md)
 #
 # Exit code: 0 if the emulated host ran hvx-bench to its end and every
 # operation it could measure was measured (a slower hvx is a result, not a
@@ -50,8 +64,32 @@ T_START=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)   # selftests/vm
 REPO=$(cd "$HERE/../.." && pwd)
 SCRIPT_NAME=bench.sh
+# Deterministic runs: the same tree gives the same counts, so that
+# `make bench-smoke` can gate regressions at 3% (userspace/bench/README.md).
+# Bochs's RDRAND returns host entropy, which would seed the emulated
+# host's RNG differently on every run (slab freelists, hash seeds, ...),
+# so the host kernel is told the CPU has no RDRAND (158) or RDSEED (306),
+# X86_FEATURE_* numbers of 6.1; norandmaps keeps hvx-bench's stack and
+# mappings in place; the emulated clock starts at a fixed date (below),
+# and every packed file has one fixed mtime (cpio below), so that the
+# initramfs, whose decompression the boot executes, is the same bytes.
+HVX_KERNEL_APPEND="${HVX_KERNEL_APPEND:+$HVX_KERNEL_APPEND }norandmaps clearcpuid=158,306"
+BENCH_EPOCH=1767225600	# 2026-01-01 00:00 UTC
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+
+# cpio -o with every listed file's mtime set to BENCH_EPOCH first, and
+# inode and device numbers renumbered (--reproducible), also for the
+# archives guest.sh packs; gzip from a pipe stores no time.
+cpio() {
+	local list rc=0
+	list=$(mktemp)
+	cat >"$list"
+	xargs -0 -r touch -h -d "@$BENCH_EPOCH" -- <"$list"
+	command cpio --reproducible "$@" <"$list" || rc=$?
+	rm -f "$list"
+	return $rc
+}
 
 die() {
 	echo "bench.sh: $*" >&2
@@ -71,6 +109,8 @@ BENCH_ARGS=${HVX_BENCH_ARGS:-}
 BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-3600}
 HVX_RUN=${HVX_RUN:-$HVX_BUILD/userspace/hvx-run}
 BENCH_NIC=${HVX_BENCH_NIC:-1}
+BENCH_TRACE=${HVX_BENCH_TRACE:-1}
+[[ $BENCH_TRACE == 1 ]] && BENCH_ARGS+=" --trace"
 bench_timeout=${HVX_BENCH_TIMEOUT:-1800}
 [[ "$bench_timeout" =~ ^[0-9]+$ ]] || die "bad HVX_BENCH_TIMEOUT: $bench_timeout"
 [[ "$BENCH_ARGS" =~ ^[A-Za-z0-9\ =_.-]*$ ]] || die "HVX_BENCH_ARGS may hold only [A-Za-z0-9 =_.-]: '$BENCH_ARGS'"
@@ -178,6 +218,21 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 setup_bochs bochs 1
+# The traced windows: the guest stops at a magic breakpoint (xchg %bx,%bx)
+# before and after one warm iteration of each operation; the debugger
+# (reading bochs.rc, then stdin, which is empty) turns tracing on at the
+# first and off at the second. Spare pairs cost nothing; running out of
+# them would end Bochs at the next breakpoint.
+sed -i "s/time0=local/time0=$BENCH_EPOCH/" "$IMG/bochs.bochsrc"
+if [[ $BENCH_TRACE == 1 ]]; then
+	echo "magic_break: enabled=1" >>"$IMG/bochs.bochsrc"
+	{
+		echo c
+		for _ in $(seq 64); do
+			printf 'trace on\ntrace-reg on\nc\ntrace off\ntrace-reg off\nc\n'
+		done
+	} >"$IMG/bochs.rc"
+fi
 start_emu bochs "$BOCHS_TIMEOUT" bochs -q -f "$IMG/bochs.bochsrc" -rc "$IMG/bochs.rc"
 supervise
 
@@ -316,10 +371,35 @@ if [[ $BENCH_NIC == 1 && "$nic_rc" != 0 ]]; then
 	fail=1
 fi
 
+# The traced round trips: classes and modelled cycles (BENCHCYC lines).
+if [[ $BENCH_TRACE == 1 && -s "$raw" ]]; then
+	if python3 "$REPO/userspace/bench/benchtool.py" trace "$OUT/bochs-stdout.log" \
+		"$REPO/userspace/bench/costs.json" "$OUT" >"$OUT/benchcyc.txt" 2>"$OUT/benchtool.log"; then
+		cat "$OUT/benchcyc.txt" >>"$raw"
+	else
+		echo "FAIL: the instruction trace could not be read: $(tail -n1 "$OUT/benchtool.log")"
+		fail=1
+	fi
+	# The trace is large; keep it for inspection, compressed.
+	gzip -f -1 "$OUT/bochs-stdout.log"
+fi
+
 if [[ -s "$raw" ]]; then
 	echo "hvx-bench $BENCH_ARGS"
 	bash "$REPO/userspace/bench/report.sh" "$raw" "$OUT" \
 		"emulated instructions per operation" || fail=1
+	if [[ -s "$OUT/classes.txt" ]]; then
+		echo
+		cat "$OUT/classes.txt"
+		python3 "$REPO/userspace/bench/benchtool.py" merge "$OUT/results.json" "$OUT/trace.json" || fail=1
+	fi
+	python3 "$REPO/userspace/bench/benchtool.py" markdown "$OUT/results.json" "$OUT/bench.md" \
+		--classes "$OUT/classes.txt" --target "${HVX_BENCH_TARGET:-make bench}" \
+		--args "$BENCH_ARGS" >/dev/null || fail=1
+	if [[ -n "${HVX_BENCH_MD:-}" && -s "$OUT/bench.md" ]]; then
+		cp "$OUT/bench.md" "$HVX_BENCH_MD"
+		echo "figures: $HVX_BENCH_MD"
+	fi
 else
 	echo "FAIL: no results from hvx-bench"
 	fail=1

@@ -18,7 +18,7 @@
  * (userspace/bench/report.sh). Exit code: 0, or 1 if any run failed.
  *
  * Usage: hvx-bench [--iters N] [--rounds N] [--quick] [--hv hvx|kvm]
- *                  [--op NAME]...
+ *                  [--op NAME]... [--no-devices] [--trace]
  * With HVX_KVM_DIR set (the emulated host's /init sets it) and no /dev/kvm,
  * it loads irqbypass.ko, kvm.ko and kvm-intel.ko from there first.
  */
@@ -65,7 +65,7 @@
 
 /* Guest symbols (bench_guest.c, bench_entry.S). */
 void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
-		      uint64_t fresh);
+		      uint64_t fresh, uint64_t flags);
 extern const uint64_t bench_exc_stubs[32];
 extern const char bench_ud_stub[], bench_ipi_stub[], bench_timer_stub[];
 extern const char bench_spurious_stub[], bench_unexpected_stub[];
@@ -113,6 +113,8 @@ static struct {
 static unsigned long iters = 1000, rounds = 5;
 /* --no-devices: measure without the in-kernel interrupt controllers. */
 static bool no_devices;
+/* --trace: one more iteration between two Bochs magic breakpoints. */
+static bool trace;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -272,7 +274,8 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 		   unsigned long n, struct result *r)
 {
 	uint64_t ram_size = (self_elf.end + SZ_2M - 1) & ~(SZ_2M - 1);
-	uint64_t fresh_size = (EPT_WARMUP_PAGES + n * rounds) * PAGE_SIZE;
+	uint64_t fresh_size = (EPT_WARMUP_PAGES + n * rounds +
+			       BENCH_TRACE_WINDOWS) * PAGE_SIZE;
 	uint64_t max_exits = (n + WARMUP_ITERS) * (rounds + 1) * 4;
 	uint8_t *ram = MAP_FAILED, *fresh = MAP_FAILED;
 	struct hv *hv = NULL;
@@ -340,6 +343,8 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 		.rip = (uint64_t)bench_guest_main,
 		.rdi = op->guest_op, .rsi = n, .rdx = rounds,
 		.rcx = BENCH_FRESH_GPA,
+		.r8 = trace ? BENCH_F_TRACE |
+			      (uint64_t)(h == &hv_kvm_ops) << BENCH_F_HV_SHIFT : 0,
 		.rsp = BENCH_STACK_TOP - 8, .rflags = RFLAGS_FIXED,
 	};
 	*(uint64_t *)(ram + regs.rsp) = (uint64_t)bench_return_trap;
@@ -408,7 +413,8 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 			if (op->guest_op == OP_PIO_USER ||
 			    op->guest_op == OP_MMIO_USER)
 				want_exits = (n < WARMUP_ITERS ? n : WARMUP_ITERS) +
-					     n * rounds;
+					     n * rounds +
+					     (trace ? BENCH_TRACE_WINDOWS : 0);
 			if (user_exits != want_exits) {
 				ret = -EIO;
 				snprintf(r->err, sizeof(r->err),
@@ -544,9 +550,14 @@ static void __attribute__((noreturn)) usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: hvx-bench [--iters N] [--rounds N] [--quick] [--hv hvx|kvm] [--op NAME]...\n"
-		"                 [--no-devices]\n"
+		"                 [--no-devices] [--trace]\n"
 		"--no-devices: no in-kernel PIC/LAPIC (no HVX_CREATE_PLATFORM, no\n"
-		"KVM_CREATE_IRQCHIP); the operations that need them are n/a\n");
+		"KVM_CREATE_IRQCHIP); the operations that need them are n/a\n"
+		"--quick: 5 rounds of 10 iterations (1 for HLT)\n"
+		"--trace: after the warm-up, %d more iterations of each operation, each\n"
+		"between two Bochs magic breakpoints (xchg %%bx,%%bx), outside the timed\n"
+		"rounds; bench.sh traces those windows (userspace/bench/README.md)\n",
+		BENCH_TRACE_WINDOWS);
 	exit(code);
 }
 
@@ -559,6 +570,7 @@ int main(int argc, char **argv)
 		{ "hv", required_argument, NULL, 'H' },
 		{ "op", required_argument, NULL, 'o' },
 		{ "no-devices", no_argument, NULL, 'n' },
+		{ "trace", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -573,9 +585,9 @@ int main(int argc, char **argv)
 		case 'r':
 			rounds = parse_num(optarg, "--rounds", MAX_ROUNDS);
 			break;
-		case 'q':
+		case 'q':	/* rounds: one a host tick lands in is not the fastest */
 			iters = 10;
-			rounds = 1;
+			rounds = 5;
 			break;
 		case 'H':
 			if (strcmp(optarg, "hvx") && strcmp(optarg, "kvm"))
@@ -595,6 +607,9 @@ int main(int argc, char **argv)
 		}
 		case 'n':
 			no_devices = true;
+			break;
+		case 't':
+			trace = true;
 			break;
 		case 'h':
 			usage(0);

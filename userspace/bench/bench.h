@@ -93,6 +93,40 @@
 #define UCALL_UNHANDLED		3	/* vector, error code, RIP */
 #define UCALL_FAILED		4	/* op, line: a guest check failed */
 
+/*
+ * bench_guest_main()'s flags: BENCH_F_TRACE asks for one traced iteration;
+ * bits 15:8 number the hypervisor (0 hvx, 1 KVM) for the trace tag, which
+ * the guest puts in RAX at both magic breakpoints (benchtool.py reads it).
+ */
+#define BENCH_F_TRACE		(1u << 0)
+#define BENCH_TRACE_WINDOWS	2	/* traced iterations per operation */
+#define BENCH_F_HV_SHIFT	8
+#define BENCH_TRACE_TAG(op, flags) \
+	(0xb3c40000u | ((flags) & 0xff00u) | ((op) & 0xffu))
+
+/* The guest's Linux-like CPU state (bench_guest.c, linux_cpu_state()). */
+#define CR4_OSFXSR		(1u << 9)
+#define CR4_OSXMMEXCPT		(1u << 10)
+#define CR4_OSXSAVE		(1u << 18)
+#define CPUID_1_ECX_XSAVE	(1u << 26)
+#define CPUID_1_ECX_AVX		(1u << 28)
+#define XCR0_X87		(1u << 0)
+#define XCR0_SSE		(1u << 1)
+#define XCR0_AVX		(1u << 2)
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SYSCALL_MASK	0xc0000084
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define EFER_SCE		(1u << 0)
+/* Linux's values: STAR[63:48] = __USER32_CS (0x23), STAR[47:32] =
+ * __KERNEL_CS (0x10); SFMASK clears CF PF AF ZF SF TF IF DF OF IOPL NT RF
+ * AC ID on SYSCALL (arch/x86/kernel/cpu/common.c, syscall_init()). */
+#define LINUX_STAR		0x0023001000000000ull
+#define LINUX_SFMASK		0x257fd5ull
+#define LINUX_USER_GS_BASE	0x00007f0000000000ull
+
 /* Warm-up before the timed rounds: iterations, and pages for EPT fault-in. */
 #define WARMUP_ITERS		16
 #define EPT_WARMUP_PAGES	16

@@ -15,12 +15,15 @@
 
 #define PAGE_SIZE	4096
 
+/* bench_entry.S: reports an unexpected vector (LSTAR and CSTAR point here). */
+extern const char bench_unexpected_stub[];
+
 /* Written by the interrupt stubs in bench_entry.S. */
 volatile uint64_t bench_irq_count;
 volatile uint64_t bench_irq_tsc;
 
 void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
-		      uint64_t fresh);
+		      uint64_t fresh, uint64_t flags);
 
 static inline uint64_t rdtsc(void)
 {
@@ -61,6 +64,78 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 {
 	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
 		     "d"((uint32_t)(val >> 32)) : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (uint64_t)hi << 32;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+		     : "a"(leaf), "c"(subleaf));
+}
+
+/*
+ * The state a 64-bit Linux kernel leaves behind by the time it runs
+ * anything a hypervisor would measure, so that both hypervisors pay for the
+ * state a real guest has (guest XCR0 != host XCR0 is an XSETBV per
+ * round trip; SYSCALL MSRs that differ from the host's must be switched):
+ *
+ *   - CR4.OSFXSR, OSXMMEXCPT, and OSXSAVE with XCR0 = x87|SSE|AVX as far
+ *     as CPUID.(0DH,0):EAX offers them (Linux's fpu__init_cpu_xstate();
+ *     SDM Vol. 1 13.3; no AVX-512 in Bochs's CPU models);
+ *   - EFER.SCE, and STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE written
+ *     (Linux's syscall_init(); SDM Vol. 3A 5.8.8). LSTAR and CSTAR point
+ *     at a stub that reports an unexpected vector: nothing here executes
+ *     SYSCALL. KERNEL_GS_BASE holds a user-space GS base.
+ *
+ * Every step is a guest instruction that exits, so each hypervisor handles
+ * it as it would for Linux; none of it is inside a timed loop.
+ */
+static void linux_cpu_state(void)
+{
+	uint32_t r[4];
+	uint64_t cr4, xcr0 = 0;
+
+	cpuid(1, 0, r);
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+	if (r[2] & CPUID_1_ECX_XSAVE) {
+		uint32_t d[4];
+
+		cpuid(0xd, 0, d);
+		xcr0 = d[0] & (XCR0_X87 | XCR0_SSE |
+			       (r[2] & CPUID_1_ECX_AVX ? XCR0_AVX : 0));
+		cr4 |= CR4_OSXSAVE;
+	}
+	asm volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+	if (xcr0)
+		asm volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0),
+			     "d"((uint32_t)(xcr0 >> 32)) : "memory");
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	wrmsr(MSR_STAR, LINUX_STAR);
+	wrmsr(MSR_LSTAR, (uint64_t)bench_unexpected_stub);
+	wrmsr(MSR_CSTAR, (uint64_t)bench_unexpected_stub);
+	wrmsr(MSR_SYSCALL_MASK, LINUX_SFMASK);
+	wrmsr(MSR_KERNEL_GS_BASE, LINUX_USER_GS_BASE);
+}
+
+/*
+ * A Bochs magic breakpoint (bochsrc "magic_break: enabled=1"): the
+ * debugger turns instruction tracing on at the first and off at the
+ * second. RAX holds BENCH_TRACE_TAG, which the first traced register dump
+ * shows, so that the trace parser knows the window's operation and
+ * hypervisor. On a real CPU it is an exchange of BX with itself.
+ */
+static inline void trace_mark(uint64_t tag)
+{
+	asm volatile("xchg %%bx, %%bx" : : "a"(tag) : "memory");
 }
 
 /*
@@ -209,8 +284,9 @@ static void apic_setup(void)
 }
 
 void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
-		      uint64_t fresh)
+		      uint64_t fresh, uint64_t flags)
 {
+	linux_cpu_state();
 	if (op == OP_IPI || op == OP_HLT_WAKE)
 		apic_setup();
 	if (op == OP_EPT_FAULT) {
@@ -218,6 +294,19 @@ void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
 		fresh += EPT_WARMUP_PAGES * PAGE_SIZE;
 	} else {
 		run_op(op, iters < WARMUP_ITERS ? iters : WARMUP_ITERS, fresh);
+	}
+	/*
+	 * More iterations, warm, each between two magic breakpoints: the
+	 * windows bench.sh traces instruction by instruction. There are
+	 * BENCH_TRACE_WINDOWS of them, so that a host timer tick, which can
+	 * land in one, cannot land in all (benchtool.py keeps the cheapest).
+	 */
+	for (uint64_t w = 0; (flags & BENCH_F_TRACE) && w < BENCH_TRACE_WINDOWS; w++) {
+		trace_mark(BENCH_TRACE_TAG(op, flags));
+		run_op(op, 1, fresh);
+		trace_mark(BENCH_TRACE_TAG(op, flags));
+		if (op == OP_EPT_FAULT)
+			fresh += PAGE_SIZE;
 	}
 	for (uint64_t r = 0; r < rounds; r++) {
 		uint64_t t = run_op(op, iters, fresh);

@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""benchtool.py - the benchmark's instruction-trace parser, cost model,
+regression gate and generated report (userspace/bench/README.md).
+
+Subcommands (standard library only):
+
+  trace TRACE COSTS OUTDIR   parse the Bochs debugger's trace (bochs stdout
+                             with "trace on" + "trace-reg on" between two
+                             magic breakpoints per window), class each host
+                             instruction, price it with COSTS (costs.json);
+                             writes OUTDIR/trace.json and OUTDIR/classes.txt
+                             and prints "BENCHCYC" lines for report.sh
+  merge RESULTS TRACEJSON    add each window's classes to results.json
+  gate BASELINE RESULTS      exit 1 if an hvx figure rose more than the
+                             baseline's tolerance (3%) above it
+  baseline RESULTS OUT       write a new baseline from results.json
+  markdown RESULTS OUT       the generated figures file (commit and date)
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+
+# OP_* of bench.h, in order: the number the guest puts in its trace tag.
+GUEST_OPS = ["cpuid", "vmcall", "pio_kernel", "pio_user", "mmio_user",
+             "ept_fault", "ipi", "hlt_wake"]
+HVS = ["hvx", "kvm"]            # bits 15:8 of the tag
+TAG_MAGIC = 0xb3c4              # bits 31:16 (BENCH_TRACE_TAG)
+GUEST_CS = "0008"               # bench.h SEL_CODE64; Linux runs at 0x10/0x33
+
+# Host instruction classes, in table order: (key, label).
+CLASSES = [
+    ("vm_entry", "VMRESUME/VMLAUNCH + exit"),
+    ("vmread", "VMREAD"),
+    ("vmwrite", "VMWRITE"),
+    ("rdmsr", "RDMSR"),
+    ("wrmsr", "WRMSR"),
+    ("xsave", "XSAVE*/FXSAVE"),
+    ("xrstor", "XRSTOR*/FXRSTOR"),
+    ("xsetbv", "XSETBV"),
+    ("desc_table", "LGDT/LIDT/LLDT/LTR"),
+    ("mov_cr_write", "MOV to CRn"),
+    ("mov_cr_read", "MOV from CRn"),
+    ("tlb_inv", "INVEPT/INVVPID/INVLPG/INVPCID"),
+    ("rdtsc", "RDTSC/RDTSCP"),
+    ("other", "other host instructions"),
+]
+CLASS_KEYS = [k for k, _ in CLASSES]
+
+MSR_NAMES = {
+    0x10: "TSC", 0x1b: "APIC_BASE", 0x3a: "FEATURE_CONTROL",
+    0x48: "SPEC_CTRL", 0x49: "PRED_CMD", 0x10b: "FLUSH_CMD",
+    0x174: "SYSENTER_CS", 0x175: "SYSENTER_ESP", 0x176: "SYSENTER_EIP",
+    0x1d9: "DEBUGCTL", 0x277: "PAT", 0x6e0: "TSC_DEADLINE",
+    0x38f: "PERF_GLOBAL_CTRL",
+    0xc0000080: "EFER", 0xc0000081: "STAR", 0xc0000082: "LSTAR",
+    0xc0000083: "CSTAR", 0xc0000084: "SFMASK", 0xc0000100: "FS_BASE",
+    0xc0000101: "GS_BASE", 0xc0000102: "KERNEL_GS_BASE",
+    0xc0000103: "TSC_AUX",
+}
+
+PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock", "data16",
+            "data32", "addr32", "addr16"}
+
+TRACE_RE = re.compile(r"^\(\d+\)\.\[(\d+)\] \[0x[0-9a-f]+\] "
+                      r"([0-9a-f]{4}):([0-9a-f_]+) \(.*?\): (.*)$")
+REG_RE = re.compile(r"^(rax|rcx): ([0-9a-f]{8})_([0-9a-f]{8})$")
+
+
+def die(msg):
+    print("benchtool: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def classify(disasm):
+    """Class key of one Bochs disassembly (Intel syntax)."""
+    words = disasm.split(None, 1)
+    while words and words[0] in PREFIXES:
+        words = words[1].split(None, 1) if len(words) > 1 else []
+    if not words:
+        return "other"
+    m = words[0]
+    ops = words[1] if len(words) > 1 else ""
+    if m in ("vmresume", "vmlaunch"):
+        return "vm_entry"
+    if m in ("vmread", "vmwrite", "rdmsr", "wrmsr", "xsetbv"):
+        return m
+    if m.startswith(("xsave", "fxsave")):
+        return "xsave"
+    if m.startswith(("xrstor", "fxrstor")):
+        return "xrstor"
+    if m in ("lgdt", "lidt", "lldt", "ltr"):
+        return "desc_table"
+    if m == "mov" and re.match(r"cr\d", ops):
+        return "mov_cr_write"
+    if m == "mov" and re.search(r",\s*cr\d", ops):
+        return "mov_cr_read"
+    if m in ("invept", "invvpid", "invlpg", "invpcid"):
+        return "tlb_inv"
+    if m in ("rdtsc", "rdtscp"):
+        return "rdtsc"
+    return "other"
+
+
+def new_window(tag):
+    hv = (tag >> 8) & 0xff
+    op = tag & 0xff
+    if (tag >> 16) != TAG_MAGIC or hv >= len(HVS) or op >= len(GUEST_OPS):
+        return None
+    return {
+        "hv": HVS[hv], "op": GUEST_OPS[op],
+        "classes": {k: 0 for k in CLASS_KEYS},
+        "msrs": {"rdmsr": {}, "wrmsr": {}},
+        "guest_instructions": 0, "host_instructions": 0,
+        "host_user_instructions": 0, "mnemonics": {},
+    }
+
+
+def parse_trace(path):
+    """The traced windows of a Bochs stdout log, in order."""
+    windows, win, tracing, rax, rcx, last = [], None, False, None, None, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if line.startswith("Tracing enabled for CPU"):
+                tracing, win, rax, last = True, None, None, None
+                continue
+            if line.startswith("Tracing disabled for CPU"):
+                if win is not None:
+                    # The closing breakpoint itself is not part of the op.
+                    if last == (GUEST_CS, "xchg"):
+                        win["guest_instructions"] -= 1
+                    windows.append(win)
+                tracing, win = False, None
+                continue
+            if not tracing:
+                continue
+            m = REG_RE.match(line)
+            if m:
+                val = int(m.group(2) + m.group(3), 16)
+                if m.group(1) == "rax":
+                    rax = val
+                else:
+                    rcx = val
+                continue
+            m = TRACE_RE.match(line)
+            if not m:
+                continue
+            if win is None:
+                win = new_window(rax & 0xffffffff) if rax is not None else None
+                if win is None:
+                    die(f"{path}: a traced window without a bench tag "
+                        f"(RAX {rax!r}): was hvx-bench run with --trace?")
+            cs, disasm = m.group(2), m.group(4).rsplit(";", 1)[0].strip()
+            mnem = disasm.split()[0] if disasm else "?"
+            last = (cs, mnem)
+            if cs == GUEST_CS:
+                win["guest_instructions"] += 1
+                continue
+            cls = classify(disasm)
+            win["host_instructions"] += 1
+            win["classes"][cls] += 1
+            if cs != "0010":
+                win["host_user_instructions"] += 1
+            if cls in ("rdmsr", "wrmsr"):
+                msr = "0x%x" % ((rcx or 0) & 0xffffffff)
+                win["msrs"][cls][msr] = win["msrs"][cls].get(msr, 0) + 1
+            if cls != "other":
+                win["mnemonics"][mnem] = win["mnemonics"].get(mnem, 0) + 1
+    if tracing and win is not None:
+        die(f"{path}: the trace ends inside a window ({win['hv']} {win['op']})")
+    return windows
+
+
+def load_costs(path):
+    with open(path) as f:
+        costs = json.load(f)
+    for k in CLASS_KEYS + ["guest"]:
+        c = costs["classes"].get(k)
+        if not c or not isinstance(c.get("cycles"), (int, float)) or not c.get("source"):
+            die(f"{path}: class {k} needs \"cycles\" and \"source\"")
+    return costs
+
+
+def msr_cost(costs, cls, msr):
+    ovr = costs.get("msr_overrides", {}).get(cls, {}).get(msr)
+    return ovr["cycles"] if ovr else costs["classes"][cls]["cycles"]
+
+
+def model(win, costs):
+    """Modelled cycles of one window, in total and by class."""
+    by = {}
+    for k in CLASS_KEYS:
+        n = win["classes"][k]
+        if k in ("rdmsr", "wrmsr"):
+            by[k] = sum(msr_cost(costs, k, msr) * c
+                        for msr, c in win["msrs"][k].items())
+        else:
+            by[k] = n * costs["classes"][k]["cycles"]
+    by["guest"] = win["guest_instructions"] * costs["classes"]["guest"]["cycles"]
+    win["modelled_cycles_by_class"] = by
+    win["modelled_cycles"] = sum(by.values())
+    return win
+
+
+def msr_label(msr):
+    name = MSR_NAMES.get(int(msr, 16))
+    return f"{msr} {name}" if name else msr
+
+
+def class_tables(windows, costs):
+    """Per-operation tables: hvx and KVM side by side, counts and cycles."""
+    out = []
+    byop = {}
+    for w in windows:
+        byop.setdefault(w["op"], {})[w["hv"]] = w
+    out.append("Host instructions of one round trip, by class, and modelled cycles")
+    out.append(f"(cost model: {costs['cpu']}; userspace/bench/costs.json)")
+    for op in GUEST_OPS:
+        if op not in byop:
+            continue
+        side = byop[op]
+        h, k = side.get("hvx"), side.get("kvm")
+
+        def cell(w, key, sub=None):
+            if w is None:
+                return "-", "-"
+            if key == "guest":
+                return str(w["guest_instructions"]), "%.0f" % w["modelled_cycles_by_class"]["guest"]
+            if sub:
+                n = w["msrs"][key].get(sub, 0)
+                return (str(n), "%.0f" % (n * msr_cost(costs, key, sub))) if n else ("", "")
+            return str(w["classes"][key]), "%.0f" % w["modelled_cycles_by_class"][key]
+
+        out.append("")
+        out.append(f"{op}:")
+        out.append("  %-34s %8s %9s %8s %9s" % ("class", "hvx", "cycles", "KVM", "cycles"))
+        for key, label in CLASSES:
+            if not any(w and w["classes"][key] for w in (h, k)):
+                continue
+            a, b = cell(h, key)
+            c, d = cell(k, key)
+            out.append("  %-34s %8s %9s %8s %9s" % (label, a, b, c, d))
+            if key in ("rdmsr", "wrmsr"):
+                msrs = sorted(set((h or {}).get("msrs", {}).get(key, {})) |
+                              set((k or {}).get("msrs", {}).get(key, {})),
+                              key=lambda x: int(x, 16))
+                for msr in msrs:
+                    a, b = cell(h, key, msr)
+                    c, d = cell(k, key, msr)
+                    out.append("  %-34s %8s %9s %8s %9s" % ("  " + msr_label(msr), a, b, c, d))
+        a, b = cell(h, "guest")
+        c, d = cell(k, "guest")
+        out.append("  %-34s %8s %9s %8s %9s" % ("guest (L2) instructions", a, b, c, d))
+        tot = lambda w, f: "-" if w is None else "%.0f" % w[f]
+        out.append("  %-34s %8s %9s %8s %9s" % ("host instructions / modelled cycles",
+                   tot(h, "host_instructions"), tot(h, "modelled_cycles"),
+                   tot(k, "host_instructions"), tot(k, "modelled_cycles")))
+    return out
+
+
+def cmd_trace(a):
+    costs = load_costs(a.costs)
+    # Each operation is traced BENCH_TRACE_WINDOWS times; a host timer
+    # tick can land in one window, not in all: keep the cheapest.
+    best, order = {}, []
+    for w in (model(w, costs) for w in parse_trace(a.trace)):
+        key = (w["hv"], w["op"])
+        if key not in best:
+            order.append(key)
+            w["windows_traced"] = 0
+            w["modelled_cycles_of_each"] = []
+            best[key] = w
+        b = best[key]
+        b["windows_traced"] += 1
+        b["modelled_cycles_of_each"].append(w["modelled_cycles"])
+        if w["modelled_cycles"] < b["modelled_cycles"]:
+            w["windows_traced"] = b["windows_traced"]
+            w["modelled_cycles_of_each"] = b["modelled_cycles_of_each"]
+            best[key] = w
+    windows = [best[k] for k in order]
+    os.makedirs(a.outdir, exist_ok=True)
+    with open(os.path.join(a.outdir, "trace.json"), "w") as f:
+        json.dump({"cost_model": {"cpu": costs["cpu"], "file": "userspace/bench/costs.json"},
+                   "windows": windows}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(a.outdir, "classes.txt"), "w") as f:
+        f.write("\n".join(class_tables(windows, costs)) + "\n")
+    for w in windows:
+        print("BENCHCYC %s %s %.0f %d %d" % (w["hv"], w["op"], w["modelled_cycles"],
+                                            w["host_instructions"], w["guest_instructions"]))
+    if not windows:
+        die(f"{a.trace}: no traced window")
+
+
+def cmd_merge(a):
+    with open(a.results) as f:
+        res = json.load(f)
+    with open(a.trace_json) as f:
+        tr = json.load(f)
+    wins = {(w["hv"], w["op"]): w for w in tr["windows"]}
+    for op in res["operations"]:
+        for hv in HVS:
+            w = wins.get((hv, op["name"]))
+            if w:
+                op[hv + "_round_trip"] = {
+                    "host_instructions": w["host_instructions"],
+                    "host_user_instructions": w["host_user_instructions"],
+                    "guest_instructions": w["guest_instructions"],
+                    "classes": w["classes"], "msrs": w["msrs"],
+                    "modelled_cycles": w["modelled_cycles"],
+                    "modelled_cycles_by_class": w["modelled_cycles_by_class"],
+                    "windows_traced": w["windows_traced"],
+                    "modelled_cycles_of_each": w["modelled_cycles_of_each"],
+                }
+    res["cost_model"] = tr["cost_model"]
+    with open(a.results, "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+
+
+def figures(res):
+    """{op: {hv: {"instructions": fastest round, "modelled_cycles": c}}}
+
+    The fastest round, not the median: a host timer tick lands in a round
+    or not depending on where the boot left the tick, which a change
+    anywhere in the host moves; the fastest of 5 rounds has none."""
+    out = {}
+    for op in res["operations"]:
+        if op["name"] not in GUEST_OPS:
+            continue
+        for hv in HVS:
+            fig = {}
+            if op.get(hv):
+                fig["instructions"] = op[hv]["min"]
+            rt = op.get(hv + "_round_trip")
+            if rt:
+                fig["modelled_cycles"] = rt["modelled_cycles"]
+            if fig:
+                out.setdefault(op["name"], {})[hv] = fig
+    return out
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"],
+                              capture_output=True, text=True, check=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def cmd_baseline(a):
+    with open(a.results) as f:
+        res = json.load(f)
+    figs = figures(res)
+    if not figs:
+        die(f"{a.results}: no operation measured")
+    base = {
+        "what": "make bench-smoke (hvx-bench --quick --trace under Bochs): emulated "
+                "instructions per operation (fastest of 5 rounds of 10) and modelled cycles "
+                "of one round trip (cheapest of the traced windows)",
+        "tolerance": 0.03,
+        "measured_on": git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        "operations": figs,
+    }
+    with open(a.out, "w") as f:
+        json.dump(base, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(f"benchtool: wrote {a.out} ({len(figs)} operations)")
+
+
+LABEL = {"instructions": "instructions", "modelled_cycles": "model cycles"}
+
+
+def cmd_gate(a):
+    with open(a.baseline) as f:
+        base = json.load(f)
+    with open(a.results) as f:
+        res = json.load(f)
+    tol = base.get("tolerance", 0.03)
+    now = figures(res)
+    fail = []
+    print("bench gate: hvx against %s (measured on %s), fail above +%.0f%%"
+          % (a.baseline, base.get("measured_on", "?"), tol * 100))
+    print("  %-12s %-17s %12s %12s %8s" % ("operation", "figure", "baseline", "now", "change"))
+    for op, sides in base["operations"].items():
+        for hv, figs in sides.items():
+            for metric, b in figs.items():
+                n = now.get(op, {}).get(hv, {}).get(metric)
+                if n is None:
+                    msg = "%s %s %s: not measured" % (hv, op, metric)
+                    if hv == "hvx":
+                        fail.append(msg)
+                    print("  %-12s %-17s %12.1f %12s %8s  %s" % (op, hv + " " + LABEL[metric], b, "-", "-",
+                                                                 "FAIL" if hv == "hvx" else "note"))
+                    continue
+                ch = (n - b) / b if b else 0.0
+                verdict = ""
+                if ch > tol:
+                    verdict = "FAIL" if hv == "hvx" else "note: KVM side moved"
+                    if hv == "hvx":
+                        fail.append("%s %s %s: %.1f -> %.1f (%+.1f%%)" % (hv, op, metric, b, n, ch * 100))
+                elif ch < -tol:
+                    verdict = "faster: refresh the baseline (make bench-baseline)"
+                print("  %-12s %-17s %12.1f %12.1f %+7.1f%%  %s" % (op, hv + " " + LABEL[metric], b, n,
+                                                                     ch * 100, verdict))
+    if fail:
+        print("bench gate: FAIL")
+        for m in fail:
+            print("  " + m)
+        print("A change that makes hvx slower on purpose updates %s in the same commit "
+              "(make bench-baseline) and says why." % a.baseline)
+        sys.exit(1)
+    print("bench gate: ok")
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if float(v).is_integer() and v >= 10000:
+        return "{:,}".format(round(v))
+    return "%.1f" % v if isinstance(v, float) else str(v)
+
+
+def cmd_markdown(a):
+    with open(a.results) as f:
+        res = json.load(f)
+    classes = ""
+    if a.classes and os.path.exists(a.classes):
+        with open(a.classes) as f:
+            classes = f.read()
+    lines = [
+        "# hvx benchmark figures (generated)",
+        "",
+        "Written by `%s` (selftests/vm/bench.sh, userspace/bench/benchtool.py); do not edit." % a.target,
+        "",
+        "- commit: `%s`" % git_commit(),
+        "- date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "- hvx-bench arguments: `%s`" % a.args.strip(),
+        "- instructions: %s (median round)" % res.get("unit", "?"),
+        "- modelled cycles: one warm round trip traced in Bochs, host instructions priced by class "
+        "(userspace/bench/costs.json, userspace/bench/README.md)",
+        "",
+        "| operation | hvx instr | KVM instr | hvx/KVM | hvx model cycles | KVM model cycles | hvx/KVM |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for op in res["operations"]:
+        if op.get("baseline"):
+            continue
+        hi = op["hvx"]["median"] if op.get("hvx") else None
+        ki = op["kvm"]["median"] if op.get("kvm") else None
+        hm = op.get("hvx_round_trip", {}).get("modelled_cycles")
+        km = op.get("kvm_round_trip", {}).get("modelled_cycles")
+        r1 = "%.2f" % (hi / ki) if hi is not None and ki else "-"
+        r2 = "%.2f" % (hm / km) if hm is not None and km else "-"
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (op["description"], fmt(hi), fmt(ki), r1,
+                                                                fmt(hm), fmt(km), r2))
+    based = [op for op in res["operations"] if op.get("baseline")]
+    if based:
+        lines += ["", "Rows without a KVM column (guest under hvx / the bare emulated host):", "",
+                  "| operation | hvx guest | bare host | guest/host |", "|---|---:|---:|---:|"]
+        for op in based:
+            b = op["baseline"]
+            hi = op["hvx"]["median"] if op.get("hvx") else None
+            bi = op[b]["median"] if op.get(b) else None
+            r = "%.2f" % (hi / bi) if hi is not None and bi else "-"
+            lines.append("| %s | %s | %s | %s |" % (op["description"], fmt(hi), fmt(bi), r))
+    for op, srcs in res.get("exits_by_reason", {}).items():
+        for src, sides in srcs.items():
+            names = []
+            for hv in HVS:
+                for nm in sides.get(hv, {}):
+                    if nm not in names:
+                        names.append(nm)
+            what = {"vmx": "VM exits by basic reason (KVM: kvm_exit tracepoint, traced run)",
+                    "user": "exits to the VMM", "kstat": "KVM statistics counters"}.get(src, src)
+            lines += ["", "%s: %s" % (op, what), "", "| reason | hvx | KVM |", "|---|---:|---:|"]
+            for nm in names:
+                lines.append("| %s | %s | %s |" % (nm, sides.get("hvx", {}).get(nm, "-"),
+                                                   sides.get("kvm", {}).get(nm, "-")))
+    if classes:
+        lines += ["", "```", classes.rstrip("\n"), "```"]
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"benchtool: wrote {a.out}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("trace")
+    s.add_argument("trace")
+    s.add_argument("costs")
+    s.add_argument("outdir")
+    s.set_defaults(fn=cmd_trace)
+    s = sub.add_parser("merge")
+    s.add_argument("results")
+    s.add_argument("trace_json")
+    s.set_defaults(fn=cmd_merge)
+    s = sub.add_parser("gate")
+    s.add_argument("baseline")
+    s.add_argument("results")
+    s.set_defaults(fn=cmd_gate)
+    s = sub.add_parser("baseline")
+    s.add_argument("results")
+    s.add_argument("out")
+    s.set_defaults(fn=cmd_baseline)
+    s = sub.add_parser("markdown")
+    s.add_argument("results")
+    s.add_argument("out")
+    s.add_argument("--classes", help="classes.txt of the same run")
+    s.add_argument("--target", default="make bench")
+    s.add_argument("--args", default="")
+    s.set_defaults(fn=cmd_markdown)
+    a = p.parse_args()
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()

@@ -96,7 +96,8 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 
 	while (slot->pages && i < slot->npages) {
 		if (!slot->pages[i]) {
-			i++;
+			if (!(++i % PIN_BATCH))
+				cond_resched();	/* a large, sparse slot */
 			continue;
 		}
 		/* A run of pinned pages, at most PIN_BATCH long. */
@@ -882,7 +883,8 @@ static void nx_recover_work(struct work_struct *work)
 
 	if (!ratio || !period)
 		return;
-	todo = DIV_ROUND_UP(atomic_long_read(&mem->nr_nx_split), ratio);
+	/* Briefly off by one while a fault records a split: never negative. */
+	todo = DIV_ROUND_UP(max(atomic_long_read(&mem->nr_nx_split), 0L), ratio);
 	mutex_lock(&mem->lock);
 	while (todo) {
 		n = 0;

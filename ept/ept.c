@@ -11,13 +11,24 @@
  * cmpxchg(). Entries are cleared, write-protected or have their dirty flag
  * cleared only under hvx_mem.lock, for GPA ranges no vCPU can fault in at
  * the time (slot changes), or for bits a racing fault cannot lose (dirty
- * log). Every such change is followed by a single-context INVEPT on every
- * CPU before the old translation's page may be reused.
+ * log), or by unhooking a whole table and waiting for the faults that may
+ * still walk it (SRCU) before freeing it (recovery of split huge leaves).
+ * Every such change is followed by a single-context INVEPT on every CPU
+ * that has loaded the VM's EPTP before the old translation's page may be
+ * reused.
+ *
+ * iTLB multihit (nx_huge_pages): on CPUs that may take a machine check
+ * when an instruction fetch finds translations of two page sizes for one
+ * address, large leaves are mapped without execute permission. An
+ * instruction fetch through one then faults, and the leaf is replaced by
+ * a table of smaller leaves (executable once they are 4 KiB), so the
+ * guest only ever executes through 4 KiB translations.
  *
  * With the EPT accessed and dirty flags (29.3.5), the CPU sets bit 8 of
  * each entry it uses and bit 9 of a leaf it writes through; dirty logging
  * reads and clears bit 9. They are enabled per VM in the EPTP (bit 6).
  */
+#include <linux/cpu.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
@@ -33,9 +44,11 @@
 /* Non-leaf entries: read, write, execute; the leaf decides (29.3.2). */
 #define EPT_TABLE_BITS		VMX_EPT_RWX_MASK
 /*
- * Leaf memory type, bits 5:3 (29.3.7): WB for RAM, UC for device memory;
- * guest PAT is honoured (IPAT = 0), and with UC in the EPT the effective
- * type is UC whatever the guest's PAT says (SDM Vol. 3A 12.11, Table 12-7).
+ * Leaf memory type, bits 5:3 (29.3.7): WB for RAM, UC for device memory.
+ * With UC in the EPT the effective type is UC whatever the guest's PAT
+ * says (SDM Vol. 3A 12.11, Table 12-7). For WB RAM the guest's PAT is
+ * ignored (IPAT, bit 6) unless the CPU self-snoops: otherwise a guest
+ * UC/WC alias of host WB memory could leave stale cache lines.
  */
 /* Bit 7 of a PDE/PDPTE: the entry maps a 2 MiB / 1 GiB page (29.3.2). */
 #define EPT_LARGE		BIT_ULL(7)
@@ -49,6 +62,40 @@ MODULE_PARM_DESC(ept_ad, "Use EPT accessed/dirty flags for dirty logging when th
 static bool ept_large = true;
 module_param(ept_large, bool, 0644);
 MODULE_PARM_DESC(ept_large, "Map 2 MiB/1 GiB EPT leaves where the host backing is a huge page (read at VM creation)");
+
+/* nx_huge_pages: -1 auto, 0 off, 1 on. */
+static int nx_huge_pages = -1;
+
+static int nx_huge_set(const char *val, const struct kernel_param *kp)
+{
+	bool b;
+
+	if (sysfs_streq(val, "auto"))
+		WRITE_ONCE(nx_huge_pages, -1);
+	else if (sysfs_streq(val, "on") || sysfs_streq(val, "force"))
+		WRITE_ONCE(nx_huge_pages, 1);
+	else if (sysfs_streq(val, "off"))
+		WRITE_ONCE(nx_huge_pages, 0);
+	else if (!kstrtobool(val, &b))
+		WRITE_ONCE(nx_huge_pages, b);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int nx_huge_get(char *buf, const struct kernel_param *kp)
+{
+	int v = READ_ONCE(nx_huge_pages);
+
+	return sysfs_emit(buf, "%s\n", v < 0 ? "auto" : v ? "on" : "off");
+}
+
+static const struct kernel_param_ops nx_huge_ops = {
+	.set = nx_huge_set,
+	.get = nx_huge_get,
+};
+module_param_cb(nx_huge_pages, &nx_huge_ops, NULL, 0644);
+MODULE_PARM_DESC(nx_huge_pages, "Map 2 MiB/1 GiB EPT leaves non-executable and split them on instruction fetch, against iTLB multihit: auto (when the CPU has the bug and mitigations are not off), on, off (read at VM creation)");
 
 /* IA32_VMX_EPT_VPID_CAP bits hvx uses, set once by hvx_ept_caps_init(). */
 static bool cap_2m, cap_1g, cap_ad;
@@ -161,7 +208,10 @@ static u64 *ept_entry(struct hvx_mem *mem, u64 gpa, int level, bool create)
  * write-protected page of a dirty-logging slot becoming writable); its
  * accessed and dirty flags are kept. Going from not present to present or
  * adding permissions needs no INVEPT: the CPU caches no translation that
- * caused an EPT violation (SDM Vol. 3C 29.4.3.1).
+ * caused an EPT violation (SDM Vol. 3C 29.4.3.1). Execute permission is
+ * never added to a large leaf of a VM with @mem->nx_huge: such a leaf is
+ * split instead (hvx_ept_nx_split()). WB leaves get IPAT unless the CPU
+ * self-snoops.
  *
  * Context: process context, may sleep (table allocation); the caller
  * holds mem->srcu and the GPA is in a slot that cannot change meanwhile,
@@ -181,8 +231,12 @@ int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 		return mt == VMX_EPTP_MT_WB ? 0 : -EBUSY;
 	if (IS_ERR(leaf))
 		return PTR_ERR(leaf);
+	if (level > 1 && mem->nx_huge)
+		prot &= ~VMX_EPT_EXECUTABLE_MASK;
 	new = (hpa & EPT_ADDR_MASK) | prot | ((u64)mt << VMX_EPT_MT_EPTE_SHIFT) |
 	      (level > 1 ? EPT_LARGE : 0);
+	if (mt == VMX_EPTP_MT_WB && !boot_cpu_has(X86_FEATURE_SELFSNOOP))
+		new |= VMX_EPT_IPAT_BIT;
 	old = READ_ONCE(*leaf);
 	for (;;) {
 		u64 cur;
@@ -228,6 +282,74 @@ int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot)
 {
 	return hvx_ept_map_mt(mem, gpa, hpa, level, prot, VMX_EPTP_MT_WB);
+}
+
+/**
+ * hvx_ept_nx_split - split a non-executable large leaf for an instruction fetch
+ * @mem: the VM's memory, with @mem->nx_huge.
+ * @gpa: guest physical address of the EPT violation.
+ * @need: VMX_EPT_*_MASK rights of the access that faulted, other than
+ *	execute (read, and write for a write).
+ *
+ * The exit qualification is not passed down, so an instruction fetch is
+ * recognised by its leaf: a large leaf that maps @gpa and grants @need
+ * but not execute cannot have faulted for anything but the missing
+ * execute right (or raced with the vCPU that installed it, which costs
+ * an unneeded split and nothing else). Such a leaf is replaced, with one
+ * cmpxchg(), by a table of 512 leaves one level down that map the same
+ * host memory with the same rights and memory type: non-executable large
+ * leaves for a 1 GiB leaf, executable 4 KiB leaves for a 2 MiB one. The
+ * guest refaults and splits again until a 4 KiB leaf maps @gpa. The
+ * replaced leaf was never executable, so no CPU has an instruction
+ * translation of the old size (SDM Vol. 3C 29.4.3.1: a translation that
+ * caused an EPT violation is not cached); the VM's CPUs are flushed all
+ * the same before returning, so that no stale large data translation is
+ * left beside the new ones.
+ *
+ * Context: process context, may sleep; holds mem->srcu, @gpa is in a slot
+ * without dirty logging.
+ * Return: the level of the leaf that was split (2 or 3), 0 if there was
+ * nothing to split (no large leaf, an executable one, or one lacking some
+ * of @need), -ENOMEM.
+ */
+int hvx_ept_nx_split(struct hvx_mem *mem, u64 gpa, u64 need)
+{
+	u64 *table = mem->pml4, *entry = NULL, *child;
+	u64 cur = 0, attrs, hpa, size;
+	int l, i;
+
+	for (l = EPT_LEVELS; l > 1; l--) {
+		entry = &table[ept_index(gpa, l)];
+		cur = READ_ONCE(*entry);
+		if (!cur)
+			return 0;
+		if (ept_is_leaf(cur, l))
+			break;
+		table = ept_table_va(cur);
+	}
+	if (l == 1 || (cur & VMX_EPT_EXECUTABLE_MASK) ||
+	    (cur & need) != need)
+		return 0;
+	child = ept_alloc_table(mem);
+	if (!child)
+		return -ENOMEM;
+	size = ept_level_size(l - 1);
+	hpa = cur & EPT_ADDR_MASK;
+	attrs = cur & ~(EPT_ADDR_MASK | EPT_LARGE);
+	if (l - 1 > 1)
+		attrs |= EPT_LARGE;
+	else
+		attrs |= VMX_EPT_EXECUTABLE_MASK;
+	for (i = 0; i < EPT_ENTRIES; i++)
+		child[i] = (hpa + i * size) | attrs;
+	if (cmpxchg64(entry, cur, virt_to_phys(child) | EPT_TABLE_BITS) != cur) {
+		ept_free_table_page(mem, child);	/* changed under us: refault */
+		return 0;
+	}
+	atomic64_dec(&mem->nr_leaves[l - 1]);
+	atomic64_add(EPT_ENTRIES, &mem->nr_leaves[l - 2]);
+	hvx_ept_flush_all_cpus(mem);
+	return l;
 }
 
 static bool ept_table_empty(const u64 *table)
@@ -317,6 +439,63 @@ void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages)
 }
 
 /**
+ * hvx_ept_nx_unhook - detach the table that replaced a split large leaf
+ * @mem: the VM's memory.
+ * @gpa: guest physical address in the split range.
+ * @level: level of the large leaf that was split: 2 (2 MiB) or 3 (1 GiB).
+ *
+ * If the @level entry for @gpa is a table, it is cleared; faults that
+ * still walk the table may add leaves to it until mem->srcu is
+ * synchronized. The caller then flushes the VM's CPUs and gives the
+ * returned entry to hvx_ept_nx_free(). The guest's next access maps the
+ * range again, with a large (non-executable) leaf where the backing
+ * allows; the pages stay pinned by their slot.
+ *
+ * Context: holds mem->lock; the range lies in one slot without dirty
+ * logging (no dirty flag of a leaf is lost) and no device memory is
+ * mapped there.
+ * Return: the old entry (a table), or 0 if there was none.
+ */
+u64 hvx_ept_nx_unhook(struct hvx_mem *mem, u64 gpa, int level)
+{
+	u64 *entry = ept_entry(mem, gpa, level, false);
+	u64 cur;
+
+	lockdep_assert_held(&mem->lock);
+	if (IS_ERR_OR_NULL(entry))
+		return 0;
+	cur = READ_ONCE(*entry);
+	if (!cur || ept_is_leaf(cur, level) || cmpxchg64(entry, cur, 0) != cur)
+		return 0;
+	return cur;
+}
+
+/**
+ * hvx_ept_nx_free - free a table detached by hvx_ept_nx_unhook()
+ * @mem: the VM's memory.
+ * @entry: the value hvx_ept_nx_unhook() returned (nonzero).
+ * @gpa: the address given to hvx_ept_nx_unhook().
+ * @level: the level given to hvx_ept_nx_unhook().
+ *
+ * Context: process context, may sleep; mem->srcu was synchronized and
+ * the VM's CPUs flushed since the table was detached.
+ */
+void hvx_ept_nx_free(struct hvx_mem *mem, u64 entry, u64 gpa, int level)
+{
+	u64 size = ept_level_size(level), base = gpa & ~(size - 1);
+	u64 *table = ept_table_va(entry);
+	struct page *page, *tmp;
+	LIST_HEAD(free);
+
+	ept_zap(mem, table, level - 1, base, base, base + size, &free);
+	list_add(&virt_to_page(table)->lru, &free);
+	list_for_each_entry_safe(page, tmp, &free, lru) {
+		list_del(&page->lru);
+		ept_free_table_page(mem, page_address(page));
+	}
+}
+
+/**
  * hvx_ept_write_protect - make a 4 KiB leaf read-only
  * @mem: the VM's memory.
  * @gpa: guest physical address of the page.
@@ -367,6 +546,46 @@ static void ept_free_table(struct hvx_mem *mem, u64 *table, int level)
 }
 
 /**
+ * hvx_ept_nx_huge - do new VMs map large leaves non-executable?
+ *
+ * As KVM's kvm.nx_huge_pages: "auto" is on when the CPU has the iTLB
+ * multihit erratum (X86_BUG_ITLB_MULTIHIT: no ARCH_CAP_PSCHANGE_MC_NO)
+ * and mitigations are not turned off on the kernel command line.
+ * Return: the nx_huge_pages module parameter resolved to on or off.
+ */
+bool hvx_ept_nx_huge(void)
+{
+	int v = READ_ONCE(nx_huge_pages);
+
+	if (v >= 0)
+		return v;
+	return boot_cpu_has_bug(X86_BUG_ITLB_MULTIHIT) && !cpu_mitigations_off();
+}
+
+/**
+ * hvx_ept_leaf_level - the largest leaf that fits a mapping step
+ * @max_level: the largest leaf allowed (hvx_mem.max_level).
+ * @gpa: guest physical address of the step.
+ * @hpa: host physical address it maps.
+ * @left: bytes still to map from @gpa.
+ *
+ * Return: the largest level <= @max_level whose leaf size divides both
+ * addresses and is at most @left; 1 (4 KiB) at least.
+ */
+int hvx_ept_leaf_level(int max_level, u64 gpa, u64 hpa, u64 left)
+{
+	int level;
+
+	for (level = max_level; level > 1; level--) {
+		u64 size = ept_level_size(level);
+
+		if (!((gpa | hpa) & (size - 1)) && left >= size)
+			break;
+	}
+	return level;
+}
+
+/**
  * hvx_ept_max_level - the largest leaf a new VM may use
  *
  * Return: 3 (1 GiB), 2 (2 MiB) or 1 (4 KiB only), from the CPU's EPT
@@ -394,8 +613,14 @@ int hvx_ept_init(struct hvx_mem *mem)
 	mem->pml4 = ept_alloc_table(mem);
 	if (!mem->pml4)
 		return -ENOMEM;
+	if (!zalloc_cpumask_var(&mem->cpus, GFP_KERNEL_ACCOUNT)) {
+		ept_free_table_page(mem, mem->pml4);
+		mem->pml4 = NULL;
+		return -ENOMEM;
+	}
 	mem->ad = cap_ad && READ_ONCE(ept_ad);
 	mem->max_level = hvx_ept_max_level();
+	mem->nx_huge = mem->max_level > 1 && hvx_ept_nx_huge();
 	mem->eptp = virt_to_phys(mem->pml4) | VMX_EPTP_MT_WB | VMX_EPTP_PWL_4 |
 		    (mem->ad ? VMX_EPTP_AD_ENABLE_BIT : 0);
 	return 0;
@@ -410,6 +635,7 @@ void hvx_ept_destroy(struct hvx_mem *mem)
 	if (mem->pml4)
 		ept_free_table(mem, mem->pml4, EPT_LEVELS);
 	mem->pml4 = NULL;
+	free_cpumask_var(mem->cpus);
 	WARN_ON(atomic64_read(&mem->nr_tables));
 }
 
@@ -417,31 +643,54 @@ void hvx_ept_destroy(struct hvx_mem *mem)
  * hvx_ept_flush_local - INVEPT single-context for this VM on this CPU
  * @mem: the VM's memory.
  *
+ * Called when a vCPU of the VM is loaded on this CPU. The CPU is first
+ * added to @mem->cpus, so that every later VM-wide flush reaches it: a
+ * flusher clears entries, then reads the mask; this CPU sets its bit,
+ * then flushes and walks the tables (full barriers on both sides), so
+ * either the flusher sees the bit or this CPU sees the cleared entries.
  * Context: preemption disabled, VMX root operation.
  */
 void hvx_ept_flush_local(struct hvx_mem *mem)
 {
+	int cpu = smp_processor_id();
+
+	if (!cpumask_test_cpu(cpu, mem->cpus)) {
+		cpumask_set_cpu(cpu, mem->cpus);
+		smp_mb__after_atomic();
+	}
 	hvx_invept(VMX_EPT_EXTENT_CONTEXT, mem->eptp);
 }
 
 static void ept_flush_ipi(void *data)
 {
-	hvx_ept_flush_local(data);
+	struct hvx_mem *mem = data;
+
+	hvx_invept(VMX_EPT_EXTENT_CONTEXT, mem->eptp);
 }
 
 /**
- * hvx_ept_flush_all_cpus - INVEPT single-context on every online CPU
+ * hvx_ept_flush_all_cpus - INVEPT single-context where the VM has run
  * @mem: the VM's memory.
  *
- * Every online CPU is in VMX root operation while a VM exists, so INVEPT
- * is legal everywhere. A vCPU running on another CPU takes an
- * external-interrupt VM exit for the IPI, so it re-enters with the flushed
- * mappings. Context: process context, may sleep.
+ * Only the CPUs that have loaded the VM's EPTP (@mem->cpus) can cache its
+ * translations, so only they are interrupted; other VMs' CPUs and the
+ * rest of the host are left alone. CPU hotplug is held off meanwhile
+ * (cpus_read_lock()): every online CPU is then in VMX root operation
+ * while a VM exists, so INVEPT is legal wherever the IPI lands (an
+ * offline CPU is skipped). A vCPU running on one of them takes an
+ * external-interrupt VM exit for the IPI and re-enters with the flushed
+ * mappings.
+ * Context: process context, may sleep; not under a lock that a CPU
+ * hotplug callback takes.
  */
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 {
 	if (mem->no_ept)
 		return;	/* nothing cached; INVEPT may not even exist */
 	atomic64_inc(&mem->nr_flushes);
-	on_each_cpu(ept_flush_ipi, mem, 1);
+	/* Entries cleared before the mask is read: see hvx_ept_flush_local(). */
+	smp_mb();
+	cpus_read_lock();
+	on_each_cpu_mask(mem->cpus, ept_flush_ipi, mem, 1);
+	cpus_read_unlock();
 }

@@ -8,9 +8,12 @@
 #ifndef HVX_EPT_H
 #define HVX_EPT_H
 
+#include <linux/cpumask.h>
 #include <linux/mutex.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <asm/vmx.h>
 
 #include "hvx.h"
@@ -73,6 +76,18 @@ struct hvx_slot {
  *	ept/mmio.c); under @lock. Slots may not overlap them.
  * @no_ept: a DMA-only VM (HVX_VM_NO_VCPUS): no vCPU walks the EPT and
  *	VMX root mode may be off, so EPT flushes are skipped.
+ * @mm: address space of the VM's creator (a reference is held): the pins
+ *	are charged to its locked_vm (RLIMIT_MEMLOCK).
+ * @cpus: CPUs that have loaded @eptp (hvx_ept_flush_local() at vCPU load);
+ *	bits are only ever set. VM-wide flushes go to these CPUs only.
+ * @nx_huge: large leaves are mapped without execute permission and split
+ *	on an instruction fetch (iTLB multihit), fixed at VM creation.
+ * @nx_split: large leaves split for execution and not yet recovered:
+ *	index (GPA >> 21) << 1 | (split leaf was 1 GiB), value a dummy.
+ * @nr_nx_split: entries in @nx_split.
+ * @nx_work: periodic recovery of @nx_split (ept/slots.c).
+ * @nx_cursor: @nx_split index where the next recovery round starts.
+ * @nr_nx_recovered: split leaves zapped by recovery so far.
  */
 struct hvx_mem {
 	struct mutex lock;
@@ -92,6 +107,14 @@ struct hvx_mem {
 	struct hvx_mem_listener *listener;
 	struct list_head mmio;
 	bool no_ept;
+	struct mm_struct *mm;
+	cpumask_var_t cpus;
+	bool nx_huge;
+	struct xarray nx_split;
+	atomic_long_t nr_nx_split;
+	struct delayed_work nx_work;
+	unsigned long nx_cursor;
+	atomic64_t nr_nx_recovered;
 };
 
 /**
@@ -163,11 +186,14 @@ void hvx_mem_clear_listener(struct hvx_mem *mem);
 int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
 		 u64 hpa, u64 size);
 void hvx_mmio_unmap(struct hvx_mem *mem, struct hvx_mmio_range *r);
+int hvx_mem_map_private(struct hvx_mem *mem, struct hvx_mmio_range *r,
+			u64 gpa, struct page *page);
 bool hvx_mmio_overlaps(struct hvx_mem *mem, u64 start, u64 end);
 
 /* Called once by vmx/ at module init with IA32_VMX_EPT_VPID_CAP. */
 void hvx_ept_caps_init(u64 ept_vpid_cap);
 int hvx_ept_max_level(void);
+bool hvx_ept_nx_huge(void);
 
 /* Inside ept/: table management used by the slot code. */
 int hvx_ept_init(struct hvx_mem *mem);
@@ -180,10 +206,14 @@ bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
 bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);
 void hvx_ept_flush_local(struct hvx_mem *mem);
+int hvx_ept_nx_split(struct hvx_mem *mem, u64 gpa, u64 need);
+u64 hvx_ept_nx_unhook(struct hvx_mem *mem, u64 gpa, int level);
+void hvx_ept_nx_free(struct hvx_mem *mem, u64 entry, u64 gpa, int level);
+int hvx_ept_leaf_level(int max_level, u64 gpa, u64 hpa, u64 left);
 
 int hvx_vpid_init(bool enabled);
 int hvx_vpid_alloc(void);
-void hvx_vpid_free(int vpid);
+void hvx_vpid_free(struct hvx_mem *mem, int vpid);
 
 /**
  * hvx_invept - execute INVEPT (SDM Vol. 3C 31.3, "INVEPT")

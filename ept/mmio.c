@@ -8,6 +8,14 @@
  * with EPT type UC the effective type is UC whatever the guest's PAT says
  * (SDM Vol. 3A 12.11, Table 12-7), as device registers need.
  *
+ * Where the GPA and host address of a range are both aligned to 2 MiB or
+ * 1 GiB (and the VM may use such leaves), a large UC leaf maps it: a
+ * large BAR costs few tables and few loop steps, and the loop yields the
+ * CPU every MMIO_RESCHED leaves all the same.
+ *
+ * The APIC-access page (hvx_mem_map_private()) is kept on the same list,
+ * as a write-back page, so that no slot can be created over it either.
+ *
  * A range never overlaps a RAM slot: mapping one over a slot fails, and
  * so does creating a slot over a mapped range (hvx_mmio_overlaps()). So
  * the EPT-violation path (which only maps pages inside slots) never
@@ -17,10 +25,13 @@
  */
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <asm/io.h>
 
 #include "ept.h"
 
 #define MMIO_PROT	(VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK)
+/* Leaves installed between two cond_resched() calls. */
+#define MMIO_RESCHED	512
 
 /**
  * hvx_mmio_overlaps - does a GPA range touch mapped device memory?
@@ -57,9 +68,11 @@ static void mmio_zap(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 npages)
  * @hpa: host physical address (a BAR), page-aligned.
  * @size: bytes, a multiple of the page size.
  *
- * Installs 4 KiB leaves, readable and writable but not executable, of
- * memory type UC. Adding translations needs no INVEPT (SDM Vol. 3C
- * 29.4.3.1).
+ * Installs leaves, readable and writable but not executable, of memory
+ * type UC: 1 GiB or 2 MiB leaves where both addresses are aligned to that
+ * size and the VM may use them (hvx_mem.max_level), else 4 KiB. Adding
+ * translations needs no INVEPT (SDM Vol. 3C 29.4.3.1). The loop yields
+ * the CPU regularly (a BAR may be many GiB).
  * Context: process context, may sleep; takes mem->lock.
  * Return: 0; -EINVAL for a misaligned or empty range or one beyond the
  * host's physical address width; -EEXIST if it overlaps a RAM slot or
@@ -71,8 +84,8 @@ int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
 		 u64 hpa, u64 size)
 {
 	u64 max_gpa = 1ULL << boot_cpu_data.x86_phys_bits;
-	u64 i, n = size >> PAGE_SHIFT;
-	int ret = 0;
+	u64 off = 0, steps = 0;
+	int ret = 0, level;
 
 	if (!size || !PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(hpa) ||
 	    !PAGE_ALIGNED(size) || gpa + size < gpa || gpa + size > max_gpa ||
@@ -88,10 +101,17 @@ int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
 	}
 	r->gpa = gpa;
 	r->hpa = hpa;
-	for (i = 0; i < n; i++) {
-		ret = hvx_ept_map_mt(mem, gpa + (i << PAGE_SHIFT),
-				     hpa + (i << PAGE_SHIFT), 1, MMIO_PROT,
-				     VMX_EPTP_MT_UC);
+	while (off < size) {
+		level = hvx_ept_leaf_level(mem->max_level, gpa + off, hpa + off,
+					   size - off);
+		for (;;) {
+			ret = hvx_ept_map_mt(mem, gpa + off, hpa + off, level,
+					     MMIO_PROT, VMX_EPTP_MT_UC);
+			/* A table of smaller leaves in the way: go smaller. */
+			if (ret != -EEXIST || level == 1)
+				break;
+			level--;
+		}
 		if (ret < 0)
 			break;
 		if (ret == 0) {		/* a larger leaf is there */
@@ -99,13 +119,16 @@ int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
 			break;
 		}
 		ret = 0;
+		off += 1ULL << (PAGE_SHIFT + 9 * (level - 1));
+		if (!(++steps % MMIO_RESCHED))
+			cond_resched();
 	}
 	if (ret) {
 		/* Only the leaves installed here; one that was in the way stays. */
-		mmio_zap(mem, r, i);
+		mmio_zap(mem, r, off >> PAGE_SHIFT);
 		goto out;
 	}
-	r->npages = n;
+	r->npages = size >> PAGE_SHIFT;
 	list_add(&r->node, &mem->mmio);
 out:
 	mutex_unlock(&mem->lock);
@@ -131,4 +154,53 @@ void hvx_mmio_unmap(struct hvx_mem *mem, struct hvx_mmio_range *r)
 	mmio_zap(mem, r, r->npages);
 	r->npages = 0;
 	mutex_unlock(&mem->lock);
+}
+
+/**
+ * hvx_mem_map_private - map a kernel page into a VM's EPT and reserve its GPA
+ * @mem: the VM's memory.
+ * @r: the range's bookkeeping, not mapped (@r->npages == 0).
+ * @gpa: guest-physical address, page-aligned.
+ * @page: the page, write-back, readable and writable, not executable.
+ *
+ * For the APIC-access page (SDM Vol. 3C 30.4): the CPU never accesses the
+ * page itself, only its address matters, but a RAM slot over it would
+ * make the guest's accesses there hit the slot's memory (or fault with no
+ * way out), so the GPA is reserved as device memory is: a slot that
+ * overlaps it is refused with -EEXIST. hvx_mmio_unmap() undoes it.
+ * Context: process context, may sleep; takes mem->lock.
+ * Return: 0; -EEXIST if a slot or mapped range covers @gpa; -EBUSY if
+ * another leaf is there; -EOPNOTSUPP for a VM without EPT; -ENOMEM.
+ */
+int hvx_mem_map_private(struct hvx_mem *mem, struct hvx_mmio_range *r,
+			u64 gpa, struct page *page)
+{
+	int ret;
+
+	if (!PAGE_ALIGNED(gpa) || WARN_ON_ONCE(r->npages))
+		return -EINVAL;
+	if (mem->no_ept)
+		return -EOPNOTSUPP;
+	mutex_lock(&mem->lock);
+	if (hvx_mem_range_used(mem, gpa, gpa + PAGE_SIZE) ||
+	    hvx_mmio_overlaps(mem, gpa, gpa + PAGE_SIZE)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = hvx_ept_map(mem, gpa, page_to_phys(page), 1,
+			  VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK);
+	if (ret < 0)
+		goto out;
+	if (ret == 0) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = 0;
+	r->gpa = gpa;
+	r->hpa = page_to_phys(page);
+	r->npages = 1;
+	list_add(&r->node, &mem->mmio);
+out:
+	mutex_unlock(&mem->lock);
+	return ret;
 }

@@ -13,9 +13,11 @@
  * an invalid slot waits for mem->lock and looks again, so the guest never
  * sees a half-changed slot.
  */
+#include <linux/hugetlb.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -26,6 +28,21 @@
 /* Pages pinned per pin_user_pages_fast() call when pinning a range. */
 #define PIN_BATCH	512
 
+/*
+ * Largest slot, in 4 KiB pages (512 GiB): its page array (8 bytes a page)
+ * stays below the INT_MAX bytes kvmalloc() accepts without a warning.
+ */
+#define SLOT_MAX_PAGES	(1ULL << 27)
+
+static unsigned int nx_huge_pages_recovery_ratio = 60;
+module_param(nx_huge_pages_recovery_ratio, uint, 0644);
+MODULE_PARM_DESC(nx_huge_pages_recovery_ratio, "Each recovery period, zap 1/ratio of the huge leaves split for execution (nx_huge_pages) so they can be mapped huge again (0: never)");
+static unsigned int nx_huge_pages_recovery_period_ms = 60000;
+module_param(nx_huge_pages_recovery_period_ms, uint, 0644);
+MODULE_PARM_DESC(nx_huge_pages_recovery_period_ms, "Period of that recovery, ms (0: never)");
+
+static void nx_recover_work(struct work_struct *work);
+
 #define EPT_PROT_RX	(VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK)
 #define EPT_PROT_RWX	VMX_EPT_RWX_MASK
 
@@ -34,7 +51,8 @@
  * @mem: zeroed memory of the VM.
  *
  * Takes a reference on the caller's memory cgroup: EPT tables and slot
- * bookkeeping are charged to it, whichever thread allocates them.
+ * bookkeeping are charged to it, whichever thread allocates them; and on
+ * its mm, whose locked_vm the pinned pages are charged to.
  * Context: process context of the VM's creator.
  * Return: 0, or -ENOMEM.
  */
@@ -44,6 +62,8 @@ int hvx_mem_init(struct hvx_mem *mem)
 
 	mutex_init(&mem->lock);
 	INIT_LIST_HEAD(&mem->mmio);
+	xa_init(&mem->nx_split);
+	INIT_DELAYED_WORK(&mem->nx_work, nx_recover_work);
 	ret = init_srcu_struct(&mem->srcu);
 	if (ret)
 		return ret;
@@ -52,8 +72,11 @@ int hvx_mem_init(struct hvx_mem *mem)
 	if (ret) {
 		mem_cgroup_put(mem->memcg);
 		cleanup_srcu_struct(&mem->srcu);
+		return ret;
 	}
-	return ret;
+	mem->mm = current->mm;
+	mmgrab(mem->mm);
+	return 0;
 }
 
 static u64 slot_end(const struct hvx_slot *s)
@@ -61,30 +84,48 @@ static u64 slot_end(const struct hvx_slot *s)
 	return s->gpa + (s->npages << PAGE_SHIFT);
 }
 
+/*
+ * Unpin every page of @slot, marking the pages of a writable slot dirty
+ * (the guest wrote them through the EPT, behind the page tables' back),
+ * and take the pins off the owner's locked_vm.
+ */
 static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 {
-	u64 i, n = 0;
+	bool dirty = !(slot->flags & HVX_MEM_READONLY);
+	u64 i = 0, j, n = 0;
 
-	for (i = 0; slot->pages && i < slot->npages; i++) {
-		if (slot->pages[i]) {
-			unpin_user_page(slot->pages[i]);
-			n++;
+	while (slot->pages && i < slot->npages) {
+		if (!slot->pages[i]) {
+			if (!(++i % PIN_BATCH))
+				cond_resched();	/* a large, sparse slot */
+			continue;
 		}
-		if (!(i % PIN_BATCH))
-			cond_resched();
+		/* A run of pinned pages, at most PIN_BATCH long. */
+		for (j = i; j < slot->npages && j - i < PIN_BATCH &&
+			    slot->pages[j]; j++)
+			;
+		unpin_user_pages_dirty_lock(&slot->pages[i], j - i, dirty);
+		n += j - i;
+		i = j;
+		cond_resched();
 	}
 	atomic64_sub(n, &mem->nr_pinned);
+	account_locked_vm(mem->mm, n, false);
 	kvfree(slot->pages);
 	kvfree(slot->dirty);
 	kfree(slot);
 }
 
 /*
- * Pin the pages [first, first + n) of @slot that are not pinned yet.
- * vCPUs may pin pages of the slot concurrently; an entry is only ever set
- * with cmpxchg(), so a page pinned twice is unpinned again here. On error
- * the pages pinned so far stay in the slot (and are unpinned with it).
- * Context: process context of the VM owner, may sleep.
+ * Pin the pages [first, first + n) of @slot that are not pinned yet, and
+ * charge them to the owner's locked_vm (account_locked_vm(): RLIMIT_MEMLOCK
+ * unless the caller has CAP_IPC_LOCK; -ENOMEM beyond it, with the batch
+ * unpinned again). vCPUs may pin pages of the slot concurrently; an entry
+ * is only ever set with cmpxchg(), so a page pinned twice is unpinned and
+ * uncharged again here. On error the pages pinned so far stay in the slot
+ * (and are unpinned with it).
+ * Context: process context of the VM owner (current->mm == mem->mm), may
+ * sleep.
  */
 static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			  u64 first, u64 n)
@@ -101,7 +142,7 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 		return -ENOMEM;
 	while (i < end) {
 		int chunk = min_t(u64, PIN_BATCH, end - i);
-		int got, j;
+		int got, j, dup;
 
 		/* Skip what is pinned already (the common case on refault). */
 		if (READ_ONCE(slot->pages[i])) {
@@ -114,12 +155,21 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			ret = got ? got : -EFAULT;
 			break;
 		}
-		for (j = 0; j < got; j++) {
-			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j]))
-				unpin_user_page(tmp[j]);
-			else
-				atomic64_inc(&mem->nr_pinned);
+		ret = account_locked_vm(mem->mm, got, true);
+		if (ret) {
+			unpin_user_pages(tmp, got);
+			break;
 		}
+		for (j = 0, dup = 0; j < got; j++) {
+			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j])) {
+				unpin_user_page(tmp[j]);
+				dup++;
+			} else {
+				atomic64_inc(&mem->nr_pinned);
+			}
+		}
+		if (dup)
+			account_locked_vm(mem->mm, dup, false);
 		i += got;
 		cond_resched();
 	}
@@ -166,6 +216,9 @@ void hvx_mem_destroy(struct hvx_mem *mem)
 {
 	int i;
 
+	/* No vCPU is left to queue it again. */
+	cancel_delayed_work_sync(&mem->nx_work);
+	xa_destroy(&mem->nx_split);
 	mutex_lock(&mem->lock);
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
 		struct hvx_slot *slot = slot_locked(mem, i);
@@ -181,6 +234,7 @@ void hvx_mem_destroy(struct hvx_mem *mem)
 	WARN_ON(atomic64_read(&mem->nr_pinned));
 	hvx_ept_destroy(mem);
 	mem_cgroup_put(mem->memcg);
+	mmdrop(mem->mm);
 	cleanup_srcu_struct(&mem->srcu);
 }
 
@@ -238,6 +292,8 @@ static int region_validate(const struct hvx_memory_region *r)
 	if (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||
 	    !PAGE_ALIGNED(r->userspace_addr))
 		return -EINVAL;
+	if (r->memory_size >> PAGE_SHIFT > SLOT_MAX_PAGES)
+		return -E2BIG;
 	if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
 	    r->guest_phys_addr + r->memory_size > max_gpa)
 		return -EINVAL;
@@ -250,15 +306,21 @@ static int region_validate(const struct hvx_memory_region *r)
 
 /*
  * Is every page of [hva, hva + size) backed by a readable VMA of this
- * process, writable unless the slot is read-only, and not device memory?
+ * process, writable unless the slot is read-only, and not device memory
+ * (-EFAULT otherwise)? And is it anonymous, shmem (memfd, tmpfs) or
+ * hugetlbfs memory (-EOPNOTSUPP otherwise)? Long-term pins of page-cache
+ * pages of other files would let guest writes bypass the filesystem's
+ * dirty tracking and writeback; 6.1's GUP still allows them (6.5 and
+ * later refuse them with FOLL_LONGTERM | FOLL_WRITE), so hvx refuses such
+ * mappings itself, read-only slots included, on every kernel.
  */
-static bool region_mapped(unsigned long hva, u64 size, bool readonly)
+static int region_mapped(unsigned long hva, u64 size, bool readonly)
 {
 	unsigned long need = VM_READ | (readonly ? 0 : VM_WRITE);
 	struct mm_struct *mm = current->mm;
 	unsigned long end = hva + size;
 	struct vm_area_struct *vma;
-	bool ok = true;
+	int ret = 0;
 
 	mmap_read_lock(mm);
 	while (hva < end) {
@@ -266,13 +328,19 @@ static bool region_mapped(unsigned long hva, u64 size, bool readonly)
 		if (!vma || vma->vm_start > hva ||
 		    (vma->vm_flags & need) != need ||
 		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
-			ok = false;
+			ret = -EFAULT;
+			break;
+		}
+		/* shmem_file(), not vma_is_shmem(): that one is not exported. */
+		if (!vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
+		    !(vma->vm_file && shmem_file(vma->vm_file))) {
+			ret = -EOPNOTSUPP;
 			break;
 		}
 		hva = vma->vm_end;
 	}
 	mmap_read_unlock(mm);
-	return ok;
+	return ret;
 }
 
 static struct hvx_slot *slot_alloc(struct hvx_mem *mem,
@@ -289,11 +357,12 @@ static struct hvx_slot *slot_alloc(struct hvx_mem *mem,
 	slot->hva = r->userspace_addr;
 	slot->flags = r->flags;
 	slot->id = r->slot;
+	/* Large for a large slot: fail quietly, the caller gets -ENOMEM. */
 	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
-			       GFP_KERNEL_ACCOUNT);
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (slot->pages && (r->flags & HVX_MEM_LOG_DIRTY))
-		slot->dirty = kvcalloc(BITS_TO_LONGS(slot->npages),
-				       sizeof(long), GFP_KERNEL_ACCOUNT);
+		slot->dirty = kvcalloc(BITS_TO_LONGS(slot->npages), sizeof(long),
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!slot->pages || (!slot->dirty && (r->flags & HVX_MEM_LOG_DIRTY))) {
 		kvfree(slot->pages);
 		kfree(slot);
@@ -368,9 +437,10 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 		bytes -= old->npages << PAGE_SHIFT;
 	if (mem->limit && bytes > mem->limit)
 		return -ENOSPC;
-	if (!region_mapped(r->userspace_addr, r->memory_size,
-			   r->flags & HVX_MEM_READONLY))
-		return -EFAULT;
+	ret = region_mapped(r->userspace_addr, r->memory_size,
+			    r->flags & HVX_MEM_READONLY);
+	if (ret)
+		return ret;
 	slot = slot_alloc(mem, r);
 	if (!slot)
 		return -ENOMEM;
@@ -421,10 +491,14 @@ err_free:
  *
  * Context: process context of the VM owner; takes mem->lock.
  * Return: 0; -EINVAL for bad slot, flags, reserved fields, alignment or
- * range; -EFAULT if the HVA range is not mapped in the caller; -EEXIST if
- * the GPA range overlaps another slot or mapped device memory; -ENOENT when deleting a missing
- * slot; -ENOSPC if the VM's memory limit would be exceeded; -ENOMEM; the
- * listener's error. Nothing changes on error.
+ * range; -E2BIG for a slot over 512 GiB; -EFAULT if the HVA range is not
+ * mapped in the caller (readable, and writable unless read-only);
+ * -EOPNOTSUPP if it is not anonymous, shmem or hugetlbfs memory; -EEXIST
+ * if the GPA range overlaps another slot or mapped device memory (a BAR,
+ * the APIC-access page); -ENOENT when deleting a missing slot; -ENOSPC if
+ * the VM's memory limit would be exceeded; -ENOMEM (also when pinning the
+ * whole slot for a listener would pass RLIMIT_MEMLOCK); the listener's
+ * error. Nothing changes on error.
  */
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
 {
@@ -483,7 +557,8 @@ void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
 	mutex_lock(&mem->lock);
 	info->flags = (mem->ad ? HVX_MEM_INFO_AD : 0) |
 		      (mem->max_level >= 2 ? HVX_MEM_INFO_2M : 0) |
-		      (mem->max_level >= 3 ? HVX_MEM_INFO_1G : 0);
+		      (mem->max_level >= 3 ? HVX_MEM_INFO_1G : 0) |
+		      (mem->nx_huge ? HVX_MEM_INFO_NX_HUGE : 0);
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++)
 		if (slot_locked(mem, i))
 			info->nr_slots++;
@@ -496,6 +571,7 @@ void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
 	info->leaves_2m = atomic64_read(&mem->nr_leaves[1]);
 	info->leaves_1g = atomic64_read(&mem->nr_leaves[2]);
 	info->ept_flushes = atomic64_read(&mem->nr_flushes);
+	info->nx_huge_recovered = atomic64_read(&mem->nr_nx_recovered);
 }
 
 /**
@@ -741,23 +817,143 @@ static int fault_large(struct hvx_mem *mem, struct hvx_slot *slot, u64 gpa,
 	return ret == -EEXIST ? -EAGAIN : ret;
 }
 
+/* Split leaves recovered per synchronize_srcu() and INVEPT round. */
+#define NX_RECOVER_BATCH	32
+
+static unsigned long nx_index(u64 gpa, int level)
+{
+	u64 base = gpa & ~((1ULL << (PAGE_SHIFT + 9 * (level - 1))) - 1);
+
+	return (unsigned long)(base >> 21) << 1 | (level == 3);
+}
+
+/*
+ * Remember a split of a @level leaf around @gpa for recovery, and make
+ * sure a recovery round is coming. An entry that cannot be stored (no
+ * memory) is simply never recovered: the range stays split.
+ */
+static void nx_record(struct hvx_mem *mem, u64 gpa, int level)
+{
+	unsigned int period = READ_ONCE(nx_huge_pages_recovery_period_ms);
+	void *old;
+
+	old = xa_store(&mem->nx_split, nx_index(gpa, level), xa_mk_value(0),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (xa_is_err(old))
+		return;
+	if (!old)
+		atomic_long_inc(&mem->nr_nx_split);
+	if (period && READ_ONCE(nx_huge_pages_recovery_ratio))
+		queue_delayed_work(system_unbound_wq, &mem->nx_work,
+				   msecs_to_jiffies(period));
+}
+
+/* The slot that holds all of [start, end) and may be recovered in. */
+static struct hvx_slot *nx_slot(struct hvx_mem *mem, u64 start, u64 end)
+{
+	int i;
+
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_slot *s = slot_locked(mem, i);
+
+		if (s && s->gpa <= start && end <= slot_end(s))
+			return s->invalid || s->dirty ? NULL : s;
+	}
+	return NULL;
+}
+
+/*
+ * One recovery round (as KVM's nx_huge_pages_recovery): the tables of up
+ * to 1/ratio of the recorded splits, at least one, are dropped, so that
+ * the guest's next access maps those ranges with large leaves again. A
+ * range the guest still executes from is split again on its next fetch.
+ * The entries are taken in index order from where the last round
+ * stopped. Runs from the system unbound workqueue; re-arms itself while
+ * splits are recorded.
+ */
+static void nx_recover_work(struct work_struct *work)
+{
+	struct hvx_mem *mem = container_of(to_delayed_work(work), struct hvx_mem,
+					   nx_work);
+	unsigned int ratio = READ_ONCE(nx_huge_pages_recovery_ratio);
+	unsigned int period = READ_ONCE(nx_huge_pages_recovery_period_ms);
+	struct { u64 entry, gpa; int level; } batch[NX_RECOVER_BATCH];
+	unsigned long todo, idx;
+	int n, i;
+
+	if (!ratio || !period)
+		return;
+	/* Briefly off by one while a fault records a split: never negative. */
+	todo = DIV_ROUND_UP(max(atomic_long_read(&mem->nr_nx_split), 0L), ratio);
+	mutex_lock(&mem->lock);
+	while (todo) {
+		n = 0;
+		idx = mem->nx_cursor;
+		while (todo && n < NX_RECOVER_BATCH) {
+			int level;
+			u64 gpa, size;
+
+			if (!xa_find(&mem->nx_split, &idx, ULONG_MAX, XA_PRESENT)) {
+				if (!mem->nx_cursor)
+					break;
+				idx = mem->nx_cursor = 0;	/* wrap once */
+				continue;
+			}
+			xa_erase(&mem->nx_split, idx);
+			atomic_long_dec(&mem->nr_nx_split);
+			todo--;
+			level = idx & 1 ? 3 : 2;
+			gpa = (u64)(idx >> 1) << 21;
+			size = 1ULL << (PAGE_SHIFT + 9 * (level - 1));
+			mem->nx_cursor = ++idx;
+			if (!nx_slot(mem, gpa, gpa + size))
+				continue;	/* slot changed: zapped already */
+			batch[n].entry = hvx_ept_nx_unhook(mem, gpa, level);
+			if (!batch[n].entry)
+				continue;
+			batch[n].gpa = gpa;
+			batch[n].level = level;
+			n++;
+		}
+		if (!n)
+			break;
+		synchronize_srcu(&mem->srcu);
+		hvx_ept_flush_all_cpus(mem);
+		for (i = 0; i < n; i++)
+			hvx_ept_nx_free(mem, batch[i].entry, batch[i].gpa,
+					batch[i].level);
+		atomic64_add(n, &mem->nr_nx_recovered);
+		cond_resched();
+	}
+	mutex_unlock(&mem->lock);
+	if (atomic_long_read(&mem->nr_nx_split))
+		queue_delayed_work(system_unbound_wq, &mem->nx_work,
+				   msecs_to_jiffies(period));
+}
+
 /**
  * hvx_ept_fault - resolve an EPT violation
  * @mem: the VM's memory.
  * @gpa: faulting guest physical address.
  * @write: the access was a write.
  * @stats: the faulting vCPU's statistics: ept_maps_4k/2m/1g,
- *	ept_dirty_faults and ept_slot_waits are counted here.
+ *	ept_dirty_faults, ept_slot_waits and nx_huge_splits are counted here.
  *
  * Pins the page (or, for a large leaf, the whole aligned range) and maps
  * it write-back. Slots with HVX_MEM_LOG_DIRTY get 4 KiB leaves only; a
  * write sets the page's dirty bit, and without EPT A/D flags a read maps
- * the page read-only so that the first write faults.
+ * the page read-only so that the first write faults. With mem->nx_huge,
+ * large leaves are mapped without execute permission and a fault that
+ * finds one mapping @gpa is an instruction fetch: the leaf is split
+ * (hvx_ept_nx_split(), counted in nx_huge_splits) and recorded for
+ * recovery.
  *
  * Context: process context of the VM owner (pins its pages), may sleep;
  * the vCPU's thread (@stats is written without locks).
  * Return: HVX_FAULT_MAPPED, HVX_FAULT_MMIO, -EFAULT if the slot's user
- * memory cannot be pinned (unmapped behind hvx's back), -ENOMEM.
+ * memory cannot be pinned (unmapped behind hvx's back), -ENOMEM (also
+ * when the pin would pass the owner's RLIMIT_MEMLOCK; nothing is pinned
+ * then).
  */
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
 		  struct hvx_stats *stats)
@@ -785,6 +981,20 @@ again:
 	if (write && readonly)
 		goto out;
 	prot = readonly ? EPT_PROT_RX : EPT_PROT_RWX;
+
+	/* A fetch through a non-executable large leaf (iTLB multihit). */
+	if (mem->nx_huge && !logged) {
+		ret = hvx_ept_nx_split(mem, gpa, VMX_EPT_READABLE_MASK |
+				       (write ? VMX_EPT_WRITABLE_MASK : 0));
+		if (ret < 0)
+			goto out;
+		if (ret) {
+			stats->nx_huge_splits++;
+			nx_record(mem, gpa, ret);
+			ret = HVX_FAULT_MAPPED;
+			goto out;
+		}
+	}
 
 	for (level = logged ? 1 : mem->max_level; level > 1; level--) {
 		ret = fault_large(mem, slot, gpa, level, prot);

@@ -4,9 +4,15 @@
  * Identifiers").
  *
  * Each vCPU gets its own VPID so that VM entries and exits flush nothing.
- * VPID 0 is the host's and never handed out. A freed VPID is flushed on
- * every CPU (INVVPID single-context) before it can be given to a new vCPU.
+ * VPID 0 is the host's and never handed out. A freed VPID is flushed
+ * (INVVPID single-context) on every CPU where its VM has run before it
+ * can be given to a new vCPU. When none is left, a vCPU gets 0 and runs
+ * with the "enable VPID" control clear (vmx/vmcs.c): every VM entry and
+ * exit then flushes its linear and combined mappings (SDM Vol. 3C
+ * 29.4.3.3), which is slower but correct.
  */
+#include <linux/cpu.h>
+#include <linux/module.h>
 #include <linux/bitmap.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
@@ -18,6 +24,10 @@
 static DECLARE_BITMAP(vpid_used, HVX_NR_VPIDS);
 static DEFINE_SPINLOCK(vpid_lock);
 static bool vpid_enabled;
+
+static unsigned int vpid_max = HVX_NR_VPIDS - 1;
+module_param(vpid_max, uint, 0644);
+MODULE_PARM_DESC(vpid_max, "Largest VPID handed to a vCPU (1-65535; fewer VPIDs than vCPUs makes the rest run without VPID)");
 
 /**
  * hvx_vpid_init - enable or disable VPID allocation
@@ -36,19 +46,23 @@ int hvx_vpid_init(bool enabled)
  * hvx_vpid_alloc - allocate a VPID
  *
  * Context: any.
- * Return: a VPID in 1..65535, or 0 when VPIDs are not used
- * or are exhausted (the vCPU then runs without VPID and every VM entry and
- * exit flushes its linear mappings, SDM Vol. 3C 29.4.3.3).
+ * Return: a VPID in 1..vpid_max, or 0 when VPIDs are not used or are
+ * exhausted: the caller then clears SECONDARY_EXEC_ENABLE_VPID for the
+ * vCPU (a VM entry with the control set and VPID 0 fails, SDM Vol. 3C
+ * 27.2.1.1), and every VM entry and exit flushes its linear mappings
+ * (SDM Vol. 3C 29.4.3.3).
  */
 int hvx_vpid_alloc(void)
 {
+	unsigned int max = min_t(unsigned int, READ_ONCE(vpid_max),
+				 HVX_NR_VPIDS - 1);
 	int vpid;
 
 	if (!vpid_enabled)
 		return 0;
 	spin_lock(&vpid_lock);
-	vpid = find_first_zero_bit(vpid_used, HVX_NR_VPIDS);
-	if (vpid < HVX_NR_VPIDS)
+	vpid = find_first_zero_bit(vpid_used, max + 1);
+	if (vpid <= max)
 		__set_bit(vpid, vpid_used);
 	else
 		vpid = 0;
@@ -62,16 +76,23 @@ static void vpid_flush_ipi(void *data)
 }
 
 /**
- * hvx_vpid_free - flush a VPID on every CPU and release it
+ * hvx_vpid_free - flush a VPID where it was used and release it
+ * @mem: memory of the vCPU's VM: its @cpus are the CPUs where the vCPU
+ *	can have run, so the only ones that can cache the VPID's mappings.
  * @vpid: a value from hvx_vpid_alloc(); 0 is ignored.
  *
+ * CPU hotplug is held off meanwhile, so every CPU the IPI reaches is in
+ * VMX root operation (see hvx_ept_flush_all_cpus()).
  * Context: process context while VMX root operation is on (a VM exists).
  */
-void hvx_vpid_free(int vpid)
+void hvx_vpid_free(struct hvx_mem *mem, int vpid)
 {
 	if (!vpid)
 		return;
-	on_each_cpu(vpid_flush_ipi, (void *)(unsigned long)vpid, 1);
+	cpus_read_lock();
+	on_each_cpu_mask(mem->cpus, vpid_flush_ipi, (void *)(unsigned long)vpid,
+			 1);
+	cpus_read_unlock();
 	spin_lock(&vpid_lock);
 	__clear_bit(vpid, vpid_used);
 	spin_unlock(&vpid_lock);

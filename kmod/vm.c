@@ -18,7 +18,12 @@
 #include "hvx_core.h"
 #include "../iommu/iommu.h"
 
-/* Module-wide limits (resource control); 0 means no limit. */
+/*
+ * Module-wide limits (resource control); 0 means no limit. They are not
+ * security controls: they count all users together, so one user can take
+ * them all from the others. Per-user bounds come from the memory cgroup
+ * and RLIMIT_MEMLOCK (see ept/README.md).
+ */
 static unsigned int max_vms = 64;
 module_param(max_vms, uint, 0644);
 MODULE_PARM_DESC(max_vms, "Most VMs that may exist at once; HVX_CREATE_VM fails with ENOSPC beyond (0: no limit)");
@@ -240,6 +245,7 @@ static long vm_get_cmos(void *obj, void *karg, unsigned long arg)
 static const struct hvx_ioctl_desc vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
 	{ HVX_GET_DIRTY_LOG, 0, vm_get_dirty_log },
+	/* Not HVX_IOC_OWNER: a VMM's own guard, not a host protection. */
 	{ HVX_SET_MEM_LIMIT, 0, vm_set_mem_limit },
 	{ HVX_GET_MEM_INFO, 0, vm_get_mem_info },
 	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },

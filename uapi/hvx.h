@@ -46,9 +46,13 @@
  * @flags: HVX_MEM_* flags; unknown bits must be zero.
  * @guest_phys_addr: first guest physical address (GPA) of the slot, bytes;
  *	page-aligned and below the host's physical-address width.
- * @memory_size: size in bytes, page-aligned. Zero deletes the slot.
+ * @memory_size: size in bytes, page-aligned, at most 512 GiB. Zero deletes
+ *	the slot.
  * @userspace_addr: host virtual address (HVA) backing the slot, page-aligned,
- *	in the calling process, readable and (unless read-only) writable.
+ *	in the calling process, readable and (unless read-only) writable;
+ *	anonymous, shmem (memfd, tmpfs) or hugetlbfs memory. Pages are
+ *	pinned and charged to the process's RLIMIT_MEMLOCK (unless it has
+ *	CAP_IPC_LOCK) as the guest touches them.
  * @reserved: must be zero.
  *
  * Used with HVX_SET_MEMORY_REGION. A slot may not overlap another slot's
@@ -588,11 +592,14 @@ struct hvx_platform_config {
 /**
  * HVX_SET_MEMORY_REGION - create, change or delete a memory slot (see
  * struct hvx_memory_region). Errors: -EINVAL (bad slot, flags, alignment,
- * reserved, range), -EEXIST (overlaps another slot), -EFAULT (HVA range
- * not accessible), -ENOENT (deleting a slot that does not exist), -ENOSPC
- * (the VM's memory limit, HVX_SET_MEM_LIMIT, would be exceeded),
+ * reserved, range), -E2BIG (over 512 GiB), -EEXIST (overlaps another slot,
+ * an assigned device's BAR or the APIC-access page), -EFAULT (HVA range
+ * not accessible), -EOPNOTSUPP (HVA range not anonymous, shmem or
+ * hugetlbfs memory), -ENOENT (deleting a slot that does not exist),
+ * -ENOSPC (the VM's memory limit, HVX_SET_MEM_LIMIT, would be exceeded),
  * -EADDRINUSE (over a region the IOMMU reserves for an assigned device's
- * group, see "PCI passthrough"), -ENOMEM. Nothing changes on error.
+ * group, see "PCI passthrough"), -ENOMEM (also: pinning the whole slot for
+ * an assigned device would pass RLIMIT_MEMLOCK). Nothing changes on error.
  */
 #define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
 /**
@@ -928,6 +935,7 @@ struct hvx_mem_limit {
 #define HVX_MEM_INFO_AD		(1u << 0)	/* dirty log from EPT A/D flags (else write protection) */
 #define HVX_MEM_INFO_2M		(1u << 1)	/* 2 MiB EPT leaves may be used */
 #define HVX_MEM_INFO_1G		(1u << 2)	/* 1 GiB EPT leaves may be used */
+#define HVX_MEM_INFO_NX_HUGE	(1u << 3)	/* large leaves non-executable (iTLB multihit) */
 
 /**
  * struct hvx_mem_info - the VM's guest memory, from HVX_GET_MEM_INFO
@@ -941,9 +949,14 @@ struct hvx_mem_limit {
  * @leaves_4k: EPT leaves present now that map 4 KiB.
  * @leaves_2m: EPT leaves present now that map 2 MiB.
  * @leaves_1g: EPT leaves present now that map 1 GiB.
- * @ept_flushes: VM-wide INVEPT rounds (single-context, on every CPU) done
- *	so far: one per slot change or deletion, per HVX_GET_DIRTY_LOG that
- *	found dirty pages, and at VM destruction.
+ * @ept_flushes: VM-wide INVEPT rounds (single-context, on every CPU where
+ *	the VM has run) done so far: one per slot change or deletion, per
+ *	HVX_GET_DIRTY_LOG that found dirty pages, per huge leaf split for
+ *	execution, per recovery batch, and at VM destruction.
+ * @nx_huge_recovered: with HVX_MEM_INFO_NX_HUGE, large leaves split for
+ *	execution whose small leaves the periodic recovery dropped so far,
+ *	so that the range could be mapped large again (module parameters
+ *	nx_huge_pages_recovery_ratio and nx_huge_pages_recovery_period_ms).
  * @reserved: zero.
  */
 struct hvx_mem_info {
@@ -957,7 +970,8 @@ struct hvx_mem_info {
 	__u64 leaves_2m;
 	__u64 leaves_1g;
 	__u64 ept_flushes;
-	__u64 reserved[7];
+	__u64 nx_huge_recovered;
+	__u64 reserved[6];
 };
 
 /**
@@ -976,7 +990,9 @@ struct hvx_mem_info {
  * HVX_SET_MEM_LIMIT - set the most bytes of guest memory the VM's slots may
  * hold; slot changes beyond it fail with -ENOSPC. Errors: -EINVAL (not a
  * multiple of 4096, nonzero reserved), -EBUSY (the slots already hold
- * more).
+ * more). Anyone holding the VM fd may change it: it guards a VMM against
+ * its own mistakes and is no security control (pinned memory is bounded
+ * by RLIMIT_MEMLOCK, and all of it by the memory cgroup).
  */
 #define HVX_SET_MEM_LIMIT	_IOW(HVXIO, 0x31, struct hvx_mem_limit)
 /** HVX_GET_MEM_INFO - read struct hvx_mem_info of the VM. */

@@ -338,7 +338,9 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	v->proc_ctls = hvx_caps.proc;
 	v->io_bitmap = NULL;	/* re-applied at the next entry if any */
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v->proc_ctls);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, hvx_caps.proc2);
+	/* No VPID left for this vCPU (hvx_vpid_alloc()): run without. */
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, hvx_caps.proc2 &
+		   ~(v->vpid ? 0 : SECONDARY_EXEC_ENABLE_VPID));
 	vmcs_write(VM_EXIT_CONTROLS, hvx_caps.exit);
 	v->entry_ctls = hvx_caps.entry;
 	vmcs_write(VM_ENTRY_CONTROLS, v->entry_ctls);
@@ -473,7 +475,7 @@ void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v)
 	if (!v->vmcs)
 		return;
 	hvx_vmx_clear(v);
-	hvx_vpid_free(v->vpid);
+	hvx_vpid_free(v->mem, v->vpid);
 	hvx_vmx_apicv_destroy(v);
 	free_page((unsigned long)v->vmcs);
 	free_page((unsigned long)v->vapic);

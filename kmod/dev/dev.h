@@ -93,6 +93,8 @@ struct hvx_lapic;
  *	the VM's vCPUs virtualize APIC accesses (lapic.c), or NULL.
  * @apicv: HVX_APICV_* assists (vmx/vmx.h) the VM's local APICs use:
  *	APIC-register virtualization, virtual-interrupt delivery (lapic.c).
+ * @apic_access_map: the GPA of @apic_access_page, reserved in the VM's
+ *	memory (hvx_mem_map_private()) so that no RAM slot covers it.
  *
  * Local APICs hang off their vCPUs (struct hvx_vcpu.lapic) when @flags
  * has HVX_PLATFORM_LAPIC. Set once, before any vCPU exists; freed with
@@ -110,6 +112,7 @@ struct hvx_platform {
 	struct hvx_irqfds *irqfds;
 	struct page *apic_access_page;
 	u32 apicv;
+	struct hvx_mmio_range apic_access_map;
 };
 
 /* bus.c */

@@ -1236,13 +1236,14 @@ void hvx_lapic_destroy(struct hvx_vcpu *vcpu)
  * apic_vid parameters, as the CPU allows, choose the VM's
  * hvx_platform.apicv (APIC-register virtualization only with the
  * APIC-access page).
- * Return: 0, -ENOMEM or the bus's error.
+ * Return: 0, -ENOMEM, -EEXIST (a RAM slot or mapped BAR covers the
+ * APIC-access page's GPA) or the bus's error.
  */
 int hvx_lapic_vm_create(struct hvx_vm *vm)
 {
 	struct hvx_platform *plat = vm->plat;
 	struct page *page;
-	int idx, ret, vid;
+	int ret, vid;
 
 	plat->lapic_mmio.ops = &lapic_mmio_ops;
 	ret = hvx_bus_register(vm, HVX_BUS_MMIO, APIC_DEFAULT_PHYS_BASE,
@@ -1258,18 +1259,17 @@ int hvx_lapic_vm_create(struct hvx_vm *vm)
 		plat->apicv |= HVX_APICV_REG;
 	/*
 	 * The APIC-access page (SDM Vol. 3C 30.4): never read or written by
-	 * the guest, only its address matters. No vCPU exists yet.
+	 * the guest, only its address matters. No vCPU exists yet. Its GPA
+	 * is reserved: a RAM slot there is refused from now on, and one
+	 * already there makes this fail (-EEXIST).
 	 */
+	ret = -ENOMEM;
 	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!page)
 		goto err;
-	mutex_lock(&vm->mem.lock);
-	idx = srcu_read_lock(&vm->mem.srcu);
-	ret = hvx_ept_map(&vm->mem, APIC_DEFAULT_PHYS_BASE, page_to_phys(page),
-			  1, VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK);
-	srcu_read_unlock(&vm->mem.srcu, idx);
-	mutex_unlock(&vm->mem.lock);
-	if (ret < 0) {
+	ret = hvx_mem_map_private(&vm->mem, &plat->apic_access_map,
+				  APIC_DEFAULT_PHYS_BASE, page);
+	if (ret) {
 		__free_page(page);
 		goto err;
 	}
@@ -1281,7 +1281,7 @@ out:
 	return 0;
 err:
 	hvx_bus_unregister(vm, &plat->lapic_mmio);
-	return -ENOMEM;
+	return ret;
 }
 
 /**
@@ -1294,10 +1294,8 @@ void hvx_lapic_vm_destroy(struct hvx_vm *vm)
 
 	hvx_bus_unregister(vm, &plat->lapic_mmio);
 	if (plat->apic_access_page) {
-		mutex_lock(&vm->mem.lock);
-		/* Flushes every CPU before the page is freed. */
-		hvx_ept_zap_range(&vm->mem, APIC_DEFAULT_PHYS_BASE, 1);
-		mutex_unlock(&vm->mem.lock);
+		/* Flushes the VM's CPUs before the page is freed. */
+		hvx_mmio_unmap(&vm->mem, &plat->apic_access_map);
 		__free_page(plat->apic_access_page);
 		plat->apic_access_page = NULL;
 	}

@@ -12,6 +12,9 @@
 #   make C=1 / W=1       sparse / extra warnings (passed through to Kbuild)
 #   make bench           hvx against KVM in one Bochs boot: table, JSON, plot
 #   make bench-smoke     the same with one quick iteration (what CI runs)
+#   make kernels         hvx built W=1 against 6.1, the oldest and newest
+#                        Debian 6.12 ABIs and a 7.x tree without and with
+#                        kmod/patches/ (selftests/vm/kernels.sh)
 
 # The emulated-host kernel that `make check` builds against and boots.
 # This is the one place its version is set.
@@ -24,7 +27,7 @@ BUILD := $(CURDIR)/build
 export HVX_HOST_KVER
 
 .PHONY: all module userspace selftests check check-debug clean deps demo
-.PHONY: bench bench-smoke bench-build bench-deps
+.PHONY: bench bench-smoke bench-build bench-deps kernels
 
 all: module userspace selftests bench-build
 
@@ -73,6 +76,12 @@ check-debug: deps
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
+
+# The build matrix: one line per kernel, then a pass/fail summary. Kernel
+# packages and trees are cached in build/cache/kernels, each build is in
+# build/kernels/<name>/ with its log beside it.
+kernels: deps
+	HVX_BUILD=$(BUILD) bash selftests/vm/kernels.sh
 
 # Benchmarks against KVM (userspace/bench/, selftests/vm/bench.sh). Not
 # part of `make check`: figures are not pass/fail. bench-smoke only proves

@@ -16,6 +16,9 @@
 #                        against userspace/bench/baseline.json (what CI runs)
 #   make bench-baseline  the bench-smoke run, then a new baseline.json and
 #                        userspace/bench/results/bench-smoke.md
+#   make kernels         hvx built W=1 against 6.1, the oldest and newest
+#                        Debian 6.12 ABIs and a 7.x tree without and with
+#                        kmod/patches/ (selftests/vm/kernels.sh)
 
 # The emulated-host kernel that `make check` builds against and boots.
 # This is the one place its version is set.
@@ -28,7 +31,7 @@ BUILD := $(CURDIR)/build
 export HVX_HOST_KVER
 
 .PHONY: all module userspace selftests check check-debug clean deps demo
-.PHONY: bench bench-smoke bench-build bench-deps bench-baseline bench-gate
+.PHONY: bench bench-smoke bench-build bench-deps bench-baseline bench-gate kernels
 
 all: module userspace selftests bench-build
 
@@ -77,6 +80,12 @@ check-debug: deps
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
+
+# The build matrix: one line per kernel, then a pass/fail summary. Kernel
+# packages and trees are cached in build/cache/kernels, each build is in
+# build/kernels/<name>/ with its log beside it.
+kernels: deps
+	HVX_BUILD=$(BUILD) bash selftests/vm/kernels.sh
 
 # Benchmarks against KVM (userspace/bench/, selftests/vm/bench.sh). Not
 # part of `make check`. bench-smoke proves that the benchmark builds and

@@ -20,7 +20,9 @@
 #include <asm/debugreg.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
-#if __has_include(<asm/cpuid/api.h>)
+/* HVX_HAVE_*: Kbuild's compile tests against this tree (kmod/features/). */
+#include "hvx_features.h"
+#ifdef HVX_HAVE_ASM_CPUID_API
 /* 6.15 moved cpuid_count(), cpuid_eax() and friends out of processor.h. */
 #include <asm/cpuid/api.h>
 #endif
@@ -28,15 +30,12 @@
 /*
  * rdmsrq(), wrmsrq(), rdmsrq_safe(): 6.16 renamed the 64-bit MSR helpers
  * from their "l" names. hvx uses the new names; older kernels get them
- * here.
+ * here. Kbuild tests for them (kmod/features/msr_q.c): they are macros or
+ * inline functions depending on the version and on paravirt.
  */
-#ifndef rdmsrq
+#ifndef HVX_HAVE_MSR_Q
 #define rdmsrq(msr, val)	rdmsrl(msr, val)
-#endif
-#ifndef wrmsrq
 #define wrmsrq(msr, val)	wrmsrl(msr, val)
-#endif
-#ifndef rdmsrq_safe
 #define rdmsrq_safe(msr, p)	rdmsrl_safe(msr, p)
 #endif
 
@@ -170,14 +169,11 @@ static inline void hvx_vm_flags_set(struct vm_area_struct *vma,
 }
 
 /*
- * HVX_DEV_DRIVER_OVERRIDE - the driver core holds driver_override in
- * struct device (with its own lock) instead of each bus. The change was
- * backported to the 6.12 stable series; Debian's 6.12.113 has it, 6.1
- * does not.
+ * driver_override moved from the buses (pci_dev::driver_override) into
+ * struct device, with its own lock, upstream in 2026; stable series got
+ * it too (Debian's 6.12.107 has it, 6.1 does not), so Kbuild tests for it
+ * (kmod/features/dev_driver_override.c) instead of checking a version.
  */
-#if KERNEL_VERSION(6, 12, 113) <= LINUX_VERSION_CODE
-#define HVX_DEV_DRIVER_OVERRIDE	1
-#endif
 
 /**
  * hvx_pci_override_dup - a copy of a PCI device's driver_override
@@ -191,7 +187,7 @@ static inline char *hvx_pci_override_dup(struct pci_dev *pdev)
 {
 	char *s;
 
-#ifdef HVX_DEV_DRIVER_OVERRIDE
+#ifdef HVX_HAVE_DEV_DRIVER_OVERRIDE
 	spin_lock(&pdev->dev.driver_override.lock);
 	s = kstrdup(pdev->dev.driver_override.name, GFP_ATOMIC);
 	spin_unlock(&pdev->dev.driver_override.lock);
@@ -214,7 +210,7 @@ static inline char *hvx_pci_override_dup(struct pci_dev *pdev)
  */
 static inline int hvx_pci_override_set(struct pci_dev *pdev, const char *s)
 {
-#ifdef HVX_DEV_DRIVER_OVERRIDE
+#ifdef HVX_HAVE_DEV_DRIVER_OVERRIDE
 	return device_set_driver_override(&pdev->dev, s);
 #else
 	return driver_set_override(&pdev->dev, &pdev->driver_override, s,

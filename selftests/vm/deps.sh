@@ -29,6 +29,9 @@ packages=(
 	libnl-3-dev
 	libnl-genl-3-dev
 	"linux-headers-$HVX_HOST_KVER"
+	# the BTF step of newer kernels' headers (Debian's 6.12 and 7.x ship
+	# a vmlinux and set CONFIG_DEBUG_INFO_BTF_MODULES)
+	pahole
 	# Bochs 2.7 with VMX; the rfb display is built into the bochs
 	# package, which needs one GUI plugin package (bochs-gui) to install.
 	bochs

@@ -519,15 +519,23 @@ static void vmclear_ipi(void *data)
  */
 static int vmx_syscore_suspend(void)
 {
+	if (!this_cpu_read(vmx_on))
+		return 0;
 	vmx_cpu_off();
+	pr_debug("suspend: left VMX operation on CPU %d\n", smp_processor_id());
 	return 0;
 }
 
 static void vmx_syscore_resume(void)
 {
-	if (READ_ONCE(vmx_users) && vmx_cpu_on())
+	if (!READ_ONCE(vmx_users))
+		return;
+	if (vmx_cpu_on())
 		pr_err("cannot enter VMX root mode again after resume: the VMs' vCPUs fail to run on CPU %d\n",
 		       smp_processor_id());
+	else
+		pr_debug("resume: in VMX operation again on CPU %d\n",
+			 smp_processor_id());
 }
 
 /*

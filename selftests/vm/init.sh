@@ -16,6 +16,7 @@
 #   ### HVX-TIME <name> <seconds>            (emulated time the test took)
 #   ### HVX-ALLDONE
 #   ### HVX-DMESG-BEGIN / dmesg / ### HVX-DMESG-END
+#   ### HVX-KEXEC-BEGIN ... ### HVX-KEXEC-DONE (only with vmxlife_test)
 #
 # then powers off. check.sh parses these markers; keep them in sync.
 
@@ -160,6 +161,18 @@ sync
 # not wait for it: give it time to drain, or the end of the dmesg (where a
 # WARN from the last test would be) is lost.
 sleep $(($(wc -c </tmp/dmesg.txt) / 8000 + 2))
+
+# The kexec step, last because it ends this kernel: check.sh puts a kernel
+# and a small initramfs (kexec-init.sh) into /lib/hvx/kexec when
+# vmxlife_test is in the run. vmxlife_test --kexec reboots into them with
+# a guest running; the next kernel prints ### HVX-KEXEC-BOOT and
+# ### HVX-KEXEC-DONE. It returns only on a skip or a failure.
+if [ -r /lib/hvx/kexec/vmlinuz ] && [ -x /tests/vmxlife_test ]; then
+	echo "### HVX-KEXEC-BEGIN"
+	(cd /tests && exec ./vmxlife_test --kexec /lib/hvx/kexec/vmlinuz \
+		/lib/hvx/kexec/initrd.gz </dev/null)
+	echo "### HVX-KEXEC-DONE rc=$?"
+fi
 poweroff -f
 # Not reached unless poweroff failed; PID 1 must never exit.
 sleep 2

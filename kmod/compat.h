@@ -252,6 +252,7 @@ typedef void (hvx_emergency_cb)(void);
  * @resume: first step after it wakes (one CPU, IRQs off).
  * @shutdown: on reboot, power-off and kexec, after device shutdown.
  * @sc: the kernel's registration (6.19+).
+ * @ops: the kernel's registration (up to 6.18).
  */
 struct hvx_syscore {
 	int (*suspend)(void);

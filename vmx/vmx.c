@@ -551,7 +551,11 @@ static void vmx_syscore_shutdown(void)
 {
 	WRITE_ONCE(vmx_shutting_down, true);
 	preempt_disable();
-	vmx_cpu_off();
+	if (this_cpu_read(vmx_on)) {
+		vmx_cpu_off();
+		pr_info("shutdown: left VMX operation on CPU %d\n",
+			smp_processor_id());
+	}
 	preempt_enable();
 }
 

@@ -22,6 +22,8 @@
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <termios.h>
 
 #include "hvx_test.h"
 #include "vmxlife_guest.h"
@@ -484,26 +486,49 @@ TEST_F(kvm, emergency_slot_changes_hands)
 
 static uint64_t spin_counter;
 
+static void sig_nop(int sig)
+{
+	(void)sig;
+}
+
+/* Runs the guest until SIGUSR1 interrupts HVX_RUN. */
 static void *spin_thread(void *arg)
 {
+	struct sigaction sa = { .sa_handler = sig_nop };
 	struct vcpu *vcpu = arg;
 
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	pin_to_cpu(sysconf(_SC_NPROCESSORS_ONLN) - 1);
-	for (;;)
-		__vcpu_run(vcpu);
+	while (__vcpu_run(vcpu) >= 0 || errno != EINTR)
+		;
 	return NULL;
 }
 
+/* kernel_kexec() calls syscore_shutdown() from 6.8 on. */
+static bool kexec_runs_syscore_shutdown(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	uname(&u);
+	sscanf(u.release, "%d.%d", &major, &minor);
+	return major > 6 || (major == 6 && minor >= 8);
+}
+
+/* A marker line for check.sh, on the UART before anything else happens. */
 #define KEXEC_MARK(what, fmt, ...) do {					\
 	printf("### HVX-KEXEC-" what " " fmt "\n", ##__VA_ARGS__);	\
 	fflush(stdout);							\
+	tcdrain(STDOUT_FILENO);						\
 } while (0)
 
 /*
  * vmxlife_test --kexec KERNEL INITRD: load KERNEL (a bzImage) and INITRD
  * with this kernel's command line, start a vCPU spinning in a guest on the
  * last CPU, and reboot into KERNEL. Prints "### HVX-KEXEC-GO cpus=N" just
- * before; returns only on failure ("### HVX-KEXEC-FAIL why", exit 1) or
+ * before (vms=alive; vms=gone where the kernel cannot kexec with VMs
+ * alive, see kexec_runs_syscore_shutdown()); returns only on failure ("### HVX-KEXEC-FAIL why", exit 1) or
  * when there is nothing to test ("### HVX-KEXEC-SKIP why", exit 4).
  */
 static int kexec_main(int argc, char **argv)
@@ -513,6 +538,7 @@ static int kexec_main(int argc, char **argv)
 	pthread_t tid;
 	struct vm *vm;
 	int kfd, ifd, err;
+	char *p;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (argc != 4) {
@@ -529,6 +555,10 @@ static int kexec_main(int argc, char **argv)
 		return 1;
 	}
 	cmdline[strcspn(cmdline, "\n")] = 0;
+	/* The next kernel's boot on the console, to see why if it fails. */
+	p = strstr(cmdline, " quiet");
+	if (p)
+		memmove(p, p + 6, strlen(p + 6) + 1);
 	kfd = open(argv[2], O_RDONLY | O_CLOEXEC);
 	ifd = open(argv[3], O_RDONLY | O_CLOEXEC);
 	if (kfd < 0 || ifd < 0) {
@@ -539,6 +569,8 @@ static int kexec_main(int argc, char **argv)
 		KEXEC_MARK("FAIL", "kexec_file_load(%s): %m", argv[2]);
 		return 1;
 	}
+	printf("# kexec: %s loaded\n", argv[2]);
+	fflush(stdout);
 
 	vcpu = vm_create_long(&vm, guest_spin, (uint64_t)&spin_counter);
 	if (pthread_create(&tid, NULL, spin_thread, vcpu)) {
@@ -554,7 +586,25 @@ static int kexec_main(int argc, char **argv)
 		KEXEC_MARK("FAIL", "the guest did not start spinning");
 		return 1;
 	}
-	KEXEC_MARK("GO", "cpus=%ld", ncpus);
+	printf("# kexec: guest spinning on CPU %ld; rebooting\n", ncpus - 1);
+	/* The old kernel's shutdown messages on the console too. */
+	write_str("/proc/sys/kernel/printk", "7");
+	if (!kexec_runs_syscore_shutdown()) {
+		/*
+		 * Before 6.8, kernel_kexec() runs no syscore shutdown, so the
+		 * CPU that kexecs would stay in VMX operation and the next
+		 * kernel would fault on its first CR4 write (vmx/README.md).
+		 * Check the rest: once hvx's VMs are gone, nothing of VMX
+		 * operation is left on any CPU.
+		 */
+		printf("# kexec: this kernel runs no syscore shutdown on kexec (6.8+ does): destroying the VM first\n");
+		pthread_kill(tid, SIGUSR1);
+		pthread_join(tid, NULL);
+		vm_free(vm);
+		KEXEC_MARK("GO", "cpus=%ld vms=gone", ncpus);
+	} else {
+		KEXEC_MARK("GO", "cpus=%ld vms=alive", ncpus);
+	}
 	sync();
 	reboot(LINUX_REBOOT_CMD_KEXEC);
 	KEXEC_MARK("FAIL", "reboot(LINUX_REBOOT_CMD_KEXEC): %m");

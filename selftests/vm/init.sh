@@ -15,8 +15,9 @@
 #   ### HVX-END <name> rc=<rc>               (rc=124: timed out)
 #   ### HVX-TIME <name> <seconds>            (emulated time the test took)
 #   ### HVX-ALLDONE
+#   ### HVX-KEXEC-BEGIN                     (only with vmxlife_test)
 #   ### HVX-DMESG-BEGIN / dmesg / ### HVX-DMESG-END
-#   ### HVX-KEXEC-BEGIN ... ### HVX-KEXEC-DONE (only with vmxlife_test)
+#   ...kexec step... ### HVX-KEXEC-DONE     (only with vmxlife_test)
 #
 # then powers off. check.sh parses these markers; keep them in sync.
 
@@ -141,6 +142,13 @@ for t in /tests/*; do
 done
 
 echo "### HVX-ALLDONE uptime=$(uptime_s)s"
+# Announced now, so that check.sh waits for the kexec step (below) instead
+# of stopping the machine once the dmesg is out.
+kexec_step=
+if [ -r /lib/hvx/kexec/vmlinuz ] && [ -x /tests/vmxlife_test ]; then
+	kexec_step=1
+	echo "### HVX-KEXEC-BEGIN"
+fi
 if [ -w $kml ]; then
 	# Unload hvx first, so that anything it still holds is unreferenced;
 	# kmemleak reports objects only after two scans have seen them.
@@ -167,8 +175,7 @@ sleep $(($(wc -c </tmp/dmesg.txt) / 8000 + 2))
 # vmxlife_test is in the run. vmxlife_test --kexec reboots into them with
 # a guest running; the next kernel prints ### HVX-KEXEC-BOOT and
 # ### HVX-KEXEC-DONE. It returns only on a skip or a failure.
-if [ -r /lib/hvx/kexec/vmlinuz ] && [ -x /tests/vmxlife_test ]; then
-	echo "### HVX-KEXEC-BEGIN"
+if [ -n "$kexec_step" ]; then
 	(cd /tests && exec ./vmxlife_test --kexec /lib/hvx/kexec/vmlinuz \
 		/lib/hvx/kexec/initrd.gz </dev/null)
 	echo "### HVX-KEXEC-DONE rc=$?"

@@ -600,6 +600,7 @@ static int kexec_main(int argc, char **argv)
 		printf("# kexec: this kernel runs no syscore shutdown on kexec (6.8+ does): destroying the VM first\n");
 		pthread_kill(tid, SIGUSR1);
 		pthread_join(tid, NULL);
+		vcpu_free(vcpu);	/* the vCPU holds the VM too */
 		vm_free(vm);
 		KEXEC_MARK("GO", "cpus=%ld vms=gone", ncpus);
 	} else {

@@ -334,4 +334,134 @@ static inline int hvx_guest_split_lock(unsigned long ip)
 #endif
 }
 
+/*
+ * VMX lifecycle hooks (vmx/vmx.c). Kept together at the end of this file.
+ *
+ * - cpu_emergency_register_virt_callback(): one callback slot that the
+ *   crash, emergency-restart and stop-other-CPUs paths run on each CPU to
+ *   leave VMX operation before INIT or kexec. Mainline added it in 6.6;
+ *   Debian's 6.1 (6.1.192) carries it too. A second registration, and an
+ *   unregistration by a non-owner, WARN. From 6.19 the core owns VMXON
+ *   and the replacement is KVM-only: hvx registers nothing there (the
+ *   core turns VMX off on any CPU with CR4.VMXE set).
+ * - intel_pt_handle_vmx(): tells Intel PT that this CPU enters or leaves
+ *   VMX operation. Exported to modules up to 6.18, KVM-only from 6.19.
+ * - syscore ops: 6.19 passes a context pointer (struct syscore); hvx's
+ *   callbacks take none, so struct hvx_syscore adapts them.
+ *
+ * hvx cannot be loaded on 6.19 and later anyway (its CR4 writes are
+ * KVM-only exports there); these keep the code compiling.
+ */
+#include <linux/syscore_ops.h>
+#include <asm/perf_event.h>
+#include <asm/reboot.h>
+
+/* What hvx registers as its emergency callback. */
+typedef void (hvx_emergency_cb)(void);
+
+/**
+ * struct hvx_syscore - hvx's syscore callbacks, registered with
+ * hvx_register_syscore()
+ * @suspend: last step before the platform sleeps (one CPU, IRQs off).
+ * @resume: first step after it wakes (one CPU, IRQs off).
+ * @shutdown: on reboot, power-off and kexec, after device shutdown.
+ * @sc: the kernel's registration (6.19+).
+ * @ops: the kernel's registration (up to 6.18).
+ */
+struct hvx_syscore {
+	int (*suspend)(void);
+	void (*resume)(void);
+	void (*shutdown)(void);
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+	struct syscore sc;
+#else
+	struct syscore_ops ops;
+#endif
+};
+
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+static inline int hvx_syscore_suspend(void *data)
+{
+	return ((struct hvx_syscore *)data)->suspend();
+}
+
+static inline void hvx_syscore_resume(void *data)
+{
+	((struct hvx_syscore *)data)->resume();
+}
+
+static inline void hvx_syscore_shutdown(void *data)
+{
+	((struct hvx_syscore *)data)->shutdown();
+}
+
+static const struct syscore_ops hvx_syscore_ops = {
+	.suspend = hvx_syscore_suspend,
+	.resume = hvx_syscore_resume,
+	.shutdown = hvx_syscore_shutdown,
+};
+
+static inline void hvx_register_syscore(struct hvx_syscore *s)
+{
+	s->sc.ops = &hvx_syscore_ops;
+	s->sc.data = s;
+	register_syscore(&s->sc);
+}
+
+static inline void hvx_unregister_syscore(struct hvx_syscore *s)
+{
+	unregister_syscore(&s->sc);
+}
+
+static inline void hvx_emergency_virt_register(hvx_emergency_cb *cb) { }
+static inline void hvx_emergency_virt_unregister(hvx_emergency_cb *cb) { }
+static inline void hvx_intel_pt_handle_vmx(int on) { }
+#else
+/**
+ * hvx_register_syscore - register @s's callbacks with the kernel
+ * @s: callbacks; @s must stay alive until hvx_unregister_syscore().
+ *
+ * Context: process context, may sleep.
+ */
+static inline void hvx_register_syscore(struct hvx_syscore *s)
+{
+	s->ops.suspend = s->suspend;
+	s->ops.resume = s->resume;
+	s->ops.shutdown = s->shutdown;
+	register_syscore_ops(&s->ops);
+}
+
+static inline void hvx_unregister_syscore(struct hvx_syscore *s)
+{
+	unregister_syscore_ops(&s->ops);
+}
+
+/**
+ * hvx_emergency_virt_register - take the kernel's emergency virt callback
+ * slot; the caller must know it is free (else the kernel WARNs)
+ * @cb: runs on each CPU in NMI or IRQs-off context on crash and reboot.
+ */
+static inline void hvx_emergency_virt_register(hvx_emergency_cb *cb)
+{
+	cpu_emergency_register_virt_callback(cb);
+}
+
+/**
+ * hvx_emergency_virt_unregister - give the slot back; waits for running
+ * callbacks (synchronize_rcu())
+ * @cb: what hvx_emergency_virt_register() registered.
+ *
+ * Context: process context, may sleep.
+ */
+static inline void hvx_emergency_virt_unregister(hvx_emergency_cb *cb)
+{
+	cpu_emergency_unregister_virt_callback(cb);
+}
+
+static inline void hvx_intel_pt_handle_vmx(int on)
+{
+	intel_pt_handle_vmx(on);
+}
+#endif
+
 #endif /* HVX_COMPAT_H */

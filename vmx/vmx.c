@@ -6,13 +6,16 @@
  * hvx_vmx_get() executes VMXON on every online CPU, the last hvx_vmx_put()
  * executes VMXOFF, so hvx takes turns with kvm_intel. A CPU coming online
  * while VMs exist enters VMX operation; a CPU going offline clears every
- * VMCS active on it and leaves it.
+ * VMCS active on it and leaves it. Suspend, reboot, kexec and crash leave
+ * VMX operation too (syscore ops and the kernel's emergency callback);
+ * vmx/README.md, "VMX lifecycle", has the whole picture.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <asm/desc.h>
@@ -44,6 +47,12 @@ static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 static DEFINE_MUTEX(vmx_users_lock);
 static int vmx_users;			/* changed under cpus_read_lock() */
 static int vmx_hp_state = -1;
+/* Set by the syscore shutdown hook: no VMXON after it (reboot, kexec). */
+static bool vmx_shutting_down;
+/* Under vmx_users_lock: hvx's emergency callback is registered. */
+static bool emergency_cb_held;
+/* Under vmx_users_lock: kvm_intel is (or may be) loaded. */
+static bool kvm_intel_loaded;
 
 /**
  * hvx_vmwrite_error - report a failed VMWRITE (a hvx bug)
@@ -257,6 +266,7 @@ static int vmx_cpu_on(void)
 	if (cr4_read_shadow() & X86_CR4_VMXE)
 		return -EBUSY;
 	cr4_set_bits(X86_CR4_VMXE);
+	hvx_intel_pt_handle_vmx(1);
 	asm goto("1: vmxon %[pa]\n\t"
 		 "jbe %l[fail]\n\t"
 		 _ASM_EXTABLE(1b, %l[fail])
@@ -264,14 +274,23 @@ static int vmx_cpu_on(void)
 	this_cpu_write(vmx_on, true);
 	return 0;
 fail:
+	hvx_intel_pt_handle_vmx(0);
 	cr4_clear_bits(X86_CR4_VMXE);
 	return -EBUSY;
 }
 
+/*
+ * VMCLEAR @v's VMCS on this CPU. Nothing to do unless it is still active
+ * here: a CPU that went offline or left VMX operation has cleared it
+ * already (v->cpu == -1), and the IPI asking for it may arrive after
+ * that, even after VMXOFF, where VMCLEAR would #UD.
+ */
 static void vmclear_local(struct hvx_vmx_vcpu *v)
 {
 	u64 pa = __pa(v->vmcs);
 
+	if (READ_ONCE(v->cpu) != smp_processor_id() || !this_cpu_read(vmx_on))
+		return;
 	if (this_cpu_read(current_vmcs) == v->vmcs)
 		this_cpu_write(current_vmcs, NULL);
 	asm volatile("vmclear %0" : : "m"(pa) : "cc", "memory");
@@ -295,7 +314,107 @@ static void vmx_cpu_off(void)
 	local_irq_restore(flags);
 	asm volatile("vmxoff" : : : "cc", "memory");
 	cr4_clear_bits(X86_CR4_VMXE);
+	hvx_intel_pt_handle_vmx(0);
 	this_cpu_write(vmx_on, false);
+}
+
+/*
+ * The kernel's emergency callback (crash, NMI shootdown, the stop IPI of
+ * reboot and kexec): leave VMX operation on this CPU, because a CPU in it
+ * blocks INIT, so the next kernel could not start it. VMCLEAR first, so
+ * that a kdump vmcore has the guests' state in memory. Runs in NMI or
+ * IRQs-off context and may interrupt hvx anywhere, even halfway through
+ * vmx_cpu_on() or vmx_cpu_off(): it takes no lock, trusts the hardware
+ * CR4.VMXE rather than vmx_on, and a VMCLEAR or VMXOFF that faults (the
+ * CPU already left VMX operation) is skipped.
+ */
+static void vmx_emergency_off(void)
+{
+	struct hvx_vmx_vcpu *v;
+	u64 pa;
+
+	if (!(__read_cr4() & X86_CR4_VMXE))
+		return;
+	if (this_cpu_read(vmx_on)) {
+		list_for_each_entry(v, this_cpu_ptr(&loaded_vmcss), loaded_node) {
+			pa = __pa(v->vmcs);
+			asm goto("1: vmclear %[pa]\n\t"
+				 _ASM_EXTABLE(1b, %l[next])
+				 : : [pa] "m"(pa) : "cc", "memory" : next);
+next:
+			;
+		}
+	}
+	asm goto("1: vmxoff\n\t"
+		 _ASM_EXTABLE(1b, %l[off])
+		 : : : "cc", "memory" : off);
+off:
+	cr4_clear_bits(X86_CR4_VMXE);
+	this_cpu_write(vmx_on, false);
+}
+
+/*
+ * Hold the emergency callback slot exactly while hvx has VMs and kvm_intel
+ * is not loaded. The slot takes one callback and the kernel WARNs on a
+ * second registration, so hvx must never race kvm_intel for it: 6.1's
+ * kvm_intel takes it at load (and its callback turns off any CPU's VMX,
+ * hvx's included); 6.12's KVM takes it when it enables virtualization
+ * (at load by default). @vms: hvx has VMs (or is about to).
+ * Context: process context, vmx_users_lock held.
+ */
+static void emergency_cb_update(bool vms)
+{
+	bool want = vms && !kvm_intel_loaded;
+
+	if (want == emergency_cb_held)
+		return;
+	if (want)
+		hvx_emergency_virt_register(vmx_emergency_off);
+	else
+		hvx_emergency_virt_unregister(vmx_emergency_off);
+	emergency_cb_held = want;
+}
+
+/*
+ * kvm_intel loading or unloading: give the slot up before its init runs
+ * (MODULE_STATE_COMING), take it back once its exit has run
+ * (MODULE_STATE_GOING, also sent when its init failed).
+ */
+static int vmx_module_event(struct notifier_block *nb, unsigned long state,
+			    void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, "kvm_intel") ||
+	    (state != MODULE_STATE_COMING && state != MODULE_STATE_GOING))
+		return NOTIFY_DONE;
+	mutex_lock(&vmx_users_lock);
+	kvm_intel_loaded = state == MODULE_STATE_COMING;
+	emergency_cb_update(vmx_users > 0);
+	mutex_unlock(&vmx_users_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block vmx_module_nb = {
+	.notifier_call = vmx_module_event,
+};
+
+/*
+ * Was kvm_intel loaded before hvx's notifier was registered? Its directory
+ * in /sys/module (a kobject of the module kset, which hvx's own module
+ * kobject belongs to) exists from just after its MODULE_STATE_COMING until
+ * after its MODULE_STATE_GOING, and also for a built-in kvm_intel.
+ */
+static bool kvm_intel_in_sysfs(void)
+{
+	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
+	struct kobject *kobj;
+
+	if (!modules)
+		return false;
+	kobj = kset_find_obj(modules, "kvm_intel");
+	kobject_put(kobj);
+	return kobj;
 }
 
 static void vmx_on_ipi(void *failed)
@@ -330,12 +449,17 @@ int hvx_vmx_get(void)
 		return ret;
 	cpus_read_lock();
 	mutex_lock(&vmx_users_lock);
-	if (!vmx_users) {
+	if (READ_ONCE(vmx_shutting_down)) {
+		ret = -EBUSY;
+	} else if (!vmx_users) {
+		/* Callback first: a crash during VMXON is covered too. */
+		emergency_cb_update(true);
 		on_each_cpu(vmx_on_ipi, &failed, 1);
 		ret = atomic_read(&failed);
 		if (ret) {
 			on_each_cpu(vmx_off_ipi, NULL, 1);
-			pr_warn("cannot enter VMX root mode: another hypervisor (kvm_intel?) holds it\n");
+			emergency_cb_update(false);
+			pr_warn_ratelimited("cannot enter VMX root mode: another hypervisor holds it (kvm_intel while it has a VM, or from load on 6.12+); end its VMs, rmmod kvm_intel, or boot with kvm.enable_virt_at_load=0\n");
 		}
 	}
 	if (!ret)
@@ -355,8 +479,10 @@ void hvx_vmx_put(void)
 {
 	cpus_read_lock();
 	mutex_lock(&vmx_users_lock);
-	if (!WARN_ON(vmx_users <= 0) && !--vmx_users)
+	if (!WARN_ON(vmx_users <= 0) && !--vmx_users) {
 		on_each_cpu(vmx_off_ipi, NULL, 1);
+		emergency_cb_update(false);
+	}
 	mutex_unlock(&vmx_users_lock);
 	cpus_read_unlock();
 }
@@ -366,7 +492,7 @@ static int vmx_cpu_online(unsigned int cpu)
 	int ret = 0;
 
 	/* vmx_users is stable: changes hold cpus_read_lock(). */
-	if (READ_ONCE(vmx_users)) {
+	if (READ_ONCE(vmx_users) && !READ_ONCE(vmx_shutting_down)) {
 		preempt_disable();
 		ret = vmx_cpu_on();
 		preempt_enable();
@@ -386,6 +512,61 @@ static void vmclear_ipi(void *data)
 {
 	vmclear_local(data);
 }
+
+/*
+ * Suspend: the other CPUs are offline already (vmx_cpu_offline() turned
+ * VMX off there), this is the last one, with IRQs off and tasks frozen.
+ * VMX operation does not survive S3 or hibernation, so leave it here and
+ * enter it again on resume while VMs exist; the other CPUs do in
+ * vmx_cpu_online() as they come back.
+ */
+static int vmx_syscore_suspend(void)
+{
+	if (!this_cpu_read(vmx_on))
+		return 0;
+	vmx_cpu_off();
+	pr_debug("suspend: left VMX operation on CPU %d\n", smp_processor_id());
+	return 0;
+}
+
+static void vmx_syscore_resume(void)
+{
+	if (!READ_ONCE(vmx_users))
+		return;
+	if (vmx_cpu_on())
+		pr_err("cannot enter VMX root mode again after resume: the VMs' vCPUs fail to run on CPU %d\n",
+		       smp_processor_id());
+	else
+		pr_debug("resume: in VMX operation again on CPU %d\n",
+			 smp_processor_id());
+}
+
+/*
+ * Reboot, power-off, kexec: runs on the CPU that reboots, after device
+ * shutdown, while other CPUs may still run tasks. Leave VMX operation
+ * here, clearing the VMCSs active on this CPU, and never enter it again.
+ * The other CPUs are not touched now: a vCPU there may be between VMX
+ * instructions. They leave VMX operation in vmx_emergency_off() when the
+ * kernel stops them (machine_shutdown()'s stop IPI or NMI), from which
+ * they never return.
+ */
+static void vmx_syscore_shutdown(void)
+{
+	WRITE_ONCE(vmx_shutting_down, true);
+	preempt_disable();
+	if (this_cpu_read(vmx_on)) {
+		vmx_cpu_off();
+		pr_info("shutdown: left VMX operation on CPU %d\n",
+			smp_processor_id());
+	}
+	preempt_enable();
+}
+
+static struct hvx_syscore vmx_syscore = {
+	.suspend = vmx_syscore_suspend,
+	.resume = vmx_syscore_resume,
+	.shutdown = vmx_syscore_shutdown,
+};
 
 /* Host-state fields that differ between CPUs (SDM Vol. 3C 25.5). */
 static void load_host_cpu_state(void)
@@ -563,6 +744,15 @@ int hvx_vmx_module_init(void)
 		return ret;
 	}
 	vmx_hp_state = ret;
+	hvx_register_syscore(&vmx_syscore);
+	ret = register_module_notifier(&vmx_module_nb);
+	if (ret) {
+		hvx_vmx_module_exit();
+		return ret;
+	}
+	mutex_lock(&vmx_users_lock);
+	kvm_intel_loaded |= kvm_intel_in_sysfs();
+	mutex_unlock(&vmx_users_lock);
 	hvx_vpid_init(hvx_caps.vpid);
 	hvx_ept_caps_init(hvx_caps.ept_vpid);
 	hvx_vmx_apicv_init();
@@ -578,8 +768,11 @@ void hvx_vmx_module_exit(void)
 {
 	int cpu;
 
-	if (vmx_hp_state >= 0)
+	if (vmx_hp_state >= 0) {
+		unregister_module_notifier(&vmx_module_nb);
+		hvx_unregister_syscore(&vmx_syscore);
 		cpuhp_remove_state_nocalls(vmx_hp_state);
+	}
 	vmx_hp_state = -1;
 	for_each_possible_cpu(cpu) {
 		void *region = per_cpu(vmxon_region, cpu);

@@ -39,6 +39,7 @@
 #   HVX_HOST_VMLINUZ, HVX_HOST_MODULES_DIR  boot this kernel image instead of
 #                       the Debian package, with kvm modules found below
 #                       the directory (make check-debug)
+#   HVX_KEXEC=1     with vmxlife_test: end with the kexec step (init.sh)
 #   HVX_BOCHS_STOCK_KERNEL=1  boot Bochs from the stock compressed vmlinuz
 #                       instead of the fastboot.S image (slower by ~2 min)
 
@@ -171,6 +172,27 @@ for t in "${tests[@]}"; do
 		done
 	fi
 done
+
+# --- kexec step (vmxlife_test --kexec, run by init.sh last) --------------
+# Opt-in (HVX_KEXEC=1): in bochs-smp the step does not reach its reboot
+# yet (selftests/vm/README.md). The stock kernel (kexec_file_load takes a
+# bzImage with a 64-bit entry, which the fastboot.S image lacks) and a
+# small initramfs whose /init (kexec-init.sh) reports the CPUs that came up.
+if [[ "${HVX_KEXEC:-0}" == 1 ]] && printf '%s\n' "${tests[@]}" | grep -qx vmxlife_test; then
+	kroot=$IMG/kexec-root
+	rm -rf "$kroot"
+	mkdir -p "$root/lib/hvx/kexec" "$kroot"/{bin,dev,proc,sys}
+	cp "$VMLINUZ" "$root/lib/hvx/kexec/vmlinuz"
+	cp /bin/busybox "$kroot/bin/busybox"
+	for a in sh mount grep cat uname head dmesg sleep poweroff; do
+		ln -s busybox "$kroot/bin/$a"
+	done
+	mknod -m 600 "$kroot/dev/console" c 5 1 2>/dev/null || true
+	install -m 755 "$HERE/kexec-init.sh" "$kroot/init"
+	(cd "$kroot" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -6 >"$root/lib/hvx/kexec/initrd.gz"
+fi
+# --- end kexec step ---------------------------------------------------
 
 initramfs_pack "$root"
 
@@ -386,6 +408,32 @@ report_emu() { # emu
 			result "$kind" "$e/$t${name:+/$name}" "$reason"
 		done < <(awk -v rc="$rc" -v tmo="$test_timeout" "$TAP_AWK" "$dir/$t.tap")
 	done
+
+	# The kexec step (init.sh runs vmxlife_test --kexec after the suite):
+	# the kexec'd kernel must bring up as many CPUs as the first had.
+	if grep -aq '### HVX-KEXEC-BEGIN' "$serial"; then
+		local kx=$e/vmxlife_test/kexec_with_running_vm go boot why
+		# vms=gone: a kernel that cannot kexec with VMs alive (< 6.8).
+		if grep -aq '### HVX-KEXEC-GO .*vms=gone' "$serial"; then
+			kx=$e/vmxlife_test/kexec_after_vms_gone
+		fi
+		go=$(grep -a -o '### HVX-KEXEC-GO cpus=[0-9]*' "$serial" | tail -n1 | sed 's/.*=//' || true)
+		boot=$(grep -a -o '### HVX-KEXEC-BOOT cpus=[0-9]*' "$serial" | tail -n1 | sed 's/.*=//' || true)
+		why=$(grep -a -o '### HVX-KEXEC-\(SKIP\|FAIL\) .*' "$serial" | head -n1 | tr -d '\r' || true)
+		if [[ $why == *SKIP* ]]; then
+			result SKIP "$kx" "${why#*SKIP }"
+		elif [[ -n $why ]]; then
+			result FAIL "$kx" "${why#*FAIL }"
+		elif [[ -z $go ]]; then
+			result FAIL "$kx" "vmxlife_test --kexec ended without reaching reboot"
+		elif [[ -z $boot ]]; then
+			result FAIL "$kx" "the kexec'd kernel did not reach /init"
+		elif [[ $boot != "$go" ]]; then
+			result FAIL "$kx" "the kexec'd kernel brought up $boot of $go CPUs"
+		else
+			result PASS "$kx"
+		fi
+	fi
 
 	# Health of the emulated host.
 	local st=${STATUS[$e]:-unknown}

@@ -15,7 +15,9 @@
 #   ### HVX-END <name> rc=<rc>               (rc=124: timed out)
 #   ### HVX-TIME <name> <seconds>            (emulated time the test took)
 #   ### HVX-ALLDONE
+#   ### HVX-KEXEC-BEGIN                     (only with vmxlife_test)
 #   ### HVX-DMESG-BEGIN / dmesg / ### HVX-DMESG-END
+#   ...kexec step... ### HVX-KEXEC-DONE     (only with vmxlife_test)
 #
 # then powers off. check.sh parses these markers; keep them in sync.
 
@@ -145,6 +147,13 @@ for t in /tests/*; do
 done
 
 echo "### HVX-ALLDONE uptime=$(uptime_s)s"
+# Announced now, so that check.sh waits for the kexec step (below) instead
+# of stopping the machine once the dmesg is out.
+kexec_step=
+if [ -r /lib/hvx/kexec/vmlinuz ] && [ -x /tests/vmxlife_test ]; then
+	kexec_step=1
+	echo "### HVX-KEXEC-BEGIN"
+fi
 if [ -w $kml ]; then
 	# Unload hvx first, so that anything it still holds is unreferenced;
 	# kmemleak reports objects only after two scans have seen them.
@@ -165,6 +174,17 @@ sync
 # not wait for it: give it time to drain, or the end of the dmesg (where a
 # WARN from the last test would be) is lost.
 sleep $(($(wc -c </tmp/dmesg.txt) / 8000 + 2))
+
+# The kexec step, last because it ends this kernel: check.sh puts a kernel
+# and a small initramfs (kexec-init.sh) into /lib/hvx/kexec when
+# vmxlife_test is in the run. vmxlife_test --kexec reboots into them with
+# a guest running; the next kernel prints ### HVX-KEXEC-BOOT and
+# ### HVX-KEXEC-DONE. It returns only on a skip or a failure.
+if [ -n "$kexec_step" ]; then
+	(cd /tests && exec ./vmxlife_test --kexec /lib/hvx/kexec/vmlinuz \
+		/lib/hvx/kexec/initrd.gz </dev/null)
+	echo "### HVX-KEXEC-DONE rc=$?"
+fi
 poweroff -f
 # Not reached unless poweroff failed; PID 1 must never exit.
 sleep 2

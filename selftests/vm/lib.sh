@@ -435,6 +435,18 @@ supervise() {
 				if ((now - DONE_AT[$e] >= 6)); then
 					STATUS[$e]="kernel panic, stopped by check.sh after $((now - T0[$e]))s"
 				fi
+			elif grep -aq '### HVX-KEXEC-BEGIN' "${SERIAL[$e]}"; then
+				# init.sh's kexec step (check.sh): done when either
+				# kernel printed KEXEC-DONE. A second HVX-BOOT means
+				# the machine reset and is running the suite again.
+				if grep -aq '### HVX-KEXEC-DONE' "${SERIAL[$e]}"; then
+					[[ -n "${DONE_AT[$e]:-}" ]] || DONE_AT[$e]=$now
+					if ((now - DONE_AT[$e] > 20)); then
+						STATUS[$e]="did not exit after the kexec step, stopped by $SCRIPT_NAME after $((now - T0[$e]))s"
+					fi
+				elif (($(grep -a -c '### HVX-BOOT ' "${SERIAL[$e]}") > 1)); then
+					STATUS[$e]="reset instead of kexec, stopped by $SCRIPT_NAME after $((now - T0[$e]))s"
+				fi
 			elif grep -aq '### HVX-DMESG-END' "${SERIAL[$e]}"; then
 				# Finished but still running: allow some seconds
 				# to power off, then stop it.

@@ -98,7 +98,7 @@ module_param_cb(nx_huge_pages, &nx_huge_ops, NULL, 0644);
 MODULE_PARM_DESC(nx_huge_pages, "Map 2 MiB/1 GiB EPT leaves non-executable and split them on instruction fetch, against iTLB multihit: auto (when the CPU has the bug and mitigations are not off), on, off (read at VM creation)");
 
 /* IA32_VMX_EPT_VPID_CAP bits hvx uses, set once by hvx_ept_caps_init(). */
-static bool cap_2m, cap_1g, cap_ad;
+static bool cap_2m, cap_1g, cap_ad, cap_invept_all, cap_invvpid_all;
 
 /**
  * hvx_ept_caps_init - record the CPU's optional EPT features
@@ -114,6 +114,9 @@ void hvx_ept_caps_init(u64 ept_vpid_cap)
 	cap_2m = ept_vpid_cap & VMX_EPT_2MB_PAGE_BIT;
 	cap_1g = ept_vpid_cap & VMX_EPT_1GB_PAGE_BIT;
 	cap_ad = ept_vpid_cap & VMX_EPT_AD_BIT;
+	cap_invept_all = ept_vpid_cap & VMX_EPT_EXTENT_GLOBAL_BIT;
+	/* The kernel names bit 42 relative to the high half: use the full MSR. */
+	cap_invvpid_all = ept_vpid_cap & BIT_ULL(42);
 	pr_info("hvx: EPT leaves 4K%s%s, %s dirty logging\n",
 		cap_2m ? "/2M" : "", cap_1g ? "/1G" : "",
 		cap_ad ? "A/D-flag" : "write-protect");
@@ -659,6 +662,26 @@ void hvx_ept_flush_local(struct hvx_mem *mem)
 		smp_mb__after_atomic();
 	}
 	hvx_invept(VMX_EPT_EXTENT_CONTEXT, mem->eptp);
+}
+
+/**
+ * hvx_ept_flush_cpu_all - drop every EPT- and VPID-tagged translation this
+ * CPU may hold from before it entered VMX operation
+ *
+ * VMXOFF and VMXON do not flush the TLB (SDM Vol. 3C 29.4.3.1): a CPU that
+ * left VMX operation (offline, suspend) and comes back may still hold
+ * translations of a VM whose EPTP or VPID is later reused, and VM-wide
+ * flushes skip CPUs that are offline. All-context INVEPT and INVVPID
+ * (where the CPU has them; bits 26 and 42 of IA32_VMX_EPT_VPID_CAP, SDM
+ * Vol. 3D A.10) right after VMXON close that gap, as KVM does.
+ * Context: this CPU has just entered VMX operation; preemption disabled.
+ */
+void hvx_ept_flush_cpu_all(void)
+{
+	if (cap_invept_all)
+		hvx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+	if (cap_invvpid_all)
+		hvx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
 }
 
 static void ept_flush_ipi(void *data)

@@ -272,6 +272,7 @@ static int vmx_cpu_on(void)
 		 _ASM_EXTABLE(1b, %l[fail])
 		 : : [pa] "m"(pa) : "cc", "memory" : fail);
 	this_cpu_write(vmx_on, true);
+	hvx_ept_flush_cpu_all();
 	return 0;
 fail:
 	hvx_intel_pt_handle_vmx(0);

@@ -100,7 +100,7 @@ static bool exception_is_contributory(u8 vector)
  * A fault sets RFLAGS.RF, so that the RFLAGS image pushed for it has RF
  * set as the CPU's own delivery of a fault would (SDM Vol. 3A 17.3.1.1):
  * VM entry delivers an injected event with the guest RFLAGS of the VMCS
- * as they are (SDM Vol. 3C 27.6.1.2) and clears RF only afterwards.
+ * as they are (SDM Vol. 3C 27.6.1) and clears RF only afterwards.
  *
  * An exception waiting for re-injection (its delivery caused the exit)
  * combines with the new one as SDM Vol. 3A Table 6-5 says: a

@@ -34,16 +34,43 @@ static uint64_t write_cr4_safe(uint64_t val)
 	return guest_fixup_vector;
 }
 
+#define NP_LA			0x3fe00000	/* its 2 MiB page made not present */
+
+/*
+ * MOVSB from MMIO (emulated by hvx) to a page that is not present: the
+ * #PF hvx injects. The vector, 0 if none.
+ */
+static uint64_t mmio_movs_pf(void)
+{
+	volatile uint64_t *pde = (volatile uint64_t *)GPA_PD + (NP_LA >> 21);
+	uint64_t si = GPA_MMIO, di = NP_LA;
+
+	*pde &= ~PTE_PRESENT;
+	asm volatile("invlpg (%0)" : : "r"(di) : "memory");
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "cld\n\t"
+		     "movsb\n"
+		     "1:\tmovq $0, %[fix]"
+		     : "+S"(si), "+D"(di), [fix] "=m"(guest_fixup_rip)
+		     : : "memory");
+	*pde |= PTE_PRESENT;
+	asm volatile("invlpg (%0)" : : "r"(di) : "memory");
+	return guest_fixup_vector;
+}
+
 /*
  * A fault pushes RFLAGS with RF set (SDM Vol. 3A 17.3.1.1), whether the
  * CPU delivers it (#UD from UD2, not intercepted) or hvx injects it
  * after emulating the instruction (#GP from RDMSR/WRMSR of a missing
- * MSR, from a reserved CR4 bit). The error code of those #GPs is 0.
+ * MSR, from a reserved CR4 bit; #PF from an emulated MMIO string move).
+ * The error code of those #GPs is 0.
  */
 void guest_fault_rflags(uint64_t arg)
 {
 	uint64_t val;
 
+	(void)arg;
 	GUEST_ASSERT_EQ(6, ud2_safe());
 	GUEST_ASSERT_EQ(RFLAGS_RF, guest_fixup_rflags & RFLAGS_RF);
 
@@ -57,6 +84,10 @@ void guest_fault_rflags(uint64_t arg)
 
 	GUEST_ASSERT_EQ(13, write_cr4_safe(guest_read_cr4() | CR4_RESERVED_BIT));
 	GUEST_ASSERT_EQ(0, guest_fixup_error);
+	GUEST_ASSERT_EQ(RFLAGS_RF, guest_fixup_rflags & RFLAGS_RF);
+
+	GUEST_ASSERT_EQ(14, mmio_movs_pf());
+	GUEST_ASSERT_EQ(2, guest_fixup_error);	/* write, not present */
 	GUEST_ASSERT_EQ(RFLAGS_RF, guest_fixup_rflags & RFLAGS_RF);
 
 	/* An emulated instruction that completes leaves RF clear. */
@@ -83,6 +114,7 @@ void guest_tsc_adjust(uint64_t arg)
 	uint32_t a, b, c, d;
 	uint64_t adj, t0, t1;
 
+	(void)arg;
 	cpuid(7, 0, &a, &b, &c, &d);
 	GUEST_ASSERT_EQ(LEAF7_EBX_TSC_ADJUST, b & LEAF7_EBX_TSC_ADJUST);
 	GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_IA32_TSC_ADJUST, &adj));

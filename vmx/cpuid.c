@@ -53,6 +53,11 @@
 #define XSAVE_LEGACY_AND_HEADER	576
 /* CPUID.7.0:EBX bits kept: BMI1, BMI2, ERMS, ADX (no OS support needed). */
 #define LEAF7_EBX_KEPT	(BIT(3) | BIT(8) | BIT(9) | BIT(19))
+/*
+ * CPUID.7.0:EBX IA32_TSC_ADJUST, always shown: msr.c emulates the MSR on
+ * the TSC offset whatever the host has (SDM Vol. 3B 18.17.3).
+ */
+#define LEAF7_EBX_TSC_ADJUST	BIT(1)
 /* CPUID.80000001H:EDX RDTSCP (hvx does not enable it). */
 #define EXT1_EDX_HIDDEN	BIT(27)
 
@@ -126,6 +131,7 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 			e->ebx &= LEAF7_EBX_KEPT |
 				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
 				   LEAF7_EBX_AVX2 : 0);
+			e->ebx |= LEAF7_EBX_TSC_ADJUST;
 			e->edx &= hvx_caps.spec_ctrl ? LEAF7_EDX_SPEC : 0;
 			if (boot_cpu_has(X86_FEATURE_MD_CLEAR))
 				e->edx |= LEAF7_EDX_MD_CLEAR;

@@ -58,6 +58,35 @@ struct host_state {
 	unsigned long dr[4];	/* DR0-3, where compat.h needs a copy */
 };
 
+/* Exceptions that push an error code (SDM Vol. 3A 6.15; 27.2.1.3). */
+static bool exception_has_error_code(u8 vector)
+{
+	return vector == X86_TRAP_DF || vector == X86_TRAP_TS ||
+	       vector == X86_TRAP_NP || vector == X86_TRAP_SS ||
+	       vector == X86_TRAP_GP || vector == X86_TRAP_PF ||
+	       vector == X86_TRAP_AC;
+}
+
+/*
+ * Faults (SDM Vol. 3A 6.5, 6.15): every exception but the traps #BP and
+ * #OF, #DB (a trap or, for an instruction breakpoint, a fault whose
+ * handler sets RF itself, 17.3.1.1), and the aborts #DF and #MC.
+ */
+static bool exception_is_fault(u8 vector)
+{
+	return vector != X86_TRAP_DB && vector != X86_TRAP_BP &&
+	       vector != X86_TRAP_OF && vector != X86_TRAP_DF &&
+	       vector != X86_TRAP_MC;
+}
+
+/* Contributory exceptions (SDM Vol. 3A 6.15, Table 6-4). */
+static bool exception_is_contributory(u8 vector)
+{
+	return vector == X86_TRAP_DE || vector == X86_TRAP_TS ||
+	       vector == X86_TRAP_NP || vector == X86_TRAP_SS ||
+	       vector == X86_TRAP_GP;
+}
+
 /**
  * hvx_vmx_inject_exception - deliver a hardware exception at next entry
  * @v: the vCPU.
@@ -66,11 +95,47 @@ struct host_state {
  * @error: the error code.
  *
  * The error code is dropped at entry in real mode, where none is pushed
- * (SDM Vol. 3C 27.2.1.3). Replaces any event waiting for re-injection.
+ * (SDM Vol. 3C 27.2.1.3).
+ *
+ * A fault sets RFLAGS.RF, so that the RFLAGS image pushed for it has RF
+ * set as the CPU's own delivery of a fault would (SDM Vol. 3A 17.3.1.1):
+ * VM entry delivers an injected event with the guest RFLAGS of the VMCS
+ * as they are (SDM Vol. 3C 27.6.1) and clears RF only afterwards.
+ *
+ * An exception waiting for re-injection (its delivery caused the exit)
+ * combines with the new one as SDM Vol. 3A Table 6-5 says: a
+ * contributory exception or #PF during a #PF, or a contributory one
+ * during a contributory one, is a double fault; any of them during a
+ * double fault shuts the vCPU down (@v->triple_fault, reported at the
+ * next entry as HVX_EXIT_SHUTDOWN). Otherwise the new one replaces it,
+ * as the CPU would handle them serially.
  */
 void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			      bool has_error, u32 error)
 {
+	u32 old = v->reinject_info;
+	u8 first = old & INTR_INFO_VECTOR_MASK;
+	bool second_bad = exception_is_contributory(vector) ||
+			  vector == X86_TRAP_PF;
+
+	if ((old & INTR_INFO_VALID_MASK) &&
+	    (old & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION &&
+	    second_bad) {
+		if (first == X86_TRAP_DF) {
+			v->triple_fault = true;
+			v->reinject_info = 0;
+			return;
+		}
+		if (first == X86_TRAP_PF ||
+		    (exception_is_contributory(first) &&
+		     exception_is_contributory(vector))) {
+			vector = X86_TRAP_DF;
+			has_error = true;
+			error = 0;
+		}
+	}
+	if (exception_is_fault(vector))
+		v->rflags |= X86_EFLAGS_RF;
 	v->reinject_info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector |
 			   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
 	v->reinject_err = error;
@@ -86,13 +151,15 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  * Also ends blocking by STI and MOV SS, as executing the instruction would
  * (SDM Vol. 3C 25.4.2, Table 25-3), and raises the single-step trap the
  * CPU would have raised after it when RFLAGS.TF is set: #DB with DR6.BS
- * (SDM Vol. 3B 18.3.1.4).
+ * (SDM Vol. 3B 18.3.1.4). Clears RFLAGS.RF, as the completion of an
+ * instruction does (SDM Vol. 3A 17.3.1.1).
  */
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 {
 	u64 intr;
 
 	v->rip += len;
+	v->rflags &= ~X86_EFLAGS_RF;
 	if (!(v->efer & EFER_LMA))
 		v->rip &= 0xffffffff;
 	if (v->rflags & X86_EFLAGS_TF) {
@@ -103,15 +170,6 @@ void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
 		hvx_vmx_write(v, GUEST_INTERRUPTIBILITY_INFO,
 			      intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
-}
-
-/* Exceptions that push an error code (SDM Vol. 3A 6.15; 27.2.1.3). */
-static bool exception_has_error_code(u8 vector)
-{
-	return vector == X86_TRAP_DF || vector == X86_TRAP_TS ||
-	       vector == X86_TRAP_NP || vector == X86_TRAP_SS ||
-	       vector == X86_TRAP_GP || vector == X86_TRAP_PF ||
-	       vector == X86_TRAP_AC;
 }
 
 /* Vector of an interrupt the in-kernel controllers hold for @v, or -1. */
@@ -1110,6 +1168,7 @@ static void read_exit_state(struct hvx_vmx_vcpu *v)
 static int dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check)
 {
 	u32 reason = v->exit_reason & 0xffff;
+	int ret;
 
 	v->stats.s.exits++;
 	if (reason < HVX_STATS_EXIT_REASONS)
@@ -1122,8 +1181,16 @@ static int dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check)
 					   v->exit_reason);
 	}
 	if (reason < ARRAY_SIZE(exit_handlers) && exit_handlers[reason])
-		return exit_handlers[reason](v);
-	return handle_unhandled(v);
+		ret = exit_handlers[reason](v);
+	else
+		ret = handle_unhandled(v);
+	/* A fault during a double fault (hvx_vmx_inject_exception()). */
+	if (unlikely(v->triple_fault)) {
+		v->triple_fault = false;
+		if (ret == HVX_RUN_RESUME)
+			ret = handle_triple_fault(v);
+	}
+	return ret;
 }
 
 /**

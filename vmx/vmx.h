@@ -518,6 +518,7 @@ struct hvx_vmx_vcpu {
 	bool msr_bitmap_spec;
 	bool dr_armed;
 	u8 mce_exit;
+	bool triple_fault;	/* hvx_vmx_inject_exception() shut it down */
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */

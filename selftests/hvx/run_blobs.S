@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * run_blobs.S - the multiboot test kernel (mbkernel/, built by the
- * Makefile into MBKERNEL_ELF) embedded in run_test, which writes it to a
+ * Makefile into MBKERNEL_ELF, and linked at 0x8000 into MBKERNEL_LOW_ELF)
+ * embedded in run_test, which writes it to a
  * file for hvx-run.
  */
 	.section .rodata
@@ -10,5 +11,11 @@
 mbkernel_start:
 	.incbin	MBKERNEL_ELF
 mbkernel_end:
+
+	.balign	16
+	.globl	mbkernel_low_start, mbkernel_low_end
+mbkernel_low_start:
+	.incbin	MBKERNEL_LOW_ELF
+mbkernel_low_end:
 
 	.section .note.GNU-stack, "", @progbits

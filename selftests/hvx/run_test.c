@@ -38,6 +38,7 @@
 #define LINUX_LIMIT_S	130
 
 extern const char mbkernel_start[], mbkernel_end[];
+extern const char mbkernel_low_start[], mbkernel_low_end[];
 
 static const char *hvx_run_path(void)
 {
@@ -237,18 +238,20 @@ static void write_fake_bzimage(const char *path, uint32_t init_size)
 
 FIXTURE(run) {
 	char dir[64];
-	char path[8][128];
+	char path[9][128];
 };
 
-enum { F_MB, F_FLAT, F_TEXT, F_BIG, F_BZ, F_BZBIG, F_INITRD, F_MOD };
+enum { F_MB, F_FLAT, F_TEXT, F_BIG, F_BZ, F_BZBIG, F_INITRD, F_MOD, F_MBLOW };
 
 FIXTURE_SETUP(run)
 {
 	strcpy(self->dir, "/tmp/run_test.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		snprintf(self->path[i], sizeof(self->path[i]), "%s/f%d", self->dir, i);
 	write_file(self->path[F_MB], mbkernel_start, mbkernel_end - mbkernel_start);
+	write_file(self->path[F_MBLOW], mbkernel_low_start,
+		   mbkernel_low_end - mbkernel_low_start);
 	write_file(self->path[F_TEXT], "this is not a kernel\n", 21);
 	write_sized(self->path[F_BIG], "", 0, 5 << 20);
 	write_fake_bzimage(self->path[F_BZ], 1 << 20);
@@ -261,7 +264,7 @@ FIXTURE_SETUP(run)
 
 FIXTURE_TEARDOWN(run)
 {
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		unlink(self->path[i]);
 	rmdir(self->dir);
 }
@@ -560,7 +563,7 @@ TEST_F(run, signal_and_ctrl_a_x)
 /* ---- The multiboot test kernel --------------------------------------- */
 
 static void multiboot(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(run) *self, const char *cpus,
+		      FIXTURE_DATA(run) *self, int kernel, const char *cpus,
 		      const char *mem, const char *append, bool module,
 		      bool no_acpi)
 {
@@ -569,7 +572,7 @@ static void multiboot(struct __test_metadata *_metadata,
 	int n = 0;
 
 	args[n++] = "--kernel";
-	args[n++] = self->path[F_MB];
+	args[n++] = self->path[kernel];
 	args[n++] = "--cpus";
 	args[n++] = (char *)cpus;
 	args[n++] = "--mem";
@@ -594,13 +597,24 @@ static void multiboot(struct __test_metadata *_metadata,
 TEST_F(run, multiboot_1cpu)
 {
 	REQUIRE_VMX();
-	multiboot(_metadata, self, "1", "64M", "cpus=1 mem=64", false, false);
+	multiboot(_metadata, self, F_MB, "1", "64M", "cpus=1 mem=64", false, false);
 }
 
 TEST_F(run, multiboot_4cpus_module_no_acpi)
 {
 	REQUIRE_VMX();
-	multiboot(_metadata, self, "4", "32M", "cpus=4 mem=32 mod noacpi", true, true);
+	multiboot(_metadata, self, F_MB, "4", "32M", "cpus=4 mem=32 mod noacpi", true, true);
+}
+
+/*
+ * A kernel with a segment at 0x8000, where hvx-run's boot data sits for
+ * other kernels: the launcher puts its data elsewhere (with a module,
+ * which goes after the kernel, to be avoided too).
+ */
+TEST_F(run, multiboot_low_segment)
+{
+	REQUIRE_VMX();
+	multiboot(_metadata, self, F_MBLOW, "1", "32M", "cpus=1 mem=32 mod", true, false);
 }
 
 TEST_F(run, multiboot_ram_above_4g)
@@ -608,7 +622,7 @@ TEST_F(run, multiboot_ram_above_4g)
 	REQUIRE_VMX();
 	/* 3 GiB below the PCI hole, 128 MiB above 4 GiB; untouched RAM is
 	 * never pinned, so this fits the emulated host's 512 MiB. */
-	multiboot(_metadata, self, "2", "3200M", "cpus=2 mem=3200", false, false);
+	multiboot(_metadata, self, F_MB, "2", "3200M", "cpus=2 mem=3200", false, false);
 }
 
 static long read_nr_hugepages(void)

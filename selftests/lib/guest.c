@@ -6,6 +6,8 @@
 
 volatile uint64_t guest_fixup_rip;
 volatile uint64_t guest_fixup_vector;
+volatile uint64_t guest_fixup_error;
+volatile uint64_t guest_fixup_rflags;
 
 /* The frame guest_exc_common (guest_entry.S) builds on the stack: pushed
  * GPRs, then vector and error code, then the CPU's 64-bit interrupt frame
@@ -31,6 +33,8 @@ void guest_exception_handler(struct guest_exc_frame *f)
 		f->rip = guest_fixup_rip;
 		guest_fixup_rip = 0;
 		guest_fixup_vector = f->vector;
+		guest_fixup_error = f->error_code;
+		guest_fixup_rflags = f->rflags;
 		return;
 	}
 	ucall(UCALL_UNHANDLED, f->vector, f->error_code, f->rip, 0);

@@ -55,10 +55,14 @@ guest_assert_failed(const struct guest_assert_info *info, uint64_t a,
  * Exceptions in 64-bit guests go to the lib's IDT. Normally they end the
  * test (UCALL_UNHANDLED). To expect one, put the address to resume at in
  * guest_fixup_rip before the faulting instruction: the handler then clears
- * it, records the vector in guest_fixup_vector and resumes there.
+ * it, records the vector in guest_fixup_vector (the error code, 0 if none,
+ * in guest_fixup_error and the RFLAGS image the CPU pushed in
+ * guest_fixup_rflags) and resumes there.
  */
 extern volatile uint64_t guest_fixup_rip;
 extern volatile uint64_t guest_fixup_vector;
+extern volatile uint64_t guest_fixup_error;
+extern volatile uint64_t guest_fixup_rflags;
 
 /* RDMSR/WRMSR that return the exception vector they raised, or 0. */
 static inline uint64_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)

@@ -11,6 +11,13 @@
  *                    ELF64 segments at their physical addresses, or the
  *                    header's own addresses (flag 16)
  * Any other file is refused with one line, before a VM is created.
+ *
+ * The launcher's own data (boot GDT, command line, zero page or multiboot
+ * information, page tables) sits at fixed addresses from GPA_GDT for the
+ * first two formats. For a multiboot kernel it is placed after the
+ * kernel's segments are loaded, at the lowest page-aligned address where
+ * it overlaps none of them: the segments may go anywhere in RAM but the
+ * firmware region [GPA_EBDA, GPA_BIOS_END).
  */
 #include <elf.h>
 #include <errno.h>
@@ -25,9 +32,29 @@
 
 #include "hvx-run.h"
 
-/* What the launcher itself keeps in low memory; loaders must not overlap it. */
+/* What the launcher keeps in low memory for a bzImage or a flat binary. */
 #define BOOT_DATA_START	GPA_GDT
 #define BOOT_DATA_END	(GPA_CMDLINE + CMDLINE_MAX)
+
+/*
+ * Multiboot: the launcher's data, from a base chosen by place_mb_data():
+ * GDT, then the information structure with the module list, memory map
+ * and loader name in its page, then the command line.
+ */
+#define MB_DATA_GDT		0x0
+#define MB_DATA_INFO		0x1000
+#define MB_DATA_MODS		(MB_DATA_INFO + 0x400)
+#define MB_DATA_MMAP		(MB_DATA_INFO + 0x800)
+#define MB_DATA_NAME		(MB_DATA_INFO + 0xf00)
+#define MB_DATA_CMDLINE		0x2000
+#define MB_DATA_SIZE		(MB_DATA_CMDLINE + CMDLINE_MAX)
+
+/* Ranges place() filled, for place_mb_data(); and whether the fixed
+ * boot data is in use (false while loading a multiboot kernel). */
+#define MAX_PLACED	64
+static struct { uint64_t lo, hi; } placed[MAX_PLACED];
+static int nplaced;
+static bool fixed_boot_data = true;
 
 struct file {
 	const char *name;
@@ -132,21 +159,29 @@ static void place(struct vm *vm, const char *what, uint64_t gpa,
 	if (total < len || gpa + total < gpa || !(dst = gpa_ptr(vm, gpa, total)))
 		die("%s: 0x%" PRIx64 "-0x%" PRIx64 " is outside the guest RAM (%" PRIu64 " MiB): use a larger --mem or another address",
 		    what, gpa, gpa + total, vm->opt.mem >> 20);
-	if (gpa < BOOT_DATA_END && gpa + total > BOOT_DATA_START)
+	if (fixed_boot_data && gpa < BOOT_DATA_END && gpa + total > BOOT_DATA_START)
 		die("%s: 0x%" PRIx64 "-0x%" PRIx64 " overlaps the launcher's boot data at 0x%llx-0x%llx",
 		    what, gpa, gpa + total, BOOT_DATA_START, BOOT_DATA_END);
+	if (gpa < GPA_BIOS_END && gpa + total > GPA_EBDA)
+		die("%s: 0x%" PRIx64 "-0x%" PRIx64 " overlaps the firmware region at 0x%llx-0x%llx",
+		    what, gpa, gpa + total, GPA_EBDA, GPA_BIOS_END);
+	if (nplaced == MAX_PLACED)
+		die("%s: more than %d pieces to load", what, MAX_PLACED);
+	placed[nplaced].lo = gpa;
+	placed[nplaced].hi = gpa + total;
+	nplaced++;
 	memcpy(dst, src, len);
 	memset(dst + len, 0, zero_len);
 }
 
-static void write_cmdline(struct vm *vm, uint64_t max)
+static void write_cmdline(struct vm *vm, uint64_t max, uint64_t gpa)
 {
 	size_t len = strlen(vm->opt.append);
 
 	if (len > max)
 		die("--append: the command line is %zu bytes, the kernel takes at most %" PRIu64,
 		    len, max);
-	memcpy(gpa_ptr(vm, GPA_CMDLINE, len + 1), vm->opt.append, len + 1);
+	memcpy(gpa_ptr(vm, gpa, len + 1), vm->opt.append, len + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -279,7 +314,7 @@ static void load_bzimage(struct vm *vm, struct file *k, struct boot_state *bs,
 	put32(bp + HDR_CODE32_START, (uint32_t)load);
 	put32(bp + HDR_CMD_LINE_PTR, (uint32_t)GPA_CMDLINE);
 	write_cmdline(vm, get32(h + HDR_CMDLINE_SIZE) < CMDLINE_MAX ?
-		      get32(h + HDR_CMDLINE_SIZE) : CMDLINE_MAX - 1);
+		      get32(h + HDR_CMDLINE_SIZE) : CMDLINE_MAX - 1, GPA_CMDLINE);
 
 	if (vm->opt.initrd) {
 		struct file rd;
@@ -349,8 +384,6 @@ static void load_bzimage(struct vm *vm, struct file *k, struct boot_state *bs,
 #define MB_INFO_MODS		(1u << 3)
 #define MB_INFO_MMAP		(1u << 6)
 #define MB_INFO_LOADER_NAME	(1u << 9)
-#define GPA_MB_MODS		(GPA_MB_INFO + 0x400)
-#define GPA_MB_NAME		(GPA_MB_INFO + 0xf00)
 
 /* Offset of the multiboot header, or -1. */
 static long find_multiboot(const struct file *k)
@@ -427,21 +460,59 @@ static uint64_t load_elf(struct vm *vm, struct file *k, uint64_t *entry)
 	return end;
 }
 
+/* Does [lo, hi) overlap what place() filled or the firmware region? */
+static bool range_taken(uint64_t lo, uint64_t hi)
+{
+	if (lo < GPA_BIOS_END && hi > GPA_EBDA)
+		return true;
+	for (int i = 0; i < nplaced; i++)
+		if (lo < placed[i].hi && hi > placed[i].lo)
+			return true;
+	return false;
+}
+
+/*
+ * The base of the multiboot boot data: GPA_GDT if free, else the lowest
+ * page after a loaded piece where MB_DATA_SIZE bytes of low RAM are free
+ * (below 4 GiB, as the information structure holds 32-bit addresses).
+ */
+static uint64_t place_mb_data(struct vm *vm, const struct file *k)
+{
+	uint64_t best = 0;
+
+	if (!range_taken(GPA_GDT, GPA_GDT + MB_DATA_SIZE))
+		return GPA_GDT;
+	for (int i = 0; i < nplaced; i++) {
+		uint64_t b = (placed[i].hi + 4095) & ~4095ull;
+
+		if (b + MB_DATA_SIZE <= vm->low_size &&
+		    !range_taken(b, b + MB_DATA_SIZE) && (!best || b < best))
+			best = b;
+	}
+	if (!best && !range_taken(GPA_BIOS_END, GPA_BIOS_END + MB_DATA_SIZE) &&
+	    GPA_BIOS_END + MB_DATA_SIZE <= vm->low_size)
+		best = GPA_BIOS_END;
+	if (!best)
+		die("kernel %s: no room left in the guest RAM for the multiboot information (%llu KiB): use a larger --mem",
+		    k->name, MB_DATA_SIZE >> 10);
+	return best;
+}
+
 static void load_multiboot(struct vm *vm, struct file *k, long hoff,
 			   struct boot_state *bs)
 {
 	const uint8_t *mh = k->data + hoff;
 	uint32_t flags = get32(mh + 4);
-	uint8_t *mbi = gpa_ptr(vm, GPA_MB_INFO, 0x1000);
-	uint8_t *mmap = gpa_ptr(vm, GPA_MB_MMAP, 0x400);
 	struct e820 map[E820_MAX];
-	uint64_t entry, end;
+	uint64_t entry, end, base, mod_lo = 0, mod_hi = 0;
+	uint8_t *mbi, *mmap;
 	char what[300];
 	int n;
 
 	if (flags & 0xfffc)
 		die("kernel %s: its multiboot header asks for features hvx-run does not have (flags 0x%x; supported: memory info, page alignment, load addresses)",
 		    k->name, flags);
+	fixed_boot_data = false;
 	if (flags & MB_AOUT_KLUDGE) {
 		uint32_t header_addr = get32(mh + 12), load_addr = get32(mh + 16);
 		uint32_t load_end = get32(mh + 20), bss_end = get32(mh + 24);
@@ -470,16 +541,9 @@ static void load_multiboot(struct vm *vm, struct file *k, long hoff,
 	if (entry >= GPA_4G)
 		die("kernel %s: entry point 0x%" PRIx64 " above 4 GiB", k->name, entry);
 
-	memset(mbi, 0, 0x1000);
-	put32(mbi, MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MMAP | MB_INFO_LOADER_NAME);
-	put32(mbi + 4, (uint32_t)(GPA_EBDA / 1024));
-	put32(mbi + 8, (uint32_t)((vm->low_size - GPA_HIGH) / 1024));
-	write_cmdline(vm, CMDLINE_MAX - 1);
-	put32(mbi + 16, (uint32_t)GPA_CMDLINE);
 	if (vm->opt.initrd) {
 		struct file rd;
 		uint64_t addr = (end + 4095) & ~4095ull;
-		uint8_t *mod = gpa_ptr(vm, GPA_MB_MODS, 16);
 
 		read_file(vm, vm->opt.initrd, "initrd", &rd);
 		if (addr + rd.size > vm->low_size)
@@ -487,13 +551,29 @@ static void load_multiboot(struct vm *vm, struct file *k, long hoff,
 			    rd.name, (rd.size + MiB - 1) >> 20);
 		snprintf(what, sizeof(what), "initrd %s", rd.name);
 		place(vm, what, addr, rd.data, rd.size, 0);
-		put32(mod, (uint32_t)addr);
-		put32(mod + 4, (uint32_t)(addr + rd.size));
+		mod_lo = addr;
+		mod_hi = addr + rd.size;
+		free(rd.data);
+	}
+	base = place_mb_data(vm, k);
+	bs->gdt = base + MB_DATA_GDT;
+	mbi = gpa_ptr(vm, base + MB_DATA_INFO, 0x1000);
+	mmap = mbi + (MB_DATA_MMAP - MB_DATA_INFO);
+	memset(mbi, 0, 0x1000);
+	put32(mbi, MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MMAP | MB_INFO_LOADER_NAME);
+	put32(mbi + 4, (uint32_t)(GPA_EBDA / 1024));
+	put32(mbi + 8, (uint32_t)((vm->low_size - GPA_HIGH) / 1024));
+	write_cmdline(vm, CMDLINE_MAX - 1, base + MB_DATA_CMDLINE);
+	put32(mbi + 16, (uint32_t)(base + MB_DATA_CMDLINE));
+	if (vm->opt.initrd) {
+		uint8_t *mod = mbi + (MB_DATA_MODS - MB_DATA_INFO);
+
+		put32(mod, (uint32_t)mod_lo);
+		put32(mod + 4, (uint32_t)mod_hi);
 		put32(mod + 8, 0);
 		mbi[0] |= MB_INFO_MODS;
 		put32(mbi + 20, 1);
-		put32(mbi + 24, (uint32_t)GPA_MB_MODS);
-		free(rd.data);
+		put32(mbi + 24, (uint32_t)(base + MB_DATA_MODS));
 	}
 	n = build_e820(vm, map);
 	for (int i = 0; i < n; i++) {
@@ -505,15 +585,15 @@ static void load_multiboot(struct vm *vm, struct file *k, long hoff,
 		put32(e + 20, map[i].type);
 	}
 	put32(mbi + 44, (uint32_t)(24 * n));
-	put32(mbi + 48, (uint32_t)GPA_MB_MMAP);
-	memcpy(mbi + (GPA_MB_NAME - GPA_MB_INFO), "hvx-run", 8);
-	put32(mbi + 64, (uint32_t)GPA_MB_NAME);
+	put32(mbi + 48, (uint32_t)(base + MB_DATA_MMAP));
+	memcpy(mbi + (MB_DATA_NAME - MB_DATA_INFO), "hvx-run", 8);
+	put32(mbi + 64, (uint32_t)(base + MB_DATA_NAME));
 
 	bs->mode = 32;
 	bs->rip = entry;
 	bs->rsp = 0x8000;
 	bs->rax = MB_BOOT_MAGIC;
-	bs->rbx = GPA_MB_INFO;
+	bs->rbx = base + MB_DATA_INFO;
 	snprintf(bs->desc, sizeof(bs->desc), "multiboot kernel, entry at 0x%" PRIx64,
 		 entry);
 }
@@ -521,9 +601,9 @@ static void load_multiboot(struct vm *vm, struct file *k, long hoff,
 /* ------------------------------------------------------------------ */
 
 /* Boot GDT: null, null, 0x10 code, 0x18 data (the boot protocol's). */
-static void write_boot_gdt(struct vm *vm, int mode)
+static void write_boot_gdt(struct vm *vm, int mode, uint64_t gpa)
 {
-	uint64_t *gdt = gpa_ptr(vm, GPA_GDT, 4 * 8);
+	uint64_t *gdt = gpa_ptr(vm, gpa, 4 * 8);
 
 	gdt[0] = 0;
 	gdt[1] = 0;
@@ -539,6 +619,9 @@ void load_kernel(struct vm *vm, struct boot_state *bs)
 	long mb;
 
 	memset(bs, 0, sizeof(*bs));
+	bs->gdt = GPA_GDT;
+	nplaced = 0;
+	fixed_boot_data = true;
 	read_file(vm, vm->opt.kernel, "kernel", &k);
 	rsdp = build_tables(vm);
 	if (vm->opt.flat) {
@@ -555,5 +638,5 @@ void load_kernel(struct vm *vm, struct boot_state *bs)
 		    k.name);
 	}
 	free(k.data);
-	write_boot_gdt(vm, bs->mode);
+	write_boot_gdt(vm, bs->mode, bs->gdt);
 }

@@ -31,8 +31,6 @@
  * and the LAPIC (LAPIC_ADDR) free below 4 GiB.
  */
 #define GPA_GDT		0x1000ull	/* boot GDT (32- and 64-bit entry) */
-#define GPA_MB_INFO	0x2000ull	/* multiboot information structure */
-#define GPA_MB_MMAP	0x2800ull	/* multiboot memory map */
 #define GPA_BOOT_PARAMS	0x7000ull	/* Linux zero page */
 #define GPA_PML4	0x9000ull	/* identity page tables, 6 pages */
 #define GPA_CMDLINE	0x20000ull	/* command line, up to CMDLINE_MAX */
@@ -133,6 +131,7 @@ struct boot_state {
 	uint64_t cr3;		/* mode 64 */
 	char desc[160];		/* what was loaded, for the start message */
 	bool is_linux;		/* a bzImage: needs the in-kernel devices */
+	uint64_t gdt;		/* GPA of the boot GDT (load_kernel()) */
 };
 
 /*
@@ -141,7 +140,7 @@ struct boot_state {
  * read from the vCPU first) and @r (a struct hvx_regs or struct kvm_regs):
  * the same field names, so that hvx-run and the benchmark's KVM loader
  * start the guest identically. Flat 0x10 code and 0x18 data segments of
- * the boot GDT at GPA_GDT; protected mode with paging off (mode 32,
+ * the boot GDT at @bs->gdt; protected mode with paging off (mode 32,
  * Documentation/x86/boot.rst "32-bit BOOT PROTOCOL") or long mode with
  * @bs->cr3 (mode 64); no IDT.
  */
@@ -169,7 +168,7 @@ struct boot_state {
 	(s).cs = code_;							\
 	(s).ds = (s).es = (s).fs = (s).gs = (s).ss = data_;		\
 	/* Boot GDT: null, null, 0x10 code, 0x18 data. */		\
-	(s).gdt.base = GPA_GDT;						\
+	(s).gdt.base = (bs)->gdt;					\
 	(s).gdt.limit = 4 * 8 - 1;					\
 	(s).idt.base = 0;						\
 	(s).idt.limit = 0;						\

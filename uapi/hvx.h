@@ -1549,6 +1549,8 @@ struct hvx_stats_top {
  *	leaves.
  * @machine_checks: machine checks (#MC exits, and VM entries that failed
  *	on one) handed to the host's machine-check handler.
+ * @mmio_unknown_insns: instructions that accessed MMIO but that hvx does
+ *	not emulate; each got #UD (also counted in @exceptions_injected).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1588,6 +1590,7 @@ struct hvx_stats {
 	__u64 bhi_clears;
 	__u64 nx_huge_splits;
 	__u64 machine_checks;
+	__u64 mmio_unknown_insns;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

@@ -31,6 +31,7 @@
 #define D_SIGN		BIT(7)	/* MOVSX: sign-extend the loaded value */
 #define D_GROUP		BIT(8)	/* ModR/M.reg selects op and alu in @group */
 #define D_RAX		BIT(9)	/* the register operand is AL/AX/EAX/RAX */
+#define D_CC		BIT(10)	/* SETcc/CMOVcc: opcode bits 3:0 are the condition */
 
 /**
  * struct opcode - one entry of an opcode map
@@ -45,7 +46,7 @@ struct opcode {
 };
 
 /* Groups of SDM Vol. 2D Table A-6 that hvx emulates. */
-enum { GRP1 = 1, GRP3, GRP11, NR_GROUPS };
+enum { GRP1 = 1, GRP3, GRP8, GRP11, NR_GROUPS };
 
 /* op and alu by ModR/M.reg; operand flags come from the opcode entry. */
 static const struct opcode groups[NR_GROUPS][8] = {
@@ -58,6 +59,11 @@ static const struct opcode groups[NR_GROUPS][8] = {
 	},
 	/* Group 3 (F6/F7): only /0, TEST r/m, imm; NOT NEG MUL DIV are not. */
 	[GRP3] = { [0] = { HVX_OP_ALU, HVX_ALU_TEST } },
+	/* Group 8 (0F BA): /4-/7 are BT BTS BTR BTC r/m, imm8. */
+	[GRP8] = {
+		[4] = { HVX_OP_BT, HVX_BT }, [5] = { HVX_OP_BT, HVX_BTS },
+		[6] = { HVX_OP_BT, HVX_BTR }, [7] = { HVX_OP_BT, HVX_BTC },
+	},
 	/* Group 11 (C6/C7): /0 is MOV r/m, imm. */
 	[GRP11] = { [0] = { HVX_OP_MOV_STORE } },
 };
@@ -98,16 +104,46 @@ static const struct opcode onebyte[256] = {
 	[0xa3] = { HVX_OP_MOV_STORE, 0, 0, D_MOFFS | D_RAX },
 	[0xa4] = { HVX_OP_MOVS, 0, 0, D_BYTE },
 	[0xa5] = { HVX_OP_MOVS },
+	[0xa6] = { HVX_OP_CMPS, 0, 0, D_BYTE },
+	[0xa7] = { HVX_OP_CMPS },
 	[0xaa] = { HVX_OP_STOS, 0, 0, D_RAX | D_BYTE },
 	[0xab] = { HVX_OP_STOS, 0, 0, D_RAX },
+	[0xac] = { HVX_OP_LODS, 0, 0, D_RAX | D_BYTE | D_REG_DST },
+	[0xad] = { HVX_OP_LODS, 0, 0, D_RAX | D_REG_DST },
+	[0xae] = { HVX_OP_SCAS, 0, 0, D_RAX | D_BYTE },
+	[0xaf] = { HVX_OP_SCAS, 0, 0, D_RAX },
 	[0xc6] = { 0, 0, GRP11, D_GROUP | D_MODRM | D_BYTE | D_IMM8 },
 	[0xc7] = { 0, 0, GRP11, D_GROUP | D_MODRM | D_IMMZ },
 	[0xf6] = { 0, 0, GRP3, D_GROUP | D_MODRM | D_BYTE | D_IMM8 },
 	[0xf7] = { 0, 0, GRP3, D_GROUP | D_MODRM | D_IMMZ },
 };
 
-/* Two-byte opcode map (0F xx), SDM Vol. 2D Table A-3: MOVZX, MOVSX. */
+#define CC_ROW(base, op, fl)						\
+	[(base) + 0x0] = { op, 0, 0, fl }, [(base) + 0x1] = { op, 0, 0, fl }, \
+	[(base) + 0x2] = { op, 0, 0, fl }, [(base) + 0x3] = { op, 0, 0, fl }, \
+	[(base) + 0x4] = { op, 0, 0, fl }, [(base) + 0x5] = { op, 0, 0, fl }, \
+	[(base) + 0x6] = { op, 0, 0, fl }, [(base) + 0x7] = { op, 0, 0, fl }, \
+	[(base) + 0x8] = { op, 0, 0, fl }, [(base) + 0x9] = { op, 0, 0, fl }, \
+	[(base) + 0xa] = { op, 0, 0, fl }, [(base) + 0xb] = { op, 0, 0, fl }, \
+	[(base) + 0xc] = { op, 0, 0, fl }, [(base) + 0xd] = { op, 0, 0, fl }, \
+	[(base) + 0xe] = { op, 0, 0, fl }, [(base) + 0xf] = { op, 0, 0, fl }
+
+/*
+ * Two-byte opcode map (0F xx), SDM Vol. 2D Table A-3: CMOVcc, SETcc,
+ * BT BTS BTR BTC, CMPXCHG, XADD, MOVZX, MOVSX.
+ */
 static const struct opcode twobyte[256] = {
+	CC_ROW(0x40, HVX_OP_CMOV, D_MODRM | D_REG_DST | D_CC),
+	CC_ROW(0x90, HVX_OP_SETCC, D_MODRM | D_BYTE | D_CC),
+	[0xa3] = { HVX_OP_BT, HVX_BT, 0, D_MODRM },
+	[0xab] = { HVX_OP_BT, HVX_BTS, 0, D_MODRM },
+	[0xb0] = { HVX_OP_CMPXCHG, 0, 0, D_MODRM | D_BYTE },
+	[0xb1] = { HVX_OP_CMPXCHG, 0, 0, D_MODRM },
+	[0xb3] = { HVX_OP_BT, HVX_BTR, 0, D_MODRM },
+	[0xba] = { 0, 0, GRP8, D_GROUP | D_MODRM | D_IMM8 },
+	[0xbb] = { HVX_OP_BT, HVX_BTC, 0, D_MODRM },
+	[0xc0] = { HVX_OP_XADD, 0, 0, D_MODRM | D_BYTE },
+	[0xc1] = { HVX_OP_XADD, 0, 0, D_MODRM },
 	[0xb6] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST },
 	[0xb7] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_WORD | D_REG_DST },
 	[0xbe] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST | D_SIGN },
@@ -218,7 +254,9 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		} else if (b == 0x67) {
 			addrsize_prefix = true;
 		} else if (b == 0xf2 || b == 0xf3) {
-			insn->rep = true;	/* REP for MOVS/STOS; else ignored */
+			/* REP, REPE or REPNE for string ops; else ignored. */
+			insn->rep = true;
+			insn->repne = b == 0xf2;	/* the last one counts */
 		} else if (b == 0xf0) {
 			insn->lock = true;
 		} else {
@@ -249,8 +287,12 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		insn->addr_size = addrsize_prefix ? 4 : 2;
 
 	opc = &onebyte[b];
-	if (b == 0x0f)
-		opc = &twobyte[next_byte(&d)];
+	if (b == 0x0f) {
+		b = next_byte(&d);
+		opc = &twobyte[b];
+	}
+	if (opc->flags & D_CC)
+		insn->alu = b & 0xf;	/* condition, SDM Vol. 2A B.1.4.7 */
 	if (opc->flags & D_GROUP) {
 		unsigned int modrm_reg = (peek_byte(&d) >> 3) & 7;
 		const struct opcode *g = &groups[opc->group][modrm_reg];
@@ -259,7 +301,8 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		insn->alu = g->alu;
 	} else {
 		insn->op = opc->op;
-		insn->alu = opc->alu;
+		if (!(opc->flags & D_CC))
+			insn->alu = opc->alu;
 	}
 	if (d.fail || insn->op == HVX_OP_NONE)
 		return -EINVAL;

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmio_insn_test - instructions compilers and drivers use on device
+ * memory, emulated with the CPU's semantics (equivalence).
+ *
+ * The guest runs each case first on RAM, where the CPU itself executes
+ * it, then with one or both memory regions on MMIO, which this host backs
+ * with plain memory, and compares registers, flags and memory (see
+ * mmio_insn_guest.h): LODS, SCAS, CMPS with REP/REPE/REPNE, all sizes,
+ * DF clear and set; MOVS between two MMIO regions and MMIO<->RAM; BT BTS
+ * BTR BTC with register (signed, beyond the operand) and immediate bit
+ * offsets; XADD; CMPXCHG (with LOCK) that succeeds and fails; SETcc (all
+ * conditions); CMOVcc taken and not.
+ *
+ * And: an instruction hvx does not emulate raises #UD in the guest instead
+ * of stopping the VM.
+ */
+#include "hvx_test.h"
+#include "mmio_insn_guest.h"
+
+static uint8_t dev[INSN_MMIO_SIZE];
+
+/* Run until a ucall, serving MMIO exits from dev[]. */
+static uint64_t run_with_dev(struct __test_metadata *_metadata,
+			     struct vcpu *vcpu, struct ucall *uc)
+{
+	struct hvx_run *run = vcpu->run;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason != HVX_EXIT_MMIO)
+			break;
+		ASSERT_TRUE(run->mmio.phys_addr >= GPA_MMIO &&
+			    run->mmio.phys_addr + run->mmio.len <=
+			    GPA_MMIO + INSN_MMIO_SIZE)
+			TH_LOG("%s", vcpu_exit_str(vcpu));
+		ASSERT_TRUE(run->mmio.len <= 8);
+		if (run->mmio.is_write)
+			memcpy(dev + run->mmio.phys_addr - GPA_MMIO,
+			       run->mmio.data, run->mmio.len);
+		else
+			memcpy(run->mmio.data,
+			       dev + run->mmio.phys_addr - GPA_MMIO,
+			       run->mmio.len);
+	}
+	ASSERT_EXIT(HVX_EXIT_IO, vcpu);
+	return get_ucall(vcpu, uc);
+}
+
+TEST(insns_equal_ram)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t cmd;
+	unsigned int mismatches = 0;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mmio_insns, 0);
+	for (;;) {
+		cmd = run_with_dev(_metadata, vcpu, &uc);
+		if (cmd != UCALL_SYNC)
+			break;
+		ASSERT_EQ(INSN_MISMATCH, uc.args[0]) TH_LOG("%s", ucall_str(vcpu, &uc));
+		TH_LOG("case %llu, item %llu (offset %llu): RAM 0x%llx, MMIO 0x%llx",
+		       (unsigned long long)uc.args[1] >> 12,
+		       (unsigned long long)uc.args[1] & 15,
+		       (unsigned long long)(uc.args[1] >> 4 & 0xff),
+		       (unsigned long long)uc.args[2],
+		       (unsigned long long)uc.args[3]);
+		mismatches++;
+	}
+	ASSERT_EQ(UCALL_DONE, cmd) TH_LOG("%s", ucall_str(vcpu, &uc));
+	ASSERT_EQ(0, mismatches);
+	vm_free(vm);
+}
+
+TEST(unknown_insn_ud)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mmio_unknown, 0);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(UCALL_SYNC, run_with_dev(_metadata, vcpu, &uc))
+			TH_LOG("insn %d: %s", i, ucall_str(vcpu, &uc));
+		ASSERT_EQ(X86_VEC_UD, uc.args[0]) TH_LOG("insn %d", i);
+	}
+	ASSERT_EQ(UCALL_DONE, run_with_dev(_metadata, vcpu, &uc));
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -144,6 +144,7 @@ static const struct opcode twobyte[256] = {
 	[0xbb] = { HVX_OP_BT, HVX_BTC, 0, D_MODRM },
 	[0xc0] = { HVX_OP_XADD, 0, 0, D_MODRM | D_BYTE },
 	[0xc1] = { HVX_OP_XADD, 0, 0, D_MODRM },
+	[0xc3] = { HVX_OP_MOV_STORE, 0, 0, D_MODRM },	/* MOVNTI */
 	[0xb6] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST },
 	[0xb7] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_WORD | D_REG_DST },
 	[0xbe] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST | D_SIGN },
@@ -213,6 +214,48 @@ static unsigned int skip_modrm(struct decoder *d, unsigned int addr_size)
 	return (modrm >> 3) & 7;
 }
 
+/*
+ * SSE moves between an XMM register and memory (SDM Vol. 2D Table A-3;
+ * @pfx is the last of 66, F2 and F3, the mandatory prefix, or 0): the
+ * load or store op and the memory operand size in bytes, or 0.
+ */
+static unsigned int sse_move(u8 b, u8 pfx, bool rex_w, u8 *op)
+{
+	*op = HVX_OP_VEC_LOAD;
+	switch (b) {
+	case 0x11:	/* MOVUPS MOVUPD MOVSS MOVSD m, xmm */
+		*op = HVX_OP_VEC_STORE;
+		fallthrough;
+	case 0x10:	/* MOVUPS MOVUPD MOVSS MOVSD xmm, m */
+		return pfx == 0xf3 ? 4 : pfx == 0xf2 ? 8 : 16;
+	case 0x29:	/* MOVAPS MOVAPD m, xmm */
+	case 0x2b:	/* MOVNTPS MOVNTPD */
+		*op = HVX_OP_VEC_STORE;
+		fallthrough;
+	case 0x28:	/* MOVAPS MOVAPD xmm, m */
+		return pfx == 0 || pfx == 0x66 ? 16 : 0;
+	case 0x6e:	/* 66: MOVD/MOVQ xmm, r/m32/64 */
+		return pfx == 0x66 ? (rex_w ? 8 : 4) : 0;
+	case 0x7e:	/* 66: MOVD/MOVQ r/m, xmm; F3: MOVQ xmm, m64 */
+		if (pfx == 0xf3)
+			return 8;
+		*op = HVX_OP_VEC_STORE;
+		return pfx == 0x66 ? (rex_w ? 8 : 4) : 0;
+	case 0x7f:	/* MOVDQA MOVDQU m, xmm */
+		*op = HVX_OP_VEC_STORE;
+		fallthrough;
+	case 0x6f:	/* MOVDQA MOVDQU xmm, m */
+		return pfx == 0x66 || pfx == 0xf3 ? 16 : 0;
+	case 0xd6:	/* MOVQ m64, xmm */
+		*op = HVX_OP_VEC_STORE;
+		return pfx == 0x66 ? 8 : 0;
+	case 0xe7:	/* MOVNTDQ */
+		*op = HVX_OP_VEC_STORE;
+		return pfx == 0x66 ? 16 : 0;
+	}
+	return 0;
+}
+
 /**
  * hvx_decode - decode one instruction that accessed MMIO
  * @bytes: the instruction bytes at CS:RIP.
@@ -231,6 +274,7 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 	bool mode64 = code_size == 8, opsize_prefix = false;
 	bool addrsize_prefix = false;
 	const struct opcode *opc;
+	u8 simd_pfx = 0;
 	unsigned int reg = 0, i;
 	u8 b, rex = 0;
 
@@ -249,6 +293,8 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 			rex = b;
 			continue;
 		}
+		if (b == 0x66 || b == 0xf2 || b == 0xf3)
+			simd_pfx = b;
 		if (b == 0x66) {
 			opsize_prefix = true;
 		} else if (b == 0x67) {
@@ -290,6 +336,17 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 	if (b == 0x0f) {
 		b = next_byte(&d);
 		opc = &twobyte[b];
+		insn->vec_size = sse_move(b, simd_pfx, rex & 8, &insn->op);
+		if (insn->vec_size) {
+			/* One access of up to 8 bytes per exit. */
+			insn->size = min_t(u8, insn->vec_size, 8);
+			insn->reg = skip_modrm(&d, insn->addr_size) |
+				    (rex & 4 ? 8 : 0);
+			if (d.fail)
+				return -EINVAL;
+			insn->len = d.p - bytes;
+			return 0;
+		}
 	}
 	if (opc->flags & D_CC)
 		insn->alu = b & 0xf;	/* condition, SDM Vol. 2A B.1.4.7 */

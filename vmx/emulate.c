@@ -10,6 +10,7 @@
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/fpu/xstate.h>
 #include <asm/processor.h>
 
 #include <asm/trapnr.h>
@@ -538,11 +539,51 @@ static bool string_step(struct hvx_vmx_vcpu *v)
 	return true;
 }
 
+/*
+ * The guest's XMM registers between exits are in v->fpu, the image that
+ * hvx_vmx_run() saves after each exit and loads before each entry: the
+ * legacy area of FXSAVE/XSAVE, XMM0-15 at byte 160 (SDM Vol. 1 10.5.1,
+ * Table 10-2). With XSAVE, XSTATE_BV (byte 512, 13.4.2) bit 1 clear means
+ * the registers are in their initial state (zero) and the area is stale
+ * (13.6, 13.8.1).
+ */
+#define FPU_XMM		160
+#define FPU_XSTATE_BV	512
+
+static void xmm_read(struct hvx_vmx_vcpu *v, unsigned int reg, u64 *val)
+{
+	if (hvx_caps.guest_xcr0 &&
+	    !(*(u64 *)&v->fpu[FPU_XSTATE_BV] & XFEATURE_MASK_SSE)) {
+		val[0] = 0;
+		val[1] = 0;
+		return;
+	}
+	memcpy(val, &v->fpu[FPU_XMM + 16 * reg], 16);
+}
+
+/* Legacy SSE loads write bits 127:0 and keep the upper YMM bits. */
+static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg,
+		      const u64 *val)
+{
+	u64 *bv = (u64 *)&v->fpu[FPU_XSTATE_BV];
+
+	if (hvx_caps.guest_xcr0 && !(*bv & XFEATURE_MASK_SSE)) {
+		memset(&v->fpu[FPU_XMM], 0, 16 * 16);
+		*bv |= XFEATURE_MASK_SSE;
+	}
+	memcpy(&v->fpu[FPU_XMM + 16 * reg], val, 16);
+}
+
 /* The last access is done: update the guest as the instruction would. */
 static int mmio_commit(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_mmio_op *op = &v->mmio;
 	struct hvx_insn *in = &op->insn;
+
+	/* A vector store: the next piece, if any. */
+	if (in->op == HVX_OP_VEC_STORE && ++op->frag * in->size < in->vec_size)
+		return mmio_exit(v, op->vec_gpa + op->frag * in->size, true,
+				 op->vec[op->frag]);
 
 	if (op->set_reg)
 		set_reg(v, op->dst_reg, op->dst_high, in->reg_size, op->reg_val);
@@ -703,6 +744,13 @@ static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val)
 		break;
 	case HVX_OP_BT:
 		return bt_done(v, val);
+	case HVX_OP_VEC_LOAD:
+		/* Piece by piece; the bits above the operand are zeroed. */
+		op->vec[op->frag] = val;
+		if (++op->frag * in->size < in->vec_size)
+			return mmio_read(v, op->vec_gpa + op->frag * in->size);
+		xmm_write(v, in->reg, op->vec);
+		break;
 	case HVX_OP_XADD:
 		/* The register gets the old value, memory the sum. */
 		op->flags = v->rflags;
@@ -840,6 +888,15 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 		return mmio_exit(v, gpa, true, op->src);
 	case HVX_OP_SETCC:
 		return mmio_exit(v, gpa, true, cond_true(in->alu, v->rflags));
+	case HVX_OP_VEC_STORE:
+		op->vec_gpa = gpa;
+		xmm_read(v, in->reg, op->vec);
+		if (in->vec_size < 8)
+			op->vec[0] &= size_mask(in->vec_size);
+		return mmio_exit(v, gpa, true, op->vec[0]);
+	case HVX_OP_VEC_LOAD:
+		op->vec_gpa = gpa;
+		return mmio_read(v, gpa);
 	case HVX_OP_MOVS:
 		return movs_start(v, gpa);
 	case HVX_OP_CMPS:

@@ -253,6 +253,10 @@ struct hvx_io_op {
  * @HVX_OP_CMPXCHG: CMPXCHG m, r (0F B0/B1).
  * @HVX_OP_SETCC: SETcc m8 (0F 90-9F); condition in @alu.
  * @HVX_OP_CMOV: CMOVcc r, m (0F 40-4F); condition in @alu.
+ * @HVX_OP_VEC_LOAD: SSE load of an XMM register: MOVUPS MOVUPD MOVAPS
+ *	MOVAPD MOVDQU MOVDQA MOVSS MOVSD MOVD MOVQ xmm, m.
+ * @HVX_OP_VEC_STORE: SSE store of an XMM register: the same moves m, xmm,
+ *	and MOVNTPS MOVNTPD MOVNTDQ.
  */
 enum hvx_insn_op {
 	HVX_OP_NONE,
@@ -271,6 +275,8 @@ enum hvx_insn_op {
 	HVX_OP_CMPXCHG,
 	HVX_OP_SETCC,
 	HVX_OP_CMOV,
+	HVX_OP_VEC_LOAD,
+	HVX_OP_VEC_STORE,
 };
 
 /* Bit-test operations (HVX_OP_BT), in the order of group 8's /4-/7. */
@@ -308,6 +314,9 @@ enum hvx_seg {
  * @has_imm: the other operand is @imm instead of @reg.
  * @rep: a REP prefix (F2 or F3).
  * @repne: the REP prefix was F2 (REPNE for CMPS and SCAS).
+ * @vec_size: HVX_OP_VEC_*: the memory operand's size in bytes (4, 8 or
+ *	16), accessed in @size pieces (at most 8 bytes, one exit each);
+ *	@reg is the XMM register.
  * @lock: a LOCK prefix.
  * @seg: the segment of a MOVS source (enum hvx_seg): DS or the override.
  * @imm: the immediate, sign-extended to 64 bits.
@@ -318,6 +327,7 @@ struct hvx_insn {
 	bool high_byte, reg_dst, sign_extend, has_imm, rep, lock;
 	u8 seg;
 	bool repne;
+	u8 vec_size;
 	u64 imm;
 };
 
@@ -347,6 +357,9 @@ enum hvx_mmio_stage {
  *	operand, or rAX for CMPXCHG.
  * @dst_high: @dst_reg is AH, CH, DH or BH.
  * @second: CMPS: the first operand (DS:RSI) is read, in @src.
+ * @frag: HVX_OP_VEC_*: the piece of the operand being accessed.
+ * @vec_gpa: HVX_OP_VEC_*: guest-physical address of the operand.
+ * @vec: HVX_OP_VEC_*: the data, low quadword first.
  *
  * An instruction takes one or two exits to userspace: a read, a write, or
  * a read and then the write of the result (ALU read-modify-write, XCHG,
@@ -361,6 +374,9 @@ struct hvx_mmio_op {
 	unsigned long flags;
 	u8 dst_reg;
 	bool dst_high, second;
+	u8 frag;
+	u64 vec_gpa;
+	u64 vec[2];
 };
 
 /**

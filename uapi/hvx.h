@@ -429,7 +429,7 @@ enum hvx_entry_check {
 
 /* hvx_run.internal.suberror */
 #define HVX_INTERNAL_UNHANDLED_EXIT	1	/* an exit reason hvx does not handle */
-#define HVX_INTERNAL_EMULATION		2	/* instruction could not be decoded/emulated */
+#define HVX_INTERNAL_EMULATION		2	/* instruction or operand not readable */
 #define HVX_INTERNAL_BAD_EVENT		3	/* event delivery caused an unhandled exit */
 
 /**

@@ -180,6 +180,48 @@ CASE_FN(cmovneq, "cmovneq 8(%%rbx), %%rax")
 CASE_FN(cmovgw, "cmovgw 2(%%rbx), %%dx")
 CASE_FN(cmovbl, "cmovbl 4(%%rbx), %%ecx")
 
+/*
+ * SSE moves: XMM1 (or XMM9) from RDX:RAX before a store, into RDX:RAX
+ * after a load, which starts from all ones to show which bits it writes.
+ */
+#define XMM_IN	"movq %%rax, %%xmm1\n\tmovq %%rdx, %%xmm2\n\t"		\
+		"movlhps %%xmm2, %%xmm1\n\t"
+#define XMM_OUT	"\n\tmovq %%xmm1, %%rax\n\tmovhlps %%xmm1, %%xmm1\n\t"	\
+		"movq %%xmm1, %%rdx"
+#define LD(name, text)	CASE_FN(name, "pcmpeqd %%xmm1, %%xmm1\n\t" text XMM_OUT)
+#define ST(name, text)	CASE_FN(name, XMM_IN text)
+
+LD(movdqu_ld, "movdqu 8(%%rbx), %%xmm1")
+LD(movdqa_ld, "movdqa 16(%%rbx), %%xmm1")
+LD(movups_ld, "movups 4(%%rbx), %%xmm1")
+LD(movaps_ld, "movaps 32(%%rbx), %%xmm1")
+LD(movupd_ld, "movupd 3(%%rbx), %%xmm1")
+LD(movapd_ld, "movapd (%%rbx), %%xmm1")
+LD(movss_ld, "movss 4(%%rbx), %%xmm1")
+LD(movsd_ld, "movsd 8(%%rbx), %%xmm1")
+LD(movq_ld, "movq 8(%%rbx), %%xmm1")			/* F3 0F 7E */
+LD(movd_ld, "movd 4(%%rbx), %%xmm1")			/* 66 0F 6E */
+LD(movq_w_ld, ".byte 0x66, 0x48, 0x0f, 0x6e, 0x0b")	/* 66 REX.W 0F 6E */
+CASE_FN(movdqu_ld9, "pcmpeqd %%xmm9, %%xmm9\n\tmovdqu 16(%%rbx), %%xmm9\n\t"
+	"movq %%xmm9, %%rax\n\tmovhlps %%xmm9, %%xmm9\n\tmovq %%xmm9, %%rdx")
+ST(movdqu_st, "movdqu %%xmm1, 8(%%rbx)")
+ST(movdqa_st, "movdqa %%xmm1, 16(%%rbx)")
+ST(movups_st, "movups %%xmm1, 4(%%rbx)")
+ST(movaps_st, "movaps %%xmm1, 32(%%rbx)")
+ST(movupd_st, "movupd %%xmm1, 3(%%rbx)")
+ST(movapd_st, "movapd %%xmm1, (%%rbx)")
+ST(movntdq_st, "movntdq %%xmm1, 16(%%rbx)")
+ST(movntps_st, "movntps %%xmm1, 32(%%rbx)")
+ST(movss_st, "movss %%xmm1, 4(%%rbx)")
+ST(movsd_st, "movsd %%xmm1, 8(%%rbx)")
+ST(movq_st, "movq %%xmm1, 8(%%rbx)")			/* 66 0F D6 */
+ST(movd_st, "movd %%xmm1, 4(%%rbx)")			/* 66 0F 7E */
+ST(movq_w_st, ".byte 0x66, 0x48, 0x0f, 0x7e, 0x0b")	/* 66 REX.W 0F 7E */
+CASE_FN(movdqu_st9, "movq %%rax, %%xmm9\n\tmovq %%rdx, %%xmm2\n\t"
+	"movlhps %%xmm2, %%xmm9\n\tmovdqu %%xmm9, 16(%%rbx)")
+CASE_FN(movnti_l, "movnti %%eax, 4(%%rbx)")
+CASE_FN(movnti_q, "movnti %%rax, 8(%%rbx)")
+
 typedef void (*case_fn)(struct st *);
 
 struct insn_case {
@@ -194,6 +236,8 @@ struct insn_case {
 #define BOTH	(SRC_MMIO | DST_MMIO)
 #define BTMASK	(FL_CF | FL_ZF | FL_DF)
 #define HI	0xa5a5a5a500000000ull
+#define VEC_LO	0x0123456789abcdefull
+#define VEC_HI	0xfedcba9876543210ull
 
 static const struct insn_case cases[] = {
 	/* 0: LODS */
@@ -271,11 +315,46 @@ static const struct insn_case cases[] = {
 	X(cmovneq, HI, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
 	X(cmovgw, 0, 0, 0, HI | 0x1111, 0, 0, FL_SF, SRC_MMIO, FL_ALL),
 	X(cmovbl, 0, 0, HI | 3, 0, 0, 0, FL_CF, SRC_MMIO, FL_ALL),
+	/* 66: SSE loads and stores, MOVNTI */
+	X(movdqu_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movdqa_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movups_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movaps_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movupd_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movapd_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movss_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movsd_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movq_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movd_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movq_w_ld, 0, 8, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movdqu_ld9, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movdqu_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movdqa_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movups_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movaps_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movupd_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movapd_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movntdq_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movntps_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movss_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movsd_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movq_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movd_st, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movq_w_st, VEC_LO, 24, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movdqu_st9, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movnti_l, VEC_LO, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movnti_q, VEC_LO, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
 };
 
 void guest_mmio_insns(uint64_t unused)
 {
+	uint64_t cr;
+
 	(void)unused;
+	/* SSE on: CR4.OSFXSR and OSXMMEXCPT; CR0.EM and TS clear, MP set. */
+	asm volatile("mov %%cr4, %0\n\tor $0x600, %0\n\tmov %0, %%cr4\n\t"
+		     "mov %%cr0, %0\n\tand $~0xc, %0\n\tor $2, %0\n\t"
+		     "mov %0, %%cr0" : "=&r"(cr));
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check(i, cases[i].fn, &cases[i].in, cases[i].where,
 		      cases[i].flmask);

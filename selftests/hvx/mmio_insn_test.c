@@ -10,7 +10,9 @@
  * DF clear and set; MOVS between two MMIO regions and MMIO<->RAM; BT BTS
  * BTR BTC with register (signed, beyond the operand) and immediate bit
  * offsets; XADD; CMPXCHG (with LOCK) that succeeds and fails; SETcc (all
- * conditions); CMOVcc taken and not.
+ * conditions); CMOVcc taken and not; the SSE moves memcpy_toio and
+ * friends use (MOVDQU MOVDQA MOVUPS MOVAPS MOVUPD MOVAPD MOVSS MOVSD MOVD
+ * MOVQ MOVNTDQ MOVNTPS, XMM1 and XMM9) and MOVNTI.
  *
  * And: an instruction hvx does not emulate raises #UD in the guest instead
  * of stopping the VM.

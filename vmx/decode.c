@@ -46,7 +46,7 @@ struct opcode {
 };
 
 /* Groups of SDM Vol. 2D Table A-6 that hvx emulates. */
-enum { GRP1 = 1, GRP3, GRP8, GRP11, NR_GROUPS };
+enum { GRP1 = 1, GRP3, GRP8, GRP9, GRP11, NR_GROUPS };
 
 /* op and alu by ModR/M.reg; operand flags come from the opcode entry. */
 static const struct opcode groups[NR_GROUPS][8] = {
@@ -64,6 +64,8 @@ static const struct opcode groups[NR_GROUPS][8] = {
 		[4] = { HVX_OP_BT, HVX_BT }, [5] = { HVX_OP_BT, HVX_BTS },
 		[6] = { HVX_OP_BT, HVX_BTR }, [7] = { HVX_OP_BT, HVX_BTC },
 	},
+	/* Group 9 (0F C7): /1 is CMPXCHG8B/CMPXCHG16B m64/m128. */
+	[GRP9] = { [1] = { HVX_OP_CMPXCHG8B } },
 	/* Group 11 (C6/C7): /0 is MOV r/m, imm. */
 	[GRP11] = { [0] = { HVX_OP_MOV_STORE } },
 };
@@ -145,6 +147,7 @@ static const struct opcode twobyte[256] = {
 	[0xc0] = { HVX_OP_XADD, 0, 0, D_MODRM | D_BYTE },
 	[0xc1] = { HVX_OP_XADD, 0, 0, D_MODRM },
 	[0xc3] = { HVX_OP_MOV_STORE, 0, 0, D_MODRM },	/* MOVNTI */
+	[0xc7] = { 0, 0, GRP9, D_GROUP | D_MODRM },
 	[0xb6] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST },
 	[0xb7] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_WORD | D_REG_DST },
 	[0xbe] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST | D_SIGN },
@@ -371,6 +374,11 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 
 	insn->size = opc->flags & D_BYTE ? 1 :
 		     opc->flags & D_WORD ? 2 : insn->opsize;
+	if (insn->op == HVX_OP_CMPXCHG8B) {
+		/* m64, or m128 with REX.W, in 8-byte accesses */
+		insn->vec_size = rex & 8 ? 16 : 8;
+		insn->size = 8;
+	}
 	/* MOVZX/MOVSX load into a register of the operand size. */
 	insn->reg_size = insn->op == HVX_OP_MOVX ? insn->opsize : insn->size;
 	insn->reg_dst = opc->flags & D_REG_DST;

@@ -580,10 +580,21 @@ static int mmio_commit(struct hvx_vmx_vcpu *v)
 	struct hvx_mmio_op *op = &v->mmio;
 	struct hvx_insn *in = &op->insn;
 
-	/* A vector store: the next piece, if any. */
-	if (in->op == HVX_OP_VEC_STORE && ++op->frag * in->size < in->vec_size)
+	/* A store in pieces: the next piece, if any. */
+	if ((in->op == HVX_OP_VEC_STORE || in->op == HVX_OP_CMPXCHG8B) &&
+	    ++op->frag * in->size < in->vec_size)
 		return mmio_exit(v, op->vec_gpa + op->frag * in->size, true,
 				 op->vec[op->frag]);
+	/* CMPXCHG8B/16B mismatch: rDX:rAX = the operand (written back). */
+	if (in->op == HVX_OP_CMPXCHG8B && !(op->flags & X86_EFLAGS_ZF)) {
+		if (in->vec_size == 8) {
+			set_reg(v, HVX_RAX, false, 4, (u32)op->vec[0]);
+			set_reg(v, HVX_RDX, false, 4, op->vec[0] >> 32);
+		} else {
+			set_reg(v, HVX_RAX, false, 8, op->vec[0]);
+			set_reg(v, HVX_RDX, false, 8, op->vec[1]);
+		}
+	}
 
 	if (op->set_reg)
 		set_reg(v, op->dst_reg, op->dst_high, in->reg_size, op->reg_val);
@@ -682,6 +693,38 @@ static int bt_done(struct hvx_vmx_vcpu *v, u64 val)
 	return mmio_commit(v);
 }
 
+/*
+ * CMPXCHG8B/16B, operand read into op->vec: compare with EDX:EAX or
+ * RDX:RAX; equal: ZF = 1 and ECX:EBX or RCX:RBX is stored; else ZF = 0,
+ * the operand is written back unchanged (the CPU always writes it) and
+ * loaded into rDX:rAX by mmio_commit(). Other flags are unchanged (SDM
+ * Vol. 2A CMPXCHG8B/CMPXCHG16B).
+ */
+static int cmpxchg8b_done(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	unsigned long *r = v->gprs;
+	bool eq;
+
+	if (op->insn.vec_size == 8) {
+		eq = op->vec[0] == ((u32)r[HVX_RAX] | (u64)(u32)r[HVX_RDX] << 32);
+		if (eq)
+			op->vec[0] = (u32)r[HVX_RBX] | (u64)(u32)r[HVX_RCX] << 32;
+	} else {
+		eq = op->vec[0] == r[HVX_RAX] && op->vec[1] == r[HVX_RDX];
+		if (eq) {
+			op->vec[0] = r[HVX_RBX];
+			op->vec[1] = r[HVX_RCX];
+		}
+	}
+	op->flags = v->rflags & ~X86_EFLAGS_ZF;
+	if (eq)
+		op->flags |= X86_EFLAGS_ZF;
+	op->set_flags = true;
+	op->frag = 0;
+	return mmio_exit(v, op->vec_gpa, true, op->vec[0]);
+}
+
 static int mmio_read(struct hvx_vmx_vcpu *v, u64 gpa);
 
 /* The data of a read arrived (@val, zero-extended): compute. */
@@ -744,6 +787,11 @@ static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val)
 		break;
 	case HVX_OP_BT:
 		return bt_done(v, val);
+	case HVX_OP_CMPXCHG8B:
+		op->vec[op->frag] = val;
+		if (++op->frag * in->size < in->vec_size)
+			return mmio_read(v, op->vec_gpa + op->frag * in->size);
+		return cmpxchg8b_done(v);
 	case HVX_OP_VEC_LOAD:
 		/* Piece by piece; the bits above the operand are zeroed. */
 		op->vec[op->frag] = val;
@@ -895,6 +943,7 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 			op->vec[0] &= size_mask(in->vec_size);
 		return mmio_exit(v, gpa, true, op->vec[0]);
 	case HVX_OP_VEC_LOAD:
+	case HVX_OP_CMPXCHG8B:
 		op->vec_gpa = gpa;
 		return mmio_read(v, gpa);
 	case HVX_OP_MOVS:

@@ -253,6 +253,7 @@ struct hvx_io_op {
  * @HVX_OP_CMPXCHG: CMPXCHG m, r (0F B0/B1).
  * @HVX_OP_SETCC: SETcc m8 (0F 90-9F); condition in @alu.
  * @HVX_OP_CMOV: CMOVcc r, m (0F 40-4F); condition in @alu.
+ * @HVX_OP_CMPXCHG8B: CMPXCHG8B m64, CMPXCHG16B m128 (0F C7 /1).
  * @HVX_OP_VEC_LOAD: SSE load of an XMM register: MOVUPS MOVUPD MOVAPS
  *	MOVAPD MOVDQU MOVDQA MOVSS MOVSD MOVD MOVQ xmm, m.
  * @HVX_OP_VEC_STORE: SSE store of an XMM register: the same moves m, xmm,
@@ -275,6 +276,7 @@ enum hvx_insn_op {
 	HVX_OP_CMPXCHG,
 	HVX_OP_SETCC,
 	HVX_OP_CMOV,
+	HVX_OP_CMPXCHG8B,
 	HVX_OP_VEC_LOAD,
 	HVX_OP_VEC_STORE,
 };
@@ -314,9 +316,9 @@ enum hvx_seg {
  * @has_imm: the other operand is @imm instead of @reg.
  * @rep: a REP prefix (F2 or F3).
  * @repne: the REP prefix was F2 (REPNE for CMPS and SCAS).
- * @vec_size: HVX_OP_VEC_*: the memory operand's size in bytes (4, 8 or
- *	16), accessed in @size pieces (at most 8 bytes, one exit each);
- *	@reg is the XMM register.
+ * @vec_size: HVX_OP_VEC_* and HVX_OP_CMPXCHG8B: the memory operand's
+ *	size in bytes (4, 8 or 16), accessed in @size pieces (at most 8
+ *	bytes, one exit each); for HVX_OP_VEC_*, @reg is the XMM register.
  * @lock: a LOCK prefix.
  * @seg: the segment of a MOVS source (enum hvx_seg): DS or the override.
  * @imm: the immediate, sign-extended to 64 bits.
@@ -357,9 +359,10 @@ enum hvx_mmio_stage {
  *	operand, or rAX for CMPXCHG.
  * @dst_high: @dst_reg is AH, CH, DH or BH.
  * @second: CMPS: the first operand (DS:RSI) is read, in @src.
- * @frag: HVX_OP_VEC_*: the piece of the operand being accessed.
- * @vec_gpa: HVX_OP_VEC_*: guest-physical address of the operand.
- * @vec: HVX_OP_VEC_*: the data, low quadword first.
+ * @frag: HVX_OP_VEC_*, HVX_OP_CMPXCHG8B: the piece of the operand
+ *	being accessed.
+ * @vec_gpa: the same: guest-physical address of the operand.
+ * @vec: the same: the data, low quadword first.
  *
  * An instruction takes one or two exits to userspace: a read, a write, or
  * a read and then the write of the result (ALU read-modify-write, XCHG,

@@ -222,6 +222,17 @@ CASE_FN(movdqu_st9, "movq %%rax, %%xmm9\n\tmovq %%rdx, %%xmm2\n\t"
 CASE_FN(movnti_l, "movnti %%eax, 4(%%rbx)")
 CASE_FN(movnti_q, "movnti %%rax, 8(%%rbx)")
 
+/* CMPXCHG8B/16B on (RSI); RBX (the base otherwise) is saved around it. */
+#define CX8(name, load, insn)						\
+	CASE_FN(name, "push %%rbx\n\t" load				\
+		"movabsq $0x1122334455667788, %%rbx\n\t" insn "\n\tpop %%rbx")
+CX8(cmpxchg8b_fail, "", "lock cmpxchg8b (%%rsi)")
+CX8(cmpxchg8b_ok, "movl (%%rsi), %%eax\n\tmovl 4(%%rsi), %%edx\n\t",
+    "lock cmpxchg8b (%%rsi)")
+CX8(cmpxchg16b_fail, "", "lock cmpxchg16b (%%rsi)")
+CX8(cmpxchg16b_ok, "movq (%%rsi), %%rax\n\tmovq 8(%%rsi), %%rdx\n\t",
+    "cmpxchg16b (%%rsi)")
+
 typedef void (*case_fn)(struct st *);
 
 struct insn_case {
@@ -344,6 +355,12 @@ static const struct insn_case cases[] = {
 	X(movdqu_st9, VEC_LO, 0, 0, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
 	X(movnti_l, VEC_LO, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
 	X(movnti_q, VEC_LO, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	/* 94: CMPXCHG8B, CMPXCHG16B */
+	X(cmpxchg8b_fail, HI | 5, 0, HI | 0x99, HI | 6, 8, 0, FL_ALL & ~FL_DF,
+	  SRC_MMIO, FL_ALL),
+	X(cmpxchg8b_ok, HI, 0, HI | 0x99, HI, 24, 0, 0, SRC_MMIO, FL_ALL),
+	X(cmpxchg16b_fail, 5, 0, 0x99, 6, 16, 0, 0, SRC_MMIO, FL_ALL),
+	X(cmpxchg16b_ok, 0, 0, VEC_HI, 0, 32, 0, FL_CF, SRC_MMIO, FL_ALL),
 };
 
 void guest_mmio_insns(uint64_t unused)

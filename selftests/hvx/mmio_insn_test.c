@@ -12,7 +12,8 @@
  * offsets; XADD; CMPXCHG (with LOCK) that succeeds and fails; SETcc (all
  * conditions); CMOVcc taken and not; the SSE moves memcpy_toio and
  * friends use (MOVDQU MOVDQA MOVUPS MOVAPS MOVUPD MOVAPD MOVSS MOVSD MOVD
- * MOVQ MOVNTDQ MOVNTPS, XMM1 and XMM9) and MOVNTI.
+ * MOVQ MOVNTDQ MOVNTPS, XMM1 and XMM9) and MOVNTI; CMPXCHG8B and
+ * CMPXCHG16B that succeed and fail.
  *
  * And: an instruction hvx does not emulate raises #UD in the guest instead
  * of stopping the VM.

@@ -16,9 +16,10 @@
  * CMPXCHG16B that succeed and fail.
  *
  * And: an instruction hvx does not emulate raises #UD in the guest instead
- * of stopping the VM.
+ * of stopping the VM, and is counted in hvx_stats.mmio_unknown_insns.
  */
 #include "hvx_test.h"
+#include "hvx_nl.h"
 #include "mmio_insn_guest.h"
 
 static uint8_t dev[INSN_MMIO_SIZE];
@@ -78,6 +79,28 @@ TEST(insns_equal_ram)
 	vm_free(vm);
 }
 
+/* hvx_stats.mmio_unknown_insns of this process's only VM is @n. */
+static void unknown_counted(struct __test_metadata *_metadata, uint64_t n)
+{
+	struct hvx_nl_vm vms[64];
+	struct hvx_nl_stats s;
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int nvms;
+
+	ASSERT_EQ(0, hvx_nl_open(&nl)) TH_LOG("the hvx netlink family");
+	nvms = hvx_nl_list_vms(&nl, vms, 64);
+	ASSERT_LT(0, nvms);
+	for (int i = 0; i < nvms && i < 64; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			id = vms[i].id;
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, id, -1, &s, 1));
+	ASSERT_EQ(n, s.st.mmio_unknown_insns);
+	ASSERT_LE(n, s.st.exceptions_injected);
+	hvx_nl_close(&nl);
+}
+
 TEST(unknown_insn_ud)
 {
 	struct vcpu *vcpu;
@@ -92,6 +115,7 @@ TEST(unknown_insn_ud)
 		ASSERT_EQ(X86_VEC_UD, uc.args[0]) TH_LOG("insn %d", i);
 	}
 	ASSERT_EQ(UCALL_DONE, run_with_dev(_metadata, vcpu, &uc));
+	unknown_counted(_metadata, 2);
 	vm_free(vm);
 }
 

@@ -162,12 +162,14 @@ void guest_mmio_unsupported(uint64_t unused)
 	(void)unused;
 	guest_fixup_vector = 0;
 	asm volatile("movq $1f, %[fix]\n"
-		     ".globl unsupported_imul\nunsupported_imul:\timull (%[p]), %%eax\n"
+		     ".globl unsupported_imul\n"
+		     "unsupported_imul:\timull (%[p]), %%eax\n"
 		     "1:\tmovq $0, %[fix]"
 		     : [fix] "=m"(guest_fixup_rip) : [p] "r"(GPA_MMIO)
 		     : "rax", "memory", "cc");
 	GUEST_SYNC(guest_fixup_vector);
-	asm volatile(".globl unsupported_bt\nunsupported_bt:\tbtl $3, (%[p])\n\t"
+	asm volatile(".globl unsupported_bt\n"
+		     "unsupported_bt:\tbtl $3, (%[p])\n\t"
 		     "setc %[cf]"
 		     : [cf] "=r"(cf) : [p] "r"(GPA_MMIO) : "memory", "cc");
 	GUEST_SYNC(cf);

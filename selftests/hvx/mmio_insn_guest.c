@@ -23,8 +23,9 @@ struct st {
 	{								\
 		asm volatile("push %[fl]\n\tpopfq\n\t" text "\n\t"	\
 			     "pushfq\n\tpop %[fl]\n\tcld"		\
-			     : "+a"(s->rax), "+b"(s->rbx), "+c"(s->rcx),	\
-			       "+d"(s->rdx), "+S"(s->rsi), "+D"(s->rdi),	\
+			     : "+a"(s->rax), "+b"(s->rbx),		\
+			       "+c"(s->rcx), "+d"(s->rdx),		\
+			       "+S"(s->rsi), "+D"(s->rdi),		\
 			       [fl] "+r"(s->fl)				\
 			     : : "memory", "cc");			\
 	}
@@ -184,11 +185,12 @@ CASE_FN(cmovbl, "cmovbl 4(%%rbx), %%ecx")
  * SSE moves: XMM1 (or XMM9) from RDX:RAX before a store, into RDX:RAX
  * after a load, which starts from all ones to show which bits it writes.
  */
-#define XMM_IN	"movq %%rax, %%xmm1\n\tmovq %%rdx, %%xmm2\n\t"		\
+#define XMM_IN	"movq %%rax, %%xmm1\n\tmovq %%rdx, %%xmm2\n\t"	\
 		"movlhps %%xmm2, %%xmm1\n\t"
-#define XMM_OUT	"\n\tmovq %%xmm1, %%rax\n\tmovhlps %%xmm1, %%xmm1\n\t"	\
-		"movq %%xmm1, %%rdx"
-#define LD(name, text)	CASE_FN(name, "pcmpeqd %%xmm1, %%xmm1\n\t" text XMM_OUT)
+#define XMM_OUT	"\n\tmovq %%xmm1, %%rax\n\t"			\
+		"movhlps %%xmm1, %%xmm1\n\tmovq %%xmm1, %%rdx"
+#define LD(name, text)							\
+	CASE_FN(name, "pcmpeqd %%xmm1, %%xmm1\n\t" text XMM_OUT)
 #define ST(name, text)	CASE_FN(name, XMM_IN text)
 
 LD(movdqu_ld, "movdqu 8(%%rbx), %%xmm1")

@@ -14,10 +14,11 @@
 #include "guest_layout.h"
 
 #define INSN_REGION	64			/* bytes per region */
-#define INSN_RAM_A	(GPA_BLOB_DATA + 0x1000)	/* reference source */
-#define INSN_RAM_B	(GPA_BLOB_DATA + 0x1100)	/* reference destination */
-#define INSN_RAM_C	(GPA_BLOB_DATA + 0x1200)	/* RAM source beside MMIO */
-#define INSN_RAM_D	(GPA_BLOB_DATA + 0x1300)	/* RAM destination beside MMIO */
+/* RAM: reference source and destination, then those beside MMIO. */
+#define INSN_RAM_A	(GPA_BLOB_DATA + 0x1000)
+#define INSN_RAM_B	(GPA_BLOB_DATA + 0x1100)
+#define INSN_RAM_C	(GPA_BLOB_DATA + 0x1200)
+#define INSN_RAM_D	(GPA_BLOB_DATA + 0x1300)
 #define INSN_MMIO_A	(GPA_MMIO + 0x100)
 #define INSN_MMIO_B	(GPA_MMIO + 0x200)
 #define INSN_MMIO_SIZE	0x1000			/* the host's device memory */

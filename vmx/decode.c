@@ -259,6 +259,41 @@ static unsigned int sse_move(u8 b, u8 pfx, bool rex_w, u8 *op)
 	return 0;
 }
 
+/*
+ * The SSE move under a VEX prefix (@c4: C4 or C5, already consumed; the
+ * operand sizes of @insn are set). VEX.L = 1 doubles a full-vector move
+ * to 32 bytes; VEX.vvvv must be 1111b (else the CPU raised #UD).
+ */
+static int decode_vex(struct decoder *d, u8 c4, struct hvx_insn *insn,
+		      const u8 *bytes)
+{
+	static const u8 pp_prefix[] = { 0, 0x66, 0xf3, 0xf2 };
+	u8 p1 = next_byte(d), p2 = p1, b;
+	bool w = false;
+
+	if (c4 == 0xc4) {
+		if ((p1 & 0x1f) != 1)		/* map 0F */
+			return -EINVAL;
+		p2 = next_byte(d);
+		w = p2 & 0x80;
+	}
+	b = next_byte(d);
+	if (d->fail || ((p2 >> 3) & 0xf) != 0xf)
+		return -EINVAL;
+	insn->vec_size = sse_move(b, pp_prefix[p2 & 3], w, &insn->op);
+	if (!insn->vec_size)
+		return -EINVAL;
+	if ((p2 & 4) && insn->vec_size == 16)
+		insn->vec_size = 32;
+	insn->vex = true;
+	insn->size = min_t(u8, insn->vec_size, 8);
+	insn->reg = skip_modrm(d, insn->addr_size) | (p1 & 0x80 ? 0 : 8);
+	if (d->fail)
+		return -EINVAL;
+	insn->len = d->p - bytes;
+	return 0;
+}
+
 /**
  * hvx_decode - decode one instruction that accessed MMIO
  * @bytes: the instruction bytes at CS:RIP.
@@ -334,6 +369,14 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		insn->addr_size = addrsize_prefix ? 2 : 4;
 	else
 		insn->addr_size = addrsize_prefix ? 4 : 2;
+
+	/*
+	 * VEX (SDM Vol. 2A 2.3.5): C5 (two bytes) or C4 (three bytes, map
+	 * 0F only), the SSE moves' VEX forms. Outside 64-bit mode C4/C5 are
+	 * LES/LDS unless the next byte has bits 7:6 set.
+	 */
+	if ((b == 0xc4 || b == 0xc5) && (mode64 || (peek_byte(&d) & 0xc0) == 0xc0))
+		return decode_vex(&d, b, insn, bytes);
 
 	opc = &onebyte[b];
 	if (b == 0x0f) {

@@ -550,28 +550,71 @@ static bool string_step(struct hvx_vmx_vcpu *v)
 #define FPU_XMM		160
 #define FPU_XSTATE_BV	512
 
-static void xmm_read(struct hvx_vmx_vcpu *v, unsigned int reg, u64 *val)
+/*
+ * Offset of the AVX component (bits 255:128 of YMM0-15) in the standard
+ * XSAVE layout, CPUID.(0DH,2):EBX (SDM Vol. 1 13.4.3); read once.
+ */
+static unsigned int ymm_offset(void)
+{
+	static unsigned int offset;
+	u32 size, ecx, edx;
+
+	if (!READ_ONCE(offset)) {
+		cpuid_count(0xd, XFEATURE_YMM, &size, &offset, &ecx, &edx);
+		WARN_ON_ONCE(offset + size > HVX_FPU_AREA_SIZE);
+	}
+	return READ_ONCE(offset);
+}
+
+/* 16 bytes of a component (@mask) at @off, zero in its initial state. */
+static void fpu_read16(struct hvx_vmx_vcpu *v, u64 mask, unsigned int off,
+		       u64 *val)
 {
 	if (hvx_caps.guest_xcr0 &&
-	    !(*(u64 *)&v->fpu[FPU_XSTATE_BV] & XFEATURE_MASK_SSE)) {
+	    !(*(u64 *)&v->fpu[FPU_XSTATE_BV] & mask)) {
 		val[0] = 0;
 		val[1] = 0;
 		return;
 	}
-	memcpy(val, &v->fpu[FPU_XMM + 16 * reg], 16);
+	memcpy(val, &v->fpu[off], 16);
 }
 
-/* Legacy SSE loads write bits 127:0 and keep the upper YMM bits. */
-static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg,
-		      const u64 *val)
+/* The same for a write; @base and @len: the component's registers. */
+static void fpu_write16(struct hvx_vmx_vcpu *v, u64 mask, unsigned int base,
+			unsigned int len, unsigned int off, const u64 *val)
 {
 	u64 *bv = (u64 *)&v->fpu[FPU_XSTATE_BV];
 
-	if (hvx_caps.guest_xcr0 && !(*bv & XFEATURE_MASK_SSE)) {
-		memset(&v->fpu[FPU_XMM], 0, 16 * 16);
-		*bv |= XFEATURE_MASK_SSE;
+	if (hvx_caps.guest_xcr0 && !(*bv & mask)) {
+		memset(&v->fpu[base], 0, len);
+		*bv |= mask;
 	}
-	memcpy(&v->fpu[FPU_XMM + 16 * reg], val, 16);
+	memcpy(&v->fpu[off], val, 16);
+}
+
+/* XMM (and with @ymm the upper YMM half) of @reg into val[0..3]. */
+static void xmm_read(struct hvx_vmx_vcpu *v, unsigned int reg, bool ymm,
+		     u64 *val)
+{
+	fpu_read16(v, XFEATURE_MASK_SSE, FPU_XMM + 16 * reg, val);
+	if (ymm && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM))
+		fpu_read16(v, XFEATURE_MASK_YMM, ymm_offset() + 16 * reg,
+			   val + 2);
+}
+
+/*
+ * Legacy SSE loads write bits 127:0 and keep the upper YMM bits; VEX
+ * loads (@vex) also write bits 255:128 from val[2..3] (SDM Vol. 1
+ * 14.1.2). The CPU raised #UD for VEX unless the guest's XCR0 has AVX.
+ */
+static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg, bool vex,
+		      const u64 *val)
+{
+	fpu_write16(v, XFEATURE_MASK_SSE, FPU_XMM, 16 * 16,
+		    FPU_XMM + 16 * reg, val);
+	if (vex && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM))
+		fpu_write16(v, XFEATURE_MASK_YMM, ymm_offset(), 16 * 16,
+			    ymm_offset() + 16 * reg, val + 2);
 }
 
 /* The last access is done: update the guest as the instruction would. */
@@ -797,7 +840,7 @@ static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val)
 		op->vec[op->frag] = val;
 		if (++op->frag * in->size < in->vec_size)
 			return mmio_read(v, op->vec_gpa + op->frag * in->size);
-		xmm_write(v, in->reg, op->vec);
+		xmm_write(v, in->reg, in->vex, op->vec);
 		break;
 	case HVX_OP_XADD:
 		/* The register gets the old value, memory the sum. */
@@ -938,7 +981,7 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 		return mmio_exit(v, gpa, true, cond_true(in->alu, v->rflags));
 	case HVX_OP_VEC_STORE:
 		op->vec_gpa = gpa;
-		xmm_read(v, in->reg, op->vec);
+		xmm_read(v, in->reg, in->vec_size > 16, op->vec);
 		if (in->vec_size < 8)
 			op->vec[0] &= size_mask(in->vec_size);
 		return mmio_exit(v, gpa, true, op->vec[0]);

@@ -257,7 +257,8 @@ struct hvx_io_op {
  * @HVX_OP_VEC_LOAD: SSE load of an XMM register: MOVUPS MOVUPD MOVAPS
  *	MOVAPD MOVDQU MOVDQA MOVSS MOVSD MOVD MOVQ xmm, m.
  * @HVX_OP_VEC_STORE: SSE store of an XMM register: the same moves m, xmm,
- *	and MOVNTPS MOVNTPD MOVNTDQ.
+ *	and MOVNTPS MOVNTPD MOVNTDQ. Both also in their VEX forms (VMOVDQU
+ *	..., with YMM registers for VEX.256).
  */
 enum hvx_insn_op {
 	HVX_OP_NONE,
@@ -316,8 +317,10 @@ enum hvx_seg {
  * @has_imm: the other operand is @imm instead of @reg.
  * @rep: a REP prefix (F2 or F3).
  * @repne: the REP prefix was F2 (REPNE for CMPS and SCAS).
+ * @vex: HVX_OP_VEC_*: VEX-encoded (VMOVDQU ...): a load zeroes the
+ *	register above the operand up to bit 255.
  * @vec_size: HVX_OP_VEC_* and HVX_OP_CMPXCHG8B: the memory operand's
- *	size in bytes (4, 8 or 16), accessed in @size pieces (at most 8
+ *	size in bytes (4, 8, 16 or 32), accessed in @size pieces (at most 8
  *	bytes, one exit each); for HVX_OP_VEC_*, @reg is the XMM register.
  * @lock: a LOCK prefix.
  * @seg: the segment of a MOVS source (enum hvx_seg): DS or the override.
@@ -328,7 +331,7 @@ struct hvx_insn {
 	u8 reg, reg_size;
 	bool high_byte, reg_dst, sign_extend, has_imm, rep, lock;
 	u8 seg;
-	bool repne;
+	bool repne, vex;
 	u8 vec_size;
 	u64 imm;
 };
@@ -379,7 +382,7 @@ struct hvx_mmio_op {
 	bool dst_high, second;
 	u8 frag;
 	u64 vec_gpa;
-	u64 vec[2];
+	u64 vec[4];
 };
 
 /**

@@ -235,6 +235,38 @@ CX8(cmpxchg16b_fail, "", "lock cmpxchg16b (%%rsi)")
 CX8(cmpxchg16b_ok, "movq (%%rsi), %%rax\n\tmovq 8(%%rsi), %%rdx\n\t",
     "cmpxchg16b (%%rsi)")
 
+/*
+ * VEX moves: YMM1 from RAX, RDX (bits 127:0), RCX, RAX (255:128) before a
+ * store; after a load RAX, RDX = bits 127:0 and RCX = bits 191:128 XOR
+ * bits 255:192 rotated by one, the register starting from all ones.
+ */
+#define YMM_IN	"vmovq %%rax, %%xmm1\n\tvpinsrq $1, %%rdx, %%xmm1, %%xmm1\n\t" \
+		"vmovq %%rcx, %%xmm2\n\tvpinsrq $1, %%rax, %%xmm2, %%xmm2\n\t" \
+		"vinsertf128 $1, %%xmm2, %%ymm1, %%ymm1\n\t"
+#define YMM_OUT(r)							\
+	"\n\tpush %%r8\n\tvmovq %%xmm" r ", %%rax\n\t"			\
+	"vpextrq $1, %%xmm" r ", %%rdx\n\t"				\
+	"vextractf128 $1, %%ymm" r ", %%xmm2\n\tvmovq %%xmm2, %%rcx\n\t" \
+	"vpextrq $1, %%xmm2, %%r8\n\trolq $1, %%r8\n\txorq %%r8, %%rcx\n\t" \
+	"pop %%r8"
+#define VLD(name, r, text)						\
+	CASE_FN(name, "vcmptrueps %%ymm" r ", %%ymm" r ", %%ymm" r "\n\t"	\
+		text YMM_OUT(r))
+#define VST(name, text)	CASE_FN(name, YMM_IN text)
+
+VLD(vmovdqu_ld256, "1", "vmovdqu 8(%%rbx), %%ymm1")
+VLD(vmovdqa_ld256, "1", "vmovdqa 32(%%rbx), %%ymm1")
+VLD(vmovups_ld128, "1", "vmovups 4(%%rbx), %%xmm1")
+VLD(vmovq_ld, "1", "vmovq 8(%%rbx), %%xmm1")
+VLD(vmovd_ld, "1", "vmovd 4(%%rbx), %%xmm1")
+VLD(vmovdqu_ld9, "9", "vmovdqu 16(%%rbx), %%ymm9")
+VLD(movdqu_keeps_upper, "1", "movdqu 8(%%rbx), %%xmm1")
+VST(vmovdqu_st256, "vmovdqu %%ymm1, 8(%%rbx)")
+VST(vmovaps_st256, "vmovaps %%ymm1, (%%rbx)")
+VST(vmovdqu_st128, "vmovdqu %%xmm1, 4(%%rbx)")
+VST(vmovntdq_st256, "vmovntdq %%ymm1, 32(%%rbx)")
+VST(vmovq_st, "vmovq %%xmm1, 8(%%rbx)")
+
 typedef void (*case_fn)(struct st *);
 
 struct insn_case {
@@ -365,8 +397,25 @@ static const struct insn_case cases[] = {
 	X(cmpxchg16b_ok, 0, 0, VEC_HI, 0, 32, 0, FL_CF, SRC_MMIO, FL_ALL),
 };
 
+/* With AVX (guest_mmio_insns() enables it when CPUID has it). */
+static const struct insn_case avx_cases[] = {
+	X(vmovdqu_ld256, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovdqa_ld256, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovups_ld128, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovq_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovd_ld, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovdqu_ld9, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(movdqu_keeps_upper, 0, 0, 0, 0, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovdqu_st256, VEC_LO, 0, HI, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovaps_st256, VEC_LO, 0, HI, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovdqu_st128, VEC_LO, 0, HI, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovntdq_st256, VEC_LO, 0, HI, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+	X(vmovq_st, VEC_LO, 0, HI, VEC_HI, 0, 0, 0, SRC_MMIO, FL_ALL),
+};
+
 void guest_mmio_insns(uint64_t unused)
 {
+	uint32_t a, b, c, d;
 	uint64_t cr;
 
 	(void)unused;
@@ -377,6 +426,19 @@ void guest_mmio_insns(uint64_t unused)
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check(i, cases[i].fn, &cases[i].in, cases[i].where,
 		      cases[i].flmask);
+
+	/* XSAVE and AVX: CR4.OSXSAVE, XCR0 = x87 | SSE | AVX. */
+	cpuid(1, 0, &a, &b, &c, &d);
+	if ((c & (1u << 26)) && (c & (1u << 28))) {
+		asm volatile("mov %0, %%cr4"
+			     : : "r"(guest_read_cr4() | (1ul << 18)));
+		asm volatile("xsetbv" : : "c"(0), "a"(7), "d"(0));
+		for (unsigned int i = 0;
+		     i < sizeof(avx_cases) / sizeof(avx_cases[0]); i++)
+			check(100 + i, avx_cases[i].fn, &avx_cases[i].in,
+			      avx_cases[i].where, avx_cases[i].flmask);
+		GUEST_SYNC(INSN_AVX_DONE);
+	}
 	GUEST_DONE();
 }
 

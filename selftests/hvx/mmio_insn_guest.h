@@ -31,6 +31,8 @@
  * reference, MMIO); what: 1-6 RAX RBX RCX RDX RSI RDI, 7 RFLAGS, 8 and 9
  * the source and destination regions (offset: the quadword there). */
 #define INSN_MISMATCH	0x4d4d
+/* GUEST_SYNC(INSN_AVX_DONE): the VEX cases (100 and up) ran. */
+#define INSN_AVX_DONE	0x4156
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -433,7 +433,7 @@ enum hvx_entry_check {
 
 /* hvx_run.internal.suberror */
 #define HVX_INTERNAL_UNHANDLED_EXIT	1	/* an exit reason hvx does not handle */
-#define HVX_INTERNAL_EMULATION		2	/* instruction could not be decoded/emulated */
+#define HVX_INTERNAL_EMULATION		2	/* instruction or operand not readable */
 #define HVX_INTERNAL_BAD_EVENT		3	/* event delivery caused an unhandled exit */
 
 /**
@@ -1565,6 +1565,8 @@ struct hvx_stats_top {
  *	leaves.
  * @machine_checks: machine checks (#MC exits, and VM entries that failed
  *	on one) handed to the host's machine-check handler.
+ * @mmio_unknown_insns: instructions that accessed MMIO but that hvx does
+ *	not emulate; each got #UD (also counted in @exceptions_injected).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1604,6 +1606,7 @@ struct hvx_stats {
 	__u64 bhi_clears;
 	__u64 nx_huge_splits;
 	__u64 machine_checks;
+	__u64 mmio_unknown_insns;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

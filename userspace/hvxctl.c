@@ -388,10 +388,11 @@ static void stats_json(const struct hvx_stats *st,
 	       ", \"l1d_flushes_hw\": %llu, \"l1d_flushes_sw\": %llu"
 	       ", \"ibpb_switch\": %llu, \"ibpb_exit_to_user\": %llu"
 	       ", \"bhi_clears\": %llu}"
-	       ", \"nx_huge_splits\": %llu, \"machine_checks\": %llu",
+	       ", \"nx_huge_splits\": %llu, \"machine_checks\": %llu"
+	       ", \"mmio_unknown_insns\": %llu",
 	       st->rsb_fills, st->verw, st->l1d_flushes_hw, st->l1d_flushes_sw,
 	       st->ibpb_switch, st->ibpb_exit_to_user, st->bhi_clears,
-	       st->nx_huge_splits, st->machine_checks);
+	       st->nx_huge_splits, st->machine_checks, st->mmio_unknown_insns);
 	top_json("io_ports", TOP_PORT, ports, nports);
 	top_json("msrs", TOP_MSR, msrs, nmsrs);
 	top_json("gpa_pages", TOP_PAGE, pages, npages);
@@ -553,6 +554,7 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	ROW("  IBPB before user (VMSCAPE)", ibpb_exit_to_user);
 	ROW("  branch-history clears", bhi_clears);
 	ROW("machine checks to host", machine_checks);
+	ROW("MMIO instructions not emulated (#UD)", mmio_unknown_insns);
 
 	top_print("I/O ports", TOP_PORT, t->ports, t->nports);
 	top_print("MSRs", TOP_MSR, t->msrs, t->nmsrs);

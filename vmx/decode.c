@@ -31,6 +31,7 @@
 #define D_SIGN		BIT(7)	/* MOVSX: sign-extend the loaded value */
 #define D_GROUP		BIT(8)	/* ModR/M.reg selects op and alu in @group */
 #define D_RAX		BIT(9)	/* the register operand is AL/AX/EAX/RAX */
+#define D_CC		BIT(10)	/* SETcc/CMOVcc: opcode bits 3:0 are the condition */
 
 /**
  * struct opcode - one entry of an opcode map
@@ -45,7 +46,7 @@ struct opcode {
 };
 
 /* Groups of SDM Vol. 2D Table A-6 that hvx emulates. */
-enum { GRP1 = 1, GRP3, GRP11, NR_GROUPS };
+enum { GRP1 = 1, GRP3, GRP8, GRP9, GRP11, NR_GROUPS };
 
 /* op and alu by ModR/M.reg; operand flags come from the opcode entry. */
 static const struct opcode groups[NR_GROUPS][8] = {
@@ -58,6 +59,13 @@ static const struct opcode groups[NR_GROUPS][8] = {
 	},
 	/* Group 3 (F6/F7): only /0, TEST r/m, imm; NOT NEG MUL DIV are not. */
 	[GRP3] = { [0] = { HVX_OP_ALU, HVX_ALU_TEST } },
+	/* Group 8 (0F BA): /4-/7 are BT BTS BTR BTC r/m, imm8. */
+	[GRP8] = {
+		[4] = { HVX_OP_BT, HVX_BT }, [5] = { HVX_OP_BT, HVX_BTS },
+		[6] = { HVX_OP_BT, HVX_BTR }, [7] = { HVX_OP_BT, HVX_BTC },
+	},
+	/* Group 9 (0F C7): /1 is CMPXCHG8B/CMPXCHG16B m64/m128. */
+	[GRP9] = { [1] = { HVX_OP_CMPXCHG8B } },
 	/* Group 11 (C6/C7): /0 is MOV r/m, imm. */
 	[GRP11] = { [0] = { HVX_OP_MOV_STORE } },
 };
@@ -98,16 +106,48 @@ static const struct opcode onebyte[256] = {
 	[0xa3] = { HVX_OP_MOV_STORE, 0, 0, D_MOFFS | D_RAX },
 	[0xa4] = { HVX_OP_MOVS, 0, 0, D_BYTE },
 	[0xa5] = { HVX_OP_MOVS },
+	[0xa6] = { HVX_OP_CMPS, 0, 0, D_BYTE },
+	[0xa7] = { HVX_OP_CMPS },
 	[0xaa] = { HVX_OP_STOS, 0, 0, D_RAX | D_BYTE },
 	[0xab] = { HVX_OP_STOS, 0, 0, D_RAX },
+	[0xac] = { HVX_OP_LODS, 0, 0, D_RAX | D_BYTE | D_REG_DST },
+	[0xad] = { HVX_OP_LODS, 0, 0, D_RAX | D_REG_DST },
+	[0xae] = { HVX_OP_SCAS, 0, 0, D_RAX | D_BYTE },
+	[0xaf] = { HVX_OP_SCAS, 0, 0, D_RAX },
 	[0xc6] = { 0, 0, GRP11, D_GROUP | D_MODRM | D_BYTE | D_IMM8 },
 	[0xc7] = { 0, 0, GRP11, D_GROUP | D_MODRM | D_IMMZ },
 	[0xf6] = { 0, 0, GRP3, D_GROUP | D_MODRM | D_BYTE | D_IMM8 },
 	[0xf7] = { 0, 0, GRP3, D_GROUP | D_MODRM | D_IMMZ },
 };
 
-/* Two-byte opcode map (0F xx), SDM Vol. 2D Table A-3: MOVZX, MOVSX. */
+#define CC_ROW(base, op, fl)						\
+	[(base) + 0x0] = { op, 0, 0, fl }, [(base) + 0x1] = { op, 0, 0, fl }, \
+	[(base) + 0x2] = { op, 0, 0, fl }, [(base) + 0x3] = { op, 0, 0, fl }, \
+	[(base) + 0x4] = { op, 0, 0, fl }, [(base) + 0x5] = { op, 0, 0, fl }, \
+	[(base) + 0x6] = { op, 0, 0, fl }, [(base) + 0x7] = { op, 0, 0, fl }, \
+	[(base) + 0x8] = { op, 0, 0, fl }, [(base) + 0x9] = { op, 0, 0, fl }, \
+	[(base) + 0xa] = { op, 0, 0, fl }, [(base) + 0xb] = { op, 0, 0, fl }, \
+	[(base) + 0xc] = { op, 0, 0, fl }, [(base) + 0xd] = { op, 0, 0, fl }, \
+	[(base) + 0xe] = { op, 0, 0, fl }, [(base) + 0xf] = { op, 0, 0, fl }
+
+/*
+ * Two-byte opcode map (0F xx), SDM Vol. 2D Table A-3: CMOVcc, SETcc,
+ * BT BTS BTR BTC, CMPXCHG, XADD, MOVZX, MOVSX.
+ */
 static const struct opcode twobyte[256] = {
+	CC_ROW(0x40, HVX_OP_CMOV, D_MODRM | D_REG_DST | D_CC),
+	CC_ROW(0x90, HVX_OP_SETCC, D_MODRM | D_BYTE | D_CC),
+	[0xa3] = { HVX_OP_BT, HVX_BT, 0, D_MODRM },
+	[0xab] = { HVX_OP_BT, HVX_BTS, 0, D_MODRM },
+	[0xb0] = { HVX_OP_CMPXCHG, 0, 0, D_MODRM | D_BYTE },
+	[0xb1] = { HVX_OP_CMPXCHG, 0, 0, D_MODRM },
+	[0xb3] = { HVX_OP_BT, HVX_BTR, 0, D_MODRM },
+	[0xba] = { 0, 0, GRP8, D_GROUP | D_MODRM | D_IMM8 },
+	[0xbb] = { HVX_OP_BT, HVX_BTC, 0, D_MODRM },
+	[0xc0] = { HVX_OP_XADD, 0, 0, D_MODRM | D_BYTE },
+	[0xc1] = { HVX_OP_XADD, 0, 0, D_MODRM },
+	[0xc3] = { HVX_OP_MOV_STORE, 0, 0, D_MODRM },	/* MOVNTI */
+	[0xc7] = { 0, 0, GRP9, D_GROUP | D_MODRM },
 	[0xb6] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST },
 	[0xb7] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_WORD | D_REG_DST },
 	[0xbe] = { HVX_OP_MOVX, 0, 0, D_MODRM | D_BYTE | D_REG_DST | D_SIGN },
@@ -177,6 +217,83 @@ static unsigned int skip_modrm(struct decoder *d, unsigned int addr_size)
 	return (modrm >> 3) & 7;
 }
 
+/*
+ * SSE moves between an XMM register and memory (SDM Vol. 2D Table A-3;
+ * @pfx is the last of 66, F2 and F3, the mandatory prefix, or 0): the
+ * load or store op and the memory operand size in bytes, or 0.
+ */
+static unsigned int sse_move(u8 b, u8 pfx, bool rex_w, u8 *op)
+{
+	*op = HVX_OP_VEC_LOAD;
+	switch (b) {
+	case 0x11:	/* MOVUPS MOVUPD MOVSS MOVSD m, xmm */
+		*op = HVX_OP_VEC_STORE;
+		fallthrough;
+	case 0x10:	/* MOVUPS MOVUPD MOVSS MOVSD xmm, m */
+		return pfx == 0xf3 ? 4 : pfx == 0xf2 ? 8 : 16;
+	case 0x29:	/* MOVAPS MOVAPD m, xmm */
+	case 0x2b:	/* MOVNTPS MOVNTPD */
+		*op = HVX_OP_VEC_STORE;
+		fallthrough;
+	case 0x28:	/* MOVAPS MOVAPD xmm, m */
+		return pfx == 0 || pfx == 0x66 ? 16 : 0;
+	case 0x6e:	/* 66: MOVD/MOVQ xmm, r/m32/64 */
+		return pfx == 0x66 ? (rex_w ? 8 : 4) : 0;
+	case 0x7e:	/* 66: MOVD/MOVQ r/m, xmm; F3: MOVQ xmm, m64 */
+		if (pfx == 0xf3)
+			return 8;
+		*op = HVX_OP_VEC_STORE;
+		return pfx == 0x66 ? (rex_w ? 8 : 4) : 0;
+	case 0x7f:	/* MOVDQA MOVDQU m, xmm */
+		*op = HVX_OP_VEC_STORE;
+		fallthrough;
+	case 0x6f:	/* MOVDQA MOVDQU xmm, m */
+		return pfx == 0x66 || pfx == 0xf3 ? 16 : 0;
+	case 0xd6:	/* MOVQ m64, xmm */
+		*op = HVX_OP_VEC_STORE;
+		return pfx == 0x66 ? 8 : 0;
+	case 0xe7:	/* MOVNTDQ */
+		*op = HVX_OP_VEC_STORE;
+		return pfx == 0x66 ? 16 : 0;
+	}
+	return 0;
+}
+
+/*
+ * The SSE move under a VEX prefix (@c4: C4 or C5, already consumed; the
+ * operand sizes of @insn are set). VEX.L = 1 doubles a full-vector move
+ * to 32 bytes; VEX.vvvv must be 1111b (else the CPU raised #UD).
+ */
+static int decode_vex(struct decoder *d, u8 c4, struct hvx_insn *insn,
+		      const u8 *bytes)
+{
+	static const u8 pp_prefix[] = { 0, 0x66, 0xf3, 0xf2 };
+	u8 p1 = next_byte(d), p2 = p1, b;
+	bool w = false;
+
+	if (c4 == 0xc4) {
+		if ((p1 & 0x1f) != 1)		/* map 0F */
+			return -EINVAL;
+		p2 = next_byte(d);
+		w = p2 & 0x80;
+	}
+	b = next_byte(d);
+	if (d->fail || ((p2 >> 3) & 0xf) != 0xf)
+		return -EINVAL;
+	insn->vec_size = sse_move(b, pp_prefix[p2 & 3], w, &insn->op);
+	if (!insn->vec_size)
+		return -EINVAL;
+	if ((p2 & 4) && insn->vec_size == 16)
+		insn->vec_size = 32;
+	insn->vex = true;
+	insn->size = min_t(u8, insn->vec_size, 8);
+	insn->reg = skip_modrm(d, insn->addr_size) | (p1 & 0x80 ? 0 : 8);
+	if (d->fail)
+		return -EINVAL;
+	insn->len = d->p - bytes;
+	return 0;
+}
+
 /**
  * hvx_decode - decode one instruction that accessed MMIO
  * @bytes: the instruction bytes at CS:RIP.
@@ -195,6 +312,7 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 	bool mode64 = code_size == 8, opsize_prefix = false;
 	bool addrsize_prefix = false;
 	const struct opcode *opc;
+	u8 simd_pfx = 0;
 	unsigned int reg = 0, i;
 	u8 b, rex = 0;
 
@@ -213,12 +331,16 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 			rex = b;
 			continue;
 		}
+		if (b == 0x66 || b == 0xf2 || b == 0xf3)
+			simd_pfx = b;
 		if (b == 0x66) {
 			opsize_prefix = true;
 		} else if (b == 0x67) {
 			addrsize_prefix = true;
 		} else if (b == 0xf2 || b == 0xf3) {
-			insn->rep = true;	/* REP for MOVS/STOS; else ignored */
+			/* REP, REPE or REPNE for string ops; else ignored. */
+			insn->rep = true;
+			insn->repne = b == 0xf2;	/* the last one counts */
 		} else if (b == 0xf0) {
 			insn->lock = true;
 		} else {
@@ -248,9 +370,32 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 	else
 		insn->addr_size = addrsize_prefix ? 4 : 2;
 
+	/*
+	 * VEX (SDM Vol. 2A 2.3.5): C5 (two bytes) or C4 (three bytes, map
+	 * 0F only), the SSE moves' VEX forms. Outside 64-bit mode C4/C5 are
+	 * LES/LDS unless the next byte has bits 7:6 set.
+	 */
+	if ((b == 0xc4 || b == 0xc5) && (mode64 || (peek_byte(&d) & 0xc0) == 0xc0))
+		return decode_vex(&d, b, insn, bytes);
+
 	opc = &onebyte[b];
-	if (b == 0x0f)
-		opc = &twobyte[next_byte(&d)];
+	if (b == 0x0f) {
+		b = next_byte(&d);
+		opc = &twobyte[b];
+		insn->vec_size = sse_move(b, simd_pfx, rex & 8, &insn->op);
+		if (insn->vec_size) {
+			/* One access of up to 8 bytes per exit. */
+			insn->size = min_t(u8, insn->vec_size, 8);
+			insn->reg = skip_modrm(&d, insn->addr_size) |
+				    (rex & 4 ? 8 : 0);
+			if (d.fail)
+				return -EINVAL;
+			insn->len = d.p - bytes;
+			return 0;
+		}
+	}
+	if (opc->flags & D_CC)
+		insn->alu = b & 0xf;	/* condition, SDM Vol. 2A B.1.4.7 */
 	if (opc->flags & D_GROUP) {
 		unsigned int modrm_reg = (peek_byte(&d) >> 3) & 7;
 		const struct opcode *g = &groups[opc->group][modrm_reg];
@@ -259,7 +404,8 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		insn->alu = g->alu;
 	} else {
 		insn->op = opc->op;
-		insn->alu = opc->alu;
+		if (!(opc->flags & D_CC))
+			insn->alu = opc->alu;
 	}
 	if (d.fail || insn->op == HVX_OP_NONE)
 		return -EINVAL;
@@ -271,6 +417,11 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 
 	insn->size = opc->flags & D_BYTE ? 1 :
 		     opc->flags & D_WORD ? 2 : insn->opsize;
+	if (insn->op == HVX_OP_CMPXCHG8B) {
+		/* m64, or m128 with REX.W, in 8-byte accesses */
+		insn->vec_size = rex & 8 ? 16 : 8;
+		insn->size = 8;
+	}
 	/* MOVZX/MOVSX load into a register of the operand size. */
 	insn->reg_size = insn->op == HVX_OP_MOVX ? insn->opsize : insn->size;
 	insn->reg_dst = opc->flags & D_REG_DST;

@@ -10,6 +10,7 @@
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/fpu/xstate.h>
 #include <asm/processor.h>
 
 #include <asm/trapnr.h>
@@ -499,26 +500,121 @@ static int mmio_exit(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u64 val)
 	return HVX_RUN_USER;
 }
 
+static bool is_string(unsigned int op)
+{
+	return op == HVX_OP_MOVS || op == HVX_OP_STOS || op == HVX_OP_LODS ||
+	       op == HVX_OP_SCAS || op == HVX_OP_CMPS;
+}
+
 /*
- * Step a string instruction by one element: RSI (MOVS) and RDI by the
- * element size, backwards with RFLAGS.DF, and RCX down by one for REP,
- * all in the address size (SDM Vol. 2B MOVS, STOS, REP). Return true
- * while a REP has elements left: then RIP stays and the guest executes
- * the instruction again, as after an interrupt between iterations.
+ * Step a string instruction by one element: RSI (MOVS, LODS, CMPS) and
+ * RDI (MOVS, STOS, SCAS, CMPS) by the element size, backwards with
+ * RFLAGS.DF, and RCX down by one for REP, all in the address size (SDM
+ * Vol. 2B MOVS, STOS, LODS, SCAS, CMPS, REP/REPE/REPNE). Return true while
+ * a REP goes on: RCX is not zero and, for CMPS and SCAS, ZF (in
+ * @op->flags, just computed) is 1 for REPE, 0 for REPNE. Then RIP stays
+ * and the guest executes the instruction again, as after an interrupt
+ * between iterations.
  */
 static bool string_step(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_mmio_op *op = &v->mmio;
+	unsigned int o = op->insn.op;
 	u64 delta = op->backward ? -(u64)op->insn.size : op->insn.size;
+	bool zf = op->flags & X86_EFLAGS_ZF;
 
-	if (op->insn.op == HVX_OP_MOVS)
+	if (o == HVX_OP_MOVS || o == HVX_OP_LODS || o == HVX_OP_CMPS)
 		reg_update(&v->gprs[HVX_RSI], v->gprs[HVX_RSI] + delta,
 			   op->addr_mask);
-	reg_update(&v->gprs[HVX_RDI], v->gprs[HVX_RDI] + delta, op->addr_mask);
+	if (o != HVX_OP_LODS)
+		reg_update(&v->gprs[HVX_RDI], v->gprs[HVX_RDI] + delta,
+			   op->addr_mask);
 	if (!op->insn.rep)
 		return false;
 	reg_update(&v->gprs[HVX_RCX], v->gprs[HVX_RCX] - 1, op->addr_mask);
-	return v->gprs[HVX_RCX] & op->addr_mask;
+	if (!(v->gprs[HVX_RCX] & op->addr_mask))
+		return false;
+	if (o == HVX_OP_CMPS || o == HVX_OP_SCAS)
+		return op->insn.repne ? !zf : zf;
+	return true;
+}
+
+/*
+ * The guest's XMM registers between exits are in v->fpu, the image that
+ * hvx_vmx_run() saves after each exit and loads before each entry: the
+ * legacy area of FXSAVE/XSAVE, XMM0-15 at byte 160 (SDM Vol. 1 10.5.1,
+ * Table 10-2). With XSAVE, XSTATE_BV (byte 512, 13.4.2) bit 1 clear means
+ * the registers are in their initial state (zero) and the area is stale
+ * (13.6, 13.8.1).
+ */
+#define FPU_XMM		160
+#define FPU_XSTATE_BV	512
+
+/*
+ * Offset of the AVX component (bits 255:128 of YMM0-15) in the standard
+ * XSAVE layout, CPUID.(0DH,2):EBX (SDM Vol. 1 13.4.3); read once.
+ */
+static unsigned int ymm_offset(void)
+{
+	static unsigned int offset;
+	u32 size, ecx, edx;
+
+	if (!READ_ONCE(offset)) {
+		cpuid_count(0xd, XFEATURE_YMM, &size, &offset, &ecx, &edx);
+		WARN_ON_ONCE(offset + size > HVX_FPU_AREA_SIZE);
+	}
+	return READ_ONCE(offset);
+}
+
+/* 16 bytes of a component (@mask) at @off, zero in its initial state. */
+static void fpu_read16(struct hvx_vmx_vcpu *v, u64 mask, unsigned int off,
+		       u64 *val)
+{
+	if (hvx_caps.guest_xcr0 &&
+	    !(*(u64 *)&v->fpu[FPU_XSTATE_BV] & mask)) {
+		val[0] = 0;
+		val[1] = 0;
+		return;
+	}
+	memcpy(val, &v->fpu[off], 16);
+}
+
+/* The same for a write; @base and @len: the component's registers. */
+static void fpu_write16(struct hvx_vmx_vcpu *v, u64 mask, unsigned int base,
+			unsigned int len, unsigned int off, const u64 *val)
+{
+	u64 *bv = (u64 *)&v->fpu[FPU_XSTATE_BV];
+
+	if (hvx_caps.guest_xcr0 && !(*bv & mask)) {
+		memset(&v->fpu[base], 0, len);
+		*bv |= mask;
+	}
+	memcpy(&v->fpu[off], val, 16);
+}
+
+/* XMM (and with @ymm the upper YMM half) of @reg into val[0..3]. */
+static void xmm_read(struct hvx_vmx_vcpu *v, unsigned int reg, bool ymm,
+		     u64 *val)
+{
+	fpu_read16(v, XFEATURE_MASK_SSE, FPU_XMM + 16 * reg, val);
+	if (ymm && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM))
+		fpu_read16(v, XFEATURE_MASK_YMM, ymm_offset() + 16 * reg,
+			   val + 2);
+}
+
+/*
+ * Legacy SSE loads write bits 127:0 and keep the upper YMM bits; VEX
+ * loads (@vex) also write bits 255:128 from val[2..3] (SDM Vol. 1
+ * 14.1.2). The CPU raised #UD for VEX unless the guest's XCR0 has AVX.
+ */
+static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg, bool vex,
+		      const u64 *val)
+{
+	fpu_write16(v, XFEATURE_MASK_SSE, FPU_XMM, 16 * 16,
+		    FPU_XMM + 16 * reg, val);
+	if (vex && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM))
+		fpu_write16(v, XFEATURE_MASK_YMM, ymm_offset(), 16 * 16,
+			    ymm_offset() + 16 * reg, val + 2);
 }
 
 /* The last access is done: update the guest as the instruction would. */
@@ -527,8 +623,24 @@ static int mmio_commit(struct hvx_vmx_vcpu *v)
 	struct hvx_mmio_op *op = &v->mmio;
 	struct hvx_insn *in = &op->insn;
 
+	/* A store in pieces: the next piece, if any. */
+	if ((in->op == HVX_OP_VEC_STORE || in->op == HVX_OP_CMPXCHG8B) &&
+	    ++op->frag * in->size < in->vec_size)
+		return mmio_exit(v, op->vec_gpa + op->frag * in->size, true,
+				 op->vec[op->frag]);
+	/* CMPXCHG8B/16B mismatch: rDX:rAX = the operand (written back). */
+	if (in->op == HVX_OP_CMPXCHG8B && !(op->flags & X86_EFLAGS_ZF)) {
+		if (in->vec_size == 8) {
+			set_reg(v, HVX_RAX, false, 4, (u32)op->vec[0]);
+			set_reg(v, HVX_RDX, false, 4, op->vec[0] >> 32);
+		} else {
+			set_reg(v, HVX_RAX, false, 8, op->vec[0]);
+			set_reg(v, HVX_RDX, false, 8, op->vec[1]);
+		}
+	}
+
 	if (op->set_reg)
-		set_reg(v, in->reg, in->high_byte, in->reg_size, op->reg_val);
+		set_reg(v, op->dst_reg, op->dst_high, in->reg_size, op->reg_val);
 	if (op->set_flags)
 		v->rflags = (v->rflags & ~ARITH_FLAGS) | (op->flags & ARITH_FLAGS);
 	/*
@@ -536,7 +648,7 @@ static int mmio_commit(struct hvx_vmx_vcpu *v)
 	 * and MOV SS blocking end and RFLAGS.TF traps, as after each
 	 * iteration on the CPU.
 	 */
-	if ((in->op == HVX_OP_MOVS || in->op == HVX_OP_STOS) && string_step(v))
+	if (is_string(in->op) && string_step(v))
 		hvx_vmx_skip_instruction(v, 0);
 	else
 		hvx_vmx_skip_instruction(v, in->len);
@@ -557,6 +669,106 @@ static int movs_store(struct hvx_vmx_vcpu *v, u64 val)
 		return inject_page_fault(v, &f);
 	return mmio_commit(v);
 }
+
+/*
+ * Is condition @cc (tttn: SDM Vol. 2A B.1.4.7, Table B-10) true with
+ * @fl? Bit 0 negates the condition of bits 3:1.
+ */
+static bool cond_true(unsigned int cc, unsigned long fl)
+{
+	bool cf = fl & X86_EFLAGS_CF, zf = fl & X86_EFLAGS_ZF;
+	bool sf = fl & X86_EFLAGS_SF, of = fl & X86_EFLAGS_OF;
+	bool r;
+
+	switch (cc >> 1) {
+	case 0:
+		r = of;
+		break;
+	case 1:
+		r = cf;
+		break;
+	case 2:
+		r = zf;
+		break;
+	case 3:
+		r = cf || zf;
+		break;
+	case 4:
+		r = sf;
+		break;
+	case 5:
+		r = fl & X86_EFLAGS_PF;
+		break;
+	case 6:
+		r = sf != of;
+		break;
+	default:
+		r = zf || sf != of;
+	}
+	return r ^ (cc & 1);
+}
+
+/*
+ * BT BTS BTR BTC on the operand @val just read. The CPU has already
+ * added the part of a register bit offset beyond the operand to the
+ * address it accessed (SDM Vol. 2A BT, "Bit(BitBase, BitOffset)"), so
+ * only the offset modulo the operand width is left. CF is the bit; ZF is
+ * kept; OF, SF, AF and PF are undefined and kept as well.
+ */
+static int bt_done(struct hvx_vmx_vcpu *v, u64 val)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct hvx_insn *in = &op->insn;
+	u64 bit = BIT_ULL(op->src & (in->size * 8 - 1));
+
+	op->flags = v->rflags & ~X86_EFLAGS_CF;
+	if (val & bit)
+		op->flags |= X86_EFLAGS_CF;
+	op->set_flags = true;
+	switch (in->alu) {
+	case HVX_BTS:
+		return mmio_exit(v, op->gpa, true, val | bit);
+	case HVX_BTR:
+		return mmio_exit(v, op->gpa, true, val & ~bit);
+	case HVX_BTC:
+		return mmio_exit(v, op->gpa, true, val ^ bit);
+	}
+	return mmio_commit(v);
+}
+
+/*
+ * CMPXCHG8B/16B, operand read into op->vec: compare with EDX:EAX or
+ * RDX:RAX; equal: ZF = 1 and ECX:EBX or RCX:RBX is stored; else ZF = 0,
+ * the operand is written back unchanged (the CPU always writes it) and
+ * loaded into rDX:rAX by mmio_commit(). Other flags are unchanged (SDM
+ * Vol. 2A CMPXCHG8B/CMPXCHG16B).
+ */
+static int cmpxchg8b_done(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	unsigned long *r = v->gprs;
+	bool eq;
+
+	if (op->insn.vec_size == 8) {
+		eq = op->vec[0] == ((u32)r[HVX_RAX] | (u64)(u32)r[HVX_RDX] << 32);
+		if (eq)
+			op->vec[0] = (u32)r[HVX_RBX] | (u64)(u32)r[HVX_RCX] << 32;
+	} else {
+		eq = op->vec[0] == r[HVX_RAX] && op->vec[1] == r[HVX_RDX];
+		if (eq) {
+			op->vec[0] = r[HVX_RBX];
+			op->vec[1] = r[HVX_RCX];
+		}
+	}
+	op->flags = v->rflags & ~X86_EFLAGS_ZF;
+	if (eq)
+		op->flags |= X86_EFLAGS_ZF;
+	op->set_flags = true;
+	op->frag = 0;
+	return mmio_exit(v, op->vec_gpa, true, op->vec[0]);
+}
+
+static int mmio_read(struct hvx_vmx_vcpu *v, u64 gpa);
 
 /* The data of a read arrived (@val, zero-extended): compute. */
 static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val)
@@ -595,6 +807,75 @@ static int mmio_read_done(struct hvx_vmx_vcpu *v, u64 val)
 		break;
 	case HVX_OP_MOVS:
 		return movs_store(v, val);
+	case HVX_OP_LODS:
+		op->set_reg = true;
+		op->reg_val = val;
+		break;
+	case HVX_OP_SCAS:
+		/* CMP rAX, ES:[rDI] */
+		op->flags = v->rflags;
+		alu_exec(HVX_ALU_CMP, in->size, op->src, val, &op->flags);
+		op->set_flags = true;
+		break;
+	case HVX_OP_CMPS:
+		/* CMP DS:[rSI], ES:[rDI]: the first read, then the second. */
+		if (!op->second) {
+			op->second = true;
+			op->src = val;
+			return mmio_read(v, op->dst_gpa);
+		}
+		op->flags = v->rflags;
+		alu_exec(HVX_ALU_CMP, in->size, op->src, val, &op->flags);
+		op->set_flags = true;
+		break;
+	case HVX_OP_BT:
+		return bt_done(v, val);
+	case HVX_OP_CMPXCHG8B:
+		op->vec[op->frag] = val;
+		if (++op->frag * in->size < in->vec_size)
+			return mmio_read(v, op->vec_gpa + op->frag * in->size);
+		return cmpxchg8b_done(v);
+	case HVX_OP_VEC_LOAD:
+		/* Piece by piece; the bits above the operand are zeroed. */
+		op->vec[op->frag] = val;
+		if (++op->frag * in->size < in->vec_size)
+			return mmio_read(v, op->vec_gpa + op->frag * in->size);
+		xmm_write(v, in->reg, in->vex, op->vec);
+		break;
+	case HVX_OP_XADD:
+		/* The register gets the old value, memory the sum. */
+		op->flags = v->rflags;
+		res = alu_exec(HVX_ALU_ADD, in->size, val, op->src, &op->flags);
+		op->set_flags = true;
+		op->set_reg = true;
+		op->reg_val = val;
+		return mmio_exit(v, op->gpa, true, res);
+	case HVX_OP_CMPXCHG:
+		/*
+		 * CMP rAX, m. Equal: m = r. Else rAX = m, and m is written
+		 * back unchanged: the CPU writes the destination either way
+		 * (SDM Vol. 2A CMPXCHG).
+		 */
+		op->flags = v->rflags;
+		a = get_reg(v, HVX_RAX, false) & size_mask(in->size);
+		alu_exec(HVX_ALU_CMP, in->size, a, val, &op->flags);
+		op->set_flags = true;
+		if (op->flags & X86_EFLAGS_ZF)
+			return mmio_exit(v, op->gpa, true, op->src);
+		op->set_reg = true;
+		op->dst_reg = HVX_RAX;
+		op->dst_high = false;
+		op->reg_val = val;
+		return mmio_exit(v, op->gpa, true, val);
+	case HVX_OP_CMOV:
+		/*
+		 * The CPU reads the source whatever the condition; a 32-bit
+		 * destination is zero-extended even when it is not moved.
+		 */
+		op->set_reg = true;
+		op->reg_val = cond_true(in->alu, v->rflags) ? val :
+			      get_reg(v, in->reg, false);
+		break;
 	}
 	return mmio_commit(v);
 }
@@ -646,6 +927,32 @@ static int movs_start(struct hvx_vmx_vcpu *v, u64 gpa)
 	return emulation_failed(v, NULL, 0);
 }
 
+/*
+ * CMPS reads DS:RSI (or the override segment) and then ES:RDI; either may
+ * be MMIO or RAM. Both are translated first, so that a #PF comes before
+ * any MMIO access.
+ */
+static int cmps_start(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	u64 rsi = v->gprs[HVX_RSI] & op->addr_mask;
+	u64 rdi = v->gprs[HVX_RDI] & op->addr_mask;
+	struct xlate_fault f;
+	u64 src_gpa;
+	int ret;
+
+	ret = gva_to_gpa(v, seg_linear(v, op->insn.seg, rsi), ACC_READ,
+			 &src_gpa, &f);
+	if (!ret)
+		ret = gva_to_gpa(v, seg_linear(v, HVX_SEG_ES, rdi), ACC_READ,
+				 &op->dst_gpa, &f);
+	if (ret == -EFAULT)
+		return inject_page_fault(v, &f);
+	if (ret)
+		return emulation_failed(v, NULL, 0);
+	return mmio_read(v, src_gpa);
+}
+
 /* Start the decoded instruction in v->mmio.insn; its access hit @gpa. */
 static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 {
@@ -654,7 +961,9 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 
 	op->src = in->has_imm ? in->imm : get_reg(v, in->reg, in->high_byte);
 	op->src &= size_mask(in->size);
-	if (in->op == HVX_OP_MOVS || in->op == HVX_OP_STOS) {
+	op->dst_reg = in->reg;
+	op->dst_high = in->high_byte;
+	if (is_string(in->op)) {
 		op->addr_mask = size_mask(in->addr_size);
 		op->backward = v->rflags & X86_EFLAGS_DF;
 		/* With RCX = 0 the CPU accesses nothing; be safe anyway. */
@@ -668,11 +977,40 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 	case HVX_OP_MOV_STORE:
 	case HVX_OP_STOS:
 		return mmio_exit(v, gpa, true, op->src);
+	case HVX_OP_SETCC:
+		return mmio_exit(v, gpa, true, cond_true(in->alu, v->rflags));
+	case HVX_OP_VEC_STORE:
+		op->vec_gpa = gpa;
+		xmm_read(v, in->reg, in->vec_size > 16, op->vec);
+		if (in->vec_size < 8)
+			op->vec[0] &= size_mask(in->vec_size);
+		return mmio_exit(v, gpa, true, op->vec[0]);
+	case HVX_OP_VEC_LOAD:
+	case HVX_OP_CMPXCHG8B:
+		op->vec_gpa = gpa;
+		return mmio_read(v, gpa);
 	case HVX_OP_MOVS:
 		return movs_start(v, gpa);
+	case HVX_OP_CMPS:
+		return cmps_start(v);
 	default:	/* loads, ALU, XCHG: read first */
 		return mmio_read(v, gpa);
 	}
+}
+
+/*
+ * An instruction hvx does not emulate touched MMIO. A device access must
+ * not end the VM: the guest gets #UD, as on a CPU without the
+ * instruction, and the statistics count it.
+ */
+static int mmio_unknown(struct hvx_vmx_vcpu *v, u64 gpa, const u8 *insn,
+			unsigned int n)
+{
+	v->stats.s.mmio_unknown_insns++;
+	pr_debug_ratelimited("hvx: MMIO %#llx at RIP %#llx: instruction not emulated, #UD: %*ph\n",
+			     gpa, v->rip, min(n, 15u), insn);
+	hvx_vmx_inject_exception(v, X86_TRAP_UD, false, 0);
+	return HVX_RUN_RESUME;
 }
 
 /**
@@ -685,10 +1023,12 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
  * MMIO operand an HVX_EXIT_MMIO read. Later HVX_RUNs complete it; see
  * hvx_vmx_complete_pending(). A read of a read-only slot (the write of a
  * read-modify-write faulted there) is done in the kernel.
+ * An instruction hvx does not emulate gets #UD (counted in
+ * hvx_stats.mmio_unknown_insns).
  * Return: HVX_RUN_USER (an MMIO exit, or HVX_EXIT_INTERNAL_ERROR with
- * suberror HVX_INTERNAL_EMULATION for an instruction hvx does not
- * emulate), HVX_RUN_RESUME (done in the kernel, or #PF injected), or a
- * negative errno.
+ * suberror HVX_INTERNAL_EMULATION when the instruction cannot be
+ * fetched from RAM), HVX_RUN_RESUME (done in the kernel, or #PF or #UD
+ * injected), or a negative errno.
  */
 int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 {
@@ -718,7 +1058,7 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 		code_size = cs_ar & VMX_AR_DB_MASK ? 4 : 2;
 	memset(&v->mmio, 0, sizeof(v->mmio));
 	if (hvx_decode(insn, n, code_size, &v->mmio.insn))
-		return emulation_failed(v, insn, n);
+		return mmio_unknown(v, gpa, insn, n);
 	return mmio_start(v, gpa);
 }
 

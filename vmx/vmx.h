@@ -243,6 +243,22 @@ struct hvx_io_op {
  * @HVX_OP_XCHG: XCHG m, r (86/87).
  * @HVX_OP_MOVS: MOVS (A4/A5), optionally REP.
  * @HVX_OP_STOS: STOS (AA/AB), optionally REP.
+ * @HVX_OP_LODS: LODS (AC/AD), optionally REP.
+ * @HVX_OP_SCAS: SCAS (AE/AF), optionally REPE/REPNE.
+ * @HVX_OP_CMPS: CMPS (A6/A7), optionally REPE/REPNE; either or both
+ *	operands on MMIO.
+ * @HVX_OP_BT: BT BTS BTR BTC m, r or imm8 (0F A3/AB/B3/BB, 0F BA /4-/7);
+ *	enum hvx_bt in @alu.
+ * @HVX_OP_XADD: XADD m, r (0F C0/C1).
+ * @HVX_OP_CMPXCHG: CMPXCHG m, r (0F B0/B1).
+ * @HVX_OP_SETCC: SETcc m8 (0F 90-9F); condition in @alu.
+ * @HVX_OP_CMOV: CMOVcc r, m (0F 40-4F); condition in @alu.
+ * @HVX_OP_CMPXCHG8B: CMPXCHG8B m64, CMPXCHG16B m128 (0F C7 /1).
+ * @HVX_OP_VEC_LOAD: SSE load of an XMM register: MOVUPS MOVUPD MOVAPS
+ *	MOVAPD MOVDQU MOVDQA MOVSS MOVSD MOVD MOVQ xmm, m.
+ * @HVX_OP_VEC_STORE: SSE store of an XMM register: the same moves m, xmm,
+ *	and MOVNTPS MOVNTPD MOVNTDQ. Both also in their VEX forms (VMOVDQU
+ *	..., with YMM registers for VEX.256).
  */
 enum hvx_insn_op {
 	HVX_OP_NONE,
@@ -253,7 +269,21 @@ enum hvx_insn_op {
 	HVX_OP_XCHG,
 	HVX_OP_MOVS,
 	HVX_OP_STOS,
+	HVX_OP_LODS,
+	HVX_OP_SCAS,
+	HVX_OP_CMPS,
+	HVX_OP_BT,
+	HVX_OP_XADD,
+	HVX_OP_CMPXCHG,
+	HVX_OP_SETCC,
+	HVX_OP_CMOV,
+	HVX_OP_CMPXCHG8B,
+	HVX_OP_VEC_LOAD,
+	HVX_OP_VEC_STORE,
 };
+
+/* Bit-test operations (HVX_OP_BT), in the order of group 8's /4-/7. */
+enum hvx_bt { HVX_BT, HVX_BTS, HVX_BTR, HVX_BTC };
 
 /*
  * ALU operations; 0-7 are the encoding in opcode bits 5:3 and in
@@ -274,7 +304,8 @@ enum hvx_seg {
  * struct hvx_insn - an instruction decoded by hvx_decode()
  * @len: instruction length, bytes.
  * @op: enum hvx_insn_op.
- * @alu: enum hvx_alu, for HVX_OP_ALU.
+ * @alu: enum hvx_alu for HVX_OP_ALU, enum hvx_bt for HVX_OP_BT, the
+ *	condition (tttn, SDM Vol. 2A B.1.4.7) for SETcc and CMOVcc.
  * @size: memory operand size (each element for MOVS/STOS), bytes.
  * @opsize: operand size, bytes (2, 4 or 8).
  * @addr_size: address size, bytes (2, 4 or 8).
@@ -285,6 +316,12 @@ enum hvx_seg {
  * @sign_extend: MOVSX.
  * @has_imm: the other operand is @imm instead of @reg.
  * @rep: a REP prefix (F2 or F3).
+ * @repne: the REP prefix was F2 (REPNE for CMPS and SCAS).
+ * @vex: HVX_OP_VEC_*: VEX-encoded (VMOVDQU ...): a load zeroes the
+ *	register above the operand up to bit 255.
+ * @vec_size: HVX_OP_VEC_* and HVX_OP_CMPXCHG8B: the memory operand's
+ *	size in bytes (4, 8, 16 or 32), accessed in @size pieces (at most 8
+ *	bytes, one exit each); for HVX_OP_VEC_*, @reg is the XMM register.
  * @lock: a LOCK prefix.
  * @seg: the segment of a MOVS source (enum hvx_seg): DS or the override.
  * @imm: the immediate, sign-extended to 64 bits.
@@ -294,6 +331,8 @@ struct hvx_insn {
 	u8 reg, reg_size;
 	bool high_byte, reg_dst, sign_extend, has_imm, rep, lock;
 	u8 seg;
+	bool repne, vex;
+	u8 vec_size;
 	u64 imm;
 };
 
@@ -319,6 +358,14 @@ enum hvx_mmio_stage {
  * @reg_val: the value.
  * @set_flags: on completion, load the arithmetic flags from @flags.
  * @flags: RFLAGS bits computed by the ALU operation.
+ * @dst_reg: the register @reg_val goes to (enum hvx_gpr): the register
+ *	operand, or rAX for CMPXCHG.
+ * @dst_high: @dst_reg is AH, CH, DH or BH.
+ * @second: CMPS: the first operand (DS:RSI) is read, in @src.
+ * @frag: HVX_OP_VEC_*, HVX_OP_CMPXCHG8B: the piece of the operand
+ *	being accessed.
+ * @vec_gpa: the same: guest-physical address of the operand.
+ * @vec: the same: the data, low quadword first.
  *
  * An instruction takes one or two exits to userspace: a read, a write, or
  * a read and then the write of the result (ALU read-modify-write, XCHG,
@@ -331,6 +378,11 @@ struct hvx_mmio_op {
 	bool backward, set_reg, set_flags;
 	u64 gpa, src, dst_la, dst_gpa, addr_mask, reg_val;
 	unsigned long flags;
+	u8 dst_reg;
+	bool dst_high, second;
+	u8 frag;
+	u64 vec_gpa;
+	u64 vec[4];
 };
 
 /**

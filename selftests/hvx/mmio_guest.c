@@ -150,19 +150,36 @@ void guest_readonly(uint64_t unused)
 }
 
 /*
- * Memory forms hvx does not emulate on MMIO: IMUL r, m (0F AF), BT m, imm
- * (0F BA /4), NEG m (F7 /3, in the group whose /0 TEST is emulated). The
- * host moves RIP past each one after its exit.
+ * Memory forms hvx does not emulate on MMIO: IMUL r, m (0F AF) and NEG m
+ * (F7 /3, in the group whose /0 TEST is emulated) raise #UD, reported by
+ * GUEST_SYNC(vector); between them BT m, imm (0F BA /4), emulated, reads
+ * GPA_MMIO and reports CF.
  */
 void guest_mmio_unsupported(uint64_t unused)
 {
+	uint8_t cf;
+
 	(void)unused;
-	asm volatile(".globl unsupported_imul, unsupported_bt\n\t"
-		     ".globl unsupported_neg, unsupported_end\n"
-		     "unsupported_imul:\timull (%0), %%eax\n"
-		     "unsupported_bt:\tbtl $3, (%0)\n"
-		     "unsupported_neg:\tnegl (%0)\n"
-		     "unsupported_end:"
-		     : : "r"(GPA_MMIO) : "rax", "memory", "cc");
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n"
+		     ".globl unsupported_imul\n"
+		     "unsupported_imul:\timull (%[p]), %%eax\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip) : [p] "r"(GPA_MMIO)
+		     : "rax", "memory", "cc");
+	GUEST_SYNC(guest_fixup_vector);
+	asm volatile(".globl unsupported_bt\n"
+		     "unsupported_bt:\tbtl $3, (%[p])\n\t"
+		     "setc %[cf]"
+		     : [cf] "=r"(cf) : [p] "r"(GPA_MMIO) : "memory", "cc");
+	GUEST_SYNC(cf);
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n"
+		     ".globl unsupported_neg\nunsupported_neg:\tnegl (%[p])\n"
+		     "1:\tmovq $0, %[fix]\n"
+		     ".globl unsupported_end\nunsupported_end:"
+		     : [fix] "=m"(guest_fixup_rip) : [p] "r"(GPA_MMIO)
+		     : "memory", "cc");
+	GUEST_SYNC(guest_fixup_vector);
 	GUEST_DONE();
 }

@@ -52,11 +52,14 @@ void guest_ud2(uint64_t unused)
 	GUEST_DONE();
 }
 
-/* NEG on MMIO: not an instruction hvx emulates, so an internal error. */
-void guest_mmio_neg(uint64_t unused)
+/*
+ * Code fetched from MMIO: hvx cannot read the instruction, so an internal
+ * error. (An instruction it does not emulate on MMIO raises #UD now.)
+ */
+void guest_mmio_exec(uint64_t unused)
 {
 	(void)unused;
-	asm volatile("negl (%0)" : : "r"(GPA_MMIO) : "memory");
+	asm volatile("jmp *%0" : : "r"((uint64_t)GPA_MMIO) : "memory");
 	GUEST_DONE();
 }
 

@@ -17,7 +17,7 @@ void guest_counted(uint64_t unused);
 void guest_msr_hlt(uint64_t unused);
 void guest_cpuid_once(uint64_t unused);
 void guest_ud2(uint64_t unused);
-void guest_mmio_neg(uint64_t unused);
+void guest_mmio_exec(uint64_t unused);
 
 void guest_cr8(uint64_t value);
 

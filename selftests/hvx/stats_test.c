@@ -1047,8 +1047,8 @@ TEST(events_lifecycle)
 	expect_event(_metadata, &nl, HVX_EVENT_VM_DESTROYED, &ev);
 	ASSERT_EQ(id, ev.vm_id);
 
-	/* An MMIO access hvx cannot emulate: internal error. */
-	vcpu = vm_create_long(&vm, guest_mmio_neg, 0);
+	/* Code fetched from MMIO, which hvx cannot emulate: internal error. */
+	vcpu = vm_create_long(&vm, guest_mmio_exec, 0);
 	expect_event(_metadata, &nl, HVX_EVENT_VM_CREATED, &ev);
 	id = ev.vm_id;
 	vcpu_run(vcpu);

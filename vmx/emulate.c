@@ -1087,7 +1087,8 @@ static int complete_mmio(struct hvx_vmx_vcpu *v)
 int hvx_vmx_io_in_kernel(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_io_op *io = &v->io;
-	u16 port = v->run->io.port;
+	/* The kernel's copy: userspace may rewrite the shared run page. */
+	u16 port = io->port;
 	u32 i;
 	int ret;
 

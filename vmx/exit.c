@@ -826,13 +826,14 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 	io->in = q & BIT(3);
 	io->string = q & BIT(4);
 	io->rep = q & BIT(5);
+	io->port = q >> 16;
 	run->exit_reason = HVX_EXIT_IO;
 	run->io.direction = io->in ? HVX_EXIT_IO_IN : HVX_EXIT_IO_OUT;
 	run->io.size = io->size;
-	run->io.port = q >> 16;
+	run->io.port = io->port;
 	run->io.data_offset = HVX_RUN_IO_DATA_OFFSET;
 	hvx_stats_top_add(v->stats.s.io_ports,
-			  run->io.port | (io->in ? HVX_STATS_IO_IN : 0));
+			  io->port | (io->in ? HVX_STATS_IO_IN : 0));
 	if (io->string) {
 		ret = hvx_vmx_handle_string_io(v);
 	} else {

@@ -219,6 +219,8 @@ struct hvx_vmx_apic_ops {
  * @string: INS/OUTS.
  * @rep: REP prefix.
  * @size: element size, bytes.
+ * @port: the I/O port, from the exit qualification; kept here because the
+ *	run page is writable by userspace.
  * @count: elements carried by this exit.
  * @addr_mask: address-size mask for RSI/RDI/RCX (0xffff, 0xffffffff, ~0).
  * @gpa: guest physical address of the lowest element (string I/O).
@@ -227,6 +229,7 @@ struct hvx_vmx_apic_ops {
 struct hvx_io_op {
 	bool in, string, rep, backward;
 	u8 size;
+	u16 port;
 	u32 count;
 	u64 addr_mask;
 	u64 gpa;

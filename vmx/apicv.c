@@ -215,17 +215,63 @@ static void build_x2apic_bitmap(struct hvx_vmx_vcpu *v, const void *base)
 		__clear_bit(APIC_BASE_MSR + (APIC_PROCPRI >> 4), rd);
 }
 
+/* Controls a disabled APIC turns off, to be restored on re-enable. */
+#define APIC_OFF_PROC2	(SECONDARY_EXEC_APIC_REGISTER_VIRT | \
+			 SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY)
+#define CR8_EXITING	(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING)
+
 /*
- * xAPIC or x2APIC virtualization, following IA32_APIC_BASE.EXTD: "virtualize
- * x2APIC mode" must be 0 while "virtualize APIC accesses" is 1 (SDM Vol. 3C
- * 27.2.1.1), and the MSR bitmap may only let x2APIC MSRs through while
- * "virtualize x2APIC mode" is 1, or the guest would reach the host's APIC.
+ * A globally disabled APIC (IA32_APIC_BASE.EN = 0) has no xAPIC page: the
+ * range is unclaimed space (SDM Vol. 3A 11.4.3), so each access must exit
+ * and reach userspace as MMIO. With "virtualize APIC accesses" on, the TPR
+ * shadow would let TPR accesses through the page without an exit, as
+ * would APIC-register virtualization for reads and virtual-interrupt
+ * delivery for EOI writes (SDM Vol. 3C 30.4.1-30.4.3). With the TPR shadow
+ * off every access to the APIC-access page is an APIC-access exit; the
+ * other two need the TPR shadow (27.2.1.1), and MOV CR8 must then exit or
+ * it would reach the host's TPR (CR8 stays the VTPR byte, 30.1.1). Without
+ * the APIC-access page nothing changes: the range is not mapped, so its
+ * accesses are EPT violations already.
+ */
+static void apic_off_update(struct hvx_vmx_vcpu *v, bool off)
+{
+	u32 proc = v->proc_ctls;	/* exit.c keeps it current */
+	u32 proc2 = vmcs_read(SECONDARY_VM_EXEC_CONTROL);
+
+	if (off) {
+		proc = (proc & ~CPU_BASED_TPR_SHADOW) | CR8_EXITING;
+		proc2 &= ~APIC_OFF_PROC2;
+	} else {
+		proc = (proc & ~CR8_EXITING) | CPU_BASED_TPR_SHADOW;
+		if (v->apicv & HVX_APICV_REG)
+			proc2 |= SECONDARY_EXEC_APIC_REGISTER_VIRT;
+		if (v->apicv & HVX_APICV_VID)
+			proc2 |= SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY;
+	}
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+	v->proc_ctls = proc;
+	v->apic_hw_off = off;
+}
+
+/*
+ * Disabled, xAPIC or x2APIC virtualization, following IA32_APIC_BASE
+ * (EN, EXTD): "virtualize x2APIC mode" must be 0 while "virtualize APIC
+ * accesses" is 1 (SDM Vol. 3C 27.2.1.1), and the MSR bitmap may only let
+ * x2APIC MSRs through while "virtualize x2APIC mode" is 1, or the guest
+ * would reach the host's APIC. Called before each entry; the VMCS is only
+ * touched when the mode changed.
  */
 static void apicv_mode_update(struct hvx_vmx_vcpu *v)
 {
-	bool x2 = v->msr_bitmap_x2 && (v->msr.apic_base & X2APIC_ENABLE);
+	u64 base = v->msr.apic_base;
+	bool x2 = v->msr_bitmap_x2 && (base & X2APIC_ENABLE);
+	bool off = v->apic_access && !(base & MSR_IA32_APICBASE_ENABLE) &&
+		   (hvx_caps.proc_may & CR8_EXITING) == CR8_EXITING;
 	u32 ctl;
 
+	if (off != v->apic_hw_off)
+		apic_off_update(v, off);
 	if (x2 == v->apicv_x2)
 		return;
 	ctl = vmcs_read(SECONDARY_VM_EXEC_CONTROL);
@@ -247,7 +293,8 @@ static void apicv_mode_update(struct hvx_vmx_vcpu *v)
  * hvx_vmx_msr_bitmap_update - point the VMCS at the right MSR bitmap
  * @v: the vCPU, VMCS current, before an entry.
  *
- * The module-wide bitmap, its variant with the SYSCALL MSRs let through
+ * First follows the APIC's state (apicv_mode_update()). The module-wide
+ * bitmap, its variant with the SYSCALL MSRs let through
  * once the vCPU swaps them (hvx_vmx_vcpu.syscall_msrs), or, in x2APIC
  * mode with APIC virtualization, the vCPU's own copy of either with the
  * x2APIC pass-throughs.
@@ -258,7 +305,7 @@ void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v)
 	bool spec = v->spec_ctrl_direct;
 	const void *base;
 
-	if (v->apicv)
+	if (v->apicv || v->apic_access)
 		apicv_mode_update(v);
 	if (lng == v->msr_bitmap_long && v->apicv_x2 == v->msr_bitmap_x2_on &&
 	    spec == v->msr_bitmap_spec)
@@ -367,7 +414,7 @@ void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 	 * where the guest had interrupts off, e.g. inside a spinlock taken
 	 * with spin_lock_irqsave().
 	 */
-	if (!(v->apicv & HVX_APICV_VID) || svi < 16 ||
+	if (!(v->apicv & HVX_APICV_VID) || v->apic_hw_off || svi < 16 ||
 	    !(v->rflags & X86_EFLAGS_IF) ||
 	    id == (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | svi))
 		return;

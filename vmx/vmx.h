@@ -491,6 +491,10 @@ struct hvx_mmio_op {
  * @mce_exit: HVX_MCE_* for the last exit, set with interrupts off right
  *	after it (hvx_vmx_mce_irqoff()); meaningful for exception exits and
  *	failed VM entries only.
+ * @apic_hw_off: the guest's APIC is disabled in IA32_APIC_BASE and, with
+ *	"virtualize APIC accesses", the TPR shadow, APIC-register
+ *	virtualization and virtual-interrupt delivery are off, so that every
+ *	access to the APIC-access page exits (apicv.c).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -574,6 +578,7 @@ struct hvx_vmx_vcpu {
 	bool dr_armed;
 	u8 mce_exit;
 	bool triple_fault;	/* hvx_vmx_inject_exception() shut it down */
+	bool apic_hw_off;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */

@@ -36,8 +36,15 @@
  *
  * Facts of this model (documented in the README):
  *  - The APIC id is the vCPU id; writes to the xAPIC ID register are
- *    ignored. The xAPIC page stays at 0xfee00000 whatever IA32_APIC_BASE
- *    says.
+ *    ignored. The xAPIC page stays at 0xfee00000 whatever the base field
+ *    of IA32_APIC_BASE says.
+ *  - States (SDM Vol. 3A 11.12.5): disabled (EN = 0), xAPIC, x2APIC.
+ *    Disabling resets the APIC (IRR, ISR, TMR, timer, LVTs masked, SVR
+ *    0FFH: software disabled; TPR 0) and it stays so until re-enabled.
+ *    While disabled its page is unclaimed space: accesses exit to
+ *    userspace as MMIO (vmx/apicv.c makes APIC-access page accesses exit
+ *    too), x2APIC MSRs fault and no message reaches it. CR8 then is a
+ *    plain register; the APIC's TPR is 0 again when it is re-enabled.
  *  - The timer counts at HVX_APIC_BUS_KHZ (1 GHz, one count per
  *    nanosecond with divide-by-1). A periodic timer never fires more often
  *    than every lapic_min_period_us (default 200 us, KVM's figure);
@@ -828,7 +835,9 @@ static int lapic_mmio_read(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu,
 	u64 r;
 
 	*val = 0;
-	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) || off + size > 4)
+	if (apic && !hw_enabled(apic))
+		return -ENOENT;		/* no APIC here: unclaimed space */
+	if (!apic || x2apic_mode(apic) || off + size > 4)
 		return 0;
 	if (lapic_reg_read(apic, addr & 0xff0, &r)) {
 		lapic_error(apic, ESR_ILLEGAL_REG);
@@ -845,11 +854,13 @@ static int lapic_mmio_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu,
 	u32 reg = addr & 0xff0;
 	u64 dummy;
 
+	if (apic && !hw_enabled(apic))
+		return -ENOENT;		/* no APIC here: unclaimed space */
 	if (apic && apic->page)
 		lapic_icr_hi_from_page(apic);
 
 	/* Only aligned 32-bit writes are defined; others are dropped. */
-	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) ||
+	if (!apic || x2apic_mode(apic) ||
 	    (addr & 0xf) || size != 4)
 		return 0;
 	if (reg == APIC_SELF_IPI || lapic_reg_read(apic, reg, &dummy)) {
@@ -935,6 +946,12 @@ static int lapic_apic_base(struct hvx_lapic *apic, enum hvx_msr_op op, u64 val)
 	apic->regs_dirty = true;
 	if ((old & MSR_IA32_APICBASE_ENABLE) && !(val & MSR_IA32_APICBASE_ENABLE))
 		lapic_reset(apic);			/* 11.4.3 */
+	/*
+	 * CR8 is the TPR only while the APIC is enabled (11.8.6.1): what the
+	 * guest wrote to it meanwhile does not reach the reset APIC.
+	 */
+	if (!(old & MSR_IA32_APICBASE_ENABLE) && (val & MSR_IA32_APICBASE_ENABLE))
+		hvx_vmx_set_tpr(&apic->vcpu->vmx, 0);
 	return 0;
 }
 
@@ -1002,8 +1019,9 @@ static const u16 page_regs[] = {
 };
 
 /*
- * Copy the registers the vCPU's thread changes to the page; a disabled
- * APIC reads as zeros, as lapic_mmio_read() answers.
+ * Copy the registers the vCPU's thread changes to the page; those of a
+ * disabled APIC as zeros (the guest cannot read them then: its accesses
+ * exit, vmx/apicv.c).
  */
 static void lapic_regs_to_page(struct hvx_lapic *apic)
 {

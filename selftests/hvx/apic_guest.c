@@ -742,3 +742,92 @@ void guest_lapic_snapshot(uint64_t unused)
 	GUEST_SYNC(2);
 	GUEST_DONE();
 }
+
+#define APIC_BASE_EXTD		(1ull << 10)
+#define APIC_BASE_EN		(1ull << 11)
+
+/*
+ * The states of IA32_APIC_BASE (SDM Vol. 3A 11.12.5): disabled, xAPIC,
+ * x2APIC, each transition and the invalid ones (#GP). A disabled APIC
+ * has no page: its accesses exit to the host as MMIO (three of them, in
+ * order: TPR write, LVR read, EOI write), its x2APIC MSRs fault, and the
+ * APIC comes back in its reset state.
+ */
+void guest_apic_states(uint64_t unused)
+{
+	volatile uint32_t *page = (volatile uint32_t *)(uint64_t)APIC_GPA;
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE), off, val;
+
+	(void)unused;
+	off = base & ~(APIC_BASE_EN | APIC_BASE_EXTD);
+	GUEST_ASSERT_EQ(APIC_BASE_EN, base & (APIC_BASE_EN | APIC_BASE_EXTD));
+	/* xAPIC: state for the disable to lose. */
+	page[APIC_SVR / 4] = 0x1ff;
+	page[APIC_LVTT / 4] = V_TIMER;
+	page[APIC_LDR / 4] = 0x01000000;
+	set_cr8(3);
+	GUEST_ASSERT_EQ(0x30, page[APIC_TPR / 4]);
+	/* Invalid: EXTD without EN, reserved bits 9 and 7:0. */
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_IA32_APIC_BASE,
+					     off | APIC_BASE_EXTD));
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_IA32_APIC_BASE,
+					     base | (1u << 9)));
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_IA32_APIC_BASE, base | 1));
+	GUEST_ASSERT_EQ(base, rdmsr(MSR_IA32_APIC_BASE));
+	GUEST_ASSERT_EQ(0x1ff, page[APIC_SVR / 4]);
+
+	/* xAPIC -> disabled. The page is unclaimed: the TPR write exits. */
+	wrmsr(MSR_IA32_APIC_BASE, off);
+	GUEST_ASSERT_EQ(off, rdmsr(MSR_IA32_APIC_BASE));
+	set_cr8(2);
+	page[APIC_TPR / 4] = 0xf0;
+	GUEST_ASSERT_EQ(2, get_cr8());
+	GUEST_ASSERT_EQ(STATES_MMIO_DATA, page[APIC_LVR / 4]);
+	GUEST_ASSERT_EQ(2, get_cr8());
+	GUEST_ASSERT_EQ(13, guest_rdmsr_safe(MSR_X2APIC_BASE + 2, &val));
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_X2APIC_BASE + 8, 0));
+	/* Disabled -> x2APIC directly is invalid. */
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_IA32_APIC_BASE,
+					     base | APIC_BASE_EXTD));
+
+	/* Disabled -> xAPIC: the APIC is in its reset state (11.4.7.1). */
+	wrmsr(MSR_IA32_APIC_BASE, base);
+	GUEST_ASSERT_EQ(0, get_cr8());
+	GUEST_ASSERT_EQ(0, page[APIC_TPR / 4]);
+	GUEST_ASSERT_EQ(0, page[APIC_ID / 4]);
+	GUEST_ASSERT_EQ(0x50014, page[APIC_LVR / 4]);
+	GUEST_ASSERT_EQ(0xff, page[APIC_SVR / 4]);	/* software disabled */
+	GUEST_ASSERT_EQ(0x10000, page[APIC_LVTT / 4]);
+	GUEST_ASSERT_EQ(0, page[APIC_LDR / 4]);
+	page[APIC_LVTT / 4] = V_TIMER;			/* stays masked */
+	GUEST_ASSERT_EQ(0x10000 | V_TIMER, page[APIC_LVTT / 4]);
+
+	/* xAPIC -> x2APIC: the MSRs answer, the TPR MSR is CR8. */
+	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+	GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_X2APIC_BASE + 2, &val));
+	GUEST_ASSERT_EQ(0, val);
+	wrmsr(MSR_X2APIC_BASE + 8, 0x40);
+	GUEST_ASSERT_EQ(4, get_cr8());
+	GUEST_ASSERT_EQ(0x40, rdmsr(MSR_X2APIC_BASE + 8));
+	/* x2APIC -> xAPIC is invalid. */
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_IA32_APIC_BASE, base));
+
+	/* x2APIC -> disabled: no MSR is let through any more. */
+	wrmsr(MSR_IA32_APIC_BASE, off);
+	GUEST_ASSERT_EQ(13, guest_rdmsr_safe(MSR_X2APIC_BASE + 8, &val));
+	GUEST_ASSERT_EQ(13, guest_rdmsr_safe(MSR_X2APIC_BASE + 2, &val));
+	GUEST_ASSERT_EQ(13, guest_wrmsr_safe(MSR_X2APIC_BASE + 0xb, 0));
+	page[APIC_EOI / 4] = 0;
+
+	/* Disabled -> xAPIC -> x2APIC: reset state through the MSRs. */
+	wrmsr(MSR_IA32_APIC_BASE, base);
+	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+	GUEST_ASSERT_EQ(0, rdmsr(MSR_X2APIC_BASE + 8));
+	GUEST_ASSERT_EQ(0xff, rdmsr(MSR_X2APIC_BASE + 0xf));
+	GUEST_ASSERT_EQ(0x10000, rdmsr(MSR_X2APIC_BASE + 0x32));
+	GUEST_ASSERT_EQ(1, rdmsr(MSR_X2APIC_BASE + 0xd));	/* LDR */
+	wrmsr(MSR_IA32_APIC_BASE, off);
+	wrmsr(MSR_IA32_APIC_BASE, base);
+	GUEST_ASSERT_EQ(0x50014, page[APIC_LVR / 4]);
+	GUEST_DONE();
+}

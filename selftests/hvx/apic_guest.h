@@ -76,6 +76,9 @@
 #define GPA_FRESH_STACK		0x50000000ull
 #define FRESH_STACK_SIZE	0x2000
 
+/* guest_apic_states(): what the host answers for a read of the page. */
+#define STATES_MMIO_DATA	0x5a5a1234u
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
@@ -102,6 +105,7 @@ void guest_extint(uint64_t unused);
 void guest_delivery_exit(uint64_t unused);
 void guest_if_blocks(uint64_t cycles);
 void guest_lapic_snapshot(uint64_t unused);
+void guest_apic_states(uint64_t unused);
 #endif
 
 #endif

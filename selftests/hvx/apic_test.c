@@ -514,6 +514,51 @@ TEST_F(apic, x2apic_rules)
 	vm_free(vm);
 }
 
+/*
+ * IA32_APIC_BASE states and transitions (guest_apic_states()). While the
+ * APIC is disabled its page is no device: each access is an HVX_EXIT_MMIO
+ * to userspace, in every mode (with the APIC-access page too), and the
+ * TPR write among them does not reach CR8.
+ */
+static void expect_apic_mmio(struct __test_metadata *_metadata,
+			     struct vcpu *vcpu, uint32_t reg, int write,
+			     uint32_t data)
+{
+	struct hvx_run *run = vcpu->run;
+	uint32_t seen = 0;
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT_MSG(HVX_EXIT_MMIO, vcpu, " (register %#x)", reg);
+	ASSERT_EQ(APIC_GPA + reg, run->mmio.phys_addr);
+	ASSERT_EQ(4, run->mmio.len);
+	ASSERT_EQ(write, run->mmio.is_write);
+	if (write) {
+		memcpy(&seen, run->mmio.data, 4);
+		ASSERT_EQ(data, seen);
+	} else {
+		memcpy(run->mmio.data, &data, 4);
+	}
+}
+
+TEST_F(apic, apic_base_states)
+{
+	struct hvx_nl_stats st;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
+	vcpu = apic_vcpu(vm, 0, guest_apic_states, 0);
+	REQUIRE_MODE(vm, variant->mode, NULL);
+	expect_apic_mmio(_metadata, vcpu, APIC_TPR, 1, 0xf0);
+	expect_apic_mmio(_metadata, vcpu, APIC_LVR, 0, STATES_MMIO_DATA);
+	expect_apic_mmio(_metadata, vcpu, APIC_EOI, 1, 0);
+	vcpu_run_done(vcpu);
+	if (variant->mode != MODE_SOFT)	/* the page stayed in use */
+		EXPECT_LT(0, vm_stats(&st)->exits_by_reason[EXIT_REASON_APIC_ACCESS]);
+	vm_free(vm);
+}
+
 TEST_F(apic, self_ipi_storm_coalesces)
 {
 	struct vcpu *vcpu;

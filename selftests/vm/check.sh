@@ -146,7 +146,7 @@ host_kernel
 root=$IMG/root
 initramfs_base "$root" "$test_timeout"
 
-# --- passthrough (issue 7): NIC drivers for passthrough_test ----------
+# --- passthrough: NIC drivers for passthrough_test ----------
 # e1000.ko (QEMU's e1000 beside the edu; Bochs's e1000), ne2k-pci.ko and
 # 8390.ko (Bochs's NE2000 PCI), so the test can give a released device
 # back to its host driver. Not loaded at boot: the devices stay
@@ -206,7 +206,7 @@ fi
 # --- end passthrough ---
 
 # ---------------------------------------------------------------------------
-# hvx-run (issue 6): when run_test (or the demo) is among the tests, add
+# hvx-run: when run_test (or the demo) is among the tests, add
 # hvx-run, a guest kernel and a guest initramfs to the initramfs
 # (selftests/vm/guest.sh). HVX_RUN: the hvx-run binary (top-level Makefile).
 if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|demo)$'; then
@@ -251,7 +251,7 @@ for e in $EMUS; do
 			bochs -q -f "$IMG/$e.bochsrc" -rc "$IMG/bochs.rc"
 		;;
 	qemu)
-		# passthrough (issue 7): the edu and an e1000 share slot 4,
+		# passthrough: the edu and an e1000 share slot 4,
 		# hence one IOMMU group (conventional PCI functions without
 		# ACS); the edu's DMA reaches 40 address bits, not 28.
 		# An e1000e (MSI-X) alone at 00:05.0 for the guest MSI-X.

@@ -37,16 +37,6 @@
 static const uint8_t add_1234[] = { 0x48, 0x8d, 0x87, 0x34, 0x12, 0x00, 0x00,
 				    0xc3 };
 
-static struct hvx_mem_info mem_info(struct vm *vm)
-{
-	struct hvx_mem_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	LIB_ASSERT(!ioctl(vm->fd, HVX_GET_MEM_INFO, &info),
-		   "HVX_GET_MEM_INFO: %m");
-	return info;
-}
-
 static uint64_t splits(void)
 {
 	struct hvx_stats st;
@@ -140,9 +130,9 @@ FIXTURE_SETUP(nx_huge)
 		SKIP(return, "no 2 MiB hugetlbfs pages: mmap(MAP_HUGETLB): %s",
 		     strerror(errno));
 	self->vcpu = vm_create_long(&self->vm, guest_ept, 0);
-	if (!(mem_info(self->vm).flags & HVX_MEM_INFO_2M))
+	if (!(vm_mem_info(self->vm).flags & HVX_MEM_INFO_2M))
 		SKIP(return, "no 2 MiB EPT leaves (CPU or ept_large=0)");
-	ASSERT_TRUE(mem_info(self->vm).flags & HVX_MEM_INFO_NX_HUGE);
+	ASSERT_TRUE(vm_mem_info(self->vm).flags & HVX_MEM_INFO_NX_HUGE);
 	memset(self->mem, 0x5a, self->size);
 	memcpy(self->mem + 0x1000, add_1234, sizeof(add_1234));
 	memcpy(self->mem + SZ_2M + 0x3000, add_1234, sizeof(add_1234));
@@ -189,14 +179,14 @@ TEST_F(nx_huge, split_on_execute)
 	run_op(self->vcpu, EPT_OP_CHECK, GPA_HUGE + 0x2000, SZ_4K, 0x77);
 	ASSERT_EQ(0x5a5a5a5a5a5a5a5aull,
 		  run_op(self->vcpu, EPT_OP_READ, GPA_HUGE + SZ_2M, 0, 0));
-	info = mem_info(self->vm);
+	info = vm_mem_info(self->vm);
 	ASSERT_EQ(2, info.leaves_2m);
 	ASSERT_EQ(s0, splits()) TH_LOG("data accesses split a huge leaf");
 
 	ASSERT_EQ(5 + 0x1234, run_op(self->vcpu, EPT_OP_CALL,
 				     GPA_HUGE + 0x1000, 0, 5));
 	ASSERT_EQ(s0 + 1, splits());
-	info = mem_info(self->vm);
+	info = vm_mem_info(self->vm);
 	ASSERT_EQ(1, info.leaves_2m);
 	ASSERT_LE(512, info.leaves_4k);
 	/* Executable now: no second split; data written before is intact. */
@@ -204,7 +194,7 @@ TEST_F(nx_huge, split_on_execute)
 				     GPA_HUGE + 0x1000, 0, 7));
 	run_op(self->vcpu, EPT_OP_CHECK, GPA_HUGE + 0x2000, SZ_4K, 0x77);
 	ASSERT_EQ(s0 + 1, splits());
-	ASSERT_EQ(0, mem_info(self->vm).nx_huge_recovered);
+	ASSERT_EQ(0, vm_mem_info(self->vm).nx_huge_recovered);
 	/* The host sees the guest's writes through the split leaves. */
 	ASSERT_EQ((GPA_HUGE + 0x2000) ^ 0x77, *(uint64_t *)(self->mem + 0x2000));
 }
@@ -226,15 +216,15 @@ TEST_F(nx_huge, recovery)
 	ASSERT_EQ(11 + 0x1234, run_op(self->vcpu, EPT_OP_CALL,
 				      GPA_HUGE + SZ_2M + 0x3000, 0, 11));
 	ASSERT_EQ(s0 + 1, splits());
-	for (i = 0; i < 100 && !mem_info(self->vm).nx_huge_recovered; i++)
+	for (i = 0; i < 100 && !vm_mem_info(self->vm).nx_huge_recovered; i++)
 		msleep(50);
-	info = mem_info(self->vm);
+	info = vm_mem_info(self->vm);
 	ASSERT_EQ(1, info.nx_huge_recovered)
 		TH_LOG("the split leaf was not recovered within 5 s");
 	ASSERT_EQ(0, info.leaves_2m);
 	ASSERT_EQ(0x5a5a5a5a5a5a5a5aull,
 		  run_op(self->vcpu, EPT_OP_READ, GPA_HUGE + SZ_2M + 0x8000, 0, 0));
-	ASSERT_EQ(1, mem_info(self->vm).leaves_2m);
+	ASSERT_EQ(1, vm_mem_info(self->vm).leaves_2m);
 	ASSERT_EQ(s0 + 1, splits());
 	ASSERT_EQ(13 + 0x1234, run_op(self->vcpu, EPT_OP_CALL,
 				      GPA_HUGE + SZ_2M + 0x3000, 0, 13));
@@ -303,7 +293,7 @@ TEST(memlock_limit)
 	LIB_ASSERT(mem != MAP_FAILED, "mmap: %m");
 	/* The guest's own pages are pinned (and charged) first. */
 	run_op(vcpu, EPT_OP_READ, (uint64_t)&ept_args, 0, 0);
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	base_kb = vm_locked_kb();
 	LIB_ASSERT(base_kb == (long)info.pinned_pages * 4,
 		   "VmLck %ld kB, %llu pages pinned", base_kb,
@@ -337,7 +327,7 @@ TEST(memlock_limit)
 	LIB_ASSERT(__vcpu_run(vcpu) == -1 && errno == ENOMEM,
 		   "HVX_RUN again: %m, expected ENOMEM");
 	kb = vm_locked_kb();
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	LIB_ASSERT(kb == base_kb + 16 * 4 && kb == (long)info.pinned_pages * 4,
 		   "VmLck %ld kB (limit %ld), %llu pages pinned", kb,
 		   base_kb + 16 * 4, (unsigned long long)info.pinned_pages);
@@ -352,7 +342,7 @@ TEST(memlock_limit)
 	for (uint64_t i = 0; i < size; i += 8)
 		LIB_ASSERT(*(uint64_t *)(mem + i) == ((GPA_A + i) ^ 0x99),
 			   "guest write lost at %#lx", (unsigned long)i);
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	kb = vm_locked_kb();
 	LIB_ASSERT(kb >= base_kb + 63 * 4 && kb == (long)info.pinned_pages * 4,
 		   "VmLck %ld kB, %llu pages pinned", kb,

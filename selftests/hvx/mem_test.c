@@ -32,16 +32,6 @@
 
 /* ---- helpers -------------------------------------------------------- */
 
-static struct hvx_mem_info mem_info(struct vm *vm)
-{
-	struct hvx_mem_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	LIB_ASSERT(!ioctl(vm->fd, HVX_GET_MEM_INFO, &info),
-		   "HVX_GET_MEM_INFO: %m");
-	return info;
-}
-
 /* Pages pinned (FOLL_PIN) in the whole host now, from /proc/vmstat. */
 static long long host_pins(void)
 {
@@ -166,7 +156,7 @@ TEST(pattern_round_trip)
 		ASSERT_EQ((GPA_A + i * 8) ^ 0x5eed0000cafe0000ull, ram[i])
 			TH_LOG("u64 %llu of the slot", (unsigned long long)i);
 	}
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	ASSERT_LE(size / SZ_4K, info.pinned_pages);
 	ASSERT_EQ(3, info.nr_slots);
 
@@ -329,9 +319,9 @@ TEST(move_resize_reflag)
 	ASSERT_EQ(0x1111, guest_read(_metadata, vcpu, GPA_A + 8));
 
 	/* Move: new GPA, same memory; the old GPA is no RAM any more. */
-	before = mem_info(vm);
+	before = vm_mem_info(vm);
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_B, SZ_64K, mem));
-	after = mem_info(vm);
+	after = vm_mem_info(vm);
 	ASSERT_EQ(before.pinned_pages, after.pinned_pages);
 	ASSERT_EQ(before.nr_slots, after.nr_slots);
 	ASSERT_LT(before.ept_flushes, after.ept_flushes);
@@ -345,7 +335,7 @@ TEST(move_resize_reflag)
 	/* Grow to 128 KiB: the new half is RAM. */
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_B, 2 * SZ_64K, mem));
 	ASSERT_EQ(0x2222, guest_read(_metadata, vcpu, GPA_B + SZ_64K + 8));
-	ASSERT_EQ(before.bytes + SZ_64K, mem_info(vm).bytes);
+	ASSERT_EQ(before.bytes + SZ_64K, vm_mem_info(vm).bytes);
 
 	/* Shrink to 32 KiB: beyond is MMIO. */
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_B, SZ_64K / 2, mem));
@@ -395,7 +385,7 @@ TEST(bad_requests_change_nothing)
 	((uint64_t *)mem)[1] = 0x4444;
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
 	ASSERT_EQ(0x4444, guest_read(_metadata, vcpu, GPA_A + 8));
-	ref = mem_info(vm);
+	ref = vm_mem_info(vm);
 
 	/* Overlaps: a new slot, and moving slot A onto the lib's RAM. */
 	ASSERT_ERRNO(EEXIST, set_region(vm, SLOT_B, 0, GPA_A + SZ_4K, SZ_64K, mem));
@@ -434,7 +424,7 @@ TEST(bad_requests_change_nothing)
 	lim.reserved[0] = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_MEM_LIMIT, &lim));
 
-	now = mem_info(vm);
+	now = vm_mem_info(vm);
 	ASSERT_EQ(ref.nr_slots, now.nr_slots);
 	ASSERT_EQ(ref.bytes, now.bytes);
 	ASSERT_EQ(ref.bytes + SZ_64K, now.limit);
@@ -497,12 +487,12 @@ TEST(delete_while_running)
 	set_op(vm, MEM_OP_SPIN);
 	d.vm = vm;
 	ASSERT_EQ(0, pthread_create(&thread, NULL, delete_when_spinning, &d));
-	before = mem_info(vm);
+	before = vm_mem_info(vm);
 	EXPECT_MMIO_READ(vcpu, GPA_A, 0);
 	pthread_join(thread, NULL);
 	ASSERT_TRUE(d.ok);
 	ASSERT_EQ(MEM_OP_SPIN, vcpu_run_sync(vcpu));
-	after = mem_info(vm);
+	after = vm_mem_info(vm);
 	ASSERT_EQ(before.nr_slots - 1, after.nr_slots);
 	ASSERT_EQ(before.bytes - SZ_64K, after.bytes);
 	ASSERT_EQ(1, mem[0]);
@@ -557,9 +547,9 @@ TEST(slot_churn_no_leaks)
 		 * code, data and page-directory pages are pinned for good.
 		 */
 		if (i == 2)
-			base = mem_info(vm);
+			base = vm_mem_info(vm);
 	}
-	now = mem_info(vm);
+	now = vm_mem_info(vm);
 	ASSERT_EQ(base.pinned_pages, now.pinned_pages);
 	ASSERT_EQ(base.table_pages, now.table_pages);
 	ASSERT_EQ(base.leaves_4k, now.leaves_4k);
@@ -665,7 +655,7 @@ TEST_F(dirty, exact_pages)
 
 	if (!self->vm)
 		return;	/* setup skipped */
-	info = mem_info(self->vm);
+	info = vm_mem_info(self->vm);
 
 	if (!variant->write_protect && !(info.flags & HVX_MEM_INFO_AD))
 		SKIP(return, "the CPU has no EPT accessed/dirty flags");
@@ -825,7 +815,7 @@ TEST(large_pages_thp)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	if (!(mem_info(vm).flags & HVX_MEM_INFO_2M))
+	if (!(vm_mem_info(vm).flags & HVX_MEM_INFO_2M))
 		SKIP(return, "no 2 MiB EPT leaves (CPU or ept_large=0)");
 	/*
 	 * Linux turns THP off on hosts with less than 512 MiB of RAM (the
@@ -866,7 +856,7 @@ TEST(large_pages_thp)
 	RUN_OP(vcpu, MEM_OP_WRITE_PATTERN);
 	for (uint64_t i = 0; i < size / 8; i++)
 		ASSERT_EQ((GPA_HUGE + i * 8) ^ 0x2222, mem[i]);
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	ASSERT_EQ(huge_kb / 2048, info.leaves_2m)
 		TH_LOG("%ld kB of THP in the mapping", huge_kb);
 	ASSERT_EQ(0, hvx_nl_own_stats(&st));
@@ -874,11 +864,11 @@ TEST(large_pages_thp)
 
 	/* GPA not congruent with the HVA modulo 2 MiB: small leaves only. */
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_HUGE + SZ_4K, size, mem));
-	ASSERT_EQ(0, mem_info(vm).leaves_2m);
+	ASSERT_EQ(0, vm_mem_info(vm).leaves_2m);
 	guest_var(vm, mem_args).gpa = GPA_HUGE + SZ_4K;
 	guest_var(vm, mem_args).stride = SZ_4K;
 	RUN_OP(vcpu, MEM_OP_TOUCH);
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	ASSERT_EQ(0, info.leaves_2m);
 	ASSERT_LE(size / SZ_4K, info.leaves_4k);
 
@@ -920,7 +910,7 @@ TEST(large_pages_hugetlbfs)
 		     strerror(nr));
 	}
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	if (!(mem_info(vm).flags & HVX_MEM_INFO_2M)) {
+	if (!(vm_mem_info(vm).flags & HVX_MEM_INFO_2M)) {
 		vcpu_free(vcpu);
 		vm_free(vm);
 		munmap(mem, size);
@@ -933,7 +923,7 @@ TEST(large_pages_hugetlbfs)
 	guest_var(vm, mem_args).size = size;
 	guest_var(vm, mem_args).seed = 0x5151;
 	RUN_OP(vcpu, MEM_OP_CHECK_PATTERN);
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	EXPECT_EQ(2, info.leaves_2m);
 	vcpu_free(vcpu);
 	vm_free(vm);
@@ -998,7 +988,7 @@ TEST(large_pages_1g)
 		     nr, strerror(err));
 	}
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	if (!(mem_info(vm).flags & HVX_MEM_INFO_1G)) {
+	if (!(vm_mem_info(vm).flags & HVX_MEM_INFO_1G)) {
 		vcpu_free(vcpu);
 		vm_free(vm);
 		munmap(mem, size);
@@ -1010,7 +1000,7 @@ TEST(large_pages_1g)
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, 1ull << 30, size, mem));
 	ASSERT_EQ(0x1616, guest_read(_metadata, vcpu, (1ull << 30) + 0x12345 * 8));
 	ASSERT_EQ(0x2727, guest_read(_metadata, vcpu, (2ull << 30) - 8));
-	info = mem_info(vm);
+	info = vm_mem_info(vm);
 	ASSERT_EQ(1, info.leaves_1g);
 	ASSERT_EQ(0, info.leaves_2m);
 	vcpu_free(vcpu);

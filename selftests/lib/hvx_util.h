@@ -77,6 +77,7 @@ struct vm *vm_create(void);
 struct vm *vm_create_flags(uint32_t flags);	/* HVX_VM_* flags */
 struct vm *vm_create_bare(void);
 void vm_free(struct vm *vm);
+struct hvx_mem_info vm_mem_info(struct vm *vm);
 int __vm_set_memory_region(int vm_fd, uint32_t slot, uint32_t flags,
 			   uint64_t gpa, uint64_t size, void *hva);
 void *vm_gpa2hva(struct vm *vm, uint64_t gpa, uint64_t len);

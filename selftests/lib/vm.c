@@ -146,6 +146,17 @@ void vm_free(struct vm *vm)
 	free(vm);
 }
 
+/* HVX_GET_MEM_INFO of @vm (fails the test if the ioctl fails). */
+struct hvx_mem_info vm_mem_info(struct vm *vm)
+{
+	struct hvx_mem_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	LIB_ASSERT(!ioctl(vm->fd, HVX_GET_MEM_INFO, &info),
+		   "HVX_GET_MEM_INFO: %m");
+	return info;
+}
+
 /* Host address of guest RAM [gpa, gpa + len); fails outside the RAM slots. */
 void *vm_gpa2hva(struct vm *vm, uint64_t gpa, uint64_t len)
 {

@@ -346,8 +346,10 @@ static inline int hvx_guest_split_lock(unsigned long ip)
  *   core turns VMX off on any CPU with CR4.VMXE set).
  * - intel_pt_handle_vmx(): tells Intel PT that this CPU enters or leaves
  *   VMX operation. Exported to modules up to 6.18, KVM-only from 6.19.
- * - syscore ops: 6.19 passes a context pointer (struct syscore); hvx's
- *   callbacks take none, so struct hvx_syscore adapts them.
+ * - syscore ops: newer kernels pass a context pointer (struct syscore;
+ *   mainline 6.19, Debian's 6.12.118 too: a compile test decides,
+ *   HVX_HAVE_SYSCORE_DATA); hvx's callbacks take none, so struct
+ *   hvx_syscore adapts them.
  *
  * hvx cannot be loaded on 6.19 and later anyway (its CR4 writes are
  * KVM-only exports there); these keep the code compiling.
@@ -372,14 +374,14 @@ struct hvx_syscore {
 	int (*suspend)(void);
 	void (*resume)(void);
 	void (*shutdown)(void);
-#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+#ifdef HVX_HAVE_SYSCORE_DATA
 	struct syscore sc;
 #else
 	struct syscore_ops ops;
 #endif
 };
 
-#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+#ifdef HVX_HAVE_SYSCORE_DATA
 static inline int hvx_syscore_suspend(void *data)
 {
 	return ((struct hvx_syscore *)data)->suspend();
@@ -413,9 +415,6 @@ static inline void hvx_unregister_syscore(struct hvx_syscore *s)
 	unregister_syscore(&s->sc);
 }
 
-static inline void hvx_emergency_virt_register(hvx_emergency_cb *cb) { }
-static inline void hvx_emergency_virt_unregister(hvx_emergency_cb *cb) { }
-static inline void hvx_intel_pt_handle_vmx(int on) { }
 #else
 /**
  * hvx_register_syscore - register @s's callbacks with the kernel
@@ -435,6 +434,13 @@ static inline void hvx_unregister_syscore(struct hvx_syscore *s)
 {
 	unregister_syscore_ops(&s->ops);
 }
+#endif
+
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+static inline void hvx_emergency_virt_register(hvx_emergency_cb *cb) { }
+static inline void hvx_emergency_virt_unregister(hvx_emergency_cb *cb) { }
+static inline void hvx_intel_pt_handle_vmx(int on) { }
+#else
 
 /**
  * hvx_emergency_virt_register - take the kernel's emergency virt callback

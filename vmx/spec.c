@@ -159,7 +159,7 @@ static atomic64_t vcpu_ids = ATOMIC64_INIT(0);
 #define L1D_FILL_SIZE	SZ_64K
 
 /* WRMSR without paravirt or tracing: IRQs off, next to the entry. */
-static __always_inline void raw_wrmsr(u32 msr, u64 val)
+static __always_inline void hvx_raw_wrmsr(u32 msr, u64 val)
 {
 	asm volatile("wrmsr" : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32))
 		     : "memory");
@@ -491,7 +491,7 @@ void hvx_spec_vcpu_load(struct hvx_vmx_vcpu *v)
 	this_cpu_write(last_vcpu, v->spec_id);
 	v->l1d_flush = true;
 	if (ibpb_switch) {
-		raw_wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		hvx_raw_wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 		v->stats.s.ibpb_switch++;
 	}
 }
@@ -547,7 +547,7 @@ void hvx_spec_l1d_flush(struct hvx_vmx_vcpu *v)
 	if (!flush)
 		return;
 	if (l1d_hw) {
-		raw_wrmsr(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		hvx_raw_wrmsr(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 		v->stats.s.l1d_flushes_hw++;
 	} else {
 		l1d_fill();

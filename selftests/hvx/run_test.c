@@ -288,7 +288,7 @@ static void flat_guest(FIXTURE_DATA(run) *self, const uint8_t *code, size_t len)
 TEST_F(run, bad_options)
 {
 	static const struct {
-		const char *args[6];
+		const char *args[7];	/* up to 6 arguments and the NULL */
 		const char *msg;
 	} cases[] = {
 		{ { NULL }, "no --kernel given" },

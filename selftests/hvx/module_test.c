@@ -116,16 +116,6 @@ TEST_F(hvx_module, reload_with_guest)
 	reload_cycles(_metadata, self, true);
 }
 
-/* KVM's modules, in load order (kvm needs irqbypass, kvm_intel needs kvm). */
-static const struct {
-	const char *file, *name;
-} kvm_mods[] = {
-	{ "irqbypass.ko", "irqbypass" },
-	{ "kvm.ko", "kvm" },
-	{ "kvm-intel.ko", "kvm_intel" },
-};
-#define NR_KVM_MODS	ARRAY_SIZE(kvm_mods)
-
 FIXTURE(kvm) {
 	bool loaded[NR_KVM_MODS];	/* by this test, so it removes them */
 	int kvm_fd, kvm_vm_fd, hvx_fd, hvx_vm_fd;

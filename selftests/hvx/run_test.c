@@ -363,20 +363,12 @@ TEST_F(run, no_device)
 #define KVMIO			0xAE
 #define KVM_CREATE_VM		_IO(KVMIO, 0x01)
 
-static const struct {
-	const char *file, *name;
-} kvm_mods[] = {
-	{ "irqbypass.ko", "irqbypass" },
-	{ "kvm.ko", "kvm" },
-	{ "kvm-intel.ko", "kvm_intel" },
-};
-
 TEST_F(run, vmx_busy)
 {
 	const char *dir = getenv("HVX_KVM_DIR");
 	struct result *r;
 	char *args[] = { "--kernel", self->path[F_MB], NULL };
-	bool loaded[ARRAY_SIZE(kvm_mods)] = { false };
+	bool loaded[NR_KVM_MODS] = { false };
 	char path[4096];
 	int kvm = -1, kvm_vm, ret;
 	long refcnt;
@@ -384,7 +376,7 @@ TEST_F(run, vmx_busy)
 	REQUIRE_VMX();
 	if (!dir)
 		SKIP(return, "HVX_KVM_DIR (directory of kvm.ko etc.) is not set");
-	for (unsigned int i = 0; i < ARRAY_SIZE(kvm_mods); i++) {
+	for (unsigned int i = 0; i < NR_KVM_MODS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, kvm_mods[i].file);
 		ret = load_module(path);
 		if (ret == -EEXIST)
@@ -413,7 +405,7 @@ TEST_F(run, vmx_busy)
 		TH_LOG("hvx refcnt %ld, was %ld", hvx_module_refcnt(), refcnt);
 	free(r);
 out:
-	for (int i = ARRAY_SIZE(kvm_mods) - 1; i >= 0; i--)
+	for (int i = NR_KVM_MODS - 1; i >= 0; i--)
 		if (loaded[i])
 			unload_module(kvm_mods[i].name);
 }

@@ -304,16 +304,6 @@ TEST(suspend_resume_with_vm)
 
 /* --- kvm_intel -------------------------------------------------------- */
 
-/* KVM's modules, in load order (kvm needs irqbypass, kvm_intel needs kvm). */
-static const struct {
-	const char *file, *name;
-} kvm_mods[] = {
-	{ "irqbypass.ko", "irqbypass" },
-	{ "kvm.ko", "kvm" },
-	{ "kvm-intel.ko", "kvm_intel" },
-};
-#define NR_KVM_MODS	ARRAY_SIZE(kvm_mods)
-
 FIXTURE(kvm) {
 	bool loaded[NR_KVM_MODS];	/* by this test, so it removes them */
 	int kmsg;

@@ -68,6 +68,12 @@ long hvx_module_refcnt(void);
 bool wait_for_refcnt(long want, int timeout_ms);
 int load_module(const char *path);
 int unload_module(const char *name);
+/* KVM's modules in load order (kvm needs irqbypass, kvm_intel needs kvm). */
+struct kvm_module {
+	const char *file, *name;	/* in HVX_KVM_DIR; for delete_module() */
+};
+#define NR_KVM_MODS	3
+extern const struct kvm_module kvm_mods[NR_KVM_MODS];
 void msleep(unsigned int ms);
 int write_str(const char *path, const char *s);
 int read_str(const char *path, char *buf, size_t len);

@@ -122,6 +122,12 @@ bool wait_for_refcnt(long want, int timeout_ms)
 	}
 }
 
+const struct kvm_module kvm_mods[NR_KVM_MODS] = {
+	{ "irqbypass.ko", "irqbypass" },
+	{ "kvm.ko", "kvm" },
+	{ "kvm-intel.ko", "kvm_intel" },
+};
+
 /* finit_module(2) of a .ko file; 0 or -errno. */
 int load_module(const char *path)
 {

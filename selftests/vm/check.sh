@@ -322,6 +322,10 @@ BEGIN { np = nf = ns = ncase = 0; plan = -1; planskip = ""; bail = ""; stuck = 0
 	next
 }
 /^Bail out!/ { bail = trim($0); next }
+# The harness prints "#  RUN" before a case and "# file.c:LINE:..." for a
+# failed assertion: the first such line is the FAIL reason of the case.
+/^#[ \t]+RUN[ \t]/ { diag = ""; next }
+/^#[ \t]+[A-Za-z0-9_]+\.c:[0-9]+:/ { if (diag == "") diag = trim(substr($0, 2)); next }
 /^(not )?ok([ \t]|$)/ {
 	notok = ($0 ~ /^not ok/)
 	rest = $0
@@ -343,9 +347,10 @@ BEGIN { np = nf = ns = ncase = 0; plan = -1; planskip = ""; bail = ""; stuck = 0
 	name = trim(name)
 	if (name == "") name = "#" (num == "" ? ncase + 1 : num)
 	ncase++
+	d0 = diag; diag = ""
 	if (dir == "skip") { ns++; out("SKIP", name, reason == "" ? "skipped" : reason) }
 	else if (dir == "todo" && notok) { ns++; out("SKIP", name, "TODO" (reason == "" ? "" : ": " reason)) }
-	else if (notok && dir != "xfail") { nf++; out("FAIL", name, "") }
+	else if (notok && dir != "xfail") { nf++; out("FAIL", name, d0) }
 	else { np++; out("PASS", name, "") }
 	next
 }

@@ -30,7 +30,7 @@ BUILD := $(CURDIR)/build
 
 export HVX_HOST_KVER
 
-.PHONY: all module userspace selftests check check-debug clean deps demo
+.PHONY: all module userspace selftests check check-runner check-debug clean deps demo
 .PHONY: bench bench-smoke bench-build bench-deps bench-baseline bench-gate kernels
 
 all: module userspace selftests bench-build
@@ -48,7 +48,13 @@ selftests:
 deps:
 	bash selftests/vm/deps.sh
 
+# The test runner's own unit tests (selftests/vm/hvxcheck_test.py): seconds,
+# so they come first.
+check-runner:
+	cd selftests/vm && python3 -m unittest -q hvxcheck_test
+
 check: deps
+	$(MAKE) check-runner
 	$(MAKE) module KDIR=$(HOST_KDIR) W=1
 	$(MAKE) userspace selftests
 	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \

@@ -48,6 +48,8 @@ packages=(
 	cpio
 	gzip
 	xz-utils
+	# the test runner, selftests/vm/hvxcheck.py (standard library only)
+	python3
 )
 
 exec bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" deps.sh "${packages[@]}"

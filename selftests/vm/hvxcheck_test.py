@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of hvxcheck.py: python3 -m unittest hvxcheck_test (in this
+directory), or `make check-runner`. Standard library only; a few seconds.
+
+The serial logs in test_data/ are small hand-written ones. ParityTest runs
+test_data/check_sh_report.sh (the result step of the bash check.sh this
+runner replaced) and hvxcheck.py on the same logs and compares the output;
+HVX_PARITY_LOGS=DIR adds every DIR/*-serial.log (e.g. build/check) to it.
+"""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, 'test_data')
+sys.path.insert(0, HERE)
+import hvxcheck  # noqa: E402
+from hvxcheck import Result  # noqa: E402
+
+
+def tap(text):
+    return text.strip('\n').split('\n') if text.strip('\n') else []
+
+
+def data_lines(name):
+    return hvxcheck.read_lines(os.path.join(DATA, name))
+
+
+def program_lines(log, program):
+    """A program's lines between its BEGIN and END markers in a test log."""
+    out, on = [], False
+    for line in data_lines(log):
+        if line.startswith('### HVX-BEGIN ' + program):
+            on = True
+        elif line.startswith('### HVX-END ' + program):
+            break
+        elif on:
+            out.append(line)
+    return out
+
+
+class TapTest(unittest.TestCase):
+    def test_good(self):
+        r = hvxcheck.parse_tap(program_lines('good.log', 'a_test'), '1', '300')
+        self.assertEqual(r, [
+            Result('PASS', 'global.first'),
+            # The first assertion message of the case is its reason.
+            Result('FAIL', 'global.second', 'a_test.c:42:second:Expected 1 (1) == 2 (2)'),
+            Result('SKIP', 'global.third', 'no VMX on this CPU (QEMU TCG): needs Bochs'),
+            Result('PASS', 'global.fourth'),
+        ])
+
+    def test_all_pass(self):
+        r = hvxcheck.parse_tap(tap('1..2\nok 1 a\nok 2 b'), '0', '300')
+        self.assertEqual(r, [Result('PASS', 'a'), Result('PASS', 'b')])
+
+    def test_plan_skip(self):
+        self.assertEqual(hvxcheck.parse_tap(tap('1..0 # SKIP no hvx here'), '4', '300'),
+                         [Result('SKIP', '', 'no hvx here')])
+        self.assertEqual(hvxcheck.parse_tap([], '4', '300'),
+                         [Result('SKIP', '', 'exit code 4, no TAP results')])
+        self.assertEqual(hvxcheck.parse_tap(tap('1..0 # Skipped:'), '0', '300'),
+                         [Result('SKIP', '', 'skipped')])
+
+    def test_no_tap(self):
+        self.assertEqual(hvxcheck.parse_tap([], '0', '300'), [Result('PASS', '')])
+        self.assertEqual(hvxcheck.parse_tap(tap('hello'), '2', '300'),
+                         [Result('FAIL', '', 'exit code 2, no TAP results')])
+
+    def test_truncated(self):
+        # BEGIN without END: the host went down during the program.
+        r = hvxcheck.parse_tap(tap('1..3\nok 1 a\nnot ok 2 b'), 'none', '300')
+        self.assertEqual(r[-1], Result(
+            'FAIL', '', 'no END marker: the test crashed or hung the emulated host'))
+        self.assertEqual(r[:2], [Result('PASS', 'a'), Result('FAIL', 'b', '')])
+        self.assertEqual(hvxcheck.parse_tap([], 'notrun', '300'), [Result(
+            'FAIL', '', 'not run: the emulated host stopped before this test')])
+
+    def test_plan_short(self):
+        self.assertEqual(hvxcheck.parse_tap(tap('1..3\nok 1 a\nok 2 b'), '0', '300')[-1],
+                         Result('FAIL', '', 'planned 3 results, got 2'))
+        # A failed case already fails the program: no second line.
+        self.assertEqual(len(hvxcheck.parse_tap(tap('1..3\nnot ok 1 a'), '1', '300')), 1)
+
+    def test_timeouts(self):
+        self.assertEqual(hvxcheck.parse_tap(tap('1..3\nok 1 a'), '124', '30')[-1],
+                         Result('FAIL', '', 'timed out after 30s'))
+        stuck = tap('1..3\nok 1 a\n### HVX-STUCK a_test: unkillable, moving on')
+        self.assertEqual(hvxcheck.parse_tap(stuck, '124', '30')[-1],
+                         Result('FAIL', '', 'timed out after 30s and could not be killed'))
+
+    def test_bail_and_signal(self):
+        self.assertEqual(hvxcheck.parse_tap(tap('Bail out! no /dev/hvx  '), '1', '300'),
+                         [Result('FAIL', '', 'Bail out! no /dev/hvx')])
+        self.assertEqual(hvxcheck.parse_tap(tap('1..1\nok 1 a'), '139', '300')[-1], Result(
+            'FAIL', '', 'exit code 139 (signal 11) but no "not ok" line'))
+
+    def test_malformed(self):
+        r = hvxcheck.parse_tap(program_lines('malformed.log', 'a_test'), '1', '300')
+        self.assertEqual(r, [
+            Result('PASS', '#1'),
+            Result('FAIL', '#2', ''),
+            Result('PASS', 'dashed name'),            # ok + TODO passes
+            Result('SKIP', 'todo failure', 'TODO: not yet'),
+            Result('PASS', 'expected'),               # not ok + XFAIL
+            Result('SKIP', 'extra', 'with a colon'),
+            Result('SKIP', '#7', 'skipped'),
+        ])
+
+    def test_crlf(self):
+        self.assertEqual(hvxcheck.parse_tap(['1..1\r', 'ok 1 a\r'], '0', '300'),
+                         [Result('PASS', 'a')])
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self.out = tempfile.mkdtemp(prefix='hvxcheck-test.')
+        self.addCleanup(shutil.rmtree, self.out)
+
+    def report(self, log, emu, tests, status=None):
+        shutil.copy(os.path.join(DATA, log), f'{self.out}/{emu}-serial.log')
+        plan = [(hvxcheck.EMULATORS[emu], tests)]
+        buf = io.BytesIO()
+        ok = hvxcheck.report(self.out, plan, '300', status or {}, None, buf)
+        return ok, buf.getvalue().decode('latin-1')
+
+    def test_good(self):
+        ok, text = self.report('good.log', 'qemu', ['a_test', 'b_test', 'c_test'])
+        self.assertFalse(ok)
+        self.assertIn('FAIL  qemu/a_test/global.second : a_test.c:42:second:', text)
+        self.assertIn('SKIP  qemu/b_test : no hvx here', text)
+        self.assertTrue(text.endswith('4 passed, 1 failed, 2 skipped\n'))
+        with open(f'{self.out}/results.txt') as f:
+            self.assertEqual(f.read().splitlines()[-1], '4 passed, 1 failed, 2 skipped')
+        with open(f'{self.out}/qemu/times.txt') as f:
+            self.assertEqual(f.read(), 'a_test 0.52\nb_test 0.01\nc_test 1.00\n')
+        with open(f'{self.out}/qemu-dmesg.log') as f:
+            self.assertIn('hvx: loaded', f.read())
+
+    def test_oops_fails_the_run(self):
+        ok, text = self.report('oops.log', 'bochs', ['mem_test'])
+        self.assertFalse(ok)
+        self.assertIn('PASS  bochs/mem_test/oom', text)
+        self.assertIn('FAIL  bochs/kernel : oops/BUG/WARNING/panic in', text)
+        self.assertIn('        15:[   25.000000] BUG: unable to handle', text)
+        self.assertIn('        17:[   25.000002] Call Trace:', text)
+        # The OOM kill's stack and TAP diagnostics are not kernel trouble.
+        self.assertNotIn('13:', text)
+        self.assertNotIn('WARNING: not a kernel line', text.split('FAIL  bochs/kernel')[1])
+
+    def test_crash(self):
+        ok, text = self.report('crash.log', 'qemu', ['a_test', 'passthrough_test'],
+                               {'qemu': 'TIMEOUT: killed after the 600s wall-clock limit'})
+        self.assertFalse(ok)
+        self.assertIn('FAIL  qemu/a_test : no END marker', text)
+        self.assertIn('FAIL  qemu/passthrough_test : not run', text)
+        self.assertIn('FAIL  qemu/alldone : ### HVX-ALLDONE missing (emulator: TIMEOUT', text)
+
+    def test_timeouts_kmemleak(self):
+        ok, text = self.report('timeout.log', 'bochs',
+                               ['a_test', 'b_test', 'c_test', 'd_test', 'e_test', 'f_test'])
+        self.assertIn('FAIL  bochs/a_test : timed out after 300s and could not be killed', text)
+        self.assertIn('FAIL  bochs/b_test : timed out after 300s\n', text)
+        self.assertIn('FAIL  bochs/c_test : planned 3 results, got 2', text)
+        self.assertIn('FAIL  bochs/kmemleak : 2 unreferenced object(s)', text)
+
+    def test_kexec_insmod(self):
+        ok, text = self.report('kexec.log', 'bochs', ['vmxlife_test'])
+        self.assertIn('FAIL  bochs/vmxlife_test/kexec_after_vms_gone : '
+                      "the kexec'd kernel brought up 1 of 2 CPUs", text)
+        self.assertIn('FAIL  bochs/insmod : insmod hvx.ko failed (rc=1)', text)
+        self.assertIn('PASS  bochs/kmemleak', text)
+
+    def test_rerun(self):
+        # report on the logs of an earlier report gives the same lines.
+        _, first = self.report('crash.log', 'qemu', ['a_test', 'passthrough_test'])
+        _, again = self.report('crash.log', 'qemu', ['a_test', 'passthrough_test'])
+        self.assertEqual(first, again)
+
+
+def normalize(text):
+    return [line for line in text.splitlines() if not line.startswith('wall time:')]
+
+
+def legacy_programs(emu, tests):
+    """The programs the bash check.sh ran in EMU (its emu_tests), for the
+    parity test: QEMU TCG ran every program then."""
+    if emu == 'bochs-spec':
+        return [t for t in tests if t in ('spec_test', 'exits_test', 'events_test')]
+    if emu == 'qemu-nointremap':
+        return [t for t in tests if t == 'passthrough_test']
+    return tests
+
+
+class ParityTest(unittest.TestCase):
+    """hvxcheck.py prints what the bash check.sh printed, on the same logs."""
+
+    CASES = [
+        ('good.log', 'qemu', 'a_test b_test c_test'),
+        ('good.log', 'bochs-spec', 'a_test spec_test'),
+        ('oops.log', 'bochs', 'mem_test'),
+        ('crash.log', 'qemu', 'a_test passthrough_test'),
+        ('crash.log', 'qemu-nointremap', 'passthrough_test'),
+        ('timeout.log', 'bochs', 'a_test b_test c_test d_test e_test f_test'),
+        ('kexec.log', 'bochs-smp', 'vmxlife_test'),
+        ('malformed.log', 'qemu', 'a_test b_test c_test d_test'),
+    ]
+
+    def both(self, serial, emu, tests, status):
+        """Both reporters' output and results.txt, each on a fresh copy of
+        SERIAL in the same directory (the messages name it)."""
+        out = tempfile.mkdtemp(prefix='hvxcheck-parity.')
+        self.addCleanup(shutil.rmtree, out)
+        got = []
+        for which in ('bash', 'python'):
+            for f in os.listdir(out):
+                p = os.path.join(out, f)
+                shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+            shutil.copy(serial, f'{out}/{emu}-serial.log')
+            args = [f'{emu}={status}'] if status else []
+            if which == 'bash':
+                env = dict(os.environ, OUT=out, EMUS=emu, TESTS_LIST=tests, test_timeout='300')
+                p = subprocess.run(['bash', os.path.join(DATA, 'check_sh_report.sh')] + args,
+                                   env=env, stdout=subprocess.PIPE)
+                text, rc = p.stdout.decode('latin-1'), p.returncode
+            else:
+                buf = io.BytesIO()
+                plan = [(hvxcheck.EMULATORS[emu], legacy_programs(emu, tests.split()))]
+                ok = hvxcheck.report(out, plan, '300', {emu: status} if status else {},
+                                     None, buf)
+                text, rc = buf.getvalue().decode('latin-1'), 0 if ok else 1
+            with open(f'{out}/results.txt', 'rb') as f:
+                results = f.read()
+            got.append((normalize(text), results, rc))
+        return got
+
+    def test_fixtures(self):
+        for log, emu, tests in self.CASES:
+            with self.subTest(log=log, emu=emu):
+                bash, py = self.both(os.path.join(DATA, log), emu, tests, '')
+                self.assertEqual(bash, py)
+
+    def test_build_logs(self):
+        """HVX_PARITY_LOGS=build/check: the logs of a real run. The program
+        list is what the serial log ran."""
+        d = os.environ.get('HVX_PARITY_LOGS')
+        if not d:
+            self.skipTest('HVX_PARITY_LOGS not set')
+        n = 0
+        for f in sorted(os.listdir(d)):
+            if not f.endswith('-serial.log'):
+                continue
+            emu = f[:-len('-serial.log')]
+            lines = hvxcheck.read_lines(os.path.join(d, f))
+            tests = ' '.join(dict.fromkeys(m.group(1) for m in map(
+                hvxcheck.RE_BEGIN.search, lines) if m))
+            with self.subTest(log=f):
+                bash, py = self.both(os.path.join(d, f), emu, tests or 'none_test',
+                                     'exited rc=0 after 60s')
+                self.assertEqual(bash, py)
+                n += 1
+        self.assertGreater(n, 0)
+
+
+class EmulatorTest(unittest.TestCase):
+    TESTS = ['api_test', 'exits_test', 'novmx_test', 'passthrough_test', 'spec_test']
+
+    def names(self, plan):
+        return [(e.name, progs) for e, progs in plan]
+
+    def test_default(self):
+        plan = hvxcheck.select_emus('', self.TESTS, {}, nested=False)
+        self.assertEqual(self.names(plan), [
+            ('bochs', ['api_test', 'exits_test', 'passthrough_test', 'spec_test']),
+            ('qemu', ['novmx_test', 'passthrough_test']),
+            ('bochs-smp', ['api_test', 'exits_test', 'passthrough_test', 'spec_test']),
+            ('bochs-spec', ['exits_test', 'spec_test']),
+            ('qemu-nointremap', ['passthrough_test']),
+        ])
+
+    def test_default_nested(self):
+        plan = hvxcheck.select_emus('', ['api_test', 'novmx_test'], {}, nested=True)
+        self.assertEqual(self.names(plan), [('qemu-kvm', ['api_test']),
+                                            ('qemu', ['novmx_test'])])
+
+    def test_requested(self):
+        plan = hvxcheck.select_emus('qemu bochs-spec', ['api_test', 'spec_test'],
+                                    {'BOCHS_SPEC_TESTS': 'api_test'})
+        # QEMU has nothing to run: left out.
+        self.assertEqual(self.names(plan), [('bochs-spec', ['api_test'])])
+        with self.assertRaisesRegex(hvxcheck.UsageError, "unknown emulator 'kvm'"):
+            hvxcheck.select_emus('kvm', ['api_test'])
+        with self.assertRaisesRegex(hvxcheck.UsageError, 'qemu-nointremap runs only'):
+            hvxcheck.select_emus('qemu-nointremap', ['api_test'])
+        with self.assertRaisesRegex(hvxcheck.UsageError, 'no emulator runs any of: api_test'):
+            hvxcheck.select_emus('qemu', ['api_test'])
+
+    def sysroot(self, kvm=True, nested='Y\n', flags='fpu vme vmx sse'):
+        root = tempfile.mkdtemp(prefix='hvxcheck-root.')
+        self.addCleanup(shutil.rmtree, root)
+        if kvm:
+            os.makedirs(f'{root}/dev')
+            open(f'{root}/dev/kvm', 'w').close()
+        if nested is not None:
+            os.makedirs(f'{root}/sys/module/kvm_intel/parameters')
+            with open(f'{root}/sys/module/kvm_intel/parameters/nested', 'w') as f:
+                f.write(nested)
+        os.makedirs(f'{root}/proc')
+        with open(f'{root}/proc/cpuinfo', 'w') as f:
+            f.write(f'processor\t: 0\nflags\t\t: {flags}\n\n')
+        return root
+
+    def test_nested_detection(self):
+        self.assertTrue(hvxcheck.nested_vmx(self.sysroot()))
+        self.assertTrue(hvxcheck.nested_vmx(self.sysroot(nested='1\n')))
+        self.assertFalse(hvxcheck.nested_vmx(self.sysroot(kvm=False)))
+        self.assertFalse(hvxcheck.nested_vmx(self.sysroot(nested='N\n')))
+        self.assertFalse(hvxcheck.nested_vmx(self.sysroot(nested=None)))   # no kvm_intel
+        self.assertFalse(hvxcheck.nested_vmx(self.sysroot(flags='fpu vme svm vmxx')))
+
+    ENV = {'VMLINUZ': '/k/vmlinuz',
+           'CMDLINE_QEMU': 'console=ttyS0,115200 quiet intel_iommu=on hvx.emu=qemu',
+           'CMDLINE_QEMU_NOINTREMAP': 'console=ttyS0,115200 hvx.emu=qemu-nointremap'}
+
+    def test_qemu_kvm_command(self):
+        e = hvxcheck.EMULATORS['qemu-kvm']
+        cmd = hvxcheck.emu_command(e, ['a_test'], ['a_test'], '/i', '/o', self.ENV)
+        s = ' '.join(cmd)
+        self.assertEqual(cmd[0], 'qemu-system-x86_64')
+        self.assertIn('-accel kvm -cpu host', s)
+        self.assertIn('-smp 2', s)
+        self.assertIn('-device intel-iommu,intremap=on', s)
+        self.assertIn('-serial file:/o/qemu-kvm-serial.log', s)
+        self.assertIn('-kernel /k/vmlinuz -initrd /i/initrd.gz', s)
+        self.assertEqual(cmd[-2:], ['-append', 'console=ttyS0,115200 quiet intel_iommu=on '
+                                    'hvx.emu=qemu-kvm hugepagesz=1G hugepages=1 '
+                                    'transparent_hugepage=never'])
+        self.assertNotIn('tcg', s)
+
+    def test_qemu_commands(self):
+        e = hvxcheck.EMULATORS['qemu']
+        cmd = hvxcheck.emu_command(e, ['novmx_test', 'passthrough_test'],
+                                   ['api_test', 'novmx_test', 'passthrough_test'],
+                                   '/i', '/o', self.ENV)
+        self.assertIn('tcg', cmd)
+        self.assertTrue(cmd[-1].endswith('hvx.emu=qemu hvx.only=novmx_test,passthrough_test'))
+        e = hvxcheck.EMULATORS['qemu-nointremap']
+        cmd = hvxcheck.emu_command(e, ['passthrough_test'], ['api_test', 'passthrough_test'],
+                                   '/i', '/o', self.ENV)
+        self.assertIn('/i/initrd-nointremap.gz', cmd)
+        self.assertIn('intel-iommu,intremap=off', cmd)
+        self.assertEqual(cmd[-1], self.ENV['CMDLINE_QEMU_NOINTREMAP'])
+        e = hvxcheck.EMULATORS['bochs-smp']
+        self.assertEqual(hvxcheck.emu_command(e, [], [], '/i', '/o', {}),
+                         ['bochs', '-q', '-f', '/i/bochs-smp.bochsrc', '-rc', '/i/bochs.rc'])
+
+
+class RunnerTest(unittest.TestCase):
+    """Supervision, with sh standing in for the emulator."""
+
+    def setUp(self):
+        self.out = tempfile.mkdtemp(prefix='hvxcheck-run.')
+        self.addCleanup(shutil.rmtree, self.out)
+        self.logs = []
+        self.runner = hvxcheck.Runner(self.out, self.logs.append)
+        self.runner.POLL = 0.1
+        self.runner.GRACE = 0.5
+
+    def test_wall_clock_limit(self):
+        self.runner.start('bochs', 1, ['sleep', '30'], self.out)
+        t = time.monotonic()
+        self.runner.supervise()
+        self.assertLess(time.monotonic() - t, 10)
+        self.assertEqual(self.runner.status['bochs'],
+                         'TIMEOUT: killed after the 1s wall-clock limit')
+
+    def test_exit_and_hang_after_power_off(self):
+        serial = f'{self.out}/qemu-serial.log'
+        self.runner.start('qemu', 60, ['sh', '-c', 'exit 3'], self.out)
+        self.runner.start('bochs', 60, ['sh', '-c', f'sleep 0.3; echo "### HVX-DMESG-END" '
+                                        f'>>{self.out}/bochs-serial.log; exec sleep 30'], self.out)
+        self.runner.supervise()
+        self.assertRegex(self.runner.status['qemu'], r'^exited rc=3 after \d+s$')
+        self.assertRegex(self.runner.status['bochs'],
+                         r'^did not exit after power-off, stopped by check.sh after \d+s$')
+        self.assertTrue(os.path.exists(serial))
+
+
+if __name__ == '__main__':
+    unittest.main()

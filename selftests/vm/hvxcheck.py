@@ -39,6 +39,7 @@ class Emulator:
     """One emulated host: how it starts and what it runs.
 
     programs: the test programs it runs (None: every selected one);
+    debug_programs: more of them on a debug kernel (HVX_HOST_VMLINUZ set);
     without: programs it leaves out.
     extra_cmdline: appended to the kernel command line of its kind.
     qemu_args: QEMU machine and device arguments (kind 'qemu').
@@ -48,6 +49,7 @@ class Emulator:
     timeout_env: str
     default_timeout: int
     programs: tuple = None
+    debug_programs: tuple = ()
     without: tuple = ()
     cpus: int = 1
     initrd: str = 'initrd.gz'
@@ -56,11 +58,12 @@ class Emulator:
 
 
 # The QEMU TCG boots have no VMX: they run the programs that test DMA
-# remapping and interrupt isolation (passthrough_test; churn_test, whose
-# DMA-only VM case is the one that runs without VMX, under make check-debug's
-# kmemleak too), and novmx_test, whose one case asserts that VM creation is
-# refused there. Every other program would only skip.
-QEMU_PROGRAMS = ('churn_test', 'novmx_test', 'passthrough_test')
+# remapping and interrupt isolation, and novmx_test, whose one case asserts
+# that VM creation is refused there. Every other program would only skip.
+QEMU_PROGRAMS = ('novmx_test', 'passthrough_test')
+# On a debug kernel (make check-debug: HVX_HOST_VMLINUZ) also churn_test,
+# whose fault-injected DMA-only VM case runs without VMX there.
+QEMU_DEBUG_PROGRAMS = ('churn_test',)
 # Programs with nothing to check where the CPU has VMX.
 VMX_LESS = ('novmx_test',)
 
@@ -80,7 +83,7 @@ EMULATORS = {
         Emulator('bochs-spec', 'bochs', 'HVX_BOCHS_TIMEOUT', 1500,
                  programs=('spec_test', 'exits_test', 'events_test')),
         Emulator('qemu', 'qemu', 'HVX_QEMU_TIMEOUT', 600,
-                 programs=QEMU_PROGRAMS,
+                 programs=QEMU_PROGRAMS, debug_programs=QEMU_DEBUG_PROGRAMS,
                  qemu_args=('-M', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '512',
                             '-device', 'intel-iommu,intremap=on') + _EDU_E1000 + _E1000E),
         # The same edu and e1000 behind an IOMMU without interrupt
@@ -162,12 +165,19 @@ def select_emus(requested, tests, env=os.environ, nested=None):
         progs = emu.programs
         if w == 'bochs-spec' and env.get('BOCHS_SPEC_TESTS'):
             progs = tuple(env['BOCHS_SPEC_TESTS'].split())
+        if progs is not None and env.get('HVX_HOST_VMLINUZ'):
+            progs += emu.debug_programs
         run = [t for t in tests if (progs is None or t in progs) and t not in emu.without]
         if run:
             plan.append((emu, run))
     if not plan:
         raise UsageError('no emulator runs any of: ' + ' '.join(tests))
     return plan
+
+
+def only_arg(run, tests):
+    """' hvx.only=a,b' for /init when RUN leaves out some of TESTS, else ''."""
+    return '' if list(run) == list(tests) else ' hvx.only=' + ','.join(run)
 
 
 def emu_command(emu, run, tests, img, out, env=os.environ):
@@ -182,8 +192,8 @@ def emu_command(emu, run, tests, img, out, env=os.environ):
     cmdline = env.get(emu.cmdline_var, '')
     if emu.name == 'qemu-kvm':
         cmdline = cmdline.replace('hvx.emu=qemu', 'hvx.emu=qemu-kvm') + QEMU_KVM_CMDLINE
-    if emu.initrd == 'initrd.gz' and list(run) != list(tests):
-        cmdline += ' hvx.only=' + ','.join(run)
+    if emu.initrd == 'initrd.gz':
+        cmdline += only_arg(run, tests)
     cmd = ['qemu-system-x86_64', *emu.qemu_args]
     if emu.cpus > 1:
         cmd += ['-smp', str(emu.cpus)]
@@ -699,6 +709,10 @@ def main(argv=None):
     p.add_argument('--tests', required=True, help='selected programs, space-separated')
     p = sub.add_parser('command', help='print the command line that starts one emulator')
     p.add_argument('emu')
+    p = sub.add_parser('only', help="print the hvx.only= value of one emulator's programs "
+                       '(empty: all)')
+    p.add_argument('emu')
+    p.add_argument('--tests', required=True)
     for name in ('run', 'report', 'command'):
         p = sub.choices.get(name) or sub.add_parser(name)
         if name != 'command':
@@ -726,11 +740,15 @@ def main(argv=None):
         plan = select_emus(env.get('HVX_EMUS', ''), tests, env)
     except UsageError as e:
         print(f'{ME}: {e}', file=sys.stderr)
-        if a.cmd != 'emus':     # check.sh prints the summary then
+        if a.cmd not in ('emus', 'only'):   # check.sh prints the summary then
             print('0 passed, 1 failed, 0 skipped')
         return 1
     if a.cmd == 'emus':
         print(' '.join(e.name for e, _ in plan))
+        return 0
+    if a.cmd == 'only':
+        run = dict((e.name, progs) for e, progs in plan).get(a.emu, [])
+        print(only_arg(run, tests).replace(' hvx.only=', ''))
         return 0
     status = dict(s.split('=', 1) for s in a.status)
     if a.cmd == 'report':

@@ -19,7 +19,8 @@
 #   ### HVX-DMESG-BEGIN / dmesg / ### HVX-DMESG-END
 #   ...kexec step... ### HVX-KEXEC-DONE     (only with vmxlife_test)
 #
-# then powers off. check.sh parses these markers; keep them in sync.
+# then powers off. hvxcheck.py parses these markers; their spec is in
+# selftests/vm/README.md ("Markers"): keep the three in sync.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 umask 022

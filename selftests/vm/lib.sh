@@ -317,7 +317,8 @@ net_ethdev() {
 		printf "hvx-net line %04d %045d\n", i, i * 7919 }' >"$IMG/ethdev/$NET_FILE"
 }
 
-# setup_bochs NAME CPUS: NAME.iso and NAME.bochsrc for CPUS CPUs.
+# setup_bochs NAME CPUS [ONLY]: NAME.iso and NAME.bochsrc for CPUS CPUs;
+# ONLY: a,b,c, the programs /init runs (hvx.only=; default all).
 # bochs-smp (2 CPUs) exercises what one CPU cannot: VMXON on every CPU, a
 # VMCS moving between CPUs, kicking a vCPU on another CPU. With two CPUs
 # Bochs 2.7 stalls the 6.1 kernel's boot when idle CPUs halt (swapper/0
@@ -337,6 +338,7 @@ setup_bochs() {
 		cmdline=${cmdline/mitigations=off/mitigations=auto}
 		cmdline+=" hvx.only=${BOCHS_SPEC_TESTS// /,}"
 	fi
+	[[ -n "${3:-}" && $name != bochs-spec ]] && cmdline+=" hvx.only=$3"
 	setup_bochs_iso "$name" "$cmdline"
 	net_ethdev
 	# Settings verified in selftests/vm/emulators.md.

@@ -1057,6 +1057,14 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 		return movs_start(v, gpa);
 	case HVX_OP_CMPS:
 		return cmps_start(v);
+	case HVX_OP_CACHE_FLUSH:
+		/*
+		 * Device memory is uncacheable: writing back and
+		 * invalidating its line reaches no device (SDM Vol. 2A
+		 * CLFLUSH, CLWB).
+		 */
+		hvx_vmx_skip_instruction(v, in->len);
+		return HVX_RUN_RESUME;
 	default:	/* loads, ALU, XCHG: read first */
 		return mmio_read(v, gpa);
 	}

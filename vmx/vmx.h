@@ -262,6 +262,8 @@ struct hvx_io_op {
  * @HVX_OP_VEC_STORE: SSE store of an XMM register: the same moves m, xmm,
  *	and MOVNTPS MOVNTPD MOVNTDQ. Both also in their VEX forms (VMOVDQU
  *	..., with YMM registers for VEX.256).
+ * @HVX_OP_CACHE_FLUSH: CLFLUSH, CLFLUSHOPT m8 (0F AE /7, 66 0F AE /7),
+ *	CLWB m8 (66 0F AE /6): no access a device could see.
  */
 enum hvx_insn_op {
 	HVX_OP_NONE,
@@ -283,6 +285,7 @@ enum hvx_insn_op {
 	HVX_OP_CMPXCHG8B,
 	HVX_OP_VEC_LOAD,
 	HVX_OP_VEC_STORE,
+	HVX_OP_CACHE_FLUSH,
 };
 
 /* Bit-test operations (HVX_OP_BT), in the order of group 8's /4-/7. */

@@ -179,7 +179,10 @@ void guest_double_fault(uint64_t triple)
 	GUEST_DONE();
 }
 
-/* One CPUID bit and the CR4 bit it announces (SDM Vol. 2A Tables 3-8, 3-10, 3-11). */
+/*
+ * One CPUID bit and the CR4 bit it announces (SDM Vol. 2A Tables 3-8,
+ * 3-10, 3-11).
+ */
 struct cr4_feature {
 	uint32_t leaf, reg, bit;	/* reg: 0 EAX, 1 EBX, 2 ECX, 3 EDX */
 	uint64_t cr4;
@@ -236,6 +239,30 @@ static uint64_t exec_safe_monitor(void)
 	return guest_fixup_vector;
 }
 
+/* CLFLUSH (0), CLFLUSHOPT (1) or CLWB (2) of an MMIO byte: the vector. */
+static uint64_t flush_safe(int which)
+{
+	volatile uint8_t *p = (volatile uint8_t *)GPA_MMIO;
+
+	guest_fixup_vector = 0;
+	if (which == 0)
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "clflush %[m]\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*p) : "memory");
+	else if (which == 1)
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "clflushopt %[m]\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*p) : "memory");
+	else
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "clwb %[m]\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*p) : "memory");
+	return guest_fixup_vector;
+}
+
 #define MSR_MTRRCAP	0xfe
 #define MSR_MCG_CAP	0x179
 
@@ -244,7 +271,8 @@ static uint64_t exec_safe_monitor(void)
  * exactly when CPUID announces its feature (#GP otherwise, SDM Vol. 3A
  * 2.5); the MSRs of announced features (MTRR, MCA, PAT, SEP) read
  * without #GP; EFER.NXE and EFER.SCE are writable exactly when NX and
- * SYSCALL are announced; MONITOR and INVPCID raise #UD unless announced.
+ * SYSCALL are announced; MONITOR and INVPCID raise #UD unless announced;
+ * CLFLUSH, CLFLUSHOPT and CLWB, where announced, work on MMIO.
  */
 void guest_cpuid_consistent(uint64_t arg)
 {
@@ -288,5 +316,13 @@ void guest_cpuid_consistent(uint64_t arg)
 		GUEST_ASSERT_EQ(6, exec_safe_monitor());
 	GUEST_ASSERT_EQ(cpuid_reg(7, 0, 1) & (1u << 10) ? 0 : 6,
 			exec_safe_invpcid());
+
+	/* Cache-line flushes announced work on MMIO too (emulated). */
+	if (edx1 & (1u << 19))		/* CLFSH */
+		GUEST_ASSERT_EQ(0, flush_safe(0));
+	if (cpuid_reg(7, 0, 1) & (1u << 23))	/* CLFLUSHOPT */
+		GUEST_ASSERT_EQ(0, flush_safe(1));
+	if (cpuid_reg(7, 0, 1) & (1u << 24))	/* CLWB */
+		GUEST_ASSERT_EQ(0, flush_safe(2));
 	GUEST_DONE();
 }

@@ -4,9 +4,9 @@
  * emulates: single-step traps with DR6.BS right after CPUID, IN/OUT,
  * REP OUTS, MMIO loads, stores, read-modify-writes and string moves;
  * data breakpoints on emulated MMIO accesses; I/O breakpoints (CR4.DE)
- * on emulated port I/O; MOV SS blocking of the single-step trap. Each at
- * CPL 0 and CPL 3. The guest checks each #DB (debug_guest.c); this side
- * answers its port and MMIO accesses.
+ * on emulated port I/O; MOV SS blocking of the single-step trap;
+ * IA32_DEBUGCTL.BTF read and written. Each at CPL 0 and CPL 3. The guest checks each #DB
+ * (debug_guest.c); this side answers its port and MMIO accesses.
  */
 #include "hvx_test.h"
 #include "debug_guest.h"

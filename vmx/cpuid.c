@@ -51,8 +51,16 @@
 #define LEAF7_EDX_ARCH_CAP	BIT(29)
 /* XSAVE area: legacy region plus header (SDM Vol. 1 13.4.1, 13.4.2). */
 #define XSAVE_LEGACY_AND_HEADER	576
-/* CPUID.7.0:EBX bits kept: BMI1, BMI2, ERMS, ADX (no OS support needed). */
-#define LEAF7_EBX_KEPT	(BIT(3) | BIT(8) | BIT(9) | BIT(19))
+/*
+ * CPUID.7.0:EBX bits kept when the host has them: BMI1, BMI2, ERMS,
+ * RDSEED, ADX, CLFLUSHOPT, CLWB, SHA. Each is an instruction (or a
+ * property of one) that runs natively in a guest: no VM-execution
+ * control makes it exit or fault, and it needs no CR4 bit.
+ */
+#define LEAF7_EBX_KEPT	(BIT(3) | BIT(8) | BIT(9) | BIT(18) | BIT(19) | \
+			 BIT(23) | BIT(24) | BIT(29))
+/* CPUID.7.0:EDX bits kept likewise: FSRM (fast short REP MOVSB), SERIALIZE. */
+#define LEAF7_EDX_KEPT	(BIT(4) | BIT(14))
 /*
  * CPUID.7.0:EBX IA32_TSC_ADJUST, always shown: msr.c emulates the MSR on
  * the TSC offset whatever the host has (SDM Vol. 3B 18.17.3).
@@ -132,7 +140,8 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
 				   LEAF7_EBX_AVX2 : 0);
 			e->ebx |= LEAF7_EBX_TSC_ADJUST;
-			e->edx &= hvx_caps.spec_ctrl ? LEAF7_EDX_SPEC : 0;
+			e->edx &= LEAF7_EDX_KEPT |
+				  (hvx_caps.spec_ctrl ? LEAF7_EDX_SPEC : 0);
 			if (boot_cpu_has(X86_FEATURE_MD_CLEAR))
 				e->edx |= LEAF7_EDX_MD_CLEAR;
 			if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))

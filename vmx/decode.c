@@ -46,7 +46,7 @@ struct opcode {
 };
 
 /* Groups of SDM Vol. 2D Table A-6 that hvx emulates. */
-enum { GRP1 = 1, GRP3, GRP8, GRP9, GRP11, NR_GROUPS };
+enum { GRP1 = 1, GRP3, GRP8, GRP9, GRP11, GRP15, NR_GROUPS };
 
 /* op and alu by ModR/M.reg; operand flags come from the opcode entry. */
 static const struct opcode groups[NR_GROUPS][8] = {
@@ -68,6 +68,12 @@ static const struct opcode groups[NR_GROUPS][8] = {
 	[GRP9] = { [1] = { HVX_OP_CMPXCHG8B } },
 	/* Group 11 (C6/C7): /0 is MOV r/m, imm. */
 	[GRP11] = { [0] = { HVX_OP_MOV_STORE } },
+	/*
+	 * Group 15 (0F AE) with a memory operand: /7 is CLFLUSH (66:
+	 * CLFLUSHOPT), /6 with 66 is CLWB (without it XSAVEOPT, refused
+	 * below).
+	 */
+	[GRP15] = { [6] = { HVX_OP_CACHE_FLUSH }, [7] = { HVX_OP_CACHE_FLUSH } },
 };
 
 /*
@@ -132,13 +138,14 @@ static const struct opcode onebyte[256] = {
 
 /*
  * Two-byte opcode map (0F xx), SDM Vol. 2D Table A-3: CMOVcc, SETcc,
- * BT BTS BTR BTC, CMPXCHG, XADD, MOVZX, MOVSX.
+ * BT BTS BTR BTC, CMPXCHG, XADD, MOVZX, MOVSX, CLFLUSH and friends.
  */
 static const struct opcode twobyte[256] = {
 	CC_ROW(0x40, HVX_OP_CMOV, D_MODRM | D_REG_DST | D_CC),
 	CC_ROW(0x90, HVX_OP_SETCC, D_MODRM | D_BYTE | D_CC),
 	[0xa3] = { HVX_OP_BT, HVX_BT, 0, D_MODRM },
 	[0xab] = { HVX_OP_BT, HVX_BTS, 0, D_MODRM },
+	[0xae] = { 0, 0, GRP15, D_GROUP | D_MODRM },
 	[0xb0] = { HVX_OP_CMPXCHG, 0, 0, D_MODRM | D_BYTE },
 	[0xb1] = { HVX_OP_CMPXCHG, 0, 0, D_MODRM },
 	[0xb3] = { HVX_OP_BT, HVX_BTR, 0, D_MODRM },
@@ -402,6 +409,15 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 
 		insn->op = g->op;
 		insn->alu = g->alu;
+		/*
+		 * Group 15 holds other instructions under other prefixes,
+		 * and fences with a register operand.
+		 */
+		if (opc->group == GRP15 &&
+		    ((simd_pfx && simd_pfx != 0x66) ||
+		     (modrm_reg == 6 && simd_pfx != 0x66) ||
+		     (peek_byte(&d) & 0xc0) == 0xc0))
+			return -EINVAL;
 	} else {
 		insn->op = opc->op;
 		if (!(opc->flags & D_CC))

@@ -284,6 +284,10 @@ int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v)
 	la = seg_linear(v, seg, addr);
 
 	n = min_t(u64, count, HVX_RUN_IO_DATA_SIZE / io->size);
+	/* Single-step and I/O breakpoints trap after each iteration. */
+	if ((v->rflags & X86_EFLAGS_TF) ||
+	    hvx_vmx_dr_hits(v, io->port, io->size, HVX_DR_IO))
+		n = 1;
 	in_page = io->backward ? offset_in_page(la) / io->size + 1 :
 				 (PAGE_SIZE - offset_in_page(la)) / io->size;
 	n = clamp_t(u64, in_page, 1, n);
@@ -314,6 +318,8 @@ static int complete_io(struct hvx_vmx_vcpu *v)
 	u64 delta;
 	int ret;
 
+	if (unlikely(v->dr_armed))
+		v->db_hits = hvx_vmx_dr_hits(v, io->port, io->size, HVX_DR_IO);
 	if (!io->string) {
 		if (io->in) {
 			u64 val = 0;
@@ -345,8 +351,15 @@ static int complete_io(struct hvx_vmx_vcpu *v)
 	if (io->rep) {
 		reg_update(&v->gprs[HVX_RCX], v->gprs[HVX_RCX] - io->count,
 			   io->addr_mask);
-		if (v->gprs[HVX_RCX] & io->addr_mask)
-			return 0;	/* the guest re-executes the REP */
+		/*
+		 * The guest re-executes the REP; the iterations done end STI
+		 * and MOV SS blocking and trap as on the CPU (one iteration
+		 * per exit then, hvx_vmx_handle_string_io()).
+		 */
+		if (v->gprs[HVX_RCX] & io->addr_mask) {
+			hvx_vmx_skip_instruction(v, 0);
+			return 0;
+		}
 	}
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	return 0;
@@ -617,6 +630,55 @@ static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg, bool vex,
 			    ymm_offset() + 16 * reg, val + 2);
 }
 
+/*
+ * The guest's data breakpoints that the accesses of the instruction
+ * matched (hvx_vmx_dr_hits()), before the string registers move. String
+ * elements are at RSI and RDI, whichever side is MMIO. Other instructions
+ * have one memory operand, at the linear address of the EPT violation;
+ * it was written if the last access was a write (a read-modify-write
+ * counts as a write, as on the CPU). Without that address (the
+ * APIC-access page reports an offset only) nothing is matched.
+ */
+static void mmio_dr_hits(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_mmio_op *op = &v->mmio;
+	struct hvx_insn *in = &op->insn;
+	u64 src = 0, dst = 0;
+	u8 hits = 0;
+
+	if (is_string(in->op)) {
+		src = seg_linear(v, in->seg, v->gprs[HVX_RSI] & op->addr_mask);
+		dst = seg_linear(v, HVX_SEG_ES,
+				 v->gprs[HVX_RDI] & op->addr_mask);
+	}
+	switch (in->op) {
+	case HVX_OP_MOVS:
+		hits = hvx_vmx_dr_hits(v, src, in->size, HVX_DR_READ) |
+		       hvx_vmx_dr_hits(v, dst, in->size, HVX_DR_WRITE);
+		break;
+	case HVX_OP_STOS:
+		hits = hvx_vmx_dr_hits(v, dst, in->size, HVX_DR_WRITE);
+		break;
+	case HVX_OP_LODS:
+		hits = hvx_vmx_dr_hits(v, src, in->size, HVX_DR_READ);
+		break;
+	case HVX_OP_SCAS:
+		hits = hvx_vmx_dr_hits(v, dst, in->size, HVX_DR_READ);
+		break;
+	case HVX_OP_CMPS:
+		hits = hvx_vmx_dr_hits(v, src, in->size, HVX_DR_READ) |
+		       hvx_vmx_dr_hits(v, dst, in->size, HVX_DR_READ);
+		break;
+	default:
+		if (op->la_valid)
+			hits = hvx_vmx_dr_hits(v, op->la,
+					       in->vec_size ?: in->size,
+					       op->stage == HVX_MMIO_WRITE ?
+					       HVX_DR_WRITE : HVX_DR_READ);
+	}
+	v->db_hits |= hits;
+}
+
 /* The last access is done: update the guest as the instruction would. */
 static int mmio_commit(struct hvx_vmx_vcpu *v)
 {
@@ -643,6 +705,8 @@ static int mmio_commit(struct hvx_vmx_vcpu *v)
 		set_reg(v, op->dst_reg, op->dst_high, in->reg_size, op->reg_val);
 	if (op->set_flags)
 		v->rflags = (v->rflags & ~ARITH_FLAGS) | (op->flags & ARITH_FLAGS);
+	if (unlikely(v->dr_armed))
+		mmio_dr_hits(v);
 	/*
 	 * While a REP goes on RIP stays, but one iteration has executed: STI
 	 * and MOV SS blocking end and RFLAGS.TF traps, as after each
@@ -993,6 +1057,14 @@ static int mmio_start(struct hvx_vmx_vcpu *v, u64 gpa)
 		return movs_start(v, gpa);
 	case HVX_OP_CMPS:
 		return cmps_start(v);
+	case HVX_OP_CACHE_FLUSH:
+		/*
+		 * Device memory is uncacheable: writing back and
+		 * invalidating its line reaches no device (SDM Vol. 2A
+		 * CLFLUSH, CLWB).
+		 */
+		hvx_vmx_skip_instruction(v, in->len);
+		return HVX_RUN_RESUME;
 	default:	/* loads, ALU, XCHG: read first */
 		return mmio_read(v, gpa);
 	}
@@ -1057,6 +1129,13 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 	else
 		code_size = cs_ar & VMX_AR_DB_MASK ? 4 : 2;
 	memset(&v->mmio, 0, sizeof(v->mmio));
+	v->db_hits = 0;
+	if (unlikely(v->dr_armed) &&
+	    (u16)v->exit_reason == EXIT_REASON_EPT_VIOLATION &&
+	    (v->exit_qual & EPT_VIOLATION_GVA_IS_VALID)) {
+		v->mmio.la = hvx_vmx_read(v, GUEST_LINEAR_ADDRESS);
+		v->mmio.la_valid = true;
+	}
 	if (hvx_decode(insn, n, code_size, &v->mmio.insn))
 		return mmio_unknown(v, gpa, insn, n);
 	return mmio_start(v, gpa);

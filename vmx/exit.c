@@ -118,6 +118,8 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 	bool second_bad = exception_is_contributory(vector) ||
 			  vector == X86_TRAP_PF;
 
+	/* The instruction did not complete: its data breakpoints are void. */
+	v->db_hits = 0;
 	if ((old & INTR_INFO_VALID_MASK) &&
 	    (old & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION &&
 	    second_bad) {
@@ -150,20 +152,30 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  *
  * Also ends blocking by STI and MOV SS, as executing the instruction would
  * (SDM Vol. 3C 25.4.2, Table 25-3), and raises the single-step trap the
- * CPU would have raised after it when RFLAGS.TF is set: #DB with DR6.BS
- * (SDM Vol. 3B 18.3.1.4). Clears RFLAGS.RF, as the completion of an
- * instruction does (SDM Vol. 3A 17.3.1.1).
+ * CPU would have raised after it when RFLAGS.TF is set (and
+ * IA32_DEBUGCTL.BTF clear): #DB with DR6.BS
+ * (SDM Vol. 3B 18.3.1.4), with B0-B3 of the data and I/O breakpoints its
+ * accesses matched (@v->db_hits, one #DB for all, as the CPU reports
+ * them). Clears RFLAGS.RF, as the completion of an instruction does
+ * (SDM Vol. 3A 17.3.1.1).
  */
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 {
+	bool step = v->rflags & X86_EFLAGS_TF;
 	u64 intr;
 
 	v->rip += len;
 	v->rflags &= ~X86_EFLAGS_RF;
 	if (!(v->efer & EFER_LMA))
 		v->rip &= 0xffffffff;
-	if (v->rflags & X86_EFLAGS_TF) {
-		v->dr[4] |= DR_STEP;
+	/* With DEBUGCTL.BTF, TF traps on branches only: none is emulated. */
+	if (step && (hvx_vmx_read(v, GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF))
+		step = false;
+	if (step || v->db_hits) {
+		if (v->db_hits)
+			v->dr[4] = (v->dr[4] & ~(u64)DR_TRAP_BITS) | v->db_hits;
+		if (step)
+			v->dr[4] |= DR_STEP;
 		hvx_vmx_inject_exception(v, X86_TRAP_DB, false, 0);
 	}
 	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
@@ -713,11 +725,13 @@ static int handle_db(struct hvx_vmx_vcpu *v, u32 info)
 	v->dr[4] = dr6;
 	/*
 	 * A single-step trap under STI or MOV SS blocking stays pending in
-	 * the VMCS, or VM entry fails its check (SDM Vol. 3C 27.3.1.5).
+	 * the VMCS, or VM entry fails its check (SDM Vol. 3C 27.3.1.5),
+	 * which wants BS clear when DEBUGCTL.BTF is set.
 	 */
 	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
 	if ((v->rflags & X86_EFLAGS_TF) &&
-	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) &&
+	    !(hvx_vmx_read(v, GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF))
 		hvx_vmx_write(v, GUEST_PENDING_DBG_EXCEPTIONS,
 			      hvx_vmx_read(v, GUEST_PENDING_DBG_EXCEPTIONS) |
 			      DR_STEP);

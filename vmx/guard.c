@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * guard.c - machine checks that interrupt a guest, handed to the host.
+ * guard.c - machine checks that interrupt a guest, handed to the host;
+ * the guest's breakpoints on emulated accesses.
  *
  * #MC is always intercepted (HVX_EXCEPTION_BITMAP). A machine check that
  * causes a VM exit, or that makes a VM entry fail (basic exit reason 41),
@@ -17,6 +18,9 @@
  *
  * The mce_test_hook module parameter lets tests reach this path on
  * machines (and emulators) that cannot raise a real #MC inside a guest.
+ *
+ * Also here: matching the guest's data and I/O breakpoints against the
+ * accesses of instructions hvx emulates (hvx_vmx_dr_hits()).
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -106,4 +110,59 @@ void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info)
 	else
 		do_machine_check(&regs);
 #endif
+}
+
+/*
+ * Bytes covered by a breakpoint of LEN field @len (SDM Vol. 3B 18.2.5):
+ * 00 one, 01 two, 11 four, 10 eight (a CPU without 64-bit support treats
+ * 10 as undefined; hvx gives the 64-bit meaning).
+ */
+static unsigned int dr7_len_bytes(unsigned int len)
+{
+	static const u8 bytes[4] = { 1, 2, 8, 4 };
+
+	return bytes[len & 3];
+}
+
+/**
+ * hvx_vmx_dr_hits - the guest's breakpoints an emulated access matches
+ * @v: the vCPU.
+ * @addr: linear address of a data access, or the port of an I/O access.
+ * @len: bytes accessed.
+ * @type: HVX_DR_READ, HVX_DR_WRITE or HVX_DR_IO.
+ *
+ * An instruction that hvx emulates never executed on the CPU, so its data
+ * and I/O breakpoints (traps, SDM Vol. 3B 18.2.4, 18.2.5, 18.3.1.2,
+ * 18.3.1.3) must be checked here. Breakpoint n matches when Ln or Gn is
+ * set in the guest's DR7, its R/Wn field covers @type (R/W = 10 means I/O
+ * only with CR4.DE, and is undefined without it: no match), and the
+ * access overlaps the DRn range, which is DRn rounded down to LENn bytes.
+ * Costs nothing unless the guest armed a breakpoint (@v->dr_armed).
+ *
+ * Context: the vCPU's thread, its VMCS loaded.
+ * Return: B0-B3 of the matching breakpoints, in DR6 layout.
+ */
+u8 hvx_vmx_dr_hits(struct hvx_vmx_vcpu *v, u64 addr, unsigned int len,
+		   unsigned int type)
+{
+	u64 dr7, start, end = addr + len - 1;
+	unsigned int n, rw, bytes;
+	u8 hits = 0;
+
+	if (!v->dr_armed || !len)
+		return 0;
+	dr7 = hvx_vmx_read(v, GUEST_DR7);
+	for (n = 0; n < 4; n++) {
+		if (!(dr7 & (3 << (2 * n))))
+			continue;
+		rw = (dr7 >> (16 + 4 * n)) & 3;
+		if (type == HVX_DR_IO ? rw != 2 || !(v->cr4 & X86_CR4_DE) :
+		    rw != 3 && (rw != 1 || type != HVX_DR_WRITE))
+			continue;
+		bytes = dr7_len_bytes(dr7 >> (18 + 4 * n));
+		start = v->dr[n] & ~(u64)(bytes - 1);
+		if (addr <= start + bytes - 1 && start <= end)
+			hits |= BIT(n);
+	}
+	return hits;
 }

@@ -288,6 +288,9 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 	case MSR_IA32_MCG_STATUS:
 		*val = v->msr.mcg_status;
 		break;
+	case MSR_IA32_DEBUGCTLMSR:	/* loaded by VM entry, saved by exit */
+		*val = hvx_vmx_read(v, GUEST_IA32_DEBUGCTL);
+		break;
 	case MSR_IA32_FEAT_CTL:		/* locked, VMX off: no nested VMX */
 		*val = FEAT_CTL_LOCKED;
 		break;
@@ -376,6 +379,12 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		return !(val >> 32);
 	case MSR_IA32_MCG_STATUS:
 		return !val;		/* only zero may be written */
+	case MSR_IA32_DEBUGCTLMSR:
+		/*
+		 * BTF only (SDM Vol. 3B 18.4.1): no LBR, BTS or PMU
+		 * freezes, which need MSRs hvx does not virtualize.
+		 */
+		return !(val & ~DEBUGCTLMSR_BTF);
 	case MSR_IA32_SPEC_CTRL:
 		return hvx_caps.spec_ctrl && !(val & ~hvx_caps.spec_ctrl);
 	case MSR_IA32_PRED_CMD:		/* write-only command */
@@ -442,6 +451,9 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		break;
 	case MSR_IA32_MCG_STATUS:
 		v->msr.mcg_status = val;
+		break;
+	case MSR_IA32_DEBUGCTLMSR:
+		hvx_vmx_write(v, GUEST_IA32_DEBUGCTL, val);
 		break;
 	case MSR_IA32_SPEC_CTRL:	/* swapped by vmenter.S */
 		v->msr.spec_ctrl = val;

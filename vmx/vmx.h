@@ -262,6 +262,8 @@ struct hvx_io_op {
  * @HVX_OP_VEC_STORE: SSE store of an XMM register: the same moves m, xmm,
  *	and MOVNTPS MOVNTPD MOVNTDQ. Both also in their VEX forms (VMOVDQU
  *	..., with YMM registers for VEX.256).
+ * @HVX_OP_CACHE_FLUSH: CLFLUSH, CLFLUSHOPT m8 (0F AE /7, 66 0F AE /7),
+ *	CLWB m8 (66 0F AE /6): no access a device could see.
  */
 enum hvx_insn_op {
 	HVX_OP_NONE,
@@ -283,6 +285,7 @@ enum hvx_insn_op {
 	HVX_OP_CMPXCHG8B,
 	HVX_OP_VEC_LOAD,
 	HVX_OP_VEC_STORE,
+	HVX_OP_CACHE_FLUSH,
 };
 
 /* Bit-test operations (HVX_OP_BT), in the order of group 8's /4-/7. */
@@ -369,6 +372,10 @@ enum hvx_mmio_stage {
  *	being accessed.
  * @vec_gpa: the same: guest-physical address of the operand.
  * @vec: the same: the data, low quadword first.
+ * @la: linear address of the MMIO operand, from the EPT violation; read
+ *	only while the guest has breakpoints armed (@la_valid), for data
+ *	breakpoints on the emulated access.
+ * @la_valid: @la holds it.
  *
  * An instruction takes one or two exits to userspace: a read, a write, or
  * a read and then the write of the result (ALU read-modify-write, XCHG,
@@ -386,6 +393,8 @@ struct hvx_mmio_op {
 	u8 frag;
 	u64 vec_gpa;
 	u64 vec[4];
+	u64 la;
+	bool la_valid;
 };
 
 /**
@@ -488,6 +497,11 @@ struct hvx_mmio_op {
  *	MOV to DR7 and reset. While it is false the exit path does nothing
  *	for debug registers besides restoring the host's DR7 when the host
  *	has breakpoints armed.
+ * @db_hits: B0-B3 (DR6 layout) of the guest's data and I/O breakpoints
+ *	that accesses of the instruction being emulated matched
+ *	(hvx_vmx_dr_hits()); reported with the #DB that
+ *	hvx_vmx_skip_instruction() raises when the instruction completes,
+ *	dropped when an exception aborts it.
  * @mce_exit: HVX_MCE_* for the last exit, set with interrupts off right
  *	after it (hvx_vmx_mce_irqoff()); meaningful for exception exits and
  *	failed VM entries only.
@@ -579,6 +593,7 @@ struct hvx_vmx_vcpu {
 	u8 mce_exit;
 	bool triple_fault;	/* hvx_vmx_inject_exception() shut it down */
 	bool apic_hw_off;
+	u8 db_hits;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
@@ -687,6 +702,14 @@ int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
 
 /* guard.c: machine checks */
 void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info);
+
+/* Access types of hvx_vmx_dr_hits(). */
+#define HVX_DR_READ	0	/* data read: matches R/W = 11 */
+#define HVX_DR_WRITE	1	/* data write: matches R/W = 01 and 11 */
+#define HVX_DR_IO	2	/* port I/O: matches R/W = 10 with CR4.DE */
+
+u8 hvx_vmx_dr_hits(struct hvx_vmx_vcpu *v, u64 addr, unsigned int len,
+		   unsigned int type);
 
 /**
  * hvx_vmx_mce_irqoff - hand a machine check to the host right after an exit

@@ -11,6 +11,7 @@
 #define MSR_NONE		0x4b564d99	/* no such MSR on Intel CPUs */
 #define CR4_RESERVED_BIT	(1ull << 31)
 #define LEAF7_EBX_TSC_ADJUST	(1u << 1)
+#define X86_TRAP_GP_VEC		13
 
 /* Run UD2 (a fault the CPU itself delivers): the vector, 0 if none. */
 static uint64_t ud2_safe(void)
@@ -132,5 +133,196 @@ void guest_tsc_adjust(uint64_t arg)
 	GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_IA32_TSC_ADJUST, &adj));
 	/* jump less the ticks between the RDTSC and the WRMSR */
 	GUEST_ASSERT(adj - step <= jump && adj - step > jump - (1ull << 32));
+	GUEST_DONE();
+}
+
+/* Clear or set the present bit of IDT gate @vec (SDM Vol. 3A 6.14.1). */
+static void gate_present(unsigned int vec, int present)
+{
+	volatile uint8_t *attr = (volatile uint8_t *)GPA_IDT + 16 * vec + 5;
+
+	*attr = present ? *attr | 0x80 : *attr & ~0x80;
+}
+
+/*
+ * Exceptions while delivering an exception (SDM Vol. 3A 6.15, Tables 6-4
+ * and 6-5), starting from exceptions hvx injects:
+ * - #GP (hvx's, for RDMSR of a missing MSR) through a gate that is not
+ *   present raises #NP, contributory during contributory: #DF, error 0;
+ * - #UD (the CPU's) through a missing gate: benign, then contributory,
+ *   handled serially: #NP with the #UD gate's index, IDT and EXT set;
+ * - with @triple, the #DF gate is missing too: #NP during #DF shuts the
+ *   processor down, which the VMM sees as a triple fault.
+ */
+void guest_double_fault(uint64_t triple)
+{
+	uint64_t val;
+
+	gate_present(X86_TRAP_GP_VEC, 0);
+	GUEST_ASSERT_EQ(8, guest_rdmsr_safe(MSR_NONE, &val));
+	GUEST_ASSERT_EQ(0, guest_fixup_error);
+	gate_present(X86_TRAP_GP_VEC, 1);
+
+	gate_present(6, 0);
+	GUEST_ASSERT_EQ(11, ud2_safe());
+	/* selector index 6, IDT, EXT (during delivery of an exception) */
+	GUEST_ASSERT_EQ(6 * 8 + 2 + 1, guest_fixup_error);
+	gate_present(6, 1);
+
+	if (triple) {
+		gate_present(X86_TRAP_GP_VEC, 0);
+		gate_present(8, 0);
+		GUEST_SYNC(1);
+		guest_rdmsr_safe(MSR_NONE, &val);
+		GUEST_SYNC(2);				/* not reached */
+	}
+	GUEST_DONE();
+}
+
+/*
+ * One CPUID bit and the CR4 bit it announces (SDM Vol. 2A Tables 3-8,
+ * 3-10, 3-11).
+ */
+struct cr4_feature {
+	uint32_t leaf, reg, bit;	/* reg: 0 EAX, 1 EBX, 2 ECX, 3 EDX */
+	uint64_t cr4;
+};
+
+static const struct cr4_feature cr4_features[] = {
+	{ 1, 3, 1, 1ull << 0 },		/* VME */
+	{ 1, 3, 2, 1ull << 3 },		/* DE */
+	{ 1, 3, 3, 1ull << 4 },		/* PSE */
+	{ 1, 3, 7, 1ull << 6 },		/* MCE */
+	{ 1, 3, 13, 1ull << 7 },	/* PGE */
+	{ 1, 3, 24, 1ull << 9 },	/* FXSR: OSFXSR */
+	{ 1, 3, 25, 1ull << 10 },	/* SSE: OSXMMEXCPT */
+	{ 1, 2, 5, 1ull << 13 },	/* VMX: VMXE */
+	{ 1, 2, 6, 1ull << 14 },	/* SMX: SMXE */
+	{ 1, 2, 17, 1ull << 17 },	/* PCID: PCIDE */
+	{ 1, 2, 26, 1ull << 18 },	/* XSAVE: OSXSAVE */
+	{ 7, 1, 0, 1ull << 16 },	/* FSGSBASE */
+	{ 7, 1, 7, 1ull << 20 },	/* SMEP */
+	{ 7, 1, 20, 1ull << 21 },	/* SMAP */
+	{ 7, 2, 2, 1ull << 11 },	/* UMIP */
+	{ 7, 2, 3, 1ull << 22 },	/* PKU: PKE */
+};
+
+static uint32_t cpuid_reg(uint32_t leaf, uint32_t sub, uint32_t reg)
+{
+	uint32_t r[4];
+
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	return r[reg];
+}
+
+static uint64_t exec_safe_invpcid(void)
+{
+	struct { uint64_t pcid, la; } desc = { 0, 0 };
+
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "invpcid %[d], %[t]\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip)
+		     : [d] "m"(desc), [t] "r"(2ull) : "memory");
+	return guest_fixup_vector;
+}
+
+static uint64_t exec_safe_monitor(void)
+{
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "monitor\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip)
+		     : "a"(GPA_BLOB_DATA), "c"(0), "d"(0) : "memory");
+	return guest_fixup_vector;
+}
+
+/* CLFLUSH (0), CLFLUSHOPT (1) or CLWB (2) of an MMIO byte: the vector. */
+static uint64_t flush_safe(int which)
+{
+	volatile uint8_t *p = (volatile uint8_t *)GPA_MMIO;
+
+	guest_fixup_vector = 0;
+	if (which == 0)
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "clflush %[m]\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*p) : "memory");
+	else if (which == 1)
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "clflushopt %[m]\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*p) : "memory");
+	else
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "clwb %[m]\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*p) : "memory");
+	return guest_fixup_vector;
+}
+
+#define MSR_MTRRCAP	0xfe
+#define MSR_MCG_CAP	0x179
+
+/*
+ * The CPUID table against what hvx virtualizes: a CR4 bit can be set
+ * exactly when CPUID announces its feature (#GP otherwise, SDM Vol. 3A
+ * 2.5); the MSRs of announced features (MTRR, MCA, PAT, SEP) read
+ * without #GP; EFER.NXE and EFER.SCE are writable exactly when NX and
+ * SYSCALL are announced; MONITOR and INVPCID raise #UD unless announced;
+ * CLFLUSH, CLFLUSHOPT and CLWB, where announced, work on MMIO.
+ */
+void guest_cpuid_consistent(uint64_t arg)
+{
+	uint64_t cr4 = guest_read_cr4(), val, efer;
+	uint32_t edx1 = cpuid_reg(1, 0, 3), ecx1 = cpuid_reg(1, 0, 2);
+	uint32_t ext1 = cpuid_reg(0x80000001, 0, 3);
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+		const struct cr4_feature *f = &cr4_features[i];
+		int has = !!(cpuid_reg(f->leaf, 0, f->reg) & (1u << f->bit));
+
+		if (cr4 & f->cr4) {
+			GUEST_ASSERT_EQ(1, has);	/* set by the lib */
+			continue;
+		}
+		GUEST_SYNC_ARGS(f->leaf, f->reg, f->bit, has);
+		GUEST_ASSERT_EQ(has ? 0 : 13, write_cr4_safe(cr4 | f->cr4));
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4));
+	}
+
+	if (edx1 & (1u << 12))		/* MTRR */
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_MTRRCAP, &val));
+	if (edx1 & (1u << 14))		/* MCA */
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_MCG_CAP, &val));
+	if (edx1 & (1u << 16))		/* PAT */
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_IA32_PAT, &val));
+	if (edx1 & (1u << 11))		/* SEP */
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_IA32_SYSENTER_CS, &val));
+
+	GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_EFER, &efer));
+	if (!(efer & (1ull << 11)))	/* NXE */
+		GUEST_ASSERT_EQ(ext1 & (1u << 20) ? 0 : 13,
+				guest_wrmsr_safe(MSR_EFER, efer | (1ull << 11)));
+	GUEST_ASSERT_EQ(ext1 & (1u << 11) ? 0 : 13,	/* SYSCALL: SCE */
+			guest_wrmsr_safe(MSR_EFER, efer | EFER_SCE));
+	GUEST_ASSERT_EQ(0, guest_wrmsr_safe(MSR_EFER, efer));
+
+	if (!(ecx1 & (1u << 3)))	/* MONITOR */
+		GUEST_ASSERT_EQ(6, exec_safe_monitor());
+	GUEST_ASSERT_EQ(cpuid_reg(7, 0, 1) & (1u << 10) ? 0 : 6,
+			exec_safe_invpcid());
+
+	/* Cache-line flushes announced work on MMIO too (emulated). */
+	if (edx1 & (1u << 19))		/* CLFSH */
+		GUEST_ASSERT_EQ(0, flush_safe(0));
+	if (cpuid_reg(7, 0, 1) & (1u << 23))	/* CLFLUSHOPT */
+		GUEST_ASSERT_EQ(0, flush_safe(1));
+	if (cpuid_reg(7, 0, 1) & (1u << 24))	/* CLWB */
+		GUEST_ASSERT_EQ(0, flush_safe(2));
 	GUEST_DONE();
 }

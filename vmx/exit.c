@@ -1056,9 +1056,6 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
 	io_bitmap_update(v);
 	inject_events(v);
-	/* Host CR3 (PCID bits) and CR4 may differ since the last entry. */
-	vmcs_write(HOST_CR3, __read_cr3());
-	vmcs_write(HOST_CR4, cr4_read_shadow());
 }
 
 /*
@@ -1068,6 +1065,7 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 {
 	hvx_vmx_run_prepare(v);
+	hvx_vmx_host_cr(v);
 	/* The kernel saved the guest's FPU state (context switch, its own use). */
 	hvx_fpu_reload();
 	if (native_read_cr2() != v->cr2)

@@ -42,6 +42,8 @@
 #include <asm/fsgsbase.h>
 #include <asm/msr.h>
 #include <asm/segment.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
 
 #include "vmx.h"
 
@@ -275,6 +277,32 @@ void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v)
 	rs->kgs_loaded = false;
 	load_guest_msrs(v);
 	rs->loaded = true;
+}
+
+/**
+ * hvx_vmx_host_cr - keep HOST_CR3 and HOST_CR4 right for this entry
+ * @v: the vCPU, about to be entered; its VMCS is current.
+ *
+ * CR3 (its PCID bits) and CR4 can change between two entries of a run
+ * without a context switch (TLB flushes, the kernel's temporary mm for
+ * text patching, CR4 bits set by IPI), so both are compared before every
+ * entry, and VMWRITEs happen only when they changed (as KVM).
+ * Context: interrupts off.
+ */
+void hvx_vmx_host_cr(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_vmx_run_state *rs = &v->rs;
+	unsigned long cr3 = __read_cr3(), cr4 = cr4_read_shadow();
+
+	if (unlikely(!rs->host_cr_ok || cr3 != rs->host_cr3)) {
+		vmcs_write(HOST_CR3, cr3);
+		rs->host_cr3 = cr3;
+	}
+	if (unlikely(!rs->host_cr_ok || cr4 != rs->host_cr4)) {
+		vmcs_write(HOST_CR4, cr4);
+		rs->host_cr4 = cr4;
+	}
+	rs->host_cr_ok = true;
 }
 
 /* Give the host back what VM exits took; no-op unless loaded. */

@@ -417,6 +417,9 @@ struct hvx_vmx_host_state {
  *	(unused where HVX_GUEST_FPSTATE is 0: then @fpu of the vCPU).
  * @host_fs_base: HOST_FS_BASE as last written into this VMCS.
  * @host_fs_base_ok: @host_fs_base is valid.
+ * @host_cr3: HOST_CR3 as last written into this VMCS.
+ * @host_cr4: HOST_CR4, likewise.
+ * @host_cr_ok: @host_cr3 and @host_cr4 are valid.
  * @loaded: @host is saved and the guest's per-run state is in the CPU.
  * @kgs_loaded: the guest's IA32_KERNEL_GS_BASE is in the CPU.
  * @msrs_stale: a guest user-return MSR changed: load it at the next entry.
@@ -431,8 +434,8 @@ struct hvx_vmx_run_state {
 #endif
 	struct hvx_vmx_host_state host;
 	struct fpu_guest gfpu;
-	unsigned long host_fs_base;
-	bool host_fs_base_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
+	unsigned long host_fs_base, host_cr3, host_cr4;
+	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
 	     fpu_in, xcr0_loaded;
 };
 
@@ -741,6 +744,7 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v);
 void hvx_vmx_run_destroy(struct hvx_vmx_vcpu *v);
 void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v);
 void hvx_vmx_run_after_exit(struct hvx_vmx_vcpu *v);
+void hvx_vmx_host_cr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_run_cpu_off(void);
 bool hvx_vmx_tsc_aux_ok(void);
 u64 hvx_vmx_kernel_gs_base(struct hvx_vmx_vcpu *v, bool write, u64 val);

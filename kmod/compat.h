@@ -264,6 +264,78 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
 #define HVX_KVM_ONLY_EXPORTS	1
 #endif
 
+/*
+ * HVX_GUEST_FPSTATE - the kernel's guest FPU API (fpu_alloc_guest_fpstate(),
+ * fpu_swap_kvm_fpstate(), switch_fpu_return(); 5.16+) is exported to
+ * modules: the guest's FPU is then the task's FPU for a whole HVX_RUN, as
+ * in KVM. From 6.19 those are KVM-only exports, and vmx/run.c falls back
+ * to loading the guest's FPU around each entry inside kernel_fpu_begin().
+ *
+ * HVX_HAVE_PREEMPT_NOTIFIERS, HVX_HAVE_USER_RETURN_NOTIFIER (compile
+ * tests): kernels built without KVM may lack CONFIG_PREEMPT_NOTIFIERS or
+ * CONFIG_USER_RETURN_NOTIFIER; vmx/run.c then switches per entry, or
+ * restores the MSRs when the run ends.
+ */
+#include <asm/fpu/api.h>
+
+#ifndef HVX_KVM_ONLY_EXPORTS
+#define HVX_GUEST_FPSTATE	1
+
+/**
+ * hvx_fpstate_alloc - allocate a guest FPU state in the kernel's format
+ * @gfpu: zeroed; gfpu->fpstate is set on success.
+ *
+ * Context: process context, may sleep (GFP_KERNEL_ACCOUNT).
+ * Return: true on success.
+ */
+static inline bool hvx_fpstate_alloc(struct fpu_guest *gfpu)
+{
+	return fpu_alloc_guest_fpstate(gfpu);
+}
+
+static inline void hvx_fpstate_free(struct fpu_guest *gfpu)
+{
+	fpu_free_guest_fpstate(gfpu);
+}
+
+/**
+ * hvx_fpstate_swap - make the guest's FPU state the thread's, or back
+ * @gfpu: the guest's state.
+ * @enter: true at the start of a run, false at its end.
+ *
+ * One XSAVE of the outgoing and one XRSTOR of the incoming state.
+ * Context: process context, preemptible.
+ */
+static inline void hvx_fpstate_swap(struct fpu_guest *gfpu, bool enter)
+{
+	fpu_swap_kvm_fpstate(gfpu, enter);
+}
+
+/**
+ * hvx_fpu_reload - put the thread's FPU state back into the registers
+ *
+ * Needed when the thread was scheduled out or the kernel used the FPU
+ * (kernel_fpu_begin() saved the registers and set TIF_NEED_FPU_LOAD).
+ * Context: preemption or interrupts disabled.
+ */
+static inline void hvx_fpu_reload(void)
+{
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+#else
+#define HVX_GUEST_FPSTATE	0
+
+static inline bool hvx_fpstate_alloc(struct fpu_guest *gfpu)
+{
+	return true;
+}
+
+static inline void hvx_fpstate_free(struct fpu_guest *gfpu) { }
+static inline void hvx_fpstate_swap(struct fpu_guest *gfpu, bool enter) { }
+static inline void hvx_fpu_reload(void) { }
+#endif
+
 /**
  * hvx_host_dr_save - keep what hvx_host_dr_restore() needs to give this
  * CPU's DR0-3 back to the host after a guest's were loaded

@@ -69,7 +69,12 @@ static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 		return -EINVAL;
 	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
 	hvx_stats_user_enter(&vcpu->vmx.stats);
-	ret = vcpu_run(vcpu, run);
+	/* Per-run state: the guest's FPU, host segments, preempt notifier. */
+	ret = hvx_vmx_vcpu_load(&vcpu->vmx);
+	if (!ret) {
+		ret = vcpu_run(vcpu, run);
+		hvx_vmx_vcpu_put(&vcpu->vmx);
+	}
 	hvx_vmx_update_run(&vcpu->vmx);
 	/* The run page is shared with userspace: read the reason once. */
 	reason = READ_ONCE(run->exit_reason);

@@ -5,7 +5,7 @@
  * Each vCPU has a CPUID table (struct hvx_cpuid_entry), settable from
  * userspace. By default the guest sees the host's CPUID with what hvx
  * does not virtualize hidden (VMX, SMX, XSAVE and AVX, PCID, x2APIC,
- * performance monitoring, MONITOR/MWAIT, RDTSCP, most of leaf 7: its EDX
+ * performance monitoring, MONITOR/MWAIT, most of leaf 7: its EDX
  * keeps the speculation controls and mitigations that work in a guest),
  * the hypervisor bit set, a single-CPU topology with the vCPU id as
  * initial APIC id, and the hvx signature leaf 0x40000000. Bit positions:
@@ -66,8 +66,13 @@
  * the TSC offset whatever the host has (SDM Vol. 3B 18.17.3).
  */
 #define LEAF7_EBX_TSC_ADJUST	BIT(1)
-/* CPUID.80000001H:EDX RDTSCP (hvx does not enable it). */
-#define EXT1_EDX_HIDDEN	BIT(27)
+/*
+ * CPUID.80000001H:EDX RDTSCP and CPUID.(7,0):ECX RDPID: shown as the host
+ * has them when guests get "enable RDTSCP" and their own IA32_TSC_AUX
+ * (run.c switches it); hidden otherwise.
+ */
+#define EXT1_EDX_RDTSCP	BIT(27)
+#define LEAF7_ECX_RDPID	BIT(22)
 
 /* Bytes of XSAVE area the components in @xcr0 need (CPUID.(0DH,0).EBX). */
 static u32 xsave_size(u64 xcr0)
@@ -148,11 +153,12 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 				e->edx |= LEAF7_EDX_FLUSH_L1D;
 			if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
 				e->edx |= LEAF7_EDX_ARCH_CAP;
+			e->ecx &= hvx_vmx_tsc_aux_ok() ? LEAF7_ECX_RDPID : 0;
 		} else {
 			e->ebx = 0;
+			e->ecx = 0;
 			e->edx = 0;
 		}
-		e->ecx = 0;
 		break;
 	case 0xd:
 		filter_xsave_leaf(e);
@@ -161,7 +167,8 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 		e->eax = min_t(u32, e->eax, HVX_CPUID_MAX_EXT);
 		break;
 	case 0x80000001:
-		e->edx &= ~EXT1_EDX_HIDDEN;
+		if (!hvx_vmx_tsc_aux_ok())
+			e->edx &= ~EXT1_EDX_RDTSCP;
 		break;
 	case 0x80000002 ... 0x80000008:
 		break;

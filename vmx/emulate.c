@@ -609,6 +609,12 @@ static void fpu_write16(struct hvx_vmx_vcpu *v, u64 mask, unsigned int base,
 static void xmm_read(struct hvx_vmx_vcpu *v, unsigned int reg, bool ymm,
 		     u64 *val)
 {
+	/* The guest's registers are the thread's during a run (run.c). */
+	if (HVX_GUEST_FPSTATE) {
+		hvx_vmx_xmm_read(reg, ymm && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM),
+				 val);
+		return;
+	}
 	fpu_read16(v, XFEATURE_MASK_SSE, FPU_XMM + 16 * reg, val);
 	if (ymm && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM))
 		fpu_read16(v, XFEATURE_MASK_YMM, ymm_offset() + 16 * reg,
@@ -623,6 +629,11 @@ static void xmm_read(struct hvx_vmx_vcpu *v, unsigned int reg, bool ymm,
 static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg, bool vex,
 		      const u64 *val)
 {
+	if (HVX_GUEST_FPSTATE) {
+		hvx_vmx_xmm_write(reg, vex && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM),
+				  val);
+		return;
+	}
 	fpu_write16(v, XFEATURE_MASK_SSE, FPU_XMM, 16 * 16,
 		    FPU_XMM + 16 * reg, val);
 	if (vex && (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM))

@@ -49,12 +49,12 @@ MODULE_PARM_DESC(check_entry,
 #define HVX_DR6_BD		BIT_ULL(13)
 #define HVX_DR6_RTM		BIT_ULL(16)
 
-/* Host state a VM exit does not restore (SDM Vol. 3C 28.5). */
+/*
+ * Host state switched around one entry. What a VM exit does not restore
+ * and the host does not need before the run ends (SDM Vol. 3C 28.5) is
+ * switched once per run (run.c, struct hvx_vmx_host_state).
+ */
 struct host_state {
-	u16 ds, es, fs, gs, ldt;
-	unsigned long fs_base, kernel_gs_base;
-	u64 star, lstar, cstar, sfmask;
-	unsigned long debugctl;
 	unsigned long dr[4];	/* DR0-3, where compat.h needs a copy */
 };
 
@@ -1001,11 +1001,21 @@ static int handle_xsetbv(struct hvx_vmx_vcpu *v)
 	return handle_skip(v);
 }
 
-/* Load the guest's x87/SSE/AVX registers; inside kernel_fpu_begin(). */
+/*
+ * Where the kernel exports its guest-fpstate API (HVX_GUEST_FPSTATE), the
+ * guest's FPU is the thread's for the whole run (run.c) and nothing is
+ * done per entry but a reload after the kernel saved it (in
+ * switch_to_guest()). Elsewhere the guest's x87/SSE/AVX registers are
+ * loaded around each entry inside kernel_fpu_begin(), from v->fpu.
+ * Preemption off, interrupts on.
+ */
 static void guest_fpu_load(struct hvx_vmx_vcpu *v)
 {
 	u64 mask = hvx_caps.guest_xcr0;
 
+	if (HVX_GUEST_FPSTATE)
+		return;
+	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
 	if (mask)
 		asm volatile("xrstor64 %0"
 			     : : "m"(v->fpu), "a"((u32)mask), "d"((u32)(mask >> 32))
@@ -1018,12 +1028,15 @@ static void guest_fpu_save(struct hvx_vmx_vcpu *v)
 {
 	u64 mask = hvx_caps.guest_xcr0;
 
+	if (HVX_GUEST_FPSTATE)
+		return;
 	if (mask)
 		asm volatile("xsave64 %0"
 			     : "+m"(v->fpu) : "a"((u32)mask), "d"((u32)(mask >> 32))
 			     : "memory");
 	else
 		asm volatile("fxsave64 %0" : "=m"(v->fpu));
+	kernel_fpu_end();
 }
 
 /*
@@ -1057,39 +1070,29 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
 	io_bitmap_update(v);
 	inject_events(v);
-	/* Host CR3 (PCID bits) and CR4 may differ since the last entry. */
-	vmcs_write(HOST_CR3, __read_cr3());
-	vmcs_write(HOST_CR4, cr4_read_shadow());
 }
 
-/* Interrupts off: save what a VM exit clobbers, load guest-only MSRs. */
+/*
+ * Interrupts off, right before the entry: the per-run state (run.c, a
+ * no-op once loaded), and what must be the guest's only while it runs.
+ */
 static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 {
-	savesegment(ds, hs->ds);
-	savesegment(es, hs->es);
-	savesegment(fs, hs->fs);
-	savesegment(gs, hs->gs);
-	asm volatile("sldt %0" : "=r"(hs->ldt));
-	rdmsrq(MSR_FS_BASE, hs->fs_base);
-	vmcs_write(HOST_FS_BASE, hs->fs_base);
-	hs->debugctl = hvx_caps.debugctl ? get_debugctlmsr() : 0;
-	if (v->syscall_msrs) {
-		rdmsrq(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
-		rdmsrq(MSR_STAR, hs->star);
-		rdmsrq(MSR_LSTAR, hs->lstar);
-		rdmsrq(MSR_CSTAR, hs->cstar);
-		rdmsrq(MSR_SYSCALL_MASK, hs->sfmask);
-		wrmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
-		wrmsrq(MSR_STAR, v->msr.star);
-		wrmsrq(MSR_LSTAR, v->msr.lstar);
-		wrmsrq(MSR_CSTAR, v->msr.cstar);
-		wrmsrq(MSR_SYSCALL_MASK, v->msr.sfmask);
-	}
+	hvx_vmx_run_prepare(v);
+	hvx_vmx_host_cr(v);
+	/* The kernel saved the guest's FPU state (context switch, its own use). */
+	hvx_fpu_reload();
 	if (native_read_cr2() != v->cr2)
 		native_write_cr2(v->cr2);
 	/* IA32_SPEC_CTRL is swapped in vmenter.S, next to the entry. */
-	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
+	/*
+	 * XCR0 matters to a guest only with CR4.OSXSAVE; the host's must be
+	 * back before interrupts are on (the kernel's XSAVEs depend on it).
+	 */
+	if ((v->cr4 & X86_CR4_OSXSAVE) && v->xcr0 != hvx_caps.host_xcr0) {
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
+		v->rs.xcr0_loaded = true;
+	}
 	/*
 	 * The guest's DR7 (loaded by VM entry) arms breakpoints: they must
 	 * watch its own DR0-3, not the host's. Host breakpoints are disarmed
@@ -1107,42 +1110,15 @@ static void switch_to_guest(struct hvx_vmx_vcpu *v, struct host_state *hs)
 	}
 }
 
-/* Interrupts off, right after the exit: give the host its state back. */
+/* Interrupts off, right after the exit: what the host needs at once. */
 static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 {
-	if (hvx_caps.guest_xcr0 && v->xcr0 != hvx_caps.host_xcr0)
+	if (unlikely(v->rs.xcr0_loaded)) {
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, hvx_caps.host_xcr0);
+		v->rs.xcr0_loaded = false;
+	}
 	v->cr2 = native_read_cr2();
-	if (v->syscall_msrs) {
-		/* The guest may have written them directly (MSR bitmap). */
-		rdmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
-		rdmsrq(MSR_STAR, v->msr.star);
-		rdmsrq(MSR_LSTAR, v->msr.lstar);
-		rdmsrq(MSR_CSTAR, v->msr.cstar);
-		rdmsrq(MSR_SYSCALL_MASK, v->msr.sfmask);
-		wrmsrq(MSR_KERNEL_GS_BASE, hs->kernel_gs_base);
-		wrmsrq(MSR_STAR, hs->star);
-		wrmsrq(MSR_LSTAR, hs->lstar);
-		wrmsrq(MSR_CSTAR, hs->cstar);
-		wrmsrq(MSR_SYSCALL_MASK, hs->sfmask);
-	}
-	if (hs->ds)
-		loadsegment(ds, hs->ds);
-	if (hs->es)
-		loadsegment(es, hs->es);
-	if (hs->fs) {
-		loadsegment(fs, hs->fs);
-		wrmsrq(MSR_FS_BASE, hs->fs_base);
-	}
-	if (hs->gs)
-		load_gs_index(hs->gs);
-	if (hs->ldt)
-		asm volatile("lldt %0" : : "r"(hs->ldt));
-	/* A VM exit sets the GDT limit to 0xffff and the TR limit to 0x67. */
-	load_fixmap_gdt(raw_smp_processor_id());
-	invalidate_tss_limit();
-	if (hs->debugctl)
-		update_debugctlmsr(hs->debugctl);
+	hvx_vmx_run_after_exit(v);	/* DEBUGCTL */
 	/*
 	 * The exit left DR7 = 400H. Host breakpoints come back; without any,
 	 * DR0-3 may keep the guest's values (nothing watches them, and no
@@ -1212,12 +1188,13 @@ static int dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check)
  * hvx_vmx_run - enter the guest once and handle the VM exit
  * @v: the vCPU; the caller is its only runner.
  *
- * The guest's x87/SSE/AVX state is loaded inside a kernel_fpu_begin()
- * section that covers the entry, so the host's user FPU state is saved
- * first and restored on return to user mode; the guest's XCR0 is in force
- * only while the guest runs.
+ * The guest's x87/SSE/AVX state is the thread's for the whole run, or
+ * loaded around the entry (guest_fpu_load()); the guest's XCR0 is in
+ * force only while the guest runs. What the host needs back only before
+ * user mode or another task runs is switched once per run (run.c).
  *
- * Context: process context of the VM owner; may sleep in exit handlers.
+ * Context: process context of the VM owner, between hvx_vmx_vcpu_load()
+ * and hvx_vmx_vcpu_put(); may sleep in exit handlers.
  * Return: HVX_RUN_RESUME, HVX_RUN_USER (run->exit_reason set), or a
  * negative errno (-EFAULT when guest RAM cannot be pinned, -ENOMEM).
  */
@@ -1253,7 +1230,6 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 						   check, 0);
 		}
 	}
-	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
 	guest_fpu_load(v);
 
 	local_irq_disable();
@@ -1267,7 +1243,6 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		/* Let the caller's loop see the signal or reschedule. */
 		local_irq_enable();
 		guest_fpu_save(v);
-		kernel_fpu_end();
 		preempt_enable();
 		return HVX_RUN_RESUME;
 	}
@@ -1298,7 +1273,6 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	hvx_vmx_mce_irqoff(v, reason, intr_info);
 	local_irq_enable();
 	guest_fpu_save(v);
-	kernel_fpu_end();
 
 	if (fail) {
 		u32 err = vmcs_read(VM_INSTRUCTION_ERROR);

@@ -4,9 +4,11 @@
  *
  * The MSR bitmap (vmx.c) lets FS/GS base and the SYSENTER MSRs through;
  * every other RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3). MSRs with a VMCS
- * field go there; the SYSCALL MSRs and
- * KERNEL_GS_BASE are kept in software and put in the CPU only around
- * guest execution; everything else raises #GP(0) in the guest, as on a
+ * field go there; STAR, LSTAR, SFMASK, KERNEL_GS_BASE and TSC_AUX are
+ * kept in software and loaded into the CPU for a whole run (run.c; reads
+ * of the SYSCALL MSRs and all KERNEL_GS_BASE accesses then go to the CPU
+ * without exits); CSTAR, unused by Intel CPUs, is software only;
+ * everything else raises #GP(0) in the guest, as on a
  * CPU without that MSR, or exits to userspace if the VM asked for that.
  * Guest MTRRs are kept but not applied: RAM stays write-back in EPT.
  * MSR numbers: SDM Vol. 4, Table 2-2.
@@ -324,7 +326,7 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 		*val = v->msr.sfmask;
 		break;
 	case MSR_KERNEL_GS_BASE:
-		*val = v->msr.kernel_gs_base;
+		*val = hvx_vmx_kernel_gs_base(v, false, 0);
 		break;
 	case MSR_FS_BASE:
 		*val = hvx_vmx_read(v, GUEST_FS_BASE);
@@ -448,6 +450,7 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		break;
 	case MSR_TSC_AUX:
 		v->msr.tsc_aux = val;
+		v->rs.msrs_stale = true;	/* run.c loads it */
 		break;
 	case MSR_IA32_MCG_STATUS:
 		v->msr.mcg_status = val;
@@ -480,28 +483,35 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		hvx_vmx_load(v);
 		hvx_vmx_set_efer(v, val);
 		preempt_enable();
-		if (val & EFER_LME)
+		if ((val & EFER_LME) && !v->syscall_msrs) {
 			v->syscall_msrs = true;
+			v->rs.msrs_stale = true;
+		}
 		break;
 	case MSR_STAR:
 		v->msr.star = val;
 		v->syscall_msrs = true;
+		v->rs.msrs_stale = true;	/* run.c loads it */
 		break;
 	case MSR_LSTAR:
 		v->msr.lstar = val;
 		v->syscall_msrs = true;
+		v->rs.msrs_stale = true;	/* run.c loads it */
 		break;
 	case MSR_CSTAR:
 		v->msr.cstar = val;
 		v->syscall_msrs = true;
+		v->rs.msrs_stale = true;	/* run.c loads the others */
 		break;
 	case MSR_KERNEL_GS_BASE:
-		v->msr.kernel_gs_base = val;
+		hvx_vmx_kernel_gs_base(v, true, val);
 		v->syscall_msrs = true;
+		v->rs.msrs_stale = true;	/* run.c loads it */
 		break;
 	case MSR_SYSCALL_MASK:
 		v->msr.sfmask = val;
 		v->syscall_msrs = true;
+		v->rs.msrs_stale = true;	/* run.c loads it */
 		break;
 	case MSR_FS_BASE:
 		hvx_vmx_write(v, GUEST_FS_BASE, val);

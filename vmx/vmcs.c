@@ -475,6 +475,7 @@ void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v)
 	if (!v->vmcs)
 		return;
 	hvx_vmx_clear(v);
+	hvx_vmx_run_destroy(v);
 	hvx_vpid_free(v->mem, v->vpid);
 	hvx_vmx_apicv_destroy(v);
 	free_page((unsigned long)v->vmcs);

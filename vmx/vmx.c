@@ -166,10 +166,17 @@ static const char *probe_caps(void)
 			    SECONDARY_EXEC_UNRESTRICTED_GUEST,
 			    SECONDARY_EXEC_ENABLE_VPID |
 			    SECONDARY_EXEC_WBINVD_EXITING |
-			    SECONDARY_EXEC_PAUSE_LOOP_EXITING,
+			    SECONDARY_EXEC_PAUSE_LOOP_EXITING |
+			    SECONDARY_EXEC_ENABLE_RDTSCP,
 			    MSR_IA32_VMX_PROCBASED_CTLS2, &c->proc2))
 		return "no EPT or no unrestricted guest";
 	rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, feat, c->proc2_may);
+	/*
+	 * RDTSCP and RDPID read IA32_TSC_AUX, which run.c switches to the
+	 * guest's value: only where the host has the MSR (either instruction).
+	 */
+	if (!boot_cpu_has(X86_FEATURE_RDTSCP) && !boot_cpu_has(X86_FEATURE_RDPID))
+		c->proc2 &= ~SECONDARY_EXEC_ENABLE_RDTSCP;
 	if (adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
 			    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
 			    VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
@@ -312,6 +319,7 @@ static void vmx_cpu_off(void)
 	local_irq_save(flags);
 	list_for_each_entry_safe(v, tmp, this_cpu_ptr(&loaded_vmcss), loaded_node)
 		vmclear_local(v);
+	hvx_vmx_run_cpu_off();	/* user-return MSRs: host values, notifier off */
 	local_irq_restore(flags);
 	asm volatile("vmxoff" : : : "cc", "memory");
 	cr4_clear_bits(X86_CR4_VMXE);
@@ -664,6 +672,14 @@ static void msr_passthrough(u8 *bitmap, u32 msr)
 	__clear_bit(bit, (unsigned long *)(bitmap + base + 2048));
 }
 
+/* Let the guest read @msr without a VM exit; writes still exit. */
+static void msr_read_passthrough(u8 *bitmap, u32 msr)
+{
+	u32 base = msr >= 0xc0000000 ? 1024 : 0, bit = msr & 0x1fff;
+
+	__clear_bit(bit, (unsigned long *)(bitmap + base));
+}
+
 /*
  * MSRs that live in the VMCS guest-state area are loaded and saved by the
  * CPU on entry and exit, so the guest may access them directly; the CPU
@@ -718,16 +734,19 @@ int hvx_vmx_module_init(void)
 		}
 		memcpy(hvx_msr_bitmap_long, hvx_msr_bitmap, PAGE_SIZE);
 		/*
-		 * Once a vCPU swaps the SYSCALL MSRs and KERNEL_GS_BASE around
-		 * every entry (hvx_vmx_vcpu.syscall_msrs), the guest may use
-		 * them directly: their host values are back before the host
-		 * can need them.
+		 * Once the CPU holds a vCPU's KERNEL_GS_BASE, STAR, LSTAR and
+		 * SFMASK while it runs (hvx_vmx_vcpu.syscall_msrs, run.c), the
+		 * guest may read them directly, and write KERNEL_GS_BASE (SWAPGS
+		 * changes it anyway), which run.c reads back when the run
+		 * ends. Writes of the others exit, so that the user-return
+		 * MSR code always knows what the CPU holds. CSTAR (SYSCALL
+		 * from compatibility mode) is unused by Intel CPUs: kept in
+		 * software.
 		 */
 		msr_passthrough(hvx_msr_bitmap_long, MSR_KERNEL_GS_BASE);
-		msr_passthrough(hvx_msr_bitmap_long, MSR_STAR);
-		msr_passthrough(hvx_msr_bitmap_long, MSR_LSTAR);
-		msr_passthrough(hvx_msr_bitmap_long, MSR_CSTAR);
-		msr_passthrough(hvx_msr_bitmap_long, MSR_SYSCALL_MASK);
+		msr_read_passthrough(hvx_msr_bitmap_long, MSR_STAR);
+		msr_read_passthrough(hvx_msr_bitmap_long, MSR_LSTAR);
+		msr_read_passthrough(hvx_msr_bitmap_long, MSR_SYSCALL_MASK);
 	}
 	for_each_possible_cpu(cpu) {
 		void *region = alloc_vmx_region(cpu);

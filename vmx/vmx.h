@@ -12,8 +12,10 @@
 
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/preempt.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <asm/fpu/types.h>
 #include <asm/trapnr.h>
 #include <asm/vmx.h>
 
@@ -398,6 +400,55 @@ struct hvx_mmio_op {
 };
 
 /**
+ * struct hvx_vmx_host_state - host state a VM exit does not give back
+ * @ds: DS selector (a VM exit loads the null selector, SDM Vol. 3C 28.5.2).
+ * @es: ES selector, likewise.
+ * @fs: FS selector, likewise; FS base comes back from HOST_FS_BASE.
+ * @gs: GS selector, likewise; GS base is the kernel's (HOST_GS_BASE).
+ * @ldt: LDTR selector (a VM exit leaves LDTR unusable).
+ * @fs_base: IA32_FS_BASE of the vCPU thread.
+ * @kernel_gs_base: IA32_KERNEL_GS_BASE of the vCPU thread.
+ * @debugctl: IA32_DEBUGCTL (a VM exit clears it, SDM Vol. 3C 28.5.1).
+ *
+ * Saved once per run (vmx/run.c), given back when the run ends or the
+ * thread is scheduled out.
+ */
+struct hvx_vmx_host_state {
+	u16 ds, es, fs, gs, ldt;
+	unsigned long fs_base, kernel_gs_base, debugctl;
+};
+
+/**
+ * struct hvx_vmx_run_state - the per-run level of the run loop (run.c)
+ * @pn: preempt notifier, registered while the thread is inside HVX_RUN.
+ * @host: the host's state saved at the first entry of the run.
+ * @gfpu: the guest's FPU state, in the kernel's guest-fpstate format
+ *	(unused where HVX_GUEST_FPSTATE is 0: then @fpu of the vCPU).
+ * @host_fs_base: HOST_FS_BASE as last written into this VMCS.
+ * @host_fs_base_ok: @host_fs_base is valid.
+ * @host_cr3: HOST_CR3 as last written into this VMCS.
+ * @host_cr4: HOST_CR4, likewise.
+ * @host_cr_ok: @host_cr3 and @host_cr4 are valid.
+ * @loaded: @host is saved and the guest's per-run state is in the CPU.
+ * @kgs_loaded: the guest's IA32_KERNEL_GS_BASE is in the CPU.
+ * @msrs_stale: a guest user-return MSR changed: load it at the next entry.
+ * @in_run: between hvx_vmx_vcpu_load() and hvx_vmx_vcpu_put().
+ * @pn_inc: this vCPU holds a preempt_notifier_inc() reference.
+ * @fpu_in: @gfpu is the thread's FPU state (fpu_swap_kvm_fpstate()).
+ * @xcr0_loaded: the guest's XCR0 is in the CPU (around an entry only).
+ */
+struct hvx_vmx_run_state {
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+	struct preempt_notifier pn;
+#endif
+	struct hvx_vmx_host_state host;
+	struct fpu_guest gfpu;
+	unsigned long host_fs_base, host_cr3, host_cr4;
+	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
+	     fpu_in, xcr0_loaded;
+};
+
+/**
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
  *	by vmenter.S, so this must stay the first member.
@@ -509,6 +560,7 @@ struct hvx_mmio_op {
  *	"virtualize APIC accesses", the TPR shadow, APIC-register
  *	virtualization and virtual-interrupt delivery are off, so that every
  *	access to the APIC-access page exits (apicv.c).
+ * @rs: what the run loop switches once per run (run.c).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -594,6 +646,7 @@ struct hvx_vmx_vcpu {
 	bool triple_fault;	/* hvx_vmx_inject_exception() shut it down */
 	bool apic_hw_off;
 	u8 db_hits;
+	struct hvx_vmx_run_state rs;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
@@ -699,6 +752,19 @@ int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_msr_bitmap_cmds(u8 *bitmap);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
+
+/* run.c: the per-run level of the run loop */
+int hvx_vmx_vcpu_load(struct hvx_vmx_vcpu *v);
+void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v);
+void hvx_vmx_run_destroy(struct hvx_vmx_vcpu *v);
+void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v);
+void hvx_vmx_run_after_exit(struct hvx_vmx_vcpu *v);
+void hvx_vmx_host_cr(struct hvx_vmx_vcpu *v);
+void hvx_vmx_run_cpu_off(void);
+bool hvx_vmx_tsc_aux_ok(void);
+u64 hvx_vmx_kernel_gs_base(struct hvx_vmx_vcpu *v, bool write, u64 val);
+void hvx_vmx_xmm_read(unsigned int reg, bool ymm, u64 *val);
+void hvx_vmx_xmm_write(unsigned int reg, bool vex, const u64 *val);
 
 /* guard.c: machine checks */
 void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info);

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * state_test - host and guest state that hvx switches once per HVX_RUN
+ * (vmx/run.c): FPU/AVX registers, SYSCALL MSRs, KERNEL_GS_BASE, TSC_AUX,
+ * FS/GS base, across in-kernel exits, exits to userspace, preemption
+ * (sched_yield, a busy sibling thread), migration between CPUs
+ * (sched_setaffinity between runs) and signals that interrupt HVX_RUN.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+
+#include "hvx_test.h"
+#include "state_guest.h"
+
+#define ROUNDS		24
+
+static bool host_has_avx(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	return (c & (1u << 27)) && (c & (1u << 28));	/* OSXSAVE, AVX */
+}
+
+/* CPUs this thread may run on, in *cpus (at most 64); returns how many. */
+static int allowed_cpus(int *cpus)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int i = 0; i < CPU_SETSIZE && n < 64; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[n++] = i;
+	return n;
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void ymm_fill(uint8_t *buf, uint64_t seed)
+{
+	for (int r = 0; r < 16; r++)
+		for (int i = 0; i < 32; i++)
+			buf[r * 32 + i] = state_pattern(seed, r, i);
+}
+
+#define YMM_LOAD(buf)							\
+	"vmovdqu 0(" buf "), %%ymm0\n\t vmovdqu 32(" buf "), %%ymm1\n\t" \
+	"vmovdqu 64(" buf "), %%ymm2\n\t vmovdqu 96(" buf "), %%ymm3\n\t" \
+	"vmovdqu 128(" buf "), %%ymm4\n\t vmovdqu 160(" buf "), %%ymm5\n\t" \
+	"vmovdqu 192(" buf "), %%ymm6\n\t vmovdqu 224(" buf "), %%ymm7\n\t" \
+	"vmovdqu 256(" buf "), %%ymm8\n\t vmovdqu 288(" buf "), %%ymm9\n\t" \
+	"vmovdqu 320(" buf "), %%ymm10\n\t vmovdqu 352(" buf "), %%ymm11\n\t" \
+	"vmovdqu 384(" buf "), %%ymm12\n\t vmovdqu 416(" buf "), %%ymm13\n\t" \
+	"vmovdqu 448(" buf "), %%ymm14\n\t vmovdqu 480(" buf "), %%ymm15\n\t"
+#define YMM_STORE(buf)							\
+	"vmovdqu %%ymm0, 0(" buf ")\n\t vmovdqu %%ymm1, 32(" buf ")\n\t" \
+	"vmovdqu %%ymm2, 64(" buf ")\n\t vmovdqu %%ymm3, 96(" buf ")\n\t" \
+	"vmovdqu %%ymm4, 128(" buf ")\n\t vmovdqu %%ymm5, 160(" buf ")\n\t" \
+	"vmovdqu %%ymm6, 192(" buf ")\n\t vmovdqu %%ymm7, 224(" buf ")\n\t" \
+	"vmovdqu %%ymm8, 256(" buf ")\n\t vmovdqu %%ymm9, 288(" buf ")\n\t" \
+	"vmovdqu %%ymm10, 320(" buf ")\n\t vmovdqu %%ymm11, 352(" buf ")\n\t" \
+	"vmovdqu %%ymm12, 384(" buf ")\n\t vmovdqu %%ymm13, 416(" buf ")\n\t" \
+	"vmovdqu %%ymm14, 448(" buf ")\n\t vmovdqu %%ymm15, 480(" buf ")\n\t"
+#define YMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", \
+	"xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", \
+	"xmm15"
+
+/* HVX_RUN with the thread's own YMM registers loaded from @in; after the
+ * ioctl they are stored to @out. Returns the ioctl's result (-errno). */
+static long run_with_ymm(int fd, const uint8_t *in, uint8_t *out)
+{
+	long ret;
+
+	asm volatile(YMM_LOAD("%[in]")
+		     "syscall\n\t"
+		     YMM_STORE("%[out]")
+		     : "=a"(ret)
+		     : "a"((long)SYS_ioctl), "D"((long)fd), "S"((long)HVX_RUN),
+		       "d"(0L), [in] "r"(in), [out] "r"(out)
+		     : "rcx", "r11", "memory", YMM_CLOBBERS);
+	return ret;
+}
+
+/* A host thread using AVX beside the vCPU thread: its registers must hold. */
+struct sibling {
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_long rounds, errors;
+};
+
+static void *sibling_fn(void *arg)
+{
+	struct sibling *s = arg;
+	uint8_t in[512], out[512];
+
+	ymm_fill(in, 0xa5);
+	while (!atomic_load(&s->stop)) {
+		asm volatile(YMM_LOAD("%0") : : "r"(in) : "memory", YMM_CLOBBERS);
+		sched_yield();
+		for (volatile int i = 0; i < 2000; i++)
+			;
+		asm volatile(YMM_STORE("%0") : : "r"(out) : "memory");
+		if (memcmp(in, out, sizeof(in)))
+			atomic_fetch_add(&s->errors, 1);
+		atomic_fetch_add(&s->rounds, 1);
+	}
+	return NULL;
+}
+
+static atomic_long signals;
+
+/* A signal handler that uses AVX itself (the kernel saves and restores). */
+static void on_alarm(int sig)
+{
+	static const uint8_t junk[512] = { 0xff, 0xee, 0xdd };
+
+	asm volatile(YMM_LOAD("%0") : : "r"(junk) : "memory", YMM_CLOBBERS);
+	atomic_fetch_add(&signals, 1);
+}
+
+/*
+ * The guest keeps all 16 YMM registers across 24 exits to userspace with
+ * 200 in-kernel exits each, while the vCPU thread keeps its own YMM
+ * registers across every HVX_RUN, a sibling thread keeps its own across
+ * sched_yield(), the vCPU thread moves between CPUs between runs, and an
+ * interval timer interrupts HVX_RUN (EINTR) with a handler that uses AVX.
+ */
+TEST(avx_preempt_migrate_signal)
+{
+	struct itimerval it = { { 0, 3000 }, { 0, 3000 } };
+	uint8_t in[512], out[512];
+	struct sibling sib = { 0 };
+	struct sigaction sa = { 0 };
+	int cpus[64], ncpus, eintr = 0, moves = 0;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t round = 0;
+
+	REQUIRE_VMX();
+	if (!host_has_avx())
+		SKIP(return, "host CPU or kernel has no AVX");
+	ncpus = allowed_cpus(cpus);
+	ASSERT_LE(1, ncpus);
+	vcpu = vm_create_long(&vm, guest_state_avx, 0x40);
+	ASSERT_EQ(1, vcpu_run_sync(vcpu)) TH_LOG("guest has no AVX");
+
+	ASSERT_EQ(0, pthread_create(&sib.thread, NULL, sibling_fn, &sib));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: HVX_RUN gets EINTR */
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	ymm_fill(in, 0x17);
+	while (round < ROUNDS) {
+		long ret;
+
+		if (ncpus > 1 && !pin_to(cpus[round % ncpus]))
+			moves++;
+		if (round & 1)
+			sched_yield();
+		memset(out, 0, sizeof(out));
+		ret = run_with_ymm(vcpu->fd, in, out);
+		ASSERT_EQ(0, memcmp(in, out, sizeof(in)))
+			TH_LOG("the vCPU thread's YMM registers changed in HVX_RUN (round %llu)",
+			       (unsigned long long)round);
+		if (ret == -EINTR) {
+			eintr++;
+			continue;
+		}
+		ASSERT_EQ(0, ret) TH_LOG("HVX_RUN: %s", strerror(-ret));
+		ASSERT_EQ(UCALL_SYNC, get_ucall(vcpu, &uc))
+			TH_LOG("%s", ucall_str(vcpu, &uc));
+		ASSERT_EQ(round, uc.args[0]);
+		round++;
+	}
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	atomic_store(&sib.stop, true);
+	pthread_join(sib.thread, NULL);
+	TH_LOG("%d EINTR, %ld signals, %d CPU moves, %ld sibling rounds",
+	       eintr, atomic_load(&signals), moves, atomic_load(&sib.rounds));
+	ASSERT_EQ(0, atomic_load(&sib.errors))
+		TH_LOG("the sibling thread's YMM registers changed");
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+static bool host_has_rdtscp(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	return d & (1u << 27);
+}
+
+/*
+ * The guest's STAR, LSTAR, SFMASK, KERNEL_GS_BASE and TSC_AUX survive
+ * exits to userspace and moves between CPUs (the guest reads them back
+ * each round, RDTSCP/RDPID included); after every run the host's
+ * syscalls work, its TSC_AUX still names the CPU (RDTSCP and getcpu),
+ * and its FS and GS bases are its own.
+ */
+TEST(syscall_msrs_tsc_aux_fsgs)
+{
+	unsigned long fs0, fs, gs, gs0 = 0x00007f5500001000ul;
+	int cpus[64], ncpus;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t feat;
+
+	REQUIRE_VMX();
+	ncpus = allowed_cpus(cpus);
+	ASSERT_LE(1, ncpus);
+	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_GET_FS, &fs0));
+	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, gs0));
+	vcpu = vm_create_long(&vm, guest_state_msrs, 0);
+	feat = vcpu_run_sync(vcpu);
+	TH_LOG("guest RDTSCP %s, RDPID %s", feat & 1 ? "on" : "off",
+	       feat & 2 ? "on" : "off");
+	if (host_has_rdtscp())
+		ASSERT_EQ(1, feat & 1) TH_LOG("host has RDTSCP, the guest not");
+	for (int round = 0; round < ROUNDS; round++) {
+		int cpu = cpus[round % ncpus];
+		uint32_t lo, hi, aux;
+
+		ASSERT_EQ(0, pin_to(cpu));
+		if (round & 1)
+			sched_yield();
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(2, uc.args[0]);
+		/* Back in userspace: the host's state. */
+		ASSERT_EQ(getpid(), syscall(SYS_getpid));
+		ASSERT_EQ(cpu, sched_getcpu()) TH_LOG("getcpu after a run");
+		if (host_has_rdtscp()) {
+			asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+			ASSERT_EQ(cpu, aux & 0xfff)
+				TH_LOG("host TSC_AUX %#x on CPU %d", aux, cpu);
+		}
+		ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_GET_FS, &fs));
+		ASSERT_EQ(fs0, fs);
+		ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_GET_GS, &gs));
+		ASSERT_EQ(gs0, gs) TH_LOG("host GS base (KERNEL_GS_BASE in the kernel)");
+	}
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -27,7 +27,7 @@
 
 /* The operations, in table order. Keep bench_ops[] in bench.c in sync. */
 #define OP_CPUID	0	/* CPUID leaf 0: exit handled in the kernel */
-#define OP_VMCALL	1	/* VMCALL round trip (see README) */
+#define OP_VMCALL	1	/* VMCALL round trip (selftests/README.md) */
 #define OP_PIO_KERNEL	2	/* IN from port 0x21 (PIC IMR), in-kernel PIC */
 #define OP_PIO_USER	3	/* OUT to BENCH_PIO_PORT: exit to userspace */
 #define OP_MMIO_USER	4	/* 4-byte MOV store to BENCH_MMIO_GPA */

@@ -82,7 +82,7 @@ static void usage(void)
 	       "  --dev PATH       hvx device (default /dev/hvx)\n"
 	       "  --quiet          no launcher messages except errors\n"
 	       "  --device BDF     pass the PCI device at BDF (e.g. 0000:00:03.0) through\n"
-	       "                   (see README: Passthrough; repeat for more)\n\n"
+	       "                   (see iommu/README.md; repeat for more)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
@@ -346,7 +346,7 @@ static bool device_has_iommu_group(const struct hvx_pci_device *d)
 /*
  * --device: hand each device to the VM (HVX_ASSIGN_DEVICE). An
  * administrator must have bound it to hvx's stub driver "hvx-pci" first
- * (README, Passthrough). With the in-kernel PCI bus it appears on the
+ * (iommu/README.md). With the in-kernel PCI bus it appears on the
  * guest's bus 0; its device fd stays open for the VM's life and closes
  * with hvx-run, which gives the device back to the stub (hvx also
  * releases it when the VM goes).
@@ -364,7 +364,7 @@ static void assign_devices(struct vm *vm)
 		}
 		switch (err) {
 		case ENODEV: hint = " (no such PCI device)"; break;
-		case EACCES: hint = " (not bound to hvx-pci: an administrator binds it first, see README, Passthrough)"; break;
+		case EACCES: hint = " (not bound to hvx-pci: an administrator binds it first, see iommu/README.md)"; break;
 		case EBUSY: hint = " (a host driver has it, or another VM has its IOMMU group)"; break;
 		case EPERM: hint = " (its IOMMU group is not viable, or CAP_SYS_RAWIO is missing)"; break;
 		case EOPNOTSUPP:

@@ -101,6 +101,8 @@ step_checkpatch() {
 	perl "$cp" --no-tree --strict --terse --show-types --no-summary \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${sources[@]}" \
 		>"$out/checkpatch.raw" 2>&1
+	# checkpatch caches the CamelCase names it found in the current directory.
+	rm -f "$top"/.checkpatch-camelcase.*
 	python3 "$here/cpfilter.py" "$here/checkpatch.allow" <"$out/checkpatch.raw" \
 		>"$out/checkpatch.log"
 	n=$(grep -c . "$out/checkpatch.log")

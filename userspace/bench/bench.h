@@ -122,7 +122,8 @@
 #define EFER_SCE		(1u << 0)
 /* Linux's values: STAR[63:48] = __USER32_CS (0x23), STAR[47:32] =
  * __KERNEL_CS (0x10); SFMASK clears CF PF AF ZF SF TF IF DF OF IOPL NT RF
- * AC ID on SYSCALL (arch/x86/kernel/cpu/common.c, syscall_init()). */
+ * AC ID on SYSCALL (arch/x86/kernel/cpu/common.c, syscall_init()).
+ */
 #define LINUX_STAR		0x0023001000000000ull
 #define LINUX_SFMASK		0x257fd5ull
 #define LINUX_USER_GS_BASE	0x00007f0000000000ull

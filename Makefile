@@ -10,6 +10,9 @@
 #                        kernel (KASAN, lockdep, kmemleak, fault injection;
 #                        built once into build/cache/debug-kernel, ~30 min)
 #   make C=1 / W=1       sparse / extra warnings (passed through to Kbuild)
+#   make lint            tree rules, kernel-doc, checkpatch --strict, and a
+#                        W=1 C=2 build, no emulator (selftests/lint/lint.sh);
+#                        LINT_STEPS="tree kdoc checkpatch build" picks steps
 #   make bench           hvx against KVM in one Bochs boot: table, JSON, plot,
 #                        userspace/bench/results/bench.md
 #   make bench-smoke     the same with one quick iteration, then the gate
@@ -30,7 +33,7 @@ BUILD := $(CURDIR)/build
 
 export HVX_HOST_KVER
 
-.PHONY: all module userspace selftests check check-runner check-debug clean deps demo
+.PHONY: all module userspace selftests check check-runner check-debug clean deps demo lint
 .PHONY: bench bench-smoke bench-build bench-deps bench-baseline bench-gate kernels
 
 all: module userspace selftests bench-build
@@ -62,10 +65,15 @@ check: deps
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
 
+# Style and structure checks against the emulated host's headers.
+LINT_STEPS ?= tree kdoc checkpatch build
+lint: deps
+	KDIR=$(HOST_KDIR) LINT_STEPS="$(LINT_STEPS)" bash selftests/lint/lint.sh
+
 # The module is built from a copy of the sources, so that its objects do
 # not mix with those of the normal build. By default the debug kernel
-# runs in QEMU and the 1-CPU Bochs (over an hour there, README,
-# Reliability); DEBUG_EMUS="qemu bochs bochs-smp" runs everything.
+# runs in QEMU and the 1-CPU Bochs (over an hour there,
+# selftests/README.md); DEBUG_EMUS="qemu bochs bochs-smp" runs everything.
 DEBUG_MOD := $(BUILD)/debug-mod
 DEBUG_EMUS ?= qemu bochs
 DEBUG_BOCHS_TIMEOUT := 10800

@@ -659,6 +659,7 @@ void hvx_ept_flush_local(struct hvx_mem *mem)
 
 	if (!cpumask_test_cpu(cpu, mem->cpus)) {
 		cpumask_set_cpu(cpu, mem->cpus);
+		/* Pairs with smp_mb() in hvx_ept_flush_all_cpus(): bit, then walk. */
 		smp_mb__after_atomic();
 	}
 	hvx_invept(VMX_EPT_EXTENT_CONTEXT, mem->eptp);

@@ -90,7 +90,7 @@ struct hvx_slot {
  * @nr_nx_recovered: split leaves zapped by recovery so far.
  */
 struct hvx_mem {
-	struct mutex lock;
+	struct mutex lock;	/* slot changes, listener, dirty log */
 	struct srcu_struct srcu;
 	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
 	u64 *pml4;

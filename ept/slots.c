@@ -32,7 +32,7 @@
  * Largest slot, in 4 KiB pages (512 GiB): its page array (8 bytes a page)
  * stays below the INT_MAX bytes kvmalloc() accepts without a warning.
  */
-#define SLOT_MAX_PAGES	(1ULL << 27)
+#define SLOT_MAX_PAGES	BIT_ULL(27)
 
 static unsigned int nx_huge_pages_recovery_ratio = 60;
 module_param(nx_huge_pages_recovery_ratio, uint, 0644);
@@ -102,7 +102,7 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 		}
 		/* A run of pinned pages, at most PIN_BATCH long. */
 		for (j = i; j < slot->npages && j - i < PIN_BATCH &&
-			    slot->pages[j]; j++)
+		     slot->pages[j]; j++)
 			;
 		unpin_user_pages_dirty_lock(&slot->pages[i], j - i, dirty);
 		n += j - i;
@@ -896,7 +896,8 @@ static void nx_recover_work(struct work_struct *work)
 			if (!xa_find(&mem->nx_split, &idx, ULONG_MAX, XA_PRESENT)) {
 				if (!mem->nx_cursor)
 					break;
-				idx = mem->nx_cursor = 0;	/* wrap once */
+				mem->nx_cursor = 0;	/* wrap once */
+				idx = 0;
 				continue;
 			}
 			xa_erase(&mem->nx_split, idx);

@@ -19,7 +19,7 @@
 
 #include "ept.h"
 
-#define HVX_NR_VPIDS	(1 << 16)
+#define HVX_NR_VPIDS	BIT(16)
 
 static DECLARE_BITMAP(vpid_used, HVX_NR_VPIDS);
 static DEFINE_SPINLOCK(vpid_lock);

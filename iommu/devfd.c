@@ -133,6 +133,7 @@ static long devfd_##name(void *obj, void *karg, unsigned long arg)	\
 {									\
 	return devfd_locked(obj, do_##name, karg, arg);			\
 }
+
 DEVFD_IOCTL(get_info)
 DEVFD_IOCTL(get_region_info)
 DEVFD_IOCTL(set_irqs)

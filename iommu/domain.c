@@ -245,6 +245,7 @@ static int domain_fault(struct iommu_domain *domain, struct device *dev,
 	dev_err_ratelimited(dev, "hvx: VM %u: blocked DMA %s at IOVA %#lx (not guest RAM)\n",
 			    ptvm->vm->id,
 			    flags & IOMMU_FAULT_WRITE ? "write" : "read", iova);
+	/* report_iommu_fault()'s "not resolved": the driver logs it too */
 	return -ENOSYS;
 }
 

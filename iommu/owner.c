@@ -68,7 +68,6 @@ static void stub_remove(struct pci_dev *pdev)
 	pci_warn(pdev, "hvx: stub unbound while assigned: device interrupts off\n");
 }
 
-
 /*
  * No id table: the stub binds only where driver_override names it (or a
  * new_id is written). It does no DMA of its own, so it may bind while a

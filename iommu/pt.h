@@ -95,7 +95,7 @@ struct hvx_pt_ram {
  */
 struct hvx_pt_vm {
 	struct hvx_vm *vm;
-	struct mutex lock;
+	struct mutex lock;	/* assignment and release in this VM */
 	struct list_head devs;
 	struct list_head groups;
 	struct iommu_domain *domain;
@@ -241,7 +241,7 @@ struct hvx_pt_trap {
  */
 struct hvx_pt_dev {
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock;	/* the fd's calls and release */
 	bool alive;
 	struct list_head vm_node;
 	struct list_head global_node;
@@ -251,7 +251,7 @@ struct hvx_pt_dev {
 	struct pci_saved_state *saved;
 	const char *old_override;
 	struct address_space mapping;
-	struct mutex map_lock;
+	struct mutex map_lock;	/* @user_map; a leaf under mmap_lock */
 	bool user_map;
 	struct hvx_pt_bar bars[HVX_PT_NR_BARS];
 	u16 vcmd;
@@ -276,7 +276,7 @@ struct hvx_pt_dev {
 
 	bool reset_works;
 
-	spinlock_t irq_lock;
+	spinlock_t irq_lock;	/* @intx_masked vs. the IRQ handler */
 	u32 irq_type;
 	bool intx_maskable;
 	bool intx_masked;

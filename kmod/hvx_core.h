@@ -52,7 +52,7 @@ struct hvx_vm {
 	s64 tsc_offset;
 	atomic_t tsc_gen;
 	struct mm_struct *mm;
-	struct mutex lock;
+	struct mutex lock;	/* vCPU creation and removal */
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
 	struct hvx_mem mem;
 	u32 id;
@@ -79,7 +79,7 @@ struct hvx_vm {
 struct hvx_vcpu {
 	struct hvx_vm *vm;
 	int tsc_gen;
-	struct mutex run_lock;
+	struct mutex run_lock;	/* running it, touching its registers */
 	struct page *run_page;
 	struct page *io_page;
 	struct hvx_lapic *lapic;

@@ -2,7 +2,7 @@
 /*
  * registry.c - the module-wide table of VMs, for the netlink family.
  *
- * Every VM gets a small id at creation (an IDR, allocated cyclically so a
+ * Every VM gets a small id at creation (an XArray, allocated cyclically so a
  * monitor does not mistake a new VM for one just destroyed) and is listed
  * here until vm_free(). One mutex protects the table and the VMs' place in
  * it. A VM found under that mutex stays valid until the mutex is dropped:
@@ -10,13 +10,14 @@
  *
  * Lock order: hvx_registry_lock() before a VM's vm->lock.
  */
-#include <linux/idr.h>
 #include <linux/mutex.h>
+#include <linux/xarray.h>
 
 #include "hvx_core.h"
 
 static DEFINE_MUTEX(registry_lock);
-static DEFINE_IDR(registry_idr);
+static DEFINE_XARRAY_ALLOC1(registry_xa);
+static u32 registry_next;	/* where the cyclic allocation goes on */
 
 /**
  * hvx_registry_add - give a VM an id and list it
@@ -27,14 +28,18 @@ static DEFINE_IDR(registry_idr);
  */
 int hvx_registry_add(struct hvx_vm *vm)
 {
-	int id;
+	u32 id;
+	int ret;
 
 	mutex_lock(&registry_lock);
-	id = idr_alloc_cyclic(&registry_idr, vm, 1, INT_MAX, GFP_KERNEL);
-	if (id > 0)
+	ret = xa_alloc_cyclic(&registry_xa, &id, vm, XA_LIMIT(1, INT_MAX),
+			      &registry_next, GFP_KERNEL);
+	if (ret >= 0)
 		vm->id = id;
 	mutex_unlock(&registry_lock);
-	return id < 0 ? id : 0;
+	if (ret == -EBUSY)
+		return -ENOSPC;
+	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -48,7 +53,7 @@ int hvx_registry_add(struct hvx_vm *vm)
 void hvx_registry_remove(struct hvx_vm *vm)
 {
 	mutex_lock(&registry_lock);
-	idr_remove(&registry_idr, vm->id);
+	xa_erase(&registry_xa, vm->id);
 	mutex_unlock(&registry_lock);
 }
 
@@ -85,7 +90,7 @@ struct hvx_vm *hvx_registry_find(u32 id)
 	lockdep_assert_held(&registry_lock);
 	if (!id || id > INT_MAX)
 		return NULL;
-	return idr_find(&registry_idr, id);
+	return xa_load(&registry_xa, id);
 }
 
 /**
@@ -98,12 +103,12 @@ struct hvx_vm *hvx_registry_find(u32 id)
 struct hvx_vm *hvx_registry_next(u32 *id)
 {
 	struct hvx_vm *vm;
-	int next = *id;
+	unsigned long next = *id;
 
 	lockdep_assert_held(&registry_lock);
 	if (*id > INT_MAX)
 		return NULL;
-	vm = idr_get_next(&registry_idr, &next);
+	vm = xa_find(&registry_xa, &next, INT_MAX, XA_PRESENT);
 	if (vm)
 		*id = next;
 	return vm;
@@ -116,6 +121,6 @@ struct hvx_vm *hvx_registry_next(u32 *id)
  */
 void hvx_registry_exit(void)
 {
-	WARN_ON(!idr_is_empty(&registry_idr));
-	idr_destroy(&registry_idr);
+	WARN_ON(!xa_empty(&registry_xa));
+	xa_destroy(&registry_xa);
 }

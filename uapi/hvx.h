@@ -166,7 +166,7 @@ struct hvx_dtable {
  * @cr4: CR4 as the guest sees it. VMXE and SMXE cannot be set (-EINVAL).
  * @cr8: CR8 (task priority, 0..15).
  * @efer: IA32_EFER; LMA must equal LME && CR0.PG, else -EINVAL.
- * @apic_base: IA32_APIC_BASE (stored; the LAPIC arrives with its own issue).
+ * @apic_base: IA32_APIC_BASE, as the guest's RDMSR of it returns.
  * @reserved: must be zero.
  *
  * Used with HVX_GET_SREGS and HVX_SET_SREGS. CR0 and CR4 bits the CPU
@@ -242,7 +242,7 @@ struct hvx_msr_entry {
  * @entries: the MSRs.
  *
  * Both ioctls handle the MSRs a guest can read or write with
- * RDMSR/WRMSR (see the README). HVX_SET_MSRS checks every entry before
+ * RDMSR/WRMSR (vmx/msr.c). HVX_SET_MSRS checks every entry before
  * writing any: an unknown MSR or a value the CPU would refuse gives
  * -EINVAL and nothing changes.
  */
@@ -384,8 +384,10 @@ struct hvx_vcpu_events {
 /* hvx_run.fail_entry.kind */
 #define HVX_ENTRY_FAIL_GUEST_STATE	1	/* exit reason 33, see .check */
 #define HVX_ENTRY_FAIL_MSR_LOADING	2	/* exit reason 34 */
-#define HVX_ENTRY_FAIL_VMFAIL		3	/* VMLAUNCH/VMRESUME VMfail, see .vm_instruction_error */
-#define HVX_ENTRY_FAIL_MACHINE_CHECK	4	/* exit reason 41: a machine check during VM entry */
+/* VMLAUNCH/VMRESUME VMfail, see .vm_instruction_error */
+#define HVX_ENTRY_FAIL_VMFAIL		3
+/* exit reason 41: a machine check during VM entry */
+#define HVX_ENTRY_FAIL_MACHINE_CHECK	4
 
 /**
  * enum hvx_entry_check - which guest-state check of SDM Vol. 3C 27.3.1
@@ -541,11 +543,10 @@ struct hvx_run {
 #define HVX_GET_API_VERSION	_IO(HVXIO, 0x00)
 /**
  * HVX_CREATE_VM - create a VM; returns a new VM fd (O_CLOEXEC).
- * Argument: HVX_VM_* flags; unknown bits give -EINVAL. Errors: -EOPNOTSUPP without VMX,
- * EPT or unrestricted guest; -EBUSY when another hypervisor holds VMX root
- * mode; -ENOSPC when the module's max_vms VMs exist; -ENOMEM.
- * EPT or unrestricted guest (a HVX_VM_NO_VCPUS VM needs none of them); -EBUSY when another hypervisor holds VMX root
- * mode; -ENOMEM.
+ * Argument: HVX_VM_* flags; unknown bits give -EINVAL. Errors: -EOPNOTSUPP
+ * without VMX, EPT or unrestricted guest (a HVX_VM_NO_VCPUS VM needs none
+ * of them); -EBUSY when another hypervisor holds VMX root mode; -ENOSPC
+ * when the module's max_vms VMs exist; -ENOMEM.
  */
 #define HVX_CREATE_VM		_IO(HVXIO, 0x01)
 /**
@@ -766,6 +767,7 @@ struct hvx_cmos {
 struct hvx_lapic_state {
 	__u8 regs[1024];
 };
+
 /**
  * HVX_GET_LAPIC - read the vCPU's struct hvx_lapic_state, to inspect a
  * stuck guest (hvx-run --summary prints a line per vCPU when stopped by a
@@ -932,7 +934,8 @@ struct hvx_mem_limit {
 };
 
 /* hvx_mem_info.flags */
-#define HVX_MEM_INFO_AD		(1u << 0)	/* dirty log from EPT A/D flags (else write protection) */
+/* dirty log from EPT A/D flags (else from write protection) */
+#define HVX_MEM_INFO_AD		(1u << 0)
 #define HVX_MEM_INFO_2M		(1u << 1)	/* 2 MiB EPT leaves may be used */
 #define HVX_MEM_INFO_1G		(1u << 2)	/* 1 GiB EPT leaves may be used */
 #define HVX_MEM_INFO_NX_HUGE	(1u << 3)	/* large leaves non-executable (iTLB multihit) */
@@ -1306,6 +1309,7 @@ enum hvx_genl_cmd {
 	HVX_CMD_EVENT,
 	__HVX_CMD_MAX,
 };
+
 #define HVX_CMD_MAX		(__HVX_CMD_MAX - 1)
 
 /**
@@ -1376,6 +1380,7 @@ enum hvx_genl_attr {
 	HVX_A_RELEASE_REASON,
 	__HVX_A_MAX,
 };
+
 #define HVX_A_MAX		(__HVX_A_MAX - 1)
 
 /**
@@ -1469,8 +1474,7 @@ enum hvx_release_reason {
  * @HVX_IRQ_SRC_USER: an external interrupt queued with HVX_INTERRUPT.
  *
  * Indexes hvx_stats.irqs_injected, counted when the event enters the
- * guest. The emulated devices and passthrough arrive with their issues;
- * until then their sources count 0.
+ * guest.
  */
 enum hvx_irq_source {
 	HVX_IRQ_SRC_PIC,
@@ -1513,12 +1517,12 @@ struct hvx_stats_top {
  * @user_exits: returns of HVX_RUN, by the hvx_run.exit_reason they report
  *	(HVX_EXIT_*; HVX_EXIT_INTR for -EINTR); other values are not counted.
  * @halts: HLT exits.
- * @wakeups: halted vCPUs woken by an interrupt (0 until in-kernel halting
- *	arrives: HLT is an exit to userspace for now).
+ * @wakeups: halted vCPUs (HLT with interrupts on sleeps in the kernel)
+ *	woken by an interrupt.
  * @exceptions_injected: exceptions hvx injected (e.g. #GP, #UD).
  * @irqs_injected: interrupts injected, by enum hvx_irq_source.
- * @passthrough_irqs: interrupts of assigned devices forwarded to the vCPU
- *	(0 until PCI passthrough lands).
+ * @passthrough_irqs: unused, always 0: assigned devices' interrupts are
+ *	counted in @irqs_injected[HVX_IRQ_SRC_PASSTHROUGH].
  * @ept_violations: EPT-violation exits (first touch of a RAM page, MMIO).
  * @ept_mmio: EPT violations that were MMIO accesses (not RAM).
  * @flushes: EPT TLB flushes done for this vCPU (when it moves to a CPU).

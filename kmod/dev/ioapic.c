@@ -58,7 +58,7 @@
 struct hvx_ioapic {
 	struct hvx_io_dev iodev;
 	struct hvx_vm *vm;
-	spinlock_t lock;
+	spinlock_t lock;	/* the fields below */
 	u32 ioregsel;
 	u32 id;
 	u32 lines;

@@ -35,7 +35,7 @@
  * @n: entries on @list.
  */
 struct hvx_irqfds {
-	struct mutex lock;
+	struct mutex lock;	/* changes of @list */
 	struct list_head list;
 	unsigned int n;
 };

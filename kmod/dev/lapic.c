@@ -34,7 +34,7 @@
  * routing needs (SVR, DFR, LDR, LINT0) with READ_ONCE(). The TPR is the
  * vCPU's CR8, kept by vmx/ (hvx_vmx_get_tpr()).
  *
- * Facts of this model (documented in the README):
+ * Facts of this model (kmod/README.md, "Interrupt controllers"):
  *  - The APIC id is the vCPU id; writes to the xAPIC ID register are
  *    ignored. The xAPIC page stays at 0xfee00000 whatever the base field
  *    of IA32_APIC_BASE says.
@@ -99,8 +99,10 @@ MODULE_PARM_DESC(apic_vid,
 #define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9))
 
 /* LVT entries in register order from 320H (SDM Vol. 3A Figure 11-8). */
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR,
-       LVT_NR };
+enum {
+	LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR,
+	LVT_NR
+};
 
 /* Writable bits of each LVT entry (Figure 11-8). */
 static const u32 lvt_writable[LVT_NR] = {
@@ -1223,7 +1225,7 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu)
 	vcpu->vmx.apic_ops = &lapic_vmx_ops;
 	if (plat->apic_access_page)
 		hvx_vmx_enable_apic_access(&vcpu->vmx,
-			page_to_phys(plat->apic_access_page));
+					   page_to_phys(plat->apic_access_page));
 	return 0;
 }
 

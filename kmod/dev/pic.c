@@ -50,7 +50,7 @@ struct pic_chip {
 struct hvx_pic {
 	struct hvx_io_dev iodev;
 	struct hvx_vm *vm;
-	spinlock_t lock;
+	spinlock_t lock;		/* both chips' state */
 	struct pic_chip chip[2];	/* master, slave */
 };
 

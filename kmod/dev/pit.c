@@ -171,7 +171,7 @@ static enum hrtimer_restart pit_timer_fn(struct hrtimer *timer)
 static void pit_update_timer(struct hvx_pit *pit)
 {
 	struct pit_channel *c = &pit->ch[0];
-	u64 first, period = 0;
+	u64 first, first_ns, period = 0;
 
 	hrtimer_cancel(&pit->timer);
 	if (!c->armed || c->paused)
@@ -192,9 +192,8 @@ static void pit_update_timer(struct hvx_pit *pit)
 		return;
 	}
 	WRITE_ONCE(pit->period_ns, period);
-	hrtimer_start(&pit->timer,
-		      ktime_add_ns(c->start, max_t(u64, ticks_to_ns(first),
-						    period ? PIT_MIN_PERIOD_NS : 0)),
+	first_ns = max_t(u64, ticks_to_ns(first), period ? PIT_MIN_PERIOD_NS : 0);
+	hrtimer_start(&pit->timer, ktime_add_ns(c->start, first_ns),
 		      HRTIMER_MODE_ABS);
 }
 

@@ -828,7 +828,7 @@ TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
 	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "1"));
 	args[7] = NE2K_BDF;
 	run(args, r);
-	ASSERT_ONE_LINE_ERROR(r, 1, "--device " NE2K_BDF ": Permission denied (not bound to hvx-pci: an administrator binds it first, see README, Passthrough)");
+	ASSERT_ONE_LINE_ERROR(r, 1, "--device " NE2K_BDF ": Permission denied (not bound to hvx-pci: an administrator binds it first, see iommu/README.md)");
 	free(r);
 
 	/* The administrator's step: driver_override, then a probe. */

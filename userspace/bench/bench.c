@@ -102,6 +102,7 @@ static const struct bench_op ops[] = {
 	{ "nic_ping", "passed-through NIC ping latency", -1, 0, 1,
 	  "needs PCI passthrough" },
 };
+
 #define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
 
 static struct {
@@ -181,14 +182,17 @@ static const struct bseg seg_code = {
 	.limit = 0xffffffff, .selector = SEL_CODE64, .type = SEG_CODE_XR_A,
 	.present = 1, .s = 1, .l = 1, .g = 1,
 };
+
 static const struct bseg seg_data = {
 	.limit = 0xffffffff, .selector = SEL_DATA, .type = SEG_DATA_RW_A,
 	.present = 1, .s = 1, .db = 1, .g = 1,
 };
+
 static const struct bseg seg_tr = {
 	.base = GPA_TSS, .limit = TSS_LIMIT, .selector = SEL_TSS,
 	.type = SYS_TSS_BUSY, .present = 1,
 };
+
 static const struct bseg seg_ldt = {
 	.limit = 0xffff, .type = SYS_LDT, .present = 1,
 };
@@ -206,7 +210,8 @@ static void set_gate(uint8_t *ram, int vector, uint64_t handler)
 
 /* The guest image: the binary at its link addresses, GDT, IDT, TSS and
  * page tables identity-mapping 0..4 GiB with 2 MiB pages (SDM Vol. 3A
- * 4.5). The same bytes under both hypervisors. */
+ * 4.5). The same bytes under both hypervisors.
+ */
 static void build_image(uint8_t *ram)
 {
 	uint64_t *gdt = (uint64_t *)(ram + GPA_GDT);
@@ -311,7 +316,8 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 		goto out;
 	}
 	/* Fresh memory is faulted in 4 KiB at a time under both
-	 * hypervisors: no transparent huge page behind it. */
+	 * hypervisors: no transparent huge page behind it.
+	 */
 	madvise(fresh, fresh_size, MADV_NOHUGEPAGE);
 	build_image(ram);
 
@@ -625,7 +631,8 @@ int main(int argc, char **argv)
 		printf("BENCHOP %s %s\n", ops[i].name, ops[i].desc);
 	fflush(stdout);
 	/* KVM's modules are loaded before either run, so that both run on
-	 * the same host. */
+	 * the same host.
+	 */
 	if (!hv || !strcmp(hv, "kvm"))
 		load_kvm();
 	if (!hv || !strcmp(hv, "hvx"))

@@ -27,7 +27,7 @@
 
 /* The operations, in table order. Keep bench_ops[] in bench.c in sync. */
 #define OP_CPUID	0	/* CPUID leaf 0: exit handled in the kernel */
-#define OP_VMCALL	1	/* VMCALL round trip (see README) */
+#define OP_VMCALL	1	/* VMCALL round trip (selftests/README.md) */
 #define OP_PIO_KERNEL	2	/* IN from port 0x21 (PIC IMR), in-kernel PIC */
 #define OP_PIO_USER	3	/* OUT to BENCH_PIO_PORT: exit to userspace */
 #define OP_MMIO_USER	4	/* 4-byte MOV store to BENCH_MMIO_GPA */
@@ -122,7 +122,8 @@
 #define EFER_SCE		(1u << 0)
 /* Linux's values: STAR[63:48] = __USER32_CS (0x23), STAR[47:32] =
  * __KERNEL_CS (0x10); SFMASK clears CF PF AF ZF SF TF IF DF OF IOPL NT RF
- * AC ID on SYSCALL (arch/x86/kernel/cpu/common.c, syscall_init()). */
+ * AC ID on SYSCALL (arch/x86/kernel/cpu/common.c, syscall_init()).
+ */
 #define LINUX_STAR		0x0023001000000000ull
 #define LINUX_SFMASK		0x257fd5ull
 #define LINUX_USER_GS_BASE	0x00007f0000000000ull

@@ -30,7 +30,8 @@ static inline uint64_t rdtsc(void)
 	uint32_t lo, hi;
 
 	/* LFENCE: earlier instructions finish before the TSC is read
-	 * (SDM Vol. 2B, RDTSC). */
+	 * (SDM Vol. 2B, RDTSC).
+	 */
 	asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
 	return lo | (uint64_t)hi << 32;
 }
@@ -276,7 +277,8 @@ static uint64_t run_op(uint64_t op, uint64_t n, uint64_t fresh)
 }
 
 /* Software-enable the xAPIC; the timer in TSC-deadline mode (SDM Vol. 3A
- * 11.5.4.1). */
+ * 11.5.4.1).
+ */
 static void apic_setup(void)
 {
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | VEC_SPURIOUS);

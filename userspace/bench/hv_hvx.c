@@ -26,7 +26,8 @@ static int hvx_open(struct hv **hvp, char *err, size_t errlen)
 
 	if (!hv)
 		return -ENOMEM;
-	hv->vm_fd = hv->vcpu_fd = -1;
+	hv->vm_fd = -1;
+	hv->vcpu_fd = -1;
 	hv->sys_fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
 	if (hv->sys_fd < 0) {
 		ret = -errno;

@@ -20,7 +20,8 @@
 #define MAX_CPUID	256
 #define CPUID_1_ECX_TSC_DEADLINE	(1u << 24)	/* SDM Vol. 2A, CPUID */
 /* Where QEMU puts the TSS KVM wants for real mode on Intel (unused with
- * unrestricted guest, set anyway like a VMM). */
+ * unrestricted guest, set anyway like a VMM).
+ */
 #define KVM_TSS_GPA	0xfffbd000
 
 struct hv {
@@ -36,7 +37,8 @@ static int kvm_open(struct hv **hvp, char *err, size_t errlen)
 
 	if (!hv)
 		return -ENOMEM;
-	hv->vm_fd = hv->vcpu_fd = -1;
+	hv->vm_fd = -1;
+	hv->vcpu_fd = -1;
 	hv->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (hv->sys_fd < 0) {
 		ret = -errno;
@@ -101,7 +103,8 @@ static int kvm_set_memory(struct hv *hv, uint32_t slot, uint64_t gpa,
 
 /* The CPUID table KVM supports (KVM needs at least the long-mode bit
  * before SET_SREGS accepts EFER.LME), plus the TSC-deadline timer, which
- * KVM emulates and announces by capability. */
+ * KVM emulates and announces by capability.
+ */
 static int kvm_set_cpuid(struct hv *hv)
 {
 	struct kvm_cpuid2 *c;

@@ -325,7 +325,8 @@ static void set_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
 
 /* KVM's binary statistics (Documentation/virt/kvm/api.rst, 4.133): every
  * nonzero counter as "BENCHX kvm linux_boot kstat PREFIX.NAME N"; returns the
- * counter called want (0 if absent). */
+ * counter called want (0 if absent).
+ */
 static uint64_t print_kstats(int fd, const char *prefix, const char *want)
 {
 	struct kvm_stats_header h;
@@ -357,7 +358,8 @@ static uint64_t print_kstats(int fd, const char *prefix, const char *want)
 		if (want && !strcmp(d->name, want))
 			found = v;
 		if (v)
-			printf("BENCHX kvm linux_boot kstat %s.%s %" PRIu64 "\n", prefix, d->name, v);
+			printf("BENCHX kvm linux_boot kstat %s.%s %" PRIu64 "\n",
+			       prefix, d->name, v);
 	}
 	free(descs);
 	close(sfd);
@@ -378,7 +380,8 @@ static void write_file(const char *path, const char *s)
 }
 
 /* At exit, also after die(): a trigger left behind would slow every later
- * KVM exit and refuse the next --trace-exits. */
+ * KVM exit and refuse the next --trace-exits.
+ */
 static void trace_remove(void)
 {
 	int fd = open(TRIGGER_FILE, O_WRONLY | O_CLOEXEC);
@@ -427,6 +430,7 @@ static const char *const kvm_exit_names[] = {
 	[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
 	[KVM_EXIT_INTR] = "INTR", [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
 };
+
 #define N_KVM_EXITS (sizeof(kvm_exit_names) / sizeof(kvm_exit_names[0]))
 
 static void usage(int status)

@@ -50,7 +50,8 @@
 #define MB_DATA_SIZE		(MB_DATA_CMDLINE + CMDLINE_MAX)
 
 /* Ranges place() filled, for place_mb_data(); and whether the fixed
- * boot data is in use (false while loading a multiboot kernel). */
+ * boot data is in use (false while loading a multiboot kernel).
+ */
 #define MAX_PLACED	64
 static struct { uint64_t lo, hi; } placed[MAX_PLACED];
 static int nplaced;
@@ -64,7 +65,8 @@ struct file {
 
 /* ------------------------------------------------------------------ */
 /* Guest RAM: shared by hvx-run and the KVM loader of the benchmark
- * (userspace/bench/kvm_boot.c), so both give a guest the same memory. */
+ * (userspace/bench/kvm_boot.c), so both give a guest the same memory.
+ */
 
 /* The host address of [gpa, gpa + len) in guest RAM, or NULL. */
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -79,7 +81,8 @@ void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 }
 
 /* Map vm->opt.mem bytes of guest RAM: low_size below LOW_RAM_MAX, the rest
- * from 4 GiB. */
+ * from 4 GiB.
+ */
 void alloc_ram(struct vm *vm)
 {
 	const struct options *o = &vm->opt;
@@ -143,8 +146,18 @@ static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
 
 /*
  * Copy len bytes to guest RAM at gpa and zero the next zero_len bytes.
@@ -156,7 +169,8 @@ static void place(struct vm *vm, const char *what, uint64_t gpa,
 	uint64_t total = len + zero_len;
 	uint8_t *dst;
 
-	if (total < len || gpa + total < gpa || !(dst = gpa_ptr(vm, gpa, total)))
+	dst = (total < len || gpa + total < gpa) ? NULL : gpa_ptr(vm, gpa, total);
+	if (!dst)
 		die("%s: 0x%" PRIx64 "-0x%" PRIx64 " is outside the guest RAM (%" PRIu64 " MiB): use a larger --mem or another address",
 		    what, gpa, gpa + total, vm->opt.mem >> 20);
 	if (fixed_boot_data && gpa < BOOT_DATA_END && gpa + total > BOOT_DATA_START)
@@ -624,11 +638,12 @@ void load_kernel(struct vm *vm, struct boot_state *bs)
 	fixed_boot_data = true;
 	read_file(vm, vm->opt.kernel, "kernel", &k);
 	rsdp = build_tables(vm);
+	mb = find_multiboot(&k);
 	if (vm->opt.flat) {
 		load_flat(vm, &k, bs);
 	} else if (is_bzimage(&k)) {
 		load_bzimage(vm, &k, bs, rsdp);
-	} else if ((mb = find_multiboot(&k)) >= 0) {
+	} else if (mb >= 0) {
 		load_multiboot(vm, &k, mb, bs);
 	} else if (k.size >= 4 && !memcmp(k.data, ELFMAG, SELFMAG)) {
 		die("kernel %s: an ELF file without a multiboot header (hvx-run boots multiboot ELF kernels)",

@@ -82,7 +82,7 @@ static void usage(void)
 	       "  --dev PATH       hvx device (default /dev/hvx)\n"
 	       "  --quiet          no launcher messages except errors\n"
 	       "  --device BDF     pass the PCI device at BDF (e.g. 0000:00:03.0) through\n"
-	       "                   (see README: Passthrough; repeat for more)\n\n"
+	       "                   (see iommu/README.md; repeat for more)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
@@ -137,9 +137,11 @@ static void parse_bdf(const char *s, struct hvx_pci_device *d)
 	unsigned int seg = 0, bus, dev, fn;
 	char end;
 
-	if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &end) != 4 &&
-	    (seg = 0, sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &end) != 3))
-		usage_error("--device: '%s' is not a PCI address like 0000:00:03.0", s);
+	if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &end) != 4) {
+		seg = 0;
+		if (sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &end) != 3)
+			usage_error("--device: '%s' is not a PCI address like 0000:00:03.0", s);
+	}
 	if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
 		usage_error("--device: '%s' is out of range (SSSS:BB:DD.F, DD <= 1f, F <= 7)", s);
 	memset(d, 0, sizeof(*d));
@@ -315,8 +317,10 @@ static void set_cmos_memory(struct vm *vm)
 		above16 = 0xffff;
 	c.data[0x15] = 640 & 0xff;
 	c.data[0x16] = 640 >> 8;
-	c.data[0x17] = c.data[0x30] = (uint8_t)ext;
-	c.data[0x18] = c.data[0x31] = (uint8_t)(ext >> 8);
+	c.data[0x17] = (uint8_t)ext;
+	c.data[0x18] = (uint8_t)(ext >> 8);
+	c.data[0x30] = c.data[0x17];
+	c.data[0x31] = c.data[0x18];
 	c.data[0x34] = (uint8_t)above16;
 	c.data[0x35] = (uint8_t)(above16 >> 8);
 	c.data[0x5b] = (uint8_t)above4g;
@@ -346,7 +350,7 @@ static bool device_has_iommu_group(const struct hvx_pci_device *d)
 /*
  * --device: hand each device to the VM (HVX_ASSIGN_DEVICE). An
  * administrator must have bound it to hvx's stub driver "hvx-pci" first
- * (README, Passthrough). With the in-kernel PCI bus it appears on the
+ * (iommu/README.md). With the in-kernel PCI bus it appears on the
  * guest's bus 0; its device fd stays open for the VM's life and closes
  * with hvx-run, which gives the device back to the stub (hvx also
  * releases it when the VM goes).
@@ -364,7 +368,7 @@ static void assign_devices(struct vm *vm)
 		}
 		switch (err) {
 		case ENODEV: hint = " (no such PCI device)"; break;
-		case EACCES: hint = " (not bound to hvx-pci: an administrator binds it first, see README, Passthrough)"; break;
+		case EACCES: hint = " (not bound to hvx-pci: an administrator binds it first, see iommu/README.md)"; break;
 		case EBUSY: hint = " (a host driver has it, or another VM has its IOMMU group)"; break;
 		case EPERM: hint = " (its IOMMU group is not viable, or CAP_SYS_RAWIO is missing)"; break;
 		case EOPNOTSUPP:
@@ -542,7 +546,8 @@ static void guest_failed(struct vcpu *v, const char *fmt, ...)
 }
 
 /* fw_cfg (QEMU docs/specs/fw_cfg.rst): the selector picks an item, data
- * reads return its bytes in order, then zeros. */
+ * reads return its bytes in order, then zeros.
+ */
 #define FW_CFG_SIGNATURE	0x00
 #define FW_CFG_ID		0x01
 #define FW_CFG_RAM_SIZE		0x03
@@ -823,7 +828,10 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &vm->opt);
 	vm->ncpus = vm->opt.cpus;
-	vm->fd = vm->sys_fd = vm->console_fd = vm->stop_fd = -1;
+	vm->fd = -1;
+	vm->sys_fd = -1;
+	vm->console_fd = -1;
+	vm->stop_fd = -1;
 
 	/* Everything that can fail on the guest's files happens before the VM exists. */
 	alloc_ram(vm);
@@ -844,7 +852,8 @@ int main(int argc, char **argv)
 		die("eventfd: %s", strerror(errno));
 
 	/* Signals: the main thread takes them through a signalfd; vCPU
-	 * threads unblock only the kick signal. */
+	 * threads unblock only the kick signal.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;
 	sigemptyset(&sa.sa_mask);

@@ -56,8 +56,18 @@ static uint8_t checksum(const uint8_t *p, size_t len)
 }
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
 
 /* ------------------------------------------------------------------ */
 /* MP table, MultiProcessor Specification 1.4, chapter 4 */
@@ -314,7 +324,8 @@ static uint64_t build_acpi(struct vm *vm)
 	put32(t + 64, PORT_ACPI_PM1_CNT);	/* PM1a_CNT_BLK */
 	t[88] = 4;				/* PM1_EVT_LEN */
 	t[89] = 2;				/* PM1_CNT_LEN */
-	put16(t + 109, 0x0001 | 0x0004);	/* IAPC_BOOT_ARCH: legacy devices, no VGA; no 8042 */
+	/* IAPC_BOOT_ARCH: legacy devices, no VGA; no 8042 */
+	put16(t + 109, 0x0001 | 0x0004);
 	/* WBINVD, PWR_BUTTON and SLP_BUTTON (none fixed), RESET_REG_SUP */
 	put32(t + 112, (1u << 0) | (1u << 4) | (1u << 5) | (1u << 10));
 	gas_io8(t + 116, PORT_ACPI_RESET);

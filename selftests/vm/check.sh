@@ -40,6 +40,9 @@
 #                       the Debian package, with kvm modules found below
 #                       the directory (make check-debug)
 #   HVX_KEXEC=1     with vmxlife_test: end with the kexec step (init.sh)
+#   HVX_KERNEL=7    the host kernel is the 7.x one (make check HVX_KERNEL=7):
+#                   its one known boot warning is not kernel trouble
+#                   (known_boot_warnings in lib.sh)
 #   HVX_BOCHS_STOCK_KERNEL=1  boot Bochs from the stock compressed vmlinuz
 #                       instead of the fastboot.S image (slower by ~2 min)
 
@@ -467,7 +470,7 @@ report_emu() { # emu
 	# purpose) prints the allocating task's stack: that "Call Trace" is
 	# the report, not a kernel bug, so it is dropped when it follows an
 	# "invoked oom-killer" line within three lines.
-	bad=$(tr -d '\r' <"$serial" |
+	bad=$(tr -d '\r' <"$serial" | known_boot_warnings |
 		awk '/invoked oom-killer/ { oom = NR }
 		     /Call Trace/ && oom && NR - oom <= 3 { $0 = "(oom report stack)" }
 		     { print }' | grep -a -n -E \

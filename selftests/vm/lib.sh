@@ -107,6 +107,22 @@ host_kernel() {
 	fi
 }
 
+# known_boot_warnings: the serial log (stdin to stdout) without the one
+# kernel warning that is a known quirk of the emulated CPU for the kernel
+# booted, so that the check for kernel trouble can stay strict. Only with
+# HVX_KERNEL=7: 7.2's topology code WARNs once in parse_legacy at time 0
+# on Bochs's CPU model. Drops that report, from its WARNING line to its
+# "end trace" line (60 lines at most), once; everything else passes.
+known_boot_warnings() {
+	if [[ "${HVX_KERNEL:-}" != 7 ]]; then
+		cat
+		return
+	fi
+	awk '!done && !skip && /^\[ *0\.000000\] WARNING: .*topology_common\.c:[0-9]+ parse_legacy/ { skip = 1 }
+	     skip { if (/---\[ end trace/ || ++n >= 60) { skip = 0; done = 1 }; next }
+	     { print }'
+}
+
 # ---------------------------------------------------------------------------
 # The initramfs (one image for every emulator).
 

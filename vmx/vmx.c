@@ -59,6 +59,9 @@ static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 #define HVX_NO_VMCS	(~0ULL)	/* VMPTRST's "no current VMCS" (SDM Vol. 3C 31.3) */
 static const bool vmx_shared = IS_ENABLED(HVX_VMX_SHARED);
 static DEFINE_PER_CPU(int, cpu_held);
+static bool vmx_shared_param = IS_ENABLED(HVX_VMX_SHARED);
+module_param_named(vmx_shared, vmx_shared_param, bool, 0444);
+MODULE_PARM_DESC(vmx_shared, "Read-only: Y when hvx shares VMX operation with KVM through the kernel's reference-counted VMXON (7.x with kmod/patches/); N when it does its own VMXON and takes turns with kvm_intel");
 static DEFINE_PER_CPU(u64, found_vmcs);
 static DEFINE_MUTEX(vmx_users_lock);
 static int vmx_users;			/* changed under cpus_read_lock() */

@@ -6,6 +6,10 @@
 #   make demo            a Linux guest booting under hvx (natively, or in Bochs)
 #   make check           everything the tests need, then the emulator suite
 #   make check TESTS=re  only tests whose name matches the extended regex
+#   make check HVX_KERNEL=7  the suite on a 7.x host kernel with kmod/patches/
+#                        applied, where hvx and KVM share VMX (built once
+#                        into build/cache/kernel7 by selftests/vm/kernel7.sh;
+#                        needs the 7.x source `make kernels` fetches)
 #   make check-debug     the same suite on a debug build of Debian's 6.1
 #                        kernel (KASAN, lockdep, kmemleak, fault injection;
 #                        built once into build/cache/debug-kernel, ~30 min)
@@ -58,12 +62,32 @@ check-runner:
 
 check: deps
 	$(MAKE) check-runner
+ifeq ($(HVX_KERNEL),7)
+	set -e; \
+	tree=$$(bash selftests/vm/kernel7.sh $(BUILD)/cache | tail -n1); \
+	rm -rf $(K7_MOD); mkdir -p $(K7_MOD); \
+	cp -r Kbuild kmod vmx ept iommu uapi $(K7_MOD)/; \
+	$(MAKE) -C $$tree M=$(K7_MOD) W=1 modules; \
+	$(MAKE) userspace selftests; \
+	HVX_BUILD=$(BUILD)/kernel7 HVX_KO=$(K7_MOD)/hvx.ko HVX_KERNEL=7 \
+	HVX_HOST_VMLINUZ=$$tree/arch/x86/boot/bzImage HVX_HOST_MODULES_DIR=$$tree \
+	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
+	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
+		bash selftests/vm/check.sh
+else ifneq ($(HVX_KERNEL),)
+	@echo "HVX_KERNEL=$(HVX_KERNEL): only 7 (or empty, Debian's $(HVX_HOST_KVER)) is known" >&2; exit 1
+else
 	$(MAKE) module KDIR=$(HOST_KDIR) W=1
 	$(MAKE) userspace selftests
 	HVX_BUILD=$(BUILD) HVX_KO=$(CURDIR)/hvx.ko \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \
 		bash selftests/vm/check.sh
+endif
+
+# make check HVX_KERNEL=7: the module is built from a copy of the sources
+# against the 7.x tree, as for check-debug.
+K7_MOD := $(BUILD)/kernel7-mod
 
 # Style and structure checks against the emulated host's headers.
 LINT_STEPS ?= tree kdoc checkpatch build

@@ -10,6 +10,14 @@
  * with the "enable VPID" control clear (vmx/vmcs.c): every VM entry and
  * exit then flushes its linear and combined mappings (SDM Vol. 3C
  * 29.4.3.3), which is slower but correct.
+ *
+ * Where hvx shares VMX with KVM (kmod/compat.h, HVX_VMX_SHARED), hvx hands
+ * out VPIDs from vpid_max downwards and KVM from 1 upwards, so the two
+ * meet only when both together use all 65535. Mappings are tagged with
+ * the VPID, the PCID and, with EPT, the EPT root (SDM Vol. 3C 29.4.1), and
+ * each hypervisor flushes by VPID (INVVPID) on its own assumptions about
+ * which VPIDs are its: disjoint VPIDs keep KVM's flushes and hvx's from
+ * having to cover each other's.
  */
 #include <linux/cpu.h>
 #include <linux/module.h>
@@ -18,12 +26,20 @@
 #include <linux/spinlock.h>
 
 #include "ept.h"
+#include "../kmod/compat.h"
 
 #define HVX_NR_VPIDS	BIT(16)
 
 static DECLARE_BITMAP(vpid_used, HVX_NR_VPIDS);
 static DEFINE_SPINLOCK(vpid_lock);
 static bool vpid_enabled;
+static const bool vpid_top_down = IS_ENABLED(HVX_VMX_SHARED);
+
+/* The bit of @vpid in vpid_used: reversed when handing out top-down. */
+static unsigned int vpid_bit(unsigned int vpid)
+{
+	return vpid_top_down ? HVX_NR_VPIDS - 1 - vpid : vpid;
+}
 
 static unsigned int vpid_max = HVX_NR_VPIDS - 1;
 module_param(vpid_max, uint, 0644);
@@ -38,7 +54,7 @@ MODULE_PARM_DESC(vpid_max, "Largest VPID handed to a vCPU (1-65535; fewer VPIDs 
 int hvx_vpid_init(bool enabled)
 {
 	vpid_enabled = enabled;
-	__set_bit(0, vpid_used);
+	__set_bit(vpid_bit(0), vpid_used);
 	return 0;
 }
 
@@ -46,7 +62,8 @@ int hvx_vpid_init(bool enabled)
  * hvx_vpid_alloc - allocate a VPID
  *
  * Context: any.
- * Return: a VPID in 1..vpid_max, or 0 when VPIDs are not used or are
+ * Return: a VPID in 1..vpid_max (the largest free one with shared VMX,
+ * else the smallest), or 0 when VPIDs are not used or are
  * exhausted: the caller then clears SECONDARY_EXEC_ENABLE_VPID for the
  * vCPU (a VM entry with the control set and VPID 0 fails, SDM Vol. 3C
  * 27.2.1.1), and every VM entry and exit flushes its linear mappings
@@ -56,16 +73,23 @@ int hvx_vpid_alloc(void)
 {
 	unsigned int max = min_t(unsigned int, READ_ONCE(vpid_max),
 				 HVX_NR_VPIDS - 1);
+	unsigned int bit;
 	int vpid;
 
 	if (!vpid_enabled)
 		return 0;
 	spin_lock(&vpid_lock);
-	vpid = find_first_zero_bit(vpid_used, max + 1);
-	if (vpid <= max)
-		__set_bit(vpid, vpid_used);
-	else
-		vpid = 0;
+	if (vpid_top_down) {
+		/* Bits HVX_NR_VPIDS - 1 - max .. HVX_NR_VPIDS - 2: VPIDs max .. 1. */
+		bit = find_next_zero_bit(vpid_used, HVX_NR_VPIDS - 1,
+					 HVX_NR_VPIDS - 1 - max);
+		vpid = bit < HVX_NR_VPIDS - 1 ? HVX_NR_VPIDS - 1 - bit : 0;
+	} else {
+		bit = find_first_zero_bit(vpid_used, max + 1);
+		vpid = bit <= max ? bit : 0;
+	}
+	if (vpid)
+		__set_bit(vpid_bit(vpid), vpid_used);
 	spin_unlock(&vpid_lock);
 	return vpid;
 }
@@ -94,6 +118,6 @@ void hvx_vpid_free(struct hvx_mem *mem, int vpid)
 			 1);
 	cpus_read_unlock();
 	spin_lock(&vpid_lock);
-	__clear_bit(vpid, vpid_used);
+	__clear_bit(vpid_bit(vpid), vpid_used);
 	spin_unlock(&vpid_lock);
 }

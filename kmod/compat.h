@@ -22,6 +22,10 @@
 #include <asm/processor.h>
 /* HVX_HAVE_*: Kbuild's compile tests against this tree (kmod/features/). */
 #include "hvx_features.h"
+#ifdef HVX_HAVE_X86_ENTRY_FROM_KVM
+/* x86_entry_from_kvm(): vmx/vmx.h, hvx_vmx_forward_nmi(). */
+#include <asm/entry-common.h>
+#endif
 #ifdef HVX_HAVE_ASM_CPUID_API
 /* 6.15 moved cpuid_count(), cpuid_eax() and friends out of processor.h. */
 #include <asm/cpuid/api.h>
@@ -508,11 +512,73 @@ static inline void hvx_unregister_syscore(struct hvx_syscore *s)
 }
 #endif
 
-#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+#ifdef HVX_HAVE_X86_VIRT_REF
+/*
+ * The core kernel owns VMXON (arch/x86/virt/hw.c, 7.x) and kmod/patches/
+ * exports it to hvx: hvx shares VMX operation with KVM through the core's
+ * per-CPU reference count, and the core's emergency VMXOFF covers hvx's
+ * CPUs. HVX_VMX_SHARED tells vmx/vmx.c to hand the current VMCS back
+ * (hvx_vmx_cpu_acquire()/hvx_vmx_cpu_release()).
+ */
+#include <asm/virt.h>
+#define HVX_VMX_SHARED	1
+
+/**
+ * hvx_virt_get_ref - take this CPU's VMX reference (VMXON on the first)
+ *
+ * Context: preemption disabled (on the CPU concerned).
+ * Return: 0; -EBUSY if VMX was turned on behind the core's back (CR4.VMXE
+ * already set), -EFAULT if VMXON faulted, -EOPNOTSUPP without VMX.
+ */
+static inline int hvx_virt_get_ref(void)
+{
+	return x86_virt_get_ref(X86_FEATURE_VMX);
+}
+
+/**
+ * hvx_virt_put_ref - drop this CPU's VMX reference (VMXOFF on the last)
+ *
+ * Context: preemption disabled; hvx's VMCSs on this CPU are cleared.
+ */
+static inline void hvx_virt_put_ref(void)
+{
+	x86_virt_put_ref(X86_FEATURE_VMX);
+}
+
+/**
+ * hvx_emergency_virt_register - take the core's emergency callback slot
+ * (one slot, which KVM takes while it has virtualization enabled); the
+ * caller must know it is free (else the kernel WARNs)
+ * @cb: runs on each CPU in NMI or IRQs-off context on crash and reboot,
+ *	right before the core's own VMXOFF.
+ */
+static inline void hvx_emergency_virt_register(hvx_emergency_cb *cb)
+{
+	x86_virt_register_emergency_callback(cb);
+}
+
+/**
+ * hvx_emergency_virt_unregister - give the slot back; waits for running
+ * callbacks (synchronize_rcu())
+ * @cb: what hvx_emergency_virt_register() registered.
+ *
+ * Context: process context, may sleep.
+ */
+static inline void hvx_emergency_virt_unregister(hvx_emergency_cb *cb)
+{
+	x86_virt_unregister_emergency_callback(cb);
+}
+
+static inline void hvx_intel_pt_handle_vmx(int on) { }
+#elif KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+static inline int hvx_virt_get_ref(void) { return -EOPNOTSUPP; }
+static inline void hvx_virt_put_ref(void) { }
 static inline void hvx_emergency_virt_register(hvx_emergency_cb *cb) { }
 static inline void hvx_emergency_virt_unregister(hvx_emergency_cb *cb) { }
 static inline void hvx_intel_pt_handle_vmx(int on) { }
 #else
+static inline int hvx_virt_get_ref(void) { return -EOPNOTSUPP; }
+static inline void hvx_virt_put_ref(void) { }
 
 /**
  * hvx_emergency_virt_register - take the kernel's emergency virt callback

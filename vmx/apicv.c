@@ -154,7 +154,7 @@ int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags)
 			vmcs_write(EOI_EXIT_BITMAP0 + 2 * i, 0);
 		vmcs_write(GUEST_INTR_STATUS, 0);
 	}
-	preempt_enable();
+	hvx_vmx_unload();
 	memset(&v->apicv_state, 0, sizeof(v->apicv_state));
 	v->apicv = flags;
 	v->stats.s.apic_assists |= (flags & HVX_APICV_REG ?

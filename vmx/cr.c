@@ -49,7 +49,7 @@ static int set_cr0(struct hvx_vmx_vcpu *v, u64 val)
 	preempt_disable();
 	hvx_vmx_load(v);
 	hvx_vmx_set_cr0(v, val);
-	preempt_enable();
+	hvx_vmx_unload();
 	return 0;
 }
 
@@ -70,7 +70,7 @@ static int set_cr4(struct hvx_vmx_vcpu *v, u64 val)
 	preempt_disable();
 	hvx_vmx_load(v);
 	hvx_vmx_set_cr4(v, val);
-	preempt_enable();
+	hvx_vmx_unload();
 	return 0;
 }
 

@@ -202,7 +202,7 @@ int hvx_vmx_load_pdptrs(struct hvx_vmx_vcpu *v, u64 cr3)
 	hvx_vmx_load(v);
 	for (i = 0; i < 4; i++)
 		vmcs_write(GUEST_PDPTR0 + 2 * i, pdpte[i]);
-	preempt_enable();
+	hvx_vmx_unload();
 	return 0;
 }
 

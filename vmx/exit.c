@@ -401,7 +401,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		hvx_vmx_load(v);
 		vmcs_write(GUEST_CS_SELECTOR, vector << 8);
 		vmcs_write(GUEST_CS_BASE, vector << 12);
-		preempt_enable();
+		hvx_vmx_unload();
 		v->rip = 0;
 		v->mp_state = HVX_MP_RUNNABLE;
 	}
@@ -1222,7 +1222,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		check = hvx_vmx_check_guest_state();
 		if (check != HVX_CHECK_UNKNOWN) {
 			cancel_injection(v);
-			preempt_enable();
+			hvx_vmx_unload();
 			/* Reason 0: software refused it; the CPU never saw it. */
 			v->exit_qual = 0;
 			v->stats.s.entry_failures++;
@@ -1241,9 +1241,9 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		cancel_injection(v);
 		hvx_spec_user_exit(v);
 		/* Let the caller's loop see the signal or reschedule. */
-		local_irq_enable();
+		hvx_vmx_irq_enable();
 		guest_fpu_save(v);
-		preempt_enable();
+		hvx_vmx_unload();
 		return HVX_RUN_RESUME;
 	}
 	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
@@ -1263,7 +1263,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		 */
 		if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
 		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
-			hvx_vmx_do_nmi();
+			hvx_vmx_forward_nmi();
 	}
 	exit_tsc = rdtsc();
 	WRITE_ONCE(v->guest_cpu, -1);
@@ -1271,14 +1271,14 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
 	/* Host state is back: a machine check goes to the host's handler. */
 	hvx_vmx_mce_irqoff(v, reason, intr_info);
-	local_irq_enable();
+	hvx_vmx_irq_enable();
 	guest_fpu_save(v);
 
 	if (fail) {
 		u32 err = vmcs_read(VM_INSTRUCTION_ERROR);
 
 		cancel_injection(v);
-		preempt_enable();
+		hvx_vmx_unload();
 		memset(&v->run->fail_entry, 0, sizeof(v->run->fail_entry));
 		v->run->exit_reason = HVX_EXIT_FAIL_ENTRY;
 		v->run->fail_entry.kind = HVX_ENTRY_FAIL_VMFAIL;
@@ -1296,7 +1296,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		check = hvx_vmx_check_guest_state();
 	else
 		v->launched = true;
-	preempt_enable();
+	hvx_vmx_unload();
 
 	ret = dispatch_exit(v, check);
 	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);

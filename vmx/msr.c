@@ -482,7 +482,7 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		preempt_disable();
 		hvx_vmx_load(v);
 		hvx_vmx_set_efer(v, val);
-		preempt_enable();
+		hvx_vmx_unload();
 		if ((val & EFER_LME) && !v->syscall_msrs) {
 			v->syscall_msrs = true;
 			v->rs.msrs_stale = true;

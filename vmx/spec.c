@@ -236,13 +236,17 @@ static bool host_has_l1tf_flush(bool *force)
 }
 
 /*
- * An NMI that causes a VM exit must reach the kernel's NMI handler; hvx
- * calls the IDT entry meant for this (vmenter.S). Under FRED that entry
- * is not used and the FRED one is not exported to modules, and a
- * software INT 2 is not an NMI there: no VMs then.
+ * An NMI that causes a VM exit must reach the kernel's NMI handler. With
+ * x86_entry_from_kvm() (7.x with kmod/patches/) the kernel picks its FRED
+ * or IDT entry; otherwise hvx calls the IDT entry meant for this
+ * (vmenter.S). Under FRED that entry is not used, and a software INT 2
+ * is not an NMI there: no VMs then.
  */
 static const char *nmi_refusal(void)
 {
+#ifdef HVX_HAVE_X86_ENTRY_FROM_KVM
+	return NULL;
+#endif
 #ifndef HVX_NMI_ENTRY
 	return "this kernel exports no NMI entry to modules";
 #endif

@@ -37,7 +37,7 @@ u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field)
 	preempt_disable();
 	hvx_vmx_load(v);
 	val = vmcs_read(field);
-	preempt_enable();
+	hvx_vmx_unload();
 	return val;
 }
 
@@ -54,7 +54,7 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 	preempt_disable();
 	hvx_vmx_load(v);
 	vmcs_write(field, val);
-	preempt_enable();
+	hvx_vmx_unload();
 }
 
 /* VTPR: bits 7:4 of the TPR at offset 80H of the APIC page (SDM 30.1.1). */
@@ -120,7 +120,7 @@ void hvx_vmx_enable_apic_access(struct hvx_vmx_vcpu *v, u64 hpa)
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL,
 		   vmcs_read(SECONDARY_VM_EXEC_CONTROL) |
 		   SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
-	preempt_enable();
+	hvx_vmx_unload();
 	v->apic_access = true;
 	v->stats.s.apic_assists |= HVX_STATS_APIC_ACCESS;
 }
@@ -443,7 +443,7 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	hvx_vmx_load(v);
 	setup_controls(v);
 	set_reset_state(v);
-	preempt_enable();
+	hvx_vmx_unload();
 	return 0;
 }
 
@@ -459,7 +459,7 @@ void hvx_vmx_reset(struct hvx_vmx_vcpu *v)
 	hvx_vmx_load(v);
 	set_reset_state(v);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	preempt_enable();
+	hvx_vmx_unload();
 	v->reinject_info = 0;
 	v->pending = HVX_PENDING_NONE;
 }
@@ -556,7 +556,7 @@ void hvx_vmx_get_sregs(struct hvx_vmx_vcpu *v, struct hvx_sregs *s)
 	s->idt.base = vmcs_read(GUEST_IDTR_BASE);
 	s->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
 	s->cr3 = vmcs_read(GUEST_CR3);
-	preempt_enable();
+	hvx_vmx_unload();
 	s->cr0 = v->cr0;
 	s->cr2 = v->cr2;
 	s->cr4 = v->cr4;
@@ -645,7 +645,7 @@ int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
 	v->efer = s->efer;
 	hvx_vmx_set_cr0(v, s->cr0);
 	hvx_vmx_set_cr4(v, s->cr4);
-	preempt_enable();
+	hvx_vmx_unload();
 	v->cr2 = s->cr2;
 	hvx_vmx_set_cr8(v, s->cr8);
 	v->msr.apic_base = s->apic_base;

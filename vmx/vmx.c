@@ -4,7 +4,11 @@
  *
  * hvx holds VMX root mode only while at least one VM exists: the first
  * hvx_vmx_get() executes VMXON on every online CPU, the last hvx_vmx_put()
- * executes VMXOFF, so hvx takes turns with kvm_intel. A CPU coming online
+ * executes VMXOFF, so hvx takes turns with kvm_intel. Where the core
+ * kernel owns VMXON (HVX_VMX_SHARED: 7.x with kmod/patches/), hvx takes
+ * and drops the core's per-CPU reference instead, shares VMX operation
+ * with KVM, and hands each CPU's current VMCS back whenever it stops using
+ * the CPU (hvx_vmx_cpu_acquire()/hvx_vmx_cpu_release()). A CPU coming online
  * while VMs exist enters VMX operation; a CPU going offline clears every
  * VMCS active on it and leaves it. Suspend, reboot, kexec and crash leave
  * VMX operation too (syscore ops and the kernel's emergency callback);
@@ -44,6 +48,21 @@ static DEFINE_PER_CPU(void *, vmxon_region);
 static DEFINE_PER_CPU(bool, vmx_on);
 static DEFINE_PER_CPU(void *, current_vmcs);
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
+
+/*
+ * Shared VMX: the core kernel's reference-counted VMXON, used by KVM at the
+ * same time (kmod/compat.h, HVX_VMX_SHARED). Per CPU, between the
+ * outermost hvx_vmx_cpu_acquire() and its hvx_vmx_cpu_release(): the
+ * nesting depth, and the VMCS that was current before (HVX_NO_VMCS: none,
+ * or hvx's own).
+ */
+#define HVX_NO_VMCS	(~0ULL)	/* VMPTRST's "no current VMCS" (SDM Vol. 3C 31.3) */
+static const bool vmx_shared = IS_ENABLED(HVX_VMX_SHARED);
+static DEFINE_PER_CPU(int, cpu_held);
+static bool vmx_shared_param = IS_ENABLED(HVX_VMX_SHARED);
+module_param_named(vmx_shared, vmx_shared_param, bool, 0444);
+MODULE_PARM_DESC(vmx_shared, "Read-only: Y when hvx shares VMX operation with KVM through the kernel's reference-counted VMXON (7.x with kmod/patches/); N when it does its own VMXON and takes turns with kvm_intel");
+static DEFINE_PER_CPU(u64, found_vmcs);
 static DEFINE_MUTEX(vmx_users_lock);
 static int vmx_users;			/* changed under cpus_read_lock() */
 static int vmx_hp_state = -1;
@@ -269,6 +288,16 @@ static int vmx_cpu_on(void)
 
 	if (this_cpu_read(vmx_on))
 		return 0;
+	if (vmx_shared) {
+		/* The core's VMXON, or a reference on KVM's. */
+		int ret = hvx_virt_get_ref();
+
+		if (ret)
+			return ret;
+		this_cpu_write(vmx_on, true);
+		hvx_ept_flush_cpu_all();
+		return 0;
+	}
 	/* Another hypervisor (kvm_intel) is in VMX operation here. */
 	if (cr4_read_shadow() & X86_CR4_VMXE)
 		return -EBUSY;
@@ -321,6 +350,12 @@ static void vmx_cpu_off(void)
 		vmclear_local(v);
 	hvx_vmx_run_cpu_off();	/* user-return MSRs: host values, notifier off */
 	local_irq_restore(flags);
+	if (vmx_shared) {
+		/* VMXOFF when KVM holds no reference here either. */
+		hvx_virt_put_ref();
+		this_cpu_write(vmx_on, false);
+		return;
+	}
 	asm volatile("vmxoff" : : : "cc", "memory");
 	cr4_clear_bits(X86_CR4_VMXE);
 	hvx_intel_pt_handle_vmx(0);
@@ -335,7 +370,8 @@ static void vmx_cpu_off(void)
  * IRQs-off context and may interrupt hvx anywhere, even halfway through
  * vmx_cpu_on() or vmx_cpu_off(): it takes no lock, trusts the hardware
  * CR4.VMXE rather than vmx_on, and a VMCLEAR or VMXOFF that faults (the
- * CPU already left VMX operation) is skipped.
+ * CPU already left VMX operation) is skipped. With shared VMX the core
+ * executes VMXOFF right after this callback returns.
  */
 static void vmx_emergency_off(void)
 {
@@ -354,6 +390,8 @@ next:
 			;
 		}
 	}
+	if (vmx_shared)
+		return;
 	asm goto("1: vmxoff\n\t"
 		 _ASM_EXTABLE(1b, %l[off])
 		 : : : "cc", "memory" : off);
@@ -468,7 +506,11 @@ int hvx_vmx_get(void)
 		if (ret) {
 			on_each_cpu(vmx_off_ipi, NULL, 1);
 			emergency_cb_update(false);
-			pr_warn_ratelimited("cannot enter VMX root mode: another hypervisor holds it (kvm_intel while it has a VM, or from load on 6.12+); end its VMs, rmmod kvm_intel, or boot with kvm.enable_virt_at_load=0\n");
+			if (vmx_shared)
+				pr_warn_ratelimited("cannot enter VMX root mode: VMX is on outside the kernel's reference count (another out-of-tree hypervisor?), or VMXON faulted (error %d)\n",
+						    ret);
+			else
+				pr_warn_ratelimited("cannot enter VMX root mode: another hypervisor holds it (kvm_intel while it has a VM, or from load on 6.12+); end its VMs, rmmod kvm_intel, or boot with kvm.enable_virt_at_load=0\n");
 		}
 	}
 	if (!ret)
@@ -599,6 +641,75 @@ static void load_host_cpu_state(void)
 }
 
 /**
+ * hvx_vmx_cpu_acquire - borrow this CPU's current-VMCS pointer for hvx
+ *
+ * With shared VMX (the core kernel's VMXON, kmod/compat.h HVX_VMX_SHARED),
+ * KVM runs VMs on the same CPUs, and KVM remembers per CPU which of its
+ * VMCSs it made current last: it executes VMPTRLD again only when it
+ * wants another one (its vCPU load after a context switch or an ioctl).
+ * hvx must therefore leave every CPU with the current VMCS it found. This
+ * notes that VMCS (VMPTRST, SDM Vol. 3C 31.3) before hvx makes its own
+ * current; hvx_vmx_cpu_release() makes it current again. Interrupts stay
+ * off from the outermost acquire to its release: KVM VMCLEARs one of its
+ * VMCSs on this CPU by IPI when its vCPU moves to another CPU or is freed,
+ * and a VMCS cleared meanwhile must not be made current here again (SDM
+ * Vol. 3C 25.11.1: active on one CPU at a time). When hvx's own VMCS was
+ * left current (the CPU had none), hvx's cached pointer stays valid and
+ * the next load needs no VMPTRLD.
+ *
+ * Calls nest. Without shared VMX (hvx's own VMXON, no other VMX user while
+ * hvx holds VMX) it does nothing. hvx_vmx_load() calls it; a vCPU load
+ * that keeps the VMCS across preemption must not.
+ * Context: preemption disabled; interrupts on for the outermost call.
+ */
+void hvx_vmx_cpu_acquire(void)
+{
+	void *cur;
+	u64 pa;
+
+	if (!vmx_shared || this_cpu_inc_return(cpu_held) > 1)
+		return;
+	local_irq_disable();
+	asm volatile("vmptrst %0" : "=m"(pa) : : "cc", "memory");
+	cur = this_cpu_read(current_vmcs);
+	if (cur && pa == __pa(cur)) {
+		pa = HVX_NO_VMCS;	/* hvx's own, still current */
+	} else if (cur) {
+		/* Another VMX user made its VMCS current since. */
+		this_cpu_write(current_vmcs, NULL);
+	}
+	this_cpu_write(found_vmcs, pa);
+}
+
+/**
+ * hvx_vmx_cpu_release - give this CPU's current-VMCS pointer back
+ *
+ * Undoes the matching hvx_vmx_cpu_acquire(): at the outermost one, makes
+ * the VMCS found there current again (VMPTRLD), or leaves hvx's current if
+ * the CPU had none, then turns interrupts back on. Without shared VMX it
+ * does nothing.
+ * Context: preemption disabled, interrupts off (shared VMX).
+ */
+void hvx_vmx_cpu_release(void)
+{
+	u64 pa;
+
+	if (!vmx_shared || WARN_ON_ONCE(this_cpu_read(cpu_held) <= 0) ||
+	    this_cpu_dec_return(cpu_held))
+		return;
+	pa = this_cpu_read(found_vmcs);
+	if (pa != HVX_NO_VMCS) {
+		this_cpu_write(current_vmcs, NULL);
+		/* Faults only if an emergency VMXOFF came in between. */
+		asm goto("1: vmptrld %[pa]\n\t"
+			 _ASM_EXTABLE(1b, %l[out])
+			 : : [pa] "m"(pa) : "cc", "memory" : out);
+	}
+out:
+	local_irq_enable();
+}
+
+/**
  * hvx_vmx_load - make the vCPU's VMCS current and active on this CPU
  * @v: the vCPU.
  *
@@ -606,7 +717,9 @@ static void load_host_cpu_state(void)
  * as the SDM requires before it may be made current elsewhere (Vol. 3C
  * 25.11.1). Moving to a new CPU also flushes the VM's EPT-tagged mappings
  * there, which may be stale from an earlier stay. A CPU that last ran
- * another vCPU's guest gets an IBPB first (spec.c).
+ * another vCPU's guest gets an IBPB first (spec.c). Calls
+ * hvx_vmx_cpu_acquire(): the caller ends its use of the VMCS with
+ * hvx_vmx_unload().
  *
  * Context: preemption disabled, interrupts enabled.
  */
@@ -615,28 +728,28 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	int cpu = smp_processor_id();
 	int old = READ_ONCE(v->cpu);
 	unsigned long flags;
-	u64 pa;
+	u64 pa = __pa(v->vmcs);
 
 	hvx_spec_vcpu_load(v);	/* IBPB if this CPU ran another vCPU */
-	if (old == cpu) {
+	if (old >= 0 && old != cpu) {
+		smp_call_function_single(old, vmclear_ipi, v, 1);
+		/* Pairs with the smp_wmb() in vmclear_local(): see its list_del. */
+		smp_rmb();
+	}
+	hvx_vmx_cpu_acquire();
+	if (READ_ONCE(v->cpu) == cpu) {
 		if (this_cpu_read(current_vmcs) != v->vmcs) {
-			pa = __pa(v->vmcs);
 			asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
 			this_cpu_write(current_vmcs, v->vmcs);
 		}
 		return;
 	}
-	if (old >= 0)
-		smp_call_function_single(old, vmclear_ipi, v, 1);
-	/* Pairs with the smp_wmb() in vmclear_local(): see its list_del. */
-	smp_rmb();
 
 	local_irq_save(flags);
 	list_add(&v->loaded_node, this_cpu_ptr(&loaded_vmcss));
 	v->cpu = cpu;
 	local_irq_restore(flags);
 
-	pa = __pa(v->vmcs);
 	asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
 	this_cpu_write(current_vmcs, v->vmcs);
 	load_host_cpu_state();

@@ -678,7 +678,35 @@ void hvx_vmx_module_exit(void);
 bool hvx_vmx_usable(void);
 int hvx_vmx_get(void);
 void hvx_vmx_put(void);
+void hvx_vmx_cpu_acquire(void);
+void hvx_vmx_cpu_release(void);
 void hvx_vmx_load(struct hvx_vmx_vcpu *v);
+
+/**
+ * hvx_vmx_unload - end a use of the VMCS that hvx_vmx_load() began
+ *
+ * Gives the CPU's current-VMCS pointer back where hvx shares VMX with KVM
+ * (hvx_vmx_cpu_release()), then enables preemption.
+ * Context: after preempt_disable() and hvx_vmx_load().
+ */
+static inline void hvx_vmx_unload(void)
+{
+	hvx_vmx_cpu_release();
+	preempt_enable();
+}
+
+/**
+ * hvx_vmx_irq_enable - interrupts on again inside a use of the VMCS
+ *
+ * Where hvx shares VMX with KVM, interrupts stay off until
+ * hvx_vmx_unload() (see hvx_vmx_cpu_acquire()); elsewhere this is
+ * local_irq_enable().
+ */
+static __always_inline void hvx_vmx_irq_enable(void)
+{
+	if (!IS_ENABLED(HVX_VMX_SHARED))
+		local_irq_enable();
+}
 void hvx_vmx_clear(struct hvx_vmx_vcpu *v);
 void *hvx_vmx_alloc_vmcs(void);
 
@@ -820,6 +848,26 @@ enum hvx_entry_check hvx_vmx_check_guest_state(void);
 int hvx_vmx_enter(unsigned long *gprs, unsigned long flags, u64 *spec_ctrl);
 void hvx_vmx_exit(void);
 void hvx_vmx_do_nmi(void);
+
+/**
+ * hvx_vmx_forward_nmi - hand an NMI that caused a VM exit to the host's
+ * NMI handler
+ *
+ * Where the kernel exports x86_entry_from_kvm() to hvx (7.x with
+ * kmod/patches/), through it: it takes the FRED entry when the kernel
+ * runs with FRED and the IDT one otherwise. Elsewhere through the IDT
+ * entry hvx_vmx_do_nmi() calls. NMIs stay blocked until that handler's
+ * IRET or ERETS (SDM Vol. 3C 28.1).
+ * Context: interrupts off, right after the exit, host state restored.
+ */
+static __always_inline void hvx_vmx_forward_nmi(void)
+{
+#ifdef HVX_HAVE_X86_ENTRY_FROM_KVM
+	x86_entry_from_kvm(EVENT_TYPE_NMI, X86_TRAP_NMI);
+#else
+	hvx_vmx_do_nmi();
+#endif
+}
 
 /* spec.c: speculation barriers at the entry/exit boundary */
 int hvx_spec_init(void);

@@ -214,6 +214,28 @@ TEST(listing)
 	TH_LOG("%s", list);
 }
 
+/*
+ * An NMI that causes a VM exit reaches the host's handler through the
+ * kernel's entry for the way it runs: with FRED (7.x with kmod/patches/,
+ * x86_entry_from_kvm()) the NMI path is on and VMs are allowed. Where the
+ * CPU has no FRED the other cases ran with FRED off, through the IDT.
+ */
+TEST(nmi_path_under_fred)
+{
+	char list[4096], s[32];
+
+	REQUIRE_HVX();
+	ASSERT_EQ(0, read_str(MITIGATIONS, list, sizeof(list)))
+		TH_LOG("%s", MITIGATIONS);
+	state_of(list, "nmi", s, sizeof(s));
+	if (!has_cpu_flag("fred"))
+		SKIP(return, "no FRED on this CPU (Bochs corei7_haswell_4770, QEMU TCG): NMI exits ran with FRED off, through the IDT entry (nmi: %s)",
+		     s);
+	EXPECT_STREQ("on", s) TH_LOG("%s", list);
+	state_of(list, "vms", s, sizeof(s));
+	EXPECT_STREQ("allowed", s) TH_LOG("%s", list);
+}
+
 /* "hvxctl mitigations" prints the listing as the module has it. */
 TEST(hvxctl_mitigations)
 {

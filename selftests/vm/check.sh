@@ -40,6 +40,8 @@
 #                       the Debian package, with kvm modules found below
 #                       the directory (make check-debug)
 #   HVX_KEXEC=1     with vmxlife_test: end with the kexec step (init.sh)
+#   HVX_KERNEL=7    the host kernel is the 7.x one (make check HVX_KERNEL=7):
+#                   hvxcheck.py drops its one known boot warning
 #   HVX_BOCHS_STOCK_KERNEL=1  boot Bochs from the stock compressed vmlinuz
 #                       instead of the fastboot.S image (slower by ~2 min)
 

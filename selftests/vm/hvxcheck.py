@@ -437,12 +437,40 @@ KERNEL_BAD = re.compile(r'Oops|BUG:|kernel BUG|WARNING:|Kernel panic|general pro
 TAP_LINE = re.compile(r'^(#|ok |not ok )')
 
 
-def kernel_trouble(lines):
+KNOWN_7X_WARNING = re.compile(r'^\[ *0\.000000\] WARNING: .*topology_common\.c:[0-9]+ parse_legacy')
+
+
+def known_boot_warnings(lines, kernel=None):
+    """LINES without the one kernel warning that is a known quirk of the
+    emulated CPU for the kernel booted, so that the check for kernel trouble
+    can stay strict. Only for the 7.x host kernel (HVX_KERNEL=7): 7.2's
+    topology code WARNs once in parse_legacy at time 0 on Bochs's CPU
+    model. That report is dropped from its WARNING line to its "end trace"
+    line (60 lines at most), once."""
+    if kernel is None:
+        kernel = os.environ.get('HVX_KERNEL', '')
+    if kernel != '7':
+        return list(lines)
+    out, skip, done, n = [], False, False, 0
+    for line in lines:
+        if not done and not skip and KNOWN_7X_WARNING.search(line.replace('\r', '')):
+            skip = True
+        if skip:
+            n += 1
+            if '---[ end trace' in line or n >= 60:
+                skip, done = False, True
+            continue
+        out.append(line)
+    return out
+
+
+def kernel_trouble(lines, kernel=None):
     """Numbered console lines that show kernel trouble (oops, BUG, WARNING,
-    panic, GP fault, a stack trace), except TAP lines and the stack an OOM
+    panic, GP fault, a stack trace), except TAP lines, the stack an OOM
     kill prints within three lines of "invoked oom-killer" (mem_test drives
-    a VM owner over its memcg limit on purpose)."""
+    a VM owner over its memcg limit on purpose) and known_boot_warnings()."""
     bad = []
+    lines = known_boot_warnings(lines, kernel)
     oom = 0
     for n, line in enumerate(lines, 1):
         line = line.replace('\r', '')

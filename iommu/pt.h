@@ -238,6 +238,9 @@ struct hvx_pt_trap {
  * @gmsix_pending: guest MSI-X vectors (0-31) that fired while masked by
  *	their Mask bit or the Function Mask, as the emulated PBA shows them
  *	(PCI 3.0 6.8.2.10); under @irq_lock.
+ * @noncoherent: the device's DMA is not snooped for sure (no IOMMU, or
+ *	one without IOMMU_CAP_CACHE_COHERENCY) and counts in the VM's
+ *	hvx_mem.nr_noncoherent while it is attached.
  */
 struct hvx_pt_dev {
 	struct kref ref;
@@ -298,6 +301,7 @@ struct hvx_pt_dev {
 	u32 gmsi_mask;
 	u32 gmsi_pending;
 	u32 gmsix_pending;
+	bool noncoherent;
 };
 
 extern struct mutex hvx_pt_mutex;

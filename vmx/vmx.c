@@ -618,8 +618,11 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 		}
 		return;
 	}
-	if (old >= 0)
+	if (old >= 0) {
 		smp_call_function_single(old, vmclear_ipi, v, 1);
+		/* Its caches may hold the guest's writes (WBINVD exit). */
+		cpumask_set_cpu(old, v->wbinvd_dirty);
+	}
 	/* Pairs with the smp_wmb() in vmclear_local(): see its list_del. */
 	smp_rmb();
 

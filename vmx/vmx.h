@@ -495,6 +495,9 @@ struct hvx_mmio_op {
  *	"virtualize APIC accesses", the TPR shadow, APIC-register
  *	virtualization and virtual-interrupt delivery are off, so that every
  *	access to the APIC-access page exits (apicv.c).
+ * @wbinvd_dirty: CPUs the vCPU left since its last WBINVD exit, whose
+ *	caches may hold its guest's writes; set by hvx_vmx_load(), used
+ *	and cleared by the vCPU's own thread only (exit.c).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -579,6 +582,7 @@ struct hvx_vmx_vcpu {
 	u8 mce_exit;
 	bool triple_fault;	/* hvx_vmx_inject_exception() shut it down */
 	bool apic_hw_off;
+	cpumask_var_t wbinvd_dirty;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
@@ -761,6 +765,23 @@ void hvx_vmx_spec_bitmaps_free(void);
 static inline bool hvx_vmx_has_host_mmio(struct hvx_vmx_vcpu *v)
 {
 	return !list_empty(&v->mem->mmio);
+}
+
+/**
+ * hvx_vmx_noncoherent_dma - may a device of the VM DMA around the caches?
+ * @v: the vCPU.
+ *
+ * True while a device whose DMA is not known to snoop the CPU caches is
+ * assigned (iommu/domain.c): the guest's WBINVD must then write its data
+ * back to memory. Read without a lock: an assignment made concurrently
+ * counts from the next WBINVD.
+ *
+ * Context: any.
+ * Return: true if the VM has non-coherent DMA.
+ */
+static inline bool hvx_vmx_noncoherent_dma(struct hvx_vmx_vcpu *v)
+{
+	return atomic_read(&v->mem->nr_noncoherent);
 }
 
 /**

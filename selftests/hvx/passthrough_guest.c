@@ -346,3 +346,12 @@ void guest_pt_storm(uint64_t unused)
 			asm volatile("pause");
 	}
 }
+
+/* @n WBINVDs, then SYNC(n). */
+void guest_pt_wbinvd(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("wbinvd" : : : "memory");
+	GUEST_SYNC(n);
+}
+

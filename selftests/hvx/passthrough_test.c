@@ -1671,6 +1671,53 @@ TEST(guest_bar_in_ept_no_exits)
 	vm_free(vm);
 }
 
+#define EXIT_REASON_WBINVD	54
+
+/* Run guest_pt_wbinvd(@n) on a new vCPU of @vm; its statistics after. */
+static struct hvx_stats run_wbinvds(struct __test_metadata *_metadata,
+				    struct vm *vm, uint64_t n)
+{
+	struct vcpu *vcpu = vcpu_create(vm, 0);
+	struct hvx_stats st;
+
+	vcpu_setup_long(vcpu, guest_pt_wbinvd, n);
+	EXPECT_EQ(n, vcpu_run_sync(vcpu));
+	EXPECT_EQ(0, hvx_nl_own_stats(&st));
+	vcpu_run_done(vcpu);
+	return st;
+}
+
+/*
+ * A guest WBINVD is skipped while all DMA of the VM is snooped, and
+ * carried out while a device that may bypass the caches is assigned:
+ * here the e1000 without an IOMMU (Bochs has none), as KVM does for
+ * non-coherent DMA.
+ */
+TEST(guest_wbinvd_noncoherent_dma)
+{
+	struct hvx_stats st;
+	struct vm *vm;
+	char addr[32];
+	int dfd;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	st = run_wbinvds(_metadata, vm, 3);
+	EXPECT_LE(3, st.exits_by_reason[EXIT_REASON_WBINVD]);
+	EXPECT_EQ(0, st.wbinvd_flushes) TH_LOG("no device: WBINVD carried out");
+	vm_free(vm);
+
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr) || has_iommu_group(addr))
+		SKIP(return, "needs an e1000 without an IOMMU (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	st = run_wbinvds(_metadata, vm, 3);
+	EXPECT_EQ(3, st.wbinvd_flushes);
+	close(dfd);
+	vm_free(vm);
+}
+
 /*
  * The e1000's INTx in the guest: wired to an I/O APIC GSI (the Interrupt
  * Line register says which), raised from the host's interrupt handler

@@ -762,6 +762,7 @@ int hvx_vmx_module_init(void)
 	hvx_vmx_apicv_init();
 	pr_info("VMX usable: EPT, unrestricted guest%s\n",
 		hvx_caps.vpid ? ", VPID" : " (no VPID)");
+	hvx_spec_report_l1tf();
 	return 0;
 }
 

@@ -739,6 +739,7 @@ void hvx_vmx_do_nmi(void);
 /* spec.c: speculation barriers at the entry/exit boundary */
 int hvx_spec_init(void);
 void hvx_spec_exit(void);
+void hvx_spec_report_l1tf(void);
 int hvx_spec_check(void);
 unsigned long hvx_spec_enter_flags(struct hvx_vmx_vcpu *v);
 void hvx_spec_vcpu_load(struct hvx_vmx_vcpu *v);

@@ -88,6 +88,10 @@ struct hvx_slot {
  * @nx_work: periodic recovery of @nx_split (ept/slots.c).
  * @nx_cursor: @nx_split index where the next recovery round starts.
  * @nr_nx_recovered: split leaves zapped by recovery so far.
+ * @nr_noncoherent: assigned devices whose DMA may bypass the CPU caches
+ *	(no IOMMU, or one that does not enforce snooping); while non-zero a
+ *	guest WBINVD is carried out (vmx/exit.c). Changed by iommu/ under
+ *	the VM's passthrough lock, read without it.
  */
 struct hvx_mem {
 	struct mutex lock;	/* slot changes, listener, dirty log */
@@ -115,6 +119,7 @@ struct hvx_mem {
 	struct delayed_work nx_work;
 	unsigned long nx_cursor;
 	atomic64_t nr_nx_recovered;
+	atomic_t nr_noncoherent;
 };
 
 /**

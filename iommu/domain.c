@@ -294,12 +294,30 @@ static void domain_destroy(struct hvx_pt_vm *ptvm)
 	ptvm->domain = NULL;
 }
 
+/*
+ * Count @dev in the VM's non-coherent DMA if nothing guarantees that its
+ * DMA snoops the CPU caches: no IOMMU, or one that cannot force snooping
+ * (IOMMU_CAP_CACHE_COHERENCY), as KVM's noncoherent DMA count. The guest
+ * may then need WBINVD to reach the device (vmx/exit.c).
+ */
+static void coherence_count(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev)
+{
+	dev->noncoherent = !dev->pt_group || !ptvm->coherent ||
+		!device_iommu_capable(&dev->pdev->dev,
+				      IOMMU_CAP_CACHE_COHERENCY);
+	if (dev->noncoherent)
+		atomic_inc(&ptvm->vm->mem.nr_noncoherent);
+}
+
 /**
  * hvx_pt_domain_attach - put a device's IOMMU group into the VM's domain
  * @ptvm: the VM's passthrough state (its lock is held).
  * @dev: the device being assigned; gets its @pt_group.
  * @group: the device's IOMMU group (this reference is consumed), or NULL
  *	in no-IOMMU mode (nothing to do).
+ *
+ * A device whose DMA may not snoop the CPU caches counts in the VM's
+ * hvx_mem.nr_noncoherent from a successful attach to its detach.
  *
  * The first device of a group claims the group's DMA ownership (no
  * DMA-API driver can then bind to any device of the group) and attaches
@@ -321,13 +339,16 @@ int hvx_pt_domain_attach(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev,
 	bool created = false;
 	int ret;
 
-	if (!group)
+	if (!group) {
+		coherence_count(ptvm, dev);
 		return 0;
+	}
 	pg = find_group(ptvm, group);
 	if (pg) {
 		pg->nr_devs++;
 		dev->pt_group = pg;
 		iommu_group_put(group);
+		coherence_count(ptvm, dev);
 		return 0;
 	}
 	ret = -ENOMEM;
@@ -364,6 +385,7 @@ int hvx_pt_domain_attach(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev,
 		goto err_domain;
 	}
 	dev->pt_group = pg;
+	coherence_count(ptvm, dev);
 	return 0;
 
 err_domain:
@@ -395,6 +417,10 @@ void hvx_pt_domain_detach(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev)
 {
 	struct hvx_pt_group *pg = dev->pt_group;
 
+	if (dev->noncoherent) {
+		dev->noncoherent = false;
+		atomic_dec(&ptvm->vm->mem.nr_noncoherent);
+	}
 	if (!pg)
 		return;
 	dev->pt_group = NULL;

@@ -63,10 +63,13 @@ static void piece_sync(struct hvx_pt_dev *dev, struct hvx_mmio_range *m,
 	int ret;
 
 	want = want && size;
-	if (m->npages && (!want || m->gpa != gpa))
+	if (m->npages && (!want || m->gpa != gpa)) {
 		hvx_mmio_unmap(mem, m);
+		dev->nr_remaps++;
+	}
 	if (!want || m->npages)
 		return;
+	dev->nr_remaps++;
 	ret = hvx_mmio_map(mem, m, gpa, hpa, size);
 	if (ret)
 		pci_info_ratelimited(dev->pdev,
@@ -303,15 +306,56 @@ static u32 vpci_read(struct hvx_pci_dev *d, unsigned int off,
 	return val;
 }
 
+/*
+ * Each BAR move or decode toggle of the guest maps or unmaps EPT leaves
+ * and flushes the EPT on the VM's CPUs (IPIs). A guest may do this
+ * HVX_PT_REMAP_BURST times per HVX_PT_REMAP_WINDOW and device; beyond,
+ * the config write that caused it returns only at the end of the window,
+ * so a guest cannot turn remaps into a steady load on the host. Firmware
+ * and OSes size and place BARs a few times per device, far below this.
+ */
+#define HVX_PT_REMAP_BURST	64
+#define HVX_PT_REMAP_WINDOW	HZ
+
+/* Charge @n remaps; how long (jiffies) the writer must wait. Holds dev->lock. */
+static long remap_charge(struct hvx_pt_dev *dev, u64 n)
+{
+	unsigned long now = jiffies;
+
+	if (!dev->remap_end || time_after_eq(now, dev->remap_end)) {
+		dev->remap_end = now + HVX_PT_REMAP_WINDOW;
+		dev->remap_budget = HVX_PT_REMAP_BURST;
+	}
+	if (n <= dev->remap_budget) {
+		dev->remap_budget -= n;
+		return 0;
+	}
+	dev->remap_budget = 0;
+	return dev->remap_end - now;
+}
+
 static void vpci_write(struct hvx_pci_dev *d, unsigned int off,
 		       unsigned int size, u32 val)
 {
 	struct hvx_pt_dev *dev = vpci_dev(d);
+	long wait = 0;
+	u64 before;
 
 	mutex_lock(&dev->lock);
-	if (dev->alive && !hvx_pt_config_write(dev, off, size, val))
+	if (dev->alive && !hvx_pt_config_write(dev, off, size, val)) {
+		before = dev->nr_remaps;
 		hvx_pt_guest_sync(dev);
+		if (dev->nr_remaps != before)
+			wait = remap_charge(dev, dev->nr_remaps - before);
+	}
 	mutex_unlock(&dev->lock);
+	/*
+	 * In the vCPU's thread (an I/O exit), under the VM's PCI bus lock
+	 * only: other VMs are not held up. A signal ends the wait; HVX_RUN
+	 * then returns to the VMM before the guest runs again.
+	 */
+	if (wait)
+		schedule_timeout_interruptible(wait);
 }
 
 static const struct hvx_pci_dev_ops vpci_ops = {

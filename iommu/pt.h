@@ -238,6 +238,14 @@ struct hvx_pt_trap {
  * @gmsix_pending: guest MSI-X vectors (0-31) that fired while masked by
  *	their Mask bit or the Function Mask, as the emulated PBA shows them
  *	(PCI 3.0 6.8.2.10); under @irq_lock.
+ * @noncoherent: the device's DMA is not snooped for sure (no IOMMU, or
+ *	one without IOMMU_CAP_CACHE_COHERENCY) and counts in the VM's
+ *	hvx_mem.nr_noncoherent while it is attached.
+ * @nr_remaps: EPT maps and unmaps of BAR pieces done so far; under @lock.
+ * @remap_end: end (jiffies) of the current window of the guest's remap
+ *	budget, 0 before the first; under @lock.
+ * @remap_budget: remaps the guest may still cause in this window without
+ *	being slowed down (guest.c); under @lock.
  */
 struct hvx_pt_dev {
 	struct kref ref;
@@ -298,6 +306,10 @@ struct hvx_pt_dev {
 	u32 gmsi_mask;
 	u32 gmsi_pending;
 	u32 gmsix_pending;
+	bool noncoherent;
+	u64 nr_remaps;
+	unsigned long remap_end;
+	unsigned int remap_budget;
 };
 
 extern struct mutex hvx_pt_mutex;

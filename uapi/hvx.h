@@ -1571,6 +1571,9 @@ struct hvx_stats_top {
  *	on one) handed to the host's machine-check handler.
  * @mmio_unknown_insns: instructions that accessed MMIO but that hvx does
  *	not emulate; each got #UD (also counted in @exceptions_injected).
+ * @wbinvd_flushes: guest WBINVDs carried out (caches written back on the
+ *	CPUs the vCPU ran on) because a device whose DMA may bypass the CPU
+ *	caches is assigned; other WBINVDs are skipped.
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1611,6 +1614,7 @@ struct hvx_stats {
 	__u64 nx_huge_splits;
 	__u64 machine_checks;
 	__u64 mmio_unknown_insns;
+	__u64 wbinvd_flushes;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

@@ -607,6 +607,32 @@ static int handle_skip(struct hvx_vmx_vcpu *v)
 	return HVX_RUN_RESUME;
 }
 
+static void wbinvd_ipi(void *unused)
+{
+	wbinvd();
+}
+
+/*
+ * WBINVD (SDM Vol. 2D). With only snooped DMA the guest needs no cache
+ * write-back and the instruction is skipped: a real WBINVD takes long
+ * and disturbs every core sharing the cache. With a device assigned whose
+ * DMA may bypass the caches (hvx_vmx_noncoherent_dma()), the guest's
+ * writes must reach memory: every CPU the vCPU ran on since its last
+ * WBINVD writes back its caches, as KVM does for non-coherent DMA. Other
+ * CPUs are not disturbed.
+ */
+static int handle_wbinvd(struct hvx_vmx_vcpu *v)
+{
+	if (hvx_vmx_noncoherent_dma(v)) {
+		cpumask_set_cpu(get_cpu(), v->wbinvd_dirty);
+		on_each_cpu_mask(v->wbinvd_dirty, wbinvd_ipi, NULL, true);
+		put_cpu();
+		cpumask_clear(v->wbinvd_dirty);
+		v->stats.s.wbinvd_flushes++;
+	}
+	return handle_skip(v);
+}
+
 /*
  * PAUSE-loop exit: the guest spins on a lock. The run loop's
  * cond_resched() lets other tasks run; directed yield to the vCPU
@@ -950,7 +976,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_INVEPT]		  = handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	  = handle_resume,
 	[EXIT_REASON_INVVPID]		  = handle_ud,
-	[EXIT_REASON_WBINVD]		  = handle_skip,
+	[EXIT_REASON_WBINVD]		  = handle_wbinvd,
 	[EXIT_REASON_XSETBV]		  = handle_xsetbv,
 	[EXIT_REASON_APIC_WRITE]	  = hvx_vmx_handle_apic_write,
 	[EXIT_REASON_VMFUNC]		  = handle_ud,

@@ -221,19 +221,67 @@ static bool host_l1tf_mitigated(bool *force)
 #endif
 }
 
-static bool host_has_l1tf_flush(bool *force)
+/* The CPU says a hypervisor need not flush L1D on VM entry. */
+static bool cpu_skips_l1d_flush(void)
 {
 	u64 cap = 0;
 
+	return boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES) &&
+	       !rdmsrq_safe(MSR_IA32_ARCH_CAPABILITIES, &cap) &&
+	       (cap & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH);
+}
+
+static bool host_has_l1tf_flush(bool *force)
+{
 	if (!boot_cpu_has_bug(X86_BUG_L1TF) || cpu_mitigations_off() ||
 	    !host_l1tf_mitigated(force))
 		return false;
-	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES) &&
-	    !rdmsrq_safe(MSR_IA32_ARCH_CAPABILITIES, &cap) &&
-	    (cap & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH))
-		return false;
-	return true;
+	return !cpu_skips_l1d_flush();
 }
+
+/*
+ * /sys/devices/system/cpu/vulnerabilities/l1tf reports the L1D flush of
+ * VM entries ("VMX: ...") from the kernel's l1tf_vmx_mitigation, which
+ * kvm_intel sets while it is loaded and puts back to "auto" (no
+ * hypervisor) when it goes. hvx sets it to its own mode if no one else
+ * has, and puts "auto" back at unload if the value is still hvx's: with
+ * both modules loaded the file describes the one loaded first. The
+ * variable is exported to modules up to 6.18 (KVM-only later), and only
+ * by kernels built with KVM_INTEL.
+ */
+#if !defined(HVX_KVM_ONLY_EXPORTS) && IS_ENABLED(CONFIG_KVM_INTEL)
+static enum vmx_l1d_flush_state l1tf_reported = VMENTER_L1D_FLUSH_AUTO;
+
+static void l1tf_report(void)
+{
+	enum vmx_l1d_flush_state s;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF))
+		s = VMENTER_L1D_FLUSH_NOT_REQUIRED;
+	else if (l1d_mode == SPEC_ON)
+		s = VMENTER_L1D_FLUSH_ALWAYS;
+	else if (l1d_mode == SPEC_COND)
+		s = VMENTER_L1D_FLUSH_COND;
+	else if (cpu_skips_l1d_flush())
+		s = VMENTER_L1D_FLUSH_NOT_REQUIRED;
+	else
+		s = VMENTER_L1D_FLUSH_NEVER;
+	if (cmpxchg(&l1tf_vmx_mitigation, VMENTER_L1D_FLUSH_AUTO, s) ==
+	    VMENTER_L1D_FLUSH_AUTO)
+		l1tf_reported = s;
+}
+
+static void l1tf_unreport(void)
+{
+	if (l1tf_reported != VMENTER_L1D_FLUSH_AUTO)
+		cmpxchg(&l1tf_vmx_mitigation, l1tf_reported,
+			VMENTER_L1D_FLUSH_AUTO);
+	l1tf_reported = VMENTER_L1D_FLUSH_AUTO;
+}
+#else
+static void l1tf_report(void) { }
+static void l1tf_unreport(void) { }
+#endif
 
 /*
  * An NMI that causes a VM exit must reach the kernel's NMI handler. With
@@ -426,12 +474,28 @@ int hvx_spec_init(void)
 }
 
 /**
+ * hvx_spec_report_l1tf - describe hvx's L1D flush in the kernel's l1tf file
+ *
+ * Sets the kernel's l1tf_vmx_mitigation to hvx's mode ("VMX: conditional
+ * cache flushes", "cache flushes", "flush not necessary", "vulnerable")
+ * unless kvm_intel already set it; hvx_spec_exit() undoes it. Does
+ * nothing where the kernel keeps the variable to KVM.
+ *
+ * Context: module load, once VMX is known to be usable.
+ */
+void hvx_spec_report_l1tf(void)
+{
+	l1tf_report();
+}
+
+/**
  * hvx_spec_exit - free what hvx_spec_init() allocated
  *
  * Context: module unload; no VM exists.
  */
 void hvx_spec_exit(void)
 {
+	l1tf_unreport();
 	if (l1d_buf)
 		free_pages((unsigned long)l1d_buf, get_order(L1D_FILL_SIZE));
 	l1d_buf = NULL;

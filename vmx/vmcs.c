@@ -415,9 +415,13 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 			struct hvx_run *run, void *io_data)
 {
-	v->vmcs = hvx_vmx_alloc_vmcs();
-	if (!v->vmcs)
+	if (!zalloc_cpumask_var(&v->wbinvd_dirty, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
+	v->vmcs = hvx_vmx_alloc_vmcs();
+	if (!v->vmcs) {
+		free_cpumask_var(v->wbinvd_dirty);
+		return -ENOMEM;
+	}
 	v->cpu = -1;
 	INIT_LIST_HEAD(&v->loaded_node);
 	v->id = id;
@@ -429,6 +433,7 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 		if (!v->vapic) {
 			free_page((unsigned long)v->vmcs);
 			v->vmcs = NULL;
+			free_cpumask_var(v->wbinvd_dirty);
 			return -ENOMEM;
 		}
 	}
@@ -480,6 +485,7 @@ void hvx_vmx_vcpu_destroy(struct hvx_vmx_vcpu *v)
 	hvx_vmx_apicv_destroy(v);
 	free_page((unsigned long)v->vmcs);
 	free_page((unsigned long)v->vapic);
+	free_cpumask_var(v->wbinvd_dirty);
 	v->vmcs = NULL;
 	v->vapic = NULL;
 }

@@ -733,6 +733,8 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	hvx_spec_vcpu_load(v);	/* IBPB if this CPU ran another vCPU */
 	if (old >= 0 && old != cpu) {
 		smp_call_function_single(old, vmclear_ipi, v, 1);
+		/* Its caches may hold the guest's writes (WBINVD exit). */
+		cpumask_set_cpu(old, v->wbinvd_dirty);
 		/* Pairs with the smp_wmb() in vmclear_local(): see its list_del. */
 		smp_rmb();
 	}
@@ -891,6 +893,7 @@ int hvx_vmx_module_init(void)
 	hvx_vmx_apicv_init();
 	pr_info("VMX usable: EPT, unrestricted guest%s\n",
 		hvx_caps.vpid ? ", VPID" : " (no VPID)");
+	hvx_spec_report_l1tf();
 	return 0;
 }
 

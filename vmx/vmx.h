@@ -561,6 +561,9 @@ struct hvx_vmx_run_state {
  *	virtualization and virtual-interrupt delivery are off, so that every
  *	access to the APIC-access page exits (apicv.c).
  * @rs: what the run loop switches once per run (run.c).
+ * @wbinvd_dirty: CPUs the vCPU left since its last WBINVD exit, whose
+ *	caches may hold its guest's writes; set by hvx_vmx_load(), used
+ *	and cleared by the vCPU's own thread only (exit.c).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -647,6 +650,7 @@ struct hvx_vmx_vcpu {
 	bool apic_hw_off;
 	u8 db_hits;
 	struct hvx_vmx_run_state rs;
+	cpumask_var_t wbinvd_dirty;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
@@ -872,6 +876,7 @@ static __always_inline void hvx_vmx_forward_nmi(void)
 /* spec.c: speculation barriers at the entry/exit boundary */
 int hvx_spec_init(void);
 void hvx_spec_exit(void);
+void hvx_spec_report_l1tf(void);
 int hvx_spec_check(void);
 unsigned long hvx_spec_enter_flags(struct hvx_vmx_vcpu *v);
 void hvx_spec_vcpu_load(struct hvx_vmx_vcpu *v);
@@ -898,6 +903,23 @@ void hvx_vmx_spec_bitmaps_free(void);
 static inline bool hvx_vmx_has_host_mmio(struct hvx_vmx_vcpu *v)
 {
 	return !list_empty(&v->mem->mmio);
+}
+
+/**
+ * hvx_vmx_noncoherent_dma - may a device of the VM DMA around the caches?
+ * @v: the vCPU.
+ *
+ * True while a device whose DMA is not known to snoop the CPU caches is
+ * assigned (iommu/domain.c): the guest's WBINVD must then write its data
+ * back to memory. Read without a lock: an assignment made concurrently
+ * counts from the next WBINVD.
+ *
+ * Context: any.
+ * Return: true if the VM has non-coherent DMA.
+ */
+static inline bool hvx_vmx_noncoherent_dma(struct hvx_vmx_vcpu *v)
+{
+	return atomic_read(&v->mem->nr_noncoherent);
 }
 
 /**

@@ -346,3 +346,34 @@ void guest_pt_storm(uint64_t unused)
 			asm volatile("pause");
 	}
 }
+
+/* @n WBINVDs, then SYNC(n). */
+void guest_pt_wbinvd(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("wbinvd" : : : "memory");
+	GUEST_SYNC(n);
+}
+
+/*
+ * BAR0 of the e1000 at PT_BAR_GPA, decode on: SYNC(0); then @n times
+ * memory decode off and on (two remaps each): SYNC(n); then EEPROM word
+ * 0 through the BAR: SYNC(word).
+ */
+void guest_pt_toggles(uint64_t n)
+{
+	int slot = find_e1000();
+	uint64_t accesses = 0;
+	uint32_t cmd;
+
+	cmd = cfg_read(slot, PCI_COMMAND) & 0xffff;
+	cfg_write(slot, PCI_BAR0, PT_BAR_GPA);
+	cfg_write(slot, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	GUEST_SYNC(0);
+	for (uint64_t i = 0; i < n; i++) {
+		cfg_write(slot, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+		cfg_write(slot, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	}
+	GUEST_SYNC(n);
+	GUEST_SYNC(eerd((volatile uint32_t *)PT_BAR_GPA, 0, &accesses));
+}

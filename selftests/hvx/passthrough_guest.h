@@ -41,5 +41,7 @@ void guest_pt_unassigned(uint64_t unused);
 void guest_pt_storm(uint64_t unused);
 void guest_pt_intx(uint64_t unused);
 void guest_pt_irq_stub(void);
+void guest_pt_wbinvd(uint64_t n);
+void guest_pt_toggles(uint64_t n);
 
 #endif

@@ -47,6 +47,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "hvx_test.h"
 #include "hvx_nl.h"
@@ -1667,6 +1668,92 @@ TEST(guest_bar_in_ept_no_exits)
 	*(uint32_t *)vcpu->run->mmio.data = PT_TRAP_VALUE;
 	vcpu_run_done(vcpu);
 
+	close(dfd);
+	vm_free(vm);
+}
+
+#define EXIT_REASON_WBINVD	54
+
+/* Run guest_pt_wbinvd(@n) on a new vCPU of @vm; its statistics after. */
+static struct hvx_stats run_wbinvds(struct __test_metadata *_metadata,
+				    struct vm *vm, uint64_t n)
+{
+	struct vcpu *vcpu = vcpu_create(vm, 0);
+	struct hvx_stats st;
+
+	vcpu_setup_long(vcpu, guest_pt_wbinvd, n);
+	EXPECT_EQ(n, vcpu_run_sync(vcpu));
+	EXPECT_EQ(0, hvx_nl_own_stats(&st));
+	vcpu_run_done(vcpu);
+	return st;
+}
+
+/*
+ * A guest WBINVD is skipped while all DMA of the VM is snooped, and
+ * carried out while a device that may bypass the caches is assigned:
+ * here the e1000 without an IOMMU (Bochs has none), as KVM does for
+ * non-coherent DMA.
+ */
+TEST(guest_wbinvd_noncoherent_dma)
+{
+	struct hvx_stats st;
+	struct vm *vm;
+	char addr[32];
+	int dfd;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	st = run_wbinvds(_metadata, vm, 3);
+	EXPECT_LE(3, st.exits_by_reason[EXIT_REASON_WBINVD]);
+	EXPECT_EQ(0, st.wbinvd_flushes) TH_LOG("no device: WBINVD carried out");
+	vm_free(vm);
+
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr) || has_iommu_group(addr))
+		SKIP(return, "needs an e1000 without an IOMMU (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	st = run_wbinvds(_metadata, vm, 3);
+	EXPECT_EQ(3, st.wbinvd_flushes);
+	close(dfd);
+	vm_free(vm);
+}
+
+/*
+ * A guest that keeps toggling memory decode (each toggle unmaps or maps
+ * the BAR and flushes the EPT) gets 64 remaps a second: 200 remaps take
+ * at least three seconds, where they take well under one unthrottled.
+ * The BAR works afterwards.
+ */
+TEST(guest_bar_remaps_rate_limited)
+{
+	struct timespec t0, t1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t mac;
+	char addr[32];
+	double secs;
+	int dfd;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	mac = host_mac(dfd);
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_toggles, 100);
+	ASSERT_EQ(0, vcpu_run_sync(vcpu));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(100, vcpu_run_sync(vcpu));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT_LE(2.5, secs) TH_LOG("200 remaps in %.2f s: not rate-limited",
+				    secs);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(mac & 0xffff, uc.args[0]);
 	close(dfd);
 	vm_free(vm);
 }

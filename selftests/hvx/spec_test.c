@@ -26,6 +26,7 @@
 #include "spec_guest.h"
 
 #define MITIGATIONS	"/sys/module/hvx/parameters/mitigations"
+#define L1TF_FILE	"/sys/devices/system/cpu/vulnerabilities/l1tf"
 #define EXIT_REASON_MSR_WRITE	32
 
 static const char * const barrier_names[] = {
@@ -237,6 +238,37 @@ TEST(nmi_path_under_fred)
 }
 
 /* "hvxctl mitigations" prints the listing as the module has it. */
+/*
+ * With no kvm_intel, the kernel's l1tf file describes hvx's L1D flush
+ * ("VMX: ..."), as the module's listing states it.
+ */
+TEST(l1tf_sysfs)
+{
+	char buf[256] = "", list[4096], s[32];
+	const char *want, *vmx;
+
+	if (!access("/sys/module/kvm_intel", F_OK))
+		SKIP(return, "kvm_intel is loaded: the VMX part is KVM's");
+	ASSERT_LE(0, read_str(L1TF_FILE, buf, sizeof(buf)));
+	if (!strncmp(buf, "Not affected", 12))
+		SKIP(return, "the emulated CPU is not affected by L1TF: no VMX part");
+	ASSERT_EQ(0, read_str(MITIGATIONS, list, sizeof(list)));
+	state_of(list, "l1d", s, sizeof(s));
+	vmx = strstr(buf, "VMX: ");
+	ASSERT_NE(NULL, vmx) TH_LOG("l1tf: %s", buf);
+	vmx += 5;
+	want = !strcmp(s, "cond") ? "conditional cache flushes" :
+	       !strcmp(s, "on") ? "cache flushes" : NULL;
+	if (want) {
+		ASSERT_EQ(0, strncmp(vmx, want, strlen(want)))
+			TH_LOG("l1d %s, l1tf: %s", s, buf);
+	} else {
+		ASSERT_TRUE(!strncmp(vmx, "vulnerable", 10) ||
+			    !strncmp(vmx, "flush not necessary", 19))
+			TH_LOG("l1d %s, l1tf: %s", s, buf);
+	}
+}
+
 TEST(hvxctl_mitigations)
 {
 	const char *tool = getenv("HVX_HVXCTL");
@@ -438,7 +470,7 @@ TEST_F(reload, ibpb_switch)
 		EXPECT_EQ(0, vcpu_run_sync(a));
 		EXPECT_EQ(0, ibpbs(_metadata, ida));
 		vm_free(va);
-		SKIP(return, "the emulated CPU has no IBPB: refused, then skipped with spec_unsafe");
+		SKIP(return, "the emulated CPU has no IBPB (no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/vm/emulators.md): refused, then skipped with spec_unsafe");
 	}
 	ASSERT_STREQ("on", s);
 
@@ -502,7 +534,7 @@ TEST(hostile_spec_ctrl)
 			ret = host_spec_ctrl(&host);
 	}
 	if (ret == -EIO)
-		SKIP(return, "the emulated CPU has no IA32_SPEC_CTRL (RDMSR 0x48 faults)");
+		SKIP(return, "the emulated CPU has no IA32_SPEC_CTRL (RDMSR 0x48 faults; no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/vm/emulators.md)");
 	if (ret)
 		SKIP(return, "/dev/cpu/0/msr: %s (msr driver not loaded)",
 		     strerrorname_np(-ret));
@@ -517,7 +549,7 @@ TEST(hostile_spec_ctrl)
 		if (v == ~0ULL) {
 			vcpu_run_done(vcpu);
 			vm_free(vm);
-			SKIP(return, "hvx offers the guest no IBRS (CPUID.7.EDX[26])");
+			SKIP(return, "hvx offers the guest no IBRS (CPUID.7.EDX[26]): the emulated CPU has none (no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/vm/emulators.md)");
 		}
 		ASSERT_EQ(0, host_spec_ctrl(&now));
 		EXPECT_EQ(host, now) TH_LOG("guest wrote 0x%llx",

@@ -364,7 +364,7 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 /**
  * hvx_vmx_apicv_vectoring - name the virtual interrupt an exit interrupted
  * @v: the vCPU right after an exit during event delivery (its IDT-vectoring
- *	information is in @v->reinject_info, RFLAGS in @v->rflags), VMCS
+ *	information is in @v->reinject_info, RFLAGS through hvx_vmx_rflags()), VMCS
  *	current.
  *
  * When an exit interrupts the delivery of a virtual interrupt, the IDT-
@@ -415,7 +415,7 @@ void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 	 * with spin_lock_irqsave().
 	 */
 	if (!(v->apicv & HVX_APICV_VID) || v->apic_hw_off || svi < 16 ||
-	    !(v->rflags & X86_EFLAGS_IF) ||
+	    !(hvx_vmx_rflags(v) & X86_EFLAGS_IF) ||
 	    id == (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | svi))
 		return;
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR && !ours)

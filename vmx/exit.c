@@ -135,7 +135,8 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 		}
 	}
 	if (exception_is_fault(vector))
-		v->rflags |= X86_EFLAGS_RF;
+		hvx_vmx_reg_set(v, HVX_REG_RFLAGS,
+				hvx_vmx_rflags(v) | X86_EFLAGS_RF);
 	v->reinject_info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector |
 			   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
 	v->reinject_err = error;
@@ -156,20 +157,23 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  */
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 {
-	u64 intr;
+	u64 rip = hvx_vmx_rip(v) + len;
+	u64 rflags = hvx_vmx_rflags(v);
+	u32 intr;
 
-	v->rip += len;
-	v->rflags &= ~X86_EFLAGS_RF;
 	if (!(v->efer & EFER_LMA))
-		v->rip &= 0xffffffff;
-	if (v->rflags & X86_EFLAGS_TF) {
+		rip &= 0xffffffff;
+	hvx_vmx_reg_set(v, HVX_REG_RIP, rip);
+	if (rflags & X86_EFLAGS_RF)
+		hvx_vmx_reg_set(v, HVX_REG_RFLAGS, rflags & ~X86_EFLAGS_RF);
+	if (rflags & X86_EFLAGS_TF) {
 		v->dr[4] |= DR_STEP;
 		hvx_vmx_inject_exception(v, X86_TRAP_DB, false, 0);
 	}
-	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
+	intr = hvx_vmx_intr_state(v);
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-		hvx_vmx_write(v, GUEST_INTERRUPTIBILITY_INFO,
-			      intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+		hvx_vmx_reg_set(v, HVX_REG_INTR,
+				intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
 /* Vector of an interrupt the in-kernel controllers hold for @v, or -1. */
@@ -390,7 +394,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		vmcs_write(GUEST_CS_SELECTOR, vector << 8);
 		vmcs_write(GUEST_CS_BASE, vector << 12);
 		preempt_enable();
-		v->rip = 0;
+		hvx_vmx_reg_set(v, HVX_REG_RIP, 0);
 		v->mp_state = HVX_MP_RUNNABLE;
 	}
 	clear_bit(HVX_REQ_EVENT, &v->requests);
@@ -445,11 +449,12 @@ int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
  */
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 {
-	u32 intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
-	bool open = (v->rflags & X86_EFLAGS_IF) &&
+	u32 intr = hvx_vmx_intr_state(v);
+	u64 rflags = hvx_vmx_rflags(v);
+	bool open = (rflags & X86_EFLAGS_IF) &&
 		    !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 
-	v->run->if_flag = !!(v->rflags & X86_EFLAGS_IF);
+	v->run->if_flag = !!(rflags & X86_EFLAGS_IF);
 	v->run->ready_for_interrupt_injection =
 		open && READ_ONCE(v->irq_vector) < 0 &&
 		!(v->reinject_info & INTR_INFO_VALID_MASK);
@@ -461,7 +466,7 @@ void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
  */
 static void inject_events(struct hvx_vmx_vcpu *v)
 {
-	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	u32 intr = hvx_vmx_intr_state(v);
 	bool shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 	u32 ctls = v->proc_ctls & ~(CPU_BASED_INTR_WINDOW_EXITING |
 				    CPU_BASED_NMI_WINDOW_EXITING);
@@ -481,7 +486,7 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 		info = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | X86_TRAP_NMI;
 		WRITE_ONCE(v->nmi_pending, 0);
 		v->stats.s.irqs_injected[HVX_IRQ_SRC_NMI]++;
-	} else if (!shadow && (v->rflags & X86_EFLAGS_IF)) {
+	} else if (!shadow && (hvx_vmx_rflags(v) & X86_EFLAGS_IF)) {
 		int vec = READ_ONCE(v->irq_vector);
 
 		/* Other threads only ever set it from -1: take it. */
@@ -573,7 +578,7 @@ static int internal_error(struct hvx_vmx_vcpu *v, u32 suberror)
 	run->internal.exit_reason = v->exit_reason;
 	run->internal.qualification = v->exit_qual;
 	run->internal.ndata = 1;
-	run->internal.data[0] = v->rip;
+	run->internal.data[0] = hvx_vmx_rip(v);
 	return HVX_RUN_USER;
 }
 
@@ -640,7 +645,7 @@ static bool vectoring_lost(struct hvx_vmx_vcpu *v)
 static bool guest_wants_ac(struct hvx_vmx_vcpu *v)
 {
 	/* CPL is SS.DPL (SDM Vol. 3C 27.3.1.2); CR0.AM is the guest's own. */
-	return (v->rflags & X86_EFLAGS_AC) &&
+	return (hvx_vmx_rflags(v) & X86_EFLAGS_AC) &&
 	       (hvx_vmx_read(v, GUEST_CR0) & X86_CR0_AM) &&
 	       ((hvx_vmx_read(v, GUEST_SS_AR_BYTES) >> 5) & 3) == 3;
 }
@@ -657,7 +662,7 @@ static int handle_ac(struct hvx_vmx_vcpu *v, u32 error)
 	if (vectoring_lost(v))
 		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
 	if (boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT) && !guest_wants_ac(v)) {
-		switch (hvx_guest_split_lock(v->rip)) {
+		switch (hvx_guest_split_lock(hvx_vmx_rip(v))) {
 		case 1:
 			return HVX_RUN_RESUME;
 		case 0:		/* fatal: SIGBUS is queued for the VMM */
@@ -715,8 +720,8 @@ static int handle_db(struct hvx_vmx_vcpu *v, u32 info)
 	 * A single-step trap under STI or MOV SS blocking stays pending in
 	 * the VMCS, or VM entry fails its check (SDM Vol. 3C 27.3.1.5).
 	 */
-	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
-	if ((v->rflags & X86_EFLAGS_TF) &&
+	intr = hvx_vmx_intr_state(v);
+	if ((hvx_vmx_rflags(v) & X86_EFLAGS_TF) &&
 	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
 		hvx_vmx_write(v, GUEST_PENDING_DBG_EXCEPTIONS,
 			      hvx_vmx_read(v, GUEST_PENDING_DBG_EXCEPTIONS) |
@@ -770,7 +775,7 @@ static int handle_hlt(struct hvx_vmx_vcpu *v)
 {
 	v->stats.s.halts++;
 	hvx_vmx_skip_instruction(v, v->instr_len);
-	if (v->rflags & X86_EFLAGS_IF) {
+	if (hvx_vmx_rflags(v) & X86_EFLAGS_IF) {
 		if (!event_queued(v))
 			v->mp_state = HVX_MP_HALTED;
 		return HVX_RUN_RESUME;
@@ -785,9 +790,12 @@ static int handle_dr(struct hvx_vmx_vcpu *v)
 	unsigned int dr = v->exit_qual & 7;
 	bool to_reg = v->exit_qual & BIT(4);
 	unsigned int gpr = (v->exit_qual >> 8) & 0xf;
-	unsigned long *reg = gpr == HVX_RSP ? (unsigned long *)&v->rsp :
-					      &v->gprs[gpr];
+	unsigned long *reg = &v->gprs[gpr];
 
+	if (gpr == HVX_RSP) {
+		hvx_vmx_regs_cache(v, true);
+		reg = (unsigned long *)&v->rsp;
+	}
 	if (dr == 4 || dr == 5) {
 		if (v->cr4 & X86_CR4_DE)
 			return handle_ud(v);
@@ -1035,17 +1043,37 @@ static void io_bitmap_update(struct hvx_vmx_vcpu *v)
 /* Write the cached state and any event to inject into the VMCS. */
 static void prepare_entry(struct hvx_vmx_vcpu *v)
 {
-	vmcs_write(GUEST_RIP, v->rip);
-	vmcs_write(GUEST_RSP, v->rsp);
-	vmcs_write(GUEST_RFLAGS, v->rflags);
+	unsigned long cr3, cr4;
+
 	hvx_vmx_msr_bitmap_update(v);
-	if (hvx_caps.preempt_timer)
+	/*
+	 * With the timer saved at exits it only needs a reload once it
+	 * expired; without that control, before every entry.
+	 */
+	if (hvx_caps.preempt_timer &&
+	    (v->timer_reload ||
+	     !(hvx_caps.exit & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER))) {
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
+		v->timer_reload = false;
+	}
 	io_bitmap_update(v);
 	inject_events(v);
-	/* Host CR3 (PCID bits) and CR4 may differ since the last entry. */
-	vmcs_write(HOST_CR3, __read_cr3());
-	vmcs_write(HOST_CR4, cr4_read_shadow());
+	/* After inject_events(), which may set RFLAGS.RF. */
+	hvx_vmx_regs_flush(v);
+	/*
+	 * Host CR3 (PCID bits, another mm after a switch) and CR4 may differ
+	 * since the last entry: reading them is cheap, a VMWRITE is not.
+	 */
+	cr3 = __read_cr3();
+	if (unlikely(cr3 != v->host_cr3)) {
+		vmcs_write(HOST_CR3, cr3);
+		v->host_cr3 = cr3;
+	}
+	cr4 = cr4_read_shadow();
+	if (unlikely(cr4 != v->host_cr4)) {
+		vmcs_write(HOST_CR4, cr4);
+		v->host_cr4 = cr4;
+	}
 }
 
 /* Interrupts off: save what a VM exit clobbers, load guest-only MSRs. */
@@ -1139,23 +1167,61 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 		hvx_host_dr_restore(v->dr_armed ? hs->dr : NULL);
 }
 
-/* Read what every handler needs while the VMCS is current. */
-static void read_exit_state(struct hvx_vmx_vcpu *v)
+/*
+ * Exits whose handlers never look at the exit qualification (which the SDM
+ * leaves 0 for them, Vol. 3C 28.2.1), and those that have no instruction
+ * length to skip (28.2.5; still read when an event needs re-injection).
+ */
+#define NO_QUAL_EXITS	(BIT_ULL(EXIT_REASON_EXTERNAL_INTERRUPT) | \
+			 BIT_ULL(EXIT_REASON_INTERRUPT_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_NMI_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_CPUID) | \
+			 BIT_ULL(EXIT_REASON_HLT) | \
+			 BIT_ULL(EXIT_REASON_VMCALL) | \
+			 BIT_ULL(EXIT_REASON_MSR_READ) | \
+			 BIT_ULL(EXIT_REASON_MSR_WRITE) | \
+			 BIT_ULL(EXIT_REASON_PAUSE_INSTRUCTION) | \
+			 BIT_ULL(EXIT_REASON_TPR_BELOW_THRESHOLD) | \
+			 BIT_ULL(EXIT_REASON_PREEMPTION_TIMER) | \
+			 BIT_ULL(EXIT_REASON_XSETBV))
+#define NO_LEN_EXITS	(BIT_ULL(EXIT_REASON_EXTERNAL_INTERRUPT) | \
+			 BIT_ULL(EXIT_REASON_INTERRUPT_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_NMI_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_TPR_BELOW_THRESHOLD) | \
+			 BIT_ULL(EXIT_REASON_PREEMPTION_TIMER))
+
+static bool exit_in(u64 set, u32 reason)
 {
+	return reason < 64 && (set & BIT_ULL(reason));
+}
+
+/*
+ * Read what the exit needs while the VMCS is current: the reason (read
+ * already by hvx_vmx_run()), the IDT-vectoring information, and the
+ * qualification and instruction length unless the reason never uses
+ * them. Guest registers are read on demand (hvx_vmx_reg()); IA32_EFER
+ * and the IA-32e mode entry control are hvx's own copies, since every
+ * change of EFER.LME or CR0.PG exits (MSR bitmap, CR0 guest/host mask).
+ */
+static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
+{
+	u32 basic = reason & 0xffff;
 	u32 vectoring;
 
-	v->exit_reason = vmcs_read(VM_EXIT_REASON);
-	v->exit_qual = vmcs_read(EXIT_QUALIFICATION);
-	v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	v->rip = vmcs_read(GUEST_RIP);
-	v->rsp = vmcs_read(GUEST_RSP);
-	v->rflags = vmcs_read(GUEST_RFLAGS);
-	/* The CPU may switch EFER.LMA itself (SDM Vol. 3C 28.2). */
-	v->efer = vmcs_read(GUEST_IA32_EFER);
-	v->entry_ctls = vmcs_read(VM_ENTRY_CONTROLS);
+	v->exit_reason = reason;
+	v->regs_avail = 0;
+	v->exit_qual = exit_in(NO_QUAL_EXITS, basic) ? 0 :
+		       vmcs_read(EXIT_QUALIFICATION);
 
 	/* An event whose delivery caused the exit must be re-injected. */
 	vectoring = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	if (!exit_in(NO_LEN_EXITS, basic) ||
+	    (vectoring & VECTORING_INFO_VALID_MASK))
+		v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	else
+		v->instr_len = 0;
+	if (basic == EXIT_REASON_PREEMPTION_TIMER)
+		v->timer_reload = true;
 	if (vectoring & VECTORING_INFO_VALID_MASK) {
 		v->reinject_info = vectoring & ~INTR_INFO_RESVD_BITS_MASK;
 		v->reinject_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
@@ -1258,7 +1324,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		return HVX_RUN_RESUME;
 	}
 	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
-	trace_hvx_vm_entry(v->vm_id, v->id, v->rip);
+	if (trace_hvx_vm_entry_enabled())
+		trace_hvx_vm_entry(v->vm_id, v->id, vmcs_read(GUEST_RIP));
 	switch_to_guest(v, &hs);
 	flags = hvx_spec_enter_flags(v);
 	hvx_spec_l1d_flush(v);
@@ -1301,9 +1368,10 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		hvx_spec_user_exit(v);
 		return HVX_RUN_USER;
 	}
-	read_exit_state(v);
-	trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason, v->exit_qual,
-			  v->rip);
+	read_exit_state(v, reason);
+	if (trace_hvx_vm_exit_enabled())
+		trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason,
+				  v->exit_qual, hvx_vmx_rip(v));
 	if (v->exit_reason & EXIT_FAILED_ENTRY)
 		check = hvx_vmx_check_guest_state();
 	else

@@ -299,6 +299,7 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
 					 e->exception.error_code);
 	WRITE_ONCE(v->irq_vector, e->interrupt.pending ? e->interrupt.vector : -1);
 	WRITE_ONCE(v->nmi_pending, e->nmi.pending);
+	hvx_vmx_request_event(v);
 	return 0;
 }
 
@@ -342,6 +343,24 @@ void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v)
 }
 
 /**
+ * hvx_vmx_request_event - re-evaluate interrupts before the next entry
+ * @v: the vCPU.
+ *
+ * Interrupt evaluation (the controllers' pending vectors, window exits,
+ * the TPR threshold, the virtual-APIC page) runs before an entry only
+ * when HVX_REQ_EVENT is set, as KVM's KVM_REQ_EVENT. Whoever changes
+ * what it depends on sets it: this function for the vCPU's own thread
+ * (an EOI, a TPR or APIC register write, a window exit, an ioctl that
+ * changes events or registers), hvx_vmx_kick_event() for other contexts.
+ * Context: any; does not kick (the caller is the vCPU's thread, or the
+ * vCPU is not running).
+ */
+void hvx_vmx_request_event(struct hvx_vmx_vcpu *v)
+{
+	set_bit(HVX_REQ_EVENT, &v->requests);
+}
+
+/**
  * hvx_vmx_send_ipi - deliver INIT or SIPI to a vCPU
  * @v: the target.
  * @kind: HVX_IPI_INIT or HVX_IPI_SIPI (checked by the caller).
@@ -368,6 +387,9 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
  * INIT resets the vCPU and, for an application processor, waits for a
  * SIPI; a SIPI starts a waiting vCPU in real mode at vector * 4096 (SDM
  * Vol. 3A 9.4.4.1, 11.6.1); a queued interrupt or NMI wakes a halted one.
+ * A vCPU that cannot run consumes HVX_REQ_EVENT here (so that its thread
+ * sleeps), and sets it again when it becomes runnable: the next entry
+ * then evaluates interrupts.
  */
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 {
@@ -382,6 +404,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		}
 		v->mp_state = (v->msr.apic_base & MSR_IA32_APICBASE_BSP) ?
 			      HVX_MP_RUNNABLE : HVX_MP_WAIT_SIPI;
+		hvx_vmx_request_event(v);
 	}
 	if (test_and_clear_bit(HVX_REQ_SIPI, &v->requests) &&
 	    v->mp_state == HVX_MP_WAIT_SIPI) {
@@ -396,13 +419,17 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		preempt_enable();
 		hvx_vmx_reg_set(v, HVX_REG_RIP, 0);
 		v->mp_state = HVX_MP_RUNNABLE;
+		hvx_vmx_request_event(v);
 	}
-	clear_bit(HVX_REQ_EVENT, &v->requests);
+	if (v->mp_state == HVX_MP_RUNNABLE ||
+	    !test_and_clear_bit(HVX_REQ_EVENT, &v->requests))
+		return;
 	if (v->mp_state == HVX_MP_HALTED &&
 	    (event_queued(v) || dev_intr_pending(v) >= 0 ||
 	     hvx_vmx_apicv_pending(v))) {
 		v->mp_state = HVX_MP_RUNNABLE;
 		v->stats.s.wakeups++;
+		hvx_vmx_request_event(v);
 	}
 }
 
@@ -440,12 +467,17 @@ int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
 	if (state != HVX_MP_RUNNABLE && state != HVX_MP_WAIT_SIPI)
 		return -EINVAL;
 	v->mp_state = state;
+	hvx_vmx_request_event(v);
 	return 0;
 }
 
 /**
  * hvx_vmx_update_run - fill the run page's interrupt-state fields
  * @v: the vCPU, before returning to userspace.
+ *
+ * Also requests an interrupt evaluation for the next HVX_RUN, which may
+ * come with a new request_interrupt_window or after ioctls that changed
+ * what is pending.
  */
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 {
@@ -458,11 +490,37 @@ void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 	v->run->ready_for_interrupt_injection =
 		open && READ_ONCE(v->irq_vector) < 0 &&
 		!(v->reinject_info & INTR_INFO_VALID_MASK);
+	hvx_vmx_request_event(v);
+}
+
+/*
+ * Take the event waiting for re-injection, if any: an event whose
+ * delivery caused the last exit, or an exception a handler raised. Needs
+ * no interrupt evaluation. Writes its error code and length; the caller
+ * writes the returned interruption information (0: none).
+ * Context: VMCS current.
+ */
+static u32 inject_reinject(struct hvx_vmx_vcpu *v)
+{
+	u32 info = v->reinject_info;
+
+	if (!(info & INTR_INFO_VALID_MASK))
+		return 0;
+	/* No error code is pushed in real mode (27.2.1.3). */
+	if (!(v->cr0 & X86_CR0_PE))
+		info &= ~INTR_INFO_DELIVER_CODE_MASK;
+	vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
+	vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
+	v->reinject_info = 0;
+	return info;
 }
 
 /*
  * Pick the event to inject at this entry and ask for window exits for
- * what must wait (SDM Vol. 3C 26.7.5 and 26.7.6). Context: VMCS current.
+ * what must wait (SDM Vol. 3C 26.7.5 and 26.7.6). Runs when HVX_REQ_EVENT
+ * was set (hvx_vmx_request_event()); the window controls and the TPR
+ * threshold it sets stay right until something sets it again.
+ * Context: VMCS current.
  */
 static void inject_events(struct hvx_vmx_vcpu *v)
 {
@@ -474,13 +532,7 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	int dev_vec = -2;	/* -2: not asked yet (asking costs a scan) */
 
 	if (v->reinject_info & INTR_INFO_VALID_MASK) {
-		info = v->reinject_info;
-		/* No error code is pushed in real mode (27.2.1.3). */
-		if (!(v->cr0 & X86_CR0_PE))
-			info &= ~INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
-		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
-		v->reinject_info = 0;
+		info = inject_reinject(v);
 	} else if (READ_ONCE(v->nmi_pending) && !shadow &&
 		   !(intr & GUEST_INTR_STATE_NMI)) {
 		info = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | X86_TRAP_NMI;
@@ -557,10 +609,12 @@ static void cancel_injection(struct hvx_vmx_vcpu *v)
 	v->reinject_err = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	v->reinject_len = vmcs_read(VM_ENTRY_INSTRUCTION_LEN);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	hvx_vmx_request_event(v);
 }
 
 static int handle_interrupt_window(struct hvx_vmx_vcpu *v)
 {
+	hvx_vmx_request_event(v);	/* the window is open: evaluate */
 	if (v->request_irq_window && READ_ONCE(v->irq_vector) < 0) {
 		v->request_irq_window = false;
 		v->run->exit_reason = HVX_EXIT_IRQ_WINDOW_OPEN;
@@ -591,6 +645,16 @@ static int handle_unhandled(struct hvx_vmx_vcpu *v)
 
 static int handle_resume(struct hvx_vmx_vcpu *v)
 {
+	return HVX_RUN_RESUME;
+}
+
+/*
+ * NMI window open, or the guest lowered its TPR below the threshold: what
+ * waited may be delivered now.
+ */
+static int handle_reevaluate(struct hvx_vmx_vcpu *v)
+{
+	hvx_vmx_request_event(v);
 	return HVX_RUN_RESUME;
 }
 
@@ -774,6 +838,8 @@ static int handle_triple_fault(struct hvx_vmx_vcpu *v)
 static int handle_hlt(struct hvx_vmx_vcpu *v)
 {
 	v->stats.s.halts++;
+	/* Whether it may sleep depends on every interrupt source. */
+	hvx_vmx_request_event(v);
 	hvx_vmx_skip_instruction(v, v->instr_len);
 	if (hvx_vmx_rflags(v) & X86_EFLAGS_IF) {
 		if (!event_queued(v))
@@ -914,7 +980,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_resume,
 	[EXIT_REASON_TRIPLE_FAULT]	  = handle_triple_fault,
 	[EXIT_REASON_INTERRUPT_WINDOW]	  = handle_interrupt_window,
-	[EXIT_REASON_NMI_WINDOW]	  = handle_resume,
+	[EXIT_REASON_NMI_WINDOW]	  = handle_reevaluate,
 	[EXIT_REASON_CPUID]		  = hvx_vmx_handle_cpuid,
 	[EXIT_REASON_HLT]		  = handle_hlt,
 	[EXIT_REASON_INVD]		  = handle_skip,
@@ -937,7 +1003,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_MWAIT_INSTRUCTION]	  = handle_ud,
 	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_resume,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_reevaluate,
 	[EXIT_REASON_APIC_ACCESS]	  = handle_apic_access,
 	[EXIT_REASON_EOI_INDUCED]	  = hvx_vmx_handle_eoi_induced,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
@@ -1057,7 +1123,15 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 		v->timer_reload = false;
 	}
 	io_bitmap_update(v);
-	inject_events(v);
+	if (test_bit(HVX_REQ_EVENT, &v->requests)) {
+		clear_bit(HVX_REQ_EVENT, &v->requests);
+		inject_events(v);
+	} else {
+		v->entry_info = inject_reinject(v);
+		if (v->entry_info)
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
+		hvx_vmx_apicv_quiet_entry(v);
+	}
 	/* After inject_events(), which may set RFLAGS.RF. */
 	hvx_vmx_regs_flush(v);
 	/*
@@ -1228,6 +1302,8 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 		v->reinject_len = v->instr_len;
 		if (v->apicv)
 			hvx_vmx_apicv_vectoring(v);
+		/* The event was not delivered: window exits may be needed. */
+		hvx_vmx_request_event(v);
 	}
 }
 

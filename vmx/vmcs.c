@@ -147,6 +147,7 @@ void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr)
 		WRITE_ONCE(v->vapic[VAPIC_TPR], tpr);
 	else
 		v->tpr = tpr;
+	hvx_vmx_request_event(v);	/* the TPR gates interrupts */
 }
 
 /**
@@ -391,6 +392,7 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	*(u16 *)&v->fpu[0] = 0x37f;
 	*(u32 *)&v->fpu[24] = 0x1f80;
 	v->xcr0 = XFEATURE_MASK_FP;
+	hvx_vmx_request_event(v);	/* evaluate interrupts at first entry */
 }
 
 static void setup_controls(struct hvx_vmx_vcpu *v)
@@ -598,6 +600,7 @@ void hvx_vmx_set_regs(struct hvx_vmx_vcpu *v, const struct hvx_regs *regs)
 	hvx_vmx_reg_set(v, HVX_REG_RSP, regs->rsp);
 	hvx_vmx_reg_set(v, HVX_REG_RIP, regs->rip);
 	hvx_vmx_reg_set(v, HVX_REG_RFLAGS, regs->rflags);
+	hvx_vmx_request_event(v);	/* RFLAGS.IF may have changed */
 }
 
 /**
@@ -714,7 +717,7 @@ int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
 	hvx_vmx_set_cr4(v, s->cr4);
 	preempt_enable();
 	v->cr2 = s->cr2;
-	hvx_vmx_set_cr8(v, s->cr8);
+	hvx_vmx_set_cr8(v, s->cr8);	/* requests an interrupt evaluation */
 	v->msr.apic_base = s->apic_base;
 	if (pae_paging)
 		return hvx_vmx_load_pdptrs(v, s->cr3) ? -EINVAL : 0;

@@ -673,6 +673,7 @@ u32 hvx_vmx_apicv_caps(void);
 int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags);
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_quiet_entry(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_init(void);
 bool hvx_vmx_vid_unreliable(void);

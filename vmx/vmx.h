@@ -126,6 +126,10 @@ struct hvx_vmx_vcpu;
  *	data of an IN (the low @size bytes). Return 0 if a device handled
  *	it, -ENOENT if no device claims @port (the access goes to
  *	userspace).
+ * @pio_fast: as @pio, with interrupts off (the exit fast path), for the
+ *	devices that allow it: 0 if one handled the access, -EAGAIN if the
+ *	port needs @pio in process context (or no device claims it). Must
+ *	not sleep; may be NULL.
  * @mmio: the same for a guest-physical address outside RAM.
  * @intr_pending: the vector of the highest-priority external interrupt
  *	that the in-kernel interrupt controllers hold for this vCPU, or -1.
@@ -138,11 +142,13 @@ struct hvx_vmx_vcpu;
  *
  * Set by kmod/ before the vCPU first runs (hvx_vmx_set_dev_ops()); all
  * called by the vCPU's own thread, in process context with preemption
- * enabled, and may sleep.
+ * enabled, and may sleep, except @pio_fast.
  */
 struct hvx_vmx_dev_ops {
 	int (*pio)(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 		   u64 *val);
+	int (*pio_fast)(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
+			u64 *val);
 	int (*mmio)(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
 		    u64 *val);
 	int (*intr_pending)(struct hvx_vmx_vcpu *v);

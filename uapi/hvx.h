@@ -1567,6 +1567,9 @@ struct hvx_stats_top {
  *	on one) handed to the host's machine-check handler.
  * @mmio_unknown_insns: instructions that accessed MMIO but that hvx does
  *	not emulate; each got #UD (also counted in @exceptions_injected).
+ * @fastpath_exits: exits handled on the fast path, with interrupts off,
+ *	the guest entered again without a return to the run loop (also
+ *	counted in @exits and @exits_by_reason).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1607,6 +1610,7 @@ struct hvx_stats {
 	__u64 nx_huge_splits;
 	__u64 machine_checks;
 	__u64 mmio_unknown_insns;
+	__u64 fastpath_exits;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

@@ -34,6 +34,11 @@
 #include "vmx.h"
 #include "../kmod/hvx_trace.h"
 
+static bool fastpath = true;
+module_param(fastpath, bool, 0644);
+MODULE_PARM_DESC(fastpath,
+		 "Handle CPUID, VMCALL and port I/O to the in-kernel PIC and UART with interrupts off and re-enter the guest at once (default: on)");
+
 static bool check_entry;
 module_param(check_entry, bool, 0644);
 MODULE_PARM_DESC(check_entry,
@@ -1336,6 +1341,102 @@ static int dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check)
 	return ret;
 }
 
+/*
+ * IN/OUT to an in-kernel device that can be driven with interrupts off
+ * (struct hvx_vmx_dev_ops.pio_fast). Return: true if done, false if the
+ * access needs the full handle_io() (nothing changed then).
+ */
+static bool fast_io(struct hvx_vmx_vcpu *v)
+{
+	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-5. */
+	u64 q = v->exit_qual, val = 0;
+	u16 port = q >> 16;
+	u8 size = (q & 7) + 1;
+	bool in = q & BIT(3);
+	u64 mask = GENMASK_ULL(size * 8 - 1, 0);
+	unsigned long *rax = &v->gprs[HVX_RAX];
+
+	if ((q & BIT(4)) || !v->dev_ops || !v->dev_ops->pio_fast)
+		return false;		/* INS/OUTS: the emulator */
+	if (!in)
+		val = *rax & mask;
+	if (v->dev_ops->pio_fast(v, port, in, size, &val))
+		return false;
+	if (in)		/* a 32-bit write zero-extends (SDM Vol. 1 3.4.1.1) */
+		*rax = size == 4 ? (u32)val : (*rax & ~mask) | (val & mask);
+	hvx_stats_top_add(v->stats.s.io_ports,
+			  port | (in ? HVX_STATS_IO_IN : 0));
+	hvx_vmx_skip_instruction(v, v->instr_len);
+	return true;
+}
+
+/*
+ * The exit fast path: with interrupts still off and the guest's state
+ * still loaded, handle an exit that needs nothing of the host (CPUID,
+ * VMCALL, port I/O to the PIC or UART), so that the guest can be entered
+ * again at once. Returns false, having read the exit's state at most, for
+ * anything else: an event to re-inject, a device that needs process
+ * context, an enabled tracepoint (it could fault with the guest's CR2
+ * loaded), the check_entry debug mode (it checks before the first entry
+ * only). *@read tells whether the exit's state was read (then the slow
+ * path must not read it again: read_exit_state() is not idempotent).
+ */
+static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
+		      bool *read)
+{
+	*read = false;
+	if (!READ_ONCE(fastpath) || READ_ONCE(check_entry) ||
+	    trace_hvx_vm_exit_enabled() || trace_hvx_vm_entry_enabled())
+		return false;
+	switch (reason) {
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_VMCALL:
+	case EXIT_REASON_IO_INSTRUCTION:
+		break;
+	default:
+		return false;
+	}
+	read_exit_state(v, reason);
+	*read = true;
+	if (v->reinject_info & INTR_INFO_VALID_MASK)
+		return false;
+	switch (reason) {
+	case EXIT_REASON_CPUID:
+		hvx_vmx_handle_cpuid(v);
+		break;
+	case EXIT_REASON_VMCALL:
+		handle_ud(v);
+		break;
+	default:
+		if (!fast_io(v))
+			return false;
+	}
+	v->launched = true;
+	v->stats.s.exits++;
+	v->stats.s.exits_by_reason[reason]++;
+	v->stats.s.fastpath_exits++;
+	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
+	return true;
+}
+
+/* May the fast path enter the guest again, or does the host need the CPU? */
+static bool fast_reenter(struct hvx_vmx_vcpu *v)
+{
+	/*
+	 * A kick after this check finds guest_cpu set and sends an IPI,
+	 * which makes the entry exit at once (hvx_vmx_kick()).
+	 */
+	if (signal_pending(current) || need_resched() ||
+	    READ_ONCE(v->requests) || v->triple_fault)
+		return false;
+	v->entry_info = inject_reinject(v);
+	if (v->entry_info)
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
+	hvx_vmx_apicv_quiet_entry(v);
+	hvx_vmx_regs_flush(v);
+	return true;
+}
+
 /**
  * hvx_vmx_run - enter the guest once and handle the VM exit
  * @v: the vCPU; the caller is its only runner.
@@ -1354,6 +1455,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	struct host_state hs;
 	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
 	u32 reason = 0, intr_info = 0;
+	bool exit_read = false, fast_done = false;
 	unsigned long flags;
 	u64 exit_tsc;
 	int fail, ret;
@@ -1403,26 +1505,38 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	if (trace_hvx_vm_entry_enabled())
 		trace_hvx_vm_entry(v->vm_id, v->id, vmcs_read(GUEST_RIP));
 	switch_to_guest(v, &hs);
-	flags = hvx_spec_enter_flags(v);
-	hvx_spec_l1d_flush(v);
-	fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl);
-	if (!fail) {
-		reason = vmcs_read(VM_EXIT_REASON);
-		if (reason == EXIT_REASON_EXCEPTION_NMI)
-			intr_info = vmcs_read(VM_EXIT_INTR_INFO);
-		/*
-		 * An NMI that caused the exit goes to the kernel's NMI entry
-		 * first, before any instrumentable code (SDM Vol. 3C 28.1:
-		 * NMIs stay blocked until its IRET).
-		 */
-		if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
-		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
-			hvx_vmx_do_nmi();
+	/*
+	 * The fast path (fast_exit()) goes round this loop with the guest's
+	 * state loaded; every entry and exit keeps its barriers.
+	 */
+	for (;;) {
+		flags = hvx_spec_enter_flags(v);
+		hvx_spec_l1d_flush(v);
+		fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl);
+		if (!fail) {
+			reason = vmcs_read(VM_EXIT_REASON);
+			if (reason == EXIT_REASON_EXCEPTION_NMI)
+				intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+			/*
+			 * An NMI that caused the exit goes to the kernel's NMI
+			 * entry first, before any instrumentable code (SDM
+			 * Vol. 3C 28.1: NMIs stay blocked until its IRET).
+			 */
+			if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
+			    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
+				hvx_vmx_do_nmi();
+		}
+		exit_tsc = rdtsc();
+		hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
+		if (fail || !fast_exit(v, reason, exit_tsc, &exit_read))
+			break;
+		if (!fast_reenter(v)) {
+			fast_done = true;
+			break;
+		}
 	}
-	exit_tsc = rdtsc();
 	WRITE_ONCE(v->guest_cpu, -1);
 	switch_to_host(v, &hs);
-	hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
 	/* Host state is back: a machine check goes to the host's handler. */
 	hvx_vmx_mce_irqoff(v, reason, intr_info);
 	local_irq_enable();
@@ -1444,7 +1558,12 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		hvx_spec_user_exit(v);
 		return HVX_RUN_USER;
 	}
-	read_exit_state(v, reason);
+	if (fast_done) {	/* handled; the host needs the CPU first */
+		preempt_enable();
+		return HVX_RUN_RESUME;
+	}
+	if (!exit_read)
+		read_exit_state(v, reason);
 	if (trace_hvx_vm_exit_enabled())
 		trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason,
 				  v->exit_qual, hvx_vmx_rip(v));

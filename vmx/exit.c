@@ -1299,7 +1299,13 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 		v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
 	else
 		v->instr_len = 0;
-	if (basic == EXIT_REASON_PREEMPTION_TIMER)
+	/*
+	 * The timer only has to catch a guest that keeps host interrupts
+	 * out (hvx_vmx_caps.preempt_timer): after an exit for one, the host
+	 * had its chance, so a new period starts.
+	 */
+	if (basic == EXIT_REASON_PREEMPTION_TIMER ||
+	    basic == EXIT_REASON_EXTERNAL_INTERRUPT)
 		v->timer_reload = true;
 	if (vectoring & VECTORING_INFO_VALID_MASK) {
 		v->reinject_info = vectoring & ~INTR_INFO_RESVD_BITS_MASK;

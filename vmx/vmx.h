@@ -90,8 +90,9 @@ enum hvx_gpr {
  *	IA32_VMX_MISC[4:0], SDM Vol. 3C 26.5.1): one host tick's worth, or 0
  *	when the CPU has no preemption timer. With the "save VMX-preemption
  *	timer value" exit control (in @exit) the timer keeps counting down
- *	across exits and is only reloaded after it expired; without it, it
- *	is loaded before every entry.
+ *	across exits and is only reloaded after it expired or a host
+ *	interrupt caused an exit; without it, it is loaded before every
+ *	entry.
  */
 struct hvx_vmx_caps {
 	u64 basic;
@@ -435,7 +436,8 @@ struct hvx_mmio_op {
  * @host_cr3: HOST_CR3 as last written to this VMCS.
  * @host_cr4: HOST_CR4 as last written to this VMCS.
  * @timer_reload: write the VMX-preemption timer before the next entry
- *	(it expired, or the VMCS is new); see hvx_vmx_caps.preempt_timer.
+ *	(it expired, a host interrupt exited, or the VMCS is new); see
+ *	hvx_vmx_caps.preempt_timer.
  * @exit_reason: last exit reason.
  * @exit_qual: last exit qualification.
  * @instr_len: last VM-exit instruction length.

@@ -1574,6 +1574,9 @@ struct hvx_stats_top {
  * @wbinvd_flushes: guest WBINVDs carried out (caches written back on the
  *	CPUs the vCPU ran on) because a device whose DMA may bypass the CPU
  *	caches is assigned; other WBINVDs are skipped.
+ * @fastpath_exits: exits handled on the fast path, with interrupts off,
+ *	the guest entered again without a return to the run loop (also
+ *	counted in @exits and @exits_by_reason).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -1615,6 +1618,7 @@ struct hvx_stats {
 	__u64 machine_checks;
 	__u64 mmio_unknown_insns;
 	__u64 wbinvd_flushes;
+	__u64 fastpath_exits;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

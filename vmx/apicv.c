@@ -356,6 +356,22 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 	v->apicv_state = st;
 }
 
+/**
+ * hvx_vmx_apicv_quiet_entry - an entry without interrupt evaluation
+ * @v: the vCPU, VMCS current, preemption disabled, before an entry whose
+ *	HVX_REQ_EVENT was clear (hvx_vmx_apicv_prepare() did not run).
+ *
+ * Nothing changed for the virtual-APIC page or the VMCS's APIC fields
+ * since they were last brought up to date. With virtual-interrupt
+ * delivery the CPU itself changes SVI, and hvx_vmx_apicv_vectoring()
+ * compares with its value at entry: read it.
+ */
+void hvx_vmx_apicv_quiet_entry(struct hvx_vmx_vcpu *v)
+{
+	if ((v->apicv & HVX_APICV_VID) && v->apic_ops)
+		v->apicv_state.intr_status = vmcs_read(GUEST_INTR_STATUS);
+}
+
 /* The vector and type of an interruption-information field. */
 #define EVENT_ID(info)	((info) & (INTR_INFO_VALID_MASK | \
 				   INTR_INFO_INTR_TYPE_MASK | \
@@ -364,7 +380,7 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 /**
  * hvx_vmx_apicv_vectoring - name the virtual interrupt an exit interrupted
  * @v: the vCPU right after an exit during event delivery (its IDT-vectoring
- *	information is in @v->reinject_info, RFLAGS in @v->rflags), VMCS
+ *	information is in @v->reinject_info, RFLAGS through hvx_vmx_rflags()), VMCS
  *	current.
  *
  * When an exit interrupts the delivery of a virtual interrupt, the IDT-
@@ -415,7 +431,7 @@ void hvx_vmx_apicv_vectoring(struct hvx_vmx_vcpu *v)
 	 * with spin_lock_irqsave().
 	 */
 	if (!(v->apicv & HVX_APICV_VID) || v->apic_hw_off || svi < 16 ||
-	    !(v->rflags & X86_EFLAGS_IF) ||
+	    !(hvx_vmx_rflags(v) & X86_EFLAGS_IF) ||
 	    id == (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | svi))
 		return;
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR && !ours)
@@ -465,6 +481,7 @@ int hvx_vmx_handle_eoi_induced(struct hvx_vmx_vcpu *v)
 {
 	if (v->apic_ops)
 		v->apic_ops->eoi_exit(v, v->exit_qual & 0xff);
+	hvx_vmx_request_event(v);	/* VISR changed: RVI may go in */
 	return HVX_RUN_RESUME;
 }
 

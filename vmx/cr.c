@@ -16,7 +16,10 @@
 
 static unsigned long *gpr(struct hvx_vmx_vcpu *v, unsigned int n)
 {
-	return n == HVX_RSP ? (unsigned long *)&v->rsp : &v->gprs[n];
+	if (n != HVX_RSP)
+		return &v->gprs[n];
+	hvx_vmx_regs_cache(v, true);	/* RSP is the VMCS's: cache it */
+	return (unsigned long *)&v->rsp;
 }
 
 static bool pae_paging(u64 cr0, u64 cr4, u64 efer)

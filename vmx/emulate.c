@@ -271,6 +271,8 @@ int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v)
 	unsigned int n, bytes;
 	int ret;
 
+	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
+
 	if (asize > 2 || seg > 5)
 		return emulation_failed(v, NULL, 0);
 	io->addr_mask = asize == 0 ? 0xffff : asize == 1 ? 0xffffffff : ~0ULL;
@@ -1116,11 +1118,14 @@ static int mmio_unknown(struct hvx_vmx_vcpu *v, u64 gpa, const u8 *insn,
 int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 {
 	u32 cs_ar = hvx_vmx_read(v, GUEST_CS_AR_BYTES);
-	u64 la = v->rip;
+	u64 la;
 	struct xlate_fault f;
 	u8 insn[15];
 	unsigned int n = sizeof(insn), code_size;
 	int ret;
+
+	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
+	la = v->rip;
 
 	if (!mode64(v))
 		la = (u32)(la + hvx_vmx_read(v, GUEST_CS_BASE));
@@ -1222,6 +1227,9 @@ int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 	enum hvx_pending p = v->pending;
 	int ret;
 
+	if (p == HVX_PENDING_NONE)
+		return 0;
+	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
 	v->pending = HVX_PENDING_NONE;
 	if (p == HVX_PENDING_IO)
 		return complete_io(v);

@@ -34,6 +34,11 @@
 #include "vmx.h"
 #include "../kmod/hvx_trace.h"
 
+static bool fastpath = true;
+module_param(fastpath, bool, 0644);
+MODULE_PARM_DESC(fastpath,
+		 "Handle CPUID, VMCALL and port I/O to the in-kernel PIC and UART with interrupts off and re-enter the guest at once (default: on)");
+
 static bool check_entry;
 module_param(check_entry, bool, 0644);
 MODULE_PARM_DESC(check_entry,
@@ -137,7 +142,8 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 		}
 	}
 	if (exception_is_fault(vector))
-		v->rflags |= X86_EFLAGS_RF;
+		hvx_vmx_reg_set(v, HVX_REG_RFLAGS,
+				hvx_vmx_rflags(v) | X86_EFLAGS_RF);
 	v->reinject_info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector |
 			   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
 	v->reinject_err = error;
@@ -161,13 +167,16 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  */
 void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 {
-	bool step = v->rflags & X86_EFLAGS_TF;
-	u64 intr;
+	u64 rip = hvx_vmx_rip(v) + len;
+	u64 rflags = hvx_vmx_rflags(v);
+	bool step = rflags & X86_EFLAGS_TF;
+	u32 intr;
 
-	v->rip += len;
-	v->rflags &= ~X86_EFLAGS_RF;
 	if (!(v->efer & EFER_LMA))
-		v->rip &= 0xffffffff;
+		rip &= 0xffffffff;
+	hvx_vmx_reg_set(v, HVX_REG_RIP, rip);
+	if (rflags & X86_EFLAGS_RF)
+		hvx_vmx_reg_set(v, HVX_REG_RFLAGS, rflags & ~X86_EFLAGS_RF);
 	/* With DEBUGCTL.BTF, TF traps on branches only: none is emulated. */
 	if (step && (hvx_vmx_read(v, GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF))
 		step = false;
@@ -178,10 +187,10 @@ void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
 			v->dr[4] |= DR_STEP;
 		hvx_vmx_inject_exception(v, X86_TRAP_DB, false, 0);
 	}
-	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
+	intr = hvx_vmx_intr_state(v);
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-		hvx_vmx_write(v, GUEST_INTERRUPTIBILITY_INFO,
-			      intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+		hvx_vmx_reg_set(v, HVX_REG_INTR,
+				intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
 /* Vector of an interrupt the in-kernel controllers hold for @v, or -1. */
@@ -307,6 +316,7 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
 					 e->exception.error_code);
 	WRITE_ONCE(v->irq_vector, e->interrupt.pending ? e->interrupt.vector : -1);
 	WRITE_ONCE(v->nmi_pending, e->nmi.pending);
+	hvx_vmx_request_event(v);
 	return 0;
 }
 
@@ -350,6 +360,24 @@ void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v)
 }
 
 /**
+ * hvx_vmx_request_event - re-evaluate interrupts before the next entry
+ * @v: the vCPU.
+ *
+ * Interrupt evaluation (the controllers' pending vectors, window exits,
+ * the TPR threshold, the virtual-APIC page) runs before an entry only
+ * when HVX_REQ_EVENT is set, as KVM's KVM_REQ_EVENT. Whoever changes
+ * what it depends on sets it: this function for the vCPU's own thread
+ * (an EOI, a TPR or APIC register write, a window exit, an ioctl that
+ * changes events or registers), hvx_vmx_kick_event() for other contexts.
+ * Context: any; does not kick (the caller is the vCPU's thread, or the
+ * vCPU is not running).
+ */
+void hvx_vmx_request_event(struct hvx_vmx_vcpu *v)
+{
+	set_bit(HVX_REQ_EVENT, &v->requests);
+}
+
+/**
  * hvx_vmx_send_ipi - deliver INIT or SIPI to a vCPU
  * @v: the target.
  * @kind: HVX_IPI_INIT or HVX_IPI_SIPI (checked by the caller).
@@ -376,6 +404,9 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
  * INIT resets the vCPU and, for an application processor, waits for a
  * SIPI; a SIPI starts a waiting vCPU in real mode at vector * 4096 (SDM
  * Vol. 3A 9.4.4.1, 11.6.1); a queued interrupt or NMI wakes a halted one.
+ * A vCPU that cannot run consumes HVX_REQ_EVENT here (so that its thread
+ * sleeps), and sets it again when it becomes runnable: the next entry
+ * then evaluates interrupts.
  */
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 {
@@ -390,6 +421,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		}
 		v->mp_state = (v->msr.apic_base & MSR_IA32_APICBASE_BSP) ?
 			      HVX_MP_RUNNABLE : HVX_MP_WAIT_SIPI;
+		hvx_vmx_request_event(v);
 	}
 	if (test_and_clear_bit(HVX_REQ_SIPI, &v->requests) &&
 	    v->mp_state == HVX_MP_WAIT_SIPI) {
@@ -402,15 +434,19 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		vmcs_write(GUEST_CS_SELECTOR, vector << 8);
 		vmcs_write(GUEST_CS_BASE, vector << 12);
 		hvx_vmx_unload();
-		v->rip = 0;
+		hvx_vmx_reg_set(v, HVX_REG_RIP, 0);
 		v->mp_state = HVX_MP_RUNNABLE;
+		hvx_vmx_request_event(v);
 	}
-	clear_bit(HVX_REQ_EVENT, &v->requests);
+	if (v->mp_state == HVX_MP_RUNNABLE ||
+	    !test_and_clear_bit(HVX_REQ_EVENT, &v->requests))
+		return;
 	if (v->mp_state == HVX_MP_HALTED &&
 	    (event_queued(v) || dev_intr_pending(v) >= 0 ||
 	     hvx_vmx_apicv_pending(v))) {
 		v->mp_state = HVX_MP_RUNNABLE;
 		v->stats.s.wakeups++;
+		hvx_vmx_request_event(v);
 	}
 }
 
@@ -448,32 +484,64 @@ int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
 	if (state != HVX_MP_RUNNABLE && state != HVX_MP_WAIT_SIPI)
 		return -EINVAL;
 	v->mp_state = state;
+	hvx_vmx_request_event(v);
 	return 0;
 }
 
 /**
  * hvx_vmx_update_run - fill the run page's interrupt-state fields
  * @v: the vCPU, before returning to userspace.
+ *
+ * Also requests an interrupt evaluation for the next HVX_RUN, which may
+ * come with a new request_interrupt_window or after ioctls that changed
+ * what is pending.
  */
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 {
-	u32 intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
-	bool open = (v->rflags & X86_EFLAGS_IF) &&
+	u32 intr = hvx_vmx_intr_state(v);
+	u64 rflags = hvx_vmx_rflags(v);
+	bool open = (rflags & X86_EFLAGS_IF) &&
 		    !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 
-	v->run->if_flag = !!(v->rflags & X86_EFLAGS_IF);
+	v->run->if_flag = !!(rflags & X86_EFLAGS_IF);
 	v->run->ready_for_interrupt_injection =
 		open && READ_ONCE(v->irq_vector) < 0 &&
 		!(v->reinject_info & INTR_INFO_VALID_MASK);
+	hvx_vmx_request_event(v);
+}
+
+/*
+ * Take the event waiting for re-injection, if any: an event whose
+ * delivery caused the last exit, or an exception a handler raised. Needs
+ * no interrupt evaluation. Writes its error code and length; the caller
+ * writes the returned interruption information (0: none).
+ * Context: VMCS current.
+ */
+static u32 inject_reinject(struct hvx_vmx_vcpu *v)
+{
+	u32 info = v->reinject_info;
+
+	if (!(info & INTR_INFO_VALID_MASK))
+		return 0;
+	/* No error code is pushed in real mode (27.2.1.3). */
+	if (!(v->cr0 & X86_CR0_PE))
+		info &= ~INTR_INFO_DELIVER_CODE_MASK;
+	vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
+	vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
+	v->reinject_info = 0;
+	return info;
 }
 
 /*
  * Pick the event to inject at this entry and ask for window exits for
- * what must wait (SDM Vol. 3C 26.7.5 and 26.7.6). Context: VMCS current.
+ * what must wait (SDM Vol. 3C 26.7.5 and 26.7.6). Runs when HVX_REQ_EVENT
+ * was set (hvx_vmx_request_event()); the window controls and the TPR
+ * threshold it sets stay right until something sets it again.
+ * Context: VMCS current.
  */
 static void inject_events(struct hvx_vmx_vcpu *v)
 {
-	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	u32 intr = hvx_vmx_intr_state(v);
 	bool shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 	u32 ctls = v->proc_ctls & ~(CPU_BASED_INTR_WINDOW_EXITING |
 				    CPU_BASED_NMI_WINDOW_EXITING);
@@ -481,19 +549,13 @@ static void inject_events(struct hvx_vmx_vcpu *v)
 	int dev_vec = -2;	/* -2: not asked yet (asking costs a scan) */
 
 	if (v->reinject_info & INTR_INFO_VALID_MASK) {
-		info = v->reinject_info;
-		/* No error code is pushed in real mode (27.2.1.3). */
-		if (!(v->cr0 & X86_CR0_PE))
-			info &= ~INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_err);
-		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, v->reinject_len);
-		v->reinject_info = 0;
+		info = inject_reinject(v);
 	} else if (READ_ONCE(v->nmi_pending) && !shadow &&
 		   !(intr & GUEST_INTR_STATE_NMI)) {
 		info = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | X86_TRAP_NMI;
 		WRITE_ONCE(v->nmi_pending, 0);
 		v->stats.s.irqs_injected[HVX_IRQ_SRC_NMI]++;
-	} else if (!shadow && (v->rflags & X86_EFLAGS_IF)) {
+	} else if (!shadow && (hvx_vmx_rflags(v) & X86_EFLAGS_IF)) {
 		int vec = READ_ONCE(v->irq_vector);
 
 		/* Other threads only ever set it from -1: take it. */
@@ -564,10 +626,12 @@ static void cancel_injection(struct hvx_vmx_vcpu *v)
 	v->reinject_err = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	v->reinject_len = vmcs_read(VM_ENTRY_INSTRUCTION_LEN);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	hvx_vmx_request_event(v);
 }
 
 static int handle_interrupt_window(struct hvx_vmx_vcpu *v)
 {
+	hvx_vmx_request_event(v);	/* the window is open: evaluate */
 	if (v->request_irq_window && READ_ONCE(v->irq_vector) < 0) {
 		v->request_irq_window = false;
 		v->run->exit_reason = HVX_EXIT_IRQ_WINDOW_OPEN;
@@ -585,7 +649,7 @@ static int internal_error(struct hvx_vmx_vcpu *v, u32 suberror)
 	run->internal.exit_reason = v->exit_reason;
 	run->internal.qualification = v->exit_qual;
 	run->internal.ndata = 1;
-	run->internal.data[0] = v->rip;
+	run->internal.data[0] = hvx_vmx_rip(v);
 	return HVX_RUN_USER;
 }
 
@@ -598,6 +662,16 @@ static int handle_unhandled(struct hvx_vmx_vcpu *v)
 
 static int handle_resume(struct hvx_vmx_vcpu *v)
 {
+	return HVX_RUN_RESUME;
+}
+
+/*
+ * NMI window open, or the guest lowered its TPR below the threshold: what
+ * waited may be delivered now.
+ */
+static int handle_reevaluate(struct hvx_vmx_vcpu *v)
+{
+	hvx_vmx_request_event(v);
 	return HVX_RUN_RESUME;
 }
 
@@ -678,7 +752,7 @@ static bool vectoring_lost(struct hvx_vmx_vcpu *v)
 static bool guest_wants_ac(struct hvx_vmx_vcpu *v)
 {
 	/* CPL is SS.DPL (SDM Vol. 3C 27.3.1.2); CR0.AM is the guest's own. */
-	return (v->rflags & X86_EFLAGS_AC) &&
+	return (hvx_vmx_rflags(v) & X86_EFLAGS_AC) &&
 	       (hvx_vmx_read(v, GUEST_CR0) & X86_CR0_AM) &&
 	       ((hvx_vmx_read(v, GUEST_SS_AR_BYTES) >> 5) & 3) == 3;
 }
@@ -695,7 +769,7 @@ static int handle_ac(struct hvx_vmx_vcpu *v, u32 error)
 	if (vectoring_lost(v))
 		return internal_error(v, HVX_INTERNAL_BAD_EVENT);
 	if (boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT) && !guest_wants_ac(v)) {
-		switch (hvx_guest_split_lock(v->rip)) {
+		switch (hvx_guest_split_lock(hvx_vmx_rip(v))) {
 		case 1:
 			return HVX_RUN_RESUME;
 		case 0:		/* fatal: SIGBUS is queued for the VMM */
@@ -754,8 +828,8 @@ static int handle_db(struct hvx_vmx_vcpu *v, u32 info)
 	 * the VMCS, or VM entry fails its check (SDM Vol. 3C 27.3.1.5),
 	 * which wants BS clear when DEBUGCTL.BTF is set.
 	 */
-	intr = hvx_vmx_read(v, GUEST_INTERRUPTIBILITY_INFO);
-	if ((v->rflags & X86_EFLAGS_TF) &&
+	intr = hvx_vmx_intr_state(v);
+	if ((hvx_vmx_rflags(v) & X86_EFLAGS_TF) &&
 	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) &&
 	    !(hvx_vmx_read(v, GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF))
 		hvx_vmx_write(v, GUEST_PENDING_DBG_EXCEPTIONS,
@@ -809,8 +883,10 @@ static int handle_triple_fault(struct hvx_vmx_vcpu *v)
 static int handle_hlt(struct hvx_vmx_vcpu *v)
 {
 	v->stats.s.halts++;
+	/* Whether it may sleep depends on every interrupt source. */
+	hvx_vmx_request_event(v);
 	hvx_vmx_skip_instruction(v, v->instr_len);
-	if (v->rflags & X86_EFLAGS_IF) {
+	if (hvx_vmx_rflags(v) & X86_EFLAGS_IF) {
 		if (!event_queued(v))
 			v->mp_state = HVX_MP_HALTED;
 		return HVX_RUN_RESUME;
@@ -825,9 +901,12 @@ static int handle_dr(struct hvx_vmx_vcpu *v)
 	unsigned int dr = v->exit_qual & 7;
 	bool to_reg = v->exit_qual & BIT(4);
 	unsigned int gpr = (v->exit_qual >> 8) & 0xf;
-	unsigned long *reg = gpr == HVX_RSP ? (unsigned long *)&v->rsp :
-					      &v->gprs[gpr];
+	unsigned long *reg = &v->gprs[gpr];
 
+	if (gpr == HVX_RSP) {
+		hvx_vmx_regs_cache(v, true);
+		reg = (unsigned long *)&v->rsp;
+	}
 	if (dr == 4 || dr == 5) {
 		if (v->cr4 & X86_CR4_DE)
 			return handle_ud(v);
@@ -946,7 +1025,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_resume,
 	[EXIT_REASON_TRIPLE_FAULT]	  = handle_triple_fault,
 	[EXIT_REASON_INTERRUPT_WINDOW]	  = handle_interrupt_window,
-	[EXIT_REASON_NMI_WINDOW]	  = handle_resume,
+	[EXIT_REASON_NMI_WINDOW]	  = handle_reevaluate,
 	[EXIT_REASON_CPUID]		  = hvx_vmx_handle_cpuid,
 	[EXIT_REASON_HLT]		  = handle_hlt,
 	[EXIT_REASON_INVD]		  = handle_skip,
@@ -969,7 +1048,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_MWAIT_INSTRUCTION]	  = handle_ud,
 	[EXIT_REASON_MONITOR_INSTRUCTION] = handle_ud,
 	[EXIT_REASON_PAUSE_INSTRUCTION]	  = handle_pause,
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_resume,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_reevaluate,
 	[EXIT_REASON_APIC_ACCESS]	  = handle_apic_access,
 	[EXIT_REASON_EOI_INDUCED]	  = hvx_vmx_handle_eoi_induced,
 	[EXIT_REASON_EPT_VIOLATION]	  = handle_ept_violation,
@@ -1088,14 +1167,30 @@ static void io_bitmap_update(struct hvx_vmx_vcpu *v)
 /* Write the cached state and any event to inject into the VMCS. */
 static void prepare_entry(struct hvx_vmx_vcpu *v)
 {
-	vmcs_write(GUEST_RIP, v->rip);
-	vmcs_write(GUEST_RSP, v->rsp);
-	vmcs_write(GUEST_RFLAGS, v->rflags);
 	hvx_vmx_msr_bitmap_update(v);
-	if (hvx_caps.preempt_timer)
+	/*
+	 * With the timer saved at exits it only needs a reload once it
+	 * expired; without that control, before every entry.
+	 */
+	if (hvx_caps.preempt_timer &&
+	    (v->timer_reload ||
+	     !(hvx_caps.exit & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER))) {
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
+		v->timer_reload = false;
+	}
 	io_bitmap_update(v);
-	inject_events(v);
+	if (test_bit(HVX_REQ_EVENT, &v->requests)) {
+		clear_bit(HVX_REQ_EVENT, &v->requests);
+		inject_events(v);
+	} else {
+		v->entry_info = inject_reinject(v);
+		if (v->entry_info)
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
+		hvx_vmx_apicv_quiet_entry(v);
+	}
+	/* After inject_events(), which may set RFLAGS.RF. */
+	hvx_vmx_regs_flush(v);
+	/* HOST_CR3 and HOST_CR4: written when they changed (run.c). */
 }
 
 /*
@@ -1155,29 +1250,75 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 		hvx_host_dr_restore(v->dr_armed ? hs->dr : NULL);
 }
 
-/* Read what every handler needs while the VMCS is current. */
-static void read_exit_state(struct hvx_vmx_vcpu *v)
+/*
+ * Exits whose handlers never look at the exit qualification (which the SDM
+ * leaves 0 for them, Vol. 3C 28.2.1), and those that have no instruction
+ * length to skip (28.2.5; still read when an event needs re-injection).
+ */
+#define NO_QUAL_EXITS	(BIT_ULL(EXIT_REASON_EXTERNAL_INTERRUPT) | \
+			 BIT_ULL(EXIT_REASON_INTERRUPT_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_NMI_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_CPUID) | \
+			 BIT_ULL(EXIT_REASON_HLT) | \
+			 BIT_ULL(EXIT_REASON_VMCALL) | \
+			 BIT_ULL(EXIT_REASON_MSR_READ) | \
+			 BIT_ULL(EXIT_REASON_MSR_WRITE) | \
+			 BIT_ULL(EXIT_REASON_PAUSE_INSTRUCTION) | \
+			 BIT_ULL(EXIT_REASON_TPR_BELOW_THRESHOLD) | \
+			 BIT_ULL(EXIT_REASON_PREEMPTION_TIMER) | \
+			 BIT_ULL(EXIT_REASON_XSETBV))
+#define NO_LEN_EXITS	(BIT_ULL(EXIT_REASON_EXTERNAL_INTERRUPT) | \
+			 BIT_ULL(EXIT_REASON_INTERRUPT_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_NMI_WINDOW) | \
+			 BIT_ULL(EXIT_REASON_TPR_BELOW_THRESHOLD) | \
+			 BIT_ULL(EXIT_REASON_PREEMPTION_TIMER))
+
+static bool exit_in(u64 set, u32 reason)
 {
+	return reason < 64 && (set & BIT_ULL(reason));
+}
+
+/*
+ * Read what the exit needs while the VMCS is current: the reason (read
+ * already by hvx_vmx_run()), the IDT-vectoring information, and the
+ * qualification and instruction length unless the reason never uses
+ * them. Guest registers are read on demand (hvx_vmx_reg()); IA32_EFER
+ * and the IA-32e mode entry control are hvx's own copies, since every
+ * change of EFER.LME or CR0.PG exits (MSR bitmap, CR0 guest/host mask).
+ */
+static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
+{
+	u32 basic = reason & 0xffff;
 	u32 vectoring;
 
-	v->exit_reason = vmcs_read(VM_EXIT_REASON);
-	v->exit_qual = vmcs_read(EXIT_QUALIFICATION);
-	v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	v->rip = vmcs_read(GUEST_RIP);
-	v->rsp = vmcs_read(GUEST_RSP);
-	v->rflags = vmcs_read(GUEST_RFLAGS);
-	/* The CPU may switch EFER.LMA itself (SDM Vol. 3C 28.2). */
-	v->efer = vmcs_read(GUEST_IA32_EFER);
-	v->entry_ctls = vmcs_read(VM_ENTRY_CONTROLS);
+	v->exit_reason = reason;
+	v->regs_avail = 0;
+	v->exit_qual = exit_in(NO_QUAL_EXITS, basic) ? 0 :
+		       vmcs_read(EXIT_QUALIFICATION);
 
 	/* An event whose delivery caused the exit must be re-injected. */
 	vectoring = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	if (!exit_in(NO_LEN_EXITS, basic) ||
+	    (vectoring & VECTORING_INFO_VALID_MASK))
+		v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	else
+		v->instr_len = 0;
+	/*
+	 * The timer only has to catch a guest that keeps host interrupts
+	 * out (hvx_vmx_caps.preempt_timer): after an exit for one, the host
+	 * had its chance, so a new period starts.
+	 */
+	if (basic == EXIT_REASON_PREEMPTION_TIMER ||
+	    basic == EXIT_REASON_EXTERNAL_INTERRUPT)
+		v->timer_reload = true;
 	if (vectoring & VECTORING_INFO_VALID_MASK) {
 		v->reinject_info = vectoring & ~INTR_INFO_RESVD_BITS_MASK;
 		v->reinject_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 		v->reinject_len = v->instr_len;
 		if (v->apicv)
 			hvx_vmx_apicv_vectoring(v);
+		/* The event was not delivered: window exits may be needed. */
+		hvx_vmx_request_event(v);
 	}
 }
 
@@ -1210,6 +1351,102 @@ static int dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check)
 	return ret;
 }
 
+/*
+ * IN/OUT to an in-kernel device that can be driven with interrupts off
+ * (struct hvx_vmx_dev_ops.pio_fast). Return: true if done, false if the
+ * access needs the full handle_io() (nothing changed then).
+ */
+static bool fast_io(struct hvx_vmx_vcpu *v)
+{
+	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-5. */
+	u64 q = v->exit_qual, val = 0;
+	u16 port = q >> 16;
+	u8 size = (q & 7) + 1;
+	bool in = q & BIT(3);
+	u64 mask = GENMASK_ULL(size * 8 - 1, 0);
+	unsigned long *rax = &v->gprs[HVX_RAX];
+
+	if ((q & BIT(4)) || !v->dev_ops || !v->dev_ops->pio_fast)
+		return false;		/* INS/OUTS: the emulator */
+	if (!in)
+		val = *rax & mask;
+	if (v->dev_ops->pio_fast(v, port, in, size, &val))
+		return false;
+	if (in)		/* a 32-bit write zero-extends (SDM Vol. 1 3.4.1.1) */
+		*rax = size == 4 ? (u32)val : (*rax & ~mask) | (val & mask);
+	hvx_stats_top_add(v->stats.s.io_ports,
+			  port | (in ? HVX_STATS_IO_IN : 0));
+	hvx_vmx_skip_instruction(v, v->instr_len);
+	return true;
+}
+
+/*
+ * The exit fast path: with interrupts still off and the guest's state
+ * still loaded, handle an exit that needs nothing of the host (CPUID,
+ * VMCALL, port I/O to the PIC or UART), so that the guest can be entered
+ * again at once. Returns false, having read the exit's state at most, for
+ * anything else: an event to re-inject, a device that needs process
+ * context, an enabled tracepoint (it could fault with the guest's CR2
+ * loaded), the check_entry debug mode (it checks before the first entry
+ * only). *@read tells whether the exit's state was read (then the slow
+ * path must not read it again: read_exit_state() is not idempotent).
+ */
+static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
+		      bool *read)
+{
+	*read = false;
+	if (!READ_ONCE(fastpath) || READ_ONCE(check_entry) ||
+	    trace_hvx_vm_exit_enabled() || trace_hvx_vm_entry_enabled())
+		return false;
+	switch (reason) {
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_VMCALL:
+	case EXIT_REASON_IO_INSTRUCTION:
+		break;
+	default:
+		return false;
+	}
+	read_exit_state(v, reason);
+	*read = true;
+	if (v->reinject_info & INTR_INFO_VALID_MASK)
+		return false;
+	switch (reason) {
+	case EXIT_REASON_CPUID:
+		hvx_vmx_handle_cpuid(v);
+		break;
+	case EXIT_REASON_VMCALL:
+		handle_ud(v);
+		break;
+	default:
+		if (!fast_io(v))
+			return false;
+	}
+	v->launched = true;
+	v->stats.s.exits++;
+	v->stats.s.exits_by_reason[reason]++;
+	v->stats.s.fastpath_exits++;
+	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
+	return true;
+}
+
+/* May the fast path enter the guest again, or does the host need the CPU? */
+static bool fast_reenter(struct hvx_vmx_vcpu *v)
+{
+	/*
+	 * A kick after this check finds guest_cpu set and sends an IPI,
+	 * which makes the entry exit at once (hvx_vmx_kick()).
+	 */
+	if (signal_pending(current) || need_resched() ||
+	    READ_ONCE(v->requests) || v->triple_fault)
+		return false;
+	v->entry_info = inject_reinject(v);
+	if (v->entry_info)
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
+	hvx_vmx_apicv_quiet_entry(v);
+	hvx_vmx_regs_flush(v);
+	return true;
+}
+
 /**
  * hvx_vmx_run - enter the guest once and handle the VM exit
  * @v: the vCPU; the caller is its only runner.
@@ -1229,6 +1466,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	struct host_state hs;
 	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
 	u32 reason = 0, intr_info = 0;
+	bool exit_read = false, fast_done = false;
 	unsigned long flags;
 	u64 exit_tsc;
 	int fail, ret;
@@ -1273,28 +1511,41 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		return HVX_RUN_RESUME;
 	}
 	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
-	trace_hvx_vm_entry(v->vm_id, v->id, v->rip);
+	if (trace_hvx_vm_entry_enabled())
+		trace_hvx_vm_entry(v->vm_id, v->id, vmcs_read(GUEST_RIP));
 	switch_to_guest(v, &hs);
-	flags = hvx_spec_enter_flags(v);
-	hvx_spec_l1d_flush(v);
-	fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl);
-	if (!fail) {
-		reason = vmcs_read(VM_EXIT_REASON);
-		if (reason == EXIT_REASON_EXCEPTION_NMI)
-			intr_info = vmcs_read(VM_EXIT_INTR_INFO);
-		/*
-		 * An NMI that caused the exit goes to the kernel's NMI entry
-		 * first, before any instrumentable code (SDM Vol. 3C 28.1:
-		 * NMIs stay blocked until its IRET).
-		 */
-		if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
-		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
-			hvx_vmx_forward_nmi();
+	/*
+	 * The fast path (fast_exit()) goes round this loop with the guest's
+	 * state loaded; every entry and exit keeps its barriers.
+	 */
+	for (;;) {
+		flags = hvx_spec_enter_flags(v);
+		hvx_spec_l1d_flush(v);
+		fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl);
+		if (!fail) {
+			reason = vmcs_read(VM_EXIT_REASON);
+			if (reason == EXIT_REASON_EXCEPTION_NMI)
+				intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+			/*
+			 * An NMI that caused the exit goes to the kernel's NMI
+			 * entry first, before any instrumentable code (SDM
+			 * Vol. 3C 28.1: NMIs stay blocked until its IRET).
+			 */
+			if ((intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
+			    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
+				hvx_vmx_forward_nmi();
+		}
+		exit_tsc = rdtsc();
+		hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
+		if (fail || !fast_exit(v, reason, exit_tsc, &exit_read))
+			break;
+		if (!fast_reenter(v)) {
+			fast_done = true;
+			break;
+		}
 	}
-	exit_tsc = rdtsc();
 	WRITE_ONCE(v->guest_cpu, -1);
 	switch_to_host(v, &hs);
-	hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
 	/* Host state is back: a machine check goes to the host's handler. */
 	hvx_vmx_mce_irqoff(v, reason, intr_info);
 	hvx_vmx_irq_enable();
@@ -1315,9 +1566,15 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		hvx_spec_user_exit(v);
 		return HVX_RUN_USER;
 	}
-	read_exit_state(v);
-	trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason, v->exit_qual,
-			  v->rip);
+	if (fast_done) {	/* handled; the host needs the CPU first */
+		hvx_vmx_unload();
+		return HVX_RUN_RESUME;
+	}
+	if (!exit_read)
+		read_exit_state(v, reason);
+	if (trace_hvx_vm_exit_enabled())
+		trace_hvx_vm_exit(v->vm_id, v->id, v->exit_reason,
+				  v->exit_qual, hvx_vmx_rip(v));
 	if (v->exit_reason & EXIT_FAILED_ENTRY)
 		check = hvx_vmx_check_guest_state();
 	else

@@ -57,6 +57,67 @@ void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 	hvx_vmx_unload();
 }
 
+/* VMCS fields of the cached registers, in enum hvx_reg order. */
+static const unsigned long reg_fields[HVX_NR_REGS] = {
+	[HVX_REG_RIP]		= GUEST_RIP,
+	[HVX_REG_RSP]		= GUEST_RSP,
+	[HVX_REG_RFLAGS]	= GUEST_RFLAGS,
+	[HVX_REG_INTR]		= GUEST_INTERRUPTIBILITY_INFO,
+};
+
+/**
+ * hvx_vmx_reg_load - read a guest register into the cache
+ * @v: the vCPU; its own thread.
+ * @reg: the register; not in @v->regs_avail (hvx_vmx_reg() checks).
+ *
+ * Context: process context, or interrupts off with the VMCS current.
+ * Return: its value.
+ */
+u64 hvx_vmx_reg_load(struct hvx_vmx_vcpu *v, enum hvx_reg reg)
+{
+	u64 *p = hvx_vmx_reg_ptr(v, reg);
+
+	*p = hvx_vmx_read(v, reg_fields[reg]);
+	v->regs_avail |= BIT(reg);
+	return *p;
+}
+
+/**
+ * hvx_vmx_regs_cache - make RIP, RSP and RFLAGS plain fields of @v
+ * @v: the vCPU; its own thread (or not running).
+ * @dirty: the caller may change @v->rip, @v->rsp or @v->rflags directly:
+ *	write all three back before the next entry.
+ *
+ * For slow paths (instruction emulation, register ioctls) that use the
+ * fields rather than the accessors.
+ * Context: process context.
+ */
+void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty)
+{
+	hvx_vmx_rip(v);
+	hvx_vmx_rsp(v);
+	hvx_vmx_rflags(v);
+	if (dirty)
+		v->regs_dirty |= HVX_REGS_GPR;
+}
+
+/**
+ * hvx_vmx_regs_flush - write the changed cached registers to the VMCS
+ * @v: the vCPU, VMCS current, preemption off; right before an entry.
+ */
+void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v)
+{
+	u8 dirty = v->regs_dirty;
+	int reg;
+
+	if (likely(!dirty))
+		return;
+	for (reg = 0; reg < HVX_NR_REGS; reg++)
+		if (dirty & BIT(reg))
+			vmcs_write(reg_fields[reg], *hvx_vmx_reg_ptr(v, reg));
+	v->regs_dirty = 0;
+}
+
 /* VTPR: bits 7:4 of the TPR at offset 80H of the APIC page (SDM 30.1.1). */
 #define VAPIC_TPR	0x80
 
@@ -86,6 +147,7 @@ void hvx_vmx_set_tpr(struct hvx_vmx_vcpu *v, u8 tpr)
 		WRITE_ONCE(v->vapic[VAPIC_TPR], tpr);
 	else
 		v->tpr = tpr;
+	hvx_vmx_request_event(v);	/* the TPR gates interrupts */
 }
 
 /**
@@ -303,15 +365,18 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 		vmcs_write(GUEST_IA32_PAT, PAT_RESET);
 	vmcs_write(GUEST_ACTIVITY_STATE, 0);
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	v->intr_state = 0;
+	v->regs_avail |= BIT(HVX_REG_INTR);
+	v->regs_dirty &= ~BIT(HVX_REG_INTR);
 	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write(VMCS_LINK_POINTER, -1ULL);
 
 	v->efer = 0;
 	hvx_vmx_set_cr0(v, X86_CR0_ET | X86_CR0_CD | X86_CR0_NW);
 	hvx_vmx_set_cr4(v, 0);
-	v->rip = 0xfff0;
-	v->rflags = X86_EFLAGS_FIXED;
-	v->rsp = 0;
+	hvx_vmx_reg_set(v, HVX_REG_RIP, 0xfff0);
+	hvx_vmx_reg_set(v, HVX_REG_RFLAGS, X86_EFLAGS_FIXED);
+	hvx_vmx_reg_set(v, HVX_REG_RSP, 0);
 	memset(v->dr, 0, sizeof(v->dr));	/* DR0-3 are 0 (Table 10-1) */
 	v->dr[4] = HVX_DR6_FIXED_1;
 	v->dr_armed = false;
@@ -327,6 +392,7 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	*(u16 *)&v->fpu[0] = 0x37f;
 	*(u32 *)&v->fpu[24] = 0x1f80;
 	v->xcr0 = XFEATURE_MASK_FP;
+	hvx_vmx_request_event(v);	/* evaluate interrupts at first entry */
 }
 
 static void setup_controls(struct hvx_vmx_vcpu *v)
@@ -379,6 +445,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	vmcs_write(HOST_CR0, read_cr0());
 	vmcs_write(HOST_CR3, __read_cr3());
 	vmcs_write(HOST_CR4, cr4_read_shadow());
+	v->timer_reload = true;
 	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
 	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
 	vmcs_write(HOST_DS_SELECTOR, 0);
@@ -499,6 +566,7 @@ void hvx_vmx_get_regs(struct hvx_vmx_vcpu *v, struct hvx_regs *regs)
 {
 	const unsigned long *g = v->gprs;
 
+	hvx_vmx_regs_cache(v, false);
 	*regs = (struct hvx_regs) {
 		.rax = g[HVX_RAX], .rbx = g[HVX_RBX], .rcx = g[HVX_RCX],
 		.rdx = g[HVX_RDX], .rsi = g[HVX_RSI], .rdi = g[HVX_RDI],
@@ -534,9 +602,10 @@ void hvx_vmx_set_regs(struct hvx_vmx_vcpu *v, const struct hvx_regs *regs)
 	g[HVX_R13] = regs->r13;
 	g[HVX_R14] = regs->r14;
 	g[HVX_R15] = regs->r15;
-	v->rsp = regs->rsp;
-	v->rip = regs->rip;
-	v->rflags = regs->rflags;
+	hvx_vmx_reg_set(v, HVX_REG_RSP, regs->rsp);
+	hvx_vmx_reg_set(v, HVX_REG_RIP, regs->rip);
+	hvx_vmx_reg_set(v, HVX_REG_RFLAGS, regs->rflags);
+	hvx_vmx_request_event(v);	/* RFLAGS.IF may have changed */
 }
 
 /**
@@ -653,7 +722,7 @@ int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
 	hvx_vmx_set_cr4(v, s->cr4);
 	hvx_vmx_unload();
 	v->cr2 = s->cr2;
-	hvx_vmx_set_cr8(v, s->cr8);
+	hvx_vmx_set_cr8(v, s->cr8);	/* requests an interrupt evaluation */
 	v->msr.apic_base = s->apic_base;
 	if (pae_paging)
 		return hvx_vmx_load_pdptrs(v, s->cr3) ? -EINVAL : 0;

@@ -199,7 +199,8 @@ static const char *probe_caps(void)
 	if (adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
 			    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
 			    VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
-			    VM_EXIT_SAVE_DEBUG_CONTROLS,
+			    VM_EXIT_SAVE_DEBUG_CONTROLS |
+			    VM_EXIT_SAVE_VMX_PREEMPTION_TIMER,
 			    true_msrs ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 					MSR_IA32_VMX_EXIT_CTLS, &c->exit))
 		return "missing VM-exit controls (64-bit host, save/load EFER)";
@@ -230,6 +231,13 @@ static const char *probe_caps(void)
 		ticks = ((u64)tsc_khz * 1000 / HZ) >> (misc & HVX_VMX_MISC_TIMER_RATE);
 		c->preempt_timer = clamp_t(u64, ticks, 1, U32_MAX);
 	}
+	/*
+	 * Saving the timer at exits (SDM Vol. 3C 28.3.2) lets it count guest
+	 * time across exits: it is then only reloaded after it expired,
+	 * instead of a VMWRITE before every entry.
+	 */
+	if (!c->preempt_timer)
+		c->exit &= ~VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
 
 	c->debugctl = !rdmsrq_safe(MSR_IA32_DEBUGCTLMSR, &feat);
 	/* Speculation controls, offered to guests as the host has them. */

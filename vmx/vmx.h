@@ -88,9 +88,13 @@ enum hvx_gpr {
  * @guest_xcr0: XCR0 bits a guest may enable (x87, SSE, AVX as the host
  *	has them), or 0 when the host has no XSAVE: guests then get FXSAVE
  *	state only and no XSAVE in CPUID.
- * @preempt_timer: VMX-preemption timer value loaded before every entry, in
- *	timer ticks (TSC >> IA32_VMX_MISC[4:0], SDM Vol. 3C 26.5.1): one host
- *	tick's worth, or 0 when the CPU has no preemption timer.
+ * @preempt_timer: VMX-preemption timer value, in timer ticks (TSC >>
+ *	IA32_VMX_MISC[4:0], SDM Vol. 3C 26.5.1): one host tick's worth, or 0
+ *	when the CPU has no preemption timer. With the "save VMX-preemption
+ *	timer value" exit control (in @exit) the timer keeps counting down
+ *	across exits and is only reloaded after it expired or a host
+ *	interrupt caused an exit; without it, it is loaded before every
+ *	entry.
  */
 struct hvx_vmx_caps {
 	u64 basic;
@@ -125,6 +129,10 @@ struct hvx_vmx_vcpu;
  *	data of an IN (the low @size bytes). Return 0 if a device handled
  *	it, -ENOENT if no device claims @port (the access goes to
  *	userspace).
+ * @pio_fast: as @pio, with interrupts off (the exit fast path), for the
+ *	devices that allow it: 0 if one handled the access, -EAGAIN if the
+ *	port needs @pio in process context (or no device claims it). Must
+ *	not sleep; may be NULL.
  * @mmio: the same for a guest-physical address outside RAM.
  * @intr_pending: the vector of the highest-priority external interrupt
  *	that the in-kernel interrupt controllers hold for this vCPU, or -1.
@@ -137,11 +145,13 @@ struct hvx_vmx_vcpu;
  *
  * Set by kmod/ before the vCPU first runs (hvx_vmx_set_dev_ops()); all
  * called by the vCPU's own thread, in process context with preemption
- * enabled, and may sleep.
+ * enabled, and may sleep, except @pio_fast.
  */
 struct hvx_vmx_dev_ops {
 	int (*pio)(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 		   u64 *val);
+	int (*pio_fast)(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
+			u64 *val);
 	int (*mmio)(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
 		    u64 *val);
 	int (*intr_pending)(struct hvx_vmx_vcpu *v);
@@ -452,9 +462,10 @@ struct hvx_vmx_run_state {
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
  *	by vmenter.S, so this must stay the first member.
- * @rsp: guest RSP, cached from the VMCS between exits.
- * @rip: guest RIP, cached likewise.
- * @rflags: guest RFLAGS, cached likewise.
+ * @rsp: guest RSP, a copy of the VMCS field; read it with hvx_vmx_rsp()
+ *	(valid only while @regs_avail has HVX_REG_RSP).
+ * @rip: guest RIP, likewise (hvx_vmx_rip(), HVX_REG_RIP).
+ * @rflags: guest RFLAGS, likewise (hvx_vmx_rflags(), HVX_REG_RFLAGS).
  * @cr2: guest CR2 (not in the VMCS; swapped around entry).
  * @cr0: guest CR0 as the guest sees it (read shadow).
  * @cr4: guest CR4 as the guest sees it (read shadow).
@@ -476,6 +487,15 @@ struct hvx_vmx_run_state {
  * @mem: the VM's memory.
  * @run: the shared run page.
  * @io_data: the shared I/O data page.
+ * @intr_state: guest interruptibility state (SDM Vol. 3C 25.4.2), likewise
+ *	(hvx_vmx_intr_state(), HVX_REG_INTR).
+ * @regs_avail: HVX_REG_* bits: the copy above is the VMCS's value. Cleared
+ *	by every VM exit; the accessors fill a copy on first use.
+ * @regs_dirty: HVX_REG_* bits: the copy is newer than the VMCS field and
+ *	is written back before the next entry (and only then).
+ * @timer_reload: write the VMX-preemption timer before the next entry
+ *	(it expired, a host interrupt exited, or the VMCS is new); see
+ *	hvx_vmx_caps.preempt_timer.
  * @exit_reason: last exit reason.
  * @exit_qual: last exit qualification.
  * @instr_len: last VM-exit instruction length.
@@ -568,6 +588,9 @@ struct hvx_vmx_run_state {
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
 	u64 rsp, rip, rflags, cr2;
+	u64 intr_state;
+	u8 regs_avail, regs_dirty;
+	bool timer_reload;
 	u64 cr0, cr4, efer;
 	u8 tpr;
 	u8 *vapic;
@@ -672,6 +695,22 @@ struct hvx_vmx_vcpu {
 #define HVX_REQ_INIT	1	/* INIT IPI */
 #define HVX_REQ_SIPI	2	/* Startup IPI, vector in sipi_vector */
 
+/*
+ * Guest state cached from the VMCS (struct hvx_vmx_vcpu.regs_avail and
+ * .regs_dirty): one VMREAD on first use after an exit, one VMWRITE before
+ * the next entry only if it changed.
+ */
+enum hvx_reg {
+	HVX_REG_RIP,
+	HVX_REG_RSP,
+	HVX_REG_RFLAGS,
+	HVX_REG_INTR,		/* GUEST_INTERRUPTIBILITY_INFO */
+	HVX_NR_REGS
+};
+
+#define HVX_REGS_GPR	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RSP) | \
+			 BIT(HVX_REG_RFLAGS))
+
 /* Return values of hvx_vmx_run() besides negative errnos. */
 #define HVX_RUN_RESUME	0	/* enter the guest again */
 #define HVX_RUN_USER	1	/* return to userspace, run->exit_reason set */
@@ -739,6 +778,7 @@ u32 hvx_vmx_apicv_caps(void);
 int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags);
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
+void hvx_vmx_apicv_quiet_entry(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_init(void);
 bool hvx_vmx_vid_unreliable(void);
@@ -749,6 +789,10 @@ void hvx_vmx_apicv_destroy(struct hvx_vmx_vcpu *v);
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
 u64 hvx_vmx_cr4_allowed(void);
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val);
+u64 hvx_vmx_reg_load(struct hvx_vmx_vcpu *v, enum hvx_reg reg);
+void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty);
+void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v);
+void hvx_vmx_request_event(struct hvx_vmx_vcpu *v);
 
 /* exit.c: one VM entry and the exit dispatch */
 int hvx_vmx_run(struct hvx_vmx_vcpu *v);
@@ -954,6 +998,73 @@ static __always_inline void vmcs_write(unsigned long field, unsigned long value)
 		     : "=@ccbe"(fail) : "r"(field), "rm"(value) : "cc");
 	if (unlikely(fail))
 		hvx_vmwrite_error(field, value);
+}
+
+/* The cached copy of @reg: a pointer into @v (HVX_REG_* order). */
+static __always_inline u64 *hvx_vmx_reg_ptr(struct hvx_vmx_vcpu *v,
+					    enum hvx_reg reg)
+{
+	switch (reg) {
+	case HVX_REG_RIP:
+		return &v->rip;
+	case HVX_REG_RSP:
+		return &v->rsp;
+	case HVX_REG_RFLAGS:
+		return &v->rflags;
+	default:
+		return &v->intr_state;
+	}
+}
+
+/**
+ * hvx_vmx_reg - a guest register through the VMCS cache
+ * @v: the vCPU; its own thread.
+ * @reg: which one.
+ *
+ * The first use after an exit costs one VMREAD; later ones none.
+ * Context: process context, or interrupts off with the VMCS current.
+ * Return: the register.
+ */
+static __always_inline u64 hvx_vmx_reg(struct hvx_vmx_vcpu *v,
+				       enum hvx_reg reg)
+{
+	if (likely(v->regs_avail & BIT(reg)))
+		return *hvx_vmx_reg_ptr(v, reg);
+	return hvx_vmx_reg_load(v, reg);
+}
+
+/**
+ * hvx_vmx_reg_set - change a cached guest register
+ * @v: the vCPU; its own thread (or not running).
+ * @reg: which one.
+ * @val: the new value, written to the VMCS before the next entry.
+ */
+static __always_inline void hvx_vmx_reg_set(struct hvx_vmx_vcpu *v,
+					    enum hvx_reg reg, u64 val)
+{
+	*hvx_vmx_reg_ptr(v, reg) = val;
+	v->regs_avail |= BIT(reg);
+	v->regs_dirty |= BIT(reg);
+}
+
+static __always_inline u64 hvx_vmx_rip(struct hvx_vmx_vcpu *v)
+{
+	return hvx_vmx_reg(v, HVX_REG_RIP);
+}
+
+static __always_inline u64 hvx_vmx_rsp(struct hvx_vmx_vcpu *v)
+{
+	return hvx_vmx_reg(v, HVX_REG_RSP);
+}
+
+static __always_inline u64 hvx_vmx_rflags(struct hvx_vmx_vcpu *v)
+{
+	return hvx_vmx_reg(v, HVX_REG_RFLAGS);
+}
+
+static __always_inline u32 hvx_vmx_intr_state(struct hvx_vmx_vcpu *v)
+{
+	return hvx_vmx_reg(v, HVX_REG_INTR);
 }
 
 #endif /* HVX_VMX_H */

@@ -7,6 +7,11 @@
  * builds a new table under vm->lock, publishes it and frees the old one
  * after synchronize_srcu(). Claims change rarely (device creation, a
  * guest moving a passthrough BAR), accesses are the hot path.
+ *
+ * The platform devices' ports (PIC, PIT, UART, RTC) are also kept in a
+ * small fixed table in struct hvx_platform, which port accesses search
+ * first, without SRCU: those devices exist from HVX_CREATE_PLATFORM,
+ * before any vCPU, until the VM is freed, after the last one.
  */
 #include <linux/bsearch.h>
 #include <linux/slab.h>
@@ -122,9 +127,14 @@ int hvx_bus_register(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
 void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev)
 {
 	struct hvx_bus_table *old[HVX_NR_BUS_SPACES] = { };
+	struct hvx_platform *plat = vm->plat;
+	unsigned int i;
 	int space;
 
 	mutex_lock(&vm->lock);
+	for (i = 0; plat && i < plat->npio; i++)
+		if (plat->pio[i].dev == dev)
+			WRITE_ONCE(plat->pio[i].len, 0);
 	for (space = 0; space < HVX_NR_BUS_SPACES; space++) {
 		struct hvx_bus_table *t = table_of(vm, space), *new;
 		unsigned int i, n = 0;
@@ -154,6 +164,38 @@ void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev)
 	synchronize_srcu(&vm->bus.srcu);
 	for (space = 0; space < HVX_NR_BUS_SPACES; space++)
 		kfree(old[space]);
+}
+
+/**
+ * hvx_bus_register_fixed - claim ports for a platform device
+ * @vm: the VM, whose platform is being created (no vCPU exists yet).
+ * @base: first port.
+ * @len: ports, at least 1.
+ * @dev: the device.
+ * @irqoff: its callbacks never sleep (spinlocks only), so exits may call
+ *	them with interrupts off (struct hvx_vmx_dev_ops.pio_fast).
+ *
+ * As hvx_bus_register(), and the range also goes into the fixed table
+ * that port accesses search first. hvx_bus_unregister() drops it.
+ * Context: process context, during hvx_platform_create().
+ * Return: as hvx_bus_register().
+ */
+int hvx_bus_register_fixed(struct hvx_vm *vm, u16 base, u16 len,
+			   struct hvx_io_dev *dev, bool irqoff)
+{
+	struct hvx_platform *plat = vm->plat;
+	int ret;
+
+	ret = hvx_bus_register(vm, HVX_BUS_PIO, base, len, dev);
+	if (ret || !plat)
+		return ret;
+	mutex_lock(&vm->lock);
+	if (!WARN_ON_ONCE(plat->npio >= HVX_PIO_FIXED))
+		plat->pio[plat->npio++] = (struct hvx_pio_fixed){
+			.base = base, .len = len, .irqoff = irqoff, .dev = dev,
+		};
+	mutex_unlock(&vm->lock);
+	return 0;
 }
 
 static void table_free_rcu(struct rcu_head *head)
@@ -266,10 +308,52 @@ static int bus_access(struct hvx_vcpu *vcpu, int space, u64 addr, bool read,
 	return ret;
 }
 
+/* The platform device whose fixed range holds [port, port + size), or NULL. */
+static const struct hvx_pio_fixed *pio_fixed(struct hvx_vm *vm, u16 port,
+					     u8 size)
+{
+	const struct hvx_platform *plat = vm->plat;
+	unsigned int i;
+
+	for (i = 0; plat && i < plat->npio; i++) {
+		const struct hvx_pio_fixed *f = &plat->pio[i];
+
+		if ((u16)(port - f->base) < f->len &&
+		    port + size - f->base <= f->len)
+			return f;
+	}
+	return NULL;
+}
+
+static int pio_call(const struct hvx_pio_fixed *f, struct hvx_vcpu *vcpu,
+		    u16 port, bool in, u8 size, u64 *val)
+{
+	if (in)
+		return f->dev->ops->read(f->dev, vcpu, port, size, val);
+	return f->dev->ops->write(f->dev, vcpu, port, size, *val);
+}
+
 static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 		   u64 *val)
 {
-	return bus_access(v->dev_ctx, HVX_BUS_PIO, port, in, size, val);
+	struct hvx_vcpu *vcpu = v->dev_ctx;
+	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
+
+	if (f)
+		return pio_call(f, vcpu, port, in, size, val);
+	return bus_access(vcpu, HVX_BUS_PIO, port, in, size, val);
+}
+
+/* With interrupts off: only devices whose callbacks never sleep. */
+static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
+			u64 *val)
+{
+	struct hvx_vcpu *vcpu = v->dev_ctx;
+	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
+
+	if (!f || !f->irqoff)
+		return -EAGAIN;
+	return pio_call(f, vcpu, port, in, size, val);
 }
 
 static int dev_mmio(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
@@ -290,6 +374,7 @@ static int dev_intr_ack(struct hvx_vmx_vcpu *v, int vector, int *src)
 
 static const struct hvx_vmx_dev_ops hvx_dev_ops = {
 	.pio		= dev_pio,
+	.pio_fast	= dev_pio_fast,
 	.mmio		= dev_mmio,
 	.intr_pending	= dev_intr_pending,
 	.intr_ack	= dev_intr_ack,

@@ -67,6 +67,23 @@ struct hvx_dev_bus {
 	struct hvx_bus_table __rcu *table[HVX_NR_BUS_SPACES];
 };
 
+/**
+ * struct hvx_pio_fixed - a port range of a platform device, found without
+ *	a walk of the bus (bus.c)
+ * @base: first port.
+ * @len: ports; 0 once the device unregistered.
+ * @irqoff: the device's callbacks may run with interrupts off (they take
+ *	spinlocks only), so the exit fast path may call them.
+ * @dev: the device.
+ */
+struct hvx_pio_fixed {
+	u16 base, len;
+	bool irqoff;
+	struct hvx_io_dev *dev;
+};
+
+#define HVX_PIO_FIXED	8	/* PIC 3, PIT 2, UART 1, RTC 1 ranges */
+
 /* Platform devices, in creation order; opaque outside their files. */
 struct hvx_pic;
 struct hvx_pit;
@@ -95,6 +112,10 @@ struct hvx_lapic;
  *	APIC-register virtualization, virtual-interrupt delivery (lapic.c).
  * @apic_access_map: the GPA of @apic_access_page, reserved in the VM's
  *	memory (hvx_mem_map_private()) so that no RAM slot covers it.
+ * @pio: the port ranges of the platform devices, looked up before the
+ *	bus's table (hvx_bus_register_fixed()); filled while the devices are
+ *	created, before any vCPU exists, and left alone while vCPUs run.
+ * @npio: entries used in @pio.
  *
  * Local APICs hang off their vCPUs (struct hvx_vcpu.lapic) when @flags
  * has HVX_PLATFORM_LAPIC. Set once, before any vCPU exists; freed with
@@ -113,6 +134,8 @@ struct hvx_platform {
 	struct page *apic_access_page;
 	u32 apicv;
 	struct hvx_mmio_range apic_access_map;
+	struct hvx_pio_fixed pio[HVX_PIO_FIXED];
+	unsigned int npio;
 };
 
 /* bus.c */
@@ -121,6 +144,8 @@ void hvx_bus_destroy(struct hvx_vm *vm);
 int hvx_bus_register(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
 		     u64 len, struct hvx_io_dev *dev);
 void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev);
+int hvx_bus_register_fixed(struct hvx_vm *vm, u16 base, u16 len,
+			   struct hvx_io_dev *dev, bool irqoff);
 int hvx_bus_move(struct hvx_vm *vm, enum hvx_bus_space space,
 		 struct hvx_io_dev *dev, u64 base, u64 len);
 void hvx_dev_vcpu_init(struct hvx_vcpu *vcpu);

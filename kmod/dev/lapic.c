@@ -304,6 +304,17 @@ static void lapic_kick(struct hvx_lapic *apic)
 	hvx_vmx_kick_event(&apic->vcpu->vmx);
 }
 
+/*
+ * The vCPU's own thread changed a register: the virtual-APIC page must be
+ * copied again and interrupts re-evaluated before the next entry (vmx/
+ * does neither without a request).
+ */
+static void lapic_changed(struct hvx_lapic *apic)
+{
+	apic->regs_dirty = true;
+	hvx_vmx_request_event(&apic->vcpu->vmx);
+}
+
 static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,
 			  u8 src);
 
@@ -649,7 +660,7 @@ static void lapic_reset(struct hvx_lapic *apic)
 	if (apic->page) {
 		/* VIRR, VISR, TMR and the rest; the TPR is set below. */
 		memset(apic->page, 0, PAGE_SIZE);
-		apic->regs_dirty = true;
+		lapic_changed(apic);
 	}
 	bitmap_zero(apic->irr, NR_VECTORS);
 	bitmap_zero(apic->isr, NR_VECTORS);
@@ -773,7 +784,7 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 {
 	bool x2 = x2apic_mode(apic);
 
-	apic->regs_dirty = true;
+	lapic_changed(apic);
 
 	switch (reg) {
 	case APIC_TASKPRI:
@@ -945,7 +956,7 @@ static int lapic_apic_base(struct hvx_lapic *apic, enum hvx_msr_op op, u64 val)
 	if (op != HVX_MSR_WRITE)
 		return 0;
 	WRITE_ONCE(apic->vcpu->vmx.msr.apic_base, val);
-	apic->regs_dirty = true;
+	lapic_changed(apic);
 	if ((old & MSR_IA32_APICBASE_ENABLE) && !(val & MSR_IA32_APICBASE_ENABLE))
 		lapic_reset(apic);			/* 11.4.3 */
 	/*
@@ -1125,7 +1136,7 @@ static void lapic_apic_write(struct hvx_vmx_vcpu *v, u32 offset)
 	u64 dummy;
 
 	/* The page holds the guest's raw value until the next copy. */
-	apic->regs_dirty = true;
+	lapic_changed(apic);
 	if (x2apic_mode(apic)) {
 		/* Self-IPI virtualization left to software (30.5). */
 		if (reg == APIC_SELF_IPI)

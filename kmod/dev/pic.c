@@ -459,8 +459,8 @@ int hvx_pic_create(struct hvx_vm *vm)
 	pic->chip[0].elcr_mask = 0xf8;		/* not IRQ 0, 1, 2 */
 	pic->chip[1].elcr_mask = 0xde;		/* not IRQ 8, 13 */
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
-		ret = hvx_bus_register(vm, HVX_BUS_PIO, ports[i], 2,
-				       &pic->iodev);
+		ret = hvx_bus_register_fixed(vm, ports[i], 2, &pic->iodev,
+					     true);
 		if (ret) {
 			hvx_bus_unregister(vm, &pic->iodev);
 			kfree(pic);

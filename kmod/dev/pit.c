@@ -451,10 +451,11 @@ int hvx_pit_create(struct hvx_vm *vm)
 		pit->ch[i].count = 65536;
 		pit->ch[i].gate = i != 2;
 	}
-	ret = hvx_bus_register(vm, HVX_BUS_PIO, PIT_PORT, 4, &pit->iodev);
+	/* A mutex and hrtimer calls: process context only. */
+	ret = hvx_bus_register_fixed(vm, PIT_PORT, 4, &pit->iodev, false);
 	if (!ret)
-		ret = hvx_bus_register(vm, HVX_BUS_PIO, PIT_SPEAKER_PORT, 1,
-				       &pit->iodev);
+		ret = hvx_bus_register_fixed(vm, PIT_SPEAKER_PORT, 1,
+					     &pit->iodev, false);
 	if (ret) {
 		hvx_bus_unregister(vm, &pit->iodev);
 		kfree(pit);

@@ -479,7 +479,9 @@ int hvx_rtc_create(struct hvx_vm *vm)
 	rtc->cmos[RTC_CENTURY] = bin2bcd((tm.tm_year + 1900) / 100);
 	rtc->last_update = rtc_now(rtc);
 	rtc->last_period = ktime_get();
-	ret = hvx_bus_register(vm, HVX_BUS_PIO, RTC_INDEX_PORT, 2, &rtc->iodev);
+	/* A mutex and hrtimer calls: process context only. */
+	ret = hvx_bus_register_fixed(vm, RTC_INDEX_PORT, 2, &rtc->iodev,
+				     false);
 	if (ret) {
 		kfree(rtc);
 		return ret;

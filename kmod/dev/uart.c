@@ -556,7 +556,7 @@ int hvx_uart_create(struct hvx_vm *vm)
 	u->vm = vm;
 	u->iodev.ops = &uart_io_ops;
 	u->msr = UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
-	ret = hvx_bus_register(vm, HVX_BUS_PIO, UART_PORT, 8, &u->iodev);
+	ret = hvx_bus_register_fixed(vm, UART_PORT, 8, &u->iodev, true);
 	if (ret) {
 		kvfree(u->ring);
 		kfree(u);

@@ -44,6 +44,44 @@ void guest_cpuid_once(uint64_t unused)
 	GUEST_DONE();
 }
 
+/* STATS_FAST_LOOPS exits of @kind, then GUEST_DONE. */
+void guest_fast(uint64_t kind)
+{
+	uint32_t a, b, c, d;
+	uint8_t imr;
+
+	for (int i = 0; i < STATS_FAST_LOOPS; i++) {
+		switch (kind) {
+		case STATS_FAST_CPUID:
+			cpuid(0, 0, &a, &b, &c, &d);
+			break;
+		case STATS_FAST_VMCALL:	/* #UD in the guest */
+			guest_fixup_vector = 0;
+			asm volatile("movq $1f, %[fix]\n\t"
+				     "vmcall\n"
+				     "1:\tmovq $0, %[fix]"
+				     : [fix] "=m"(guest_fixup_rip) : : "memory");
+			GUEST_ASSERT_EQ(X86_VEC_UD, guest_fixup_vector);
+			break;
+		default:
+			asm volatile("inb $0x21, %0" : "=a"(imr));
+			GUEST_ASSERT_EQ(0, imr);	/* nothing masked yet */
+			break;
+		}
+	}
+	GUEST_DONE();
+}
+
+/* CPUID until the host stops running the vCPU. */
+void guest_cpuid_forever(uint64_t unused)
+{
+	uint32_t a, b, c, d;
+
+	(void)unused;
+	for (;;)
+		cpuid(0, 0, &a, &b, &c, &d);
+}
+
 /* With an IDT limit of 0 (set by the host) this triple-faults. */
 void guest_ud2(uint64_t unused)
 {

@@ -21,6 +21,14 @@ void guest_mmio_exec(uint64_t unused);
 
 void guest_cr8(uint64_t value);
 
+/* guest_fast(kind): STATS_FAST_LOOPS exits of one kind the fast path takes. */
+#define STATS_FAST_LOOPS	1000
+#define STATS_FAST_CPUID	0
+#define STATS_FAST_VMCALL	1
+#define STATS_FAST_PIC		2	/* IN from the in-kernel PIC's IMR */
+void guest_fast(uint64_t kind);
+void guest_cpuid_forever(uint64_t unused);
+
 void guest_syscall_msrs(uint64_t unused);
 
 #endif /* STATS_GUEST_H */

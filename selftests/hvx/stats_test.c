@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <netlink/genl/family.h>
 
@@ -314,6 +315,123 @@ TEST(list_and_get_own_vm)
 	ASSERT_LE(0, n);
 	for (int i = 0; i < n && i < 64; i++)
 		ASSERT_NE(id, vms[i].id);
+	hvx_nl_close(&nl);
+}
+
+/* ---- The exit fast path ---------------------------------------------- */
+
+#define EXIT_REASON_VMCALL		18
+#define PARAM_FASTPATH			"/sys/module/hvx/parameters/fastpath"
+
+/* Skip unless hvx handles exits on its fast path (module parameter). */
+#define REQUIRE_FASTPATH() do {						\
+	char __v[8] = "";						\
+									\
+	if (read_str(PARAM_FASTPATH, __v, sizeof(__v)) < 0)		\
+		SKIP(return, "no %s: hvx without a fast path",		\
+		     PARAM_FASTPATH);					\
+	if (__v[0] != 'Y')						\
+		SKIP(return, "fastpath=%s", __v);			\
+} while (0)
+
+/* A VM with the in-kernel PIC and one 64-bit vCPU at fn(arg). */
+static struct vcpu *pic_vcpu(struct vm **vm, void (*fn)(uint64_t),
+			     uint64_t arg)
+{
+	struct hvx_platform_config c = { .devices = HVX_PLATFORM_PIC };
+	struct vcpu *vcpu;
+
+	*vm = vm_create();
+	LIB_ASSERT(!ioctl((*vm)->fd, HVX_CREATE_PLATFORM, &c),
+		   "HVX_CREATE_PLATFORM: %m");
+	vcpu = vcpu_create(*vm, 0);
+	vcpu_setup_long(vcpu, fn, arg);
+	return vcpu;
+}
+
+/*
+ * CPUID, VMCALL (which raises #UD) and IN from the in-kernel PIC are
+ * handled on the fast path: a loop of each in the guest raises
+ * fastpath_exits by the loop count, and those exits are also counted as
+ * exits of their reason.
+ */
+TEST(fastpath_counts)
+{
+	static const struct {
+		uint64_t kind;
+		int reason;
+		const char *what;
+	} loops[] = {
+		{ STATS_FAST_CPUID, EXIT_REASON_CPUID, "CPUID" },
+		{ STATS_FAST_VMCALL, EXIT_REASON_VMCALL, "VMCALL" },
+		{ STATS_FAST_PIC, EXIT_REASON_IO_INSTRUCTION, "IN 0x21" },
+	};
+	struct hvx_stats st;
+	struct hvx_nl nl;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	hvx_nl_close(&nl);
+	REQUIRE_FASTPATH();
+	for (unsigned int i = 0; i < ARRAY_SIZE(loops); i++) {
+		struct vcpu *vcpu;
+		struct vm *vm;
+
+		vcpu = pic_vcpu(&vm, guest_fast, loops[i].kind);
+		vcpu_run_done(vcpu);
+		/* The newest VM: the one before may still be listed. */
+		ASSERT_EQ(0, hvx_nl_own_stats(&st));
+		/* Only the loop is fast: not EPT faults, not the DONE OUT. */
+		ASSERT_EQ(STATS_FAST_LOOPS, st.fastpath_exits)
+			TH_LOG("%s", loops[i].what);
+		ASSERT_LE(STATS_FAST_LOOPS, st.exits_by_reason[loops[i].reason])
+			TH_LOG("%s", loops[i].what);
+		ASSERT_EQ(st.exits, sum(st.exits_by_reason,
+					HVX_STATS_EXIT_REASONS) +
+				    st.exits_other);
+		vm_free(vm);
+	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A guest that does nothing but CPUID stays on the fast path, which must
+ * still leave for a signal: HVX_RUN returns EINTR soon after SIGALRM.
+ */
+TEST(fastpath_leaves_for_signal)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct timespec t0, t1;
+	struct hvx_nl_stats s;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	int ret;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	REQUIRE_FASTPATH();
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	vcpu = pic_vcpu(&vm, guest_cpuid_forever, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(1);
+	ret = __vcpu_run(vcpu);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(-1, ret);
+	ASSERT_EQ(EINTR, errno);
+	ASSERT_EQ(HVX_EXIT_INTR, vcpu->run->exit_reason);
+	/* One second to the alarm; the rest is the way out. */
+	ASSERT_GT(3, t1.tv_sec - t0.tv_sec)
+		TH_LOG("HVX_RUN took %ld s to see the signal",
+		       (long)(t1.tv_sec - t0.tv_sec));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s.st));
+	ASSERT_LT(0, s.st.fastpath_exits);
+	vm_free(vm);
+	signal(SIGALRM, SIG_DFL);
 	hvx_nl_close(&nl);
 }
 

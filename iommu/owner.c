@@ -498,15 +498,11 @@ err_group:
 	return ERR_PTR(ret);
 }
 
+/* @d->reserved is checked by the ioctl dispatcher (HVX_IOCTL_RSVD). */
 static int check_addr(const struct hvx_pci_device *d)
 {
-	int i;
-
 	if (d->pad || d->flags || d->segment > 0xffff)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(d->reserved); i++)
-		if (d->reserved[i])
-			return -EINVAL;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <linux/uidgid.h>
 
 #include "hvx.h"
+#include "ioctl.h"
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
 
@@ -20,7 +21,8 @@ struct hvx_pt_vm;
  * struct hvx_vm - one virtual machine, behind a VM fd
  * @ref: references: the VM fd and one per vCPU.
  * @mm: address space of the creating process (guest RAM lives there).
- * @lock: serialises vCPU creation and removal.
+ * @lock: serialises vCPU creation and removal, and the TSC offset
+ *	and IPI ioctls (HVX_IOC_LOCK_VM).
  * @vcpus: vCPUs by id; set under @lock; an entry goes back to NULL under
  *	@lock and the vCPU is freed after an RCU grace period, so the
  *	interrupt router may look vCPUs up under rcu_read_lock().
@@ -69,7 +71,8 @@ struct hvx_vm {
 /**
  * struct hvx_vcpu - one virtual CPU, behind a vCPU fd
  * @vm: its VM (a reference is held).
- * @run_lock: held while a thread runs the vCPU or touches its registers.
+ * @run_lock: held while a thread runs the vCPU or touches its registers
+ *	(HVX_IOC_LOCK_VCPU).
  * @run_page: struct hvx_run, page 0 of the vCPU mmap.
  * @io_page: I/O data, page 1 of the vCPU mmap.
  * @tsc_gen: the VM's tsc_gen last applied.
@@ -85,27 +88,6 @@ struct hvx_vcpu {
 	struct hvx_lapic *lapic;
 	struct hvx_vmx_vcpu vmx;
 };
-
-/* Flags of struct hvx_ioctl_desc. */
-#define HVX_IOC_OWNER	BIT(0)	/* caller must be in the VM owner's mm */
-#define HVX_IOC_NOLOCK	BIT(1)	/* runs without the object's lock */
-
-/**
- * struct hvx_ioctl_desc - one ioctl of a table, dispatched by hvx_ioctl()
- * @cmd: ioctl number; its size field gives the argument struct size.
- * @flags: HVX_IOC_*.
- * @fn: handler; gets the object, the argument copied into the kernel (for
- *	_IOC_WRITE, copied back for _IOC_READ) and the raw argument.
- */
-struct hvx_ioctl_desc {
-	unsigned int cmd;
-	unsigned int flags;
-	long (*fn)(void *obj, void *karg, unsigned long arg);
-};
-
-long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
-	       struct mm_struct *owner, struct mutex *lock, void *obj,
-	       unsigned int cmd, unsigned long arg);
 
 int hvx_vm_create(u32 flags);
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);

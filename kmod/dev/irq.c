@@ -201,15 +201,15 @@ int hvx_irq_msi(struct hvx_vm *vm, u32 address_lo, u32 address_hi, u32 data,
  * @vm: the VM.
  * @l: the argument (see struct hvx_irq_level).
  *
- * Return: 0, -EINVAL (GSI, level or reserved), -ENXIO (no PIC and no I/O
+ * Return: 0, -EINVAL (GSI or level), -ENXIO (no PIC and no I/O
  * APIC).
  */
 int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l)
 {
 	struct hvx_platform *plat = READ_ONCE(vm->plat);
 
-	if (l->gsi >= HVX_NR_GSIS || l->level > 1 || l->reserved[0] ||
-	    l->reserved[1])
+	/* l->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
+	if (l->gsi >= HVX_NR_GSIS || l->level > 1)
 		return -EINVAL;
 	/* Acquire pairs with the release that publishes a built platform. */
 	if (!plat || !smp_load_acquire(&vm->plat_ready) ||
@@ -228,8 +228,8 @@ int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l)
  */
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *m)
 {
-	if (m->flags || m->reserved[0] || m->reserved[1] ||
-	    hvx_irq_msi_check(m->address_lo, m->address_hi, m->data))
+	/* m->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
+	if (m->flags || hvx_irq_msi_check(m->address_lo, m->address_hi, m->data))
 		return -EINVAL;
 	/* Acquire pairs with the release that publishes a built platform. */
 	if (!vm_has_lapics(vm) || !smp_load_acquire(&vm->plat_ready))

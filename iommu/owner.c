@@ -219,7 +219,9 @@ static struct hvx_pt_vm *ptvm_get(struct hvx_vm *vm)
 	INIT_LIST_HEAD(&ptvm->devs);
 	INIT_LIST_HEAD(&ptvm->groups);
 	INIT_LIST_HEAD(&ptvm->ram);
+	ptvm->ack.acked = hvx_pt_intx_eoi;
 	vm->pt = ptvm;
+	hvx_irq_register_ack_notifier(vm, &ptvm->ack);
 	return ptvm;
 }
 
@@ -658,6 +660,7 @@ void hvx_pt_vm_destroy(struct hvx_vm *vm)
 	WARN_ON(ptvm->domain || !list_empty(&ptvm->groups));
 	mutex_unlock(&ptvm->lock);
 	mutex_unlock(&hvx_pt_mutex);
+	hvx_irq_unregister_ack_notifier(vm, &ptvm->ack);
 	vm->pt = NULL;
 	kfree(ptvm);
 }

@@ -8,6 +8,8 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/uidgid.h>
 
 #include "hvx.h"
@@ -45,6 +47,11 @@ struct hvx_pt_vm;
  * @io_bitmap: VMX I/O bitmaps A and B (two pages; a set bit makes its
  *	port exit), allocated all ones by iommu/guest.c when a port is first
  *	passed through, then published with cmpxchg(); freed with the VM.
+ * @irq_ack_notifiers: the interrupt router's ack notifiers (struct
+ *	hvx_irq_ack_notifier, dev/irq.c); added and removed under
+ *	@irq_ack_lock, walked under @irq_srcu.
+ * @irq_ack_lock: serialises changes of @irq_ack_notifiers.
+ * @irq_srcu: readers of @irq_ack_notifiers (their callbacks may sleep).
  */
 
 struct hvx_vm {
@@ -66,6 +73,9 @@ struct hvx_vm {
 	bool plat_ready;
 	struct hvx_pt_vm *pt;
 	void *io_bitmap;
+	struct hlist_head irq_ack_notifiers;
+	spinlock_t irq_ack_lock;
+	struct srcu_struct irq_srcu;
 };
 
 /**

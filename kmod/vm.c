@@ -90,6 +90,7 @@ static void vm_free(struct kref *ref)
 		hvx_vmx_put();
 	mmdrop(vm->mm);
 	put_pid(vm->owner_pid);
+	cleanup_srcu_struct(&vm->irq_srcu);
 	kfree(vm);
 	atomic_dec(&nr_vms);
 }
@@ -286,6 +287,11 @@ int hvx_vm_create(u32 flags)
 		goto err_count;
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	INIT_HLIST_HEAD(&vm->irq_ack_notifiers);
+	spin_lock_init(&vm->irq_ack_lock);
+	ret = init_srcu_struct(&vm->irq_srcu);
+	if (ret)
+		goto err_free;
 	vm->flags = flags;
 	/*
 	 * A DMA-only VM (HVX_VM_NO_VCPUS) never enters a guest: it needs no
@@ -293,7 +299,7 @@ int hvx_vm_create(u32 flags)
 	 */
 	ret = flags & HVX_VM_NO_VCPUS ? 0 : hvx_vmx_get();
 	if (ret)
-		goto err_free;
+		goto err_srcu;
 	ret = hvx_mem_init(&vm->mem);
 	if (ret)
 		goto err_vmx;
@@ -327,6 +333,8 @@ err_mem:
 err_vmx:
 	if (!(flags & HVX_VM_NO_VCPUS))
 		hvx_vmx_put();
+err_srcu:
+	cleanup_srcu_struct(&vm->irq_srcu);
 err_free:
 	kfree(vm);
 err_count:

@@ -21,18 +21,6 @@
 
 #include "hvx.h"
 
-#define HVX_TRACE_USER_EXITS					\
-	{ HVX_EXIT_UNKNOWN,		"UNKNOWN" },		\
-	{ HVX_EXIT_IO,			"IO" },			\
-	{ HVX_EXIT_MMIO,		"MMIO" },		\
-	{ HVX_EXIT_HLT,			"HLT" },		\
-	{ HVX_EXIT_SHUTDOWN,		"SHUTDOWN" },		\
-	{ HVX_EXIT_FAIL_ENTRY,		"FAIL_ENTRY" },		\
-	{ HVX_EXIT_INTERNAL_ERROR,	"INTERNAL_ERROR" },	\
-	{ HVX_EXIT_INTR,		"INTR" },		\
-	{ HVX_EXIT_IRQ_WINDOW_OPEN,	"IRQ_WINDOW_OPEN" },	\
-	{ HVX_EXIT_MSR,			"MSR" }
-
 /*
  * hvx_vm_entry - a VM entry is about to happen (interrupts are off).
  * @vm_id: registry id of the VM. @vcpu_id: vCPU id. @rip: guest RIP.
@@ -115,7 +103,7 @@ TRACE_EVENT(hvx_userspace_exit,
 
 	TP_printk("vm %u vcpu %u reason %s ret %d",
 		  __entry->vm_id, __entry->vcpu_id,
-		  __print_symbolic(__entry->exit_reason, HVX_TRACE_USER_EXITS),
+		  __print_symbolic(__entry->exit_reason, HVX_EXIT_REASONS),
 		  __entry->ret)
 );
 

@@ -5,6 +5,7 @@
 #ifndef HVX_CORE_H
 #define HVX_CORE_H
 
+#include <linux/container_of.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -98,6 +99,15 @@ struct hvx_vcpu {
 	struct hvx_lapic *lapic;
 	struct hvx_vmx_vcpu vmx;
 };
+
+/*
+ * to_hvx_vcpu - the vCPU that embeds VMX vCPU @v: the one link from vmx/'s
+ * vCPU (device and APIC callbacks) back to kmod/'s.
+ */
+static inline struct hvx_vcpu *to_hvx_vcpu(struct hvx_vmx_vcpu *v)
+{
+	return container_of(v, struct hvx_vcpu, vmx);
+}
 
 int hvx_vm_create(u32 flags);
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);

@@ -280,13 +280,10 @@ bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end)
 static int region_validate(const struct hvx_memory_region *r)
 {
 	u64 max_gpa = 1ULL << boot_cpu_data.x86_phys_bits;
-	int i;
 
+	/* r->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
 	if (r->slot >= HVX_MAX_MEM_SLOTS || (r->flags & ~HVX_MEM_VALID_FLAGS))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(r->reserved); i++)
-		if (r->reserved[i])
-			return -EINVAL;
 	if (!r->memory_size)
 		return 0;
 	if (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||
@@ -489,8 +486,8 @@ err_free:
  * CPU (INVEPT) before its pages are unpinned; pins of pages the new slot
  * maps at the same HVA move to it.
  *
- * Context: process context of the VM owner; takes mem->lock.
- * Return: 0; -EINVAL for bad slot, flags, reserved fields, alignment or
+ * Context: process context of the VM owner; holds mem->lock.
+ * Return: 0; -EINVAL for bad slot, flags, alignment or
  * range; -E2BIG for a slot over 512 GiB; -EFAULT if the HVA range is not
  * mapped in the caller (readable, and writable unless read-only);
  * -EOPNOTSUPP if it is not anonymous, shmem or hugetlbfs memory; -EEXIST
@@ -504,16 +501,13 @@ int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
 {
 	int ret;
 
+	lockdep_assert_held(&mem->lock);
 	ret = region_validate(r);
 	if (ret)
 		return ret;
-	mutex_lock(&mem->lock);
 	if (!r->memory_size)
-		ret = region_delete(mem, r->slot);
-	else
-		ret = region_set(mem, r);
-	mutex_unlock(&mem->lock);
-	return ret;
+		return region_delete(mem, r->slot);
+	return region_set(mem, r);
 }
 
 /**
@@ -521,26 +515,19 @@ int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
  * @mem: the VM's memory.
  * @l: the request (struct hvx_mem_limit).
  *
- * Context: process context; takes mem->lock.
- * Return: 0; -EINVAL for a size that is not page-aligned or nonzero
- * reserved fields; -EBUSY if the slots already hold more than the limit.
+ * Context: process context; holds mem->lock.
+ * Return: 0; -EINVAL for a size that is not page-aligned; -EBUSY if the
+ * slots already hold more than the limit.
  */
 int hvx_mem_set_limit(struct hvx_mem *mem, const struct hvx_mem_limit *l)
 {
-	int i, ret = 0;
-
-	for (i = 0; i < ARRAY_SIZE(l->reserved); i++)
-		if (l->reserved[i])
-			return -EINVAL;
+	lockdep_assert_held(&mem->lock);
 	if (!PAGE_ALIGNED(l->max_bytes))
 		return -EINVAL;
-	mutex_lock(&mem->lock);
 	if (l->max_bytes && mem->bytes > l->max_bytes)
-		ret = -EBUSY;
-	else
-		mem->limit = l->max_bytes;
-	mutex_unlock(&mem->lock);
-	return ret;
+		return -EBUSY;
+	mem->limit = l->max_bytes;
+	return 0;
 }
 
 /**
@@ -548,13 +535,13 @@ int hvx_mem_set_limit(struct hvx_mem *mem, const struct hvx_mem_limit *l)
  * @mem: the VM's memory.
  * @info: filled in; zeroed by the caller.
  *
- * Context: process context; takes mem->lock.
+ * Context: process context; holds mem->lock.
  */
 void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
 {
 	int i;
 
-	mutex_lock(&mem->lock);
+	lockdep_assert_held(&mem->lock);
 	info->flags = (mem->ad ? HVX_MEM_INFO_AD : 0) |
 		      (mem->max_level >= 2 ? HVX_MEM_INFO_2M : 0) |
 		      (mem->max_level >= 3 ? HVX_MEM_INFO_1G : 0) |
@@ -564,7 +551,6 @@ void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
 			info->nr_slots++;
 	info->bytes = mem->bytes;
 	info->limit = mem->limit;
-	mutex_unlock(&mem->lock);
 	info->pinned_pages = atomic64_read(&mem->nr_pinned);
 	info->table_pages = atomic64_read(&mem->nr_tables);
 	info->leaves_4k = atomic64_read(&mem->nr_leaves[0]);
@@ -586,8 +572,8 @@ void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
  * returning, so that every later write sets a flag or faults again. A
  * write racing with this call is in this bitmap or the next one.
  *
- * Context: process context; takes mem->lock.
- * Return: 0; -EINVAL (nonzero padding or reserved, bad slot number, slot
+ * Context: process context; holds mem->lock.
+ * Return: 0; -EINVAL (nonzero padding, bad slot number, slot
  * without HVX_MEM_LOG_DIRTY); -ENOENT (no such slot); -EFAULT (bitmap not
  * writable; the bits are kept for the next call); -ENOMEM.
  */
@@ -601,10 +587,10 @@ int hvx_mem_get_dirty_log(struct hvx_mem *mem, const struct hvx_dirty_log *d)
 	u64 i;
 	int ret;
 
-	if (d->padding || d->reserved[0] || d->reserved[1] ||
-	    d->slot >= HVX_MAX_MEM_SLOTS)
+	lockdep_assert_held(&mem->lock);
+	/* d->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
+	if (d->padding || d->slot >= HVX_MAX_MEM_SLOTS)
 		return -EINVAL;
-	mutex_lock(&mem->lock);
 	slot = slot_locked(mem, d->slot);
 	ret = -ENOENT;
 	if (!slot)
@@ -648,7 +634,6 @@ int hvx_mem_get_dirty_log(struct hvx_mem *mem, const struct hvx_dirty_log *d)
 		ret = -EFAULT;
 	}
 out:
-	mutex_unlock(&mem->lock);
 	kvfree(snap);
 	return ret;
 }

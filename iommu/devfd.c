@@ -13,19 +13,21 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/io.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
 #include "pt.h"
 #include "../kmod/compat.h"
+#include "../kmod/ioctl.h"
 
 #define REGION_SHIFT	40
 #define REGION_MASK	((1ULL << REGION_SHIFT) - 1)
 
-static long do_get_info(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
+static long do_get_info(struct hvx_pt_dev *dev,
+			struct hvx_pci_device_info *info)
 {
-	struct hvx_pci_device_info *info = karg;
 	struct pci_dev *pdev = dev->pdev;
 
 	info->segment = pci_domain_nr(pdev->bus);
@@ -48,10 +50,9 @@ static long do_get_info(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
 	return 0;
 }
 
-static long do_get_region_info(struct hvx_pt_dev *dev, void *karg,
-			       unsigned long arg)
+static long do_get_region_info(struct hvx_pt_dev *dev,
+			       struct hvx_pci_region_info *r)
 {
-	struct hvx_pci_region_info *r = karg;
 	u32 index = r->index;
 
 	if (index >= HVX_PCI_NUM_REGIONS)
@@ -77,23 +78,10 @@ static long do_get_region_info(struct hvx_pt_dev *dev, void *karg,
 	return 0;
 }
 
-static long do_set_irqs(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
-{
-	return hvx_pt_irq_set(dev, karg);
-}
-
-static long do_unmask_intx(struct hvx_pt_dev *dev, void *karg,
-			   unsigned long arg)
-{
-	return arg ? -EINVAL : hvx_pt_intx_unmask(dev);
-}
-
-static long do_reset(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
+static long do_reset(struct hvx_pt_dev *dev)
 {
 	long ret;
 
-	if (arg)
-		return -EINVAL;
 	if (!dev->reset_works)
 		return -ENOTTY;
 	hvx_pt_irq_disable(dev);
@@ -109,49 +97,61 @@ static long do_reset(struct hvx_pt_dev *dev, void *karg, unsigned long arg)
 }
 
 /*
- * Every call runs under the device lock and only while the device is
- * assigned. hvx_ioctl() copies the argument in and out before and after,
- * outside the lock: a user buffer may be a mapping of this very device,
- * whose fault handler takes the lock.
+ * The device fd's ioctls. Every call runs under the device lock
+ * (HVX_IOC_LOCK_DEV) and only while the device is assigned; hvx_ioctl()
+ * copies the argument in and out outside the lock: a user buffer may be
+ * a mapping of this very device, whose fault handler takes the lock.
  */
-static long devfd_locked(struct hvx_pt_dev *dev,
-			 long (*fn)(struct hvx_pt_dev *dev, void *karg,
-				    unsigned long arg),
-			 void *karg, unsigned long arg)
+static const struct hvx_ioctl devfd_ioctls[] = {
+	HVX_IOCTL(HVX_DEVICE_GET_INFO, struct hvx_pci_device_info,
+		  HVX_IOC_LOCK_DEV, 0),
+	HVX_IOCTL(HVX_DEVICE_GET_REGION_INFO, struct hvx_pci_region_info,
+		  HVX_IOC_LOCK_DEV, 0),
+	HVX_IOCTL_RSVD(HVX_DEVICE_SET_IRQS, struct hvx_pci_irqs, reserved,
+		       HVX_IOC_LOCK_DEV, 0),
+	HVX_IOCTL_VAL(HVX_DEVICE_UNMASK_INTX, HVX_IOC_LOCK_DEV,
+		      HVX_IOC_ARG_ZERO),
+	HVX_IOCTL_VAL(HVX_DEVICE_RESET, HVX_IOC_LOCK_DEV, HVX_IOC_ARG_ZERO),
+};
+
+static long devfd_ioctl_call(void *obj, const struct hvx_ioctl *d,
+			     void *karg, unsigned long arg)
 {
-	long ret = -ENODEV;
+	struct hvx_pt_dev *dev = obj;
 
-	mutex_lock(&dev->lock);
-	if (dev->alive)
-		ret = fn(dev, karg, arg);
-	mutex_unlock(&dev->lock);
-	return ret;
+	lockdep_assert_held(&dev->lock);
+	if (!dev->alive)
+		return -ENODEV;
+	switch (d->cmd) {
+	case HVX_DEVICE_GET_INFO:
+		return do_get_info(dev, karg);
+	case HVX_DEVICE_GET_REGION_INFO:
+		return do_get_region_info(dev, karg);
+	case HVX_DEVICE_SET_IRQS:
+		return hvx_pt_irq_set(dev, karg);
+	case HVX_DEVICE_UNMASK_INTX:
+		return hvx_pt_intx_unmask(dev);
+	case HVX_DEVICE_RESET:
+		return do_reset(dev);
+	}
+	return -ENOTTY;
 }
 
-#define DEVFD_IOCTL(name)						\
-static long devfd_##name(void *obj, void *karg, unsigned long arg)	\
-{									\
-	return devfd_locked(obj, do_##name, karg, arg);			\
-}
-
-DEVFD_IOCTL(get_info)
-DEVFD_IOCTL(get_region_info)
-DEVFD_IOCTL(set_irqs)
-DEVFD_IOCTL(unmask_intx)
-DEVFD_IOCTL(reset)
-
-static const struct hvx_ioctl_desc devfd_ioctls[] = {
-	{ HVX_DEVICE_GET_INFO, 0, devfd_get_info },
-	{ HVX_DEVICE_GET_REGION_INFO, 0, devfd_get_region_info },
-	{ HVX_DEVICE_SET_IRQS, 0, devfd_set_irqs },
-	{ HVX_DEVICE_UNMASK_INTX, 0, devfd_unmask_intx },
-	{ HVX_DEVICE_RESET, 0, devfd_reset },
+static const struct hvx_ioctl_table devfd_ioctl_table = {
+	.ioctls = devfd_ioctls,
+	.n = ARRAY_SIZE(devfd_ioctls),
+	.call = devfd_ioctl_call,
 };
 
 static long devfd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return hvx_ioctl(devfd_ioctls, ARRAY_SIZE(devfd_ioctls), NULL, NULL,
-			 file->private_data, cmd, arg);
+	struct hvx_pt_dev *dev = file->private_data;
+	const struct hvx_ioctl_target tgt = {
+		.obj = dev,
+		.locks = { [HVX_IOC_LOCK_DEV] = &dev->lock },
+	};
+
+	return hvx_ioctl(&devfd_ioctl_table, &tgt, cmd, arg);
 }
 
 /**

@@ -442,7 +442,7 @@ void hvx_pt_guest_irq_init(struct hvx_pt_dev *dev)
 
 /**
  * hvx_pt_intx_eoi - the guest EOI'd a level-triggered GSI
- * @vm: the VM.
+ * @n: the VM's passthrough ack notifier (struct hvx_pt_vm, @ack).
  * @gsi: the I/O APIC input whose Remote IRR was cleared.
  *
  * Every assigned device whose INTx drives @gsi lowers it and is unmasked
@@ -451,13 +451,12 @@ void hvx_pt_guest_irq_init(struct hvx_pt_dev *dev)
  * Context: process context (the vCPU's thread), no I/O APIC lock held;
  * takes the VM's passthrough lock and each device's lock.
  */
-void hvx_pt_intx_eoi(struct hvx_vm *vm, u32 gsi)
+void hvx_pt_intx_eoi(struct hvx_irq_ack_notifier *n, u32 gsi)
 {
-	struct hvx_pt_vm *ptvm = READ_ONCE(vm->pt);
+	struct hvx_pt_vm *ptvm = container_of(n, struct hvx_pt_vm, ack);
+	struct hvx_vm *vm = ptvm->vm;
 	struct hvx_pt_dev *dev;
 
-	if (!ptvm)
-		return;
 	mutex_lock(&ptvm->lock);
 	list_for_each_entry(dev, &ptvm->devs, vm_node) {
 		mutex_lock(&dev->lock);

@@ -253,7 +253,8 @@ static int check_req(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req)
 {
 	unsigned int max;
 
-	if (req->flags || req->pad || req->reserved[0] || req->reserved[1])
+	/* reserved: checked by the ioctl dispatcher (HVX_IOCTL_RSVD) */
+	if (req->flags || req->pad)
 		return -EINVAL;
 	switch (req->type) {
 	case HVX_PCI_IRQ_NONE:

@@ -13,6 +13,5 @@ long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d);
 long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d);
 void hvx_pt_vm_destroy(struct hvx_vm *vm);
 unsigned int hvx_pt_nr_devices(struct hvx_vm *vm);
-void hvx_pt_intx_eoi(struct hvx_vm *vm, u32 gsi);
 
 #endif /* HVX_IOMMU_H */

@@ -218,7 +218,9 @@ static struct hvx_pt_vm *ptvm_get(struct hvx_vm *vm)
 	INIT_LIST_HEAD(&ptvm->devs);
 	INIT_LIST_HEAD(&ptvm->groups);
 	INIT_LIST_HEAD(&ptvm->ram);
+	ptvm->ack.acked = hvx_pt_intx_eoi;
 	vm->pt = ptvm;
+	hvx_irq_register_ack_notifier(vm, &ptvm->ack);
 	return ptvm;
 }
 
@@ -497,15 +499,11 @@ err_group:
 	return ERR_PTR(ret);
 }
 
+/* @d->reserved is checked by the ioctl dispatcher (HVX_IOCTL_RSVD). */
 static int check_addr(const struct hvx_pci_device *d)
 {
-	int i;
-
 	if (d->pad || d->flags || d->segment > 0xffff)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(d->reserved); i++)
-		if (d->reserved[i])
-			return -EINVAL;
 	return 0;
 }
 
@@ -661,6 +659,7 @@ void hvx_pt_vm_destroy(struct hvx_vm *vm)
 	WARN_ON(ptvm->domain || !list_empty(&ptvm->groups));
 	mutex_unlock(&ptvm->lock);
 	mutex_unlock(&hvx_pt_mutex);
+	hvx_irq_unregister_ack_notifier(vm, &ptvm->ack);
 	vm->pt = NULL;
 	kfree(ptvm);
 }

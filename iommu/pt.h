@@ -92,6 +92,8 @@ struct hvx_pt_ram {
  * @ram: the slots mapped in @domain (struct hvx_pt_ram), to check a group
  *	joining later against its reserved regions; under hvx_mem.lock.
  * @nr_faults: IOMMU faults reported for @domain.
+ * @ack: on the VM's interrupt router from creation to destruction:
+ *	hvx_pt_intx_eoi() on each EOI of a level-triggered GSI.
  */
 struct hvx_pt_vm {
 	struct hvx_vm *vm;
@@ -103,6 +105,7 @@ struct hvx_pt_vm {
 	struct hvx_mem_listener listener;
 	struct list_head ram;
 	atomic64_t nr_faults;
+	struct hvx_irq_ack_notifier ack;
 };
 
 /**
@@ -344,6 +347,7 @@ int hvx_pt_irq_set(struct hvx_pt_dev *dev, const struct hvx_pci_irqs *req);
 void hvx_pt_irq_disable(struct hvx_pt_dev *dev);
 int hvx_pt_intx_unmask(struct hvx_pt_dev *dev);
 int hvx_pt_intx_to_gsi(struct hvx_pt_dev *dev, u32 gsi);
+void hvx_pt_intx_eoi(struct hvx_irq_ack_notifier *n, u32 gsi);
 int hvx_pt_msi_to_guest(struct hvx_pt_dev *dev, unsigned int count);
 void hvx_pt_gmsi_send(struct hvx_pt_dev *dev, unsigned int index);
 int hvx_pt_msix_to_guest(struct hvx_pt_dev *dev);

@@ -5,12 +5,16 @@
 #ifndef HVX_CORE_H
 #define HVX_CORE_H
 
+#include <linux/container_of.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/uidgid.h>
 
 #include "hvx.h"
+#include "ioctl.h"
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
 
@@ -20,7 +24,8 @@ struct hvx_pt_vm;
  * struct hvx_vm - one virtual machine, behind a VM fd
  * @ref: references: the VM fd and one per vCPU.
  * @mm: address space of the creating process (guest RAM lives there).
- * @lock: serialises vCPU creation and removal.
+ * @lock: serialises vCPU creation and removal, and the TSC offset
+ *	and IPI ioctls (HVX_IOC_LOCK_VM).
  * @vcpus: vCPUs by id; set under @lock; an entry goes back to NULL under
  *	@lock and the vCPU is freed after an RCU grace period, so the
  *	interrupt router may look vCPUs up under rcu_read_lock().
@@ -43,6 +48,11 @@ struct hvx_pt_vm;
  * @io_bitmap: VMX I/O bitmaps A and B (two pages; a set bit makes its
  *	port exit), allocated all ones by iommu/guest.c when a port is first
  *	passed through, then published with cmpxchg(); freed with the VM.
+ * @irq_ack_notifiers: the interrupt router's ack notifiers (struct
+ *	hvx_irq_ack_notifier, dev/irq.c); added and removed under
+ *	@irq_ack_lock, walked under @irq_srcu.
+ * @irq_ack_lock: serialises changes of @irq_ack_notifiers.
+ * @irq_srcu: readers of @irq_ack_notifiers (their callbacks may sleep).
  */
 
 struct hvx_vm {
@@ -64,12 +74,16 @@ struct hvx_vm {
 	bool plat_ready;
 	struct hvx_pt_vm *pt;
 	void *io_bitmap;
+	struct hlist_head irq_ack_notifiers;
+	spinlock_t irq_ack_lock;
+	struct srcu_struct irq_srcu;
 };
 
 /**
  * struct hvx_vcpu - one virtual CPU, behind a vCPU fd
  * @vm: its VM (a reference is held).
- * @run_lock: held while a thread runs the vCPU or touches its registers.
+ * @run_lock: held while a thread runs the vCPU or touches its registers
+ *	(HVX_IOC_LOCK_VCPU).
  * @run_page: struct hvx_run, page 0 of the vCPU mmap.
  * @io_page: I/O data, page 1 of the vCPU mmap.
  * @tsc_gen: the VM's tsc_gen last applied.
@@ -86,26 +100,14 @@ struct hvx_vcpu {
 	struct hvx_vmx_vcpu vmx;
 };
 
-/* Flags of struct hvx_ioctl_desc. */
-#define HVX_IOC_OWNER	BIT(0)	/* caller must be in the VM owner's mm */
-#define HVX_IOC_NOLOCK	BIT(1)	/* runs without the object's lock */
-
-/**
- * struct hvx_ioctl_desc - one ioctl of a table, dispatched by hvx_ioctl()
- * @cmd: ioctl number; its size field gives the argument struct size.
- * @flags: HVX_IOC_*.
- * @fn: handler; gets the object, the argument copied into the kernel (for
- *	_IOC_WRITE, copied back for _IOC_READ) and the raw argument.
+/*
+ * to_hvx_vcpu - the vCPU that embeds VMX vCPU @v: the one link from vmx/'s
+ * vCPU (device and APIC callbacks) back to kmod/'s.
  */
-struct hvx_ioctl_desc {
-	unsigned int cmd;
-	unsigned int flags;
-	long (*fn)(void *obj, void *karg, unsigned long arg);
-};
-
-long hvx_ioctl(const struct hvx_ioctl_desc *table, unsigned int n,
-	       struct mm_struct *owner, struct mutex *lock, void *obj,
-	       unsigned int cmd, unsigned long arg);
+static inline struct hvx_vcpu *to_hvx_vcpu(struct hvx_vmx_vcpu *v)
+{
+	return container_of(v, struct hvx_vcpu, vmx);
+}
 
 int hvx_vm_create(u32 flags);
 int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id);

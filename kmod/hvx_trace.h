@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hvx_trace.h - tracepoints of hvx (trace system "hvx"), for ftrace and
- * perf, in the spirit of KVM's kvm_entry/kvm_exit/kvm_userspace_exit:
+ * hvx_trace.h - the tracepoints kmod/ fires (trace system "hvx"), for
+ * ftrace and perf, in the spirit of KVM's kvm_userspace_exit:
  *
  *   echo 1 > /sys/kernel/tracing/events/hvx/enable
  *   perf record -e 'hvx:*' ...
  *
- * The events take plain values, not hvx structs, so that this header does
- * not depend on the rooms that fire them (vmx/exit.c, kmod/vcpu.c).
+ * The VM entry and exit events are vmx/'s own, in vmx/vmx_trace.h.
  * CREATE_TRACE_POINTS is defined in kmod/trace.c only.
  */
 #undef TRACE_SYSTEM
@@ -17,79 +16,8 @@
 #define HVX_TRACE_H
 
 #include <linux/tracepoint.h>
-#include <asm/vmx.h>
 
 #include "hvx.h"
-
-#define HVX_TRACE_USER_EXITS					\
-	{ HVX_EXIT_UNKNOWN,		"UNKNOWN" },		\
-	{ HVX_EXIT_IO,			"IO" },			\
-	{ HVX_EXIT_MMIO,		"MMIO" },		\
-	{ HVX_EXIT_HLT,			"HLT" },		\
-	{ HVX_EXIT_SHUTDOWN,		"SHUTDOWN" },		\
-	{ HVX_EXIT_FAIL_ENTRY,		"FAIL_ENTRY" },		\
-	{ HVX_EXIT_INTERNAL_ERROR,	"INTERNAL_ERROR" },	\
-	{ HVX_EXIT_INTR,		"INTR" },		\
-	{ HVX_EXIT_IRQ_WINDOW_OPEN,	"IRQ_WINDOW_OPEN" },	\
-	{ HVX_EXIT_MSR,			"MSR" }
-
-/*
- * hvx_vm_entry - a VM entry is about to happen (interrupts are off).
- * @vm_id: registry id of the VM. @vcpu_id: vCPU id. @rip: guest RIP.
- */
-TRACE_EVENT(hvx_vm_entry,
-	TP_PROTO(u32 vm_id, u32 vcpu_id, u64 rip),
-	TP_ARGS(vm_id, vcpu_id, rip),
-
-	TP_STRUCT__entry(
-		__field(u32, vm_id)
-		__field(u32, vcpu_id)
-		__field(u64, rip)
-	),
-
-	TP_fast_assign(
-		__entry->vm_id = vm_id;
-		__entry->vcpu_id = vcpu_id;
-		__entry->rip = rip;
-	),
-
-	TP_printk("vm %u vcpu %u rip 0x%llx",
-		  __entry->vm_id, __entry->vcpu_id, __entry->rip)
-);
-
-/*
- * hvx_vm_exit - a VM exit, before its handler runs.
- * @exit_reason: the full exit reason (bit 31: VM entry failed).
- * @qual: exit qualification (SDM Vol. 3C 28.2.1). @rip: guest RIP.
- */
-TRACE_EVENT(hvx_vm_exit,
-	TP_PROTO(u32 vm_id, u32 vcpu_id, u32 exit_reason, u64 qual, u64 rip),
-	TP_ARGS(vm_id, vcpu_id, exit_reason, qual, rip),
-
-	TP_STRUCT__entry(
-		__field(u32, vm_id)
-		__field(u32, vcpu_id)
-		__field(u32, exit_reason)
-		__field(u64, qual)
-		__field(u64, rip)
-	),
-
-	TP_fast_assign(
-		__entry->vm_id = vm_id;
-		__entry->vcpu_id = vcpu_id;
-		__entry->exit_reason = exit_reason;
-		__entry->qual = qual;
-		__entry->rip = rip;
-	),
-
-	TP_printk("vm %u vcpu %u reason %s%s qual 0x%llx rip 0x%llx",
-		  __entry->vm_id, __entry->vcpu_id,
-		  __print_symbolic(__entry->exit_reason & 0xffff,
-				   VMX_EXIT_REASONS),
-		  __entry->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY ?
-			" (entry failed)" : "",
-		  __entry->qual, __entry->rip)
-);
 
 /*
  * hvx_userspace_exit - HVX_RUN returns to userspace.
@@ -115,7 +43,7 @@ TRACE_EVENT(hvx_userspace_exit,
 
 	TP_printk("vm %u vcpu %u reason %s ret %d",
 		  __entry->vm_id, __entry->vcpu_id,
-		  __print_symbolic(__entry->exit_reason, HVX_TRACE_USER_EXITS),
+		  __print_symbolic(__entry->exit_reason, HVX_EXIT_REASONS),
 		  __entry->ret)
 );
 

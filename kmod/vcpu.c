@@ -6,6 +6,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
@@ -58,15 +59,12 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 	}
 }
 
-static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
+static long vcpu_ioctl_run(struct hvx_vcpu *vcpu)
 {
-	struct hvx_vcpu *vcpu = obj;
 	struct hvx_run *run = page_address(vcpu->run_page);
 	u32 reason;
 	long ret;
 
-	if (arg)
-		return -EINVAL;
 	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
 	hvx_stats_user_enter(&vcpu->vmx.stats);
 	/* Per-run state: the guest's FPU, host segments, preempt notifier. */
@@ -87,158 +85,112 @@ static long vcpu_ioctl_run(void *obj, void *karg, unsigned long arg)
 	return ret;
 }
 
-static long vcpu_get_regs(void *obj, void *karg, unsigned long arg)
+static long vcpu_get_lapic(struct hvx_vcpu *vcpu, struct hvx_lapic_state *s)
 {
-	struct hvx_vcpu *vcpu = obj;
-
-	hvx_vmx_get_regs(&vcpu->vmx, karg);
-	return 0;
-}
-
-static long vcpu_set_regs(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	hvx_vmx_set_regs(&vcpu->vmx, karg);
-	return 0;
-}
-
-static long vcpu_get_sregs(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	hvx_vmx_get_sregs(&vcpu->vmx, karg);
-	return 0;
-}
-
-static long vcpu_set_sregs(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	return hvx_vmx_set_sregs(&vcpu->vmx, karg);
-}
-
-static long vcpu_get_cpuid(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	hvx_vmx_cpuid_get(&vcpu->vmx, karg);
-	return 0;
-}
-
-static long vcpu_set_cpuid(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	return hvx_vmx_cpuid_set(&vcpu->vmx, karg);
-}
-
-static long vcpu_get_msrs(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	return hvx_vmx_get_msrs(&vcpu->vmx, karg);
-}
-
-static long vcpu_set_msrs(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	return hvx_vmx_set_msrs(&vcpu->vmx, karg);
-}
-
-static long vcpu_interrupt(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-	struct hvx_interrupt *irq = karg;
-
-	if (irq->padding)
-		return -EINVAL;
-	return hvx_vmx_queue_interrupt(&vcpu->vmx, irq->vector);
-}
-
-static long vcpu_nmi(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	if (arg)
-		return -EINVAL;
-	return hvx_vmx_queue_nmi(&vcpu->vmx);
-}
-
-static long vcpu_get_events(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	hvx_vmx_get_events(&vcpu->vmx, karg);
-	return 0;
-}
-
-static long vcpu_set_events(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
-	return hvx_vmx_set_events(&vcpu->vmx, karg);
-}
-
-static long vcpu_get_mp_state(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-	struct hvx_mp_state *mp = karg;
-
-	mp->state = vcpu->vmx.mp_state;
-	return 0;
-}
-
-static long vcpu_set_mp_state(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-	struct hvx_mp_state *mp = karg;
-
-	if (mp->reserved[0] || mp->reserved[1] || mp->reserved[2])
-		return -EINVAL;
-	return hvx_vmx_set_mp_state(&vcpu->vmx, mp->state);
-}
-
-static long vcpu_get_lapic(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vcpu *vcpu = obj;
-
 	if (!vcpu->lapic)
 		return -ENXIO;
-	hvx_lapic_get_state(vcpu, karg);
+	hvx_lapic_get_state(vcpu, s);
 	return 0;
 }
 
-static const struct hvx_ioctl_desc vcpu_ioctls[] = {
-	{ HVX_RUN, HVX_IOC_OWNER, vcpu_ioctl_run },
-	{ HVX_GET_REGS, 0, vcpu_get_regs },
-	{ HVX_SET_REGS, 0, vcpu_set_regs },
-	{ HVX_GET_SREGS, 0, vcpu_get_sregs },
-	{ HVX_SET_SREGS, HVX_IOC_OWNER, vcpu_set_sregs },
-	{ HVX_GET_CPUID, 0, vcpu_get_cpuid },
-	{ HVX_SET_CPUID, 0, vcpu_set_cpuid },
-	{ HVX_GET_MSRS, 0, vcpu_get_msrs },
-	{ HVX_SET_MSRS, HVX_IOC_OWNER, vcpu_set_msrs },
-	{ HVX_INTERRUPT, HVX_IOC_NOLOCK, vcpu_interrupt },
-	{ HVX_NMI, HVX_IOC_NOLOCK, vcpu_nmi },
-	{ HVX_GET_MP_STATE, 0, vcpu_get_mp_state },
-	{ HVX_SET_MP_STATE, 0, vcpu_set_mp_state },
-	{ HVX_GET_LAPIC, 0, vcpu_get_lapic },
-	{ HVX_GET_VCPU_EVENTS, 0, vcpu_get_events },
-	{ HVX_SET_VCPU_EVENTS, 0, vcpu_set_events },
+/*
+ * The vCPU fd's ioctls. One thread at a time runs a vCPU or touches its
+ * state (HVX_IOC_LOCK_VCPU); queueing an interrupt or NMI works from any
+ * thread (HVX_IOC_LOCK_NONE).
+ */
+static const struct hvx_ioctl vcpu_ioctls[] = {
+	HVX_IOCTL_VAL(HVX_RUN, HVX_IOC_LOCK_VCPU,
+		      HVX_IOC_OWNER | HVX_IOC_ARG_ZERO),
+	HVX_IOCTL(HVX_GET_REGS, struct hvx_regs, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_SET_REGS, struct hvx_regs, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_GET_SREGS, struct hvx_sregs, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL_RSVD(HVX_SET_SREGS, struct hvx_sregs, reserved,
+		       HVX_IOC_LOCK_VCPU, HVX_IOC_OWNER),
+	HVX_IOCTL(HVX_GET_CPUID, struct hvx_cpuid, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_SET_CPUID, struct hvx_cpuid, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_GET_MSRS, struct hvx_msrs, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_SET_MSRS, struct hvx_msrs, HVX_IOC_LOCK_VCPU,
+		  HVX_IOC_OWNER),
+	HVX_IOCTL_RSVD(HVX_INTERRUPT, struct hvx_interrupt, padding,
+		       HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_VAL(HVX_NMI, HVX_IOC_LOCK_NONE, HVX_IOC_ARG_ZERO),
+	HVX_IOCTL(HVX_GET_MP_STATE, struct hvx_mp_state, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL_RSVD(HVX_SET_MP_STATE, struct hvx_mp_state, reserved,
+		       HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_GET_LAPIC, struct hvx_lapic_state, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_GET_VCPU_EVENTS, struct hvx_vcpu_events,
+		  HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL_RSVD(HVX_SET_VCPU_EVENTS, struct hvx_vcpu_events, reserved,
+		       HVX_IOC_LOCK_VCPU, 0),
+};
+
+static long vcpu_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
+			    unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = obj;
+	struct hvx_vmx_vcpu *v = &vcpu->vmx;
+
+	switch (d->cmd) {
+	case HVX_RUN:
+		return vcpu_ioctl_run(vcpu);
+	case HVX_GET_REGS:
+		hvx_vmx_get_regs(v, karg);
+		return 0;
+	case HVX_SET_REGS:
+		hvx_vmx_set_regs(v, karg);
+		return 0;
+	case HVX_GET_SREGS:
+		hvx_vmx_get_sregs(v, karg);
+		return 0;
+	case HVX_SET_SREGS:
+		return hvx_vmx_set_sregs(v, karg);
+	case HVX_GET_CPUID:
+		hvx_vmx_cpuid_get(v, karg);
+		return 0;
+	case HVX_SET_CPUID:
+		return hvx_vmx_cpuid_set(v, karg);
+	case HVX_GET_MSRS:
+		return hvx_vmx_get_msrs(v, karg);
+	case HVX_SET_MSRS:
+		return hvx_vmx_set_msrs(v, karg);
+	case HVX_INTERRUPT:
+		return hvx_vmx_queue_interrupt(v,
+				((struct hvx_interrupt *)karg)->vector);
+	case HVX_NMI:
+		return hvx_vmx_queue_nmi(v);
+	case HVX_GET_MP_STATE:
+		((struct hvx_mp_state *)karg)->state = v->mp_state;
+		return 0;
+	case HVX_SET_MP_STATE:
+		return hvx_vmx_set_mp_state(v,
+				((struct hvx_mp_state *)karg)->state);
+	case HVX_GET_LAPIC:
+		return vcpu_get_lapic(vcpu, karg);
+	case HVX_GET_VCPU_EVENTS:
+		hvx_vmx_get_events(v, karg);
+		return 0;
+	case HVX_SET_VCPU_EVENTS:
+		return hvx_vmx_set_events(v, karg);
+	}
+	return -ENOTTY;
+}
+
+static const struct hvx_ioctl_table vcpu_ioctl_table = {
+	.ioctls = vcpu_ioctls,
+	.n = ARRAY_SIZE(vcpu_ioctls),
+	.call = vcpu_ioctl_call,
 };
 
 static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct hvx_vcpu *vcpu = file->private_data;
+	const struct hvx_ioctl_target tgt = {
+		.obj = vcpu,
+		.owner = vcpu->vm->mm,
+		.locks = { [HVX_IOC_LOCK_VCPU] = &vcpu->run_lock },
+	};
 
-	/*
-	 * One thread at a time runs a vCPU or touches its state; queueing an
-	 * interrupt or NMI (HVX_IOC_NOLOCK) works from any thread.
-	 */
-	return hvx_ioctl(vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls), vcpu->vm->mm,
-			 &vcpu->run_lock, vcpu, cmd, arg);
+	return hvx_ioctl(&vcpu_ioctl_table, &tgt, cmd, arg);
 }
 
 static vm_fault_t vcpu_fault(struct vm_fault *vmf)
@@ -310,7 +262,8 @@ static const struct file_operations hvx_vcpu_fops = {
  * @vm: the VM.
  * @id: vCPU id, 0 .. HVX_MAX_VCPUS - 1 (vCPU 0 is the bootstrap CPU).
  *
- * Context: process context of the VM owner.
+ * Context: process context of the VM owner; holds vm->lock (the
+ * HVX_CREATE_VCPU entry's HVX_IOC_LOCK_VM).
  * Return: a new vCPU fd, or -EINVAL (id out of range), -EEXIST (id in
  * use), -ENOSPC (max_vcpus vCPUs exist in all VMs), -ENOMEM.
  */
@@ -319,6 +272,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	struct hvx_vcpu *vcpu;
 	int ret;
 
+	lockdep_assert_held(&vm->lock);
 	if (id >= HVX_MAX_VCPUS)
 		return -EINVAL;
 	if (!hvx_vcpu_charge())
@@ -342,39 +296,35 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	if (!vcpu->run_page || !vcpu->io_page)
 		goto err;
 
-	mutex_lock(&vm->lock);
 	ret = -EEXIST;
 	if (vm->vcpus[id])
-		goto err_unlock;
+		goto err;
 	ret = -EBUSY;	/* HVX_CREATE_PLATFORM is still creating devices */
 	if (vm->plat && !vm->plat_ready)
-		goto err_unlock;
+		goto err;
 	ret = hvx_vmx_vcpu_create(&vcpu->vmx, &vm->mem, id,
 				  page_address(vcpu->run_page),
 				  page_address(vcpu->io_page));
 	if (ret)
-		goto err_unlock;
+		goto err;
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
 	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
 	vcpu->vmx.io_bitmap_src = &vm->io_bitmap;
 	ret = hvx_platform_vcpu_create(vcpu);
 	if (ret)
-		goto err_unlock;
+		goto err;
 	vcpu_sync_tsc_offset(vcpu);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
 			       O_RDWR | O_CLOEXEC);
 	if (ret < 0) {
 		refcount_dec(&vm->ref.refcount);	/* the VM fd still holds one */
-		goto err_unlock;
+		goto err;
 	}
 	WRITE_ONCE(vm->vcpus[id], vcpu);
 	atomic_inc(&vm->nr_vcpus);
-	mutex_unlock(&vm->lock);
 	return ret;
 
-err_unlock:
-	mutex_unlock(&vm->lock);
 err:
 	vcpu_free(vcpu);
 	return ret;

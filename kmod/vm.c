@@ -11,6 +11,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -89,6 +90,7 @@ static void vm_free(struct kref *ref)
 		hvx_vmx_put();
 	mmdrop(vm->mm);
 	put_pid(vm->owner_pid);
+	cleanup_srcu_struct(&vm->irq_srcu);
 	kfree(vm);
 	atomic_dec(&nr_vms);
 }
@@ -104,172 +106,146 @@ void hvx_vm_put(struct hvx_vm *vm)
 	kref_put(&vm->ref, vm_free);
 }
 
-static long vm_set_memory_region(void *obj, void *karg, unsigned long arg)
+static long vm_create_vcpu(struct hvx_vm *vm, unsigned long id)
 {
-	struct hvx_vm *vm = obj;
-
-	return hvx_mem_set_region(&vm->mem, karg);
-}
-
-static long vm_get_dirty_log(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vm *vm = obj;
-
-	return hvx_mem_get_dirty_log(&vm->mem, karg);
-}
-
-static long vm_set_mem_limit(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vm *vm = obj;
-
-	return hvx_mem_set_limit(&vm->mem, karg);
-}
-
-static long vm_get_mem_info(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vm *vm = obj;
-
-	hvx_mem_get_info(&vm->mem, karg);
-	return 0;
-}
-
-static long vm_create_vcpu(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vm *vm = obj;
-
 	if (vm->flags & HVX_VM_NO_VCPUS)
 		return -EINVAL;	/* a DMA-only VM */
-	return hvx_vcpu_create(obj, arg);
+	return hvx_vcpu_create(vm, id);
 }
 
-static long vm_assign_device(void *obj, void *karg, unsigned long arg)
+static long vm_set_tsc_offset(struct hvx_vm *vm, const struct hvx_tsc_offset *t)
 {
-	return hvx_pt_assign(obj, karg);
-}
-
-static long vm_unassign_device(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_pt_unassign(obj, karg);
-}
-
-static long vm_set_tsc_offset(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vm *vm = obj;
-	struct hvx_tsc_offset *t = karg;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(t->reserved); i++)
-		if (t->reserved[i])
-			return -EINVAL;
-	mutex_lock(&vm->lock);
+	lockdep_assert_held(&vm->lock);
 	WRITE_ONCE(vm->tsc_offset, t->offset);
 	atomic_inc(&vm->tsc_gen);
-	mutex_unlock(&vm->lock);
 	return 0;
 }
 
-static long vm_get_tsc_offset(void *obj, void *karg, unsigned long arg)
+static long vm_send_ipi(struct hvx_vm *vm, const struct hvx_ipi *ipi)
 {
-	struct hvx_vm *vm = obj;
-	struct hvx_tsc_offset *t = karg;
-
-	t->offset = READ_ONCE(vm->tsc_offset);
-	return 0;
-}
-
-static long vm_send_ipi(void *obj, void *karg, unsigned long arg)
-{
-	struct hvx_vm *vm = obj;
-	struct hvx_ipi *ipi = karg;
-	long ret = 0;
-
-	if ((ipi->kind != HVX_IPI_INIT && ipi->kind != HVX_IPI_SIPI) ||
-	    ipi->pad[0] || ipi->pad[1] || ipi->reserved[0] || ipi->reserved[1])
+	lockdep_assert_held(&vm->lock);
+	if (ipi->kind != HVX_IPI_INIT && ipi->kind != HVX_IPI_SIPI)
 		return -EINVAL;
-	if (ipi->vcpu_id >= HVX_MAX_VCPUS)
+	if (ipi->vcpu_id >= HVX_MAX_VCPUS || !vm->vcpus[ipi->vcpu_id])
 		return -ENOENT;
 	/* vm->lock keeps the vCPU from being freed; sending never sleeps. */
-	mutex_lock(&vm->lock);
-	if (vm->vcpus[ipi->vcpu_id])
-		hvx_vmx_send_ipi(&vm->vcpus[ipi->vcpu_id]->vmx, ipi->kind,
-				 ipi->vector);
-	else
-		ret = -ENOENT;
-	mutex_unlock(&vm->lock);
-	return ret;
+	hvx_vmx_send_ipi(&vm->vcpus[ipi->vcpu_id]->vmx, ipi->kind, ipi->vector);
+	return 0;
 }
 
-static long vm_create_platform(void *obj, void *karg, unsigned long arg)
+static long vm_create_platform(struct hvx_vm *vm,
+			       const struct hvx_platform_config *c)
 {
-	struct hvx_platform_config *c = karg;
-	int i;
-
 	if (!c->devices || (c->devices & ~HVX_PLATFORM_ALL) || c->flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(c->reserved); i++)
-		if (c->reserved[i])
-			return -EINVAL;
-	return hvx_platform_create(obj, c->devices);
+	return hvx_platform_create(vm, c->devices);
 }
 
-static long vm_irq_line(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_irq_line(obj, karg);
-}
-
-static long vm_signal_msi(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_signal_msi(obj, karg);
-}
-
-static long vm_irqfd(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_irqfd(obj, karg);
-}
-
-static long vm_get_console_fd(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_uart_console_fd(obj, arg);
-}
-
-static long vm_set_cmos(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_rtc_cmos(obj, karg, true);
-}
-
-static long vm_get_cmos(void *obj, void *karg, unsigned long arg)
-{
-	return hvx_rtc_cmos(obj, karg, false);
-}
-
-static const struct hvx_ioctl_desc vm_ioctls[] = {
-	{ HVX_SET_MEMORY_REGION, HVX_IOC_OWNER, vm_set_memory_region },
-	{ HVX_GET_DIRTY_LOG, 0, vm_get_dirty_log },
+/*
+ * The VM fd's ioctls. LOCK_NONE entries call subsystems that lock for
+ * themselves: the interrupt router and the devices (dev/), passthrough
+ * (iommu/, its global mutex); HVX_GET_TSC_OFFSET reads one word.
+ */
+static const struct hvx_ioctl vm_ioctls[] = {
+	HVX_IOCTL_RSVD(HVX_SET_MEMORY_REGION, struct hvx_memory_region,
+		       reserved, HVX_IOC_LOCK_MEM, HVX_IOC_OWNER),
+	HVX_IOCTL_RSVD(HVX_GET_DIRTY_LOG, struct hvx_dirty_log, reserved,
+		       HVX_IOC_LOCK_MEM, 0),
 	/* Not HVX_IOC_OWNER: a VMM's own guard, not a host protection. */
-	{ HVX_SET_MEM_LIMIT, 0, vm_set_mem_limit },
-	{ HVX_GET_MEM_INFO, 0, vm_get_mem_info },
-	{ HVX_CREATE_VCPU, HVX_IOC_OWNER, vm_create_vcpu },
-	{ HVX_SET_TSC_OFFSET, 0, vm_set_tsc_offset },
-	{ HVX_GET_TSC_OFFSET, 0, vm_get_tsc_offset },
-	{ HVX_SEND_IPI, 0, vm_send_ipi },
-	{ HVX_CREATE_PLATFORM, HVX_IOC_OWNER, vm_create_platform },
-	{ HVX_IRQ_LINE, 0, vm_irq_line },
-	{ HVX_SIGNAL_MSI, 0, vm_signal_msi },
-	{ HVX_IRQFD, 0, vm_irqfd },
-	{ HVX_ASSIGN_DEVICE, HVX_IOC_OWNER, vm_assign_device },
-	{ HVX_UNASSIGN_DEVICE, 0, vm_unassign_device },
+	HVX_IOCTL_RSVD(HVX_SET_MEM_LIMIT, struct hvx_mem_limit, reserved,
+		       HVX_IOC_LOCK_MEM, 0),
+	HVX_IOCTL(HVX_GET_MEM_INFO, struct hvx_mem_info, HVX_IOC_LOCK_MEM, 0),
+	HVX_IOCTL_VAL(HVX_CREATE_VCPU, HVX_IOC_LOCK_VM, HVX_IOC_OWNER),
+	HVX_IOCTL_RSVD(HVX_SET_TSC_OFFSET, struct hvx_tsc_offset, reserved,
+		       HVX_IOC_LOCK_VM, 0),
+	HVX_IOCTL(HVX_GET_TSC_OFFSET, struct hvx_tsc_offset,
+		  HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_SEND_IPI, struct hvx_ipi, pad, HVX_IOC_LOCK_VM, 0),
+	HVX_IOCTL_RSVD(HVX_CREATE_PLATFORM, struct hvx_platform_config,
+		       reserved, HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
+	HVX_IOCTL_RSVD(HVX_IRQ_LINE, struct hvx_irq_level, reserved,
+		       HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_SIGNAL_MSI, struct hvx_msi, reserved,
+		       HVX_IOC_LOCK_NONE, 0),
+	/* Reserved fields are checked on assignment only (dev/irqfd.c). */
+	HVX_IOCTL(HVX_IRQFD, struct hvx_irqfd, HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_ASSIGN_DEVICE, struct hvx_pci_device, reserved,
+		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
+	HVX_IOCTL_RSVD(HVX_UNASSIGN_DEVICE, struct hvx_pci_device, reserved,
+		       HVX_IOC_LOCK_NONE, 0),
 	/* Platform devices (dev/uart.c, dev/rtc.c), numbers 0x40-0x47. */
-	{ HVX_GET_CONSOLE_FD, 0, vm_get_console_fd },
-	{ HVX_SET_CMOS, 0, vm_set_cmos },
-	{ HVX_GET_CMOS, 0, vm_get_cmos },
+	HVX_IOCTL_VAL(HVX_GET_CONSOLE_FD, HVX_IOC_LOCK_NONE, HVX_IOC_ARG_ZERO),
+	HVX_IOCTL_RSVD_FIELD(HVX_SET_CMOS, struct hvx_cmos, reserved,
+			     HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD_FIELD(HVX_GET_CMOS, struct hvx_cmos, reserved,
+			     HVX_IOC_LOCK_NONE, 0),
+};
+
+static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
+			  unsigned long arg)
+{
+	struct hvx_vm *vm = obj;
+
+	switch (d->cmd) {
+	case HVX_SET_MEMORY_REGION:
+		return hvx_mem_set_region(&vm->mem, karg);
+	case HVX_GET_DIRTY_LOG:
+		return hvx_mem_get_dirty_log(&vm->mem, karg);
+	case HVX_SET_MEM_LIMIT:
+		return hvx_mem_set_limit(&vm->mem, karg);
+	case HVX_GET_MEM_INFO:
+		hvx_mem_get_info(&vm->mem, karg);
+		return 0;
+	case HVX_CREATE_VCPU:
+		return vm_create_vcpu(vm, arg);
+	case HVX_SET_TSC_OFFSET:
+		return vm_set_tsc_offset(vm, karg);
+	case HVX_GET_TSC_OFFSET:
+		((struct hvx_tsc_offset *)karg)->offset = READ_ONCE(vm->tsc_offset);
+		return 0;
+	case HVX_SEND_IPI:
+		return vm_send_ipi(vm, karg);
+	case HVX_CREATE_PLATFORM:
+		return vm_create_platform(vm, karg);
+	case HVX_IRQ_LINE:
+		return hvx_irq_line(vm, karg);
+	case HVX_SIGNAL_MSI:
+		return hvx_signal_msi(vm, karg);
+	case HVX_IRQFD:
+		return hvx_irqfd(vm, karg);
+	case HVX_ASSIGN_DEVICE:
+		return hvx_pt_assign(vm, karg);
+	case HVX_UNASSIGN_DEVICE:
+		return hvx_pt_unassign(vm, karg);
+	case HVX_GET_CONSOLE_FD:
+		return hvx_uart_console_fd(vm, arg);
+	case HVX_SET_CMOS:
+		return hvx_rtc_cmos(vm, karg, true);
+	case HVX_GET_CMOS:
+		return hvx_rtc_cmos(vm, karg, false);
+	}
+	return -ENOTTY;
+}
+
+static const struct hvx_ioctl_table vm_ioctl_table = {
+	.ioctls = vm_ioctls,
+	.n = ARRAY_SIZE(vm_ioctls),
+	.call = vm_ioctl_call,
 };
 
 static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct hvx_vm *vm = file->private_data;
+	const struct hvx_ioctl_target tgt = {
+		.obj = vm,
+		.owner = vm->mm,
+		.locks = {
+			[HVX_IOC_LOCK_VM] = &vm->lock,
+			[HVX_IOC_LOCK_MEM] = &vm->mem.lock,
+		},
+	};
 
-	return hvx_ioctl(vm_ioctls, ARRAY_SIZE(vm_ioctls), vm->mm, NULL, vm,
-			 cmd, arg);
+	return hvx_ioctl(&vm_ioctl_table, &tgt, cmd, arg);
 }
 
 static int vm_release(struct inode *inode, struct file *file)
@@ -311,6 +287,11 @@ int hvx_vm_create(u32 flags)
 		goto err_count;
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	INIT_HLIST_HEAD(&vm->irq_ack_notifiers);
+	spin_lock_init(&vm->irq_ack_lock);
+	ret = init_srcu_struct(&vm->irq_srcu);
+	if (ret)
+		goto err_free;
 	vm->flags = flags;
 	/*
 	 * A DMA-only VM (HVX_VM_NO_VCPUS) never enters a guest: it needs no
@@ -318,7 +299,7 @@ int hvx_vm_create(u32 flags)
 	 */
 	ret = flags & HVX_VM_NO_VCPUS ? 0 : hvx_vmx_get();
 	if (ret)
-		goto err_free;
+		goto err_srcu;
 	ret = hvx_mem_init(&vm->mem);
 	if (ret)
 		goto err_vmx;
@@ -352,6 +333,8 @@ err_mem:
 err_vmx:
 	if (!(flags & HVX_VM_NO_VCPUS))
 		hvx_vmx_put();
+err_srcu:
+	cleanup_srcu_struct(&vm->irq_srcu);
 err_free:
 	kfree(vm);
 err_count:

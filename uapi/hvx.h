@@ -368,6 +368,24 @@ struct hvx_vcpu_events {
 #define HVX_EXIT_IRQ_WINDOW_OPEN 8	/* see hvx_run.request_interrupt_window */
 #define HVX_EXIT_MSR		9	/* unknown MSR, HVX_VM_MSR_EXITS: hvx_run.msr */
 
+/*
+ * The name of every HVX_EXIT_* reason, as { value, "NAME" } pairs in the
+ * shape of <asm/vmx.h>'s VMX_EXIT_REASONS: the one list the tracepoints
+ * (__print_symbolic()), hvxctl, hvx-run and the selftests print from. A
+ * new reason is added here and nowhere else.
+ */
+#define HVX_EXIT_REASONS					\
+	{ HVX_EXIT_UNKNOWN,		"UNKNOWN" },		\
+	{ HVX_EXIT_IO,			"IO" },			\
+	{ HVX_EXIT_MMIO,		"MMIO" },		\
+	{ HVX_EXIT_HLT,			"HLT" },		\
+	{ HVX_EXIT_SHUTDOWN,		"SHUTDOWN" },		\
+	{ HVX_EXIT_FAIL_ENTRY,		"FAIL_ENTRY" },		\
+	{ HVX_EXIT_INTERNAL_ERROR,	"INTERNAL_ERROR" },	\
+	{ HVX_EXIT_INTR,		"INTR" },		\
+	{ HVX_EXIT_IRQ_WINDOW_OPEN,	"IRQ_WINDOW_OPEN" },	\
+	{ HVX_EXIT_MSR,			"MSR" }
+
 /* Flags of HVX_CREATE_VM. */
 #define HVX_VM_MSR_EXITS	(1u << 0)	/* unknown MSRs exit to userspace */
 /*

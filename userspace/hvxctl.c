@@ -364,9 +364,9 @@ static void stats_json(const struct hvx_stats *st,
 	for (int i = 0; i < HVX_STATS_USER_EXITS; i++) {
 		if (!st->user_exits[i])
 			continue;
-		if (hvx_user_exit_names[i])
+		if (hvx_user_exit_name(i))
 			printf("%s\"%s\": %llu", first ? "" : ", ",
-			       hvx_user_exit_names[i], st->user_exits[i]);
+			       hvx_user_exit_name(i), st->user_exits[i]);
 		else
 			printf("%s\"EXIT_%d\": %llu", first ? "" : ", ", i,
 			       st->user_exits[i]);
@@ -524,8 +524,8 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	for (int r = 0; r < HVX_STATS_USER_EXITS; r++) {
 		if (!t->st.user_exits[r])
 			continue;
-		if (hvx_user_exit_names[r])
-			snprintf(label, sizeof(label), "  %s", hvx_user_exit_names[r]);
+		if (hvx_user_exit_name(r))
+			snprintf(label, sizeof(label), "  %s", hvx_user_exit_name(r));
 		else
 			snprintf(label, sizeof(label), "  EXIT_%d", r);
 		row(label, set, t->st.user_exits[r],

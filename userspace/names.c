@@ -3,6 +3,8 @@
  * names.c - names of VM-exit reasons and userspace exits, shared by
  * hvxctl and hvx-run.
  */
+#include <stddef.h>
+
 #include "names.h"
 
 /* Basic VM-exit reasons (SDM Vol. 3D Appendix C), as the kernel's
@@ -36,10 +38,18 @@ const char *const hvx_exit_names[HVX_STATS_EXIT_REASONS] = {
 	[79] = "WRMSRLIST",
 };
 
-const char *const hvx_user_exit_names[HVX_STATS_USER_EXITS] = {
-	[HVX_EXIT_UNKNOWN] = "UNKNOWN", [HVX_EXIT_IO] = "IO",
-	[HVX_EXIT_MMIO] = "MMIO", [HVX_EXIT_HLT] = "HLT",
-	[HVX_EXIT_SHUTDOWN] = "SHUTDOWN", [HVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-	[HVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [HVX_EXIT_INTR] = "INTR",
-	[HVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [HVX_EXIT_MSR] = "MSR",
-};
+/* HVX_EXIT_* names: uapi/hvx.h's HVX_EXIT_REASONS, the one list. */
+static const struct {
+	unsigned int reason;
+	const char *name;
+} user_exits[] = { HVX_EXIT_REASONS };
+
+const char *hvx_user_exit_name(unsigned int reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(user_exits) / sizeof(user_exits[0]); i++)
+		if (user_exits[i].reason == reason)
+			return user_exits[i].name;
+	return NULL;
+}

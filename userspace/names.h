@@ -7,7 +7,7 @@
 
 /* Basic VM-exit reasons (SDM Vol. 3D Appendix C); NULL where unnamed. */
 extern const char *const hvx_exit_names[HVX_STATS_EXIT_REASONS];
-/* HVX_EXIT_* reasons of struct hvx_run, indexed as hvx_stats.user_exits. */
-extern const char *const hvx_user_exit_names[HVX_STATS_USER_EXITS];
+/* Name of HVX_EXIT_* @reason (hvx_run, hvx_stats.user_exits), or NULL. */
+const char *hvx_user_exit_name(unsigned int reason);
 
 #endif

@@ -12,7 +12,7 @@
  * hvx_vmx_run() (exits by reason, handling time) and in the handlers that
  * know more (port, MSR, guest page): plain increments on the vCPU's own
  * struct, and two RDTSCs per exit. The hvx_vm_entry/hvx_vm_exit
- * tracepoints (kmod/hvx_trace.h) bracket each stay in the guest.
+ * tracepoints (vmx_trace.h) bracket each stay in the guest.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -32,7 +32,7 @@
 #include <trace/events/ipi.h>	/* smp_send_reschedule() traces on 6.6+ */
 
 #include "vmx.h"
-#include "../kmod/hvx_trace.h"
+#include "vmx_trace.h"
 
 static bool fastpath = true;
 module_param(fastpath, bool, 0644);

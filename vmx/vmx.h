@@ -553,8 +553,8 @@ struct hvx_vmx_run_state {
  *	when the host has no XSAVE).
  * @tpr_threshold: the VMCS's TPR threshold as last written (entries
  *	write it only when it changes).
- * @dev_ops: in-kernel devices, or NULL (everything exits to userspace).
- * @dev_ctx: for @dev_ops: the kmod/ vCPU that owns this one.
+ * @dev_ops: in-kernel devices, or NULL (everything exits to userspace);
+ *	they find their own vCPU from this one with container_of().
  * @apic_ops: the in-kernel local APIC, or NULL (then interrupts come from
  *	@dev_ops alone and the APIC MSRs are plain storage or #GP).
  * @spec_id: never-reused id for the per-CPU "last vCPU" (spec.c), 0
@@ -657,7 +657,6 @@ struct hvx_vmx_vcpu {
 
 	int tpr_threshold;
 	const struct hvx_vmx_dev_ops *dev_ops;
-	void *dev_ctx;
 	const struct hvx_vmx_apic_ops *apic_ops;
 
 	u64 xcr0;

@@ -336,7 +336,7 @@ static int pio_call(const struct hvx_pio_fixed *f, struct hvx_vcpu *vcpu,
 static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 		   u64 *val)
 {
-	struct hvx_vcpu *vcpu = v->dev_ctx;
+	struct hvx_vcpu *vcpu = to_hvx_vcpu(v);
 	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
 
 	if (f)
@@ -348,7 +348,7 @@ static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 			u64 *val)
 {
-	struct hvx_vcpu *vcpu = v->dev_ctx;
+	struct hvx_vcpu *vcpu = to_hvx_vcpu(v);
 	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
 
 	if (!f || !f->irqoff)
@@ -359,17 +359,17 @@ static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 static int dev_mmio(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u8 size,
 		    u64 *val)
 {
-	return bus_access(v->dev_ctx, HVX_BUS_MMIO, gpa, !write, size, val);
+	return bus_access(to_hvx_vcpu(v), HVX_BUS_MMIO, gpa, !write, size, val);
 }
 
 static int dev_intr_pending(struct hvx_vmx_vcpu *v)
 {
-	return hvx_irq_pending(v->dev_ctx);
+	return hvx_irq_pending(to_hvx_vcpu(v));
 }
 
 static int dev_intr_ack(struct hvx_vmx_vcpu *v, int vector, int *src)
 {
-	return hvx_irq_ack(v->dev_ctx, vector, src);
+	return hvx_irq_ack(to_hvx_vcpu(v), vector, src);
 }
 
 static const struct hvx_vmx_dev_ops hvx_dev_ops = {
@@ -387,5 +387,4 @@ static const struct hvx_vmx_dev_ops hvx_dev_ops = {
 void hvx_dev_vcpu_init(struct hvx_vcpu *vcpu)
 {
 	vcpu->vmx.dev_ops = &hvx_dev_ops;
-	vcpu->vmx.dev_ctx = vcpu;
 }

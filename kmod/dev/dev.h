@@ -285,6 +285,28 @@ struct hvx_apic_irq {
 
 struct hvx_irqfds;
 
+/**
+ * struct hvx_irq_ack_notifier - told when the guest EOIs a level GSI
+ * @link: in the VM's list (struct hvx_vm, @irq_ack_notifiers).
+ * @acked: called with the GSI whose Remote IRR the EOI cleared, in
+ *	process context (the vCPU's thread) under the VM's @irq_srcu, with
+ *	no router or I/O APIC lock held; may sleep.
+ *
+ * The router's consumers (resample irqfds, passthrough INTx) register one
+ * instead of being called by the I/O APIC by name, as KVM's
+ * kvm_register_irq_ack_notifier().
+ */
+struct hvx_irq_ack_notifier {
+	struct hlist_node link;
+	void (*acked)(struct hvx_irq_ack_notifier *n, u32 gsi);
+};
+
+void hvx_irq_register_ack_notifier(struct hvx_vm *vm,
+				   struct hvx_irq_ack_notifier *n);
+void hvx_irq_unregister_ack_notifier(struct hvx_vm *vm,
+				     struct hvx_irq_ack_notifier *n);
+void hvx_irq_notify_ack(struct hvx_vm *vm, u32 gsi);
+
 int hvx_lapic_vm_create(struct hvx_vm *vm);
 void hvx_lapic_vm_destroy(struct hvx_vm *vm);
 int hvx_lapic_deliver(struct hvx_vm *vm, const struct hvx_apic_irq *irq);
@@ -301,6 +323,5 @@ void hvx_irq_destroy(struct hvx_vm *vm);
 
 int hvx_irqfd(struct hvx_vm *vm, const struct hvx_irqfd *args);
 void hvx_irqfd_release(struct hvx_vm *vm);
-void hvx_irqfd_resample(struct hvx_vm *vm, u32 gsi);
 
 #endif /* HVX_DEV_H */

@@ -22,7 +22,6 @@
 
 #include "../hvx_core.h"
 #include "dev.h"
-#include "../../iommu/iommu.h"
 
 #define IOAPIC_SIZE		0x1000
 #define IOREGSEL		0x00
@@ -129,10 +128,9 @@ void hvx_ioapic_set_irq(struct hvx_vm *vm, unsigned int gsi, int level)
  * @vector: the vector (EOI broadcast, SDM Vol. 3A 11.8.5; or a write to
  *	the I/O APIC's EOI register).
  *
- * Clears Remote IRR of every level input with that vector, lets resample
- * eventfds and assigned devices deassert their lines (hvx_irqfd_resample(),
- * hvx_pt_intx_eoi()), then sends again
- * for the inputs still asserted.
+ * Clears Remote IRR of every level input with that vector, lets the ack
+ * notifiers (resample eventfds, assigned devices) deassert their lines
+ * (hvx_irq_notify_ack()), then sends again for the inputs still asserted.
  * Context: process context (the vCPU's thread).
  */
 void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector)
@@ -156,10 +154,8 @@ void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector)
 	spin_unlock_irqrestore(&io->lock, flags);
 	if (!eoied)
 		return;
-	for_each_set_bit(pin, &eoied, HVX_NR_GSIS) {
-		hvx_irqfd_resample(vm, pin);
-		hvx_pt_intx_eoi(vm, pin);	/* assigned devices' INTx */
-	}
+	for_each_set_bit(pin, &eoied, HVX_NR_GSIS)
+		hvx_irq_notify_ack(vm, pin);
 	spin_lock_irqsave(&io->lock, flags);
 	for_each_set_bit(pin, &eoied, HVX_NR_GSIS)
 		ioapic_service_level(io, pin);

@@ -11,7 +11,9 @@
  * priority order (SDM Vol. 3A 11.8.3).
  *
  * Routing never sleeps and takes no lock of its own: vCPUs are looked up
- * under RCU, controllers serialise their state themselves.
+ * under RCU, controllers serialise their state themselves. The EOI of a
+ * level-triggered GSI is told to the ack notifiers registered on the VM
+ * (resample irqfds, passthrough INTx), which may sleep.
  */
 #include "../hvx_core.h"
 #include "dev.h"
@@ -201,15 +203,15 @@ int hvx_irq_msi(struct hvx_vm *vm, u32 address_lo, u32 address_hi, u32 data,
  * @vm: the VM.
  * @l: the argument (see struct hvx_irq_level).
  *
- * Return: 0, -EINVAL (GSI, level or reserved), -ENXIO (no PIC and no I/O
+ * Return: 0, -EINVAL (GSI or level), -ENXIO (no PIC and no I/O
  * APIC).
  */
 int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l)
 {
 	struct hvx_platform *plat = READ_ONCE(vm->plat);
 
-	if (l->gsi >= HVX_NR_GSIS || l->level > 1 || l->reserved[0] ||
-	    l->reserved[1])
+	/* l->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
+	if (l->gsi >= HVX_NR_GSIS || l->level > 1)
 		return -EINVAL;
 	/* Acquire pairs with the release that publishes a built platform. */
 	if (!plat || !smp_load_acquire(&vm->plat_ready) ||
@@ -228,8 +230,8 @@ int hvx_irq_line(struct hvx_vm *vm, const struct hvx_irq_level *l)
  */
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *m)
 {
-	if (m->flags || m->reserved[0] || m->reserved[1] ||
-	    hvx_irq_msi_check(m->address_lo, m->address_hi, m->data))
+	/* m->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
+	if (m->flags || hvx_irq_msi_check(m->address_lo, m->address_hi, m->data))
 		return -EINVAL;
 	/* Acquire pairs with the release that publishes a built platform. */
 	if (!vm_has_lapics(vm) || !smp_load_acquire(&vm->plat_ready))
@@ -300,4 +302,58 @@ int hvx_irq_ack(struct hvx_vcpu *vcpu, int vector, int *src)
 void hvx_irq_destroy(struct hvx_vm *vm)
 {
 	hvx_irqfd_release(vm);
+}
+
+/**
+ * hvx_irq_register_ack_notifier - tell @n of every EOI of a level GSI
+ * @vm: the VM.
+ * @n: the notifier, with @acked set; not yet registered.
+ *
+ * Context: process context.
+ */
+void hvx_irq_register_ack_notifier(struct hvx_vm *vm,
+				   struct hvx_irq_ack_notifier *n)
+{
+	spin_lock(&vm->irq_ack_lock);
+	hlist_add_head_rcu(&n->link, &vm->irq_ack_notifiers);
+	spin_unlock(&vm->irq_ack_lock);
+}
+
+/**
+ * hvx_irq_unregister_ack_notifier - stop telling @n of EOIs
+ * @vm: the VM.
+ * @n: a notifier registered with hvx_irq_register_ack_notifier().
+ *
+ * Returns after every call of @n->acked has returned, so @n may be freed.
+ * Context: process context, may sleep (synchronize_srcu()); not from an
+ * @acked callback.
+ */
+void hvx_irq_unregister_ack_notifier(struct hvx_vm *vm,
+				     struct hvx_irq_ack_notifier *n)
+{
+	spin_lock(&vm->irq_ack_lock);
+	hlist_del_init_rcu(&n->link);
+	spin_unlock(&vm->irq_ack_lock);
+	synchronize_srcu(&vm->irq_srcu);
+}
+
+/**
+ * hvx_irq_notify_ack - the guest EOI'd level-triggered GSI @gsi
+ * @vm: the VM.
+ * @gsi: the GSI whose Remote IRR the EOI cleared.
+ *
+ * Calls every registered ack notifier.
+ * Context: process context (the vCPU's thread), no router or I/O APIC
+ * lock held.
+ */
+void hvx_irq_notify_ack(struct hvx_vm *vm, u32 gsi)
+{
+	struct hvx_irq_ack_notifier *n;
+	int idx;
+
+	idx = srcu_read_lock(&vm->irq_srcu);
+	hlist_for_each_entry_srcu(n, &vm->irq_ack_notifiers, link,
+				  srcu_read_lock_held(&vm->irq_srcu))
+		n->acked(n, gsi);
+	srcu_read_unlock(&vm->irq_srcu, idx);
 }

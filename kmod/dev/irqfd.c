@@ -33,12 +33,19 @@
  * @lock: serialises changes of @list.
  * @list: struct irqfd entries (RCU list).
  * @n: entries on @list.
+ * @vm: the VM.
+ * @ack: on the VM's interrupt router from creation to
+ *	hvx_irqfd_release(): resamples on each EOI of a level-triggered GSI.
  */
 struct hvx_irqfds {
 	struct mutex lock;	/* changes of @list */
 	struct list_head list;
 	unsigned int n;
+	struct hvx_vm *vm;
+	struct hvx_irq_ack_notifier ack;
 };
+
+static void irqfd_resample(struct hvx_irq_ack_notifier *n, u32 gsi);
 
 struct irqfd {
 	struct list_head node;
@@ -151,11 +158,14 @@ static struct hvx_irqfds *irqfds_get(struct hvx_vm *vm)
 		return NULL;
 	mutex_init(&new->lock);
 	INIT_LIST_HEAD(&new->list);
+	new->vm = vm;
+	new->ack.acked = irqfd_resample;
 	fds = cmpxchg(&vm->plat->irqfds, NULL, new);
 	if (fds) {
 		kfree(new);
 		return fds;
 	}
+	hvx_irq_register_ack_notifier(vm, &new->ack);
 	return new;
 }
 
@@ -320,27 +330,21 @@ int hvx_irqfd(struct hvx_vm *vm, const struct hvx_irqfd *a)
 	return irqfd_assign(vm, a);
 }
 
-/**
- * hvx_irqfd_resample - the guest EOI'd the level-triggered interrupt of @gsi
- * @vm: the VM.
- * @gsi: the I/O APIC input whose Remote IRR was just cleared.
- *
- * Every HVX_IRQFD_RESAMPLE binding of @gsi deasserts the line and
- * signals its resample eventfd, so that the device can assert it again
- * if it still needs service.
- * Context: process context (the vCPU's thread), no I/O APIC lock held.
+/*
+ * The guest EOI'd the level-triggered interrupt of @gsi (an ack notifier):
+ * every HVX_IRQFD_RESAMPLE binding of @gsi deasserts the line and signals
+ * its resample eventfd, so that the device can assert it again if it
+ * still needs service.
  */
-void hvx_irqfd_resample(struct hvx_vm *vm, u32 gsi)
+static void irqfd_resample(struct hvx_irq_ack_notifier *n, u32 gsi)
 {
-	struct hvx_irqfds *fds = READ_ONCE(vm->plat->irqfds);
+	struct hvx_irqfds *fds = container_of(n, struct hvx_irqfds, ack);
 	struct irqfd *fd;
 
-	if (!fds)
-		return;
 	rcu_read_lock();
 	list_for_each_entry_rcu(fd, &fds->list, node) {
 		if ((fd->flags & HVX_IRQFD_RESAMPLE) && fd->gsi == gsi) {
-			hvx_irq_set_gsi(vm, gsi, 0);
+			hvx_irq_set_gsi(fds->vm, gsi, 0);
 			hvx_eventfd_signal(fd->resample);
 		}
 	}
@@ -359,6 +363,7 @@ void hvx_irqfd_release(struct hvx_vm *vm)
 
 	if (!fds)
 		return;
+	hvx_irq_unregister_ack_notifier(vm, &fds->ack);
 	mutex_lock(&fds->lock);
 	list_for_each_entry(fd, &fds->list, node)
 		WRITE_ONCE(fd->dead, true);

@@ -970,7 +970,7 @@ static int lapic_apic_base(struct hvx_lapic *apic, enum hvx_msr_op op, u64 val)
 
 static struct hvx_lapic *vmx_to_lapic(struct hvx_vmx_vcpu *v)
 {
-	return container_of(v, struct hvx_vcpu, vmx)->lapic;
+	return to_hvx_vcpu(v)->lapic;
 }
 
 static int lapic_msr(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,

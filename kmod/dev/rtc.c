@@ -416,18 +416,15 @@ static const struct hvx_io_dev_ops rtc_io_ops = {
  * Only the RAM (0x0e-0x7f) is accessible; the clock registers follow the
  * host's clock and the guest.
  * Context: process context.
- * Return: 0, -EINVAL (range outside 0x0e-0x7f, empty, or nonzero
- * reserved fields), -ENODEV (no HVX_PLATFORM_RTC).
+ * Return: 0, -EINVAL (range outside 0x0e-0x7f, or empty), -ENODEV (no
+ * HVX_PLATFORM_RTC).
  */
 long hvx_rtc_cmos(struct hvx_vm *vm, struct hvx_cmos *c, bool set)
 {
 	struct hvx_rtc *rtc = NULL;
 	unsigned long flags;
-	int i;
 
-	for (i = 0; i < ARRAY_SIZE(c->reserved); i++)
-		if (c->reserved[i])
-			return -EINVAL;
+	/* c->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
 	if (c->first < RTC_NR_REGS || c->first >= sizeof(c->data) ||
 	    !c->count || c->count > sizeof(c->data) - c->first)
 		return -EINVAL;

@@ -258,19 +258,16 @@ void *vcpu_io_data(struct vcpu *vcpu)
 
 const char *exit_reason_str(uint32_t reason)
 {
-	static const char *const names[] = {
-		[HVX_EXIT_UNKNOWN] = "UNKNOWN",
-		[HVX_EXIT_IO] = "IO",
-		[HVX_EXIT_MMIO] = "MMIO",
-		[HVX_EXIT_HLT] = "HLT",
-		[HVX_EXIT_SHUTDOWN] = "SHUTDOWN",
-		[HVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-		[HVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-		[HVX_EXIT_INTR] = "INTR",
-	};
+	/* uapi/hvx.h's list, shared with the kernel, hvxctl and hvx-run. */
+	static const struct {
+		uint32_t reason;
+		const char *name;
+	} names[] = { HVX_EXIT_REASONS };
+	size_t i;
 
-	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
-		return names[reason];
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].reason == reason)
+			return names[i].name;
 	return "(invalid)";
 }
 

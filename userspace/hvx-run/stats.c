@@ -143,9 +143,9 @@ void print_summary(struct vm *vm)
 		n += snprintf(line + n, sizeof(line) - n, "%s exits to hvx-run:",
 			      line[n - 1] == ';' ? "" : ",");
 	for (int i = 0; i < HVX_STATS_USER_EXITS && n < (int)sizeof(line); i++)
-		if (u[i] && hvx_user_exit_names[i])
+		if (u[i] && hvx_user_exit_name(i))
 			n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
-				      k++ ? "," : "", hvx_user_exit_names[i], u[i]);
+				      k++ ? "," : "", hvx_user_exit_name(i), u[i]);
 	fprintf(stderr, "hvx-run: %s\n", line);
 }
 

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl.c - the one ioctl dispatcher: every fd's table goes through it.
+ */
+#include <linux/bug.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "hvx.h"
+#include "ioctl.h"
+
+/* Lock classes taken with mutex_trylock(): a busy object says -EBUSY. */
+static const bool hvx_ioc_trylock[HVX_IOC_NR_LOCKS] = {
+	[HVX_IOC_LOCK_VCPU] = true,
+};
+
+/**
+ * hvx_ioctl - look up, check, copy, lock and call one ioctl
+ * @t: the fd's table.
+ * @tgt: the object, its owner mm and its locks.
+ * @cmd: ioctl number.
+ * @arg: ioctl argument (a user pointer, or a value for _IO ioctls).
+ *
+ * In this order: finds @cmd in @t; refuses a HVX_IOC_OWNER entry to a
+ * caller outside @tgt's owner mm; copies the argument struct in (for
+ * _IOC_WRITE) or zeroes it; checks HVX_IOC_ARG_ZERO and the entry's
+ * reserved bytes (memchr_inv()); takes the entry's lock; calls the
+ * table's handler; drops the lock; copies the struct out (for _IOC_READ,
+ * when the handler returned 0 or more). The copies are made without the
+ * lock: a user buffer may be a mapping whose fault handler takes it.
+ * Context: process context; may sleep.
+ * Return: the handler's result; -ENOTTY for an unknown @cmd (including a
+ * known ioctl with a wrong size), -EIO for an owner-only ioctl from
+ * another process, -EFAULT if the argument cannot be copied, -ENOMEM,
+ * -EINVAL for a nonzero reserved field or value argument, -EBUSY if a
+ * trylock class is held by another thread.
+ */
+long hvx_ioctl(const struct hvx_ioctl_table *t,
+	       const struct hvx_ioctl_target *tgt, unsigned int cmd,
+	       unsigned long arg)
+{
+	union {
+		struct hvx_memory_region region;
+		struct hvx_regs regs;
+		struct hvx_sregs sregs;
+	} small;
+	const struct hvx_ioctl *d = NULL;
+	void __user *uarg = (void __user *)arg;
+	struct mutex *lock = NULL;
+	void *buf = NULL;
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < t->n; i++) {
+		if (t->ioctls[i].cmd == cmd) {
+			d = &t->ioctls[i];
+			break;
+		}
+	}
+	if (!d)
+		return -ENOTTY;
+	if (d->lock != HVX_IOC_LOCK_NONE) {
+		lock = tgt->locks[d->lock];
+		if (WARN_ON_ONCE(!lock))
+			return -ENOTTY;
+	}
+	if ((d->flags & HVX_IOC_OWNER) && current->mm != tgt->owner)
+		return -EIO;
+	if (d->size) {
+		/* Large argument structs (CPUID and MSR lists) go to the heap. */
+		if (d->size > sizeof(small)) {
+			buf = kzalloc(d->size, GFP_KERNEL_ACCOUNT);
+			if (!buf)
+				return -ENOMEM;
+		} else {
+			buf = &small;
+			memset(buf, 0, d->size);
+		}
+	}
+	ret = -EFAULT;
+	if ((d->dir & _IOC_WRITE) && copy_from_user(buf, uarg, d->size))
+		goto out;
+	ret = -EINVAL;
+	if ((d->flags & HVX_IOC_ARG_ZERO) && arg)
+		goto out;
+	if (d->zero_from < d->zero_to &&
+	    memchr_inv(buf + d->zero_from, 0, d->zero_to - d->zero_from))
+		goto out;
+	if (lock) {
+		ret = -EBUSY;
+		if (hvx_ioc_trylock[d->lock]) {
+			if (!mutex_trylock(lock))
+				goto out;
+		} else {
+			mutex_lock(lock);
+		}
+	}
+	ret = t->call(tgt->obj, d, buf, arg);
+	if (lock)
+		mutex_unlock(lock);
+	if (ret >= 0 && (d->dir & _IOC_READ) && copy_to_user(uarg, buf, d->size))
+		ret = -EFAULT;
+out:
+	if (buf != &small)
+		kfree(buf);
+	return ret;
+}

@@ -33,7 +33,7 @@
 static DECLARE_BITMAP(vpid_used, HVX_NR_VPIDS);
 static DEFINE_SPINLOCK(vpid_lock);
 static bool vpid_enabled;
-static const bool vpid_top_down = IS_ENABLED(HVX_VMX_SHARED);
+static const bool vpid_top_down = HVX_VMX_IS_SHARED;
 
 /* The bit of @vpid in vpid_used: reversed when handing out top-down. */
 static unsigned int vpid_bit(unsigned int vpid)

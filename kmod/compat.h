@@ -8,9 +8,28 @@
 #ifndef HVX_COMPAT_H
 #define HVX_COMPAT_H
 
+#include <linux/version.h>
+
+/*
+ * HVX_NMI_ENTRY - the kernel's IDT NMI entry for an NMI that caused a VM
+ * exit, as exported to modules: asm_exc_nmi_noist until 6.2,
+ * asm_exc_nmi_kvm_vmx from 6.3; from 6.19 it is exported to KVM only
+ * (HVX_NMI_ENTRY undefined: VM creation is refused, vmx/spec.c). This part
+ * is read by vmx/vmenter.S too (through vmx/vmenter.h), so it comes before
+ * the C-only rest of this header.
+ */
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+#undef HVX_NMI_ENTRY
+#elif KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+#define HVX_NMI_ENTRY	asm_exc_nmi_kvm_vmx
+#else
+#define HVX_NMI_ENTRY	asm_exc_nmi_noist
+#endif
+
+#ifndef __ASSEMBLY__
+
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
-#include <linux/version.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -262,7 +281,8 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
 /*
  * HVX_KVM_ONLY_EXPORTS - 6.19 restricted the exports the kernel keeps for
  * KVM (hw_breakpoint_restore, handle_guest_split_lock, ...) to KVM's own
- * modules ("x86: Restrict KVM-induced symbol exports to KVM modules").
+ * modules ("x86: Restrict KVM-induced symbol exports to KVM modules"),
+ * and l1tf_mitigation with them (vmx/spec.c).
  */
 #if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
 #define HVX_KVM_ONLY_EXPORTS	1
@@ -512,6 +532,16 @@ static inline void hvx_unregister_syscore(struct hvx_syscore *s)
 }
 #endif
 
+/*
+ * HVX_VMX_IS_SHARED - HVX_VMX_SHARED (below) as a C constant, for code that
+ * tests it with if () rather than the preprocessor.
+ */
+#ifdef HVX_HAVE_X86_VIRT_REF
+#define HVX_VMX_IS_SHARED	true
+#else
+#define HVX_VMX_IS_SHARED	false
+#endif
+
 #ifdef HVX_HAVE_X86_VIRT_REF
 /*
  * The core kernel owns VMXON (arch/x86/virt/hw.c, 7.x) and kmod/patches/
@@ -607,5 +637,7 @@ static inline void hvx_intel_pt_handle_vmx(int on)
 	intel_pt_handle_vmx(on);
 }
 #endif
+
+#endif /* !__ASSEMBLY__ */
 
 #endif /* HVX_COMPAT_H */

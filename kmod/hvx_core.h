@@ -75,7 +75,7 @@ struct hvx_vm {
 	struct hvx_pt_vm *pt;
 	void *io_bitmap;
 	struct hlist_head irq_ack_notifiers;
-	spinlock_t irq_ack_lock;
+	spinlock_t irq_ack_lock;	/* writers of irq_ack_notifiers */
 	struct srcu_struct irq_srcu;
 };
 

@@ -130,7 +130,7 @@ struct hvx_ioctl_table {
 struct hvx_ioctl_target {
 	void *obj;
 	struct mm_struct *owner;
-	struct mutex *locks[HVX_IOC_NR_LOCKS];
+	struct mutex *locks[HVX_IOC_NR_LOCKS];	/* by enum hvx_ioctl_lock */
 };
 
 long hvx_ioctl(const struct hvx_ioctl_table *t,

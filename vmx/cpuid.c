@@ -74,6 +74,15 @@
 #define EXT1_EDX_RDTSCP	BIT(27)
 #define LEAF7_ECX_RDPID	BIT(22)
 
+/* The leaf reports nothing: all four registers zero. */
+static void cpuid_entry_zero(struct hvx_cpuid_entry *e)
+{
+	e->eax = 0;
+	e->ebx = 0;
+	e->ecx = 0;
+	e->edx = 0;
+}
+
 /* Bytes of XSAVE area the components in @xcr0 need (CPUID.(0DH,0).EBX). */
 static u32 xsave_size(u64 xcr0)
 {
@@ -91,7 +100,7 @@ static void filter_xsave_leaf(struct hvx_cpuid_entry *e)
 	u64 xcr0 = hvx_caps.guest_xcr0;
 
 	if (!xcr0 || (e->index > 1 && !(xcr0 & BIT_ULL(e->index)))) {
-		e->eax = e->ebx = e->ecx = e->edx = 0;
+		cpuid_entry_zero(e);
 		return;
 	}
 	switch (e->index) {
@@ -102,10 +111,11 @@ static void filter_xsave_leaf(struct hvx_cpuid_entry *e)
 		e->ecx = xsave_size(xcr0);
 		break;
 	case 1:		/* no XSAVEOPT/XSAVEC/XSAVES/XFD advertised */
-		e->eax = e->ebx = e->ecx = e->edx = 0;
+		cpuid_entry_zero(e);
 		break;
 	default:	/* size and offset of the component, from the host */
-		e->ecx = e->edx = 0;
+		e->ecx = 0;
+		e->edx = 0;
 		break;
 	}
 }
@@ -173,7 +183,7 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 	case 0x80000002 ... 0x80000008:
 		break;
 	default:	/* thermal, MONITOR, PMU, topology, XSAVE, ... */
-		e->eax = e->ebx = e->ecx = e->edx = 0;
+		cpuid_entry_zero(e);
 		break;
 	}
 }

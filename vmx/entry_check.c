@@ -106,7 +106,8 @@ enum hvx_entry_check hvx_vmx_check_guest_state(void)
 	read_seg(&fs, GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES);
 	read_seg(&gs, GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES);
 	read_seg(&tr, GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES);
-	read_seg(&ldtr, GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES);
+	read_seg(&ldtr, GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
+		 GUEST_LDTR_AR_BYTES);
 
 	if ((tr.sel & 4) || SEG_AR_UNUSABLE(tr.ar) || SEG_AR_S(tr.ar) || !SEG_AR_P(tr.ar) ||
 	    !limit_ok(&tr) ||
@@ -142,7 +143,8 @@ enum hvx_entry_check hvx_vmx_check_guest_state(void)
 			if (!data_seg_ok(data[i]))
 				return HVX_CHECK_SEG_DATA;
 	}
-	if (!hvx_is_canonical(fs.base) || !hvx_is_canonical(gs.base) || !hvx_is_canonical(tr.base) ||
+	if (!hvx_is_canonical(fs.base) || !hvx_is_canonical(gs.base) ||
+	    !hvx_is_canonical(tr.base) ||
 	    (!SEG_AR_UNUSABLE(ldtr.ar) && !hvx_is_canonical(ldtr.base)) ||
 	    cs.base >> 32 || (!SEG_AR_UNUSABLE(ss.ar) && ss.base >> 32) ||
 	    (!SEG_AR_UNUSABLE(ds.ar) && ds.base >> 32) ||

@@ -924,10 +924,11 @@ static int handle_dr(struct hvx_vmx_vcpu *v)
 			hvx_vmx_write(v, GUEST_DR7, val | HVX_DR7_FIXED_1);
 			/* L0-L3, G0-G3: the guest's DR0-3 must be live. */
 			v->dr_armed = val & 0xff;
-		} else if (dr == 6)
+		} else if (dr == 6) {
 			v->dr[4] = val | HVX_DR6_FIXED_1;
-		else
+		} else {
 			v->dr[dr] = val;
+		}
 	}
 	return handle_skip(v);
 }

@@ -53,6 +53,7 @@ static bool spec_bitmaps_get(void)
 	void *b[2] = { NULL, NULL };
 	int i;
 
+	/* Pairs with the release below: a set [0] means both pages are filled. */
 	if (smp_load_acquire(&spec_bitmaps[0]))
 		return true;
 	if (!hvx_msr_bitmap)
@@ -70,6 +71,7 @@ static bool spec_bitmaps_get(void)
 		spec_bitmap_pass(b[i], MSR_IA32_SPEC_CTRL);
 	}
 	spec_bitmaps[1] = b[1];
+	/* [1] and both pages' contents are visible before [0] is. */
 	smp_store_release(&spec_bitmaps[0], b[0]);
 out:
 	mutex_unlock(&spec_bitmaps_lock);
@@ -181,7 +183,6 @@ void hvx_vmx_msr_bitmap_cmds(u8 *bitmap)
 	if (has_flush_cmd())
 		msr_write_passthrough(bitmap, MSR_IA32_FLUSH_CMD);
 }
-
 
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol. 3A 12.12.2). */
 static bool pat_valid(u64 pat)

@@ -31,7 +31,6 @@
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
-#include <linux/version.h>
 #include <asm/cpufeature.h>
 #include <asm/hardirq.h>
 #include <asm/msr-index.h>
@@ -86,6 +85,7 @@ static struct spec_barrier barriers[B_NR] = {
 	[B_VMSCAPE] = { "vmscape", "VMSCAPE", M(AUTO) | M(OFF) | M(ON) },
 	[B_L1D] = { "l1d", "L1TF", M(AUTO) | M(OFF) | M(ON) | M(COND) },
 };
+
 #undef M
 
 static bool spec_unsafe;
@@ -212,7 +212,7 @@ static bool host_ibpb_exit_to_user(void)
 /* The kernel's own L1TF choice (l1tf=), where modules may read it. */
 static bool host_l1tf_mitigated(bool *force)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+#ifndef HVX_KVM_ONLY_EXPORTS
 	*force = l1tf_mitigation == L1TF_MITIGATION_FULL_FORCE;
 	return l1tf_mitigation != L1TF_MITIGATION_OFF;
 #else
@@ -368,6 +368,9 @@ static void choose_auto(struct spec_barrier *b, enum spec_which id)
 }
 
 /* Can the running kernel and CPU do @b in its state? */
+#define NO_IBPB_EXIT_TO_USER \
+	"the kernel does not issue IBPB on exit to user (X86_FEATURE_IBPB_EXIT_TO_USER)"
+
 static const char *check_possible(const struct spec_barrier *b,
 				  enum spec_which id)
 {
@@ -386,7 +389,7 @@ static const char *check_possible(const struct spec_barrier *b,
 	case B_VMSCAPE:
 		/* Only the kernel's exit-to-user path issues this IBPB. */
 		if (!host_ibpb_exit_to_user())
-			return "the kernel does not issue IBPB on exit to user (X86_FEATURE_IBPB_EXIT_TO_USER)";
+			return NO_IBPB_EXIT_TO_USER;
 		break;
 	default:
 		break;
@@ -736,10 +739,12 @@ static int mitigations_get(char *buf, const struct kernel_param *kp)
 					   b->param == SPEC_AUTO ? "auto" : "parameter",
 					   b->host);
 	}
-	n += sysfs_emit_at(buf, n, "spec_ctrl: %s\n",
-			   enter_flags & HVX_ENTER_SPEC_CTRL ?
-			   "on: Mitigation: guest value loaded before entry, host value restored before the first RET" :
-			   "off: Not affected: the CPU has no IA32_SPEC_CTRL");
+	if (enter_flags & HVX_ENTER_SPEC_CTRL)
+		n += sysfs_emit_at(buf, n, "spec_ctrl: %s\n",
+				   "on: Mitigation: guest value loaded before entry, host value restored before the first RET");
+	else
+		n += sysfs_emit_at(buf, n, "spec_ctrl: %s\n",
+				   "off: Not affected: the CPU has no IA32_SPEC_CTRL");
 	n += sysfs_emit_at(buf, n, "scrub: on: Mitigation: all GPRs zeroed after every exit\n");
 	n += sysfs_emit_at(buf, n, "nmi: %s\n",
 			   nmi_refusal() ? "unavailable: FRED: no NMI entry for modules" :

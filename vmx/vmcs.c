@@ -286,14 +286,18 @@ struct seg_fields {
 	u16 sel, base, limit, ar;
 };
 
-static const struct seg_fields seg_cs = { GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES };
-static const struct seg_fields seg_ds = { GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES };
-static const struct seg_fields seg_es = { GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES };
-static const struct seg_fields seg_fs = { GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES };
-static const struct seg_fields seg_gs = { GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES };
-static const struct seg_fields seg_ss = { GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES };
-static const struct seg_fields seg_tr = { GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES };
-static const struct seg_fields seg_ldtr = { GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES };
+#define SEG_FIELDS(seg)							\
+	{ GUEST_##seg##_SELECTOR, GUEST_##seg##_BASE, GUEST_##seg##_LIMIT,	\
+	  GUEST_##seg##_AR_BYTES }
+
+static const struct seg_fields seg_cs = SEG_FIELDS(CS);
+static const struct seg_fields seg_ds = SEG_FIELDS(DS);
+static const struct seg_fields seg_es = SEG_FIELDS(ES);
+static const struct seg_fields seg_fs = SEG_FIELDS(FS);
+static const struct seg_fields seg_gs = SEG_FIELDS(GS);
+static const struct seg_fields seg_ss = SEG_FIELDS(SS);
+static const struct seg_fields seg_tr = SEG_FIELDS(TR);
+static const struct seg_fields seg_ldtr = SEG_FIELDS(LDTR);
 
 /* Access-rights format: SDM Vol. 3C 25.4.1, Table 25-2. */
 static u32 seg_to_ar(const struct hvx_segment *s)

@@ -57,9 +57,9 @@ static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
  * or hvx's own).
  */
 #define HVX_NO_VMCS	(~0ULL)	/* VMPTRST's "no current VMCS" (SDM Vol. 3C 31.3) */
-static const bool vmx_shared = IS_ENABLED(HVX_VMX_SHARED);
+static const bool vmx_shared = HVX_VMX_IS_SHARED;
 static DEFINE_PER_CPU(int, cpu_held);
-static bool vmx_shared_param = IS_ENABLED(HVX_VMX_SHARED);
+static bool vmx_shared_param = HVX_VMX_IS_SHARED;
 module_param_named(vmx_shared, vmx_shared_param, bool, 0444);
 MODULE_PARM_DESC(vmx_shared, "Read-only: Y when hvx shares VMX operation with KVM through the kernel's reference-counted VMXON (7.x with kmod/patches/); N when it does its own VMXON and takes turns with kvm_intel");
 static DEFINE_PER_CPU(u64, found_vmcs);
@@ -123,6 +123,9 @@ static void probe_xsave(struct hvx_vmx_caps *c)
 	}
 }
 
+#define VMX_OFF_BY_FIRMWARE \
+	"VMX is disabled by firmware (IA32_FEATURE_CONTROL not locked with VMX outside SMX enabled)"
+
 static const char *probe_caps(void)
 {
 	struct hvx_vmx_caps *c = &hvx_caps;
@@ -135,7 +138,7 @@ static const char *probe_caps(void)
 		return "IA32_FEATURE_CONTROL is not readable";
 	if (!(feat & FEAT_CTL_LOCKED) ||
 	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
-		return "VMX is disabled by firmware (IA32_FEATURE_CONTROL not locked with VMX outside SMX enabled)";
+		return VMX_OFF_BY_FIRMWARE;
 
 	rdmsrq(MSR_IA32_VMX_BASIC, c->basic);
 	c->revision = c->basic & 0x7fffffff;

@@ -576,6 +576,9 @@ struct hvx_vmx_run_state {
  * @mce_exit: HVX_MCE_* for the last exit, set with interrupts off right
  *	after it (hvx_vmx_mce_irqoff()); meaningful for exception exits and
  *	failed VM entries only.
+ * @triple_fault: hvx_vmx_inject_exception() shut the vCPU down (a fault
+ *	during a double fault, SDM Vol. 3A Table 6-5); the exit handler
+ *	reports it as HVX_EXIT_SHUTDOWN and clears it. vCPU thread only.
  * @apic_hw_off: the guest's APIC is disabled in IA32_APIC_BASE and, with
  *	"virtualize APIC accesses", the TPR shadow, APIC-register
  *	virtualization and virtual-interrupt delivery are off, so that every
@@ -668,7 +671,7 @@ struct hvx_vmx_vcpu {
 	bool msr_bitmap_spec;
 	bool dr_armed;
 	u8 mce_exit;
-	bool triple_fault;	/* hvx_vmx_inject_exception() shut it down */
+	bool triple_fault;
 	bool apic_hw_off;
 	u8 db_hits;
 	struct hvx_vmx_run_state rs;
@@ -746,9 +749,10 @@ static inline void hvx_vmx_unload(void)
  */
 static __always_inline void hvx_vmx_irq_enable(void)
 {
-	if (!IS_ENABLED(HVX_VMX_SHARED))
+	if (!HVX_VMX_IS_SHARED)
 		local_irq_enable();
 }
+
 void hvx_vmx_clear(struct hvx_vmx_vcpu *v);
 void *hvx_vmx_alloc_vmcs(void);
 

@@ -57,8 +57,10 @@ ISSUE_RES = (
     # a bare "#17"; not a C preprocessor line, "$#", "&#" or "mechanism #1"
     re.compile(r"(?<![\w&$#/])#\d+\b"),
 )
-# Names of hardware that carry a number sign ("configuration mechanism #1").
-ISSUE_NOT = re.compile(r"mechanism\s+#\d", re.I)
+# Number signs that are not issue numbers: names of hardware ("configuration
+# mechanism #1"), the kernel's oops counter ("Oops: 0000 [#1]"), and a string
+# literal that is only a numbered test id (TAP's "ok 1", parsed as '#1').
+ISSUE_NOT = re.compile(r"mechanism\s+#\d|\[#\d+\]|(['\"])#\d+\1", re.I)
 
 SKIP_EXT = (".png", ".jpg", ".gz", ".xz", ".bin", ".iso", ".deb", ".o",
             ".ko")

@@ -102,11 +102,15 @@ class TextRules(TreeCase):
                    "#define X 1\n#include <x.h>\n"
                    "/* PCI configuration mechanism " + HASH + "1 */\n"
                    "/* what the tracker's issues show */\n")
+        self.write("c.py", "r = Result('PASS', '" + HASH + "1')\n"
+                   "log = 'Oops: 0000 [" + HASH + "1] SMP'\n"
+                   "# the fix for '" + HASH + "12 and 13'\n")
         self.write("b.sh", "echo $" + HASH + "\nissues show 24\n"
                    "# Issue" + HASH + "3 and ticket 9\n")
         self.assertEqual(sorted(self.run_check()),
                          [("a.c", 1, "issue"), ("a.c", 2, "issue"),
-                          ("b.sh", 2, "issue"), ("b.sh", 3, "issue")])
+                          ("b.sh", 2, "issue"), ("b.sh", 3, "issue"),
+                          ("c.py", 3, "issue")])
 
     def test_binary_files_skipped(self):
         with open(os.path.join(self.root, "blob"), "wb") as f:

@@ -484,7 +484,9 @@ int hvx_spec_init(void)
  * unless kvm_intel already set it; hvx_spec_exit() undoes it. Does
  * nothing where the kernel keeps the variable to KVM.
  *
- * Context: module load, once VMX is known to be usable.
+ * Context: module load, once VMX is known to be usable, and again each
+ * time hvx enters VMX root mode for its first VM (a kvm_intel unloaded
+ * meanwhile put the variable back to "auto"); process context.
  */
 void hvx_spec_report_l1tf(void)
 {

@@ -524,8 +524,8 @@ int hvx_vmx_get(void)
 				pr_warn_ratelimited("cannot enter VMX root mode: another hypervisor holds it (kvm_intel while it has a VM, or from load on 6.12+); end its VMs, rmmod kvm_intel, or boot with kvm.enable_virt_at_load=0\n");
 		}
 	}
-	if (!ret)
-		vmx_users++;
+	if (!ret && !vmx_users++)
+		hvx_spec_report_l1tf();	/* kvm_intel's unload resets it */
 	mutex_unlock(&vmx_users_lock);
 	cpus_read_unlock();
 	return ret;

@@ -240,16 +240,24 @@ TEST(nmi_path_under_fred)
 /* "hvxctl mitigations" prints the listing as the module has it. */
 /*
  * With no kvm_intel, the kernel's l1tf file describes hvx's L1D flush
- * ("VMX: ..."), as the module's listing states it.
+ * ("VMX: ..."), as the module's listing states it, while hvx holds VMX
+ * (a kvm_intel unloaded earlier in the run put the kernel's variable back
+ * to "auto"; hvx sets it again when it takes VMX for a VM).
  */
 TEST(l1tf_sysfs)
 {
 	char buf[256] = "", list[4096], s[32];
 	const char *want, *vmx;
+	struct vcpu *vcpu;
+	struct vm *vm;
 
 	if (!access("/sys/module/kvm_intel", F_OK))
 		SKIP(return, "kvm_intel is loaded: the VMX part is KVM's");
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_sync_loop, 0);
 	ASSERT_LE(0, read_str(L1TF_FILE, buf, sizeof(buf)));
+	vcpu_free(vcpu);
+	vm_free(vm);
 	if (!strncmp(buf, "Not affected", 12))
 		SKIP(return, "the emulated CPU is not affected by L1TF: no VMX part");
 	ASSERT_EQ(0, read_str(MITIGATIONS, list, sizeof(list)));

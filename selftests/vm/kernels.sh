@@ -124,8 +124,9 @@ kdir_612() {
 	local pk=("linux-headers-$v+deb12-amd64" "linux-headers-$v+deb12-common" "linux-kbuild-$v+deb12")
 	download "${pk[@]}"
 	unpack "$CACHE/$v" "${pk[@]}"
-	# The arch Makefile includes the common one by its installed path.
-	sed -i "s|^include /usr/src/|include $CACHE/$v/usr/src/|" \
+	# The arch Makefile includes the common one by its installed path:
+	# point it here (also when the cache was copied from elsewhere).
+	sed -i "s|^include .*/usr/src/|include $CACHE/$v/usr/src/|" \
 		"$CACHE/$v/usr/src/linux-headers-$v+deb12-amd64/Makefile"
 	echo "$CACHE/$v/usr/src/linux-headers-$v+deb12-amd64"
 }

@@ -1165,6 +1165,20 @@ static void io_bitmap_update(struct hvx_vmx_vcpu *v)
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v->proc_ctls);
 }
 
+/*
+ * An entry with no request bit set: only the event the last exit
+ * interrupted is delivered again, the virtual APIC needs no sync, and the
+ * registers the exit handler changed are written back.
+ */
+static void quiet_entry(struct hvx_vmx_vcpu *v)
+{
+	v->entry_info = inject_reinject(v);
+	if (v->entry_info)
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
+	hvx_vmx_apicv_quiet_entry(v);
+	hvx_vmx_regs_flush(v);
+}
+
 /* Write the cached state and any event to inject into the VMCS. */
 static void prepare_entry(struct hvx_vmx_vcpu *v)
 {
@@ -1183,14 +1197,11 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 	if (test_bit(HVX_REQ_EVENT, &v->requests)) {
 		clear_bit(HVX_REQ_EVENT, &v->requests);
 		inject_events(v);
+		/* After inject_events(), which may set RFLAGS.RF. */
+		hvx_vmx_regs_flush(v);
 	} else {
-		v->entry_info = inject_reinject(v);
-		if (v->entry_info)
-			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
-		hvx_vmx_apicv_quiet_entry(v);
+		quiet_entry(v);
 	}
-	/* After inject_events(), which may set RFLAGS.RF. */
-	hvx_vmx_regs_flush(v);
 	/* HOST_CR3 and HOST_CR4: written when they changed (run.c). */
 }
 
@@ -1440,11 +1451,7 @@ static bool fast_reenter(struct hvx_vmx_vcpu *v)
 	if (signal_pending(current) || need_resched() ||
 	    READ_ONCE(v->requests) || v->triple_fault)
 		return false;
-	v->entry_info = inject_reinject(v);
-	if (v->entry_info)
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
-	hvx_vmx_apicv_quiet_entry(v);
-	hvx_vmx_regs_flush(v);
+	quiet_entry(v);
 	return true;
 }
 

@@ -280,25 +280,21 @@ void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e)
  * @v: the vCPU (not running).
  * @e: the events (see struct hvx_vcpu_events).
  *
- * Return: 0, or -EINVAL with nothing changed: nonzero flags, reserved or
- * padding; an exception vector above 31 or equal to 2 (NMI), or an error
+ * The reserved tail was checked by the ioctl dispatcher (kmod/ioctl.c).
+ * Return: 0, or -EINVAL with nothing changed: nonzero flags or padding;
+ * an exception vector above 31 or equal to 2 (NMI), or an error
  * code flag that does not match the vector (VM entry would fail, SDM
  * Vol. 3C 27.2.1.3); an interrupt vector below 32; an NMI without
  * virtual-NMI support.
  */
 int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
 {
-	int i;
-
 	if (e->flags || e->exception.pad || e->interrupt.pad[0] ||
 	    e->interrupt.pad[1] || e->nmi.pad[0] || e->nmi.pad[1] ||
 	    e->nmi.pad[2] || e->exception.pending > 1 ||
 	    e->interrupt.pending > 1 || e->nmi.pending > 1 ||
 	    e->exception.has_error_code > 1)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(e->reserved); i++)
-		if (e->reserved[i])
-			return -EINVAL;
 	if (e->exception.pending &&
 	    (e->exception.vector > 31 || e->exception.vector == X86_TRAP_NMI ||
 	     e->exception.has_error_code !=

@@ -663,9 +663,6 @@ static int sregs_validate(const struct hvx_sregs *s)
 	for (i = 0; i < ARRAY_SIZE(segs); i++)
 		if (!seg_valid(segs[i]))
 			return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(s->reserved); i++)
-		if (s->reserved[i])
-			return -EINVAL;
 	for (i = 0; i < 3; i++)
 		if (s->gdt.padding[i] || s->idt.padding[i])
 			return -EINVAL;
@@ -690,8 +687,9 @@ static int sregs_validate(const struct hvx_sregs *s)
  * @v: the vCPU (not running).
  * @s: new values (see struct hvx_sregs for the rules).
  *
+ * The reserved tail was checked by the ioctl dispatcher (kmod/ioctl.c).
  * Return: 0, or -EINVAL with nothing changed: bad segment fields, nonzero
- * reserved words, CR0 bits 63:32 or PG without PE, CR4 bits the guest may
+ * descriptor-table padding, CR0 bits 63:32 or PG without PE, CR4 bits the guest may
  * not set (VMXE, SMXE, OSXSAVE, ...), CR8 > 15, unknown EFER bits,
  * EFER.LMA != (LME && PG), long mode without PAE, PDPTEs not readable
  * for PAE paging.

@@ -797,8 +797,27 @@ void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty);
 void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v);
 void hvx_vmx_request_event(struct hvx_vmx_vcpu *v);
 
-/* exit.c: one VM entry and the exit dispatch */
+/* exit.c: one VM entry, and the exit fast path */
 int hvx_vmx_run(struct hvx_vmx_vcpu *v);
+
+/* handlers.c: the exit handler table */
+#define EXIT_FAILED_ENTRY	BIT(31)	/* exit reason bit 31, SDM Vol. 3C 28.2.1 */
+int hvx_vmx_dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check);
+int hvx_vmx_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
+			 enum hvx_entry_check check, u32 hw_reason);
+int hvx_vmx_handle_vmcall(struct hvx_vmx_vcpu *v);
+
+/* events.c: exceptions, interrupts and requests */
+void hvx_vmx_inject_events(struct hvx_vmx_vcpu *v);
+void hvx_vmx_cancel_injection(struct hvx_vmx_vcpu *v);
+u32 hvx_vmx_inject_reinject(struct hvx_vmx_vcpu *v);
+
+/* An interrupt or NMI from userspace waits for @v (any context). */
+static inline bool hvx_vmx_event_queued(struct hvx_vmx_vcpu *v)
+{
+	return READ_ONCE(v->irq_vector) >= 0 || READ_ONCE(v->nmi_pending);
+}
+
 int hvx_vmx_queue_interrupt(struct hvx_vmx_vcpu *v, u32 vector);
 int hvx_vmx_queue_nmi(struct hvx_vmx_vcpu *v);
 void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e);

@@ -48,9 +48,13 @@ MODULE_OPTS=(KVM KVM_INTEL X86_MSR E1000 E1000E NE2K_PCI)
 OFF_OPTS=(KERNEL_GZIP RANDOMIZE_BASE MODULE_SIG DEBUG_INFO_BTF KVM_INTEL_TDX KVM_AMD
 	  DRM WLAN WIRELESS SOUND USB_SUPPORT)
 
+# The configuration depends on the option lists and the source package;
+# the built tree on those and the patch series.
+src_sum=$(sha256sum "$SRC_TAR" | cut -d' ' -f1)
+config_want=$( { printf '%s\n' "${ON_OPTS[@]}" "${MODULE_OPTS[@]}" "${OFF_OPTS[@]}" \
+	"config-v1" "$src_sum"; } | sha256sum | cut -c1-16)
 series_sum=$(cat "$TOP"/kmod/patches/*.patch | sha256sum | cut -c1-16)
-stamp_want=$( { printf '%s\n' "${ON_OPTS[@]}" "${MODULE_OPTS[@]}" "${OFF_OPTS[@]}" \
-	"config-v1" "$series_sum"; sha256sum "$SRC_TAR" | cut -d' ' -f1; } | sha256sum | cut -c1-16)
+stamp_want=$(printf '%s %s\n' "$config_want" "$series_sum" | sha256sum | cut -c1-16)
 tree=$DIR/linux
 if [[ -f $DIR/.stamp && $(cat "$DIR/.stamp") == "$stamp_want" && -f $tree/arch/x86/boot/bzImage ]]; then
 	log "cached: $tree"
@@ -76,18 +80,32 @@ unpack_tree() {
 }
 
 # apply_series: make the tree carry exactly kmod/patches/ (a copy of
-# the applied series is kept in $DIR/applied to revert it).
+# the applied series is kept in $DIR/applied to revert it). Only the
+# patches from the first one whose changes differ are reverted and
+# applied again: a new patch at the end, or a reworded message, leaves the
+# files of the others untouched, so kbuild rebuilds only what changed.
+patch_body() { sed -n '/^diff --git /,$p' "$1"; }
 apply_series() {
-	local f
-	if cmp -s <(cat "$DIR"/applied/*.patch 2>/dev/null) <(cat "$TOP"/kmod/patches/*.patch); then
-		return 0
-	fi
-	for f in $(ls -r "$DIR"/applied/*.patch 2>/dev/null); do
+	local f i=0 keep=0
+	local -a have want
+	mapfile -t have < <(compgen -G "$DIR/applied/*.patch" | sort || true)
+	mapfile -t want < <(compgen -G "$TOP/kmod/patches/*.patch" | sort)
+	while ((keep < ${#have[@]} && keep < ${#want[@]})) &&
+		cmp -s <(patch_body "${have[keep]}") <(patch_body "${want[keep]}"); do
+		keep=$((keep + 1))
+	done
+	for ((i = ${#have[@]} - 1; i >= keep; i--)); do
+		f=${have[i]}
 		log "reverting $(basename "$f")"
 		patch -s -R -p1 -d "$tree" <"$f" >&2 || { log "cannot revert $(basename "$f")"; exit 1; }
 		rm "$f"
 	done
-	for f in "$TOP"/kmod/patches/*.patch; do
+	for ((i = 0; i < keep; i++)); do	# same changes: take the new message
+		rm "${have[i]}"
+		cp "${want[i]}" "$DIR/applied/"
+	done
+	for ((i = keep; i < ${#want[@]}; i++)); do
+		f=${want[i]}
 		log "applying $(basename "$f")"
 		patch -s -p1 -d "$tree" <"$f" >&2 || { log "$(basename "$f") does not apply"; exit 1; }
 		cp "$f" "$DIR/applied/"
@@ -110,7 +128,7 @@ configure_tree() {
 	for o in "${MODULE_OPTS[@]}"; do
 		grep -q "^CONFIG_$o=m" .config || { log "CONFIG_$o=m did not stick"; exit 1; }
 	done
-	echo "$stamp_want" >"$DIR/.config-stamp"
+	echo "$config_want" >"$DIR/.config-stamp"
 }
 
 build_tree() {
@@ -127,7 +145,7 @@ if [[ ! -f $DIR/.src-stamp || $(cat "$DIR/.src-stamp") != "$src_want" || ! -f $t
 	unpack_tree
 fi
 apply_series
-if [[ -f $DIR/.config-stamp && $(cat "$DIR/.config-stamp") == "$stamp_want" && -f $tree/.config ]]; then
+if [[ -f $DIR/.config-stamp && $(cat "$DIR/.config-stamp") == "$config_want" && -f $tree/.config ]]; then
 	log "resuming the build in $tree"
 else
 	log "configuring $tree"

@@ -542,6 +542,18 @@ static inline void hvx_unregister_syscore(struct hvx_syscore *s)
 #define HVX_VMX_IS_SHARED	false
 #endif
 
+/*
+ * HVX_EMERGENCY_OWN_SLOT - the kernel's emergency callbacks have a slot
+ * for hvx beside KVM's (kmod/patches/ 0005 on 7.x), so hvx need not give
+ * its slot up to kvm_intel and its VMCSs are VMCLEARed on a crash even
+ * while KVM has VMs too.
+ */
+#if defined(HVX_HAVE_X86_VIRT_REF) && defined(HVX_HAVE_X86_VIRT_EMERGENCY_SLOTS)
+#define HVX_EMERGENCY_OWN_SLOT	true
+#else
+#define HVX_EMERGENCY_OWN_SLOT	false
+#endif
+
 #ifdef HVX_HAVE_X86_VIRT_REF
 /*
  * The core kernel owns VMXON (arch/x86/virt/hw.c, 7.x) and kmod/patches/
@@ -576,9 +588,10 @@ static inline void hvx_virt_put_ref(void)
 }
 
 /**
- * hvx_emergency_virt_register - take the core's emergency callback slot
- * (one slot, which KVM takes while it has virtualization enabled); the
- * caller must know it is free (else the kernel WARNs)
+ * hvx_emergency_virt_register - take a core emergency callback slot (one
+ * for KVM and one for hvx with kmod/patches/ 0005, HVX_EMERGENCY_OWN_SLOT;
+ * else one, which KVM takes while it has virtualization enabled); the
+ * caller must know one is free (else the kernel WARNs)
  * @cb: runs on each CPU in NMI or IRQs-off context on crash and reboot,
  *	right before the core's own VMXOFF.
  */

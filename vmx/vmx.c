@@ -417,12 +417,14 @@ off:
  * second registration, so hvx must never race kvm_intel for it: 6.1's
  * kvm_intel takes it at load (and its callback turns off any CPU's VMX,
  * hvx's included); 6.12's KVM takes it when it enables virtualization
- * (at load by default). @vms: hvx has VMs (or is about to).
+ * (at load by default). Where the kernel has a slot for each VMX user
+ * (HVX_EMERGENCY_OWN_SLOT), hvx holds its own while it has VMs, whatever
+ * kvm_intel does. @vms: hvx has VMs (or is about to).
  * Context: process context, vmx_users_lock held.
  */
 static void emergency_cb_update(bool vms)
 {
-	bool want = vms && !kvm_intel_loaded;
+	bool want = vms && (HVX_EMERGENCY_OWN_SLOT || !kvm_intel_loaded);
 
 	if (want == emergency_cb_held)
 		return;

@@ -300,6 +300,15 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
  * CONFIG_USER_RETURN_NOTIFIER; vmx/run.c then switches per entry, or
  * restores the MSRs when the run ends.
  */
+/*
+ * load_gs_index() moved to <asm/gsseg.h> in 6.3; a distribution config
+ * (PARAVIRT_XXL) gets it through <asm/paravirt.h> anyway, a minimal one
+ * only from there.
+ */
+#if __has_include(<asm/gsseg.h>)
+#include <asm/gsseg.h>
+#endif
+
 #include <asm/fpu/api.h>
 
 #ifndef HVX_KVM_ONLY_EXPORTS

@@ -59,6 +59,11 @@ fi
 BOCHS_MEM_MB=${HVX_BOCHS_MEM_MB:-3072}
 [[ "$BOCHS_MEM_MB" =~ ^[0-9]+$ ]] ||
 	{ echo "HVX_BOCHS_MEM_MB: not a number: $BOCHS_MEM_MB" >&2; exit 1; }
+# HVX_BOCHS_CPU_MODEL: Bochs's CPU model for every Bochs configuration
+# (corei7_haswell_4770; see selftests/vm/emulators.md for why).
+BOCHS_CPU_MODEL=${HVX_BOCHS_CPU_MODEL:-corei7_haswell_4770}
+[[ "$BOCHS_CPU_MODEL" =~ ^[a-z0-9_]+$ ]] ||
+	{ echo "HVX_BOCHS_CPU_MODEL: not a Bochs model name: $BOCHS_CPU_MODEL" >&2; exit 1; }
 BOCHS_IPS=${HVX_BOCHS_IPS:-50000000}
 [[ "$BOCHS_IPS" =~ ^[1-9][0-9]{6,9}$ ]] ||
 	{ echo "HVX_BOCHS_IPS: not a number from 1000000 to 9999999999: $BOCHS_IPS" >&2; exit 1; }
@@ -347,7 +352,7 @@ setup_bochs() {
 		memory: guest=$BOCHS_MEM_MB, host=$((BOCHS_MEM_MB < 2048 ? BOCHS_MEM_MB : 2048))
 		romimage: file=/usr/share/bochs/BIOS-bochs-latest
 		vgaromimage: file=/usr/share/vgabios/vgabios.bin
-		cpu: model=corei7_haswell_4770, count=$cpus, ips=$BOCHS_IPS, reset_on_triple_fault=1
+		cpu: model=$BOCHS_CPU_MODEL, count=$cpus, ips=$BOCHS_IPS, reset_on_triple_fault=1
 		clock: sync=none, time0=local
 		display_library: rfb, options="timeout=0"
 		speaker: enabled=0

@@ -65,15 +65,6 @@ struct kvm_run_io {
 	uint64_t data_offset;
 };
 
-/* Does hvx share VMX with KVM here (the vmx_shared parameter)? */
-static bool hvx_vmx_shared(void)
-{
-	char buf[8] = "";
-
-	read_str("/sys/module/hvx/parameters/vmx_shared", buf, sizeof(buf));
-	return buf[0] == 'Y';
-}
-
 /* --- The kernel log ----------------------------------------------------- */
 
 /* /dev/kmsg positioned after the last record: reads return newer ones. */

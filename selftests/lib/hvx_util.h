@@ -77,6 +77,8 @@ extern const struct kvm_module kvm_mods[NR_KVM_MODS];
 void msleep(unsigned int ms);
 int write_str(const char *path, const char *s);
 int read_str(const char *path, char *buf, size_t len);
+/* hvx shares VMX with KVM here (its vmx_shared parameter reads Y). */
+bool hvx_vmx_shared(void);
 
 /* vm.c: VMs, memory, vCPUs, running */
 struct vm *vm_create(void);

@@ -197,3 +197,11 @@ int read_str(const char *path, char *buf, size_t len)
 		buf[n - 1] = 0;
 	return 0;
 }
+
+bool hvx_vmx_shared(void)
+{
+	char buf[8] = "";
+
+	read_str("/sys/module/hvx/parameters/vmx_shared", buf, sizeof(buf));
+	return buf[0] == 'Y';
+}

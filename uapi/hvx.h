@@ -670,15 +670,21 @@ struct hvx_platform_config {
  */
 #define HVX_GET_CONSOLE_FD	_IO(HVXIO, 0x40)
 
-/* CMOS RAM of the in-kernel RTC: indices HVX_CMOS_RAM_FIRST .. 127. */
+/*
+ * CMOS RAM of the in-kernel RTC: indices HVX_CMOS_RAM_FIRST .. 127; below
+ * it the clock registers (MC146818: time, alarm, A-D), read-only here.
+ */
 #define HVX_CMOS_SIZE		128
 #define HVX_CMOS_RAM_FIRST	0x0e
 
 /**
- * struct hvx_cmos - CMOS RAM bytes for HVX_SET_CMOS and HVX_GET_CMOS
- * @first: first CMOS index of the range, HVX_CMOS_RAM_FIRST .. 127 (the
- *	clock registers 0x00-0x0d are not accessible: they follow the
- *	host's clock and the guest).
+ * struct hvx_cmos - CMOS bytes for HVX_SET_CMOS and HVX_GET_CMOS
+ * @first: first CMOS index of the range: HVX_CMOS_RAM_FIRST .. 127 for
+ *	HVX_SET_CMOS (the clock registers 0x00-0x0d follow the host's clock
+ *	and the guest), 0 .. 127 for HVX_GET_CMOS, which reads the clock
+ *	registers as the guest would except that register C (0x0c: IRQF,
+ *	PF, AF, UF) is not cleared by the read and shows only the flags
+ *	the RTC's timers have set.
  * @count: bytes in the range, at least 1, @first + @count <= 128.
  * @reserved: must be zero.
  * @data: CMOS contents by index: @data[i] is CMOS byte i; only
@@ -705,7 +711,11 @@ struct hvx_cmos {
  * error.
  */
 #define HVX_SET_CMOS		_IOW(HVXIO, 0x41, struct hvx_cmos)
-/** HVX_GET_CMOS - read CMOS RAM bytes; the errors of HVX_SET_CMOS. */
+/**
+ * HVX_GET_CMOS - read CMOS bytes, the clock registers included (see
+ * struct hvx_cmos); the errors of HVX_SET_CMOS, but -EINVAL only for an
+ * empty range or one past index 127.
+ */
 #define HVX_GET_CMOS		_IOWR(HVXIO, 0x42, struct hvx_cmos)
 
 /*

@@ -4,7 +4,7 @@
  *
  * Each vCPU has a CPUID table (struct hvx_cpuid_entry), settable from
  * userspace. By default the guest sees the host's CPUID with what hvx
- * does not virtualize hidden (VMX, SMX, XSAVE and AVX, PCID, x2APIC,
+ * does not virtualize hidden (VMX, SMX, XSAVE and AVX, x2APIC,
  * performance monitoring, MONITOR/MWAIT, most of leaf 7: its EDX
  * keeps the speculation controls and mitigations that work in a guest),
  * the hypervisor bit set, a single-CPU topology with the vCPU id as
@@ -73,6 +73,33 @@
  */
 #define EXT1_EDX_RDTSCP	BIT(27)
 #define LEAF7_ECX_RDPID	BIT(22)
+/*
+ * Features whose CR4 bit guests may set (hvx_caps.cr4_native, vmx.c):
+ * CPUID.1:ECX PCID, CPUID.(7,0):EBX FSGSBASE, SMEP, SMAP and ECX UMIP,
+ * each shown exactly when hvx_vmx_cr4_allowed() has its bit. INVPCID
+ * (CPUID.(7,0):EBX[10]) is shown with the "enable INVPCID" control.
+ */
+#define LEAF1_ECX_PCID		BIT(17)
+#define LEAF7_EBX_FSGSBASE	BIT(0)
+#define LEAF7_EBX_SMEP		BIT(7)
+#define LEAF7_EBX_INVPCID	BIT(10)
+#define LEAF7_EBX_SMAP		BIT(20)
+#define LEAF7_ECX_UMIP		BIT(2)
+/*
+ * CPUID.(7,0):ECX GFNI (legacy-SSE and VEX forms), and VAES and
+ * VPCLMULQDQ, which only exist in VEX/EVEX forms on YMM registers: shown
+ * as the host has them, the last two only when guests get AVX state in
+ * XCR0 (without it their VEX.256 forms would #UD).
+ */
+#define LEAF7_ECX_GFNI		BIT(8)
+#define LEAF7_ECX_VAES		BIT(9)
+#define LEAF7_ECX_VPCLMULQDQ	BIT(10)
+
+/* @bit if hvx lets guests set @cr4 (a CPUID bit), else 0. */
+static u32 cr4_feature(u64 cr4, u32 bit)
+{
+	return hvx_vmx_cr4_allowed() & cr4 ? bit : 0;
+}
 
 /* The leaf reports nothing: all four registers zero. */
 static void cpuid_entry_zero(struct hvx_cpuid_entry *e)
@@ -137,6 +164,7 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 			hidden &= ~LEAF1_ECX_XSAVE;
 		if (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM)
 			hidden &= ~LEAF1_ECX_AVX_FAMILY;
+		hidden &= ~cr4_feature(X86_CR4_PCIDE, LEAF1_ECX_PCID);
 		e->ecx = (e->ecx & ~hidden) | LEAF1_ECX_HYPERVISOR;
 		e->edx &= ~LEAF1_EDX_HIDDEN;
 		/* EBX[31:24] initial APIC id, [23:16] logical processors. */
@@ -153,7 +181,12 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 			e->eax = 0;
 			e->ebx &= LEAF7_EBX_KEPT |
 				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
-				   LEAF7_EBX_AVX2 : 0);
+				   LEAF7_EBX_AVX2 : 0) |
+				  cr4_feature(X86_CR4_FSGSBASE, LEAF7_EBX_FSGSBASE) |
+				  cr4_feature(X86_CR4_SMEP, LEAF7_EBX_SMEP) |
+				  cr4_feature(X86_CR4_SMAP, LEAF7_EBX_SMAP) |
+				  (hvx_caps.proc2 & SECONDARY_EXEC_ENABLE_INVPCID ?
+				   LEAF7_EBX_INVPCID : 0);
 			e->ebx |= LEAF7_EBX_TSC_ADJUST;
 			e->edx &= LEAF7_EDX_KEPT |
 				  (hvx_caps.spec_ctrl ? LEAF7_EDX_SPEC : 0);
@@ -163,7 +196,11 @@ static void filter_leaf(struct hvx_cpuid_entry *e, u32 id)
 				e->edx |= LEAF7_EDX_FLUSH_L1D;
 			if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
 				e->edx |= LEAF7_EDX_ARCH_CAP;
-			e->ecx &= hvx_vmx_tsc_aux_ok() ? LEAF7_ECX_RDPID : 0;
+			e->ecx &= (hvx_vmx_tsc_aux_ok() ? LEAF7_ECX_RDPID : 0) |
+				  cr4_feature(X86_CR4_UMIP, LEAF7_ECX_UMIP) |
+				  LEAF7_ECX_GFNI |
+				  (hvx_caps.guest_xcr0 & XFEATURE_MASK_YMM ?
+				   LEAF7_ECX_VAES | LEAF7_ECX_VPCLMULQDQ : 0);
 		} else {
 			e->ebx = 0;
 			e->ecx = 0;
@@ -369,12 +406,25 @@ void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c)
 /*
  * The default table describes one package with a core per vCPU: leaf 1
  * EBX[23:16] addressable logical processors and EDX.HTT, leaf 4
- * EAX[31:26] addressable cores - 1 (SDM Vol. 3A 9.6.2; Vol. 2A, CPUID).
+ * EAX[31:26] addressable cores - 1 (SDM Vol. 3A 9.6.2; Vol. 2A, CPUID),
+ * and leaf 0xB (x2APIC topology, SDM Vol. 3A 9.9.1): subleaf 0 the SMT
+ * level (one thread, shift 0), subleaf 1 the core level (the VM's vCPUs,
+ * shift log2 of the addressable ids), then the invalid level; EDX is the
+ * vCPU's x2APIC id, its vCPU id.
  */
-static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf)
+static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf, u32 subleaf)
 {
 	u32 n = max(atomic_read(v->nr_vcpus), 1);
 	u32 ids = roundup_pow_of_two(n);
+
+	if (leaf == 0xb) {
+		v->gprs[HVX_RAX] = subleaf == 1 ? ilog2(ids) : 0;
+		v->gprs[HVX_RBX] = subleaf == 0 ? 1 : subleaf == 1 ? n : 0;
+		v->gprs[HVX_RCX] = (subleaf & 0xff) |
+				   (subleaf < 2 ? (subleaf + 1) << 8 : 0);
+		v->gprs[HVX_RDX] = v->id;
+		return;
+	}
 
 	if (leaf == 1) {
 		v->gprs[HVX_RBX] = (v->gprs[HVX_RBX] & ~0xff0000UL) |
@@ -391,14 +441,17 @@ static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf)
 #define LEAF1_ECX_X2APIC	BIT(21)
 #define LEAF1_ECX_TSC_DEADLINE	BIT(24)
 #define HVX_CPUID_TIMING	0x40000010
+#define LEAF6_EAX_ARAT		BIT(2)
 
 /*
  * With an in-kernel local APIC the default table also offers x2APIC and
  * the TSC-deadline timer (SDM Vol. 2A Table 3-10), the APIC bit follows
  * IA32_APIC_BASE.EN (SDM Vol. 3A 11.4.3), and the hvx leaves reach
  * 0x40000010: EAX the TSC frequency, EBX the APIC timer's, in kHz (the
- * timing leaf other hypervisors offer there). Without one, the guest
- * sees no APIC.
+ * timing leaf other hypervisors offer there). Leaf 6 then shows ARAT
+ * (EAX[2], "APIC timer always running"): the LAPIC timer is an hrtimer of
+ * the host, which no guest C-state stops. Without one, the guest sees no
+ * APIC.
  */
 static void fix_apic(struct hvx_vmx_vcpu *v, u32 leaf)
 {
@@ -415,6 +468,9 @@ static void fix_apic(struct hvx_vmx_vcpu *v, u32 leaf)
 		*edx &= ~LEAF1_EDX_APIC;
 		if (v->msr.apic_base & MSR_IA32_APICBASE_ENABLE)
 			*edx |= LEAF1_EDX_APIC;
+		break;
+	case 6:
+		v->gprs[HVX_RAX] |= LEAF6_EAX_ARAT;
 		break;
 	case 0x40000000:
 		v->gprs[HVX_RAX] = HVX_CPUID_TIMING;
@@ -453,7 +509,7 @@ int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v)
 	if (e && leaf == 0xd && subleaf == 0 && hvx_caps.guest_xcr0)
 		v->gprs[HVX_RBX] = xsave_size(v->xcr0);
 	if (e && v->cpuid_default && v->nr_vcpus)
-		fix_topology(v, leaf);
+		fix_topology(v, leaf, subleaf);
 	if (v->cpuid_default)
 		fix_apic(v, leaf);
 	hvx_vmx_skip_instruction(v, v->instr_len);

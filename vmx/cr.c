@@ -39,6 +39,9 @@ static int set_cr0(struct hvx_vmx_vcpu *v, u64 val)
 	if (!(val & X86_CR0_PG) && (v->efer & EFER_LMA) &&
 	    (hvx_vmx_read(v, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
 		return -1;
+	/* Paging stays on while CR4.PCIDE is set (MOV CR0, SDM Vol. 2B). */
+	if (!(val & X86_CR0_PG) && (v->cr4 & X86_CR4_PCIDE))
+		return -1;
 	/* Enabling long mode paging needs PAE (SDM Vol. 3A 9.8.5). */
 	if ((val & X86_CR0_PG) && !(v->cr0 & X86_CR0_PG) &&
 	    (v->efer & EFER_LME) && !(v->cr4 & X86_CR4_PAE))
@@ -63,6 +66,13 @@ static int set_cr4(struct hvx_vmx_vcpu *v, u64 val)
 	if (val & ~hvx_vmx_cr4_allowed())
 		return -1;
 	if ((v->efer & EFER_LMA) && !(val & X86_CR4_PAE))
+		return -1;
+	/*
+	 * PCIDE may be set only in IA-32e mode with CR3[11:0] = 0 (SDM Vol.
+	 * 3A 4.10.1, MOV CR4 in Vol. 2B).
+	 */
+	if ((val & X86_CR4_PCIDE) && !(v->cr4 & X86_CR4_PCIDE) &&
+	    (!(v->efer & EFER_LMA) || (hvx_vmx_read(v, GUEST_CR3) & 0xfff)))
 		return -1;
 	if (pae_paging(v->cr0, val, v->efer) &&
 	    ((val ^ v->cr4) & (X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE))) {

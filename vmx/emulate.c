@@ -108,6 +108,16 @@ static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
 	if ((user && !us) || (acc == ACC_WRITE && !rw && (user || wp)) ||
 	    (acc == ACC_FETCH && nx))
 		goto fault_prot;
+	/*
+	 * SMEP: no supervisor fetch from a user page; SMAP: no supervisor
+	 * data access to one unless RFLAGS.AC (SDM Vol. 3A 4.6.1). The CPU
+	 * checked the access that exited; these are the emulator's own.
+	 */
+	if (!user && us && acc == ACC_FETCH && (v->cr4 & X86_CR4_SMEP))
+		goto fault_prot;
+	if (!user && us && acc != ACC_FETCH && (v->cr4 & X86_CR4_SMAP) &&
+	    !(hvx_vmx_rflags(v) & X86_EFLAGS_AC))
+		goto fault_prot;
 	if (level > 1 && !pae && !long_mode(v))	/* 4 MiB page, PSE-36 */
 		*gpa = (entry & 0xffc00000) | ((entry >> 13 & 0xff) << 32) |
 		       (la & 0x3fffff);
@@ -124,7 +134,8 @@ fault_np:
 fault:
 	f->la = la;
 	f->error |= (acc == ACC_WRITE ? PFERR_WRITE : 0) | (user ? PFERR_USER : 0) |
-		    (acc == ACC_FETCH && (v->efer & EFER_NX) ? PFERR_FETCH : 0);
+		    (acc == ACC_FETCH && (v->efer & EFER_NX || v->cr4 & X86_CR4_SMEP) ?
+		     PFERR_FETCH : 0);
 	return -EFAULT;
 }
 

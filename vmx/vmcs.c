@@ -212,8 +212,10 @@ void hvx_vmx_set_cr8(struct hvx_vmx_vcpu *v, u8 cr8)
 /**
  * hvx_vmx_cr4_allowed - CR4 bits a guest may set
  *
- * Return: HVX_CR4_GUEST_BASE, plus OSXSAVE when guests get XSAVE, limited
- * to what the CPU allows in VMX operation (IA32_VMX_CR4_FIXED1).
+ * Return: HVX_CR4_GUEST_BASE, plus OSXSAVE when guests get XSAVE and the
+ * bits of hvx_caps.cr4_native (FSGSBASE, SMEP, SMAP, UMIP, PCIDE as the
+ * host has them), limited to what the CPU allows in VMX operation
+ * (IA32_VMX_CR4_FIXED1).
  */
 u64 hvx_vmx_cr4_allowed(void)
 {
@@ -221,6 +223,7 @@ u64 hvx_vmx_cr4_allowed(void)
 
 	if (hvx_caps.guest_xcr0)
 		allowed |= X86_CR4_OSXSAVE;
+	allowed |= hvx_caps.cr4_native;
 	return allowed & hvx_caps.cr4_fixed1;
 }
 
@@ -676,6 +679,9 @@ static int sregs_validate(const struct hvx_sregs *s)
 	    ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)))
 		return -EINVAL;
 	if ((s->efer & EFER_LMA) && !(s->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	/* PCIDE only in IA-32e mode (SDM Vol. 3A 4.10.1). */
+	if ((s->cr4 & X86_CR4_PCIDE) && !(s->efer & EFER_LMA))
 		return -EINVAL;
 	if (s->apic_base >> boot_cpu_data.x86_phys_bits)
 		return -EINVAL;

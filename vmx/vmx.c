@@ -102,6 +102,33 @@ static int adjust_controls(u32 required, u32 optional, u32 msr, u32 *out)
 }
 
 /*
+ * CR4 bits of features the CPU carries out for a guest by itself under
+ * EPT, none of which exits: FSGSBASE (RD/WRFS/GSBASE act on the guest's
+ * segment bases in the VMCS), SMEP and SMAP (checks of the guest's own
+ * page walk, SDM Vol. 3A 4.6; emulate.c makes its own walks check them
+ * too), UMIP (SGDT, SIDT, SLDT, SMSW and STR at CPL > 0 raise #GP, SDM
+ * Vol. 3A 2.5) and PCIDE (CR3 loads do not exit, so the CPU keeps the
+ * PCID and honours CR3 bit 63; with VPID its TLB entries are tagged by
+ * VPID and PCID, SDM Vol. 3C 29.1.1). Each is offered as the host has it.
+ * PKE is not: the guest's PKRU would have to be switched around every
+ * entry and exit.
+ */
+static void probe_cr4_native(struct hvx_vmx_caps *c)
+{
+	c->cr4_native = 0;
+	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
+		c->cr4_native |= X86_CR4_FSGSBASE;
+	if (boot_cpu_has(X86_FEATURE_SMEP))
+		c->cr4_native |= X86_CR4_SMEP;
+	if (boot_cpu_has(X86_FEATURE_SMAP))
+		c->cr4_native |= X86_CR4_SMAP;
+	if (boot_cpu_has(X86_FEATURE_UMIP))
+		c->cr4_native |= X86_CR4_UMIP;
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		c->cr4_native |= X86_CR4_PCIDE;
+}
+
+/*
  * Guests get XSAVE with the x87, SSE and AVX components the host has
  * enabled, in the standard (non-compacted) layout, which must fit
  * HVX_FPU_AREA_SIZE (SDM Vol. 1 13.4; AVX offset from CPUID.(0DH,2)).
@@ -189,7 +216,8 @@ static const char *probe_caps(void)
 			    SECONDARY_EXEC_ENABLE_VPID |
 			    SECONDARY_EXEC_WBINVD_EXITING |
 			    SECONDARY_EXEC_PAUSE_LOOP_EXITING |
-			    SECONDARY_EXEC_ENABLE_RDTSCP,
+			    SECONDARY_EXEC_ENABLE_RDTSCP |
+			    SECONDARY_EXEC_ENABLE_INVPCID,
 			    MSR_IA32_VMX_PROCBASED_CTLS2, &c->proc2))
 		return "no EPT or no unrestricted guest";
 	rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, feat, c->proc2_may);
@@ -199,6 +227,13 @@ static const char *probe_caps(void)
 	 */
 	if (!boot_cpu_has(X86_FEATURE_RDTSCP) && !boot_cpu_has(X86_FEATURE_RDPID))
 		c->proc2 &= ~SECONDARY_EXEC_ENABLE_RDTSCP;
+	/*
+	 * INVPCID runs natively with "enable INVPCID" (INVLPG exiting is
+	 * off); without the control it raises #UD (SDM Vol. 3C 26.4).
+	 */
+	if (!boot_cpu_has(X86_FEATURE_INVPCID))
+		c->proc2 &= ~SECONDARY_EXEC_ENABLE_INVPCID;
+	probe_cr4_native(c);
 	if (adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
 			    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
 			    VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |

@@ -95,6 +95,8 @@ enum hvx_gpr {
  *	across exits and is only reloaded after it expired or a host
  *	interrupt caused an exit; without it, it is loaded before every
  *	entry.
+ * @cr4_native: CR4 bits for features the CPU carries out for a guest by
+ *	itself, offered as the host has them (vmx.c, probe_cr4_native()).
  */
 struct hvx_vmx_caps {
 	u64 basic;
@@ -109,6 +111,7 @@ struct hvx_vmx_caps {
 	bool ibpb;
 	u64 host_xcr0, guest_xcr0;
 	u32 preempt_timer;
+	u64 cr4_native;
 };
 
 extern struct hvx_vmx_caps hvx_caps;

@@ -405,27 +405,52 @@ static const struct hvx_io_dev_ops rtc_io_ops = {
 	.write	= rtc_write,
 };
 
+/*
+ * A clock register as HVX_GET_CMOS shows it: what the guest would read,
+ * except that C keeps its flags (no clear, no lazy UF/PF): userspace looks
+ * at the interrupt state without taking it from the guest. Lock held.
+ */
+static u8 rtc_peek_reg(struct hvx_rtc *rtc, unsigned int reg)
+{
+	switch (reg) {
+	case RTC_SECONDS_ALARM:
+	case RTC_MINUTES_ALARM:
+	case RTC_HOURS_ALARM:
+	case RTC_FREQ_SELECT:
+	case RTC_CONTROL:
+	case RTC_INTR_FLAGS:
+		return rtc->cmos[reg];
+	case RTC_VALID:
+		return RTC_VRT;
+	default:
+		return rtc_time_reg(rtc, reg);
+	}
+}
+
 /**
- * hvx_rtc_cmos - HVX_SET_CMOS / HVX_GET_CMOS: CMOS RAM from userspace
+ * hvx_rtc_cmos - HVX_SET_CMOS / HVX_GET_CMOS: CMOS bytes from userspace
  * @vm: the VM.
  * @c: the request (in kernel memory): bytes @c->first .. @c->first +
  *	@c->count - 1 of @c->data are written to, or read from, the CMOS
- *	RAM at the same indices.
+ *	at the same indices.
  * @set: write (HVX_SET_CMOS) rather than read.
  *
- * Only the RAM (0x0e-0x7f) is accessible; the clock registers follow the
- * host's clock and the guest.
+ * Writes reach only the RAM (0x0e-0x7f); the clock registers follow the
+ * host's clock and the guest. Reads may also cover the clock registers
+ * 0x00-0x0d (rtc_peek_reg(): register C is not cleared), which is how a
+ * launcher sees an alarm interrupt while the guest sleeps (ACPI S3).
  * Context: process context.
- * Return: 0, -EINVAL (range outside 0x0e-0x7f, or empty), -ENODEV (no
- * HVX_PLATFORM_RTC).
+ * Return: 0, -EINVAL (a write outside 0x0e-0x7f, a range past 0x7f, or
+ * empty), -ENODEV (no HVX_PLATFORM_RTC).
  */
 long hvx_rtc_cmos(struct hvx_vm *vm, struct hvx_cmos *c, bool set)
 {
 	struct hvx_rtc *rtc = NULL;
 	unsigned long flags;
+	unsigned int i;
 
 	/* c->reserved: checked by the ioctl dispatcher (kmod/ioctl.c). */
-	if (c->first < RTC_NR_REGS || c->first >= sizeof(c->data) ||
+	if ((set && c->first < RTC_NR_REGS) || c->first >= sizeof(c->data) ||
 	    !c->count || c->count > sizeof(c->data) - c->first)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
@@ -435,10 +460,14 @@ long hvx_rtc_cmos(struct hvx_vm *vm, struct hvx_cmos *c, bool set)
 	if (!rtc)
 		return -ENODEV;
 	spin_lock_irqsave(&rtc->lock, flags);
-	if (set)
+	if (set) {
 		memcpy(&rtc->cmos[c->first], &c->data[c->first], c->count);
-	else
-		memcpy(&c->data[c->first], &rtc->cmos[c->first], c->count);
+	} else {
+		for (i = c->first; i < RTC_NR_REGS && i < c->first + c->count; i++)
+			c->data[i] = rtc_peek_reg(rtc, i);
+		if (i < c->first + c->count)
+			memcpy(&c->data[i], &rtc->cmos[i], c->first + c->count - i);
+	}
 	spin_unlock_irqrestore(&rtc->lock, flags);
 	return 0;
 }

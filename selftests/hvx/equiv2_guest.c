@@ -317,6 +317,43 @@ void guest_cpuid_consistent(uint64_t arg)
 	GUEST_ASSERT_EQ(cpuid_reg(7, 0, 1) & (1u << 10) ? 0 : 6,
 			exec_safe_invpcid());
 
+	/*
+	 * Leaf 0xB (x2APIC topology, SDM Vol. 3A 9.9.1): the SMT level with
+	 * one thread, the core level with the VM's vCPUs, then the invalid
+	 * level; EDX the x2APIC id, equal to the initial APIC id of leaf 1.
+	 */
+	if (cpuid_reg(0, 0, 0) >= 0xb && cpuid_reg(0xb, 0, 1)) {
+		uint32_t id = cpuid_reg(1, 0, 1) >> 24;
+
+		GUEST_ASSERT_EQ(id, cpuid_reg(0xb, 0, 3));
+		GUEST_ASSERT_EQ(0x100, cpuid_reg(0xb, 0, 2));
+		GUEST_ASSERT_EQ(1, cpuid_reg(0xb, 0, 1));
+		GUEST_ASSERT_EQ(0x201, cpuid_reg(0xb, 1, 2));
+		GUEST_ASSERT(cpuid_reg(0xb, 1, 1) >= 1);
+		GUEST_ASSERT(id < (1u << cpuid_reg(0xb, 1, 0)) || !id);
+		GUEST_ASSERT_EQ(id, cpuid_reg(0xb, 1, 3));
+		GUEST_ASSERT_EQ(2, cpuid_reg(0xb, 2, 2));
+		GUEST_ASSERT_EQ(0, cpuid_reg(0xb, 2, 1));
+	}
+	/* ARAT (leaf 6 EAX[2]) only with a local APIC. */
+	if (cpuid_reg(6, 0, 0) & (1u << 2))
+		GUEST_ASSERT(edx1 & (1u << 9));
+	/* VAES, VPCLMULQDQ only with AVX and its XSAVE state; GFNI runs. */
+	if (cpuid_reg(7, 0, 2) & (3u << 9)) {
+		GUEST_ASSERT(ecx1 & (1u << 28));
+		GUEST_ASSERT(cpuid_reg(0xd, 0, 0) & (1u << 2));
+	}
+	if (cpuid_reg(7, 0, 2) & (1u << 8)) {
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4 | (1ull << 9)));	/* OSFXSR */
+		guest_fixup_vector = 0;
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "gf2p8affineqb $0, %%xmm0, %%xmm0\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : : "memory");
+		GUEST_ASSERT_EQ(0, guest_fixup_vector);
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4));
+	}
+
 	/* Cache-line flushes announced work on MMIO too (emulated). */
 	if (edx1 & (1u << 19))		/* CLFSH */
 		GUEST_ASSERT_EQ(0, flush_safe(0));
@@ -324,5 +361,174 @@ void guest_cpuid_consistent(uint64_t arg)
 		GUEST_ASSERT_EQ(0, flush_safe(1));
 	if (cpuid_reg(7, 0, 1) & (1u << 24))	/* CLWB */
 		GUEST_ASSERT_EQ(0, flush_safe(2));
+	GUEST_DONE();
+}
+
+#define CR4_UMIP	(1ull << 11)
+#define CR4_FSGSBASE	(1ull << 16)
+#define CR4_PCIDE	(1ull << 17)
+#define CR4_SMEP	(1ull << 20)
+#define CR4_SMAP	(1ull << 21)
+#define PTE_USER	(1ull << 2)
+#define MSR_FS_BASE	0xc0000100
+#define USER_LA		0xc0000000ull	/* PD index 1536: an alias of 0-2 MiB */
+
+static uint64_t rdfsbase_safe(uint64_t *val)
+{
+	uint64_t v = 0;
+
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "rdfsbase %[v]\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip), [v] "+r"(v) : : "memory");
+	*val = v;
+	return guest_fixup_vector;
+}
+
+static uint64_t read_cr3(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static uint64_t write_cr3_safe(uint64_t val)
+{
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "mov %[v], %%cr3\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip) : [v] "r"(val) : "memory");
+	return guest_fixup_vector;
+}
+
+static uint64_t invpcid_safe(uint64_t type, uint64_t pcid, uint64_t la)
+{
+	struct { uint64_t pcid, la; } desc = { pcid, la };
+
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "invpcid %[d], %[t]\n"
+		     "1:\tmovq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip)
+		     : [d] "m"(desc), [t] "r"(type) : "memory");
+	return guest_fixup_vector;
+}
+
+/* Jump to @la, which holds RET: the vector of a fault on the way, or 0. */
+static uint64_t exec_safe(uint64_t la)
+{
+	guest_fixup_vector = 0;
+	asm volatile("movq $1f, %[fix]\n\t"
+		     "movq %%rsp, %%rbx\n\t"
+		     "pushq $1f\n\t"
+		     "jmp *%[la]\n"
+		     "1:\tmovq %%rbx, %%rsp\n\t"
+		     "movq $0, %[fix]"
+		     : [fix] "=m"(guest_fixup_rip) : [la] "r"(la)
+		     : "rbx", "memory");
+	return guest_fixup_vector;
+}
+
+/*
+ * Features whose CR4 bit hvx lets through to the CPU (vmx.c,
+ * probe_cr4_native()), each checked where CPUID announces it (the
+ * consistency test above checks that the bit is refused otherwise):
+ * - FSGSBASE: RDFSBASE reads IA32_FS_BASE with CR4.FSGSBASE, #UD without;
+ * - SMEP: a supervisor fetch from a user page raises #PF with P and I/D
+ *   (error 0x11), and works with SMEP off;
+ * - SMAP: a supervisor read of a user page raises #PF (P, error 0x1)
+ *   unless RFLAGS.AC;
+ * - PCID: CR4.PCIDE refused (#GP) while CR3[11:0] != 0; with it, a CR3
+ *   load keeps the PCID and drops bit 63 (no flush), SDM Vol. 3A 4.10.1;
+ * - INVPCID: every type works, type 4 is #GP (SDM Vol. 2A INVPCID).
+ * The guest reports each announced feature with GUEST_SYNC(bit).
+ */
+void guest_cr4_native(uint64_t arg)
+{
+	volatile uint64_t *pml4 = (volatile uint64_t *)GPA_PML4;
+	volatile uint64_t *pdpt = (volatile uint64_t *)GPA_PDPT;
+	volatile uint64_t *pd = (volatile uint64_t *)GPA_PD;
+	volatile uint8_t *ret = (volatile uint8_t *)GPA_BLOB_DATA;
+	uint64_t cr4 = guest_read_cr4(), cr3 = read_cr3(), val, msr;
+	uint32_t ebx7 = cpuid_reg(7, 0, 1), ecx1 = cpuid_reg(1, 0, 2);
+
+	(void)arg;
+	if (ebx7 & (1u << 0)) {
+		GUEST_SYNC(CR4_FSGSBASE);
+		GUEST_ASSERT_EQ(6, rdfsbase_safe(&val));
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4 | CR4_FSGSBASE));
+		GUEST_ASSERT_EQ(0, guest_wrmsr_safe(MSR_FS_BASE, 0x123456789000ull));
+		GUEST_ASSERT_EQ(0, rdfsbase_safe(&val));
+		GUEST_ASSERT_EQ(0x123456789000ull, val);
+		asm volatile("wrfsbase %0" : : "r"(0x5000ull));
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_FS_BASE, &msr));
+		GUEST_ASSERT_EQ(0x5000, msr);
+		asm volatile("wrfsbase %0" : : "r"(0ull));
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4));
+	}
+
+	/* A user alias of the first 2 MiB at USER_LA; RET in the data blob. */
+	*ret = 0xc3;
+	pml4[0] |= PTE_USER;
+	pdpt[USER_LA >> 30] |= PTE_USER;
+	pd[USER_LA >> 21] = PTE_PRESENT | PTE_WRITE | PTE_LARGE | PTE_USER;
+	write_cr3_safe(cr3);
+	GUEST_ASSERT_EQ(0, exec_safe(USER_LA + GPA_BLOB_DATA));
+	if (ebx7 & (1u << 7)) {
+		GUEST_SYNC(CR4_SMEP);
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4 | CR4_SMEP));
+		GUEST_ASSERT_EQ(14, exec_safe(USER_LA + GPA_BLOB_DATA));
+		GUEST_ASSERT_EQ(0x11, guest_fixup_error);
+		GUEST_ASSERT_EQ(0, exec_safe(GPA_BLOB_DATA));	/* supervisor page */
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4));
+	}
+	if (ebx7 & (1u << 20)) {
+		volatile uint8_t *u = (volatile uint8_t *)(USER_LA + GPA_BLOB_DATA);
+
+		GUEST_SYNC(CR4_SMAP);
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4 | CR4_SMAP));
+		guest_fixup_vector = 0;
+		asm volatile("movq $1f, %[fix]\n\t"
+			     "movb %[m], %%al\n"
+			     "1:\tmovq $0, %[fix]"
+			     : [fix] "=m"(guest_fixup_rip) : [m] "m"(*u) : "rax", "memory");
+		GUEST_ASSERT_EQ(14, guest_fixup_vector);
+		GUEST_ASSERT_EQ(0x1, guest_fixup_error);
+		asm volatile("stac; movb %0, %%al; clac" : : "m"(*u) : "rax");
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4));
+	}
+	pd[USER_LA >> 21] = USER_LA | PTE_PRESENT | PTE_WRITE | PTE_LARGE;
+	pdpt[USER_LA >> 30] &= ~PTE_USER;
+	pml4[0] &= ~PTE_USER;
+	write_cr3_safe(cr3);
+
+	if (ecx1 & (1u << 17)) {
+		GUEST_SYNC(CR4_PCIDE);
+		GUEST_ASSERT_EQ(0, write_cr3_safe(cr3 | 0x8));		/* PWT */
+		GUEST_ASSERT_EQ(13, write_cr4_safe(cr4 | CR4_PCIDE));
+		GUEST_ASSERT_EQ(0, write_cr3_safe(cr3));
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4 | CR4_PCIDE));
+		GUEST_ASSERT_EQ(0, write_cr3_safe(cr3 | 5));
+		GUEST_ASSERT_EQ(cr3 | 5, read_cr3());
+		GUEST_ASSERT_EQ(0, write_cr3_safe(cr3 | 7 | (1ull << 63)));
+		GUEST_ASSERT_EQ(cr3 | 7, read_cr3());
+		if (ebx7 & (1u << 10)) {
+			GUEST_ASSERT_EQ(0, invpcid_safe(0, 7, GPA_BLOB_DATA));
+			GUEST_ASSERT_EQ(0, invpcid_safe(1, 5, 0));
+		}
+		GUEST_ASSERT_EQ(0, write_cr3_safe(cr3));
+		GUEST_ASSERT_EQ(0, write_cr4_safe(cr4));
+	}
+	if (ebx7 & (1u << 10)) {
+		GUEST_SYNC(10);
+		GUEST_ASSERT_EQ(0, invpcid_safe(0, 0, GPA_BLOB_DATA));
+		GUEST_ASSERT_EQ(0, invpcid_safe(1, 0, 0));
+		GUEST_ASSERT_EQ(0, invpcid_safe(2, 0, 0));
+		GUEST_ASSERT_EQ(0, invpcid_safe(3, 0, 0));
+		GUEST_ASSERT_EQ(13, invpcid_safe(4, 0, 0));
+	}
 	GUEST_DONE();
 }

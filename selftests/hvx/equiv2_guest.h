@@ -9,5 +9,6 @@ void guest_fault_rflags(uint64_t arg);
 void guest_tsc_adjust(uint64_t arg);
 void guest_double_fault(uint64_t triple);
 void guest_cpuid_consistent(uint64_t arg);
+void guest_cr4_native(uint64_t arg);
 
 #endif

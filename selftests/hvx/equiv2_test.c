@@ -3,7 +3,8 @@
  * equiv2_test - the guest sees the CPU it was promised: exceptions hvx
  * injects carry what the CPU's own would (RFLAGS.RF, error code) and
  * escalate as the CPU's own (double fault, shutdown), and
- * CPUID announces what hvx virtualizes (IA32_TSC_ADJUST).
+ * CPUID announces what hvx virtualizes (IA32_TSC_ADJUST, and FSGSBASE,
+ * SMEP, SMAP, PCID and INVPCID as the host has them).
  */
 #include "hvx_test.h"
 #include "equiv2_guest.h"
@@ -72,6 +73,23 @@ TEST(cpuid_consistent_with_virtualized_features)
 		       (unsigned long long)uc.args[1],
 		       (unsigned long long)uc.args[2],
 		       uc.args[3] ? "announced" : "hidden");
+	vm_free(vm);
+}
+
+/*
+ * FSGSBASE, SMEP, SMAP, PCID and INVPCID behave as the SDM says where
+ * CPUID announces them (the guest syncs with each one it tries).
+ */
+TEST(cr4_native_features)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_cr4_native, 0);
+	while (vcpu_run_ucall(vcpu, &uc) == UCALL_SYNC)
+		TH_LOG("announced and checked: %#llx", (unsigned long long)uc.args[0]);
 	vm_free(vm);
 }
 

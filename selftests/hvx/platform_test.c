@@ -222,6 +222,22 @@ TEST(cmos_ioctls)
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_CMOS, &c));
 	ASSERT_EQ(0, ioctl(vm->fd, HVX_GET_CMOS, &g));
 	ASSERT_EQ(0x80, g.data[0x15]);		/* nothing changed */
+
+	/*
+	 * GET reads the clock registers too: B's reset value (24-hour, BCD),
+	 * D's VRT, A's divider and rate, BCD seconds, and C without clearing.
+	 */
+	memset(&g, 0, sizeof(g));
+	g.first = 0;
+	g.count = 0x40;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_GET_CMOS, &g));
+	ASSERT_EQ(0x02, g.data[0x0b]);
+	ASSERT_EQ(0x80, g.data[0x0d]);
+	ASSERT_EQ(0x26, g.data[0x0a] & 0x7f);
+	ASSERT_GT(0x60, g.data[0x00]);
+	ASSERT_GT(10, g.data[0x00] & 0xf);
+	ASSERT_EQ(0, g.data[0x0c]);
+	ASSERT_EQ(0x20, g.data[0x32]);		/* and the RAM after them */
 	vm_free(vm);
 }
 

@@ -13,7 +13,8 @@
  *   module, and reports through the debug-exit port.
  * - The Debian kernel boots as a guest with 1 and 2 vCPUs from the files
  *   check.sh puts in /lib/hvx/guest/, runs a command given on its command
- *   line, and powers off.
+ *   line, and powers off; with 1 vCPU it first suspends to RAM (ACPI S3)
+ *   and is woken by its RTC alarm.
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -39,6 +40,8 @@
 
 extern const char mbkernel_start[], mbkernel_end[];
 extern const char mbkernel_low_start[], mbkernel_low_end[];
+
+static bool have_platform(void);
 
 static const char *hvx_run_path(void)
 {
@@ -69,10 +72,11 @@ static void read_all(int fd, char *buf, size_t size)
 
 /*
  * Start hvx-run with args (NULL-terminated, without argv[0]); its stdout
- * and stderr go to files. stdin_data, if set, is what it reads on stdin.
+ * and stderr go to files. stdin_data, if set, is what it reads on stdin;
+ * else, with in_fd, *in_fd is the write end of its stdin.
  */
-static pid_t spawn(char *const args[], const char *stdin_data, int *out_fd,
-		   int *err_fd)
+static pid_t spawn_in(char *const args[], const char *stdin_data, int *out_fd,
+		      int *err_fd, int *in_fd)
 {
 	char *argv[64];
 	int in[2];
@@ -102,7 +106,15 @@ static pid_t spawn(char *const args[], const char *stdin_data, int *out_fd,
 	/* Without stdin_data the pipe stays open: no EOF games. */
 	if (stdin_data)
 		close(in[1]);
+	else if (in_fd)
+		*in_fd = in[1];
 	return pid;
+}
+
+static pid_t spawn(char *const args[], const char *stdin_data, int *out_fd,
+		   int *err_fd)
+{
+	return spawn_in(args, stdin_data, out_fd, err_fd, NULL);
 }
 
 static void collect(int st, int out_fd, int err_fd, struct result *r)
@@ -619,6 +631,60 @@ TEST_F(run, multiboot_ram_above_4g)
 	multiboot(_metadata, self, F_MB, "2", "3200M", "cpus=2 mem=3200", false, false);
 }
 
+/*
+ * ACPI S3 (mbkernel's s3=W): the kernel finds the FACS and \_S3, sets a
+ * waking vector and sleeps through PM1a_CNT; it passes only after the
+ * resume, which must come from the RTC alarm it set (with RTC_EN) and
+ * enter at the real-mode or the X waking vector with WAK_STS and RTC_STS
+ * set and its RAM as it was.
+ */
+TEST_F_TIMEOUT(run, multiboot_s3_rtc_alarm, 90)
+{
+	REQUIRE_VMX();
+	if (!have_platform())
+		SKIP(return, "no in-kernel devices (HVX_CREATE_PLATFORM): no RTC to wake the guest");
+	multiboot(_metadata, self, F_MB, "2", "32M", "cpus=2 mem=32 s3=1", false, false);
+	multiboot(_metadata, self, F_MB, "1", "32M", "cpus=1 mem=32 s3=2", false, false);
+}
+
+/* The same, woken by a key on the console: no RTC_STS then. */
+TEST_F_TIMEOUT(run, multiboot_s3_console_key, 60)
+{
+	char *args[] = { "--kernel", self->path[F_MB], "--mem", "32M", "--append",
+			 "cpus=1 mem=32 s3=3", NULL };
+	struct result *r = calloc(1, sizeof(*r));
+	int out_fd, err_fd, in_fd = -1;
+	char buf[1024];
+	pid_t pid;
+
+	REQUIRE_VMX();
+	pid = spawn_in(args, NULL, &out_fd, &err_fd, &in_fd);
+	ASSERT_LT(0, pid);
+	for (int i = 0; i < 3000; i++) {
+		ssize_t n = pread(err_fd, buf, sizeof(buf) - 1, 0);
+
+		buf[n > 0 ? n : 0] = 0;
+		if (strstr(buf, "suspended to RAM") || waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		msleep(10);
+	}
+	ASSERT_NE(NULL, strstr(buf, "hvx-run: the guest suspended to RAM (S3)"))
+		TH_LOG("stderr: %s", buf);
+	/* Asleep: nothing runs until the key. */
+	msleep(500);
+	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG));
+	ASSERT_EQ(1, write(in_fd, "k", 1));
+	finish(pid, out_fd, err_fd, r);
+	close(in_fd);
+	ASSERT_EQ(DEBUG_EXIT_PASS, r->status)
+		TH_LOG("status %d; console: %s; stderr: %s", r->status, r->out, r->err);
+	ASSERT_NE(NULL, strstr(r->err, "the guest woke up (a key on the console)"))
+		TH_LOG("stderr: %s", r->err);
+	ASSERT_NE(NULL, strstr(r->out, "mbkernel: all checks passed: cpus=1 mem=32 s3"))
+		TH_LOG("console: %s", r->out);
+	free(r);
+}
+
 static long read_nr_hugepages(void)
 {
 	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
@@ -729,7 +795,8 @@ static void print_lines(const char *tag, const char *text)
 }
 
 static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
-			const char *device, const char *want_pci, bool net)
+			const char *device, const char *want_pci, bool net,
+			bool s3)
 {
 	static const char append_base[] =
 		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
@@ -743,7 +810,8 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 	struct result *r = calloc(1, sizeof(*r));
 	char want[64];
 
-	snprintf(append, sizeof(append), "%s%s", append_base, net ? " hvx.net=3:1" : "");
+	snprintf(append, sizeof(append), "%s%s%s", append_base,
+		 net ? " hvx.net=3:1" : "", s3 ? " hvx.s3=5" : "");
 
 	REQUIRE_VMX();
 	if (access(GUEST_DIR "/vmlinuz", R_OK) || access(GUEST_DIR "/initrd.gz", R_OK))
@@ -772,17 +840,27 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 		ASSERT_NE(NULL, strstr(r->out, want_pci)) TH_LOG("console: %s", r->out);
 	if (net)
 		check_guest_net(_metadata, r->out);
+	if (s3) {
+		/* echo mem > /sys/power/state came back through the RTC alarm. */
+		ASSERT_NE(NULL, strstr(r->out, "hvx-guest: s3 states ")) TH_LOG("console: %s", r->out);
+		ASSERT_NE(NULL, strstr(r->err, "hvx-run: the guest suspended to RAM (S3)"))
+			TH_LOG("stderr: %s", r->err);
+		ASSERT_NE(NULL, strstr(r->err, "hvx-run: the guest woke up (RTC alarm)"))
+			TH_LOG("stderr: %s", r->err);
+		ASSERT_NE(NULL, strstr(r->out, "hvx-guest: s3 resumed rc=0\r\n"))
+			TH_LOG("console: %s", r->out);
+	}
 	free(r);
 }
 
 TEST_F_TIMEOUT(run, linux_1cpu, 2 * LINUX_LIMIT_S)
 {
-	linux_guest(_metadata, "1", NULL, NULL, false);
+	linux_guest(_metadata, "1", NULL, NULL, false, true);
 }
 
 TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
 {
-	linux_guest(_metadata, "2", NULL, NULL, false);
+	linux_guest(_metadata, "2", NULL, NULL, false, false);
 }
 
 #define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
@@ -836,7 +914,7 @@ TEST_F_TIMEOUT(run, linux_with_passthrough_nic, 2 * LINUX_LIMIT_S)
 	/* The administrator's step: driver_override, then a probe. */
 	ASSERT_EQ(0, write_str(NE2K_DEV "/driver_override", "hvx-pci"));
 	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers_probe", NE2K_BDF));
-	linux_guest(_metadata, "1", NE2K_BDF, "0x10ec:0x8029", true);
+	linux_guest(_metadata, "1", NE2K_BDF, "0x10ec:0x8029", true, false);
 	write_str(NOIOMMU_PARAM, "0");
 	write_str(NE2K_DEV "/driver/unbind", NE2K_BDF);
 	write_str(NE2K_DEV "/driver_override", "\n");

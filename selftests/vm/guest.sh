@@ -29,6 +29,10 @@
 #   hvx-guest: hypervisor <CPUID 0x40000000 signature>
 #   hvx-guest: pci <bdf> <vendor>:<device> class <class>   (one per device)
 #   hvx-guest: double <n> = <2n>       for hvx.double=<n> on its command line
+#   hvx-guest: s3 ...                  for hvx.s3=<s>: suspends to RAM
+#                                      (echo mem > /sys/power/state) with
+#                                      the RTC's wake alarm <s> s ahead,
+#                                      then "hvx-guest: s3 resumed rc=0"
 #   hvx-guest: net ...                 for hvx.net=<pings>:<fetches>: loads
 #                                      ne2k-pci, DHCP, pings, TFTP fetches
 #                                      (selftests/vm/net.sh)
@@ -77,8 +81,15 @@ hvx_guest_initrd() {
 			case $a in
 			hvx.double=*) n=${a#*=}; echo "hvx-guest: double $n = $((n * 2))" ;;
 			hvx.net=*) net=${a#*=} ;;
+			hvx.s3=*) s3=${a#*=} ;;
 			esac
 		done
+		if [ -n "$s3" ]; then
+			echo "hvx-guest: s3 states $(cat /sys/power/state) mem_sleep $(cat /sys/power/mem_sleep)"
+			echo "+$s3" >/sys/class/rtc/rtc0/wakealarm
+			echo mem >/sys/power/state
+			echo "hvx-guest: s3 resumed rc=$?"
+		fi
 		if [ -n "$net" ]; then
 			hvx-net hvx-guest: /lib/net "${net%%:*}" "${net#*:}" HVX_NET_FILE
 			echo "hvx-guest: net done rc=$?"

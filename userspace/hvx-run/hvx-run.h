@@ -8,6 +8,7 @@
  *              binary (shared with userspace/bench/kvm_boot.c)
  *   tables.c   e820 map, MP table, ACPI (RSDP, XSDT, FADT, DSDT, MADT)
  *   console.c  stdio console: raw tty, Ctrl-A x, the fallback UART
+ *   sleep.c    ACPI PM1 registers, S3 sleep and the firmware's resume
  *   stats.c    the closing summary (exit counts over generic netlink)
  */
 #ifndef HVX_RUN_H
@@ -55,6 +56,8 @@
 #define PORT_ACPI_PM1_EVT 0x604	/* FADT PM1a_EVT_BLK: status, enable (16 bit each) */
 #define PORT_ACPI_PM1_CNT 0x608	/* FADT PM1a_CNT_BLK (16 bit) */
 #define ACPI_SCI_IRQ	9	/* FADT SCI_INT; never raised: no fixed events */
+#define ACPI_S3_SLP_TYP	1	/* \_S3's SLP_TYP (DSDT) */
+#define ACPI_S5_SLP_TYP	5	/* \_S5's SLP_TYP (DSDT) */
 #define ACPI_RESET_VALUE 0x1
 #define PORT_KBD_CMD	0x64	/* i8042: 0xfe pulses the reset line */
 #define PORT_RESET_CTL	0xcf9	/* PIIX reset control */
@@ -82,6 +85,7 @@ struct vcpu {
 	uint64_t user_exits[HVX_STATS_USER_EXITS];
 	bool dead_halt;		/* last exit: HLT with interrupts off */
 	bool started;		/* the thread runs */
+	unsigned int wakes;	/* S3 resumes this vCPU has been reset for */
 	unsigned long thread;	/* pthread_t */
 };
 
@@ -119,6 +123,8 @@ struct vm {
 	int ncpus;
 	struct vcpu *vcpus;
 	int stop_fd;		/* eventfd: a vCPU stopped the VM */
+	int sleep_fd;		/* eventfd: a vCPU put the VM in S3 */
+	uint64_t facs;		/* GPA of the ACPI FACS, or 0 */
 	uint64_t tsc_start;	/* TSC when the vCPUs start */
 	uint64_t tsc_stop;	/* TSC at the first vm_stop(), or 0 */
 };
@@ -214,6 +220,17 @@ void console_output(struct vm *vm);
 bool console_pending(void);
 void console_flush(struct vm *vm);
 bool uart_io(struct vm *vm, uint16_t port, bool out, uint8_t *data);
+
+/* sleep.c */
+#define KICK_SIGNAL	SIGUSR1	/* takes a vCPU thread out of HVX_RUN */
+bool sleep_io(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
+	      unsigned int size);	/* false: not a PM1/sleep port */
+void sleep_wait(struct vcpu *v);	/* before each HVX_RUN */
+bool sleep_asleep(void);
+void sleep_poll(struct vm *vm);		/* main thread: RTC alarm wake */
+void sleep_console_key(void);		/* main thread: console input wake */
+void sleep_stopping(void);		/* vm_stop(): release sleeping vCPUs */
+#define SLEEP_POLL_MS	20
 
 /* stats.c */
 void print_summary(struct vm *vm);

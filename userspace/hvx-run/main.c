@@ -41,8 +41,6 @@
 
 #include "hvx-run.h"
 
-#define KICK_SIGNAL	SIGUSR1
-
 const char *prog = "hvx-run";
 static struct vm the_vm;
 
@@ -470,6 +468,7 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why)
 		atomic_store(&stop_state, kind);
 	}
 	pthread_mutex_unlock(&stop_lock);
+	sleep_stopping();
 	n = write(vm->stop_fd, &one, sizeof(one));
 	(void)n;
 }
@@ -614,6 +613,8 @@ static void port_io(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
 	else
 		memset(data, 0xff, size);	/* an open bus reads all ones */
 
+	if (sleep_io(v, port, out, data, size))
+		return;
 	if (!vm->platform && port >= PORT_COM1 && port < PORT_COM1 + 8) {
 		for (unsigned int i = 0; i < size; i++)
 			uart_io(vm, port + i, out, data + i);
@@ -639,45 +640,6 @@ static void port_io(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
 		if (!out)
 			for (unsigned int i = 0; i < size; i++)
 				data[i] = fw_cfg_read(vm);
-		break;
-	case PORT_ACPI_SLEEP:
-		/* SLP_EN (bit 5) with SLP_TYP (bits 4:2) = 5, our \_S5. */
-		if (out && (val & 0x20) && ((val >> 2) & 7) == 5)
-			vm_stop(vm, STOP_POWEROFF, 0, "the guest powered off");
-		break;
-	case PORT_ACPI_SLEEP_STS:
-		if (!out)
-			data[0] = 0;
-		break;
-	case PORT_ACPI_PM1_EVT ... PORT_ACPI_PM1_EVT + 3: {
-		/*
-		 * PM1 status (bytes 0-1) never has an event; PM1 enable (bytes
-		 * 2-3) keeps what the OS enables (ACPI 6.3 4.8.3.1), which
-		 * ACPICA reads back.
-		 */
-		static uint8_t pm1[4];
-		unsigned int off = port - PORT_ACPI_PM1_EVT;
-
-		for (unsigned int i = 0; i < size && off + i < 4; i++) {
-			if (!out)
-				data[i] = pm1[off + i];
-			else if (off + i >= 2)
-				pm1[off + i] = data[i];
-		}
-		break;
-	}
-	case PORT_ACPI_PM1_CNT:
-		/* SCI_EN reads 1; SLP_EN (13) with SLP_TYP (12:10) = 5 is \_S5. */
-		if (!out) {
-			memset(data, 0, size);
-			data[0] = 1;
-		} else if ((val & 0x2000) && ((val >> 10) & 7) == 5) {
-			vm_stop(vm, STOP_POWEROFF, 0, "the guest powered off");
-		}
-		break;
-	case PORT_ACPI_PM1_CNT + 1:
-		if (!out)
-			data[0] = 0;
 		break;
 	case PORT_ACPI_RESET:
 		if (out && (val & 0xff) == ACPI_RESET_VALUE)
@@ -745,6 +707,9 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!vm_stopping(v->vm)) {
+		sleep_wait(v);
+		if (vm_stopping(v->vm))
+			break;
 		if (ioctl(v->fd, HVX_RUN, 0)) {
 			if (errno == EINTR)
 				continue;
@@ -832,6 +797,7 @@ int main(int argc, char **argv)
 	vm->sys_fd = -1;
 	vm->console_fd = -1;
 	vm->stop_fd = -1;
+	vm->sleep_fd = -1;
 
 	/* Everything that can fail on the guest's files happens before the VM exists. */
 	alloc_ram(vm);
@@ -848,7 +814,8 @@ int main(int argc, char **argv)
 	create_vcpus(vm, &bs);
 
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_fd < 0)
+	vm->sleep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0 || vm->sleep_fd < 0)
 		die("eventfd: %s", strerror(errno));
 
 	/* Signals: the main thread takes them through a signalfd; vCPU
@@ -879,19 +846,26 @@ int main(int argc, char **argv)
 	start_vcpus(vm);
 
 	while (!vm_stopping(vm)) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = console_stdin_fd(), .events = POLLIN },
 			{ .fd = vm->console_fd,
 			  .events = POLLIN | (console_pending() ? POLLOUT : 0) },
+			{ .fd = vm->sleep_fd, .events = POLLIN },
 		};
+		bool asleep = sleep_asleep();
+		uint64_t cnt;
 
-		if (poll(p, 4, -1) < 0) {
+		/* In S3, look for the RTC alarm every SLEEP_POLL_MS. */
+		if (poll(p, 5, asleep ? SLEEP_POLL_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
+		if ((p[4].revents & POLLIN) && read(vm->sleep_fd, &cnt, sizeof(cnt)) < 0)
+			die("eventfd: %s", strerror(errno));
+		sleep_poll(vm);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			char why[64];
@@ -902,9 +876,12 @@ int main(int argc, char **argv)
 				vm_stop(vm, STOP_SIGNAL, 128 + (int)si.ssi_signo, why);
 			}
 		}
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (!console_input(vm))
 				vm_stop(vm, STOP_USER, 0, "Ctrl-A x");
+			else if (asleep && (p[2].revents & POLLIN))
+				sleep_console_key();
+		}
 		if (p[3].revents & POLLIN)
 			console_output(vm);
 		if (p[3].revents & POLLOUT)

@@ -14,10 +14,12 @@
  * it would give the ISA devices (UART, RTC) no interrupts. PM1a event and
  * control blocks are at PORT_ACPI_PM1_EVT/PORT_ACPI_PM1_CNT, with SCI on
  * IRQ 9 (never raised: there are no fixed events) and no SMI command port
- * (the machine is always in ACPI mode); writing SLP_TYP = 5 with SLP_EN to
- * PM1a_CNT, or to the ACPI 5 sleep control register at PORT_ACPI_SLEEP,
- * turns the machine off when \_S5 is entered, and the reset register at
- * PORT_ACPI_RESET resets it. The DSDT holds \_S5 and
+ * (the machine is always in ACPI mode); writing SLP_EN with \_S3's or
+ * \_S5's SLP_TYP to PM1a_CNT, or to the ACPI 5 sleep control register at
+ * PORT_ACPI_SLEEP, suspends the machine to RAM or turns it off (sleep.c),
+ * and the reset register at PORT_ACPI_RESET resets it. A FACS (5.2.10)
+ * holds the waking vectors for a resume from S3. The DSDT holds \_S3,
+ * \_S5 and
  * a PCI root bridge (PNP0A03) so that the OS scans PCI bus 0, with a _PRT
  * that routes PCI interrupts to I/O APIC GSIs 16-19.
  *
@@ -169,6 +171,7 @@ static void gas_io8(uint8_t *p, uint16_t port)
 
 /*
  * DSDT definition block (AML, ACPI 6.3 chapter 20):
+ *   Name (\_S3, Package () { 1, 1, 0, 0 })
  *   Name (\_S5, Package () { 5, 5, 0, 0 })
  *   Scope (\_SB) { Device (PCI0) {
  *     Name (_HID, EisaId ("PNP0A03"))
@@ -182,10 +185,13 @@ static void gas_io8(uint8_t *p, uint16_t port)
  *   } }
  * PkgLength encodings: one byte below 64, else two (20.2.4).
  */
-static const uint8_t dsdt_s5_aml[] = {
+static const uint8_t dsdt_sleep_aml[] = {
+	/* Name (\_S3_, Package (4) { 1, 1, 0, 0 }): SLP_TYP a and b */
+	0x08, '\\', '_', 'S', '3', '_', 0x12, 0x08, 0x04,
+	0x0a, ACPI_S3_SLP_TYP, 0x0a, ACPI_S3_SLP_TYP, 0x00, 0x00,
 	/* Name (\_S5_, Package (4) { 5, 5, 0, 0 }) */
 	0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-	0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
+	0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
 };
 
 /* The named objects of Device (PCI0) before _PRT. */
@@ -288,8 +294,8 @@ static size_t build_dsdt(uint8_t *out)
 	nd += 5;
 	nd += aml_pkg(dev + nd, op_package, sizeof(op_package), prt + 5, np - 5);
 
-	memcpy(out, dsdt_s5_aml, sizeof(dsdt_s5_aml));
-	n = sizeof(dsdt_s5_aml);
+	memcpy(out, dsdt_sleep_aml, sizeof(dsdt_sleep_aml));
+	n = sizeof(dsdt_sleep_aml);
 	/* Scope (\_SB_) { Device (...) } */
 	memcpy(prt, "\\_SB_", 5);
 	np = 5 + aml_pkg(prt + 5, op_device, sizeof(op_device), dev + 8, nd - 8);
@@ -300,7 +306,7 @@ static size_t build_dsdt(uint8_t *out)
 /* Builds the ACPI tables; returns the RSDP's address. */
 static uint64_t build_acpi(struct vm *vm)
 {
-	uint64_t gpa = GPA_BIOS, dsdt, fadt, madt, rsdt, xsdt;
+	uint64_t gpa = GPA_BIOS, dsdt, facs, fadt, madt, rsdt, xsdt;
 	uint8_t *t, *e;
 	uint32_t len;
 
@@ -314,10 +320,26 @@ static uint64_t build_acpi(struct vm *vm)
 	acpi_header(t, "DSDT", len, 2);
 	gpa = (gpa + len + 63) & ~63ull;
 
+	/*
+	 * FACS, version 2 (5.2.10, Table 5-37): 64-byte aligned, no checksum.
+	 * The hardware signature names the machine's configuration; the
+	 * waking vectors are the OS's; no global lock, no S4BIOS, no 64-bit
+	 * wake.
+	 */
+	facs = gpa;
+	t = gpa_ptr(vm, facs, 64);
+	memcpy(t, "FACS", 4);
+	put32(t + 4, 64);
+	put32(t + 8, (uint32_t)(vm->opt.mem >> 20) ^ (uint32_t)vm->ncpus << 24);
+	t[32] = 2;
+	vm->facs = facs;
+	gpa += 64;
+
 	/* FADT, revision 6 (ACPI 6.3 5.2.9, Table 5-34) */
 	fadt = gpa;
 	len = 276;
 	t = gpa_ptr(vm, fadt, len);
+	put32(t + 36, (uint32_t)facs);		/* FIRMWARE_CTRL */
 	put32(t + 40, (uint32_t)dsdt);
 	put16(t + 46, ACPI_SCI_IRQ);		/* SCI_INT */
 	put32(t + 56, PORT_ACPI_PM1_EVT);	/* PM1a_EVT_BLK */

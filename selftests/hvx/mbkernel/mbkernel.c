@@ -9,6 +9,10 @@
  *   mem=M    MiB of RAM (fw_cfg, multiboot memory map)
  *   noacpi   expect no ACPI RSDP (hvx-run --no-acpi)
  *   mod      expect one module whose data starts with "HVXMOD"
+ *   s3=W     after the checks, suspend to RAM (ACPI S3) and pass only
+ *            after the resume: W=1 wake by the RTC alarm through the
+ *            real-mode waking vector, W=2 the same through the 32-bit X
+ *            waking vector, W=3 real mode, woken by a key on the console
  *
  * It prints its findings on COM1 and reports through the debug-exit port
  * 0xf4: 0x10 when every check passed (hvx-run exits with 0x21 = 33), or
@@ -17,7 +21,9 @@
  * Facts used: Multiboot Specification 0.6.96 section 3.3 (information
  * structure); QEMU docs/specs/fw_cfg.rst (selector 0x510, data 0x511,
  * keys 0x00 signature, 0x03 RAM size, 0x05 CPU count); ACPI 6.3 5.2.5
- * (RSDP search in 0xe0000-0xfffff), 5.2.8 (XSDT) and 5.2.12 (MADT);
+ * (RSDP search in 0xe0000-0xfffff), 5.2.8 (XSDT), 5.2.12 (MADT), 5.2.10
+ * (FACS), 4.8.3.1-4.8.3.2 (PM1 status, enable, control), 7.4.2 (\_Sx),
+ * 16.3 (the waking vector's CS:IP);
  * MultiProcessor Specification 1.4 4.1 and 4.2 (floating pointer and
  * configuration table). Built freestanding, 32-bit, no libc.
  */
@@ -36,6 +42,14 @@ static inline void outb(u16 port, u8 v)
 static inline void outw(u16 port, u16 v)
 {
 	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u16 inw(u16 port)
+{
+	u16 v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
 }
 
 static inline u8 inb(u16 port)
@@ -172,6 +186,133 @@ static const u8 *find_mp(void)
 	return 0;
 }
 
+/* ---- ACPI S3 ---------------------------------------------------------- */
+
+#define WAKE16_ADDR	0x90000		/* start.S */
+#define S3_MARKER	0x53335333
+#define PM1_RTC		0x0400
+#define PM1_WAK		0x8000
+
+extern const char wake16_start[], wake16_end[], wake32[];
+void mb_resume(u32 via);
+
+/* Kept in RAM across the sleep. */
+static volatile u32 s3_marker, s3_mode, s3_cpus, s3_mem;
+static volatile u16 s3_pm1_evt;
+
+static u8 cmos_read(u8 reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+static void cmos_write(u8 reg, u8 v)
+{
+	outb(0x70, reg);
+	outb(0x71, v);
+}
+
+/* \_S3's SLP_TYP a: Name (\_S3_, Package () { typ, ... }) in the DSDT. */
+static int s3_slp_typ(const u8 *dsdt)
+{
+	u32 len = rd32(dsdt + 4);
+
+	for (u32 i = 36; i + 9 < len; i++) {
+		const u8 *p = dsdt + i;
+
+		if (!memeq(p, "_S3_", 4) || p[4] != 0x12 || p[5] >= 0x40)
+			continue;
+		if (p[7] == 0x0a)	/* ByteConst */
+			return p[8];
+		if (p[7] <= 0x01)	/* Zero, One */
+			return p[7];
+	}
+	return -1;
+}
+
+static void s3_sleep(const u8 *fadt, u32 mode, u32 cpus, u32 mem)
+{
+	u8 *facs = (u8 *)rd32(fadt + 36);
+	u16 pm1_evt = (u16)rd32(fadt + 56), pm1_cnt = (u16)rd32(fadt + 64);
+	int typ = s3_slp_typ((const u8 *)rd32(fadt + 40));
+	u8 *stub = (u8 *)WAKE16_ADDR, sec;
+
+	check(facs && memeq(facs, "FACS", 4) && rd32(facs + 4) >= 64 &&
+	      !((u32)facs & 63) && facs[32] >= 1, 20,
+	      "no FACS of version 1+ at FADT FIRMWARE_CTRL, 64-byte aligned");
+	check(typ >= 0 && typ < 8, 20, "no \\_S3 package in the DSDT");
+	for (const char *p = wake16_start; p < wake16_end; p++)
+		*stub++ = (u8)*p;
+	if (mode == 2) {
+		*(volatile u32 *)(facs + 12) = 0;
+		*(volatile u32 *)(facs + 24) = (u32)wake32;
+		*(volatile u32 *)(facs + 28) = 0;
+	} else {
+		*(volatile u32 *)(facs + 12) = WAKE16_ADDR;
+		*(volatile u32 *)(facs + 24) = 0;
+		*(volatile u32 *)(facs + 28) = 0;
+	}
+	s3_marker = S3_MARKER;
+	s3_mode = mode;
+	s3_cpus = cpus;
+	s3_mem = mem;
+	s3_pm1_evt = pm1_evt;
+
+	outw(pm1_evt, 0xffff);				/* clear PM1 status */
+	check(!(inw(pm1_evt) & (PM1_WAK | PM1_RTC)), 21, "PM1 status does not clear");
+	if (mode != 3) {
+		/* The alarm 2 s from now (seconds only; BCD, register B's default). */
+		while (cmos_read(0x0a) & 0x80)
+			;
+		sec = cmos_read(0x00);
+		sec = (u8)((sec >> 4) * 10 + (sec & 15) + 2) % 60;
+		cmos_write(0x01, (u8)((sec / 10) << 4 | sec % 10));
+		cmos_write(0x03, 0xff);			/* don't care */
+		cmos_write(0x05, 0xff);
+		(void)cmos_read(0x0c);
+		cmos_write(0x0b, cmos_read(0x0b) | 0x20);	/* AIE */
+		outw(pm1_evt + 2, PM1_RTC);		/* RTC_EN */
+		check(inw(pm1_evt + 2) == PM1_RTC, 21, "PM1 enable does not keep RTC_EN");
+	} else {
+		outw(pm1_evt + 2, 0);
+	}
+	puts("mbkernel: sleeping in S3\n");
+	outw(pm1_cnt, (u16)(typ << 10));
+	outw(pm1_cnt, (u16)(typ << 10 | 0x2000));	/* SLP_EN */
+	for (volatile u32 i = 0; i < 10000000; i++)
+		;
+	check(0, 22, "still running after SLP_EN with \\_S3's SLP_TYP");
+}
+
+void mb_resume(u32 via)
+{
+	u16 sts;
+	u32 cr0;
+
+	puts("mbkernel: resumed\n");
+	check(s3_marker == S3_MARKER, 23, "RAM was not kept across S3");
+	check(via == (s3_mode == 2 ? 0u : 1u), 24,
+	      "resumed through the wrong waking vector");
+	__asm__ volatile("movl %%cr0, %0" : "=r"(cr0));
+	check((cr0 & 0x80000001) == 1, 24, "not in protected mode without paging");
+	sts = inw(s3_pm1_evt);
+	check(sts & PM1_WAK, 25, "WAK_STS is clear after the resume");
+	if (s3_mode != 3) {
+		check(sts & PM1_RTC, 26, "RTC_STS is clear after an RTC alarm wake");
+		check(cmos_read(0x0c) & 0x20, 26, "RTC register C has no AF");
+	} else {
+		check(!(sts & PM1_RTC), 26, "RTC_STS is set after a console wake");
+	}
+	outw(s3_pm1_evt, PM1_WAK | PM1_RTC);
+	check(!(inw(s3_pm1_evt) & (PM1_WAK | PM1_RTC)), 27, "WAK_STS/RTC_STS do not clear");
+	puts("mbkernel: all checks passed: cpus=");
+	putu(s3_cpus);
+	puts(" mem=");
+	putu(s3_mem);
+	puts(" s3\n");
+	done(PASS_CODE);
+}
+
 struct mb_info {
 	u32 flags, mem_lower, mem_upper, boot_device, cmdline;
 	u32 mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
@@ -182,6 +323,7 @@ void mb_main(u32 magic, const struct mb_info *mbi);
 void mb_main(u32 magic, const struct mb_info *mbi)
 {
 	const char *cmd;
+	const u8 *fadt_s3 = 0;
 	long cpus, mem;
 	u64 ram = 0;
 	const u8 *rsdp, *mp;
@@ -248,6 +390,7 @@ void mb_main(u32 magic, const struct mb_info *mbi)
 
 			check(memeq(dsdt, "DSDT", 4) && !sum(dsdt, rd32(dsdt + 4)), 11, "bad DSDT");
 		}
+		fadt_s3 = fadt;
 	}
 
 	mp = find_mp();
@@ -276,6 +419,8 @@ void mb_main(u32 magic, const struct mb_info *mbi)
 		      memeq((void *)mod[0], "HVXMOD", 6), 13, "module data");
 	}
 
+	if (arg(cmd, "s3") > 0 && fadt_s3)
+		s3_sleep(fadt_s3, (u32)arg(cmd, "s3"), (u32)cpus, (u32)mem);
 	puts("mbkernel: all checks passed: cpus=");
 	putu((u32)cpus);
 	puts(" mem=");

@@ -25,6 +25,57 @@ _start:
 1:	hlt
 	jmp	1b
 
+/*
+ * ACPI S3 resume (mbkernel.c, s3_sleep()). wake32 is the X waking vector
+ * and where the real-mode stub goes: 32-bit protected mode, paging off,
+ * flat CS 0x10 and data segments already loaded; EBX says the way in (1:
+ * through the stub, 0: the X vector, whose entry state has EBX = 0).
+ */
+	.globl	wake32
+wake32:
+	cli
+	movl	$stack_top, %esp
+	pushl	%ebx
+	call	mb_resume
+2:	hlt
+	jmp	2b
+
+/*
+ * The real-mode waking vector's code, copied to WAKE16_ADDR (its CS:IP is
+ * then 0x9000:0000): loads its GDT, enters protected mode and far-jumps
+ * to wake32 with EBX = 1.
+ */
+#define WAKE16_ADDR	0x90000
+	.globl	wake16_start, wake16_end
+	.code16
+wake16_start:
+	cli
+	movw	%cs, %ax
+	movw	%ax, %ds
+	lgdtl	(wake16_gdtr - wake16_start)
+	movl	%cr0, %eax
+	orl	$1, %eax
+	movl	%eax, %cr0
+	movw	$0x18, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %fs
+	movw	%ax, %gs
+	movw	%ax, %ss
+	movl	$1, %ebx
+	ljmpl	$0x10, $wake32
+	.align	8
+wake16_gdt:
+	.quad	0
+	.quad	0
+	.quad	0x00cf9a000000ffff	/* 0x10: flat 32-bit code */
+	.quad	0x00cf92000000ffff	/* 0x18: flat data */
+wake16_gdtr:
+	.word	31
+	.long	WAKE16_ADDR + (wake16_gdt - wake16_start)
+wake16_end:
+	.code32
+
 	.bss
 	.align	16
 	.space	8192

@@ -134,7 +134,7 @@ SPEC_PARAM(B_RSB, rsb,
 SPEC_PARAM(B_VERW, verw,
 	   "VERW before VM entry: auto|on|mmio|off (auto: X86_FEATURE_CLEAR_CPU_BUF_VM, or mmio with MMIO stale data clearing)");
 SPEC_PARAM(B_BHI, bhi,
-	   "Branch-history clear after VM exit: auto|on|off (auto: X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT)");
+	   "Branch-history clear after VM exit: auto|on|off (auto: the host clears it on VM exit, X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT or CLEAR_BHB_VMEXIT)");
 SPEC_PARAM(B_IBPB, ibpb,
 	   "IBPB when a CPU switches vCPUs: auto|on|off (auto: X86_FEATURE_USE_IBPB)");
 SPEC_PARAM(B_VMSCAPE, vmscape,
@@ -169,11 +169,6 @@ static __always_inline void hvx_raw_wrmsr(u32 msr, u64 val)
  * Host facts whose names changed across kernels. Newer kernels export
  * some of them to KVM only; hvx then uses what the CPU feature bits say.
  */
-#ifdef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
-#define HVX_FEATURE_BHB_VMEXIT	X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
-#else
-#define HVX_FEATURE_BHB_VMEXIT	X86_FEATURE_CLEAR_BHB_VMEXIT
-#endif
 
 /* Before the TSA fixes, one bit meant VERW for user and guest alike. */
 #ifdef X86_FEATURE_CLEAR_CPU_BUF_VM
@@ -246,10 +241,11 @@ static bool host_has_l1tf_flush(bool *force)
  * hypervisor) when it goes. hvx sets it to its own mode if no one else
  * has, and puts "auto" back at unload if the value is still hvx's: with
  * both modules loaded the file describes the one loaded first. The
- * variable is exported to modules up to 6.18 (KVM-only later), and only
- * by kernels built with KVM_INTEL.
+ * variable exists only in kernels built with KVM_INTEL; it is exported to
+ * modules up to 6.18, and from 6.19 to KVM and, with kmod/patches/, to
+ * hvx (Kbuild builds the real module only where it is).
  */
-#if !defined(HVX_KVM_ONLY_EXPORTS) && IS_ENABLED(CONFIG_KVM_INTEL)
+#if IS_ENABLED(CONFIG_KVM_INTEL)
 static enum vmx_l1d_flush_state l1tf_reported = VMENTER_L1D_FLUSH_AUTO;
 
 static void l1tf_report(void)
@@ -336,7 +332,11 @@ static void choose_auto(struct spec_barrier *b, enum spec_which id)
 		}
 		break;
 	case B_BHI:
+#ifdef HVX_FEATURE_BHB_VMEXIT
 		b->state = boot_cpu_has(HVX_FEATURE_BHB_VMEXIT) ? SPEC_ON : SPEC_OFF;
+#else
+		b->state = SPEC_OFF;
+#endif
 		b->host = b->state == SPEC_ON ? "the host clears branch history on VM exit" :
 			  boot_cpu_has_bug(X86_BUG_BHI) ? "X86_BUG_BHI, not cleared by the host" :
 			  "not affected";
@@ -378,8 +378,8 @@ static const char *check_possible(const struct spec_barrier *b,
 		return NULL;
 	switch (id) {
 	case B_BHI:
-#ifndef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
-		return "this kernel exports its branch-history clearing to KVM only";
+#ifndef HVX_FEATURE_BHB_VMEXIT
+		return "this kernel has no branch-history clearing sequence";
 #endif
 		break;
 	case B_IBPB:

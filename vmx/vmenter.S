@@ -186,7 +186,7 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 .Lrsb_done:
 
 	/* Branch History Injection: the kernel's clearing sequence. */
-#ifdef X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT	/* else KVM-only: never set */
+#ifdef HVX_FEATURE_BHB_VMEXIT	/* else no clear_bhb_loop: never set */
 	testl	$HVX_ENTER_BHB, SLOT_FLAGS(%rsp)
 	jz	.Lbhb_done
 	call	clear_bhb_loop

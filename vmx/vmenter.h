@@ -11,6 +11,7 @@
 #define HVX_VMX_VMENTER_H
 
 #include <linux/bits.h>
+#include <asm/cpufeatures.h>
 
 /* HVX_NMI_ENTRY, which vmenter.S calls (assembler-safe part) */
 #include "../kmod/compat.h"
@@ -24,5 +25,19 @@
 #define HVX_ENTER_RSB		BIT(5) /* fill the RSB (32 entries) */
 #define HVX_ENTER_RSB_LITE	BIT(6) /* one CALL retires before a RET */
 #define HVX_ENTER_BHB		BIT(7) /* clear branch history after exit */
+
+/*
+ * HVX_FEATURE_BHB_VMEXIT - the host's "clear branch history on VM exit"
+ * feature bit, whose name changed (..._LOOP_ON_VMEXIT, then 7.x's
+ * ..._VMEXIT); undefined on kernels without the BHI mitigation, where
+ * clear_bhb_loop() does not exist either. Where the kernel exports
+ * clear_bhb_loop() to KVM only (6.19+), hvx builds only with
+ * kmod/patches/, which exports it to hvx (Kbuild).
+ */
+#if defined(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT)
+#define HVX_FEATURE_BHB_VMEXIT	X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
+#elif defined(X86_FEATURE_CLEAR_BHB_VMEXIT)
+#define HVX_FEATURE_BHB_VMEXIT	X86_FEATURE_CLEAR_BHB_VMEXIT
+#endif
 
 #endif /* HVX_VMX_VMENTER_H */

@@ -185,6 +185,7 @@ int hvx_vq_push(struct hvx_virtio *d, struct hvx_vq *vq, u16 head, u32 len)
 			  vq->used + USED_RING(vq->used_idx % vq->size),
 			  &e, sizeof(e)))
 		return broken(d, vq, "device ring outside guest RAM");
+	/* The element before the index the driver reads it by. */
 	smp_wmb();
 	vq->used_idx++;
 	if (wr16(d, vq->used + USED_IDX, vq->used_idx))
@@ -245,6 +246,7 @@ int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq)
 	if (has(d, VIRTIO_RING_F_EVENT_IDX) &&
 	    wr16(d, vq->used + USED_RING(vq->size), vq->last_avail))
 		return broken(d, vq, "device ring outside guest RAM");
+	/* avail_event is visible before the index is read again. */
 	smp_mb();
 	if (rd16(d, vq->avail + AVAIL_IDX, &idx))
 		return broken(d, vq, "driver ring outside guest RAM");

@@ -1093,3 +1093,39 @@ int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 {
 	return gpa_copy(mem, gpa, (void *)buf, len, true);
 }
+
+/**
+ * hvx_gpa_is_ram - is a guest-physical range all RAM?
+ * @mem: the VM's memory.
+ * @gpa: first byte.
+ * @len: bytes; 0 is always RAM.
+ * @write: the range must also be writable (no HVX_MEM_READONLY slot).
+ *
+ * For checking a device's DMA descriptors before use: device memory, the
+ * APIC page and holes are not RAM. The answer may be stale when a slot
+ * changes at the same time, so the access itself must still be checked
+ * (hvx_gpa_read() and hvx_gpa_write() do).
+ * Context: any process context; does not wait for slot changes.
+ * Return: true if every byte of the range lies in a slot.
+ */
+bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write)
+{
+	u64 end = gpa + len;
+	bool ok = true;
+	int idx;
+
+	if (end < gpa)
+		return false;
+	idx = srcu_read_lock(&mem->srcu);
+	while (gpa < end) {
+		struct hvx_slot *s = slot_find(mem, gpa);
+
+		if (!s || (write && (s->flags & HVX_MEM_READONLY))) {
+			ok = false;
+			break;
+		}
+		gpa = slot_end(s);
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return ok;
+}

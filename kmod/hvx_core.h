@@ -53,6 +53,8 @@ struct hvx_pt_vm;
  *	@irq_ack_lock, walked under @irq_srcu.
  * @irq_ack_lock: serialises changes of @irq_ack_notifiers.
  * @irq_srcu: readers of @irq_ack_notifiers (their callbacks may sleep).
+ * @virtio: in-kernel virtio devices (struct hvx_virtio, dev/virtio.h),
+ *	added under @lock, freed with the VM.
  */
 
 struct hvx_vm {
@@ -77,6 +79,7 @@ struct hvx_vm {
 	struct hlist_head irq_ack_notifiers;
 	spinlock_t irq_ack_lock;	/* writers of irq_ack_notifiers */
 	struct srcu_struct irq_srcu;
+	struct list_head virtio;
 };
 
 /**

@@ -30,6 +30,7 @@
 
 #include "compat.h"
 #include "hvx_core.h"
+#include "dev/virtio.h"
 
 enum hvx_nl_groups {
 	HVX_NL_GRP_EVENTS,
@@ -113,7 +114,8 @@ static int fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid,
 			      HVX_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVX_A_EPT_FLUSHES,
 			      atomic64_read(&vm->mem.nr_flushes), HVX_A_PAD) ||
-	    nla_put_u32(skb, HVX_A_NR_DEVICES, 0)) {
+	    nla_put_u32(skb, HVX_A_NR_DEVICES, 0) ||
+	    hvx_virtio_put_stats(skb, vm)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "hvx_core.h"
+#include "dev/virtio.h"
 #include "../iommu/iommu.h"
 
 /*
@@ -79,6 +80,8 @@ static void vm_free(struct kref *ref)
 	}
 	/* Assigned devices go back first: no DMA into RAM about to go. */
 	hvx_pt_vm_destroy(vm);
+	/* Likewise the virtio workers, before the bus they sit on. */
+	hvx_virtio_vm_destroy(vm);
 	hvx_platform_destroy(vm);
 	hvx_bus_destroy(vm);
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
@@ -179,6 +182,9 @@ static const struct hvx_ioctl vm_ioctls[] = {
 			     HVX_IOC_LOCK_NONE, 0),
 	HVX_IOCTL_RSVD_FIELD(HVX_GET_CMOS, struct hvx_cmos, reserved,
 			     HVX_IOC_LOCK_NONE, 0),
+	/* In-kernel virtio devices (dev/virtio_pci.c). */
+	HVX_IOCTL_RSVD(HVX_CREATE_VIRTIO, struct hvx_virtio_device, reserved,
+		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
 };
 
 static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
@@ -223,6 +229,8 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		return hvx_rtc_cmos(vm, karg, true);
 	case HVX_GET_CMOS:
 		return hvx_rtc_cmos(vm, karg, false);
+	case HVX_CREATE_VIRTIO:
+		return hvx_virtio_create(vm, karg);
 	}
 	return -ENOTTY;
 }
@@ -288,6 +296,7 @@ int hvx_vm_create(u32 flags)
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	INIT_HLIST_HEAD(&vm->irq_ack_notifiers);
+	INIT_LIST_HEAD(&vm->virtio);
 	spin_lock_init(&vm->irq_ack_lock);
 	ret = init_srcu_struct(&vm->irq_srcu);
 	if (ret)

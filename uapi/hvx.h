@@ -1272,6 +1272,99 @@ struct hvx_pci_device_info {
 
 /*
  * ===========================================================================
+ * Paravirtual devices: virtio 1.x over PCI, in the kernel
+ * ===========================================================================
+ */
+
+/* Device types of struct hvx_virtio_device (the virtio device ids). */
+#define HVX_VIRTIO_BLK		2	/* VIRTIO_ID_BLOCK */
+
+/* Flags of struct hvx_virtio_device. */
+#define HVX_VIRTIO_RO		(1U << 0)	/* blk: read-only disk */
+#define HVX_VIRTIO_FLAGS	HVX_VIRTIO_RO
+
+/* Length of struct hvx_virtio_device.serial (VIRTIO_BLK_ID_BYTES). */
+#define HVX_VIRTIO_SERIAL_LEN	20
+
+/**
+ * struct hvx_virtio_device - argument of HVX_CREATE_VIRTIO
+ * @type: HVX_VIRTIO_BLK.
+ * @flags: HVX_VIRTIO_* flags.
+ * @fd: the backing: for a disk, a regular file or a block device opened
+ *	for reading, and also for writing unless @flags has HVX_VIRTIO_RO.
+ *	hvx takes its own reference; the caller may close @fd afterwards.
+ * @devfn: PCI device and function on bus 0, PCI_DEVFN(slot, 0) with
+ *	slot 1-31 (00:00.0 is the host bridge).
+ * @gsi: GSI of the INTx fallback (INTA#; also the Interrupt Line
+ *	register's reset value), below HVX_NR_GSIS.
+ * @pad: zero.
+ * @bar: the guest-physical address BAR 0 (16 KiB of registers, MSI-X
+ *	table and PBA) starts at, as firmware would have assigned it:
+ *	16 KiB aligned, below 4 GiB, outside RAM; memory decoding starts
+ *	enabled. 0 leaves the BAR unassigned and decoding off (the guest
+ *	assigns it).
+ * @serial: the disk's serial (VIRTIO_BLK_T_GET_ID), NUL-padded; no NUL
+ *	is needed when all bytes are used.
+ * @reserved: zero.
+ *
+ * The VM needs HVX_PLATFORM_PCI; @devfn must be free. The device lives
+ * until the VM is destroyed.
+ */
+struct hvx_virtio_device {
+	__u32 type;
+	__u32 flags;
+	__s32 fd;
+	__u8 devfn;
+	__u8 gsi;
+	__u16 pad;
+	__u64 bar;
+	char serial[HVX_VIRTIO_SERIAL_LEN];
+	__u32 reserved[7];
+};
+
+/**
+ * HVX_CREATE_VIRTIO - (VM fd) create an in-kernel virtio device
+ * (struct hvx_virtio_device) on the VM's PCI bus. Its registers, queue
+ * notifications and interrupts are handled in the kernel, with no exit
+ * to userspace; a kernel thread per device processes its virtqueues.
+ * Only the VM's creator may call it (-EIO). Errors: -EINVAL (unknown
+ * type or flags, nonzero pad or reserved, @devfn, @gsi or @bar out of
+ * range, a backing that is neither a regular file nor a block device),
+ * -EBADF (@fd is not open, or not open for reading), -EPERM (a writable
+ * disk on an fd not open for writing), -ENODEV (no HVX_PLATFORM_PCI),
+ * -EEXIST (@devfn taken, or @bar overlaps another device), -ENOMEM. A
+ * failed call changes nothing.
+ */
+#define HVX_CREATE_VIRTIO	_IOW(HVXIO, 0x68, struct hvx_virtio_device)
+
+/**
+ * struct hvx_virtio_stats - counters of one in-kernel virtio device, in
+ *	the netlink attribute HVX_A_VIRTIO_STATS (HVX_CMD_GET_VM)
+ * @type: HVX_VIRTIO_* device type.
+ * @devfn: its PCI device and function on bus 0.
+ * @requests: descriptor chains served.
+ * @bytes: data bytes moved between guest memory and the backing.
+ * @notifications: queue notifications the guest wrote (each a write to
+ *	the notification region, whether or not the worker was idle).
+ * @interrupts: interrupts sent to the guest (MSI-X messages or INTx
+ *	assertions, including pending ones).
+ * @errors: requests that failed (an error status to the guest) and
+ *	queues stopped for breaking the rules.
+ * @reserved: zero; later counters go here.
+ */
+struct hvx_virtio_stats {
+	__u32 type;
+	__u32 devfn;
+	__u64 requests;
+	__u64 bytes;
+	__u64 notifications;
+	__u64 interrupts;
+	__u64 errors;
+	__u64 reserved[3];
+};
+
+/*
+ * ===========================================================================
  * Generic netlink: statistics and events
  * ===========================================================================
  *
@@ -1298,7 +1391,8 @@ struct hvx_pci_device_info {
  *	dump: no attributes -> one message per visible VM, by increasing id.
  *	A VM message has HVX_A_VM_ID, HVX_A_OWNER_PID, HVX_A_OWNER_UID,
  *	HVX_A_OWNER_COMM, HVX_A_NR_VCPUS, HVX_A_MEM_BYTES,
- *	HVX_A_PINNED_BYTES, HVX_A_EPT_FLUSHES and HVX_A_NR_DEVICES.
+ *	HVX_A_PINNED_BYTES, HVX_A_EPT_FLUSHES and HVX_A_NR_DEVICES, and
+ *	HVX_A_VIRTIO_STATS when the VM has in-kernel virtio devices.
  *	Errors: -ENOENT (no such VM, or not visible).
  *
  * HVX_CMD_GET_STATS
@@ -1380,6 +1474,11 @@ enum hvx_genl_cmd {
  * @HVX_A_FAULT_REASON: u32, the IOMMU's fault reason code.
  * @HVX_A_RELEASE_REASON: u32, enum hvx_release_reason: why a device went
  *	back to the host (HVX_EVENT_DEVICE_RELEASED).
+ * @HVX_A_VIRTIO_STATS: binary, an array of struct hvx_virtio_stats, one
+ *	per in-kernel virtio device of the VM (HVX_CREATE_VIRTIO), in
+ *	creation order: payload length / sizeof(struct hvx_virtio_stats)
+ *	entries (the struct keeps its size; new counters take its reserved
+ *	words). Not guaranteed to be 8-byte aligned: copy it.
  * @__HVX_A_MAX: one past the last attribute.
  */
 enum hvx_genl_attr {
@@ -1406,6 +1505,7 @@ enum hvx_genl_attr {
 	HVX_A_FAULT_ADDR,
 	HVX_A_FAULT_REASON,
 	HVX_A_RELEASE_REASON,
+	HVX_A_VIRTIO_STATS,
 	__HVX_A_MAX,
 };
 

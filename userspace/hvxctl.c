@@ -155,8 +155,23 @@ static void vm_json(const struct hvx_nl_vm *vm)
 	json_str(vm->comm);
 	printf(", \"vcpus\": %u, \"memory_bytes\": %" PRIu64
 	       ", \"pinned_bytes\": %" PRIu64 ", \"ept_flushes\": %" PRIu64
-	       ", \"devices\": %u}", vm->nr_vcpus, vm->mem_bytes, vm->pinned_bytes,
+	       ", \"devices\": %u", vm->nr_vcpus, vm->mem_bytes, vm->pinned_bytes,
 	       vm->ept_flushes, vm->nr_devices);
+	if (vm->nr_virtio) {
+		printf(", \"virtio\": [");
+		for (uint32_t i = 0; i < vm->nr_virtio; i++) {
+			const struct hvx_virtio_stats *v = &vm->virtio[i];
+
+			printf("%s{\"type\": %u, \"slot\": %u, \"function\": %u"
+			       ", \"requests\": %llu, \"bytes\": %llu"
+			       ", \"notifications\": %llu, \"interrupts\": %llu"
+			       ", \"errors\": %llu}", i ? ", " : "", v->type,
+			       v->devfn >> 3, v->devfn & 7, v->requests, v->bytes,
+			       v->notifications, v->interrupts, v->errors);
+		}
+		printf("]");
+	}
+	printf("}");
 }
 
 static void mib(char *buf, size_t len, unsigned long long bytes)
@@ -495,6 +510,26 @@ static void hist_print(const char *title, const unsigned long long *h)
 	}
 }
 
+/* The in-kernel virtio devices' counters, one line each. */
+static void virtio_print(const struct hvx_nl_vm *vm)
+{
+	if (!vm->nr_virtio)
+		return;
+	printf("\n%-12s %12s %14s %14s %12s %10s\n", "virtio device",
+	       "requests", "bytes", "notifications", "interrupts", "errors");
+	for (uint32_t i = 0; i < vm->nr_virtio; i++) {
+		const struct hvx_virtio_stats *v = &vm->virtio[i];
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s 00:%02x.%x",
+			 v->type == HVX_VIRTIO_BLK ? "blk" : "?", v->devfn >> 3,
+			 v->devfn & 7);
+		printf("%-12s %12llu %14llu %14llu %12llu %10llu\n", name,
+		       v->requests, v->bytes, v->notifications, v->interrupts,
+		       v->errors);
+	}
+}
+
 static void stats_print_text(const struct hvx_nl_vm *vm,
 			     const struct stats_set *set, const struct total *t)
 {
@@ -560,6 +595,7 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	ROW("WBINVD carried out (non-coherent DMA)", wbinvd_flushes);
 	ROW("exits handled on the fast path", fastpath_exits);
 
+	virtio_print(vm);
 	top_print("I/O ports", TOP_PORT, t->ports, t->nports);
 	top_print("MSRs", TOP_MSR, t->msrs, t->nmsrs);
 	top_print("guest pages (EPT)", TOP_PAGE, t->pages, t->npages);

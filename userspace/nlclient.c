@@ -154,4 +154,15 @@ void hvx_nl_parse_vm(struct nlattr **tb, struct hvx_nl_vm *vm)
 		snprintf(vm->comm, sizeof(vm->comm), "%.*s",
 			 nla_len(tb[HVX_A_OWNER_COMM]),
 			 (char *)nla_data(tb[HVX_A_OWNER_COMM]));
+	if (tb[HVX_A_VIRTIO_STATS]) {
+		size_t n = nla_len(tb[HVX_A_VIRTIO_STATS]) /
+			   sizeof(struct hvx_virtio_stats);
+
+		if (n > HVX_NL_VIRTIO)
+			n = HVX_NL_VIRTIO;
+		/* The payload may be unaligned: copy it. */
+		memcpy(vm->virtio, nla_data(tb[HVX_A_VIRTIO_STATS]),
+		       n * sizeof(struct hvx_virtio_stats));
+		vm->nr_virtio = n;
+	}
 }

@@ -42,13 +42,18 @@ struct hvx_nl {
  * @pinned_bytes: guest memory pinned now, bytes
  * @ept_flushes: INVEPTs issued for the VM
  * @comm:	owner's command name, NUL-terminated
+ * @nr_virtio:	in-kernel virtio devices in @virtio (at most HVX_NL_VIRTIO)
+ * @virtio:	their counters (HVX_A_VIRTIO_STATS)
  *
  * An attribute the kernel left out reads as 0 (or an empty @comm).
  */
+#define HVX_NL_VIRTIO	8
 struct hvx_nl_vm {
 	uint32_t id, pid, uid, nr_vcpus, nr_devices;
 	uint64_t mem_bytes, pinned_bytes, ept_flushes;
 	char comm[32];
+	uint32_t nr_virtio;
+	struct hvx_virtio_stats virtio[HVX_NL_VIRTIO];
 };
 
 /**

@@ -6,7 +6,7 @@
  * GPAs, register states, CPUID/MSR lists and events, and short runs of
  * random guest code, the in-kernel platform and interrupt routing
  * (HVX_CREATE_PLATFORM, GSIs, MSIs, irqfds), dirty logging and memory
- * limits, and device assignment. Every call must succeed or fail with a documented
+ * limits, device assignment and in-kernel virtio devices. Every call must succeed or fail with a documented
  * errno; afterwards no reference may be left (module refcount back to its
  * start) and a normal guest must still run. The harness fails the run on
  * any kernel WARN, oops or lockdep report in the console.
@@ -355,6 +355,24 @@ TEST(random_ioctl_sequences)
 							      HVX_UNASSIGN_DEVICE, d));
 			if (ret > 0)
 				close(ret);	/* a device fd: give it back */
+			break;
+		}
+		case 24: {	/* in-kernel virtio devices on a memfd or not */
+			struct hvx_virtio_device *d = (void *)buf;
+			int mfd = memfd_create("hvx-fuzz-disk", MFD_CLOEXEC);
+
+			if (mfd >= 0 && ftruncate(mfd, (rnd() % 64) << 12))
+				break;
+			d->type = rnd() & 3 ? HVX_VIRTIO_BLK : rnd_val();
+			d->flags = rnd() & 3 ? rnd() & HVX_VIRTIO_FLAGS : rnd_val();
+			d->fd = rnd() & 7 ? mfd : (int)rnd_val();
+			d->devfn = rnd() & 1 ? (1 + rnd() % 31) << 3 : rnd();
+			d->gsi = rnd() % 30;
+			d->bar = rnd() & 1 ? 0xe0000000 + (rnd() % 8) * 0x4000 :
+					     rnd_val();
+			CHECK(ioctl(vm->fd, HVX_CREATE_VIRTIO, d));
+			if (mfd >= 0)
+				close(mfd);	/* a device keeps its own */
 			break;
 		}
 		default:	/* reads that must not fail on live fds */

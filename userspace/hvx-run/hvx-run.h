@@ -90,6 +90,15 @@ struct vcpu {
 };
 
 #define MAX_DEVICES	4	/* --device at most this often */
+#define MAX_DISKS	8	/* --disk at most this often */
+
+/* One --disk FILE[,ro][,serial=S]. */
+struct disk_opt {
+	const char *arg;	/* as given, for messages */
+	char path[4096];
+	bool ro;
+	char serial[HVX_VIRTIO_SERIAL_LEN];
+};
 
 struct options {
 	const char *kernel;
@@ -108,6 +117,8 @@ struct options {
 	int ndevices;		/* --device: PCI devices to pass through */
 	const char *device_arg[MAX_DEVICES];
 	struct hvx_pci_device device[MAX_DEVICES];
+	int ndisks;		/* --disk: virtio-blk disks */
+	struct disk_opt disk[MAX_DISKS];
 };
 
 struct vm {

@@ -6,6 +6,7 @@
  *   hvx-run --kernel FILE [--initrd FILE] [--append CMDLINE] [--mem SIZE]
  *           [--cpus N] [--hugepages] [--flat ADDR] [--entry 32|64]
  *           [--no-acpi] [--summary] [--dev PATH] [--quiet]
+ *           [--device BDF]... [--disk FILE[,ro][,serial=S]]...
  *
  * Exit status: 0 when the guest powers off, resets, or halts every vCPU
  * (or on Ctrl-A x); (v << 1) | 1 when it writes v to the debug-exit port
@@ -80,11 +81,15 @@ static void usage(void)
 	       "  --dev PATH       hvx device (default /dev/hvx)\n"
 	       "  --quiet          no launcher messages except errors\n"
 	       "  --device BDF     pass the PCI device at BDF (e.g. 0000:00:03.0) through\n"
-	       "                   (see iommu/README.md; repeat for more)\n\n"
+	       "                   (see iommu/README.md; repeat for more)\n"
+	       "  --disk FILE[,ro][,serial=S]\n"
+	       "                   a virtio-blk disk backed by FILE (a file or block\n"
+	       "                   device), read-only with ro, GET_ID serial S (at most\n"
+	       "                   20 bytes); repeat for more (at most %d)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
-	       prog, HVX_MAX_VCPUS);
+	       prog, HVX_MAX_VCPUS, MAX_DISKS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -148,11 +153,41 @@ static void parse_bdf(const char *s, struct hvx_pci_device *d)
 	d->devfn = dev << 3 | fn;
 }
 
+/* --disk FILE[,ro][,serial=S] (FILE may not contain a comma). */
+static void parse_disk(const char *s, struct disk_opt *d)
+{
+	const char *p = strchr(s, ',');
+	size_t n = p ? (size_t)(p - s) : strlen(s);
+
+	memset(d, 0, sizeof(*d));
+	d->arg = s;
+	if (!n || n >= sizeof(d->path))
+		usage_error("--disk: '%s' has no file name (or a too long one)", s);
+	memcpy(d->path, s, n);
+	while (p) {
+		const char *opt = p + 1, *next = strchr(opt, ',');
+		size_t len = next ? (size_t)(next - opt) : strlen(opt);
+
+		if (len == 2 && !strncmp(opt, "ro", 2)) {
+			d->ro = true;
+		} else if (len >= 7 && !strncmp(opt, "serial=", 7)) {
+			if (len - 7 > sizeof(d->serial))
+				usage_error("--disk: serial '%.*s' is longer than %zu bytes",
+					    (int)(len - 7), opt + 7, sizeof(d->serial));
+			memcpy(d->serial, opt + 7, len - 7);
+		} else {
+			usage_error("--disk: unknown option '%.*s' (ro, serial=S)",
+				    (int)len, opt);
+		}
+		p = next;
+	}
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
 	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP,
-	       OPT_DEVICE };
+	       OPT_DEVICE, OPT_DISK };
 	static const struct option lopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -167,6 +202,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "dev", required_argument, NULL, OPT_DEV },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -221,6 +257,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage_error("--device: at most %d devices", MAX_DEVICES);
 			parse_bdf(optarg, &o->device[o->ndevices]);
 			o->device_arg[o->ndevices++] = optarg;
+			break;
+		case OPT_DISK:
+			if (o->ndisks == MAX_DISKS)
+				usage_error("--disk: at most %d disks", MAX_DISKS);
+			parse_disk(optarg, &o->disk[o->ndisks++]);
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -378,6 +419,46 @@ static void assign_devices(struct vm *vm)
 		case EEXIST: hint = " (already assigned)"; break;
 		}
 		die("--device %s: %s%s", vm->opt.device_arg[i], strerror(err), hint);
+	}
+}
+
+/*
+ * --disk: one in-kernel virtio-blk device each (HVX_CREATE_VIRTIO), at
+ * 00:10.0 upwards, its BAR placed as firmware would in the PCI hole from
+ * DISK_BAR_BASE, and INTA# on the GSI the DSDT's _PRT gives its slot.
+ * hvx keeps its own reference to the file; ours is closed.
+ */
+#define DISK_SLOT	0x10
+#define DISK_BAR_BASE	0xd0000000ull
+#define DISK_BAR_SIZE	0x4000ull
+
+static void create_disks(struct vm *vm)
+{
+	for (int i = 0; i < vm->opt.ndisks; i++) {
+		const struct disk_opt *d = &vm->opt.disk[i];
+		struct hvx_virtio_device a = {
+			.type = HVX_VIRTIO_BLK,
+			.flags = d->ro ? HVX_VIRTIO_RO : 0,
+			.devfn = (DISK_SLOT + i) << 3,
+			.gsi = 16 + ((DISK_SLOT + i) & 3),
+			.bar = DISK_BAR_BASE + i * DISK_BAR_SIZE,
+		};
+		int fd = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+		if (fd < 0)
+			die("--disk %s: %s", d->arg, strerror(errno));
+		if (!vm->platform)
+			die("--disk %s: this hvx has no in-kernel PCI bus", d->arg);
+		memcpy(a.serial, d->serial, sizeof(a.serial));
+		a.fd = fd;
+		if (ioctl(vm->fd, HVX_CREATE_VIRTIO, &a))
+			die("--disk %s: %s%s", d->arg, strerror(errno),
+			    errno == ENOTTY ? " (this hvx has no virtio devices)" :
+			    errno == EEXIST ? " (its PCI slot or BAR is taken by a passed-through device)" :
+			    errno == EINVAL ? " (not a regular file or block device)" : "");
+		close(fd);
+		info("disk %s at 00:%02x.0%s", d->path, DISK_SLOT + i,
+		     d->ro ? ", read-only" : "");
 	}
 }
 
@@ -810,6 +891,7 @@ int main(int argc, char **argv)
 	set_region(vm, 0, 0, vm->low_size, vm->ram);
 	if (vm->high_size)
 		set_region(vm, 1, GPA_4G, vm->high_size, vm->ram + vm->low_size);
+	create_disks(vm);
 	assign_devices(vm);
 	create_vcpus(vm, &bs);
 

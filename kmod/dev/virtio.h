@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio.h - in-kernel virtio 1.x devices: the PCI transport
+ * (virtio_pci.c), split virtqueues (virtqueue.c) and the device types
+ * (virtio_blk.c). See "Virtio devices" in kmod/dev/README.md.
+ */
+#ifndef HVX_VIRTIO_H
+#define HVX_VIRTIO_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "dev.h"
+
+struct hvx_vm;
+struct hvx_virtio_device;
+struct task_struct;
+
+#define HVX_VQ_MAX_SIZE		256	/* queue size offered, descriptors */
+#define HVX_VIRTIO_MAX_VQS	4	/* queues per device */
+/* MSI-X vectors: one per queue and one for configuration changes. */
+#define HVX_VIRTIO_MSIX_VECS	(HVX_VIRTIO_MAX_VQS + 1)
+
+/**
+ * struct hvx_vq - one split virtqueue
+ * @size: queue size the driver chose (descriptors), power of two.
+ * @msix: MSI-X vector of the queue, or VIRTIO_MSI_NO_VECTOR.
+ * @enabled: the driver wrote 1 to queue_enable.
+ * @desc: GPA of the descriptor table.
+ * @avail: GPA of the driver (available) ring.
+ * @used: GPA of the device (used) ring.
+ * @last_avail: next available-ring entry the device takes.
+ * @used_idx: the used ring's idx as the device last wrote it.
+ * @signalled: used index at the last interrupt (EVENT_IDX).
+ * @signalled_valid: @signalled means something (cleared on reset).
+ * @broken: a descriptor or ring violated the rules; the queue is stopped
+ *	until the device is reset.
+ *
+ * @size .. @used are written by the driver through the common
+ * configuration under the device's @lock, and fixed while @enabled: the
+ * worker reads them once it saw @enabled under @lock. The rest is the worker's, and reset while
+ * the worker is idle.
+ */
+struct hvx_vq {
+	u16 size;
+	u16 msix;
+	bool enabled;
+	u64 desc, avail, used;
+	u16 last_avail;
+	u16 used_idx;
+	u16 signalled;
+	bool signalled_valid;
+	bool broken;
+};
+
+/**
+ * struct hvx_vq_seg - one buffer of a descriptor chain
+ * @gpa: guest-physical address, checked to be RAM.
+ * @len: bytes.
+ * @write: device-writable.
+ */
+struct hvx_vq_seg {
+	u64 gpa;
+	u32 len;
+	bool write;
+};
+
+/**
+ * struct hvx_vq_chain - a descriptor chain the worker took from a queue
+ * @head: index of its first descriptor (what the used ring returns).
+ * @nseg: entries of @seg used.
+ * @out_len: device-readable bytes (they come first).
+ * @in_len: device-writable bytes.
+ * @seg: the buffers in chain order; at most the queue size.
+ */
+struct hvx_vq_chain {
+	u16 head;
+	u16 nseg;
+	u64 out_len;
+	u64 in_len;
+	struct hvx_vq_seg seg[HVX_VQ_MAX_SIZE];
+};
+
+struct hvx_virtio;
+
+/**
+ * struct hvx_virtio_ops - what a device type adds to the transport
+ * @id: virtio device id (PCI device id 0x1040 + @id).
+ * @class: PCI class code (base class, subclass, interface).
+ * @request: serve one chain of queue @q; set *@written to the bytes
+ *	written into device-writable buffers. Runs in the worker (the VM
+ *	owner's mm is in use, no lock held). Return 0, or -EFAULT for a
+ *	chain that breaks the rules (the queue is then stopped).
+ * @release: free the type's resources (the worker is stopped).
+ */
+struct hvx_virtio_ops {
+	u16 id;
+	u32 class;
+	int (*request)(struct hvx_virtio *d, unsigned int q,
+		       struct hvx_vq_chain *c, u32 *written);
+	void (*release)(struct hvx_virtio *d);
+};
+
+/**
+ * struct hvx_virtio - an in-kernel virtio PCI device; embedded in a type's
+ * @node: in the VM's list (struct hvx_vm, @virtio), under vm->lock.
+ * @vm: the VM (no reference: the VM destroys its devices first).
+ * @ops: the type.
+ * @pci: the PCI function on bus 0.
+ * @mmio: BAR 0's claim on the MMIO bus.
+ * @lock: the transport's state below, and the interrupt lines.
+ * @cfg: PCI configuration space.
+ * @wmask: writable bits of @cfg (the BAR and MSI-X enable are special).
+ * @claimed: BAR 0 is claimed on the bus at @base.
+ * @base: GPA of the claim.
+ * @gsi: INTx GSI.
+ * @intx: the INTx line is asserted.
+ * @features: offered feature bits.
+ * @driver_features: accepted feature bits.
+ * @dfselect: device_feature_select.
+ * @gfselect: driver_feature_select.
+ * @msix_config: configuration-change vector.
+ * @queue_select: selected queue.
+ * @status: device_status.
+ * @isr: ISR status (bit 0 queue, bit 1 configuration).
+ * @nvqs: queues.
+ * @vqs: the queues.
+ * @msix_table: MSI-X table: address low, high, data, vector control.
+ * @msix_pba: pending bits.
+ * @devcfg: the device-specific configuration (little-endian bytes).
+ * @devcfg_len: its length.
+ * @worker: the kernel thread that serves the queues.
+ * @kick: queues notified and not yet served, a bit each.
+ * @busy: the worker is serving queues (under @lock).
+ * @idle: woken when @busy goes false.
+ * @chain: the worker's chain buffer.
+ * @nr_requests: requests served.
+ * @nr_bytes: data bytes moved.
+ * @nr_notifies: queue notifications.
+ * @nr_irqs: interrupts sent.
+ * @nr_errors: requests failed and queues stopped.
+ */
+struct hvx_virtio {
+	struct list_head node;
+	struct hvx_vm *vm;
+	const struct hvx_virtio_ops *ops;
+	struct hvx_pci_dev pci;
+	struct hvx_io_dev mmio;
+	struct mutex lock;	/* transport state */
+	u8 cfg[256];
+	u8 wmask[256];
+	bool claimed;
+	u64 base;
+	u8 gsi;
+	bool intx;
+	u64 features;
+	u64 driver_features;
+	u32 dfselect, gfselect;
+	u16 msix_config;
+	u16 queue_select;
+	u8 status;
+	u8 isr;
+	u16 nvqs;
+	struct hvx_vq vqs[HVX_VIRTIO_MAX_VQS];
+	u32 msix_table[HVX_VIRTIO_MSIX_VECS][4];
+	unsigned long msix_pba;
+	const void *devcfg;
+	unsigned int devcfg_len;
+	struct task_struct *worker;
+	unsigned long kick;
+	bool busy;
+	wait_queue_head_t idle;
+	struct hvx_vq_chain chain;
+	atomic64_t nr_requests, nr_bytes, nr_notifies, nr_irqs, nr_errors;
+};
+
+/* virtio_pci.c */
+int hvx_virtio_init(struct hvx_virtio *d, struct hvx_vm *vm,
+		    const struct hvx_virtio_device *a,
+		    const struct hvx_virtio_ops *ops, u64 features);
+int hvx_virtio_add(struct hvx_virtio *d, const struct hvx_virtio_device *a);
+void hvx_virtio_discard(struct hvx_virtio *d);
+void hvx_virtio_fail(struct hvx_virtio *d, unsigned int q, const char *why);
+long hvx_virtio_create(struct hvx_vm *vm, const struct hvx_virtio_device *a);
+void hvx_virtio_vm_destroy(struct hvx_vm *vm);
+struct sk_buff;
+int hvx_virtio_put_stats(struct sk_buff *skb, struct hvx_vm *vm);
+
+/* virtqueue.c */
+int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq,
+	       struct hvx_vq_chain *c);
+int hvx_vq_push(struct hvx_virtio *d, struct hvx_vq *vq, u16 head, u32 len);
+int hvx_vq_need_irq(struct hvx_virtio *d, struct hvx_vq *vq);
+int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq);
+int hvx_vq_copy(struct hvx_virtio *d, const struct hvx_vq_chain *c,
+		bool write, u64 off, void *buf, u32 len);
+
+/* virtio_blk.c */
+long hvx_virtio_blk_create(struct hvx_vm *vm,
+			   const struct hvx_virtio_device *a);
+
+#endif /* HVX_VIRTIO_H */

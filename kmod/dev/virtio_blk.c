@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_blk.c - virtio-blk (virtio 1.1, 5.2) backed by a file or block
+ * device that userspace opened and handed over.
+ *
+ * One request queue. The worker serves each request synchronously through
+ * the VFS, with a bounce buffer between the file and guest memory:
+ * kernel_read() and kernel_write() (a write is acknowledged only when
+ * the file took it), vfs_fsync() for a flush (acknowledged when durable),
+ * vfs_fallocate() for discard (PUNCH_HOLE) and write-zeroes (ZERO_RANGE,
+ * or PUNCH_HOLE when the driver allows unmapping).
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+
+#include "../hvx_core.h"
+#include "virtio.h"
+
+#define SECTOR_SHIFT_BLK	9	/* virtio-blk sectors are 512 bytes (5.2.6) */
+#define SECTOR_BYTES		512
+#define BOUNCE_SIZE		SZ_64K
+/* Largest discard or write-zeroes request, sectors (1 GiB). */
+#define MAX_ZERO_SECTORS	(SZ_1G >> SECTOR_SHIFT_BLK)
+
+/**
+ * struct hvx_virtio_blk - a virtio-blk device
+ * @vdev: the transport.
+ * @file: the backing (a reference).
+ * @ro: a read-only disk.
+ * @bytes: the disk's size, whole sectors.
+ * @cfg: the device configuration the driver reads.
+ * @serial: the GET_ID answer.
+ * @buf: bounce buffer, BOUNCE_SIZE bytes.
+ */
+struct hvx_virtio_blk {
+	struct hvx_virtio vdev;
+	struct file *file;
+	bool ro;
+	u64 bytes;
+	struct virtio_blk_config cfg;
+	char serial[VIRTIO_BLK_ID_BYTES];
+	void *buf;
+};
+
+static struct hvx_virtio_blk *to_blk(struct hvx_virtio *d)
+{
+	return container_of(d, struct hvx_virtio_blk, vdev);
+}
+
+/* Is [sector, sector + bytes) inside the disk? */
+static bool in_disk(struct hvx_virtio_blk *b, u64 sector, u64 bytes)
+{
+	return sector <= b->bytes >> SECTOR_SHIFT_BLK &&
+	       bytes <= b->bytes - (sector << SECTOR_SHIFT_BLK);
+}
+
+/* Read @len bytes at @pos into the chain's writable bytes from 0. */
+static u8 blk_read(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
+		   loff_t pos, u64 len, int *err)
+{
+	u64 done = 0;
+
+	while (done < len) {
+		u32 n = min_t(u64, len - done, BOUNCE_SIZE);
+		loff_t p = pos + done;
+		ssize_t r = kernel_read(b->file, b->buf, n, &p);
+
+		if (r < 0)
+			return VIRTIO_BLK_S_IOERR;
+		/* Past the end of a file that shrank: zeroes. */
+		if (r < n)
+			memset(b->buf + r, 0, n - r);
+		*err = hvx_vq_copy(&b->vdev, c, true, done, b->buf, n);
+		if (*err)
+			return VIRTIO_BLK_S_IOERR;
+		done += n;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Write @len bytes of the chain's readable bytes from @off at @pos. */
+static u8 blk_write(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
+		    u64 off, loff_t pos, u64 len, int *err)
+{
+	u64 done = 0;
+
+	while (done < len) {
+		u32 n = min_t(u64, len - done, BOUNCE_SIZE);
+		loff_t p = pos + done;
+
+		*err = hvx_vq_copy(&b->vdev, c, false, off + done, b->buf, n);
+		if (*err)
+			return VIRTIO_BLK_S_IOERR;
+		if (kernel_write(b->file, b->buf, n, &p) != n)
+			return VIRTIO_BLK_S_IOERR;
+		done += n;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* DISCARD and WRITE_ZEROES: segments follow the header (5.2.6). */
+static u8 blk_zero(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
+		   u64 len, bool discard, int *err)
+{
+	struct virtio_blk_discard_write_zeroes z;
+	u64 off;
+
+	if (b->ro)
+		return VIRTIO_BLK_S_IOERR;
+	if (!len || len % sizeof(z))
+		return VIRTIO_BLK_S_UNSUPP;
+	for (off = 0; off < len; off += sizeof(z)) {
+		u64 sector, bytes;
+		u32 flags;
+		int mode = FALLOC_FL_KEEP_SIZE, ret;
+
+		*err = hvx_vq_copy(&b->vdev, c, false,
+				   sizeof(struct virtio_blk_outhdr) + off,
+				   &z, sizeof(z));
+		if (*err)
+			return VIRTIO_BLK_S_IOERR;
+		sector = le64_to_cpu((__force __le64)z.sector);
+		bytes = (u64)le32_to_cpu((__force __le32)z.num_sectors)
+			<< SECTOR_SHIFT_BLK;
+		flags = le32_to_cpu((__force __le32)z.flags);
+		if ((flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
+		    (discard && flags) ||
+		    bytes > (u64)MAX_ZERO_SECTORS << SECTOR_SHIFT_BLK)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (!in_disk(b, sector, bytes))
+			return VIRTIO_BLK_S_IOERR;
+		if (!bytes)
+			continue;
+		if (discard || (flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+			mode |= FALLOC_FL_PUNCH_HOLE;
+		else
+			mode |= FALLOC_FL_ZERO_RANGE;
+		ret = vfs_fallocate(b->file, mode, sector << SECTOR_SHIFT_BLK,
+				    bytes);
+		/* Not every file system zeroes ranges; a hole reads zero. */
+		if (ret == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE))
+			ret = vfs_fallocate(b->file, FALLOC_FL_KEEP_SIZE |
+					    FALLOC_FL_PUNCH_HOLE,
+					    sector << SECTOR_SHIFT_BLK, bytes);
+		if (ret == -EOPNOTSUPP)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (ret)
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * One request (5.2.6): a struct virtio_blk_outhdr in the readable bytes,
+ * the data, and the status byte as the last writable byte. A chain too
+ * short for the header or the status breaks the rules; errors of the
+ * request itself go back in the status.
+ */
+static int blk_request(struct hvx_virtio *d, unsigned int q,
+		       struct hvx_vq_chain *c, u32 *written)
+{
+	struct hvx_virtio_blk *b = to_blk(d);
+	struct virtio_blk_outhdr h;
+	u64 sector, len;
+	int err = 0;
+	u8 st;
+
+	if (c->out_len < sizeof(h) || !c->in_len ||
+	    hvx_vq_copy(d, c, false, 0, &h, sizeof(h)))
+		return -EFAULT;
+	sector = le64_to_cpu((__force __le64)h.sector);
+	*written = 1;
+	switch (le32_to_cpu((__force __le32)h.type)) {
+	case VIRTIO_BLK_T_IN:
+		len = c->in_len - 1;
+		st = VIRTIO_BLK_S_IOERR;
+		if (len % SECTOR_BYTES || c->out_len != sizeof(h) ||
+		    !in_disk(b, sector, len))
+			break;
+		st = blk_read(b, c, sector << SECTOR_SHIFT_BLK, len, &err);
+		if (st == VIRTIO_BLK_S_OK) {
+			*written += len;
+			atomic64_add(len, &d->nr_bytes);
+		}
+		break;
+	case VIRTIO_BLK_T_OUT:
+		len = c->out_len - sizeof(h);
+		st = VIRTIO_BLK_S_IOERR;
+		if (b->ro || len % SECTOR_BYTES || c->in_len != 1 ||
+		    !in_disk(b, sector, len))
+			break;
+		st = blk_write(b, c, sizeof(h), sector << SECTOR_SHIFT_BLK,
+			       len, &err);
+		if (st == VIRTIO_BLK_S_OK)
+			atomic64_add(len, &d->nr_bytes);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		st = vfs_fsync(b->file, 0) ? VIRTIO_BLK_S_IOERR :
+					     VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		st = VIRTIO_BLK_S_IOERR;
+		len = min_t(u64, c->in_len - 1, VIRTIO_BLK_ID_BYTES);
+		err = hvx_vq_copy(d, c, true, 0, b->serial, len);
+		if (!err) {
+			st = VIRTIO_BLK_S_OK;
+			*written += len;
+		}
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		st = VIRTIO_BLK_S_UNSUPP;
+		if (!(b->vdev.features & BIT_ULL(VIRTIO_BLK_F_DISCARD)))
+			break;
+		st = blk_zero(b, c, c->out_len - sizeof(h),
+			      le32_to_cpu((__force __le32)h.type) ==
+			      VIRTIO_BLK_T_DISCARD, &err);
+		break;
+	default:
+		st = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	if (err == -EFAULT)	/* guest memory went away mid-request */
+		return -EFAULT;
+	if (st != VIRTIO_BLK_S_OK)
+		atomic64_inc(&d->nr_errors);
+	if (hvx_vq_copy(d, c, true, c->in_len - 1, &st, 1))
+		return -EFAULT;
+	return 0;
+}
+
+static void blk_release(struct hvx_virtio *d)
+{
+	struct hvx_virtio_blk *b = to_blk(d);
+
+	fput(b->file);
+	kvfree(b->buf);
+	kvfree(b);
+}
+
+static const struct hvx_virtio_ops blk_ops = {
+	.id		= VIRTIO_ID_BLOCK,
+	.class		= PCI_CLASS_STORAGE_SCSI << 8,
+	.request	= blk_request,
+	.release	= blk_release,
+};
+
+#define CFG32(x)	((__force __virtio32)cpu_to_le32(x))
+
+/* The backing's size, and whether it can punch holes. */
+static int blk_backing(struct hvx_virtio_blk *b, const struct hvx_virtio_device *a)
+{
+	struct inode *inode = file_inode(b->file);
+
+	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode))
+		return -EINVAL;
+	if (!(b->file->f_mode & FMODE_READ))
+		return -EBADF;
+	b->ro = a->flags & HVX_VIRTIO_RO;
+	if (!b->ro && !(b->file->f_mode & FMODE_WRITE))
+		return -EPERM;
+	/* A block device's size is its mapping host's (the bdev inode). */
+	b->bytes = i_size_read(b->file->f_mapping->host) &
+		   ~(u64)(SECTOR_BYTES - 1);
+	return 0;
+}
+
+/**
+ * hvx_virtio_blk_create - HVX_CREATE_VIRTIO for HVX_VIRTIO_BLK
+ * @vm: the VM.
+ * @a: the argument, its transport fields checked.
+ *
+ * Context: process context of the VM's owner.
+ * Return: 0, or -EBADF, -EINVAL, -EPERM, -EEXIST, -ENODEV, -ENOMEM (see
+ * HVX_CREATE_VIRTIO); on error nothing changed.
+ */
+long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
+{
+	struct hvx_virtio_blk *b;
+	u64 features;
+	int ret;
+
+	b = kvzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return -ENOMEM;
+	b->file = fget(a->fd);
+	if (!b->file) {
+		kvfree(b);
+		return -EBADF;
+	}
+	ret = blk_backing(b, a);
+	if (ret)
+		goto err_file;
+	ret = -ENOMEM;
+	b->buf = kvmalloc(BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!b->buf)
+		goto err_file;
+	memcpy(b->serial, a->serial, sizeof(b->serial));
+
+	features = BIT_ULL(VIRTIO_BLK_F_SEG_MAX) | BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |
+		   BIT_ULL(VIRTIO_BLK_F_FLUSH);
+	b->cfg.capacity = (__force __virtio64)cpu_to_le64(b->bytes >> SECTOR_SHIFT_BLK);
+	b->cfg.seg_max = CFG32(HVX_VQ_MAX_SIZE - 2);
+	b->cfg.blk_size = CFG32(SECTOR_BYTES);
+	if (b->ro) {
+		features |= BIT_ULL(VIRTIO_BLK_F_RO);
+	} else if (b->file->f_op->fallocate) {
+		features |= BIT_ULL(VIRTIO_BLK_F_DISCARD) |
+			    BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES);
+		b->cfg.max_discard_sectors = CFG32(MAX_ZERO_SECTORS);
+		b->cfg.max_discard_seg = CFG32(1);
+		b->cfg.discard_sector_alignment = CFG32(1);
+		b->cfg.max_write_zeroes_sectors = CFG32(MAX_ZERO_SECTORS);
+		b->cfg.max_write_zeroes_seg = CFG32(1);
+		b->cfg.write_zeroes_may_unmap = 1;
+	}
+	b->vdev.devcfg = &b->cfg;
+	b->vdev.devcfg_len = sizeof(b->cfg);
+	b->vdev.nvqs = 1;
+	ret = hvx_virtio_init(&b->vdev, vm, a, &blk_ops, features);
+	if (ret)
+		goto err_buf;
+	ret = hvx_virtio_add(&b->vdev, a);
+	if (ret)
+		hvx_virtio_discard(&b->vdev);	/* frees b */
+	return ret;
+
+err_buf:
+	kvfree(b->buf);
+err_file:
+	fput(b->file);
+	kvfree(b);
+	return ret;
+}

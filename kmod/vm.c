@@ -179,6 +179,14 @@ static const struct hvx_ioctl vm_ioctls[] = {
 			     HVX_IOC_LOCK_NONE, 0),
 	HVX_IOCTL_RSVD_FIELD(HVX_GET_CMOS, struct hvx_cmos, reserved,
 			     HVX_IOC_LOCK_NONE, 0),
+	/*
+	 * Device state (vmstate.c), numbers 0x70-0x7f: the handlers copy
+	 * the user buffer without a lock, then take vm->lock themselves.
+	 */
+	HVX_IOCTL_RSVD(HVX_GET_VM_STATE, struct hvx_vm_state, reserved,
+		       HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_SET_VM_STATE, struct hvx_vm_state, reserved,
+		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
 };
 
 static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
@@ -223,6 +231,10 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		return hvx_rtc_cmos(vm, karg, true);
 	case HVX_GET_CMOS:
 		return hvx_rtc_cmos(vm, karg, false);
+	case HVX_GET_VM_STATE:
+		return hvx_vm_get_state(vm, karg);
+	case HVX_SET_VM_STATE:
+		return hvx_vm_set_state(vm, karg);
 	}
 	return -ENOTTY;
 }

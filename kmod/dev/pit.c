@@ -592,9 +592,9 @@ static void pit_resume_timer(struct hvx_pit *pit, ktime_t now)
 	}
 	t = elapsed_ticks(c, now);
 	switch (c->mode) {
-	case 0:
-	case 4:
-		if (t >= c->count + (c->mode == 4)) {
+	case 0:		/* OUT rose at terminal count */
+	case 4:		/* one clock later */
+		if (t >= (c->mode == 4 ? c->count + 1 : c->count)) {
 			hrtimer_cancel(&pit->timer);
 			return;
 		}

@@ -609,8 +609,8 @@ unsigned int hvx_uart_get_state(struct hvx_vm *vm, struct hvx_state_uart *s)
 	struct hvx_uart *u = vm->plat->uart;
 	unsigned long flags;
 
-	BUILD_BUG_ON(HVX_UART_FIFO_SIZE != UART_FIFO_SIZE ||
-		     HVX_UART_RING_SIZE != UART_RING_SIZE);
+	BUILD_BUG_ON(sizeof(s->rx) != UART_FIFO_SIZE ||
+		     sizeof(s->ring[0]) * HVX_UART_RING_SIZE != UART_RING_SIZE);
 	spin_lock_irqsave(&u->lock, flags);
 	s->ier = u->ier;
 	s->lcr = u->lcr;

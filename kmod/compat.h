@@ -345,6 +345,44 @@ static inline void hvx_fpstate_swap(struct fpu_guest *gfpu, bool enter)
 }
 
 /**
+ * hvx_fpstate_to_uabi - the guest's FPU state in the standard XSAVE format
+ * @gfpu: the guest's state (not loaded: outside a run).
+ * @buf: output, @size bytes.
+ * @size: bytes of @buf (4096, struct hvx_xsave).
+ * @xfeatures: the components to copy, where the kernel can narrow them
+ *	(HVX_HAVE_FPU_UABI_XFEATURES); the caller masks XSTATE_BV anyway.
+ *
+ * PKRU is not offered to guests: 0 is reported where the kernel copies it.
+ * Context: process context.
+ */
+static inline void hvx_fpstate_to_uabi(struct fpu_guest *gfpu, void *buf,
+				       unsigned int size, u64 xfeatures)
+{
+#ifdef HVX_HAVE_FPU_UABI_XFEATURES
+	fpu_copy_guest_fpstate_to_uabi(gfpu, buf, size, xfeatures, 0);
+#else
+	fpu_copy_guest_fpstate_to_uabi(gfpu, buf, size, 0);
+#endif
+}
+
+/**
+ * hvx_fpstate_from_uabi - load the guest's FPU state from the XSAVE format
+ * @gfpu: the guest's state (not loaded: outside a run).
+ * @buf: the standard-format area (struct hvx_xsave).
+ * @xcr0: XSTATE_BV bits allowed.
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL (a bad header or MXCSR) with nothing changed.
+ */
+static inline int hvx_fpstate_from_uabi(struct fpu_guest *gfpu,
+					const void *buf, u64 xcr0)
+{
+	u32 pkru = 0;
+
+	return fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, &pkru);
+}
+
+/**
  * hvx_fpu_reload - put the thread's FPU state back into the registers
  *
  * Needed when the thread was scheduled out or the kernel used the FPU
@@ -366,6 +404,13 @@ static inline bool hvx_fpstate_alloc(struct fpu_guest *gfpu)
 
 static inline void hvx_fpstate_free(struct fpu_guest *gfpu) { }
 static inline void hvx_fpstate_swap(struct fpu_guest *gfpu, bool enter) { }
+static inline void hvx_fpstate_to_uabi(struct fpu_guest *gfpu, void *buf,
+				       unsigned int size, u64 xfeatures) { }
+static inline int hvx_fpstate_from_uabi(struct fpu_guest *gfpu,
+					const void *buf, u64 xcr0)
+{
+	return -EOPNOTSUPP;
+}
 static inline void hvx_fpu_reload(void) { }
 #endif
 

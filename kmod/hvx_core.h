@@ -138,4 +138,8 @@ void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run);
 void hvx_netlink_device_event(struct hvx_vm *vm, enum hvx_event event,
 			      u32 device, u32 reason);
 
+/* vmstate.c: HVX_GET_VM_STATE and HVX_SET_VM_STATE */
+long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a);
+long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a);
+
 #endif /* HVX_CORE_H */

@@ -122,6 +122,21 @@ static const struct hvx_ioctl vcpu_ioctls[] = {
 		  HVX_IOC_LOCK_VCPU, 0),
 	HVX_IOCTL_RSVD(HVX_SET_VCPU_EVENTS, struct hvx_vcpu_events, reserved,
 		       HVX_IOC_LOCK_VCPU, 0),
+	/*
+	 * Save and restore (vmx/state.c). The XSAVE pair may allocate the
+	 * guest's fpstate, sized by the owner's XSAVE permissions.
+	 */
+	HVX_IOCTL(HVX_SET_LAPIC, struct hvx_lapic_state, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_GET_XSAVE, struct hvx_xsave, HVX_IOC_LOCK_VCPU,
+		  HVX_IOC_OWNER),
+	HVX_IOCTL(HVX_SET_XSAVE, struct hvx_xsave, HVX_IOC_LOCK_VCPU,
+		  HVX_IOC_OWNER),
+	HVX_IOCTL(HVX_GET_XCRS, struct hvx_xcrs, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL_RSVD(HVX_SET_XCRS, struct hvx_xcrs, reserved,
+		       HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL(HVX_GET_DEBUGREGS, struct hvx_debugregs, HVX_IOC_LOCK_VCPU, 0),
+	HVX_IOCTL_RSVD(HVX_SET_DEBUGREGS, struct hvx_debugregs, flags,
+		       HVX_IOC_LOCK_VCPU, 0),
 };
 
 static long vcpu_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
@@ -171,6 +186,22 @@ static long vcpu_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		return 0;
 	case HVX_SET_VCPU_EVENTS:
 		return hvx_vmx_set_events(v, karg);
+	case HVX_SET_LAPIC:
+		return vcpu->lapic ? hvx_lapic_set_state(vcpu, karg) : -ENXIO;
+	case HVX_GET_XSAVE:
+		return hvx_vmx_get_xsave(v, karg);
+	case HVX_SET_XSAVE:
+		return hvx_vmx_set_xsave(v, karg);
+	case HVX_GET_XCRS:
+		hvx_vmx_get_xcrs(v, karg);
+		return 0;
+	case HVX_SET_XCRS:
+		return hvx_vmx_set_xcrs(v, karg);
+	case HVX_GET_DEBUGREGS:
+		hvx_vmx_get_debugregs(v, karg);
+		return 0;
+	case HVX_SET_DEBUGREGS:
+		return hvx_vmx_set_debugregs(v, karg);
 	}
 	return -ENOTTY;
 }

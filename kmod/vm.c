@@ -185,6 +185,14 @@ static const struct hvx_ioctl vm_ioctls[] = {
 	/* In-kernel virtio devices (dev/virtio_pci.c). */
 	HVX_IOCTL_RSVD(HVX_CREATE_VIRTIO, struct hvx_virtio_device, reserved,
 		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
+	/*
+	 * Device state (vmstate.c), numbers 0x70-0x7f: the handlers copy
+	 * the user buffer without a lock, then take vm->lock themselves.
+	 */
+	HVX_IOCTL_RSVD(HVX_GET_VM_STATE, struct hvx_vm_state, reserved,
+		       HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_SET_VM_STATE, struct hvx_vm_state, reserved,
+		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
 };
 
 static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
@@ -231,6 +239,10 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		return hvx_rtc_cmos(vm, karg, false);
 	case HVX_CREATE_VIRTIO:
 		return hvx_virtio_create(vm, karg);
+	case HVX_GET_VM_STATE:
+		return hvx_vm_get_state(vm, karg);
+	case HVX_SET_VM_STATE:
+		return hvx_vm_set_state(vm, karg);
 	}
 	return -ENOTTY;
 }

@@ -298,8 +298,9 @@ struct hvx_ipi {
 
 /**
  * struct hvx_mp_state - a vCPU's multiprocessor state
- * @state: HVX_MP_*. HVX_SET_MP_STATE accepts RUNNABLE and WAIT_SIPI
- *	(what firmware leaves application processors in).
+ * @state: HVX_MP_*. HVX_SET_MP_STATE accepts RUNNABLE, WAIT_SIPI (what
+ *	firmware leaves application processors in) and HALTED (to restore
+ *	a vCPU saved while halted).
  * @reserved: must be zero.
  */
 struct hvx_mp_state {
@@ -778,7 +779,7 @@ struct hvx_cmos {
 #define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2c, struct hvx_vcpu_events)
 /** HVX_GET_MP_STATE - read the vCPU's struct hvx_mp_state. */
 #define HVX_GET_MP_STATE	_IOR(HVXIO, 0x2d, struct hvx_mp_state)
-/** HVX_SET_MP_STATE - set it; -EINVAL for states other than RUNNABLE/WAIT_SIPI. */
+/** HVX_SET_MP_STATE - set it; -EINVAL for an unknown state. */
 #define HVX_SET_MP_STATE	_IOW(HVXIO, 0x2e, struct hvx_mp_state)
 
 /**
@@ -799,8 +800,8 @@ struct hvx_lapic_state {
 /**
  * HVX_GET_LAPIC - read the vCPU's struct hvx_lapic_state, to inspect a
  * stuck guest (hvx-run --summary prints a line per vCPU when stopped by a
- * signal). Read-only: there is no HVX_SET_LAPIC yet. -ENXIO if the VM has
- * no in-kernel local APICs (HVX_PLATFORM_LAPIC).
+ * signal) or to save it (HVX_SET_LAPIC). -ENXIO if the VM has no
+ * in-kernel local APICs (HVX_PLATFORM_LAPIC).
  */
 #define HVX_GET_LAPIC		_IOR(HVXIO, 0x2f, struct hvx_lapic_state)
 
@@ -1362,6 +1363,440 @@ struct hvx_virtio_stats {
 	__u64 errors;
 	__u64 reserved[3];
 };
+
+/*
+ * ===========================================================================
+ * Saving and restoring state (ioctl numbers 0x70-0x7f)
+ * ===========================================================================
+ *
+ * A snapshot of a VM is: its RAM (userspace memory), per vCPU HVX_GET_REGS,
+ * HVX_GET_SREGS, HVX_GET_MSRS (including IA32_TSC, see below),
+ * HVX_GET_VCPU_EVENTS, HVX_GET_MP_STATE, HVX_GET_LAPIC, HVX_GET_XSAVE,
+ * HVX_GET_XCRS, HVX_GET_DEBUGREGS, and per VM HVX_GET_VM_STATE (the
+ * in-kernel devices) and HVX_GET_TSC_OFFSET. Restore into a new VM with the
+ * same HVX_CREATE_PLATFORM flags and vCPUs: HVX_SET_VM_STATE first, then
+ * per vCPU HVX_SET_SREGS (it carries IA32_APIC_BASE), HVX_SET_REGS,
+ * HVX_SET_XCRS, HVX_SET_XSAVE, HVX_SET_LAPIC, HVX_SET_MSRS (IA32_TSC before
+ * IA32_TSC_DEADLINE), HVX_SET_DEBUGREGS, HVX_SET_VCPU_EVENTS,
+ * HVX_SET_MP_STATE. A vCPU stopped at an exit to
+ * userspace is completed before it is saved: HVX_RUN with immediate_exit
+ * set finishes the exit's instruction and returns -EINTR without
+ * entering the guest. Device timers count host
+ * CLOCK_MONOTONIC time; their phase is saved as time relative to the GET
+ * and continues from there at the SET (the pause does not count).
+ *
+ * TSC: the guest TSC of a vCPU is IA32_TSC in HVX_GET_MSRS (host TSC plus
+ * the VM's offset plus the vCPU's adjustment), counting at the frequency
+ * the guest's CPUID leaf 15H gives (ECX * EBX / EAX Hz).
+ * HVX_SET_MSRS of IA32_TSC sets the offset so that the guest reads that
+ * value at that moment, whatever the new host's TSC, and moves
+ * IA32_TSC_ADJUST by the same amount (SDM Vol. 3B 18.17.3), so that MSR
+ * is not restored with it. Restoring the saved value freezes the guest's TSC for the pause;
+ * to let it jump by the paused time (as a suspend), add the paused time
+ * times that frequency to it. The offset alone
+ * (HVX_GET/SET_TSC_OFFSET) is meaningful on the same host only.
+ */
+
+/**
+ * struct hvx_xsave - a vCPU's x87/SSE/AVX state for HVX_GET/SET_XSAVE
+ * @region: the XSAVE area in the standard (non-compacted) format of SDM
+ *	Vol. 1 13.4, little-endian: the legacy region (bytes 0-511, FXSAVE
+ *	layout), the XSAVE header at byte 512 (XSTATE_BV at 512, XCOMP_BV at
+ *	520, which must be 0, bytes 528-575 reserved, must be zero), and each
+ *	component at the offset CPUID.(0DH, i).EBX gives. A component whose
+ *	XSTATE_BV bit is clear is in its initial state. Bytes beyond the
+ *	components read as zero.
+ *
+ * HVX_SET_XSAVE refuses (-EINVAL, nothing changed) XSTATE_BV bits outside
+ * what the guest's CPUID allows in XCR0 (leaf 0DH sub-leaf 0, within what
+ * hvx offers), a nonzero XCOMP_BV or reserved header bytes, and MXCSR
+ * bits the CPU does not have (a #GP of XRSTOR).
+ */
+struct hvx_xsave {
+	__u32 region[1024];
+};
+
+/** HVX_MAX_XCRS - entries in struct hvx_xcrs. */
+#define HVX_MAX_XCRS	16
+
+/**
+ * struct hvx_xcr - one extended control register
+ * @xcr: its number (ECX of XSETBV); only 0 (XCR0) exists.
+ * @reserved: must be zero.
+ * @value: its value.
+ */
+struct hvx_xcr {
+	__u32 xcr;
+	__u32 reserved;
+	__u64 value;
+};
+
+/**
+ * struct hvx_xcrs - the vCPU's XCRs for HVX_GET_XCRS / HVX_SET_XCRS
+ * @nr_xcrs: entries used, at most HVX_MAX_XCRS. HVX_GET_XCRS gives XCR0
+ *	(1 entry) when the guest may have XSAVE, else 0 entries.
+ * @flags: must be zero.
+ * @xcrs: the registers.
+ * @reserved: must be zero.
+ *
+ * HVX_SET_XCRS checks XCR0 as XSETBV does (SDM Vol. 1 13.3): x87 (bit 0)
+ * set, AVX only with SSE, and no bit outside what the guest's CPUID
+ * allows; -EINVAL and nothing changed otherwise (also for an unknown XCR
+ * number or one given twice).
+ */
+struct hvx_xcrs {
+	__u32 nr_xcrs;
+	__u32 flags;
+	struct hvx_xcr xcrs[HVX_MAX_XCRS];
+	__u64 reserved[16];
+};
+
+/**
+ * struct hvx_debugregs - the vCPU's debug registers
+ * @db: DR0-DR3, breakpoint linear addresses; canonical (a MOV to them
+ *	with a non-canonical address faults in 64-bit mode).
+ * @dr6: DR6 (SDM Vol. 3B 18.2.3). Bits 63:32 and bit 12 must be zero;
+ *	the bits that read as 1 (4-11, 16-31) are set by hvx.
+ * @dr7: DR7 (SDM Vol. 3B 18.2.4). Bits 63:32 and the reserved bits 11,
+ *	12, 14 and 15 must be zero; bit 10 reads as 1 and is set by hvx.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ *
+ * HVX_SET_DEBUGREGS fails with -EINVAL and changes nothing when a rule
+ * above is broken.
+ */
+struct hvx_debugregs {
+	__u64 db[4];
+	__u64 dr6;
+	__u64 dr7;
+	__u64 flags;
+	__u64 reserved[9];
+};
+
+/**
+ * struct hvx_vm_state - a buffer of device state records
+ * @addr: user address of the buffer.
+ * @size: its size in bytes, at most HVX_VM_STATE_MAX_SIZE.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ *
+ * The buffer is a sequence of records, each a struct hvx_state_header
+ * followed by its payload; see HVX_GET_VM_STATE and HVX_SET_VM_STATE.
+ */
+struct hvx_vm_state {
+	__u64 addr;
+	__u32 size;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/** HVX_VM_STATE_MAX_SIZE - the largest HVX_GET_VM_STATE result, bytes. */
+#define HVX_VM_STATE_MAX_SIZE	(128 * 1024)
+
+/*
+ * Record types (struct hvx_state_header.type): one record per in-kernel
+ * device. A type's payload is fixed for a version; any change to it is a
+ * new version of that type (the old one stays accepted as long as it can
+ * be converted exactly). New devices get new types.
+ */
+#define HVX_STATE_PIC		1	/* struct hvx_state_pic, version 1 */
+#define HVX_STATE_PIT		2	/* struct hvx_state_pit, version 1 */
+#define HVX_STATE_IOAPIC	3	/* struct hvx_state_ioapic, version 1 */
+#define HVX_STATE_RTC		4	/* struct hvx_state_rtc, version 1 */
+#define HVX_STATE_UART		5	/* struct hvx_state_uart, version 1 */
+#define HVX_STATE_PCI		6	/* struct hvx_state_pci, version 1 */
+
+/**
+ * struct hvx_state_header - the header of every device state record
+ * @type: HVX_STATE_*.
+ * @version: layout version of the payload, 1 for every type so far.
+ * @size: bytes of the record, header included, a multiple of 8; the next
+ *	record starts there. Exactly the payload's size for fixed-size
+ *	payloads (padding bytes at the end must be zero).
+ * @instance: which device of the type; 0 (each exists once per VM).
+ * @reserved: must be zero.
+ */
+struct hvx_state_header {
+	__u16 type;
+	__u16 version;
+	__u32 size;
+	__u32 instance;
+	__u32 reserved;
+};
+
+/* Bits of struct hvx_state_pic_chip.flags: the chip's operating modes. */
+#define HVX_PIC_NEED_ICW4	(1u << 0)	/* ICW1 IC4 */
+#define HVX_PIC_SINGLE		(1u << 1)	/* ICW1 SNGL */
+#define HVX_PIC_AUTO_EOI	(1u << 2)	/* ICW4 AEOI */
+#define HVX_PIC_ROTATE_AEOI	(1u << 3)	/* OCW2 rotate in AEOI mode */
+#define HVX_PIC_SFNM		(1u << 4)	/* ICW4 special fully nested */
+#define HVX_PIC_SPECIAL_MASK	(1u << 5)	/* OCW3 special mask mode */
+#define HVX_PIC_READ_ISR	(1u << 6)	/* OCW3 RIS: reads give the ISR */
+#define HVX_PIC_POLL		(1u << 7)	/* OCW3 P: next read polls */
+
+/**
+ * struct hvx_state_pic_chip - one 8259A (bit n of a mask is input IRn)
+ * @irr: interrupt request register.
+ * @isr: in-service register.
+ * @imr: interrupt mask register.
+ * @lines: input levels as the devices drive them.
+ * @elcr: edge/level control: 1 is level-triggered; only bits the chip
+ *	lets change (not IRQ 0, 1, 2, 8, 13).
+ * @vector_base: ICW2, a multiple of 8.
+ * @lowest: the input with the lowest priority (rotation), 0-7.
+ * @init_step: 0 when operating, 2-4 while ICW2-ICW4 are expected.
+ * @flags: HVX_PIC_*.
+ * @reserved: must be zero.
+ */
+struct hvx_state_pic_chip {
+	__u8 irr, isr, imr, lines, elcr, vector_base, lowest, init_step;
+	__u8 flags;
+	__u8 reserved[7];
+};
+
+/**
+ * struct hvx_state_pic - record HVX_STATE_PIC: the 8259A pair
+ * @hdr: the header.
+ * @chip: master (IRQ 0-7), then slave (IRQ 8-15).
+ */
+struct hvx_state_pic {
+	struct hvx_state_header hdr;
+	struct hvx_state_pic_chip chip[2];
+};
+
+/* Bits of struct hvx_state_pit_channel.flags. */
+#define HVX_PIT_BCD		(1u << 0)	/* BCD counting */
+#define HVX_PIT_LOADED		(1u << 1)	/* a count was written */
+#define HVX_PIT_ARMED		(1u << 2)	/* counting (1, 5: triggered) */
+#define HVX_PIT_NULL_COUNT	(1u << 3)	/* status bit 6 */
+#define HVX_PIT_GATE		(1u << 4)	/* the gate input is high */
+#define HVX_PIT_PAUSED		(1u << 5)	/* gate low stopped the count */
+#define HVX_PIT_WRITE_MSB	(1u << 6)	/* next count write is the MSB */
+#define HVX_PIT_READ_MSB	(1u << 7)	/* next count read is the MSB */
+#define HVX_PIT_STATUS_LATCHED	(1u << 8)	/* @status waits to be read */
+
+/**
+ * struct hvx_state_pit_channel - one 8254 counter
+ * @count: the reload value in input clocks (1.193182 MHz), 1-65536
+ *	(1-10000 in BCD).
+ * @reserved0: must be zero.
+ * @elapsed_ns: nanoseconds counted since the counter last (re)started
+ *	when it was saved (up to the pause, if the gate stopped it): the
+ *	counter's phase. What remains of the count is @count minus the
+ *	input clocks in @elapsed_ns (modulo @count in modes 2 and 3).
+ * @flags: HVX_PIT_*.
+ * @latched: the latched count (valid while @latch_bytes > 0).
+ * @mode: the operating mode, 0-5.
+ * @mode_bits: M2-M0 as written (6 and 7 mean modes 2 and 3).
+ * @rw: access mode: 1 LSB, 2 MSB, 3 LSB then MSB.
+ * @write_lsb: the LSB written while @flags has HVX_PIT_WRITE_MSB.
+ * @latch_bytes: latched count bytes still to read, 0-2.
+ * @status: the latched status byte (HVX_PIT_STATUS_LATCHED).
+ * @reserved: must be zero.
+ */
+struct hvx_state_pit_channel {
+	__u32 count;
+	__u32 reserved0;
+	__u64 elapsed_ns;
+	__u16 flags;
+	__u16 latched;
+	__u8 mode, mode_bits, rw, write_lsb;
+	__u8 latch_bytes, status;
+	__u8 reserved[6];
+};
+
+/**
+ * struct hvx_state_pit - record HVX_STATE_PIT: the 8254 and port 0x61
+ * @hdr: the header.
+ * @ch: counters 0-2. Gates 0 and 1 are high; gate 2 is port 0x61 bit 0.
+ * @port61: port 0x61 bits 3:0 as written.
+ * @reserved: must be zero.
+ */
+struct hvx_state_pit {
+	struct hvx_state_header hdr;
+	struct hvx_state_pit_channel ch[3];
+	__u8 port61;
+	__u8 reserved[7];
+};
+
+/**
+ * struct hvx_state_ioapic - record HVX_STATE_IOAPIC: the I/O APIC
+ * @hdr: the header.
+ * @id: the I/O APIC id, 0-15.
+ * @ioregsel: the register IOWIN reaches, 0-255.
+ * @irr: the input lines, one bit per GSI (asserted: 1); a level input
+ *	asserted with Remote IRR set is an interrupt delivered and not yet
+ *	acknowledged.
+ * @reserved: must be zero.
+ * @redir: the redirection table (82093AA datasheet 3.2.4): bits 0-16
+ *	(vector, delivery and destination mode, Remote IRR, trigger mode,
+ *	mask; delivery status bit 12 must be zero, polarity is stored) and
+ *	the destination in bits 63:56; bits 55:17 must be zero, and Remote
+ *	IRR is only allowed with level triggering.
+ */
+struct hvx_state_ioapic {
+	struct hvx_state_header hdr;
+	__u32 id;
+	__u32 ioregsel;
+	__u32 irr;
+	__u32 reserved;
+	__u64 redir[HVX_NR_GSIS];
+};
+
+/* Bits of struct hvx_state_rtc.flags. */
+#define HVX_RTC_NMI_MASKED	(1u << 0)	/* port 0x70 bit 7 */
+#define HVX_RTC_IRQ		(1u << 1)	/* IRQ 8 is asserted */
+
+/**
+ * struct hvx_state_rtc - record HVX_STATE_RTC: MC146818 RTC and CMOS
+ * @hdr: the header.
+ * @cmos: the 128 bytes. The clock bytes 0x00, 0x02, 0x04 and 0x06-0x09
+ *	hold the time as read at HVX_GET_VM_STATE, for information, and
+ *	are ignored by HVX_SET_VM_STATE (the clock is @offset or @frozen);
+ *	alarm bytes 0x01, 0x03, 0x05, registers A-D 0x0a-0x0d (UIP, bit 7
+ *	of A, reads 0 here; C's bits 3:0 must be zero) and the RAM
+ *	0x0e-0x7f are restored.
+ * @offset: guest seconds minus host CLOCK_REALTIME seconds: the guest's
+ *	wall clock follows the host's real time across a pause or a move.
+ * @frozen: the guest time in seconds since 1970 while register B's SET
+ *	bit stops the clock.
+ * @last_update: the guest second when register C was last read (an
+ *	update-ended flag is due once the clock passes it).
+ * @period_age_ns: nanoseconds since register C was last read (a
+ *	periodic flag is due once a period has passed).
+ * @periodic_left_ns: time to the next periodic interrupt when register B
+ *	enables them, else 0.
+ * @index: the index register (port 0x70 bits 6:0), 0-127.
+ * @flags: HVX_RTC_*.
+ * @reserved: must be zero.
+ */
+struct hvx_state_rtc {
+	struct hvx_state_header hdr;
+	__u8 cmos[HVX_CMOS_SIZE];
+	__s64 offset;
+	__s64 frozen;
+	__s64 last_update;
+	__u64 period_age_ns;
+	__u64 periodic_left_ns;
+	__u8 index;
+	__u8 flags;
+	__u8 reserved[6];
+};
+
+/* Bits of struct hvx_state_uart.flags. */
+#define HVX_UART_THRE_PENDING	(1u << 0)	/* THRE interrupt latched */
+#define HVX_UART_IRQ		(1u << 1)	/* IRQ 4 is asserted */
+
+/** HVX_UART_FIFO_SIZE - bytes of each 16550A FIFO. */
+#define HVX_UART_FIFO_SIZE	16
+/** HVX_UART_RING_SIZE - console output bytes hvx holds for the reader. */
+#define HVX_UART_RING_SIZE	(64 * 1024)
+
+/**
+ * struct hvx_state_uart - record HVX_STATE_UART: the 16550A at COM1
+ * @hdr: the header; @hdr.size is sizeof(struct hvx_state_uart) +
+ *	@ring_count rounded up to 8.
+ * @ier: interrupt enable register.
+ * @lcr: line control register.
+ * @mcr: modem control register.
+ * @fcr: FIFO control register as written (enable and trigger bits).
+ * @scr: scratch register.
+ * @dll: divisor latch, low byte.
+ * @dlm: divisor latch, high byte.
+ * @lsr_err: line status error bits (OE, PE, FE, BI) until LSR is read.
+ * @msr: modem status register with its delta bits.
+ * @flags: HVX_UART_*.
+ * @rx_count: bytes in @rx, 0-16 (at most 1 with the FIFOs off).
+ * @tx_count: bytes in @tx, likewise.
+ * @reserved: must be zero.
+ * @rx: the receive FIFO, oldest byte first.
+ * @tx: the transmit FIFO (bytes the full console ring holds back).
+ * @ring_count: console output bytes not yet read, at most
+ *	HVX_UART_RING_SIZE.
+ * @reserved2: must be zero.
+ * @ring: those bytes, oldest first; the record's padding is zero.
+ */
+struct hvx_state_uart {
+	struct hvx_state_header hdr;
+	__u8 ier, lcr, mcr, fcr, scr, dll, dlm, lsr_err;
+	__u8 msr, flags, rx_count, tx_count;
+	__u8 reserved[4];
+	__u8 rx[HVX_UART_FIFO_SIZE];
+	__u8 tx[HVX_UART_FIFO_SIZE];
+	__u32 ring_count;
+	__u32 reserved2;
+	__u8 ring[];
+};
+
+/**
+ * struct hvx_state_pci - record HVX_STATE_PCI: configuration mechanism
+ *	#1 and the host bridge at 00:00.0
+ * @hdr: the header.
+ * @config_address: CONFIG_ADDRESS (port 0xcf8).
+ * @reserved: must be zero.
+ * @host_config: the host bridge's 256 configuration bytes; bytes the
+ *	guest cannot write must equal the bridge's own (its identity).
+ *
+ * Passthrough devices have no record: a VM with one cannot be saved.
+ * Interrupt routing is fixed (GSI n is IOAPIC input n and, below 16, PIC
+ * input n); irqfds are eventfds of the process and are bound again by
+ * the restoring process with HVX_IRQFD.
+ */
+struct hvx_state_pci {
+	struct hvx_state_header hdr;
+	__u32 config_address;
+	__u32 reserved;
+	__u8 host_config[256];
+};
+
+/**
+ * HVX_SET_LAPIC - (vCPU fd) replace the local APIC's state with a struct
+ * hvx_lapic_state from HVX_GET_LAPIC. Read-only registers (ID, version,
+ * APR, PPR, RRD) and EOI are ignored; TPR, LDR, DFR, SVR, ESR, ICR, the
+ * LVT, TMICT, TDCR, IRR, ISR and TMR are taken (into the virtual-APIC
+ * page where the CPU's assists keep them), and the current count (TMCCT)
+ * is the time left of the running one-shot or periodic timer period (0:
+ * not running). In TSC-deadline mode the deadline is IA32_TSC_DEADLINE:
+ * set it with HVX_SET_MSRS after this. IA32_APIC_BASE (HVX_SET_SREGS)
+ * must be set before. Errors: -ENXIO (no in-kernel local APIC), -EINVAL
+ * (a reserved bit set in SVR, an LVT entry, TDCR, or timer mode 3), with
+ * nothing changed.
+ */
+#define HVX_SET_LAPIC		_IOW(HVXIO, 0x70, struct hvx_lapic_state)
+/** HVX_GET_XSAVE - (vCPU fd) read the struct hvx_xsave. */
+#define HVX_GET_XSAVE		_IOR(HVXIO, 0x71, struct hvx_xsave)
+/** HVX_SET_XSAVE - (vCPU fd) write it; errors in struct hvx_xsave. */
+#define HVX_SET_XSAVE		_IOW(HVXIO, 0x72, struct hvx_xsave)
+/** HVX_GET_XCRS - (vCPU fd) read the struct hvx_xcrs. */
+#define HVX_GET_XCRS		_IOR(HVXIO, 0x73, struct hvx_xcrs)
+/** HVX_SET_XCRS - (vCPU fd) write them; errors in struct hvx_xcrs. */
+#define HVX_SET_XCRS		_IOW(HVXIO, 0x74, struct hvx_xcrs)
+/** HVX_GET_DEBUGREGS - (vCPU fd) read the struct hvx_debugregs. */
+#define HVX_GET_DEBUGREGS	_IOR(HVXIO, 0x75, struct hvx_debugregs)
+/** HVX_SET_DEBUGREGS - (vCPU fd) write them; see struct hvx_debugregs. */
+#define HVX_SET_DEBUGREGS	_IOW(HVXIO, 0x76, struct hvx_debugregs)
+/**
+ * HVX_GET_VM_STATE - (VM fd) write a record for every in-kernel device
+ * the VM has (HVX_CREATE_PLATFORM) to the buffer, in HVX_STATE_* order.
+ * Returns the bytes written. With @size 0 it writes nothing and returns
+ * the bytes needed. Errors: -ENOSPC (the buffer is too small: nothing
+ * useful was written), -EOPNOTSUPP (a device is passed through: its state
+ * lives in hardware hvx cannot save), -ENODEV (no HVX_CREATE_PLATFORM),
+ * -EFAULT, -EINVAL (nonzero @flags or @reserved, @size above
+ * HVX_VM_STATE_MAX_SIZE).
+ */
+#define HVX_GET_VM_STATE	_IOW(HVXIO, 0x77, struct hvx_vm_state)
+/**
+ * HVX_SET_VM_STATE - (VM fd) load the records in the buffer (@size bytes,
+ * every byte a record) into the devices; records may come in any order,
+ * each type at most once, and a device without a record keeps its state.
+ * Every record is checked before any is applied. Errors, with nothing
+ * changed: -EINVAL (an unknown type or version, a bad size or instance,
+ * a record for a device the VM lacks, a type given twice, a field out of
+ * range or a nonzero reserved field, a truncated buffer), -EBUSY (a vCPU
+ * is running: stop them all first), -ENODEV, -EFAULT, -ENOMEM.
+ */
+#define HVX_SET_VM_STATE	_IOW(HVXIO, 0x78, struct hvx_vm_state)
 
 /*
  * ===========================================================================

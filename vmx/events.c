@@ -432,13 +432,15 @@ bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v)
 /**
  * hvx_vmx_set_mp_state - set the multiprocessor state from userspace
  * @v: the vCPU (not running).
- * @state: HVX_MP_RUNNABLE or HVX_MP_WAIT_SIPI.
+ * @state: HVX_MP_RUNNABLE, HVX_MP_WAIT_SIPI, or HVX_MP_HALTED (a restored
+ *	vCPU that was halted: it sleeps until an interrupt, as after HLT).
  *
  * Return: 0, or -EINVAL for other states.
  */
 int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
 {
-	if (state != HVX_MP_RUNNABLE && state != HVX_MP_WAIT_SIPI)
+	if (state != HVX_MP_RUNNABLE && state != HVX_MP_WAIT_SIPI &&
+	    state != HVX_MP_HALTED)
 		return -EINVAL;
 	v->mp_state = state;
 	hvx_vmx_request_event(v);

@@ -1092,4 +1092,13 @@ static __always_inline u32 hvx_vmx_intr_state(struct hvx_vmx_vcpu *v)
 	return hvx_vmx_reg(v, HVX_REG_INTR);
 }
 
+/* state.c: the state save and restore need (HVX_GET/SET_XSAVE ...) */
+int hvx_vmx_get_xsave(struct hvx_vmx_vcpu *v, struct hvx_xsave *x);
+int hvx_vmx_set_xsave(struct hvx_vmx_vcpu *v, const struct hvx_xsave *x);
+void hvx_vmx_get_xcrs(struct hvx_vmx_vcpu *v, struct hvx_xcrs *x);
+int hvx_vmx_set_xcrs(struct hvx_vmx_vcpu *v, const struct hvx_xcrs *x);
+void hvx_vmx_get_debugregs(struct hvx_vmx_vcpu *v, struct hvx_debugregs *d);
+int hvx_vmx_set_debugregs(struct hvx_vmx_vcpu *v,
+			  const struct hvx_debugregs *d);
+
 #endif /* HVX_VMX_H */

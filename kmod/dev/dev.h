@@ -324,4 +324,37 @@ void hvx_irq_destroy(struct hvx_vm *vm);
 int hvx_irqfd(struct hvx_vm *vm, const struct hvx_irqfd *args);
 void hvx_irqfd_release(struct hvx_vm *vm);
 
+/*
+ * Save and restore (vmstate.c): each device's state record. get fills
+ * the payload (header and padding zeroed by the caller), check refuses a
+ * bad one with -EINVAL and changes nothing, set applies a checked one.
+ */
+struct hvx_state_pic;
+struct hvx_state_pit;
+struct hvx_state_ioapic;
+struct hvx_state_rtc;
+struct hvx_state_uart;
+struct hvx_state_pci;
+
+int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *s);
+void hvx_pic_get_state(struct hvx_vm *vm, struct hvx_state_pic *s);
+int hvx_pic_check_state(struct hvx_vm *vm, const struct hvx_state_pic *s);
+void hvx_pic_set_state(struct hvx_vm *vm, const struct hvx_state_pic *s);
+void hvx_pit_get_state(struct hvx_vm *vm, struct hvx_state_pit *s);
+int hvx_pit_check_state(struct hvx_vm *vm, const struct hvx_state_pit *s);
+void hvx_pit_set_state(struct hvx_vm *vm, const struct hvx_state_pit *s);
+void hvx_ioapic_get_state(struct hvx_vm *vm, struct hvx_state_ioapic *s);
+int hvx_ioapic_check_state(struct hvx_vm *vm,
+			   const struct hvx_state_ioapic *s);
+void hvx_ioapic_set_state(struct hvx_vm *vm, const struct hvx_state_ioapic *s);
+void hvx_rtc_get_state(struct hvx_vm *vm, struct hvx_state_rtc *s);
+int hvx_rtc_check_state(struct hvx_vm *vm, const struct hvx_state_rtc *s);
+void hvx_rtc_set_state(struct hvx_vm *vm, const struct hvx_state_rtc *s);
+unsigned int hvx_uart_get_state(struct hvx_vm *vm, struct hvx_state_uart *s);
+int hvx_uart_check_state(struct hvx_vm *vm, const struct hvx_state_uart *s);
+void hvx_uart_set_state(struct hvx_vm *vm, const struct hvx_state_uart *s);
+void hvx_pci_get_state(struct hvx_vm *vm, struct hvx_state_pci *s);
+int hvx_pci_check_state(struct hvx_vm *vm, const struct hvx_state_pci *s);
+void hvx_pci_set_state(struct hvx_vm *vm, const struct hvx_state_pci *s);
+
 #endif /* HVX_DEV_H */

@@ -295,3 +295,76 @@ void hvx_ioapic_destroy(struct hvx_vm *vm)
 	WRITE_ONCE(vm->plat->ioapic, NULL);
 	kfree(io);
 }
+
+/* Redirection entry bits a saved state may have (see RE_LOW_WRITABLE). */
+#define RE_STATE_VALID	(RE_LOW_WRITABLE | RE_REMOTE_IRR | (0xffULL << RE_DEST_SHIFT))
+
+/**
+ * hvx_ioapic_get_state - fill a HVX_STATE_IOAPIC record's payload
+ * @vm: the VM, with an I/O APIC.
+ * @s: the record, zeroed by the caller.
+ *
+ * Context: any.
+ */
+void hvx_ioapic_get_state(struct hvx_vm *vm, struct hvx_state_ioapic *s)
+{
+	struct hvx_ioapic *io = vm->plat->ioapic;
+	unsigned long flags;
+
+	spin_lock_irqsave(&io->lock, flags);
+	s->id = io->id;
+	s->ioregsel = io->ioregsel;
+	s->irr = io->lines;
+	memcpy(s->redir, io->redir, sizeof(s->redir));
+	spin_unlock_irqrestore(&io->lock, flags);
+}
+
+/**
+ * hvx_ioapic_check_state - check a HVX_STATE_IOAPIC record's payload
+ * @vm: the VM, with an I/O APIC.
+ * @s: the record.
+ *
+ * Return: 0, or -EINVAL (see struct hvx_state_ioapic).
+ */
+int hvx_ioapic_check_state(struct hvx_vm *vm, const struct hvx_state_ioapic *s)
+{
+	int i;
+
+	if (s->reserved || s->id > 0xf || s->ioregsel > 0xff ||
+	    (s->irr & ~GENMASK(HVX_NR_GSIS - 1, 0)))
+		return -EINVAL;
+	for (i = 0; i < HVX_NR_GSIS; i++) {
+		u64 e = s->redir[i];
+
+		if ((e & ~RE_STATE_VALID) ||
+		    ((e & RE_REMOTE_IRR) && !(e & RE_LEVEL)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * hvx_ioapic_set_state - load a checked HVX_STATE_IOAPIC record
+ * @vm: the VM, with an I/O APIC, its vCPUs stopped.
+ * @s: the record (hvx_ioapic_check_state() accepted it).
+ *
+ * A level input that is asserted, unmasked and without Remote IRR sends
+ * its message, as the chip would (a consistent snapshot has none: such an
+ * input had already sent and set Remote IRR).
+ * Context: process context.
+ */
+void hvx_ioapic_set_state(struct hvx_vm *vm, const struct hvx_state_ioapic *s)
+{
+	struct hvx_ioapic *io = vm->plat->ioapic;
+	unsigned long flags;
+	unsigned int pin;
+
+	spin_lock_irqsave(&io->lock, flags);
+	io->id = s->id;
+	io->ioregsel = s->ioregsel;
+	io->lines = s->irr;
+	memcpy(io->redir, s->redir, sizeof(io->redir));
+	for (pin = 0; pin < HVX_NR_GSIS; pin++)
+		ioapic_service_level(io, pin);
+	spin_unlock_irqrestore(&io->lock, flags);
+}

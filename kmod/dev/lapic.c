@@ -1331,3 +1331,128 @@ void hvx_lapic_vm_destroy(struct hvx_vm *vm)
 		plat->apic_access_page = NULL;
 	}
 }
+
+/* The 32-bit register at @reg of a struct hvx_lapic_state. */
+static u32 state_reg(const struct hvx_lapic_state *s, u32 reg)
+{
+	__le32 word;
+
+	memcpy(&word, s->regs + reg, sizeof(word));
+	return le32_to_cpu(word);
+}
+
+/* A 256-bit register (IRR, ISR, TMR) of a struct hvx_lapic_state. */
+static void state_reg256(const struct hvx_lapic_state *s, u32 base,
+			 unsigned long *bitmap)
+{
+	u32 words[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		words[i] = state_reg(s, base + 16 * i);
+	bitmap_from_arr32(bitmap, words, NR_VECTORS);
+}
+
+static int lapic_check_state(const struct hvx_lapic_state *s)
+{
+	u32 lvtt = state_reg(s, APIC_LVTT);
+	int i;
+
+	if (state_reg(s, APIC_SPIV) & ~SVR_WRITABLE ||
+	    state_reg(s, APIC_TASKPRI) & ~0xffu ||
+	    state_reg(s, APIC_TDCR) & ~0xbu || TIMER_MODE(lvtt) == 3)
+		return -EINVAL;
+	for (i = 0; i < LVT_NR; i++)
+		if (state_reg(s, APIC_LVTT + 16 * i) & ~lvt_writable[i])
+			return -EINVAL;
+	if (TIMER_MODE(lvtt) != TIMER_TSC_DEADLINE &&
+	    state_reg(s, APIC_TMCCT) > state_reg(s, APIC_TMICT))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Arm the timer for what was left of the period at the save (@left
+ * counts); one-shot and periodic modes. It is stopped.
+ */
+static void lapic_timer_resume(struct hvx_lapic *apic, u32 left)
+{
+	u32 mode = TIMER_MODE(apic->lvt[LVT_TIMER]);
+	u64 ns, unit = lapic_divide(apic) * (1000000 / HVX_APIC_BUS_KHZ);
+
+	apic->period_ns = 0;
+	if (mode == TIMER_TSC_DEADLINE) {
+		lapic_timer_start(apic);
+		return;
+	}
+	if (!apic->tmict || !left)
+		return;
+	if (mode == TIMER_PERIODIC)
+		apic->period_ns = max_t(u64, (u64)apic->tmict * unit,
+					(u64)READ_ONCE(lapic_min_period_us) *
+					NSEC_PER_USEC);
+	ns = (u64)left * unit;
+	hrtimer_start(&apic->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_HARD);
+}
+
+/**
+ * hvx_lapic_set_state - load a struct hvx_lapic_state (HVX_SET_LAPIC)
+ * @vcpu: the vCPU, not running (HVX_SET_LAPIC holds its run lock), with
+ *	its IA32_APIC_BASE already restored.
+ * @s: the registers as HVX_GET_LAPIC gave them.
+ *
+ * Read-only registers are ignored. IRR and ISR go to the virtual-APIC
+ * page with virtual-interrupt delivery, to the APIC's own bitmaps
+ * otherwise; the timer continues with what TMCCT says was left of its
+ * period (in TSC-deadline mode, from IA32_TSC_DEADLINE).
+ * Context: process context.
+ * Return: 0, or -EINVAL (see HVX_SET_LAPIC) with nothing changed.
+ */
+int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *s)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	DECLARE_BITMAP(irr, NR_VECTORS);
+	DECLARE_BITMAP(isr, NR_VECTORS);
+	DECLARE_BITMAP(tmr, NR_VECTORS);
+	bool x2 = x2apic_mode(apic);
+	int i, ret;
+
+	ret = lapic_check_state(s);
+	if (ret)
+		return ret;
+	lapic_timer_stop(apic);
+	state_reg256(s, APIC_IRR, irr);
+	state_reg256(s, APIC_ISR, isr);
+	state_reg256(s, APIC_TMR, tmr);
+	hvx_vmx_set_tpr(&vcpu->vmx, state_reg(s, APIC_TASKPRI));
+	WRITE_ONCE(apic->ldr, state_reg(s, APIC_LDR) & APIC_LDR_MASK);
+	WRITE_ONCE(apic->dfr, state_reg(s, APIC_DFR) | 0x0fffffff);
+	WRITE_ONCE(apic->svr, state_reg(s, APIC_SPIV));
+	apic->esr = state_reg(s, APIC_ESR);
+	apic->esr_pending = 0;
+	apic->icr_lo = state_reg(s, APIC_ICR) & ICR_LO_WRITABLE;
+	apic->icr_hi = state_reg(s, APIC_ICR2);
+	if (!x2)
+		apic->icr_hi &= 0xff000000;
+	if (apic->page)
+		WRITE_ONCE(*vreg(apic, APIC_ICR2), apic->icr_hi);
+	for (i = 0; i < LVT_NR; i++)
+		WRITE_ONCE(apic->lvt[i], state_reg(s, APIC_LVTT + 16 * i));
+	apic->dcr = state_reg(s, APIC_TDCR);
+	apic->tmict = state_reg(s, APIC_TMICT);
+	bitmap_copy(apic->tmr, tmr, NR_VECTORS);
+	if (apic->vid) {
+		bitmap_zero(apic->irr, NR_VECTORS);
+		bitmap_zero(apic->isr, NR_VECTORS);
+		for (i = 0; i < 8; i++) {
+			*vreg(apic, APIC_IRR + 16 * i) = reg_word(irr, i);
+			*vreg(apic, APIC_ISR + 16 * i) = reg_word(isr, i);
+		}
+	} else {
+		bitmap_copy(apic->irr, irr, NR_VECTORS);
+		bitmap_copy(apic->isr, isr, NR_VECTORS);
+	}
+	lapic_timer_resume(apic, state_reg(s, APIC_TMCCT));
+	lapic_changed(apic);
+	return 0;
+}

@@ -276,3 +276,61 @@ void hvx_pci_remove_device(struct hvx_vm *vm, struct hvx_pci_dev *d)
 		pci->devs[d->devfn] = NULL;
 	mutex_unlock(&pci->lock);
 }
+
+/**
+ * hvx_pci_get_state - fill a HVX_STATE_PCI record's payload
+ * @vm: the VM, with PCI configuration.
+ * @s: the record, zeroed by the caller.
+ *
+ * Context: process context.
+ */
+void hvx_pci_get_state(struct hvx_vm *vm, struct hvx_state_pci *s)
+{
+	struct hvx_pci *pci = vm->plat->pci;
+
+	mutex_lock(&pci->lock);
+	s->config_address = pci->addr;
+	memcpy(s->host_config, pci->host_cfg, sizeof(s->host_config));
+	mutex_unlock(&pci->lock);
+}
+
+/**
+ * hvx_pci_check_state - check a HVX_STATE_PCI record's payload
+ * @vm: the VM, with PCI configuration.
+ * @s: the record.
+ *
+ * Return: 0, or -EINVAL (nonzero @s->reserved, a byte of the host bridge
+ * that the guest cannot write differs from the bridge's).
+ */
+int hvx_pci_check_state(struct hvx_vm *vm, const struct hvx_state_pci *s)
+{
+	struct hvx_pci *pci = vm->plat->pci;
+	int ret = 0;
+	int i;
+
+	if (s->reserved)
+		return -EINVAL;
+	mutex_lock(&pci->lock);
+	for (i = 0; i < sizeof(s->host_config); i++)
+		if ((s->host_config[i] ^ pci->host_cfg[i]) & ~pci->host_wmask[i])
+			ret = -EINVAL;
+	mutex_unlock(&pci->lock);
+	return ret;
+}
+
+/**
+ * hvx_pci_set_state - load a checked HVX_STATE_PCI record
+ * @vm: the VM, with PCI configuration, its vCPUs stopped.
+ * @s: the record (hvx_pci_check_state() accepted it).
+ *
+ * Context: process context.
+ */
+void hvx_pci_set_state(struct hvx_vm *vm, const struct hvx_state_pci *s)
+{
+	struct hvx_pci *pci = vm->plat->pci;
+
+	mutex_lock(&pci->lock);
+	pci->addr = s->config_address;
+	memcpy(pci->host_cfg, s->host_config, sizeof(pci->host_cfg));
+	mutex_unlock(&pci->lock);
+}

@@ -485,3 +485,115 @@ void hvx_pic_destroy(struct hvx_vm *vm)
 	vm->plat->pic = NULL;
 	kfree(pic);
 }
+
+/* Mode flags of a chip as HVX_PIC_* bits, and back. */
+static const struct {
+	size_t off;
+	u8 flag;
+} pic_state_flags[] = {
+	{ offsetof(struct pic_chip, need_icw4), HVX_PIC_NEED_ICW4 },
+	{ offsetof(struct pic_chip, single), HVX_PIC_SINGLE },
+	{ offsetof(struct pic_chip, auto_eoi), HVX_PIC_AUTO_EOI },
+	{ offsetof(struct pic_chip, rotate_aeoi), HVX_PIC_ROTATE_AEOI },
+	{ offsetof(struct pic_chip, sfnm), HVX_PIC_SFNM },
+	{ offsetof(struct pic_chip, special_mask), HVX_PIC_SPECIAL_MASK },
+	{ offsetof(struct pic_chip, read_isr), HVX_PIC_READ_ISR },
+	{ offsetof(struct pic_chip, poll), HVX_PIC_POLL },
+};
+
+/**
+ * hvx_pic_get_state - fill a HVX_STATE_PIC record's payload
+ * @vm: the VM, with a PIC.
+ * @s: the record, zeroed by the caller.
+ *
+ * Context: any.
+ */
+void hvx_pic_get_state(struct hvx_vm *vm, struct hvx_state_pic *s)
+{
+	struct hvx_pic *pic = vm->plat->pic;
+	unsigned long flags;
+	int i, j;
+
+	spin_lock_irqsave(&pic->lock, flags);
+	for (i = 0; i < 2; i++) {
+		const struct pic_chip *c = &pic->chip[i];
+		struct hvx_state_pic_chip *o = &s->chip[i];
+
+		o->irr = c->irr;
+		o->isr = c->isr;
+		o->imr = c->imr;
+		o->lines = c->lines;
+		o->elcr = c->elcr;
+		o->vector_base = c->vector_base;
+		o->lowest = c->lowest;
+		o->init_step = c->init_step;
+		for (j = 0; j < ARRAY_SIZE(pic_state_flags); j++)
+			if (*(const bool *)((const u8 *)c + pic_state_flags[j].off))
+				o->flags |= pic_state_flags[j].flag;
+	}
+	spin_unlock_irqrestore(&pic->lock, flags);
+}
+
+/**
+ * hvx_pic_check_state - check a HVX_STATE_PIC record's payload
+ * @vm: the VM, with a PIC.
+ * @s: the record.
+ *
+ * Return: 0, or -EINVAL (a nonzero reserved byte, a level-triggered bit
+ * the chip does not allow, a vector base not a multiple of 8, a priority
+ * or initialization step out of range).
+ */
+int hvx_pic_check_state(struct hvx_vm *vm, const struct hvx_state_pic *s)
+{
+	struct hvx_pic *pic = vm->plat->pic;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct hvx_state_pic_chip *c = &s->chip[i];
+
+		if (memchr_inv(c->reserved, 0, sizeof(c->reserved)) ||
+		    (c->elcr & ~pic->chip[i].elcr_mask) ||
+		    (c->vector_base & 7) || c->lowest > 7 ||
+		    c->init_step == 1 || c->init_step > 4)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * hvx_pic_set_state - load a checked HVX_STATE_PIC record
+ * @vm: the VM, with a PIC, its vCPUs stopped.
+ * @s: the record (hvx_pic_check_state() accepted it).
+ *
+ * The master's cascade input follows the slave again at once; the vCPU
+ * taking PIC interrupts is told if one is requested.
+ * Context: any.
+ */
+void hvx_pic_set_state(struct hvx_vm *vm, const struct hvx_state_pic *s)
+{
+	struct hvx_pic *pic = vm->plat->pic;
+	unsigned long flags;
+	bool out;
+	int i, j;
+
+	spin_lock_irqsave(&pic->lock, flags);
+	for (i = 0; i < 2; i++) {
+		const struct hvx_state_pic_chip *o = &s->chip[i];
+		struct pic_chip *c = &pic->chip[i];
+
+		c->irr = o->irr;
+		c->isr = o->isr;
+		c->imr = o->imr;
+		c->lines = o->lines;
+		c->elcr = o->elcr;
+		c->vector_base = o->vector_base;
+		c->lowest = o->lowest;
+		c->init_step = o->init_step;
+		for (j = 0; j < ARRAY_SIZE(pic_state_flags); j++)
+			*(bool *)((u8 *)c + pic_state_flags[j].off) =
+				o->flags & pic_state_flags[j].flag;
+	}
+	out = pic_update(pic) >= 0;
+	spin_unlock_irqrestore(&pic->lock, flags);
+	pic_kick(pic, out);
+}

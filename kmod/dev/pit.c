@@ -483,3 +483,168 @@ void hvx_pit_destroy(struct hvx_vm *vm)
 	mutex_destroy(&pit->lock);
 	kfree(pit);
 }
+
+/* HVX_PIT_* flags of a channel, and back. */
+static const struct {
+	size_t off;
+	u16 flag;
+} pit_state_flags[] = {
+	{ offsetof(struct pit_channel, bcd), HVX_PIT_BCD },
+	{ offsetof(struct pit_channel, loaded), HVX_PIT_LOADED },
+	{ offsetof(struct pit_channel, armed), HVX_PIT_ARMED },
+	{ offsetof(struct pit_channel, null_count), HVX_PIT_NULL_COUNT },
+	{ offsetof(struct pit_channel, gate), HVX_PIT_GATE },
+	{ offsetof(struct pit_channel, paused), HVX_PIT_PAUSED },
+	{ offsetof(struct pit_channel, write_msb), HVX_PIT_WRITE_MSB },
+	{ offsetof(struct pit_channel, read_msb), HVX_PIT_READ_MSB },
+	{ offsetof(struct pit_channel, status_latched), HVX_PIT_STATUS_LATCHED },
+};
+
+#define HVX_PIT_ALL_FLAGS	0x1ffu
+
+/**
+ * hvx_pit_get_state - fill a HVX_STATE_PIT record's payload
+ * @vm: the VM, with a PIT.
+ * @s: the record, zeroed by the caller.
+ *
+ * Context: process context.
+ */
+void hvx_pit_get_state(struct hvx_vm *vm, struct hvx_state_pit *s)
+{
+	struct hvx_pit *pit = vm->plat->pit;
+	ktime_t now;
+	int i, j;
+
+	mutex_lock(&pit->lock);
+	now = ktime_get();
+	for (i = 0; i < 3; i++) {
+		const struct pit_channel *c = &pit->ch[i];
+		struct hvx_state_pit_channel *o = &s->ch[i];
+		s64 ns = ktime_to_ns(ktime_sub(c->paused ? c->paused_at : now,
+					       c->start));
+
+		o->count = c->count;
+		o->elapsed_ns = max_t(s64, ns, 0);
+		for (j = 0; j < ARRAY_SIZE(pit_state_flags); j++)
+			if (*(const bool *)((const u8 *)c + pit_state_flags[j].off))
+				o->flags |= pit_state_flags[j].flag;
+		o->latched = c->latched;
+		o->mode = c->mode;
+		o->mode_bits = c->mode_bits;
+		o->rw = c->rw;
+		o->write_lsb = c->write_lsb;
+		o->latch_bytes = c->latch_bytes;
+		o->status = c->status;
+	}
+	s->port61 = pit->port61;
+	mutex_unlock(&pit->lock);
+}
+
+/**
+ * hvx_pit_check_state - check a HVX_STATE_PIT record's payload
+ * @vm: the VM, with a PIT.
+ * @s: the record.
+ *
+ * Return: 0, or -EINVAL: a nonzero reserved field or unknown flag, a count
+ * outside 1-65536 (1-10000 in BCD), a mode above 5 or not the one its
+ * M2-M0 bits give, an access mode of 0 (a latch command is no mode), more
+ * than 2 latched bytes, a gate that is not the wiring's (high for
+ * counters 0 and 1, port 0x61 bit 0 for counter 2), port 0x61 bits above
+ * 3, an elapsed time above KTIME_MAX / 2 (146 years).
+ */
+int hvx_pit_check_state(struct hvx_vm *vm, const struct hvx_state_pit *s)
+{
+	int i;
+
+	if (memchr_inv(s->reserved, 0, sizeof(s->reserved)) || s->port61 > 0xf)
+		return -EINVAL;
+	for (i = 0; i < 3; i++) {
+		const struct hvx_state_pit_channel *c = &s->ch[i];
+		bool gate = i == 2 ? s->port61 & 1 : true;
+		u32 max = c->flags & HVX_PIT_BCD ? 10000 : 65536;
+
+		if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)) ||
+		    (c->flags & ~HVX_PIT_ALL_FLAGS) || !c->count || c->count > max ||
+		    c->mode_bits > 7 ||
+		    c->mode != (c->mode_bits > 5 ? c->mode_bits - 4 : c->mode_bits) ||
+		    !c->rw || c->rw > RW_WORD || c->latch_bytes > 2 ||
+		    !!(c->flags & HVX_PIT_GATE) != gate ||
+		    c->elapsed_ns > KTIME_MAX / 2)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Channel 0's timer after a restore: like pit_update_timer(), but a
+ * one-shot edge that already happened before the save is not repeated,
+ * and a periodic channel's start moves forward by whole periods so that
+ * the next edge is the next one due. Lock held.
+ */
+static void pit_resume_timer(struct hvx_pit *pit, ktime_t now)
+{
+	struct pit_channel *c = &pit->ch[0];
+	u64 t, periods;
+
+	if (!c->armed || c->paused) {
+		pit_update_timer(pit);
+		return;
+	}
+	t = elapsed_ticks(c, now);
+	switch (c->mode) {
+	case 0:		/* OUT rose at terminal count */
+	case 4:		/* one clock later */
+		if (t >= (c->mode == 4 ? c->count + 1 : c->count)) {
+			hrtimer_cancel(&pit->timer);
+			return;
+		}
+		break;
+	case 2:
+	case 3:
+		periods = div_u64(t, c->count);
+		c->start = ktime_add_ns(c->start, ticks_to_ns(periods * c->count));
+		break;
+	}
+	pit_update_timer(pit);
+}
+
+/**
+ * hvx_pit_set_state - load a checked HVX_STATE_PIT record
+ * @vm: the VM, with a PIT, its vCPUs stopped.
+ * @s: the record (hvx_pit_check_state() accepted it).
+ *
+ * Each counter continues from its saved phase: it restarted @elapsed_ns
+ * before now (a paused one stopped now). Channel 0's interrupt timer is
+ * re-armed for the next edge due.
+ * Context: process context.
+ */
+void hvx_pit_set_state(struct hvx_vm *vm, const struct hvx_state_pit *s)
+{
+	struct hvx_pit *pit = vm->plat->pit;
+	ktime_t now;
+	int i, j;
+
+	mutex_lock(&pit->lock);
+	now = ktime_get();
+	for (i = 0; i < 3; i++) {
+		const struct hvx_state_pit_channel *o = &s->ch[i];
+		struct pit_channel *c = &pit->ch[i];
+
+		c->count = o->count;
+		for (j = 0; j < ARRAY_SIZE(pit_state_flags); j++)
+			*(bool *)((u8 *)c + pit_state_flags[j].off) =
+				o->flags & pit_state_flags[j].flag;
+		c->latched = o->latched;
+		c->mode = o->mode;
+		c->mode_bits = o->mode_bits;
+		c->rw = o->rw;
+		c->write_lsb = o->write_lsb;
+		c->latch_bytes = o->latch_bytes;
+		c->status = o->status;
+		c->start = ktime_sub_ns(now, o->elapsed_ns);
+		c->paused_at = now;
+	}
+	pit->port61 = s->port61;
+	pit_resume_timer(pit, now);
+	mutex_unlock(&pit->lock);
+}

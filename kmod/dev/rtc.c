@@ -535,3 +535,104 @@ void hvx_rtc_destroy(struct hvx_vm *vm)
 	mutex_destroy(&rtc->mutex);
 	kfree(rtc);
 }
+
+/* Clock bytes: computed from the time, never stored. */
+static bool rtc_is_clock_byte(unsigned int i)
+{
+	return i < RTC_NR_REGS && i != RTC_SECONDS_ALARM &&
+	       i != RTC_MINUTES_ALARM && i != RTC_HOURS_ALARM &&
+	       i < RTC_FREQ_SELECT;
+}
+
+/**
+ * hvx_rtc_get_state - fill a HVX_STATE_RTC record's payload
+ * @vm: the VM, with an RTC.
+ * @s: the record, zeroed by the caller.
+ *
+ * Context: process context.
+ */
+void hvx_rtc_get_state(struct hvx_vm *vm, struct hvx_state_rtc *s)
+{
+	struct hvx_rtc *rtc = vm->plat->rtc;
+	unsigned long flags;
+	s64 left = 0;
+	unsigned int i;
+
+	mutex_lock(&rtc->mutex);
+	if (hrtimer_active(&rtc->periodic))
+		left = max_t(s64, ktime_to_ns(hrtimer_get_remaining(&rtc->periodic)), 1);
+	spin_lock_irqsave(&rtc->lock, flags);
+	for (i = 0; i < HVX_CMOS_SIZE; i++)
+		s->cmos[i] = rtc_is_clock_byte(i) ? rtc_time_reg(rtc, i) :
+						    rtc->cmos[i];
+	s->offset = rtc->offset;
+	s->frozen = rtc->frozen;
+	s->last_update = rtc->last_update;
+	s->period_age_ns = max_t(s64, ktime_to_ns(ktime_sub(ktime_get(),
+							    rtc->last_period)), 0);
+	s->periodic_left_ns = rtc->period_ns ? left : 0;
+	s->index = rtc->index;
+	s->flags = (rtc->nmi_masked ? HVX_RTC_NMI_MASKED : 0) |
+		   (rtc->irq_level ? HVX_RTC_IRQ : 0);
+	spin_unlock_irqrestore(&rtc->lock, flags);
+	mutex_unlock(&rtc->mutex);
+}
+
+/**
+ * hvx_rtc_check_state - check a HVX_STATE_RTC record's payload
+ * @vm: the VM, with an RTC.
+ * @s: the record.
+ *
+ * Return: 0, or -EINVAL (a nonzero reserved byte or unknown flag, an
+ * index above 127, UIP set in register A, bits 3:0 set in register C, a
+ * period age above KTIME_MAX / 2 or a periodic interrupt more than a
+ * second away).
+ */
+int hvx_rtc_check_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
+{
+	if (memchr_inv(s->reserved, 0, sizeof(s->reserved)) ||
+	    s->index > 0x7f || (s->flags & ~(HVX_RTC_NMI_MASKED | HVX_RTC_IRQ)) ||
+	    (s->cmos[RTC_FREQ_SELECT] & RTC_UIP) ||
+	    (s->cmos[RTC_INTR_FLAGS] & 0x0f) ||
+	    s->period_age_ns > KTIME_MAX / 2 || s->periodic_left_ns > NSEC_PER_SEC)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * hvx_rtc_set_state - load a checked HVX_STATE_RTC record
+ * @vm: the VM, with an RTC, its vCPUs stopped.
+ * @s: the record (hvx_rtc_check_state() accepted it).
+ *
+ * The clock continues from @s->offset (or stays at @s->frozen); the
+ * update and alarm timer ticks on the next host second, the periodic one
+ * after what was left of its period.
+ * Context: process context.
+ */
+void hvx_rtc_set_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
+{
+	struct hvx_rtc *rtc = vm->plat->rtc;
+	unsigned long flags;
+	unsigned int i;
+
+	mutex_lock(&rtc->mutex);
+	spin_lock_irqsave(&rtc->lock, flags);
+	for (i = 0; i < HVX_CMOS_SIZE; i++)
+		if (!rtc_is_clock_byte(i))
+			rtc->cmos[i] = s->cmos[i];
+	rtc->offset = s->offset;
+	rtc->frozen = s->frozen;
+	rtc->last_update = s->last_update;
+	rtc->last_period = ktime_sub_ns(ktime_get(), s->period_age_ns);
+	rtc->index = s->index;
+	rtc->nmi_masked = s->flags & HVX_RTC_NMI_MASKED;
+	rtc->irq_level = s->flags & HVX_RTC_IRQ;
+	spin_unlock_irqrestore(&rtc->lock, flags);
+	rtc_update_timers(rtc);
+	if (rtc->period_ns && s->periodic_left_ns) {
+		hrtimer_cancel(&rtc->periodic);
+		hrtimer_start(&rtc->periodic, ns_to_ktime(s->periodic_left_ns),
+			      HRTIMER_MODE_REL);
+	}
+	mutex_unlock(&rtc->mutex);
+}

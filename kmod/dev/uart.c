@@ -584,3 +584,116 @@ void hvx_uart_destroy(struct hvx_vm *vm)
 	kvfree(u->ring);
 	kfree(u);
 }
+
+static void fifo_save(const struct uart_fifo *f, u8 *buf, u8 *count)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->count; i++)
+		buf[i] = f->buf[(f->head + i) % UART_FIFO_SIZE];
+	*count = f->count;
+}
+
+/**
+ * hvx_uart_get_state - fill a HVX_STATE_UART record's payload
+ * @vm: the VM, with a UART.
+ * @s: the record, zeroed by the caller, with room for HVX_UART_RING_SIZE
+ *	bytes of @s->ring.
+ *
+ * The console output not yet read is copied, not consumed.
+ * Context: any.
+ * Return: the record's size, header included, a multiple of 8.
+ */
+unsigned int hvx_uart_get_state(struct hvx_vm *vm, struct hvx_state_uart *s)
+{
+	struct hvx_uart *u = vm->plat->uart;
+	unsigned long flags;
+
+	BUILD_BUG_ON(sizeof(s->rx) != UART_FIFO_SIZE ||
+		     sizeof(s->ring[0]) * HVX_UART_RING_SIZE != UART_RING_SIZE);
+	spin_lock_irqsave(&u->lock, flags);
+	s->ier = u->ier;
+	s->lcr = u->lcr;
+	s->mcr = u->mcr;
+	s->fcr = u->fcr;
+	s->scr = u->scr;
+	s->dll = u->dll;
+	s->dlm = u->dlm;
+	s->lsr_err = u->lsr_err;
+	s->msr = u->msr;
+	s->flags = (u->thre_pending ? HVX_UART_THRE_PENDING : 0) |
+		   (u->irq_level ? HVX_UART_IRQ : 0);
+	fifo_save(&u->rx, s->rx, &s->rx_count);
+	fifo_save(&u->tx, s->tx, &s->tx_count);
+	s->ring_count = ring_peek(u, s->ring, UART_RING_SIZE);
+	spin_unlock_irqrestore(&u->lock, flags);
+	return ALIGN(sizeof(*s) + s->ring_count, 8);
+}
+
+/**
+ * hvx_uart_check_state - check a HVX_STATE_UART record (size included)
+ * @vm: the VM, with a UART.
+ * @s: the record; @s->hdr.size bytes are readable.
+ *
+ * Return: 0, or -EINVAL: a size that is not the one @s->ring_count gives,
+ * nonzero reserved or padding bytes, an unknown flag, bits set that the
+ * registers do not have (IER 7:4, MCR 7:5, FCR other than enable and
+ * trigger, LSR other than the error bits), more bytes in a FIFO than it
+ * holds, more console bytes than the ring holds.
+ */
+int hvx_uart_check_state(struct hvx_vm *vm, const struct hvx_state_uart *s)
+{
+	unsigned int cap = (s->fcr & UART_FCR_ENABLE_FIFO) ? UART_FIFO_SIZE : 1;
+	size_t end = sizeof(*s) + s->ring_count;
+
+	if (s->ring_count > UART_RING_SIZE || s->hdr.size != ALIGN(end, 8) ||
+	    memchr_inv((const u8 *)s + end, 0, s->hdr.size - end) ||
+	    memchr_inv(s->reserved, 0, sizeof(s->reserved)) || s->reserved2 ||
+	    (s->flags & ~(HVX_UART_THRE_PENDING | HVX_UART_IRQ)) ||
+	    (s->ier & ~0x0f) || (s->mcr & ~0x1f) ||
+	    (s->fcr & ~(UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_MASK)) ||
+	    (s->lsr_err & ~UART_LSR_ERRORS) ||
+	    s->rx_count > cap || s->tx_count > cap)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * hvx_uart_set_state - load a checked HVX_STATE_UART record
+ * @vm: the VM, with a UART, its vCPUs stopped.
+ * @s: the record (hvx_uart_check_state() accepted it).
+ *
+ * The console ring is replaced by the saved output, which console readers
+ * of this VM then get.
+ * Context: any.
+ */
+void hvx_uart_set_state(struct hvx_vm *vm, const struct hvx_state_uart *s)
+{
+	struct hvx_uart *u = vm->plat->uart;
+	unsigned long flags;
+
+	spin_lock_irqsave(&u->lock, flags);
+	u->ier = s->ier;
+	u->lcr = s->lcr;
+	u->mcr = s->mcr;
+	u->fcr = s->fcr;
+	u->scr = s->scr;
+	u->dll = s->dll;
+	u->dlm = s->dlm;
+	u->lsr_err = s->lsr_err;
+	u->msr = s->msr;
+	u->thre_pending = s->flags & HVX_UART_THRE_PENDING;
+	u->irq_level = s->flags & HVX_UART_IRQ;
+	u->rx.head = 0;
+	u->rx.count = s->rx_count;
+	memcpy(u->rx.buf, s->rx, sizeof(u->rx.buf));
+	u->tx.head = 0;
+	u->tx.count = s->tx_count;
+	memcpy(u->tx.buf, s->tx, sizeof(u->tx.buf));
+	u->ring_head = 0;
+	u->ring_count = s->ring_count;
+	memcpy(u->ring, s->ring, s->ring_count);
+	uart_update_irq(u);
+	spin_unlock_irqrestore(&u->lock, flags);
+	wake_up_interruptible(&u->wq);
+}

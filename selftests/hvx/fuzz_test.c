@@ -6,7 +6,9 @@
  * GPAs, register states, CPUID/MSR lists and events, and short runs of
  * random guest code, the in-kernel platform and interrupt routing
  * (HVX_CREATE_PLATFORM, GSIs, MSIs, irqfds), dirty logging and memory
- * limits, device assignment and in-kernel virtio devices. Every call must succeed or fail with a documented
+ * limits, device assignment, in-kernel virtio devices, and the state
+ * ioctls (vCPU XSAVE, XCRs, debug registers and LAPIC; device records
+ * mutated bit by bit, truncated, or of random sizes). Every call must succeed or fail with a documented
  * errno; afterwards no reference may be left (module refcount back to its
  * start) and a normal guest must still run. The harness fails the run on
  * any kernel WARN, oops or lockdep report in the console.
@@ -99,6 +101,7 @@ static void on_alarm(int sig)
 TEST(random_ioctl_sequences)
 {
 	static uint8_t buf[8192] __attribute__((aligned(64)));
+	static uint8_t state[HVX_VM_STATE_MAX_SIZE + 4096];
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct fvm vms[NVMS];
 	unsigned long iters = 3000, iter;
@@ -129,7 +132,7 @@ TEST(random_ioctl_sequences)
 	for (iter = 0; iter < iters; iter++) {
 		struct fvm *vm = &vms[rnd() % NVMS];
 		int j = rnd() % NVCPUS, vfd = vm->vcpu[j];
-		uint64_t op = rnd() % 26;
+		uint64_t op = rnd() % 29;
 
 		fill(buf, sizeof(buf));
 		switch (op) {
@@ -266,7 +269,7 @@ TEST(random_ioctl_sequences)
 		}
 		case 17: {	/* any hvx ioctl number on any fd */
 			int fds[] = { sys, vm->fd, vfd };
-			unsigned int nr = rnd() % 0x60, size = rnd() % 2 ?
+			unsigned int nr = rnd() % 0x80, size = rnd() % 2 ?
 				(unsigned int)(rnd() % 4096) : 0;
 			unsigned int cmd = _IOC(rnd() % 4, HVXIO, nr, size);
 
@@ -357,7 +360,50 @@ TEST(random_ioctl_sequences)
 				close(ret);	/* a device fd: give it back */
 			break;
 		}
-		case 24: {	/* in-kernel virtio devices on a memfd or not */
+		case 24: {	/* vCPU state: a GET, one bit flipped, a SET */
+			static const unsigned long gets[] = {
+				HVX_GET_LAPIC, HVX_GET_XSAVE, HVX_GET_XCRS,
+				HVX_GET_DEBUGREGS,
+			}, sets[] = {
+				HVX_SET_LAPIC, HVX_SET_XSAVE, HVX_SET_XCRS,
+				HVX_SET_DEBUGREGS,
+			};
+			unsigned int k = rnd() % 4, size = _IOC_SIZE(sets[k]);
+
+			CHECK(ioctl(vfd, gets[k], buf));
+			if (rnd() & 1)
+				buf[rnd() % size] ^= 1 << (rnd() % 8);
+			CHECK(ioctl(vfd, sets[k], rnd() & 15 ? (uint64_t)buf : rnd_val()));
+			break;
+		}
+		case 25: {	/* device records: saved, garbled, truncated */
+			struct hvx_vm_state *a = (void *)buf;
+			int len;
+
+			a->addr = (uint64_t)state;
+			a->size = rnd() & 3 ? HVX_VM_STATE_MAX_SIZE : rnd_val();
+			a->flags = rnd() & 7 ? 0 : rnd_val();
+			memset(a->reserved, 0, rnd() & 7 ? sizeof(a->reserved) : 0);
+			CHECK(len = ioctl(vm->fd, HVX_GET_VM_STATE, a));
+			if (len <= 0)
+				len = rnd() % 4096;
+			switch (rnd() % 4) {
+			case 0:
+				state[rnd() % len] ^= 1 << (rnd() % 8);
+				break;
+			case 1:
+				len = rnd() % len;
+				break;
+			case 2:
+				fill(state, len);
+				break;
+			}
+			a->size = rnd() & 7 ? (uint32_t)len : rnd_val();
+			a->addr = rnd() & 15 ? (uint64_t)state : rnd_val();
+			CHECK(ioctl(vm->fd, HVX_SET_VM_STATE, a));
+			break;
+		}
+		case 26: {	/* in-kernel virtio devices on a memfd or not */
 			struct hvx_virtio_device *d = (void *)buf;
 			int mfd = memfd_create("hvx-fuzz-disk", MFD_CLOEXEC);
 

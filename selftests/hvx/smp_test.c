@@ -311,7 +311,7 @@ TEST(cpu_hotplug_with_vm)
 TEST(ipi_and_mp_state_bad_input)
 {
 	struct hvx_ipi ipi = { .vcpu_id = 0, .kind = 3 };
-	struct hvx_mp_state mp = { .state = HVX_MP_HALTED };
+	struct hvx_mp_state mp = { .state = HVX_MP_HALTED + 1 };	/* none */
 	struct vcpu *vcpu;
 	struct vm *vm;
 

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmstate.c - HVX_GET_VM_STATE and HVX_SET_VM_STATE: the in-kernel
+ * devices' state as a sequence of self-describing records (struct
+ * hvx_state_header: type, version, size), one per device. Each device
+ * file has the get/check/set functions of its record; this file frames,
+ * parses and dispatches them. A SET checks every record before it
+ * applies any, and only while no vCPU runs.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hvx_core.h"
+#include "dev/dev.h"
+#include "../iommu/iommu.h"
+
+#define STATE_VERSION	1	/* of every record type so far */
+
+/*
+ * The record types in the order GET writes and SET applies them: the
+ * interrupt controllers before the devices whose lines drive them.
+ */
+static const struct {
+	u16 type;
+	u32 dev;	/* HVX_PLATFORM_* */
+	u32 size;	/* the record's size; UART: without the ring */
+} state_types[] = {
+	{ HVX_STATE_PIC, HVX_PLATFORM_PIC, sizeof(struct hvx_state_pic) },
+	{ HVX_STATE_IOAPIC, HVX_PLATFORM_IOAPIC,
+	  sizeof(struct hvx_state_ioapic) },
+	{ HVX_STATE_PIT, HVX_PLATFORM_PIT, sizeof(struct hvx_state_pit) },
+	{ HVX_STATE_RTC, HVX_PLATFORM_RTC, sizeof(struct hvx_state_rtc) },
+	{ HVX_STATE_UART, HVX_PLATFORM_UART, sizeof(struct hvx_state_uart) },
+	{ HVX_STATE_PCI, HVX_PLATFORM_PCI, sizeof(struct hvx_state_pci) },
+};
+
+#define NR_STATE_TYPES	ARRAY_SIZE(state_types)
+
+static void state_sizes_check(void)
+{
+	BUILD_BUG_ON(sizeof(struct hvx_state_header) != 16);
+	BUILD_BUG_ON(sizeof(struct hvx_state_pic) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_pit) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_ioapic) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_rtc) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_uart) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_pci) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_uart) + HVX_UART_RING_SIZE +
+		     sizeof(struct hvx_state_pic) + sizeof(struct hvx_state_pit) +
+		     sizeof(struct hvx_state_ioapic) + sizeof(struct hvx_state_rtc) +
+		     sizeof(struct hvx_state_pci) > HVX_VM_STATE_MAX_SIZE);
+}
+
+/* One device's record at @hdr (zeroed); returns its size. */
+static u32 state_get_one(struct hvx_vm *vm, u16 type,
+			 struct hvx_state_header *hdr)
+{
+	u32 size = 0;
+
+	switch (type) {
+	case HVX_STATE_PIC:
+		hvx_pic_get_state(vm, (void *)hdr);
+		size = sizeof(struct hvx_state_pic);
+		break;
+	case HVX_STATE_IOAPIC:
+		hvx_ioapic_get_state(vm, (void *)hdr);
+		size = sizeof(struct hvx_state_ioapic);
+		break;
+	case HVX_STATE_PIT:
+		hvx_pit_get_state(vm, (void *)hdr);
+		size = sizeof(struct hvx_state_pit);
+		break;
+	case HVX_STATE_RTC:
+		hvx_rtc_get_state(vm, (void *)hdr);
+		size = sizeof(struct hvx_state_rtc);
+		break;
+	case HVX_STATE_UART:
+		size = hvx_uart_get_state(vm, (void *)hdr);
+		break;
+	case HVX_STATE_PCI:
+		hvx_pci_get_state(vm, (void *)hdr);
+		size = sizeof(struct hvx_state_pci);
+		break;
+	}
+	hdr->type = type;
+	hdr->version = STATE_VERSION;
+	hdr->size = size;
+	return size;
+}
+
+/**
+ * hvx_vm_get_state - HVX_GET_VM_STATE: write the devices' records
+ * @vm: the VM.
+ * @a: the request, reserved fields checked by the dispatcher.
+ *
+ * The records are built in a kernel buffer under vm->lock and copied out
+ * after it is dropped (the user buffer may fault).
+ * Context: process context; takes vm->lock (the ioctl's lock class is
+ * HVX_IOC_LOCK_NONE) and each device's lock in turn.
+ * Return: the bytes written (or needed, for @a->size 0), or -EINVAL,
+ * -ENOSPC, -EOPNOTSUPP, -ENODEV, -ENOMEM, -EFAULT (see HVX_GET_VM_STATE).
+ */
+long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
+{
+	u32 len = 0;
+	u8 *buf;
+	long ret;
+	int i;
+
+	state_sizes_check();
+	if (a->flags || a->size > HVX_VM_STATE_MAX_SIZE)
+		return -EINVAL;
+	if (hvx_pt_nr_devices(vm)) {
+		pr_warn_ratelimited("VM %u: a passed-through device's state cannot be saved\n",
+				    vm->id);
+		return -EOPNOTSUPP;
+	}
+	buf = kvzalloc(HVX_VM_STATE_MAX_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	mutex_lock(&vm->lock);
+	ret = -ENODEV;
+	if (!vm->plat || !vm->plat_ready)
+		goto unlock;
+	for (i = 0; i < NR_STATE_TYPES; i++)
+		if (vm->plat->flags & state_types[i].dev)
+			len += state_get_one(vm, state_types[i].type,
+					     (void *)(buf + len));
+	ret = len;
+unlock:
+	mutex_unlock(&vm->lock);
+	if (ret > 0 && a->size) {
+		if (a->size < len)
+			ret = -ENOSPC;
+		else if (copy_to_user(u64_to_user_ptr(a->addr), buf, len))
+			ret = -EFAULT;
+	}
+	kvfree(buf);
+	return ret;
+}
+
+/*
+ * Split @buf into records, one pointer per type in state_types order.
+ * Return: 0, or -EINVAL for a truncated record, a size below the header
+ * or not a multiple of 8, an unknown type or version, a nonzero instance
+ * or reserved field, a type given twice, a size that is not the type's.
+ */
+static int state_parse(const u8 *buf, u32 size,
+		       const struct hvx_state_header **recs)
+{
+	u32 off = 0;
+	int i;
+
+	while (off < size) {
+		const struct hvx_state_header *h = (const void *)(buf + off);
+
+		if (size - off < sizeof(*h) || h->size < sizeof(*h) ||
+		    h->size % 8 || h->size > size - off ||
+		    h->version != STATE_VERSION || h->instance || h->reserved)
+			return -EINVAL;
+		for (i = 0; i < NR_STATE_TYPES; i++)
+			if (state_types[i].type == h->type)
+				break;
+		if (i == NR_STATE_TYPES || recs[i])
+			return -EINVAL;
+		if (h->type == HVX_STATE_UART ? h->size < state_types[i].size :
+						h->size != state_types[i].size)
+			return -EINVAL;
+		recs[i] = h;
+		off += h->size;
+	}
+	return 0;
+}
+
+static int state_check_one(struct hvx_vm *vm, const struct hvx_state_header *h)
+{
+	switch (h->type) {
+	case HVX_STATE_PIC:
+		return hvx_pic_check_state(vm, (const void *)h);
+	case HVX_STATE_IOAPIC:
+		return hvx_ioapic_check_state(vm, (const void *)h);
+	case HVX_STATE_PIT:
+		return hvx_pit_check_state(vm, (const void *)h);
+	case HVX_STATE_RTC:
+		return hvx_rtc_check_state(vm, (const void *)h);
+	case HVX_STATE_UART:
+		return hvx_uart_check_state(vm, (const void *)h);
+	case HVX_STATE_PCI:
+		return hvx_pci_check_state(vm, (const void *)h);
+	}
+	return -EINVAL;
+}
+
+static void state_set_one(struct hvx_vm *vm, const struct hvx_state_header *h)
+{
+	switch (h->type) {
+	case HVX_STATE_PIC:
+		hvx_pic_set_state(vm, (const void *)h);
+		break;
+	case HVX_STATE_IOAPIC:
+		hvx_ioapic_set_state(vm, (const void *)h);
+		break;
+	case HVX_STATE_PIT:
+		hvx_pit_set_state(vm, (const void *)h);
+		break;
+	case HVX_STATE_RTC:
+		hvx_rtc_set_state(vm, (const void *)h);
+		break;
+	case HVX_STATE_UART:
+		hvx_uart_set_state(vm, (const void *)h);
+		break;
+	case HVX_STATE_PCI:
+		hvx_pci_set_state(vm, (const void *)h);
+		break;
+	}
+}
+
+/*
+ * Take every vCPU's run lock without waiting, so that none runs while the
+ * devices change under it. vm->lock held (no vCPU comes or goes).
+ * Return: true, or false with none held if a vCPU is running.
+ */
+static bool state_stop_vcpus(struct hvx_vm *vm)
+{
+	int i;
+
+	lockdep_assert_held(&vm->lock);
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		if (vm->vcpus[i] && !mutex_trylock(&vm->vcpus[i]->run_lock))
+			break;
+	}
+	if (i == HVX_MAX_VCPUS)
+		return true;
+	while (i--)
+		if (vm->vcpus[i])
+			mutex_unlock(&vm->vcpus[i]->run_lock);
+	return false;
+}
+
+static void state_release_vcpus(struct hvx_vm *vm)
+{
+	int i;
+
+	for (i = HVX_MAX_VCPUS - 1; i >= 0; i--)
+		if (vm->vcpus[i])
+			mutex_unlock(&vm->vcpus[i]->run_lock);
+}
+
+/**
+ * hvx_vm_set_state - HVX_SET_VM_STATE: load device records
+ * @vm: the VM.
+ * @a: the request, reserved fields checked by the dispatcher.
+ *
+ * Copies the whole buffer in, parses it, and under vm->lock with every
+ * vCPU's run lock held checks each record against its device before any
+ * is applied, in state_types order.
+ * Context: process context; takes vm->lock (the ioctl's lock class is
+ * HVX_IOC_LOCK_NONE), the vCPUs' run locks (trylock) and each device's
+ * lock in turn.
+ * Return: 0, or -EINVAL, -EBUSY, -ENODEV, -EFAULT, -ENOMEM with nothing
+ * changed (see HVX_SET_VM_STATE).
+ */
+long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
+{
+	const struct hvx_state_header *recs[NR_STATE_TYPES] = { };
+	u8 *buf;
+	long ret;
+	int i;
+
+	if (a->flags || a->size > HVX_VM_STATE_MAX_SIZE)
+		return -EINVAL;
+	buf = kvmalloc(a->size ?: 1, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(buf, u64_to_user_ptr(a->addr), a->size))
+		goto out;
+	ret = state_parse(buf, a->size, recs);
+	if (ret)
+		goto out;
+	mutex_lock(&vm->lock);
+	ret = -ENODEV;
+	if (!vm->plat || !vm->plat_ready)
+		goto unlock;
+	ret = -EINVAL;
+	for (i = 0; i < NR_STATE_TYPES; i++)
+		if (recs[i] && !(vm->plat->flags & state_types[i].dev))
+			goto unlock;
+	ret = -EBUSY;
+	if (!state_stop_vcpus(vm))
+		goto unlock;
+	for (i = 0; i < NR_STATE_TYPES; i++) {
+		ret = recs[i] ? state_check_one(vm, recs[i]) : 0;
+		if (ret)
+			goto release;
+	}
+	for (i = 0; i < NR_STATE_TYPES; i++)
+		if (recs[i])
+			state_set_one(vm, recs[i]);
+release:
+	state_release_vcpus(vm);
+unlock:
+	mutex_unlock(&vm->lock);
+out:
+	kvfree(buf);
+	return ret;
+}

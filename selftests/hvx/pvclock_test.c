@@ -368,6 +368,7 @@ static void *mono_thread(void *p)
 {
 	struct mono_arg *m = p;
 	struct ucall uc;
+	uint64_t ret;
 	int cpu = 0;
 
 	while (!mono_stop) {
@@ -379,7 +380,15 @@ static void *mono_thread(void *p)
 			cpu ^= 1;
 			sched_setaffinity(0, sizeof(set), &set);
 		}
-		if (__vcpu_run(m->vcpu) || get_ucall(m->vcpu, &uc) != UCALL_SYNC) {
+		if (__vcpu_run(m->vcpu)) {
+			snprintf(m->err, sizeof(m->err), "HVX_RUN: %s",
+				 vcpu_exit_str(m->vcpu));
+			break;
+		}
+		ret = get_ucall(m->vcpu, &uc);
+		if (ret == UCALL_DONE)		/* guest_stop seen */
+			break;
+		if (ret != UCALL_SYNC) {
 			snprintf(m->err, sizeof(m->err), "%s",
 				 vcpu_exit_str(m->vcpu));
 			break;

@@ -443,8 +443,9 @@ TEST(kvmclock_monotonic)
 		vm_free(vm);
 		SKIP(return, "host TSC not stable: no PVCLOCK_TSC_STABLE_BIT");
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, m[i].err[0]) TH_LOG("vCPU %d: %s", i, m[i].err);
+	}
 	ASSERT_NE(0, m[0].readings);
 	ASSERT_NE(0, m[1].readings);
 	if (!migrate)

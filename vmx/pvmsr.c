@@ -229,6 +229,7 @@ static bool pv_clock_pair(u64 *tsc, u64 *ns)
 
 	local_irq_save(flags);
 	stable = host_tsc_stable();
+	/* Pairs with the release below: a set @valid means @tsc, @ns are. */
 	if (stable && !smp_load_acquire(&pv_master.valid)) {
 		spin_lock(&pv_master_lock);
 		if (!pv_master.valid) {
@@ -237,6 +238,7 @@ static bool pv_clock_pair(u64 *tsc, u64 *ns)
 
 			pv_master.ns = ktime_get_boottime_ns();
 			pv_master.tsc = t0 + (rdtsc_ordered() - t0) / 2;
+			/* @tsc and @ns are visible before @valid. */
 			smp_store_release(&pv_master.valid, true);
 		}
 		spin_unlock(&pv_master_lock);

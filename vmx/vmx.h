@@ -209,10 +209,18 @@ enum hvx_msr_op {
  * @vid_pending: with virtual-interrupt delivery: does the APIC hold a
  *	vector the CPU would deliver (above the processor priority)? For
  *	waking a halted vCPU; changes nothing.
+ * @msr_fast: as @msr with HVX_MSR_WRITE, with interrupts off (the exit
+ *	fast path), for the x2APIC EOI and TPR and IA32_TSC_DEADLINE only.
+ *	Returns 0 when done, -EAGAIN when the write needs @msr in process
+ *	context or would raise #GP (nothing changed then).
+ * @apic_write_fast: as @apic_write with interrupts off, for the EOI and
+ *	TPR registers only. Returns false when the write needs @apic_write
+ *	(nothing changed then).
  *
  * Set by kmod/ on vCPUs that have an in-kernel local APIC; all called by
  * the vCPU's own thread (@tpr_threshold and @sync with preemption disabled
- * and the VMCS current: they must not sleep).
+ * and the VMCS current, @msr_fast and @apic_write_fast with interrupts
+ * off: they must not sleep).
  */
 struct hvx_vmx_apic_ops {
 	int (*msr)(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,
@@ -223,6 +231,8 @@ struct hvx_vmx_apic_ops {
 	void (*eoi_exit)(struct hvx_vmx_vcpu *v, u8 vector);
 	void (*apic_write)(struct hvx_vmx_vcpu *v, u32 offset);
 	bool (*vid_pending)(struct hvx_vmx_vcpu *v);
+	int (*msr_fast)(struct hvx_vmx_vcpu *v, u32 index, u64 val);
+	bool (*apic_write_fast)(struct hvx_vmx_vcpu *v, u32 offset);
 };
 
 /**
@@ -848,6 +858,7 @@ void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_fast_wrmsr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_msr_bitmap_cmds(u8 *bitmap);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
 

@@ -456,6 +456,9 @@ struct hvx_vmx_host_state {
  * @pn_inc: this vCPU holds a preempt_notifier_inc() reference.
  * @fpu_in: @gfpu is the thread's FPU state (fpu_swap_kvm_fpstate()).
  * @xcr0_loaded: the guest's XCR0 is in the CPU (around an entry only).
+ * @preempted: the thread was scheduled out while runnable, inside
+ *	HVX_RUN, and has not run since (read by siblings for directed
+ *	yield, hvx_vcpu_on_spin()).
  */
 struct hvx_vmx_run_state {
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
@@ -466,6 +469,7 @@ struct hvx_vmx_run_state {
 	unsigned long host_fs_base, host_cr3, host_cr4;
 	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
 	     fpu_in, xcr0_loaded;
+	bool preempted;
 };
 
 /**
@@ -838,6 +842,8 @@ void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v);
 void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);
+/* Provided by kmod/ (vcpu.c): directed yield on a PAUSE exit. */
+void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v);
 int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state);
 void hvx_vmx_reset(struct hvx_vmx_vcpu *v);

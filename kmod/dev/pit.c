@@ -173,33 +173,6 @@ static enum hrtimer_restart pit_timer_fn(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
-/*
- * OUT0 is computed from the time, but its rising edge reaches IRQ 0 only
- * when the timer's callback runs, that is when the host takes the timer
- * interrupt. A guest that sees OUT0 high (or reprograms channel 0) in
- * between, which the exit fast path makes likely, must find the edge
- * raised, as on a PC where OUT0 is wired to IRQ 0: take the expired
- * timer off its queue and raise the edge here. Lock held.
- */
-static void pit_catch_up(struct hvx_pit *pit, ktime_t now)
-{
-	u64 period;
-
-	if (!hrtimer_is_queued(&pit->timer) ||
-	    ktime_before(now, hrtimer_get_expires(&pit->timer)))
-		return;
-	/* 0: it just ran; -1: it runs on another CPU and raises the edge. */
-	if (hrtimer_try_to_cancel(&pit->timer) != 1)
-		return;
-	hvx_irq_set_gsi(pit->vm, 0, 1);
-	hvx_irq_set_gsi(pit->vm, 0, 0);
-	period = READ_ONCE(pit->period_ns);
-	if (period) {
-		hrtimer_forward(&pit->timer, now, ns_to_ktime(period));
-		hrtimer_start_expires(&pit->timer, HRTIMER_MODE_ABS_HARD);
-	}
-}
-
 /* Channel 0 (re)started or stopped: follow it with the timer. */
 static void pit_update_timer(struct hvx_pit *pit)
 {
@@ -423,7 +396,6 @@ static int pit_read(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	unsigned long flags;
 
 	spin_lock_irqsave(&pit->lock, flags);
-	pit_catch_up(pit, now);
 	if (port == PIT_SPEAKER_PORT)
 		*val = pit_read_port61(pit, now);
 	else if (port < PIT_PORT + 3)
@@ -442,7 +414,6 @@ static int pit_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	unsigned long flags;
 
 	spin_lock_irqsave(&pit->lock, flags);
-	pit_catch_up(pit, now);
 	if (port == PIT_SPEAKER_PORT) {
 		pit->port61 = val & 0x0f;
 		channel_set_gate(pit, 2, val & 1, now);

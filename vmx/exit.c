@@ -37,7 +37,7 @@
 static bool fastpath = true;
 module_param(fastpath, bool, 0644);
 MODULE_PARM_DESC(fastpath,
-		 "Handle CPUID, VMCALL, port I/O to the in-kernel PIC, PIT, UART and RTC, and the local APIC's EOI, TPR and TSC-deadline writes with interrupts off and re-enter the guest at once (default: on)");
+		 "Handle CPUID, VMCALL, port I/O to the in-kernel PIC, UART and RTC, and the local APIC's EOI, TPR and TSC-deadline writes with interrupts off and re-enter the guest at once (default: on)");
 
 static bool check_entry;
 module_param(check_entry, bool, 0644);
@@ -325,7 +325,7 @@ static bool fast_msr(struct hvx_vmx_vcpu *v)
 /*
  * The exit fast path: with interrupts still off and the guest's state
  * still loaded, handle an exit that needs nothing of the host (CPUID,
- * VMCALL, port I/O to the PIC, PIT, UART or RTC, the local APIC's EOI,
+ * VMCALL, port I/O to the PIC, UART or RTC, the local APIC's EOI,
  * TPR and TSC deadline written by WRMSR or an APIC-write exit), so that
  * the guest can be entered
  * again at once. Returns false, having read the exit's state at most, for

@@ -459,11 +459,15 @@ int hvx_pit_create(struct hvx_vm *vm)
 		pit->ch[i].count = 65536;
 		pit->ch[i].gate = i != 2;
 	}
-	/* A spinlock and a hard hrtimer: the exit fast path may call us. */
-	ret = hvx_bus_register_fixed(vm, PIT_PORT, 4, &pit->iodev, true);
+	/*
+	 * Safe with interrupts off, but left to the normal path: on the fast
+	 * path a guest can read OUT0 high before the host took the timer
+	 * interrupt that raises IRQ 0 (platform_test's PIC poll case).
+	 */
+	ret = hvx_bus_register_fixed(vm, PIT_PORT, 4, &pit->iodev, false);
 	if (!ret)
 		ret = hvx_bus_register_fixed(vm, PIT_SPEAKER_PORT, 1,
-					     &pit->iodev, true);
+					     &pit->iodev, false);
 	if (ret) {
 		hvx_bus_unregister(vm, &pit->iodev);
 		kfree(pit);

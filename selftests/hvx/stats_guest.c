@@ -63,10 +63,6 @@ void guest_fast(uint64_t kind)
 				     : [fix] "=m"(guest_fixup_rip) : : "memory");
 			GUEST_ASSERT_EQ(X86_VEC_UD, guest_fixup_vector);
 			break;
-		case STATS_FAST_PIT:	/* gate and speaker bits: reset 0 */
-			asm volatile("inb $0x61, %0" : "=a"(imr));
-			GUEST_ASSERT_EQ(0, imr & 0x0f);
-			break;
 		case STATS_FAST_RTC:
 			if (!(i & 1)) {
 				asm volatile("outb %0, $0x70" : : "a"((uint8_t)0x0a));

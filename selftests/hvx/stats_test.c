@@ -353,8 +353,8 @@ static struct vcpu *pic_vcpu(struct vm **vm, void (*fn)(uint64_t),
 }
 
 /*
- * CPUID, VMCALL (which raises #UD) and port I/O to the in-kernel PIC,
- * PIT and RTC are handled on the fast path: a loop of each in the guest
+ * CPUID, VMCALL (which raises #UD) and port I/O to the in-kernel PIC
+ * and RTC are handled on the fast path: a loop of each in the guest
  * raises fastpath_exits by the loop count, and those exits are also
  * counted as exits of their reason.
  */
@@ -368,7 +368,6 @@ TEST(fastpath_counts)
 		{ STATS_FAST_CPUID, EXIT_REASON_CPUID, "CPUID" },
 		{ STATS_FAST_VMCALL, EXIT_REASON_VMCALL, "VMCALL" },
 		{ STATS_FAST_PIC, EXIT_REASON_IO_INSTRUCTION, "IN 0x21" },
-		{ STATS_FAST_PIT, EXIT_REASON_IO_INSTRUCTION, "IN 0x61" },
 		{ STATS_FAST_RTC, EXIT_REASON_IO_INSTRUCTION, "RTC 0x70/0x71" },
 	};
 	struct hvx_stats st;

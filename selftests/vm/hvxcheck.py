@@ -437,7 +437,9 @@ KERNEL_BAD = re.compile(r'Oops|BUG:|kernel BUG|WARNING:|Kernel panic|general pro
 TAP_LINE = re.compile(r'^(#|ok |not ok )')
 
 
-KNOWN_7X_WARNING = re.compile(r'^\[ *0\.000000\] WARNING: .*topology_common\.c:[0-9]+ parse_legacy')
+# 7.2 prints "WARNING: <file>:<line> at parse_legacy+..."; older kernels
+# "WARNING: CPU: 0 PID: 0 at <file>:<line> parse_legacy+...".
+KNOWN_7X_WARNING = re.compile(r'^\[ *0\.000000\] WARNING: .*topology_common\.c:[0-9]+ (?:at )?parse_legacy')
 
 
 def known_boot_warnings(lines, kernel=None):

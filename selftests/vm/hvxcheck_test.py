@@ -157,16 +157,21 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn('WARNING: not a kernel line', text.split('FAIL  bochs/kernel')[1])
 
     def test_known_7x_boot_warning(self):
-        log = ['[    0.000000] WARNING: CPU: 0 PID: 0 at arch/x86/kernel/cpu/topology_common.c:123 parse_legacy+0x1/0x2',
-               '[    0.000000] Call Trace:',
-               '[    0.000000] ---[ end trace 0000000000000000 ]---',
-               '[    1.000000] hvx: loaded',
-               '[    2.000000] WARNING: CPU: 0 PID: 1 at arch/x86/kernel/cpu/topology_common.c:123 parse_legacy+0x1/0x2']
-        # Only the 7.x kernel's first report at time 0 is a known quirk.
-        self.assertEqual(len(hvxcheck.kernel_trouble(log, kernel='')), 3)
-        bad = hvxcheck.kernel_trouble(log, kernel='7')
-        self.assertEqual(len(bad), 1)
-        self.assertIn('[    2.000000] WARNING', bad[0])
+        for first in ('[    0.000000] WARNING: arch/x86/kernel/cpu/topology_common.c:92 at '
+                      'parse_legacy+0xb4/0xc0, CPU#0: swapper/0',
+                      '[    0.000000] WARNING: CPU: 0 PID: 0 at '
+                      'arch/x86/kernel/cpu/topology_common.c:123 parse_legacy+0x1/0x2'):
+            log = [first,
+                   '[    0.000000] Call Trace:',
+                   '[    0.000000] ---[ end trace 0000000000000000 ]---',
+                   '[    1.000000] hvx: loaded',
+                   '[    2.000000] WARNING: CPU: 0 PID: 1 at '
+                   'arch/x86/kernel/cpu/topology_common.c:123 parse_legacy+0x1/0x2']
+            # Only the 7.x kernel's first report at time 0 is a known quirk.
+            self.assertEqual(len(hvxcheck.kernel_trouble(log, kernel='')), 3)
+            bad = hvxcheck.kernel_trouble(log, kernel='7')
+            self.assertEqual(len(bad), 1)
+            self.assertIn('[    2.000000] WARNING', bad[0])
 
     def test_crash(self):
         ok, text = self.report('crash.log', 'qemu', ['a_test', 'passthrough_test'],

@@ -301,11 +301,11 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
  * restores the MSRs when the run ends.
  */
 /*
- * load_gs_index() moved to <asm/gsseg.h> in 6.3; a distribution config
- * (PARAVIRT_XXL) gets it through <asm/paravirt.h> anyway, a minimal one
- * only from there.
+ * load_gs_index() moved to <asm/gsseg.h> in 6.3 (feature test
+ * asm_gsseg.c); a distribution config (PARAVIRT_XXL) gets it through
+ * <asm/paravirt.h> anyway, a minimal one only from there.
  */
-#if __has_include(<asm/gsseg.h>)
+#ifdef HVX_HAVE_ASM_GSSEG
 #include <asm/gsseg.h>
 #endif
 
@@ -411,6 +411,7 @@ static inline int hvx_fpstate_from_uabi(struct fpu_guest *gfpu,
 {
 	return -EOPNOTSUPP;
 }
+
 static inline void hvx_fpu_reload(void) { }
 #endif
 

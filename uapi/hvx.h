@@ -1730,8 +1730,8 @@ struct hvx_state_uart {
 };
 
 /**
- * struct hvx_state_pci - record HVX_STATE_PCI: configuration mechanism
- *	#1 and the host bridge at 00:00.0
+ * struct hvx_state_pci - record HVX_STATE_PCI: the first PCI configuration
+ *	mechanism (ports 0xcf8/0xcfc) and the host bridge at 00:00.0
  * @hdr: the header.
  * @config_address: CONFIG_ADDRESS (port 0xcf8).
  * @reserved: must be zero.

@@ -19,13 +19,6 @@
  * while an interrupt is enabled: one on each second boundary for update
  * and alarm interrupts, one at the periodic rate (at least 122 us).
  *
- * Locking: port accesses hold @port_lock, the timers @lock only, both
- * spinlocks taken with interrupts off, so the exit fast path may call the
- * port handlers. Reprogramming cancels the timers under @port_lock but
- * not @lock; they are hard-interrupt hrtimers, so hrtimer_cancel() then
- * only waits for a callback running on another CPU, which needs @lock
- * alone.
- *
  * The CMOS RAM (0x0e-0x7f) is plain storage, written by the guest or by
  * userspace with HVX_SET_CMOS (memory sizes for a firmware-less boot).
  * The century byte 0x32 is RAM too, as on the PC, where the BIOS keeps
@@ -36,6 +29,7 @@
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/mc146818rtc.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/time.h>
@@ -54,7 +48,7 @@
 struct hvx_rtc {
 	struct hvx_io_dev iodev;
 	struct hvx_vm *vm;
-	spinlock_t port_lock;	/* port accesses, timer (re)programming */
+	struct mutex mutex;	/* port accesses, timer (re)programming */
 	spinlock_t lock;	/* everything below, shared with the timers */
 	u8 index;
 	bool nmi_masked;
@@ -265,7 +259,7 @@ static enum hrtimer_restart rtc_periodic_fn(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
-/* Run the timers that enabled interrupts need; under rtc->port_lock. */
+/* Run the timers that enabled interrupts need; under rtc->mutex. */
 static void rtc_update_timers(struct hvx_rtc *rtc)
 {
 	unsigned long flags;
@@ -285,12 +279,11 @@ static void rtc_update_timers(struct hvx_rtc *rtc)
 		/* The guest's seconds tick with the host's (whole offset). */
 		u64 next = (ktime_get_real_seconds() + 1) * NSEC_PER_SEC;
 
-		hrtimer_start(&rtc->second, ns_to_ktime(next),
-			      HRTIMER_MODE_ABS_HARD);
+		hrtimer_start(&rtc->second, ns_to_ktime(next), HRTIMER_MODE_ABS);
 	}
 	if (period)
 		hrtimer_start(&rtc->periodic, ns_to_ktime(period),
-			      HRTIMER_MODE_REL_HARD);
+			      HRTIMER_MODE_REL);
 }
 
 static u8 rtc_read_reg(struct hvx_rtc *rtc, unsigned int reg)
@@ -376,12 +369,12 @@ static int rtc_read(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	struct hvx_rtc *rtc = container_of(dev, struct hvx_rtc, iodev);
 	unsigned long flags;
 
-	spin_lock_irqsave(&rtc->port_lock, flags);
-	spin_lock(&rtc->lock);
+	mutex_lock(&rtc->mutex);
+	spin_lock_irqsave(&rtc->lock, flags);
 	/* The index register is write-only; reads float high on a PC. */
 	*val = port == RTC_INDEX_PORT ? 0xff : rtc_read_reg(rtc, rtc->index);
-	spin_unlock(&rtc->lock);
-	spin_unlock_irqrestore(&rtc->port_lock, flags);
+	spin_unlock_irqrestore(&rtc->lock, flags);
+	mutex_unlock(&rtc->mutex);
 	return 0;
 }
 
@@ -392,18 +385,18 @@ static int rtc_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	unsigned long flags;
 	bool timers = false;
 
-	spin_lock_irqsave(&rtc->port_lock, flags);
-	spin_lock(&rtc->lock);
+	mutex_lock(&rtc->mutex);
+	spin_lock_irqsave(&rtc->lock, flags);
 	if (port == RTC_INDEX_PORT) {
 		rtc->index = val & 0x7f;
 		rtc->nmi_masked = val & 0x80;
 	} else {
 		timers = rtc_write_reg(rtc, rtc->index, val);
 	}
-	spin_unlock(&rtc->lock);
+	spin_unlock_irqrestore(&rtc->lock, flags);
 	if (timers)
 		rtc_update_timers(rtc);
-	spin_unlock_irqrestore(&rtc->port_lock, flags);
+	mutex_unlock(&rtc->mutex);
 	return 0;
 }
 
@@ -498,23 +491,23 @@ int hvx_rtc_create(struct hvx_vm *vm)
 	rtc = kzalloc(sizeof(*rtc), GFP_KERNEL_ACCOUNT);
 	if (!rtc)
 		return -ENOMEM;
-	spin_lock_init(&rtc->port_lock);
+	mutex_init(&rtc->mutex);
 	spin_lock_init(&rtc->lock);
 	rtc->vm = vm;
 	rtc->iodev.ops = &rtc_io_ops;
 	hvx_hrtimer_setup(&rtc->second, rtc_second_fn, CLOCK_REALTIME,
-			  HRTIMER_MODE_ABS_HARD);
+			  HRTIMER_MODE_ABS);
 	hvx_hrtimer_setup(&rtc->periodic, rtc_periodic_fn, CLOCK_MONOTONIC,
-			  HRTIMER_MODE_REL_HARD);
+			  HRTIMER_MODE_REL);
 	rtc->cmos[RTC_FREQ_SELECT] = RTC_REG_A_DEFAULT;
 	rtc->cmos[RTC_CONTROL] = RTC_24H;
 	time64_to_tm(ktime_get_real_seconds(), 0, &tm);
 	rtc->cmos[RTC_CENTURY] = bin2bcd((tm.tm_year + 1900) / 100);
 	rtc->last_update = rtc_now(rtc);
 	rtc->last_period = ktime_get();
-	/* Spinlocks and hard hrtimers: the exit fast path may call us. */
+	/* A mutex and hrtimer calls: process context only. */
 	ret = hvx_bus_register_fixed(vm, RTC_INDEX_PORT, 2, &rtc->iodev,
-				     true);
+				     false);
 	if (ret) {
 		kfree(rtc);
 		return ret;
@@ -539,6 +532,7 @@ void hvx_rtc_destroy(struct hvx_vm *vm)
 	hrtimer_cancel(&rtc->second);
 	hrtimer_cancel(&rtc->periodic);
 	vm->plat->rtc = NULL;
+	mutex_destroy(&rtc->mutex);
 	kfree(rtc);
 }
 
@@ -560,11 +554,11 @@ static bool rtc_is_clock_byte(unsigned int i)
 void hvx_rtc_get_state(struct hvx_vm *vm, struct hvx_state_rtc *s)
 {
 	struct hvx_rtc *rtc = vm->plat->rtc;
-	unsigned long flags, pflags;
+	unsigned long flags;
 	s64 left = 0;
 	unsigned int i;
 
-	spin_lock_irqsave(&rtc->port_lock, pflags);
+	mutex_lock(&rtc->mutex);
 	if (hrtimer_active(&rtc->periodic))
 		left = max_t(s64, ktime_to_ns(hrtimer_get_remaining(&rtc->periodic)), 1);
 	spin_lock_irqsave(&rtc->lock, flags);
@@ -581,7 +575,7 @@ void hvx_rtc_get_state(struct hvx_vm *vm, struct hvx_state_rtc *s)
 	s->flags = (rtc->nmi_masked ? HVX_RTC_NMI_MASKED : 0) |
 		   (rtc->irq_level ? HVX_RTC_IRQ : 0);
 	spin_unlock_irqrestore(&rtc->lock, flags);
-	spin_unlock_irqrestore(&rtc->port_lock, pflags);
+	mutex_unlock(&rtc->mutex);
 }
 
 /**
@@ -618,10 +612,10 @@ int hvx_rtc_check_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
 void hvx_rtc_set_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
 {
 	struct hvx_rtc *rtc = vm->plat->rtc;
-	unsigned long flags, pflags;
+	unsigned long flags;
 	unsigned int i;
 
-	spin_lock_irqsave(&rtc->port_lock, pflags);
+	mutex_lock(&rtc->mutex);
 	spin_lock_irqsave(&rtc->lock, flags);
 	for (i = 0; i < HVX_CMOS_SIZE; i++)
 		if (!rtc_is_clock_byte(i))
@@ -638,7 +632,7 @@ void hvx_rtc_set_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
 	if (rtc->period_ns && s->periodic_left_ns) {
 		hrtimer_cancel(&rtc->periodic);
 		hrtimer_start(&rtc->periodic, ns_to_ktime(s->periodic_left_ns),
-			      HRTIMER_MODE_REL_HARD);
+			      HRTIMER_MODE_REL);
 	}
-	spin_unlock_irqrestore(&rtc->port_lock, pflags);
+	mutex_unlock(&rtc->mutex);
 }

@@ -145,9 +145,6 @@ static int handle_gp(struct hvx_vmx_vcpu *v)
 	return HVX_RUN_RESUME;
 }
 
-int hvx_vmx_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
-			       enum hvx_entry_check check, u32 hw_reason);
-
 /*
  * An intercepted exception that happened while the CPU delivered another
  * event (IDT-vectoring information, SDM Vol. 3C 28.2.4) replaces it, as
@@ -479,7 +476,7 @@ static const exit_handler_t exit_handlers[] = {
 };
 
 int hvx_vmx_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
-			       enum hvx_entry_check check, u32 hw_reason)
+			 enum hvx_entry_check check, u32 hw_reason)
 {
 	struct hvx_run *run = v->run;
 

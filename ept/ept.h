@@ -184,6 +184,10 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);
+int hvx_gpa_uaddr(struct hvx_mem *mem, u64 gpa, unsigned int len, bool write,
+		  void __user **uaddr);
+void hvx_gpa_mark_dirty(struct hvx_mem *mem, u64 gpa);
+void hvx_mem_wait(struct hvx_mem *mem);
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem);
 int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l);
 void hvx_mem_clear_listener(struct hvx_mem *mem);

@@ -1129,3 +1129,66 @@ bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write)
 	srcu_read_unlock(&mem->srcu, idx);
 	return ok;
 }
+
+/**
+ * hvx_gpa_uaddr - the host user address of a few bytes of guest RAM
+ * @mem: the VM's memory.
+ * @gpa: guest physical address.
+ * @len: bytes, all in the page of @gpa.
+ * @write: the caller will write them (a read-only slot refuses).
+ * @uaddr: output: the address in the VM owner's address space.
+ *
+ * For paravirtual structures the guest names by GPA (vmx/pvmsr.c),
+ * written from contexts that cannot use hvx_gpa_write() (a preempt
+ * notifier, interrupts off) or that need an atomic access. The address is
+ * re-resolved through the slots on every call and is valid only until
+ * the caller's srcu_read_unlock(): a slot change waits for that before
+ * the mapping can go. Only the owner's threads (current->mm == mem->mm)
+ * may use it; a write must be followed by hvx_gpa_mark_dirty().
+ *
+ * Context: any but NMI; the caller holds mem->srcu.
+ * Return: 0; -ENOENT if not RAM (or read-only for @write) or the range
+ * crosses a page; -EAGAIN if the slot is being changed (process context
+ * may wait with hvx_mem_wait() and try again).
+ */
+int hvx_gpa_uaddr(struct hvx_mem *mem, u64 gpa, unsigned int len, bool write,
+		  void __user **uaddr)
+{
+	struct hvx_slot *slot;
+
+	if (!len || offset_in_page(gpa) + len > PAGE_SIZE)
+		return -ENOENT;
+	slot = slot_find(mem, gpa);
+	if (!slot || (write && (slot->flags & HVX_MEM_READONLY)))
+		return -ENOENT;
+	if (READ_ONCE(slot->invalid))
+		return -EAGAIN;
+	*uaddr = (void __user *)(slot->hva + (gpa - slot->gpa));
+	return 0;
+}
+
+/**
+ * hvx_gpa_mark_dirty - log a write made through hvx_gpa_uaddr()
+ * @mem: the VM's memory.
+ * @gpa: an address written.
+ *
+ * Context: as hvx_gpa_uaddr(), after the write.
+ */
+void hvx_gpa_mark_dirty(struct hvx_mem *mem, u64 gpa)
+{
+	struct hvx_slot *slot = slot_find(mem, gpa);
+
+	if (slot && slot->dirty)
+		set_bit((gpa - slot->gpa) >> PAGE_SHIFT, slot->dirty);
+}
+
+/**
+ * hvx_mem_wait - wait until a slot change in progress is done
+ * @mem: the VM's memory.
+ *
+ * Context: process context, may sleep; not holding mem->srcu.
+ */
+void hvx_mem_wait(struct hvx_mem *mem)
+{
+	slot_wait(mem);
+}

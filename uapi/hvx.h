@@ -242,7 +242,8 @@ struct hvx_msr_entry {
  * @entries: the MSRs.
  *
  * Both ioctls handle the MSRs a guest can read or write with
- * RDMSR/WRMSR (vmx/msr.c). HVX_SET_MSRS checks every entry before
+ * RDMSR/WRMSR (vmx/msr.c, and the KVM paravirtual MSRs of vmx/pvmsr.c
+ * when the vCPU's CPUID offers them). HVX_SET_MSRS checks every entry before
  * writing any: an unknown MSR or a value the CPU would refuse gives
  * -EINVAL and nothing changes.
  */

@@ -23,6 +23,7 @@
 #define HVX_CPUID_MAX_BASIC	0xd
 #define HVX_CPUID_TSC_LEAF	0x15	/* hvx's own, see add_tsc_leaf() */
 #define HVX_CPUID_MAX_EXT	0x80000008
+#define HVX_CPUID_KVM_BASE	0x40000100	/* KVM-compatible leaves */
 
 /* CPUID.1:ECX bits hidden from the guest. */
 #define LEAF1_ECX_HIDDEN (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | \
@@ -272,6 +273,34 @@ static void add_tsc_leaf(struct hvx_cpuid_entry *tbl, u32 *nent)
 	e->ecx = HVX_APIC_BUS_KHZ * 1000;		/* crystal Hz */
 }
 
+/*
+ * The KVM-compatible paravirtual leaves, reduced to what the paravirtual
+ * MSRs need (pvmsr.c): 0x40000100 with KVM's signature and 0x40000101 as
+ * its maximum leaf, 0x40000101 EAX = HVX_PV_MSR_FEATURES. A guest scans
+ * for the signature at every 0x100 step above 0x40000000 (Linux's
+ * Documentation/virt/kvm/x86/cpuid.rst), so hvx's own leaf stays at
+ * 0x40000000. Kept apart from the full leaf, whose features
+ * (hypercalls) OR this mask in.
+ */
+static void add_kvm_pv_msr_leaves(struct hvx_cpuid_entry *tbl, u32 *nent)
+{
+	struct hvx_cpuid_entry *e;
+
+	if (*nent + 2 > HVX_MAX_CPUID_ENTRIES)
+		return;
+	e = &tbl[(*nent)++];
+	memset(e, 0, sizeof(*e));
+	e->function = HVX_CPUID_KVM_BASE;
+	e->eax = HVX_CPUID_KVM_BASE + 1;
+	e->ebx = 0x4b4d564b;	/* "KVMKVMKVM\0\0\0", little-endian */
+	e->ecx = 0x564b4d56;
+	e->edx = 0x4d;
+	e = &tbl[(*nent)++];
+	memset(e, 0, sizeof(*e));
+	e->function = HVX_CPUID_KVM_BASE + 1;
+	e->eax = HVX_PV_MSR_FEATURES;
+}
+
 /**
  * hvx_vmx_cpuid_default - build the default CPUID table for a vCPU
  * @tbl: output, HVX_MAX_CPUID_ENTRIES entries.
@@ -280,7 +309,8 @@ static void add_tsc_leaf(struct hvx_cpuid_entry *tbl, u32 *nent)
  *
  * Basic leaves up to HVX_CPUID_MAX_BASIC, the cache leaf 4 and leaf 7
  * with their subleaves, the TSC leaf 0x15 (when the TSC frequency is
- * known; leaves 0xe-0x14 then read as zeros), the hvx leaf 0x40000000 and extended leaves up to
+ * known; leaves 0xe-0x14 then read as zeros), the hvx leaf 0x40000000, the
+ * KVM-compatible leaves 0x40000100-0x40000101 and extended leaves up to
  * HVX_CPUID_MAX_EXT, filtered as described at the top of this file.
  */
 void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
@@ -314,6 +344,7 @@ void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
 	}
 	add_tsc_leaf(tbl, nent);
 	add_leaf(tbl, nent, id, 0x40000000, 0, 0);
+	add_kvm_pv_msr_leaves(tbl, nent);
 	max = min_t(u32, cpuid_eax(0x80000000), HVX_CPUID_MAX_EXT);
 	for (fn = 0x80000000; fn <= max; fn++)
 		add_leaf(tbl, nent, id, fn, 0, 0);

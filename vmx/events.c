@@ -360,7 +360,8 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
  *
  * INIT resets the vCPU and, for an application processor, waits for a
  * SIPI; a SIPI starts a waiting vCPU in real mode at vector * 4096 (SDM
- * Vol. 3A 9.4.4.1, 11.6.1); a queued interrupt or NMI wakes a halted one.
+ * Vol. 3A 9.4.4.1, 11.6.1); a queued interrupt or NMI wakes a halted one;
+ * paravirtual updates (steal time, kvmclock: pvmsr.c) are written.
  * A vCPU that cannot run consumes HVX_REQ_EVENT here (so that its thread
  * sleeps), and sets it again when it becomes runnable: the next entry
  * then evaluates interrupts.
@@ -371,6 +372,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		u64 apic_base = v->msr.apic_base;
 
 		hvx_vmx_reset(v);
+		hvx_vmx_pv_reset(v);
 		if (v->apic_ops) {
 			/* INIT keeps IA32_APIC_BASE (SDM Vol. 3A 11.4.7.3). */
 			v->msr.apic_base = apic_base;
@@ -395,6 +397,9 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		v->mp_state = HVX_MP_RUNNABLE;
 		hvx_vmx_request_event(v);
 	}
+	if (unlikely(READ_ONCE(v->requests) &
+		     (BIT(HVX_REQ_PV_CLOCK) | BIT(HVX_REQ_PV_STEAL))))
+		hvx_vmx_pv_requests(v);
 	if (v->mp_state == HVX_MP_RUNNABLE ||
 	    !test_and_clear_bit(HVX_REQ_EVENT, &v->requests))
 		return;

@@ -493,6 +493,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	}
 	if (fast_done) {	/* handled; the host needs the CPU first */
 		hvx_vmx_unload();
+		if (unlikely(v->pv.eoi_pending))
+			hvx_vmx_pv_eoi_check(v);
 		return HVX_RUN_RESUME;
 	}
 	if (!exit_read)
@@ -505,6 +507,9 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	else
 		v->launched = true;
 	hvx_vmx_unload();
+	/* Before any handler sees the APIC: the guest may have EOIed in memory. */
+	if (unlikely(v->pv.eoi_pending))
+		hvx_vmx_pv_eoi_check(v);
 
 	ret = hvx_vmx_dispatch_exit(v, check);
 	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);

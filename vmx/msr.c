@@ -11,6 +11,7 @@
  * everything else raises #GP(0) in the guest, as on a
  * CPU without that MSR, or exits to userspace if the VM asked for that.
  * Guest MTRRs are kept but not applied: RAM stays write-back in EPT.
+ * The KVM paravirtual MSRs (kvmclock, steal time, PV EOI) are pvmsr.c's.
  * MSR numbers: SDM Vol. 4, Table 2-2.
  *
  * The guest sees the host's speculation controls as far as they hold for
@@ -263,6 +264,8 @@ static int msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
 
 	if (ret != -ENOENT)
 		return ret ? -1 : 0;
+	if (hvx_vmx_pv_msr(index))
+		return hvx_vmx_pv_msr_read(v, index, val) ? -1 : 0;
 
 	if (fixed >= 0) {
 		*val = v->msr.mtrr_fixed[fixed];
@@ -371,6 +374,8 @@ static bool msr_value_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 
 	if (ret != -ENOENT)
 		return !ret;
+	if (hvx_vmx_pv_msr(index))
+		return hvx_vmx_pv_msr_ok(v, index, val);
 	if (mtrr_fixed_index(index) >= 0 || index == MSR_MTRRdefType ||
 	    (index >= MTRR_VAR_FIRST && index <= MTRR_VAR_LAST))
 		return mtrr_value_ok(index, val);
@@ -431,6 +436,10 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 
 	if (apic_msr_op(v, index, HVX_MSR_WRITE, &val) != -ENOENT)
 		return;
+	if (hvx_vmx_pv_msr(index)) {
+		hvx_vmx_pv_msr_write(v, index, val);
+		return;
+	}
 	if (fixed >= 0) {
 		v->msr.mtrr_fixed[fixed] = val;
 		return;
@@ -448,6 +457,7 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		v->msr.tsc_offset += val - v->msr.tsc_adjust;
 		v->msr.tsc_adjust = val;
 		hvx_vmx_write(v, TSC_OFFSET, v->msr.tsc_offset);
+		hvx_vmx_pv_tsc_changed(v);
 		break;
 	case MSR_TSC_AUX:
 		v->msr.tsc_aux = val;
@@ -538,6 +548,7 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		v->msr.tsc_offset += delta;
 		v->msr.tsc_adjust += delta;
 		hvx_vmx_write(v, TSC_OFFSET, v->msr.tsc_offset);
+		hvx_vmx_pv_tsc_changed(v);
 		break;
 	case MSR_IA32_APICBASE:
 		v->msr.apic_base = val;
@@ -559,6 +570,7 @@ void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset)
 	v->msr.tsc_offset = offset;
 	v->msr.tsc_adjust = 0;
 	hvx_vmx_write(v, TSC_OFFSET, offset);
+	hvx_vmx_pv_tsc_changed(v);
 }
 
 /**

@@ -371,17 +371,22 @@ void hvx_vmx_run_after_exit(struct hvx_vmx_vcpu *v)
 /* The thread is scheduled out (interrupts off): give the CPU back. */
 static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 {
-	run_put_state(container_of(pn, struct hvx_vmx_vcpu, rs.pn));
+	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
+
+	run_put_state(v);
+	hvx_vmx_pv_sched_out(v);	/* steal time: preempted */
 }
 
 /*
- * Scheduled in, maybe on another CPU: nothing to do now. The next entry
- * makes the VMCS current here (hvx_vmx_load(), which clears it on the
- * CPU it left and writes the per-CPU host fields) and loads the per-run
- * state (hvx_vmx_run_prepare()).
+ * Scheduled in, maybe on another CPU: only paravirtual requests (steal
+ * time, kvmclock) are set now. The next entry makes the VMCS current here
+ * (hvx_vmx_load(), which clears it on the CPU it left and writes the
+ * per-CPU host fields) and loads the per-run state
+ * (hvx_vmx_run_prepare()).
  */
 static void run_sched_in(struct preempt_notifier *pn, int cpu)
 {
+	hvx_vmx_pv_load(container_of(pn, struct hvx_vmx_vcpu, rs.pn), cpu);
 }
 
 static struct preempt_ops run_preempt_ops = {
@@ -425,6 +430,7 @@ int hvx_vmx_vcpu_load(struct hvx_vmx_vcpu *v)
 		rs->fpu_in = true;
 	}
 	rs->in_run = true;
+	hvx_vmx_pv_load(v, raw_smp_processor_id());
 	return 0;
 }
 

@@ -212,6 +212,9 @@ enum hvx_msr_op {
  * @vid_pending: with virtual-interrupt delivery: does the APIC hold a
  *	vector the CPU would deliver (above the processor priority)? For
  *	waking a halted vCPU; changes nothing.
+ * @pv_eoi: the guest signalled the EOI of the interrupt hvx offered a
+ *	paravirtual EOI for (vmx/pvmsr.c) by clearing its flag: retire the
+ *	highest in-service vector as an EOI write would.
  *
  * Set by kmod/ on vCPUs that have an in-kernel local APIC; all called by
  * the vCPU's own thread (@tpr_threshold and @sync with preemption disabled
@@ -226,6 +229,7 @@ struct hvx_vmx_apic_ops {
 	void (*eoi_exit)(struct hvx_vmx_vcpu *v, u8 vector);
 	void (*apic_write)(struct hvx_vmx_vcpu *v, u32 offset);
 	bool (*vid_pending)(struct hvx_vmx_vcpu *v);
+	void (*pv_eoi)(struct hvx_vmx_vcpu *v);
 };
 
 /**
@@ -462,6 +466,31 @@ struct hvx_vmx_run_state {
 };
 
 /**
+ * struct hvx_vmx_pv - the KVM paravirtual MSRs of a vCPU (vmx/pvmsr.c)
+ * @system_time: MSR_KVM_SYSTEM_TIME_NEW as written: GPA | enable bit.
+ * @wall_clock: MSR_KVM_WALL_CLOCK_NEW as last written.
+ * @steal: MSR_KVM_STEAL_TIME as written: GPA | enable bit.
+ * @eoi: MSR_KVM_PV_EOI_EN as written: GPA | enable bit.
+ * @last_run_delay: the vCPU thread's run_delay (ns) at the last steal-time
+ *	update; valid while @steal_started.
+ * @steal_started: @last_run_delay is valid (first update after enable).
+ * @preempted: hvx set the steal-time preempted byte when the thread was
+ *	scheduled out and has not cleared it since.
+ * @eoi_pending: hvx set the guest's PV EOI flag for the interrupt in
+ *	service; every exit then looks whether the guest cleared it.
+ * @clock_cpu: host CPU of the last kvmclock update plus one, 0 for none.
+ *
+ * All zero (everything disabled) at creation and after INIT. Owned by the
+ * vCPU's thread; the preempt notifier (same thread) sets @preempted.
+ */
+struct hvx_vmx_pv {
+	u64 system_time, wall_clock, steal, eoi;
+	u64 last_run_delay;
+	bool steal_started, preempted, eoi_pending;
+	int clock_cpu;
+};
+
+/**
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
  *	by vmenter.S, so this must stay the first member.
@@ -590,6 +619,7 @@ struct hvx_vmx_run_state {
  * @wbinvd_dirty: CPUs the vCPU left since its last WBINVD exit, whose
  *	caches may hold its guest's writes; set by hvx_vmx_load(), used
  *	and cleared by the vCPU's own thread only (exit.c).
+ * @pv: the KVM paravirtual MSRs (pvmsr.c).
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -679,6 +709,7 @@ struct hvx_vmx_vcpu {
 	u8 db_hits;
 	struct hvx_vmx_run_state rs;
 	cpumask_var_t wbinvd_dirty;
+	struct hvx_vmx_pv pv;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
@@ -699,6 +730,18 @@ struct hvx_vmx_vcpu {
 #define HVX_REQ_EVENT	0	/* an interrupt or NMI was queued */
 #define HVX_REQ_INIT	1	/* INIT IPI */
 #define HVX_REQ_SIPI	2	/* Startup IPI, vector in sipi_vector */
+#define HVX_REQ_PV_CLOCK 3	/* rewrite the kvmclock page (pvmsr.c) */
+#define HVX_REQ_PV_STEAL 4	/* update steal time, clear preempted */
+
+/*
+ * KVM paravirtual features (Linux's Documentation/virt/kvm/x86/cpuid.rst,
+ * CPUID.0x40000101:EAX bits) whose MSRs vmx/pvmsr.c implements:
+ * CLOCKSOURCE2 (3), STEAL_TIME (5), PV_EOI (6), PV_TLB_FLUSH (9) and
+ * CLOCKSOURCE_STABLE_BIT (24). The KVM-compatible leaf 0x40000101 ORs
+ * this mask into the features it offers; each MSR raises #GP unless the
+ * guest's CPUID table (hvx_vmx_cpuid_lookup()) offers its feature.
+ */
+#define HVX_PV_MSR_FEATURES	(BIT(3) | BIT(5) | BIT(6) | BIT(9) | BIT(24))
 
 /*
  * Guest state cached from the VMCS (struct hvx_vmx_vcpu.regs_avail and
@@ -866,6 +909,19 @@ bool hvx_vmx_tsc_aux_ok(void);
 u64 hvx_vmx_kernel_gs_base(struct hvx_vmx_vcpu *v, bool write, u64 val);
 void hvx_vmx_xmm_read(unsigned int reg, bool ymm, u64 *val);
 void hvx_vmx_xmm_write(unsigned int reg, bool vex, const u64 *val);
+
+/* pvmsr.c: the KVM paravirtual MSRs */
+bool hvx_vmx_pv_msr(u32 index);
+int hvx_vmx_pv_msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val);
+bool hvx_vmx_pv_msr_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val);
+void hvx_vmx_pv_msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val);
+void hvx_vmx_pv_requests(struct hvx_vmx_vcpu *v);
+void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v);
+void hvx_vmx_pv_load(struct hvx_vmx_vcpu *v, int cpu);
+void hvx_vmx_pv_sched_out(struct hvx_vmx_vcpu *v);
+void hvx_vmx_pv_reset(struct hvx_vmx_vcpu *v);
+void hvx_vmx_pv_eoi_offer(struct hvx_vmx_vcpu *v, bool offer);
+void hvx_vmx_pv_eoi_check(struct hvx_vmx_vcpu *v);
 
 /* guard.c: machine checks */
 void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info);

@@ -493,7 +493,12 @@ int hvx_lapic_pending(struct hvx_vcpu *vcpu)
 	if (apic->vid)
 		return -1;	/* the CPU delivers by RVI (lapic_sync()) */
 	irrv = highest(apic->irr);
-	if (irrv < 0 || (irrv & 0xf0) <= (lapic_ppr(apic) & 0xf0))
+	if (irrv < 0)
+		return -1;
+	/* A request waits: the guest's EOI must exit to let it in. */
+	if (unlikely(vcpu->vmx.pv.eoi_pending))
+		hvx_vmx_pv_eoi_offer(&vcpu->vmx, false);
+	if ((irrv & 0xf0) <= (lapic_ppr(apic) & 0xf0))
 		return -1;
 	return irrv;
 }
@@ -511,6 +516,15 @@ int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector)
 
 	clear_bit(vector, apic->irr);
 	__set_bit(vector, apic->isr);
+	/*
+	 * PV EOI (vmx/pvmsr.c): the guest may EOI this one in memory if
+	 * the EOI only clears its ISR bit (edge-triggered: nothing for the
+	 * I/O APIC) and no other request waits for it. It is the highest
+	 * in service: it was above the processor priority.
+	 */
+	if (vcpu->vmx.pv.eoi && !test_bit(vector, apic->tmr) &&
+	    highest(apic->irr) < 0)
+		hvx_vmx_pv_eoi_offer(&vcpu->vmx, true);
 	return READ_ONCE(apic->src[vector]);
 }
 
@@ -519,6 +533,9 @@ static void lapic_eoi(struct hvx_lapic *apic)
 {
 	int vector = isr_highest(apic);
 
+	/* An EOI write: a PV EOI offered for the old ISR is void now. */
+	if (unlikely(apic->vcpu->vmx.pv.eoi_pending))
+		hvx_vmx_pv_eoi_offer(&apic->vcpu->vmx, false);
 	if (vector < 0)
 		return;
 	if (apic->vid)	/* SVI follows at the next entry (lapic_sync()) */
@@ -657,6 +674,7 @@ static void lapic_reset(struct hvx_lapic *apic)
 	int i;
 
 	lapic_timer_stop(apic);
+	hvx_vmx_pv_eoi_offer(&apic->vcpu->vmx, false);	/* ISR goes */
 	if (apic->page) {
 		/* VIRR, VISR, TMR and the rest; the TPR is set below. */
 		memset(apic->page, 0, PAGE_SIZE);
@@ -1161,6 +1179,15 @@ static bool lapic_vid_pending(struct hvx_vmx_vcpu *v)
 	return irrv >= 0 && (irrv & 0xf0) > (lapic_ppr(apic) & 0xf0);
 }
 
+/* The guest cleared its PV EOI flag (vmx/pvmsr.c): the EOI, in software. */
+static void lapic_pv_eoi(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+
+	lapic_eoi(apic);
+	lapic_changed(apic);
+}
+
 static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
 	.msr		= lapic_msr,
 	.init		= lapic_init,
@@ -1169,6 +1196,7 @@ static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
 	.eoi_exit	= lapic_eoi_exit,
 	.apic_write	= lapic_apic_write,
 	.vid_pending	= lapic_vid_pending,
+	.pv_eoi		= lapic_pv_eoi,
 };
 
 /**

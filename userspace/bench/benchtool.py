@@ -61,6 +61,8 @@ MSR_NAMES = {
     0xc0000083: "CSTAR", 0xc0000084: "SFMASK", 0xc0000100: "FS_BASE",
     0xc0000101: "GS_BASE", 0xc0000102: "KERNEL_GS_BASE",
     0xc0000103: "TSC_AUX",
+    0x4b564d00: "KVM_WALL_CLOCK", 0x4b564d01: "KVM_SYSTEM_TIME",
+    0x4b564d03: "KVM_STEAL_TIME", 0x4b564d04: "KVM_PV_EOI_EN",
 }
 
 PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock", "data16",

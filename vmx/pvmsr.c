@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvmsr.c - the KVM paravirtual MSRs: kvmclock, steal time, PV TLB flush
+ * and PV EOI, as Linux's Documentation/virt/kvm/x86/msr.rst describes
+ * them, so that a stock Linux guest uses them.
+ *
+ * Each MSR names a structure in guest RAM. Its GPA is kept as written and
+ * resolved through the memory slots at every access (ept/slots.c), so a
+ * slot that moves or goes away is never written through a stale mapping:
+ * the new RAM at that GPA gets the next update, and a GPA that is no
+ * longer RAM is skipped. A GPA must be aligned as msr.rst says, lie in
+ * one page and not in the APIC page; which bad values raise #GP and which
+ * are accepted and ignored follows KVM (see msr_ok()). An MSR whose
+ * feature the guest's CPUID leaf 0x40000101 does not offer raises #GP.
+ *
+ * Guest memory is written in process context with hvx_gpa_write() where
+ * possible. Two places cannot sleep: the preempt notifier that marks a
+ * scheduled-out vCPU preempted, and the PV EOI flag, set when an
+ * interrupt is injected (preemption off); both write with
+ * copy_to_user_nofault() and give up if the page is not present.
+ *
+ * kvmclock. The vCPU's TSC is the host's plus the VMCS TSC offset (no
+ * scaling, vmx/msr.c), so the guest converts with the host's tsc_khz.
+ * system_time is the host's CLOCK_BOOTTIME in nanoseconds. Where the
+ * host's TSC is stable (constant, non-stop, the clocksource, not marked
+ * unstable) every vCPU of every VM is given the same line: one pair of
+ * (host TSC, boot time) taken at the first use, and PVCLOCK_TSC_STABLE_BIT.
+ * Time is then monotonic across vCPUs and host CPUs with no update after
+ * the first, except when the vCPU's TSC offset changes. Elsewhere each
+ * update pairs the TSC of the CPU the vCPU is on with the boot time read
+ * there, the flag is clear (the guest keeps its own cross-CPU maximum),
+ * and a move to another host CPU requests an update.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/math64.h>
+#include <linux/sched.h>
+#include <linux/sched/stat.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <asm/apicdef.h>
+#include <asm/cpufeature.h>
+#include <asm/pvclock-abi.h>
+#include <asm/tsc.h>
+#include <uapi/asm/kvm_para.h>
+
+#include "vmx.h"
+
+static_assert(HVX_PV_MSR_FEATURES ==
+	      (BIT(KVM_FEATURE_CLOCKSOURCE2) | BIT(KVM_FEATURE_STEAL_TIME) |
+	       BIT(KVM_FEATURE_PV_EOI) | BIT(KVM_FEATURE_PV_TLB_FLUSH) |
+	       BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)));
+static_assert(sizeof(struct pvclock_vcpu_time_info) == 32);
+static_assert(sizeof(struct kvm_steal_time) == 64);
+
+/* The KVM-compatible feature leaf (its base is 0x40000100, see cpuid.c). */
+#define PV_FEATURES_LEAF	0x40000101
+
+/* PV EOI MSR: bit 0 enables, bit 1 reserved, bits 63:2 the GPA (4 bytes). */
+#define PV_EOI_RESERVED		BIT_ULL(1)
+
+/*
+ * The line every stable-TSC kvmclock uses: host TSC @tsc at boot time
+ * @ns. Taken once, under the lock; read without it once @valid is set
+ * (smp_store_release()).
+ */
+static struct {
+	u64 tsc, ns;
+	bool valid;
+} pv_master;
+static DEFINE_SPINLOCK(pv_master_lock);
+
+/**
+ * hvx_vmx_pv_msr - is @index one of the paravirtual MSRs of this file?
+ * @index: MSR number.
+ *
+ * Return: true for MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
+ * MSR_KVM_STEAL_TIME and MSR_KVM_PV_EOI_EN.
+ */
+bool hvx_vmx_pv_msr(u32 index)
+{
+	return index == MSR_KVM_WALL_CLOCK_NEW ||
+	       index == MSR_KVM_SYSTEM_TIME_NEW ||
+	       index == MSR_KVM_STEAL_TIME || index == MSR_KVM_PV_EOI_EN;
+}
+
+/* Does the guest's CPUID leaf 0x40000101 offer KVM feature @bit? */
+static bool pv_has(struct hvx_vmx_vcpu *v, unsigned int bit)
+{
+	const struct hvx_cpuid_entry *e;
+
+	e = hvx_vmx_cpuid_lookup(v, PV_FEATURES_LEAF, 0);
+	return e && (e->eax & BIT(bit));
+}
+
+static bool msr_offered(struct hvx_vmx_vcpu *v, u32 index)
+{
+	switch (index) {
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		return pv_has(v, KVM_FEATURE_CLOCKSOURCE2);
+	case MSR_KVM_STEAL_TIME:
+		return pv_has(v, KVM_FEATURE_STEAL_TIME);
+	default:
+		return pv_has(v, KVM_FEATURE_PV_EOI);
+	}
+}
+
+/*
+ * May [@gpa, @gpa + @len) hold a structure: aligned to @align, in one
+ * page, and not in the APIC page (where guest accesses never reach RAM)?
+ * Whether it is RAM is found out at each access.
+ */
+static bool pv_gpa_ok(struct hvx_vmx_vcpu *v, u64 gpa, unsigned int len,
+		      unsigned int align)
+{
+	u64 page = gpa & PAGE_MASK;
+
+	if (!IS_ALIGNED(gpa, align) || offset_in_page(gpa) + len > PAGE_SIZE)
+		return false;
+	if (page == APIC_DEFAULT_PHYS_BASE)
+		return false;
+	return !v->apic_ops ||
+	       page != (v->msr.apic_base & MSR_IA32_APICBASE_BASE);
+}
+
+/* Is @gpa (@len bytes, one page) guest RAM? Process context. */
+static bool pv_gpa_ram(struct hvx_vmx_vcpu *v, u64 gpa, unsigned int len)
+{
+	u8 buf[4];
+
+	return !hvx_gpa_read(v->mem, gpa, buf, min_t(unsigned int, len,
+						     sizeof(buf)));
+}
+
+/*
+ * Write @len bytes at @gpa from a context that cannot sleep. Return: 0,
+ * or -EFAULT (not RAM now, slot being changed, page not present).
+ */
+static int pv_write_atomic(struct hvx_vmx_vcpu *v, u64 gpa, const void *buf,
+			   unsigned int len)
+{
+	struct hvx_mem *mem = v->mem;
+	void __user *p;
+	int idx, ret = -EFAULT;
+
+	if (current->mm != mem->mm)
+		return -EFAULT;
+	idx = srcu_read_lock(&mem->srcu);
+	if (!hvx_gpa_uaddr(mem, gpa, len, true, &p) &&
+	    !copy_to_user_nofault(p, buf, len)) {
+		hvx_gpa_mark_dirty(mem, gpa);
+		ret = 0;
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return ret;
+}
+
+/*
+ * Exchange the byte at @gpa for 0 and return the old value in *@old, in
+ * one locked instruction (another vCPU may set bits in it at the same
+ * time). Process context. Return: 0 or -EFAULT.
+ */
+static int pv_xchg_zero_u8(struct hvx_vmx_vcpu *v, u64 gpa, u8 *old)
+{
+	struct hvx_mem *mem = v->mem;
+	u8 __user *p;
+	int idx, ret;
+	u8 cur;
+
+	if (current->mm != mem->mm)
+		return -EFAULT;
+	for (;;) {
+		idx = srcu_read_lock(&mem->srcu);
+		ret = hvx_gpa_uaddr(mem, gpa, 1, true, (void __user **)&p);
+		if (ret != -EAGAIN)
+			break;
+		srcu_read_unlock(&mem->srcu, idx);
+		hvx_mem_wait(mem);
+	}
+	if (ret || get_user(cur, p)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	/* 1: another writer changed the byte; @cur holds its new value. */
+	do {
+		ret = __try_cmpxchg_user(p, &cur, 0, xchg_fault);
+	} while (ret == 1);
+	if (!ret) {
+		hvx_gpa_mark_dirty(mem, gpa);
+		*old = cur;
+	}
+out:
+	srcu_read_unlock(&mem->srcu, idx);
+	return ret ? -EFAULT : 0;
+}
+
+/*
+ * Is the host's TSC one clock for all CPUs that the kernel's own time
+ * follows? Constant rate, running in deep C-states, not found unstable,
+ * and the current clocksource: its last reading in a snapshot lies
+ * between two RDTSCs around it (another clocksource counts in other
+ * units). Interrupts off.
+ */
+static bool host_tsc_stable(void)
+{
+	struct system_time_snapshot snap;
+	u64 before, after;
+
+	if (!boot_cpu_has(X86_FEATURE_CONSTANT_TSC) ||
+	    !boot_cpu_has(X86_FEATURE_NONSTOP_TSC) || check_tsc_unstable() ||
+	    !tsc_khz)
+		return false;
+	before = rdtsc_ordered();
+	ktime_get_snapshot(&snap);
+	after = rdtsc_ordered();
+	return snap.cycles >= before && snap.cycles <= after;
+}
+
+/*
+ * The pair (host TSC, boot time in ns) the next kvmclock update publishes.
+ * Return: true if it is the shared stable line (pv_master).
+ */
+static bool pv_clock_pair(u64 *tsc, u64 *ns)
+{
+	unsigned long flags;
+	bool stable;
+
+	local_irq_save(flags);
+	stable = host_tsc_stable();
+	/* Pairs with the release below: a set @valid means @tsc, @ns are. */
+	if (stable && !smp_load_acquire(&pv_master.valid)) {
+		spin_lock(&pv_master_lock);
+		if (!pv_master.valid) {
+			/* Half-way between two reads: error below their gap. */
+			u64 t0 = rdtsc_ordered();
+
+			pv_master.ns = ktime_get_boottime_ns();
+			pv_master.tsc = t0 + (rdtsc_ordered() - t0) / 2;
+			/* @tsc and @ns are visible before @valid. */
+			smp_store_release(&pv_master.valid, true);
+		}
+		spin_unlock(&pv_master_lock);
+	}
+	if (stable) {
+		*tsc = pv_master.tsc;
+		*ns = pv_master.ns;
+	} else {
+		*tsc = rdtsc_ordered();
+		*ns = ktime_get_boottime_ns();
+	}
+	local_irq_restore(flags);
+	return stable;
+}
+
+/*
+ * tsc_to_system_mul and tsc_shift for the host's TSC frequency: ns =
+ * ((cycles << shift, or >> -shift) * mul) >> 32. The shift is the
+ * smallest that brings the shifted frequency above 1 GHz, so mul (below
+ * 2^32) keeps 31 significant bits.
+ */
+static void pv_clock_scale(u32 *mul, s8 *shift)
+{
+	u64 hz = (u64)tsc_khz * 1000;
+	int s = 0;
+
+	while (hz > 2 * NSEC_PER_SEC && s > -31) {
+		hz >>= 1;
+		s--;
+	}
+	while (hz <= NSEC_PER_SEC && s < 31) {
+		hz <<= 1;
+		s++;
+	}
+	*mul = div64_u64((u64)NSEC_PER_SEC << 32, hz);
+	*shift = s;
+}
+
+/* Nanoseconds of kvmclock for host TSC @tsc on the line (@tsc0, @ns0). */
+static u64 pv_clock_at(u64 tsc, u64 tsc0, u64 ns0)
+{
+	u64 delta = tsc - tsc0;
+	u32 mul;
+	s8 shift;
+
+	pv_clock_scale(&mul, &shift);
+	if (shift >= 0)
+		delta <<= shift;
+	else
+		delta >>= -shift;
+	return ns0 + mul_u64_u32_shr(delta, mul, 32);
+}
+
+/*
+ * Write a structure that starts with a u32 version: odd first, then the
+ * body, then the next even value (msr.rst). @len includes the version.
+ */
+static void pv_write_versioned(struct hvx_vmx_vcpu *v, u64 gpa, void *obj,
+			       unsigned int len)
+{
+	u32 ver, *objver = obj;
+
+	if (hvx_gpa_read(v->mem, gpa, &ver, sizeof(ver)))
+		return;
+	ver = (ver + 1) | 1;
+	if (hvx_gpa_write(v->mem, gpa, &ver, sizeof(ver)))
+		return;
+	*objver = ver;		/* still odd while the body lands */
+	if (hvx_gpa_write(v->mem, gpa + sizeof(ver), (u8 *)obj + sizeof(ver),
+			  len - sizeof(ver)))
+		return;
+	ver++;
+	hvx_gpa_write(v->mem, gpa, &ver, sizeof(ver));
+}
+
+/* Rewrite the vCPU's pvclock_vcpu_time_info (process context). */
+static void pv_clock_update(struct hvx_vmx_vcpu *v)
+{
+	struct pvclock_vcpu_time_info ti = {};
+	u64 gpa = v->pv.system_time & ~(u64)KVM_MSR_ENABLED;
+	u64 tsc, ns;
+	bool stable;
+
+	if (!(v->pv.system_time & KVM_MSR_ENABLED) ||
+	    !pv_gpa_ok(v, gpa, sizeof(ti), 4))
+		return;
+	stable = pv_clock_pair(&tsc, &ns);
+	v->pv.clock_cpu = raw_smp_processor_id() + 1;
+	ti.tsc_timestamp = tsc + v->msr.tsc_offset;
+	ti.system_time = ns;
+	pv_clock_scale(&ti.tsc_to_system_mul, &ti.tsc_shift);
+	ti.flags = stable ? PVCLOCK_TSC_STABLE_BIT : 0;
+	pv_write_versioned(v, gpa, &ti, sizeof(ti));
+}
+
+/* Fill the pvclock_wall_clock at the GPA written (process context). */
+static void pv_wall_clock(struct hvx_vmx_vcpu *v, u64 gpa)
+{
+	struct pvclock_wall_clock wc = {};
+	u64 tsc0, ns0, now, real;
+	unsigned long flags;
+	u32 rem;
+
+	if (!pv_gpa_ok(v, gpa, sizeof(wc), 4))
+		return;
+	pv_clock_pair(&tsc0, &ns0);
+	/* Wall time when kvmclock read 0: now minus kvmclock now. */
+	local_irq_save(flags);
+	now = pv_clock_at(rdtsc_ordered(), tsc0, ns0);
+	real = ktime_get_real_ns();
+	local_irq_restore(flags);
+	real -= now;
+	wc.sec = div_u64_rem(real, NSEC_PER_SEC, &rem);
+	wc.nsec = rem;
+	pv_write_versioned(v, gpa, &wc, sizeof(wc));
+}
+
+/*
+ * Steal time: add what the thread waited runnable since the last update,
+ * and take back the preempted byte, with the TLB flush another vCPU may
+ * have asked for there (process context).
+ */
+static void pv_steal_update(struct hvx_vmx_vcpu *v)
+{
+	u64 gpa = v->pv.steal & KVM_STEAL_VALID_BITS, delay = 0;
+	u64 ver_gpa = gpa + offsetof(struct kvm_steal_time, version);
+	struct { u64 steal; u32 version; } st;
+	u8 preempted = 0;
+
+	if (!(v->pv.steal & KVM_MSR_ENABLED) ||
+	    !pv_gpa_ok(v, gpa, sizeof(struct kvm_steal_time), 64))
+		return;
+	if (!pv_xchg_zero_u8(v, gpa + offsetof(struct kvm_steal_time, preempted),
+			     &preempted)) {
+		v->pv.preempted = false;
+		if ((preempted & KVM_VCPU_FLUSH_TLB) &&
+		    pv_has(v, KVM_FEATURE_PV_TLB_FLUSH))
+			v->flush_tlb = true;	/* hvx_vmx_run(), before entry */
+	}
+#ifdef CONFIG_SCHED_INFO
+	delay = current->sched_info.run_delay;
+#endif
+	if (!v->pv.steal_started) {
+		v->pv.last_run_delay = delay;
+		v->pv.steal_started = true;
+	}
+	/* Odd version, steal, even version (msr.rst). */
+	if (hvx_gpa_read(v->mem, gpa, &st, sizeof(st)))
+		return;
+	st.version = (st.version + 1) | 1;
+	if (hvx_gpa_write(v->mem, ver_gpa, &st.version, sizeof(st.version)))
+		return;
+	st.steal += delay - v->pv.last_run_delay;
+	v->pv.last_run_delay = delay;
+	hvx_gpa_write(v->mem, gpa, &st.steal, sizeof(st.steal));
+	st.version++;
+	hvx_gpa_write(v->mem, ver_gpa, &st.version, sizeof(st.version));
+}
+
+/**
+ * hvx_vmx_pv_requests - do the paravirtual work requested for a vCPU
+ * @v: the vCPU; its own thread, before an entry.
+ *
+ * Handles HVX_REQ_PV_CLOCK and HVX_REQ_PV_STEAL (see hvx_vmx_pv_load()).
+ * Context: process context, preemptible (writes guest memory).
+ */
+void hvx_vmx_pv_requests(struct hvx_vmx_vcpu *v)
+{
+	if (test_and_clear_bit(HVX_REQ_PV_STEAL, &v->requests))
+		pv_steal_update(v);
+	if (test_and_clear_bit(HVX_REQ_PV_CLOCK, &v->requests))
+		pv_clock_update(v);
+}
+
+/**
+ * hvx_vmx_pv_load - the vCPU's thread runs (again) on host CPU @cpu
+ * @v: the vCPU.
+ * @cpu: the CPU.
+ *
+ * Called when HVX_RUN starts and from the preempt notifier's sched_in:
+ * requests a steal-time update, and a kvmclock update when the vCPU's
+ * time info is not on the stable line and was written on another CPU.
+ * Context: any; sets request bits only.
+ */
+void hvx_vmx_pv_load(struct hvx_vmx_vcpu *v, int cpu)
+{
+	if (v->pv.steal & KVM_MSR_ENABLED)
+		set_bit(HVX_REQ_PV_STEAL, &v->requests);
+	if ((v->pv.system_time & KVM_MSR_ENABLED) &&
+	    v->pv.clock_cpu != cpu + 1 && !READ_ONCE(pv_master.valid))
+		set_bit(HVX_REQ_PV_CLOCK, &v->requests);
+}
+
+/**
+ * hvx_vmx_pv_sched_out - the vCPU's thread is being scheduled out
+ * @v: the vCPU, inside HVX_RUN.
+ *
+ * When the thread was preempted (it stays runnable) and steal time is on,
+ * sets the preempted byte, so that other vCPUs ask for a TLB flush there
+ * instead of sending an IPI (msr.rst, struct kvm_steal_time). Not when it
+ * sleeps (HLT): the guest knows that vCPU is idle.
+ * Context: the scheduler, interrupts off; does not sleep or fault.
+ */
+void hvx_vmx_pv_sched_out(struct hvx_vmx_vcpu *v)
+{
+	u8 val = KVM_VCPU_PREEMPTED;
+	u64 gpa = (v->pv.steal & KVM_STEAL_VALID_BITS) +
+		  offsetof(struct kvm_steal_time, preempted);
+
+	if (!(v->pv.steal & KVM_MSR_ENABLED) || v->pv.preempted ||
+	    !READ_ONCE(current->on_rq) ||
+	    !pv_gpa_ok(v, gpa & ~63ULL, sizeof(struct kvm_steal_time), 64))
+		return;
+	/* Set once: a second write would drop a FLUSH_TLB bit set since. */
+	if (!pv_write_atomic(v, gpa, &val, 1))
+		v->pv.preempted = true;
+}
+
+/**
+ * hvx_vmx_pv_tsc_changed - the vCPU's TSC offset changed
+ * @v: the vCPU.
+ *
+ * tsc_timestamp in the kvmclock page is in guest TSC cycles: rewrite it
+ * before the next entry.
+ */
+void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v)
+{
+	if (v->pv.system_time & KVM_MSR_ENABLED)
+		set_bit(HVX_REQ_PV_CLOCK, &v->requests);
+}
+
+/**
+ * hvx_vmx_pv_reset - INIT: every paravirtual MSR is disabled again
+ * @v: the vCPU; its own thread.
+ *
+ * As KVM: the guest registers its structures again after INIT. An
+ * offered PV EOI is dropped with the local APIC's reset.
+ */
+void hvx_vmx_pv_reset(struct hvx_vmx_vcpu *v)
+{
+	memset(&v->pv, 0, sizeof(v->pv));
+	clear_bit(HVX_REQ_PV_CLOCK, &v->requests);
+	clear_bit(HVX_REQ_PV_STEAL, &v->requests);
+}
+
+/**
+ * hvx_vmx_pv_eoi_offer - let the guest EOI the injected interrupt in memory
+ * @v: the vCPU; its own thread.
+ * @offer: true when the in-kernel LAPIC injected an interrupt whose EOI
+ *	needs nothing but its ISR bit cleared (edge-triggered, so no EOI to
+ *	the I/O APIC; the highest in service; no other request waiting);
+ *	false when that stopped being true (an EOI write, a request in IRR,
+ *	a reset): the flag is taken back.
+ *
+ * Sets or clears bit 0 of the guest's PV EOI word (MSR_KVM_PV_EOI_EN).
+ * With the bit set, a Linux guest clears it instead of writing the EOI
+ * register, and hvx_vmx_pv_eoi_check() finds that at the next exit. A
+ * failed write leaves things as they were, which stays correct: a flag
+ * that could not be set was never offered, one that could not be taken
+ * back is still looked at after every exit.
+ * Context: the vCPU's thread, may have preemption off; does not sleep.
+ */
+void hvx_vmx_pv_eoi_offer(struct hvx_vmx_vcpu *v, bool offer)
+{
+	u64 gpa = v->pv.eoi & ~(u64)(KVM_MSR_ENABLED | PV_EOI_RESERVED);
+	u8 val = offer;
+
+	if (!offer && !v->pv.eoi_pending)
+		return;
+	if (offer && (!(v->pv.eoi & KVM_MSR_ENABLED) || v->pv.eoi_pending))
+		return;
+	if (!pv_gpa_ok(v, gpa, 4, 4) || pv_write_atomic(v, gpa, &val, 1))
+		return;
+	v->pv.eoi_pending = offer;
+}
+
+/**
+ * hvx_vmx_pv_eoi_check - after an exit: did the guest take the PV EOI?
+ * @v: the vCPU, with pv.eoi_pending set; its own thread.
+ *
+ * If the guest cleared the flag, the interrupt's EOI is done here
+ * (struct hvx_vmx_apic_ops.pv_eoi), as if the guest had written the EOI
+ * register, without that write's exit. Otherwise the offer stands.
+ * Context: process context, after the exit, before any event is
+ * evaluated or the APIC is read.
+ */
+void hvx_vmx_pv_eoi_check(struct hvx_vmx_vcpu *v)
+{
+	u64 gpa = v->pv.eoi & ~(u64)(KVM_MSR_ENABLED | PV_EOI_RESERVED);
+	u8 flag;
+
+	if (hvx_gpa_read(v->mem, gpa, &flag, 1)) {
+		v->pv.eoi_pending = false;	/* not RAM now: no EOI seen */
+		return;
+	}
+	if (flag & KVM_PV_EOI_ENABLED)
+		return;
+	v->pv.eoi_pending = false;
+	if (v->apic_ops && v->apic_ops->pv_eoi)
+		v->apic_ops->pv_eoi(v);
+}
+
+/**
+ * hvx_vmx_pv_msr_read - RDMSR or HVX_GET_MSRS of a paravirtual MSR
+ * @v: the vCPU.
+ * @index: an MSR hvx_vmx_pv_msr() accepts.
+ * @val: output: the value last written.
+ *
+ * Return: 0, or -EINVAL (#GP) when the guest's CPUID does not offer it.
+ */
+int hvx_vmx_pv_msr_read(struct hvx_vmx_vcpu *v, u32 index, u64 *val)
+{
+	if (!msr_offered(v, index))
+		return -EINVAL;
+	switch (index) {
+	case MSR_KVM_WALL_CLOCK_NEW:
+		*val = v->pv.wall_clock;
+		break;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		*val = v->pv.system_time;
+		break;
+	case MSR_KVM_STEAL_TIME:
+		*val = v->pv.steal;
+		break;
+	default:
+		*val = v->pv.eoi;
+		break;
+	}
+	return 0;
+}
+
+/**
+ * hvx_vmx_pv_msr_ok - would WRMSR of @val to a paravirtual MSR succeed?
+ * @v: the vCPU.
+ * @index: an MSR hvx_vmx_pv_msr() accepts.
+ * @val: the value.
+ *
+ * As KVM: the feature must be offered; steal time refuses reserved bits
+ * 5:1 (and hosts without run-delay accounting); PV EOI refuses bit 1 and,
+ * when enabling, a GPA that is not RAM (or is the APIC page). kvmclock
+ * and steal-time GPAs that are not usable are accepted and ignored.
+ * Context: process context (may read guest memory).
+ * Return: true if accepted.
+ */
+bool hvx_vmx_pv_msr_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val)
+{
+	u64 gpa;
+
+	if (!msr_offered(v, index))
+		return false;
+	switch (index) {
+	case MSR_KVM_STEAL_TIME:
+		if (!IS_ENABLED(CONFIG_SCHED_INFO) || !sched_info_on())
+			return false;
+		return !(val & KVM_STEAL_RESERVED_MASK);
+	case MSR_KVM_PV_EOI_EN:
+		if (val & PV_EOI_RESERVED)
+			return false;
+		if (!(val & KVM_MSR_ENABLED))
+			return true;
+		gpa = val & ~(u64)KVM_MSR_ENABLED;
+		return pv_gpa_ok(v, gpa, 4, 4) && pv_gpa_ram(v, gpa, 4);
+	default:
+		return true;
+	}
+}
+
+/**
+ * hvx_vmx_pv_msr_write - WRMSR or HVX_SET_MSRS of a paravirtual MSR
+ * @v: the vCPU.
+ * @index: an MSR hvx_vmx_pv_msr() accepts.
+ * @val: a value hvx_vmx_pv_msr_ok() accepted.
+ *
+ * The wall clock is written at once; kvmclock and steal time are
+ * (re)started by request bits before the next entry. Disabling stops all
+ * writes to the old GPA.
+ * Context: process context of the VM owner (the vCPU's thread, or the
+ * VMM's HVX_SET_MSRS while the vCPU does not run).
+ */
+void hvx_vmx_pv_msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
+{
+	switch (index) {
+	case MSR_KVM_WALL_CLOCK_NEW:
+		v->pv.wall_clock = val;
+		pv_wall_clock(v, val);
+		break;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		v->pv.system_time = val;
+		v->pv.clock_cpu = 0;
+		if (val & KVM_MSR_ENABLED)
+			set_bit(HVX_REQ_PV_CLOCK, &v->requests);
+		else
+			clear_bit(HVX_REQ_PV_CLOCK, &v->requests);
+		break;
+	case MSR_KVM_STEAL_TIME:
+		v->pv.steal = val;
+		v->pv.steal_started = false;
+		v->pv.preempted = false;
+		if (val & KVM_MSR_ENABLED)
+			set_bit(HVX_REQ_PV_STEAL, &v->requests);
+		else
+			clear_bit(HVX_REQ_PV_STEAL, &v->requests);
+		break;
+	default:
+		/* A flag offered at the old GPA is void: the guest EOIs itself. */
+		if (v->pv.eoi_pending)
+			hvx_vmx_pv_eoi_offer(v, false);
+		v->pv.eoi_pending = false;
+		v->pv.eoi = val;
+		break;
+	}
+}

@@ -55,6 +55,8 @@ struct hvx_pt_vm;
  * @irq_srcu: readers of @irq_ack_notifiers (their callbacks may sleep).
  * @virtio: in-kernel virtio devices (struct hvx_virtio, dev/virtio.h),
  *	added under @lock, freed with the VM.
+ * @last_boosted: id of the vCPU a spinning sibling last yielded to
+ *	(hvx_vcpu_on_spin()); the next search starts after it.
  */
 
 struct hvx_vm {
@@ -80,6 +82,7 @@ struct hvx_vm {
 	spinlock_t irq_ack_lock;	/* writers of irq_ack_notifiers */
 	struct srcu_struct irq_srcu;
 	struct list_head virtio;
+	int last_boosted;
 };
 
 /**
@@ -91,6 +94,9 @@ struct hvx_vm {
  * @io_page: I/O data, page 1 of the vCPU mmap.
  * @tsc_gen: the VM's tsc_gen last applied.
  * @lapic: its local APIC (HVX_PLATFORM_LAPIC), or NULL.
+ * @pid: the thread that last ran it (HVX_RUN), for directed yield
+ *	(hvx_vcpu_on_spin()); a reference, replaced by that thread only and
+ *	read under rcu_read_lock().
  * @vmx: VMX state (vmx/).
  */
 struct hvx_vcpu {
@@ -100,6 +106,7 @@ struct hvx_vcpu {
 	struct page *run_page;
 	struct page *io_page;
 	struct hvx_lapic *lapic;
+	struct pid __rcu *pid;
 	struct hvx_vmx_vcpu vmx;
 };
 

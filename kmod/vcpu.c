@@ -59,11 +59,79 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 	}
 }
 
+/*
+ * Remember the thread that runs the vCPU, for siblings that yield to it.
+ * It rarely changes; a reader holds rcu_read_lock() around its lookup.
+ */
+static void vcpu_set_pid(struct hvx_vcpu *vcpu)
+{
+	struct pid *old = rcu_access_pointer(vcpu->pid);
+
+	if (old == task_pid(current))
+		return;
+	rcu_assign_pointer(vcpu->pid, get_task_pid(current, PIDTYPE_PID));
+	if (old) {	/* a sibling may be looking at it */
+		synchronize_rcu();
+		put_pid(old);
+	}
+}
+
+/**
+ * hvx_vcpu_on_spin - a PAUSE exit: yield to a preempted sibling vCPU
+ * @v: the spinning vCPU.
+ *
+ * A guest that spins with PAUSE waits for another vCPU, often one whose
+ * thread was preempted while it held a lock. The first vCPU of the VM
+ * after the one boosted last (round robin, as KVM's kvm_vcpu_on_spin())
+ * whose thread is inside HVX_RUN, preempted (still runnable, not
+ * running) and not halted gets the rest of this thread's time slice
+ * (yield_to()). Each success counts in hvx_stats.pause_yields.
+ * Context: process context of @v's thread, preemption enabled; may
+ * schedule.
+ */
+void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
+{
+	struct hvx_vcpu *me = to_hvx_vcpu(v);
+	struct hvx_vm *vm = me->vm;
+	int start = READ_ONCE(vm->last_boosted);
+	int i, k, tries = 3;
+
+	if (atomic_read(&vm->nr_vcpus) < 2)
+		return;
+	for (k = 1; k <= HVX_MAX_VCPUS && tries; k++) {
+		struct task_struct *task = NULL;
+		struct hvx_vcpu *vcpu;
+		int ret;
+
+		i = (start + k) % HVX_MAX_VCPUS;
+		rcu_read_lock();
+		vcpu = READ_ONCE(vm->vcpus[i]);
+		if (vcpu && vcpu != me && READ_ONCE(vcpu->vmx.rs.preempted) &&
+		    READ_ONCE(vcpu->vmx.mp_state) == HVX_MP_RUNNABLE)
+			task = get_pid_task(rcu_dereference(vcpu->pid),
+					    PIDTYPE_PID);
+		rcu_read_unlock();
+		if (!task)
+			continue;
+		ret = yield_to(task, true);
+		put_task_struct(task);
+		if (ret > 0) {
+			WRITE_ONCE(vm->last_boosted, i);
+			v->stats.s.pause_yields++;
+			return;
+		}
+		if (ret < 0)	/* nothing else runnable here, or a race */
+			tries--;
+	}
+}
+
 static long vcpu_ioctl_run(struct hvx_vcpu *vcpu)
 {
 	struct hvx_run *run = page_address(vcpu->run_page);
 	u32 reason;
 	long ret;
+
+	vcpu_set_pid(vcpu);
 
 	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
 	hvx_stats_user_enter(&vcpu->vmx.stats);
@@ -256,6 +324,7 @@ static void vcpu_free(struct hvx_vcpu *vcpu)
 {
 	hvx_platform_vcpu_destroy(vcpu);
 	hvx_vmx_vcpu_destroy(&vcpu->vmx);
+	put_pid(rcu_access_pointer(vcpu->pid));	/* no reader left */
 	if (vcpu->run_page)
 		__free_page(vcpu->run_page);
 	if (vcpu->io_page)

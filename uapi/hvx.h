@@ -2141,6 +2141,9 @@ struct hvx_stats_top {
  * @fastpath_exits: exits handled on the fast path, with interrupts off,
  *	the guest entered again without a return to the run loop (also
  *	counted in @exits and @exits_by_reason).
+ * @pause_yields: PAUSE exits (a spinning guest) after which the vCPU's
+ *	thread yielded its CPU to a preempted sibling vCPU of the VM
+ *	(directed yield, yield_to()).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -2183,6 +2186,7 @@ struct hvx_stats {
 	__u64 mmio_unknown_insns;
 	__u64 wbinvd_flushes;
 	__u64 fastpath_exits;
+	__u64 pause_yields;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

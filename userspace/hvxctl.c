@@ -405,11 +405,11 @@ static void stats_json(const struct hvx_stats *st,
 	       ", \"bhi_clears\": %llu}"
 	       ", \"nx_huge_splits\": %llu, \"machine_checks\": %llu"
 	       ", \"mmio_unknown_insns\": %llu, \"wbinvd_flushes\": %llu"
-	       ", \"fastpath_exits\": %llu",
+	       ", \"fastpath_exits\": %llu, \"pause_yields\": %llu",
 	       st->rsb_fills, st->verw, st->l1d_flushes_hw, st->l1d_flushes_sw,
 	       st->ibpb_switch, st->ibpb_exit_to_user, st->bhi_clears,
 	       st->nx_huge_splits, st->machine_checks, st->mmio_unknown_insns,
-	       st->wbinvd_flushes, st->fastpath_exits);
+	       st->wbinvd_flushes, st->fastpath_exits, st->pause_yields);
 	top_json("io_ports", TOP_PORT, ports, nports);
 	top_json("msrs", TOP_MSR, msrs, nmsrs);
 	top_json("gpa_pages", TOP_PAGE, pages, npages);
@@ -594,6 +594,7 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	ROW("MMIO instructions not emulated (#UD)", mmio_unknown_insns);
 	ROW("WBINVD carried out (non-coherent DMA)", wbinvd_flushes);
 	ROW("exits handled on the fast path", fastpath_exits);
+	ROW("PAUSE exits yielded to a sibling", pause_yields);
 
 	virtio_print(vm);
 	top_print("I/O ports", TOP_PORT, t->ports, t->nports);

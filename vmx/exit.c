@@ -37,7 +37,7 @@
 static bool fastpath = true;
 module_param(fastpath, bool, 0644);
 MODULE_PARM_DESC(fastpath,
-		 "Handle CPUID, VMCALL and port I/O to the in-kernel PIC and UART with interrupts off and re-enter the guest at once (default: on)");
+		 "Handle CPUID, VMCALL, port I/O to the in-kernel PIC, UART and RTC, and the local APIC's EOI, TPR and TSC-deadline writes with interrupts off and re-enter the guest at once (default: on)");
 
 static bool check_entry;
 module_param(check_entry, bool, 0644);
@@ -309,10 +309,25 @@ static bool fast_io(struct hvx_vmx_vcpu *v)
 	return true;
 }
 
+/* WRMSR of an MSR the fast path may write (hvx_vmx_fast_wrmsr())? */
+static bool fast_msr(struct hvx_vmx_vcpu *v)
+{
+	switch ((u32)v->gprs[HVX_RCX]) {
+	case MSR_IA32_TSC_DEADLINE:
+	case APIC_BASE_MSR + (APIC_EOI >> 4):
+	case APIC_BASE_MSR + (APIC_TASKPRI >> 4):
+		return v->apic_ops;
+	default:
+		return false;
+	}
+}
+
 /*
  * The exit fast path: with interrupts still off and the guest's state
  * still loaded, handle an exit that needs nothing of the host (CPUID,
- * VMCALL, port I/O to the PIC or UART), so that the guest can be entered
+ * VMCALL, port I/O to the PIC, UART or RTC, the local APIC's EOI,
+ * TPR and TSC deadline written by WRMSR or an APIC-write exit), so that
+ * the guest can be entered
  * again at once. Returns false, having read the exit's state at most, for
  * anything else: an event to re-inject, a device that needs process
  * context, an enabled tracepoint (it could fault with the guest's CR2
@@ -332,6 +347,14 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 	case EXIT_REASON_VMCALL:
 	case EXIT_REASON_IO_INSTRUCTION:
 		break;
+	case EXIT_REASON_MSR_WRITE:
+		if (!fast_msr(v))
+			return false;
+		break;
+	case EXIT_REASON_APIC_WRITE:
+		if (!v->apic_ops || !v->apic_ops->apic_write_fast)
+			return false;
+		break;
 	default:
 		return false;
 	}
@@ -345,6 +368,15 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 		break;
 	case EXIT_REASON_VMCALL:
 		hvx_vmx_handle_vmcall(v);
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		if (!hvx_vmx_fast_wrmsr(v))
+			return false;
+		break;
+	case EXIT_REASON_APIC_WRITE:
+		/* Trap-like (SDM Vol. 3C 30.4.3.3): RIP is past the write. */
+		if (!v->apic_ops->apic_write_fast(v, v->exit_qual & 0xfff))
+			return false;
 		break;
 	default:
 		if (!fast_io(v))
@@ -365,10 +397,24 @@ static bool fast_reenter(struct hvx_vmx_vcpu *v)
 	 * A kick after this check finds guest_cpu set and sends an IPI,
 	 * which makes the entry exit at once (hvx_vmx_kick()).
 	 */
+	unsigned long req = READ_ONCE(v->requests);
+
 	if (signal_pending(current) || need_resched() ||
-	    READ_ONCE(v->requests) || v->triple_fault)
+	    (req & ~BIT(HVX_REQ_EVENT)) || v->triple_fault)
 		return false;
-	quiet_entry(v);
+	/*
+	 * An EOI or TPR write asks for interrupt evaluation, which never
+	 * sleeps: as prepare_entry() does, with interrupts off. A request
+	 * set after this by another CPU sends an IPI (guest_cpu is set), and
+	 * the entry exits at once.
+	 */
+	if (req) {
+		clear_bit(HVX_REQ_EVENT, &v->requests);
+		hvx_vmx_inject_events(v);
+		hvx_vmx_regs_flush(v);
+	} else {
+		quiet_entry(v);
+	}
 	return true;
 }
 

@@ -112,12 +112,15 @@ static int handle_wbinvd(struct hvx_vmx_vcpu *v)
 }
 
 /*
- * PAUSE-loop exit: the guest spins on a lock. The run loop's
- * cond_resched() lets other tasks run; directed yield to the vCPU
- * holding the lock needs the SMP support still to come.
+ * PAUSE-loop exit (or PAUSE exit): the guest spins, most likely on a lock
+ * held by a sibling vCPU whose thread is preempted. Give that thread the
+ * CPU (directed yield, kmod/ hvx_vcpu_on_spin()). With PAUSE-loop
+ * exiting the exit is fault-like but skipping the PAUSE is harmless (SDM
+ * Vol. 3C 26.1.3): the guest's loop runs it again.
  */
 static int handle_pause(struct hvx_vmx_vcpu *v)
 {
+	hvx_vcpu_on_spin(v);
 	return handle_skip(v);
 }
 

@@ -691,6 +691,32 @@ int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v)
 }
 
 /**
+ * hvx_vmx_fast_wrmsr - WRMSR on the exit fast path
+ * @v: the vCPU, its exit state read (hvx_vmx_run()).
+ *
+ * The writes a guest makes most often to its local APIC: x2APIC EOI and
+ * TPR, IA32_TSC_DEADLINE (struct hvx_vmx_apic_ops.msr_fast). Everything
+ * else, and writes that fault or go to userspace, is left to
+ * hvx_vmx_handle_wrmsr().
+ * Context: interrupts off, the guest's state loaded; must not sleep.
+ * Return: true if the write is done and the instruction skipped, false
+ * if nothing changed.
+ */
+bool hvx_vmx_fast_wrmsr(struct hvx_vmx_vcpu *v)
+{
+	u32 index = v->gprs[HVX_RCX];
+	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
+
+	if (!v->apic_ops || !v->apic_ops->msr_fast || v->msr_exits)
+		return false;
+	if (v->apic_ops->msr_fast(v, index, val))
+		return false;
+	hvx_stats_top_add(v->stats.s.msrs, index | HVX_STATS_MSR_WRITE);
+	hvx_vmx_skip_instruction(v, v->instr_len);
+	return true;
+}
+
+/**
  * hvx_vmx_handle_wrmsr - WRMSR: ECX index, value in EDX:EAX
  * @v: the vCPU.
  *

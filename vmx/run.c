@@ -368,25 +368,35 @@ void hvx_vmx_run_after_exit(struct hvx_vmx_vcpu *v)
 }
 
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
-/* The thread is scheduled out (interrupts off): give the CPU back. */
+/*
+ * The thread is scheduled out (interrupts off): give the CPU back. Still
+ * on the runqueue means preempted, not asleep: a sibling spinning on a
+ * lock this vCPU holds may yield to it (hvx_vcpu_on_spin()).
+ */
 static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 {
 	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
 
+	if (current->on_rq)
+		WRITE_ONCE(v->rs.preempted, true);
 	run_put_state(v);
 	hvx_vmx_pv_sched_out(v);	/* steal time: preempted */
 }
 
 /*
- * Scheduled in, maybe on another CPU: only paravirtual requests (steal
- * time, kvmclock) are set now. The next entry makes the VMCS current here
+ * Scheduled in, maybe on another CPU: the vCPU stops looking preempted,
+ * and only paravirtual requests (steal time, kvmclock) are set now. The
+ * next entry makes the VMCS current here
  * (hvx_vmx_load(), which clears it on the CPU it left and writes the
  * per-CPU host fields) and loads the per-run state
  * (hvx_vmx_run_prepare()).
  */
 static void run_sched_in(struct preempt_notifier *pn, int cpu)
 {
-	hvx_vmx_pv_load(container_of(pn, struct hvx_vmx_vcpu, rs.pn), cpu);
+	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
+
+	WRITE_ONCE(v->rs.preempted, false);
+	hvx_vmx_pv_load(v, cpu);
 }
 
 static struct preempt_ops run_preempt_ops = {
@@ -452,6 +462,7 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v)
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	preempt_notifier_unregister(&rs->pn);
 #endif
+	WRITE_ONCE(rs->preempted, false);
 	preempt_enable();
 	if (rs->fpu_in) {
 		hvx_fpstate_swap(&rs->gfpu, false);

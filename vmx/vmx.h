@@ -215,10 +215,18 @@ enum hvx_msr_op {
  * @pv_eoi: the guest signalled the EOI of the interrupt hvx offered a
  *	paravirtual EOI for (vmx/pvmsr.c) by clearing its flag: retire the
  *	highest in-service vector as an EOI write would.
+ * @msr_fast: as @msr with HVX_MSR_WRITE, with interrupts off (the exit
+ *	fast path), for the x2APIC EOI and TPR and IA32_TSC_DEADLINE only.
+ *	Returns 0 when done, -EAGAIN when the write needs @msr in process
+ *	context or would raise #GP (nothing changed then).
+ * @apic_write_fast: as @apic_write with interrupts off, for the EOI and
+ *	TPR registers only. Returns false when the write needs @apic_write
+ *	(nothing changed then).
  *
  * Set by kmod/ on vCPUs that have an in-kernel local APIC; all called by
  * the vCPU's own thread (@tpr_threshold and @sync with preemption disabled
- * and the VMCS current: they must not sleep).
+ * and the VMCS current, @msr_fast and @apic_write_fast with interrupts
+ * off: they must not sleep).
  */
 struct hvx_vmx_apic_ops {
 	int (*msr)(struct hvx_vmx_vcpu *v, u32 index, enum hvx_msr_op op,
@@ -230,6 +238,8 @@ struct hvx_vmx_apic_ops {
 	void (*apic_write)(struct hvx_vmx_vcpu *v, u32 offset);
 	bool (*vid_pending)(struct hvx_vmx_vcpu *v);
 	void (*pv_eoi)(struct hvx_vmx_vcpu *v);
+	int (*msr_fast)(struct hvx_vmx_vcpu *v, u32 index, u64 val);
+	bool (*apic_write_fast)(struct hvx_vmx_vcpu *v, u32 offset);
 };
 
 /**
@@ -453,6 +463,9 @@ struct hvx_vmx_host_state {
  * @pn_inc: this vCPU holds a preempt_notifier_inc() reference.
  * @fpu_in: @gfpu is the thread's FPU state (fpu_swap_kvm_fpstate()).
  * @xcr0_loaded: the guest's XCR0 is in the CPU (around an entry only).
+ * @preempted: the thread was scheduled out while runnable, inside
+ *	HVX_RUN, and has not run since (read by siblings for directed
+ *	yield, hvx_vcpu_on_spin()).
  */
 struct hvx_vmx_run_state {
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
@@ -463,6 +476,7 @@ struct hvx_vmx_run_state {
 	unsigned long host_fs_base, host_cr3, host_cr4;
 	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
 	     fpu_in, xcr0_loaded;
+	bool preempted;
 };
 
 /**
@@ -874,6 +888,8 @@ void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v);
 void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);
+/* Provided by kmod/ (vcpu.c): directed yield on a PAUSE exit. */
+void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v);
 int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state);
 void hvx_vmx_reset(struct hvx_vmx_vcpu *v);
@@ -894,6 +910,7 @@ void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_fast_wrmsr(struct hvx_vmx_vcpu *v);
 void hvx_vmx_msr_bitmap_cmds(u8 *bitmap);
 int hvx_vmx_handle_cr(struct hvx_vmx_vcpu *v);
 

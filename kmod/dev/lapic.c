@@ -1188,8 +1188,60 @@ static void lapic_pv_eoi(struct hvx_vmx_vcpu *v)
 	lapic_changed(apic);
 }
 
+/*
+ * Would an EOI now retire a level-triggered vector? Its EOI reaches the
+ * I/O APIC and the ack notifiers (assigned devices, resample eventfds),
+ * which run in process context.
+ */
+static bool lapic_eoi_level(struct hvx_lapic *apic)
+{
+	int vector = isr_highest(apic);
+
+	return vector >= 0 && test_bit(vector, apic->tmr);
+}
+
+/*
+ * The exit fast path, interrupts off: EOI, TPR and the TSC deadline touch
+ * only the vCPU's own state and its hrtimer (hrtimer_cancel() with
+ * interrupts off only waits for a callback running on another CPU, and
+ * lapic_timer_fn() takes no lock).
+ */
+static int lapic_msr_fast(struct hvx_vmx_vcpu *v, u32 index, u64 val)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+
+	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+		return lapic_msr(v, index, HVX_MSR_WRITE, &val) ? -EAGAIN : 0;
+	case APIC_BASE_MSR + (APIC_EOI >> 4):
+		if (lapic_eoi_level(apic))
+			return -EAGAIN;
+		fallthrough;
+	case APIC_BASE_MSR + (APIC_TASKPRI >> 4):
+		return lapic_x2apic_msr(apic, (index - APIC_BASE_MSR) << 4,
+					HVX_MSR_WRITE, &val) ? -EAGAIN : 0;
+	default:
+		return -EAGAIN;
+	}
+}
+
+static bool lapic_apic_write_fast(struct hvx_vmx_vcpu *v, u32 offset)
+{
+	struct hvx_lapic *apic = vmx_to_lapic(v);
+	u32 reg = offset & 0xff0;
+
+	if (reg != APIC_TASKPRI && reg != APIC_EOI)
+		return false;
+	if (reg == APIC_EOI && lapic_eoi_level(apic))
+		return false;
+	lapic_apic_write(v, offset);
+	return true;
+}
+
 static const struct hvx_vmx_apic_ops lapic_vmx_ops = {
 	.msr		= lapic_msr,
+	.msr_fast	= lapic_msr_fast,
+	.apic_write_fast = lapic_apic_write_fast,
 	.init		= lapic_init,
 	.tpr_threshold	= lapic_tpr_threshold,
 	.sync		= lapic_sync,

@@ -17,12 +17,18 @@
  * shorter than PIT_MIN_PERIOD_NS, so a guest programming divisor 1 (1.19
  * MHz) gets 10 kHz interrupts and cannot flood the host; counter reads
  * still follow the programmed rate exactly.
+ *
+ * Port accesses take a spinlock with interrupts off, so the exit fast
+ * path may call them. The timer is a hard-interrupt hrtimer whose
+ * callback takes no lock of the PIT: reprogramming cancels it under the
+ * lock, and hrtimer_cancel() then only waits for a callback running on
+ * another CPU, which never waits for us.
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
-#include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include "../compat.h"
 #include "../hvx_core.h"
@@ -65,7 +71,7 @@ struct pit_channel {
 struct hvx_pit {
 	struct hvx_io_dev iodev;
 	struct hvx_vm *vm;
-	struct mutex lock;	/* all state but what the timer reads */
+	spinlock_t lock;	/* all state but what the timer reads */
 	struct pit_channel ch[3];
 	u8 port61;		/* bits 0-3 as written */
 	struct hrtimer timer;	/* channel 0's output edges */
@@ -194,7 +200,7 @@ static void pit_update_timer(struct hvx_pit *pit)
 	WRITE_ONCE(pit->period_ns, period);
 	first_ns = max_t(u64, ticks_to_ns(first), period ? PIT_MIN_PERIOD_NS : 0);
 	hrtimer_start(&pit->timer, ktime_add_ns(c->start, first_ns),
-		      HRTIMER_MODE_ABS);
+		      HRTIMER_MODE_ABS_HARD);
 }
 
 /* A complete count was written: start counting as the mode says. */
@@ -387,15 +393,16 @@ static int pit_read(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 {
 	struct hvx_pit *pit = container_of(dev, struct hvx_pit, iodev);
 	ktime_t now = ktime_get();
+	unsigned long flags;
 
-	mutex_lock(&pit->lock);
+	spin_lock_irqsave(&pit->lock, flags);
 	if (port == PIT_SPEAKER_PORT)
 		*val = pit_read_port61(pit, now);
 	else if (port < PIT_PORT + 3)
 		*val = pit_read_counter(&pit->ch[port - PIT_PORT], now);
 	else
 		*val = 0xff;	/* the control word register is write-only */
-	mutex_unlock(&pit->lock);
+	spin_unlock_irqrestore(&pit->lock, flags);
 	return 0;
 }
 
@@ -404,8 +411,9 @@ static int pit_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 {
 	struct hvx_pit *pit = container_of(dev, struct hvx_pit, iodev);
 	ktime_t now = ktime_get();
+	unsigned long flags;
 
-	mutex_lock(&pit->lock);
+	spin_lock_irqsave(&pit->lock, flags);
 	if (port == PIT_SPEAKER_PORT) {
 		pit->port61 = val & 0x0f;
 		channel_set_gate(pit, 2, val & 1, now);
@@ -414,7 +422,7 @@ static int pit_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	} else {
 		pit_control(pit, val, now);
 	}
-	mutex_unlock(&pit->lock);
+	spin_unlock_irqrestore(&pit->lock, flags);
 	return 0;
 }
 
@@ -441,17 +449,21 @@ int hvx_pit_create(struct hvx_vm *vm)
 	pit = kzalloc(sizeof(*pit), GFP_KERNEL_ACCOUNT);
 	if (!pit)
 		return -ENOMEM;
-	mutex_init(&pit->lock);
+	spin_lock_init(&pit->lock);
 	pit->vm = vm;
 	pit->iodev.ops = &pit_io_ops;
 	hvx_hrtimer_setup(&pit->timer, pit_timer_fn, CLOCK_MONOTONIC,
-			  HRTIMER_MODE_ABS);
+			  HRTIMER_MODE_ABS_HARD);
 	for (i = 0; i < 3; i++) {
 		pit->ch[i].rw = RW_WORD;
 		pit->ch[i].count = 65536;
 		pit->ch[i].gate = i != 2;
 	}
-	/* A mutex and hrtimer calls: process context only. */
+	/*
+	 * Safe with interrupts off, but left to the normal path: on the fast
+	 * path a guest can read OUT0 high before the host took the timer
+	 * interrupt that raises IRQ 0 (platform_test's PIC poll case).
+	 */
 	ret = hvx_bus_register_fixed(vm, PIT_PORT, 4, &pit->iodev, false);
 	if (!ret)
 		ret = hvx_bus_register_fixed(vm, PIT_SPEAKER_PORT, 1,
@@ -480,7 +492,6 @@ void hvx_pit_destroy(struct hvx_vm *vm)
 	hvx_bus_unregister(vm, &pit->iodev);
 	hrtimer_cancel(&pit->timer);
 	vm->plat->pit = NULL;
-	mutex_destroy(&pit->lock);
 	kfree(pit);
 }
 
@@ -513,9 +524,10 @@ void hvx_pit_get_state(struct hvx_vm *vm, struct hvx_state_pit *s)
 {
 	struct hvx_pit *pit = vm->plat->pit;
 	ktime_t now;
+	unsigned long flags;
 	int i, j;
 
-	mutex_lock(&pit->lock);
+	spin_lock_irqsave(&pit->lock, flags);
 	now = ktime_get();
 	for (i = 0; i < 3; i++) {
 		const struct pit_channel *c = &pit->ch[i];
@@ -537,7 +549,7 @@ void hvx_pit_get_state(struct hvx_vm *vm, struct hvx_state_pit *s)
 		o->status = c->status;
 	}
 	s->port61 = pit->port61;
-	mutex_unlock(&pit->lock);
+	spin_unlock_irqrestore(&pit->lock, flags);
 }
 
 /**
@@ -622,9 +634,10 @@ void hvx_pit_set_state(struct hvx_vm *vm, const struct hvx_state_pit *s)
 {
 	struct hvx_pit *pit = vm->plat->pit;
 	ktime_t now;
+	unsigned long flags;
 	int i, j;
 
-	mutex_lock(&pit->lock);
+	spin_lock_irqsave(&pit->lock, flags);
 	now = ktime_get();
 	for (i = 0; i < 3; i++) {
 		const struct hvx_state_pit_channel *o = &s->ch[i];
@@ -646,5 +659,5 @@ void hvx_pit_set_state(struct hvx_vm *vm, const struct hvx_state_pit *s)
 	}
 	pit->port61 = s->port61;
 	pit_resume_timer(pit, now);
-	mutex_unlock(&pit->lock);
+	spin_unlock_irqrestore(&pit->lock, flags);
 }

@@ -19,6 +19,13 @@
  * while an interrupt is enabled: one on each second boundary for update
  * and alarm interrupts, one at the periodic rate (at least 122 us).
  *
+ * Locking: port accesses hold @port_lock, the timers @lock only, both
+ * spinlocks taken with interrupts off, so the exit fast path may call the
+ * port handlers. Reprogramming cancels the timers under @port_lock but
+ * not @lock; they are hard-interrupt hrtimers, so hrtimer_cancel() then
+ * only waits for a callback running on another CPU, which needs @lock
+ * alone.
+ *
  * The CMOS RAM (0x0e-0x7f) is plain storage, written by the guest or by
  * userspace with HVX_SET_CMOS (memory sizes for a firmware-less boot).
  * The century byte 0x32 is RAM too, as on the PC, where the BIOS keeps
@@ -29,7 +36,6 @@
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/mc146818rtc.h>
-#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/time.h>
@@ -48,7 +54,7 @@
 struct hvx_rtc {
 	struct hvx_io_dev iodev;
 	struct hvx_vm *vm;
-	struct mutex mutex;	/* port accesses, timer (re)programming */
+	spinlock_t port_lock;	/* port accesses, timer (re)programming */
 	spinlock_t lock;	/* everything below, shared with the timers */
 	u8 index;
 	bool nmi_masked;
@@ -259,7 +265,7 @@ static enum hrtimer_restart rtc_periodic_fn(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
-/* Run the timers that enabled interrupts need; under rtc->mutex. */
+/* Run the timers that enabled interrupts need; under rtc->port_lock. */
 static void rtc_update_timers(struct hvx_rtc *rtc)
 {
 	unsigned long flags;
@@ -279,11 +285,12 @@ static void rtc_update_timers(struct hvx_rtc *rtc)
 		/* The guest's seconds tick with the host's (whole offset). */
 		u64 next = (ktime_get_real_seconds() + 1) * NSEC_PER_SEC;
 
-		hrtimer_start(&rtc->second, ns_to_ktime(next), HRTIMER_MODE_ABS);
+		hrtimer_start(&rtc->second, ns_to_ktime(next),
+			      HRTIMER_MODE_ABS_HARD);
 	}
 	if (period)
 		hrtimer_start(&rtc->periodic, ns_to_ktime(period),
-			      HRTIMER_MODE_REL);
+			      HRTIMER_MODE_REL_HARD);
 }
 
 static u8 rtc_read_reg(struct hvx_rtc *rtc, unsigned int reg)
@@ -369,12 +376,12 @@ static int rtc_read(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	struct hvx_rtc *rtc = container_of(dev, struct hvx_rtc, iodev);
 	unsigned long flags;
 
-	mutex_lock(&rtc->mutex);
-	spin_lock_irqsave(&rtc->lock, flags);
+	spin_lock_irqsave(&rtc->port_lock, flags);
+	spin_lock(&rtc->lock);
 	/* The index register is write-only; reads float high on a PC. */
 	*val = port == RTC_INDEX_PORT ? 0xff : rtc_read_reg(rtc, rtc->index);
-	spin_unlock_irqrestore(&rtc->lock, flags);
-	mutex_unlock(&rtc->mutex);
+	spin_unlock(&rtc->lock);
+	spin_unlock_irqrestore(&rtc->port_lock, flags);
 	return 0;
 }
 
@@ -385,18 +392,18 @@ static int rtc_write(struct hvx_io_dev *dev, struct hvx_vcpu *vcpu, u64 port,
 	unsigned long flags;
 	bool timers = false;
 
-	mutex_lock(&rtc->mutex);
-	spin_lock_irqsave(&rtc->lock, flags);
+	spin_lock_irqsave(&rtc->port_lock, flags);
+	spin_lock(&rtc->lock);
 	if (port == RTC_INDEX_PORT) {
 		rtc->index = val & 0x7f;
 		rtc->nmi_masked = val & 0x80;
 	} else {
 		timers = rtc_write_reg(rtc, rtc->index, val);
 	}
-	spin_unlock_irqrestore(&rtc->lock, flags);
+	spin_unlock(&rtc->lock);
 	if (timers)
 		rtc_update_timers(rtc);
-	mutex_unlock(&rtc->mutex);
+	spin_unlock_irqrestore(&rtc->port_lock, flags);
 	return 0;
 }
 
@@ -491,23 +498,23 @@ int hvx_rtc_create(struct hvx_vm *vm)
 	rtc = kzalloc(sizeof(*rtc), GFP_KERNEL_ACCOUNT);
 	if (!rtc)
 		return -ENOMEM;
-	mutex_init(&rtc->mutex);
+	spin_lock_init(&rtc->port_lock);
 	spin_lock_init(&rtc->lock);
 	rtc->vm = vm;
 	rtc->iodev.ops = &rtc_io_ops;
 	hvx_hrtimer_setup(&rtc->second, rtc_second_fn, CLOCK_REALTIME,
-			  HRTIMER_MODE_ABS);
+			  HRTIMER_MODE_ABS_HARD);
 	hvx_hrtimer_setup(&rtc->periodic, rtc_periodic_fn, CLOCK_MONOTONIC,
-			  HRTIMER_MODE_REL);
+			  HRTIMER_MODE_REL_HARD);
 	rtc->cmos[RTC_FREQ_SELECT] = RTC_REG_A_DEFAULT;
 	rtc->cmos[RTC_CONTROL] = RTC_24H;
 	time64_to_tm(ktime_get_real_seconds(), 0, &tm);
 	rtc->cmos[RTC_CENTURY] = bin2bcd((tm.tm_year + 1900) / 100);
 	rtc->last_update = rtc_now(rtc);
 	rtc->last_period = ktime_get();
-	/* A mutex and hrtimer calls: process context only. */
+	/* Spinlocks and hard hrtimers: the exit fast path may call us. */
 	ret = hvx_bus_register_fixed(vm, RTC_INDEX_PORT, 2, &rtc->iodev,
-				     false);
+				     true);
 	if (ret) {
 		kfree(rtc);
 		return ret;
@@ -532,7 +539,6 @@ void hvx_rtc_destroy(struct hvx_vm *vm)
 	hrtimer_cancel(&rtc->second);
 	hrtimer_cancel(&rtc->periodic);
 	vm->plat->rtc = NULL;
-	mutex_destroy(&rtc->mutex);
 	kfree(rtc);
 }
 
@@ -554,11 +560,11 @@ static bool rtc_is_clock_byte(unsigned int i)
 void hvx_rtc_get_state(struct hvx_vm *vm, struct hvx_state_rtc *s)
 {
 	struct hvx_rtc *rtc = vm->plat->rtc;
-	unsigned long flags;
+	unsigned long flags, pflags;
 	s64 left = 0;
 	unsigned int i;
 
-	mutex_lock(&rtc->mutex);
+	spin_lock_irqsave(&rtc->port_lock, pflags);
 	if (hrtimer_active(&rtc->periodic))
 		left = max_t(s64, ktime_to_ns(hrtimer_get_remaining(&rtc->periodic)), 1);
 	spin_lock_irqsave(&rtc->lock, flags);
@@ -575,7 +581,7 @@ void hvx_rtc_get_state(struct hvx_vm *vm, struct hvx_state_rtc *s)
 	s->flags = (rtc->nmi_masked ? HVX_RTC_NMI_MASKED : 0) |
 		   (rtc->irq_level ? HVX_RTC_IRQ : 0);
 	spin_unlock_irqrestore(&rtc->lock, flags);
-	mutex_unlock(&rtc->mutex);
+	spin_unlock_irqrestore(&rtc->port_lock, pflags);
 }
 
 /**
@@ -612,10 +618,10 @@ int hvx_rtc_check_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
 void hvx_rtc_set_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
 {
 	struct hvx_rtc *rtc = vm->plat->rtc;
-	unsigned long flags;
+	unsigned long flags, pflags;
 	unsigned int i;
 
-	mutex_lock(&rtc->mutex);
+	spin_lock_irqsave(&rtc->port_lock, pflags);
 	spin_lock_irqsave(&rtc->lock, flags);
 	for (i = 0; i < HVX_CMOS_SIZE; i++)
 		if (!rtc_is_clock_byte(i))
@@ -632,7 +638,7 @@ void hvx_rtc_set_state(struct hvx_vm *vm, const struct hvx_state_rtc *s)
 	if (rtc->period_ns && s->periodic_left_ns) {
 		hrtimer_cancel(&rtc->periodic);
 		hrtimer_start(&rtc->periodic, ns_to_ktime(s->periodic_left_ns),
-			      HRTIMER_MODE_REL);
+			      HRTIMER_MODE_REL_HARD);
 	}
-	mutex_unlock(&rtc->mutex);
+	spin_unlock_irqrestore(&rtc->port_lock, pflags);
 }

@@ -831,3 +831,33 @@ void guest_apic_states(uint64_t unused)
 	GUEST_ASSERT_EQ(0x50014, page[APIC_LVR / 4]);
 	GUEST_DONE();
 }
+
+/*
+ * The writes an OS makes most: TSC deadline (re-armed far ahead), EOI
+ * with nothing in service, TPR. SYNC before and after the loop, so the
+ * host can count its exits; then a deadline in the past must still fire
+ * (and its EOI retire it), reported in the last SYNC.
+ */
+void guest_fastpath(uint64_t unused)
+{
+	uint32_t khz = tsc_khz();
+
+	(void)unused;
+	apic_enable();
+	apic_write(APIC_LVTT, V_TIMER | (2u << 17));	/* TSC deadline */
+	GUEST_SYNC(0);
+	for (int i = 0; i < FAST_APIC_LOOPS; i++) {
+		wrmsr(MSR_TSC_DEADLINE, rdtsc() + khz * 1000ull);
+		apic_write(APIC_EOI, 0);
+		apic_write(APIC_TPR, i & 1 ? 0x10 : 0);
+	}
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(0, guest_irqs[V_TIMER]);	/* 1 s away */
+	wrmsr(MSR_TSC_DEADLINE, 1);			/* in the past */
+	sti();
+	wait_irqs(V_TIMER, 1);
+	GUEST_ASSERT_EQ(0, rdmsr(MSR_TSC_DEADLINE));
+	GUEST_ASSERT_EQ(0, apic_read(APIC_ISR + (V_TIMER / 32) * 0x10));
+	GUEST_SYNC(guest_irqs[V_TIMER]);
+	GUEST_DONE();
+}

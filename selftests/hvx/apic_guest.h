@@ -106,6 +106,10 @@ void guest_delivery_exit(uint64_t unused);
 void guest_if_blocks(uint64_t cycles);
 void guest_lapic_snapshot(uint64_t unused);
 void guest_apic_states(uint64_t unused);
+
+/* guest_fastpath(): EOI, TPR and TSC-deadline writes per loop. */
+#define FAST_APIC_LOOPS		200
+void guest_fastpath(uint64_t unused);
 #endif
 
 #endif

@@ -816,6 +816,60 @@ TEST_F(apic, reg_reads_x2apic)
 	reg_reads(_metadata, 1, variant->mode);
 }
 
+/*
+ * EOI, TPR and TSC-deadline writes take the exit fast path (module
+ * parameter fastpath): every WRMSR or APIC-write exit of the loop is
+ * counted in fastpath_exits, the deadline writes at least (they always
+ * exit), and the timer still fires and its EOI still retires it.
+ */
+static void fastpath(struct __test_metadata *_metadata, int x2, int mode)
+{
+	uint64_t fast, msrw, apicw;
+	struct hvx_nl_stats st;
+	struct hvx_stats *s;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	char on[8] = "";
+	struct vm *vm;
+
+	if (read_str("/sys/module/hvx/parameters/fastpath", on, sizeof(on)) ||
+	    on[0] != 'Y')
+		SKIP(return, "no exit fast path (fastpath=%s)", on);
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, mode);
+	set_x2apic(vm, x2);
+	vcpu = apic_vcpu(vm, 0, guest_fastpath, 0);
+	REQUIRE_MODE(vm, mode, NULL);
+	RUN_SYNC(vcpu, &uc);
+	s = vm_stats(&st);
+	fast = s->fastpath_exits;
+	msrw = s->exits_by_reason[EXIT_REASON_MSR_WRITE];
+	apicw = s->exits_by_reason[EXIT_REASON_APIC_WRITE];
+	RUN_SYNC(vcpu, &uc);
+	s = vm_stats(&st);
+	fast = s->fastpath_exits - fast;
+	msrw = s->exits_by_reason[EXIT_REASON_MSR_WRITE] - msrw;
+	apicw = s->exits_by_reason[EXIT_REASON_APIC_WRITE] - apicw;
+	EXPECT_LE(FAST_APIC_LOOPS, fast);
+	EXPECT_EQ(msrw + apicw, fast)
+		TH_LOG("WRMSR exits %lu, APIC-write exits %lu", msrw, apicw);
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_EQ(1, uc.args[0]);		/* the deadline fired once */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+TEST_F(apic, fastpath_xapic)
+{
+	REQUIRE_VMX();
+	fastpath(_metadata, 0, variant->mode);
+}
+
+TEST_F(apic, fastpath_x2apic)
+{
+	REQUIRE_VMX();
+	fastpath(_metadata, 1, variant->mode);
+}
+
 #define SELF_IPIS	40
 
 /*

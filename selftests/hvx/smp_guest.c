@@ -58,3 +58,23 @@ void guest_topology(uint64_t unused)
 	GUEST_SYNC_ARGS(b1, d1, a4, 0);
 	GUEST_DONE();
 }
+
+volatile uint64_t guest_spin_flag;
+
+/* A vCPU that holds a "lock" for @n iterations, without PAUSE or exits. */
+void guest_spin_holder(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("" : : : "memory");
+	guest_spin_flag = 1;
+	GUEST_DONE();
+}
+
+/* A vCPU that waits for it the way a spinlock does: a PAUSE loop. */
+void guest_spin_waiter(uint64_t unused)
+{
+	(void)unused;
+	while (!guest_spin_flag)
+		asm volatile("pause");
+	GUEST_DONE();
+}

@@ -14,6 +14,11 @@
 void guest_bsp_boot(uint64_t n_aps);
 void guest_sti_hlt(uint64_t unused);
 void guest_topology(uint64_t unused);
+/* guest_spin_holder(n): n busy iterations, then sets guest_spin_flag. */
+void guest_spin_holder(uint64_t n);
+/* guest_spin_waiter(): PAUSE until guest_spin_flag is set. */
+void guest_spin_waiter(uint64_t unused);
+extern volatile uint64_t guest_spin_flag;
 extern volatile uint64_t guest_smp_irqs;
 extern const char guest_smp_irq_stub[];
 extern const char smp_ap_start[], smp_ap_end[];

@@ -4,7 +4,8 @@
  * INIT/SIPI, IPIs to a vCPU that is running guest code, and HLT that
  * sleeps in the kernel until another thread queues an interrupt. The test
  * plays the local APIC's ICR: it turns the BSP's ICR writes (MMIO exits)
- * into HVX_SEND_IPI.
+ * into HVX_SEND_IPI. A vCPU spinning with PAUSE yields its host CPU to a
+ * preempted sibling (directed yield).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <sys/time.h>
 
 #include "hvx_test.h"
+#include "hvx_nl.h"
 #include "smp_guest.h"
 
 struct ap {
@@ -335,6 +337,72 @@ TEST(ipi_and_mp_state_bad_input)
 	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_MP_STATE, &mp));
 	ASSERT_EQ(HVX_MP_RUNNABLE, mp.state);
 	vm_free(vm);
+}
+
+#define SPIN_HOLD_ITERS	20000000ull	/* seconds of guest time in Bochs */
+#define EXIT_REASON_PAUSE_INSTRUCTION	40
+
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *holder_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+
+	if (pin_self(0) || __vcpu_run(vcpu))
+		return (void *)(long)errno;
+	return NULL;
+}
+
+/*
+ * Two vCPUs on one host CPU: vCPU 1 holds a lock for a long busy loop,
+ * vCPU 0 waits for it in a PAUSE loop. The waiter's PAUSE-loop exits
+ * must give the CPU to the preempted holder (hvx_stats.pause_yields),
+ * and both finish. Skips where the CPU makes no PAUSE exits (no
+ * PAUSE-loop exiting).
+ */
+TEST(pause_yields_to_preempted_sibling)
+{
+	struct hvx_nl_stats st[2];
+	uint64_t pauses = 0, yields = 0;
+	struct vcpu *waiter, *holder;
+	struct hvx_nl nl;
+	pthread_t thread;
+	struct ucall uc;
+	struct vm *vm;
+	void *err;
+	int n;
+
+	REQUIRE_VMX();
+	ASSERT_EQ(0, pin_self(0));
+	waiter = vm_create_long(&vm, guest_spin_waiter, 0);
+	holder = vcpu_create(vm, 1);
+	vcpu_setup_long(holder, guest_spin_holder, SPIN_HOLD_ITERS);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, holder_thread, holder));
+	vcpu_run_done(waiter);
+	ASSERT_EQ(0, pthread_join(thread, &err));
+	ASSERT_EQ(NULL, err) TH_LOG("holder: %s", strerror((long)err));
+	ASSERT_EQ(UCALL_DONE, get_ucall(holder, &uc))
+		TH_LOG("%s", vcpu_exit_str(holder));
+	ASSERT_EQ(0, hvx_nl_open(&nl));
+	n = hvx_nl_get_stats(&nl, hvx_nl_own_vm_id(&nl), -1, st, 2);
+	hvx_nl_close(&nl);
+	ASSERT_EQ(2, n);
+	for (int i = 0; i < n; i++) {
+		pauses += st[i].st.exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION];
+		yields += st[i].st.pause_yields;
+	}
+	TH_LOG("PAUSE exits %lu, yields %lu", pauses, yields);
+	vm_free(vm);
+	if (!pauses)
+		SKIP(return, "no PAUSE exits: the CPU has no PAUSE-loop exiting");
+	ASSERT_LT(0, yields);
 }
 
 TEST_HARNESS_MAIN

@@ -2,7 +2,8 @@
 /*
  * state_guest.c - guests of state_test: one keeps a pattern in all 16 YMM
  * registers across in-kernel exits, exits to userspace, preemption and
- * migration; one keeps its SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX.
+ * migration; one keeps its SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX;
+ * one keeps its IA32_DEBUGCTL.
  */
 #include "hvx_guest.h"
 #include "state_guest.h"
@@ -119,5 +120,21 @@ void guest_state_msrs(uint64_t unused)
 		for (int k = 0; k < STATE_CPUIDS / 4; k++)
 			cpuid(0, 0, &a, &b, &c, &d);
 		GUEST_SYNC(2);
+	}
+}
+
+/*
+ * IA32_DEBUGCTL set once, then read back around in-kernel exits (CPUID)
+ * and exits to userspace: each SYNC reports what RDMSR returns.
+ */
+void guest_state_debugctl(uint64_t debugctl)
+{
+	uint32_t a, b, c, d;
+
+	wrmsr(MSR_DEBUGCTL, debugctl);
+	for (;;) {
+		for (int k = 0; k < STATE_CPUIDS / 4; k++)
+			cpuid(0, 0, &a, &b, &c, &d);
+		GUEST_SYNC(rdmsr(MSR_DEBUGCTL));
 	}
 }

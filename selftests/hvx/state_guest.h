@@ -25,6 +25,12 @@ void guest_state_avx(uint64_t seed);
 /* First SYNC: bit 0 RDTSCP offered, bit 1 RDPID offered. */
 void guest_state_msrs(uint64_t unused);
 
+#define MSR_DEBUGCTL		0x1d9
+#define DEBUGCTL_BTF		(1ull << 1)	/* the one bit a guest may set */
+
+/* Writes @debugctl to IA32_DEBUGCTL; each SYNC reports it read back. */
+void guest_state_debugctl(uint64_t debugctl);
+
 /* The 16 YMM registers' pattern for @seed, byte i of register r. */
 static inline uint8_t state_pattern(uint64_t seed, int r, int i)
 {

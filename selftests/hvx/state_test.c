@@ -2,10 +2,11 @@
 /*
  * state_test - host and guest state that hvx switches once per HVX_RUN
  * (vmx/run.c): FPU/AVX registers, SYSCALL MSRs, KERNEL_GS_BASE, TSC_AUX,
- * FS/GS base, across in-kernel exits, exits to userspace, preemption
+ * FS/GS base, IA32_DEBUGCTL, across in-kernel exits, exits to userspace, preemption
  * (sched_yield, a busy sibling thread), migration between CPUs
  * (sched_setaffinity between runs) and signals that interrupt HVX_RUN.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -257,6 +258,99 @@ TEST(syscall_msrs_tsc_aux_fsgs)
 	}
 	vcpu_free(vcpu);
 	vm_free(vm);
+}
+
+/* IA32_DEBUGCTL of host CPU @cpu through the msr driver; -errno if none. */
+static int host_debugctl(int cpu, uint64_t *val, bool write)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+	fd = open(path, write ? O_WRONLY : O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, val, 8, MSR_DEBUGCTL) :
+		    pread(fd, val, 8, MSR_DEBUGCTL);
+	close(fd);
+	return n == 8 ? 0 : -EIO;
+}
+
+/*
+ * One guest DEBUGCTL against one host DEBUGCTL: ROUNDS runs, moved
+ * between CPUs and yielding between runs; the guest reads its own value
+ * back each time and, where the msr driver can read it, the host's CPU
+ * holds the host's value after each run. Fails with EXPECT and returns,
+ * so that the caller can put the host's values back.
+ */
+static void debugctl_rounds(struct __test_metadata *_metadata,
+			    uint64_t guest, const uint64_t *host,
+			    const int *cpus, int ncpus)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	vcpu = vm_create_long(&vm, guest_state_debugctl, guest);
+	for (int round = 0; round < ROUNDS; round++) {
+		int i = round % ncpus, kind;
+		uint64_t now = 0;
+
+		EXPECT_EQ(0, pin_to(cpus[i]));
+		if (round & 1)
+			sched_yield();
+		kind = vcpu_run_ucall(vcpu, &uc);
+		EXPECT_EQ(UCALL_SYNC, kind) TH_LOG("%s", vcpu_exit_str(vcpu));
+		if (kind != UCALL_SYNC)
+			break;
+		EXPECT_EQ(guest, uc.args[0]) TH_LOG("the guest's DEBUGCTL");
+		if (host && !host_debugctl(cpus[i], &now, false))
+			EXPECT_EQ(host[i], now)
+				TH_LOG("host DEBUGCTL of CPU %d", cpus[i]);
+	}
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * IA32_DEBUGCTL is the guest's while it runs and the host's otherwise
+ * (VMCS guest field, host value written back after exits, vmx/run.c):
+ * a guest's BTF never stays in the host's CPU, and a host's non-zero
+ * DEBUGCTL (BTF, set on every CPU through the msr driver where it
+ * allows writes) comes back after each exit, while the guest sees 0.
+ */
+TEST(debugctl_host_guest)
+{
+	uint64_t host[64], btf[64];
+	int cpus[64], ncpus, ret;
+	bool readable;
+
+	REQUIRE_VMX();
+	ncpus = allowed_cpus(cpus);
+	ASSERT_LE(1, ncpus);
+	readable = !host_debugctl(cpus[0], &host[0], false);
+	for (int i = 1; readable && i < ncpus; i++)
+		ASSERT_EQ(0, host_debugctl(cpus[i], &host[i], false));
+	if (!readable)
+		TH_LOG("no /dev/cpu/N/msr: the host's DEBUGCTL is not checked");
+	debugctl_rounds(_metadata, DEBUGCTL_BTF, readable ? host : NULL,
+			cpus, ncpus);
+	if (!readable)
+		return;
+
+	/* The host's value non-zero: BTF on every CPU we use. */
+	for (int i = 0; i < ncpus; i++)
+		btf[i] = host[i] | DEBUGCTL_BTF;
+	ret = host_debugctl(cpus[0], &btf[0], true);
+	if (ret)
+		SKIP(return, "the msr driver refuses DEBUGCTL writes (%s)",
+		     strerror(-ret));
+	for (int i = 1; i < ncpus; i++)
+		ASSERT_EQ(0, host_debugctl(cpus[i], &btf[i], true));
+	debugctl_rounds(_metadata, 0, btf, cpus, ncpus);
+	for (int i = 0; i < ncpus; i++)
+		EXPECT_EQ(0, host_debugctl(cpus[i], &host[i], true));
 }
 
 TEST_HARNESS_MAIN

@@ -63,6 +63,14 @@ void guest_fast(uint64_t kind)
 				     : [fix] "=m"(guest_fixup_rip) : : "memory");
 			GUEST_ASSERT_EQ(X86_VEC_UD, guest_fixup_vector);
 			break;
+		case STATS_FAST_RTC:
+			if (!(i & 1)) {
+				asm volatile("outb %0, $0x70" : : "a"((uint8_t)0x0a));
+				break;
+			}
+			asm volatile("inb $0x71, %0" : "=a"(imr));
+			GUEST_ASSERT_EQ(STATS_RTC_REG_A, imr & 0x7f);
+			break;
 		default:
 			asm volatile("inb $0x21, %0" : "=a"(imr));
 			GUEST_ASSERT_EQ(0, imr);	/* nothing masked yet */

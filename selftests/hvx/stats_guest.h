@@ -26,6 +26,8 @@ void guest_cr8(uint64_t value);
 #define STATS_FAST_CPUID	0
 #define STATS_FAST_VMCALL	1
 #define STATS_FAST_PIC		2	/* IN from the in-kernel PIC's IMR */
+#define STATS_FAST_RTC		3	/* OUT index, IN register A, in turn */
+#define STATS_RTC_REG_A		0x26	/* its reset value, UIP aside */
 void guest_fast(uint64_t kind);
 void guest_cpuid_forever(uint64_t unused);
 

@@ -334,11 +334,14 @@ TEST(list_and_get_own_vm)
 		SKIP(return, "fastpath=%s", __v);			\
 } while (0)
 
-/* A VM with the in-kernel PIC and one 64-bit vCPU at fn(arg). */
+/* A VM with the in-kernel PIC, PIT and RTC and one 64-bit vCPU at fn(arg). */
 static struct vcpu *pic_vcpu(struct vm **vm, void (*fn)(uint64_t),
 			     uint64_t arg)
 {
-	struct hvx_platform_config c = { .devices = HVX_PLATFORM_PIC };
+	struct hvx_platform_config c = {
+		.devices = HVX_PLATFORM_PIC | HVX_PLATFORM_PIT |
+			   HVX_PLATFORM_RTC,
+	};
 	struct vcpu *vcpu;
 
 	*vm = vm_create();
@@ -350,10 +353,10 @@ static struct vcpu *pic_vcpu(struct vm **vm, void (*fn)(uint64_t),
 }
 
 /*
- * CPUID, VMCALL (which raises #UD) and IN from the in-kernel PIC are
- * handled on the fast path: a loop of each in the guest raises
- * fastpath_exits by the loop count, and those exits are also counted as
- * exits of their reason.
+ * CPUID, VMCALL (which raises #UD) and port I/O to the in-kernel PIC
+ * and RTC are handled on the fast path: a loop of each in the guest
+ * raises fastpath_exits by the loop count, and those exits are also
+ * counted as exits of their reason.
  */
 TEST(fastpath_counts)
 {
@@ -365,6 +368,7 @@ TEST(fastpath_counts)
 		{ STATS_FAST_CPUID, EXIT_REASON_CPUID, "CPUID" },
 		{ STATS_FAST_VMCALL, EXIT_REASON_VMCALL, "VMCALL" },
 		{ STATS_FAST_PIC, EXIT_REASON_IO_INSTRUCTION, "IN 0x21" },
+		{ STATS_FAST_RTC, EXIT_REASON_IO_INSTRUCTION, "RTC 0x70/0x71" },
 	};
 	struct hvx_stats st;
 	struct hvx_nl nl;

@@ -53,6 +53,9 @@ struct hvx_pt_vm;
  *	@irq_ack_lock, walked under @irq_srcu.
  * @irq_ack_lock: serialises changes of @irq_ack_notifiers.
  * @irq_srcu: readers of @irq_ack_notifiers (their callbacks may sleep).
+ * @hc_exits: hypercall numbers that exit to userspace
+ *	(HVX_SET_HYPERCALL_EXITS), HVX_HYPERCALL_EXIT_NRS bits; written
+ *	word by word under @lock, read by the vCPUs without it.
  */
 
 struct hvx_vm {
@@ -77,6 +80,7 @@ struct hvx_vm {
 	struct hlist_head irq_ack_notifiers;
 	spinlock_t irq_ack_lock;	/* writers of irq_ack_notifiers */
 	struct srcu_struct irq_srcu;
+	unsigned long hc_exits[BITS_TO_LONGS(HVX_HYPERCALL_EXIT_NRS)];
 };
 
 /**
@@ -88,6 +92,8 @@ struct hvx_vm {
  * @io_page: I/O data, page 1 of the vCPU mmap.
  * @tsc_gen: the VM's tsc_gen last applied.
  * @lapic: its local APIC (HVX_PLATFORM_LAPIC), or NULL.
+ * @pid: the thread that last ran it (HVX_RUN), for KVM_HC_SCHED_YIELD;
+ *	replaced under @run_lock, read under RCU.
  * @vmx: VMX state (vmx/).
  */
 struct hvx_vcpu {
@@ -97,6 +103,7 @@ struct hvx_vcpu {
 	struct page *run_page;
 	struct page *io_page;
 	struct hvx_lapic *lapic;
+	struct pid __rcu *pid;
 	struct hvx_vmx_vcpu vmx;
 };
 

@@ -9,7 +9,10 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "hvx_core.h"
@@ -23,6 +26,78 @@ static void vcpu_sync_tsc_offset(struct hvx_vcpu *vcpu)
 	if (gen != vcpu->tsc_gen) {
 		vcpu->tsc_gen = gen;
 		hvx_vmx_set_tsc_offset(&vcpu->vmx, READ_ONCE(vcpu->vm->tsc_offset));
+	}
+}
+
+/* The vCPU with APIC id @apic_id (its vCPU id), or NULL; under RCU. */
+static struct hvx_vcpu *vcpu_pv_target(struct hvx_vcpu *vcpu, u64 apic_id)
+{
+	if (apic_id >= HVX_MAX_VCPUS)
+		return NULL;
+	return READ_ONCE(vcpu->vm->vcpus[apic_id]);
+}
+
+static void vcpu_pv_kick(struct hvx_vmx_vcpu *v, u64 apic_id)
+{
+	struct hvx_vcpu *t;
+
+	rcu_read_lock();
+	t = vcpu_pv_target(to_hvx_vcpu(v), apic_id);
+	if (t)
+		hvx_vmx_pv_kick(&t->vmx);
+	rcu_read_unlock();
+}
+
+static long vcpu_pv_send_ipi(struct hvx_vmx_vcpu *v, const unsigned long *map,
+			     unsigned int cluster, u64 min, u32 icr)
+{
+	return hvx_lapic_pv_send_ipi(to_hvx_vcpu(v), map, cluster, min, icr);
+}
+
+/*
+ * Directed yield, as KVM's kvm_vcpu_yield_to(): yield_to() boosts the
+ * target thread and gives up the CPU only if that thread is runnable
+ * and not running (a vCPU preempted, perhaps while it holds a lock the
+ * caller waits for); a halted, running or absent target costs nothing.
+ */
+static void vcpu_pv_yield(struct hvx_vmx_vcpu *v, u64 apic_id)
+{
+	struct hvx_vcpu *t;
+	struct task_struct *task = NULL;
+
+	rcu_read_lock();
+	t = vcpu_pv_target(to_hvx_vcpu(v), apic_id);
+	if (t && &t->vmx != v)
+		task = get_pid_task(rcu_dereference(t->pid), PIDTYPE_PID);
+	rcu_read_unlock();
+	if (!task)
+		return;
+	yield_to(task, true);
+	put_task_struct(task);
+}
+
+static const struct hvx_vmx_pv_ops vcpu_pv_ops = {
+	.kick = vcpu_pv_kick,
+	.yield = vcpu_pv_yield,
+};
+
+static const struct hvx_vmx_pv_ops vcpu_pv_ops_lapic = {
+	.kick = vcpu_pv_kick,
+	.send_ipi = vcpu_pv_send_ipi,
+	.yield = vcpu_pv_yield,
+};
+
+/* Remember the running thread, for the directed yield of other vCPUs. */
+static void vcpu_track_pid(struct hvx_vcpu *vcpu)
+{
+	struct pid *old = rcu_access_pointer(vcpu->pid);
+
+	if (likely(old == task_pid(current)))
+		return;
+	rcu_assign_pointer(vcpu->pid, get_task_pid(current, PIDTYPE_PID));
+	if (old) {
+		synchronize_rcu();	/* vcpu_pv_yield() is done with it */
+		put_pid(old);
 	}
 }
 
@@ -65,6 +140,7 @@ static long vcpu_ioctl_run(struct hvx_vcpu *vcpu)
 	u32 reason;
 	long ret;
 
+	vcpu_track_pid(vcpu);
 	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
 	hvx_stats_user_enter(&vcpu->vmx.stats);
 	/* Per-run state: the guest's FPU, host segments, preempt notifier. */
@@ -225,6 +301,7 @@ static void vcpu_free(struct hvx_vcpu *vcpu)
 {
 	hvx_platform_vcpu_destroy(vcpu);
 	hvx_vmx_vcpu_destroy(&vcpu->vmx);
+	put_pid(rcu_access_pointer(vcpu->pid));
 	if (vcpu->run_page)
 		__free_page(vcpu->run_page);
 	if (vcpu->io_page)
@@ -310,9 +387,13 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
 	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
 	vcpu->vmx.io_bitmap_src = &vm->io_bitmap;
+	vcpu->vmx.hc_exits = vm->hc_exits;
+	if (vm->flags & HVX_VM_NO_PV)
+		hvx_vmx_cpuid_no_pv(&vcpu->vmx);
 	ret = hvx_platform_vcpu_create(vcpu);
 	if (ret)
 		goto err;
+	vcpu->vmx.pv_ops = vcpu->lapic ? &vcpu_pv_ops_lapic : &vcpu_pv_ops;
 	vcpu_sync_tsc_offset(vcpu);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,

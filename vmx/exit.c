@@ -37,7 +37,7 @@
 static bool fastpath = true;
 module_param(fastpath, bool, 0644);
 MODULE_PARM_DESC(fastpath,
-		 "Handle CPUID, VMCALL and port I/O to the in-kernel PIC and UART with interrupts off and re-enter the guest at once (default: on)");
+		 "Handle CPUID, hypercalls that do not sleep and port I/O to the in-kernel PIC and UART with interrupts off and re-enter the guest at once (default: on)");
 
 static bool check_entry;
 module_param(check_entry, bool, 0644);
@@ -312,7 +312,7 @@ static bool fast_io(struct hvx_vmx_vcpu *v)
 /*
  * The exit fast path: with interrupts still off and the guest's state
  * still loaded, handle an exit that needs nothing of the host (CPUID,
- * VMCALL, port I/O to the PIC or UART), so that the guest can be entered
+ * a hypercall that does not sleep, port I/O to the PIC or UART), so that the guest can be entered
  * again at once. Returns false, having read the exit's state at most, for
  * anything else: an event to re-inject, a device that needs process
  * context, an enabled tracepoint (it could fault with the guest's CR2
@@ -344,7 +344,8 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 		hvx_vmx_handle_cpuid(v);
 		break;
 	case EXIT_REASON_VMCALL:
-		hvx_vmx_handle_vmcall(v);
+		if (!hvx_vmx_hypercall_fastpath(v))
+			return false;	/* it may sleep, or goes to userspace */
 		break;
 	default:
 		if (!fast_io(v))

@@ -6,7 +6,8 @@
  * GPAs, register states, CPUID/MSR lists and events, and short runs of
  * random guest code, the in-kernel platform and interrupt routing
  * (HVX_CREATE_PLATFORM, GSIs, MSIs, irqfds), dirty logging and memory
- * limits, and device assignment. Every call must succeed or fail with a documented
+ * limits, device assignment, and the hypercall numbers that exit to
+ * userspace (HVX_SET_HYPERCALL_EXITS). Every call must succeed or fail with a documented
  * errno; afterwards no reference may be left (module refcount back to its
  * start) and a normal guest must still run. The harness fails the run on
  * any kernel WARN, oops or lockdep report in the console.
@@ -129,7 +130,7 @@ TEST(random_ioctl_sequences)
 	for (iter = 0; iter < iters; iter++) {
 		struct fvm *vm = &vms[rnd() % NVMS];
 		int j = rnd() % NVCPUS, vfd = vm->vcpu[j];
-		uint64_t op = rnd() % 26;
+		uint64_t op = rnd() % 27;
 
 		fill(buf, sizeof(buf));
 		switch (op) {
@@ -266,7 +267,7 @@ TEST(random_ioctl_sequences)
 		}
 		case 17: {	/* any hvx ioctl number on any fd */
 			int fds[] = { sys, vm->fd, vfd };
-			unsigned int nr = rnd() % 0x60, size = rnd() % 2 ?
+			unsigned int nr = rnd() % 0x68, size = rnd() % 2 ?
 				(unsigned int)(rnd() % 4096) : 0;
 			unsigned int cmd = _IOC(rnd() % 4, HVXIO, nr, size);
 
@@ -355,6 +356,17 @@ TEST(random_ioctl_sequences)
 							      HVX_UNASSIGN_DEVICE, d));
 			if (ret > 0)
 				close(ret);	/* a device fd: give it back */
+			break;
+		}
+		case 24: {	/* hypercall exits: mostly valid sets */
+			struct hvx_hypercall_exits *e = (void *)buf;
+
+			if (rnd() & 1) {
+				memset(e, 0, sizeof(*e));
+				e->bitmap[rnd() % 16] = rnd() & 1 ? rnd_val() :
+						       1ull << (rnd() % 64);
+			}
+			CHECK(ioctl(vm->fd, HVX_SET_HYPERCALL_EXITS, e));
 			break;
 		}
 		default:	/* reads that must not fail on live fds */

@@ -350,7 +350,7 @@ static struct vcpu *pic_vcpu(struct vm **vm, void (*fn)(uint64_t),
 }
 
 /*
- * CPUID, VMCALL (which raises #UD) and IN from the in-kernel PIC are
+ * CPUID, VMCALL (an unknown hypercall) and IN from the in-kernel PIC are
  * handled on the fast path: a loop of each in the guest raises
  * fastpath_exits by the loop count, and those exits are also counted as
  * exits of their reason.

@@ -282,12 +282,15 @@ static int handle_triple_fault(struct hvx_vmx_vcpu *v)
 /*
  * A HLT with interrupts off that sleeps in the kernel: the guest was
  * offered PV_UNHALT (its spinlocks halt so while they wait for a lock and
- * are woken by KVM_HC_KICK_CPU), another vCPU can kick it, and the
- * in-kernel local APIC delivers NMIs and INIT, which also end it.
+ * are woken by KVM_HC_KICK_CPU), runs in long mode (a real-mode or 32-bit
+ * HLT with interrupts off, e.g. of an AP's boot trampoline, is a stop
+ * the VMM sees), another vCPU can kick it, and the in-kernel local APIC
+ * delivers NMIs and INIT, which also end it.
  */
 static bool halt_irqs_off_in_kernel(struct hvx_vmx_vcpu *v)
 {
-	return (v->pv_features & BIT(KVM_FEATURE_PV_UNHALT)) && v->apic_ops &&
+	return (v->pv_features & BIT(KVM_FEATURE_PV_UNHALT)) &&
+	       (v->efer & EFER_LMA) && v->apic_ops &&
 	       v->nr_vcpus && atomic_read(v->nr_vcpus) > 1;
 }
 

@@ -57,6 +57,9 @@ struct hvx_pt_vm;
  *	added under @lock, freed with the VM.
  * @last_boosted: id of the vCPU a spinning sibling last yielded to
  *	(hvx_vcpu_on_spin()); the next search starts after it.
+ * @hc_exits: hypercall numbers that exit to userspace
+ *	(HVX_SET_HYPERCALL_EXITS), HVX_HYPERCALL_EXIT_NRS bits; written
+ *	word by word under @lock, read by the vCPUs without it.
  */
 
 struct hvx_vm {
@@ -83,6 +86,7 @@ struct hvx_vm {
 	struct srcu_struct irq_srcu;
 	struct list_head virtio;
 	int last_boosted;
+	unsigned long hc_exits[BITS_TO_LONGS(HVX_HYPERCALL_EXIT_NRS)];
 };
 
 /**
@@ -95,8 +99,8 @@ struct hvx_vm {
  * @tsc_gen: the VM's tsc_gen last applied.
  * @lapic: its local APIC (HVX_PLATFORM_LAPIC), or NULL.
  * @pid: the thread that last ran it (HVX_RUN), for directed yield
- *	(hvx_vcpu_on_spin()); a reference, replaced by that thread only and
- *	read under rcu_read_lock().
+ *	(hvx_vcpu_on_spin() and KVM_HC_SCHED_YIELD); a reference, replaced
+ *	by that thread only and read under rcu_read_lock().
  * @vmx: VMX state (vmx/).
  */
 struct hvx_vcpu {

@@ -9,7 +9,10 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "hvx_core.h"
@@ -25,6 +28,64 @@ static void vcpu_sync_tsc_offset(struct hvx_vcpu *vcpu)
 		hvx_vmx_set_tsc_offset(&vcpu->vmx, READ_ONCE(vcpu->vm->tsc_offset));
 	}
 }
+
+/* The vCPU with APIC id @apic_id (its vCPU id), or NULL; under RCU. */
+static struct hvx_vcpu *vcpu_pv_target(struct hvx_vcpu *vcpu, u64 apic_id)
+{
+	if (apic_id >= HVX_MAX_VCPUS)
+		return NULL;
+	return READ_ONCE(vcpu->vm->vcpus[apic_id]);
+}
+
+static void vcpu_pv_kick(struct hvx_vmx_vcpu *v, u64 apic_id)
+{
+	struct hvx_vcpu *t;
+
+	rcu_read_lock();
+	t = vcpu_pv_target(to_hvx_vcpu(v), apic_id);
+	if (t)
+		hvx_vmx_pv_kick(&t->vmx);
+	rcu_read_unlock();
+}
+
+static long vcpu_pv_send_ipi(struct hvx_vmx_vcpu *v, const unsigned long *map,
+			     unsigned int cluster, u64 min, u32 icr)
+{
+	return hvx_lapic_pv_send_ipi(to_hvx_vcpu(v), map, cluster, min, icr);
+}
+
+/*
+ * Directed yield, as KVM's kvm_vcpu_yield_to(): yield_to() boosts the
+ * target thread and gives up the CPU only if that thread is runnable
+ * and not running (a vCPU preempted, perhaps while it holds a lock the
+ * caller waits for); a halted, running or absent target costs nothing.
+ */
+static void vcpu_pv_yield(struct hvx_vmx_vcpu *v, u64 apic_id)
+{
+	struct hvx_vcpu *t;
+	struct task_struct *task = NULL;
+
+	rcu_read_lock();
+	t = vcpu_pv_target(to_hvx_vcpu(v), apic_id);
+	if (t && &t->vmx != v)
+		task = get_pid_task(rcu_dereference(t->pid), PIDTYPE_PID);
+	rcu_read_unlock();
+	if (!task)
+		return;
+	yield_to(task, true);
+	put_task_struct(task);
+}
+
+static const struct hvx_vmx_pv_ops vcpu_pv_ops = {
+	.kick = vcpu_pv_kick,
+	.yield = vcpu_pv_yield,
+};
+
+static const struct hvx_vmx_pv_ops vcpu_pv_ops_lapic = {
+	.kick = vcpu_pv_kick,
+	.send_ipi = vcpu_pv_send_ipi,
+	.yield = vcpu_pv_yield,
+};
 
 static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 {
@@ -410,9 +471,13 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
 	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
 	vcpu->vmx.io_bitmap_src = &vm->io_bitmap;
+	vcpu->vmx.hc_exits = vm->hc_exits;
+	if (vm->flags & HVX_VM_NO_PV)
+		hvx_vmx_cpuid_no_pv(&vcpu->vmx);
 	ret = hvx_platform_vcpu_create(vcpu);
 	if (ret)
 		goto err;
+	vcpu->vmx.pv_ops = vcpu->lapic ? &vcpu_pv_ops_lapic : &vcpu_pv_ops;
 	vcpu_sync_tsc_offset(vcpu);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,

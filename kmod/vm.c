@@ -136,6 +136,21 @@ static long vm_send_ipi(struct hvx_vm *vm, const struct hvx_ipi *ipi)
 	return 0;
 }
 
+static long vm_set_hypercall_exits(struct hvx_vm *vm,
+				   const struct hvx_hypercall_exits *e)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vm->lock);
+	BUILD_BUG_ON(sizeof(e->bitmap) != sizeof(vm->hc_exits));
+	if (e->flags || e->pad ||
+	    !hvx_vmx_hypercall_exits_valid((const unsigned long *)e->bitmap))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(vm->hc_exits); i++)
+		WRITE_ONCE(vm->hc_exits[i], e->bitmap[i]);
+	return 0;
+}
+
 static long vm_create_platform(struct hvx_vm *vm,
 			       const struct hvx_platform_config *c)
 {
@@ -176,6 +191,8 @@ static const struct hvx_ioctl vm_ioctls[] = {
 		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
 	HVX_IOCTL_RSVD(HVX_UNASSIGN_DEVICE, struct hvx_pci_device, reserved,
 		       HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_SET_HYPERCALL_EXITS, struct hvx_hypercall_exits,
+		       reserved, HVX_IOC_LOCK_VM, 0),
 	/* Platform devices (dev/uart.c, dev/rtc.c), numbers 0x40-0x47. */
 	HVX_IOCTL_VAL(HVX_GET_CONSOLE_FD, HVX_IOC_LOCK_NONE, HVX_IOC_ARG_ZERO),
 	HVX_IOCTL_RSVD_FIELD(HVX_SET_CMOS, struct hvx_cmos, reserved,
@@ -231,6 +248,8 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		return hvx_pt_assign(vm, karg);
 	case HVX_UNASSIGN_DEVICE:
 		return hvx_pt_unassign(vm, karg);
+	case HVX_SET_HYPERCALL_EXITS:
+		return vm_set_hypercall_exits(vm, karg);
 	case HVX_GET_CONSOLE_FD:
 		return hvx_uart_console_fd(vm, arg);
 	case HVX_SET_CMOS:

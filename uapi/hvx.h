@@ -295,7 +295,7 @@ struct hvx_ipi {
 /* hvx_mp_state.state */
 #define HVX_MP_RUNNABLE		0	/* runs when HVX_RUN is called */
 #define HVX_MP_WAIT_SIPI	1	/* HVX_RUN sleeps until a SIPI */
-#define HVX_MP_HALTED		2	/* HLT with interrupts on: sleeps until one */
+#define HVX_MP_HALTED		2	/* HLT: sleeps until an interrupt (or a PV kick) */
 
 /**
  * struct hvx_mp_state - a vCPU's multiprocessor state
@@ -369,6 +369,7 @@ struct hvx_vcpu_events {
 #define HVX_EXIT_INTR		7	/* run returned for a signal or immediate_exit */
 #define HVX_EXIT_IRQ_WINDOW_OPEN 8	/* see hvx_run.request_interrupt_window */
 #define HVX_EXIT_MSR		9	/* unknown MSR, HVX_VM_MSR_EXITS: hvx_run.msr */
+#define HVX_EXIT_HYPERCALL	10	/* VMCALL userspace asked for: hvx_run.hypercall */
 
 /*
  * The name of every HVX_EXIT_* reason, as { value, "NAME" } pairs in the
@@ -386,7 +387,8 @@ struct hvx_vcpu_events {
 	{ HVX_EXIT_INTERNAL_ERROR,	"INTERNAL_ERROR" },	\
 	{ HVX_EXIT_INTR,		"INTR" },		\
 	{ HVX_EXIT_IRQ_WINDOW_OPEN,	"IRQ_WINDOW_OPEN" },	\
-	{ HVX_EXIT_MSR,			"MSR" }
+	{ HVX_EXIT_MSR,			"MSR" },		\
+	{ HVX_EXIT_HYPERCALL,		"HYPERCALL" }
 
 /* Flags of HVX_CREATE_VM. */
 #define HVX_VM_MSR_EXITS	(1u << 0)	/* unknown MSRs exit to userspace */
@@ -396,7 +398,16 @@ struct hvx_vcpu_events {
  * a CPU without VT-x; HVX_CREATE_VCPU on it fails with -EINVAL.
  */
 #define HVX_VM_NO_VCPUS		(1u << 1)
-#define HVX_VM_VALID_FLAGS	(HVX_VM_MSR_EXITS | HVX_VM_NO_VCPUS)
+/*
+ * HVX_VM_NO_PV: the default CPUID table of the VM's vCPUs has no KVM
+ * paravirtual leaves (0x40000100, 0x40000101): a pure hardware guest,
+ * whose paravirtual hypercalls return -HVX_HC_ENOSYS and whose accesses
+ * to the paravirtual MSRs (kvmclock, steal time, PV EOI) raise #GP. A
+ * table set with HVX_SET_CPUID decides for itself.
+ */
+#define HVX_VM_NO_PV		(1u << 2)
+#define HVX_VM_VALID_FLAGS	(HVX_VM_MSR_EXITS | HVX_VM_NO_VCPUS | \
+				 HVX_VM_NO_PV)
 
 #define HVX_EXIT_IO_IN		0
 #define HVX_EXIT_IO_OUT		1
@@ -501,6 +512,13 @@ enum hvx_entry_check {
  *	@is_write; @data the value written, or to be filled by userspace for
  *	a read; @error set by userspace to nonzero to raise #GP(0) in the
  *	guest instead. The next HVX_RUN completes the RDMSR/WRMSR.
+ * @hypercall: HVX_EXIT_HYPERCALL (numbers chosen with
+ *	HVX_SET_HYPERCALL_EXITS). @nr the number (guest RAX); @args the
+ *	arguments (guest RBX, RCX, RDX, RSI); @ret set by userspace: the
+ *	next HVX_RUN puts it in the guest's RAX (truncated to 32 bits when
+ *	@flags has no HVX_HYPERCALL_LONG_MODE) and enters the guest after
+ *	the VMCALL; @flags HVX_HYPERCALL_* (out). @nr and @args are already
+ *	truncated to 32 bits outside 64-bit mode.
  * @padding: fixes the union at 256 bytes.
  *
  * The run struct is in page 0 of the vCPU mmap; string and single I/O
@@ -551,6 +569,13 @@ struct hvx_run {
 			__u64 qualification;
 			__u64 data[8];
 		} internal;
+		struct {
+			__u64 nr;
+			__u64 args[4];
+			__u64 ret;
+			__u32 flags;
+			__u32 pad;
+		} hypercall;
 		__u8 padding[256];
 	};
 };
@@ -576,8 +601,9 @@ struct hvx_run {
 /**
  * HVX_GET_SUPPORTED_CPUID - the CPUID table a new vCPU 0 starts with:
  * the host's CPUID with what hvx does not virtualize hidden, the
- * hypervisor bit and the "hvxhvxhvxhvx" leaf 0x40000000. -EOPNOTSUPP
- * without usable VMX.
+ * hypervisor bit, the "hvxhvxhvxhvx" leaf 0x40000000 and KVM's
+ * paravirtual leaves 0x40000100-0x40000101 (see "Paravirtual
+ * interface"). -EOPNOTSUPP without usable VMX.
  */
 #define HVX_GET_SUPPORTED_CPUID	_IOR(HVXIO, 0x03, struct hvx_cpuid)
 
@@ -723,7 +749,8 @@ struct hvx_cmos {
 /*
  * Ioctl numbers by area, so that work in parallel does not collide:
  * 0x30-0x37 memory, 0x40-0x47 platform devices (UART console, RTC, PCI),
- * 0x48-0x4f interrupt controllers and routing, 0x50-0x5f passthrough.
+ * 0x48-0x4f interrupt controllers and routing, 0x50-0x5f passthrough,
+ * 0x60-0x67 the paravirtual interface.
  */
 
 /* vCPU ioctls, on a vCPU fd. */
@@ -1271,6 +1298,102 @@ struct hvx_pci_device_info {
  * if the device is busy (being bound or unbound) at the time.
  */
 #define HVX_DEVICE_RESET	_IO(HVXIO, 0x56)
+
+/*
+ * ===========================================================================
+ * Paravirtual interface: hypercalls and the KVM leaves (ioctl numbers
+ * 0x60-0x67)
+ * ===========================================================================
+ *
+ * Hypercalls. A guest at CPL 0 executes VMCALL (0F 01 C1, 3 bytes) with
+ * RAX = the number and RBX, RCX, RDX, RSI = up to four arguments; the
+ * result comes back in RAX, RIP is past the VMCALL (by the length the VM
+ * exit reports) and no other register changes. Outside 64-bit mode the
+ * number, the arguments and the result are 32 bits wide. The numbers and
+ * the error values are KVM's (Linux's include/uapi/linux/kvm_para.h and
+ * Documentation/virt/kvm/x86/hypercalls.rst), so a stock Linux guest uses
+ * them unchanged:
+ *
+ * - VMCALL at CPL 1-3: RAX = -HVX_HC_EPERM, no fault;
+ * - a number hvx does not know, or one whose feature the vCPU's CPUID
+ *   leaf 0x40000101 does not show: RAX = -HVX_HC_ENOSYS, no fault;
+ * - a number chosen with HVX_SET_HYPERCALL_EXITS: HVX_EXIT_HYPERCALL,
+ *   userspace gives the result (struct hvx_run, @hypercall).
+ *
+ * A VMCALL the CPU cannot fetch (e.g. its bytes cross the end of the
+ * canonical address space) faults in the guest before any VM exit.
+ * Calls are counted by number in struct hvx_stats (@hypercalls).
+ */
+
+/* Hypercall numbers (RAX), as KVM's KVM_HC_*. */
+#define HVX_HC_VAPIC_POLL_IRQ	1	/* no operation, returns 0 */
+#define HVX_HC_KICK_CPU		5	/* RBX flags (0), RCX APIC id: unhalt */
+#define HVX_HC_SEND_IPI		10	/* RBX, RCX bitmap, RDX min id, RSI ICR */
+#define HVX_HC_SCHED_YIELD	11	/* RBX APIC id: yield to its vCPU */
+
+/* Hypercall results other than 0 (RAX holds the negated value), as KVM's. */
+#define HVX_HC_EPERM		1	/* VMCALL below CPL 0 */
+#define HVX_HC_EINVAL		22	/* bad argument (SEND_IPI ICR) */
+#define HVX_HC_ENOSYS		1000	/* unknown or switched-off number */
+
+/*
+ * The KVM-compatible paravirtual CPUID leaves, beside hvx's own at
+ * 0x40000000: HVX_CPUID_KVM_SIGNATURE returns EAX = HVX_CPUID_KVM_FEATURES
+ * (the highest leaf) and "KVMKVMKVM\0\0\0" in EBX, ECX, EDX;
+ * HVX_CPUID_KVM_FEATURES returns the HVX_KVM_FEATURE_* bits in EAX and
+ * no hints in EDX (the vCPUs may be preempted). HVX_GET_SUPPORTED_CPUID
+ * and the default table of a vCPU (unless its VM has HVX_VM_NO_PV) carry
+ * every feature hvx implements, hypercalls and paravirtual MSRs alike; a
+ * table set with HVX_SET_CPUID shows what the VMM wrote, and a feature it
+ * leaves out is off for the guest (its hypercall returns -HVX_HC_ENOSYS,
+ * its MSR raises #GP). The features count only when
+ * HVX_CPUID_KVM_SIGNATURE carries the signature.
+ */
+#define HVX_CPUID_KVM_SIGNATURE	0x40000100
+#define HVX_CPUID_KVM_FEATURES	0x40000101
+
+/* Bits of CPUID 0x40000101 EAX, as KVM's KVM_FEATURE_* (bit numbers). */
+#define HVX_KVM_FEATURE_CLOCKSOURCE2	3	/* kvmclock MSRs 0x4b564d00-01 */
+#define HVX_KVM_FEATURE_STEAL_TIME	5	/* MSR 0x4b564d03 */
+#define HVX_KVM_FEATURE_PV_EOI		6	/* MSR 0x4b564d04 */
+#define HVX_KVM_FEATURE_PV_UNHALT	7	/* HVX_HC_KICK_CPU */
+#define HVX_KVM_FEATURE_PV_TLB_FLUSH	9	/* steal time's flush request */
+#define HVX_KVM_FEATURE_PV_SEND_IPI	11	/* HVX_HC_SEND_IPI */
+#define HVX_KVM_FEATURE_PV_SCHED_YIELD	13	/* HVX_HC_SCHED_YIELD */
+#define HVX_KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24 /* kvmclock's stable flag */
+
+/* Largest hypercall number HVX_SET_HYPERCALL_EXITS can name, plus one. */
+#define HVX_HYPERCALL_EXIT_NRS	1024
+
+/* hvx_run.hypercall.flags */
+#define HVX_HYPERCALL_LONG_MODE	(1u << 0)	/* the guest was in 64-bit mode */
+
+/**
+ * struct hvx_hypercall_exits - argument of HVX_SET_HYPERCALL_EXITS
+ * @flags: none defined; must be 0.
+ * @pad: must be 0.
+ * @bitmap: bit n (of @bitmap[n / 64], bit n % 64) set: hypercall number n
+ *	exits to userspace as HVX_EXIT_HYPERCALL. Numbers hvx handles itself
+ *	(HVX_HC_VAPIC_POLL_IRQ, KICK_CPU, SEND_IPI, SCHED_YIELD) cannot be
+ *	set. Numbers from HVX_HYPERCALL_EXIT_NRS up never exit.
+ * @reserved: must be 0.
+ */
+struct hvx_hypercall_exits {
+	__u32 flags;
+	__u32 pad;
+	__u64 bitmap[HVX_HYPERCALL_EXIT_NRS / 64];
+	__u64 reserved[4];
+};
+
+/**
+ * HVX_SET_HYPERCALL_EXITS - (VM fd) replace the set of hypercall numbers
+ * that exit to userspace, for every vCPU of the VM; vCPUs running guest
+ * code see the new set at their next VMCALL. The VMCALL at CPL 0 checks
+ * come first: a call from user mode still gets -HVX_HC_EPERM. Errors:
+ * -EINVAL (nonzero flags, pad or reserved; a number hvx handles itself),
+ * with nothing changed.
+ */
+#define HVX_SET_HYPERCALL_EXITS	_IOW(HVXIO, 0x60, struct hvx_hypercall_exits)
 
 /*
  * ===========================================================================
@@ -2018,6 +2141,7 @@ enum hvx_release_reason {
 #define HVX_STATS_IRQ_SOURCES	8
 #define HVX_STATS_TOP		16
 #define HVX_STATS_HIST_BUCKETS	64
+#define HVX_STATS_HYPERCALLS	16
 
 /*
  * Key bits of the by-key tables, besides the port or MSR index:
@@ -2144,6 +2268,10 @@ struct hvx_stats_top {
  * @pause_yields: PAUSE exits (a spinning guest) after which the vCPU's
  *	thread yielded its CPU to a preempted sibling vCPU of the VM
  *	(directed yield, yield_to()).
+ * @hypercalls: VMCALLs by hypercall number (guest RAX), numbers below
+ *	HVX_STATS_HYPERCALLS (HVX_HC_*), whatever the result: refused ones
+ *	(user mode, switched off) and those handed to userspace included.
+ * @hypercalls_other: VMCALLs with a number of HVX_STATS_HYPERCALLS or more.
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -2187,6 +2315,8 @@ struct hvx_stats {
 	__u64 wbinvd_flushes;
 	__u64 fastpath_exits;
 	__u64 pause_yields;
+	__u64 hypercalls[HVX_STATS_HYPERCALLS];
+	__u64 hypercalls_other;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

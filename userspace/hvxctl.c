@@ -355,6 +355,23 @@ static void hist_json(const char *name, const unsigned long long *h)
 	printf("]");
 }
 
+/* A hypercall number's name (KVM's KVM_HC_*), or "HC_<n>". */
+static const char *hc_name(int nr, char *buf, size_t len)
+{
+	switch (nr) {
+	case HVX_HC_VAPIC_POLL_IRQ:
+		return "VAPIC_POLL_IRQ";
+	case HVX_HC_KICK_CPU:
+		return "KICK_CPU";
+	case HVX_HC_SEND_IPI:
+		return "SEND_IPI";
+	case HVX_HC_SCHED_YIELD:
+		return "SCHED_YIELD";
+	}
+	snprintf(buf, len, "HC_%d", nr);
+	return buf;
+}
+
 /* The counters of struct hvx_stats as one JSON object's members. */
 static void stats_json(const struct hvx_stats *st,
 		       const struct hvx_stats_top *ports, size_t nports,
@@ -410,6 +427,16 @@ static void stats_json(const struct hvx_stats *st,
 	       st->ibpb_switch, st->ibpb_exit_to_user, st->bhi_clears,
 	       st->nx_huge_splits, st->machine_checks, st->mmio_unknown_insns,
 	       st->wbinvd_flushes, st->fastpath_exits, st->pause_yields);
+	printf(",\n    \"hypercalls\": {");
+	first = true;
+	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++) {
+		if (!st->hypercalls[i])
+			continue;
+		printf("%s\"%s\": %llu", first ? "" : ", ",
+		       hc_name(i, buf, sizeof(buf)), st->hypercalls[i]);
+		first = false;
+	}
+	printf("}, \"hypercalls_other\": %llu", st->hypercalls_other);
 	top_json("io_ports", TOP_PORT, ports, nports);
 	top_json("msrs", TOP_MSR, msrs, nmsrs);
 	top_json("gpa_pages", TOP_PAGE, pages, npages);
@@ -595,6 +622,15 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	ROW("WBINVD carried out (non-coherent DMA)", wbinvd_flushes);
 	ROW("exits handled on the fast path", fastpath_exits);
 	ROW("PAUSE exits yielded to a sibling", pause_yields);
+	printf("hypercalls\n");
+	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++) {
+		if (!t->st.hypercalls[i])
+			continue;
+		snprintf(label, sizeof(label), "  %s", hc_name(i, buf, sizeof(buf)));
+		row(label, set, t->st.hypercalls[i],
+		    offsetof(struct hvx_stats, hypercalls) + i * sizeof(unsigned long long));
+	}
+	ROW("  other numbers", hypercalls_other);
 
 	virtio_print(vm);
 	top_print("I/O ports", TOP_PORT, t->ports, t->nports);

@@ -8,11 +8,14 @@
  * performance monitoring, MONITOR/MWAIT, most of leaf 7: its EDX
  * keeps the speculation controls and mitigations that work in a guest),
  * the hypervisor bit set, a single-CPU topology with the vCPU id as
- * initial APIC id, and the hvx signature leaf 0x40000000. Bit positions:
- * SDM Vol. 2A, CPUID, Tables 3-10 and 3-11.
+ * initial APIC id, the hvx signature leaf 0x40000000 and the
+ * KVM-compatible paravirtual leaves 0x40000100-0x40000101 (a guest
+ * looks for hypervisor signatures at every 0x100 step from 0x40000000).
+ * Bit positions: SDM Vol. 2A, CPUID, Tables 3-10 and 3-11.
  */
 #include <linux/log2.h>
 #include <asm/fpu/xstate.h>
+#include <asm/kvm_para.h>
 #include <asm/msr-index.h>
 #include <asm/processor.h>
 #include <asm/tsc.h>
@@ -20,10 +23,10 @@
 #include "vmx.h"
 
 #define HVX_CPUID_SIGNATURE	"hvxhvxhvxhvx"
+#define HVX_CPUID_KVM_SIG	"KVMKVMKVM\0\0\0"
 #define HVX_CPUID_MAX_BASIC	0xd
 #define HVX_CPUID_TSC_LEAF	0x15	/* hvx's own, see add_tsc_leaf() */
 #define HVX_CPUID_MAX_EXT	0x80000008
-#define HVX_CPUID_KVM_BASE	0x40000100	/* KVM-compatible leaves */
 
 /* CPUID.1:ECX bits hidden from the guest. */
 #define LEAF1_ECX_HIDDEN (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | \
@@ -245,6 +248,22 @@ static void add_leaf(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id,
 		memcpy(&e->edx, HVX_CPUID_SIGNATURE + 8, 4);
 		return;
 	}
+	/*
+	 * KVM's leaves (Linux's Documentation/virt/kvm/x86/cpuid.rst): the
+	 * signature with the highest leaf, then features in EAX and hints
+	 * in EDX (none: the guest's vCPUs may be preempted).
+	 */
+	if (function == HVX_CPUID_KVM_SIGNATURE) {
+		e->eax = HVX_CPUID_KVM_FEATURES;
+		memcpy(&e->ebx, HVX_CPUID_KVM_SIG, 4);
+		memcpy(&e->ecx, HVX_CPUID_KVM_SIG + 4, 4);
+		memcpy(&e->edx, HVX_CPUID_KVM_SIG + 8, 4);
+		return;
+	}
+	if (function == HVX_CPUID_KVM_FEATURES) {
+		e->eax = hvx_vmx_pv_features();
+		return;
+	}
 	cpuid_count(function, index, &e->eax, &e->ebx, &e->ecx, &e->edx);
 	filter_leaf(e, id);
 }
@@ -273,34 +292,6 @@ static void add_tsc_leaf(struct hvx_cpuid_entry *tbl, u32 *nent)
 	e->ecx = HVX_APIC_BUS_KHZ * 1000;		/* crystal Hz */
 }
 
-/*
- * The KVM-compatible paravirtual leaves, reduced to what the paravirtual
- * MSRs need (pvmsr.c): 0x40000100 with KVM's signature and 0x40000101 as
- * its maximum leaf, 0x40000101 EAX = HVX_PV_MSR_FEATURES. A guest scans
- * for the signature at every 0x100 step above 0x40000000 (Linux's
- * Documentation/virt/kvm/x86/cpuid.rst), so hvx's own leaf stays at
- * 0x40000000. Kept apart from the full leaf, whose features
- * (hypercalls) OR this mask in.
- */
-static void add_kvm_pv_msr_leaves(struct hvx_cpuid_entry *tbl, u32 *nent)
-{
-	struct hvx_cpuid_entry *e;
-
-	if (*nent + 2 > HVX_MAX_CPUID_ENTRIES)
-		return;
-	e = &tbl[(*nent)++];
-	memset(e, 0, sizeof(*e));
-	e->function = HVX_CPUID_KVM_BASE;
-	e->eax = HVX_CPUID_KVM_BASE + 1;
-	e->ebx = 0x4b4d564b;	/* "KVMKVMKVM\0\0\0", little-endian */
-	e->ecx = 0x564b4d56;
-	e->edx = 0x4d;
-	e = &tbl[(*nent)++];
-	memset(e, 0, sizeof(*e));
-	e->function = HVX_CPUID_KVM_BASE + 1;
-	e->eax = HVX_PV_MSR_FEATURES;
-}
-
 /**
  * hvx_vmx_cpuid_default - build the default CPUID table for a vCPU
  * @tbl: output, HVX_MAX_CPUID_ENTRIES entries.
@@ -309,9 +300,10 @@ static void add_kvm_pv_msr_leaves(struct hvx_cpuid_entry *tbl, u32 *nent)
  *
  * Basic leaves up to HVX_CPUID_MAX_BASIC, the cache leaf 4 and leaf 7
  * with their subleaves, the TSC leaf 0x15 (when the TSC frequency is
- * known; leaves 0xe-0x14 then read as zeros), the hvx leaf 0x40000000, the
- * KVM-compatible leaves 0x40000100-0x40000101 and extended leaves up to
- * HVX_CPUID_MAX_EXT, filtered as described at the top of this file.
+ * known; leaves 0xe-0x14 then read as zeros), the hvx leaf 0x40000000,
+ * the KVM leaves 0x40000100-0x40000101 with every feature of
+ * hvx_vmx_pv_features() and extended leaves up to HVX_CPUID_MAX_EXT,
+ * filtered as described at the top of this file.
  */
 void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
 {
@@ -344,7 +336,8 @@ void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id)
 	}
 	add_tsc_leaf(tbl, nent);
 	add_leaf(tbl, nent, id, 0x40000000, 0, 0);
-	add_kvm_pv_msr_leaves(tbl, nent);
+	add_leaf(tbl, nent, id, HVX_CPUID_KVM_SIGNATURE, 0, 0);
+	add_leaf(tbl, nent, id, HVX_CPUID_KVM_FEATURES, 0, 0);
 	max = min_t(u32, cpuid_eax(0x80000000), HVX_CPUID_MAX_EXT);
 	for (fn = 0x80000000; fn <= max; fn++)
 		add_leaf(tbl, nent, id, fn, 0, 0);
@@ -389,6 +382,54 @@ hvx_vmx_cpuid_lookup(struct hvx_vmx_vcpu *v, u32 function, u32 index)
 	return max;
 }
 
+/* Keep hvx_vmx_vcpu.pv_features in step with the table. */
+static void pv_features_update(struct hvx_vmx_vcpu *v)
+{
+	const struct hvx_cpuid_entry *sig, *e;
+	u32 f = 0;
+
+	sig = hvx_vmx_cpuid_lookup(v, HVX_CPUID_KVM_SIGNATURE, 0);
+	e = hvx_vmx_cpuid_lookup(v, HVX_CPUID_KVM_FEATURES, 0);
+	if (sig && e && sig->eax >= HVX_CPUID_KVM_FEATURES &&
+	    !memcmp(&sig->ebx, HVX_CPUID_KVM_SIG, 4) &&
+	    !memcmp(&sig->ecx, HVX_CPUID_KVM_SIG + 4, 4) &&
+	    !memcmp(&sig->edx, HVX_CPUID_KVM_SIG + 8, 4))
+		f = e->eax;
+	WRITE_ONCE(v->pv_features, f);
+}
+
+/**
+ * hvx_vmx_cpuid_pv_init - the paravirtual features of a new default table
+ * @v: a new vCPU, its table built by hvx_vmx_cpuid_default().
+ */
+void hvx_vmx_cpuid_pv_init(struct hvx_vmx_vcpu *v)
+{
+	pv_features_update(v);
+}
+
+/**
+ * hvx_vmx_cpuid_no_pv - drop the KVM leaves from a vCPU's table
+ * @v: the vCPU (not running), e.g. of a VM created with HVX_VM_NO_PV.
+ *
+ * The guest then sees no paravirtual interface (leaves 0x40000100 and up
+ * read as zeros): every paravirtual hypercall returns -KVM_ENOSYS and the
+ * paravirtual MSRs of pvmsr.c raise #GP.
+ */
+void hvx_vmx_cpuid_no_pv(struct hvx_vmx_vcpu *v)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < v->cpuid_nent; i++) {
+		u32 fn = v->cpuid[i].function;
+
+		if (fn >= HVX_CPUID_KVM_SIGNATURE && fn <= HVX_CPUID_KVM_FEATURES)
+			continue;
+		v->cpuid[n++] = v->cpuid[i];
+	}
+	v->cpuid_nent = n;
+	pv_features_update(v);
+}
+
 /**
  * hvx_vmx_cpuid_set - replace a vCPU's CPUID table
  * @v: the vCPU (not running).
@@ -420,6 +461,7 @@ int hvx_vmx_cpuid_set(struct hvx_vmx_vcpu *v, const struct hvx_cpuid *c)
 	memcpy(v->cpuid, c->entries, c->nent * sizeof(c->entries[0]));
 	v->cpuid_nent = c->nent;
 	v->cpuid_default = false;
+	pv_features_update(v);
 	return 0;
 }
 
@@ -482,7 +524,8 @@ static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf, u32 subleaf)
  * timing leaf other hypervisors offer there). Leaf 6 then shows ARAT
  * (EAX[2], "APIC timer always running"): the LAPIC timer is an hrtimer of
  * the host, which no guest C-state stops. Without one, the guest sees no
- * APIC.
+ * APIC, and the paravirtual features that need one (PV_UNHALT,
+ * PV_SEND_IPI: both name vCPUs by APIC id) are hidden.
  */
 static void fix_apic(struct hvx_vmx_vcpu *v, u32 leaf)
 {
@@ -491,6 +534,9 @@ static void fix_apic(struct hvx_vmx_vcpu *v, u32 leaf)
 	if (!v->apic_ops) {
 		if (leaf == 1)
 			*edx &= ~LEAF1_EDX_APIC;
+		if (leaf == HVX_CPUID_KVM_FEATURES)
+			v->gprs[HVX_RAX] &= ~(BIT(KVM_FEATURE_PV_UNHALT) |
+					      BIT(KVM_FEATURE_PV_SEND_IPI));
 		return;
 	}
 	switch (leaf) {

@@ -1250,5 +1250,7 @@ int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 	}
 	if (p == HVX_PENDING_MSR)
 		hvx_vmx_complete_msr(v);
+	if (p == HVX_PENDING_HYPERCALL)
+		hvx_vmx_hypercall_complete(v);
 	return 0;
 }

@@ -355,6 +355,22 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector)
 }
 
 /**
+ * hvx_vmx_pv_kick - KVM_HC_KICK_CPU for @v: end its halt
+ * @v: the target vCPU.
+ *
+ * Latches the kick (hvx_vmx_vcpu.pv_unhalted) and wakes the vCPU: a
+ * halted one becomes runnable, a running one completes its next HLT at
+ * once.
+ * Context: any; does not sleep.
+ */
+void hvx_vmx_pv_kick(struct hvx_vmx_vcpu *v)
+{
+	WRITE_ONCE(v->pv_unhalted, 1);
+	smp_mb__before_atomic();	/* the latch before the request bit */
+	hvx_vmx_kick_event(v);
+}
+
+/**
  * hvx_vmx_handle_requests - act on INIT, SIPI and queued events
  * @v: the vCPU; called by its own thread before each entry.
  *
@@ -373,6 +389,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 
 		hvx_vmx_reset(v);
 		hvx_vmx_pv_reset(v);
+		WRITE_ONCE(v->pv_unhalted, 0);
 		if (v->apic_ops) {
 			/* INIT keeps IA32_APIC_BASE (SDM Vol. 3A 11.4.7.3). */
 			v->msr.apic_base = apic_base;
@@ -404,8 +421,10 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 	    !test_and_clear_bit(HVX_REQ_EVENT, &v->requests))
 		return;
 	if (v->mp_state == HVX_MP_HALTED &&
-	    (hvx_vmx_event_queued(v) || dev_intr_pending(v) >= 0 ||
-	     hvx_vmx_apicv_pending(v))) {
+	    (xchg(&v->pv_unhalted, 0) ||
+	     (v->halt_irqs_off ? READ_ONCE(v->nmi_pending) :
+	      hvx_vmx_event_queued(v) || dev_intr_pending(v) >= 0 ||
+	      hvx_vmx_apicv_pending(v)))) {
 		v->mp_state = HVX_MP_RUNNABLE;
 		v->stats.s.wakeups++;
 		hvx_vmx_request_event(v);

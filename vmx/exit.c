@@ -37,7 +37,7 @@
 static bool fastpath = true;
 module_param(fastpath, bool, 0644);
 MODULE_PARM_DESC(fastpath,
-		 "Handle CPUID, VMCALL, port I/O to the in-kernel PIC, UART and RTC, and the local APIC's EOI, TPR and TSC-deadline writes with interrupts off and re-enter the guest at once (default: on)");
+		 "Handle CPUID, hypercalls that do not sleep, port I/O to the in-kernel PIC, UART and RTC, and the local APIC's EOI, TPR and TSC-deadline writes with interrupts off and re-enter the guest at once (default: on)");
 
 static bool check_entry;
 module_param(check_entry, bool, 0644);
@@ -325,9 +325,9 @@ static bool fast_msr(struct hvx_vmx_vcpu *v)
 /*
  * The exit fast path: with interrupts still off and the guest's state
  * still loaded, handle an exit that needs nothing of the host (CPUID,
- * VMCALL, port I/O to the PIC, UART or RTC, the local APIC's EOI,
- * TPR and TSC deadline written by WRMSR or an APIC-write exit), so that
- * the guest can be entered
+ * a hypercall that does not sleep, port I/O to the PIC, UART or RTC, the
+ * local APIC's EOI, TPR and TSC deadline written by WRMSR or an APIC-write
+ * exit), so that the guest can be entered
  * again at once. Returns false, having read the exit's state at most, for
  * anything else: an event to re-inject, a device that needs process
  * context, an enabled tracepoint (it could fault with the guest's CR2
@@ -367,7 +367,8 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 		hvx_vmx_handle_cpuid(v);
 		break;
 	case EXIT_REASON_VMCALL:
-		hvx_vmx_handle_vmcall(v);
+		if (!hvx_vmx_hypercall_fastpath(v))
+			return false;	/* it may sleep, or goes to userspace */
 		break;
 	case EXIT_REASON_MSR_WRITE:
 		if (!hvx_vmx_fast_wrmsr(v))

@@ -21,6 +21,7 @@
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/xstate.h>
 #include <asm/hw_breakpoint.h>
+#include <asm/kvm_para.h>
 #include <asm/msr.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
@@ -128,18 +129,6 @@ static int handle_ud(struct hvx_vmx_vcpu *v)
 {
 	hvx_vmx_inject_exception(v, X86_TRAP_UD, false, 0);
 	return HVX_RUN_RESUME;
-}
-
-/**
- * hvx_vmx_handle_vmcall - VM exit for VMCALL
- * @v: the vCPU; process context or the exit fast path (interrupts off).
- *
- * Return: HVX_RUN_RESUME (hvx offers no hypercall: #UD, as the CPU
- * raises it without a VMM that handles VMCALL, SDM Vol. 3C 26.1.2).
- */
-int hvx_vmx_handle_vmcall(struct hvx_vmx_vcpu *v)
-{
-	return handle_ud(v);
 }
 
 static int handle_gp(struct hvx_vmx_vcpu *v)
@@ -291,19 +280,44 @@ static int handle_triple_fault(struct hvx_vmx_vcpu *v)
 }
 
 /*
+ * A HLT with interrupts off that sleeps in the kernel: the guest was
+ * offered PV_UNHALT (its spinlocks halt so while they wait for a lock and
+ * are woken by KVM_HC_KICK_CPU), runs in long mode (a real-mode or 32-bit
+ * HLT with interrupts off, e.g. of an AP's boot trampoline, is a stop
+ * the VMM sees), another vCPU can kick it, and the in-kernel local APIC
+ * delivers NMIs and INIT, which also end it.
+ */
+static bool halt_irqs_off_in_kernel(struct hvx_vmx_vcpu *v)
+{
+	return (v->pv_features & BIT(KVM_FEATURE_PV_UNHALT)) &&
+	       (v->efer & EFER_LMA) && v->apic_ops &&
+	       v->nr_vcpus && atomic_read(v->nr_vcpus) > 1;
+}
+
+/*
  * HLT with interrupts on: the vCPU sleeps in hvx_vmx_handle_requests()'s
  * caller until an interrupt or NMI is queued (no busy loop, no exit).
  * HLT with interrupts off can only end with an NMI, INIT or reset:
- * userspace decides (HVX_EXIT_HLT), as before in-kernel devices exist.
+ * userspace decides (HVX_EXIT_HLT), as before in-kernel devices exist,
+ * unless halt_irqs_off_in_kernel(): then it sleeps until a kick, an NMI
+ * or INIT. A kick that came before the HLT ends it at once, so a wake-up
+ * between the guest's last look at its lock and its HLT is not lost.
  */
 static int handle_hlt(struct hvx_vmx_vcpu *v)
 {
+	bool irqs_on;
+
 	v->stats.s.halts++;
 	/* Whether it may sleep depends on every interrupt source. */
 	hvx_vmx_request_event(v);
 	hvx_vmx_skip_instruction(v, v->instr_len);
-	if (hvx_vmx_rflags(v) & X86_EFLAGS_IF) {
-		if (!hvx_vmx_event_queued(v))
+	if (xchg(&v->pv_unhalted, 0))
+		return HVX_RUN_RESUME;
+	irqs_on = hvx_vmx_rflags(v) & X86_EFLAGS_IF;
+	if (irqs_on || halt_irqs_off_in_kernel(v)) {
+		v->halt_irqs_off = !irqs_on;
+		if (irqs_on ? !hvx_vmx_event_queued(v) :
+			      !READ_ONCE(v->nmi_pending))
 			v->mp_state = HVX_MP_HALTED;
 		return HVX_RUN_RESUME;
 	}

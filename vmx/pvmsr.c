@@ -47,15 +47,15 @@
 
 #include "vmx.h"
 
-static_assert(HVX_PV_MSR_FEATURES ==
-	      (BIT(KVM_FEATURE_CLOCKSOURCE2) | BIT(KVM_FEATURE_STEAL_TIME) |
-	       BIT(KVM_FEATURE_PV_EOI) | BIT(KVM_FEATURE_PV_TLB_FLUSH) |
-	       BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)));
+/* The uapi's feature bits are KVM's. */
+static_assert(HVX_KVM_FEATURE_CLOCKSOURCE2 == KVM_FEATURE_CLOCKSOURCE2);
+static_assert(HVX_KVM_FEATURE_STEAL_TIME == KVM_FEATURE_STEAL_TIME);
+static_assert(HVX_KVM_FEATURE_PV_EOI == KVM_FEATURE_PV_EOI);
+static_assert(HVX_KVM_FEATURE_PV_TLB_FLUSH == KVM_FEATURE_PV_TLB_FLUSH);
+static_assert(HVX_KVM_FEATURE_CLOCKSOURCE_STABLE_BIT ==
+	      KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 static_assert(sizeof(struct pvclock_vcpu_time_info) == 32);
 static_assert(sizeof(struct kvm_steal_time) == 64);
-
-/* The KVM-compatible feature leaf (its base is 0x40000100, see cpuid.c). */
-#define PV_FEATURES_LEAF	0x40000101
 
 /* PV EOI MSR: bit 0 enables, bit 1 reserved, bits 63:2 the GPA (4 bytes). */
 #define PV_EOI_RESERVED		BIT_ULL(1)
@@ -85,13 +85,14 @@ bool hvx_vmx_pv_msr(u32 index)
 	       index == MSR_KVM_STEAL_TIME || index == MSR_KVM_PV_EOI_EN;
 }
 
-/* Does the guest's CPUID leaf 0x40000101 offer KVM feature @bit? */
+/*
+ * Does the guest's CPUID offer KVM feature @bit? cpuid.c keeps
+ * pv_features in step with the table: leaf 0x40000101 EAX, when leaf
+ * 0x40000100 has KVM's signature; none with HVX_VM_NO_PV.
+ */
 static bool pv_has(struct hvx_vmx_vcpu *v, unsigned int bit)
 {
-	const struct hvx_cpuid_entry *e;
-
-	e = hvx_vmx_cpuid_lookup(v, PV_FEATURES_LEAF, 0);
-	return e && (e->eax & BIT(bit));
+	return READ_ONCE(v->pv_features) & BIT(bit);
 }
 
 static bool msr_offered(struct hvx_vmx_vcpu *v, u32 index)

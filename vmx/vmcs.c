@@ -517,6 +517,7 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	init_waitqueue_head(&v->wq);
 	hvx_vmx_cpuid_default(v->cpuid, &v->cpuid_nent, id);
 	v->cpuid_default = true;
+	hvx_vmx_cpuid_pv_init(v);
 
 	preempt_disable();
 	hvx_vmx_load(v);

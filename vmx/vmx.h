@@ -122,6 +122,7 @@ enum hvx_pending {
 	HVX_PENDING_IO,		/* IN/OUT or INS/OUTS, see struct hvx_io_op */
 	HVX_PENDING_MMIO,	/* MMIO access, see struct hvx_mmio_op */
 	HVX_PENDING_MSR,	/* RDMSR/WRMSR handed to userspace */
+	HVX_PENDING_HYPERCALL,	/* VMCALL handed to userspace: RAX to set */
 };
 
 struct hvx_vmx_vcpu;
@@ -159,6 +160,30 @@ struct hvx_vmx_dev_ops {
 		    u64 *val);
 	int (*intr_pending)(struct hvx_vmx_vcpu *v);
 	int (*intr_ack)(struct hvx_vmx_vcpu *v, int vector, int *src);
+};
+
+/**
+ * struct hvx_vmx_pv_ops - what hypercalls do to other vCPUs (hypercall.c)
+ * @kick: KVM_HC_KICK_CPU: the vCPU with APIC id @apic_id leaves a halt
+ *	(or its next HLT completes at once). Unknown ids are ignored.
+ * @send_ipi: KVM_HC_SEND_IPI: deliver the fixed IPI of ICR low word @icr
+ *	to APIC ids @min + i for each bit i of @map[0] and @min + @cluster
+ *	+ i for each bit i of @map[1] (@cluster: 64, or 32 outside 64-bit
+ *	mode, where only the low 32 bits of each word are used), through
+ *	the in-kernel local APICs. Returns how many APICs took it. May be
+ *	NULL (no in-kernel LAPIC).
+ * @yield: KVM_HC_SCHED_YIELD: give the CPU to the thread of the vCPU
+ *	with APIC id @apic_id if it is runnable but not running.
+ *
+ * Set by kmod/ before the vCPU first runs; @kick and @send_ipi are called
+ * on the exit fast path with interrupts off and must not sleep; @yield
+ * is called in process context.
+ */
+struct hvx_vmx_pv_ops {
+	void (*kick)(struct hvx_vmx_vcpu *v, u64 apic_id);
+	long (*send_ipi)(struct hvx_vmx_vcpu *v, const unsigned long *map,
+			 unsigned int cluster, u64 min, u32 icr);
+	void (*yield)(struct hvx_vmx_vcpu *v, u64 apic_id);
 };
 
 /* APIC virtualization assists of a vCPU (hvx_vmx_vcpu.apicv). */
@@ -634,6 +659,17 @@ struct hvx_vmx_pv {
  *	caches may hold its guest's writes; set by hvx_vmx_load(), used
  *	and cleared by the vCPU's own thread only (exit.c).
  * @pv: the KVM paravirtual MSRs (pvmsr.c).
+ * @pv_ops: what hypercalls do to other vCPUs, or NULL (kmod/).
+ * @pv_features: KVM_FEATURE_* bits of the vCPU's CPUID leaf 0x40000101
+ *	EAX: the paravirtual features the guest was offered (cpuid.c keeps
+ *	it in step with @cpuid).
+ * @pv_unhalted: a KVM_HC_KICK_CPU came for this vCPU and no HLT took it
+ *	yet; set by any thread (xchg() to take it).
+ * @hc_exits: the VM's HVX_SET_HYPERCALL_EXITS bitmap
+ *	(HVX_HYPERCALL_EXIT_NRS bits), or NULL; owned by kmod/.
+ * @hc_long: the VMCALL handed to userspace came from 64-bit mode.
+ * @halt_irqs_off: the vCPU is halted by a HLT with interrupts off (only
+ *	a kick, an NMI or INIT end it); vCPU thread only.
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -724,6 +760,12 @@ struct hvx_vmx_vcpu {
 	struct hvx_vmx_run_state rs;
 	cpumask_var_t wbinvd_dirty;
 	struct hvx_vmx_pv pv;
+	const struct hvx_vmx_pv_ops *pv_ops;
+	u32 pv_features;
+	int pv_unhalted;
+	const unsigned long *hc_exits;
+	bool hc_long;
+	bool halt_irqs_off;
 };
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
@@ -750,12 +792,16 @@ struct hvx_vmx_vcpu {
 /*
  * KVM paravirtual features (Linux's Documentation/virt/kvm/x86/cpuid.rst,
  * CPUID.0x40000101:EAX bits) whose MSRs vmx/pvmsr.c implements:
- * CLOCKSOURCE2 (3), STEAL_TIME (5), PV_EOI (6), PV_TLB_FLUSH (9) and
- * CLOCKSOURCE_STABLE_BIT (24). The KVM-compatible leaf 0x40000101 ORs
- * this mask into the features it offers; each MSR raises #GP unless the
- * guest's CPUID table (hvx_vmx_cpuid_lookup()) offers its feature.
+ * CLOCKSOURCE2, STEAL_TIME, PV_EOI, PV_TLB_FLUSH and
+ * CLOCKSOURCE_STABLE_BIT. hvx_vmx_pv_features() ORs this mask into the
+ * hypercall features; each MSR raises #GP unless the guest's CPUID offers
+ * its feature (hvx_vmx_vcpu.pv_features).
  */
-#define HVX_PV_MSR_FEATURES	(BIT(3) | BIT(5) | BIT(6) | BIT(9) | BIT(24))
+#define HVX_PV_MSR_FEATURES	(BIT(HVX_KVM_FEATURE_CLOCKSOURCE2) | \
+				 BIT(HVX_KVM_FEATURE_STEAL_TIME) | \
+				 BIT(HVX_KVM_FEATURE_PV_EOI) | \
+				 BIT(HVX_KVM_FEATURE_PV_TLB_FLUSH) | \
+				 BIT(HVX_KVM_FEATURE_CLOCKSOURCE_STABLE_BIT))
 
 /*
  * Guest state cached from the VMCS (struct hvx_vmx_vcpu.regs_avail and
@@ -865,7 +911,14 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v);
 int hvx_vmx_dispatch_exit(struct hvx_vmx_vcpu *v, enum hvx_entry_check check);
 int hvx_vmx_failed_entry(struct hvx_vmx_vcpu *v, u32 reason,
 			 enum hvx_entry_check check, u32 hw_reason);
+
+/* hypercall.c: VMCALL */
 int hvx_vmx_handle_vmcall(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_hypercall_fastpath(struct hvx_vmx_vcpu *v);
+void hvx_vmx_hypercall_complete(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_hypercall_exits_valid(const unsigned long *bitmap);
+u32 hvx_vmx_pv_features(void);
+void hvx_vmx_pv_kick(struct hvx_vmx_vcpu *v);
 
 /* events.c: exceptions, interrupts and requests */
 void hvx_vmx_inject_events(struct hvx_vmx_vcpu *v);
@@ -903,6 +956,8 @@ void hvx_vmx_cpuid_default(struct hvx_cpuid_entry *tbl, u32 *nent, u32 id);
 const struct hvx_cpuid_entry *
 hvx_vmx_cpuid_lookup(struct hvx_vmx_vcpu *v, u32 function, u32 index);
 int hvx_vmx_cpuid_set(struct hvx_vmx_vcpu *v, const struct hvx_cpuid *c);
+void hvx_vmx_cpuid_no_pv(struct hvx_vmx_vcpu *v);
+void hvx_vmx_cpuid_pv_init(struct hvx_vmx_vcpu *v);
 void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c);
 int hvx_vmx_get_msrs(struct hvx_vmx_vcpu *v, struct hvx_msrs *m);
 int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m);

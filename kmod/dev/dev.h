@@ -310,6 +310,8 @@ void hvx_irq_notify_ack(struct hvx_vm *vm, u32 gsi);
 int hvx_lapic_vm_create(struct hvx_vm *vm);
 void hvx_lapic_vm_destroy(struct hvx_vm *vm);
 int hvx_lapic_deliver(struct hvx_vm *vm, const struct hvx_apic_irq *irq);
+long hvx_lapic_pv_send_ipi(struct hvx_vcpu *src, const unsigned long *map,
+			   unsigned int cluster, u64 min, u32 icr);
 bool hvx_lapic_accepts_pic(struct hvx_vcpu *vcpu);
 
 void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector);

@@ -456,6 +456,63 @@ int hvx_lapic_deliver(struct hvx_vm *vm, const struct hvx_apic_irq *irq)
 }
 
 /**
+ * hvx_lapic_pv_send_ipi - KVM_HC_SEND_IPI: one IPI to a set of APIC ids
+ * @src: the sending vCPU.
+ * @map: two words of destination bits: bit i of @map[0] names APIC id
+ *	@min + i, bit i of @map[1] id @min + @cluster + i.
+ * @cluster: bits used per word: 64, or 32 for a caller outside 64-bit
+ *	mode.
+ * @min: the APIC id of bit 0.
+ * @icr: the ICR's low word (vector, delivery mode, level), physical
+ *	destination without shorthand (checked by the caller).
+ *
+ * Each destination takes the IPI as from an ICR write naming it
+ * (lapic_accept()); ids with no vCPU, or whose APIC is disabled, are
+ * skipped. The APIC id is the vCPU id.
+ * Context: any, including interrupts off (the exit fast path).
+ * Return: the number of APICs that accepted it.
+ */
+long hvx_lapic_pv_send_ipi(struct hvx_vcpu *src, const unsigned long *map,
+			   unsigned int cluster, u64 min, u32 icr)
+{
+	struct hvx_apic_irq irq = {
+		.vector = icr & APIC_VECTOR_MASK,
+		.delivery = LVT_DM(icr),
+		.level_trig = icr & APIC_INT_LEVELTRIG,
+		.assert = icr & APIC_INT_ASSERT,
+		.x2apic = true,
+		.src = HVX_IRQ_SRC_LAPIC,
+		.self = src,
+	};
+	struct hvx_vm *vm = src->vm;
+	unsigned int w, i;
+	long n = 0;
+
+	if (irq.delivery == HVX_APIC_DM_FIXED ||
+	    irq.delivery == HVX_APIC_DM_LOWEST)
+		irq.level_trig = false;	/* IPIs are edge-triggered */
+	if (min >= HVX_MAX_VCPUS)
+		return 0;
+	rcu_read_lock();
+	for (w = 0; w < 2; w++) {
+		for_each_set_bit(i, &map[w], cluster) {
+			u64 id = min + w * cluster + i;
+			struct hvx_vcpu *vcpu;
+
+			if (id >= HVX_MAX_VCPUS)
+				break;
+			vcpu = READ_ONCE(vm->vcpus[id]);
+			if (!vcpu || !vcpu->lapic || !hw_enabled(vcpu->lapic))
+				continue;
+			irq.dest = id;
+			n += lapic_accept(vcpu->lapic, &irq);
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/**
  * hvx_lapic_accepts_pic - does this vCPU take the 8259A's INTR?
  * @vcpu: the vCPU, which has a local APIC.
  *

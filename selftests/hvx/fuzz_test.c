@@ -6,9 +6,10 @@
  * GPAs, register states, CPUID/MSR lists and events, and short runs of
  * random guest code, the in-kernel platform and interrupt routing
  * (HVX_CREATE_PLATFORM, GSIs, MSIs, irqfds), dirty logging and memory
- * limits, device assignment, in-kernel virtio devices, and the state
+ * limits, device assignment, in-kernel virtio devices, the state
  * ioctls (vCPU XSAVE, XCRs, debug registers and LAPIC; device records
- * mutated bit by bit, truncated, or of random sizes). Every call must succeed or fail with a documented
+ * mutated bit by bit, truncated, or of random sizes), and the hypercall
+ * numbers that exit to userspace (HVX_SET_HYPERCALL_EXITS). Every call must succeed or fail with a documented
  * errno; afterwards no reference may be left (module refcount back to its
  * start) and a normal guest must still run. The harness fails the run on
  * any kernel WARN, oops or lockdep report in the console.
@@ -132,7 +133,7 @@ TEST(random_ioctl_sequences)
 	for (iter = 0; iter < iters; iter++) {
 		struct fvm *vm = &vms[rnd() % NVMS];
 		int j = rnd() % NVCPUS, vfd = vm->vcpu[j];
-		uint64_t op = rnd() % 29;
+		uint64_t op = rnd() % 30;
 
 		fill(buf, sizeof(buf));
 		switch (op) {
@@ -419,6 +420,17 @@ TEST(random_ioctl_sequences)
 			CHECK(ioctl(vm->fd, HVX_CREATE_VIRTIO, d));
 			if (mfd >= 0)
 				close(mfd);	/* a device keeps its own */
+			break;
+		}
+		case 27: {	/* hypercall exits: mostly valid sets */
+			struct hvx_hypercall_exits *e = (void *)buf;
+
+			if (rnd() & 1) {
+				memset(e, 0, sizeof(*e));
+				e->bitmap[rnd() % 16] = rnd() & 1 ? rnd_val() :
+						       1ull << (rnd() % 64);
+			}
+			CHECK(ioctl(vm->fd, HVX_SET_HYPERCALL_EXITS, e));
 			break;
 		}
 		default:	/* reads that must not fail on live fds */

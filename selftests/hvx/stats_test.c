@@ -353,7 +353,7 @@ static struct vcpu *pic_vcpu(struct vm **vm, void (*fn)(uint64_t),
 }
 
 /*
- * CPUID, VMCALL (which raises #UD) and port I/O to the in-kernel PIC
+ * CPUID, VMCALL (an unknown hypercall) and port I/O to the in-kernel PIC
  * and RTC are handled on the fast path: a loop of each in the guest
  * raises fastpath_exits by the loop count, and those exits are also
  * counted as exits of their reason.

@@ -50,7 +50,7 @@ bench_unexpected_stub:
 	jmp	bench_unhandled
 
 /*
- * #UD: hvx injects it for VMCALL. Skip a VMCALL (0f 01 c1, SDM Vol. 2B)
+ * #UD: a hypervisor without hypercalls injects it for VMCALL. Skip a VMCALL (0f 01 c1, SDM Vol. 2B)
  * and resume after it; any other #UD is unexpected.
  */
 	.p2align 4

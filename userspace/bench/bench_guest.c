@@ -156,8 +156,9 @@ static uint64_t __attribute__((noinline)) op_cpuid(uint64_t n)
 }
 
 /*
- * VMCALL with RAX = a hypercall number nobody defines: KVM returns
- * -KVM_ENOSYS in RAX; hvx injects #UD, which bench_ud_stub skips.
+ * VMCALL with RAX = a hypercall number nobody defines: KVM and hvx
+ * return -KVM_ENOSYS in RAX (a hypervisor that injects #UD instead is
+ * skipped over by bench_ud_stub).
  */
 static uint64_t __attribute__((noinline)) op_vmcall(uint64_t n)
 {

@@ -112,6 +112,7 @@ struct options {
 	uint64_t flat_addr;
 	int entry;		/* 0 auto, 32 or 64: bzImage entry point */
 	bool no_acpi;
+	bool no_pv;		/* HVX_VM_NO_PV: no KVM paravirtual leaves */
 	bool summary;
 	bool quiet;
 	int ndevices;		/* --device: PCI devices to pass through */

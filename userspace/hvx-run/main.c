@@ -5,7 +5,7 @@
  *
  *   hvx-run --kernel FILE [--initrd FILE] [--append CMDLINE] [--mem SIZE]
  *           [--cpus N] [--hugepages] [--flat ADDR] [--entry 32|64]
- *           [--no-acpi] [--summary] [--dev PATH] [--quiet]
+ *           [--no-acpi] [--no-pv] [--summary] [--dev PATH] [--quiet]
  *           [--device BDF]... [--disk FILE[,ro][,serial=S]]...
  *
  * Exit status: 0 when the guest powers off, resets, or halts every vCPU
@@ -76,6 +76,8 @@ static void usage(void)
 	       "                   32-bit protected mode (flat segments, no paging)\n"
 	       "  --entry 32|64    bzImage entry point (default: 64-bit if the kernel has one)\n"
 	       "  --no-acpi        MP table only, no ACPI tables\n"
+	       "  --no-pv          no paravirtual interface (KVM's CPUID leaves): the\n"
+	       "                   guest sees only the hardware\n"
 	       "  --summary        print a line with run time and exits at the end\n"
 	       "                   (and, when stopped by a signal, a line per vCPU)\n"
 	       "  --dev PATH       hvx device (default /dev/hvx)\n"
@@ -187,7 +189,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
 	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP,
-	       OPT_DEVICE, OPT_DISK };
+	       OPT_DEVICE, OPT_DISK, OPT_NOPV };
 	static const struct option lopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -198,6 +200,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "flat", required_argument, NULL, OPT_FLAT },
 		{ "entry", required_argument, NULL, OPT_ENTRY },
 		{ "no-acpi", no_argument, NULL, OPT_NOACPI },
+		{ "no-pv", no_argument, NULL, OPT_NOPV },
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "dev", required_argument, NULL, OPT_DEV },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -249,6 +252,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage_error("--entry: '%s' is not 32 or 64", optarg);
 			break;
 		case OPT_NOACPI: o->no_acpi = true; break;
+		case OPT_NOPV: o->no_pv = true; break;
 		case OPT_SUMMARY: o->summary = true; break;
 		case OPT_DEV: o->dev = optarg; break;
 		case OPT_QUIET: o->quiet = true; break;
@@ -322,7 +326,8 @@ static void open_hvx(struct vm *vm)
 	if (ver != HVX_API_VERSION)
 		die("%s: not an hvx device with API version %d (got %d)",
 		    vm->opt.dev, HVX_API_VERSION, ver);
-	vm->fd = ioctl(vm->sys_fd, HVX_CREATE_VM, 0);
+	vm->fd = ioctl(vm->sys_fd, HVX_CREATE_VM,
+		       vm->opt.no_pv ? HVX_VM_NO_PV : 0);
 	if (vm->fd < 0) {
 		if (errno == EBUSY)
 			die("cannot create a VM: VMX is busy, another hypervisor holds it (a KVM VM running?)");

@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hypercall_test - the hvx hypercall ABI and the KVM paravirtual leaves
+ * (uapi/hvx.h, "Paravirtual interface"): unknown numbers and user mode
+ * get KVM's error values without a fault; a VMCALL across the end of the
+ * canonical address space faults before it exits; the arguments come
+ * from RBX, RCX, RDX, RSI and nothing but RAX changes; numbers the VMM
+ * picks exit to it (HVX_EXIT_HYPERCALL) and its answer reaches RAX;
+ * KVM_HC_KICK_CPU wakes a vCPU halted with interrupts off (and is not
+ * lost when it comes first); KVM_HC_SEND_IPI reaches two vCPUs through
+ * their local APICs; KVM_HC_SCHED_YIELD reaches the scheduler's
+ * yield_to() for a spinning vCPU's thread; a feature the VMM leaves out of CPUID is invisible and off; and
+ * the statistics count calls by number.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "hvx_test.h"
+#include "hvx_nl.h"
+#include "hypercall_guest.h"
+
+#define EXIT_REASON_VMCALL	18
+#define ENOSYS_RET		((uint64_t)-HVX_HC_ENOSYS)
+#define KVM_SIG_EBX		0x4b4d564bu	/* "KVMK" */
+#define KVM_SIG_ECX		0x564b4d56u	/* "VMKV" */
+#define KVM_SIG_EDX		0x0000004du	/* "M\0\0\0" */
+#define PV_FEATURES		(1u << HVX_KVM_FEATURE_PV_UNHALT | \
+				 1u << HVX_KVM_FEATURE_PV_SEND_IPI | \
+				 1u << HVX_KVM_FEATURE_PV_SCHED_YIELD)
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* SIGUSR1 and SIGALRM interrupt HVX_RUN (no SA_RESTART). */
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+static struct vm *lapic_vm(uint32_t flags)
+{
+	struct hvx_platform_config c = { .devices = HVX_PLATFORM_LAPIC };
+	struct vm *vm = vm_create_flags(flags);
+
+	LIB_ASSERT(!ioctl(vm->fd, HVX_CREATE_PLATFORM, &c),
+		   "HVX_CREATE_PLATFORM: %m");
+	return vm;
+}
+
+static struct vcpu *long_vcpu(struct vm *vm, uint32_t id,
+			      void (*fn)(uint64_t), uint64_t arg)
+{
+	struct vcpu *vcpu = vcpu_create(vm, id);
+
+	vcpu_setup_long(vcpu, fn, arg);
+	return vcpu;
+}
+
+/* vCPU @vcpu's statistics, or the test fails. */
+static void vcpu_stats(struct __test_metadata *_metadata, int vcpu,
+		       struct hvx_stats *st)
+{
+	struct hvx_nl_stats s;
+	struct hvx_nl nl;
+
+	ASSERT_EQ(0, hvx_nl_open(&nl));
+	ASSERT_EQ(1, hvx_nl_get_stats(&nl, hvx_nl_own_vm_id(&nl), vcpu, &s, 1));
+	hvx_nl_close(&nl);
+	*st = s.st;
+}
+
+static int set_exits(struct vm *vm, const uint64_t *nrs, int n)
+{
+	struct hvx_hypercall_exits e = { 0 };
+
+	for (int i = 0; i < n; i++)
+		e.bitmap[nrs[i] / 64] |= 1ull << (nrs[i] % 64);
+	return ioctl(vm->fd, HVX_SET_HYPERCALL_EXITS, &e);
+}
+
+/* A vCPU on its own thread, until DONE, another exit or a signal. */
+struct runner {
+	struct vcpu *vcpu;
+	pthread_t thread;
+	volatile int syncs, done, error;
+	volatile uint64_t last_sync, bad_exit;
+};
+
+static void *runner_thread(void *arg)
+{
+	struct runner *r = arg;
+	struct ucall uc;
+
+	for (;;) {
+		uint64_t cmd;
+
+		if (__vcpu_run(r->vcpu)) {
+			r->error = errno;
+			break;
+		}
+		cmd = get_ucall(r->vcpu, &uc);
+		if (cmd == UCALL_SYNC) {
+			r->last_sync = uc.args[0];
+			__atomic_add_fetch(&r->syncs, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (cmd == UCALL_DONE)
+			r->done = 1;
+		else
+			r->bad_exit = cmd ? cmd : 1000 + r->vcpu->run->exit_reason;
+		break;
+	}
+	return NULL;
+}
+
+static void runner_start(struct runner *r, struct vcpu *vcpu)
+{
+	r->vcpu = vcpu;
+	LIB_ASSERT(!pthread_create(&r->thread, NULL, runner_thread, r),
+		   "pthread_create");
+}
+
+/* Wait up to @ms for *@flag >= @want (10 ms steps). */
+static bool wait_for(volatile int *flag, int want, int ms)
+{
+	for (int t = 0; t < ms; t += 10) {
+		if (*flag >= want)
+			return true;
+		msleep(10);
+	}
+	return *flag >= want;
+}
+
+/* End the runner: interrupt its HVX_RUN if it still runs, join. */
+static void runner_stop(struct runner *r)
+{
+	r->vcpu->run->immediate_exit = 1;
+	pthread_kill(r->thread, SIGUSR1);
+	pthread_join(r->thread, NULL);
+}
+
+/* Unknown numbers, huge numbers and the no-op: RAX only, no fault. */
+TEST(unknown_number_no_fault)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_basic, 0);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* CPL 3: -EPERM for every number, even one the VMM takes; no fault. */
+TEST(user_mode_eperm)
+{
+	const uint64_t nr = HC_USER;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_user, 0);
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * A VMCALL whose last byte would be at 0x800000000000: the fetch faults
+ * (#GP(0), SDM Vol. 1 3.3.7.1) and no VM exit happens at all.
+ */
+TEST(vmcall_straddles_canonical_edge)
+{
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_edge, EDGE_STRADDLE);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(13, uc.args[0]) TH_LOG("the guest must get #GP");
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ(HVX_HC_VAPIC_POLL_IRQ, uc.args[2]) TH_LOG("RAX changed");
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(0, st.exits_by_reason[EXIT_REASON_VMCALL]);
+	EXPECT_EQ(0, st.hypercalls[HVX_HC_VAPIC_POLL_IRQ]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * A VMCALL that ends exactly at the edge exits, but the RIP after it is
+ * not canonical (VM entry would fail): hvx raises #GP(0) at the VMCALL
+ * instead and does not carry out the call.
+ */
+TEST(vmcall_ends_at_canonical_edge)
+{
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_edge, EDGE_ENDS_AT_EDGE);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(13, uc.args[0]) TH_LOG("the guest must get #GP");
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ(HVX_HC_VAPIC_POLL_IRQ, uc.args[2]) TH_LOG("the call ran");
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(1, st.exits_by_reason[EXIT_REASON_VMCALL]);
+	EXPECT_EQ(0, st.hypercalls[HVX_HC_VAPIC_POLL_IRQ]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * Every GPR set to a pattern: the VMM sees the number and RBX, RCX, RDX,
+ * RSI as the arguments (HVX_EXIT_HYPERCALL), its result lands in RAX at
+ * the next HVX_RUN, and no other register changes (checked in the guest).
+ */
+TEST(args_in_every_register)
+{
+	const uint64_t nr = HC_USER;
+	struct hvx_run *run;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_all_regs, 0);
+	run = vcpu->run;
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_HYPERCALL, vcpu);
+	EXPECT_EQ(HC_USER, run->hypercall.nr);
+	EXPECT_EQ(HC_PATTERN(3), run->hypercall.args[0]);	/* RBX */
+	EXPECT_EQ(HC_PATTERN(1), run->hypercall.args[1]);	/* RCX */
+	EXPECT_EQ(HC_PATTERN(2), run->hypercall.args[2]);	/* RDX */
+	EXPECT_EQ(HC_PATTERN(6), run->hypercall.args[3]);	/* RSI */
+	EXPECT_EQ(HVX_HYPERCALL_LONG_MODE, run->hypercall.flags);
+	run->hypercall.ret = HC_USER_RET;
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* HVX_SET_HYPERCALL_EXITS: what it refuses, changing nothing. */
+TEST(hypercall_exits_ioctl)
+{
+	const uint64_t own[] = { HVX_HC_VAPIC_POLL_IRQ, HVX_HC_KICK_CPU,
+				 HVX_HC_SEND_IPI, HVX_HC_SCHED_YIELD };
+	const uint64_t ok[] = { 0, 12, HC_USER, HVX_HYPERCALL_EXIT_NRS - 1 };
+	struct hvx_hypercall_exits e = { 0 };
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	e.flags = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_HYPERCALL_EXITS, &e));
+	e.flags = 0;
+	e.pad = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_HYPERCALL_EXITS, &e));
+	e.pad = 0;
+	e.reserved[3] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_HYPERCALL_EXITS, &e));
+	for (unsigned int i = 0; i < ARRAY_SIZE(own); i++)
+		ASSERT_ERRNO_MSG(EINVAL, set_exits(vm, &own[i], 1),
+				 " (number %lu)", (unsigned long)own[i]);
+	ASSERT_EQ(0, set_exits(vm, ok, ARRAY_SIZE(ok)));
+	ASSERT_EQ(0, set_exits(vm, NULL, 0));
+	vm_free(vm);
+}
+
+/*
+ * KVM_HC_KICK_CPU and HLT with interrupts off (Linux's PV spinlocks): a
+ * kick that comes first makes the next HLT return at once; a vCPU that
+ * sleeps in such a HLT (in the kernel: no HVX_EXIT_HLT) wakes on the next
+ * kick. Needs the in-kernel LAPIC and a second vCPU.
+ */
+TEST(kick_wakes_halted_vcpu)
+{
+	struct runner waiter = { 0 };
+	struct itimerval it = { .it_value = { .tv_sec = 20 } };
+	struct itimerval off = { 0 };
+	struct vcpu *kicker, *w;
+	struct hvx_stats st;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	setup_signals();
+	vm = lapic_vm(0);
+	kicker = long_vcpu(vm, 0, guest_kicker, 1);
+	w = long_vcpu(vm, 1, guest_kick_waiter, 0);
+	ASSERT_EQ(0, vcpu_run_sync(kicker));
+
+	/* The kick was latched: the waiter's first HLT does not sleep. */
+	setitimer(ITIMER_REAL, &it, NULL);
+	ASSERT_EQ(0, __vcpu_run(w)) TH_LOG("HLT slept despite the kick: %s",
+					   strerror(errno));
+	setitimer(ITIMER_REAL, &off, NULL);
+	ASSERT_EQ(UCALL_SYNC, get_ucall(w, &uc)) TH_LOG("%s", vcpu_exit_str(w));
+	ASSERT_EQ(1, uc.args[0]);
+
+	/* The second HLT sleeps in the kernel until the next kick. */
+	runner_start(&waiter, w);
+	for (int t = 0; t < 20000; t += 10) {
+		vcpu_stats(_metadata, 1, &st);
+		if (st.halts >= 2)
+			break;
+		msleep(10);
+	}
+	ASSERT_EQ(2, st.halts) TH_LOG("the waiter did not halt again");
+	msleep(100);
+	EXPECT_EQ(0, waiter.syncs) TH_LOG("a HLT with interrupts off returned");
+	EXPECT_EQ(0, waiter.bad_exit) TH_LOG("HLT went to userspace");
+	vcpu_run_done(kicker);
+	if (!wait_for(&waiter.syncs, 1, 20000) || !wait_for(&waiter.done, 1, 20000)) {
+		runner_stop(&waiter);
+		ASSERT_TRUE(0) TH_LOG("the kick did not wake the halted vCPU");
+	}
+	pthread_join(waiter.thread, NULL);
+	EXPECT_EQ(2, waiter.last_sync);
+	vcpu_stats(_metadata, 1, &st);
+	EXPECT_LE(1, st.wakeups);
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(3, st.hypercalls[HVX_HC_KICK_CPU]);
+	vm_free(vm);
+}
+
+/*
+ * KVM_HC_SEND_IPI from vCPU 0 to APIC ids 1 and 2: both take the vector
+ * through their local APICs and the call returns 2; ids without a vCPU
+ * count 0; logical destinations and shorthands are -EINVAL.
+ */
+TEST(send_ipi_to_two_vcpus)
+{
+	struct runner rx[2] = { 0 };
+	struct vcpu *tx;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	setup_signals();
+	vm = lapic_vm(0);
+	tx = long_vcpu(vm, 0, guest_ipi_tx, 0);
+	for (int i = 0; i < 2; i++) {
+		struct vcpu *v = long_vcpu(vm, i + 1, guest_ipi_rx, 0);
+
+		vcpu_set_idt_gate(v, V_PV_IPI, (uint64_t)guest_pv_ipi_entry);
+		runner_start(&rx[i], v);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!wait_for(&rx[i].syncs, 1, 20000)) {
+			runner_stop(&rx[0]);
+			runner_stop(&rx[1]);
+			ASSERT_TRUE(0) TH_LOG("receiver %d not ready", i + 1);
+		}
+		EXPECT_EQ(i + 1, rx[i].last_sync);
+	}
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(tx, &uc));
+	EXPECT_EQ(2, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ((uint64_t)-HVX_HC_EINVAL, uc.args[2]);
+	EXPECT_EQ((uint64_t)-HVX_HC_EINVAL, uc.args[3]);
+	for (int i = 0; i < 2; i++) {
+		bool done = wait_for(&rx[i].done, 1, 20000);
+
+		if (!done)
+			runner_stop(&rx[i]);
+		else
+			pthread_join(rx[i].thread, NULL);
+		EXPECT_TRUE(done) TH_LOG("vCPU %d got no IPI", i + 1);
+		EXPECT_EQ(1, guest_var(vm, guest_pv_ipis[i + 1]));
+	}
+	EXPECT_EQ(0, guest_var(vm, guest_pv_ipis[0]));
+	vcpu_run_done(tx);
+	vm_free(vm);
+}
+
+#define SCHEDSTATS	"/proc/sys/kernel/sched_schedstats"
+
+/* Sum of the yld_count field of every CPU in /proc/schedstat, or -1. */
+static long yld_count(void)
+{
+	char line[512];
+	long sum = 0, n;
+	FILE *f = fopen("/proc/schedstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "cpu", 3) && sscanf(line, "cpu%*u %ld", &n) == 1)
+			sum += n;
+	fclose(f);
+	return sum;
+}
+
+/*
+ * KVM_HC_SCHED_YIELD: vCPU 1 spins on a counter, both vCPU threads on
+ * host CPU 0. Each yield to vCPU 1 reaches the scheduler's yield_to()
+ * with vCPU 1's thread, runnable and not running: the CPU's yld_count
+ * (schedstats) rises by at least the 20 yields; whether the scheduler
+ * then runs the target is its fairness decision (logged: how often the
+ * counter moved). Yields to itself and to an id without a vCPU do not
+ * reach it.
+ */
+TEST(sched_yield_runs_target)
+{
+	struct runner spin = { 0 };
+	cpu_set_t cpu0, was;
+	long y0, y1;
+	char stats_was[8];
+	struct vcpu *v0;
+	struct hvx_stats st;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	if (read_str(SCHEDSTATS, stats_was, sizeof(stats_was)) ||
+	    write_str(SCHEDSTATS, "1") || yld_count() < 0)
+		SKIP(return, SCHEDSTATS " or /proc/schedstat not usable: no CONFIG_SCHEDSTATS");
+	setup_signals();
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
+	v0 = vm_create_long(&vm, guest_yield, 1);
+	runner_start(&spin, long_vcpu(vm, 1, guest_spin,
+				       (uint64_t)&guest_spin_ctr));
+	ASSERT_EQ(0, pthread_setaffinity_np(spin.thread, sizeof(cpu0), &cpu0));
+	y0 = yld_count();
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(v0, &uc));
+	y1 = yld_count();
+	write_str(SCHEDSTATS, stats_was);
+	TH_LOG("%ld yields in the scheduler; the spinning vCPU ran during %lu of 20",
+	       y1 - y0, (unsigned long)uc.args[0]);
+	EXPECT_LE(20, y1 - y0);
+	vcpu_run_done(v0);
+	runner_stop(&spin);
+	sched_setaffinity(0, sizeof(was), &was);
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(22, st.hypercalls[HVX_HC_SCHED_YIELD]);
+	vm_free(vm);
+}
+
+/* Run guest_features; its two SYNCs' arguments in @a and @b. */
+static void run_features(struct __test_metadata *_metadata, struct vcpu *v,
+			 struct ucall *a, struct ucall *b)
+{
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(v, a));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(v, b));
+	vcpu_run_done(v);
+}
+
+/*
+ * The default table offers every feature at 0x40000100; a VMM that
+ * clears PV_SEND_IPI in its table (HVX_SET_CPUID) hides it and turns the
+ * call off, the others stay; HVX_VM_NO_PV offers nothing.
+ */
+TEST(vmm_masks_features)
+{
+	static struct hvx_cpuid c;
+	struct ucall a, b;
+	struct vcpu *v;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = lapic_vm(0);
+	v = long_vcpu(vm, 0, guest_features, 0);
+	run_features(_metadata, v, &a, &b);
+	EXPECT_EQ(HVX_CPUID_KVM_FEATURES, a.args[0]);
+	EXPECT_EQ(KVM_SIG_EBX | (uint64_t)KVM_SIG_ECX << 32, a.args[1]);
+	EXPECT_EQ(KVM_SIG_EDX, a.args[2]);
+	EXPECT_EQ(PV_FEATURES, a.args[3] & PV_FEATURES);
+	EXPECT_EQ(0, b.args[0]);
+	EXPECT_EQ(0, b.args[1]);
+	EXPECT_EQ(0, b.args[2]);
+	EXPECT_EQ(0, b.args[3]);	/* no hints */
+	vm_free(vm);
+
+	vm = lapic_vm(0);
+	v = long_vcpu(vm, 0, guest_features, 0);
+	ASSERT_EQ(0, ioctl(v->fd, HVX_GET_CPUID, &c));
+	for (unsigned int i = 0; i < c.nent; i++)
+		if (c.entries[i].function == HVX_CPUID_KVM_FEATURES)
+			c.entries[i].eax &= ~(1u << HVX_KVM_FEATURE_PV_SEND_IPI);
+	ASSERT_EQ(0, ioctl(v->fd, HVX_SET_CPUID, &c));
+	run_features(_metadata, v, &a, &b);
+	EXPECT_EQ(HVX_CPUID_KVM_FEATURES, a.args[0]);
+	EXPECT_EQ(0, a.args[3] & (1u << HVX_KVM_FEATURE_PV_SEND_IPI));
+	EXPECT_EQ(PV_FEATURES & ~(1u << HVX_KVM_FEATURE_PV_SEND_IPI),
+		  a.args[3] & PV_FEATURES);
+	EXPECT_EQ(0, b.args[0]);
+	EXPECT_EQ(ENOSYS_RET, b.args[1]);
+	EXPECT_EQ(0, b.args[2]);
+	vm_free(vm);
+
+	vm = lapic_vm(HVX_VM_NO_PV);
+	v = long_vcpu(vm, 0, guest_features, 0);
+	run_features(_metadata, v, &a, &b);
+	EXPECT_EQ(0, a.args[0]);
+	EXPECT_EQ(0, a.args[1]);
+	EXPECT_EQ(0, a.args[3]);
+	EXPECT_EQ(ENOSYS_RET, b.args[0]);
+	EXPECT_EQ(ENOSYS_RET, b.args[1]);
+	EXPECT_EQ(ENOSYS_RET, b.args[2]);
+	vm_free(vm);
+}
+
+/* hvx_stats counts VMCALLs by number, refused ones included. */
+TEST(stats_by_number)
+{
+	const uint64_t nr = HC_USER;
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_basic, 0);
+	vcpu_run_done(vcpu);
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(1, st.hypercalls[HVX_HC_VAPIC_POLL_IRQ]);
+	EXPECT_EQ(3, st.hypercalls_other);
+	EXPECT_EQ(4, st.exits_by_reason[EXIT_REASON_VMCALL]);
+	EXPECT_EQ(0, st.exceptions_injected);
+	vm_free(vm);
+
+	vcpu = vm_create_long(&vm, guest_user, 0);
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu_run_done(vcpu);
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(1, st.hypercalls[HVX_HC_VAPIC_POLL_IRQ]);
+	EXPECT_EQ(2, st.hypercalls_other);	/* HC_USER, HC_UNKNOWN */
+	EXPECT_EQ(0, st.user_exits[HVX_EXIT_HYPERCALL]);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN

@@ -362,6 +362,9 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 	*read = true;
 	if (v->reinject_info & INTR_INFO_VALID_MASK)
 		return false;
+	/* Before this exit's handler or fast_reenter() touches the APIC. */
+	if (unlikely(v->pv.eoi_pending) && !hvx_vmx_pv_eoi_check_irqoff(v))
+		return false;
 	switch (reason) {
 	case EXIT_REASON_CPUID:
 		hvx_vmx_handle_cpuid(v);

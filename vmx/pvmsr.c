@@ -516,6 +516,54 @@ void hvx_vmx_pv_eoi_offer(struct hvx_vmx_vcpu *v, bool offer)
 	v->pv.eoi_pending = offer;
 }
 
+/*
+ * Read @len bytes at @gpa without sleeping, as pv_write_atomic() writes
+ * them: -EFAULT when that would need a page fault. Any context of the
+ * vCPU's thread.
+ */
+static int pv_read_atomic(struct hvx_vmx_vcpu *v, u64 gpa, void *buf,
+			  unsigned int len)
+{
+	struct hvx_mem *mem = v->mem;
+	void __user *p;
+	int idx, ret = -EFAULT;
+
+	if (current->mm != mem->mm)
+		return -EFAULT;
+	idx = srcu_read_lock(&mem->srcu);
+	if (!hvx_gpa_uaddr(mem, gpa, len, false, &p) &&
+	    !copy_from_user_nofault(buf, p, len))
+		ret = 0;
+	srcu_read_unlock(&mem->srcu, idx);
+	return ret;
+}
+
+/*
+ * Look at the PV EOI flag the guest was offered. @irqoff: the caller has
+ * interrupts off (the exit fast path) and cannot take a fault; a flag
+ * that cannot be read then is left for the caller's slow path. Return:
+ * false only for that, true when the flag was dealt with.
+ */
+static bool pv_eoi_sync(struct hvx_vmx_vcpu *v, bool irqoff)
+{
+	u64 gpa = v->pv.eoi & ~(u64)(KVM_MSR_ENABLED | PV_EOI_RESERVED);
+	u8 flag;
+
+	if (irqoff ? pv_read_atomic(v, gpa, &flag, 1) :
+		     hvx_gpa_read(v->mem, gpa, &flag, 1)) {
+		if (irqoff)
+			return false;
+		v->pv.eoi_pending = false;	/* not RAM now: no EOI seen */
+		return true;
+	}
+	if (flag & KVM_PV_EOI_ENABLED)
+		return true;
+	v->pv.eoi_pending = false;
+	if (v->apic_ops && v->apic_ops->pv_eoi)
+		v->apic_ops->pv_eoi(v);
+	return true;
+}
+
 /**
  * hvx_vmx_pv_eoi_check - after an exit: did the guest take the PV EOI?
  * @v: the vCPU, with pv.eoi_pending set; its own thread.
@@ -528,18 +576,25 @@ void hvx_vmx_pv_eoi_offer(struct hvx_vmx_vcpu *v, bool offer)
  */
 void hvx_vmx_pv_eoi_check(struct hvx_vmx_vcpu *v)
 {
-	u64 gpa = v->pv.eoi & ~(u64)(KVM_MSR_ENABLED | PV_EOI_RESERVED);
-	u8 flag;
+	pv_eoi_sync(v, false);
+}
 
-	if (hvx_gpa_read(v->mem, gpa, &flag, 1)) {
-		v->pv.eoi_pending = false;	/* not RAM now: no EOI seen */
-		return;
-	}
-	if (flag & KVM_PV_EOI_ENABLED)
-		return;
-	v->pv.eoi_pending = false;
-	if (v->apic_ops && v->apic_ops->pv_eoi)
-		v->apic_ops->pv_eoi(v);
+/**
+ * hvx_vmx_pv_eoi_check_irqoff - hvx_vmx_pv_eoi_check() in the fast path
+ * @v: the vCPU, with pv.eoi_pending set; its own thread.
+ *
+ * The exit fast path evaluates and injects events and writes the APIC
+ * between entries; each of those needs the PV EOI the guest may have
+ * taken since the last entry to be seen first, or the vector it retired
+ * stays in service (a new injection lands above it and takes its EOI,
+ * or the offer is withdrawn and the guest's EOI is forgotten).
+ * Context: interrupts off, the guest's state loaded; does not sleep.
+ * Return: true if done; false if the flag could not be read without a
+ * fault, and the exit must take the slow path (which checks again).
+ */
+bool hvx_vmx_pv_eoi_check_irqoff(struct hvx_vmx_vcpu *v)
+{
+	return pv_eoi_sync(v, true);
 }
 
 /**

@@ -994,6 +994,7 @@ void hvx_vmx_pv_sched_out(struct hvx_vmx_vcpu *v);
 void hvx_vmx_pv_reset(struct hvx_vmx_vcpu *v);
 void hvx_vmx_pv_eoi_offer(struct hvx_vmx_vcpu *v, bool offer);
 void hvx_vmx_pv_eoi_check(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_pv_eoi_check_irqoff(struct hvx_vmx_vcpu *v);
 
 /* guard.c: machine checks */
 void hvx_vmx_machine_check(struct hvx_vmx_vcpu *v, u32 reason, u32 intr_info);

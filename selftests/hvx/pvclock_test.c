@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvclock_test - the KVM paravirtual MSRs (vmx/pvmsr.c): the CPUID leaf
- * that offers them and the #GP when the VMM hides them; kvmclock against
+ * that offers them and the #GP when the VMM hides them (in the leaf, by
+ * spoiling KVM's signature, or with HVX_VM_NO_PV); kvmclock against
  * the guest's TSC and the host's CLOCK_BOOTTIME, the wall clock against
  * CLOCK_REALTIME, monotonic across two vCPUs and across host CPUs; bad
  * GPAs (unaligned, outside RAM, the APIC page) refused or ignored as
@@ -72,6 +73,21 @@ static void set_pv_features(struct vcpu *vcpu, uint32_t features)
 	LIB_ASSERT(!ioctl(vcpu->fd, HVX_SET_CPUID, &c), "HVX_SET_CPUID: %m");
 }
 
+/* Set CPUID.0x40000100:EBX (the signature's first four bytes) of @vcpu. */
+static void set_pv_signature(struct vcpu *vcpu, uint32_t ebx)
+{
+	static struct hvx_cpuid c;
+	uint32_t i;
+
+	LIB_ASSERT(!ioctl(vcpu->fd, HVX_GET_CPUID, &c), "HVX_GET_CPUID: %m");
+	for (i = 0; i < c.nent; i++)
+		if (c.entries[i].function == KVM_CPUID_BASE)
+			break;
+	LIB_ASSERT(i < c.nent, "no leaf 0x40000100 in the default table");
+	c.entries[i].ebx = ebx;
+	LIB_ASSERT(!ioctl(vcpu->fd, HVX_SET_CPUID, &c), "HVX_SET_CPUID: %m");
+}
+
 /* A 4 KiB slot at @gpa backed by @hva (NULL: delete). */
 static void pv_slot(struct vm *vm, uint64_t gpa, void *hva)
 {
@@ -133,6 +149,26 @@ TEST(hidden_features_gp)
 		ASSERT_ERRNO(EINVAL, get_msr(vcpu, msrs[i], &val));
 		ASSERT_ERRNO(EINVAL, set_msr(vcpu, msrs[i], 0));
 	}
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0xf, uc.args[0]);
+	ASSERT_EQ(0xf, uc.args[1]);
+	vm_free(vm);
+
+	/* A VM created with HVX_VM_NO_PV: no leaves, every MSR hidden. */
+	vm = vm_create_flags(HVX_VM_NO_PV);
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pv_msr_faults, 0);
+	for (int i = 0; i < 4; i++)
+		ASSERT_ERRNO(EINVAL, get_msr(vcpu, msrs[i], &val));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0xf, uc.args[0]);
+	ASSERT_EQ(0xf, uc.args[1]);
+	vm_free(vm);
+
+	/* The features without KVM's signature at 0x40000100 count for nothing. */
+	vcpu = vm_create_long(&vm, guest_pv_msr_faults, 0);
+	set_pv_signature(vcpu, 0);
+	ASSERT_ERRNO(EINVAL, get_msr(vcpu, MSR_KVM_SYSTEM_TIME_NEW, &val));
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
 	ASSERT_EQ(0xf, uc.args[0]);
 	ASSERT_EQ(0xf, uc.args[1]);

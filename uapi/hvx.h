@@ -750,7 +750,8 @@ struct hvx_cmos {
  * Ioctl numbers by area, so that work in parallel does not collide:
  * 0x30-0x37 memory, 0x40-0x47 platform devices (UART console, RTC, PCI),
  * 0x48-0x4f interrupt controllers and routing, 0x50-0x5f passthrough,
- * 0x60-0x67 the paravirtual interface.
+ * 0x60-0x67 the paravirtual interface, 0x68 in-kernel virtio devices,
+ * 0x70-0x7f saving and restoring state.
  */
 
 /* vCPU ioctls, on a vCPU fd. */

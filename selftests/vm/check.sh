@@ -222,6 +222,22 @@ for e in $EMUS; do
 		;;
 	esac
 done
+# A whole-suite run (no TESTS, the default emulators) leaves its record
+# in selftests/results/: one file per host kernel kind.
+record=()
+if [[ -z "$TESTS" && -z "${HVX_EMUS:-}" ]]; then
+	if [[ "${HVX_KERNEL:-}" == 7 ]]; then
+		record=(--record "$REPO/selftests/results/check-kernel7.md"
+			--record-title "make check HVX_KERNEL=7: the suite on a patched 7.x host kernel")
+	elif [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
+		record=(--record "$REPO/selftests/results/check-debug.md"
+			--record-title "make check-debug: the suite on a debug build of the host kernel")
+	else
+		record=(--record "$REPO/selftests/results/check.md"
+			--record-title "make check: the suite on Debian's host kernel")
+	fi
+	mkdir -p "$REPO/selftests/results"
+fi
 export VMLINUZ CMDLINE_QEMU CMDLINE_QEMU_NOINTREMAP HVX_EMUS=$EMUS
 exec python3 "$HERE/hvxcheck.py" run --tests "${tests[*]}" --out "$OUT" --img "$IMG" \
-	--timeout "$test_timeout" --elapsed $((SECONDS - T_START))
+	--timeout "$test_timeout" --elapsed $((SECONDS - T_START)) "${record[@]}"

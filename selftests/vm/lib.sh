@@ -60,7 +60,8 @@ BOCHS_MEM_MB=${HVX_BOCHS_MEM_MB:-3072}
 [[ "$BOCHS_MEM_MB" =~ ^[0-9]+$ ]] ||
 	{ echo "HVX_BOCHS_MEM_MB: not a number: $BOCHS_MEM_MB" >&2; exit 1; }
 # HVX_BOCHS_CPU_MODEL: Bochs's CPU model for every Bochs configuration
-# (corei7_haswell_4770; see selftests/vm/emulators.md for why).
+# (corei7_haswell_4770; see selftests/README.md, "Bochs 2.7 CPU models
+# and the speculation controls", for why).
 BOCHS_CPU_MODEL=${HVX_BOCHS_CPU_MODEL:-corei7_haswell_4770}
 [[ "$BOCHS_CPU_MODEL" =~ ^[a-z0-9_]+$ ]] ||
 	{ echo "HVX_BOCHS_CPU_MODEL: not a Bochs model name: $BOCHS_CPU_MODEL" >&2; exit 1; }

@@ -516,8 +516,10 @@ struct hvx_vmx_pv {
  * @tsc_offset: the VM's TSC offset (HVX_SET_TSC_OFFSET), TSC cycles.
  * @tsc_gen: bumped by every hvx_vmx_vm_set_tsc_offset(); a vCPU compares
  *	it with its own copy at each run (hvx_vmx_sync_tsc_offset()).
- * @nr_vcpus: vCPUs that exist, kept by kmod/ (the default CPUID
- *	topology follows it).
+ * @nr_vcpus: vCPUs that exist, kept by kmod/ under its VM lock: the
+ *	default CPUID topology (leaves 1, 4 and 0xB) follows it, and a PAUSE
+ *	exit looks for a vCPU to yield to (kmod/, hvx_vcpu_on_spin()) only
+ *	when it is 2 or more.
  * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  */
 struct hvx_vmx_vm {

@@ -169,7 +169,7 @@ done
 
 # --- kexec step (vmxlife_test --kexec, run by init.sh last) --------------
 # Opt-in (HVX_KEXEC=1): in bochs-smp the step does not reach its reboot
-# yet (selftests/vm/README.md). The stock kernel (kexec_file_load takes a
+# yet (selftests/README.md). The stock kernel (kexec_file_load takes a
 # bzImage with a 64-bit entry, which the fastboot.S image lacks) and a
 # small initramfs whose /init (kexec-init.sh) reports the CPUs that came up.
 if [[ "${HVX_KEXEC:-0}" == 1 ]] && printf '%s\n' "${tests[@]}" | grep -qx vmxlife_test; then

@@ -7,7 +7,7 @@ hands over to this file, which
 
 - decides which emulators run which programs (``emus``; EMULATORS below),
 - starts the emulators and supervises them (``run``),
-- splits each serial log by the ``### HVX-*`` markers (selftests/vm/README.md,
+- splits each serial log by the ``### HVX-*`` markers (selftests/README.md,
   "Markers"), parses each program's TAP, checks the emulated host's health
   (boot, insmod, ALLDONE, kmemleak, oops) and prints one line per result,
   ``N passed, N failed, N skipped`` and build/check/results.txt

@@ -222,10 +222,12 @@ for e in $EMUS; do
 		;;
 	esac
 done
-# A whole-suite run (no TESTS, the default emulators) leaves its record
-# in selftests/results/: one file per host kernel kind.
+# A whole-suite run (no TESTS; the default emulators, or make
+# check-debug's) leaves its record in selftests/results/: one file per
+# host kernel kind.
 record=()
-if [[ -z "$TESTS" && -z "${HVX_EMUS:-}" ]]; then
+debug_run=$([[ -n "${HVX_HOST_VMLINUZ:-}" && "${HVX_KERNEL:-}" != 7 ]] && echo 1 || true)
+if [[ -z "$TESTS" && ( -z "${HVX_EMUS:-}" || -n "$debug_run" ) ]]; then
 	if [[ "${HVX_KERNEL:-}" == 7 ]]; then
 		record=(--record "$REPO/selftests/results/check-kernel7.md"
 			--record-title "make check HVX_KERNEL=7: the suite on a patched 7.x host kernel")

@@ -77,7 +77,7 @@ static int slot_check_resv(struct hvx_pt_vm *ptvm, u64 gpa, u64 npages)
 		r = resv_overlap(pg, gpa, last);
 		if (r) {
 			pr_info_ratelimited("VM %u: guest RAM %#llx-%#llx refused: it overlaps %#llx-%#llx, reserved by IOMMU group %d (%s)\n",
-					    ptvm->vm->id, gpa, last, r->start,
+					    ptvm->host->id, gpa, last, r->start,
 					    r->last, iommu_group_id(pg->group),
 					    resv_name(r->type));
 			return -EADDRINUSE;
@@ -124,7 +124,7 @@ static int listener_slot_add(struct hvx_mem_listener *l, u64 gpa, u64 npages,
 			if (i)
 				iommu_unmap(ptvm->domain, gpa, i << PAGE_SHIFT);
 			pr_warn_ratelimited("VM %u: IOMMU map of GPA %#llx failed (%d)\n",
-					    ptvm->vm->id, gpa + (i << PAGE_SHIFT),
+					    ptvm->host->id, gpa + (i << PAGE_SHIFT),
 					    ret);
 			kfree(ram);
 			return ret;
@@ -199,7 +199,7 @@ out:
 static int group_publish(struct hvx_pt_vm *ptvm, struct hvx_pt_group *pg,
 			 struct pci_dev *pdev)
 {
-	struct hvx_mem *mem = &ptvm->vm->mem;
+	struct hvx_mem *mem = ptvm->host->mem;
 	const struct hvx_pt_resv *r = NULL;
 	struct hvx_pt_ram *ram;
 
@@ -217,16 +217,16 @@ static int group_publish(struct hvx_pt_vm *ptvm, struct hvx_pt_group *pg,
 		return 0;
 	pci_info_ratelimited(pdev, "hvx: not assigned: IOMMU group %d reserves %#llx-%#llx (%s), which is guest RAM of VM %u\n",
 			     iommu_group_id(pg->group), r->start, r->last,
-			     resv_name(r->type), ptvm->vm->id);
+			     resv_name(r->type), ptvm->host->id);
 	return -EADDRINUSE;
 }
 
 /* Take @pg off the VM's list. Context: as group_publish(). */
 static void group_unpublish(struct hvx_pt_vm *ptvm, struct hvx_pt_group *pg)
 {
-	mutex_lock(&ptvm->vm->mem.lock);
+	mutex_lock(&ptvm->host->mem->lock);
 	list_del(&pg->node);
-	mutex_unlock(&ptvm->vm->mem.lock);
+	mutex_unlock(&ptvm->host->mem->lock);
 }
 
 /*
@@ -243,7 +243,7 @@ static int domain_fault(struct iommu_domain *domain, struct device *dev,
 
 	atomic64_inc(&ptvm->nr_faults);
 	dev_err_ratelimited(dev, "hvx: VM %u: blocked DMA %s at IOVA %#lx (not guest RAM)\n",
-			    ptvm->vm->id,
+			    ptvm->host->id,
 			    flags & IOMMU_FAULT_WRITE ? "write" : "read", iova);
 	/* report_iommu_fault()'s "not resolved": the driver logs it too */
 	return -ENOSYS;
@@ -279,7 +279,7 @@ static int domain_create(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev)
 	ptvm->listener.slot_add = listener_slot_add;
 	ptvm->listener.slot_remove = listener_slot_remove;
 	/* Pins all of guest RAM and maps every slot (slot_add). */
-	ret = hvx_mem_set_listener(&ptvm->vm->mem, &ptvm->listener);
+	ret = hvx_mem_set_listener(ptvm->host->mem, &ptvm->listener);
 	if (ret) {
 		ptvm->domain = NULL;
 		iommu_domain_free(domain);
@@ -289,7 +289,7 @@ static int domain_create(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev)
 
 static void domain_destroy(struct hvx_pt_vm *ptvm)
 {
-	hvx_mem_clear_listener(&ptvm->vm->mem);
+	hvx_mem_clear_listener(ptvm->host->mem);
 	iommu_domain_free(ptvm->domain);
 	ptvm->domain = NULL;
 }
@@ -306,7 +306,7 @@ static void coherence_count(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev)
 		!device_iommu_capable(&dev->pdev->dev,
 				      IOMMU_CAP_CACHE_COHERENCY);
 	if (dev->noncoherent)
-		atomic_inc(&ptvm->vm->mem.nr_noncoherent);
+		atomic_inc(&ptvm->host->mem->nr_noncoherent);
 }
 
 /**
@@ -419,7 +419,7 @@ void hvx_pt_domain_detach(struct hvx_pt_vm *ptvm, struct hvx_pt_dev *dev)
 
 	if (dev->noncoherent) {
 		dev->noncoherent = false;
-		atomic_dec(&ptvm->vm->mem.nr_noncoherent);
+		atomic_dec(&ptvm->host->mem->nr_noncoherent);
 	}
 	if (!pg)
 		return;

@@ -59,7 +59,7 @@ static struct hvx_pt_dev *vpci_dev(struct hvx_pci_dev *d)
 static void piece_sync(struct hvx_pt_dev *dev, struct hvx_mmio_range *m,
 		       int i, u64 gpa, u64 hpa, u64 size, bool want)
 {
-	struct hvx_mem *mem = &dev->ptvm->vm->mem;
+	struct hvx_mem *mem = dev->ptvm->host->mem;
 	int ret;
 
 	want = want && size;
@@ -98,25 +98,6 @@ static void bar_sync(struct hvx_pt_dev *dev, int i, bool decode)
 	hvx_pt_trap_sync(dev, i, want);
 }
 
-/* The VM's I/O bitmaps, allocated all ones on first use; NULL if no memory. */
-static unsigned long *vm_io_bitmap(struct hvx_vm *vm)
-{
-	void *bm = READ_ONCE(vm->io_bitmap), *old;
-
-	if (bm)
-		return bm;
-	bm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT, 1);
-	if (!bm)
-		return NULL;
-	memset(bm, 0xff, 2 * PAGE_SIZE);
-	old = cmpxchg(&vm->io_bitmap, NULL, bm);
-	if (old) {
-		free_pages((unsigned long)bm, 1);
-		return old;
-	}
-	return bm;
-}
-
 /*
  * Pass I/O BAR @i through, or stop, to follow the guest. Holds dev->lock.
  *
@@ -132,7 +113,7 @@ static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
 {
 	struct hvx_vm *vm = dev->ptvm->vm;
 	struct hvx_pt_bar *b = &dev->bars[i];
-	unsigned long *bm;
+	unsigned long *bm = dev->ptvm->host->io_bitmap;
 	u64 port;
 	bool want;
 
@@ -145,7 +126,6 @@ static void io_sync(struct hvx_pt_dev *dev, int i, bool decode)
 	       b->host + b->size <= 0x10000;
 	if (want == dev->io_passed[i])
 		return;
-	bm = vm_io_bitmap(vm);
 	if (!bm)
 		return;
 	for (port = b->host; port < b->host + b->size; port++) {
@@ -276,7 +256,7 @@ void hvx_pt_guest_sync(struct hvx_pt_dev *dev)
 	msix_sync(dev);
 	if (!(dev->irq_type == HVX_PCI_IRQ_MSIX && dev->guest_irqs))
 		msi_sync(dev);
-	if (dev->ptvm->vm->flags & HVX_VM_NO_VCPUS)
+	if (dev->ptvm->host->no_vcpus)
 		return;		/* no EPT, no I/O bitmap: a DMA-only VM */
 	for (i = 0; i < HVX_PT_NR_BARS; i++) {
 		if (bar_mappable(dev, i))
@@ -386,7 +366,7 @@ int hvx_pt_guest_attach(struct hvx_pt_dev *dev)
 		if (!ret) {
 			dev->on_bus = true;
 			pci_info_ratelimited(dev->pdev, "hvx: at 00:%02x.0 of VM %u\n",
-					     slot, dev->ptvm->vm->id);
+					     slot, dev->ptvm->host->id);
 			return 0;
 		}
 	}
@@ -427,8 +407,7 @@ void hvx_pt_guest_irq_init(struct hvx_pt_dev *dev)
 	u32 gsi;
 	int ret;
 
-	if (!dev->on_bus || !pin || !vm->plat ||
-	    !(vm->plat->flags & HVX_PLATFORM_IOAPIC))
+	if (!dev->on_bus || !pin || !hvx_vm_has_ioapic(vm))
 		return;
 	gsi = 16 + ((PCI_SLOT(dev->vpci.devfn) + pin - 1) & 3);
 	ret = hvx_pt_intx_to_gsi(dev, gsi);

@@ -203,9 +203,9 @@ static struct hvx_pt_vm *group_user(struct iommu_group *group)
 	return NULL;
 }
 
-static struct hvx_pt_vm *ptvm_get(struct hvx_vm *vm)
+static struct hvx_pt_vm *ptvm_get(struct hvx_pt_host *h)
 {
-	struct hvx_pt_vm *ptvm = vm->pt;
+	struct hvx_pt_vm *ptvm = h->pt;
 
 	lockdep_assert_held(&hvx_pt_mutex);
 	if (ptvm)
@@ -213,14 +213,15 @@ static struct hvx_pt_vm *ptvm_get(struct hvx_vm *vm)
 	ptvm = kzalloc(sizeof(*ptvm), GFP_KERNEL_ACCOUNT);
 	if (!ptvm)
 		return NULL;
-	ptvm->vm = vm;
+	ptvm->host = h;
+	ptvm->vm = h->vm;
 	mutex_init(&ptvm->lock);
 	INIT_LIST_HEAD(&ptvm->devs);
 	INIT_LIST_HEAD(&ptvm->groups);
 	INIT_LIST_HEAD(&ptvm->ram);
 	ptvm->ack.acked = hvx_pt_intx_eoi;
-	vm->pt = ptvm;
-	hvx_irq_register_ack_notifier(vm, &ptvm->ack);
+	h->pt = ptvm;
+	hvx_irq_register_ack_notifier(h->vm, &ptvm->ack);
 	return ptvm;
 }
 
@@ -331,7 +332,7 @@ static int check_group(struct hvx_pt_vm *ptvm, struct pci_dev *pdev,
 	user = group_user(group);
 	if (user && user != ptvm) {
 		pci_info_ratelimited(pdev, "hvx: not assigned: IOMMU group %d is used by VM %u\n",
-				     iommu_group_id(group), user->vm->id);
+				     iommu_group_id(group), user->host->id);
 		return -EBUSY;
 	}
 	if (iommu_group_for_each_dev(group, &ctx, viable_one)) {
@@ -385,7 +386,7 @@ static void dev_release(struct hvx_pt_dev *dev, u32 reason)
 
 	list_del(&dev->vm_node);
 	list_del(&dev->global_node);
-	pci_info_ratelimited(pdev, "hvx: released by VM %u\n", ptvm->vm->id);
+	pci_info_ratelimited(pdev, "hvx: released by VM %u\n", ptvm->host->id);
 	if (reason)
 		hvx_netlink_device_event(ptvm->vm, HVX_EVENT_DEVICE_RELEASED,
 					 dev_id(pdev), reason);
@@ -402,7 +403,7 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 
 	if (find_assigned(pdev)) {
 		pci_info_ratelimited(pdev, "hvx: not assigned: already assigned to VM %u\n",
-				     find_assigned(pdev)->ptvm->vm->id);
+				     find_assigned(pdev)->ptvm->host->id);
 		return ERR_PTR(-EEXIST);
 	}
 	group = iommu_group_get(&pdev->dev);
@@ -480,7 +481,7 @@ static struct hvx_pt_dev *dev_assign(struct hvx_pt_vm *ptvm,
 		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
 		dev_warn_ratelimited(&pdev->dev, "hvx: assigned WITHOUT interrupt remapping (allow_unsafe_interrupts): its DMA can raise any host interrupt; kernel tainted\n");
 	}
-	pci_info_ratelimited(pdev, "hvx: assigned to VM %u%s\n", ptvm->vm->id,
+	pci_info_ratelimited(pdev, "hvx: assigned to VM %u%s\n", ptvm->host->id,
 			     dev->pt_group ? "" : " (no IOMMU)");
 	return dev;
 
@@ -521,7 +522,7 @@ static struct pci_dev *get_pdev(const struct hvx_pci_device *d)
 
 /**
  * hvx_pt_assign - HVX_ASSIGN_DEVICE: give a PCI device to a VM
- * @vm: the VM.
+ * @h: the VM.
  * @d: the device's address, as passed by userspace.
  *
  * Checks everything listed in uapi/hvx.h ("PCI passthrough"), attaches
@@ -536,7 +537,7 @@ static struct pci_dev *get_pdev(const struct hvx_pci_device *d)
  * an IOMMU reserved region), -ENOMEM, or an IOMMU or fd error; nothing
  * changes on error.
  */
-long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
+long hvx_pt_assign(struct hvx_pt_host *h, const struct hvx_pci_device *d)
 {
 	struct hvx_pt_dev *dev;
 	struct hvx_pt_vm *ptvm;
@@ -563,7 +564,7 @@ long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 	}
 
 	mutex_lock(&hvx_pt_mutex);
-	ptvm = ptvm_get(vm);
+	ptvm = ptvm_get(h);
 	if (!ptvm) {
 		ret = -ENOMEM;
 		goto out;
@@ -577,7 +578,7 @@ long hvx_pt_assign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 		if (ret)
 			dev_release(dev, HVX_RELEASE_UNSPEC);
 		else
-			hvx_netlink_device_event(vm, HVX_EVENT_DEVICE_ASSIGNED,
+			hvx_netlink_device_event(h->vm, HVX_EVENT_DEVICE_ASSIGNED,
 						 dev_id(pdev), 0);
 	}
 	mutex_unlock(&ptvm->lock);
@@ -594,15 +595,15 @@ out:
 
 /**
  * hvx_pt_unassign - HVX_UNASSIGN_DEVICE: give a device back to the host
- * @vm: the VM.
+ * @h: the VM.
  * @d: the device's address.
  *
  * Multicasts HVX_EVENT_DEVICE_RELEASED with HVX_RELEASE_UNASSIGN.
  * Context: process context; takes hvx_pt_mutex.
  * Return: 0, -EINVAL (bad fields), -ENODEV (no such device), -ENOENT
- * (not assigned to @vm).
+ * (not assigned to @h).
  */
-long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
+long hvx_pt_unassign(struct hvx_pt_host *h, const struct hvx_pci_device *d)
 {
 	struct hvx_pt_dev *dev, *found = NULL;
 	struct pci_dev *pdev;
@@ -615,14 +616,14 @@ long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 	if (!pdev)
 		return -ENODEV;
 	mutex_lock(&hvx_pt_mutex);
-	if (vm->pt) {
-		mutex_lock(&vm->pt->lock);
-		list_for_each_entry(dev, &vm->pt->devs, vm_node)
+	if (h->pt) {
+		mutex_lock(&h->pt->lock);
+		list_for_each_entry(dev, &h->pt->devs, vm_node)
 			if (dev->pdev == pdev)
 				found = dev;
 		if (found)
 			dev_release(found, HVX_RELEASE_UNASSIGN);
-		mutex_unlock(&vm->pt->lock);
+		mutex_unlock(&h->pt->lock);
 	}
 	mutex_unlock(&hvx_pt_mutex);
 	pci_dev_put(pdev);
@@ -631,7 +632,7 @@ long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
 
 /**
  * hvx_pt_vm_destroy - release every device of a VM that is going away
- * @vm: the VM; no vCPU runs any more. Its memory is still intact.
+ * @h: the VM; no vCPU runs any more. Its memory is still intact.
  *
  * Called before the VM's memory is torn down, so that no device can DMA
  * to pages about to be unpinned. Runs also when the VM's owner is killed
@@ -641,9 +642,9 @@ long hvx_pt_unassign(struct hvx_vm *vm, const struct hvx_pci_device *d)
  * HVX_RELEASE_VM_DESTROYED.
  * Context: process context; takes hvx_pt_mutex.
  */
-void hvx_pt_vm_destroy(struct hvx_vm *vm)
+void hvx_pt_vm_destroy(struct hvx_pt_host *h)
 {
-	struct hvx_pt_vm *ptvm = vm->pt;
+	struct hvx_pt_vm *ptvm = h->pt;
 	struct hvx_pt_dev *dev, *tmp;
 	u32 reason;
 
@@ -659,31 +660,30 @@ void hvx_pt_vm_destroy(struct hvx_vm *vm)
 	WARN_ON(ptvm->domain || !list_empty(&ptvm->groups));
 	mutex_unlock(&ptvm->lock);
 	mutex_unlock(&hvx_pt_mutex);
-	hvx_irq_unregister_ack_notifier(vm, &ptvm->ack);
-	vm->pt = NULL;
+	hvx_irq_unregister_ack_notifier(h->vm, &ptvm->ack);
+	h->pt = NULL;
 	kfree(ptvm);
 }
 
 /**
  * hvx_pt_nr_devices - number of PCI devices assigned to a VM
- * @vm: the VM.
+ * @h: the VM.
  *
- * Context: process context; takes the VM's passthrough lock.
+ * Context: process context; takes hvx_pt_mutex and the VM's passthrough
+ * lock.
  * Return: the count (0 if none was ever assigned).
  */
-unsigned int hvx_pt_nr_devices(struct hvx_vm *vm)
+unsigned int hvx_pt_nr_devices(struct hvx_pt_host *h)
 {
-	struct hvx_pt_vm *ptvm;
 	struct hvx_pt_dev *dev;
 	unsigned int n = 0;
 
 	mutex_lock(&hvx_pt_mutex);
-	ptvm = vm->pt;
-	if (ptvm) {
-		mutex_lock(&ptvm->lock);
-		list_for_each_entry(dev, &ptvm->devs, vm_node)
+	if (h->pt) {
+		mutex_lock(&h->pt->lock);
+		list_for_each_entry(dev, &h->pt->devs, vm_node)
 			n++;
-		mutex_unlock(&ptvm->lock);
+		mutex_unlock(&h->pt->lock);
 	}
 	mutex_unlock(&hvx_pt_mutex);
 	return n;

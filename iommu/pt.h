@@ -24,7 +24,7 @@
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 
-#include "../kmod/hvx_core.h"
+#include "../ept/ept.h"
 #include "../kmod/dev/dev.h"
 #include "iommu.h"
 
@@ -80,7 +80,8 @@ struct hvx_pt_ram {
 
 /**
  * struct hvx_pt_vm - passthrough state of one VM
- * @vm: the VM.
+ * @host: the VM as kmod/ describes it (its memory, I/O bitmaps, id).
+ * @vm: the VM (@host's), opaque: for the interrupt router and buses.
  * @lock: serialises assignment and release within the VM; taken after
  *	hvx_pt_mutex and before hvx_mem.lock.
  * @devs: assigned devices (struct hvx_pt_dev.vm_node).
@@ -96,6 +97,7 @@ struct hvx_pt_ram {
  *	hvx_pt_intx_eoi() on each EOI of a level-triggered GSI.
  */
 struct hvx_pt_vm {
+	struct hvx_pt_host *host;
 	struct hvx_vm *vm;
 	struct mutex lock;	/* assignment and release in this VM */
 	struct list_head devs;

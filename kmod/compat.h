@@ -292,8 +292,10 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
  * HVX_GUEST_FPSTATE - the kernel's guest FPU API (fpu_alloc_guest_fpstate(),
  * fpu_swap_kvm_fpstate(), switch_fpu_return(); 5.16+) is exported to
  * modules: the guest's FPU is then the task's FPU for a whole HVX_RUN, as
- * in KVM. From 6.19 those are KVM-only exports, and vmx/run.c falls back
- * to loading the guest's FPU around each entry inside kernel_fpu_begin().
+ * in KVM. From 6.19 those are KVM-only exports (kmod/patches/ 0007 adds
+ * hvx; Kbuild reads Module.symvers into HVX_GUEST_FPU_EXPORTS), and
+ * without them vmx/run.c falls back to loading the guest's FPU around
+ * each entry inside kernel_fpu_begin().
  *
  * HVX_HAVE_PREEMPT_NOTIFIERS, HVX_HAVE_USER_RETURN_NOTIFIER (compile
  * tests): kernels built without KVM may lack CONFIG_PREEMPT_NOTIFIERS or
@@ -309,9 +311,32 @@ static inline bool hvx_iommu_group_msi_isolated(struct iommu_group *group)
 #include <asm/gsseg.h>
 #endif
 
+/*
+ * hvx_ktime_get_snapshot - the clocksource counter and system times read
+ * together; ktime_get_snapshot() became ktime_get_snapshot_id() (feature
+ * test ktime_get_snapshot_id.c), which also names the clock.
+ */
+#include <linux/timekeeping.h>
+static inline void hvx_ktime_get_snapshot(struct system_time_snapshot *snap)
+{
+#ifdef HVX_HAVE_KTIME_GET_SNAPSHOT_ID
+	ktime_get_snapshot_id(CLOCK_MONOTONIC, snap);
+#else
+	ktime_get_snapshot(snap);
+#endif
+}
+
 #include <asm/fpu/api.h>
 
-#ifndef HVX_KVM_ONLY_EXPORTS
+#ifndef HVX_GUEST_FPU_EXPORTS	/* Kbuild had no Module.symvers to read */
+#ifdef HVX_KVM_ONLY_EXPORTS
+#define HVX_GUEST_FPU_EXPORTS	0
+#else
+#define HVX_GUEST_FPU_EXPORTS	1
+#endif
+#endif
+
+#if HVX_GUEST_FPU_EXPORTS
 #define HVX_GUEST_FPSTATE	1
 
 /**

@@ -15,10 +15,9 @@
 
 #include "hvx.h"
 #include "ioctl.h"
+#include "../iommu/iommu.h"
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
-
-struct hvx_pt_vm;
 
 /**
  * struct hvx_vm - one virtual machine, behind a VM fd
@@ -31,10 +30,8 @@ struct hvx_pt_vm;
  *	interrupt router may look vCPUs up under rcu_read_lock().
  * @mem: guest-physical address space (ept/).
  * @flags: HVX_VM_* flags given at creation.
- * @nr_vcpus: vCPUs that exist (CPUID topology).
- * @tsc_offset: the VM's TSC offset (HVX_SET_TSC_OFFSET), TSC cycles.
- * @tsc_gen: bumped by every HVX_SET_TSC_OFFSET; vCPUs compare it with
- *	their copy at each HVX_RUN.
+ * @vmx: its VMX state (vmx/): I/O bitmaps, TSC offset, MSR-exit policy,
+ *	vCPU count (kept here under @lock).
  * @id: id in the module's registry (registry.c), 1 or more; 0 while not
  *	listed.
  * @owner_pid: thread-group pid of the creating process (a reference).
@@ -43,11 +40,9 @@ struct hvx_pt_vm;
  * @bus: port and MMIO claims of in-kernel devices (dev/bus.c).
  * @plat: in-kernel platform devices (HVX_CREATE_PLATFORM), or NULL.
  * @plat_ready: @plat is fully created; vCPUs may be created.
- * @pt: PCI passthrough state (iommu/), created by the first assignment;
- *	NULL before. Set under hvx_pt_mutex.
- * @io_bitmap: VMX I/O bitmaps A and B (two pages; a set bit makes its
- *	port exit), allocated all ones by iommu/guest.c when a port is first
- *	passed through, then published with cmpxchg(); freed with the VM.
+ * @pt: the VM as PCI passthrough (iommu/) sees it; filled in once the
+ *	VM has its id, and its passthrough state (@pt.pt) comes with the
+ *	first assignment.
  * @irq_ack_notifiers: the interrupt router's ack notifiers (struct
  *	hvx_irq_ack_notifier, dev/irq.c); added and removed under
  *	@irq_ack_lock, walked under @irq_srcu.
@@ -57,17 +52,12 @@ struct hvx_pt_vm;
  *	added under @lock, freed with the VM.
  * @last_boosted: id of the vCPU a spinning sibling last yielded to
  *	(hvx_vcpu_on_spin()); the next search starts after it.
- * @hc_exits: hypercall numbers that exit to userspace
- *	(HVX_SET_HYPERCALL_EXITS), HVX_HYPERCALL_EXIT_NRS bits; written
- *	word by word under @lock, read by the vCPUs without it.
  */
 
 struct hvx_vm {
 	struct kref ref;
 	u32 flags;
-	atomic_t nr_vcpus;
-	s64 tsc_offset;
-	atomic_t tsc_gen;
+	struct hvx_vmx_vm vmx;
 	struct mm_struct *mm;
 	struct mutex lock;	/* vCPU creation and removal */
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
@@ -79,14 +69,12 @@ struct hvx_vm {
 	struct hvx_dev_bus bus;
 	struct hvx_platform *plat;
 	bool plat_ready;
-	struct hvx_pt_vm *pt;
-	void *io_bitmap;
+	struct hvx_pt_host pt;
 	struct hlist_head irq_ack_notifiers;
 	spinlock_t irq_ack_lock;	/* writers of irq_ack_notifiers */
 	struct srcu_struct irq_srcu;
 	struct list_head virtio;
 	int last_boosted;
-	unsigned long hc_exits[BITS_TO_LONGS(HVX_HYPERCALL_EXIT_NRS)];
 };
 
 /**
@@ -96,7 +84,6 @@ struct hvx_vm {
  *	(HVX_IOC_LOCK_VCPU).
  * @run_page: struct hvx_run, page 0 of the vCPU mmap.
  * @io_page: I/O data, page 1 of the vCPU mmap.
- * @tsc_gen: the VM's tsc_gen last applied.
  * @lapic: its local APIC (HVX_PLATFORM_LAPIC), or NULL.
  * @pid: the thread that last ran it (HVX_RUN), for directed yield
  *	(hvx_vcpu_on_spin() and KVM_HC_SCHED_YIELD); a reference, replaced
@@ -105,7 +92,6 @@ struct hvx_vm {
  */
 struct hvx_vcpu {
 	struct hvx_vm *vm;
-	int tsc_gen;
 	struct mutex run_lock;	/* running it, touching its registers */
 	struct page *run_page;
 	struct page *io_page;
@@ -129,9 +115,6 @@ void hvx_vm_put(struct hvx_vm *vm);
 bool hvx_vcpu_charge(void);
 void hvx_vcpu_uncharge(void);
 
-int hvx_iommu_init(void);
-void hvx_iommu_exit(void);
-
 /* registry.c: VM ids and the list of VMs */
 int hvx_registry_add(struct hvx_vm *vm);
 void hvx_registry_remove(struct hvx_vm *vm);
@@ -146,8 +129,6 @@ int hvx_netlink_init(void);
 void hvx_netlink_exit(void);
 void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event);
 void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run);
-void hvx_netlink_device_event(struct hvx_vm *vm, enum hvx_event event,
-			      u32 device, u32 reason);
 
 /* vmstate.c: HVX_GET_VM_STATE and HVX_SET_VM_STATE */
 long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a);

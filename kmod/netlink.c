@@ -106,7 +106,7 @@ static int fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid,
 	    nla_put_u32(skb, HVX_A_OWNER_UID,
 			from_kuid_munged(current_user_ns(), vm->owner_uid)) ||
 	    nla_put_string(skb, HVX_A_OWNER_COMM, vm->owner_comm) ||
-	    nla_put_u32(skb, HVX_A_NR_VCPUS, atomic_read(&vm->nr_vcpus)) ||
+	    nla_put_u32(skb, HVX_A_NR_VCPUS, atomic_read(&vm->vmx.nr_vcpus)) ||
 	    nla_put_u64_64bit(skb, HVX_A_MEM_BYTES, hvx_mem_size(&vm->mem),
 			      HVX_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVX_A_PINNED_BYTES,

@@ -18,17 +18,6 @@
 #include "hvx_core.h"
 #include "hvx_trace.h"
 
-/* Apply a TSC offset set on the VM since this vCPU last ran. */
-static void vcpu_sync_tsc_offset(struct hvx_vcpu *vcpu)
-{
-	int gen = atomic_read(&vcpu->vm->tsc_gen);
-
-	if (gen != vcpu->tsc_gen) {
-		vcpu->tsc_gen = gen;
-		hvx_vmx_set_tsc_offset(&vcpu->vmx, READ_ONCE(vcpu->vm->tsc_offset));
-	}
-}
-
 /* The vCPU with APIC id @apic_id (its vCPU id), or NULL; under RCU. */
 static struct hvx_vcpu *vcpu_pv_target(struct hvx_vcpu *vcpu, u64 apic_id)
 {
@@ -95,7 +84,7 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 	ret = hvx_vmx_complete_pending(&vcpu->vmx);
 	if (ret)
 		return ret == HVX_RUN_USER ? 0 : ret;
-	vcpu_sync_tsc_offset(vcpu);
+	hvx_vmx_sync_tsc_offset(&vcpu->vmx);
 	run->exit_reason = HVX_EXIT_UNKNOWN;
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = HVX_EXIT_INTR;
@@ -157,7 +146,7 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 	int start = READ_ONCE(vm->last_boosted);
 	int i, k, tries = 3;
 
-	if (atomic_read(&vm->nr_vcpus) < 2)
+	if (atomic_read(&vm->vmx.nr_vcpus) < 2)
 		return;
 	for (k = 1; k <= HVX_MAX_VCPUS && tries; k++) {
 		struct task_struct *task = NULL;
@@ -401,7 +390,7 @@ static int vcpu_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&vm->lock);
 	WRITE_ONCE(vm->vcpus[vcpu->vmx.id], NULL);
-	atomic_dec(&vm->nr_vcpus);
+	atomic_dec(&vm->vmx.nr_vcpus);
 	mutex_unlock(&vm->lock);
 	synchronize_rcu();	/* the interrupt router's lookups are done */
 	vcpu_free(vcpu);
@@ -463,22 +452,18 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 	ret = -EBUSY;	/* HVX_CREATE_PLATFORM is still creating devices */
 	if (vm->plat && !vm->plat_ready)
 		goto err;
-	ret = hvx_vmx_vcpu_create(&vcpu->vmx, &vm->mem, id,
+	ret = hvx_vmx_vcpu_create(&vcpu->vmx, &vm->vmx, id,
 				  page_address(vcpu->run_page),
 				  page_address(vcpu->io_page));
 	if (ret)
 		goto err;
-	vcpu->vmx.msr_exits = vm->flags & HVX_VM_MSR_EXITS;
-	vcpu->vmx.nr_vcpus = &vm->nr_vcpus;
-	vcpu->vmx.io_bitmap_src = &vm->io_bitmap;
-	vcpu->vmx.hc_exits = vm->hc_exits;
 	if (vm->flags & HVX_VM_NO_PV)
 		hvx_vmx_cpuid_no_pv(&vcpu->vmx);
 	ret = hvx_platform_vcpu_create(vcpu);
 	if (ret)
 		goto err;
 	vcpu->vmx.pv_ops = vcpu->lapic ? &vcpu_pv_ops_lapic : &vcpu_pv_ops;
-	vcpu_sync_tsc_offset(vcpu);
+	hvx_vmx_sync_tsc_offset(&vcpu->vmx);
 	kref_get(&vm->ref);
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
 			       O_RDWR | O_CLOEXEC);
@@ -487,7 +472,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 		goto err;
 	}
 	WRITE_ONCE(vm->vcpus[id], vcpu);
-	atomic_inc(&vm->nr_vcpus);
+	atomic_inc(&vm->vmx.nr_vcpus);
 	return ret;
 
 err:

@@ -18,7 +18,6 @@
 
 #include "hvx_core.h"
 #include "dev/virtio.h"
-#include "../iommu/iommu.h"
 
 /*
  * Module-wide limits (resource control); 0 means no limit. They are not
@@ -79,7 +78,7 @@ static void vm_free(struct kref *ref)
 		hvx_netlink_vm_event(vm, HVX_EVENT_VM_DESTROYED);
 	}
 	/* Assigned devices go back first: no DMA into RAM about to go. */
-	hvx_pt_vm_destroy(vm);
+	hvx_pt_vm_destroy(&vm->pt);
 	/* Likewise the virtio workers, before the bus they sit on. */
 	hvx_virtio_vm_destroy(vm);
 	hvx_platform_destroy(vm);
@@ -87,8 +86,7 @@ static void vm_free(struct kref *ref)
 	/* No vCPU is left; drop stale EPT translations before unpinning. */
 	hvx_ept_flush_all_cpus(&vm->mem);
 	hvx_mem_destroy(&vm->mem);
-	if (vm->io_bitmap)
-		free_pages((unsigned long)vm->io_bitmap, 1);
+	hvx_vmx_vm_destroy(&vm->vmx);
 	if (!(vm->flags & HVX_VM_NO_VCPUS))
 		hvx_vmx_put();
 	mmdrop(vm->mm);
@@ -109,6 +107,21 @@ void hvx_vm_put(struct hvx_vm *vm)
 	kref_put(&vm->ref, vm_free);
 }
 
+/**
+ * hvx_vm_has_ioapic - whether a VM has an in-kernel I/O APIC
+ * @vm: the VM.
+ *
+ * For iommu/, which wires an assigned device's INTx to an I/O APIC input.
+ * Context: any; HVX_CREATE_PLATFORM may be creating the devices.
+ * Return: true if the VM's platform includes HVX_PLATFORM_IOAPIC.
+ */
+bool hvx_vm_has_ioapic(struct hvx_vm *vm)
+{
+	const struct hvx_platform *plat = READ_ONCE(vm->plat);
+
+	return plat && (plat->flags & HVX_PLATFORM_IOAPIC);
+}
+
 static long vm_create_vcpu(struct hvx_vm *vm, unsigned long id)
 {
 	if (vm->flags & HVX_VM_NO_VCPUS)
@@ -119,8 +132,7 @@ static long vm_create_vcpu(struct hvx_vm *vm, unsigned long id)
 static long vm_set_tsc_offset(struct hvx_vm *vm, const struct hvx_tsc_offset *t)
 {
 	lockdep_assert_held(&vm->lock);
-	WRITE_ONCE(vm->tsc_offset, t->offset);
-	atomic_inc(&vm->tsc_gen);
+	hvx_vmx_vm_set_tsc_offset(&vm->vmx, t->offset);
 	return 0;
 }
 
@@ -142,12 +154,12 @@ static long vm_set_hypercall_exits(struct hvx_vm *vm,
 	unsigned int i;
 
 	lockdep_assert_held(&vm->lock);
-	BUILD_BUG_ON(sizeof(e->bitmap) != sizeof(vm->hc_exits));
+	BUILD_BUG_ON(sizeof(e->bitmap) != sizeof(vm->vmx.hc_exits));
 	if (e->flags || e->pad ||
 	    !hvx_vmx_hypercall_exits_valid((const unsigned long *)e->bitmap))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(vm->hc_exits); i++)
-		WRITE_ONCE(vm->hc_exits[i], e->bitmap[i]);
+	for (i = 0; i < ARRAY_SIZE(vm->vmx.hc_exits); i++)
+		WRITE_ONCE(vm->vmx.hc_exits[i], e->bitmap[i]);
 	return 0;
 }
 
@@ -232,7 +244,8 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 	case HVX_SET_TSC_OFFSET:
 		return vm_set_tsc_offset(vm, karg);
 	case HVX_GET_TSC_OFFSET:
-		((struct hvx_tsc_offset *)karg)->offset = READ_ONCE(vm->tsc_offset);
+		((struct hvx_tsc_offset *)karg)->offset =
+			hvx_vmx_vm_tsc_offset(&vm->vmx);
 		return 0;
 	case HVX_SEND_IPI:
 		return vm_send_ipi(vm, karg);
@@ -245,9 +258,9 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 	case HVX_IRQFD:
 		return hvx_irqfd(vm, karg);
 	case HVX_ASSIGN_DEVICE:
-		return hvx_pt_assign(vm, karg);
+		return hvx_pt_assign(&vm->pt, karg);
 	case HVX_UNASSIGN_DEVICE:
-		return hvx_pt_unassign(vm, karg);
+		return hvx_pt_unassign(&vm->pt, karg);
 	case HVX_SET_HYPERCALL_EXITS:
 		return vm_set_hypercall_exits(vm, karg);
 	case HVX_GET_CONSOLE_FD:
@@ -344,9 +357,12 @@ int hvx_vm_create(u32 flags)
 	if (ret)
 		goto err_vmx;
 	vm->mem.no_ept = flags & HVX_VM_NO_VCPUS;
+	ret = hvx_vmx_vm_init(&vm->vmx, &vm->mem, flags);
+	if (ret)
+		goto err_vmx_vm;
 	ret = hvx_bus_init(vm);
 	if (ret)
-		goto err_mem;
+		goto err_vmx_vm;
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	vm->owner_pid = get_task_pid(current, PIDTYPE_TGID);
@@ -358,6 +374,13 @@ int hvx_vm_create(u32 flags)
 		hvx_vm_put(vm);
 		return ret;
 	}
+	vm->pt = (struct hvx_pt_host) {
+		.vm = vm,
+		.mem = &vm->mem,
+		.io_bitmap = vm->vmx.io_bitmap,
+		.id = vm->id,
+		.no_vcpus = flags & HVX_VM_NO_VCPUS,
+	};
 	/*
 	 * Before the fd exists, so that no close() of a guessed fd can
 	 * announce the VM's end before its start.
@@ -368,7 +391,8 @@ int hvx_vm_create(u32 flags)
 		hvx_vm_put(vm);	/* sends HVX_EVENT_VM_DESTROYED */
 	return fd;
 
-err_mem:
+err_vmx_vm:
+	hvx_vmx_vm_destroy(&vm->vmx);
 	hvx_mem_destroy(&vm->mem);
 err_vmx:
 	if (!(flags & HVX_VM_NO_VCPUS))

@@ -15,7 +15,6 @@
 
 #include "hvx_core.h"
 #include "dev/dev.h"
-#include "../iommu/iommu.h"
 
 #define STATE_VERSION	1	/* of every record type so far */
 
@@ -113,7 +112,7 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	state_sizes_check();
 	if (a->flags || a->size > HVX_VM_STATE_MAX_SIZE)
 		return -EINVAL;
-	if (hvx_pt_nr_devices(vm)) {
+	if (hvx_pt_nr_devices(&vm->pt)) {
 		pr_warn_ratelimited("VM %u: a passed-through device's state cannot be saved\n",
 				    vm->id);
 		return -EOPNOTSUPP;

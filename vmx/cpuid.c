@@ -487,7 +487,7 @@ void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c)
  */
 static void fix_topology(struct hvx_vmx_vcpu *v, u32 leaf, u32 subleaf)
 {
-	u32 n = max(atomic_read(v->nr_vcpus), 1);
+	u32 n = max(atomic_read(&v->vm->nr_vcpus), 1);
 	u32 ids = roundup_pow_of_two(n);
 
 	if (leaf == 0xb) {
@@ -585,7 +585,7 @@ int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v)
 	}
 	if (e && leaf == 0xd && subleaf == 0 && hvx_caps.guest_xcr0)
 		v->gprs[HVX_RBX] = xsave_size(v->xcr0);
-	if (e && v->cpuid_default && v->nr_vcpus)
+	if (e && v->cpuid_default)
 		fix_topology(v, leaf, subleaf);
 	if (v->cpuid_default)
 		fix_apic(v, leaf);

@@ -92,26 +92,6 @@ static void guest_fpu_save(struct hvx_vmx_vcpu *v)
 }
 
 /*
- * Switch from unconditional I/O exiting to the VM's I/O bitmaps once it
- * has some (a port passed through to an assigned device). A bitmap with
- * every bit set exits exactly as before (SDM Vol. 3C 25.6.4, 26.1.3).
- */
-static void io_bitmap_update(struct hvx_vmx_vcpu *v)
-{
-	void *bm = v->io_bitmap_src ? READ_ONCE(*v->io_bitmap_src) : NULL;
-
-	if (!bm || bm == v->io_bitmap ||
-	    !(hvx_caps.proc_may & CPU_BASED_USE_IO_BITMAPS))
-		return;
-	vmcs_write(IO_BITMAP_A, __pa(bm));
-	vmcs_write(IO_BITMAP_B, __pa(bm) + PAGE_SIZE);
-	v->io_bitmap = bm;
-	v->proc_ctls = (v->proc_ctls & ~CPU_BASED_UNCOND_IO_EXITING) |
-		       CPU_BASED_USE_IO_BITMAPS;
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v->proc_ctls);
-}
-
-/*
  * An entry with no request bit set: only the event the last exit
  * interrupted is delivered again, the virtual APIC needs no sync, and the
  * registers the exit handler changed are written back.
@@ -139,7 +119,6 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hvx_caps.preempt_timer);
 		v->timer_reload = false;
 	}
-	io_bitmap_update(v);
 	if (test_bit(HVX_REQ_EVENT, &v->requests)) {
 		clear_bit(HVX_REQ_EVENT, &v->requests);
 		hvx_vmx_inject_events(v);

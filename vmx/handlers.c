@@ -291,7 +291,7 @@ static bool halt_irqs_off_in_kernel(struct hvx_vmx_vcpu *v)
 {
 	return (v->pv_features & BIT(KVM_FEATURE_PV_UNHALT)) &&
 	       (v->efer & EFER_LMA) && v->apic_ops &&
-	       v->nr_vcpus && atomic_read(v->nr_vcpus) > 1;
+	       atomic_read(&v->vm->nr_vcpus) > 1;
 }
 
 /*

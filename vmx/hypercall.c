@@ -173,8 +173,7 @@ static bool hypercall_fast(struct hvx_vmx_vcpu *v, bool lng, u64 nr,
 		ret = -KVM_ENOSYS;
 		break;
 	default:
-		if (v->hc_exits && nr < HVX_HYPERCALL_EXIT_NRS &&
-		    test_bit(nr, v->hc_exits))
+		if (nr < HVX_HYPERCALL_EXIT_NRS && test_bit(nr, v->vm->hc_exits))
 			return false;
 		ret = -KVM_ENOSYS;
 		break;

@@ -560,13 +560,23 @@ static void msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 }
 
 /**
- * hvx_vmx_set_tsc_offset - give the vCPU the VM's TSC offset
- * @v: the vCPU (not running).
- * @offset: TSC cycles added to the host TSC; the vCPU's own adjustment
- *	(IA32_TSC_ADJUST) restarts at zero.
+ * hvx_vmx_sync_tsc_offset - give the vCPU the VM's TSC offset if it changed
+ * @v: the vCPU (not running); its VM's offset is applied at creation and
+ *	whenever hvx_vmx_vm_set_tsc_offset() changed it since.
+ *
+ * The vCPU's own adjustment (IA32_TSC_ADJUST) then restarts at zero.
+ * Context: the vCPU's thread, before a run.
  */
-void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset)
+void hvx_vmx_sync_tsc_offset(struct hvx_vmx_vcpu *v)
 {
+	int gen = atomic_read(&v->vm->tsc_gen);
+	s64 offset;
+
+	if (gen == v->tsc_gen)
+		return;
+	v->tsc_gen = gen;
+	smp_rmb();	/* the offset written before that generation */
+	offset = hvx_vmx_vm_tsc_offset(v->vm);
 	v->msr.tsc_offset = offset;
 	v->msr.tsc_adjust = 0;
 	hvx_vmx_write(v, TSC_OFFSET, offset);
@@ -678,7 +688,7 @@ int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v)
 	u64 val;
 
 	hvx_stats_top_add(v->stats.s.msrs, (u32)v->gprs[HVX_RCX]);
-	if (v->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
+	if (v->vm->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
 		return msr_exit(v, false, 0);
 	if (msr_read(v, v->gprs[HVX_RCX], &val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);
@@ -707,7 +717,7 @@ bool hvx_vmx_fast_wrmsr(struct hvx_vmx_vcpu *v)
 	u32 index = v->gprs[HVX_RCX];
 	u64 val = (u32)v->gprs[HVX_RAX] | ((u64)(u32)v->gprs[HVX_RDX] << 32);
 
-	if (!v->apic_ops || !v->apic_ops->msr_fast || v->msr_exits)
+	if (!v->apic_ops || !v->apic_ops->msr_fast || v->vm->msr_exits)
 		return false;
 	if (v->apic_ops->msr_fast(v, index, val))
 		return false;
@@ -731,7 +741,7 @@ int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v)
 
 	hvx_stats_top_add(v->stats.s.msrs,
 			  (u32)v->gprs[HVX_RCX] | HVX_STATS_MSR_WRITE);
-	if (v->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
+	if (v->vm->msr_exits && !msr_known(v, v->gprs[HVX_RCX]))
 		return msr_exit(v, true, val);
 	if (!msr_value_ok(v, v->gprs[HVX_RCX], val)) {
 		hvx_vmx_inject_exception(v, X86_TRAP_GP, true, 0);

@@ -214,7 +214,7 @@ static bool host_tsc_stable(void)
 	    !tsc_khz)
 		return false;
 	before = rdtsc_ordered();
-	ktime_get_snapshot(&snap);
+	hvx_ktime_get_snapshot(&snap);
 	after = rdtsc_ordered();
 	return snap.cycles >= before && snap.cycles <= after;
 }

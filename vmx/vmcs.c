@@ -409,7 +409,13 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, hvx_caps.pin);
 	v->proc_ctls = hvx_caps.proc;
-	v->io_bitmap = NULL;	/* re-applied at the next entry if any */
+	/* The VM's I/O bitmaps, all ones until a port is passed through. */
+	if (v->vm->io_bitmap) {
+		vmcs_write(IO_BITMAP_A, __pa(v->vm->io_bitmap));
+		vmcs_write(IO_BITMAP_B, __pa(v->vm->io_bitmap) + PAGE_SIZE);
+		v->proc_ctls = (v->proc_ctls & ~CPU_BASED_UNCOND_IO_EXITING) |
+			       CPU_BASED_USE_IO_BITMAPS;
+	}
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v->proc_ctls);
 	/* No VPID left for this vCPU (hvx_vpid_alloc()): run without. */
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, hvx_caps.proc2 &
@@ -478,7 +484,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 /**
  * hvx_vmx_vcpu_create - allocate and initialise a vCPU's VMCS
  * @v: zeroed vCPU state.
- * @mem: the VM's memory (EPT pointer).
+ * @vm: the VM's VMX state (its memory gives the EPT pointer).
  * @id: vCPU id; vCPU 0 is the bootstrap processor.
  * @run: the shared run page.
  * @io_data: the shared I/O data page.
@@ -486,7 +492,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
  * Context: process context; VMX root mode held (hvx_vmx_get()).
  * Return: 0 or -ENOMEM.
  */
-int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
+int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_vmx_vm *vm, u32 id,
 			struct hvx_run *run, void *io_data)
 {
 	if (!zalloc_cpumask_var(&v->wbinvd_dirty, GFP_KERNEL_ACCOUNT))
@@ -499,7 +505,8 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
 	v->cpu = -1;
 	INIT_LIST_HEAD(&v->loaded_node);
 	v->id = id;
-	v->mem = mem;
+	v->vm = vm;
+	v->mem = vm->mem;
 	v->run = run;
 	v->io_data = io_data;
 	if (hvx_caps.proc & CPU_BASED_TPR_SHADOW) {

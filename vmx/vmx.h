@@ -530,6 +530,37 @@ struct hvx_vmx_pv {
 };
 
 /**
+ * struct hvx_vmx_vm - the VMX state of one VM, shared by its vCPUs
+ * @mem: the VM's guest-physical address space (ept/).
+ * @io_bitmap: VMX I/O bitmaps A and B (two pages, SDM Vol. 3C 25.6.4),
+ *	allocated with every bit set by hvx_vmx_vm_init() when the CPU offers
+ *	"use I/O bitmaps", else NULL; every vCPU's VMCS points at them. A
+ *	clear bit lets the guest reach that host port without an exit:
+ *	passthrough clears and sets bits with atomic bitops and makes every
+ *	vCPU leave guest mode after setting one (iommu/guest.c).
+ * @tsc_offset: the VM's TSC offset (HVX_SET_TSC_OFFSET), TSC cycles.
+ * @tsc_gen: bumped by every hvx_vmx_vm_set_tsc_offset(); a vCPU compares
+ *	it with its own copy at each run (hvx_vmx_sync_tsc_offset()).
+ * @nr_vcpus: vCPUs that exist, kept by kmod/ under its VM lock: the
+ *	default CPUID topology (leaves 1, 4 and 0xB) follows it, and a PAUSE
+ *	exit looks for a vCPU to yield to (kmod/, hvx_vcpu_on_spin()) only
+ *	when it is 2 or more.
+ * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
+ * @hc_exits: hypercall numbers that exit to userspace
+ *	(HVX_SET_HYPERCALL_EXITS), HVX_HYPERCALL_EXIT_NRS bits; written word
+ *	by word by kmod/ under its VM lock, read by the vCPUs without it.
+ */
+struct hvx_vmx_vm {
+	struct hvx_mem *mem;
+	unsigned long *io_bitmap;
+	s64 tsc_offset;
+	atomic_t tsc_gen;
+	atomic_t nr_vcpus;
+	bool msr_exits;
+	unsigned long hc_exits[BITS_TO_LONGS(HVX_HYPERCALL_EXIT_NRS)];
+};
+
+/**
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
  *	by vmenter.S, so this must stay the first member.
@@ -555,7 +586,8 @@ struct hvx_vmx_pv {
  * @id: vCPU id (initial APIC id).
  * @vm_id: id of the VM in the module's registry (kmod/), for tracepoints.
  * @entry_ctls: current VM-entry controls (IA-32e mode guest changes).
- * @mem: the VM's memory.
+ * @mem: the VM's memory (@vm's, cached: the EPT pointer, VPID flushes).
+ * @vm: the VM's VMX state.
  * @run: the shared run page.
  * @io_data: the shared I/O data page.
  * @intr_state: guest interruptibility state (SDM Vol. 3C 25.4.2), likewise
@@ -586,7 +618,6 @@ struct hvx_vmx_pv {
  * @entry_info: the VM-entry interruption information of the last entry,
  *	0 if it injected nothing.
  * @msr: guest values of MSRs that hvx keeps in software.
- * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  * @spec_ctrl_direct: the guest reads and writes IA32_SPEC_CTRL without
  *	exits (set after its first non-zero write); the entry code then reads
  *	the guest's value back into @msr.spec_ctrl after every exit.
@@ -601,12 +632,7 @@ struct hvx_vmx_pv {
  * @cpuid_nent: entries used in @cpuid.
  * @cpuid_default: @cpuid is hvx's default (not set by userspace), whose
  *	topology follows the VM's vCPU count.
- * @nr_vcpus: the VM's vCPU count (owned by kmod/).
- * @io_bitmap_src: where kmod/ publishes the VM's I/O bitmaps (two pages,
- *	A then B; SDM Vol. 3C 25.6.4) once a port is passed through, or
- *	NULL; read before each entry.
- * @io_bitmap: the bitmaps this VMCS uses, or NULL (unconditional I/O
- *	exiting, the default).
+ * @tsc_gen: @vm's tsc_gen last applied.
  * @proc_ctls: current primary processor-based controls (window exiting).
  * @irq_vector: external interrupt queued by userspace, or -1; set by any
  *	thread with cmpxchg(), taken by the vCPU thread.
@@ -665,8 +691,6 @@ struct hvx_vmx_pv {
  *	it in step with @cpuid).
  * @pv_unhalted: a KVM_HC_KICK_CPU came for this vCPU and no HLT took it
  *	yet; set by any thread (xchg() to take it).
- * @hc_exits: the VM's HVX_SET_HYPERCALL_EXITS bitmap
- *	(HVX_HYPERCALL_EXIT_NRS bits), or NULL; owned by kmod/.
  * @hc_long: the VMCALL handed to userspace came from 64-bit mode.
  * @halt_irqs_off: the vCPU is halted by a HLT with interrupts off (only
  *	a kick, an NMI or INIT end it); vCPU thread only.
@@ -692,6 +716,7 @@ struct hvx_vmx_vcpu {
 	u32 entry_ctls;
 
 	struct hvx_mem *mem;
+	struct hvx_vmx_vm *vm;
 	struct hvx_run *run;
 	u8 *io_data;
 
@@ -714,7 +739,6 @@ struct hvx_vmx_vcpu {
 		u64 tsc_aux, mcg_status, spec_ctrl;
 		u64 mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
 	} msr;
-	bool msr_exits;
 	bool spec_ctrl_direct;
 	u64 dr[5];
 
@@ -726,9 +750,7 @@ struct hvx_vmx_vcpu {
 	struct hvx_cpuid_entry cpuid[HVX_MAX_CPUID_ENTRIES];
 	u32 cpuid_nent;
 	bool cpuid_default;
-	const atomic_t *nr_vcpus;
-	void **io_bitmap_src;
-	void *io_bitmap;
+	int tsc_gen;
 	u32 proc_ctls;
 	int irq_vector;
 	int nmi_pending;
@@ -763,7 +785,6 @@ struct hvx_vmx_vcpu {
 	const struct hvx_vmx_pv_ops *pv_ops;
 	u32 pv_features;
 	int pv_unhalted;
-	const unsigned long *hc_exits;
 	bool hc_long;
 	bool halt_irqs_off;
 };
@@ -862,8 +883,25 @@ static __always_inline void hvx_vmx_irq_enable(void)
 void hvx_vmx_clear(struct hvx_vmx_vcpu *v);
 void *hvx_vmx_alloc_vmcs(void);
 
+/* vm.c: the per-VM object */
+int hvx_vmx_vm_init(struct hvx_vmx_vm *vm, struct hvx_mem *mem, u32 flags);
+void hvx_vmx_vm_destroy(struct hvx_vmx_vm *vm);
+void hvx_vmx_vm_set_tsc_offset(struct hvx_vmx_vm *vm, s64 offset);
+
+/**
+ * hvx_vmx_vm_tsc_offset - the VM's TSC offset
+ * @vm: the VM's VMX state.
+ *
+ * Context: any; a lockless read.
+ * Return: the offset last set by hvx_vmx_vm_set_tsc_offset(), TSC cycles.
+ */
+static inline s64 hvx_vmx_vm_tsc_offset(const struct hvx_vmx_vm *vm)
+{
+	return READ_ONCE(vm->tsc_offset);
+}
+
 /* vmcs.c: VMCS setup and register access */
-int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_mem *mem, u32 id,
+int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_vmx_vm *vm, u32 id,
 			struct hvx_run *run, void *io_data);
 extern void *hvx_msr_bitmap;
 extern void *hvx_msr_bitmap_long;
@@ -962,7 +1000,7 @@ void hvx_vmx_cpuid_get(struct hvx_vmx_vcpu *v, struct hvx_cpuid *c);
 int hvx_vmx_get_msrs(struct hvx_vmx_vcpu *v, struct hvx_msrs *m);
 int hvx_vmx_set_msrs(struct hvx_vmx_vcpu *v, const struct hvx_msrs *m);
 void hvx_vmx_complete_msr(struct hvx_vmx_vcpu *v);
-void hvx_vmx_set_tsc_offset(struct hvx_vmx_vcpu *v, s64 offset);
+void hvx_vmx_sync_tsc_offset(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_rdmsr(struct hvx_vmx_vcpu *v);
 int hvx_vmx_handle_wrmsr(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_fast_wrmsr(struct hvx_vmx_vcpu *v);

@@ -51,7 +51,7 @@ long hvx_platform_create(struct hvx_vm *vm, u32 devices)
 		return -ENOMEM;
 	plat->flags = devices;
 	mutex_lock(&vm->lock);
-	ret = vm->plat ? -EEXIST : atomic_read(&vm->nr_vcpus) ? -EBUSY : 0;
+	ret = vm->plat ? -EEXIST : atomic_read(&vm->vmx.nr_vcpus) ? -EBUSY : 0;
 	if (!ret)
 		vm->plat = plat;
 	mutex_unlock(&vm->lock);

@@ -635,11 +635,6 @@ void guest_self_ipis(uint64_t n)
 	GUEST_DONE();
 }
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
 /*
  * The PIC through LINT0 in ExtINT mode (virtual wire), beside the APIC's
  * own interrupts: the host pulses PIC_IRQ_EXTINT after each SYNC.

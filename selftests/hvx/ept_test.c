@@ -19,8 +19,65 @@
 #include <sys/wait.h>
 
 #include "hvx_test.h"
+#include "hvx_guest.h"
 #include "hvx_nl.h"
-#include "ept_guest.h"
+
+/* Operations the guest performs, one per HVX_RUN, then GUEST_SYNC(op). */
+#define EPT_OP_DONE	0
+#define EPT_OP_READ	1	/* GUEST_SYNC_ARGS(EPT_OP_READ, *gpa) */
+#define EPT_OP_WRITE	2	/* every u64 of [gpa, gpa + size) = addr ^ seed */
+#define EPT_OP_CALL	3	/* GUEST_SYNC_ARGS(EPT_OP_CALL, ((fn)gpa)(seed)) */
+#define EPT_OP_CHECK	4	/* assert the EPT_OP_WRITE pattern */
+
+struct ept_args {
+	uint64_t op;
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t seed;
+};
+
+extern struct ept_args ept_args;
+
+void guest_ept(uint64_t unused);
+
+/* Guest code. */
+
+struct ept_args ept_args;
+
+GUEST_CODE
+void guest_ept(uint64_t unused)
+{
+	volatile struct ept_args *a = &ept_args;
+
+	(void)unused;
+	for (;;) {
+		uint64_t op = a->op, gpa = a->gpa, r = 0;
+
+		switch (op) {
+		case EPT_OP_DONE:
+			GUEST_DONE();
+			break;
+		case EPT_OP_READ:
+			r = *(volatile uint64_t *)gpa;
+			break;
+		case EPT_OP_WRITE:
+			for (uint64_t p = gpa; p < gpa + a->size; p += 8)
+				*(volatile uint64_t *)p = p ^ a->seed;
+			break;
+		case EPT_OP_CHECK:
+			for (uint64_t p = gpa; p < gpa + a->size; p += 8)
+				GUEST_ASSERT_EQ(p ^ a->seed, *(volatile uint64_t *)p);
+			break;
+		case EPT_OP_CALL:
+			/* Code the host wrote into guest RAM. */
+			r = ((uint64_t (*)(uint64_t))gpa)(a->seed);
+			break;
+		}
+		GUEST_SYNC_ARGS(op, r, 0, 0);
+	}
+}
+
+/* Host code. */
 
 #define SZ_4K		0x1000ull
 #define SZ_2M		0x200000ull

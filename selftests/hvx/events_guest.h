@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* events_guest.h - shared between events_test.c and events_guest.c. */
+/* events_guest.h - shared between events_test.c and events_blobs.S. */
 #ifndef EVENTS_GUEST_H
 #define EVENTS_GUEST_H
 

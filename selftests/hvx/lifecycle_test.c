@@ -13,7 +13,61 @@
 #include <sys/wait.h>
 
 #include "hvx_test.h"
-#include "lifecycle_guest.h"
+#include "hvx_guest.h"
+
+#define LC_ITERATIONS	2000
+#define LC_IN_PORT	0xe0
+#define LC_IN_DATA	0x89abcdef
+#define LC_MMIO_DATA	0x76543210
+
+/* The guests' computation: one LCG step per iteration. */
+GUEST_CODE
+static inline uint64_t lc_next(uint64_t x)
+{
+	return x * 6364136223846793005ull + 1442695040888963407ull;
+}
+
+void guest_count(uint64_t seed);
+void guest_pending_reads(uint64_t unused);
+extern const char lc_in_insn[], lc_in_next[], lc_mmio_insn[], lc_mmio_next[];
+
+/* Guest code. */
+
+/* LC_ITERATIONS steps, each reported as SYNC(i, x_i). */
+GUEST_CODE
+void guest_count(uint64_t seed)
+{
+	uint64_t x = seed;
+
+	for (uint64_t i = 0; i < LC_ITERATIONS; i++) {
+		x = lc_next(x);
+		GUEST_SYNC_ARGS(i, x, 0, 0);
+	}
+	GUEST_DONE();
+}
+
+/* An IN and an MMIO load; the host completes each with immediate_exit
+ * set, so the guest only continues on the HVX_RUN after that. */
+GUEST_CODE
+void guest_pending_reads(uint64_t unused)
+{
+	uint64_t rax = 0, rbx = 0;
+
+	(void)unused;
+	asm volatile(".globl lc_in_insn, lc_in_next\n"
+		     "lc_in_insn:\tinl %[port], %%eax\n"
+		     "lc_in_next:"
+		     : "+a"(rax) : [port] "i"(LC_IN_PORT));
+	GUEST_SYNC(rax);
+	asm volatile(".globl lc_mmio_insn, lc_mmio_next\n"
+		     "lc_mmio_insn:\tmovl (%[p]), %%ebx\n"
+		     "lc_mmio_next:"
+		     : "+b"(rbx) : [p] "r"((uint64_t)GPA_MMIO) : "memory");
+	GUEST_SYNC(rbx);
+	GUEST_DONE();
+}
+
+/* Host code. */
 
 /* Signal handlers installed without SA_RESTART: HVX_RUN returns EINTR. */
 static void sig_nop(int sig)

@@ -17,8 +17,124 @@
 #include <sys/wait.h>
 
 #include "hvx_test.h"
+#include "hvx_guest.h"
 #include "hvx_nl.h"
-#include "mem_guest.h"
+
+/* Operations the guest performs, one per HVX_RUN, then GUEST_SYNC(op). */
+#define MEM_OP_DONE		0
+#define MEM_OP_WRITE_PATTERN	1	/* every u64 of [gpa, gpa + size) = addr ^ seed */
+#define MEM_OP_CHECK_PATTERN	2	/* assert that pattern */
+#define MEM_OP_READ_LIST	3	/* GUEST_SYNC_ARGS(addr, value) per addrs[] */
+#define MEM_OP_WRITE_LIST	4	/* *addrs[i] = addrs[i] ^ seed */
+#define MEM_OP_TOUCH		5	/* read one u64 every stride bytes of the range */
+#define MEM_OP_SPIN		6	/* read gpa and count spins until it reads 0 */
+#define MEM_OP_MAP_HIGH		7	/* map VA 4 GiB -> GPA gpa (2 MiB guest page), read it */
+#define MEM_OP_READ_ONE		8	/* GUEST_SYNC_ARGS(gpa, *gpa) */
+
+#define MEM_MAX_ADDRS		64
+
+/* Where the guest's extra page mapping lives (VA), see MEM_OP_MAP_HIGH. */
+#define MEM_HIGH_VA		(4ull << 30)
+
+struct mem_args {
+	uint64_t op;
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t stride;
+	uint64_t seed;
+	uint64_t n;
+	uint64_t addrs[MEM_MAX_ADDRS];
+	uint64_t spins;		/* out: MEM_OP_SPIN iterations so far */
+};
+
+extern struct mem_args mem_args;
+
+void guest_mem(uint64_t unused);
+
+/* Guest code. */
+
+struct mem_args mem_args;
+
+/* A page directory for MEM_OP_MAP_HIGH (guest page tables live in RAM). */
+static uint64_t high_pd[512] __attribute__((aligned(4096)));
+
+GUEST_CODE
+static void write_pattern(uint64_t gpa, uint64_t size, uint64_t seed)
+{
+	for (uint64_t a = gpa; a < gpa + size; a += 8)
+		*(volatile uint64_t *)a = a ^ seed;
+}
+
+GUEST_CODE
+static void check_pattern(uint64_t gpa, uint64_t size, uint64_t seed)
+{
+	for (uint64_t a = gpa; a < gpa + size; a += 8)
+		GUEST_ASSERT_EQ(a ^ seed, *(volatile uint64_t *)a);
+}
+
+GUEST_CODE
+static void map_high(uint64_t gpa)
+{
+	volatile uint64_t *pdpt = (volatile uint64_t *)GPA_PDPT;
+	uint64_t cr3;
+
+	high_pd[0] = (gpa & ~0x1fffffull) | 0x83;	/* P, RW, PS: 2 MiB */
+	pdpt[MEM_HIGH_VA >> 30] = (uint64_t)high_pd | 0x3;
+	asm volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+	GUEST_SYNC_ARGS(gpa, *(volatile uint64_t *)(MEM_HIGH_VA + (gpa & 0x1fffff)),
+			0, 0);
+}
+
+GUEST_CODE
+void guest_mem(uint64_t unused)
+{
+	volatile struct mem_args *a = &mem_args;
+
+	(void)unused;
+	for (;;) {
+		uint64_t op = a->op;
+
+		switch (op) {
+		case MEM_OP_DONE:
+			GUEST_DONE();
+			break;
+		case MEM_OP_WRITE_PATTERN:
+			write_pattern(a->gpa, a->size, a->seed);
+			break;
+		case MEM_OP_CHECK_PATTERN:
+			check_pattern(a->gpa, a->size, a->seed);
+			break;
+		case MEM_OP_READ_LIST:
+			for (uint64_t i = 0; i < a->n; i++)
+				GUEST_SYNC_ARGS(a->addrs[i],
+						*(volatile uint64_t *)a->addrs[i],
+						i, 0);
+			break;
+		case MEM_OP_WRITE_LIST:
+			for (uint64_t i = 0; i < a->n; i++)
+				*(volatile uint64_t *)a->addrs[i] =
+					a->addrs[i] ^ a->seed;
+			break;
+		case MEM_OP_TOUCH:
+			for (uint64_t p = a->gpa; p < a->gpa + a->size; p += a->stride)
+				(void)*(volatile uint64_t *)p;
+			break;
+		case MEM_OP_SPIN:
+			while (*(volatile uint64_t *)a->gpa)
+				a->spins++;
+			break;
+		case MEM_OP_MAP_HIGH:
+			map_high(a->gpa);
+			break;
+		case MEM_OP_READ_ONE:
+			GUEST_SYNC_ARGS(a->gpa, *(volatile uint64_t *)a->gpa, 0, 0);
+			break;
+		}
+		GUEST_SYNC(op);
+	}
+}
+
+/* Host code. */
 
 #define SZ_4K		0x1000ull
 #define SZ_64K		0x10000ull

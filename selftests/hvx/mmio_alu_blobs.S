@@ -12,7 +12,7 @@ ALU_CASES32(ALU_SYMS)
 ALU_CASES16(ALU_SYMS)
 
 /*
- * An absolute symbol for the RIP-relative case of mmio_alu_guest.c, in
+ * An absolute symbol for the RIP-relative case of mmio_alu_test.c, in
  * another object so that the assembler there emits a PC-relative
  * relocation.
  */

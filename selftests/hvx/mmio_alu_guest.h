@@ -44,7 +44,7 @@
 
 /*
  * X(case, offset of the access from GPA_MMIO, length, ALU_R/ALU_RW, data
- * the host returns for the read). The 64-bit guest (mmio_alu_guest.c) runs
+ * the host returns for the read). The 64-bit guest (mmio_alu_test.c) runs
  * them in this order.
  */
 #define ALU_CASES64(X)							\

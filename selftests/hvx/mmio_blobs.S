@@ -14,7 +14,7 @@
 
 /*
  * An absolute symbol at MMIO_RIPREL_GPA for the RIP-relative cases of
- * mmio_guest.c. Defined here, in another object, so that the assembler
+ * mmio_test.c. Defined here, in another object, so that the assembler
  * there emits a PC-relative relocation instead of folding the value into
  * the displacement.
  */

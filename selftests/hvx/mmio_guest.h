@@ -32,7 +32,7 @@
 
 /*
  * Every instruction under test is at <case>_insn and is followed at
- * <case>_next by "out %eax, MARK_PORT". 64-bit cases live in mmio_guest.c,
+ * <case>_next by "out %eax, MARK_PORT". 64-bit cases live in mmio_test.c,
  * the 32- and 16-bit ones in blobs (mmio_blobs.S) that run at GPA_BLOB.
  */
 #define MMIO_CASES64(X)							\

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* modes_guest.h - guest code of modes_test, as the host side sees it. */
+/* modes_guest.h - what modes_test.c and modes_blobs.S share. */
 #ifndef MODES_GUEST_H
 #define MODES_GUEST_H
 
@@ -13,7 +13,7 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-/* modes_guest.c, 64-bit C */
+/* modes_test.c, 64-bit C (GUEST_CODE) */
 void guest_long_mode(uint64_t fib_n);
 void guest_ud2(uint64_t unused);
 extern const char guest_ud2_insn[];

@@ -29,32 +29,6 @@ volatile uint8_t guest_pt_prom_moved[PT_NE2K_PROM];
 volatile uint64_t guest_pt_spins;
 volatile uint64_t guest_pt_icr;
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outl(uint16_t port, uint32_t v)
-{
-	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static uint32_t cfg_read(int dev, int off)
 {
 	outl(0xcf8, 0x80000000u | dev << 11 | off);

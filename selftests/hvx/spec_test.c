@@ -478,7 +478,7 @@ TEST_F(reload, ibpb_switch)
 		EXPECT_EQ(0, vcpu_run_sync(a));
 		EXPECT_EQ(0, ibpbs(_metadata, ida));
 		vm_free(va);
-		SKIP(return, "the emulated CPU has no IBPB (no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/vm/emulators.md): refused, then skipped with spec_unsafe");
+		SKIP(return, "the emulated CPU has no IBPB (no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/README.md): refused, then skipped with spec_unsafe");
 	}
 	ASSERT_STREQ("on", s);
 
@@ -542,7 +542,7 @@ TEST(hostile_spec_ctrl)
 			ret = host_spec_ctrl(&host);
 	}
 	if (ret == -EIO)
-		SKIP(return, "the emulated CPU has no IA32_SPEC_CTRL (RDMSR 0x48 faults; no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/vm/emulators.md)");
+		SKIP(return, "the emulated CPU has no IA32_SPEC_CTRL (RDMSR 0x48 faults; no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/README.md)");
 	if (ret)
 		SKIP(return, "/dev/cpu/0/msr: %s (msr driver not loaded)",
 		     strerrorname_np(-ret));
@@ -557,7 +557,7 @@ TEST(hostile_spec_ctrl)
 		if (v == ~0ULL) {
 			vcpu_run_done(vcpu);
 			vm_free(vm);
-			SKIP(return, "hvx offers the guest no IBRS (CPUID.7.EDX[26]): the emulated CPU has none (no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/vm/emulators.md)");
+			SKIP(return, "hvx offers the guest no IBRS (CPUID.7.EDX[26]): the emulated CPU has none (no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/README.md)");
 		}
 		ASSERT_EQ(0, host_spec_ctrl(&now));
 		EXPECT_EQ(host, now) TH_LOG("guest wrote 0x%llx",

@@ -101,19 +101,6 @@ static struct {
 	uint16_t avail_idx;
 } dev;
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static uint32_t cfg32(uint32_t off)
 {
 	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));

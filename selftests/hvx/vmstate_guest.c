@@ -10,19 +10,6 @@
 
 struct vs_script vs_script;
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 void guest_script(uint64_t unused)
 {
 	volatile struct vs_script *s = &vs_script;

@@ -26,7 +26,22 @@
 #include <termios.h>
 
 #include "hvx_test.h"
-#include "vmxlife_guest.h"
+#include "hvx_guest.h"
+
+void guest_sync_forever(uint64_t start);
+
+/* Guest code. */
+
+/* SYNC(start), SYNC(start + 1), ... forever: every HVX_RUN returns the
+ * next number, so a lost or repeated step shows. */
+GUEST_CODE
+void guest_sync_forever(uint64_t start)
+{
+	for (uint64_t i = start;; i++)
+		GUEST_SYNC(i);
+}
+
+/* Host code. */
 
 /* KVM's ioctls (linux/kvm.h); defined here so the tests only include hvx.h. */
 #define KVMIO			0xAE

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hvx_guest.h - for guest code only (files compiled with GUEST_CFLAGS: no
- * SSE, no red zone, no stack protector, no libc). Guest code must not call
- * anything but what is declared here and its own functions: libc's
- * memcpy/memset are ifunc-resolved (possibly to AVX code, and the guest's
- * copy of the binary never had its IRELATIVE relocations applied). The
- * Makefile rejects guest objects that reference other symbols.
+ * hvx_guest.h - the guest library: what guest code (GUEST_CODE functions,
+ * x86.h) may use besides its own functions. Guest code must not call
+ * anything else: libc's memcpy/memset are ifunc-resolved (possibly to AVX
+ * code, and the guest's copy of the binary never had its IRELATIVE
+ * relocations applied). hvx/Makefile rejects guest code that references
+ * other symbols. The lib's own guest side (guest.c) and the older
+ * *_guest.c files are built with GUEST_CFLAGS (the same restrictions for a
+ * whole file).
  */
 #ifndef HVX_SELFTEST_GUEST_H
 #define HVX_SELFTEST_GUEST_H
@@ -15,13 +17,53 @@
 #include "guest_layout.h"
 #include "x86.h"
 
-static inline void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2,
-			 uint64_t a3)
+GUEST_CODE static inline void ucall(uint64_t cmd, uint64_t a0, uint64_t a1,
+				    uint64_t a2, uint64_t a3)
 {
 	asm volatile("outl %%eax, %[port]"
 		     : : "a"(cmd), "D"(a0), "S"(a1), "d"(a2), "c"(a3),
 		       [port] "i"(UCALL_PORT)
 		     : "memory");
+}
+
+/* Port I/O (SDM Vol. 2B, IN and OUT). */
+GUEST_CODE static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+GUEST_CODE static inline void outw(uint16_t port, uint16_t v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+GUEST_CODE static inline void outl(uint16_t port, uint32_t v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+GUEST_CODE static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+GUEST_CODE static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+GUEST_CODE static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
 }
 
 void __attribute__((noreturn))
@@ -65,7 +107,7 @@ extern volatile uint64_t guest_fixup_error;
 extern volatile uint64_t guest_fixup_rflags;
 
 /* RDMSR/WRMSR that return the exception vector they raised, or 0. */
-static inline uint64_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
+GUEST_CODE static inline uint64_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
 {
 	uint32_t lo = 0, hi = 0;
 
@@ -79,7 +121,7 @@ static inline uint64_t guest_rdmsr_safe(uint32_t msr, uint64_t *val)
 	return guest_fixup_vector;
 }
 
-static inline uint64_t guest_wrmsr_safe(uint32_t msr, uint64_t val)
+GUEST_CODE static inline uint64_t guest_wrmsr_safe(uint32_t msr, uint64_t val)
 {
 	guest_fixup_vector = 0;
 	asm volatile("movq $1f, %[fix]\n\t"
@@ -91,7 +133,7 @@ static inline uint64_t guest_wrmsr_safe(uint32_t msr, uint64_t val)
 	return guest_fixup_vector;
 }
 
-static inline uint64_t guest_read_cr0(void)
+GUEST_CODE static inline uint64_t guest_read_cr0(void)
 {
 	uint64_t v;
 
@@ -99,7 +141,7 @@ static inline uint64_t guest_read_cr0(void)
 	return v;
 }
 
-static inline uint64_t guest_read_cr4(void)
+GUEST_CODE static inline uint64_t guest_read_cr4(void)
 {
 	uint64_t v;
 

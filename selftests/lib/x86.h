@@ -76,7 +76,22 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax,
+/*
+ * GUEST_CODE marks a function that runs in a guest. A test's guest code
+ * sits in its own .c file beside the host code and is built with the same
+ * flags (hvx/Makefile adds -mno-red-zone: exceptions push onto the guest
+ * stack), except what this attribute changes: general-purpose registers
+ * only (a guest has no FPU/SSE state set up), no stack protector (no TLS
+ * in a guest), and the .text.guest section, whose references hvx/Makefile
+ * checks: guest code may call only guest code and the guest library
+ * (guest_*), never libc or host code. A helper both sides use is
+ * "GUEST_CODE static inline": it inlines into host code too.
+ */
+#define GUEST_CODE							\
+	__attribute__((target("general-regs-only"), no_stack_protector,	\
+		       section(".text.guest")))
+
+GUEST_CODE static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *eax,
 			 uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
 	asm volatile("cpuid"

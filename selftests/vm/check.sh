@@ -169,7 +169,7 @@ done
 
 # --- kexec step (vmxlife_test --kexec, run by init.sh last) --------------
 # Opt-in (HVX_KEXEC=1): in bochs-smp the step does not reach its reboot
-# yet (selftests/vm/README.md). The stock kernel (kexec_file_load takes a
+# yet (selftests/README.md). The stock kernel (kexec_file_load takes a
 # bzImage with a 64-bit entry, which the fastboot.S image lacks) and a
 # small initramfs whose /init (kexec-init.sh) reports the CPUs that came up.
 if [[ "${HVX_KEXEC:-0}" == 1 ]] && printf '%s\n' "${tests[@]}" | grep -qx vmxlife_test; then
@@ -222,6 +222,26 @@ for e in $EMUS; do
 		;;
 	esac
 done
+# A whole-suite run (no TESTS; the default emulators, or make
+# check-debug's) leaves its record in selftests/results/: one file per
+# host kernel kind.
+record=()
+debug_run=$([[ -n "${HVX_HOST_VMLINUZ:-}" && "${HVX_KERNEL:-}" != 7 ]] && echo 1 || true)
+if [[ -z "$TESTS" && ( -z "${HVX_EMUS:-}" || -n "$debug_run" ) ]]; then
+	if [[ "${HVX_KERNEL:-}" == 7 ]]; then
+		record=(--record "$REPO/selftests/results/check-kernel7.md"
+			--record-title "make check HVX_KERNEL=7: the suite on a patched 7.x host kernel")
+	elif [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
+		record=(--record "$REPO/selftests/results/check-debug.md"
+			--record-title "make check-debug: the suite on a debug build of the host kernel")
+	else
+		record=(--record "$REPO/selftests/results/check.md"
+			--record-title "make check: the suite on Debian's host kernel")
+	fi
+	# The commit tested: the tree may move on while the emulators run.
+	record+=(--record-commit "$(git -C "$REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)")
+	mkdir -p "$REPO/selftests/results"
+fi
 export VMLINUZ CMDLINE_QEMU CMDLINE_QEMU_NOINTREMAP HVX_EMUS=$EMUS
 exec python3 "$HERE/hvxcheck.py" run --tests "${tests[*]}" --out "$OUT" --img "$IMG" \
-	--timeout "$test_timeout" --elapsed $((SECONDS - T_START))
+	--timeout "$test_timeout" --elapsed $((SECONDS - T_START)) "${record[@]}"

@@ -25,7 +25,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 : "${HVX_BUILD:?set HVX_BUILD}" "${HVX_KO:?set HVX_KO}" "${HVX_RUN:?set HVX_RUN}"
 CPUS=${HVX_DEMO_CPUS:-2}
 DEMO=$HVX_BUILD/demo
-# The guest's command line: fast boot (see selftests/vm/emulators.md),
+# The guest's command line: fast boot (see selftests/README.md),
 # and hvx.double=21 for the guest's /init to compute something.
 APPEND=${HVX_DEMO_APPEND:-"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests loglevel=4 panic=-1 hvx.double=21"}
 

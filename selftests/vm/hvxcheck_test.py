@@ -145,6 +145,26 @@ class ReportTest(unittest.TestCase):
         with open(f'{self.out}/qemu-dmesg.log') as f:
             self.assertIn('hvx: loaded', f.read())
 
+    def test_record(self):
+        shutil.copy(os.path.join(DATA, 'good.log'), f'{self.out}/qemu-serial.log')
+        plan = [(hvxcheck.EMULATORS['qemu'], ['a_test', 'b_test', 'c_test'])]
+        rec = f'{self.out}/rec.md'
+        hvxcheck.report(self.out, plan, '300', {'qemu': 'exited rc=0 after 9s'}, 75,
+                        io.BytesIO(), rec=(rec, 'the title', None))
+        with open(rec) as f:
+            text = f.read()
+        self.assertTrue(text.startswith('# the title\n'))
+        self.assertIn('- wall time: 1m15s\n', text)
+        self.assertIn('- result: 4 passed, 1 failed, 2 skipped\n', text)
+        self.assertIn('| qemu | exited rc=0 after 9s | 4 | 1 | 2 |\n', text)
+        self.assertIn('## Failures\n\n- `qemu/a_test/global.second`: a_test.c:42:second:', text)
+        self.assertIn('- `qemu/b_test`: no hvx here\n', text)
+        self.assertRegex(text, r'- commit: `[0-9a-f]+(-dirty)?`|- commit: `unknown`')
+        hvxcheck.report(self.out, plan, '300', {}, None, io.BytesIO(),
+                        rec=(rec, 'the title', 'abc123'))
+        with open(rec) as f:
+            self.assertIn('- commit: `abc123`\n', f.read())
+
     def test_oops_fails_the_run(self):
         ok, text = self.report('oops.log', 'bochs', ['mem_test'])
         self.assertFalse(ok)

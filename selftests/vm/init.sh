@@ -20,7 +20,7 @@
 #   ...kexec step... ### HVX-KEXEC-DONE     (only with vmxlife_test)
 #
 # then powers off. hvxcheck.py parses these markers; their spec is in
-# selftests/vm/README.md ("Markers"): keep the three in sync.
+# selftests/README.md ("Markers"): keep the three in sync.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 umask 022

@@ -260,13 +260,17 @@ static const char *probe_caps(void)
 	 * already force exits; the timer also covers CPUs and emulators
 	 * that keep external interrupts blocked while a guest runs with
 	 * RFLAGS.IF = 0 (Bochs 2.7 does), so signals and need_resched are
-	 * seen within a tick whatever the guest does.
+	 * seen within a tick whatever the guest does. The timer counts
+	 * only while the guest runs (SDM Vol. 3C 26.5.1): the exit fast
+	 * path, which goes round many stays with interrupts off, bounds
+	 * itself by @tick_tsc as well (exit.c).
 	 */
+	c->tick_tsc = max_t(u64, (u64)tsc_khz * 1000 / HZ, 1);
 	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
 		u64 misc, ticks;
 
 		rdmsrq(MSR_IA32_VMX_MISC, misc);
-		ticks = ((u64)tsc_khz * 1000 / HZ) >> (misc & HVX_VMX_MISC_TIMER_RATE);
+		ticks = c->tick_tsc >> (misc & HVX_VMX_MISC_TIMER_RATE);
 		c->preempt_timer = clamp_t(u64, ticks, 1, U32_MAX);
 	}
 	/*

@@ -97,6 +97,8 @@ enum hvx_gpr {
  *	entry.
  * @cr4_native: CR4 bits for features the CPU carries out for a guest by
  *	itself, offered as the host has them (vmx.c, probe_cr4_native()).
+ * @tick_tsc: TSC cycles in one host tick (tsc_khz * 1000 / HZ, at least
+ *	1): how long the exit fast path may keep interrupts off (exit.c).
  */
 struct hvx_vmx_caps {
 	u64 basic;
@@ -112,6 +114,7 @@ struct hvx_vmx_caps {
 	u64 host_xcr0, guest_xcr0;
 	u32 preempt_timer;
 	u64 cr4_native;
+	u64 tick_tsc;
 };
 
 extern struct hvx_vmx_caps hvx_caps;

@@ -405,7 +405,13 @@ static void on_alarm(int sig)
 /*
  * A guest that does nothing but CPUID stays on the fast path, which must
  * still leave for a signal: HVX_RUN returns EINTR soon after SIGALRM.
+ * "Soon" is a host tick or so: also where the host's interrupts do not
+ * force exits (Bochs with the guest's IF clear), the fast path gives them
+ * a chance every tick. A slack of many ticks keeps the bound about that,
+ * not about how fast the host runs.
  */
+#define SIGNAL_SLACK_MS	250
+
 TEST(fastpath_leaves_for_signal)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
@@ -414,6 +420,7 @@ TEST(fastpath_leaves_for_signal)
 	struct vcpu *vcpu;
 	struct hvx_nl nl;
 	struct vm *vm;
+	long ms;
 	int ret;
 
 	REQUIRE_VMX();
@@ -429,9 +436,10 @@ TEST(fastpath_leaves_for_signal)
 	ASSERT_EQ(EINTR, errno);
 	ASSERT_EQ(HVX_EXIT_INTR, vcpu->run->exit_reason);
 	/* One second to the alarm; the rest is the way out. */
-	ASSERT_GT(3, t1.tv_sec - t0.tv_sec)
-		TH_LOG("HVX_RUN took %ld s to see the signal",
-		       (long)(t1.tv_sec - t0.tv_sec));
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ASSERT_GT(1000 + SIGNAL_SLACK_MS, ms)
+		TH_LOG("HVX_RUN took %ld ms to see the signal", ms);
 	ASSERT_EQ(0, hvx_nl_own_stats(&s.st));
 	ASSERT_LT(0, s.st.fastpath_exits);
 	vm_free(vm);

@@ -505,15 +505,7 @@ TEST_F(reload, ibpb_switch)
 /* IA32_SPEC_CTRL of CPU 0 through the msr driver, or -errno. */
 static int host_spec_ctrl(uint64_t *v)
 {
-	int fd = open("/dev/cpu/0/msr", O_RDONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (pread(fd, v, 8, MSR_SPEC_CTRL) != 8)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return host_msr(0, MSR_SPEC_CTRL, v, false);
 }
 
 /*
@@ -533,14 +525,6 @@ TEST(hostile_spec_ctrl)
 	REQUIRE_VMX();
 	pin_cpu0();
 	ret = host_spec_ctrl(&host);
-	if (ret == -ENOENT && getenv("HVX_KVM_DIR")) {
-		char ko[256];
-
-		/* make check puts the kernel's msr.ko beside kvm*.ko. */
-		snprintf(ko, sizeof(ko), "%s/msr.ko", getenv("HVX_KVM_DIR"));
-		if (!load_module(ko))
-			ret = host_spec_ctrl(&host);
-	}
 	if (ret == -EIO)
 		SKIP(return, "the emulated CPU has no IA32_SPEC_CTRL (RDMSR 0x48 faults; no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/README.md)");
 	if (ret)

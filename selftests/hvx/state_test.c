@@ -263,18 +263,7 @@ TEST(syscall_msrs_tsc_aux_fsgs)
 /* IA32_DEBUGCTL of host CPU @cpu through the msr driver; -errno if none. */
 static int host_debugctl(int cpu, uint64_t *val, bool write)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
-	fd = open(path, write ? O_WRONLY : O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = write ? pwrite(fd, val, 8, MSR_DEBUGCTL) :
-		    pread(fd, val, 8, MSR_DEBUGCTL);
-	close(fd);
-	return n == 8 ? 0 : -EIO;
+	return host_msr(cpu, MSR_DEBUGCTL, val, write);
 }
 
 /*
@@ -322,7 +311,7 @@ static void debugctl_rounds(struct __test_metadata *_metadata,
  */
 TEST(debugctl_host_guest)
 {
-	uint64_t host[64], btf[64];
+	uint64_t host[64], btf[64], now = 0;
 	int cpus[64], ncpus, ret;
 	bool readable;
 
@@ -348,6 +337,13 @@ TEST(debugctl_host_guest)
 		     strerror(-ret));
 	for (int i = 1; i < ncpus; i++)
 		ASSERT_EQ(0, host_debugctl(cpus[i], &btf[i], true));
+	ASSERT_EQ(0, host_debugctl(cpus[0], &now, false));
+	if (!(now & DEBUGCTL_BTF)) {
+		for (int i = 0; i < ncpus; i++)
+			host_debugctl(cpus[i], &host[i], true);
+		SKIP(return, "the CPU keeps no BTF in the host's DEBUGCTL (wrote 0x%llx, reads 0x%llx; Bochs 2.7 ignores the bit): only the guest's side is checked",
+		     (unsigned long long)btf[0], (unsigned long long)now);
+	}
 	debugctl_rounds(_metadata, 0, btf, cpus, ncpus);
 	for (int i = 0; i < ncpus; i++)
 		EXPECT_EQ(0, host_debugctl(cpus[i], &host[i], true));

@@ -79,6 +79,7 @@ int write_str(const char *path, const char *s);
 int read_str(const char *path, char *buf, size_t len);
 /* hvx shares VMX with KVM here (its vmx_shared parameter reads Y). */
 bool hvx_vmx_shared(void);
+int host_msr(int cpu, uint32_t msr, uint64_t *val, bool write);
 
 /* vm.c: VMs, memory, vCPUs, running */
 struct vm *vm_create(void);

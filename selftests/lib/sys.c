@@ -205,3 +205,32 @@ bool hvx_vmx_shared(void)
 	read_str("/sys/module/hvx/parameters/vmx_shared", buf, sizeof(buf));
 	return buf[0] == 'Y';
 }
+
+/*
+ * Read (@write false) or write MSR @msr of host CPU @cpu through the msr
+ * driver, loading the kernel's msr.ko from HVX_KVM_DIR first if the
+ * driver is not there (make check puts it beside kvm*.ko): 0, -ENOENT
+ * without the driver, -EIO if the access faults, or another -errno.
+ */
+int host_msr(int cpu, uint32_t msr, uint64_t *val, bool write)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+	if (access(path, F_OK) && getenv("HVX_KVM_DIR")) {
+		char ko[256];
+
+		snprintf(ko, sizeof(ko), "%s/msr.ko", getenv("HVX_KVM_DIR"));
+		load_module(ko);
+	}
+	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, val, 8, msr) : pread(fd, val, 8, msr);
+	close(fd);
+	if (n == 8)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}

@@ -805,6 +805,14 @@ static int kexec_main(int argc, char **argv)
 		KEXEC_MARK("FAIL", "cannot open %s or %s: %m", argv[2], argv[3]);
 		return 1;
 	}
+	/*
+	 * Not a hang if nothing follows for minutes in Bochs: the kernel
+	 * reads, checks and hashes the bzImage and every segment, about
+	 * 70 s of Bochs guest time, several minutes of wall time in
+	 * bochs-smp (selftests/README.md).
+	 */
+	printf("# kexec: loading %s\n", argv[2]);
+	fflush(stdout);
 	if (syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmdline) + 1, cmdline, 0UL)) {
 		KEXEC_MARK("FAIL", "kexec_file_load(%s): %m", argv[2]);
 		return 1;

@@ -34,7 +34,8 @@
 #                       each one's programs: EMULATORS in hvxcheck.py)
 #   HVX_TEST_TIMEOUT    per-test limit in seconds (overrides settings)
 #   HVX_MODULE_PARAMS   hvx.ko parameters for insmod, e.g. "apic_vid=1"
-#   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500)
+#   HVX_BOCHS_TIMEOUT   Bochs wall-clock limit in seconds (default 1500,
+#                       900 more with the kexec step)
 #   HVX_QEMU_TIMEOUT    QEMU wall-clock limit in seconds (default 600)
 #   HVX_HOST_VMLINUZ, HVX_HOST_MODULES_DIR  boot this kernel image instead of
 #                       the Debian package, with kvm modules found below
@@ -168,8 +169,8 @@ for t in "${tests[@]}"; do
 done
 
 # --- kexec step (vmxlife_test --kexec, run by init.sh last) --------------
-# Opt-in (HVX_KEXEC=1): in bochs-smp the step does not reach its reboot
-# yet (selftests/README.md). The stock kernel (kexec_file_load takes a
+# Opt-in (HVX_KEXEC=1): it adds minutes of Bochs wall time
+# (selftests/README.md). The stock kernel (kexec_file_load takes a
 # bzImage with a 64-bit entry, which the fastboot.S image lacks) and a
 # small initramfs whose /init (kexec-init.sh) reports the CPUs that came up.
 if [[ "${HVX_KEXEC:-0}" == 1 ]] && printf '%s\n' "${tests[@]}" | grep -qx vmxlife_test; then

@@ -417,6 +417,18 @@ class EmulatorTest(unittest.TestCase):
                          ['bochs', '-q', '-f', '/i/bochs-smp.bochsrc', '-rc', '/i/bochs.rc'])
 
 
+    def test_limit_kexec(self):
+        smp, qemu = hvxcheck.EMULATORS['bochs-smp'], hvxcheck.EMULATORS['qemu']
+        kexec = {'HVX_KEXEC': '1'}
+        self.assertEqual(hvxcheck.emu_limit(smp, ['vmxlife_test'], {}), 1500)
+        self.assertEqual(hvxcheck.emu_limit(smp, ['vmxlife_test'], kexec),
+                         1500 + hvxcheck.KEXEC_BOCHS_EXTRA)
+        self.assertEqual(hvxcheck.emu_limit(smp, ['smp_test'], kexec), 1500)
+        self.assertEqual(hvxcheck.emu_limit(qemu, ['vmxlife_test'], kexec), 600)
+        self.assertEqual(hvxcheck.emu_limit(
+            smp, ['vmxlife_test'], dict(kexec, HVX_BOCHS_TIMEOUT='700')), 700)
+
+
 class RunnerTest(unittest.TestCase):
     """Supervision, with sh standing in for the emulator."""
 

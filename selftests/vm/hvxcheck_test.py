@@ -192,6 +192,12 @@ class ReportTest(unittest.TestCase):
             bad = hvxcheck.kernel_trouble(log, kernel='7')
             self.assertEqual(len(bad), 1)
             self.assertIn('[    2.000000] WARNING', bad[0])
+            # A second boot (the kexec step) may print it once again.
+            again = ['[    0.000000] Linux version 7.2.13', first,
+                     '[    0.000000] ---[ end trace 0000000000000000 ]---']
+            self.assertEqual(hvxcheck.kernel_trouble(log + again, kernel='7'), bad)
+            twice = hvxcheck.kernel_trouble(log + again[1:], kernel='7')
+            self.assertTrue(any('[    0.000000] WARNING' in b for b in twice))
 
     def test_crash(self):
         ok, text = self.report('crash.log', 'qemu', ['a_test', 'passthrough_test'],

@@ -149,9 +149,7 @@ initramfs_base "$root" "$test_timeout"
 # default /lib/hvx/nic).
 mkdir -p "$root/lib/hvx/nic"
 for m in e1000 8390 ne2k-pci; do
-	src=$(find "$kmods/drivers/net" -name "$m.ko" | head -n1)
-	[[ -n "$src" ]] || die "module $m not found in $kmods/drivers/net"
-	cp "$src" "$root/lib/hvx/nic/$m.ko"
+	copy_module "$kmods/drivers/net" "$m" "$root/lib/hvx/nic"
 done
 # --- end passthrough ---------------------------------------------------
 

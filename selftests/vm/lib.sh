@@ -164,16 +164,23 @@ initramfs_base() {
 	# compare with KVM, and msr.ko (/dev/cpu/N/msr, for spec_test). busybox
 	# insmod cannot read compressed modules.
 	for m in kvm kvm-intel irqbypass msr; do
-		src=$(find "$kmods" -name "$m.ko" -o -name "$m.ko.xz" \
-			-o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n1)
-		[[ -n "$src" ]] || die "module $m not found in $kmods"
-		case "$src" in
-		*.xz) xz -dc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
-		*.zst) zstd -qdc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
-		*.gz) gzip -dc "$src" >"$root/lib/hvx/kvm/$m.ko" ;;
-		*) cp "$src" "$root/lib/hvx/kvm/$m.ko" ;;
-		esac
+		copy_module "$kmods" "$m" "$root/lib/hvx/kvm"
 	done
+}
+
+# copy_module DIR NAME DEST: NAME.ko found below DIR, plain or compressed
+# (Debian compresses modules from 6.12 on), uncompressed into DEST/NAME.ko.
+copy_module() {
+	local src
+	src=$(find "$1" -name "$2.ko" -o -name "$2.ko.xz" \
+		-o -name "$2.ko.zst" -o -name "$2.ko.gz" | head -n1)
+	[[ -n "$src" ]] || die "module $2 not found in $1"
+	case "$src" in
+	*.xz) xz -dc "$src" >"$3/$2.ko" ;;
+	*.zst) zstd -qdc "$src" >"$3/$2.ko" ;;
+	*.gz) gzip -dc "$src" >"$3/$2.ko" ;;
+	*) cp "$src" "$3/$2.ko" ;;
+	esac
 }
 
 # initramfs_pack ROOT: ROOT as a gzip'd cpio in $IMG/initrd.gz.

@@ -80,6 +80,7 @@ int read_str(const char *path, char *buf, size_t len);
 /* hvx shares VMX with KVM here (its vmx_shared parameter reads Y). */
 bool hvx_vmx_shared(void);
 int host_msr(int cpu, uint32_t msr, uint64_t *val, bool write);
+bool kvm_takes_vmx_at_load(void);
 
 /* vm.c: VMs, memory, vCPUs, running */
 struct vm *vm_create(void);

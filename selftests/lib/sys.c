@@ -234,3 +234,16 @@ int host_msr(int cpu, uint32_t msr, uint64_t *val, bool write)
 		return 0;
 	return n < 0 ? -errno : -EIO;
 }
+
+/*
+ * Does the loaded kvm module take VMX root mode on every CPU at its load
+ * (kvm.enable_virt_at_load=Y, 6.12 and later) rather than with its first
+ * VM? False without the parameter (6.1) or without kvm loaded.
+ */
+bool kvm_takes_vmx_at_load(void)
+{
+	char buf[8] = "";
+
+	read_str("/sys/module/kvm/parameters/enable_virt_at_load", buf, sizeof(buf));
+	return buf[0] == 'Y';
+}

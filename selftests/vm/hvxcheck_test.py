@@ -189,6 +189,8 @@ class ReportTest(unittest.TestCase):
                    'arch/x86/kernel/cpu/topology_common.c:123 parse_legacy+0x1/0x2']
             # Only the 7.x kernel's first report at time 0 is a known quirk.
             self.assertEqual(len(hvxcheck.kernel_trouble(log, kernel='')), 3)
+            self.assertEqual(len(hvxcheck.kernel_trouble(log, kernel='6.1.0-56-amd64')), 3)
+            self.assertEqual(len(hvxcheck.kernel_trouble(log, kernel='6.12.118+deb12-amd64')), 1)
             bad = hvxcheck.kernel_trouble(log, kernel='7')
             self.assertEqual(len(bad), 1)
             self.assertIn('[    2.000000] WARNING', bad[0])

@@ -452,6 +452,8 @@ TEST_F(kvm, busy_names_the_fix)
 	if (kvm_takes_vmx_at_load()) {
 		/* 6.12+: KVM keeps VMX until kvm_intel goes, as the line says. */
 		ASSERT_ERRNO(EBUSY, ioctl(hvx_fd, HVX_CREATE_VM, 0));
+		close(kvm_fd);		/* /dev/kvm open keeps kvm_intel in */
+		kvm_fd = -1;
 		ASSERT_EQ(0, unload_module("kvm_intel"));
 		self->loaded[NR_KVM_MODS - 1] = false;
 	}
@@ -466,7 +468,8 @@ TEST_F(kvm, busy_names_the_fix)
 				   strerrorname_np(err));
 	close(vm_fd);
 	close(hvx_fd);
-	close(kvm_fd);
+	if (kvm_fd >= 0)
+		close(kvm_fd);
 	run_hvx_guest(_metadata, 5);
 }
 

@@ -498,10 +498,6 @@ TEST_F(kvm, emergency_slot_changes_hands)
 		vm_free(vm);
 		SKIP(return, "%s", skip);
 	}
-	if (kvm_takes_vmx_at_load() && !hvx_vmx_shared()) {
-		vm_free(vm);
-		SKIP(return, "kvm_intel took VMX at its load (kvm.enable_virt_at_load=Y) while hvx had a VM: hvx's next HVX_RUN gets EBUSY on such kernels (6.12 to 6.18); load kvm_intel with enable_virt_at_load=0 beside hvx");
-	}
 	ASSERT_EQ(11, vcpu_run_sync(vcpu));
 	/*
 	 * KVM cannot have VMX now (on 6.1: no KVM VM while hvx holds it),

@@ -136,11 +136,12 @@ static bool pv_gpa_ram(struct hvx_vmx_vcpu *v, u64 gpa, unsigned int len)
 }
 
 /*
- * Write @len bytes at @gpa from a context that cannot sleep. Return: 0,
- * or -EFAULT (not RAM now, slot being changed, page not present).
+ * Read (@write false) or write @len bytes at @gpa from a context that
+ * cannot sleep. Return: 0, or -EFAULT (not RAM now, slot being changed,
+ * page not present: it would need a page fault).
  */
-static int pv_write_atomic(struct hvx_vmx_vcpu *v, u64 gpa, const void *buf,
-			   unsigned int len)
+static int pv_access_atomic(struct hvx_vmx_vcpu *v, u64 gpa, void *buf,
+			    unsigned int len, bool write)
 {
 	struct hvx_mem *mem = v->mem;
 	void __user *p;
@@ -149,13 +150,21 @@ static int pv_write_atomic(struct hvx_vmx_vcpu *v, u64 gpa, const void *buf,
 	if (current->mm != mem->mm)
 		return -EFAULT;
 	idx = srcu_read_lock(&mem->srcu);
-	if (!hvx_gpa_uaddr(mem, gpa, len, true, &p) &&
-	    !copy_to_user_nofault(p, buf, len)) {
-		hvx_gpa_mark_dirty(mem, gpa);
+	if (!hvx_gpa_uaddr(mem, gpa, len, write, &p) &&
+	    !(write ? copy_to_user_nofault(p, buf, len) :
+		      copy_from_user_nofault(buf, p, len))) {
+		if (write)
+			hvx_gpa_mark_dirty(mem, gpa);
 		ret = 0;
 	}
 	srcu_read_unlock(&mem->srcu, idx);
 	return ret;
+}
+
+static int pv_write_atomic(struct hvx_vmx_vcpu *v, u64 gpa, const void *buf,
+			   unsigned int len)
+{
+	return pv_access_atomic(v, gpa, (void *)buf, len, true);
 }
 
 /*
@@ -517,28 +526,6 @@ void hvx_vmx_pv_eoi_offer(struct hvx_vmx_vcpu *v, bool offer)
 }
 
 /*
- * Read @len bytes at @gpa without sleeping, as pv_write_atomic() writes
- * them: -EFAULT when that would need a page fault. Any context of the
- * vCPU's thread.
- */
-static int pv_read_atomic(struct hvx_vmx_vcpu *v, u64 gpa, void *buf,
-			  unsigned int len)
-{
-	struct hvx_mem *mem = v->mem;
-	void __user *p;
-	int idx, ret = -EFAULT;
-
-	if (current->mm != mem->mm)
-		return -EFAULT;
-	idx = srcu_read_lock(&mem->srcu);
-	if (!hvx_gpa_uaddr(mem, gpa, len, false, &p) &&
-	    !copy_from_user_nofault(buf, p, len))
-		ret = 0;
-	srcu_read_unlock(&mem->srcu, idx);
-	return ret;
-}
-
-/*
  * Look at the PV EOI flag the guest was offered. @irqoff: the caller has
  * interrupts off (the exit fast path) and cannot take a fault; a flag
  * that cannot be read then is left for the caller's slow path. Return:
@@ -549,7 +536,7 @@ static bool pv_eoi_sync(struct hvx_vmx_vcpu *v, bool irqoff)
 	u64 gpa = v->pv.eoi & ~(u64)(KVM_MSR_ENABLED | PV_EOI_RESERVED);
 	u8 flag;
 
-	if (irqoff ? pv_read_atomic(v, gpa, &flag, 1) :
+	if (irqoff ? pv_access_atomic(v, gpa, &flag, 1, false) :
 		     hvx_gpa_read(v->mem, gpa, &flag, 1)) {
 		if (irqoff)
 			return false;

@@ -226,7 +226,7 @@ _LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz
 RE_PLAN = re.compile(r'^1\.\.[0-9]+')
 RE_NUM = re.compile(r'[ \t]*[-+]?[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]+)?')
 RE_PLANSKIP = re.compile(r'#[ \t]*skip')
-RE_RUN = re.compile(r'^#[ \t]+RUN[ \t]')
+RE_RUN = re.compile(r'^#[ \t]+RUN[ \t]+([^ \t]*)')
 # kselftest_harness.h's "# file.c:LINE:test:message" for a failed assertion.
 RE_DIAG = re.compile(r'^#[ \t]+[A-Za-z0-9_]+\.c:[0-9]+:')
 RE_OK = re.compile(r'^(not )?ok([ \t]|\Z)')
@@ -270,7 +270,7 @@ def parse_tap(lines, rc, timeout):
     res = []
     np = nf = ncase = 0
     plan = -1
-    planskip = bail = diag = ''
+    planskip = bail = diag = running = ''
     stuck = False
     for line in lines:
         line = line.replace('\r', '')
@@ -286,10 +286,12 @@ def parse_tap(lines, rc, timeout):
         if line.startswith('Bail out!'):
             bail = _trim(line)
             continue
-        # "#  RUN" starts a case; its first "# file.c:LINE:" line is the
-        # FAIL reason.
-        if RE_RUN.match(line):
-            diag = ''
+        # "#  RUN NAME ..." starts a case; its first "# file.c:LINE:" line
+        # is the FAIL reason. 6.1's harness prints a skipped case's result
+        # as "ok N # SKIP reason", without the name: NAME supplies it.
+        m = RE_RUN.match(line)
+        if m:
+            diag, running = '', m.group(1)
             continue
         if RE_DIAG.match(line):
             if diag == '':
@@ -315,7 +317,8 @@ def parse_tap(lines, rc, timeout):
             if directive == 'xfai':
                 directive = 'xfail'
             reason = re.sub(r'^[A-Za-z]*:?[ \t]*', '', d, count=1)
-        name = _trim(name) or '#' + (num or str(ncase + 1))
+        name = _trim(name) or running or '#' + (num or str(ncase + 1))
+        running = ''
         ncase += 1
         d0, diag = diag, ''
         if directive == 'skip':

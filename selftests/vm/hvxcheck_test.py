@@ -58,6 +58,12 @@ class TapTest(unittest.TestCase):
             Result('PASS', 'global.fourth'),
         ])
 
+    def test_skip_without_name(self):
+        # 6.1's harness: "ok N # SKIP reason"; the name is the RUN line's.
+        r = hvxcheck.parse_tap(tap('1..2\n#  RUN           global.a ...\nok 1 # SKIP why\n'
+                                   'ok 2 # SKIP no run line'), '0', '300')
+        self.assertEqual(r, [Result('SKIP', 'global.a', 'why'), Result('SKIP', '#2', 'no run line')])
+
     def test_all_pass(self):
         r = hvxcheck.parse_tap(tap('1..2\nok 1 a\nok 2 b'), '0', '300')
         self.assertEqual(r, [Result('PASS', 'a'), Result('PASS', 'b')])

@@ -195,11 +195,13 @@ static u64 next_imm(struct decoder *d, unsigned int bytes)
 }
 
 /*
- * Consume ModR/M, SIB and displacement of a memory operand and return
- * ModR/M.reg. A register operand (mod = 3) cannot have caused an MMIO
- * access: the decode fails.
+ * Consume ModR/M, SIB and displacement of a memory operand, keep them in
+ * @insn (@rex: the REX prefix, or X and B from VEX, for the address's
+ * registers) and return ModR/M.reg. A register operand (mod = 3) cannot
+ * have caused an MMIO access: the decode fails.
  */
-static unsigned int skip_modrm(struct decoder *d, unsigned int addr_size)
+static unsigned int decode_modrm(struct decoder *d, struct hvx_insn *insn,
+				 u8 rex)
 {
 	u8 modrm = next_byte(d);
 	unsigned int mod = modrm >> 6, rm = modrm & 7;
@@ -208,18 +210,20 @@ static unsigned int skip_modrm(struct decoder *d, unsigned int addr_size)
 		d->fail = true;
 		return 0;
 	}
-	if (addr_size == 2) {		/* Table 2-1 */
+	insn->mem = HVX_MEM_MODRM;
+	insn->modrm = modrm;
+	insn->rex = rex;
+	if (insn->addr_size == 2) {	/* Table 2-1 */
 		if (mod == 1)
-			next_imm(d, 1);
+			insn->disp = (s8)next_imm(d, 1);
 		else if (mod == 2 || rm == 6)
-			next_imm(d, 2);
+			insn->disp = (s16)next_imm(d, 2);
 	} else {			/* Tables 2-2 and 2-3; RIP-relative */
-		u8 sib = rm == 4 ? next_byte(d) : 0;
-
+		insn->sib = rm == 4 ? next_byte(d) : 0;
 		if (mod == 1)
-			next_imm(d, 1);
-		else if (mod == 2 || rm == 5 || (rm == 4 && (sib & 7) == 5))
-			next_imm(d, 4);
+			insn->disp = (s8)next_imm(d, 1);
+		else if (mod == 2 || rm == 5 || (rm == 4 && (insn->sib & 7) == 5))
+			insn->disp = (s32)next_imm(d, 4);
 	}
 	return (modrm >> 3) & 7;
 }
@@ -294,7 +298,9 @@ static int decode_vex(struct decoder *d, u8 c4, struct hvx_insn *insn,
 		insn->vec_size = 32;
 	insn->vex = true;
 	insn->size = min_t(u8, insn->vec_size, 8);
-	insn->reg = skip_modrm(d, insn->addr_size) | (p1 & 0x80 ? 0 : 8);
+	/* VEX holds R, X and B inverted: P1 bits 7, 6, 5 (C5: R only). */
+	insn->reg = decode_modrm(d, insn, c4 == 0xc4 ? (~p1 >> 5) & 3 : 0) |
+		    (p1 & 0x80 ? 0 : 8);
 	if (d->fail)
 		return -EINVAL;
 	insn->len = d->p - bytes;
@@ -357,8 +363,10 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 			if (i == ARRAY_SIZE(seg_prefix))
 				break;		/* the opcode */
 			/* 64-bit mode ignores ES/CS/SS/DS overrides. */
-			if (!mode64 || i >= HVX_SEG_FS)
+			if (!mode64 || i >= HVX_SEG_FS) {
 				insn->seg = i;
+				insn->seg_override = true;
+			}
 		}
 		rex = 0;	/* a REX before a legacy prefix is ignored */
 	}
@@ -393,7 +401,7 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		if (insn->vec_size) {
 			/* One access of up to 8 bytes per exit. */
 			insn->size = min_t(u8, insn->vec_size, 8);
-			insn->reg = skip_modrm(&d, insn->addr_size) |
+			insn->reg = decode_modrm(&d, insn, rex) |
 				    (rex & 4 ? 8 : 0);
 			if (d.fail)
 				return -EINVAL;
@@ -427,9 +435,11 @@ int hvx_decode(const u8 *bytes, unsigned int n, unsigned int code_size,
 		return -EINVAL;
 
 	if (opc->flags & D_MODRM)
-		reg = skip_modrm(&d, insn->addr_size) | (rex & 4 ? 8 : 0);
-	if (opc->flags & D_MOFFS)
-		next_imm(&d, insn->addr_size);
+		reg = decode_modrm(&d, insn, rex) | (rex & 4 ? 8 : 0);
+	if (opc->flags & D_MOFFS) {
+		insn->mem = HVX_MEM_MOFFS;
+		insn->disp = next_imm(&d, insn->addr_size);
+	}
 
 	insn->size = opc->flags & D_BYTE ? 1 :
 		     opc->flags & D_WORD ? 2 : insn->opsize;

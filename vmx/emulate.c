@@ -304,8 +304,15 @@ int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v)
 	in_page = io->backward ? offset_in_page(la) / io->size + 1 :
 				 (PAGE_SIZE - offset_in_page(la)) / io->size;
 	n = clamp_t(u64, in_page, 1, n);
-	bytes = n * io->size;
 	io->gpa = io->backward ? la - (n - 1) * io->size : la; /* lowest byte */
+	/* So do data breakpoints on the memory side (complete_io()). */
+	if (unlikely(v->dr_armed) && n > 1 &&
+	    hvx_vmx_dr_hits(v, io->gpa, n * io->size,
+			    io->in ? HVX_DR_WRITE : HVX_DR_READ)) {
+		n = 1;
+		io->gpa = la;
+	}
+	bytes = n * io->size;
 	io->count = n;
 
 	if (!io->in) {
@@ -331,8 +338,13 @@ static int complete_io(struct hvx_vmx_vcpu *v)
 	u64 delta;
 	int ret;
 
-	if (unlikely(v->dr_armed))
+	if (unlikely(v->dr_armed)) {
 		v->db_hits = hvx_vmx_dr_hits(v, io->port, io->size, HVX_DR_IO);
+		if (io->string)	/* INS writes memory, OUTS reads it */
+			v->db_hits |= hvx_vmx_dr_hits(v, io->gpa, bytes,
+						      io->in ? HVX_DR_WRITE :
+						      HVX_DR_READ);
+	}
 	if (!io->string) {
 		if (io->in) {
 			u64 val = 0;
@@ -655,13 +667,75 @@ static void xmm_write(struct hvx_vmx_vcpu *v, unsigned int reg, bool vex,
 }
 
 /*
+ * Linear address of the ModR/M or moffs memory operand of @in, computed
+ * as the CPU does (SDM Vol. 2A 2.1.5 Tables 2-1 to 2-3, 2.2.1.6 for
+ * RIP-relative; the default segment is SS for a base of rBP or rSP, Vol.
+ * 1 3.7.5): for the exits that report no linear address. BT with a
+ * register bit offset addresses the operand-sized word the offset falls
+ * in (Vol. 2A BT). Return: false for operands addressed by rSI/rDI.
+ */
+#define NO_REG	0xff
+static bool insn_linear(struct hvx_vmx_vcpu *v, const struct hvx_insn *in,
+			u64 *la)
+{
+	/* 16-bit ModR/M.rm: base and index (Table 2-1). */
+	static const u8 rm16[8][2] = {
+		{ HVX_RBX, HVX_RSI }, { HVX_RBX, HVX_RDI },
+		{ HVX_RBP, HVX_RSI }, { HVX_RBP, HVX_RDI },
+		{ HVX_RSI, NO_REG }, { HVX_RDI, NO_REG },
+		{ HVX_RBP, NO_REG }, { HVX_RBX, NO_REG },
+	};
+	unsigned int mod = in->modrm >> 6, rm = in->modrm & 7;
+	unsigned int base = NO_REG, index = NO_REG, scale = 0;
+	u64 ea = in->disp;
+
+	if (in->mem == HVX_MEM_NONE)
+		return false;
+	if (in->mem == HVX_MEM_MODRM && in->addr_size == 2) {
+		if (mod || rm != 6) {
+			base = rm16[rm][0];
+			index = rm16[rm][1];
+		}
+	} else if (in->mem == HVX_MEM_MODRM && rm == 4) {
+		index = ((in->sib >> 3) & 7) | (in->rex & 2 ? 8 : 0);
+		if (index == HVX_RSP)
+			index = NO_REG;
+		scale = in->sib >> 6;
+		if (mod || (in->sib & 7) != 5)
+			base = (in->sib & 7) | (in->rex & 1 ? 8 : 0);
+	} else if (in->mem == HVX_MEM_MODRM && !mod && rm == 5) {
+		if (mode64(v))		/* the next instruction's RIP */
+			ea += v->rip + in->len;
+	} else if (in->mem == HVX_MEM_MODRM) {
+		base = rm | (in->rex & 1 ? 8 : 0);
+	}
+	if (base != NO_REG)
+		ea += get_reg(v, base, false);
+	if (index != NO_REG)
+		ea += get_reg(v, index, false) << scale;
+	if (in->op == HVX_OP_BT && !in->has_imm) {
+		unsigned int shift = 3 + ilog2(in->size);
+		s64 off = sign_extend64(get_reg(v, in->reg, false),
+					in->size * 8 - 1);
+
+		ea += (u64)(off >> shift) * in->size;
+	}
+	ea &= in->addr_size == 8 ? ~0ULL : BIT_ULL(8 * in->addr_size) - 1;
+	*la = seg_linear(v, !in->seg_override &&
+			 (base == HVX_RSP || base == HVX_RBP) ?
+			 HVX_SEG_SS : in->seg, ea);
+	return true;
+}
+
+/*
  * The guest's data breakpoints that the accesses of the instruction
  * matched (hvx_vmx_dr_hits()), before the string registers move. String
  * elements are at RSI and RDI, whichever side is MMIO. Other instructions
  * have one memory operand, at the linear address of the EPT violation;
  * it was written if the last access was a write (a read-modify-write
- * counts as a write, as on the CPU). Without that address (the
- * APIC-access page reports an offset only) nothing is matched.
+ * counts as a write, as on the CPU); an APIC-access exit reports an
+ * offset only, so the address is computed from the instruction
+ * (insn_linear()).
  */
 static void mmio_dr_hits(struct hvx_vmx_vcpu *v)
 {
@@ -1165,6 +1239,9 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 	}
 	if (hvx_decode(insn, n, code_size, &v->mmio.insn))
 		return mmio_unknown(v, gpa, insn, n);
+	/* An APIC-access exit reports no linear address: compute it. */
+	if (unlikely(v->dr_armed) && !v->mmio.la_valid)
+		v->mmio.la_valid = insn_linear(v, &v->mmio.insn, &v->mmio.la);
 	return mmio_start(v, gpa);
 }
 

@@ -387,16 +387,33 @@ enum hvx_seg {
  *	bytes, one exit each); for HVX_OP_VEC_*, @reg is the XMM register.
  * @lock: a LOCK prefix.
  * @seg: the segment of a MOVS source (enum hvx_seg): DS or the override.
+ * @seg_override: @seg comes from a prefix (64-bit mode: FS or GS only).
  * @imm: the immediate, sign-extended to 64 bits.
+ * @mem: how the memory operand is addressed (enum hvx_insn_mem); the
+ *	fields below describe it (emulate.c computes its linear address
+ *	where the exit does not report one: APIC-access exits).
+ * @modrm: HVX_MEM_MODRM: the ModR/M byte (mod is never 3).
+ * @sib: the SIB byte, if ModR/M has one (32- and 64-bit addressing).
+ * @rex: REX.X (bit 1) and REX.B (bit 0), or VEX's X and B, uninverted.
+ * @disp: the displacement, sign-extended; HVX_MEM_MOFFS: the offset.
  */
 struct hvx_insn {
 	u8 len, op, alu, size, opsize, addr_size;
 	u8 reg, reg_size;
 	bool high_byte, reg_dst, sign_extend, has_imm, rep, lock;
 	u8 seg;
-	bool repne, vex;
+	bool seg_override, repne, vex;
 	u8 vec_size;
 	u64 imm;
+	u8 mem, modrm, sib, rex;
+	s64 disp;
+};
+
+/* struct hvx_insn.mem: the memory operand's addressing. */
+enum hvx_insn_mem {
+	HVX_MEM_NONE,		/* string instructions: rSI and rDI */
+	HVX_MEM_MODRM,		/* ModR/M, SIB, displacement */
+	HVX_MEM_MOFFS,		/* MOV to/from moffs: an absolute offset */
 };
 
 /* The MMIO access an instruction waits on (struct hvx_mmio_op.stage). */

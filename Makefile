@@ -42,6 +42,11 @@ export HVX_HOST_KVER
 
 all: module userspace selftests bench-build
 
+# The commit a check or bench run tests, taken when make starts: the tree
+# may move on during the builds and emulator runs (their records name it).
+HVX_COMMIT ?= $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+export HVX_COMMIT
+
 module:
 	@test -d "$(KDIR)" || { echo "hvx: kernel headers not found at KDIR=$(KDIR); install them or pass KDIR=..." >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules

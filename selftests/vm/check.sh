@@ -237,8 +237,9 @@ if [[ -z "$TESTS" && ( -z "${HVX_EMUS:-}" || -n "$debug_run" ) ]]; then
 		record=(--record "$REPO/selftests/results/check.md"
 			--record-title "make check: the suite on Debian's host kernel")
 	fi
-	# The commit tested: the tree may move on while the emulators run.
-	record+=(--record-commit "$(git -C "$REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)")
+	# The commit tested: taken by make at its start (HVX_COMMIT), as the
+	# tree may move on during the builds and while the emulators run.
+	record+=(--record-commit "${HVX_COMMIT:-$(git -C "$REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}")
 	mkdir -p "$REPO/selftests/results"
 fi
 export VMLINUZ CMDLINE_QEMU CMDLINE_QEMU_NOINTREMAP HVX_EMUS=$EMUS

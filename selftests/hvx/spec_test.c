@@ -22,12 +22,91 @@
 #include <sys/syscall.h>
 
 #include "hvx_test.h"
+#include "hvx_guest.h"
 #include "hvx_nl.h"
-#include "spec_guest.h"
 
 #define MITIGATIONS	"/sys/module/hvx/parameters/mitigations"
 #define L1TF_FILE	"/sys/devices/system/cpu/vulnerabilities/l1tf"
 #define EXIT_REASON_MSR_WRITE	32
+
+/* guest_cpuids() executes this many CPUIDs (each an exit), then DONE. */
+#define SPEC_CPUIDS	200
+
+#define MSR_SPEC_CTRL	0x48
+#define SPEC_IBRS	(1ULL << 0)
+#define SPEC_STIBP	(1ULL << 1)
+#define SPEC_SSBD	(1ULL << 2)
+
+/* Guest code. */
+
+GUEST_CODE
+static void guest_cpuids(uint64_t unused)
+{
+	uint32_t a, b, c, d;
+
+	(void)unused;
+	for (int i = 0; i < SPEC_CPUIDS; i++)
+		cpuid(0, 0, &a, &b, &c, &d);
+	GUEST_DONE();
+}
+
+/*
+ * A guest that plays with IA32_SPEC_CTRL: GUEST_SYNC(0) if CPUID offers
+ * no IBRS (no MSR); else, for each value, write it, read it back, and
+ * GUEST_SYNC(value) so that the host can look at its own MSR meanwhile.
+ * The values drop IBRS after having set it, as an attacker would.
+ */
+#define SPEC_STEPS	6
+
+GUEST_CODE
+static uint64_t guest_step_value(unsigned int i)
+{
+	switch (i) {
+	case 0: return SPEC_SSBD;
+	case 2: return SPEC_IBRS | SPEC_SSBD;
+	case 3: return SPEC_STIBP;
+	case 5: return SPEC_SSBD;
+	}
+	return 0;
+}
+
+GUEST_CODE
+static void guest_spec_ctrl(uint64_t unused)
+{
+	uint32_t a, b, c, d;
+	uint64_t v, val;
+
+	(void)unused;
+	cpuid(7, 0, &a, &b, &c, &d);
+	if (!(d & (1u << 26))) {
+		GUEST_SYNC(~0ULL);
+		GUEST_DONE();
+	}
+	for (unsigned int i = 0; i < SPEC_STEPS; i++) {
+		val = guest_step_value(i);
+		/* The host masks what its CPU lacks: #GP is then fine. */
+		if (guest_wrmsr_safe(MSR_SPEC_CTRL, val))
+			continue;
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_SPEC_CTRL, &v));
+		GUEST_ASSERT_EQ(val, v);
+		GUEST_SYNC(val);
+		/* Still the guest's value after a round trip to the host. */
+		GUEST_ASSERT_EQ(0, guest_rdmsr_safe(MSR_SPEC_CTRL, &v));
+		GUEST_ASSERT_EQ(val, v);
+	}
+	GUEST_DONE();
+}
+
+/* GUEST_SYNC(i) for i = 0, 1, 2, ...: one return to the host per run. */
+GUEST_CODE
+static void guest_sync_loop(uint64_t unused)
+{
+	(void)unused;
+	for (uint64_t i = 0; ; i++)
+		GUEST_SYNC(i);
+}
+
+/* Host code. */
 
 static const char * const barrier_names[] = {
 	"rsb", "verw", "bhi", "ibpb", "vmscape", "l1d",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio_test - in-kernel virtio-blk over the virtio 1.x PCI transport
- * (HVX_CREATE_VIRTIO): a guest driver written in C (virtio_guest.c)
+ * (HVX_CREATE_VIRTIO): a guest driver written in C (the guest code below)
  * finds the function, negotiates features and drives one split virtqueue
  * built by hand. Reads see what the host put in the backing file, writes
  * and flushes land in it, a read-only disk refuses writes, two disks work
@@ -21,8 +21,533 @@
 #include <sys/wait.h>
 
 #include "hvx_test.h"
+#include "hvx_guest.h"
 #include "hvx_nl.h"
-#include "virtio_guest.h"
+
+/* What the guest does (the low byte of its argument; devfn above). */
+enum vg_case {
+	VG_BASIC,	/* negotiation, GET_ID, read, write, flush, ISR */
+	VG_RO,		/* a read-only disk: RO offered, writes refused */
+	VG_INDIRECT,	/* a read and a write through indirect tables */
+	VG_STORM,	/* many notifications: no harm, still works */
+	VG_LOOP,	/* hostile: a chain that loops */
+	VG_OUTSIDE,	/* hostile: a buffer outside RAM */
+	VG_APIC,	/* hostile: a buffer at the APIC page */
+	VG_JUMP,	/* hostile: the available index jumps */
+	VG_NESTED,	/* hostile: an indirect table inside one */
+	VG_NEXT,	/* hostile: a next index outside the table */
+	VG_IO_LOOP,	/* write forever (for kill -9) */
+};
+
+#define VG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
+
+#define VG_QSIZE		16
+#define VG_SECTOR_READ		8	/* the host fills it with VG_PATTERN_R */
+#define VG_SECTOR_WRITE		16	/* the guest writes VG_PATTERN_W */
+#define VG_PATTERN_R		0x5a
+#define VG_PATTERN_W		0xc3
+#define VG_SERIAL		"hvx-disk-serial-0001"	/* 20 bytes */
+
+/*
+ * Guest code: a virtio 1.x PCI driver written from the specification. It
+ * finds the function's capabilities in configuration space, negotiates
+ * features, sets up one split virtqueue by hand and sends virtio-blk
+ * requests; the hostile cases build broken rings on purpose and expect
+ * DEVICE_NEEDS_RESET, after which a reset must give a working device
+ * again.
+ */
+
+#define PCI_ADDR		0xcf8
+#define PCI_DATA		0xcfc
+
+/* Common configuration (virtio 1.1, 4.1.4.3). */
+#define CC_DFSELECT		0x00
+#define CC_DF			0x04
+#define CC_GFSELECT		0x08
+#define CC_GF			0x0c
+#define CC_MSIX			0x10
+#define CC_NUMQ			0x12
+#define CC_STATUS		0x14
+#define CC_QSELECT		0x16
+#define CC_QSIZE		0x18
+#define CC_QMSIX		0x1a
+#define CC_QENABLE		0x1c
+#define CC_QNOTIFY		0x1e
+#define CC_QDESC		0x20
+#define CC_QAVAIL		0x28
+#define CC_QUSED		0x30
+
+#define S_ACK			1
+#define S_DRIVER		2
+#define S_DRIVER_OK		4
+#define S_FEATURES_OK		8
+#define S_NEEDS_RESET		0x40
+
+#define F_RO			(1ull << 5)
+#define F_FLUSH			(1ull << 9)
+#define F_INDIRECT		(1ull << 28)
+#define F_EVENT_IDX		(1ull << 29)
+#define F_VERSION_1		(1ull << 32)
+
+#define D_NEXT			1
+#define D_WRITE			2
+#define D_INDIRECT		4
+
+#define T_IN			0
+#define T_OUT			1
+#define T_FLUSH			4
+#define T_GET_ID		8
+
+#define POLL_LIMIT		2000000
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[VG_QSIZE];
+	uint16_t used_event;
+};
+
+struct used {
+	uint16_t flags;
+	uint16_t idx;
+	struct {
+		uint32_t id;
+		uint32_t len;
+	} ring[VG_QSIZE];
+	uint16_t avail_event;
+};
+
+struct blk_hdr {
+	uint32_t type;
+	uint32_t ioprio;
+	uint64_t sector;
+};
+
+static volatile struct desc vg_desc[VG_QSIZE] __attribute__((aligned(4096)));
+static volatile struct avail vg_avail __attribute__((aligned(4096)));
+static volatile struct used vg_used __attribute__((aligned(4096)));
+static volatile struct desc vg_ind[2][8] __attribute__((aligned(4096)));
+static volatile struct blk_hdr vg_hdr;
+static volatile uint8_t vg_status;
+static volatile uint8_t vg_buf[4096] __attribute__((aligned(4096)));
+
+static struct {
+	uint32_t devfn;
+	volatile uint8_t *common, *isr, *device, *notify;
+	uint64_t features;
+	uint16_t avail_idx;
+} dev;
+
+GUEST_CODE
+static uint32_t cfg32(uint32_t off)
+{
+	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
+	return inl(PCI_DATA);
+}
+
+GUEST_CODE
+static void cfg_write32(uint32_t off, uint32_t v)
+{
+	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
+	outl(PCI_DATA, v);
+}
+
+GUEST_CODE
+static uint8_t cfg8(uint32_t off)
+{
+	return cfg32(off) >> (8 * (off & 3));
+}
+
+#define MMIO8(p, off)	(*(volatile uint8_t *)((p) + (off)))
+#define MMIO16(p, off)	(*(volatile uint16_t *)((p) + (off)))
+#define MMIO32(p, off)	(*(volatile uint32_t *)((p) + (off)))
+#define MMIO64(p, off)	(*(volatile uint64_t *)((p) + (off)))
+
+GUEST_CODE
+static uint8_t status(void)
+{
+	return MMIO8(dev.common, CC_STATUS);
+}
+
+GUEST_CODE
+static void set_status(uint8_t s)
+{
+	MMIO8(dev.common, CC_STATUS) = s;
+}
+
+/* Find the function and its capabilities (4.1.4). */
+GUEST_CODE
+static void find(uint32_t devfn)
+{
+	uint32_t bar, cap;
+
+	dev.devfn = devfn;
+	GUEST_ASSERT_EQ(0x10421af4, cfg32(0));	/* 1af4:1042, block */
+	GUEST_ASSERT_EQ(1, cfg8(8));		/* revision 1: modern */
+	GUEST_ASSERT(cfg32(4) & (1u << 20));	/* capability list */
+	bar = cfg32(0x10) & ~0xfu;
+	GUEST_ASSERT(bar);
+	/* BAR sizing: 16 KiB. */
+	cfg_write32(0x10, 0xffffffff);
+	GUEST_ASSERT_EQ(0xffffc000, cfg32(0x10));
+	cfg_write32(0x10, bar);
+	GUEST_ASSERT_EQ(bar, cfg32(0x10));
+	/* Memory decoding and bus mastering on. */
+	cfg_write32(4, cfg32(4) | 6);
+	for (cap = cfg8(0x34); cap; cap = cfg8(cap + 1)) {
+		volatile uint8_t *p;
+
+		if (cfg8(cap) == 0x11) {	/* MSI-X: table in BAR 0 */
+			GUEST_ASSERT_EQ(0, cfg32(cap + 4) & 7);
+			continue;
+		}
+		GUEST_ASSERT_EQ(0x09, cfg8(cap));	/* vendor */
+		GUEST_ASSERT_EQ(0, cfg8(cap + 4));	/* BAR 0 */
+		p = (volatile uint8_t *)(uint64_t)(bar + cfg32(cap + 8));
+		switch (cfg8(cap + 3)) {
+		case 1:
+			dev.common = p;
+			break;
+		case 2:
+			dev.notify = p;
+			GUEST_ASSERT_EQ(4, cfg32(cap + 16));
+			break;
+		case 3:
+			dev.isr = p;
+			break;
+		case 4:
+			dev.device = p;
+			break;
+		}
+	}
+	GUEST_ASSERT(dev.common && dev.notify && dev.isr && dev.device);
+}
+
+GUEST_CODE
+static uint64_t offered(void)
+{
+	uint64_t f;
+
+	MMIO32(dev.common, CC_DFSELECT) = 0;
+	f = MMIO32(dev.common, CC_DF);
+	MMIO32(dev.common, CC_DFSELECT) = 1;
+	return f | (uint64_t)MMIO32(dev.common, CC_DF) << 32;
+}
+
+GUEST_CODE
+static void accept_features(uint64_t f)
+{
+	MMIO32(dev.common, CC_GFSELECT) = 0;
+	MMIO32(dev.common, CC_GF) = (uint32_t)f;
+	MMIO32(dev.common, CC_GFSELECT) = 1;
+	MMIO32(dev.common, CC_GF) = f >> 32;
+}
+
+/* Reset, negotiate @want, set up queue 0 and start (3.1.1). */
+GUEST_CODE
+static void start(uint64_t want)
+{
+	uint64_t f;
+
+	set_status(0);
+	GUEST_ASSERT_EQ(0, status());
+	set_status(S_ACK);
+	set_status(S_ACK | S_DRIVER);
+	f = offered();
+	GUEST_ASSERT(f & F_VERSION_1);
+	GUEST_ASSERT(f & F_EVENT_IDX);
+	GUEST_ASSERT(f & F_INDIRECT);
+	GUEST_ASSERT(f & F_FLUSH);
+	dev.features = f & want;
+	accept_features(dev.features);
+	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, status());
+
+	guest_memset((void *)&vg_avail, 0, sizeof(vg_avail));
+	guest_memset((void *)&vg_used, 0, sizeof(vg_used));
+	dev.avail_idx = 0;
+	GUEST_ASSERT_EQ(1, MMIO16(dev.common, CC_NUMQ));
+	MMIO16(dev.common, CC_QSELECT) = 0;
+	GUEST_ASSERT_EQ(256, MMIO16(dev.common, CC_QSIZE));
+	MMIO16(dev.common, CC_QSIZE) = VG_QSIZE;
+	GUEST_ASSERT_EQ(VG_QSIZE, MMIO16(dev.common, CC_QSIZE));
+	GUEST_ASSERT_EQ(0, MMIO16(dev.common, CC_QNOTIFY));
+	MMIO16(dev.common, CC_QMSIX) = 0xffff;
+	MMIO64(dev.common, CC_QDESC) = (uint64_t)vg_desc;
+	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vg_avail;
+	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vg_used;
+	MMIO16(dev.common, CC_QENABLE) = 1;
+	set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+}
+
+GUEST_CODE
+static void notify(void)
+{
+	MMIO16(dev.notify, 0) = 0;
+}
+
+/* Make chain @head available and notify. */
+GUEST_CODE
+static void submit(uint16_t head)
+{
+	vg_avail.ring[dev.avail_idx % VG_QSIZE] = head;
+	asm volatile("" : : : "memory");
+	vg_avail.idx = ++dev.avail_idx;
+	asm volatile("mfence" : : : "memory");
+	notify();
+}
+
+/* Wait for the device: 0 when the chain came back, -1 on NEEDS_RESET. */
+GUEST_CODE
+static int wait_used(void)
+{
+	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		if (vg_used.idx == dev.avail_idx)
+			return 0;
+		if (status() & S_NEEDS_RESET)
+			return -1;
+		asm volatile("pause");
+	}
+	GUEST_ASSERT(!"the device never answered");
+	return -1;
+}
+
+
+GUEST_CODE
+static void set_desc(volatile struct desc *d, uint64_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	d->addr = addr;
+	d->len = len;
+	d->flags = flags;
+	d->next = next;
+}
+
+/*
+ * One virtio-blk request (5.2.6): header, data, status. With @indirect
+ * the three descriptors sit in an indirect table.
+ */
+GUEST_CODE
+static int blk_rq(uint32_t type, uint64_t sector, uint32_t len, bool indirect)
+{
+	volatile struct desc *t = indirect ? vg_ind[0] : vg_desc;
+	uint16_t data_flags = type == T_OUT ? 0 : D_WRITE;
+	int n = 0;
+
+	vg_hdr.type = type;
+	vg_hdr.ioprio = 0;
+	vg_hdr.sector = sector;
+	vg_status = 0xff;
+	set_desc(&t[n], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, n + 1);
+	n++;
+	if (len) {
+		set_desc(&t[n], (uint64_t)vg_buf, len, data_flags | D_NEXT,
+			 n + 1);
+		n++;
+	}
+	set_desc(&t[n], (uint64_t)&vg_status, 1, D_WRITE, 0);
+	n++;
+	if (indirect)
+		set_desc(&vg_desc[0], (uint64_t)vg_ind[0], n * sizeof(*t),
+			 D_INDIRECT, 0);
+	submit(0);
+	if (wait_used())
+		return -1;
+	GUEST_ASSERT_EQ(0, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].id);
+	return vg_status;
+}
+
+GUEST_CODE
+static void check_id(void)
+{
+	const char *s = VG_SERIAL;
+
+	guest_memset((void *)vg_buf, 0, 32);
+	GUEST_ASSERT_EQ(0, blk_rq(T_GET_ID, 0, 20, false));
+	for (int i = 0; i < 20; i++)
+		GUEST_ASSERT_EQ(s[i], vg_buf[i]);
+	GUEST_ASSERT_EQ(21, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].len);
+}
+
+/* Wait for DEVICE_NEEDS_RESET, then reset and check the device works. */
+GUEST_CODE
+static void wait_needs_reset(void)
+{
+	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		if (status() & S_NEEDS_RESET) {
+			/* The ISR says "configuration changed" (INTx mode). */
+			GUEST_ASSERT_EQ(2, MMIO8(dev.isr, 0) & 2);
+			start(F_VERSION_1 | F_INDIRECT);
+			check_id();
+			return;
+		}
+		asm volatile("pause");
+	}
+	GUEST_ASSERT(!"no DEVICE_NEEDS_RESET");
+}
+
+/* The ISR once the worker set it (it does so after the used index). */
+GUEST_CODE
+static uint8_t wait_isr(void)
+{
+	uint8_t isr = 0;
+
+	for (uint64_t i = 0; i < POLL_LIMIT && !isr; i++)
+		isr = MMIO8(dev.isr, 0);
+	return isr;
+}
+
+GUEST_CODE
+static void negotiation(void)
+{
+	uint64_t f;
+
+	/* Without VERSION_1, FEATURES_OK does not stick (no legacy). */
+	set_status(0);
+	set_status(S_ACK | S_DRIVER);
+	f = offered();
+	accept_features(f & ~F_VERSION_1);
+	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(0, status() & S_FEATURES_OK);
+	/* Nor with a bit the device did not offer. */
+	set_status(0);
+	set_status(S_ACK | S_DRIVER);
+	accept_features(f | (1ull << 50));
+	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(0, status() & S_FEATURES_OK);
+}
+
+GUEST_CODE
+static void fill(uint8_t v, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		vg_buf[i] = v;
+}
+
+GUEST_CODE
+static void check(uint8_t v, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		GUEST_ASSERT_EQ(v, vg_buf[i]);
+}
+
+GUEST_CODE
+static void guest_virtio(uint64_t arg)
+{
+	uint64_t f;
+
+	find(arg >> 8);
+	switch (arg & 0xff) {
+	case VG_BASIC:
+		negotiation();
+		start(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH);
+		GUEST_ASSERT_EQ(0, offered() & F_RO);
+		/* Capacity (config offset 0): 1 MiB = 2048 sectors. */
+		GUEST_ASSERT_EQ(2048, MMIO64(dev.device, 0));
+		check_id();
+		fill(0, 1024);
+		GUEST_ASSERT_EQ(0, blk_rq(T_IN, VG_SECTOR_READ, 1024, false));
+		check(VG_PATTERN_R, 1024);
+		fill(VG_PATTERN_W, 512);
+		GUEST_ASSERT_EQ(0, blk_rq(T_OUT, VG_SECTOR_WRITE, 512, false));
+		GUEST_ASSERT_EQ(0, blk_rq(T_FLUSH, 0, 0, false));
+		/* Beyond the end: an I/O error, not a device error. */
+		GUEST_ASSERT_EQ(1, blk_rq(T_IN, 2048, 512, false));
+		/* Unknown request type: unsupported. */
+		GUEST_ASSERT_EQ(2, blk_rq(99, 0, 0, false));
+		GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+		break;
+	case VG_RO:
+		f = offered();
+		GUEST_ASSERT(f & F_RO);
+		start(F_VERSION_1 | F_RO);
+		check_id();
+		fill(VG_PATTERN_W, 512);
+		GUEST_ASSERT_EQ(1, blk_rq(T_OUT, VG_SECTOR_WRITE, 512, false));
+		GUEST_ASSERT_EQ(0, blk_rq(T_IN, VG_SECTOR_READ, 512, false));
+		check(VG_PATTERN_R, 512);
+		break;
+	case VG_INDIRECT:
+		start(F_VERSION_1 | F_INDIRECT);
+		/* Without EVENT_IDX and with interrupts on: ISR bit 0. */
+		(void)MMIO8(dev.isr, 0);
+		fill(0, 512);
+		GUEST_ASSERT_EQ(0, blk_rq(T_IN, VG_SECTOR_READ, 512, true));
+		check(VG_PATTERN_R, 512);
+		GUEST_ASSERT_EQ(1, wait_isr());
+		GUEST_ASSERT_EQ(0, MMIO8(dev.isr, 0));	/* read clears it */
+		fill(VG_PATTERN_W, 512);
+		GUEST_ASSERT_EQ(0, blk_rq(T_OUT, VG_SECTOR_WRITE, 512, true));
+		break;
+	case VG_STORM:
+		start(F_VERSION_1);
+		for (int i = 0; i < 20000; i++)
+			notify();
+		/* A queue that does not exist. */
+		for (int i = 0; i < 100; i++)
+			MMIO16(dev.notify, 12) = 3;
+		check_id();
+		GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+		break;
+	case VG_LOOP:
+		start(F_VERSION_1);
+		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
+		set_desc(&vg_desc[1], (uint64_t)vg_buf, 512, D_NEXT, 0);
+		submit(0);
+		wait_needs_reset();
+		break;
+	case VG_OUTSIDE:
+	case VG_APIC:
+		start(F_VERSION_1);
+		vg_hdr.type = T_IN;
+		vg_hdr.sector = 0;
+		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
+		set_desc(&vg_desc[1], (arg & 0xff) == VG_APIC ? 0xfee00000 :
+			 GPA_MMIO, 512, D_WRITE | D_NEXT, 2);
+		set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
+		submit(0);
+		wait_needs_reset();
+		break;
+	case VG_JUMP:
+		start(F_VERSION_1);
+		dev.avail_idx += 100;
+		submit(0);
+		wait_needs_reset();
+		break;
+	case VG_NESTED:
+		start(F_VERSION_1 | F_INDIRECT);
+		set_desc(&vg_ind[0][0], (uint64_t)vg_ind[1], 16, D_INDIRECT, 0);
+		set_desc(&vg_ind[1][0], (uint64_t)&vg_status, 1, D_WRITE, 0);
+		set_desc(&vg_desc[0], (uint64_t)vg_ind[0], 16, D_INDIRECT, 0);
+		submit(0);
+		wait_needs_reset();
+		break;
+	case VG_NEXT:
+		start(F_VERSION_1);
+		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, VG_QSIZE);
+		submit(0);
+		wait_needs_reset();
+		break;
+	case VG_IO_LOOP:
+		start(F_VERSION_1 | F_FLUSH);
+		GUEST_SYNC(1);
+		fill(VG_PATTERN_W, 4096);
+		for (;;) {
+			GUEST_ASSERT_EQ(0, blk_rq(T_OUT, 0, 4096, false));
+			GUEST_ASSERT_EQ(0, blk_rq(T_FLUSH, 0, 0, false));
+		}
+	}
+	GUEST_DONE();
+}
+
+/* Host code. */
 
 #define DEVFN(slot)	((slot) << 3)
 #define BAR_A		0xe0000000ull

@@ -71,3 +71,60 @@ void guest_spin(uint64_t counter_gva)
 	for (;;)
 		(*counter)++;
 }
+
+/*
+ * Dropping to CPL 3: the DPL 3 segments go after the lib's GDT entries
+ * (the TSS descriptor ends at GDT_LIMIT), the stack is the lib's.
+ */
+#define SEL_UCODE	(GDT_LIMIT + 1)
+#define SEL_UDATA	(SEL_UCODE + 8)
+#define PTE_USER	(1ull << 2)
+#define X86_CR4_SMEP	(1ull << 20)
+#define X86_CR4_SMAP	(1ull << 21)
+
+static uint8_t guest_user_stack[4096] __attribute__((aligned(16)));
+
+void guest_enter_user(void (*fn)(void))
+{
+	volatile uint64_t *gdt = (volatile uint64_t *)GPA_GDT;
+	volatile uint64_t *pdpt = (volatile uint64_t *)GPA_PDPT;
+	volatile uint64_t *pd = (volatile uint64_t *)GPA_PD;
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
+	uint64_t cr3, cr4, rsp;
+	int i;
+
+	gdt[SEL_UCODE / 8] = 0x00affa000000ffffull;	/* L = 1, DPL 3 */
+	gdt[SEL_UDATA / 8] = 0x00cff2000000ffffull;	/* DPL 3 */
+	gdtr.limit = SEL_UDATA + 7;
+	gdtr.base = GPA_GDT;
+	asm volatile("lgdt %0" : : "m"(gdtr));
+	/* The user bit in PML4[0], PDPT[0-3] and the four PDs. */
+	((volatile uint64_t *)GPA_PML4)[0] |= PTE_USER;
+	for (i = 0; i < 4; i++)
+		pdpt[i] |= PTE_USER;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] |= PTE_USER;
+	/* CPL 0 code now runs from, and touches, user pages. */
+	cr4 = guest_read_cr4();
+	if (cr4 & (X86_CR4_SMEP | X86_CR4_SMAP))
+		asm volatile("mov %0, %%cr4"
+			     : : "r"(cr4 & ~(X86_CR4_SMEP | X86_CR4_SMAP)));
+	asm volatile("mov %%cr3, %0\n\tmov %0, %%cr3" : "=r"(cr3) : : "memory");
+	/* RSP0 (TSS offset 4), for exceptions and interrupts at CPL 3. */
+	asm volatile("mov %%rsp, %0" : "=r"(rsp));
+	*(volatile uint64_t *)(GPA_TSS + 4) = (rsp - 512) & ~15ull;
+	/* IRETQ to @fn: SS, RSP, RFLAGS (IOPL 3, IF = 0), CS, RIP. */
+	asm volatile("push %[ss]\n\t"
+		     "push %[sp]\n\t"
+		     "push %[fl]\n\t"
+		     "push %[cs]\n\t"
+		     "push %[ip]\n\t"
+		     "iretq"
+		     : : [ss] "i"(SEL_UDATA | 3),
+		       [sp] "r"((uint64_t)guest_user_stack +
+				sizeof(guest_user_stack) - 8),
+		       [fl] "i"(0x3002), [cs] "i"(SEL_UCODE | 3),
+		       [ip] "r"((uint64_t)fn)
+		     : "memory");
+	__builtin_unreachable();
+}

@@ -151,4 +151,14 @@ GUEST_CODE static inline uint64_t guest_read_cr4(void)
 
 void guest_memset(void *dst, int c, uint64_t n);
 
+/*
+ * Drop to CPL 3 and run @fn there, on a stack of the lib's, with IOPL 3
+ * (ucalls and port I/O still work) and interrupts off: adds a 64-bit code
+ * and a data segment of DPL 3 after the lib's GDT entries, sets the user
+ * bit in every paging entry of the identity map (clearing CR4.SMEP/SMAP,
+ * since CPL 0 code then runs from user pages), reloads CR3 and sets RSP0
+ * in the TSS for exceptions taken at CPL 3. Never returns.
+ */
+void __attribute__((noreturn)) guest_enter_user(void (*fn)(void));
+
 #endif /* HVX_SELFTEST_GUEST_H */

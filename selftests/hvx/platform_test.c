@@ -3,7 +3,7 @@
  * platform_test - the in-kernel legacy PC devices (HVX_CREATE_PLATFORM):
  * 8259A PIC pair, 8254 PIT, 16550A UART with its console fd, MC146818
  * RTC/CMOS and PCI configuration mechanism #1. Guests program the devices
- * through their ports (platform_guest.c); the host checks what reaches
+ * through their ports (the guest code below); the host checks what reaches
  * it: interrupt counts and rates in virtual time, console bytes, clock
  * values, and that none of it needed an exit to userspace.
  *
@@ -50,9 +50,11 @@ static inline uint8_t plat_pattern(uint64_t i)
 /* The guest's handlers of the 16 PIC vectors, for its IDT. */
 extern const uint64_t guest_irq_stubs[16];
 
-/* Guest code: drives the in-kernel PIC, PIT, UART, RTC and PCI host
+/*
+ * Guest code: drives the in-kernel PIC, PIT, UART, RTC and PCI host
  * bridge through their ports, with interrupt handlers for the 16 PIC
- * vectors (0x20-0x2f). */
+ * vectors (0x20-0x2f).
+ */
 
 #define PIC_M		0x20
 #define PIC_S		0xa0

@@ -4,7 +4,133 @@
  * because of invalid guest state.
  */
 #include "hvx_test.h"
-#include "exits_guest.h"
+#include "hvx_guest.h"
+
+/* MSRs the guest writes and reads back (values valid for each MSR). */
+static const struct msr_value {
+	uint32_t index;
+	uint64_t value;
+} exits_msrs[] = {
+	{ MSR_STAR, 0x0023001000000000ull },
+	{ MSR_LSTAR, 0xffffffff81000000ull },
+	{ MSR_CSTAR, 0xffffffff81000100ull },
+	{ MSR_SFMASK, 0x47700 },
+	{ MSR_KERNEL_GS_BASE, 0xffff888000001000ull },
+	{ MSR_FS_BASE, 0x00007f0000001000ull },
+	{ MSR_GS_BASE, 0xffff888000002000ull },
+	{ MSR_IA32_SYSENTER_CS, 0x10 },
+	{ MSR_IA32_SYSENTER_ESP, 0xffffffff82000000ull },
+	{ MSR_IA32_SYSENTER_EIP, 0xffffffff81800000ull },
+	{ MSR_IA32_PAT, 0x0007010600070106ull },
+};
+#define EXITS_NR_MSRS	(sizeof(exits_msrs) / sizeof(exits_msrs[0]))
+/* Read only: must not fault. */
+static const uint32_t exits_msrs_ro[] = {
+	MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE,
+};
+#define EXITS_NR_MSRS_RO (sizeof(exits_msrs_ro) / sizeof(exits_msrs_ro[0]))
+/* No such MSRs: RDMSR and WRMSR raise #GP. */
+static const uint32_t exits_msrs_bad[] = { 0x12345678, 0xdeadbeef };
+#define EXITS_NR_MSRS_BAD (sizeof(exits_msrs_bad) / sizeof(exits_msrs_bad[0]))
+#define EXITS_TSC_WRITE	(1ull << 40)
+
+/* SYNC argument 0 of the MSR guest: which step is reported. */
+enum { MSR_STEP_RW = 1, MSR_STEP_RO, MSR_STEP_BAD, MSR_STEP_EFER, MSR_STEP_TSC };
+
+/* Labels in the guest code's asm, where the host expects RIP. */
+extern const char hlt1_next[], hlt2_next[];
+extern const char cpuid_insn[], cpuid_next[];
+
+/* Guest code. */
+
+GUEST_CODE
+static void guest_hlt(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("hlt\n.globl hlt1_next\nhlt1_next:");
+	GUEST_SYNC(1);
+	asm volatile("hlt\n.globl hlt2_next\nhlt2_next:");
+	GUEST_DONE();
+}
+
+/* CPUID followed by the mark: the host reads the result registers and RIP
+ * at the mark. noclone: the labels must exist once. */
+GUEST_CODE
+static void __attribute__((noinline, noclone)) cpuid_marked(uint32_t leaf)
+{
+	uint32_t a = leaf, b, c = 0, d;
+
+	asm volatile(".globl cpuid_insn, cpuid_next\n"
+		     "cpuid_insn:\tcpuid\n"
+		     "cpuid_next:\toutl %%eax, %[mark]"
+		     : "+a"(a), "=b"(b), "+c"(c), "=d"(d)
+		     : [mark] "i"(MARK_PORT));
+}
+
+GUEST_CODE
+static void guest_cpuid(uint64_t unused)
+{
+	uint32_t a, b, c, d;
+
+	(void)unused;
+	cpuid_marked(0);
+	cpuid_marked(1);
+	cpuid_marked(CPUID_SIG_LEAF);
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(c & CPUID_1_ECX_HYPERVISOR);
+	GUEST_ASSERT(!(c & CPUID_1_ECX_VMX));
+	GUEST_DONE();
+}
+
+/* Reports each step with GUEST_SYNC_ARGS(step, msr, vector(s), value). */
+GUEST_CODE
+static void guest_msr(uint64_t unused)
+{
+	uint64_t val, wvec, rvec;
+
+	(void)unused;
+	for (unsigned int i = 0; i < EXITS_NR_MSRS; i++) {
+		wvec = guest_wrmsr_safe(exits_msrs[i].index, exits_msrs[i].value);
+		rvec = guest_rdmsr_safe(exits_msrs[i].index, &val);
+		GUEST_SYNC_ARGS(MSR_STEP_RW, exits_msrs[i].index,
+				wvec << 8 | rvec, val);
+	}
+	for (unsigned int i = 0; i < EXITS_NR_MSRS_RO; i++) {
+		rvec = guest_rdmsr_safe(exits_msrs_ro[i], &val);
+		GUEST_SYNC_ARGS(MSR_STEP_RO, exits_msrs_ro[i], rvec, val);
+	}
+	for (unsigned int i = 0; i < EXITS_NR_MSRS_BAD; i++) {
+		rvec = guest_rdmsr_safe(exits_msrs_bad[i], &val);
+		wvec = guest_wrmsr_safe(exits_msrs_bad[i], 0);
+		GUEST_SYNC_ARGS(MSR_STEP_BAD, exits_msrs_bad[i],
+				wvec << 8 | rvec, 0);
+	}
+	rvec = guest_rdmsr_safe(MSR_EFER, &val);
+	GUEST_SYNC_ARGS(MSR_STEP_EFER, MSR_EFER, rvec, val);
+	wvec = guest_wrmsr_safe(MSR_IA32_TSC, EXITS_TSC_WRITE);
+	rvec = guest_rdmsr_safe(MSR_IA32_TSC, &val);
+	GUEST_SYNC_ARGS(MSR_STEP_TSC, MSR_IA32_TSC, wvec << 8 | rvec, val);
+	GUEST_DONE();
+}
+
+GUEST_CODE
+static void guest_ud2_only(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("ud2");
+	GUEST_DONE();
+}
+
+GUEST_CODE
+static void guest_int3_only(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("int3");
+	GUEST_DONE();
+}
+
+/* Host code. */
 
 TEST(hlt)
 {

@@ -149,6 +149,16 @@ GUEST_CODE static inline uint64_t guest_read_cr4(void)
 	return v;
 }
 
+/*
+ * AVX for a guest that keeps a pattern in its YMM registers: what each
+ * does is in guest.c. The YMM helpers move all 16 registers, 32 bytes
+ * each, to or from a GUEST_YMM_BYTES buffer (register r at r * 32).
+ */
+#define GUEST_YMM_BYTES	(16 * 32)
+int guest_enable_avx(void);
+void guest_ymm_load(const uint8_t *buf);
+void guest_ymm_store(uint8_t *buf);
+
 void guest_memset(void *dst, int c, uint64_t n);
 
 #endif /* HVX_SELFTEST_GUEST_H */

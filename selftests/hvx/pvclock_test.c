@@ -81,15 +81,6 @@ volatile uint64_t guest_eoi_word __attribute__((aligned(64)));
 volatile uint64_t guest_last_ns, guest_pv_irqs, guest_pv_skipped;
 volatile uint64_t guest_stop;
 
-GUEST_CODE
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
 /* kvmclock now, by msr.rst's formula and version protocol. */
 GUEST_CODE
 static uint64_t pvclock_read(volatile struct pvclock_ti *ti, uint8_t *flags)
@@ -100,7 +91,7 @@ static uint64_t pvclock_read(volatile struct pvclock_ti *ti, uint8_t *flags)
 	do {
 		ver = ti->version;
 		asm volatile("" : : : "memory");
-		delta = rdtsc() - ti->tsc_timestamp;
+		delta = guest_rdtsc() - ti->tsc_timestamp;
 		if (ti->shift >= 0)
 			delta <<= ti->shift;
 		else

@@ -149,6 +149,15 @@ GUEST_CODE static inline uint64_t guest_read_cr4(void)
 	return v;
 }
 
+/* The guest's TSC (SDM Vol. 2B, RDTSC). */
+GUEST_CODE static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | (uint64_t)hi << 32;
+}
+
 /*
  * AVX for a guest that keeps a pattern in its YMM registers: what each
  * does is in guest.c. The YMM helpers move all 16 registers, 32 bytes

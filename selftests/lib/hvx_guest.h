@@ -5,9 +5,8 @@
  * anything else: libc's memcpy/memset are ifunc-resolved (possibly to AVX
  * code, and the guest's copy of the binary never had its IRELATIVE
  * relocations applied). hvx/Makefile rejects guest code that references
- * other symbols. The lib's own guest side (guest.c) and the older
- * *_guest.c files are built with GUEST_CFLAGS (the same restrictions for a
- * whole file).
+ * other symbols. The lib's own guest side (guest.c) is built with
+ * GUEST_CFLAGS (the same restrictions for a whole file).
  */
 #ifndef HVX_SELFTEST_GUEST_H
 #define HVX_SELFTEST_GUEST_H

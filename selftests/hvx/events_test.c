@@ -11,6 +11,9 @@
 
 /* Guest code. */
 
+/* Labels in the guest code, for the host's checks of RIP. */
+extern const char guest_sti_insn[], guest_ss_next[];
+
 volatile uint64_t guest_irq_count;
 volatile uint64_t guest_irq_leaves[4] = { 1, 5, 0x40000000, 0x40000001 };
 
@@ -25,6 +28,7 @@ asm(".pushsection .text\n"
     "lock incq guest_irq_count(%rip)\n\t"
     "iretq\n"
     ".popsection");
+extern const char guest_irq_stub[];
 
 /* CPUID of each leaf in guest_irq_leaves; each result is one SYNC. */
 GUEST_CODE

@@ -21,9 +21,45 @@
 #include "hvx_nl.h"
 #include "guard_guest.h"
 
+/* DR6/DR7 bits (SDM Vol. 3B 18.2.3, 18.2.4). */
+#define DR6_RESET	0xffff0ff0
+#define DR6_B0		0x1
+#define DR6_B1		0x2
+#define DR6_BS		0x4000
+#define DR7_FIXED	0x400
+#define DR7_L0		0x1
+#define DR7_L1		0x4
+#define DR7_RW0_WRITE	(1 << 16)	/* R/W0 = 01: data writes */
+#define DR7_LEN0_4	(3 << 18)	/* LEN0 = 11: 4 bytes */
+
+/* MSRs of the mitigation test (SDM Vol. 4 Table 2-2). */
+#define MSR_IA32_PRED_CMD		0x49
+#define MSR_IA32_ARCH_CAPABILITIES	0x10a
+#define MSR_IA32_FLUSH_CMD		0x10b
+#define ARCH_CAP_RDCL_NO	(1ull << 0)
+#define ARCH_CAP_SSB_NO		(1ull << 4)
+#define ARCH_CAP_MDS_NO		(1ull << 5)
+/* CPUID.(7,0):EDX. */
+#define CPUID7_EDX_MD_CLEAR	(1u << 10)
+#define CPUID7_EDX_IBRS_IBPB	(1u << 26)
+#define CPUID7_EDX_FLUSH_L1D	(1u << 28)
+#define CPUID7_EDX_ARCH_CAP	(1u << 29)
+#define GUARD_CMD_WRITES	16	/* writes of each command MSR */
+
+#define X86_VEC_DB	1
+
+/* User stacks for the blob (EBX): aligned, and off by one byte. */
+#define AC_STACK_OK	0x2f000
+#define AC_STACK_ODD	0x2f001
+
+/* SYNC argument 0: which step the guest reports. */
+enum { GUARD_DATA_BP = 1, GUARD_EXEC_BP, GUARD_HOST_DR, GUARD_CPUID,
+       GUARD_CMD_BEGIN, GUARD_CMD_END, GUARD_CMD_RESERVED, GUARD_INT1 };
+
 /* Guest code. */
 
 volatile uint32_t guard_target;
+extern const char guard_bp_insn[];
 
 #define SET_DR(n, v)	asm volatile("mov %0, %%dr" #n : : "r"((uint64_t)(v)))
 #define GET_DR(n, v)	asm volatile("mov %%dr" #n ", %0" : "=r"(v))

@@ -87,15 +87,6 @@ void guest_debug_regs(uint64_t unused)
 }
 
 GUEST_CODE
-static inline uint64_t guest_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
-GUEST_CODE
 void guest_rdtsc_twice(uint64_t unused)
 {
 	(void)unused;

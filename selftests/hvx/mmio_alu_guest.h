@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mmio_alu_guest.h - what mmio_alu_test's host and guest sides share.
+ * mmio_alu_guest.h - what mmio_alu_blobs.S shares with mmio_alu_test.c.
  *
  * Each case is one instruction with a memory operand: ADD OR ADC SBB AND
  * SUB XOR CMP TEST or XCHG. The guest runs it twice from the same
@@ -43,49 +43,10 @@
 #define ALU_RIPREL_OFF	0x800
 
 /*
- * X(case, offset of the access from GPA_MMIO, length, ALU_R/ALU_RW, data
- * the host returns for the read). The 64-bit guest (mmio_alu_test.c) runs
- * them in this order.
+ * Case tables: X(case, offset of the access, length, ALU_R/ALU_RW, data
+ * the host returns for the read), run in this order. The 64-bit table,
+ * ALU_CASES64, is in mmio_alu_test.c.
  */
-#define ALU_CASES64(X)							\
-	X(add_m8_r8,		0x00, 1, ALU_RW, 0x7f)			\
-	X(add_m32_r32_disp8,	0x08, 4, ALU_RW, 0xfffffff0)		\
-	X(add_m64_r64,		0x10, 8, ALU_RW, 0x7fffffffffffffff)	\
-	X(add_r64_m64,		0x18, 8, ALU_R, 0x8000000000000000)	\
-	X(add_ah_m8,		0x20, 1, ALU_R, 0xf8)			\
-	X(or_m16_r16,		0x28, 2, ALU_RW, 0x8000)		\
-	X(or_r9d_m32,		0x30, 4, ALU_R, 0x00010000)		\
-	X(adc_m32_r32,		0x38, 4, ALU_RW, 0xffffffff)		\
-	X(sbb_r10_m64,		0x40, 8, ALU_R, 0x0000000100000000)	\
-	X(and_m32_r32_sib,	0x48, 4, ALU_RW, 0xf0f0f0f0)		\
-	X(lock_and_m8_r8,	0x50, 1, ALU_RW, 0x81)			\
-	X(and_r16_m16,		0x58, 2, ALU_R, 0x00ff)			\
-	X(sub_m32_r32,		0x60, 4, ALU_RW, 0x00000000)		\
-	X(sub_sil_m8,		0x68, 1, ALU_R, 0x01)			\
-	X(xor_m64_r64_disp32,	0x1000, 8, ALU_RW, 0x0123456789abcdef)	\
-	X(xor_r32_m32,		0x70, 4, ALU_R, 0x5a5a5a5a)		\
-	X(cmp_m32_r32,		0x78, 4, ALU_R, 0x80000000)		\
-	X(cmp_r64_m64,		0x80, 8, ALU_R, 0x0000000000000002)	\
-	X(add_m8_imm8,		0x88, 1, ALU_RW, 0x80)			\
-	X(cmp_m8_imm8,		0x90, 1, ALU_R, 0x7f)			\
-	X(or_m32_imm32_disp8,	0x9c, 4, ALU_RW, 0x00000001)		\
-	X(and_m16_imm16,	0xa0, 2, ALU_RW, 0x1234)		\
-	X(sub_m64_imm32,	0xa8, 8, ALU_RW, 0x0000000012345678)	\
-	X(add_m32_imm8,		0xb0, 4, ALU_RW, 0x00000001)		\
-	X(xor_m64_imm8,		0xb8, 8, ALU_RW, 0x00000000000000ff)	\
-	X(adc_m16_imm8,		0xc0, 2, ALU_RW, 0xfffe)		\
-	X(sbb_m32_imm8,		0xc8, 4, ALU_RW, 0x80000000)		\
-	X(cmp_m16_imm8,		0xd0, 2, ALU_R, 0xffff)			\
-	X(test_m8_r8,		0xd8, 1, ALU_R, 0x80)			\
-	X(test_m64_r64,		0xe0, 8, ALU_R, 0xff00000000000000)	\
-	X(test_m8_imm8,		0xe8, 1, ALU_R, 0x7e)			\
-	X(test_m32_imm32,	0xf0, 4, ALU_R, 0x80000001)		\
-	X(test_m64_imm32,	0xf8, 8, ALU_R, 0x0000000000000000)	\
-	X(xchg_m8_bh,		0x100, 1, ALU_RW, 0x3c)			\
-	X(xchg_m16_r16,		0x108, 2, ALU_RW, 0xbeef)		\
-	X(xchg_m64_r11,		0x110, 8, ALU_RW, 0x0011223344556677)	\
-	X(lock_or_m32_r32,	0x118, 4, ALU_RW, 0x00f00000)		\
-	X(riprel_add_m32_imm8,	ALU_RIPREL_OFF, 4, ALU_RW, 0x7fffffff)
 
 /* 32-bit protected mode (mmio_alu_blobs.S); offsets from GPA_MMIO. */
 #define ALU_CASES32(X)							\
@@ -116,33 +77,13 @@
 /* rd_<case> and off_<case> as assembler symbols, for the blobs. */
 #define ALU_SYMS(c, off, len, acc, rd)	.set rd_##c, rd; .set off_##c, off;
 #else
-#include <stdint.h>
-
 #define ALU_DECLARE_LABELS(c, off, len, acc, rd) \
 	extern const char c##_insn[], c##_next[];
-ALU_CASES64(ALU_DECLARE_LABELS)
 ALU_CASES32(ALU_DECLARE_LABELS)
 ALU_CASES16(ALU_DECLARE_LABELS)
 
-/* A read-only slot (HVX_MEM_READONLY): an OR to it only exits for the write. */
-#define ALU_RO_GPA	0x30000000
-#define ALU_RO_SIZE	0x1000
-#define ALU_RO_PATTERN	0x5aa5c33c
-#define ALU_RO_OR	0x00010001
-/* Read data of the immediate_exit test's ADD, and EBX there. */
-#define ALU_IE_RD	0x100
-#define ALU_IE_EBX	0x23
-
-extern const char ro_or_insn[], ro_or_next[];
-extern const char ie_add_insn[], ie_add_next[];
 extern const char alu32_start[], alu32_end[];
 extern const char alu16_start[], alu16_end[];
-
-void guest_mmio_alu64(uint64_t unused);
-void guest_alu_readonly(uint64_t unused);
-void guest_alu_immediate_exit(uint64_t unused);
-void guest_alu_single_step(uint64_t unused);
-extern const char ss_add_insn[], ss_add_next[];
 #endif
 
 #endif /* MMIO_ALU_GUEST_H */

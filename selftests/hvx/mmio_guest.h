@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* mmio_guest.h - what mmio_test's host and guest sides share. */
+/* mmio_guest.h - what mmio_blobs.S shares with mmio_test.c. */
 #ifndef MMIO_GUEST_H
 #define MMIO_GUEST_H
 
@@ -21,27 +21,13 @@
 /* GPA of the RIP-relative cases (a symbol, so RIP-relative works). */
 #define MMIO_RIPREL_GPA	(GPA_MMIO + 0x30)
 
-/* A read-only RAM slot (HVX_MEM_READONLY), and what it holds. */
-#define RO_GPA		0x30000000
-#define RO_SIZE		0x10000
-#define RO_PATTERN	0x5aa5c33c
-#define RO_WRITE	0x12345678
-
 #ifndef __ASSEMBLER__
-#include <stdint.h>
-
 /*
  * Every instruction under test is at <case>_insn and is followed at
- * <case>_next by "out %eax, MARK_PORT". 64-bit cases live in mmio_test.c,
- * the 32- and 16-bit ones in blobs (mmio_blobs.S) that run at GPA_BLOB.
+ * <case>_next by "out %eax, MARK_PORT". The 32- and 16-bit cases are in
+ * blobs (mmio_blobs.S) that run at GPA_BLOB; the 64-bit ones are in
+ * mmio_test.c.
  */
-#define MMIO_CASES64(X)							\
-	X(rd8) X(rd16) X(rd32_sib) X(rd64_abs) X(movzb32) X(movzw64)	\
-	X(movzb16) X(moffs_rd8) X(moffs_rd64) X(riprel_rd32) X(rd8_dil)	\
-	X(rd8_bh) X(rd32_addr32)					\
-	X(wr8) X(wr16) X(wr32_sib) X(wr64) X(wr_imm8) X(wr_imm16)	\
-	X(wr_imm32) X(wr_imm64) X(moffs_wr32) X(moffs_wr8) X(wr8_bh)	\
-	X(wr_imm8_disp32) X(riprel_wr_imm16)
 #define MMIO_CASES32(X)							\
 	X(p32_wr_imm32) X(p32_wr16) X(p32_movzb) X(p32_rd32_sib)	\
 	X(p32_moffs_rd8) X(p32_rd16)
@@ -50,19 +36,11 @@
 	X(r16_rd16_addr32) X(r16_rd8_bp)
 
 #define MMIO_DECLARE_LABELS(c) extern const char c##_insn[], c##_next[];
-MMIO_CASES64(MMIO_DECLARE_LABELS)
 MMIO_CASES32(MMIO_DECLARE_LABELS)
 MMIO_CASES16(MMIO_DECLARE_LABELS)
 
 extern const char mmio32_start[], mmio32_end[];
 extern const char mmio16_start[], mmio16_end[];
-extern const char unsupported_imul[], unsupported_bt[], unsupported_neg[],
-		  unsupported_end[];
-
-void guest_mmio64(uint64_t unused);
-void guest_readonly(uint64_t unused);
-void guest_mmio_unsupported(uint64_t unused);
-extern const char ro_write_insn[], ro_write_next[];
 #endif
 
 #endif /* MMIO_GUEST_H */

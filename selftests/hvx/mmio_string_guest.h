@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mmio_string_guest.h - what mmio_string_test's host and guest share.
+ * mmio_string_guest.h - what mmio_string_blobs.S shares with
+ * mmio_string_test.c.
  *
  * Each case is one MOVS or STOS, optionally REP, with the source and/or
  * destination on MMIO. The guest loads RSI, RDI, RCX (and RAX = STR_RAX,
@@ -22,9 +23,6 @@
 #define STR_RAX		0x8877665544332211
 #define STR_RD		0x0123456789abcdef	/* + i */
 
-/* A 2 MiB region whose PDE the fault test clears: not present. */
-#define STR_NP_LA	0x3fe00000
-
 /* RAM the host fills with a byte pattern (sources), and destinations. */
 #define STR_RAM_SRC	(GPA_BLOB_DATA + 0x400)
 #define STR_RAM_DST	(GPA_BLOB_DATA + 0x800)
@@ -34,29 +32,9 @@
  * X(case, element size, source, destination, RSI, RDI, RCX, DF, REP,
  *   elements, address-size mask, source segment base, destination
  *   segment base). Addresses are linear = guest-physical (flat segments,
- *   identity paging; real mode has the bases).
+ *   identity paging; real mode has the bases). The 64-bit table,
+ *   STR_CASES64, is in mmio_string_test.c.
  */
-#define STR_CASES64(X)							\
-	X(stosb_rep, 1, STR_NONE, STR_MMIO, 0, GPA_MMIO + 0x100, 3,	\
-	  0, 1, 3, ~0ull, 0, 0)						\
-	X(stosq_rep_df, 8, STR_NONE, STR_MMIO, 0, GPA_MMIO + 0x210, 2,	\
-	  1, 1, 2, ~0ull, 0, 0)						\
-	X(stosw, 2, STR_NONE, STR_MMIO, 0x1234, GPA_MMIO + 0x300, 0x77,	\
-	  0, 0, 1, ~0ull, 0, 0)						\
-	X(stosl_rep_addr32, 4, STR_NONE, STR_MMIO, 0,			\
-	  0xffffffff00000000 | (GPA_MMIO + 0x400), 0xdead000000000002,	\
-	  0, 1, 2, 0xffffffff, 0, 0)					\
-	X(movsb_rep_ram_mmio, 1, STR_RAM, STR_MMIO, STR_RAM_SRC,	\
-	  GPA_MMIO + 0x500, 3, 0, 1, 3, ~0ull, 0, 0)			\
-	X(movsl_rep_mmio_ram_df, 4, STR_MMIO, STR_RAM, GPA_MMIO + 0x608, \
-	  STR_RAM_DST + 4, 2, 1, 1, 2, ~0ull, 0, 0)			\
-	X(movsq_rep_mmio_mmio, 8, STR_MMIO, STR_MMIO, GPA_MMIO + 0x700,	\
-	  GPA_MMIO + 0x800, 2, 0, 1, 2, ~0ull, 0, 0)			\
-	X(movsw_ram_mmio_df, 2, STR_RAM, STR_MMIO, STR_RAM_SRC + 0x10,	\
-	  GPA_MMIO + 0x900, 0x55, 1, 0, 1, ~0ull, 0, 0)			\
-	X(movsb_mmio_ram, 1, STR_MMIO, STR_RAM, GPA_MMIO + 0xa00,	\
-	  STR_RAM_DST + 0x20, 0, 0, 0, 1, ~0ull, 0, 0)
-
 /* 32-bit protected mode, flat (mmio_string_blobs.S). */
 #define STR_CASES32(X)							\
 	X(p32_stosl_rep, 4, STR_NONE, STR_MMIO, 0, GPA_MMIO + 0x100, 2,	\
@@ -91,21 +69,12 @@
 #define STR_SYMS(c, size, src, dst, rsi, rdi, rcx, df, rep, n, mask, sb, db) \
 	.set rsi_##c, rsi; .set rdi_##c, rdi; .set rcx_##c, rcx;
 #else
-#include <stdint.h>
-
 #define STR_DECLARE_LABELS(c, ...) extern const char c##_insn[], c##_next[];
-STR_CASES64(STR_DECLARE_LABELS)
 STR_CASES32(STR_DECLARE_LABELS)
 STR_CASES16(STR_DECLARE_LABELS)
 
 extern const char str32_start[], str32_end[];
 extern const char str16_start[], str16_end[];
-
-void guest_mmio_string64(uint64_t unused);
-void guest_string_single_step(uint64_t dst);
-void guest_string_movs_fault(uint64_t unused);
-extern const char movs_fault_insn[];
-extern const char ss_stos_insn[], ss_stos_next[];
 #endif
 
 #endif /* MMIO_STRING_GUEST_H */

@@ -29,6 +29,36 @@
 #include "hvx_guest.h"
 #include "mmio_string_guest.h"
 
+/* A 2 MiB region whose PDE the fault test clears: not present. */
+#define STR_NP_LA	0x3fe00000
+
+/* The 64-bit cases, in the table format of mmio_string_guest.h;
+ * guest_mmio_string64() runs them in this order. */
+#define STR_CASES64(X)							\
+	X(stosb_rep, 1, STR_NONE, STR_MMIO, 0, GPA_MMIO + 0x100, 3,	\
+	  0, 1, 3, ~0ull, 0, 0)						\
+	X(stosq_rep_df, 8, STR_NONE, STR_MMIO, 0, GPA_MMIO + 0x210, 2,	\
+	  1, 1, 2, ~0ull, 0, 0)						\
+	X(stosw, 2, STR_NONE, STR_MMIO, 0x1234, GPA_MMIO + 0x300, 0x77,	\
+	  0, 0, 1, ~0ull, 0, 0)						\
+	X(stosl_rep_addr32, 4, STR_NONE, STR_MMIO, 0,			\
+	  0xffffffff00000000 | (GPA_MMIO + 0x400), 0xdead000000000002,	\
+	  0, 1, 2, 0xffffffff, 0, 0)					\
+	X(movsb_rep_ram_mmio, 1, STR_RAM, STR_MMIO, STR_RAM_SRC,	\
+	  GPA_MMIO + 0x500, 3, 0, 1, 3, ~0ull, 0, 0)			\
+	X(movsl_rep_mmio_ram_df, 4, STR_MMIO, STR_RAM, GPA_MMIO + 0x608, \
+	  STR_RAM_DST + 4, 2, 1, 1, 2, ~0ull, 0, 0)			\
+	X(movsq_rep_mmio_mmio, 8, STR_MMIO, STR_MMIO, GPA_MMIO + 0x700,	\
+	  GPA_MMIO + 0x800, 2, 0, 1, 2, ~0ull, 0, 0)			\
+	X(movsw_ram_mmio_df, 2, STR_RAM, STR_MMIO, STR_RAM_SRC + 0x10,	\
+	  GPA_MMIO + 0x900, 0x55, 1, 0, 1, ~0ull, 0, 0)			\
+	X(movsb_mmio_ram, 1, STR_MMIO, STR_RAM, GPA_MMIO + 0xa00,	\
+	  STR_RAM_DST + 0x20, 0, 0, 0, 1, ~0ull, 0, 0)
+STR_CASES64(STR_DECLARE_LABELS)
+
+extern const char movs_fault_insn[];
+extern const char ss_stos_insn[], ss_stos_next[];
+
 /* Guest code. */
 
 #define INSN(c)	".globl " #c "_insn, " #c "_next\n" #c "_insn:\t"

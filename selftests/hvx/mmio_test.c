@@ -15,6 +15,26 @@
 #include "hvx_guest.h"
 #include "mmio_guest.h"
 
+/* A read-only RAM slot (HVX_MEM_READONLY), and what it holds. */
+#define RO_GPA		0x30000000
+#define RO_SIZE		0x10000
+#define RO_PATTERN	0x5aa5c33c
+#define RO_WRITE	0x12345678
+
+/* The 64-bit cases (see mmio_guest.h), in guest_mmio64() below. */
+#define MMIO_CASES64(X)							\
+	X(rd8) X(rd16) X(rd32_sib) X(rd64_abs) X(movzb32) X(movzw64)	\
+	X(movzb16) X(moffs_rd8) X(moffs_rd64) X(riprel_rd32) X(rd8_dil)	\
+	X(rd8_bh) X(rd32_addr32)					\
+	X(wr8) X(wr16) X(wr32_sib) X(wr64) X(wr_imm8) X(wr_imm16)	\
+	X(wr_imm32) X(wr_imm64) X(moffs_wr32) X(moffs_wr8) X(wr8_bh)	\
+	X(wr_imm8_disp32) X(riprel_wr_imm16)
+MMIO_CASES64(MMIO_DECLARE_LABELS)
+
+extern const char unsupported_imul[], unsupported_bt[], unsupported_neg[],
+		  unsupported_end[];
+extern const char ro_write_insn[], ro_write_next[];
+
 /* Guest code. */
 
 /* "<c>_insn: <instruction>" then "<c>_next: out %eax, MARK_PORT" */

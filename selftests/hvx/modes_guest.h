@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* modes_guest.h - what modes_test.c and modes_blobs.S share. */
+/* modes_guest.h - what modes_blobs.S shares with modes_test.c. */
 #ifndef MODES_GUEST_H
 #define MODES_GUEST_H
 
@@ -11,14 +11,6 @@
 #define MS_MAGIC64	0x0123456789abcdef
 
 #ifndef __ASSEMBLER__
-#include <stdint.h>
-
-/* modes_test.c, 64-bit C (GUEST_CODE) */
-void guest_long_mode(uint64_t fib_n);
-void guest_ud2(uint64_t unused);
-extern const char guest_ud2_insn[];
-extern uint64_t modes_table[64];
-
 /* modes_blobs.S: copied to GPA_BLOB and run there */
 extern const char rm_start[], rm_far[], rm_end[];	/* real mode */
 extern const char pm_start[], pm_ret[], pm_end[];	/* 32-bit protected */

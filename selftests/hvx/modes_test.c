@@ -10,6 +10,7 @@
 /* Guest code. */
 
 uint64_t modes_table[64];
+extern const char guest_ud2_insn[];
 
 GUEST_CODE
 static uint64_t __attribute__((noinline)) fib(uint64_t n)

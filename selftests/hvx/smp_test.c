@@ -14,8 +14,98 @@
 #include <sys/time.h>
 
 #include "hvx_test.h"
+#include "hvx_guest.h"
 #include "hvx_nl.h"
 #include "smp_guest.h"
+
+#define SMP_IRQ_VECTOR		0x41
+#define SMP_ICR_LO		0xfee00300	/* xAPIC ICR (SDM Vol. 3A 11.6.1) */
+#define SMP_ICR_HI		0xfee00310
+
+/* Guest code. */
+
+volatile uint64_t guest_smp_irqs;
+
+asm(".pushsection .text.guest, \"ax\", @progbits\n"
+    ".globl guest_smp_irq_stub\n"
+    "guest_smp_irq_stub:\n\t"
+    "lock incq guest_smp_irqs(%rip)\n\t"
+    "iretq\n"
+    ".popsection");
+extern const char guest_smp_irq_stub[];
+
+/*
+ * The BSP starts APs 1..n the way an OS does: INIT, then a Startup IPI
+ * with the trampoline's page number, through the xAPIC ICR (SDM Vol. 3A
+ * 9.4.4.1, 11.6.1), then waits until every AP has counted itself.
+ */
+GUEST_CODE
+void guest_bsp_boot(uint64_t n_aps)
+{
+	volatile uint32_t *lo = (volatile uint32_t *)SMP_ICR_LO;
+	volatile uint32_t *hi = (volatile uint32_t *)SMP_ICR_HI;
+	volatile uint16_t *count = (volatile uint16_t *)GPA_BLOB_DATA;
+
+	for (uint64_t i = 1; i <= n_aps; i++) {
+		*hi = i << 24;
+		*lo = 0x4500;			/* INIT, assert */
+	}
+	for (uint64_t i = 1; i <= n_aps; i++) {
+		*hi = i << 24;
+		*lo = 0x4600 | (GPA_BLOB >> 12);	/* Startup */
+	}
+	while (*count != n_aps)
+		asm volatile("pause");
+	GUEST_SYNC(*count);
+	GUEST_DONE();
+}
+
+/* Interrupts on, then HLT: the vCPU sleeps until an interrupt arrives. */
+GUEST_CODE
+void guest_sti_hlt(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("sti; hlt; cli");
+	GUEST_SYNC(guest_smp_irqs);
+	GUEST_DONE();
+}
+
+/* Report CPUID.1:EBX, CPUID.1:EDX and CPUID.(4,0):EAX. */
+GUEST_CODE
+void guest_topology(uint64_t unused)
+{
+	uint32_t a, b1, c, d1, a4, b, d;
+
+	(void)unused;
+	cpuid(1, 0, &a, &b1, &c, &d1);
+	cpuid(4, 0, &a4, &b, &c, &d);
+	GUEST_SYNC_ARGS(b1, d1, a4, 0);
+	GUEST_DONE();
+}
+
+volatile uint64_t guest_spin_flag;
+
+/* A vCPU that holds a "lock" for @n iterations, without PAUSE or exits. */
+GUEST_CODE
+void guest_spin_holder(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("" : : : "memory");
+	guest_spin_flag = 1;
+	GUEST_DONE();
+}
+
+/* A vCPU that waits for it the way a spinlock does: a PAUSE loop. */
+GUEST_CODE
+void guest_spin_waiter(uint64_t unused)
+{
+	(void)unused;
+	while (!guest_spin_flag)
+		asm volatile("pause");
+	GUEST_DONE();
+}
+
+/* Host code. */
 
 struct ap {
 	struct vcpu *vcpu;

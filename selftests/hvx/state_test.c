@@ -16,9 +16,158 @@
 #include <sys/time.h>
 
 #include "hvx_test.h"
-#include "state_guest.h"
+#include "hvx_guest.h"
 
 #define ROUNDS		24
+
+#define MSR_TSC_AUX		0xc0000103
+#define MSR_DEBUGCTL		0x1d9
+#define DEBUGCTL_BTF		(1ull << 1)	/* the one bit a guest may set */
+
+/* Values the MSR guest writes (valid for each MSR). */
+#define STATE_STAR		0x0023001000000000ull
+#define STATE_LSTAR		0xffffffff81234560ull
+#define STATE_SFMASK		0x47700ull
+#define STATE_KGS_BASE		0xffff888000123000ull
+#define STATE_TSC_AUX		0x5a5ull
+
+/* CPUIDs (in-kernel exits) between two exits to userspace. */
+#define STATE_CPUIDS		200
+
+/* The 16 YMM registers' pattern for @seed, byte i of register r. */
+GUEST_CODE
+static inline uint8_t state_pattern(uint64_t seed, int r, int i)
+{
+	return (uint8_t)(seed + r * 32 + i * 7);
+}
+
+/* The pattern of all 16 registers (GUEST_YMM_BYTES), for both sides. */
+GUEST_CODE
+static void ymm_fill(uint8_t *buf, uint64_t seed)
+{
+	for (int r = 0; r < 16; r++)
+		for (int i = 0; i < 32; i++)
+			buf[r * 32 + i] = state_pattern(seed, r, i);
+}
+
+/*
+ * Guest code: one guest keeps a pattern in all 16 YMM registers across
+ * in-kernel exits, exits to userspace, preemption and migration; one
+ * keeps its SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX; one keeps its
+ * IA32_DEBUGCTL.
+ */
+
+static uint8_t want[GUEST_YMM_BYTES], seen[GUEST_YMM_BYTES];
+
+/* First SYNC: 0 if the vCPU has no AVX, else 1; then SYNC(round) each
+ * STATE_CPUIDS in-kernel exits, the registers checked around it. */
+GUEST_CODE
+void guest_state_avx(uint64_t seed)
+{
+	uint32_t a, b, c, d;
+	uint64_t round;
+
+	if (!guest_enable_avx()) {
+		GUEST_SYNC(0);
+		GUEST_DONE();
+	}
+	ymm_fill(want, seed);
+	guest_ymm_load(want);
+	GUEST_SYNC(1);
+	for (round = 0;; round++) {
+		uint64_t bad = 0;
+
+		for (int k = 0; k < STATE_CPUIDS; k++)
+			cpuid(0, 0, &a, &b, &c, &d);
+		guest_ymm_store(seen);
+		for (int i = 0; i < GUEST_YMM_BYTES; i++)
+			bad += seen[i] != want[i];
+		GUEST_ASSERT_EQ(0, bad);
+		GUEST_SYNC(round);
+		guest_ymm_store(seen);
+		for (int i = 0; i < GUEST_YMM_BYTES; i++)
+			bad += seen[i] != want[i];
+		GUEST_ASSERT_EQ(0, bad);
+	}
+}
+
+GUEST_CODE
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (uint64_t)hi << 32;
+}
+
+GUEST_CODE
+static void wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
+		     "d"((uint32_t)(val >> 32)) : "memory");
+}
+
+/* First SYNC: bit 0 RDTSCP offered, bit 1 RDPID offered. */
+GUEST_CODE
+void guest_state_msrs(uint64_t unused)
+{
+	uint32_t a, b, c, d, aux;
+	bool rdtscp, rdpid;
+	uint64_t v;
+
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	rdtscp = d & (1u << 27);
+	cpuid(7, 0, &a, &b, &c, &d);
+	rdpid = c & (1u << 22);
+	wrmsr(MSR_STAR, STATE_STAR);
+	wrmsr(MSR_LSTAR, STATE_LSTAR);
+	wrmsr(MSR_SFMASK, STATE_SFMASK);
+	wrmsr(MSR_KERNEL_GS_BASE, STATE_KGS_BASE);
+	if (rdtscp || rdpid)
+		wrmsr(MSR_TSC_AUX, STATE_TSC_AUX);
+	GUEST_SYNC(rdtscp | rdpid << 1);
+	for (;;) {
+		GUEST_ASSERT_EQ(STATE_STAR, rdmsr(MSR_STAR));
+		GUEST_ASSERT_EQ(STATE_LSTAR, rdmsr(MSR_LSTAR));
+		GUEST_ASSERT_EQ(STATE_SFMASK, rdmsr(MSR_SFMASK));
+		GUEST_ASSERT_EQ(STATE_KGS_BASE, rdmsr(MSR_KERNEL_GS_BASE));
+		if (rdtscp) {
+			asm volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(aux));
+			GUEST_ASSERT_EQ(STATE_TSC_AUX, aux);
+		}
+		if (rdpid) {
+			asm volatile("rdpid %0" : "=r"(v));
+			GUEST_ASSERT_EQ(STATE_TSC_AUX, v);
+		}
+		if (rdtscp || rdpid)
+			GUEST_ASSERT_EQ(STATE_TSC_AUX, rdmsr(MSR_TSC_AUX));
+		/* SWAPGS works on the guest's KERNEL_GS_BASE, twice = same. */
+		asm volatile("swapgs; swapgs" ::: "memory");
+		for (int k = 0; k < STATE_CPUIDS / 4; k++)
+			cpuid(0, 0, &a, &b, &c, &d);
+		GUEST_SYNC(2);
+	}
+}
+
+/*
+ * IA32_DEBUGCTL set to @debugctl once, then read back around in-kernel
+ * exits (CPUID) and exits to userspace: each SYNC reports what RDMSR
+ * returns.
+ */
+GUEST_CODE
+void guest_state_debugctl(uint64_t debugctl)
+{
+	uint32_t a, b, c, d;
+
+	wrmsr(MSR_DEBUGCTL, debugctl);
+	for (;;) {
+		for (int k = 0; k < STATE_CPUIDS / 4; k++)
+			cpuid(0, 0, &a, &b, &c, &d);
+		GUEST_SYNC(rdmsr(MSR_DEBUGCTL));
+	}
+}
+
+/* Host code. */
 
 static bool host_has_avx(void)
 {
@@ -49,13 +198,6 @@ static int pin_to(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
-}
-
-static void ymm_fill(uint8_t *buf, uint64_t seed)
-{
-	for (int r = 0; r < 16; r++)
-		for (int i = 0; i < 32; i++)
-			buf[r * 32 + i] = state_pattern(seed, r, i);
 }
 
 #define YMM_LOAD(buf)							\

@@ -5,7 +5,7 @@
  * field by field into a fresh VM, guests continue there (PIT count, LAPIC
  * timer, YMM registers), and bad records are refused with nothing
  * changed. Guests program the devices through their ports and MMIO
- * (vmstate_guest.c's scripts), as a saved guest would have.
+ * (guest_script()'s scripts), as a saved guest would have.
  *
  * Timer phases are saved relative to the save: a restored timer has at
  * least the phase it was saved with, and at most that plus the host time
@@ -19,8 +19,103 @@
 #include <time.h>
 
 #include "hvx_test.h"
+#include "hvx_guest.h"
 #include "hvx_state.h"
-#include "vmstate_guest.h"
+
+/* Operations of a script the guest runs between two GUEST_SYNCs. */
+#define VS_OUTB		1	/* outb(@addr, @val) */
+#define VS_INB		2	/* @val = inb(@addr) */
+#define VS_W32		3	/* 32-bit store of @val at @addr (MMIO) */
+#define VS_R32		4	/* @val = 32-bit load at @addr */
+#define VS_MAX_OPS	32
+
+struct vs_op {
+	uint64_t addr;
+	uint64_t val;
+	uint32_t kind;
+	uint32_t pad;
+};
+
+struct vs_script {
+	uint32_t n;
+	uint32_t pad;
+	struct vs_op ops[VS_MAX_OPS];
+};
+
+/* Byte @i of YMM register @r in guest_avx(). */
+GUEST_CODE
+static inline uint8_t vs_pattern(uint64_t seed, int r, int i)
+{
+	return (uint8_t)(seed * 131 + r * 37 + i * 7 + 1);
+}
+
+/*
+ * Guest code: one guest runs port and MMIO scripts the host writes into
+ * its memory (to program devices and read them back, before a save and
+ * after a restore), one keeps a pattern in its YMM registers across a
+ * save and a restore into another VM.
+ */
+
+/* The script, in guest memory (the host writes it through the VM's RAM). */
+struct vs_script vs_script;
+
+/* SYNC(round), then run vs_script; again, forever. */
+GUEST_CODE
+void guest_script(uint64_t unused)
+{
+	volatile struct vs_script *s = &vs_script;
+	uint64_t round;
+
+	(void)unused;
+	for (round = 1;; round++) {
+		GUEST_SYNC(round);
+		for (uint32_t i = 0; i < s->n && i < VS_MAX_OPS; i++) {
+			volatile struct vs_op *op = &s->ops[i];
+
+			switch (op->kind) {
+			case VS_OUTB:
+				outb(op->addr, op->val);
+				break;
+			case VS_INB:
+				op->val = inb(op->addr);
+				break;
+			case VS_W32:
+				*(volatile uint32_t *)op->addr = op->val;
+				break;
+			case VS_R32:
+				op->val = *(volatile uint32_t *)op->addr;
+				break;
+			}
+		}
+	}
+}
+
+static uint8_t want[GUEST_YMM_BYTES], seen[GUEST_YMM_BYTES];
+
+/* SYNC(0) if the vCPU has no AVX; else the pattern of @seed in YMM0-15,
+ * SYNC(1), then SYNC(2 + the number of bytes that changed). */
+GUEST_CODE
+void guest_avx(uint64_t seed)
+{
+	uint64_t bad = 0;
+
+	if (!guest_enable_avx()) {
+		GUEST_SYNC(0);
+		GUEST_DONE();
+	}
+	for (int r = 0; r < 16; r++)
+		for (int i = 0; i < 32; i++)
+			want[r * 32 + i] = vs_pattern(seed, r, i);
+	guest_ymm_load(want);
+	GUEST_SYNC(1);
+	guest_ymm_store(seen);
+	for (int i = 0; i < GUEST_YMM_BYTES; i++)
+		bad += want[i] != seen[i];
+	GUEST_SYNC(2 + bad);
+	GUEST_DONE();
+}
+
+/* Host code. */
 
 #define LEGACY	(HVX_PLATFORM_PIC | HVX_PLATFORM_PIT | HVX_PLATFORM_UART | \
 		 HVX_PLATFORM_RTC | HVX_PLATFORM_PCI)

@@ -64,6 +64,68 @@ void guest_sync_done(uint64_t arg)
 	GUEST_DONE();
 }
 
+/**
+ * guest_enable_avx() - enable AVX in the guest as Linux does
+ *
+ * If CPUID.1:ECX offers XSAVE (bit 26) and AVX (bit 28), sets CR4.OSXSAVE
+ * and then XCR0 = x87 | SSE | AVX with XSETBV (SDM Vol. 1 13.3). Context:
+ * guest code, CPL 0.
+ *
+ * Return: 1 if AVX is now enabled, 0 if the vCPU does not offer it
+ * (nothing is changed then).
+ */
+int guest_enable_avx(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 26)) || !(c & (1u << 28)))
+		return 0;
+	asm volatile("mov %0, %%cr4" : : "r"(guest_read_cr4() | (1ul << 18)));
+	asm volatile("xsetbv" : : "c"(0), "a"(7), "d"(0));
+	return 1;
+}
+
+/**
+ * guest_ymm_load() - load YMM0-YMM15 from memory
+ * @buf: GUEST_YMM_BYTES bytes, register r at @buf + r * 32 (any alignment)
+ *
+ * Context: guest code with AVX enabled (guest_enable_avx()); #UD otherwise.
+ */
+void guest_ymm_load(const uint8_t *buf)
+{
+	asm volatile("vmovdqu 0(%0), %%ymm0\n\t vmovdqu 32(%0), %%ymm1\n\t"
+		     "vmovdqu 64(%0), %%ymm2\n\t vmovdqu 96(%0), %%ymm3\n\t"
+		     "vmovdqu 128(%0), %%ymm4\n\t vmovdqu 160(%0), %%ymm5\n\t"
+		     "vmovdqu 192(%0), %%ymm6\n\t vmovdqu 224(%0), %%ymm7\n\t"
+		     "vmovdqu 256(%0), %%ymm8\n\t vmovdqu 288(%0), %%ymm9\n\t"
+		     "vmovdqu 320(%0), %%ymm10\n\t vmovdqu 352(%0), %%ymm11\n\t"
+		     "vmovdqu 384(%0), %%ymm12\n\t vmovdqu 416(%0), %%ymm13\n\t"
+		     "vmovdqu 448(%0), %%ymm14\n\t vmovdqu 480(%0), %%ymm15"
+		     : : "r"(buf) : "memory");
+}
+
+/**
+ * guest_ymm_store() - store YMM0-YMM15 to memory
+ * @buf: GUEST_YMM_BYTES bytes, register r to @buf + r * 32 (any alignment)
+ *
+ * Guest code is built without SSE, so no compiled code between a
+ * guest_ymm_load() and this changes the registers. Context: as
+ * guest_ymm_load().
+ */
+void guest_ymm_store(uint8_t *buf)
+{
+	asm volatile("vmovdqu %%ymm0, 0(%0)\n\t vmovdqu %%ymm1, 32(%0)\n\t"
+		     "vmovdqu %%ymm2, 64(%0)\n\t vmovdqu %%ymm3, 96(%0)\n\t"
+		     "vmovdqu %%ymm4, 128(%0)\n\t vmovdqu %%ymm5, 160(%0)\n\t"
+		     "vmovdqu %%ymm6, 192(%0)\n\t vmovdqu %%ymm7, 224(%0)\n\t"
+		     "vmovdqu %%ymm8, 256(%0)\n\t vmovdqu %%ymm9, 288(%0)\n\t"
+		     "vmovdqu %%ymm10, 320(%0)\n\t vmovdqu %%ymm11, 352(%0)\n\t"
+		     "vmovdqu %%ymm12, 384(%0)\n\t vmovdqu %%ymm13, 416(%0)\n\t"
+		     "vmovdqu %%ymm14, 448(%0)\n\t vmovdqu %%ymm15, 480(%0)"
+		     : : "r"(buf) : "memory");
+}
+
 void guest_spin(uint64_t counter_gva)
 {
 	volatile uint64_t *counter = (volatile uint64_t *)counter_gva;

@@ -5,9 +5,8 @@
  * anything else: libc's memcpy/memset are ifunc-resolved (possibly to AVX
  * code, and the guest's copy of the binary never had its IRELATIVE
  * relocations applied). hvx/Makefile rejects guest code that references
- * other symbols. The lib's own guest side (guest.c) and the older
- * *_guest.c files are built with GUEST_CFLAGS (the same restrictions for a
- * whole file).
+ * other symbols. The lib's own guest side (guest.c) is built with
+ * GUEST_CFLAGS (the same restrictions for a whole file).
  */
 #ifndef HVX_SELFTEST_GUEST_H
 #define HVX_SELFTEST_GUEST_H
@@ -148,6 +147,25 @@ GUEST_CODE static inline uint64_t guest_read_cr4(void)
 	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
 }
+
+/* The guest's TSC (SDM Vol. 2B, RDTSC). */
+GUEST_CODE static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | (uint64_t)hi << 32;
+}
+
+/*
+ * AVX for a guest that keeps a pattern in its YMM registers: what each
+ * does is in guest.c. The YMM helpers move all 16 registers, 32 bytes
+ * each, to or from a GUEST_YMM_BYTES buffer (register r at r * 32).
+ */
+#define GUEST_YMM_BYTES	(16 * 32)
+int guest_enable_avx(void);
+void guest_ymm_load(const uint8_t *buf);
+void guest_ymm_store(uint8_t *buf);
 
 void guest_memset(void *dst, int c, uint64_t n);
 

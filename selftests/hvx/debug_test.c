@@ -3,8 +3,8 @@
  * debug_test - the guest's debug facilities after instructions hvx
  * emulates: single-step traps with DR6.BS right after CPUID, IN/OUT,
  * REP OUTS, MMIO loads, stores, read-modify-writes and string moves;
- * data breakpoints on emulated MMIO accesses; I/O breakpoints (CR4.DE)
- * on emulated port I/O; MOV SS blocking of the single-step trap;
+ * data breakpoints on emulated MMIO accesses and on the memory side of
+ * INS/OUTS; I/O breakpoints (CR4.DE) on emulated port I/O; MOV SS blocking of the single-step trap;
  * IA32_DEBUGCTL.BTF read and written. Each at CPL 0 and CPL 3. The guest
  * checks each #DB (SDM Vol. 3B 18.2.3, 18.3.1; MOV SS blocking, Vol. 3A
  * 6.8.3): its own handler records the RIP the CPU pushed and DR6, so each
@@ -120,39 +120,82 @@ static void db_reset(void)
 #define XSTR(x)	STR(x)
 
 /*
- * REP with RCX = 3 under TF: the trap comes after the first iteration,
- * with RIP still on the instruction and RCX = 2 (SDM Vol. 3B 18.3.1.4).
+ * One #DB during a REP of three iterations (SDM Vol. 3B 18.3.1.4): RIP
+ * still on the instruction (@at), RCX = @rcx_then in the handler, these
+ * DR6 bits, and the other iterations ran untrapped (@rcx, 0 after it).
+ */
+#define EXPECT_REP_TRAP(at, rcx_then, bits, rcx) do {			\
+	GUEST_ASSERT_EQ(1, db_count);					\
+	GUEST_ASSERT_EQ(at, db_rip);					\
+	GUEST_ASSERT_EQ(rcx_then, db_rcx);				\
+	GUEST_ASSERT_EQ(bits, db_dr6 & DR6_BITS);			\
+	GUEST_ASSERT_EQ(0, rcx);					\
+} while (0)
+
+/*
+ * REP OUTSB of three bytes from @si to a port the host answers (exits,
+ * emulated by hvx), under TF if @tf: the instruction's address; RCX
+ * after it in *@rcx.
  */
 GUEST_CODE
-static void rep_step(int movs)
+static uint64_t rep_outsb3(uint64_t si, uint64_t tf, uint64_t *rcx)
 {
-	uint64_t at, rcx, si, di = (uint64_t)ram_buf, dx = DBG_PORT_OTHER;
+	uint64_t at, dx = DBG_PORT_OTHER, c;
+
+	asm volatile("mov $3, %%ecx\n\t"
+		     "cld\n\t"
+		     "test %[tf], %[tf]\n\t"
+		     "jz 0f\n\t"
+		     SET_TF
+		     "0:\trep outsb\n\t"
+		     "lea 0b(%%rip), %[at]"
+		     : [at] "=r"(at), "=c"(c), "+S"(si), "+d"(dx)
+		     : [tf] "r"(tf) : "memory");
+	*rcx = c;
+	return at;
+}
+
+/* REP under TF: the trap comes after the first iteration, RCX = 2. */
+GUEST_CODE
+static void rep_step(void)
+{
+	uint64_t at, rcx, si = MMIO_FREE, di = (uint64_t)ram_buf;
+
+	db_reset();	/* from MMIO (emulated by hvx) to RAM */
+	asm volatile("mov $3, %%ecx\n\t"
+		     "cld\n\t"
+		     SET_TF
+		     "0:\trep movsb\n\t"
+		     "lea 0b(%%rip), %[at]"
+		     : [at] "=r"(at), "=c"(rcx), "+S"(si), "+D"(di)
+		     : : "memory");
+	EXPECT_REP_TRAP(at, 2, DR6_BS, rcx);
+	db_reset();
+	at = rep_outsb3((uint64_t)out_buf, 1, &rcx);
+	EXPECT_REP_TRAP(at, 2, DR6_BS, rcx);
+}
+
+/*
+ * Data breakpoints on the memory side of string port I/O (DR3: movs_src,
+ * read/write): OUTS reads its element and INS writes it. REP OUTSB of
+ * three bytes with movs_src the second: one #DB after that iteration,
+ * RCX = 1. INSB into movs_src: one #DB right after it.
+ */
+GUEST_CODE
+static void string_io_memory_bp(void)
+{
+	uint64_t at, next, rcx, dx = DBG_PORT_OTHER;
+	uint64_t di = (uint64_t)&movs_src;
 
 	db_reset();
-	if (movs) {	/* from MMIO (emulated by hvx) to RAM */
-		si = MMIO_FREE;
-		asm volatile("mov $3, %%ecx\n\t"
-			     "cld\n\t"
-			     SET_TF
-			     "0:\trep movsb\n\t"
-			     "lea 0b(%%rip), %[at]"
-			     : [at] "=r"(at), "=c"(rcx), "+S"(si), "+D"(di)
-			     : : "memory");
-	} else {	/* string port output (exits, emulated by hvx) */
-		si = (uint64_t)out_buf;
-		asm volatile("mov $3, %%ecx\n\t"
-			     "cld\n\t"
-			     SET_TF
-			     "0:\trep outsb\n\t"
-			     "lea 0b(%%rip), %[at]"
-			     : [at] "=r"(at), "=c"(rcx), "+S"(si), "+d"(dx)
-			     : : "memory");
-	}
-	GUEST_ASSERT_EQ(1, db_count);
-	GUEST_ASSERT_EQ(at, db_rip);
-	GUEST_ASSERT_EQ(2, db_rcx);
-	GUEST_ASSERT_EQ(DR6_BS, db_dr6 & DR6_BITS);
-	GUEST_ASSERT_EQ(0, rcx);		/* the rest ran, untrapped */
+	at = rep_outsb3((uint64_t)&movs_src - 1, 0, &rcx);
+	EXPECT_REP_TRAP(at, 1, 0x8, rcx);
+	db_reset();
+	asm volatile("cld\n\t"
+		     "insb\n"
+		     "1:\tlea 1b(%%rip), %[next]"
+		     : [next] "=r"(next), "+D"(di), "+d"(dx) : : "memory");
+	EXPECT_DB(next, 0x8);
 }
 
 #define MSR_DEBUGCTL	0x1d9
@@ -203,8 +246,8 @@ static void debug_cases(void)
 	EXPECT_DB(next, DR6_BS);
 	next = AFTER(SET_TF, "addl $1, " XSTR(MMIO_FREE));
 	EXPECT_DB(next, DR6_BS);
-	rep_step(1);
-	rep_step(0);
+	rep_step();
+	string_io_memory_bp();
 
 	/* Data breakpoints on emulated MMIO accesses (traps, no TF). */
 	next = AFTER("", "movl $7, " XSTR(BP_MMIO_W));

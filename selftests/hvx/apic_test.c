@@ -128,15 +128,6 @@ static volatile uint64_t guest_rx_ready, guest_stop, guest_ap_initing;
 #define WAIT_CYCLES	400000000ull
 
 GUEST_CODE
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
-GUEST_CODE
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
@@ -254,7 +245,7 @@ void guest_irq_c(uint64_t vec)
 {
 	uint64_t n = ++guest_irqs[vec];
 
-	guest_irq_tsc[vec] = rdtsc();
+	guest_irq_tsc[vec] = guest_rdtsc();
 	if (vec < 32)			/* NMI: no EOI */
 		return;
 	if (guest_eoi_limit[vec] && n >= guest_eoi_limit[vec])
@@ -295,20 +286,20 @@ asm(".pushsection .text.guest, \"ax\", @progbits\n"
 GUEST_CODE
 static void wait_irqs(int vec, uint64_t n)
 {
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = guest_rdtsc();
 
 	while (guest_irqs[vec] < n) {
 		asm volatile("pause");
-		GUEST_ASSERT(rdtsc() - t0 < WAIT_CYCLES);
+		GUEST_ASSERT(guest_rdtsc() - t0 < WAIT_CYCLES);
 	}
 }
 
 GUEST_CODE
 static void spin_cycles(uint64_t cycles)
 {
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = guest_rdtsc();
 
-	while (rdtsc() - t0 < cycles)
+	while (guest_rdtsc() - t0 < cycles)
 		asm volatile("pause");
 }
 
@@ -340,7 +331,7 @@ static void guest_timer(uint64_t mode)
 	switch (mode) {
 	case TIMER_ONESHOT:
 		apic_write(APIC_LVTT, V_TIMER);
-		t0 = rdtsc();
+		t0 = guest_rdtsc();
 		apic_write(APIC_TMICT, TIMER_ONESHOT_NS);
 		cur = apic_read(APIC_TMCCT);
 		wait_irqs(V_TIMER, 1);
@@ -352,7 +343,7 @@ static void guest_timer(uint64_t mode)
 	case TIMER_PERIODIC:
 	case TIMER_HOSTILE:
 		apic_write(APIC_LVTT, V_TIMER | (1u << 17));
-		t0 = rdtsc();
+		t0 = guest_rdtsc();
 		apic_write(APIC_TMICT, mode == TIMER_HOSTILE ? 1 : TIMER_PERIOD_NS);
 		spin_cycles(khz * (uint64_t)TIMER_WINDOW_MS);
 		ticks = guest_irqs[V_TIMER];
@@ -360,7 +351,7 @@ static void guest_timer(uint64_t mode)
 		after = guest_irqs[V_TIMER];
 		spin_cycles(khz * 3ull);
 		GUEST_SYNC_ARGS(ticks, guest_irqs[V_TIMER] - after,
-				rdtsc() - t0, khz);
+				guest_rdtsc() - t0, khz);
 		break;
 	case TIMER_DEADLINE:
 		cpuid(1, 0, &a, &b, &c, &d);
@@ -368,7 +359,7 @@ static void guest_timer(uint64_t mode)
 		apic_write(APIC_LVTT, V_TIMER | (2u << 17));
 		apic_write(APIC_TMICT, 12345);		/* ignored */
 		GUEST_ASSERT_EQ(0, apic_read(APIC_TMICT));
-		dl = rdtsc() + khz;			/* 1 ms */
+		dl = guest_rdtsc() + khz;			/* 1 ms */
 		wrmsr(MSR_TSC_DEADLINE, dl);
 		GUEST_ASSERT_EQ(dl, rdmsr(MSR_TSC_DEADLINE));
 		wait_irqs(V_TIMER, 1);
@@ -377,7 +368,7 @@ static void guest_timer(uint64_t mode)
 		wrmsr(MSR_TSC_DEADLINE, 1);		/* in the past: at once */
 		wait_irqs(V_TIMER, 2);
 		/* Disarm before expiry: nothing comes. */
-		wrmsr(MSR_TSC_DEADLINE, rdtsc() + khz);
+		wrmsr(MSR_TSC_DEADLINE, guest_rdtsc() + khz);
 		wrmsr(MSR_TSC_DEADLINE, 0);
 		spin_cycles(khz * 3ull);
 		GUEST_SYNC_ARGS(cur, dl, guest_irqs[V_TIMER], 0);
@@ -499,10 +490,10 @@ static void guest_boot_ap(uint64_t self_init)
 	}
 	apic_icr(1, 0x600 | (GPA_BLOB >> 12));
 	apic_icr(1, 0x600 | (GPA_BLOB >> 12));	/* ignored: AP running */
-	t0 = rdtsc();
+	t0 = guest_rdtsc();
 	while (*count != 1) {
 		asm volatile("pause");
-		GUEST_ASSERT(rdtsc() - t0 < WAIT_CYCLES);
+		GUEST_ASSERT(guest_rdtsc() - t0 < WAIT_CYCLES);
 	}
 	spin_cycles(2000000);
 	GUEST_SYNC(*count);
@@ -605,12 +596,12 @@ static void guest_wait_irqs(uint64_t steps)
 			before += guest_irqs[v];
 		GUEST_SYNC_ARGS(i, guest_irqs[V_MSI], guest_irqs[V_MSI_IRQFD],
 				guest_irqs[V_GSI_IRQFD] | guest_irqs[V_RESAMPLE] << 16);
-		t0 = rdtsc();
+		t0 = guest_rdtsc();
 		do {
 			now = 0;
 			for (int v = V_MSI; v <= V_RESAMPLE; v++)
 				now += guest_irqs[v];
-		} while (now == before && rdtsc() - t0 < WAIT_CYCLES / 8);
+		} while (now == before && guest_rdtsc() - t0 < WAIT_CYCLES / 8);
 		spin_cycles(500000);
 	}
 	GUEST_SYNC_ARGS(steps, guest_irqs[V_MSI], guest_irqs[V_MSI_IRQFD],
@@ -854,8 +845,8 @@ static void guest_if_blocks(uint64_t cycles)
 	apic_enable();
 	cli();
 	apic_icr(0, (1u << 18) | V_IPI_SELF);
-	t0 = rdtsc();
-	while (rdtsc() - t0 < cycles)
+	t0 = guest_rdtsc();
+	while (guest_rdtsc() - t0 < cycles)
 		;
 	during = guest_irqs[V_IPI_SELF];
 	sti();
@@ -989,7 +980,7 @@ static void guest_fastpath(uint64_t unused)
 	apic_write(APIC_LVTT, V_TIMER | (2u << 17));	/* TSC deadline */
 	GUEST_SYNC(0);
 	for (int i = 0; i < FAST_APIC_LOOPS; i++) {
-		wrmsr(MSR_TSC_DEADLINE, rdtsc() + khz * 1000ull);
+		wrmsr(MSR_TSC_DEADLINE, guest_rdtsc() + khz * 1000ull);
 		apic_write(APIC_EOI, 0);
 		apic_write(APIC_TPR, i & 1 ? 0x10 : 0);
 	}
@@ -1001,6 +992,67 @@ static void guest_fastpath(uint64_t unused)
 	GUEST_ASSERT_EQ(0, rdmsr(MSR_TSC_DEADLINE));
 	GUEST_ASSERT_EQ(0, apic_read(APIC_ISR + (V_TIMER / 32) * 0x10));
 	GUEST_SYNC(guest_irqs[V_TIMER]);
+	GUEST_DONE();
+}
+
+/*
+ * Data breakpoints on xAPIC registers (SDM Vol. 3B 18.2.4, 18.2.5): with
+ * DR0 on the TPR's linear address (writes, 4 bytes), each write to the
+ * TPR traps once, with DR6.B0, however the instruction forms the address
+ * (base + displacement, SIB, a 64-bit moffs); a read of it and a write to
+ * the EOI register do not. Where the access exits, hvx emulates it and
+ * must match the breakpoint itself: an APIC-access exit reports no linear
+ * address. Each form's result is one byte: the vector taken (1 for #DB)
+ * in the high nibble, DR6.B0-B3 in the low one.
+ */
+#define DR7_TPR_WRITE	(0x400ull | 1 | (1ull << 16) | (3ull << 18))
+
+#define TPR_ACCESS(insn)						\
+	asm volatile("movq $1f, %[fix]\n\t" insn "\n"			\
+		     "1:\tmovq $0, %[fix]"					\
+		     : [fix] "=m"(guest_fixup_rip), "+a"(eax)		\
+		     : "b"(base), "c"(index) : "memory")
+
+GUEST_CODE
+static uint64_t tpr_access_db(int form)
+{
+	uint64_t base = APIC_GPA, index = APIC_TPR / 4, eax = 0, dr6;
+
+	guest_fixup_vector = 0;
+	asm volatile("mov %0, %%dr6" : : "r"(0xffff0ff0ull));
+	switch (form) {
+	case 0:
+		TPR_ACCESS("movl %%eax, 0x80(%%rbx)");
+		break;
+	case 1:
+		TPR_ACCESS("movl %%eax, (%%rbx,%%rcx,4)");
+		break;
+	case 2:
+		TPR_ACCESS("movabsl %%eax, 0xfee00080");
+		break;
+	case 3:
+		TPR_ACCESS("movl 0x80(%%rbx), %%eax");
+		break;
+	default:
+		TPR_ACCESS("movl %%eax, 0xb0(%%rbx)");	/* EOI */
+	}
+	asm volatile("mov %%dr6, %0" : "=r"(dr6));
+	return guest_fixup_vector << 4 | (dr6 & 0xf);
+}
+
+GUEST_CODE
+static void guest_tpr_breakpoint(uint64_t unused)
+{
+	uint64_t got = 0;
+
+	(void)unused;
+	apic_enable();
+	asm volatile("mov %0, %%dr0" : : "r"((uint64_t)APIC_GPA + APIC_TPR));
+	asm volatile("mov %0, %%dr7" : : "r"(DR7_TPR_WRITE));
+	for (int form = 0; form < 5; form++)
+		got |= tpr_access_db(form) << (8 * form);
+	asm volatile("mov %0, %%dr7" : : "r"(0x400ull));
+	GUEST_SYNC_ARGS(got, 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -1553,6 +1605,28 @@ TEST_F(apic, self_ipi_storm_coalesces)
 	EXPECT_EQ(1, uc.args[0]);		/* one IRR bit, one interrupt */
 	EXPECT_EQ(1, uc.args[1]);		/* the error interrupt */
 	EXPECT_EQ(1u << 5, uc.args[2]);		/* ESR: send illegal vector */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * The TPR breakpoint trips on the three writes only (guest_tpr_breakpoint()),
+ * in every assist mode: emulated after an EPT or APIC-access exit, or
+ * virtualized by the CPU.
+ */
+TEST_F(apic, tpr_data_breakpoint)
+{
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = apic_vm_mode(HVX_PLATFORM_LAPIC, variant->mode);
+	set_x2apic(vm, 0);
+	vcpu = apic_vcpu(vm, 0, guest_tpr_breakpoint, 0);
+	REQUIRE_MODE(vm, variant->mode, NULL);
+	RUN_SYNC(vcpu, &uc);
+	EXPECT_EQ(0x0000111111ull, uc.args[0]) TH_LOG("per form: %#lx", uc.args[0]);
 	vcpu_run_done(vcpu);
 	vm_free(vm);
 }

@@ -31,17 +31,20 @@ static uint64_t ud2_safe(void)
 	return guest_fixup_vector;
 }
 
-/* MOV to CR4 (always exits under hvx): the vector raised, or 0. */
-GUEST_CODE
-static uint64_t write_cr4_safe(uint64_t val)
-{
-	guest_fixup_vector = 0;
-	asm volatile("movq $1f, %[fix]\n\t"
-		     "mov %[v], %%cr4\n"
-		     "1:\tmovq $0, %[fix]"
-		     : [fix] "=m"(guest_fixup_rip) : [v] "r"(val) : "memory");
-	return guest_fixup_vector;
+/* MOV to CR@cr: the vector raised, or 0. */
+#define WRITE_CR_SAFE(cr)						\
+GUEST_CODE								\
+static uint64_t write_cr##cr##_safe(uint64_t val)			\
+{									\
+	guest_fixup_vector = 0;						\
+	asm volatile("movq $1f, %[fix]\n\t"				\
+		     "mov %[v], %%cr" #cr "\n"				\
+		     "1:\tmovq $0, %[fix]"					\
+		     : [fix] "=m"(guest_fixup_rip) : [v] "r"(val) : "memory"); \
+	return guest_fixup_vector;					\
 }
+WRITE_CR_SAFE(3)
+WRITE_CR_SAFE(4)	/* always exits under hvx */
 
 #define NP_LA			0x3fe00000	/* its 2 MiB page made not present */
 
@@ -415,16 +418,6 @@ static uint64_t read_cr3(void)
 	return v;
 }
 
-GUEST_CODE
-static uint64_t write_cr3_safe(uint64_t val)
-{
-	guest_fixup_vector = 0;
-	asm volatile("movq $1f, %[fix]\n\t"
-		     "mov %[v], %%cr3\n"
-		     "1:\tmovq $0, %[fix]"
-		     : [fix] "=m"(guest_fixup_rip) : [v] "r"(val) : "memory");
-	return guest_fixup_vector;
-}
 
 GUEST_CODE
 static uint64_t invpcid_safe(uint64_t type, uint64_t pcid, uint64_t la)

@@ -1630,15 +1630,6 @@ static void pt_cfg_write(int dev, int off, uint32_t v)
 	outl(0xcfc, v);
 }
 
-GUEST_CODE
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
 /* The slot of device @id on bus 0; asserts there is one. */
 GUEST_CODE
 static int find_dev(uint32_t id)
@@ -1794,13 +1785,13 @@ static void guest_pt_intx(uint64_t unused)
 	GUEST_SYNC(intx_setup());
 
 	for (uint64_t k = 1; k <= PT_INTX_ROUNDS; k++) {
-		uint64_t t0 = rdtsc();
+		uint64_t t0 = guest_rdtsc();
 
 		bar[PT_E1000_IMS / 4] = PT_E1000_TXDW;
 		bar[PT_E1000_ICS / 4] = PT_E1000_TXDW;
 		while (guest_pt_irqs < k) {
 			asm volatile("pause");
-			GUEST_ASSERT(rdtsc() - t0 < WAIT_CYCLES);
+			GUEST_ASSERT(guest_rdtsc() - t0 < WAIT_CYCLES);
 		}
 	}
 	bar[PT_E1000_IMC / 4] = ~0u;

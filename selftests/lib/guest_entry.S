@@ -30,7 +30,10 @@ guest_exc_stub_\vec:
 /* Save the GPRs as struct guest_exc_frame (guest.c), call the C handler,
  * restore (it may have changed the saved RIP) and return. In 64-bit mode the
  * CPU aligns RSP to 16 before pushing its 5-quadword frame; 2 + 15 more
- * quadwords keep it aligned for the call. */
+ * quadwords keep it aligned for the call. Global for a guest's own stubs
+ * (userspace/bench): jump here with an error code (or 0) and the vector
+ * pushed, as the stubs above do. */
+	.globl	guest_exc_common
 guest_exc_common:
 	pushq	%rax
 	pushq	%rbx

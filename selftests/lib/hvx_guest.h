@@ -25,46 +25,6 @@ GUEST_CODE static inline void ucall(uint64_t cmd, uint64_t a0, uint64_t a1,
 		     : "memory");
 }
 
-/* Port I/O (SDM Vol. 2B, IN and OUT). */
-GUEST_CODE static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-GUEST_CODE static inline void outw(uint16_t port, uint16_t v)
-{
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-GUEST_CODE static inline void outl(uint16_t port, uint32_t v)
-{
-	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-GUEST_CODE static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-GUEST_CODE static inline uint16_t inw(uint16_t port)
-{
-	uint16_t v;
-
-	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-GUEST_CODE static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 void __attribute__((noreturn))
 guest_assert_failed(const struct guest_assert_info *info, uint64_t a,
 		    uint64_t b);

@@ -25,6 +25,7 @@
 
 #include "hvx.h"
 #include "guest_layout.h"
+#include "tables.h"
 #include "x86.h"
 
 #define HVX_DEV		"/dev/hvx"

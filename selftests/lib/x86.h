@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * x86.h - architectural constants used by host and guest code, plus CPUID,
- * which both sides execute. .S files can include it.
+ * which both sides execute, and port I/O and MSR access for guest code.
+ * .S files can include it; the C part builds for 32- and 64-bit code.
  */
 #ifndef HVX_SELFTEST_X86_H
 #define HVX_SELFTEST_X86_H
@@ -97,6 +98,66 @@ GUEST_CODE static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *e
 	asm volatile("cpuid"
 		     : "=a"(*eax), "=b"(*ebx), "=c"(*ecx), "=d"(*edx)
 		     : "a"(leaf), "c"(subleaf));
+}
+
+/*
+ * Port I/O (SDM Vol. 2B, IN and OUT) and MSR access (RDMSR, WRMSR): guest
+ * code only. Like cpuid() they build for 32-bit code too, so the
+ * multiboot test kernel (hvx/mbkernel/, -m32) uses them as well.
+ */
+GUEST_CODE static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+GUEST_CODE static inline void outw(uint16_t port, uint16_t v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+GUEST_CODE static inline void outl(uint16_t port, uint32_t v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+GUEST_CODE static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+GUEST_CODE static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+GUEST_CODE static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* RDMSR/WRMSR of an MSR the guest knows exists (a #GP is not caught; see
+ * guest_rdmsr_safe() in hvx_guest.h for that). */
+GUEST_CODE static inline uint64_t guest_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (uint64_t)hi << 32;
+}
+
+GUEST_CODE static inline void guest_wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
+		     "d"((uint32_t)(val >> 32)) : "memory");
 }
 #endif
 

@@ -36,40 +36,19 @@
 
 #include "bench.h"
 #include "hv.h"
+#include "tables.h"
 
 #define SZ_2M		(2ull << 20)
 #define PAGE_SIZE	4096ull
 #define MAX_LOADS	16
 #define MAX_ROUNDS	64
 
-/* x86 facts used to build the guest's tables (SDM Vol. 3A). */
-#define CR0_PE		(1u << 0)
-#define CR0_MP		(1u << 1)
-#define CR0_ET		(1u << 4)
-#define CR0_NE		(1u << 5)
-#define CR0_WP		(1u << 16)
-#define CR0_PG		(1u << 31)
-#define CR4_PAE		(1u << 5)
-#define EFER_LME	(1u << 8)
-#define EFER_LMA	(1u << 10)
-#define PTE_P		(1ull << 0)
-#define PTE_W		(1ull << 1)
-#define PTE_PS		(1ull << 7)
-#define SEG_DATA_RW_A	0x3
-#define SEG_CODE_XR_A	0xb
-#define SYS_LDT		0x2
-#define SYS_TSS_AVAIL	0x9
-#define SYS_TSS_BUSY	0xb
-#define SYS_INTR_GATE	0xe
-#define RFLAGS_FIXED	0x2
-
-/* Guest symbols (bench_guest.c, bench_entry.S). */
+/* Guest symbols (bench_guest.c, bench_entry.S, selftests/lib/guest_entry.S). */
 void bench_guest_main(uint64_t op, uint64_t iters, uint64_t rounds,
 		      uint64_t fresh, uint64_t flags);
-extern const uint64_t bench_exc_stubs[32];
 extern const char bench_ud_stub[], bench_ipi_stub[], bench_timer_stub[];
 extern const char bench_spurious_stub[], bench_unexpected_stub[];
-extern const char bench_return_trap[];
+extern const char guest_return_trap[];
 
 struct bench_op {
 	const char *name;
@@ -151,7 +130,7 @@ static void read_self_elf(void)
 			continue;
 		if (self_elf.nr == MAX_LOADS)
 			die("too many PT_LOAD segments");
-		if (ph.p_vaddr < BENCH_STACK_TOP)
+		if (ph.p_vaddr < GPA_HOLE_END)
 			die("PT_LOAD at 0x%llx overlaps the guest tables",
 			    (unsigned long long)ph.p_vaddr);
 		self_elf.ph[self_elf.nr++] = ph;
@@ -163,62 +142,14 @@ static void read_self_elf(void)
 		die("binary too large for the guest layout");
 }
 
-/* Segment descriptor from the cached form (SDM Vol. 3A 3.4.5). */
-static uint64_t seg_desc(const struct bseg *s)
-{
-	uint32_t limit = s->g ? s->limit >> 12 : s->limit;
-	uint32_t base = (uint32_t)s->base;
-
-	return (limit & 0xffffull) | (uint64_t)(base & 0xffffff) << 16 |
-	       (uint64_t)s->type << 40 | (uint64_t)s->s << 44 |
-	       (uint64_t)s->dpl << 45 | (uint64_t)s->present << 47 |
-	       (uint64_t)((limit >> 16) & 0xf) << 48 |
-	       (uint64_t)s->avl << 52 | (uint64_t)s->l << 53 |
-	       (uint64_t)s->db << 54 | (uint64_t)s->g << 55 |
-	       (uint64_t)(base >> 24) << 56;
-}
-
-static const struct bseg seg_code = {
-	.limit = 0xffffffff, .selector = SEL_CODE64, .type = SEG_CODE_XR_A,
-	.present = 1, .s = 1, .l = 1, .g = 1,
-};
-
-static const struct bseg seg_data = {
-	.limit = 0xffffffff, .selector = SEL_DATA, .type = SEG_DATA_RW_A,
-	.present = 1, .s = 1, .db = 1, .g = 1,
-};
-
-static const struct bseg seg_tr = {
-	.base = GPA_TSS, .limit = TSS_LIMIT, .selector = SEL_TSS,
-	.type = SYS_TSS_BUSY, .present = 1,
-};
-
-static const struct bseg seg_ldt = {
-	.limit = 0xffff, .type = SYS_LDT, .present = 1,
-};
-
-/* 64-bit interrupt gate (SDM Vol. 3A 6.14.1). */
-static void set_gate(uint8_t *ram, int vector, uint64_t handler)
-{
-	uint64_t *gate = (uint64_t *)(ram + GPA_IDT + vector * 16);
-
-	gate[0] = (handler & 0xffff) | (uint64_t)SEL_CODE64 << 16 |
-		  (uint64_t)SYS_INTR_GATE << 40 | 1ull << 47 |
-		  ((handler >> 16) & 0xffff) << 48;
-	gate[1] = handler >> 32;
-}
-
-/* The guest image: the binary at its link addresses, GDT, IDT, TSS and
- * page tables identity-mapping 0..4 GiB with 2 MiB pages (SDM Vol. 3A
- * 4.5). The same bytes under both hypervisors.
+/* The guest image: the binary at its link addresses, and the selftests'
+ * GDT, TSS and page tables (identity-mapping 0..4 GiB with 2 MiB pages)
+ * with an IDT of 256 gates: the library's exception stubs, the benchmark's
+ * interrupt stubs, and bench_unexpected_stub for every other vector. The
+ * same bytes under both hypervisors.
  */
 static void build_image(uint8_t *ram)
 {
-	uint64_t *gdt = (uint64_t *)(ram + GPA_GDT);
-	uint64_t *pml4 = (uint64_t *)(ram + GPA_PML4);
-	uint64_t *pdpt = (uint64_t *)(ram + GPA_PDPT);
-	uint64_t *pd = (uint64_t *)(ram + GPA_PD);
-	struct bseg tss = seg_tr;
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -232,30 +163,57 @@ static void build_image(uint8_t *ram)
 	}
 	close(fd);
 
-	gdt[SEL_CODE64 / 8] = seg_desc(&seg_code);
-	gdt[SEL_DATA / 8] = seg_desc(&seg_data);
-	tss.type = SYS_TSS_AVAIL;
-	gdt[SEL_TSS / 8] = seg_desc(&tss);
-	gdt[SEL_TSS / 8 + 1] = 0;
-	/* No I/O permission bitmap: its base is past the TSS limit. */
-	*(uint16_t *)(ram + GPA_TSS + 0x66) = TSS_LIMIT + 1;
+	tables_init(ram);
+	for (int v = IDT_VECTORS; v < 256; v++)
+		tables_set_gate(ram, v, (uint64_t)bench_unexpected_stub);
+	tables_set_gate(ram, X86_VEC_UD, (uint64_t)bench_ud_stub);
+	tables_set_gate(ram, VEC_IPI, (uint64_t)bench_ipi_stub);
+	tables_set_gate(ram, VEC_TIMER, (uint64_t)bench_timer_stub);
+	tables_set_gate(ram, VEC_SPURIOUS, (uint64_t)bench_spurious_stub);
+}
 
-	for (int v = 0; v < 256; v++)
-		set_gate(ram, v, (uint64_t)bench_unexpected_stub);
-	for (int v = 0; v < 32; v++)
-		set_gate(ram, v, bench_exc_stubs[v]);
-	set_gate(ram, VEC_UD, (uint64_t)bench_ud_stub);
-	set_gate(ram, VEC_IPI, (uint64_t)bench_ipi_stub);
-	set_gate(ram, VEC_TIMER, (uint64_t)bench_timer_stub);
-	set_gate(ram, VEC_SPURIOUS, (uint64_t)bench_spurious_stub);
+/* The library's 64-bit mode registers (tables_long_sregs()) in the
+ * drivers' neutral form, with the IDT limit raised to 256 gates. */
+static void seg_from_lib(struct bseg *d, const struct hvx_segment *s)
+{
+	*d = (struct bseg){
+		.base = s->base, .limit = s->limit, .selector = s->selector,
+		.type = s->type, .present = s->present, .dpl = s->dpl,
+		.db = s->db, .s = s->s, .l = s->l, .g = s->g, .avl = s->avl,
+		.unusable = s->unusable,
+	};
+}
 
-	pml4[0] = GPA_PDPT | PTE_P | PTE_W;
-	for (uint64_t i = 0; i < 4; i++) {
-		pdpt[i] = (GPA_PD + i * 4096) | PTE_P | PTE_W;
-		for (uint64_t j = 0; j < 512; j++)
-			pd[i * 512 + j] = (i << 30 | j << 21) | PTE_P | PTE_W |
-					  PTE_PS;
-	}
+static void long_mode_sregs(struct bsregs *b)
+{
+	struct hvx_sregs s = { 0 };
+
+	tables_long_sregs(&s);
+	seg_from_lib(&b->cs, &s.cs);
+	seg_from_lib(&b->ds, &s.ds);
+	seg_from_lib(&b->es, &s.es);
+	seg_from_lib(&b->fs, &s.fs);
+	seg_from_lib(&b->gs, &s.gs);
+	seg_from_lib(&b->ss, &s.ss);
+	seg_from_lib(&b->tr, &s.tr);
+	seg_from_lib(&b->ldt, &s.ldt);
+	b->gdt = (struct bdtable){ s.gdt.base, s.gdt.limit };
+	b->idt = (struct bdtable){ s.idt.base, IDT_LIMIT };
+	b->cr0 = s.cr0;
+	b->cr3 = s.cr3;
+	b->cr4 = s.cr4;
+	b->efer = s.efer;
+}
+
+/* A NUL-terminated string in the guest's RAM (a GUEST_ASSERT's file or
+ * expression, in the binary's .rodata), or a placeholder. */
+static const char *ram_str(const uint8_t *ram, uint64_t ram_size,
+			     uint64_t gva)
+{
+	if (gva < GPA_HOLE_END || gva >= ram_size ||
+	    !memchr(ram + gva, 0, ram_size - gva))
+		return "(bad string)";
+	return (const char *)ram + gva;
 }
 
 struct result {
@@ -333,13 +291,7 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 		snprintf(r->err, sizeof(r->err), "create vCPU: %s", strerror(-ret));
 		goto out;
 	}
-	s = (struct bsregs){
-		.cs = seg_code, .ds = seg_data, .es = seg_data, .fs = seg_data,
-		.gs = seg_data, .ss = seg_data, .tr = seg_tr, .ldt = seg_ldt,
-		.gdt = { GPA_GDT, GDT_LIMIT }, .idt = { GPA_IDT, IDT_LIMIT },
-		.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
-		.cr3 = GPA_PML4, .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA,
-	};
+	long_mode_sregs(&s);
 	ret = h->set_sregs(hv, &s);
 	if (ret) {
 		snprintf(r->err, sizeof(r->err), "set sregs: %s", strerror(-ret));
@@ -351,9 +303,9 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 		.rcx = BENCH_FRESH_GPA,
 		.r8 = trace ? BENCH_F_TRACE |
 			      (uint64_t)(h == &hv_kvm_ops) << BENCH_F_HV_SHIFT : 0,
-		.rsp = BENCH_STACK_TOP - 8, .rflags = RFLAGS_FIXED,
+		.rsp = GPA_STACKS_TOP - 8, .rflags = X86_RFLAGS_FIXED,
 	};
-	*(uint64_t *)(ram + regs.rsp) = (uint64_t)bench_return_trap;
+	*(uint64_t *)(ram + regs.rsp) = (uint64_t)guest_return_trap;
 	ret = h->set_regs(hv, &regs);
 	if (ret) {
 		snprintf(r->err, sizeof(r->err), "set regs: %s", strerror(-ret));
@@ -398,7 +350,7 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 			goto out;
 		}
 		switch ((uint32_t)regs.rax) {
-		case UCALL_RESULT:
+		case UCALL_SYNC:	/* op, round, ticks */
 			if (regs.rsi != r->n || r->n >= MAX_ROUNDS) {
 				ret = -EIO;
 				snprintf(r->err, sizeof(r->err), "round %llu out of order",
@@ -437,13 +389,26 @@ static int run_one(const struct hv_ops *h, const struct bench_op *op,
 				 (unsigned long long)regs.rsi,
 				 (unsigned long long)regs.rdx);
 			goto out;
-		case UCALL_FAILED:
+		case UCALL_ASSERT: {
+			const struct guest_assert_info *info;
+
 			ret = -EIO;
+			if (regs.rdi < GPA_HOLE_END ||
+			    regs.rdi + sizeof(*info) > ram_size) {
+				snprintf(r->err, sizeof(r->err),
+					 "guest check failed (bad info 0x%llx)",
+					 (unsigned long long)regs.rdi);
+				goto out;
+			}
+			info = (const void *)(ram + regs.rdi);
 			snprintf(r->err, sizeof(r->err),
-				 "guest check failed: bench_guest.c:%llu, value %llu",
-				 (unsigned long long)regs.rsi,
+				 "guest check failed at %s:%d: %s (value %llu)",
+				 ram_str(ram, ram_size, (uint64_t)info->file),
+				 info->line,
+				 ram_str(ram, ram_size, (uint64_t)info->expr),
 				 (unsigned long long)regs.rdx);
 			goto out;
+		}
 		default:
 			ret = -EIO;
 			snprintf(r->err, sizeof(r->err), "unknown ucall %llu",

@@ -1,53 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * bench_entry.S - the benchmark guest's interrupt and exception stubs, and
- * the return address of bench_guest_main(). Runs in the guest only, in
- * 64-bit mode, at the binary's link addresses (see bench.h).
+ * bench_entry.S - the benchmark guest's own interrupt stubs, on top of the
+ * selftests' guest library (selftests/lib/guest_entry.S: the exception
+ * stubs of vectors 0-31, guest_exc_common, which reports UCALL_UNHANDLED,
+ * and guest_return_trap, the return address of bench_guest_main()). Runs
+ * in the guest only, in 64-bit mode, at the binary's link addresses (see
+ * bench.h).
  *
  * Frames: in 64-bit mode the CPU pushes SS, RSP, RFLAGS, CS, RIP and, for
  * vectors 8, 10-14, 17, 21, 29 and 30, an error code (SDM Vol. 3A 6.14.2
- * and table 6-1).
+ * and table 6-1); a stub that gives up pushes an error code (0) and the
+ * vector, as the library's stubs do, and jumps to guest_exc_common.
  */
 #include "bench.h"
 
 	.code64
 	.text
 
-/* Report an unexpected vector and stop: ucall UNHANDLED(vector, error
- * code, RIP). Entered with the vector and an error code (or 0) pushed. */
-bench_unhandled:
-	popq	%rdi			/* vector */
-	popq	%rsi			/* error code */
-	movq	(%rsp), %rdx		/* RIP of the interrupted code */
-	movl	$UCALL_UNHANDLED, %eax
-	outl	%eax, $UCALL_PORT
-1:	cli
-	hlt
-	jmp	1b
-
-.macro EXC_STUB vec
-	.p2align 4
-bench_exc_stub_\vec:
-	.if (\vec == 8) || (\vec >= 10 && \vec <= 14) || (\vec == 17) || \
-	    (\vec == 21) || (\vec == 29) || (\vec == 30)
-	.else
-	pushq	$0
-	.endif
-	pushq	$\vec
-	jmp	bench_unhandled
-.endm
-
-.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	EXC_STUB \vec
-.endr
-
-/* Any vector from 32 up that the guest did not expect. */
+/* Any vector from 32 up that the guest did not expect: reported as 0x100. */
 	.p2align 4
 	.globl	bench_unexpected_stub
 bench_unexpected_stub:
 	pushq	$0
 	pushq	$0x100
-	jmp	bench_unhandled
+	jmp	guest_exc_common
 
 /*
  * #UD: a hypervisor without hypercalls injects it for VMCALL. Skip a VMCALL (0f 01 c1, SDM Vol. 2B)
@@ -67,8 +43,8 @@ bench_ud_stub:
 	iretq
 1:	popq	%rax
 	pushq	$0
-	pushq	$VEC_UD
-	jmp	bench_unhandled
+	pushq	$X86_VEC_UD
+	jmp	guest_exc_common
 
 /* The self-IPI: count it and signal end of interrupt to the xAPIC. */
 	.p2align 4
@@ -104,22 +80,5 @@ bench_timer_stub:
 	.globl	bench_spurious_stub
 bench_spurious_stub:
 	iretq
-
-/* The return address of bench_guest_main(): report DONE, stay halted. */
-	.globl	bench_return_trap
-bench_return_trap:
-	movl	$UCALL_DONE, %eax
-	outl	%eax, $UCALL_PORT
-1:	cli
-	hlt
-	jmp	1b
-
-	.section .rodata
-	.p2align 3
-	.globl	bench_exc_stubs
-bench_exc_stubs:
-.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad	bench_exc_stub_\vec
-.endr
 
 	.section .note.GNU-stack, "", @progbits

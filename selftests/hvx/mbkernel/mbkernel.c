@@ -25,40 +25,17 @@
  * (FACS), 4.8.3.1-4.8.3.2 (PM1 status, enable, control), 7.4.2 (\_Sx),
  * 16.3 (the waking vector's CS:IP);
  * MultiProcessor Specification 1.4 4.1 and 4.2 (floating pointer and
- * configuration table). Built freestanding, 32-bit, no libc.
+ * configuration table). Built freestanding, 32-bit, no libc; port I/O
+ * comes from the selftests' guest library (lib/x86.h).
  */
+#include "x86.h"		/* port I/O, shared with the 64-bit guest library */
+
 typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
 
 #define PASS_CODE	0x10
-
-static inline void outb(u16 port, u8 v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outw(u16 port, u16 v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline u16 inw(u16 port)
-{
-	u16 v;
-
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void putc(char c)
 {

@@ -348,6 +348,10 @@ def figures(res):
 
 
 def git_commit():
+    """The commit measured: make's HVX_COMMIT (taken when make started),
+    else what git says now."""
+    if os.environ.get("HVX_COMMIT"):
+        return os.environ["HVX_COMMIT"]
     try:
         return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"],
                               capture_output=True, text=True, check=True,

@@ -413,7 +413,7 @@ if [[ -s "$raw" ]]; then
 	fi
 	python3 "$REPO/userspace/bench/benchtool.py" markdown "$OUT/results.json" "$OUT/bench.md" \
 		--classes "$OUT/classes.txt" --target "${HVX_BENCH_TARGET:-make bench}" \
-		--args "$BENCH_ARGS" >/dev/null || fail=1
+		--args="$BENCH_ARGS" >/dev/null || fail=1
 	if [[ -n "${HVX_BENCH_MD:-}" && -s "$OUT/bench.md" ]]; then
 		cp "$OUT/bench.md" "$HVX_BENCH_MD"
 		echo "figures: $HVX_BENCH_MD"

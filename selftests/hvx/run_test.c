@@ -17,7 +17,7 @@
  *   and is woken by its RTC alarm. It finds and uses the KVM paravirtual
  *   interface (kvm-clock, no PIT calibration; with 2 vCPUs PV spinlocks,
  *   IPIs and TLB flushes); with hvx-run --no-pv it finds none, and the
- *   2-vCPU boot makes more exits.
+ *   2-vCPU boot makes more exits (PAUSE exits aside).
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -978,14 +978,15 @@ TEST_F_TIMEOUT(run, linux_2cpus, 2 * LINUX_LIMIT_S)
  * The same 2-vCPU boot without the paravirtual interface, against
  * linux_2cpus's (booted again here if that case did not run or failed).
  * With the interface the guest takes x2APIC, PV EOI, PV IPIs and
- * kvmclock, so it makes fewer exits in all (no APIC-write exits, fewer
- * EOI and IPI exits).
+ * kvmclock, so it makes fewer exits other than PAUSE (no APIC-write
+ * exits, fewer EOI and IPI exits).
  *
- * PAUSE exits are printed, not asserted: under Bochs, with one CPU and
- * with two, both boots make a few hundred to two thousand PAUSE-loop
- * exits, with PV about as many as without (fewer in one run, more in
- * another). PV spinlocks end only the spins on a contended spinlock;
- * this boot's spins are apparently mostly other waits.
+ * PAUSE exits are printed, not asserted: they depend on how the host
+ * schedules the two vCPU threads and vary from run to run. Under Bochs,
+ * with one CPU and with two, the PV boot made about as many PAUSE-loop
+ * exits as the other (fewer in some runs, more in others), and in one
+ * run on one host CPU several times as many, nearly cancelling what PV
+ * saved on the other exits. So neither they nor the total are compared.
  */
 TEST_F_TIMEOUT(run, linux_2cpus_no_pv, 3 * LINUX_LIMIT_S)
 {
@@ -1002,8 +1003,9 @@ TEST_F_TIMEOUT(run, linux_2cpus_no_pv, 3 * LINUX_LIMIT_S)
 		return;
 	printf("# PV on/off: %llu/%llu exits, %llu/%llu PAUSE exits, %llu/%llu TSC cycles\n",
 	       on.exits, off.exits, on.pause, off.pause, on.tsc, off.tsc);
-	ASSERT_LT(on.exits, off.exits)
-		TH_LOG("exits: %llu with PV, %llu without", on.exits, off.exits);
+	ASSERT_LT(on.exits - on.pause, off.exits - off.pause)
+		TH_LOG("exits other than PAUSE: %llu with PV, %llu without",
+		       on.exits - on.pause, off.exits - off.pause);
 }
 
 #define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */

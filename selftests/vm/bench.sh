@@ -166,6 +166,9 @@ initramfs_pack "$root"
 # (hvx-boot-init) writes to port 0xf4 at once, the same command line,
 # RAM and one vCPU. Each reads the TSC when its vCPU starts and at that
 # exit. /tests/boot runs after /tests/bench (init.sh runs them in order).
+# hvx-run boots it twice: as is (the guest finds the KVM paravirtual
+# interface, as under KVM) and with --no-pv (the linux_boot_nopv rows,
+# which have no KVM figure: hvx-kvm-boot always offers KVM's).
 # HVX_BENCH_BOOT=0 leaves the rows out (n/a).
 BOOT_APPEND="console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests quiet panic=-1"
 BOOT_MEM=192M
@@ -190,6 +193,9 @@ if [[ "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
 		echo "# linux_boot: hvx-run (exit status 3: the guest's /init wrote 1 to port 0xf4)"
 		hvx-run --kernel \$K --initrd \$I --mem $BOOT_MEM --cpus 1 --append "\$A" --summary --quiet </dev/null
 		echo "# hvx-run exit status \$?"
+		echo "# linux_boot_nopv: hvx-run --no-pv"
+		hvx-run --kernel \$K --initrd \$I --mem $BOOT_MEM --cpus 1 --append "\$A" --no-pv --summary --quiet </dev/null
+		echo "# hvx-run --no-pv exit status \$?"
 		[ -e /dev/kvm ] || for m in irqbypass kvm kvm-intel; do insmod /lib/hvx/kvm/\$m.ko; done
 		echo "# linux_boot: hvx-kvm-boot"
 		hvx-kvm-boot --kernel \$K --initrd \$I --mem $BOOT_MEM --append "\$A" --quiet </dev/null || exit 1
@@ -327,14 +333,21 @@ if [[ -n "$bad" ]]; then
 	fail=1
 fi
 
-# The linux_boot rows (/tests/boot): hvx-run's summary line becomes
+# The linux_boot rows (/tests/boot): hvx-run's summary lines become
 # BENCH/BENCHX lines like hvx-kvm-boot's; they replace hvx-bench's n/a.
+# The line after "# linux_boot_nopv:" is the --no-pv boot's.
 tr -d '\r' <"$serial" | awk '
 	/### HVX-BEGIN boot$/ { on = 1; next }
 	/### HVX-END boot / { on = 0; next }
 	on' >"$OUT/boot.log"
 boot_rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END boot rc=\([0-9]*\).*/\1/p' | head -n1)
 awk '
+BEGIN { op = "linux_boot" }
+/^# linux_boot_nopv: / {
+	op = "linux_boot_nopv"
+	print "BENCH kvm linux_boot_nopv n/a hvx-kvm-boot always offers KVM PV: see the row with PV"
+	print "BENCH kvm linux_boot_nopv_exits n/a hvx-kvm-boot always offers KVM PV: see the row with PV"
+}
 /^hvx-run: summary: / {
 	sub(/^hvx-run: summary: /, "")
 	user = ""
@@ -344,18 +357,23 @@ awk '
 	}
 	n = split($0, f, /, /)
 	split(f[2], t, " "); split(f[3], e, " ")
-	printf "BENCH hvx linux_boot %s %s %s 1 1\n", t[1], t[1], t[1]
-	printf "BENCH hvx linux_boot_exits %s %s %s 1 1\n", e[1], e[1], e[1]
-	printf "BENCHX hvx linux_boot vmx %s %s\n", e[3], e[4]
-	for (i = 4; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx linux_boot vmx %s %s\n", r[1], r[2] }
+	printf "BENCH hvx %s %s %s %s 1 1\n", op, t[1], t[1], t[1]
+	printf "BENCH hvx %s_exits %s %s %s 1 1\n", op, e[1], e[1], e[1]
+	printf "BENCHX hvx %s vmx %s %s\n", op, e[3], e[4]
+	for (i = 4; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s vmx %s %s\n", op, r[1], r[2] }
 	n = split(user, f, /, /)
-	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx linux_boot user %s %s\n", r[1], r[2] }
+	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s user %s %s\n", op, r[1], r[2] }
 }
 /^BENCHX? kvm linux_boot/' "$OUT/boot.log" >"$OUT/boot-output.txt"
 if grep -q '^BENCH hvx linux_boot ' "$OUT/boot-output.txt" &&
+	grep -q '^BENCH hvx linux_boot_nopv ' "$OUT/boot-output.txt" &&
 	grep -q '^BENCH kvm linux_boot ' "$OUT/boot-output.txt"; then
 	awk '!/^BENCH [a-z]+ linux_boot n\/a/
-	     /^BENCHOP linux_boot / { print "BENCHOP linux_boot_exits guest Linux boot to /init: VM exits" }' \
+	     /^BENCHOP linux_boot / {
+		print "BENCHOP linux_boot_exits guest Linux boot to /init: VM exits"
+		print "BENCHOP linux_boot_nopv guest Linux boot to /init, hvx-run --no-pv"
+		print "BENCHOP linux_boot_nopv_exits guest Linux boot, --no-pv: VM exits"
+	     }' \
 		"$raw" >"$raw.tmp"
 	cat "$OUT/boot-output.txt" >>"$raw.tmp"
 	mv "$raw.tmp" "$raw"
@@ -395,7 +413,7 @@ if [[ -s "$raw" ]]; then
 	fi
 	python3 "$REPO/userspace/bench/benchtool.py" markdown "$OUT/results.json" "$OUT/bench.md" \
 		--classes "$OUT/classes.txt" --target "${HVX_BENCH_TARGET:-make bench}" \
-		--args "$BENCH_ARGS" >/dev/null || fail=1
+		--args="$BENCH_ARGS" >/dev/null || fail=1
 	if [[ -n "${HVX_BENCH_MD:-}" && -s "$OUT/bench.md" ]]; then
 		cp "$OUT/bench.md" "$HVX_BENCH_MD"
 		echo "figures: $HVX_BENCH_MD"

@@ -27,6 +27,12 @@
 #   hvx-guest: Linux <release> <version>
 #   hvx-guest: cpus <N>
 #   hvx-guest: hypervisor <CPUID 0x40000000 signature>
+#   hvx-guest: clocksource <current> (available: <list>)
+#   hvx-guest: dmesg <line>            the kernel's lines about the
+#                                      paravirtual interface it found
+#                                      (arch/x86/kernel/kvm.c, kvmclock.c:
+#                                      "kvm-guest: ...", "kvm-clock: ...")
+#                                      and its clocksources and TSC
 #   hvx-guest: pci <bdf> <vendor>:<device> class <class>   (one per device)
 #   hvx-guest: double <n> = <2n>       for hvx.double=<n> on its command line
 #   hvx-guest: s3 ...                  for hvx.s3=<s>: suspends to RAM
@@ -73,6 +79,10 @@ hvx_guest_initrd() {
 		echo "hvx-guest: $(uname -s) $(uname -r) $(uname -v)"
 		echo "hvx-guest: cpus $(grep -c ^processor /proc/cpuinfo)"
 		echo "hvx-guest: hypervisor $(hvx-cpuid)"
+		cs=/sys/devices/system/clocksource/clocksource0
+		echo "hvx-guest: clocksource $(cat $cs/current_clocksource) (available: $(cat $cs/available_clocksource))"
+		dmesg | grep -E 'kvm-guest|kvm-clock|clocksource|tsc:|Hypervisor' |
+			sed 's/^\[[^]]*\] */hvx-guest: dmesg /'
 		for d in /sys/bus/pci/devices/*; do
 			[ -e "$d/vendor" ] || continue
 			echo "hvx-guest: pci ${d##*/} $(cat $d/vendor):$(cat $d/device) class $(cat $d/class)"

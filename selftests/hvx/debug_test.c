@@ -4,13 +4,16 @@
  * emulates: single-step traps with DR6.BS right after CPUID, IN/OUT,
  * REP OUTS, MMIO loads, stores, read-modify-writes and string moves;
  * data breakpoints on emulated MMIO accesses and on the memory side of
- * INS/OUTS; I/O breakpoints (CR4.DE) on emulated port I/O; MOV SS blocking of the single-step trap;
- * IA32_DEBUGCTL.BTF read and written. Each at CPL 0 and CPL 3. The guest
- * checks each #DB (SDM Vol. 3B 18.2.3, 18.3.1; MOV SS blocking, Vol. 3A
- * 6.8.3): its own handler records the RIP the CPU pushed and DR6, so each
- * case checks that exactly one #DB came, right after the instruction,
- * with the DR6 bits the CPU would report. The host answers the guest's
- * port and MMIO accesses.
+ * INS/OUTS; I/O breakpoints (CR4.DE) on emulated port I/O; MOV SS
+ * blocking of the single-step trap; IA32_DEBUGCTL.BTF read and written;
+ * instruction breakpoints on a native and an emulated instruction (RF
+ * cleared by the emulation) and a data breakpoint on a native store.
+ * Each at CPL 0 and CPL 3. The guest checks each #DB (SDM Vol. 3B
+ * 18.2.3, 18.3.1; MOV SS blocking, Vol. 3A 6.8.3): its own handler
+ * records the RIP the CPU pushed and DR6, so each case checks that
+ * exactly one #DB came, where the CPU would report it, with the DR6 bits
+ * the CPU would report. The host answers the guest's port and MMIO
+ * accesses.
  */
 #include "hvx_test.h"
 #include "hvx_guest.h"
@@ -50,7 +53,9 @@ static uint8_t ram_buf[4];
 /*
  * #DB handler (interrupt gate, CPL 0): count, record the pushed RIP, RCX
  * and DR6, reset DR6 and clear TF in the pushed RFLAGS, so that a
- * single-step trap comes once.
+ * single-step trap comes once; set RF there, as a debugger does, so that
+ * the instruction an instruction breakpoint stopped runs on return
+ * (SDM Vol. 3B 18.3.1.1).
  */
 void db_entry(void);
 asm(".pushsection .text.guest, \"ax\", @progbits\n"
@@ -66,6 +71,7 @@ asm(".pushsection .text.guest, \"ax\", @progbits\n"
     "mov $0xffff0ff0, %eax\n\t"
     "mov %rax, %dr6\n\t"
     "andq $~0x100, 24(%rsp)\n\t"
+    "orq $0x10000, 24(%rsp)\n\t"
     "pop %rax\n\t"
     "iretq\n"
     ".popsection");
@@ -336,6 +342,77 @@ static void guest_debug_matrix(uint64_t cpl)
 	debug_cases();
 }
 
+/*
+ * Instruction breakpoints (faults: the CPU raises them before the
+ * instruction, and hvx reflects the #DB exit into the guest) and a data
+ * breakpoint on a native store, at CPL 0 or 3. DR0 is on a CPUID, which
+ * exits and which hvx emulates, DR1 on the NOP right after it: two #DBs,
+ * the second only if the emulated CPUID cleared the RF the handler set
+ * (an instruction that completes clears RF, SDM Vol. 3B 18.3.1.1). DR3
+ * is on a native NOP, DR2 on a RAM word stored to natively (a trap).
+ */
+void exec_pair(void);
+void exec_native(void);
+extern const char exec_cpuid[], exec_after[];
+asm(".pushsection .text.guest, \"ax\", @progbits\n"
+    ".globl exec_pair, exec_native, exec_cpuid, exec_after\n"
+    "exec_pair:\n\t"
+    "push %rbx\n\t"
+    "xor %eax, %eax\n"
+    "exec_cpuid:\n\t"
+    "cpuid\n"
+    "exec_after:\n\t"
+    "nop\n\t"
+    "pop %rbx\n\t"
+    "ret\n"
+    "exec_native:\n\t"
+    "nop\n\t"
+    "ret\n"
+    ".popsection");
+
+static volatile uint32_t native_word;	/* DR2: writes, 4 bytes */
+
+GUEST_CODE
+static void exec_cases(void)
+{
+	uint64_t next;
+
+	db_reset();
+	exec_native();
+	EXPECT_DB((uint64_t)exec_native, 0x8);
+	db_reset();
+	exec_pair();
+	GUEST_ASSERT_EQ(2, db_count);
+	GUEST_ASSERT_EQ((uint64_t)exec_after, db_rip);
+	GUEST_ASSERT_EQ(0x2, db_dr6 & DR6_BITS);
+	db_reset();
+	asm volatile("movl $1, %[word]\n"
+		     "1:\tlea 1b(%%rip), %[next]"
+		     : [next] "=r"(next), [word] "=m"(native_word));
+	EXPECT_DB(next, 0x4);
+	GUEST_DONE();
+}
+
+GUEST_CODE
+static void guest_exec_matrix(uint64_t cpl)
+{
+	uint64_t dr7 = DR7_FIXED | DR7_L(0) | DR7_L(1) | DR7_L(3) |
+		DR7_L(2) | DR7_RW(2, RW_WRITE) | DR7_LEN(2, LEN_4);
+
+	set_gate_db();
+	asm volatile("mov %0, %%cr4" : : "r"(guest_read_cr4() &
+					     ~(X86_CR4_SMEP | X86_CR4_SMAP)));
+	asm volatile("mov %0, %%dr0" : : "r"((uint64_t)exec_cpuid));
+	asm volatile("mov %0, %%dr1" : : "r"((uint64_t)exec_after));
+	asm volatile("mov %0, %%dr2" : : "r"((uint64_t)&native_word));
+	asm volatile("mov %0, %%dr3" : : "r"((uint64_t)exec_native));
+	asm volatile("mov %0, %%dr6" : : "r"(DR6_RESET));
+	asm volatile("mov %0, %%dr7" : : "r"(dr7));
+	if (cpl == 3)
+		guest_enter_user(exec_cases);
+	exec_cases();
+}
+
 /* Host code. */
 
 /* Serve the guest's MMIO and port accesses until a ucall. */
@@ -365,14 +442,15 @@ static uint64_t run_serving(struct __test_metadata *_metadata,
 	}
 }
 
-static void run_matrix(struct __test_metadata *_metadata, uint64_t cpl)
+static void run_matrix(struct __test_metadata *_metadata,
+		       void (*guest)(uint64_t), uint64_t cpl)
 {
 	struct vcpu *vcpu;
 	struct ucall uc;
 	struct vm *vm;
 	uint64_t cmd;
 
-	vcpu = vm_create_long(&vm, guest_debug_matrix, cpl);
+	vcpu = vm_create_long(&vm, guest, cpl);
 	cmd = run_serving(_metadata, vcpu, &uc);
 	ASSERT_EQ(UCALL_DONE, cmd) TH_LOG("%s", cmd == UCALL_NONE ?
 					  vcpu_exit_str(vcpu) :
@@ -383,13 +461,25 @@ static void run_matrix(struct __test_metadata *_metadata, uint64_t cpl)
 TEST(debug_kernel)
 {
 	REQUIRE_VMX();
-	run_matrix(_metadata, 0);
+	run_matrix(_metadata, guest_debug_matrix, 0);
 }
 
 TEST(debug_user)
 {
 	REQUIRE_VMX();
-	run_matrix(_metadata, 3);
+	run_matrix(_metadata, guest_debug_matrix, 3);
+}
+
+TEST(exec_kernel)
+{
+	REQUIRE_VMX();
+	run_matrix(_metadata, guest_exec_matrix, 0);
+}
+
+TEST(exec_user)
+{
+	REQUIRE_VMX();
+	run_matrix(_metadata, guest_exec_matrix, 3);
 }
 
 TEST_HARNESS_MAIN

@@ -233,6 +233,10 @@ if [[ -z "$TESTS" && ( -z "${HVX_EMUS:-}" || -n "$debug_run" ) ]]; then
 	elif [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
 		record=(--record "$REPO/selftests/results/check-debug.md"
 			--record-title "make check-debug: the suite on a debug build of the host kernel")
+	elif [[ "$KVER" != "$(sed -n 's/^HVX_HOST_KVER[[:space:]]*:\?=[[:space:]]*//p' "$REPO/Makefile")" ]]; then
+		# Another Debian kernel as the emulated host (HVX_HOST_KVER=...).
+		record=(--record "$REPO/selftests/results/check-${KVER%%-*}.md"
+			--record-title "make check HVX_HOST_KVER=$KVER: the suite on another Debian host kernel")
 	else
 		record=(--record "$REPO/selftests/results/check.md"
 			--record-title "make check: the suite on Debian's host kernel")

@@ -127,6 +127,10 @@ static void prepare_entry(struct hvx_vmx_vcpu *v)
 	} else {
 		quiet_entry(v);
 	}
+	if (unlikely(v->ple_window_dirty)) {
+		vmcs_write(PLE_WINDOW, v->ple_window);
+		v->ple_window_dirty = false;
+	}
 	/* HOST_CR3 and HOST_CR4: written when they changed (run.c). */
 }
 

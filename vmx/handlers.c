@@ -119,10 +119,35 @@ static int handle_wbinvd(struct hvx_vmx_vcpu *v)
  * exiting the exit is fault-like but skipping the PAUSE is harmless (SDM
  * Vol. 3C 26.1.3): the guest's loop runs it again.
  */
+/*
+ * A PAUSE loop ran for the whole window: yield to a preempted sibling,
+ * and double the window (vmx.h), so that a vCPU whose wait lasts exits
+ * fewer times.
+ */
 static int handle_pause(struct hvx_vmx_vcpu *v)
 {
+	if (v->ple_window && v->ple_window < HVX_PLE_WINDOW_MAX) {
+		v->ple_window = min(v->ple_window * 2, HVX_PLE_WINDOW_MAX);
+		v->ple_window_dirty = true;
+	}
 	hvx_vcpu_on_spin(v);
 	return handle_skip(v);
+}
+
+/**
+ * hvx_vmx_ple_reset - back to the first PAUSE-loop window
+ * @v: the vCPU, whose thread was scheduled in or starts a run.
+ *
+ * Context: the vCPU's own thread (also from its preempt notifier, with
+ * preemption disabled); the VMCS need not be current: the next entry
+ * writes the field.
+ */
+void hvx_vmx_ple_reset(struct hvx_vmx_vcpu *v)
+{
+	if (v->ple_window > HVX_PLE_WINDOW) {
+		v->ple_window = HVX_PLE_WINDOW;
+		v->ple_window_dirty = true;
+	}
 }
 
 static int handle_ud(struct hvx_vmx_vcpu *v)

@@ -397,6 +397,7 @@ static void run_sched_in(struct preempt_notifier *pn, int cpu)
 
 	WRITE_ONCE(v->rs.preempted, false);
 	hvx_vmx_pv_load(v, cpu);
+	hvx_vmx_ple_reset(v);
 }
 
 static struct preempt_ops run_preempt_ops = {
@@ -435,6 +436,7 @@ int hvx_vmx_vcpu_load(struct hvx_vmx_vcpu *v)
 	preempt_notifier_register(&rs->pn);
 	preempt_enable();
 #endif
+	hvx_vmx_ple_reset(v);
 	if (HVX_GUEST_FPSTATE) {
 		hvx_fpstate_swap(&rs->gfpu, true);
 		rs->fpu_in = true;

@@ -442,14 +442,11 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	if (v->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmcs_write(EPT_POINTER, v->mem->eptp);
-	/*
-	 * PAUSE-loop exiting (SDM Vol. 3C 26.1.3): a guest spinning on a
-	 * lock held by a descheduled vCPU exits after ~4096 cycles of
-	 * PAUSE loop, gaps under 128 cycles (the values KVM uses).
-	 */
+	/* PAUSE-loop exiting: a spinning vCPU exits (vmx.h, HVX_PLE_*). */
 	if (hvx_caps.proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) {
-		vmcs_write(PLE_GAP, 128);
-		vmcs_write(PLE_WINDOW, 4096);
+		vmcs_write(PLE_GAP, HVX_PLE_GAP);
+		vmcs_write(PLE_WINDOW, HVX_PLE_WINDOW);
+		v->ple_window = HVX_PLE_WINDOW;
 	}
 	vmcs_write(CR0_GUEST_HOST_MASK, CR0_OWNED);
 	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);

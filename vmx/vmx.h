@@ -714,6 +714,10 @@ struct hvx_vmx_vm {
  * @hc_long: the VMCALL handed to userspace came from 64-bit mode.
  * @halt_irqs_off: the vCPU is halted by a HLT with interrupts off (only
  *	a kick, an NMI or INIT end it); vCPU thread only.
+ * @ple_window: the PAUSE-loop window for the next entry, cycles
+ *	(handlers.c: doubled at each PAUSE exit, back to HVX_PLE_WINDOW when
+ *	the thread is scheduled in); vCPU thread only.
+ * @ple_window_dirty: @ple_window is not in the VMCS yet.
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
@@ -807,7 +811,23 @@ struct hvx_vmx_vcpu {
 	int pv_unhalted;
 	bool hc_long;
 	bool halt_irqs_off;
+	u32 ple_window;
+	bool ple_window_dirty;
 };
+
+/*
+ * PAUSE-loop exiting (SDM Vol. 3C 26.1.3): a PAUSE loop with gaps under
+ * HVX_PLE_GAP cycles exits after @ple_window cycles. The window starts at
+ * HVX_PLE_WINDOW and doubles at each PAUSE exit up to HVX_PLE_WINDOW_MAX,
+ * so a vCPU that keeps spinning exits less and less often; it drops back
+ * when the vCPU's thread is scheduled in again (KVM's grow and shrink,
+ * with its default values).
+ */
+#define HVX_PLE_GAP		128
+#define HVX_PLE_WINDOW		4096
+#define HVX_PLE_WINDOW_MAX	(1u << 30)
+
+void hvx_vmx_ple_reset(struct hvx_vmx_vcpu *v);
 
 /* hvx_vmx_vcpu.mce_exit: how the last exit involved a machine check. */
 #define HVX_MCE_NONE	0

@@ -191,6 +191,18 @@ void guest_syscall_msrs(uint64_t unused)
 	GUEST_DONE();
 }
 
+/* @n PAUSEs in a row; then the TSC cycles they took. */
+GUEST_CODE
+static void guest_pause_loop(uint64_t n)
+{
+	uint64_t t0 = guest_rdtsc();
+
+	for (uint64_t i = 0; i < n; i++)
+		asm volatile("pause");
+	GUEST_SYNC(guest_rdtsc() - t0);
+	GUEST_DONE();
+}
+
 /* Host code. */
 
 /* Basic exit reasons (SDM Vol. 3D Appendix C). */
@@ -1623,6 +1635,40 @@ TEST(tracepoints_fire)
 	vcpu_free(vcpu);
 	vm_free(vm);
 	hvx_nl_close(&nl);
+}
+
+#define EXIT_REASON_PAUSE_INSTRUCTION	40
+#define PAUSE_LOOPS			4000000
+#define PLE_WINDOW_FIRST		4096	/* HVX_PLE_WINDOW, cycles */
+
+/*
+ * A guest that spins on PAUSE for millions of cycles exits on PAUSE-loop
+ * exiting, and each exit doubles its window (vmx.h, HVX_PLE_WINDOW): a
+ * few dozen exits, where a fixed window would give one per 4096 cycles.
+ * The bound is 8 times below the fixed window's count.
+ */
+TEST(pause_loop_window_grows)
+{
+	uint64_t cycles, pauses;
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	hvx_nl_close(&nl);
+	vcpu = vm_create_long(&vm, guest_pause_loop, PAUSE_LOOPS);
+	cycles = vcpu_run_sync(vcpu);
+	vcpu_run_done(vcpu);
+	ASSERT_EQ(0, hvx_nl_own_stats(&st));
+	pauses = st.exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION];
+	vm_free(vm);
+	printf("# %lu PAUSE exits in %lu TSC cycles of PAUSE loop\n", pauses, cycles);
+	if (!pauses)
+		SKIP(return, "no PAUSE-loop exit in %lu cycles: the CPU has no PAUSE-loop exiting", cycles);
+	ASSERT_LT(pauses * 8, cycles / PLE_WINDOW_FIRST)
+		TH_LOG("%lu PAUSE exits in %lu cycles: the window did not grow", pauses, cycles);
 }
 
 TEST_HARNESS_MAIN

@@ -127,7 +127,7 @@ static int handle_wbinvd(struct hvx_vmx_vcpu *v)
 static int handle_pause(struct hvx_vmx_vcpu *v)
 {
 	if (v->ple_window && v->ple_window < HVX_PLE_WINDOW_MAX) {
-		v->ple_window = min(v->ple_window * 2, HVX_PLE_WINDOW_MAX);
+		v->ple_window = min_t(u32, v->ple_window * 2, HVX_PLE_WINDOW_MAX);
 		v->ple_window_dirty = true;
 	}
 	hvx_vcpu_on_spin(v);

@@ -825,7 +825,7 @@ struct hvx_vmx_vcpu {
  */
 #define HVX_PLE_GAP		128
 #define HVX_PLE_WINDOW		4096
-#define HVX_PLE_WINDOW_MAX	(1u << 30)
+#define HVX_PLE_WINDOW_MAX	BIT(30)
 
 void hvx_vmx_ple_reset(struct hvx_vmx_vcpu *v);
 

@@ -117,12 +117,8 @@ static int handle_wbinvd(struct hvx_vmx_vcpu *v)
  * held by a sibling vCPU whose thread is preempted. Give that thread the
  * CPU (directed yield, kmod/ hvx_vcpu_on_spin()). With PAUSE-loop
  * exiting the exit is fault-like but skipping the PAUSE is harmless (SDM
- * Vol. 3C 26.1.3): the guest's loop runs it again.
- */
-/*
- * A PAUSE loop ran for the whole window: yield to a preempted sibling,
- * and double the window (vmx.h), so that a vCPU whose wait lasts exits
- * fewer times.
+ * Vol. 3C 26.1.3): the guest's loop runs it again. The window doubles
+ * (vmx.h, HVX_PLE_*), so that a vCPU whose wait lasts exits fewer times.
  */
 static int handle_pause(struct hvx_vmx_vcpu *v)
 {

@@ -60,12 +60,13 @@ hvx_guest_initrd() {
 	# The NE2000's stock driver and the network script, for hvx.net=.
 	install -m 755 "$HERE/net.sh" "$root/bin/hvx-net" || return 1
 	mkdir -p "$root/lib/net" "$root/tmp" || return 1
-	local m src
+	local m
 	for m in 8390 ne2k-pci; do
-		src=
-		[[ -n "${GUEST_KMODS:-}" ]] && src=$(find "$GUEST_KMODS" -name "$m.ko" | head -n1)
-		# Without it (the native demo) hvx-net says "insmod ... failed".
-		[[ -z "$src" ]] || cp "$src" "$root/lib/net/$m.ko" || return 1
+		# Without them (the native demo) hvx-net says "insmod ... failed".
+		[[ -n "${GUEST_KMODS:-}" ]] &&
+			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
+		# Plain or compressed (.ko.xz from Debian's 6.12): lib.sh.
+		copy_module "$GUEST_KMODS" "$m" "$root/lib/net" || return 1
 	done
 	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	cat >"$root/init" <<-'EOF'

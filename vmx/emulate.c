@@ -720,7 +720,7 @@ static bool insn_linear(struct hvx_vmx_vcpu *v, const struct hvx_insn *in,
 
 		ea += (u64)(off >> shift) * in->size;
 	}
-	ea &= in->addr_size == 8 ? ~0ULL : BIT_ULL(8 * in->addr_size) - 1;
+	ea &= size_mask(in->addr_size);
 	*la = seg_linear(v, !in->seg_override &&
 			 (base == HVX_RSP || base == HVX_RBP) ?
 			 HVX_SEG_SS : in->seg, ea);

@@ -63,9 +63,9 @@ die() {
 }
 log() { echo "check.sh: $*"; }
 
-if [[ -z "${HVX_HOST_KVER:-}" ]]; then
-	HVX_HOST_KVER=$(sed -n 's/^HVX_HOST_KVER[[:space:]]*:\?=[[:space:]]*//p' "$REPO/Makefile")
-fi
+# The host kernel the Makefile pins (its records go to check.md).
+PINNED_KVER=$(sed -n 's/^HVX_HOST_KVER[[:space:]]*:\?=[[:space:]]*//p' "$REPO/Makefile")
+HVX_HOST_KVER=${HVX_HOST_KVER:-$PINNED_KVER}
 : "${HVX_BUILD:?set HVX_BUILD (absolute path of build/)}"
 : "${HVX_KO:?set HVX_KO (path of hvx.ko)}"
 : "${HVX_TESTS_DIR:?set HVX_TESTS_DIR (directory of test programs)}"
@@ -233,7 +233,7 @@ if [[ -z "$TESTS" && ( -z "${HVX_EMUS:-}" || -n "$debug_run" ) ]]; then
 	elif [[ -n "${HVX_HOST_VMLINUZ:-}" ]]; then
 		record=(--record "$REPO/selftests/results/check-debug.md"
 			--record-title "make check-debug: the suite on a debug build of the host kernel")
-	elif [[ "$KVER" != "$(sed -n 's/^HVX_HOST_KVER[[:space:]]*:\?=[[:space:]]*//p' "$REPO/Makefile")" ]]; then
+	elif [[ "$KVER" != "$PINNED_KVER" ]]; then
 		# Another Debian kernel as the emulated host (HVX_HOST_KVER=...).
 		record=(--record "$REPO/selftests/results/check-${KVER%%-*}.md"
 			--record-title "make check HVX_HOST_KVER=$KVER: the suite on another Debian host kernel")

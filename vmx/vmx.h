@@ -820,8 +820,8 @@ struct hvx_vmx_vcpu {
  * HVX_PLE_GAP cycles exits after @ple_window cycles. The window starts at
  * HVX_PLE_WINDOW and doubles at each PAUSE exit up to HVX_PLE_WINDOW_MAX,
  * so a vCPU that keeps spinning exits less and less often; it drops back
- * when the vCPU's thread is scheduled in again (KVM's grow and shrink,
- * with its default values).
+ * when the vCPU's thread is scheduled in again (KVM's grow and shrink:
+ * its start and gap values; KVM caps at UINT_MAX, hvx at 2^30 cycles).
  */
 #define HVX_PLE_GAP		128
 #define HVX_PLE_WINDOW		4096

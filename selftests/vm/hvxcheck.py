@@ -762,6 +762,15 @@ def _commit():
         return 'unknown'
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def in_tree(text):
+    """TEXT with the repository's absolute path dropped: a record is
+    committed, and the tree names no path of a build machine."""
+    return text.replace(REPO + '/', '')
+
+
 def record(path, title, rep, plan, status, wall, out, commit=None):
     """Write the generated record of a whole-suite run (selftests/results/).
 
@@ -789,7 +798,7 @@ def record(path, title, rep, plan, status, wall, out, commit=None):
     for kind, head in (('FAIL', 'Failures'), ('SKIP', 'Skips, with their reasons')):
         rows = [(n, r) for k, n, r in rep.rows if k == kind]
         lines += ['', f'## {head}', '']
-        lines += [f'- `{n}`' + (f': {r}' if r else '') for n, r in rows] or ['None.']
+        lines += [f'- `{n}`' + (f': {in_tree(r)}' if r else '') for n, r in rows] or ['None.']
     tmp = path + '.tmp'
     with open(tmp, 'wb') as f:
         f.write(('\n'.join(lines) + '\n').encode(ENC, 'surrogateescape'))

@@ -171,6 +171,12 @@ class ReportTest(unittest.TestCase):
         with open(rec) as f:
             self.assertIn('- commit: `abc123`\n', f.read())
 
+    def test_record_names_no_build_path(self):
+        why = f'oops/BUG/WARNING/panic in {hvxcheck.REPO}/build/check/bochs-serial.log:'
+        self.assertEqual(hvxcheck.in_tree(why),
+                         'oops/BUG/WARNING/panic in build/check/bochs-serial.log:')
+        self.assertTrue(os.path.isfile(os.path.join(hvxcheck.REPO, 'selftests/vm/hvxcheck.py')))
+
     def test_oops_fails_the_run(self):
         ok, text = self.report('oops.log', 'bochs', ['mem_test'])
         self.assertFalse(ok)

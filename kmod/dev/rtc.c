@@ -13,7 +13,15 @@
  * update.
  *
  * The clock is the host's CLOCK_REALTIME plus a whole-second offset the
- * guest changes by writing the time registers; SET freezes it. Flags are
+ * guest changes by writing the time registers; SET freezes it. The host
+ * time is read from the clocksource (ktime_get_real_ts64()), not the
+ * tick-updated ktime_get_real_seconds(): the second-boundary timer runs
+ * before the next tick, and a busy CPU's tick-updated seconds would still
+ * name the second that just ended, an idle CPU's (updated on the way out
+ * of idle) the new one, so the alarm would be compared with one second
+ * twice and another never. For the same reason, a second-boundary timer
+ * that runs late checks the alarm for each second it missed, as the
+ * chip's update cycle passes each one (up to RTC_CATCHUP_S of them). Flags are
  * computed lazily where possible (UF and PF are set by a read of C that
  * sees an update or a period pass since the last read); hrtimers run only
  * while an interrupt is enabled: one on each second boundary for update
@@ -50,6 +58,7 @@
 #define RTC_CENTURY		0x32
 #define RTC_UIP_NS		244000	/* UIP before the update, ns */
 #define RTC_REG_A_DEFAULT	0x26	/* 32.768 kHz, rate 6 (976.5 us) */
+#define RTC_CATCHUP_S		60	/* seconds a late update tick checks */
 
 struct hvx_rtc {
 	struct hvx_io_dev iodev;
@@ -62,6 +71,7 @@ struct hvx_rtc {
 	s64 offset;		/* guest seconds - host real seconds */
 	time64_t frozen;	/* the time while B.SET is set */
 	time64_t last_update;	/* guest second when C was last read */
+	time64_t last_tick;	/* guest second the alarm was last checked at */
 	ktime_t last_period;	/* when C was last read (lazy PF) */
 	bool irq_level;
 	struct hrtimer second;	/* UIE/AIE: each second boundary */
@@ -69,11 +79,20 @@ struct hvx_rtc {
 	u64 period_ns;		/* of @periodic; 0 when off */
 };
 
+/* The host's CLOCK_REALTIME second, read from the clocksource. */
+static time64_t rtc_host_seconds(void)
+{
+	struct timespec64 ts;
+
+	ktime_get_real_ts64(&ts);
+	return ts.tv_sec;
+}
+
 static time64_t rtc_now(struct hvx_rtc *rtc)
 {
 	if (rtc->cmos[RTC_CONTROL] & RTC_SET)
 		return rtc->frozen;
-	return ktime_get_real_seconds() + rtc->offset;
+	return rtc_host_seconds() + rtc->offset;
 }
 
 /* Periodic interrupt period from register A, ns; 0 for none. */
@@ -115,28 +134,35 @@ static unsigned int rtc_decode_hour(const struct hvx_rtc *rtc, u8 v)
 	return rtc_decode(rtc, v & 0x7f) % 12 + (v & 0x80 ? 12 : 0);
 }
 
-/* A time register (0x00, 0x02, 0x04, 0x06-0x09) as the guest reads it. */
+/* A time register (0x00, 0x02, 0x04, 0x06-0x09) of the time @tm. */
+static u8 rtc_tm_reg(const struct hvx_rtc *rtc, const struct tm *tm,
+		     unsigned int reg)
+{
+	switch (reg) {
+	case RTC_SECONDS:
+		return rtc_encode(rtc, tm->tm_sec);
+	case RTC_MINUTES:
+		return rtc_encode(rtc, tm->tm_min);
+	case RTC_HOURS:
+		return rtc_encode_hour(rtc, tm->tm_hour);
+	case RTC_DAY_OF_WEEK:
+		return rtc_encode(rtc, tm->tm_wday + 1);
+	case RTC_DAY_OF_MONTH:
+		return rtc_encode(rtc, tm->tm_mday);
+	case RTC_MONTH:
+		return rtc_encode(rtc, tm->tm_mon + 1);
+	default:
+		return rtc_encode(rtc, (tm->tm_year + 1900) % 100);
+	}
+}
+
+/* A time register as the guest reads it now. */
 static u8 rtc_time_reg(struct hvx_rtc *rtc, unsigned int reg)
 {
 	struct tm tm;
 
 	time64_to_tm(rtc_now(rtc), 0, &tm);
-	switch (reg) {
-	case RTC_SECONDS:
-		return rtc_encode(rtc, tm.tm_sec);
-	case RTC_MINUTES:
-		return rtc_encode(rtc, tm.tm_min);
-	case RTC_HOURS:
-		return rtc_encode_hour(rtc, tm.tm_hour);
-	case RTC_DAY_OF_WEEK:
-		return rtc_encode(rtc, tm.tm_wday + 1);
-	case RTC_DAY_OF_MONTH:
-		return rtc_encode(rtc, tm.tm_mday);
-	case RTC_MONTH:
-		return rtc_encode(rtc, tm.tm_mon + 1);
-	default:
-		return rtc_encode(rtc, (tm.tm_year + 1900) % 100);
-	}
+	return rtc_tm_reg(rtc, &tm, reg);
 }
 
 /*
@@ -184,7 +210,8 @@ static void rtc_set_time_reg(struct hvx_rtc *rtc, unsigned int reg, u8 val)
 	if (rtc->cmos[RTC_CONTROL] & RTC_SET)
 		rtc->frozen = t;
 	else
-		rtc->offset = t - ktime_get_real_seconds();
+		rtc->offset = t - rtc_host_seconds();
+	rtc->last_tick = t;	/* the next update is to t + 1 */
 }
 
 /* Drive IRQ 8 from C.IRQF; lock held. */
@@ -201,23 +228,48 @@ static void rtc_drive_irq(struct hvx_rtc *rtc)
 	}
 }
 
-/* An alarm register matches if equal or "don't care" (0xc0-0xff). */
-static bool rtc_alarm_match(struct hvx_rtc *rtc)
+/*
+ * Whether the alarm matches guest second @t: each alarm register equals
+ * its time register or is "don't care" (0xc0-0xff).
+ */
+static bool rtc_alarm_match(struct hvx_rtc *rtc, time64_t t)
 {
 	static const u8 pairs[][2] = {
 		{ RTC_SECONDS_ALARM, RTC_SECONDS },
 		{ RTC_MINUTES_ALARM, RTC_MINUTES },
 		{ RTC_HOURS_ALARM, RTC_HOURS },
 	};
+	struct tm tm;
 	int i;
 
+	time64_to_tm(t, 0, &tm);
 	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
 		u8 a = rtc->cmos[pairs[i][0]];
 
-		if (a < 0xc0 && a != rtc_time_reg(rtc, pairs[i][1]))
+		if (a < 0xc0 && a != rtc_tm_reg(rtc, &tm, pairs[i][1]))
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The update cycles since the last tick: AF if the alarm matches any
+ * second they passed (at most RTC_CATCHUP_S of them, the latest; none if
+ * the host clock went back to or before the last one); lock held.
+ */
+static void rtc_update_alarm(struct hvx_rtc *rtc)
+{
+	time64_t now = rtc_now(rtc), t = rtc->last_tick;
+
+	if (now - t > RTC_CATCHUP_S || now < t)
+		t = now - 1;
+	while (t < now) {
+		if (rtc_alarm_match(rtc, ++t)) {
+			rtc->cmos[RTC_INTR_FLAGS] |= RTC_AF;
+			break;
+		}
+	}
+	rtc->last_tick = now;
 }
 
 /* Flags that became true since C was last read; lock held. */
@@ -241,8 +293,7 @@ static enum hrtimer_restart rtc_second_fn(struct hrtimer *timer)
 	spin_lock_irqsave(&rtc->lock, flags);
 	if (!(rtc->cmos[RTC_CONTROL] & RTC_SET)) {
 		rtc->cmos[RTC_INTR_FLAGS] |= RTC_UF;
-		if (rtc_alarm_match(rtc))
-			rtc->cmos[RTC_INTR_FLAGS] |= RTC_AF;
+		rtc_update_alarm(rtc);
 		rtc_drive_irq(rtc);
 	}
 	spin_unlock_irqrestore(&rtc->lock, flags);
@@ -268,22 +319,29 @@ static enum hrtimer_restart rtc_periodic_fn(struct hrtimer *timer)
 /* Run the timers that enabled interrupts need; under rtc->port_lock. */
 static void rtc_update_timers(struct hvx_rtc *rtc)
 {
+	bool ticking = hrtimer_cancel(&rtc->second);
 	unsigned long flags;
 	bool second;
 	u64 period;
 	u8 b;
 
-	hrtimer_cancel(&rtc->second);
 	hrtimer_cancel(&rtc->periodic);
 	spin_lock_irqsave(&rtc->lock, flags);
 	b = rtc->cmos[RTC_CONTROL];
 	second = (b & (RTC_UIE | RTC_AIE)) && !(b & RTC_SET);
 	period = (b & RTC_PIE) ? rtc_period_ns(rtc) : 0;
 	rtc->period_ns = period;
+	/*
+	 * A timer that starts now checks the seconds after this one; one
+	 * that was already running keeps its place (a late tick still
+	 * checks the seconds it missed).
+	 */
+	if (!ticking)
+		rtc->last_tick = rtc_now(rtc);
 	spin_unlock_irqrestore(&rtc->lock, flags);
 	if (second) {
 		/* The guest's seconds tick with the host's (whole offset). */
-		u64 next = (ktime_get_real_seconds() + 1) * NSEC_PER_SEC;
+		u64 next = (rtc_host_seconds() + 1) * NSEC_PER_SEC;
 
 		hrtimer_start(&rtc->second, ns_to_ktime(next),
 			      HRTIMER_MODE_ABS_HARD);
@@ -352,7 +410,7 @@ static bool rtc_write_reg(struct hvx_rtc *rtc, unsigned int reg, u8 val)
 			if (!(old & RTC_SET))
 				rtc->frozen = rtc_now(rtc);
 		} else if (old & RTC_SET) {
-			rtc->offset = rtc->frozen - ktime_get_real_seconds();
+			rtc->offset = rtc->frozen - rtc_host_seconds();
 			rtc->last_update = rtc->frozen;
 		}
 		rtc->cmos[reg] = val;
@@ -508,7 +566,7 @@ int hvx_rtc_create(struct hvx_vm *vm)
 			  HRTIMER_MODE_REL_HARD);
 	rtc->cmos[RTC_FREQ_SELECT] = RTC_REG_A_DEFAULT;
 	rtc->cmos[RTC_CONTROL] = RTC_24H;
-	time64_to_tm(ktime_get_real_seconds(), 0, &tm);
+	time64_to_tm(rtc_host_seconds(), 0, &tm);
 	rtc->cmos[RTC_CENTURY] = bin2bcd((tm.tm_year + 1900) / 100);
 	rtc->last_update = rtc_now(rtc);
 	rtc->last_period = ktime_get();

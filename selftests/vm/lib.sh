@@ -169,11 +169,16 @@ initramfs_base() {
 }
 
 # copy_module DIR NAME DEST: NAME.ko found below DIR, plain or compressed
-# (Debian compresses modules from 6.12 on), uncompressed into DEST/NAME.ko.
+# (Debian compresses modules from 6.12 on), uncompressed into DEST/NAME.ko;
+# nothing if DIR's modules.builtin lists it (the debug kernel builds msr in).
 copy_module() {
 	local src
 	src=$(find "$1" -name "$2.ko" -o -name "$2.ko.xz" \
 		-o -name "$2.ko.zst" -o -name "$2.ko.gz" | head -n1)
+	if [[ -z "$src" ]] && grep -qs "/$2\.ko\$" "$1/modules.builtin"; then
+		log "module $2 is built into the kernel"
+		return 0
+	fi
 	[[ -n "$src" ]] || die "module $2 not found in $1"
 	case "$src" in
 	*.xz) xz -dc "$src" >"$3/$2.ko" ;;

@@ -489,11 +489,17 @@ def known_boot_warnings(lines, kernel=None):
     return out
 
 
+# Lines from "invoked oom-killer" to the report's "Call Trace": CPU and
+# hardware name on 6.1, plus a "Tainted:" line from 6.12 on.
+OOM_HEADER_LINES = 5
+
+
 def kernel_trouble(lines, kernel=None):
     """Numbered console lines that show kernel trouble (oops, BUG, WARNING,
     panic, GP fault, a stack trace), except TAP lines, the stack an OOM
-    kill prints within three lines of "invoked oom-killer" (mem_test drives
-    a VM owner over its memcg limit on purpose) and known_boot_warnings()."""
+    kill prints within OOM_HEADER_LINES of "invoked oom-killer" (mem_test
+    drives a VM owner over its memcg limit on purpose) and
+    known_boot_warnings()."""
     bad = []
     lines = known_boot_warnings(lines, kernel)
     oom = 0
@@ -501,7 +507,7 @@ def kernel_trouble(lines, kernel=None):
         line = line.replace('\r', '')
         if 'invoked oom-killer' in line:
             oom = n
-        if 'Call Trace' in line and oom and n - oom <= 3:
+        if 'Call Trace' in line and oom and n - oom <= OOM_HEADER_LINES:
             line = '(oom report stack)'
         if KERNEL_BAD.search(line) and not TAP_LINE.match(line):
             bad.append(f'{n}:{line}')

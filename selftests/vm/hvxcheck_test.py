@@ -188,6 +188,18 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn('13:', text)
         self.assertNotIn('WARNING: not a kernel line', text.split('FAIL  bochs/kernel')[1])
 
+    def test_oom_report_of_6_12(self):
+        # 6.12 prints a "Tainted:" line between CPU and hardware name.
+        log = ['[  114.393525] mem_test invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0',
+               '[  114.393696] CPU: 0 UID: 0 PID: 681 Comm: mem_test Tainted: G        W  OE',
+               '[  114.393933] Tainted: [W]=WARN, [O]=OOT_MODULE, [E]=UNSIGNED_MODULE',
+               '[  114.393995] Hardware name:  , BIOS Bochs 2.7 29/12/2019',
+               '[  114.394056] Call Trace:',
+               '[  114.394109]  <TASK>',
+               '[  200.000000] Call Trace:']
+        self.assertEqual(hvxcheck.kernel_trouble(log, kernel='6.12.118+deb12-amd64'),
+                         ['7:[  200.000000] Call Trace:'])
+
     def test_known_7x_boot_warning(self):
         for first in ('[    0.000000] WARNING: arch/x86/kernel/cpu/topology_common.c:92 at '
                       'parse_legacy+0xb4/0xc0, CPU#0: swapper/0',

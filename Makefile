@@ -106,6 +106,9 @@ lint: deps
 DEBUG_MOD := $(BUILD)/debug-mod
 DEBUG_EMUS ?= qemu bochs
 DEBUG_BOCHS_TIMEOUT := 10800
+# QEMU's default 600 s ends the debug kernel (KASAN in TCG) before its
+# first test on a busy 2-core machine.
+DEBUG_QEMU_TIMEOUT := 3600
 # The debug kernel's timer tick (HZ=1000) needs more than the 50,000
 # instructions Bochs's default IPS leaves between ticks: ten times as many.
 DEBUG_BOCHS_IPS := 500000000
@@ -119,6 +122,7 @@ check-debug: deps
 	HVX_BUILD=$(BUILD)/debug HVX_KO=$(DEBUG_MOD)/hvx.ko HVX_EMUS="$(DEBUG_EMUS)" \
 	HVX_BOCHS_IPS=$${HVX_BOCHS_IPS:-$(DEBUG_BOCHS_IPS)} \
 	HVX_BOCHS_TIMEOUT=$${HVX_BOCHS_TIMEOUT:-$(DEBUG_BOCHS_TIMEOUT)} \
+	HVX_QEMU_TIMEOUT=$${HVX_QEMU_TIMEOUT:-$(DEBUG_QEMU_TIMEOUT)} \
 	HVX_HOST_VMLINUZ=$$tree/arch/x86/boot/bzImage HVX_HOST_MODULES_DIR=$$tree \
 	HVX_TESTS_DIR=$(BUILD)/selftests/bin TESTS="$(TESTS)" \
 	HVX_HVXCTL=$(BUILD)/userspace/hvxctl HVX_RUN=$(BUILD)/userspace/hvx-run \

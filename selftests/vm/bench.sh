@@ -335,6 +335,8 @@ fi
 
 # The linux_boot rows (/tests/boot): hvx-run's summary lines become
 # BENCH/BENCHX lines like hvx-kvm-boot's; they replace hvx-bench's n/a.
+# Its "msr exits:" line (RDMSR/WRMSR exits by MSR) becomes the "msr"
+# BENCHX lines, beside those of hvx-kvm-boot's kvm_msr histogram.
 # The line after "# linux_boot_nopv:" is the --no-pv boot's.
 tr -d '\r' <"$serial" | awk '
 	/### HVX-BEGIN boot$/ { on = 1; next }
@@ -363,6 +365,11 @@ BEGIN { op = "linux_boot" }
 	for (i = 4; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s vmx %s %s\n", op, r[1], r[2] }
 	n = split(user, f, /, /)
 	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s user %s %s\n", op, r[1], r[2] }
+}
+/^hvx-run: msr exits: / {
+	sub(/^hvx-run: msr exits: /, "")
+	n = split($0, f, /, /)
+	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s msr %s %s\n", op, r[1], r[2] }
 }
 /^BENCHX? kvm linux_boot/' "$OUT/boot.log" >"$OUT/boot-output.txt"
 if grep -q '^BENCH hvx linux_boot ' "$OUT/boot-output.txt" &&

@@ -485,7 +485,9 @@ def cmd_markdown(a):
                     if nm not in names:
                         names.append(nm)
             what = {"vmx": "VM exits by basic reason (KVM: kvm_exit tracepoint, traced run)",
-                    "user": "exits to the VMM", "kstat": "KVM statistics counters"}.get(src, src)
+                    "user": "exits to the VMM", "kstat": "KVM statistics counters",
+                    "msr": "RDMSR/WRMSR exits by MSR (hvx: its statistics; "
+                           "KVM: kvm_msr tracepoint, traced run)"}.get(src, src)
             lines += ["", "%s: %s" % (op, what), "", "| reason | hvx | KVM |", "|---|---:|---:|"]
             for nm in names:
                 lines.append("| %s | %s | %s |" % (nm, sides.get("hvx", {}).get(nm, "-"),

@@ -29,7 +29,9 @@
  *
  * --trace-exits counts every VM exit by basic exit reason with a histogram
  * trigger on the kvm:kvm_exit tracepoint (tracefs) and prints them as
- * "BENCHX kvm linux_boot vmx NAME N" instead of the lines above: the
+ * "BENCHX kvm linux_boot vmx NAME N", and the RDMSR/WRMSR that KVM
+ * intercepted by MSR (kvm:kvm_msr) as "BENCHX kvm linux_boot msr
+ * WRMSR_0x6e0 N", instead of the lines above: the
  * tracepoint costs instructions on every exit, so a traced run gives the
  * breakdown, never the instruction count.
  *
@@ -59,6 +61,7 @@
 #define KVM_TSS_GPA	0xfffbd000	/* as QEMU (and hv_kvm.c) */
 #define MAX_CPUID	256
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define MSR_TABLE_ROWS	16	/* --trace-exits: MSRs listed; then "other" */
 #define PORT_CMOS_INDEX	0x70
 #define PORT_CMOS_DATA	0x71
 #define PORT_PCI_CONF	0xcf8	/* 0xcf8-0xcff */
@@ -66,6 +69,10 @@
 #define TRIGGER_FILE	TRACE_DIR "/events/kvm/kvm_exit/trigger"
 #define HIST_FILE	TRACE_DIR "/events/kvm/kvm_exit/hist"
 #define TRIGGER		"hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending"
+/* RDMSR/WRMSR that KVM handled, by MSR (kvm:kvm_msr: write 1 for WRMSR) */
+#define MSR_TRIGGER_FILE TRACE_DIR "/events/kvm/kvm_msr/trigger"
+#define MSR_HIST_FILE	TRACE_DIR "/events/kvm/kvm_msr/hist"
+#define MSR_TRIGGER	"hist:keys=write,ecx.hex:vals=hitcount:sort=hitcount.descending"
 
 const char *prog = "hvx-kvm-boot";
 static bool quiet;
@@ -382,24 +389,60 @@ static void write_file(const char *path, const char *s)
 /* At exit, also after die(): a trigger left behind would slow every later
  * KVM exit and refuse the next --trace-exits.
  */
-static void trace_remove(void)
+static void trigger_remove(const char *path, const char *trigger)
 {
-	int fd = open(TRIGGER_FILE, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
-		if (write(fd, "!" TRIGGER, strlen("!" TRIGGER)) < 0)
-			fprintf(stderr, "%s: cannot remove the kvm_exit trigger: %s\n",
-				prog, strerror(errno));
+		if (write(fd, trigger, strlen(trigger)) < 0)
+			fprintf(stderr, "%s: cannot remove the trigger %s: %s\n",
+				prog, trigger, strerror(errno));
 		close(fd);
 	}
+}
+
+static void trace_remove(void)
+{
+	trigger_remove(TRIGGER_FILE, "!" TRIGGER);
+	trigger_remove(MSR_TRIGGER_FILE, "!" MSR_TRIGGER);
 }
 
 static void trace_start(void)
 {
 	if (access(TRIGGER_FILE, W_OK))
 		mount("tracefs", TRACE_DIR, "tracefs", 0, NULL);	/* may be there */
-	write_file(TRIGGER_FILE, TRIGGER);
 	atexit(trace_remove);
+	write_file(TRIGGER_FILE, TRIGGER);
+	write_file(MSR_TRIGGER_FILE, MSR_TRIGGER);
+}
+
+/*
+ * The kvm_msr histogram as "BENCHX kvm linux_boot msr WRMSR_0x6e0 N": the
+ * MSR accesses KVM intercepted and handled (its MSR bitmap lets the others
+ * through), in the format hvx-run's --summary gives hvx's.
+ */
+static void trace_msrs(void)
+{
+	FILE *f = fopen(MSR_HIST_FILE, "r");
+	char line[256];
+	unsigned long long write, ecx, count, other = 0;
+	int rows = 0;
+
+	if (!f)
+		die("%s: %s", MSR_HIST_FILE, strerror(errno));
+	/* The histogram is sorted by decreasing count. */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " { write: %llu , ecx: %llx } hitcount: %llu",
+			   &write, &ecx, &count) == 3) {
+			if (rows++ >= MSR_TABLE_ROWS)
+				other += count;
+			else
+				printf("BENCHX kvm linux_boot msr %s_%#llx %llu\n",
+				       write ? "WRMSR" : "RDMSR", ecx, count);
+		}
+	if (other)
+		printf("BENCHX kvm linux_boot msr other %llu\n", other);
+	fclose(f);
 }
 
 static void trace_stop(void)
@@ -418,6 +461,7 @@ static void trace_stop(void)
 				printf("BENCHX kvm linux_boot vmx reason_%llu %llu\n", reason, count);
 		}
 	fclose(f);
+	trace_msrs();
 }
 
 /* ------------------------------------------------------------------ */

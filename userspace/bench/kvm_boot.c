@@ -13,10 +13,11 @@
  * The machine is what a minimal VMM gives a KVM guest: KVM_CREATE_IRQCHIP
  * (PIC, IOAPIC, LAPIC) and KVM_CREATE_PIT2 in the kernel, the CPUID table
  * KVM supports (with its paravirtual leaves, as QEMU passes them) plus the
- * TSC-deadline timer; in userspace a 16450-style UART at COM1 without
- * interrupts, the CMOS clock at 0x70/0x71, PCI configuration space as
- * absent (all ones), hvx-run's ACPI PM ports and the debug-exit port. Other
- * ports read all ones; unbacked MMIO reads all ones and drops writes.
+ * TSC-deadline timer and the hypervisor bit, as QEMU adds them; in
+ * userspace a 16450-style UART at COM1 without interrupts, the CMOS clock
+ * at 0x70/0x71, PCI configuration space as absent (all ones), hvx-run's
+ * ACPI PM ports and the debug-exit port. Other ports read all ones;
+ * unbacked MMIO reads all ones and drops writes.
  *
  * Output (stdout; the guest console goes there too):
  *
@@ -61,6 +62,7 @@
 #define KVM_TSS_GPA	0xfffbd000	/* as QEMU (and hv_kvm.c) */
 #define MAX_CPUID	256
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
 #define MSR_TABLE_ROWS	16	/* --trace-exits: MSRs listed; then "other" */
 #define PORT_CMOS_INDEX	0x70
 #define PORT_CMOS_DATA	0x71
@@ -296,10 +298,23 @@ static void set_cpuid(int sys_fd, int vcpu_fd)
 		die("out of memory");
 	c->nent = MAX_CPUID;
 	xioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c, "KVM_GET_SUPPORTED_CPUID");
-	if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
-		for (uint32_t i = 0; i < c->nent; i++)
-			if (c->entries[i].function == 1)
-				c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	/*
+	 * KVM's supported table has neither the TSC-deadline timer nor the
+	 * "running under a hypervisor" bit; QEMU adds both. Without the
+	 * latter Linux does not look for KVM's leaves (no kvmclock, PV EOI,
+	 * ...), and it applies the bare-metal microcode check of the
+	 * TSC-deadline timer (apic_validate_deadline_timer()), which on a
+	 * model with a known erratum and KVM's guest microcode revision turns
+	 * the timer off: the guest would then run a different timer than
+	 * under hvx-run, which sets the bit.
+	 */
+	for (uint32_t i = 0; i < c->nent; i++) {
+		if (c->entries[i].function != 1)
+			continue;
+		c->entries[i].ecx |= CPUID_1_ECX_HYPERVISOR;
+		if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+			c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	}
 	xioctl(vcpu_fd, KVM_SET_CPUID2, c, "KVM_SET_CPUID2");
 	free(c);
 }

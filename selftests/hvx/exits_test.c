@@ -335,8 +335,7 @@ TEST(msr)
 	vm_free(vm);
 }
 
-/* With an IDT limit of 0, the exception cannot be delivered, nor the #DF
- * that follows: a triple fault, which shuts the vCPU down. */
+/* RDMSR and WRMSR exits of this process's VM so far (hvx statistics). */
 static uint64_t msr_exits(struct __test_metadata *_metadata)
 {
 	struct hvx_stats st;
@@ -392,6 +391,8 @@ TEST(msr_direct)
 	vm_free(vm);
 }
 
+/* With an IDT limit of 0, the exception cannot be delivered, nor the #DF
+ * that follows: a triple fault, which shuts the vCPU down. */
 static void triple_fault(struct __test_metadata *_metadata,
 			 void (*guest)(uint64_t))
 {

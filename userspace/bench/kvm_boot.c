@@ -401,9 +401,9 @@ static void write_file(const char *path, const char *s)
 	close(fd);
 }
 
-/* At exit, also after die(): a trigger left behind would slow every later
- * KVM exit and refuse the next --trace-exits.
- */
+/* The triggers this process set, removed at exit. */
+static bool exit_trigger_set, msr_trigger_set;
+
 static void trigger_remove(const char *path, const char *trigger)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -416,10 +416,16 @@ static void trigger_remove(const char *path, const char *trigger)
 	}
 }
 
+/* At exit, also after die(): a trigger left behind would slow every later
+ * KVM exit and refuse the next --trace-exits. Only those set here: one
+ * that was there before (the write failed) is not this run's.
+ */
 static void trace_remove(void)
 {
-	trigger_remove(TRIGGER_FILE, "!" TRIGGER);
-	trigger_remove(MSR_TRIGGER_FILE, "!" MSR_TRIGGER);
+	if (exit_trigger_set)
+		trigger_remove(TRIGGER_FILE, "!" TRIGGER);
+	if (msr_trigger_set)
+		trigger_remove(MSR_TRIGGER_FILE, "!" MSR_TRIGGER);
 }
 
 static void trace_start(void)
@@ -428,7 +434,9 @@ static void trace_start(void)
 		mount("tracefs", TRACE_DIR, "tracefs", 0, NULL);	/* may be there */
 	atexit(trace_remove);
 	write_file(TRIGGER_FILE, TRIGGER);
+	exit_trigger_set = true;
 	write_file(MSR_TRIGGER_FILE, MSR_TRIGGER);
+	msr_trigger_set = true;
 }
 
 /*
@@ -440,7 +448,7 @@ static void trace_msrs(void)
 {
 	FILE *f = fopen(MSR_HIST_FILE, "r");
 	char line[256];
-	unsigned long long write, ecx, count, other = 0;
+	unsigned long long wr, ecx, count, other = 0;
 	int rows = 0;
 
 	if (!f)
@@ -448,12 +456,12 @@ static void trace_msrs(void)
 	/* The histogram is sorted by decreasing count. */
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, " { write: %llu , ecx: %llx } hitcount: %llu",
-			   &write, &ecx, &count) == 3) {
+			   &wr, &ecx, &count) == 3) {
 			if (rows++ >= MSR_TABLE_ROWS)
 				other += count;
 			else
 				printf("BENCHX kvm linux_boot msr %s_%#llx %llu\n",
-				       write ? "WRMSR" : "RDMSR", ecx, count);
+				       wr ? "WRMSR" : "RDMSR", ecx, count);
 		}
 	if (other)
 		printf("BENCHX kvm linux_boot msr other %llu\n", other);

@@ -21,18 +21,14 @@ Subcommands (standard library only):
   markdown RESULTS OUT       the generated figures file (commit and date)
 """
 import argparse
-import base64
 import bisect
-import binascii
 import datetime
-import gzip
 import json
 import os
 import re
 import struct
 import subprocess
 import sys
-import zlib
 
 # OP_* of bench.h, in order: the number the guest puts in its trace tag.
 GUEST_OPS = ["cpuid", "vmcall", "pio_kernel", "pio_user", "mmio_user",
@@ -302,8 +298,17 @@ def elf_functions(path):
     code symbols (functions and assembler labels in executable sections)."""
     with open(path, "rb") as f:
         data = f.read()
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+    if data[:4] != b"\x7fELF" or data[4:6] != b"\x02\x01":
         die(f"{path}: not a 64-bit little-endian ELF file")
+    try:
+        return elf_code_symbols(data)
+    except (struct.error, IndexError, ValueError):
+        die(f"{path}: a truncated or malformed ELF file")
+
+
+def elf_code_symbols(data):
+    """elf_functions() of the file's bytes (struct.error, IndexError or
+    ValueError when they are cut short)."""
     shoff, = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
     shdrs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
@@ -346,17 +351,12 @@ def read_syms(path):
                     inside = True
                 elif w[1:3] == ["kallsyms", "end"]:
                     inside = False
-                elif w[1] == "section" and len(w) == 5:
+                elif (w[1:2] == ["section"] and len(w) == 5
+                      and re.fullmatch(r"(0x)?[0-9a-f]+", w[4])):
                     sections.setdefault(w[2], {})[w[3]] = int(w[4], 16)
             elif inside:
                 lines.append(line.strip())
     kallsyms = []
-    if lines and not KALLSYMS_RE.match(lines[0]):
-        # The older form: gzipped, in base64.
-        try:
-            lines = gzip.decompress(base64.b64decode("".join(lines))).decode().splitlines()
-        except (binascii.Error, OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
-            die(f"{path}: the kernel symbols do not decode ({e})")
     for ln in lines:
         m = KALLSYMS_RE.match(ln)
         if m:
@@ -371,7 +371,9 @@ class Symbols:
         sections, kallsyms = read_syms(log)
         syms = list(kallsyms)
         for spec in kos:
-            mod, _, path = spec.partition("=")
+            mod, eq, path = spec.partition("=")
+            if not eq or not mod or not path:
+                die(f"--ko {spec}: NAME=FILE.ko expected")
             base = sections.get(mod.replace("-", "_"))
             if not base:
                 print(f"benchtool: {mod}: no section addresses in {log}", file=sys.stderr)
@@ -709,7 +711,12 @@ def main():
     s.add_argument("--args", default="")
     s.set_defaults(fn=cmd_markdown)
     a = p.parse_args()
-    a.fn(a)
+    try:
+        a.fn(a)
+    except OSError as e:
+        die(f"{e.filename or ''}: {e.strerror or e}")
+    except json.JSONDecodeError as e:
+        die(f"not JSON: {e}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
  * exits_test - HLT, CPUID, MSRs, triple faults, and VM entries that fail
  * because of invalid guest state.
  */
+#include <sys/ioctl.h>
+
 #include "hvx_test.h"
 #include "hvx_guest.h"
+#include "hvx_nl.h"
 
 /* MSRs the guest writes and reads back (values valid for each MSR). */
 static const struct msr_value {
@@ -33,6 +36,25 @@ static const uint32_t exits_msrs_ro[] = {
 static const uint32_t exits_msrs_bad[] = { 0x12345678, 0xdeadbeef };
 #define EXITS_NR_MSRS_BAD (sizeof(exits_msrs_bad) / sizeof(exits_msrs_bad[0]))
 #define EXITS_TSC_WRITE	(1ull << 40)
+
+/*
+ * MSRs the MSR bitmap lets a 64-bit guest access without exits (vmx.c
+ * init_msr_bitmap(), hvx_vmx_module_init()): FS/GS base and SYSENTER in
+ * the VMCS, KERNEL_GS_BASE in the CPU for the whole run once the guest has
+ * written a SYSCALL MSR. msr_direct writes and reads each in a loop;
+ * STAR, LSTAR and SFMASK are read only (their writes exit on purpose).
+ */
+static const uint32_t direct_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+};
+#define NR_DIRECT_MSRS	(sizeof(direct_msrs) / sizeof(direct_msrs[0]))
+static const uint32_t direct_read_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK };
+#define NR_DIRECT_READ_MSRS (sizeof(direct_read_msrs) / sizeof(direct_read_msrs[0]))
+#define DIRECT_LOOPS	64
+#define DIRECT_SET_ROUND (DIRECT_LOOPS + 5)	/* the values SET_MSRS gives */
+#define EXIT_REASON_MSR_READ	31
+#define EXIT_REASON_MSR_WRITE	32
 
 /* SYNC argument 0 of the MSR guest: which step is reported. */
 enum { MSR_STEP_RW = 1, MSR_STEP_RO, MSR_STEP_BAD, MSR_STEP_EFER, MSR_STEP_TSC };
@@ -111,6 +133,53 @@ static void guest_msr(uint64_t unused)
 	wvec = guest_wrmsr_safe(MSR_IA32_TSC, EXITS_TSC_WRITE);
 	rvec = guest_rdmsr_safe(MSR_IA32_TSC, &val);
 	GUEST_SYNC_ARGS(MSR_STEP_TSC, MSR_IA32_TSC, wvec << 8 | rvec, val);
+	GUEST_DONE();
+}
+
+/* A valid value of direct_msrs[@i] for @round: canonical, SYSENTER_CS a selector. */
+GUEST_CODE static inline uint64_t direct_value(unsigned int i, unsigned int round)
+{
+	if (direct_msrs[i] == MSR_IA32_SYSENTER_CS)
+		return 0x10 + 8 * (round % 16);
+	return 0xffff888000000000ull + ((uint64_t)i << 32) + ((uint64_t)round << 12);
+}
+
+/*
+ * SYNC 1 after a first write of each MSR (those may exit), SYNC 2 after
+ * DIRECT_LOOPS rounds of WRMSR and RDMSR of direct_msrs and RDMSR of
+ * direct_read_msrs (arg 1: values read back wrong), SYNC 3 after reading
+ * back what the host set with HVX_SET_MSRS (arg 1: values wrong).
+ */
+GUEST_CODE
+static void guest_msr_direct(uint64_t unused)
+{
+	uint64_t bad = 0, val;
+	uint64_t ro[NR_DIRECT_READ_MSRS];
+
+	(void)unused;
+	guest_wrmsr(MSR_STAR, 0x0023001000000000ull);
+	guest_wrmsr(MSR_LSTAR, 0xffffffff81000000ull);
+	guest_wrmsr(MSR_SFMASK, 0x47700);
+	for (unsigned int i = 0; i < NR_DIRECT_READ_MSRS; i++)
+		ro[i] = guest_rdmsr(direct_read_msrs[i]);
+	for (unsigned int i = 0; i < NR_DIRECT_MSRS; i++)
+		guest_wrmsr(direct_msrs[i], direct_value(i, 0));
+	GUEST_SYNC(1);
+	for (unsigned int r = 1; r <= DIRECT_LOOPS; r++) {
+		for (unsigned int i = 0; i < NR_DIRECT_MSRS; i++) {
+			guest_wrmsr(direct_msrs[i], direct_value(i, r));
+			bad += guest_rdmsr(direct_msrs[i]) != direct_value(i, r);
+		}
+		for (unsigned int i = 0; i < NR_DIRECT_READ_MSRS; i++)
+			bad += guest_rdmsr(direct_read_msrs[i]) != ro[i];
+	}
+	GUEST_SYNC_ARGS(2, bad, 0, 0);
+	bad = 0;
+	for (unsigned int i = 0; i < NR_DIRECT_MSRS; i++) {
+		val = guest_rdmsr(direct_msrs[i]);
+		bad += val != direct_value(i, DIRECT_SET_ROUND);
+	}
+	GUEST_SYNC_ARGS(3, bad, 0, 0);
 	GUEST_DONE();
 }
 
@@ -263,6 +332,62 @@ TEST(msr)
 	ASSERT_LE(EXITS_TSC_WRITE, uc.args[3]);
 	ASSERT_GT(EXITS_TSC_WRITE + (1ull << 36), uc.args[3]);
 	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* RDMSR and WRMSR exits of this process's VM so far (hvx statistics). */
+static uint64_t msr_exits(struct __test_metadata *_metadata)
+{
+	struct hvx_stats st;
+
+	ASSERT_EQ(0, hvx_nl_own_stats(&st)) TH_LOG("netlink statistics");
+	return st.exits_by_reason[EXIT_REASON_MSR_READ] +
+	       st.exits_by_reason[EXIT_REASON_MSR_WRITE];
+}
+
+/*
+ * The MSRs the MSR bitmap passes through cost no exit once set up, and
+ * their values still reach userspace (HVX_GET_MSRS reads what the guest
+ * wrote, KERNEL_GS_BASE from the CPU) and come back (HVX_SET_MSRS).
+ */
+TEST(msr_direct)
+{
+	struct hvx_msrs m = { .nmsrs = NR_DIRECT_MSRS };
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t before, after;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_msr_direct, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	before = msr_exits(_metadata);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	after = msr_exits(_metadata);
+	ASSERT_EQ(2, uc.args[0]);
+	ASSERT_EQ(0, uc.args[1]) TH_LOG("%llu values read back wrong",
+					 (unsigned long long)uc.args[1]);
+	EXPECT_EQ(0, after - before)
+		TH_LOG("%llu RDMSR/WRMSR exits for %u rounds of %u direct MSRs",
+		       (unsigned long long)(after - before), DIRECT_LOOPS,
+		       (unsigned int)(NR_DIRECT_MSRS + NR_DIRECT_READ_MSRS));
+
+	for (unsigned int i = 0; i < NR_DIRECT_MSRS; i++)
+		m.entries[i].index = direct_msrs[i];
+	ASSERT_EQ(NR_DIRECT_MSRS, ioctl(vcpu->fd, HVX_GET_MSRS, &m));
+	for (unsigned int i = 0; i < NR_DIRECT_MSRS; i++) {
+		EXPECT_EQ(direct_value(i, DIRECT_LOOPS), m.entries[i].data)
+			TH_LOG("HVX_GET_MSRS 0x%x", direct_msrs[i]);
+		m.entries[i].data = direct_value(i, DIRECT_SET_ROUND);
+	}
+	ASSERT_EQ(NR_DIRECT_MSRS, ioctl(vcpu->fd, HVX_SET_MSRS, &m));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(3, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]) TH_LOG("%llu values set by HVX_SET_MSRS read back wrong",
+					 (unsigned long long)uc.args[1]);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(vcpu, &uc));
+	vcpu_free(vcpu);
 	vm_free(vm);
 }
 

@@ -15,7 +15,9 @@
 # of each operation under each hypervisor (magic breakpoints around it);
 # userspace/bench/benchtool.py classes the host's instructions (VMREAD,
 # WRMSR by MSR, XSAVE, ...) and prices them with userspace/bench/costs.json:
-# the "modelled cycles" beside the instruction figures.
+# the "modelled cycles" beside the instruction figures. /tests/syms then
+# prints the host's symbols, with which benchtool.py also counts the
+# host's instructions by function (functions.txt).
 #
 # hvx-bench loads KVM's modules, then runs every operation through
 # /dev/hvx and then through /dev/kvm in the same boot: neither hypervisor
@@ -157,6 +159,29 @@ if [[ $BENCH_NIC == 1 ]]; then
 	install -m 755 "$REPO/userspace/bench/nic.sh" "$root/usr/bin/hvx-nic-bench"
 	chmod 755 "$root/tests/nic"
 fi
+# --- symbols for the traced RIPs: /tests/syms, after every other test ---
+# The load address of each section of hvx.ko, kvm.ko and kvm-intel.ko
+# (still loaded: hvx-bench loads KVM's and never unloads them) and the
+# kernel's text symbols from /proc/kallsyms (Debian's System.map is an
+# empty stub), written to port 0xE9 (hvx-bench --e9), which Bochs prints
+# on its stdout (port_e9_hack below): the UART would take minutes.
+# benchtool.py names each traced host RIP's function with them.
+if [[ $BENCH_TRACE == 1 ]]; then
+	cat >"$root/tests/syms" <<-'EOF2'
+		#!/bin/sh
+		{
+			for m in hvx kvm kvm_intel; do
+				for f in /sys/module/$m/sections/.*; do
+					[ -f "$f" ] && echo "HVXSYMS section $m ${f##*/} $(cat "$f")"
+				done
+			done
+			echo "HVXSYMS kallsyms begin"
+			awk '($2 == "t" || $2 == "T") && NF == 3 { print $1, $3 }' /proc/kallsyms
+			echo "HVXSYMS kallsyms end"
+		} | /usr/bin/hvx-bench --e9
+	EOF2
+	chmod 755 "$root/tests/syms"
+fi
 initramfs_pack "$root"
 
 # ---------------------------------------------------------------------------
@@ -232,6 +257,7 @@ setup_bochs bochs 1
 sed -i "s/time0=local/time0=$BENCH_EPOCH/" "$IMG/bochs.bochsrc"
 if [[ $BENCH_TRACE == 1 ]]; then
 	echo "magic_break: enabled=1" >>"$IMG/bochs.bochsrc"
+	echo "port_e9_hack: enabled=1" >>"$IMG/bochs.bochsrc"	# /tests/syms
 	{
 		echo c
 		for _ in $(seq 64); do
@@ -335,6 +361,8 @@ fi
 
 # The linux_boot rows (/tests/boot): hvx-run's summary lines become
 # BENCH/BENCHX lines like hvx-kvm-boot's; they replace hvx-bench's n/a.
+# Its "msr exits:" line (RDMSR/WRMSR exits by MSR) becomes the "msr"
+# BENCHX lines, beside those of hvx-kvm-boot's kvm_msr histogram.
 # The line after "# linux_boot_nopv:" is the --no-pv boot's.
 tr -d '\r' <"$serial" | awk '
 	/### HVX-BEGIN boot$/ { on = 1; next }
@@ -364,6 +392,11 @@ BEGIN { op = "linux_boot" }
 	n = split(user, f, /, /)
 	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s user %s %s\n", op, r[1], r[2] }
 }
+/^hvx-run: msr exits: / {
+	sub(/^hvx-run: msr exits: /, "")
+	n = split($0, f, /, /)
+	for (i = 1; i <= n; i++) { split(f[i], r, " "); printf "BENCHX hvx %s msr %s %s\n", op, r[1], r[2] }
+}
 /^BENCHX? kvm linux_boot/' "$OUT/boot.log" >"$OUT/boot-output.txt"
 if grep -q '^BENCH hvx linux_boot ' "$OUT/boot-output.txt" &&
 	grep -q '^BENCH hvx linux_boot_nopv ' "$OUT/boot-output.txt" &&
@@ -391,8 +424,18 @@ fi
 
 # The traced round trips: classes and modelled cycles (BENCHCYC lines).
 if [[ $BENCH_TRACE == 1 && -s "$raw" ]]; then
+	# The host's symbols (/tests/syms): the by-function tables.
+	syms=()
+	if grep -aq 'HVXSYMS kallsyms end' "$OUT/bochs-stdout.log"; then
+		syms=(--syms "$OUT/bochs-stdout.log" --ko "hvx=$HVX_KO"
+			--ko "kvm=$IMG/root/lib/hvx/kvm/kvm.ko"
+			--ko "kvm-intel=$IMG/root/lib/hvx/kvm/kvm-intel.ko")
+	else
+		echo "bench.sh: no host symbols in $OUT/bochs-stdout.log: no by-function tables"
+	fi
 	if python3 "$REPO/userspace/bench/benchtool.py" trace "$OUT/bochs-stdout.log" \
-		"$REPO/userspace/bench/costs.json" "$OUT" >"$OUT/benchcyc.txt" 2>"$OUT/benchtool.log"; then
+		"$REPO/userspace/bench/costs.json" "$OUT" "${syms[@]}" \
+		>"$OUT/benchcyc.txt" 2>"$OUT/benchtool.log"; then
 		cat "$OUT/benchcyc.txt" >>"$raw"
 	else
 		echo "FAIL: the instruction trace could not be read: $(tail -n1 "$OUT/benchtool.log")"
@@ -409,10 +452,14 @@ if [[ -s "$raw" ]]; then
 	if [[ -s "$OUT/classes.txt" ]]; then
 		echo
 		cat "$OUT/classes.txt"
+		if [[ -s "$OUT/functions.txt" ]]; then
+			echo
+			cat "$OUT/functions.txt"
+		fi
 		python3 "$REPO/userspace/bench/benchtool.py" merge "$OUT/results.json" "$OUT/trace.json" || fail=1
 	fi
 	python3 "$REPO/userspace/bench/benchtool.py" markdown "$OUT/results.json" "$OUT/bench.md" \
-		--classes "$OUT/classes.txt" --target "${HVX_BENCH_TARGET:-make bench}" \
+		--classes "$OUT/classes.txt" --functions "$OUT/functions.txt" --target "${HVX_BENCH_TARGET:-make bench}" \
 		--args="$BENCH_ARGS" >/dev/null || fail=1
 	if [[ -n "${HVX_BENCH_MD:-}" && -s "$OUT/bench.md" ]]; then
 		cp "$OUT/bench.md" "$HVX_BENCH_MD"

@@ -10,7 +10,10 @@ Subcommands (standard library only):
                              magic breakpoints per window), class each host
                              instruction, price it with COSTS (costs.json);
                              writes OUTDIR/trace.json and OUTDIR/classes.txt
-                             and prints "BENCHCYC" lines for report.sh
+                             and prints "BENCHCYC" lines for report.sh;
+                             with --syms LOG (and --ko NAME=FILE.ko)
+                             also OUTDIR/functions.txt: host instructions
+                             by function
   merge RESULTS TRACEJSON    add each window's classes to results.json
   gate BASELINE RESULTS      exit 1 if an hvx figure rose more than the
                              baseline's tolerance (3%) above it
@@ -18,10 +21,12 @@ Subcommands (standard library only):
   markdown RESULTS OUT       the generated figures file (commit and date)
 """
 import argparse
+import bisect
 import datetime
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 
@@ -70,6 +75,8 @@ PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock", "data16",
 
 TRACE_RE = re.compile(r"^\(\d+\)\.\[(\d+)\] \[0x[0-9a-f]+\] "
                       r"([0-9a-f]{4}):([0-9a-f_]+) \(.*?\): (.*)$")
+# Functions shown per operation and hypervisor in functions.txt.
+TOP_FUNCTIONS = 15
 REG_RE = re.compile(r"^(rax|rcx): ([0-9a-f]{8})_([0-9a-f]{8})$")
 
 
@@ -119,6 +126,7 @@ def new_window(tag):
         "msrs": {"rdmsr": {}, "wrmsr": {}},
         "guest_instructions": 0, "host_instructions": 0,
         "host_user_instructions": 0, "mnemonics": {},
+        "rips": {},     # host kernel RIP -> instructions (not in trace.json)
     }
 
 
@@ -168,6 +176,9 @@ def parse_trace(path):
             win["classes"][cls] += 1
             if cs != "0010":
                 win["host_user_instructions"] += 1
+            else:
+                rip = int(m.group(3).replace("_", ""), 16)
+                win["rips"][rip] = win["rips"].get(rip, 0) + 1
             if cls in ("rdmsr", "wrmsr"):
                 msr = "0x%x" % ((rcx or 0) & 0xffffffff)
                 win["msrs"][cls][msr] = win["msrs"][cls].get(msr, 0) + 1
@@ -265,6 +276,158 @@ def class_tables(windows, costs):
     return out
 
 
+# ---------------------------------------------------------------------------
+# Host symbols: which function each traced host RIP belongs to.
+#
+# The emulated host runs with nokaslr, but its kernel's symbols are not in
+# Debian's package (System.map is a stub), so bench.sh's /tests/syms prints
+# them through port 0xE9 (Bochs's stdout): /proc/kallsyms's text symbols
+# and the load address of every section of hvx.ko, kvm.ko and
+# kvm-intel.ko. The modules' own symbols come from their ELF symbol tables.
+
+SHF_EXECINSTR = 0x4
+SHT_SYMTAB = 2
+STT_NOTYPE, STT_FUNC = 0, 2
+# A RIP further than this past the symbol before it is not in that symbol.
+MAX_FUNC_SIZE = 0x10000
+KALLSYMS_RE = re.compile(r"^([0-9a-f]{16}) (\S+)$")
+
+
+def elf_functions(path):
+    """[(section, offset, size, name)] of an x86-64 relocatable ELF file's
+    code symbols (functions and assembler labels in executable sections)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4:6] != b"\x02\x01":
+        die(f"{path}: not a 64-bit little-endian ELF file")
+    try:
+        return elf_code_symbols(data)
+    except (struct.error, IndexError, ValueError):
+        die(f"{path}: a truncated or malformed ELF file")
+
+
+def elf_code_symbols(data):
+    """elf_functions() of the file's bytes (struct.error, IndexError or
+    ValueError when they are cut short)."""
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    shdrs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+             for i in range(shnum)]
+
+    def cstr(off):
+        return data[off:data.index(b"\0", off)].decode(errors="replace")
+
+    names = [cstr(shdrs[shstrndx][4] + h[0]) for h in shdrs]
+    out = []
+    for h in shdrs:
+        if h[1] != SHT_SYMTAB:
+            continue
+        stroff = shdrs[h[6]][4]
+        for i in range(h[5] // 24):
+            st_name, st_info, _, shndx, value, size = struct.unpack_from(
+                "<IBBHQQ", data, h[4] + i * 24)
+            if st_info & 0xf not in (STT_NOTYPE, STT_FUNC) or not st_name:
+                continue
+            if not 0 < shndx < shnum or not shdrs[shndx][2] & SHF_EXECINSTR:
+                continue
+            name = cstr(stroff + st_name)
+            if name.startswith((".L", "__pfx_", "__cfi_")):
+                continue
+            out.append((names[shndx], value, size, name))
+    return out
+
+
+def read_syms(path):
+    """/tests/syms's output in a log (Bochs's stdout, where port 0xE9
+    prints): ({module: {section: address}}, [(address, name)] of the
+    kernel's text symbols). The lines may follow a debugger prompt."""
+    sections, lines, inside = {}, [], False
+    with open(path, errors="replace") as f:
+        for line in f:
+            at = line.find("HVXSYMS ")
+            if at >= 0:
+                w = line[at:].split()
+                if w[1:3] == ["kallsyms", "begin"]:
+                    inside = True
+                elif w[1:3] == ["kallsyms", "end"]:
+                    inside = False
+                elif (w[1:2] == ["section"] and len(w) == 5
+                      and re.fullmatch(r"(0x)?[0-9a-f]+", w[4])):
+                    sections.setdefault(w[2], {})[w[3]] = int(w[4], 16)
+            elif inside:
+                lines.append(line.strip())
+    kallsyms = []
+    for ln in lines:
+        m = KALLSYMS_RE.match(ln)
+        if m:
+            kallsyms.append((int(m.group(1), 16), m.group(2)))
+    return sections, kallsyms
+
+
+class Symbols:
+    """Address to function name: the kernel's and the modules'."""
+
+    def __init__(self, log, kos):
+        sections, kallsyms = read_syms(log)
+        syms = list(kallsyms)
+        for spec in kos:
+            mod, eq, path = spec.partition("=")
+            if not eq or not mod or not path:
+                die(f"--ko {spec}: NAME=FILE.ko expected")
+            base = sections.get(mod.replace("-", "_"))
+            if not base:
+                print(f"benchtool: {mod}: no section addresses in {log}", file=sys.stderr)
+                continue
+            for sec, off, _, name in elf_functions(path):
+                if sec in base:
+                    syms.append((base[sec] + off, f"{name} [{mod}]"))
+        syms.sort()
+        self.addrs = [a for a, _ in syms]
+        self.names = [n for _, n in syms]
+        self.count = len(syms)
+
+    def name(self, rip):
+        i = bisect.bisect_right(self.addrs, rip) - 1
+        if i < 0 or rip - self.addrs[i] > MAX_FUNC_SIZE:
+            return "?"
+        return self.names[i]
+
+
+def by_function(win, syms):
+    """{function: host kernel instructions} of one window."""
+    out = {}
+    for rip, n in win["rips"].items():
+        fn = syms.name(rip)
+        out[fn] = out.get(fn, 0) + n
+    if win["host_user_instructions"]:
+        out["(host user space)"] = win["host_user_instructions"]
+    return out
+
+
+def function_tables(windows):
+    """Per operation and hypervisor: the functions with the most host
+    instructions in the round trip (the window the cost model kept)."""
+    out = ["Host instructions of one round trip, by function (the same window as",
+           "the class tables; kernel symbols from the emulated host's kallsyms,",
+           "module symbols from hvx.ko, kvm.ko and kvm-intel.ko)"]
+    for op in GUEST_OPS:
+        for hv in HVS:
+            w = next((w for w in windows if w["op"] == op and w["hv"] == hv), None)
+            if w is None or "functions" not in w:
+                continue
+            fns = sorted(w["functions"].items(), key=lambda x: (-x[1], x[0]))
+            total = w["host_instructions"]
+            out += ["", f"{op} {hv}: {total} host instructions in {len(fns)} functions",
+                    "  %8s %6s  %s" % ("instr", "share", "function")]
+            for name, n in fns[:TOP_FUNCTIONS]:
+                out.append("  %8d %5.1f%%  %s" % (n, 100.0 * n / total if total else 0, name))
+            rest = sum(n for _, n in fns[TOP_FUNCTIONS:])
+            if rest:
+                out.append("  %8d %5.1f%%  (%d other functions)"
+                           % (rest, 100.0 * rest / total if total else 0, len(fns) - TOP_FUNCTIONS))
+    return out
+
+
 def cmd_trace(a):
     costs = load_costs(a.costs)
     # Each operation is traced BENCH_TRACE_WINDOWS times; a host timer
@@ -285,6 +448,13 @@ def cmd_trace(a):
             w["modelled_cycles_of_each"] = b["modelled_cycles_of_each"]
             best[key] = w
     windows = [best[k] for k in order]
+    syms = Symbols(a.syms, a.ko or []) if a.syms else None
+    if syms is not None and not syms.count:
+        die(f"{a.syms}: no host symbols (did /tests/syms run?)")
+    for w in windows:
+        if syms is not None:
+            w["functions"] = by_function(w, syms)
+        del w["rips"]
     os.makedirs(a.outdir, exist_ok=True)
     with open(os.path.join(a.outdir, "trace.json"), "w") as f:
         json.dump({"cost_model": {"cpu": costs["cpu"], "file": "userspace/bench/costs.json"},
@@ -292,6 +462,9 @@ def cmd_trace(a):
         f.write("\n")
     with open(os.path.join(a.outdir, "classes.txt"), "w") as f:
         f.write("\n".join(class_tables(windows, costs)) + "\n")
+    if syms is not None:
+        with open(os.path.join(a.outdir, "functions.txt"), "w") as f:
+            f.write("\n".join(function_tables(windows)) + "\n")
     for w in windows:
         print("BENCHCYC %s %s %.0f %d %d" % (w["hv"], w["op"], w["modelled_cycles"],
                                             w["host_instructions"], w["guest_instructions"]))
@@ -319,6 +492,8 @@ def cmd_merge(a):
                     "windows_traced": w["windows_traced"],
                     "modelled_cycles_of_each": w["modelled_cycles_of_each"],
                 }
+                if "functions" in w:
+                    op[hv + "_round_trip"]["functions"] = w["functions"]
     res["cost_model"] = tr["cost_model"]
     with open(a.results, "w") as f:
         json.dump(res, f, indent=2)
@@ -485,13 +660,18 @@ def cmd_markdown(a):
                     if nm not in names:
                         names.append(nm)
             what = {"vmx": "VM exits by basic reason (KVM: kvm_exit tracepoint, traced run)",
-                    "user": "exits to the VMM", "kstat": "KVM statistics counters"}.get(src, src)
+                    "user": "exits to the VMM", "kstat": "KVM statistics counters",
+                    "msr": "RDMSR/WRMSR exits by MSR (hvx: its statistics; "
+                           "KVM: kvm_msr tracepoint, traced run)"}.get(src, src)
             lines += ["", "%s: %s" % (op, what), "", "| reason | hvx | KVM |", "|---|---:|---:|"]
             for nm in names:
                 lines.append("| %s | %s | %s |" % (nm, sides.get("hvx", {}).get(nm, "-"),
                                                    sides.get("kvm", {}).get(nm, "-")))
     if classes:
         lines += ["", "```", classes.rstrip("\n"), "```"]
+    if a.functions and os.path.exists(a.functions):
+        with open(a.functions) as f:
+            lines += ["", "```", f.read().rstrip("\n"), "```"]
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"benchtool: wrote {a.out}")
@@ -504,6 +684,11 @@ def main():
     s.add_argument("trace")
     s.add_argument("costs")
     s.add_argument("outdir")
+    s.add_argument("--syms", metavar="LOG",
+                   help="log with /tests/syms's output (bench.sh: Bochs's stdout): "
+                        "name functions")
+    s.add_argument("--ko", action="append", metavar="NAME=FILE",
+                   help="a module's name and its .ko (symbols), e.g. hvx=hvx.ko")
     s.set_defaults(fn=cmd_trace)
     s = sub.add_parser("merge")
     s.add_argument("results")
@@ -521,11 +706,17 @@ def main():
     s.add_argument("results")
     s.add_argument("out")
     s.add_argument("--classes", help="classes.txt of the same run")
+    s.add_argument("--functions", help="functions.txt of the same run")
     s.add_argument("--target", default="make bench")
     s.add_argument("--args", default="")
     s.set_defaults(fn=cmd_markdown)
     a = p.parse_args()
-    a.fn(a)
+    try:
+        a.fn(a)
+    except OSError as e:
+        die(f"{e.filename or ''}: {e.strerror or e}")
+    except json.JSONDecodeError as e:
+        die(f"not JSON: {e}")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@
  * The machine is what a minimal VMM gives a KVM guest: KVM_CREATE_IRQCHIP
  * (PIC, IOAPIC, LAPIC) and KVM_CREATE_PIT2 in the kernel, the CPUID table
  * KVM supports (with its paravirtual leaves, as QEMU passes them) plus the
- * TSC-deadline timer; in userspace a 16450-style UART at COM1 without
- * interrupts, the CMOS clock at 0x70/0x71, PCI configuration space as
- * absent (all ones), hvx-run's ACPI PM ports and the debug-exit port. Other
- * ports read all ones; unbacked MMIO reads all ones and drops writes.
+ * TSC-deadline timer and the hypervisor bit, as QEMU adds them; in
+ * userspace a 16450-style UART at COM1 without interrupts, the CMOS clock
+ * at 0x70/0x71, PCI configuration space as absent (all ones), hvx-run's
+ * ACPI PM ports and the debug-exit port. Other ports read all ones;
+ * unbacked MMIO reads all ones and drops writes.
  *
  * Output (stdout; the guest console goes there too):
  *
@@ -29,7 +30,9 @@
  *
  * --trace-exits counts every VM exit by basic exit reason with a histogram
  * trigger on the kvm:kvm_exit tracepoint (tracefs) and prints them as
- * "BENCHX kvm linux_boot vmx NAME N" instead of the lines above: the
+ * "BENCHX kvm linux_boot vmx NAME N", and the RDMSR/WRMSR that KVM
+ * intercepted by MSR (kvm:kvm_msr) as "BENCHX kvm linux_boot msr
+ * WRMSR_0x6e0 N", instead of the lines above: the
  * tracepoint costs instructions on every exit, so a traced run gives the
  * breakdown, never the instruction count.
  *
@@ -59,6 +62,8 @@
 #define KVM_TSS_GPA	0xfffbd000	/* as QEMU (and hv_kvm.c) */
 #define MAX_CPUID	256
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
+#define MSR_TABLE_ROWS	16	/* --trace-exits: MSRs listed; then "other" */
 #define PORT_CMOS_INDEX	0x70
 #define PORT_CMOS_DATA	0x71
 #define PORT_PCI_CONF	0xcf8	/* 0xcf8-0xcff */
@@ -66,6 +71,10 @@
 #define TRIGGER_FILE	TRACE_DIR "/events/kvm/kvm_exit/trigger"
 #define HIST_FILE	TRACE_DIR "/events/kvm/kvm_exit/hist"
 #define TRIGGER		"hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending"
+/* RDMSR/WRMSR that KVM handled, by MSR (kvm:kvm_msr: write 1 for WRMSR) */
+#define MSR_TRIGGER_FILE TRACE_DIR "/events/kvm/kvm_msr/trigger"
+#define MSR_HIST_FILE	TRACE_DIR "/events/kvm/kvm_msr/hist"
+#define MSR_TRIGGER	"hist:keys=write,ecx.hex:vals=hitcount:sort=hitcount.descending"
 
 const char *prog = "hvx-kvm-boot";
 static bool quiet;
@@ -289,10 +298,23 @@ static void set_cpuid(int sys_fd, int vcpu_fd)
 		die("out of memory");
 	c->nent = MAX_CPUID;
 	xioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c, "KVM_GET_SUPPORTED_CPUID");
-	if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
-		for (uint32_t i = 0; i < c->nent; i++)
-			if (c->entries[i].function == 1)
-				c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	/*
+	 * KVM's supported table has neither the TSC-deadline timer nor the
+	 * "running under a hypervisor" bit; QEMU adds both. Without the
+	 * latter Linux does not look for KVM's leaves (no kvmclock, PV EOI,
+	 * ...), and it applies the bare-metal microcode check of the
+	 * TSC-deadline timer (apic_validate_deadline_timer()), which on a
+	 * model with a known erratum and KVM's guest microcode revision turns
+	 * the timer off: the guest would then run a different timer than
+	 * under hvx-run, which sets the bit.
+	 */
+	for (uint32_t i = 0; i < c->nent; i++) {
+		if (c->entries[i].function != 1)
+			continue;
+		c->entries[i].ecx |= CPUID_1_ECX_HYPERVISOR;
+		if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+			c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	}
 	xioctl(vcpu_fd, KVM_SET_CPUID2, c, "KVM_SET_CPUID2");
 	free(c);
 }
@@ -379,27 +401,71 @@ static void write_file(const char *path, const char *s)
 	close(fd);
 }
 
+/* The triggers this process set, removed at exit. */
+static bool exit_trigger_set, msr_trigger_set;
+
+static void trigger_remove(const char *path, const char *trigger)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, trigger, strlen(trigger)) < 0)
+			fprintf(stderr, "%s: cannot remove the trigger %s: %s\n",
+				prog, trigger, strerror(errno));
+		close(fd);
+	}
+}
+
 /* At exit, also after die(): a trigger left behind would slow every later
- * KVM exit and refuse the next --trace-exits.
+ * KVM exit and refuse the next --trace-exits. Only those set here: one
+ * that was there before (the write failed) is not this run's.
  */
 static void trace_remove(void)
 {
-	int fd = open(TRIGGER_FILE, O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (write(fd, "!" TRIGGER, strlen("!" TRIGGER)) < 0)
-			fprintf(stderr, "%s: cannot remove the kvm_exit trigger: %s\n",
-				prog, strerror(errno));
-		close(fd);
-	}
+	if (exit_trigger_set)
+		trigger_remove(TRIGGER_FILE, "!" TRIGGER);
+	if (msr_trigger_set)
+		trigger_remove(MSR_TRIGGER_FILE, "!" MSR_TRIGGER);
 }
 
 static void trace_start(void)
 {
 	if (access(TRIGGER_FILE, W_OK))
 		mount("tracefs", TRACE_DIR, "tracefs", 0, NULL);	/* may be there */
-	write_file(TRIGGER_FILE, TRIGGER);
 	atexit(trace_remove);
+	write_file(TRIGGER_FILE, TRIGGER);
+	exit_trigger_set = true;
+	write_file(MSR_TRIGGER_FILE, MSR_TRIGGER);
+	msr_trigger_set = true;
+}
+
+/*
+ * The kvm_msr histogram as "BENCHX kvm linux_boot msr WRMSR_0x6e0 N": the
+ * MSR accesses KVM intercepted and handled (its MSR bitmap lets the others
+ * through), in the format hvx-run's --summary gives hvx's.
+ */
+static void trace_msrs(void)
+{
+	FILE *f = fopen(MSR_HIST_FILE, "r");
+	char line[256];
+	unsigned long long wr, ecx, count, other = 0;
+	int rows = 0;
+
+	if (!f)
+		die("%s: %s", MSR_HIST_FILE, strerror(errno));
+	/* The histogram is sorted by decreasing count. */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " { write: %llu , ecx: %llx } hitcount: %llu",
+			   &wr, &ecx, &count) == 3) {
+			if (rows++ >= MSR_TABLE_ROWS)
+				other += count;
+			else
+				printf("BENCHX kvm linux_boot msr %s_%#llx %llu\n",
+				       wr ? "WRMSR" : "RDMSR", ecx, count);
+		}
+	if (other)
+		printf("BENCHX kvm linux_boot msr other %llu\n", other);
+	fclose(f);
 }
 
 static void trace_stop(void)
@@ -418,6 +484,7 @@ static void trace_stop(void)
 				printf("BENCHX kvm linux_boot vmx reason_%llu %llu\n", reason, count);
 		}
 	fclose(f);
+	trace_msrs();
 }
 
 /* ------------------------------------------------------------------ */

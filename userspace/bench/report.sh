@@ -57,7 +57,8 @@ function hvjson(hv, op) {
 # The BENCHX lines: a table per operation and source, and "exits_by_reason"
 # in the JSON. Sources: vmx (basic exit reasons: the hvx statistics; the KVM
 # kvm_exit tracepoint in a separate, traced run), user (exits to the VMM),
-# kstat (the KVM statistics counters).
+# kstat (the KVM statistics counters), msr (RDMSR/WRMSR exits by MSR:
+# the summary of hvx-run; the KVM kvm_msr tracepoint, traced run).
 function exits_by_reason(   i, j, k, op, src, nm, hv, h, sep, sep2) {
 	if (!nxops) return
 	printf ",\n  \"exits_by_reason\": {" >> json
@@ -68,7 +69,8 @@ function exits_by_reason(   i, j, k, op, src, nm, hv, h, sep, sep2) {
 			src = xsrcs[op, j]
 			printf "\n%s: exits by reason (%s)\n", desc[op] != "" ? desc[op] : op, \
 				src == "vmx" ? "VM exits by basic exit reason; KVM: kvm_exit tracepoint, traced run" : \
-				src == "user" ? "exits to the VMM" : src == "kstat" ? "KVM statistics counters" : src
+				src == "user" ? "exits to the VMM" : src == "kstat" ? "KVM statistics counters" : \
+				src == "msr" ? "RDMSR/WRMSR exits by MSR; KVM: kvm_msr tracepoint, traced run" : src
 			printf "  %-36s %12s %12s\n", "reason", "hvx", "KVM"
 			for (k = 1; k <= nxname[op, src]; k++) {
 				nm = xname[op, src, k]

@@ -6,11 +6,15 @@
  * when the family cannot be reached.
  *
  *   hvx-run: summary: 2 vCPUs, 812345678 TSC cycles, 41234 exits: EPT_VIOLATION 20001, IO_INSTRUCTION 9000, ...; exits to hvx-run: IO 12, ...
+ *   hvx-run: msr exits: WRMSR_0x6e0 2300, RDMSR_0x10 40, ...
  *
  * The run time is from the start of the vCPUs to the first stop request
  * (power-off, debug-exit port, ...), not to the end of the teardown; every
  * exit reason seen is listed, by decreasing count, then the exits that
- * reached hvx-run itself. Under Bochs with
+ * reached hvx-run itself. The second line, when the guest made RDMSR or
+ * WRMSR exits, lists them by MSR (the kernel's by-key tables, so a count
+ * may include a few exits of an MSR that an entry served before). Under
+ * Bochs with
  * "clock: sync=none" the TSC counts emulated instructions, so the figure
  * is the run time in instructions (make bench parses this line).
  *
@@ -36,7 +40,35 @@ struct collect {
 	uint64_t other;
 	uint64_t total;
 	int vcpus;
+	/* RDMSR/WRMSR exits by MSR (key: index | HVX_STATS_MSR_WRITE) */
+	struct hvx_stats_top msrs[HVX_STATS_TOP * 8];
+	int nmsrs;
 };
+
+/* Add one vCPU's by-MSR table to @c's (keys beyond its room are dropped). */
+static void msrs_merge(struct collect *c, const struct hvx_stats_top *t)
+{
+	for (int i = 0; i < HVX_STATS_TOP && t[i].count; i++) {
+		int j;
+
+		for (j = 0; j < c->nmsrs && c->msrs[j].key != t[i].key; j++)
+			;
+		if (j == c->nmsrs) {
+			if (j == (int)(sizeof(c->msrs) / sizeof(c->msrs[0])))
+				continue;
+			c->msrs[c->nmsrs++] = (struct hvx_stats_top){ .key = t[i].key };
+		}
+		c->msrs[j].count += t[i].count;
+		c->msrs[j].overcount += t[i].overcount;
+	}
+}
+
+static int top_cmp(const void *a, const void *b)
+{
+	const struct hvx_stats_top *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
 
 /* HVX_CMD_GET_VM dump: the VM this process owns. */
 static int own_vm_parse(struct nlattr **tb, void *arg)
@@ -68,6 +100,7 @@ static int stats_parse(struct nlattr **tb, void *arg)
 		c->by_reason[i] += st->exits_by_reason[i];
 	c->other += st->exits_other;
 	c->total += st->exits;
+	msrs_merge(c, st->msrs);
 	c->vcpus++;
 	free(st);
 	return 0;
@@ -146,6 +179,16 @@ void print_summary(struct vm *vm)
 		if (u[i] && hvx_user_exit_name(i))
 			n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
 				      k++ ? "," : "", hvx_user_exit_name(i), u[i]);
+	fprintf(stderr, "hvx-run: %s\n", line);
+	if (!c.nmsrs)
+		return;
+	/* A second line: the RDMSR/WRMSR exits by MSR, by decreasing count. */
+	qsort(c.msrs, c.nmsrs, sizeof(c.msrs[0]), top_cmp);
+	n = snprintf(line, sizeof(line), "msr exits:");
+	for (int i = 0; i < c.nmsrs && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - n, "%s %s_%#x %" PRIu64, i ? "," : "",
+			      c.msrs[i].key & HVX_STATS_MSR_WRITE ? "WRMSR" : "RDMSR",
+			      (uint32_t)c.msrs[i].key, (uint64_t)c.msrs[i].count);
 	fprintf(stderr, "hvx-run: %s\n", line);
 }
 

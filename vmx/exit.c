@@ -412,6 +412,13 @@ static bool fast_reenter(struct hvx_vmx_vcpu *v, u64 exit_tsc, u64 end)
 	return true;
 }
 
+/* The end of hvx_vmx_run()'s use of the VMCS: slow paths load it again. */
+static void run_unload(struct hvx_vmx_vcpu *v)
+{
+	v->vmcs_current = false;
+	hvx_vmx_unload();
+}
+
 /**
  * hvx_vmx_run - enter the guest once and handle the VM exit
  * @v: the vCPU; the caller is its only runner.
@@ -438,6 +445,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 
 	preempt_disable();
 	hvx_vmx_load(v);
+	v->vmcs_current = true;
 	if (v->flush_tlb) {
 		/* On this CPU; a move to another one flushes there (load). */
 		if (v->vpid) {
@@ -451,7 +459,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		check = hvx_vmx_check_guest_state();
 		if (check != HVX_CHECK_UNKNOWN) {
 			hvx_vmx_cancel_injection(v);
-			hvx_vmx_unload();
+			run_unload(v);
 			/* Reason 0: software refused it; the CPU never saw it. */
 			v->exit_qual = 0;
 			v->stats.s.entry_failures++;
@@ -472,7 +480,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		/* Let the caller's loop see the signal or reschedule. */
 		hvx_vmx_irq_enable();
 		guest_fpu_save(v);
-		hvx_vmx_unload();
+		run_unload(v);
 		return HVX_RUN_RESUME;
 	}
 	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
@@ -522,7 +530,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		u32 err = vmcs_read(VM_INSTRUCTION_ERROR);
 
 		hvx_vmx_cancel_injection(v);
-		hvx_vmx_unload();
+		run_unload(v);
 		memset(&v->run->fail_entry, 0, sizeof(v->run->fail_entry));
 		v->run->exit_reason = HVX_EXIT_FAIL_ENTRY;
 		v->run->fail_entry.kind = HVX_ENTRY_FAIL_VMFAIL;
@@ -534,7 +542,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		return HVX_RUN_USER;
 	}
 	if (fast_done) {	/* handled; the host needs the CPU first */
-		hvx_vmx_unload();
+		run_unload(v);
 		if (unlikely(v->pv.eoi_pending))
 			hvx_vmx_pv_eoi_check(v);
 		return HVX_RUN_RESUME;
@@ -548,7 +556,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		check = hvx_vmx_check_guest_state();
 	else
 		v->launched = true;
-	hvx_vmx_unload();
+	run_unload(v);
 	/* Before any handler sees the APIC: the guest may have EOIed in memory. */
 	if (unlikely(v->pv.eoi_pending))
 		hvx_vmx_pv_eoi_check(v);

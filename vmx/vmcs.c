@@ -27,13 +27,21 @@
  * @v: the vCPU.
  * @field: field encoding.
  *
- * Context: process context (preemptible); for slow paths.
+ * Inside hvx_vmx_run()'s use of the VMCS (@v->vmcs_current: the exit
+ * fast path, reading the exit) the VMCS is current already and this is
+ * one VMREAD; elsewhere the VMCS is loaded around it.
+ * Context: process context (preemptible) on slow paths, or the vCPU
+ * thread inside hvx_vmx_run() with preemption or interrupts off.
  * Return: the field value.
  */
 u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field)
 {
 	u64 val;
 
+	if (v->vmcs_current) {
+		lockdep_assert_preemption_disabled();
+		return vmcs_read(field);
+	}
 	preempt_disable();
 	hvx_vmx_load(v);
 	val = vmcs_read(field);
@@ -47,10 +55,17 @@ u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field)
  * @field: field encoding.
  * @val: value.
  *
- * Context: process context (preemptible); for slow paths.
+ * One VMWRITE where @v->vmcs_current says the VMCS is current (see
+ * hvx_vmx_read()).
+ * Context: as hvx_vmx_read().
  */
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 {
+	if (v->vmcs_current) {
+		lockdep_assert_preemption_disabled();
+		vmcs_write(field, val);
+		return;
+	}
 	preempt_disable();
 	hvx_vmx_load(v);
 	vmcs_write(field, val);

@@ -616,6 +616,10 @@ struct hvx_vmx_vm {
  *	by every VM exit; the accessors fill a copy on first use.
  * @regs_dirty: HVX_REG_* bits: the copy is newer than the VMCS field and
  *	is written back before the next entry (and only then).
+ * @vmcs_current: hvx_vmx_run() holds the VMCS current on this CPU, with
+ *	preemption off (between its hvx_vmx_load() and hvx_vmx_unload()):
+ *	hvx_vmx_read() and hvx_vmx_write() are a bare VMREAD/VMWRITE then;
+ *	vCPU thread only.
  * @timer_reload: write the VMX-preemption timer before the next entry
  *	(it expired, a host interrupt exited, or the VMCS is new); see
  *	hvx_vmx_caps.preempt_timer.
@@ -724,6 +728,7 @@ struct hvx_vmx_vcpu {
 	u64 rsp, rip, rflags, cr2;
 	u64 intr_state;
 	u8 regs_avail, regs_dirty;
+	bool vmcs_current;
 	bool timer_reload;
 	u64 cr0, cr4, efer;
 	u8 tpr;

@@ -11,7 +11,8 @@
  * - ext4_files_and_ro_disk: a writable disk and a read-only one. The
  *   guest reads back a file the host wrote, copies a set of files from
  *   the read-only disk to the writable one with an fsync each and reads
- *   them back from the disk; writes to the read-only disk fail. The
+ *   them back from the disk; it writes, deletes and trims 8 MiB, which
+ *   the image gives back (discard); writes to the read-only disk fail. The
  *   functions use MSI-X and GET_ID gives the serial. While the files
  *   move (the guest waits for a line on its console at either end, so
  *   the test can sample the running VM's netlink counters) the disks
@@ -473,9 +474,11 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 			 GUEST_DIR "/initrd.gz", "--mem", "192M",
 			 "--append", linux_args(append, sizeof(append), "check"),
 			 "--summary", "--disk", d0, "--disk", d1, NULL };
+	unsigned long long alloc0;
 	struct check c = { 0 };
 	struct boot b = { 0 };
 	size_t total = 0;
+	struct stat st;
 	uint8_t *buf;
 	long exits;
 
@@ -504,6 +507,8 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 	ASSERT_EQ(0, make_ext4(rw, at(self, "rw"), 32, out, sizeof(out))) TH_LOG("%s", out);
 	ASSERT_EQ(0, make_ext4(ro, at(self, "ro"), 16, out, sizeof(out))) TH_LOG("%s", out);
 	ASSERT_EQ(0, sha256_file(ro, ro_sum));
+	ASSERT_EQ(0, stat(rw, &st));
+	alloc0 = st.st_blocks * 512ull;
 	snprintf(d0, sizeof(d0), "%s,serial=hvx-disk-0", rw);
 	snprintf(d1, sizeof(d1), "%s,ro", ro);
 	ASSERT_LT(0, boot_start(&b, args));
@@ -528,6 +533,17 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 		ASSERT_TRUE(said(&b, "hvx-guest: disk reread %s sha256 %s\r\n",
 				 data_files[i].name, sums[i])) TH_LOG("%s", data_files[i].name);
 	}
+
+	/*
+	 * Discard: the guest wrote 8 MiB more, deleted them and trimmed;
+	 * the device punched the holes, so the image holds the files and
+	 * some metadata, not the 8 MiB.
+	 */
+	ASSERT_TRUE(said(&b, "hvx-guest: disk fstrim rc=0\r\n"));
+	ASSERT_EQ(0, stat(rw, &st));
+	printf("# writable image: %llu KiB allocated before the boot, %llu KiB after; %zu KiB of files\n",
+	       alloc0 >> 10, (st.st_blocks * 512ull) >> 10, total >> 10);
+	ASSERT_GT(alloc0 + total + (4 << 20), st.st_blocks * 512ull);
 
 	/* The read-only disk: read-only in the guest, no write got through. */
 	ASSERT_TRUE(said(&b, "hvx-guest: disk ro sysfs 1\r\n"));

@@ -28,6 +28,7 @@
 #   disk read host.bin sha256 <hash>
 #   disk wrote <file> sha256 <hash>   (check, once per file)
 #   disk reread <file> sha256 <hash>  (check, after drop_caches)
+#   disk fstrim rc=<rc>               (check)
 #   disk ro <what> rc=<rc>            (check: each write tried on vdb)
 #   disk wait <io|done>               (check: then waits up to 60 s for a
 #                                     line on the console, the test's
@@ -88,6 +89,7 @@ fi
 
 # The test samples the VM's counters here and below, then sends a line.
 echo "$p disk wait io"
+# shellcheck disable=SC3045 # busybox ash has read -t
 read -r -t 60 _
 mount -t ext4 -o ro /dev/vdb /mnt/ro || fail "mount /dev/vdb"
 mkdir -p /mnt/rw/data || fail "mkdir data"
@@ -104,6 +106,14 @@ for f in /mnt/rw/data/*; do
 	echo "$p disk reread ${f##*/} sha256 $(sha256sum <"$f" | cut -d' ' -f1)"
 done
 
+# Discard: 8 MiB written, deleted and trimmed; the image gives the
+# space back (the test looks at its allocated size).
+dd if=/dev/zero of=/mnt/rw/scratch bs=64k count=128 conv=fsync 2>/dev/null || fail "dd scratch"
+rm /mnt/rw/scratch
+sync
+fstrim /mnt/rw
+echo "$p disk fstrim rc=$?"
+
 # The read-only disk: the driver reads VIRTIO_BLK_F_RO and marks the disk
 # read-only, so neither the file system nor the block device takes a write.
 echo "$p disk ro sysfs $(cat /sys/block/vdb/ro)"
@@ -116,6 +126,7 @@ echo "$p disk ro dd rc=$?"
 
 grep virtio /proc/interrupts | tr -s ' ' | sed "s/^ */$p disk irq /"
 echo "$p disk wait done"
+# shellcheck disable=SC3045 # busybox ash has read -t
 read -r -t 60 _
 umount /mnt/ro || fail "umount /mnt/ro"
 umount /mnt/rw || fail "umount /mnt/rw"

@@ -206,6 +206,8 @@ static pid_t boot_start(struct boot *b, char *const args[])
 	b->err[0] = 0;
 	if (!b->out || b->out_fd < 0 || b->err_fd < 0 || pipe(in))
 		return -1;
+	/* A line for a guest whose hvx-run is gone fails with EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	b->pid = fork();
 	if (b->pid == 0) {
 		dup2(in[0], 0);
@@ -658,7 +660,7 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 	struct boot b = { 0 };
 	long refcnt = hvx_module_refcnt();
 	uint8_t *host;
-	int acks;
+	int acks, rc;
 
 	ASSERT_EQ(0, mkdir(at(self, "rw"), 0755));
 	ASSERT_EQ(0, mkdir(at(self, "out"), 0755));
@@ -698,8 +700,8 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 	ASSERT_EQ(0, DELTA(c.s0, c.s1, user));
 
 	/* The journal replays, then the file system is clean. */
-	ASSERT_GE(1, sh(out, sizeof(out), E2FS_DIR "/e2fsck -E journal_only -y '%s'", img))
-		TH_LOG("%s", out);
+	rc = sh(out, sizeof(out), E2FS_DIR "/e2fsck -E journal_only -y '%s'", img);
+	ASSERT_TRUE(rc == 0 || rc == 1) TH_LOG("e2fsck status %d: %s", rc, out);
 	ASSERT_EQ(0, sh(out, sizeof(out), E2FS_DIR "/e2fsck -fn '%s'", img)) TH_LOG("%s", out);
 
 	/* Every file the guest saw acknowledged is there, whole. */

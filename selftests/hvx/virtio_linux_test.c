@@ -20,7 +20,8 @@
  *   the few of its port probes and power-off. After the VM is gone, the
  *   host finds the files with their SHA-256 sums in the image, e2fsck
  *   finds the file system clean and the read-only image is unchanged.
- * - kill9_mid_fsync_loop: the guest creates and fsyncs a file after
+ * - kill9_mid_fsync_loop: booted with pci=nomsi, so the driver takes
+ *   INTx. The guest creates and fsyncs a file after
  *   another and says which it finished; the host kills hvx-run with
  *   SIGKILL in the middle. The journal replays, e2fsck -n finds the file
  *   system clean, and every file the guest saw acknowledged is there
@@ -350,12 +351,14 @@ static int make_ext4(const char *img, const char *src, int mib, char *out, size_
 		  src, img, mib);
 }
 
-static char *linux_args(char *append, size_t len, const char *mode)
+/* The guest's command line: hvx.disk=@mode, and @extra. */
+static char *linux_args(char *append, size_t len, const char *mode,
+			const char *extra)
 {
 	snprintf(append, len,
 		 "console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
 		 "no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
-		 "quiet panic=-1 hvx.disk=%s", mode);
+		 "quiet panic=-1 hvx.disk=%s%s", mode, extra);
 	return append;
 }
 
@@ -393,6 +396,26 @@ static void check_msix(struct __test_metadata *_metadata, const struct boot *b)
 		ASSERT_LT(0, count) TH_LOG("virtio%d-req.0 never fired", d);
 		ASSERT_EQ(0, strncmp(l, " PCI-MSI ", 9));
 	}
+}
+
+/*
+ * The virtio function took INTx: "disk irq N: COUNT IO-APIC N-fasteoi
+ * virtio0", a level-triggered I/O APIC line that fired.
+ */
+static void check_intx(struct __test_metadata *_metadata, const struct boot *b)
+{
+	const char *l = strstr(b->out, "-fasteoi virtio0\r\n");
+	long count;
+
+	ASSERT_NE(NULL, l) TH_LOG("no level-triggered virtio0 line in /proc/interrupts");
+	while (l > b->out && l[-1] != '\n')
+		l--;
+	ASSERT_EQ(0, strncmp(l, "hvx-guest: disk irq ", 20));
+	l = strchr(l + 20, ':');
+	ASSERT_NE(NULL, l);
+	count = strtol(l + 1, (char **)&l, 10);
+	ASSERT_LT(0, count) TH_LOG("virtio0's INTx line never fired");
+	ASSERT_EQ(0, strncmp(l, " IO-APIC ", 9)) TH_LOG("virtio0 not on the I/O APIC");
 }
 
 /* A running VM's counters, read over netlink. */
@@ -474,7 +497,7 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 	char append[512], rw[300], ro[300], d0[320], d1[320], out[4096];
 	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			 GUEST_DIR "/initrd.gz", "--mem", "192M",
-			 "--append", linux_args(append, sizeof(append), "check"),
+			 "--append", linux_args(append, sizeof(append), "check", ""),
 			 "--summary", "--disk", d0, "--disk", d1, NULL };
 	unsigned long long alloc0;
 	struct check c = { 0 };
@@ -654,7 +677,7 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 	char append[512], img[300], out[4096], name[64];
 	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			 GUEST_DIR "/initrd.gz", "--mem", "192M",
-			 "--append", linux_args(append, sizeof(append), "crash"),
+			 "--append", linux_args(append, sizeof(append), "crash", " pci=nomsi"),
 			 "--disk", img, NULL };
 	struct crash c = { 0 };
 	struct boot b = { 0 };
@@ -679,6 +702,10 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 		       b.status, b.timed_out ? ", timed out" : "", acks);
 	ASSERT_EQ(128 + SIGKILL, b.status);
 	ASSERT_LE(CRASH_ACKS, acks);
+	/* pci=nomsi: the driver fell back to INTx, through the I/O APIC. */
+	ASSERT_TRUE(said(&b, "hvx-guest: disk msi 0000:00:10.0 \r\n"))
+		TH_LOG("MSI vectors with pci=nomsi");
+	check_intx(_metadata, &b);
 	boot_free(&b);
 	/* Nothing of the VM holds hvx: no worker, no device, no file. */
 	ASSERT_TRUE(wait_for_refcnt(refcnt, 5000))

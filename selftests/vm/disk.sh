@@ -76,6 +76,7 @@ if [ "$mode" = crash ]; then
 	mkdir -p /mnt/rw/c || fail "mkdir c"
 	sync /mnt/rw /mnt/rw/c
 	dd if=/mnt/rw/host.bin of=/tmp/blk bs=16k count=1 2>/dev/null || fail "dd host.bin"
+	grep virtio /proc/interrupts | tr -s ' ' | sed "s/^ */$p disk irq /"
 	i=1
 	while [ $i -le 100000 ]; do
 		{ echo "hvx-crash record $i"; cat /tmp/blk; } >/mnt/rw/c/$i ||

@@ -20,13 +20,16 @@
  *   the few of its port probes and power-off. After the VM is gone, the
  *   host finds the files with their SHA-256 sums in the image, e2fsck
  *   finds the file system clean and the read-only image is unchanged.
- * - kill9_mid_fsync_loop: booted with pci=nomsi, so the driver takes
- *   INTx. The guest creates and fsyncs a file after
+ * - kill9_mid_fsync_loop: the disk is a loop device on the image (a
+ *   block device backing), and the guest boots with pci=nomsi, so its
+ *   driver takes INTx. The guest creates and fsyncs a file after
  *   another and says which it finished; the host kills hvx-run with
  *   SIGKILL in the middle. The journal replays, e2fsck -n finds the file
  *   system clean, and every file the guest saw acknowledged is there
  *   whole. While the loop runs, the device serves requests with no exit
- *   to hvx-run (the netlink counters of the running VM).
+ *   to hvx-run (the netlink counters of the running VM), and the loop
+ *   device counts a flush for each fsync: the guest's flushes reach the
+ *   host's storage (vfs_fsync()), not only the page cache.
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -45,6 +48,8 @@
 
 #define GUEST_DIR	"/lib/hvx/guest"
 #define E2FS_DIR	"/usr/sbin"
+/* loop.ko, if the loop driver is a module (check.sh puts it there). */
+#define LOOP_KO		"/lib/hvx/blk/loop.ko"
 /*
  * Hang guard per Linux boot, in seconds of the emulated host's clock
  * (emulated seconds in Bochs): both boots and the image work must fit
@@ -310,6 +315,7 @@ static long summary_user_exits(const char *err)
 FIXTURE(disk) {
 	char dir[64];
 	char path[256];
+	char loop[32];		/* a loop device the case attached */
 };
 
 FIXTURE_SETUP(disk)
@@ -331,6 +337,8 @@ FIXTURE_TEARDOWN(disk)
 {
 	char out[256];
 
+	if (self->loop[0])
+		sh(out, sizeof(out), "losetup -d '%s'", self->loop);
 	sh(out, sizeof(out), "rm -rf '%s'", self->dir);
 }
 
@@ -630,11 +638,87 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 	ASSERT_STREQ(ro_sum, sum);
 }
 
+/*
+ * Attach @img to a free loop device (its name into self->loop), loading
+ * loop.ko first if there is no loop driver. Return: 0, or -1 with the
+ * reason in @out.
+ */
+static int loop_attach(FIXTURE_DATA(disk) *self, const char *img, char *out, size_t len)
+{
+	if (access("/dev/loop-control", F_OK) && !access(LOOP_KO, R_OK) &&
+	    sh(out, len, "insmod " LOOP_KO))
+		return -1;
+	if (sh(out, len, "losetup -f") || strncmp(out, "/dev/loop", 9) ||
+	    strcspn(out, "\n") >= sizeof(self->loop))
+		return -1;
+	out[strcspn(out, "\n")] = 0;
+	strcpy(self->loop, out);
+	if (sh(out, len, "losetup '%s' '%s'", self->loop, img)) {
+		self->loop[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Detach self->loop and wait until its last user is gone and it let go
+ * of the image (all the device's writes are in the image then).
+ */
+static int loop_detach(FIXTURE_DATA(disk) *self, char *out, size_t len)
+{
+	char path[64];
+
+	if (sh(out, len, "losetup -d '%s'", self->loop))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/block/%s/loop", self->loop + 5);
+	for (int i = 0; i < 100 && !access(path, F_OK); i++)
+		msleep(100);
+	if (!access(path, F_OK))
+		return -1;
+	self->loop[0] = 0;
+	return 0;
+}
+
+/*
+ * Flush requests the block device @dev completed: the 16th field of
+ * /sys/block/<dev>/stat (Documentation/block/stat.rst, since 5.5); -1
+ * if unreadable.
+ */
+static long long blk_flushes(const char *dev)
+{
+	char path[64], buf[512], *p = buf;
+	long long v = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", dev + 5);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (int i = 0; i < 16; i++) {
+		char *end;
+
+		v = strtoll(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	return v;
+}
+
 struct crash {
 	uint32_t vm_id;
+	const char *loop;	/* the disk's loop device */
 	int acks;		/* the last acknowledgement seen */
 	bool sampled, killed;
 	struct sample s0, s1;
+	int ack0, ack1;		/* acknowledgements seen at either sample */
+	long long flush0, flush1;	/* the loop device's flushes then */
 	int nl_err;
 };
 
@@ -661,11 +745,15 @@ static void crash_poll(struct boot *b, void *arg)
 	c->acks = last_ack(b->out);
 	if (!c->sampled && c->acks >= CRASH_SAMPLE) {
 		c->sampled = true;
+		c->ack0 = c->acks;
+		c->flush0 = blk_flushes(c->loop);
 		c->nl_err = vm_sample(b->pid, &c->vm_id, &c->s0);
 	}
 	if (!c->killed && c->acks >= CRASH_ACKS) {
 		if (!c->nl_err)
 			c->nl_err = vm_sample(b->pid, &c->vm_id, &c->s1);
+		c->ack1 = c->acks;
+		c->flush1 = blk_flushes(c->loop);
 		/* In the middle of the next file's write or fsync. */
 		kill(b->pid, SIGKILL);
 		c->killed = true;
@@ -678,12 +766,12 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			 GUEST_DIR "/initrd.gz", "--mem", "192M",
 			 "--append", linux_args(append, sizeof(append), "crash", " pci=nomsi"),
-			 "--disk", img, NULL };
-	struct crash c = { 0 };
+			 "--disk", self->loop, NULL };
+	struct crash c = { .loop = self->loop };
 	struct boot b = { 0 };
 	long refcnt = hvx_module_refcnt();
 	uint8_t *host;
-	int acks, rc;
+	int acks, rc, fsyncs;
 
 	ASSERT_EQ(0, mkdir(at(self, "rw"), 0755));
 	ASSERT_EQ(0, mkdir(at(self, "out"), 0755));
@@ -693,6 +781,9 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 	ASSERT_EQ(0, write_file(at(self, "rw/host.bin"), host, HOST_BIN_SIZE));
 	snprintf(img, sizeof(img), "%s/crash.img", self->dir);
 	ASSERT_EQ(0, make_ext4(img, at(self, "rw"), 32, out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, loop_attach(self, img, out, sizeof(out)))
+		TH_LOG("no loop device for %s: %s", img, out);
+	ASSERT_LE(0, blk_flushes(self->loop)) TH_LOG("no flush count for %s", self->loop);
 	ASSERT_LT(0, boot_start(&b, args));
 	boot_follow(&b, crash_poll, &c);
 	print_err(&b);
@@ -713,18 +804,31 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 
 	/*
 	 * The loop ran without exits to hvx-run: between the two samples
-	 * the disk served requests and interrupted the guest.
+	 * the disk served requests and interrupted the guest. The fsyncs
+	 * that began and ended between them: each is a write and a flush
+	 * at least, and each flush an fsync of the loop device, which
+	 * counts a flush request (a flush acknowledged without one would
+	 * leave the count still).
 	 */
 	ASSERT_EQ(0, c.nl_err) TH_LOG("could not read the running VM's counters over netlink");
-	printf("# %d acknowledgements; while %d of them: %llu requests, %llu notifications, %llu interrupts, %llu exits to hvx-run\n",
-	       acks, CRASH_ACKS - CRASH_SAMPLE, DELTA(c.s0, c.s1, v[0].requests),
+	fsyncs = c.ack1 - c.ack0 - 1;
+	printf("# %d acknowledgements; from %d to %d: %llu requests, %llu notifications, %llu interrupts, %llu exits to hvx-run, %lld flushes of %s\n",
+	       acks, c.ack0, c.ack1, DELTA(c.s0, c.s1, v[0].requests),
 	       DELTA(c.s0, c.s1, v[0].notifications),
-	       DELTA(c.s0, c.s1, v[0].interrupts), DELTA(c.s0, c.s1, user));
-	/* Each acknowledgement is a write and a flush at least. */
-	ASSERT_LE(2 * (CRASH_ACKS - CRASH_SAMPLE), DELTA(c.s0, c.s1, v[0].requests));
+	       DELTA(c.s0, c.s1, v[0].interrupts), DELTA(c.s0, c.s1, user),
+	       c.flush1 - c.flush0, self->loop);
+	ASSERT_LE(4, fsyncs) TH_LOG("acknowledgements %d to %d: too few between the samples",
+				    c.ack0, c.ack1);
+	ASSERT_LE(2 * fsyncs, DELTA(c.s0, c.s1, v[0].requests));
 	ASSERT_LT(0, DELTA(c.s0, c.s1, v[0].interrupts));
 	ASSERT_EQ(0, c.s1.v[0].errors);
 	ASSERT_EQ(0, DELTA(c.s0, c.s1, user));
+	ASSERT_LE(0, c.flush0);
+	ASSERT_LE(fsyncs, c.flush1 - c.flush0)
+		TH_LOG("the guest's flushes did not reach %s", self->loop);
+
+	/* hvx let go of the device: detached, the image holds all it wrote. */
+	ASSERT_EQ(0, loop_detach(self, out, sizeof(out))) TH_LOG("%s: %s", self->loop, out);
 
 	/* The journal replays, then the file system is clean. */
 	rc = sh(out, sizeof(out), E2FS_DIR "/e2fsck -E journal_only -y '%s'", img);

@@ -153,6 +153,16 @@ for m in e1000 8390 ne2k-pci; do
 done
 # --- end passthrough ---------------------------------------------------
 
+# --- virtio_linux_test: loop.ko (its crash case backs the disk with a loop
+# device, whose flush count shows the guest's flushes reaching the host);
+# not copied where the loop driver is built in.
+if printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test &&
+	find "$kmods" -name 'loop.ko*' | grep -q .; then
+	mkdir -p "$root/lib/hvx/blk"
+	copy_module "$kmods" loop "$root/lib/hvx/blk"
+fi
+# --- end virtio_linux_test ---
+
 for t in "${tests[@]}"; do
 	cp "$HVX_TESTS_DIR/$t" "$root/tests/$t"
 	chmod 755 "$root/tests/$t"

@@ -57,7 +57,7 @@ hvx_guest_initrd() {
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
 		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed \
-		dd mkdir touch sync umount sleep tr; do
+		dd mkdir touch sync umount sleep tr fstrim; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1

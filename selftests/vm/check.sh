@@ -153,6 +153,16 @@ for m in e1000 8390 ne2k-pci; do
 done
 # --- end passthrough ---------------------------------------------------
 
+# --- virtio_linux_test: loop.ko (its crash case backs the disk with a loop
+# device, whose flush count shows the guest's flushes reaching the host);
+# not copied where the loop driver is built in.
+if printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test &&
+	find "$kmods" -name 'loop.ko*' | grep -q .; then
+	mkdir -p "$root/lib/hvx/blk"
+	copy_module "$kmods" loop "$root/lib/hvx/blk"
+fi
+# --- end virtio_linux_test ---
+
 for t in "${tests[@]}"; do
 	cp "$HVX_TESTS_DIR/$t" "$root/tests/$t"
 	chmod 755 "$root/tests/$t"
@@ -198,12 +208,15 @@ fi
 # --- end passthrough ---
 
 # ---------------------------------------------------------------------------
-# hvx-run: when run_test (or the demo) is among the tests, add
-# hvx-run, a guest kernel and a guest initramfs to the initramfs
-# (selftests/vm/guest.sh). HVX_RUN: the hvx-run binary (top-level Makefile).
-if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|demo)$'; then
+# hvx-run: when run_test, virtio_linux_test (or the demo) is among the
+# tests, add hvx-run, a guest kernel and a guest initramfs to the
+# initramfs (selftests/vm/guest.sh); with virtio_linux_test also the ext4
+# tools. HVX_RUN: the hvx-run binary (top-level Makefile).
+if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|virtio_linux_test|demo)$'; then
 	source "$HERE/guest.sh"
-	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
+	extras=()
+	printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test && extras=(e2fsprogs)
+	hvx_run_extras "${extras[@]}" >"$IMG/hvx-run-extras.log" 2>&1 ||
 		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
 	log "initramfs with the hvx-run guest: $(du -h "$IMG/initrd.gz" | cut -f1)"
 fi

@@ -48,6 +48,9 @@ packages=(
 	cpio
 	gzip
 	xz-utils
+	# mke2fs, e2fsck and debugfs for virtio_linux_test's ext4 images
+	# (copied into the initramfs with their libraries)
+	e2fsprogs
 	# the test runner, selftests/vm/hvxcheck.py (standard library only)
 	python3
 )

@@ -42,6 +42,9 @@
 #   hvx-guest: net ...                 for hvx.net=<pings>:<fetches>: loads
 #                                      ne2k-pci, DHCP, pings, TFTP fetches
 #                                      (selftests/vm/net.sh)
+#   hvx-guest: disk ...                for hvx.disk=<mode>: loads virtio_pci,
+#                                      virtio_blk and ext4, and uses hvx's
+#                                      virtio disks (selftests/vm/disk.sh)
 #   hvx-guest: uptime <s> s, powering off
 
 # hvx_guest_initrd OUT: the guest's gzip'd initramfs.
@@ -53,7 +56,8 @@ hvx_guest_initrd() {
 	mkdir -p "$root"/{bin,dev,proc,sys} || return 1
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
-		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed; do
+		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed \
+		dd mkdir touch sync umount sleep tr fstrim; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1
@@ -67,6 +71,16 @@ hvx_guest_initrd() {
 			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
 		# Plain or compressed (.ko.xz from Debian's 6.12): lib.sh.
 		copy_module "$GUEST_KMODS" "$m" "$root/lib/net" || return 1
+	done
+	# The virtio disk drivers and ext4, for hvx.disk= (Debian builds
+	# them all as modules).
+	install -m 755 "$HERE/disk.sh" "$root/bin/hvx-disk" || return 1
+	mkdir -p "$root/lib/disk" || return 1
+	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+		virtio_pci virtio_blk crc16 mbcache crc32c_generic jbd2 ext4; do
+		[[ -n "${GUEST_KMODS:-}" ]] &&
+			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
+		copy_module "$GUEST_KMODS" "$m" "$root/lib/disk" || return 1
 	done
 	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	cat >"$root/init" <<-'EOF'
@@ -93,6 +107,7 @@ hvx_guest_initrd() {
 			hvx.double=*) n=${a#*=}; echo "hvx-guest: double $n = $((n * 2))" ;;
 			hvx.net=*) net=${a#*=} ;;
 			hvx.s3=*) s3=${a#*=} ;;
+			hvx.disk=*) disk=${a#*=} ;;
 			esac
 		done
 		if [ -n "$s3" ]; then
@@ -105,6 +120,10 @@ hvx_guest_initrd() {
 			hvx-net hvx-guest: /lib/net "${net%%:*}" "${net#*:}" HVX_NET_FILE
 			echo "hvx-guest: net done rc=$?"
 		fi
+		if [ -n "$disk" ]; then
+			hvx-disk hvx-guest: /lib/disk "$disk"
+			echo "hvx-guest: disk exit rc=$?"
+		fi
 		echo "hvx-guest: uptime $(cut -d' ' -f1 /proc/uptime) s, powering off"
 		poweroff -f
 	EOF
@@ -114,9 +133,12 @@ hvx_guest_initrd() {
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -9 >"$out"
 }
 
-# hvx_run_extras: append hvx-run and the guest to $IMG/initrd.gz.
+# hvx_run_extras [e2fsprogs]: append hvx-run and the guest to
+# $IMG/initrd.gz; with e2fsprogs also the build machine's mke2fs, e2fsck
+# and debugfs with their shared libraries (virtio_linux_test makes and
+# checks ext4 images with them; busybox has no ext4 tools).
 hvx_run_extras() {
-	local x=$IMG/hvx-run-root
+	local x=$IMG/hvx-run-root b lib
 	[[ -x "$HVX_RUN" ]] || { echo "HVX_RUN=$HVX_RUN is not an executable"; return 1; }
 	rm -rf "$x"
 	mkdir -p "$x/usr/bin" "$x/lib/hvx/guest" || return 1
@@ -129,6 +151,18 @@ hvx_run_extras() {
 	hvx_guest_initrd "$x/lib/hvx/guest/initrd.gz" || return 1
 	net_ethdev || return 1
 	sha256sum <"$IMG/ethdev/$NET_FILE" | cut -d' ' -f1 >"$x/lib/hvx/guest/$NET_FILE.sha256" || return 1
+	if [[ "${1:-}" == e2fsprogs ]]; then
+		mkdir -p "$x/usr/sbin" || return 1
+		for b in mke2fs e2fsck debugfs; do
+			b=$(command -v "$b" || echo "/usr/sbin/$b")
+			[[ -x "$b" ]] || { echo "no $b: install e2fsprogs"; return 1; }
+			install -m 755 "$b" "$x/usr/sbin/" || return 1
+			for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+				cp -L --parents "$lib" "$x/" || return 1
+			done
+		done
+		ln -s mke2fs "$x/usr/sbin/mkfs.ext4" || return 1
+	fi
 	local pack=(gzip -1)
 	command -v lz4 >/dev/null && pack=(lz4 -l -9 -q -c)
 	(cd "$x" && find . -print0 | LC_ALL=C sort -z |

@@ -302,11 +302,16 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 			  slot->gpa + (last << PAGE_SHIFT), slot->dirty,
 			  slot->gpa))
 		hvx_ept_flush_all_cpus(mem);
+	/* Entries are stored under the read side: no one races these. */
 	for (i = first; i < last; i++) {
-		struct page *page = xchg(&slot->pages[i], NULL);
+		struct page *page = READ_ONCE(slot->pages[i]);
 
-		if (!page)
+		if (!page) {
+			if (!(i % PIN_BATCH))
+				cond_resched();	/* a large, sparse slot */
 			continue;
+		}
+		WRITE_ONCE(slot->pages[i], NULL);
 		if (dirty)
 			folio_mark_dirty(page_folio(page));
 		unpin_user_page(page);

@@ -936,6 +936,32 @@ TEST_F(dirty, exact_pages)
 	ASSERT_EQ(0, st.ept_maps_2m);
 }
 
+/* Pages the guest wrote and the VMM then dropped (MADV_DONTNEED) are
+ * still in the next dirty log: the zap keeps the EPT dirty flags. */
+TEST_F(dirty, unmap_keeps_bits)
+{
+	static const int none[] = { -1 };
+	static const int set[] = { 2, 5, -1 };
+	struct hvx_mem_info info;
+
+	if (!self->vm)
+		return;	/* setup skipped */
+	info = vm_mem_info(self->vm);
+	if (!variant->write_protect && !(info.flags & HVX_MEM_INFO_AD))
+		SKIP(return, "the CPU has no EPT accessed/dirty flags");
+	guest_var(self->vm, mem_args).gpa = GPA_A;
+	guest_var(self->vm, mem_args).size = DIRTY_PAGES * SZ_4K;
+	guest_var(self->vm, mem_args).stride = SZ_4K;
+	RUN_OP(self->vcpu, MEM_OP_TOUCH);
+	expect_dirty(_metadata, self->vm, none);
+
+	guest_write_pages(_metadata, self->vcpu, set);
+	ASSERT_EQ(0, madvise(self->mem + 2 * SZ_4K, 4 * SZ_4K, MADV_DONTNEED));
+	expect_dirty(_metadata, self->vm, set);
+	ASSERT_EQ(0, guest_read(_metadata, self->vcpu, GPA_A + 2 * SZ_4K));
+	expect_dirty(_metadata, self->vm, none);
+}
+
 /* Errors of HVX_GET_DIRTY_LOG; bits survive a failed copy. */
 TEST_F(dirty, errors_keep_bits)
 {

@@ -34,6 +34,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <asm/asm.h>
 #include <asm/io.h>
 
 #include "ept.h"
@@ -809,11 +810,23 @@ void hvx_ept_flush_cpu_all(void)
 		hvx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
 }
 
+/*
+ * INVEPT single-context for the VM, skipped where it faults: a CPU that
+ * is on its way offline or online (past VMXOFF, before VMXON), or that
+ * left VMX operation for a reboot, has no vCPU loaded (their VMCSs are
+ * cleared before VMXOFF) and caches nothing that a later VMXON (global
+ * INVEPT) or vCPU load (hvx_ept_flush_local()) would not flush.
+ */
 static void ept_flush_ipi(void *data)
 {
-	struct hvx_mem *mem = data;
+	struct { u64 eptp, gpa; } desc = { ((struct hvx_mem *)data)->eptp, 0 };
 
-	hvx_invept(VMX_EPT_EXTENT_CONTEXT, mem->eptp);
+	asm goto("1: invept %[desc], %[type]\n\t"
+		 _ASM_EXTABLE(1b, %l[skip])
+		 : : [desc] "m"(desc), [type] "r"((unsigned long)VMX_EPT_EXTENT_CONTEXT)
+		 : "cc", "memory" : skip);
+skip:
+	;
 }
 
 /**
@@ -821,15 +834,15 @@ static void ept_flush_ipi(void *data)
  * @mem: the VM's memory.
  *
  * Only the CPUs that have loaded the VM's EPTP (@mem->cpus) can cache its
- * translations, so only they are interrupted; other VMs' CPUs and the
- * rest of the host are left alone. CPU hotplug is held off meanwhile
- * (cpus_read_lock()): every online CPU is then in VMX root operation
- * while a VM exists, so INVEPT is legal wherever the IPI lands (an
- * offline CPU is skipped). A vCPU running on one of them takes an
- * external-interrupt VM exit for the IPI and re-enters with the flushed
- * mappings.
- * Context: process context, may sleep; not under a lock that a CPU
- * hotplug callback takes.
+ * translations, so only they are interrupted (an offline CPU is skipped);
+ * other VMs' CPUs and the rest of the host are left alone. A vCPU running
+ * on one of them takes an external-interrupt VM exit for the IPI and
+ * re-enters with the flushed mappings. CPU hotplug is not held off: the
+ * MMU notifier flushes from inside reclaim, which a hotplug callback may
+ * enter with the hotplug lock held, so the IPI tolerates a CPU that is
+ * not in VMX operation (ept_flush_ipi()).
+ * Context: process context, not in atomic context (waits for the IPIs);
+ * takes no lock.
  */
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 {
@@ -838,7 +851,5 @@ void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 	atomic64_inc(&mem->nr_flushes);
 	/* Entries cleared before the mask is read: see hvx_ept_flush_local(). */
 	smp_mb();
-	cpus_read_lock();
 	on_each_cpu_mask(mem->cpus, ept_flush_ipi, mem, 1);
-	cpus_read_unlock();
 }

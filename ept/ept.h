@@ -44,6 +44,9 @@ struct hvx_mem_listener;
  * @mn: MMU interval notifier over [@hva, @hva + @npages * 4 KiB) of
  *	hvx_mem.mm, from slot creation until slot_free().
  * @mn_live: @mn is registered.
+ * @zapped: the slot is retired and its GPA range zapped and flushed, so
+ *	leaves there belong to its successor: @mn only unpins. Under
+ *	hvx_mem.mmu_lock held for writing.
  */
 struct hvx_slot {
 	u64 gpa;
@@ -57,6 +60,7 @@ struct hvx_slot {
 	struct hvx_mem *mem;
 	struct mmu_interval_notifier mn;
 	bool mn_live;
+	bool zapped;
 };
 
 /**

@@ -257,15 +257,18 @@ static bool event_changes_page(enum mmu_notifier_event event)
  * from every CPU the VM ran on, then the pages are unpinned (dirty for a
  * writable slot) and forgotten, under mem->mmu_lock, so that a fault that
  * pinned the old page fails its mmu_interval_read_retry() and starts
- * again. The walk finds nothing in a retired slot (being changed or
- * deleted) once hvx_ept_zap_range() has run, which frees tables under
- * mem->mmu_lock for writing too; mem->srcu keeps tables that nx recovery
- * unhooks alive while the walk may be in them. Runs under the caller's
- * mmap_lock and possibly its page lock (reclaim, migration): it takes
- * neither mem->lock nor mmap_lock (the locked_vm charge is returned
- * later, from a work item), and marks pages dirty without the page lock,
- * which anonymous, shmem and hugetlbfs pages (the only ones a slot may
- * hold) do not need.
+ * again. A retired slot (being changed or deleted) has had its range
+ * zapped already (hvx_ept_zap_range(), which frees tables under
+ * mem->mmu_lock for writing too): only its pins go. mem->srcu keeps
+ * tables that nx recovery unhooks alive while the walk may be in them.
+ * Runs under the caller's mmap_lock and possibly its page lock (reclaim,
+ * migration), and may run inside reclaim entered from any allocation:
+ * it allocates nothing and takes neither mem->lock, mmap_lock (the
+ * locked_vm charge is returned later, from a work item) nor the CPU
+ * hotplug lock (hvx_ept_flush_all_cpus()), and marks pages dirty
+ * without the page lock, which anonymous, shmem and hugetlbfs pages (the
+ * only ones a slot may hold) do not need. Nothing allocates while
+ * holding mem->mmu_lock.
  * Returns false, leaving everything, when it may not sleep (OOM reaper):
  * a pinned page cannot be reaped anyway.
  */
@@ -278,6 +281,7 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 	bool dirty = !(slot->flags & HVX_MEM_READONLY);
 	struct hvx_mem *mem = slot->mem;
 	u64 first, last, i, n = 0;
+	bool flush = false;
 	int idx;
 
 	if (!event_changes_page(range->event))
@@ -298,9 +302,15 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 					    slot->hva + (unsigned long)(last << PAGE_SHIFT));
 		goto out;
 	}
-	if (hvx_ept_unmap(mem, slot->gpa + (first << PAGE_SHIFT),
-			  slot->gpa + (last << PAGE_SHIFT), slot->dirty,
-			  slot->gpa))
+	/*
+	 * A retired slot's range was zapped and flushed already, and may now
+	 * hold the leaves (and dirty flags) of the slot that replaced it.
+	 */
+	if (!slot->zapped)
+		flush = hvx_ept_unmap(mem, slot->gpa + (first << PAGE_SHIFT),
+				      slot->gpa + (last << PAGE_SHIFT),
+				      slot->dirty, slot->gpa);
+	if (flush)
 		hvx_ept_flush_all_cpus(mem);
 	/* Entries are stored under the read side: no one races these. */
 	for (i = first; i < last; i++) {
@@ -310,6 +320,15 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 			if (!(i % PIN_BATCH))
 				cond_resched();	/* a large, sparse slot */
 			continue;
+		}
+		/*
+		 * Flushed before the first unpin even when no leaf was
+		 * cleared: a table that nx recovery unhooked and has not
+		 * flushed yet may still be cached and map the page.
+		 */
+		if (!flush) {
+			hvx_ept_flush_all_cpus(mem);
+			flush = true;
 		}
 		WRITE_ONCE(slot->pages[i], NULL);
 		if (dirty)
@@ -531,6 +550,15 @@ out:
 	return slot;
 }
 
+/* Tell @slot's MMU notifier whether the EPT over the slot is its own. */
+static void slot_set_zapped(struct hvx_mem *mem, struct hvx_slot *slot,
+			    bool zapped)
+{
+	down_write(&mem->mmu_lock);
+	slot->zapped = zapped;
+	up_write(&mem->mmu_lock);
+}
+
 /*
  * Make @slot unreachable for the guest: no new fault can map it (invalid,
  * then an SRCU grace period), and its EPT range is zapped and flushed on
@@ -541,6 +569,7 @@ static void slot_retire(struct hvx_mem *mem, struct hvx_slot *slot)
 	WRITE_ONCE(slot->invalid, true);
 	synchronize_srcu_expedited(&mem->srcu);
 	hvx_ept_zap_range(mem, slot->gpa, slot->npages);
+	slot_set_zapped(mem, slot, true);
 }
 
 /*
@@ -649,6 +678,7 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 		if (old) {
 			/* Back to the old slot: the listener had it before. */
 			WARN_ON(listener_add(mem, old));
+			slot_set_zapped(mem, old, false);
 			WRITE_ONCE(old->invalid, false);
 		}
 		goto err_free;

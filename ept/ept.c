@@ -821,12 +821,12 @@ static void ept_flush_ipi(void *data)
 {
 	struct { u64 eptp, gpa; } desc = { ((struct hvx_mem *)data)->eptp, 0 };
 
-	asm goto("1: invept %[desc], %[type]\n\t"
-		 _ASM_EXTABLE(1b, %l[skip])
-		 : : [desc] "m"(desc), [type] "r"((unsigned long)VMX_EPT_EXTENT_CONTEXT)
-		 : "cc", "memory" : skip);
-skip:
-	;
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m"(desc),
+		       [type] "r"((unsigned long)VMX_EPT_EXTENT_CONTEXT)
+		     : "cc", "memory");
 }
 
 /**

@@ -209,11 +209,10 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			got = 0;
 		}
 		for (j = 0; j < got; j++) {
-			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j])) {
+			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j]))
 				tmp[dup++] = tmp[j];
-			} else {
+			else
 				atomic64_inc(&mem->nr_pinned);
-			}
 		}
 		up_read(&mem->mmu_lock);
 		if (dup) {
@@ -1186,13 +1185,13 @@ static void nx_recover_work(struct work_struct *work)
  * it write-back. The leaf is installed only if no invalidation of the
  * slot's memory (MMU notifier) came since the fault began
  * (mmu_interval_read_retry() under mem->mmu_lock); otherwise the fault
- * starts again and pins what the HVA maps now. Slots with HVX_MEM_LOG_DIRTY get 4 KiB leaves only; a
- * write sets the page's dirty bit, and without EPT A/D flags a read maps
- * the page read-only so that the first write faults. With mem->nx_huge,
- * large leaves are mapped without execute permission and a fault that
- * finds one mapping @gpa is an instruction fetch: the leaf is split
- * (hvx_ept_nx_split(), counted in nx_huge_splits) and recorded for
- * recovery.
+ * starts again and pins what the HVA maps now. Slots with
+ * HVX_MEM_LOG_DIRTY get 4 KiB leaves only; a write sets the page's dirty
+ * bit, and without EPT A/D flags a read maps the page read-only so that
+ * the first write faults. With mem->nx_huge, large leaves are mapped
+ * without execute permission and a fault that finds one mapping @gpa is
+ * an instruction fetch: the leaf is split (hvx_ept_nx_split(), counted in
+ * nx_huge_splits) and recorded for recovery.
  *
  * Context: process context of the VM owner (pins its pages), may sleep;
  * the vCPU's thread (@stats is written without locks).

@@ -34,6 +34,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <asm/asm.h>
 #include <asm/io.h>
 
 #include "ept.h"
@@ -197,39 +198,15 @@ static u64 *ept_entry(struct hvx_mem *mem, u64 gpa, int level, bool create)
 	return &table[ept_index(gpa, level)];
 }
 
-/**
- * hvx_ept_map_mt - install or upgrade an EPT leaf of a given memory type
- * @mem: the VM's memory.
- * @gpa: guest physical address, aligned to the leaf size.
- * @hpa: host physical address, aligned to the leaf size.
- * @level: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
- * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
- * @mt: EPT memory type for bits 5:3 of the leaf (SDM Vol. 3C 29.3.7):
- *	VMX_EPTP_MT_WB for RAM, VMX_EPTP_MT_UC (0) for device memory.
- *
- * A leaf that already maps @hpa gains the bits of @prot it lacks (a
- * write-protected page of a dirty-logging slot becoming writable); its
- * accessed and dirty flags are kept. Going from not present to present or
- * adding permissions needs no INVEPT: the CPU caches no translation that
- * caused an EPT violation (SDM Vol. 3C 29.4.3.1). Execute permission is
- * never added to a large leaf of a VM with @mem->nx_huge: such a leaf is
- * split instead (hvx_ept_nx_split()). WB leaves get IPAT unless the CPU
- * self-snoops.
- *
- * Context: process context, may sleep (table allocation); the caller
- * holds mem->srcu and the GPA is in a slot that cannot change meanwhile,
- * or holds mem->lock and the GPA is in no slot (device memory).
- * Return: 1 if a new leaf was installed, 0 if the address was already
- * mapped (by a racing vCPU, or by a larger leaf), -EEXIST if @level > 1
- * and a table of smaller leaves is in the way, -EBUSY if a non-WB leaf
- * would replace one for another host address, -ENOMEM.
- */
-int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
-		   u8 mt)
+/* hvx_ept_map_mt(); without @create a missing table gives -ENOENT. */
+static int ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
+		   u8 mt, bool create)
 {
-	u64 *leaf = ept_entry(mem, gpa, level, true);
+	u64 *leaf = ept_entry(mem, gpa, level, create);
 	u64 new, old;
 
+	if (!leaf)
+		return -ENOENT;
 	if (leaf == ERR_PTR(-EEXIST))
 		return mt == VMX_EPTP_MT_WB ? 0 : -EBUSY;
 	if (IS_ERR(leaf))
@@ -268,6 +245,82 @@ int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 			return 0;
 		old = cur;
 	}
+}
+
+/**
+ * hvx_ept_map_mt - install or upgrade an EPT leaf of a given memory type
+ * @mem: the VM's memory.
+ * @gpa: guest physical address, aligned to the leaf size.
+ * @hpa: host physical address, aligned to the leaf size.
+ * @level: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
+ * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
+ * @mt: EPT memory type for bits 5:3 of the leaf (SDM Vol. 3C 29.3.7):
+ *	VMX_EPTP_MT_WB for RAM, VMX_EPTP_MT_UC (0) for device memory.
+ *
+ * A leaf that already maps @hpa gains the bits of @prot it lacks (a
+ * write-protected page of a dirty-logging slot becoming writable); its
+ * accessed and dirty flags are kept. Going from not present to present or
+ * adding permissions needs no INVEPT: the CPU caches no translation that
+ * caused an EPT violation (SDM Vol. 3C 29.4.3.1). Execute permission is
+ * never added to a large leaf of a VM with @mem->nx_huge: such a leaf is
+ * split instead (hvx_ept_nx_split()). WB leaves get IPAT unless the CPU
+ * self-snoops.
+ *
+ * Context: process context, may sleep (table allocation); the caller
+ * holds mem->srcu and the GPA is in a slot that cannot change meanwhile,
+ * or holds mem->lock and the GPA is in no slot (device memory).
+ * Return: 1 if a new leaf was installed, 0 if the address was already
+ * mapped (by a racing vCPU, or by a larger leaf), -EEXIST if @level > 1
+ * and a table of smaller leaves is in the way, -EBUSY if a non-WB leaf
+ * would replace one for another host address, -ENOMEM.
+ */
+int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
+		   u8 mt)
+{
+	return ept_map(mem, gpa, hpa, level, prot, mt, true);
+}
+
+/**
+ * hvx_ept_prepare - allocate the tables above a future leaf
+ * @mem: the VM's memory.
+ * @gpa: guest physical address the leaf will map.
+ * @level: level of that leaf: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
+ *
+ * So that hvx_ept_map_prepared() need not allocate under
+ * hvx_mem.mmu_lock: an allocation may enter reclaim, and reclaim may
+ * invalidate the VM owner's memory, whose MMU notifier takes that lock
+ * for writing. The MMU notifier never frees tables.
+ *
+ * Context: process context, may sleep; as hvx_ept_map_mt() for RAM.
+ * Return: 0 (also when a larger leaf maps @gpa already), or -ENOMEM.
+ */
+int hvx_ept_prepare(struct hvx_mem *mem, u64 gpa, int level)
+{
+	u64 *leaf = ept_entry(mem, gpa, level, true);
+
+	if (leaf == ERR_PTR(-EEXIST))
+		return 0;
+	return PTR_ERR_OR_ZERO(leaf);
+}
+
+/**
+ * hvx_ept_map_prepared - install or upgrade a write-back leaf, no allocation
+ * @mem: the VM's memory.
+ * @gpa: guest physical address, aligned to the leaf size.
+ * @hpa: host physical address, aligned to the leaf size.
+ * @level: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB).
+ * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
+ *
+ * hvx_ept_map(), for tables that hvx_ept_prepare() allocated.
+ * Context: holds mem->srcu and hvx_mem.mmu_lock for reading; does not
+ * sleep.
+ * Return: as hvx_ept_map(), or -ENOENT if a table above the leaf is
+ * missing (freed since hvx_ept_prepare(): prepare and try again).
+ */
+int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
+			 u64 prot)
+{
+	return ept_map(mem, gpa, hpa, level, prot, VMX_EPTP_MT_WB, false);
 }
 
 /**
@@ -425,20 +478,92 @@ static void ept_zap(struct hvx_mem *mem, u64 *table, int level, u64 base,
  *
  * Context: process context, may sleep; holds mem->lock, and no vCPU can
  * fault in the range (its slot is invalid or gone and mem->srcu was
- * synchronized).
+ * synchronized); takes hvx_mem.mmu_lock for writing.
  */
 void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages)
 {
 	LIST_HEAD(free);
 	struct page *page, *tmp;
 
+	/* Excludes the MMU notifier, which walks tables this may free. */
+	down_write(&mem->mmu_lock);
 	ept_zap(mem, mem->pml4, EPT_LEVELS, 0, gpa, gpa + (npages << PAGE_SHIFT),
 		&free);
 	hvx_ept_flush_all_cpus(mem);
+	up_write(&mem->mmu_lock);
 	list_for_each_entry_safe(page, tmp, &free, lru) {
 		list_del(&page->lru);
 		ept_free_table_page(mem, page_address(page));
 	}
+}
+
+/*
+ * Clear every leaf of @table (at @level, mapping from @base) that maps
+ * any byte of [@start, @end); a large leaf goes whole. Tables stay.
+ * Leaves are cleared with cmpxchg(), so a racing split (a leaf becoming
+ * a table), dirty-log harvest or CPU A/D update is never lost.
+ */
+static bool ept_clear(struct hvx_mem *mem, u64 *table, int level, u64 base,
+		      u64 start, u64 end, unsigned long *dirty, u64 dirty_base)
+{
+	u64 size = ept_level_size(level);
+	unsigned int i = (max(start, base) - base) / size;
+	bool any = false;
+
+	for (; i < EPT_ENTRIES; i++) {
+		u64 a = base + i * size;
+		u64 cur = READ_ONCE(table[i]);
+
+		if (a >= end)
+			break;
+		while (cur && ept_is_leaf(cur, level)) {
+			u64 old = cmpxchg64(&table[i], cur, 0);
+
+			if (old != cur) {
+				cur = old;
+				continue;
+			}
+			atomic64_dec(&mem->nr_leaves[level - 1]);
+			any = true;
+			if (dirty && level == 1 && a >= dirty_base &&
+			    (cur & BIT_ULL(EPT_DIRTY_NR)))
+				set_bit((a - dirty_base) >> PAGE_SHIFT, dirty);
+			cur = 0;
+		}
+		if (cur)
+			any |= ept_clear(mem, ept_table_va(cur), level - 1, a,
+					 start, end, dirty, dirty_base);
+		if (level >= 3)
+			cond_resched();
+	}
+	return any;
+}
+
+/**
+ * hvx_ept_unmap - clear the leaves over a GPA range of a live slot
+ * @mem: the VM's memory.
+ * @start: first byte, page-aligned.
+ * @end: one past the last byte, page-aligned.
+ * @dirty: the slot's dirty bitmap, or NULL: with EPT A/D flags, the pages
+ *	whose leaf was dirty get their bit set, so the dirty log loses
+ *	nothing.
+ * @dirty_base: GPA of bit 0 of @dirty.
+ *
+ * For the MMU notifier, while vCPUs may fault in the range: a 2 MiB or
+ * 1 GiB leaf that maps any of it is cleared whole, tables are never
+ * freed (faults walk them without a lock). The caller flushes
+ * (hvx_ept_flush_all_cpus()) before the old pages may be released.
+ *
+ * Context: process context, may sleep; holds mem->srcu and
+ * hvx_mem.mmu_lock for writing, so no leaf appears in the range meanwhile.
+ * Return: true if a leaf was cleared (a flush is needed).
+ */
+bool hvx_ept_unmap(struct hvx_mem *mem, u64 start, u64 end,
+		   unsigned long *dirty, u64 dirty_base)
+{
+	lockdep_assert_held_write(&mem->mmu_lock);
+	return ept_clear(mem, mem->pml4, EPT_LEVELS, 0, start, end, dirty,
+			 dirty_base);
 }
 
 /**
@@ -685,11 +810,23 @@ void hvx_ept_flush_cpu_all(void)
 		hvx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
 }
 
+/*
+ * INVEPT single-context for the VM, skipped where it faults: a CPU that
+ * is on its way offline or online (past VMXOFF, before VMXON), or that
+ * left VMX operation for a reboot, has no vCPU loaded (their VMCSs are
+ * cleared before VMXOFF) and caches nothing that a later VMXON (global
+ * INVEPT) or vCPU load (hvx_ept_flush_local()) would not flush.
+ */
 static void ept_flush_ipi(void *data)
 {
-	struct hvx_mem *mem = data;
+	struct { u64 eptp, gpa; } desc = { ((struct hvx_mem *)data)->eptp, 0 };
 
-	hvx_invept(VMX_EPT_EXTENT_CONTEXT, mem->eptp);
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m"(desc),
+		       [type] "r"((unsigned long)VMX_EPT_EXTENT_CONTEXT)
+		     : "cc", "memory");
 }
 
 /**
@@ -697,15 +834,15 @@ static void ept_flush_ipi(void *data)
  * @mem: the VM's memory.
  *
  * Only the CPUs that have loaded the VM's EPTP (@mem->cpus) can cache its
- * translations, so only they are interrupted; other VMs' CPUs and the
- * rest of the host are left alone. CPU hotplug is held off meanwhile
- * (cpus_read_lock()): every online CPU is then in VMX root operation
- * while a VM exists, so INVEPT is legal wherever the IPI lands (an
- * offline CPU is skipped). A vCPU running on one of them takes an
- * external-interrupt VM exit for the IPI and re-enters with the flushed
- * mappings.
- * Context: process context, may sleep; not under a lock that a CPU
- * hotplug callback takes.
+ * translations, so only they are interrupted (an offline CPU is skipped);
+ * other VMs' CPUs and the rest of the host are left alone. A vCPU running
+ * on one of them takes an external-interrupt VM exit for the IPI and
+ * re-enters with the flushed mappings. CPU hotplug is not held off: the
+ * MMU notifier flushes from inside reclaim, which a hotplug callback may
+ * enter with the hotplug lock held, so the IPI tolerates a CPU that is
+ * not in VMX operation (ept_flush_ipi()).
+ * Context: process context, not in atomic context (waits for the IPIs);
+ * takes no lock.
  */
 void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 {
@@ -714,7 +851,5 @@ void hvx_ept_flush_all_cpus(struct hvx_mem *mem)
 	atomic64_inc(&mem->nr_flushes);
 	/* Entries cleared before the mask is read: see hvx_ept_flush_local(). */
 	smp_mb();
-	cpus_read_lock();
 	on_each_cpu_mask(mem->cpus, ept_flush_ipi, mem, 1);
-	cpus_read_unlock();
 }

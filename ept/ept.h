@@ -9,7 +9,9 @@
 #define HVX_EPT_H
 
 #include <linux/cpumask.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -32,11 +34,19 @@ struct hvx_mem_listener;
  *	mem->srcu is synchronized, so no fault of the slot is in progress
  *	when its translations are zapped.
  * @pages: one entry per page: the pinned host page, or NULL while the guest
- *	has not touched it. Entries go from NULL to a page with cmpxchg() and
- *	only go back when the slot is freed (or its pins are handed to the
- *	slot that replaces it).
+ *	has not touched it. Entries go from NULL to a page with cmpxchg()
+ *	under hvx_mem.mmu_lock held for reading, and back to NULL under it
+ *	held for writing (an invalidation of the HVA, a move of the pins to
+ *	the slot that replaces this one), or when the slot is freed.
  * @dirty: with HVX_MEM_LOG_DIRTY, one bit per page, set (atomically) for
  *	pages written since the last HVX_GET_DIRTY_LOG; else NULL.
+ * @mem: the VM's memory this slot belongs to.
+ * @mn: MMU interval notifier over [@hva, @hva + @npages * 4 KiB) of
+ *	hvx_mem.mm, from slot creation until slot_free().
+ * @mn_live: @mn is registered.
+ * @zapped: the slot is retired and its GPA range zapped and flushed, so
+ *	leaves there belong to its successor: @mn only unpins. Under
+ *	hvx_mem.mmu_lock held for writing.
  */
 struct hvx_slot {
 	u64 gpa;
@@ -47,6 +57,10 @@ struct hvx_slot {
 	bool invalid;
 	struct page **pages;
 	unsigned long *dirty;
+	struct hvx_mem *mem;
+	struct mmu_interval_notifier mn;
+	bool mn_live;
+	bool zapped;
 };
 
 /**
@@ -88,6 +102,18 @@ struct hvx_slot {
  * @nx_work: periodic recovery of @nx_split (ept/slots.c).
  * @nx_cursor: @nx_split index where the next recovery round starts.
  * @nr_nx_recovered: split leaves zapped by recovery so far.
+ * @mmu_lock: orders EPT faults against invalidations of slot memory by
+ *	the owner's mm (ept/slots.c). Held for reading by a fault from its
+ *	mmu_interval_read_retry() check to its last EPT leaf, and while
+ *	pinned pages are stored in hvx_slot.pages; for writing by the MMU
+ *	notifier (mmu_interval_set_seq(), zap, unpin) and by moves of pins
+ *	between slots. Nothing is allocated and no user memory is touched
+ *	under it.
+ * @keep_pins: invalidations leave pins and EPT alone (a listener, i.e. an
+ *	IOMMU, maps every page); under @lock and @mmu_lock for writing.
+ * @unlock_pages: pages unpinned by the MMU notifier whose locked_vm charge
+ *	is still to be returned (the notifier may not take mmap_lock).
+ * @unlock_work: returns @unlock_pages from process context.
  * @nr_noncoherent: assigned devices whose DMA may bypass the CPU caches
  *	(no IOMMU, or one that does not enforce snooping); while non-zero a
  *	guest WBINVD is carried out (vmx/exit.c). Changed by iommu/ under
@@ -120,6 +146,10 @@ struct hvx_mem {
 	unsigned long nx_cursor;
 	atomic64_t nr_nx_recovered;
 	atomic_t nr_noncoherent;
+	struct rw_semaphore mmu_lock;
+	bool keep_pins;
+	atomic64_t unlock_pages;
+	struct work_struct unlock_work;
 };
 
 /**
@@ -212,6 +242,11 @@ int hvx_ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot);
 int hvx_ept_map_mt(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 		   u8 mt);
 void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages);
+bool hvx_ept_unmap(struct hvx_mem *mem, u64 start, u64 end,
+		   unsigned long *dirty, u64 dirty_base);
+int hvx_ept_prepare(struct hvx_mem *mem, u64 gpa, int level);
+int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
+			 u64 prot);
 bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
 bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);

@@ -12,6 +12,17 @@
  * is the new slot published and the old one freed. A vCPU that faults in
  * an invalid slot waits for mem->lock and looks again, so the guest never
  * sees a half-changed slot.
+ *
+ * Guest memory follows the owner's address space as KVM's does: each slot
+ * has an MMU interval notifier over its HVA range. When the pages mapped
+ * there change (munmap(), mremap(), MADV_DONTNEED, a mapping replaced
+ * with MAP_FIXED, migration, exit), the notifier clears the EPT leaves
+ * over the range, flushes the VM's CPUs and unpins the pages; the next
+ * guest access faults and pins what is mapped then. A fault follows the
+ * mmu_interval_read_begin() / mmu_interval_read_retry() protocol: it
+ * pins without locks, then stores the pages and installs the leaf under
+ * mem->mmu_lock (read) only if no invalidation hit the slot since it
+ * began, and starts again otherwise.
  */
 #include <linux/hugetlb.h>
 #include <linux/memcontrol.h>
@@ -42,6 +53,7 @@ module_param(nx_huge_pages_recovery_period_ms, uint, 0644);
 MODULE_PARM_DESC(nx_huge_pages_recovery_period_ms, "Period of that recovery, ms (0: never)");
 
 static void nx_recover_work(struct work_struct *work);
+static void unlock_work(struct work_struct *work);
 
 #define EPT_PROT_RX	(VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK)
 #define EPT_PROT_RWX	VMX_EPT_RWX_MASK
@@ -64,6 +76,8 @@ int hvx_mem_init(struct hvx_mem *mem)
 	INIT_LIST_HEAD(&mem->mmio);
 	xa_init(&mem->nx_split);
 	INIT_DELAYED_WORK(&mem->nx_work, nx_recover_work);
+	init_rwsem(&mem->mmu_lock);
+	INIT_WORK(&mem->unlock_work, unlock_work);
 	ret = init_srcu_struct(&mem->srcu);
 	if (ret)
 		return ret;
@@ -94,6 +108,9 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 	bool dirty = !(slot->flags & HVX_MEM_READONLY);
 	u64 i = 0, j, n = 0;
 
+	/* Waits for a running invalidation: none can touch the pages after. */
+	if (slot->mn_live)
+		mmu_interval_notifier_remove(&slot->mn);
 	while (slot->pages && i < slot->npages) {
 		if (!slot->pages[i]) {
 			if (!(++i % PIN_BATCH))
@@ -117,15 +134,37 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
 }
 
 /*
+ * Give back the locked_vm charge of pages the MMU notifier unpinned: it
+ * runs under mmap_lock, which account_locked_vm() takes.
+ * Context: process context, not holding mmap_lock.
+ */
+static void unlock_settle(struct hvx_mem *mem)
+{
+	s64 n = atomic64_xchg(&mem->unlock_pages, 0);
+
+	if (n)
+		account_locked_vm(mem->mm, n, false);
+}
+
+static void unlock_work(struct work_struct *work)
+{
+	unlock_settle(container_of(work, struct hvx_mem, unlock_work));
+}
+
+/*
  * Pin the pages [first, first + n) of @slot that are not pinned yet, and
  * charge them to the owner's locked_vm (account_locked_vm(): RLIMIT_MEMLOCK
  * unless the caller has CAP_IPC_LOCK; -ENOMEM beyond it, with the batch
- * unpinned again). vCPUs may pin pages of the slot concurrently; an entry
- * is only ever set with cmpxchg(), so a page pinned twice is unpinned and
- * uncharged again here. On error the pages pinned so far stay in the slot
- * (and are unpinned with it).
+ * unpinned again). Each batch is pinned without locks and stored under
+ * mem->mmu_lock only if no invalidation hit the slot meanwhile
+ * (mmu_interval_read_retry()); otherwise it is unpinned and pinned again,
+ * so a stored page is always the one the HVA maps now. vCPUs may pin
+ * pages of the slot concurrently; an entry is only ever set with
+ * cmpxchg(), so a page pinned twice is unpinned and uncharged again here.
+ * On error the pages pinned so far stay in the slot (and are unpinned
+ * with it or by an invalidation).
  * Context: process context of the VM owner (current->mm == mem->mm), may
- * sleep.
+ * sleep; not holding mem->mmu_lock.
  */
 static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			  u64 first, u64 n)
@@ -140,8 +179,10 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 	tmp = kmalloc_array(PIN_BATCH, sizeof(*tmp), GFP_KERNEL);
 	if (!tmp)
 		return -ENOMEM;
+	unlock_settle(mem);
 	while (i < end) {
 		int chunk = min_t(u64, PIN_BATCH, end - i);
+		unsigned long seq;
 		int got, j, dup;
 
 		/* Skip what is pinned already (the common case on refault). */
@@ -149,6 +190,7 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			i++;
 			continue;
 		}
+		seq = mmu_interval_read_begin(&slot->mn);
 		got = pin_user_pages_fast(slot->hva + (i << PAGE_SHIFT), chunk,
 					  flags, tmp);
 		if (got <= 0) {
@@ -160,22 +202,155 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			unpin_user_pages(tmp, got);
 			break;
 		}
-		for (j = 0, dup = 0; j < got; j++) {
-			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j])) {
-				unpin_user_page(tmp[j]);
-				dup++;
-			} else {
-				atomic64_inc(&mem->nr_pinned);
-			}
+		dup = 0;
+		down_read(&mem->mmu_lock);
+		if (mmu_interval_read_retry(&slot->mn, seq)) {
+			dup = got;	/* the HVA changed: pin again */
+			got = 0;
 		}
-		if (dup)
+		for (j = 0; j < got; j++) {
+			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j]))
+				tmp[dup++] = tmp[j];
+			else
+				atomic64_inc(&mem->nr_pinned);
+		}
+		up_read(&mem->mmu_lock);
+		if (dup) {
+			unpin_user_pages(tmp, dup);
 			account_locked_vm(mem->mm, dup, false);
+		}
 		i += got;
 		cond_resched();
 	}
 	kfree(tmp);
 	return ret;
 }
+
+/*
+ * Does an invalidation of this kind change the page an address maps?
+ * Unmapping, clearing (zap, reclaim, KSM merge, THP collapse), process
+ * exit and migration do: the guest must stop using the old page.
+ * Device-exclusive conversion keeps the page but takes it from the CPU
+ * until the device gives it back, which a CPU access forces: followed
+ * too, the guest's next access is that CPU access. Protection changes
+ * (mprotect(), NUMA hinting, userfaultfd write protection) and soft-dirty
+ * clearing keep the page: ignored, the guest keeps its mapping and its
+ * pins (the VMM's own protection does not apply to the guest).
+ */
+static bool event_changes_page(enum mmu_notifier_event event)
+{
+	switch (event) {
+	case MMU_NOTIFY_PROTECTION_VMA:
+	case MMU_NOTIFY_PROTECTION_PAGE:
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * The MMU notifier of a slot: the pages at [range->start, range->end) of
+ * the owner's address space are about to change. Unless the VM keeps its
+ * pins for an IOMMU, the EPT leaves over them are cleared and flushed
+ * from every CPU the VM ran on, then the pages are unpinned (dirty for a
+ * writable slot) and forgotten, under mem->mmu_lock, so that a fault that
+ * pinned the old page fails its mmu_interval_read_retry() and starts
+ * again. A retired slot (being changed or deleted) has had its range
+ * zapped already (hvx_ept_zap_range(), which frees tables under
+ * mem->mmu_lock for writing too): only its pins go. mem->srcu keeps
+ * tables that nx recovery unhooks alive while the walk may be in them.
+ * Runs under the caller's mmap_lock and possibly its page lock (reclaim,
+ * migration), and may run inside reclaim entered from any allocation:
+ * it allocates nothing and takes neither mem->lock, mmap_lock (the
+ * locked_vm charge is returned later, from a work item) nor the CPU
+ * hotplug lock (hvx_ept_flush_all_cpus()), and marks pages dirty
+ * without the page lock, which anonymous, shmem and hugetlbfs pages (the
+ * only ones a slot may hold) do not need. Nothing allocates while
+ * holding mem->mmu_lock.
+ * Returns false, leaving everything, when it may not sleep (OOM reaper):
+ * a pinned page cannot be reaped anyway.
+ */
+static bool slot_invalidate(struct mmu_interval_notifier *mn,
+			    const struct mmu_notifier_range *range,
+			    unsigned long cur_seq)
+{
+	struct hvx_slot *slot = container_of(mn, struct hvx_slot, mn);
+	unsigned long size = slot->npages << PAGE_SHIFT;
+	bool dirty = !(slot->flags & HVX_MEM_READONLY);
+	struct hvx_mem *mem = slot->mem;
+	u64 first, last, i, n = 0;
+	bool flush = false;
+	int idx;
+
+	if (!event_changes_page(range->event))
+		return true;
+	if (!mmu_notifier_range_blockable(range))
+		return false;
+	first = (max(range->start, slot->hva) - slot->hva) >> PAGE_SHIFT;
+	last = (min(range->end, slot->hva + size) - slot->hva + PAGE_SIZE - 1) >>
+	       PAGE_SHIFT;
+	idx = srcu_read_lock(&mem->srcu);
+	down_write(&mem->mmu_lock);
+	mmu_interval_set_seq(mn, cur_seq);
+	if (mem->keep_pins) {
+		if (range->event != MMU_NOTIFY_RELEASE)
+			pr_warn_ratelimited("hvx: pid %d changed guest memory at 0x%lx-0x%lx with a device assigned: the guest and the device keep the old pages\n",
+					    task_tgid_nr(current),
+					    slot->hva + (unsigned long)(first << PAGE_SHIFT),
+					    slot->hva + (unsigned long)(last << PAGE_SHIFT));
+		goto out;
+	}
+	/*
+	 * A retired slot's range was zapped and flushed already, and may now
+	 * hold the leaves (and dirty flags) of the slot that replaced it.
+	 */
+	if (!slot->zapped)
+		flush = hvx_ept_unmap(mem, slot->gpa + (first << PAGE_SHIFT),
+				      slot->gpa + (last << PAGE_SHIFT),
+				      slot->dirty, slot->gpa);
+	if (flush)
+		hvx_ept_flush_all_cpus(mem);
+	/* Entries are stored under the read side: no one races these. */
+	for (i = first; i < last; i++) {
+		struct page *page = READ_ONCE(slot->pages[i]);
+
+		if (!page) {
+			if (!(i % PIN_BATCH))
+				cond_resched();	/* a large, sparse slot */
+			continue;
+		}
+		/*
+		 * Flushed before the first unpin even when no leaf was
+		 * cleared: a table that nx recovery unhooked and has not
+		 * flushed yet may still be cached and map the page.
+		 */
+		if (!flush) {
+			hvx_ept_flush_all_cpus(mem);
+			flush = true;
+		}
+		WRITE_ONCE(slot->pages[i], NULL);
+		if (dirty)
+			folio_mark_dirty(page_folio(page));
+		unpin_user_page(page);
+		n++;
+		if (!(n % PIN_BATCH))
+			cond_resched();
+	}
+out:
+	up_write(&mem->mmu_lock);
+	srcu_read_unlock(&mem->srcu, idx);
+	if (n) {
+		atomic64_sub(n, &mem->nr_pinned);
+		atomic64_add(n, &mem->unlock_pages);
+		schedule_work(&mem->unlock_work);
+	}
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops slot_mn_ops = {
+	.invalidate = slot_invalidate,
+};
 
 static int listener_add(struct hvx_mem *mem, struct hvx_slot *slot)
 {
@@ -231,6 +406,9 @@ void hvx_mem_destroy(struct hvx_mem *mem)
 	}
 	mem->listener = NULL;
 	mutex_unlock(&mem->lock);
+	/* No notifier is left to queue it again. */
+	cancel_work_sync(&mem->unlock_work);
+	unlock_settle(mem);
 	WARN_ON(atomic64_read(&mem->nr_pinned));
 	hvx_ept_destroy(mem);
 	mem_cgroup_put(mem->memcg);
@@ -354,6 +532,7 @@ static struct hvx_slot *slot_alloc(struct hvx_mem *mem,
 	slot->hva = r->userspace_addr;
 	slot->flags = r->flags;
 	slot->id = r->slot;
+	slot->mem = mem;
 	/* Large for a large slot: fail quietly, the caller gets -ENOMEM. */
 	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
 			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
@@ -370,6 +549,15 @@ out:
 	return slot;
 }
 
+/* Tell @slot's MMU notifier whether the EPT over the slot is its own. */
+static void slot_set_zapped(struct hvx_mem *mem, struct hvx_slot *slot,
+			    bool zapped)
+{
+	down_write(&mem->mmu_lock);
+	slot->zapped = zapped;
+	up_write(&mem->mmu_lock);
+}
+
 /*
  * Make @slot unreachable for the guest: no new fault can map it (invalid,
  * then an SRCU grace period), and its EPT range is zapped and flushed on
@@ -380,24 +568,52 @@ static void slot_retire(struct hvx_mem *mem, struct hvx_slot *slot)
 	WRITE_ONCE(slot->invalid, true);
 	synchronize_srcu_expedited(&mem->srcu);
 	hvx_ept_zap_range(mem, slot->gpa, slot->npages);
+	slot_set_zapped(mem, slot, true);
 }
 
 /*
  * The pins of @old for HVAs that @new maps at the same offset move to
  * @new, so a move or a flag change does not unpin and repin the guest's
- * memory. Both slots are invisible to the guest.
+ * memory. Both slots are invisible to the guest. @seq is @new's
+ * mmu_interval_read_begin() from after its notifier was inserted: an
+ * invalidation before that has been applied to @old; one after it may
+ * have found @new still empty, and then nothing moves (the pins go with
+ * @old and the guest refaults).
  */
-static void slot_take_pages(struct hvx_slot *new, struct hvx_slot *old)
+static void slot_take_pages(struct hvx_mem *mem, struct hvx_slot *new,
+			    struct hvx_slot *old, unsigned long seq)
 {
 	u64 i, n = min(new->npages, old->npages);
 
 	if (new->hva != old->hva || (new->flags & HVX_MEM_READONLY) !=
 	    (old->flags & HVX_MEM_READONLY))
 		return;
-	for (i = 0; i < n; i++) {
-		new->pages[i] = old->pages[i];
-		old->pages[i] = NULL;
+	down_write(&mem->mmu_lock);
+	if (!mmu_interval_read_retry(&new->mn, seq)) {
+		for (i = 0; i < n; i++) {
+			new->pages[i] = old->pages[i];
+			old->pages[i] = NULL;
+		}
 	}
+	up_write(&mem->mmu_lock);
+}
+
+/*
+ * Watch the slot's HVA range in the owner's address space (MMU interval
+ * notifier); the owner is the caller, so its mm has users.
+ */
+static int slot_watch(struct hvx_mem *mem, struct hvx_slot *slot)
+{
+	int ret;
+
+	if (!mmget_not_zero(mem->mm))
+		return -EFAULT;
+	ret = mmu_interval_notifier_insert(&slot->mn, mem->mm, slot->hva,
+					   slot->npages << PAGE_SHIFT,
+					   &slot_mn_ops);
+	mmput(mem->mm);
+	slot->mn_live = !ret;
+	return ret;
 }
 
 static int region_delete(struct hvx_mem *mem, u32 id)
@@ -421,6 +637,7 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	struct hvx_slot *old = slot_locked(mem, r->slot);
 	u64 bytes = mem->bytes + r->memory_size;
 	struct hvx_slot *slot;
+	unsigned long seq;
 	int ret;
 
 	if (old && old->gpa == r->guest_phys_addr && old->hva == r->userspace_addr &&
@@ -441,6 +658,10 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	slot = slot_alloc(mem, r);
 	if (!slot)
 		return -ENOMEM;
+	ret = slot_watch(mem, slot);
+	if (ret)
+		goto err_free;
+	seq = mmu_interval_read_begin(&slot->mn);
 	/* With a listener the new slot is pinned whole before anything changes. */
 	if (mem->listener) {
 		ret = slot_pin_range(mem, slot, 0, slot->npages);
@@ -456,12 +677,13 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 		if (old) {
 			/* Back to the old slot: the listener had it before. */
 			WARN_ON(listener_add(mem, old));
+			slot_set_zapped(mem, old, false);
 			WRITE_ONCE(old->invalid, false);
 		}
 		goto err_free;
 	}
 	if (old && !mem->listener)
-		slot_take_pages(slot, old);
+		slot_take_pages(mem, slot, old, seq);
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	mem->bytes = bytes;
 	if (old) {
@@ -494,8 +716,9 @@ err_free:
  * if the GPA range overlaps another slot or mapped device memory (a BAR,
  * the APIC-access page); -ENOENT when deleting a missing slot; -ENOSPC if
  * the VM's memory limit would be exceeded; -ENOMEM (also when pinning the
- * whole slot for a listener would pass RLIMIT_MEMLOCK); the listener's
- * error. Nothing changes on error.
+ * whole slot for a listener would pass RLIMIT_MEMLOCK); -EINTR (a fatal
+ * signal while the process's first MMU notifier is registered); the
+ * listener's error. Nothing changes on error.
  */
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r)
 {
@@ -542,6 +765,8 @@ void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info)
 	int i;
 
 	lockdep_assert_held(&mem->lock);
+	/* locked_vm up to date with pinned_pages (the notifier defers it). */
+	unlock_settle(mem);
 	info->flags = (mem->ad ? HVX_MEM_INFO_AD : 0) |
 		      (mem->max_level >= 2 ? HVX_MEM_INFO_2M : 0) |
 		      (mem->max_level >= 3 ? HVX_MEM_INFO_1G : 0) |
@@ -638,6 +863,13 @@ out:
 	return ret;
 }
 
+static void mem_keep_pins(struct hvx_mem *mem, bool keep)
+{
+	down_write(&mem->mmu_lock);
+	mem->keep_pins = keep;
+	up_write(&mem->mmu_lock);
+}
+
 /**
  * hvx_mem_set_listener - attach the (single) memory listener
  * @mem: the VM's memory.
@@ -665,6 +897,8 @@ int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l)
 		goto out;
 	}
 	mem->listener = l;
+	/* From now on the IOMMU may map any page: invalidations keep them. */
+	mem_keep_pins(mem, true);
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
 		struct hvx_slot *s = slot_locked(mem, i);
 
@@ -682,6 +916,7 @@ int hvx_mem_set_listener(struct hvx_mem *mem, struct hvx_mem_listener *l)
 				listener_remove(mem, s);
 		}
 		mem->listener = NULL;
+		mem_keep_pins(mem, false);
 	}
 out:
 	mutex_unlock(&mem->lock);
@@ -711,6 +946,7 @@ void hvx_mem_clear_listener(struct hvx_mem *mem)
 				listener_remove(mem, s);
 		}
 		mem->listener = NULL;
+		mem_keep_pins(mem, false);
 	}
 	mutex_unlock(&mem->lock);
 }
@@ -765,11 +1001,12 @@ static void slot_wait(struct hvx_mem *mem)
  * range lies in the slot, HVA and GPA are congruent modulo its size, and
  * the pinned pages are one physically contiguous, aligned part of one
  * compound (huge) page. Returns 1 if a new leaf was installed, 0 if the
- * range is mapped already, -EAGAIN if this level is not possible, or an
- * error. Caller holds mem->srcu.
+ * range is mapped already, -EAGAIN if this level is not possible,
+ * -ESTALE if an invalidation hit the slot since @seq (start the fault
+ * again), or an error. Caller holds mem->srcu.
  */
 static int fault_large(struct hvx_mem *mem, struct hvx_slot *slot, u64 gpa,
-		       int level, u64 prot)
+		       int level, u64 prot, unsigned long seq)
 {
 	u64 size = 1ULL << (PAGE_SHIFT + 9 * (level - 1));
 	u64 n = size >> PAGE_SHIFT, base = gpa & ~(size - 1), first, i;
@@ -786,6 +1023,8 @@ static int fault_large(struct hvx_mem *mem, struct hvx_slot *slot, u64 gpa,
 	if (ret)
 		return ret;
 	page = READ_ONCE(slot->pages[first]);
+	if (!page)
+		return -ESTALE;		/* invalidated meanwhile */
 	if (!PageCompound(page) ||
 	    compound_order(compound_head(page)) < 9 * (level - 1))
 		return -EAGAIN;
@@ -795,11 +1034,28 @@ static int fault_large(struct hvx_mem *mem, struct hvx_slot *slot, u64 gpa,
 	ret = slot_pin_range(mem, slot, first, n);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++)
-		if (page_to_pfn(READ_ONCE(slot->pages[first + i])) != pfn + i)
-			return -EAGAIN;
-	ret = hvx_ept_map(mem, base, PFN_PHYS(pfn), level, prot);
-	return ret == -EEXIST ? -EAGAIN : ret;
+	ret = hvx_ept_prepare(mem, base, level);
+	if (ret)
+		return ret;
+	down_read(&mem->mmu_lock);
+	/* The pages checked below are still the ones mapped at the HVA. */
+	ret = -ESTALE;
+	if (mmu_interval_read_retry(&slot->mn, seq))
+		goto out;
+	ret = -EAGAIN;
+	for (i = 0; i < n; i++) {
+		page = READ_ONCE(slot->pages[first + i]);
+		if (!page || page_to_pfn(page) != pfn + i)
+			goto out;
+	}
+	ret = hvx_ept_map_prepared(mem, base, PFN_PHYS(pfn), level, prot);
+	if (ret == -EEXIST)
+		ret = -EAGAIN;
+	else if (ret == -ENOENT)
+		ret = -ESTALE;		/* table recovered meanwhile */
+out:
+	up_read(&mem->mmu_lock);
+	return ret;
 }
 
 /* Split leaves recovered per synchronize_srcu() and INVEPT round. */
@@ -926,18 +1182,22 @@ static void nx_recover_work(struct work_struct *work)
  *	ept_dirty_faults, ept_slot_waits and nx_huge_splits are counted here.
  *
  * Pins the page (or, for a large leaf, the whole aligned range) and maps
- * it write-back. Slots with HVX_MEM_LOG_DIRTY get 4 KiB leaves only; a
- * write sets the page's dirty bit, and without EPT A/D flags a read maps
- * the page read-only so that the first write faults. With mem->nx_huge,
- * large leaves are mapped without execute permission and a fault that
- * finds one mapping @gpa is an instruction fetch: the leaf is split
- * (hvx_ept_nx_split(), counted in nx_huge_splits) and recorded for
- * recovery.
+ * it write-back. The leaf is installed only if no invalidation of the
+ * slot's memory (MMU notifier) came since the fault began
+ * (mmu_interval_read_retry() under mem->mmu_lock); otherwise the fault
+ * starts again and pins what the HVA maps now. Slots with
+ * HVX_MEM_LOG_DIRTY get 4 KiB leaves only; a write sets the page's dirty
+ * bit, and without EPT A/D flags a read maps the page read-only so that
+ * the first write faults. With mem->nx_huge, large leaves are mapped
+ * without execute permission and a fault that finds one mapping @gpa is
+ * an instruction fetch: the leaf is split (hvx_ept_nx_split(), counted in
+ * nx_huge_splits) and recorded for recovery.
  *
  * Context: process context of the VM owner (pins its pages), may sleep;
  * the vCPU's thread (@stats is written without locks).
  * Return: HVX_FAULT_MAPPED, HVX_FAULT_MMIO, -EFAULT if the slot's user
- * memory cannot be pinned (unmapped behind hvx's back), -ENOMEM (also
+ * memory cannot be pinned (nothing mapped at the HVA any more, or a
+ * mapping hvx cannot pin, e.g. PROT_NONE or device memory), -ENOMEM (also
  * when the pin would pass the owner's RLIMIT_MEMLOCK; nothing is pinned
  * then).
  */
@@ -948,6 +1208,7 @@ int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
 	bool readonly, logged;
 	struct page *page;
 	int idx, ret, level;
+	unsigned long seq;
 	u64 i, prot;
 
 again:
@@ -962,6 +1223,8 @@ again:
 		slot_wait(mem);
 		goto again;
 	}
+	/* Pages pinned from here on are checked against invalidations. */
+	seq = mmu_interval_read_begin(&slot->mn);
 	readonly = slot->flags & HVX_MEM_READONLY;
 	logged = slot->dirty;
 	if (write && readonly)
@@ -983,30 +1246,44 @@ again:
 	}
 
 	for (level = logged ? 1 : mem->max_level; level > 1; level--) {
-		ret = fault_large(mem, slot, gpa, level, prot);
+		ret = fault_large(mem, slot, gpa, level, prot, seq);
 		if (ret != -EAGAIN)
 			break;
 	}
 	if (level == 1) {
 		i = (gpa - slot->gpa) >> PAGE_SHIFT;
 		ret = slot_pin_range(mem, slot, i, 1);
+		if (!ret)
+			ret = hvx_ept_prepare(mem, gpa & PAGE_MASK, 1);
 		if (ret)
 			goto out;
-		page = READ_ONCE(slot->pages[i]);
 		if (logged && !write && !mem->ad)
 			prot = EPT_PROT_RX;
-		ret = hvx_ept_map(mem, gpa & PAGE_MASK, page_to_phys(page), 1,
-				  prot);
+		down_read(&mem->mmu_lock);
+		page = READ_ONCE(slot->pages[i]);
+		ret = -ESTALE;
+		if (page && !mmu_interval_read_retry(&slot->mn, seq))
+			ret = hvx_ept_map_prepared(mem, gpa & PAGE_MASK,
+						   page_to_phys(page), 1, prot);
+		up_read(&mem->mmu_lock);
+		if (ret == -ENOENT)
+			ret = -ESTALE;	/* table recovered meanwhile */
 		/*
 		 * Mark the page dirty after making it writable, so that a
 		 * concurrent HVX_GET_DIRTY_LOG either reports it now and
 		 * write-protects it, or reports it next time.
 		 */
-		if (logged && write) {
+		if (logged && write && ret >= 0) {
 			set_bit(i, slot->dirty);
 			if (!ret && !mem->ad)
 				stats->ept_dirty_faults++;
 		}
+	}
+	if (ret == -ESTALE) {
+		/* An invalidation raced with this fault: start again. */
+		srcu_read_unlock(&mem->srcu, idx);
+		cond_resched();
+		goto again;
 	}
 	if (ret < 0)
 		goto out;

@@ -106,7 +106,7 @@ static void vpid_flush_ipi(void *data)
  * @vpid: a value from hvx_vpid_alloc(); 0 is ignored.
  *
  * CPU hotplug is held off meanwhile, so every CPU the IPI reaches is in
- * VMX root operation (see hvx_ept_flush_all_cpus()).
+ * VMX root operation.
  * Context: process context while VMX root operation is on (a VM exists).
  */
 void hvx_vpid_free(struct hvx_mem *mem, int vpid)

@@ -52,7 +52,10 @@
  *	in the calling process, readable and (unless read-only) writable;
  *	anonymous, shmem (memfd, tmpfs) or hugetlbfs memory. Pages are
  *	pinned and charged to the process's RLIMIT_MEMLOCK (unless it has
- *	CAP_IPC_LOCK) as the guest touches them.
+ *	CAP_IPC_LOCK) as the guest touches them, and follow the process's
+ *	mappings: after munmap(), mremap(), MADV_DONTNEED or a MAP_FIXED
+ *	mapping there the guest sees what is mapped now (not while a device
+ *	is assigned: the device and the guest keep the old pages).
  * @reserved: must be zero.
  *
  * Used with HVX_SET_MEMORY_REGION. A slot may not overlap another slot's
@@ -761,6 +764,9 @@ struct hvx_cmos {
  * Returns 0 with hvx_run.exit_reason set, or -EINTR on a pending signal or
  * immediate_exit (exit_reason HVX_EXIT_INTR). -EIO if called from a process
  * other than the VM's creator. -EBUSY if another thread is running it.
+ * -EFAULT if the guest touched slot memory with nothing pinnable mapped at
+ * its HVA (unmapped, PROT_NONE), -ENOMEM if pinning it would pass
+ * RLIMIT_MEMLOCK: the access is retried by the next HVX_RUN.
  */
 #define HVX_RUN			_IO(HVXIO, 0x20)
 #define HVX_GET_REGS		_IOR(HVXIO, 0x21, struct hvx_regs)

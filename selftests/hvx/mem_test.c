@@ -4,7 +4,9 @@
  * outside every slot, read-only slots, slots moved, resized and deleted
  * while the guest runs, the dirty log (EPT A/D flags and write
  * protection), large EPT leaves over THP and hugetlbfs, slot churn
- * without leaked pins or tables, and the memory and module limits.
+ * without leaked pins or tables, guest memory following the VMM's
+ * mappings (munmap, MAP_FIXED, MADV_DONTNEED, mprotect), and the memory
+ * and module limits.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -677,6 +679,129 @@ TEST(slot_churn_no_leaks)
 	ASSERT_EQ(pins_before, host_pins());
 }
 
+/* ---- Following the VMM's address space (MMU notifier) --------------- */
+
+/* VmLck of this process, kB: hvx charges its pins to locked_vm. */
+static long locked_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	LIB_ASSERT(f, "/proc/self/status: %m");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	LIB_ASSERT(kb >= 0, "no VmLck in /proc/self/status");
+	return kb;
+}
+
+/* HVX_GET_MEM_INFO (which also settles locked_vm), then VmLck. */
+#define EXPECT_PINS(vm, pages, kb) do {					\
+	ASSERT_EQ((pages), vm_mem_info(vm).pinned_pages);		\
+	ASSERT_EQ((kb), locked_kb());					\
+} while (0)
+
+/*
+ * The guest sees what the VMM maps at a slot's HVA now, as with KVM: a
+ * page unmapped and mapped again with MAP_FIXED and new content, a page
+ * dropped with MADV_DONTNEED (zeros); a page with nothing mapped makes
+ * HVX_RUN fail with EFAULT until something is mapped there again. An
+ * mprotect() round trip changes neither what the guest sees nor the
+ * pins, and zaps nothing. Each pin dropped is uncharged from VmLck, and
+ * none is left after the VM.
+ */
+TEST(follows_vmm_mappings)
+{
+	const uint64_t gpa = GPA_A, size = 4 * SZ_4K;
+	struct hvx_mem_info base, info;
+	long long pins_before;
+	struct vcpu *vcpu;
+	uint64_t *mem, *p;
+	struct ucall uc;
+	struct vm *vm;
+	long kb;
+
+	REQUIRE_VMX();
+	pins_before = host_pins();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (int i = 0; i < 4; i++)
+		mem[i * SZ_4K / 8] = 0x1111 * (i + 1);
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, gpa, size, mem));
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0x1111 * (i + 1),
+			  guest_read(_metadata, vcpu, gpa + i * SZ_4K));
+	base = vm_mem_info(vm);
+	kb = locked_kb();
+
+	/* (1) Unmapped, then new memory at the same HVA: the guest reads it. */
+	ASSERT_EQ(0, munmap(mem, SZ_4K));
+	EXPECT_PINS(vm, base.pinned_pages - 1, kb - 4);
+	p = mmap(mem, SZ_4K, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(mem, p);
+	p[0] = 0xaaaa;
+	ASSERT_EQ(0xaaaa, guest_read(_metadata, vcpu, gpa));
+	EXPECT_PINS(vm, base.pinned_pages, kb);
+	/* Both ways: a guest write lands in the new page. */
+	guest_var(vm, mem_args).addrs[0] = gpa + 8;
+	guest_var(vm, mem_args).n = 1;
+	guest_var(vm, mem_args).seed = 0x77;
+	RUN_OP(vcpu, MEM_OP_WRITE_LIST);
+	ASSERT_EQ((gpa + 8) ^ 0x77, p[1]);
+
+	/* (2) MADV_DONTNEED of an anonymous page: zeros for both sides. */
+	ASSERT_EQ(0, madvise(mem + SZ_4K / 8, SZ_4K, MADV_DONTNEED));
+	EXPECT_PINS(vm, base.pinned_pages - 1, kb - 4);
+	ASSERT_EQ(0, guest_read(_metadata, vcpu, gpa + SZ_4K));
+	ASSERT_EQ(0, mem[SZ_4K / 8]);
+	EXPECT_PINS(vm, base.pinned_pages, kb);
+
+	/* (3) A protection round trip: same pages, same pins, no zap. */
+	info = vm_mem_info(vm);
+	ASSERT_EQ(0, mprotect(mem, size, PROT_READ));
+	EXPECT_PINS(vm, base.pinned_pages, kb);
+	ASSERT_EQ(0, mprotect(mem, size, PROT_READ | PROT_WRITE));
+	EXPECT_PINS(vm, base.pinned_pages, kb);
+	ASSERT_EQ(info.ept_flushes, vm_mem_info(vm).ept_flushes);
+	ASSERT_EQ(info.leaves_4k, vm_mem_info(vm).leaves_4k);
+	ASSERT_EQ(0x3333, guest_read(_metadata, vcpu, gpa + 2 * SZ_4K));
+	guest_var(vm, mem_args).addrs[0] = gpa + 2 * SZ_4K + 8;
+	RUN_OP(vcpu, MEM_OP_WRITE_LIST);
+	ASSERT_EQ((gpa + 2 * SZ_4K + 8) ^ 0x77, mem[2 * SZ_4K / 8 + 1]);
+
+	/* (4) Nothing mapped: EFAULT; mapped again: the access completes. */
+	ASSERT_EQ(0, munmap(mem + 3 * SZ_4K / 8, SZ_4K));
+	EXPECT_PINS(vm, base.pinned_pages - 1, kb - 4);
+	guest_var(vm, mem_args).gpa = gpa + 3 * SZ_4K;
+	set_op(vm, MEM_OP_READ_ONE);
+	ASSERT_EQ(-1, __vcpu_run(vcpu));
+	ASSERT_EQ(EFAULT, errno);
+	p = mmap(mem + 3 * SZ_4K / 8, SZ_4K, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(mem + 3 * SZ_4K / 8, p);
+	p[0] = 0xdddd;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(gpa + 3 * SZ_4K, uc.args[0]);
+	ASSERT_EQ(0xdddd, uc.args[1]);
+	ASSERT_EQ(MEM_OP_READ_ONE, vcpu_run_sync(vcpu));
+	EXPECT_PINS(vm, base.pinned_pages, kb);
+
+	/* The whole slot unmapped: its pins go at once, the slot stays. */
+	ASSERT_EQ(0, munmap(mem, size));
+	EXPECT_PINS(vm, base.pinned_pages - 4, kb - 16);
+	ASSERT_EQ(base.nr_slots, vm_mem_info(vm).nr_slots);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	ASSERT_EQ(pins_before, host_pins());
+}
+
 /* ---- Dirty log -------------------------------------------------------- */
 
 FIXTURE(dirty) {
@@ -809,6 +934,32 @@ TEST_F(dirty, exact_pages)
 		ASSERT_EQ(0, st.ept_dirty_faults);
 	}
 	ASSERT_EQ(0, st.ept_maps_2m);
+}
+
+/* Pages the guest wrote and the VMM then dropped (MADV_DONTNEED) are
+ * still in the next dirty log: the zap keeps the EPT dirty flags. */
+TEST_F(dirty, unmap_keeps_bits)
+{
+	static const int none[] = { -1 };
+	static const int set[] = { 2, 5, -1 };
+	struct hvx_mem_info info;
+
+	if (!self->vm)
+		return;	/* setup skipped */
+	info = vm_mem_info(self->vm);
+	if (!variant->write_protect && !(info.flags & HVX_MEM_INFO_AD))
+		SKIP(return, "the CPU has no EPT accessed/dirty flags");
+	guest_var(self->vm, mem_args).gpa = GPA_A;
+	guest_var(self->vm, mem_args).size = DIRTY_PAGES * SZ_4K;
+	guest_var(self->vm, mem_args).stride = SZ_4K;
+	RUN_OP(self->vcpu, MEM_OP_TOUCH);
+	expect_dirty(_metadata, self->vm, none);
+
+	guest_write_pages(_metadata, self->vcpu, set);
+	ASSERT_EQ(0, madvise(self->mem + 2 * SZ_4K, 4 * SZ_4K, MADV_DONTNEED));
+	expect_dirty(_metadata, self->vm, set);
+	ASSERT_EQ(0, guest_read(_metadata, self->vcpu, GPA_A + 2 * SZ_4K));
+	expect_dirty(_metadata, self->vm, none);
 }
 
 /* Errors of HVX_GET_DIRTY_LOG; bits survive a failed copy. */

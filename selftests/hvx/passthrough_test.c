@@ -12,7 +12,8 @@
  * DMA-only VMs (HVX_VM_NO_VCPUS, QEMU has no VMX) own the edu, whose DMA
  * engine (QEMU docs/specs/edu.rst: BAR0, DMA registers at 0x80..0x98,
  * buffer at device offset 0x40000, interrupt raise/ack at 0x60/0x64)
- * writes and reads guest RAM at GPAs through the VM's IOMMU domain;
+ * writes and reads guest RAM at GPAs through the VM's IOMMU domain (and
+ * keeps the pinned pages it had when the VMM remaps that memory);
  * DMA elsewhere faults in the IOMMU and corrupts nothing; its MSI and
  * INTx reach eventfds; refusals leave everything as it was; and released
  * devices go back to the host, where e1000.ko binds and works. Refused
@@ -551,6 +552,42 @@ TEST_F(edu, slot_changes_follow)
 		TH_LOG("no IOMMU fault \"%s\" in the kernel log", needle);
 	close(kfd);
 	munmap(extra, 0x10000);
+}
+
+/*
+ * With a device assigned, the VMM remapping guest memory is not followed,
+ * as with VFIO type1: the device keeps reading and writing the old page,
+ * which stays pinned (no DMA reaches a freed page), the VMM sees the new
+ * one, and the kernel log says so.
+ */
+TEST_F(edu, remap_keeps_pinned_pages)
+{
+	struct hvx_mem_info before, after;
+	uint8_t *page, want[128];
+	int kfd;
+
+	EDU_REQUIRED();
+	edu_assign(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_GET_MEM_INFO, &before));
+	page = self->ram + 0x1000;
+	fill(page, 128, 0x33);
+	fill(want, 128, 0x33);
+	kfd = kmsg_open();
+	ASSERT_EQ(page, mmap(page, 4096, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	memset(page, 0x77, 4096);
+	ASSERT_EQ(0, ioctl(self->vm_fd, HVX_GET_MEM_INFO, &after));
+	ASSERT_EQ(before.pinned_pages, after.pinned_pages);
+	/* The device reads the old page... */
+	ASSERT_TRUE(edu_dma(self->bar, RAM_GPA + 0x1000, EDU_BUF, 128, false));
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, RAM_GPA + 0x2000, 128, true));
+	ASSERT_EQ(0, memcmp(want, self->ram + 0x2000, 128));
+	/* ...and writes it, not the new one. */
+	ASSERT_TRUE(edu_dma(self->bar, EDU_BUF, RAM_GPA + 0x1000, 128, true));
+	ASSERT_EQ(-1, first_not(page, 4096, 0x77));
+	ASSERT_TRUE(kmsg_has(kfd, "keep the old pages"))
+		TH_LOG("no warning about the remap in the kernel log");
+	close(kfd);
 }
 
 /*

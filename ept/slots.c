@@ -38,6 +38,13 @@
 
 /* Pages pinned per pin_user_pages_fast() call when pinning a range. */
 #define PIN_BATCH	512
+/*
+ * A range this short (an EPT fault's page, the first page of a large
+ * leaf) pins through an array on the stack: the heap array would cost a
+ * slab allocation, and with init_on_alloc (Debian's default) a 4 KiB
+ * memset, per fault.
+ */
+#define PIN_STACK	8
 
 /*
  * Largest slot, in 4 KiB pages (512 GiB): its page array (8 bytes a page)
@@ -170,18 +177,21 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			  u64 first, u64 n)
 {
 	unsigned int flags = FOLL_LONGTERM;
-	struct page **tmp;
+	struct page *stack[PIN_STACK], **tmp = stack;
 	u64 i = first, end = first + n;
+	u64 batch = min_t(u64, n, PIN_BATCH);
 	int ret = 0;
 
 	if (!(slot->flags & HVX_MEM_READONLY))
 		flags |= FOLL_WRITE;
-	tmp = kmalloc_array(PIN_BATCH, sizeof(*tmp), GFP_KERNEL);
-	if (!tmp)
-		return -ENOMEM;
+	if (batch > PIN_STACK) {
+		tmp = kmalloc_array(batch, sizeof(*tmp), GFP_KERNEL);
+		if (!tmp)
+			return -ENOMEM;
+	}
 	unlock_settle(mem);
 	while (i < end) {
-		int chunk = min_t(u64, PIN_BATCH, end - i);
+		int chunk = min_t(u64, batch, end - i);
 		unsigned long seq;
 		int got, j, dup;
 
@@ -222,7 +232,8 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 		i += got;
 		cond_resched();
 	}
-	kfree(tmp);
+	if (tmp != stack)
+		kfree(tmp);
 	return ret;
 }
 

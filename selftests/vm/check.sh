@@ -198,10 +198,10 @@ fi
 # --- end passthrough ---
 
 # ---------------------------------------------------------------------------
-# hvx-run: when run_test (or the demo) is among the tests, add
+# hvx-run: when run_test, snapshot_test (or the demo) is among the tests, add
 # hvx-run, a guest kernel and a guest initramfs to the initramfs
 # (selftests/vm/guest.sh). HVX_RUN: the hvx-run binary (top-level Makefile).
-if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|demo)$'; then
+if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|snapshot_test|demo)$'; then
 	source "$HERE/guest.sh"
 	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
 		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"

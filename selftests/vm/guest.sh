@@ -42,6 +42,14 @@
 #   hvx-guest: net ...                 for hvx.net=<pings>:<fetches>: loads
 #                                      ne2k-pci, DHCP, pings, TFTP fetches
 #                                      (selftests/vm/net.sh)
+#   hvx-guest: count <i>               for hvx.count=<n>: i = 0 .. n-1, one
+#                                      line every 100 ms, each after a check
+#                                      of a tmpfs file it appends i to
+#                                      against the sum it keeps ("count BAD"
+#                                      if they differ); then the kernel's
+#                                      warnings and errors that came since
+#                                      ("new warning <line>"), "count done"
+#                                      (snapshot_test's save and restore)
 #   hvx-guest: uptime <s> s, powering off
 
 # hvx_guest_initrd OUT: the guest's gzip'd initramfs.
@@ -53,7 +61,7 @@ hvx_guest_initrd() {
 	mkdir -p "$root"/{bin,dev,proc,sys} || return 1
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
-		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed; do
+		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed sleep; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1
@@ -93,6 +101,7 @@ hvx_guest_initrd() {
 			hvx.double=*) n=${a#*=}; echo "hvx-guest: double $n = $((n * 2))" ;;
 			hvx.net=*) net=${a#*=} ;;
 			hvx.s3=*) s3=${a#*=} ;;
+			hvx.count=*) count=${a#*=} ;;
 			esac
 		done
 		if [ -n "$s3" ]; then
@@ -104,6 +113,24 @@ hvx_guest_initrd() {
 		if [ -n "$net" ]; then
 			hvx-net hvx-guest: /lib/net "${net%%:*}" "${net#*:}" HVX_NET_FILE
 			echo "hvx-guest: net done rc=$?"
+		fi
+		if [ -n "$count" ]; then
+			w0=$(dmesg -r | grep -c '^<[0-4]>')
+			i=0
+			sum=0
+			: >/tmp/count
+			while [ $i -lt $count ]; do
+				echo $i >>/tmp/count
+				sum=$((sum + i))
+				got=$(awk '{ s += $1 } END { print s + 0 }' /tmp/count)
+				[ "$got" = "$sum" ] || echo "hvx-guest: count BAD $i: $got, not $sum"
+				echo "hvx-guest: count $i"
+				i=$((i + 1))
+				sleep 0.1
+			done
+			dmesg -r | grep '^<[0-4]>' | tail -n +$((w0 + 1)) |
+				sed 's/^/hvx-guest: new warning /'
+			echo "hvx-guest: count done"
 		fi
 		echo "hvx-guest: uptime $(cut -d' ' -f1 /proc/uptime) s, powering off"
 		poweroff -f

@@ -958,6 +958,7 @@ static void save_requested(struct vm *vm)
 	if (!snapshot_refused(vm, why, sizeof(why)) &&
 	    !snapshot_save(vm, vm->opt.save, why, sizeof(why))) {
 		snprintf(msg, sizeof(msg), "saved the VM to %s", vm->opt.save);
+		save_failed = false;
 		vm_stop(vm, STOP_SAVED, 0, msg);
 		return;
 	}
@@ -988,6 +989,10 @@ int main(int argc, char **argv)
 	enum stop_kind kind;
 
 	die_hook = console_restore;
+	/* A SIGUSR1 before the VM runs waits for it (signalfd below). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	parse_options(argc, argv, &vm->opt);
 	vm->ncpus = vm->opt.cpus;

@@ -338,6 +338,7 @@ static size_t find_record(const uint8_t *f, size_t len, uint32_t type)
 		memcpy(&size, f + off + REC_LEN, 8);
 		if (t == type)
 			return off;
+		size = (size + 7) & ~7ull;	/* padded to 8 bytes */
 		if (size > len - off - REC_SIZE)
 			break;
 		off += REC_SIZE + size;

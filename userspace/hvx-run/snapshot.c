@@ -53,7 +53,10 @@ struct snap_header {
 	uint64_t reserved[2];
 };
 
-/* Before every payload. */
+/*
+ * Before every payload; zero bytes after the payload pad it to a multiple
+ * of 8 (not counted in @size), so every record starts 8-byte aligned.
+ */
 struct snap_record {
 	uint32_t type;		/* SNAP_* */
 	uint16_t version;	/* the payload's layout, 1 so far */
@@ -221,9 +224,12 @@ static void rec_data(struct writer *w, const void *p, size_t len)
 	w_bytes(w, p, len);
 }
 
-/* Go back and write the header with the payload's size and CRC. */
+/* Pad, then go back and write the header with the payload's size and CRC. */
 static void rec_end(struct writer *w)
 {
+	static const uint8_t zero[8];
+
+	w_bytes(w, zero, (8 - w->rec.size % 8) % 8);
 	if (w->failed)
 		return;
 	if (fseek(w->f, w->rec_at, SEEK_SET) ||
@@ -635,13 +641,15 @@ void snapshot_load(struct vm *vm, const char *path)
 	for (off = sizeof(*h); !end;) {
 		const struct snap_record *r = (const void *)(snap.map + off);
 		const uint8_t *p = snap.map + off + sizeof(*r);
-		uint64_t fixed;
+		uint64_t fixed, pad;
 
 		if (snap.map_size - off < sizeof(*r))
 			bad("truncated: no end record after %zu bytes", off);
-		if (r->size > snap.map_size - off - sizeof(*r))
+		pad = (8 - r->size % 8) % 8;
+		if (r->size > snap.map_size - off - sizeof(*r) ||
+		    pad > snap.map_size - off - sizeof(*r) - r->size)
 			bad("truncated: the %s record at byte %zu needs %" PRIu64 " bytes, %zu are left",
-			    type_name(r->type), off, r->size, snap.map_size - off - sizeof(*r));
+			    type_name(r->type), off, r->size + pad, snap.map_size - off - sizeof(*r));
 		if (!strcmp(type_name(r->type), "unknown"))
 			bad("unknown record type %u at byte %zu", r->type, off);
 		if (r->version > 1)
@@ -657,6 +665,10 @@ void snapshot_load(struct vm *vm, const char *path)
 		if (crc32_update(0, p, r->size) != r->crc)
 			bad("the %s record at byte %zu is corrupted (CRC mismatch)",
 			    type_name(r->type), off);
+		for (uint64_t i = 0; i < pad; i++)
+			if (p[r->size + i])
+				bad("the %s record at byte %zu has nonzero padding",
+				    type_name(r->type), off);
 		if (r->type >= SNAP_REGS) {
 			uint32_t t = r->type - SNAP_REGS;
 
@@ -697,7 +709,7 @@ void snapshot_load(struct vm *vm, const char *path)
 			if (slot)
 				*slot = p;
 		}
-		off += sizeof(*r) + r->size;
+		off += sizeof(*r) + r->size + pad;
 	}
 	if (off != snap.map_size)
 		bad("%zu bytes after the end record", snap.map_size - off);

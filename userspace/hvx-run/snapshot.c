@@ -214,6 +214,10 @@ static void rec_begin(struct writer *w, uint32_t type, uint32_t instance)
 	w->rec.version = 1;
 	w->rec.instance = instance;
 	w->rec_at = ftell(w->f);
+	if (w->rec_at < 0 && !w->failed) {
+		w->failed = true;
+		w->err = errno;
+	}
 	w_bytes(w, &w->rec, sizeof(w->rec));
 }
 
@@ -338,7 +342,8 @@ static int save_vcpu(struct writer *w, struct vcpu *v, const char **what)
 	 */
 	v->run->immediate_exit = 1;
 	for (int i = 0; i < 4 && !(ret = ioctl(v->fd, HVX_RUN, 0)); i++)
-		;
+		if (v->run->exit_reason == HVX_EXIT_MMIO && !v->run->mmio.is_write)
+			memset(v->run->mmio.data, 0xff, sizeof(v->run->mmio.data));
 	if (ret == 0 || errno != EINTR) {
 		*what = "HVX_RUN";
 		ret = ret ? -errno : -EAGAIN;
@@ -392,8 +397,8 @@ out:
 bool snapshot_refused(struct vm *vm, char *why, size_t len)
 {
 	if (vm->opt.ndevices) {
-		snprintf(why, len, "cannot save the VM: a passed-through device (--device %s) keeps state in hardware that hvx cannot save; the VM keeps running",
-			 vm->opt.device_arg[0]);
+		snprintf(why, len, "cannot save the VM: --device %s: %s (a passed-through device keeps state in hardware that hvx cannot save); the VM keeps running",
+			 vm->opt.device_arg[0], strerror(EOPNOTSUPP));
 		return true;
 	}
 	if (vm->opt.ndisks) {
@@ -426,7 +431,7 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 	const char *what = NULL;
 	void *vmstate = NULL;
 	char tmp[4200];
-	int len = 0, ret;
+	int len = 0, ret, fd;
 
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	sleep_get_pm1(&c.pm1_sts, &c.pm1_en);
@@ -453,9 +458,15 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	w.f = fopen(tmp, "wb");
+	/* Only the user may read it: it holds the guest's memory. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w.f = fd < 0 ? NULL : fdopen(fd, "wb");
 	if (!w.f) {
 		snprintf(err, errlen, "--save %s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		free(vmstate);
 		return -1;
 	}
@@ -588,8 +599,10 @@ static void check_ram(const struct snap_record *r, const uint8_t *p)
 		bad("RAM record %u is malformed", r->instance);
 	npages = ram->size / SNAP_PAGE;
 	words = (npages + 63) / 64;
-	if (ram->pages > npages ||
-	    r->size != sizeof(*ram) + words * 8 + ram->pages * SNAP_PAGE)
+	/* Divided, not multiplied: a forged size must not wrap around. */
+	if (ram->pages > npages || words > (r->size - sizeof(*ram)) / 8 ||
+	    ram->pages != (r->size - sizeof(*ram) - words * 8) / SNAP_PAGE ||
+	    (r->size - sizeof(*ram) - words * 8) % SNAP_PAGE)
 		bad("RAM record %u has %" PRIu64 " bytes, its header says otherwise",
 		    r->instance, r->size);
 	bitmap = (const uint64_t *)(p + sizeof(*ram));
@@ -599,6 +612,60 @@ static void check_ram(const struct snap_record *r, const uint8_t *p)
 	    bitmap[words - 1] >> (npages % 64)))
 		bad("RAM record %u: its page bitmap does not match its page count",
 		    r->instance);
+}
+
+/*
+ * The device state record holds HVX_GET_VM_STATE's records: check their
+ * framing as HVX_SET_VM_STATE will (type, version, size, each device once
+ * and every one HVX_PLATFORM_ALL has), so that a bad one is refused
+ * before a VM exists. The fields' values are the kernel's to check.
+ */
+static void check_vm_state(const uint8_t *p, uint64_t size)
+{
+	static const struct {
+		uint16_t type;
+		const char *name;
+		uint32_t size;	/* UART: at least this (then its ring) */
+	} types[] = {
+		{ HVX_STATE_PIC, "PIC", sizeof(struct hvx_state_pic) },
+		{ HVX_STATE_PIT, "PIT", sizeof(struct hvx_state_pit) },
+		{ HVX_STATE_IOAPIC, "IOAPIC", sizeof(struct hvx_state_ioapic) },
+		{ HVX_STATE_RTC, "RTC", sizeof(struct hvx_state_rtc) },
+		{ HVX_STATE_UART, "UART", sizeof(struct hvx_state_uart) },
+		{ HVX_STATE_PCI, "PCI", sizeof(struct hvx_state_pci) },
+	};
+	bool seen[sizeof(types) / sizeof(types[0])] = { false };
+	uint64_t off = 0;
+	size_t i;
+
+	while (off < size) {
+		struct hvx_state_header h;
+
+		if (size - off < sizeof(h))
+			bad("the device state record is truncated at its byte %" PRIu64, off);
+		memcpy(&h, p + off, sizeof(h));
+		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (types[i].type == h.type)
+				break;
+		if (i == sizeof(types) / sizeof(types[0]))
+			bad("unknown device state type %u", h.type);
+		if (h.version > 1)
+			bad("the %s state has version %u, newer than this hvx-run's (1)",
+			    types[i].name, h.version);
+		if (h.version != 1 || h.size < sizeof(h) || h.size % 8 ||
+		    h.size > size - off || h.instance || h.reserved ||
+		    (h.type == HVX_STATE_UART ? h.size < types[i].size :
+						h.size != types[i].size))
+			bad("the %s state is malformed (version %u, %u bytes)",
+			    types[i].name, h.version, h.size);
+		if (seen[i])
+			bad("two %s states in the device state record", types[i].name);
+		seen[i] = true;
+		off += h.size;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!seen[i])
+			bad("no %s state in the device state record", types[i].name);
 }
 
 void snapshot_load(struct vm *vm, const char *path)
@@ -673,7 +740,8 @@ void snapshot_load(struct vm *vm, const char *path)
 			uint32_t t = r->type - SNAP_REGS;
 
 			if (r->instance >= HVX_MAX_VCPUS)
-				bad("%s record for vCPU %u", type_name(r->type), r->instance);
+				bad("%s record for vCPU %u (at most %d)", type_name(r->type),
+				    r->instance, HVX_MAX_VCPUS - 1);
 			if (snap.vcpu[r->instance][t])
 				bad("two %s records for vCPU %u", type_name(r->type), r->instance);
 			if (r->type == SNAP_MSRS) {
@@ -687,6 +755,9 @@ void snapshot_load(struct vm *vm, const char *path)
 		} else {
 			const void **slot = NULL;
 
+			if (r->type != SNAP_RAM && r->instance)
+				bad("the %s record at byte %zu has instance %u, not 0",
+				    type_name(r->type), off, r->instance);
 			switch (r->type) {
 			case SNAP_END: end = true; break;
 			case SNAP_CONFIG: slot = (const void **)&snap.config; break;
@@ -696,6 +767,7 @@ void snapshot_load(struct vm *vm, const char *path)
 				snap.vm_state_size = r->size;
 				if (r->size > HVX_VM_STATE_MAX_SIZE)
 					bad("the device state record has %" PRIu64 " bytes", r->size);
+				check_vm_state(p, r->size);
 				break;
 			case SNAP_RAM:
 				if (r->instance > 1)
@@ -719,7 +791,8 @@ void snapshot_load(struct vm *vm, const char *path)
 	if (!c || !snap.tsc)
 		bad("no %s record", c ? "TSC" : "config");
 	if (!c->cpus || c->cpus > HVX_MAX_VCPUS || c->mem < 4 * MiB ||
-	    c->mem % (4 * KiB) || c->low_size + c->high_size != c->mem ||
+	    c->mem % (4 * KiB) || c->high_size > c->mem ||
+	    c->low_size != c->mem - c->high_size ||
 	    c->low_size > LOW_RAM_MAX || (c->vm_flags & ~HVX_VM_NO_PV) ||
 	    (c->platform && c->platform != HVX_PLATFORM_ALL))
 		bad("the config record is malformed");
@@ -801,6 +874,7 @@ void snapshot_restore(struct vm *vm)
 	struct hvx_vm_state a = {
 		.addr = (uintptr_t)snap.vm_state, .size = (uint32_t)snap.vm_state_size,
 	};
+	int ret;
 
 	if (snap.vm_state && ioctl(vm->fd, HVX_SET_VM_STATE, &a))
 		die("--restore %s: the kernel refused the device state (HVX_SET_VM_STATE): %s",
@@ -826,9 +900,13 @@ void snapshot_restore(struct vm *vm)
 		SET(HVX_SET_XCRS, SNAP_XCRS);
 		SET(HVX_SET_XSAVE, SNAP_XSAVE);
 		SET(HVX_SET_LAPIC, SNAP_LAPIC);
-		if (ioctl(v->fd, HVX_SET_MSRS, m) != (int)m->nmsrs)
+		ret = ioctl(v->fd, HVX_SET_MSRS, m);
+		if (ret < 0)
 			die("--restore %s: vCPU %d: HVX_SET_MSRS: %s", snap.path, i,
 			    strerror(errno));
+		if (ret != (int)m->nmsrs)
+			die("--restore %s: vCPU %d: HVX_SET_MSRS refused MSR 0x%x", snap.path,
+			    i, m->entries[ret].index);
 		SET(HVX_SET_DEBUGREGS, SNAP_DEBUGREGS);
 		SET(HVX_SET_VCPU_EVENTS, SNAP_EVENTS);
 		SET(HVX_SET_MP_STATE, SNAP_MP_STATE);

@@ -14,6 +14,10 @@
  *   line and exit status 1, before hvx-run opens the hvx device (it is
  *   given one that does not exist); options that --restore takes from the
  *   file are a usage error.
+ * - forged: files built here (no VMX needed) with valid CRCs: a RAM
+ *   record whose sizes wrap around 2^64, an unknown device state type
+ *   and a device state record longer than its record are refused the
+ *   same way, not by a crash.
  * - refuse_disk: a VM with a virtio disk is not saved: one line, no
  *   file, and the guest runs on to its end.
  * - linux_2cpus: the Debian guest of run_test (check.sh puts it in
@@ -459,6 +463,111 @@ TEST_F(snap, refusals)
 	release(&p);
 	munmap(f, len);
 	free(copy);
+}
+
+/* CRC-32 of IEEE 802.3, as the file's records carry it. */
+static uint32_t crc32_ieee(const uint8_t *p, size_t len)
+{
+	uint32_t c = ~0u;
+
+	while (len--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+	}
+	return ~c;
+}
+
+/* Append a record of @type with @len bytes of @payload at @f + *@off. */
+static void put_record(uint8_t *f, size_t *off, uint32_t type,
+		       const void *payload, uint64_t len)
+{
+	uint8_t *r = f + *off;
+	uint32_t crc = crc32_ieee(payload, len);
+	uint16_t version = 1;
+
+	memset(r, 0, REC_SIZE);
+	memcpy(r + REC_TYPE, &type, 4);
+	memcpy(r + REC_VERSION, &version, 2);
+	memcpy(r + 12, &crc, 4);
+	memcpy(r + REC_LEN, &len, 8);
+	memcpy(r + REC_SIZE, payload, len);
+	memset(r + REC_SIZE + len, 0, (8 - len % 8) % 8);
+	*off += REC_SIZE + ((len + 7) & ~7ull);
+}
+
+/*
+ * Forged files, built here with valid CRCs (no VMX needed): a RAM record
+ * whose sizes wrap around 2^64 to match its length (read naively, its
+ * bitmap lies far past the file), and device state records that
+ * HVX_SET_VM_STATE would refuse. Each is refused with one line and exit
+ * status 1, before the hvx device is opened, not by a crash.
+ */
+TEST_F(snap, forged)
+{
+	char *args[] = { "--restore", self->bad, "--dev", "/nonexistent/hvx", NULL };
+	uint8_t *f = calloc(1, 3 * 4096);
+	uint64_t ram[4 + 512] = { 0 };
+	struct hvx_state_header st[2];
+	uint32_t v32;
+	struct proc p;
+
+	ASSERT_NE(NULL, f);
+	for (int c = 0; c < 3; c++) {
+		const char *msg = NULL;
+		size_t off = HDR_SIZE;
+
+		memset(f, 0, 3 * 4096);
+		memcpy(f, "HVXSNAP", 8);
+		v32 = 1;
+		memcpy(f + HDR_FORMAT, &v32, 4);
+		v32 = HVX_API_VERSION;
+		memcpy(f + 12, &v32, 4);
+		v32 = HDR_SIZE;
+		memcpy(f + 16, &v32, 4);
+		memset(st, 0, sizeof(st));
+		switch (c) {
+		case 0: {
+			/*
+			 * 2^64 - 4 KiB of RAM: a 2^49-byte bitmap; the page
+			 * count makes 32 + bitmap + pages * 4 KiB wrap to
+			 * the 32 + 4096 bytes the record has.
+			 */
+			uint64_t words = ((~0ull >> 12) + 63) / 64;
+
+			ram[1] = ~0ull - 4095;
+			ram[2] = 4096;
+			ram[3] = (4096 - words * 8) / 4096;
+			put_record(f, &off, TYPE_RAM, ram, sizeof(ram));
+			msg = "RAM record 0 has 4128 bytes, its header says otherwise";
+			break;
+		}
+		case 1:
+			st[0].type = 99;
+			st[0].version = 1;
+			st[0].size = sizeof(st[0]);
+			put_record(f, &off, 4, st, sizeof(st[0]));
+			msg = "unknown device state type 99";
+			break;
+		case 2:
+			st[0].type = HVX_STATE_PIC;
+			st[0].version = 1;
+			st[0].size = 4096;	/* past the record's end */
+			put_record(f, &off, 4, st, sizeof(st));
+			msg = "the PIC state is malformed";
+			break;
+		}
+		put_record(f, &off, 0, NULL, 0);
+		ASSERT_TRUE(write_bad(self, f, off));
+		ASSERT_TRUE(start(&p, args));
+		finish(&p);
+		ASSERT_EQ(1, p.status) TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_EQ(1, p.err_lines) TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_NE(NULL, strstr(p.err, msg))
+			TH_LOG("case %d: expected \"%s\" in: %s", c, msg, p.err);
+		release(&p);
+	}
+	free(f);
 }
 
 TEST_F(snap, refuse_disk)

@@ -794,7 +794,8 @@ void snapshot_load(struct vm *vm, const char *path)
 	    c->mem % (4 * KiB) || c->high_size > c->mem ||
 	    c->low_size != c->mem - c->high_size ||
 	    c->low_size > LOW_RAM_MAX || (c->vm_flags & ~HVX_VM_NO_PV) ||
-	    (c->platform && c->platform != HVX_PLATFORM_ALL))
+	    (c->platform && c->platform != HVX_PLATFORM_ALL) ||
+	    (c->facs && (c->facs > c->low_size || c->low_size - c->facs < 64)))
 		bad("the config record is malformed");
 	for (uint32_t i = 0; i < HVX_MAX_VCPUS; i++)
 		for (uint32_t t = 0; t < SNAP_VCPU_TYPES; t++) {

@@ -20,6 +20,8 @@
  *   same way, not by a crash.
  * - refuse_disk: a VM with a virtio disk is not saved: one line, no
  *   file, and the guest runs on to its end.
+ * - refuse_device: nor is a VM with a passed-through device (Bochs's
+ *   NE2000): the line names EOPNOTSUPP.
  * - linux_2cpus: the Debian guest of run_test (check.sh puts it in
  *   /lib/hvx/guest/) on 2 vCPUs counts every 100 ms and checks a tmpfs
  *   file it appends to against the sum it keeps (hvx.count=, guest.sh).
@@ -132,17 +134,19 @@ static int count_lines(int fd)
 /* Wait for it to end (at most LIMIT_S, then KILL), collect its output. */
 static void finish(struct proc *p)
 {
+	pid_t r = 0;
 	int st = 0;
 
 	p->status = -1;
 	for (int i = 0; i < LIMIT_S * 10; i++) {
-		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+		r = waitpid(p->pid, &st, WNOHANG);
+		if (r == p->pid)
 			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r)		/* ended, or reaped by wait_lines() */
 			break;
-		}
 		msleep(100);
 	}
-	if (p->status == -1) {
+	if (!r) {
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, &st, 0);
 	}
@@ -592,6 +596,55 @@ TEST_F(snap, refuse_disk)
 	/* It ran on to its end; the refusal was the only message. */
 	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
 	ASSERT_NE(NULL, strstr(p.err, "hvx-run: cannot save the VM: hvx has no state record for virtio disks"))
+		TH_LOG("stderr: %s", p.err);
+	last = check_counter(p.out, &done, &bad, why, sizeof(why));
+	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
+	ASSERT_TRUE(done);
+	ASSERT_NE(0, access(self->file, F_OK));
+	release(&p);
+}
+
+#define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
+#define NE2K_DEV	"/sys/bus/pci/devices/" NE2K_BDF
+#define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
+
+/*
+ * A VM with a passed-through device (Bochs's NE2000, as run_test's
+ * linux_with_passthrough_nic: no IOMMU, unsafe mode) is not saved: one
+ * line naming EOPNOTSUPP, no file, and the guest runs on to its end.
+ */
+TEST_F(snap, refuse_device)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, "--device", NE2K_BDF, "--save", self->file, NULL };
+	bool done, bad, started, ran;
+	char why[128];
+	struct proc p;
+	long last;
+
+	REQUIRE_VMX();
+	if (access(NE2K_DEV "/vendor", R_OK))
+		SKIP(return, "no NE2000 at " NE2K_BDF " (Bochs's ne2k slot)");
+	if (!access(NE2K_DEV "/driver", F_OK))
+		ASSERT_EQ(0, write_str(NE2K_DEV "/driver/unbind", NE2K_BDF));
+	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "1"));
+	ASSERT_EQ(0, write_str(NE2K_DEV "/driver_override", "hvx-pci"));
+	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers_probe", NE2K_BDF));
+	started = start(&p, args);
+	ran = started && wait_lines(&p, 50);
+	if (started) {
+		kill(p.pid, SIGUSR1);
+		finish(&p);
+	}
+	/* The device goes back before any assertion can end the test. */
+	write_str(NOIOMMU_PARAM, "0");
+	write_str(NE2K_DEV "/driver/unbind", NE2K_BDF);
+	write_str(NE2K_DEV "/driver_override", "\n");
+	ASSERT_TRUE(started);
+	ASSERT_TRUE(ran) TH_LOG("the guest did not print 50 lines: %s", p.err);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "hvx-run: cannot save the VM: --device " NE2K_BDF
+			       ": Operation not supported"))
 		TH_LOG("stderr: %s", p.err);
 	last = check_counter(p.out, &done, &bad, why, sizeof(why));
 	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");

@@ -208,11 +208,11 @@ fi
 # --- end passthrough ---
 
 # ---------------------------------------------------------------------------
-# hvx-run: when run_test, virtio_linux_test (or the demo) is among the
-# tests, add hvx-run, a guest kernel and a guest initramfs to the
-# initramfs (selftests/vm/guest.sh); with virtio_linux_test also the ext4
-# tools. HVX_RUN: the hvx-run binary (top-level Makefile).
-if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|virtio_linux_test|demo)$'; then
+# hvx-run: when run_test, virtio_linux_test, snapshot_test (or the demo)
+# is among the tests, add hvx-run, a guest kernel and a guest initramfs
+# to the initramfs (selftests/vm/guest.sh); with virtio_linux_test also
+# the ext4 tools. HVX_RUN: the hvx-run binary (top-level Makefile).
+if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|virtio_linux_test|snapshot_test|demo)$'; then
 	source "$HERE/guest.sh"
 	extras=()
 	printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test && extras=(e2fsprogs)

@@ -45,6 +45,14 @@
 #   hvx-guest: disk ...                for hvx.disk=<mode>: loads virtio_pci,
 #                                      virtio_blk and ext4, and uses hvx's
 #                                      virtio disks (selftests/vm/disk.sh)
+#   hvx-guest: count <i>               for hvx.count=<n>: i = 0 .. n-1, one
+#                                      line every 100 ms, each after a check
+#                                      of a tmpfs file it appends i to
+#                                      against the sum it keeps ("count BAD"
+#                                      if they differ); then the kernel's
+#                                      warnings and errors that came since
+#                                      ("new warning <line>"), "count done"
+#                                      (snapshot_test's save and restore)
 #   hvx-guest: uptime <s> s, powering off
 
 # hvx_guest_initrd OUT: the guest's gzip'd initramfs.
@@ -108,6 +116,7 @@ hvx_guest_initrd() {
 			hvx.net=*) net=${a#*=} ;;
 			hvx.s3=*) s3=${a#*=} ;;
 			hvx.disk=*) disk=${a#*=} ;;
+			hvx.count=*) count=${a#*=} ;;
 			esac
 		done
 		if [ -n "$s3" ]; then
@@ -123,6 +132,24 @@ hvx_guest_initrd() {
 		if [ -n "$disk" ]; then
 			hvx-disk hvx-guest: /lib/disk "$disk"
 			echo "hvx-guest: disk exit rc=$?"
+		fi
+		if [ -n "$count" ]; then
+			w0=$(dmesg -r | grep -c '^<[0-4]>')
+			i=0
+			sum=0
+			: >/tmp/count
+			while [ $i -lt $count ]; do
+				echo $i >>/tmp/count
+				sum=$((sum + i))
+				got=$(awk '{ s += $1 } END { print s + 0 }' /tmp/count)
+				[ "$got" = "$sum" ] || echo "hvx-guest: count BAD $i: $got, not $sum"
+				echo "hvx-guest: count $i"
+				i=$((i + 1))
+				sleep 0.1
+			done
+			dmesg -r | grep '^<[0-4]>' | tail -n +$((w0 + 1)) |
+				sed 's/^/hvx-guest: new warning /'
+			echo "hvx-guest: count done"
 		fi
 		echo "hvx-guest: uptime $(cut -d' ' -f1 /proc/uptime) s, powering off"
 		poweroff -f

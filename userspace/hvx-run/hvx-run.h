@@ -10,6 +10,7 @@
  *   console.c  stdio console: raw tty, Ctrl-A x, the fallback UART
  *   sleep.c    ACPI PM1 registers, S3 sleep and the firmware's resume
  *   stats.c    the closing summary (exit counts over generic netlink)
+ *   snapshot.c --save FILE and --restore FILE: the VM to a file and back
  */
 #ifndef HVX_RUN_H
 #define HVX_RUN_H
@@ -73,6 +74,7 @@ enum stop_kind {
 	STOP_USER,		/* Ctrl-A x */
 	STOP_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP */
 	STOP_ERROR,		/* triple fault, entry failure, internal error */
+	STOP_SAVED,		/* --save: the snapshot is written */
 };
 
 struct vm;
@@ -120,6 +122,8 @@ struct options {
 	struct hvx_pci_device device[MAX_DEVICES];
 	int ndisks;		/* --disk: virtio-blk disks */
 	struct disk_opt disk[MAX_DISKS];
+	const char *save;	/* --save FILE: snapshot on SIGUSR1 */
+	const char *restore;	/* --restore FILE */
 };
 
 struct vm {
@@ -206,6 +210,7 @@ struct boot_state {
 void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
 void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why);
 bool vm_stopping(struct vm *vm);
+bool vm_pausing(void);			/* --save: vCPU threads leave HVX_RUN */
 
 /* boot.c (also linked into the benchmark's KVM loader, userspace/bench/) */
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
@@ -234,7 +239,11 @@ void console_flush(struct vm *vm);
 bool uart_io(struct vm *vm, uint16_t port, bool out, uint8_t *data);
 
 /* sleep.c */
-#define KICK_SIGNAL	SIGUSR1	/* takes a vCPU thread out of HVX_RUN */
+/*
+ * Takes a vCPU thread out of HVX_RUN (pthread_kill()). Not SIGUSR1: that
+ * one is for the user (--save).
+ */
+#define KICK_SIGNAL	SIGUSR2
 bool sleep_io(struct vcpu *v, uint16_t port, bool out, uint8_t *data,
 	      unsigned int size);	/* false: not a PM1/sleep port */
 void sleep_wait(struct vcpu *v);	/* before each HVX_RUN */
@@ -242,7 +251,18 @@ bool sleep_asleep(void);
 void sleep_poll(struct vm *vm);		/* main thread: RTC alarm wake */
 void sleep_console_key(void);		/* main thread: console input wake */
 void sleep_stopping(void);		/* vm_stop(): release sleeping vCPUs */
+void sleep_get_pm1(uint16_t *sts, uint16_t *en);	/* for a snapshot */
+void sleep_set_pm1(uint16_t sts, uint16_t en);
 #define SLEEP_POLL_MS	20
+
+/* snapshot.c */
+bool snapshot_refused(struct vm *vm, char *why, size_t len);	/* why not */
+int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen);
+void snapshot_load(struct vm *vm, const char *path);	/* dies if bad */
+void snapshot_load_ram(struct vm *vm);
+bool snapshot_platform(void);
+void snapshot_set_tsc(struct vm *vm);	/* before the vCPUs exist */
+void snapshot_restore(struct vm *vm);	/* devices and vCPUs */
 
 /* stats.c */
 void print_summary(struct vm *vm);

@@ -6,7 +6,9 @@
  *   hvx-run --kernel FILE [--initrd FILE] [--append CMDLINE] [--mem SIZE]
  *           [--cpus N] [--hugepages] [--flat ADDR] [--entry 32|64]
  *           [--no-acpi] [--no-pv] [--summary] [--dev PATH] [--quiet]
- *           [--device BDF]... [--disk FILE[,ro][,serial=S]]...
+ *           [--device BDF]... [--disk FILE[,ro][,serial=S]]... [--save FILE]
+ *   hvx-run --restore FILE [--save FILE] [--hugepages] [--summary] [--dev PATH]
+ *           [--quiet]
  *
  * Exit status: 0 when the guest powers off, resets, or halts every vCPU
  * (or on Ctrl-A x); (v << 1) | 1 when it writes v to the debug-exit port
@@ -17,7 +19,11 @@
  *
  * Threads: one per vCPU, each looping on HVX_RUN and serving the ports
  * hvx leaves to userspace; the main thread owns the console and the
- * signals (signalfd) and stops the vCPUs (immediate_exit plus SIGUSR1).
+ * signals (signalfd) and stops the vCPUs (immediate_exit plus SIGUSR2,
+ * KICK_SIGNAL). SIGUSR1 asks for a snapshot (--save, snapshot.c): the
+ * main thread takes every vCPU thread out of HVX_RUN and joins it, writes
+ * the file and exits 0; if the VM cannot be saved it says why in one
+ * line and starts the vCPU threads again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,7 +93,11 @@ static void usage(void)
 	       "  --disk FILE[,ro][,serial=S]\n"
 	       "                   a virtio-blk disk backed by FILE (a file or block\n"
 	       "                   device), read-only with ro, GET_ID serial S (at most\n"
-	       "                   20 bytes); repeat for more (at most %d)\n\n"
+	       "                   20 bytes); repeat for more (at most %d)\n"
+	       "  --save FILE      on SIGUSR1, pause the VM, write a snapshot to FILE\n"
+	       "                   and exit 0 (not with --device or --disk)\n"
+	       "  --restore FILE   run the VM saved in FILE (instead of --kernel; its\n"
+	       "                   RAM size, vCPUs and --no-pv come from FILE)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
@@ -189,7 +199,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
 	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP,
-	       OPT_DEVICE, OPT_DISK, OPT_NOPV };
+	       OPT_DEVICE, OPT_DISK, OPT_NOPV, OPT_SAVE, OPT_RESTORE };
 	static const struct option lopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -206,9 +216,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "save", required_argument, NULL, OPT_SAVE },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *vm_opt = NULL;	/* an option --restore takes from the file */
 	uint64_t v;
 	int c;
 
@@ -219,6 +232,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->append = "";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: case OPT_INITRD: case OPT_APPEND: case OPT_MEM:
+		case OPT_CPUS: case OPT_FLAT: case OPT_ENTRY: case OPT_NOACPI:
+		case OPT_NOPV: case OPT_DEVICE: case OPT_DISK:
+			for (int i = 0; !vm_opt && lopts[i].name; i++)
+				if (lopts[i].val == c)
+					vm_opt = lopts[i].name;
+			break;
+		}
 		switch (c) {
 		case OPT_KERNEL: o->kernel = optarg; break;
 		case OPT_INITRD: o->initrd = optarg; break;
@@ -267,6 +289,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage_error("--disk: at most %d disks", MAX_DISKS);
 			parse_disk(optarg, &o->disk[o->ndisks++]);
 			break;
+		case OPT_SAVE: o->save = optarg; break;
+		case OPT_RESTORE: o->restore = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			usage();
@@ -279,6 +303,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->restore && vm_opt)
+		usage_error("--%s cannot be used with --restore (the snapshot has the VM)",
+			    vm_opt);
+	if (o->restore)
+		return;
 	if (!o->kernel)
 		usage_error("no --kernel given");
 	if (o->flat && o->initrd)
@@ -525,6 +554,8 @@ static void create_vcpus(struct vm *vm, const struct boot_state *bs)
 			      MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED)
 			die("cannot map vCPU %d's run struct: %s", i, strerror(errno));
+		if (!bs)
+			continue;	/* --restore: snapshot_restore() */
 		if (i == 0)
 			set_boot_regs(v, bs);
 		else if (ioctl(v->fd, HVX_SET_MP_STATE, &wait))
@@ -534,6 +565,14 @@ static void create_vcpus(struct vm *vm, const struct boot_state *bs)
 
 /* ------------------------------------------------------------------ */
 /* Stopping */
+
+/* SIGUSR1 with --save: the vCPU threads leave their loops. */
+static atomic_bool pausing;
+
+bool vm_pausing(void)
+{
+	return atomic_load(&pausing);
+}
 
 bool vm_stopping(struct vm *vm)
 {
@@ -792,9 +831,9 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (!vm_stopping(v->vm)) {
+	while (!vm_stopping(v->vm) && !vm_pausing()) {
 		sleep_wait(v);
-		if (vm_stopping(v->vm))
+		if (vm_stopping(v->vm) || vm_pausing())
 			break;
 		if (ioctl(v->fd, HVX_RUN, 0)) {
 			if (errno == EINTR)
@@ -866,6 +905,80 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+/* A line on stderr that does not end hvx-run (errors only: not --quiet). */
+static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+/* A save was asked for and did not happen: the exit status says so. */
+static bool save_failed;
+
+/*
+ * SIGUSR1: with --save, stop every vCPU thread (kicked out of HVX_RUN,
+ * joined), write the snapshot and stop the VM; if it cannot be saved,
+ * say why and start the threads again.
+ */
+static void save_requested(struct vm *vm)
+{
+	char why[600], msg[4200];
+
+	if (!vm->opt.save) {
+		complain("SIGUSR1 ignored: no --save FILE given");
+		return;
+	}
+	if (snapshot_refused(vm, why, sizeof(why))) {
+		complain("%s", why);
+		save_failed = true;
+		return;
+	}
+	atomic_store(&pausing, true);
+	sleep_stopping();	/* a vCPU waiting out an S3 sleep leaves too */
+	kick_vcpus(vm);
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->started)
+			pthread_join((pthread_t)v->thread, NULL);
+		v->started = false;
+	}
+	/* Console output so far goes out now, not into the snapshot. */
+	if (vm->console_fd >= 0)
+		console_output(vm);
+	if (vm_stopping(vm)) {
+		complain("the VM stopped before it could be saved");
+		save_failed = true;
+		return;
+	}
+	if (!snapshot_refused(vm, why, sizeof(why)) &&
+	    !snapshot_save(vm, vm->opt.save, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "saved the VM to %s", vm->opt.save);
+		save_failed = false;
+		vm_stop(vm, STOP_SAVED, 0, msg);
+		return;
+	}
+	complain("%s", why);
+	save_failed = true;
+	atomic_store(&pausing, false);
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		pthread_t t;
+		int err;
+
+		v->run->immediate_exit = 0;
+		err = pthread_create(&t, NULL, vcpu_thread, v);
+		if (err)
+			die("cannot restart the thread of vCPU %d: %s", i, strerror(err));
+		v->thread = (unsigned long)t;
+		v->started = true;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct vm *vm = &the_vm;
@@ -876,6 +989,10 @@ int main(int argc, char **argv)
 	enum stop_kind kind;
 
 	die_hook = console_restore;
+	/* A SIGUSR1 before the VM runs waits for it (signalfd below). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	parse_options(argc, argv, &vm->opt);
 	vm->ncpus = vm->opt.cpus;
@@ -885,12 +1002,27 @@ int main(int argc, char **argv)
 	vm->stop_fd = -1;
 	vm->sleep_fd = -1;
 
-	/* Everything that can fail on the guest's files happens before the VM exists. */
-	alloc_ram(vm);
-	load_kernel(vm, &bs);
+	/*
+	 * Everything that can fail on the guest's files (or the snapshot)
+	 * happens before the VM exists.
+	 */
+	if (vm->opt.restore) {
+		memset(&bs, 0, sizeof(bs));
+		snapshot_load(vm, vm->opt.restore);
+		alloc_ram(vm);
+		snapshot_load_ram(vm);
+		snprintf(bs.desc, sizeof(bs.desc), "snapshot %s", vm->opt.restore);
+	} else {
+		alloc_ram(vm);
+		load_kernel(vm, &bs);
+	}
 
 	open_hvx(vm);
 	setup_platform(vm);
+	if (vm->opt.restore && vm->platform != snapshot_platform())
+		die("--restore %s: the saved VM %s in-kernel devices, this hvx %s",
+		    vm->opt.restore, vm->platform ? "had no" : "had",
+		    vm->platform ? "has them" : "has none");
 	if (!vm->platform && bs.is_linux)
 		die("this hvx has no in-kernel devices (HVX_CREATE_PLATFORM): a Linux guest cannot boot without its interrupt controllers and timers");
 	set_region(vm, 0, 0, vm->low_size, vm->ram);
@@ -898,7 +1030,13 @@ int main(int argc, char **argv)
 		set_region(vm, 1, GPA_4G, vm->high_size, vm->ram + vm->low_size);
 	create_disks(vm);
 	assign_devices(vm);
-	create_vcpus(vm, &bs);
+	if (vm->opt.restore) {
+		snapshot_set_tsc(vm);	/* the vCPUs take it when created */
+		create_vcpus(vm, NULL);
+		snapshot_restore(vm);
+	} else {
+		create_vcpus(vm, &bs);
+	}
 
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->sleep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -918,6 +1056,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);	/* --save */
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigdelset(&set, KICK_SIGNAL);
@@ -957,7 +1096,11 @@ int main(int argc, char **argv)
 			struct signalfd_siginfo si;
 			char why[64];
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
+				/* nothing */
+			} else if (si.ssi_signo == SIGUSR1) {
+				save_requested(vm);
+			} else {
 				snprintf(why, sizeof(why), "stopped by %s",
 					 strsignal((int)si.ssi_signo));
 				vm_stop(vm, STOP_SIGNAL, 128 + (int)si.ssi_signo, why);
@@ -986,6 +1129,8 @@ int main(int argc, char **argv)
 
 	kind = atomic_load(&stop_state);
 	status = stop_status;
+	if (save_failed && !status)
+		status = 1;	/* --save was asked for and refused */
 	if (kind != STOP_ERROR)
 		info("%s", stop_why);
 	if (vm->opt.summary)

@@ -232,7 +232,7 @@ void sleep_wait(struct vcpu *v)
 	struct hvx_mp_state wait = { .state = HVX_MP_WAIT_SIPI };
 
 	pthread_mutex_lock(&sleep_lock);
-	while (asleep && !vm_stopping(v->vm))
+	while (asleep && !vm_stopping(v->vm) && !vm_pausing())
 		pthread_cond_wait(&sleep_cond, &sleep_lock);
 	if (v->wakes != wakes && !vm_stopping(v->vm)) {
 		v->wakes = wakes;
@@ -297,6 +297,22 @@ void sleep_poll(struct vm *vm)
 void sleep_console_key(void)
 {
 	sleep_wake(0, "a key on the console");
+}
+
+void sleep_get_pm1(uint16_t *sts, uint16_t *en)
+{
+	pthread_mutex_lock(&sleep_lock);
+	*sts = pm1_sts;
+	*en = pm1_en;
+	pthread_mutex_unlock(&sleep_lock);
+}
+
+void sleep_set_pm1(uint16_t sts, uint16_t en)
+{
+	pthread_mutex_lock(&sleep_lock);
+	pm1_sts = sts;
+	pm1_en = en;
+	pthread_mutex_unlock(&sleep_lock);
 }
 
 void sleep_stopping(void)

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapshot_guest.h - what snapshot_blobs.S (the flat guest) and
+ * snapshot_test.c share. Guest-physical addresses; hvx-run loads the
+ * guest at 0x100000 and gives it SNAP_MEM of RAM.
+ */
+#ifndef SNAPSHOT_GUEST_H
+#define SNAPSHOT_GUEST_H
+
+#define SNAP_MEM	"8M"
+#define SNAP_LOAD	"0x100000"
+#define SNAP_STACK	0x1fe000	/* stack top */
+#define SNAP_COUNTER	0x1ff000	/* the counter (32 bits) */
+#define SNAP_SUM	0x1ff004	/* the running sum of the buffer */
+#define SNAP_BUF	0x200000	/* the buffer, SNAP_WORDS 32-bit words */
+#define SNAP_WORDS	4096		/* a power of two */
+#define SNAP_LIMIT	1000		/* the last counter printed is one less */
+#define SNAP_EXIT_DONE	0x10		/* hvx-run exits (v << 1) | 1 = 0x21 */
+#define SNAP_EXIT_BAD	0x11		/* 0x23: the sum did not match */
+
+#endif

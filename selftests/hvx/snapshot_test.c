@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapshot_test - hvx-run --save FILE (on SIGUSR1) and --restore FILE.
+ *
+ * - round_trip: a flat guest (snapshot_blobs.S) on 2 vCPUs prints a
+ *   counter and keeps a checksum over a buffer it keeps changing. It is
+ *   saved mid-run; hvx-run exits 0 and leaves FILE (and no temporary
+ *   file). hvx-run --restore FILE runs it on: the two outputs together
+ *   count from 0 to the guest's limit with no gap and no repeat, and the
+ *   guest's checks of its sum pass to the end (it says DONE, never BAD).
+ * - refusals: a truncated file, a bad magic, a newer format, a record of
+ *   a newer version, of an unknown type, of the wrong size or with a
+ *   corrupted payload, and bytes after the end are each refused with one
+ *   line and exit status 1, before hvx-run opens the hvx device (it is
+ *   given one that does not exist); options that --restore takes from the
+ *   file are a usage error.
+ * - forged: files built here (no VMX needed) with valid CRCs: a RAM
+ *   record whose sizes wrap around 2^64, an unknown device state type
+ *   and a device state record longer than its record are refused the
+ *   same way, not by a crash.
+ * - refuse_disk: a VM with a virtio disk is not saved: one line, no
+ *   file, and the guest runs on to its end.
+ * - refuse_device: nor is a VM with a passed-through device (Bochs's
+ *   NE2000): the line names EOPNOTSUPP.
+ * - linux_2cpus: the Debian guest of run_test (check.sh puts it in
+ *   /lib/hvx/guest/) on 2 vCPUs counts every 100 ms and checks a tmpfs
+ *   file it appends to against the sum it keeps (hvx.count=, guest.sh).
+ *   Saved mid-count and restored, it counts on with no gap or repeat, the
+ *   sums match, the kernel logged no new warning or error (no lost timer,
+ *   RCU stall or clocksource complaint), and it powers off.
+ *
+ * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "hvx_test.h"
+#include "snapshot_guest.h"
+
+extern const char snap_guest_start[], snap_guest_end[];
+
+/* The file layout of userspace/hvx-run/snapshot.c (userspace/README.md). */
+#define HDR_SIZE	40
+#define HDR_FORMAT	8	/* u32 */
+#define REC_SIZE	24
+#define REC_TYPE	0	/* u32 */
+#define REC_VERSION	4	/* u16 */
+#define REC_LEN		16	/* u64 */
+#define TYPE_CONFIG	1
+#define TYPE_RAM	2
+#define TYPE_REGS	16
+
+#define LIMIT_S		200	/* hang guard per hvx-run, emulated seconds */
+#define GUEST_DIR	"/lib/hvx/guest"
+#define LINUX_COUNT	60	/* the Linux guest's lines, 100 ms apart */
+#define LINUX_SAVE_AT	20	/* saved once it printed this one */
+
+static const char *hvx_run_path(void)
+{
+	const char *p = getenv("HVX_RUN");
+
+	return p && *p ? p : "/usr/bin/hvx-run";
+}
+
+struct proc {
+	pid_t pid;
+	int out_fd, err_fd;
+	int status;		/* exit status, 128 + signal, -1 timed out */
+	char *out, *err;	/* malloc()ed */
+	int err_lines;
+};
+
+/* Start hvx-run with args (NULL-terminated); stdin is /dev/null. */
+static bool start(struct proc *p, char *const args[])
+{
+	char *argv[32];
+	int n = 0, in;
+
+	memset(p, 0, sizeof(*p));
+	argv[n++] = (char *)hvx_run_path();
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	p->out_fd = memfd_create("hvx-run-out", 0);
+	p->err_fd = memfd_create("hvx-run-err", 0);
+	in = open("/dev/null", O_RDONLY);
+	if (p->out_fd < 0 || p->err_fd < 0 || in < 0)
+		return false;
+	p->pid = fork();
+	if (p->pid == 0) {
+		dup2(in, 0);
+		dup2(p->out_fd, 1);
+		dup2(p->err_fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in);
+	return p->pid > 0;
+}
+
+static char *read_all(int fd)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return NULL;
+	buf = calloc(1, st.st_size + 1);
+	n = buf ? pread(fd, buf, st.st_size, 0) : -1;
+	if (n < 0)
+		return buf;
+	buf[n] = 0;
+	return buf;
+}
+
+static int count_lines(int fd)
+{
+	char *s = read_all(fd);
+	int n = 0;
+
+	for (char *c = s; c && *c; c++)
+		n += *c == '\n';
+	free(s);
+	return n;
+}
+
+/* Wait for it to end (at most LIMIT_S, then KILL), collect its output. */
+static void finish(struct proc *p)
+{
+	pid_t r = 0;
+	int st = 0;
+
+	p->status = -1;
+	for (int i = 0; i < LIMIT_S * 10; i++) {
+		r = waitpid(p->pid, &st, WNOHANG);
+		if (r == p->pid)
+			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r)		/* ended, or reaped by wait_lines() */
+			break;
+		msleep(100);
+	}
+	if (!r) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &st, 0);
+	}
+	p->out = read_all(p->out_fd);
+	p->err = read_all(p->err_fd);
+	close(p->out_fd);
+	close(p->err_fd);
+	for (char *c = p->err; c && *c; c++)
+		p->err_lines += *c == '\n';
+}
+
+static void release(struct proc *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+/* Wait until the guest printed @lines lines; false if it ended first. */
+static bool wait_lines(struct proc *p, int lines)
+{
+	for (int i = 0; i < LIMIT_S * 100; i++) {
+		if (count_lines(p->out_fd) >= lines)
+			return true;
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid)
+			return false;
+		msleep(10);
+	}
+	return false;
+}
+
+/*
+ * The counter lines in @out: they must run from 0 one by one; the first
+ * line that breaks the rule is described in @why. Returns the last
+ * value, -1 for none, -2 if broken.
+ */
+static long check_counter(const char *out, bool *done, bool *bad, char *why,
+			  size_t len)
+{
+	long last = -1;
+	int line = 0;
+
+	*done = *bad = false;
+	for (const char *s = out; *s; line++) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		char *end;
+		long v;
+
+		if (n == 4 && !strncmp(s, "DONE", 4)) {
+			*done = true;
+		} else if (n == 3 && !strncmp(s, "BAD", 3)) {
+			*bad = true;
+		} else {
+			v = strtol(s, &end, 10);
+			if (!n || end != s + n || v != last + 1 || *done) {
+				snprintf(why, len, "line %d is '%.*s' after %ld", line,
+					 (int)(n > 40 ? 40 : n), s, last);
+				return -2;
+			}
+			last = v;
+		}
+		s += n + (nl ? 1 : 0);
+	}
+	return last;
+}
+
+FIXTURE(snap) {
+	char dir[64];
+	char guest[128];
+	char file[128];
+	char bad[128];
+	char disk[128];
+};
+
+FIXTURE_SETUP(snap)
+{
+	int fd;
+
+	strcpy(self->dir, "/tmp/snapshot_test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->guest, sizeof(self->guest), "%s/guest", self->dir);
+	snprintf(self->file, sizeof(self->file), "%s/vm.snap", self->dir);
+	snprintf(self->bad, sizeof(self->bad), "%s/bad.snap", self->dir);
+	snprintf(self->disk, sizeof(self->disk), "%s/disk", self->dir);
+	fd = open(self->guest, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(snap_guest_end - snap_guest_start,
+		  write(fd, snap_guest_start, snap_guest_end - snap_guest_start));
+	close(fd);
+	if (access(hvx_run_path(), X_OK))
+		SKIP(return, "%s: %s (set HVX_RUN)", hvx_run_path(), strerror(errno));
+}
+
+FIXTURE_TEARDOWN(snap)
+{
+	char tmp[160];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", self->file);
+	unlink(tmp);
+	unlink(self->guest);
+	unlink(self->file);
+	unlink(self->bad);
+	unlink(self->disk);
+	rmdir(self->dir);
+}
+
+/*
+ * Run the guest with --save, SIGUSR1 once it printed @lines lines; it
+ * must exit 0 with the file written. Its output goes to *@out.
+ */
+static void save_guest(struct __test_metadata *_metadata, FIXTURE_DATA(snap) *self,
+		       int lines, char **out)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, "--cpus", "2", "--save", self->file, NULL };
+	char tmp[160];
+	struct proc p;
+	struct stat st;
+
+	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(wait_lines(&p, lines))
+		TH_LOG("the guest did not print %d lines", lines);
+	kill(p.pid, SIGUSR1);
+	finish(&p);
+	ASSERT_EQ(0, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "saved the VM to ")) TH_LOG("stderr: %s", p.err);
+	ASSERT_EQ(NULL, strstr(p.out, "DONE"))
+		TH_LOG("the guest ended before the save");
+	ASSERT_EQ(0, stat(self->file, &st));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", self->file);
+	ASSERT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind", tmp);
+	*out = p.out;
+	free(p.err);
+}
+
+TEST_F(snap, round_trip)
+{
+	char *args[] = { "--restore", self->file, NULL };
+	char *saved, *whole, *both, why[128];
+	bool done, bad;
+	long last;
+	struct proc p;
+
+	REQUIRE_VMX();
+	save_guest(_metadata, self, 100, &saved);
+	/* Its whole lines: the save may come in the middle of one. */
+	whole = strdup(saved);
+	ASSERT_NE(NULL, whole);
+	*(strrchr(whole, '\n') ? strrchr(whole, '\n') + 1 : whole) = 0;
+	last = check_counter(whole, &done, &bad, why, sizeof(why));
+	ASSERT_LE(99, last) TH_LOG("saved run: %s", last == -2 ? why : "too few lines");
+	ASSERT_FALSE(bad);
+	printf("# saved after counter %ld%s\n", last,
+	       strlen(whole) < strlen(saved) ? ", in the middle of a line" : "");
+	free(whole);
+
+	ASSERT_TRUE(start(&p, args));
+	finish(&p);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status)
+		TH_LOG("stderr: %s\nstdout tail: %s", p.err,
+		       p.out + (strlen(p.out) > 200 ? strlen(p.out) - 200 : 0));
+	ASSERT_NE(NULL, strstr(p.err, "snapshot ")) TH_LOG("stderr: %s", p.err);
+	/* One stream: no gap, no repeat at the seam, the sum always right. */
+	both = malloc(strlen(saved) + strlen(p.out) + 1);
+	ASSERT_NE(NULL, both);
+	strcpy(both, saved);
+	strcat(both, p.out);
+	last = check_counter(both, &done, &bad, why, sizeof(why));
+	ASSERT_NE(-2, last) TH_LOG("%s", why);
+	ASSERT_FALSE(bad) TH_LOG("the guest's checksum failed after the restore");
+	ASSERT_TRUE(done);
+	ASSERT_EQ(SNAP_LIMIT - 1, last);
+	free(both);
+	free(saved);
+	release(&p);
+}
+
+/* @data with @len bytes to self->bad. */
+static bool write_bad(FIXTURE_DATA(snap) *self, const uint8_t *data, size_t len)
+{
+	int fd = open(self->bad, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Byte offset of the first record of @type, or 0. */
+static size_t find_record(const uint8_t *f, size_t len, uint32_t type)
+{
+	for (size_t off = HDR_SIZE; off + REC_SIZE <= len;) {
+		uint32_t t;
+		uint64_t size;
+
+		memcpy(&t, f + off + REC_TYPE, 4);
+		memcpy(&size, f + off + REC_LEN, 8);
+		if (t == type)
+			return off;
+		size = (size + 7) & ~7ull;	/* padded to 8 bytes */
+		if (size > len - off - REC_SIZE)
+			break;
+		off += REC_SIZE + size;
+	}
+	return 0;
+}
+
+TEST_F(snap, refusals)
+{
+	char *args[] = { "--restore", self->bad, "--dev", "/nonexistent/hvx", NULL };
+	char *usage[] = { "--restore", self->file, "--mem", "16M", NULL };
+	uint8_t *f, *copy;
+	size_t len, cfg, ram, regs;
+	struct stat st;
+	struct proc p;
+	char *saved;
+	int fd;
+
+	REQUIRE_VMX();
+	save_guest(_metadata, self, 20, &saved);
+	free(saved);
+	fd = open(self->file, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	len = st.st_size;
+	f = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, f);
+	copy = malloc(len + 8);
+	ASSERT_NE(NULL, copy);
+	cfg = find_record(f, len, TYPE_CONFIG);
+	ram = find_record(f, len, TYPE_RAM);
+	regs = find_record(f, len, TYPE_REGS);
+	ASSERT_NE(0, cfg);
+	ASSERT_NE(0, ram);
+	ASSERT_NE(0, regs);
+
+	for (int c = 0; c < 9; c++) {
+		const char *msg = NULL;
+		size_t n = len;
+		uint32_t v32;
+		uint16_t v16;
+		uint64_t v64;
+
+		memcpy(copy, f, len);
+		switch (c) {
+		case 0:
+			n = len / 2;
+			msg = "truncated";
+			break;
+		case 1:
+			n = 20;
+			msg = "truncated";
+			break;
+		case 2:
+			copy[0] ^= 0xff;
+			msg = "bad magic";
+			break;
+		case 3:
+			v32 = 2;
+			memcpy(copy + HDR_FORMAT, &v32, 4);
+			msg = "snapshot format 2 is newer";
+			break;
+		case 4:
+			v16 = 2;
+			memcpy(copy + cfg + REC_VERSION, &v16, 2);
+			msg = "has version 2, newer";
+			break;
+		case 5:
+			v32 = 99;
+			memcpy(copy + cfg + REC_TYPE, &v32, 4);
+			msg = "unknown record type 99";
+			break;
+		case 6:
+			memcpy(&v64, copy + regs + REC_LEN, 8);
+			v64 -= 8;
+			memcpy(copy + regs + REC_LEN, &v64, 8);
+			msg = "registers record";
+			break;
+		case 7:
+			/* A byte of the RAM record's payload (the bitmap). */
+			copy[ram + REC_SIZE + 40] ^= 0x01;
+			msg = "RAM record";
+			break;
+		case 8:
+			memset(copy + len, 0, 8);
+			n = len + 8;
+			msg = "bytes after the end record";
+			break;
+		}
+		ASSERT_TRUE(write_bad(self, copy, n));
+		ASSERT_TRUE(start(&p, args));
+		finish(&p);
+		ASSERT_EQ(1, p.status) TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_EQ(1, p.err_lines) TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_EQ(0, strncmp(p.err, "hvx-run: --restore ", 19))
+			TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_NE(NULL, strstr(p.err, msg))
+			TH_LOG("case %d: expected \"%s\" in: %s", c, msg, p.err);
+		release(&p);
+	}
+	/* The corrupted page of case 7 is named as a CRC mismatch. */
+	memcpy(copy, f, len);
+	copy[len - REC_SIZE - 1] ^= 0x80;	/* the last RAM page's last byte */
+	ASSERT_TRUE(write_bad(self, copy, len));
+	ASSERT_TRUE(start(&p, args));
+	finish(&p);
+	ASSERT_EQ(1, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_EQ(1, p.err_lines) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "corrupted (CRC mismatch)")) TH_LOG("stderr: %s", p.err);
+	release(&p);
+
+	ASSERT_TRUE(start(&p, usage));
+	finish(&p);
+	ASSERT_EQ(2, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "--mem cannot be used with --restore"))
+		TH_LOG("stderr: %s", p.err);
+	release(&p);
+	munmap(f, len);
+	free(copy);
+}
+
+/* CRC-32 of IEEE 802.3, as the file's records carry it. */
+static uint32_t crc32_ieee(const uint8_t *p, size_t len)
+{
+	uint32_t c = ~0u;
+
+	while (len--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+	}
+	return ~c;
+}
+
+/* Append a record of @type with @len bytes of @payload at @f + *@off. */
+static void put_record(uint8_t *f, size_t *off, uint32_t type,
+		       const void *payload, uint64_t len)
+{
+	uint8_t *r = f + *off;
+	uint32_t crc = crc32_ieee(payload, len);
+	uint16_t version = 1;
+
+	memset(r, 0, REC_SIZE);
+	memcpy(r + REC_TYPE, &type, 4);
+	memcpy(r + REC_VERSION, &version, 2);
+	memcpy(r + 12, &crc, 4);
+	memcpy(r + REC_LEN, &len, 8);
+	memcpy(r + REC_SIZE, payload, len);
+	memset(r + REC_SIZE + len, 0, (8 - len % 8) % 8);
+	*off += REC_SIZE + ((len + 7) & ~7ull);
+}
+
+/*
+ * Forged files, built here with valid CRCs (no VMX needed): a RAM record
+ * whose sizes wrap around 2^64 to match its length (read naively, its
+ * bitmap lies far past the file), and device state records that
+ * HVX_SET_VM_STATE would refuse. Each is refused with one line and exit
+ * status 1, before the hvx device is opened, not by a crash.
+ */
+TEST_F(snap, forged)
+{
+	char *args[] = { "--restore", self->bad, "--dev", "/nonexistent/hvx", NULL };
+	uint8_t *f = calloc(1, 3 * 4096);
+	uint64_t ram[4 + 512] = { 0 };
+	struct hvx_state_header st[2];
+	uint32_t v32;
+	struct proc p;
+
+	ASSERT_NE(NULL, f);
+	for (int c = 0; c < 3; c++) {
+		const char *msg = NULL;
+		size_t off = HDR_SIZE;
+
+		memset(f, 0, 3 * 4096);
+		memcpy(f, "HVXSNAP", 8);
+		v32 = 1;
+		memcpy(f + HDR_FORMAT, &v32, 4);
+		v32 = HVX_API_VERSION;
+		memcpy(f + 12, &v32, 4);
+		v32 = HDR_SIZE;
+		memcpy(f + 16, &v32, 4);
+		memset(st, 0, sizeof(st));
+		switch (c) {
+		case 0: {
+			/*
+			 * 2^64 - 4 KiB of RAM: a 2^49-byte bitmap; the page
+			 * count makes 32 + bitmap + pages * 4 KiB wrap to
+			 * the 32 + 4096 bytes the record has.
+			 */
+			uint64_t words = ((~0ull >> 12) + 63) / 64;
+
+			ram[1] = ~0ull - 4095;
+			ram[2] = 4096;
+			ram[3] = (4096 - words * 8) / 4096;
+			put_record(f, &off, TYPE_RAM, ram, sizeof(ram));
+			msg = "RAM record 0 has 4128 bytes, its header says otherwise";
+			break;
+		}
+		case 1:
+			st[0].type = 99;
+			st[0].version = 1;
+			st[0].size = sizeof(st[0]);
+			put_record(f, &off, 4, st, sizeof(st[0]));
+			msg = "unknown device state type 99";
+			break;
+		case 2:
+			st[0].type = HVX_STATE_PIC;
+			st[0].version = 1;
+			st[0].size = 4096;	/* past the record's end */
+			put_record(f, &off, 4, st, sizeof(st));
+			msg = "the PIC state is malformed";
+			break;
+		}
+		put_record(f, &off, 0, NULL, 0);
+		ASSERT_TRUE(write_bad(self, f, off));
+		ASSERT_TRUE(start(&p, args));
+		finish(&p);
+		ASSERT_EQ(1, p.status) TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_EQ(1, p.err_lines) TH_LOG("case %d: stderr: %s", c, p.err);
+		ASSERT_NE(NULL, strstr(p.err, msg))
+			TH_LOG("case %d: expected \"%s\" in: %s", c, msg, p.err);
+		release(&p);
+	}
+	free(f);
+}
+
+TEST_F(snap, refuse_disk)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, "--disk", self->disk, "--save", self->file, NULL };
+	char why[128];
+	bool done, bad;
+	struct proc p;
+	long last;
+	int fd;
+
+	REQUIRE_VMX();
+	fd = open(self->disk, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(wait_lines(&p, 50)) TH_LOG("the guest did not print 50 lines");
+	kill(p.pid, SIGUSR1);
+	finish(&p);
+	/* It ran on to its end; the refusal was the only message. */
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "hvx-run: cannot save the VM: hvx has no state record for virtio disks"))
+		TH_LOG("stderr: %s", p.err);
+	last = check_counter(p.out, &done, &bad, why, sizeof(why));
+	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
+	ASSERT_TRUE(done);
+	ASSERT_NE(0, access(self->file, F_OK));
+	release(&p);
+}
+
+#define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
+#define NE2K_DEV	"/sys/bus/pci/devices/" NE2K_BDF
+#define NOIOMMU_PARAM	"/sys/module/hvx/parameters/allow_unsafe_noiommu"
+
+/*
+ * A VM with a passed-through device (Bochs's NE2000, as run_test's
+ * linux_with_passthrough_nic: no IOMMU, unsafe mode) is not saved: one
+ * line naming EOPNOTSUPP, no file, and the guest runs on to its end.
+ */
+TEST_F(snap, refuse_device)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, "--device", NE2K_BDF, "--save", self->file, NULL };
+	bool done, bad, started, ran;
+	char why[128];
+	struct proc p;
+	long last;
+
+	REQUIRE_VMX();
+	if (access(NE2K_DEV "/vendor", R_OK))
+		SKIP(return, "no NE2000 at " NE2K_BDF " (Bochs's ne2k slot)");
+	if (!access(NE2K_DEV "/driver", F_OK))
+		ASSERT_EQ(0, write_str(NE2K_DEV "/driver/unbind", NE2K_BDF));
+	ASSERT_EQ(0, write_str(NOIOMMU_PARAM, "1"));
+	ASSERT_EQ(0, write_str(NE2K_DEV "/driver_override", "hvx-pci"));
+	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers_probe", NE2K_BDF));
+	started = start(&p, args);
+	ran = started && wait_lines(&p, 50);
+	if (started) {
+		kill(p.pid, SIGUSR1);
+		finish(&p);
+	}
+	/* The device goes back before any assertion can end the test. */
+	write_str(NOIOMMU_PARAM, "0");
+	write_str(NE2K_DEV "/driver/unbind", NE2K_BDF);
+	write_str(NE2K_DEV "/driver_override", "\n");
+	ASSERT_TRUE(started);
+	ASSERT_TRUE(ran) TH_LOG("the guest did not print 50 lines: %s", p.err);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "hvx-run: cannot save the VM: --device " NE2K_BDF
+			       ": Operation not supported"))
+		TH_LOG("stderr: %s", p.err);
+	last = check_counter(p.out, &done, &bad, why, sizeof(why));
+	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
+	ASSERT_TRUE(done);
+	ASSERT_NE(0, access(self->file, F_OK));
+	release(&p);
+}
+
+/* Has the memfd @fd a line containing @s? */
+static bool has_line(int fd, const char *s)
+{
+	char *all = read_all(fd);
+	bool found = all && strstr(all, s);
+
+	free(all);
+	return found;
+}
+
+/* The Linux guest's "count" lines in @out: from 0, one by one, to the end. */
+static long check_linux_count(const char *out, char *why, size_t len)
+{
+	static const char tag[] = "hvx-guest: count ";
+	long last = -1;
+
+	for (const char *s = strstr(out, tag); s; s = strstr(s + 1, tag)) {
+		const char *v = s + sizeof(tag) - 1;
+		char *end;
+		long n;
+
+		if (!strncmp(v, "done", 4))
+			break;
+		n = strtol(v, &end, 10);
+		if (!*end)
+			break;	/* cut by the save: the restored run goes on */
+		if (end == v || (*end != '\r' && *end != '\n') || n != last + 1) {
+			snprintf(why, len, "'%.40s' after count %ld", s, last);
+			return -2;
+		}
+		last = n;
+	}
+	return last;
+}
+
+TEST_F_TIMEOUT(snap, linux_2cpus, 2 * LIMIT_S + 60)
+{
+	static const char append[] =
+		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
+		"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
+		"quiet panic=-1 hvx.count=60";
+	char *save_args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
+			      GUEST_DIR "/initrd.gz", "--mem", "128M", "--cpus", "2",
+			      "--append", (char *)append, "--save", self->file, NULL };
+	char *restore_args[] = { "--restore", self->file, NULL };
+	char at[64], why[128], *both;
+	struct proc p, q;
+	bool seen = false;
+	struct stat st;
+	long last;
+
+	REQUIRE_VMX();
+	if (access(GUEST_DIR "/vmlinuz", R_OK) || access(GUEST_DIR "/initrd.gz", R_OK))
+		SKIP(return, GUEST_DIR "/{vmlinuz,initrd.gz} missing (check.sh adds them when snapshot_test runs)");
+	snprintf(at, sizeof(at), "hvx-guest: count %d\r\n", LINUX_SAVE_AT);
+	ASSERT_TRUE(start(&p, save_args));
+	for (int i = 0; i < LIMIT_S * 10 && !seen; i++) {
+		seen = has_line(p.out_fd, at);
+		if (!seen && waitpid(p.pid, NULL, WNOHANG) == p.pid)
+			break;
+		if (!seen)
+			msleep(100);
+	}
+	if (!seen)
+		kill(p.pid, SIGTERM);
+	else
+		kill(p.pid, SIGUSR1);
+	finish(&p);
+	ASSERT_TRUE(seen) TH_LOG("no \"%.20s\" in %d s; stderr: %s; console tail: %s", at,
+				 LIMIT_S, p.err,
+				 p.out + (strlen(p.out) > 2000 ? strlen(p.out) - 2000 : 0));
+	ASSERT_EQ(0, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "saved the VM to ")) TH_LOG("stderr: %s", p.err);
+	ASSERT_EQ(NULL, strstr(p.out, "hvx-guest: count done"));
+	ASSERT_EQ(0, stat(self->file, &st));
+	last = check_linux_count(p.out, why, sizeof(why));
+	ASSERT_LE(LINUX_SAVE_AT, last) TH_LOG("%s", last == -2 ? why : p.out);
+	printf("# saved after count %ld: %lld MiB\n", last, (long long)st.st_size >> 20);
+
+	ASSERT_TRUE(start(&q, restore_args));
+	finish(&q);
+	ASSERT_EQ(0, q.status) TH_LOG("stderr: %s; console: %s", q.err, q.out);
+	ASSERT_NE(NULL, strstr(q.err, "the guest powered off")) TH_LOG("stderr: %s", q.err);
+	both = malloc(strlen(p.out) + strlen(q.out) + 1);
+	ASSERT_NE(NULL, both);
+	strcpy(both, p.out);
+	strcat(both, q.out);
+	last = check_linux_count(both, why, sizeof(why));
+	ASSERT_NE(-2, last) TH_LOG("%s", why);
+	ASSERT_EQ(LINUX_COUNT - 1, last) TH_LOG("console after the restore: %s", q.out);
+	ASSERT_EQ(NULL, strstr(both, "hvx-guest: count BAD")) TH_LOG("console: %s", q.out);
+	ASSERT_NE(NULL, strstr(q.out, "hvx-guest: count done")) TH_LOG("console: %s", q.out);
+	ASSERT_EQ(NULL, strstr(q.out, "hvx-guest: new warning"))
+		TH_LOG("console after the restore: %s", q.out);
+	free(both);
+	release(&p);
+	release(&q);
+}
+
+TEST_HARNESS_MAIN

@@ -180,15 +180,9 @@ static long long host_pins(void)
 static long param_get(const char *name)
 {
 	char path[128], buf[32] = "";
-	int fd, n;
 
 	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (read_str(path, buf, sizeof(buf)) || !buf[0])
 		return -1;
 	if (buf[0] == 'Y')
 		return 1;

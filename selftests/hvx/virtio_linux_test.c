@@ -688,18 +688,10 @@ static long long blk_flushes(const char *dev)
 {
 	char path[64], buf[512], *p = buf;
 	long long v = -1;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/sys/block/%s/stat", dev + 5);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (read_str(path, buf, sizeof(buf)) || !buf[0])
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	for (int i = 0; i < 16; i++) {
 		char *end;
 

@@ -214,6 +214,18 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 			 BIT_ULL(EXIT_REASON_TPR_BELOW_THRESHOLD) | \
 			 BIT_ULL(EXIT_REASON_PREEMPTION_TIMER))
 
+/*
+ * Exits that seldom end in a skip over an instruction: those without one,
+ * EPT violations and misconfigurations (mostly RAM faults and MMIO
+ * emulated from a fresh decode) and the trap-like APIC exits (SDM Vol. 3C
+ * 30.4.3.3, 30.1.3).
+ */
+#define NO_SKIP_EXITS	(NO_LEN_EXITS | \
+			 BIT_ULL(EXIT_REASON_EPT_VIOLATION) | \
+			 BIT_ULL(EXIT_REASON_EPT_MISCONFIG) | \
+			 BIT_ULL(EXIT_REASON_APIC_WRITE) | \
+			 BIT_ULL(EXIT_REASON_EOI_INDUCED))
+
 static bool exit_in(u64 set, u32 reason)
 {
 	return reason < 64 && (set & BIT_ULL(reason));
@@ -556,6 +568,16 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		check = hvx_vmx_check_guest_state();
 	else
 		v->launched = true;
+	/*
+	 * An instruction's exit ends in a skip over it, after the unload
+	 * (the handler, or the completion of a userspace exit): read what
+	 * the skip needs while a VMREAD is one instruction.
+	 */
+	if (!exit_in(NO_SKIP_EXITS, v->exit_reason & 0xffff)) {
+		hvx_vmx_rip(v);
+		hvx_vmx_rflags(v);
+		hvx_vmx_intr_state(v);
+	}
 	run_unload(v);
 	/* Before any handler sees the APIC: the guest may have EOIed in memory. */
 	if (unlikely(v->pv.eoi_pending))

@@ -452,10 +452,10 @@ class EmulatorTest(unittest.TestCase):
     def test_limit_kexec(self):
         smp, qemu = hvxcheck.EMULATORS['bochs-smp'], hvxcheck.EMULATORS['qemu']
         kexec = {'HVX_KEXEC': '1'}
-        self.assertEqual(hvxcheck.emu_limit(smp, ['vmxlife_test'], {}), 1500)
+        self.assertEqual(hvxcheck.emu_limit(smp, ['vmxlife_test'], {}), 2400)
         self.assertEqual(hvxcheck.emu_limit(smp, ['vmxlife_test'], kexec),
-                         1500 + hvxcheck.KEXEC_BOCHS_EXTRA)
-        self.assertEqual(hvxcheck.emu_limit(smp, ['smp_test'], kexec), 1500)
+                         2400 + hvxcheck.KEXEC_BOCHS_EXTRA)
+        self.assertEqual(hvxcheck.emu_limit(smp, ['smp_test'], kexec), 2400)
         self.assertEqual(hvxcheck.emu_limit(qemu, ['vmxlife_test'], kexec), 600)
         self.assertEqual(hvxcheck.emu_limit(
             smp, ['vmxlife_test'], dict(kexec, HVX_BOCHS_TIMEOUT='700')), 700)

@@ -819,14 +819,7 @@ void hvx_ept_flush_cpu_all(void)
  */
 static void ept_flush_ipi(void *data)
 {
-	struct { u64 eptp, gpa; } desc = { ((struct hvx_mem *)data)->eptp, 0 };
-
-	asm volatile("1: invept %[desc], %[type]\n\t"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : : [desc] "m"(desc),
-		       [type] "r"((unsigned long)VMX_EPT_EXTENT_CONTEXT)
-		     : "cc", "memory");
+	hvx_invept(VMX_EPT_EXTENT_CONTEXT, ((struct hvx_mem *)data)->eptp);
 }
 
 /**

@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <asm/asm.h>
 #include <asm/vmx.h>
 
 #include "hvx.h"
@@ -266,13 +267,20 @@ void hvx_vpid_free(struct hvx_mem *mem, int vpid);
  * @type: VMX_EPT_EXTENT_CONTEXT (single-context) or 2 (all-context).
  * @eptp: EPT pointer for single-context; ignored for all-context.
  *
+ * An INVEPT that faults is skipped: the CPU is outside VMX operation (it
+ * left for a reboot, vmx/vmx.c hvx_vmx_insn_fault()), where it caches no
+ * EPT translation that its next VMXON would not flush.
+ *
  * Context: VMX root operation on this CPU (any VM exists).
  */
 static inline void hvx_invept(unsigned long type, u64 eptp)
 {
 	struct { u64 eptp, gpa; } desc = { eptp, 0 };
 
-	asm volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory");
 }
 
 /**
@@ -280,13 +288,18 @@ static inline void hvx_invept(unsigned long type, u64 eptp)
  * @type: VMX_VPID_EXTENT_SINGLE_CONTEXT or VMX_VPID_EXTENT_ALL_CONTEXT.
  * @vpid: the VPID to flush for single-context.
  *
+ * A fault is skipped, as in hvx_invept().
+ *
  * Context: VMX root operation on this CPU.
  */
 static inline void hvx_invvpid(unsigned long type, u16 vpid)
 {
 	struct { u64 vpid, gla; } desc = { vpid, 0 };
 
-	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+	asm volatile("1: invvpid %[desc], %[type]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory");
 }
 
 #endif /* HVX_EPT_H */

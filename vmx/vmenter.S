@@ -11,7 +11,7 @@
  * (including a failed VM entry, which is reported as an exit with bit 31
  * of the exit reason set, SDM Vol. 3C 27.8), or 1 if the instruction
  * failed with VMfail (SDM Vol. 3C 31.2; the VM-instruction error field
- * says why).
+ * says why) or faulted because a reboot took the CPU out of VMX operation.
  *
  * The speculation barriers of the boundary live here, because no RET or
  * indirect branch may run between them and the entry or exit
@@ -64,7 +64,9 @@ SYM_FUNC_START(hvx_vmx_enter)
 	push	%rdi		/* SLOT_GPRS */
 
 	mov	$VMCS_HOST_RSP, %eax
+.Lhost_rsp:
 	vmwrite	%rsp, %rax
+	_ASM_EXTABLE(.Lhost_rsp, .Lentry_fault)
 
 	/*
 	 * The guest's SPEC_CTRL, if it differs from the host's. From here
@@ -113,11 +115,14 @@ SYM_FUNC_START(hvx_vmx_enter)
 
 	UNWIND_HINT_SAVE
 	jc	.Lresume
+.Llaunch:
 	vmlaunch
 	jmp	.Lvmfail
 .Lresume:
 	vmresume
 	jmp	.Lvmfail
+	_ASM_EXTABLE(.Llaunch, .Lentry_fault)
+	_ASM_EXTABLE(.Lresume, .Lentry_fault)
 
 SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 	UNWIND_HINT_RESTORE
@@ -141,6 +146,16 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 	popq	GPR(7)(%rdi)
 	xor	%ebx, %ebx
 	jmp	.Lscrub
+
+	/*
+	 * VMWRITE, VMLAUNCH or VMRESUME faulted: the CPU left VMX operation
+	 * for a reboot (hvx_vmx_insn_fault() in vmx.c), which is reported as
+	 * a VMfail. At any other time it is a hvx bug.
+	 */
+.Lentry_fault:
+	cmpb	$0, hvx_vmx_rebooting(%rip)
+	jne	.Lvmfail
+	ud2
 
 .Lvmfail:
 	mov	$1, %ebx

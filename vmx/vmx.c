@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/reboot.h>
 #include <linux/slab.h>
 #include <asm/desc.h>
 #include <asm/fpu/xcr.h>
@@ -72,6 +73,48 @@ static bool vmx_shutting_down;
 static bool emergency_cb_held;
 /* Under vmx_users_lock: kvm_intel is (or may be) loaded. */
 static bool kvm_intel_loaded;
+
+/*
+ * Set when the kernel starts a reboot, power-off, halt or kexec (the
+ * reboot notifier, below): from then on a VMX instruction may fault on any
+ * CPU, because hvx_vmx_reboot_notify() takes the CPUs out of VMX operation
+ * while vCPU threads still run.
+ */
+bool hvx_vmx_rebooting;
+
+/**
+ * hvx_vmx_insn_fault - a VMX instruction faulted (exception-table fixup)
+ * @insn: its mnemonic.
+ *
+ * VMX instructions #UD outside VMX operation. hvx takes every CPU out of
+ * it at reboot while vCPU threads may be between two VMX instructions
+ * (hvx_vmx_reboot_notify()), so their fixups come here, and the fault is
+ * ignored: the vCPU's next VM entry fails, HVX_RUN returns
+ * HVX_EXIT_FAIL_ENTRY, and the machine goes down anyway. At any other time
+ * the fault means hvx lost track of VMX operation, which it cannot survive.
+ * KVM's kvm_spurious_fault() makes the same choice.
+ *
+ * Context: any; the CPU is outside VMX operation.
+ */
+void hvx_vmx_insn_fault(const char *insn)
+{
+	if (READ_ONCE(hvx_vmx_rebooting))
+		return;
+	pr_emerg("%s faulted outside VMX operation on CPU %d\n", insn,
+		 raw_smp_processor_id());
+	BUG();
+}
+
+/* VMPTRLD @pa (SDM Vol. 3C 31.3); a fault goes to hvx_vmx_insn_fault(). */
+static __always_inline void vmptrld(u64 pa)
+{
+	asm goto("1: vmptrld %[pa]\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : [pa] "m"(pa) : "cc", "memory" : fault);
+	return;
+fault:
+	hvx_vmx_insn_fault("VMPTRLD");
+}
 
 /**
  * hvx_vmwrite_error - report a failed VMWRITE (a hvx bug)
@@ -665,6 +708,52 @@ static void vmx_syscore_shutdown(void)
 	preempt_enable();
 }
 
+/*
+ * The reboot IPI of hvx_vmx_reboot_notify(): leave VMX operation on this
+ * CPU, whatever a vCPU thread interrupted here was doing between two VMX
+ * instructions. Its next ones fault and are ignored (hvx_vmx_insn_fault()).
+ */
+static void vmx_reboot_off_ipi(void *unused)
+{
+	if (!this_cpu_read(vmx_on))
+		return;
+	vmx_emergency_off();
+	this_cpu_write(current_vmcs, NULL);
+}
+
+/*
+ * Reboot notifier: runs in process context at the start of reboot,
+ * power-off, halt and kexec (kernel_restart_prepare(), before
+ * migrate_to_reboot_cpu() and any syscore shutdown). From here on no CPU
+ * enters VMX operation again, every VMX instruction's fault is ignored,
+ * and with hvx's own VMXON every CPU leaves VMX operation now, by IPI,
+ * as KVM's kvm_reboot() did. This is what makes kexec with VMs alive work
+ * where kernel_kexec() runs no syscore shutdown (before 6.8): the CPU that
+ * jumps into the next kernel would otherwise still be in VMX operation
+ * when relocate_kernel clears CR4.VMXE (#GP without an IDT: a triple
+ * fault). With shared VMX the core turns VMX off itself; hvx only stops
+ * using it.
+ */
+static int vmx_reboot_notify(struct notifier_block *nb, unsigned long code,
+			     void *unused)
+{
+	cpus_read_lock();
+	mutex_lock(&vmx_users_lock);
+	WRITE_ONCE(vmx_shutting_down, true);
+	WRITE_ONCE(hvx_vmx_rebooting, true);
+	if (vmx_users && !vmx_shared) {
+		on_each_cpu(vmx_reboot_off_ipi, NULL, 1);
+		pr_info("reboot: left VMX operation on every CPU\n");
+	}
+	mutex_unlock(&vmx_users_lock);
+	cpus_read_unlock();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vmx_reboot_nb = {
+	.notifier_call = vmx_reboot_notify,
+};
+
 static struct hvx_syscore vmx_syscore = {
 	.suspend = vmx_syscore_suspend,
 	.resume = vmx_syscore_resume,
@@ -722,7 +811,11 @@ void hvx_vmx_cpu_acquire(void)
 	if (!vmx_shared || this_cpu_inc_return(cpu_held) > 1)
 		return;
 	local_irq_disable();
-	asm volatile("vmptrst %0" : "=m"(pa) : : "cc", "memory");
+	pa = HVX_NO_VMCS;	/* what a fault while rebooting leaves */
+	asm volatile("1: vmptrst %[pa]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [pa] "+m"(pa) : : "cc", "memory");
 	cur = this_cpu_read(current_vmcs);
 	if (cur && pa == __pa(cur)) {
 		pa = HVX_NO_VMCS;	/* hvx's own, still current */
@@ -793,7 +886,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	hvx_vmx_cpu_acquire();
 	if (READ_ONCE(v->cpu) == cpu) {
 		if (this_cpu_read(current_vmcs) != v->vmcs) {
-			asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+			vmptrld(pa);
 			this_cpu_write(current_vmcs, v->vmcs);
 		}
 		return;
@@ -804,7 +897,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	v->cpu = cpu;
 	local_irq_restore(flags);
 
-	asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+	vmptrld(pa);
 	this_cpu_write(current_vmcs, v->vmcs);
 	load_host_cpu_state();
 	hvx_ept_flush_local(v->mem);
@@ -932,6 +1025,7 @@ int hvx_vmx_module_init(void)
 	}
 	vmx_hp_state = ret;
 	hvx_register_syscore(&vmx_syscore);
+	register_reboot_notifier(&vmx_reboot_nb);
 	ret = register_module_notifier(&vmx_module_nb);
 	if (ret) {
 		hvx_vmx_module_exit();
@@ -958,6 +1052,7 @@ void hvx_vmx_module_exit(void)
 
 	if (vmx_hp_state >= 0) {
 		unregister_module_notifier(&vmx_module_nb);
+		unregister_reboot_notifier(&vmx_reboot_nb);
 		hvx_unregister_syscore(&vmx_syscore);
 		cpuhp_remove_state_nocalls(vmx_hp_state);
 	}

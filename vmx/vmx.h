@@ -15,6 +15,7 @@
 #include <linux/preempt.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <asm/asm.h>
 #include <asm/fpu/types.h>
 #include <asm/trapnr.h>
 #include <asm/vmx.h>
@@ -1203,9 +1204,16 @@ static inline bool hvx_vmx_noncoherent_dma(struct hvx_vmx_vcpu *v)
 	return atomic_read(&v->mem->nr_noncoherent);
 }
 
+extern bool hvx_vmx_rebooting;
+void hvx_vmx_insn_fault(const char *insn);
+
 /**
  * vmcs_read - VMREAD a field of the current VMCS (SDM Vol. 3C 31.3)
  * @field: field encoding (SDM Vol. 3D Appendix B).
+ *
+ * A VMREAD that faults (#UD: the CPU left VMX operation for a reboot
+ * behind the caller's back, see hvx_vmx_insn_fault()) reads 0; the next
+ * VMWRITE or VM entry of the same sequence reports the fault.
  *
  * Context: preemption disabled, the vCPU's VMCS current on this CPU.
  * Return: the field value (undefined if the field is unsupported).
@@ -1214,7 +1222,10 @@ static __always_inline unsigned long vmcs_read(unsigned long field)
 {
 	unsigned long value;
 
-	asm volatile("vmread %1, %0" : "=r"(value) : "r"(field) : "cc");
+	asm volatile("1: vmread %[field], %[value]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_ZERO_REG, %[value])
+		     : [value] "=r"(value) : [field] "r"(field) : "cc");
 	return value;
 }
 
@@ -1225,16 +1236,22 @@ void hvx_vmwrite_error(unsigned long field, unsigned long value);
  * @field: field encoding.
  * @value: new value.
  *
- * Context: as vmcs_read(). A failure is a hvx bug and is logged once.
+ * Context: as vmcs_read(). A failure is a hvx bug and is logged once; a
+ * fault goes to hvx_vmx_insn_fault().
  */
 static __always_inline void vmcs_write(unsigned long field, unsigned long value)
 {
-	bool fail;
-
-	asm volatile("vmwrite %2, %1"
-		     : "=@ccbe"(fail) : "r"(field), "rm"(value) : "cc");
-	if (unlikely(fail))
-		hvx_vmwrite_error(field, value);
+	asm goto("1: vmwrite %[value], %[field]\n\t"
+		 "jbe %l[fail]\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : [field] "r"(field), [value] "rm"(value)
+		 : "cc" : fail, fault);
+	return;
+fail:
+	hvx_vmwrite_error(field, value);
+	return;
+fault:
+	hvx_vmx_insn_fault("VMWRITE");
 }
 
 /* The cached copy of @reg: a pointer into @v (HVX_REG_* order). */

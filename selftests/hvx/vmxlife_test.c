@@ -22,7 +22,6 @@
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <termios.h>
 
 #include "hvx_test.h"
@@ -735,34 +734,15 @@ TEST_F(kvm, runs_beside_kvm)
 
 static uint64_t spin_counter;
 
-static void sig_nop(int sig)
-{
-	(void)sig;
-}
-
-/* Runs the guest until SIGUSR1 interrupts HVX_RUN. */
+/* Runs the guest until the machine goes down. */
 static void *spin_thread(void *arg)
 {
-	struct sigaction sa = { .sa_handler = sig_nop };
 	struct vcpu *vcpu = arg;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
 	pin_to_cpu(sysconf(_SC_NPROCESSORS_ONLN) - 1);
-	while (__vcpu_run(vcpu) >= 0 || errno != EINTR)
-		;
+	for (;;)
+		__vcpu_run(vcpu);
 	return NULL;
-}
-
-/* kernel_kexec() calls syscore_shutdown() from 6.8 on. */
-static bool kexec_runs_syscore_shutdown(void)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	uname(&u);
-	sscanf(u.release, "%d.%d", &major, &minor);
-	return major > 6 || (major == 6 && minor >= 8);
 }
 
 /* A marker line for check.sh, on the UART before anything else happens. */
@@ -775,10 +755,10 @@ static bool kexec_runs_syscore_shutdown(void)
 /*
  * vmxlife_test --kexec KERNEL INITRD: load KERNEL (a bzImage) and INITRD
  * with this kernel's command line, start a vCPU spinning in a guest on the
- * last CPU, and reboot into KERNEL. Prints "### HVX-KEXEC-GO cpus=N" just
- * before (vms=alive; vms=gone where the kernel cannot kexec with VMs
- * alive, see kexec_runs_syscore_shutdown()); returns only on failure ("### HVX-KEXEC-FAIL why", exit 1) or
- * when there is nothing to test ("### HVX-KEXEC-SKIP why", exit 4).
+ * last CPU, and reboot into KERNEL with the VM alive. Prints
+ * "### HVX-KEXEC-GO cpus=N" just before; returns only on failure
+ * ("### HVX-KEXEC-FAIL why", exit 1) or when there is nothing to test
+ * ("### HVX-KEXEC-SKIP why", exit 4).
  */
 static int kexec_main(int argc, char **argv)
 {
@@ -846,23 +826,7 @@ static int kexec_main(int argc, char **argv)
 	printf("# kexec: guest spinning on CPU %ld; rebooting\n", ncpus - 1);
 	/* The old kernel's shutdown messages on the console too. */
 	write_str("/proc/sys/kernel/printk", "7");
-	if (!kexec_runs_syscore_shutdown()) {
-		/*
-		 * Before 6.8, kernel_kexec() runs no syscore shutdown, so the
-		 * CPU that kexecs would stay in VMX operation and the next
-		 * kernel would fault on its first CR4 write (vmx/README.md).
-		 * Check the rest: once hvx's VMs are gone, nothing of VMX
-		 * operation is left on any CPU.
-		 */
-		printf("# kexec: this kernel runs no syscore shutdown on kexec (6.8+ does): destroying the VM first\n");
-		pthread_kill(tid, SIGUSR1);
-		pthread_join(tid, NULL);
-		vcpu_free(vcpu);	/* the vCPU holds the VM too */
-		vm_free(vm);
-		KEXEC_MARK("GO", "cpus=%ld vms=gone", ncpus);
-	} else {
-		KEXEC_MARK("GO", "cpus=%ld vms=alive", ncpus);
-	}
+	KEXEC_MARK("GO", "cpus=%ld", ncpus);
 	sync();
 	reboot(LINUX_REBOOT_CMD_KEXEC);
 	KEXEC_MARK("FAIL", "reboot(LINUX_REBOOT_CMD_KEXEC): %m");

@@ -592,9 +592,6 @@ def report_emu(rep, name, programs, timeout, status):
     # kexec'd kernel must bring up as many CPUs as the first had.
     if '### HVX-KEXEC-BEGIN' in text:
         kx = f'{name}/vmxlife_test/kexec_with_running_vm'
-        # vms=gone: a kernel that cannot kexec with VMs alive (< 6.8).
-        if re.search(r'### HVX-KEXEC-GO .*vms=gone', text):
-            kx = f'{name}/vmxlife_test/kexec_after_vms_gone'
         go = re.findall(r'### HVX-KEXEC-GO cpus=([0-9]*)', text)
         go = go[-1] if go else ''
         boot = re.findall(r'### HVX-KEXEC-BOOT cpus=([0-9]*)', text)

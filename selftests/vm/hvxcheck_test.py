@@ -243,7 +243,7 @@ class ReportTest(unittest.TestCase):
 
     def test_kexec_insmod(self):
         ok, text = self.report('kexec.log', 'bochs', ['vmxlife_test'])
-        self.assertIn('FAIL  bochs/vmxlife_test/kexec_after_vms_gone : '
+        self.assertIn('FAIL  bochs/vmxlife_test/kexec_with_running_vm : '
                       "the kexec'd kernel brought up 1 of 2 CPUs", text)
         self.assertIn('FAIL  bochs/insmod : insmod hvx.ko failed (rc=1)', text)
         self.assertIn('PASS  bochs/kmemleak', text)

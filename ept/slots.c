@@ -279,8 +279,11 @@ static bool event_changes_page(enum mmu_notifier_event event)
  * without the page lock, which anonymous, shmem and hugetlbfs pages (the
  * only ones a slot may hold) do not need. Nothing allocates while
  * holding mem->mmu_lock.
- * Returns false, leaving everything, when it may not sleep (OOM reaper):
- * a pinned page cannot be reaped anyway.
+ * When it may not sleep (the OOM reaper, process_mrelease()), it takes
+ * mem->mmu_lock only if that is free, as KVM takes its mmu_lock, and
+ * otherwise returns false, leaving everything, for the reaper to try again;
+ * it then waits for nothing but the flush IPIs. Unpinning is what lets the
+ * reaper free the slot's pages: a pinned page cannot be reaped.
  */
 static bool slot_invalidate(struct mmu_interval_notifier *mn,
 			    const struct mmu_notifier_range *range,
@@ -289,6 +292,7 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 	struct hvx_slot *slot = container_of(mn, struct hvx_slot, mn);
 	unsigned long size = slot->npages << PAGE_SHIFT;
 	bool dirty = !(slot->flags & HVX_MEM_READONLY);
+	bool block = mmu_notifier_range_blockable(range);
 	struct hvx_mem *mem = slot->mem;
 	u64 first, last, i, n = 0;
 	bool flush = false;
@@ -296,13 +300,16 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 
 	if (!event_changes_page(range->event))
 		return true;
-	if (!mmu_notifier_range_blockable(range))
-		return false;
 	first = (max(range->start, slot->hva) - slot->hva) >> PAGE_SHIFT;
 	last = (min(range->end, slot->hva + size) - slot->hva + PAGE_SIZE - 1) >>
 	       PAGE_SHIFT;
 	idx = srcu_read_lock(&mem->srcu);
-	down_write(&mem->mmu_lock);
+	if (block) {
+		down_write(&mem->mmu_lock);
+	} else if (!down_write_trylock(&mem->mmu_lock)) {
+		srcu_read_unlock(&mem->srcu, idx);
+		return false;
+	}
 	mmu_interval_set_seq(mn, cur_seq);
 	if (mem->keep_pins) {
 		if (range->event != MMU_NOTIFY_RELEASE)
@@ -327,7 +334,7 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 		struct page *page = READ_ONCE(slot->pages[i]);
 
 		if (!page) {
-			if (!(i % PIN_BATCH))
+			if (block && !(i % PIN_BATCH))
 				cond_resched();	/* a large, sparse slot */
 			continue;
 		}
@@ -345,7 +352,7 @@ static bool slot_invalidate(struct mmu_interval_notifier *mn,
 			folio_mark_dirty(page_folio(page));
 		unpin_user_page(page);
 		n++;
-		if (!(n % PIN_BATCH))
+		if (block && !(n % PIN_BATCH))
 			cond_resched();
 	}
 out:

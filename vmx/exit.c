@@ -506,7 +506,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	for (;;) {
 		flags = hvx_spec_enter_flags(v);
 		hvx_spec_l1d_flush(v);
-		fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl);
+		fail = hvx_vmx_enter(v->gprs, flags, &v->msr.spec_ctrl,
+				     &v->host_rsp);
 		if (!fail) {
 			reason = vmcs_read(VM_EXIT_REASON);
 			if (reason == EXIT_REASON_EXCEPTION_NMI)

@@ -3,7 +3,7 @@
  * vmenter.S - VM entry, the VM-exit landing point, host NMI delivery.
  *
  * int hvx_vmx_enter(unsigned long *gprs, unsigned long flags,
- *		     u64 *spec_ctrl)
+ *		     u64 *spec_ctrl, unsigned long *host_rsp)
  *
  * Loads the guest GPRs from @gprs (RSP, RIP and RFLAGS come from the
  * VMCS), executes VMLAUNCH or VMRESUME (HVX_ENTER_RESUME in @flags), and
@@ -27,7 +27,10 @@
  *
  * Context: interrupts disabled, the vCPU's VMCS current on this CPU.
  * A VM exit loads RSP from HOST_RSP, which is written here just before
- * entry, and RIP from HOST_RIP = hvx_vmx_exit (SDM Vol. 3C 28.5.3).
+ * entry when it differs from *@host_rsp, the value the VMCS holds (the
+ * stack depth is the same on almost every entry, and a VMWRITE costs
+ * tens of cycles), and RIP from HOST_RIP = hvx_vmx_exit (SDM Vol. 3C
+ * 28.5.3).
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -63,10 +66,15 @@ SYM_FUNC_START(hvx_vmx_enter)
 	push	%rsi		/* SLOT_FLAGS */
 	push	%rdi		/* SLOT_GPRS */
 
+	/* HOST_RSP only when it differs from the last one written. */
+	cmp	%rsp, (%rcx)
+	je	.Lhost_rsp_done
+	mov	%rsp, (%rcx)
 	mov	$VMCS_HOST_RSP, %eax
 .Lhost_rsp:
 	vmwrite	%rsp, %rax
 	_ASM_EXTABLE(.Lhost_rsp, .Lentry_fault)
+.Lhost_rsp_done:
 
 	/*
 	 * The guest's SPEC_CTRL, if it differs from the host's. From here

@@ -585,6 +585,9 @@ struct hvx_vmx_vm {
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
  *	by vmenter.S, so this must stay the first member.
+ * @host_rsp: the HOST_RSP field of @vmcs (SDM Vol. 3C 25.5.1), written by
+ *	hvx_vmx_enter() only when the entry's stack pointer differs; 0
+ *	before the first entry. vCPU thread only.
  * @rsp: guest RSP, a copy of the VMCS field; read it with hvx_vmx_rsp()
  *	(valid only while @regs_avail has HVX_REG_RSP).
  * @rip: guest RIP, likewise (hvx_vmx_rip(), HVX_REG_RIP).
@@ -726,6 +729,7 @@ struct hvx_vmx_vm {
  */
 struct hvx_vmx_vcpu {
 	unsigned long gprs[HVX_NR_GPRS];
+	unsigned long host_rsp;
 	u64 rsp, rip, rflags, cr2;
 	u64 intr_state;
 	u8 regs_avail, regs_dirty;
@@ -1131,7 +1135,8 @@ int hvx_vmx_load_pdptrs(struct hvx_vmx_vcpu *v, u64 cr3);
 enum hvx_entry_check hvx_vmx_check_guest_state(void);
 
 /* vmenter.S */
-int hvx_vmx_enter(unsigned long *gprs, unsigned long flags, u64 *spec_ctrl);
+int hvx_vmx_enter(unsigned long *gprs, unsigned long flags, u64 *spec_ctrl,
+		  unsigned long *host_rsp);
 void hvx_vmx_exit(void);
 void hvx_vmx_do_nmi(void);
 

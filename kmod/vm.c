@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "hvx_core.h"
 #include "dev/virtio.h"
@@ -136,6 +137,41 @@ static long vm_set_tsc_offset(struct hvx_vm *vm, const struct hvx_tsc_offset *t)
 	return 0;
 }
 
+/*
+ * HVX_SET_CLOCK: a new kvmclock offset, then every vCPU rewrites its
+ * kvmclock page before its next entry.
+ */
+static long vm_set_clock(struct hvx_vm *vm, const struct hvx_clock *c)
+{
+	u64 clock = c->clock;
+	int i;
+
+	lockdep_assert_held(&vm->lock);
+	if ((c->flags & ~HVX_CLOCK_REALTIME) || c->pad)
+		return -EINVAL;
+	if (c->flags & HVX_CLOCK_REALTIME) {
+		s64 stopped = ktime_get_real_ns() - c->realtime;
+
+		if (stopped > 0)
+			clock += stopped;
+	}
+	hvx_vmx_vm_set_clock(&vm->vmx, clock);
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		hvx_vmx_pv_tsc_changed(&vm->vcpus[i]->vmx);
+		hvx_vmx_kick(&vm->vcpus[i]->vmx);
+	}
+	return 0;
+}
+
+static long vm_get_clock(struct hvx_vm *vm, struct hvx_clock *c)
+{
+	c->clock = hvx_vmx_vm_get_clock(&vm->vmx, &c->realtime);
+	c->flags = HVX_CLOCK_REALTIME;
+	return 0;
+}
+
 static long vm_send_ipi(struct hvx_vm *vm, const struct hvx_ipi *ipi)
 {
 	lockdep_assert_held(&vm->lock);
@@ -174,7 +210,8 @@ static long vm_create_platform(struct hvx_vm *vm,
 /*
  * The VM fd's ioctls. LOCK_NONE entries call subsystems that lock for
  * themselves: the interrupt router and the devices (dev/), passthrough
- * (iommu/, its global mutex); HVX_GET_TSC_OFFSET reads one word.
+ * (iommu/, its global mutex); HVX_GET_TSC_OFFSET reads one word,
+ * HVX_GET_CLOCK one offset.
  */
 static const struct hvx_ioctl vm_ioctls[] = {
 	HVX_IOCTL_RSVD(HVX_SET_MEMORY_REGION, struct hvx_memory_region,
@@ -190,6 +227,9 @@ static const struct hvx_ioctl vm_ioctls[] = {
 		       HVX_IOC_LOCK_VM, 0),
 	HVX_IOCTL(HVX_GET_TSC_OFFSET, struct hvx_tsc_offset,
 		  HVX_IOC_LOCK_NONE, 0),
+	HVX_IOCTL_RSVD(HVX_SET_CLOCK, struct hvx_clock, reserved,
+		       HVX_IOC_LOCK_VM, 0),
+	HVX_IOCTL(HVX_GET_CLOCK, struct hvx_clock, HVX_IOC_LOCK_NONE, 0),
 	HVX_IOCTL_RSVD(HVX_SEND_IPI, struct hvx_ipi, pad, HVX_IOC_LOCK_VM, 0),
 	HVX_IOCTL_RSVD(HVX_CREATE_PLATFORM, struct hvx_platform_config,
 		       reserved, HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
@@ -247,6 +287,10 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		((struct hvx_tsc_offset *)karg)->offset =
 			hvx_vmx_vm_tsc_offset(&vm->vmx);
 		return 0;
+	case HVX_SET_CLOCK:
+		return vm_set_clock(vm, karg);
+	case HVX_GET_CLOCK:
+		return vm_get_clock(vm, karg);
 	case HVX_SEND_IPI:
 		return vm_send_ipi(vm, karg);
 	case HVX_CREATE_PLATFORM:

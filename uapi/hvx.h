@@ -256,6 +256,36 @@ struct hvx_msrs {
 	struct hvx_msr_entry entries[HVX_MAX_MSR_ENTRIES];
 };
 
+/* Flags of struct hvx_clock. */
+#define HVX_CLOCK_REALTIME	(1U << 0)	/* @realtime is valid */
+
+/**
+ * struct hvx_clock - the VM's kvmclock, for HVX_GET_CLOCK and HVX_SET_CLOCK
+ * @clock: nanoseconds of the VM's kvmclock (what the guest's kvm-clock
+ *	reads). By default it is the host's CLOCK_BOOTTIME.
+ * @realtime: the host's CLOCK_REALTIME, nanoseconds, at the moment @clock
+ *	was read (HVX_GET_CLOCK sets it and HVX_CLOCK_REALTIME). Given to
+ *	HVX_SET_CLOCK with HVX_CLOCK_REALTIME, the host wall time elapsed since
+ *	@realtime, if positive, is added to @clock: a guest restored from a
+ *	snapshot, here or on another host, finds its clock moved on by the
+ *	time it was stopped, as after a suspend.
+ * @flags: HVX_CLOCK_* flags.
+ * @pad: must be zero.
+ * @reserved: must be zero.
+ *
+ * The VM keeps an offset to the host's clock, so that a restored guest's
+ * kvmclock goes on from its saved value even where the host's clock is
+ * behind it (a host rebooted since the save): without it the guest's clock
+ * would run backwards.
+ */
+struct hvx_clock {
+	__u64 clock;
+	__u64 realtime;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
 /**
  * struct hvx_tsc_offset - the VM's TSC offset
  * @offset: TSC cycles added to the host TSC for every vCPU of the VM
@@ -668,6 +698,19 @@ struct hvx_platform_config {
 #define HVX_SET_TSC_OFFSET	_IOW(HVXIO, 0x12, struct hvx_tsc_offset)
 /** HVX_GET_TSC_OFFSET - read the VM's TSC offset. */
 #define HVX_GET_TSC_OFFSET	_IOR(HVXIO, 0x13, struct hvx_tsc_offset)
+/**
+ * HVX_GET_CLOCK - (VM fd) read the VM's kvmclock and, at the same moment,
+ * the host's wall time (struct hvx_clock, every field written).
+ */
+#define HVX_GET_CLOCK		_IOR(HVXIO, 0x1a, struct hvx_clock)
+/**
+ * HVX_SET_CLOCK - (VM fd) set the VM's kvmclock (struct hvx_clock); every
+ * vCPU rewrites its kvmclock page before its next entry. Set it before the
+ * vCPUs run (a restore): a guest that reads its clock meanwhile may see it
+ * jump. -EINVAL for unknown @flags or nonzero @pad or reserved fields,
+ * with nothing changed.
+ */
+#define HVX_SET_CLOCK		_IOW(HVXIO, 0x1b, struct hvx_clock)
 /**
  * HVX_SEND_IPI - deliver INIT or SIPI to a vCPU, from any thread. A vCPU
  * running guest code is kicked out of it with a host IPI and handles the

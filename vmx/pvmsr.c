@@ -338,28 +338,51 @@ static void pv_clock_update(struct hvx_vmx_vcpu *v)
 	stable = pv_clock_pair(&tsc, &ns);
 	v->pv.clock_cpu = raw_smp_processor_id() + 1;
 	ti.tsc_timestamp = tsc + v->msr.tsc_offset;
-	ti.system_time = ns;
+	ti.system_time = ns + READ_ONCE(v->vm->clock_offset);
 	pv_clock_scale(&ti.tsc_to_system_mul, &ti.tsc_shift);
 	ti.flags = stable ? PVCLOCK_TSC_STABLE_BIT : 0;
 	pv_write_versioned(v, gpa, &ti, sizeof(ti));
+}
+
+/* The host's kvmclock time now, and CLOCK_REALTIME at the same moment. */
+static u64 pv_host_now(u64 *realtime)
+{
+	unsigned long flags;
+	u64 tsc0, ns0, now;
+
+	pv_clock_pair(&tsc0, &ns0);
+	local_irq_save(flags);
+	now = pv_clock_at(rdtsc_ordered(), tsc0, ns0);
+	*realtime = ktime_get_real_ns();
+	local_irq_restore(flags);
+	return now;
+}
+
+/**
+ * hvx_vmx_vm_get_clock - the VM's kvmclock now (HVX_GET_CLOCK)
+ * @vm: the VM's VMX state.
+ * @realtime: set to the host's CLOCK_REALTIME, in nanoseconds, read at the
+ *	same moment.
+ *
+ * Context: any, except NMI.
+ * Return: what the VM's kvmclock reads now, in nanoseconds.
+ */
+u64 hvx_vmx_vm_get_clock(struct hvx_vmx_vm *vm, u64 *realtime)
+{
+	return pv_host_now(realtime) + READ_ONCE(vm->clock_offset);
 }
 
 /* Fill the pvclock_wall_clock at the GPA written (process context). */
 static void pv_wall_clock(struct hvx_vmx_vcpu *v, u64 gpa)
 {
 	struct pvclock_wall_clock wc = {};
-	u64 tsc0, ns0, now, real;
-	unsigned long flags;
+	u64 now, real;
 	u32 rem;
 
 	if (!pv_gpa_ok(v, gpa, sizeof(wc), 4))
 		return;
-	pv_clock_pair(&tsc0, &ns0);
 	/* Wall time when kvmclock read 0: now minus kvmclock now. */
-	local_irq_save(flags);
-	now = pv_clock_at(rdtsc_ordered(), tsc0, ns0);
-	real = ktime_get_real_ns();
-	local_irq_restore(flags);
+	now = hvx_vmx_vm_get_clock(v->vm, &real);
 	real -= now;
 	wc.sec = div_u64_rem(real, NSEC_PER_SEC, &rem);
 	wc.nsec = rem;
@@ -478,6 +501,26 @@ void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v)
 {
 	if (v->pv.system_time & KVM_MSR_ENABLED)
 		set_bit(HVX_REQ_PV_CLOCK, &v->requests);
+}
+
+/**
+ * hvx_vmx_vm_set_clock - make the VM's kvmclock read @clock now
+ * (HVX_SET_CLOCK)
+ * @vm: the VM's VMX state.
+ * @clock: nanoseconds.
+ *
+ * Only the offset changes here; the caller has each vCPU rewrite its
+ * kvmclock page (hvx_vmx_pv_tsc_changed(), then a kick). The arithmetic is
+ * modulo 2^64, as the guest's is, so a clock behind the host's (a host that
+ * rebooted since the VM was saved) works too.
+ * Context: process context; the caller serialises setters (kmod/: the VM
+ * lock).
+ */
+void hvx_vmx_vm_set_clock(struct hvx_vmx_vm *vm, u64 clock)
+{
+	u64 realtime;
+
+	WRITE_ONCE(vm->clock_offset, (s64)(clock - pv_host_now(&realtime)));
 }
 
 /**

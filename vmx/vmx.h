@@ -566,6 +566,10 @@ struct hvx_vmx_pv {
  *	default CPUID topology (leaves 1, 4 and 0xB) follows it, and a PAUSE
  *	exit looks for a vCPU to yield to (kmod/, hvx_vcpu_on_spin()) only
  *	when it is 2 or more.
+ * @clock_offset: nanoseconds added to the host's kvmclock time (CLOCK_BOOTTIME
+ *	on the line of pvmsr.c) for this VM's kvmclock (HVX_SET_CLOCK), so
+ *	that a restored guest's clock goes on from where it was; 0 by
+ *	default. Written by kmod/ under its VM lock.
  * @msr_exits: unknown MSRs exit to userspace (HVX_VM_MSR_EXITS).
  * @hc_exits: hypercall numbers that exit to userspace
  *	(HVX_SET_HYPERCALL_EXITS), HVX_HYPERCALL_EXIT_NRS bits; written word
@@ -577,6 +581,7 @@ struct hvx_vmx_vm {
 	s64 tsc_offset;
 	atomic_t tsc_gen;
 	atomic_t nr_vcpus;
+	s64 clock_offset;
 	bool msr_exits;
 	unsigned long hc_exits[BITS_TO_LONGS(HVX_HYPERCALL_EXIT_NRS)];
 };
@@ -1077,6 +1082,8 @@ bool hvx_vmx_pv_msr_ok(struct hvx_vmx_vcpu *v, u32 index, u64 val);
 void hvx_vmx_pv_msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val);
 void hvx_vmx_pv_requests(struct hvx_vmx_vcpu *v);
 void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v);
+u64 hvx_vmx_vm_get_clock(struct hvx_vmx_vm *vm, u64 *realtime);
+void hvx_vmx_vm_set_clock(struct hvx_vmx_vm *vm, u64 clock);
 void hvx_vmx_pv_load(struct hvx_vmx_vcpu *v, int cpu);
 void hvx_vmx_pv_sched_out(struct hvx_vmx_vcpu *v);
 void hvx_vmx_pv_reset(struct hvx_vmx_vcpu *v);

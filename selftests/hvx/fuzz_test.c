@@ -245,8 +245,12 @@ TEST(random_ioctl_sequences)
 			}
 			break;
 		case 14:
-			CHECK(ioctl(vm->fd, rnd() & 1 ? HVX_SET_TSC_OFFSET :
-							HVX_GET_TSC_OFFSET, buf));
+			if (rnd() & 1)
+				CHECK(ioctl(vm->fd, rnd() & 1 ? HVX_SET_TSC_OFFSET :
+								HVX_GET_TSC_OFFSET, buf));
+			else
+				CHECK(ioctl(vm->fd, rnd() & 1 ? HVX_SET_CLOCK :
+								HVX_GET_CLOCK, buf));
 			break;
 		case 15: {	/* run random code for at most 5 ms */
 			struct itimerval it = { .it_value = { .tv_usec = 5000 } };

@@ -622,6 +622,111 @@ TEST(save_restore)
 	vm_free(vm);
 }
 
+/* Run the kvmclock guest once; its clock, checked against [lo, hi]. */
+static uint64_t guest_clock_in(struct __test_metadata *_metadata,
+			       struct vcpu *vcpu, uint64_t lo, uint64_t hi)
+{
+	struct ucall uc;
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_GE(uc.args[0] + CLOCK_TOL_NS, lo)
+		TH_LOG("kvmclock %llu, expected at least %llu",
+		       (unsigned long long)uc.args[0], (unsigned long long)lo);
+	EXPECT_LE(uc.args[0], hi + CLOCK_TOL_NS)
+		TH_LOG("kvmclock %llu, expected at most %llu",
+		       (unsigned long long)uc.args[0], (unsigned long long)hi);
+	return uc.args[0];
+}
+
+/*
+ * HVX_GET_CLOCK / HVX_SET_CLOCK: the VM's kvmclock follows the value set,
+ * ahead of the host's clock or behind it (a snapshot restored on a host
+ * that rebooted), with the wall time elapsed since the save added on
+ * request; bad input changes nothing.
+ */
+TEST(set_clock)
+{
+	const uint64_t sec = 1000000000ull, ahead = 5000 * sec, behind = 3 * sec;
+	struct hvx_clock c = {}, got;
+	uint64_t t0, t1, real;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_kvmclock, 0);
+	{
+		struct hvx_regs regs;
+
+		vcpu_get_regs(vcpu, &regs);
+		regs.rdi = (uint64_t)&guest_ti[0];
+		vcpu_set_regs(vcpu, &regs);
+	}
+	/* By default the host's boot time, and the wall time beside it. */
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	real = clock_ns(CLOCK_REALTIME);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_GET_CLOCK, &got));
+	t1 = clock_ns(CLOCK_BOOTTIME);
+	ASSERT_EQ(HVX_CLOCK_REALTIME, got.flags);
+	ASSERT_GE(got.clock + CLOCK_TOL_NS, t0);
+	ASSERT_LE(got.clock, t1 + CLOCK_TOL_NS);
+	ASSERT_GE(got.realtime + CLOCK_TOL_NS, real);
+	ASSERT_LE(got.realtime, clock_ns(CLOCK_REALTIME) + CLOCK_TOL_NS);
+	guest_clock_in(_metadata, vcpu, t0, clock_ns(CLOCK_BOOTTIME));
+
+	/* Ahead of the host. */
+	c.clock = clock_ns(CLOCK_BOOTTIME) + ahead;
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	guest_clock_in(_metadata, vcpu, t0 + ahead,
+		       clock_ns(CLOCK_BOOTTIME) + ahead);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_GET_CLOCK, &got));
+	ASSERT_GE(got.clock + CLOCK_TOL_NS, t0 + ahead);
+
+	/* Behind it, as on a host that rebooted since the save. */
+	c.clock = behind;
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	t1 = guest_clock_in(_metadata, vcpu, behind,
+			    behind + clock_ns(CLOCK_BOOTTIME) - t0);
+	ASSERT_LT(t1, clock_ns(CLOCK_BOOTTIME));
+	/* And it goes on from there. */
+	ASSERT_LE(t1, guest_clock_in(_metadata, vcpu, t1,
+				     behind + clock_ns(CLOCK_BOOTTIME) - t0));
+
+	/* Saved 10 s ago by the wall clock: the guest finds 10 s gone. */
+	c.clock = behind;
+	c.realtime = clock_ns(CLOCK_REALTIME) - 10 * sec;
+	c.flags = HVX_CLOCK_REALTIME;
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	guest_clock_in(_metadata, vcpu, behind + 10 * sec,
+		       behind + 10 * sec + clock_ns(CLOCK_BOOTTIME) - t0);
+	/* A save time in the future adds nothing. */
+	c.realtime = clock_ns(CLOCK_REALTIME) + 100 * sec;
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	guest_clock_in(_metadata, vcpu, behind,
+		       behind + clock_ns(CLOCK_BOOTTIME) - t0);
+
+	/* Bad input: EINVAL and the clock stays. */
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_GET_CLOCK, &got));
+	c.clock = ahead;
+	c.realtime = 0;
+	c.flags = 2;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	c.flags = 0;
+	c.pad = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	c.pad = 0;
+	c.reserved[3] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_SET_CLOCK, &c));
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_GET_CLOCK, &c));
+	ASSERT_LT(c.clock, ahead);
+	ASSERT_GE(c.clock, got.clock);
+	vm_free(vm);
+}
+
 /* The kvmclock page's slot moves, then goes: never a stale write. */
 TEST(slot_move)
 {

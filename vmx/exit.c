@@ -542,6 +542,9 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	if (fail) {
 		u32 err = vmcs_read(VM_INSTRUCTION_ERROR);
 
+		if (fail == HVX_ENTER_FAULTED)
+			hvx_vmx_insn_fault("VMLAUNCH/VMRESUME");
+
 		hvx_vmx_cancel_injection(v);
 		run_unload(v);
 		memset(&v->run->fail_entry, 0, sizeof(v->run->fail_entry));

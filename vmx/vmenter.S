@@ -7,11 +7,12 @@
  *
  * Loads the guest GPRs from @gprs (RSP, RIP and RFLAGS come from the
  * VMCS), executes VMLAUNCH or VMRESUME (HVX_ENTER_RESUME in @flags), and
- * on VM exit stores the guest GPRs back. Returns 0 after a VM exit
- * (including a failed VM entry, which is reported as an exit with bit 31
- * of the exit reason set, SDM Vol. 3C 27.8), or 1 if the instruction
- * failed with VMfail (SDM Vol. 3C 31.2; the VM-instruction error field
- * says why) or faulted because a reboot took the CPU out of VMX operation.
+ * on VM exit stores the guest GPRs back. Returns HVX_ENTER_EXITED after a
+ * VM exit (including a failed VM entry, which is reported as an exit with
+ * bit 31 of the exit reason set, SDM Vol. 3C 27.8), HVX_ENTER_VMFAIL if
+ * the instruction failed with VMfail (SDM Vol. 3C 31.2; the VM-instruction
+ * error field says why), or HVX_ENTER_FAULTED if it faulted because the
+ * CPU is outside VMX operation (a reboot took it out).
  *
  * The speculation barriers of the boundary live here, because no RET or
  * indirect branch may run between them and the entry or exit
@@ -156,17 +157,15 @@ SYM_INNER_LABEL(hvx_vmx_exit, SYM_L_GLOBAL)
 	jmp	.Lscrub
 
 	/*
-	 * VMWRITE, VMLAUNCH or VMRESUME faulted: the CPU left VMX operation
-	 * for a reboot (hvx_vmx_insn_fault() in vmx.c), which is reported as
-	 * a VMfail. At any other time it is a hvx bug.
+	 * VMWRITE, VMLAUNCH or VMRESUME faulted: the CPU is outside VMX
+	 * operation (a reboot took it out, hvx_vmx_insn_fault() in vmx.c).
 	 */
 .Lentry_fault:
-	cmpb	$0, hvx_vmx_rebooting(%rip)
-	jne	.Lvmfail
-	ud2
+	mov	$HVX_ENTER_FAULTED, %ebx
+	jmp	.Lscrub
 
 .Lvmfail:
-	mov	$1, %ebx
+	mov	$HVX_ENTER_VMFAIL, %ebx
 
 .Lscrub:
 	/*

@@ -26,6 +26,11 @@
 #define HVX_ENTER_RSB_LITE	BIT(6) /* one CALL retires before a RET */
 #define HVX_ENTER_BHB		BIT(7) /* clear branch history after exit */
 
+/* hvx_vmx_enter()'s return values. */
+#define HVX_ENTER_EXITED	0	/* a VM exit (or a failed VM entry) */
+#define HVX_ENTER_VMFAIL	1	/* VMfail: see VM-instruction error */
+#define HVX_ENTER_FAULTED	2	/* the CPU is outside VMX operation */
+
 /*
  * HVX_FEATURE_BHB_VMEXIT - the host's "clear branch history on VM exit"
  * feature bit, whose name changed (..._LOOP_ON_VMEXIT, then 7.x's

@@ -88,25 +88,25 @@ bool hvx_vmx_rebooting;
  *
  * VMX instructions #UD outside VMX operation. hvx takes every CPU out of
  * it at reboot while vCPU threads may be between two VMX instructions
- * (hvx_vmx_reboot_notify()), so their fixups come here, and the fault is
- * ignored: the vCPU's next VM entry fails, HVX_RUN returns
- * HVX_EXIT_FAIL_ENTRY, and the machine goes down anyway. At any other time
- * the fault means hvx lost track of VMX operation, which it cannot survive.
- * KVM's kvm_spurious_fault() makes the same choice.
+ * (vmx_reboot_notify()), so their fixups come here, and the fault is
+ * expected then. Either way the instruction is skipped and the vCPU's
+ * next VM entry faults too, so HVX_RUN returns HVX_EXIT_FAIL_ENTRY: the
+ * VM stops, the host goes on. Outside a reboot the fault means hvx lost
+ * track of VMX operation (another hypervisor left it behind hvx's back,
+ * or a hvx bug), and it WARNs once. KVM's kvm_spurious_fault() BUG()s
+ * instead.
  *
  * Context: any; the CPU is outside VMX operation.
  */
 void hvx_vmx_insn_fault(const char *insn)
 {
-	if (READ_ONCE(hvx_vmx_rebooting))
-		return;
-	pr_emerg("%s faulted outside VMX operation on CPU %d\n", insn,
-		 raw_smp_processor_id());
-	BUG();
+	WARN_ONCE(!READ_ONCE(hvx_vmx_rebooting),
+		  "hvx: %s faulted outside VMX operation on CPU %d; the VM's entries fail\n",
+		  insn, raw_smp_processor_id());
 }
 
 /* VMPTRLD @pa (SDM Vol. 3C 31.3); a fault goes to hvx_vmx_insn_fault(). */
-static __always_inline void vmptrld(u64 pa)
+static __always_inline void vmcs_make_current(u64 pa)
 {
 	asm goto("1: vmptrld %[pa]\n\t"
 		 _ASM_EXTABLE(1b, %l[fault])
@@ -886,7 +886,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	hvx_vmx_cpu_acquire();
 	if (READ_ONCE(v->cpu) == cpu) {
 		if (this_cpu_read(current_vmcs) != v->vmcs) {
-			vmptrld(pa);
+			vmcs_make_current(pa);
 			this_cpu_write(current_vmcs, v->vmcs);
 		}
 		return;
@@ -897,7 +897,7 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 	v->cpu = cpu;
 	local_irq_restore(flags);
 
-	vmptrld(pa);
+	vmcs_make_current(pa);
 	this_cpu_write(current_vmcs, v->vmcs);
 	load_host_cpu_state();
 	hvx_ept_flush_local(v->mem);

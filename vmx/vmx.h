@@ -225,8 +225,9 @@ enum hvx_msr_op {
  *	that only the TPR holds back, else 0, so that a guest MOV to CR8
  *	that lowers the TPR below it exits (SDM Vol. 3C 30.1.2).
  *
- * @sync: with APIC virtualization (hvx_vmx_vcpu.apicv), before every
- *	entry: copy the APIC's registers to the virtual-APIC page where the
+ * @sync: with APIC virtualization (hvx_vmx_vcpu.apicv), before an entry
+ *	that evaluates interrupts (HVX_REQ_EVENT): copy what changed of the
+ *	APIC's registers to the virtual-APIC page where the
  *	CPU reads them (SDM Vol. 3C 30.4.2, 30.5) and, with virtual-interrupt
  *	delivery, move new requests into VIRR and fill @st: the EOI-exit
  *	bitmap and RVI/SVI (30.1.1, 30.2). @st holds the values of the last

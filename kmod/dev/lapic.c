@@ -158,6 +158,9 @@ static const u32 lvt_writable[LVT_NR] = {
  * @regvirt: APIC-register virtualization: the guest reads @page, and its
  *	writes of ICR bits 63:32 only reach @page.
  * @regs_dirty: registers changed since they were last copied to @page.
+ * @vectors_dirty: without virtual-interrupt delivery, IRR, ISR or TMR
+ *	changed since they were last copied to @page; set by any context
+ *	after its change, taken with xchg() before the copy.
  * @synced_base: IA32_APIC_BASE at that copy (the mode shapes ID and LDR).
  */
 struct hvx_lapic {
@@ -177,6 +180,7 @@ struct hvx_lapic {
 	bool vid;
 	bool regvirt;
 	bool regs_dirty;
+	bool vectors_dirty;
 	u64 synced_base;
 };
 
@@ -343,6 +347,8 @@ static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,
 	else
 		clear_bit(vector, apic->tmr);
 	set_bit(vector, apic->irr);
+	smp_mb__after_atomic();	/* the bits before the flag: lapic_sync() */
+	WRITE_ONCE(apic->vectors_dirty, true);
 	lapic_kick(apic);
 }
 
@@ -573,6 +579,7 @@ int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector)
 
 	clear_bit(vector, apic->irr);
 	__set_bit(vector, apic->isr);
+	WRITE_ONCE(apic->vectors_dirty, true);
 	/*
 	 * PV EOI (vmx/pvmsr.c): the guest may EOI this one in memory if
 	 * the EOI only clears its ISR bit (edge-triggered: nothing for the
@@ -599,6 +606,7 @@ static void lapic_eoi(struct hvx_lapic *apic)
 		*vreg(apic, APIC_ISR + 16 * (vector >> 5)) &= ~BIT(vector & 31);
 	else
 		__clear_bit(vector, apic->isr);
+	WRITE_ONCE(apic->vectors_dirty, true);
 	if (test_bit(vector, apic->tmr))
 		hvx_ioapic_eoi(apic->vcpu->vm, vector);
 }
@@ -1157,11 +1165,15 @@ static bool lapic_vid_take(struct hvx_lapic *apic)
 }
 
 /*
- * Before each entry. With virtual-interrupt delivery most entries change
- * nothing: VIRR and VISR are the page's own, the CPU keeps RVI and SVI,
- * and TMR only changes with a new request, so the full copy below runs
- * only after a request (lapic_vid_take()) or a register change by the
- * vCPU's own exits (@regs_dirty, which a software EOI also sets).
+ * Before an entry that evaluates interrupts (a request bit asked for it).
+ * Most change nothing. With virtual-interrupt delivery VIRR and VISR are
+ * the page's own, the CPU keeps RVI and SVI, and TMR only changes with a
+ * new request, so the full copy below runs only after a request
+ * (lapic_vid_take()) or a register change by the vCPU's own exits
+ * (@regs_dirty, which a software EOI also sets). Without it, IRR, ISR and
+ * TMR are copied only when they changed (@vectors_dirty) or the other
+ * registers were copied (a guest write may have left its raw value on the
+ * page). Return: true if the page changed.
  */
 static bool lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 {
@@ -1175,6 +1187,9 @@ static bool lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 		changed = true;
 	}
 	if (apic->vid && !changed)
+		return false;
+	/* Taken before the copy: a change after it sets the flag again. */
+	if (!apic->vid && !xchg(&apic->vectors_dirty, false) && !changed)
 		return false;
 	/* TMR (and without VID IRR, ISR) change in other contexts too. */
 	for (i = 0; i < 8; i++) {

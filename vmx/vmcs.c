@@ -92,7 +92,11 @@ u64 hvx_vmx_reg_load(struct hvx_vmx_vcpu *v, enum hvx_reg reg)
 {
 	u64 *p = hvx_vmx_reg_ptr(v, reg);
 
-	*p = hvx_vmx_read(v, reg_fields[reg]);
+	/* The exit fast path and hvx_vmx_run(): no call for a VMREAD. */
+	if (likely(v->vmcs_current))
+		*p = vmcs_read(reg_fields[reg]);
+	else
+		*p = hvx_vmx_read(v, reg_fields[reg]);
 	v->regs_avail |= BIT(reg);
 	return *p;
 }
@@ -123,13 +127,19 @@ void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty)
 void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v)
 {
 	u8 dirty = v->regs_dirty;
-	int reg;
 
 	if (likely(!dirty))
 		return;
-	for (reg = 0; reg < HVX_NR_REGS; reg++)
-		if (dirty & BIT(reg))
-			vmcs_write(reg_fields[reg], *hvx_vmx_reg_ptr(v, reg));
+	/* Unrolled: a skip dirties RIP on every instruction exit. */
+	BUILD_BUG_ON(HVX_NR_REGS != 4);
+	if (dirty & BIT(HVX_REG_RIP))
+		vmcs_write(GUEST_RIP, v->rip);
+	if (dirty & BIT(HVX_REG_RSP))
+		vmcs_write(GUEST_RSP, v->rsp);
+	if (dirty & BIT(HVX_REG_RFLAGS))
+		vmcs_write(GUEST_RFLAGS, v->rflags);
+	if (dirty & BIT(HVX_REG_INTR))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v->intr_state);
 	v->regs_dirty = 0;
 }
 

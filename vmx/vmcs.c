@@ -61,6 +61,7 @@ u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field)
  */
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 {
+	hvx_vmx_xfield_flush(v);	/* it may be one of them */
 	if (v->vmcs_current) {
 		lockdep_assert_preemption_disabled();
 		vmcs_write(field, val);
@@ -99,6 +100,31 @@ u64 hvx_vmx_reg_load(struct hvx_vmx_vcpu *v, enum hvx_reg reg)
 		*p = hvx_vmx_read(v, reg_fields[reg]);
 	v->regs_avail |= BIT(reg);
 	return *p;
+}
+
+/* VMCS fields of the per-exit cache, in enum hvx_xfield order. */
+static const unsigned long xfield_fields[HVX_NR_XF] = {
+	[HVX_XF_GPA]		= GUEST_PHYSICAL_ADDRESS,
+	[HVX_XF_GLA]		= GUEST_LINEAR_ADDRESS,
+	[HVX_XF_CS_AR]		= GUEST_CS_AR_BYTES,
+	[HVX_XF_CS_BASE]	= GUEST_CS_BASE,
+	[HVX_XF_SS_AR]		= GUEST_SS_AR_BYTES,
+	[HVX_XF_CR3]		= GUEST_CR3,
+};
+
+/**
+ * hvx_vmx_xfield_load - read a field of the per-exit cache
+ * @v: the vCPU; its own thread.
+ * @f: the field; not in @v->xf_avail (hvx_vmx_xfield() checks).
+ *
+ * Context: process context, or interrupts off with the VMCS current.
+ * Return: its value.
+ */
+u64 hvx_vmx_xfield_load(struct hvx_vmx_vcpu *v, enum hvx_xfield f)
+{
+	v->xf[f] = hvx_vmx_read(v, xfield_fields[f]);
+	v->xf_avail |= BIT(f);
+	return v->xf[f];
 }
 
 /**
@@ -383,6 +409,7 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	write_seg(&seg_ss, &data);
 	write_seg(&seg_ldtr, &ldtr);
 	write_seg(&seg_tr, &tr);
+	hvx_vmx_xfield_flush(v);
 	vmcs_write(GUEST_GDTR_BASE, 0);
 	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
 	vmcs_write(GUEST_IDTR_BASE, 0);
@@ -542,6 +569,7 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_vmx_vm *vm, u32 id,
 	}
 	v->vpid = hvx_vpid_alloc();
 	v->irq_vector = -1;
+	memset(v->mmio_hint, 0xff, sizeof(v->mmio_hint));
 	v->guest_cpu = -1;
 	init_waitqueue_head(&v->wq);
 	hvx_vmx_cpuid_default(v->cpuid, &v->cpuid_nent, id);
@@ -750,6 +778,7 @@ int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
 	write_seg(&seg_ss, &s->ss);
 	write_seg(&seg_tr, &s->tr);
 	write_seg(&seg_ldtr, &s->ldt);
+	hvx_vmx_xfield_flush(v);
 	vmcs_write(GUEST_GDTR_BASE, s->gdt.base);
 	vmcs_write(GUEST_GDTR_LIMIT, s->gdt.limit);
 	vmcs_write(GUEST_IDTR_BASE, s->idt.base);

@@ -276,6 +276,26 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 	}
 }
 
+#define SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | BIT(HVX_REG_INTR))
+
+/*
+ * What hvx_vmx_skip_instruction() reads, inline while the VMCS is
+ * current: RIP, RFLAGS and the interruptibility state, each unless the
+ * cache has it already (no handler has run yet: none is dirty).
+ */
+static void read_skip_state(struct hvx_vmx_vcpu *v)
+{
+	u8 need = ~v->regs_avail;
+
+	if (need & BIT(HVX_REG_RIP))
+		v->rip = vmcs_read(GUEST_RIP);
+	if (need & BIT(HVX_REG_RFLAGS))
+		v->rflags = vmcs_read(GUEST_RFLAGS);
+	if (need & BIT(HVX_REG_INTR))
+		v->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	v->regs_avail |= SKIP_REGS;
+}
+
 static void xfield_read(struct hvx_vmx_vcpu *v, enum hvx_xfield f,
 			unsigned long field)
 {
@@ -404,6 +424,9 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 	*read = true;
 	if (v->reinject_info & INTR_INFO_VALID_MASK)
 		return false;
+	/* All but the trap-like APIC write end in a skip. */
+	if (reason != EXIT_REASON_APIC_WRITE)
+		read_skip_state(v);
 	/* Before this exit's handler or fast_reenter() touches the APIC. */
 	if (unlikely(v->pv.eoi_pending) && !hvx_vmx_pv_eoi_check_irqoff(v))
 		return false;
@@ -620,11 +643,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	 * (the handler, or the completion of a userspace exit): read what
 	 * the skip needs while a VMREAD is one instruction.
 	 */
-	if (!exit_in(NO_SKIP_EXITS, v->exit_reason & 0xffff)) {
-		hvx_vmx_rip(v);
-		hvx_vmx_rflags(v);
-		hvx_vmx_intr_state(v);
-	}
+	if (!exit_in(NO_SKIP_EXITS, v->exit_reason & 0xffff))
+		read_skip_state(v);
 	read_emulation_state(v, v->exit_reason & 0xffff);
 	run_unload(v);
 	/* Before any handler sees the APIC: the guest may have EOIed in memory. */

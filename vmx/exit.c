@@ -329,10 +329,11 @@ static void read_emulation_state(struct hvx_vmx_vcpu *v, u32 basic)
 	} else if (basic != EXIT_REASON_APIC_ACCESS) {
 		return;
 	}
-	hvx_vmx_rip(v);
-	hvx_vmx_rsp(v);
-	hvx_vmx_rflags(v);
-	hvx_vmx_intr_state(v);
+	read_skip_state(v);
+	if (!(v->regs_avail & BIT(HVX_REG_RSP))) {
+		v->rsp = vmcs_read(GUEST_RSP);
+		v->regs_avail |= BIT(HVX_REG_RSP);
+	}
 	xfield_read(v, HVX_XF_CS_AR, GUEST_CS_AR_BYTES);
 	if (!(v->efer & EFER_LMA) || !(v->xf[HVX_XF_CS_AR] & VMX_AR_L_MASK))
 		xfield_read(v, HVX_XF_CS_BASE, GUEST_CS_BASE);

@@ -342,7 +342,8 @@ void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v)
 	st = v->apicv_state;
 	if (!v->apic_ops->sync(v, &st)) {
 		/* hvx_vmx_apicv_vectoring() compares with SVI at entry. */
-		v->apicv_state.intr_status = vmcs_read(GUEST_INTR_STATUS);
+		if (v->apicv & HVX_APICV_VID)
+			v->apicv_state.intr_status = vmcs_read(GUEST_INTR_STATUS);
 		return;
 	}
 	if (!(v->apicv & HVX_APICV_VID))

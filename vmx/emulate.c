@@ -44,7 +44,7 @@ static bool long_mode(struct hvx_vmx_vcpu *v)
 
 static int guest_cpl(struct hvx_vmx_vcpu *v)
 {
-	return (hvx_vmx_read(v, GUEST_SS_AR_BYTES) >> 5) & 3;
+	return (hvx_vmx_xfield(v, HVX_XF_SS_AR) >> 5) & 3;
 }
 
 /* Walk the guest's page tables for one linear address. */
@@ -61,7 +61,7 @@ static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
 		*gpa = long_mode(v) ? la : (u32)la;
 		return 0;
 	}
-	table = hvx_vmx_read(v, GUEST_CR3);
+	table = hvx_vmx_xfield(v, HVX_XF_CR3);
 	if (long_mode(v)) {
 		level = 4;
 		table &= PTE_ADDR;
@@ -240,7 +240,7 @@ static void reverse_elements(u8 *buf, unsigned int n, unsigned int size)
 static bool mode64(struct hvx_vmx_vcpu *v)
 {
 	return long_mode(v) &&
-	       (hvx_vmx_read(v, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+	       (hvx_vmx_xfield(v, HVX_XF_CS_AR) & VMX_AR_L_MASK);
 }
 
 /*
@@ -1202,7 +1202,7 @@ static int mmio_unknown(struct hvx_vmx_vcpu *v, u64 gpa, const u8 *insn,
  */
 int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 {
-	u32 cs_ar = hvx_vmx_read(v, GUEST_CS_AR_BYTES);
+	u32 cs_ar = hvx_vmx_xfield(v, HVX_XF_CS_AR);
 	u64 la;
 	struct xlate_fault f;
 	u8 insn[15];
@@ -1213,7 +1213,7 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 	la = v->rip;
 
 	if (!mode64(v))
-		la = (u32)(la + hvx_vmx_read(v, GUEST_CS_BASE));
+		la = (u32)(la + hvx_vmx_xfield(v, HVX_XF_CS_BASE));
 	/* The instruction may end before a page that is not mapped. */
 	ret = linear_access(v, la, insn, n, ACC_FETCH, &f);
 	if (ret && offset_in_page(la) + n > PAGE_SIZE) {
@@ -1234,7 +1234,7 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 	if (unlikely(v->dr_armed) &&
 	    (u16)v->exit_reason == EXIT_REASON_EPT_VIOLATION &&
 	    (v->exit_qual & EPT_VIOLATION_GVA_IS_VALID)) {
-		v->mmio.la = hvx_vmx_read(v, GUEST_LINEAR_ADDRESS);
+		v->mmio.la = hvx_vmx_xfield(v, HVX_XF_GLA);
 		v->mmio.la_valid = true;
 	}
 	if (hvx_decode(insn, n, code_size, &v->mmio.insn))

@@ -410,6 +410,7 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 		vmcs_write(GUEST_CS_SELECTOR, vector << 8);
 		vmcs_write(GUEST_CS_BASE, vector << 12);
 		hvx_vmx_unload();
+		hvx_vmx_xfield_flush(v);
 		hvx_vmx_reg_set(v, HVX_REG_RIP, 0);
 		v->mp_state = HVX_MP_RUNNABLE;
 		hvx_vmx_request_event(v);

@@ -246,6 +246,7 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 
 	v->exit_reason = reason;
 	v->regs_avail = 0;
+	hvx_vmx_xfield_flush(v);
 	v->exit_qual = exit_in(NO_QUAL_EXITS, basic) ? 0 :
 		       vmcs_read(EXIT_QUALIFICATION);
 
@@ -272,6 +273,73 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 			hvx_vmx_apicv_vectoring(v);
 		/* The event was not delivered: window exits may be needed. */
 		hvx_vmx_request_event(v);
+	}
+}
+
+#define SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | BIT(HVX_REG_INTR))
+
+/*
+ * What hvx_vmx_skip_instruction() reads, inline while the VMCS is
+ * current: RIP, RFLAGS and the interruptibility state, each unless the
+ * cache has it already (no handler has run yet: none is dirty).
+ */
+static void read_skip_state(struct hvx_vmx_vcpu *v)
+{
+	u8 need = ~v->regs_avail;
+
+	if (need & BIT(HVX_REG_RIP))
+		v->rip = vmcs_read(GUEST_RIP);
+	if (need & BIT(HVX_REG_RFLAGS))
+		v->rflags = vmcs_read(GUEST_RFLAGS);
+	if (need & BIT(HVX_REG_INTR))
+		v->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	v->regs_avail |= SKIP_REGS;
+}
+
+static void xfield_read(struct hvx_vmx_vcpu *v, enum hvx_xfield f,
+			unsigned long field)
+{
+	v->xf[f] = vmcs_read(field);
+	v->xf_avail |= BIT(f);
+}
+
+/*
+ * Read, while the VMCS is current, what the instruction emulator needs
+ * after an APIC-access exit or an EPT violation at a page that was MMIO
+ * the last time (emulate.c, hvx_vmx_handle_mmio(): the instruction at
+ * CS:RIP, fetched through the guest's page tables, and the skip over it).
+ * Every other EPT violation needs the guest-physical address alone. What
+ * is not read here (PDPTEs, other segment bases) is read after the
+ * unload; nothing depends on the guess but how many VMCS loads follow.
+ */
+static void read_emulation_state(struct hvx_vmx_vcpu *v, u32 basic)
+{
+	u64 gfn;
+
+	if (v->exit_reason & EXIT_FAILED_ENTRY)
+		return;
+	if (basic == EXIT_REASON_EPT_VIOLATION) {
+		xfield_read(v, HVX_XF_GPA, GUEST_PHYSICAL_ADDRESS);
+		gfn = v->xf[HVX_XF_GPA] >> PAGE_SHIFT;
+		if (v->mmio_hint[gfn % HVX_MMIO_HINTS] != gfn)
+			return;
+		if (unlikely(v->dr_armed) &&
+		    (v->exit_qual & EPT_VIOLATION_GVA_IS_VALID))
+			xfield_read(v, HVX_XF_GLA, GUEST_LINEAR_ADDRESS);
+	} else if (basic != EXIT_REASON_APIC_ACCESS) {
+		return;
+	}
+	read_skip_state(v);
+	if (!(v->regs_avail & BIT(HVX_REG_RSP))) {
+		v->rsp = vmcs_read(GUEST_RSP);
+		v->regs_avail |= BIT(HVX_REG_RSP);
+	}
+	xfield_read(v, HVX_XF_CS_AR, GUEST_CS_AR_BYTES);
+	if (!(v->efer & EFER_LMA) || !(v->xf[HVX_XF_CS_AR] & VMX_AR_L_MASK))
+		xfield_read(v, HVX_XF_CS_BASE, GUEST_CS_BASE);
+	if (v->cr0 & X86_CR0_PG) {
+		xfield_read(v, HVX_XF_SS_AR, GUEST_SS_AR_BYTES);
+		xfield_read(v, HVX_XF_CR3, GUEST_CR3);
 	}
 }
 
@@ -357,6 +425,9 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 	*read = true;
 	if (v->reinject_info & INTR_INFO_VALID_MASK)
 		return false;
+	/* All but the trap-like APIC write end in a skip. */
+	if (reason != EXIT_REASON_APIC_WRITE)
+		read_skip_state(v);
 	/* Before this exit's handler or fast_reenter() touches the APIC. */
 	if (unlikely(v->pv.eoi_pending) && !hvx_vmx_pv_eoi_check_irqoff(v))
 		return false;
@@ -577,17 +648,16 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	 * (the handler, or the completion of a userspace exit): read what
 	 * the skip needs while a VMREAD is one instruction.
 	 */
-	if (!exit_in(NO_SKIP_EXITS, v->exit_reason & 0xffff)) {
-		hvx_vmx_rip(v);
-		hvx_vmx_rflags(v);
-		hvx_vmx_intr_state(v);
-	}
+	if (!exit_in(NO_SKIP_EXITS, v->exit_reason & 0xffff))
+		read_skip_state(v);
+	read_emulation_state(v, v->exit_reason & 0xffff);
 	run_unload(v);
 	/* Before any handler sees the APIC: the guest may have EOIed in memory. */
 	if (unlikely(v->pv.eoi_pending))
 		hvx_vmx_pv_eoi_check(v);
 
 	ret = hvx_vmx_dispatch_exit(v, check);
+	hvx_vmx_xfield_flush(v);	/* valid for this exit's handling only */
 	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
 	if (ret != HVX_RUN_RESUME)
 		hvx_spec_user_exit(v);

@@ -427,7 +427,7 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 {
 	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-7. */
-	u64 gpa = hvx_vmx_read(v, GUEST_PHYSICAL_ADDRESS);
+	u64 gpa = hvx_vmx_xfield(v, HVX_XF_GPA);
 	bool write = v->exit_qual & EPT_VIOLATION_ACC_WRITE;
 	int ret;
 
@@ -439,6 +439,8 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	if (ret == HVX_FAULT_MAPPED)
 		return HVX_RUN_RESUME;
 	v->stats.s.ept_mmio++;
+	/* The next exit here reads the emulator's fields early (exit.c). */
+	v->mmio_hint[(gpa >> PAGE_SHIFT) % HVX_MMIO_HINTS] = gpa >> PAGE_SHIFT;
 	/*
 	 * Not RAM. Only an access through a linear address by an
 	 * instruction can be emulated; a guest paging-structure or event

@@ -61,6 +61,7 @@ u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field)
  */
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val)
 {
+	hvx_vmx_xfield_flush(v);	/* it may be one of them */
 	if (v->vmcs_current) {
 		lockdep_assert_preemption_disabled();
 		vmcs_write(field, val);
@@ -92,9 +93,38 @@ u64 hvx_vmx_reg_load(struct hvx_vmx_vcpu *v, enum hvx_reg reg)
 {
 	u64 *p = hvx_vmx_reg_ptr(v, reg);
 
-	*p = hvx_vmx_read(v, reg_fields[reg]);
+	/* The exit fast path and hvx_vmx_run(): no call for a VMREAD. */
+	if (likely(v->vmcs_current))
+		*p = vmcs_read(reg_fields[reg]);
+	else
+		*p = hvx_vmx_read(v, reg_fields[reg]);
 	v->regs_avail |= BIT(reg);
 	return *p;
+}
+
+/* VMCS fields of the per-exit cache, in enum hvx_xfield order. */
+static const unsigned long xfield_fields[HVX_NR_XF] = {
+	[HVX_XF_GPA]		= GUEST_PHYSICAL_ADDRESS,
+	[HVX_XF_GLA]		= GUEST_LINEAR_ADDRESS,
+	[HVX_XF_CS_AR]		= GUEST_CS_AR_BYTES,
+	[HVX_XF_CS_BASE]	= GUEST_CS_BASE,
+	[HVX_XF_SS_AR]		= GUEST_SS_AR_BYTES,
+	[HVX_XF_CR3]		= GUEST_CR3,
+};
+
+/**
+ * hvx_vmx_xfield_load - read a field of the per-exit cache
+ * @v: the vCPU; its own thread.
+ * @f: the field; not in @v->xf_avail (hvx_vmx_xfield() checks).
+ *
+ * Context: process context, or interrupts off with the VMCS current.
+ * Return: its value.
+ */
+u64 hvx_vmx_xfield_load(struct hvx_vmx_vcpu *v, enum hvx_xfield f)
+{
+	v->xf[f] = hvx_vmx_read(v, xfield_fields[f]);
+	v->xf_avail |= BIT(f);
+	return v->xf[f];
 }
 
 /**
@@ -123,13 +153,19 @@ void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty)
 void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v)
 {
 	u8 dirty = v->regs_dirty;
-	int reg;
 
 	if (likely(!dirty))
 		return;
-	for (reg = 0; reg < HVX_NR_REGS; reg++)
-		if (dirty & BIT(reg))
-			vmcs_write(reg_fields[reg], *hvx_vmx_reg_ptr(v, reg));
+	/* Unrolled: a skip dirties RIP on every instruction exit. */
+	BUILD_BUG_ON(HVX_NR_REGS != 4);
+	if (dirty & BIT(HVX_REG_RIP))
+		vmcs_write(GUEST_RIP, v->rip);
+	if (dirty & BIT(HVX_REG_RSP))
+		vmcs_write(GUEST_RSP, v->rsp);
+	if (dirty & BIT(HVX_REG_RFLAGS))
+		vmcs_write(GUEST_RFLAGS, v->rflags);
+	if (dirty & BIT(HVX_REG_INTR))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v->intr_state);
 	v->regs_dirty = 0;
 }
 
@@ -373,6 +409,7 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	write_seg(&seg_ss, &data);
 	write_seg(&seg_ldtr, &ldtr);
 	write_seg(&seg_tr, &tr);
+	hvx_vmx_xfield_flush(v);
 	vmcs_write(GUEST_GDTR_BASE, 0);
 	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
 	vmcs_write(GUEST_IDTR_BASE, 0);
@@ -532,6 +569,7 @@ int hvx_vmx_vcpu_create(struct hvx_vmx_vcpu *v, struct hvx_vmx_vm *vm, u32 id,
 	}
 	v->vpid = hvx_vpid_alloc();
 	v->irq_vector = -1;
+	memset(v->mmio_hint, 0xff, sizeof(v->mmio_hint));
 	v->guest_cpu = -1;
 	init_waitqueue_head(&v->wq);
 	hvx_vmx_cpuid_default(v->cpuid, &v->cpuid_nent, id);
@@ -740,6 +778,7 @@ int hvx_vmx_set_sregs(struct hvx_vmx_vcpu *v, const struct hvx_sregs *s)
 	write_seg(&seg_ss, &s->ss);
 	write_seg(&seg_tr, &s->tr);
 	write_seg(&seg_ldtr, &s->ldt);
+	hvx_vmx_xfield_flush(v);
 	vmcs_write(GUEST_GDTR_BASE, s->gdt.base);
 	vmcs_write(GUEST_GDTR_LIMIT, s->gdt.limit);
 	vmcs_write(GUEST_IDTR_BASE, s->idt.base);

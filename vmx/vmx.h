@@ -226,8 +226,9 @@ enum hvx_msr_op {
  *	that only the TPR holds back, else 0, so that a guest MOV to CR8
  *	that lowers the TPR below it exits (SDM Vol. 3C 30.1.2).
  *
- * @sync: with APIC virtualization (hvx_vmx_vcpu.apicv), before every
- *	entry: copy the APIC's registers to the virtual-APIC page where the
+ * @sync: with APIC virtualization (hvx_vmx_vcpu.apicv), before an entry
+ *	that evaluates interrupts (HVX_REQ_EVENT): copy what changed of the
+ *	APIC's registers to the virtual-APIC page where the
  *	CPU reads them (SDM Vol. 3C 30.4.2, 30.5) and, with virtual-interrupt
  *	delivery, move new requests into VIRR and fill @st: the EOI-exit
  *	bitmap and RVI/SVI (30.1.1, 30.2). @st holds the values of the last
@@ -586,6 +587,25 @@ struct hvx_vmx_vm {
 	unsigned long hc_exits[BITS_TO_LONGS(HVX_HYPERCALL_EXIT_NRS)];
 };
 
+/*
+ * VMCS fields that exit handlers only read, cached for one exit
+ * (struct hvx_vmx_vcpu.xf_avail, hvx_vmx_xfield()): what the instruction
+ * emulator needs to fetch and decode at CS:RIP and walk the guest's page
+ * tables, and the exit's guest-physical and guest-linear addresses.
+ */
+enum hvx_xfield {
+	HVX_XF_GPA,		/* GUEST_PHYSICAL_ADDRESS */
+	HVX_XF_GLA,		/* GUEST_LINEAR_ADDRESS */
+	HVX_XF_CS_AR,		/* GUEST_CS_AR_BYTES */
+	HVX_XF_CS_BASE,		/* GUEST_CS_BASE */
+	HVX_XF_SS_AR,		/* GUEST_SS_AR_BYTES */
+	HVX_XF_CR3,		/* GUEST_CR3 */
+	HVX_NR_XF
+};
+
+/* Per-vCPU pages of guest-physical addresses last found to be MMIO. */
+#define HVX_MMIO_HINTS	4
+
 /**
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
@@ -625,6 +645,15 @@ struct hvx_vmx_vm {
  *	by every VM exit; the accessors fill a copy on first use.
  * @regs_dirty: HVX_REG_* bits: the copy is newer than the VMCS field and
  *	is written back before the next entry (and only then).
+ * @xf: VMCS fields of enum hvx_xfield, read for the current exit.
+ * @xf_avail: HVX_XF_* bits: @xf holds the field's value. Cleared at every
+ *	exit, at the end of hvx_vmx_run() and by every write of a cached
+ *	field (hvx_vmx_xfield_flush()), so a value never outlives the
+ *	exit's handling.
+ * @mmio_hint: guest page frames whose last EPT violation was MMIO, indexed
+ *	by the low bits of the frame (~0: none). An EPT violation at one of
+ *	them has its emulator fields read before the VMCS is let go; only a
+ *	hint: a wrong one costs a few VMREADs or the unlocked reads after.
  * @vmcs_current: hvx_vmx_run() holds the VMCS current on this CPU, with
  *	preemption off (between its hvx_vmx_load() and hvx_vmx_unload()):
  *	hvx_vmx_read() and hvx_vmx_write() are a bare VMREAD/VMWRITE then;
@@ -738,6 +767,7 @@ struct hvx_vmx_vcpu {
 	u64 rsp, rip, rflags, cr2;
 	u64 intr_state;
 	u8 regs_avail, regs_dirty;
+	u8 xf_avail;
 	bool vmcs_current;
 	bool timer_reload;
 	u64 cr0, cr4, efer;
@@ -762,6 +792,8 @@ struct hvx_vmx_vcpu {
 	u32 exit_reason;
 	u64 exit_qual;
 	u32 instr_len;
+	u64 xf[HVX_NR_XF];
+	u64 mmio_hint[HVX_MMIO_HINTS];
 
 	bool syscall_msrs;
 	bool msr_bitmap_long;
@@ -992,6 +1024,7 @@ u64 hvx_vmx_read(struct hvx_vmx_vcpu *v, unsigned long field);
 u64 hvx_vmx_cr4_allowed(void);
 void hvx_vmx_write(struct hvx_vmx_vcpu *v, unsigned long field, u64 val);
 u64 hvx_vmx_reg_load(struct hvx_vmx_vcpu *v, enum hvx_reg reg);
+u64 hvx_vmx_xfield_load(struct hvx_vmx_vcpu *v, enum hvx_xfield f);
 void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty);
 void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v);
 void hvx_vmx_request_event(struct hvx_vmx_vcpu *v);
@@ -1311,6 +1344,36 @@ static __always_inline void hvx_vmx_reg_set(struct hvx_vmx_vcpu *v,
 	*hvx_vmx_reg_ptr(v, reg) = val;
 	v->regs_avail |= BIT(reg);
 	v->regs_dirty |= BIT(reg);
+}
+
+/**
+ * hvx_vmx_xfield - a VMCS field the exit handlers only read, cached per exit
+ * @v: the vCPU; its own thread.
+ * @f: which one (enum hvx_xfield).
+ *
+ * One VMREAD on first use after an exit (hvx_vmx_run() reads some before
+ * it lets the VMCS go), none after, until the exit is handled.
+ * Context: process context, or interrupts off with the VMCS current.
+ * Return: the field.
+ */
+static __always_inline u64 hvx_vmx_xfield(struct hvx_vmx_vcpu *v,
+					  enum hvx_xfield f)
+{
+	if (likely(v->xf_avail & BIT(f)))
+		return v->xf[f];
+	return hvx_vmx_xfield_load(v, f);
+}
+
+/**
+ * hvx_vmx_xfield_flush - forget the fields cached for this exit
+ * @v: the vCPU; its own thread (or not running).
+ *
+ * For whoever writes one of them (segment registers, CR3) and at the end
+ * of an exit's handling.
+ */
+static __always_inline void hvx_vmx_xfield_flush(struct hvx_vmx_vcpu *v)
+{
+	v->xf_avail = 0;
 }
 
 static __always_inline u64 hvx_vmx_rip(struct hvx_vmx_vcpu *v)

@@ -157,7 +157,12 @@ static const u32 lvt_writable[LVT_NR] = {
  *	VISR); @irr holds requests not yet moved there.
  * @regvirt: APIC-register virtualization: the guest reads @page, and its
  *	writes of ICR bits 63:32 only reach @page.
- * @regs_dirty: registers changed since they were last copied to @page.
+ * @regs_dirty: registers changed since they were last copied to @page,
+ *	one bit per entry of page_regs[] (REGS_ALL: all, and IRR, ISR and
+ *	TMR too).
+ * @vectors_dirty: without virtual-interrupt delivery, IRR, ISR or TMR
+ *	changed since they were last copied to @page; set by any context
+ *	after its change, taken with xchg() before the copy.
  * @synced_base: IA32_APIC_BASE at that copy (the mode shapes ID and LDR).
  */
 struct hvx_lapic {
@@ -176,7 +181,8 @@ struct hvx_lapic {
 	u8 *page;
 	bool vid;
 	bool regvirt;
-	bool regs_dirty;
+	u32 regs_dirty;
+	bool vectors_dirty;
 	u64 synced_base;
 };
 
@@ -304,15 +310,44 @@ static void lapic_kick(struct hvx_lapic *apic)
 	hvx_vmx_kick_event(&apic->vcpu->vmx);
 }
 
+/* Registers the CPU may read from the virtual-APIC page (30.4.2, 30.5). */
+static const u16 page_regs[] = {
+	APIC_ID, APIC_LVR, APIC_LDR, APIC_DFR, APIC_SPIV, APIC_ESR, APIC_ICR,
+	APIC_ICR2, APIC_LVTT, APIC_LVTTHMR, APIC_LVTPC, APIC_LVT0, APIC_LVT1,
+	APIC_LVTERR, APIC_TMICT, APIC_TDCR,
+};
+
+#define REGS_ALL	GENMASK(ARRAY_SIZE(page_regs) - 1, 0)
+
 /*
- * The vCPU's own thread changed a register: the virtual-APIC page must be
+ * The vCPU's own thread changed registers: the virtual-APIC page must be
  * copied again and interrupts re-evaluated before the next entry (vmx/
  * does neither without a request).
  */
 static void lapic_changed(struct hvx_lapic *apic)
 {
-	apic->regs_dirty = true;
+	apic->regs_dirty = REGS_ALL;
 	hvx_vmx_request_event(&apic->vcpu->vmx);
+}
+
+/*
+ * As lapic_changed() for a write of @reg that changes @reg alone on the
+ * page (and, through their own flag, IRR, ISR and TMR). A register that
+ * is not one of page_regs[] dirties them all: the guest's raw value may
+ * be at its offset.
+ */
+static void lapic_reg_changed(struct hvx_lapic *apic, u32 reg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(page_regs); i++) {
+		if (page_regs[i] == reg) {
+			apic->regs_dirty |= BIT(i);
+			hvx_vmx_request_event(&apic->vcpu->vmx);
+			return;
+		}
+	}
+	lapic_changed(apic);
 }
 
 static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,
@@ -343,6 +378,8 @@ static void lapic_set_irr(struct hvx_lapic *apic, u8 vector, bool level,
 	else
 		clear_bit(vector, apic->tmr);
 	set_bit(vector, apic->irr);
+	smp_mb__after_atomic();	/* the bits before the flag: lapic_sync() */
+	WRITE_ONCE(apic->vectors_dirty, true);
 	lapic_kick(apic);
 }
 
@@ -573,6 +610,7 @@ int hvx_lapic_ack(struct hvx_vcpu *vcpu, int vector)
 
 	clear_bit(vector, apic->irr);
 	__set_bit(vector, apic->isr);
+	WRITE_ONCE(apic->vectors_dirty, true);
 	/*
 	 * PV EOI (vmx/pvmsr.c): the guest may EOI this one in memory if
 	 * the EOI only clears its ISR bit (edge-triggered: nothing for the
@@ -599,6 +637,7 @@ static void lapic_eoi(struct hvx_lapic *apic)
 		*vreg(apic, APIC_ISR + 16 * (vector >> 5)) &= ~BIT(vector & 31);
 	else
 		__clear_bit(vector, apic->isr);
+	WRITE_ONCE(apic->vectors_dirty, true);
 	if (test_bit(vector, apic->tmr))
 		hvx_ioapic_eoi(apic->vcpu->vm, vector);
 }
@@ -859,7 +898,7 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 {
 	bool x2 = x2apic_mode(apic);
 
-	lapic_changed(apic);
+	lapic_reg_changed(apic, reg);
 
 	switch (reg) {
 	case APIC_TASKPRI:
@@ -876,14 +915,17 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 		break;
 	case APIC_SPIV:
 		lapic_write_svr(apic, val);
+		lapic_changed(apic);	/* the LVTs' masks */
 		break;
 	case APIC_ESR:
 		apic->esr = xchg(&apic->esr_pending, 0);
 		break;
 	case APIC_ICR:
 		apic->icr_lo = val & ICR_LO_WRITABLE;
-		if (x2)
+		if (x2) {
 			apic->icr_hi = val >> 32;
+			lapic_reg_changed(apic, APIC_ICR2);
+		}
 		lapic_send_ipi(apic, apic->icr_lo,
 			       x2 ? apic->icr_hi : apic->icr_hi >> 24);
 		break;
@@ -894,6 +936,7 @@ static void lapic_reg_write(struct hvx_lapic *apic, u32 reg, u64 val)
 		break;
 	case APIC_LVTT ... APIC_LVTERR:
 		lapic_write_lvt(apic, (reg - APIC_LVTT) >> 4, val);
+		lapic_changed(apic);	/* a timer mode change clears TMICT */
 		break;
 	case APIC_TMICT:
 		if (TIMER_MODE(apic->lvt[LVT_TIMER]) == TIMER_TSC_DEADLINE)
@@ -1099,32 +1142,31 @@ static int lapic_tpr_threshold(struct hvx_vmx_vcpu *v)
 	return (irrv >> 4) <= (lapic_tpr(apic) >> 4) ? irrv >> 4 : 0;
 }
 
-/* Registers the CPU may read from the virtual-APIC page (30.4.2, 30.5). */
-static const u16 page_regs[] = {
-	APIC_ID, APIC_LVR, APIC_LDR, APIC_DFR, APIC_SPIV, APIC_ESR, APIC_ICR,
-	APIC_ICR2, APIC_LVTT, APIC_LVTTHMR, APIC_LVTPC, APIC_LVT0, APIC_LVT1,
-	APIC_LVTERR, APIC_TMICT, APIC_TDCR,
-};
-
 /*
  * Copy the registers the vCPU's thread changes to the page; those of a
  * disabled APIC as zeros (the guest cannot read them then: its accesses
  * exit, vmx/apicv.c).
  */
-static void lapic_regs_to_page(struct hvx_lapic *apic)
+static bool lapic_regs_to_page(struct hvx_lapic *apic)
 {
 	bool on = hw_enabled(apic);
+	u32 dirty = apic->regs_dirty;
 	u64 val;
 	int i;
 
+	if (apic->synced_base != apic_base(apic))
+		dirty = REGS_ALL;	/* the mode shapes ID and LDR */
 	for (i = 0; i < ARRAY_SIZE(page_regs); i++) {
+		if (!(dirty & BIT(i)))
+			continue;
 		if (!on || lapic_reg_read(apic, page_regs[i], &val))
 			val = 0;
 		WRITE_ONCE(*vreg(apic, page_regs[i]), (u32)val);
 	}
 	WRITE_ONCE(*vreg(apic, APIC_EOI), 0);
-	apic->regs_dirty = false;
+	apic->regs_dirty = 0;
 	apic->synced_base = apic_base(apic);
+	return dirty == REGS_ALL;
 }
 
 /*
@@ -1157,35 +1199,45 @@ static bool lapic_vid_take(struct hvx_lapic *apic)
 }
 
 /*
- * Before each entry. With virtual-interrupt delivery most entries change
- * nothing: VIRR and VISR are the page's own, the CPU keeps RVI and SVI,
- * and TMR only changes with a new request, so the full copy below runs
- * only after a request (lapic_vid_take()) or a register change by the
- * vCPU's own exits (@regs_dirty, which a software EOI also sets).
+ * Before an entry that evaluates interrupts (a request bit asked for it).
+ * Most change nothing. With virtual-interrupt delivery VIRR and VISR are
+ * the page's own, the CPU keeps RVI and SVI, and TMR only changes with a
+ * new request, so the full copy below runs only after a request
+ * (lapic_vid_take()) or a register change by the vCPU's own exits
+ * (@regs_dirty, which a software EOI also sets). Of the other registers
+ * only those written since the last copy are copied (@regs_dirty's bits).
+ * Without VID, IRR, ISR and TMR are copied only when they changed
+ * (@vectors_dirty) or everything was dirty (a guest write may have left
+ * its raw value at any offset of the page). Return: true if the page
+ * changed.
  */
 static bool lapic_sync(struct hvx_vmx_vcpu *v, struct hvx_vmx_apicv_state *st)
 {
 	struct hvx_lapic *apic = vmx_to_lapic(v);
-	bool changed = apic->vid && lapic_vid_take(apic);
+	bool changed = apic->vid && lapic_vid_take(apic), full = false;
 	int i, rvi, svi;
 
 	lapic_icr_hi_from_page(apic);
 	if (apic->regs_dirty || apic->synced_base != apic_base(apic)) {
-		lapic_regs_to_page(apic);
+		full = lapic_regs_to_page(apic);
 		changed = true;
 	}
-	if (apic->vid && !changed)
-		return false;
-	/* TMR (and without VID IRR, ISR) change in other contexts too. */
-	for (i = 0; i < 8; i++) {
-		WRITE_ONCE(*vreg(apic, APIC_TMR + 16 * i), reg_word(apic->tmr, i));
-		if (apic->vid)
-			continue;
-		WRITE_ONCE(*vreg(apic, APIC_IRR + 16 * i), reg_word(apic->irr, i));
-		WRITE_ONCE(*vreg(apic, APIC_ISR + 16 * i), reg_word(apic->isr, i));
-	}
-	if (!apic->vid)
+	if (!apic->vid) {
+		/* Taken before the copy: a change after it sets the flag again. */
+		if (!xchg(&apic->vectors_dirty, false) && !full)
+			return changed;
+		/* IRR and TMR change in other contexts too. */
+		for (i = 0; i < 8; i++) {
+			WRITE_ONCE(*vreg(apic, APIC_TMR + 16 * i), reg_word(apic->tmr, i));
+			WRITE_ONCE(*vreg(apic, APIC_IRR + 16 * i), reg_word(apic->irr, i));
+			WRITE_ONCE(*vreg(apic, APIC_ISR + 16 * i), reg_word(apic->isr, i));
+		}
 		return true;
+	}
+	if (!changed)
+		return false;
+	for (i = 0; i < 8; i++)
+		WRITE_ONCE(*vreg(apic, APIC_TMR + 16 * i), reg_word(apic->tmr, i));
 	/* Level-triggered vectors: their EOI must reach the I/O APIC. */
 	BUILD_BUG_ON(BITS_PER_LONG != 64);
 	for (i = 0; i < 4; i++)
@@ -1210,18 +1262,25 @@ static void lapic_apic_write(struct hvx_vmx_vcpu *v, u32 offset)
 	u32 reg = offset & 0xff0, val = READ_ONCE(*vreg(apic, reg));
 	u64 dummy;
 
-	/* The page holds the guest's raw value until the next copy. */
-	lapic_changed(apic);
+	/*
+	 * The page holds the guest's raw value until the next copy: of the
+	 * register written (lapic_reg_write()), or of all where the write
+	 * is not emulated.
+	 */
 	if (x2apic_mode(apic)) {
+		lapic_changed(apic);
 		/* Self-IPI virtualization left to software (30.5). */
 		if (reg == APIC_SELF_IPI)
 			lapic_reg_write(apic, reg, val & APIC_VECTOR_MASK);
 		return;
 	}
-	if ((offset & 0xf) || !hw_enabled(apic))
+	if ((offset & 0xf) || !hw_enabled(apic)) {
+		lapic_changed(apic);
 		return;
+	}
 	lapic_icr_hi_from_page(apic);
 	if (reg == APIC_SELF_IPI || lapic_reg_read(apic, reg, &dummy)) {
+		lapic_changed(apic);
 		lapic_error(apic, ESR_ILLEGAL_REG);
 		return;
 	}

@@ -837,7 +837,7 @@ TEST(errors)
 	a.pad = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	blk_arg(&a, fd, 3, BAR_A, 0);
-	a.reserved[6] = 1;
+	a.reserved[4] = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	blk_arg(&a, fd, 0, BAR_A, 0);	/* the host bridge's slot */
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));

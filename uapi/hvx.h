@@ -1491,14 +1491,17 @@ struct hvx_virtio_device {
  *	the netlink attribute HVX_A_VIRTIO_STATS (HVX_CMD_GET_VM)
  * @type: HVX_VIRTIO_* device type.
  * @devfn: its PCI device and function on bus 0.
- * @requests: descriptor chains served.
- * @bytes: data bytes moved between guest memory and the backing.
+ * @requests: descriptor chains served (virtio-net: transmitted chains,
+ *	received frames and control commands).
+ * @bytes: data bytes moved between guest memory and the backing
+ *	(virtio-net: frame bytes both ways, without the virtio header).
  * @notifications: queue notifications the guest wrote (each a write to
  *	the notification region, whether or not the worker was idle).
  * @interrupts: interrupts sent to the guest (MSI-X messages or INTx
  *	assertions, including pending ones).
- * @errors: requests that failed (an error status to the guest) and
- *	queues stopped for breaking the rules.
+ * @errors: requests that failed (an error status to the guest; for
+ *	virtio-net also frames dropped), and queues stopped for breaking
+ *	the rules.
  * @reserved: zero; later counters go here.
  */
 struct hvx_virtio_stats {

@@ -30,6 +30,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "../compat.h"
 #include "../hvx_core.h"
 #include "virtio.h"
 
@@ -387,7 +388,8 @@ static int net_serve(struct hvx_virtio *d, unsigned int q)
 	if (q != RXQ)
 		return -ENOENT;
 	while (!vq->broken) {
-		if (frames == RX_BATCH) {
+		/* Dropped frames count too: a flood of them ends the turn. */
+		if (frames++ == RX_BATCH) {
 			hvx_virtio_kick(d, RXQ);
 			break;
 		}
@@ -413,7 +415,6 @@ static int net_serve(struct hvx_virtio *d, unsigned int q)
 		if (ret < 0)
 			break;
 		n->rx_len = 0;
-		frames++;
 		used += ret - 1;
 	}
 	return used;

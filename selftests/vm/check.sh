@@ -163,10 +163,10 @@ if printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test &&
 fi
 # --- end virtio_linux_test ---
 
-# --- virtio_net_test, virtio_linux_test: tun.ko (the tap behind the
-# virtio-net device), loaded by the tests from /lib/hvx/net; not copied
-# where tun is built in.
-if printf '%s\n' "${tests[@]}" | grep -qxE 'virtio_net_test|virtio_linux_test' &&
+# --- virtio_net_test, virtio_linux_test, fuzz_test: tun.ko (the tap
+# behind the virtio-net device), loaded by the tests from /lib/hvx/net;
+# not copied where tun is built in.
+if printf '%s\n' "${tests[@]}" | grep -qxE 'virtio_net_test|virtio_linux_test|fuzz_test' &&
 	find "$kmods" -name 'tun.ko*' | grep -q .; then
 	mkdir -p "$root/lib/hvx/net"
 	copy_module "$kmods" tun "$root/lib/hvx/net"

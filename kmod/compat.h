@@ -731,6 +731,16 @@ static inline void hvx_intel_pt_handle_vmx(int on)
 }
 #endif
 
+/*
+ * ITER_SOURCE, ITER_DEST: the iov_iter directions, named so from 6.2 (and
+ * in later 6.1 stable releases); before, WRITE and READ.
+ */
+#include <linux/uio.h>
+#ifndef ITER_SOURCE
+#define ITER_SOURCE	WRITE
+#define ITER_DEST	READ
+#endif
+
 #endif /* !__ASSEMBLY__ */
 
 #endif /* HVX_COMPAT_H */

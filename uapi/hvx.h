@@ -1452,21 +1452,29 @@ struct hvx_hypercall_exits {
  */
 
 /* Device types of struct hvx_virtio_device (the virtio device ids). */
+#define HVX_VIRTIO_NET		1	/* VIRTIO_ID_NET */
 #define HVX_VIRTIO_BLK		2	/* VIRTIO_ID_BLOCK */
 
 /* Flags of struct hvx_virtio_device. */
 #define HVX_VIRTIO_RO		(1U << 0)	/* blk: read-only disk */
-#define HVX_VIRTIO_FLAGS	HVX_VIRTIO_RO
+#define HVX_VIRTIO_RANDOM_MAC	(1U << 1)	/* net: hvx picks the MAC */
+#define HVX_VIRTIO_FLAGS	(HVX_VIRTIO_RO | HVX_VIRTIO_RANDOM_MAC)
 
 /* Length of struct hvx_virtio_device.serial (VIRTIO_BLK_ID_BYTES). */
 #define HVX_VIRTIO_SERIAL_LEN	20
 
 /**
  * struct hvx_virtio_device - argument of HVX_CREATE_VIRTIO
- * @type: HVX_VIRTIO_BLK.
- * @flags: HVX_VIRTIO_* flags.
+ * @type: HVX_VIRTIO_BLK or HVX_VIRTIO_NET.
+ * @flags: HVX_VIRTIO_* flags; HVX_VIRTIO_RO for a disk only,
+ *	HVX_VIRTIO_RANDOM_MAC for a network device only.
  * @fd: the backing: for a disk, a regular file or a block device opened
- *	for reading, and also for writing unless @flags has HVX_VIRTIO_RO.
+ *	for reading, and also for writing unless @flags has HVX_VIRTIO_RO;
+ *	for a network device, an fd of /dev/net/tun attached to a tap
+ *	(TUNSETIFF with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, the header size
+ *	left at its default of 10 bytes). The kernel moves frames between
+ *	the tap and the guest both ways and sets the tap's offloads
+ *	(TUNSETOFFLOAD) from the features the guest driver accepts.
  *	hvx takes its own reference; the caller may close @fd afterwards.
  * @devfn: PCI device and function on bus 0, PCI_DEVFN(slot, 0) with
  *	slot 1-31 (00:00.0 is the host bridge).
@@ -1479,7 +1487,11 @@ struct hvx_hypercall_exits {
  *	enabled. 0 leaves the BAR unassigned and decoding off (the guest
  *	assigns it).
  * @serial: the disk's serial (VIRTIO_BLK_T_GET_ID), NUL-padded; no NUL
- *	is needed when all bytes are used.
+ *	is needed when all bytes are used. Zero for a network device.
+ * @mac: the network device's MAC address: unicast and nonzero, or zero
+ *	with HVX_VIRTIO_RANDOM_MAC (hvx picks a random locally administered
+ *	one). Zero for a disk.
+ * @pad2: zero.
  * @reserved: zero.
  *
  * The VM needs HVX_PLATFORM_PCI; @devfn must be free. The device lives
@@ -1494,7 +1506,9 @@ struct hvx_virtio_device {
 	__u16 pad;
 	__u64 bar;
 	char serial[HVX_VIRTIO_SERIAL_LEN];
-	__u32 reserved[7];
+	__u8 mac[6];
+	__u16 pad2;
+	__u32 reserved[5];
 };
 
 /**
@@ -1503,8 +1517,11 @@ struct hvx_virtio_device {
  * notifications and interrupts are handled in the kernel, with no exit
  * to userspace; a kernel thread per device processes its virtqueues.
  * Only the VM's creator may call it (-EIO). Errors: -EINVAL (unknown
- * type or flags, nonzero pad or reserved, @devfn, @gsi or @bar out of
- * range, a backing that is neither a regular file nor a block device),
+ * type or flags, a flag or field of the other type, nonzero pad or
+ * reserved, @devfn, @gsi or @bar out of range, a disk backing that is
+ * neither a regular file nor a block device, a network backing that is
+ * not a tap, a multicast or zero @mac without HVX_VIRTIO_RANDOM_MAC, a
+ * nonzero one with it, a kernel without CONFIG_TUN),
  * -EBADF (@fd is not open, or not open for reading), -EPERM (a writable
  * disk on an fd not open for writing), -ENODEV (no HVX_PLATFORM_PCI),
  * -EEXIST (@devfn taken, or @bar overlaps another device), -ENOMEM. A
@@ -1517,14 +1534,17 @@ struct hvx_virtio_device {
  *	the netlink attribute HVX_A_VIRTIO_STATS (HVX_CMD_GET_VM)
  * @type: HVX_VIRTIO_* device type.
  * @devfn: its PCI device and function on bus 0.
- * @requests: descriptor chains served.
- * @bytes: data bytes moved between guest memory and the backing.
+ * @requests: descriptor chains served (virtio-net: transmitted chains,
+ *	received frames and control commands).
+ * @bytes: data bytes moved between guest memory and the backing
+ *	(virtio-net: frame bytes both ways, without the virtio header).
  * @notifications: queue notifications the guest wrote (each a write to
  *	the notification region, whether or not the worker was idle).
  * @interrupts: interrupts sent to the guest (MSI-X messages or INTx
  *	assertions, including pending ones).
- * @errors: requests that failed (an error status to the guest) and
- *	queues stopped for breaking the rules.
+ * @errors: requests that failed (an error status to the guest; for
+ *	virtio-net also frames dropped), and queues stopped for breaking
+ *	the rules.
  * @reserved: zero; later counters go here.
  */
 struct hvx_virtio_stats {

@@ -549,7 +549,8 @@ static void virtio_print(const struct hvx_nl_vm *vm)
 		char name[32];
 
 		snprintf(name, sizeof(name), "%s 00:%02x.%x",
-			 v->type == HVX_VIRTIO_BLK ? "blk" : "?", v->devfn >> 3,
+			 v->type == HVX_VIRTIO_BLK ? "blk" :
+			 v->type == HVX_VIRTIO_NET ? "net" : "?", v->devfn >> 3,
 			 v->devfn & 7);
 		printf("%-12s %12llu %14llu %14llu %12llu %10llu\n", name,
 		       v->requests, v->bytes, v->notifications, v->interrupts,

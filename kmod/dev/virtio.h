@@ -2,7 +2,7 @@
 /*
  * virtio.h - in-kernel virtio 1.x devices: the PCI transport
  * (virtio_pci.c), split virtqueues (virtqueue.c) and the device types
- * (virtio_blk.c). See "Virtio devices" in kmod/dev/README.md.
+ * (virtio_blk.c, virtio_net.c). See "Virtio devices" in kmod/dev/README.md.
  */
 #ifndef HVX_VIRTIO_H
 #define HVX_VIRTIO_H
@@ -32,6 +32,7 @@ struct task_struct;
  * @avail: GPA of the driver (available) ring.
  * @used: GPA of the device (used) ring.
  * @last_avail: next available-ring entry the device takes.
+ * @avail_idx: the available index as the device last read it.
  * @used_idx: the used ring's idx as the device last wrote it.
  * @signalled: used index at the last interrupt (EVENT_IDX).
  * @signalled_valid: @signalled means something (cleared on reset).
@@ -49,6 +50,7 @@ struct hvx_vq {
 	bool enabled;
 	u64 desc, avail, used;
 	u16 last_avail;
+	u16 avail_idx;
 	u16 used_idx;
 	u16 signalled;
 	bool signalled_valid;
@@ -93,6 +95,13 @@ struct hvx_virtio;
  *	written into device-writable buffers. Runs in the worker (the VM
  *	owner's mm is in use, no lock held). Return 0, or -EFAULT for a
  *	chain that breaks the rules (the queue is then stopped).
+ * @serve: optional: serve queue @q itself (a queue the device fills when
+ *	its backing has data, like a network receive queue), in the worker
+ *	like @request. Return the number of chains put in the used ring,
+ *	or -ENOENT to leave the queue to @request.
+ * @set_features: optional: the driver's accepted features became fixed
+ *	(FEATURES_OK), or 0 at a reset. Called with the device's @lock held.
+ * @stop: optional: stop waking the worker (called before it is stopped).
  * @release: free the type's resources (the worker is stopped).
  */
 struct hvx_virtio_ops {
@@ -100,6 +109,9 @@ struct hvx_virtio_ops {
 	u32 class;
 	int (*request)(struct hvx_virtio *d, unsigned int q,
 		       struct hvx_vq_chain *c, u32 *written);
+	int (*serve)(struct hvx_virtio *d, unsigned int q);
+	void (*set_features)(struct hvx_virtio *d, u64 features);
+	void (*stop)(struct hvx_virtio *d);
 	void (*release)(struct hvx_virtio *d);
 };
 
@@ -183,6 +195,7 @@ int hvx_virtio_init(struct hvx_virtio *d, struct hvx_vm *vm,
 int hvx_virtio_add(struct hvx_virtio *d, const struct hvx_virtio_device *a);
 void hvx_virtio_discard(struct hvx_virtio *d);
 void hvx_virtio_fail(struct hvx_virtio *d, unsigned int q, const char *why);
+void hvx_virtio_kick(struct hvx_virtio *d, unsigned int q);
 long hvx_virtio_create(struct hvx_vm *vm, const struct hvx_virtio_device *a);
 void hvx_virtio_vm_destroy(struct hvx_vm *vm);
 struct sk_buff;
@@ -192,13 +205,20 @@ int hvx_virtio_put_stats(struct sk_buff *skb, struct hvx_vm *vm);
 int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq,
 	       struct hvx_vq_chain *c);
 int hvx_vq_push(struct hvx_virtio *d, struct hvx_vq *vq, u16 head, u32 len);
+int hvx_vq_push_n(struct hvx_virtio *d, struct hvx_vq *vq, const u16 *heads,
+		  const u32 *lens, unsigned int n);
 int hvx_vq_need_irq(struct hvx_virtio *d, struct hvx_vq *vq);
 int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq);
+void hvx_vq_unpop(struct hvx_vq *vq, u16 n);
 int hvx_vq_copy(struct hvx_virtio *d, const struct hvx_vq_chain *c,
 		bool write, u64 off, void *buf, u32 len);
 
 /* virtio_blk.c */
 long hvx_virtio_blk_create(struct hvx_vm *vm,
+			   const struct hvx_virtio_device *a);
+
+/* virtio_net.c */
+long hvx_virtio_net_create(struct hvx_vm *vm,
 			   const struct hvx_virtio_device *a);
 
 #endif /* HVX_VIRTIO_H */

@@ -221,6 +221,11 @@ static void serve(struct hvx_virtio *d, unsigned long kick)
 		mutex_unlock(&d->lock);
 		if (!ret)
 			continue;
+		ret = d->ops->serve ? d->ops->serve(d, q) : -ENOENT;
+		if (ret != -ENOENT) {
+			used = ret > 0;
+			goto irq;
+		}
 		for (;;) {
 			u32 written = 0;
 
@@ -250,6 +255,7 @@ static void serve(struct hvx_virtio *d, unsigned long kick)
 				break;
 			used = true;
 		}
+irq:
 		if (used && !vq->broken && hvx_vq_need_irq(d, vq) > 0) {
 			mutex_lock(&d->lock);
 			notify_driver(d, vq->msix, ISR_QUEUE);
@@ -263,6 +269,21 @@ out:
 	d->busy = false;
 	mutex_unlock(&d->lock);
 	wake_up_all(&d->idle);
+}
+
+/**
+ * hvx_virtio_kick - have the worker serve a queue
+ * @d: the device.
+ * @q: the queue.
+ *
+ * For a device type whose backing has data for the guest (a wait-queue
+ * callback), as a notification does for the driver.
+ * Context: any, including atomic; takes no lock.
+ */
+void hvx_virtio_kick(struct hvx_virtio *d, unsigned int q)
+{
+	if (!test_and_set_bit(q, &d->kick))
+		wake_up_process(d->worker);
 }
 
 static int worker(void *data)
@@ -295,12 +316,15 @@ static int worker(void *data)
  */
 static void reset(struct hvx_virtio *d)
 {
+	bool negotiated = d->status & VIRTIO_CONFIG_S_FEATURES_OK;
 	unsigned int q;
 
 	d->status = 0;
 	mutex_unlock(&d->lock);
 	wait_event(d->idle, !READ_ONCE(d->busy));
 	mutex_lock(&d->lock);
+	if (negotiated && d->ops->set_features)
+		d->ops->set_features(d, 0);
 	d->driver_features = 0;
 	d->dfselect = 0;
 	d->gfselect = 0;
@@ -335,6 +359,9 @@ static void set_status(struct hvx_virtio *d, u8 v)
 	/* DRIVER_OK without FEATURES_OK is refused too. */
 	if (!(v & VIRTIO_CONFIG_S_FEATURES_OK))
 		v &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	else if (!(d->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+		 d->ops->set_features)
+		d->ops->set_features(d, d->driver_features);
 	d->status = v | (d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
@@ -795,6 +822,9 @@ int hvx_virtio_add(struct hvx_virtio *d, const struct hvx_virtio_device *a)
 /* Stop and free @d; it is off the bus or was never on it. */
 static void virtio_free(struct hvx_virtio *d)
 {
+	/* Nothing may wake the worker once it is stopped. */
+	if (d->ops->stop)
+		d->ops->stop(d);
 	if (d->worker)
 		kthread_stop(d->worker);
 	if (d->intx)
@@ -813,14 +843,22 @@ static void virtio_free(struct hvx_virtio *d)
  */
 long hvx_virtio_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 {
-	if ((a->flags & ~HVX_VIRTIO_FLAGS) || a->pad ||
+	if ((a->flags & ~HVX_VIRTIO_FLAGS) || a->pad || a->pad2 ||
 	    PCI_FUNC(a->devfn) || !PCI_SLOT(a->devfn) ||
 	    a->gsi >= HVX_NR_GSIS ||
 	    (a->bar & (BAR_SIZE - 1)) || a->bar > SZ_4G - BAR_SIZE)
 		return -EINVAL;
 	switch (a->type) {
 	case HVX_VIRTIO_BLK:
+		if ((a->flags & HVX_VIRTIO_RANDOM_MAC) ||
+		    memchr_inv(a->mac, 0, sizeof(a->mac)))
+			return -EINVAL;
 		return hvx_virtio_blk_create(vm, a);
+	case HVX_VIRTIO_NET:
+		if ((a->flags & HVX_VIRTIO_RO) ||
+		    memchr_inv(a->serial, 0, sizeof(a->serial)))
+			return -EINVAL;
+		return hvx_virtio_net_create(vm, a);
 	}
 	return -EINVAL;
 }

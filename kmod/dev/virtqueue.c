@@ -150,6 +150,7 @@ int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq, struct hvx_vq_chain *c)
 		return broken(d, vq, "driver ring outside guest RAM");
 	if ((u16)(idx - vq->last_avail) > vq->size)
 		return broken(d, vq, "available index jumped beyond the queue size");
+	vq->avail_idx = idx;
 	if (idx == vq->last_avail)
 		return 0;
 	/* The entry is read after the index that published it. */
@@ -176,18 +177,43 @@ int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq, struct hvx_vq_chain *c)
  */
 int hvx_vq_push(struct hvx_virtio *d, struct hvx_vq *vq, u16 head, u32 len)
 {
-	struct vring_used_elem e = {
-		.id = (__force __virtio32)cpu_to_le32(head),
-		.len = (__force __virtio32)cpu_to_le32(len),
-	};
+	return hvx_vq_push_n(d, vq, &head, &len, 1);
+}
 
-	if (hvx_gpa_write(&d->vm->mem,
-			  vq->used + USED_RING(vq->used_idx % vq->size),
-			  &e, sizeof(e)))
-		return broken(d, vq, "device ring outside guest RAM");
-	/* The element before the index the driver reads it by. */
+/**
+ * hvx_vq_push_n - return several chains at once through the used ring
+ * @d: the device.
+ * @vq: the queue.
+ * @heads: the chains' heads.
+ * @lens: bytes written into each.
+ * @n: how many; at most the queue size.
+ *
+ * All elements are written before the index that publishes them, so the
+ * driver sees them together (the buffers of one merged network frame).
+ * Context: the device's worker, with the VM owner's mm in use.
+ * Return: 0, or -EFAULT (the used ring is not writable RAM: the queue
+ * is stopped).
+ */
+int hvx_vq_push_n(struct hvx_virtio *d, struct hvx_vq *vq, const u16 *heads,
+		  const u32 *lens, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct vring_used_elem e = {
+			.id = (__force __virtio32)cpu_to_le32(heads[i]),
+			.len = (__force __virtio32)cpu_to_le32(lens[i]),
+		};
+
+		if (hvx_gpa_write(&d->vm->mem,
+				  vq->used + USED_RING((u16)(vq->used_idx + i) %
+						       vq->size),
+				  &e, sizeof(e)))
+			return broken(d, vq, "device ring outside guest RAM");
+	}
+	/* The elements before the index the driver reads them by. */
 	smp_wmb();
-	vq->used_idx++;
+	vq->used_idx += n;
 	if (wr16(d, vq->used + USED_IDX, vq->used_idx))
 		return broken(d, vq, "device ring outside guest RAM");
 	return 0;
@@ -228,14 +254,17 @@ int hvx_vq_need_irq(struct hvx_virtio *d, struct hvx_vq *vq)
 /**
  * hvx_vq_arm - ask for a notification of the next chain, then look again
  * @d: the device.
- * @vq: the queue, all of whose available chains were taken.
+ * @vq: the queue, all of whose available chains were taken (or put
+ *	back with hvx_vq_unpop() because they were not enough).
  *
  * With VIRTIO_RING_F_EVENT_IDX, writes avail_event (the index the device
- * wants a notification for). A chain the driver published before it saw
- * that would not be notified, so the available index is read again.
+ * wants a notification for): the available index it last read, so the
+ * driver notifies when it makes more chains available. A chain the
+ * driver published before it saw that would not be notified, so the
+ * available index is read again.
  * Context: the device's worker, with the VM owner's mm in use.
- * Return: 1 if chains are available after all, 0 if not, -EFAULT (the
- * queue is stopped).
+ * Return: 1 if more chains are available after all, 0 if not, -EFAULT
+ * (the queue is stopped).
  */
 int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq)
 {
@@ -244,13 +273,26 @@ int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq)
 	if (vq->broken)
 		return 0;
 	if (has(d, VIRTIO_RING_F_EVENT_IDX) &&
-	    wr16(d, vq->used + USED_RING(vq->size), vq->last_avail))
+	    wr16(d, vq->used + USED_RING(vq->size), vq->avail_idx))
 		return broken(d, vq, "device ring outside guest RAM");
 	/* avail_event is visible before the index is read again. */
 	smp_mb();
 	if (rd16(d, vq->avail + AVAIL_IDX, &idx))
 		return broken(d, vq, "driver ring outside guest RAM");
-	return idx != vq->last_avail;
+	return idx != vq->avail_idx;
+}
+
+/**
+ * hvx_vq_unpop - put back chains taken and not used
+ * @vq: the queue.
+ * @n: how many of the last chains hvx_vq_pop() took.
+ *
+ * The next hvx_vq_pop() takes (and checks) them again.
+ * Context: the device's worker.
+ */
+void hvx_vq_unpop(struct hvx_vq *vq, u16 n)
+{
+	vq->last_avail -= n;
 }
 
 /**

@@ -16,12 +16,15 @@
  *
  * HVX_FUZZ_SEED and HVX_FUZZ_ITERS override the seed and the length.
  */
+#include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <linux/if_tun.h>
 
 #include "hvx_test.h"
 
@@ -408,13 +411,44 @@ TEST(random_ioctl_sequences)
 			CHECK(ioctl(vm->fd, HVX_SET_VM_STATE, a));
 			break;
 		}
-		case 26: {	/* in-kernel virtio devices on a memfd or not */
+		case 26: {	/* in-kernel virtio devices on a memfd, a tap or not */
 			struct hvx_virtio_device *d = (void *)buf;
-			int mfd = memfd_create("hvx-fuzz-disk", MFD_CLOEXEC);
+			static bool tun_tried;
+			bool net = !(rnd() & 3);
+			int mfd;
 
-			if (mfd >= 0 && ftruncate(mfd, (rnd() % 64) << 12))
+			/* tun.ko where check.sh puts it, once; without it no taps. */
+			if (net && !tun_tried) {
+				tun_tried = true;
+				if (access("/dev/net/tun", F_OK) &&
+				    system("insmod /lib/hvx/net/tun.ko >/dev/null 2>&1"))
+					tun_tried = true;
+			}
+			mfd = net ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) :
+				  memfd_create("hvx-fuzz-disk", MFD_CLOEXEC);
+
+			if (!net && mfd >= 0 && ftruncate(mfd, (rnd() % 64) << 12))
 				break;
-			d->type = rnd() & 3 ? HVX_VIRTIO_BLK : rnd_val();
+			if (net && mfd >= 0 && (rnd() & 7)) {
+				/* A tap (or a tun), else an unattached fd. */
+				struct ifreq ifr = { .ifr_name = "hvxfz%d" };
+
+				ifr.ifr_flags = (rnd() & 7 ? IFF_TAP : IFF_TUN) |
+						IFF_NO_PI | (rnd() & 3 ? IFF_VNET_HDR : 0);
+				ioctl(mfd, TUNSETIFF, &ifr);
+			}
+			if (!net && (rnd() & 3))
+				memset(d->mac, 0, sizeof(d->mac));
+			if (net) {
+				/* A valid MAC or not; no disk serial, mostly. */
+				d->mac[0] = rnd() & 7 ? 0x52 : rnd();
+				for (int i = 1; i < 6; i++)
+					d->mac[i] = rnd();
+				if (rnd() & 3)
+					memset(d->serial, 0, sizeof(d->serial));
+			}
+			d->type = net ? HVX_VIRTIO_NET :
+				  rnd() & 3 ? HVX_VIRTIO_BLK : rnd_val();
 			d->flags = rnd() & 3 ? rnd() & HVX_VIRTIO_FLAGS : rnd_val();
 			d->fd = rnd() & 7 ? mfd : (int)rnd_val();
 			d->devfn = rnd() & 1 ? (1 + rnd() % 31) << 3 : rnd();

@@ -30,6 +30,10 @@
  *   to hvx-run (the netlink counters of the running VM), and the loop
  *   device counts a flush for each fsync: the guest's flushes reach the
  *   host's storage (vfs_fsync()), not only the page cache.
+ * - net_dhcp_ping_stream: the stock virtio_net driver on hvx-run --net,
+ *   in a network namespace with a tap, udhcpd and a TCP sink: a lease,
+ *   pings without loss, a 16 MiB stream whose SHA-256 the sink checks,
+ *   no exit to hvx-run while it moves (selftests/vm/vnet.sh).
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -38,7 +42,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -845,6 +852,169 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 		free(got);
 	}
 	free(host);
+}
+
+/* --- virtio-net: net_dhcp_ping_stream --- */
+
+#define TUN_KO		"/lib/hvx/net/tun.ko"
+#define VNET_TAP	"hvxvnet0"
+#define VNET_HOST	"10.0.2.1"
+#define VNET_PORT	5000
+#define VNET_MAC	"52:54:00:12:34:56"
+#define VNET_BYTES	(16 << 20)
+
+/*
+ * At "vnet wait io" (a lease, the pings done) and "vnet wait done" (the
+ * stream sent): sample, then let the guest go on.
+ */
+static void vnet_poll(struct boot *b, void *arg)
+{
+	static const char *const marks[] = {
+		"hvx-guest: vnet wait io\r\n", "hvx-guest: vnet wait done\r\n",
+	};
+	struct check *c = arg;
+
+	if (c->step < 2 && strstr(b->out, marks[c->step])) {
+		if (!c->nl_err)
+			c->nl_err = vm_sample(b->pid, &c->vm_id, &c->s[c->step]);
+		c->step++;
+		if (write(b->in_fd, "\n", 1) != 1)
+			c->nl_err = -EPIPE;
+	}
+}
+
+/* The guest's "hvx-guest: vnet stream sha256 <hash>" hash, or "". */
+static void guest_stream_sum(const struct boot *b, char *sum)
+{
+	const char *s = strstr(b->out, "hvx-guest: vnet stream sha256 ");
+
+	sum[0] = 0;
+	if (s && sscanf(s + strlen("hvx-guest: vnet stream sha256 "), "%64[0-9a-f]", sum) != 1)
+		sum[0] = 0;
+}
+
+/*
+ * The stock virtio_net driver on an hvx virtio-net device: in a network
+ * namespace of the emulated host (this test's process only), a tap made
+ * the iproute2 way (persistent, by name) with the server's address, a
+ * busybox udhcpd on it and a TCP sink (nc into sha256sum). The guest
+ * gets a lease, pings the server with no loss and sends 16 MiB of
+ * random bytes, whose SHA-256 the sink must see. While the bytes move
+ * the device's counters grow with no exit to hvx-run.
+ */
+TEST_F_TIMEOUT(disk, net_dhcp_ping_stream, 2 * LINUX_LIMIT_S)
+{
+	char append[512], net[64], out[4096], sum[65], sink[65] = "";
+	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
+			 GUEST_DIR "/initrd.gz", "--mem", "192M",
+			 "--append", append, "--summary", "--net", net, NULL };
+	struct ifreq ifr = { 0 };
+	struct check c = { 0 };
+	struct boot b = { 0 };
+	const struct hvx_virtio_stats *v0, *v1;
+	FILE *f;
+	int fd, initns;
+
+	fd = open("/dev/net/tun", O_RDWR);
+	if (fd < 0 && !access(TUN_KO, R_OK)) {
+		sh(out, sizeof(out), "insmod " TUN_KO);
+		fd = open("/dev/net/tun", O_RDWR);
+	}
+	if (fd < 0)
+		SKIP(return, "no /dev/net/tun (" TUN_KO " missing)");
+	close(fd);
+	/*
+	 * The network side in a namespace of its own; the test itself goes
+	 * back to the first one once hvx-run started there, for the hvx
+	 * netlink family (registered in the initial namespace only).
+	 */
+	initns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, initns);
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %m");
+
+	/* ip tuntap add NAME mode tap; ip link set NAME up (by hand). */
+	fd = open("/dev/net/tun", O_RDWR);
+	ASSERT_LE(0, fd);
+	strcpy(ifr.ifr_name, VNET_TAP);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ASSERT_EQ(0, ioctl(fd, TUNSETIFF, &ifr)) TH_LOG("TUNSETIFF: %m");
+	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 1)) TH_LOG("TUNSETPERSIST: %m");
+	close(fd);
+	ASSERT_EQ(0, sh(out, sizeof(out),
+			"ip link set lo up && ip addr add " VNET_HOST "/24 dev " VNET_TAP
+			" && ip link set " VNET_TAP " up")) TH_LOG("%s", out);
+
+	f = fopen(at(self, "udhcpd.conf"), "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "start 10.0.2.15\nend 10.0.2.20\ninterface " VNET_TAP "\n"
+		"lease_file %s/leases\npidfile %s/udhcpd.pid\n"
+		"option subnet 255.255.255.0\noption router " VNET_HOST "\n",
+		self->dir, self->dir);
+	fclose(f);
+	ASSERT_EQ(0, sh(out, sizeof(out), "touch '%s/leases' && udhcpd -S '%s/udhcpd.conf'",
+			self->dir, self->dir)) TH_LOG("%s", out);
+	/* The sink's stdin stays open: nc -l ends at its stdin's end too. */
+	ASSERT_EQ(0, sh(out, sizeof(out),
+			"(sh -c 'echo $$ >%s/sleep.pid; exec sleep 300' | nc -l -p %d |"
+			" sha256sum >'%s/sink') >/dev/null 2>&1 &",
+			self->dir, VNET_PORT, self->dir)) TH_LOG("%s", out);
+
+	snprintf(append, sizeof(append),
+		 "console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
+		 "no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
+		 "quiet panic=-1 hvx.vnet=%d", VNET_PORT);
+	snprintf(net, sizeof(net), "tap=" VNET_TAP ",mac=" VNET_MAC);
+	ASSERT_LT(0, boot_start(&b, args));
+	ASSERT_EQ(0, setns(initns, CLONE_NEWNET)) TH_LOG("setns: %m");
+	close(initns);
+	boot_follow(&b, vnet_poll, &c);
+	print_err(&b);
+	ASSERT_FALSE(b.timed_out);
+	ASSERT_EQ(0, b.status);
+	ASSERT_TRUE(said(&b, "hvx-guest: vnet link eth0 " VNET_MAC "\r\n"));
+	ASSERT_TRUE(said(&b, "hvx-guest: vnet dhcp eth0 10.0.2.15 router " VNET_HOST "\r\n"));
+	ASSERT_TRUE(said(&b, "hvx-guest: vnet ping " VNET_HOST " sent 10 received 10 loss 0%%\r\n"));
+	ASSERT_TRUE(said(&b, "hvx-guest: vnet sent rc=0\r\n"));
+	ASSERT_TRUE(said(&b, "hvx-guest: vnet exit rc=0\r\n"));
+
+	/* The sink saw exactly the guest's bytes. */
+	guest_stream_sum(&b, sum);
+	ASSERT_EQ(64, strlen(sum));
+	for (int i = 0; i < 50 && !sink[0]; i++) {
+		f = fopen(at(self, "sink"), "r");
+		if (f) {
+			if (fscanf(f, "%64[0-9a-f]", sink) != 1)
+				sink[0] = 0;
+			fclose(f);
+		}
+		if (!sink[0])
+			msleep(100);
+	}
+	/* The sink's stdin and the DHCP server go; the namespace with them. */
+	sh(out, sizeof(out), "kill $(cat '%s/sleep.pid') $(cat '%s/udhcpd.pid')",
+	   self->dir, self->dir);
+	ASSERT_STREQ(sum, sink);
+
+	/* The stream moved in the kernel: no exit to hvx-run meanwhile. */
+	ASSERT_EQ(2, c.step) TH_LOG("the guest never reached both \"vnet wait\" lines");
+	ASSERT_EQ(0, c.nl_err) TH_LOG("could not read the running VM's counters over netlink");
+	ASSERT_EQ(1, c.s[1].nr_virtio);
+	v0 = &c.s[0].v[0];
+	v1 = &c.s[1].v[0];
+	ASSERT_EQ(HVX_VIRTIO_NET, v1->type);
+	printf("# net while streaming: %llu requests, %llu bytes, %llu notifications, %llu interrupts, %llu errors, %llu exits to hvx-run\n",
+	       (unsigned long long)(v1->requests - v0->requests),
+	       (unsigned long long)(v1->bytes - v0->bytes),
+	       (unsigned long long)(v1->notifications - v0->notifications),
+	       (unsigned long long)(v1->interrupts - v0->interrupts),
+	       (unsigned long long)(v1->errors - v0->errors),
+	       DELTA(c.s[0], c.s[1], user));
+	ASSERT_LE(VNET_BYTES, v1->bytes - v0->bytes);
+	ASSERT_LT(0, v1->interrupts - v0->interrupts);
+	ASSERT_EQ(0, v1->errors);
+	ASSERT_GE(4, DELTA(c.s[0], c.s[1], user));
+	ASSERT_GE(MAX_BOOT_USER_EXITS, summary_user_exits(b.err));
+	boot_free(&b);
 }
 
 TEST_HARNESS_MAIN

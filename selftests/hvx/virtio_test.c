@@ -829,7 +829,7 @@ TEST(errors)
 	blk_arg(&a, fd, 3, BAR_A, 0);
 	a.type = 0;
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
-	a.type = 1;	/* virtio-net: not (yet) a type */
+	a.type = HVX_VIRTIO_NET;	/* with a disk's serial */
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	blk_arg(&a, fd, 3, BAR_A, 1u << 1);
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
@@ -837,7 +837,7 @@ TEST(errors)
 	a.pad = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	blk_arg(&a, fd, 3, BAR_A, 0);
-	a.reserved[6] = 1;
+	a.reserved[4] = 1;
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	blk_arg(&a, fd, 0, BAR_A, 0);	/* the host bridge's slot */
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));

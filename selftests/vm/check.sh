@@ -163,6 +163,16 @@ if printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test &&
 fi
 # --- end virtio_linux_test ---
 
+# --- virtio_net_test, virtio_linux_test, fuzz_test: tun.ko (the tap
+# behind the virtio-net device), loaded by the tests from /lib/hvx/net;
+# not copied where tun is built in.
+if printf '%s\n' "${tests[@]}" | grep -qxE 'virtio_net_test|virtio_linux_test|fuzz_test' &&
+	find "$kmods" -name 'tun.ko*' | grep -q .; then
+	mkdir -p "$root/lib/hvx/net"
+	copy_module "$kmods" tun "$root/lib/hvx/net"
+fi
+# --- end virtio_net_test ---
+
 for t in "${tests[@]}"; do
 	cp "$HVX_TESTS_DIR/$t" "$root/tests/$t"
 	chmod 755 "$root/tests/$t"

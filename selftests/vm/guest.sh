@@ -45,6 +45,9 @@
 #   hvx-guest: disk ...                for hvx.disk=<mode>: loads virtio_pci,
 #                                      virtio_blk and ext4, and uses hvx's
 #                                      virtio disks (selftests/vm/disk.sh)
+#   hvx-guest: vnet ...                for hvx.vnet=<port>: loads virtio_pci
+#                                      and virtio_net: DHCP, pings, a TCP
+#                                      stream (selftests/vm/vnet.sh)
 #   hvx-guest: count <i>               for hvx.count=<n>: i = 0 .. n-1, one
 #                                      line every 100 ms, each after a check
 #                                      of a tmpfs file it appends i to
@@ -65,7 +68,7 @@ hvx_guest_initrd() {
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
 		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed \
-		dd mkdir touch sync umount sleep tr fstrim; do
+		dd mkdir touch sync umount sleep tr fstrim nc; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1
@@ -86,6 +89,14 @@ hvx_guest_initrd() {
 	mkdir -p "$root/lib/disk" || return 1
 	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 		virtio_pci virtio_blk crc16 mbcache crc32c_generic jbd2 ext4; do
+		[[ -n "${GUEST_KMODS:-}" ]] &&
+			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
+		copy_module "$GUEST_KMODS" "$m" "$root/lib/disk" || return 1
+	done
+	# The virtio network driver, for hvx.vnet= (its virtio modules are
+	# in /lib/disk).
+	install -m 755 "$HERE/vnet.sh" "$root/bin/hvx-vnet" || return 1
+	for m in failover net_failover virtio_net; do
 		[[ -n "${GUEST_KMODS:-}" ]] &&
 			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
 		copy_module "$GUEST_KMODS" "$m" "$root/lib/disk" || return 1
@@ -116,6 +127,7 @@ hvx_guest_initrd() {
 			hvx.net=*) net=${a#*=} ;;
 			hvx.s3=*) s3=${a#*=} ;;
 			hvx.disk=*) disk=${a#*=} ;;
+			hvx.vnet=*) vnet=${a#*=} ;;
 			hvx.count=*) count=${a#*=} ;;
 			esac
 		done
@@ -132,6 +144,10 @@ hvx_guest_initrd() {
 		if [ -n "$disk" ]; then
 			hvx-disk hvx-guest: /lib/disk "$disk"
 			echo "hvx-guest: disk exit rc=$?"
+		fi
+		if [ -n "$vnet" ]; then
+			hvx-vnet hvx-guest: /lib/disk "$vnet"
+			echo "hvx-guest: vnet exit rc=$?"
 		fi
 		if [ -n "$count" ]; then
 			w0=$(dmesg -r | grep -c '^<[0-4]>')

@@ -102,6 +102,16 @@ struct disk_opt {
 	char serial[HVX_VIRTIO_SERIAL_LEN];
 };
 
+#define MAX_NETS	4	/* --net at most this often */
+
+/* One --net tap=NAME[,mac=M]. */
+struct net_opt {
+	const char *arg;	/* as given, for messages */
+	char tap[16];		/* IFNAMSIZ */
+	bool has_mac;		/* else hvx picks a random one */
+	uint8_t mac[6];
+};
+
 struct options {
 	const char *kernel;
 	const char *initrd;
@@ -122,6 +132,8 @@ struct options {
 	struct hvx_pci_device device[MAX_DEVICES];
 	int ndisks;		/* --disk: virtio-blk disks */
 	struct disk_opt disk[MAX_DISKS];
+	int nnets;		/* --net: virtio-net devices */
+	struct net_opt net[MAX_NETS];
 	const char *save;	/* --save FILE: snapshot on SIGUSR1 */
 	const char *restore;	/* --restore FILE */
 };
@@ -205,6 +217,10 @@ struct boot_state {
 	(r).rsi = (bs)->rsi;						\
 	(r).rflags = 0x2;						\
 } while (0)
+
+/* net.c */
+void parse_net(const char *s, struct net_opt *n);
+void create_nets(struct vm *vm);
 
 /* main.c */
 void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);

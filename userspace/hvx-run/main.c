@@ -6,7 +6,8 @@
  *   hvx-run --kernel FILE [--initrd FILE] [--append CMDLINE] [--mem SIZE]
  *           [--cpus N] [--hugepages] [--flat ADDR] [--entry 32|64]
  *           [--no-acpi] [--no-pv] [--summary] [--dev PATH] [--quiet]
- *           [--device BDF]... [--disk FILE[,ro][,serial=S]]... [--save FILE]
+ *           [--device BDF]... [--disk FILE[,ro][,serial=S]]...
+ *           [--net tap=NAME[,mac=M]]... [--save FILE]
  *   hvx-run --restore FILE [--save FILE] [--hugepages] [--summary] [--dev PATH]
  *           [--quiet]
  *
@@ -94,14 +95,18 @@ static void usage(void)
 	       "                   a virtio-blk disk backed by FILE (a file or block\n"
 	       "                   device), read-only with ro, GET_ID serial S (at most\n"
 	       "                   20 bytes); repeat for more (at most %d)\n"
+	       "  --net tap=NAME[,mac=M]\n"
+	       "                   a virtio-net device on the existing tap NAME (ip\n"
+	       "                   tuntap add NAME mode tap), MAC M or a random one;\n"
+	       "                   repeat for more (at most %d)\n"
 	       "  --save FILE      on SIGUSR1, pause the VM, write a snapshot to FILE\n"
-	       "                   and exit 0 (not with --device or --disk)\n"
+	       "                   and exit 0 (not with --device, --disk or --net)\n"
 	       "  --restore FILE   run the VM saved in FILE (instead of --kernel; its\n"
 	       "                   RAM size, vCPUs and --no-pv come from FILE)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
-	       prog, HVX_MAX_VCPUS, MAX_DISKS);
+	       prog, HVX_MAX_VCPUS, MAX_DISKS, MAX_NETS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -199,7 +204,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
 	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP,
-	       OPT_DEVICE, OPT_DISK, OPT_NOPV, OPT_SAVE, OPT_RESTORE };
+	       OPT_DEVICE, OPT_DISK, OPT_NOPV, OPT_SAVE, OPT_RESTORE, OPT_NET };
 	static const struct option lopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -216,6 +221,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "save", required_argument, NULL, OPT_SAVE },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -235,7 +241,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_KERNEL: case OPT_INITRD: case OPT_APPEND: case OPT_MEM:
 		case OPT_CPUS: case OPT_FLAT: case OPT_ENTRY: case OPT_NOACPI:
-		case OPT_NOPV: case OPT_DEVICE: case OPT_DISK:
+		case OPT_NOPV: case OPT_DEVICE: case OPT_DISK: case OPT_NET:
 			for (int i = 0; !vm_opt && lopts[i].name; i++)
 				if (lopts[i].val == c)
 					vm_opt = lopts[i].name;
@@ -289,6 +295,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage_error("--disk: at most %d disks", MAX_DISKS);
 			parse_disk(optarg, &o->disk[o->ndisks++]);
 			break;
+		case OPT_NET:
+			if (o->nnets == MAX_NETS)
+				usage_error("--net: at most %d devices", MAX_NETS);
+			parse_net(optarg, &o->net[o->nnets++]);
+			break;
 		case OPT_SAVE: o->save = optarg; break;
 		case OPT_RESTORE: o->restore = optarg; break;
 		case 'h':
@@ -308,6 +319,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			    vm_opt);
 	if (o->restore)
 		return;
+	/* hvx has no state record for a virtio-net device. */
+	if (o->save && o->nnets)
+		usage_error("--save cannot be used with --net (a virtio-net device cannot be saved)");
 	if (!o->kernel)
 		usage_error("no --kernel given");
 	if (o->flat && o->initrd)
@@ -1029,6 +1043,7 @@ int main(int argc, char **argv)
 	if (vm->high_size)
 		set_region(vm, 1, GPA_4G, vm->high_size, vm->ram + vm->low_size);
 	create_disks(vm);
+	create_nets(vm);
 	assign_devices(vm);
 	if (vm->opt.restore) {
 		snapshot_set_tsc(vm);	/* the vCPUs take it when created */

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_net.c - virtio-net (virtio 1.1, 5.1) backed by a tap device
+ * that userspace opened (/dev/net/tun, IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR) and handed over, with the datapath in the kernel both
+ * ways, as vhost-net does.
+ *
+ * Queues: 0 receive, 1 transmit, 2 control. A transmit notification wakes
+ * the device's worker, which copies each frame out of guest memory and
+ * hands it to the tap's socket (tun_get_socket(), sendmsg). The worker
+ * also sits on the tap's wait queue (as vhost_poll does): when the tap
+ * has a frame for the guest, the wake-up marks the receive queue and the
+ * worker moves the frame into the driver's receive buffers (recvmsg).
+ * The guest's header (struct virtio_net_hdr_mrg_rxbuf, 12 bytes) is the
+ * tap's 10-byte struct virtio_net_hdr plus num_buffers. The tap's
+ * offloads (TUNSETOFFLOAD) follow the receive offloads the driver
+ * accepted, so the tap hands over only frames the driver can take.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/file.h>
+#include <linux/if_tun.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+
+#include "../compat.h"
+#include "../hvx_core.h"
+#include "virtio.h"
+
+#define RXQ		0
+#define TXQ		1
+#define CTRLQ		2
+#define NR_QUEUES	3
+
+/* The guest's header (VERSION_1: always with num_buffers) and the tap's. */
+#define HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
+#define TAP_HDR_LEN	sizeof(struct virtio_net_hdr)
+/* Largest frame either way: a 64 KiB GSO frame with its VLAN header. */
+#define MAX_FRAME	(SZ_64K + VLAN_ETH_HLEN)
+#define BUF_SIZE	(HDR_LEN + MAX_FRAME)
+
+/* Frames received per turn before the worker looks at the other queues. */
+#define RX_BATCH	64
+
+#define NETF(x)		BIT_ULL(VIRTIO_NET_F_##x)
+#define NET_FEATURES	(NETF(CSUM) | NETF(GUEST_CSUM) | NETF(GUEST_TSO4) |	\
+			 NETF(GUEST_TSO6) | NETF(HOST_TSO4) | NETF(HOST_TSO6) |	\
+			 NETF(MAC) | NETF(MRG_RXBUF) | NETF(STATUS) | NETF(CTRL_VQ) |	\
+			 NETF(CTRL_RX) | NETF(CTRL_MAC_ADDR))
+
+/**
+ * struct hvx_virtio_net - a virtio-net device
+ * @vdev: the transport.
+ * @file: the tap's file (a reference).
+ * @sock: the tap's socket (tun_get_socket(); lives as long as @file).
+ * @wqh: the tap's wait queue @wait is on, or NULL.
+ * @wait: the worker's entry on @wqh.
+ * @pt: the poll table that puts @wait on @wqh.
+ * @cfg: the device configuration (its @mac changes under the
+ *	transport's lock).
+ * @rxbuf: the frame being received: the guest's header (the tap's with
+ *	room for num_buffers), then the frame.
+ * @rx_len: bytes of @rxbuf waiting for receive buffers, 0 if none.
+ * @txbuf: the frame being sent, as the guest wrote it.
+ * @first: the first chain of the frame being received.
+ * @heads: heads of the chains a merged frame fills.
+ * @lens: bytes written into each.
+ */
+struct hvx_virtio_net {
+	struct hvx_virtio vdev;
+	struct file *file;
+	struct socket *sock;
+	wait_queue_head_t *wqh;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct virtio_net_config cfg;
+	u8 *rxbuf;
+	u32 rx_len;
+	u8 *txbuf;
+	struct hvx_vq_chain first;
+	u16 heads[HVX_VQ_MAX_SIZE];
+	u32 lens[HVX_VQ_MAX_SIZE];
+};
+
+static struct hvx_virtio_net *to_net(struct hvx_virtio *d)
+{
+	return container_of(d, struct hvx_virtio_net, vdev);
+}
+
+static bool has(const struct hvx_virtio *d, u64 f)
+{
+	return (d->driver_features & f) == f;
+}
+
+/* A frame dropped: counted as an error, the queue goes on. */
+static void drop(struct hvx_virtio *d)
+{
+	atomic64_inc(&d->nr_errors);
+}
+
+/* The tap's wait queue woke: a frame for the guest (or the tap went). */
+static int net_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		    void *key)
+{
+	struct hvx_virtio_net *n = container_of(wait, struct hvx_virtio_net,
+						wait);
+
+	if (!key || (key_to_poll(key) & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		hvx_virtio_kick(&n->vdev, RXQ);
+	return 0;
+}
+
+static void net_queue_proc(struct file *file, wait_queue_head_t *wqh,
+			   poll_table *pt)
+{
+	struct hvx_virtio_net *n = container_of(pt, struct hvx_virtio_net, pt);
+
+	if (n->wqh)
+		return;
+	n->wqh = wqh;
+	add_wait_queue(wqh, &n->wait);
+}
+
+/*
+ * Transmit one chain: the guest's header and frame, device-readable. A
+ * chain too short for the header, longer than a frame can be, or with
+ * offloads the driver did not negotiate is dropped and counted.
+ */
+static int net_tx(struct hvx_virtio_net *n, struct hvx_vq_chain *c)
+{
+	struct hvx_virtio *d = &n->vdev;
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)n->txbuf;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	u64 len = c->out_len;
+	struct kvec kv[2];
+	int ret;
+
+	if (len < HDR_LEN || len > BUF_SIZE) {
+		drop(d);
+		return 0;
+	}
+	if (hvx_vq_copy(d, c, false, 0, n->txbuf, len))
+		return -EFAULT;		/* guest memory went away */
+	if (((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !has(d, NETF(CSUM))) ||
+	    (h->gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+	     !(d->driver_features & (NETF(HOST_TSO4) | NETF(HOST_TSO6))))) {
+		drop(d);
+		return 0;
+	}
+	kv[0].iov_base = n->txbuf;
+	kv[0].iov_len = TAP_HDR_LEN;
+	kv[1].iov_base = n->txbuf + HDR_LEN;
+	kv[1].iov_len = len - HDR_LEN;
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, kv, 2,
+		      TAP_HDR_LEN + len - HDR_LEN);
+	ret = n->sock->ops->sendmsg(n->sock, &msg,
+				    TAP_HDR_LEN + len - HDR_LEN);
+	if (ret < 0)
+		drop(d);
+	else
+		atomic64_add(len - HDR_LEN, &d->nr_bytes);
+	return 0;
+}
+
+/* VIRTIO_NET_CTRL_MAC_TABLE_SET: two tables, each a count and addresses. */
+static bool mac_tables_ok(struct hvx_virtio *d, struct hvx_vq_chain *c,
+			  u64 off, u64 len)
+{
+	unsigned int t;
+
+	for (t = 0; t < 2; t++) {
+		__le32 entries;
+		u64 bytes;
+
+		if (len < sizeof(entries) ||
+		    hvx_vq_copy(d, c, false, off, &entries, sizeof(entries)))
+			return false;
+		bytes = sizeof(entries) + (u64)le32_to_cpu(entries) * ETH_ALEN;
+		if (bytes > len)
+			return false;
+		off += bytes;
+		len -= bytes;
+	}
+	return !len;
+}
+
+/*
+ * One control command (5.1.6.5): a class and command byte, their data,
+ * and the ack byte as the last writable byte. The receive modes are
+ * acknowledged without filtering (the device may deliver more than the
+ * driver asked for, 5.1.6.5.1.2); a new MAC goes into the configuration.
+ */
+static int net_ctrl(struct hvx_virtio_net *n, struct hvx_vq_chain *c,
+		    u32 *written)
+{
+	struct hvx_virtio *d = &n->vdev;
+	struct virtio_net_ctrl_hdr h;
+	virtio_net_ctrl_ack ack = VIRTIO_NET_ERR;
+	u8 mac[ETH_ALEN];
+	u64 len;
+
+	if (c->out_len < sizeof(h) || !c->in_len ||
+	    hvx_vq_copy(d, c, false, 0, &h, sizeof(h)))
+		return -EFAULT;
+	len = c->out_len - sizeof(h);
+	switch (h.class) {
+	case VIRTIO_NET_CTRL_RX:
+		if (has(d, NETF(CTRL_RX)) && len == 1 &&
+		    (h.cmd == VIRTIO_NET_CTRL_RX_PROMISC ||
+		     h.cmd == VIRTIO_NET_CTRL_RX_ALLMULTI))
+			ack = VIRTIO_NET_OK;
+		break;
+	case VIRTIO_NET_CTRL_MAC:
+		if (h.cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET &&
+		    has(d, NETF(CTRL_RX)) && mac_tables_ok(d, c, sizeof(h), len))
+			ack = VIRTIO_NET_OK;
+		if (h.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET &&
+		    has(d, NETF(CTRL_MAC_ADDR)) && len == ETH_ALEN &&
+		    !hvx_vq_copy(d, c, false, sizeof(h), mac, ETH_ALEN) &&
+		    is_valid_ether_addr(mac)) {
+			mutex_lock(&d->lock);
+			memcpy(n->cfg.mac, mac, ETH_ALEN);
+			mutex_unlock(&d->lock);
+			ack = VIRTIO_NET_OK;
+		}
+		break;
+	}
+	if (ack != VIRTIO_NET_OK)
+		atomic64_inc(&d->nr_errors);
+	if (hvx_vq_copy(d, c, true, c->in_len - 1, &ack, sizeof(ack)))
+		return -EFAULT;
+	*written = sizeof(ack);
+	return 0;
+}
+
+static int net_request(struct hvx_virtio *d, unsigned int q,
+		       struct hvx_vq_chain *c, u32 *written)
+{
+	if (q == TXQ)
+		return net_tx(to_net(d), c);
+	return net_ctrl(to_net(d), c, written);
+}
+
+/*
+ * Take the tap's next frame into rxbuf (header at 0, num_buffers left
+ * out, frame at HDR_LEN). Return 1 with a frame, 0 if the tap has none,
+ * -EMSGSIZE if one was dropped.
+ */
+static int net_recv(struct hvx_virtio_net *n)
+{
+	struct msghdr msg = {};
+	struct kvec kv[2] = {
+		{ .iov_base = n->rxbuf, .iov_len = TAP_HDR_LEN },
+		{ .iov_base = n->rxbuf + HDR_LEN, .iov_len = MAX_FRAME },
+	};
+	int ret;
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, kv, 2, TAP_HDR_LEN + MAX_FRAME);
+	ret = n->sock->ops->recvmsg(n->sock, &msg, TAP_HDR_LEN + MAX_FRAME,
+				    MSG_DONTWAIT | MSG_TRUNC);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret < 0) {
+		/* The tap went away (-EBADFD): wait for the next wake-up. */
+		drop(&n->vdev);
+		return 0;
+	}
+	if (ret <= TAP_HDR_LEN || ret > TAP_HDR_LEN + MAX_FRAME) {
+		drop(&n->vdev);
+		return -EMSGSIZE;
+	}
+	n->rx_len = ret - TAP_HDR_LEN + HDR_LEN;
+	return 1;
+}
+
+/* Can the driver take the received frame's offloads? */
+static bool rx_hdr_ok(struct hvx_virtio *d, struct virtio_net_hdr *h)
+{
+	u8 gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (!has(d, NETF(GUEST_CSUM))) {
+		if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			return false;
+		h->flags = 0;
+	}
+	if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN)
+		return false;
+	return gso == VIRTIO_NET_HDR_GSO_NONE ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV4 && has(d, NETF(GUEST_TSO4))) ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV6 && has(d, NETF(GUEST_TSO6)));
+}
+
+/* Take a receive chain: device-writable only, room for the header. */
+static int rx_pop(struct hvx_virtio *d, struct hvx_vq *vq,
+		  struct hvx_vq_chain *c, u32 min)
+{
+	int ret = hvx_vq_pop(d, vq, c);
+
+	if (ret <= 0)
+		return ret;
+	if (c->out_len || c->in_len < min) {
+		vq->broken = true;
+		hvx_virtio_fail(d, RXQ, "receive buffer not device-writable or too short");
+		return -EFAULT;
+	}
+	return 1;
+}
+
+/* A guest copy failed: guest memory went away; stop the queue. */
+static int rx_fault(struct hvx_virtio *d, struct hvx_vq *vq)
+{
+	vq->broken = true;
+	hvx_virtio_fail(d, RXQ, "receive buffer outside guest RAM");
+	return -EFAULT;
+}
+
+/*
+ * Put the frame in rxbuf into receive chains: one, or with MRG_RXBUF as
+ * many as it needs (num_buffers in the first one's header), published
+ * together. Return 1 when delivered or dropped, 0 if the driver has not
+ * made enough buffers available (the frame waits; the chains taken are
+ * put back and a notification is asked for), -EFAULT if the queue stopped.
+ */
+static int rx_fill(struct hvx_virtio_net *n, struct hvx_vq *vq)
+{
+	struct hvx_virtio *d = &n->vdev;
+	struct hvx_vq_chain *c = &d->chain;
+	u32 len = n->rx_len, done;
+	__le16 nbuf;
+	u16 k;
+	int ret;
+
+	ret = rx_pop(d, vq, &n->first, HDR_LEN);
+	if (ret <= 0)
+		return ret ? ret : -EAGAIN;
+	n->heads[0] = n->first.head;
+	n->lens[0] = min_t(u64, n->first.in_len, len);
+	done = n->lens[0];
+	for (k = 1; done < len; k++) {
+		if (!has(d, NETF(MRG_RXBUF)) || k == vq->size) {
+			/* Bigger than the driver's buffers can ever be. */
+			hvx_vq_unpop(vq, k);
+			drop(d);
+			return 1;
+		}
+		ret = rx_pop(d, vq, c, 1);
+		if (ret <= 0) {
+			if (ret == 0)
+				hvx_vq_unpop(vq, k);
+			return ret ? ret : -EAGAIN;
+		}
+		n->heads[k] = c->head;
+		n->lens[k] = min_t(u64, c->in_len, len - done);
+		if (hvx_vq_copy(d, c, true, 0, n->rxbuf + done, n->lens[k]))
+			return rx_fault(d, vq);
+		done += n->lens[k];
+	}
+	nbuf = cpu_to_le16(k);
+	memcpy(n->rxbuf + TAP_HDR_LEN, &nbuf, sizeof(nbuf));
+	if (hvx_vq_copy(d, &n->first, true, 0, n->rxbuf, n->lens[0]))
+		return rx_fault(d, vq);
+	if (hvx_vq_push_n(d, vq, n->heads, n->lens, k))
+		return -EFAULT;
+	atomic64_inc(&d->nr_requests);
+	atomic64_add(len - HDR_LEN, &d->nr_bytes);
+	return 1 + k;
+}
+
+/*
+ * Serve the receive queue: move frames from the tap into the driver's
+ * buffers until the tap is empty, the buffers run out (the frame in
+ * hand waits for the driver's next notification) or a batch is done.
+ */
+static int net_serve(struct hvx_virtio *d, unsigned int q)
+{
+	struct hvx_virtio_net *n = to_net(d);
+	struct hvx_vq *vq = &d->vqs[RXQ];
+	unsigned int frames = 0;
+	int used = 0, ret;
+
+	if (q != RXQ)
+		return -ENOENT;
+	while (!vq->broken) {
+		/* Dropped frames count too: a flood of them ends the turn. */
+		if (frames++ == RX_BATCH) {
+			hvx_virtio_kick(d, RXQ);
+			break;
+		}
+		if (!n->rx_len) {
+			ret = net_recv(n);
+			if (ret == -EMSGSIZE)
+				continue;
+			if (!ret)
+				break;
+		}
+		if (!rx_hdr_ok(d, (struct virtio_net_hdr *)n->rxbuf)) {
+			drop(d);
+			n->rx_len = 0;
+			continue;
+		}
+		ret = rx_fill(n, vq);
+		if (ret == -EAGAIN) {
+			/* Out of buffers: ask for a notification, look again. */
+			if (hvx_vq_arm(d, vq) > 0)
+				continue;
+			break;
+		}
+		if (ret < 0)
+			break;
+		n->rx_len = 0;
+		used += ret - 1;
+	}
+	return used;
+}
+
+/* The tap's receive offloads follow the driver's (0 at a reset). */
+static void net_set_features(struct hvx_virtio *d, u64 features)
+{
+	struct hvx_virtio_net *n = to_net(d);
+	unsigned long off = 0;
+	long ret;
+
+	if (features & NETF(GUEST_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (features & NETF(GUEST_TSO4))
+			off |= TUN_F_TSO4;
+		if (features & NETF(GUEST_TSO6))
+			off |= TUN_F_TSO6;
+	}
+	ret = n->file->f_op->unlocked_ioctl(n->file, TUNSETOFFLOAD, off);
+	if (ret)
+		pr_warn_ratelimited("VM %u virtio-net: TUNSETOFFLOAD %#lx failed (%ld); frames the driver cannot take are dropped\n",
+				    d->vm->id, off, ret);
+}
+
+static void net_stop(struct hvx_virtio *d)
+{
+	struct hvx_virtio_net *n = to_net(d);
+
+	if (n->wqh)
+		remove_wait_queue(n->wqh, &n->wait);
+	n->wqh = NULL;
+}
+
+static void net_free(struct hvx_virtio_net *n)
+{
+	kvfree(n->rxbuf);
+	kvfree(n->txbuf);
+	if (n->sock)
+		symbol_put(tun_get_socket);
+	fput(n->file);
+	kvfree(n);
+}
+
+static void net_release(struct hvx_virtio *d)
+{
+	net_free(to_net(d));
+}
+
+static const struct hvx_virtio_ops net_ops = {
+	.id		= VIRTIO_ID_NET,
+	.class		= PCI_CLASS_NETWORK_ETHERNET << 8,
+	.request	= net_request,
+	.serve		= net_serve,
+	.set_features	= net_set_features,
+	.stop		= net_stop,
+	.release	= net_release,
+};
+
+/*
+ * The fd must be a tap: tun's own socket (tun_get_socket(), through
+ * symbol_get() so that hvx.ko does not need tun.ko loaded; a tap fd
+ * exists only while tun is loaded), attached to an Ethernet (IFF_TAP)
+ * device. tun has no call that tells a tap from a tun without a user
+ * buffer; TUNSETTXFILTER is refused with -EINVAL on a tun and reads its
+ * argument on a tap, where an address outside user space makes it fail
+ * with -EFAULT before anything changes.
+ */
+static int net_backing(struct hvx_virtio_net *n)
+{
+	struct socket *(*get_socket)(struct file *f);
+	struct socket *sock;
+	long ret;
+
+	get_socket = symbol_get(tun_get_socket);
+	if (!get_socket)
+		return -EINVAL;
+	sock = get_socket(n->file);
+	if (IS_ERR(sock)) {
+		symbol_put(tun_get_socket);
+		return -EINVAL;
+	}
+	n->sock = sock;
+	ret = n->file->f_op->unlocked_ioctl(n->file, TUNSETTXFILTER, ~0UL);
+	return ret == -EFAULT ? 0 : -EINVAL;
+}
+
+/**
+ * hvx_virtio_net_create - HVX_CREATE_VIRTIO for HVX_VIRTIO_NET
+ * @vm: the VM.
+ * @a: the argument, its transport fields checked.
+ *
+ * Context: process context of the VM's owner.
+ * Return: 0, or -EBADF, -EINVAL, -EEXIST, -ENODEV, -ENOMEM (see
+ * HVX_CREATE_VIRTIO); on error nothing changed.
+ */
+long hvx_virtio_net_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
+{
+	struct hvx_virtio_net *n;
+	__poll_t mask;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_TUN))
+		return -EINVAL;
+	if (a->flags & HVX_VIRTIO_RANDOM_MAC) {
+		if (!is_zero_ether_addr(a->mac))
+			return -EINVAL;
+	} else if (!is_valid_ether_addr(a->mac)) {
+		return -EINVAL;
+	}
+	n = kvzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	n->file = fget(a->fd);
+	if (!n->file) {
+		kvfree(n);
+		return -EBADF;
+	}
+	ret = net_backing(n);
+	if (ret)
+		goto err;
+	ret = -ENOMEM;
+	n->rxbuf = kvmalloc(BUF_SIZE, GFP_KERNEL_ACCOUNT);
+	n->txbuf = kvmalloc(BUF_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!n->rxbuf || !n->txbuf)
+		goto err;
+	if (a->flags & HVX_VIRTIO_RANDOM_MAC)
+		eth_random_addr(n->cfg.mac);
+	else
+		ether_addr_copy(n->cfg.mac, a->mac);
+	n->cfg.status = (__force __virtio16)cpu_to_le16(VIRTIO_NET_S_LINK_UP);
+	n->vdev.devcfg = &n->cfg;
+	n->vdev.devcfg_len = sizeof(n->cfg);
+	n->vdev.nvqs = NR_QUEUES;
+	ret = hvx_virtio_init(&n->vdev, vm, a, &net_ops, NET_FEATURES);
+	if (ret)
+		goto err;
+	init_waitqueue_func_entry(&n->wait, net_wake);
+	init_poll_funcptr(&n->pt, net_queue_proc);
+	mask = vfs_poll(n->file, &n->pt);
+	if (mask & EPOLLERR) {
+		hvx_virtio_discard(&n->vdev);	/* frees n */
+		return -EINVAL;
+	}
+	ret = hvx_virtio_add(&n->vdev, a);
+	if (ret) {
+		hvx_virtio_discard(&n->vdev);	/* frees n */
+		return ret;
+	}
+	/* No offloads until the driver accepts some. */
+	mutex_lock(&n->vdev.lock);
+	net_set_features(&n->vdev, 0);
+	mutex_unlock(&n->vdev.lock);
+	return 0;
+
+err:
+	net_free(n);
+	return ret;
+}

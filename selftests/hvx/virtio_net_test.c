@@ -1,0 +1,871 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_net_test - in-kernel virtio-net backed by a tap (HVX_CREATE_VIRTIO
+ * with HVX_VIRTIO_NET): a guest driver written in C sets up the receive,
+ * transmit and control queues by hand. A frame the guest sends comes out
+ * of the tap (a packet socket on the tap sees it), frames the host sends
+ * through the tap reach the guest's receive buffers, one of them spread
+ * over three mergeable buffers; control commands are acknowledged. Hostile
+ * rings on the net queues (a device-readable or too short receive buffer,
+ * a transmit chain that loops or points at the APIC page) end in
+ * DEVICE_NEEDS_RESET and the device works after a reset; an oversized
+ * frame is dropped and counted. The ioctl's errors, and no reference to
+ * the tap left after the VM goes or its VMM is killed.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+
+#include "hvx_test.h"
+#include "hvx_guest.h"
+#include "hvx_nl.h"
+
+enum ng_case {
+	NG_TRAFFIC,	/* control, send one frame, receive two */
+	NG_RX_READABLE,	/* hostile: a receive buffer the device may not write */
+	NG_RX_SHORT,	/* hostile: a receive buffer shorter than the header */
+	NG_TX_LOOP,	/* hostile: a transmit chain that loops */
+	NG_TX_APIC,	/* hostile: a transmit buffer at the APIC page */
+	NG_TX_BIG,	/* a frame larger than any: dropped, counted */
+};
+
+#define NG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
+
+#define QS		16
+#define NRX		8
+#define RXBUF		2048
+#define ETHERTYPE	0x88b5		/* IEEE local experimental */
+#define TX_PAYLOAD	100
+#define RX_SMALL	1000
+#define RX_BIG		5000		/* over three 2 KiB buffers */
+#define HDR		12
+#define POLL_LIMIT	200000000ull
+
+static const uint8_t ng_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+#define PCI_ADDR	0xcf8
+#define PCI_DATA	0xcfc
+
+#define CC_DFSELECT	0x00
+#define CC_DF		0x04
+#define CC_GFSELECT	0x08
+#define CC_GF		0x0c
+#define CC_NUMQ		0x12
+#define CC_STATUS	0x14
+#define CC_QSELECT	0x16
+#define CC_QSIZE	0x18
+#define CC_QMSIX	0x1a
+#define CC_QENABLE	0x1c
+#define CC_QNOTIFY	0x1e
+#define CC_QDESC	0x20
+#define CC_QAVAIL	0x28
+#define CC_QUSED	0x30
+
+#define S_ACK		1
+#define S_DRIVER	2
+#define S_DRIVER_OK	4
+#define S_FEATURES_OK	8
+#define S_NEEDS_RESET	0x40
+
+#define F_MAC		(1ull << 5)
+#define F_MRG_RXBUF	(1ull << 15)
+#define F_STATUS	(1ull << 16)
+#define F_CTRL_VQ	(1ull << 17)
+#define F_CTRL_RX	(1ull << 18)
+#define F_CTRL_MAC	(1ull << 23)
+#define F_VERSION_1	(1ull << 32)
+#define F_ALL		(F_MAC | F_MRG_RXBUF | F_STATUS | F_CTRL_VQ | \
+			 F_CTRL_RX | F_CTRL_MAC | F_VERSION_1)
+
+#define D_NEXT		1
+#define D_WRITE		2
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct gq {
+	struct desc desc[QS];
+	struct {
+		uint16_t flags;
+		uint16_t idx;
+		uint16_t ring[QS];
+		uint16_t used_event;
+	} avail;
+	uint32_t pad;
+	struct {
+		uint16_t flags;
+		uint16_t idx;
+		struct {
+			uint32_t id;
+			uint32_t len;
+		} ring[QS];
+		uint16_t avail_event;
+	} used;
+	uint16_t avail_idx, used_seen;
+} __attribute__((aligned(4096)));	/* descriptors: 16-byte aligned */
+
+static volatile struct gq ng_q[3] __attribute__((aligned(4096)));
+static volatile uint8_t ng_rx[NRX][RXBUF] __attribute__((aligned(4096)));
+static volatile uint8_t ng_tx[2048];
+static volatile uint8_t ng_frame[16384];
+static volatile uint8_t ng_ctrl[16];
+static volatile uint8_t ng_ack;
+
+static struct {
+	uint32_t devfn;
+	volatile uint8_t *common, *isr, *device, *notify;
+} dev;
+
+GUEST_CODE
+static uint32_t cfg32(uint32_t off)
+{
+	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
+	return inl(PCI_DATA);
+}
+
+GUEST_CODE
+static void cfg_write32(uint32_t off, uint32_t v)
+{
+	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
+	outl(PCI_DATA, v);
+}
+
+GUEST_CODE
+static uint8_t cfg8(uint32_t off)
+{
+	return cfg32(off) >> (8 * (off & 3));
+}
+
+#define MMIO8(p, off)	(*(volatile uint8_t *)((p) + (off)))
+#define MMIO16(p, off)	(*(volatile uint16_t *)((p) + (off)))
+#define MMIO32(p, off)	(*(volatile uint32_t *)((p) + (off)))
+#define MMIO64(p, off)	(*(volatile uint64_t *)((p) + (off)))
+
+GUEST_CODE
+static void find(uint32_t devfn)
+{
+	uint32_t bar, cap;
+
+	dev.devfn = devfn;
+	GUEST_ASSERT_EQ(0x10411af4, cfg32(0));	/* 1af4:1041, network */
+	GUEST_ASSERT_EQ(0x02000001, cfg32(8));	/* Ethernet, revision 1 */
+	bar = cfg32(0x10) & ~0xfu;
+	GUEST_ASSERT(bar);
+	cfg_write32(4, cfg32(4) | 6);
+	for (cap = cfg8(0x34); cap; cap = cfg8(cap + 1)) {
+		volatile uint8_t *p;
+
+		if (cfg8(cap) != 0x09)
+			continue;
+		p = (volatile uint8_t *)(uint64_t)(bar + cfg32(cap + 8));
+		switch (cfg8(cap + 3)) {
+		case 1:
+			dev.common = p;
+			break;
+		case 2:
+			dev.notify = p;
+			break;
+		case 3:
+			dev.isr = p;
+			break;
+		case 4:
+			dev.device = p;
+			break;
+		}
+	}
+	GUEST_ASSERT(dev.common && dev.notify && dev.isr && dev.device);
+}
+
+GUEST_CODE
+static uint8_t status(void)
+{
+	return MMIO8(dev.common, CC_STATUS);
+}
+
+GUEST_CODE
+static void set_desc(volatile struct desc *d, uint64_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	d->addr = addr;
+	d->len = len;
+	d->flags = flags;
+	d->next = next;
+}
+
+GUEST_CODE
+static void notify(int q)
+{
+	MMIO16(dev.notify, 4 * q) = q;
+}
+
+GUEST_CODE
+static void make_avail(int q, uint16_t head)
+{
+	volatile struct gq *v = &ng_q[q];
+
+	v->avail.ring[v->avail_idx % QS] = head;
+	asm volatile("" : : : "memory");
+	v->avail.idx = ++v->avail_idx;
+	asm volatile("mfence" : : : "memory");
+}
+
+/* Post receive buffer @i (descriptor @i of the receive queue). */
+GUEST_CODE
+static void post_rx(int i)
+{
+	set_desc(&ng_q[0].desc[i], (uint64_t)ng_rx[i], RXBUF, D_WRITE, 0);
+	make_avail(0, i);
+}
+
+/* Reset, negotiate @want, set up the three queues, post receive buffers. */
+GUEST_CODE
+static void start(uint64_t want)
+{
+	uint64_t f;
+
+	MMIO8(dev.common, CC_STATUS) = 0;
+	GUEST_ASSERT_EQ(0, status());
+	MMIO8(dev.common, CC_STATUS) = S_ACK | S_DRIVER;
+	MMIO32(dev.common, CC_DFSELECT) = 0;
+	f = MMIO32(dev.common, CC_DF);
+	MMIO32(dev.common, CC_DFSELECT) = 1;
+	f |= (uint64_t)MMIO32(dev.common, CC_DF) << 32;
+	GUEST_ASSERT_EQ(F_ALL, f & F_ALL);
+	f &= want;
+	MMIO32(dev.common, CC_GFSELECT) = 0;
+	MMIO32(dev.common, CC_GF) = (uint32_t)f;
+	MMIO32(dev.common, CC_GFSELECT) = 1;
+	MMIO32(dev.common, CC_GF) = f >> 32;
+	MMIO8(dev.common, CC_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, status());
+	guest_memset((void *)ng_q, 0, sizeof(ng_q));
+	GUEST_ASSERT_EQ(3, MMIO16(dev.common, CC_NUMQ));
+	for (int q = 0; q < 3; q++) {
+		MMIO16(dev.common, CC_QSELECT) = q;
+		MMIO16(dev.common, CC_QSIZE) = QS;
+		GUEST_ASSERT_EQ(q, MMIO16(dev.common, CC_QNOTIFY));
+		MMIO16(dev.common, CC_QMSIX) = 0xffff;
+		MMIO64(dev.common, CC_QDESC) = (uint64_t)ng_q[q].desc;
+		MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&ng_q[q].avail;
+		MMIO64(dev.common, CC_QUSED) = (uint64_t)&ng_q[q].used;
+		MMIO16(dev.common, CC_QENABLE) = 1;
+	}
+	MMIO8(dev.common, CC_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK |
+				       S_DRIVER_OK;
+}
+
+/* The next used element of queue @q: its id; *len its length. */
+GUEST_CODE
+static int next_used(int q, uint32_t *len)
+{
+	volatile struct gq *v = &ng_q[q];
+
+	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		if (v->used.idx != v->used_seen) {
+			uint16_t s = v->used_seen++ % QS;
+
+			*len = v->used.ring[s].len;
+			return v->used.ring[s].id;
+		}
+		if (!(i & 0xffff) && (status() & S_NEEDS_RESET))
+			return -1;
+		asm volatile("pause");
+	}
+	GUEST_ASSERT(!"the device never answered");
+	return -1;
+}
+
+/* Send @len bytes of frame (after the header) from ng_tx. */
+GUEST_CODE
+static void guest_send(uint32_t len)
+{
+	uint32_t l;
+
+	guest_memset((void *)ng_tx, 0, HDR);
+	set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR + len, 0, 0);
+	make_avail(1, 0);
+	notify(1);
+	GUEST_ASSERT_EQ(0, next_used(1, &l));
+}
+
+/* One control command with one byte of data: the ack. */
+GUEST_CODE
+static uint8_t ctrl(uint8_t class, uint8_t cmd, uint8_t data)
+{
+	uint32_t l;
+
+	ng_ctrl[0] = class;
+	ng_ctrl[1] = cmd;
+	ng_ctrl[2] = data;
+	ng_ack = 0xff;
+	set_desc(&ng_q[2].desc[0], (uint64_t)ng_ctrl, 3, D_NEXT, 1);
+	set_desc(&ng_q[2].desc[1], (uint64_t)&ng_ack, 1, D_WRITE, 0);
+	make_avail(2, 0);
+	notify(2);
+	GUEST_ASSERT_EQ(0, next_used(2, &l));
+	GUEST_ASSERT_EQ(1, l);
+	return ng_ack;
+}
+
+/*
+ * Receive the next frame of our ethertype into ng_frame (header and
+ * all, its buffers put back); other frames are skipped. Return its
+ * length, and the number of buffers in *nbuf.
+ */
+GUEST_CODE
+static uint32_t receive(uint16_t *nbuf)
+{
+	for (;;) {
+		uint32_t len, total = 0;
+		uint16_t n;
+		int id;
+
+		id = next_used(0, &len);
+		GUEST_ASSERT(id >= 0 && id < NRX && len <= RXBUF);
+		n = ng_rx[id][10] | ng_rx[id][11] << 8;
+		GUEST_ASSERT(n >= 1 && n <= NRX);
+		for (uint16_t b = 0; b < n; b++) {
+			if (b) {
+				id = next_used(0, &len);
+				GUEST_ASSERT(id >= 0 && id < NRX);
+			}
+			for (uint32_t i = 0; i < len; i++)
+				ng_frame[total + i] = ng_rx[id][i];
+			total += len;
+			post_rx(id);
+		}
+		notify(0);
+		if (ng_frame[HDR + 12] == ETHERTYPE >> 8 &&
+		    ng_frame[HDR + 13] == (ETHERTYPE & 0xff)) {
+			*nbuf = n;
+			return total;
+		}
+	}
+}
+
+GUEST_CODE
+static void check_frame(uint32_t len, uint8_t seed)
+{
+	uint16_t n;
+
+	GUEST_ASSERT_EQ(HDR + len, receive(&n));
+	GUEST_ASSERT_EQ((len + HDR + RXBUF - 1) / RXBUF, n);
+	for (uint32_t i = 14; i < len; i++)
+		GUEST_ASSERT_EQ((uint8_t)(seed + i), ng_frame[HDR + i]);
+}
+
+/* Wait for DEVICE_NEEDS_RESET, reset, and send a frame. */
+GUEST_CODE
+static void wait_needs_reset(void)
+{
+	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		if (status() & S_NEEDS_RESET) {
+			start(F_ALL);
+			guest_send(14 + TX_PAYLOAD);
+			return;
+		}
+		asm volatile("pause");
+	}
+	GUEST_ASSERT(!"no DEVICE_NEEDS_RESET");
+}
+
+GUEST_CODE
+static void guest_net(uint64_t arg)
+{
+	uint32_t l;
+
+	find(arg >> 8);
+	start(F_ALL);
+	for (int i = 0; i < 6; i++)
+		GUEST_ASSERT_EQ(ng_mac[i], MMIO8(dev.device, i));
+	GUEST_ASSERT_EQ(1, MMIO16(dev.device, 6));	/* link up */
+	/* The frame the host expects: broadcast, from us, our ethertype. */
+	for (int i = 0; i < 6; i++) {
+		ng_tx[HDR + i] = 0xff;
+		ng_tx[HDR + 6 + i] = ng_mac[i];
+	}
+	ng_tx[HDR + 12] = ETHERTYPE >> 8;
+	ng_tx[HDR + 13] = ETHERTYPE & 0xff;
+	for (int i = 14; i < 14 + TX_PAYLOAD; i++)
+		ng_tx[HDR + i] = (uint8_t)(0x40 + i);
+
+	switch (arg & 0xff) {
+	case NG_TRAFFIC:
+		GUEST_ASSERT_EQ(0, ctrl(0, 0, 1));	/* RX PROMISC on */
+		GUEST_ASSERT_EQ(0, ctrl(0, 1, 1));	/* RX ALLMULTI on */
+		GUEST_ASSERT_EQ(1, ctrl(9, 0, 0));	/* unknown class */
+		for (int i = 0; i < NRX; i++)
+			post_rx(i);
+		notify(0);
+		guest_send(14 + TX_PAYLOAD);
+		GUEST_SYNC(1);
+		check_frame(RX_SMALL, 0x11);
+		check_frame(RX_BIG, 0x22);
+		break;
+	case NG_RX_READABLE:
+	case NG_RX_SHORT:
+		set_desc(&ng_q[0].desc[0], (uint64_t)ng_rx[0],
+			 (arg & 0xff) == NG_RX_SHORT ? 4 : RXBUF,
+			 (arg & 0xff) == NG_RX_SHORT ? D_WRITE : 0, 0);
+		make_avail(0, 0);
+		notify(0);
+		GUEST_SYNC(1);
+		wait_needs_reset();
+		break;
+	case NG_TX_LOOP:
+		set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR, D_NEXT, 1);
+		set_desc(&ng_q[1].desc[1], (uint64_t)ng_tx, 64, D_NEXT, 0);
+		make_avail(1, 0);
+		notify(1);
+		wait_needs_reset();
+		break;
+	case NG_TX_APIC:
+		set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR, D_NEXT, 1);
+		set_desc(&ng_q[1].desc[1], 0xfee00000, 64, 0, 0);
+		make_avail(1, 0);
+		notify(1);
+		wait_needs_reset();
+		break;
+	case NG_TX_BIG:
+		/* 5 x 15000 bytes: more than a 64 KiB frame. */
+		for (int i = 0; i < 5; i++)
+			set_desc(&ng_q[1].desc[i], (uint64_t)ng_frame, 15000,
+				 i < 4 ? D_NEXT : 0, i + 1);
+		make_avail(1, 0);
+		notify(1);
+		GUEST_ASSERT_EQ(0, next_used(1, &l));
+		GUEST_ASSERT_EQ(0, l);
+		GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+		guest_send(14 + TX_PAYLOAD);	/* still works */
+		break;
+	}
+	GUEST_DONE();
+}
+
+/* Host code. */
+
+#define DEVFN(slot)	((slot) << 3)
+#define BAR_A		0xe0000000ull
+#define GSI		11
+
+struct tap {
+	char name[IFNAMSIZ];
+	int fd;		/* /dev/net/tun, attached */
+	int ps;		/* packet socket on it, our ethertype */
+	int ifindex;
+};
+
+/* /dev/net/tun, loading tun.ko from HVX_NET_DIR (/lib/hvx/net) if needed. */
+static int tun_open(void)
+{
+	const char *dir = getenv("HVX_NET_DIR") ?: "/lib/hvx/net";
+	char cmd[512];
+	int fd;
+
+	fd = open("/dev/net/tun", O_RDWR);
+	if (fd >= 0)
+		return fd;
+	snprintf(cmd, sizeof(cmd), "insmod %s/tun.ko 2>/dev/null", dir);
+	if (system(cmd)) {
+		/* ignored: built in, or already loaded */
+	}
+	mkdir("/dev/net", 0755);
+	mknod("/dev/net/tun", S_IFCHR | 0666, makedev(10, 200));
+	return open("/dev/net/tun", O_RDWR);
+}
+
+static int ifreq_ioctl(unsigned long cmd, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (s < 0)
+		return -1;
+	ret = ioctl(s, cmd, ifr);
+	close(s);
+	return ret;
+}
+
+/* A tap (IFF_VNET_HDR), up, MTU 9000, IPv6 off, with a packet socket. */
+static bool tap_make(struct tap *t, int flags)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct ifreq ifr = { 0 };
+	char path[128];
+	FILE *f;
+
+	t->fd = tun_open();
+	if (t->fd < 0)
+		return false;
+	strcpy(ifr.ifr_name, "hvxnet%d");
+	ifr.ifr_flags = flags;
+	LIB_ASSERT(!ioctl(t->fd, TUNSETIFF, &ifr), "TUNSETIFF: %m");
+	strcpy(t->name, ifr.ifr_name);
+	t->ifindex = if_nametoindex(t->name);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 t->name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, t->name);
+	ifr.ifr_mtu = 9000;
+	LIB_ASSERT(!ifreq_ioctl(SIOCSIFMTU, &ifr), "SIOCSIFMTU: %m");
+	LIB_ASSERT(!ifreq_ioctl(SIOCGIFFLAGS, &ifr), "SIOCGIFFLAGS: %m");
+	ifr.ifr_flags |= IFF_UP;
+	LIB_ASSERT(!ifreq_ioctl(SIOCSIFFLAGS, &ifr), "SIOCSIFFLAGS: %m");
+	t->ps = socket(AF_PACKET, SOCK_RAW, htons(ETHERTYPE));
+	LIB_ASSERT(t->ps >= 0, "AF_PACKET: %m");
+	sll.sll_protocol = htons(ETHERTYPE);
+	sll.sll_ifindex = t->ifindex;
+	LIB_ASSERT(!bind(t->ps, (struct sockaddr *)&sll, sizeof(sll)),
+		   "bind: %m");
+	return true;
+}
+
+#define REQUIRE_TAP(t) do {						\
+	if (!tap_make(t, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))		\
+		SKIP(return, "no /dev/net/tun (tun.ko not in HVX_NET_DIR)"); \
+} while (0)
+
+/* The next frame the guest sent (incoming on the tap), or -1 after 5 s. */
+static ssize_t tap_recv(struct tap *t, uint8_t *buf, size_t len)
+{
+	struct timeval tv = { .tv_sec = 5 };
+
+	setsockopt(t->ps, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		struct sockaddr_ll sll;
+		socklen_t sl = sizeof(sll);
+		ssize_t n = recvfrom(t->ps, buf, len, 0,
+				     (struct sockaddr *)&sll, &sl);
+
+		if (n < 0 || sll.sll_pkttype != PACKET_OUTGOING)
+			return n;
+	}
+}
+
+/* Send a frame of @len bytes to the guest through the tap. */
+static void tap_send(struct tap *t, uint32_t len, uint8_t seed)
+{
+	uint8_t buf[RX_BIG];
+
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i);
+	memcpy(buf, ng_mac, 6);
+	memset(buf + 6, 0x02, 6);
+	buf[12] = ETHERTYPE >> 8;
+	buf[13] = ETHERTYPE & 0xff;
+	LIB_ASSERT(send(t->ps, buf, len, 0) == len, "send: %m");
+}
+
+/* The frame the guest sends: broadcast, from ng_mac, TX_PAYLOAD bytes. */
+static bool guest_frame_ok(struct tap *t)
+{
+	uint8_t buf[2048];
+	ssize_t n = tap_recv(t, buf, sizeof(buf));
+
+	if (n != 14 + TX_PAYLOAD || memcmp(buf + 6, ng_mac, 6) ||
+	    buf[0] != 0xff)
+		return false;
+	for (int i = 14; i < n; i++)
+		if (buf[i] != (uint8_t)(0x40 + i))
+			return false;
+	return true;
+}
+
+static void tap_close(struct tap *t)
+{
+	close(t->ps);
+	close(t->fd);
+}
+
+/* The tap's interface exists (someone holds its file). */
+static bool tap_exists(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	return !access(path, F_OK);
+}
+
+static bool tap_gone(const char *name)
+{
+	for (int i = 0; i < 500 && tap_exists(name); i++)
+		msleep(10);
+	return !tap_exists(name);
+}
+
+static struct vm *pci_vm(void)
+{
+	struct hvx_platform_config c = { .devices = HVX_PLATFORM_PCI };
+	struct vm *vm = vm_create();
+
+	LIB_ASSERT(!ioctl(vm->fd, HVX_CREATE_PLATFORM, &c),
+		   "HVX_CREATE_PLATFORM: %m");
+	return vm;
+}
+
+static void net_arg(struct hvx_virtio_device *a, int fd)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = HVX_VIRTIO_NET;
+	a->fd = fd;
+	a->devfn = DEVFN(3);
+	a->gsi = GSI;
+	a->bar = BAR_A;
+	memcpy(a->mac, ng_mac, 6);
+}
+
+static int create_net(struct vm *vm, int fd)
+{
+	struct hvx_virtio_device a;
+
+	net_arg(&a, fd);
+	return ioctl(vm->fd, HVX_CREATE_VIRTIO, &a);
+}
+
+static const struct hvx_virtio_stats *stats(struct hvx_nl_vm *info)
+{
+	struct hvx_nl nl;
+
+	LIB_ASSERT(!hvx_nl_open(&nl), "netlink");
+	LIB_ASSERT(!hvx_nl_get_vm(&nl, hvx_nl_own_vm_id(&nl), info), "GET_VM");
+	hvx_nl_close(&nl);
+	LIB_ASSERT(info->nr_virtio == 1, "%u virtio devices", info->nr_virtio);
+	return &info->virtio[0];
+}
+
+TEST(traffic)
+{
+	const struct hvx_virtio_stats *st;
+	struct hvx_nl_vm info;
+	struct vcpu *vcpu;
+	struct tap t;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	vm = pci_vm();
+	ASSERT_EQ(0, create_net(vm, t.fd)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_net, NG_ARG(NG_TRAFFIC, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	ASSERT_TRUE(guest_frame_ok(&t)) TH_LOG("the guest's frame did not come out of the tap");
+	tap_send(&t, RX_SMALL, 0x11);
+	tap_send(&t, RX_BIG, 0x22);
+	vcpu_run_done(vcpu);
+
+	st = stats(&info);
+	ASSERT_EQ(HVX_VIRTIO_NET, st->type);
+	/* 3 control commands, 1 frame sent, at least 2 received. */
+	ASSERT_LE(6, st->requests);
+	ASSERT_LE(TX_PAYLOAD + 14 + RX_SMALL + RX_BIG, st->bytes);
+	ASSERT_LE(6, st->notifications);
+	ASSERT_EQ(1, st->errors);	/* the unknown control class */
+	vcpu_free(vcpu);
+	close(t.fd);
+	ASSERT_TRUE(tap_exists(t.name));	/* the device holds it */
+	vm_free(vm);
+	ASSERT_TRUE(tap_gone(t.name)) TH_LOG("the tap outlived the VM");
+	close(t.ps);
+}
+
+/* A hostile case: NEEDS_RESET, then a frame after the reset. */
+static void hostile(struct __test_metadata *_metadata, enum ng_case c)
+{
+	const struct hvx_virtio_stats *st;
+	struct hvx_nl_vm info;
+	struct vcpu *vcpu;
+	struct tap t;
+	struct vm *vm;
+
+	REQUIRE_TAP(&t);
+	vm = pci_vm();
+	ASSERT_EQ(0, create_net(vm, t.fd)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_net, NG_ARG(c, DEVFN(3)));
+	if (c == NG_RX_READABLE || c == NG_RX_SHORT) {
+		ASSERT_EQ(1, vcpu_run_sync(vcpu));
+		tap_send(&t, RX_SMALL, 0x11);
+	}
+	vcpu_run_done(vcpu);
+	ASSERT_TRUE(guest_frame_ok(&t)) TH_LOG("no frame after the reset");
+	st = stats(&info);
+	ASSERT_EQ(1, st->errors);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	tap_close(&t);
+	ASSERT_TRUE(tap_gone(t.name));
+}
+
+TEST(hostile_rx_readable)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, NG_RX_READABLE);
+}
+
+TEST(hostile_rx_short)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, NG_RX_SHORT);
+}
+
+TEST(hostile_tx_loop)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, NG_TX_LOOP);
+}
+
+TEST(hostile_tx_apic_page)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, NG_TX_APIC);
+}
+
+TEST(oversized_frame_dropped)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, NG_TX_BIG);
+}
+
+TEST(errors)
+{
+	struct hvx_virtio_device a;
+	struct ifreq ifr = { 0 };
+	int efd, tun, bare;
+	struct tap t;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	efd = eventfd(0, 0);
+	ASSERT_LE(0, efd);
+	bare = tun_open();		/* not attached to any device */
+	ASSERT_LE(0, bare);
+	tun = tun_open();		/* a tun, not a tap */
+	ASSERT_LE(0, tun);
+	strcpy(ifr.ifr_name, "hvxtun%d");
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ASSERT_EQ(0, ioctl(tun, TUNSETIFF, &ifr)) TH_LOG("%m");
+
+	vm = pci_vm();
+	net_arg(&a, t.fd);
+	a.flags = HVX_VIRTIO_RO;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, t.fd);
+	a.serial[0] = 'x';
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, t.fd);
+	a.pad2 = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, t.fd);
+	a.reserved[0] = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, t.fd);
+	a.mac[0] = 0x01;		/* multicast */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, t.fd);
+	memset(a.mac, 0, 6);		/* zero without RANDOM_MAC */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, t.fd);
+	a.flags = HVX_VIRTIO_RANDOM_MAC;	/* random, but a MAC given */
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, -1);
+	ASSERT_ERRNO(EBADF, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, efd);
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, bare);
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	net_arg(&a, tun);
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	/* A disk's type with a MAC. */
+	net_arg(&a, t.fd);
+	a.type = HVX_VIRTIO_BLK;
+	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+
+	net_arg(&a, t.fd);
+	memset(a.mac, 0, 6);
+	a.flags = HVX_VIRTIO_RANDOM_MAC;
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a)) TH_LOG("%m");
+	/* The slot is taken now: nothing is left behind by the failure. */
+	ASSERT_ERRNO(EEXIST, create_net(vm, t.fd));
+	vm_free(vm);
+	tap_close(&t);
+	ASSERT_TRUE(tap_gone(t.name));
+	close(tun);
+	close(bare);
+	close(efd);
+}
+
+/* kill -9 of the VMM: no reference to the tap is left. */
+TEST(kill_leaves_no_tap_reference)
+{
+	char name[IFNAMSIZ];
+	int p[2], status;
+	long refs;
+	pid_t pid;
+
+	REQUIRE_VMX();
+	ASSERT_EQ(0, pipe(p));
+	refs = hvx_module_refcnt();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vcpu *vcpu;
+		struct vm *vm;
+		struct tap t;
+
+		if (!tap_make(&t, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
+			_exit(4);
+		vm = pci_vm();
+		if (create_net(vm, t.fd))
+			_exit(1);
+		close(t.fd);
+		vcpu = vcpu_create(vm, 0);
+		vcpu_setup_long(vcpu, guest_net, NG_ARG(NG_TRAFFIC, DEVFN(3)));
+		if (vcpu_run_sync(vcpu) != 1)
+			_exit(2);
+		if (write(p[1], t.name, IFNAMSIZ) != IFNAMSIZ)
+			_exit(3);
+		for (;;) {
+			tap_send(&t, RX_SMALL, 0x33);
+			msleep(1);
+		}
+	}
+	close(p[1]);
+	if (read(p[0], name, IFNAMSIZ) != IFNAMSIZ) {
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+			SKIP(return, "no /dev/net/tun");
+		ASSERT_TRUE(false) TH_LOG("the child failed: %#x", status);
+	}
+	ASSERT_TRUE(tap_exists(name));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_TRUE(tap_gone(name)) TH_LOG("the tap outlived the killed VMM");
+	ASSERT_TRUE(wait_for_refcnt(refs, 5000))
+		TH_LOG("module references: %ld, were %ld", hvx_module_refcnt(),
+		       refs);
+	close(p[0]);
+}
+
+TEST_HARNESS_MAIN

@@ -13,6 +13,12 @@
  * CRC, a missing or repeated record, bytes after SNAP_END), before it
  * creates a VM.
  *
+ * A migration stream (migrate.c) is the same format on a socket: the
+ * writer never seeks, and the reader takes one record at a time, from the
+ * file's mapping or from the socket (snapshot_receive()). A stream sends
+ * RAM as SNAP_RAM_PAGES records, round after round, and SNAP_PM at the
+ * pause; a file has one SNAP_RAM record per slot.
+ *
  * Time. Device timers (PIT, RTC periodic, LAPIC timer) keep their phase:
  * the pause does not count for them (the kernel's records). The RTC's
  * wall clock follows the host's CLOCK_REALTIME, kvmclock the host's

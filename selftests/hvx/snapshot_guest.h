@@ -18,4 +18,22 @@
 #define SNAP_EXIT_DONE	0x10		/* hvx-run exits (v << 1) | 1 = 0x21 */
 #define SNAP_EXIT_BAD	0x11		/* 0x23: the sum did not match */
 
+/*
+ * Parameters at the start of the guest (after a 2-byte jump), which
+ * snapshot_test patches in its copy of the file: the count to reach, the
+ * pages of the dirty region it rewrites per step (0: none; a power of
+ * two up to SNAP_DIRTY_PAGES) and the TSC ticks a step takes at least
+ * (0: as fast as it goes), so that it dirties memory at a fixed rate.
+ */
+#define SNAP_OFF_LIMIT	4		/* file offsets (u32 each) */
+#define SNAP_OFF_DIRTY	8
+#define SNAP_OFF_PACE	12
+#define SNAP_P_LIMIT	(0x100000 + SNAP_OFF_LIMIT)	/* guest addresses */
+#define SNAP_P_DIRTY	(0x100000 + SNAP_OFF_DIRTY)
+#define SNAP_P_PACE	(0x100000 + SNAP_OFF_PACE)
+#define SNAP_PERIOD	0x1ff008	/* steps between rewrites of a page */
+#define SNAP_NEXT	0x1ff010	/* TSC deadline of the next step (u64) */
+#define SNAP_DIRTY	0x400000	/* the dirty region */
+#define SNAP_DIRTY_PAGES 512		/* 2 MiB */
+
 #endif

@@ -270,5 +270,28 @@ if [[ -z "$TESTS" && ( -z "${HVX_EMUS:-}" || -n "$debug_run" ) ]]; then
 	mkdir -p "$REPO/selftests/results"
 fi
 export VMLINUZ CMDLINE_QEMU CMDLINE_QEMU_NOINTREMAP HVX_EMUS=$EMUS
-exec python3 "$HERE/hvxcheck.py" run --tests "${tests[*]}" --out "$OUT" --img "$IMG" \
-	--timeout "$test_timeout" --elapsed $((SECONDS - T_START)) "${record[@]}"
+rc=0
+python3 "$HERE/hvxcheck.py" run --tests "${tests[*]}" --out "$OUT" --img "$IMG" \
+	--timeout "$test_timeout" --elapsed $((SECONDS - T_START)) "${record[@]}" || rc=$?
+
+# The live-migration figures snapshot_test printed (its "# migrated to"
+# lines: total time, downtime, bytes), per emulator, with the command
+# that measured them (userspace/README.md, "Migration figures").
+rm -f "$OUT/migration.txt"
+for f in "$OUT"/*-serial.log; do
+	[[ -f "$f" ]] || continue
+	emu=${f##*/}
+	emu=${emu%-serial.log}
+	grep -a '^# migrated to ' "$f" | tr -d '\r' | sed "s/^# /$emu: /" || true
+done >"$OUT/migration.tmp"
+if [[ -s "$OUT/migration.tmp" ]]; then
+	{
+		echo "command: make check TESTS='$TESTS' HVX_EMUS='$EMUS'"
+		echo "commit: ${HVX_COMMIT:-$(git -C "$REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}"
+		echo "times: the emulated host's CLOCK_MONOTONIC (emulated time)"
+		cat "$OUT/migration.tmp"
+	} >"$OUT/migration.txt"
+	echo "check.sh: migration figures in $OUT/migration.txt"
+fi
+rm -f "$OUT/migration.tmp"
+exit "$rc"

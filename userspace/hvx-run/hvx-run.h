@@ -10,7 +10,9 @@
  *   console.c  stdio console: raw tty, Ctrl-A x, the fallback UART
  *   sleep.c    ACPI PM1 registers, S3 sleep and the firmware's resume
  *   stats.c    the closing summary (exit counts over generic netlink)
- *   snapshot.c --save FILE and --restore FILE: the VM to a file and back
+ *   snapshot.c --save FILE and --restore FILE: the VM to a file and back;
+ *              the records a migration stream shares with the file
+ *   migrate.c  --migrate and --incoming: live migration over TCP
  */
 #ifndef HVX_RUN_H
 #define HVX_RUN_H
@@ -75,6 +77,7 @@ enum stop_kind {
 	STOP_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP */
 	STOP_ERROR,		/* triple fault, entry failure, internal error */
 	STOP_SAVED,		/* --save: the snapshot is written */
+	STOP_MIGRATED,		/* --migrate: the destination runs the VM */
 };
 
 struct vm;
@@ -136,6 +139,9 @@ struct options {
 	struct net_opt net[MAX_NETS];
 	const char *save;	/* --save FILE: snapshot on SIGUSR1 */
 	const char *restore;	/* --restore FILE */
+	const char *migrate;	/* --migrate tcp:HOST:PORT: on SIGUSR1 */
+	const char *incoming;	/* --incoming tcp:HOST:PORT */
+	unsigned int max_downtime_ms;	/* --max-downtime, default 300 */
 };
 
 struct vm {
@@ -227,6 +233,8 @@ void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
 void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *why);
 bool vm_stopping(struct vm *vm);
 bool vm_pausing(void);			/* --save: vCPU threads leave HVX_RUN */
+bool vm_pause(struct vm *vm);		/* false: the VM is stopping */
+void vm_resume(struct vm *vm);
 
 /* boot.c (also linked into the benchmark's KVM loader, userspace/bench/) */
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
@@ -275,10 +283,34 @@ void sleep_set_pm1(uint16_t sts, uint16_t en);
 bool snapshot_refused(struct vm *vm, char *why, size_t len);	/* why not */
 int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen);
 void snapshot_load(struct vm *vm, const char *path);	/* dies if bad */
+/* A stream on @fd (what: for messages); dies if bad; allocates the RAM. */
+void snapshot_receive(struct vm *vm, int fd, const char *what);
+extern void (*snapshot_refused_hook)(const char *why);	/* before dying */
+struct snap_writer;
+struct snap_writer *snap_writer_new(int fd);	/* free() it */
+int snap_writer_flush(struct snap_writer *w);	/* 0 or -errno */
+int snap_writer_error(const struct snap_writer *w);	/* 0 or errno */
+uint64_t snap_writer_bytes(const struct snap_writer *w);
+void snapshot_write_begin(struct snap_writer *w, struct vm *vm); /* header, config */
+uint64_t snapshot_write_pages(struct snap_writer *w, struct vm *vm, int slot,
+			      const uint64_t *want, bool zeros, uint64_t first,
+			      uint64_t n);	/* pages with data sent */
+int snapshot_write_state(struct snap_writer *w, struct vm *vm, char *err,
+			 size_t errlen);	/* the paused VM's; -1: err */
+void snapshot_write_end(struct snap_writer *w);
 void snapshot_load_ram(struct vm *vm);
 bool snapshot_platform(void);
 void snapshot_set_tsc(struct vm *vm);	/* before the vCPUs exist */
 void snapshot_restore(struct vm *vm);	/* devices and vCPUs */
+
+/* migrate.c */
+void migrate_check_addr(const char *opt, const char *spec);	/* or usage_error */
+void migrate_start(struct vm *vm);	/* SIGUSR1 with --migrate */
+int migrate_fd(void);			/* poll it: pre-copy is over, or -1 */
+bool migrate_ready(struct vm *vm);	/* main thread: true if migrated */
+void migrate_cancel(struct vm *vm);	/* the VM stops: end a pre-copy */
+void migrate_receive(struct vm *vm);	/* --incoming: dies if refused */
+void migrate_running(struct vm *vm);	/* --incoming: the VM runs: ack */
 
 /* stats.c */
 void print_summary(struct vm *vm);

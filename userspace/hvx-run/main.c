@@ -10,6 +10,8 @@
  *           [--net tap=NAME[,mac=M]]... [--save FILE]
  *   hvx-run --restore FILE [--save FILE] [--hugepages] [--summary] [--dev PATH]
  *           [--quiet]
+ *   hvx-run --incoming tcp:HOST:PORT [the options of --restore]
+ *   (--migrate tcp:HOST:PORT [--max-downtime MS] instead of --save)
  *
  * Exit status: 0 when the guest powers off, resets, or halts every vCPU
  * (or on Ctrl-A x); (v << 1) | 1 when it writes v to the debug-exit port
@@ -24,7 +26,10 @@
  * KICK_SIGNAL). SIGUSR1 asks for a snapshot (--save, snapshot.c): the
  * main thread takes every vCPU thread out of HVX_RUN and joins it, writes
  * the file and exits 0; if the VM cannot be saved it says why in one
- * line and starts the vCPU threads again.
+ * line and starts the vCPU threads again. With --migrate instead,
+ * SIGUSR1 starts a live migration (migrate.c): a thread sends the RAM
+ * while the vCPUs run, then the main thread pauses them, sends the rest
+ * and exits once the destination runs the VM, or starts them again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +107,16 @@ static void usage(void)
 	       "  --save FILE      on SIGUSR1, pause the VM, write a snapshot to FILE\n"
 	       "                   and exit 0 (not with --device, --disk or --net)\n"
 	       "  --restore FILE   run the VM saved in FILE (instead of --kernel; its\n"
-	       "                   RAM size, vCPUs and --no-pv come from FILE)\n\n"
+	       "                   RAM size, vCPUs and --no-pv come from FILE)\n"
+	       "  --migrate tcp:HOST:PORT\n"
+	       "                   on SIGUSR1, send the running VM to an hvx-run\n"
+	       "                   --incoming there (live, pre-copy) and exit 0 once\n"
+	       "                   it runs there; on failure it runs on here\n"
+	       "  --max-downtime MS  --migrate stops the VM when the rest takes at\n"
+	       "                   most MS milliseconds to send (default 300)\n"
+	       "  --incoming tcp:HOST:PORT\n"
+	       "                   wait for one VM from --migrate and run it (instead\n"
+	       "                   of --kernel, as --restore)\n\n"
 	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit status: 0 poweroff/reset/halt, (v << 1) | 1 for a write of v to\n"
 	       "port 0xf4, 128+N for signal N, 1 error or guest failure, 2 bad option.\n",
@@ -204,7 +218,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEM, OPT_CPUS, OPT_HUGE,
 	       OPT_FLAT, OPT_ENTRY, OPT_NOACPI, OPT_SUMMARY, OPT_DEV, OPT_QUIET, OPT_HELP,
-	       OPT_DEVICE, OPT_DISK, OPT_NOPV, OPT_SAVE, OPT_RESTORE, OPT_NET };
+	       OPT_DEVICE, OPT_DISK, OPT_NOPV, OPT_SAVE, OPT_RESTORE, OPT_NET,
+	       OPT_MIGRATE, OPT_INCOMING, OPT_DOWNTIME };
 	static const struct option lopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -224,6 +239,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "save", required_argument, NULL, OPT_SAVE },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "migrate", required_argument, NULL, OPT_MIGRATE },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "max-downtime", required_argument, NULL, OPT_DOWNTIME },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -236,6 +254,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->cpus = 1;
 	o->dev = "/dev/hvx";
 	o->append = "";
+	o->max_downtime_ms = 300;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
@@ -302,6 +321,21 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SAVE: o->save = optarg; break;
 		case OPT_RESTORE: o->restore = optarg; break;
+		case OPT_MIGRATE:
+			migrate_check_addr("--migrate", optarg);
+			o->migrate = optarg;
+			break;
+		case OPT_INCOMING:
+			migrate_check_addr("--incoming", optarg);
+			o->incoming = optarg;
+			break;
+		case OPT_DOWNTIME:
+			v = parse_u64("--max-downtime", optarg);
+			if (!v || v > 3600000)
+				usage_error("--max-downtime: %s is not between 1 and 3600000 ms",
+					    optarg);
+			o->max_downtime_ms = (unsigned int)v;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage();
@@ -317,11 +351,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (o->restore && vm_opt)
 		usage_error("--%s cannot be used with --restore (the snapshot has the VM)",
 			    vm_opt);
-	if (o->restore)
+	if (o->incoming && vm_opt)
+		usage_error("--%s cannot be used with --incoming (the stream has the VM)",
+			    vm_opt);
+	if (o->incoming && o->restore)
+		usage_error("--incoming cannot be used with --restore");
+	if (o->migrate && o->save)
+		usage_error("--migrate cannot be used with --save (SIGUSR1 starts one of them)");
+	if (o->restore || o->incoming)
 		return;
 	/* hvx has no state record for a virtio-net device. */
 	if (o->save && o->nnets)
 		usage_error("--save cannot be used with --net (a virtio-net device cannot be saved)");
+	if (o->migrate && o->nnets)
+		usage_error("--migrate cannot be used with --net (a virtio-net device cannot be saved)");
 	if (!o->kernel)
 		usage_error("no --kernel given");
 	if (o->flat && o->initrd)
@@ -934,23 +977,11 @@ static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
 static bool save_failed;
 
 /*
- * SIGUSR1: with --save, stop every vCPU thread (kicked out of HVX_RUN,
- * joined), write the snapshot and stop the VM; if it cannot be saved,
- * say why and start the threads again.
+ * Every vCPU thread out of HVX_RUN (kicked) and joined, the console
+ * output so far written; false if the VM stops meanwhile.
  */
-static void save_requested(struct vm *vm)
+bool vm_pause(struct vm *vm)
 {
-	char why[600], msg[4200];
-
-	if (!vm->opt.save) {
-		complain("SIGUSR1 ignored: no --save FILE given");
-		return;
-	}
-	if (snapshot_refused(vm, why, sizeof(why))) {
-		complain("%s", why);
-		save_failed = true;
-		return;
-	}
 	atomic_store(&pausing, true);
 	sleep_stopping();	/* a vCPU waiting out an S3 sleep leaves too */
 	kick_vcpus(vm);
@@ -964,20 +995,12 @@ static void save_requested(struct vm *vm)
 	/* Console output so far goes out now, not into the snapshot. */
 	if (vm->console_fd >= 0)
 		console_output(vm);
-	if (vm_stopping(vm)) {
-		complain("the VM stopped before it could be saved");
-		save_failed = true;
-		return;
-	}
-	if (!snapshot_refused(vm, why, sizeof(why)) &&
-	    !snapshot_save(vm, vm->opt.save, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "saved the VM to %s", vm->opt.save);
-		save_failed = false;
-		vm_stop(vm, STOP_SAVED, 0, msg);
-		return;
-	}
-	complain("%s", why);
-	save_failed = true;
+	return !vm_stopping(vm);
+}
+
+/* The vCPU threads of a paused VM run again. */
+void vm_resume(struct vm *vm)
+{
 	atomic_store(&pausing, false);
 	for (int i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -991,6 +1014,45 @@ static void save_requested(struct vm *vm)
 		v->thread = (unsigned long)t;
 		v->started = true;
 	}
+}
+
+/*
+ * SIGUSR1: with --save, pause the VM, write the snapshot and stop the
+ * VM; if it cannot be saved, say why and let it run on. With --migrate,
+ * start a migration (migrate.c).
+ */
+static void save_requested(struct vm *vm)
+{
+	char why[600], msg[4200];
+
+	if (vm->opt.migrate) {
+		migrate_start(vm);
+		return;
+	}
+	if (!vm->opt.save) {
+		complain("SIGUSR1 ignored: no --save FILE or --migrate given");
+		return;
+	}
+	if (snapshot_refused(vm, why, sizeof(why))) {
+		complain("%s", why);
+		save_failed = true;
+		return;
+	}
+	if (!vm_pause(vm)) {
+		complain("the VM stopped before it could be saved");
+		save_failed = true;
+		return;
+	}
+	if (!snapshot_refused(vm, why, sizeof(why)) &&
+	    !snapshot_save(vm, vm->opt.save, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "saved the VM to %s", vm->opt.save);
+		save_failed = false;
+		vm_stop(vm, STOP_SAVED, 0, msg);
+		return;
+	}
+	complain("%s", why);
+	save_failed = true;
+	vm_resume(vm);
 }
 
 int main(int argc, char **argv)
@@ -1020,12 +1082,15 @@ int main(int argc, char **argv)
 	 * Everything that can fail on the guest's files (or the snapshot)
 	 * happens before the VM exists.
 	 */
+	memset(&bs, 0, sizeof(bs));
 	if (vm->opt.restore) {
-		memset(&bs, 0, sizeof(bs));
 		snapshot_load(vm, vm->opt.restore);
 		alloc_ram(vm);
 		snapshot_load_ram(vm);
 		snprintf(bs.desc, sizeof(bs.desc), "snapshot %s", vm->opt.restore);
+	} else if (vm->opt.incoming) {
+		migrate_receive(vm);	/* the whole stream, RAM and checks */
+		snprintf(bs.desc, sizeof(bs.desc), "VM from %s", vm->opt.incoming);
 	} else {
 		alloc_ram(vm);
 		load_kernel(vm, &bs);
@@ -1033,9 +1098,11 @@ int main(int argc, char **argv)
 
 	open_hvx(vm);
 	setup_platform(vm);
-	if (vm->opt.restore && vm->platform != snapshot_platform())
-		die("--restore %s: the saved VM %s in-kernel devices, this hvx %s",
-		    vm->opt.restore, vm->platform ? "had no" : "had",
+	if ((vm->opt.restore || vm->opt.incoming) && vm->platform != snapshot_platform())
+		die("%s %s: the saved VM %s in-kernel devices, this hvx %s",
+		    vm->opt.restore ? "--restore" : "--incoming",
+		    vm->opt.restore ? vm->opt.restore : vm->opt.incoming,
+		    vm->platform ? "had no" : "had",
 		    vm->platform ? "has them" : "has none");
 	if (!vm->platform && bs.is_linux)
 		die("this hvx has no in-kernel devices (HVX_CREATE_PLATFORM): a Linux guest cannot boot without its interrupt controllers and timers");
@@ -1045,7 +1112,7 @@ int main(int argc, char **argv)
 	create_disks(vm);
 	create_nets(vm);
 	assign_devices(vm);
-	if (vm->opt.restore) {
+	if (vm->opt.restore || vm->opt.incoming) {
 		snapshot_set_tsc(vm);	/* the vCPUs take it when created */
 		create_vcpus(vm, NULL);
 		snapshot_restore(vm);
@@ -1071,7 +1138,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);	/* --save */
+	sigaddset(&set, SIGUSR1);	/* --save, --migrate */
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigdelset(&set, KICK_SIGNAL);
@@ -1085,21 +1152,24 @@ int main(int argc, char **argv)
 	     vm->opt.hugepages ? " in huge pages" : "",
 	     vm->platform ? "in-kernel devices" : "no in-kernel devices");
 	start_vcpus(vm);
+	if (vm->opt.incoming)
+		migrate_running(vm);	/* the source may stop now */
 
 	while (!vm_stopping(vm)) {
-		struct pollfd p[5] = {
+		struct pollfd p[6] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = console_stdin_fd(), .events = POLLIN },
 			{ .fd = vm->console_fd,
 			  .events = POLLIN | (console_pending() ? POLLOUT : 0) },
 			{ .fd = vm->sleep_fd, .events = POLLIN },
+			{ .fd = migrate_fd(), .events = POLLIN },
 		};
 		bool asleep = sleep_asleep();
 		uint64_t cnt;
 
 		/* In S3, look for the RTC alarm every SLEEP_POLL_MS. */
-		if (poll(p, 5, asleep ? SLEEP_POLL_MS : -1) < 0) {
+		if (poll(p, 6, asleep ? SLEEP_POLL_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -1131,8 +1201,11 @@ int main(int argc, char **argv)
 			console_output(vm);
 		if (p[3].revents & POLLOUT)
 			console_flush(vm);
+		if (p[5].revents & POLLIN)
+			migrate_ready(vm);
 	}
 
+	migrate_cancel(vm);
 	kick_vcpus(vm);
 	for (int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)

@@ -13,6 +13,12 @@
  * CRC, a missing or repeated record, bytes after SNAP_END), before it
  * creates a VM.
  *
+ * A migration stream (migrate.c) is the same format on a socket: the
+ * writer never seeks, and the reader takes one record at a time, from the
+ * file's mapping or from the socket (snapshot_receive()). A stream sends
+ * RAM as SNAP_RAM_PAGES records, round after round, and SNAP_PM at the
+ * pause; a file has one SNAP_RAM record per slot.
+ *
  * Time. Device timers (PIT, RTC periodic, LAPIC timer) keep their phase:
  * the pause does not count for them (the kernel's records). The RTC's
  * wall clock follows the host's CLOCK_REALTIME, kvmclock the host's
@@ -72,6 +78,8 @@ enum {
 	SNAP_RAM = 2,		/* struct snap_ram, bitmap, pages */
 	SNAP_TSC = 3,		/* struct snap_tsc */
 	SNAP_VM_STATE = 4,	/* HVX_GET_VM_STATE's records */
+	SNAP_RAM_PAGES = 5,	/* struct snap_ram_pages, bitmaps, pages */
+	SNAP_PM = 6,		/* struct snap_pm */
 	SNAP_REGS = 16,		/* per vCPU: struct hvx_regs */
 	SNAP_SREGS,		/* struct hvx_sregs */
 	SNAP_XCRS,		/* struct hvx_xcrs */
@@ -107,6 +115,32 @@ struct snap_ram {
 	uint64_t pages;		/* pages present after the bitmap */
 	/* then a bitmap of size / SNAP_PAGE bits (bit n: page n present),
 	 * in whole uint64_t, then the present pages in order */
+};
+
+/*
+ * Some pages of a memory slot (instance: the slot), as a migration
+ * stream sends them (migrate.c): any number of these, applied in order,
+ * each after the config record; pages named by neither bitmap keep what
+ * they hold.
+ */
+struct snap_ram_pages {
+	uint64_t gpa;		/* of the first page covered, in the slot */
+	uint64_t npages;	/* pages covered, 1 to SNAP_CHUNK_PAGES */
+	uint64_t page_size;	/* SNAP_PAGE */
+	uint64_t pages;		/* pages with data after the bitmaps */
+	/* then two bitmaps of npages bits in whole uint64_t: the pages
+	 * whose data follows, and the pages that are now all zeros (never
+	 * both); then the data pages in order */
+};
+#define SNAP_CHUNK_PAGES 256
+
+/* hvx-run's ACPI state at the save; overrides the config record's. */
+struct snap_pm {
+	uint16_t pm1_sts;
+	uint16_t pm1_en;
+	uint32_t reserved0;
+	uint64_t facs;
+	uint64_t reserved[2];
 };
 
 struct snap_tsc {
@@ -188,68 +222,105 @@ static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 /* ------------------------------------------------------------------ */
 /* Saving */
 
-struct writer {
-	FILE *f;
-	const char *path;
-	long rec_at;		/* file offset of the open record's header */
-	struct snap_record rec;
+/*
+ * A writer puts records on a file or a socket (migrate.c) through a
+ * buffer, never seeking back: every record's size and CRC are known
+ * before its header is written.
+ */
+struct snap_writer {
+	int fd;
 	bool failed;
 	int err;
+	uint64_t bytes;		/* given to the writer so far */
+	size_t fill;
+	uint8_t buf[64 * 1024];
 };
 
-static void w_bytes(struct writer *w, const void *p, size_t len)
+struct snap_writer *snap_writer_new(int fd)
+{
+	struct snap_writer *w = calloc(1, sizeof(*w));
+
+	if (w)
+		w->fd = fd;
+	return w;
+}
+
+static void w_out(struct snap_writer *w, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len && !w->failed) {
+		ssize_t n = write(w->fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->failed = true;
+			w->err = n < 0 ? errno : EIO;
+			break;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+}
+
+int snap_writer_flush(struct snap_writer *w)
+{
+	if (w->fill)
+		w_out(w, w->buf, w->fill);
+	w->fill = 0;
+	return w->failed ? -w->err : 0;
+}
+
+int snap_writer_error(const struct snap_writer *w)
+{
+	return w->failed ? w->err : 0;
+}
+
+uint64_t snap_writer_bytes(const struct snap_writer *w)
+{
+	return w->bytes;
+}
+
+static void w_bytes(struct snap_writer *w, const void *p, size_t len)
 {
 	if (w->failed || !len)
 		return;
-	if (fwrite(p, 1, len, w->f) != len) {
-		w->failed = true;
-		w->err = errno ? errno : EIO;
+	w->bytes += len;
+	if (w->fill + len > sizeof(w->buf)) {
+		snap_writer_flush(w);
+		if (len >= sizeof(w->buf)) {
+			w_out(w, p, len);
+			return;
+		}
 	}
+	memcpy(w->buf + w->fill, p, len);
+	w->fill += len;
 }
 
-static void rec_begin(struct writer *w, uint32_t type, uint32_t instance)
+static void rec_head(struct snap_writer *w, uint32_t type, uint32_t instance,
+		     uint32_t crc, uint64_t size)
 {
-	memset(&w->rec, 0, sizeof(w->rec));
-	w->rec.type = type;
-	w->rec.version = 1;
-	w->rec.instance = instance;
-	w->rec_at = ftell(w->f);
-	if (w->rec_at < 0 && !w->failed) {
-		w->failed = true;
-		w->err = errno;
-	}
-	w_bytes(w, &w->rec, sizeof(w->rec));
+	struct snap_record r = { .type = type, .version = 1,
+				 .instance = instance, .crc = crc, .size = size };
+
+	w_bytes(w, &r, sizeof(r));
 }
 
-static void rec_data(struct writer *w, const void *p, size_t len)
-{
-	w->rec.crc = crc32_update(w->rec.crc, p, len);
-	w->rec.size += len;
-	w_bytes(w, p, len);
-}
-
-/* Pad, then go back and write the header with the payload's size and CRC. */
-static void rec_end(struct writer *w)
+/* The zero bytes after a payload of @size bytes. */
+static void rec_pad(struct snap_writer *w, uint64_t size)
 {
 	static const uint8_t zero[8];
 
-	w_bytes(w, zero, (8 - w->rec.size % 8) % 8);
-	if (w->failed)
-		return;
-	if (fseek(w->f, w->rec_at, SEEK_SET) ||
-	    fwrite(&w->rec, sizeof(w->rec), 1, w->f) != 1 ||
-	    fseek(w->f, 0, SEEK_END)) {
-		w->failed = true;
-		w->err = errno ? errno : EIO;
-	}
+	w_bytes(w, zero, (8 - size % 8) % 8);
 }
 
-static void rec_whole(struct writer *w, uint32_t type, uint32_t instance,
+static void rec_whole(struct snap_writer *w, uint32_t type, uint32_t instance,
 		      const void *p, size_t len)
 {
-	rec_begin(w, type, instance);
-	rec_data(w, p, len);
-	rec_end(w);
+	rec_head(w, type, instance, crc32_update(0, p, len), len);
+	w_bytes(w, p, len);
+	rec_pad(w, len);
 }
 
 static bool page_zero(const uint8_t *p)
@@ -262,12 +333,17 @@ static bool page_zero(const uint8_t *p)
 	return true;
 }
 
-static void save_ram(struct writer *w, uint32_t slot, uint64_t gpa,
+/*
+ * A whole slot as one SNAP_RAM record, for a file: the vCPUs are paused,
+ * so the pages read for the CRC are the ones written after it.
+ */
+static void save_ram(struct snap_writer *w, uint32_t slot, uint64_t gpa,
 		     const uint8_t *ram, uint64_t size)
 {
 	uint64_t npages = size / SNAP_PAGE, words = (npages + 63) / 64;
 	uint64_t *bitmap = calloc(words ? words : 1, sizeof(uint64_t));
 	struct snap_ram r = { .gpa = gpa, .size = size, .page_size = SNAP_PAGE };
+	uint32_t crc;
 
 	if (!bitmap) {
 		w->failed = true;
@@ -279,14 +355,106 @@ static void save_ram(struct writer *w, uint32_t slot, uint64_t gpa,
 			bitmap[i / 64] |= 1ull << (i % 64);
 			r.pages++;
 		}
-	rec_begin(w, SNAP_RAM, slot);
-	rec_data(w, &r, sizeof(r));
-	rec_data(w, bitmap, words * sizeof(uint64_t));
+	crc = crc32_update(0, &r, sizeof(r));
+	crc = crc32_update(crc, bitmap, words * sizeof(uint64_t));
 	for (uint64_t i = 0; i < npages; i++)
 		if (bitmap[i / 64] & (1ull << (i % 64)))
-			rec_data(w, ram + i * SNAP_PAGE, SNAP_PAGE);
-	rec_end(w);
+			crc = crc32_update(crc, ram + i * SNAP_PAGE, SNAP_PAGE);
+	rec_head(w, SNAP_RAM, slot, crc,
+		 sizeof(r) + words * sizeof(uint64_t) + r.pages * SNAP_PAGE);
+	w_bytes(w, &r, sizeof(r));
+	w_bytes(w, bitmap, words * sizeof(uint64_t));
+	for (uint64_t i = 0; i < npages; i++)
+		if (bitmap[i / 64] & (1ull << (i % 64)))
+			w_bytes(w, ram + i * SNAP_PAGE, SNAP_PAGE);
+	/* The payload is a multiple of 8 bytes: no padding. */
 	free(bitmap);
+}
+
+/*
+ * Pages [@first, @first + @n) of memory slot @slot (RAM at @vm->ram +
+ * @base, guest-physical @gpa) as SNAP_RAM_PAGES records of at most
+ * SNAP_CHUNK_PAGES pages each: those whose bit is set in @want (all if
+ * NULL). Each page is copied before its CRC is taken, so that a vCPU
+ * writing it meanwhile cannot make the record lie; a page that reads as
+ * zeros goes as a bit of the zero bitmap (with @zeros) or not at all (the
+ * receiver's RAM starts zeroed). Returns the pages with data sent.
+ */
+static uint64_t write_pages(struct snap_writer *w, uint32_t slot, uint64_t gpa,
+			    const uint8_t *ram, const uint64_t *want,
+			    bool zeros, uint64_t first, uint64_t n)
+{
+	static struct {
+		struct snap_ram_pages h;
+		uint64_t data[SNAP_CHUNK_PAGES / 64];
+		uint64_t zero[SNAP_CHUNK_PAGES / 64];
+		uint8_t pages[SNAP_CHUNK_PAGES][SNAP_PAGE];
+	} *c;
+	uint64_t sent = 0;
+
+	if (!c)
+		c = malloc(sizeof(*c));
+	if (!c) {
+		w->failed = true;
+		w->err = ENOMEM;
+		return 0;
+	}
+	for (uint64_t at = first; at < first + n && !w->failed;) {
+		uint64_t cnt = first + n - at, words;
+		bool any = false;
+		uint32_t crc;
+
+		if (cnt > SNAP_CHUNK_PAGES)
+			cnt = SNAP_CHUNK_PAGES;
+		memset(&c->h, 0, sizeof(c->h) + sizeof(c->data) + sizeof(c->zero));
+		c->h.gpa = gpa + at * SNAP_PAGE;
+		c->h.npages = cnt;
+		c->h.page_size = SNAP_PAGE;
+		for (uint64_t i = 0; i < cnt; i++) {
+			uint64_t pg = at + i;
+			uint8_t *dst = c->pages[c->h.pages];
+
+			if (want && !(want[pg / 64] & (1ull << (pg % 64))))
+				continue;
+			memcpy(dst, ram + pg * SNAP_PAGE, SNAP_PAGE);
+			if (page_zero(dst)) {
+				if (!zeros)
+					continue;
+				c->zero[i / 64] |= 1ull << (i % 64);
+			} else {
+				c->data[i / 64] |= 1ull << (i % 64);
+				c->h.pages++;
+			}
+			any = true;
+		}
+		at += cnt;
+		if (!any)
+			continue;
+		/* Bitmaps of (cnt + 63) / 64 words each. */
+		words = (cnt + 63) / 64;
+		crc = crc32_update(0, &c->h, sizeof(c->h));
+		crc = crc32_update(crc, c->data, words * 8);
+		crc = crc32_update(crc, c->zero, words * 8);
+		crc = crc32_update(crc, c->pages, c->h.pages * SNAP_PAGE);
+		rec_head(w, SNAP_RAM_PAGES, slot, crc, sizeof(c->h) + 2 * words * 8 +
+			 c->h.pages * SNAP_PAGE);
+		w_bytes(w, &c->h, sizeof(c->h));
+		w_bytes(w, c->data, words * 8);
+		w_bytes(w, c->zero, words * 8);
+		w_bytes(w, c->pages, c->h.pages * SNAP_PAGE);
+		sent += c->h.pages;
+	}
+	return sent;
+}
+
+uint64_t snapshot_write_pages(struct snap_writer *w, struct vm *vm, int slot,
+			      const uint64_t *want, bool zeros, uint64_t first,
+			      uint64_t n)
+{
+	if (slot == 0)
+		return write_pages(w, 0, 0, vm->ram, want, zeros, first, n);
+	return write_pages(w, 1, GPA_4G, vm->ram + vm->low_size, want, zeros,
+			   first, n);
 }
 
 /* The guest's TSC frequency in kHz from its CPUID, or 0. */
@@ -315,7 +483,7 @@ static uint64_t guest_tsc_khz(struct vcpu *v)
 }
 
 /* Per vCPU: finish its exit to userspace, then every GET. */
-static int save_vcpu(struct writer *w, struct vcpu *v, const char **what)
+static int save_vcpu(struct snap_writer *w, struct vcpu *v, const char **what)
 {
 	struct {
 		struct hvx_regs regs;
@@ -413,7 +581,7 @@ bool snapshot_refused(struct vm *vm, char *why, size_t len)
 	return false;
 }
 
-int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
+void snapshot_write_begin(struct snap_writer *w, struct vm *vm)
 {
 	struct snap_header h = { .format = SNAP_FORMAT, .api = HVX_API_VERSION,
 				 .header_size = sizeof(h) };
@@ -424,21 +592,31 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 		.platform = vm->platform ? HVX_PLATFORM_ALL : 0,
 		.facs = vm->facs,
 	};
-	struct writer w = { .path = path };
-	struct hvx_tsc_offset off;
-	struct snap_tsc tsc = { 0 };
-	struct timespec ts;
-	const char *what = NULL;
-	void *vmstate = NULL;
-	char tmp[4200];
-	int len = 0, ret, fd;
 
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	sleep_get_pm1(&c.pm1_sts, &c.pm1_en);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "--save %s: the file name is too long", path);
-		return -1;
-	}
+	w_bytes(w, &h, sizeof(h));
+	rec_whole(w, SNAP_CONFIG, 0, &c, sizeof(c));
+}
+
+/*
+ * The paused VM's state: the TSC, hvx-run's PM1 registers and the FACS
+ * address (SNAP_PM: a stream's config record went out while the guest
+ * ran, so these are sent again here), every vCPU and the in-kernel
+ * devices.
+ */
+int snapshot_write_state(struct snap_writer *w, struct vm *vm, char *err,
+			 size_t errlen)
+{
+	struct hvx_tsc_offset off;
+	struct snap_tsc tsc = { 0 };
+	struct snap_pm pm = { .facs = vm->facs };
+	struct timespec ts;
+	const char *what = NULL;
+	void *vmstate = NULL;
+	int len = 0, ret;
+
+	sleep_get_pm1(&pm.pm1_sts, &pm.pm1_en);
 	if (vm->platform) {
 		struct hvx_vm_state a = { 0 };
 
@@ -458,90 +636,125 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	/* Only the user may read it: it holds the guest's memory. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	w.f = fd < 0 ? NULL : fdopen(fd, "wb");
-	if (!w.f) {
-		snprintf(err, errlen, "--save %s: %s", tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(vmstate);
-		return -1;
-	}
-	w_bytes(&w, &h, sizeof(h));
-	rec_whole(&w, SNAP_CONFIG, 0, &c, sizeof(c));
 	/* Guest TSC and real time, read together. */
 	if (ioctl(vm->fd, HVX_GET_TSC_OFFSET, &off)) {
 		snprintf(err, errlen, "cannot save the VM: HVX_GET_TSC_OFFSET: %s",
 			 strerror(errno));
-		goto fail;
+		free(vmstate);
+		return -1;
 	}
 	tsc.tsc_khz = guest_tsc_khz(&vm->vcpus[0]);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	tsc.guest_tsc = __rdtsc() + (uint64_t)off.offset;
 	tsc.realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	rec_whole(&w, SNAP_TSC, 0, &tsc, sizeof(tsc));
+	rec_whole(w, SNAP_TSC, 0, &tsc, sizeof(tsc));
+	rec_whole(w, SNAP_PM, 0, &pm, sizeof(pm));
 	for (int i = 0; i < vm->ncpus; i++) {
-		ret = save_vcpu(&w, &vm->vcpus[i], &what);
+		ret = save_vcpu(w, &vm->vcpus[i], &what);
 		if (ret) {
 			snprintf(err, errlen, "cannot save vCPU %d: %s: %s", i,
 				 what, strerror(-ret));
-			goto fail;
+			free(vmstate);
+			return -1;
 		}
 	}
 	if (vm->platform)
-		rec_whole(&w, SNAP_VM_STATE, 0, vmstate, (size_t)len);
-	save_ram(&w, 0, 0, vm->ram, vm->low_size);
-	if (vm->high_size)
-		save_ram(&w, 1, GPA_4G, vm->ram + vm->low_size, vm->high_size);
-	rec_whole(&w, SNAP_END, 0, NULL, 0);
-	if (!w.failed && (fflush(w.f) || fsync(fileno(w.f)))) {
-		w.failed = true;
-		w.err = errno;
+		rec_whole(w, SNAP_VM_STATE, 0, vmstate, (size_t)len);
+	free(vmstate);
+	return 0;
+}
+
+void snapshot_write_end(struct snap_writer *w)
+{
+	rec_whole(w, SNAP_END, 0, NULL, 0);
+}
+
+int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	struct snap_writer *w;
+	char tmp[4200];
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "--save %s: the file name is too long", path);
+		return -1;
 	}
-	if (w.failed) {
-		snprintf(err, errlen, "--save %s: %s", tmp, strerror(w.err));
+	/* Only the user may read it: it holds the guest's memory. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "--save %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	w = snap_writer_new(fd);
+	if (!w) {
+		snprintf(err, errlen, "--save %s: %s", tmp, strerror(ENOMEM));
 		goto fail;
 	}
-	if (fclose(w.f)) {
-		w.f = NULL;
+	snapshot_write_begin(w, vm);
+	if (snapshot_write_state(w, vm, err, errlen))
+		goto fail;
+	save_ram(w, 0, 0, vm->ram, vm->low_size);
+	if (vm->high_size)
+		save_ram(w, 1, GPA_4G, vm->ram + vm->low_size, vm->high_size);
+	snapshot_write_end(w);
+	if (!snap_writer_flush(w) && fsync(fd)) {
+		w->failed = true;
+		w->err = errno;
+	}
+	if (w->failed) {
+		snprintf(err, errlen, "--save %s: %s", tmp, strerror(w->err));
+		goto fail;
+	}
+	if (close(fd)) {
+		fd = -1;
 		snprintf(err, errlen, "--save %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	w.f = NULL;
+	fd = -1;
 	if (rename(tmp, path)) {
 		snprintf(err, errlen, "--save: cannot rename %s to %s: %s", tmp,
 			 path, strerror(errno));
 		goto fail;
 	}
-	free(vmstate);
+	free(w);
 	return 0;
 fail:
-	if (w.f)
-		fclose(w.f);
+	if (fd >= 0)
+		close(fd);
 	unlink(tmp);
-	free(vmstate);
+	free(w);
 	return -1;
 }
 
 /* ------------------------------------------------------------------ */
 /* Restoring */
 
-/* The parsed file: pointers into its read-only mapping. */
+/*
+ * The parsed snapshot: pointers into the file's read-only mapping, or,
+ * for a stream, into copies of its records. SNAP_RAM_PAGES records of a
+ * file wait in @pages until the RAM exists; a stream's are applied as
+ * they come, into the RAM allocated at its config record.
+ */
 static struct {
-	const char *path;
+	const char *what;	/* "--restore FILE", "--incoming tcp:..." */
 	const uint8_t *map;
 	size_t map_size;
+	struct vm *vm;		/* a stream: where its RAM goes */
 	const struct snap_config *config;
 	const struct snap_tsc *tsc;
+	const struct snap_pm *pm;
 	const uint8_t *vm_state;
 	uint64_t vm_state_size;
 	const struct snap_ram *ram[2];
+	const struct snap_ram_pages **pages;
+	size_t npages, pages_cap;
+	uint64_t pages_seen;
 	const uint8_t *vcpu[HVX_MAX_VCPUS][SNAP_VCPU_TYPES];
 	uint64_t msrs_size[HVX_MAX_VCPUS];
 } snap;
+
+/* Called with the reason before a refused snapshot ends hvx-run. */
+void (*snapshot_refused_hook)(const char *why);
 
 static void __attribute__((noreturn, format(printf, 1, 2))) bad(const char *fmt, ...)
 {
@@ -551,7 +764,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) bad(const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	die("--restore %s: %s", snap.path, why);
+	if (snapshot_refused_hook)
+		snapshot_refused_hook(why);
+	die("%s: %s", snap.what, why);
 }
 
 static const char *type_name(uint32_t type)
@@ -561,6 +776,7 @@ static const char *type_name(uint32_t type)
 		[SNAP_TSC] = "TSC", [SNAP_VM_STATE] = "device state",
 		[SNAP_REGS] = "registers", [SNAP_SREGS] = "special registers",
 		[SNAP_XCRS] = "XCRs", [SNAP_XSAVE] = "XSAVE", [SNAP_LAPIC] = "LAPIC",
+		[SNAP_RAM_PAGES] = "RAM pages", [SNAP_PM] = "ACPI",
 		[SNAP_MSRS] = "MSRs", [SNAP_DEBUGREGS] = "debug registers",
 		[SNAP_EVENTS] = "events", [SNAP_MP_STATE] = "MP state",
 	};
@@ -576,6 +792,7 @@ static uint64_t fixed_size(uint32_t type)
 	case SNAP_END: return 0;
 	case SNAP_CONFIG: return sizeof(struct snap_config);
 	case SNAP_TSC: return sizeof(struct snap_tsc);
+	case SNAP_PM: return sizeof(struct snap_pm);
 	case SNAP_REGS: return sizeof(struct hvx_regs);
 	case SNAP_SREGS: return sizeof(struct hvx_sregs);
 	case SNAP_XCRS: return sizeof(struct hvx_xcrs);
@@ -668,16 +885,283 @@ static void check_vm_state(const uint8_t *p, uint64_t size)
 			bad("no %s state in the device state record", types[i].name);
 }
 
+/* The header of a file or stream (@kind), refused as a whole if off. */
+static void check_header(const struct snap_header *h, const char *kind)
+{
+	if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)))
+		bad("not an hvx-run %s (bad magic)", kind);
+	if (h->format > SNAP_FORMAT)
+		bad("%s format %u is newer than this hvx-run's (%u)", kind,
+		    h->format, SNAP_FORMAT);
+	if (h->format != SNAP_FORMAT || h->header_size != sizeof(*h) || h->flags)
+		bad("unsupported %s header (format %u, size %u, flags 0x%x)", kind,
+		    h->format, h->header_size, h->flags);
+	if (h->api != HVX_API_VERSION)
+		bad("%s from an hvx with API version %u, this one is %d", kind,
+		    h->api, HVX_API_VERSION);
+}
+
+/* The config record, checked as soon as it is seen. */
+static void check_config(const struct snap_config *c)
+{
+	if (!c->cpus || c->cpus > HVX_MAX_VCPUS || c->mem < 4 * MiB ||
+	    c->mem % (4 * KiB) || c->high_size > c->mem ||
+	    c->low_size != c->mem - c->high_size ||
+	    c->low_size > LOW_RAM_MAX || (c->vm_flags & ~HVX_VM_NO_PV) ||
+	    (c->platform && c->platform != HVX_PLATFORM_ALL) ||
+	    (c->facs && (c->facs > c->low_size || c->low_size - c->facs < 64)))
+		bad("the config record is malformed");
+}
+
+static void check_pm(const struct snap_pm *pm)
+{
+	const struct snap_config *c = snap.config;
+
+	if (!c)
+		bad("the ACPI record comes before the config record");
+	if (pm->reserved0 || pm->reserved[0] || pm->reserved[1] ||
+	    (pm->facs && (pm->facs > c->low_size || c->low_size - pm->facs < 64)))
+		bad("the ACPI record is malformed");
+}
+
+/* Memory slot @slot of the config: its GPA and size. */
+static bool config_slot(uint32_t slot, uint64_t *gpa, uint64_t *size)
+{
+	const struct snap_config *c = snap.config;
+
+	if (slot == 0) {
+		*gpa = 0;
+		*size = c->low_size;
+	} else {
+		*gpa = GPA_4G;
+		*size = c->high_size;
+	}
+	return slot <= 1 && *size;
+}
+
+/* A SNAP_RAM_PAGES record: its sizes, its bitmaps, its place in the slot. */
+static void check_pages(const struct snap_record *r, const uint8_t *p)
+{
+	const struct snap_ram_pages *h = (const void *)p;
+	const uint64_t *data, *zero;
+	uint64_t words, present = 0, gpa, size;
+
+	if (!snap.config)
+		bad("a RAM pages record comes before the config record");
+	if (r->size < sizeof(*h) || h->page_size != SNAP_PAGE || !h->npages ||
+	    h->npages > SNAP_CHUNK_PAGES)
+		bad("a RAM pages record of slot %u is malformed", r->instance);
+	words = (h->npages + 63) / 64;
+	if (h->pages > h->npages ||
+	    r->size != sizeof(*h) + 2 * words * 8 + h->pages * SNAP_PAGE)
+		bad("a RAM pages record of slot %u has %" PRIu64 " bytes, its header says otherwise",
+		    r->instance, r->size);
+	if (!config_slot(r->instance, &gpa, &size) || h->gpa % SNAP_PAGE ||
+	    h->gpa < gpa || h->gpa - gpa > size ||
+	    h->npages > (size - (h->gpa - gpa)) / SNAP_PAGE)
+		bad("a RAM pages record at 0x%" PRIx64 " lies outside memory slot %u",
+		    h->gpa, r->instance);
+	data = (const uint64_t *)(h + 1);
+	zero = data + words;
+	for (uint64_t i = 0; i < words; i++) {
+		present += (uint64_t)__builtin_popcountll(data[i]);
+		if (data[i] & zero[i])
+			bad("a RAM pages record of slot %u has a page both in its data and zero bitmaps",
+			    r->instance);
+	}
+	if (present != h->pages || (h->npages % 64 &&
+	    ((data[words - 1] | zero[words - 1]) >> (h->npages % 64))))
+		bad("a RAM pages record of slot %u: its bitmaps do not match its page count",
+		    r->instance);
+}
+
+/* Guest RAM of slot @slot at @dst, from @p (a checked SNAP_RAM_PAGES). */
+static void apply_pages(uint8_t *ram, uint32_t slot, uint64_t low_size,
+			const struct snap_ram_pages *h)
+{
+	const uint64_t words = (h->npages + 63) / 64;
+	const uint64_t *data = (const uint64_t *)(h + 1), *zero = data + words;
+	const uint8_t *src = (const uint8_t *)(zero + words);
+	uint8_t *dst = ram + (slot ? low_size + h->gpa - GPA_4G : h->gpa);
+
+	for (uint64_t i = 0; i < h->npages; i++) {
+		if (data[i / 64] & (1ull << (i % 64))) {
+			memcpy(dst + i * SNAP_PAGE, src, SNAP_PAGE);
+			src += SNAP_PAGE;
+		} else if (zero[i / 64] & (1ull << (i % 64))) {
+			memset(dst + i * SNAP_PAGE, 0, SNAP_PAGE);
+		}
+	}
+}
+
+/* This hvx-run's RAM for the config, in a stream as soon as it is known. */
+static void config_to_vm(struct vm *vm)
+{
+	const struct snap_config *c = snap.config;
+
+	vm->opt.mem = c->mem;
+	vm->opt.cpus = (int)c->cpus;
+	vm->opt.no_pv = c->vm_flags & HVX_VM_NO_PV;
+	vm->ncpus = (int)c->cpus;
+}
+
+/*
+ * One record, @off bytes into the snapshot: its framing, its CRC, its
+ * type's rules; then it is kept (or, a stream's RAM pages, applied).
+ */
+static void take_record(const struct snap_record *r, const uint8_t *p,
+			uint64_t off)
+{
+	uint64_t fixed = fixed_size(r->type);
+
+	if (!strcmp(type_name(r->type), "unknown"))
+		bad("unknown record type %u at byte %" PRIu64, r->type, off);
+	if (r->version > 1)
+		bad("the %s record at byte %" PRIu64 " has version %u, newer than this hvx-run's (1)",
+		    type_name(r->type), off, r->version);
+	if (r->version != 1 || r->flags)
+		bad("the %s record at byte %" PRIu64 " is malformed (version %u, flags 0x%x)",
+		    type_name(r->type), off, r->version, r->flags);
+	if ((fixed || r->type == SNAP_END) && r->size != fixed)
+		bad("the %s record at byte %" PRIu64 " has %" PRIu64 " bytes, not %" PRIu64,
+		    type_name(r->type), off, r->size, fixed);
+	if (crc32_update(0, p, r->size) != r->crc)
+		bad("the %s record at byte %" PRIu64 " is corrupted (CRC mismatch)",
+		    type_name(r->type), off);
+	for (uint64_t i = 0; i < (8 - r->size % 8) % 8; i++)
+		if (p[r->size + i])
+			bad("the %s record at byte %" PRIu64 " has nonzero padding",
+			    type_name(r->type), off);
+	if (r->type >= SNAP_REGS) {
+		uint32_t t = r->type - SNAP_REGS;
+
+		if (r->instance >= HVX_MAX_VCPUS)
+			bad("%s record for vCPU %u (at most %d)", type_name(r->type),
+			    r->instance, HVX_MAX_VCPUS - 1);
+		if (snap.vcpu[r->instance][t])
+			bad("two %s records for vCPU %u", type_name(r->type), r->instance);
+		if (r->type == SNAP_MSRS) {
+			if (r->size % sizeof(struct hvx_msr_entry) ||
+			    r->size > HVX_MAX_MSR_ENTRIES * sizeof(struct hvx_msr_entry))
+				bad("the MSR record of vCPU %u has %" PRIu64 " bytes",
+				    r->instance, r->size);
+			snap.msrs_size[r->instance] = r->size;
+		}
+		snap.vcpu[r->instance][t] = p;
+		return;
+	}
+	if (r->type != SNAP_RAM && r->type != SNAP_RAM_PAGES && r->instance)
+		bad("the %s record at byte %" PRIu64 " has instance %u, not 0",
+		    type_name(r->type), off, r->instance);
+	switch (r->type) {
+	case SNAP_CONFIG:
+		if (snap.config)
+			bad("two config records");
+		check_config((const void *)p);
+		snap.config = (const void *)p;
+		if (snap.vm) {
+			config_to_vm(snap.vm);
+			alloc_ram(snap.vm);
+			if (snap.vm->low_size != snap.config->low_size ||
+			    snap.vm->high_size != snap.config->high_size)
+				bad("this hvx-run lays out %" PRIu64 " MiB differently",
+				    snap.vm->opt.mem >> 20);
+		}
+		return;
+	case SNAP_TSC:
+		if (snap.tsc)
+			bad("two TSC records");
+		snap.tsc = (const void *)p;
+		return;
+	case SNAP_PM:
+		if (snap.pm)
+			bad("two ACPI records");
+		check_pm((const void *)p);
+		snap.pm = (const void *)p;
+		return;
+	case SNAP_VM_STATE:
+		if (snap.vm_state)
+			bad("two device state records");
+		if (r->size > HVX_VM_STATE_MAX_SIZE)
+			bad("the device state record has %" PRIu64 " bytes", r->size);
+		check_vm_state(p, r->size);
+		snap.vm_state = p;
+		snap.vm_state_size = r->size;
+		return;
+	case SNAP_RAM:
+		if (r->instance > 1)
+			bad("RAM record for memory slot %u", r->instance);
+		check_ram(r, p);
+		if (snap.ram[r->instance])
+			bad("two RAM records");
+		if (snap.pages_seen)
+			bad("a RAM record after RAM pages records");
+		snap.ram[r->instance] = (const void *)p;
+		return;
+	case SNAP_RAM_PAGES:
+		check_pages(r, p);
+		snap.pages_seen++;
+		if (snap.vm) {
+			apply_pages(snap.vm->ram, r->instance, snap.vm->low_size,
+				    (const void *)p);
+			return;
+		}
+		if (snap.npages == snap.pages_cap) {
+			size_t cap = snap.pages_cap ? 2 * snap.pages_cap : 64;
+			const struct snap_ram_pages **n = realloc(snap.pages, cap * sizeof(*n));
+
+			if (!n)
+				die("out of memory");
+			snap.pages = n;
+			snap.pages_cap = cap;
+		}
+		snap.pages[snap.npages++] = (const void *)p;
+		return;
+	}
+}
+
+/* After the end record: everything the configuration calls for, nothing else. */
+static void check_whole(struct vm *vm)
+{
+	const struct snap_config *c = snap.config;
+
+	if (!c || !snap.tsc)
+		bad("no %s record", c ? "TSC" : "config");
+	for (uint32_t i = 0; i < HVX_MAX_VCPUS; i++)
+		for (uint32_t t = 0; t < SNAP_VCPU_TYPES; t++) {
+			bool want = i < c->cpus &&
+				    (t + SNAP_REGS != SNAP_LAPIC || c->platform);
+
+			if (want != !!snap.vcpu[i][t])
+				bad("%s %s record for vCPU %u", want ? "no" : "an unexpected",
+				    type_name(t + SNAP_REGS), i);
+		}
+	if (!c->platform != !snap.vm_state)
+		bad("%s device state record", c->platform ? "no" : "an unexpected");
+	if (!snap.pages_seen &&
+	    (!snap.ram[0] || snap.ram[0]->gpa || snap.ram[0]->size != c->low_size))
+		bad("no RAM record for the %" PRIu64 " bytes at 0", c->low_size);
+	if (snap.ram[0] && (snap.ram[0]->gpa || snap.ram[0]->size != c->low_size))
+		bad("the RAM record of slot 0 does not match the config's %" PRIu64 " bytes",
+		    c->low_size);
+	if ((!snap.pages_seen && !c->high_size != !snap.ram[1]) ||
+	    (snap.ram[1] && (snap.ram[1]->gpa != GPA_4G || snap.ram[1]->size != c->high_size)))
+		bad("the RAM records do not match the config's %" PRIu64 " bytes above 4 GiB",
+		    c->high_size);
+	config_to_vm(vm);
+}
+
 void snapshot_load(struct vm *vm, const char *path)
 {
+	static char what[4200];
 	const struct snap_header *h;
-	const struct snap_config *c;
 	struct stat st;
 	size_t off;
 	bool end = false;
 	int fd;
 
-	snap.path = path;
+	snprintf(what, sizeof(what), "--restore %s", path);
+	snap.what = what;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("--restore %s: %s", path, strerror(errno));
@@ -693,22 +1177,12 @@ void snapshot_load(struct vm *vm, const char *path)
 	if (snap.map == MAP_FAILED)
 		die("--restore %s: %s", path, strerror(errno));
 	h = (const void *)snap.map;
-	if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)))
-		bad("not an hvx-run snapshot (bad magic)");
-	if (h->format > SNAP_FORMAT)
-		bad("snapshot format %u is newer than this hvx-run's (%u)",
-		    h->format, SNAP_FORMAT);
-	if (h->format != SNAP_FORMAT || h->header_size != sizeof(*h) || h->flags)
-		bad("unsupported snapshot header (format %u, size %u, flags 0x%x)",
-		    h->format, h->header_size, h->flags);
-	if (h->api != HVX_API_VERSION)
-		bad("saved by an hvx with API version %u, this one is %d",
-		    h->api, HVX_API_VERSION);
+	check_header(h, "snapshot");
 
 	for (off = sizeof(*h); !end;) {
 		const struct snap_record *r = (const void *)(snap.map + off);
 		const uint8_t *p = snap.map + off + sizeof(*r);
-		uint64_t fixed, pad;
+		uint64_t pad;
 
 		if (snap.map_size - off < sizeof(*r))
 			bad("truncated: no end record after %zu bytes", off);
@@ -717,108 +1191,83 @@ void snapshot_load(struct vm *vm, const char *path)
 		    pad > snap.map_size - off - sizeof(*r) - r->size)
 			bad("truncated: the %s record at byte %zu needs %" PRIu64 " bytes, %zu are left",
 			    type_name(r->type), off, r->size + pad, snap.map_size - off - sizeof(*r));
-		if (!strcmp(type_name(r->type), "unknown"))
-			bad("unknown record type %u at byte %zu", r->type, off);
-		if (r->version > 1)
-			bad("the %s record at byte %zu has version %u, newer than this hvx-run's (1)",
-			    type_name(r->type), off, r->version);
-		if (r->version != 1 || r->flags)
-			bad("the %s record at byte %zu is malformed (version %u, flags 0x%x)",
-			    type_name(r->type), off, r->version, r->flags);
-		fixed = fixed_size(r->type);
-		if ((fixed || r->type == SNAP_END) && r->size != fixed)
-			bad("the %s record at byte %zu has %" PRIu64 " bytes, not %" PRIu64,
-			    type_name(r->type), off, r->size, fixed);
-		if (crc32_update(0, p, r->size) != r->crc)
-			bad("the %s record at byte %zu is corrupted (CRC mismatch)",
-			    type_name(r->type), off);
-		for (uint64_t i = 0; i < pad; i++)
-			if (p[r->size + i])
-				bad("the %s record at byte %zu has nonzero padding",
-				    type_name(r->type), off);
-		if (r->type >= SNAP_REGS) {
-			uint32_t t = r->type - SNAP_REGS;
-
-			if (r->instance >= HVX_MAX_VCPUS)
-				bad("%s record for vCPU %u (at most %d)", type_name(r->type),
-				    r->instance, HVX_MAX_VCPUS - 1);
-			if (snap.vcpu[r->instance][t])
-				bad("two %s records for vCPU %u", type_name(r->type), r->instance);
-			if (r->type == SNAP_MSRS) {
-				if (r->size % sizeof(struct hvx_msr_entry) ||
-				    r->size > HVX_MAX_MSR_ENTRIES * sizeof(struct hvx_msr_entry))
-					bad("the MSR record of vCPU %u has %" PRIu64 " bytes",
-					    r->instance, r->size);
-				snap.msrs_size[r->instance] = r->size;
-			}
-			snap.vcpu[r->instance][t] = p;
-		} else {
-			const void **slot = NULL;
-
-			if (r->type != SNAP_RAM && r->instance)
-				bad("the %s record at byte %zu has instance %u, not 0",
-				    type_name(r->type), off, r->instance);
-			switch (r->type) {
-			case SNAP_END: end = true; break;
-			case SNAP_CONFIG: slot = (const void **)&snap.config; break;
-			case SNAP_TSC: slot = (const void **)&snap.tsc; break;
-			case SNAP_VM_STATE:
-				slot = (const void **)&snap.vm_state;
-				snap.vm_state_size = r->size;
-				if (r->size > HVX_VM_STATE_MAX_SIZE)
-					bad("the device state record has %" PRIu64 " bytes", r->size);
-				check_vm_state(p, r->size);
-				break;
-			case SNAP_RAM:
-				if (r->instance > 1)
-					bad("RAM record for memory slot %u", r->instance);
-				check_ram(r, p);
-				slot = (const void **)&snap.ram[r->instance];
-				break;
-			}
-			if (slot && *slot)
-				bad("two %s records", type_name(r->type));
-			if (slot)
-				*slot = p;
-		}
+		take_record(r, p, off);
+		end = r->type == SNAP_END;
 		off += sizeof(*r) + r->size + pad;
 	}
 	if (off != snap.map_size)
 		bad("%zu bytes after the end record", snap.map_size - off);
+	check_whole(vm);
+}
 
-	/* Whole: everything the configuration calls for, nothing else. */
-	c = snap.config;
-	if (!c || !snap.tsc)
-		bad("no %s record", c ? "TSC" : "config");
-	if (!c->cpus || c->cpus > HVX_MAX_VCPUS || c->mem < 4 * MiB ||
-	    c->mem % (4 * KiB) || c->high_size > c->mem ||
-	    c->low_size != c->mem - c->high_size ||
-	    c->low_size > LOW_RAM_MAX || (c->vm_flags & ~HVX_VM_NO_PV) ||
-	    (c->platform && c->platform != HVX_PLATFORM_ALL) ||
-	    (c->facs && (c->facs > c->low_size || c->low_size - c->facs < 64)))
-		bad("the config record is malformed");
-	for (uint32_t i = 0; i < HVX_MAX_VCPUS; i++)
-		for (uint32_t t = 0; t < SNAP_VCPU_TYPES; t++) {
-			bool want = i < c->cpus &&
-				    (t + SNAP_REGS != SNAP_LAPIC || c->platform);
+/* Read exactly @len bytes; false at the stream's end or an error. */
+static bool read_full(int fd, void *p, size_t len, int *err)
+{
+	uint8_t *b = p;
 
-			if (want != !!snap.vcpu[i][t])
-				bad("%s %s record for vCPU %u", want ? "no" : "an unexpected",
-				    type_name(t + SNAP_REGS), i);
+	while (len) {
+		ssize_t n = read(fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? errno : 0;
+			return false;
 		}
-	if (!c->platform != !snap.vm_state)
-		bad("%s device state record", c->platform ? "no" : "an unexpected");
-	if (!snap.ram[0] || snap.ram[0]->gpa || snap.ram[0]->size != c->low_size)
-		bad("no RAM record for the %" PRIu64 " bytes at 0", c->low_size);
-	if (!c->high_size != !snap.ram[1] ||
-	    (snap.ram[1] && (snap.ram[1]->gpa != GPA_4G || snap.ram[1]->size != c->high_size)))
-		bad("the RAM records do not match the config's %" PRIu64 " bytes above 4 GiB",
-		    c->high_size);
+		b += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
 
-	vm->opt.mem = c->mem;
-	vm->opt.cpus = (int)c->cpus;
-	vm->opt.no_pv = c->vm_flags & HVX_VM_NO_PV;
-	vm->ncpus = (int)c->cpus;
+/* The largest record a stream may carry (its RAM comes in chunks). */
+#define SNAP_STREAM_MAX	(2 * MiB)
+
+void snapshot_receive(struct vm *vm, int fd, const char *what)
+{
+	struct snap_header h;
+	uint64_t off = sizeof(h);
+	uint8_t *chunk = NULL;
+	bool end = false;
+	int err = 0;
+
+	snap.what = what;
+	if (!read_full(fd, &h, sizeof(h), &err))
+		bad("the stream ended before its header%s%s", err ? ": " : "",
+		    err ? strerror(err) : "");
+	check_header(&h, "stream");
+	snap.vm = vm;
+	chunk = malloc(SNAP_STREAM_MAX);
+	if (!chunk)
+		die("out of memory");
+	while (!end) {
+		struct snap_record r;
+		uint64_t len;
+		uint8_t *p;
+
+		if (!read_full(fd, &r, sizeof(r), &err))
+			bad("the stream ended after %" PRIu64 " bytes, before its end record%s%s",
+			    off, err ? ": " : " (the source is gone)", err ? strerror(err) : "");
+		len = r.size + (8 - r.size % 8) % 8;
+		if (r.size > SNAP_STREAM_MAX - 8)
+			bad("the %s record at byte %" PRIu64 " has %" PRIu64 " bytes, more than a stream record may have",
+			    type_name(r.type), off, r.size);
+		/* RAM pages go to guest RAM at once; the rest is kept. */
+		p = r.type == SNAP_RAM_PAGES ? chunk : malloc(len ? len : 1);
+		if (!p)
+			die("out of memory");
+		if (!read_full(fd, p, len, &err))
+			bad("the stream ended in the %s record at byte %" PRIu64 "%s%s",
+			    type_name(r.type), off, err ? ": " : " (the source is gone)",
+			    err ? strerror(err) : "");
+		take_record(&r, p, off);
+		end = r.type == SNAP_END;
+		off += sizeof(r) + len;
+	}
+	free(chunk);
+	check_whole(vm);
+	if (!vm->ram)
+		bad("no config record");
 }
 
 static void load_ram(uint8_t *dst, const struct snap_ram *r)
@@ -839,11 +1288,18 @@ void snapshot_load_ram(struct vm *vm)
 	if (vm->low_size != snap.config->low_size ||
 	    vm->high_size != snap.config->high_size)
 		bad("this hvx-run lays out %" PRIu64 " MiB differently", vm->opt.mem >> 20);
-	load_ram(vm->ram, snap.ram[0]);
+	if (snap.ram[0])
+		load_ram(vm->ram, snap.ram[0]);
 	if (snap.ram[1])
 		load_ram(vm->ram + vm->low_size, snap.ram[1]);
-	vm->facs = snap.config->facs;
-	sleep_set_pm1(snap.config->pm1_sts, snap.config->pm1_en);
+	for (size_t i = 0; i < snap.npages; i++)
+		apply_pages(vm->ram, snap.pages[i]->gpa >= GPA_4G, vm->low_size,
+			    snap.pages[i]);
+	vm->facs = snap.pm ? snap.pm->facs : snap.config->facs;
+	if (snap.pm)
+		sleep_set_pm1(snap.pm->pm1_sts, snap.pm->pm1_en);
+	else
+		sleep_set_pm1(snap.config->pm1_sts, snap.config->pm1_en);
 }
 
 bool snapshot_platform(void)
@@ -878,8 +1334,8 @@ void snapshot_restore(struct vm *vm)
 	int ret;
 
 	if (snap.vm_state && ioctl(vm->fd, HVX_SET_VM_STATE, &a))
-		die("--restore %s: the kernel refused the device state (HVX_SET_VM_STATE): %s",
-		    snap.path, strerror(errno));
+		die("%s: the kernel refused the device state (HVX_SET_VM_STATE): %s",
+		    snap.what, strerror(errno));
 	for (int i = 0; i < vm->ncpus; i++) {
 		const uint8_t *const *r = snap.vcpu[i];
 		struct vcpu *v = &vm->vcpus[i];
@@ -892,7 +1348,7 @@ void snapshot_restore(struct vm *vm)
 #define SET(req, type) do {						\
 	if (r[type - SNAP_REGS] &&					\
 	    ioctl(v->fd, req, (void *)r[type - SNAP_REGS]))		\
-		die("--restore %s: vCPU %d: " #req ": %s", snap.path, i,	\
+		die("%s: vCPU %d: " #req ": %s", snap.what, i,	\
 		    strerror(errno));						\
 } while (0)
 		/* The order of uapi/hvx.h, "Saving and restoring state". */
@@ -903,10 +1359,10 @@ void snapshot_restore(struct vm *vm)
 		SET(HVX_SET_LAPIC, SNAP_LAPIC);
 		ret = ioctl(v->fd, HVX_SET_MSRS, m);
 		if (ret < 0)
-			die("--restore %s: vCPU %d: HVX_SET_MSRS: %s", snap.path, i,
+			die("%s: vCPU %d: HVX_SET_MSRS: %s", snap.what, i,
 			    strerror(errno));
 		if (ret != (int)m->nmsrs)
-			die("--restore %s: vCPU %d: HVX_SET_MSRS refused MSR 0x%x", snap.path,
+			die("%s: vCPU %d: HVX_SET_MSRS refused MSR 0x%x", snap.what,
 			    i, m->entries[ret].index);
 		SET(HVX_SET_DEBUGREGS, SNAP_DEBUGREGS);
 		SET(HVX_SET_VCPU_EVENTS, SNAP_EVENTS);
@@ -914,6 +1370,7 @@ void snapshot_restore(struct vm *vm)
 #undef SET
 		free(m);
 	}
-	munmap((void *)snap.map, snap.map_size);
+	if (snap.map)
+		munmap((void *)snap.map, snap.map_size);
 	snap.map = NULL;
 }

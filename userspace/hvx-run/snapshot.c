@@ -21,11 +21,13 @@
  *
  * Time. Device timers (PIT, RTC periodic, LAPIC timer) keep their phase:
  * the pause does not count for them (the kernel's records). The RTC's
- * wall clock follows the host's CLOCK_REALTIME, kvmclock the host's
- * CLOCK_BOOTTIME (vmx/pvmsr.c), so both jump by the pause, as across a
- * suspend. The TSC is made to jump likewise: SNAP_TSC holds the VM's
- * guest TSC (host TSC plus the VM's offset) and CLOCK_REALTIME at the
- * save, the restore sets the new VM's offset (before any vCPU exists)
+ * wall clock follows the host's CLOCK_REALTIME, so it jumps by the pause,
+ * as across a suspend. kvmclock and the TSC are made to jump likewise:
+ * SNAP_TSC holds the VM's kvmclock (HVX_GET_CLOCK), its guest TSC (host
+ * TSC plus the VM's offset) and CLOCK_REALTIME at the save. The restore
+ * sets the kvmclock to the saved value plus the paused real time
+ * (HVX_SET_CLOCK with HVX_CLOCK_REALTIME: right on a host whose boot time
+ * is behind the saved clock too), and the new VM's TSC offset (before any vCPU exists)
  * so that the guest TSC resumes from there plus the paused real time at
  * the guest's TSC frequency, and then each vCPU's IA32_TSC_ADJUST, which
  * puts back each vCPU's own difference exactly (SDM Vol. 3B 18.17.3).
@@ -147,7 +149,7 @@ struct snap_tsc {
 	uint64_t guest_tsc;	/* host TSC + the VM's offset at the save */
 	uint64_t tsc_khz;	/* the guest's TSC frequency, 0: unknown */
 	int64_t realtime_ns;	/* CLOCK_REALTIME at the save */
-	uint64_t reserved;
+	uint64_t kvmclock_ns;	/* HVX_GET_CLOCK then, 0: not recorded */
 };
 
 /*
@@ -610,6 +612,7 @@ int snapshot_write_state(struct snap_writer *w, struct vm *vm, char *err,
 {
 	struct hvx_tsc_offset off;
 	struct snap_tsc tsc = { 0 };
+	struct hvx_clock clock;
 	struct snap_pm pm = { .facs = vm->facs };
 	struct timespec ts;
 	const char *what = NULL;
@@ -643,6 +646,13 @@ int snapshot_write_state(struct snap_writer *w, struct vm *vm, char *err,
 		free(vmstate);
 		return -1;
 	}
+	if (ioctl(vm->fd, HVX_GET_CLOCK, &clock)) {
+		snprintf(err, errlen, "cannot save the VM: HVX_GET_CLOCK: %s",
+			 strerror(errno));
+		free(vmstate);
+		return -1;
+	}
+	tsc.kvmclock_ns = clock.clock;
 	tsc.tsc_khz = guest_tsc_khz(&vm->vcpus[0]);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	tsc.guest_tsc = __rdtsc() + (uint64_t)off.offset;
@@ -1324,6 +1334,17 @@ void snapshot_set_tsc(struct vm *vm)
 	off.offset = (int64_t)(guest - __rdtsc());
 	if (ioctl(vm->fd, HVX_SET_TSC_OFFSET, &off))
 		die("HVX_SET_TSC_OFFSET: %s", strerror(errno));
+	/* The saved kvmclock plus the pause (an older hvx-run saved none). */
+	if (t->kvmclock_ns) {
+		struct hvx_clock c = {
+			.clock = t->kvmclock_ns,
+			.realtime = (uint64_t)t->realtime_ns,
+			.flags = HVX_CLOCK_REALTIME,
+		};
+
+		if (ioctl(vm->fd, HVX_SET_CLOCK, &c))
+			die("HVX_SET_CLOCK: %s", strerror(errno));
+	}
 }
 
 void snapshot_restore(struct vm *vm)

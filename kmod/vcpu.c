@@ -103,6 +103,8 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 			continue;
 		}
 		cond_resched();
+		/* It runs now: no longer a candidate for directed yield. */
+		WRITE_ONCE(vcpu->vmx.rs.ready, false);
 		ret = hvx_vmx_run(&vcpu->vmx);
 		if (ret != HVX_RUN_RESUME)
 			return ret == HVX_RUN_USER ? 0 : ret;
@@ -127,15 +129,21 @@ static void vcpu_set_pid(struct hvx_vcpu *vcpu)
 }
 
 /**
- * hvx_vcpu_on_spin - a PAUSE exit: yield to a preempted sibling vCPU
+ * hvx_vcpu_on_spin - a PAUSE exit: yield to a sibling vCPU that needs the CPU
  * @v: the spinning vCPU.
  *
- * A guest that spins with PAUSE waits for another vCPU, often one whose
- * thread was preempted while it held a lock. The first vCPU of the VM
- * after the one boosted last (round robin, as KVM's kvm_vcpu_on_spin())
- * whose thread is inside HVX_RUN, preempted (still runnable, not
- * running) and not halted gets the rest of this thread's time slice
- * (yield_to()). Each success counts in hvx_stats.pause_yields.
+ * A guest that spins with PAUSE waits for another vCPU: often one whose
+ * thread was preempted while it held a lock, or one that was just woken
+ * (out of HLT, by an IPI or a kick) to do what the spinner waits for but
+ * whose thread has not run yet. As KVM's kvm_vcpu_on_spin(), the
+ * candidates are the VM's other vCPUs marked ready (rs.ready: preempted,
+ * or woken and not run since) that are runnable or halted with a wake-up
+ * pending (hvx_vmx_yield_target()); a vCPU halted for nothing is
+ * skipped. The search starts after the vCPU boosted last (round robin)
+ * and the first candidate whose thread takes the rest of this thread's
+ * time slice (yield_to()) ends it, after three failed attempts at most.
+ * hvx_stats.pause_yield_attempts counts the yield_to() calls,
+ * hvx_stats.pause_yields the successes.
  * Context: process context of @v's thread, preemption enabled; may
  * schedule.
  */
@@ -156,13 +164,14 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 		i = (start + k) % HVX_MAX_VCPUS;
 		rcu_read_lock();
 		vcpu = READ_ONCE(vm->vcpus[i]);
-		if (vcpu && vcpu != me && READ_ONCE(vcpu->vmx.rs.preempted) &&
-		    READ_ONCE(vcpu->vmx.mp_state) == HVX_MP_RUNNABLE)
+		if (vcpu && vcpu != me && READ_ONCE(vcpu->vmx.rs.ready) &&
+		    hvx_vmx_yield_target(&vcpu->vmx))
 			task = get_pid_task(rcu_dereference(vcpu->pid),
 					    PIDTYPE_PID);
 		rcu_read_unlock();
 		if (!task)
 			continue;
+		v->stats.s.pause_yield_attempts++;
 		ret = yield_to(task, true);
 		put_task_struct(task);
 		if (ret > 0) {

@@ -286,7 +286,9 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
  * external interrupts cause VM exits (SDM Vol. 3C 26.2). The caller has
  * set a request bit first; the entry path sets guest_cpu before it checks
  * the bits, with full barriers on both sides, so one of the two sees the
- * other. Context: any, including hard interrupt context (device timers).
+ * other. A thread woken here is a candidate for a sibling's directed
+ * yield until it runs (rs.ready, as KVM's kvm_vcpu_wake_up()).
+ * Context: any, including hard interrupt context (device timers).
  */
 void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 {
@@ -294,6 +296,8 @@ void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 
 	/* The request bit before guest_cpu: pairs with hvx_vmx_run()'s smp_mb(). */
 	smp_mb__after_atomic();
+	if (waitqueue_active(&v->wq))	/* asleep: about to be woken */
+		WRITE_ONCE(v->rs.ready, true);
 	wake_up_interruptible(&v->wq);
 	cpu = get_cpu();
 	target = READ_ONCE(v->guest_cpu);
@@ -440,6 +444,30 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v)
 {
 	return v->mp_state == HVX_MP_RUNNABLE;
+}
+
+/**
+ * hvx_vmx_yield_target - may a spinning sibling yield to this vCPU?
+ * @v: a vCPU that is a candidate (rs.ready: preempted, or woken and not
+ *	run yet); read from another vCPU's thread, without its locks.
+ *
+ * As KVM's check of a blocking vCPU in kvm_vcpu_on_spin(): a halted vCPU
+ * is worth the CPU only if it is about to run: a kick (KVM_HC_KICK_CPU)
+ * or an interrupt event came since it halted. Waiting for SIPI, it holds
+ * no lock anyone waits for.
+ * Return: true if yielding to its thread may help.
+ */
+bool hvx_vmx_yield_target(struct hvx_vmx_vcpu *v)
+{
+	switch (READ_ONCE(v->mp_state)) {
+	case HVX_MP_RUNNABLE:
+		return true;
+	case HVX_MP_HALTED:
+		return READ_ONCE(v->pv_unhalted) ||
+		       test_bit(HVX_REQ_EVENT, &v->requests);
+	default:
+		return false;
+	}
 }
 
 /**

@@ -378,24 +378,24 @@ static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
 
 	if (current->on_rq)
-		WRITE_ONCE(v->rs.preempted, true);
+		WRITE_ONCE(v->rs.ready, true);
 	run_put_state(v);
 	hvx_vmx_pv_sched_out(v);	/* steal time: preempted */
 }
 
 /*
- * Scheduled in, maybe on another CPU: the vCPU stops looking preempted,
- * and only paravirtual requests (steal time, kvmclock) are set now. The
- * next entry makes the VMCS current here
- * (hvx_vmx_load(), which clears it on the CPU it left and writes the
- * per-CPU host fields) and loads the per-run state
+ * Scheduled in, maybe on another CPU: the vCPU stops being a candidate
+ * for directed yield (preempted or just woken), and only paravirtual
+ * requests (steal time, kvmclock) are set now. The next entry makes the
+ * VMCS current here (hvx_vmx_load(), which clears it on the CPU it left
+ * and writes the per-CPU host fields) and loads the per-run state
  * (hvx_vmx_run_prepare()).
  */
 static void run_sched_in(struct preempt_notifier *pn, int cpu)
 {
 	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
 
-	WRITE_ONCE(v->rs.preempted, false);
+	WRITE_ONCE(v->rs.ready, false);
 	hvx_vmx_pv_load(v, cpu);
 	hvx_vmx_ple_reset(v);
 }
@@ -464,7 +464,7 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v)
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	preempt_notifier_unregister(&rs->pn);
 #endif
-	WRITE_ONCE(rs->preempted, false);
+	WRITE_ONCE(rs->ready, false);
 	preempt_enable();
 	if (rs->fpu_in) {
 		hvx_fpstate_swap(&rs->gfpu, false);

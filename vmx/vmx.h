@@ -508,9 +508,12 @@ struct hvx_vmx_host_state {
  * @pn_inc: this vCPU holds a preempt_notifier_inc() reference.
  * @fpu_in: @gfpu is the thread's FPU state (fpu_swap_kvm_fpstate()).
  * @xcr0_loaded: the guest's XCR0 is in the CPU (around an entry only).
- * @preempted: the thread was scheduled out while runnable, inside
- *	HVX_RUN, and has not run since (read by siblings for directed
- *	yield, hvx_vcpu_on_spin()).
+ * @ready: a candidate for directed yield (read by siblings,
+ *	hvx_vcpu_on_spin()), as KVM's vcpu->ready: the thread was
+ *	scheduled out while runnable (preempted), or was woken from its
+ *	sleep by a kick (hvx_vmx_kick()), inside HVX_RUN, and has not run
+ *	since. Cleared when it is scheduled in, at each entry and at the
+ *	end of the run.
  */
 struct hvx_vmx_run_state {
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
@@ -521,7 +524,7 @@ struct hvx_vmx_run_state {
 	unsigned long host_fs_base, host_cr3, host_cr4;
 	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
 	     fpu_in, xcr0_loaded;
-	bool preempted;
+	bool ready;
 };
 
 /**
@@ -1024,6 +1027,7 @@ void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v);
 void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_yield_target(struct hvx_vmx_vcpu *v);
 /* Provided by kmod/ (vcpu.c): directed yield on a PAUSE exit. */
 void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v);

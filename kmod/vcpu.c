@@ -37,6 +37,18 @@ static void vcpu_pv_kick(struct hvx_vmx_vcpu *v, u64 apic_id)
 	rcu_read_unlock();
 }
 
+/* A wake-up that @v's thread deferred to its entry (hvx_vmx_kick()). */
+static void vcpu_pv_wake(struct hvx_vmx_vcpu *v, u32 id)
+{
+	struct hvx_vcpu *t;
+
+	rcu_read_lock();
+	t = vcpu_pv_target(to_hvx_vcpu(v), id);
+	if (t)
+		hvx_vmx_wake(&t->vmx);
+	rcu_read_unlock();
+}
+
 static long vcpu_pv_send_ipi(struct hvx_vmx_vcpu *v, const unsigned long *map,
 			     unsigned int cluster, u64 min, u32 icr)
 {
@@ -68,12 +80,14 @@ static void vcpu_pv_yield(struct hvx_vmx_vcpu *v, u64 apic_id)
 static const struct hvx_vmx_pv_ops vcpu_pv_ops = {
 	.kick = vcpu_pv_kick,
 	.yield = vcpu_pv_yield,
+	.wake = vcpu_pv_wake,
 };
 
 static const struct hvx_vmx_pv_ops vcpu_pv_ops_lapic = {
 	.kick = vcpu_pv_kick,
 	.send_ipi = vcpu_pv_send_ipi,
 	.yield = vcpu_pv_yield,
+	.wake = vcpu_pv_wake,
 };
 
 static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
@@ -98,6 +112,7 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 		hvx_vmx_handle_requests(&vcpu->vmx);
 		if (!hvx_vmx_runnable(&vcpu->vmx)) {
 			/* Halted or waiting for SIPI: sleep, not spin. */
+			hvx_vmx_kick_flush(&vcpu->vmx);
 			wait_event_interruptible(vcpu->vmx.wq,
 						 hvx_vmx_wakeup_pending(&vcpu->vmx));
 			continue;
@@ -156,6 +171,7 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 
 	if (atomic_read(&vm->vmx.nr_vcpus) < 2)
 		return;
+	hvx_vmx_kick_flush(v);	/* a sibling it just woke is a candidate */
 	for (k = 1; k <= HVX_MAX_VCPUS && tries; k++) {
 		struct task_struct *task = NULL;
 		struct hvx_vcpu *vcpu;

@@ -37,6 +37,18 @@ static void vcpu_pv_kick(struct hvx_vmx_vcpu *v, u64 apic_id)
 	rcu_read_unlock();
 }
 
+/* A wake-up that @v's thread deferred to its entry (hvx_vmx_kick()). */
+static void vcpu_pv_wake(struct hvx_vmx_vcpu *v, u32 id)
+{
+	struct hvx_vcpu *t;
+
+	rcu_read_lock();
+	t = vcpu_pv_target(to_hvx_vcpu(v), id);
+	if (t)
+		hvx_vmx_wake(&t->vmx);
+	rcu_read_unlock();
+}
+
 static long vcpu_pv_send_ipi(struct hvx_vmx_vcpu *v, const unsigned long *map,
 			     unsigned int cluster, u64 min, u32 icr)
 {
@@ -68,12 +80,14 @@ static void vcpu_pv_yield(struct hvx_vmx_vcpu *v, u64 apic_id)
 static const struct hvx_vmx_pv_ops vcpu_pv_ops = {
 	.kick = vcpu_pv_kick,
 	.yield = vcpu_pv_yield,
+	.wake = vcpu_pv_wake,
 };
 
 static const struct hvx_vmx_pv_ops vcpu_pv_ops_lapic = {
 	.kick = vcpu_pv_kick,
 	.send_ipi = vcpu_pv_send_ipi,
 	.yield = vcpu_pv_yield,
+	.wake = vcpu_pv_wake,
 };
 
 static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
@@ -98,11 +112,14 @@ static long vcpu_run(struct hvx_vcpu *vcpu, struct hvx_run *run)
 		hvx_vmx_handle_requests(&vcpu->vmx);
 		if (!hvx_vmx_runnable(&vcpu->vmx)) {
 			/* Halted or waiting for SIPI: sleep, not spin. */
+			hvx_vmx_kick_flush(&vcpu->vmx);
 			wait_event_interruptible(vcpu->vmx.wq,
 						 hvx_vmx_wakeup_pending(&vcpu->vmx));
 			continue;
 		}
 		cond_resched();
+		/* It runs now: no longer a candidate for directed yield. */
+		WRITE_ONCE(vcpu->vmx.rs.ready, false);
 		ret = hvx_vmx_run(&vcpu->vmx);
 		if (ret != HVX_RUN_RESUME)
 			return ret == HVX_RUN_USER ? 0 : ret;
@@ -127,15 +144,21 @@ static void vcpu_set_pid(struct hvx_vcpu *vcpu)
 }
 
 /**
- * hvx_vcpu_on_spin - a PAUSE exit: yield to a preempted sibling vCPU
+ * hvx_vcpu_on_spin - a PAUSE exit: yield to a sibling vCPU that needs the CPU
  * @v: the spinning vCPU.
  *
- * A guest that spins with PAUSE waits for another vCPU, often one whose
- * thread was preempted while it held a lock. The first vCPU of the VM
- * after the one boosted last (round robin, as KVM's kvm_vcpu_on_spin())
- * whose thread is inside HVX_RUN, preempted (still runnable, not
- * running) and not halted gets the rest of this thread's time slice
- * (yield_to()). Each success counts in hvx_stats.pause_yields.
+ * A guest that spins with PAUSE waits for another vCPU: often one whose
+ * thread was preempted while it held a lock, or one that was just woken
+ * (out of HLT, by an IPI or a kick) to do what the spinner waits for but
+ * whose thread has not run yet. As KVM's kvm_vcpu_on_spin(), the
+ * candidates are the VM's other vCPUs marked ready (rs.ready: preempted,
+ * or woken and not run since) that are runnable or halted with a wake-up
+ * pending (hvx_vmx_yield_target()); a vCPU halted for nothing is
+ * skipped. The search starts after the vCPU boosted last (round robin)
+ * and the first candidate whose thread takes the rest of this thread's
+ * time slice (yield_to()) ends it, after three failed attempts at most.
+ * hvx_stats.pause_yield_attempts counts the yield_to() calls,
+ * hvx_stats.pause_yields the successes.
  * Context: process context of @v's thread, preemption enabled; may
  * schedule.
  */
@@ -148,6 +171,7 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 
 	if (atomic_read(&vm->vmx.nr_vcpus) < 2)
 		return;
+	hvx_vmx_kick_flush(v);	/* a sibling it just woke is a candidate */
 	for (k = 1; k <= HVX_MAX_VCPUS && tries; k++) {
 		struct task_struct *task = NULL;
 		struct hvx_vcpu *vcpu;
@@ -156,13 +180,14 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 		i = (start + k) % HVX_MAX_VCPUS;
 		rcu_read_lock();
 		vcpu = READ_ONCE(vm->vcpus[i]);
-		if (vcpu && vcpu != me && READ_ONCE(vcpu->vmx.rs.preempted) &&
-		    READ_ONCE(vcpu->vmx.mp_state) == HVX_MP_RUNNABLE)
+		if (vcpu && vcpu != me && READ_ONCE(vcpu->vmx.rs.ready) &&
+		    hvx_vmx_yield_target(&vcpu->vmx))
 			task = get_pid_task(rcu_dereference(vcpu->pid),
 					    PIDTYPE_PID);
 		rcu_read_unlock();
 		if (!task)
 			continue;
+		v->stats.s.pause_yield_attempts++;
 		ret = yield_to(task, true);
 		put_task_struct(task);
 		if (ret > 0) {

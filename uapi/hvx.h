@@ -2336,12 +2336,15 @@ struct hvx_stats_top {
  *	the guest entered again without a return to the run loop (also
  *	counted in @exits and @exits_by_reason).
  * @pause_yields: PAUSE exits (a spinning guest) after which the vCPU's
- *	thread yielded its CPU to a preempted sibling vCPU of the VM
- *	(directed yield, yield_to()).
+ *	thread yielded its CPU to a sibling vCPU of the VM that was
+ *	preempted, or woken and not run yet (directed yield, yield_to()).
  * @hypercalls: VMCALLs by hypercall number (guest RAX), numbers below
  *	HVX_STATS_HYPERCALLS (HVX_HC_*), whatever the result: refused ones
  *	(user mode, switched off) and those handed to userspace included.
  * @hypercalls_other: VMCALLs with a number of HVX_STATS_HYPERCALLS or more.
+ * @pause_yield_attempts: directed yields tried by PAUSE exits: yield_to()
+ *	calls for a sibling vCPU that was a candidate (@pause_yields of
+ *	them succeeded). A PAUSE exit tries up to three.
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -2387,6 +2390,7 @@ struct hvx_stats {
 	__u64 pause_yields;
 	__u64 hypercalls[HVX_STATS_HYPERCALLS];
 	__u64 hypercalls_other;
+	__u64 pause_yield_attempts;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

@@ -277,6 +277,93 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
 	return 0;
 }
 
+static bool kick_defer = true;
+module_param(kick_defer, bool, 0644);
+MODULE_PARM_DESC(kick_defer,
+		 "A vCPU's thread wakes a sleeping sibling at its next entry, not amid an exit (default Y)");
+
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+/* The vCPU whose thread runs on this CPU inside HVX_RUN (run.c keeps it). */
+static DEFINE_PER_CPU(struct hvx_vmx_vcpu *, kick_sender);
+
+/**
+ * hvx_vmx_kick_sender - note which vCPU's thread runs on this CPU
+ * @v: the vCPU whose thread now runs here inside HVX_RUN, or NULL.
+ * @old: with @v NULL, clear only if this vCPU is the one noted.
+ *
+ * Context: preemption off (the preempt notifier, the run's load and put).
+ */
+void hvx_vmx_kick_sender(struct hvx_vmx_vcpu *v, struct hvx_vmx_vcpu *old)
+{
+	if (v || this_cpu_read(kick_sender) == old)
+		this_cpu_write(kick_sender, v);
+}
+
+/*
+ * Defer waking @t's thread when the caller is the thread of a sibling
+ * vCPU (inside HVX_RUN, not an interrupt on its CPU): it is handling an
+ * exit, most often an IPI or a kick that the guest sends while it holds
+ * a lock. Woken now, @t's thread could preempt the sender on this CPU
+ * (the scheduler's wake-up preemption) and spin on that lock; woken at
+ * the sender's next entry, with interrupts off, it runs at the sender's
+ * next exit, or at once on another CPU. Return: true if deferred.
+ */
+static bool kick_deferred(struct hvx_vmx_vcpu *t)
+{
+	struct hvx_vmx_vcpu *s;
+	bool done = false;
+
+	if (!READ_ONCE(kick_defer) || !in_task())
+		return false;
+	preempt_disable();
+	s = this_cpu_read(kick_sender);
+	if (s && s != t && s->vm == t->vm && s->pv_ops && s->pv_ops->wake &&
+	    t->id < BITS_PER_LONG) {
+		set_bit(t->id, &s->rs.kick_ids);
+		done = true;
+	}
+	preempt_enable();
+	return done;
+}
+#else
+static bool kick_deferred(struct hvx_vmx_vcpu *t)
+{
+	return false;
+}
+#endif
+
+/**
+ * hvx_vmx_wake - wake the vCPU's thread if it sleeps
+ * @v: the vCPU.
+ *
+ * A thread woken here is a candidate for a sibling's directed yield until
+ * it runs (rs.ready, as KVM's kvm_vcpu_wake_up()).
+ * Context: any; does not sleep.
+ */
+void hvx_vmx_wake(struct hvx_vmx_vcpu *v)
+{
+	if (waitqueue_active(&v->wq))	/* asleep: about to be woken */
+		WRITE_ONCE(v->rs.ready, true);
+	wake_up_interruptible(&v->wq);
+}
+
+/**
+ * __hvx_vmx_kick_flush - wake the siblings whose wake-up @v deferred
+ * @v: the sender vCPU.
+ *
+ * Context: @v's thread, or its kick_work; interrupts on or off.
+ */
+void __hvx_vmx_kick_flush(struct hvx_vmx_vcpu *v)
+{
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+	unsigned long ids = xchg(&v->rs.kick_ids, 0);
+	unsigned int id;
+
+	for_each_set_bit(id, &ids, BITS_PER_LONG)
+		v->pv_ops->wake(v, id);
+#endif
+}
+
 /**
  * hvx_vmx_kick - make the vCPU's thread look at its requests soon
  * @v: the vCPU.
@@ -286,7 +373,12 @@ int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e)
  * external interrupts cause VM exits (SDM Vol. 3C 26.2). The caller has
  * set a request bit first; the entry path sets guest_cpu before it checks
  * the bits, with full barriers on both sides, so one of the two sees the
- * other. Context: any, including hard interrupt context (device timers).
+ * other. A thread woken here is a candidate for a sibling's directed
+ * yield until it runs (rs.ready, as KVM's kvm_vcpu_wake_up()). When the
+ * caller is a sibling vCPU's thread handling an exit, the wake-up waits
+ * for that sibling's next entry (kick_deferred(), the kick_defer module
+ * parameter).
+ * Context: any, including hard interrupt context (device timers).
  */
 void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 {
@@ -294,7 +386,9 @@ void hvx_vmx_kick(struct hvx_vmx_vcpu *v)
 
 	/* The request bit before guest_cpu: pairs with hvx_vmx_run()'s smp_mb(). */
 	smp_mb__after_atomic();
-	wake_up_interruptible(&v->wq);
+	/* Asleep (the barrier above orders it after the request bit)? */
+	if (!waitqueue_active(&v->wq) || !kick_deferred(v))
+		hvx_vmx_wake(v);
 	cpu = get_cpu();
 	target = READ_ONCE(v->guest_cpu);
 	if (target >= 0 && target != cpu)
@@ -441,6 +535,30 @@ void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v)
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v)
 {
 	return v->mp_state == HVX_MP_RUNNABLE;
+}
+
+/**
+ * hvx_vmx_yield_target - may a spinning sibling yield to this vCPU?
+ * @v: a vCPU that is a candidate (rs.ready: preempted, or woken and not
+ *	run yet); read from another vCPU's thread, without its locks.
+ *
+ * As KVM's check of a blocking vCPU in kvm_vcpu_on_spin(): a halted vCPU
+ * is worth the CPU only if it is about to run: a kick (KVM_HC_KICK_CPU)
+ * or an interrupt event came since it halted. Waiting for SIPI, it holds
+ * no lock anyone waits for.
+ * Return: true if yielding to its thread may help.
+ */
+bool hvx_vmx_yield_target(struct hvx_vmx_vcpu *v)
+{
+	switch (READ_ONCE(v->mp_state)) {
+	case HVX_MP_RUNNABLE:
+		return true;
+	case HVX_MP_HALTED:
+		return READ_ONCE(v->pv_unhalted) ||
+		       test_bit(HVX_REQ_EVENT, &v->requests);
+	default:
+		return false;
+	}
 }
 
 /**

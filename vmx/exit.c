@@ -492,6 +492,7 @@ static bool fast_reenter(struct hvx_vmx_vcpu *v, u64 exit_tsc, u64 end)
 	} else {
 		quiet_entry(v);
 	}
+	hvx_vmx_kick_flush(v);	/* after need_resched(): see hvx_vmx_kick() */
 	return true;
 }
 
@@ -566,6 +567,13 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		run_unload(v);
 		return HVX_RUN_RESUME;
 	}
+	/*
+	 * Siblings this thread woke while it handled the last exit: now,
+	 * after the need_resched() check, so that a wake-up preemption
+	 * waits for the next exit and the guest may leave its critical
+	 * section first (hvx_vmx_kick()).
+	 */
+	hvx_vmx_kick_flush(v);
 	/* Before the guest's CR2 and MSRs are loaded: a probe may fault. */
 	if (trace_hvx_vm_entry_enabled())
 		trace_hvx_vm_entry(v->vm_id, v->id, vmcs_read(GUEST_RIP));

@@ -114,8 +114,9 @@ static int handle_wbinvd(struct hvx_vmx_vcpu *v)
 
 /*
  * PAUSE-loop exit (or PAUSE exit): the guest spins, most likely on a lock
- * held by a sibling vCPU whose thread is preempted. Give that thread the
- * CPU (directed yield, kmod/ hvx_vcpu_on_spin()). With PAUSE-loop
+ * held by a sibling vCPU whose thread is preempted, or for a sibling it
+ * has just woken. Give that thread the CPU (directed yield, kmod/
+ * hvx_vcpu_on_spin()). With PAUSE-loop
  * exiting the exit is fault-like but skipping the PAUSE is harmless (SDM
  * Vol. 3C 26.1.3): the guest's loop runs it again. The window doubles
  * (vmx.h, HVX_PLE_*), so that a vCPU whose wait lasts exits fewer times.

@@ -378,26 +378,37 @@ static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
 
 	if (current->on_rq)
-		WRITE_ONCE(v->rs.preempted, true);
+		WRITE_ONCE(v->rs.ready, true);
+	/* Wake-ups it deferred: now, but not under the runqueue lock. */
+	hvx_vmx_kick_sender(NULL, v);
+	if (READ_ONCE(v->rs.kick_ids))
+		irq_work_queue(&v->rs.kick_work);
 	run_put_state(v);
 	hvx_vmx_pv_sched_out(v);	/* steal time: preempted */
 }
 
 /*
- * Scheduled in, maybe on another CPU: the vCPU stops looking preempted,
- * and only paravirtual requests (steal time, kvmclock) are set now. The
- * next entry makes the VMCS current here
- * (hvx_vmx_load(), which clears it on the CPU it left and writes the
- * per-CPU host fields) and loads the per-run state
+ * Scheduled in, maybe on another CPU: the vCPU stops being a candidate
+ * for directed yield (preempted or just woken), and only paravirtual
+ * requests (steal time, kvmclock) are set now. The next entry makes the
+ * VMCS current here (hvx_vmx_load(), which clears it on the CPU it left
+ * and writes the per-CPU host fields) and loads the per-run state
  * (hvx_vmx_run_prepare()).
  */
 static void run_sched_in(struct preempt_notifier *pn, int cpu)
 {
 	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
 
-	WRITE_ONCE(v->rs.preempted, false);
+	WRITE_ONCE(v->rs.ready, false);
+	hvx_vmx_kick_sender(v, NULL);
 	hvx_vmx_pv_load(v, cpu);
 	hvx_vmx_ple_reset(v);
+}
+
+static void run_kick_work(struct irq_work *work)
+{
+	__hvx_vmx_kick_flush(container_of(work, struct hvx_vmx_vcpu,
+					  rs.kick_work));
 }
 
 static struct preempt_ops run_preempt_ops = {
@@ -430,10 +441,12 @@ int hvx_vmx_vcpu_load(struct hvx_vmx_vcpu *v)
 	if (!rs->pn_inc) {
 		preempt_notifier_inc();
 		preempt_notifier_init(&rs->pn, &run_preempt_ops);
+		init_irq_work(&rs->kick_work, run_kick_work);
 		rs->pn_inc = true;
 	}
 	preempt_disable();
 	preempt_notifier_register(&rs->pn);
+	hvx_vmx_kick_sender(v, NULL);
 	preempt_enable();
 #endif
 	hvx_vmx_ple_reset(v);
@@ -463,9 +476,15 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v)
 	run_put_state(v);
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	preempt_notifier_unregister(&rs->pn);
+	hvx_vmx_kick_sender(NULL, v);
 #endif
-	WRITE_ONCE(rs->preempted, false);
+	WRITE_ONCE(rs->ready, false);
 	preempt_enable();
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+	/* No wake-up left behind: none deferred, none in flight. */
+	__hvx_vmx_kick_flush(v);
+	irq_work_sync(&rs->kick_work);
+#endif
 	if (rs->fpu_in) {
 		hvx_fpstate_swap(&rs->gfpu, false);
 		rs->fpu_in = false;

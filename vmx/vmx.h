@@ -10,6 +10,7 @@
 #ifndef HVX_VMX_H
 #define HVX_VMX_H
 
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/preempt.h>
@@ -178,6 +179,9 @@ struct hvx_vmx_dev_ops {
  *	NULL (no in-kernel LAPIC).
  * @yield: KVM_HC_SCHED_YIELD: give the CPU to the thread of the vCPU
  *	with APIC id @apic_id if it is runnable but not running.
+ * @wake: wake the thread of sibling vCPU @id if it still exists
+ *	(hvx_vmx_wake()): a wake-up @v deferred (hvx_vmx_kick()). Any
+ *	context; does not sleep. May be NULL: then nothing is deferred.
  *
  * Set by kmod/ before the vCPU first runs; @kick and @send_ipi are called
  * on the exit fast path with interrupts off and must not sleep; @yield
@@ -188,6 +192,7 @@ struct hvx_vmx_pv_ops {
 	long (*send_ipi)(struct hvx_vmx_vcpu *v, const unsigned long *map,
 			 unsigned int cluster, u64 min, u32 icr);
 	void (*yield)(struct hvx_vmx_vcpu *v, u64 apic_id);
+	void (*wake)(struct hvx_vmx_vcpu *v, u32 id);
 };
 
 /* APIC virtualization assists of a vCPU (hvx_vmx_vcpu.apicv). */
@@ -510,20 +515,32 @@ struct hvx_vmx_host_state {
  * @pn_inc: this vCPU holds a preempt_notifier_inc() reference.
  * @fpu_in: @gfpu is the thread's FPU state (fpu_swap_kvm_fpstate()).
  * @xcr0_loaded: the guest's XCR0 is in the CPU (around an entry only).
- * @preempted: the thread was scheduled out while runnable, inside
- *	HVX_RUN, and has not run since (read by siblings for directed
- *	yield, hvx_vcpu_on_spin()).
+ * @ready: a candidate for directed yield (read by siblings,
+ *	hvx_vcpu_on_spin()), as KVM's vcpu->ready: the thread was
+ *	scheduled out while runnable (preempted), or was woken from its
+ *	sleep by a kick (hvx_vmx_kick()), inside HVX_RUN, and has not run
+ *	since. Cleared when it is scheduled in, at each entry and at the
+ *	end of the run.
+ * @kick_ids: bit i: the sleeping thread of sibling vCPU i was kicked by
+ *	this vCPU's thread while it handled an exit (hvx_vmx_kick()), the
+ *	wake-up deferred to its next entry (hvx_vmx_kick_flush()). Ids, not
+ *	pointers: the sibling is looked up under RCU when it is woken
+ *	(hvx_vmx_pv_ops.wake), as it may go away meanwhile. Bits are set by
+ *	this vCPU's thread, taken with xchg() by it or by @kick_work.
+ * @kick_work: wakes @kick_ids when the thread is scheduled out first.
  */
 struct hvx_vmx_run_state {
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	struct preempt_notifier pn;
+	unsigned long kick_ids;
+	struct irq_work kick_work;
 #endif
 	struct hvx_vmx_host_state host;
 	struct fpu_guest gfpu;
 	unsigned long host_fs_base, host_cr3, host_cr4;
 	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
 	     fpu_in, xcr0_loaded;
-	bool preempted;
+	bool ready;
 };
 
 /**
@@ -1063,10 +1080,14 @@ void hvx_vmx_get_events(struct hvx_vmx_vcpu *v, struct hvx_vcpu_events *e);
 int hvx_vmx_set_events(struct hvx_vmx_vcpu *v, const struct hvx_vcpu_events *e);
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v);
 void hvx_vmx_kick(struct hvx_vmx_vcpu *v);
+void __hvx_vmx_kick_flush(struct hvx_vmx_vcpu *v);
+void hvx_vmx_wake(struct hvx_vmx_vcpu *v);
+void hvx_vmx_kick_sender(struct hvx_vmx_vcpu *v, struct hvx_vmx_vcpu *old);
 void hvx_vmx_kick_event(struct hvx_vmx_vcpu *v);
 void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_yield_target(struct hvx_vmx_vcpu *v);
 /* Provided by kmod/ (vcpu.c): directed yield on a PAUSE exit. */
 void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v);
@@ -1404,5 +1425,23 @@ int hvx_vmx_set_xcrs(struct hvx_vmx_vcpu *v, const struct hvx_xcrs *x);
 void hvx_vmx_get_debugregs(struct hvx_vmx_vcpu *v, struct hvx_debugregs *d);
 int hvx_vmx_set_debugregs(struct hvx_vmx_vcpu *v,
 			  const struct hvx_debugregs *d);
+
+/**
+ * hvx_vmx_kick_flush - wake the siblings this vCPU's thread has kicked
+ * @v: the vCPU; called by its own thread (before an entry, a sleep, a
+ *	directed yield, the end of the run).
+ *
+ * See hvx_vmx_kick(): wake-ups of sleeping siblings wait for the sender's
+ * next entry, so that the host's wake-up preemption does not stop the
+ * sender inside the guest's critical section.
+ * Context: any in the vCPU's thread, interrupts on or off.
+ */
+static inline void hvx_vmx_kick_flush(struct hvx_vmx_vcpu *v)
+{
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+	if (unlikely(READ_ONCE(v->rs.kick_ids)))
+		__hvx_vmx_kick_flush(v);
+#endif
+}
 
 #endif /* HVX_VMX_H */

@@ -9,7 +9,8 @@
  * KVM_HC_KICK_CPU wakes a vCPU halted with interrupts off (and is not
  * lost when it comes first); KVM_HC_SEND_IPI reaches two vCPUs through
  * their local APICs; KVM_HC_SCHED_YIELD reaches the scheduler's
- * yield_to() for a spinning vCPU's thread; a feature the VMM leaves out of CPUID is invisible and off; and
+ * yield_to() for a spinning vCPU's thread; a PAUSE loop waiting for a
+ * kicked vCPU yields to it; a feature the VMM leaves out of CPUID is invisible and off; and
  * the statistics count calls by number.
  */
 #include <pthread.h>
@@ -253,6 +254,31 @@ static void guest_kicker(uint64_t target)
 	GUEST_ASSERT_EQ(0, hc(HVX_HC_KICK_CPU, 0, 63, 0, 0));
 	GUEST_SYNC(0);
 	GUEST_ASSERT_EQ(0, hc(HVX_HC_KICK_CPU, 0, target, 0, 0));
+	GUEST_DONE();
+}
+
+static volatile uint64_t guest_woken;
+
+/* Halt with interrupts off until a kick, then say so. */
+GUEST_CODE
+static void guest_woken_waiter(uint64_t unused)
+{
+	(void)unused;
+	asm volatile("cli; hlt" : : : "memory");
+	guest_woken = 1;
+	GUEST_DONE();
+}
+
+/*
+ * Kick APIC id @target, then wait for it in a PAUSE loop, as a CPU
+ * that sends a function-call IPI waits for the target to run it.
+ */
+GUEST_CODE
+static void guest_kick_and_spin(uint64_t target)
+{
+	GUEST_ASSERT_EQ(0, hc(HVX_HC_KICK_CPU, 0, target, 0, 0));
+	while (!guest_woken)
+		asm volatile("pause");
 	GUEST_DONE();
 }
 
@@ -767,6 +793,106 @@ TEST(sched_yield_runs_target)
 	vcpu_stats(_metadata, 0, &st);
 	EXPECT_EQ(22, st.hypercalls[HVX_HC_SCHED_YIELD]);
 	vm_free(vm);
+}
+
+#define EXIT_REASON_PAUSE_INSTRUCTION	40
+
+/* A runner whose thread shares host CPU 0 and never preempts on wake-up. */
+struct batch_runner {
+	struct runner r;
+	volatile pid_t tid;
+};
+
+static void *batch_runner_thread(void *arg)
+{
+	struct batch_runner *b = arg;
+	struct sched_param sp = { 0 };
+	cpu_set_t cpu0;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0) ||
+	    sched_setscheduler(0, SCHED_BATCH, &sp)) {
+		b->r.error = errno;
+		b->tid = -1;
+		return NULL;
+	}
+	b->tid = gettid();
+	return runner_thread(&b->r);
+}
+
+/* The state letter of thread @tid of this process (/proc), or 0. */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	if (read_str(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * Directed yield to a woken vCPU: vCPU 1 sleeps in HLT; vCPU 0 kicks it
+ * (KVM_HC_KICK_CPU) and waits for it in a PAUSE loop. Both threads are
+ * on host CPU 0, and vCPU 1's is SCHED_BATCH, so its wake-up does not
+ * preempt vCPU 0's: only a directed yield at vCPU 0's PAUSE-loop exit
+ * runs it before the scheduler's tick does. That vCPU was not preempted
+ * but woken and not run yet (KVM's vcpu->ready): it must be a candidate,
+ * so vCPU 0 counts a successful yield (hvx_stats.pause_yields, among its
+ * pause_yield_attempts). Skips where the CPU makes no PAUSE exits.
+ */
+TEST(pause_yields_to_woken_vcpu)
+{
+	struct batch_runner w = { 0 };
+	cpu_set_t cpu0, was;
+	struct vcpu *kicker;
+	struct hvx_stats st;
+	struct vm *vm;
+	char state = 0;
+
+	REQUIRE_VMX();
+	setup_signals();
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
+	vm = lapic_vm(0);
+	kicker = long_vcpu(vm, 0, guest_kick_and_spin, 1);
+	w.r.vcpu = long_vcpu(vm, 1, guest_woken_waiter, 0);
+	ASSERT_EQ(0, pthread_create(&w.r.thread, NULL, batch_runner_thread, &w));
+	/* vCPU 1 halted and its thread sleeps in the kernel. */
+	for (int t = 0; t < 20000; t += 10) {
+		vcpu_stats(_metadata, 1, &st);
+		if (w.tid && st.halts >= 1) {
+			state = w.tid > 0 ? thread_state(w.tid) : 0;
+			if (state == 'S' || w.tid < 0)
+				break;
+		}
+		msleep(10);
+	}
+	if (state != 'S') {
+		runner_stop(&w.r);
+		ASSERT_EQ('S', state) TH_LOG("vCPU 1 did not sleep in HLT (error %s)",
+					     strerror(w.r.error));
+	}
+	vcpu_run_done(kicker);
+	if (!wait_for(&w.r.done, 1, 20000)) {
+		runner_stop(&w.r);
+		ASSERT_TRUE(0) TH_LOG("the kicked vCPU did not finish");
+	}
+	pthread_join(w.r.thread, NULL);
+	sched_setaffinity(0, sizeof(was), &was);
+	vcpu_stats(_metadata, 0, &st);
+	TH_LOG("vCPU 0: %llu PAUSE exits, %llu directed yields tried, %llu done",
+	       st.exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION],
+	       st.pause_yield_attempts, st.pause_yields);
+	vm_free(vm);
+	if (!st.exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION])
+		SKIP(return, "no PAUSE exits: the CPU has no PAUSE-loop exiting");
+	EXPECT_LE(1, st.pause_yields);
+	EXPECT_LE(st.pause_yields, st.pause_yield_attempts);
 }
 
 /* Run guest_features; its two SYNCs' arguments in @a and @b. */

@@ -17,7 +17,9 @@
  *   and is woken by its RTC alarm. It finds and uses the KVM paravirtual
  *   interface (kvm-clock, no PIT calibration; with 2 vCPUs PV spinlocks,
  *   IPIs and TLB flushes); with hvx-run --no-pv it finds none, and the
- *   2-vCPU boot makes more exits (PAUSE exits aside).
+ *   2-vCPU boot makes more exits (PAUSE exits aside). Its --summary gives
+ *   the directed yields of its PAUSE-loop exits (on one host CPU, some)
+ *   and its hypercalls by number (none with --no-pv).
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -804,6 +806,9 @@ struct boot_counts {
 	unsigned long long tsc;		/* TSC cycles the vCPUs ran */
 	unsigned long long exits;	/* VM exits, all reasons */
 	unsigned long long pause;	/* PAUSE_INSTRUCTION exits */
+	unsigned long long yields;	/* directed yields that succeeded */
+	unsigned long long yield_tries;	/* directed yields tried */
+	unsigned long long hypercalls;	/* VMCALLs, all numbers */
 };
 
 /*
@@ -821,16 +826,51 @@ static void __attribute__((constructor)) pv_2cpus_map(void)
 }
 
 /*
+ * "hvx-run: pause yields: D of T tried; hypercalls: NAME n, ..., other n"
+ * or "...; hypercalls: none" (stats.c): the directed yields and the
+ * VMCALLs, added up.
+ */
+static bool parse_pv_line(const char *err, struct boot_counts *c)
+{
+	const char *s = strstr(err, "hvx-run: pause yields: ");
+	char line[1024], *p, *tok, *save;
+
+	if (!s)
+		return false;
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(s, "\n"), s);
+	if (sscanf(line, "hvx-run: pause yields: %llu of %llu tried;",
+		   &c->yields, &c->yield_tries) != 2)
+		return false;
+	p = strstr(line, "; hypercalls: ");
+	if (!p)
+		return false;
+	p += strlen("; hypercalls: ");
+	c->hypercalls = 0;
+	if (!strcmp(p, "none"))
+		return true;
+	for (tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char name[32];
+		unsigned long long n;
+
+		if (sscanf(tok, " %31s %llu", name, &n) != 2)
+			return false;
+		c->hypercalls += n;
+	}
+	return true;
+}
+
+/*
  * "hvx-run: summary: 2 vCPUs, T TSC cycles, N exits: R1 n1, R2 n2, ...;
  * exits to hvx-run: ..." (stats.c): every reason seen is listed, so a
- * missing PAUSE_INSTRUCTION is 0 of them.
+ * missing PAUSE_INSTRUCTION is 0 of them. Then the yields and
+ * hypercalls line.
  */
 static bool parse_summary(const char *err, struct boot_counts *c)
 {
 	const char *s = strstr(err, "hvx-run: summary: ");
 	char line[2048], *p;
 
-	if (!s)
+	if (!s || !parse_pv_line(err, c))
 		return false;
 	snprintf(line, sizeof(line), "%.*s", (int)strcspn(s, "\n"), s);
 	p = strstr(line, " vCPU");
@@ -953,9 +993,23 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 	}
 	if (counts) {
 		ASSERT_TRUE(parse_summary(r->err, counts)) TH_LOG("stderr: %s", r->err);
-		printf("# %s vCPU%s, PV %s: %llu exits, %llu PAUSE exits, %llu TSC cycles\n",
+		printf("# %s vCPU%s, PV %s: %llu exits, %llu PAUSE exits, %llu TSC cycles, "
+		       "%llu of %llu directed yields, %llu hypercalls\n",
 		       cpus, strcmp(cpus, "1") ? "s" : "", no_pv ? "off" : "on",
-		       counts->exits, counts->pause, counts->tsc);
+		       counts->exits, counts->pause, counts->tsc, counts->yields,
+		       counts->yield_tries, counts->hypercalls);
+		/* Each PAUSE exit tries three yields at most. */
+		ASSERT_LE(counts->yields, counts->yield_tries);
+		ASSERT_LE(counts->yield_tries, 3 * counts->pause);
+		/*
+		 * On one host CPU a spinning vCPU's sibling is always
+		 * preempted or woken and not run: the spin ends in a yield.
+		 */
+		if (counts->pause && sysconf(_SC_NPROCESSORS_ONLN) == 1)
+			ASSERT_LT(0, counts->yields) TH_LOG("stderr: %s", r->err);
+		if (no_pv)
+			ASSERT_EQ(0, counts->hypercalls)
+				TH_LOG("--no-pv, yet the guest made hypercalls: %s", r->err);
 	}
 	free(r);
 }

@@ -7,13 +7,19 @@
  *
  *   hvx-run: summary: 2 vCPUs, 812345678 TSC cycles, 41234 exits: EPT_VIOLATION 20001, IO_INSTRUCTION 9000, ...; exits to hvx-run: IO 12, ...
  *   hvx-run: msr exits: WRMSR_0x6e0 2300, RDMSR_0x10 40, ...
+ *   hvx-run: pause yields: 120 of 130 tried; hypercalls: SEND_IPI 400, KICK_CPU 3, ...
  *
  * The run time is from the start of the vCPUs to the first stop request
  * (power-off, debug-exit port, ...), not to the end of the teardown; every
  * exit reason seen is listed, by decreasing count, then the exits that
  * reached hvx-run itself. The second line, when the guest made RDMSR or
  * WRMSR exits, lists them by MSR (the kernel's by-key tables, so a count
- * may include a few exits of an MSR that an entry served before). Under
+ * may include a few exits of an MSR that an entry served before). The
+ * third, whenever the kernel's counts were read, gives the directed yields
+ * of PAUSE-loop exits (succeeded of tried: hvx_stats.pause_yields and
+ * pause_yield_attempts) and the VMCALLs by hypercall number, by decreasing
+ * count ("none" for none; numbers without a name as HC_n, those beyond
+ * the kernel's table as "other"). Under
  * Bochs with
  * "clock: sync=none" the TSC counts emulated instructions, so the figure
  * is the run time in instructions (make bench parses this line).
@@ -43,6 +49,9 @@ struct collect {
 	/* RDMSR/WRMSR exits by MSR (key: index | HVX_STATS_MSR_WRITE) */
 	struct hvx_stats_top msrs[HVX_STATS_TOP * 8];
 	int nmsrs;
+	uint64_t pause_yields, pause_yield_attempts;
+	uint64_t hypercalls[HVX_STATS_HYPERCALLS];
+	uint64_t hypercalls_other;
 };
 
 /* Add one vCPU's by-MSR table to @c's (keys beyond its room are dropped). */
@@ -100,6 +109,11 @@ static int stats_parse(struct nlattr **tb, void *arg)
 		c->by_reason[i] += st->exits_by_reason[i];
 	c->other += st->exits_other;
 	c->total += st->exits;
+	c->pause_yields += st->pause_yields;
+	c->pause_yield_attempts += st->pause_yield_attempts;
+	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++)
+		c->hypercalls[i] += st->hypercalls[i];
+	c->hypercalls_other += st->hypercalls_other;
 	msrs_merge(c, st->msrs);
 	c->vcpus++;
 	free(st);
@@ -129,6 +143,58 @@ out:
 	return ok;
 }
 
+/* The name of hypercall @nr as hvxctl prints it (uapi/hvx.h HVX_HC_*). */
+static const char *hc_name(int nr, char *buf, size_t len)
+{
+	switch (nr) {
+	case HVX_HC_VAPIC_POLL_IRQ:
+		return "VAPIC_POLL_IRQ";
+	case HVX_HC_KICK_CPU:
+		return "KICK_CPU";
+	case HVX_HC_SEND_IPI:
+		return "SEND_IPI";
+	case HVX_HC_SCHED_YIELD:
+		return "SCHED_YIELD";
+	}
+	snprintf(buf, len, "HC_%d", nr);
+	return buf;
+}
+
+/*
+ * "pause yields: D of T tried; hypercalls: NAME n, ..., other n" (or
+ * "hypercalls: none"), the numbers by decreasing count.
+ */
+static void print_pv_line(const struct collect *c)
+{
+	bool shown[HVX_STATS_HYPERCALLS] = { false };
+	char line[1024], buf[16];
+	int n, k;
+
+	n = snprintf(line, sizeof(line),
+		     "pause yields: %" PRIu64 " of %" PRIu64 " tried; hypercalls:",
+		     c->pause_yields, c->pause_yield_attempts);
+	for (k = 0; k < HVX_STATS_HYPERCALLS; k++) {
+		int best = -1;
+
+		for (int i = 0; i < HVX_STATS_HYPERCALLS; i++)
+			if (!shown[i] && c->hypercalls[i] &&
+			    (best < 0 || c->hypercalls[i] > c->hypercalls[best]))
+				best = i;
+		if (best < 0)
+			break;
+		shown[best] = true;
+		n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
+			      k ? "," : "", hc_name(best, buf, sizeof(buf)),
+			      c->hypercalls[best]);
+	}
+	if (c->hypercalls_other)
+		n += snprintf(line + n, sizeof(line) - n, "%s other %" PRIu64,
+			      k++ ? "," : "", c->hypercalls_other);
+	if (!k)
+		snprintf(line + n, sizeof(line) - n, " none");
+	fprintf(stderr, "hvx-run: %s\n", line);
+}
+
 void print_summary(struct vm *vm)
 {
 	static struct collect c;
@@ -136,11 +202,13 @@ void print_summary(struct vm *vm)
 	bool shown[HVX_STATS_EXIT_REASONS] = { false };
 	uint64_t u[HVX_STATS_USER_EXITS] = { 0 };
 	char line[2048];
+	bool have_kernel;
 	int n, k = 0;
 
 	n = snprintf(line, sizeof(line), "summary: %d vCPU%s, %" PRIu64 " TSC cycles",
 		     vm->ncpus, vm->ncpus > 1 ? "s" : "", tsc);
-	if (kernel_stats(&c)) {
+	have_kernel = kernel_stats(&c);
+	if (have_kernel) {
 		n += snprintf(line + n, sizeof(line) - n, ", %" PRIu64 " exits:",
 			      c.total);
 		/* Every reason seen, by decreasing count. */
@@ -180,16 +248,19 @@ void print_summary(struct vm *vm)
 			n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
 				      k++ ? "," : "", hvx_user_exit_name(i), u[i]);
 	fprintf(stderr, "hvx-run: %s\n", line);
-	if (!c.nmsrs)
-		return;
-	/* A second line: the RDMSR/WRMSR exits by MSR, by decreasing count. */
-	qsort(c.msrs, c.nmsrs, sizeof(c.msrs[0]), top_cmp);
-	n = snprintf(line, sizeof(line), "msr exits:");
-	for (int i = 0; i < c.nmsrs && n < (int)sizeof(line); i++)
-		n += snprintf(line + n, sizeof(line) - n, "%s %s_%#x %" PRIu64, i ? "," : "",
-			      c.msrs[i].key & HVX_STATS_MSR_WRITE ? "WRMSR" : "RDMSR",
-			      (uint32_t)c.msrs[i].key, (uint64_t)c.msrs[i].count);
-	fprintf(stderr, "hvx-run: %s\n", line);
+	if (c.nmsrs) {
+		/* A second line: the RDMSR/WRMSR exits by MSR, by decreasing count. */
+		qsort(c.msrs, c.nmsrs, sizeof(c.msrs[0]), top_cmp);
+		n = snprintf(line, sizeof(line), "msr exits:");
+		for (int i = 0; i < c.nmsrs && n < (int)sizeof(line); i++)
+			n += snprintf(line + n, sizeof(line) - n, "%s %s_%#x %" PRIu64,
+				      i ? "," : "",
+				      c.msrs[i].key & HVX_STATS_MSR_WRITE ? "WRMSR" : "RDMSR",
+				      (uint32_t)c.msrs[i].key, (uint64_t)c.msrs[i].count);
+		fprintf(stderr, "hvx-run: %s\n", line);
+	}
+	if (have_kernel)
+		print_pv_line(&c);
 }
 
 static uint32_t apic_reg(const struct hvx_lapic_state *r, unsigned int reg)

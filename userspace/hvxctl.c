@@ -355,23 +355,6 @@ static void hist_json(const char *name, const unsigned long long *h)
 	printf("]");
 }
 
-/* A hypercall number's name (KVM's KVM_HC_*), or "HC_<n>". */
-static const char *hc_name(int nr, char *buf, size_t len)
-{
-	switch (nr) {
-	case HVX_HC_VAPIC_POLL_IRQ:
-		return "VAPIC_POLL_IRQ";
-	case HVX_HC_KICK_CPU:
-		return "KICK_CPU";
-	case HVX_HC_SEND_IPI:
-		return "SEND_IPI";
-	case HVX_HC_SCHED_YIELD:
-		return "SCHED_YIELD";
-	}
-	snprintf(buf, len, "HC_%d", nr);
-	return buf;
-}
-
 /* The counters of struct hvx_stats as one JSON object's members. */
 static void stats_json(const struct hvx_stats *st,
 		       const struct hvx_stats_top *ports, size_t nports,
@@ -435,7 +418,7 @@ static void stats_json(const struct hvx_stats *st,
 		if (!st->hypercalls[i])
 			continue;
 		printf("%s\"%s\": %llu", first ? "" : ", ",
-		       hc_name(i, buf, sizeof(buf)), st->hypercalls[i]);
+		       hvx_hc_name(i, buf, sizeof(buf)), st->hypercalls[i]);
 		first = false;
 	}
 	printf("}, \"hypercalls_other\": %llu", st->hypercalls_other);
@@ -630,7 +613,7 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++) {
 		if (!t->st.hypercalls[i])
 			continue;
-		snprintf(label, sizeof(label), "  %s", hc_name(i, buf, sizeof(buf)));
+		snprintf(label, sizeof(label), "  %s", hvx_hc_name(i, buf, sizeof(buf)));
 		row(label, set, t->st.hypercalls[i],
 		    offsetof(struct hvx_stats, hypercalls) + i * sizeof(unsigned long long));
 	}

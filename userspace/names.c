@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * names.c - names of VM-exit reasons and userspace exits, shared by
- * hvxctl and hvx-run.
+ * names.c - names of VM-exit reasons, userspace exits and hypercalls,
+ * shared by hvxctl and hvx-run.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "names.h"
 
@@ -52,4 +53,20 @@ const char *hvx_user_exit_name(unsigned int reason)
 		if (user_exits[i].reason == reason)
 			return user_exits[i].name;
 	return NULL;
+}
+
+const char *hvx_hc_name(int nr, char *buf, size_t len)
+{
+	switch (nr) {
+	case HVX_HC_VAPIC_POLL_IRQ:
+		return "VAPIC_POLL_IRQ";
+	case HVX_HC_KICK_CPU:
+		return "KICK_CPU";
+	case HVX_HC_SEND_IPI:
+		return "SEND_IPI";
+	case HVX_HC_SCHED_YIELD:
+		return "SCHED_YIELD";
+	}
+	snprintf(buf, len, "HC_%d", nr);
+	return buf;
 }

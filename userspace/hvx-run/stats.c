@@ -143,23 +143,6 @@ out:
 	return ok;
 }
 
-/* The name of hypercall @nr as hvxctl prints it (uapi/hvx.h HVX_HC_*). */
-static const char *hc_name(int nr, char *buf, size_t len)
-{
-	switch (nr) {
-	case HVX_HC_VAPIC_POLL_IRQ:
-		return "VAPIC_POLL_IRQ";
-	case HVX_HC_KICK_CPU:
-		return "KICK_CPU";
-	case HVX_HC_SEND_IPI:
-		return "SEND_IPI";
-	case HVX_HC_SCHED_YIELD:
-		return "SCHED_YIELD";
-	}
-	snprintf(buf, len, "HC_%d", nr);
-	return buf;
-}
-
 /*
  * "pause yields: D of T tried; hypercalls: NAME n, ..., other n" (or
  * "hypercalls: none"), the numbers by decreasing count.
@@ -184,7 +167,7 @@ static void print_pv_line(const struct collect *c)
 			break;
 		shown[best] = true;
 		n += snprintf(line + n, sizeof(line) - n, "%s %s %" PRIu64,
-			      k ? "," : "", hc_name(best, buf, sizeof(buf)),
+			      k ? "," : "", hvx_hc_name(best, buf, sizeof(buf)),
 			      c->hypercalls[best]);
 	}
 	if (c->hypercalls_other)

@@ -15,7 +15,6 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
 
 #include "hvx_core.h"
 #include "dev/virtio.h"
@@ -143,19 +142,13 @@ static long vm_set_tsc_offset(struct hvx_vm *vm, const struct hvx_tsc_offset *t)
  */
 static long vm_set_clock(struct hvx_vm *vm, const struct hvx_clock *c)
 {
-	u64 clock = c->clock;
 	int i;
 
 	lockdep_assert_held(&vm->lock);
 	if ((c->flags & ~HVX_CLOCK_REALTIME) || c->pad)
 		return -EINVAL;
-	if (c->flags & HVX_CLOCK_REALTIME) {
-		s64 stopped = ktime_get_real_ns() - c->realtime;
-
-		if (stopped > 0)
-			clock += stopped;
-	}
-	hvx_vmx_vm_set_clock(&vm->vmx, clock);
+	hvx_vmx_vm_set_clock(&vm->vmx, c->clock,
+			     c->flags & HVX_CLOCK_REALTIME ? &c->realtime : NULL);
 	for (i = 0; i < HVX_MAX_VCPUS; i++) {
 		if (!vm->vcpus[i])
 			continue;

@@ -508,6 +508,8 @@ void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v)
  * (HVX_SET_CLOCK)
  * @vm: the VM's VMX state.
  * @clock: nanoseconds.
+ * @saved_realtime: NULL, or the host CLOCK_REALTIME (ns) when @clock was
+ *	read: the real time since then, if positive, is added to @clock.
  *
  * Only the offset changes here; the caller has each vCPU rewrite its
  * kvmclock page (hvx_vmx_pv_tsc_changed(), then a kick). The arithmetic is
@@ -516,11 +518,14 @@ void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v)
  * Context: process context; the caller serialises setters (kmod/: the VM
  * lock).
  */
-void hvx_vmx_vm_set_clock(struct hvx_vmx_vm *vm, u64 clock)
+void hvx_vmx_vm_set_clock(struct hvx_vmx_vm *vm, u64 clock,
+			  const u64 *saved_realtime)
 {
-	u64 realtime;
+	u64 realtime, now = pv_host_now(&realtime);
 
-	WRITE_ONCE(vm->clock_offset, (s64)(clock - pv_host_now(&realtime)));
+	if (saved_realtime && (s64)(realtime - *saved_realtime) > 0)
+		clock += realtime - *saved_realtime;
+	WRITE_ONCE(vm->clock_offset, (s64)(clock - now));
 }
 
 /**

@@ -77,7 +77,7 @@ static bool kvm_intel_loaded;
 /*
  * Set when the kernel starts a reboot, power-off, halt or kexec (the
  * reboot notifier, below): from then on a VMX instruction may fault on any
- * CPU, because hvx_vmx_reboot_notify() takes the CPUs out of VMX operation
+ * CPU, because vmx_reboot_notify() takes the CPUs out of VMX operation
  * while vCPU threads still run.
  */
 bool hvx_vmx_rebooting;
@@ -709,7 +709,7 @@ static void vmx_syscore_shutdown(void)
 }
 
 /*
- * The reboot IPI of hvx_vmx_reboot_notify(): leave VMX operation on this
+ * The reboot IPI of vmx_reboot_notify(): leave VMX operation on this
  * CPU, whatever a vCPU thread interrupted here was doing between two VMX
  * instructions. Its next ones fault and are ignored (hvx_vmx_insn_fault()).
  */

@@ -1137,7 +1137,8 @@ void hvx_vmx_pv_msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val);
 void hvx_vmx_pv_requests(struct hvx_vmx_vcpu *v);
 void hvx_vmx_pv_tsc_changed(struct hvx_vmx_vcpu *v);
 u64 hvx_vmx_vm_get_clock(struct hvx_vmx_vm *vm, u64 *realtime);
-void hvx_vmx_vm_set_clock(struct hvx_vmx_vm *vm, u64 clock);
+void hvx_vmx_vm_set_clock(struct hvx_vmx_vm *vm, u64 clock,
+			  const u64 *saved_realtime);
 void hvx_vmx_pv_load(struct hvx_vmx_vcpu *v, int cpu);
 void hvx_vmx_pv_sched_out(struct hvx_vmx_vcpu *v);
 void hvx_vmx_pv_reset(struct hvx_vmx_vcpu *v);

@@ -632,6 +632,26 @@ bool hvx_vmx_pv_eoi_check_irqoff(struct hvx_vmx_vcpu *v)
 	return pv_eoi_sync(v, true);
 }
 
+/*
+ * Is bit 0 of the PV EOI word at the (new) GPA set? Such a flag stands
+ * as an offer. That matters for a restored vCPU: it was saved inside an
+ * interrupt handler, with the offer out and the vector in service, and
+ * came back with that ISR bit (HVX_SET_LAPIC) and that memory, but with
+ * no offer on record; its handler's clearing the flag must still retire
+ * the vector, or that priority class stays blocked for good. A guest
+ * enabling PV EOI clears the word first (Linux does); one that leaves
+ * the bit set gets an EOI when it clears it, which it could write anyway.
+ */
+static bool pv_eoi_flag_set(struct hvx_vmx_vcpu *v)
+{
+	u64 gpa = v->pv.eoi & ~(u64)(KVM_MSR_ENABLED | PV_EOI_RESERVED);
+	u8 flag;
+
+	if (!(v->pv.eoi & KVM_MSR_ENABLED) || hvx_gpa_read(v->mem, gpa, &flag, 1))
+		return false;
+	return flag & KVM_PV_EOI_ENABLED;
+}
+
 /**
  * hvx_vmx_pv_msr_read - RDMSR or HVX_GET_MSRS of a paravirtual MSR
  * @v: the vCPU.
@@ -737,8 +757,8 @@ void hvx_vmx_pv_msr_write(struct hvx_vmx_vcpu *v, u32 index, u64 val)
 		/* A flag offered at the old GPA is void: the guest EOIs itself. */
 		if (v->pv.eoi_pending)
 			hvx_vmx_pv_eoi_offer(v, false);
-		v->pv.eoi_pending = false;
 		v->pv.eoi = val;
+		v->pv.eoi_pending = pv_eoi_flag_set(v);
 		break;
 	}
 }

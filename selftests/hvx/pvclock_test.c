@@ -24,6 +24,7 @@
 #include "hvx_test.h"
 #include "hvx_guest.h"
 #include "hvx_nl.h"
+#include "hvx_state.h"
 
 /* KVM's paravirtual interface (Linux's Documentation/virt/kvm/x86/). */
 #define KVM_CPUID_BASE		0x40000100
@@ -79,7 +80,7 @@ volatile struct pvclock_wall guest_wall;
 volatile struct steal_time guest_steal __attribute__((aligned(64)));
 volatile uint64_t guest_eoi_word __attribute__((aligned(64)));
 volatile uint64_t guest_last_ns, guest_pv_irqs, guest_pv_skipped;
-volatile uint64_t guest_stop;
+volatile uint64_t guest_stop, guest_pv_sync_in_irq;
 
 /* kvmclock now, by msr.rst's formula and version protocol. */
 GUEST_CODE
@@ -250,6 +251,9 @@ void guest_pv_irq_c(void)
 	uint8_t offered;
 
 	guest_pv_irqs++;
+	/* A stop inside the handler, the vector in service (pv_eoi_restored). */
+	if (guest_pv_sync_in_irq)
+		GUEST_SYNC_ARGS(guest_eoi_word, 0, 0, 3);
 	/* One instruction tests and clears the flag (msr.rst). */
 	asm volatile("btrq $0, %0; setc %1"
 		     : "+m"(guest_eoi_word), "=r"(offered) : : "cc");
@@ -1019,6 +1023,56 @@ TEST(pv_eoi)
 	       PV_EOI_IRQS, (unsigned long long)with,
 	       (unsigned long long)without);
 	ASSERT_LE(with + PV_EOI_IRQS, without);
+}
+
+/*
+ * A vCPU saved inside its interrupt handler with the PV EOI offer out,
+ * restored into a new VM: the handler clears the flag instead of writing
+ * EOI, and that must still retire the vector (else the restored guest
+ * never gets an interrupt of that priority class again).
+ */
+TEST(pv_eoi_restored)
+{
+	struct vcpu_state *st = calloc(1, sizeof(*st));
+	uint32_t isr_word = 0x100 + 0x10 * (V_PV / 32);
+	struct vcpu *va, *vb;
+	struct vm *vma, *vmb;
+	struct ucall uc;
+	uint32_t isr;
+
+	REQUIRE_VMX();
+	ASSERT_NE(NULL, st);
+	vma = lapic_vm();
+	va = vcpu_create(vma, 0);
+	vcpu_setup_long(va, guest_pv_eoi, 1);
+	vcpu_set_idt_gate(va, V_PV, (uint64_t)guest_pv_irq_stub);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(va, &uc));
+	guest_var(vma, guest_pv_sync_in_irq) = 1;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(va, &uc));
+	ASSERT_EQ(3, uc.args[3]);		/* in the handler */
+	ASSERT_EQ(1, uc.args[0]);		/* the offer is out */
+	ASSERT_EQ(0, vcpu_state_save(va, st));
+	memcpy(&isr, st->lapic.regs + isr_word, 4);
+	ASSERT_EQ(1u << (V_PV % 32), isr);
+
+	vmb = lapic_vm();
+	vb = vcpu_create(vmb, 0);
+	vcpu_setup_long(vb, guest_pv_eoi, 1);	/* CPUID; the rest is restored */
+	memcpy(vmb->ram, vma->ram, vma->ram_size);
+	vm_free(vma);
+	ASSERT_EQ(0, vcpu_state_restore(vb, st));
+	guest_var(vmb, guest_pv_sync_in_irq) = 0;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vb, &uc));
+	ASSERT_EQ(1, uc.args[3]);
+	ASSERT_EQ(1, uc.args[0]);		/* interrupts */
+	ASSERT_EQ(1, uc.args[1]);		/* EOIed in memory */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vb, &uc));
+	ASSERT_EQ(2, uc.args[3]);
+	ASSERT_EQ(0, uc.args[0]) TH_LOG("ISR word 0x%llx: the vector stayed in service",
+					(unsigned long long)uc.args[0]);
+	vcpu_run_done(vb);
+	vm_free(vmb);
+	free(st);
 }
 
 TEST_HARNESS_MAIN

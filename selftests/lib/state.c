@@ -11,7 +11,8 @@
 
 /*
  * MSRs a vCPU may have, in restore order: IA32_TSC before
- * IA32_TSC_DEADLINE (a deadline is a TSC value). Those HVX_GET_MSRS
+ * IA32_TSC_DEADLINE (a deadline is a TSC value), the paravirtual ones
+ * after both (they write guest RAM from the TSC). Those HVX_GET_MSRS
  * refuses on this vCPU are left out. IA32_TSC_ADJUST is not saved: a
  * write of IA32_TSC moves it (SDM Vol. 3B 18.17.3), so the pair cannot
  * both be restored.
@@ -23,6 +24,8 @@ static const uint32_t state_msrs[] = {
 	0x277, 0x1a0, 0x2ff,		/* PAT, MISC_ENABLE, MTRRdefType */
 	0x10,				/* TSC */
 	0x6e0,				/* TSC_DEADLINE */
+	0x4b564d00, 0x4b564d01,		/* kvmclock wall clock, system time */
+	0x4b564d03, 0x4b564d04,		/* steal time, PV EOI */
 };
 
 static int xioctl(int fd, unsigned long cmd, void *arg)

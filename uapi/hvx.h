@@ -1567,12 +1567,17 @@ struct hvx_virtio_stats {
  * HVX_GET_SREGS, HVX_GET_MSRS (including IA32_TSC, see below),
  * HVX_GET_VCPU_EVENTS, HVX_GET_MP_STATE, HVX_GET_LAPIC, HVX_GET_XSAVE,
  * HVX_GET_XCRS, HVX_GET_DEBUGREGS, and per VM HVX_GET_VM_STATE (the
- * in-kernel devices) and HVX_GET_TSC_OFFSET. Restore into a new VM with the
+ * in-kernel devices) and HVX_GET_TSC_OFFSET. The LAPIC timer runs while the
+ * vCPU is stopped: when its TSC deadline expires, IA32_TSC_DEADLINE reads 0
+ * and the vector is in IRR; read IA32_TSC_DEADLINE before HVX_GET_LAPIC, or
+ * an expiry between the two is in neither. Restore into a new VM with the
  * same HVX_CREATE_PLATFORM flags and vCPUs: HVX_SET_VM_STATE first, then
  * per vCPU HVX_SET_SREGS (it carries IA32_APIC_BASE), HVX_SET_REGS,
  * HVX_SET_XCRS, HVX_SET_XSAVE, HVX_SET_LAPIC, HVX_SET_MSRS (IA32_TSC before
  * IA32_TSC_DEADLINE), HVX_SET_DEBUGREGS, HVX_SET_VCPU_EVENTS,
- * HVX_SET_MP_STATE. A vCPU stopped at an exit to
+ * HVX_SET_MP_STATE. Guest RAM must be restored before HVX_SET_MSRS: a PV
+ * EOI word (MSR_KVM_PV_EOI_EN) found with its flag set is taken as the
+ * offer that was out when the vCPU was saved. A vCPU stopped at an exit to
  * userspace is completed before it is saved: HVX_RUN with immediate_exit
  * set finishes the exit's instruction and returns -EINTR without
  * entering the guest. Device timers count host

@@ -536,18 +536,25 @@ static int save_vcpu(struct snap_writer *w, struct vcpu *v, const char **what)
 #undef GET
 	if (ret)
 		goto out;
-	lapic = !ioctl(v->fd, HVX_GET_LAPIC, &s->lapic);
-	if (!lapic && errno != ENXIO) {
-		ret = -errno;
-		*what = "HVX_GET_LAPIC";
-		goto out;
-	}
+	/*
+	 * IA32_TSC_DEADLINE before the LAPIC: a deadline that expires in
+	 * between is then saved twice, as the deadline and as its IRR bit
+	 * (at worst one extra timer interrupt after the restore, which a
+	 * guest takes as an early tick), instead of not at all (the IRR
+	 * read before it fired, the MSR after it was cleared).
+	 */
 	for (size_t i = 0; i < sizeof(snap_msrs) / sizeof(snap_msrs[0]); i++) {
 		struct hvx_msrs one = { .nmsrs = 1 };
 
 		one.entries[0].index = snap_msrs[i];
 		if (ioctl(v->fd, HVX_GET_MSRS, &one) == 1)
 			s->msrs[nmsrs++] = one.entries[0];
+	}
+	lapic = !ioctl(v->fd, HVX_GET_LAPIC, &s->lapic);
+	if (!lapic && errno != ENXIO) {
+		ret = -errno;
+		*what = "HVX_GET_LAPIC";
+		goto out;
 	}
 	rec_whole(w, SNAP_REGS, v->id, &s->regs, sizeof(s->regs));
 	rec_whole(w, SNAP_SREGS, v->id, &s->sregs, sizeof(s->sregs));

@@ -12,15 +12,20 @@
  * has a frame for the guest, the wake-up marks the receive queue and the
  * worker moves the frame into the driver's receive buffers (recvmsg).
  * The guest's header (struct virtio_net_hdr_mrg_rxbuf, 12 bytes) is the
- * tap's 10-byte struct virtio_net_hdr plus num_buffers. The tap's
- * offloads (TUNSETOFFLOAD) follow the receive offloads the driver
- * accepted, so the tap hands over only frames the driver can take.
+ * tap's 10-byte struct virtio_net_hdr plus num_buffers; a tap with
+ * another header size or byte order is refused. The tap's offloads
+ * (TUNSETOFFLOAD) follow the receive offloads the driver accepted, so
+ * the tap hands over only frames the driver can take.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
 #include <linux/etherdevice.h>
+#include <linux/err.h>
 #include <linux/file.h>
+#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/mman.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -474,20 +479,75 @@ static const struct hvx_virtio_ops net_ops = {
 	.release	= net_release,
 };
 
+/* What tun says about a tap, each through a user buffer. */
+struct tap_info {
+	struct ifreq ifr;	/* TUNGETIFF */
+	int hdr_sz;		/* TUNGETVNETHDRSZ */
+	int be;			/* TUNGETVNETBE */
+};
+
+static long tap_ioctl(struct file *file, unsigned int cmd,
+		      void __user *field)
+{
+	return file->f_op->unlocked_ioctl(file, cmd, (unsigned long)field);
+}
+
+/*
+ * Ask tun about the tap: its flags, vnet header size and byte order.
+ * tun answers only into user memory, so the answers go through a
+ * scratch page mapped into the caller's own address space (the VM
+ * owner's, in its ioctl) and unmapped again. Return 0, -EINVAL for an
+ * fd that is not attached to a device, -ENOMEM.
+ */
+static int tap_query(struct file *file, struct tap_info *info)
+{
+	struct tap_info __user *u;
+	unsigned long addr;
+	long ret;
+
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return -ENOMEM;
+	u = (struct tap_info __user *)addr;
+	ret = tap_ioctl(file, TUNGETIFF, &u->ifr);
+	if (ret) {
+		ret = ret == -EFAULT ? -ENOMEM : -EINVAL;	/* -EBADFD */
+		goto out;
+	}
+	ret = tap_ioctl(file, TUNGETVNETHDRSZ, &u->hdr_sz);
+	if (ret) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* -EINVAL without CONFIG_TUN_VNET_CROSS_LE: little-endian. */
+	if (tap_ioctl(file, TUNGETVNETBE, &u->be) && put_user(0, &u->be)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (copy_from_user(info, u, sizeof(*info)))
+		ret = -ENOMEM;
+out:
+	vm_munmap(addr, PAGE_SIZE);
+	return ret;
+}
+
 /*
  * The fd must be a tap: tun's own socket (tun_get_socket(), through
  * symbol_get() so that hvx.ko does not need tun.ko loaded; a tap fd
  * exists only while tun is loaded), attached to an Ethernet (IFF_TAP)
- * device. tun has no call that tells a tap from a tun without a user
- * buffer; TUNSETTXFILTER is refused with -EINVAL on a tun and reads its
- * argument on a tap, where an address outside user space makes it fail
- * with -EFAULT before anything changes.
+ * device (-EINVAL), which frames as the device does (-EPROTO): a virtio
+ * header (IFF_VNET_HDR) of TAP_HDR_LEN bytes, little-endian (virtio
+ * 1.x). IFF_NO_PI cannot be checked: TUNGETIFF sets IFF_NOFILTER, the
+ * same bit, whenever no socket filter is attached. A tap with packet
+ * information garbles only its own VM's frames.
  */
 static int net_backing(struct hvx_virtio_net *n)
 {
 	struct socket *(*get_socket)(struct file *f);
+	struct tap_info info;
 	struct socket *sock;
-	long ret;
+	int ret;
 
 	get_socket = symbol_get(tun_get_socket);
 	if (!get_socket)
@@ -498,8 +558,15 @@ static int net_backing(struct hvx_virtio_net *n)
 		return -EINVAL;
 	}
 	n->sock = sock;
-	ret = n->file->f_op->unlocked_ioctl(n->file, TUNSETTXFILTER, ~0UL);
-	return ret == -EFAULT ? 0 : -EINVAL;
+	ret = tap_query(n->file, &info);
+	if (ret)
+		return ret;
+	if ((info.ifr.ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TAP)
+		return -EINVAL;
+	if (!(info.ifr.ifr_flags & IFF_VNET_HDR) ||
+	    info.hdr_sz != TAP_HDR_LEN || info.be)
+		return -EPROTO;
+	return 0;
 }
 
 /**
@@ -508,7 +575,7 @@ static int net_backing(struct hvx_virtio_net *n)
  * @a: the argument, its transport fields checked.
  *
  * Context: process context of the VM's owner.
- * Return: 0, or -EBADF, -EINVAL, -EEXIST, -ENODEV, -ENOMEM (see
+ * Return: 0, or -EBADF, -EINVAL, -EPROTO, -EEXIST, -ENODEV, -ENOMEM (see
  * HVX_CREATE_VIRTIO); on error nothing changed.
  */
 long hvx_virtio_net_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)

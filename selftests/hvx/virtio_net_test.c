@@ -9,8 +9,9 @@
  * rings on the net queues (a device-readable or too short receive buffer,
  * a transmit chain that loops or points at the APIC page) end in
  * DEVICE_NEEDS_RESET and the device works after a reset; an oversized
- * frame is dropped and counted. The ioctl's errors, and no reference to
- * the tap left after the VM goes or its VMM is killed.
+ * frame is dropped and counted. The ioctl's errors (a tap framing
+ * differently: no virtio header, another header size), and no reference
+ * to the tap left after the VM goes or its VMM is killed.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -750,12 +751,13 @@ TEST(errors)
 {
 	struct hvx_virtio_device a;
 	struct ifreq ifr = { 0 };
-	int efd, tun, bare;
-	struct tap t;
+	int efd, tun, bare, sz;
+	struct tap t, nohdr;
 	struct vm *vm;
 
 	REQUIRE_VMX();
 	REQUIRE_TAP(&t);
+	ASSERT_TRUE(tap_make(&nohdr, IFF_TAP | IFF_NO_PI));
 	efd = eventfd(0, 0);
 	ASSERT_LE(0, efd);
 	bare = tun_open();		/* not attached to any device */
@@ -796,6 +798,16 @@ TEST(errors)
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	net_arg(&a, tun);
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	/* Taps that frame differently from the device: EPROTO. */
+	ASSERT_ERRNO(EPROTO, create_net(vm, nohdr.fd));
+	sz = 12;
+	ASSERT_EQ(0, ioctl(t.fd, TUNSETVNETHDRSZ, &sz)) TH_LOG("%m");
+	ASSERT_ERRNO(EPROTO, create_net(vm, t.fd));
+	sz = 0;
+	ASSERT_EQ(0, ioctl(t.fd, TUNGETVNETHDRSZ, &sz));
+	ASSERT_EQ(12, sz);		/* refused, not changed */
+	sz = 10;
+	ASSERT_EQ(0, ioctl(t.fd, TUNSETVNETHDRSZ, &sz)) TH_LOG("%m");
 	/* A disk's type with a MAC. */
 	net_arg(&a, t.fd);
 	a.type = HVX_VIRTIO_BLK;
@@ -813,6 +825,7 @@ TEST(errors)
 	close(tun);
 	close(bare);
 	close(efd);
+	tap_close(&nohdr);
 }
 
 /* kill -9 of the VMM: no reference to the tap is left. */

@@ -1471,9 +1471,14 @@ struct hvx_hypercall_exits {
  * @fd: the backing: for a disk, a regular file or a block device opened
  *	for reading, and also for writing unless @flags has HVX_VIRTIO_RO;
  *	for a network device, an fd of /dev/net/tun attached to a tap
- *	(TUNSETIFF with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, the header size
- *	left at its default of 10 bytes). The kernel moves frames between
- *	the tap and the guest both ways and sets the tap's offloads
+ *	(TUNSETIFF with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR) whose virtio
+ *	header is the device's: 10 bytes (the default of
+ *	TUNSETVNETHDRSZ) and little-endian (TUNSETVNETBE off). hvx reads
+ *	these back (TUNGETIFF, TUNGETVNETHDRSZ, TUNGETVNETBE) and refuses a
+ *	tap that differs with -EPROTO; it cannot check IFF_NO_PI (TUNGETIFF
+ *	reports IFF_NOFILTER in the same bit). Changing the header size
+ *	after creation garbles the VM's frames. The kernel moves frames
+ *	between the tap and the guest both ways and sets the tap's offloads
  *	(TUNSETOFFLOAD) from the features the guest driver accepts.
  *	hvx takes its own reference; the caller may close @fd afterwards.
  * @devfn: PCI device and function on bus 0, PCI_DEVFN(slot, 0) with
@@ -1521,7 +1526,8 @@ struct hvx_virtio_device {
  * reserved, @devfn, @gsi or @bar out of range, a disk backing that is
  * neither a regular file nor a block device, a network backing that is
  * not a tap, a multicast or zero @mac without HVX_VIRTIO_RANDOM_MAC, a
- * nonzero one with it, a kernel without CONFIG_TUN),
+ * nonzero one with it, a kernel without CONFIG_TUN), -EPROTO (a tap
+ * without IFF_VNET_HDR, or with another virtio header size or byte order),
  * -EBADF (@fd is not open, or not open for reading), -EPERM (a writable
  * disk on an fd not open for writing), -ENODEV (no HVX_PLATFORM_PCI),
  * -EEXIST (@devfn taken, or @bar overlaps another device), -ENOMEM. A

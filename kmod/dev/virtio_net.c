@@ -12,15 +12,21 @@
  * has a frame for the guest, the wake-up marks the receive queue and the
  * worker moves the frame into the driver's receive buffers (recvmsg).
  * The guest's header (struct virtio_net_hdr_mrg_rxbuf, 12 bytes) is the
- * tap's 10-byte struct virtio_net_hdr plus num_buffers. The tap's
- * offloads (TUNSETOFFLOAD) follow the receive offloads the driver
- * accepted, so the tap hands over only frames the driver can take.
+ * tap's 10-byte struct virtio_net_hdr plus num_buffers; a tap with
+ * another header size or byte order is refused. The tap's offloads
+ * (TUNSETOFFLOAD) follow the receive offloads the driver accepted, so
+ * the tap hands over only frames the driver can take. With CTRL_RX the
+ * worker filters received frames by destination as 5.1.6.5.1-2 asks.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
 #include <linux/etherdevice.h>
+#include <linux/err.h>
 #include <linux/file.h>
+#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/mman.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -49,6 +55,9 @@
 /* Frames received per turn before the worker looks at the other queues. */
 #define RX_BATCH	64
 
+/* Entries of the MAC filter table (unicast and multicast together). */
+#define MAC_TABLE_LEN	64
+
 #define NETF(x)		BIT_ULL(VIRTIO_NET_F_##x)
 #define NET_FEATURES	(NETF(CSUM) | NETF(GUEST_CSUM) | NETF(GUEST_TSO4) |	\
 			 NETF(GUEST_TSO6) | NETF(HOST_TSO4) | NETF(HOST_TSO6) |	\
@@ -65,6 +74,17 @@
  * @pt: the poll table that puts @wait on @wqh.
  * @cfg: the device configuration (its @mac changes under the
  *	transport's lock).
+ * @mac: the MAC address given at creation (@cfg's again at a reset).
+ * @promisc: receive every frame (VIRTIO_NET_CTRL_RX_PROMISC; the state
+ *	after a reset, as in QEMU, so that a driver without CTRL_RX gets
+ *	everything).
+ * @allmulti: receive every multicast frame.
+ * @uc_overflow: the driver's unicast table did not fit: every unicast
+ *	frame passes.
+ * @mc_overflow: the same for multicast.
+ * @nr_uc: unicast entries at the start of @macs.
+ * @nr_mc: multicast entries after them.
+ * @macs: the MAC filter table (VIRTIO_NET_CTRL_MAC_TABLE_SET).
  * @rxbuf: the frame being received: the guest's header (the tap's with
  *	room for num_buffers), then the frame.
  * @rx_len: bytes of @rxbuf waiting for receive buffers, 0 if none.
@@ -81,6 +101,10 @@ struct hvx_virtio_net {
 	wait_queue_entry_t wait;
 	poll_table pt;
 	struct virtio_net_config cfg;
+	u8 mac[ETH_ALEN];
+	bool promisc, allmulti, uc_overflow, mc_overflow;
+	u32 nr_uc, nr_mc;
+	u8 macs[MAC_TABLE_LEN][ETH_ALEN];
 	u8 *rxbuf;
 	u32 rx_len;
 	u8 *txbuf;
@@ -169,33 +193,63 @@ static int net_tx(struct hvx_virtio_net *n, struct hvx_vq_chain *c)
 	return 0;
 }
 
-/* VIRTIO_NET_CTRL_MAC_TABLE_SET: two tables, each a count and addresses. */
-static bool mac_tables_ok(struct hvx_virtio *d, struct hvx_vq_chain *c,
+/*
+ * VIRTIO_NET_CTRL_MAC_TABLE_SET: two tables (unicast, then multicast),
+ * each a count and its addresses, with nothing after them. The filter
+ * changes only when the command is well formed; a table that does not
+ * fit in what is left of MAC_TABLE_LEN lets its whole kind through.
+ */
+static bool mac_table_set(struct hvx_virtio_net *n, struct hvx_vq_chain *c,
 			  u64 off, u64 len)
 {
+	struct hvx_virtio *d = &n->vdev;
+	u32 count[2], used = 0;
+	bool over[2];
 	unsigned int t;
+	u64 pos = off;
 
 	for (t = 0; t < 2; t++) {
 		__le32 entries;
 		u64 bytes;
 
 		if (len < sizeof(entries) ||
-		    hvx_vq_copy(d, c, false, off, &entries, sizeof(entries)))
+		    hvx_vq_copy(d, c, false, pos, &entries, sizeof(entries)))
 			return false;
-		bytes = sizeof(entries) + (u64)le32_to_cpu(entries) * ETH_ALEN;
+		count[t] = le32_to_cpu(entries);
+		bytes = sizeof(entries) + (u64)count[t] * ETH_ALEN;
 		if (bytes > len)
 			return false;
-		off += bytes;
+		over[t] = count[t] > MAC_TABLE_LEN - used;
+		if (!over[t])
+			used += count[t];
+		pos += bytes;
 		len -= bytes;
 	}
-	return !len;
+	if (len)
+		return false;
+	used = 0;
+	for (t = 0, pos = off; t < 2; t++) {
+		pos += sizeof(__le32);
+		if (!over[t] && count[t] &&
+		    hvx_vq_copy(d, c, false, pos, n->macs[used],
+				count[t] * ETH_ALEN))
+			return false;
+		pos += (u64)count[t] * ETH_ALEN;
+		if (!over[t])
+			used += count[t];
+	}
+	n->uc_overflow = over[0];
+	n->mc_overflow = over[1];
+	n->nr_uc = over[0] ? 0 : count[0];
+	n->nr_mc = over[1] ? 0 : count[1];
+	return true;
 }
 
 /*
  * One control command (5.1.6.5): a class and command byte, their data,
- * and the ack byte as the last writable byte. The receive modes are
- * acknowledged without filtering (the device may deliver more than the
- * driver asked for, 5.1.6.5.1.2); a new MAC goes into the configuration.
+ * and the ack byte as the last writable byte. The receive modes and the
+ * MAC table set the worker's filter; a new MAC goes into the
+ * configuration before the command is acknowledged (5.1.6.5.2).
  */
 static int net_ctrl(struct hvx_virtio_net *n, struct hvx_vq_chain *c,
 		    u32 *written)
@@ -204,6 +258,7 @@ static int net_ctrl(struct hvx_virtio_net *n, struct hvx_vq_chain *c,
 	struct virtio_net_ctrl_hdr h;
 	virtio_net_ctrl_ack ack = VIRTIO_NET_ERR;
 	u8 mac[ETH_ALEN];
+	u8 on;
 	u64 len;
 
 	if (c->out_len < sizeof(h) || !c->in_len ||
@@ -212,14 +267,20 @@ static int net_ctrl(struct hvx_virtio_net *n, struct hvx_vq_chain *c,
 	len = c->out_len - sizeof(h);
 	switch (h.class) {
 	case VIRTIO_NET_CTRL_RX:
-		if (has(d, NETF(CTRL_RX)) && len == 1 &&
-		    (h.cmd == VIRTIO_NET_CTRL_RX_PROMISC ||
-		     h.cmd == VIRTIO_NET_CTRL_RX_ALLMULTI))
+		if (!has(d, NETF(CTRL_RX)) || len != 1 ||
+		    hvx_vq_copy(d, c, false, sizeof(h), &on, sizeof(on)))
+			break;
+		if (h.cmd == VIRTIO_NET_CTRL_RX_PROMISC) {
+			n->promisc = on;
 			ack = VIRTIO_NET_OK;
+		} else if (h.cmd == VIRTIO_NET_CTRL_RX_ALLMULTI) {
+			n->allmulti = on;
+			ack = VIRTIO_NET_OK;
+		}
 		break;
 	case VIRTIO_NET_CTRL_MAC:
 		if (h.cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET &&
-		    has(d, NETF(CTRL_RX)) && mac_tables_ok(d, c, sizeof(h), len))
+		    has(d, NETF(CTRL_RX)) && mac_table_set(n, c, sizeof(h), len))
 			ack = VIRTIO_NET_OK;
 		if (h.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET &&
 		    has(d, NETF(CTRL_MAC_ADDR)) && len == ETH_ALEN &&
@@ -278,6 +339,40 @@ static int net_recv(struct hvx_virtio_net *n)
 	}
 	n->rx_len = ret - TAP_HDR_LEN + HDR_LEN;
 	return 1;
+}
+
+/*
+ * Does the driver want the frame in rxbuf (5.1.6.5.1-2, as QEMU
+ * filters)? Everything in promiscuous mode; else broadcast, multicast
+ * with all-multicast or in the table, and unicast to the configured MAC
+ * or in the table.
+ */
+static bool rx_wanted(struct hvx_virtio_net *n)
+{
+	const u8 *dst = n->rxbuf + HDR_LEN;
+	u32 i, end;
+
+	if (n->promisc)
+		return true;
+	if (n->rx_len < HDR_LEN + ETH_HLEN)
+		return false;
+	if (is_broadcast_ether_addr(dst))
+		return true;
+	if (is_multicast_ether_addr(dst)) {
+		if (n->allmulti || n->mc_overflow)
+			return true;
+		i = n->nr_uc;
+		end = n->nr_uc + n->nr_mc;
+	} else {
+		if (ether_addr_equal(dst, n->cfg.mac) || n->uc_overflow)
+			return true;
+		i = 0;
+		end = n->nr_uc;
+	}
+	for (; i < end; i++)
+		if (ether_addr_equal(dst, n->macs[i]))
+			return true;
+	return false;
 }
 
 /* Can the driver take the received frame's offloads? */
@@ -400,6 +495,11 @@ static int net_serve(struct hvx_virtio *d, unsigned int q)
 			if (!ret)
 				break;
 		}
+		if (!rx_wanted(n)) {
+			/* Filtered out: not an error. */
+			n->rx_len = 0;
+			continue;
+		}
 		if (!rx_hdr_ok(d, (struct virtio_net_hdr *)n->rxbuf)) {
 			drop(d);
 			n->rx_len = 0;
@@ -420,12 +520,25 @@ static int net_serve(struct hvx_virtio *d, unsigned int q)
 	return used;
 }
 
-/* The tap's receive offloads follow the driver's (0 at a reset). */
+/*
+ * The tap's receive offloads follow the driver's (0 at a reset). The
+ * receive filter and the MAC start over: promiscuous, empty tables
+ * (5.1.6.5.2), the MAC given at creation.
+ */
 static void net_set_features(struct hvx_virtio *d, u64 features)
 {
 	struct hvx_virtio_net *n = to_net(d);
 	unsigned long off = 0;
 	long ret;
+
+	n->promisc = true;
+	n->allmulti = false;
+	n->uc_overflow = false;
+	n->mc_overflow = false;
+	n->nr_uc = 0;
+	n->nr_mc = 0;
+	if (!features)
+		ether_addr_copy(n->cfg.mac, n->mac);
 
 	if (features & NETF(GUEST_CSUM)) {
 		off |= TUN_F_CSUM;
@@ -474,20 +587,75 @@ static const struct hvx_virtio_ops net_ops = {
 	.release	= net_release,
 };
 
+/* What tun says about a tap, each through a user buffer. */
+struct tap_info {
+	struct ifreq ifr;	/* TUNGETIFF */
+	int hdr_sz;		/* TUNGETVNETHDRSZ */
+	int be;			/* TUNGETVNETBE */
+};
+
+static long tap_ioctl(struct file *file, unsigned int cmd,
+		      void __user *field)
+{
+	return file->f_op->unlocked_ioctl(file, cmd, (unsigned long)field);
+}
+
+/*
+ * Ask tun about the tap: its flags, vnet header size and byte order.
+ * tun answers only into user memory, so the answers go through a
+ * scratch page mapped into the caller's own address space (the VM
+ * owner's, in its ioctl) and unmapped again. Return 0, -EINVAL for an
+ * fd that is not attached to a device, -ENOMEM.
+ */
+static int tap_query(struct file *file, struct tap_info *info)
+{
+	struct tap_info __user *u;
+	unsigned long addr;
+	long ret;
+
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return -ENOMEM;
+	u = (struct tap_info __user *)addr;
+	ret = tap_ioctl(file, TUNGETIFF, &u->ifr);
+	if (ret) {
+		ret = ret == -EFAULT ? -ENOMEM : -EINVAL;	/* -EBADFD */
+		goto out;
+	}
+	ret = tap_ioctl(file, TUNGETVNETHDRSZ, &u->hdr_sz);
+	if (ret) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* -EINVAL without CONFIG_TUN_VNET_CROSS_LE: little-endian. */
+	if (tap_ioctl(file, TUNGETVNETBE, &u->be) && put_user(0, &u->be)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (copy_from_user(info, u, sizeof(*info)))
+		ret = -ENOMEM;
+out:
+	vm_munmap(addr, PAGE_SIZE);
+	return ret;
+}
+
 /*
  * The fd must be a tap: tun's own socket (tun_get_socket(), through
  * symbol_get() so that hvx.ko does not need tun.ko loaded; a tap fd
  * exists only while tun is loaded), attached to an Ethernet (IFF_TAP)
- * device. tun has no call that tells a tap from a tun without a user
- * buffer; TUNSETTXFILTER is refused with -EINVAL on a tun and reads its
- * argument on a tap, where an address outside user space makes it fail
- * with -EFAULT before anything changes.
+ * device (-EINVAL), which frames as the device does (-EPROTO): a virtio
+ * header (IFF_VNET_HDR) of TAP_HDR_LEN bytes, little-endian (virtio
+ * 1.x). IFF_NO_PI cannot be checked: TUNGETIFF sets IFF_NOFILTER, the
+ * same bit, whenever no socket filter is attached. A tap with packet
+ * information garbles only its own VM's frames.
  */
 static int net_backing(struct hvx_virtio_net *n)
 {
 	struct socket *(*get_socket)(struct file *f);
+	struct tap_info info;
 	struct socket *sock;
-	long ret;
+	int ret;
 
 	get_socket = symbol_get(tun_get_socket);
 	if (!get_socket)
@@ -498,8 +666,15 @@ static int net_backing(struct hvx_virtio_net *n)
 		return -EINVAL;
 	}
 	n->sock = sock;
-	ret = n->file->f_op->unlocked_ioctl(n->file, TUNSETTXFILTER, ~0UL);
-	return ret == -EFAULT ? 0 : -EINVAL;
+	ret = tap_query(n->file, &info);
+	if (ret)
+		return ret;
+	if ((info.ifr.ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TAP)
+		return -EINVAL;
+	if (!(info.ifr.ifr_flags & IFF_VNET_HDR) ||
+	    info.hdr_sz != TAP_HDR_LEN || info.be)
+		return -EPROTO;
+	return 0;
 }
 
 /**
@@ -508,7 +683,7 @@ static int net_backing(struct hvx_virtio_net *n)
  * @a: the argument, its transport fields checked.
  *
  * Context: process context of the VM's owner.
- * Return: 0, or -EBADF, -EINVAL, -EEXIST, -ENODEV, -ENOMEM (see
+ * Return: 0, or -EBADF, -EINVAL, -EPROTO, -EEXIST, -ENODEV, -ENOMEM (see
  * HVX_CREATE_VIRTIO); on error nothing changed.
  */
 long hvx_virtio_net_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
@@ -542,9 +717,11 @@ long hvx_virtio_net_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	if (!n->rxbuf || !n->txbuf)
 		goto err;
 	if (a->flags & HVX_VIRTIO_RANDOM_MAC)
-		eth_random_addr(n->cfg.mac);
+		eth_random_addr(n->mac);
 	else
-		ether_addr_copy(n->cfg.mac, a->mac);
+		ether_addr_copy(n->mac, a->mac);
+	ether_addr_copy(n->cfg.mac, n->mac);
+	n->promisc = true;
 	n->cfg.status = (__force __virtio16)cpu_to_le16(VIRTIO_NET_S_LINK_UP);
 	n->vdev.devcfg = &n->cfg;
 	n->vdev.devcfg_len = sizeof(n->cfg);

@@ -9,8 +9,13 @@
  * rings on the net queues (a device-readable or too short receive buffer,
  * a transmit chain that loops or points at the APIC page) end in
  * DEVICE_NEEDS_RESET and the device works after a reset; an oversized
- * frame is dropped and counted. The ioctl's errors, and no reference to
- * the tap left after the VM goes or its VMM is killed.
+ * frame is dropped and counted. The receive filter (promiscuous and
+ * all-multicast modes, the MAC table, a new MAC set from the guest), TCP
+ * segmentation offload both ways (one GSO frame through the tap, or its
+ * segments when the driver did not take TSO), a stream of frames from the
+ * host received in order and whole. The ioctl's errors (a tap framing
+ * differently: no virtio header, another header size), and no reference
+ * to the tap left after the VM goes or its VMM is killed.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,6 +32,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 
 #include "hvx_test.h"
 #include "hvx_guest.h"
@@ -39,6 +45,9 @@ enum ng_case {
 	NG_TX_LOOP,	/* hostile: a transmit chain that loops */
 	NG_TX_APIC,	/* hostile: a transmit buffer at the APIC page */
 	NG_TX_BIG,	/* a frame larger than any: dropped, counted */
+	NG_FILTER,	/* receive modes, MAC table, MAC_ADDR_SET */
+	NG_GSO,		/* TSO out and in, then segments without GUEST_TSO4 */
+	NG_STREAM,	/* many frames from the host, in order */
 };
 
 #define NG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
@@ -53,7 +62,26 @@ enum ng_case {
 #define HDR		12
 #define POLL_LIMIT	200000000ull
 
+/* TCP segmentation offload: one IPv4/TCP frame, MSS-sized segments. */
+#define ETH_IP		0x0800
+#define GSO_HLEN	(14 + 20 + 20)
+#define GSO_PAY		4000
+#define GSO_MSS		1448
+#define GSO_CSUM_START	34
+#define GSO_CSUM_OFF	16
+
+/* The stream from the host: frames of 60 to 1459 bytes, numbered. */
+#define NSTREAM		400
+#define STREAM_LEN(k)	(60 + ((k) * 97) % 1400)
+
 static const uint8_t ng_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+/* The MAC the guest sets, and the filter table's entries. */
+static const uint8_t ng_mac2[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+static const uint8_t ng_uc[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x07 };
+static const uint8_t ng_mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x09 };
+static const uint8_t ng_mc_other[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a };
+static const uint8_t ng_other[6] = { 0x52, 0x54, 0x00, 0x99, 0x99, 0x99 };
+static const uint8_t ng_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 #define PCI_ADDR	0xcf8
 #define PCI_DATA	0xcfc
@@ -79,6 +107,10 @@ static const uint8_t ng_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 #define S_FEATURES_OK	8
 #define S_NEEDS_RESET	0x40
 
+#define F_CSUM		(1ull << 0)
+#define F_GUEST_CSUM	(1ull << 1)
+#define F_GUEST_TSO4	(1ull << 7)
+#define F_HOST_TSO4	(1ull << 11)
 #define F_MAC		(1ull << 5)
 #define F_MRG_RXBUF	(1ull << 15)
 #define F_STATUS	(1ull << 16)
@@ -124,7 +156,7 @@ static volatile struct gq ng_q[3] __attribute__((aligned(4096)));
 static volatile uint8_t ng_rx[NRX][RXBUF] __attribute__((aligned(4096)));
 static volatile uint8_t ng_tx[2048];
 static volatile uint8_t ng_frame[16384];
-static volatile uint8_t ng_ctrl[16];
+static volatile uint8_t ng_ctrl[64];
 static volatile uint8_t ng_ack;
 
 static struct {
@@ -304,17 +336,16 @@ static void guest_send(uint32_t len)
 	GUEST_ASSERT_EQ(0, next_used(1, &l));
 }
 
-/* One control command with one byte of data: the ack. */
+/* One control command with @len bytes of data from ng_ctrl + 2: the ack. */
 GUEST_CODE
-static uint8_t ctrl(uint8_t class, uint8_t cmd, uint8_t data)
+static uint8_t ctrl_cmd(uint8_t class, uint8_t cmd, uint32_t len)
 {
 	uint32_t l;
 
 	ng_ctrl[0] = class;
 	ng_ctrl[1] = cmd;
-	ng_ctrl[2] = data;
 	ng_ack = 0xff;
-	set_desc(&ng_q[2].desc[0], (uint64_t)ng_ctrl, 3, D_NEXT, 1);
+	set_desc(&ng_q[2].desc[0], (uint64_t)ng_ctrl, 2 + len, D_NEXT, 1);
 	set_desc(&ng_q[2].desc[1], (uint64_t)&ng_ack, 1, D_WRITE, 0);
 	make_avail(2, 0);
 	notify(2);
@@ -323,13 +354,47 @@ static uint8_t ctrl(uint8_t class, uint8_t cmd, uint8_t data)
 	return ng_ack;
 }
 
+/* One control command with one byte of data: the ack. */
+GUEST_CODE
+static uint8_t ctrl(uint8_t class, uint8_t cmd, uint8_t data)
+{
+	ng_ctrl[2] = data;
+	return ctrl_cmd(class, cmd, 1);
+}
+
+/* VIRTIO_NET_CTRL_MAC_ADDR_SET: the ack. */
+GUEST_CODE
+static uint8_t ctrl_mac_set(const uint8_t *mac)
+{
+	for (int i = 0; i < 6; i++)
+		ng_ctrl[2 + i] = mac[i];
+	return ctrl_cmd(1, 1, 6);
+}
+
+/* VIRTIO_NET_CTRL_MAC_TABLE_SET: one unicast entry, one multicast. */
+GUEST_CODE
+static uint8_t ctrl_mac_table(void)
+{
+	volatile uint8_t *p = ng_ctrl + 2;
+
+	p[0] = 1;
+	p[1] = p[2] = p[3] = 0;
+	for (int i = 0; i < 6; i++)
+		p[4 + i] = ng_uc[i];
+	p[10] = 1;
+	p[11] = p[12] = p[13] = 0;
+	for (int i = 0; i < 6; i++)
+		p[14 + i] = ng_mc[i];
+	return ctrl_cmd(1, 0, 20);
+}
+
 /*
- * Receive the next frame of our ethertype into ng_frame (header and
+ * Receive the next frame of ethertype @type into ng_frame (header and
  * all, its buffers put back); other frames are skipped. Return its
  * length, and the number of buffers in *nbuf.
  */
 GUEST_CODE
-static uint32_t receive(uint16_t *nbuf)
+static uint32_t receive_type(uint16_t type, uint16_t *nbuf)
 {
 	for (;;) {
 		uint32_t len, total = 0;
@@ -351,12 +416,117 @@ static uint32_t receive(uint16_t *nbuf)
 			post_rx(id);
 		}
 		notify(0);
-		if (ng_frame[HDR + 12] == ETHERTYPE >> 8 &&
-		    ng_frame[HDR + 13] == (ETHERTYPE & 0xff)) {
+		if (ng_frame[HDR + 12] == type >> 8 &&
+		    ng_frame[HDR + 13] == (type & 0xff)) {
 			*nbuf = n;
 			return total;
 		}
 	}
+}
+
+GUEST_CODE
+static uint32_t receive(uint16_t *nbuf)
+{
+	return receive_type(ETHERTYPE, nbuf);
+}
+
+/*
+ * Receive the next frame of our ethertype, filled by tap_send(): check
+ * its bytes and return its seed.
+ */
+GUEST_CODE
+static uint8_t receive_seed(uint32_t len)
+{
+	uint8_t seed;
+	uint16_t n;
+
+	GUEST_ASSERT_EQ(HDR + len, receive(&n));
+	seed = ng_frame[HDR + 14] - 14;
+	for (uint32_t i = 14; i < len; i++)
+		GUEST_ASSERT_EQ((uint8_t)(seed + i), ng_frame[HDR + i]);
+	return seed;
+}
+
+GUEST_CODE
+static uint16_t get16(const volatile uint8_t *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+GUEST_CODE
+static void put_be16(volatile uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/* The GSO test's payload byte @i. */
+#define GSO_BYTE(i)	((uint8_t)((i) * 13 + 5))
+
+/*
+ * Send one TCP/IPv4 frame of GSO_PAY bytes as a single TSO4 chain
+ * (NEEDS_CSUM, gso_size GSO_MSS) from ng_frame.
+ */
+GUEST_CODE
+static void guest_send_gso(void)
+{
+	volatile uint8_t *h = ng_frame, *f = ng_frame + HDR;
+	uint32_t l;
+
+	guest_memset((void *)ng_frame, 0, HDR + GSO_HLEN);
+	h[0] = 1;				/* NEEDS_CSUM */
+	h[1] = 1;				/* GSO_TCPV4 */
+	h[2] = GSO_HLEN;
+	h[4] = GSO_MSS & 0xff;
+	h[5] = GSO_MSS >> 8;
+	h[6] = GSO_CSUM_START;
+	h[8] = GSO_CSUM_OFF;
+	for (int i = 0; i < 6; i++) {
+		f[i] = 0x02;
+		f[6 + i] = ng_mac[i];
+	}
+	put_be16(f + 12, ETH_IP);
+	f[14] = 0x45;
+	put_be16(f + 16, 20 + 20 + GSO_PAY);
+	f[22] = 64;				/* TTL */
+	f[23] = 6;				/* TCP */
+	f[26] = 10;				/* 10.0.0.2 -> 10.0.0.1 */
+	f[29] = 2;
+	f[30] = 10;
+	f[33] = 1;
+	put_be16(f + 34, 1234);
+	put_be16(f + 36, 5678);
+	f[46] = 5 << 4;				/* data offset */
+	f[47] = 0x18;				/* PSH, ACK */
+	put_be16(f + 48, 65535);
+	for (uint32_t i = 0; i < GSO_PAY; i++)
+		f[GSO_HLEN + i] = GSO_BYTE(i);
+	set_desc(&ng_q[1].desc[0], (uint64_t)ng_frame,
+		 HDR + GSO_HLEN + GSO_PAY, 0, 0);
+	make_avail(1, 0);
+	notify(1);
+	GUEST_ASSERT_EQ(0, next_used(1, &l));
+}
+
+/*
+ * Receive the host's TCP/IPv4 frame (or segment) carrying payload bytes
+ * @off to @off + @pay: check its header and bytes.
+ */
+GUEST_CODE
+static void receive_tcp(uint32_t off, uint32_t pay, uint8_t gso_type,
+			uint16_t gso_size)
+{
+	uint16_t n;
+
+	GUEST_ASSERT_EQ(HDR + GSO_HLEN + pay, receive_type(ETH_IP, &n));
+	GUEST_ASSERT_EQ(1, ng_frame[0]);	/* NEEDS_CSUM */
+	GUEST_ASSERT_EQ(gso_type, ng_frame[1]);
+	GUEST_ASSERT_EQ(gso_size, get16(ng_frame + 4));
+	GUEST_ASSERT_EQ(GSO_CSUM_START, get16(ng_frame + 6));
+	GUEST_ASSERT_EQ(GSO_CSUM_OFF, get16(ng_frame + 8));
+	for (uint32_t i = 0; i < pay; i++)
+		GUEST_ASSERT_EQ(GSO_BYTE(off + i),
+				ng_frame[HDR + GSO_HLEN + i]);
 }
 
 GUEST_CODE
@@ -442,6 +612,78 @@ static void guest_net(uint64_t arg)
 		notify(1);
 		wait_needs_reset();
 		break;
+	case NG_FILTER:
+		for (int i = 0; i < NRX; i++)
+			post_rx(i);
+		notify(0);
+		GUEST_ASSERT_EQ(0, ctrl(0, 0, 0));	/* PROMISC off */
+		GUEST_ASSERT_EQ(0, ctrl(0, 1, 0));	/* ALLMULTI off */
+		GUEST_ASSERT_EQ(0, ctrl_mac_table());
+		GUEST_ASSERT_EQ(1, ctrl_mac_set(ng_mc));	/* multicast */
+		GUEST_ASSERT_EQ(0, ctrl_mac_set(ng_mac2));
+		for (int i = 0; i < 6; i++)
+			GUEST_ASSERT_EQ(ng_mac2[i], MMIO8(dev.device, i));
+		GUEST_SYNC(1);
+		/* Of seeds 1-7 (host_filter()), 2, 4, 6 and 7 pass. */
+		GUEST_ASSERT_EQ(2, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(4, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(6, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(7, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(0, ctrl(0, 1, 1));	/* ALLMULTI on */
+		GUEST_SYNC(2);
+		GUEST_ASSERT_EQ(5, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(7, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(0, ctrl(0, 0, 1));	/* PROMISC on */
+		GUEST_SYNC(3);
+		GUEST_ASSERT_EQ(3, receive_seed(RX_SMALL));
+		/* A reset gives the MAC back. */
+		start(F_ALL);
+		for (int i = 0; i < 6; i++)
+			GUEST_ASSERT_EQ(ng_mac[i], MMIO8(dev.device, i));
+		break;
+	case NG_GSO:
+		start(F_ALL | F_CSUM | F_GUEST_CSUM | F_GUEST_TSO4 |
+		      F_HOST_TSO4);
+		for (int i = 0; i < NRX; i++)
+			post_rx(i);
+		notify(0);
+		guest_send_gso();
+		GUEST_SYNC(1);
+		/* The host's GSO frame, whole. */
+		receive_tcp(0, GSO_PAY, 1, GSO_MSS);
+		/* Without GUEST_TSO4 the tap gets no TSO: segments. */
+		start(F_ALL | F_CSUM | F_GUEST_CSUM);
+		for (int i = 0; i < NRX; i++)
+			post_rx(i);
+		notify(0);
+		GUEST_SYNC(2);
+		receive_tcp(0, GSO_MSS, 0, 0);
+		receive_tcp(GSO_MSS, GSO_MSS, 0, 0);
+		receive_tcp(2 * GSO_MSS, GSO_PAY - 2 * GSO_MSS, 0, 0);
+		break;
+	case NG_STREAM: {
+		uint64_t sum = 0;
+
+		for (int i = 0; i < NRX; i++)
+			post_rx(i);
+		notify(0);
+		GUEST_SYNC(1);
+		for (uint32_t k = 0; k < NSTREAM; k++) {
+			uint32_t len = STREAM_LEN(k);
+			uint16_t n;
+
+			GUEST_ASSERT_EQ(HDR + len, receive(&n));
+			GUEST_ASSERT_EQ(k, get16(ng_frame + HDR + 14));
+			for (uint32_t i = 16; i < len; i++) {
+				uint8_t b = ng_frame[HDR + i];
+
+				GUEST_ASSERT_EQ((uint8_t)(k * 7 + i), b);
+				sum += (uint64_t)b * (i + 1);
+			}
+		}
+		GUEST_SYNC(sum);
+		break;
+	}
 	case NG_TX_BIG:
 		/* 5 x 15000 bytes: more than a 64 KiB frame. */
 		for (int i = 0; i < 5; i++)
@@ -562,18 +804,97 @@ static ssize_t tap_recv(struct tap *t, uint8_t *buf, size_t len)
 	}
 }
 
-/* Send a frame of @len bytes to the guest through the tap. */
-static void tap_send(struct tap *t, uint32_t len, uint8_t seed)
+/* Send a frame of @len bytes to @dst through the tap. */
+static void tap_send_to(struct tap *t, const uint8_t *dst, uint32_t len,
+			uint8_t seed)
 {
 	uint8_t buf[RX_BIG];
 
 	for (uint32_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)(seed + i);
-	memcpy(buf, ng_mac, 6);
+	memcpy(buf, dst, 6);
 	memset(buf + 6, 0x02, 6);
 	buf[12] = ETHERTYPE >> 8;
 	buf[13] = ETHERTYPE & 0xff;
 	LIB_ASSERT(send(t->ps, buf, len, 0) == len, "send: %m");
+}
+
+/* Send a frame of @len bytes to the guest through the tap. */
+static void tap_send(struct tap *t, uint32_t len, uint8_t seed)
+{
+	tap_send_to(t, ng_mac, len, seed);
+}
+
+/* A packet socket on the tap for IPv4 frames with virtio headers. */
+static int ip_socket(struct tap *t)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = t->ifindex,
+	};
+	struct timeval tv = { .tv_sec = 5 };
+	int one = 1, s;
+
+	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+	LIB_ASSERT(s >= 0, "AF_PACKET: %m");
+	LIB_ASSERT(!setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one,
+			       sizeof(one)), "PACKET_VNET_HDR: %m");
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	LIB_ASSERT(!bind(s, (struct sockaddr *)&sll, sizeof(sll)), "bind: %m");
+	return s;
+}
+
+/* The next IPv4 frame the guest sent, after its virtio header. */
+static ssize_t ip_recv(int s, uint8_t *buf, size_t len)
+{
+	for (;;) {
+		struct sockaddr_ll sll;
+		socklen_t sl = sizeof(sll);
+		ssize_t n = recvfrom(s, buf, len, 0, (struct sockaddr *)&sll,
+				     &sl);
+
+		if (n < 0 || sll.sll_pkttype != PACKET_OUTGOING)
+			return n;
+	}
+}
+
+/* Send the guest one TCP/IPv4 frame of GSO_PAY bytes as a TSO4 frame. */
+static void ip_send_gso(int s)
+{
+	static uint8_t buf[sizeof(struct virtio_net_hdr) + GSO_HLEN + GSO_PAY];
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)buf;
+	uint8_t *f = buf + sizeof(*h);
+
+	memset(buf, 0, sizeof(buf));
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->hdr_len = GSO_HLEN;
+	h->gso_size = GSO_MSS;
+	h->csum_start = GSO_CSUM_START;
+	h->csum_offset = GSO_CSUM_OFF;
+	memcpy(f, ng_mac, 6);
+	memset(f + 6, 0x02, 6);
+	f[12] = ETH_IP >> 8;
+	f[14] = 0x45;
+	f[16] = (20 + 20 + GSO_PAY) >> 8;
+	f[17] = (20 + 20 + GSO_PAY) & 0xff;
+	f[22] = 64;
+	f[23] = 6;
+	f[26] = 10;			/* 10.0.0.1 -> 10.0.0.2 */
+	f[29] = 1;
+	f[30] = 10;
+	f[33] = 2;
+	f[34] = 5678 >> 8;
+	f[35] = 5678 & 0xff;
+	f[36] = 1234 >> 8;
+	f[37] = 1234 & 0xff;
+	f[46] = 5 << 4;
+	f[47] = 0x18;
+	f[48] = f[49] = 0xff;
+	for (uint32_t i = 0; i < GSO_PAY; i++)
+		f[GSO_HLEN + i] = GSO_BYTE(i);
+	LIB_ASSERT(send(s, buf, sizeof(buf), 0) == sizeof(buf), "send: %m");
 }
 
 /* The frame the guest sends: broadcast, from ng_mac, TX_PAYLOAD bytes. */
@@ -688,6 +1009,154 @@ TEST(traffic)
 	close(t.ps);
 }
 
+/*
+ * The receive filter: with promiscuous and all-multicast off and a table
+ * of one unicast and one multicast address, after the guest set a new
+ * MAC, frames pass to the new MAC, the table's entries and broadcast,
+ * and no others (a leaked frame would come before the next one the guest
+ * expects); all-multicast lets other multicast through, promiscuous
+ * everything. The filtered frames are not errors.
+ */
+TEST(mac_filter)
+{
+	const struct hvx_virtio_stats *st;
+	struct hvx_nl_vm info;
+	struct vcpu *vcpu;
+	struct tap t;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	vm = pci_vm();
+	ASSERT_EQ(0, create_net(vm, t.fd)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_net, NG_ARG(NG_FILTER, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	tap_send_to(&t, ng_mac, RX_SMALL, 1);		/* the old MAC */
+	tap_send_to(&t, ng_mac2, RX_SMALL, 2);
+	tap_send_to(&t, ng_other, RX_SMALL, 3);
+	tap_send_to(&t, ng_uc, RX_SMALL, 4);
+	tap_send_to(&t, ng_mc_other, RX_SMALL, 5);
+	tap_send_to(&t, ng_mc, RX_SMALL, 6);
+	tap_send_to(&t, ng_bcast, RX_SMALL, 7);
+	ASSERT_EQ(2, vcpu_run_sync(vcpu));
+	tap_send_to(&t, ng_other, RX_SMALL, 3);
+	tap_send_to(&t, ng_mc_other, RX_SMALL, 5);
+	tap_send_to(&t, ng_bcast, RX_SMALL, 7);
+	ASSERT_EQ(3, vcpu_run_sync(vcpu));
+	tap_send_to(&t, ng_other, RX_SMALL, 3);
+	vcpu_run_done(vcpu);
+	st = stats(&info);
+	ASSERT_EQ(1, st->errors);	/* the multicast MAC refused */
+	vcpu_free(vcpu);
+	vm_free(vm);
+	tap_close(&t);
+	ASSERT_TRUE(tap_gone(t.name));
+}
+
+/*
+ * TCP segmentation offload with the tap. Out: the guest's 4000-byte
+ * TSO4 chain leaves the tap as one GSO frame (a packet socket with
+ * PACKET_VNET_HDR sees its gso_type and gso_size). In: the host's GSO
+ * frame reaches the guest whole with its virtio header when the driver
+ * took GUEST_TSO4, and as three checksum-offloaded segments when it did
+ * not (the tap's TUNSETOFFLOAD follows the driver).
+ */
+TEST(tso_both_ways)
+{
+	static uint8_t buf[sizeof(struct virtio_net_hdr) + 65536];
+	const struct virtio_net_hdr *h = (void *)buf;
+	const struct hvx_virtio_stats *st;
+	const uint8_t *f = buf + sizeof(*h);
+	struct hvx_nl_vm info;
+	struct vcpu *vcpu;
+	struct tap t;
+	struct vm *vm;
+	uint32_t i;
+	ssize_t n;
+	int s;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	s = ip_socket(&t);
+	vm = pci_vm();
+	ASSERT_EQ(0, create_net(vm, t.fd)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_net, NG_ARG(NG_GSO, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	n = ip_recv(s, buf, sizeof(buf));
+	ASSERT_EQ(sizeof(*h) + GSO_HLEN + GSO_PAY, n) TH_LOG("%m");
+	ASSERT_EQ(VIRTIO_NET_HDR_GSO_TCPV4, h->gso_type);
+	ASSERT_EQ(GSO_MSS, h->gso_size);
+	ASSERT_TRUE(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	ASSERT_EQ(0, memcmp(f + 6, ng_mac, 6));
+	for (i = 0; i < GSO_PAY && f[GSO_HLEN + i] == GSO_BYTE(i); i++)
+		;
+	ASSERT_EQ(GSO_PAY, i) TH_LOG("payload byte %u differs", i);
+	ip_send_gso(s);
+	ASSERT_EQ(2, vcpu_run_sync(vcpu));
+	ip_send_gso(s);
+	vcpu_run_done(vcpu);
+	st = stats(&info);
+	ASSERT_EQ(0, st->errors);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	close(s);
+	tap_close(&t);
+	ASSERT_TRUE(tap_gone(t.name));
+}
+
+/*
+ * A stream of NSTREAM frames from the host, sent while the guest has
+ * only NRX buffers posted (the rest wait in the tap): the guest receives
+ * every one, in order, each byte checked, and its weighted sum of the
+ * bytes is the host's.
+ */
+TEST(host_to_guest_stream)
+{
+	const struct hvx_virtio_stats *st;
+	uint64_t sum = 0, bytes = 0;
+	struct hvx_nl_vm info;
+	uint8_t buf[2048];
+	struct vcpu *vcpu;
+	struct tap t;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	vm = pci_vm();
+	ASSERT_EQ(0, create_net(vm, t.fd)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_net, NG_ARG(NG_STREAM, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	for (uint32_t k = 0; k < NSTREAM; k++) {
+		uint32_t len = STREAM_LEN(k);
+
+		memcpy(buf, ng_mac, 6);
+		memset(buf + 6, 0x02, 6);
+		buf[12] = ETHERTYPE >> 8;
+		buf[13] = ETHERTYPE & 0xff;
+		buf[14] = k & 0xff;
+		buf[15] = k >> 8;
+		for (uint32_t i = 16; i < len; i++) {
+			buf[i] = (uint8_t)(k * 7 + i);
+			sum += (uint64_t)buf[i] * (i + 1);
+		}
+		ASSERT_EQ(len, send(t.ps, buf, len, 0)) TH_LOG("%m");
+		bytes += len;
+	}
+	ASSERT_EQ(sum, vcpu_run_sync(vcpu));
+	vcpu_run_done(vcpu);
+	st = stats(&info);
+	ASSERT_EQ(0, st->errors);
+	ASSERT_LE(NSTREAM, st->requests);
+	ASSERT_LE(bytes, st->bytes);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	tap_close(&t);
+	ASSERT_TRUE(tap_gone(t.name));
+}
+
 /* A hostile case: NEEDS_RESET, then a frame after the reset. */
 static void hostile(struct __test_metadata *_metadata, enum ng_case c)
 {
@@ -750,12 +1219,13 @@ TEST(errors)
 {
 	struct hvx_virtio_device a;
 	struct ifreq ifr = { 0 };
-	int efd, tun, bare;
-	struct tap t;
+	int efd, tun, bare, sz;
+	struct tap t, nohdr;
 	struct vm *vm;
 
 	REQUIRE_VMX();
 	REQUIRE_TAP(&t);
+	ASSERT_TRUE(tap_make(&nohdr, IFF_TAP | IFF_NO_PI));
 	efd = eventfd(0, 0);
 	ASSERT_LE(0, efd);
 	bare = tun_open();		/* not attached to any device */
@@ -796,6 +1266,16 @@ TEST(errors)
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
 	net_arg(&a, tun);
 	ASSERT_ERRNO(EINVAL, ioctl(vm->fd, HVX_CREATE_VIRTIO, &a));
+	/* Taps that frame differently from the device: EPROTO. */
+	ASSERT_ERRNO(EPROTO, create_net(vm, nohdr.fd));
+	sz = 12;
+	ASSERT_EQ(0, ioctl(t.fd, TUNSETVNETHDRSZ, &sz)) TH_LOG("%m");
+	ASSERT_ERRNO(EPROTO, create_net(vm, t.fd));
+	sz = 0;
+	ASSERT_EQ(0, ioctl(t.fd, TUNGETVNETHDRSZ, &sz));
+	ASSERT_EQ(12, sz);		/* refused, not changed */
+	sz = 10;
+	ASSERT_EQ(0, ioctl(t.fd, TUNSETVNETHDRSZ, &sz)) TH_LOG("%m");
 	/* A disk's type with a MAC. */
 	net_arg(&a, t.fd);
 	a.type = HVX_VIRTIO_BLK;
@@ -813,6 +1293,7 @@ TEST(errors)
 	close(tun);
 	close(bare);
 	close(efd);
+	tap_close(&nohdr);
 }
 
 /* kill -9 of the VMM: no reference to the tap is left. */

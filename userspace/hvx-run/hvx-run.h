@@ -92,6 +92,7 @@ struct vcpu {
 	bool started;		/* the thread runs */
 	unsigned int wakes;	/* S3 resumes this vCPU has been reset for */
 	unsigned long thread;	/* pthread_t */
+	uint64_t throttle_next;	/* ms: its next migration throttle sleep */
 };
 
 #define MAX_DEVICES	4	/* --device at most this often */
@@ -309,6 +310,7 @@ void migrate_start(struct vm *vm);	/* SIGUSR1 with --migrate */
 int migrate_fd(void);			/* poll it: pre-copy is over, or -1 */
 bool migrate_ready(struct vm *vm);	/* main thread: true if migrated */
 void migrate_cancel(struct vm *vm);	/* the VM stops: end a pre-copy */
+void migrate_throttle(struct vcpu *v);	/* vCPU thread: auto-converge sleep */
 void migrate_receive(struct vm *vm);	/* --incoming: dies if refused */
 void migrate_running(struct vm *vm);	/* --incoming: the VM runs: ack */
 

@@ -112,8 +112,9 @@ static void usage(void)
 	       "                   on SIGUSR1, send the running VM to an hvx-run\n"
 	       "                   --incoming there (live, pre-copy) and exit 0 once\n"
 	       "                   it runs there; on failure it runs on here\n"
-	       "  --max-downtime MS  --migrate stops the VM when the rest takes at\n"
-	       "                   most MS milliseconds to send (default 300)\n"
+	       "  --max-downtime MS  --migrate's downtime budget (default 300): it\n"
+	       "                   stops the VM when the rest takes a third of it,\n"
+	       "                   throttling the vCPUs if need be\n"
 	       "  --incoming tcp:HOST:PORT\n"
 	       "                   wait for one VM from --migrate and run it (instead\n"
 	       "                   of --kernel, as --restore)\n\n"
@@ -890,6 +891,7 @@ static void *vcpu_thread(void *arg)
 
 	while (!vm_stopping(v->vm) && !vm_pausing()) {
 		sleep_wait(v);
+		migrate_throttle(v);
 		if (vm_stopping(v->vm) || vm_pausing())
 			break;
 		if (ioctl(v->fd, HVX_RUN, 0)) {

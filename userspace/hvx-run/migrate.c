@@ -9,10 +9,11 @@
  * the dirty log of both memory slots, sends every page that is not all
  * zeros while the vCPUs run (round 0), then in each round takes the
  * pages HVX_GET_DIRTY_LOG reports and sends them, until what is dirty
- * would take at most half of --max-downtime at the bandwidth measured so
- * far (the other half is for what the estimate leaves out: the pages
- * dirtied meanwhile, the vCPU and device state, the destination's
- * start), or after MIG_MAX_ROUNDS rounds. The main thread then pauses the vCPUs (as
+ * would take at most a third of --max-downtime at the bandwidth measured
+ * so far (the rest is for what the estimate leaves out: the pages
+ * dirtied meanwhile, the vCPU and device state, the destination's start,
+ * together 100-150 ms of emulated time in Bochs), or after MIG_MAX_ROUNDS
+ * rounds, with auto-converge (kicker()). The main thread then pauses the vCPUs (as
  * --save does), sends the last dirty pages and the state, and waits for
  * the destination's reply: it comes once the destination's vCPUs run.
  * Only then does the source stop (exit 0). Any failure before (connect,
@@ -31,6 +32,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,8 +46,14 @@
 #include "hvx-run.h"
 
 #define MIG_MAX_ROUNDS		30	/* dirty rounds before it stops anyway */
+#define MIG_EST_SHARE		3	/* the pages' part: 1/3 of the budget */
 #define MIG_REPLY_TIMEOUT_MS	60000	/* for the destination's reply */
 #define MIG_STEP_PAGES		4096	/* pages per progress update */
+#define MIG_THROTTLE_FROM	3	/* the first round that may throttle */
+#define MIG_THROTTLE_FIRST	20	/* % of vCPU time taken at first */
+#define MIG_THROTTLE_STEP	10	/* % more each round that does not fit */
+#define MIG_THROTTLE_MAX	99
+#define MIG_THROTTLE_SLICE_MS	10	/* a throttled vCPU runs this long */
 #define MIG_REPLY_MAGIC		"HVXMIGR"	/* 8 bytes with its NUL */
 
 /* The destination's one message back: the VM runs here, or why not. */
@@ -71,6 +79,11 @@ static struct {
 	unsigned int rounds;
 	uint64_t pages;		/* pages sent */
 	bool tty;
+	atomic_uint throttle;	/* % of vCPU time taken (auto-converge) */
+	unsigned int throttle_max;	/* the most it took */
+	bool kicking;		/* the kicker thread exists, not joined */
+	atomic_bool kicker_stop;
+	pthread_t kicker;
 } mig = { .efd = -1, .sock = -1 };
 
 static uint64_t now_ms(void)
@@ -290,6 +303,87 @@ static uint64_t send_round(struct vm *vm, bool all, unsigned int round,
 	return sent;
 }
 
+/*
+ * Auto-converge, as QEMU's: a guest that dirties pages faster than the
+ * link sends them never fits the downtime budget, so from round
+ * MIG_THROTTLE_FROM on, each round that still does not fit takes a larger
+ * share of the vCPUs' time (MIG_THROTTLE_FIRST %, then MIG_THROTTLE_STEP %
+ * more a round). This thread interrupts HVX_RUN every
+ * MIG_THROTTLE_SLICE_MS; the vCPU threads then sleep their share
+ * (migrate_throttle()). It ends with the pre-copy; the share stays taken
+ * until the VM is paused, or is given back if the migration fails.
+ */
+static void *kicker(void *arg)
+{
+	const struct timespec slice = { 0, MIG_THROTTLE_SLICE_MS * 1000000L };
+	struct vm *vm = arg;
+
+	while (!atomic_load(&mig.kicker_stop)) {
+		nanosleep(&slice, NULL);
+		for (int i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].started)
+				pthread_kill((pthread_t)vm->vcpus[i].thread, KICK_SIGNAL);
+	}
+	return NULL;
+}
+
+/* ", vCPUs throttled N%" once auto-converge took time, else "". */
+static void throttled(char *buf, size_t len)
+{
+	if (mig.throttle_max)
+		snprintf(buf, len, ", vCPUs throttled %u%%", mig.throttle_max);
+	else
+		*buf = 0;
+}
+
+/* Take more of the vCPUs' time: a round did not fit the budget. */
+static void throttle_up(struct vm *vm)
+{
+	unsigned int pct = atomic_load(&mig.throttle);
+
+	pct = pct ? pct + MIG_THROTTLE_STEP : MIG_THROTTLE_FIRST;
+	if (pct > MIG_THROTTLE_MAX)
+		pct = MIG_THROTTLE_MAX;
+	atomic_store(&mig.throttle, pct);
+	if (pct > mig.throttle_max)
+		mig.throttle_max = pct;
+	if (!mig.kicking) {
+		atomic_store(&mig.kicker_stop, false);
+		mig.kicking = !pthread_create(&mig.kicker, NULL, kicker, vm);
+	}
+}
+
+static void kicker_end(void)
+{
+	if (!mig.kicking)
+		return;
+	atomic_store(&mig.kicker_stop, true);
+	pthread_join(mig.kicker, NULL);
+	mig.kicking = false;
+}
+
+void migrate_throttle(struct vcpu *v)
+{
+	unsigned int pct = atomic_load(&mig.throttle);
+	struct timespec ts;
+	uint64_t now, ns;
+
+	if (!pct)
+		return;
+	now = now_ms();
+	if (now < v->throttle_next)
+		return;
+	/* Sleep pct/(100 - pct) of the slice the vCPU ran. */
+	ns = (uint64_t)MIG_THROTTLE_SLICE_MS * 1000000 * pct / (100 - pct);
+	ts.tv_sec = (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	/* A kick that pauses or stops the VM ends the sleep. */
+	while (nanosleep(&ts, &ts) && errno == EINTR && !vm_pausing() &&
+	       !vm_stopping(v->vm))
+		;
+	v->throttle_next = now_ms() + MIG_THROTTLE_SLICE_MS;
+}
+
 static void *precopy(void *arg)
 {
 	struct vm *vm = arg;
@@ -338,6 +432,7 @@ static void *precopy(void *arg)
 	     mig.pages, snap_writer_bytes(mig.w));
 	while (!ret && !atomic_load(&mig.cancel)) {
 		uint64_t pages, bytes0, now, est;
+		char thr[40];
 
 		if (read_reply(0, mig.why, sizeof(mig.why)) >= 0) {
 			if (!*mig.why)
@@ -355,16 +450,20 @@ static void *precopy(void *arg)
 		/* Bytes per ms so far; what is dirty would take est ms. */
 		bw = (double)snap_writer_bytes(mig.w) / (double)(mig.send_ms ? mig.send_ms : 1);
 		est = (uint64_t)((double)dirty * (4096 + 64) / bw);
-		if (est <= vm->opt.max_downtime_ms / 2 || mig.rounds >= MIG_MAX_ROUNDS) {
+		if (est <= vm->opt.max_downtime_ms / MIG_EST_SHARE ||
+		    mig.rounds >= MIG_MAX_ROUNDS) {
 			if (mig.tty)
 				fputc('\n', stderr);
 			info("migrate: %" PRIu64 " pages dirty, about %" PRIu64 " ms at %.1f MiB/s: %s",
-			     dirty, est, bw * 1000 / MiB, est <= vm->opt.max_downtime_ms / 2 ?
+			     dirty, est, bw * 1000 / MiB,
+			     est <= vm->opt.max_downtime_ms / MIG_EST_SHARE ?
 			     "stopping the VM" : "round limit reached, stopping the VM");
 			mig.converged = true;
 			goto out;
 		}
 		mig.rounds++;
+		if (mig.rounds >= MIG_THROTTLE_FROM)
+			throttle_up(vm);
 		bytes0 = snap_writer_bytes(mig.w);
 		pages = send_round(vm, false, mig.rounds, dirty, rate);
 		ret = snap_writer_flush(mig.w);
@@ -372,14 +471,16 @@ static void *precopy(void *arg)
 		mig.pages += pages;
 		if (mig.tty)
 			fputc('\n', stderr);
-		info("migrate: round %u: %" PRIu64 " pages sent, %" PRIu64 " bytes, dirty rate %.0f pages/s",
-		     mig.rounds, pages, snap_writer_bytes(mig.w) - bytes0, rate);
+		throttled(thr, sizeof(thr));
+		info("migrate: round %u: %" PRIu64 " pages sent, %" PRIu64 " bytes, dirty rate %.0f pages/s%s",
+		     mig.rounds, pages, snap_writer_bytes(mig.w) - bytes0, rate, thr);
 	}
 	if (atomic_load(&mig.cancel))
 		snprintf(mig.why, sizeof(mig.why), "the VM stopped");
 	else if (ret)
 		write_failed(-ret);
 out:
+	kicker_end();
 	if (write(mig.efd, &one, sizeof(one)) < 0)
 		mig.converged = false;
 	return NULL;
@@ -421,6 +522,8 @@ void migrate_start(struct vm *vm)
 	mig.rounds = 0;
 	mig.pages = 0;
 	mig.send_ms = 0;
+	mig.throttle_max = 0;
+	atomic_store(&mig.throttle, 0);
 	mig.tty = isatty(2) && !vm->opt.quiet;
 	atomic_store(&mig.cancel, false);
 	mig.t0 = now_ms();
@@ -452,6 +555,7 @@ static void give_up(struct vm *vm, bool resume)
 {
 	int ret = set_log(vm, false);
 
+	atomic_store(&mig.throttle, 0);
 	end_stream();
 	if (resume)
 		vm_resume(vm);
@@ -462,7 +566,7 @@ static void give_up(struct vm *vm, bool resume)
 bool migrate_ready(struct vm *vm)
 {
 	uint64_t cnt, t_pause, t_end, bytes;
-	char msg[300];
+	char msg[340], thr[40];
 	int ret;
 
 	if (read(mig.efd, &cnt, sizeof(cnt)) < 0 && errno == EAGAIN)
@@ -516,10 +620,11 @@ bool migrate_ready(struct vm *vm)
 	t_end = now_ms();
 	bytes = snap_writer_bytes(mig.w);
 	end_stream();
+	throttled(thr, sizeof(thr));
 	snprintf(msg, sizeof(msg),
-		 "migrated to %s: total %" PRIu64 " ms, downtime %" PRIu64 " ms, %" PRIu64 " bytes sent, %" PRIu64 " pages in %u rounds",
+		 "migrated to %s: total %" PRIu64 " ms, downtime %" PRIu64 " ms, %" PRIu64 " bytes sent, %" PRIu64 " pages in %u rounds%s",
 		 vm->opt.migrate, t_end - mig.t0, t_end - t_pause, bytes, mig.pages,
-		 mig.rounds + 2);
+		 mig.rounds + 2, thr);
 	vm_stop(vm, STOP_MIGRATED, 0, msg);
 	return true;
 }

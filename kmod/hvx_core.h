@@ -21,6 +21,38 @@
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
 
+/* Where a VM's one request to its owner is (struct hvx_vm_request). */
+enum hvx_req_state {
+	HVX_REQ_NONE,		/* none in progress */
+	HVX_REQ_POSTED,		/* waiting for HVX_GET_REQUEST */
+	HVX_REQ_TAKEN,		/* waiting for HVX_REQUEST_DONE */
+};
+
+/**
+ * struct hvx_vm_request - a request to the VM's owner (request.c)
+ * @lock: guards the rest.
+ * @wq: the VM fd's pollers.
+ * @open: the owner takes requests (it called HVX_GET_REQUEST), until
+ *	the VM fd is closed.
+ * @state: enum hvx_req_state.
+ * @id: the request in progress (or the last one); never 0.
+ * @action: its enum hvx_request_action.
+ * @portid: the requester's netlink port.
+ * @seq: the request's netlink sequence number.
+ * @arg: its argument (kmalloc'd), NULL with HVX_REQ_NONE.
+ */
+struct hvx_vm_request {
+	struct mutex lock;	/* the fields below */
+	wait_queue_head_t wq;
+	bool open;
+	u8 state;
+	u32 id;
+	u32 action;
+	u32 portid;
+	u32 seq;
+	char *arg;
+};
+
 /**
  * struct hvx_vm - one virtual machine, behind a VM fd
  * @ref: references: the VM fd and one per vCPU.
@@ -56,38 +88,6 @@
  *	(hvx_vcpu_on_spin()); the next search starts after it.
  * @req: the request to the owner in progress (HVX_CMD_REQUEST).
  */
-
-/* Where a VM's one request to its owner is (struct hvx_vm_request). */
-enum hvx_req_state {
-	HVX_REQ_NONE,		/* none in progress */
-	HVX_REQ_POSTED,		/* waiting for HVX_GET_REQUEST */
-	HVX_REQ_TAKEN,		/* waiting for HVX_REQUEST_DONE */
-};
-
-/**
- * struct hvx_vm_request - a request to the VM's owner (request.c)
- * @lock: guards the rest.
- * @wq: the VM fd's pollers.
- * @open: the owner takes requests (it called HVX_GET_REQUEST), until
- *	the VM fd is closed.
- * @state: enum hvx_req_state.
- * @id: the request in progress (or the last one); never 0.
- * @action: its enum hvx_request_action.
- * @portid: the requester's netlink port.
- * @seq: the request's netlink sequence number.
- * @arg: its argument (kmalloc'd), NULL with HVX_REQ_NONE.
- */
-struct hvx_vm_request {
-	struct mutex lock;
-	wait_queue_head_t wq;
-	bool open;
-	u8 state;
-	u32 id;
-	u32 action;
-	u32 portid;
-	u32 seq;
-	char *arg;
-};
 
 struct hvx_vm {
 	struct kref ref;

@@ -364,7 +364,7 @@ TEST(policy_rejects_malformed)
 	static const uint32_t save = HVX_REQUEST_SAVE;
 	static const uint32_t migrate = HVX_REQUEST_MIGRATE;
 	static const uint32_t action_max = __HVX_REQUEST_MAX;
-	static const char path[] = "/tmp/vm.snap", rel[] = "vm.snap";
+	static const char path[] = "/var/vm.snap", rel[] = "vm.snap";
 	static const char udp[] = "udp:127.0.0.1:1", tcp[] = "tcp:";
 	static const char nonul[4] = { '/', 'a', 'b', 'c' };
 	static const struct {
@@ -1226,7 +1226,7 @@ TEST(hvxctl_errors)
 		{ { "stats" }, 2, "which VM" },
 		{ { "frobnicate" }, 2, "unknown command" },
 		{ { "list", "extra" }, 2, "unexpected argument" },
-		{ { "save", "2147483647", "/tmp/vm.snap" }, 1, "no such VM" },
+		{ { "save", "2147483647", "/var/vm.snap" }, 1, "no such VM" },
 		{ { "migrate", "2147483647", "tcp:127.0.0.1:1" }, 1, "no such VM" },
 		/* hvx checks the argument before the VM: its extack line. */
 		{ { "migrate", "2147483647", "udp:127.0.0.1:1" }, 1,
@@ -1817,13 +1817,13 @@ TEST(request_to_owner)
 	id = hvx_nl_own_vm_id(&nl);
 	ASSERT_NE(0, id);
 
-	ASSERT_EQ(-EOPNOTSUPP, send_request(&nl, id, HVX_REQUEST_SAVE, "/tmp/a"));
+	ASSERT_EQ(-EOPNOTSUPP, send_request(&nl, id, HVX_REQUEST_SAVE, "/var/a"));
 	ASSERT_STREQ("the VM's owner takes no requests", nl.extack);
 	ASSERT_EQ(-1, ioctl(vm, HVX_GET_REQUEST, &r));
 	ASSERT_EQ(EAGAIN, errno);
 	ASSERT_FALSE(vm_fd_readable(vm));
 
-	ASSERT_EQ(0, send_request(&nl, id, HVX_REQUEST_SAVE, "/tmp/a"));
+	ASSERT_EQ(0, send_request(&nl, id, HVX_REQUEST_SAVE, "/var/a"));
 	ASSERT_TRUE(vm_fd_readable(vm));
 	ASSERT_EQ(0, hvx_nl_open(&nl2));
 	ASSERT_EQ(-EBUSY, send_request(&nl2, id, HVX_REQUEST_MIGRATE, "tcp::1"));
@@ -1833,7 +1833,7 @@ TEST(request_to_owner)
 	ASSERT_NE(0, r.id);
 	ASSERT_EQ(HVX_REQUEST_SAVE, r.action);
 	ASSERT_EQ(0, r.reserved[0] | r.reserved[1]);
-	ASSERT_STREQ("/tmp/a", r.arg);
+	ASSERT_STREQ("/var/a", r.arg);
 	ASSERT_FALSE(vm_fd_readable(vm));
 	ASSERT_EQ(-1, ioctl(vm, HVX_GET_REQUEST, &r));
 	ASSERT_EQ(EAGAIN, errno);
@@ -1851,7 +1851,7 @@ TEST(request_to_owner)
 		become_nobody();
 		if (hvx_nl_open(&nn))
 			child_fail(p[1], "cannot resolve the family");
-		ret = send_request(&nn, id, HVX_REQUEST_SAVE, "/tmp/b");
+		ret = send_request(&nn, id, HVX_REQUEST_SAVE, "/var/b");
 		if (ret != -ENOENT)
 			child_fail(p[1], "request for root's VM: %s, expected ENOENT",
 				   ret ? strerrorname_np(-ret) : "accepted");
@@ -1878,13 +1878,13 @@ TEST(request_to_owner)
 	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
 	ASSERT_EQ(EINVAL, errno);
 	d.error = EIO;
-	snprintf(d.msg, sizeof(d.msg), "cannot write /tmp/a");
+	snprintf(d.msg, sizeof(d.msg), "cannot write /var/a");
 	ASSERT_EQ(0, ioctl(vm, HVX_REQUEST_DONE, &d)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, wait_answer(&nl, &a));
 	ASSERT_EQ(id, a.vm);
 	ASSERT_EQ(HVX_REQUEST_SAVE, a.action);
 	ASSERT_EQ(EIO, a.error);
-	ASSERT_STREQ("cannot write /tmp/a", a.msg);
+	ASSERT_STREQ("cannot write /var/a", a.msg);
 	/* Answered: the same id again is refused, the next request goes in. */
 	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
 	ASSERT_EQ(EINVAL, errno);
@@ -1897,7 +1897,7 @@ TEST(request_to_owner)
 	ASSERT_EQ(HVX_REQUEST_MIGRATE, a.action);
 	ASSERT_EQ(ESRCH, a.error);
 	ASSERT_NE(0, a.msg[0]);
-	ASSERT_EQ(-ENOENT, send_request(&nl, id, HVX_REQUEST_SAVE, "/tmp/a"));
+	ASSERT_EQ(-ENOENT, send_request(&nl, id, HVX_REQUEST_SAVE, "/var/a"));
 	hvx_nl_close(&nl2);
 	hvx_nl_close(&nl);
 	close(sys);

@@ -117,7 +117,7 @@ int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
 
 /**
  * hvx_nl_wait() - read messages that come unasked until @parse is satisfied
- * @nl:		the socket (sequence checks go off: such messages carry the
+ * @nl:		the socket (no sequence check: such messages carry the
  *		sequence number of an older request)
  * @parse:	called with each message's attributes; nonzero ends the wait
  * @arg:	passed to @parse

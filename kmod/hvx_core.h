@@ -8,16 +8,50 @@
 #include <linux/container_of.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
 
 #include "hvx.h"
 #include "ioctl.h"
 #include "../iommu/iommu.h"
 #include "../vmx/vmx.h"
 #include "dev/dev.h"
+
+/* Where a VM's one request to its owner is (struct hvx_vm_request). */
+enum hvx_req_state {
+	HVX_REQ_NONE,		/* none in progress */
+	HVX_REQ_POSTED,		/* waiting for HVX_GET_REQUEST */
+	HVX_REQ_TAKEN,		/* waiting for HVX_REQUEST_DONE */
+};
+
+/**
+ * struct hvx_vm_request - a request to the VM's owner (request.c)
+ * @lock: guards the rest.
+ * @wq: the VM fd's pollers.
+ * @open: the owner takes requests (it called HVX_GET_REQUEST), until
+ *	the VM fd is closed.
+ * @state: enum hvx_req_state.
+ * @id: the request in progress (or the last one); never 0.
+ * @action: its enum hvx_request_action.
+ * @portid: the requester's netlink port.
+ * @seq: the request's netlink sequence number.
+ * @arg: its argument (kmalloc'd), NULL with HVX_REQ_NONE.
+ */
+struct hvx_vm_request {
+	struct mutex lock;	/* the fields below */
+	wait_queue_head_t wq;
+	bool open;
+	u8 state;
+	u32 id;
+	u32 action;
+	u32 portid;
+	u32 seq;
+	char *arg;
+};
 
 /**
  * struct hvx_vm - one virtual machine, behind a VM fd
@@ -52,6 +86,7 @@
  *	added under @lock, freed with the VM.
  * @last_boosted: id of the vCPU a spinning sibling last yielded to
  *	(hvx_vcpu_on_spin()); the next search starts after it.
+ * @req: the request to the owner in progress (HVX_CMD_REQUEST).
  */
 
 struct hvx_vm {
@@ -75,6 +110,7 @@ struct hvx_vm {
 	struct srcu_struct irq_srcu;
 	struct list_head virtio;
 	int last_boosted;
+	struct hvx_vm_request req;
 };
 
 /**
@@ -129,6 +165,19 @@ int hvx_netlink_init(void);
 void hvx_netlink_exit(void);
 void hvx_netlink_vm_event(struct hvx_vm *vm, enum hvx_event event);
 void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run);
+void hvx_netlink_request_done(struct hvx_vm *vm, u32 portid, u32 seq,
+			      u32 action, u32 error, const char *msg);
+
+/* request.c: requests to the VM's owner (HVX_CMD_REQUEST) */
+struct netlink_ext_ack;
+void hvx_request_init(struct hvx_vm *vm);
+int hvx_request_post(struct hvx_vm *vm, u32 action, const char *arg,
+		     u32 portid, u32 seq, struct netlink_ext_ack *extack);
+long hvx_request_get(struct hvx_vm *vm, struct hvx_request *out);
+long hvx_request_done(struct hvx_vm *vm, const struct hvx_request_done *d);
+__poll_t hvx_request_poll(struct hvx_vm *vm, struct file *file,
+			  poll_table *pt);
+void hvx_request_release(struct hvx_vm *vm);
 
 /* vmstate.c: HVX_GET_VM_STATE and HVX_SET_VM_STATE */
 long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a);

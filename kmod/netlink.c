@@ -14,6 +14,9 @@
  * request (for dumps, in .start, which runs in the sender's context). A
  * VM the caller may not see is answered exactly like a missing one.
  *
+ * Requests to a VM's owner (HVX_CMD_REQUEST): checked here, posted and
+ * answered in request.c; the answer is unicast to the requester.
+ *
  * Events: built and multicast from process context with GFP_KERNEL, only
  * when the group has listeners, so the cost without listeners is one
  * genl_has_listeners() test. The group needs CAP_SYS_ADMIN to join
@@ -24,6 +27,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/pid.h>
+#include <linux/string.h>
 #include <linux/uidgid.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -283,6 +287,53 @@ static int get_stats_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return ret && !skb->len ? ret : skb->len;
 }
 
+/*
+ * HVX_CMD_REQUEST: check what the policy cannot (required attributes, the
+ * argument's form, the VM) and post the request to the VM's owner
+ * (request.c). Nothing is posted on an error. The owner's answer goes to
+ * the sender later, as HVX_CMD_REQUEST_DONE.
+ */
+static int request_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *arg_attr = info->attrs[HVX_A_REQUEST_ARG];
+	struct hvx_nl_caller caller;
+	struct hvx_vm *vm;
+	const char *arg;
+	u32 action;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, HVX_A_VM_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, HVX_A_REQUEST_ACTION) ||
+	    GENL_REQ_ATTR_CHECK(info, HVX_A_REQUEST_ARG))
+		return -EINVAL;
+	action = nla_get_u32(info->attrs[HVX_A_REQUEST_ACTION]);
+	arg = nla_data(arg_attr);	/* NUL-terminated: NLA_NUL_STRING */
+	if (action == HVX_REQUEST_SAVE && arg[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(info->extack, arg_attr,
+				    "the file must be an absolute path");
+		return -EINVAL;
+	}
+	if (action == HVX_REQUEST_MIGRATE &&
+	    (strncmp(arg, "tcp:", 4) || !arg[4])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, arg_attr,
+				    "the address must be tcp:HOST:PORT");
+		return -EINVAL;
+	}
+	caller_init(&caller, skb);
+	hvx_registry_lock();
+	vm = find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), &caller);
+	if (vm) {
+		ret = hvx_request_post(vm, action, arg, info->snd_portid,
+				       info->snd_seq, info->extack);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVX_A_VM_ID],
+				    "no such VM");
+		ret = -ENOENT;
+	}
+	hvx_registry_unlock();
+	return ret;
+}
+
 /* Request policies: only what each command takes, strictly. */
 static const struct nla_policy get_vm_policy[HVX_A_VM_ID + 1] = {
 	[HVX_A_VM_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -291,6 +342,14 @@ static const struct nla_policy get_vm_policy[HVX_A_VM_ID + 1] = {
 static const struct nla_policy get_stats_policy[HVX_A_VCPU_ID + 1] = {
 	[HVX_A_VM_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[HVX_A_VCPU_ID]	= NLA_POLICY_MAX(NLA_U32, HVX_MAX_VCPUS - 1),
+};
+
+static const struct nla_policy request_policy[HVX_A_REQUEST_ARG + 1] = {
+	[HVX_A_VM_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[HVX_A_REQUEST_ACTION]	= NLA_POLICY_RANGE(NLA_U32, HVX_REQUEST_SAVE,
+						   __HVX_REQUEST_MAX - 1),
+	[HVX_A_REQUEST_ARG]	= { .type = NLA_NUL_STRING,
+				    .len = HVX_REQUEST_ARG_MAX - 1 },
 };
 
 static const struct genl_ops hvx_nl_ops[] = {
@@ -308,6 +367,12 @@ static const struct genl_ops hvx_nl_ops[] = {
 		.dumpit	 = get_stats_dumpit,
 		.policy	 = get_stats_policy,
 		.maxattr = ARRAY_SIZE(get_stats_policy) - 1,
+	},
+	{
+		.cmd	 = HVX_CMD_REQUEST,
+		.doit	 = request_doit,
+		.policy	 = request_policy,
+		.maxattr = ARRAY_SIZE(request_policy) - 1,
 	},
 };
 
@@ -485,6 +550,44 @@ void hvx_netlink_vcpu_event(struct hvx_vcpu *vcpu, const struct hvx_run *run)
 		return;
 	}
 	event_send(msg, hdr);
+}
+
+/**
+ * hvx_netlink_request_done - send the owner's answer to a request
+ * @vm: the VM the request was for.
+ * @portid: the requester's netlink port (HVX_CMD_REQUEST's sender).
+ * @seq: the request's sequence number.
+ * @action: its enum hvx_request_action.
+ * @error: 0, or the positive errno of the owner's refusal or failure.
+ * @msg: the owner's line, NUL-terminated.
+ *
+ * Sends HVX_CMD_REQUEST_DONE to @portid alone. Best effort: a requester
+ * that is gone, or whose socket is full, loses it.
+ * Context: process context, may sleep (the caller may hold vm->req.lock;
+ * the send does not block).
+ */
+void hvx_netlink_request_done(struct hvx_vm *vm, u32 portid, u32 seq,
+			      u32 action, u32 error, const char *msg)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, portid, seq, &hvx_nl_family, 0,
+			  HVX_CMD_REQUEST_DONE);
+	if (!hdr ||
+	    nla_put_u32(skb, HVX_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, HVX_A_REQUEST_ACTION, action) ||
+	    nla_put_u32(skb, HVX_A_REQUEST_ERROR, error) ||
+	    nla_put_string(skb, HVX_A_REQUEST_MSG, msg)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	/* The family lives in the initial namespace only. */
+	genlmsg_unicast(&init_net, skb, portid);
 }
 
 /**

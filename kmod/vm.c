@@ -255,6 +255,11 @@ static const struct hvx_ioctl vm_ioctls[] = {
 		       HVX_IOC_LOCK_NONE, 0),
 	HVX_IOCTL_RSVD(HVX_SET_VM_STATE, struct hvx_vm_state, reserved,
 		       HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
+	/* Requests to the owner (request.c), 0x80-0x87: its own lock. */
+	HVX_IOCTL(HVX_GET_REQUEST, struct hvx_request, HVX_IOC_LOCK_NONE,
+		  HVX_IOC_OWNER),
+	HVX_IOCTL_RSVD_FIELD(HVX_REQUEST_DONE, struct hvx_request_done,
+			     reserved, HVX_IOC_LOCK_NONE, HVX_IOC_OWNER),
 };
 
 static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
@@ -312,6 +317,10 @@ static long vm_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 		return hvx_vm_get_state(vm, karg);
 	case HVX_SET_VM_STATE:
 		return hvx_vm_set_state(vm, karg);
+	case HVX_GET_REQUEST:
+		return hvx_request_get(vm, karg);
+	case HVX_REQUEST_DONE:
+		return hvx_request_done(vm, karg);
 	}
 	return -ENOTTY;
 }
@@ -337,15 +346,25 @@ static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return hvx_ioctl(&vm_ioctl_table, &tgt, cmd, arg);
 }
 
+static __poll_t vm_poll(struct file *file, poll_table *pt)
+{
+	return hvx_request_poll(file->private_data, file, pt);
+}
+
 static int vm_release(struct inode *inode, struct file *file)
 {
-	hvx_vm_put(file->private_data);
+	struct hvx_vm *vm = file->private_data;
+
+	/* Nobody can answer a request now (vCPU fds may keep the VM). */
+	hvx_request_release(vm);
+	hvx_vm_put(vm);
 	return 0;
 }
 
 static const struct file_operations hvx_vm_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vm_release,
+	.poll		= vm_poll,
 	.unlocked_ioctl	= vm_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -376,6 +395,7 @@ int hvx_vm_create(u32 flags)
 		goto err_count;
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	hvx_request_init(vm);
 	INIT_HLIST_HEAD(&vm->irq_ack_notifiers);
 	INIT_LIST_HEAD(&vm->virtio);
 	spin_lock_init(&vm->irq_ack_lock);

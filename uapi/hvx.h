@@ -2005,6 +2005,93 @@ struct hvx_state_pci {
 
 /*
  * ===========================================================================
+ * Requests to a VM's owner (HVX_CMD_REQUEST)
+ * ===========================================================================
+ *
+ * hvx cannot save or migrate a VM by itself: the VMM owns the RAM, the
+ * files and the sockets. A tool asks the VM's owner through the generic
+ * netlink command HVX_CMD_REQUEST (below); hvx checks the request and
+ * hands it to the process holding the VM fd, which acts on it and answers
+ * with HVX_REQUEST_DONE; hvx passes the answer back to the requester as
+ * an HVX_CMD_REQUEST_DONE message.
+ *
+ * The owner opts in with its first HVX_GET_REQUEST (which fails with
+ * -EAGAIN when nothing is pending); until then HVX_CMD_REQUEST fails with
+ * -EOPNOTSUPP. From then on the VM fd polls readable (EPOLLIN) while a
+ * request waits. One request at a time: HVX_CMD_REQUEST fails with -EBUSY
+ * from the moment one is posted until its HVX_REQUEST_DONE. When the VM
+ * fd is closed with a request posted or taken, hvx answers it with
+ * ESRCH.
+ */
+
+/** HVX_REQUEST_ARG_MAX - bytes of a request's argument, with its NUL. */
+#define HVX_REQUEST_ARG_MAX	1024
+/** HVX_REQUEST_MSG_MAX - bytes of an answer's message, with its NUL. */
+#define HVX_REQUEST_MSG_MAX	256
+
+/**
+ * enum hvx_request_action - what HVX_CMD_REQUEST asks of a VM's owner
+ * @HVX_REQUEST_UNSPEC: not an action.
+ * @HVX_REQUEST_SAVE: pause the VM, save it to the file named by the
+ *	argument (an absolute path, opened by the owner) and stop it.
+ * @HVX_REQUEST_MIGRATE: send the running VM live to the address in the
+ *	argument ("tcp:HOST:PORT"), and stop once it runs there.
+ * @__HVX_REQUEST_MAX: one past the last action.
+ */
+enum hvx_request_action {
+	HVX_REQUEST_UNSPEC,
+	HVX_REQUEST_SAVE,
+	HVX_REQUEST_MIGRATE,
+	__HVX_REQUEST_MAX,
+};
+
+/**
+ * struct hvx_request - a request handed to the VM's owner (HVX_GET_REQUEST)
+ * @id: nonzero; HVX_REQUEST_DONE names it.
+ * @action: enum hvx_request_action.
+ * @reserved: zero.
+ * @arg: the argument, NUL-terminated (checked by hvx: an absolute path
+ *	for HVX_REQUEST_SAVE, "tcp:" and more for HVX_REQUEST_MIGRATE).
+ */
+struct hvx_request {
+	__u32 id;
+	__u32 action;
+	__u32 reserved[2];
+	char arg[HVX_REQUEST_ARG_MAX];
+};
+
+/**
+ * struct hvx_request_done - the owner's answer (HVX_REQUEST_DONE)
+ * @id: the id of the request it took.
+ * @error: 0 when done, else a positive errno (e.g. EOPNOTSUPP when the
+ *	VM cannot be saved, EBUSY when a migration already runs).
+ * @reserved: zero.
+ * @msg: one line for the requester, NUL-terminated; may be empty.
+ */
+struct hvx_request_done {
+	__u32 id;
+	__s32 error;
+	__u32 reserved[2];
+	char msg[HVX_REQUEST_MSG_MAX];
+};
+
+/**
+ * HVX_GET_REQUEST - (VM fd, its owner's process) take the pending
+ * request. The first call also makes the VM take requests. Errors:
+ * -EAGAIN (none pending), -EIO (not the owner's process), -EFAULT.
+ */
+#define HVX_GET_REQUEST		_IOR(HVXIO, 0x80, struct hvx_request)
+/**
+ * HVX_REQUEST_DONE - (VM fd, its owner's process) answer the request
+ * taken with HVX_GET_REQUEST; hvx sends the answer to the requester (if
+ * its socket is still there) and takes the next request. Errors: -EINVAL
+ * (not the id of the taken request, @error not 0 .. 4095, @msg without a
+ * NUL, nonzero @reserved), -EIO, -EFAULT.
+ */
+#define HVX_REQUEST_DONE	_IOW(HVXIO, 0x81, struct hvx_request_done)
+
+/*
+ * ===========================================================================
  * Generic netlink: statistics and events
  * ===========================================================================
  *
@@ -2041,6 +2128,27 @@ struct hvx_state_pci {
  *	HVX_A_VM_ID, HVX_A_VCPU_ID and HVX_A_STATS (struct hvx_stats).
  *	Errors: -ENOENT (no such VM or vCPU, or the VM is not visible).
  *
+ * HVX_CMD_REQUEST
+ *	do:   HVX_A_VM_ID, HVX_A_REQUEST_ACTION (enum hvx_request_action)
+ *	and HVX_A_REQUEST_ARG (a string of at most HVX_REQUEST_ARG_MAX
+ *	bytes with its NUL), all required -> an ACK once the VM's owner
+ *	has the request (see "Requests to a VM's owner" above); its answer
+ *	comes later to the requesting socket as an HVX_CMD_REQUEST_DONE
+ *	message with the request's sequence number, HVX_A_VM_ID,
+ *	HVX_A_REQUEST_ACTION, HVX_A_REQUEST_ERROR and HVX_A_REQUEST_MSG.
+ *	It may come before the ACK: read until both are in.
+ *	Permission: the caller must see the VM (CAP_SYS_ADMIN, or the
+ *	owner's effective uid, as for HVX_CMD_GET_VM).
+ *	Errors, with an extended ACK message and nothing posted: -ENOENT
+ *	(no such VM, or not visible), -ERANGE (an unknown action), -EINVAL
+ *	(a missing attribute, an argument that is not an absolute path for
+ *	HVX_REQUEST_SAVE or does not start with "tcp:" for
+ *	HVX_REQUEST_MIGRATE), -EOPNOTSUPP (the owner takes no requests),
+ *	-EBUSY (a request is in progress).
+ *
+ * HVX_CMD_REQUEST_DONE
+ *	Never a request (-EOPNOTSUPP): the answer to HVX_CMD_REQUEST.
+ *
  * HVX_CMD_EVENT
  *	Never a request (-EOPNOTSUPP). Sent to the multicast group
  *	HVX_GENL_MCGRP_EVENTS, which only CAP_SYS_ADMIN may join (events
@@ -2062,6 +2170,8 @@ struct hvx_state_pci {
  * @HVX_CMD_GET_VM: list VMs (dump) or describe one (do); see above.
  * @HVX_CMD_GET_STATS: per-vCPU statistics of one VM (dump only).
  * @HVX_CMD_EVENT: an event on the HVX_GENL_MCGRP_EVENTS group.
+ * @HVX_CMD_REQUEST: ask a VM's owner to save or migrate it (do only).
+ * @HVX_CMD_REQUEST_DONE: the owner's answer to HVX_CMD_REQUEST.
  * @__HVX_CMD_MAX: one past the last command.
  */
 enum hvx_genl_cmd {
@@ -2069,6 +2179,8 @@ enum hvx_genl_cmd {
 	HVX_CMD_GET_VM,
 	HVX_CMD_GET_STATS,
 	HVX_CMD_EVENT,
+	HVX_CMD_REQUEST,
+	HVX_CMD_REQUEST_DONE,
 	__HVX_CMD_MAX,
 };
 
@@ -2119,6 +2231,12 @@ enum hvx_genl_cmd {
  *	creation order: payload length / sizeof(struct hvx_virtio_stats)
  *	entries (the struct keeps its size; new counters take its reserved
  *	words). Not guaranteed to be 8-byte aligned: copy it.
+ * @HVX_A_REQUEST_ACTION: u32, enum hvx_request_action.
+ * @HVX_A_REQUEST_ARG: NUL-terminated string, a request's argument (at
+ *	most HVX_REQUEST_ARG_MAX bytes with the NUL).
+ * @HVX_A_REQUEST_ERROR: u32, 0 if the owner did what was asked, else a
+ *	positive errno.
+ * @HVX_A_REQUEST_MSG: NUL-terminated string, the owner's one line.
  * @__HVX_A_MAX: one past the last attribute.
  */
 enum hvx_genl_attr {
@@ -2146,6 +2264,10 @@ enum hvx_genl_attr {
 	HVX_A_FAULT_REASON,
 	HVX_A_RELEASE_REASON,
 	HVX_A_VIRTIO_STATS,
+	HVX_A_REQUEST_ACTION,
+	HVX_A_REQUEST_ARG,
+	HVX_A_REQUEST_ERROR,
+	HVX_A_REQUEST_MSG,
 	__HVX_A_MAX,
 };
 

@@ -6,6 +6,8 @@
  *   hvxctl stats VM [--vcpu N] [--json]   exit statistics and histograms
  *   hvxctl monitor [--json] [--count N]   events as they happen
  *   hvxctl mitigations                    barriers at the VM entry/exit
+ *   hvxctl save VM FILE                   ask VM's owner to save it to FILE
+ *   hvxctl migrate VM tcp:HOST:PORT       ... to migrate it there
  *
  * The ABI is the generic netlink section of uapi/hvx.h. Errors are one
  * line on stderr ("hvxctl: what: why") and exit status 1; usage errors
@@ -13,6 +15,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +39,8 @@ static void usage(void)
 	       "       %s stats VM [--vcpu N] [--json]\n"
 	       "       %s monitor [--json] [--count N]\n"
 	       "       %s mitigations\n"
+	       "       %s save VM FILE\n"
+	       "       %s migrate VM tcp:HOST:PORT\n"
 	       "\n"
 	       "  list     the VMs you may see: all of them with CAP_SYS_ADMIN,\n"
 	       "           else those you created\n"
@@ -47,8 +52,15 @@ static void usage(void)
 	       "           --count N: exit after N events\n"
 	       "  mitigations  the speculation barriers at the VM entry/exit\n"
 	       "           boundary and their state (hvx.ko parameter\n"
-	       "           'mitigations')\n",
-	       prog, prog, prog, prog);
+	       "           'mitigations')\n"
+	       "  save     ask VM's owner (hvx-run) to pause it, save it to FILE\n"
+	       "           (relative to this directory) and stop it\n"
+	       "  migrate  ask VM's owner to send it live to an hvx-run\n"
+	       "           --incoming tcp:HOST:PORT and stop once it runs there\n"
+	       "           (save and migrate wait for the owner's answer: exit 0\n"
+	       "           and its line on stdout when done, 1 and the reason on\n"
+	       "           stderr when refused or failed; the VM then runs on)\n",
+	       prog, prog, prog, prog, prog, prog);
 }
 
 /* ---- Names ------------------------------------------------------------ */
@@ -863,6 +875,87 @@ static int cmd_mitigations(int argc, char **argv)
 	return 0;
 }
 
+/* ---- save, migrate ---------------------------------------------------- */
+
+/* The owner's answer (HVX_CMD_REQUEST_DONE). */
+struct answer {
+	uint32_t vm;
+	bool done;
+	uint32_t error;
+	char msg[HVX_REQUEST_MSG_MAX];
+};
+
+static int answer_parse(struct nlattr **tb, void *arg)
+{
+	struct answer *a = arg;
+
+	if (!tb[HVX_A_REQUEST_ERROR] || hvx_nl_get_u32(tb, HVX_A_VM_ID) != a->vm)
+		return 0;	/* not the answer */
+	a->done = true;
+	a->error = hvx_nl_get_u32(tb, HVX_A_REQUEST_ERROR);
+	if (tb[HVX_A_REQUEST_MSG])
+		snprintf(a->msg, sizeof(a->msg), "%.*s",
+			 nla_len(tb[HVX_A_REQUEST_MSG]),
+			 (char *)nla_data(tb[HVX_A_REQUEST_MSG]));
+	return 1;
+}
+
+/*
+ * HVX_CMD_REQUEST, then wait for the owner's answer: its line on stdout
+ * and 0 when done, on stderr and 1 when refused (by hvx or the owner).
+ */
+static int cmd_request(const char *name, uint32_t action, int argc,
+		       char **argv)
+{
+	char arg[HVX_REQUEST_ARG_MAX], cwd[PATH_MAX];
+	struct answer a = { 0 };
+	struct nl_msg *msg;
+	struct hvx_nl s;
+	int ret, n;
+
+	if (argc != 2)
+		usage_error("%s: expected VM %s", name,
+			    action == HVX_REQUEST_SAVE ? "FILE" : "tcp:HOST:PORT");
+	a.vm = parse_id("VM", argv[0], UINT32_MAX);
+	if (!a.vm)
+		die("VM 0: no such VM (ids start at 1)");
+	/* The owner opens FILE in its own directory: make it absolute. */
+	if (action == HVX_REQUEST_SAVE && argv[1][0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			die("save: the current directory: %s", strerror(errno));
+		n = snprintf(arg, sizeof(arg), "%s/%s", strcmp(cwd, "/") ? cwd : "",
+			     argv[1]);
+	} else {
+		n = snprintf(arg, sizeof(arg), "%s", argv[1]);
+	}
+	if (n < 0 || n >= (int)sizeof(arg))
+		die("%s: '%s' is longer than %d bytes", name, argv[1],
+		    HVX_REQUEST_ARG_MAX - 1);
+
+	session_open(&s);
+	msg = request_new(&s, HVX_CMD_REQUEST, false);
+	nla_put_u32(msg, HVX_A_VM_ID, a.vm);
+	nla_put_u32(msg, HVX_A_REQUEST_ACTION, action);
+	nla_put_string(msg, HVX_A_REQUEST_ARG, arg);
+	ret = hvx_nl_transact(&s, msg, answer_parse, &a);
+	if (ret == -ENOENT)
+		die("VM %u: no such VM, or not yours", a.vm);
+	if (ret < 0)
+		die("VM %u: %s: %s", a.vm, name, s.extack[0] ? s.extack : strerror(-ret));
+	/* The answer may come with the ACK, or much later (a migration). */
+	if (!a.done) {
+		ret = hvx_nl_wait(&s, answer_parse, &a);
+		if (ret < 0)
+			die("VM %u: %s: waiting for the answer: %s", a.vm, name,
+			    strerror(-ret));
+	}
+	hvx_nl_close(&s);
+	if (a.error)
+		die("VM %u: %s", a.vm, a.msg[0] ? a.msg : strerror(a.error));
+	printf("VM %u: %s\n", a.vm, a.msg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -881,5 +974,10 @@ int main(int argc, char **argv)
 		return cmd_monitor(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "mitigations"))
 		return cmd_mitigations(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "save"))
+		return cmd_request("save", HVX_REQUEST_SAVE, argc - 2, argv + 2);
+	if (!strcmp(argv[1], "migrate"))
+		return cmd_request("migrate", HVX_REQUEST_MIGRATE, argc - 2,
+				   argv + 2);
 	usage_error("unknown command '%s'", argv[1]);
 }

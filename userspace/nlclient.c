@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include "nlclient.h"
 
@@ -19,6 +21,9 @@ int hvx_nl_open(struct hvx_nl *nl)
 		return -EIO;
 	}
 	nl_socket_set_msg_buf_size(nl->sk, 65536);
+	/* Error messages from the kernel (best effort: old kernels lack it). */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &(int){ 1 }, sizeof(int));
 	nl_socket_enable_msg_peek(nl->sk);
 	nl->family = genl_ctrl_resolve(nl->sk, HVX_GENL_NAME);
 	if (nl->family < 0) {
@@ -49,6 +54,7 @@ struct nl_msg *hvx_nl_msg(struct hvx_nl *nl, uint8_t cmd, bool dump)
 
 /* The state of one request, shared by its libnl callbacks. */
 struct request {
+	struct hvx_nl *nl;
 	hvx_nl_parse_fn parse;
 	void *arg;
 	int done, error;
@@ -83,11 +89,38 @@ static int on_finish(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* NLMSGERR_ATTR_MSG of an error message, into @nl->extack. */
+static void get_extack(struct hvx_nl *nl, struct nlmsgerr *err)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)((char *)err - NLMSG_HDRLEN);
+	size_t off = NLMSG_HDRLEN + sizeof(*err);
+	struct nlattr *a;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(err->msg.nlmsg_len) - NLMSG_HDRLEN;
+	while (off + NLA_HDRLEN <= h->nlmsg_len) {
+		a = (struct nlattr *)((char *)h + off);
+		if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
+			return;
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+			snprintf(nl->extack, sizeof(nl->extack), "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN),
+				 (char *)a + NLA_HDRLEN);
+			return;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+}
+
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
 	struct request *r = arg;
 
 	(void)nla;
+	if (err->error)
+		get_extack(r->nl, err);
 	r->error = err->error;
 	r->done = 1;
 	return NL_STOP;
@@ -96,10 +129,11 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
 		    hvx_nl_parse_fn parse, void *arg)
 {
-	struct request r = { .parse = parse, .arg = arg };
+	struct request r = { .nl = nl, .parse = parse, .arg = arg };
 	struct nl_cb *cb;
 	int ret;
 
+	nl->extack[0] = 0;
 	if (!msg)
 		return -ENOMEM;
 	ret = nl_send_auto(nl->sk, msg);
@@ -116,6 +150,35 @@ int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
 	while (!r.done && !r.error) {
 		ret = nl_recvmsgs(nl->sk, cb);
 		if (ret < 0 && !r.done && !r.error)
+			r.error = -EIO;
+	}
+	nl_cb_put(cb);
+	return r.error;
+}
+
+static int any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+int hvx_nl_wait(struct hvx_nl *nl, hvx_nl_parse_fn parse, void *arg)
+{
+	struct request r = { .nl = nl, .parse = parse, .arg = arg };
+	struct nl_cb *cb;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	/* This callback set's own check, not the socket's, applies. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, any_seq, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
+	/* A late ACK of the request: nothing to do. */
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, NULL, NULL);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &r);
+	while (!r.error) {
+		if (nl_recvmsgs(nl->sk, cb) < 0 && !r.error)
 			r.error = -EIO;
 	}
 	nl_cb_put(cb);

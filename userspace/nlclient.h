@@ -25,10 +25,13 @@
  * struct hvx_nl - a generic netlink socket bound to the "hvx" family
  * @sk:		the libnl socket
  * @family:	the family's id, resolved by hvx_nl_open()
+ * @extack:	the kernel's message (extended ACK) about the last request
+ *		that failed, or empty
  */
 struct hvx_nl {
 	struct nl_sock *sk;
 	int family;
+	char extack[256];
 };
 
 /**
@@ -111,6 +114,20 @@ struct nl_msg *hvx_nl_msg(struct hvx_nl *nl, uint8_t cmd, bool dump);
  */
 int hvx_nl_transact(struct hvx_nl *nl, struct nl_msg *msg,
 		    hvx_nl_parse_fn parse, void *arg);
+
+/**
+ * hvx_nl_wait() - read messages that come unasked until @parse is satisfied
+ * @nl:		the socket (no sequence check: such messages carry the
+ *		sequence number of an older request)
+ * @parse:	called with each message's attributes; nonzero ends the wait
+ * @arg:	passed to @parse
+ *
+ * For the answer to HVX_CMD_REQUEST (HVX_CMD_REQUEST_DONE), which comes
+ * when the VM's owner is done. Blocks until then.
+ *
+ * Return: @parse's nonzero value; -EIO if receiving failed; -EBADMSG.
+ */
+int hvx_nl_wait(struct hvx_nl *nl, hvx_nl_parse_fn parse, void *arg);
 
 /**
  * hvx_nl_subscribe() - join the events multicast group

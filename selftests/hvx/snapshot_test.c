@@ -44,6 +44,14 @@
  *   counts on with no gap or repeat, the sums match, no new kernel
  *   warning, it powers off on the destination, and the downtime is
  *   within 300 ms.
+ * - hvxctl_save, hvxctl_migrate: round_trip and migrate_live started by
+ *   'hvxctl save' and 'hvxctl migrate' (over netlink, through hvx, to the
+ *   VM's hvx-run) instead of SIGUSR1, with neither --save nor --migrate:
+ *   hvxctl exits 0 with hvx-run's line once it is done.
+ * - hvxctl_refused, hvxctl_failed: requests refused (a virtio disk, an
+ *   unknown VM, an address that is not tcp:) or failing (a missing
+ *   directory, nobody listening): hvxctl exits 1 with one line saying
+ *   why, and the guest runs on to its end.
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -1274,6 +1282,278 @@ TEST_F_TIMEOUT(snap, migrate_linux, 2 * LIMIT_S + 60)
 	free(both);
 	release(&src);
 	release(&dst);
+}
+
+/* ---- hvxctl save and hvxctl migrate ------------------------------------ */
+
+/* hvxctl's path from $HVX_HVXCTL (make check installs it), or NULL. */
+static const char *hvxctl_path(void)
+{
+	const char *p = getenv("HVX_HVXCTL");
+
+	return p && *p && !access(p, X_OK) ? p : NULL;
+}
+
+/*
+ * Run hvxctl with @args (NULL-terminated) in directory @cwd; wait up to
+ * LIMIT_S. Its exit status (128 + signal, -1 if it hung), stdout and
+ * stderr (malloc()ed) in @p.
+ */
+static void hvxctl(struct proc *p, const char *cwd, char *const args[])
+{
+	char *argv[8];
+	int n = 0;
+
+	memset(p, 0, sizeof(*p));
+	argv[n++] = (char *)hvxctl_path();
+	for (int i = 0; args[i] && n < 7; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	p->out_fd = memfd_create("hvxctl-out", 0);
+	p->err_fd = memfd_create("hvxctl-err", 0);
+	p->pid = fork();
+	if (p->pid == 0) {
+		dup2(p->out_fd, 1);
+		dup2(p->err_fd, 2);
+		if (chdir(cwd))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	finish(p);
+}
+
+/* The id hvx gave the VM of hvx-run @pid, 0 if it has none. */
+static uint32_t vm_of(pid_t pid)
+{
+	struct hvx_nl_vm vms[64];
+	struct hvx_nl nl;
+	uint32_t id = 0;
+	int n;
+
+	if (hvx_nl_open(&nl))
+		return 0;
+	n = hvx_nl_list_vms(&nl, vms, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (vms[i].pid == (uint32_t)pid)
+			id = vms[i].id;
+	hvx_nl_close(&nl);
+	return id;
+}
+
+#define REQUIRE_HVXCTL() do {						\
+	if (!hvxctl_path())						\
+		SKIP(return, "no hvxctl: HVX_HVXCTL is not set or not executable (make check sets it)"); \
+} while (0)
+
+/*
+ * round_trip through hvxctl: hvx-run without --save, and 'hvxctl save VM
+ * vm.snap' run in the test's directory (a relative FILE, which hvxctl
+ * makes absolute). hvxctl exits 0 with hvx-run's line, hvx-run exits 0
+ * with the file written at that path, and --restore counts on from it
+ * with no gap or repeat to the guest's end, its sum right throughout.
+ */
+TEST_F(snap, hvxctl_save)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, "--cpus", "2", NULL };
+	char *rargs[] = { "--restore", self->file, NULL };
+	char id[16], want[200], why[128], *both;
+	struct proc p, c, r;
+	bool done, bad;
+	long last;
+
+	REQUIRE_VMX();
+	REQUIRE_HVXCTL();
+	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(wait_lines(&p, 100)) TH_LOG("the guest did not print 100 lines");
+	snprintf(id, sizeof(id), "%u", vm_of(p.pid));
+	ASSERT_STRNE("0", id);
+	hvxctl(&c, self->dir, (char *[]){ "save", id, "vm.snap", NULL });
+	finish(&p);
+	ASSERT_EQ(0, c.status) TH_LOG("hvxctl: %s; hvx-run: %s", c.err, p.err);
+	snprintf(want, sizeof(want), "VM %s: saved the VM to %s\n", id, self->file);
+	ASSERT_STREQ(want, c.out);
+	ASSERT_STREQ("", c.err);
+	ASSERT_EQ(0, p.status) TH_LOG("stderr: %s", p.err);
+	ASSERT_NE(NULL, strstr(p.err, "saved the VM to ")) TH_LOG("stderr: %s", p.err);
+	ASSERT_EQ(0, access(self->file, R_OK));
+	ASSERT_EQ(NULL, strstr(p.out, "DONE")) TH_LOG("the guest ended before the save");
+
+	ASSERT_TRUE(start(&r, rargs));
+	finish(&r);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, r.status) TH_LOG("stderr: %s", r.err);
+	both = malloc(strlen(p.out) + strlen(r.out) + 1);
+	ASSERT_NE(NULL, both);
+	strcpy(both, p.out);
+	strcat(both, r.out);
+	last = check_counter(both, &done, &bad, why, sizeof(why));
+	ASSERT_NE(-2, last) TH_LOG("%s", why);
+	ASSERT_FALSE(bad) TH_LOG("the guest's checksum failed after the restore");
+	ASSERT_TRUE(done);
+	ASSERT_EQ(SNAP_LIMIT - 1, last);
+	free(both);
+	release(&p);
+	release(&c);
+	release(&r);
+}
+
+/*
+ * migrate_live through hvxctl: the source has no --migrate; 'hvxctl
+ * migrate VM tcp:...' waits for the end and exits 0 with the source's
+ * "migrated to" line, once the destination runs the VM; the source exits
+ * 0 and the counter goes on there with no gap or repeat.
+ */
+TEST_F_TIMEOUT(snap, hvxctl_migrate, LIMIT_S + 60)
+{
+	char to[64], from[64], id[16], mguest[160], *src_args[16];
+	char *dst_args[] = { "--incoming", from, NULL };
+	struct proc src, dst, c;
+
+	REQUIRE_VMX();
+	REQUIRE_HVXCTL();
+	snprintf(mguest, sizeof(mguest), "%s.mig", self->guest);
+	ASSERT_TRUE(write_mig_guest(mguest));
+	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", mig_port(1));
+	snprintf(from, sizeof(from), "tcp:127.0.0.1:%d", mig_port(1));
+	ASSERT_EQ(0, loopback_up());
+	ASSERT_TRUE(start(&dst, dst_args));
+	ASSERT_TRUE(wait_err(&dst, "waiting for a VM", 30)) TH_LOG("destination did not listen");
+	mig_args(src_args, mguest, to);
+	src_args[8] = NULL;	/* no --migrate */
+	ASSERT_TRUE(start(&src, src_args));
+	ASSERT_TRUE(wait_lines(&src, 200)) TH_LOG("the guest did not print 200 lines");
+	snprintf(id, sizeof(id), "%u", vm_of(src.pid));
+	ASSERT_STRNE("0", id);
+	hvxctl(&c, self->dir, (char *[]){ "migrate", id, to, NULL });
+	ASSERT_EQ(0, c.status) TH_LOG("hvxctl: %s; source: %s", c.err, read_all(src.err_fd));
+	ASSERT_NE(NULL, strstr(c.out, ": migrated to tcp:127.0.0.1:")) TH_LOG("hvxctl: %s", c.out);
+	ASSERT_NE(NULL, strstr(c.out, "downtime ")) TH_LOG("hvxctl: %s", c.out);
+	ASSERT_TRUE(wait_exit(&src, LIMIT_S));
+	finish(&src);
+	ASSERT_EQ(0, src.status) TH_LOG("source: %s", src.err);
+	ASSERT_NE(NULL, strstr(src.err, "migrated to ")) TH_LOG("source: %s", src.err);
+	finish(&dst);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, dst.status)
+		TH_LOG("destination: %s", dst.err);
+	check_both(_metadata, src.out, dst.out);
+	printf("# %.*s\n", (int)strcspn(c.out, "\n"), c.out);
+	release(&src);
+	release(&dst);
+	release(&c);
+	unlink(mguest);
+}
+
+/*
+ * Requests hvx-run cannot do, and requests hvx refuses, each one line on
+ * hvxctl's stderr and exit status 1, the VM running on: a save and a
+ * migration of a VM with a virtio disk (hvx-run's SIGUSR1 refusal, which
+ * it also prints itself), a VM id nobody has, and an address that is not
+ * tcp: (hvx's own line). The guest counts on to its end throughout and
+ * no file is left.
+ */
+TEST_F(snap, hvxctl_refused)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, "--disk", self->disk, NULL };
+	char id[16], why[128], nowhere[64];
+	struct proc p, c;
+	bool done, bad;
+	long last;
+	int fd;
+
+	REQUIRE_VMX();
+	REQUIRE_HVXCTL();
+	fd = open(self->disk, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	ASSERT_EQ(0, loopback_up());
+	snprintf(nowhere, sizeof(nowhere), "tcp:127.0.0.1:%d", mig_port(2));
+	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(wait_lines(&p, 50)) TH_LOG("the guest did not print 50 lines");
+	snprintf(id, sizeof(id), "%u", vm_of(p.pid));
+	ASSERT_STRNE("0", id);
+
+	hvxctl(&c, self->dir, (char *[]){ "save", id, self->file, NULL });
+	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "hvxctl: VM ")) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "cannot save the VM: hvx has no state record for virtio disks"))
+		TH_LOG("hvxctl: %s", c.err);
+	ASSERT_EQ(1, count_str(p.err_fd, "hvx-run: cannot save the VM: hvx has no state record for virtio disks"))
+		TH_LOG("hvx-run did not print the refusal once");
+	ASSERT_STREQ("", c.out);
+	release(&c);
+
+	hvxctl(&c, self->dir, (char *[]){ "migrate", id, nowhere, NULL });
+	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "no state record for virtio disks")) TH_LOG("hvxctl: %s", c.err);
+	release(&c);
+
+	hvxctl(&c, self->dir, (char *[]){ "save", "2147483647", self->file, NULL });
+	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "no such VM")) TH_LOG("hvxctl: %s", c.err);
+	release(&c);
+
+	hvxctl(&c, self->dir, (char *[]){ "migrate", id, "127.0.0.1:1", NULL });
+	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "the address must be tcp:HOST:PORT")) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_EQ(0, strchr(c.err, '\n')[1]) TH_LOG("more than one line: %s", c.err);
+	release(&c);
+
+	finish(&p);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
+	last = check_counter(p.out, &done, &bad, why, sizeof(why));
+	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
+	ASSERT_TRUE(done);
+	ASSERT_NE(0, access(self->file, F_OK));
+	release(&p);
+}
+
+/*
+ * Without a disk, hvx-run acts on requests and reports its failures: a
+ * save into a directory that does not exist names the file and its
+ * error, and a migration to a port nothing listens on ends with its
+ * "failed" line; both exit 1 and the guest counts on to its end.
+ */
+TEST_F(snap, hvxctl_failed)
+{
+	char *args[] = { "--kernel", self->guest, "--flat", SNAP_LOAD, "--mem",
+			 SNAP_MEM, NULL };
+	char id[16], why[128], nowhere[64], missing[160];
+	struct proc p, c;
+	bool done, bad;
+	long last;
+
+	REQUIRE_VMX();
+	REQUIRE_HVXCTL();
+	ASSERT_EQ(0, loopback_up());
+	snprintf(nowhere, sizeof(nowhere), "tcp:127.0.0.1:%d", mig_port(2));
+	snprintf(missing, sizeof(missing), "%s/no/such/dir/vm.snap", self->dir);
+	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(wait_lines(&p, 50)) TH_LOG("the guest did not print 50 lines");
+	snprintf(id, sizeof(id), "%u", vm_of(p.pid));
+	ASSERT_STRNE("0", id);
+
+	hvxctl(&c, self->dir, (char *[]){ "save", id, missing, NULL });
+	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "no/such/dir/vm.snap.tmp: No such file or directory"))
+		TH_LOG("hvxctl: %s", c.err);
+	release(&c);
+
+	hvxctl(&c, self->dir, (char *[]){ "migrate", id, nowhere, NULL });
+	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "migration to tcp:127.0.0.1:")) TH_LOG("hvxctl: %s", c.err);
+	ASSERT_NE(NULL, strstr(c.err, "the VM keeps running")) TH_LOG("hvxctl: %s", c.err);
+	release(&c);
+
+	finish(&p);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
+	last = check_counter(p.out, &done, &bad, why, sizeof(why));
+	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
+	ASSERT_FALSE(bad);
+	ASSERT_TRUE(done);
+	release(&p);
 }
 
 TEST_HARNESS_MAIN

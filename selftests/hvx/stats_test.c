@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -359,13 +361,19 @@ TEST(policy_rejects_malformed)
 	static const uint64_t u64 = 1;
 	static const uint16_t u16 = 1;
 	static const uint8_t u8;
+	static const uint32_t save = HVX_REQUEST_SAVE;
+	static const uint32_t migrate = HVX_REQUEST_MIGRATE;
+	static const uint32_t action_max = __HVX_REQUEST_MAX;
+	static const char path[] = "/var/vm.snap", rel[] = "vm.snap";
+	static const char udp[] = "udp:127.0.0.1:1", tcp[] = "tcp:";
+	static const char nonul[4] = { '/', 'a', 'b', 'c' };
 	static const struct {
 		const char *what;
 		uint8_t cmd;
 		bool dump;
 		uint8_t reserved;
 		int n;
-		struct attr a[2];
+		struct attr a[3];
 		int err;
 	} cases[] = {
 		{ "GET_VM without VM_ID", HVX_CMD_GET_VM, false, 0, 0, {}, EINVAL },
@@ -404,8 +412,50 @@ TEST(policy_rejects_malformed)
 		  { { HVX_A_VM_ID, &unknown, 4 } }, ENOENT },
 		{ "GET_STATS of a VM that does not exist", HVX_CMD_GET_STATS, true,
 		  0, 1, { { HVX_A_VM_ID, &unknown, 4 } }, ENOENT },
+		{ "REQUEST without REQUEST_ARG", HVX_CMD_REQUEST, false, 0, 2,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 } },
+		  EINVAL },
+		{ "REQUEST without REQUEST_ACTION", HVX_CMD_REQUEST, false, 0, 2,
+		  { { HVX_A_VM_ID, &unknown, 4 },
+		    { HVX_A_REQUEST_ARG, path, sizeof(path) } }, EINVAL },
+		{ "REQUEST without VM_ID", HVX_CMD_REQUEST, false, 0, 2,
+		  { { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_REQUEST_ARG, path, sizeof(path) } }, EINVAL },
+		{ "REQUEST with action 0", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &zero, 4 },
+		    { HVX_A_REQUEST_ARG, path, sizeof(path) } }, ERANGE },
+		{ "REQUEST with an unknown action", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 },
+		    { HVX_A_REQUEST_ACTION, &action_max, 4 },
+		    { HVX_A_REQUEST_ARG, path, sizeof(path) } }, ERANGE },
+		{ "REQUEST_ARG without its NUL", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_REQUEST_ARG, nonul, sizeof(nonul) } }, EINVAL },
+		{ "REQUEST_ARG as a u32", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_REQUEST_ARG, &one, 4 } }, EINVAL },
+		{ "save to a relative path", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_REQUEST_ARG, rel, sizeof(rel) } }, EINVAL },
+		{ "migrate to udp:", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &migrate, 4 },
+		    { HVX_A_REQUEST_ARG, udp, sizeof(udp) } }, EINVAL },
+		{ "migrate to tcp: alone", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &migrate, 4 },
+		    { HVX_A_REQUEST_ARG, tcp, sizeof(tcp) } }, EINVAL },
+		{ "REQUEST with VCPU_ID", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_VCPU_ID, &zero, 4 } }, EINVAL },
+		{ "REQUEST as a dump", HVX_CMD_REQUEST, true, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_REQUEST_ARG, path, sizeof(path) } }, EOPNOTSUPP },
+		{ "REQUEST_DONE sent as a request", HVX_CMD_REQUEST_DONE, false, 0,
+		  0, {}, EOPNOTSUPP },
+		{ "REQUEST to a VM that does not exist", HVX_CMD_REQUEST, false, 0, 3,
+		  { { HVX_A_VM_ID, &unknown, 4 }, { HVX_A_REQUEST_ACTION, &save, 4 },
+		    { HVX_A_REQUEST_ARG, path, sizeof(path) } }, ENOENT },
 	};
-	uint8_t buf[64];
+	uint8_t buf[128];
 	struct hvx_nl nl;
 	int failed = 0;
 
@@ -1176,6 +1226,13 @@ TEST(hvxctl_errors)
 		{ { "stats" }, 2, "which VM" },
 		{ { "frobnicate" }, 2, "unknown command" },
 		{ { "list", "extra" }, 2, "unexpected argument" },
+		{ { "save", "2147483647", "/var/vm.snap" }, 1, "no such VM" },
+		{ { "migrate", "2147483647", "tcp:127.0.0.1:1" }, 1, "no such VM" },
+		/* hvx checks the argument before the VM: its extack line. */
+		{ { "migrate", "2147483647", "udp:127.0.0.1:1" }, 1,
+		  "the address must be tcp:HOST:PORT" },
+		{ { "save", "1" }, 2, "expected VM FILE" },
+		{ { "migrate", "x", "tcp:127.0.0.1:1" }, 2, "not a valid id" },
 	};
 	const char *path;
 
@@ -1669,6 +1726,181 @@ TEST(pause_loop_window_grows)
 		SKIP(return, "no PAUSE-loop exit in %lu cycles: the CPU has no PAUSE-loop exiting", cycles);
 	ASSERT_LT(pauses * 8, cycles / PLE_WINDOW_FIRST)
 		TH_LOG("%lu PAUSE exits in %lu cycles: the window did not grow", pauses, cycles);
+}
+
+/* ---- Requests to a VM's owner ------------------------------------------ */
+
+/* The owner's answer, HVX_CMD_REQUEST_DONE. */
+struct answer {
+	uint32_t vm, action, error;
+	char msg[HVX_REQUEST_MSG_MAX];
+	bool done;
+};
+
+static int answer_parse(struct nlattr **tb, void *arg)
+{
+	struct answer *a = arg;
+
+	if (!tb[HVX_A_REQUEST_ERROR])
+		return 0;
+	a->done = true;
+	a->vm = hvx_nl_get_u32(tb, HVX_A_VM_ID);
+	a->action = hvx_nl_get_u32(tb, HVX_A_REQUEST_ACTION);
+	a->error = hvx_nl_get_u32(tb, HVX_A_REQUEST_ERROR);
+	snprintf(a->msg, sizeof(a->msg), "%s",
+		 tb[HVX_A_REQUEST_MSG] ? (char *)nla_data(tb[HVX_A_REQUEST_MSG]) : "");
+	return 1;
+}
+
+/* HVX_CMD_REQUEST: 0 once the owner has it, or -errno (and nl->extack). */
+static int send_request(struct hvx_nl *nl, uint32_t vm, uint32_t action,
+			const char *arg)
+{
+	struct nl_msg *msg = hvx_nl_msg(nl, HVX_CMD_REQUEST, false);
+
+	if (msg && (nla_put_u32(msg, HVX_A_VM_ID, vm) ||
+		    nla_put_u32(msg, HVX_A_REQUEST_ACTION, action) ||
+		    nla_put_string(msg, HVX_A_REQUEST_ARG, arg))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return hvx_nl_transact(nl, msg, NULL, NULL);
+}
+
+/* The answer on @nl within 5 s: 0, or -errno. */
+static int wait_answer(struct hvx_nl *nl, struct answer *a)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		   sizeof(tv));
+	ret = hvx_nl_wait(nl, answer_parse, a);
+	return ret == 1 ? 0 : ret;
+}
+
+static bool vm_fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * HVX_CMD_REQUEST to a DMA-only VM of this process (no VMX needed), the
+ * test playing hvx-run's part: refused with EOPNOTSUPP (and hvx's line)
+ * until the owner's first HVX_GET_REQUEST; then posted: the VM fd polls
+ * readable, HVX_GET_REQUEST hands out the action and argument, another
+ * request is EBUSY until the answer, HVX_REQUEST_DONE with another id, a
+ * negative errno or a reserved word set is EINVAL, and the answer reaches
+ * the requesting socket with the VM, action, errno and line. uid 65534
+ * cannot ask (ENOENT, as for a VM it cannot see). A request unanswered
+ * when the VM fd closes is answered ESRCH.
+ */
+TEST(request_to_owner)
+{
+	struct hvx_request_done d;
+	struct hvx_request r;
+	struct hvx_nl nl, nl2;
+	struct answer a;
+	int sys, vm, p[2];
+	uint32_t id;
+	pid_t pid;
+
+	REQUIRE_NL(&nl);
+	sys = open("/dev/hvx", O_RDWR | O_CLOEXEC);
+	if (sys < 0)
+		SKIP(return, "/dev/hvx: %s", strerror(errno));
+	vm = ioctl(sys, HVX_CREATE_VM, HVX_VM_NO_VCPUS);
+	ASSERT_LE(0, vm) TH_LOG("HVX_CREATE_VM: %s", strerror(errno));
+	id = hvx_nl_own_vm_id(&nl);
+	ASSERT_NE(0, id);
+
+	ASSERT_EQ(-EOPNOTSUPP, send_request(&nl, id, HVX_REQUEST_SAVE, "/var/a"));
+	ASSERT_STREQ("the VM's owner takes no requests", nl.extack);
+	ASSERT_EQ(-1, ioctl(vm, HVX_GET_REQUEST, &r));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_FALSE(vm_fd_readable(vm));
+
+	ASSERT_EQ(0, send_request(&nl, id, HVX_REQUEST_SAVE, "/var/a"));
+	ASSERT_TRUE(vm_fd_readable(vm));
+	ASSERT_EQ(0, hvx_nl_open(&nl2));
+	ASSERT_EQ(-EBUSY, send_request(&nl2, id, HVX_REQUEST_MIGRATE, "tcp::1"));
+	ASSERT_STREQ("the VM's owner has a request in progress", nl2.extack);
+	memset(&r, 0xff, sizeof(r));
+	ASSERT_EQ(0, ioctl(vm, HVX_GET_REQUEST, &r)) TH_LOG("%s", strerror(errno));
+	ASSERT_NE(0, r.id);
+	ASSERT_EQ(HVX_REQUEST_SAVE, r.action);
+	ASSERT_EQ(0, r.reserved[0] | r.reserved[1]);
+	ASSERT_STREQ("/var/a", r.arg);
+	ASSERT_FALSE(vm_fd_readable(vm));
+	ASSERT_EQ(-1, ioctl(vm, HVX_GET_REQUEST, &r));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(-EBUSY, send_request(&nl2, id, HVX_REQUEST_MIGRATE, "tcp::1"));
+
+	/* uid 65534 may not ask for root's VM. */
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct hvx_nl nn;
+		int ret;
+
+		close(p[0]);
+		become_nobody();
+		if (hvx_nl_open(&nn))
+			child_fail(p[1], "cannot resolve the family");
+		ret = send_request(&nn, id, HVX_REQUEST_SAVE, "/var/b");
+		if (ret != -ENOENT)
+			child_fail(p[1], "request for root's VM: %s, expected ENOENT",
+				   ret ? strerrorname_np(-ret) : "accepted");
+		_exit(0);
+	}
+	close(p[1]);
+	check_child(_metadata, pid, p[0]);
+	close(p[0]);
+
+	memset(&d, 0, sizeof(d));
+	d.id = r.id + 1;
+	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
+	ASSERT_EQ(EINVAL, errno);
+	d.id = r.id;
+	d.error = -1;
+	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
+	ASSERT_EQ(EINVAL, errno);
+	d.error = 0;
+	d.reserved[1] = 1;
+	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
+	ASSERT_EQ(EINVAL, errno);
+	d.reserved[1] = 0;
+	memset(d.msg, 'x', sizeof(d.msg));
+	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
+	ASSERT_EQ(EINVAL, errno);
+	d.error = EIO;
+	snprintf(d.msg, sizeof(d.msg), "cannot write /var/a");
+	ASSERT_EQ(0, ioctl(vm, HVX_REQUEST_DONE, &d)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, wait_answer(&nl, &a));
+	ASSERT_EQ(id, a.vm);
+	ASSERT_EQ(HVX_REQUEST_SAVE, a.action);
+	ASSERT_EQ(EIO, a.error);
+	ASSERT_STREQ("cannot write /var/a", a.msg);
+	/* Answered: the same id again is refused, the next request goes in. */
+	ASSERT_EQ(-1, ioctl(vm, HVX_REQUEST_DONE, &d));
+	ASSERT_EQ(EINVAL, errno);
+
+	ASSERT_EQ(0, send_request(&nl2, id, HVX_REQUEST_MIGRATE, "tcp:127.0.0.1:1"));
+	ASSERT_TRUE(vm_fd_readable(vm));
+	close(vm);
+	ASSERT_EQ(0, wait_answer(&nl2, &a));
+	ASSERT_EQ(id, a.vm);
+	ASSERT_EQ(HVX_REQUEST_MIGRATE, a.action);
+	ASSERT_EQ(ESRCH, a.error);
+	ASSERT_NE(0, a.msg[0]);
+	ASSERT_EQ(-ENOENT, send_request(&nl, id, HVX_REQUEST_SAVE, "/var/a"));
+	hvx_nl_close(&nl2);
+	hvx_nl_close(&nl);
+	close(sys);
 }
 
 TEST_HARNESS_MAIN

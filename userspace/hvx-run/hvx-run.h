@@ -236,6 +236,9 @@ bool vm_stopping(struct vm *vm);
 bool vm_pausing(void);			/* --save: vCPU threads leave HVX_RUN */
 bool vm_pause(struct vm *vm);		/* false: the VM is stopping */
 void vm_resume(struct vm *vm);
+/* Answer hvxctl's request @req (HVX_REQUEST_DONE); @req 0: nothing. */
+void __attribute__((format(printf, 4, 5)))
+request_done(struct vm *vm, uint32_t req, int error, const char *fmt, ...);
 
 /* boot.c (also linked into the benchmark's KVM loader, userspace/bench/) */
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
@@ -306,7 +309,8 @@ void snapshot_restore(struct vm *vm);	/* devices and vCPUs */
 
 /* migrate.c */
 void migrate_check_addr(const char *opt, const char *spec);	/* or usage_error */
-void migrate_start(struct vm *vm);	/* SIGUSR1 with --migrate */
+/* SIGUSR1 with --migrate (@req 0), or hvxctl's request @req */
+void migrate_start(struct vm *vm, const char *to, uint32_t req);
 int migrate_fd(void);			/* poll it: pre-copy is over, or -1 */
 bool migrate_ready(struct vm *vm);	/* main thread: true if migrated */
 void migrate_cancel(struct vm *vm);	/* the VM stops: end a pre-copy */

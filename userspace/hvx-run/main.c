@@ -30,6 +30,10 @@
  * SIGUSR1 starts a live migration (migrate.c): a thread sends the RAM
  * while the vCPUs run, then the main thread pauses them, sends the rest
  * and exits once the destination runs the VM, or starts them again.
+ * hvxctl save and hvxctl migrate ask the same through hvx (HVX_CMD_REQUEST):
+ * the VM fd polls readable, the main thread takes the request and does
+ * it with the file or address in it, with or without --save or
+ * --migrate, and answers it (HVX_REQUEST_DONE) with its result line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,13 +109,15 @@ static void usage(void)
 	       "                   tuntap add NAME mode tap), MAC M or a random one;\n"
 	       "                   repeat for more (at most %d)\n"
 	       "  --save FILE      on SIGUSR1, pause the VM, write a snapshot to FILE\n"
-	       "                   and exit 0 (not with --device, --disk or --net)\n"
+	       "                   and exit 0 (not with --device, --disk or --net);\n"
+	       "                   'hvxctl save VM FILE' does it without --save too\n"
 	       "  --restore FILE   run the VM saved in FILE (instead of --kernel; its\n"
 	       "                   RAM size, vCPUs and --no-pv come from FILE)\n"
 	       "  --migrate tcp:HOST:PORT\n"
 	       "                   on SIGUSR1, send the running VM to an hvx-run\n"
 	       "                   --incoming there (live, pre-copy) and exit 0 once\n"
-	       "                   it runs there; on failure it runs on here\n"
+	       "                   it runs there; on failure it runs on here;\n"
+	       "                   'hvxctl migrate VM tcp:HOST:PORT' without it too\n"
 	       "  --max-downtime MS  --migrate's downtime budget (default 300): it\n"
 	       "                   stops the VM when the rest takes a third of it,\n"
 	       "                   throttling the vCPUs if need be\n"
@@ -1018,43 +1024,103 @@ void vm_resume(struct vm *vm)
 	}
 }
 
+/* Requests of hvxctl (HVX_CMD_REQUEST), taken from the VM fd. */
+static bool take_requests;
+
+void request_done(struct vm *vm, uint32_t req, int error, const char *fmt, ...)
+{
+	struct hvx_request_done d = { .id = req, .error = error };
+	va_list ap;
+
+	if (!req)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d.msg, sizeof(d.msg), fmt, ap);
+	va_end(ap);
+	if (ioctl(vm->fd, HVX_REQUEST_DONE, &d))
+		complain("cannot answer hvxctl: HVX_REQUEST_DONE: %s", strerror(errno));
+}
+
 /*
- * SIGUSR1: with --save, pause the VM, write the snapshot and stop the
- * VM; if it cannot be saved, say why and let it run on. With --migrate,
- * start a migration (migrate.c).
+ * Pause the VM, write the snapshot to @path and stop the VM; if it
+ * cannot be saved, say why and let it run on. Answers request @req
+ * (0 for SIGUSR1) with the same line.
+ */
+static void save_to(struct vm *vm, const char *path, uint32_t req)
+{
+	char why[600], msg[4200];
+	int err = EOPNOTSUPP;
+
+	if (migrate_fd() >= 0) {
+		snprintf(why, sizeof(why), "cannot save the VM: a migration is running");
+		err = EBUSY;
+		goto refused;
+	}
+	if (snapshot_refused(vm, why, sizeof(why)))
+		goto refused;
+	if (!vm_pause(vm)) {
+		snprintf(why, sizeof(why), "the VM stopped before it could be saved");
+		err = ESRCH;
+		goto refused;
+	}
+	if (!snapshot_refused(vm, why, sizeof(why))) {
+		if (!snapshot_save(vm, path, why, sizeof(why))) {
+			snprintf(msg, sizeof(msg), "saved the VM to %s", path);
+			save_failed = false;
+			request_done(vm, req, 0, "%s", msg);
+			vm_stop(vm, STOP_SAVED, 0, msg);
+			return;
+		}
+		err = EIO;
+	}
+	vm_resume(vm);
+refused:
+	complain("%s", why);
+	save_failed = true;
+	request_done(vm, req, err, "%s", why);
+}
+
+/*
+ * SIGUSR1: with --save, save the VM (save_to()). With --migrate, start
+ * a migration (migrate.c).
  */
 static void save_requested(struct vm *vm)
 {
-	char why[600], msg[4200];
-
-	if (vm->opt.migrate) {
-		migrate_start(vm);
-		return;
-	}
-	if (!vm->opt.save) {
+	if (vm->opt.migrate)
+		migrate_start(vm, vm->opt.migrate, 0);
+	else if (vm->opt.save)
+		save_to(vm, vm->opt.save, 0);
+	else
 		complain("SIGUSR1 ignored: no --save FILE or --migrate given");
-		return;
+}
+
+/*
+ * The VM fd polls readable: hvxctl asks, through hvx, to save the VM to
+ * a file or migrate it, whatever the options. It is done as SIGUSR1
+ * does it, to the file or address in the request, and the same line
+ * that goes to stderr (or the success line) answers the request.
+ */
+static void take_request(struct vm *vm)
+{
+	struct hvx_request r;
+
+	if (ioctl(vm->fd, HVX_GET_REQUEST, &r))
+		return;		/* EAGAIN: nothing (left) */
+	r.arg[sizeof(r.arg) - 1] = 0;
+	switch (r.action) {
+	case HVX_REQUEST_SAVE:
+		info("hvxctl asks to save the VM to %s", r.arg);
+		save_to(vm, r.arg, r.id);
+		break;
+	case HVX_REQUEST_MIGRATE:
+		info("hvxctl asks to migrate the VM to %s", r.arg);
+		migrate_start(vm, r.arg, r.id);
+		break;
+	default:
+		request_done(vm, r.id, EOPNOTSUPP, "hvx-run does not know request %u",
+			     r.action);
+		break;
 	}
-	if (snapshot_refused(vm, why, sizeof(why))) {
-		complain("%s", why);
-		save_failed = true;
-		return;
-	}
-	if (!vm_pause(vm)) {
-		complain("the VM stopped before it could be saved");
-		save_failed = true;
-		return;
-	}
-	if (!snapshot_refused(vm, why, sizeof(why)) &&
-	    !snapshot_save(vm, vm->opt.save, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "saved the VM to %s", vm->opt.save);
-		save_failed = false;
-		vm_stop(vm, STOP_SAVED, 0, msg);
-		return;
-	}
-	complain("%s", why);
-	save_failed = true;
-	vm_resume(vm);
 }
 
 int main(int argc, char **argv)
@@ -1122,6 +1188,13 @@ int main(int argc, char **argv)
 		create_vcpus(vm, &bs);
 	}
 
+	/* The first HVX_GET_REQUEST makes the VM take hvxctl's requests. */
+	{
+		struct hvx_request r;
+
+		take_requests = !ioctl(vm->fd, HVX_GET_REQUEST, &r) || errno == EAGAIN;
+	}
+
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->sleep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0 || vm->sleep_fd < 0)
@@ -1158,7 +1231,7 @@ int main(int argc, char **argv)
 		migrate_running(vm);	/* the source may stop now */
 
 	while (!vm_stopping(vm)) {
-		struct pollfd p[6] = {
+		struct pollfd p[7] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = console_stdin_fd(), .events = POLLIN },
@@ -1166,12 +1239,13 @@ int main(int argc, char **argv)
 			  .events = POLLIN | (console_pending() ? POLLOUT : 0) },
 			{ .fd = vm->sleep_fd, .events = POLLIN },
 			{ .fd = migrate_fd(), .events = POLLIN },
+			{ .fd = take_requests ? vm->fd : -1, .events = POLLIN },
 		};
 		bool asleep = sleep_asleep();
 		uint64_t cnt;
 
 		/* In S3, look for the RTC alarm every SLEEP_POLL_MS. */
-		if (poll(p, 6, asleep ? SLEEP_POLL_MS : -1) < 0) {
+		if (poll(p, 7, asleep ? SLEEP_POLL_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -1205,6 +1279,8 @@ int main(int argc, char **argv)
 			console_flush(vm);
 		if (p[5].revents & POLLIN)
 			migrate_ready(vm);
+		if ((p[6].revents & POLLIN) && !vm_stopping(vm))
+			take_request(vm);
 	}
 
 	migrate_cancel(vm);

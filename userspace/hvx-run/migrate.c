@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * migrate.c - live migration: hvx-run --migrate tcp:HOST:PORT (sends the
- * VM on SIGUSR1) and hvx-run --incoming tcp:HOST:PORT (waits for one).
+ * VM on SIGUSR1, or to hvxctl migrate's address) and hvx-run --incoming tcp:HOST:PORT (waits for one).
  *
  * The stream is a snapshot file's format (snapshot.c): its header, a
  * config record, then the RAM as SNAP_RAM_PAGES records, then the paused
@@ -19,7 +19,9 @@
  * Only then does the source stop (exit 0). Any failure before (connect,
  * a write, the destination gone, its refusal, no reply in
  * MIG_REPLY_TIMEOUT_MS) turns the dirty log off and lets the VM run on;
- * SIGUSR1 can start another migration.
+ * SIGUSR1 can start another migration. A migration that hvxctl asked for
+ * (main.c, take_request()) goes to the address in the request, and its
+ * end, success or failure, answers the request with the same line.
  *
  * The destination checks each record as it arrives (snapshot.c), writes
  * RAM pages into memory it allocated at the config record, and opens the
@@ -84,6 +86,8 @@ static struct {
 	bool kicking;		/* the kicker thread exists, not joined */
 	atomic_bool kicker_stop;
 	pthread_t kicker;
+	char to[HVX_REQUEST_ARG_MAX];	/* tcp:HOST:PORT */
+	uint32_t req;		/* the hvxctl request to answer, or 0 */
 } mig = { .efd = -1, .sock = -1 };
 
 static uint64_t now_ms(void)
@@ -393,7 +397,7 @@ static void *precopy(void *arg)
 	socklen_t sl;
 	int ret;
 
-	if (!parse_addr(vm->opt.migrate, &ss, &sl, mig.why, sizeof(mig.why)))
+	if (!parse_addr(mig.to, &ss, &sl, mig.why, sizeof(mig.why)))
 		goto out;
 	/* 0.0.0.0 to connect to: the loopback, as for an empty HOST. */
 	if (ss.ss_family == AF_INET &&
@@ -486,23 +490,35 @@ out:
 	return NULL;
 }
 
-void migrate_start(struct vm *vm)
+/* A failure to start: one line, and the answer to a request. */
+#define start_failed(vm, req, err, ...) do {				\
+	say(__VA_ARGS__);						\
+	request_done(vm, req, err, __VA_ARGS__);			\
+} while (0)
+
+void migrate_start(struct vm *vm, const char *to, uint32_t req)
 {
 	char why[600];
 	int err;
 
 	if (mig.active) {
-		say("SIGUSR1 ignored: a migration is already running");
+		start_failed(vm, req, EBUSY, "%s ignored: a migration is already running",
+			     req ? "the request" : "SIGUSR1");
 		return;
 	}
 	if (snapshot_refused(vm, why, sizeof(why))) {
-		say("%s", why);
+		start_failed(vm, req, EOPNOTSUPP, "%s", why);
+		return;
+	}
+	if (strlen(to) >= sizeof(mig.to)) {
+		start_failed(vm, req, ENAMETOOLONG, "cannot migrate: the address is too long");
 		return;
 	}
 	if (mig.efd < 0) {
 		mig.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (mig.efd < 0) {
-			say("cannot migrate: eventfd: %s", strerror(errno));
+			err = errno;
+			start_failed(vm, req, err, "cannot migrate: eventfd: %s", strerror(err));
 			return;
 		}
 	}
@@ -511,10 +527,11 @@ void migrate_start(struct vm *vm)
 		free(mig.dirty[slot]);
 		mig.dirty[slot] = calloc((mig.npages[slot] + 63) / 64 + 1, 8);
 		if (!mig.dirty[slot]) {
-			say("cannot migrate: %s", strerror(ENOMEM));
+			start_failed(vm, req, ENOMEM, "cannot migrate: %s", strerror(ENOMEM));
 			return;
 		}
 	}
+	snprintf(mig.to, sizeof(mig.to), "%s", to);
 	mig.converged = false;
 	mig.why[0] = 0;
 	mig.sock = -1;
@@ -527,12 +544,13 @@ void migrate_start(struct vm *vm)
 	mig.tty = isatty(2) && !vm->opt.quiet;
 	atomic_store(&mig.cancel, false);
 	mig.t0 = now_ms();
-	info("migrating to %s", vm->opt.migrate);
+	info("migrating to %s", mig.to);
 	err = pthread_create(&mig.thread, NULL, precopy, vm);
 	if (err) {
-		say("cannot migrate: %s", strerror(err));
+		start_failed(vm, req, err, "cannot migrate: %s", strerror(err));
 		return;
 	}
+	mig.req = req;
 	mig.active = true;
 }
 
@@ -559,14 +577,17 @@ static void give_up(struct vm *vm, bool resume)
 	end_stream();
 	if (resume)
 		vm_resume(vm);
-	say("migration to %s failed: %s; the VM keeps running%s", vm->opt.migrate,
+	say("migration to %s failed: %s; the VM keeps running%s", mig.to,
 	    mig.why, ret ? " (but its dirty log stays on)" : "");
+	request_done(vm, mig.req, EIO, "migration to %s failed: %s; the VM keeps running%s",
+		     mig.to, mig.why, ret ? " (but its dirty log stays on)" : "");
+	mig.req = 0;
 }
 
 bool migrate_ready(struct vm *vm)
 {
 	uint64_t cnt, t_pause, t_end, bytes;
-	char msg[340], thr[40];
+	char msg[HVX_REQUEST_ARG_MAX + 340], thr[40];
 	int ret;
 
 	if (read(mig.efd, &cnt, sizeof(cnt)) < 0 && errno == EAGAIN)
@@ -579,6 +600,9 @@ bool migrate_ready(struct vm *vm)
 	}
 	if (!vm_pause(vm)) {
 		end_stream();
+		request_done(vm, mig.req, ESRCH, "the VM stopped before the migration to %s ended",
+			     mig.to);
+		mig.req = 0;
 		return false;
 	}
 	t_pause = now_ms();
@@ -623,15 +647,16 @@ bool migrate_ready(struct vm *vm)
 	throttled(thr, sizeof(thr));
 	snprintf(msg, sizeof(msg),
 		 "migrated to %s: total %" PRIu64 " ms, downtime %" PRIu64 " ms, %" PRIu64 " bytes sent, %" PRIu64 " pages in %u rounds%s",
-		 vm->opt.migrate, t_end - mig.t0, t_end - t_pause, bytes, mig.pages,
+		 mig.to, t_end - mig.t0, t_end - t_pause, bytes, mig.pages,
 		 mig.rounds + 2, thr);
+	request_done(vm, mig.req, 0, "%s", msg);
+	mig.req = 0;
 	vm_stop(vm, STOP_MIGRATED, 0, msg);
 	return true;
 }
 
 void migrate_cancel(struct vm *vm)
 {
-	(void)vm;
 	if (!mig.active)
 		return;
 	atomic_store(&mig.cancel, true);
@@ -640,6 +665,9 @@ void migrate_cancel(struct vm *vm)
 	pthread_join(mig.thread, NULL);
 	mig.active = false;
 	end_stream();
+	request_done(vm, mig.req, ESRCH, "the VM stopped before the migration to %s ended",
+		     mig.to);
+	mig.req = 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -97,34 +97,45 @@ static u32 state_get_one(struct hvx_vm *vm, u16 type,
 }
 
 /*
+ * What a GET or SET holds across dropping vm->lock: the vCPUs whose run
+ * locks it took (a vCPU created meanwhile is not among them) and the
+ * virtio devices it works on.
+ */
+struct state_ctx {
+	struct hvx_vcpu *held[HVX_MAX_VCPUS];
+	struct hvx_virtio_list virtio;
+};
+
+/*
  * Take every vCPU's run lock without waiting, so that none runs while the
  * devices change under it. vm->lock held (no vCPU comes or goes).
  * Return: true, or false with none held if a vCPU is running.
  */
-static bool state_stop_vcpus(struct hvx_vm *vm)
+static bool state_stop_vcpus(struct hvx_vm *vm, struct state_ctx *c)
 {
 	int i;
 
 	lockdep_assert_held(&vm->lock);
 	for (i = 0; i < HVX_MAX_VCPUS; i++) {
-		if (vm->vcpus[i] && !mutex_trylock(&vm->vcpus[i]->run_lock))
+		c->held[i] = vm->vcpus[i];
+		if (c->held[i] && !mutex_trylock(&c->held[i]->run_lock))
 			break;
 	}
 	if (i == HVX_MAX_VCPUS)
 		return true;
 	while (i--)
-		if (vm->vcpus[i])
-			mutex_unlock(&vm->vcpus[i]->run_lock);
+		if (c->held[i])
+			mutex_unlock(&c->held[i]->run_lock);
 	return false;
 }
 
-static void state_release_vcpus(struct hvx_vm *vm)
+static void state_release_vcpus(struct state_ctx *c)
 {
 	int i;
 
 	for (i = HVX_MAX_VCPUS - 1; i >= 0; i--)
-		if (vm->vcpus[i])
-			mutex_unlock(&vm->vcpus[i]->run_lock);
+		if (c->held[i])
+			mutex_unlock(&c->held[i]->run_lock);
 }
 
 /**
@@ -132,10 +143,11 @@ static void state_release_vcpus(struct hvx_vm *vm)
  * @vm: the VM.
  * @a: the request, reserved fields checked by the dispatcher.
  *
- * The records are built in a kernel buffer under vm->lock and copied out
- * after it is dropped (the user buffer may fault). With virtio devices
- * the vCPUs' run locks are held (trylock) while their requests in flight
- * complete and the records are read.
+ * The records are built in a kernel buffer and copied out after the
+ * locks are dropped (the user buffer may fault): the platform devices'
+ * under vm->lock, the virtio devices' under their own locks (which come
+ * before vm->lock), with every vCPU's run lock held (trylock) from before
+ * their requests in flight complete until the records are read.
  * Context: process context; takes vm->lock (the ioctl's lock class is
  * HVX_IOC_LOCK_NONE), the vCPUs' run locks and each device's lock in
  * turn; may wait for the virtio workers.
@@ -145,7 +157,8 @@ static void state_release_vcpus(struct hvx_vm *vm)
  */
 long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
-	bool virtio;
+	struct state_ctx *c = NULL;
+	bool held = false;
 	u32 len = 0;
 	u8 *buf;
 	long ret;
@@ -166,31 +179,44 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	ret = -ENODEV;
 	if (!vm->plat || !vm->plat_ready)
 		goto unlock;
-	virtio = !list_empty(&vm->virtio);
-	if (virtio) {
-		/* What the drain sends reaches the platform records too. */
-		ret = hvx_virtio_state_size(vm);
-		if (ret < 0)
+	if (!list_empty(&vm->virtio)) {
+		ret = -ENOMEM;
+		c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+		if (!c)
+			goto unlock;
+		ret = hvx_virtio_collect(vm, &c->virtio);
+		if (ret)
 			goto unlock;
 		ret = -EBUSY;
-		if (!state_stop_vcpus(vm))
+		held = state_stop_vcpus(vm, c);
+		if (!held)
 			goto unlock;
-		ret = hvx_virtio_drain(vm);
+		/*
+		 * The drain waits for the workers, which take the devices'
+		 * locks and vm->lock after them; what it sends reaches the
+		 * platform records, read after it.
+		 */
+		mutex_unlock(&vm->lock);
+		ret = hvx_virtio_drain(&c->virtio);
+		mutex_lock(&vm->lock);
 		if (ret)
-			goto release;
+			goto unlock;
 	}
 	for (i = 0; i < NR_STATE_TYPES; i++)
 		if (vm->plat->flags & state_types[i].dev)
 			len += state_get_one(vm, state_types[i].type,
 					     (void *)(buf + len));
-	if (virtio)
-		len += hvx_virtio_get_state(vm, buf + len);
 	ret = len;
-release:
-	if (virtio)
-		state_release_vcpus(vm);
 unlock:
 	mutex_unlock(&vm->lock);
+	/* The virtio records take the devices' locks: without vm->lock. */
+	if (ret > 0 && c) {
+		len += hvx_virtio_get_state(&c->virtio, buf + len);
+		ret = len;
+	}
+	if (held)
+		state_release_vcpus(c);
+	kfree(c);
 	if (ret > 0 && a->size) {
 		if (a->size < len)
 			ret = -ENOSPC;
@@ -299,13 +325,14 @@ static void state_set_one(struct hvx_vm *vm, const struct hvx_state_header *h)
  * @vm: the VM.
  * @a: the request, reserved fields checked by the dispatcher.
  *
- * Copies the whole buffer in, parses it, and under vm->lock with every
- * vCPU's run lock held (and the virtio devices' requests in flight
- * completed) checks each record against its device before any is
- * applied, in state_types order, then the virtio records by slot.
+ * Copies the whole buffer in, parses it, and with every vCPU's run lock
+ * held (and the virtio devices' requests in flight completed) checks
+ * each record against its device before any is applied, then applies
+ * them in state_types order (under vm->lock), then the virtio records by
+ * slot (under each device's lock, which comes before vm->lock).
  * Context: process context; takes vm->lock (the ioctl's lock class is
  * HVX_IOC_LOCK_NONE), the vCPUs' run locks (trylock) and each device's
- * lock in turn.
+ * lock in turn; may wait for the virtio workers.
  * Return: 0, or -EINVAL, -EBUSY, -EINTR, -ENODEV, -EFAULT, -ENOMEM with
  * nothing changed (see HVX_SET_VM_STATE).
  */
@@ -313,6 +340,7 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
 	const struct hvx_state_header *recs[NR_STATE_TYPES] = { };
 	const struct hvx_state_virtio *vrecs[NR_SLOTS] = { };
+	struct state_ctx *c;
 	bool virtio = false;
 	u8 *buf;
 	long ret;
@@ -321,14 +349,18 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	if (a->flags || a->size > HVX_VM_STATE_MAX_SIZE)
 		return -EINVAL;
 	buf = kvmalloc(a->size ?: 1, GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return -ENOMEM;
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	ret = -ENOMEM;
+	if (!buf || !c)
+		goto out;
 	ret = -EFAULT;
 	if (copy_from_user(buf, u64_to_user_ptr(a->addr), a->size))
 		goto out;
 	ret = state_parse(buf, a->size, recs, vrecs);
 	if (ret)
 		goto out;
+	for (i = 0; i < NR_SLOTS; i++)
+		virtio |= !!vrecs[i];
 	mutex_lock(&vm->lock);
 	ret = -ENODEV;
 	if (!vm->plat || !vm->plat_ready)
@@ -337,36 +369,46 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	for (i = 0; i < NR_STATE_TYPES; i++)
 		if (recs[i] && !(vm->plat->flags & state_types[i].dev))
 			goto unlock;
+	if (virtio && hvx_virtio_collect(vm, &c->virtio))
+		goto unlock;	/* a device with no record type */
 	ret = -EBUSY;
-	if (!state_stop_vcpus(vm))
+	if (!state_stop_vcpus(vm, c))
 		goto unlock;
-	for (i = 0; i < NR_SLOTS; i++)
-		virtio |= !!vrecs[i];
-	/* The devices to load are idle: no request of theirs in flight. */
-	ret = virtio ? hvx_virtio_drain(vm) : 0;
-	if (ret)
-		goto release;
-	for (i = 0; i < NR_STATE_TYPES; i++) {
-		ret = recs[i] ? state_check_one(vm, recs[i]) : 0;
+	if (virtio) {
+		/*
+		 * The devices' locks come before vm->lock: drain and check
+		 * them without it. The vCPUs stay stopped, so nothing else
+		 * loads state meanwhile (a concurrent GET or SET gets EBUSY).
+		 */
+		mutex_unlock(&vm->lock);
+		ret = hvx_virtio_drain(&c->virtio);
+		for (i = 0; !ret && i < NR_SLOTS; i++)
+			if (vrecs[i])
+				ret = hvx_virtio_check_state(&c->virtio, vrecs[i]);
+		mutex_lock(&vm->lock);
 		if (ret)
 			goto release;
 	}
-	for (i = 0; i < NR_SLOTS; i++) {
-		ret = vrecs[i] ? hvx_virtio_check_state(vm, vrecs[i]) : 0;
+	for (i = 0; i < NR_STATE_TYPES; i++) {
+		ret = recs[i] ? state_check_one(vm, recs[i]) : 0;
 		if (ret)
 			goto release;
 	}
 	for (i = 0; i < NR_STATE_TYPES; i++)
 		if (recs[i])
 			state_set_one(vm, recs[i]);
+	mutex_unlock(&vm->lock);
 	for (i = 0; i < NR_SLOTS; i++)
 		if (vrecs[i])
-			hvx_virtio_set_state(vm, vrecs[i]);
+			hvx_virtio_set_state(&c->virtio, vrecs[i]);
+	state_release_vcpus(c);
+	goto out;
 release:
-	state_release_vcpus(vm);
+	state_release_vcpus(c);
 unlock:
 	mutex_unlock(&vm->lock);
 out:
+	kfree(c);
 	kvfree(buf);
 	return ret;
 }

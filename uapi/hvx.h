@@ -1948,7 +1948,7 @@ struct hvx_state_pci {
 /* Sizes of struct hvx_state_virtio's arrays. */
 #define HVX_STATE_VIRTIO_QUEUES		4	/* queues per device */
 #define HVX_STATE_VIRTIO_VECS		5	/* MSI-X vectors per device */
-#define HVX_STATE_VIRTIO_CONFIG		64	/* device configuration bytes */
+#define HVX_STATE_VIRTIO_CONFIG		128	/* device configuration bytes */
 
 /* Bits of struct hvx_state_virtio_queue.flags. */
 #define HVX_VQ_ENABLED		(1 << 0)	/* queue_enable was written 1 */

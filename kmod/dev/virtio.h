@@ -205,13 +205,25 @@ long hvx_virtio_create(struct hvx_vm *vm, const struct hvx_virtio_device *a);
 void hvx_virtio_vm_destroy(struct hvx_vm *vm);
 struct sk_buff;
 int hvx_virtio_put_stats(struct sk_buff *skb, struct hvx_vm *vm);
+
+/**
+ * struct hvx_virtio_list - a VM's virtio devices, for save and restore
+ * @n: entries of @d used.
+ * @d: the devices, in creation order (one per PCI slot at most).
+ */
+struct hvx_virtio_list {
+	unsigned int n;
+	struct hvx_virtio *d[32];
+};
+
 struct hvx_state_virtio;
-long hvx_virtio_state_size(struct hvx_vm *vm);
-int hvx_virtio_drain(struct hvx_vm *vm);
-u32 hvx_virtio_get_state(struct hvx_vm *vm, void *buf);
-int hvx_virtio_check_state(struct hvx_vm *vm,
+int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l);
+int hvx_virtio_drain(const struct hvx_virtio_list *l);
+u32 hvx_virtio_get_state(const struct hvx_virtio_list *l, void *buf);
+int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 			   const struct hvx_state_virtio *s);
-void hvx_virtio_set_state(struct hvx_vm *vm, const struct hvx_state_virtio *s);
+void hvx_virtio_set_state(const struct hvx_virtio_list *l,
+			  const struct hvx_state_virtio *s);
 
 /* virtqueue.c */
 int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq,

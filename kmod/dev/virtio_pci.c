@@ -973,20 +973,25 @@ static void state_sizes_check(void)
 }
 
 /**
- * hvx_virtio_state_size - the bytes of the VM's HVX_STATE_VIRTIO records
- * @vm: the VM.
+ * hvx_virtio_collect - take the VM's virtio devices for save or restore
+ * @vm: the VM; vm->lock held.
+ * @l: filled with them, in creation order.
  *
- * Context: process context; vm->lock held.
- * Return: the size (0 without virtio devices), or -EOPNOTSUPP (a device
- * type with no record, with one log line).
+ * Devices are only added until the VM is destroyed, so the pointers stay
+ * valid while the VM fd is in use; the work on them (which takes each
+ * device's lock, and vm->lock after it to move a BAR) runs after
+ * vm->lock is dropped.
+ * Context: process context.
+ * Return: 0, or -EOPNOTSUPP (a device type with no record, with one log
+ * line).
  */
-long hvx_virtio_state_size(struct hvx_vm *vm)
+int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l)
 {
 	struct hvx_virtio *d;
-	long size = 0;
 
 	lockdep_assert_held(&vm->lock);
 	state_sizes_check();
+	l->n = 0;
 	list_for_each_entry(d, &vm->virtio, node) {
 		if (!d->ops->savable) {
 			pr_warn_ratelimited("VM %u virtio %02x.%x: a virtio-net device's state cannot be saved yet\n",
@@ -994,31 +999,37 @@ long hvx_virtio_state_size(struct hvx_vm *vm)
 					    PCI_FUNC(d->pci.devfn));
 			return -EOPNOTSUPP;
 		}
-		size += sizeof(struct hvx_state_virtio);
+		/* One device per slot (function 0): never more. */
+		if (WARN_ON_ONCE(l->n >= ARRAY_SIZE(l->d) ||
+				 d->devcfg_len > HVX_STATE_VIRTIO_CONFIG))
+			return -EOPNOTSUPP;
+		l->d[l->n++] = d;
 	}
-	return size;
+	return 0;
 }
 
 /**
- * hvx_virtio_drain - complete every request in flight of the VM's devices
- * @vm: the VM; vm->lock held and no vCPU running, so no notification
- *	comes in.
+ * hvx_virtio_drain - complete every request in flight of some devices
+ * @l: the devices, of a VM none of whose vCPUs runs, so that no
+ *	notification comes in.
  *
  * Waits until each worker has served the queues notified so far and is
  * idle: what the driver made available and notified is then used and
  * published in the used rings, with its interrupt sent.
- * Context: process context; sleeps.
+ * Context: process context, no device lock held; sleeps.
  * Return: 0, or -EINTR (a fatal signal).
  */
-int hvx_virtio_drain(struct hvx_vm *vm)
+int hvx_virtio_drain(const struct hvx_virtio_list *l)
 {
-	struct hvx_virtio *d;
+	unsigned int i;
 
-	lockdep_assert_held(&vm->lock);
-	list_for_each_entry(d, &vm->virtio, node)
+	for (i = 0; i < l->n; i++) {
+		struct hvx_virtio *d = l->d[i];
+
 		if (wait_event_killable(d->idle, !READ_ONCE(d->kick) &&
 					!READ_ONCE(d->busy)))
 			return -EINTR;
+	}
 	return 0;
 }
 
@@ -1067,31 +1078,31 @@ static void get_one(struct hvx_virtio *d, struct hvx_state_virtio *s)
 }
 
 /**
- * hvx_virtio_get_state - write the VM's HVX_STATE_VIRTIO records
- * @vm: the VM; vm->lock held, no vCPU running, hvx_virtio_drain() done.
- * @buf: zeroed room for hvx_virtio_state_size() bytes.
+ * hvx_virtio_get_state - write HVX_STATE_VIRTIO records
+ * @l: the devices (hvx_virtio_collect()), drained, no vCPU running.
+ * @buf: zeroed room for @l->n records.
  *
- * Context: process context; takes each device's lock.
+ * Context: process context, vm->lock not held; takes each device's lock.
  * Return: the bytes written.
  */
-u32 hvx_virtio_get_state(struct hvx_vm *vm, void *buf)
+u32 hvx_virtio_get_state(const struct hvx_virtio_list *l, void *buf)
 {
 	struct hvx_state_virtio *s = buf;
-	struct hvx_virtio *d;
+	unsigned int i;
 
-	lockdep_assert_held(&vm->lock);
-	list_for_each_entry(d, &vm->virtio, node)
-		get_one(d, s++);
+	for (i = 0; i < l->n; i++)
+		get_one(l->d[i], s++);
 	return (void *)s - buf;
 }
 
-static struct hvx_virtio *find_devfn(struct hvx_vm *vm, u32 devfn)
+static struct hvx_virtio *find_devfn(const struct hvx_virtio_list *l,
+				     u32 devfn)
 {
-	struct hvx_virtio *d;
+	unsigned int i;
 
-	list_for_each_entry(d, &vm->virtio, node)
-		if (d->pci.devfn == devfn)
-			return d;
+	for (i = 0; i < l->n; i++)
+		if (l->d[i]->pci.devfn == devfn)
+			return l->d[i];
 	return NULL;
 }
 
@@ -1129,26 +1140,26 @@ static bool cfg_matches(const struct hvx_virtio *d, const u8 *cfg)
 /**
  * hvx_virtio_check_state - check a HVX_STATE_VIRTIO record against the
  *	VM's device
- * @vm: the VM; vm->lock held, no vCPU running, hvx_virtio_drain() done.
+ * @l: the VM's devices (hvx_virtio_collect()), drained, no vCPU running.
  * @s: the record; its header's type, version and size were checked.
  *
  * The device at @s->hdr.instance must be what the record was saved from:
  * the same type, queue count, offered features, device configuration and
  * read-only PCI configuration bytes; the record's own fields must be in
  * range.
- * Context: process context; takes the device's lock.
+ * Context: process context, vm->lock not held; takes the device's lock.
  * Return: 0, or -EINVAL.
  */
-int hvx_virtio_check_state(struct hvx_vm *vm, const struct hvx_state_virtio *s)
+int hvx_virtio_check_state(const struct hvx_virtio_list *l,
+			   const struct hvx_state_virtio *s)
 {
+	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
 	u8 status = s->status;
-	struct hvx_virtio *d;
 	unsigned int q;
 	int ret = -EINVAL;
 
-	lockdep_assert_held(&vm->lock);
-	d = find_devfn(vm, s->hdr.instance);
-	if (!d || !d->ops->savable || s->device_id != d->ops->id ||
+	if (!d || s->config_len > HVX_STATE_VIRTIO_CONFIG ||
+	    s->device_id != d->ops->id ||
 	    s->num_queues != d->nvqs || s->config_len != d->devcfg_len ||
 	    s->device_features != d->features ||
 	    (s->driver_features & ~d->features) ||
@@ -1181,20 +1192,22 @@ int hvx_virtio_check_state(struct hvx_vm *vm, const struct hvx_state_virtio *s)
 
 /**
  * hvx_virtio_set_state - load a checked HVX_STATE_VIRTIO record
- * @vm: the VM; vm->lock held, no vCPU running, hvx_virtio_drain() done.
+ * @l: the VM's devices (hvx_virtio_collect()), drained, no vCPU running.
  * @s: the record, hvx_virtio_check_state() passed.
  *
  * Replaces the transport's state and the queues', moves the BAR's claim,
  * sets the INTx line from the ISR, and has the worker look at every
  * enabled queue of a running device (chains the driver made available
  * and did not notify, as EVENT_IDX allows).
- * Context: process context; takes the device's lock.
+ * Context: process context, vm->lock not held; takes the device's lock,
+ * then vm->lock to move the BAR.
  */
-void hvx_virtio_set_state(struct hvx_vm *vm, const struct hvx_state_virtio *s)
+void hvx_virtio_set_state(const struct hvx_virtio_list *l,
+			  const struct hvx_state_virtio *s)
 {
-	struct hvx_virtio *d = find_devfn(vm, s->hdr.instance);
-	bool running;
+	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
 	unsigned int q, i;
+	bool running;
 
 	mutex_lock(&d->lock);
 	if ((d->status & VIRTIO_CONFIG_S_FEATURES_OK) && d->ops->set_features)

@@ -103,7 +103,7 @@ struct hvx_virtio;
  *	(FEATURES_OK), or 0 at a reset. Called with the device's @lock held.
  * @stop: optional: stop waking the worker (called before it is stopped).
  * @release: free the type's resources (the worker is stopped).
- * @savable: the type keeps no state beyond the transport's and its
+ * @can_save: the type keeps no state beyond the transport's and its
  *	configuration once its requests are complete, so HVX_STATE_VIRTIO
  *	saves it whole.
  */
@@ -116,7 +116,7 @@ struct hvx_virtio_ops {
 	void (*set_features)(struct hvx_virtio *d, u64 features);
 	void (*stop)(struct hvx_virtio *d);
 	void (*release)(struct hvx_virtio *d);
-	bool savable;
+	bool can_save;
 };
 
 /**

@@ -248,7 +248,7 @@ static const struct hvx_virtio_ops blk_ops = {
 	.class		= PCI_CLASS_STORAGE_SCSI << 8,
 	.request	= blk_request,
 	.release	= blk_release,
-	.savable	= true,
+	.can_save	= true,
 };
 
 #define CFG32(x)	((__force __virtio32)cpu_to_le32(x))

@@ -993,7 +993,7 @@ int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l)
 	state_sizes_check();
 	l->n = 0;
 	list_for_each_entry(d, &vm->virtio, node) {
-		if (!d->ops->savable) {
+		if (!d->ops->can_save) {
 			pr_warn_ratelimited("VM %u virtio %02x.%x: a virtio-net device's state cannot be saved yet\n",
 					    vm->id, PCI_SLOT(d->pci.devfn),
 					    PCI_FUNC(d->pci.devfn));

@@ -26,6 +26,9 @@
  *   sector back from the device (page cache dropped) and the host reads
  *   them from the file: all there. A restore without the disk is
  *   refused with one line and no VM.
+ * - migrate_disk: the flat guest with a disk migrates live; a destination
+ *   without the --disk option refuses it with one line, the source runs
+ *   on and then migrates to one with it.
  * - refuse_device: nor is a VM with a passed-through device (Bochs's
  *   NE2000): the line names EOPNOTSUPP.
  * - linux_2cpus: the Debian guest of run_test (check.sh puts it in
@@ -690,6 +693,74 @@ TEST_F_TIMEOUT(snap, disk_round_trip, 3 * LIMIT_S + 60)
 	ASSERT_NE(NULL, strstr(q.err, "the saved VM had 1 virtio disk, this hvx-run was given 0"))
 		TH_LOG("stderr: %s", q.err);
 	release(&q);
+}
+
+static bool write_mig_guest(const char *path);
+static int mig_port(int k);
+static int loopback_up(void);
+static bool wait_err(struct proc *p, const char *s, int secs);
+static void mig_args(char **args, const char *guest, const char *target);
+static void migrate_ok(struct __test_metadata *_metadata, struct proc *src,
+		       struct proc *dst, long *downtime);
+static void check_both(struct __test_metadata *_metadata, const char *a,
+		       const char *b);
+
+/*
+ * The flat guest of migrate_live with a disk migrates live: a destination
+ * without the --disk option refuses the stream with one line (the source
+ * runs on), one with it takes the VM (its virtio record from the stream)
+ * and the counter goes on with no gap or repeat.
+ */
+TEST_F_TIMEOUT(snap, migrate_disk, 2 * LIMIT_S)
+{
+	char to[64], from[64], *src_args[20], mguest[160];
+	char *bad_args[] = { "--incoming", from, NULL };
+	char *dst_args[] = { "--incoming", from, "--disk", self->disk, NULL };
+	struct proc src, dst;
+	long downtime = -1;
+	int fd, n;
+
+	REQUIRE_VMX();
+	fd = open(self->disk, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	snprintf(mguest, sizeof(mguest), "%s.mig", self->guest);
+	ASSERT_TRUE(write_mig_guest(mguest));
+	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", mig_port(0));
+	snprintf(from, sizeof(from), "tcp:127.0.0.1:%d", mig_port(0));
+	ASSERT_EQ(0, loopback_up());
+	mig_args(src_args, mguest, to);
+	for (n = 0; src_args[n]; n++)
+		;
+	src_args[n++] = "--disk";
+	src_args[n++] = self->disk;
+	src_args[n] = NULL;
+
+	ASSERT_TRUE(start(&dst, bad_args));
+	ASSERT_TRUE(wait_err(&dst, "waiting for a VM", 30)) TH_LOG("destination did not listen");
+	ASSERT_TRUE(start(&src, src_args));
+	ASSERT_TRUE(wait_lines(&src, 100)) TH_LOG("the guest did not print 100 lines");
+	kill(src.pid, SIGUSR1);
+	finish(&dst);
+	ASSERT_EQ(1, dst.status) TH_LOG("destination: %s", dst.err);
+	ASSERT_NE(NULL, strstr(dst.err, "the saved VM had 1 virtio disk, this hvx-run was given 0"))
+		TH_LOG("destination: %s", dst.err);
+	release(&dst);
+	ASSERT_EQ(0, waitpid(src.pid, NULL, WNOHANG)) TH_LOG("the source ended");
+
+	ASSERT_TRUE(start(&dst, dst_args));
+	ASSERT_TRUE(wait_err(&dst, "waiting for a VM", 30)) TH_LOG("destination did not listen");
+	ASSERT_TRUE(wait_lines(&src, 300)) TH_LOG("the source stopped counting");
+	migrate_ok(_metadata, &src, &dst, &downtime);
+	finish(&dst);
+	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, dst.status)
+		TH_LOG("destination: %s\nstdout tail: %s", dst.err,
+		       dst.out + (strlen(dst.out) > 200 ? strlen(dst.out) - 200 : 0));
+	check_both(_metadata, src.out, dst.out);
+	release(&src);
+	release(&dst);
+	unlink(mguest);
 }
 
 #define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */

@@ -5,7 +5,9 @@
  * hvx_state_header: type, version, size), one per device. Each device
  * file has the get/check/set functions of its record; this file frames,
  * parses and dispatches them. A SET checks every record before it
- * applies any, and only while no vCPU runs.
+ * applies any, and only while no vCPU runs. Virtio devices (dev/virtio.h)
+ * have one record each, its instance the device's devfn; their requests
+ * in flight are completed before a GET or SET, with the vCPUs stopped.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -15,6 +17,7 @@
 
 #include "hvx_core.h"
 #include "dev/dev.h"
+#include "dev/virtio.h"
 
 #define STATE_VERSION	1	/* of every record type so far */
 
@@ -37,6 +40,7 @@ static const struct {
 };
 
 #define NR_STATE_TYPES	ARRAY_SIZE(state_types)
+#define NR_SLOTS	32	/* virtio records, one per PCI slot at most */
 
 static void state_sizes_check(void)
 {
@@ -50,7 +54,9 @@ static void state_sizes_check(void)
 	BUILD_BUG_ON(sizeof(struct hvx_state_uart) + HVX_UART_RING_SIZE +
 		     sizeof(struct hvx_state_pic) + sizeof(struct hvx_state_pit) +
 		     sizeof(struct hvx_state_ioapic) + sizeof(struct hvx_state_rtc) +
-		     sizeof(struct hvx_state_pci) > HVX_VM_STATE_MAX_SIZE);
+		     sizeof(struct hvx_state_pci) +
+		     NR_SLOTS * sizeof(struct hvx_state_virtio) >
+		     HVX_VM_STATE_MAX_SIZE);
 }
 
 /* One device's record at @hdr (zeroed); returns its size. */
@@ -90,20 +96,69 @@ static u32 state_get_one(struct hvx_vm *vm, u16 type,
 	return size;
 }
 
+/*
+ * What a GET or SET holds across dropping vm->lock: the vCPUs whose run
+ * locks it took (a vCPU created meanwhile is not among them) and the
+ * virtio devices it works on.
+ */
+struct state_ctx {
+	struct hvx_vcpu *held[HVX_MAX_VCPUS];
+	struct hvx_virtio_list virtio;
+};
+
+/*
+ * Take every vCPU's run lock without waiting, so that none runs while the
+ * devices change under it. vm->lock held (no vCPU comes or goes).
+ * Return: true, or false with none held if a vCPU is running.
+ */
+static bool state_stop_vcpus(struct hvx_vm *vm, struct state_ctx *c)
+{
+	int i;
+
+	lockdep_assert_held(&vm->lock);
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		c->held[i] = vm->vcpus[i];
+		if (c->held[i] && !mutex_trylock(&c->held[i]->run_lock))
+			break;
+	}
+	if (i == HVX_MAX_VCPUS)
+		return true;
+	while (i--)
+		if (c->held[i])
+			mutex_unlock(&c->held[i]->run_lock);
+	return false;
+}
+
+static void state_release_vcpus(struct state_ctx *c)
+{
+	int i;
+
+	for (i = HVX_MAX_VCPUS - 1; i >= 0; i--)
+		if (c->held[i])
+			mutex_unlock(&c->held[i]->run_lock);
+}
+
 /**
  * hvx_vm_get_state - HVX_GET_VM_STATE: write the devices' records
  * @vm: the VM.
  * @a: the request, reserved fields checked by the dispatcher.
  *
- * The records are built in a kernel buffer under vm->lock and copied out
- * after it is dropped (the user buffer may fault).
+ * The records are built in a kernel buffer and copied out after the
+ * locks are dropped (the user buffer may fault): the platform devices'
+ * under vm->lock, the virtio devices' under their own locks (which come
+ * before vm->lock), with every vCPU's run lock held (trylock) from before
+ * their requests in flight complete until the records are read.
  * Context: process context; takes vm->lock (the ioctl's lock class is
- * HVX_IOC_LOCK_NONE) and each device's lock in turn.
+ * HVX_IOC_LOCK_NONE), the vCPUs' run locks and each device's lock in
+ * turn; may wait for the virtio workers.
  * Return: the bytes written (or needed, for @a->size 0), or -EINVAL,
- * -ENOSPC, -EOPNOTSUPP, -ENODEV, -ENOMEM, -EFAULT (see HVX_GET_VM_STATE).
+ * -ENOSPC, -EOPNOTSUPP, -EBUSY, -EINTR, -ENODEV, -ENOMEM, -EFAULT (see
+ * HVX_GET_VM_STATE).
  */
 long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
+	struct state_ctx *c = NULL;
+	bool held = false;
 	u32 len = 0;
 	u8 *buf;
 	long ret;
@@ -124,6 +179,29 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	ret = -ENODEV;
 	if (!vm->plat || !vm->plat_ready)
 		goto unlock;
+	if (!list_empty(&vm->virtio)) {
+		ret = -ENOMEM;
+		c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+		if (!c)
+			goto unlock;
+		ret = hvx_virtio_collect(vm, &c->virtio);
+		if (ret)
+			goto unlock;
+		ret = -EBUSY;
+		held = state_stop_vcpus(vm, c);
+		if (!held)
+			goto unlock;
+		/*
+		 * The drain waits for the workers, which take the devices'
+		 * locks and vm->lock after them; what it sends reaches the
+		 * platform records, read after it.
+		 */
+		mutex_unlock(&vm->lock);
+		ret = hvx_virtio_drain(&c->virtio);
+		mutex_lock(&vm->lock);
+		if (ret)
+			goto unlock;
+	}
 	for (i = 0; i < NR_STATE_TYPES; i++)
 		if (vm->plat->flags & state_types[i].dev)
 			len += state_get_one(vm, state_types[i].type,
@@ -131,6 +209,14 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	ret = len;
 unlock:
 	mutex_unlock(&vm->lock);
+	/* The virtio records take the devices' locks: without vm->lock. */
+	if (ret > 0 && c) {
+		len += hvx_virtio_get_state(&c->virtio, buf + len);
+		ret = len;
+	}
+	if (held)
+		state_release_vcpus(c);
+	kfree(c);
 	if (ret > 0 && a->size) {
 		if (a->size < len)
 			ret = -ENOSPC;
@@ -142,13 +228,16 @@ unlock:
 }
 
 /*
- * Split @buf into records, one pointer per type in state_types order.
+ * Split @buf into records, one pointer per type in state_types order and
+ * one per PCI slot for the virtio records.
  * Return: 0, or -EINVAL for a truncated record, a size below the header
- * or not a multiple of 8, an unknown type or version, a nonzero instance
- * or reserved field, a type given twice, a size that is not the type's.
+ * or not a multiple of 8, an unknown type or version, a bad instance, a
+ * nonzero reserved field, a type (or virtio instance) given twice, a size
+ * that is not the type's.
  */
 static int state_parse(const u8 *buf, u32 size,
-		       const struct hvx_state_header **recs)
+		       const struct hvx_state_header **recs,
+		       const struct hvx_state_virtio **vrecs)
 {
 	u32 off = 0;
 	int i;
@@ -158,7 +247,21 @@ static int state_parse(const u8 *buf, u32 size,
 
 		if (size - off < sizeof(*h) || h->size < sizeof(*h) ||
 		    h->size % 8 || h->size > size - off ||
-		    h->version != STATE_VERSION || h->instance || h->reserved)
+		    h->version != STATE_VERSION || h->reserved)
+			return -EINVAL;
+		if (h->type == HVX_STATE_VIRTIO) {
+			/* instance: the devfn of function 0 of slot 1-31 */
+			u32 slot = h->instance >> 3;
+
+			if (h->size != sizeof(struct hvx_state_virtio) ||
+			    (h->instance & 7) || !slot || slot >= NR_SLOTS ||
+			    vrecs[slot])
+				return -EINVAL;
+			vrecs[slot] = (const void *)h;
+			off += h->size;
+			continue;
+		}
+		if (h->instance)
 			return -EINVAL;
 		for (i = 0; i < NR_STATE_TYPES; i++)
 			if (state_types[i].type == h->type)
@@ -217,54 +320,28 @@ static void state_set_one(struct hvx_vm *vm, const struct hvx_state_header *h)
 	}
 }
 
-/*
- * Take every vCPU's run lock without waiting, so that none runs while the
- * devices change under it. vm->lock held (no vCPU comes or goes).
- * Return: true, or false with none held if a vCPU is running.
- */
-static bool state_stop_vcpus(struct hvx_vm *vm)
-{
-	int i;
-
-	lockdep_assert_held(&vm->lock);
-	for (i = 0; i < HVX_MAX_VCPUS; i++) {
-		if (vm->vcpus[i] && !mutex_trylock(&vm->vcpus[i]->run_lock))
-			break;
-	}
-	if (i == HVX_MAX_VCPUS)
-		return true;
-	while (i--)
-		if (vm->vcpus[i])
-			mutex_unlock(&vm->vcpus[i]->run_lock);
-	return false;
-}
-
-static void state_release_vcpus(struct hvx_vm *vm)
-{
-	int i;
-
-	for (i = HVX_MAX_VCPUS - 1; i >= 0; i--)
-		if (vm->vcpus[i])
-			mutex_unlock(&vm->vcpus[i]->run_lock);
-}
-
 /**
  * hvx_vm_set_state - HVX_SET_VM_STATE: load device records
  * @vm: the VM.
  * @a: the request, reserved fields checked by the dispatcher.
  *
- * Copies the whole buffer in, parses it, and under vm->lock with every
- * vCPU's run lock held checks each record against its device before any
- * is applied, in state_types order.
+ * Copies the whole buffer in, parses it, and with every vCPU's run lock
+ * held (and the virtio devices' requests in flight completed) checks
+ * each record against its device before any is applied, then applies
+ * them in state_types order (under vm->lock), then the virtio records by
+ * slot (under each device's lock, which comes before vm->lock).
  * Context: process context; takes vm->lock (the ioctl's lock class is
  * HVX_IOC_LOCK_NONE), the vCPUs' run locks (trylock) and each device's
- * lock in turn.
- * Return: 0, or -EINVAL, -EBUSY, -ENODEV, -EFAULT, -ENOMEM with nothing
- * changed (see HVX_SET_VM_STATE).
+ * lock in turn; may wait for the virtio workers.
+ * Return: 0, or -EINVAL, -EBUSY, -EINTR, -ENODEV, -EFAULT, -ENOMEM with
+ * nothing changed (see HVX_SET_VM_STATE).
  */
 long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
 	const struct hvx_state_header *recs[NR_STATE_TYPES] = { };
+	const struct hvx_state_virtio *vrecs[NR_SLOTS] = { };
+	struct state_ctx *c;
+	bool virtio = false;
 	u8 *buf;
 	long ret;
 	int i;
@@ -272,14 +349,18 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	if (a->flags || a->size > HVX_VM_STATE_MAX_SIZE)
 		return -EINVAL;
 	buf = kvmalloc(a->size ?: 1, GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return -ENOMEM;
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	ret = -ENOMEM;
+	if (!buf || !c)
+		goto out;
 	ret = -EFAULT;
 	if (copy_from_user(buf, u64_to_user_ptr(a->addr), a->size))
 		goto out;
-	ret = state_parse(buf, a->size, recs);
+	ret = state_parse(buf, a->size, recs, vrecs);
 	if (ret)
 		goto out;
+	for (i = 0; i < NR_SLOTS; i++)
+		virtio |= !!vrecs[i];
 	mutex_lock(&vm->lock);
 	ret = -ENODEV;
 	if (!vm->plat || !vm->plat_ready)
@@ -288,9 +369,26 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	for (i = 0; i < NR_STATE_TYPES; i++)
 		if (recs[i] && !(vm->plat->flags & state_types[i].dev))
 			goto unlock;
+	if (virtio && hvx_virtio_collect(vm, &c->virtio))
+		goto unlock;	/* a device with no record type */
 	ret = -EBUSY;
-	if (!state_stop_vcpus(vm))
+	if (!state_stop_vcpus(vm, c))
 		goto unlock;
+	if (virtio) {
+		/*
+		 * The devices' locks come before vm->lock: drain and check
+		 * them without it. The vCPUs stay stopped, so nothing else
+		 * loads state meanwhile (a concurrent GET or SET gets EBUSY).
+		 */
+		mutex_unlock(&vm->lock);
+		ret = hvx_virtio_drain(&c->virtio);
+		for (i = 0; !ret && i < NR_SLOTS; i++)
+			if (vrecs[i])
+				ret = hvx_virtio_check_state(&c->virtio, vrecs[i]);
+		mutex_lock(&vm->lock);
+		if (ret)
+			goto release;
+	}
 	for (i = 0; i < NR_STATE_TYPES; i++) {
 		ret = recs[i] ? state_check_one(vm, recs[i]) : 0;
 		if (ret)
@@ -299,11 +397,18 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	for (i = 0; i < NR_STATE_TYPES; i++)
 		if (recs[i])
 			state_set_one(vm, recs[i]);
+	mutex_unlock(&vm->lock);
+	for (i = 0; i < NR_SLOTS; i++)
+		if (vrecs[i])
+			hvx_virtio_set_state(&c->virtio, vrecs[i]);
+	state_release_vcpus(c);
+	goto out;
 release:
-	state_release_vcpus(vm);
+	state_release_vcpus(c);
 unlock:
 	mutex_unlock(&vm->lock);
 out:
+	kfree(c);
 	kvfree(buf);
 	return ret;
 }

@@ -1710,6 +1710,7 @@ struct hvx_vm_state {
 #define HVX_STATE_RTC		4	/* struct hvx_state_rtc, version 1 */
 #define HVX_STATE_UART		5	/* struct hvx_state_uart, version 1 */
 #define HVX_STATE_PCI		6	/* struct hvx_state_pci, version 1 */
+#define HVX_STATE_VIRTIO	7	/* struct hvx_state_virtio, version 1 */
 
 /**
  * struct hvx_state_header - the header of every device state record
@@ -1718,7 +1719,8 @@ struct hvx_vm_state {
  * @size: bytes of the record, header included, a multiple of 8; the next
  *	record starts there. Exactly the payload's size for fixed-size
  *	payloads (padding bytes at the end must be zero).
- * @instance: which device of the type; 0 (each exists once per VM).
+ * @instance: which device of the type: 0 for the platform devices (each
+ *	exists once per VM); for HVX_STATE_VIRTIO the device's devfn.
  * @reserved: must be zero.
  */
 struct hvx_state_header {
@@ -1954,6 +1956,107 @@ struct hvx_state_pci {
 	__u8 host_config[256];
 };
 
+/* Sizes of struct hvx_state_virtio's arrays. */
+#define HVX_STATE_VIRTIO_QUEUES		4	/* queues per device */
+#define HVX_STATE_VIRTIO_VECS		5	/* MSI-X vectors per device */
+#define HVX_STATE_VIRTIO_CONFIG		128	/* device configuration bytes */
+
+/* Bits of struct hvx_state_virtio_queue.flags. */
+#define HVX_VQ_ENABLED		(1 << 0)	/* queue_enable was written 1 */
+#define HVX_VQ_SIGNALLED	(1 << 1)	/* @signalled_used is valid */
+#define HVX_VQ_BROKEN		(1 << 2)	/* stopped until a device reset */
+#define HVX_VQ_FLAGS		(HVX_VQ_ENABLED | HVX_VQ_SIGNALLED | HVX_VQ_BROKEN)
+
+/**
+ * struct hvx_state_virtio_queue - one split virtqueue of a virtio device
+ * @desc: GPA of the descriptor table (queue_desc).
+ * @avail: GPA of the driver ring (queue_driver).
+ * @used: GPA of the device ring (queue_device).
+ * @size: queue_size, a power of two from 1 to 256.
+ * @msix_vector: queue_msix_vector: below HVX_STATE_VIRTIO_VECS, or 0xffff
+ *	(VIRTIO_MSI_NO_VECTOR).
+ * @last_avail_idx: the next driver-ring entry the device takes.
+ * @avail_idx: the driver ring's idx as the device last read it (what it
+ *	wrote as avail_event with VIRTIO_RING_F_EVENT_IDX); at most @size
+ *	ahead of @last_avail_idx.
+ * @used_idx: the device ring's idx as the device last wrote it.
+ * @signalled_used: the used index at the last interrupt
+ *	(VIRTIO_RING_F_EVENT_IDX), valid with HVX_VQ_SIGNALLED.
+ * @flags: HVX_VQ_*.
+ *
+ * The rings themselves are guest memory. Unused queues (at or above the
+ * device's queue count) are all zero.
+ */
+struct hvx_state_virtio_queue {
+	__u64 desc;
+	__u64 avail;
+	__u64 used;
+	__u16 size;
+	__u16 msix_vector;
+	__u16 last_avail_idx;
+	__u16 avail_idx;
+	__u16 used_idx;
+	__u16 signalled_used;
+	__u32 flags;
+};
+
+/**
+ * struct hvx_state_virtio - record HVX_STATE_VIRTIO: one in-kernel virtio
+ *	device (HVX_CREATE_VIRTIO), its PCI transport and queues
+ * @hdr: the header; @hdr.instance is the device's devfn.
+ * @device_id: the virtio device id (HVX_VIRTIO_BLK, HVX_VIRTIO_NET).
+ * @num_queues: its queue count.
+ * @config_len: bytes of its device configuration.
+ * @device_features: the feature bits it offers.
+ * @driver_features: the bits the driver accepted (a subset).
+ * @device_feature_select: device_feature_select.
+ * @driver_feature_select: driver_feature_select.
+ * @msix_config: the configuration-change vector (as @msix_vector).
+ * @queue_select: queue_select.
+ * @status: device_status (VIRTIO_CONFIG_S_* bits; DRIVER_OK only with
+ *	FEATURES_OK, FEATURES_OK only with VIRTIO_F_VERSION_1 accepted).
+ * @isr: the ISR status, bits 0 (queue) and 1 (configuration).
+ * @config_generation: config_generation; 0 (the configuration of hvx's
+ *	devices never changes).
+ * @reserved: must be zero.
+ * @msix_pba: the MSI-X pending bits, one per vector.
+ * @msix_table: the MSI-X table: per vector message address low and high,
+ *	data, vector control.
+ * @pci_config: the function's 256 configuration bytes (BAR 0, command,
+ *	MSI-X enable and mask); bytes the guest cannot write must equal the
+ *	device's own (its identity), except the Interrupt Status bit, which
+ *	follows @isr.
+ * @device_config: the device configuration (@config_len bytes, the rest
+ *	zero), which must equal the device's: the same backing (a disk's
+ *	capacity, read-only and discard support) at the restore.
+ * @queue: the queues.
+ *
+ * In-flight requests are completed before HVX_GET_VM_STATE reads the
+ * record: a virtio-blk device has no state beyond this (its serial and
+ * read-only flag are configuration, given again to HVX_CREATE_VIRTIO).
+ */
+struct hvx_state_virtio {
+	struct hvx_state_header hdr;
+	__u32 device_id;
+	__u16 num_queues;
+	__u16 config_len;
+	__u64 device_features;
+	__u64 driver_features;
+	__u32 device_feature_select;
+	__u32 driver_feature_select;
+	__u16 msix_config;
+	__u16 queue_select;
+	__u8 status;
+	__u8 isr;
+	__u8 config_generation;
+	__u8 reserved;
+	__u64 msix_pba;
+	__u32 msix_table[HVX_STATE_VIRTIO_VECS][4];
+	__u8 pci_config[256];
+	__u8 device_config[HVX_STATE_VIRTIO_CONFIG];
+	struct hvx_state_virtio_queue queue[HVX_STATE_VIRTIO_QUEUES];
+};
+
 /**
  * HVX_SET_LAPIC - (vCPU fd) replace the local APIC's state with a struct
  * hvx_lapic_state from HVX_GET_LAPIC. Read-only registers (ID, version,
@@ -1982,24 +2085,35 @@ struct hvx_state_pci {
 #define HVX_SET_DEBUGREGS	_IOW(HVXIO, 0x76, struct hvx_debugregs)
 /**
  * HVX_GET_VM_STATE - (VM fd) write a record for every in-kernel device
- * the VM has (HVX_CREATE_PLATFORM) to the buffer, in HVX_STATE_* order.
- * Returns the bytes written. With @size 0 it writes nothing and returns
- * the bytes needed. Errors: -ENOSPC (the buffer is too small: nothing
- * useful was written), -EOPNOTSUPP (a device is passed through: its state
- * lives in hardware hvx cannot save), -ENODEV (no HVX_CREATE_PLATFORM),
- * -EFAULT, -EINVAL (nonzero @flags or @reserved, @size above
- * HVX_VM_STATE_MAX_SIZE).
+ * the VM has (HVX_CREATE_PLATFORM) to the buffer: the platform devices in
+ * HVX_STATE_* order, then one HVX_STATE_VIRTIO per virtio device in
+ * creation order. Returns the bytes written. With @size 0 it writes
+ * nothing and returns the bytes needed. With virtio devices, every vCPU
+ * must be stopped: the call completes the requests in flight (and those
+ * notified and not yet taken) before it reads the queues. Errors:
+ * -ENOSPC (the buffer is too small: nothing useful was written),
+ * -EOPNOTSUPP (a device is passed through: its state lives in hardware
+ * hvx cannot save; or a virtio-net device, whose state has no record
+ * yet), -EBUSY (a vCPU is running and the VM has virtio devices),
+ * -EINTR (a fatal signal while requests completed), -ENODEV (no
+ * HVX_CREATE_PLATFORM), -EFAULT, -EINVAL (nonzero @flags or @reserved,
+ * @size above HVX_VM_STATE_MAX_SIZE).
  */
 #define HVX_GET_VM_STATE	_IOW(HVXIO, 0x77, struct hvx_vm_state)
 /**
  * HVX_SET_VM_STATE - (VM fd) load the records in the buffer (@size bytes,
  * every byte a record) into the devices; records may come in any order,
  * each type at most once, and a device without a record keeps its state.
- * Every record is checked before any is applied. Errors, with nothing
+ * Every record is checked before any is applied. A virtio record must
+ * match the VM's device at its devfn (created with the same
+ * HVX_CREATE_VIRTIO arguments and backing): its type, queue count,
+ * offered features, configuration and read-only PCI bytes; the device's
+ * requests in flight are completed first. Errors, with nothing
  * changed: -EINVAL (an unknown type or version, a bad size or instance,
- * a record for a device the VM lacks, a type given twice, a field out of
- * range or a nonzero reserved field, a truncated buffer), -EBUSY (a vCPU
- * is running: stop them all first), -ENODEV, -EFAULT, -ENOMEM.
+ * a record for a device the VM lacks or that does not match it, a type
+ * or instance given twice, a field out of range or a nonzero reserved
+ * field, a truncated buffer), -EBUSY (a vCPU is running: stop them all
+ * first), -EINTR, -ENODEV, -EFAULT, -ENOMEM.
  */
 #define HVX_SET_VM_STATE	_IOW(HVXIO, 0x78, struct hvx_vm_state)
 

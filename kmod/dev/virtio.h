@@ -103,6 +103,9 @@ struct hvx_virtio;
  *	(FEATURES_OK), or 0 at a reset. Called with the device's @lock held.
  * @stop: optional: stop waking the worker (called before it is stopped).
  * @release: free the type's resources (the worker is stopped).
+ * @can_save: the type keeps no state beyond the transport's and its
+ *	configuration once its requests are complete, so HVX_STATE_VIRTIO
+ *	saves it whole.
  */
 struct hvx_virtio_ops {
 	u16 id;
@@ -113,6 +116,7 @@ struct hvx_virtio_ops {
 	void (*set_features)(struct hvx_virtio *d, u64 features);
 	void (*stop)(struct hvx_virtio *d);
 	void (*release)(struct hvx_virtio *d);
+	bool can_save;
 };
 
 /**
@@ -145,7 +149,8 @@ struct hvx_virtio_ops {
  * @devcfg_len: its length.
  * @worker: the kernel thread that serves the queues.
  * @kick: queues notified and not yet served, a bit each.
- * @busy: the worker is serving queues (under @lock).
+ * @busy: the worker is serving queues (under @lock); set before it takes
+ *	@kick, so that no kick and not @busy means nothing is in flight.
  * @idle: woken when @busy goes false.
  * @chain: the worker's chain buffer.
  * @nr_requests: requests served.
@@ -200,6 +205,25 @@ long hvx_virtio_create(struct hvx_vm *vm, const struct hvx_virtio_device *a);
 void hvx_virtio_vm_destroy(struct hvx_vm *vm);
 struct sk_buff;
 int hvx_virtio_put_stats(struct sk_buff *skb, struct hvx_vm *vm);
+
+/**
+ * struct hvx_virtio_list - a VM's virtio devices, for save and restore
+ * @n: entries of @d used.
+ * @d: the devices, in creation order (one per PCI slot at most).
+ */
+struct hvx_virtio_list {
+	unsigned int n;
+	struct hvx_virtio *d[32];
+};
+
+struct hvx_state_virtio;
+int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l);
+int hvx_virtio_drain(const struct hvx_virtio_list *l);
+u32 hvx_virtio_get_state(const struct hvx_virtio_list *l, void *buf);
+int hvx_virtio_check_state(const struct hvx_virtio_list *l,
+			   const struct hvx_state_virtio *s);
+void hvx_virtio_set_state(const struct hvx_virtio_list *l,
+			  const struct hvx_state_virtio *s);
 
 /* virtqueue.c */
 int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq,

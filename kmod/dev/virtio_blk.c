@@ -248,6 +248,7 @@ static const struct hvx_virtio_ops blk_ops = {
 	.class		= PCI_CLASS_STORAGE_SCSI << 8,
 	.request	= blk_request,
 	.release	= blk_release,
+	.can_save	= true,
 };
 
 #define CFG32(x)	((__force __virtio32)cpu_to_le32(x))
@@ -319,6 +320,8 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 		b->cfg.max_write_zeroes_seg = CFG32(1);
 		b->cfg.write_zeroes_may_unmap = 1;
 	}
+	/* Its configuration fits a state record (HVX_STATE_VIRTIO). */
+	BUILD_BUG_ON(sizeof(b->cfg) > HVX_STATE_VIRTIO_CONFIG);
 	b->vdev.devcfg = &b->cfg;
 	b->vdev.devcfg_len = sizeof(b->cfg);
 	b->vdev.nvqs = 1;

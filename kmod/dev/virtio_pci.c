@@ -187,7 +187,8 @@ void hvx_virtio_fail(struct hvx_virtio *d, unsigned int q, const char *why)
 }
 
 /*
- * Serve the marked queues: copy each one's addresses under d->lock, then
+ * Serve the marked queues (d->busy is set): copy each one's addresses
+ * under d->lock, then
  * take, serve and return chains with the VM owner's mm in use (the
  * buffers are its memory), and interrupt the driver once per batch.
  */
@@ -203,12 +204,11 @@ static void serve(struct hvx_virtio *d, unsigned long kick)
 		mutex_unlock(&d->lock);
 		return;
 	}
-	d->busy = true;
 	mutex_unlock(&d->lock);
 
 	/* The owner's mm is gone once it exited: nothing to serve. */
 	if (!mmget_not_zero(mm))
-		goto out;
+		return;
 	kthread_use_mm(mm);
 	for_each_set_bit(q, &kick, d->nvqs) {
 		struct hvx_vq *vq = &d->vqs[q];
@@ -264,11 +264,6 @@ irq:
 	}
 	kthread_unuse_mm(mm);
 	mmput(mm);
-out:
-	mutex_lock(&d->lock);
-	d->busy = false;
-	mutex_unlock(&d->lock);
-	wake_up_all(&d->idle);
 }
 
 /**
@@ -298,13 +293,21 @@ static int worker(void *data)
 			__set_current_state(TASK_RUNNING);
 			return 0;
 		}
-		kick = xchg(&d->kick, 0);
-		if (!kick) {
+		if (!READ_ONCE(d->kick)) {
 			schedule();
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
+		/* Busy before the kicks are taken (hvx_virtio_drain()). */
+		mutex_lock(&d->lock);
+		d->busy = true;
+		mutex_unlock(&d->lock);
+		kick = xchg(&d->kick, 0);
 		serve(d, kick);
+		mutex_lock(&d->lock);
+		d->busy = false;
+		mutex_unlock(&d->lock);
+		wake_up_all(&d->idle);
 		cond_resched();
 	}
 }
@@ -951,4 +954,302 @@ int hvx_virtio_put_stats(struct sk_buff *skb, struct hvx_vm *vm)
 out:
 	mutex_unlock(&vm->lock);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Save and restore: HVX_STATE_VIRTIO (vmstate.c frames the records). */
+
+#define STATUS_BITS	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
+			 VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK | \
+			 VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
+
+static void state_sizes_check(void)
+{
+	BUILD_BUG_ON(sizeof(struct hvx_state_virtio) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_virtio_queue) != 40);
+	BUILD_BUG_ON(HVX_STATE_VIRTIO_QUEUES != HVX_VIRTIO_MAX_VQS);
+	BUILD_BUG_ON(HVX_STATE_VIRTIO_VECS != HVX_VIRTIO_MSIX_VECS);
+	BUILD_BUG_ON(HVX_VQ_MAX_SIZE > 0x8000);
+}
+
+/**
+ * hvx_virtio_collect - take the VM's virtio devices for save or restore
+ * @vm: the VM; vm->lock held.
+ * @l: filled with them, in creation order.
+ *
+ * Devices are only added until the VM is destroyed, so the pointers stay
+ * valid while the VM fd is in use; the work on them (which takes each
+ * device's lock, and vm->lock after it to move a BAR) runs after
+ * vm->lock is dropped.
+ * Context: process context.
+ * Return: 0, or -EOPNOTSUPP (a device type with no record, with one log
+ * line).
+ */
+int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l)
+{
+	struct hvx_virtio *d;
+
+	lockdep_assert_held(&vm->lock);
+	state_sizes_check();
+	l->n = 0;
+	list_for_each_entry(d, &vm->virtio, node) {
+		if (!d->ops->can_save) {
+			pr_warn_ratelimited("VM %u virtio %02x.%x: a virtio-net device's state cannot be saved yet\n",
+					    vm->id, PCI_SLOT(d->pci.devfn),
+					    PCI_FUNC(d->pci.devfn));
+			return -EOPNOTSUPP;
+		}
+		/* One device per slot (function 0): never more. */
+		if (WARN_ON_ONCE(l->n >= ARRAY_SIZE(l->d) ||
+				 d->devcfg_len > HVX_STATE_VIRTIO_CONFIG))
+			return -EOPNOTSUPP;
+		l->d[l->n++] = d;
+	}
+	return 0;
+}
+
+/**
+ * hvx_virtio_drain - complete every request in flight of some devices
+ * @l: the devices, of a VM none of whose vCPUs runs, so that no
+ *	notification comes in.
+ *
+ * Waits until each worker has served the queues notified so far and is
+ * idle: what the driver made available and notified is then used and
+ * published in the used rings, with its interrupt sent.
+ * Context: process context, no device lock held; sleeps.
+ * Return: 0, or -EINTR (a fatal signal).
+ */
+int hvx_virtio_drain(const struct hvx_virtio_list *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		struct hvx_virtio *d = l->d[i];
+
+		if (wait_event_killable(d->idle, !READ_ONCE(d->kick) &&
+					!READ_ONCE(d->busy)))
+			return -EINTR;
+	}
+	return 0;
+}
+
+static void get_one(struct hvx_virtio *d, struct hvx_state_virtio *s)
+{
+	unsigned int q;
+
+	s->hdr.type = HVX_STATE_VIRTIO;
+	s->hdr.version = 1;
+	s->hdr.size = sizeof(*s);
+	s->hdr.instance = d->pci.devfn;
+	mutex_lock(&d->lock);
+	s->device_id = d->ops->id;
+	s->num_queues = d->nvqs;
+	s->config_len = d->devcfg_len;
+	s->device_features = d->features;
+	s->driver_features = d->driver_features;
+	s->device_feature_select = d->dfselect;
+	s->driver_feature_select = d->gfselect;
+	s->msix_config = d->msix_config;
+	s->queue_select = d->queue_select;
+	s->status = d->status;
+	s->isr = d->isr;
+	s->msix_pba = d->msix_pba;
+	memcpy(s->msix_table, d->msix_table, sizeof(s->msix_table));
+	memcpy(s->pci_config, d->cfg, sizeof(s->pci_config));
+	memcpy(s->device_config, d->devcfg, d->devcfg_len);
+	for (q = 0; q < d->nvqs; q++) {
+		const struct hvx_vq *vq = &d->vqs[q];
+		struct hvx_state_virtio_queue *sq = &s->queue[q];
+
+		sq->desc = vq->desc;
+		sq->avail = vq->avail;
+		sq->used = vq->used;
+		sq->size = vq->size;
+		sq->msix_vector = vq->msix;
+		sq->last_avail_idx = vq->last_avail;
+		sq->avail_idx = vq->avail_idx;
+		sq->used_idx = vq->used_idx;
+		sq->signalled_used = vq->signalled;
+		sq->flags = (vq->enabled ? HVX_VQ_ENABLED : 0) |
+			    (vq->signalled_valid ? HVX_VQ_SIGNALLED : 0) |
+			    (vq->broken ? HVX_VQ_BROKEN : 0);
+	}
+	mutex_unlock(&d->lock);
+}
+
+/**
+ * hvx_virtio_get_state - write HVX_STATE_VIRTIO records
+ * @l: the devices (hvx_virtio_collect()), drained, no vCPU running.
+ * @buf: zeroed room for @l->n records.
+ *
+ * Context: process context, vm->lock not held; takes each device's lock.
+ * Return: the bytes written.
+ */
+u32 hvx_virtio_get_state(const struct hvx_virtio_list *l, void *buf)
+{
+	struct hvx_state_virtio *s = buf;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		get_one(l->d[i], s++);
+	return (void *)s - buf;
+}
+
+static struct hvx_virtio *find_devfn(const struct hvx_virtio_list *l,
+				     u32 devfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->d[i]->pci.devfn == devfn)
+			return l->d[i];
+	return NULL;
+}
+
+static bool vector_ok(u16 v)
+{
+	return v < HVX_VIRTIO_MSIX_VECS || v == VIRTIO_MSI_NO_VECTOR;
+}
+
+static int check_queue(const struct hvx_state_virtio_queue *sq)
+{
+	if (sq->flags & ~HVX_VQ_FLAGS || !sq->size ||
+	    sq->size > HVX_VQ_MAX_SIZE || !is_power_of_2(sq->size) ||
+	    !vector_ok(sq->msix_vector) ||
+	    (u16)(sq->avail_idx - sq->last_avail_idx) > sq->size)
+		return -EINVAL;
+	return 0;
+}
+
+/* The read-only configuration bytes, but the Interrupt Status bit. */
+static bool cfg_matches(const struct hvx_virtio *d, const u8 *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(d->cfg); i++) {
+		u8 ro = ~d->wmask[i];
+
+		if (i == PCI_STATUS)
+			ro &= ~PCI_STATUS_INTERRUPT;
+		if ((cfg[i] ^ d->cfg[i]) & ro)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * hvx_virtio_check_state - check a HVX_STATE_VIRTIO record against the
+ *	VM's device
+ * @l: the VM's devices (hvx_virtio_collect()), drained, no vCPU running.
+ * @s: the record; its header's type, version and size were checked.
+ *
+ * The device at @s->hdr.instance must be what the record was saved from:
+ * the same type, queue count, offered features, device configuration and
+ * read-only PCI configuration bytes; the record's own fields must be in
+ * range.
+ * Context: process context, vm->lock not held; takes the device's lock.
+ * Return: 0, or -EINVAL.
+ */
+int hvx_virtio_check_state(const struct hvx_virtio_list *l,
+			   const struct hvx_state_virtio *s)
+{
+	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
+	u8 status = s->status;
+	unsigned int q;
+	int ret = -EINVAL;
+
+	if (!d || s->config_len > HVX_STATE_VIRTIO_CONFIG ||
+	    s->device_id != d->ops->id ||
+	    s->num_queues != d->nvqs || s->config_len != d->devcfg_len ||
+	    s->device_features != d->features ||
+	    (s->driver_features & ~d->features) ||
+	    s->config_generation || s->reserved ||
+	    (status & ~STATUS_BITS) ||
+	    ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	     !(status & VIRTIO_CONFIG_S_FEATURES_OK)) ||
+	    ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	     !(s->driver_features & BIT_ULL(VIRTIO_F_VERSION_1))) ||
+	    (s->isr & ~(ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG)) ||
+	    !vector_ok(s->msix_config) ||
+	    (s->msix_pba & ~(BIT_ULL(HVX_VIRTIO_MSIX_VECS) - 1)) ||
+	    memchr_inv(s->device_config + s->config_len, 0,
+		       sizeof(s->device_config) - s->config_len))
+		return -EINVAL;
+	for (q = 0; q < HVX_STATE_VIRTIO_QUEUES; q++) {
+		const struct hvx_state_virtio_queue *sq = &s->queue[q];
+
+		if (q < d->nvqs ? check_queue(sq) :
+				  !!memchr_inv(sq, 0, sizeof(*sq)))
+			return -EINVAL;
+	}
+	mutex_lock(&d->lock);
+	if (!memcmp(s->device_config, d->devcfg, d->devcfg_len) &&
+	    cfg_matches(d, s->pci_config))
+		ret = 0;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * hvx_virtio_set_state - load a checked HVX_STATE_VIRTIO record
+ * @l: the VM's devices (hvx_virtio_collect()), drained, no vCPU running.
+ * @s: the record, hvx_virtio_check_state() passed.
+ *
+ * Replaces the transport's state and the queues', moves the BAR's claim,
+ * sets the INTx line from the ISR, and has the worker look at every
+ * enabled queue of a running device (chains the driver made available
+ * and did not notify, as EVENT_IDX allows).
+ * Context: process context, vm->lock not held; takes the device's lock,
+ * then vm->lock to move the BAR.
+ */
+void hvx_virtio_set_state(const struct hvx_virtio_list *l,
+			  const struct hvx_state_virtio *s)
+{
+	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
+	unsigned int q, i;
+	bool running;
+
+	mutex_lock(&d->lock);
+	if ((d->status & VIRTIO_CONFIG_S_FEATURES_OK) && d->ops->set_features)
+		d->ops->set_features(d, 0);
+	d->driver_features = s->driver_features;
+	d->dfselect = s->device_feature_select;
+	d->gfselect = s->driver_feature_select;
+	d->msix_config = s->msix_config;
+	d->queue_select = s->queue_select;
+	d->status = s->status;
+	d->isr = s->isr;
+	d->msix_pba = s->msix_pba;
+	memcpy(d->msix_table, s->msix_table, sizeof(d->msix_table));
+	for (i = 0; i < sizeof(d->cfg); i++)
+		d->cfg[i] = (d->cfg[i] & ~d->wmask[i]) |
+			    (s->pci_config[i] & d->wmask[i]);
+	for (q = 0; q < d->nvqs; q++) {
+		const struct hvx_state_virtio_queue *sq = &s->queue[q];
+		struct hvx_vq *vq = &d->vqs[q];
+
+		vq->desc = sq->desc;
+		vq->avail = sq->avail;
+		vq->used = sq->used;
+		vq->size = sq->size;
+		vq->msix = sq->msix_vector;
+		vq->last_avail = sq->last_avail_idx;
+		vq->avail_idx = sq->avail_idx;
+		vq->used_idx = sq->used_idx;
+		vq->signalled = sq->signalled_used;
+		vq->enabled = sq->flags & HVX_VQ_ENABLED;
+		vq->signalled_valid = sq->flags & HVX_VQ_SIGNALLED;
+		vq->broken = sq->flags & HVX_VQ_BROKEN;
+	}
+	if ((d->status & VIRTIO_CONFIG_S_FEATURES_OK) && d->ops->set_features)
+		d->ops->set_features(d, d->driver_features);
+	claim_sync(d);
+	intx_update(d);
+	running = (d->status & (VIRTIO_CONFIG_S_DRIVER_OK |
+				VIRTIO_CONFIG_S_NEEDS_RESET)) ==
+		  VIRTIO_CONFIG_S_DRIVER_OK;
+	mutex_unlock(&d->lock);
+	for (q = 0; running && q < d->nvqs; q++)
+		if (d->vqs[q].enabled)
+			hvx_virtio_kick(d, q);
 }

@@ -10,6 +10,14 @@
  * the table) end in DEVICE_NEEDS_RESET, after which a reset gives a
  * working device. The ioctl's errors, and kill -9 of the VMM in the
  * middle of I/O (no worker thread or module reference left), too.
+ *
+ * state_round_trip: the device's HVX_STATE_VIRTIO record, saved with a
+ * write in flight (completed by the save: its data is on the disk and
+ * in the used ring), loads field by field into a fresh VM with the same
+ * disk, where the guest goes on with the device (its in-flight request
+ * answered, the write read back). A record for another device (a
+ * read-only disk, another slot) or a malformed one is refused with
+ * EINVAL and the fresh VM's state does not change.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,6 +31,7 @@
 #include "hvx_test.h"
 #include "hvx_guest.h"
 #include "hvx_nl.h"
+#include "hvx_state.h"
 
 /* What the guest does (the low byte of its argument; devfn above). */
 enum vg_case {
@@ -37,6 +46,7 @@ enum vg_case {
 	VG_NESTED,	/* hostile: an indirect table inside one */
 	VG_NEXT,	/* hostile: a next index outside the table */
 	VG_IO_LOOP,	/* write forever (for kill -9) */
+	VG_STATE,	/* a write in flight at a save, then on after it */
 };
 
 #define VG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
@@ -46,6 +56,9 @@ enum vg_case {
 #define VG_SECTOR_WRITE		16	/* the guest writes VG_PATTERN_W */
 #define VG_PATTERN_R		0x5a
 #define VG_PATTERN_W		0xc3
+#define VG_SECTOR_STATE		24	/* VG_STATE's in-flight write */
+#define VG_PATTERN_S		0x3c
+#define VG_STATE_LEN		4096
 #define VG_SERIAL		"hvx-disk-serial-0001"	/* 20 bytes */
 
 /*
@@ -535,6 +548,29 @@ static void guest_virtio(uint64_t arg)
 		submit(0);
 		wait_needs_reset();
 		break;
+	case VG_STATE:
+		start(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH);
+		check_id();
+		fill(VG_PATTERN_W, 512);
+		GUEST_ASSERT_EQ(0, blk_rq(T_OUT, VG_SECTOR_WRITE, 512, false));
+		/* A write made available and notified, not waited for. */
+		fill(VG_PATTERN_S, VG_STATE_LEN);
+		vg_hdr.type = T_OUT;
+		vg_hdr.sector = VG_SECTOR_STATE;
+		vg_status = 0xff;
+		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
+		set_desc(&vg_desc[1], (uint64_t)vg_buf, VG_STATE_LEN, D_NEXT, 2);
+		set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
+		submit(0);
+		GUEST_SYNC(1);
+		/* Restored: the request was answered, the device goes on. */
+		GUEST_ASSERT_EQ(0, wait_used());
+		GUEST_ASSERT_EQ(0, vg_status);
+		fill(0, VG_STATE_LEN);
+		GUEST_ASSERT_EQ(0, blk_rq(T_IN, VG_SECTOR_STATE, VG_STATE_LEN, true));
+		check(VG_PATTERN_S, VG_STATE_LEN);
+		check_id();
+		break;
 	case VG_IO_LOOP:
 		start(F_VERSION_1 | F_FLUSH);
 		GUEST_SYNC(1);
@@ -922,6 +958,217 @@ TEST(kill_mid_io)
 		       refs);
 	close(p[0]);
 	close(fd);
+}
+
+/* The HVX_STATE_VIRTIO record of @devfn in a HVX_GET_VM_STATE buffer. */
+static struct hvx_state_virtio *virtio_record(void *buf, ssize_t len,
+					      uint32_t devfn)
+{
+	ssize_t off = 0;
+
+	while (off + (ssize_t)sizeof(struct hvx_state_header) <= len) {
+		struct hvx_state_header *h = (void *)((uint8_t *)buf + off);
+
+		if (h->size < sizeof(*h))
+			return NULL;
+		if (h->type == HVX_STATE_VIRTIO && h->instance == devfn)
+			return (void *)h;
+		off += h->size;
+	}
+	return NULL;
+}
+
+/* SET @rec (a copy of @a, @len bytes, changed by @edit) into @vm. */
+static int set_edited(struct vm *vm, const void *a, ssize_t len, uint32_t devfn,
+		      void (*edit)(struct hvx_state_virtio *s))
+{
+	void *buf = malloc(len);
+	int ret;
+
+	LIB_ASSERT(buf, "malloc");
+	memcpy(buf, a, len);
+	edit(virtio_record(buf, len, devfn));
+	ret = vm_state_restore(vm, buf, len);
+	free(buf);
+	return ret;
+}
+
+static void edit_slot(struct hvx_state_virtio *s) { s->hdr.instance = DEVFN(5); }
+static void edit_func(struct hvx_state_virtio *s) { s->hdr.instance |= 1; }
+static void edit_nqueues(struct hvx_state_virtio *s) { s->num_queues = 2; }
+static void edit_type(struct hvx_state_virtio *s) { s->device_id = HVX_VIRTIO_NET; }
+static void edit_offer(struct hvx_state_virtio *s) { s->device_features ^= F_RO; }
+static void edit_accept(struct hvx_state_virtio *s) { s->driver_features |= 1ull << 50; }
+static void edit_status(struct hvx_state_virtio *s) { s->status = S_ACK | S_DRIVER_OK; }
+static void edit_isr(struct hvx_state_virtio *s) { s->isr = 4; }
+static void edit_reserved(struct hvx_state_virtio *s) { s->reserved = 1; }
+static void edit_vector(struct hvx_state_virtio *s) { s->msix_config = 5; }
+static void edit_vendor(struct hvx_state_virtio *s) { s->pci_config[0] ^= 1; }
+static void edit_capacity(struct hvx_state_virtio *s) { s->device_config[0] ^= 1; }
+static void edit_qsize(struct hvx_state_virtio *s) { s->queue[0].size = 24; }
+static void edit_qflags(struct hvx_state_virtio *s) { s->queue[0].flags |= 8; }
+static void edit_qidx(struct hvx_state_virtio *s) { s->queue[0].avail_idx += 17; }
+static void edit_unused(struct hvx_state_virtio *s) { s->queue[1].size = 16; }
+static void edit_size(struct hvx_state_virtio *s) { s->hdr.size -= 8; }
+
+TEST(state_round_trip)
+{
+	static void (*const edits[])(struct hvx_state_virtio *) = {
+		edit_slot, edit_func, edit_nqueues, edit_type, edit_offer,
+		edit_accept, edit_status, edit_isr, edit_reserved, edit_vector,
+		edit_vendor, edit_capacity, edit_qsize, edit_qflags, edit_qidx,
+		edit_unused, edit_size,
+	};
+	struct hvx_state_virtio *sa, *sb;
+	struct vcpu_state *st;
+	void *a = NULL, *b = NULL, *b0 = NULL, *c0 = NULL, *c1 = NULL;
+	ssize_t la, lb, lb0, lc;
+	struct vm *vma, *vmb, *vmc;
+	uint8_t buf[VG_STATE_LEN];
+	struct vcpu *va, *vb;
+	int fd, ro;
+
+	REQUIRE_VMX();
+	st = calloc(1, sizeof(*st));
+	ASSERT_NE(NULL, st);
+	fd = disk(O_RDWR);
+	ro = disk(O_RDONLY);
+	vma = pci_vm();
+	ASSERT_EQ(0, create_blk(vma, fd, 4, BAR_A, 0));
+	va = vcpu_create(vma, 0);
+	vcpu_setup_long(va, guest_virtio, VG_ARG(VG_STATE, DEVFN(4)));
+	ASSERT_EQ(1, vcpu_run_sync(va));
+	/* The devices first, as hvx-run does: the drain may interrupt. */
+	la = vm_state_save(vma, &a);
+	ASSERT_LT(0, la) TH_LOG("HVX_GET_VM_STATE: %s", strerror(-la));
+	ASSERT_EQ(0, vcpu_state_save(va, st));
+	sa = virtio_record(a, la, DEVFN(4));
+	ASSERT_NE(NULL, sa);
+	ASSERT_EQ(sizeof(*sa), sa->hdr.size);
+	ASSERT_EQ(1, sa->hdr.version);
+	ASSERT_EQ(HVX_VIRTIO_BLK, sa->device_id);
+	ASSERT_EQ(1, sa->num_queues);
+	ASSERT_EQ(0, sa->reserved);
+	ASSERT_EQ(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH,
+		  sa->driver_features);
+	ASSERT_EQ(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH,
+		  sa->device_features & (F_VERSION_1 | F_EVENT_IDX |
+					 F_INDIRECT | F_FLUSH | F_RO));
+	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, sa->status);
+	ASSERT_EQ(0xffff, sa->msix_config);
+	ASSERT_EQ(2048, *(uint64_t *)sa->device_config);	/* capacity */
+	ASSERT_EQ(0x10421af4, *(uint32_t *)sa->pci_config);
+	ASSERT_EQ(BAR_A, *(uint32_t *)(sa->pci_config + 0x10) & ~0xfu);
+	ASSERT_EQ(VG_QSIZE, sa->queue[0].size);
+	ASSERT_EQ(0xffff, sa->queue[0].msix_vector);
+	ASSERT_EQ((uint64_t)vg_desc, sa->queue[0].desc);
+	ASSERT_EQ((uint64_t)&vg_avail, sa->queue[0].avail);
+	ASSERT_EQ((uint64_t)&vg_used, sa->queue[0].used);
+	/* GET_ID, the first write and the one in flight: all used. */
+	ASSERT_EQ(3, sa->queue[0].last_avail_idx);
+	ASSERT_EQ(3, sa->queue[0].avail_idx);
+	ASSERT_EQ(3, sa->queue[0].used_idx);
+	ASSERT_EQ(3, sa->queue[0].signalled_used);
+	ASSERT_EQ(HVX_VQ_ENABLED | HVX_VQ_SIGNALLED, sa->queue[0].flags);
+	for (int q = 1; q < HVX_STATE_VIRTIO_QUEUES; q++)
+		ASSERT_EQ(0, sa->queue[q].size);
+	/* The write in flight is on the disk and in the used ring. */
+	ASSERT_EQ(3, guest_var(vma, vg_used).idx);
+	ASSERT_EQ(0, guest_var(vma, vg_status));
+	ASSERT_EQ(sizeof(buf), pread(fd, buf, sizeof(buf), VG_SECTOR_STATE * 512));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ(VG_PATTERN_S, buf[i]);
+
+	/* Another device at that devfn: a read-only disk. */
+	vmc = pci_vm();
+	ASSERT_EQ(0, create_blk(vmc, ro, 4, BAR_A, HVX_VIRTIO_RO));
+	ASSERT_LT(0, lc = vm_state_save(vmc, &c0));
+	ASSERT_EQ(-EINVAL, vm_state_restore(vmc, a, la));
+	ASSERT_EQ(lc, vm_state_save(vmc, &c1));
+	ASSERT_EQ(0, memcmp(c0, c1, lc)) TH_LOG("a refused SET changed the device");
+	vm_free(vmc);
+
+	/* The same disk in a fresh VM: malformed records change nothing. */
+	vmb = pci_vm();
+	ASSERT_EQ(0, create_blk(vmb, fd, 4, BAR_A, 0));
+	lb0 = vm_state_save(vmb, &b0);
+	ASSERT_EQ(la, lb0);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		ASSERT_EQ(-EINVAL, set_edited(vmb, a, la, DEVFN(4), edits[i]))
+			TH_LOG("edit %zu accepted", i);
+		free(b);
+		b = NULL;
+		ASSERT_EQ(lb0, vm_state_save(vmb, &b));
+		ASSERT_EQ(0, memcmp(b0, b, lb0)) TH_LOG("edit %zu changed state", i);
+	}
+	/* The record twice. */
+	{
+		uint8_t *two = malloc(la + sizeof(*sa));
+
+		ASSERT_NE(NULL, two);
+		memcpy(two, a, la);
+		memcpy(two + la, sa, sizeof(*sa));
+		ASSERT_EQ(-EINVAL, vm_state_restore(vmb, two, la + sizeof(*sa)));
+		free(two);
+	}
+
+	/* Field by field into the fresh VM. */
+	vb = vcpu_create(vmb, 0);
+	memcpy(vmb->ram, vma->ram, vma->ram_size);
+	vm_free(vma);	/* the saved state is all that is left */
+	ASSERT_EQ(0, vm_state_restore(vmb, a, la));
+	ASSERT_EQ(0, vcpu_state_restore(vb, st));
+	free(b);
+	b = NULL;
+	lb = vm_state_save(vmb, &b);
+	ASSERT_EQ(la, lb);
+	sb = virtio_record(b, lb, DEVFN(4));
+	ASSERT_NE(NULL, sb);
+#define SAME(f)	ASSERT_EQ(sa->f, sb->f) TH_LOG(#f " differs")
+	SAME(hdr.instance);
+	SAME(device_id);
+	SAME(num_queues);
+	SAME(config_len);
+	SAME(device_features);
+	SAME(driver_features);
+	SAME(device_feature_select);
+	SAME(driver_feature_select);
+	SAME(msix_config);
+	SAME(queue_select);
+	SAME(status);
+	SAME(isr);
+	SAME(config_generation);
+	SAME(msix_pba);
+	for (int q = 0; q < HVX_STATE_VIRTIO_QUEUES; q++) {
+		SAME(queue[q].desc);
+		SAME(queue[q].avail);
+		SAME(queue[q].used);
+		SAME(queue[q].size);
+		SAME(queue[q].msix_vector);
+		SAME(queue[q].last_avail_idx);
+		SAME(queue[q].avail_idx);
+		SAME(queue[q].used_idx);
+		SAME(queue[q].signalled_used);
+		SAME(queue[q].flags);
+	}
+#undef SAME
+	ASSERT_EQ(0, memcmp(sa->msix_table, sb->msix_table, sizeof(sa->msix_table)));
+	ASSERT_EQ(0, memcmp(sa->pci_config, sb->pci_config, sizeof(sa->pci_config)));
+	ASSERT_EQ(0, memcmp(sa->device_config, sb->device_config,
+			    sizeof(sa->device_config)));
+	ASSERT_EQ(0, memcmp(a, b, la)) TH_LOG("the records differ");
+
+	/* The guest goes on with the device in the new VM. */
+	vcpu_run_done(vb);
+	vm_free(vmb);
+	close(fd);
+	close(ro);
+	free(a);
+	free(b);
+	free(b0);
+	free(c0);
+	free(c1);
+	free(st);
 }
 
 TEST_HARNESS_MAIN

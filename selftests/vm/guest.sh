@@ -55,7 +55,12 @@
 #                                      if they differ); then the kernel's
 #                                      warnings and errors that came since
 #                                      ("new warning <line>"), "count done"
-#                                      (snapshot_test's save and restore)
+#                                      (snapshot_test's save and restore);
+#                                      with hvx.disk=count each i also goes
+#                                      to sector i of /dev/vda (fsynced),
+#                                      read back at the end: "disk
+#                                      verified <n> sectors", "disk BAD ..."
+#                                      for a wrong one
 #   hvx-guest: uptime <s> s, powering off
 
 # hvx_guest_initrd OUT: the guest's gzip'd initramfs.
@@ -159,10 +164,24 @@ hvx_guest_initrd() {
 				sum=$((sum + i))
 				got=$(awk '{ s += $1 } END { print s + 0 }' /tmp/count)
 				[ "$got" = "$sum" ] || echo "hvx-guest: count BAD $i: $got, not $sum"
+				# hvx.disk=count: sector i of /dev/vda holds "i".
+				[ "$disk" = count ] && { echo $i |
+					dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null ||
+					echo "hvx-guest: disk BAD write $i"; }
 				echo "hvx-guest: count $i"
 				i=$((i + 1))
 				sleep 0.1
 			done
+			if [ "$disk" = count ]; then
+				echo 3 >/proc/sys/vm/drop_caches
+				j=0
+				while [ $j -lt $count ]; do
+					v=$(dd if=/dev/vda bs=512 skip=$j count=1 2>/dev/null | tr -dc 0-9)
+					[ "$v" = $j ] || echo "hvx-guest: disk BAD sector $j: '$v'"
+					j=$((j + 1))
+				done
+				echo "hvx-guest: disk verified $count sectors"
+			fi
 			dmesg -r | grep '^<[0-4]>' | tail -n +$((w0 + 1)) |
 				sed 's/^/hvx-guest: new warning /'
 			echo "hvx-guest: count done"

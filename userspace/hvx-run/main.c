@@ -9,7 +9,7 @@
  *           [--device BDF]... [--disk FILE[,ro][,serial=S]]...
  *           [--net tap=NAME[,mac=M]]... [--save FILE]
  *   hvx-run --restore FILE [--save FILE] [--hugepages] [--summary] [--dev PATH]
- *           [--quiet]
+ *           [--quiet] [--disk FILE[,ro][,serial=S]]... (the saved VM's)
  *   hvx-run --incoming tcp:HOST:PORT [the options of --restore]
  *   (--migrate tcp:HOST:PORT [--max-downtime MS] instead of --save)
  *
@@ -109,10 +109,11 @@ static void usage(void)
 	       "                   tuntap add NAME mode tap), MAC M or a random one;\n"
 	       "                   repeat for more (at most %d)\n"
 	       "  --save FILE      on SIGUSR1, pause the VM, write a snapshot to FILE\n"
-	       "                   and exit 0 (not with --device, --disk or --net);\n"
+	       "                   and exit 0 (not with --device or --net);\n"
 	       "                   'hvxctl save VM FILE' does it without --save too\n"
 	       "  --restore FILE   run the VM saved in FILE (instead of --kernel; its\n"
-	       "                   RAM size, vCPUs and --no-pv come from FILE)\n"
+	       "                   RAM size, vCPUs and --no-pv come from FILE; give\n"
+	       "                   the --disk options the saved VM had)\n"
 	       "  --migrate tcp:HOST:PORT\n"
 	       "                   on SIGUSR1, send the running VM to an hvx-run\n"
 	       "                   --incoming there (live, pre-copy) and exit 0 once\n"
@@ -252,7 +253,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *vm_opt = NULL;	/* an option --restore takes from the file */
+	const char *vm_opt = NULL;	/* an option --restore takes from the file
+					 * (not --disk: the files are given again) */
 	uint64_t v;
 	int c;
 
@@ -267,7 +269,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_KERNEL: case OPT_INITRD: case OPT_APPEND: case OPT_MEM:
 		case OPT_CPUS: case OPT_FLAT: case OPT_ENTRY: case OPT_NOACPI:
-		case OPT_NOPV: case OPT_DEVICE: case OPT_DISK: case OPT_NET:
+		case OPT_NOPV: case OPT_DEVICE: case OPT_NET:
 			for (int i = 0; !vm_opt && lopts[i].name; i++)
 				if (lopts[i].val == c)
 					vm_opt = lopts[i].name;

@@ -82,6 +82,7 @@ enum {
 	SNAP_VM_STATE = 4,	/* HVX_GET_VM_STATE's records */
 	SNAP_RAM_PAGES = 5,	/* struct snap_ram_pages, bitmaps, pages */
 	SNAP_PM = 6,		/* struct snap_pm */
+	SNAP_DISKS = 7,		/* struct snap_disks (a VM with --disk) */
 	SNAP_REGS = 16,		/* per vCPU: struct hvx_regs */
 	SNAP_SREGS,		/* struct hvx_sregs */
 	SNAP_XCRS,		/* struct hvx_xcrs */
@@ -107,6 +108,17 @@ struct snap_config {
 	uint16_t pm1_en;
 	uint64_t facs;		/* GPA of the ACPI FACS, or 0 */
 	uint64_t reserved[4];
+};
+
+/*
+ * The --disk options the VM was created with, but their files: a restore
+ * must be given the same disks (the same count, read-only flags and
+ * serials), the devices the kernel's virtio records are loaded into.
+ */
+struct snap_disks {
+	uint32_t count;		/* --disk options */
+	uint32_t ro;		/* bit n: disk n is read-only */
+	char serial[MAX_DISKS][HVX_VIRTIO_SERIAL_LEN];
 };
 
 /* One memory slot: pages that are all zero are left out. */
@@ -578,9 +590,9 @@ bool snapshot_refused(struct vm *vm, char *why, size_t len)
 			 vm->opt.device_arg[0], strerror(EOPNOTSUPP));
 		return true;
 	}
-	if (vm->opt.ndisks) {
-		snprintf(why, len, "cannot save the VM: hvx has no state record for virtio disks (--disk %s); the VM keeps running",
-			 vm->opt.disk[0].arg);
+	if (vm->opt.nnets) {
+		snprintf(why, len, "cannot save the VM: --net %s: hvx has no state record for a virtio-net device yet; the VM keeps running",
+			 vm->opt.net[0].arg);
 		return true;
 	}
 	if (vm->opt.nnets) {
@@ -611,6 +623,16 @@ void snapshot_write_begin(struct snap_writer *w, struct vm *vm)
 	sleep_get_pm1(&c.pm1_sts, &c.pm1_en);
 	w_bytes(w, &h, sizeof(h));
 	rec_whole(w, SNAP_CONFIG, 0, &c, sizeof(c));
+	if (vm->opt.ndisks) {
+		struct snap_disks d = { .count = (uint32_t)vm->opt.ndisks };
+
+		for (int i = 0; i < vm->opt.ndisks; i++) {
+			d.ro |= vm->opt.disk[i].ro ? 1u << i : 0;
+			memcpy(d.serial[i], vm->opt.disk[i].serial,
+			       sizeof(d.serial[i]));
+		}
+		rec_whole(w, SNAP_DISKS, 0, &d, sizeof(d));
+	}
 }
 
 /*
@@ -765,6 +787,7 @@ static struct {
 	const struct snap_config *config;
 	const struct snap_tsc *tsc;
 	const struct snap_pm *pm;
+	const struct snap_disks *disks;
 	const uint8_t *vm_state;
 	uint64_t vm_state_size;
 	const struct snap_ram *ram[2];
@@ -799,6 +822,7 @@ static const char *type_name(uint32_t type)
 		[SNAP_REGS] = "registers", [SNAP_SREGS] = "special registers",
 		[SNAP_XCRS] = "XCRs", [SNAP_XSAVE] = "XSAVE", [SNAP_LAPIC] = "LAPIC",
 		[SNAP_RAM_PAGES] = "RAM pages", [SNAP_PM] = "ACPI",
+		[SNAP_DISKS] = "disks",
 		[SNAP_MSRS] = "MSRs", [SNAP_DEBUGREGS] = "debug registers",
 		[SNAP_EVENTS] = "events", [SNAP_MP_STATE] = "MP state",
 	};
@@ -815,6 +839,7 @@ static uint64_t fixed_size(uint32_t type)
 	case SNAP_CONFIG: return sizeof(struct snap_config);
 	case SNAP_TSC: return sizeof(struct snap_tsc);
 	case SNAP_PM: return sizeof(struct snap_pm);
+	case SNAP_DISKS: return sizeof(struct snap_disks);
 	case SNAP_REGS: return sizeof(struct hvx_regs);
 	case SNAP_SREGS: return sizeof(struct hvx_sregs);
 	case SNAP_XCRS: return sizeof(struct hvx_xcrs);
@@ -874,6 +899,7 @@ static void check_vm_state(const uint8_t *p, uint64_t size)
 		{ HVX_STATE_PCI, "PCI", sizeof(struct hvx_state_pci) },
 	};
 	bool seen[sizeof(types) / sizeof(types[0])] = { false };
+	bool slots[32] = { false };
 	uint64_t off = 0;
 	size_t i;
 
@@ -883,6 +909,22 @@ static void check_vm_state(const uint8_t *p, uint64_t size)
 		if (size - off < sizeof(h))
 			bad("the device state record is truncated at its byte %" PRIu64, off);
 		memcpy(&h, p + off, sizeof(h));
+		if (h.type == HVX_STATE_VIRTIO) {
+			/* One per device, its instance the devfn. */
+			if (h.version > 1)
+				bad("the virtio state has version %u, newer than this hvx-run's (1)",
+				    h.version);
+			if (h.version != 1 || h.size != sizeof(struct hvx_state_virtio) ||
+			    h.size > size - off || h.reserved || (h.instance & 7) ||
+			    !(h.instance >> 3) || h.instance >> 3 >= 32)
+				bad("the virtio state is malformed (version %u, %u bytes, devfn %#x)",
+				    h.version, h.size, h.instance);
+			if (slots[h.instance >> 3])
+				bad("two virtio states for slot %u", h.instance >> 3);
+			slots[h.instance >> 3] = true;
+			off += h.size;
+			continue;
+		}
 		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 			if (types[i].type == h.type)
 				break;
@@ -1101,6 +1143,15 @@ static void take_record(const struct snap_record *r, const uint8_t *p,
 		check_pm((const void *)p);
 		snap.pm = (const void *)p;
 		return;
+	case SNAP_DISKS:
+		if (snap.disks)
+			bad("two disks records");
+		if (((const struct snap_disks *)p)->count > MAX_DISKS ||
+		    ((const struct snap_disks *)p)->ro >>
+		    ((const struct snap_disks *)p)->count)
+			bad("the disks record is malformed");
+		snap.disks = (const void *)p;
+		return;
 	case SNAP_VM_STATE:
 		if (snap.vm_state)
 			bad("two device state records");
@@ -1142,6 +1193,32 @@ static void take_record(const struct snap_record *r, const uint8_t *p,
 	}
 }
 
+/*
+ * The disks the VM is restored with must be the saved VM's: the kernel's
+ * virtio records go into the devices --disk creates, in order.
+ */
+static void check_disks(const struct vm *vm)
+{
+	const struct snap_disks *d = snap.disks;
+	uint32_t n = d ? d->count : 0;
+
+	if (n != (uint32_t)vm->opt.ndisks)
+		bad("the saved VM had %u virtio disk%s, this hvx-run was given %d: give it the same --disk options",
+		    n, n == 1 ? "" : "s", vm->opt.ndisks);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct disk_opt *o = &vm->opt.disk[i];
+
+		if (!(d->ro & 1u << i) != !o->ro)
+			bad("--disk %s is %s, the saved VM's disk %u was %s: give it the same --disk options",
+			    o->arg, o->ro ? "read-only" : "writable", i + 1,
+			    o->ro ? "writable" : "read-only");
+		if (memcmp(d->serial[i], o->serial, sizeof(o->serial)))
+			bad("--disk %s has serial '%.*s', the saved VM's disk %u had '%.*s': give it the same --disk options",
+			    o->arg, HVX_VIRTIO_SERIAL_LEN, o->serial, i + 1,
+			    HVX_VIRTIO_SERIAL_LEN, d->serial[i]);
+	}
+}
+
 /* After the end record: everything the configuration calls for, nothing else. */
 static void check_whole(struct vm *vm)
 {
@@ -1160,6 +1237,7 @@ static void check_whole(struct vm *vm)
 		}
 	if (!c->platform != !snap.vm_state)
 		bad("%s device state record", c->platform ? "no" : "an unexpected");
+	check_disks(vm);
 	if (!snap.pages_seen &&
 	    (!snap.ram[0] || snap.ram[0]->gpa || snap.ram[0]->size != c->low_size))
 		bad("no RAM record for the %" PRIu64 " bytes at 0", c->low_size);

@@ -595,11 +595,6 @@ bool snapshot_refused(struct vm *vm, char *why, size_t len)
 			 vm->opt.net[0].arg);
 		return true;
 	}
-	if (vm->opt.nnets) {
-		snprintf(why, len, "cannot save the VM: hvx has no state record for virtio-net devices (--net %s); the VM keeps running",
-			 vm->opt.net[0].arg);
-		return true;
-	}
 	if (sleep_asleep()) {
 		snprintf(why, len, "cannot save the VM while the guest is suspended to RAM (S3); the VM keeps running");
 		return true;

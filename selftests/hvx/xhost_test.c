@@ -20,7 +20,9 @@
  *   two hosts must differ (boot_id, and the host TSC at the restore is
  *   not the one at the save); both are printed. The guest's pace waits
  *   for TSC deadlines, so a guest TSC that went back with the host's
- *   would stall it.
+ *   would stall it: the source saves only once its TSC is well ahead of
+ *   what the destination's will be (XH_SOURCE_TSC), and the restored run
+ *   must end within XH_RESTORE_S.
  *
  * The disk is reached through the host kernel's own drivers (ata_piix,
  * libata, sd_mod and what they need), which check.sh copies to
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <x86intrin.h>
 
 #include "hvx_test.h"
@@ -51,6 +54,17 @@ extern const char snap_guest_start[], snap_guest_end[];
 #define XH_PACE		(1 << 20)	/* TSC ticks per step at least */
 #define XH_SAVE_AT	100		/* saved once it printed these lines */
 #define LIMIT_S		200		/* hang guard per hvx-run, seconds */
+/*
+ * The source saves once its host TSC passed this (2^33: 172 emulated s
+ * at Bochs's 50M instructions a second; a source that ran the whole
+ * suite before is long past it, one that runs this test alone idles
+ * there, cheaply in Bochs). The destination, which ran three short
+ * programs, is behind it: without the TSC adjustment the restored guest
+ * would wait out the difference before its next step, far more than
+ * XH_RESTORE_S.
+ */
+#define XH_SOURCE_TSC	(1ull << 33)
+#define XH_RESTORE_S	60		/* the restored run takes at most */
 
 /* The header at the start of the shared disk (little-endian). */
 struct xh_header {
@@ -443,6 +457,8 @@ static void source(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *self)
 	int fd;
 
 	ASSERT_TRUE(write_guest(self->guest));
+	for (uint64_t t = __rdtsc(); t < XH_SOURCE_TSC; t = __rdtsc())
+		msleep(5000);
 	ASSERT_TRUE(start(&p, args));
 	for (int i = 0; i < LIMIT_S * 100 && !seen; i++) {
 		seen = count_lines(p.out_fd) >= XH_SAVE_AT;
@@ -505,9 +521,10 @@ static void destination(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *
 	char *args[] = { "--restore", self->file, NULL };
 	struct xh_header h, here = { 0 };
 	char *snap, *saved, *both, why[128];
+	struct timespec t0, t1;
 	bool done, bad;
 	struct proc p;
-	long last;
+	long last, ms;
 	int fd;
 
 	fd = open(self->dev, O_RDONLY);
@@ -550,8 +567,11 @@ static void destination(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *
 	       here.tsc > h.tsc ? "ahead of" : "behind",
 	       (unsigned long long)(here.tsc > h.tsc ? here.tsc - h.tsc : h.tsc - here.tsc));
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_TRUE(start(&p, args));
 	finish(&p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status)
 		TH_LOG("stderr: %s\nstdout tail: %s", p.err,
 		       p.out + (strlen(p.out) > 200 ? strlen(p.out) - 200 : 0));
@@ -564,7 +584,9 @@ static void destination(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *
 	ASSERT_FALSE(bad) TH_LOG("the guest's checksum failed after the restore");
 	ASSERT_TRUE(done);
 	ASSERT_EQ(XH_LIMIT - 1, last);
-	printf("# restored: counted on to %ld\n", last);
+	printf("# restored: counted on to %ld in %ld ms\n", last, ms);
+	/* A guest TSC that restarted from this host's would stall it. */
+	ASSERT_GE(XH_RESTORE_S * 1000, ms);
 	free(both);
 	free(saved);
 	free(p.out);

@@ -173,6 +173,30 @@ if printf '%s\n' "${tests[@]}" | grep -qxE 'virtio_net_test|virtio_linux_test|fu
 fi
 # --- end virtio_net_test ---
 
+# --- xhost_test: the disk bochs and bochs-spec share (lib.sh setup_bochs),
+# fresh and empty each run, the host kernel's ATA and SCSI disk drivers in
+# /lib/hvx/ata/ (modules in Debian's kernel; the test loads them), and
+# hvx-run (without the Linux guest, unless another test adds it below).
+XHOST_IMG=
+if printf '%s\n' "${tests[@]}" | grep -qx xhost_test; then
+	XHOST_IMG=$IMG/xhost.img
+	truncate -s "$XHOST_IMG_SIZE" "$XHOST_IMG"
+	mkdir -p "$root/lib/hvx/ata"
+	for m in scsi_common scsi_mod libata ata_piix crct10dif_common crc-t10dif \
+		crc64 crc64-rocksoft t10-pi sd_mod; do
+		if find "$kmods" -name "$m.ko*" | grep -q . ||
+			grep -qs "/$m\.ko\$" "$kmods/modules.builtin"; then
+			copy_module "$kmods" "$m" "$root/lib/hvx/ata"
+		else
+			log "xhost_test: no module $m in this kernel"
+		fi
+	done
+	if [[ -n "${HVX_RUN:-}" ]]; then
+		install -D -m 755 "$HVX_RUN" "$root/usr/bin/hvx-run"
+	fi
+fi
+# --- end xhost_test ---
+
 for t in "${tests[@]}"; do
 	cp "$HVX_TESTS_DIR/$t" "$root/tests/$t"
 	chmod 755 "$root/tests/$t"

@@ -43,6 +43,8 @@ class Emulator:
     without: programs it leaves out.
     extra_cmdline: appended to the kernel command line of its kind.
     qemu_args: QEMU machine and device arguments (kind 'qemu').
+    after: the emulator it starts after, once that one ended, when both
+    run XHOST_TEST (start_after()).
     """
     name: str
     kind: str                   # 'bochs' or 'qemu'
@@ -55,6 +57,7 @@ class Emulator:
     initrd: str = 'initrd.gz'
     cmdline_var: str = 'CMDLINE_QEMU'
     qemu_args: tuple = ()
+    after: str = ''
 
 
 # The QEMU TCG boots have no VMX: they run the programs that test DMA
@@ -66,6 +69,11 @@ QEMU_PROGRAMS = ('novmx_test', 'passthrough_test')
 QEMU_DEBUG_PROGRAMS = ('churn_test',)
 # Programs with nothing to check where the CPU has VMX.
 VMX_LESS = ('novmx_test',)
+# The cross-host snapshot: it saves a VM onto a disk that bochs and
+# bochs-spec share (lib.sh setup_bochs) in bochs, and restores it in
+# bochs-spec, which therefore starts once bochs has ended. bochs-smp has
+# no such disk.
+XHOST_TEST = 'xhost_test'
 
 # passthrough: the edu and an e1000 share slot 4, hence one IOMMU group
 # (conventional PCI functions without ACS); the edu's DMA reaches 40 address
@@ -80,10 +88,11 @@ EMULATORS = {
         # Two emulated CPUs on one host thread: the whole suite takes
         # longest here, and the limit must leave room for a busy machine.
         Emulator('bochs-smp', 'bochs', 'HVX_BOCHS_TIMEOUT', 2400, cpus=2,
-                 without=VMX_LESS),
+                 without=VMX_LESS + (XHOST_TEST,)),
         # BOCHS_SPEC_TESTS (lib.sh) replaces programs at run time.
         Emulator('bochs-spec', 'bochs', 'HVX_BOCHS_TIMEOUT', 1500,
-                 programs=('spec_test', 'exits_test', 'events_test')),
+                 programs=('spec_test', 'exits_test', 'events_test', XHOST_TEST),
+                 after='bochs'),
         Emulator('qemu', 'qemu', 'HVX_QEMU_TIMEOUT', 600,
                  programs=QEMU_PROGRAMS, debug_programs=QEMU_DEBUG_PROGRAMS,
                  qemu_args=('-M', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '512',
@@ -178,6 +187,17 @@ def select_emus(requested, tests, env=os.environ, nested=None):
     if not plan:
         raise UsageError('no emulator runs any of: ' + ' '.join(tests))
     return plan
+
+
+def start_after(plan):
+    """{emulator: the one it waits for} for PLAN (select_emus()).
+
+    An emulator with `after` waits for that one to end when both run
+    XHOST_TEST: bochs-spec restores the snapshot bochs left on their disk.
+    """
+    runs = {emu.name: run for emu, run in plan}
+    return {emu.name: emu.after for emu, run in plan
+            if emu.after in runs and XHOST_TEST in run and XHOST_TEST in runs[emu.after]}
 
 
 def only_arg(run, tests):
@@ -653,6 +673,7 @@ class Runner:
         self.procs = {}     # name -> (Popen, t0, limit, serial)
         self.status = {}
         self.done_at = {}
+        self.waiting = {}   # name -> (after, limit, cmd, cwd): start_later()
 
     def start(self, name, limit, cmd, cwd):
         serial = f'{self.out}/{name}-serial.log'
@@ -662,6 +683,17 @@ class Runner:
                                  stdout=so, stderr=subprocess.STDOUT)
         self.procs[name] = (p, time.monotonic(), limit, serial)
         self.log(f'started {name} (pid {p.pid}, limit {limit}s)')
+
+    def start_later(self, name, after, limit, cmd, cwd):
+        """Start NAME as start() would, once AFTER has ended (supervise())."""
+        self.waiting[name] = (after, limit, cmd, cwd)
+        self.log(f'{name} starts once {after} has ended')
+
+    def _start_waiting(self):
+        for name, (after, limit, cmd, cwd) in list(self.waiting.items()):
+            if after in self.status or after not in self.procs:
+                del self.waiting[name]
+                self.start(name, limit, cmd, cwd)
 
     @staticmethod
     def _stop(p):
@@ -710,8 +742,9 @@ class Runner:
         last_beat = time.monotonic()
         while True:
             time.sleep(self.POLL)
+            self._start_waiting()
             now = time.monotonic()
-            running = False
+            running = bool(self.waiting)
             for name, (p, t0, _limit, serial) in self.procs.items():
                 if name in self.status:
                     continue
@@ -901,9 +934,14 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        after = start_after(plan)
         for emu, progs in plan:
-            runner.start(emu.name, emu_limit(emu, progs, env),
-                         emu_command(emu, progs, tests, a.img, a.out, env), a.img)
+            args = (emu_limit(emu, progs, env),
+                    emu_command(emu, progs, tests, a.img, a.out, env), a.img)
+            if emu.name in after:
+                runner.start_later(emu.name, after[emu.name], *args)
+            else:
+                runner.start(emu.name, *args)
         runner.supervise()
     finally:
         runner.cleanup()

@@ -379,6 +379,23 @@ class EmulatorTest(unittest.TestCase):
         with self.assertRaisesRegex(hvxcheck.UsageError, 'no emulator runs any of: api_test'):
             hvxcheck.select_emus('qemu', ['api_test'])
 
+    def test_xhost(self):
+        # bochs saves onto the disk it shares with bochs-spec, which
+        # restores: it starts once bochs has ended. bochs-smp has no disk.
+        tests = ['api_test', 'spec_test', 'xhost_test']
+        plan = hvxcheck.select_emus('', tests, {}, nested=False)
+        self.assertEqual(self.names(plan), [
+            ('bochs', tests),
+            ('bochs-smp', ['api_test', 'spec_test']),
+            ('bochs-spec', ['spec_test', 'xhost_test']),
+        ])
+        self.assertEqual(hvxcheck.start_after(plan), {'bochs-spec': 'bochs'})
+        # Without the test, or without bochs, nothing waits.
+        plan = hvxcheck.select_emus('', tests[:2], {}, nested=False)
+        self.assertEqual(hvxcheck.start_after(plan), {})
+        plan = hvxcheck.select_emus('bochs-spec', tests, {})
+        self.assertEqual(hvxcheck.start_after(plan), {})
+
     def test_only(self):
         # Bochs runs everything but novmx_test: /init gets hvx.only= then.
         self.assertEqual(hvxcheck.only_arg(['a_test'], ['a_test']), '')
@@ -490,6 +507,16 @@ class RunnerTest(unittest.TestCase):
         self.assertRegex(self.runner.status['bochs'],
                          r'^did not exit after power-off, stopped by check.sh after \d+s$')
         self.assertTrue(os.path.exists(serial))
+
+    def test_start_later(self):
+        ended = f'{self.out}/bochs-ended'
+        self.runner.start('bochs', 60, ['sh', '-c', f'sleep 0.5; touch {ended}'], self.out)
+        self.runner.start_later('bochs-spec', 'bochs', 60,
+                                ['sh', '-c', f'test -e {ended}'], self.out)
+        self.runner.supervise()
+        self.assertRegex(self.runner.status['bochs'], r'^exited rc=0 after \d+s$')
+        self.assertRegex(self.runner.status['bochs-spec'], r'^exited rc=0 after \d+s$')
+        self.assertIn('bochs-spec starts once bochs has ended', self.logs)
 
 
 if __name__ == '__main__':

@@ -347,9 +347,16 @@ net_ethdev() {
 # the host kernel sets up its own speculation mitigations and hvx's
 # barriers follow them; /init runs only the programs in BOCHS_SPEC_TESTS
 # there (hvx.only=), which keeps it to about three minutes.
-BOCHS_SPEC_TESTS="spec_test exits_test events_test"
+#
+# XHOST_IMG (check.sh sets it when xhost_test runs): a raw disk image that
+# bochs and bochs-spec both get as ata1-master (model HVX-XHOST, the
+# geometry of XHOST_IMG_SIZE), with hvx.xhost=save and hvx.xhost=restore:
+# xhost_test saves a VM onto it in bochs and restores it in bochs-spec,
+# which hvxcheck.py starts once bochs has ended.
+BOCHS_SPEC_TESTS="spec_test exits_test events_test xhost_test"
+XHOST_IMG_SIZE=$((8 * 16 * 63 * 512))	# cylinders=8, heads=16, spt=63
 setup_bochs() {
-	local name=$1 cpus=$2 cmdline=$CMDLINE_BOCHS
+	local name=$1 cpus=$2 cmdline=$CMDLINE_BOCHS xhost=
 
 	((cpus > 1)) && cmdline+=" idle=poll"
 	if [[ $name == bochs-spec ]]; then
@@ -357,6 +364,10 @@ setup_bochs() {
 		cmdline+=" hvx.only=${BOCHS_SPEC_TESTS// /,}"
 	fi
 	[[ -n "${3:-}" && $name != bochs-spec ]] && cmdline+=" hvx.only=$3"
+	if [[ -n "${XHOST_IMG:-}" && ( $name == bochs || $name == bochs-spec ) ]]; then
+		cmdline+=" hvx.xhost=$([[ $name == bochs ]] && echo save || echo restore)"
+		xhost="ata1-master: type=disk, mode=flat, path=\"$XHOST_IMG\", cylinders=8, heads=16, spt=63, model=\"HVX-XHOST\""
+	fi
 	setup_bochs_iso "$name" "$cmdline"
 	net_ethdev
 	# Settings verified in selftests/README.md.
@@ -379,6 +390,7 @@ setup_bochs() {
 		e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=null
 		ne2k: enabled=1, mac=52:54:00:12:34:57, ethmod=vnet, ethdev=$IMG/ethdev
 	EOF
+	[[ -z "$xhost" ]] || echo "$xhost" >>"$IMG/$name.bochsrc"
 }
 
 # ---------------------------------------------------------------------------

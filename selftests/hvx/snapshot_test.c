@@ -81,6 +81,7 @@
 
 #include "hvx_nl.h"
 #include "hvx_test.h"
+#include "hvx_proc.h"
 #include "snapshot_guest.h"
 
 extern const char snap_guest_start[], snap_guest_end[];
@@ -101,157 +102,29 @@ extern const char snap_guest_start[], snap_guest_end[];
 #define LINUX_COUNT	60	/* the Linux guest's lines, 100 ms apart */
 #define LINUX_SAVE_AT	20	/* saved once it printed this one */
 
-static const char *hvx_run_path(void)
-{
-	const char *p = getenv("HVX_RUN");
-
-	return p && *p ? p : "/usr/bin/hvx-run";
-}
-
-struct proc {
-	pid_t pid;
-	bool reaped;		/* by wait_exit(): status is set */
-	int out_fd, err_fd;
-	int status;		/* exit status, 128 + signal, -1 timed out */
-	char *out, *err;	/* malloc()ed */
-	int err_lines;
-};
-
 /* Start hvx-run with args (NULL-terminated); stdin is /dev/null. */
 static bool start(struct proc *p, char *const args[])
 {
-	char *argv[32];
-	int n = 0, in;
-
-	memset(p, 0, sizeof(*p));
-	argv[n++] = (char *)hvx_run_path();
-	for (int i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	p->out_fd = memfd_create("hvx-run-out", 0);
-	p->err_fd = memfd_create("hvx-run-err", 0);
-	in = open("/dev/null", O_RDONLY);
-	if (p->out_fd < 0 || p->err_fd < 0 || in < 0)
-		return false;
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(in, 0);
-		dup2(p->out_fd, 1);
-		dup2(p->err_fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(in);
-	return p->pid > 0;
-}
-
-static char *read_all(int fd)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-
-	if (fstat(fd, &st))
-		return NULL;
-	buf = calloc(1, st.st_size + 1);
-	n = buf ? pread(fd, buf, st.st_size, 0) : -1;
-	if (n < 0)
-		return buf;
-	buf[n] = 0;
-	return buf;
-}
-
-static int count_lines(int fd)
-{
-	char *s = read_all(fd);
-	int n = 0;
-
-	for (char *c = s; c && *c; c++)
-		n += *c == '\n';
-	free(s);
-	return n;
+	return proc_start(p, hvx_run_path(), args, NULL);
 }
 
 /* Wait for it to end (at most LIMIT_S, then KILL), collect its output. */
 static void finish(struct proc *p)
 {
-	pid_t r = 0;
-	int st = 0;
-
-	p->status = p->reaped ? p->status : -1;
-	for (int i = 0; i < LIMIT_S * 10 && !p->reaped; i++) {
-		r = waitpid(p->pid, &st, WNOHANG);
-		if (r == p->pid)
-			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r)		/* ended, or reaped by wait_lines() */
-			break;
-		msleep(100);
-	}
-	if (!r && !p->reaped) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, &st, 0);
-	}
-	p->out = read_all(p->out_fd);
-	p->err = read_all(p->err_fd);
-	close(p->out_fd);
-	close(p->err_fd);
-	for (char *c = p->err; c && *c; c++)
-		p->err_lines += *c == '\n';
-}
-
-static void release(struct proc *p)
-{
-	free(p->out);
-	free(p->err);
+	proc_finish(p, LIMIT_S);
 }
 
 /* Wait until the guest printed @lines lines; false if it ended first. */
 static bool wait_lines(struct proc *p, int lines)
 {
 	for (int i = 0; i < LIMIT_S * 100; i++) {
-		if (count_lines(p->out_fd) >= lines)
+		if (proc_count_lines(p->out_fd) >= lines)
 			return true;
 		if (waitpid(p->pid, NULL, WNOHANG) == p->pid)
 			return false;
 		msleep(10);
 	}
 	return false;
-}
-
-/*
- * The counter lines in @out: they must run from 0 one by one; the first
- * line that breaks the rule is described in @why. Returns the last
- * value, -1 for none, -2 if broken.
- */
-static long check_counter(const char *out, bool *done, bool *bad, char *why,
-			  size_t len)
-{
-	long last = -1;
-	int line = 0;
-
-	*done = *bad = false;
-	for (const char *s = out; *s; line++) {
-		const char *nl = strchr(s, '\n');
-		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		char *end;
-		long v;
-
-		if (n == 4 && !strncmp(s, "DONE", 4)) {
-			*done = true;
-		} else if (n == 3 && !strncmp(s, "BAD", 3)) {
-			*bad = true;
-		} else {
-			v = strtol(s, &end, 10);
-			if (!n || end != s + n || v != last + 1 || *done) {
-				snprintf(why, len, "line %d is '%.*s' after %ld", line,
-					 (int)(n > 40 ? 40 : n), s, last);
-				return -2;
-			}
-			last = v;
-		}
-		s += n + (nl ? 1 : 0);
-	}
-	return last;
 }
 
 #define NE2K_BDF	"0000:00:03.0"	/* Bochs's ne2k in slot 2 (check.sh) */
@@ -389,7 +262,7 @@ TEST_F(snap, round_trip)
 	ASSERT_EQ(SNAP_LIMIT - 1, last);
 	free(both);
 	free(saved);
-	release(&p);
+	proc_release(&p);
 }
 
 /* @data with @len bytes to self->bad. */
@@ -514,7 +387,7 @@ TEST_F(snap, refusals)
 			TH_LOG("case %d: stderr: %s", c, p.err);
 		ASSERT_NE(NULL, strstr(p.err, msg))
 			TH_LOG("case %d: expected \"%s\" in: %s", c, msg, p.err);
-		release(&p);
+		proc_release(&p);
 	}
 	/* The corrupted page of case 7 is named as a CRC mismatch. */
 	memcpy(copy, f, len);
@@ -525,14 +398,14 @@ TEST_F(snap, refusals)
 	ASSERT_EQ(1, p.status) TH_LOG("stderr: %s", p.err);
 	ASSERT_EQ(1, p.err_lines) TH_LOG("stderr: %s", p.err);
 	ASSERT_NE(NULL, strstr(p.err, "corrupted (CRC mismatch)")) TH_LOG("stderr: %s", p.err);
-	release(&p);
+	proc_release(&p);
 
 	ASSERT_TRUE(start(&p, usage));
 	finish(&p);
 	ASSERT_EQ(2, p.status) TH_LOG("stderr: %s", p.err);
 	ASSERT_NE(NULL, strstr(p.err, "--mem cannot be used with --restore"))
 		TH_LOG("stderr: %s", p.err);
-	release(&p);
+	proc_release(&p);
 	munmap(f, len);
 	free(copy);
 }
@@ -637,7 +510,7 @@ TEST_F(snap, forged)
 		ASSERT_EQ(1, p.err_lines) TH_LOG("case %d: stderr: %s", c, p.err);
 		ASSERT_NE(NULL, strstr(p.err, msg))
 			TH_LOG("case %d: expected \"%s\" in: %s", c, msg, p.err);
-		release(&p);
+		proc_release(&p);
 	}
 	free(f);
 }
@@ -719,8 +592,8 @@ TEST_F_TIMEOUT(snap, disk_round_trip, 3 * LIMIT_S + 60)
 	}
 	close(fd);
 	free(both);
-	release(&p);
-	release(&q);
+	proc_release(&p);
+	proc_release(&q);
 
 	/* Without its disk: refused before a VM exists, one line. */
 	ASSERT_TRUE(start(&q, nodisk_args));
@@ -729,7 +602,7 @@ TEST_F_TIMEOUT(snap, disk_round_trip, 3 * LIMIT_S + 60)
 	ASSERT_EQ(1, q.err_lines) TH_LOG("stderr: %s", q.err);
 	ASSERT_NE(NULL, strstr(q.err, "the saved VM had 1 virtio disk, this hvx-run was given 0"))
 		TH_LOG("stderr: %s", q.err);
-	release(&q);
+	proc_release(&q);
 }
 
 static bool write_mig_guest(const char *path);
@@ -783,7 +656,7 @@ TEST_F_TIMEOUT(snap, migrate_disk, 2 * LIMIT_S)
 	ASSERT_EQ(1, dst.status) TH_LOG("destination: %s", dst.err);
 	ASSERT_NE(NULL, strstr(dst.err, "the saved VM had 1 virtio disk, this hvx-run was given 0"))
 		TH_LOG("destination: %s", dst.err);
-	release(&dst);
+	proc_release(&dst);
 	ASSERT_EQ(0, waitpid(src.pid, NULL, WNOHANG)) TH_LOG("the source ended");
 
 	ASSERT_TRUE(start(&dst, dst_args));
@@ -795,8 +668,8 @@ TEST_F_TIMEOUT(snap, migrate_disk, 2 * LIMIT_S)
 		TH_LOG("destination: %s\nstdout tail: %s", dst.err,
 		       dst.out + (strlen(dst.out) > 200 ? strlen(dst.out) - 200 : 0));
 	check_both(_metadata, src.out, dst.out);
-	release(&src);
-	release(&dst);
+	proc_release(&src);
+	proc_release(&dst);
 	unlink(mguest);
 }
 
@@ -836,13 +709,13 @@ TEST_F(snap, refuse_device)
 	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
 	ASSERT_TRUE(done);
 	ASSERT_NE(0, access(self->file, F_OK));
-	release(&p);
+	proc_release(&p);
 }
 
 /* Has the memfd @fd a line containing @s? */
 static bool has_line(int fd, const char *s)
 {
-	char *all = read_all(fd);
+	char *all = proc_read(fd);
 	bool found = all && strstr(all, s);
 
 	free(all);
@@ -934,8 +807,8 @@ TEST_F_TIMEOUT(snap, linux_2cpus, 2 * LIMIT_S + 60)
 	ASSERT_EQ(NULL, strstr(q.out, "hvx-guest: new warning"))
 		TH_LOG("console after the restore: %s", q.out);
 	free(both);
-	release(&p);
-	release(&q);
+	proc_release(&p);
+	proc_release(&q);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1002,7 +875,7 @@ static int mig_port(int k)
 /* How often @s occurs in the memfd @fd. */
 static int count_str(int fd, const char *s)
 {
-	char *all = read_all(fd);
+	char *all = proc_read(fd);
 	int n = 0;
 
 	for (char *c = all ? strstr(all, s) : NULL; c; c = strstr(c + 1, s))
@@ -1046,7 +919,7 @@ static bool wait_exit(struct proc *p, int secs)
 
 static long count_of(struct proc *p)
 {
-	char *out = read_all(p->out_fd), why[128];
+	char *out = proc_read(p->out_fd), why[128];
 	bool done, bad;
 	long last;
 
@@ -1174,11 +1047,11 @@ static void migrate_ok(struct __test_metadata *_metadata, struct proc *src,
 
 	kill(src->pid, SIGUSR1);
 	ASSERT_TRUE(wait_exit(src, LIMIT_S));
-	err = read_all(dst->err_fd);
+	err = proc_read(dst->err_fd);
 	ASSERT_NE(NULL, err);
 	/* The source ended: the destination runs the VM already. */
 	ASSERT_NE(NULL, strstr(err, "runs here"))
-		TH_LOG("destination: %s; source: %s", err, read_all(src->err_fd));
+		TH_LOG("destination: %s; source: %s", err, proc_read(src->err_fd));
 	ASSERT_EQ(0, waitpid(dst->pid, NULL, WNOHANG));
 	free(err);
 	finish(src);
@@ -1242,8 +1115,8 @@ TEST_F_TIMEOUT(snap, migrate_live, LIMIT_S + 60)
 	check_both(_metadata, src.out, dst.out);
 	ASSERT_LE(0, downtime);
 	ASSERT_GE(MIG_DOWNTIME, downtime) TH_LOG("source: %s", src.err);
-	release(&src);
-	release(&dst);
+	proc_release(&src);
+	proc_release(&dst);
 	unlink(mguest);
 }
 
@@ -1280,12 +1153,12 @@ TEST_F_TIMEOUT(snap, migrate_abort, 2 * LIMIT_S)
 	r = relay(mig_port(1), mig_port(2), -1, 64 * 1024, dst.pid);
 	ASSERT_LT(0, r);
 	kill(src.pid, SIGUSR1);
-	ASSERT_TRUE(wait_err(&src, "failed: ", LIMIT_S)) TH_LOG("source: %s", read_all(src.err_fd));
+	ASSERT_TRUE(wait_err(&src, "failed: ", LIMIT_S)) TH_LOG("source: %s", proc_read(src.err_fd));
 	ASSERT_TRUE(wait_exit(&dst, 30));
 	ASSERT_EQ(128 + SIGKILL, dst.status);
 	waitpid(r, &st, 0);
 	finish(&dst);
-	release(&dst);
+	proc_release(&dst);
 	at = count_of(&src);
 	ASSERT_TRUE(wait_lines(&src, at + 50)) TH_LOG("the source stopped counting at %ld", at);
 	ASSERT_TRUE(has_line(src.err_fd, "the VM keeps running"));
@@ -1304,9 +1177,9 @@ TEST_F_TIMEOUT(snap, migrate_abort, 2 * LIMIT_S)
 	ASSERT_EQ(1, count_vms()) TH_LOG("only the source's VM should exist");
 	for (int i = 0; i < 6000 && count_str(src.err_fd, "failed: ") < 2; i++)
 		msleep(10);
-	ASSERT_EQ(2, count_str(src.err_fd, "failed: ")) TH_LOG("source: %s", read_all(src.err_fd));
+	ASSERT_EQ(2, count_str(src.err_fd, "failed: ")) TH_LOG("source: %s", proc_read(src.err_fd));
 	waitpid(r, &st, 0);
-	release(&dst);
+	proc_release(&dst);
 	at = count_of(&src);
 	ASSERT_TRUE(wait_lines(&src, at + 50)) TH_LOG("the source stopped counting at %ld", at);
 
@@ -1320,8 +1193,8 @@ TEST_F_TIMEOUT(snap, migrate_abort, 2 * LIMIT_S)
 	waitpid(r, &st, 0);
 	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, dst.status) TH_LOG("destination: %s", dst.err);
 	check_both(_metadata, src.out, dst.out);
-	release(&src);
-	release(&dst);
+	proc_release(&src);
+	proc_release(&dst);
 	unlink(mguest);
 }
 
@@ -1364,7 +1237,7 @@ TEST_F(snap, migrate_newer)
 	ASSERT_NE(NULL, strstr(p.err, "hvx-run: --incoming tcp:127.0.0.1:")) TH_LOG("stderr: %s", p.err);
 	ASSERT_NE(NULL, strstr(p.err, "stream format 2 is newer than this hvx-run's (1)"))
 		TH_LOG("stderr: %s", p.err);
-	release(&p);
+	proc_release(&p);
 }
 
 #define MIG_LINUX_COUNT	250	/* the Linux guest's lines when migrated */
@@ -1434,8 +1307,8 @@ TEST_F_TIMEOUT(snap, migrate_linux, 2 * LIMIT_S + 60)
 	ASSERT_EQ(NULL, strstr(dst.out, "hvx-guest: new warning"))
 		TH_LOG("console after the migration: %s", dst.out);
 	free(both);
-	release(&src);
-	release(&dst);
+	proc_release(&src);
+	proc_release(&dst);
 }
 
 /* ---- hvxctl save and hvxctl migrate ------------------------------------ */
@@ -1455,25 +1328,7 @@ static const char *hvxctl_path(void)
  */
 static void hvxctl(struct proc *p, const char *cwd, char *const args[])
 {
-	char *argv[8];
-	int n = 0;
-
-	memset(p, 0, sizeof(*p));
-	argv[n++] = (char *)hvxctl_path();
-	for (int i = 0; args[i] && n < 7; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	p->out_fd = memfd_create("hvxctl-out", 0);
-	p->err_fd = memfd_create("hvxctl-err", 0);
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(p->out_fd, 1);
-		dup2(p->err_fd, 2);
-		if (chdir(cwd))
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	proc_start(p, hvxctl_path(), args, cwd);
 	finish(p);
 }
 
@@ -1547,9 +1402,9 @@ TEST_F(snap, hvxctl_save)
 	ASSERT_TRUE(done);
 	ASSERT_EQ(SNAP_LIMIT - 1, last);
 	free(both);
-	release(&p);
-	release(&c);
-	release(&r);
+	proc_release(&p);
+	proc_release(&c);
+	proc_release(&r);
 }
 
 /*
@@ -1580,7 +1435,7 @@ TEST_F_TIMEOUT(snap, hvxctl_migrate, LIMIT_S + 60)
 	snprintf(id, sizeof(id), "%u", vm_of(src.pid));
 	ASSERT_STRNE("0", id);
 	hvxctl(&c, self->dir, (char *[]){ "migrate", id, to, NULL });
-	ASSERT_EQ(0, c.status) TH_LOG("hvxctl: %s; source: %s", c.err, read_all(src.err_fd));
+	ASSERT_EQ(0, c.status) TH_LOG("hvxctl: %s; source: %s", c.err, proc_read(src.err_fd));
 	ASSERT_NE(NULL, strstr(c.out, ": migrated to tcp:127.0.0.1:")) TH_LOG("hvxctl: %s", c.out);
 	ASSERT_NE(NULL, strstr(c.out, "downtime ")) TH_LOG("hvxctl: %s", c.out);
 	ASSERT_TRUE(wait_exit(&src, LIMIT_S));
@@ -1592,9 +1447,9 @@ TEST_F_TIMEOUT(snap, hvxctl_migrate, LIMIT_S + 60)
 		TH_LOG("destination: %s", dst.err);
 	check_both(_metadata, src.out, dst.out);
 	printf("# %.*s\n", (int)strcspn(c.out, "\n"), c.out);
-	release(&src);
-	release(&dst);
-	release(&c);
+	proc_release(&src);
+	proc_release(&dst);
+	proc_release(&c);
 	unlink(mguest);
 }
 
@@ -1637,23 +1492,23 @@ TEST_F(snap, hvxctl_refused)
 	snprintf(line, sizeof(line), "hvx-run: %s", refusal);
 	ASSERT_EQ(1, count_str(p.err_fd, line)) TH_LOG("hvx-run did not print the refusal once");
 	ASSERT_STREQ("", c.out);
-	release(&c);
+	proc_release(&c);
 
 	hvxctl(&c, self->dir, (char *[]){ "migrate", id, nowhere, NULL });
 	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_NE(NULL, strstr(c.err, refusal)) TH_LOG("hvxctl: %s", c.err);
-	release(&c);
+	proc_release(&c);
 
 	hvxctl(&c, self->dir, (char *[]){ "save", "2147483647", self->file, NULL });
 	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_NE(NULL, strstr(c.err, "no such VM")) TH_LOG("hvxctl: %s", c.err);
-	release(&c);
+	proc_release(&c);
 
 	hvxctl(&c, self->dir, (char *[]){ "migrate", id, "127.0.0.1:1", NULL });
 	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_NE(NULL, strstr(c.err, "the address must be tcp:HOST:PORT")) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_EQ(0, strchr(c.err, '\n')[1]) TH_LOG("more than one line: %s", c.err);
-	release(&c);
+	proc_release(&c);
 
 	finish(&p);
 	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
@@ -1661,7 +1516,7 @@ TEST_F(snap, hvxctl_refused)
 	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
 	ASSERT_TRUE(done);
 	ASSERT_NE(0, access(self->file, F_OK));
-	release(&p);
+	proc_release(&p);
 }
 
 /*
@@ -1693,13 +1548,13 @@ TEST_F(snap, hvxctl_failed)
 	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_NE(NULL, strstr(c.err, "no/such/dir/vm.snap.tmp: No such file or directory"))
 		TH_LOG("hvxctl: %s", c.err);
-	release(&c);
+	proc_release(&c);
 
 	hvxctl(&c, self->dir, (char *[]){ "migrate", id, nowhere, NULL });
 	ASSERT_EQ(1, c.status) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_NE(NULL, strstr(c.err, "migration to tcp:127.0.0.1:")) TH_LOG("hvxctl: %s", c.err);
 	ASSERT_NE(NULL, strstr(c.err, "the VM keeps running")) TH_LOG("hvxctl: %s", c.err);
-	release(&c);
+	proc_release(&c);
 
 	finish(&p);
 	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, p.status) TH_LOG("stderr: %s", p.err);
@@ -1707,7 +1562,7 @@ TEST_F(snap, hvxctl_failed)
 	ASSERT_EQ(SNAP_LIMIT - 1, last) TH_LOG("%s", last == -2 ? why : "");
 	ASSERT_FALSE(bad);
 	ASSERT_TRUE(done);
-	release(&p);
+	proc_release(&p);
 }
 
 TEST_HARNESS_MAIN

@@ -41,6 +41,7 @@
 #include <x86intrin.h>
 
 #include "hvx_test.h"
+#include "hvx_proc.h"
 #include "snapshot_guest.h"
 
 extern const char snap_guest_start[], snap_guest_end[];
@@ -86,13 +87,6 @@ static const char *const ata_mods[] = {
 	"scsi_common", "scsi_mod", "libata", "ata_piix", "crct10dif_common",
 	"crc-t10dif", "crc64", "crc64-rocksoft", "t10-pi", "sd_mod",
 };
-
-static const char *hvx_run_path(void)
-{
-	const char *p = getenv("HVX_RUN");
-
-	return p && *p ? p : "/usr/bin/hvx-run";
-}
 
 /* CRC-32 of IEEE 802.3. */
 static uint32_t crc32_ieee(const void *data, size_t len)
@@ -253,124 +247,10 @@ static bool full_pwrite(int fd, const void *buf, size_t len, off_t off)
 	return true;
 }
 
-struct proc {
-	pid_t pid;
-	int out_fd, err_fd;
-	int status;		/* exit status, 128 + signal, -1 timed out */
-	char *out, *err;
-};
-
-/* Start hvx-run with @args (NULL-terminated); stdin is /dev/null. */
-static bool start(struct proc *p, char *const args[])
-{
-	char *argv[16];
-	int n = 0, in;
-
-	memset(p, 0, sizeof(*p));
-	argv[n++] = (char *)hvx_run_path();
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	p->out_fd = memfd_create("hvx-run-out", 0);
-	p->err_fd = memfd_create("hvx-run-err", 0);
-	in = open("/dev/null", O_RDONLY);
-	if (p->out_fd < 0 || p->err_fd < 0 || in < 0)
-		return false;
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(in, 0);
-		dup2(p->out_fd, 1);
-		dup2(p->err_fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(in);
-	return p->pid > 0;
-}
-
-static char *read_fd(int fd)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-
-	if (fstat(fd, &st))
-		return NULL;
-	buf = calloc(1, st.st_size + 1);
-	n = buf ? pread(fd, buf, st.st_size, 0) : -1;
-	if (buf && n >= 0)
-		buf[n] = 0;
-	return buf;
-}
-
-static int count_lines(int fd)
-{
-	char *s = read_fd(fd);
-	int n = 0;
-
-	for (char *c = s; c && *c; c++)
-		n += *c == '\n';
-	free(s);
-	return n;
-}
-
-/* Wait for it to end (at most LIMIT_S, then KILL), collect its output. */
+/* Wait for hvx-run to end (at most LIMIT_S, then KILL), collect its output. */
 static void finish(struct proc *p)
 {
-	int st = 0;
-	pid_t r = 0;
-
-	p->status = -1;
-	for (int i = 0; i < LIMIT_S * 10 && !r; i++) {
-		r = waitpid(p->pid, &st, WNOHANG);
-		if (!r)
-			msleep(100);
-	}
-	if (r == p->pid)
-		p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	else if (!r) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, &st, 0);
-	}
-	p->out = read_fd(p->out_fd);
-	p->err = read_fd(p->err_fd);
-	close(p->out_fd);
-	close(p->err_fd);
-}
-
-/*
- * The counter lines in @out run from 0 one by one, then maybe "DONE" (and
- * never "BAD"). Returns the last value, -1 for none, -2 if broken (@why).
- */
-static long check_counter(const char *out, bool *done, bool *bad, char *why,
-			  size_t len)
-{
-	long last = -1;
-	int line = 0;
-
-	*done = *bad = false;
-	for (const char *s = out; *s; line++) {
-		const char *nl = strchr(s, '\n');
-		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		char *end;
-		long v;
-
-		if (n == 4 && !strncmp(s, "DONE", 4)) {
-			*done = true;
-		} else if (n == 3 && !strncmp(s, "BAD", 3)) {
-			*bad = true;
-		} else {
-			v = strtol(s, &end, 10);
-			if (!n || end != s + n || v != last + 1 || *done) {
-				snprintf(why, len, "line %d is '%.*s' after %ld", line,
-					 (int)(n > 40 ? 40 : n), s, last);
-				return -2;
-			}
-			last = v;
-		}
-		s += n + (nl ? 1 : 0);
-	}
-	return last;
+	proc_finish(p, LIMIT_S);
 }
 
 /* The flat guest with XH_LIMIT and XH_PACE patched in, to @path. */
@@ -459,9 +339,9 @@ static void source(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *self)
 	ASSERT_TRUE(write_guest(self->guest));
 	for (uint64_t t = __rdtsc(); t < XH_SOURCE_TSC; t = __rdtsc())
 		msleep(5000);
-	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(proc_start(&p, hvx_run_path(), args, NULL));
 	for (int i = 0; i < LIMIT_S * 100 && !seen; i++) {
-		seen = count_lines(p.out_fd) >= XH_SAVE_AT;
+		seen = proc_count_lines(p.out_fd) >= XH_SAVE_AT;
 		if (!seen && waitpid(p.pid, NULL, WNOHANG) == p.pid)
 			break;
 		if (!seen)
@@ -508,8 +388,7 @@ static void source(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *self)
 	       (unsigned long long)h.snap_len, self->dev);
 	print_host("source", &h);
 	free(snap);
-	free(p.out);
-	free(p.err);
+	proc_release(&p);
 }
 
 /*
@@ -568,7 +447,7 @@ static void destination(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *
 	       (unsigned long long)(here.tsc > h.tsc ? here.tsc - h.tsc : h.tsc - here.tsc));
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_TRUE(start(&p, args));
+	ASSERT_TRUE(proc_start(&p, hvx_run_path(), args, NULL));
 	finish(&p);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -589,8 +468,7 @@ static void destination(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *
 	ASSERT_GE(XH_RESTORE_S * 1000, ms);
 	free(both);
 	free(saved);
-	free(p.out);
-	free(p.err);
+	proc_release(&p);
 }
 
 TEST_F_TIMEOUT(xhost, cross_host, LIMIT_S + 120)

@@ -36,4 +36,17 @@
 #define SNAP_DIRTY	0x400000	/* the dirty region */
 #define SNAP_DIRTY_PAGES 512		/* 2 MiB */
 
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The guest's image (snapshot_blobs.S); the host's side: flat_guest.c. */
+extern const char snap_guest_start[], snap_guest_end[];
+bool flat_guest_write(const char *path, uint32_t limit, uint32_t dirty,
+		      uint32_t pace);
+long check_counter(const char *out, bool *done, bool *bad, char *why,
+		   size_t len);
+#endif
+
 #endif

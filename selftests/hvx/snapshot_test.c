@@ -84,7 +84,6 @@
 #include "hvx_proc.h"
 #include "snapshot_guest.h"
 
-extern const char snap_guest_start[], snap_guest_end[];
 
 /* The file layout of userspace/hvx-run/snapshot.c (userspace/README.md). */
 #define HDR_SIZE	40
@@ -606,6 +605,8 @@ TEST_F_TIMEOUT(snap, disk_round_trip, 3 * LIMIT_S + 60)
 }
 
 static bool write_mig_guest(const char *path);
+static void mig_setup(struct __test_metadata *_metadata, FIXTURE_DATA(snap) *self,
+		      char *mguest, char *to, int kto, char *from, int kfrom);
 static int mig_port(int k);
 static int loopback_up(void);
 static bool wait_err(struct proc *p, const char *s, int secs);
@@ -635,11 +636,7 @@ TEST_F_TIMEOUT(snap, migrate_disk, 2 * LIMIT_S)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
 	close(fd);
-	snprintf(mguest, sizeof(mguest), "%s.mig", self->guest);
-	ASSERT_TRUE(write_mig_guest(mguest));
-	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", mig_port(0));
-	snprintf(from, sizeof(from), "tcp:127.0.0.1:%d", mig_port(0));
-	ASSERT_EQ(0, loopback_up());
+	mig_setup(_metadata, self, mguest, to, 0, from, 0);
 	mig_args(src_args, mguest, to);
 	for (n = 0; src_args[n]; n++)
 		;
@@ -828,22 +825,33 @@ TEST_F_TIMEOUT(snap, linux_2cpus, 2 * LIMIT_S + 60)
 /* The flat guest with the migration parameters, to @path. */
 static bool write_mig_guest(const char *path)
 {
-	size_t len = snap_guest_end - snap_guest_start;
-	uint8_t *g = malloc(len);
-	uint32_t v[3] = { MIG_LIMIT, MIG_DIRTY, MIG_PACE };
-	bool ok;
-	int fd;
+	return flat_guest_write(path, MIG_LIMIT, MIG_DIRTY, MIG_PACE);
+}
 
-	if (!g)
-		return false;
-	memcpy(g, snap_guest_start, len);
-	memcpy(g + SNAP_OFF_LIMIT, v, sizeof(v));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ok = fd >= 0 && write(fd, g, len) == (ssize_t)len;
-	if (fd >= 0)
-		close(fd);
-	free(g);
-	return ok;
+/*
+ * The migration tests' start: the flat guest with the migration
+ * parameters at @mguest (beside the fixture's guest), the loopback up,
+ * @to and @from (64 bytes each) the addresses of ports mig_port(@kto) and
+ * mig_port(@kfrom).
+ */
+static void mig_setup(struct __test_metadata *_metadata, FIXTURE_DATA(snap) *self,
+		      char *mguest, char *to, int kto, char *from, int kfrom)
+{
+	snprintf(mguest, 160, "%s.mig", self->guest);
+	ASSERT_TRUE(write_mig_guest(mguest));
+	snprintf(to, 64, "tcp:127.0.0.1:%d", mig_port(kto));
+	snprintf(from, 64, "tcp:127.0.0.1:%d", mig_port(kfrom));
+	ASSERT_EQ(0, loopback_up());
+}
+
+/* The destination listening, then the source, which printed 200 lines. */
+static void mig_start(struct __test_metadata *_metadata, struct proc *src,
+		      char **src_args, struct proc *dst, char **dst_args)
+{
+	ASSERT_TRUE(start(dst, dst_args));
+	ASSERT_TRUE(wait_err(dst, "waiting for a VM", 30)) TH_LOG("destination did not listen");
+	ASSERT_TRUE(start(src, src_args));
+	ASSERT_TRUE(wait_lines(src, 200)) TH_LOG("the guest did not print 200 lines");
 }
 
 /*
@@ -1097,16 +1105,9 @@ TEST_F_TIMEOUT(snap, migrate_live, LIMIT_S + 60)
 	long downtime = -1;
 
 	REQUIRE_VMX();
-	snprintf(mguest, sizeof(mguest), "%s.mig", self->guest);
-	ASSERT_TRUE(write_mig_guest(mguest));
-	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", mig_port(0));
-	snprintf(from, sizeof(from), "tcp:127.0.0.1:%d", mig_port(0));
-	ASSERT_EQ(0, loopback_up());
-	ASSERT_TRUE(start(&dst, dst_args));
-	ASSERT_TRUE(wait_err(&dst, "waiting for a VM", 30)) TH_LOG("destination did not listen");
+	mig_setup(_metadata, self, mguest, to, 0, from, 0);
 	mig_args(src_args, mguest, to);
-	ASSERT_TRUE(start(&src, src_args));
-	ASSERT_TRUE(wait_lines(&src, 200)) TH_LOG("the guest did not print 200 lines");
+	mig_start(_metadata, &src, src_args, &dst, dst_args);
 	migrate_ok(_metadata, &src, &dst, &downtime);
 	finish(&dst);
 	ASSERT_EQ((SNAP_EXIT_DONE << 1) | 1, dst.status)
@@ -1138,11 +1139,7 @@ TEST_F_TIMEOUT(snap, migrate_abort, 2 * LIMIT_S)
 	int st;
 
 	REQUIRE_VMX();
-	snprintf(mguest, sizeof(mguest), "%s.mig", self->guest);
-	ASSERT_TRUE(write_mig_guest(mguest));
-	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", mig_port(1));
-	snprintf(from, sizeof(from), "tcp:127.0.0.1:%d", mig_port(2));
-	ASSERT_EQ(0, loopback_up());
+	mig_setup(_metadata, self, mguest, to, 1, from, 2);
 	mig_args(src_args, mguest, to);
 	ASSERT_TRUE(start(&src, src_args));
 	ASSERT_TRUE(wait_lines(&src, 100)) TH_LOG("the guest did not print 100 lines");
@@ -1421,17 +1418,10 @@ TEST_F_TIMEOUT(snap, hvxctl_migrate, LIMIT_S + 60)
 
 	REQUIRE_VMX();
 	REQUIRE_HVXCTL();
-	snprintf(mguest, sizeof(mguest), "%s.mig", self->guest);
-	ASSERT_TRUE(write_mig_guest(mguest));
-	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", mig_port(1));
-	snprintf(from, sizeof(from), "tcp:127.0.0.1:%d", mig_port(1));
-	ASSERT_EQ(0, loopback_up());
-	ASSERT_TRUE(start(&dst, dst_args));
-	ASSERT_TRUE(wait_err(&dst, "waiting for a VM", 30)) TH_LOG("destination did not listen");
+	mig_setup(_metadata, self, mguest, to, 1, from, 1);
 	mig_args(src_args, mguest, to);
 	src_args[8] = NULL;	/* no --migrate */
-	ASSERT_TRUE(start(&src, src_args));
-	ASSERT_TRUE(wait_lines(&src, 200)) TH_LOG("the guest did not print 200 lines");
+	mig_start(_metadata, &src, src_args, &dst, dst_args);
 	snprintf(id, sizeof(id), "%u", vm_of(src.pid));
 	ASSERT_STRNE("0", id);
 	hvxctl(&c, self->dir, (char *[]){ "migrate", id, to, NULL });

@@ -44,7 +44,6 @@
 #include "hvx_proc.h"
 #include "snapshot_guest.h"
 
-extern const char snap_guest_start[], snap_guest_end[];
 
 #define XHOST_MODEL	"HVX-XHOST"	/* lib.sh's bochsrc model= */
 #define ATA_DIR		"/lib/hvx/ata"
@@ -253,27 +252,6 @@ static void finish(struct proc *p)
 	proc_finish(p, LIMIT_S);
 }
 
-/* The flat guest with XH_LIMIT and XH_PACE patched in, to @path. */
-static bool write_guest(const char *path)
-{
-	size_t len = snap_guest_end - snap_guest_start;
-	uint32_t v[3] = { XH_LIMIT, 0, XH_PACE };
-	uint8_t *g = malloc(len);
-	bool ok;
-	int fd;
-
-	if (!g)
-		return false;
-	memcpy(g, snap_guest_start, len);
-	memcpy(g + SNAP_OFF_LIMIT, v, sizeof(v));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ok = fd >= 0 && write(fd, g, len) == (ssize_t)len;
-	if (fd >= 0)
-		close(fd);
-	free(g);
-	return ok;
-}
-
 static void print_host(const char *who, const struct xh_header *h)
 {
 	printf("# %s: cpu \"%s\", mitigations=%s, TSC %llu, boot_id %s\n", who,
@@ -336,7 +314,7 @@ static void source(struct __test_metadata *_metadata, FIXTURE_DATA(xhost) *self)
 	long last;
 	int fd;
 
-	ASSERT_TRUE(write_guest(self->guest));
+	ASSERT_TRUE(flat_guest_write(self->guest, XH_LIMIT, 0, XH_PACE));
 	for (uint64_t t = __rdtsc(); t < XH_SOURCE_TSC; t = __rdtsc())
 		msleep(5000);
 	ASSERT_TRUE(proc_start(&p, hvx_run_path(), args, NULL));

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * hvx_proc.h - hvx-run (or another tool) as a child process of a test,
- * its stdout and stderr collected in memfds; and the output check of the
- * flat counter guest (selftests/hvx/snapshot_guest.h) that the tests of
- * saving, restoring and moving a VM run under hvx-run.
+ * its stdout and stderr collected in memfds.
  */
 #ifndef HVX_SELFTEST_PROC_H
 #define HVX_SELFTEST_PROC_H
@@ -28,7 +26,5 @@ char *proc_read(int fd);
 int proc_count_lines(int fd);
 void proc_finish(struct proc *p, int limit_s);
 void proc_release(struct proc *p);
-long check_counter(const char *out, bool *done, bool *bad, char *why,
-		   size_t len);
 
 #endif /* HVX_SELFTEST_PROC_H */

@@ -2,8 +2,8 @@
 /*
  * flat_guest.c - the host's side of the flat counter guest
  * (snapshot_blobs.S, snapshot_guest.h) that snapshot_test and xhost_test
- * run under hvx-run: a copy with its parameters patched in, and the check
- * of what it printed.
+ * run under hvx-run: a copy with its parameters patched in, the check of
+ * what it printed, and the CRC of hvx-run's snapshot records.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,4 +74,18 @@ long check_counter(const char *out, bool *done, bool *bad, char *why,
 		s += n + (nl ? 1 : 0);
 	}
 	return last;
+}
+
+/* CRC-32 of IEEE 802.3, as hvx-run's snapshot records carry it. */
+uint32_t crc32_ieee(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t c = ~0u;
+
+	while (len--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+	}
+	return ~c;
 }

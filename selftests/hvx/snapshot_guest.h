@@ -47,6 +47,7 @@ bool flat_guest_write(const char *path, uint32_t limit, uint32_t dirty,
 		      uint32_t pace);
 long check_counter(const char *out, bool *done, bool *bad, char *why,
 		   size_t len);
+uint32_t crc32_ieee(const void *data, size_t len);
 #endif
 
 #endif

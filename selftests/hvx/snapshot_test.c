@@ -100,6 +100,11 @@
 #define GUEST_DIR	"/lib/hvx/guest"
 #define LINUX_COUNT	60	/* the Linux guest's lines, 100 ms apart */
 #define LINUX_SAVE_AT	20	/* saved once it printed this one */
+/* The Debian guest's command line, with guest.sh's hvx.* options @opts. */
+#define LINUX_APPEND(opts)						\
+	"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 " \
+	"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "	\
+	"quiet panic=-1 " opts
 
 /* Start hvx-run with args (NULL-terminated); stdin is /dev/null. */
 static bool start(struct proc *p, char *const args[])
@@ -409,18 +414,6 @@ TEST_F(snap, refusals)
 	free(copy);
 }
 
-/* CRC-32 of IEEE 802.3, as the file's records carry it. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t len)
-{
-	uint32_t c = ~0u;
-
-	while (len--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-	}
-	return ~c;
-}
 
 /* Append a record of @type with @len bytes of @payload at @f + *@off. */
 static void put_record(uint8_t *f, size_t *off, uint32_t type,
@@ -522,10 +515,7 @@ static long check_linux_count(const char *out, char *why, size_t len);
 
 TEST_F_TIMEOUT(snap, disk_round_trip, 3 * LIMIT_S + 60)
 {
-	static const char append[] =
-		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
-		"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
-		"quiet panic=-1 hvx.disk=count hvx.count=40";
+	static const char append[] = LINUX_APPEND("hvx.disk=count hvx.count=40");
 	char *save_args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			      GUEST_DIR "/initrd.gz", "--mem", "128M", "--cpus", "2",
 			      "--append", (char *)append, "--disk", self->disk,
@@ -746,10 +736,7 @@ static long check_linux_count(const char *out, char *why, size_t len)
 
 TEST_F_TIMEOUT(snap, linux_2cpus, 2 * LIMIT_S + 60)
 {
-	static const char append[] =
-		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
-		"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
-		"quiet panic=-1 hvx.count=60";
+	static const char append[] = LINUX_APPEND("hvx.count=60");
 	char *save_args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			      GUEST_DIR "/initrd.gz", "--mem", "128M", "--cpus", "2",
 			      "--append", (char *)append, "--save", self->file, NULL };
@@ -1250,10 +1237,7 @@ TEST_F(snap, migrate_newer)
  */
 TEST_F_TIMEOUT(snap, migrate_linux, 2 * LIMIT_S + 60)
 {
-	static const char append[] =
-		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
-		"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
-		"quiet panic=-1 hvx.count=250";
+	static const char append[] = LINUX_APPEND("hvx.count=250");
 	char to[64], from[64], at[64], why[128], *both;
 	char *src_args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			     GUEST_DIR "/initrd.gz", "--mem", "128M", "--cpus", "2",

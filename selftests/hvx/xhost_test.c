@@ -87,19 +87,6 @@ static const char *const ata_mods[] = {
 	"crc-t10dif", "crc64", "crc64-rocksoft", "t10-pi", "sd_mod",
 };
 
-/* CRC-32 of IEEE 802.3. */
-static uint32_t crc32_ieee(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t c = ~0u;
-
-	while (len--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-	}
-	return ~c;
-}
 
 static uint32_t header_crc(struct xh_header h)
 {

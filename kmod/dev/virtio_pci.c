@@ -1193,10 +1193,15 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 	unsigned int q, skip;
 	int ret = -EINVAL;
 
-	if (!d || (eh ? eh->type != d->ops->state_type ||
-			eh->size != d->ops->state_size :
-			d->ops->state_type) ||
-	    s->config_len > HVX_STATE_VIRTIO_CONFIG ||
+	if (!d)
+		return -EINVAL;
+	/* The type's record: there if and only if the type has one. */
+	if (!eh != !d->ops->state_type)
+		return -EINVAL;
+	if (eh && (eh->type != d->ops->state_type ||
+		   eh->size != d->ops->state_size))
+		return -EINVAL;
+	if (s->config_len > HVX_STATE_VIRTIO_CONFIG ||
 	    s->device_id != d->ops->id ||
 	    s->num_queues != d->nvqs || s->config_len != d->devcfg_len ||
 	    s->device_features != d->features ||

@@ -51,11 +51,13 @@ static void state_sizes_check(void)
 	BUILD_BUG_ON(sizeof(struct hvx_state_rtc) % 8);
 	BUILD_BUG_ON(sizeof(struct hvx_state_uart) % 8);
 	BUILD_BUG_ON(sizeof(struct hvx_state_pci) % 8);
+	BUILD_BUG_ON(sizeof(struct hvx_state_virtio_net) % 8);
 	BUILD_BUG_ON(sizeof(struct hvx_state_uart) + HVX_UART_RING_SIZE +
 		     sizeof(struct hvx_state_pic) + sizeof(struct hvx_state_pit) +
 		     sizeof(struct hvx_state_ioapic) + sizeof(struct hvx_state_rtc) +
 		     sizeof(struct hvx_state_pci) +
-		     NR_SLOTS * sizeof(struct hvx_state_virtio) >
+		     NR_SLOTS * (sizeof(struct hvx_state_virtio) +
+				 sizeof(struct hvx_state_virtio_net)) >
 		     HVX_VM_STATE_MAX_SIZE);
 }
 
@@ -158,7 +160,7 @@ static void state_release_vcpus(struct state_ctx *c)
 long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
 	struct state_ctx *c = NULL;
-	bool held = false;
+	bool held = false, drained = false;
 	u32 len = 0;
 	u8 *buf;
 	long ret;
@@ -198,6 +200,7 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 		 */
 		mutex_unlock(&vm->lock);
 		ret = hvx_virtio_drain(&c->virtio);
+		drained = true;
 		mutex_lock(&vm->lock);
 		if (ret)
 			goto unlock;
@@ -214,6 +217,8 @@ unlock:
 		len += hvx_virtio_get_state(&c->virtio, buf + len);
 		ret = len;
 	}
+	if (drained)
+		hvx_virtio_resume(&c->virtio);
 	if (held)
 		state_release_vcpus(c);
 	kfree(c);
@@ -229,15 +234,16 @@ unlock:
 
 /*
  * Split @buf into records, one pointer per type in state_types order and
- * one per PCI slot for the virtio records.
+ * one per PCI slot for the virtio records and for the device types' own.
  * Return: 0, or -EINVAL for a truncated record, a size below the header
  * or not a multiple of 8, an unknown type or version, a bad instance, a
  * nonzero reserved field, a type (or virtio instance) given twice, a size
- * that is not the type's.
+ * that is not the type's, a device type's record without its virtio one.
  */
 static int state_parse(const u8 *buf, u32 size,
 		       const struct hvx_state_header **recs,
-		       const struct hvx_state_virtio **vrecs)
+		       const struct hvx_state_virtio **vrecs,
+		       const struct hvx_state_header **erecs)
 {
 	u32 off = 0;
 	int i;
@@ -261,6 +267,17 @@ static int state_parse(const u8 *buf, u32 size,
 			off += h->size;
 			continue;
 		}
+		if (h->type == HVX_STATE_VIRTIO_NET) {
+			u32 slot = h->instance >> 3;
+
+			if (h->size != sizeof(struct hvx_state_virtio_net) ||
+			    (h->instance & 7) || !slot || slot >= NR_SLOTS ||
+			    erecs[slot])
+				return -EINVAL;
+			erecs[slot] = h;
+			off += h->size;
+			continue;
+		}
 		if (h->instance)
 			return -EINVAL;
 		for (i = 0; i < NR_STATE_TYPES; i++)
@@ -274,6 +291,9 @@ static int state_parse(const u8 *buf, u32 size,
 		recs[i] = h;
 		off += h->size;
 	}
+	for (i = 0; i < NR_SLOTS; i++)
+		if (erecs[i] && !vrecs[i])
+			return -EINVAL;
 	return 0;
 }
 
@@ -340,6 +360,7 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
 	const struct hvx_state_header *recs[NR_STATE_TYPES] = { };
 	const struct hvx_state_virtio *vrecs[NR_SLOTS] = { };
+	const struct hvx_state_header *erecs[NR_SLOTS] = { };
 	struct state_ctx *c;
 	bool virtio = false;
 	u8 *buf;
@@ -356,7 +377,7 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	ret = -EFAULT;
 	if (copy_from_user(buf, u64_to_user_ptr(a->addr), a->size))
 		goto out;
-	ret = state_parse(buf, a->size, recs, vrecs);
+	ret = state_parse(buf, a->size, recs, vrecs, erecs);
 	if (ret)
 		goto out;
 	for (i = 0; i < NR_SLOTS; i++)
@@ -384,7 +405,8 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 		ret = hvx_virtio_drain(&c->virtio);
 		for (i = 0; !ret && i < NR_SLOTS; i++)
 			if (vrecs[i])
-				ret = hvx_virtio_check_state(&c->virtio, vrecs[i]);
+				ret = hvx_virtio_check_state(&c->virtio, vrecs[i],
+							     erecs[i]);
 		mutex_lock(&vm->lock);
 		if (ret)
 			goto release;
@@ -400,10 +422,14 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	mutex_unlock(&vm->lock);
 	for (i = 0; i < NR_SLOTS; i++)
 		if (vrecs[i])
-			hvx_virtio_set_state(&c->virtio, vrecs[i]);
+			hvx_virtio_set_state(&c->virtio, vrecs[i], erecs[i]);
+	if (virtio)
+		hvx_virtio_resume(&c->virtio);
 	state_release_vcpus(c);
 	goto out;
 release:
+	if (virtio)
+		hvx_virtio_resume(&c->virtio);
 	state_release_vcpus(c);
 unlock:
 	mutex_unlock(&vm->lock);

@@ -1711,6 +1711,7 @@ struct hvx_vm_state {
 #define HVX_STATE_UART		5	/* struct hvx_state_uart, version 1 */
 #define HVX_STATE_PCI		6	/* struct hvx_state_pci, version 1 */
 #define HVX_STATE_VIRTIO	7	/* struct hvx_state_virtio, version 1 */
+#define HVX_STATE_VIRTIO_NET	8	/* struct hvx_state_virtio_net, version 1 */
 
 /**
  * struct hvx_state_header - the header of every device state record
@@ -1720,7 +1721,8 @@ struct hvx_vm_state {
  *	record starts there. Exactly the payload's size for fixed-size
  *	payloads (padding bytes at the end must be zero).
  * @instance: which device of the type: 0 for the platform devices (each
- *	exists once per VM); for HVX_STATE_VIRTIO the device's devfn.
+ *	exists once per VM); for HVX_STATE_VIRTIO and HVX_STATE_VIRTIO_NET
+ *	the device's devfn.
  * @reserved: must be zero.
  */
 struct hvx_state_header {
@@ -2034,6 +2036,10 @@ struct hvx_state_virtio_queue {
  * In-flight requests are completed before HVX_GET_VM_STATE reads the
  * record: a virtio-blk device has no state beyond this (its serial and
  * read-only flag are configuration, given again to HVX_CREATE_VIRTIO).
+ * For a virtio-net device the MAC in @device_config (its first 6 bytes)
+ * is state, not identity: it need not equal the device's but must be a
+ * valid unicast address, and it replaces the device's; the rest must
+ * match. Its other state is in the HVX_STATE_VIRTIO_NET record.
  */
 struct hvx_state_virtio {
 	struct hvx_state_header hdr;
@@ -2055,6 +2061,52 @@ struct hvx_state_virtio {
 	__u8 pci_config[256];
 	__u8 device_config[HVX_STATE_VIRTIO_CONFIG];
 	struct hvx_state_virtio_queue queue[HVX_STATE_VIRTIO_QUEUES];
+};
+
+/* Size of struct hvx_state_virtio_net's MAC filter table. */
+#define HVX_STATE_NET_MACS	64
+
+/* Bits of struct hvx_state_virtio_net.flags: the receive filter. */
+#define HVX_NET_PROMISC		(1 << 0)	/* VIRTIO_NET_CTRL_RX_PROMISC on */
+#define HVX_NET_ALLMULTI	(1 << 1)	/* VIRTIO_NET_CTRL_RX_ALLMULTI on */
+#define HVX_NET_UC_OVERFLOW	(1 << 2)	/* unicast table too big: all pass */
+#define HVX_NET_MC_OVERFLOW	(1 << 3)	/* the same for multicast */
+#define HVX_NET_FLAGS		(HVX_NET_PROMISC | HVX_NET_ALLMULTI | \
+				 HVX_NET_UC_OVERFLOW | HVX_NET_MC_OVERFLOW)
+
+/**
+ * struct hvx_state_virtio_net - record HVX_STATE_VIRTIO_NET: a virtio-net
+ *	device's state beyond its HVX_STATE_VIRTIO record
+ * @hdr: the header; @hdr.instance is the device's devfn, which must have
+ *	an HVX_STATE_VIRTIO record in the same buffer.
+ * @mac: the MAC address the device was created with (or drew at
+ *	random), which a device reset puts back into the configuration; a
+ *	valid unicast address. It replaces the restoring device's, so that
+ *	a VM created with a random MAC keeps the saved one.
+ * @reserved: must be zero.
+ * @flags: HVX_NET_* (the receive filter, VIRTIO_NET_CTRL_RX and
+ *	VIRTIO_NET_CTRL_MAC_TABLE_SET).
+ * @nr_uc: unicast entries at the start of @macs; 0 with
+ *	HVX_NET_UC_OVERFLOW.
+ * @nr_mc: multicast entries after them; 0 with HVX_NET_MC_OVERFLOW.
+ *	@nr_uc + @nr_mc is at most HVX_STATE_NET_MACS.
+ * @macs: the MAC filter table; entries past @nr_uc + @nr_mc are zero.
+ *
+ * The current MAC (VIRTIO_NET_CTRL_MAC_ADDR_SET) is in the
+ * HVX_STATE_VIRTIO record's device configuration; the tap's offloads
+ * (TUNSETOFFLOAD) follow the accepted features and are set on the
+ * restoring device's tap. Frames the tap holds are not state: a frame
+ * waits in the tap until the driver has receive buffers for it, so the
+ * save neither loses nor repeats a frame the device took.
+ */
+struct hvx_state_virtio_net {
+	struct hvx_state_header hdr;
+	__u8 mac[6];
+	__u16 reserved;
+	__u32 flags;
+	__u16 nr_uc;
+	__u16 nr_mc;
+	__u8 macs[HVX_STATE_NET_MACS][6];
 };
 
 /**
@@ -2087,14 +2139,15 @@ struct hvx_state_virtio {
  * HVX_GET_VM_STATE - (VM fd) write a record for every in-kernel device
  * the VM has (HVX_CREATE_PLATFORM) to the buffer: the platform devices in
  * HVX_STATE_* order, then one HVX_STATE_VIRTIO per virtio device in
- * creation order. Returns the bytes written. With @size 0 it writes
+ * creation order, a virtio-net device's followed by its
+ * HVX_STATE_VIRTIO_NET. Returns the bytes written. With @size 0 it writes
  * nothing and returns the bytes needed. With virtio devices, every vCPU
  * must be stopped: the call completes the requests in flight (and those
  * notified and not yet taken) before it reads the queues. Errors:
  * -ENOSPC (the buffer is too small: nothing useful was written),
  * -EOPNOTSUPP (a device is passed through: its state lives in hardware
- * hvx cannot save; or a virtio-net device, whose state has no record
- * yet), -EBUSY (a vCPU is running and the VM has virtio devices),
+ * hvx cannot save), -EBUSY (a vCPU is running and the VM has virtio
+ * devices),
  * -EINTR (a fatal signal while requests completed), -ENODEV (no
  * HVX_CREATE_PLATFORM), -EFAULT, -EINVAL (nonzero @flags or @reserved,
  * @size above HVX_VM_STATE_MAX_SIZE).
@@ -2108,7 +2161,9 @@ struct hvx_state_virtio {
  * match the VM's device at its devfn (created with the same
  * HVX_CREATE_VIRTIO arguments and backing): its type, queue count,
  * offered features, configuration and read-only PCI bytes; the device's
- * requests in flight are completed first. Errors, with nothing
+ * requests in flight are completed first. A virtio-net device's record
+ * comes with its HVX_STATE_VIRTIO_NET record (one without the other is
+ * refused). Errors, with nothing
  * changed: -EINVAL (an unknown type or version, a bad size or instance,
  * a record for a device the VM lacks or that does not match it, a type
  * or instance given twice, a field out of range or a nonzero reserved

@@ -86,6 +86,7 @@ struct hvx_vq_chain {
 };
 
 struct hvx_virtio;
+struct hvx_state_virtio;
 
 /**
  * struct hvx_virtio_ops - what a device type adds to the transport
@@ -103,9 +104,24 @@ struct hvx_virtio;
  *	(FEATURES_OK), or 0 at a reset. Called with the device's @lock held.
  * @stop: optional: stop waking the worker (called before it is stopped).
  * @release: free the type's resources (the worker is stopped).
- * @can_save: the type keeps no state beyond the transport's and its
- *	configuration once its requests are complete, so HVX_STATE_VIRTIO
- *	saves it whole.
+ * @can_save: HVX_STATE_VIRTIO (with @state_type's record if the type
+ *	has one) saves the device whole once its requests are complete.
+ * @cfg_state: bytes at the start of the device configuration that are
+ *	the device's state rather than its identity (virtio-net's MAC): a
+ *	restore need not match them, and @set_state loads them.
+ * @state_type: optional: the HVX_STATE_* type of the type's own record,
+ *	which follows its HVX_STATE_VIRTIO record; 0 if none.
+ * @state_size: the size of that record, header included.
+ * @pause: optional: stop new work coming from the backing (a tap's
+ *	frames) before a drain, so that the queues keep still while their
+ *	state is read or loaded. Process context, no lock held.
+ * @resume: undo @pause (also after a failed drain).
+ * @get_state: fill the type's record (zeroed, its header written).
+ *	Called with the device's @lock held, the worker idle.
+ * @check_state: check the type's record @ext and the device configuration
+ *	of @s against the device: 0 or -EINVAL. Called with @lock held.
+ * @set_state: load @ext and @s's @cfg_state bytes, after the transport's
+ *	state (and @set_features). Called with @lock held, the worker idle.
  */
 struct hvx_virtio_ops {
 	u16 id;
@@ -117,6 +133,16 @@ struct hvx_virtio_ops {
 	void (*stop)(struct hvx_virtio *d);
 	void (*release)(struct hvx_virtio *d);
 	bool can_save;
+	unsigned int cfg_state;
+	u16 state_type;
+	u32 state_size;
+	void (*pause)(struct hvx_virtio *d);
+	void (*resume)(struct hvx_virtio *d);
+	void (*get_state)(struct hvx_virtio *d, void *ext);
+	int (*check_state)(struct hvx_virtio *d,
+			   const struct hvx_state_virtio *s, const void *ext);
+	void (*set_state)(struct hvx_virtio *d,
+			  const struct hvx_state_virtio *s, const void *ext);
 };
 
 /**
@@ -216,14 +242,14 @@ struct hvx_virtio_list {
 	struct hvx_virtio *d[32];
 };
 
-struct hvx_state_virtio;
 int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l);
 int hvx_virtio_drain(const struct hvx_virtio_list *l);
+void hvx_virtio_resume(const struct hvx_virtio_list *l);
 u32 hvx_virtio_get_state(const struct hvx_virtio_list *l, void *buf);
 int hvx_virtio_check_state(const struct hvx_virtio_list *l,
-			   const struct hvx_state_virtio *s);
+			   const struct hvx_state_virtio *s, const void *ext);
 void hvx_virtio_set_state(const struct hvx_virtio_list *l,
-			  const struct hvx_state_virtio *s);
+			  const struct hvx_state_virtio *s, const void *ext);
 
 /* virtqueue.c */
 int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq,

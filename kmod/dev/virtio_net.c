@@ -17,6 +17,10 @@
  * (TUNSETOFFLOAD) follow the receive offloads the driver accepted, so
  * the tap hands over only frames the driver can take. With CTRL_RX the
  * worker filters received frames by destination as 5.1.6.5.1-2 asks.
+ * A frame stays in the tap until the driver has receive buffers for it
+ * (its length peeked, the chains counted and put back), so that a save
+ * finds no frame between the tap and the ring; HVX_STATE_VIRTIO_NET
+ * carries the MAC given at creation and the receive filter.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -56,7 +60,7 @@
 #define RX_BATCH	64
 
 /* Entries of the MAC filter table (unicast and multicast together). */
-#define MAC_TABLE_LEN	64
+#define MAC_TABLE_LEN	HVX_STATE_NET_MACS
 
 #define NETF(x)		BIT_ULL(VIRTIO_NET_F_##x)
 #define NET_FEATURES	(NETF(CSUM) | NETF(GUEST_CSUM) | NETF(GUEST_TSO4) |	\
@@ -87,7 +91,8 @@
  * @macs: the MAC filter table (VIRTIO_NET_CTRL_MAC_TABLE_SET).
  * @rxbuf: the frame being received: the guest's header (the tap's with
  *	room for num_buffers), then the frame.
- * @rx_len: bytes of @rxbuf waiting for receive buffers, 0 if none.
+ * @rx_len: bytes of @rxbuf waiting for receive buffers, 0 if none
+ *	(only between taking a frame and delivering it, in one turn).
  * @txbuf: the frame being sent, as the guest wrote it.
  * @first: the first chain of the frame being received.
  * @heads: heads of the chains a merged frame fills.
@@ -417,6 +422,37 @@ static int rx_fault(struct hvx_virtio *d, struct hvx_vq *vq)
 }
 
 /*
+ * Has the driver made receive buffers available for a frame of @len
+ * bytes (the guest's header included)? The chains are taken to count
+ * them and put back. Return 1 if they are there, or if the frame can
+ * never fit (rx_fill() drops it); 0 if not yet (the frame stays in the
+ * tap), -EFAULT if the queue stopped.
+ */
+static int rx_room(struct hvx_virtio_net *n, struct hvx_vq *vq, u32 len)
+{
+	struct hvx_virtio *d = &n->vdev;
+	struct hvx_vq_chain *c = &d->chain;
+	u64 room = 0;
+	u16 k;
+	int ret;
+
+	for (k = 0; room < len; k++) {
+		if (k == vq->size || (k && !has(d, NETF(MRG_RXBUF))))
+			break;
+		ret = rx_pop(d, vq, c, k ? 1 : HDR_LEN);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			hvx_vq_unpop(vq, k);
+			return 0;
+		}
+		room += c->in_len;
+	}
+	hvx_vq_unpop(vq, k);
+	return 1;
+}
+
+/*
  * Put the frame in rxbuf into receive chains: one, or with MRG_RXBUF as
  * many as it needs (num_buffers in the first one's header), published
  * together. Return 1 when delivered or dropped, 0 if the driver has not
@@ -470,8 +506,9 @@ static int rx_fill(struct hvx_virtio_net *n, struct hvx_vq *vq)
 
 /*
  * Serve the receive queue: move frames from the tap into the driver's
- * buffers until the tap is empty, the buffers run out (the frame in
- * hand waits for the driver's next notification) or a batch is done.
+ * buffers until the tap is empty, the buffers run out (the next frame
+ * waits in the tap for the driver's next notification) or a batch is
+ * done.
  */
 static int net_serve(struct hvx_virtio *d, unsigned int q)
 {
@@ -489,6 +526,20 @@ static int net_serve(struct hvx_virtio *d, unsigned int q)
 			break;
 		}
 		if (!n->rx_len) {
+			int peek = n->sock->ops->peek_len(n->sock);
+
+			if (peek <= 0)
+				break;
+			/* Too big a frame goes, net_recv() drops it. */
+			ret = peek > MAX_FRAME ? 1 : rx_room(n, vq, HDR_LEN + peek);
+			if (ret < 0)
+				break;
+			if (!ret) {
+				/* Out of buffers: the frame waits in the tap. */
+				if (hvx_vq_arm(d, vq) > 0)
+					continue;
+				break;
+			}
 			ret = net_recv(n);
 			if (ret == -EMSGSIZE)
 				continue;
@@ -562,6 +613,71 @@ static void net_stop(struct hvx_virtio *d)
 	n->wqh = NULL;
 }
 
+/* After a drain: back on the tap's wait queue, and look at the tap. */
+static void net_resume(struct hvx_virtio *d)
+{
+	struct hvx_virtio_net *n = to_net(d);
+
+	if (!n->wqh)
+		vfs_poll(n->file, &n->pt);
+	hvx_virtio_kick(d, RXQ);
+}
+
+static void net_get_state(struct hvx_virtio *d, void *ext)
+{
+	struct hvx_virtio_net *n = to_net(d);
+	struct hvx_state_virtio_net *r = ext;
+
+	ether_addr_copy(r->mac, n->mac);
+	r->flags = (n->promisc ? HVX_NET_PROMISC : 0) |
+		   (n->allmulti ? HVX_NET_ALLMULTI : 0) |
+		   (n->uc_overflow ? HVX_NET_UC_OVERFLOW : 0) |
+		   (n->mc_overflow ? HVX_NET_MC_OVERFLOW : 0);
+	r->nr_uc = n->nr_uc;
+	r->nr_mc = n->nr_mc;
+	memcpy(r->macs, n->macs, (n->nr_uc + n->nr_mc) * ETH_ALEN);
+}
+
+/*
+ * Both MACs valid unicast addresses, known flags, the tables within
+ * HVX_STATE_NET_MACS, empty when overflowed, zero past their end.
+ */
+static int net_check_state(struct hvx_virtio *d,
+			   const struct hvx_state_virtio *s, const void *ext)
+{
+	const struct hvx_state_virtio_net *r = ext;
+	u32 used = r->nr_uc + r->nr_mc;
+
+	if (!is_valid_ether_addr(r->mac) ||
+	    !is_valid_ether_addr(s->device_config) || r->reserved ||
+	    (r->flags & ~HVX_NET_FLAGS) || used > HVX_STATE_NET_MACS ||
+	    ((r->flags & HVX_NET_UC_OVERFLOW) && r->nr_uc) ||
+	    ((r->flags & HVX_NET_MC_OVERFLOW) && r->nr_mc) ||
+	    memchr_inv(r->macs[used], 0,
+		       (HVX_STATE_NET_MACS - used) * ETH_ALEN))
+		return -EINVAL;
+	return 0;
+}
+
+/* After the transport's state: the MACs and the filter the driver set. */
+static void net_set_state(struct hvx_virtio *d,
+			  const struct hvx_state_virtio *s, const void *ext)
+{
+	struct hvx_virtio_net *n = to_net(d);
+	const struct hvx_state_virtio_net *r = ext;
+
+	ether_addr_copy(n->mac, r->mac);
+	ether_addr_copy(n->cfg.mac, s->device_config);
+	n->promisc = r->flags & HVX_NET_PROMISC;
+	n->allmulti = r->flags & HVX_NET_ALLMULTI;
+	n->uc_overflow = r->flags & HVX_NET_UC_OVERFLOW;
+	n->mc_overflow = r->flags & HVX_NET_MC_OVERFLOW;
+	n->nr_uc = r->nr_uc;
+	n->nr_mc = r->nr_mc;
+	memcpy(n->macs, r->macs, sizeof(n->macs));
+	n->rx_len = 0;
+}
+
 static void net_free(struct hvx_virtio_net *n)
 {
 	kvfree(n->rxbuf);
@@ -585,6 +701,15 @@ static const struct hvx_virtio_ops net_ops = {
 	.set_features	= net_set_features,
 	.stop		= net_stop,
 	.release	= net_release,
+	.can_save	= true,
+	.cfg_state	= ETH_ALEN,
+	.state_type	= HVX_STATE_VIRTIO_NET,
+	.state_size	= sizeof(struct hvx_state_virtio_net),
+	.pause		= net_stop,
+	.resume		= net_resume,
+	.get_state	= net_get_state,
+	.check_state	= net_check_state,
+	.set_state	= net_set_state,
 };
 
 /* What tun says about a tap, each through a user buffer. */

@@ -994,7 +994,7 @@ int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l)
 	l->n = 0;
 	list_for_each_entry(d, &vm->virtio, node) {
 		if (!d->ops->can_save) {
-			pr_warn_ratelimited("VM %u virtio %02x.%x: a virtio-net device's state cannot be saved yet\n",
+			pr_warn_ratelimited("VM %u virtio %02x.%x: the device's state cannot be saved\n",
 					    vm->id, PCI_SLOT(d->pci.devfn),
 					    PCI_FUNC(d->pci.devfn));
 			return -EOPNOTSUPP;
@@ -1013,9 +1013,11 @@ int hvx_virtio_collect(struct hvx_vm *vm, struct hvx_virtio_list *l)
  * @l: the devices, of a VM none of whose vCPUs runs, so that no
  *	notification comes in.
  *
- * Waits until each worker has served the queues notified so far and is
- * idle: what the driver made available and notified is then used and
- * published in the used rings, with its interrupt sent.
+ * Pauses the devices whose backing brings work of its own (a tap's
+ * frames), then waits until each worker has served the queues notified
+ * so far and is idle: what the driver made available and notified is
+ * then used and published in the used rings, with its interrupt sent.
+ * hvx_virtio_resume() must follow, whatever this returns.
  * Context: process context, no device lock held; sleeps.
  * Return: 0, or -EINTR (a fatal signal).
  */
@@ -1023,6 +1025,9 @@ int hvx_virtio_drain(const struct hvx_virtio_list *l)
 {
 	unsigned int i;
 
+	for (i = 0; i < l->n; i++)
+		if (l->d[i]->ops->pause)
+			l->d[i]->ops->pause(l->d[i]);
 	for (i = 0; i < l->n; i++) {
 		struct hvx_virtio *d = l->d[i];
 
@@ -1033,7 +1038,23 @@ int hvx_virtio_drain(const struct hvx_virtio_list *l)
 	return 0;
 }
 
-static void get_one(struct hvx_virtio *d, struct hvx_state_virtio *s)
+/**
+ * hvx_virtio_resume - let the backing of drained devices bring work again
+ * @l: the devices, after hvx_virtio_drain().
+ *
+ * Context: process context, no device lock held.
+ */
+void hvx_virtio_resume(const struct hvx_virtio_list *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->d[i]->ops->resume)
+			l->d[i]->ops->resume(l->d[i]);
+}
+
+/* The device's record, and its type's after it; returns their size. */
+static u32 get_one(struct hvx_virtio *d, struct hvx_state_virtio *s)
 {
 	unsigned int q;
 
@@ -1074,25 +1095,35 @@ static void get_one(struct hvx_virtio *d, struct hvx_state_virtio *s)
 			    (vq->signalled_valid ? HVX_VQ_SIGNALLED : 0) |
 			    (vq->broken ? HVX_VQ_BROKEN : 0);
 	}
+	if (d->ops->state_type) {
+		struct hvx_state_header *h = (void *)(s + 1);
+
+		h->type = d->ops->state_type;
+		h->version = 1;
+		h->size = d->ops->state_size;
+		h->instance = d->pci.devfn;
+		d->ops->get_state(d, h);
+	}
 	mutex_unlock(&d->lock);
+	return sizeof(*s) + d->ops->state_size;
 }
 
 /**
  * hvx_virtio_get_state - write HVX_STATE_VIRTIO records
  * @l: the devices (hvx_virtio_collect()), drained, no vCPU running.
- * @buf: zeroed room for @l->n records.
+ * @buf: zeroed room for @l->n records and their types' records.
  *
  * Context: process context, vm->lock not held; takes each device's lock.
  * Return: the bytes written.
  */
 u32 hvx_virtio_get_state(const struct hvx_virtio_list *l, void *buf)
 {
-	struct hvx_state_virtio *s = buf;
+	u32 len = 0;
 	unsigned int i;
 
 	for (i = 0; i < l->n; i++)
-		get_one(l->d[i], s++);
-	return (void *)s - buf;
+		len += get_one(l->d[i], buf + len);
+	return len;
 }
 
 static struct hvx_virtio *find_devfn(const struct hvx_virtio_list *l,
@@ -1142,23 +1173,35 @@ static bool cfg_matches(const struct hvx_virtio *d, const u8 *cfg)
  *	VM's device
  * @l: the VM's devices (hvx_virtio_collect()), drained, no vCPU running.
  * @s: the record; its header's type, version and size were checked.
+ * @ext: the device type's record for the same devfn (its header's
+ *	version and size checked), or NULL.
  *
  * The device at @s->hdr.instance must be what the record was saved from:
- * the same type, queue count, offered features, device configuration and
- * read-only PCI configuration bytes; the record's own fields must be in
- * range.
+ * the same type, queue count, offered features, device configuration
+ * (but its state bytes) and read-only PCI configuration bytes; the
+ * record's own fields must be in range, and @ext must be there exactly
+ * when the type has a record of its own, and pass its checks.
  * Context: process context, vm->lock not held; takes the device's lock.
  * Return: 0, or -EINVAL.
  */
 int hvx_virtio_check_state(const struct hvx_virtio_list *l,
-			   const struct hvx_state_virtio *s)
+			   const struct hvx_state_virtio *s, const void *ext)
 {
 	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
+	const struct hvx_state_header *eh = ext;
 	u8 status = s->status;
-	unsigned int q;
+	unsigned int q, skip;
 	int ret = -EINVAL;
 
-	if (!d || s->config_len > HVX_STATE_VIRTIO_CONFIG ||
+	if (!d)
+		return -EINVAL;
+	/* The type's record: there if and only if the type has one. */
+	if (!eh != !d->ops->state_type)
+		return -EINVAL;
+	if (eh && (eh->type != d->ops->state_type ||
+		   eh->size != d->ops->state_size))
+		return -EINVAL;
+	if (s->config_len > HVX_STATE_VIRTIO_CONFIG ||
 	    s->device_id != d->ops->id ||
 	    s->num_queues != d->nvqs || s->config_len != d->devcfg_len ||
 	    s->device_features != d->features ||
@@ -1182,10 +1225,12 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 				  !!memchr_inv(sq, 0, sizeof(*sq)))
 			return -EINVAL;
 	}
+	skip = min(d->ops->cfg_state, d->devcfg_len);
 	mutex_lock(&d->lock);
-	if (!memcmp(s->device_config, d->devcfg, d->devcfg_len) &&
+	if (!memcmp(s->device_config + skip, d->devcfg + skip,
+		    d->devcfg_len - skip) &&
 	    cfg_matches(d, s->pci_config))
-		ret = 0;
+		ret = d->ops->check_state ? d->ops->check_state(d, s, ext) : 0;
 	mutex_unlock(&d->lock);
 	return ret;
 }
@@ -1194,16 +1239,17 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
  * hvx_virtio_set_state - load a checked HVX_STATE_VIRTIO record
  * @l: the VM's devices (hvx_virtio_collect()), drained, no vCPU running.
  * @s: the record, hvx_virtio_check_state() passed.
+ * @ext: the type's record that passed with it, or NULL.
  *
- * Replaces the transport's state and the queues', moves the BAR's claim,
- * sets the INTx line from the ISR, and has the worker look at every
- * enabled queue of a running device (chains the driver made available
+ * Replaces the transport's state and the queues' (then the type's own),
+ * moves the BAR's claim, sets the INTx line from the ISR, and has the
+ * worker look at every enabled queue of a running device (chains the driver made available
  * and did not notify, as EVENT_IDX allows).
  * Context: process context, vm->lock not held; takes the device's lock,
  * then vm->lock to move the BAR.
  */
 void hvx_virtio_set_state(const struct hvx_virtio_list *l,
-			  const struct hvx_state_virtio *s)
+			  const struct hvx_state_virtio *s, const void *ext)
 {
 	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
 	unsigned int q, i;
@@ -1243,6 +1289,8 @@ void hvx_virtio_set_state(const struct hvx_virtio_list *l,
 	}
 	if ((d->status & VIRTIO_CONFIG_S_FEATURES_OK) && d->ops->set_features)
 		d->ops->set_features(d, d->driver_features);
+	if (d->ops->set_state)
+		d->ops->set_state(d, s, ext);
 	claim_sync(d);
 	intx_update(d);
 	running = (d->status & (VIRTIO_CONFIG_S_DRIVER_OK |

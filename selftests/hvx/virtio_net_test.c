@@ -16,6 +16,13 @@
  * host received in order and whole. The ioctl's errors (a tap framing
  * differently: no virtio header, another header size), and no reference
  * to the tap left after the VM goes or its VMM is killed.
+ *
+ * state_round_trip: a device created with a random MAC, its filter and
+ * MAC set by the guest, saved (HVX_STATE_VIRTIO and HVX_STATE_VIRTIO_NET
+ * with the vCPU's state) and loaded into a fresh VM with another random
+ * MAC and a new tap: the filter and the MAC are kept, frames flow both
+ * ways through the new tap, and a reset gives back the saved VM's MAC.
+ * Malformed net state is refused with EINVAL and changes nothing.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +44,7 @@
 #include "hvx_test.h"
 #include "hvx_guest.h"
 #include "hvx_nl.h"
+#include "hvx_state.h"
 
 enum ng_case {
 	NG_TRAFFIC,	/* control, send one frame, receive two */
@@ -48,6 +56,7 @@ enum ng_case {
 	NG_FILTER,	/* receive modes, MAC table, MAC_ADDR_SET */
 	NG_GSO,		/* TSO out and in, then segments without GUEST_TSO4 */
 	NG_STREAM,	/* many frames from the host, in order */
+	NG_STATE,	/* filter and MAC set, saved, restored, on */
 };
 
 #define NG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
@@ -158,6 +167,7 @@ static volatile uint8_t ng_tx[2048];
 static volatile uint8_t ng_frame[16384];
 static volatile uint8_t ng_ctrl[64];
 static volatile uint8_t ng_ack;
+static volatile uint8_t ng_mac0[6];	/* NG_STATE: the MAC at creation */
 
 static struct {
 	uint32_t devfn;
@@ -562,8 +572,11 @@ static void guest_net(uint64_t arg)
 
 	find(arg >> 8);
 	start(F_ALL);
-	for (int i = 0; i < 6; i++)
-		GUEST_ASSERT_EQ(ng_mac[i], MMIO8(dev.device, i));
+	for (int i = 0; i < 6; i++) {
+		ng_mac0[i] = MMIO8(dev.device, i);
+		if ((arg & 0xff) != NG_STATE)	/* random there */
+			GUEST_ASSERT_EQ(ng_mac[i], ng_mac0[i]);
+	}
 	GUEST_ASSERT_EQ(1, MMIO16(dev.device, 6));	/* link up */
 	/* The frame the host expects: broadcast, from us, our ethertype. */
 	for (int i = 0; i < 6; i++) {
@@ -684,6 +697,30 @@ static void guest_net(uint64_t arg)
 		GUEST_SYNC(sum);
 		break;
 	}
+	case NG_STATE:
+		for (int i = 0; i < NRX; i++)
+			post_rx(i);
+		notify(0);
+		GUEST_ASSERT_EQ(0, ctrl(0, 0, 0));	/* PROMISC off */
+		GUEST_ASSERT_EQ(0, ctrl(0, 1, 0));	/* ALLMULTI off */
+		GUEST_ASSERT_EQ(0, ctrl_mac_table());
+		GUEST_ASSERT_EQ(0, ctrl_mac_set(ng_mac2));
+		GUEST_SYNC(1);
+		/* Seed 3 (another MAC) is filtered, 2 (the new MAC) passes. */
+		GUEST_ASSERT_EQ(2, receive_seed(RX_SMALL));
+		GUEST_SYNC(2);
+		/* Saved; restored in a fresh VM with a new tap (host_state()). */
+		GUEST_ASSERT_EQ(4, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(6, receive_seed(RX_SMALL));
+		GUEST_ASSERT_EQ(2, receive_seed(RX_SMALL));
+		for (int i = 0; i < 6; i++)
+			GUEST_ASSERT_EQ(ng_mac2[i], MMIO8(dev.device, i));
+		guest_send(14 + TX_PAYLOAD);
+		/* A reset gives back the saved VM's MAC, not this VM's. */
+		start(F_ALL);
+		for (int i = 0; i < 6; i++)
+			GUEST_ASSERT_EQ(ng_mac0[i], MMIO8(dev.device, i));
+		break;
 	case NG_TX_BIG:
 		/* 5 x 15000 bytes: more than a 64 KiB frame. */
 		for (int i = 0; i < 5; i++)
@@ -1347,6 +1384,230 @@ TEST(kill_leaves_no_tap_reference)
 		TH_LOG("module references: %ld, were %ld", hvx_module_refcnt(),
 		       refs);
 	close(p[0]);
+}
+
+/* The record of @type for @devfn in @buf, or NULL. */
+static void *state_record(void *buf, ssize_t len, uint16_t type,
+			  uint32_t devfn)
+{
+	ssize_t off = 0;
+
+	while (off + (ssize_t)sizeof(struct hvx_state_header) <= len) {
+		struct hvx_state_header *h = (void *)((uint8_t *)buf + off);
+
+		if (h->size < sizeof(*h))
+			return NULL;
+		if (h->type == type && h->instance == devfn)
+			return h;
+		off += h->size;
+	}
+	return NULL;
+}
+
+/* A net device with a random MAC at DEVFN(3). */
+static int create_net_random(struct vm *vm, int fd)
+{
+	struct hvx_virtio_device a;
+
+	net_arg(&a, fd);
+	memset(a.mac, 0, 6);
+	a.flags = HVX_VIRTIO_RANDOM_MAC;
+	return ioctl(vm->fd, HVX_CREATE_VIRTIO, &a);
+}
+
+typedef void (*net_edit)(struct hvx_state_virtio *s,
+			 struct hvx_state_virtio_net *r);
+
+static void ne_mac(struct hvx_state_virtio *s, struct hvx_state_virtio_net *r)
+{
+	r->mac[0] |= 1;		/* multicast */
+}
+
+static void ne_cfg_mac(struct hvx_state_virtio *s,
+		       struct hvx_state_virtio_net *r)
+{
+	memset(s->device_config, 0, 6);
+}
+
+static void ne_flags(struct hvx_state_virtio *s, struct hvx_state_virtio_net *r)
+{
+	r->flags |= 1u << 4;
+}
+
+static void ne_reserved(struct hvx_state_virtio *s,
+			struct hvx_state_virtio_net *r)
+{
+	r->reserved = 1;
+}
+
+static void ne_count(struct hvx_state_virtio *s, struct hvx_state_virtio_net *r)
+{
+	r->nr_mc = HVX_STATE_NET_MACS;	/* with nr_uc 1: one too many */
+}
+
+static void ne_overflow(struct hvx_state_virtio *s,
+			struct hvx_state_virtio_net *r)
+{
+	r->flags |= HVX_NET_UC_OVERFLOW;	/* with a unicast entry */
+}
+
+static void ne_tail(struct hvx_state_virtio *s, struct hvx_state_virtio_net *r)
+{
+	r->macs[HVX_STATE_NET_MACS - 1][5] = 1;
+}
+
+static void ne_status(struct hvx_state_virtio *s,
+		      struct hvx_state_virtio_net *r)
+{
+	s->device_config[6] = 0;	/* link down: not this device */
+}
+
+/* SET a copy of @a (@len bytes) with @edit applied to the two records. */
+static int set_net_edited(struct vm *vm, const void *a, ssize_t len,
+			  net_edit edit)
+{
+	void *buf = malloc(len);
+	int ret;
+
+	LIB_ASSERT(buf, "malloc");
+	memcpy(buf, a, len);
+	edit(state_record(buf, len, HVX_STATE_VIRTIO, DEVFN(3)),
+	     state_record(buf, len, HVX_STATE_VIRTIO_NET, DEVFN(3)));
+	ret = vm_state_restore(vm, buf, len);
+	free(buf);
+	return ret;
+}
+
+/*
+ * @a (@len bytes) without the record @drop: the virtio record alone, or
+ * the net record alone, are refused.
+ */
+static int set_without(struct vm *vm, const void *a, ssize_t len,
+		       const void *drop)
+{
+	const struct hvx_state_header *h = drop;
+	size_t off = (const uint8_t *)drop - (const uint8_t *)a;
+	uint8_t *buf = malloc(len);
+	int ret;
+
+	LIB_ASSERT(buf, "malloc");
+	memcpy(buf, a, off);
+	memcpy(buf + off, (const uint8_t *)a + off + h->size,
+	       len - off - h->size);
+	ret = vm_state_restore(vm, buf, len - h->size);
+	free(buf);
+	return ret;
+}
+
+TEST(state_round_trip)
+{
+	static const net_edit edits[] = {
+		ne_mac, ne_cfg_mac, ne_flags, ne_reserved, ne_count,
+		ne_overflow, ne_tail, ne_status,
+	};
+	void *a = NULL, *b = NULL, *b0 = NULL;
+	struct hvx_state_virtio_net *ra, *rb0;
+	struct hvx_state_virtio *sa;
+	struct vcpu_state *st;
+	struct vcpu *va, *vb;
+	struct vm *vma, *vmb;
+	ssize_t la, lb, lb0;
+	struct tap ta, tb;
+	uint8_t mac0[6];
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&ta);
+	ASSERT_TRUE(tap_make(&tb, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR));
+	st = calloc(1, sizeof(*st));
+	ASSERT_NE(NULL, st);
+	vma = pci_vm();
+	ASSERT_EQ(0, create_net_random(vma, ta.fd)) TH_LOG("%m");
+	va = vcpu_create(vma, 0);
+	vcpu_setup_long(va, guest_net, NG_ARG(NG_STATE, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(va));
+	tap_send_to(&ta, ng_other, RX_SMALL, 3);
+	tap_send_to(&ta, ng_mac2, RX_SMALL, 2);
+	ASSERT_EQ(2, vcpu_run_sync(va));
+	for (int i = 0; i < 6; i++)
+		mac0[i] = guest_var(vma, ng_mac0)[i];
+	/* The devices first, as hvx-run does. */
+	la = vm_state_save(vma, &a);
+	ASSERT_LT(0, la) TH_LOG("HVX_GET_VM_STATE: %s", strerror(-la));
+	ASSERT_EQ(0, vcpu_state_save(va, st));
+	sa = state_record(a, la, HVX_STATE_VIRTIO, DEVFN(3));
+	ra = state_record(a, la, HVX_STATE_VIRTIO_NET, DEVFN(3));
+	ASSERT_NE(NULL, sa);
+	ASSERT_NE(NULL, ra);
+	ASSERT_EQ((uint8_t *)sa + sizeof(*sa), (uint8_t *)ra)
+		TH_LOG("the net record does not follow the virtio record");
+	ASSERT_EQ(sizeof(*ra), ra->hdr.size);
+	ASSERT_EQ(1, ra->hdr.version);
+	ASSERT_EQ(HVX_VIRTIO_NET, sa->device_id);
+	ASSERT_EQ(0, memcmp(sa->device_config, ng_mac2, 6));
+	ASSERT_EQ(0, memcmp(ra->mac, mac0, 6))
+		TH_LOG("the creation MAC is not the one the guest read");
+	ASSERT_EQ(0, ra->flags);	/* promiscuous and all-multi off */
+	ASSERT_EQ(1, ra->nr_uc);
+	ASSERT_EQ(1, ra->nr_mc);
+	ASSERT_EQ(0, memcmp(ra->macs[0], ng_uc, 6));
+	ASSERT_EQ(0, memcmp(ra->macs[1], ng_mc, 6));
+	/* No receive buffer taken and not used: no frame in between. */
+	ASSERT_LE(1, sa->queue[0].used_idx);
+	ASSERT_EQ(sa->queue[0].used_idx, sa->queue[0].last_avail_idx);
+
+	/* A fresh VM, another random MAC, a new tap. */
+	vmb = pci_vm();
+	ASSERT_EQ(0, create_net_random(vmb, tb.fd)) TH_LOG("%m");
+	lb0 = vm_state_save(vmb, &b0);
+	ASSERT_EQ(la, lb0);
+	rb0 = state_record(b0, lb0, HVX_STATE_VIRTIO_NET, DEVFN(3));
+	ASSERT_NE(NULL, rb0);
+	ASSERT_NE(0, memcmp(rb0->mac, ra->mac, 6)) TH_LOG("the same random MAC twice");
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		ASSERT_EQ(-EINVAL, set_net_edited(vmb, a, la, edits[i]))
+			TH_LOG("edit %zu accepted", i);
+		free(b);
+		b = NULL;
+		ASSERT_EQ(lb0, vm_state_save(vmb, &b));
+		ASSERT_EQ(0, memcmp(b0, b, lb0)) TH_LOG("edit %zu changed state", i);
+	}
+	ASSERT_EQ(-EINVAL, set_without(vmb, a, la, ra));
+	ASSERT_EQ(-EINVAL, set_without(vmb, a, la, sa));
+	free(b);
+	b = NULL;
+	ASSERT_EQ(lb0, vm_state_save(vmb, &b));
+	ASSERT_EQ(0, memcmp(b0, b, lb0)) TH_LOG("a refused SET changed state");
+
+	vb = vcpu_create(vmb, 0);
+	memcpy(vmb->ram, vma->ram, vma->ram_size);
+	vm_free(vma);	/* the saved state is all that is left */
+	tap_close(&ta);
+	ASSERT_EQ(0, vm_state_restore(vmb, a, la));
+	ASSERT_EQ(0, vcpu_state_restore(vb, st));
+	free(b);
+	b = NULL;
+	lb = vm_state_save(vmb, &b);
+	ASSERT_EQ(la, lb);
+	ASSERT_EQ(0, memcmp(a, b, la)) TH_LOG("the records differ");
+
+	/* Of these, 4, 6 and 2 pass the kept filter, in order. */
+	tap_send_to(&tb, ng_other, RX_SMALL, 3);
+	tap_send_to(&tb, mac0, RX_SMALL, 8);
+	tap_send_to(&tb, rb0->mac, RX_SMALL, 9);
+	tap_send_to(&tb, ng_uc, RX_SMALL, 4);
+	tap_send_to(&tb, ng_mc_other, RX_SMALL, 5);
+	tap_send_to(&tb, ng_mc, RX_SMALL, 6);
+	tap_send_to(&tb, ng_mac2, RX_SMALL, 2);
+	vcpu_run_done(vb);
+	ASSERT_TRUE(guest_frame_ok(&tb)) TH_LOG("the guest's frame did not come out of the new tap");
+	vcpu_free(vb);
+	vm_free(vmb);
+	tap_close(&tb);
+	ASSERT_TRUE(tap_gone(tb.name));
+	free(a);
+	free(b);
+	free(b0);
+	free(st);
 }
 
 TEST_HARNESS_MAIN

@@ -9,7 +9,8 @@
  *           [--device BDF]... [--disk FILE[,ro][,serial=S]]...
  *           [--net tap=NAME[,mac=M]]... [--save FILE]
  *   hvx-run --restore FILE [--save FILE] [--hugepages] [--summary] [--dev PATH]
- *           [--quiet] [--disk FILE[,ro][,serial=S]]... (the saved VM's)
+ *           [--quiet] [--disk FILE[,ro][,serial=S]]...
+ *           [--net tap=NAME[,mac=M]]... (the saved VM's)
  *   hvx-run --incoming tcp:HOST:PORT [the options of --restore]
  *   (--migrate tcp:HOST:PORT [--max-downtime MS] instead of --save)
  *
@@ -109,11 +110,11 @@ static void usage(void)
 	       "                   tuntap add NAME mode tap), MAC M or a random one;\n"
 	       "                   repeat for more (at most %d)\n"
 	       "  --save FILE      on SIGUSR1, pause the VM, write a snapshot to FILE\n"
-	       "                   and exit 0 (not with --device or --net);\n"
+	       "                   and exit 0 (not with --device);\n"
 	       "                   'hvxctl save VM FILE' does it without --save too\n"
 	       "  --restore FILE   run the VM saved in FILE (instead of --kernel; its\n"
 	       "                   RAM size, vCPUs and --no-pv come from FILE; give\n"
-	       "                   the --disk options the saved VM had)\n"
+	       "                   the --disk and --net options the saved VM had)\n"
 	       "  --migrate tcp:HOST:PORT\n"
 	       "                   on SIGUSR1, send the running VM to an hvx-run\n"
 	       "                   --incoming there (live, pre-copy) and exit 0 once\n"
@@ -254,7 +255,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *vm_opt = NULL;	/* an option --restore takes from the file
-					 * (not --disk: the files are given again) */
+					 * (not --disk, --net: their files and
+					 * taps are given again) */
 	uint64_t v;
 	int c;
 
@@ -269,7 +271,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_KERNEL: case OPT_INITRD: case OPT_APPEND: case OPT_MEM:
 		case OPT_CPUS: case OPT_FLAT: case OPT_ENTRY: case OPT_NOACPI:
-		case OPT_NOPV: case OPT_DEVICE: case OPT_NET:
+		case OPT_NOPV: case OPT_DEVICE:
 			for (int i = 0; !vm_opt && lopts[i].name; i++)
 				if (lopts[i].val == c)
 					vm_opt = lopts[i].name;
@@ -369,11 +371,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		usage_error("--migrate cannot be used with --save (SIGUSR1 starts one of them)");
 	if (o->restore || o->incoming)
 		return;
-	/* hvx has no state record for a virtio-net device. */
-	if (o->save && o->nnets)
-		usage_error("--save cannot be used with --net (a virtio-net device cannot be saved)");
-	if (o->migrate && o->nnets)
-		usage_error("--migrate cannot be used with --net (a virtio-net device cannot be saved)");
 	if (!o->kernel)
 		usage_error("no --kernel given");
 	if (o->flat && o->initrd)

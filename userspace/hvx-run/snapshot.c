@@ -83,6 +83,7 @@ enum {
 	SNAP_RAM_PAGES = 5,	/* struct snap_ram_pages, bitmaps, pages */
 	SNAP_PM = 6,		/* struct snap_pm */
 	SNAP_DISKS = 7,		/* struct snap_disks (a VM with --disk) */
+	SNAP_NETS = 8,		/* struct snap_nets (a VM with --net) */
 	SNAP_REGS = 16,		/* per vCPU: struct hvx_regs */
 	SNAP_SREGS,		/* struct hvx_sregs */
 	SNAP_XCRS,		/* struct hvx_xcrs */
@@ -119,6 +120,16 @@ struct snap_disks {
 	uint32_t count;		/* --disk options */
 	uint32_t ro;		/* bit n: disk n is read-only */
 	char serial[MAX_DISKS][HVX_VIRTIO_SERIAL_LEN];
+};
+
+/*
+ * The --net options' count: a restore must be given as many, the devices
+ * the kernel's virtio-net records (MACs included) are loaded into; the
+ * taps are the destination's own.
+ */
+struct snap_nets {
+	uint32_t count;		/* --net options */
+	uint32_t reserved;	/* 0 */
 };
 
 /* One memory slot: pages that are all zero are left out. */
@@ -590,11 +601,6 @@ bool snapshot_refused(struct vm *vm, char *why, size_t len)
 			 vm->opt.device_arg[0], strerror(EOPNOTSUPP));
 		return true;
 	}
-	if (vm->opt.nnets) {
-		snprintf(why, len, "cannot save the VM: --net %s: hvx has no state record for a virtio-net device yet; the VM keeps running",
-			 vm->opt.net[0].arg);
-		return true;
-	}
 	if (sleep_asleep()) {
 		snprintf(why, len, "cannot save the VM while the guest is suspended to RAM (S3); the VM keeps running");
 		return true;
@@ -627,6 +633,11 @@ void snapshot_write_begin(struct snap_writer *w, struct vm *vm)
 			       sizeof(d.serial[i]));
 		}
 		rec_whole(w, SNAP_DISKS, 0, &d, sizeof(d));
+	}
+	if (vm->opt.nnets) {
+		struct snap_nets n = { .count = (uint32_t)vm->opt.nnets };
+
+		rec_whole(w, SNAP_NETS, 0, &n, sizeof(n));
 	}
 }
 
@@ -783,6 +794,7 @@ static struct {
 	const struct snap_tsc *tsc;
 	const struct snap_pm *pm;
 	const struct snap_disks *disks;
+	const struct snap_nets *nets;
 	const uint8_t *vm_state;
 	uint64_t vm_state_size;
 	const struct snap_ram *ram[2];
@@ -817,7 +829,7 @@ static const char *type_name(uint32_t type)
 		[SNAP_REGS] = "registers", [SNAP_SREGS] = "special registers",
 		[SNAP_XCRS] = "XCRs", [SNAP_XSAVE] = "XSAVE", [SNAP_LAPIC] = "LAPIC",
 		[SNAP_RAM_PAGES] = "RAM pages", [SNAP_PM] = "ACPI",
-		[SNAP_DISKS] = "disks",
+		[SNAP_DISKS] = "disks", [SNAP_NETS] = "nets",
 		[SNAP_MSRS] = "MSRs", [SNAP_DEBUGREGS] = "debug registers",
 		[SNAP_EVENTS] = "events", [SNAP_MP_STATE] = "MP state",
 	};
@@ -835,6 +847,7 @@ static uint64_t fixed_size(uint32_t type)
 	case SNAP_TSC: return sizeof(struct snap_tsc);
 	case SNAP_PM: return sizeof(struct snap_pm);
 	case SNAP_DISKS: return sizeof(struct snap_disks);
+	case SNAP_NETS: return sizeof(struct snap_nets);
 	case SNAP_REGS: return sizeof(struct hvx_regs);
 	case SNAP_SREGS: return sizeof(struct hvx_sregs);
 	case SNAP_XCRS: return sizeof(struct hvx_xcrs);
@@ -894,7 +907,7 @@ static void check_vm_state(const uint8_t *p, uint64_t size)
 		{ HVX_STATE_PCI, "PCI", sizeof(struct hvx_state_pci) },
 	};
 	bool seen[sizeof(types) / sizeof(types[0])] = { false };
-	bool slots[32] = { false };
+	bool slots[32] = { false }, net_slots[32] = { false };
 	uint64_t off = 0;
 	size_t i;
 
@@ -904,19 +917,31 @@ static void check_vm_state(const uint8_t *p, uint64_t size)
 		if (size - off < sizeof(h))
 			bad("the device state record is truncated at its byte %" PRIu64, off);
 		memcpy(&h, p + off, sizeof(h));
-		if (h.type == HVX_STATE_VIRTIO) {
-			/* One per device, its instance the devfn. */
+		if (h.type == HVX_STATE_VIRTIO || h.type == HVX_STATE_VIRTIO_NET) {
+			/*
+			 * One per device, its instance the devfn; a
+			 * virtio-net device's own after it.
+			 */
+			bool net = h.type == HVX_STATE_VIRTIO_NET;
+			const char *what = net ? "virtio-net" : "virtio";
+			bool *seen_slot = net ? net_slots : slots;
+
 			if (h.version > 1)
-				bad("the virtio state has version %u, newer than this hvx-run's (1)",
-				    h.version);
-			if (h.version != 1 || h.size != sizeof(struct hvx_state_virtio) ||
+				bad("the %s state has version %u, newer than this hvx-run's (1)",
+				    what, h.version);
+			if (h.version != 1 ||
+			    h.size != (net ? sizeof(struct hvx_state_virtio_net) :
+					     sizeof(struct hvx_state_virtio)) ||
 			    h.size > size - off || h.reserved || (h.instance & 7) ||
 			    !(h.instance >> 3) || h.instance >> 3 >= 32)
-				bad("the virtio state is malformed (version %u, %u bytes, devfn %#x)",
-				    h.version, h.size, h.instance);
-			if (slots[h.instance >> 3])
-				bad("two virtio states for slot %u", h.instance >> 3);
-			slots[h.instance >> 3] = true;
+				bad("the %s state is malformed (version %u, %u bytes, devfn %#x)",
+				    what, h.version, h.size, h.instance);
+			if (seen_slot[h.instance >> 3])
+				bad("two %s states for slot %u", what, h.instance >> 3);
+			if (net && !slots[h.instance >> 3])
+				bad("a virtio-net state for slot %u without its virtio state",
+				    h.instance >> 3);
+			seen_slot[h.instance >> 3] = true;
 			off += h.size;
 			continue;
 		}
@@ -1147,6 +1172,14 @@ static void take_record(const struct snap_record *r, const uint8_t *p,
 			bad("the disks record is malformed");
 		snap.disks = (const void *)p;
 		return;
+	case SNAP_NETS:
+		if (snap.nets)
+			bad("two nets records");
+		if (((const struct snap_nets *)p)->count > MAX_NETS ||
+		    ((const struct snap_nets *)p)->reserved)
+			bad("the nets record is malformed");
+		snap.nets = (const void *)p;
+		return;
 	case SNAP_VM_STATE:
 		if (snap.vm_state)
 			bad("two device state records");
@@ -1214,6 +1247,19 @@ static void check_disks(const struct vm *vm)
 	}
 }
 
+/*
+ * As many --net options as the saved VM had: the kernel's virtio-net
+ * records go into the devices --net creates, in order.
+ */
+static void check_nets(const struct vm *vm)
+{
+	uint32_t n = snap.nets ? snap.nets->count : 0;
+
+	if (n != (uint32_t)vm->opt.nnets)
+		bad("the saved VM had %u virtio-net device%s, this hvx-run was given %d: give it as many --net options",
+		    n, n == 1 ? "" : "s", vm->opt.nnets);
+}
+
 /* After the end record: everything the configuration calls for, nothing else. */
 static void check_whole(struct vm *vm)
 {
@@ -1233,6 +1279,7 @@ static void check_whole(struct vm *vm)
 	if (!c->platform != !snap.vm_state)
 		bad("%s device state record", c->platform ? "no" : "an unexpected");
 	check_disks(vm);
+	check_nets(vm);
 	if (!snap.pages_seen &&
 	    (!snap.ram[0] || snap.ram[0]->gpa || snap.ram[0]->size != c->low_size))
 		bad("no RAM record for the %" PRIu64 " bytes at 0", c->low_size);

@@ -11,9 +11,9 @@
  * DEVICE_NEEDS_RESET and the device works after a reset; an oversized
  * frame is dropped and counted. The receive filter (promiscuous and
  * all-multicast modes, the MAC table, a new MAC set from the guest), TCP
- * segmentation offload both ways (one GSO frame through the tap, or its
- * segments when the driver did not take TSO), a stream of frames from the
- * host received in order and whole. The ioctl's errors (a tap framing
+ * segmentation offload both ways over IPv4 and IPv6 (one GSO frame
+ * through the tap, or its segments when the driver did not take TSO), a
+ * stream of frames from the host received in order and whole. The ioctl's errors (a tap framing
  * differently: no virtio header, another header size), and no reference
  * to the tap left after the VM goes or its VMM is killed.
  *
@@ -55,6 +55,7 @@ enum ng_case {
 	NG_TX_BIG,	/* a frame larger than any: dropped, counted */
 	NG_FILTER,	/* receive modes, MAC table, MAC_ADDR_SET */
 	NG_GSO,		/* TSO out and in, then segments without GUEST_TSO4 */
+	NG_GSO6,	/* the same over IPv6: TSO6 */
 	NG_STREAM,	/* many frames from the host, in order */
 	NG_STATE,	/* filter and MAC set, saved, restored, on */
 };
@@ -71,12 +72,18 @@ enum ng_case {
 #define HDR		12
 #define POLL_LIMIT	200000000ull
 
-/* TCP segmentation offload: one IPv4/TCP frame, MSS-sized segments. */
+/*
+ * TCP segmentation offload: one IPv4/TCP (or IPv6/TCP) frame,
+ * MSS-sized segments. GSO_IPLEN(v6) is the IP header's length.
+ */
 #define ETH_IP		0x0800
-#define GSO_HLEN	(14 + 20 + 20)
+#define ETH_IP6		0x86dd
+#define GSO_IPLEN(v6)	((v6) ? 40 : 20)
+#define GSO_HLEN(v6)	(14 + GSO_IPLEN(v6) + 20)
+#define GSO_CSUM_START(v6)	(14 + GSO_IPLEN(v6))
+#define GSO_TYPE(v6)	((v6) ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4)
 #define GSO_PAY		4000
 #define GSO_MSS		1448
-#define GSO_CSUM_START	34
 #define GSO_CSUM_OFF	16
 
 /* The stream from the host: frames of 60 to 1459 bytes, numbered. */
@@ -119,7 +126,9 @@ static const uint8_t ng_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 #define F_CSUM		(1ull << 0)
 #define F_GUEST_CSUM	(1ull << 1)
 #define F_GUEST_TSO4	(1ull << 7)
+#define F_GUEST_TSO6	(1ull << 8)
 #define F_HOST_TSO4	(1ull << 11)
+#define F_HOST_TSO6	(1ull << 12)
 #define F_MAC		(1ull << 5)
 #define F_MRG_RXBUF	(1ull << 15)
 #define F_STATUS	(1ull << 16)
@@ -463,8 +472,7 @@ static uint16_t get16(const volatile uint8_t *p)
 	return p[0] | p[1] << 8;
 }
 
-GUEST_CODE
-static void put_be16(volatile uint8_t *p, uint16_t v)
+GUEST_CODE static inline void put_be16(volatile uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
 	p[1] = v & 0xff;
@@ -474,69 +482,92 @@ static void put_be16(volatile uint8_t *p, uint16_t v)
 #define GSO_BYTE(i)	((uint8_t)((i) * 13 + 5))
 
 /*
- * Send one TCP/IPv4 frame of GSO_PAY bytes as a single TSO4 chain
- * (NEEDS_CSUM, gso_size GSO_MSS) from ng_frame.
+ * Write the IP and TCP headers of a frame from 10.0.0.@src (fd00::@src)
+ * to 10.0.0.@dst (fd00::@dst) carrying GSO_PAY bytes at @f, the
+ * Ethernet header's type included. Both sides of the test use it.
+ */
+GUEST_CODE static inline void put_ip_tcp(volatile uint8_t *f, bool v6, uint8_t src, uint8_t dst,
+		       uint16_t sport, uint16_t dport)
+{
+	volatile uint8_t *t = f + GSO_CSUM_START(v6);
+
+	put_be16(f + 12, v6 ? ETH_IP6 : ETH_IP);
+	if (v6) {
+		f[14] = 0x60;
+		put_be16(f + 18, 20 + GSO_PAY);
+		f[20] = 6;			/* TCP */
+		f[21] = 64;			/* hop limit */
+		f[22] = f[38] = 0xfd;
+		f[37] = src;
+		f[53] = dst;
+	} else {
+		f[14] = 0x45;
+		put_be16(f + 16, 20 + 20 + GSO_PAY);
+		f[22] = 64;			/* TTL */
+		f[23] = 6;			/* TCP */
+		f[26] = f[30] = 10;
+		f[29] = src;
+		f[33] = dst;
+	}
+	put_be16(t, sport);
+	put_be16(t + 2, dport);
+	t[12] = 5 << 4;				/* data offset */
+	t[13] = 0x18;				/* PSH, ACK */
+	put_be16(t + 14, 65535);
+}
+
+/*
+ * Send one TCP frame of GSO_PAY bytes as a single TSO4 (@v6: TSO6)
+ * chain (NEEDS_CSUM, gso_size GSO_MSS) from ng_frame.
  */
 GUEST_CODE
-static void guest_send_gso(void)
+static void guest_send_gso(bool v6)
 {
 	volatile uint8_t *h = ng_frame, *f = ng_frame + HDR;
 	uint32_t l;
 
-	guest_memset((void *)ng_frame, 0, HDR + GSO_HLEN);
+	guest_memset((void *)ng_frame, 0, HDR + GSO_HLEN(v6));
 	h[0] = 1;				/* NEEDS_CSUM */
-	h[1] = 1;				/* GSO_TCPV4 */
-	h[2] = GSO_HLEN;
+	h[1] = GSO_TYPE(v6);
+	h[2] = GSO_HLEN(v6);
 	h[4] = GSO_MSS & 0xff;
 	h[5] = GSO_MSS >> 8;
-	h[6] = GSO_CSUM_START;
+	h[6] = GSO_CSUM_START(v6);
 	h[8] = GSO_CSUM_OFF;
 	for (int i = 0; i < 6; i++) {
 		f[i] = 0x02;
 		f[6 + i] = ng_mac[i];
 	}
-	put_be16(f + 12, ETH_IP);
-	f[14] = 0x45;
-	put_be16(f + 16, 20 + 20 + GSO_PAY);
-	f[22] = 64;				/* TTL */
-	f[23] = 6;				/* TCP */
-	f[26] = 10;				/* 10.0.0.2 -> 10.0.0.1 */
-	f[29] = 2;
-	f[30] = 10;
-	f[33] = 1;
-	put_be16(f + 34, 1234);
-	put_be16(f + 36, 5678);
-	f[46] = 5 << 4;				/* data offset */
-	f[47] = 0x18;				/* PSH, ACK */
-	put_be16(f + 48, 65535);
+	put_ip_tcp(f, v6, 2, 1, 1234, 5678);
 	for (uint32_t i = 0; i < GSO_PAY; i++)
-		f[GSO_HLEN + i] = GSO_BYTE(i);
+		f[GSO_HLEN(v6) + i] = GSO_BYTE(i);
 	set_desc(&ng_q[1].desc[0], (uint64_t)ng_frame,
-		 HDR + GSO_HLEN + GSO_PAY, 0, 0);
+		 HDR + GSO_HLEN(v6) + GSO_PAY, 0, 0);
 	make_avail(1, 0);
 	notify(1);
 	GUEST_ASSERT_EQ(0, next_used(1, &l));
 }
 
 /*
- * Receive the host's TCP/IPv4 frame (or segment) carrying payload bytes
- * @off to @off + @pay: check its header and bytes.
+ * Receive the host's TCP/IPv4 (@v6: IPv6) frame or segment carrying
+ * payload bytes @off to @off + @pay: check its header and bytes.
  */
 GUEST_CODE
-static void receive_tcp(uint32_t off, uint32_t pay, uint8_t gso_type,
+static void receive_tcp(bool v6, uint32_t off, uint32_t pay, uint8_t gso_type,
 			uint16_t gso_size)
 {
 	uint16_t n;
 
-	GUEST_ASSERT_EQ(HDR + GSO_HLEN + pay, receive_type(ETH_IP, &n));
+	GUEST_ASSERT_EQ(HDR + GSO_HLEN(v6) + pay,
+			receive_type(v6 ? ETH_IP6 : ETH_IP, &n));
 	GUEST_ASSERT_EQ(1, ng_frame[0]);	/* NEEDS_CSUM */
 	GUEST_ASSERT_EQ(gso_type, ng_frame[1]);
 	GUEST_ASSERT_EQ(gso_size, get16(ng_frame + 4));
-	GUEST_ASSERT_EQ(GSO_CSUM_START, get16(ng_frame + 6));
+	GUEST_ASSERT_EQ(GSO_CSUM_START(v6), get16(ng_frame + 6));
 	GUEST_ASSERT_EQ(GSO_CSUM_OFF, get16(ng_frame + 8));
 	for (uint32_t i = 0; i < pay; i++)
 		GUEST_ASSERT_EQ(GSO_BYTE(off + i),
-				ng_frame[HDR + GSO_HLEN + i]);
+				ng_frame[HDR + GSO_HLEN(v6) + i]);
 }
 
 GUEST_CODE
@@ -655,25 +686,30 @@ static void guest_net(uint64_t arg)
 			GUEST_ASSERT_EQ(ng_mac[i], MMIO8(dev.device, i));
 		break;
 	case NG_GSO:
-		start(F_ALL | F_CSUM | F_GUEST_CSUM | F_GUEST_TSO4 |
-		      F_HOST_TSO4);
+	case NG_GSO6: {
+		bool v6 = (arg & 0xff) == NG_GSO6;
+
+		start(F_ALL | F_CSUM | F_GUEST_CSUM |
+		      (v6 ? F_GUEST_TSO6 | F_HOST_TSO6 :
+			    F_GUEST_TSO4 | F_HOST_TSO4));
 		for (int i = 0; i < NRX; i++)
 			post_rx(i);
 		notify(0);
-		guest_send_gso();
+		guest_send_gso(v6);
 		GUEST_SYNC(1);
 		/* The host's GSO frame, whole. */
-		receive_tcp(0, GSO_PAY, 1, GSO_MSS);
-		/* Without GUEST_TSO4 the tap gets no TSO: segments. */
+		receive_tcp(v6, 0, GSO_PAY, GSO_TYPE(v6), GSO_MSS);
+		/* Without GUEST_TSO the tap gets no TSO: segments. */
 		start(F_ALL | F_CSUM | F_GUEST_CSUM);
 		for (int i = 0; i < NRX; i++)
 			post_rx(i);
 		notify(0);
 		GUEST_SYNC(2);
-		receive_tcp(0, GSO_MSS, 0, 0);
-		receive_tcp(GSO_MSS, GSO_MSS, 0, 0);
-		receive_tcp(2 * GSO_MSS, GSO_PAY - 2 * GSO_MSS, 0, 0);
+		receive_tcp(v6, 0, GSO_MSS, 0, 0);
+		receive_tcp(v6, GSO_MSS, GSO_MSS, 0, 0);
+		receive_tcp(v6, 2 * GSO_MSS, GSO_PAY - 2 * GSO_MSS, 0, 0);
 		break;
+	}
 	case NG_STREAM: {
 		uint64_t sum = 0;
 
@@ -862,18 +898,19 @@ static void tap_send(struct tap *t, uint32_t len, uint8_t seed)
 	tap_send_to(t, ng_mac, len, seed);
 }
 
-/* A packet socket on the tap for IPv4 frames with virtio headers. */
-static int ip_socket(struct tap *t)
+/* A packet socket on the tap for IPv4 (@v6: IPv6) frames with virtio headers. */
+static int ip_socket(struct tap *t, bool v6)
 {
+	uint16_t proto = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IP),
+		.sll_protocol = proto,
 		.sll_ifindex = t->ifindex,
 	};
 	struct timeval tv = { .tv_sec = 5 };
 	int one = 1, s;
 
-	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+	s = socket(AF_PACKET, SOCK_RAW, proto);
 	LIB_ASSERT(s >= 0, "AF_PACKET: %m");
 	LIB_ASSERT(!setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one,
 			       sizeof(one)), "PACKET_VNET_HDR: %m");
@@ -882,7 +919,7 @@ static int ip_socket(struct tap *t)
 	return s;
 }
 
-/* The next IPv4 frame the guest sent, after its virtio header. */
+/* The next frame the guest sent, after its virtio header. */
 static ssize_t ip_recv(int s, uint8_t *buf, size_t len)
 {
 	for (;;) {
@@ -896,42 +933,27 @@ static ssize_t ip_recv(int s, uint8_t *buf, size_t len)
 	}
 }
 
-/* Send the guest one TCP/IPv4 frame of GSO_PAY bytes as a TSO4 frame. */
-static void ip_send_gso(int s)
+/* Send the guest one TCP frame of GSO_PAY bytes as a TSO4/TSO6 frame. */
+static void ip_send_gso(int s, bool v6)
 {
-	static uint8_t buf[sizeof(struct virtio_net_hdr) + GSO_HLEN + GSO_PAY];
+	static uint8_t buf[sizeof(struct virtio_net_hdr) + GSO_HLEN(1) + GSO_PAY];
 	struct virtio_net_hdr *h = (struct virtio_net_hdr *)buf;
 	uint8_t *f = buf + sizeof(*h);
+	size_t len = sizeof(*h) + GSO_HLEN(v6) + GSO_PAY;
 
 	memset(buf, 0, sizeof(buf));
 	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	h->hdr_len = GSO_HLEN;
+	h->gso_type = GSO_TYPE(v6);
+	h->hdr_len = GSO_HLEN(v6);
 	h->gso_size = GSO_MSS;
-	h->csum_start = GSO_CSUM_START;
+	h->csum_start = GSO_CSUM_START(v6);
 	h->csum_offset = GSO_CSUM_OFF;
 	memcpy(f, ng_mac, 6);
 	memset(f + 6, 0x02, 6);
-	f[12] = ETH_IP >> 8;
-	f[14] = 0x45;
-	f[16] = (20 + 20 + GSO_PAY) >> 8;
-	f[17] = (20 + 20 + GSO_PAY) & 0xff;
-	f[22] = 64;
-	f[23] = 6;
-	f[26] = 10;			/* 10.0.0.1 -> 10.0.0.2 */
-	f[29] = 1;
-	f[30] = 10;
-	f[33] = 2;
-	f[34] = 5678 >> 8;
-	f[35] = 5678 & 0xff;
-	f[36] = 1234 >> 8;
-	f[37] = 1234 & 0xff;
-	f[46] = 5 << 4;
-	f[47] = 0x18;
-	f[48] = f[49] = 0xff;
+	put_ip_tcp(f, v6, 1, 2, 5678, 1234);
 	for (uint32_t i = 0; i < GSO_PAY; i++)
-		f[GSO_HLEN + i] = GSO_BYTE(i);
-	LIB_ASSERT(send(s, buf, sizeof(buf), 0) == sizeof(buf), "send: %m");
+		f[GSO_HLEN(v6) + i] = GSO_BYTE(i);
+	LIB_ASSERT(send(s, buf, len, 0) == (ssize_t)len, "send: %m");
 }
 
 /* The frame the guest sends: broadcast, from ng_mac, TX_PAYLOAD bytes. */
@@ -1093,13 +1115,15 @@ TEST(mac_filter)
 
 /*
  * TCP segmentation offload with the tap. Out: the guest's 4000-byte
- * TSO4 chain leaves the tap as one GSO frame (a packet socket with
- * PACKET_VNET_HDR sees its gso_type and gso_size). In: the host's GSO
- * frame reaches the guest whole with its virtio header when the driver
- * took GUEST_TSO4, and as three checksum-offloaded segments when it did
- * not (the tap's TUNSETOFFLOAD follows the driver).
+ * TSO4 (@v6: TSO6) chain leaves the tap as one GSO frame (a packet
+ * socket with PACKET_VNET_HDR sees its gso_type and gso_size). In: the
+ * host's GSO frame reaches the guest whole with its virtio header when
+ * the driver took GUEST_TSO4 (GUEST_TSO6), and as three
+ * checksum-offloaded segments when it did not (the tap's TUNSETOFFLOAD
+ * follows the driver).
  */
-TEST(tso_both_ways)
+static void tso_round_trip(struct __test_metadata *_metadata, struct tap *t,
+			  bool v6)
 {
 	static uint8_t buf[sizeof(struct virtio_net_hdr) + 65536];
 	const struct virtio_net_hdr *h = (void *)buf;
@@ -1107,40 +1131,56 @@ TEST(tso_both_ways)
 	const uint8_t *f = buf + sizeof(*h);
 	struct hvx_nl_vm info;
 	struct vcpu *vcpu;
-	struct tap t;
 	struct vm *vm;
 	uint32_t i;
 	ssize_t n;
 	int s;
 
-	REQUIRE_VMX();
-	REQUIRE_TAP(&t);
-	s = ip_socket(&t);
+	s = ip_socket(t, v6);
 	vm = pci_vm();
-	ASSERT_EQ(0, create_net(vm, t.fd)) TH_LOG("%m");
+	ASSERT_EQ(0, create_net(vm, t->fd)) TH_LOG("%m");
 	vcpu = vcpu_create(vm, 0);
-	vcpu_setup_long(vcpu, guest_net, NG_ARG(NG_GSO, DEVFN(3)));
+	vcpu_setup_long(vcpu, guest_net,
+			NG_ARG(v6 ? NG_GSO6 : NG_GSO, DEVFN(3)));
 	ASSERT_EQ(1, vcpu_run_sync(vcpu));
 	n = ip_recv(s, buf, sizeof(buf));
-	ASSERT_EQ(sizeof(*h) + GSO_HLEN + GSO_PAY, n) TH_LOG("%m");
-	ASSERT_EQ(VIRTIO_NET_HDR_GSO_TCPV4, h->gso_type);
+	ASSERT_EQ(sizeof(*h) + GSO_HLEN(v6) + GSO_PAY, n) TH_LOG("%m");
+	ASSERT_EQ(GSO_TYPE(v6), h->gso_type);
 	ASSERT_EQ(GSO_MSS, h->gso_size);
 	ASSERT_TRUE(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	ASSERT_EQ(0, memcmp(f + 6, ng_mac, 6));
-	for (i = 0; i < GSO_PAY && f[GSO_HLEN + i] == GSO_BYTE(i); i++)
+	for (i = 0; i < GSO_PAY && f[GSO_HLEN(v6) + i] == GSO_BYTE(i); i++)
 		;
 	ASSERT_EQ(GSO_PAY, i) TH_LOG("payload byte %u differs", i);
-	ip_send_gso(s);
+	ip_send_gso(s, v6);
 	ASSERT_EQ(2, vcpu_run_sync(vcpu));
-	ip_send_gso(s);
+	ip_send_gso(s, v6);
 	vcpu_run_done(vcpu);
 	st = stats(&info);
 	ASSERT_EQ(0, st->errors);
 	vcpu_free(vcpu);
 	vm_free(vm);
 	close(s);
-	tap_close(&t);
-	ASSERT_TRUE(tap_gone(t.name));
+	tap_close(t);
+	ASSERT_TRUE(tap_gone(t->name));
+}
+
+TEST(tso_both_ways)
+{
+	struct tap t;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	tso_round_trip(_metadata, &t, false);
+}
+
+TEST(tso6_both_ways)
+{
+	struct tap t;
+
+	REQUIRE_VMX();
+	REQUIRE_TAP(&t);
+	tso_round_trip(_metadata, &t, true);
 }
 
 /*
@@ -1386,24 +1426,6 @@ TEST(kill_leaves_no_tap_reference)
 	close(p[0]);
 }
 
-/* The record of @type for @devfn in @buf, or NULL. */
-static void *state_record(void *buf, ssize_t len, uint16_t type,
-			  uint32_t devfn)
-{
-	ssize_t off = 0;
-
-	while (off + (ssize_t)sizeof(struct hvx_state_header) <= len) {
-		struct hvx_state_header *h = (void *)((uint8_t *)buf + off);
-
-		if (h->size < sizeof(*h))
-			return NULL;
-		if (h->type == type && h->instance == devfn)
-			return h;
-		off += h->size;
-	}
-	return NULL;
-}
-
 /* A net device with a random MAC at DEVFN(3). */
 static int create_net_random(struct vm *vm, int fd)
 {
@@ -1471,8 +1493,8 @@ static int set_net_edited(struct vm *vm, const void *a, ssize_t len,
 
 	LIB_ASSERT(buf, "malloc");
 	memcpy(buf, a, len);
-	edit(state_record(buf, len, HVX_STATE_VIRTIO, DEVFN(3)),
-	     state_record(buf, len, HVX_STATE_VIRTIO_NET, DEVFN(3)));
+	edit(vm_state_record(buf, len, HVX_STATE_VIRTIO, DEVFN(3)),
+	     vm_state_record(buf, len, HVX_STATE_VIRTIO_NET, DEVFN(3)));
 	ret = vm_state_restore(vm, buf, len);
 	free(buf);
 	return ret;
@@ -1534,8 +1556,8 @@ TEST(state_round_trip)
 	la = vm_state_save(vma, &a);
 	ASSERT_LT(0, la) TH_LOG("HVX_GET_VM_STATE: %s", strerror(-la));
 	ASSERT_EQ(0, vcpu_state_save(va, st));
-	sa = state_record(a, la, HVX_STATE_VIRTIO, DEVFN(3));
-	ra = state_record(a, la, HVX_STATE_VIRTIO_NET, DEVFN(3));
+	sa = vm_state_record(a, la, HVX_STATE_VIRTIO, DEVFN(3));
+	ra = vm_state_record(a, la, HVX_STATE_VIRTIO_NET, DEVFN(3));
 	ASSERT_NE(NULL, sa);
 	ASSERT_NE(NULL, ra);
 	ASSERT_EQ((uint8_t *)sa + sizeof(*sa), (uint8_t *)ra)
@@ -1560,7 +1582,7 @@ TEST(state_round_trip)
 	ASSERT_EQ(0, create_net_random(vmb, tb.fd)) TH_LOG("%m");
 	lb0 = vm_state_save(vmb, &b0);
 	ASSERT_EQ(la, lb0);
-	rb0 = state_record(b0, lb0, HVX_STATE_VIRTIO_NET, DEVFN(3));
+	rb0 = vm_state_record(b0, lb0, HVX_STATE_VIRTIO_NET, DEVFN(3));
 	ASSERT_NE(NULL, rb0);
 	ASSERT_NE(0, memcmp(rb0->mac, ra->mac, 6)) TH_LOG("the same random MAC twice");
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {

@@ -964,18 +964,7 @@ TEST(kill_mid_io)
 static struct hvx_state_virtio *virtio_record(void *buf, ssize_t len,
 					      uint32_t devfn)
 {
-	ssize_t off = 0;
-
-	while (off + (ssize_t)sizeof(struct hvx_state_header) <= len) {
-		struct hvx_state_header *h = (void *)((uint8_t *)buf + off);
-
-		if (h->size < sizeof(*h))
-			return NULL;
-		if (h->type == HVX_STATE_VIRTIO && h->instance == devfn)
-			return (void *)h;
-		off += h->size;
-	}
-	return NULL;
+	return vm_state_record(buf, len, HVX_STATE_VIRTIO, devfn);
 }
 
 /* SET @rec (a copy of @a, @len bytes, changed by @edit) into @vm. */

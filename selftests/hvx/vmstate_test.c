@@ -171,18 +171,7 @@ static void run_script(struct vcpu *vcpu, struct vs_op *ops, uint32_t n)
 /* The record of @type in a HVX_GET_VM_STATE buffer, or NULL. */
 static void *find_record(void *buf, ssize_t len, uint16_t type)
 {
-	ssize_t off = 0;
-
-	while (off + (ssize_t)sizeof(struct hvx_state_header) <= len) {
-		struct hvx_state_header *h = (void *)((uint8_t *)buf + off);
-
-		if (h->size < sizeof(*h))
-			return NULL;
-		if (h->type == type)
-			return h;
-		off += h->size;
-	}
-	return NULL;
+	return vm_state_record(buf, len, type, VM_STATE_ANY);
 }
 
 /* Zero the fields that move with time, so that records compare exactly. */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "hvx.h"
@@ -33,5 +34,9 @@ int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st);
 int vcpu_state_restore(struct vcpu *vcpu, const struct vcpu_state *st);
 ssize_t vm_state_save(struct vm *vm, void **buf);
 int vm_state_restore(struct vm *vm, const void *buf, size_t len);
+
+/* Any instance, for vm_state_record(): above every __u32 instance. */
+#define VM_STATE_ANY	(1ull << 32)
+void *vm_state_record(void *buf, size_t len, uint16_t type, uint64_t instance);
 
 #endif /* HVX_SELFTEST_STATE_H */

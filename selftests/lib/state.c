@@ -145,3 +145,30 @@ int vm_state_restore(struct vm *vm, const void *buf, size_t len)
 
 	return xioctl(vm->fd, HVX_SET_VM_STATE, &a);
 }
+
+/**
+ * vm_state_record - find a device record in a HVX_GET_VM_STATE buffer
+ * @buf: records from vm_state_save().
+ * @len: their length in bytes.
+ * @type: the record type (HVX_STATE_*).
+ * @instance: its instance (a virtio device's devfn), or VM_STATE_ANY for
+ *            the first record of @type.
+ * Return: the record's header, or NULL if there is none or a header is
+ * malformed (a size smaller than the header stops the walk).
+ */
+void *vm_state_record(void *buf, size_t len, uint16_t type, uint64_t instance)
+{
+	size_t off = 0;
+
+	while (off + sizeof(struct hvx_state_header) <= len) {
+		struct hvx_state_header *h = (void *)((uint8_t *)buf + off);
+
+		if (h->size < sizeof(*h))
+			return NULL;
+		if (h->type == type &&
+		    (instance == VM_STATE_ANY || h->instance == instance))
+			return h;
+		off += h->size;
+	}
+	return NULL;
+}

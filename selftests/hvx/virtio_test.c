@@ -664,11 +664,15 @@ static void p_check_id(uint16_t id)
 		GUEST_ASSERT_EQ(s[i], vg_buf[i]);
 }
 
-/* DEVICE_NEEDS_RESET, then a packed ring works again after a reset. */
+/*
+ * DEVICE_NEEDS_RESET, then a packed ring works again after a reset. A
+ * hostile chain that comes back used fails at once.
+ */
 GUEST_CODE
 static void p_wait_needs_reset(void)
 {
 	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		GUEST_ASSERT(!(vg_pring[0].flags & D_USED));
 		if (status() & S_NEEDS_RESET) {
 			GUEST_ASSERT_EQ(2, MMIO8(dev.isr, 0) & 2);
 			p_start(F_VERSION_1 | F_INDIRECT);

@@ -1970,24 +1970,34 @@ struct hvx_state_pci {
 #define HVX_VQ_FLAGS		(HVX_VQ_ENABLED | HVX_VQ_SIGNALLED | HVX_VQ_BROKEN)
 
 /**
- * struct hvx_state_virtio_queue - one split virtqueue of a virtio device
- * @desc: GPA of the descriptor table (queue_desc).
- * @avail: GPA of the driver ring (queue_driver).
- * @used: GPA of the device ring (queue_device).
- * @size: queue_size, a power of two from 1 to 256.
+ * struct hvx_state_virtio_queue - one virtqueue of a virtio device, split
+ *	or packed (VIRTIO_F_RING_PACKED in the record's @driver_features)
+ * @desc: GPA of the descriptor table or ring (queue_desc).
+ * @avail: GPA of the driver ring, or packed, of the driver event
+ *	suppression structure (queue_driver).
+ * @used: GPA of the device ring, or packed, of the device event
+ *	suppression structure (queue_device).
+ * @size: queue_size, from 1 to 256; a power of two for a split ring.
  * @msix_vector: queue_msix_vector: below HVX_STATE_VIRTIO_VECS, or 0xffff
  *	(VIRTIO_MSI_NO_VECTOR).
- * @last_avail_idx: the next driver-ring entry the device takes.
+ * @last_avail_idx: the next driver-ring entry the device takes. Packed:
+ *	the next descriptor the device takes, its index in bits 0-14
+ *	(below @size) and the device's available wrap counter in bit 15.
  * @avail_idx: the driver ring's idx as the device last read it (what it
  *	wrote as avail_event with VIRTIO_RING_F_EVENT_IDX); at most @size
- *	ahead of @last_avail_idx.
- * @used_idx: the device ring's idx as the device last wrote it.
+ *	ahead of @last_avail_idx. Packed: 0.
+ * @used_idx: the device ring's idx as the device last wrote it. Packed:
+ *	where the device writes its next used descriptor, index and used
+ *	wrap counter as in @last_avail_idx.
  * @signalled_used: the used index at the last interrupt
- *	(VIRTIO_RING_F_EVENT_IDX), valid with HVX_VQ_SIGNALLED.
+ *	(VIRTIO_RING_F_EVENT_IDX), valid with HVX_VQ_SIGNALLED; packed, a
+ *	position as @used_idx.
  * @flags: HVX_VQ_*.
  *
  * The rings themselves are guest memory. Unused queues (at or above the
- * device's queue count) are all zero.
+ * device's queue count) are all zero. A packed ring's wrap counters
+ * start at 1: a fresh enabled queue has 0x8000 in @last_avail_idx and
+ * @used_idx.
  */
 struct hvx_state_virtio_queue {
 	__u64 desc;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio.h - in-kernel virtio 1.x devices: the PCI transport
- * (virtio_pci.c), split virtqueues (virtqueue.c) and the device types
+ * (virtio_pci.c), split and packed virtqueues (virtqueue.c) and the device types
  * (virtio_blk.c, virtio_net.c). See "Virtio devices" in kmod/dev/README.md.
  */
 #ifndef HVX_VIRTIO_H
@@ -22,22 +22,37 @@ struct task_struct;
 #define HVX_VIRTIO_MAX_VQS	4	/* queues per device */
 /* MSI-X vectors: one per queue and one for configuration changes. */
 #define HVX_VIRTIO_MSIX_VECS	(HVX_VIRTIO_MAX_VQS + 1)
+/* A packed ring's position: its wrap counter in bit 15 (VRING_PACKED_EVENT_F_WRAP_CTR). */
+#define HVX_VQ_WRAP		0x8000
 
 /**
- * struct hvx_vq - one split virtqueue
- * @size: queue size the driver chose (descriptors), power of two.
+ * struct hvx_vq - one virtqueue, split or packed
+ * @size: queue size the driver chose (descriptors), power of two for a
+ *	split ring.
  * @msix: MSI-X vector of the queue, or VIRTIO_MSI_NO_VECTOR.
  * @enabled: the driver wrote 1 to queue_enable.
  * @desc: GPA of the descriptor table.
- * @avail: GPA of the driver (available) ring.
- * @used: GPA of the device (used) ring.
- * @last_avail: next available-ring entry the device takes.
- * @avail_idx: the available index as the device last read it.
- * @used_idx: the used ring's idx as the device last wrote it.
+ * @avail: GPA of the driver (available) ring, or a packed ring's driver
+ *	event suppression structure.
+ * @used: GPA of the device (used) ring, or a packed ring's device event
+ *	suppression structure.
+ * @packed: VIRTIO_F_RING_PACKED was negotiated when the queue was
+ *	enabled; the indices below are then positions in the descriptor
+ *	ring with their wrap counter in bit 15 (HVX_VQ_WRAP).
+ * @last_avail: next available-ring entry the device takes (packed: the
+ *	next descriptor).
+ * @avail_idx: the available index as the device last read it (split).
+ * @used_idx: the used ring's idx as the device last wrote it (packed:
+ *	where the next used descriptor goes).
  * @signalled: used index at the last interrupt (EVENT_IDX).
  * @signalled_valid: @signalled means something (cleared on reset).
  * @broken: a descriptor or ring violated the rules; the queue is stopped
  *	until the device is reset.
+ * @npop: chains taken from a packed ring, modulo 2^16.
+ * @popped: where each of the last chains taken from a packed ring began,
+ *	indexed by @npop, for hvx_vq_unpop().
+ * @ndesc: a packed ring's descriptor count of the chain taken with each
+ *	buffer ID, which its used descriptor skips.
  *
  * @size .. @used are written by the driver through the common
  * configuration under the device's @lock, and fixed while @enabled: the
@@ -49,12 +64,16 @@ struct hvx_vq {
 	u16 msix;
 	bool enabled;
 	u64 desc, avail, used;
+	bool packed;
 	u16 last_avail;
 	u16 avail_idx;
 	u16 used_idx;
 	u16 signalled;
 	bool signalled_valid;
 	bool broken;
+	u16 npop;
+	u16 popped[HVX_VQ_MAX_SIZE];
+	u16 ndesc[HVX_VQ_MAX_SIZE];
 };
 
 /**
@@ -71,7 +90,8 @@ struct hvx_vq_seg {
 
 /**
  * struct hvx_vq_chain - a descriptor chain the worker took from a queue
- * @head: index of its first descriptor (what the used ring returns).
+ * @head: index of its first descriptor (split) or its buffer ID (packed):
+ *	what the used ring returns.
  * @nseg: entries of @seg used.
  * @out_len: device-readable bytes (they come first).
  * @in_len: device-writable bytes.

@@ -475,15 +475,26 @@ static void common_write(struct hvx_virtio *d, unsigned int off, u8 size,
 		return;
 	switch (off) {
 	case CC(queue_size):
-		if (val && val <= HVX_VQ_MAX_SIZE && is_power_of_2(val))
+		/* Any size for a packed ring (2.7.10.1). */
+		if (val && val <= HVX_VQ_MAX_SIZE &&
+		    (is_power_of_2(val) ||
+		     (d->driver_features & BIT_ULL(VIRTIO_F_RING_PACKED))))
 			vq->size = val;
 		return;
 	case CC(queue_msix_vector):
 		vq->msix = val < HVX_VIRTIO_MSIX_VECS ? val : VIRTIO_MSI_NO_VECTOR;
 		return;
 	case CC(queue_enable):
-		if (val == 1)
+		if (val == 1) {
 			vq->enabled = true;
+			vq->packed = d->driver_features &
+				     BIT_ULL(VIRTIO_F_RING_PACKED);
+			/* Both wrap counters start at 1 (2.7.1). */
+			if (vq->packed) {
+				vq->last_avail = HVX_VQ_WRAP;
+				vq->used_idx = HVX_VQ_WRAP;
+			}
+		}
 		return;
 	case CC(queue_desc_lo):
 	case CC(queue_desc_hi):
@@ -740,8 +751,8 @@ static void cfg_init(struct hvx_virtio *d, u32 bar)
  * @vm: the VM.
  * @a: the (checked) creation argument.
  * @ops: the device type.
- * @features: the type's feature bits; VERSION_1, EVENT_IDX and
- *	INDIRECT_DESC are added.
+ * @features: the type's feature bits; VERSION_1, EVENT_IDX,
+ *	INDIRECT_DESC and RING_PACKED are added.
  *
  * Creates the worker thread (not yet running anything).
  * Context: process context.
@@ -761,7 +772,8 @@ int hvx_virtio_init(struct hvx_virtio *d, struct hvx_vm *vm,
 	d->mmio.ops = &bar_ops;
 	d->features = features | BIT_ULL(VIRTIO_F_VERSION_1) |
 		      BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
-		      BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+		      BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
+		      BIT_ULL(VIRTIO_F_RING_PACKED);
 	mutex_init(&d->lock);
 	init_waitqueue_head(&d->idle);
 	INIT_LIST_HEAD(&d->node);
@@ -1142,11 +1154,25 @@ static bool vector_ok(u16 v)
 	return v < HVX_VIRTIO_MSIX_VECS || v == VIRTIO_MSI_NO_VECTOR;
 }
 
-static int check_queue(const struct hvx_state_virtio_queue *sq)
+/* A packed ring's position: in the ring, with its wrap counter. */
+static bool pos_ok(u16 pos, u16 size)
+{
+	return (pos & ~HVX_VQ_WRAP) < size;
+}
+
+static int check_queue(const struct hvx_state_virtio_queue *sq, bool packed)
 {
 	if (sq->flags & ~HVX_VQ_FLAGS || !sq->size ||
-	    sq->size > HVX_VQ_MAX_SIZE || !is_power_of_2(sq->size) ||
-	    !vector_ok(sq->msix_vector) ||
+	    sq->size > HVX_VQ_MAX_SIZE || !vector_ok(sq->msix_vector))
+		return -EINVAL;
+	/* Packed: positions in the ring; no available index. */
+	if (packed && (!pos_ok(sq->last_avail_idx, sq->size) ||
+		       !pos_ok(sq->used_idx, sq->size) ||
+		       !pos_ok(sq->signalled_used, sq->size) || sq->avail_idx))
+		return -EINVAL;
+	if (packed)
+		return 0;
+	if (!is_power_of_2(sq->size) ||
 	    (u16)(sq->avail_idx - sq->last_avail_idx) > sq->size)
 		return -EINVAL;
 	return 0;
@@ -1189,6 +1215,7 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 {
 	struct hvx_virtio *d = find_devfn(l, s->hdr.instance);
 	const struct hvx_state_header *eh = ext;
+	bool packed = s->driver_features & BIT_ULL(VIRTIO_F_RING_PACKED);
 	u8 status = s->status;
 	unsigned int q, skip;
 	int ret = -EINVAL;
@@ -1221,7 +1248,7 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 	for (q = 0; q < HVX_STATE_VIRTIO_QUEUES; q++) {
 		const struct hvx_state_virtio_queue *sq = &s->queue[q];
 
-		if (q < d->nvqs ? check_queue(sq) :
+		if (q < d->nvqs ? check_queue(sq, packed) :
 				  !!memchr_inv(sq, 0, sizeof(*sq)))
 			return -EINVAL;
 	}
@@ -1286,6 +1313,8 @@ void hvx_virtio_set_state(const struct hvx_virtio_list *l,
 		vq->enabled = sq->flags & HVX_VQ_ENABLED;
 		vq->signalled_valid = sq->flags & HVX_VQ_SIGNALLED;
 		vq->broken = sq->flags & HVX_VQ_BROKEN;
+		vq->packed = d->driver_features & BIT_ULL(VIRTIO_F_RING_PACKED);
+		vq->npop = 0;
 	}
 	if ((d->status & VIRTIO_CONFIG_S_FEATURES_OK) && d->ops->set_features)
 		d->ops->set_features(d, d->driver_features);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtqueue.c - the device side of split virtqueues (virtio 1.1, 2.6),
- * run by a device's worker thread with the VM owner's mm in use.
+ * virtqueue.c - the device side of split (virtio 1.1, 2.6) and packed
+ * (2.7) virtqueues, run by a device's worker thread with the VM owner's
+ * mm in use.
  *
  * Rings and buffers are reached through the VM's memory slots on every
  * access (hvx_gpa_read(), hvx_gpa_write(): an SRCU read section per
@@ -23,6 +24,16 @@
 #define AVAIL_RING(i)		(4 + 2 * (u64)(i))
 #define USED_IDX		2
 #define USED_RING(i)		(4 + 8 * (u64)(i))
+
+/*
+ * Packed rings (2.7): a position in the descriptor ring is an index with
+ * its wrap counter in bit 15, as in the event suppression structures.
+ */
+#define P_DESC(vq, pos)		((vq)->desc + 16 * (u64)((pos) & ~HVX_VQ_WRAP))
+#define P_LEN			8	/* offsets in a struct vring_packed_desc */
+#define P_FLAGS			14
+#define P_AVAIL			BIT(VRING_PACKED_DESC_F_AVAIL)
+#define P_USED			BIT(VRING_PACKED_DESC_F_USED)
 
 static bool has(const struct hvx_virtio *d, unsigned int bit)
 {
@@ -52,6 +63,43 @@ static int broken(struct hvx_virtio *d, struct hvx_vq *vq, const char *why)
 	vq->broken = true;
 	hvx_virtio_fail(d, vq - d->vqs, why);
 	return -EFAULT;
+}
+
+/*
+ * Add a buffer to @c: device-readable buffers come first, and every
+ * buffer is RAM (writable RAM if the device writes it). The caller
+ * bounds the count by the queue size.
+ */
+static int add_seg(struct hvx_virtio *d, struct hvx_vq *vq,
+		   struct hvx_vq_chain *c, u64 addr, u32 len, bool write)
+{
+	if (!write && c->in_len)
+		return broken(d, vq, "readable buffer after a writable one");
+	if (!hvx_gpa_is_ram(&d->vm->mem, addr, len, write))
+		return broken(d, vq, "buffer outside guest RAM");
+	c->seg[c->nseg].gpa = addr;
+	c->seg[c->nseg].len = len;
+	c->seg[c->nseg].write = write;
+	c->nseg++;
+	if (write)
+		c->in_len += len;
+	else
+		c->out_len += len;
+	return 0;
+}
+
+/* An indirect table's descriptor: its address and length are checked. */
+static int indirect_ok(struct hvx_virtio *d, struct hvx_vq *vq,
+		       const struct hvx_vq_chain *c, u16 flags, u64 addr,
+		       u32 len)
+{
+	if (!has(d, VIRTIO_RING_F_INDIRECT_DESC) ||
+	    (flags & VRING_DESC_F_NEXT) || c->nseg)
+		return broken(d, vq, "indirect descriptor not allowed here");
+	if (!len || len % 16 || len / 16 > vq->size ||
+	    !hvx_gpa_is_ram(&d->vm->mem, addr, len, false))
+		return broken(d, vq, "bad indirect table");
+	return 0;
 }
 
 /*
@@ -90,12 +138,8 @@ static int walk(struct hvx_virtio *d, struct hvx_vq *vq, u16 head,
 		if (flags & VRING_DESC_F_INDIRECT) {
 			if (indirect)
 				return broken(d, vq, "nested indirect table");
-			if (!has(d, VIRTIO_RING_F_INDIRECT_DESC) ||
-			    (flags & VRING_DESC_F_NEXT) || c->nseg)
-				return broken(d, vq, "indirect descriptor not allowed here");
-			if (!len || len % 16 || len / 16 > vq->size ||
-			    !hvx_gpa_is_ram(mem, addr, len, false))
-				return broken(d, vq, "bad indirect table");
+			if (indirect_ok(d, vq, c, flags, addr, len))
+				return -EFAULT;
 			table = addr;
 			tsize = len / 16;
 			indirect = true;
@@ -103,24 +147,242 @@ static int walk(struct hvx_virtio *d, struct hvx_vq *vq, u16 head,
 			n--;	/* the pointer is not part of the chain */
 			continue;
 		}
-		if (!(flags & VRING_DESC_F_WRITE) && c->in_len)
-			return broken(d, vq, "readable buffer after a writable one");
-		if (!hvx_gpa_is_ram(mem, addr, len, flags & VRING_DESC_F_WRITE))
-			return broken(d, vq, "buffer outside guest RAM");
-		c->seg[c->nseg].gpa = addr;
-		c->seg[c->nseg].len = len;
-		c->seg[c->nseg].write = flags & VRING_DESC_F_WRITE;
-		c->nseg++;
-		if (flags & VRING_DESC_F_WRITE)
-			c->in_len += len;
-		else
-			c->out_len += len;
+		if (add_seg(d, vq, c, addr, len, flags & VRING_DESC_F_WRITE))
+			return -EFAULT;
 		if (!(flags & VRING_DESC_F_NEXT))
 			return 1;
 		i = le16_to_cpu((__force __le16)desc.next);
 		if (i >= tsize)
 			return broken(d, vq, "next descriptor out of the table");
 	}
+}
+
+/* Packed rings (virtio 1.1, 2.7). */
+
+/* @pos moved on by @n descriptors (at most the queue size). */
+static u16 p_advance(const struct hvx_vq *vq, u16 pos, u16 n)
+{
+	u16 i = (pos & ~HVX_VQ_WRAP) + n, wrap = pos & HVX_VQ_WRAP;
+
+	if (i >= vq->size) {
+		i -= vq->size;
+		wrap ^= HVX_VQ_WRAP;
+	}
+	return i | wrap;
+}
+
+/*
+ * Descriptors from @from to @to, for @to at most a lap ahead of @from:
+ * 0 to the queue size; negative or beyond it when @to is behind @from.
+ */
+static int p_dist(const struct hvx_vq *vq, u16 from, u16 to)
+{
+	int n = (to & ~HVX_VQ_WRAP) - (from & ~HVX_VQ_WRAP);
+
+	if ((to ^ from) & HVX_VQ_WRAP)
+		n += vq->size;
+	return n;
+}
+
+/*
+ * Is the descriptor at @pos, with @flags, available (2.7.1: AVAIL equal
+ * to the wrap counter of its position, USED not)?
+ */
+static bool p_avail(u16 pos, u16 flags)
+{
+	bool wrap = pos & HVX_VQ_WRAP;
+
+	return !!(flags & P_AVAIL) == wrap && !!(flags & P_USED) != wrap;
+}
+
+static int p_read(struct hvx_virtio *d, struct hvx_vq *vq, u64 gpa,
+		  struct vring_packed_desc *desc, u16 *flags, u64 *addr,
+		  u32 *len)
+{
+	if (hvx_gpa_read(&d->vm->mem, gpa, desc, sizeof(*desc)))
+		return -EFAULT;
+	*flags = le16_to_cpu(desc->flags);
+	*addr = le64_to_cpu(desc->addr);
+	*len = le32_to_cpu(desc->len);
+	return 0;
+}
+
+/*
+ * Walk the chain whose first descriptor is at vq->last_avail (seen
+ * available): descriptors follow in ring order while NEXT is set, at most
+ * the queue size of them (so no chain laps the ring); an indirect
+ * descriptor is alone and its table holds only WRITE flags (2.7.7: the
+ * driver sets no other flag there, so NEXT or INDIRECT is hostile). The
+ * buffer ID is the last descriptor's (2.7.6), below the queue size; the
+ * chain's descriptor count is kept for hvx_vq_push_n() to skip.
+ */
+static int p_walk(struct hvx_virtio *d, struct hvx_vq *vq,
+		  struct hvx_vq_chain *c)
+{
+	struct vring_packed_desc desc;
+	u16 pos = vq->last_avail, flags, id, n = 0;
+	u64 addr;
+	u32 len, i;
+
+	c->nseg = 0;
+	c->out_len = 0;
+	c->in_len = 0;
+	for (;;) {
+		if (++n > vq->size)
+			return broken(d, vq, "descriptor chain longer than the queue");
+		if (p_read(d, vq, P_DESC(vq, pos), &desc, &flags, &addr, &len))
+			return broken(d, vq, "descriptor ring outside guest RAM");
+		if (flags & VRING_DESC_F_INDIRECT)
+			break;
+		if (add_seg(d, vq, c, addr, len, flags & VRING_DESC_F_WRITE))
+			return -EFAULT;
+		if (!(flags & VRING_DESC_F_NEXT)) {
+			id = le16_to_cpu(desc.id);
+			goto done;
+		}
+		pos = p_advance(vq, pos, 1);
+	}
+	if (indirect_ok(d, vq, c, flags, addr, len))
+		return -EFAULT;
+	id = le16_to_cpu(desc.id);
+	for (i = 0; i < len / 16; i++) {
+		u64 a;
+		u32 l;
+		u16 f;
+
+		if (p_read(d, vq, addr + 16 * (u64)i, &desc, &f, &a, &l))
+			return broken(d, vq, "bad indirect table");
+		if (f & VRING_DESC_F_INDIRECT)
+			return broken(d, vq, "nested indirect table");
+		if (f & VRING_DESC_F_NEXT)
+			return broken(d, vq, "NEXT in an indirect table");
+		if (add_seg(d, vq, c, a, l, f & VRING_DESC_F_WRITE))
+			return -EFAULT;
+	}
+done:
+	if (id >= vq->size)
+		return broken(d, vq, "buffer ID out of range");
+	c->head = id;
+	vq->ndesc[id] = n;
+	vq->last_avail = p_advance(vq, vq->last_avail, n);
+	return 1;
+}
+
+static int p_pop(struct hvx_virtio *d, struct hvx_vq *vq,
+		 struct hvx_vq_chain *c)
+{
+	u16 flags;
+
+	/* Alignment (2.7.10.1): descriptors 16, event structures 4. */
+	if ((vq->desc & 15) || (vq->avail & 3) || (vq->used & 3))
+		return broken(d, vq, "misaligned ring");
+	if (rd16(d, P_DESC(vq, vq->last_avail) + P_FLAGS, &flags))
+		return broken(d, vq, "descriptor ring outside guest RAM");
+	if (!p_avail(vq->last_avail, flags))
+		return 0;
+	/* The descriptors are read after the flags that published them. */
+	smp_rmb();
+	vq->popped[vq->npop++ % HVX_VQ_MAX_SIZE] = vq->last_avail;
+	return p_walk(d, vq, c);
+}
+
+/*
+ * Mark chains used: each used descriptor goes where the previous chain
+ * began (2.7.6), with the ID and length, AVAIL and USED equal to the
+ * wrap counter there, WRITE if the device wrote bytes (2.7.3). The first
+ * one's flags go last, so the driver sees all of them together (2.7.9).
+ */
+static int p_push_n(struct hvx_virtio *d, struct hvx_vq *vq,
+		    const u16 *heads, const u32 *lens, unsigned int n)
+{
+	struct hvx_mem *mem = &d->vm->mem;
+	u16 pos = vq->used_idx, first = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u16 ndesc = vq->ndesc[heads[i] % HVX_VQ_MAX_SIZE];
+		struct {
+			__le32 len;
+			__le16 id;
+			__le16 flags;
+		} __packed u = {
+			.len = cpu_to_le32(lens[i]),
+			.id = cpu_to_le16(heads[i]),
+		};
+		u16 flags = lens[i] ? VRING_DESC_F_WRITE : 0;
+
+		if (pos & HVX_VQ_WRAP)
+			flags |= P_AVAIL | P_USED;
+		u.flags = cpu_to_le16(flags);
+		if (hvx_gpa_write(mem, P_DESC(vq, pos) + P_LEN, &u,
+				  i ? sizeof(u) : offsetof(typeof(u), flags)))
+			return broken(d, vq, "descriptor ring outside guest RAM");
+		if (!i)
+			first = flags;
+		/*
+		 * The used index of the last interrupt stays comparable
+		 * only within a lap: past that, interrupt the next time.
+		 */
+		if (p_dist(vq, vq->signalled, pos) + ndesc > vq->size)
+			vq->signalled_valid = false;
+		pos = p_advance(vq, pos, ndesc);
+	}
+	/* The IDs and lengths before the flags the driver reads them by. */
+	smp_wmb();
+	if (wr16(d, P_DESC(vq, vq->used_idx) + P_FLAGS, first))
+		return broken(d, vq, "descriptor ring outside guest RAM");
+	vq->used_idx = pos;
+	return 0;
+}
+
+/*
+ * The driver event suppression structure (2.7.10): enable, disable, or
+ * with EVENT_IDX the position whose use is to interrupt.
+ */
+static int p_need_irq(struct hvx_virtio *d, struct hvx_vq *vq)
+{
+	struct vring_packed_desc_event e;
+	u16 old = vq->signalled, flags, off;
+	bool valid = vq->signalled_valid;
+	int from_event;
+
+	if (hvx_gpa_read(&d->vm->mem, vq->avail, &e, sizeof(e)))
+		return broken(d, vq, "driver area outside guest RAM");
+	vq->signalled = vq->used_idx;
+	vq->signalled_valid = true;
+	flags = le16_to_cpu(e.flags) & 3;
+	off = le16_to_cpu(e.off_wrap);
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return 0;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC ||
+	    !has(d, VIRTIO_RING_F_EVENT_IDX) || !valid)
+		return 1;
+	/* Was the descriptor at @off used since the last interrupt? */
+	from_event = p_dist(vq, off, vq->used_idx);
+	return from_event > 0 && from_event <= p_dist(vq, old, vq->used_idx);
+}
+
+/*
+ * With EVENT_IDX the device event suppression structure asks for a
+ * notification when the descriptor at vq->last_avail is made available;
+ * then that descriptor is looked at again.
+ */
+static int p_arm(struct hvx_virtio *d, struct hvx_vq *vq)
+{
+	struct vring_packed_desc_event e = {
+		.off_wrap = cpu_to_le16(vq->last_avail),
+		.flags = cpu_to_le16(VRING_PACKED_EVENT_FLAG_DESC),
+	};
+	u16 flags;
+
+	if (has(d, VIRTIO_RING_F_EVENT_IDX) &&
+	    hvx_gpa_write(&d->vm->mem, vq->used, &e, sizeof(e)))
+		return broken(d, vq, "device area outside guest RAM");
+	/* The event is visible before the descriptor is read again. */
+	smp_mb();
+	if (rd16(d, P_DESC(vq, vq->last_avail) + P_FLAGS, &flags))
+		return broken(d, vq, "descriptor ring outside guest RAM");
+	return p_avail(vq->last_avail, flags);
 }
 
 /**
@@ -143,6 +405,8 @@ int hvx_vq_pop(struct hvx_virtio *d, struct hvx_vq *vq, struct hvx_vq_chain *c)
 
 	if (vq->broken)
 		return 0;
+	if (vq->packed)
+		return p_pop(d, vq, c);
 	/* Ring alignment (2.6: 16, 2 and 4 bytes). */
 	if ((vq->desc & 15) || (vq->avail & 1) || (vq->used & 3))
 		return broken(d, vq, "misaligned ring");
@@ -199,6 +463,8 @@ int hvx_vq_push_n(struct hvx_virtio *d, struct hvx_vq *vq, const u16 *heads,
 {
 	unsigned int i;
 
+	if (vq->packed)
+		return p_push_n(d, vq, heads, lens, n);
 	for (i = 0; i < n; i++) {
 		struct vring_used_elem e = {
 			.id = (__force __virtio32)cpu_to_le32(heads[i]),
@@ -237,6 +503,8 @@ int hvx_vq_need_irq(struct hvx_virtio *d, struct hvx_vq *vq)
 
 	/* The used index is visible before the driver's field is read. */
 	smp_mb();
+	if (vq->packed)
+		return p_need_irq(d, vq);
 	if (!has(d, VIRTIO_RING_F_EVENT_IDX)) {
 		if (rd16(d, vq->avail + AVAIL_FLAGS, &v))
 			return broken(d, vq, "driver ring outside guest RAM");
@@ -272,6 +540,8 @@ int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq)
 
 	if (vq->broken)
 		return 0;
+	if (vq->packed)
+		return p_arm(d, vq);
 	if (has(d, VIRTIO_RING_F_EVENT_IDX) &&
 	    wr16(d, vq->used + USED_RING(vq->size), vq->avail_idx))
 		return broken(d, vq, "device ring outside guest RAM");
@@ -292,7 +562,13 @@ int hvx_vq_arm(struct hvx_virtio *d, struct hvx_vq *vq)
  */
 void hvx_vq_unpop(struct hvx_vq *vq, u16 n)
 {
-	vq->last_avail -= n;
+	if (!vq->packed) {
+		vq->last_avail -= n;
+	} else if (n) {
+		/* Back to where the first of them began. */
+		vq->npop -= n;
+		vq->last_avail = vq->popped[vq->npop % HVX_VQ_MAX_SIZE];
+	}
 }
 
 /**

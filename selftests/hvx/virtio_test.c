@@ -18,6 +18,10 @@
  * answered, the write read back). A record for another device (a
  * read-only disk, another slot) or a malformed one is refused with
  * EINVAL and the fresh VM's state does not change.
+ *
+ * The packed_* cases drive a packed ring (VIRTIO_F_RING_PACKED) the same
+ * way: I/O through a 7-descriptor ring that wraps, event suppression both
+ * ways, hostile descriptors, and a state round trip mid-write.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -47,6 +51,12 @@ enum vg_case {
 	VG_NEXT,	/* hostile: a next index outside the table */
 	VG_IO_LOOP,	/* write forever (for kill -9) */
 	VG_STATE,	/* a write in flight at a save, then on after it */
+	VG_PACKED,	/* a packed ring: I/O, wrap-around, event suppression */
+	VG_P_LONG,	/* hostile, packed: a chain longer than the ring */
+	VG_P_ID,	/* hostile, packed: a buffer ID out of range */
+	VG_P_INDNEXT,	/* hostile, packed: NEXT in an indirect table */
+	VG_P_APIC,	/* hostile, packed: a buffer at the APIC page */
+	VG_P_STATE,	/* VG_STATE through a packed ring */
 };
 
 #define VG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
@@ -60,6 +70,10 @@ enum vg_case {
 #define VG_PATTERN_S		0x3c
 #define VG_STATE_LEN		4096
 #define VG_SERIAL		"hvx-disk-serial-0001"	/* 20 bytes */
+/* A packed ring's size: not a power of two, and wrapping often. */
+#define VG_PSIZE		7
+/* Interrupts VG_PACKED expects the device to send. */
+#define VG_PACKED_IRQS		6
 
 /*
  * Guest code: a virtio 1.x PCI driver written from the specification. It
@@ -101,10 +115,19 @@ enum vg_case {
 #define F_INDIRECT		(1ull << 28)
 #define F_EVENT_IDX		(1ull << 29)
 #define F_VERSION_1		(1ull << 32)
+#define F_PACKED		(1ull << 34)
 
 #define D_NEXT			1
 #define D_WRITE			2
 #define D_INDIRECT		4
+#define D_AVAIL			(1 << 7)	/* packed rings */
+#define D_USED			(1 << 15)
+
+/* Packed event suppression flags and the wrap counter's bit. */
+#define EV_ENABLE		0
+#define EV_DISABLE		1
+#define EV_DESC			2
+#define EV_WRAP			(1 << 15)
 
 #define T_IN			0
 #define T_OUT			1
@@ -147,6 +170,32 @@ static volatile struct desc vg_desc[VG_QSIZE] __attribute__((aligned(4096)));
 static volatile struct avail vg_avail __attribute__((aligned(4096)));
 static volatile struct used vg_used __attribute__((aligned(4096)));
 static volatile struct desc vg_ind[2][8] __attribute__((aligned(4096)));
+
+/* A packed ring (2.7.13, 2.7.14) and its event suppression structures. */
+struct pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+struct pevent {
+	uint16_t off_wrap;
+	uint16_t flags;
+};
+
+static volatile struct pdesc vg_pring[VG_PSIZE] __attribute__((aligned(4096)));
+static volatile struct pdesc vg_pind[8] __attribute__((aligned(4096)));
+static volatile struct pevent vg_drv_event __attribute__((aligned(64)));
+static volatile struct pevent vg_dev_event __attribute__((aligned(64)));
+
+/* The packed driver's side: wrap counters start at 1 (2.7.1). */
+static struct {
+	uint16_t next_avail, next_used;
+	bool avail_wrap, used_wrap;
+	uint16_t ndesc[VG_PSIZE];
+	uint32_t len;		/* of the last used descriptor */
+} pq;
 static volatile struct blk_hdr vg_hdr;
 static volatile uint8_t vg_status;
 static volatile uint8_t vg_buf[4096] __attribute__((aligned(4096)));
@@ -451,6 +500,340 @@ static void check(uint8_t v, uint32_t len)
 		GUEST_ASSERT_EQ(v, vg_buf[i]);
 }
 
+/* Packed ring driver (2.7): the same requests through a packed queue. */
+
+/* Reset, negotiate @want with RING_PACKED, set up queue 0 and start. */
+GUEST_CODE
+static void p_start(uint64_t want)
+{
+	set_status(0);
+	GUEST_ASSERT_EQ(0, status());
+	set_status(S_ACK);
+	set_status(S_ACK | S_DRIVER);
+	GUEST_ASSERT(offered() & F_PACKED);
+	dev.features = offered() & (want | F_PACKED);
+	accept_features(dev.features);
+	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, status());
+
+	guest_memset((void *)vg_pring, 0, sizeof(vg_pring));
+	guest_memset((void *)&vg_drv_event, 0, sizeof(vg_drv_event));
+	guest_memset((void *)&vg_dev_event, 0, sizeof(vg_dev_event));
+	pq.next_avail = 0;
+	pq.next_used = 0;
+	pq.avail_wrap = true;
+	pq.used_wrap = true;
+	MMIO16(dev.common, CC_QSELECT) = 0;
+	/* Packed: the size need not be a power of two. */
+	MMIO16(dev.common, CC_QSIZE) = VG_PSIZE;
+	GUEST_ASSERT_EQ(VG_PSIZE, MMIO16(dev.common, CC_QSIZE));
+	MMIO16(dev.common, CC_QMSIX) = 0xffff;
+	MMIO64(dev.common, CC_QDESC) = (uint64_t)vg_pring;
+	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vg_drv_event;
+	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vg_dev_event;
+	MMIO16(dev.common, CC_QENABLE) = 1;
+	set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+}
+
+/* A position with its wrap counter, as in the event structures. */
+GUEST_CODE
+static uint16_t p_pos(uint16_t i, bool wrap)
+{
+	return i | (wrap ? EV_WRAP : 0);
+}
+
+struct pseg {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+};
+
+/*
+ * Make @n descriptors available as buffer @id (the caller sets NEXT), the
+ * first one's flags last (2.7.13), and notify.
+ */
+GUEST_CODE
+static void p_submit(const struct pseg *s, int n, uint16_t id)
+{
+	uint16_t first = pq.next_avail, first_flags = 0;
+
+	for (int k = 0; k < n; k++) {
+		volatile struct pdesc *d = &vg_pring[pq.next_avail];
+		uint16_t f = s[k].flags | (pq.avail_wrap ? D_AVAIL : D_USED);
+
+		d->addr = s[k].addr;
+		d->len = s[k].len;
+		d->id = id;
+		if (k)
+			d->flags = f;
+		else
+			first_flags = f;
+		if (++pq.next_avail == VG_PSIZE) {
+			pq.next_avail = 0;
+			pq.avail_wrap = !pq.avail_wrap;
+		}
+	}
+	if (id < VG_PSIZE)
+		pq.ndesc[id] = n;
+	asm volatile("" : : : "memory");
+	vg_pring[first].flags = first_flags;
+	asm volatile("mfence" : : : "memory");
+	notify();
+}
+
+/*
+ * Wait for the next used descriptor: its buffer ID (its length in
+ * pq.len), skipping the chain's descriptors; -1 on NEEDS_RESET.
+ */
+GUEST_CODE
+static int p_wait(void)
+{
+	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		uint16_t f = vg_pring[pq.next_used].flags, id;
+
+		if (!!(f & D_USED) == pq.used_wrap &&
+		    !!(f & D_AVAIL) == pq.used_wrap) {
+			asm volatile("" : : : "memory");
+			id = vg_pring[pq.next_used].id;
+			GUEST_ASSERT(id < VG_PSIZE);
+			pq.len = vg_pring[pq.next_used].len;
+			/* WRITE says whether the device wrote (2.7.3). */
+			GUEST_ASSERT_EQ(!!pq.len, !!(f & D_WRITE));
+			pq.next_used += pq.ndesc[id];
+			if (pq.next_used >= VG_PSIZE) {
+				pq.next_used -= VG_PSIZE;
+				pq.used_wrap = !pq.used_wrap;
+			}
+			return id;
+		}
+		if (status() & S_NEEDS_RESET)
+			return -1;
+		asm volatile("pause");
+	}
+	GUEST_ASSERT(!"the device never answered");
+	return -1;
+}
+
+/*
+ * One virtio-blk request as buffer @id: a chain of header, data and status
+ * in the ring, or with @indirect one descriptor for an indirect table.
+ * The used descriptor returns @id and the bytes written.
+ */
+GUEST_CODE
+static int p_blk_rq(uint32_t type, uint64_t sector, uint32_t len,
+		    bool indirect, uint16_t id)
+{
+	uint16_t data_flags = type == T_OUT ? 0 : D_WRITE;
+	struct pseg s[3];
+	int n = 0;
+
+	vg_hdr.type = type;
+	vg_hdr.ioprio = 0;
+	vg_hdr.sector = sector;
+	vg_status = 0xff;
+	s[n++] = (struct pseg){ (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT };
+	if (len)
+		s[n++] = (struct pseg){ (uint64_t)vg_buf, len, data_flags | D_NEXT };
+	s[n++] = (struct pseg){ (uint64_t)&vg_status, 1, D_WRITE };
+	if (indirect) {
+		for (int k = 0; k < n; k++) {
+			vg_pind[k].addr = s[k].addr;
+			vg_pind[k].len = s[k].len;
+			vg_pind[k].id = 0;
+			vg_pind[k].flags = s[k].flags & D_WRITE;
+		}
+		s[0] = (struct pseg){ (uint64_t)vg_pind, n * sizeof(vg_pind[0]),
+				      D_INDIRECT };
+		n = 1;
+	}
+	p_submit(s, n, id);
+	if (p_wait() != id)
+		return -1;
+	GUEST_ASSERT_EQ(type == T_OUT || !len ? 1 : len + 1, pq.len);
+	return vg_status;
+}
+
+GUEST_CODE
+static void p_check_id(uint16_t id)
+{
+	const char *s = VG_SERIAL;
+
+	guest_memset((void *)vg_buf, 0, 32);
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_GET_ID, 0, 20, false, id));
+	for (int i = 0; i < 20; i++)
+		GUEST_ASSERT_EQ(s[i], vg_buf[i]);
+}
+
+/*
+ * DEVICE_NEEDS_RESET, then a packed ring works again after a reset. A
+ * hostile chain that comes back used fails at once.
+ */
+GUEST_CODE
+static void p_wait_needs_reset(void)
+{
+	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
+		GUEST_ASSERT(!(vg_pring[0].flags & D_USED));
+		if (status() & S_NEEDS_RESET) {
+			GUEST_ASSERT_EQ(2, MMIO8(dev.isr, 0) & 2);
+			p_start(F_VERSION_1 | F_INDIRECT);
+			p_check_id(3);
+			fill(0, 512);
+			GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_READ, 512,
+						    true, 1));
+			check(VG_PATTERN_R, 512);
+			GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+			return;
+		}
+		asm volatile("pause");
+	}
+	GUEST_ASSERT(!"no DEVICE_NEEDS_RESET");
+}
+
+/*
+ * I/O through a packed ring of 7 descriptors that wraps every few
+ * requests, with chains and indirect tables; then the driver event
+ * suppression structure (enable, disable, a descriptor with EVENT_IDX:
+ * VG_PACKED_IRQS interrupts in all, counted by the host) and the device's
+ * (the next descriptor it wants a notification for).
+ */
+GUEST_CODE
+static void packed_io(void)
+{
+	uint16_t ev;
+
+	p_start(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH);
+	(void)MMIO8(dev.isr, 0);
+	/* Events enabled (the structure is zero): one interrupt each. */
+	p_check_id(6);
+	GUEST_ASSERT_EQ(1, wait_isr());
+	fill(VG_PATTERN_W, 512);
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_OUT, VG_SECTOR_WRITE, 512, false, 5));
+	GUEST_ASSERT_EQ(1, wait_isr());
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_FLUSH, 0, 0, false, 0));
+	GUEST_ASSERT_EQ(1, wait_isr());
+	fill(0, 512);
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_WRITE, 512, true, 2));
+	check(VG_PATTERN_W, 512);
+	GUEST_ASSERT_EQ(1, wait_isr());
+	/* 9 descriptors so far: the ring wrapped. */
+	GUEST_ASSERT(!pq.avail_wrap && !pq.used_wrap);
+	GUEST_ASSERT_EQ(2, pq.next_used);
+
+	/* Disabled: no interrupt for 4 requests (and a second wrap). */
+	vg_drv_event.flags = EV_DISABLE;
+	for (int i = 0; i < 4; i++) {
+		fill(0, 512);
+		GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_READ, 512, i & 1,
+					    i));
+		check(VG_PATTERN_R, 512);
+	}
+	GUEST_ASSERT(pq.used_wrap);
+	GUEST_ASSERT_EQ(3, pq.next_used);
+
+	/*
+	 * EVENT_IDX: an interrupt only for the used descriptor at the
+	 * event's position: the second request's (after a chain of 3).
+	 */
+	ev = pq.next_used + 3;
+	vg_drv_event.off_wrap = ev >= VG_PSIZE ?
+		p_pos(ev - VG_PSIZE, !pq.used_wrap) : p_pos(ev, pq.used_wrap);
+	asm volatile("" : : : "memory");
+	vg_drv_event.flags = EV_DESC;
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_READ, 512, false, 4));
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_READ, 512, true, 1));
+	GUEST_ASSERT_EQ(1, wait_isr());
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_READ, 512, false, 3));
+	/*
+	 * The device event structure: a notification is wanted for the
+	 * next descriptor the driver makes available.
+	 */
+	for (uint64_t i = 0; i < POLL_LIMIT; i++)
+		if (vg_dev_event.off_wrap == p_pos(pq.next_avail, pq.avail_wrap))
+			break;
+	GUEST_ASSERT_EQ(p_pos(pq.next_avail, pq.avail_wrap),
+			vg_dev_event.off_wrap);
+	GUEST_ASSERT_EQ(EV_DESC, vg_dev_event.flags);
+
+	/* Enabled again: the last one interrupts. */
+	vg_drv_event.flags = EV_ENABLE;
+	p_check_id(0);
+	GUEST_ASSERT_EQ(1, wait_isr());
+	GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+}
+
+/* Hostile packed rings: each ends in NEEDS_RESET, then works again. */
+GUEST_CODE
+static void p_hostile(enum vg_case c)
+{
+	struct pseg s[VG_PSIZE];
+
+	p_start(F_VERSION_1 | F_INDIRECT);
+	vg_hdr.type = T_IN;
+	vg_hdr.sector = 0;
+	s[0] = (struct pseg){ (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT };
+	s[1] = (struct pseg){ (uint64_t)vg_buf, 512, D_WRITE | D_NEXT };
+	s[2] = (struct pseg){ (uint64_t)&vg_status, 1, D_WRITE };
+	switch (c) {
+	case VG_P_LONG:
+		/* Every descriptor of the ring, and NEXT on the last. */
+		for (int k = 0; k < VG_PSIZE; k++)
+			s[k] = (struct pseg){ (uint64_t)vg_buf, 16,
+					      D_WRITE | D_NEXT };
+		p_submit(s, VG_PSIZE, 0);
+		break;
+	case VG_P_ID:
+		p_submit(s, 3, VG_PSIZE);
+		break;
+	case VG_P_INDNEXT:
+		for (int k = 0; k < 3; k++) {
+			vg_pind[k].addr = s[k].addr;
+			vg_pind[k].len = s[k].len;
+			vg_pind[k].flags = s[k].flags;	/* NEXT kept */
+		}
+		s[0] = (struct pseg){ (uint64_t)vg_pind, 3 * sizeof(vg_pind[0]),
+				      D_INDIRECT };
+		p_submit(s, 1, 0);
+		break;
+	default:
+		s[1].addr = 0xfee00000;
+		p_submit(s, 3, 0);
+		break;
+	}
+	p_wait_needs_reset();
+}
+
+/*
+ * A packed ring that wrapped, and a write made available and notified, not
+ * waited for, at the save; restored, the request is answered and the
+ * device goes on.
+ */
+GUEST_CODE
+static void packed_state(void)
+{
+	struct pseg s[3];
+
+	p_start(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH);
+	p_check_id(6);
+	fill(VG_PATTERN_W, 512);
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_OUT, VG_SECTOR_WRITE, 512, false, 5));
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_FLUSH, 0, 0, false, 0));
+	fill(VG_PATTERN_S, VG_STATE_LEN);
+	vg_hdr.type = T_OUT;
+	vg_hdr.sector = VG_SECTOR_STATE;
+	vg_status = 0xff;
+	s[0] = (struct pseg){ (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT };
+	s[1] = (struct pseg){ (uint64_t)vg_buf, VG_STATE_LEN, D_NEXT };
+	s[2] = (struct pseg){ (uint64_t)&vg_status, 1, D_WRITE };
+	p_submit(s, 3, 4);
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(4, p_wait());
+	GUEST_ASSERT_EQ(0, vg_status);
+	fill(0, VG_STATE_LEN);
+	GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_STATE, VG_STATE_LEN, true, 2));
+	check(VG_PATTERN_S, VG_STATE_LEN);
+	p_check_id(1);
+}
+
 GUEST_CODE
 static void guest_virtio(uint64_t arg)
 {
@@ -570,6 +953,18 @@ static void guest_virtio(uint64_t arg)
 		GUEST_ASSERT_EQ(0, blk_rq(T_IN, VG_SECTOR_STATE, VG_STATE_LEN, true));
 		check(VG_PATTERN_S, VG_STATE_LEN);
 		check_id();
+		break;
+	case VG_PACKED:
+		packed_io();
+		break;
+	case VG_P_STATE:
+		packed_state();
+		break;
+	case VG_P_LONG:
+	case VG_P_ID:
+	case VG_P_INDNEXT:
+	case VG_P_APIC:
+		p_hostile(arg & 0xff);
 		break;
 	case VG_IO_LOOP:
 		start(F_VERSION_1 | F_FLUSH);
@@ -840,6 +1235,61 @@ TEST(hostile_next_out_of_table)
 {
 	REQUIRE_VMX();
 	hostile(_metadata, VG_NEXT);
+}
+
+/*
+ * A packed ring: the write lands in the file, and the device sent the
+ * interrupts the driver's event suppression asked for, no more.
+ */
+TEST(packed_ring)
+{
+	const struct hvx_virtio_stats *st;
+	struct hvx_nl_vm info;
+	struct hvx_nl nl;
+	struct vm *vm;
+	int fd;
+
+	REQUIRE_VMX();
+	fd = disk(O_RDWR);
+	vm = pci_vm();
+	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
+	vcpu_free(run_guest(vm, NULL, VG_ARG(VG_PACKED, DEVFN(3))));
+	ASSERT_TRUE(written(fd)) TH_LOG("the guest's write is not in the file");
+	ASSERT_EQ(0, hvx_nl_open(&nl));
+	ASSERT_EQ(0, hvx_nl_get_vm(&nl, hvx_nl_own_vm_id(&nl), &info));
+	hvx_nl_close(&nl);
+	ASSERT_EQ(1, info.nr_virtio);
+	st = &info.virtio[0];
+	ASSERT_EQ(12, st->requests);
+	ASSERT_EQ(0, st->errors);
+	ASSERT_EQ(VG_PACKED_IRQS, st->interrupts);
+	vm_free(vm);
+	ASSERT_TRUE(workers_gone());
+	close(fd);
+}
+
+TEST(packed_hostile_long_chain)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, VG_P_LONG);
+}
+
+TEST(packed_hostile_id)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, VG_P_ID);
+}
+
+TEST(packed_hostile_indirect_next)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, VG_P_INDNEXT);
+}
+
+TEST(packed_hostile_apic_page)
+{
+	REQUIRE_VMX();
+	hostile(_metadata, VG_P_APIC);
 }
 
 TEST(errors)
@@ -1157,6 +1607,85 @@ TEST(state_round_trip)
 	free(b0);
 	free(c0);
 	free(c1);
+	free(st);
+}
+
+static void edit_plast(struct hvx_state_virtio *s) { s->queue[0].last_avail_idx = VG_PSIZE; }
+static void edit_pused(struct hvx_state_virtio *s) { s->queue[0].used_idx |= 0x4000; }
+static void edit_pavail(struct hvx_state_virtio *s) { s->queue[0].avail_idx = 1; }
+
+/*
+ * A packed queue's state: the positions with their wrap counters in the
+ * record, malformed ones refused with nothing changed, and the guest going
+ * on in a fresh VM with its in-flight write answered.
+ */
+TEST(packed_state_round_trip)
+{
+	static void (*const edits[])(struct hvx_state_virtio *) = {
+		edit_plast, edit_pused, edit_pavail,
+	};
+	struct hvx_state_virtio *sa;
+	struct vcpu_state *st;
+	void *a = NULL, *b = NULL, *b0 = NULL;
+	ssize_t la, lb0;
+	struct vm *vma, *vmb;
+	struct vcpu *va, *vb;
+	int fd;
+
+	REQUIRE_VMX();
+	st = calloc(1, sizeof(*st));
+	ASSERT_NE(NULL, st);
+	fd = disk(O_RDWR);
+	vma = pci_vm();
+	ASSERT_EQ(0, create_blk(vma, fd, 4, BAR_A, 0));
+	va = vcpu_create(vma, 0);
+	vcpu_setup_long(va, guest_virtio, VG_ARG(VG_P_STATE, DEVFN(4)));
+	ASSERT_EQ(1, vcpu_run_sync(va));
+	la = vm_state_save(vma, &a);
+	ASSERT_LT(0, la) TH_LOG("HVX_GET_VM_STATE: %s", strerror(-la));
+	ASSERT_EQ(0, vcpu_state_save(va, st));
+	sa = virtio_record(a, la, DEVFN(4));
+	ASSERT_NE(NULL, sa);
+	ASSERT_EQ(1, sa->hdr.version);
+	ASSERT_TRUE(sa->driver_features & F_PACKED);
+	ASSERT_EQ(VG_PSIZE, sa->queue[0].size);
+	ASSERT_EQ((uint64_t)vg_pring, sa->queue[0].desc);
+	ASSERT_EQ((uint64_t)&vg_drv_event, sa->queue[0].avail);
+	ASSERT_EQ((uint64_t)&vg_dev_event, sa->queue[0].used);
+	/* 3 + 3 + 2 descriptors, then the write's 3: index 4, wrap 0. */
+	ASSERT_EQ(4, sa->queue[0].last_avail_idx);
+	ASSERT_EQ(4, sa->queue[0].used_idx);
+	ASSERT_EQ(4, sa->queue[0].signalled_used);
+	ASSERT_EQ(0, sa->queue[0].avail_idx);
+	ASSERT_EQ(HVX_VQ_ENABLED | HVX_VQ_SIGNALLED, sa->queue[0].flags);
+
+	vmb = pci_vm();
+	ASSERT_EQ(0, create_blk(vmb, fd, 4, BAR_A, 0));
+	lb0 = vm_state_save(vmb, &b0);
+	ASSERT_EQ(la, lb0);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		ASSERT_EQ(-EINVAL, set_edited(vmb, a, la, DEVFN(4), edits[i]))
+			TH_LOG("edit %zu accepted", i);
+		free(b);
+		b = NULL;
+		ASSERT_EQ(lb0, vm_state_save(vmb, &b));
+		ASSERT_EQ(0, memcmp(b0, b, lb0)) TH_LOG("edit %zu changed state", i);
+	}
+	vb = vcpu_create(vmb, 0);
+	memcpy(vmb->ram, vma->ram, vma->ram_size);
+	vm_free(vma);
+	ASSERT_EQ(0, vm_state_restore(vmb, a, la));
+	ASSERT_EQ(0, vcpu_state_restore(vb, st));
+	free(b);
+	b = NULL;
+	ASSERT_EQ(la, vm_state_save(vmb, &b));
+	ASSERT_EQ(0, memcmp(a, b, la)) TH_LOG("the records differ");
+	vcpu_run_done(vb);
+	vm_free(vmb);
+	close(fd);
+	free(a);
+	free(b);
+	free(b0);
 	free(st);
 }
 

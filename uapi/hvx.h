@@ -2019,7 +2019,10 @@ struct hvx_state_virtio_queue {
  * @device_id: the virtio device id (HVX_VIRTIO_BLK, HVX_VIRTIO_NET).
  * @num_queues: its queue count.
  * @config_len: bytes of its device configuration.
- * @device_features: the feature bits it offers.
+ * @device_features: the feature bits it offers. On load, a subset of
+ *	the restoring device's offer with VIRTIO_F_VERSION_1 (a record saved
+ *	by an hvx that offered fewer features, e.g. no packed rings), which
+ *	the device then offers until it is destroyed.
  * @driver_features: the bits the driver accepted (a subset).
  * @device_feature_select: device_feature_select.
  * @driver_feature_select: driver_feature_select.

@@ -1231,8 +1231,9 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 	if (s->config_len > HVX_STATE_VIRTIO_CONFIG ||
 	    s->device_id != d->ops->id ||
 	    s->num_queues != d->nvqs || s->config_len != d->devcfg_len ||
-	    s->device_features != d->features ||
-	    (s->driver_features & ~d->features) ||
+	    (s->device_features & ~d->features) ||
+	    !(s->device_features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+	    (s->driver_features & ~s->device_features) ||
 	    s->config_generation || s->reserved ||
 	    (status & ~STATUS_BITS) ||
 	    ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
@@ -1285,6 +1286,8 @@ void hvx_virtio_set_state(const struct hvx_virtio_list *l,
 	mutex_lock(&d->lock);
 	if ((d->status & VIRTIO_CONFIG_S_FEATURES_OK) && d->ops->set_features)
 		d->ops->set_features(d, 0);
+	/* A record from an hvx that offered less: keep offering that. */
+	d->features = s->device_features;
 	d->driver_features = s->driver_features;
 	d->dfselect = s->device_feature_select;
 	d->gfselect = s->driver_feature_select;

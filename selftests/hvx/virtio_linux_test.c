@@ -385,10 +385,24 @@ static void print_err(const struct boot *b)
 	}
 }
 
-/* The virtio functions use MSI-X, and their queue vector fired. */
+/*
+ * The virtio functions use MSI-X, and their queue vector fired; the
+ * driver took packed rings (feature bit 34), which hvx offers.
+ */
 static void check_msix(struct __test_metadata *_metadata, const struct boot *b)
 {
 	const char *l;
+
+	for (int d = 0; d < 2; d++) {
+		char name[40];
+
+		snprintf(name, sizeof(name), "hvx-guest: disk features virtio%d ", d);
+		l = strstr(b->out, name);
+		ASSERT_NE(NULL, l) TH_LOG("no features of virtio%d", d);
+		l += strlen(name);
+		ASSERT_LT(34, strcspn(l, "\r\n"));
+		ASSERT_EQ('1', l[34]) TH_LOG("virtio%d did not take packed rings: %.64s", d, l);
+	}
 
 	ASSERT_TRUE(said(b, "hvx-guest: disk msi 0000:00:10.0 msix msix"))
 		TH_LOG("no MSI-X vectors on the first disk");

@@ -70,6 +70,10 @@ for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/vendor")" = 0x1af4 ] || continue
 	echo "$p disk msi ${d##*/} $(cat "$d"/msi_irqs/* 2>/dev/null | tr '\n' ' ')"
 done
+# The negotiated feature bits, bit 0 first (34: packed rings).
+for d in /sys/bus/virtio/devices/*; do
+	echo "$p disk features ${d##*/} $(cat "$d/features")"
+done
 
 if [ "$mode" = count ]; then
 	echo "$p disk ready"

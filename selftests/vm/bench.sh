@@ -325,7 +325,7 @@ if [[ $BENCH_NIC == 1 ]]; then
 	BEGIN {
 		print "BENCHOP nic_ping NE2000 ping round trip (simulated us, mean)"
 		print "BENCHBASE nic_ping host lower"
-		print "BENCHOP nic_throughput NE2000 TCP (FTP upload to vnet; KiB per simulated s)"
+		print "BENCHOP nic_throughput NE2000 TFTP fetch of 64 KiB from vnet (KiB per simulated s)"
 		print "BENCHBASE nic_throughput host higher"
 		print "BENCHOP vnet_ping virtio-net ping round trip over tap; host: veth (simulated us)"
 		print "BENCHBASE vnet_ping host lower"

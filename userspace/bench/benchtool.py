@@ -683,7 +683,7 @@ def cmd_markdown(a):
     nic = res.get("nic", [])
     if nic:
         lines += ["", "NIC targets side by side (hvx-nicperf, userspace/nicperf/: the NE2000 on Bochs's vnet, "
-                  "bare and passed through, TCP = an FTP upload; a veth pair from the bare host and "
+                  "bare and passed through, the transfer a TFTP fetch (vnet refuses TCP); a veth pair from the bare host and "
                   "virtio-net on a tap, both to the same TCP sink in a network namespace):", "",
                   "| figure | " + " | ".join("%s (%s)" % (n["target"], n["kind"]) for n in nic) + " |",
                   "|---|" + "---:|" * len(nic)]
@@ -725,7 +725,7 @@ def cmd_markdown(a):
     print(f"benchtool: wrote {a.out}")
 
 
-NIC_METRICS = [("rtt_us", "ping round trip (simulated us)"), ("tcp_kib_s", "TCP (KiB per simulated s)"),
+NIC_METRICS = [("rtt_us", "ping round trip (simulated us)"), ("tcp_kib_s", "transfer (KiB per simulated s)"),
                ("packets", "packets (rx + tx, traffic window)"), ("exits", "VM exits (traffic window)"),
                ("irqs", "device interrupts (traffic window)"), ("exits_per_packet", "VM exits per packet"),
                ("irqs_per_packet", "interrupts per packet")]
@@ -772,7 +772,7 @@ def targets(res):
     v, p = nic.get("virtio-net"), nic.get("ne2000-passthrough")
     if v and p:
         if v["tcp_kib_s"] is not None and p["tcp_kib_s"] is not None:
-            out.append(("virtio-net TCP >= passed-through NE2000 TCP", "%.1f vs %.1f KiB/s"
+            out.append(("virtio-net throughput >= passed-through NE2000's", "%.1f vs %.1f KiB/s"
                         % (v["tcp_kib_s"], p["tcp_kib_s"]), v["tcp_kib_s"] >= p["tcp_kib_s"]))
         if v["exits_per_packet"] is not None and p["exits_per_packet"] is not None:
             out.append(("virtio-net fewer exits per packet than the NE2000", "%.2f vs %.2f"

@@ -11,9 +11,10 @@
 #      ne2k-pci and a DHCP lease from the vnet gateway: target bare:eth0,
 #      then passthrough:0000:00:03.0 (hvx-nicperf binds it to hvx-pci;
 #      Bochs has no IOMMU, hence allow_unsafe_noiommu=1). The peer is the
-#      vnet gateway; its only TCP service is FTP, so the TCP transfer is
-#      an FTP upload of KIB KiB (user bochs, which vnet lets write into
-#      its ethdev directory).
+#      vnet gateway. Its only TCP service, FTP, refuses the emulated
+#      host's connections (Bochs 2.7 logs "tcp - port 21 unhandled or in
+#      use"), so the transfer is a TFTP fetch of the 64 KiB ethdev file:
+#      UDP, one 512-byte block per round trip.
 #   2. A network namespace (the peer) with a TCP sink (nc) on 10.0.3.1,
 #      reached over a veth pair from the emulated host (target
 #      bare:hvxveth0), and on 10.0.2.1 over a tap with a DHCP server, the
@@ -62,7 +63,14 @@ unshare -n sh -c 'echo $$ >/tmp/nic-ns.pid; exec sleep 100000' &
 i=0
 while [ ! -s /tmp/nic-ns.pid ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 ns=$(cat /tmp/nic-ns.pid)
-ip link add hvxveth0 type veth peer name hvxveth1 &&
+# busybox ip names the peer itself: find it by the pair's ifindex.
+ip link add hvxveth0 type veth 2>/dev/null
+vpeer=
+for d in /sys/class/net/*; do
+	[ -e /sys/class/net/hvxveth0 ] && [ "$d" != /sys/class/net/hvxveth0 ] &&
+		[ "$(cat "$d/ifindex")" = "$(cat /sys/class/net/hvxveth0/iflink)" ] && vpeer=${d##*/}
+done
+[ -n "$vpeer" ] && { [ "$vpeer" = hvxveth1 ] || ip link set "$vpeer" name hvxveth1; } &&
 	ip link set hvxveth1 netns "$ns" &&
 	ip addr add 10.0.3.2/24 dev hvxveth0 && ip link set hvxveth0 up ||
 	echo "nic: veth setup failed"
@@ -87,7 +95,7 @@ nsenter -n -t "$ns" sh -c '
 echo 1 >/sys/module/hvx/parameters/allow_unsafe_noiommu
 hvx-nicperf --tsc-hz "$hz" --pings "$pings" --fetches "$fetches" --out /tmp/nicperf \
 	--append "$append" --timeout 900 \
-	--tcp "ftpput:bochs:bochs:$kib" --peer "$router" --name ne2000-bare bare:eth0 \
+	--tcp "tftp:$file" --peer "$router" --name ne2000-bare bare:eth0 \
 	--guest-driver ne2k --name ne2000-passthrough passthrough:$nic \
 	--tcp "nc:5001:$kib" --peer 10.0.3.1 --name veth-bare bare:hvxveth0 \
 	--peer 10.0.2.1 --netns "$ns" --name virtio-net virtio:hvxtap0

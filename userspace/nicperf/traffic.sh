@@ -14,6 +14,8 @@
 #            ftp:FILE      fetch FILE by FTP from PEER (ftpget, anonymous)
 #            ftpput:USER:PASSWORD:KIB  store KIB KiB by FTP on PEER
 #                          (ftpput; a new file name each time)
+#            tftp:FILE     fetch FILE by TFTP from PEER (UDP, not TCP: for
+#                          a peer with no TCP service)
 #            none          no throughput test
 #   FETCHES  how many times the TCP transfer runs
 #   SYNC     1: before and after the traffic print "nicperf wait ..." and
@@ -167,6 +169,14 @@ while [ "$i" -lt "$fetches" ]; do
 			fail "ftpput: $(tail -n 1 /tmp/nicperf-ftp.log)"
 		t1=$(tsc)
 		echo "$p nicperf tcp ftpput bytes $((kib * 1024)) tsc $((t1 - t0))"
+		;;
+	tftp:*)
+		rm -f /tmp/nicperf.tftp
+		t0=$(tsc)
+		tftp -g -r "${tcp#tftp:}" -l /tmp/nicperf.tftp "$peer" >/tmp/nicperf-tftp.log 2>&1 ||
+			fail "tftp ${tcp#tftp:}: $(tail -n 1 /tmp/nicperf-tftp.log)"
+		t1=$(tsc)
+		echo "$p nicperf tcp tftp bytes $(wc -c </tmp/nicperf.tftp) tsc $((t1 - t0))"
 		;;
 	none) break ;;
 	*) fail "bad TCP spec $tcp" ;;

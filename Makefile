@@ -160,7 +160,7 @@ bench: bench-deps
 	$(MAKE) userspace bench-build
 	HVX_BENCH_MD=$(CURDIR)/userspace/bench/results/bench.md $(BENCH_RUN)
 
-BENCH_SMOKE_RUN = HVX_BENCH_ARGS=--quick HVX_BENCH_BOOT=0 HVX_BOCHS_TIMEOUT=900 \
+BENCH_SMOKE_RUN = HVX_BENCH_ARGS=--quick HVX_BENCH_BOOT=0 HVX_BOCHS_TIMEOUT=1800 \
 	HVX_BENCH_TIMEOUT=600 HVX_BENCH_TARGET="make bench-smoke" $(BENCH_RUN)
 
 bench-smoke: deps

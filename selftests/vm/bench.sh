@@ -25,14 +25,18 @@
 # sync=none the TSC advances once per emulated instruction, so the figures
 # are emulated instructions per operation and the same on every run.
 #
-# Then the NIC rows (userspace/bench/nic.sh): Bochs's NE2000 on its
-# simulated network (ethmod=vnet) pings the vnet gateway and fetches a
-# 64 KiB file by TFTP, driven by Linux's ne2k-pci in the emulated host
-# itself and then in the Debian guest of hvx-run with the NIC passed
-# through. There is no KVM column for these; the baseline is the bare
-# host. Ping round trips are ping's own figures (the clock of the kernel
-# that pings, simulated time); TFTP throughput is bytes over the TSC delta
-# of the fetch, converted to simulated seconds with Bochs's ips.
+# Then the virtio-blk rows (userspace/bench/blk.sh): hvx-blkperf's
+# sequential and 4 KiB random I/O on one file of the emulated host, by the
+# host itself and by the Debian guest of hvx-run with the file as its
+# --disk (O_DIRECT on /dev/vda). And the NIC rows (userspace/bench/nic.sh,
+# which runs hvx-nicperf, userspace/nicperf/): ping and a TCP transfer on
+# Bochs's NE2000 (ethmod=vnet) driven by the emulated host and passed
+# through to the guest, and on a veth pair from the host and virtio-net on
+# a tap in the guest, both to a sink in a network namespace. There is no
+# KVM column for these; the baseline is the bare host. Ping round trips
+# are ping's own figures (the clock of the kernel that pings, simulated
+# time); throughput is bytes over the TSC delta of the transfer, converted
+# to simulated seconds with Bochs's ips.
 #
 # Environment (set by the top-level Makefile):
 #   HVX_BUILD       absolute path of build/ (outputs go to build/bench/)
@@ -49,6 +53,7 @@
 #   HVX_RUN             hvx-run (static; default build/userspace/hvx-run),
 #                       for the NIC rows' guest
 #   HVX_BENCH_NIC       0: leave out the NIC rows (default 1)
+#   HVX_BENCH_BLK       0: leave out the virtio-blk rows (default 1)
 #   HVX_BENCH_MD        also write the generated figures file there
 #   HVX_BENCH_TRACE     0: no instruction trace (default 1: hvx-bench
 #                       --trace, and Bochs's debugger traces one warm
@@ -111,6 +116,7 @@ BENCH_ARGS=${HVX_BENCH_ARGS:-}
 BOCHS_TIMEOUT=${HVX_BOCHS_TIMEOUT:-3600}
 HVX_RUN=${HVX_RUN:-$HVX_BUILD/userspace/hvx-run}
 BENCH_NIC=${HVX_BENCH_NIC:-1}
+BENCH_BLK=${HVX_BENCH_BLK:-1}
 BENCH_TRACE=${HVX_BENCH_TRACE:-1}
 [[ $BENCH_TRACE == 1 ]] && BENCH_ARGS+=" --trace"
 bench_timeout=${HVX_BENCH_TIMEOUT:-1800}
@@ -144,20 +150,36 @@ cat >"$root/tests/bench" <<-EOF2
 EOF2
 chmod 755 "$root/tests/bench"
 # --- NIC rows: /tests/nic after /tests/bench (init.sh runs them sorted) ---
+# hvx-nicperf (userspace/nicperf/) driven by nic.sh: NE2000 bare and passed
+# through, veth bare and virtio-net; tun.ko and veth.ko for the tap and
+# the veth pair; hvxctl (initramfs_base) for the VM's counters.
 if [[ $BENCH_NIC == 1 ]]; then
-	nic_args="10 3"
-	[[ " $BENCH_ARGS " == *" --quick "* ]] && nic_args="3 1"
+	nic_args="10 3 4096"
+	[[ " $BENCH_ARGS " == *" --quick "* ]] && nic_args="3 1 1024"
 	mkdir -p "$root/lib/hvx/nic"
-	for m in 8390 ne2k-pci; do
+	for m in 8390 ne2k-pci tun veth; do
 		src=$(find "$kmods" -name "$m.ko" | head -n1)
 		[[ -n "$src" ]] || die "module $m not found in $kmods"
 		cp "$src" "$root/lib/hvx/nic/$m.ko"
 	done
-	install -m 755 "$HERE/net.sh" "$root/usr/bin/hvx-net"
 	install -m 755 "$(dirname "$HVX_RUN")/hvx-cpuid" "$root/usr/bin/hvx-cpuid"
-	printf '#!/bin/sh\nexec sh /usr/bin/hvx-nic-bench %s\n' "$nic_args" >"$root/tests/nic"
+	install -m 755 "$REPO/userspace/nicperf/hvx-nicperf" "$root/usr/bin/hvx-nicperf"
+	install -m 755 "$REPO/userspace/nicperf/traffic.sh" "$root/usr/bin/hvx-nicperf-traffic"
+	printf '#!/bin/sh\nexec sh /usr/bin/hvx-nic-bench %s %s\n' "$nic_args" "$BOCHS_IPS" >"$root/tests/nic"
 	install -m 755 "$REPO/userspace/bench/nic.sh" "$root/usr/bin/hvx-nic-bench"
 	chmod 755 "$root/tests/nic"
+fi
+# --- virtio-blk rows: /tests/blk (blk.sh): hvx-blkperf on one file, by
+# the host and by the hvx-run guest with the file as its --disk ---
+if [[ $BENCH_BLK == 1 ]]; then
+	blk_args="32 1024"
+	[[ " $BENCH_ARGS " == *" --quick "* ]] && blk_args="8 256"
+	blkperf=$(dirname "$HVX_BENCH")/hvx-blkperf
+	[[ -x "$blkperf" ]] && file_is_static "$blkperf" || die "$blkperf: missing or not static (make bench-build)"
+	install -m 755 "$blkperf" "$root/usr/bin/hvx-blkperf"
+	install -m 755 "$REPO/userspace/bench/blk.sh" "$root/usr/bin/hvx-blk-bench"
+	printf '#!/bin/sh\nexec sh /usr/bin/hvx-blk-bench %s\n' "$blk_args" >"$root/tests/blk"
+	chmod 755 "$root/tests/blk"
 fi
 # --- symbols for the traced RIPs: /tests/syms, after every other test ---
 # The load address of each section of hvx.ko, kvm.ko and kvm-intel.ko
@@ -234,7 +256,7 @@ fi
 # hvx-run, the guest kernel and its initramfs (guest.sh, as for run_test),
 # for the NIC and linux_boot rows. Once and last: it may append legacy LZ4,
 # which has no end marker, so anything after it fails to decode.
-if [[ $BENCH_NIC == 1 || "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
+if [[ $BENCH_NIC == 1 || $BENCH_BLK == 1 || "${HVX_BENCH_BOOT:-1}" == 1 ]]; then
 	# shellcheck source=guest.sh
 	source "$HERE/guest.sh"
 	hvx_run_extras >"$IMG/hvx-run-extras.log" 2>&1 ||
@@ -281,10 +303,13 @@ tr -d '\r' <"$serial" | awk '
 grep -a -E '^BENCH(OP)? ' "$OUT/bench.log" >"$raw" || true
 rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END bench rc=\([0-9]*\).*/\1/p' | head -n1)
 
-# The NIC rows: nic.sh's "net ping" and "net tftp" lines (net.sh) as
-# BENCHOP/BENCHBASE/BENCH lines; a side without its lines is an error row.
-# They take the names of hvx-bench's placeholder rows (nic_ping,
-# nic_throughput), which report.sh then replaces.
+# The NIC rows: hvx-nicperf's lines (nic.sh) through its own report, on
+# this machine (the plot needs gnuplot, installed by make bench, not by
+# bench-smoke); its results become BENCHOP/BENCHBASE/BENCH lines (guest
+# against the bare host, as report.sh shows them), and benchtool.py nic
+# puts the side-by-side table (exits and interrupts per packet too) into
+# results.json. nic_ping and nic_throughput take the names of hvx-bench's
+# placeholder rows, which report.sh then replaces.
 nic_rc=
 if [[ $BENCH_NIC == 1 ]]; then
 	tr -d '\r' <"$serial" | awk '
@@ -292,44 +317,74 @@ if [[ $BENCH_NIC == 1 ]]; then
 		/### HVX-END nic/ { on = 0; next }
 		on' >"$OUT/nic.log"
 	nic_rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END nic rc=\([0-9]*\).*/\1/p' | head -n1)
-	ips=$(sed -n 's/^cpu:.*ips=\([0-9]*\).*/\1/p' "$IMG/bochs.bochsrc")
-	awk -v ips="$ips" '
-	function med(a, n,   i, j, t) { # sorts a[1..n]
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
-	function side(s) { return s == "host:" ? "host" : s == "hvx-guest:" ? "hvx" : "" }
-	/^nic: expected sha256 / { want = $4 }
-	$2 == "net" && $3 == "error" && side($1) != "" { e = $0; sub(/^[^ ]* net error /, "", e); nerr[side($1)] = e }
-	$2 == "net" && $3 == "ping" && side($1) != "" {
-		# PREFIX net ping ROUTER sent N received M loss L% rtt MIN/AVG/MAX ms
-		split($12, t, "/"); s = side($1)
-		if ($6 > 0 && $10 == "0%" && t[2] != "-") ping[s] = sprintf("%.1f %.1f %.1f %d 1", t[2] * 1000, t[1] * 1000, t[3] * 1000, $6)
-		else pingerr[s] = sprintf("%d of %d pings answered, loss %s", $8, $6, $10)
-	}
-	# PREFIX net tftp FILE bytes N sha256 HASH tsc CYCLES
-	$2 == "net" && $3 == "tftp" && side($1) != "" {
-		s = side($1)
-		if (want != "" && $8 != want) { tftperr[s] = "wrong checksum " $8; next }
-		if ($10 > 0) { n[s]++; kib[s, n[s]] = $6 / 1024 / ($10 / ips) }
-	}
-	END {
+	grep -a -E '^(nicperf tsc_hz |[^ ]+ nicperf )' "$OUT/nic.log" >"$OUT/nicperf.raw" || true
+	mkdir -p "$OUT/nicperf"
+	sh "$REPO/userspace/nicperf/hvx-nicperf" report --out "$OUT/nicperf" --png "$OUT/nicperf.png" \
+		"$OUT/nicperf.raw" >"$OUT/nicperf.log" 2>&1 || true
+	awk '
+	BEGIN {
 		print "BENCHOP nic_ping NE2000 ping round trip (simulated us, mean)"
 		print "BENCHBASE nic_ping host lower"
-		print "BENCHOP nic_throughput NE2000 TFTP 64 KiB (KiB per simulated s)"
+		print "BENCHOP nic_throughput NE2000 TFTP fetch of 64 KiB from vnet (KiB per simulated s)"
 		print "BENCHBASE nic_throughput host higher"
-		for (k = 0; k < 2; k++) {
-			s = k ? "host" : "hvx"
-			if (s in ping) print "BENCH " s " nic_ping " ping[s]
-			else print "BENCH " s " nic_ping error " (s in pingerr ? pingerr[s] : s in nerr ? nerr[s] : "no ping line")
-			if (n[s] > 0) {
-				lo = hi = kib[s, 1]
-				for (i = 1; i <= n[s]; i++) { v[i] = kib[s, i]; if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
-				printf "BENCH %s nic_throughput %.1f %.1f %.1f %d 1\n", s, med(v, n[s]), lo, hi, n[s]
-			} else print "BENCH " s " nic_throughput error " (s in tftperr ? tftperr[s] : s in nerr ? nerr[s] : "no tftp line")
+		print "BENCHOP vnet_ping virtio-net ping round trip over tap; host: veth (simulated us)"
+		print "BENCHBASE vnet_ping host lower"
+		print "BENCHOP vnet_throughput virtio-net TCP stream over tap; host: veth (KiB per simulated s)"
+		print "BENCHBASE vnet_throughput host higher"
+		# target -> row side
+		side["ne2000-bare"] = "host nic"; side["ne2000-passthrough"] = "hvx nic"
+		side["veth-bare"] = "host vnet"; side["virtio-net"] = "hvx vnet"
+	}
+	$1 == "nicperf" && $2 == "error" { e = $0; sub(/^nicperf error [^ ]* /, "", e); err[$3] = e }
+	$1 == "nicperf" && $2 == "result" { rtt[$3] = $5; tp[$3] = $6; got[$3] = 1 }
+	END {
+		for (t in side) {
+			split(side[t], w, " ")
+			if (t in got && rtt[t] != "-") print "BENCH " w[1] " " w[2] "_ping " rtt[t] " " rtt[t] " " rtt[t] " 1 1"
+			else print "BENCH " w[1] " " w[2] "_ping error " (t in err ? err[t] : "no result")
+			if (t in got && tp[t] != "-") print "BENCH " w[1] " " w[2] "_throughput " tp[t] " " tp[t] " " tp[t] " 1 1"
+			else print "BENCH " w[1] " " w[2] "_throughput error " (t in err ? err[t] : "no result")
 		}
-	}' "$OUT/nic.log" >>"$raw"
+	}' "$OUT/nicperf/nicperf.result" 2>/dev/null >>"$raw"
+fi
+
+# The virtio-blk rows: blk.sh's blkperf lines, host and guest, per pass:
+# MiB per simulated second (sequential) and I/O per simulated second
+# (4 KiB random), from the TSC delta at Bochs's ips.
+blk_rc=
+if [[ $BENCH_BLK == 1 ]]; then
+	tr -d '\r' <"$serial" | awk '
+		/### HVX-BEGIN blk/ { on = 1; next }
+		/### HVX-END blk/ { on = 0; next }
+		on' >"$OUT/blk.log"
+	blk_rc=$(tr -d '\r' <"$serial" | sed -n 's/.*### HVX-END blk rc=\([0-9]*\).*/\1/p' | head -n1)
+	ips=$(sed -n 's/^cpu:.*ips=\([0-9]*\).*/\1/p' "$IMG/bochs.bochsrc")
+	awk -v ips="$ips" '
+	BEGIN {
+		n = split("seq_read seq_write rand_read rand_write", pass, " ")
+		d["seq_read"] = "virtio-blk sequential read, 1 MiB (MiB per simulated s)"
+		d["seq_write"] = "virtio-blk sequential write + fsync, 1 MiB (MiB per simulated s)"
+		d["rand_read"] = "virtio-blk 4 KiB random read (IOPS, simulated s)"
+		d["rand_write"] = "virtio-blk 4 KiB random write + fsync (IOPS, simulated s)"
+	}
+	# PREFIX blkperf PASS bytes N ops N tsc CYCLES
+	$2 == "blkperf" && $9 > 0 {
+		s = $1 == "host:" ? "host" : $1 == "hvx-guest:" ? "hvx" : ""
+		if (s == "") next
+		v[s, $3] = $3 ~ /^seq/ ? $5 / 1048576 / ($9 / ips) : $7 / ($9 / ips)
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			p = pass[i]
+			print "BENCHOP blk_" p " " d[p]
+			print "BENCHBASE blk_" p " host higher"
+			for (k = 0; k < 2; k++) {
+				s = k ? "host" : "hvx"
+				if ((s SUBSEP p) in v) printf "BENCH %s blk_%s %.1f %.1f %.1f 1 1\n", s, p, v[s, p], v[s, p], v[s, p]
+				else print "BENCH " s " blk_" p " error no blkperf " p " line (see blk.log)"
+			}
+		}
+	}' "$OUT/blk.log" >>"$raw"
 fi
 
 echo
@@ -418,7 +473,11 @@ elif [[ -s "$raw" ]]; then
 	sed -i 's#^\(BENCH [a-z]* linux_boot n/a\) .*#\1 left out with HVX_BENCH_BOOT=0 (make bench-smoke)#' "$raw"
 fi
 if [[ $BENCH_NIC == 1 && "$nic_rc" != 0 ]]; then
-	echo "FAIL: the NIC rows (nic.sh) ended with rc=${nic_rc:-none}; see $OUT/nic.log"
+	echo "FAIL: the NIC rows (nic.sh, hvx-nicperf) ended with rc=${nic_rc:-none}; see $OUT/nic.log"
+	fail=1
+fi
+if [[ $BENCH_BLK == 1 && "$blk_rc" != 0 ]]; then
+	echo "FAIL: the virtio-blk rows (blk.sh) ended with rc=${blk_rc:-none}; see $OUT/blk.log"
 	fail=1
 fi
 
@@ -458,6 +517,9 @@ if [[ -s "$raw" ]]; then
 		fi
 		python3 "$REPO/userspace/bench/benchtool.py" merge "$OUT/results.json" "$OUT/trace.json" || fail=1
 	fi
+	if [[ -s "$OUT/nicperf/nicperf.result" ]]; then
+		python3 "$REPO/userspace/bench/benchtool.py" nic "$OUT/results.json" "$OUT/nicperf/nicperf.result" || fail=1
+	fi
 	python3 "$REPO/userspace/bench/benchtool.py" markdown "$OUT/results.json" "$OUT/bench.md" \
 		--classes "$OUT/classes.txt" --functions "$OUT/functions.txt" --target "${HVX_BENCH_TARGET:-make bench}" \
 		--args="$BENCH_ARGS" >/dev/null || fail=1
@@ -472,6 +534,6 @@ fi
 
 wall=$((SECONDS - T_START))
 echo
-echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log, linux_boot: $OUT/boot.log${nic_rc:+, NIC rows: $OUT/nic.log}"
+echo "bochs: ${STATUS[bochs]:-not run}; logs: $serial, $OUT/bochs.log, hvx-bench: $OUT/bench.log, linux_boot: $OUT/boot.log${nic_rc:+, NIC rows: $OUT/nic.log}${blk_rc:+, virtio-blk rows: $OUT/blk.log}"
 printf 'wall time: %dm%02ds\n' $((wall / 60)) $((wall % 60))
 exit $fail

@@ -48,6 +48,11 @@
 #   hvx-guest: vnet ...                for hvx.vnet=<port>: loads virtio_pci
 #                                      and virtio_net: DHCP, pings, a TCP
 #                                      stream (selftests/vm/vnet.sh)
+#   hvx-guest: nicperf ...             for hvx.nicperf=<spec>: hvx-nicperf's
+#                                      traffic (userspace/nicperf/)
+#   hvx-guest: blkperf ...             for hvx.blk=<MiB>:<ops>: loads
+#                                      virtio_blk, hvx-blkperf --direct on
+#                                      /dev/vda (userspace/bench/blkperf.c)
 #   hvx-guest: count <i>               for hvx.count=<n>: i = 0 .. n-1, one
 #                                      line every 100 ms, each after a check
 #                                      of a tmpfs file it appends i to
@@ -73,7 +78,7 @@ hvx_guest_initrd() {
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	for a in sh mount uname grep cut cat poweroff insmod ifconfig route \
 		udhcpc ping tftp awk wc sha256sum rm chmod tail dmesg sed \
-		dd mkdir touch sync umount sleep tr fstrim nc; do
+		dd mkdir touch sync umount sleep tr fstrim nc ip ftpget ftpput; do
 		ln -s busybox "$root/bin/$a" || return 1
 	done
 	cp "$cpuid" "$root/bin/hvx-cpuid" || return 1
@@ -106,6 +111,12 @@ hvx_guest_initrd() {
 			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
 		copy_module "$GUEST_KMODS" "$m" "$root/lib/disk" || return 1
 	done
+	# hvx-nicperf's guest side (userspace/nicperf/), for hvx.nicperf=, and
+	# the virtio-blk rows' I/O program, for hvx.blk= (if built: make
+	# bench-build).
+	install -m 755 "$HERE/../../userspace/nicperf/traffic.sh" "$root/bin/hvx-nicperf-traffic" || return 1
+	[[ -x "$(dirname "$HVX_RUN")/hvx-blkperf" ]] &&
+		{ cp "$(dirname "$HVX_RUN")/hvx-blkperf" "$root/bin/hvx-blkperf" || return 1; }
 	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	cat >"$root/init" <<-'EOF'
 		#!/bin/sh
@@ -134,6 +145,8 @@ hvx_guest_initrd() {
 			hvx.disk=*) disk=${a#*=} ;;
 			hvx.vnet=*) vnet=${a#*=} ;;
 			hvx.count=*) count=${a#*=} ;;
+			hvx.nicperf=*) nicperf=${a#*=} ;;
+			hvx.blk=*) blk=${a#*=} ;;
 			esac
 		done
 		if [ -n "$s3" ]; then
@@ -153,6 +166,19 @@ hvx_guest_initrd() {
 		if [ -n "$vnet" ]; then
 			hvx-vnet hvx-guest: /lib/disk "$vnet"
 			echo "hvx-guest: vnet exit rc=$?"
+		fi
+		if [ -n "$nicperf" ]; then
+			hvx-nicperf-traffic --guest "$nicperf"
+			echo "hvx-guest: nicperf exit rc=$?"
+		fi
+		if [ -n "$blk" ]; then
+			for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+				virtio_pci virtio_blk; do
+				insmod /lib/disk/$m.ko
+			done
+			i=0
+			while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+			hvx-blkperf --direct /dev/vda "${blk%%:*}" "${blk#*:}" 2>&1 | sed 's/^/hvx-guest: /'
 		fi
 		if [ -n "$count" ]; then
 			w0=$(dmesg -r | grep -c '^<[0-4]>')

@@ -6,8 +6,8 @@
 # gateway, TFTP fetches of a file from the vnet ethdev directory.
 # busybox ash; installed as /bin/hvx-net in the hvx-run guest's initramfs
 # (selftests/vm/guest.sh, where the guest drives the NE2000 passed
-# through by hvx) and in the bench host's (selftests/vm/bench.sh, where
-# the emulated host drives it itself, no VM).
+# through by hvx; the bench's NIC rows use hvx-nicperf instead,
+# userspace/nicperf/).
 #
 # usage: hvx-net PREFIX MODDIR PINGS FETCHES FILE
 #   PREFIX   first word of every line printed (e.g. "hvx-guest:")

@@ -680,6 +680,26 @@ def cmd_markdown(a):
             bi = op[b]["median"] if op.get(b) else None
             r = "%.2f" % (hi / bi) if hi is not None and bi else "-"
             lines.append("| %s | %s | %s | %s |" % (op["description"], fmt(hi), fmt(bi), r))
+    nic = res.get("nic", [])
+    if nic:
+        lines += ["", "NIC targets side by side (hvx-nicperf, userspace/nicperf/: the NE2000 on Bochs's vnet, "
+                  "bare and passed through, the transfer a TFTP fetch (vnet refuses TCP); a veth pair from the bare host and "
+                  "virtio-net on a tap, both to the same TCP sink in a network namespace):", "",
+                  "| figure | " + " | ".join("%s (%s)" % (n["target"], n["kind"]) for n in nic) + " |",
+                  "|---|" + "---:|" * len(nic)]
+        for k, what in NIC_METRICS:
+            lines.append("| %s | %s |" % (what, " | ".join(
+                "-" if n.get(k) is None else "%.2f" % n[k] if "per" in k else
+                "{:,}".format(n[k]) if isinstance(n[k], int) else "%.1f" % n[k] for n in nic)))
+        errs = ["%s: %s" % (n["target"], n["error"]) for n in nic if n.get("error")]
+        if errs:
+            lines += [""] + ["- error: " + e for e in errs]
+    tg = targets(res)
+    if tg:
+        lines += ["", "Targets (userspace/bench/README.md says what limits each):", "",
+                  "| target | figure | met |", "|---|---:|---|"]
+        for what, fig, met in tg:
+            lines.append("| %s | %s | %s |" % (what, fig, "yes" if met else "no"))
     for op, srcs in res.get("exits_by_reason", {}).items():
         for src, sides in srcs.items():
             names = []
@@ -703,6 +723,62 @@ def cmd_markdown(a):
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"benchtool: wrote {a.out}")
+
+
+NIC_METRICS = [("rtt_us", "ping round trip (simulated us)"), ("tcp_kib_s", "transfer (KiB per simulated s)"),
+               ("packets", "packets (rx + tx, traffic window)"), ("exits", "VM exits (traffic window)"),
+               ("irqs", "device interrupts (traffic window)"), ("exits_per_packet", "VM exits per packet"),
+               ("irqs_per_packet", "interrupts per packet")]
+
+
+def cmd_nic(a):
+    """hvx-nicperf's results (nicperf.result: "nicperf result NAME KIND
+    RTT_US TCP_KIBS PACKETS EXITS IRQS EXITS_PER_PACKET IRQS_PER_PACKET",
+    "-" for none; "nicperf error NAME WHAT") into results.json as "nic"."""
+    with open(a.results) as f:
+        res = json.load(f)
+    nic = []
+    errs = {}
+    with open(a.nicperf) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[:2] == ["nicperf", "error"]:
+                errs[w[2]] = " ".join(w[3:])
+            if len(w) != 11 or w[:2] != ["nicperf", "result"]:
+                continue
+            row = {"target": w[2], "kind": w[3]}
+            for (k, _), v in zip(NIC_METRICS, w[4:]):
+                row[k] = None if v == "-" else int(v) if k in ("packets", "exits", "irqs") else float(v)
+            nic.append(row)
+    for row in nic:
+        row["error"] = errs.get(row["target"])
+    res["nic"] = nic
+    with open(a.results, "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    print(f"benchtool: {len(nic)} NIC targets into {a.results}")
+
+
+def targets(res):
+    """The issue's targets, from the figures: [(what, figure, met)]."""
+    ops = {op["name"]: op for op in res["operations"]}
+    out = []
+    for name in ("blk_seq_read", "blk_seq_write"):
+        op = ops.get(name)
+        if op and op.get("hvx") and op.get("host") and op["host"]["median"]:
+            r = op["hvx"]["median"] / op["host"]["median"]
+            out.append(("%s: virtio-blk >= 80%% of the bare host" % name, "%.1f%%" % (100 * r), r >= 0.8))
+    nic = {n["target"]: n for n in res.get("nic", [])}
+    v, p = nic.get("virtio-net"), nic.get("ne2000-passthrough")
+    if v and p:
+        if v["tcp_kib_s"] is not None and p["tcp_kib_s"] is not None:
+            out.append(("virtio-net throughput >= passed-through NE2000's", "%.1f vs %.1f KiB/s"
+                        % (v["tcp_kib_s"], p["tcp_kib_s"]), v["tcp_kib_s"] >= p["tcp_kib_s"]))
+        if v["exits_per_packet"] is not None and p["exits_per_packet"] is not None:
+            out.append(("virtio-net fewer exits per packet than the NE2000", "%.2f vs %.2f"
+                        % (v["exits_per_packet"], p["exits_per_packet"]),
+                        v["exits_per_packet"] < p["exits_per_packet"]))
+    return out
 
 
 def main():
@@ -730,6 +806,10 @@ def main():
     s.add_argument("results")
     s.add_argument("out")
     s.set_defaults(fn=cmd_baseline)
+    s = sub.add_parser("nic")
+    s.add_argument("results")
+    s.add_argument("nicperf")
+    s.set_defaults(fn=cmd_nic)
     s = sub.add_parser("markdown")
     s.add_argument("results")
     s.add_argument("out")

@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# blk.sh MIB OPS - the virtio-blk rows of `make bench`, run in the emulated
+# host after hvx-bench (selftests/vm/bench.sh installs it as /tests/blk).
+# hvx-blkperf (blkperf.c) on one backing file, /tmp/hvx-blk.img (the
+# emulated host's tmpfs: its page cache is the storage), twice:
+#
+#   1. by the emulated host itself, on the file (lines "host: blkperf ...");
+#   2. by the Debian guest of hvx-run on /dev/vda with O_DIRECT, the file
+#      being its --disk (hvx's in-kernel virtio-blk; lines "hvx-guest:
+#      blkperf ...", then hvx-run's summary: the VM's exits).
+#
+# bench.sh turns the blkperf lines into the table's blk_* rows.
+
+mib=${1:-16} ops=${2:-256}
+img=/tmp/hvx-blk.img
+# The file is written whole first, so that neither pass pays for tmpfs
+# allocating (and clearing) its pages: both overwrite the same pages.
+rm -f "$img"
+dd if=/dev/zero of="$img" bs=1M count="$mib" 2>/dev/null || { echo "blk: dd $img failed"; exit 1; }
+hvx-blkperf "$img" "$mib" "$ops" 2>&1 | sed 's/^/host: /'
+hvx-run --kernel /lib/hvx/guest/vmlinuz --initrd /lib/hvx/guest/initrd.gz \
+	--mem 192M --cpus 1 --disk "$img" --summary \
+	--append "console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests quiet panic=-1 hvx.blk=$mib:$ops" \
+	</dev/null
+rc=$?
+rm -f "$img"
+echo "blk: hvx-run rc=$rc"
+exit $rc

@@ -602,7 +602,6 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 		row(label, set, t->st.irqs_injected[i],
 		    offsetof(struct hvx_stats, irqs_injected) + i * sizeof(unsigned long long));
 	}
-	ROW("passthrough interrupts", passthrough_irqs);
 	ROW("EPT violations", ept_violations);
 	ROW("  of which MMIO", ept_mmio);
 	ROW("EPT flushes", flushes);

@@ -154,7 +154,11 @@ static void vcpu_set_pid(struct hvx_vcpu *vcpu)
  * candidates are the VM's other vCPUs marked ready (rs.ready: preempted,
  * or woken and not run since) that are runnable or halted with a wake-up
  * pending (hvx_vmx_yield_target()); a vCPU halted for nothing is
- * skipped. The search starts after the vCPU boosted last (round robin)
+ * skipped, and so, when @v spins at CPL 0, is one preempted above CPL 0
+ * with no interrupt pending (hvx_vmx_preempted_in_user(), KVM's
+ * yield_to_kernel_mode; @v's CPL is read at the first such candidate,
+ * hvx_stats.pause_yield_user_skips counts them). The search starts after
+ * the vCPU boosted last (round robin)
  * and the first candidate whose thread takes the rest of this thread's
  * time slice (yield_to()) ends it, after three failed attempts at most.
  * hvx_stats.pause_yield_attempts counts the yield_to() calls,
@@ -167,7 +171,7 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 	struct hvx_vcpu *me = to_hvx_vcpu(v);
 	struct hvx_vm *vm = me->vm;
 	int start = READ_ONCE(vm->last_boosted);
-	int i, k, tries = 3;
+	int i, k, tries = 3, in_kernel = -1;
 
 	if (atomic_read(&vm->vmx.nr_vcpus) < 2)
 		return;
@@ -175,18 +179,30 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 	for (k = 1; k <= HVX_MAX_VCPUS && tries; k++) {
 		struct task_struct *task = NULL;
 		struct hvx_vcpu *vcpu;
+		bool user = false;
 		int ret;
 
 		i = (start + k) % HVX_MAX_VCPUS;
 		rcu_read_lock();
 		vcpu = READ_ONCE(vm->vcpus[i]);
 		if (vcpu && vcpu != me && READ_ONCE(vcpu->vmx.rs.ready) &&
-		    hvx_vmx_yield_target(&vcpu->vmx))
+		    hvx_vmx_yield_target(&vcpu->vmx)) {
+			user = hvx_vmx_preempted_in_user(&vcpu->vmx);
 			task = get_pid_task(rcu_dereference(vcpu->pid),
 					    PIDTYPE_PID);
+		}
 		rcu_read_unlock();
 		if (!task)
 			continue;
+		if (user) {
+			if (in_kernel < 0)
+				in_kernel = hvx_vmx_in_kernel(v);
+			if (in_kernel) {
+				v->stats.s.pause_yield_user_skips++;
+				put_task_struct(task);
+				continue;
+			}
+		}
 		v->stats.s.pause_yield_attempts++;
 		ret = yield_to(task, true);
 		put_task_struct(task);

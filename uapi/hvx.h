@@ -2660,6 +2660,9 @@ struct hvx_stats_top {
  * @pause_yield_attempts: directed yields tried by PAUSE exits: yield_to()
  *	calls for a sibling vCPU that was a candidate (@pause_yields of
  *	them succeeded). A PAUSE exit tries up to three.
+ * @pause_yield_user_skips: candidates a PAUSE exit at CPL 0 passed over
+ *	because they were preempted above CPL 0 with no interrupt pending
+ *	(KVM's rule: a guest kernel that spins waits for its own kernel).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -2706,6 +2709,7 @@ struct hvx_stats {
 	__u64 hypercalls[HVX_STATS_HYPERCALLS];
 	__u64 hypercalls_other;
 	__u64 pause_yield_attempts;
+	__u64 pause_yield_user_skips;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

@@ -418,12 +418,13 @@ static void stats_json(const struct hvx_stats *st,
 	       ", \"nx_huge_splits\": %llu, \"machine_checks\": %llu"
 	       ", \"mmio_unknown_insns\": %llu, \"wbinvd_flushes\": %llu"
 	       ", \"fastpath_exits\": %llu, \"pause_yields\": %llu"
-	       ", \"pause_yield_attempts\": %llu",
+	       ", \"pause_yield_attempts\": %llu"
+	       ", \"pause_yield_user_skips\": %llu",
 	       st->rsb_fills, st->verw, st->l1d_flushes_hw, st->l1d_flushes_sw,
 	       st->ibpb_switch, st->ibpb_exit_to_user, st->bhi_clears,
 	       st->nx_huge_splits, st->machine_checks, st->mmio_unknown_insns,
 	       st->wbinvd_flushes, st->fastpath_exits, st->pause_yields,
-	       st->pause_yield_attempts);
+	       st->pause_yield_attempts, st->pause_yield_user_skips);
 	printf(",\n    \"hypercalls\": {");
 	first = true;
 	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++) {
@@ -620,6 +621,7 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	ROW("exits handled on the fast path", fastpath_exits);
 	ROW("PAUSE exits yielded to a sibling", pause_yields);
 	ROW("  directed yields tried", pause_yield_attempts);
+	ROW("  preempted in user mode, passed over", pause_yield_user_skips);
 	printf("hypercalls\n");
 	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++) {
 		if (!t->st.hypercalls[i])

@@ -562,6 +562,39 @@ bool hvx_vmx_yield_target(struct hvx_vmx_vcpu *v)
 }
 
 /**
+ * hvx_vmx_preempted_in_user - skip this candidate for a spinner at CPL 0?
+ * @v: a candidate vCPU (hvx_vmx_yield_target()); read from another
+ *	vCPU's thread, without its locks.
+ *
+ * As KVM's kvm_vcpu_on_spin() with yield_to_kernel_mode: a guest kernel
+ * that spins waits for a lock or an answer of its own kernel, which a
+ * vCPU preempted in user mode (rs.preempted_user) holds or gives only
+ * once it is back in the kernel; unless an interrupt is pending for it
+ * (HVX_REQ_EVENT, KVM's kvm_arch_dy_has_pending_interrupt()): the
+ * spinner may wait for it to take that IPI.
+ * Return: true if a spinner at CPL 0 should not yield to it.
+ */
+bool hvx_vmx_preempted_in_user(struct hvx_vmx_vcpu *v)
+{
+	return READ_ONCE(v->rs.preempted_user) &&
+	       !test_bit(HVX_REQ_EVENT, &v->requests);
+}
+
+/**
+ * hvx_vmx_in_kernel - is the guest at CPL 0 at this exit?
+ * @v: the vCPU, handling an exit (after the unload: one VMCS load and
+ *	VMREAD of SS's access rights, whose DPL is the CPL, SDM Vol. 3C
+ *	27.3.1.2, unless the exit read them already).
+ *
+ * Context: process context of @v's thread, preemption enabled.
+ * Return: true at CPL 0.
+ */
+bool hvx_vmx_in_kernel(struct hvx_vmx_vcpu *v)
+{
+	return !VMX_AR_DPL(hvx_vmx_xfield(v, HVX_XF_SS_AR));
+}
+
+/**
  * hvx_vmx_wakeup_pending - should a sleeping vCPU thread wake up?
  * @v: the vCPU.
  *

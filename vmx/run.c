@@ -371,14 +371,23 @@ void hvx_vmx_run_after_exit(struct hvx_vmx_vcpu *v)
 /*
  * The thread is scheduled out (interrupts off): give the CPU back. Still
  * on the runqueue means preempted, not asleep: a sibling spinning on a
- * lock this vCPU holds may yield to it (hvx_vcpu_on_spin()).
+ * lock this vCPU holds may yield to it (hvx_vcpu_on_spin()), unless it
+ * spins at CPL 0 and this vCPU was preempted above it (rs.preempted_user:
+ * one VMREAD per preemption, not per exit).
  */
 static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 {
 	struct hvx_vmx_vcpu *v = container_of(pn, struct hvx_vmx_vcpu, rs.pn);
+	bool user = false;
+	u64 ss_ar;
 
-	if (current->on_rq)
+	if (current->on_rq) {
 		WRITE_ONCE(v->rs.ready, true);
+		/* The CPL of its last exit, read only now (SS.DPL). */
+		user = hvx_vmx_peek(v, GUEST_SS_AR_BYTES, &ss_ar) &&
+		       VMX_AR_DPL(ss_ar);
+	}
+	WRITE_ONCE(v->rs.preempted_user, user);
 	/* Wake-ups it deferred: now, but not under the runqueue lock. */
 	hvx_vmx_kick_sender(NULL, v);
 	if (READ_ONCE(v->rs.kick_ids))

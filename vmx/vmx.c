@@ -905,6 +905,43 @@ void hvx_vmx_load(struct hvx_vmx_vcpu *v)
 }
 
 /**
+ * hvx_vmx_peek - VMREAD a field of the vCPU's VMCS only if it is current here
+ * @v: the vCPU.
+ * @field: field encoding.
+ * @val: the value, when read.
+ *
+ * For the preempt notifier's sched_out, which runs with interrupts off
+ * and cannot load a VMCS (hvx_vmx_load() may have to clear it on another
+ * CPU by IPI): after an exit the VMCS stays current on its CPU until
+ * another one is loaded there, so the field of the vCPU's last exit is
+ * one VMREAD away when the thread is scheduled out on that CPU before it
+ * loaded another. Where hvx shares VMX with KVM, KVM may have made its
+ * own current since: VMPTRST says.
+ * Context: interrupts off; the vCPU's own thread.
+ * Return: true if *@val was read; false if the VMCS is not current on
+ * this CPU (the thread moved, or another VMCS was loaded here).
+ */
+bool hvx_vmx_peek(struct hvx_vmx_vcpu *v, unsigned long field, u64 *val)
+{
+	u64 pa = HVX_NO_VMCS;
+
+	lockdep_assert_irqs_disabled();
+	if (READ_ONCE(v->cpu) != smp_processor_id() ||
+	    this_cpu_read(current_vmcs) != v->vmcs)
+		return false;
+	if (vmx_shared) {
+		asm volatile("1: vmptrst %[pa]\n\t"
+			     "2:\n\t"
+			     _ASM_EXTABLE(1b, 2b)
+			     : [pa] "+m"(pa) : : "cc", "memory");
+		if (pa != __pa(v->vmcs))
+			return false;
+	}
+	*val = vmcs_read(field);
+	return true;
+}
+
+/**
  * hvx_vmx_clear - clear the vCPU's VMCS wherever it is active
  * @v: the vCPU.
  *

@@ -521,6 +521,12 @@ struct hvx_vmx_host_state {
  *	sleep by a kick (hvx_vmx_kick()), inside HVX_RUN, and has not run
  *	since. Cleared when it is scheduled in, at each entry and at the
  *	end of the run.
+ * @preempted_user: the guest was above CPL 0 at the thread's last exit
+ *	when the thread was last scheduled out, preempted (KVM's
+ *	!preempted_in_kernel): read then, once, by sched_out
+ *	(hvx_vmx_peek() of SS.DPL), false when the thread slept or the
+ *	VMCS was not current there. A sibling spinning at CPL 0 skips such
+ *	a vCPU (hvx_vmx_preempted_in_user()).
  * @kick_ids: bit i: the sleeping thread of sibling vCPU i was kicked by
  *	this vCPU's thread while it handled an exit (hvx_vmx_kick()), the
  *	wake-up deferred to its next entry (hvx_vmx_kick_flush()). Ids, not
@@ -540,7 +546,7 @@ struct hvx_vmx_run_state {
 	unsigned long host_fs_base, host_cr3, host_cr4;
 	bool host_fs_base_ok, host_cr_ok, loaded, kgs_loaded, msrs_stale, in_run, pn_inc,
 	     fpu_in, xcr0_loaded;
-	bool ready;
+	bool ready, preempted_user;
 };
 
 /**
@@ -957,6 +963,7 @@ void hvx_vmx_put(void);
 void hvx_vmx_cpu_acquire(void);
 void hvx_vmx_cpu_release(void);
 void hvx_vmx_load(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_peek(struct hvx_vmx_vcpu *v, unsigned long field, u64 *val);
 
 /**
  * hvx_vmx_unload - end a use of the VMCS that hvx_vmx_load() began
@@ -1088,6 +1095,8 @@ void hvx_vmx_send_ipi(struct hvx_vmx_vcpu *v, u8 kind, u8 vector);
 void hvx_vmx_handle_requests(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_runnable(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_yield_target(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_preempted_in_user(struct hvx_vmx_vcpu *v);
+bool hvx_vmx_in_kernel(struct hvx_vmx_vcpu *v);
 /* Provided by kmod/ (vcpu.c): directed yield on a PAUSE exit. */
 void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_wakeup_pending(struct hvx_vmx_vcpu *v);

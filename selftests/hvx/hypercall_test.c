@@ -10,7 +10,8 @@
  * lost when it comes first); KVM_HC_SEND_IPI reaches two vCPUs through
  * their local APICs; KVM_HC_SCHED_YIELD reaches the scheduler's
  * yield_to() for a spinning vCPU's thread; a PAUSE loop waiting for a
- * kicked vCPU yields to it; a feature the VMM leaves out of CPUID is invisible and off; and
+ * kicked vCPU yields to it, and one at CPL 0 passes over a sibling
+ * preempted in user mode; a feature the VMM leaves out of CPUID is invisible and off; and
  * the statistics count calls by number.
  */
 #include <pthread.h>
@@ -326,6 +327,44 @@ static void guest_ipi_tx(uint64_t unused)
 	r3 = hc(HVX_HC_SEND_IPI, 2, 0, 0, V_PV_IPI | 0x800);	/* logical */
 	r4 = hc(HVX_HC_SEND_IPI, 2, 0, 0, V_PV_IPI | 0xc0000);	/* shorthand */
 	GUEST_SYNC_ARGS(r1, r2, r3, r4);
+	GUEST_DONE();
+}
+
+static volatile uint64_t guest_stop, guest_user_ctr, guest_kernel_ctr;
+
+/* At CPL 3 (IOPL 3: ucalls work): count until the host says stop. */
+GUEST_CODE
+static void guest_user_busy_main(void)
+{
+	while (!guest_stop)
+		guest_user_ctr++;
+	GUEST_DONE();
+}
+
+GUEST_CODE
+static void guest_user_busy(uint64_t unused)
+{
+	(void)unused;
+	guest_enter_user(guest_user_busy_main);
+}
+
+/* The same at CPL 0. */
+GUEST_CODE
+static void guest_kernel_busy(uint64_t unused)
+{
+	(void)unused;
+	while (!guest_stop)
+		guest_kernel_ctr++;
+	GUEST_DONE();
+}
+
+/* A CPL 0 PAUSE loop that waits for the host. */
+GUEST_CODE
+static void guest_pause_until_stop(uint64_t unused)
+{
+	(void)unused;
+	while (!guest_stop)
+		asm volatile("pause");
 	GUEST_DONE();
 }
 
@@ -893,6 +932,116 @@ TEST(pause_yields_to_woken_vcpu)
 		SKIP(return, "no PAUSE exits: the CPU has no PAUSE-loop exiting");
 	EXPECT_LE(1, st.pause_yields);
 	EXPECT_LE(st.pause_yields, st.pause_yield_attempts);
+}
+
+/* Wait up to @ms for the guest counter *@ctr to leave 0 (10 ms steps). */
+static bool wait_nonzero(volatile uint64_t *ctr, int ms)
+{
+	for (int t = 0; t < ms && !*ctr; t += 10)
+		msleep(10);
+	return *ctr != 0;
+}
+
+/*
+ * vCPU 0 spins at CPL 0 (a PAUSE loop) beside vCPU 1, busy at CPL 3,
+ * and, with @kernel_sibling, vCPU 2, busy at CPL 0; every thread on host
+ * CPU 0, so the siblings are preempted (candidates) whenever vCPU 0 runs.
+ * The siblings run first, until their counters move (vCPU 1 is in user
+ * mode, and so at every later preemption). Ends once vCPU 0's counters
+ * show what the case waits for (or after 30 s): its statistics in @st.
+ */
+static void spin_beside_user(struct __test_metadata *_metadata,
+			     bool kernel_sibling, struct hvx_stats *st)
+{
+	struct runner user = { 0 }, kern = { 0 }, spin = { 0 };
+	struct runner *all[] = { &user, &kern, &spin };
+	cpu_set_t cpu0, was;
+	struct vcpu *v0, *v1, *v2 = NULL;
+	struct vm *vm;
+
+	setup_signals();
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
+	v0 = vm_create_long(&vm, guest_pause_until_stop, 0);
+	v1 = long_vcpu(vm, 1, guest_user_busy, 0);
+	if (kernel_sibling)
+		v2 = long_vcpu(vm, 2, guest_kernel_busy, 0);
+	runner_start(&user, v1);	/* the threads inherit CPU 0 */
+	if (v2)
+		runner_start(&kern, v2);
+	ASSERT_TRUE(wait_nonzero(&guest_var(vm, guest_user_ctr), 20000))
+		TH_LOG("vCPU 1 never ran in user mode");
+	if (v2)
+		ASSERT_TRUE(wait_nonzero(&guest_var(vm, guest_kernel_ctr), 20000))
+			TH_LOG("vCPU 2 never ran");
+	runner_start(&spin, v0);
+	for (int t = 0; t < 30000; t += 10) {
+		vcpu_stats(_metadata, 0, st);
+		if (st->pause_yield_user_skips >= 3 &&
+		    (!kernel_sibling || st->pause_yields >= 3))
+			break;
+		msleep(10);
+	}
+	guest_var(vm, guest_stop) = 1;
+	for (int i = 0; i < 3; i++) {
+		if (!all[i]->vcpu)
+			continue;
+		if (!wait_for(&all[i]->done, 1, 20000))
+			runner_stop(all[i]);
+		else
+			pthread_join(all[i]->thread, NULL);
+		EXPECT_EQ(1, all[i]->done) TH_LOG("vCPU %d: error %s, exit %llu", i,
+						  strerror(all[i]->error),
+						  (unsigned long long)all[i]->bad_exit);
+	}
+	sched_setaffinity(0, sizeof(was), &was);
+	vcpu_stats(_metadata, 0, st);
+	TH_LOG("vCPU 0: %llu PAUSE exits, %llu directed yields tried, %llu done, "
+	       "%llu candidates in user mode passed over",
+	       st->exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION],
+	       st->pause_yield_attempts, st->pause_yields,
+	       st->pause_yield_user_skips);
+	vm_free(vm);
+}
+
+/*
+ * KVM's rule (kvm_vcpu_on_spin() with yield_to_kernel_mode): a vCPU that
+ * spins at CPL 0 passes over a sibling preempted in user mode, which
+ * holds none of its kernel's locks, and yields to one preempted in the
+ * kernel. vCPU 0 counts user-mode candidates passed over
+ * (hvx_stats.pause_yield_user_skips) and yields that succeeded, which
+ * can only have gone to vCPU 2.
+ */
+TEST(pause_yield_passes_over_user_mode_sibling)
+{
+	struct hvx_stats st;
+
+	REQUIRE_VMX();
+	spin_beside_user(_metadata, true, &st);
+	if (!st.exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION])
+		SKIP(return, "no PAUSE exits: the CPU has no PAUSE-loop exiting");
+	EXPECT_LE(1, st.pause_yield_user_skips);
+	EXPECT_LE(1, st.pause_yields);
+	EXPECT_LE(st.pause_yields, st.pause_yield_attempts);
+}
+
+/*
+ * With only a sibling preempted in user mode, a CPL 0 spinner tries no
+ * directed yield at all: every PAUSE exit passes it over.
+ */
+TEST(pause_yield_none_to_user_mode_sibling)
+{
+	struct hvx_stats st;
+
+	REQUIRE_VMX();
+	spin_beside_user(_metadata, false, &st);
+	if (!st.exits_by_reason[EXIT_REASON_PAUSE_INSTRUCTION])
+		SKIP(return, "no PAUSE exits: the CPU has no PAUSE-loop exiting");
+	EXPECT_LE(1, st.pause_yield_user_skips);
+	EXPECT_EQ(0, st.pause_yield_attempts);
+	EXPECT_EQ(0, st.pause_yields);
 }
 
 /* Run guest_features; its two SYNCs' arguments in @a and @b. */

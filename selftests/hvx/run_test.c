@@ -16,10 +16,12 @@
  *   line, and powers off; with 1 vCPU it first suspends to RAM (ACPI S3)
  *   and is woken by its RTC alarm. It finds and uses the KVM paravirtual
  *   interface (kvm-clock, no PIT calibration; with 2 vCPUs PV spinlocks,
- *   IPIs and TLB flushes); with hvx-run --no-pv it finds none, and the
- *   2-vCPU boot makes more exits (PAUSE exits aside). Its --summary gives
- *   the directed yields of its PAUSE-loop exits (on one host CPU, some)
- *   and its hypercalls by number (none with --no-pv).
+ *   IPIs, TLB flushes and sched yield); with hvx-run --no-pv it finds
+ *   none, and the 2-vCPU boot makes more exits (PAUSE exits aside). Its
+ *   --summary gives the directed yields of its PAUSE-loop exits (on one
+ *   host CPU, some) and its hypercalls by number: with 2 vCPUs at least
+ *   one KVM_HC_SEND_IPI (booted with no_ipi_broadcast=1), none with
+ *   --no-pv.
  *
  * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
  */
@@ -809,6 +811,7 @@ struct boot_counts {
 	unsigned long long yields;	/* directed yields that succeeded */
 	unsigned long long yield_tries;	/* directed yields tried */
 	unsigned long long hypercalls;	/* VMCALLs, all numbers */
+	unsigned long long send_ipi;	/* of them KVM_HC_SEND_IPI */
 };
 
 /*
@@ -846,6 +849,7 @@ static bool parse_pv_line(const char *err, struct boot_counts *c)
 		return false;
 	p += strlen("; hypercalls: ");
 	c->hypercalls = 0;
+	c->send_ipi = 0;
 	if (!strcmp(p, "none"))
 		return true;
 	for (tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -855,6 +859,8 @@ static bool parse_pv_line(const char *err, struct boot_counts *c)
 		if (sscanf(tok, " %31s %llu", name, &n) != 2)
 			return false;
 		c->hypercalls += n;
+		if (!strcmp(name, "SEND_IPI"))
+			c->send_ipi = n;
 	}
 	return true;
 }
@@ -888,8 +894,9 @@ static bool parse_summary(const char *err, struct boot_counts *c)
  * The kernel's own lines about the KVM paravirtual interface, which the
  * guest's /init copies from its dmesg ("hvx-guest: dmesg ..."): kvmclock
  * registered (arch/x86/kernel/kvmclock.c) and, with more than one vCPU,
- * PV spinlocks (KVM_FEATURE_PV_UNHALT), PV IPIs (PV_SEND_IPI) and PV TLB
- * flushes (PV_TLB_FLUSH with STEAL_TIME) set up (arch/x86/kernel/kvm.c).
+ * PV spinlocks (KVM_FEATURE_PV_UNHALT), PV IPIs (PV_SEND_IPI), PV TLB
+ * flushes (PV_TLB_FLUSH with STEAL_TIME) and PV sched yield
+ * (PV_SCHED_YIELD with STEAL_TIME, no MWAIT) set up (arch/x86/kernel/kvm.c).
  */
 static const char *const pv_lines[] = {
 	"hvx-guest: dmesg kvm-clock: Using msrs ",
@@ -897,6 +904,7 @@ static const char *const pv_lines[] = {
 	"hvx-guest: dmesg kvm-guest: PV spinlocks enabled\r\n",
 	"hvx-guest: dmesg kvm-guest: setup PV IPIs\r\n",
 	"hvx-guest: dmesg kvm-guest: KVM setup pv remote TLB flush\r\n",
+	"hvx-guest: dmesg kvm-guest: setup PV sched yield\r\n",
 };
 
 /*
@@ -911,7 +919,7 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 		"console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 "
 		"no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests "
 		"quiet panic=-1 hvx.double=21";
-	char append[sizeof(append_base) + 32];
+	char append[sizeof(append_base) + 64];
 	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			 GUEST_DIR "/initrd.gz", "--mem", "192M", "--cpus",
 			 (char *)cpus, "--append", append, "--summary",
@@ -931,8 +939,17 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 	 * while Linux is still suspending (seconds in the emulator) is
 	 * handled and cleared by the guest and wakes nothing, as on hardware.
 	 */
-	snprintf(append, sizeof(append), "%s%s%s", append_base,
-		 net ? " hvx.net=3:1" : "", s3 ? " hvx.s3=20" : "");
+	/*
+	 * With two vCPUs Linux 6.1 sends every IPI to one CPU (the ICR,
+	 * an MSR with x2APIC) or to all but itself with the ICR's
+	 * shorthand, never to a mask of CPUs, the one kind that takes
+	 * KVM_HC_SEND_IPI (kvm_send_ipi_mask()). no_ipi_broadcast=1 turns
+	 * the shorthand off: then an all-but-self IPI is a mask, as the
+	 * stop IPI of the poweroff (native_stop_other_cpus()) is.
+	 */
+	snprintf(append, sizeof(append), "%s%s%s%s", append_base,
+		 net ? " hvx.net=3:1" : "", s3 ? " hvx.s3=20" : "",
+		 strcmp(cpus, "1") ? " no_ipi_broadcast=1" : "");
 
 	REQUIRE_VMX();
 	if (access(GUEST_DIR "/vmlinuz", R_OK) || access(GUEST_DIR "/initrd.gz", R_OK))
@@ -1010,6 +1027,10 @@ static void linux_guest(struct __test_metadata *_metadata, const char *cpus,
 		if (no_pv)
 			ASSERT_EQ(0, counts->hypercalls)
 				TH_LOG("--no-pv, yet the guest made hypercalls: %s", r->err);
+		/* At least the poweroff's stop IPI (no_ipi_broadcast=1). */
+		if (!no_pv && strcmp(cpus, "1"))
+			ASSERT_LE(1, counts->send_ipi)
+				TH_LOG("no KVM_HC_SEND_IPI from 2 vCPUs: %s", r->err);
 	}
 	free(r);
 }

@@ -943,6 +943,9 @@ enum hvx_reg {
 
 #define HVX_REGS_GPR	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RSP) | \
 			 BIT(HVX_REG_RFLAGS))
+/* What hvx_vmx_skip_instruction() reads. */
+#define HVX_SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | \
+			 BIT(HVX_REG_INTR))
 
 /* Return values of hvx_vmx_run() besides negative errnos. */
 #define HVX_RUN_RESUME	0	/* enter the guest again */

@@ -611,9 +611,11 @@ int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
  * hvx_vmx_update_run - fill the run page's interrupt-state fields
  * @v: the vCPU, before returning to userspace.
  *
- * Also requests an interrupt evaluation for the next HVX_RUN, which may
- * come with a new request_interrupt_window or after ioctls that changed
- * what is pending.
+ * Requests no interrupt evaluation: a round trip through userspace
+ * changes nothing it depends on unless userspace calls another ioctl of
+ * the vCPU, or changes request_interrupt_window (both request one,
+ * kmod/vcpu.c), or makes an interrupt pending (which kicks the vCPU with
+ * a request, hvx_vmx_kick_event()).
  */
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 {
@@ -626,7 +628,6 @@ void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 	v->run->ready_for_interrupt_injection =
 		open && READ_ONCE(v->irq_vector) < 0 &&
 		!(v->reinject_info & INTR_INFO_VALID_MASK);
-	hvx_vmx_request_event(v);
 }
 
 /**

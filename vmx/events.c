@@ -118,10 +118,11 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 }
 
 /**
- * hvx_vmx_skip_instruction - advance RIP past an emulated instruction
+ * hvx_vmx_skip_instruction_slow - advance RIP past an emulated instruction
  * @v: the vCPU.
  * @len: instruction length, bytes.
  *
+ * hvx_vmx_skip_instruction() (vmx.h) when the usual case does not apply.
  * Also ends blocking by STI and MOV SS, as executing the instruction would
  * (SDM Vol. 3C 25.4.2, Table 25-3), and raises the single-step trap the
  * CPU would have raised after it when RFLAGS.TF is set (and
@@ -131,30 +132,13 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  * them). Clears RFLAGS.RF, as the completion of an instruction does
  * (SDM Vol. 3A 17.3.1.1).
  */
-void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
+void hvx_vmx_skip_instruction_slow(struct hvx_vmx_vcpu *v, u32 len)
 {
-	u64 rip, rflags;
-	bool step;
+	u64 rip = hvx_vmx_rip(v) + len;
+	u64 rflags = hvx_vmx_rflags(v);
+	bool step = rflags & X86_EFLAGS_TF;
 	u32 intr;
 
-	/*
-	 * The usual case, on every exit's skip: RIP, RFLAGS and the
-	 * interruptibility state cached (read_skip_state()), no TF or RF,
-	 * no breakpoint hit, no blocking by STI or MOV SS.
-	 */
-	if (likely((v->regs_avail & HVX_SKIP_REGS) == HVX_SKIP_REGS &&
-		   !(v->rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF)) &&
-		   !(v->intr_state & (GUEST_INTR_STATE_STI |
-				      GUEST_INTR_STATE_MOV_SS)) &&
-		   !v->db_hits)) {
-		rip = v->rip + len;
-		v->rip = v->efer & EFER_LMA ? rip : (u32)rip;
-		v->regs_dirty |= BIT(HVX_REG_RIP);
-		return;
-	}
-	rip = hvx_vmx_rip(v) + len;
-	rflags = hvx_vmx_rflags(v);
-	step = rflags & X86_EFLAGS_TF;
 	if (!(v->efer & EFER_LMA))
 		rip &= 0xffffffff;
 	hvx_vmx_reg_set(v, HVX_REG_RIP, rip);

@@ -279,9 +279,10 @@ static bool exit_in(u64 set, u32 reason)
  * Read what the exit needs while the VMCS is current: the reason (read
  * already by hvx_vmx_run()), the IDT-vectoring information unless an
  * instruction caused the exit, and the qualification and instruction
- * length unless the reason never uses them. Guest registers are read on demand (hvx_vmx_reg()); IA32_EFER
- * and the IA-32e mode entry control are hvx's own copies, since every
- * change of EFER.LME or CR0.PG exits (MSR bitmap, CR0 guest/host mask).
+ * length unless the reason never uses them. Guest registers are read on
+ * demand (hvx_vmx_reg()); IA32_EFER and the IA-32e mode entry control are
+ * hvx's own copies, since every change of EFER.LME or CR0.PG exits (MSR
+ * bitmap, CR0 guest/host mask).
  */
 static __always_inline void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 {
@@ -456,26 +457,32 @@ static bool fast_msr(struct hvx_vmx_vcpu *v)
 static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, bool *read)
 {
 	*read = false;
-	if (!READ_ONCE(fastpath) || READ_ONCE(check_entry) ||
-	    trace_hvx_vm_exit_enabled() || trace_hvx_vm_entry_enabled())
+	if (trace_hvx_vm_exit_enabled() || trace_hvx_vm_entry_enabled())
 		return false;
+	/* With a constant reason, read_exit_state() keeps only its reads. */
 	switch (reason) {
 	case EXIT_REASON_CPUID:
+		read_exit_state(v, EXIT_REASON_CPUID);
+		break;
 	case EXIT_REASON_VMCALL:
+		read_exit_state(v, EXIT_REASON_VMCALL);
+		break;
 	case EXIT_REASON_IO_INSTRUCTION:
+		read_exit_state(v, EXIT_REASON_IO_INSTRUCTION);
 		break;
 	case EXIT_REASON_MSR_WRITE:
 		if (!fast_msr(v))
 			return false;
+		read_exit_state(v, EXIT_REASON_MSR_WRITE);
 		break;
 	case EXIT_REASON_APIC_WRITE:
 		if (!v->apic_ops || !v->apic_ops->apic_write_fast)
 			return false;
+		read_exit_state(v, EXIT_REASON_APIC_WRITE);
 		break;
 	default:
 		return false;
 	}
-	read_exit_state(v, reason);
 	*read = true;
 	if (v->reinject_info & INTR_INFO_VALID_MASK)
 		return false;
@@ -583,6 +590,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	u32 reason = 0, intr_info = 0;
 	bool exit_read = false, fast_done = false, tick_over = false;
 	bool timing = READ_ONCE(hvx_stats_timing);
+	/* check_entry checks before the first entry only: no fast path. */
+	bool fast = READ_ONCE(fastpath) && !READ_ONCE(check_entry);
 	u64 exit_tsc = 0, now, fast_end = 0;
 	unsigned int fast_rounds = 0;
 	unsigned long flags;
@@ -664,7 +673,7 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		if (timing)
 			exit_tsc = rdtsc();
 		hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
-		if (fail || !fast_exit(v, reason, &exit_read))
+		if (fail || !fast || !fast_exit(v, reason, &exit_read))
 			break;
 		/* The first round sets the bound; the histogram needs each. */
 		if (timing || !(fast_rounds++ & (FAST_TSC_ROUNDS - 1))) {

@@ -219,12 +219,18 @@ void hvx_vcpu_on_spin(struct hvx_vmx_vcpu *v)
 static long vcpu_ioctl_run(struct hvx_vcpu *vcpu)
 {
 	struct hvx_run *run = page_address(vcpu->run_page);
+	bool window;
 	u32 reason;
 	long ret;
 
 	vcpu_set_pid(vcpu);
 
-	vcpu->vmx.request_irq_window = READ_ONCE(run->request_interrupt_window);
+	/* The interrupt-window exit it asks for is set by the evaluation. */
+	window = !!READ_ONCE(run->request_interrupt_window);
+	if (window != vcpu->vmx.request_irq_window) {
+		vcpu->vmx.request_irq_window = window;
+		hvx_vmx_request_event(&vcpu->vmx);
+	}
 	hvx_stats_user_enter(&vcpu->vmx.stats);
 	/* Per-run state: the guest's FPU, host segments, preempt notifier. */
 	ret = hvx_vmx_vcpu_load(&vcpu->vmx);
@@ -304,9 +310,15 @@ static long vcpu_ioctl_call(void *obj, const struct hvx_ioctl *d, void *karg,
 	struct hvx_vcpu *vcpu = obj;
 	struct hvx_vmx_vcpu *v = &vcpu->vmx;
 
-	switch (d->cmd) {
-	case HVX_RUN:
+	if (d->cmd == HVX_RUN)
 		return vcpu_ioctl_run(vcpu);
+	/*
+	 * Any other ioctl may change what interrupt evaluation depends on
+	 * (registers, events, the local APIC, MSRs): evaluate at the next
+	 * entry. HVX_RUN itself does not ask for it (hvx_vmx_update_run()).
+	 */
+	hvx_vmx_request_event(v);
+	switch (d->cmd) {
 	case HVX_GET_REGS:
 		hvx_vmx_get_regs(v, karg);
 		return 0;

@@ -2602,10 +2602,12 @@ struct hvx_stats_top {
  * @hist_handler: time from a VM exit until hvx has handled it (host state
  *	restored, exit handler run), in TSC cycles, as a log2 histogram:
  *	bucket 0 counts 0 and 1 cycles, bucket i (i >= 1) counts
- *	[2^i, 2^(i+1)). Every exit is counted once; VMfails are not.
+ *	[2^i, 2^(i+1)). Every exit is counted once; VMfails are not. Only
+ *	while the hvx module parameter stats_timing is on (off by default:
+ *	it costs two RDTSCs per exit); else no exit is counted.
  * @hist_user: time from a return of HVX_RUN to the next HVX_RUN on the
  *	vCPU (the round trip through userspace), TSC cycles, log2 buckets as
- *	@hist_handler.
+ *	@hist_handler; only round trips that began with stats_timing on.
  * @io_ports: I/O exits by port (| HVX_STATS_IO_IN for IN/INS).
  * @msrs: RDMSR/WRMSR exits by MSR index (| HVX_STATS_MSR_WRITE for WRMSR).
  * @gpa_pages: EPT violations by guest-physical 4 KiB page (GPA & ~0xfff).

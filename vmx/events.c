@@ -118,10 +118,11 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 }
 
 /**
- * hvx_vmx_skip_instruction - advance RIP past an emulated instruction
+ * hvx_vmx_skip_instruction_slow - advance RIP past an emulated instruction
  * @v: the vCPU.
  * @len: instruction length, bytes.
  *
+ * hvx_vmx_skip_instruction() (vmx.h) when the usual case does not apply.
  * Also ends blocking by STI and MOV SS, as executing the instruction would
  * (SDM Vol. 3C 25.4.2, Table 25-3), and raises the single-step trap the
  * CPU would have raised after it when RFLAGS.TF is set (and
@@ -131,7 +132,7 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  * them). Clears RFLAGS.RF, as the completion of an instruction does
  * (SDM Vol. 3A 17.3.1.1).
  */
-void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len)
+void hvx_vmx_skip_instruction_slow(struct hvx_vmx_vcpu *v, u32 len)
 {
 	u64 rip = hvx_vmx_rip(v) + len;
 	u64 rflags = hvx_vmx_rflags(v);
@@ -627,9 +628,11 @@ int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state)
  * hvx_vmx_update_run - fill the run page's interrupt-state fields
  * @v: the vCPU, before returning to userspace.
  *
- * Also requests an interrupt evaluation for the next HVX_RUN, which may
- * come with a new request_interrupt_window or after ioctls that changed
- * what is pending.
+ * Requests no interrupt evaluation: a round trip through userspace
+ * changes nothing it depends on unless userspace calls another ioctl of
+ * the vCPU, or changes request_interrupt_window (both request one,
+ * kmod/vcpu.c), or makes an interrupt pending (which kicks the vCPU with
+ * a request, hvx_vmx_kick_event()).
  */
 void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 {
@@ -642,7 +645,6 @@ void hvx_vmx_update_run(struct hvx_vmx_vcpu *v)
 	v->run->ready_for_interrupt_injection =
 		open && READ_ONCE(v->irq_vector) < 0 &&
 		!(v->reinject_info & INTR_INFO_VALID_MASK);
-	hvx_vmx_request_event(v);
 }
 
 /**

@@ -9,10 +9,11 @@
  * (events.c); what is switched once per run is in run.c.
  *
  * Statistics (stats.h) are counted at the dispatch points (exits by
- * reason, handling time) and in the handlers that know more (port, MSR,
- * guest page): plain increments on the vCPU's own struct, and two RDTSCs
- * per exit. The hvx_vm_entry/hvx_vm_exit tracepoints (vmx_trace.h)
- * bracket each stay in the guest.
+ * reason) and in the handlers that know more (port, MSR, guest page):
+ * plain increments on the vCPU's own struct. The handling time of each
+ * exit costs two RDTSCs, so it is taken only with stats_timing on. The
+ * hvx_vm_entry/hvx_vm_exit tracepoints (vmx_trace.h) bracket each stay in
+ * the guest.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -38,6 +39,12 @@ static bool fastpath = true;
 module_param(fastpath, bool, 0644);
 MODULE_PARM_DESC(fastpath,
 		 "Handle CPUID, hypercalls that do not sleep, port I/O to the in-kernel PIC, UART and RTC, and the local APIC's EOI, TPR and TSC-deadline writes with interrupts off and re-enter the guest at once (default: on)");
+
+/* stats.h: hvx_stats_timing. */
+bool hvx_stats_timing __read_mostly;
+module_param_named(stats_timing, hvx_stats_timing, bool, 0644);
+MODULE_PARM_DESC(stats_timing,
+		 "Time each exit's handling and each round trip through userspace (the statistics' hist_handler and hist_user; two RDTSCs per exit) (default: off)");
 
 static bool check_entry;
 module_param(check_entry, bool, 0644);
@@ -91,18 +98,32 @@ static void guest_fpu_save(struct hvx_vmx_vcpu *v)
 	kernel_fpu_end();
 }
 
+/* hvx_vmx_regs_flush(), inline for what a skip leaves: RIP alone. */
+static __always_inline void regs_flush(struct hvx_vmx_vcpu *v)
+{
+	if (likely(v->regs_dirty == BIT(HVX_REG_RIP))) {
+		vmcs_write(GUEST_RIP, v->rip);
+		v->regs_dirty = 0;
+	} else {
+		hvx_vmx_regs_flush(v);
+	}
+}
+
 /*
  * An entry with no request bit set: only the event the last exit
  * interrupted is delivered again, the virtual APIC needs no sync, and the
  * registers the exit handler changed are written back.
  */
-static void quiet_entry(struct hvx_vmx_vcpu *v)
+static __always_inline void quiet_entry(struct hvx_vmx_vcpu *v)
 {
-	v->entry_info = hvx_vmx_inject_reinject(v);
-	if (v->entry_info)
+	v->entry_info = 0;
+	if (unlikely(v->reinject_info & INTR_INFO_VALID_MASK)) {
+		v->entry_info = hvx_vmx_inject_reinject(v);
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, v->entry_info);
-	hvx_vmx_apicv_quiet_entry(v);
-	hvx_vmx_regs_flush(v);
+	}
+	if (v->apicv & HVX_APICV_VID)	/* else it has nothing to do */
+		hvx_vmx_apicv_quiet_entry(v);
+	regs_flush(v);
 }
 
 /* Write the cached state and any event to inject into the VMCS. */
@@ -208,6 +229,29 @@ static void switch_to_host(struct hvx_vmx_vcpu *v, struct host_state *hs)
 			 BIT_ULL(EXIT_REASON_TPR_BELOW_THRESHOLD) | \
 			 BIT_ULL(EXIT_REASON_PREEMPTION_TIMER) | \
 			 BIT_ULL(EXIT_REASON_XSETBV))
+/*
+ * Exits caused by executing an instruction. Event delivery never executes
+ * one, so their IDT-vectoring information is never valid (SDM Vol. 3C
+ * 28.2.4: it describes an event whose delivery caused the exit).
+ */
+#define INSN_EXITS	(BIT_ULL(EXIT_REASON_CPUID) | \
+			 BIT_ULL(EXIT_REASON_HLT) | \
+			 BIT_ULL(EXIT_REASON_INVD) | \
+			 BIT_ULL(EXIT_REASON_INVLPG) | \
+			 BIT_ULL(EXIT_REASON_RDPMC) | \
+			 BIT_ULL(EXIT_REASON_RDTSC) | \
+			 BIT_ULL(EXIT_REASON_VMCALL) | \
+			 BIT_ULL(EXIT_REASON_CR_ACCESS) | \
+			 BIT_ULL(EXIT_REASON_DR_ACCESS) | \
+			 BIT_ULL(EXIT_REASON_IO_INSTRUCTION) | \
+			 BIT_ULL(EXIT_REASON_MSR_READ) | \
+			 BIT_ULL(EXIT_REASON_MSR_WRITE) | \
+			 BIT_ULL(EXIT_REASON_MWAIT_INSTRUCTION) | \
+			 BIT_ULL(EXIT_REASON_MONITOR_INSTRUCTION) | \
+			 BIT_ULL(EXIT_REASON_PAUSE_INSTRUCTION) | \
+			 BIT_ULL(EXIT_REASON_RDTSCP) | \
+			 BIT_ULL(EXIT_REASON_WBINVD) | \
+			 BIT_ULL(EXIT_REASON_XSETBV))
 #define NO_LEN_EXITS	(BIT_ULL(EXIT_REASON_EXTERNAL_INTERRUPT) | \
 			 BIT_ULL(EXIT_REASON_INTERRUPT_WINDOW) | \
 			 BIT_ULL(EXIT_REASON_NMI_WINDOW) | \
@@ -233,13 +277,14 @@ static bool exit_in(u64 set, u32 reason)
 
 /*
  * Read what the exit needs while the VMCS is current: the reason (read
- * already by hvx_vmx_run()), the IDT-vectoring information, and the
- * qualification and instruction length unless the reason never uses
- * them. Guest registers are read on demand (hvx_vmx_reg()); IA32_EFER
- * and the IA-32e mode entry control are hvx's own copies, since every
- * change of EFER.LME or CR0.PG exits (MSR bitmap, CR0 guest/host mask).
+ * already by hvx_vmx_run()), the IDT-vectoring information unless an
+ * instruction caused the exit, and the qualification and instruction
+ * length unless the reason never uses them. Guest registers are read on
+ * demand (hvx_vmx_reg()); IA32_EFER and the IA-32e mode entry control are
+ * hvx's own copies, since every change of EFER.LME or CR0.PG exits (MSR
+ * bitmap, CR0 guest/host mask).
  */
-static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
+static __always_inline void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 {
 	u32 basic = reason & 0xffff;
 	u32 vectoring;
@@ -251,7 +296,8 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 		       vmcs_read(EXIT_QUALIFICATION);
 
 	/* An event whose delivery caused the exit must be re-injected. */
-	vectoring = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	vectoring = exit_in(INSN_EXITS, basic) ? 0 :
+		    vmcs_read(IDT_VECTORING_INFO_FIELD);
 	if (!exit_in(NO_LEN_EXITS, basic) ||
 	    (vectoring & VECTORING_INFO_VALID_MASK))
 		v->instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
@@ -276,8 +322,6 @@ static void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 	}
 }
 
-#define SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | BIT(HVX_REG_INTR))
-
 /*
  * What hvx_vmx_skip_instruction() reads, inline while the VMCS is
  * current: RIP, RFLAGS and the interruptibility state, each unless the
@@ -293,7 +337,19 @@ static void read_skip_state(struct hvx_vmx_vcpu *v)
 		v->rflags = vmcs_read(GUEST_RFLAGS);
 	if (need & BIT(HVX_REG_INTR))
 		v->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-	v->regs_avail |= SKIP_REGS;
+	v->regs_avail |= HVX_SKIP_REGS;
+}
+
+/*
+ * read_skip_state() right after read_exit_state(), which emptied the
+ * cache: the three fields, without tests.
+ */
+static __always_inline void read_skip_state_fresh(struct hvx_vmx_vcpu *v)
+{
+	v->rip = vmcs_read(GUEST_RIP);
+	v->rflags = vmcs_read(GUEST_RFLAGS);
+	v->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	v->regs_avail = HVX_SKIP_REGS;
 }
 
 static void xfield_read(struct hvx_vmx_vcpu *v, enum hvx_xfield f,
@@ -398,36 +454,41 @@ static bool fast_msr(struct hvx_vmx_vcpu *v)
  * only). *@read tells whether the exit's state was read (then the slow
  * path must not read it again: read_exit_state() is not idempotent).
  */
-static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
-		      bool *read)
+static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, bool *read)
 {
 	*read = false;
-	if (!READ_ONCE(fastpath) || READ_ONCE(check_entry) ||
-	    trace_hvx_vm_exit_enabled() || trace_hvx_vm_entry_enabled())
+	if (trace_hvx_vm_exit_enabled() || trace_hvx_vm_entry_enabled())
 		return false;
+	/* With a constant reason, read_exit_state() keeps only its reads. */
 	switch (reason) {
 	case EXIT_REASON_CPUID:
+		read_exit_state(v, EXIT_REASON_CPUID);
+		break;
 	case EXIT_REASON_VMCALL:
+		read_exit_state(v, EXIT_REASON_VMCALL);
+		break;
 	case EXIT_REASON_IO_INSTRUCTION:
+		read_exit_state(v, EXIT_REASON_IO_INSTRUCTION);
 		break;
 	case EXIT_REASON_MSR_WRITE:
 		if (!fast_msr(v))
 			return false;
+		read_exit_state(v, EXIT_REASON_MSR_WRITE);
 		break;
 	case EXIT_REASON_APIC_WRITE:
 		if (!v->apic_ops || !v->apic_ops->apic_write_fast)
 			return false;
+		read_exit_state(v, EXIT_REASON_APIC_WRITE);
 		break;
 	default:
 		return false;
 	}
-	read_exit_state(v, reason);
 	*read = true;
 	if (v->reinject_info & INTR_INFO_VALID_MASK)
 		return false;
 	/* All but the trap-like APIC write end in a skip. */
 	if (reason != EXIT_REASON_APIC_WRITE)
-		read_skip_state(v);
+		read_skip_state_fresh(v);
 	/* Before this exit's handler or fast_reenter() touches the APIC. */
 	if (unlikely(v->pv.eoi_pending) && !hvx_vmx_pv_eoi_check_irqoff(v))
 		return false;
@@ -456,16 +517,21 @@ static bool fast_exit(struct hvx_vmx_vcpu *v, u32 reason, u64 exit_tsc,
 	v->stats.s.exits++;
 	v->stats.s.exits_by_reason[reason]++;
 	v->stats.s.fastpath_exits++;
-	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
 	return true;
 }
 
 /*
- * May the fast path enter the guest again, or does the host need the CPU?
- * @exit_tsc: the TSC at this exit; @end: the TSC at which the fast path
- * has kept interrupts off for a host tick.
+ * The fast path reads the TSC for its bound of a host tick every this many
+ * rounds (a power of 2), and on every round when it times exits: a round
+ * is a small part of a tick, so the bound moves by a few rounds at most.
  */
-static bool fast_reenter(struct hvx_vmx_vcpu *v, u64 exit_tsc, u64 end)
+#define FAST_TSC_ROUNDS	8
+
+/*
+ * May the fast path enter the guest again, or does the host need the CPU?
+ * @tick_over: the fast path has kept interrupts off for a host tick.
+ */
+static bool fast_reenter(struct hvx_vmx_vcpu *v, bool tick_over)
 {
 	/*
 	 * A kick after this check finds guest_cpu set and sends an IPI,
@@ -477,7 +543,7 @@ static bool fast_reenter(struct hvx_vmx_vcpu *v, u64 exit_tsc, u64 end)
 	unsigned long req = READ_ONCE(v->requests);
 
 	if (signal_pending(current) || need_resched() ||
-	    (req & ~BIT(HVX_REQ_EVENT)) || v->triple_fault || exit_tsc >= end)
+	    (req & ~BIT(HVX_REQ_EVENT)) || v->triple_fault || tick_over)
 		return false;
 	/*
 	 * An EOI or TPR write asks for interrupt evaluation, which never
@@ -522,8 +588,12 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 	struct host_state hs;
 	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
 	u32 reason = 0, intr_info = 0;
-	bool exit_read = false, fast_done = false;
-	u64 exit_tsc, fast_end = 0;
+	bool exit_read = false, fast_done = false, tick_over = false;
+	bool timing = READ_ONCE(hvx_stats_timing);
+	/* check_entry checks before the first entry only: no fast path. */
+	bool fast = READ_ONCE(fastpath) && !READ_ONCE(check_entry);
+	u64 exit_tsc = 0, now, fast_end = 0;
+	unsigned int fast_rounds = 0;
 	unsigned long flags;
 	int fail, ret;
 
@@ -600,13 +670,22 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 			    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
 				hvx_vmx_forward_nmi();
 		}
-		exit_tsc = rdtsc();
+		if (timing)
+			exit_tsc = rdtsc();
 		hvx_spec_after_exit(v, flags, fail ? -1 : (int)(reason & 0xffff));
-		if (fail || !fast_exit(v, reason, exit_tsc, &exit_read))
+		if (fail || !fast || !fast_exit(v, reason, &exit_read))
 			break;
-		if (!fast_end)
-			fast_end = exit_tsc + hvx_caps.tick_tsc;
-		if (!fast_reenter(v, exit_tsc, fast_end)) {
+		/* The first round sets the bound; the histogram needs each. */
+		if (timing || !(fast_rounds++ & (FAST_TSC_ROUNDS - 1))) {
+			now = rdtsc();
+			if (timing)
+				hvx_stats_hist_add(v->stats.s.hist_handler,
+						   now - exit_tsc);
+			if (!fast_end)
+				fast_end = now + hvx_caps.tick_tsc;
+			tick_over = now >= fast_end;
+		}
+		if (!fast_reenter(v, tick_over)) {
 			fast_done = true;
 			break;
 		}
@@ -666,7 +745,8 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 
 	ret = hvx_vmx_dispatch_exit(v, check);
 	hvx_vmx_xfield_flush(v);	/* valid for this exit's handling only */
-	hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
+	if (timing)
+		hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
 	if (ret != HVX_RUN_RESUME)
 		hvx_spec_user_exit(v);
 	return ret;

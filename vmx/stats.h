@@ -25,6 +25,13 @@
 
 #include "hvx.h"
 
+/*
+ * Module parameter stats_timing (exit.c): time exits and round trips
+ * through userspace (hist_handler, hist_user). Off by default, since it
+ * costs two RDTSCs per exit.
+ */
+extern bool hvx_stats_timing;
+
 /**
  * struct hvx_vcpu_stats - statistics of one vCPU
  * @s: the counters userspace sees (HVX_A_STATS).
@@ -90,7 +97,8 @@ static inline void hvx_stats_top_add(struct hvx_stats_top *t, u64 key)
  * hvx_stats_user_enter - HVX_RUN was called: end a userspace round trip
  * @st: the vCPU's statistics.
  *
- * Counts the time since HVX_RUN last returned in hist_user.
+ * Counts the time since HVX_RUN last returned in hist_user, if that
+ * return was timed (stats_timing on then).
  * Context: the vCPU's run_lock is held.
  */
 static inline void hvx_stats_user_enter(struct hvx_vcpu_stats *st)
@@ -108,6 +116,7 @@ static inline void hvx_stats_user_enter(struct hvx_vcpu_stats *st)
  * @reported: HVX_RUN reports an exit (returns 0 or -EINTR), so
  *	@exit_reason is counted in user_exits.
  *
+ * The round trip is timed only with stats_timing on.
  * Context: the vCPU's run_lock is held.
  */
 static inline void hvx_stats_user_return(struct hvx_vcpu_stats *st,
@@ -115,7 +124,7 @@ static inline void hvx_stats_user_return(struct hvx_vcpu_stats *st,
 {
 	if (reported && exit_reason < HVX_STATS_USER_EXITS)
 		st->s.user_exits[exit_reason]++;
-	st->user_tsc = rdtsc() ?: 1;
+	st->user_tsc = READ_ONCE(hvx_stats_timing) ? rdtsc() ?: 1 : 0;
 }
 
 /**

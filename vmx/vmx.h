@@ -949,6 +949,9 @@ enum hvx_reg {
 
 #define HVX_REGS_GPR	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RSP) | \
 			 BIT(HVX_REG_RFLAGS))
+/* What hvx_vmx_skip_instruction() reads. */
+#define HVX_SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | \
+			 BIT(HVX_REG_INTR))
 
 /* Return values of hvx_vmx_run() besides negative errnos. */
 #define HVX_RUN_RESUME	0	/* enter the guest again */
@@ -1104,7 +1107,7 @@ int hvx_vmx_set_mp_state(struct hvx_vmx_vcpu *v, u32 state);
 void hvx_vmx_reset(struct hvx_vmx_vcpu *v);
 void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
 			      bool has_error, u32 error);
-void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v, u32 len);
+void hvx_vmx_skip_instruction_slow(struct hvx_vmx_vcpu *v, u32 len);
 
 /* cpuid.c, msr.c, cr.c: exit handlers with files of their own */
 int hvx_vmx_handle_cpuid(struct hvx_vmx_vcpu *v);
@@ -1425,6 +1428,34 @@ static __always_inline u64 hvx_vmx_rflags(struct hvx_vmx_vcpu *v)
 static __always_inline u32 hvx_vmx_intr_state(struct hvx_vmx_vcpu *v)
 {
 	return hvx_vmx_reg(v, HVX_REG_INTR);
+}
+
+/**
+ * hvx_vmx_skip_instruction - advance RIP past an emulated instruction
+ * @v: the vCPU.
+ * @len: instruction length, bytes.
+ *
+ * Inline, the usual case of every exit's skip: RIP, RFLAGS and the
+ * interruptibility state cached (hvx_vmx_run() reads them), no TF or RF,
+ * no breakpoint hit, no blocking by STI or MOV SS. Anything else, with
+ * what the skip must then do, is hvx_vmx_skip_instruction_slow().
+ */
+static __always_inline void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v,
+						     u32 len)
+{
+	u64 rip;
+
+	if (likely((v->regs_avail & HVX_SKIP_REGS) == HVX_SKIP_REGS &&
+		   !(v->rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF)) &&
+		   !(v->intr_state & (GUEST_INTR_STATE_STI |
+				      GUEST_INTR_STATE_MOV_SS)) &&
+		   !v->db_hits)) {
+		rip = v->rip + len;
+		v->rip = v->efer & EFER_LMA ? rip : (u32)rip;
+		v->regs_dirty |= BIT(HVX_REG_RIP);
+		return;
+	}
+	hvx_vmx_skip_instruction_slow(v, len);
 }
 
 /* state.c: the state save and restore need (HVX_GET/SET_XSAVE ...) */

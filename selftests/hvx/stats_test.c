@@ -680,6 +680,19 @@ TEST(fastpath_leaves_for_signal)
 
 /* ---- Exact counts ---------------------------------------------------- */
 
+#define TIMING_PARAM	"/sys/module/hvx/parameters/stats_timing"
+
+/* Turn the exit and round-trip timing (hist_handler, hist_user) on or off. */
+static int set_timing(bool on)
+{
+	FILE *f = fopen(TIMING_PARAM, "w");
+
+	if (!f)
+		return -1;
+	fputs(on ? "Y" : "N", f);
+	return fclose(f);
+}
+
 /* Run guest_counted(): one exit to us per OUT, then DONE. */
 static void run_counted(struct __test_metadata *_metadata, struct vcpu *vcpu)
 {
@@ -694,9 +707,10 @@ static void run_counted(struct __test_metadata *_metadata, struct vcpu *vcpu)
 
 /*
  * 1000 CPUIDs and 500 OUTs in the guest show up as exactly that many
- * exits; everything that is derived from the same exits adds up.
+ * exits; everything that is derived from the same exits adds up. With
+ * stats_timing on, every exit and round trip is timed; with it off, none.
  */
-TEST(exact_exit_counts)
+static void exact_counts(struct __test_metadata *_metadata, bool timing)
 {
 	struct hvx_nl_stats s[2];
 	const struct hvx_stats_top *t;
@@ -708,8 +722,10 @@ TEST(exact_exit_counts)
 
 	REQUIRE_VMX();
 	REQUIRE_NL(&nl);
+	ASSERT_EQ(0, set_timing(timing)) TH_LOG("%s: %m", TIMING_PARAM);
 	vcpu = vm_create_long(&vm, guest_counted, 0);
 	run_counted(_metadata, vcpu);
+	ASSERT_EQ(0, set_timing(false));
 	id = own_vm_id(_metadata, &nl);
 	ASSERT_LT(0, id);
 
@@ -737,13 +753,15 @@ TEST(exact_exit_counts)
 	/* Every exit is counted once, by reason and in the histogram. */
 	ASSERT_EQ(st->exits, sum(st->exits_by_reason, HVX_STATS_EXIT_REASONS) +
 			     st->exits_other);
-	ASSERT_EQ(st->exits, sum(st->hist_handler, HVX_STATS_HIST_BUCKETS));
+	ASSERT_EQ(timing ? st->exits : 0,
+		  sum(st->hist_handler, HVX_STATS_HIST_BUCKETS));
 	ASSERT_EQ(0, st->entry_failures);
 
 	/* HVX_RUN returned 501 times with an I/O exit; 500 round trips. */
 	ASSERT_EQ(STATS_OUTS + 1, st->user_exits[HVX_EXIT_IO]);
 	ASSERT_EQ(STATS_OUTS + 1, sum(st->user_exits, HVX_STATS_USER_EXITS));
-	ASSERT_EQ(STATS_OUTS, sum(st->hist_user, HVX_STATS_HIST_BUCKETS));
+	ASSERT_EQ(timing ? STATS_OUTS : 0,
+		  sum(st->hist_user, HVX_STATS_HIST_BUCKETS));
 
 	/* First touches of RAM; none is MMIO. */
 	ASSERT_LT(0, st->ept_violations);
@@ -770,6 +788,16 @@ TEST(exact_exit_counts)
 	vm_free(vm);
 	ASSERT_EQ(-ENOENT, hvx_nl_get_stats(&nl, id, -1, s, 2));
 	hvx_nl_close(&nl);
+}
+
+TEST(exact_exit_counts)
+{
+	exact_counts(_metadata, true);
+}
+
+TEST(exact_exit_counts_untimed)
+{
+	exact_counts(_metadata, false);
 }
 
 /* Exits by MSR index (with the write bit), HLT, and injected exceptions. */

@@ -19,6 +19,11 @@ Subcommands (standard library only):
                              baseline's tolerance (3%) above it
   baseline RESULTS OUT       write a new baseline from results.json
   markdown RESULTS OUT       the generated figures file (commit and date)
+  shares TRACEJSON [--ratio R]
+                             per operation, the part of the round trip both
+                             hypervisors pay (the same host functions, user
+                             space, the priced classes) and what hvx's own
+                             part would have to be for hvx/KVM <= R
 """
 import argparse
 import bisect
@@ -472,6 +477,85 @@ def cmd_trace(a):
         die(f"{a.trace}: no traced window")
 
 
+# Groups of the host functions both hypervisors run (cmd_shares), by name.
+SHARE_GROUPS = [
+    ("user space (the VMM's side)", re.compile(r"^\(host user space\)$")),
+    ("FPU state swap", re.compile(r"fpu|fpregs|fpstate|xsave|xrstor|xfeature")),
+    ("syscall entry and exit, ioctl", re.compile(
+        r"^(entry_SYSCALL|do_syscall|syscall_|exit_to_user|__x64_sys_ioctl"
+        r"|__fget|__fdget|fdget|fput|security_file_ioctl|.*user_return"
+        r"|__rseq|rseq_|arch_exit|irqentry|ksys_ioctl)")),
+    ("scheduler, idle, timers", re.compile(
+        r"sched|idle|menu_select|tick|hrtimer|ktime|clock|psi_|rcu|timer"
+        r"|update_|enqueue|dequeue|pick_|switch_|wake|load_avg|cpuacct"
+        r"|finish_task|context_switch|__switch_to|native_|timekeeping")),
+    ("memory: allocation, pinning, faults", re.compile(
+        r"page|alloc|gup|follow_|mm|pte|pmd|pud|folio|lru|memcg|mtree"
+        r"|vma|rmqueue|zone|account|fault|mas_")),
+]
+
+
+def share_group(name):
+    for label, rx in SHARE_GROUPS:
+        if rx.search(name):
+            return label
+    return "other kernel"
+
+
+def cmd_shares(a):
+    """What of each round trip both hypervisors pay, and so the lowest
+    hvx/KVM ratio hvx could reach with its own part at zero.
+
+    Instructions: a kernel function outside the hypervisors' modules (and
+    host user space) is shared up to the smaller of its two counts; the
+    rest of the round trip is the hypervisor's own (its module, and kernel
+    work the other does not do). Modelled cycles: the shared instructions
+    at one cycle, plus each priced class (VM entry, MSRs, XSAVE, ...) up
+    to the smaller of the two, plus the guest's instructions."""
+    with open(a.trace_json) as f:
+        tr = json.load(f)
+    wins = {(w["hv"], w["op"]): w for w in tr["windows"]}
+    out = []
+    for op in GUEST_OPS:
+        h, k = wins.get(("hvx", op)), wins.get(("kvm", op))
+        if not h or not k or "functions" not in h or "functions" not in k:
+            continue
+        hf, kf = h["functions"], k["functions"]
+        mod = re.compile(r" \[(hvx|kvm|kvm-intel)\]$")
+        groups = {}
+        for fn in set(hf) & set(kf):
+            if mod.search(fn):
+                continue
+            n = min(hf[fn], kf[fn])
+            g = share_group(fn)
+            groups[g] = groups.get(g, 0) + n
+        shared = sum(groups.values())
+        g_instr = min(h["guest_instructions"], k["guest_instructions"])
+        ht = h["host_instructions"] + h["guest_instructions"]
+        kt = k["host_instructions"] + k["guest_instructions"]
+        hb, kb = h["modelled_cycles_by_class"], k["modelled_cycles_by_class"]
+        priced = sum(min(hb[c], kb[c]) for c in hb if c not in ("other",))
+        sc = shared + priced
+        hc, kc = h["modelled_cycles"], k["modelled_cycles"]
+        out += ["", f"{op}:",
+                "  %-44s %9s %9s" % ("", "hvx", "KVM"),
+                "  %-44s %9d %9d" % ("instructions, host and guest", ht, kt)]
+        for label in [g for g, _ in SHARE_GROUPS] + ["other kernel"]:
+            if groups.get(label):
+                out.append("    shared: %-36s %9d" % (label, groups[label]))
+        out += ["  %-44s %9d %9d" % ("own (the rest, guest's excluded)",
+                                     ht - shared - g_instr, kt - shared - g_instr),
+                "  lowest ratio (hvx's own part at 0): %.2f; %.2fx needs hvx's own <= %d"
+                % ((shared + g_instr) / kt, a.ratio, a.ratio * kt - shared - g_instr),
+                "  %-44s %9.0f %9.0f" % ("modelled cycles", hc, kc),
+                "  %-44s %9.0f" % ("shared (functions above, priced classes, guest)", sc),
+                "  lowest ratio: %.2f; %.2fx needs hvx's own <= %.0f cycles (now %.0f)"
+                % (sc / kc, a.ratio, a.ratio * kc - sc, hc - sc)]
+    if not out:
+        die(f"{a.trace_json}: no operation traced with functions under both hypervisors")
+    print("\n".join(["Shared part of each round trip (benchtool.py shares)"] + out))
+
+
 def cmd_merge(a):
     with open(a.results) as f:
         res = json.load(f)
@@ -818,6 +902,10 @@ def main():
     s.add_argument("--target", default="make bench")
     s.add_argument("--args", default="")
     s.set_defaults(fn=cmd_markdown)
+    s = sub.add_parser("shares")
+    s.add_argument("trace_json")
+    s.add_argument("--ratio", type=float, default=0.6)
+    s.set_defaults(fn=cmd_shares)
     a = p.parse_args()
     try:
         a.fn(a)

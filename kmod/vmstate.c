@@ -40,6 +40,16 @@ static const struct {
 };
 
 #define NR_STATE_TYPES	ARRAY_SIZE(state_types)
+
+/*
+ * The PCI bus's lock comes before vm->lock (a configuration write may
+ * move a BAR, hvx_bus_move()): its record is read, checked and loaded
+ * with vm->lock dropped, the vCPUs stopped.
+ */
+static bool unlocked_type(int i)
+{
+	return state_types[i].type == HVX_STATE_PCI;
+}
 #define NR_SLOTS	32	/* virtio records, one per PCI slot at most */
 
 static void state_sizes_check(void)
@@ -147,8 +157,8 @@ static void state_release_vcpus(struct state_ctx *c)
  *
  * The records are built in a kernel buffer and copied out after the
  * locks are dropped (the user buffer may fault): the platform devices'
- * under vm->lock, the virtio devices' under their own locks (which come
- * before vm->lock), with every vCPU's run lock held (trylock) from before
+ * under vm->lock, the PCI bus's and the virtio devices' under their own
+ * locks (which come before vm->lock), with every vCPU's run lock held (trylock) from before
  * their requests in flight complete until the records are read.
  * Context: process context; takes vm->lock (the ioctl's lock class is
  * HVX_IOC_LOCK_NONE), the vCPUs' run locks and each device's lock in
@@ -160,7 +170,7 @@ static void state_release_vcpus(struct state_ctx *c)
 long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 {
 	struct state_ctx *c = NULL;
-	bool held = false, drained = false;
+	bool held = false, drained = false, got = false;
 	u32 len = 0;
 	u8 *buf;
 	long ret;
@@ -206,14 +216,24 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 			goto unlock;
 	}
 	for (i = 0; i < NR_STATE_TYPES; i++)
-		if (vm->plat->flags & state_types[i].dev)
+		if ((vm->plat->flags & state_types[i].dev) && !unlocked_type(i))
 			len += state_get_one(vm, state_types[i].type,
 					     (void *)(buf + len));
 	ret = len;
+	got = true;
 unlock:
 	mutex_unlock(&vm->lock);
-	/* The virtio records take the devices' locks: without vm->lock. */
-	if (ret > 0 && c) {
+	/*
+	 * The PCI and virtio records take locks that come before vm->lock.
+	 * vm->plat stays once ready; the order of the records is kept.
+	 */
+	for (i = 0; got && i < NR_STATE_TYPES; i++)
+		if ((vm->plat->flags & state_types[i].dev) && unlocked_type(i))
+			len += state_get_one(vm, state_types[i].type,
+					     (void *)(buf + len));
+	if (got)
+		ret = len;
+	if (got && c) {
 		len += hvx_virtio_get_state(&c->virtio, buf + len);
 		ret = len;
 	}
@@ -348,8 +368,9 @@ static void state_set_one(struct hvx_vm *vm, const struct hvx_state_header *h)
  * Copies the whole buffer in, parses it, and with every vCPU's run lock
  * held (and the virtio devices' requests in flight completed) checks
  * each record against its device before any is applied, then applies
- * them in state_types order (under vm->lock), then the virtio records by
- * slot (under each device's lock, which comes before vm->lock).
+ * them in state_types order (under vm->lock; the PCI bus's under its own
+ * lock, which comes before vm->lock), then the virtio records by slot
+ * (under each device's lock, which also comes before vm->lock).
  * Context: process context; takes vm->lock (the ioctl's lock class is
  * HVX_IOC_LOCK_NONE), the vCPUs' run locks (trylock) and each device's
  * lock in turn; may wait for the virtio workers.
@@ -395,31 +416,37 @@ long hvx_vm_set_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	ret = -EBUSY;
 	if (!state_stop_vcpus(vm, c))
 		goto unlock;
-	if (virtio) {
-		/*
-		 * The devices' locks come before vm->lock: drain and check
-		 * them without it. The vCPUs stay stopped, so nothing else
-		 * loads state meanwhile (a concurrent GET or SET gets EBUSY).
-		 */
-		mutex_unlock(&vm->lock);
-		ret = hvx_virtio_drain(&c->virtio);
-		for (i = 0; !ret && i < NR_SLOTS; i++)
-			if (vrecs[i])
-				ret = hvx_virtio_check_state(&c->virtio, vrecs[i],
-							     erecs[i]);
-		mutex_lock(&vm->lock);
-		if (ret)
-			goto release;
-	}
+	/*
+	 * The virtio devices' locks and the PCI bus's come before
+	 * vm->lock: drain and check them without it. The vCPUs stay
+	 * stopped, so nothing else loads state meanwhile (a concurrent GET
+	 * or SET gets EBUSY).
+	 */
+	mutex_unlock(&vm->lock);
+	ret = virtio ? hvx_virtio_drain(&c->virtio) : 0;
+	for (i = 0; !ret && i < NR_SLOTS; i++)
+		if (vrecs[i])
+			ret = hvx_virtio_check_state(&c->virtio, vrecs[i],
+						     erecs[i]);
+	for (i = 0; !ret && i < NR_STATE_TYPES; i++)
+		if (recs[i] && unlocked_type(i))
+			ret = state_check_one(vm, recs[i]);
+	mutex_lock(&vm->lock);
+	if (ret)
+		goto release;
 	for (i = 0; i < NR_STATE_TYPES; i++) {
-		ret = recs[i] ? state_check_one(vm, recs[i]) : 0;
+		ret = recs[i] && !unlocked_type(i) ?
+		      state_check_one(vm, recs[i]) : 0;
 		if (ret)
 			goto release;
 	}
 	for (i = 0; i < NR_STATE_TYPES; i++)
-		if (recs[i])
+		if (recs[i] && !unlocked_type(i))
 			state_set_one(vm, recs[i]);
 	mutex_unlock(&vm->lock);
+	for (i = 0; i < NR_STATE_TYPES; i++)
+		if (recs[i] && unlocked_type(i))
+			state_set_one(vm, recs[i]);
 	for (i = 0; i < NR_SLOTS; i++)
 		if (vrecs[i])
 			hvx_virtio_set_state(&c->virtio, vrecs[i], erecs[i]);

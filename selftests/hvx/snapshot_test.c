@@ -1433,6 +1433,14 @@ static uint32_t vm_of(pid_t pid)
 	return id;
 }
 
+/*
+ * The pace of the flat guest in the tests whose hvxctl requests are
+ * answered while it runs (TSC ticks per step at least): it must outlive
+ * several hvxctl runs, which on a loaded host or a debug kernel take
+ * longer than the unpaced guest's whole count.
+ */
+#define REQ_PACE	(1 << 20)
+
 #define REQUIRE_HVXCTL() do {						\
 	if (!hvxctl_path())						\
 		SKIP(return, "no hvxctl: HVX_HVXCTL is not set or not executable (make check sets it)"); \
@@ -1550,6 +1558,7 @@ TEST_F(snap, hvxctl_refused)
 
 	REQUIRE_VMX();
 	REQUIRE_HVXCTL();
+	ASSERT_TRUE(flat_guest_write(self->guest, SNAP_LIMIT, 0, REQ_PACE));
 	if (access(NE2K_DEV "/vendor", R_OK))
 		SKIP(return, "no NE2000 at " NE2K_BDF " (Bochs's ne2k slot) for a VM that cannot be saved");
 	self->ne2k = true;
@@ -1612,6 +1621,7 @@ TEST_F(snap, hvxctl_failed)
 
 	REQUIRE_VMX();
 	REQUIRE_HVXCTL();
+	ASSERT_TRUE(flat_guest_write(self->guest, SNAP_LIMIT, 0, REQ_PACE));
 	ASSERT_EQ(0, loopback_up());
 	snprintf(nowhere, sizeof(nowhere), "tcp:127.0.0.1:%d", mig_port(2));
 	snprintf(missing, sizeof(missing), "%s/no/such/dir/vm.snap", self->dir);

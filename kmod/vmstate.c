@@ -50,6 +50,7 @@ static bool unlocked_type(int i)
 {
 	return state_types[i].type == HVX_STATE_PCI;
 }
+
 #define NR_SLOTS	32	/* virtio records, one per PCI slot at most */
 
 static void state_sizes_check(void)

@@ -110,6 +110,23 @@ static u32 state_get_one(struct hvx_vm *vm, u16 type,
 }
 
 /*
+ * The platform devices' records into @buf, those whose lock comes before
+ * vm->lock (@unlocked) or the others; returns their size.
+ */
+static u32 state_get_platform(struct hvx_vm *vm, u8 *buf, bool unlocked)
+{
+	u32 len = 0;
+	int i;
+
+	for (i = 0; i < NR_STATE_TYPES; i++)
+		if ((vm->plat->flags & state_types[i].dev) &&
+		    unlocked_type(i) == unlocked)
+			len += state_get_one(vm, state_types[i].type,
+					     (void *)(buf + len));
+	return len;
+}
+
+/*
  * What a GET or SET holds across dropping vm->lock: the vCPUs whose run
  * locks it took (a vCPU created meanwhile is not among them) and the
  * virtio devices it works on.
@@ -159,8 +176,9 @@ static void state_release_vcpus(struct state_ctx *c)
  * The records are built in a kernel buffer and copied out after the
  * locks are dropped (the user buffer may fault): the platform devices'
  * under vm->lock, the PCI bus's and the virtio devices' under their own
- * locks (which come before vm->lock), with every vCPU's run lock held (trylock) from before
- * their requests in flight complete until the records are read.
+ * locks (which come before vm->lock), with every vCPU's run lock held
+ * (trylock) from before their requests in flight complete until the
+ * records are read.
  * Context: process context; takes vm->lock (the ioctl's lock class is
  * HVX_IOC_LOCK_NONE), the vCPUs' run locks and each device's lock in
  * turn; may wait for the virtio workers.
@@ -175,7 +193,6 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 	u32 len = 0;
 	u8 *buf;
 	long ret;
-	int i;
 
 	state_sizes_check();
 	if (a->flags || a->size > HVX_VM_STATE_MAX_SIZE)
@@ -216,10 +233,7 @@ long hvx_vm_get_state(struct hvx_vm *vm, const struct hvx_vm_state *a)
 		if (ret)
 			goto unlock;
 	}
-	for (i = 0; i < NR_STATE_TYPES; i++)
-		if ((vm->plat->flags & state_types[i].dev) && !unlocked_type(i))
-			len += state_get_one(vm, state_types[i].type,
-					     (void *)(buf + len));
+	len = state_get_platform(vm, buf, false);
 	ret = len;
 	got = true;
 unlock:
@@ -228,12 +242,10 @@ unlock:
 	 * The PCI and virtio records take locks that come before vm->lock.
 	 * vm->plat stays once ready; the order of the records is kept.
 	 */
-	for (i = 0; got && i < NR_STATE_TYPES; i++)
-		if ((vm->plat->flags & state_types[i].dev) && unlocked_type(i))
-			len += state_get_one(vm, state_types[i].type,
-					     (void *)(buf + len));
-	if (got)
+	if (got) {
+		len += state_get_platform(vm, buf + len, true);
 		ret = len;
+	}
 	if (got && c) {
 		len += hvx_virtio_get_state(&c->virtio, buf + len);
 		ret = len;

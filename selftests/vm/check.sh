@@ -28,7 +28,7 @@
 #   TESTS           optional extended regex on test names (empty = all)
 # Optional knobs, for debugging the harness:
 #   HVX_EMUS            emulators to run (default "bochs qemu bochs-smp
-#                       bochs-spec", and qemu-nointremap when
+#                       bochs-spec bochs-smp2", and qemu-nointremap when
 #                       passthrough_test runs; "qemu-kvm qemu" instead of
 #                       the Bochs ones when /dev/kvm offers nested VMX;
 #                       each one's programs: EMULATORS in hvxcheck.py)
@@ -262,8 +262,8 @@ fi
 
 for e in $EMUS; do
 	case $e in
-	bochs | bochs-smp | bochs-spec)
-		setup_bochs "$e" "$([[ $e == bochs-smp ]] && echo 2 || echo 1)" \
+	bochs*)
+		setup_bochs "$e" "$(python3 "$HERE/hvxcheck.py" cpus "$e")" \
 			"$(HVX_EMUS=$EMUS python3 "$HERE/hvxcheck.py" only "$e" --tests "${tests[*]}")"
 		;;
 	esac

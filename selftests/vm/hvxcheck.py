@@ -45,6 +45,12 @@ class Emulator:
     qemu_args: QEMU machine and device arguments (kind 'qemu').
     after: the emulator it starts after, once that one ended, when both
     run XHOST_TEST (start_after()).
+    share_of: the emulator whose programs this one takes a share of: when
+    both are in the plan, its programs leave that one's run, so the two
+    boots of one configuration run the suite between them.
+    follows: emulators it starts after, those of them in the plan having
+    ended (start_after()): a share started when a short run ends keeps
+    the Bochs processes to the two the build machine's cores can run.
     """
     name: str
     kind: str                   # 'bochs' or 'qemu'
@@ -58,6 +64,8 @@ class Emulator:
     cmdline_var: str = 'CMDLINE_QEMU'
     qemu_args: tuple = ()
     after: str = ''
+    share_of: str = ''
+    follows: tuple = ()
 
 
 # The QEMU TCG boots have no VMX: they run the programs that test DMA
@@ -74,6 +82,14 @@ VMX_LESS = ('novmx_test',)
 # bochs-spec, which therefore starts once bochs has ended. bochs-smp has
 # no such disk.
 XHOST_TEST = 'xhost_test'
+
+# The shares (Emulator.share_of), by the programs' running times in
+# Bochs: the tail of the sorted suite, which SMP2_PROGRAMS ends (the
+# virtio_linux_test boots alone take about a quarter of bochs-smp's run),
+# and BOCHS2_PROGRAMS from snapshot_test on, about half of bochs's.
+SMP2_PROGRAMS = ('virtio_linux_test', 'virtio_net_test', 'virtio_test',
+                 'vmstate_test', 'vmxlife_test')
+BOCHS2_PROGRAMS = ('snapshot_test', 'spec_test', 'stats_test') + SMP2_PROGRAMS
 
 # passthrough: the edu and an e1000 share slot 4, hence one IOMMU group
 # (conventional PCI functions without ACS); the edu's DMA reaches 40 address
@@ -93,6 +109,17 @@ EMULATORS = {
         Emulator('bochs-spec', 'bochs', 'HVX_BOCHS_TIMEOUT', 1500,
                  programs=('spec_test', 'exits_test', 'events_test', XHOST_TEST),
                  after='bochs'),
+        # The last part of bochs-smp's programs, on a second boot of the
+        # same configuration that starts when bochs and bochs-spec have
+        # ended (bochs-smp alone would run on for about as long again).
+        Emulator('bochs-smp2', 'bochs', 'HVX_BOCHS_TIMEOUT', 1500, cpus=2,
+                 programs=SMP2_PROGRAMS, share_of='bochs-smp',
+                 follows=('bochs', 'bochs-spec')),
+        # The second half of bochs's programs beside it, for make
+        # check-debug (DEBUG_EMUS), whose Bochs runs ten times as many
+        # instructions per tick and would take over an hour alone.
+        Emulator('bochs2', 'bochs', 'HVX_BOCHS_TIMEOUT', 1500,
+                 programs=BOCHS2_PROGRAMS, share_of='bochs'),
         Emulator('qemu', 'qemu', 'HVX_QEMU_TIMEOUT', 600,
                  programs=QEMU_PROGRAMS, debug_programs=QEMU_DEBUG_PROGRAMS,
                  qemu_args=('-M', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '512',
@@ -115,7 +142,7 @@ EMULATORS = {
     )
 }
 
-DEFAULT_EMUS = ('bochs', 'qemu', 'bochs-smp', 'bochs-spec')
+DEFAULT_EMUS = ('bochs', 'qemu', 'bochs-smp', 'bochs-spec', 'bochs-smp2')
 # With nested VMX, QEMU/KVM runs everything Bochs would, much faster.
 DEFAULT_EMUS_NESTED = ('qemu-kvm', 'qemu')
 NOIR_TEST = 'passthrough_test'
@@ -182,6 +209,9 @@ def select_emus(requested, tests, env=os.environ, nested=None):
         if progs is not None and env.get('HVX_HOST_VMLINUZ'):
             progs += emu.debug_programs
         run = [t for t in tests if (progs is None or t in progs) and t not in emu.without]
+        for share in words:
+            if EMULATORS[share].share_of == w:
+                run = [t for t in run if t not in EMULATORS[share].programs]
         if run:
             plan.append((emu, run))
     if not plan:
@@ -190,14 +220,21 @@ def select_emus(requested, tests, env=os.environ, nested=None):
 
 
 def start_after(plan):
-    """{emulator: the one it waits for} for PLAN (select_emus()).
+    """{emulator: (the ones it waits for, ...)} for PLAN (select_emus()).
 
     An emulator with `after` waits for that one to end when both run
     XHOST_TEST: bochs-spec restores the snapshot bochs left on their disk.
+    One with `follows` waits for those of them in the plan.
     """
     runs = {emu.name: run for emu, run in plan}
-    return {emu.name: emu.after for emu, run in plan
-            if emu.after in runs and XHOST_TEST in run and XHOST_TEST in runs[emu.after]}
+    wait = {}
+    for emu, run in plan:
+        names = [f for f in emu.follows if f in runs]
+        if emu.after in runs and XHOST_TEST in run and XHOST_TEST in runs[emu.after]:
+            names.insert(0, emu.after)
+        if names:
+            wait[emu.name] = tuple(names)
+    return wait
 
 
 def only_arg(run, tests):
@@ -685,13 +722,18 @@ class Runner:
         self.log(f'started {name} (pid {p.pid}, limit {limit}s)')
 
     def start_later(self, name, after, limit, cmd, cwd):
-        """Start NAME as start() would, once AFTER has ended (supervise())."""
+        """Start NAME as start() would, once each of AFTER (names) has
+        ended (supervise())."""
         self.waiting[name] = (after, limit, cmd, cwd)
-        self.log(f'{name} starts once {after} has ended')
+        self.log(f'{name} starts once {" and ".join(after)} ha{"ve" if len(after) > 1 else "s"} ended')
+
+    def _ended(self, name):
+        """NAME ran and ended, or will never run."""
+        return name in self.status or (name not in self.procs and name not in self.waiting)
 
     def _start_waiting(self):
         for name, (after, limit, cmd, cwd) in list(self.waiting.items()):
-            if after in self.status or after not in self.procs:
+            if all(self._ended(a) for a in after):
                 del self.waiting[name]
                 self.start(name, limit, cmd, cwd)
 
@@ -875,6 +917,8 @@ def main(argv=None):
     p.add_argument('--tests', required=True, help='selected programs, space-separated')
     p = sub.add_parser('command', help='print the command line that starts one emulator')
     p.add_argument('emu')
+    p = sub.add_parser('cpus', help="print one emulator's CPU count")
+    p.add_argument('emu')
     p = sub.add_parser('only', help="print the hvx.only= value of one emulator's programs "
                        '(empty: all)')
     p.add_argument('emu')
@@ -903,6 +947,11 @@ def main(argv=None):
         print(f'{ME}: {msg}', flush=True)
 
     try:
+        if a.cmd == 'cpus':
+            if a.emu not in EMULATORS:
+                raise UsageError(f"unknown emulator '{a.emu}'")
+            print(EMULATORS[a.emu].cpus)
+            return 0
         if a.cmd == 'command':
             run = EMULATORS[a.emu].programs or ()
             print(' '.join(emu_command(EMULATORS[a.emu], run, (), a.img or a.out + '/img',
@@ -911,7 +960,7 @@ def main(argv=None):
         plan = select_emus(env.get('HVX_EMUS', ''), tests, env)
     except UsageError as e:
         print(f'{ME}: {e}', file=sys.stderr)
-        if a.cmd not in ('emus', 'only'):   # check.sh prints the summary then
+        if a.cmd not in ('emus', 'only', 'cpus'):   # check.sh prints the summary then
             print('0 passed, 1 failed, 0 skipped')
         return 1
     if a.cmd == 'emus':

@@ -389,11 +389,37 @@ class EmulatorTest(unittest.TestCase):
             ('bochs-smp', ['api_test', 'spec_test']),
             ('bochs-spec', ['spec_test', 'xhost_test']),
         ])
-        self.assertEqual(hvxcheck.start_after(plan), {'bochs-spec': 'bochs'})
+        self.assertEqual(hvxcheck.start_after(plan), {'bochs-spec': ('bochs',)})
         # Without the test, or without bochs, nothing waits.
         plan = hvxcheck.select_emus('', tests[:2], {}, nested=False)
         self.assertEqual(hvxcheck.start_after(plan), {})
         plan = hvxcheck.select_emus('bochs-spec', tests, {})
+        self.assertEqual(hvxcheck.start_after(plan), {})
+
+    def test_shares(self):
+        # bochs-smp2 takes the tail of bochs-smp's programs and starts
+        # when bochs and bochs-spec have ended; alone, bochs-smp runs all.
+        tests = ['api_test', 'spec_test', 'virtio_test', 'vmxlife_test', 'xhost_test']
+        plan = hvxcheck.select_emus('', tests, {}, nested=False)
+        self.assertEqual(self.names(plan), [
+            ('bochs', tests),
+            ('bochs-smp', ['api_test', 'spec_test']),
+            ('bochs-spec', ['spec_test', 'xhost_test']),
+            ('bochs-smp2', ['virtio_test', 'vmxlife_test']),
+        ])
+        self.assertEqual(hvxcheck.start_after(plan), {'bochs-spec': ('bochs',),
+                                                      'bochs-smp2': ('bochs', 'bochs-spec')})
+        plan = hvxcheck.select_emus('bochs-smp', tests, {})
+        self.assertEqual(self.names(plan), [('bochs-smp', tests[:4])])
+        # Nothing left for the share: left out; the other waits for nothing.
+        plan = hvxcheck.select_emus('bochs-smp bochs-smp2', ['api_test'], {})
+        self.assertEqual(self.names(plan), [('bochs-smp', ['api_test'])])
+        self.assertEqual(hvxcheck.start_after(plan), {})
+        # The debug run's bochs2 starts at once, beside bochs.
+        plan = hvxcheck.select_emus('bochs bochs2', tests, {})
+        self.assertEqual(self.names(plan), [('bochs', ['api_test', 'xhost_test']),
+                                            ('bochs2', ['spec_test', 'virtio_test',
+                                                        'vmxlife_test'])])
         self.assertEqual(hvxcheck.start_after(plan), {})
 
     def test_only(self):
@@ -511,12 +537,19 @@ class RunnerTest(unittest.TestCase):
     def test_start_later(self):
         ended = f'{self.out}/bochs-ended'
         self.runner.start('bochs', 60, ['sh', '-c', f'sleep 0.5; touch {ended}'], self.out)
-        self.runner.start_later('bochs-spec', 'bochs', 60,
+        self.runner.start_later('bochs-spec', ('bochs',), 60,
+                                ['sh', '-c', f'test -e {ended}'], self.out)
+        # A chain: the share waits for both, the second still waiting.
+        self.runner.start_later('bochs-smp2', ('bochs', 'bochs-spec'), 60,
                                 ['sh', '-c', f'test -e {ended}'], self.out)
         self.runner.supervise()
         self.assertRegex(self.runner.status['bochs'], r'^exited rc=0 after \d+s$')
         self.assertRegex(self.runner.status['bochs-spec'], r'^exited rc=0 after \d+s$')
+        self.assertRegex(self.runner.status['bochs-smp2'], r'^exited rc=0 after \d+s$')
         self.assertIn('bochs-spec starts once bochs has ended', self.logs)
+        self.assertIn('bochs-smp2 starts once bochs and bochs-spec have ended', self.logs)
+        started = [m for m in self.logs if m.startswith('started ')]
+        self.assertEqual([m.split()[1] for m in started], ['bochs', 'bochs-spec', 'bochs-smp2'])
 
 
 if __name__ == '__main__':

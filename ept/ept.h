@@ -259,6 +259,8 @@ bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);
 void hvx_ept_flush_local(struct hvx_mem *mem);
 void hvx_ept_flush_cpu_all(void);
+/* vmx/vmx.c: INVEPT and INVVPID only where this is true */
+bool hvx_vmx_cpu_on(void);
 int hvx_ept_nx_split(struct hvx_mem *mem, u64 gpa, u64 need);
 u64 hvx_ept_nx_unhook(struct hvx_mem *mem, u64 gpa, int level);
 void hvx_ept_nx_free(struct hvx_mem *mem, u64 entry, u64 gpa, int level);

@@ -2178,6 +2178,7 @@ TEST(guest_bar_verw_mmio)
 	EXPECT_LT(0, s1.exits - s0.exits);
 	EXPECT_EQ(s1.exits - s0.exits, s1.verw - s0.verw);
 	close(dfd);
+	vcpu_free(vcpu);
 	vm_free(vm);
 
 	ASSERT_TRUE(wait_for_refcnt(0, 5000));

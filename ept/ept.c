@@ -819,7 +819,8 @@ void hvx_ept_flush_cpu_all(void)
  */
 static void ept_flush_ipi(void *data)
 {
-	hvx_invept(VMX_EPT_EXTENT_CONTEXT, ((struct hvx_mem *)data)->eptp);
+	if (hvx_vmx_cpu_on())
+		hvx_invept(VMX_EPT_EXTENT_CONTEXT, ((struct hvx_mem *)data)->eptp);
 }
 
 /**
@@ -832,8 +833,10 @@ static void ept_flush_ipi(void *data)
  * on one of them takes an external-interrupt VM exit for the IPI and
  * re-enters with the flushed mappings. CPU hotplug is not held off: the
  * MMU notifier flushes from inside reclaim, which a hotplug callback may
- * enter with the hotplug lock held, so the IPI tolerates a CPU that is
- * not in VMX operation (ept_flush_ipi()).
+ * enter with the hotplug lock held. So a CPU of the mask may have left
+ * VMX operation (going offline, or for a reboot): the IPI executes
+ * INVEPT only where hvx_vmx_cpu_on(), and one that still faults (the CPU
+ * left between the check and the instruction) is skipped (hvx_invept()).
  * Context: process context, not in atomic context (waits for the IPIs);
  * takes no lock.
  */

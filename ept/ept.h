@@ -89,6 +89,9 @@ struct hvx_slot {
  *	pinned.
  * @mmio: device memory ranges mapped into the EPT (struct hvx_mmio_range,
  *	ept/mmio.c); under @lock. Slots may not overlap them.
+ * @nr_device_mmio: how many of @mmio are device memory (not the private
+ *	APIC-access page); written under @lock, read locklessly at VM entry
+ *	(hvx_vmx_has_host_mmio()).
  * @no_ept: a DMA-only VM (HVX_VM_NO_VCPUS): no vCPU walks the EPT and
  *	VMX root mode may be off, so EPT flushes are skipped.
  * @mm: address space of the VM's creator (a reference is held): the pins
@@ -137,6 +140,7 @@ struct hvx_mem {
 	atomic64_t nr_leaves[3];
 	struct hvx_mem_listener *listener;
 	struct list_head mmio;
+	unsigned int nr_device_mmio;
 	bool no_ept;
 	struct mm_struct *mm;
 	cpumask_var_t cpus;
@@ -159,6 +163,7 @@ struct hvx_mem {
  * @gpa: first guest physical address, page-aligned.
  * @hpa: host physical address it maps, page-aligned.
  * @npages: size in 4 KiB pages; 0 while not mapped.
+ * @private: a kernel page (hvx_mem_map_private()), not device memory.
  *
  * Owned by the caller (zeroed before first use); ept/mmio.c links it
  * while it is mapped.
@@ -168,6 +173,7 @@ struct hvx_mmio_range {
 	u64 gpa;
 	u64 hpa;
 	u64 npages;
+	bool private;
 };
 
 /**
@@ -253,6 +259,8 @@ bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);
 void hvx_ept_flush_local(struct hvx_mem *mem);
 void hvx_ept_flush_cpu_all(void);
+/* vmx/vmx.c: INVEPT and INVVPID only where this is true */
+bool hvx_vmx_cpu_on(void);
 int hvx_ept_nx_split(struct hvx_mem *mem, u64 gpa, u64 need);
 u64 hvx_ept_nx_unhook(struct hvx_mem *mem, u64 gpa, int level);
 void hvx_ept_nx_free(struct hvx_mem *mem, u64 entry, u64 gpa, int level);

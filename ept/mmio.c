@@ -14,7 +14,9 @@
  * CPU every MMIO_RESCHED leaves all the same.
  *
  * The APIC-access page (hvx_mem_map_private()) is kept on the same list,
- * as a write-back page, so that no slot can be created over it either.
+ * as a write-back page, so that no slot can be created over it either;
+ * it is RAM, so it does not count as device memory for the MMIO-stale-data
+ * VERW (hvx_mem.nr_device_mmio).
  *
  * A range never overlaps a RAM slot: mapping one over a slot fails, and
  * so does creating a slot over a mapped range (hvx_mmio_overlaps()). So
@@ -129,7 +131,9 @@ int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
 		goto out;
 	}
 	r->npages = size >> PAGE_SHIFT;
+	r->private = false;
 	list_add(&r->node, &mem->mmio);
+	WRITE_ONCE(mem->nr_device_mmio, mem->nr_device_mmio + 1);
 out:
 	mutex_unlock(&mem->lock);
 	return ret;
@@ -153,6 +157,8 @@ void hvx_mmio_unmap(struct hvx_mem *mem, struct hvx_mmio_range *r)
 	list_del(&r->node);
 	mmio_zap(mem, r, r->npages);
 	r->npages = 0;
+	if (!r->private)
+		WRITE_ONCE(mem->nr_device_mmio, mem->nr_device_mmio - 1);
 	mutex_unlock(&mem->lock);
 }
 
@@ -199,6 +205,7 @@ int hvx_mem_map_private(struct hvx_mem *mem, struct hvx_mmio_range *r,
 	r->gpa = gpa;
 	r->hpa = page_to_phys(page);
 	r->npages = 1;
+	r->private = true;
 	list_add(&r->node, &mem->mmio);
 out:
 	mutex_unlock(&mem->lock);

@@ -96,7 +96,9 @@ int hvx_vpid_alloc(void)
 
 static void vpid_flush_ipi(void *data)
 {
-	hvx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, (u16)(unsigned long)data);
+	if (hvx_vmx_cpu_on())
+		hvx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT,
+			    (u16)(unsigned long)data);
 }
 
 /**

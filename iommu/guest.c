@@ -173,8 +173,10 @@ static void msi_sync(struct hvx_pt_dev *dev)
 	if (!dev->msi_cap || (dev->irq_type != HVX_PCI_IRQ_NONE && !dev->guest_irqs))
 		return;		/* none, or userspace has the interrupts */
 	if (!want) {
-		if (dev->irq_type == HVX_PCI_IRQ_MSI)
+		if (dev->irq_type == HVX_PCI_IRQ_MSI) {
+			dev->nr_remaps++;
 			intx_rewire(dev);
+		}
 		return;
 	}
 	spin_lock_irqsave(&dev->irq_lock, flags);
@@ -190,6 +192,7 @@ static void msi_sync(struct hvx_pt_dev *dev)
 		return;
 	}
 	dev->gmsi_pending = 0;
+	dev->nr_remaps++;
 	ret = hvx_pt_msi_to_guest(dev, count);
 	if (ret) {
 		pci_info_ratelimited(dev->pdev, "hvx: guest MSI (%u vectors) not set up (%d)\n",
@@ -211,14 +214,17 @@ static void msix_sync(struct hvx_pt_dev *dev)
 	if (!dev->msix_cap || (dev->irq_type != HVX_PCI_IRQ_NONE && !dev->guest_irqs))
 		return;		/* none, or userspace has the interrupts */
 	if (!want) {
-		if (dev->irq_type == HVX_PCI_IRQ_MSIX)
+		if (dev->irq_type == HVX_PCI_IRQ_MSIX) {
+			dev->nr_remaps++;
 			intx_rewire(dev);
+		}
 		return;
 	}
 	if (dev->irq_type == HVX_PCI_IRQ_MSIX) {
 		hvx_pt_gmsix_flush(dev);
 		return;
 	}
+	dev->nr_remaps++;
 	ret = hvx_pt_msix_to_guest(dev);
 	if (ret) {
 		pci_info_ratelimited(dev->pdev, "hvx: guest MSI-X not set up (%d)\n",
@@ -288,7 +294,8 @@ static u32 vpci_read(struct hvx_pci_dev *d, unsigned int off,
 
 /*
  * Each BAR move or decode toggle of the guest maps or unmaps EPT leaves
- * and flushes the EPT on the VM's CPUs (IPIs). A guest may do this
+ * and flushes the EPT on the VM's CPUs (IPIs); each MSI or MSI-X enable
+ * or disable frees and allocates host vectors. A guest may do this
  * HVX_PT_REMAP_BURST times per HVX_PT_REMAP_WINDOW and device; beyond,
  * the config write that caused it returns only at the end of the window,
  * so a guest cannot turn remaps into a steady load on the host. Firmware

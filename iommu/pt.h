@@ -246,7 +246,8 @@ struct hvx_pt_trap {
  * @noncoherent: the device's DMA is not snooped for sure (no IOMMU, or
  *	one without IOMMU_CAP_CACHE_COHERENCY) and counts in the VM's
  *	hvx_mem.nr_noncoherent while it is attached.
- * @nr_remaps: EPT maps and unmaps of BAR pieces done so far; under @lock.
+ * @nr_remaps: EPT maps and unmaps of BAR pieces, and host vector set-ups
+ *	and teardowns for the guest's MSI/MSI-X, done so far; under @lock.
  * @remap_end: end (jiffies) of the current window of the guest's remap
  *	budget, 0 before the first; under @lock.
  * @remap_budget: remaps the guest may still cause in this window without

@@ -374,6 +374,22 @@ static void *alloc_vmx_region(int cpu)
 	return region;
 }
 
+/**
+ * hvx_vmx_cpu_on - is this CPU in VMX operation for hvx?
+ *
+ * True from this CPU's VMXON (or its reference on the core's) to its
+ * VMXOFF. A CPU outside VMX operation needs no INVEPT or INVVPID: it
+ * cannot execute them (#UD, SDM Vol. 3C 31.3), and it flushes every
+ * EPT and VPID translation when it enters again (vmx_cpu_on()).
+ *
+ * Context: preemption disabled (an IPI callback).
+ * Return: true if this CPU is in VMX operation.
+ */
+bool hvx_vmx_cpu_on(void)
+{
+	return this_cpu_read(vmx_on);
+}
+
 /* Enter VMX operation on this CPU (SDM Vol. 3C 24.7). */
 static int vmx_cpu_on(void)
 {

@@ -1255,15 +1255,17 @@ void hvx_vmx_spec_bitmaps_free(void);
  * @v: the vCPU.
  *
  * True while a passthrough BAR is mapped (ept/mmio.c), which is when the
- * guest can read host MMIO without exits (MMIO stale data). Read without
- * the lock: a mapping made concurrently counts from the next entry.
+ * guest can read host MMIO without exits (MMIO stale data). The
+ * APIC-access page, on the same list, is RAM and does not count. Read
+ * without the lock: a mapping made concurrently counts from the next
+ * entry.
  *
  * Context: any.
  * Return: true if the VM has device memory in its EPT.
  */
 static inline bool hvx_vmx_has_host_mmio(struct hvx_vmx_vcpu *v)
 {
-	return !list_empty(&v->mem->mmio);
+	return READ_ONCE(v->mem->nr_device_mmio) != 0;
 }
 
 /**

@@ -4,12 +4,16 @@
  * guest's view of the host's mitigations: #AC (reflected, and the
  * CVE-2015-5307 microcode loop, which must not hang the host), machine
  * checks handed to the host's handler (through hvx's mce_test_hook: no
- * emulator can raise a real #MC inside a guest), the guest's own debug
+ * emulator can raise a real #MC inside a guest), host NMIs taken in the
+ * guest handed to the host's NMI handler (bochs-smp), the guest's own debug
  * registers versus the host's, and CPUID.7.EDX / IA32_ARCH_CAPABILITIES /
  * IA32_PRED_CMD / IA32_FLUSH_CMD as the host has them.
  */
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +275,98 @@ TEST(ac_loop_does_not_hang_host)
 	/* Many #AC exits, all reflected: the guest loops, the host does not. */
 	ASSERT_LT(10, st.exits_by_reason[EXIT_REASON_EXCEPTION_NMI]);
 	ASSERT_LT(10, st.exceptions_injected);
+	vm_free(vm);
+}
+
+/*
+ * Host NMIs while a guest runs. sysrq 'l' asks every online CPU for a
+ * backtrace by NMI (nmi_trigger_cpumask_backtrace()); a CPU in the guest
+ * takes it as an NMI exit (pin-based NMI exiting), and hvx hands it to the
+ * kernel's NMI entry (hvx_vmx_forward_nmi()), whose handler prints
+ * "NMI backtrace for cpu N" and returns to hvx, which re-enters.
+ */
+#define NMI_CPU		1	/* the vCPU's; sysrq is written on CPU 0 */
+#define NMI_ROUNDS	3
+#define NMI_LINE	"NMI backtrace for cpu 1"
+
+static volatile uint64_t nmi_spin;
+
+/* Records of the kernel log (/dev/kmsg) containing @needle, or -1. */
+static int kmsg_count(const char *needle)
+{
+	char rec[8192];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		r = read(fd, rec, sizeof(rec) - 1);
+		if (r < 0 && errno == EPIPE)
+			continue;	/* overwritten while read: go on */
+		if (r <= 0)
+			break;
+		rec[r] = 0;
+		n += !!strstr(rec, needle);
+	}
+	close(fd);
+	return n;
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* On CPU 0: NMI_ROUNDS backtrace requests, then SIGALRM to @arg's thread. */
+static void *send_nmis(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+
+	pin_to(0);
+	for (int i = 0; i < NMI_ROUNDS; i++) {
+		msleep(50);
+		write_str("/proc/sysrq-trigger", "l");
+	}
+	msleep(50);
+	pthread_kill(target, SIGALRM);
+	return NULL;
+}
+
+TEST(host_nmi_in_guest_reaches_host_handler)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	pthread_t self = pthread_self(), sender;
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	int before, ret;
+
+	REQUIRE_VMX();
+	if (sysconf(_SC_NPROCESSORS_ONLN) <= NMI_CPU)
+		SKIP(return, "one CPU online: the NMI comes from another CPU (bochs-smp has two)");
+	before = kmsg_count(NMI_LINE);
+	ASSERT_LE(0, before) TH_LOG("/dev/kmsg: %m");
+	ASSERT_EQ(0, pin_to(NMI_CPU));
+	vcpu = vm_create_long(&vm, guest_spin, (uint64_t)&nmi_spin);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, pthread_create(&sender, NULL, send_nmis, &self));
+	ret = __vcpu_run(vcpu);
+	ASSERT_EQ(0, pthread_join(sender, NULL));
+	ASSERT_EQ(-1, ret) TH_LOG("HVX_RUN returned: %s", vcpu_exit_str(vcpu));
+	ASSERT_EQ(EINTR, errno);
+	st = own_stats(_metadata);
+	/* The guest spins without exceptions: these exits are the NMIs. */
+	EXPECT_LE(1, st.exits_by_reason[EXIT_REASON_EXCEPTION_NMI]);
+	EXPECT_EQ(0, st.exceptions_injected);
+	EXPECT_LT(0, guest_var(vm, nmi_spin));
+	/* One backtrace per request, those taken in the guest included. */
+	EXPECT_EQ(before + NMI_ROUNDS, kmsg_count(NMI_LINE));
+	vcpu_free(vcpu);
 	vm_free(vm);
 }
 

@@ -2136,6 +2136,58 @@ TEST(guest_bar_in_ept_no_exits)
 	vm_free(vm);
 }
 
+/*
+ * spec_verw=mmio (MMIO stale data): a VM with a device's BAR in its EPT
+ * gets VERW before every entry. The module is loaded again with that
+ * parameter, and with none at the end. (spec_test checks that VMs
+ * without device memory, the APIC-access page's included, get none.)
+ */
+TEST(guest_bar_verw_mmio)
+{
+	const char *ko = getenv("HVX_KO");
+	struct hvx_stats s0, s1;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	char addr[32];
+	int dfd, ret;
+
+	REQUIRE_VMX();
+	if (!find_pci(E1000_VENDOR, E1000_DEVICE, addr))
+		SKIP(return, "needs an e1000 (Bochs)");
+	if (!ko || access(ko, R_OK))
+		SKIP(return, "HVX_KO not set: no reload with spec_verw=mmio");
+	ASSERT_TRUE(wait_for_refcnt(0, 5000));
+	ASSERT_EQ(0, unload_module("hvx"));
+	ret = load_module_params(ko, "spec_verw=mmio");
+	ASSERT_EQ(0, ret) TH_LOG("finit_module: %s", strerrorname_np(-ret));
+	for (int i = 0; i < 200 && access(HVX_DEV, R_OK); i++)
+		msleep(10);
+
+	vm = vm_create();
+	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
+	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
+	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
+	ASSERT_EQ(0, hvx_nl_own_stats(&s0));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, hvx_nl_own_stats(&s1));
+	ASSERT_LE(6, uc.args[1]);			/* register accesses */
+	/* The BAR was mapped from the first of these entries on. */
+	EXPECT_LT(0, s1.exits - s0.exits);
+	EXPECT_EQ(s1.exits - s0.exits, s1.verw - s0.verw);
+	close(dfd);
+	vcpu_free(vcpu);
+	vm_free(vm);
+
+	ASSERT_TRUE(wait_for_refcnt(0, 5000));
+	ASSERT_EQ(0, unload_module("hvx"));
+	ASSERT_EQ(0, load_module(ko));
+	for (int i = 0; i < 200 && access(HVX_DEV, R_OK); i++)
+		msleep(10);
+}
+
 #define EXIT_REASON_WBINVD	54
 
 /* Run guest_pt_wbinvd(@n) on a new vCPU of @vm; its statistics after. */

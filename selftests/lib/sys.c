@@ -128,18 +128,24 @@ const struct kvm_module kvm_mods[NR_KVM_MODS] = {
 	{ "kvm-intel.ko", "kvm_intel" },
 };
 
-/* finit_module(2) of a .ko file; 0 or -errno. */
-int load_module(const char *path)
+/* finit_module(2) of a .ko file with parameters @params; 0 or -errno. */
+int load_module_params(const char *path, const char *params)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret, err;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = syscall(SYS_finit_module, fd, params, 0);
 	err = errno;
 	close(fd);
 	return ret ? -err : 0;
+}
+
+/* finit_module(2) of a .ko file; 0 or -errno. */
+int load_module(const char *path)
+{
+	return load_module_params(path, "");
 }
 
 /* delete_module(2), retrying for up to 2 s while the module is still in

@@ -551,23 +551,37 @@ def known_boot_warnings(lines, kernel=None):
 # Lines from "invoked oom-killer" to the report's "Call Trace": CPU and
 # hardware name on 6.1, plus a "Tainted:" line from 6.12 on.
 OOM_HEADER_LINES = 5
+# Backtraces requested by sysrq 'l' (guard_test sends NMIs that way): from
+# an "NMI backtrace for cpu N" to its "Call Trace" (the registers of a CPU
+# interrupted elsewhere), and from the sysrq line to the last CPU's.
+SYSRQ_BT = 'sysrq: Show backtrace of all active CPUs'
+NMI_BT_HEADER_LINES = 20
+SYSRQ_BT_LINES = 400
 
 
 def kernel_trouble(lines, kernel=None):
     """Numbered console lines that show kernel trouble (oops, BUG, WARNING,
     panic, GP fault, a stack trace), except TAP lines, the stack an OOM
     kill prints within OOM_HEADER_LINES of "invoked oom-killer" (mem_test
-    drives a VM owner over its memcg limit on purpose) and
+    drives a VM owner over its memcg limit on purpose), the stacks sysrq 'l'
+    asked for (within SYSRQ_BT_LINES of its line, each within
+    NMI_BT_HEADER_LINES of its "NMI backtrace for cpu") and
     known_boot_warnings()."""
     bad = []
     lines = known_boot_warnings(lines, kernel)
-    oom = 0
+    oom = sysrq = nmi_bt = 0
     for n, line in enumerate(lines, 1):
         line = line.replace('\r', '')
         if 'invoked oom-killer' in line:
             oom = n
+        if SYSRQ_BT in line:
+            sysrq = n
+        if 'NMI backtrace for cpu' in line and sysrq and n - sysrq <= SYSRQ_BT_LINES:
+            nmi_bt = n
         if 'Call Trace' in line and oom and n - oom <= OOM_HEADER_LINES:
             line = '(oom report stack)'
+        if 'Call Trace' in line and nmi_bt and n - nmi_bt <= NMI_BT_HEADER_LINES:
+            line = '(sysrq backtrace stack)'
         if KERNEL_BAD.search(line) and not TAP_LINE.match(line):
             bad.append(f'{n}:{line}')
     return bad

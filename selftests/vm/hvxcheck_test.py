@@ -188,6 +188,22 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn('13:', text)
         self.assertNotIn('WARNING: not a kernel line', text.split('FAIL  bochs/kernel')[1])
 
+    def test_sysrq_backtraces(self):
+        # Stacks that sysrq 'l' asked for are not trouble; the same stack
+        # without the request (an RCU stall's, say) is.
+        log = ['[   22.7] sysrq: Show backtrace of all active CPUs',
+               '[   22.7] NMI backtrace for cpu 0',
+               '[   22.7] CPU: 0 PID: 1 Comm: guard_test',
+               '[   22.7] Call Trace:',
+               '[   22.7] Sending NMI from CPU 0 to CPUs 1:',
+               '[   22.7] NMI backtrace for cpu 1'] + \
+              ['[   22.7] R%02d: 0' % i for i in range(12)] + \
+              ['[   22.7] Call Trace:']
+        self.assertEqual(hvxcheck.kernel_trouble(log, kernel=''), [])
+        self.assertEqual(len(hvxcheck.kernel_trouble(log[1:], kernel='')), 2)
+        far = log[:1] + ['[   22.8] x'] * 400 + log[1:]
+        self.assertEqual(len(hvxcheck.kernel_trouble(far, kernel='')), 2)
+
     def test_oom_report_of_6_12(self):
         # 6.12 prints a "Tainted:" line between CPU and hardware name.
         log = ['[  114.393525] mem_test invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0',

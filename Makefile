@@ -101,11 +101,12 @@ lint: deps
 
 # The module is built from a copy of the sources, so that its objects do
 # not mix with those of the normal build. By default the debug kernel
-# runs in QEMU and the 1-CPU Bochs, whose programs two boots share
-# (bochs2: over an hour and a half in one, selftests/README.md);
-# DEBUG_EMUS="qemu bochs bochs-smp" runs everything.
+# runs in QEMU, in the 1-CPU Bochs, whose programs two boots share
+# (bochs2: over an hour and a half in one, selftests/README.md), and in
+# bochs-spec (mitigations=auto: the barriers' paths); add bochs-smp for
+# the 2-CPU one.
 DEBUG_MOD := $(BUILD)/debug-mod
-DEBUG_EMUS ?= qemu bochs bochs2
+DEBUG_EMUS ?= qemu bochs bochs2 bochs-spec
 DEBUG_BOCHS_TIMEOUT := 10800
 # QEMU's default 600 s ends the debug kernel (KASAN in TCG) before its
 # first test on a busy 2-core machine.

@@ -22,6 +22,7 @@
 #include "hvx.h"
 
 struct hvx_mem_listener;
+struct iovec;
 
 /**
  * struct hvx_slot - one memory slot: a GPA range backed by user memory
@@ -221,6 +222,11 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);
+int hvx_gpa_hold(struct hvx_mem *mem);
+void hvx_gpa_release(struct hvx_mem *mem, int idx);
+long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,
+		 struct iovec *iov, unsigned int max, unsigned int *nr);
+void hvx_gpa_dirty(struct hvx_mem *mem, u64 gpa, u64 len);
 int hvx_gpa_uaddr(struct hvx_mem *mem, u64 gpa, unsigned int len, bool write,
 		  void __user **uaddr);
 void hvx_gpa_mark_dirty(struct hvx_mem *mem, u64 gpa);

@@ -1390,6 +1390,122 @@ int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 }
 
 /**
+ * hvx_gpa_hold - begin an SRCU read section for hvx_gpa_iov()
+ * @mem: the VM's memory.
+ *
+ * No slot change completes while the section lasts (it waits for the
+ * section to end before it unmaps or frees a slot), so the host
+ * addresses hvx_gpa_iov() gives stay what the guest's addresses mean
+ * until hvx_gpa_release(). The section may sleep (file I/O), but a slot
+ * change waits for it, so it lasts one I/O.
+ * Context: process context; does not sleep itself.
+ * Return: the index for hvx_gpa_release().
+ */
+int hvx_gpa_hold(struct hvx_mem *mem)
+	__acquires(&mem->srcu)
+{
+	return srcu_read_lock(&mem->srcu);
+}
+
+/**
+ * hvx_gpa_release - end the section of hvx_gpa_hold()
+ * @mem: the VM's memory.
+ * @idx: what hvx_gpa_hold() returned.
+ *
+ * Context: as hvx_gpa_hold(), after hvx_gpa_dirty() for what was written.
+ */
+void hvx_gpa_release(struct hvx_mem *mem, int idx)
+	__releases(&mem->srcu)
+{
+	srcu_read_unlock(&mem->srcu, idx);
+}
+
+/**
+ * hvx_gpa_iov - the host user ranges of guest RAM, for I/O straight to it
+ * @mem: the VM's memory.
+ * @gpa: first byte.
+ * @len: bytes.
+ * @write: the I/O will write the range (device to guest): a read-only
+ *	slot refuses.
+ * @iov: the array to append to; a range that continues the last entry in
+ *	the host's address space extends it.
+ * @max: entries of @iov.
+ * @nr: entries of @iov used; updated.
+ *
+ * For a device that reads or writes guest memory with one call into the
+ * VFS (an iov_iter over the host addresses, user memory of the VM owner's
+ * mm, which the caller must be using). The addresses are valid only
+ * inside the caller's hvx_gpa_hold() section, which must last until the
+ * I/O is done; after writing guest memory the caller marks the range
+ * with hvx_gpa_dirty() before hvx_gpa_release(). A slot being changed
+ * cannot be waited for inside the section (the change waits for it): the
+ * caller releases, waits with hvx_mem_wait() and starts again.
+ * Context: process context, in a section of hvx_gpa_hold(); does not sleep.
+ * Return: bytes of the range appended, fewer than @len only when @iov is
+ * full; -ENOENT if a byte of the range is not RAM (or, for @write, lies in
+ * a read-only slot): @nr then holds what was appended before it; -EAGAIN
+ * if a slot of the range is being changed.
+ */
+long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,
+		 struct iovec *iov, unsigned int max, unsigned int *nr)
+{
+	u64 done = 0;
+
+	while (done < len) {
+		struct hvx_slot *slot = slot_find(mem, gpa + done);
+		u64 n, hva;
+
+		if (!slot || (write && (slot->flags & HVX_MEM_READONLY)))
+			return -ENOENT;
+		if (READ_ONCE(slot->invalid))
+			return -EAGAIN;
+		n = min(len - done, slot_end(slot) - (gpa + done));
+		hva = slot->hva + (gpa + done - slot->gpa);
+		if (*nr && (unsigned long)iov[*nr - 1].iov_base +
+			   iov[*nr - 1].iov_len == hva) {
+			iov[*nr - 1].iov_len += n;
+		} else {
+			if (*nr == max)
+				break;
+			iov[*nr].iov_base = (void __user *)hva;
+			iov[*nr].iov_len = n;
+			(*nr)++;
+		}
+		done += n;
+	}
+	return done;
+}
+
+/**
+ * hvx_gpa_dirty - log a write made through hvx_gpa_iov()
+ * @mem: the VM's memory.
+ * @gpa: first byte written.
+ * @len: bytes written.
+ *
+ * Marks the pages of the range in the dirty log of their slots, after the
+ * write: a concurrent HVX_GET_DIRTY_LOG reports them now or next time.
+ * Context: in the hvx_gpa_hold() section of hvx_gpa_iov(); does not sleep.
+ */
+void hvx_gpa_dirty(struct hvx_mem *mem, u64 gpa, u64 len)
+{
+	u64 end = gpa + len;
+
+	while (gpa < end) {
+		struct hvx_slot *slot = slot_find(mem, gpa);
+		u64 last, i;
+
+		if (!slot)
+			return;
+		last = min(end, slot_end(slot));
+		/* Atomic: HVX_GET_DIRTY_LOG and faults change the words too. */
+		for (i = (gpa - slot->gpa) >> PAGE_SHIFT;
+		     slot->dirty && i <= (last - 1 - slot->gpa) >> PAGE_SHIFT; i++)
+			set_bit(i, slot->dirty);
+		gpa = last;
+	}
+}
+
+/**
  * hvx_gpa_is_ram - is a guest-physical range all RAM?
  * @mem: the VM's memory.
  * @gpa: first byte.

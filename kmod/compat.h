@@ -735,11 +735,39 @@ static inline void hvx_intel_pt_handle_vmx(int on)
  * ITER_SOURCE, ITER_DEST: the iov_iter directions, named so from 6.2 (and
  * in later 6.1 stable releases); before, WRITE and READ.
  */
+#include <linux/fs.h>
 #include <linux/uio.h>
 #ifndef ITER_SOURCE
 #define ITER_SOURCE	WRITE
 #define ITER_DEST	READ
 #endif
+
+/**
+ * hvx_vfs_iter_write - vfs_iter_write() inside the file system's freeze
+ * protection
+ * @file: the file.
+ * @iter: the data.
+ * @pos: where; moved on by what was written.
+ *
+ * 6.8 moved file_start_write() into vfs_iter_write(); before, its caller
+ * takes it (as kernel_write() does).
+ * Context: process context, may sleep.
+ * Return: bytes written, or a negative errno.
+ */
+static inline ssize_t hvx_vfs_iter_write(struct file *file,
+					 struct iov_iter *iter, loff_t *pos)
+{
+#if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
+	return vfs_iter_write(file, iter, pos, 0);
+#else
+	ssize_t ret;
+
+	file_start_write(file);
+	ret = vfs_iter_write(file, iter, pos, 0);
+	file_end_write(file);
+	return ret;
+#endif
+}
 
 #endif /* !__ASSEMBLY__ */
 

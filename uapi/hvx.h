@@ -1524,8 +1524,9 @@ struct hvx_virtio_device {
  * Only the VM's creator may call it (-EIO). Errors: -EINVAL (unknown
  * type or flags, a flag or field of the other type, nonzero pad or
  * reserved, @devfn, @gsi or @bar out of range, a disk backing that is
- * neither a regular file nor a block device, a network backing that is
- * not a tap, a multicast or zero @mac without HVX_VIRTIO_RANDOM_MAC, a
+ * neither a regular file nor a block device, or whose file has no
+ * read_iter (or write_iter, for a writable disk), a network backing that
+ * is not a tap, a multicast or zero @mac without HVX_VIRTIO_RANDOM_MAC, a
  * nonzero one with it, a kernel without CONFIG_TUN), -EPROTO (a tap
  * without IFF_VNET_HDR, or with another virtio header size or byte order),
  * -EBADF (@fd is not open, or not open for reading), -EPERM (a writable

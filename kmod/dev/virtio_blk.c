@@ -4,17 +4,21 @@
  * device that userspace opened and handed over.
  *
  * One request queue. The worker serves each request synchronously through
- * the VFS, with a bounce buffer between the file and guest memory:
- * kernel_read() and kernel_write() (a write is acknowledged only when
- * the file took it), vfs_fsync() for a flush (acknowledged when durable),
- * vfs_fallocate() for discard (PUNCH_HOLE) and write-zeroes (ZERO_RANGE,
- * or PUNCH_HOLE when the driver allows unmapping).
+ * the VFS, the data straight between the file and guest memory: one
+ * vfs_iter_read() or vfs_iter_write() over an iov_iter of the guest
+ * buffers' host addresses (hvx_gpa_iov(), held in one SRCU read section
+ * across the call, so the file copies the data once), a write
+ * acknowledged only when the file took it; vfs_fsync() for a flush
+ * (acknowledged when durable), vfs_fallocate() for discard (PUNCH_HOLE)
+ * and write-zeroes (ZERO_RANGE, or PUNCH_HOLE when the driver allows
+ * unmapping).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/falloc.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
@@ -23,7 +27,8 @@
 
 #define SECTOR_SHIFT_BLK	9	/* virtio-blk sectors are 512 bytes (5.2.6) */
 #define SECTOR_BYTES		512
-#define BOUNCE_SIZE		SZ_64K
+/* Host ranges per piece of a request: a chain's buffers, usually. */
+#define BLK_IOV			HVX_VQ_MAX_SIZE
 /* Largest discard or write-zeroes request, sectors (1 GiB). */
 #define MAX_ZERO_SECTORS	(SZ_1G >> SECTOR_SHIFT_BLK)
 
@@ -35,7 +40,7 @@
  * @bytes: the disk's size, whole sectors.
  * @cfg: the device configuration the driver reads.
  * @serial: the GET_ID answer.
- * @buf: bounce buffer, BOUNCE_SIZE bytes.
+ * @iov: the host ranges of a request's data, BLK_IOV of them.
  */
 struct hvx_virtio_blk {
 	struct hvx_virtio vdev;
@@ -44,7 +49,7 @@ struct hvx_virtio_blk {
 	u64 bytes;
 	struct virtio_blk_config cfg;
 	char serial[VIRTIO_BLK_ID_BYTES];
-	void *buf;
+	struct iovec *iov;
 };
 
 static struct hvx_virtio_blk *to_blk(struct hvx_virtio *d)
@@ -59,46 +64,139 @@ static bool in_disk(struct hvx_virtio_blk *b, u64 sector, u64 bytes)
 	       bytes <= b->bytes - (sector << SECTOR_SHIFT_BLK);
 }
 
-/* Read @len bytes at @pos into the chain's writable bytes from 0. */
-static u8 blk_read(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
-		   loff_t pos, u64 len, int *err)
+/*
+ * The host ranges of the chain's data bytes from @off, @len of them (its
+ * writable bytes for a read into guest memory, else its readable ones),
+ * into b->iov: *@nr entries for *@got bytes, fewer than @len when b->iov
+ * is full. The caller holds hvx_gpa_hold(). Returns 0, -EAGAIN (a slot
+ * is being changed), -EFAULT (not RAM, or read-only for @to_guest: the
+ * slot changed since the chain was checked) or -EINVAL (the chain has
+ * fewer such bytes).
+ */
+static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
+		   bool to_guest, u64 off, u64 len, unsigned int *nr, u64 *got)
 {
-	u64 done = 0;
+	struct hvx_mem *mem = &b->vdev.vm->mem;
+	unsigned int i;
 
-	while (done < len) {
-		u32 n = min_t(u64, len - done, BOUNCE_SIZE);
-		loff_t p = pos + done;
-		ssize_t r = kernel_read(b->file, b->buf, n, &p);
+	*nr = 0;
+	*got = 0;
+	for (i = 0; i < c->nseg && *got < len; i++) {
+		const struct hvx_vq_seg *s = &c->seg[i];
+		u64 n;
+		long r;
 
+		if (s->write != to_guest)
+			continue;
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = min_t(u64, len - *got, s->len - off);
+		r = hvx_gpa_iov(mem, s->gpa + off, n, to_guest, b->iov, BLK_IOV,
+				nr);
 		if (r < 0)
-			return VIRTIO_BLK_S_IOERR;
-		/* Past the end of a file that shrank: zeroes. */
+			return r == -EAGAIN ? r : -EFAULT;
+		*got += r;
 		if (r < n)
-			memset(b->buf + r, 0, n - r);
-		*err = hvx_vq_copy(&b->vdev, c, true, done, b->buf, n);
+			return 0;	/* b->iov is full */
+		off = 0;
+	}
+	return *got < len ? -EINVAL : 0;
+}
+
+/* Log the chain's writable bytes [@off, @off + @len) as written. */
+static void blk_dirty(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
+		      u64 off, u64 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nseg && len; i++) {
+		const struct hvx_vq_seg *s = &c->seg[i];
+		u64 n;
+
+		if (!s->write)
+			continue;
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = min_t(u64, len, s->len - off);
+		hvx_gpa_dirty(&b->vdev.vm->mem, s->gpa + off, n);
+		len -= n;
+		off = 0;
+	}
+}
+
+/* Zeroes into the chain's writable bytes [@off, @off + @len). */
+static u8 blk_fill_zero(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
+			u64 off, u64 len, int *err)
+{
+	while (len) {
+		u32 n = min_t(u64, len, PAGE_SIZE);
+
+		*err = hvx_vq_copy(&b->vdev, c, true, off,
+				   page_address(ZERO_PAGE(0)), n);
 		if (*err)
 			return VIRTIO_BLK_S_IOERR;
-		done += n;
+		off += n;
+		len -= n;
 	}
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Write @len bytes of the chain's readable bytes from @off at @pos. */
-static u8 blk_write(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
-		    u64 off, loff_t pos, u64 len, int *err)
+/*
+ * Move @len bytes between the file at @pos and the chain's data bytes
+ * from @off (its writable bytes for a read into guest memory, else its
+ * readable ones) with one vfs_iter_read() or vfs_iter_write() over the
+ * guest buffers' host addresses per piece of up to BLK_IOV ranges, so
+ * the data is copied once, by the file. The addresses stay valid across
+ * the call (hvx_gpa_hold() until the pages read into are logged). A
+ * read that stops short goes on from there; at the end of a file that
+ * shrank, the rest reads as zeroes.
+ */
+static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
+		 bool to_guest, u64 off, loff_t pos, u64 len, int *err)
 {
+	struct hvx_mem *mem = &b->vdev.vm->mem;
 	u64 done = 0;
 
 	while (done < len) {
-		u32 n = min_t(u64, len - done, BOUNCE_SIZE);
 		loff_t p = pos + done;
+		struct iov_iter it;
+		unsigned int nr;
+		int idx, ret;
+		ssize_t r;
+		u64 got;
 
-		*err = hvx_vq_copy(&b->vdev, c, false, off + done, b->buf, n);
-		if (*err)
+		idx = hvx_gpa_hold(mem);
+		ret = blk_map(b, c, to_guest, off + done, len - done, &nr, &got);
+		if (ret) {
+			hvx_gpa_release(mem, idx);
+			if (ret != -EAGAIN) {
+				*err = ret;
+				return VIRTIO_BLK_S_IOERR;
+			}
+			hvx_mem_wait(mem);	/* a slot change: wait, map again */
+			continue;
+		}
+		iov_iter_init(&it, to_guest ? ITER_DEST : ITER_SOURCE, b->iov,
+			      nr, got);
+		if (to_guest) {
+			r = vfs_iter_read(b->file, &it, &p, 0);
+			if (r > 0)
+				blk_dirty(b, c, off + done, r);
+		} else {
+			r = hvx_vfs_iter_write(b->file, &it, &p);
+		}
+		hvx_gpa_release(mem, idx);
+		if (r == -EFAULT)	/* the VMM unmapped guest memory */
+			*err = -EFAULT;
+		if (r < 0 || (!r && !to_guest))
 			return VIRTIO_BLK_S_IOERR;
-		if (kernel_write(b->file, b->buf, n, &p) != n)
-			return VIRTIO_BLK_S_IOERR;
-		done += n;
+		if (!r)		/* past the end of a file that shrank */
+			return blk_fill_zero(b, c, off + done, len - done, err);
+		done += r;
 	}
 	return VIRTIO_BLK_S_OK;
 }
@@ -182,7 +280,8 @@ static int blk_request(struct hvx_virtio *d, unsigned int q,
 		if (len % SECTOR_BYTES || c->out_len != sizeof(h) ||
 		    !in_disk(b, sector, len))
 			break;
-		st = blk_read(b, c, sector << SECTOR_SHIFT_BLK, len, &err);
+		st = blk_rw(b, c, true, 0, sector << SECTOR_SHIFT_BLK, len,
+			    &err);
 		if (st == VIRTIO_BLK_S_OK) {
 			*written += len;
 			atomic64_add(len, &d->nr_bytes);
@@ -194,8 +293,8 @@ static int blk_request(struct hvx_virtio *d, unsigned int q,
 		if (b->ro || len % SECTOR_BYTES || c->in_len != 1 ||
 		    !in_disk(b, sector, len))
 			break;
-		st = blk_write(b, c, sizeof(h), sector << SECTOR_SHIFT_BLK,
-			       len, &err);
+		st = blk_rw(b, c, false, sizeof(h), sector << SECTOR_SHIFT_BLK,
+			    len, &err);
 		if (st == VIRTIO_BLK_S_OK)
 			atomic64_add(len, &d->nr_bytes);
 		break;
@@ -239,7 +338,7 @@ static void blk_release(struct hvx_virtio *d)
 	struct hvx_virtio_blk *b = to_blk(d);
 
 	fput(b->file);
-	kvfree(b->buf);
+	kvfree(b->iov);
 	kvfree(b);
 }
 
@@ -265,6 +364,10 @@ static int blk_backing(struct hvx_virtio_blk *b, const struct hvx_virtio_device 
 	b->ro = a->flags & HVX_VIRTIO_RO;
 	if (!b->ro && !(b->file->f_mode & FMODE_WRITE))
 		return -EPERM;
+	/* Requests are served with iterators over guest memory. */
+	if (!b->file->f_op->read_iter ||
+	    (!b->ro && !b->file->f_op->write_iter))
+		return -EINVAL;
 	/* A block device's size is its mapping host's (the bdev inode). */
 	b->bytes = i_size_read(b->file->f_mapping->host) &
 		   ~(u64)(SECTOR_BYTES - 1);
@@ -298,8 +401,8 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	if (ret)
 		goto err_file;
 	ret = -ENOMEM;
-	b->buf = kvmalloc(BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!b->buf)
+	b->iov = kvmalloc_array(BLK_IOV, sizeof(*b->iov), GFP_KERNEL_ACCOUNT);
+	if (!b->iov)
 		goto err_file;
 	memcpy(b->serial, a->serial, sizeof(b->serial));
 
@@ -334,7 +437,7 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	return ret;
 
 err_buf:
-	kvfree(b->buf);
+	kvfree(b->iov);
 err_file:
 	fput(b->file);
 	kvfree(b);

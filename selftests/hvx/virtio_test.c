@@ -5,10 +5,12 @@
  * finds the function, negotiates features and drives one split virtqueue
  * built by hand. Reads see what the host put in the backing file, writes
  * and flushes land in it, a read-only disk refuses writes, two disks work
- * side by side, and hostile rings (a loop, buffers outside RAM or at the
- * APIC page, an index jump, nested indirect tables, a next index out of
- * the table) end in DEVICE_NEEDS_RESET, after which a reset gives a
- * working device. The ioctl's errors, and kill -9 of the VMM in the
+ * side by side, a buffer over several memory slots is read into (its
+ * pages logged dirty) and written from, read-only memory is written from
+ * and never read into, and hostile rings (a loop, buffers outside RAM or
+ * at the APIC page, an index jump, nested indirect tables, a next index
+ * out of the table) end in DEVICE_NEEDS_RESET, after which a reset gives
+ * a working device. The ioctl's errors, and kill -9 of the VMM in the
  * middle of I/O (no worker thread or module reference left), too.
  *
  * state_round_trip: the device's HVX_STATE_VIRTIO record, saved with a
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "hvx_test.h"
@@ -59,6 +62,7 @@ enum vg_case {
 	VG_P_INDNEXT,	/* hostile, packed: NEXT in an indirect table */
 	VG_P_APIC,	/* hostile, packed: a buffer at the APIC page */
 	VG_P_STATE,	/* VG_STATE through a packed ring */
+	VG_SPLIT,	/* a buffer over three slots; read-only memory */
 };
 
 #define VG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
@@ -74,6 +78,18 @@ enum vg_case {
 #define VG_SERIAL		"hvx-disk-serial-0001"	/* 20 bytes */
 /* A packed ring's size: not a power of two, and wrapping often. */
 #define VG_PSIZE		7
+/*
+ * VG_SPLIT's memory (TEST(split_slots)): four 8 KiB slots, the first
+ * three logging dirty pages, the fourth read-only. The host addresses of
+ * the first two are apart, those of the second and third adjacent.
+ */
+#define VG_SPLIT_GPA		0x10000000ull	/* above the lib's RAM */
+#define VG_SPLIT_BUF		(VG_SPLIT_GPA + 0x1000)	/* over three slots */
+#define VG_SPLIT_LEN		0x4000
+#define VG_SPLIT_ROM		(VG_SPLIT_GPA + 0x6000)	/* the fourth slot */
+#define VG_SECTOR_SPLIT_R	64	/* the host fills VG_SPLIT_LEN bytes */
+#define VG_SECTOR_SPLIT_W	128	/* the guest writes them back here */
+#define VG_SECTOR_ROM		192	/* and the read-only page here */
 /* Interrupts VG_PACKED expects the device to send. */
 #define VG_PACKED_IRQS		6
 
@@ -395,11 +411,12 @@ static void set_desc(volatile struct desc *d, uint64_t addr, uint32_t len,
 }
 
 /*
- * One virtio-blk request (5.2.6): header, data, status. With @indirect
- * the three descriptors sit in an indirect table.
+ * One virtio-blk request (5.2.6): header, data at @buf, status. With
+ * @indirect the three descriptors sit in an indirect table.
  */
 GUEST_CODE
-static int blk_rq(uint32_t type, uint64_t sector, uint32_t len, bool indirect)
+static int blk_rq_at(uint32_t type, uint64_t sector, uint64_t buf,
+		     uint32_t len, bool indirect)
 {
 	volatile struct desc *t = indirect ? vg_ind[0] : vg_desc;
 	uint16_t data_flags = type == T_OUT ? 0 : D_WRITE;
@@ -412,8 +429,7 @@ static int blk_rq(uint32_t type, uint64_t sector, uint32_t len, bool indirect)
 	set_desc(&t[n], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, n + 1);
 	n++;
 	if (len) {
-		set_desc(&t[n], (uint64_t)vg_buf, len, data_flags | D_NEXT,
-			 n + 1);
+		set_desc(&t[n], buf, len, data_flags | D_NEXT, n + 1);
 		n++;
 	}
 	set_desc(&t[n], (uint64_t)&vg_status, 1, D_WRITE, 0);
@@ -426,6 +442,12 @@ static int blk_rq(uint32_t type, uint64_t sector, uint32_t len, bool indirect)
 		return -1;
 	GUEST_ASSERT_EQ(0, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].id);
 	return vg_status;
+}
+
+GUEST_CODE
+static int blk_rq(uint32_t type, uint64_t sector, uint32_t len, bool indirect)
+{
+	return blk_rq_at(type, sector, (uint64_t)vg_buf, len, indirect);
 }
 
 GUEST_CODE
@@ -968,6 +990,21 @@ static void guest_virtio(uint64_t arg)
 	case VG_P_APIC:
 		p_hostile(arg & 0xff);
 		break;
+	case VG_SPLIT:
+		start(F_VERSION_1);
+		/* One descriptor over three slots, read into and written. */
+		GUEST_ASSERT_EQ(0, blk_rq_at(T_IN, VG_SECTOR_SPLIT_R,
+					     VG_SPLIT_BUF, VG_SPLIT_LEN, false));
+		GUEST_SYNC(1);
+		GUEST_ASSERT_EQ(0, blk_rq_at(T_OUT, VG_SECTOR_SPLIT_W,
+					     VG_SPLIT_BUF, VG_SPLIT_LEN, false));
+		/* Read-only memory: written to the disk, never read into. */
+		GUEST_ASSERT_EQ(0, blk_rq_at(T_OUT, VG_SECTOR_ROM, VG_SPLIT_ROM,
+					     4096, false));
+		GUEST_ASSERT_EQ(-1, blk_rq_at(T_IN, VG_SECTOR_SPLIT_R,
+					      VG_SPLIT_ROM, 4096, false));
+		wait_needs_reset();
+		break;
 	case VG_IO_LOOP:
 		start(F_VERSION_1 | F_FLUSH);
 		GUEST_SYNC(1);
@@ -1180,6 +1217,96 @@ TEST(two_disks)
 	ASSERT_TRUE(workers_gone());
 	close(a);
 	close(b);
+}
+
+/* Bit i set for page i of @slot written since the last look. */
+static uint64_t dirty_pages(struct vm *vm, uint32_t slot)
+{
+	struct hvx_dirty_log d = { .slot = slot };
+	uint64_t bm = 0;
+
+	d.dirty_bitmap = (uint64_t)&bm;
+	LIB_ASSERT(!ioctl(vm->fd, HVX_GET_DIRTY_LOG, &d), "HVX_GET_DIRTY_LOG: %m");
+	return bm;
+}
+
+/*
+ * Requests whose data lies in several slots: a read into a buffer over
+ * three of them (their host memory apart, then adjacent) lands where
+ * each slot's memory is and logs exactly the pages written; a write from
+ * it and from read-only memory reaches the disk and logs nothing; a read
+ * into read-only memory stops the queue and leaves that memory as it was.
+ */
+TEST(split_slots)
+{
+	uint8_t want[VG_SPLIT_LEN], got[VG_SPLIT_LEN];
+	struct vcpu *vcpu;
+	uint8_t *m, *rom;
+	struct vm *vm;
+	int fd, i;
+
+	REQUIRE_VMX();
+	fd = disk(O_RDWR);
+	for (i = 0; i < VG_SPLIT_LEN; i++)
+		want[i] = i * 7 + i / 4096;
+	ASSERT_EQ(VG_SPLIT_LEN, pwrite(fd, want, VG_SPLIT_LEN,
+				       VG_SECTOR_SPLIT_R * 512));
+	/* Slot 2 at m, slot 3 at m + 16 KiB, slot 4 right after it. */
+	m = mmap(NULL, 0x8000, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	rom = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_NE(MAP_FAILED, rom);
+	memset(m, 0xee, 0x8000);
+	memset(rom, 0xa5, 0x2000);
+	vm = pci_vm();
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, 2, HVX_MEM_LOG_DIRTY,
+					    VG_SPLIT_GPA, 0x2000, m));
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, 3, HVX_MEM_LOG_DIRTY,
+					    VG_SPLIT_GPA + 0x2000, 0x2000,
+					    m + 0x4000));
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, 4, HVX_MEM_LOG_DIRTY,
+					    VG_SPLIT_GPA + 0x4000, 0x2000,
+					    m + 0x6000));
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, 5, HVX_MEM_READONLY,
+					    VG_SPLIT_GPA + 0x6000, 0x2000, rom));
+	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_virtio, VG_ARG(VG_SPLIT, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+
+	/* The read: the second page of slot 2, all of 3, the first of 4. */
+	ASSERT_EQ(0, memcmp(m + 0x1000, want, 0x1000));
+	ASSERT_EQ(0, memcmp(m + 0x4000, want + 0x1000, 0x3000));
+	for (i = 0; i < 0x1000; i++) {
+		ASSERT_EQ(0xee, m[i]);
+		ASSERT_EQ(0xee, m[0x7000 + i]);
+	}
+	ASSERT_EQ(2, dirty_pages(vm, 2));
+	ASSERT_EQ(3, dirty_pages(vm, 3));
+	ASSERT_EQ(1, dirty_pages(vm, 4));
+
+	vcpu_run_done(vcpu);
+	ASSERT_EQ(VG_SPLIT_LEN, pread(fd, got, VG_SPLIT_LEN,
+				      VG_SECTOR_SPLIT_W * 512));
+	ASSERT_EQ(0, memcmp(want, got, VG_SPLIT_LEN));
+	ASSERT_EQ(4096, pread(fd, got, 4096, VG_SECTOR_ROM * 512));
+	for (i = 0; i < 0x2000; i++) {
+		if (i < 4096)
+			ASSERT_EQ(0xa5, got[i]);
+		ASSERT_EQ(0xa5, rom[i]);
+	}
+	/* The device read them: not written. */
+	ASSERT_EQ(0, dirty_pages(vm, 2));
+	ASSERT_EQ(0, dirty_pages(vm, 3));
+	ASSERT_EQ(0, dirty_pages(vm, 4));
+	vcpu_free(vcpu);
+	vm_free(vm);
+	ASSERT_TRUE(workers_gone());
+	munmap(m, 0x8000);
+	munmap(rom, 0x2000);
+	close(fd);
 }
 
 /* A hostile case must end in NEEDS_RESET, then work after a reset. */

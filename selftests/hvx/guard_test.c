@@ -313,21 +313,12 @@ static int kmsg_count(const char *needle)
 	return n;
 }
 
-static int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* On CPU 0: NMI_ROUNDS backtrace requests, then SIGALRM to @arg's thread. */
 static void *send_nmis(void *arg)
 {
 	pthread_t target = *(pthread_t *)arg;
 
-	pin_to(0);
+	pin_cpu(0);
 	for (int i = 0; i < NMI_ROUNDS; i++) {
 		msleep(50);
 		write_str("/proc/sysrq-trigger", "l");
@@ -351,7 +342,7 @@ TEST(host_nmi_in_guest_reaches_host_handler)
 		SKIP(return, "one CPU online: the NMI comes from another CPU (bochs-smp has two)");
 	before = kmsg_count(NMI_LINE);
 	ASSERT_LE(0, before) TH_LOG("/dev/kmsg: %m");
-	ASSERT_EQ(0, pin_to(NMI_CPU));
+	ASSERT_EQ(0, pin_cpu(NMI_CPU));
 	vcpu = vm_create_long(&vm, guest_spin, (uint64_t)&nmi_spin);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
 	ASSERT_EQ(0, pthread_create(&sender, NULL, send_nmis, &self));

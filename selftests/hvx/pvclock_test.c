@@ -886,15 +886,6 @@ static void *hog(void *p)
 	return NULL;
 }
 
-static void pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* Steal time grows while a hog keeps the vCPU thread off its CPU. */
 TEST(steal_time)
 {
@@ -909,7 +900,7 @@ TEST(steal_time)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_steal_spin, 100000);
-	pin_self(0);
+	pin_cpu(0);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
 	s0 = uc.args[0];
 	ASSERT_EQ(0, uc.args[1] & 1);

@@ -360,15 +360,6 @@ static int set_cpu_online(int cpu, int on)
 	return fclose(f) || ret ? -1 : 0;
 }
 
-static void pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /*
  * CPU hotplug while a VM exists: the CPU going away must have its VMCSs
  * cleared and leave VMX operation (the vCPU then runs elsewhere); the CPU
@@ -385,17 +376,17 @@ TEST(cpu_hotplug_with_vm)
 	a = vm_create_long(&vm, guest_sync_done, 3);
 	b = vcpu_create(vm, 1);
 	vcpu_setup_long(b, guest_sync_done, 4);
-	pin_to_cpu(1);
+	pin_cpu(1);
 	ASSERT_EQ(3, vcpu_run_sync(a));			/* a's VMCS on CPU 1 */
-	pin_to_cpu(0);
+	pin_cpu(0);
 	ASSERT_EQ(0, set_cpu_online(1, 0)) TH_LOG("offline cpu1: %m");
 	ASSERT_EQ(1, sysconf(_SC_NPROCESSORS_ONLN));	/* it really went */
 	vcpu_run_done(a);				/* a continues on CPU 0 */
 	ASSERT_EQ(0, set_cpu_online(1, 1)) TH_LOG("online cpu1: %m");
 	ASSERT_EQ(2, sysconf(_SC_NPROCESSORS_ONLN));
-	pin_to_cpu(1);					/* VMXON there again */
+	pin_cpu(1);					/* VMXON there again */
 	ASSERT_EQ(4, vcpu_run_sync(b));
-	pin_to_cpu(0);
+	pin_cpu(0);
 	vcpu_run_done(b);
 	vm_free(vm);
 }
@@ -432,20 +423,11 @@ TEST(ipi_and_mp_state_bad_input)
 #define SPIN_HOLD_ITERS	20000000ull	/* seconds of guest time in Bochs */
 #define EXIT_REASON_PAUSE_INSTRUCTION	40
 
-static int pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void *holder_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 
-	if (pin_self(0) || __vcpu_run(vcpu))
+	if (pin_cpu(0) || __vcpu_run(vcpu))
 		return (void *)(long)errno;
 	return NULL;
 }
@@ -470,7 +452,7 @@ TEST(pause_yields_to_preempted_sibling)
 	int n;
 
 	REQUIRE_VMX();
-	ASSERT_EQ(0, pin_self(0));
+	ASSERT_EQ(0, pin_cpu(0));
 	waiter = vm_create_long(&vm, guest_spin_waiter, 0);
 	holder = vcpu_create(vm, 1);
 	vcpu_setup_long(holder, guest_spin_holder, SPIN_HOLD_ITERS);

@@ -112,15 +112,6 @@ static const char * const barrier_names[] = {
 	"rsb", "verw", "bhi", "ibpb", "vmscape", "l1d",
 };
 
-static void pin_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* The state word of barrier @name in the listing, or "" if absent. */
 static void state_of(const char *list, const char *name, char *out,
 		     size_t len)
@@ -395,7 +386,7 @@ TEST(counters_as_loaded)
 	struct hvx_stats st;
 
 	REQUIRE_VMX();
-	pin_cpu0();
+	pin_cpu(0);
 	run_cpuids(_metadata, &st);
 	check_counters(_metadata, &st);
 }
@@ -436,7 +427,7 @@ FIXTURE_TEARDOWN(reload)
 	__r = load_module_params(self->ko, params);				\
 	ASSERT_EQ(0, __r) TH_LOG("finit_module(%s): %s", params,	\
 				 strerrorname_np(-__r));		\
-	pin_cpu0();							\
+	pin_cpu(0);							\
 } while (0)
 
 TEST_F(reload, all_on)
@@ -616,7 +607,7 @@ TEST(hostile_spec_ctrl)
 	int ret, steps = 0;
 
 	REQUIRE_VMX();
-	pin_cpu0();
+	pin_cpu(0);
 	ret = host_spec_ctrl(&host);
 	if (ret == -EIO)
 		SKIP(return, "the emulated CPU has no IA32_SPEC_CTRL (RDMSR 0x48 faults; no Bochs 2.7 model with VMX that boots 6.1 has it: selftests/README.md)");

@@ -191,15 +191,6 @@ static int allowed_cpus(int *cpus)
 	return n;
 }
 
-static int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 #define YMM_LOAD(buf)							\
 	"vmovdqu 0(" buf "), %%ymm0\n\t vmovdqu 32(" buf "), %%ymm1\n\t" \
 	"vmovdqu 64(" buf "), %%ymm2\n\t vmovdqu 96(" buf "), %%ymm3\n\t" \
@@ -310,7 +301,7 @@ TEST(avx_preempt_migrate_signal)
 	while (round < ROUNDS) {
 		long ret;
 
-		if (ncpus > 1 && !pin_to(cpus[round % ncpus]))
+		if (ncpus > 1 && !pin_cpu(cpus[round % ncpus]))
 			moves++;
 		if (round & 1)
 			sched_yield();
@@ -380,7 +371,7 @@ TEST(syscall_msrs_tsc_aux_fsgs)
 		int cpu = cpus[round % ncpus];
 		uint32_t lo, hi, aux;
 
-		ASSERT_EQ(0, pin_to(cpu));
+		ASSERT_EQ(0, pin_cpu(cpu));
 		if (round & 1)
 			sched_yield();
 		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
@@ -428,7 +419,7 @@ static void debugctl_rounds(struct __test_metadata *_metadata,
 		int i = round % ncpus, kind;
 		uint64_t now = 0;
 
-		EXPECT_EQ(0, pin_to(cpus[i]));
+		EXPECT_EQ(0, pin_cpu(cpus[i]));
 		if (round & 1)
 			sched_yield();
 		kind = vcpu_run_ucall(vcpu, &uc);

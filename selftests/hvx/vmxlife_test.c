@@ -161,15 +161,6 @@ static int set_cpu_online(int cpu, int on)
 	return write_str(path, on ? "1" : "0");
 }
 
-static int pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void unpin(void)
 {
 	cpu_set_t set;
@@ -204,8 +195,8 @@ static void *hop_thread(void *arg)
 	for (unsigned int i = 0; !atomic_load(&t->stop); i++) {
 		uint64_t v;
 
-		if (pin_to_cpu(i & 1))
-			pin_to_cpu(0);
+		if (pin_cpu(i & 1))
+			pin_cpu(0);
 		v = vcpu_run_sync(t->vcpu);
 		if (v != t->expect) {
 			t->bad = true;
@@ -233,7 +224,7 @@ TEST(hotplug_races_vcpu_migration)
 	vcpu = vm_create_long(&vm, guest_sync_forever, 100);
 	t.vcpu = vcpu;
 	ASSERT_EQ(0, pthread_create(&tid, NULL, hop_thread, &t));
-	pin_to_cpu(0);
+	pin_cpu(0);
 	for (int i = 0; i < 8; i++) {
 		unsigned int before = atomic_load(&t.runs);
 
@@ -304,7 +295,7 @@ TEST(suspend_resume_with_vm)
 
 	vcpu = vm_create_long(&vm, guest_sync_forever, 7);
 	for (int cpu = ncpus - 1; cpu >= 0; cpu--) {
-		pin_to_cpu(cpu);	/* VMCSs active where they will be lost */
+		pin_cpu(cpu);	/* VMCSs active where they will be lost */
 		ASSERT_EQ(7 + ncpus - 1 - cpu, vcpu_run_sync(vcpu));
 	}
 	unpin();
@@ -334,7 +325,7 @@ TEST(suspend_resume_with_vm)
 
 	/* The vCPU continues, on every CPU (VMXON again on each). */
 	for (int cpu = 0; cpu < ncpus; cpu++) {
-		ASSERT_EQ(0, pin_to_cpu(cpu)) TH_LOG("CPU %d is not back", cpu);
+		ASSERT_EQ(0, pin_cpu(cpu)) TH_LOG("CPU %d is not back", cpu);
 		ASSERT_EQ(7 + ncpus + cpu, vcpu_run_sync(vcpu));
 	}
 	unpin();
@@ -626,7 +617,7 @@ static void *kvm_side(void *arg)
 	struct beside *b = arg;
 	struct kvm_guest *g = &b->kvm;
 
-	pin_to_cpu(0);
+	pin_cpu(0);
 	pthread_barrier_wait(&b->start);
 	for (unsigned int i = 0; i < b->n; i++) {
 		unsigned int al;
@@ -657,7 +648,7 @@ static void *hvx_side(void *arg)
 {
 	struct beside *b = arg;
 
-	pin_to_cpu(0);
+	pin_cpu(0);
 	pthread_barrier_wait(&b->start);
 	for (unsigned int i = 0; i < b->n; i++) {
 		uint64_t v = vcpu_run_sync(b->hvx);
@@ -739,7 +730,7 @@ static void *spin_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 
-	pin_to_cpu(sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	pin_cpu(sysconf(_SC_NPROCESSORS_ONLN) - 1);
 	for (;;)
 		__vcpu_run(vcpu);
 	return NULL;

@@ -68,6 +68,7 @@ bool cpuinfo_has_vmx(void);
 long hvx_module_refcnt(void);
 bool wait_for_refcnt(long want, int timeout_ms);
 int load_module(const char *path);
+int pin_cpu(int cpu);
 int load_module_params(const char *path, const char *params);
 int unload_module(const char *name);
 /* KVM's modules in load order (kvm needs irqbypass, kvm_intel needs kvm). */

@@ -5,6 +5,7 @@
  * host has busybox only, so tests do not exec insmod/rmmod).
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,6 +128,16 @@ const struct kvm_module kvm_mods[NR_KVM_MODS] = {
 	{ "kvm.ko", "kvm" },
 	{ "kvm-intel.ko", "kvm_intel" },
 };
+
+/* Pin the calling thread to CPU @cpu; 0 or -1 (errno set). */
+int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
 
 /* finit_module(2) of a .ko file with parameters @params; 0 or -errno. */
 int load_module_params(const char *path, const char *params)

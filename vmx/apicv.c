@@ -297,7 +297,8 @@ static void apicv_mode_update(struct hvx_vmx_vcpu *v)
  * bitmap, its variant with the SYSCALL MSRs let through
  * once the vCPU swaps them (hvx_vmx_vcpu.syscall_msrs), or, in x2APIC
  * mode with APIC virtualization, the vCPU's own copy of either with the
- * x2APIC pass-throughs.
+ * x2APIC pass-throughs. Before an entry only when hvx_vmx_msr_bitmap_key()
+ * changed.
  */
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v)
 {
@@ -305,6 +306,7 @@ void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v)
 	bool spec = v->spec_ctrl_direct;
 	const void *base;
 
+	v->msr_bitmap_key = hvx_vmx_msr_bitmap_key(v);
 	if (v->apicv || v->apic_access)
 		apicv_mode_update(v);
 	if (lng == v->msr_bitmap_long && v->apicv_x2 == v->msr_bitmap_x2_on &&

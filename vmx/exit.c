@@ -129,7 +129,8 @@ static __always_inline void quiet_entry(struct hvx_vmx_vcpu *v)
 /* Write the cached state and any event to inject into the VMCS. */
 static void prepare_entry(struct hvx_vmx_vcpu *v)
 {
-	hvx_vmx_msr_bitmap_update(v);
+	if (unlikely(hvx_vmx_msr_bitmap_key(v) != v->msr_bitmap_key))
+		hvx_vmx_msr_bitmap_update(v);
 	/*
 	 * With the timer saved at exits it only needs a reload once it
 	 * expired; without that control, before every entry.

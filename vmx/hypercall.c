@@ -85,24 +85,40 @@ u32 hvx_vmx_pv_features(void)
  * A guest VMCS field: with a plain VMREAD on the fast path (interrupts
  * off, the VMCS current), else through hvx_vmx_read().
  */
-static u64 hc_vmcs(struct hvx_vmx_vcpu *v, bool fast, unsigned long field)
+static __always_inline u64 hc_vmcs(struct hvx_vmx_vcpu *v, bool fast,
+				   unsigned long field)
 {
 	return fast ? vmcs_read(field) : hvx_vmx_read(v, field);
 }
 
-/* CPL from SS.DPL (SDM Vol. 3C 27.3.1.2); 64-bit mode from EFER.LMA, CS.L. */
-static u32 hypercall_cpl(struct hvx_vmx_vcpu *v, bool fast)
+/*
+ * CPL: SS.DPL, which is always the CPL (SDM Vol. 3C 25.4.1); CS.DPL is
+ * not for a conforming code segment.
+ */
+static __always_inline u32 hypercall_cpl(struct hvx_vmx_vcpu *v, bool fast)
 {
 	return (hc_vmcs(v, fast, GUEST_SS_AR_BYTES) >> 5) & 3;
 }
 
-static bool hypercall_long(struct hvx_vmx_vcpu *v, bool fast)
+/*
+ * 64-bit mode: EFER.LMA (hvx's copy: every change of it exits) and CS.L
+ * (SDM Vol. 3A 5.2.1), which the guest changes without an exit, so CS
+ * is read only in IA-32e mode.
+ */
+static __always_inline bool hypercall_long(struct hvx_vmx_vcpu *v, bool fast)
 {
 	return (v->efer & EFER_LMA) &&
 	       (hc_vmcs(v, fast, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
 }
 
-static void hypercall_count(struct hvx_vmx_vcpu *v, u64 nr)
+/* A register as the call sees it: its low 32 bits outside 64-bit mode. */
+static __always_inline unsigned long hc_reg(struct hvx_vmx_vcpu *v, bool lng,
+					    unsigned int reg)
+{
+	return lng ? v->gprs[reg] : (u32)v->gprs[reg];
+}
+
+static __always_inline void hypercall_count(struct hvx_vmx_vcpu *v, u64 nr)
 {
 	if (nr < HVX_STATS_HYPERCALLS)
 		v->stats.s.hypercalls[nr]++;
@@ -117,7 +133,8 @@ static bool pv_has(struct hvx_vmx_vcpu *v, unsigned int bit)
 }
 
 /* Set RAX (32 bits wide outside 64-bit mode) and skip the VMCALL. */
-static int hypercall_done(struct hvx_vmx_vcpu *v, bool lng, long ret)
+static __always_inline int hypercall_done(struct hvx_vmx_vcpu *v, bool lng,
+					  long ret)
 {
 	v->gprs[HVX_RAX] = lng ? (unsigned long)ret : (u32)ret;
 	hvx_vmx_skip_instruction(v, v->instr_len);
@@ -130,25 +147,26 @@ static int hypercall_done(struct hvx_vmx_vcpu *v, bool lng, long ret)
  * outside 64-bit mode), RSI the ICR's low word: fixed, physical, no
  * shorthand. Return: the number of vCPUs that took the IPI.
  */
-static long hc_send_ipi(struct hvx_vmx_vcpu *v, const unsigned long *a,
-			bool lng)
+static noinline long hc_send_ipi(struct hvx_vmx_vcpu *v, bool lng)
 {
-	unsigned long map[2] = { a[0], a[1] };
-	u32 icr = a[3];
+	unsigned long map[2] = { hc_reg(v, lng, HVX_RBX),
+				 hc_reg(v, lng, HVX_RCX) };
+	u32 icr = hc_reg(v, lng, HVX_RSI);
 
 	if (!v->pv_ops || !v->pv_ops->send_ipi || !pv_has(v, KVM_FEATURE_PV_SEND_IPI))
 		return -KVM_ENOSYS;
 	if (icr & (APIC_DEST_LOGICAL | ICR_SHORTHAND))
 		return -KVM_EINVAL;
-	return v->pv_ops->send_ipi(v, map, lng ? 64 : 32, a[2], icr);
+	return v->pv_ops->send_ipi(v, map, lng ? 64 : 32,
+				   hc_reg(v, lng, HVX_RDX), icr);
 }
 
 /*
  * Hypercalls that never sleep. Return: true if handled (RAX set, RIP
  * advanced), false if the slow path must handle it (nothing changed).
  */
-static bool hypercall_fast(struct hvx_vmx_vcpu *v, bool lng, u64 nr,
-			   const unsigned long *a)
+static __always_inline bool hypercall_fast(struct hvx_vmx_vcpu *v, bool lng,
+					   u64 nr)
 {
 	long ret;
 
@@ -161,11 +179,11 @@ static bool hypercall_fast(struct hvx_vmx_vcpu *v, bool lng, u64 nr,
 			ret = -KVM_ENOSYS;
 			break;
 		}
-		v->pv_ops->kick(v, a[1]);
+		v->pv_ops->kick(v, hc_reg(v, lng, HVX_RCX));
 		ret = 0;
 		break;
 	case KVM_HC_SEND_IPI:
-		ret = hc_send_ipi(v, a, lng);
+		ret = hc_send_ipi(v, lng);
 		break;
 	case KVM_HC_SCHED_YIELD:
 		if (pv_has(v, KVM_FEATURE_PV_SCHED_YIELD))
@@ -187,29 +205,26 @@ static bool hypercall_fast(struct hvx_vmx_vcpu *v, bool lng, u64 nr,
 enum hc_read { HC_CALL, HC_DONE, HC_FAULT };
 
 /*
- * Read the call. A VMCALL at CPL > 0 is answered here (-KVM_EPERM, RIP
- * advanced: HC_DONE). A VMCALL whose last byte is the last canonical one
- * in 64-bit mode would leave a non-canonical RIP, which VM entry refuses
- * (SDM Vol. 3C 27.3.1.4): it gets #GP(0) instead, like a branch there
- * (HC_FAULT, nothing done yet).
+ * Decode the call: its width (*@lng) and the CPL; the number and the
+ * arguments are then hc_reg() of RAX, RBX, RCX, RDX and RSI. A VMCALL
+ * at CPL > 0 is answered here (-KVM_EPERM, RIP advanced: HC_DONE). A
+ * VMCALL whose last byte is the last canonical one in 64-bit mode would
+ * leave a non-canonical RIP, which VM entry refuses (SDM Vol. 3C
+ * 27.3.1.4): it gets #GP(0) instead, like a branch there (HC_FAULT,
+ * nothing done yet). Inline, so that nothing of the decode goes through
+ * memory.
  */
-static enum hc_read hypercall_read(struct hvx_vmx_vcpu *v, bool fast,
-				   bool *lng, u64 *nr, unsigned long *a)
+static __always_inline enum hc_read hypercall_read(struct hvx_vmx_vcpu *v,
+						   bool fast, bool *lng)
 {
-	u64 mask;
+	bool l = hypercall_long(v, fast);
 
-	*lng = hypercall_long(v, fast);
-	if (*lng && !hvx_is_canonical(hvx_vmx_rip(v) + v->instr_len))
+	*lng = l;
+	if (l && !hvx_is_canonical(hvx_vmx_rip(v) + v->instr_len))
 		return HC_FAULT;
-	mask = *lng ? ~0ULL : 0xffffffffULL;
-	*nr = v->gprs[HVX_RAX] & mask;
-	a[0] = v->gprs[HVX_RBX] & mask;
-	a[1] = v->gprs[HVX_RCX] & mask;
-	a[2] = v->gprs[HVX_RDX] & mask;
-	a[3] = v->gprs[HVX_RSI] & mask;
-	if (hypercall_cpl(v, fast)) {
-		hypercall_count(v, *nr);
-		hypercall_done(v, *lng, -KVM_EPERM);
+	if (unlikely(hypercall_cpl(v, fast))) {
+		hypercall_count(v, hc_reg(v, l, HVX_RAX));
+		hypercall_done(v, l, -KVM_EPERM);
 		return HC_DONE;
 	}
 	return HC_CALL;
@@ -225,17 +240,15 @@ static enum hc_read hypercall_read(struct hvx_vmx_vcpu *v, bool fast,
  */
 bool hvx_vmx_hypercall_fastpath(struct hvx_vmx_vcpu *v)
 {
-	unsigned long a[4];
 	bool lng;
-	u64 nr;
 
-	switch (hypercall_read(v, true, &lng, &nr, a)) {
+	switch (hypercall_read(v, true, &lng)) {
 	case HC_DONE:
 		return true;
 	case HC_FAULT:
 		return false;	/* injected by the slow path */
 	default:
-		return hypercall_fast(v, lng, nr, a);
+		return hypercall_fast(v, lng, hc_reg(v, lng, HVX_RAX));
 	}
 }
 
@@ -250,11 +263,10 @@ bool hvx_vmx_hypercall_fastpath(struct hvx_vmx_vcpu *v)
 int hvx_vmx_handle_vmcall(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_run *run = v->run;
-	unsigned long a[4];
 	bool lng;
 	u64 nr;
 
-	switch (hypercall_read(v, false, &lng, &nr, a)) {
+	switch (hypercall_read(v, false, &lng)) {
 	case HC_DONE:
 		return HVX_RUN_RESUME;
 	case HC_FAULT:
@@ -263,19 +275,23 @@ int hvx_vmx_handle_vmcall(struct hvx_vmx_vcpu *v)
 	default:
 		break;
 	}
-	if (hypercall_fast(v, lng, nr, a))
+	nr = hc_reg(v, lng, HVX_RAX);
+	if (hypercall_fast(v, lng, nr))
 		return HVX_RUN_RESUME;
 	hypercall_count(v, nr);
 	if (nr == KVM_HC_SCHED_YIELD) {
 		/* RBX: the APIC id of the vCPU to give the CPU to. */
 		if (v->pv_ops)
-			v->pv_ops->yield(v, a[0]);
+			v->pv_ops->yield(v, hc_reg(v, lng, HVX_RBX));
 		return hypercall_done(v, lng, 0);
 	}
 	memset(&run->hypercall, 0, sizeof(run->hypercall));
 	run->exit_reason = HVX_EXIT_HYPERCALL;
 	run->hypercall.nr = nr;
-	memcpy(run->hypercall.args, a, sizeof(run->hypercall.args));
+	run->hypercall.args[0] = hc_reg(v, lng, HVX_RBX);
+	run->hypercall.args[1] = hc_reg(v, lng, HVX_RCX);
+	run->hypercall.args[2] = hc_reg(v, lng, HVX_RDX);
+	run->hypercall.args[3] = hc_reg(v, lng, HVX_RSI);
 	run->hypercall.flags = lng ? HVX_HYPERCALL_LONG_MODE : 0;
 	v->hc_long = lng;
 	v->pending = HVX_PENDING_HYPERCALL;

@@ -137,8 +137,8 @@ static void uret_register(struct hvx_uret *u)
 static void uret_register(struct hvx_uret *u) { }
 #endif
 
-/* Make the CPU hold @val (@guest) or the host's value. IRQs off. */
-static void uret_load(unsigned int slot, bool guest, u64 val)
+/* This CPU's user-return MSRs, the host's read on first use. IRQs off. */
+static struct hvx_uret *uret_this_cpu(void)
 {
 	struct hvx_uret *u = this_cpu_ptr(&hvx_uret);
 	unsigned int i;
@@ -150,9 +150,17 @@ static void uret_load(unsigned int slot, bool guest, u64 val)
 		}
 		u->host_read = true;
 	}
-	if (!guest)
-		val = u->host[slot];
-	if (val == u->curr[slot])
+	return u;
+}
+
+/*
+ * Make this CPU (@u, from uret_this_cpu()) hold @val in @slot. Inline: a
+ * vCPU that runs again on the same CPU pays a compare per MSR.
+ */
+static __always_inline void uret_load(struct hvx_uret *u, unsigned int slot,
+				      u64 val)
+{
+	if (likely(val == u->curr[slot]))
 		return;
 	wrmsrq(uret_msrs[slot], val);
 	u->curr[slot] = val;
@@ -187,6 +195,7 @@ static void load_guest_msrs(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_vmx_run_state *rs = &v->rs;
 	bool sys = v->syscall_msrs;
+	struct hvx_uret *u;
 
 	rs->msrs_stale = false;
 	/*
@@ -203,13 +212,16 @@ static void load_guest_msrs(struct hvx_vmx_vcpu *v)
 	 * values, or another vCPU's), which SYSCALL outside 64-bit mode
 	 * does not use on Intel CPUs.
 	 */
+	if (!sys && !hvx_vmx_tsc_aux_ok())
+		return;
+	u = uret_this_cpu();	/* one per-CPU lookup for all four */
 	if (sys) {
-		uret_load(HVX_URET_STAR, true, v->msr.star);
-		uret_load(HVX_URET_LSTAR, true, v->msr.lstar);
-		uret_load(HVX_URET_SFMASK, true, v->msr.sfmask);
+		uret_load(u, HVX_URET_STAR, v->msr.star);
+		uret_load(u, HVX_URET_LSTAR, v->msr.lstar);
+		uret_load(u, HVX_URET_SFMASK, v->msr.sfmask);
 	}
 	if (hvx_vmx_tsc_aux_ok())
-		uret_load(HVX_URET_TSC_AUX, true, v->msr.tsc_aux);
+		uret_load(u, HVX_URET_TSC_AUX, v->msr.tsc_aux);
 }
 
 /**

@@ -486,6 +486,7 @@ static void setup_controls(struct hvx_vmx_vcpu *v)
 	vmcs_write(TSC_OFFSET, 0);
 	if (hvx_caps.proc & CPU_BASED_USE_MSR_BITMAPS)
 		vmcs_write(MSR_BITMAP, __pa(hvx_msr_bitmap));
+	v->msr_bitmap_key = ~0u;	/* the first entry updates it */
 	if (v->vapic) {
 		vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(v->vapic));
 		vmcs_write(TPR_THRESHOLD, 0);	/* no TPR-below-threshold exits */

@@ -16,8 +16,10 @@
 #include <linux/preempt.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <asm/apicdef.h>
 #include <asm/asm.h>
 #include <asm/fpu/types.h>
+#include <asm/msr-index.h>
 #include <asm/trapnr.h>
 #include <asm/vmx.h>
 
@@ -694,6 +696,9 @@ enum hvx_xfield {
  * @msr_bitmap_x2: the vCPU's MSR bitmap for x2APIC mode with APIC
  *	virtualization, or NULL (apicv.c).
  * @msr_bitmap_x2_on: the VMCS uses @msr_bitmap_x2.
+ * @msr_bitmap_key: hvx_vmx_msr_bitmap_key() when hvx_vmx_msr_bitmap_update()
+ *	last ran (~0 before the first entry): entries skip it while the
+ *	key is the same.
  * @apic_access: "virtualize APIC accesses" is wanted in xAPIC mode.
  * @apicv: HVX_APICV_* assists in use (0: TPR shadow and APIC-access page
  *	at most).
@@ -822,6 +827,7 @@ struct hvx_vmx_vcpu {
 	bool msr_bitmap_long;
 	void *msr_bitmap_x2;
 	bool msr_bitmap_x2_on;
+	u32 msr_bitmap_key;
 	bool apic_access;
 	u32 apicv;
 	bool apicv_x2;
@@ -1039,6 +1045,25 @@ u32 hvx_vmx_apicv_caps(void);
 int hvx_vmx_enable_apicv(struct hvx_vmx_vcpu *v, u32 flags);
 void hvx_vmx_msr_bitmap_update(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_prepare(struct hvx_vmx_vcpu *v);
+
+/**
+ * hvx_vmx_msr_bitmap_key - what hvx_vmx_msr_bitmap_update() decides from
+ * @v: the vCPU.
+ *
+ * IA32_APIC_BASE's EXTD and EN bits (10, 11) and the vCPU's flags and
+ * assists, in one word; the module-wide inputs (the bitmaps, the CPU's
+ * controls) do not change while a vCPU exists. Computed before every
+ * entry, so that no writer of these has to say it changed one.
+ * Return: the key.
+ */
+static __always_inline u32 hvx_vmx_msr_bitmap_key(struct hvx_vmx_vcpu *v)
+{
+	return (v->msr.apic_base & (X2APIC_ENABLE | MSR_IA32_APICBASE_ENABLE)) |
+	       v->syscall_msrs | v->spec_ctrl_direct << 1 |
+	       v->apic_access << 2 | !!v->msr_bitmap_x2 << 3 |
+	       (v->apicv & (HVX_APICV_REG | HVX_APICV_VID)) << 4;
+}
+
 void hvx_vmx_apicv_quiet_entry(struct hvx_vmx_vcpu *v);
 bool hvx_vmx_apicv_pending(struct hvx_vmx_vcpu *v);
 void hvx_vmx_apicv_init(void);

@@ -11,13 +11,19 @@
  * The platform devices' ports (PIC, PIT, UART, RTC) are also kept in a
  * small fixed table in struct hvx_platform, which port accesses search
  * first, without SRCU: those devices exist from HVX_CREATE_PLATFORM,
- * before any vCPU, until the VM is freed, after the last one.
+ * before any vCPU, until the VM is freed, after the last one. After the
+ * exit fast path (which searches only that table), a bitmap of the
+ * claimed ports (struct hvx_dev_bus.pio_claimed) sends an access to a
+ * port no device claims, the VMM's, to userspace at the cost of one bit
+ * test instead of both searches.
  */
 #include <linux/bsearch.h>
 #include <linux/slab.h>
 
 #include "../hvx_core.h"
 #include "dev.h"
+
+#define HVX_NR_PORTS	0x10000
 
 struct hvx_bus_range {
 	u64 base, len;
@@ -38,7 +44,15 @@ struct hvx_bus_table {
  */
 int hvx_bus_init(struct hvx_vm *vm)
 {
-	return init_srcu_struct(&vm->bus.srcu);
+	int ret;
+
+	vm->bus.pio_claimed = bitmap_zalloc(HVX_NR_PORTS, GFP_KERNEL_ACCOUNT);
+	if (!vm->bus.pio_claimed)
+		return -ENOMEM;
+	ret = init_srcu_struct(&vm->bus.srcu);
+	if (ret)
+		bitmap_free(vm->bus.pio_claimed);
+	return ret;
 }
 
 /**
@@ -54,12 +68,57 @@ void hvx_bus_destroy(struct hvx_vm *vm)
 	for (i = 0; i < HVX_NR_BUS_SPACES; i++)
 		kfree(rcu_dereference_protected(vm->bus.table[i], 1));
 	cleanup_srcu_struct(&vm->bus.srcu);
+	bitmap_free(vm->bus.pio_claimed);
 }
 
 static struct hvx_bus_table *table_of(struct hvx_vm *vm, int space)
 {
 	return rcu_dereference_protected(vm->bus.table[space],
 					 lockdep_is_held(&vm->lock));
+}
+
+/*
+ * Mark the ports of a claim (@claimed) or unmark them, under vm->lock:
+ * before the table that adds it is published, after the one that drops
+ * it is (rcu_assign_pointer() orders the bits before the table). Claims
+ * never overlap, so a port's bit is its one claim's. Atomic bit
+ * operations: the exit path reads the words meanwhile.
+ */
+static void pio_mark(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
+		     u64 len, bool claimed)
+{
+	u64 port;
+
+	if (space != HVX_BUS_PIO)
+		return;
+	for (port = base; port < base + len; port++) {
+		if (claimed)
+			set_bit(port, vm->bus.pio_claimed);
+		else
+			clear_bit(port, vm->bus.pio_claimed);
+	}
+}
+
+/*
+ * After a table without @dev's claims of @t (or with one of them,
+ * [@keep, @keep + @keep_len)) is published: unmark the ports dropped.
+ */
+static void pio_unmark_dev(struct hvx_vm *vm, enum hvx_bus_space space,
+			   const struct hvx_bus_table *t,
+			   const struct hvx_io_dev *dev, u64 keep, u64 keep_len)
+{
+	unsigned int i;
+	u64 port;
+
+	for (i = 0; space == HVX_BUS_PIO && t && i < t->n; i++) {
+		const struct hvx_bus_range *r = &t->r[i];
+
+		if (r->dev != dev)
+			continue;
+		for (port = r->base; port < r->base + r->len; port++)
+			if (port < keep || port - keep >= keep_len)
+				clear_bit(port, vm->bus.pio_claimed);
+	}
 }
 
 /**
@@ -108,6 +167,7 @@ int hvx_bus_register(struct hvx_vm *vm, enum hvx_bus_space space, u64 base,
 	new->r[i] = (struct hvx_bus_range){ base, len, dev };
 	for (j = i; j < n; j++)
 		new->r[j + 1] = old->r[j];
+	pio_mark(vm, space, base, len, true);
 	rcu_assign_pointer(vm->bus.table[space], new);
 	mutex_unlock(&vm->lock);
 	synchronize_srcu(&vm->bus.srcu);
@@ -148,9 +208,15 @@ void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev)
 		new = kmalloc(struct_size(new, r, n), GFP_KERNEL_ACCOUNT);
 		if (!new) {
 			/* Disable the claims in place; readers see len 0. */
-			for (i = 0; i < t->n; i++)
-				if (t->r[i].dev == dev)
-					WRITE_ONCE(t->r[i].len, 0);
+			for (i = 0; i < t->n; i++) {
+				struct hvx_bus_range *r = &t->r[i];
+				u64 len = r->len;
+
+				if (r->dev != dev)
+					continue;
+				WRITE_ONCE(r->len, 0);
+				pio_mark(vm, space, r->base, len, false);
+			}
 			continue;
 		}
 		new->n = 0;
@@ -158,6 +224,7 @@ void hvx_bus_unregister(struct hvx_vm *vm, struct hvx_io_dev *dev)
 			if (t->r[i].dev != dev)
 				new->r[new->n++] = t->r[i];
 		rcu_assign_pointer(vm->bus.table[space], new);
+		pio_unmark_dev(vm, space, t, dev, 0, 0);
 		old[space] = t;
 	}
 	mutex_unlock(&vm->lock);
@@ -267,7 +334,9 @@ int hvx_bus_move(struct hvx_vm *vm, enum hvx_bus_space space,
 	}
 	if (!placed)
 		new->r[new->n++] = (struct hvx_bus_range){ base, len, dev };
+	pio_mark(vm, space, base, len, true);
 	rcu_assign_pointer(vm->bus.table[space], new);
+	pio_unmark_dev(vm, space, old, dev, base, len);
 	mutex_unlock(&vm->lock);
 	if (old)
 		call_srcu(&vm->bus.srcu, &old->rcu, table_free_rcu);
@@ -333,18 +402,30 @@ static int pio_call(const struct hvx_pio_fixed *f, struct hvx_vcpu *vcpu,
 	return f->dev->ops->write(f->dev, vcpu, port, size, *val);
 }
 
+/*
+ * A port no device claims (no access that starts there is a device's:
+ * one claim must hold all of it) goes to userspace without a search.
+ */
 static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 		   u64 *val)
 {
 	struct hvx_vcpu *vcpu = to_hvx_vcpu(v);
-	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
+	const struct hvx_pio_fixed *f;
 
+	if (!test_bit(port, vcpu->vm->bus.pio_claimed))
+		return -ENOENT;
+	f = pio_fixed(vcpu->vm, port, size);
 	if (f)
 		return pio_call(f, vcpu, port, in, size, val);
 	return bus_access(vcpu, HVX_BUS_PIO, port, in, size, val);
 }
 
-/* With interrupts off: only devices whose callbacks never sleep. */
+/*
+ * With interrupts off: only devices whose callbacks never sleep. A miss,
+ * a port of the VMM's included, takes the normal path (dev_pio()) as it
+ * would anyway: no bitmap test here, which the in-kernel devices' ports
+ * would pay.
+ */
 static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 			u64 *val)
 {

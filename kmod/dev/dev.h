@@ -61,10 +61,15 @@ struct hvx_bus_table;
  *	for them with synchronize_srcu().
  * @table: sorted, non-overlapping claims per address space; replaced
  *	whole under vm->lock.
+ * @pio_claimed: one bit per port, set while some device claims it (set
+ *	before a table with the claim is published, cleared after one
+ *	without it is), so a port access with its bit clear goes to
+ *	userspace without a search; changed under vm->lock.
  */
 struct hvx_dev_bus {
 	struct srcu_struct srcu;
 	struct hvx_bus_table __rcu *table[HVX_NR_BUS_SPACES];
+	unsigned long *pio_claimed;
 };
 
 /**

@@ -555,6 +555,16 @@ OOM_HEADER_LINES = 5
 # an "NMI backtrace for cpu N" to its "Call Trace" (the registers of a CPU
 # interrupted elsewhere), and from the sysrq line to the last CPU's.
 SYSRQ_BT = 'sysrq: Show backtrace of all active CPUs'
+# Allocation-failure reports (warn_alloc(): "COMM: vmalloc error: ..." or
+# "COMM: page allocation failure: ...", then CPU, hardware and "Call
+# Trace") of the programs that make allocations fail on purpose:
+# churn_test's fault injection (failslab) on the debug kernel reaches
+# allocations inside the kernel's own helpers (fpu_alloc_guest_fpstate()
+# vmallocs without __GFP_NOWARN), which report the failure they were told to
+# have.
+FAULT_INJECTING = ('churn_test',)
+ALLOC_FAIL = re.compile(r'\] (' + '|'.join(FAULT_INJECTING) +
+                        r'): (vmalloc error|page allocation failure):')
 NMI_BT_HEADER_LINES = 20
 SYSRQ_BT_LINES = 400
 
@@ -563,17 +573,22 @@ def kernel_trouble(lines, kernel=None):
     """Numbered console lines that show kernel trouble (oops, BUG, WARNING,
     panic, GP fault, a stack trace), except TAP lines, the stack an OOM
     kill prints within OOM_HEADER_LINES of "invoked oom-killer" (mem_test
-    drives a VM owner over its memcg limit on purpose), the stacks sysrq 'l'
+    drives a VM owner over its memcg limit on purpose), the allocation
+    failures FAULT_INJECTING programs cause (ALLOC_FAIL, the same window), the stacks sysrq 'l'
     asked for (within SYSRQ_BT_LINES of its line, each within
     NMI_BT_HEADER_LINES of its "NMI backtrace for cpu") and
     known_boot_warnings()."""
     bad = []
     lines = known_boot_warnings(lines, kernel)
-    oom = sysrq = nmi_bt = 0
+    oom = sysrq = nmi_bt = alloc = 0
     for n, line in enumerate(lines, 1):
         line = line.replace('\r', '')
         if 'invoked oom-killer' in line:
             oom = n
+        if ALLOC_FAIL.search(line):
+            alloc = n
+        if 'Call Trace' in line and alloc and n - alloc <= OOM_HEADER_LINES:
+            line = '(injected allocation failure stack)'
         if SYSRQ_BT in line:
             sysrq = n
         if 'NMI backtrace for cpu' in line and sysrq and n - sysrq <= SYSRQ_BT_LINES:

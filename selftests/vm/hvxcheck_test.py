@@ -188,6 +188,19 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn('13:', text)
         self.assertNotIn('WARNING: not a kernel line', text.split('FAIL  bochs/kernel')[1])
 
+    def test_injected_allocation_failure(self):
+        # churn_test's failslab makes the kernel's own vmalloc report the
+        # failure; another program's report is still trouble.
+        log = ['[   85.4] churn_test: vmalloc error: size 896, vm_struct allocation failed',
+               '[   85.4] CPU: 0 PID: 392 Comm: churn_test Tainted: G           O',
+               '[   85.4] Hardware name:  , BIOS Bochs 2.7 29/12/2019',
+               '[   85.4] Call Trace:']
+        self.assertEqual(hvxcheck.kernel_trouble(log, kernel=''), [])
+        other = [log[0].replace('churn_test:', 'api_test:')] + log[1:]
+        self.assertEqual(len(hvxcheck.kernel_trouble(other, kernel='')), 1)
+        self.assertEqual(len(hvxcheck.kernel_trouble(log + ['[   86.0] WARNING: at x'],
+                                                     kernel='')), 1)
+
     def test_sysrq_backtraces(self):
         # Stacks that sysrq 'l' asked for are not trouble; the same stack
         # without the request (an RCU stall's, say) is.

@@ -186,11 +186,21 @@ void hvx_virtio_fail(struct hvx_virtio *d, unsigned int q, const char *why)
 	mutex_unlock(&d->lock);
 }
 
+/* Interrupt the driver for what the worker used, if it wants one. */
+static void signal_used(struct hvx_virtio *d, struct hvx_vq *vq)
+{
+	if (vq->broken || hvx_vq_need_irq(d, vq) <= 0)
+		return;
+	mutex_lock(&d->lock);
+	notify_driver(d, vq->msix, ISR_QUEUE);
+	mutex_unlock(&d->lock);
+}
+
 /*
  * Serve the marked queues (d->busy is set): copy each one's addresses
- * under d->lock, then
- * take, serve and return chains with the VM owner's mm in use (the
- * buffers are its memory), and interrupt the driver once per batch.
+ * under d->lock, then take, serve and return chains with the VM owner's
+ * mm in use (the buffers are its memory), and interrupt the driver once
+ * per batch, before the queue is armed for the next notification.
  */
 static void serve(struct hvx_virtio *d, unsigned long kick)
 {
@@ -236,6 +246,16 @@ static void serve(struct hvx_virtio *d, unsigned long kick)
 			}
 			ret = hvx_vq_pop(d, vq, &d->chain);
 			if (ret == 0) {
+				/*
+				 * Decide on the interrupt before asking for
+				 * the next notification, as vhost does: a
+				 * driver that sees the request (the device's
+				 * event) and then changes its suppression
+				 * finds the decision for what was used made.
+				 */
+				if (used)
+					signal_used(d, vq);
+				used = false;
 				ret = hvx_vq_arm(d, vq);
 				if (ret > 0)
 					continue;
@@ -256,11 +276,8 @@ static void serve(struct hvx_virtio *d, unsigned long kick)
 			used = true;
 		}
 irq:
-		if (used && !vq->broken && hvx_vq_need_irq(d, vq) > 0) {
-			mutex_lock(&d->lock);
-			notify_driver(d, vq->msix, ISR_QUEUE);
-			mutex_unlock(&d->lock);
-		}
+		if (used)
+			signal_used(d, vq);
 	}
 	kthread_unuse_mm(mm);
 	mmput(mm);

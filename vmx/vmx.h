@@ -1467,21 +1467,22 @@ static __always_inline u32 hvx_vmx_intr_state(struct hvx_vmx_vcpu *v)
  *
  * Inline, the usual case of every exit's skip: RIP, RFLAGS and the
  * interruptibility state cached (hvx_vmx_run() reads them), no TF or RF,
- * no breakpoint hit, no blocking by STI or MOV SS. Anything else, with
- * what the skip must then do, is hvx_vmx_skip_instruction_slow().
+ * no breakpoint hit, no blocking by STI or MOV SS, and a new RIP below
+ * 4 GiB if the old one was (else it may have to wrap there: only the
+ * mode knows). Anything else, with what the skip must then do, is
+ * hvx_vmx_skip_instruction_slow().
  */
 static __always_inline void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v,
 						     u32 len)
 {
-	u64 rip;
+	u64 rip = v->rip + len;
 
 	if (likely((v->regs_avail & HVX_SKIP_REGS) == HVX_SKIP_REGS &&
 		   !(v->rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF)) &&
 		   !(v->intr_state & (GUEST_INTR_STATE_STI |
 				      GUEST_INTR_STATE_MOV_SS)) &&
-		   !v->db_hits)) {
-		rip = v->rip + len;
-		v->rip = v->efer & EFER_LMA ? rip : (u32)rip;
+		   !v->db_hits && !((rip ^ v->rip) & BIT_ULL(32)))) {
+		v->rip = rip;
 		v->regs_dirty |= BIT(HVX_REG_RIP);
 		return;
 	}

@@ -810,6 +810,13 @@ struct hvx_cmos {
  * -EFAULT if the guest touched slot memory with nothing pinnable mapped at
  * its HVA (unmapped, PROT_NONE), -ENOMEM if pinning it would pass
  * RLIMIT_MEMLOCK: the access is retried by the next HVX_RUN.
+ *
+ * The instruction of an exit to userspace (I/O, MMIO, MSR, hypercall) is
+ * completed by the next HVX_RUN (the data read, the skip past it, the
+ * hypercall's RAX) only if RIP is where the exit left it: HVX_SET_REGS
+ * with another RIP abandons it, and the guest starts at the new RIP, in
+ * every mode (KVM drops a port I/O completion the same way). Registers
+ * set with RIP unchanged are kept, and the completion then applies.
  */
 #define HVX_RUN			_IO(HVXIO, 0x20)
 #define HVX_GET_REGS		_IOR(HVXIO, 0x21, struct hvx_regs)

@@ -326,7 +326,7 @@ int hvx_vmx_handle_string_io(struct hvx_vmx_vcpu *v)
 			reverse_elements(v->io_data, n, io->size);
 	}
 	v->run->io.count = n;
-	v->pending = HVX_PENDING_IO;
+	hvx_vmx_set_pending(v, HVX_PENDING_IO);
 	return HVX_RUN_USER;
 }
 
@@ -534,7 +534,7 @@ static int mmio_exit(struct hvx_vmx_vcpu *v, u64 gpa, bool write, u64 val)
 			return mmio_commit(v);
 		return mmio_read_done(v, val & size_mask(op->insn.size));
 	}
-	v->pending = HVX_PENDING_MMIO;
+	hvx_vmx_set_pending(v, HVX_PENDING_MMIO);
 	return HVX_RUN_USER;
 }
 
@@ -1300,6 +1300,13 @@ int hvx_vmx_io_in_kernel(struct hvx_vmx_vcpu *v)
  * hvx_vmx_complete_pending - finish an I/O or MMIO exit with userspace data
  * @v: the vCPU.
  *
+ * Only with RIP where the exit left it (hvx_vmx_set_pending()). A VMM
+ * that moved it with HVX_SET_REGS has abandoned the instruction: nothing
+ * of it is completed (no IN, MMIO or RDMSR data, no skip, no hypercall
+ * result) and the guest starts at the new RIP, as KVM drops a port I/O
+ * completion when the RIP changed (complete_fast_pio_out()). Else a
+ * pending skip would move the new RIP past an instruction never run.
+ *
  * An MMIO instruction that reads and then writes (an ALU operation or
  * XCHG on MMIO, MOVS between two MMIO addresses) reports the write here:
  * run->exit_reason is HVX_EXIT_MMIO again and the caller must return to
@@ -1319,6 +1326,8 @@ int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 		return 0;
 	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
 	v->pending = HVX_PENDING_NONE;
+	if (unlikely(v->rip != v->pending_rip))
+		return 0;
 	if (p == HVX_PENDING_IO)
 		return complete_io(v);
 	if (p == HVX_PENDING_MMIO) {

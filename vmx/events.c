@@ -123,7 +123,10 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  * @len: instruction length, bytes.
  *
  * hvx_vmx_skip_instruction() (vmx.h) when the usual case does not apply.
- * Also ends blocking by STI and MOV SS, as executing the instruction would
+ * Outside 64-bit mode, in compatibility mode too (EFER.LMA set, CS.L
+ * clear), the new EIP wraps at 4 GiB as on the CPU; VM entry would refuse
+ * a RIP above it there (SDM Vol. 3C 27.3.1.4). Also ends blocking by STI
+ * and MOV SS, as executing the instruction would
  * (SDM Vol. 3C 25.4.2, Table 25-3), and raises the single-step trap the
  * CPU would have raised after it when RFLAGS.TF is set (and
  * IA32_DEBUGCTL.BTF clear): #DB with DR6.BS
@@ -134,13 +137,16 @@ void hvx_vmx_inject_exception(struct hvx_vmx_vcpu *v, u8 vector,
  */
 void hvx_vmx_skip_instruction_slow(struct hvx_vmx_vcpu *v, u32 len)
 {
-	u64 rip = hvx_vmx_rip(v) + len;
+	u64 old = hvx_vmx_rip(v), rip = old + len;
 	u64 rflags = hvx_vmx_rflags(v);
 	bool step = rflags & X86_EFLAGS_TF;
 	u32 intr;
 
-	if (!(v->efer & EFER_LMA))
-		rip &= 0xffffffff;
+	/* CS.L is read only for a RIP that crossed 4 GiB in IA-32e mode. */
+	if (!(v->efer & EFER_LMA) ||
+	    (old <= U32_MAX && rip > U32_MAX &&
+	     !(hvx_vmx_xfield(v, HVX_XF_CS_AR) & VMX_AR_L_MASK)))
+		rip = (u32)rip;
 	hvx_vmx_reg_set(v, HVX_REG_RIP, rip);
 	if (rflags & X86_EFLAGS_RF)
 		hvx_vmx_reg_set(v, HVX_REG_RFLAGS, rflags & ~X86_EFLAGS_RF);

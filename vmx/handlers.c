@@ -413,7 +413,7 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 		run->io.count = 1;
 		if (!io->in)
 			memcpy(v->io_data, &v->gprs[HVX_RAX], io->size);
-		v->pending = HVX_PENDING_IO;
+		hvx_vmx_set_pending(v, HVX_PENDING_IO);
 		ret = HVX_RUN_USER;
 	}
 	if (v->pending == HVX_PENDING_IO) {

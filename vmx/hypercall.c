@@ -294,8 +294,8 @@ int hvx_vmx_handle_vmcall(struct hvx_vmx_vcpu *v)
 	run->hypercall.args[3] = hc_reg(v, lng, HVX_RSI);
 	run->hypercall.flags = lng ? HVX_HYPERCALL_LONG_MODE : 0;
 	v->hc_long = lng;
-	v->pending = HVX_PENDING_HYPERCALL;
 	hvx_vmx_skip_instruction(v, v->instr_len);
+	hvx_vmx_set_pending(v, HVX_PENDING_HYPERCALL);
 	return HVX_RUN_USER;
 }
 

@@ -639,7 +639,7 @@ static int msr_exit(struct hvx_vmx_vcpu *v, bool write, u64 val)
 	run->msr.index = v->gprs[HVX_RCX];
 	run->msr.is_write = write;
 	run->msr.data = val;
-	v->pending = HVX_PENDING_MSR;
+	hvx_vmx_set_pending(v, HVX_PENDING_MSR);
 	return HVX_RUN_USER;
 }
 

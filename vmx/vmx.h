@@ -713,6 +713,8 @@ enum hvx_xfield {
  *	the guest's value back into @msr.spec_ctrl after every exit.
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
  * @pending: what the next run must complete (enum hvx_pending).
+ * @pending_rip: RIP when @pending was set (hvx_vmx_set_pending()): the
+ *	next run completes the instruction only with RIP still there.
  * @io: the pending I/O instruction.
  * @mmio: the pending MMIO instruction.
  * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
@@ -843,6 +845,7 @@ struct hvx_vmx_vcpu {
 	u64 dr[5];
 
 	enum hvx_pending pending;
+	u64 pending_rip;
 	struct hvx_io_op io;
 	struct hvx_mmio_op mmio;
 	u32 reinject_info, reinject_err, reinject_len;
@@ -1464,25 +1467,42 @@ static __always_inline u32 hvx_vmx_intr_state(struct hvx_vmx_vcpu *v)
  *
  * Inline, the usual case of every exit's skip: RIP, RFLAGS and the
  * interruptibility state cached (hvx_vmx_run() reads them), no TF or RF,
- * no breakpoint hit, no blocking by STI or MOV SS. Anything else, with
- * what the skip must then do, is hvx_vmx_skip_instruction_slow().
+ * no breakpoint hit, no blocking by STI or MOV SS, and a new RIP below
+ * 4 GiB if the old one was (else it may have to wrap there: only the
+ * mode knows). Anything else, with what the skip must then do, is
+ * hvx_vmx_skip_instruction_slow().
  */
 static __always_inline void hvx_vmx_skip_instruction(struct hvx_vmx_vcpu *v,
 						     u32 len)
 {
-	u64 rip;
+	u64 rip = v->rip + len;
 
 	if (likely((v->regs_avail & HVX_SKIP_REGS) == HVX_SKIP_REGS &&
 		   !(v->rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF)) &&
 		   !(v->intr_state & (GUEST_INTR_STATE_STI |
 				      GUEST_INTR_STATE_MOV_SS)) &&
-		   !v->db_hits)) {
-		rip = v->rip + len;
-		v->rip = v->efer & EFER_LMA ? rip : (u32)rip;
+		   !v->db_hits && !((rip ^ v->rip) & BIT_ULL(32)))) {
+		v->rip = rip;
 		v->regs_dirty |= BIT(HVX_REG_RIP);
 		return;
 	}
 	hvx_vmx_skip_instruction_slow(v, len);
+}
+
+/**
+ * hvx_vmx_set_pending - leave an instruction to the next HVX_RUN
+ * @v: the vCPU; its own thread, handling the exit.
+ * @p: what the run must complete (not HVX_PENDING_NONE).
+ *
+ * Notes the RIP the exit leaves (at the instruction, or past the VMCALL
+ * of HVX_PENDING_HYPERCALL): hvx_vmx_complete_pending() completes the
+ * instruction only if userspace left RIP there.
+ */
+static inline void hvx_vmx_set_pending(struct hvx_vmx_vcpu *v,
+				       enum hvx_pending p)
+{
+	v->pending = p;
+	v->pending_rip = hvx_vmx_rip(v);
 }
 
 /* state.c: the state save and restore need (HVX_GET/SET_XSAVE ...) */

@@ -4,8 +4,13 @@
  * (uapi/hvx.h, "Paravirtual interface"): unknown numbers and user mode
  * get KVM's error values without a fault; a VMCALL across the end of the
  * canonical address space faults before it exits; the arguments come
- * from RBX, RCX, RDX, RSI and nothing but RAX changes; numbers the VMM
+ * from RBX, RCX, RDX, RSI and nothing but RAX changes; outside 64-bit
+ * mode (32-bit protected and compatibility mode) only their low halves
+ * count and RAX gets a 32-bit result, at CPL 0 and 3; numbers the VMM
  * picks exit to it (HVX_EXIT_HYPERCALL) and its answer reaches RAX;
+ * registers set after an exit to userspace complete its instruction
+ * (the OUT, the VMCALL's answer) only with RIP where the exit left it, in
+ * each mode;
  * KVM_HC_KICK_CPU wakes a vCPU halted with interrupts off (and is not
  * lost when it comes first); KVM_HC_SEND_IPI reaches two vCPUs through
  * their local APICs; KVM_HC_SCHED_YIELD reaches the scheduler's
@@ -59,6 +64,7 @@
 #define APIC_SVR	0xf0
 #define PTE_P		1ull
 #define PTE_W		2ull
+#define PTE_U		4ull
 
 volatile uint64_t guest_pv_ipis[4];
 static volatile uint64_t guest_spin_ctr;
@@ -216,6 +222,28 @@ asm(".pushsection .text.guest, \"ax\", @progbits\n"
     "pop %rdi\n\tpop %r15\n\tpop %r14\n\tpop %r13\n\t"
     "pop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
     "ret\n"
+    ".popsection");
+
+/*
+ * The 32-bit guest of hypercall_32bit_* (legacy protected mode or
+ * compatibility mode, copied to GPA_BLOB): three VMCALLs, each followed
+ * by an OUT (an exit to the VMM, which reads RAX there and sets the
+ * registers of the next call).
+ */
+#define HC32_PORT		0x80
+extern const char hc32_start[], hc32_end[];
+asm(".pushsection .rodata.blobs, \"a\"\n"
+    ".code32\n"
+    ".globl hc32_start, hc32_end\n"
+    "hc32_start:\n\t"
+    "vmcall\n\t"
+    "outb %al, $0x80\n\t"
+    "vmcall\n\t"
+    "outb %al, $0x80\n\t"
+    "vmcall\n\t"
+    "outb %al, $0x80\n"
+    "hc32_end:\n"
+    ".code64\n"
     ".popsection");
 
 GUEST_CODE
@@ -631,6 +659,318 @@ TEST(args_in_every_register)
 	EXPECT_EQ(HVX_HYPERCALL_LONG_MODE, run->hypercall.flags);
 	run->hypercall.ret = HC_USER_RET;
 	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* The upper half of every register the 32-bit guest's VMCALLs get. */
+#define HC_HIGH			0xa5a5000000000000ull
+
+/*
+ * Run the 32-bit guest to its next OUT with RAX = HC_HIGH | @nr and
+ * RBX, RCX, RDX, RSI = HC_PATTERN(): *@rax is RAX after the VMCALL. A
+ * call that exits to the VMM (HC_USER at CPL 0) must come with the low
+ * halves alone and no HVX_HYPERCALL_LONG_MODE; it is answered with
+ * HC_USER_RET.
+ */
+static void hc32_call(struct __test_metadata *_metadata, struct vcpu *vcpu,
+		      uint64_t nr, bool to_vmm, uint64_t *rax)
+{
+	struct hvx_run *run = vcpu->run;
+	struct hvx_regs regs;
+
+	vcpu_get_regs(vcpu, &regs);
+	regs.rax = HC_HIGH | nr;
+	regs.rbx = HC_PATTERN(3);
+	regs.rcx = HC_PATTERN(1);
+	regs.rdx = HC_PATTERN(2);
+	regs.rsi = HC_PATTERN(6);
+	vcpu_set_regs(vcpu, &regs);
+	vcpu_run(vcpu);
+	if (to_vmm) {
+		ASSERT_EXIT(HVX_EXIT_HYPERCALL, vcpu);
+		EXPECT_EQ(nr, run->hypercall.nr);
+		EXPECT_EQ((uint32_t)HC_PATTERN(3), run->hypercall.args[0]);
+		EXPECT_EQ((uint32_t)HC_PATTERN(1), run->hypercall.args[1]);
+		EXPECT_EQ((uint32_t)HC_PATTERN(2), run->hypercall.args[2]);
+		EXPECT_EQ((uint32_t)HC_PATTERN(6), run->hypercall.args[3]);
+		EXPECT_EQ(0, run->hypercall.flags);
+		run->hypercall.ret = HC_USER_RET;
+		vcpu_run(vcpu);
+	}
+	ASSERT_EXIT(HVX_EXIT_IO, vcpu);
+	ASSERT_EQ(HC32_PORT, run->io.port);
+	vcpu_get_regs(vcpu, &regs);
+	*rax = regs.rax;
+}
+
+/*
+ * The three calls of hc32_start from its first byte: a number the VMM
+ * takes, the no-op and an unknown one, each with the upper halves of the
+ * registers set. Outside 64-bit mode only the low halves count (so the
+ * no-op is the no-op, not an unknown number) and RAX gets a 32-bit
+ * result, zero-extended; at CPL 3 each is -KVM_EPERM, 32 bits wide.
+ */
+static void hc32_run(struct __test_metadata *_metadata, struct vcpu *vcpu,
+		     bool user)
+{
+	const uint64_t eperm = (uint32_t)-HVX_HC_EPERM;
+	struct hvx_regs regs;
+	uint64_t rax;
+
+	vcpu_get_regs(vcpu, &regs);
+	regs.rip = GPA_BLOB;
+	vcpu_set_regs(vcpu, &regs);
+	hc32_call(_metadata, vcpu, HC_USER, !user, &rax);
+	EXPECT_EQ(user ? eperm : (uint32_t)HC_USER_RET, rax);
+	hc32_call(_metadata, vcpu, HVX_HC_VAPIC_POLL_IRQ, false, &rax);
+	EXPECT_EQ(user ? eperm : 0, rax);
+	hc32_call(_metadata, vcpu, HC_UNKNOWN, false, &rax);
+	EXPECT_EQ(user ? eperm : (uint32_t)-HVX_HC_ENOSYS, rax);
+}
+
+/* A 32-bit vCPU at CPL 3: CS and SS with RPL and DPL 3, IOPL 3 (its OUTs). */
+static void hc32_to_user(struct vcpu *vcpu)
+{
+	struct hvx_sregs sregs;
+	struct hvx_regs regs;
+
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.cs.selector |= 3;
+	sregs.cs.dpl = 3;
+	sregs.ss.selector |= 3;
+	sregs.ss.dpl = 3;
+	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_get_regs(vcpu, &regs);
+	regs.rflags |= 3 << 12;
+	vcpu_set_regs(vcpu, &regs);
+}
+
+/*
+ * 32-bit protected mode (EFER.LMA clear): the calls decode 32-bit
+ * registers and return 32-bit results, at CPL 0 and at CPL 3.
+ */
+TEST(hypercall_32bit_protected_mode)
+{
+	const uint64_t nr = HC_USER;
+	struct hvx_stats st;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu = vcpu_create(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	hc32_run(_metadata, vcpu, false);
+	hc32_to_user(vcpu);
+	hc32_run(_metadata, vcpu, true);
+	vcpu_stats(_metadata, 0, &st);
+	EXPECT_EQ(6, st.exits_by_reason[EXIT_REASON_VMCALL]);
+	EXPECT_EQ(2, st.hypercalls[HVX_HC_VAPIC_POLL_IRQ]);
+	EXPECT_EQ(1, st.user_exits[HVX_EXIT_HYPERCALL]);
+	EXPECT_EQ(0, st.exceptions_injected);
+	vm_free(vm);
+}
+
+/*
+ * A vCPU in compatibility mode at the blob of hc32_start: the page tables
+ * of vcpu_setup_long() map it, for user mode too from before the first
+ * entry (no stale TLB entry).
+ */
+static struct vcpu *hc32_compat_vcpu(struct __test_metadata *_metadata,
+				     struct vm *vm)
+{
+	struct vcpu *vcpu = long_vcpu(vm, 0, guest_basic, 0);
+	struct hvx_sregs sregs;
+
+	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
+	*(uint64_t *)vm_gpa2hva(vm, GPA_PML4, 8) |= PTE_U;
+	*(uint64_t *)vm_gpa2hva(vm, GPA_PDPT, 8) |= PTE_U;
+	*(uint64_t *)vm_gpa2hva(vm, GPA_PD + (GPA_BLOB >> 21) * 8, 8) |= PTE_U;
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.cs = tables_seg_code32;
+	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_get_sregs(vcpu, &sregs);
+	EXPECT_EQ(EFER_LMA, sregs.efer & EFER_LMA);
+	EXPECT_EQ(0, sregs.cs.l);
+	return vcpu;
+}
+
+/*
+ * Compatibility mode (EFER.LMA set, CS.L clear): 32-bit operands too, at
+ * CPL 0 and at CPL 3.
+ */
+TEST(hypercall_32bit_compat_mode)
+{
+	const uint64_t nr = HC_USER;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu = hc32_compat_vcpu(_metadata, vm);
+	hc32_run(_metadata, vcpu, false);
+	hc32_to_user(vcpu);
+	hc32_run(_metadata, vcpu, true);
+	vm_free(vm);
+}
+
+/* Point the guest of hc32_start at @off in it, with RAX = @rax. */
+static void hc32_set(struct vcpu *vcpu, uint64_t off, uint64_t rax)
+{
+	struct hvx_regs regs;
+
+	vcpu_get_regs(vcpu, &regs);
+	regs.rip = GPA_BLOB + off;
+	regs.rax = rax;
+	vcpu_set_regs(vcpu, &regs);
+}
+
+/*
+ * Run the guest of hc32_start to its next exit, which must be @reason
+ * with RIP at offset @off; *@rax is then its RAX.
+ */
+static void hc32_run_to(struct __test_metadata *_metadata, struct vcpu *vcpu,
+			uint32_t reason, uint64_t off, uint64_t *rax)
+{
+	struct hvx_regs regs;
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT(reason, vcpu);
+	vcpu_get_regs(vcpu, &regs);
+	ASSERT_EQ(GPA_BLOB + off, regs.rip);
+	*rax = regs.rax;
+}
+
+/*
+ * Exits to userspace, then HVX_SET_REGS, then HVX_RUN: where the guest
+ * goes on. hc32_start's VMCALLs are at offsets 0, 5 and 10, its OUTs
+ * at 3, 8 and 13. Registers set with RIP where the exit left it (at the
+ * OUT, or past the VMCALL of HVX_EXIT_HYPERCALL) complete the exit's
+ * instruction once: past the OUT, RAX = the VMM's answer. A RIP moved
+ * elsewhere abandons it, as KVM drops a port I/O completion when the
+ * RIP changed (complete_fast_pio_out()): the guest starts at the new RIP
+ * with the RAX it was given, whether it moved back or forward.
+ */
+static void hc32_set_regs_rip(struct __test_metadata *_metadata,
+			      struct vcpu *vcpu, bool lng)
+{
+	const uint64_t width = lng ? ~0ull : 0xffffffffull;
+	uint64_t rax;
+
+	hc32_set(vcpu, 0, HC_USER);
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_HYPERCALL, 3, &rax);
+	vcpu->run->hypercall.ret = HC_USER_RET;
+	hc32_set(vcpu, 3, HVX_HC_VAPIC_POLL_IRQ);	/* RIP unchanged */
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_IO, 3, &rax);
+	EXPECT_EQ(HC_USER_RET & width, rax);
+	hc32_set(vcpu, 3, HVX_HC_VAPIC_POLL_IRQ);	/* at the OUT still */
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_IO, 8, &rax);
+	EXPECT_EQ(0, rax);
+	hc32_set(vcpu, 0, HVX_HC_VAPIC_POLL_IRQ);	/* back, OUT pending */
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_IO, 3, &rax);
+	EXPECT_EQ(0, rax);
+	hc32_set(vcpu, 10, HC_UNKNOWN);			/* forward, OUT pending */
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_IO, 13, &rax);
+	EXPECT_EQ(ENOSYS_RET & width, rax);
+	hc32_set(vcpu, 0, HC_USER);
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_HYPERCALL, 3, &rax);
+	vcpu->run->hypercall.ret = HC_USER_RET;
+	hc32_set(vcpu, 5, HVX_HC_VAPIC_POLL_IRQ);	/* no RAX = the answer */
+	hc32_run_to(_metadata, vcpu, HVX_EXIT_IO, 8, &rax);
+	EXPECT_EQ(0, rax);
+}
+
+/*
+ * The RIP after an exit to userspace and HVX_SET_REGS, in 32-bit
+ * protected mode, in compatibility mode and in 64-bit mode (the blob's
+ * VMCALL and OUT encode alike there).
+ */
+TEST(set_regs_rip_after_exit)
+{
+	const uint64_t nr = HC_USER;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu = vcpu_create(vm, 0);
+	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	hc32_set_regs_rip(_metadata, vcpu, false);
+	vm_free(vm);
+
+	vm = vm_create();
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu = hc32_compat_vcpu(_metadata, vm);
+	hc32_set_regs_rip(_metadata, vcpu, false);
+	vm_free(vm);
+
+	vm = vm_create();
+	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vcpu = long_vcpu(vm, 0, guest_basic, 0);
+	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
+	hc32_set_regs_rip(_metadata, vcpu, true);
+	vm_free(vm);
+}
+
+/* The 2 MiB page below 4 GiB: the last PDE of tables_init()'s fourth PD. */
+#define GPA_PDE_4G_LAST		(GPA_PD + 3 * 4096 + 511 * 8)
+
+/*
+ * Run @vcpu from a VMCALL (the no-op, handled in the kernel) whose last
+ * byte is at 4 GiB - 1 to the OUT at linear 0 and at 4 GiB, and assert
+ * where its RIP is then: @rip.
+ */
+static void vmcall_at_4g(struct __test_metadata *_metadata, struct vm *vm,
+			 struct vcpu *vcpu, uint64_t rip)
+{
+	static const uint8_t vmcall[] = { 0x0f, 0x01, 0xc1 };
+	static const uint8_t out[] = { 0xe6, HC32_PORT };	/* outb %al */
+	struct hvx_regs regs;
+
+	/* Linear 4 GiB - 2 MiB.. is GPA 0.., and so is 4 GiB.. (PDPTE 4). */
+	*(uint64_t *)vm_gpa2hva(vm, GPA_PDE_4G_LAST, 8) =
+		PTE_PRESENT | PTE_WRITE | PTE_LARGE;
+	*(uint64_t *)vm_gpa2hva(vm, GPA_PDPT + 4 * 8, 8) =
+		GPA_PD | PTE_PRESENT | PTE_WRITE;
+	memcpy(vm_gpa2hva(vm, 0x200000 - sizeof(vmcall), sizeof(vmcall)), vmcall,
+	       sizeof(vmcall));
+	memcpy(vm_gpa2hva(vm, 0, sizeof(out)), out, sizeof(out));
+	vcpu_get_regs(vcpu, &regs);
+	regs.rip = 0x100000000ull - sizeof(vmcall);
+	regs.rax = HVX_HC_VAPIC_POLL_IRQ;
+	vcpu_set_regs(vcpu, &regs);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_IO, vcpu);
+	ASSERT_EQ(HC32_PORT, vcpu->run->io.port);
+	vcpu_get_regs(vcpu, &regs);
+	EXPECT_EQ(rip, regs.rip);
+	EXPECT_EQ(0, regs.rax);
+}
+
+/*
+ * A VMCALL that ends at 4 GiB - 1: in compatibility mode EIP wraps to 0,
+ * as outside IA-32e mode (VM entry would refuse a RIP of 4 GiB there);
+ * in 64-bit mode RIP goes on to 4 GiB.
+ */
+TEST(vmcall_ends_at_4g)
+{
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vm = vm_create();
+	vcpu = hc32_compat_vcpu(_metadata, vm);
+	vmcall_at_4g(_metadata, vm, vcpu, 0);
+	vm_free(vm);
+
+	vm = vm_create();
+	vcpu = long_vcpu(vm, 0, guest_basic, 0);
+	vmcall_at_4g(_metadata, vm, vcpu, 0x100000000ull);
 	vm_free(vm);
 }
 

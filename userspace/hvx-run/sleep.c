@@ -238,9 +238,9 @@ void sleep_wait(struct vcpu *v)
 		v->wakes = wakes;
 		/*
 		 * Finish the exit the vCPU left with first (the PM1 write's
-		 * OUT, whose completion would skip an instruction at the
-		 * waking vector): HVX_RUN completes it, then returns for
-		 * immediate_exit. A read-modify-write's write exit is dropped.
+		 * OUT): HVX_RUN completes it, then returns for immediate_exit,
+		 * so that nothing of the old instruction is left behind the
+		 * state set below. A read-modify-write's write exit is dropped.
 		 */
 		v->run->immediate_exit = 1;
 		for (int i = 0; i < 4 && !ioctl(v->fd, HVX_RUN, 0); i++)

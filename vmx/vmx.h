@@ -669,7 +669,11 @@ enum hvx_xfield {
  * @regs_avail: HVX_REG_* bits: the copy above is the VMCS's value. Cleared
  *	by every VM exit; the accessors fill a copy on first use.
  * @regs_dirty: HVX_REG_* bits: the copy is newer than the VMCS field and
- *	is written back before the next entry (and only then).
+ *	is written back before the next entry (and only then); with
+ *	HVX_REGS_CHECK, RIP, RSP and RFLAGS are also written back where they
+ *	differ from @regs_seen (hvx_vmx_regs_cache()).
+ * @regs_seen: RIP, RSP and RFLAGS when hvx_vmx_regs_cache() handed the
+ *	fields to a slow path, in enum hvx_reg order.
  * @xf: VMCS fields of enum hvx_xfield, read for the current exit.
  * @xf_avail: HVX_XF_* bits: @xf holds the field's value. Cleared at every
  *	exit, at the end of hvx_vmx_run() and by every write of a cached
@@ -796,6 +800,7 @@ struct hvx_vmx_vcpu {
 	u64 intr_state;
 	u8 regs_avail, regs_dirty;
 	u8 xf_avail;
+	u64 regs_seen[3];
 	bool vmcs_current;
 	bool timer_reload;
 	u64 cr0, cr4, efer;
@@ -955,6 +960,11 @@ enum hvx_reg {
 
 #define HVX_REGS_GPR	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RSP) | \
 			 BIT(HVX_REG_RFLAGS))
+/*
+ * In regs_dirty: a slow path may have changed v->rip, v->rsp or v->rflags
+ * directly; hvx_vmx_regs_flush() compares them with regs_seen.
+ */
+#define HVX_REGS_CHECK	BIT(7)
 /* What hvx_vmx_skip_instruction() reads. */
 #define HVX_SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | \
 			 BIT(HVX_REG_INTR))

@@ -1317,8 +1317,14 @@ int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 
 	if (p == HVX_PENDING_NONE)
 		return 0;
-	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
 	v->pending = HVX_PENDING_NONE;
+	/*
+	 * IN and OUT change RAX and skip, through the accessors: no VMREAD
+	 * of RSP, no VMCS load around it.
+	 */
+	if (p == HVX_PENDING_IO && !v->io.string)
+		return complete_io(v);
+	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
 	if (p == HVX_PENDING_IO)
 		return complete_io(v);
 	if (p == HVX_PENDING_MMIO) {

@@ -71,6 +71,9 @@ struct hvx_slot {
  * @srcu: protects readers of @slots (EPT-violation handler, guest memory
  *	access); writers wait with synchronize_srcu() before freeing.
  * @slots: slot table, indexed by slot number.
+ * @slots_used: bit n set while @slots[n] is not NULL (set before the
+ *	pointer is published, cleared after it is NULL): lookups test only
+ *	these entries. Written under @lock, read with READ_ONCE().
  * @pml4: EPT PML4 table (kernel virtual address).
  * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
  * @ad: EPT accessed/dirty flags are enabled in @eptp.
@@ -128,6 +131,7 @@ struct hvx_mem {
 	struct mutex lock;	/* slot changes, listener, dirty log */
 	struct srcu_struct srcu;
 	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
+	unsigned long slots_used;
 	u64 *pml4;
 	u64 eptp;
 	bool ad;

@@ -422,6 +422,7 @@ void hvx_mem_destroy(struct hvx_mem *mem)
 		}
 		RCU_INIT_POINTER(mem->slots[i], NULL);
 	}
+	WRITE_ONCE(mem->slots_used, 0);
 	mem->listener = NULL;
 	mutex_unlock(&mem->lock);
 	/* No notifier is left to queue it again. */
@@ -643,6 +644,7 @@ static int region_delete(struct hvx_mem *mem, u32 id)
 	slot_retire(mem, slot);
 	listener_remove(mem, slot);
 	rcu_assign_pointer(mem->slots[id], NULL);
+	WRITE_ONCE(mem->slots_used, mem->slots_used & ~BIT(id));
 	synchronize_srcu_expedited(&mem->srcu);
 	mem->bytes -= slot->npages << PAGE_SHIFT;
 	slot_free(mem, slot);
@@ -702,6 +704,8 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	}
 	if (old && !mem->listener)
 		slot_take_pages(mem, slot, old, seq);
+	/* The bit first: every lookup that starts after this tests the slot. */
+	WRITE_ONCE(mem->slots_used, mem->slots_used | BIT(r->slot));
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	mem->bytes = bytes;
 	if (old) {
@@ -996,13 +1000,20 @@ u64 hvx_mem_size(struct hvx_mem *mem)
 /* Caller holds mem->srcu. */
 static struct hvx_slot *slot_find(struct hvx_mem *mem, u64 gpa)
 {
-	int i;
+	/*
+	 * Only the slots in use: an address that is in none (MMIO) costs a
+	 * test per slot, not one per possible slot.
+	 */
+	unsigned long used = READ_ONCE(mem->slots_used);
 
-	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+	BUILD_BUG_ON(HVX_MAX_MEM_SLOTS > BITS_PER_LONG);
+	while (used) {
+		unsigned int i = __ffs(used);
 		struct hvx_slot *s = srcu_dereference(mem->slots[i], &mem->srcu);
 
 		if (s && gpa >= s->gpa && gpa < slot_end(s))
 			return s;
+		used &= used - 1;
 	}
 	return NULL;
 }

@@ -223,6 +223,8 @@ u64 hvx_mem_size(struct hvx_mem *mem);
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
 		  struct hvx_stats *stats);
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
+int hvx_gpa_read_entry(struct hvx_mem *mem, u64 gpa, unsigned int size,
+		       u64 *val);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);

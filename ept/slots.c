@@ -1367,6 +1367,39 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 	return ret;
 }
 
+/*
+ * get_user() of 4, 8 or 16 bytes at @gpa, which do not cross a page.
+ * A slot change in progress, or an address that is not RAM, takes
+ * gpa_copy()'s path, which waits for the change or says -ENOENT.
+ */
+static int gpa_get(struct hvx_mem *mem, u64 gpa, unsigned int size, u64 *val)
+{
+	struct hvx_slot *slot;
+	u64 __user *hva;
+	int idx, ret;
+
+	idx = srcu_read_lock(&mem->srcu);
+	slot = slot_find(mem, gpa);
+	if (unlikely(!slot || READ_ONCE(slot->invalid))) {
+		srcu_read_unlock(&mem->srcu, idx);
+		val[0] = 0;
+		return gpa_copy(mem, gpa, val, size, false);
+	}
+	hva = (u64 __user *)(slot->hva + (gpa - slot->gpa));
+	if (size == 4) {
+		u32 x;
+
+		ret = get_user(x, (u32 __user *)hva);
+		val[0] = x;
+	} else {
+		ret = get_user(val[0], hva);
+		if (!ret && size == 16)
+			ret = get_user(val[1], hva + 1);
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return ret ? -EFAULT : 0;
+}
+
 /**
  * hvx_gpa_read - copy guest RAM into a kernel buffer
  * @mem: the VM's memory.
@@ -1380,7 +1413,41 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
  */
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len)
 {
+	u64 q[2];
+	int ret;
+
+	/*
+	 * An instruction fetch or a small field: two get_user() of the
+	 * 16 bytes at @gpa, in one page, rather than a copy_from_user() of
+	 * a variable length with its object checks.
+	 */
+	if (len <= sizeof(q) && offset_in_page(gpa) + sizeof(q) <= PAGE_SIZE) {
+		ret = gpa_get(mem, gpa, sizeof(q), q);
+		if (!ret)
+			memcpy(buf, q, len);
+		return ret;
+	}
 	return gpa_copy(mem, gpa, buf, len, false);
+}
+
+/**
+ * hvx_gpa_read_entry - read one naturally aligned 4- or 8-byte guest value
+ * @mem: the VM's memory.
+ * @gpa: guest physical address, a multiple of @size.
+ * @size: 4 or 8.
+ * @val: the value, zero-extended.
+ *
+ * For the emulator's page walks: one get_user() rather than a
+ * copy_from_user() of a variable length with its object checks.
+ * Context: as hvx_gpa_read().
+ * Return: as hvx_gpa_read().
+ */
+int hvx_gpa_read_entry(struct hvx_mem *mem, u64 gpa, unsigned int size,
+		       u64 *val)
+{
+	if (WARN_ON_ONCE((size != 4 && size != 8) || (gpa & (size - 1))))
+		return -EINVAL;
+	return gpa_get(mem, gpa, size, val);
 }
 
 /**

@@ -81,17 +81,16 @@ static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
 	for (;; level--) {
 		if (pae || long_mode(v)) {
 			shift = 12 + 9 * (level - 1);
-			if (hvx_gpa_read(v->mem, table + ((la >> shift) & 0x1ff) * 8,
-					 &entry, 8))
+			if (hvx_gpa_read_entry(v->mem,
+					       table + ((la >> shift) & 0x1ff) * 8,
+					       8, &entry))
 				return -ENOENT;
 		} else {
-			u32 e32;
-
 			shift = 12 + 10 * (level - 1);
-			if (hvx_gpa_read(v->mem, table + ((la >> shift) & 0x3ff) * 4,
-					 &e32, 4))
+			if (hvx_gpa_read_entry(v->mem,
+					       table + ((la >> shift) & 0x3ff) * 4,
+					       4, &entry))
 				return -ENOENT;
-			entry = e32;
 		}
 		if (!(entry & PTE_P))
 			goto fault_np;

@@ -11,11 +11,11 @@
  * The platform devices' ports (PIC, PIT, UART, RTC) are also kept in a
  * small fixed table in struct hvx_platform, which port accesses search
  * first, without SRCU: those devices exist from HVX_CREATE_PLATFORM,
- * before any vCPU, until the VM is freed, after the last one. After the
- * exit fast path (which searches only that table), a bitmap of the
- * claimed ports (struct hvx_dev_bus.pio_claimed) sends an access to a
- * port no device claims, the VMM's, to userspace at the cost of one bit
- * test instead of both searches.
+ * before any vCPU, until the VM is freed, after the last one. A bitmap
+ * of the claimed ports (struct hvx_dev_bus.pio_claimed), tested first by
+ * the exit fast path (which searches only that table) and again by the
+ * normal path, sends an access to a port no device claims, the VMM's, to
+ * userspace at the cost of a bit test instead of both searches.
  */
 #include <linux/bsearch.h>
 #include <linux/slab.h>
@@ -421,17 +421,21 @@ static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 }
 
 /*
- * With interrupts off: only devices whose callbacks never sleep. A miss,
- * a port of the VMM's included, takes the normal path (dev_pio()) as it
- * would anyway: no bitmap test here, which the in-kernel devices' ports
- * would pay.
+ * With interrupts off: only devices whose callbacks never sleep. A miss
+ * takes the normal path (dev_pio()) as it would anyway. A port of the
+ * VMM's is told by the bitmap before the search of the platform table:
+ * one bit test for the in-kernel devices' ports, the search saved for
+ * every exit to userspace.
  */
 static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 			u64 *val)
 {
 	struct hvx_vcpu *vcpu = to_hvx_vcpu(v);
-	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
+	const struct hvx_pio_fixed *f;
 
+	if (!test_bit(port, vcpu->vm->bus.pio_claimed))
+		return -EAGAIN;
+	f = pio_fixed(vcpu->vm, port, size);
 	if (!f || !f->irqoff)
 		return -EAGAIN;
 	return pio_call(f, vcpu, port, in, size, val);

@@ -141,9 +141,10 @@ struct hvx_vmx_vcpu;
  *	it, -ENOENT if no device claims @port (the access goes to
  *	userspace).
  * @pio_fast: as @pio, with interrupts off (the exit fast path), for the
- *	devices that allow it: 0 if one handled the access, -EAGAIN if the
- *	port needs @pio in process context (or no device claims it). Must
- *	not sleep; may be NULL.
+ *	devices that allow it: 0 if one handled the access, -ENOENT if no
+ *	device claims @port (the exit goes to userspace without @pio),
+ *	-EAGAIN if the port needs @pio in process context. Must not sleep;
+ *	may be NULL.
  * @mmio: the same for a guest-physical address outside RAM.
  * @intr_pending: the vector of the highest-priority external interrupt
  *	that the in-kernel interrupt controllers hold for this vCPU, or -1.
@@ -718,6 +719,9 @@ enum hvx_xfield {
  * @dr: guest DR0-3 and DR6, kept in software (MOV-DR exits are taken).
  * @pending: what the next run must complete (enum hvx_pending).
  * @io: the pending I/O instruction.
+ * @io_unclaimed: the exit fast path found the port of this exit claimed
+ *	by no in-kernel device (@pio_fast said -ENOENT): handle_io() does not
+ *	ask @pio again. Cleared by every exit, set by fast_io().
  * @mmio: the pending MMIO instruction.
  * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
  * @reinject_err: its error code.
@@ -849,6 +853,7 @@ struct hvx_vmx_vcpu {
 
 	enum hvx_pending pending;
 	struct hvx_io_op io;
+	bool io_unclaimed;
 	struct hvx_mmio_op mmio;
 	u32 reinject_info, reinject_err, reinject_len;
 

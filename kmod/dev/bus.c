@@ -434,7 +434,7 @@ static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 	const struct hvx_pio_fixed *f;
 
 	if (!test_bit(port, vcpu->vm->bus.pio_claimed))
-		return -EAGAIN;
+		return -ENOENT;
 	f = pio_fixed(vcpu->vm, port, size);
 	if (!f || !f->irqoff)
 		return -EAGAIN;

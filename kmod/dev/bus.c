@@ -17,7 +17,6 @@
  * normal path, sends an access to a port no device claims, the VMM's, to
  * userspace at the cost of a bit test instead of both searches.
  */
-#include <linux/bsearch.h>
 #include <linux/slab.h>
 
 #include "../hvx_core.h"
@@ -343,14 +342,29 @@ int hvx_bus_move(struct hvx_vm *vm, enum hvx_bus_space space,
 	return 0;
 }
 
-static int range_cmp(const void *key, const void *elt)
+/*
+ * The claim holding @addr in the sorted, disjoint ranges of @t, or NULL.
+ * A binary search inline: bsearch() calls its comparison through a
+ * pointer at every step (a retpoline where they are on).
+ */
+static const struct hvx_bus_range *bus_find(const struct hvx_bus_table *t,
+					    u64 addr)
 {
-	u64 addr = *(const u64 *)key;
-	const struct hvx_bus_range *r = elt;
+	unsigned int lo = 0, hi = t->n;
 
-	if (addr < r->base)
-		return -1;
-	return addr - r->base < r->len ? 0 : 1;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct hvx_bus_range *r = &t->r[mid];
+
+		if (addr < r->base) {
+			hi = mid;
+			continue;
+		}
+		if (addr - r->base < r->len)
+			return r;
+		lo = mid + 1;
+	}
+	return NULL;
 }
 
 /* Find the device claiming [addr, addr + size) and run the access. */
@@ -365,7 +379,7 @@ static int bus_access(struct hvx_vcpu *vcpu, int space, u64 addr, bool read,
 	idx = srcu_read_lock(&vm->bus.srcu);
 	t = srcu_dereference(vm->bus.table[space], &vm->bus.srcu);
 	if (t)
-		r = bsearch(&addr, t->r, t->n, sizeof(t->r[0]), range_cmp);
+		r = bus_find(t, addr);
 	/* An access that runs past the end of the claim is not the device's. */
 	if (r && addr + size - r->base <= READ_ONCE(r->len)) {
 		if (read)

@@ -213,6 +213,23 @@ enum hvx_fault {
 	HVX_FAULT_MMIO,
 };
 
+/**
+ * struct hvx_gpa_walk - small reads of guest RAM in one SRCU section
+ * @mem: the VM's memory.
+ * @slot: the slot of the last read (valid while the section lasts), or
+ *	NULL.
+ * @idx: the SRCU index of the section.
+ *
+ * For a walk of the guest's page tables: one section and, while the
+ * tables stay in one slot, one slot lookup for all its levels
+ * (hvx_gpa_walk_begin(), hvx_gpa_walk_read(), hvx_gpa_walk_end()).
+ */
+struct hvx_gpa_walk {
+	struct hvx_mem *mem;
+	struct hvx_slot *slot;
+	int idx;
+};
+
 int hvx_mem_init(struct hvx_mem *mem);
 void hvx_mem_destroy(struct hvx_mem *mem);
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r);
@@ -223,11 +240,13 @@ u64 hvx_mem_size(struct hvx_mem *mem);
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
 		  struct hvx_stats *stats);
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
-int hvx_gpa_read_entry(struct hvx_mem *mem, u64 gpa, unsigned int size,
-		       u64 *val);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);
+void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem);
+int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
+		      u64 *val);
+void hvx_gpa_walk_end(struct hvx_gpa_walk *w);
 int hvx_gpa_hold(struct hvx_mem *mem);
 void hvx_gpa_release(struct hvx_mem *mem, int idx);
 long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,

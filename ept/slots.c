@@ -1431,23 +1431,79 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len)
 }
 
 /**
- * hvx_gpa_read_entry - read one naturally aligned 4- or 8-byte guest value
+ * hvx_gpa_walk_begin - begin reads of guest page-table entries
+ * @w: the walk's state.
  * @mem: the VM's memory.
+ *
+ * Context: as hvx_gpa_read(); end with hvx_gpa_walk_end().
+ */
+void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem)
+	__acquires(&mem->srcu)
+{
+	w->mem = mem;
+	w->slot = NULL;
+	w->idx = srcu_read_lock(&mem->srcu);
+}
+
+/**
+ * hvx_gpa_walk_read - read one naturally aligned 4- or 8-byte guest value
+ * @w: the walk, from hvx_gpa_walk_begin().
  * @gpa: guest physical address, a multiple of @size.
  * @size: 4 or 8.
  * @val: the value, zero-extended.
  *
- * For the emulator's page walks: one get_user() rather than a
- * copy_from_user() of a variable length with its object checks.
+ * One get_user() rather than a copy_from_user() of a variable length
+ * with its object checks, in the slot of the last read if @gpa is in it.
+ * A slot being changed is waited for outside the section, as
+ * hvx_gpa_read() does.
  * Context: as hvx_gpa_read().
  * Return: as hvx_gpa_read().
  */
-int hvx_gpa_read_entry(struct hvx_mem *mem, u64 gpa, unsigned int size,
-		       u64 *val)
+int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
+		      u64 *val)
 {
+	struct hvx_slot *slot = w->slot;
+	void __user *hva;
+	int ret;
+
 	if (WARN_ON_ONCE((size != 4 && size != 8) || (gpa & (size - 1))))
 		return -EINVAL;
-	return gpa_get(mem, gpa, size, val);
+	if (!slot || gpa < slot->gpa || gpa >= slot_end(slot) ||
+	    READ_ONCE(slot->invalid)) {
+		slot = slot_find(w->mem, gpa);
+		while (slot && READ_ONCE(slot->invalid)) {
+			srcu_read_unlock(&w->mem->srcu, w->idx);
+			slot_wait(w->mem);
+			w->idx = srcu_read_lock(&w->mem->srcu);
+			slot = slot_find(w->mem, gpa);
+		}
+		w->slot = slot;
+		if (!slot)
+			return -ENOENT;
+	}
+	hva = (void __user *)(slot->hva + (gpa - slot->gpa));
+	if (size == 8) {
+		u64 x;
+
+		ret = get_user(x, (u64 __user *)hva);
+		*val = x;
+	} else {
+		u32 x;
+
+		ret = get_user(x, (u32 __user *)hva);
+		*val = x;
+	}
+	return ret ? -EFAULT : 0;
+}
+
+/**
+ * hvx_gpa_walk_end - end the reads of hvx_gpa_walk_begin()
+ * @w: the walk.
+ */
+void hvx_gpa_walk_end(struct hvx_gpa_walk *w)
+	__releases(&w->mem->srcu)
+{
+	srcu_read_unlock(&w->mem->srcu, w->idx);
 }
 
 /**

@@ -71,6 +71,9 @@ struct hvx_slot {
  * @srcu: protects readers of @slots (EPT-violation handler, guest memory
  *	access); writers wait with synchronize_srcu() before freeing.
  * @slots: slot table, indexed by slot number.
+ * @slots_used: bit n set while @slots[n] is not NULL (set before the
+ *	pointer is published, cleared after it is NULL): lookups test only
+ *	these entries. Written under @lock, read with READ_ONCE().
  * @pml4: EPT PML4 table (kernel virtual address).
  * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
  * @ad: EPT accessed/dirty flags are enabled in @eptp.
@@ -128,6 +131,7 @@ struct hvx_mem {
 	struct mutex lock;	/* slot changes, listener, dirty log */
 	struct srcu_struct srcu;
 	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
+	unsigned long slots_used;
 	u64 *pml4;
 	u64 eptp;
 	bool ad;
@@ -209,6 +213,23 @@ enum hvx_fault {
 	HVX_FAULT_MMIO,
 };
 
+/**
+ * struct hvx_gpa_walk - small reads of guest RAM in one SRCU section
+ * @mem: the VM's memory.
+ * @slot: the slot of the last read (valid while the section lasts), or
+ *	NULL.
+ * @idx: the SRCU index of the section.
+ *
+ * For a walk of the guest's page tables: one section and, while the
+ * tables stay in one slot, one slot lookup for all its levels
+ * (hvx_gpa_walk_begin(), hvx_gpa_walk_read(), hvx_gpa_walk_end()).
+ */
+struct hvx_gpa_walk {
+	struct hvx_mem *mem;
+	struct hvx_slot *slot;
+	int idx;
+};
+
 int hvx_mem_init(struct hvx_mem *mem);
 void hvx_mem_destroy(struct hvx_mem *mem);
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r);
@@ -222,6 +243,10 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);
+void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem);
+int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
+		      u64 *val);
+void hvx_gpa_walk_end(struct hvx_gpa_walk *w);
 int hvx_gpa_hold(struct hvx_mem *mem);
 void hvx_gpa_release(struct hvx_mem *mem, int idx);
 long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,

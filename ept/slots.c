@@ -422,6 +422,7 @@ void hvx_mem_destroy(struct hvx_mem *mem)
 		}
 		RCU_INIT_POINTER(mem->slots[i], NULL);
 	}
+	WRITE_ONCE(mem->slots_used, 0);
 	mem->listener = NULL;
 	mutex_unlock(&mem->lock);
 	/* No notifier is left to queue it again. */
@@ -643,6 +644,7 @@ static int region_delete(struct hvx_mem *mem, u32 id)
 	slot_retire(mem, slot);
 	listener_remove(mem, slot);
 	rcu_assign_pointer(mem->slots[id], NULL);
+	WRITE_ONCE(mem->slots_used, mem->slots_used & ~BIT(id));
 	synchronize_srcu_expedited(&mem->srcu);
 	mem->bytes -= slot->npages << PAGE_SHIFT;
 	slot_free(mem, slot);
@@ -702,6 +704,8 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	}
 	if (old && !mem->listener)
 		slot_take_pages(mem, slot, old, seq);
+	/* The bit first: every lookup that starts after this tests the slot. */
+	WRITE_ONCE(mem->slots_used, mem->slots_used | BIT(r->slot));
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	mem->bytes = bytes;
 	if (old) {
@@ -996,13 +1000,20 @@ u64 hvx_mem_size(struct hvx_mem *mem)
 /* Caller holds mem->srcu. */
 static struct hvx_slot *slot_find(struct hvx_mem *mem, u64 gpa)
 {
-	int i;
+	/*
+	 * Only the slots in use: an address that is in none (MMIO) costs a
+	 * test per slot, not one per possible slot.
+	 */
+	unsigned long used = READ_ONCE(mem->slots_used);
 
-	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+	BUILD_BUG_ON(HVX_MAX_MEM_SLOTS > BITS_PER_LONG);
+	while (used) {
+		unsigned int i = __ffs(used);
 		struct hvx_slot *s = srcu_dereference(mem->slots[i], &mem->srcu);
 
 		if (s && gpa >= s->gpa && gpa < slot_end(s))
 			return s;
+		used &= used - 1;
 	}
 	return NULL;
 }
@@ -1356,6 +1367,39 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 	return ret;
 }
 
+/*
+ * get_user() of 4, 8 or 16 bytes at @gpa, which do not cross a page.
+ * A slot change in progress, or an address that is not RAM, takes
+ * gpa_copy()'s path, which waits for the change or says -ENOENT.
+ */
+static int gpa_get(struct hvx_mem *mem, u64 gpa, unsigned int size, u64 *val)
+{
+	struct hvx_slot *slot;
+	u64 __user *hva;
+	int idx, ret;
+
+	idx = srcu_read_lock(&mem->srcu);
+	slot = slot_find(mem, gpa);
+	if (unlikely(!slot || READ_ONCE(slot->invalid))) {
+		srcu_read_unlock(&mem->srcu, idx);
+		val[0] = 0;
+		return gpa_copy(mem, gpa, val, size, false);
+	}
+	hva = (u64 __user *)(slot->hva + (gpa - slot->gpa));
+	if (size == 4) {
+		u32 x;
+
+		ret = get_user(x, (u32 __user *)hva);
+		val[0] = x;
+	} else {
+		ret = get_user(val[0], hva);
+		if (!ret && size == 16)
+			ret = get_user(val[1], hva + 1);
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return ret ? -EFAULT : 0;
+}
+
 /**
  * hvx_gpa_read - copy guest RAM into a kernel buffer
  * @mem: the VM's memory.
@@ -1369,7 +1413,97 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
  */
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len)
 {
+	u64 q[2];
+	int ret;
+
+	/*
+	 * An instruction fetch or a small field: two get_user() of the
+	 * 16 bytes at @gpa, in one page, rather than a copy_from_user() of
+	 * a variable length with its object checks.
+	 */
+	if (len <= sizeof(q) && offset_in_page(gpa) + sizeof(q) <= PAGE_SIZE) {
+		ret = gpa_get(mem, gpa, sizeof(q), q);
+		if (!ret)
+			memcpy(buf, q, len);
+		return ret;
+	}
 	return gpa_copy(mem, gpa, buf, len, false);
+}
+
+/**
+ * hvx_gpa_walk_begin - begin reads of guest page-table entries
+ * @w: the walk's state.
+ * @mem: the VM's memory.
+ *
+ * Context: as hvx_gpa_read(); end with hvx_gpa_walk_end().
+ */
+void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem)
+	__acquires(&mem->srcu)
+{
+	w->mem = mem;
+	w->slot = NULL;
+	w->idx = srcu_read_lock(&mem->srcu);
+}
+
+/**
+ * hvx_gpa_walk_read - read one naturally aligned 4- or 8-byte guest value
+ * @w: the walk, from hvx_gpa_walk_begin().
+ * @gpa: guest physical address, a multiple of @size.
+ * @size: 4 or 8.
+ * @val: the value, zero-extended.
+ *
+ * One get_user() rather than a copy_from_user() of a variable length
+ * with its object checks, in the slot of the last read if @gpa is in it.
+ * A slot being changed is waited for outside the section, as
+ * hvx_gpa_read() does.
+ * Context: as hvx_gpa_read().
+ * Return: as hvx_gpa_read().
+ */
+int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
+		      u64 *val)
+{
+	struct hvx_slot *slot = w->slot;
+	void __user *hva;
+	int ret;
+
+	if (WARN_ON_ONCE((size != 4 && size != 8) || (gpa & (size - 1))))
+		return -EINVAL;
+	if (!slot || gpa < slot->gpa || gpa >= slot_end(slot) ||
+	    READ_ONCE(slot->invalid)) {
+		slot = slot_find(w->mem, gpa);
+		while (slot && READ_ONCE(slot->invalid)) {
+			srcu_read_unlock(&w->mem->srcu, w->idx);
+			slot_wait(w->mem);
+			w->idx = srcu_read_lock(&w->mem->srcu);
+			slot = slot_find(w->mem, gpa);
+		}
+		w->slot = slot;
+		if (!slot)
+			return -ENOENT;
+	}
+	hva = (void __user *)(slot->hva + (gpa - slot->gpa));
+	if (size == 8) {
+		u64 x;
+
+		ret = get_user(x, (u64 __user *)hva);
+		*val = x;
+	} else {
+		u32 x;
+
+		ret = get_user(x, (u32 __user *)hva);
+		*val = x;
+	}
+	return ret ? -EFAULT : 0;
+}
+
+/**
+ * hvx_gpa_walk_end - end the reads of hvx_gpa_walk_begin()
+ * @w: the walk.
+ */
+void hvx_gpa_walk_end(struct hvx_gpa_walk *w)
+	__releases(&w->mem->srcu)
+{
+	srcu_read_unlock(&w->mem->srcu, w->idx);
 }
 
 /**

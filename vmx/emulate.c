@@ -47,9 +47,9 @@ static int guest_cpl(struct hvx_vmx_vcpu *v)
 	return (hvx_vmx_xfield(v, HVX_XF_SS_AR) >> 5) & 3;
 }
 
-/* Walk the guest's page tables for one linear address. */
-static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
-		      struct xlate_fault *f)
+/* Walk the guest's page tables for one linear address, inside @w. */
+static int walk_tables(struct hvx_vmx_vcpu *v, struct hvx_gpa_walk *w,
+		       u64 la, int acc, u64 *gpa, struct xlate_fault *f)
 {
 	bool user = guest_cpl(v) == 3;
 	bool wp = v->cr0 & X86_CR0_WP;
@@ -81,17 +81,16 @@ static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
 	for (;; level--) {
 		if (pae || long_mode(v)) {
 			shift = 12 + 9 * (level - 1);
-			if (hvx_gpa_read(v->mem, table + ((la >> shift) & 0x1ff) * 8,
-					 &entry, 8))
+			if (hvx_gpa_walk_read(w,
+					      table + ((la >> shift) & 0x1ff) * 8,
+					      8, &entry))
 				return -ENOENT;
 		} else {
-			u32 e32;
-
 			shift = 12 + 10 * (level - 1);
-			if (hvx_gpa_read(v->mem, table + ((la >> shift) & 0x3ff) * 4,
-					 &e32, 4))
+			if (hvx_gpa_walk_read(w,
+					      table + ((la >> shift) & 0x3ff) * 4,
+					      4, &entry))
 				return -ENOENT;
-			entry = e32;
 		}
 		if (!(entry & PTE_P))
 			goto fault_np;
@@ -137,6 +136,19 @@ fault:
 		    (acc == ACC_FETCH && (v->efer & EFER_NX || v->cr4 & X86_CR4_SMEP) ?
 		     PFERR_FETCH : 0);
 	return -EFAULT;
+}
+
+/* The table walk in one SRCU section, one slot lookup per slot. */
+static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
+		      struct xlate_fault *f)
+{
+	struct hvx_gpa_walk w;
+	int ret;
+
+	hvx_gpa_walk_begin(&w, v->mem);
+	ret = walk_tables(v, &w, la, acc, gpa, f);
+	hvx_gpa_walk_end(&w);
+	return ret;
 }
 
 /*
@@ -1324,10 +1336,16 @@ int hvx_vmx_complete_pending(struct hvx_vmx_vcpu *v)
 
 	if (p == HVX_PENDING_NONE)
 		return 0;
-	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
 	v->pending = HVX_PENDING_NONE;
-	if (unlikely(v->rip != v->pending_rip))
+	if (unlikely(hvx_vmx_rip(v) != v->pending_rip))
 		return 0;
+	/*
+	 * IN and OUT change RAX and skip, through the accessors: no VMREAD
+	 * of RSP, no VMCS load around it.
+	 */
+	if (p == HVX_PENDING_IO && !v->io.string)
+		return complete_io(v);
+	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
 	if (p == HVX_PENDING_IO)
 		return complete_io(v);
 	if (p == HVX_PENDING_MMIO) {

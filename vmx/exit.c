@@ -292,6 +292,7 @@ static __always_inline void read_exit_state(struct hvx_vmx_vcpu *v, u32 reason)
 
 	v->exit_reason = reason;
 	v->regs_avail = 0;
+	v->io_unclaimed = false;	/* fast_io() may set it */
 	hvx_vmx_xfield_flush(v);
 	v->exit_qual = exit_in(NO_QUAL_EXITS, basic) ? 0 :
 		       vmcs_read(EXIT_QUALIFICATION);
@@ -403,7 +404,8 @@ static void read_emulation_state(struct hvx_vmx_vcpu *v, u32 basic)
 /*
  * IN/OUT to an in-kernel device that can be driven with interrupts off
  * (struct hvx_vmx_dev_ops.pio_fast). Return: true if done, false if the
- * access needs the full handle_io() (nothing changed then).
+ * access needs the full handle_io() (nothing changed then but
+ * v->io_unclaimed).
  */
 static bool fast_io(struct hvx_vmx_vcpu *v)
 {
@@ -414,13 +416,18 @@ static bool fast_io(struct hvx_vmx_vcpu *v)
 	bool in = q & BIT(3);
 	u64 mask = GENMASK_ULL(size * 8 - 1, 0);
 	unsigned long *rax = &v->gprs[HVX_RAX];
+	int ret;
 
 	if ((q & BIT(4)) || !v->dev_ops || !v->dev_ops->pio_fast)
 		return false;		/* INS/OUTS: the emulator */
 	if (!in)
 		val = *rax & mask;
-	if (v->dev_ops->pio_fast(v, port, in, size, &val))
+	ret = v->dev_ops->pio_fast(v, port, in, size, &val);
+	if (ret) {
+		/* The VMM's port: handle_io() need not ask the devices again. */
+		v->io_unclaimed = ret == -ENOENT;
 		return false;
+	}
 	if (in)		/* a 32-bit write zero-extends (SDM Vol. 1 3.4.1.1) */
 		*rax = size == 4 ? (u32)val : (*rax & ~mask) | (val & mask);
 	hvx_stats_top_add(v->stats.s.io_ports,

@@ -416,7 +416,8 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 		hvx_vmx_set_pending(v, HVX_PENDING_IO);
 		ret = HVX_RUN_USER;
 	}
-	if (v->pending == HVX_PENDING_IO) {
+	/* The fast path may have found no device on the port already. */
+	if (v->pending == HVX_PENDING_IO && !v->io_unclaimed) {
 		int k = hvx_vmx_io_in_kernel(v);
 
 		if (k != -ENOENT)

@@ -504,7 +504,8 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v)
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	/* No wake-up left behind: none deferred, none in flight. */
 	__hvx_vmx_kick_flush(v);
-	irq_work_sync(&rs->kick_work);
+	if (irq_work_is_busy(&rs->kick_work))	/* rare: skip might_sleep() */
+		irq_work_sync(&rs->kick_work);
 #endif
 	if (rs->fpu_in) {
 		hvx_fpstate_swap(&rs->gfpu, false);

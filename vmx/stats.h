@@ -8,8 +8,9 @@
  * lines shared with other vCPUs. Readers
  * (the netlink family in kmod/) copy it one u64 at a time with
  * hvx_stats_read(), so each counter is read whole even while the vCPU
- * runs; the snapshot as a whole may mix moments, which is fine for
- * statistics.
+ * runs; the snapshot as a whole may mix moments (in a by-key table, an
+ * entry that moves forward may show twice or not at all), which is fine
+ * for statistics.
  *
  * The exported part is struct hvx_stats of the ABI (uapi/hvx.h), so the
  * kernel and userspace agree on one layout and reading is a copy.
@@ -20,6 +21,7 @@
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
 #include <linux/compiler.h>
+#include <linux/minmax.h>
 #include <linux/types.h>
 #include <asm/msr.h>
 
@@ -66,9 +68,11 @@ static inline void hvx_stats_hist_add(u64 *hist, u64 cycles)
  * "space saving" rule (Metwally et al., 2005): a new key takes the first
  * unused entry or else replaces the entry with the smallest count, whose
  * count it inherits (recorded as overcount). So the cost is one pass over
- * 16 entries, and a frequent key cannot be pushed out by a tail of rare
- * ones. Entries fill in order and never empty, so an unused entry ends the
- * search. Context: the vCPU's run_lock is held.
+ * 16 entries at most, and a frequent key cannot be pushed out by a tail of
+ * rare ones. Entries fill in order and never empty, so an unused entry ends
+ * the search; a hit moves its entry one place forward past one with a
+ * smaller count, so that the most frequent keys are found in the first
+ * entries. Context: the vCPU's run_lock is held.
  */
 static inline void hvx_stats_top_add(struct hvx_stats_top *t, u64 key)
 {
@@ -83,6 +87,9 @@ static inline void hvx_stats_top_add(struct hvx_stats_top *t, u64 key)
 		}
 		if (t[i].key == key) {
 			t[i].count++;
+			/* One step to the front: the hot keys are found first. */
+			if (i && t[i].count > t[i - 1].count)
+				swap(t[i], t[i - 1]);
 			return;
 		}
 		if (t[i].count < min->count)

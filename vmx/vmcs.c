@@ -131,10 +131,13 @@ u64 hvx_vmx_xfield_load(struct hvx_vmx_vcpu *v, enum hvx_xfield f)
  * hvx_vmx_regs_cache - make RIP, RSP and RFLAGS plain fields of @v
  * @v: the vCPU; its own thread (or not running).
  * @dirty: the caller may change @v->rip, @v->rsp or @v->rflags directly:
- *	write all three back before the next entry.
+ *	write back, before the next entry, those that then differ from
+ *	what they are now.
  *
  * For slow paths (instruction emulation, register ioctls) that use the
- * fields rather than the accessors.
+ * fields rather than the accessors. The values are remembered once per
+ * entry (the first call with @dirty), so that an MMIO instruction that
+ * changes RIP alone costs one VMWRITE, not three.
  * Context: process context.
  */
 void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty)
@@ -142,8 +145,12 @@ void hvx_vmx_regs_cache(struct hvx_vmx_vcpu *v, bool dirty)
 	hvx_vmx_rip(v);
 	hvx_vmx_rsp(v);
 	hvx_vmx_rflags(v);
-	if (dirty)
-		v->regs_dirty |= HVX_REGS_GPR;
+	if (dirty && !(v->regs_dirty & HVX_REGS_CHECK)) {
+		v->regs_seen[HVX_REG_RIP] = v->rip;
+		v->regs_seen[HVX_REG_RSP] = v->rsp;
+		v->regs_seen[HVX_REG_RFLAGS] = v->rflags;
+		v->regs_dirty |= HVX_REGS_CHECK;
+	}
 }
 
 /**
@@ -156,6 +163,15 @@ void hvx_vmx_regs_flush(struct hvx_vmx_vcpu *v)
 
 	if (likely(!dirty))
 		return;
+	if (dirty & HVX_REGS_CHECK) {
+		/* A register already dirty is written whatever its value. */
+		if (v->rip != v->regs_seen[HVX_REG_RIP])
+			dirty |= BIT(HVX_REG_RIP);
+		if (v->rsp != v->regs_seen[HVX_REG_RSP])
+			dirty |= BIT(HVX_REG_RSP);
+		if (v->rflags != v->regs_seen[HVX_REG_RFLAGS])
+			dirty |= BIT(HVX_REG_RFLAGS);
+	}
 	/* Unrolled: a skip dirties RIP on every instruction exit. */
 	BUILD_BUG_ON(HVX_NR_REGS != 4);
 	if (dirty & BIT(HVX_REG_RIP))

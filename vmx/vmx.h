@@ -141,9 +141,10 @@ struct hvx_vmx_vcpu;
  *	it, -ENOENT if no device claims @port (the access goes to
  *	userspace).
  * @pio_fast: as @pio, with interrupts off (the exit fast path), for the
- *	devices that allow it: 0 if one handled the access, -EAGAIN if the
- *	port needs @pio in process context (or no device claims it). Must
- *	not sleep; may be NULL.
+ *	devices that allow it: 0 if one handled the access, -ENOENT if no
+ *	device claims @port (the exit goes to userspace without @pio),
+ *	-EAGAIN if the port needs @pio in process context. Must not sleep;
+ *	may be NULL.
  * @mmio: the same for a guest-physical address outside RAM.
  * @intr_pending: the vector of the highest-priority external interrupt
  *	that the in-kernel interrupt controllers hold for this vCPU, or -1.
@@ -669,7 +670,11 @@ enum hvx_xfield {
  * @regs_avail: HVX_REG_* bits: the copy above is the VMCS's value. Cleared
  *	by every VM exit; the accessors fill a copy on first use.
  * @regs_dirty: HVX_REG_* bits: the copy is newer than the VMCS field and
- *	is written back before the next entry (and only then).
+ *	is written back before the next entry (and only then); with
+ *	HVX_REGS_CHECK, RIP, RSP and RFLAGS are also written back where they
+ *	differ from @regs_seen (hvx_vmx_regs_cache()).
+ * @regs_seen: RIP, RSP and RFLAGS when hvx_vmx_regs_cache() handed the
+ *	fields to a slow path, in enum hvx_reg order.
  * @xf: VMCS fields of enum hvx_xfield, read for the current exit.
  * @xf_avail: HVX_XF_* bits: @xf holds the field's value. Cleared at every
  *	exit, at the end of hvx_vmx_run() and by every write of a cached
@@ -716,6 +721,9 @@ enum hvx_xfield {
  * @pending_rip: RIP when @pending was set (hvx_vmx_set_pending()): the
  *	next run completes the instruction only with RIP still there.
  * @io: the pending I/O instruction.
+ * @io_unclaimed: the exit fast path found the port of this exit claimed
+ *	by no in-kernel device (@pio_fast said -ENOENT): handle_io() does not
+ *	ask @pio again. Cleared by every exit, set by fast_io().
  * @mmio: the pending MMIO instruction.
  * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
  * @reinject_err: its error code.
@@ -798,6 +806,7 @@ struct hvx_vmx_vcpu {
 	u64 intr_state;
 	u8 regs_avail, regs_dirty;
 	u8 xf_avail;
+	u64 regs_seen[3];
 	bool vmcs_current;
 	bool timer_reload;
 	u64 cr0, cr4, efer;
@@ -847,6 +856,7 @@ struct hvx_vmx_vcpu {
 	enum hvx_pending pending;
 	u64 pending_rip;
 	struct hvx_io_op io;
+	bool io_unclaimed;
 	struct hvx_mmio_op mmio;
 	u32 reinject_info, reinject_err, reinject_len;
 
@@ -958,6 +968,11 @@ enum hvx_reg {
 
 #define HVX_REGS_GPR	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RSP) | \
 			 BIT(HVX_REG_RFLAGS))
+/*
+ * In regs_dirty: a slow path may have changed v->rip, v->rsp or v->rflags
+ * directly; hvx_vmx_regs_flush() compares them with regs_seen.
+ */
+#define HVX_REGS_CHECK	BIT(7)
 /* What hvx_vmx_skip_instruction() reads. */
 #define HVX_SKIP_REGS	(BIT(HVX_REG_RIP) | BIT(HVX_REG_RFLAGS) | \
 			 BIT(HVX_REG_INTR))

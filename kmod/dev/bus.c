@@ -11,13 +11,12 @@
  * The platform devices' ports (PIC, PIT, UART, RTC) are also kept in a
  * small fixed table in struct hvx_platform, which port accesses search
  * first, without SRCU: those devices exist from HVX_CREATE_PLATFORM,
- * before any vCPU, until the VM is freed, after the last one. After the
- * exit fast path (which searches only that table), a bitmap of the
- * claimed ports (struct hvx_dev_bus.pio_claimed) sends an access to a
- * port no device claims, the VMM's, to userspace at the cost of one bit
- * test instead of both searches.
+ * before any vCPU, until the VM is freed, after the last one. A bitmap
+ * of the claimed ports (struct hvx_dev_bus.pio_claimed), tested first by
+ * the exit fast path (which searches only that table) and again by the
+ * normal path, sends an access to a port no device claims, the VMM's, to
+ * userspace at the cost of a bit test instead of both searches.
  */
-#include <linux/bsearch.h>
 #include <linux/slab.h>
 
 #include "../hvx_core.h"
@@ -343,14 +342,29 @@ int hvx_bus_move(struct hvx_vm *vm, enum hvx_bus_space space,
 	return 0;
 }
 
-static int range_cmp(const void *key, const void *elt)
+/*
+ * The claim holding @addr in the sorted, disjoint ranges of @t, or NULL.
+ * A binary search inline: bsearch() calls its comparison through a
+ * pointer at every step (a retpoline where they are on).
+ */
+static const struct hvx_bus_range *bus_find(const struct hvx_bus_table *t,
+					    u64 addr)
 {
-	u64 addr = *(const u64 *)key;
-	const struct hvx_bus_range *r = elt;
+	unsigned int lo = 0, hi = t->n;
 
-	if (addr < r->base)
-		return -1;
-	return addr - r->base < r->len ? 0 : 1;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct hvx_bus_range *r = &t->r[mid];
+
+		if (addr < r->base) {
+			hi = mid;
+			continue;
+		}
+		if (addr - r->base < r->len)
+			return r;
+		lo = mid + 1;
+	}
+	return NULL;
 }
 
 /* Find the device claiming [addr, addr + size) and run the access. */
@@ -365,7 +379,7 @@ static int bus_access(struct hvx_vcpu *vcpu, int space, u64 addr, bool read,
 	idx = srcu_read_lock(&vm->bus.srcu);
 	t = srcu_dereference(vm->bus.table[space], &vm->bus.srcu);
 	if (t)
-		r = bsearch(&addr, t->r, t->n, sizeof(t->r[0]), range_cmp);
+		r = bus_find(t, addr);
 	/* An access that runs past the end of the claim is not the device's. */
 	if (r && addr + size - r->base <= READ_ONCE(r->len)) {
 		if (read)
@@ -421,17 +435,21 @@ static int dev_pio(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 }
 
 /*
- * With interrupts off: only devices whose callbacks never sleep. A miss,
- * a port of the VMM's included, takes the normal path (dev_pio()) as it
- * would anyway: no bitmap test here, which the in-kernel devices' ports
- * would pay.
+ * With interrupts off: only devices whose callbacks never sleep. A miss
+ * takes the normal path (dev_pio()) as it would anyway. A port of the
+ * VMM's is told by the bitmap before the search of the platform table:
+ * one bit test for the in-kernel devices' ports, the search saved for
+ * every exit to userspace.
  */
 static int dev_pio_fast(struct hvx_vmx_vcpu *v, u16 port, bool in, u8 size,
 			u64 *val)
 {
 	struct hvx_vcpu *vcpu = to_hvx_vcpu(v);
-	const struct hvx_pio_fixed *f = pio_fixed(vcpu->vm, port, size);
+	const struct hvx_pio_fixed *f;
 
+	if (!test_bit(port, vcpu->vm->bus.pio_claimed))
+		return -ENOENT;
+	f = pio_fixed(vcpu->vm, port, size);
 	if (!f || !f->irqoff)
 		return -EAGAIN;
 	return pio_call(f, vcpu, port, in, size, val);

@@ -24,6 +24,7 @@
  * mem->mmu_lock (read) only if no invalidation hit the slot since it
  * began, and starts again otherwise.
  */
+#include <linux/capability.h>
 #include <linux/hugetlb.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -159,8 +160,27 @@ static void unlock_work(struct work_struct *work)
 }
 
 /*
+ * Charge @n pinned pages to @mm's locked_vm, as account_locked_vm() does,
+ * but asking for CAP_IPC_LOCK only when RLIMIT_MEMLOCK would refuse them
+ * (as mlock() does): a capability check on every pin costs as much as the
+ * charge itself, and audits a capability that is not needed.
+ * Context: process context of the VM owner, not holding mmap_lock.
+ */
+static int pin_charge(struct mm_struct *mm, unsigned long n)
+{
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = __account_locked_vm(mm, n, true, current, false);
+	if (ret && capable(CAP_IPC_LOCK))
+		ret = __account_locked_vm(mm, n, true, current, true);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/*
  * Pin the pages [first, first + n) of @slot that are not pinned yet, and
- * charge them to the owner's locked_vm (account_locked_vm(): RLIMIT_MEMLOCK
+ * charge them to the owner's locked_vm (pin_charge(): RLIMIT_MEMLOCK
  * unless the caller has CAP_IPC_LOCK; -ENOMEM beyond it, with the batch
  * unpinned again). Each batch is pinned without locks and stored under
  * mem->mmu_lock only if no invalidation hit the slot meanwhile
@@ -207,7 +227,7 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			ret = got ? got : -EFAULT;
 			break;
 		}
-		ret = account_locked_vm(mem->mm, got, true);
+		ret = pin_charge(mem->mm, got);
 		if (ret) {
 			unpin_user_pages(tmp, got);
 			break;
@@ -1034,7 +1054,7 @@ static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
 	ret = pin_user_pages_fast(slot->hva + (i << PAGE_SHIFT), 1, flags, &page);
 	if (ret <= 0)
 		return ERR_PTR(ret ? ret : -EFAULT);
-	ret = account_locked_vm(mem->mm, 1, true);
+	ret = pin_charge(mem->mm, 1);
 	if (ret) {
 		unpin_user_page(page);
 		return ERR_PTR(ret);

@@ -315,7 +315,8 @@ int hvx_ept_prepare(struct hvx_mem *mem, u64 gpa, int level)
  * Context: holds mem->srcu and hvx_mem.mmu_lock for reading; does not
  * sleep.
  * Return: as hvx_ept_map(), or -ENOENT if a table above the leaf is
- * missing (freed since hvx_ept_prepare(): prepare and try again).
+ * missing (not prepared yet, or freed since hvx_ept_prepare(): prepare
+ * and try again).
  */
 int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
 			 u64 prot)

@@ -24,6 +24,7 @@
  * mem->mmu_lock (read) only if no invalidation hit the slot since it
  * began, and starts again otherwise.
  */
+#include <linux/capability.h>
 #include <linux/hugetlb.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -159,8 +160,27 @@ static void unlock_work(struct work_struct *work)
 }
 
 /*
+ * Charge @n pinned pages to @mm's locked_vm, as account_locked_vm() does,
+ * but asking for CAP_IPC_LOCK only when RLIMIT_MEMLOCK would refuse them
+ * (as mlock() does): a capability check on every pin costs as much as the
+ * charge itself, and audits a capability that is not needed.
+ * Context: process context of the VM owner, not holding mmap_lock.
+ */
+static int pin_charge(struct mm_struct *mm, unsigned long n)
+{
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = __account_locked_vm(mm, n, true, current, false);
+	if (ret && capable(CAP_IPC_LOCK))
+		ret = __account_locked_vm(mm, n, true, current, true);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/*
  * Pin the pages [first, first + n) of @slot that are not pinned yet, and
- * charge them to the owner's locked_vm (account_locked_vm(): RLIMIT_MEMLOCK
+ * charge them to the owner's locked_vm (pin_charge(): RLIMIT_MEMLOCK
  * unless the caller has CAP_IPC_LOCK; -ENOMEM beyond it, with the batch
  * unpinned again). Each batch is pinned without locks and stored under
  * mem->mmu_lock only if no invalidation hit the slot meanwhile
@@ -207,7 +227,7 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			ret = got ? got : -EFAULT;
 			break;
 		}
-		ret = account_locked_vm(mem->mm, got, true);
+		ret = pin_charge(mem->mm, got);
 		if (ret) {
 			unpin_user_pages(tmp, got);
 			break;
@@ -1026,38 +1046,121 @@ static void slot_wait(struct hvx_mem *mem)
 }
 
 /*
+ * Pin the page of entry @i of @slot for a fault (not stored yet: see
+ * fault_store()), and charge it to the owner's locked_vm as
+ * slot_pin_range() does. Returns the page, or an ERR_PTR: -EFAULT,
+ * -ENOMEM (also beyond RLIMIT_MEMLOCK).
+ * Context: as slot_pin_range().
+ */
+static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
+			      u64 i)
+{
+	unsigned int flags = FOLL_LONGTERM;
+	struct page *page;
+	int ret;
+
+	if (!(slot->flags & HVX_MEM_READONLY))
+		flags |= FOLL_WRITE;
+	unlock_settle(mem);
+	ret = pin_user_pages_fast(slot->hva + (i << PAGE_SHIFT), 1, flags, &page);
+	if (ret <= 0)
+		return ERR_PTR(ret ? ret : -EFAULT);
+	ret = pin_charge(mem->mm, 1);
+	if (ret) {
+		unpin_user_page(page);
+		return ERR_PTR(ret);
+	}
+	return page;
+}
+
+/*
+ * Store @new, pinned by fault_pin() since @seq, in entry @i of @slot, or
+ * with !@new look the entry up. Returns the page the entry holds now, or
+ * NULL if an invalidation hit the slot since @seq. @new is still the
+ * caller's to give back (fault_unpin()) unless it was stored: *@stored.
+ * Caller holds mem->mmu_lock for reading, so that an invalidation cannot
+ * come between the check and the use of the page.
+ */
+static struct page *fault_store(struct hvx_mem *mem, struct hvx_slot *slot,
+				u64 i, unsigned long seq, struct page *new,
+				bool *stored)
+{
+	struct page *old;
+
+	*stored = false;
+	if (mmu_interval_read_retry(&slot->mn, seq))
+		return NULL;
+	if (!new)
+		return READ_ONCE(slot->pages[i]);
+	old = cmpxchg(&slot->pages[i], NULL, new);
+	if (old)	/* another vCPU pinned it too */
+		return old;
+	atomic64_inc(&mem->nr_pinned);
+	*stored = true;
+	return new;
+}
+
+/* Give back a page of fault_pin() that was not stored, and its charge. */
+static void fault_unpin(struct hvx_mem *mem, struct page *page)
+{
+	unpin_user_page(page);
+	account_locked_vm(mem->mm, 1, false);
+}
+
+/*
+ * Map entry @i of @slot with a 4 KiB leaf, storing *@new first if it is
+ * set (fault_store(); *@new becomes NULL once the slot holds it). Returns
+ * as hvx_ept_map_prepared(), -ENOENT when a table above the leaf is
+ * missing (hvx_ept_prepare() it unlocked, and try again), or -ESTALE if
+ * an invalidation hit the slot since @seq. Caller holds mem->srcu.
+ */
+static int fault_map_4k(struct hvx_mem *mem, struct hvx_slot *slot, u64 i,
+			unsigned long seq, struct page **new, u64 prot)
+{
+	struct page *page;
+	bool stored;
+	int ret = -ESTALE;
+
+	down_read(&mem->mmu_lock);
+	page = fault_store(mem, slot, i, seq, *new, &stored);
+	if (stored)
+		*new = NULL;
+	if (page)
+		ret = hvx_ept_map_prepared(mem, slot->gpa + (i << PAGE_SHIFT),
+					   page_to_phys(page), 1, prot);
+	up_read(&mem->mmu_lock);
+	return ret;
+}
+
+/*
  * Map the @level leaf around @gpa if the host backing allows: the aligned
  * range lies in the slot, HVA and GPA are congruent modulo its size, and
  * the pinned pages are one physically contiguous, aligned part of one
- * compound (huge) page. Returns 1 if a new leaf was installed, 0 if the
- * range is mapped already, -EAGAIN if this level is not possible,
- * -ESTALE if an invalidation hit the slot since @seq (start the fault
- * again), or an error. Caller holds mem->srcu.
+ * compound (huge) page. @page is the pinned page at @gpa, stored in the
+ * slot: the range is pinned only if that page can be part of such a leaf.
+ * Returns 1 if a new leaf was installed, 0 if the range is mapped already,
+ * -EAGAIN if this level is not possible, -ESTALE if an invalidation hit
+ * the slot since @seq (start the fault again), or an error. Caller holds
+ * mem->srcu.
  */
 static int fault_large(struct hvx_mem *mem, struct hvx_slot *slot, u64 gpa,
-		       int level, u64 prot, unsigned long seq)
+		       int level, u64 prot, unsigned long seq,
+		       struct page *page)
 {
 	u64 size = 1ULL << (PAGE_SHIFT + 9 * (level - 1));
 	u64 n = size >> PAGE_SHIFT, base = gpa & ~(size - 1), first, i;
 	unsigned long pfn;
-	struct page *page;
 	int ret;
 
 	if (base < slot->gpa || base + size > slot_end(slot) ||
 	    ((slot->hva - slot->gpa) & (size - 1)))
 		return -EAGAIN;
 	first = (base - slot->gpa) >> PAGE_SHIFT;
-	/* One page first: no point pinning a range of small pages. */
-	ret = slot_pin_range(mem, slot, first, 1);
-	if (ret)
-		return ret;
-	page = READ_ONCE(slot->pages[first]);
-	if (!page)
-		return -ESTALE;		/* invalidated meanwhile */
+	/* From the faulting page: no point pinning a range of small pages. */
 	if (!PageCompound(page) ||
 	    compound_order(compound_head(page)) < 9 * (level - 1))
 		return -EAGAIN;
-	pfn = page_to_pfn(page);
+	pfn = page_to_pfn(page) - ((gpa - base) >> PAGE_SHIFT);
 	if (pfn & (n - 1))
 		return -EAGAIN;
 	ret = slot_pin_range(mem, slot, first, n);
@@ -1233,9 +1336,9 @@ static void nx_recover_work(struct work_struct *work)
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
 		  struct hvx_stats *stats)
 {
+	bool readonly, logged, stored;
+	struct page *page, *new;
 	struct hvx_slot *slot;
-	bool readonly, logged;
-	struct page *page;
 	int idx, ret, level;
 	unsigned long seq;
 	u64 i, prot;
@@ -1274,29 +1377,51 @@ again:
 		}
 	}
 
-	for (level = logged ? 1 : mem->max_level; level > 1; level--) {
-		ret = fault_large(mem, slot, gpa, level, prot, seq);
-		if (ret != -EAGAIN)
-			break;
+	/* The faulting page first, pinned once, whatever the leaf. */
+	i = (gpa - slot->gpa) >> PAGE_SHIFT;
+	page = READ_ONCE(slot->pages[i]);
+	new = NULL;
+	if (!page) {
+		new = fault_pin(mem, slot, i);
+		if (IS_ERR(new)) {
+			ret = PTR_ERR(new);
+			goto out;
+		}
+		page = new;
+	}
+	level = 1;
+	if (!logged && mem->max_level > 1 && PageCompound(page)) {
+		/* A large leaf may be possible: its range pins from the slot. */
+		if (new) {
+			down_read(&mem->mmu_lock);
+			page = fault_store(mem, slot, i, seq, new, &stored);
+			up_read(&mem->mmu_lock);
+			if (!stored)
+				fault_unpin(mem, new);
+			new = NULL;
+		}
+		ret = -ESTALE;
+		level = page ? mem->max_level : 0;
+		for (; level > 1; level--) {
+			ret = fault_large(mem, slot, gpa, level, prot, seq, page);
+			if (ret != -EAGAIN)
+				break;
+		}
 	}
 	if (level == 1) {
-		i = (gpa - slot->gpa) >> PAGE_SHIFT;
-		ret = slot_pin_range(mem, slot, i, 1);
-		if (!ret)
-			ret = hvx_ept_prepare(mem, gpa & PAGE_MASK, 1);
-		if (ret)
-			goto out;
 		if (logged && !write && !mem->ad)
 			prot = EPT_PROT_RX;
-		down_read(&mem->mmu_lock);
-		page = READ_ONCE(slot->pages[i]);
-		ret = -ESTALE;
-		if (page && !mmu_interval_read_retry(&slot->mn, seq))
-			ret = hvx_ept_map_prepared(mem, gpa & PAGE_MASK,
-						   page_to_phys(page), 1, prot);
-		up_read(&mem->mmu_lock);
-		if (ret == -ENOENT)
-			ret = -ESTALE;	/* table recovered meanwhile */
+		/* One walk when the tables are there (the common case). */
+		ret = fault_map_4k(mem, slot, i, seq, &new, prot);
+		if (ret == -ENOENT) {
+			ret = hvx_ept_prepare(mem, gpa & PAGE_MASK, 1);
+			if (!ret)
+				ret = fault_map_4k(mem, slot, i, seq, &new, prot);
+			if (ret == -ENOENT)
+				ret = -ESTALE;	/* table recovered meanwhile */
+		}
+		if (new)
+			fault_unpin(mem, new);
 		/*
 		 * Mark the page dirty after making it writable, so that a
 		 * concurrent HVX_GET_DIRTY_LOG either reports it now and

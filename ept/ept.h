@@ -222,6 +222,8 @@ int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
 bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);
+bool hvx_gpa_ram_span(struct hvx_mem *mem, u64 gpa, u64 *start, u64 *end,
+		      bool *ro);
 int hvx_gpa_hold(struct hvx_mem *mem);
 void hvx_gpa_release(struct hvx_mem *mem, int idx);
 long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,

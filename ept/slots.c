@@ -1592,6 +1592,40 @@ bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write)
 }
 
 /**
+ * hvx_gpa_ram_span - the slot of guest RAM around an address
+ * @mem: the VM's memory.
+ * @gpa: the address.
+ * @start: output: the slot's first guest-physical byte.
+ * @end: output: the first byte past the slot.
+ * @ro: output: the slot is read-only (HVX_MEM_READONLY).
+ *
+ * For checking many buffers against the slots, as hvx_gpa_is_ram()
+ * does one: a buffer inside [@start, @end) is RAM. The answer may be
+ * stale when a slot changes at the same time, so the access itself must
+ * still be checked (hvx_gpa_read() and hvx_gpa_write() do).
+ * Context: any process context; does not wait for slot changes.
+ * Return: true if @gpa is RAM, with the outputs set.
+ */
+bool hvx_gpa_ram_span(struct hvx_mem *mem, u64 gpa, u64 *start, u64 *end,
+		      bool *ro)
+{
+	struct hvx_slot *s;
+	bool ram;
+	int idx;
+
+	idx = srcu_read_lock(&mem->srcu);
+	s = slot_find(mem, gpa);
+	ram = s;
+	if (s) {
+		*start = s->gpa;
+		*end = slot_end(s);
+		*ro = s->flags & HVX_MEM_READONLY;
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return ram;
+}
+
+/**
  * hvx_gpa_uaddr - the host user address of a few bytes of guest RAM
  * @mem: the VM's memory.
  * @gpa: guest physical address.

@@ -71,6 +71,9 @@ struct hvx_slot {
  * @srcu: protects readers of @slots (EPT-violation handler, guest memory
  *	access); writers wait with synchronize_srcu() before freeing.
  * @slots: slot table, indexed by slot number.
+ * @slots_end: one past the highest slot number ever used: lookups
+ *	stop there (a miss, an MMIO address, looks at no more). Only
+ *	grows, under @lock, before the slot is published.
  * @pml4: EPT PML4 table (kernel virtual address).
  * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
  * @ad: EPT accessed/dirty flags are enabled in @eptp.
@@ -128,6 +131,7 @@ struct hvx_mem {
 	struct mutex lock;	/* slot changes, listener, dirty log */
 	struct srcu_struct srcu;
 	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
+	unsigned int slots_end;
 	u64 *pml4;
 	u64 eptp;
 	bool ad;

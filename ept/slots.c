@@ -702,6 +702,9 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	}
 	if (old && !mem->listener)
 		slot_take_pages(mem, slot, old, seq);
+	if (r->slot >= mem->slots_end)
+		WRITE_ONCE(mem->slots_end, r->slot + 1);
+	/* slots_end before the slot: rcu_assign_pointer() orders them. */
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	mem->bytes = bytes;
 	if (old) {
@@ -996,9 +999,10 @@ u64 hvx_mem_size(struct hvx_mem *mem)
 /* Caller holds mem->srcu. */
 static struct hvx_slot *slot_find(struct hvx_mem *mem, u64 gpa)
 {
-	int i;
+	unsigned int i, end = min_t(unsigned int, READ_ONCE(mem->slots_end),
+				    HVX_MAX_MEM_SLOTS);
 
-	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+	for (i = 0; i < end; i++) {
 		struct hvx_slot *s = srcu_dereference(mem->slots[i], &mem->srcu);
 
 		if (s && gpa >= s->gpa && gpa < slot_end(s))

@@ -1341,6 +1341,7 @@ static int hva_rw_##type(void __user *hva, void *buf, bool write)	\
 	memcpy(buf, &v, sizeof(v));					\
 	return 0;							\
 }
+
 HVA_RW(u8)
 HVA_RW(u16)
 HVA_RW(u32)

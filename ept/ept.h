@@ -247,6 +247,8 @@ void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem);
 int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
 		      u64 *val);
 void hvx_gpa_walk_end(struct hvx_gpa_walk *w);
+bool hvx_gpa_ram_span(struct hvx_mem *mem, u64 gpa, u64 *start, u64 *end,
+		      bool *ro);
 int hvx_gpa_hold(struct hvx_mem *mem);
 void hvx_gpa_release(struct hvx_mem *mem, int idx);
 long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,

@@ -1455,6 +1455,58 @@ out:
 	return ret;
 }
 
+/*
+ * One sized user access between @buf (maybe unaligned: memcpy() of a
+ * constant size is one move) and @hva.
+ */
+#define HVA_RW(type)							\
+static int hva_rw_##type(void __user *hva, void *buf, bool write)	\
+{									\
+	type v;								\
+									\
+	if (write) {							\
+		memcpy(&v, buf, sizeof(v));				\
+		return put_user(v, (type __user *)hva);			\
+	}								\
+	if (get_user(v, (type __user *)hva))				\
+		return -EFAULT;						\
+	memcpy(buf, &v, sizeof(v));					\
+	return 0;							\
+}
+
+HVA_RW(u8)
+HVA_RW(u16)
+HVA_RW(u32)
+HVA_RW(u64)
+
+/*
+ * Copy @n bytes between @buf and the owner's user address @hva. Most
+ * copies are a ring index, a descriptor, a page-table entry or a status
+ * byte: sized user accesses take them without the generic copy's
+ * hardened-usercopy walk of @buf (which the kernel skips for copies of a
+ * constant size, too), several times cheaper per copy.
+ */
+static int hva_copy(void __user *hva, void *buf, unsigned int n, bool write)
+{
+	switch (n) {
+	case 1:
+		return hva_rw_u8(hva, buf, write);
+	case 2:
+		return hva_rw_u16(hva, buf, write);
+	case 4:
+		return hva_rw_u32(hva, buf, write);
+	case 8:
+		return hva_rw_u64(hva, buf, write);
+	case 16:	/* a descriptor */
+		if (hva_rw_u64(hva, buf, write))
+			return -EFAULT;
+		return hva_rw_u64(hva + 8, buf + 8, write);
+	}
+	if (write ? copy_to_user(hva, buf, n) : copy_from_user(buf, hva, n))
+		return -EFAULT;
+	return 0;
+}
+
 static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 		    bool write)
 {
@@ -1477,8 +1529,7 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 			break;
 		}
 		hva = (void __user *)(slot->hva + (gpa - slot->gpa));
-		if (write ? copy_to_user(hva, buf, chunk) :
-			    copy_from_user(buf, hva, chunk)) {
+		if (hva_copy(hva, buf, chunk, write)) {
 			ret = -EFAULT;
 			break;
 		}
@@ -1493,36 +1544,28 @@ static int gpa_copy(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len,
 }
 
 /*
- * get_user() of 4, 8 or 16 bytes at @gpa, which do not cross a page.
- * A slot change in progress, or an address that is not RAM, takes
- * gpa_copy()'s path, which waits for the change or says -ENOENT.
+ * A sized user access of 4, 8 or 16 bytes at @gpa, which do not cross a
+ * page (hva_copy()). A slot change in progress, or an address that is not
+ * RAM, takes gpa_copy()'s path, which waits for the change or says
+ * -ENOENT.
  */
 static int gpa_get(struct hvx_mem *mem, u64 gpa, unsigned int size, u64 *val)
 {
 	struct hvx_slot *slot;
-	u64 __user *hva;
+	void __user *hva;
 	int idx, ret;
 
+	val[0] = 0;
 	idx = srcu_read_lock(&mem->srcu);
 	slot = slot_find(mem, gpa);
 	if (unlikely(!slot || READ_ONCE(slot->invalid))) {
 		srcu_read_unlock(&mem->srcu, idx);
-		val[0] = 0;
 		return gpa_copy(mem, gpa, val, size, false);
 	}
-	hva = (u64 __user *)(slot->hva + (gpa - slot->gpa));
-	if (size == 4) {
-		u32 x;
-
-		ret = get_user(x, (u32 __user *)hva);
-		val[0] = x;
-	} else {
-		ret = get_user(val[0], hva);
-		if (!ret && size == 16)
-			ret = get_user(val[1], hva + 1);
-	}
+	hva = (void __user *)(slot->hva + (gpa - slot->gpa));
+	ret = hva_copy(hva, val, size, false);
 	srcu_read_unlock(&mem->srcu, idx);
-	return ret ? -EFAULT : 0;
+	return ret;
 }
 
 /**
@@ -1577,8 +1620,8 @@ void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem)
  * @size: 4 or 8.
  * @val: the value, zero-extended.
  *
- * One get_user() rather than a copy_from_user() of a variable length
- * with its object checks, in the slot of the last read if @gpa is in it.
+ * One sized user access (hva_copy()), in the slot of the last read if
+ * @gpa is in it.
  * A slot being changed is waited for outside the section, as
  * hvx_gpa_read() does.
  * Context: as hvx_gpa_read().
@@ -1589,7 +1632,6 @@ int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
 {
 	struct hvx_slot *slot = w->slot;
 	void __user *hva;
-	int ret;
 
 	if (WARN_ON_ONCE((size != 4 && size != 8) || (gpa & (size - 1))))
 		return -EINVAL;
@@ -1607,18 +1649,8 @@ int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
 			return -ENOENT;
 	}
 	hva = (void __user *)(slot->hva + (gpa - slot->gpa));
-	if (size == 8) {
-		u64 x;
-
-		ret = get_user(x, (u64 __user *)hva);
-		*val = x;
-	} else {
-		u32 x;
-
-		ret = get_user(x, (u32 __user *)hva);
-		*val = x;
-	}
-	return ret ? -EFAULT : 0;
+	*val = 0;	/* a 4-byte entry fills the low half (little-endian) */
+	return hva_copy(hva, val, size, false);
 }
 
 /**
@@ -1798,6 +1830,40 @@ bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write)
 	}
 	srcu_read_unlock(&mem->srcu, idx);
 	return ok;
+}
+
+/**
+ * hvx_gpa_ram_span - the slot of guest RAM around an address
+ * @mem: the VM's memory.
+ * @gpa: the address.
+ * @start: output: the slot's first guest-physical byte.
+ * @end: output: the first byte past the slot.
+ * @ro: output: the slot is read-only (HVX_MEM_READONLY).
+ *
+ * For checking many buffers against the slots, as hvx_gpa_is_ram()
+ * does one: a buffer inside [@start, @end) is RAM. The answer may be
+ * stale when a slot changes at the same time, so the access itself must
+ * still be checked (hvx_gpa_read() and hvx_gpa_write() do).
+ * Context: any process context; does not wait for slot changes.
+ * Return: true if @gpa is RAM, with the outputs set.
+ */
+bool hvx_gpa_ram_span(struct hvx_mem *mem, u64 gpa, u64 *start, u64 *end,
+		      bool *ro)
+{
+	struct hvx_slot *s;
+	bool ram;
+	int idx;
+
+	idx = srcu_read_lock(&mem->srcu);
+	s = slot_find(mem, gpa);
+	ram = s;
+	if (s) {
+		*start = s->gpa;
+		*end = slot_end(s);
+		*ro = s->flags & HVX_MEM_READONLY;
+	}
+	srcu_read_unlock(&mem->srcu, idx);
+	return ram;
 }
 
 /**

@@ -62,6 +62,8 @@ struct hvx_vm_request {
  * @vcpus: vCPUs by id; set under @lock; an entry goes back to NULL under
  *	@lock and the vCPU is freed after an RCU grace period, so the
  *	interrupt router may look vCPUs up under rcu_read_lock().
+ * @vcpus_end: one past the highest vCPU id ever created, set under @lock
+ *	before the vCPU is published: interrupt delivery looks no further.
  * @mem: guest-physical address space (ept/).
  * @flags: HVX_VM_* flags given at creation.
  * @vmx: its VMX state (vmx/): I/O bitmaps, TSC offset, MSR-exit policy,
@@ -96,6 +98,7 @@ struct hvx_vm {
 	struct mm_struct *mm;
 	struct mutex lock;	/* vCPU creation and removal */
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
+	unsigned int vcpus_end;
 	struct hvx_mem mem;
 	u32 id;
 	struct pid *owner_pid;

@@ -524,6 +524,8 @@ int hvx_vcpu_create(struct hvx_vm *vm, unsigned long id)
 		refcount_dec(&vm->ref.refcount);	/* the VM fd still holds one */
 		goto err;
 	}
+	if (id >= vm->vcpus_end)
+		WRITE_ONCE(vm->vcpus_end, id + 1);
 	WRITE_ONCE(vm->vcpus[id], vcpu);
 	atomic_inc(&vm->vmx.nr_vcpus);
 	return ret;

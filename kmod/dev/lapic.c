@@ -464,12 +464,14 @@ static bool lapic_match(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
  */
 int hvx_lapic_deliver(struct hvx_vm *vm, const struct hvx_apic_irq *irq)
 {
+	unsigned int i, end = min_t(unsigned int, READ_ONCE(vm->vcpus_end),
+				    HVX_MAX_VCPUS);
 	struct hvx_lapic *best = NULL;
 	u32 best_ppr = ~0u;
-	int i, n = 0;
+	int n = 0;
 
 	rcu_read_lock();
-	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+	for (i = 0; i < end; i++) {
 		struct hvx_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
 		struct hvx_lapic *apic = vcpu ? vcpu->lapic : NULL;
 

@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/virtio_ring.h>
 #include <linux/wait.h>
 
 #include "dev.h"
@@ -199,6 +200,7 @@ struct hvx_virtio_ops {
  *	@kick, so that no kick and not @busy means nothing is in flight.
  * @idle: woken when @busy goes false.
  * @chain: the worker's chain buffer.
+ * @itable: the worker's copy of the indirect table it walks.
  * @nr_requests: requests served.
  * @nr_bytes: data bytes moved.
  * @nr_notifies: queue notifications.
@@ -236,6 +238,10 @@ struct hvx_virtio {
 	bool busy;
 	wait_queue_head_t idle;
 	struct hvx_vq_chain chain;
+	union {
+		struct vring_desc split[HVX_VQ_MAX_SIZE];
+		struct vring_packed_desc packed[HVX_VQ_MAX_SIZE];
+	} itable;
 	atomic64_t nr_requests, nr_bytes, nr_notifies, nr_irqs, nr_errors;
 };
 

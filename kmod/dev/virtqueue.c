@@ -66,16 +66,49 @@ static int broken(struct hvx_virtio *d, struct hvx_vq *vq, const char *why)
 }
 
 /*
+ * The slot of RAM the last buffer of a walk was found in: buffers inside
+ * it need no other look at the slots (a request's buffers are mostly in
+ * one). Empty at the start of each walk.
+ */
+struct ram_span {
+	u64 start, end;
+	bool ro;
+};
+
+/* Is [@addr, @addr + @len) RAM, writable for @write? */
+static bool seg_ram(struct hvx_virtio *d, struct ram_span *r, u64 addr,
+		    u32 len, bool write)
+{
+	u64 end = addr + len;
+
+	if (!len)
+		return true;
+	if (end < addr)
+		return false;
+	if (addr >= r->start && end <= r->end && !(write && r->ro))
+		return true;
+	if (!hvx_gpa_ram_span(&d->vm->mem, addr, &r->start, &r->end, &r->ro)) {
+		r->end = 0;
+		return false;
+	}
+	if (end <= r->end && !(write && r->ro))
+		return true;
+	/* Across slots, or read-only: the whole range, slot by slot. */
+	return hvx_gpa_is_ram(&d->vm->mem, addr, len, write);
+}
+
+/*
  * Add a buffer to @c: device-readable buffers come first, and every
  * buffer is RAM (writable RAM if the device writes it). The caller
  * bounds the count by the queue size.
  */
 static int add_seg(struct hvx_virtio *d, struct hvx_vq *vq,
-		   struct hvx_vq_chain *c, u64 addr, u32 len, bool write)
+		   struct hvx_vq_chain *c, struct ram_span *r, u64 addr,
+		   u32 len, bool write)
 {
 	if (!write && c->in_len)
 		return broken(d, vq, "readable buffer after a writable one");
-	if (!hvx_gpa_is_ram(&d->vm->mem, addr, len, write))
+	if (!seg_ram(d, r, addr, len, write))
 		return broken(d, vq, "buffer outside guest RAM");
 	c->seg[c->nseg].gpa = addr;
 	c->seg[c->nseg].len = len;
@@ -107,13 +140,15 @@ static int indirect_ok(struct hvx_virtio *d, struct hvx_vq *vq,
  * against the queue size, which no chain may exceed (2.6.5.3.1: a chain,
  * with its indirect table, is at most Queue Size long), so a loop ends
  * there. An indirect table must hold whole descriptors, lie in RAM and
- * contain no indirect descriptor itself (2.6.5.3.1: no nested tables).
+ * contain no indirect descriptor itself (2.6.5.3.1: no nested tables); it
+ * is read whole, once, into d->itable, and walked there (a driver that
+ * changes it meanwhile changes nothing the device uses).
  */
 static int walk(struct hvx_virtio *d, struct hvx_vq *vq, u16 head,
 		struct hvx_vq_chain *c)
 {
 	struct hvx_mem *mem = &d->vm->mem;
-	u64 table = vq->desc;
+	struct ram_span r = {};
 	u32 tsize = vq->size, n = 0;
 	bool indirect = false;
 	u16 i = head;
@@ -130,7 +165,10 @@ static int walk(struct hvx_virtio *d, struct hvx_vq *vq, u16 head,
 
 		if (++n > vq->size)
 			return broken(d, vq, "descriptor chain loops or is longer than the queue");
-		if (hvx_gpa_read(mem, table + 16 * (u64)i, &desc, sizeof(desc)))
+		if (indirect)
+			desc = d->itable.split[i];
+		else if (hvx_gpa_read(mem, vq->desc + 16 * (u64)i, &desc,
+				      sizeof(desc)))
 			return broken(d, vq, "descriptor table outside guest RAM");
 		flags = le16_to_cpu((__force __le16)desc.flags);
 		addr = le64_to_cpu((__force __le64)desc.addr);
@@ -140,14 +178,16 @@ static int walk(struct hvx_virtio *d, struct hvx_vq *vq, u16 head,
 				return broken(d, vq, "nested indirect table");
 			if (indirect_ok(d, vq, c, flags, addr, len))
 				return -EFAULT;
-			table = addr;
+			if (hvx_gpa_read(mem, addr, d->itable.split, len))
+				return broken(d, vq, "bad indirect table");
 			tsize = len / 16;
 			indirect = true;
 			i = 0;
 			n--;	/* the pointer is not part of the chain */
 			continue;
 		}
-		if (add_seg(d, vq, c, addr, len, flags & VRING_DESC_F_WRITE))
+		if (add_seg(d, vq, c, &r, addr, len,
+			    flags & VRING_DESC_F_WRITE))
 			return -EFAULT;
 		if (!(flags & VRING_DESC_F_NEXT))
 			return 1;
@@ -220,6 +260,7 @@ static int p_walk(struct hvx_virtio *d, struct hvx_vq *vq,
 		  struct hvx_vq_chain *c)
 {
 	struct vring_packed_desc desc;
+	struct ram_span r = {};
 	u16 pos = vq->last_avail, flags, id, n = 0;
 	u64 addr;
 	u32 len, i;
@@ -234,7 +275,8 @@ static int p_walk(struct hvx_virtio *d, struct hvx_vq *vq,
 			return broken(d, vq, "descriptor ring outside guest RAM");
 		if (flags & VRING_DESC_F_INDIRECT)
 			break;
-		if (add_seg(d, vq, c, addr, len, flags & VRING_DESC_F_WRITE))
+		if (add_seg(d, vq, c, &r, addr, len,
+			    flags & VRING_DESC_F_WRITE))
 			return -EFAULT;
 		if (!(flags & VRING_DESC_F_NEXT)) {
 			id = le16_to_cpu(desc.id);
@@ -245,18 +287,20 @@ static int p_walk(struct hvx_virtio *d, struct hvx_vq *vq,
 	if (indirect_ok(d, vq, c, flags, addr, len))
 		return -EFAULT;
 	id = le16_to_cpu(desc.id);
+	/* Read whole, once (see walk()). */
+	if (hvx_gpa_read(&d->vm->mem, addr, d->itable.packed, len))
+		return broken(d, vq, "bad indirect table");
 	for (i = 0; i < len / 16; i++) {
-		u64 a;
-		u32 l;
-		u16 f;
+		const struct vring_packed_desc *t = &d->itable.packed[i];
+		u64 a = le64_to_cpu(t->addr);
+		u32 l = le32_to_cpu(t->len);
+		u16 f = le16_to_cpu(t->flags);
 
-		if (p_read(d, vq, addr + 16 * (u64)i, &desc, &f, &a, &l))
-			return broken(d, vq, "bad indirect table");
 		if (f & VRING_DESC_F_INDIRECT)
 			return broken(d, vq, "nested indirect table");
 		if (f & VRING_DESC_F_NEXT)
 			return broken(d, vq, "NEXT in an indirect table");
-		if (add_seg(d, vq, c, a, l, f & VRING_DESC_F_WRITE))
+		if (add_seg(d, vq, c, &r, a, l, f & VRING_DESC_F_WRITE))
 			return -EFAULT;
 	}
 done:

@@ -46,7 +46,9 @@
 enum vg_case {
 	VG_BASIC,	/* negotiation, GET_ID, read, write, flush, ISR */
 	VG_RO,		/* a read-only disk: RO offered, writes refused */
-	VG_INDIRECT,	/* a read and a write through indirect tables */
+	VG_INDIRECT,	/* a read and a write through indirect tables, and a
+			 * read through a table of queue size: 14 buffers
+			 * scattered backwards */
 	VG_STORM,	/* many notifications: no harm, still works */
 	VG_LOOP,	/* hostile: a chain that loops */
 	VG_OUTSIDE,	/* hostile: a buffer outside RAM */
@@ -524,6 +526,41 @@ static void check(uint8_t v, uint32_t len)
 		GUEST_ASSERT_EQ(v, vg_buf[i]);
 }
 
+/*
+ * A read of two sectors through an indirect table as long as the queue
+ * (the device reads it whole): the header, 14 buffers of 64 or 128 bytes
+ * at descending offsets 128 bytes apart, the status. Each gets its bytes
+ * and nothing around it changes.
+ */
+GUEST_CODE
+static void ind_full(void)
+{
+	volatile struct desc *t = &vg_ind[0][0];	/* both halves: 16 */
+	int k;
+
+	fill(0x11, 2048);
+	vg_hdr.type = T_IN;
+	vg_hdr.ioprio = 0;
+	vg_hdr.sector = VG_SECTOR_READ;
+	vg_status = 0xff;
+	set_desc(&t[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
+	for (k = 0; k < 14; k++)
+		set_desc(&t[1 + k], (uint64_t)&vg_buf[(13 - k) * 128],
+			 k < 12 ? 64 : 128, D_WRITE | D_NEXT, 2 + k);
+	set_desc(&t[15], (uint64_t)&vg_status, 1, D_WRITE, 0);
+	set_desc(&vg_desc[0], (uint64_t)t, VG_QSIZE * sizeof(*t), D_INDIRECT, 0);
+	submit(0);
+	GUEST_ASSERT_EQ(0, wait_used());
+	GUEST_ASSERT_EQ(0, vg_status);
+	GUEST_ASSERT_EQ(1025, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].len);
+	for (k = 0; k < 14; k++)
+		for (int i = 0; i < 128; i++)
+			GUEST_ASSERT_EQ(i < (k < 12 ? 64 : 128) ? VG_PATTERN_R : 0x11,
+					vg_buf[(13 - k) * 128 + i]);
+	for (int i = 14 * 128; i < 2048; i++)
+		GUEST_ASSERT_EQ(0x11, vg_buf[i]);
+}
+
 /* Packed ring driver (2.7): the same requests through a packed queue. */
 
 /* Reset, negotiate @want with RING_PACKED, set up queue 0 and start. */
@@ -905,6 +942,7 @@ static void guest_virtio(uint64_t arg)
 		GUEST_ASSERT_EQ(0, MMIO8(dev.isr, 0));	/* read clears it */
 		fill(VG_PATTERN_W, 512);
 		GUEST_ASSERT_EQ(0, blk_rq(T_OUT, VG_SECTOR_WRITE, 512, true));
+		ind_full();
 		break;
 	case VG_STORM:
 		start(F_VERSION_1);

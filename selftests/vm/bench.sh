@@ -54,6 +54,18 @@
 #                       for the NIC rows' guest
 #   HVX_BENCH_NIC       0: leave out the NIC rows (default 1)
 #   HVX_BENCH_BLK       0: leave out the virtio-blk rows (default 1)
+#   HVX_BENCH_BLK_ARGS  "MIB OPS" for the virtio-blk rows (blk.sh; default
+#                       "32 1024", with --quick "8 256")
+#   HVX_BENCH_BLK_TRACE 1: Bochs's debugger traces one request of each
+#                       virtio-blk pass in the guest (hvx-blkperf --trace),
+#                       and /tests/syms prints the host's symbols, into
+#                       bochs-stdout.log; userspace/bench/blktrace.py
+#                       counts the instructions by function, host and
+#                       guest (default 0; turns HVX_BENCH_TRACE off)
+#   HVX_BENCH_CORE      0: leave out hvx-bench's own rows, so that the boot
+#                       runs only the rows kept (e.g. with HVX_BENCH_NIC=0
+#                       HVX_BENCH_BOOT=0: the virtio-blk rows alone, about
+#                       two minutes; no trace); default 1
 #   HVX_BENCH_MD        also write the generated figures file there
 #   HVX_BENCH_TRACE     0: no instruction trace (default 1: hvx-bench
 #                       --trace, and Bochs's debugger traces one warm
@@ -118,6 +130,11 @@ HVX_RUN=${HVX_RUN:-$HVX_BUILD/userspace/hvx-run}
 BENCH_NIC=${HVX_BENCH_NIC:-1}
 BENCH_BLK=${HVX_BENCH_BLK:-1}
 BENCH_TRACE=${HVX_BENCH_TRACE:-1}
+BENCH_CORE=${HVX_BENCH_CORE:-1}
+[[ $BENCH_CORE == 1 ]] || BENCH_TRACE=0
+BLK_TRACE=${HVX_BENCH_BLK_TRACE:-0}
+[[ $BENCH_BLK == 1 ]] || BLK_TRACE=0
+[[ $BLK_TRACE == 1 ]] && BENCH_TRACE=0	# one kind of traced window per boot
 [[ $BENCH_TRACE == 1 ]] && BENCH_ARGS+=" --trace"
 bench_timeout=${HVX_BENCH_TIMEOUT:-1800}
 [[ "$bench_timeout" =~ ^[0-9]+$ ]] || die "bad HVX_BENCH_TIMEOUT: $bench_timeout"
@@ -144,11 +161,13 @@ host_kernel
 root=$IMG/root
 initramfs_base "$root" "$bench_timeout"
 install -m 755 "$HVX_BENCH" "$root/usr/bin/hvx-bench"
-cat >"$root/tests/bench" <<-EOF2
-	#!/bin/sh
-	exec /usr/bin/hvx-bench $BENCH_ARGS
-EOF2
-chmod 755 "$root/tests/bench"
+if [[ $BENCH_CORE == 1 ]]; then
+	cat >"$root/tests/bench" <<-EOF2
+		#!/bin/sh
+		exec /usr/bin/hvx-bench $BENCH_ARGS
+	EOF2
+	chmod 755 "$root/tests/bench"
+fi
 # --- NIC rows: /tests/nic after /tests/bench (init.sh runs them sorted) ---
 # hvx-nicperf (userspace/nicperf/) driven by nic.sh: NE2000 bare and passed
 # through, veth bare and virtio-net; tun.ko and veth.ko for the tap and
@@ -174,6 +193,9 @@ fi
 if [[ $BENCH_BLK == 1 ]]; then
 	blk_args="32 1024"
 	[[ " $BENCH_ARGS " == *" --quick "* ]] && blk_args="8 256"
+	blk_args=${HVX_BENCH_BLK_ARGS:-$blk_args}
+	[[ "$blk_args" =~ ^[1-9][0-9]*\ [0-9]+$ ]] || die "bad HVX_BENCH_BLK_ARGS (MIB OPS): '$blk_args'"
+	[[ $BLK_TRACE == 1 ]] && blk_args+=" trace"
 	blkperf=$(dirname "$HVX_BENCH")/hvx-blkperf
 	[[ -x "$blkperf" ]] && file_is_static "$blkperf" || die "$blkperf: missing or not static (make bench-build)"
 	install -m 755 "$blkperf" "$root/usr/bin/hvx-blkperf"
@@ -188,7 +210,7 @@ fi
 # empty stub), written to port 0xE9 (hvx-bench --e9), which Bochs prints
 # on its stdout (port_e9_hack below): the UART would take minutes.
 # benchtool.py names each traced host RIP's function with them.
-if [[ $BENCH_TRACE == 1 ]]; then
+if [[ $BENCH_TRACE == 1 || $BLK_TRACE == 1 ]]; then
 	cat >"$root/tests/syms" <<-'EOF2'
 		#!/bin/sh
 		{
@@ -277,13 +299,16 @@ setup_bochs bochs 1
 # first and off at the second. Spare pairs cost nothing; running out of
 # them would end Bochs at the next breakpoint.
 sed -i "s/time0=local/time0=$BENCH_EPOCH/" "$IMG/bochs.bochsrc"
-if [[ $BENCH_TRACE == 1 ]]; then
+if [[ $BENCH_TRACE == 1 || $BLK_TRACE == 1 ]]; then
 	echo "magic_break: enabled=1" >>"$IMG/bochs.bochsrc"
 	echo "port_e9_hack: enabled=1" >>"$IMG/bochs.bochsrc"	# /tests/syms
+	# The blk windows are long (a 1 MiB request): no registers.
+	reg=on
+	[[ $BENCH_TRACE == 1 ]] || reg=off
 	{
 		echo c
 		for _ in $(seq 64); do
-			printf 'trace on\ntrace-reg on\nc\ntrace off\ntrace-reg off\nc\n'
+			printf 'trace on\ntrace-reg %s\nc\ntrace off\ntrace-reg off\nc\n' $reg
 		done
 	} >"$IMG/bochs.rc"
 fi
@@ -398,7 +423,9 @@ if [[ -n "$insmod_rc" && "$insmod_rc" != 0 ]]; then
 	echo "FAIL: insmod hvx.ko failed (rc=$insmod_rc); see $serial"
 	fail=1
 fi
-if [[ -z "$rc" ]]; then
+if [[ $BENCH_CORE != 1 ]]; then
+	:	# hvx-bench left out (HVX_BENCH_CORE=0)
+elif [[ -z "$rc" ]]; then
 	echo "FAIL: hvx-bench did not finish (emulator: ${STATUS[bochs]:-unknown}); see $OUT/bench.log"
 	fail=1
 elif [[ "$rc" != 0 ]]; then
@@ -501,6 +528,12 @@ if [[ $BENCH_TRACE == 1 && -s "$raw" ]]; then
 		fail=1
 	fi
 	# The trace is large; keep it for inspection, compressed.
+	gzip -f -1 "$OUT/bochs-stdout.log"
+fi
+if [[ $BLK_TRACE == 1 ]]; then
+	python3 "$REPO/userspace/bench/blktrace.py" "$OUT/bochs-stdout.log" "$HVX_KO" \
+		>"$OUT/blktrace.txt" 2>&1 || echo "bench.sh: blktrace.py failed: $(tail -n1 "$OUT/blktrace.txt")"
+	echo "virtio-blk requests traced, by function: $OUT/blktrace.txt"
 	gzip -f -1 "$OUT/bochs-stdout.log"
 fi
 

@@ -50,9 +50,10 @@
 #                                      stream (selftests/vm/vnet.sh)
 #   hvx-guest: nicperf ...             for hvx.nicperf=<spec>: hvx-nicperf's
 #                                      traffic (userspace/nicperf/)
-#   hvx-guest: blkperf ...             for hvx.blk=<MiB>:<ops>: loads
-#                                      virtio_blk, hvx-blkperf --direct on
-#                                      /dev/vda (userspace/bench/blkperf.c)
+#   hvx-guest: blkperf ...             for hvx.blk=<MiB>:<ops>[:trace]:
+#                                      loads virtio_blk, hvx-blkperf --direct
+#                                      [--trace] on /dev/vda
+#                                      (userspace/bench/blkperf.c)
 #   hvx-guest: count <i>               for hvx.count=<n>: i = 0 .. n-1, one
 #                                      line every 100 ms, each after a check
 #                                      of a tmpfs file it appends i to
@@ -178,7 +179,9 @@ hvx_guest_initrd() {
 			done
 			i=0
 			while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-			hvx-blkperf --direct /dev/vda "${blk%%:*}" "${blk#*:}" 2>&1 | sed 's/^/hvx-guest: /'
+			set -- $(echo "$blk" | tr : ' ')
+			[ "$3" = trace ] && set -- "$1" "$2" --trace
+			hvx-blkperf --direct $3 /dev/vda "$1" "$2" 2>&1 | sed 's/^/hvx-guest: /'
 		fi
 		if [ -n "$count" ]; then
 			w0=$(dmesg -r | grep -c '^<[0-4]>')

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# blk.sh MIB OPS - the virtio-blk rows of `make bench`, run in the emulated
+# blk.sh MIB OPS [trace] - the virtio-blk rows of `make bench`, run in the emulated
 # host after hvx-bench (selftests/vm/bench.sh installs it as /tests/blk).
 # hvx-blkperf (blkperf.c) on one backing file, /tmp/hvx-blk.img (the
 # emulated host's tmpfs: its page cache is the storage), twice:
@@ -11,9 +11,11 @@
 #      being its --disk (hvx's in-kernel virtio-blk; lines "hvx-guest:
 #      blkperf ...", then hvx-run's summary: the VM's exits).
 #
-# bench.sh turns the blkperf lines into the table's blk_* rows.
+# bench.sh turns the blkperf lines into the table's blk_* rows. With
+# "trace" the guest's hvx-blkperf brackets one request per pass with Bochs
+# magic breakpoints (--trace; bench.sh's HVX_BENCH_BLK_TRACE).
 
-mib=${1:-16} ops=${2:-256}
+mib=${1:-16} ops=${2:-256} trace=${3:+:$3}
 img=/tmp/hvx-blk.img
 # The file is written whole first, so that neither pass pays for tmpfs
 # allocating (and clearing) its pages: both overwrite the same pages.
@@ -22,7 +24,7 @@ dd if=/dev/zero of="$img" bs=1M count="$mib" 2>/dev/null || { echo "blk: dd $img
 hvx-blkperf "$img" "$mib" "$ops" 2>&1 | sed 's/^/host: /'
 hvx-run --kernel /lib/hvx/guest/vmlinuz --initrd /lib/hvx/guest/initrd.gz \
 	--mem 192M --cpus 1 --disk "$img" --summary \
-	--append "console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests quiet panic=-1 hvx.blk=$mib:$ops" \
+	--append "console=ttyS0 nokaslr mitigations=off tsc=reliable lpj=2000000 no_timer_check nowatchdog audit=0 lsm= cryptomgr.notests quiet panic=-1 hvx.blk=$mib:$ops$trace" \
 	</dev/null
 rc=$?
 rm -f "$img"

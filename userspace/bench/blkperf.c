@@ -3,7 +3,7 @@
  * hvx-blkperf - sequential and 4 KiB random I/O on a file or block device,
  * timed with the TSC: the virtio-blk rows of `make bench`.
  *
- * usage: hvx-blkperf [--direct] PATH MIB RANDOPS
+ * usage: hvx-blkperf [--direct] [--trace] PATH MIB RANDOPS
  *
  * On the first MIB MiB of PATH (a file is extended to that size):
  *   seq_write   MIB MiB in 1 MiB writes, then fsync
@@ -14,6 +14,10 @@
  * reaches the device, not the guest's page cache). Before each read pass
  * the page cache of PATH is dropped where that is possible
  * (POSIX_FADV_DONTNEED; on tmpfs it is not: the file is its page cache).
+ * --trace brackets the middle request of each pass (no fsync in it) with
+ * Bochs magic breakpoints (xchg %bx,%bx; RAX holds the pass, 1 to 4 in
+ * the order below), for an instruction trace of one request
+ * (selftests/vm/bench.sh, HVX_BENCH_BLK_TRACE).
  *
  * Prints one line per pass:
  *   blkperf PASS bytes N ops N tsc CYCLES
@@ -33,6 +37,14 @@
 #define RAND_BLK	4096
 
 static uint64_t rnd = 0x9e3779b97f4a7c15ull;
+static int trace;
+
+/* A Bochs magic breakpoint (magic_break: enabled=1), RAX = @tag. */
+static void mark(long long i, long long n, unsigned long tag)
+{
+	if (trace && i == n / 2)
+		asm volatile("xchg %%bx, %%bx" : : "a"(tag) : "memory");
+}
 
 static uint64_t next(void)
 {
@@ -64,13 +76,16 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	char *buf;
 
-	if (argc > 1 && !strcmp(argv[1], "--direct")) {
-		direct = 1;
-		argv++;
-		argc--;
+	for (; argc > 1 && argv[1][0] == '-'; argv++, argc--) {
+		if (!strcmp(argv[1], "--direct"))
+			direct = 1;
+		else if (!strcmp(argv[1], "--trace"))
+			trace = 1;
+		else
+			argc = 0;
 	}
 	if (argc != 4 || (mib = atoll(argv[2])) <= 0 || (ops = atoll(argv[3])) < 0) {
-		fprintf(stderr, "usage: hvx-blkperf [--direct] PATH MIB RANDOPS\n");
+		fprintf(stderr, "usage: hvx-blkperf [--direct] [--trace] PATH MIB RANDOPS\n");
 		return 2;
 	}
 	fd = open(argv[1], O_RDWR | O_CREAT | (direct ? O_DIRECT : 0), 0644);
@@ -87,26 +102,34 @@ int main(int argc, char **argv)
 	blocks = mib * (SEQ_BLK / RAND_BLK);
 
 	t0 = __rdtsc();
-	for (long long i = 0; i < mib; i++)
+	for (long long i = 0; i < mib; i++) {
+		mark(i, mib, 1);
 		if (pwrite(fd, buf, SEQ_BLK, i * SEQ_BLK) != SEQ_BLK)
 			return fail("write", i * SEQ_BLK);
+		mark(i, mib, 1);
+	}
 	if (fsync(fd))
 		return fail("fsync", 0);
 	report("seq_write", mib * SEQ_BLK, mib, __rdtsc() - t0);
 
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	t0 = __rdtsc();
-	for (long long i = 0; i < mib; i++)
+	for (long long i = 0; i < mib; i++) {
+		mark(i, mib, 2);
 		if (pread(fd, buf, SEQ_BLK, i * SEQ_BLK) != SEQ_BLK)
 			return fail("read", i * SEQ_BLK);
+		mark(i, mib, 2);
+	}
 	report("seq_read", mib * SEQ_BLK, mib, __rdtsc() - t0);
 
 	t0 = __rdtsc();
 	for (long long i = 0; i < ops; i++) {
 		long long off = (long long)(next() % blocks) * RAND_BLK;
 
+		mark(i, ops, 3);
 		if (pwrite(fd, buf, RAND_BLK, off) != RAND_BLK)
 			return fail("random write", off);
+		mark(i, ops, 3);
 	}
 	if (fsync(fd))
 		return fail("fsync", 0);
@@ -117,8 +140,10 @@ int main(int argc, char **argv)
 	for (long long i = 0; i < ops; i++) {
 		long long off = (long long)(next() % blocks) * RAND_BLK;
 
+		mark(i, ops, 4);
 		if (pread(fd, buf, RAND_BLK, off) != RAND_BLK)
 			return fail("random read", off);
+		mark(i, ops, 4);
 	}
 	report("rand_read", ops * RAND_BLK, ops, __rdtsc() - t0);
 	close(fd);

@@ -745,23 +745,39 @@ static void hc32_to_user(struct vcpu *vcpu)
 	vcpu_set_regs(vcpu, &regs);
 }
 
+/* A VM whose HC_USER calls exit to userspace, for the blob's calls. */
+static struct vm *hc32_vm(void)
+{
+	const uint64_t nr = HC_USER;
+	struct vm *vm = vm_create();
+
+	LIB_ASSERT(!set_exits(vm, &nr, 1), "HVX_SET_HYPERCALL_EXITS: %m");
+	return vm;
+}
+
+/* vCPU 0 in 32-bit protected mode at the blob. */
+static struct vcpu *hc32_prot_vcpu(struct vm *vm)
+{
+	struct vcpu *vcpu = vcpu_create(vm, 0);
+
+	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
+	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	return vcpu;
+}
+
 /*
  * 32-bit protected mode (EFER.LMA clear): the calls decode 32-bit
  * registers and return 32-bit results, at CPL 0 and at CPL 3.
  */
 TEST(hypercall_32bit_protected_mode)
 {
-	const uint64_t nr = HC_USER;
 	struct hvx_stats st;
 	struct vcpu *vcpu;
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = vm_create();
-	ASSERT_EQ(0, set_exits(vm, &nr, 1));
-	vcpu = vcpu_create(vm, 0);
-	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
-	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	vm = hc32_vm();
+	vcpu = hc32_prot_vcpu(vm);
 	hc32_run(_metadata, vcpu, false);
 	hc32_to_user(vcpu);
 	hc32_run(_metadata, vcpu, true);
@@ -803,13 +819,11 @@ static struct vcpu *hc32_compat_vcpu(struct __test_metadata *_metadata,
  */
 TEST(hypercall_32bit_compat_mode)
 {
-	const uint64_t nr = HC_USER;
 	struct vcpu *vcpu;
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = vm_create();
-	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vm = hc32_vm();
 	vcpu = hc32_compat_vcpu(_metadata, vm);
 	hc32_run(_metadata, vcpu, false);
 	hc32_to_user(vcpu);
@@ -890,27 +904,21 @@ static void hc32_set_regs_rip(struct __test_metadata *_metadata,
  */
 TEST(set_regs_rip_after_exit)
 {
-	const uint64_t nr = HC_USER;
 	struct vcpu *vcpu;
 	struct vm *vm;
 
 	REQUIRE_VMX();
-	vm = vm_create();
-	ASSERT_EQ(0, set_exits(vm, &nr, 1));
-	vcpu = vcpu_create(vm, 0);
-	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
-	vcpu_setup_prot32(vcpu, GPA_BLOB);
+	vm = hc32_vm();
+	vcpu = hc32_prot_vcpu(vm);
 	hc32_set_regs_rip(_metadata, vcpu, false);
 	vm_free(vm);
 
-	vm = vm_create();
-	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vm = hc32_vm();
 	vcpu = hc32_compat_vcpu(_metadata, vm);
 	hc32_set_regs_rip(_metadata, vcpu, false);
 	vm_free(vm);
 
-	vm = vm_create();
-	ASSERT_EQ(0, set_exits(vm, &nr, 1));
+	vm = hc32_vm();
 	vcpu = long_vcpu(vm, 0, guest_basic, 0);
 	vm_load_blob(vm, GPA_BLOB, hc32_start, hc32_end);
 	hc32_set_regs_rip(_metadata, vcpu, true);

@@ -2083,6 +2083,26 @@ static int assign_to_guest(struct vm *vm, const char *addr, uint32_t devices)
 }
 
 /*
+ * vCPU 0 of @vm runs guest_pt_e1000 to its slot sync, then through its
+ * pass over the e1000's registers (@uc), with the VM's statistics before
+ * (@s0) and after (@s1) that pass.
+ */
+static struct vcpu *e1000_guest_pass(struct __test_metadata *_metadata,
+				     struct vm *vm, struct ucall *uc,
+				     struct hvx_stats *s0, struct hvx_stats *s1)
+{
+	struct vcpu *vcpu = vcpu_create(vm, 0);
+
+	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
+	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
+	ASSERT_EQ(0, hvx_nl_own_stats(s0));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, uc));
+	ASSERT_EQ(0, hvx_nl_own_stats(s1));
+	ASSERT_LE(6, uc->args[1]);			/* register accesses */
+	return vcpu;
+}
+
+/*
  * The e1000 on the guest's PCI bus: BAR sizing, ROM hidden, the guest's
  * address taken; its registers read with no exit at all (no EPT violation,
  * nothing to userspace but the ucall); with decode off the same read is an
@@ -2107,14 +2127,8 @@ TEST(guest_bar_in_ept_no_exits)
 	mac = host_mac(dfd);
 	ASSERT_EQ(0x5452, mac & 0xffff) TH_LOG("host MAC %#lx", mac);
 
-	vcpu = vcpu_create(vm, 0);
-	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
-	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
-	ASSERT_EQ(0, hvx_nl_own_stats(&s0));
-	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
-	ASSERT_EQ(0, hvx_nl_own_stats(&s1));
+	vcpu = e1000_guest_pass(_metadata, vm, &uc, &s0, &s1);
 	ASSERT_EQ(mac, uc.args[0]);
-	ASSERT_LE(6, uc.args[1]);			/* register accesses */
 	/* No access trapped; first touches of RAM pages are all there was. */
 	ASSERT_EQ(s0.ept_mmio, s1.ept_mmio);
 	ASSERT_EQ(s1.ept_violations - s0.ept_violations,
@@ -2167,13 +2181,7 @@ TEST(guest_bar_verw_mmio)
 	vm = vm_create();
 	dfd = assign_to_guest(vm, addr, HVX_PLATFORM_PCI);
 	ASSERT_LE(0, dfd) TH_LOG("assign: %s", strerrorname_np(-dfd));
-	vcpu = vcpu_create(vm, 0);
-	vcpu_setup_long(vcpu, guest_pt_e1000, 0);
-	ASSERT_LE(1, vcpu_run_sync(vcpu));		/* slot */
-	ASSERT_EQ(0, hvx_nl_own_stats(&s0));
-	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
-	ASSERT_EQ(0, hvx_nl_own_stats(&s1));
-	ASSERT_LE(6, uc.args[1]);			/* register accesses */
+	vcpu = e1000_guest_pass(_metadata, vm, &uc, &s0, &s1);
 	/* The BAR was mapped from the first of these entries on. */
 	EXPECT_LT(0, s1.exits - s0.exits);
 	EXPECT_EQ(s1.exits - s0.exits, s1.verw - s0.verw);

@@ -45,6 +45,7 @@
 #include "hvx_guest.h"
 #include "hvx_nl.h"
 #include "hvx_state.h"
+#include "virtio_guest.h"
 
 enum ng_case {
 	NG_TRAFFIC,	/* control, send one frame, receive two */
@@ -99,30 +100,6 @@ static const uint8_t ng_mc_other[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a };
 static const uint8_t ng_other[6] = { 0x52, 0x54, 0x00, 0x99, 0x99, 0x99 };
 static const uint8_t ng_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-#define PCI_ADDR	0xcf8
-#define PCI_DATA	0xcfc
-
-#define CC_DFSELECT	0x00
-#define CC_DF		0x04
-#define CC_GFSELECT	0x08
-#define CC_GF		0x0c
-#define CC_NUMQ		0x12
-#define CC_STATUS	0x14
-#define CC_QSELECT	0x16
-#define CC_QSIZE	0x18
-#define CC_QMSIX	0x1a
-#define CC_QENABLE	0x1c
-#define CC_QNOTIFY	0x1e
-#define CC_QDESC	0x20
-#define CC_QAVAIL	0x28
-#define CC_QUSED	0x30
-
-#define S_ACK		1
-#define S_DRIVER	2
-#define S_DRIVER_OK	4
-#define S_FEATURES_OK	8
-#define S_NEEDS_RESET	0x40
-
 #define F_CSUM		(1ull << 0)
 #define F_GUEST_CSUM	(1ull << 1)
 #define F_GUEST_TSO4	(1ull << 7)
@@ -135,19 +112,8 @@ static const uint8_t ng_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 #define F_CTRL_VQ	(1ull << 17)
 #define F_CTRL_RX	(1ull << 18)
 #define F_CTRL_MAC	(1ull << 23)
-#define F_VERSION_1	(1ull << 32)
 #define F_ALL		(F_MAC | F_MRG_RXBUF | F_STATUS | F_CTRL_VQ | \
 			 F_CTRL_RX | F_CTRL_MAC | F_VERSION_1)
-
-#define D_NEXT		1
-#define D_WRITE		2
-
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
 
 struct gq {
 	struct desc desc[QS];
@@ -178,85 +144,14 @@ static volatile uint8_t ng_ctrl[64];
 static volatile uint8_t ng_ack;
 static volatile uint8_t ng_mac0[6];	/* NG_STATE: the MAC at creation */
 
-static struct {
-	uint32_t devfn;
-	volatile uint8_t *common, *isr, *device, *notify;
-} dev;
+static struct vpci dev;
 
-GUEST_CODE
-static uint32_t cfg32(uint32_t off)
-{
-	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
-	return inl(PCI_DATA);
-}
-
-GUEST_CODE
-static void cfg_write32(uint32_t off, uint32_t v)
-{
-	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
-	outl(PCI_DATA, v);
-}
-
-GUEST_CODE
-static uint8_t cfg8(uint32_t off)
-{
-	return cfg32(off) >> (8 * (off & 3));
-}
-
-#define MMIO8(p, off)	(*(volatile uint8_t *)((p) + (off)))
-#define MMIO16(p, off)	(*(volatile uint16_t *)((p) + (off)))
-#define MMIO32(p, off)	(*(volatile uint32_t *)((p) + (off)))
-#define MMIO64(p, off)	(*(volatile uint64_t *)((p) + (off)))
-
+/* Find the network function and its capabilities (4.1.4). */
 GUEST_CODE
 static void find(uint32_t devfn)
 {
-	uint32_t bar, cap;
-
-	dev.devfn = devfn;
-	GUEST_ASSERT_EQ(0x10411af4, cfg32(0));	/* 1af4:1041, network */
-	GUEST_ASSERT_EQ(0x02000001, cfg32(8));	/* Ethernet, revision 1 */
-	bar = cfg32(0x10) & ~0xfu;
-	GUEST_ASSERT(bar);
-	cfg_write32(4, cfg32(4) | 6);
-	for (cap = cfg8(0x34); cap; cap = cfg8(cap + 1)) {
-		volatile uint8_t *p;
-
-		if (cfg8(cap) != 0x09)
-			continue;
-		p = (volatile uint8_t *)(uint64_t)(bar + cfg32(cap + 8));
-		switch (cfg8(cap + 3)) {
-		case 1:
-			dev.common = p;
-			break;
-		case 2:
-			dev.notify = p;
-			break;
-		case 3:
-			dev.isr = p;
-			break;
-		case 4:
-			dev.device = p;
-			break;
-		}
-	}
-	GUEST_ASSERT(dev.common && dev.notify && dev.isr && dev.device);
-}
-
-GUEST_CODE
-static uint8_t status(void)
-{
-	return MMIO8(dev.common, CC_STATUS);
-}
-
-GUEST_CODE
-static void set_desc(volatile struct desc *d, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	d->addr = addr;
-	d->len = len;
-	d->flags = flags;
-	d->next = next;
+	vpci_find(&dev, devfn, 0x10411af4);	/* 1af4:1041, network */
+	GUEST_ASSERT_EQ(0x02000001, vpci_cfg32(&dev, 8));	/* Ethernet, revision 1 */
 }
 
 GUEST_CODE
@@ -280,7 +175,7 @@ static void make_avail(int q, uint16_t head)
 GUEST_CODE
 static void post_rx(int i)
 {
-	set_desc(&ng_q[0].desc[i], (uint64_t)ng_rx[i], RXBUF, D_WRITE, 0);
+	vpci_set_desc(&ng_q[0].desc[i], (uint64_t)ng_rx[i], RXBUF, D_WRITE, 0);
 	make_avail(0, i);
 }
 
@@ -290,21 +185,14 @@ static void start(uint64_t want)
 {
 	uint64_t f;
 
-	MMIO8(dev.common, CC_STATUS) = 0;
-	GUEST_ASSERT_EQ(0, status());
-	MMIO8(dev.common, CC_STATUS) = S_ACK | S_DRIVER;
-	MMIO32(dev.common, CC_DFSELECT) = 0;
-	f = MMIO32(dev.common, CC_DF);
-	MMIO32(dev.common, CC_DFSELECT) = 1;
-	f |= (uint64_t)MMIO32(dev.common, CC_DF) << 32;
+	vpci_set_status(&dev, 0);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev));
+	vpci_set_status(&dev, S_ACK | S_DRIVER);
+	f = vpci_offered(&dev);
 	GUEST_ASSERT_EQ(F_ALL, f & F_ALL);
-	f &= want;
-	MMIO32(dev.common, CC_GFSELECT) = 0;
-	MMIO32(dev.common, CC_GF) = (uint32_t)f;
-	MMIO32(dev.common, CC_GFSELECT) = 1;
-	MMIO32(dev.common, CC_GF) = f >> 32;
-	MMIO8(dev.common, CC_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
-	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, status());
+	vpci_accept(&dev, f & want);
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, vpci_status(&dev));
 	guest_memset((void *)ng_q, 0, sizeof(ng_q));
 	GUEST_ASSERT_EQ(3, MMIO16(dev.common, CC_NUMQ));
 	for (int q = 0; q < 3; q++) {
@@ -317,8 +205,7 @@ static void start(uint64_t want)
 		MMIO64(dev.common, CC_QUSED) = (uint64_t)&ng_q[q].used;
 		MMIO16(dev.common, CC_QENABLE) = 1;
 	}
-	MMIO8(dev.common, CC_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK |
-				       S_DRIVER_OK;
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
 /* The next used element of queue @q: its id; *len its length. */
@@ -334,7 +221,7 @@ static int next_used(int q, uint32_t *len)
 			*len = v->used.ring[s].len;
 			return v->used.ring[s].id;
 		}
-		if (!(i & 0xffff) && (status() & S_NEEDS_RESET))
+		if (!(i & 0xffff) && (vpci_status(&dev) & S_NEEDS_RESET))
 			return -1;
 		asm volatile("pause");
 	}
@@ -349,7 +236,7 @@ static void guest_send(uint32_t len)
 	uint32_t l;
 
 	guest_memset((void *)ng_tx, 0, HDR);
-	set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR + len, 0, 0);
+	vpci_set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR + len, 0, 0);
 	make_avail(1, 0);
 	notify(1);
 	GUEST_ASSERT_EQ(0, next_used(1, &l));
@@ -364,8 +251,8 @@ static uint8_t ctrl_cmd(uint8_t class, uint8_t cmd, uint32_t len)
 	ng_ctrl[0] = class;
 	ng_ctrl[1] = cmd;
 	ng_ack = 0xff;
-	set_desc(&ng_q[2].desc[0], (uint64_t)ng_ctrl, 2 + len, D_NEXT, 1);
-	set_desc(&ng_q[2].desc[1], (uint64_t)&ng_ack, 1, D_WRITE, 0);
+	vpci_set_desc(&ng_q[2].desc[0], (uint64_t)ng_ctrl, 2 + len, D_NEXT, 1);
+	vpci_set_desc(&ng_q[2].desc[1], (uint64_t)&ng_ack, 1, D_WRITE, 0);
 	make_avail(2, 0);
 	notify(2);
 	GUEST_ASSERT_EQ(0, next_used(2, &l));
@@ -541,7 +428,7 @@ static void guest_send_gso(bool v6)
 	put_ip_tcp(f, v6, 2, 1, 1234, 5678);
 	for (uint32_t i = 0; i < GSO_PAY; i++)
 		f[GSO_HLEN(v6) + i] = GSO_BYTE(i);
-	set_desc(&ng_q[1].desc[0], (uint64_t)ng_frame,
+	vpci_set_desc(&ng_q[1].desc[0], (uint64_t)ng_frame,
 		 HDR + GSO_HLEN(v6) + GSO_PAY, 0, 0);
 	make_avail(1, 0);
 	notify(1);
@@ -586,7 +473,7 @@ GUEST_CODE
 static void wait_needs_reset(void)
 {
 	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
-		if (status() & S_NEEDS_RESET) {
+		if (vpci_status(&dev) & S_NEEDS_RESET) {
 			start(F_ALL);
 			guest_send(14 + TX_PAYLOAD);
 			return;
@@ -634,7 +521,7 @@ static void guest_net(uint64_t arg)
 		break;
 	case NG_RX_READABLE:
 	case NG_RX_SHORT:
-		set_desc(&ng_q[0].desc[0], (uint64_t)ng_rx[0],
+		vpci_set_desc(&ng_q[0].desc[0], (uint64_t)ng_rx[0],
 			 (arg & 0xff) == NG_RX_SHORT ? 4 : RXBUF,
 			 (arg & 0xff) == NG_RX_SHORT ? D_WRITE : 0, 0);
 		make_avail(0, 0);
@@ -643,15 +530,15 @@ static void guest_net(uint64_t arg)
 		wait_needs_reset();
 		break;
 	case NG_TX_LOOP:
-		set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR, D_NEXT, 1);
-		set_desc(&ng_q[1].desc[1], (uint64_t)ng_tx, 64, D_NEXT, 0);
+		vpci_set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR, D_NEXT, 1);
+		vpci_set_desc(&ng_q[1].desc[1], (uint64_t)ng_tx, 64, D_NEXT, 0);
 		make_avail(1, 0);
 		notify(1);
 		wait_needs_reset();
 		break;
 	case NG_TX_APIC:
-		set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR, D_NEXT, 1);
-		set_desc(&ng_q[1].desc[1], 0xfee00000, 64, 0, 0);
+		vpci_set_desc(&ng_q[1].desc[0], (uint64_t)ng_tx, HDR, D_NEXT, 1);
+		vpci_set_desc(&ng_q[1].desc[1], 0xfee00000, 64, 0, 0);
 		make_avail(1, 0);
 		notify(1);
 		wait_needs_reset();
@@ -760,13 +647,13 @@ static void guest_net(uint64_t arg)
 	case NG_TX_BIG:
 		/* 5 x 15000 bytes: more than a 64 KiB frame. */
 		for (int i = 0; i < 5; i++)
-			set_desc(&ng_q[1].desc[i], (uint64_t)ng_frame, 15000,
+			vpci_set_desc(&ng_q[1].desc[i], (uint64_t)ng_frame, 15000,
 				 i < 4 ? D_NEXT : 0, i + 1);
 		make_avail(1, 0);
 		notify(1);
 		GUEST_ASSERT_EQ(0, next_used(1, &l));
 		GUEST_ASSERT_EQ(0, l);
-		GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+		GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_NEEDS_RESET);
 		guest_send(14 + TX_PAYLOAD);	/* still works */
 		break;
 	}

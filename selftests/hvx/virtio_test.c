@@ -41,6 +41,7 @@
 #include "hvx_guest.h"
 #include "hvx_nl.h"
 #include "hvx_state.h"
+#include "virtio_guest.h"
 
 /* What the guest does (the low byte of its argument; devfn above). */
 enum vg_case {
@@ -104,41 +105,13 @@ enum vg_case {
  * again.
  */
 
-#define PCI_ADDR		0xcf8
-#define PCI_DATA		0xcfc
-
-/* Common configuration (virtio 1.1, 4.1.4.3). */
-#define CC_DFSELECT		0x00
-#define CC_DF			0x04
-#define CC_GFSELECT		0x08
-#define CC_GF			0x0c
-#define CC_MSIX			0x10
-#define CC_NUMQ			0x12
-#define CC_STATUS		0x14
-#define CC_QSELECT		0x16
-#define CC_QSIZE		0x18
-#define CC_QMSIX		0x1a
-#define CC_QENABLE		0x1c
-#define CC_QNOTIFY		0x1e
-#define CC_QDESC		0x20
-#define CC_QAVAIL		0x28
-#define CC_QUSED		0x30
-
-#define S_ACK			1
-#define S_DRIVER		2
-#define S_DRIVER_OK		4
-#define S_FEATURES_OK		8
-#define S_NEEDS_RESET		0x40
-
+/* Features, descriptor flags (virtio_guest.h has the transport's). */
 #define F_RO			(1ull << 5)
 #define F_FLUSH			(1ull << 9)
 #define F_INDIRECT		(1ull << 28)
 #define F_EVENT_IDX		(1ull << 29)
-#define F_VERSION_1		(1ull << 32)
 #define F_PACKED		(1ull << 34)
 
-#define D_NEXT			1
-#define D_WRITE			2
 #define D_INDIRECT		4
 #define D_AVAIL			(1 << 7)	/* packed rings */
 #define D_USED			(1 << 15)
@@ -155,13 +128,6 @@ enum vg_case {
 #define T_GET_ID		8
 
 #define POLL_LIMIT		2000000
-
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
 
 struct avail {
 	uint16_t flags;
@@ -220,116 +186,29 @@ static volatile struct blk_hdr vg_hdr;
 static volatile uint8_t vg_status;
 static volatile uint8_t vg_buf[4096] __attribute__((aligned(4096)));
 
+static struct vpci dev;
+/* The driver's state: what it accepted, the next avail index. */
 static struct {
-	uint32_t devfn;
-	volatile uint8_t *common, *isr, *device, *notify;
 	uint64_t features;
 	uint16_t avail_idx;
-} dev;
+} drv;
 
-GUEST_CODE
-static uint32_t cfg32(uint32_t off)
-{
-	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
-	return inl(PCI_DATA);
-}
-
-GUEST_CODE
-static void cfg_write32(uint32_t off, uint32_t v)
-{
-	outl(PCI_ADDR, 0x80000000u | dev.devfn << 8 | (off & 0xfc));
-	outl(PCI_DATA, v);
-}
-
-GUEST_CODE
-static uint8_t cfg8(uint32_t off)
-{
-	return cfg32(off) >> (8 * (off & 3));
-}
-
-#define MMIO8(p, off)	(*(volatile uint8_t *)((p) + (off)))
-#define MMIO16(p, off)	(*(volatile uint16_t *)((p) + (off)))
-#define MMIO32(p, off)	(*(volatile uint32_t *)((p) + (off)))
-#define MMIO64(p, off)	(*(volatile uint64_t *)((p) + (off)))
-
-GUEST_CODE
-static uint8_t status(void)
-{
-	return MMIO8(dev.common, CC_STATUS);
-}
-
-GUEST_CODE
-static void set_status(uint8_t s)
-{
-	MMIO8(dev.common, CC_STATUS) = s;
-}
-
-/* Find the function and its capabilities (4.1.4). */
+/*
+ * Find the block function: its BAR sized (16 KiB) before memory decoding
+ * is on, then its capabilities (4.1.4).
+ */
 GUEST_CODE
 static void find(uint32_t devfn)
 {
-	uint32_t bar, cap;
+	uint32_t bar;
 
 	dev.devfn = devfn;
-	GUEST_ASSERT_EQ(0x10421af4, cfg32(0));	/* 1af4:1042, block */
-	GUEST_ASSERT_EQ(1, cfg8(8));		/* revision 1: modern */
-	GUEST_ASSERT(cfg32(4) & (1u << 20));	/* capability list */
-	bar = cfg32(0x10) & ~0xfu;
-	GUEST_ASSERT(bar);
-	/* BAR sizing: 16 KiB. */
-	cfg_write32(0x10, 0xffffffff);
-	GUEST_ASSERT_EQ(0xffffc000, cfg32(0x10));
-	cfg_write32(0x10, bar);
-	GUEST_ASSERT_EQ(bar, cfg32(0x10));
-	/* Memory decoding and bus mastering on. */
-	cfg_write32(4, cfg32(4) | 6);
-	for (cap = cfg8(0x34); cap; cap = cfg8(cap + 1)) {
-		volatile uint8_t *p;
-
-		if (cfg8(cap) == 0x11) {	/* MSI-X: table in BAR 0 */
-			GUEST_ASSERT_EQ(0, cfg32(cap + 4) & 7);
-			continue;
-		}
-		GUEST_ASSERT_EQ(0x09, cfg8(cap));	/* vendor */
-		GUEST_ASSERT_EQ(0, cfg8(cap + 4));	/* BAR 0 */
-		p = (volatile uint8_t *)(uint64_t)(bar + cfg32(cap + 8));
-		switch (cfg8(cap + 3)) {
-		case 1:
-			dev.common = p;
-			break;
-		case 2:
-			dev.notify = p;
-			GUEST_ASSERT_EQ(4, cfg32(cap + 16));
-			break;
-		case 3:
-			dev.isr = p;
-			break;
-		case 4:
-			dev.device = p;
-			break;
-		}
-	}
-	GUEST_ASSERT(dev.common && dev.notify && dev.isr && dev.device);
-}
-
-GUEST_CODE
-static uint64_t offered(void)
-{
-	uint64_t f;
-
-	MMIO32(dev.common, CC_DFSELECT) = 0;
-	f = MMIO32(dev.common, CC_DF);
-	MMIO32(dev.common, CC_DFSELECT) = 1;
-	return f | (uint64_t)MMIO32(dev.common, CC_DF) << 32;
-}
-
-GUEST_CODE
-static void accept_features(uint64_t f)
-{
-	MMIO32(dev.common, CC_GFSELECT) = 0;
-	MMIO32(dev.common, CC_GF) = (uint32_t)f;
-	MMIO32(dev.common, CC_GFSELECT) = 1;
-	MMIO32(dev.common, CC_GF) = f >> 32;
+	bar = vpci_cfg32(&dev, 0x10) & ~0xfu;
+	vpci_cfg_write32(&dev, 0x10, 0xffffffff);
+	GUEST_ASSERT_EQ(0xffffc000, vpci_cfg32(&dev, 0x10));
+	vpci_cfg_write32(&dev, 0x10, bar);
+	GUEST_ASSERT_EQ(bar, vpci_cfg32(&dev, 0x10));
+	vpci_find(&dev, devfn, 0x10421af4);	/* 1af4:1042, block */
 }
 
 /* Reset, negotiate @want, set up queue 0 and start (3.1.1). */
@@ -338,23 +217,23 @@ static void start(uint64_t want)
 {
 	uint64_t f;
 
-	set_status(0);
-	GUEST_ASSERT_EQ(0, status());
-	set_status(S_ACK);
-	set_status(S_ACK | S_DRIVER);
-	f = offered();
+	vpci_set_status(&dev, 0);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev));
+	vpci_set_status(&dev, S_ACK);
+	vpci_set_status(&dev, S_ACK | S_DRIVER);
+	f = vpci_offered(&dev);
 	GUEST_ASSERT(f & F_VERSION_1);
 	GUEST_ASSERT(f & F_EVENT_IDX);
 	GUEST_ASSERT(f & F_INDIRECT);
 	GUEST_ASSERT(f & F_FLUSH);
-	dev.features = f & want;
-	accept_features(dev.features);
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
-	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, status());
+	drv.features = f & want;
+	vpci_accept(&dev, drv.features);
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, vpci_status(&dev));
 
 	guest_memset((void *)&vg_avail, 0, sizeof(vg_avail));
 	guest_memset((void *)&vg_used, 0, sizeof(vg_used));
-	dev.avail_idx = 0;
+	drv.avail_idx = 0;
 	GUEST_ASSERT_EQ(1, MMIO16(dev.common, CC_NUMQ));
 	MMIO16(dev.common, CC_QSELECT) = 0;
 	GUEST_ASSERT_EQ(256, MMIO16(dev.common, CC_QSIZE));
@@ -366,7 +245,7 @@ static void start(uint64_t want)
 	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vg_avail;
 	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vg_used;
 	MMIO16(dev.common, CC_QENABLE) = 1;
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
 GUEST_CODE
@@ -379,9 +258,9 @@ static void notify(void)
 GUEST_CODE
 static void submit(uint16_t head)
 {
-	vg_avail.ring[dev.avail_idx % VG_QSIZE] = head;
+	vg_avail.ring[drv.avail_idx % VG_QSIZE] = head;
 	asm volatile("" : : : "memory");
-	vg_avail.idx = ++dev.avail_idx;
+	vg_avail.idx = ++drv.avail_idx;
 	asm volatile("mfence" : : : "memory");
 	notify();
 }
@@ -391,25 +270,14 @@ GUEST_CODE
 static int wait_used(void)
 {
 	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
-		if (vg_used.idx == dev.avail_idx)
+		if (vg_used.idx == drv.avail_idx)
 			return 0;
-		if (status() & S_NEEDS_RESET)
+		if (vpci_status(&dev) & S_NEEDS_RESET)
 			return -1;
 		asm volatile("pause");
 	}
 	GUEST_ASSERT(!"the device never answered");
 	return -1;
-}
-
-
-GUEST_CODE
-static void set_desc(volatile struct desc *d, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	d->addr = addr;
-	d->len = len;
-	d->flags = flags;
-	d->next = next;
 }
 
 /*
@@ -428,21 +296,21 @@ static int blk_rq_at(uint32_t type, uint64_t sector, uint64_t buf,
 	vg_hdr.ioprio = 0;
 	vg_hdr.sector = sector;
 	vg_status = 0xff;
-	set_desc(&t[n], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, n + 1);
+	vpci_set_desc(&t[n], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, n + 1);
 	n++;
 	if (len) {
-		set_desc(&t[n], buf, len, data_flags | D_NEXT, n + 1);
+		vpci_set_desc(&t[n], buf, len, data_flags | D_NEXT, n + 1);
 		n++;
 	}
-	set_desc(&t[n], (uint64_t)&vg_status, 1, D_WRITE, 0);
+	vpci_set_desc(&t[n], (uint64_t)&vg_status, 1, D_WRITE, 0);
 	n++;
 	if (indirect)
-		set_desc(&vg_desc[0], (uint64_t)vg_ind[0], n * sizeof(*t),
+		vpci_set_desc(&vg_desc[0], (uint64_t)vg_ind[0], n * sizeof(*t),
 			 D_INDIRECT, 0);
 	submit(0);
 	if (wait_used())
 		return -1;
-	GUEST_ASSERT_EQ(0, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].id);
+	GUEST_ASSERT_EQ(0, vg_used.ring[(drv.avail_idx - 1) % VG_QSIZE].id);
 	return vg_status;
 }
 
@@ -461,7 +329,7 @@ static void check_id(void)
 	GUEST_ASSERT_EQ(0, blk_rq(T_GET_ID, 0, 20, false));
 	for (int i = 0; i < 20; i++)
 		GUEST_ASSERT_EQ(s[i], vg_buf[i]);
-	GUEST_ASSERT_EQ(21, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].len);
+	GUEST_ASSERT_EQ(21, vg_used.ring[(drv.avail_idx - 1) % VG_QSIZE].len);
 }
 
 /* Wait for DEVICE_NEEDS_RESET, then reset and check the device works. */
@@ -469,7 +337,7 @@ GUEST_CODE
 static void wait_needs_reset(void)
 {
 	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
-		if (status() & S_NEEDS_RESET) {
+		if (vpci_status(&dev) & S_NEEDS_RESET) {
 			/* The ISR says "configuration changed" (INTx mode). */
 			GUEST_ASSERT_EQ(2, MMIO8(dev.isr, 0) & 2);
 			start(F_VERSION_1 | F_INDIRECT);
@@ -498,18 +366,18 @@ static void negotiation(void)
 	uint64_t f;
 
 	/* Without VERSION_1, FEATURES_OK does not stick (no legacy). */
-	set_status(0);
-	set_status(S_ACK | S_DRIVER);
-	f = offered();
-	accept_features(f & ~F_VERSION_1);
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
-	GUEST_ASSERT_EQ(0, status() & S_FEATURES_OK);
+	vpci_set_status(&dev, 0);
+	vpci_set_status(&dev, S_ACK | S_DRIVER);
+	f = vpci_offered(&dev);
+	vpci_accept(&dev, f & ~F_VERSION_1);
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_FEATURES_OK);
 	/* Nor with a bit the device did not offer. */
-	set_status(0);
-	set_status(S_ACK | S_DRIVER);
-	accept_features(f | (1ull << 50));
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
-	GUEST_ASSERT_EQ(0, status() & S_FEATURES_OK);
+	vpci_set_status(&dev, 0);
+	vpci_set_status(&dev, S_ACK | S_DRIVER);
+	vpci_accept(&dev, f | (1ull << 50));
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_FEATURES_OK);
 }
 
 GUEST_CODE
@@ -543,16 +411,16 @@ static void ind_full(void)
 	vg_hdr.ioprio = 0;
 	vg_hdr.sector = VG_SECTOR_READ;
 	vg_status = 0xff;
-	set_desc(&t[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
+	vpci_set_desc(&t[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
 	for (k = 0; k < 14; k++)
-		set_desc(&t[1 + k], (uint64_t)&vg_buf[(13 - k) * 128],
+		vpci_set_desc(&t[1 + k], (uint64_t)&vg_buf[(13 - k) * 128],
 			 k < 12 ? 64 : 128, D_WRITE | D_NEXT, 2 + k);
-	set_desc(&t[15], (uint64_t)&vg_status, 1, D_WRITE, 0);
-	set_desc(&vg_desc[0], (uint64_t)t, VG_QSIZE * sizeof(*t), D_INDIRECT, 0);
+	vpci_set_desc(&t[15], (uint64_t)&vg_status, 1, D_WRITE, 0);
+	vpci_set_desc(&vg_desc[0], (uint64_t)t, VG_QSIZE * sizeof(*t), D_INDIRECT, 0);
 	submit(0);
 	GUEST_ASSERT_EQ(0, wait_used());
 	GUEST_ASSERT_EQ(0, vg_status);
-	GUEST_ASSERT_EQ(1025, vg_used.ring[(dev.avail_idx - 1) % VG_QSIZE].len);
+	GUEST_ASSERT_EQ(1025, vg_used.ring[(drv.avail_idx - 1) % VG_QSIZE].len);
 	for (k = 0; k < 14; k++)
 		for (int i = 0; i < 128; i++)
 			GUEST_ASSERT_EQ(i < (k < 12 ? 64 : 128) ? VG_PATTERN_R : 0x11,
@@ -567,15 +435,15 @@ static void ind_full(void)
 GUEST_CODE
 static void p_start(uint64_t want)
 {
-	set_status(0);
-	GUEST_ASSERT_EQ(0, status());
-	set_status(S_ACK);
-	set_status(S_ACK | S_DRIVER);
-	GUEST_ASSERT(offered() & F_PACKED);
-	dev.features = offered() & (want | F_PACKED);
-	accept_features(dev.features);
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
-	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, status());
+	vpci_set_status(&dev, 0);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev));
+	vpci_set_status(&dev, S_ACK);
+	vpci_set_status(&dev, S_ACK | S_DRIVER);
+	GUEST_ASSERT(vpci_offered(&dev) & F_PACKED);
+	drv.features = vpci_offered(&dev) & (want | F_PACKED);
+	vpci_accept(&dev, drv.features);
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, vpci_status(&dev));
 
 	guest_memset((void *)vg_pring, 0, sizeof(vg_pring));
 	guest_memset((void *)&vg_drv_event, 0, sizeof(vg_drv_event));
@@ -593,7 +461,7 @@ static void p_start(uint64_t want)
 	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vg_drv_event;
 	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vg_dev_event;
 	MMIO16(dev.common, CC_QENABLE) = 1;
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
 /* A position with its wrap counter, as in the event structures. */
@@ -667,7 +535,7 @@ static int p_wait(void)
 			}
 			return id;
 		}
-		if (status() & S_NEEDS_RESET)
+		if (vpci_status(&dev) & S_NEEDS_RESET)
 			return -1;
 		asm volatile("pause");
 	}
@@ -734,7 +602,7 @@ static void p_wait_needs_reset(void)
 {
 	for (uint64_t i = 0; i < POLL_LIMIT; i++) {
 		GUEST_ASSERT(!(vg_pring[0].flags & D_USED));
-		if (status() & S_NEEDS_RESET) {
+		if (vpci_status(&dev) & S_NEEDS_RESET) {
 			GUEST_ASSERT_EQ(2, MMIO8(dev.isr, 0) & 2);
 			p_start(F_VERSION_1 | F_INDIRECT);
 			p_check_id(3);
@@ -742,7 +610,7 @@ static void p_wait_needs_reset(void)
 			GUEST_ASSERT_EQ(0, p_blk_rq(T_IN, VG_SECTOR_READ, 512,
 						    true, 1));
 			check(VG_PATTERN_R, 512);
-			GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+			GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_NEEDS_RESET);
 			return;
 		}
 		asm volatile("pause");
@@ -819,7 +687,7 @@ static void packed_io(void)
 	vg_drv_event.flags = EV_ENABLE;
 	p_check_id(0);
 	GUEST_ASSERT_EQ(1, wait_isr());
-	GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_NEEDS_RESET);
 }
 
 /* Hostile packed rings: each ends in NEEDS_RESET, then works again. */
@@ -905,7 +773,7 @@ static void guest_virtio(uint64_t arg)
 	case VG_BASIC:
 		negotiation();
 		start(F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | F_FLUSH);
-		GUEST_ASSERT_EQ(0, offered() & F_RO);
+		GUEST_ASSERT_EQ(0, vpci_offered(&dev) & F_RO);
 		/* Capacity (config offset 0): 1 MiB = 2048 sectors. */
 		GUEST_ASSERT_EQ(2048, MMIO64(dev.device, 0));
 		check_id();
@@ -919,10 +787,10 @@ static void guest_virtio(uint64_t arg)
 		GUEST_ASSERT_EQ(1, blk_rq(T_IN, 2048, 512, false));
 		/* Unknown request type: unsupported. */
 		GUEST_ASSERT_EQ(2, blk_rq(99, 0, 0, false));
-		GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+		GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_NEEDS_RESET);
 		break;
 	case VG_RO:
-		f = offered();
+		f = vpci_offered(&dev);
 		GUEST_ASSERT(f & F_RO);
 		start(F_VERSION_1 | F_RO);
 		check_id();
@@ -952,12 +820,12 @@ static void guest_virtio(uint64_t arg)
 		for (int i = 0; i < 100; i++)
 			MMIO16(dev.notify, 12) = 3;
 		check_id();
-		GUEST_ASSERT_EQ(0, status() & S_NEEDS_RESET);
+		GUEST_ASSERT_EQ(0, vpci_status(&dev) & S_NEEDS_RESET);
 		break;
 	case VG_LOOP:
 		start(F_VERSION_1);
-		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
-		set_desc(&vg_desc[1], (uint64_t)vg_buf, 512, D_NEXT, 0);
+		vpci_set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
+		vpci_set_desc(&vg_desc[1], (uint64_t)vg_buf, 512, D_NEXT, 0);
 		submit(0);
 		wait_needs_reset();
 		break;
@@ -966,30 +834,30 @@ static void guest_virtio(uint64_t arg)
 		start(F_VERSION_1);
 		vg_hdr.type = T_IN;
 		vg_hdr.sector = 0;
-		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
-		set_desc(&vg_desc[1], (arg & 0xff) == VG_APIC ? 0xfee00000 :
+		vpci_set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
+		vpci_set_desc(&vg_desc[1], (arg & 0xff) == VG_APIC ? 0xfee00000 :
 			 GPA_MMIO, 512, D_WRITE | D_NEXT, 2);
-		set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
+		vpci_set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
 		submit(0);
 		wait_needs_reset();
 		break;
 	case VG_JUMP:
 		start(F_VERSION_1);
-		dev.avail_idx += 100;
+		drv.avail_idx += 100;
 		submit(0);
 		wait_needs_reset();
 		break;
 	case VG_NESTED:
 		start(F_VERSION_1 | F_INDIRECT);
-		set_desc(&vg_ind[0][0], (uint64_t)vg_ind[1], 16, D_INDIRECT, 0);
-		set_desc(&vg_ind[1][0], (uint64_t)&vg_status, 1, D_WRITE, 0);
-		set_desc(&vg_desc[0], (uint64_t)vg_ind[0], 16, D_INDIRECT, 0);
+		vpci_set_desc(&vg_ind[0][0], (uint64_t)vg_ind[1], 16, D_INDIRECT, 0);
+		vpci_set_desc(&vg_ind[1][0], (uint64_t)&vg_status, 1, D_WRITE, 0);
+		vpci_set_desc(&vg_desc[0], (uint64_t)vg_ind[0], 16, D_INDIRECT, 0);
 		submit(0);
 		wait_needs_reset();
 		break;
 	case VG_NEXT:
 		start(F_VERSION_1);
-		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, VG_QSIZE);
+		vpci_set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, VG_QSIZE);
 		submit(0);
 		wait_needs_reset();
 		break;
@@ -1003,9 +871,9 @@ static void guest_virtio(uint64_t arg)
 		vg_hdr.type = T_OUT;
 		vg_hdr.sector = VG_SECTOR_STATE;
 		vg_status = 0xff;
-		set_desc(&vg_desc[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
-		set_desc(&vg_desc[1], (uint64_t)vg_buf, VG_STATE_LEN, D_NEXT, 2);
-		set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
+		vpci_set_desc(&vg_desc[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
+		vpci_set_desc(&vg_desc[1], (uint64_t)vg_buf, VG_STATE_LEN, D_NEXT, 2);
+		vpci_set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
 		submit(0);
 		GUEST_SYNC(1);
 		/* Restored: the request was answered, the device goes on. */

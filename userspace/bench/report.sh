@@ -13,8 +13,11 @@
 #
 # UNIT names what the figures count (default "TSC ticks per operation";
 # under Bochs with clock sync=none, "emulated instructions per operation").
-# The target is hvx/KVM <= 0.5 for every operation; the table
-# says which rows meet it and which are slower than KVM.
+# Each operation's target is an hvx/KVM ratio of the figures (TARGETS
+# below: the in-kernel exits 0.5, the exits to userspace 0.6, EPT
+# fault-in 0.8, the Linux boot 0.9 and at least 1% fewer exits than KVM
+# (the count moves by about 0.1% between runs); 0.5 for a row not listed); the table says which rows meet it and which are slower
+# than KVM. benchtool.py's markdown adds the modelled-cycle targets.
 #
 # "BENCHCYC HV OP CYCLES HOSTINSN GUESTINSN" lines (benchtool.py trace)
 # give the modelled cycles of one traced round trip: the table shows them
@@ -35,6 +38,9 @@ raw=${1:?usage: report.sh RAW OUTDIR [UNIT]}
 outdir=${2:?usage: report.sh RAW OUTDIR [UNIT]}
 unit=${3:-TSC ticks per operation}
 target=0.5
+# OP=INSTRUCTIONS[/MODELLED-CYCLES] (results.json: target, model_target).
+TARGETS="cpuid=0.5/0.6 vmcall=0.5/0.6 pio_kernel=0.5/0.6 ipi=0.5/0.6 hlt_wake=0.5/0.6
+pio_user=0.6/0.6 mmio_user=0.6/0.6 ept_fault=0.8/0.8 linux_boot=0.9 linux_boot_exits=0.99"
 
 [[ -r "$raw" ]] || { echo "report.sh: cannot read $raw" >&2; exit 1; }
 mkdir -p "$outdir"
@@ -43,7 +49,16 @@ dat=$outdir/ratios.dat
 png=$outdir/ratios.png
 rm -f "$png"
 
-awk -v unit="$unit" -v target="$target" -v json="$json" -v dat="$dat" '
+awk -v unit="$unit" -v target="$target" -v targets="$TARGETS" -v json="$json" -v dat="$dat" '
+BEGIN {
+	n = split(targets, t, /[ \n]+/)
+	for (i = 1; i <= n; i++) {
+		split(t[i], kv, "="); split(kv[2], q, "/")
+		tg[kv[1]] = q[1]
+		if (q[2] != "") tgc[kv[1]] = q[2]
+	}
+}
+function target_of(op) { return op in tg ? tg[op] : target }
 function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return s }
 function rest(from,   s, i) { s = ""; for (i = from; i <= NF; i++) s = s (i > from ? " " : "") $i; return s }
 function fig(hv, op) { return (hv SUBSEP op) in med ? sprintf("%.1f", med[hv, op]) : "n/a" }
@@ -138,8 +153,8 @@ END {
 		if (op in base) { based[++nbased] = op; continue }
 		if (("hvx" SUBSEP op) in med && ("kvm" SUBSEP op) in med && med["kvm", op] > 0) {
 			ratio = med["hvx", op] / med["kvm", op]
-			if (ratio <= target) verdict = "meets target"
-			else if (ratio <= 1) verdict = "above target (<= 0.5)"
+			if (ratio <= target_of(op)) verdict = "meets target"
+			else if (ratio <= 1) verdict = sprintf("above target (<= %g)", target_of(op))
 			else verdict = sprintf("SLOWER than KVM (%.2fx)", ratio)
 			printf "%s %.4f %s\n", op, ratio, mratio == "" ? "-" : sprintf("%.4f", mratio) >> dat
 		} else {
@@ -156,8 +171,9 @@ END {
 		       mratio == "" ? "-" : sprintf("%.2f", mratio), verdict
 		printf "%s    { \"name\": \"%s\", \"description\": \"%s\",\n", nout++ ? ",\n" : "", esc(op), esc(desc[op]) >> json
 		printf "      \"hvx\": %s,\n      \"kvm\": %s,\n", hvjson("hvx", op), hvjson("kvm", op) >> json
-		printf "      \"ratio\": %s, \"meets_target\": %s,\n", ratio == "" ? "null" : sprintf("%.4f", ratio),
-		       ratio == "" ? "null" : (ratio <= target ? "true" : "false") >> json
+		printf "      \"ratio\": %s, \"target\": %s, \"meets_target\": %s,\n", ratio == "" ? "null" : sprintf("%.4f", ratio),
+		       target_of(op), ratio == "" ? "null" : (ratio <= target_of(op) ? "true" : "false") >> json
+		printf "      \"model_target\": %s,\n", op in tgc ? tgc[op] : "null" >> json
 		printf "      \"hvx_model_cycles\": %s, \"kvm_model_cycles\": %s, \"model_ratio\": %s,\n",
 		       ("hvx" SUBSEP op) in cy ? cy["hvx", op] : "null", ("kvm" SUBSEP op) in cy ? cy["kvm", op] : "null",
 		       mratio == "" ? "null" : sprintf("%.4f", mratio) >> json

@@ -74,6 +74,12 @@ struct hvx_slot {
  * @slots_used: bit n set while @slots[n] is not NULL (set before the
  *	pointer is published, cleared after it is NULL): lookups test only
  *	these entries. Written under @lock, read with READ_ONCE().
+ * @slots_gen: bumped under @lock before any change of the slot table or
+ *	of mapped device memory becomes visible (a slot published, retired or
+ *	restored; a range mapped or unmapped): what a vCPU remembered of the
+ *	GPA space (a page with no slot, the user address of a guest
+ *	page-table entry) holds while it reads the same value (vmx/emulate.c,
+ *	vmx/handlers.c). Read with hvx_mem_gen().
  * @pml4: EPT PML4 table (kernel virtual address).
  * @eptp: EPT pointer for the VMCS (SDM Vol. 3C 25.6.11).
  * @ad: EPT accessed/dirty flags are enabled in @eptp.
@@ -132,6 +138,7 @@ struct hvx_mem {
 	struct srcu_struct srcu;
 	struct hvx_slot __rcu *slots[HVX_MAX_MEM_SLOTS];
 	unsigned long slots_used;
+	unsigned long slots_gen;
 	u64 *pml4;
 	u64 eptp;
 	bool ad;
@@ -205,12 +212,14 @@ struct hvx_mem_listener {
 /**
  * enum hvx_fault - outcome of hvx_ept_fault()
  * @HVX_FAULT_MAPPED: the GPA is RAM and is now mapped; re-enter the guest.
- * @HVX_FAULT_MMIO: the GPA is not RAM (or a write to a read-only slot):
- *	emulate the access.
+ * @HVX_FAULT_MMIO: no slot holds the GPA: emulate the access. That stays
+ *	so while hvx_mem_gen() is unchanged.
+ * @HVX_FAULT_MMIO_RO: a write to a read-only slot: emulate the access.
  */
 enum hvx_fault {
 	HVX_FAULT_MAPPED,
 	HVX_FAULT_MMIO,
+	HVX_FAULT_MMIO_RO,
 };
 
 /**
@@ -219,6 +228,7 @@ enum hvx_fault {
  * @slot: the slot of the last read (valid while the section lasts), or
  *	NULL.
  * @idx: the SRCU index of the section.
+ * @hva: the owner's user address of the last value read.
  *
  * For a walk of the guest's page tables: one section and, while the
  * tables stay in one slot, one slot lookup for all its levels
@@ -228,7 +238,20 @@ struct hvx_gpa_walk {
 	struct hvx_mem *mem;
 	struct hvx_slot *slot;
 	int idx;
+	void __user *hva;
 };
+
+/**
+ * hvx_mem_gen - the generation of a VM's slot table and device memory
+ * @mem: the VM's memory.
+ *
+ * Return: hvx_mem.slots_gen; a change means that a GPA's slot, or its
+ * user address, may have changed.
+ */
+static inline unsigned long hvx_mem_gen(struct hvx_mem *mem)
+{
+	return READ_ONCE(mem->slots_gen);
+}
 
 int hvx_mem_init(struct hvx_mem *mem);
 void hvx_mem_destroy(struct hvx_mem *mem);
@@ -246,7 +269,9 @@ bool hvx_gpa_is_ram(struct hvx_mem *mem, u64 gpa, u64 len, bool write);
 void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem);
 int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
 		      u64 *val);
+int hvx_gpa_walk_fetch(struct hvx_gpa_walk *w, u64 gpa, u64 *buf);
 void hvx_gpa_walk_end(struct hvx_gpa_walk *w);
+void hvx_mem_changed(struct hvx_mem *mem);
 bool hvx_gpa_ram_span(struct hvx_mem *mem, u64 gpa, u64 *start, u64 *end,
 		      bool *ro);
 int hvx_gpa_hold(struct hvx_mem *mem);

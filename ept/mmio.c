@@ -101,6 +101,7 @@ int hvx_mmio_map(struct hvx_mem *mem, struct hvx_mmio_range *r, u64 gpa,
 		ret = -EEXIST;
 		goto out;
 	}
+	hvx_mem_changed(mem);
 	r->gpa = gpa;
 	r->hpa = hpa;
 	while (off < size) {
@@ -154,6 +155,7 @@ void hvx_mmio_unmap(struct hvx_mem *mem, struct hvx_mmio_range *r)
 	if (!r->npages)
 		return;
 	mutex_lock(&mem->lock);
+	hvx_mem_changed(mem);
 	list_del(&r->node);
 	mmio_zap(mem, r, r->npages);
 	r->npages = 0;
@@ -193,6 +195,7 @@ int hvx_mem_map_private(struct hvx_mem *mem, struct hvx_mmio_range *r,
 		ret = -EEXIST;
 		goto out;
 	}
+	hvx_mem_changed(mem);
 	ret = hvx_ept_map(mem, gpa, page_to_phys(page), 1,
 			  VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK);
 	if (ret < 0)

@@ -604,6 +604,7 @@ static void slot_set_zapped(struct hvx_mem *mem, struct hvx_slot *slot,
  */
 static void slot_retire(struct hvx_mem *mem, struct hvx_slot *slot)
 {
+	hvx_mem_changed(mem);
 	WRITE_ONCE(slot->invalid, true);
 	synchronize_srcu_expedited(&mem->srcu);
 	hvx_ept_zap_range(mem, slot->gpa, slot->npages);
@@ -718,6 +719,7 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 			/* Back to the old slot: the listener had it before. */
 			WARN_ON(listener_add(mem, old));
 			slot_set_zapped(mem, old, false);
+			hvx_mem_changed(mem);
 			WRITE_ONCE(old->invalid, false);
 		}
 		goto err_free;
@@ -725,6 +727,7 @@ static int region_set(struct hvx_mem *mem, const struct hvx_memory_region *r)
 	if (old && !mem->listener)
 		slot_take_pages(mem, slot, old, seq);
 	/* The bit first: every lookup that starts after this tests the slot. */
+	hvx_mem_changed(mem);
 	WRITE_ONCE(mem->slots_used, mem->slots_used | BIT(r->slot));
 	rcu_assign_pointer(mem->slots[r->slot], slot);
 	mem->bytes = bytes;
@@ -1327,7 +1330,8 @@ static void nx_recover_work(struct work_struct *work)
  *
  * Context: process context of the VM owner (pins its pages), may sleep;
  * the vCPU's thread (@stats is written without locks).
- * Return: HVX_FAULT_MAPPED, HVX_FAULT_MMIO, -EFAULT if the slot's user
+ * Return: HVX_FAULT_MAPPED, HVX_FAULT_MMIO (no slot), HVX_FAULT_MMIO_RO
+ * (a write to a read-only slot), -EFAULT if the slot's user
  * memory cannot be pinned (nothing mapped at the HVA any more, or a
  * mapping hvx cannot pin, e.g. PROT_NONE or device memory), -ENOMEM (also
  * when the pin would pass the owner's RLIMIT_MEMLOCK; nothing is pinned
@@ -1349,6 +1353,7 @@ again:
 	ret = HVX_FAULT_MMIO;
 	if (!slot)
 		goto out;
+	ret = HVX_FAULT_MMIO_RO;
 	if (READ_ONCE(slot->invalid)) {
 		srcu_read_unlock(&mem->srcu, idx);
 		stats->ept_slot_waits++;
@@ -1361,6 +1366,7 @@ again:
 	logged = slot->dirty;
 	if (write && readonly)
 		goto out;
+	ret = HVX_FAULT_MMIO;
 	prot = readonly ? EPT_PROT_RX : EPT_PROT_RWX;
 
 	/* A fetch through a non-executable large leaf (iTLB multihit). */
@@ -1613,6 +1619,28 @@ void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem)
 	w->idx = srcu_read_lock(&mem->srcu);
 }
 
+/* The user address of @gpa for a walk (w->hva), or NULL if not RAM. */
+static void __user *walk_hva(struct hvx_gpa_walk *w, u64 gpa)
+{
+	struct hvx_slot *slot = w->slot;
+
+	if (!slot || gpa < slot->gpa || gpa >= slot_end(slot) ||
+	    READ_ONCE(slot->invalid)) {
+		slot = slot_find(w->mem, gpa);
+		while (slot && READ_ONCE(slot->invalid)) {
+			srcu_read_unlock(&w->mem->srcu, w->idx);
+			slot_wait(w->mem);
+			w->idx = srcu_read_lock(&w->mem->srcu);
+			slot = slot_find(w->mem, gpa);
+		}
+		w->slot = slot;
+		if (!slot)
+			return NULL;
+	}
+	w->hva = (void __user *)(slot->hva + (gpa - slot->gpa));
+	return w->hva;
+}
+
 /**
  * hvx_gpa_walk_read - read one naturally aligned 4- or 8-byte guest value
  * @w: the walk, from hvx_gpa_walk_begin().
@@ -1630,27 +1658,53 @@ void hvx_gpa_walk_begin(struct hvx_gpa_walk *w, struct hvx_mem *mem)
 int hvx_gpa_walk_read(struct hvx_gpa_walk *w, u64 gpa, unsigned int size,
 		      u64 *val)
 {
-	struct hvx_slot *slot = w->slot;
 	void __user *hva;
 
 	if (WARN_ON_ONCE((size != 4 && size != 8) || (gpa & (size - 1))))
 		return -EINVAL;
-	if (!slot || gpa < slot->gpa || gpa >= slot_end(slot) ||
-	    READ_ONCE(slot->invalid)) {
-		slot = slot_find(w->mem, gpa);
-		while (slot && READ_ONCE(slot->invalid)) {
-			srcu_read_unlock(&w->mem->srcu, w->idx);
-			slot_wait(w->mem);
-			w->idx = srcu_read_lock(&w->mem->srcu);
-			slot = slot_find(w->mem, gpa);
-		}
-		w->slot = slot;
-		if (!slot)
-			return -ENOENT;
-	}
-	hva = (void __user *)(slot->hva + (gpa - slot->gpa));
+	hva = walk_hva(w, gpa);
+	if (!hva)
+		return -ENOENT;
 	*val = 0;	/* a 4-byte entry fills the low half (little-endian) */
 	return hva_copy(hva, val, size, false);
+}
+
+/**
+ * hvx_gpa_walk_fetch - read the 16 bytes at @gpa, inside one page
+ * @w: the walk, from hvx_gpa_walk_begin().
+ * @gpa: guest physical address; @gpa + 16 must not cross a page.
+ * @buf: the bytes, as two u64.
+ *
+ * An instruction fetch after the walk that translated its address, in
+ * the same section; @w->hva says where the bytes are.
+ * Context: as hvx_gpa_read().
+ * Return: as hvx_gpa_read().
+ */
+int hvx_gpa_walk_fetch(struct hvx_gpa_walk *w, u64 gpa, u64 *buf)
+{
+	void __user *hva;
+
+	if (WARN_ON_ONCE(offset_in_page(gpa) + 16 > PAGE_SIZE))
+		return -EINVAL;
+	hva = walk_hva(w, gpa);
+	if (!hva)
+		return -ENOENT;
+	return hva_copy(hva, buf, 16, false);
+}
+
+/**
+ * hvx_mem_changed - a slot or a device range is about to change
+ * @mem: the VM's memory.
+ *
+ * Bumps hvx_mem.slots_gen, ordered before the stores that make the
+ * change visible; called before them.
+ * Context: holds mem->lock.
+ */
+void hvx_mem_changed(struct hvx_mem *mem)
+{
+	lockdep_assert_held(&mem->lock);
+	WRITE_ONCE(mem->slots_gen, mem->slots_gen + 1);
+	smp_wmb();	/* pairs with the readers' smp_rmb() after hvx_mem_gen() */
 }
 
 /**

@@ -47,9 +47,13 @@ static int guest_cpl(struct hvx_vmx_vcpu *v)
 	return (hvx_vmx_xfield(v, HVX_XF_SS_AR) >> 5) & 3;
 }
 
-/* Walk the guest's page tables for one linear address, inside @w. */
+/*
+ * Walk the guest's page tables for one linear address, inside @w. With
+ * @ic, each entry's user address and value go there (@ic->levels).
+ */
 static int walk_tables(struct hvx_vmx_vcpu *v, struct hvx_gpa_walk *w,
-		       u64 la, int acc, u64 *gpa, struct xlate_fault *f)
+		       u64 la, int acc, u64 *gpa, struct xlate_fault *f,
+		       struct hvx_mmio_icache *ic)
 {
 	bool user = guest_cpl(v) == 3;
 	bool wp = v->cr0 & X86_CR0_WP;
@@ -91,6 +95,10 @@ static int walk_tables(struct hvx_vmx_vcpu *v, struct hvx_gpa_walk *w,
 					      table + ((la >> shift) & 0x3ff) * 4,
 					      4, &entry))
 				return -ENOENT;
+		}
+		if (ic) {
+			ic->pte[ic->levels] = w->hva;
+			ic->pte_val[ic->levels++] = entry;
 		}
 		if (!(entry & PTE_P))
 			goto fault_np;
@@ -146,7 +154,7 @@ static int gva_to_gpa(struct hvx_vmx_vcpu *v, u64 la, int acc, u64 *gpa,
 	int ret;
 
 	hvx_gpa_walk_begin(&w, v->mem);
-	ret = walk_tables(v, &w, la, acc, gpa, f);
+	ret = walk_tables(v, &w, la, acc, gpa, f, NULL);
 	hvx_gpa_walk_end(&w);
 	return ret;
 }
@@ -1195,6 +1203,112 @@ static int mmio_unknown(struct hvx_vmx_vcpu *v, u64 gpa, const u8 *insn,
 	return HVX_RUN_RESUME;
 }
 
+/*
+ * The fetch of the 16 bytes at @la, inside one page, that fills @ic:
+ * the walk records its entries, the fetch where the bytes are. Only for
+ * walks that read all they use from guest memory (not PAE paging, whose
+ * PDPTEs are VMCS fields).
+ */
+static int fetch_record(struct hvx_vmx_vcpu *v, u64 la, u64 *buf,
+			struct xlate_fault *f, struct hvx_mmio_icache *ic)
+{
+	struct hvx_gpa_walk w;
+	u64 gpa;
+	int ret;
+
+	ic->levels = 0;
+	ic->pte_size = long_mode(v) ? 8 : 4;
+	hvx_gpa_walk_begin(&w, v->mem);
+	ret = walk_tables(v, &w, la, ACC_FETCH, &gpa, f, ic);
+	if (!ret)
+		ret = hvx_gpa_walk_fetch(&w, gpa, buf) ? -ENOENT : 0;
+	ic->code = w.hva;
+	hvx_gpa_walk_end(&w);
+	return ret;
+}
+
+/* The walk needs no VMCS field that the cache's key leaves out. */
+static bool icache_mode_ok(struct hvx_vmx_vcpu *v)
+{
+	return !(v->cr0 & X86_CR0_PG) || long_mode(v) ||
+	       !(v->cr4 & X86_CR4_PAE);
+}
+
+/*
+ * Is the instruction at @la the one in v->icache? The same translation
+ * inputs (CR0, CR3, CR4, EFER, CPL), the same entries at the same user
+ * addresses (the slot table's generation unchanged), and the same bytes
+ * at the end of the walk: then the fetch and the decode give what they
+ * gave before. Read in the order the walk reads; the generation is read
+ * again after them, so a slot change meanwhile is a miss.
+ */
+static bool icache_hit(struct hvx_vmx_vcpu *v, u64 la, unsigned int code_size)
+{
+	struct hvx_mmio_icache *ic = &v->icache;
+	unsigned long gen = hvx_mem_gen(v->mem);
+	u64 b0, b1;
+	unsigned int i;
+
+	if (!ic->valid || ic->gen != gen || ic->la != la ||
+	    ic->code_size != code_size || ic->cr0 != v->cr0 ||
+	    ic->cr4 != v->cr4 || ic->efer != v->efer)
+		return false;
+	if ((v->cr0 & X86_CR0_PG) &&
+	    (ic->cr3 != hvx_vmx_xfield(v, HVX_XF_CR3) ||
+	     ic->user != (guest_cpl(v) == 3)))
+		return false;
+	smp_rmb();	/* the generation before the entries: hvx_mem_changed() */
+	for (i = 0; i < ic->levels; i++) {
+		u64 val;
+
+		if (ic->pte_size == 8) {
+			if (get_user(val, (u64 __user *)ic->pte[i]))
+				return false;
+		} else {
+			u32 val32;
+
+			if (get_user(val32, (u32 __user *)ic->pte[i]))
+				return false;
+			val = val32;
+		}
+		if (val != ic->pte_val[i])
+			return false;
+	}
+	if (get_user(b0, (u64 __user *)ic->code) ||
+	    get_user(b1, (u64 __user *)ic->code + 1))
+		return false;
+	if (((b0 ^ ic->bytes[0]) & ic->mask[0]) ||
+	    ((b1 ^ ic->bytes[1]) & ic->mask[1]))
+		return false;
+	smp_rmb();	/* the entries and bytes before the generation again */
+	return hvx_mem_gen(v->mem) == gen;
+}
+
+/* Keep the decode of the bytes fetched by fetch_record() in v->icache. */
+static void icache_fill(struct hvx_vmx_vcpu *v, u64 la, unsigned int code_size,
+			unsigned long gen, const u64 *q)
+{
+	struct hvx_mmio_icache *ic = &v->icache;
+	unsigned int len = v->mmio.insn.len;
+
+	ic->gen = gen;
+	ic->la = la;
+	ic->cr0 = v->cr0;
+	ic->cr4 = v->cr4;
+	ic->efer = v->efer;
+	ic->code_size = code_size;
+	if (v->cr0 & X86_CR0_PG) {
+		ic->cr3 = hvx_vmx_xfield(v, HVX_XF_CR3);
+		ic->user = guest_cpl(v) == 3;
+	}
+	ic->mask[0] = len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
+	ic->mask[1] = len > 8 ? (1ULL << (8 * (len - 8))) - 1 : 0;
+	ic->bytes[0] = q[0] & ic->mask[0];
+	ic->bytes[1] = q[1] & ic->mask[1];
+	ic->insn = v->mmio.insn;
+	ic->valid = true;
+}
+
 /**
  * hvx_vmx_handle_mmio - emulate the instruction that touched MMIO at @gpa
  * @v: the vCPU.
@@ -1217,8 +1331,11 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 	u32 cs_ar = hvx_vmx_xfield(v, HVX_XF_CS_AR);
 	u64 la;
 	struct xlate_fault f;
+	u64 q[2];
 	u8 insn[15];
 	unsigned int n = sizeof(insn), code_size;
+	unsigned long gen = 0;
+	bool record, hit;
 	int ret;
 
 	hvx_vmx_regs_cache(v, true);	/* the emulator uses the fields */
@@ -1226,21 +1343,36 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 
 	if (!mode64(v))
 		la = (u32)(la + hvx_vmx_xfield(v, HVX_XF_CS_BASE));
-	/* The instruction may end before a page that is not mapped. */
-	ret = linear_access(v, la, insn, n, ACC_FETCH, &f);
-	if (ret && offset_in_page(la) + n > PAGE_SIZE) {
-		n = PAGE_SIZE - offset_in_page(la);
+	if (mode64(v))
+		code_size = 8;
+	else
+		code_size = cs_ar & VMX_AR_DB_MASK ? 4 : 2;
+
+	hit = icache_hit(v, la, code_size);
+	record = !hit && offset_in_page(la) + sizeof(q) <= PAGE_SIZE &&
+		 icache_mode_ok(v);
+	if (!hit)
+		v->icache.valid = false;
+	if (hit) {
+		ret = 0;
+	} else if (record) {
+		gen = hvx_mem_gen(v->mem);
+		smp_rmb();	/* before the walk's slot lookups */
+		ret = fetch_record(v, la, q, &f, &v->icache);
+		memcpy(insn, q, n);
+	} else {
+		/* The instruction may end before a page that is not mapped. */
 		ret = linear_access(v, la, insn, n, ACC_FETCH, &f);
+		if (ret && offset_in_page(la) + n > PAGE_SIZE) {
+			n = PAGE_SIZE - offset_in_page(la);
+			ret = linear_access(v, la, insn, n, ACC_FETCH, &f);
+		}
 	}
 	if (ret == -EFAULT)
 		return inject_page_fault(v, &f);
 	if (ret)
 		return emulation_failed(v, NULL, 0);
 
-	if (mode64(v))
-		code_size = 8;
-	else
-		code_size = cs_ar & VMX_AR_DB_MASK ? 4 : 2;
 	memset(&v->mmio, 0, sizeof(v->mmio));
 	v->db_hits = 0;
 	if (unlikely(v->dr_armed) &&
@@ -1249,8 +1381,14 @@ int hvx_vmx_handle_mmio(struct hvx_vmx_vcpu *v, u64 gpa)
 		v->mmio.la = hvx_vmx_xfield(v, HVX_XF_GLA);
 		v->mmio.la_valid = true;
 	}
-	if (hvx_decode(insn, n, code_size, &v->mmio.insn))
-		return mmio_unknown(v, gpa, insn, n);
+	if (hit) {
+		v->mmio.insn = v->icache.insn;
+	} else {
+		if (hvx_decode(insn, n, code_size, &v->mmio.insn))
+			return mmio_unknown(v, gpa, insn, n);
+		if (record)
+			icache_fill(v, la, code_size, gen, q);
+	}
 	/* An APIC-access exit reports no linear address: compute it. */
 	if (unlikely(v->dr_armed) && !v->mmio.la_valid)
 		v->mmio.la_valid = insn_linear(v, &v->mmio.insn, &v->mmio.la);

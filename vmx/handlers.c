@@ -431,18 +431,32 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-7. */
 	u64 gpa = hvx_vmx_xfield(v, HVX_XF_GPA);
 	bool write = v->exit_qual & EPT_VIOLATION_ACC_WRITE;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	unsigned int i = gfn % HVX_MMIO_HINTS;
+	unsigned long gen = hvx_mem_gen(v->mem) << 1 | 1;
 	int ret;
 
 	v->stats.s.ept_violations++;
 	hvx_stats_top_add(v->stats.s.gpa_pages, gpa & PAGE_MASK);
-	ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
-	if (ret < 0)
-		return ret;
-	if (ret == HVX_FAULT_MAPPED)
-		return HVX_RUN_RESUME;
+	/*
+	 * A frame that had no slot at this generation of the slot table
+	 * still has none (KVM's MMIO SPTEs and their generation): no
+	 * lookup. The generation is read before the fault looks.
+	 */
+	if (v->mmio_hint[i] == gfn && v->mmio_nosl[i] == gen) {
+		ret = HVX_FAULT_MMIO;
+	} else {
+		smp_rmb();	/* the generation before the slots: hvx_mem_changed() */
+		ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
+		if (ret < 0)
+			return ret;
+		if (ret == HVX_FAULT_MAPPED)
+			return HVX_RUN_RESUME;
+		/* The next exit here reads the emulator's fields early (exit.c). */
+		v->mmio_hint[i] = gfn;
+		v->mmio_nosl[i] = ret == HVX_FAULT_MMIO ? gen : 0;
+	}
 	v->stats.s.ept_mmio++;
-	/* The next exit here reads the emulator's fields early (exit.c). */
-	v->mmio_hint[(gpa >> PAGE_SHIFT) % HVX_MMIO_HINTS] = gpa >> PAGE_SHIFT;
 	/*
 	 * Not RAM. Only an access through a linear address by an
 	 * instruction can be emulated; a guest paging-structure or event

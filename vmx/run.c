@@ -252,6 +252,40 @@ u64 hvx_vmx_kernel_gs_base(struct hvx_vmx_vcpu *v, bool write, u64 val)
 	return val;
 }
 
+/* SWAPGS is allowed: not under FRED, where it raises #UD (6.9 on). */
+static __always_inline bool host_swapgs_ok(void)
+{
+#ifdef X86_FEATURE_FRED
+	if (cpu_feature_enabled(X86_FEATURE_FRED))
+		return false;
+#endif
+	return !cpu_feature_enabled(X86_FEATURE_XENPV);
+}
+
+/*
+ * The host's IA32_KERNEL_GS_BASE (user mode's GS base, which SWAPGS to
+ * user mode loads). Where the kernel itself reads it with SWAPGS,
+ * RDGSBASE, SWAPGS (FSGSBASE, neither FRED nor Xen PV: its
+ * __rdgsbase_inactive(), behind current_save_fsgs(), which KVM's
+ * vmx_prepare_switch_to_guest() uses), so does hvx, in one asm statement
+ * with interrupts off: no RDMSR. An NMI or #MC between the SWAPGSes
+ * takes the kernel's paranoid entry, which sets GS base itself with
+ * FSGSBASE.
+ */
+static unsigned long host_kernel_gs_base(void)
+{
+	unsigned long base;
+
+	lockdep_assert_irqs_disabled();
+	if (static_cpu_has(X86_FEATURE_FSGSBASE) && host_swapgs_ok()) {
+		asm volatile("swapgs\n\trdgsbase %0\n\tswapgs"
+			     : "=r"(base) : : "memory");
+		return base;
+	}
+	rdmsrq(MSR_KERNEL_GS_BASE, base);
+	return base;
+}
+
 /**
  * hvx_vmx_run_prepare - switch the per-run state to the guest if needed
  * @v: the vCPU, about to be entered; its VMCS is current.
@@ -278,7 +312,7 @@ void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v)
 	savesegment(gs, h->gs);
 	asm volatile("sldt %0" : "=r"(h->ldt));
 	h->fs_base = x86_fsbase_read_cpu();
-	rdmsrq(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	h->kernel_gs_base = host_kernel_gs_base();
 	h->debugctl = hvx_caps.debugctl ? get_debugctlmsr() : 0;
 	/* The VMCS keeps the field across VMCLEAR and a move to another CPU. */
 	if (!rs->host_fs_base_ok || rs->host_fs_base != h->fs_base) {

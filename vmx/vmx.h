@@ -633,6 +633,46 @@ enum hvx_xfield {
 #define HVX_MMIO_HINTS	4
 
 /**
+ * struct hvx_mmio_icache - the last emulated MMIO instruction, fetched and
+ *	decoded (vmx/emulate.c)
+ * @valid: the rest describes a successful fetch and decode.
+ * @gen: hvx_mem_gen() from before the walk: the user addresses below
+ *	are those of the same GPAs while it is unchanged.
+ * @la: linear address of the instruction (CS base added).
+ * @cr3: the guest's CR3 for the walk.
+ * @cr0: the guest's CR0.
+ * @cr4: the guest's CR4.
+ * @efer: the guest's IA32_EFER.
+ * @code_size: 2, 4 or 8: the code segment's default size.
+ * @user: the walk was for CPL 3.
+ * @levels: paging-structure entries read by the walk (0 without paging).
+ * @pte_size: their size, 4 or 8.
+ * @pte: the owner's user address of each entry, top level first.
+ * @pte_val: the value each had.
+ * @code: the user address of the 16 bytes fetched at @la (one page).
+ * @bytes: the instruction's bytes, zero past @insn.len.
+ * @mask: ones over the instruction's bytes in @bytes.
+ * @insn: the decode of @bytes.
+ *
+ * An MMIO exit whose walk would read the same entries and whose bytes
+ * are the same decodes the same: the walk's entries and the instruction
+ * are read again from their user addresses and compared, and the decode
+ * is reused. Any difference takes the full fetch and decode.
+ */
+struct hvx_mmio_icache {
+	bool valid;
+	unsigned long gen;
+	u64 la, cr3, cr0, cr4, efer;
+	u8 code_size, levels, pte_size;
+	bool user;
+	void __user *pte[4];
+	u64 pte_val[4];
+	void __user *code;
+	u64 bytes[2], mask[2];
+	struct hvx_insn insn;
+};
+
+/**
  * struct hvx_vmx_vcpu - VMX state of one vCPU
  * @gprs: guest GPRs except RSP (which lives in the VMCS); saved and loaded
  *	by vmenter.S, so this must stay the first member.
@@ -684,6 +724,11 @@ enum hvx_xfield {
  *	by the low bits of the frame (~0: none). An EPT violation at one of
  *	them has its emulator fields read before the VMCS is let go; only a
  *	hint: a wrong one costs a few VMREADs or the unlocked reads after.
+ * @mmio_nosl: for the frame in the same entry of @mmio_hint:
+ *	hvx_mem_gen() << 1 | 1 if no slot held it at that generation, else 0.
+ *	While the generation is the same the frame is MMIO, and an EPT
+ *	violation there skips hvx_ept_fault().
+ * @icache: the last MMIO instruction's fetch and decode.
  * @vmcs_current: hvx_vmx_run() holds the VMCS current on this CPU, with
  *	preemption off (between its hvx_vmx_load() and hvx_vmx_unload()):
  *	hvx_vmx_read() and hvx_vmx_write() are a bare VMREAD/VMWRITE then;
@@ -833,6 +878,8 @@ struct hvx_vmx_vcpu {
 	u32 instr_len;
 	u64 xf[HVX_NR_XF];
 	u64 mmio_hint[HVX_MMIO_HINTS];
+	unsigned long mmio_nosl[HVX_MMIO_HINTS];
+	struct hvx_mmio_icache icache;
 
 	bool syscall_msrs;
 	bool msr_bitmap_long;

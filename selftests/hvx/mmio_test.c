@@ -5,8 +5,10 @@
  * C6/C7, A0-A3) and MOVZX (0F B6/B7) in 64-, 32- and 16-bit code. For a
  * read, the data userspace supplies lands in the destination register (with
  * the x86 rules for which bits change) and the guest continues at the next
- * instruction. Also: read-only slots, and #UD for instructions hvx does
- * not emulate.
+ * instruction. Also: read-only slots, #UD for
+ * instructions hvx does not emulate, and what hvx remembers between MMIO
+ * exits (a page's lack of a slot, the instruction's fetch and decode)
+ * against slot changes and a guest that rewrites the instruction.
  * mmio_alu_test and mmio_string_test cover the other emulated forms.
  */
 #include <sys/mman.h>
@@ -34,6 +36,11 @@ MMIO_CASES64(MMIO_DECLARE_LABELS)
 extern const char unsupported_imul[], unsupported_bt[], unsupported_neg[],
 		  unsupported_end[];
 extern const char ro_write_insn[], ro_write_next[];
+extern const char rewrite_insn[];
+
+/* A page that is MMIO, then RAM (a slot), then MMIO again. */
+#define SC_GPA		(GPA_MMIO + 0x100000)
+#define SC_SLOT		2
 
 /* Guest code. */
 
@@ -217,6 +224,46 @@ void guest_mmio_unsupported(uint64_t unused)
 		     : [fix] "=m"(guest_fixup_rip) : [p] "r"(GPA_MMIO)
 		     : "memory", "cc");
 	GUEST_SYNC(guest_fixup_vector);
+	GUEST_DONE();
+}
+
+/* Loads from SC_GPA at one RIP, each value reported by GUEST_SYNC. */
+GUEST_CODE
+void guest_slot_change(uint64_t unused)
+{
+	volatile uint32_t *p = (volatile uint32_t *)SC_GPA;
+
+	(void)unused;
+	for (;;)
+		GUEST_SYNC(*p);
+}
+
+/*
+ * One instruction at one RIP on GPA_MMIO: "movl (%rsi), %ebx" (8B 1E),
+ * or, once the guest patched its opcode, "movl %ebx, (%rsi)" (89 1E).
+ */
+GUEST_CODE __attribute__((noinline, noclone))
+uint32_t guest_rewrite_access(uint32_t v)
+{
+	asm volatile(".globl rewrite_insn\nrewrite_insn:\tmovl (%%rsi), %%ebx"
+		     : "+b"(v) : "S"((uint64_t)GPA_MMIO) : "memory");
+	return v;
+}
+
+/* Load, load, patch to a store, store, store, patch back, load. */
+GUEST_CODE
+void guest_rewrite(uint64_t unused)
+{
+	volatile uint8_t *op = (volatile uint8_t *)rewrite_insn;
+
+	(void)unused;
+	GUEST_SYNC(guest_rewrite_access(0));
+	GUEST_SYNC(guest_rewrite_access(0));
+	*op = 0x89;
+	guest_rewrite_access(0x5151);
+	guest_rewrite_access(0x5252);
+	*op = 0x8b;
+	GUEST_SYNC(guest_rewrite_access(0));
 	GUEST_DONE();
 }
 
@@ -451,6 +498,107 @@ TEST(unsupported_instruction)
 	memcpy(run->mmio.data, &data, sizeof(data));
 	ASSERT_EQ(1, vcpu_run_sync(vcpu));		/* BT: CF */
 	ASSERT_EQ(X86_VEC_UD, vcpu_run_sync(vcpu));	/* NEG */
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
+/* The next run is an MMIO exit at @gpa: a 4-byte read answered with @val. */
+static void mmio_read_exit(struct __test_metadata *_metadata,
+			   struct vcpu *vcpu, uint64_t gpa, uint32_t val)
+{
+	struct hvx_run *run = vcpu->run;
+
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(gpa, run->mmio.phys_addr);
+	ASSERT_EQ(4, run->mmio.len);
+	ASSERT_EQ(0, run->mmio.is_write);
+	memcpy(run->mmio.data, &val, sizeof(val));
+}
+
+/*
+ * hvx remembers a page that had no slot and the last MMIO instruction's
+ * decode (vmx/README.md, "MMIO instruction emulation"). A slot created
+ * over the page turns the next load into a RAM read at once, and its
+ * deletion turns the next into an MMIO exit again; a second slot with
+ * other memory is read, not the first one's.
+ */
+TEST(slot_change_between_exits)
+{
+	uint32_t *a, *b;
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	a = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	b = a + 1024;
+	a[0] = 0x3333;
+	b[0] = 0x5555;
+	vcpu = vm_create_long(&vm, guest_slot_change, 0);
+
+	/* Twice on MMIO: the second exit is the remembered one. */
+	mmio_read_exit(_metadata, vcpu, SC_GPA, 0x1111);
+	ASSERT_EQ(0x1111, vcpu_run_sync(vcpu));
+	mmio_read_exit(_metadata, vcpu, SC_GPA, 0x2222);
+	ASSERT_EQ(0x2222, vcpu_run_sync(vcpu));
+
+	/* MMIO becomes RAM: no exit, the slot's value. */
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, SC_SLOT, 0, SC_GPA, 4096, a))
+		TH_LOG("HVX_SET_MEMORY_REGION: %s", strerrorname_np(errno));
+	ASSERT_EQ(0x3333, vcpu_run_sync(vcpu));
+	a[0] = 0x3434;
+	ASSERT_EQ(0x3434, vcpu_run_sync(vcpu));
+
+	/* RAM becomes MMIO again. */
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, SC_SLOT, 0, SC_GPA, 0, NULL))
+		TH_LOG("HVX_SET_MEMORY_REGION: %s", strerrorname_np(errno));
+	mmio_read_exit(_metadata, vcpu, SC_GPA, 0x4444);
+	ASSERT_EQ(0x4444, vcpu_run_sync(vcpu));
+	mmio_read_exit(_metadata, vcpu, SC_GPA, 0x4545);
+	ASSERT_EQ(0x4545, vcpu_run_sync(vcpu));
+
+	/* Another slot, other memory. */
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, SC_SLOT, 0, SC_GPA, 4096, b))
+		TH_LOG("HVX_SET_MEMORY_REGION: %s", strerrorname_np(errno));
+	ASSERT_EQ(0x5555, vcpu_run_sync(vcpu));
+	vm_free(vm);
+	munmap(a, 2 * 4096);
+}
+
+/*
+ * A guest that rewrites its MMIO instruction between two exits at the
+ * same RIP gets the new instruction emulated: a load turned into a store
+ * is a write exit with the register's value, and back a load again.
+ */
+TEST(rewritten_instruction)
+{
+	struct hvx_run *run;
+	struct vcpu *vcpu;
+	uint32_t data;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_rewrite, 0);
+	run = vcpu->run;
+	mmio_read_exit(_metadata, vcpu, GPA_MMIO, 0x1010);
+	ASSERT_EQ((uint64_t)rewrite_insn, vcpu_get_rip(vcpu));
+	ASSERT_EQ(0x1010, vcpu_run_sync(vcpu));
+	mmio_read_exit(_metadata, vcpu, GPA_MMIO, 0x2020);
+	ASSERT_EQ(0x2020, vcpu_run_sync(vcpu));
+	for (uint32_t want = 0x5151; want <= 0x5252; want += 0x101) {
+		vcpu_run(vcpu);
+		ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+		ASSERT_EQ(GPA_MMIO, run->mmio.phys_addr);
+		ASSERT_EQ(4, run->mmio.len);
+		ASSERT_EQ(1, run->mmio.is_write);
+		ASSERT_EQ((uint64_t)rewrite_insn, vcpu_get_rip(vcpu));
+		memcpy(&data, run->mmio.data, sizeof(data));
+		ASSERT_EQ(want, data);
+	}
+	mmio_read_exit(_metadata, vcpu, GPA_MMIO, 0x3030);
+	ASSERT_EQ(0x3030, vcpu_run_sync(vcpu));
 	vcpu_run_done(vcpu);
 	vm_free(vm);
 }

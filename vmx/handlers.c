@@ -434,7 +434,7 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	int ret;
 
 	v->stats.s.ept_violations++;
-	hvx_stats_top_add(v->stats.s.gpa_pages, gpa & PAGE_MASK);
+	hvx_stats_page_add(&v->stats, gpa & PAGE_MASK);
 	ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
 	if (ret < 0)
 		return ret;

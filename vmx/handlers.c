@@ -438,8 +438,10 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
 	if (ret < 0)
 		return ret;
-	if (ret == HVX_FAULT_MAPPED)
+	if (ret == HVX_FAULT_MAPPED) {
+		v->ram_fault = true;	/* hvx_vmx_run() goes on */
 		return HVX_RUN_RESUME;
+	}
 	v->stats.s.ept_mmio++;
 	/* The next exit here reads the emulator's fields early (exit.c). */
 	v->mmio_hint[(gpa >> PAGE_SHIFT) % HVX_MMIO_HINTS] = gpa >> PAGE_SHIFT;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * slots.c - memory slots: guest RAM taken from the VM owner's address
- * space, pinned on first guest touch (pin_user_pages_fast() with
- * FOLL_LONGTERM), mapped with the largest EPT leaf the host backing
- * allows, and unpinned when the slot or the VM goes away. Also the dirty
- * log, the per-VM memory limit and the memory listener (IOMMU).
+ * space, pinned on first guest touch (FOLL_LONGTERM: pin_user_pages() for
+ * a fault's page, pin_user_pages_fast() for ranges), mapped with the
+ * largest EPT leaf the host backing allows, and unpinned when the slot or
+ * the VM goes away. Also the dirty log, the per-VM memory limit and the
+ * memory listener (IOMMU).
  *
  * A slot change (create, move, resize, new flags, delete) runs under
  * mem->lock: the old slot is marked invalid, readers are waited for
@@ -36,6 +37,7 @@
 #include <asm/processor.h>
 
 #include "ept.h"
+#include "../kmod/compat.h"
 
 /* Pages pinned per pin_user_pages_fast() call when pinning a range. */
 #define PIN_BATCH	512
@@ -148,8 +150,12 @@ static void slot_free(struct hvx_mem *mem, struct hvx_slot *slot)
  */
 static void unlock_settle(struct hvx_mem *mem)
 {
-	s64 n = atomic64_xchg(&mem->unlock_pages, 0);
+	s64 n;
 
+	/* A plain read first: every fault passes here, seldom with work. */
+	if (!atomic64_read(&mem->unlock_pages))
+		return;
+	n = atomic64_xchg(&mem->unlock_pages, 0);
 	if (n)
 		account_locked_vm(mem->mm, n, false);
 }
@@ -1053,6 +1059,12 @@ static void slot_wait(struct hvx_mem *mem)
  * fault_store()), and charge it to the owner's locked_vm as
  * slot_pin_range() does. Returns the page, or an ERR_PTR: -EFAULT,
  * -ENOMEM (also beyond RLIMIT_MEMLOCK).
+ *
+ * A guest's first touch is mostly of memory the VMM never touched, with
+ * no page table entry yet, where pin_user_pages_fast()'s lockless walk
+ * always fails before it takes mmap_lock and faults the page in. So the
+ * one page goes straight to the locked path, as VFIO pins (a page the
+ * VMM wrote first costs a VMA lookup more than the lockless walk).
  * Context: as slot_pin_range().
  */
 static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
@@ -1060,12 +1072,14 @@ static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
 {
 	unsigned int flags = FOLL_LONGTERM;
 	struct page *page;
-	int ret;
+	long ret;
 
 	if (!(slot->flags & HVX_MEM_READONLY))
 		flags |= FOLL_WRITE;
 	unlock_settle(mem);
-	ret = pin_user_pages_fast(slot->hva + (i << PAGE_SHIFT), 1, flags, &page);
+	mmap_read_lock(current->mm);	/* the owner's: mem->mm */
+	ret = hvx_pin_user_pages(slot->hva + (i << PAGE_SHIFT), 1, flags, &page);
+	mmap_read_unlock(current->mm);
 	if (ret <= 0)
 		return ERR_PTR(ret ? ret : -EFAULT);
 	ret = pin_charge(mem->mm, 1);

@@ -241,6 +241,29 @@ static inline int hvx_pci_override_set(struct pci_dev *pdev, const char *s)
 #endif
 }
 
+/**
+ * hvx_pin_user_pages - pin_user_pages() of the caller's mm
+ * @start: first user address, page aligned.
+ * @nr_pages: pages to pin.
+ * @gup_flags: FOLL_* flags (FOLL_PIN is added).
+ * @pages: where the pinned pages go.
+ *
+ * 6.5 dropped the vmas argument.
+ * Context: process context, holding current->mm's mmap_lock for reading.
+ * Return: pages pinned, or a negative errno.
+ */
+static inline long hvx_pin_user_pages(unsigned long start,
+				      unsigned long nr_pages,
+				      unsigned int gup_flags,
+				      struct page **pages)
+{
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
+	return pin_user_pages(start, nr_pages, gup_flags, pages);
+#else
+	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
+#endif
+}
+
 /* Interrupt isolation of an IOMMU group (hvx_iommu_group_msi_isolated()). */
 #include <linux/irqdomain.h>
 

@@ -577,21 +577,8 @@ static void run_unload(struct hvx_vmx_vcpu *v)
 	hvx_vmx_unload();
 }
 
-/**
- * hvx_vmx_run - enter the guest once and handle the VM exit
- * @v: the vCPU; the caller is its only runner.
- *
- * The guest's x87/SSE/AVX state is the thread's for the whole run, or
- * loaded around the entry (guest_fpu_load()); the guest's XCR0 is in
- * force only while the guest runs. What the host needs back only before
- * user mode or another task runs is switched once per run (run.c).
- *
- * Context: process context of the VM owner, between hvx_vmx_vcpu_load()
- * and hvx_vmx_vcpu_put(); may sleep in exit handlers.
- * Return: HVX_RUN_RESUME, HVX_RUN_USER (run->exit_reason set), or a
- * negative errno (-EFAULT when guest RAM cannot be pinned, -ENOMEM).
- */
-int hvx_vmx_run(struct hvx_vmx_vcpu *v)
+/* One entry and the handling of its exit: hvx_vmx_run(). */
+static __always_inline int run_once(struct hvx_vmx_vcpu *v)
 {
 	struct host_state hs;
 	enum hvx_entry_check check = HVX_CHECK_UNKNOWN;
@@ -757,5 +744,36 @@ int hvx_vmx_run(struct hvx_vmx_vcpu *v)
 		hvx_stats_hist_add(v->stats.s.hist_handler, rdtsc() - exit_tsc);
 	if (ret != HVX_RUN_RESUME)
 		hvx_spec_user_exit(v);
+	return ret;
+}
+
+/**
+ * hvx_vmx_run - enter the guest and handle the VM exit
+ * @v: the vCPU; the caller is its only runner.
+ *
+ * The guest's x87/SSE/AVX state is the thread's for the whole run, or
+ * loaded around the entry (guest_fpu_load()); the guest's XCR0 is in
+ * force only while the guest runs. What the host needs back only before
+ * user mode or another task runs is switched once per run (run.c).
+ *
+ * An EPT violation that mapped guest RAM (v->ram_fault) is followed by
+ * the next entry here, not in the caller's loop: the check with
+ * interrupts off before each entry (signals, need_resched(), request
+ * bits) returns to the caller for anything that loop would do, and a RAM
+ * fault changes nothing else it looks at (the vCPU stays runnable).
+ *
+ * Context: process context of the VM owner, between hvx_vmx_vcpu_load()
+ * and hvx_vmx_vcpu_put(); may sleep in exit handlers.
+ * Return: HVX_RUN_RESUME, HVX_RUN_USER (run->exit_reason set), or a
+ * negative errno (-EFAULT when guest RAM cannot be pinned, -ENOMEM).
+ */
+int hvx_vmx_run(struct hvx_vmx_vcpu *v)
+{
+	int ret;
+
+	do {
+		v->ram_fault = false;
+		ret = run_once(v);
+	} while (ret == HVX_RUN_RESUME && v->ram_fault);
 	return ret;
 }

@@ -437,7 +437,7 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 	int ret;
 
 	v->stats.s.ept_violations++;
-	hvx_stats_top_add(v->stats.s.gpa_pages, gpa & PAGE_MASK);
+	hvx_stats_page_add(&v->stats, gpa & PAGE_MASK);
 	/*
 	 * A frame that had no slot at this generation of the slot table
 	 * still has none (KVM's MMIO SPTEs and their generation): no
@@ -450,8 +450,10 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 		ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
 		if (ret < 0)
 			return ret;
-		if (ret == HVX_FAULT_MAPPED)
+		if (ret == HVX_FAULT_MAPPED) {
+			v->ram_fault = true;	/* hvx_vmx_run() goes on */
 			return HVX_RUN_RESUME;
+		}
 		/* The next exit here reads the emulator's fields early (exit.c). */
 		v->mmio_hint[i] = gfn;
 		v->mmio_nosl[i] = ret == HVX_FAULT_MMIO ? gen : 0;

@@ -34,15 +34,37 @@
  */
 extern bool hvx_stats_timing;
 
+/* Buckets of struct hvx_stats_top_index: a power of 2, by 4 KiB page. */
+#define HVX_STATS_INDEX_BUCKETS	256
+
+/**
+ * struct hvx_stats_top_index - what the kernel keeps beside a by-key table
+ *	whose misses are common (gpa_pages: every fresh page is one)
+ * @keys: per bucket (a key's 4 KiB page number modulo
+ *	HVX_STATS_INDEX_BUCKETS), how many of the table's keys fall in it;
+ *	a key whose bucket is empty is not in the table.
+ * @used: entries in use (they fill in order and never empty).
+ * @min: with @min_ok, an entry whose count is the table's smallest.
+ * @min_ok: @min is known; else it is searched for at the next miss.
+ */
+struct hvx_stats_top_index {
+	u8 keys[HVX_STATS_INDEX_BUCKETS];
+	u8 used;
+	u8 min;
+	bool min_ok;
+};
+
 /**
  * struct hvx_vcpu_stats - statistics of one vCPU
  * @s: the counters userspace sees (HVX_A_STATS).
  * @user_tsc: TSC when HVX_RUN last returned to userspace, or 0 when no
  *	round trip is being timed (see hvx_stats_user_enter()).
+ * @gpa_index: the index of @s.gpa_pages (hvx_stats_page_add()).
  */
 struct hvx_vcpu_stats {
 	struct hvx_stats s;
 	u64 user_tsc;
+	struct hvx_stats_top_index gpa_index;
 };
 
 /**
@@ -98,6 +120,88 @@ static inline void hvx_stats_top_add(struct hvx_stats_top *t, u64 key)
 	min->key = key;
 	min->overcount = min->count;
 	min->count++;
+}
+
+static inline unsigned int hvx_stats_index_bucket(u64 key)
+{
+	return (key >> 12) & (HVX_STATS_INDEX_BUCKETS - 1);
+}
+
+/* The first entry with the smallest count: a full pass. */
+static inline unsigned int hvx_stats_top_min(const struct hvx_stats_top *t)
+{
+	unsigned int i, min = 0;
+
+	for (i = 1; i < HVX_STATS_TOP; i++)
+		if (t[i].count < t[min].count)
+			min = i;
+	return min;
+}
+
+/**
+ * hvx_stats_page_add - count one exit for guest page @key in gpa_pages
+ * @st: the vCPU's statistics.
+ * @key: the page (GPA & ~0xfff).
+ *
+ * The table and its rule are those of hvx_stats_top_add(); only the
+ * search differs, since a fresh page (every first touch of guest RAM) is
+ * a miss, which there costs a pass over all 16 entries. The index tells a
+ * miss at once for a key whose bucket holds none of the table's keys, and
+ * knows an entry of the smallest count: after a replacement of that entry
+ * (count c, now c + 1), the next one with count c is looked for from
+ * there on, so that keys seen as often take their turns without a full
+ * pass; with none left, the replaced entry is the smallest. A hit on the
+ * known entry, which raises its count, makes it unknown until the next
+ * miss. Context: the vCPU's run_lock is held.
+ */
+static inline void hvx_stats_page_add(struct hvx_vcpu_stats *st, u64 key)
+{
+	struct hvx_stats_top_index *ix = &st->gpa_index;
+	struct hvx_stats_top *t = st->s.gpa_pages;
+	unsigned int b = hvx_stats_index_bucket(key), i, m;
+	u64 c;
+
+	BUILD_BUG_ON(HVX_STATS_TOP > U8_MAX);
+	if (ix->keys[b]) {
+		for (i = 0; i < ix->used; i++) {
+			if (t[i].key != key)
+				continue;
+			t[i].count++;
+			if (ix->min_ok && ix->min == i)
+				ix->min_ok = false;
+			/* One step to the front, as hvx_stats_top_add(). */
+			if (i && t[i].count > t[i - 1].count) {
+				swap(t[i], t[i - 1]);
+				if (ix->min_ok && ix->min == i - 1)
+					ix->min = i;
+			}
+			return;
+		}
+	}
+	ix->keys[b]++;
+	if (ix->used < HVX_STATS_TOP) {
+		/* Count 1: no entry has less. */
+		m = ix->used++;
+		t[m].key = key;
+		t[m].count = 1;
+		ix->min = m;
+		ix->min_ok = true;
+		return;
+	}
+	m = ix->min_ok ? ix->min : hvx_stats_top_min(t);
+	ix->keys[hvx_stats_index_bucket(t[m].key)]--;
+	c = t[m].count;
+	t[m].key = key;
+	t[m].overcount = c;
+	t[m].count = c + 1;
+	ix->min_ok = true;
+	ix->min = m;
+	for (i = m + 1; i < m + HVX_STATS_TOP; i++) {
+		if (t[i % HVX_STATS_TOP].count == c) {
+			ix->min = i % HVX_STATS_TOP;
+			return;
+		}
+	}
 }
 
 /**

@@ -769,6 +769,9 @@ struct hvx_mmio_icache {
  * @io_unclaimed: the exit fast path found the port of this exit claimed
  *	by no in-kernel device (@pio_fast said -ENOENT): handle_io() does not
  *	ask @pio again. Cleared by every exit, set by fast_io().
+ * @ram_fault: the exit was an EPT violation that mapped guest RAM:
+ *	hvx_vmx_run() enters the guest again itself. Set by its handler,
+ *	cleared before each entry.
  * @mmio: the pending MMIO instruction.
  * @reinject_info: IDT-vectoring information to re-inject, 0 if none.
  * @reinject_err: its error code.
@@ -904,6 +907,7 @@ struct hvx_vmx_vcpu {
 	u64 pending_rip;
 	struct hvx_io_op io;
 	bool io_unclaimed;
+	bool ram_fault;
 	struct hvx_mmio_op mmio;
 	u32 reinject_info, reinject_err, reinject_len;
 

@@ -37,6 +37,8 @@
 /* guest_fast(kind): STATS_FAST_LOOPS exits of one kind the fast path takes. */
 #define STATS_FAST_LOOPS	1000
 #define STATS_FAST_CPUID	0
+/* guest_mmio_pages(): rounds of one hot and one fresh MMIO page. */
+#define STATS_MMIO_PAGES	64
 #define STATS_FAST_VMCALL	1
 #define STATS_FAST_PIC		2	/* IN from the in-kernel PIC's IMR */
 #define STATS_FAST_RTC		3	/* OUT index, IN register A, in turn */
@@ -85,6 +87,21 @@ void guest_cpuid_once(uint64_t unused)
 
 	(void)unused;
 	cpuid(0, 0, &a, &b, &c, &d);
+	GUEST_DONE();
+}
+
+/*
+ * @n rounds of a read of GPA_MMIO (the hot page) and a write to the next
+ * of @n other MMIO pages (each seen once): 2 * @n EPT violations to
+ * userspace, more keys than gpa_pages holds, one of them half of them.
+ */
+GUEST_CODE
+void guest_mmio_pages(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		(void)*(volatile uint32_t *)GPA_MMIO;
+		*(volatile uint32_t *)(GPA_MMIO + (i + 1) * 4096) = 0;
+	}
 	GUEST_DONE();
 }
 
@@ -838,6 +855,66 @@ TEST(msr_hlt_exception_counts)
 	ASSERT_EQ(1, st->user_exits[HVX_EXIT_HLT]);
 	ASSERT_EQ(1, st->user_exits[HVX_EXIT_IO]);	/* GUEST_DONE */
 	ASSERT_EQ(0, st->wakeups);
+	vcpu_free(vcpu);
+	vm_free(vm);
+	hvx_nl_close(&nl);
+}
+
+/*
+ * gpa_pages past its 16 entries ("space saving", uapi/hvx.h): every key
+ * is there once, page aligned; for the MMIO pages, whose true counts the
+ * guest fixes, count - overcount <= true count <= count; the page of half
+ * the exits is there; an entry's overcount was the smallest count when
+ * it was taken, so none is above the smallest count now.
+ */
+TEST(gpa_pages_space_saving)
+{
+	const struct hvx_stats_top *t;
+	const struct hvx_stats *st;
+	struct hvx_nl_stats s;
+	struct vcpu *vcpu;
+	struct hvx_nl nl;
+	struct vm *vm;
+	uint64_t min, replaced = 0;
+
+	REQUIRE_VMX();
+	REQUIRE_NL(&nl);
+	vcpu = vm_create_long(&vm, guest_mmio_pages, STATS_MMIO_PAGES);
+	for (int i = 0; i < 2 * STATS_MMIO_PAGES; i++) {
+		vcpu_run(vcpu);
+		ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+		ASSERT_EQ(GPA_MMIO + (i & 1 ? (i / 2 + 1) * 4096 : 0),
+			  vcpu->run->mmio.phys_addr);
+		ASSERT_EQ(i & 1, vcpu->run->mmio.is_write);
+	}
+	vcpu_run_done(vcpu);
+	own_vm_stats(_metadata, &nl, &s);
+	st = &s.st;
+
+	ASSERT_EQ(2 * STATS_MMIO_PAGES, st->ept_mmio);
+	ASSERT_EQ(st->ept_violations, top_sum(st->gpa_pages));
+	min = st->gpa_pages[0].count;
+	for (int i = 0; i < HVX_STATS_TOP; i++) {
+		t = &st->gpa_pages[i];
+		ASSERT_LT(0, t->count) TH_LOG("entry %d unused", i);
+		ASSERT_EQ(0, t->key & 0xfff);
+		for (int j = 0; j < i; j++)
+			ASSERT_NE(st->gpa_pages[j].key, t->key);
+		if (t->count < min)
+			min = t->count;
+		if (t->overcount)
+			replaced++;
+		if (t->key < GPA_MMIO ||
+		    t->key > GPA_MMIO + STATS_MMIO_PAGES * 4096)
+			continue;
+		ASSERT_LE(t->count - t->overcount,
+			  t->key == GPA_MMIO ? STATS_MMIO_PAGES : 1);
+		ASSERT_LE(t->key == GPA_MMIO ? STATS_MMIO_PAGES : 1, t->count);
+	}
+	ASSERT_LT(0, replaced);
+	for (int i = 0; i < HVX_STATS_TOP; i++)
+		ASSERT_LE(st->gpa_pages[i].overcount, min);
+	ASSERT_NE(NULL, top_find(st->gpa_pages, GPA_MMIO));
 	vcpu_free(vcpu);
 	vm_free(vm);
 	hvx_nl_close(&nl);

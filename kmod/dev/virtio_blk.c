@@ -27,8 +27,14 @@
 
 #define SECTOR_SHIFT_BLK	9	/* virtio-blk sectors are 512 bytes (5.2.6) */
 #define SECTOR_BYTES		512
+/*
+ * Queue size offered: one 1 MiB request of scattered 4 KiB pages (256
+ * buffers, the header and the status) fits one chain, and seg_max is
+ * the queue size less those two, as QEMU's (its largest queue is 1024).
+ */
+#define BLK_QSIZE		1024
 /* Host ranges per piece of a request: a chain's buffers, usually. */
-#define BLK_IOV			HVX_VQ_MAX_SIZE
+#define BLK_IOV			BLK_QSIZE
 /* Largest discard or write-zeroes request, sectors (1 GiB). */
 #define MAX_ZERO_SECTORS	(SZ_1G >> SECTOR_SHIFT_BLK)
 
@@ -409,7 +415,7 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	features = BIT_ULL(VIRTIO_BLK_F_SEG_MAX) | BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |
 		   BIT_ULL(VIRTIO_BLK_F_FLUSH);
 	b->cfg.capacity = (__force __virtio64)cpu_to_le64(b->bytes >> SECTOR_SHIFT_BLK);
-	b->cfg.seg_max = CFG32(HVX_VQ_MAX_SIZE - 2);
+	b->cfg.seg_max = CFG32(BLK_QSIZE - 2);
 	b->cfg.blk_size = CFG32(SECTOR_BYTES);
 	if (b->ro) {
 		features |= BIT_ULL(VIRTIO_BLK_F_RO);
@@ -428,6 +434,7 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	b->vdev.devcfg = &b->cfg;
 	b->vdev.devcfg_len = sizeof(b->cfg);
 	b->vdev.nvqs = 1;
+	b->vdev.qmax = BLK_QSIZE;
 	ret = hvx_virtio_init(&b->vdev, vm, a, &blk_ops, features);
 	if (ret)
 		goto err_buf;

@@ -80,7 +80,8 @@ static bool in_disk(struct hvx_virtio_blk *b, u64 sector, u64 bytes)
  * fewer such bytes).
  */
 static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
-		   bool to_guest, u64 off, u64 len, unsigned int *nr, u64 *got)
+		   struct hvx_gpa_cursor *cur, bool to_guest, u64 off, u64 len,
+		   unsigned int *nr, u64 *got)
 {
 	struct hvx_mem *mem = &b->vdev.vm->mem;
 	unsigned int i;
@@ -99,8 +100,8 @@ static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
 			continue;
 		}
 		n = min_t(u64, len - *got, s->len - off);
-		r = hvx_gpa_iov(mem, s->gpa + off, n, to_guest, b->iov, BLK_IOV,
-				nr);
+		r = hvx_gpa_iov(mem, cur, s->gpa + off, n, to_guest, b->iov,
+				BLK_IOV, nr);
 		if (r < 0)
 			return r == -EAGAIN ? r : -EFAULT;
 		*got += r;
@@ -113,7 +114,7 @@ static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
 
 /* Log the chain's writable bytes [@off, @off + @len) as written. */
 static void blk_dirty(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
-		      u64 off, u64 len)
+		      struct hvx_gpa_cursor *cur, u64 off, u64 len)
 {
 	unsigned int i;
 
@@ -128,7 +129,7 @@ static void blk_dirty(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
 			continue;
 		}
 		n = min_t(u64, len, s->len - off);
-		hvx_gpa_dirty(&b->vdev.vm->mem, s->gpa + off, n);
+		hvx_gpa_dirty(&b->vdev.vm->mem, cur, s->gpa + off, n);
 		len -= n;
 		off = 0;
 	}
@@ -168,6 +169,7 @@ static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 	u64 done = 0;
 
 	while (done < len) {
+		struct hvx_gpa_cursor cur = {};
 		loff_t p = pos + done;
 		struct iov_iter it;
 		unsigned int nr;
@@ -176,7 +178,8 @@ static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 		u64 got;
 
 		idx = hvx_gpa_hold(mem);
-		ret = blk_map(b, c, to_guest, off + done, len - done, &nr, &got);
+		ret = blk_map(b, c, &cur, to_guest, off + done, len - done, &nr,
+			      &got);
 		if (ret) {
 			hvx_gpa_release(mem, idx);
 			if (ret != -EAGAIN) {
@@ -191,7 +194,7 @@ static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 		if (to_guest) {
 			r = vfs_iter_read(b->file, &it, &p, 0);
 			if (r > 0)
-				blk_dirty(b, c, off + done, r);
+				blk_dirty(b, c, &cur, off + done, r);
 		} else {
 			r = hvx_vfs_iter_write(b->file, &it, &p);
 		}

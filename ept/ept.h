@@ -253,6 +253,19 @@ static inline unsigned long hvx_mem_gen(struct hvx_mem *mem)
 	return READ_ONCE(mem->slots_gen);
 }
 
+/**
+ * struct hvx_gpa_cursor - the slot of the last hvx_gpa_iov() or
+ *	hvx_gpa_dirty() range
+ * @slot: that slot (valid while the hvx_gpa_hold() section lasts), or
+ *	NULL: zero the cursor at the start of each section.
+ *
+ * A request's buffers mostly lie in one slot: the next range inside it
+ * needs no slot lookup.
+ */
+struct hvx_gpa_cursor {
+	struct hvx_slot *slot;
+};
+
 int hvx_mem_init(struct hvx_mem *mem);
 void hvx_mem_destroy(struct hvx_mem *mem);
 int hvx_mem_set_region(struct hvx_mem *mem, const struct hvx_memory_region *r);
@@ -276,9 +289,11 @@ bool hvx_gpa_ram_span(struct hvx_mem *mem, u64 gpa, u64 *start, u64 *end,
 		      bool *ro);
 int hvx_gpa_hold(struct hvx_mem *mem);
 void hvx_gpa_release(struct hvx_mem *mem, int idx);
-long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,
-		 struct iovec *iov, unsigned int max, unsigned int *nr);
-void hvx_gpa_dirty(struct hvx_mem *mem, u64 gpa, u64 len);
+long hvx_gpa_iov(struct hvx_mem *mem, struct hvx_gpa_cursor *cur, u64 gpa,
+		 u64 len, bool write, struct iovec *iov, unsigned int max,
+		 unsigned int *nr);
+void hvx_gpa_dirty(struct hvx_mem *mem, struct hvx_gpa_cursor *cur, u64 gpa,
+		   u64 len);
 int hvx_gpa_uaddr(struct hvx_mem *mem, u64 gpa, unsigned int len, bool write,
 		  void __user **uaddr);
 void hvx_gpa_mark_dirty(struct hvx_mem *mem, u64 gpa);

@@ -1779,9 +1779,34 @@ void hvx_gpa_release(struct hvx_mem *mem, int idx)
 	srcu_read_unlock(&mem->srcu, idx);
 }
 
+/*
+ * The slot of @gpa for a range of a hold section: the cursor's if @gpa
+ * is inside it, else looked up (NULL if none) and kept in the cursor. A
+ * slot seen valid once in the section stays usable until it ends: a
+ * change waits for the section before it unmaps or frees the slot.
+ */
+static struct hvx_slot *cursor_slot(struct hvx_mem *mem,
+				    struct hvx_gpa_cursor *cur, u64 gpa,
+				    bool *stale)
+{
+	struct hvx_slot *slot = cur->slot;
+
+	*stale = false;
+	if (slot && gpa >= slot->gpa && gpa < slot_end(slot))
+		return slot;
+	slot = slot_find(mem, gpa);
+	if (slot && READ_ONCE(slot->invalid)) {
+		*stale = true;
+		return NULL;
+	}
+	cur->slot = slot;
+	return slot;
+}
+
 /**
  * hvx_gpa_iov - the host user ranges of guest RAM, for I/O straight to it
  * @mem: the VM's memory.
+ * @cur: the section's cursor (zeroed after hvx_gpa_hold()).
  * @gpa: first byte.
  * @len: bytes.
  * @write: the I/O will write the range (device to guest): a read-only
@@ -1805,19 +1830,22 @@ void hvx_gpa_release(struct hvx_mem *mem, int idx)
  * a read-only slot): @nr then holds what was appended before it; -EAGAIN
  * if a slot of the range is being changed.
  */
-long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,
-		 struct iovec *iov, unsigned int max, unsigned int *nr)
+long hvx_gpa_iov(struct hvx_mem *mem, struct hvx_gpa_cursor *cur, u64 gpa,
+		 u64 len, bool write, struct iovec *iov, unsigned int max,
+		 unsigned int *nr)
 {
 	u64 done = 0;
 
 	while (done < len) {
-		struct hvx_slot *slot = slot_find(mem, gpa + done);
+		struct hvx_slot *slot;
+		bool stale;
 		u64 n, hva;
 
+		slot = cursor_slot(mem, cur, gpa + done, &stale);
+		if (stale)
+			return -EAGAIN;
 		if (!slot || (write && (slot->flags & HVX_MEM_READONLY)))
 			return -ENOENT;
-		if (READ_ONCE(slot->invalid))
-			return -EAGAIN;
 		n = min(len - done, slot_end(slot) - (gpa + done));
 		hva = slot->hva + (gpa + done - slot->gpa);
 		if (*nr && (unsigned long)iov[*nr - 1].iov_base +
@@ -1835,9 +1863,25 @@ long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,
 	return done;
 }
 
+/* Set bits @first to @last of @map, a word at a time (atomically). */
+static void dirty_set_range(unsigned long *map, u64 first, u64 last)
+{
+	while (first <= last) {
+		u64 w = first / BITS_PER_LONG;
+		u64 end = min(last, (w + 1) * BITS_PER_LONG - 1);
+		unsigned long mask = GENMASK(end % BITS_PER_LONG,
+					     first % BITS_PER_LONG);
+
+		/* HVX_GET_DIRTY_LOG and faults change the words too. */
+		atomic_long_or(mask, (atomic_long_t *)&map[w]);
+		first = end + 1;
+	}
+}
+
 /**
  * hvx_gpa_dirty - log a write made through hvx_gpa_iov()
  * @mem: the VM's memory.
+ * @cur: the section's cursor.
  * @gpa: first byte written.
  * @len: bytes written.
  *
@@ -1845,21 +1889,27 @@ long hvx_gpa_iov(struct hvx_mem *mem, u64 gpa, u64 len, bool write,
  * write: a concurrent HVX_GET_DIRTY_LOG reports them now or next time.
  * Context: in the hvx_gpa_hold() section of hvx_gpa_iov(); does not sleep.
  */
-void hvx_gpa_dirty(struct hvx_mem *mem, u64 gpa, u64 len)
+void hvx_gpa_dirty(struct hvx_mem *mem, struct hvx_gpa_cursor *cur, u64 gpa,
+		   u64 len)
 {
 	u64 end = gpa + len;
 
 	while (gpa < end) {
-		struct hvx_slot *slot = slot_find(mem, gpa);
-		u64 last, i;
+		struct hvx_slot *slot = cur->slot;
+		u64 last;
 
-		if (!slot)
-			return;
+		/* The slots the write went to, even one being changed. */
+		if (!slot || gpa < slot->gpa || gpa >= slot_end(slot)) {
+			slot = slot_find(mem, gpa);
+			if (!slot)
+				return;
+			cur->slot = slot;
+		}
 		last = min(end, slot_end(slot));
-		/* Atomic: HVX_GET_DIRTY_LOG and faults change the words too. */
-		for (i = (gpa - slot->gpa) >> PAGE_SHIFT;
-		     slot->dirty && i <= (last - 1 - slot->gpa) >> PAGE_SHIFT; i++)
-			set_bit(i, slot->dirty);
+		if (slot->dirty)
+			dirty_set_range(slot->dirty,
+					(gpa - slot->gpa) >> PAGE_SHIFT,
+					(last - 1 - slot->gpa) >> PAGE_SHIFT);
 		gpa = last;
 	}
 }

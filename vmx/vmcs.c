@@ -458,7 +458,8 @@ static void set_reset_state(struct hvx_vmx_vcpu *v)
 	v->gprs[HVX_RDX] = cpuid_eax(1);	/* processor signature */
 	v->msr.apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			   (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
-	v->msr.misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
+	v->msr.misc_enable = hvx_caps.fast_string ?
+			     MSR_IA32_MISC_ENABLE_FAST_STRING : 0;
 	/*
 	 * FNINIT control word and the MXCSR reset value (SDM Vol. 1 8.1.1,
 	 * 10.2.3.1) at their FXSAVE offsets; XSTATE_BV = 0 in the XSAVE

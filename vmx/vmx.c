@@ -325,6 +325,8 @@ static const char *probe_caps(void)
 		c->exit &= ~VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
 
 	c->debugctl = !rdmsrq_safe(MSR_IA32_DEBUGCTLMSR, &feat);
+	c->fast_string = !rdmsrq_safe(MSR_IA32_MISC_ENABLE, &feat) &&
+			 (feat & MSR_IA32_MISC_ENABLE_FAST_STRING);
 	/* Speculation controls, offered to guests as the host has them. */
 	c->ibpb = boot_cpu_has(X86_FEATURE_SPEC_CTRL);
 	c->spec_ctrl = (c->ibpb ? SPEC_CTRL_IBRS : 0) |

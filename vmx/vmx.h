@@ -88,6 +88,11 @@ enum hvx_gpr {
  * @spec_ctrl: IA32_SPEC_CTRL bits a guest may set (IBRS, STIBP, SSBD as the
  *	host has them), 0 if the host has no SPEC_CTRL (SDM Vol. 4 2.1).
  * @ibpb: the host has IBPB, so guest writes to IA32_PRED_CMD are honoured.
+ * @fast_string: the host's IA32_MISC_ENABLE has fast-string operation
+ *	enabled (SDM Vol. 4 Table 2-2, bit 0). A guest's string instructions
+ *	run under the host's setting, so its MISC_ENABLE shows the same after
+ *	a reset: a guest that checks the bit (Linux does) picks the same
+ *	string routines as the host.
  * @host_xcr0: the host's XCR0, restored after every exit.
  * @guest_xcr0: XCR0 bits a guest may enable (x87, SSE, AVX as the host
  *	has them), or 0 when the host has no XSAVE: guests then get FXSAVE
@@ -115,6 +120,7 @@ struct hvx_vmx_caps {
 	bool debugctl;
 	u64 spec_ctrl;
 	bool ibpb;
+	bool fast_string;
 	u64 host_xcr0, guest_xcr0;
 	u32 preempt_timer;
 	u64 cr4_native;

@@ -159,7 +159,9 @@ static const u32 lvt_writable[LVT_NR] = {
  *	writes of ICR bits 63:32 only reach @page.
  * @regs_dirty: registers changed since they were last copied to @page,
  *	one bit per entry of page_regs[] (REGS_ALL: all, and IRR, ISR and
- *	TMR too).
+ *	TMR too), and REGS_EOI after an EOI (the page's EOI cleared, ISR
+ *	through @vectors_dirty or, with virtual-interrupt delivery, SVI
+ *	from the page).
  * @vectors_dirty: without virtual-interrupt delivery, IRR, ISR or TMR
  *	changed since they were last copied to @page; set by any context
  *	after its change, taken with xchg() before the copy.
@@ -318,6 +320,8 @@ static const u16 page_regs[] = {
 };
 
 #define REGS_ALL	GENMASK(ARRAY_SIZE(page_regs) - 1, 0)
+/* An EOI changed ISR alone; no register of page_regs[]. */
+#define REGS_EOI	BIT(ARRAY_SIZE(page_regs))
 
 /*
  * The vCPU's own thread changed registers: the virtual-APIC page must be
@@ -332,13 +336,20 @@ static void lapic_changed(struct hvx_lapic *apic)
 
 /*
  * As lapic_changed() for a write of @reg that changes @reg alone on the
- * page (and, through their own flag, IRR, ISR and TMR). A register that
- * is not one of page_regs[] dirties them all: the guest's raw value may
- * be at its offset.
+ * page (and, through their own flag, IRR, ISR and TMR). An EOI changes
+ * only ISR, and the copy clears the page's EOI whatever was written
+ * there. Another register that is not one of page_regs[] dirties them
+ * all: the guest's raw value may be at its offset.
  */
 static void lapic_reg_changed(struct hvx_lapic *apic, u32 reg)
 {
 	unsigned int i;
+
+	if (reg == APIC_EOI) {
+		apic->regs_dirty |= REGS_EOI;
+		hvx_vmx_request_event(&apic->vcpu->vmx);
+		return;
+	}
 
 	for (i = 0; i < ARRAY_SIZE(page_regs); i++) {
 		if (page_regs[i] == reg) {
@@ -1168,7 +1179,7 @@ static bool lapic_regs_to_page(struct hvx_lapic *apic)
 	WRITE_ONCE(*vreg(apic, APIC_EOI), 0);
 	apic->regs_dirty = 0;
 	apic->synced_base = apic_base(apic);
-	return dirty == REGS_ALL;
+	return (dirty & REGS_ALL) == REGS_ALL;
 }
 
 /*
@@ -1303,7 +1314,7 @@ static void lapic_pv_eoi(struct hvx_vmx_vcpu *v)
 	struct hvx_lapic *apic = vmx_to_lapic(v);
 
 	lapic_eoi(apic);
-	lapic_changed(apic);
+	lapic_reg_changed(apic, APIC_EOI);
 }
 
 /*

@@ -19,7 +19,8 @@ struct hvx_vm;
 struct hvx_virtio_device;
 struct task_struct;
 
-#define HVX_VQ_MAX_SIZE		256	/* queue size offered, descriptors */
+/* The largest queue size any type offers (struct hvx_virtio, @qmax). */
+#define HVX_VQ_MAX_SIZE		1024
 #define HVX_VIRTIO_MAX_VQS	4	/* queues per device */
 /* MSI-X vectors: one per queue and one for configuration changes. */
 #define HVX_VIRTIO_MSIX_VECS	(HVX_VIRTIO_MAX_VQS + 1)
@@ -189,6 +190,9 @@ struct hvx_virtio_ops {
  * @status: device_status.
  * @isr: ISR status (bit 0 queue, bit 1 configuration).
  * @nvqs: queues.
+ * @qmax: the queue size offered (Queue Size at a reset, the largest the
+ *	driver may choose), a power of two up to HVX_VQ_MAX_SIZE; set by the
+ *	type before hvx_virtio_init().
  * @vqs: the queues.
  * @msix_table: MSI-X table: address low, high, data, vector control.
  * @msix_pba: pending bits.
@@ -228,6 +232,7 @@ struct hvx_virtio {
 	u8 status;
 	u8 isr;
 	u16 nvqs;
+	u16 qmax;
 	struct hvx_vq vqs[HVX_VIRTIO_MAX_VQS];
 	u32 msix_table[HVX_VIRTIO_MSIX_VECS][4];
 	unsigned long msix_pba;

@@ -27,8 +27,14 @@
 
 #define SECTOR_SHIFT_BLK	9	/* virtio-blk sectors are 512 bytes (5.2.6) */
 #define SECTOR_BYTES		512
+/*
+ * Queue size offered: one 1 MiB request of scattered 4 KiB pages (256
+ * buffers, the header and the status) fits one chain, and seg_max is
+ * the queue size less those two, as QEMU's (its largest queue is 1024).
+ */
+#define BLK_QSIZE		1024
 /* Host ranges per piece of a request: a chain's buffers, usually. */
-#define BLK_IOV			HVX_VQ_MAX_SIZE
+#define BLK_IOV			BLK_QSIZE
 /* Largest discard or write-zeroes request, sectors (1 GiB). */
 #define MAX_ZERO_SECTORS	(SZ_1G >> SECTOR_SHIFT_BLK)
 
@@ -74,7 +80,8 @@ static bool in_disk(struct hvx_virtio_blk *b, u64 sector, u64 bytes)
  * fewer such bytes).
  */
 static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
-		   bool to_guest, u64 off, u64 len, unsigned int *nr, u64 *got)
+		   struct hvx_gpa_cursor *cur, bool to_guest, u64 off, u64 len,
+		   unsigned int *nr, u64 *got)
 {
 	struct hvx_mem *mem = &b->vdev.vm->mem;
 	unsigned int i;
@@ -93,8 +100,8 @@ static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
 			continue;
 		}
 		n = min_t(u64, len - *got, s->len - off);
-		r = hvx_gpa_iov(mem, s->gpa + off, n, to_guest, b->iov, BLK_IOV,
-				nr);
+		r = hvx_gpa_iov(mem, cur, s->gpa + off, n, to_guest, b->iov,
+				BLK_IOV, nr);
 		if (r < 0)
 			return r == -EAGAIN ? r : -EFAULT;
 		*got += r;
@@ -107,7 +114,7 @@ static int blk_map(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
 
 /* Log the chain's writable bytes [@off, @off + @len) as written. */
 static void blk_dirty(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
-		      u64 off, u64 len)
+		      struct hvx_gpa_cursor *cur, u64 off, u64 len)
 {
 	unsigned int i;
 
@@ -122,7 +129,7 @@ static void blk_dirty(struct hvx_virtio_blk *b, const struct hvx_vq_chain *c,
 			continue;
 		}
 		n = min_t(u64, len, s->len - off);
-		hvx_gpa_dirty(&b->vdev.vm->mem, s->gpa + off, n);
+		hvx_gpa_dirty(&b->vdev.vm->mem, cur, s->gpa + off, n);
 		len -= n;
 		off = 0;
 	}
@@ -162,6 +169,7 @@ static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 	u64 done = 0;
 
 	while (done < len) {
+		struct hvx_gpa_cursor cur = {};
 		loff_t p = pos + done;
 		struct iov_iter it;
 		unsigned int nr;
@@ -170,7 +178,8 @@ static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 		u64 got;
 
 		idx = hvx_gpa_hold(mem);
-		ret = blk_map(b, c, to_guest, off + done, len - done, &nr, &got);
+		ret = blk_map(b, c, &cur, to_guest, off + done, len - done, &nr,
+			      &got);
 		if (ret) {
 			hvx_gpa_release(mem, idx);
 			if (ret != -EAGAIN) {
@@ -185,7 +194,7 @@ static u8 blk_rw(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 		if (to_guest) {
 			r = vfs_iter_read(b->file, &it, &p, 0);
 			if (r > 0)
-				blk_dirty(b, c, off + done, r);
+				blk_dirty(b, c, &cur, off + done, r);
 		} else {
 			r = hvx_vfs_iter_write(b->file, &it, &p);
 		}
@@ -409,7 +418,7 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	features = BIT_ULL(VIRTIO_BLK_F_SEG_MAX) | BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |
 		   BIT_ULL(VIRTIO_BLK_F_FLUSH);
 	b->cfg.capacity = (__force __virtio64)cpu_to_le64(b->bytes >> SECTOR_SHIFT_BLK);
-	b->cfg.seg_max = CFG32(HVX_VQ_MAX_SIZE - 2);
+	b->cfg.seg_max = CFG32(BLK_QSIZE - 2);
 	b->cfg.blk_size = CFG32(SECTOR_BYTES);
 	if (b->ro) {
 		features |= BIT_ULL(VIRTIO_BLK_F_RO);
@@ -428,6 +437,7 @@ long hvx_virtio_blk_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	b->vdev.devcfg = &b->cfg;
 	b->vdev.devcfg_len = sizeof(b->cfg);
 	b->vdev.nvqs = 1;
+	b->vdev.qmax = BLK_QSIZE;
 	ret = hvx_virtio_init(&b->vdev, vm, a, &blk_ops, features);
 	if (ret)
 		goto err_buf;

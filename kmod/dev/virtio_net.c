@@ -48,6 +48,8 @@
 #define TXQ		1
 #define CTRLQ		2
 #define NR_QUEUES	3
+/* Queue size offered: 256 buffers, as QEMU's receive queue. */
+#define NET_QSIZE	256
 
 /* The guest's header (VERSION_1: always with num_buffers) and the tap's. */
 #define HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
@@ -851,6 +853,7 @@ long hvx_virtio_net_create(struct hvx_vm *vm, const struct hvx_virtio_device *a)
 	n->vdev.devcfg = &n->cfg;
 	n->vdev.devcfg_len = sizeof(n->cfg);
 	n->vdev.nvqs = NR_QUEUES;
+	n->vdev.qmax = NET_QSIZE;
 	ret = hvx_virtio_init(&n->vdev, vm, a, &net_ops, NET_FEATURES);
 	if (ret)
 		goto err;

@@ -354,7 +354,7 @@ static void reset(struct hvx_virtio *d)
 		struct hvx_vq *vq = &d->vqs[q];
 
 		memset(vq, 0, sizeof(*vq));
-		vq->size = HVX_VQ_MAX_SIZE;
+		vq->size = d->qmax;
 		vq->msix = VIRTIO_MSI_NO_VECTOR;
 	}
 	d->isr = 0;
@@ -493,7 +493,7 @@ static void common_write(struct hvx_virtio *d, unsigned int off, u8 size,
 	switch (off) {
 	case CC(queue_size):
 		/* Any size for a packed ring (2.7.10.1). */
-		if (val && val <= HVX_VQ_MAX_SIZE &&
+		if (val && val <= d->qmax &&
 		    (is_power_of_2(val) ||
 		     (d->driver_features & BIT_ULL(VIRTIO_F_RING_PACKED))))
 			vq->size = val;
@@ -764,7 +764,7 @@ static void cfg_init(struct hvx_virtio *d, u32 bar)
 /**
  * hvx_virtio_init - set up the transport part of a new device
  * @d: the device, zeroed, embedded in the type's state; its @devcfg,
- *	@devcfg_len and @nvqs are set.
+ *	@devcfg_len, @nvqs and @qmax are set.
  * @vm: the VM.
  * @a: the (checked) creation argument.
  * @ops: the device type.
@@ -773,13 +773,17 @@ static void cfg_init(struct hvx_virtio *d, u32 bar)
  *
  * Creates the worker thread (not yet running anything).
  * Context: process context.
- * Return: 0, -ENOMEM or the thread's creation error.
+ * Return: 0, -EINVAL (a bad @qmax), -ENOMEM or the thread's creation error.
  */
 int hvx_virtio_init(struct hvx_virtio *d, struct hvx_vm *vm,
 		    const struct hvx_virtio_device *a,
 		    const struct hvx_virtio_ops *ops, u64 features)
 {
 	unsigned int v;
+
+	if (WARN_ON_ONCE(!is_power_of_2(d->qmax) ||
+			 d->qmax > HVX_VQ_MAX_SIZE))
+		return -EINVAL;
 
 	d->vm = vm;
 	d->ops = ops;
@@ -1177,10 +1181,11 @@ static bool pos_ok(u16 pos, u16 size)
 	return (pos & ~HVX_VQ_WRAP) < size;
 }
 
-static int check_queue(const struct hvx_state_virtio_queue *sq, bool packed)
+static int check_queue(const struct hvx_virtio *d,
+		       const struct hvx_state_virtio_queue *sq, bool packed)
 {
 	if (sq->flags & ~HVX_VQ_FLAGS || !sq->size ||
-	    sq->size > HVX_VQ_MAX_SIZE || !vector_ok(sq->msix_vector))
+	    sq->size > d->qmax || !vector_ok(sq->msix_vector))
 		return -EINVAL;
 	/* Packed: positions in the ring; no available index. */
 	if (packed && (!pos_ok(sq->last_avail_idx, sq->size) ||
@@ -1266,7 +1271,7 @@ int hvx_virtio_check_state(const struct hvx_virtio_list *l,
 	for (q = 0; q < HVX_STATE_VIRTIO_QUEUES; q++) {
 		const struct hvx_state_virtio_queue *sq = &s->queue[q];
 
-		if (q < d->nvqs ? check_queue(sq, packed) :
+		if (q < d->nvqs ? check_queue(d, sq, packed) :
 				  !!memchr_inv(sq, 0, sizeof(*sq)))
 			return -EINVAL;
 	}

@@ -337,6 +337,49 @@ TEST(msr_lists)
 	vm_free(vm);
 }
 
+/*
+ * IA32_MISC_ENABLE after a reset: fast-string operation (bit 0) as the
+ * host's CPU has it, nothing else; the guest's RDMSR sees the same. The
+ * host's value comes from the msr driver, or else from its CPU flags
+ * (Linux drops erms and rep_good when the bit is clear).
+ */
+TEST(misc_enable_fast_string_as_host)
+{
+	static struct hvx_msrs g;
+	bool fast = false;
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	uint64_t host;
+
+	REQUIRE_VMX();
+	if (!host_msr(0, MSR_IA32_MISC_ENABLE, &host, false)) {
+		fast = host & 1;
+	} else {
+		char flags[8192] = "";
+		FILE *f = fopen("/proc/cpuinfo", "r");
+
+		ASSERT_TRUE(f);
+		while (fgets(flags, sizeof(flags), f) &&
+		       strncmp(flags, "flags", 5))
+			;
+		fclose(f);
+		if (!strstr(flags, " erms") && !strstr(flags, " rep_good"))
+			TH_LOG("no /dev/cpu/0/msr and no erms, rep_good: the host's bit read as clear");
+		fast = strstr(flags, " erms") || strstr(flags, " rep_good");
+	}
+	vcpu = vm_create_long(&vm, guest_rdmsr_report, MSR_IA32_MISC_ENABLE);
+	g.nmsrs = 1;
+	g.entries[0].index = MSR_IA32_MISC_ENABLE;
+	ASSERT_EQ(1, ioctl(vcpu->fd, HVX_GET_MSRS, &g));
+	ASSERT_EQ(fast ? 1 : 0, g.entries[0].data);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(0, uc.args[0]);
+	ASSERT_EQ(fast ? 1 : 0, uc.args[1]);
+	vcpu_run_done(vcpu);
+	vm_free(vm);
+}
+
 /* HVX_VM_MSR_EXITS: an unknown MSR goes to userspace, which answers with
  * a value or a #GP. */
 TEST(msr_exit_to_userspace)

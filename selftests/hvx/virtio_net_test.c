@@ -429,7 +429,7 @@ static void guest_send_gso(bool v6)
 	for (uint32_t i = 0; i < GSO_PAY; i++)
 		f[GSO_HLEN(v6) + i] = GSO_BYTE(i);
 	vpci_set_desc(&ng_q[1].desc[0], (uint64_t)ng_frame,
-		 HDR + GSO_HLEN(v6) + GSO_PAY, 0, 0);
+		      HDR + GSO_HLEN(v6) + GSO_PAY, 0, 0);
 	make_avail(1, 0);
 	notify(1);
 	GUEST_ASSERT_EQ(0, next_used(1, &l));
@@ -522,8 +522,8 @@ static void guest_net(uint64_t arg)
 	case NG_RX_READABLE:
 	case NG_RX_SHORT:
 		vpci_set_desc(&ng_q[0].desc[0], (uint64_t)ng_rx[0],
-			 (arg & 0xff) == NG_RX_SHORT ? 4 : RXBUF,
-			 (arg & 0xff) == NG_RX_SHORT ? D_WRITE : 0, 0);
+			      (arg & 0xff) == NG_RX_SHORT ? 4 : RXBUF,
+			      (arg & 0xff) == NG_RX_SHORT ? D_WRITE : 0, 0);
 		make_avail(0, 0);
 		notify(0);
 		GUEST_SYNC(1);
@@ -648,7 +648,7 @@ static void guest_net(uint64_t arg)
 		/* 5 x 15000 bytes: more than a 64 KiB frame. */
 		for (int i = 0; i < 5; i++)
 			vpci_set_desc(&ng_q[1].desc[i], (uint64_t)ng_frame, 15000,
-				 i < 4 ? D_NEXT : 0, i + 1);
+				      i < 4 ? D_NEXT : 0, i + 1);
 		make_avail(1, 0);
 		notify(1);
 		GUEST_ASSERT_EQ(0, next_used(1, &l));

@@ -49,7 +49,9 @@ enum vg_case {
 	VG_RO,		/* a read-only disk: RO offered, writes refused */
 	VG_INDIRECT,	/* a read and a write through indirect tables, and a
 			 * read through a table of queue size: 14 buffers
-			 * scattered backwards */
+			 * scattered backwards; then a queue of the device's
+			 * largest size (sizes above it refused) and a read
+			 * through a table as long, then one longer */
 	VG_STORM,	/* many notifications: no harm, still works */
 	VG_LOOP,	/* hostile: a chain that loops */
 	VG_OUTSIDE,	/* hostile: a buffer outside RAM */
@@ -71,6 +73,7 @@ enum vg_case {
 #define VG_ARG(c, devfn)	((uint64_t)(c) | (uint64_t)(devfn) << 8)
 
 #define VG_QSIZE		16
+#define VG_QMAX			1024	/* the disk's queue size offered */
 #define VG_SECTOR_READ		8	/* the host fills it with VG_PATTERN_R */
 #define VG_SECTOR_WRITE		16	/* the guest writes VG_PATTERN_W */
 #define VG_PATTERN_R		0x5a
@@ -157,6 +160,25 @@ static volatile struct avail vg_avail __attribute__((aligned(4096)));
 static volatile struct used vg_used __attribute__((aligned(4096)));
 static volatile struct desc vg_ind[2][8] __attribute__((aligned(4096)));
 
+/* A split queue of VG_QMAX, and an indirect table one longer (ind_long()). */
+static volatile struct desc vl_desc[VG_QMAX] __attribute__((aligned(4096)));
+static volatile struct {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[VG_QMAX];
+	uint16_t used_event;
+} vl_avail __attribute__((aligned(4096)));
+static volatile struct {
+	uint16_t flags;
+	uint16_t idx;
+	struct {
+		uint32_t id;
+		uint32_t len;
+	} ring[VG_QMAX];
+	uint16_t avail_event;
+} vl_used __attribute__((aligned(4096)));
+static volatile struct desc vl_ind[VG_QMAX + 1] __attribute__((aligned(4096)));
+
 /* A packed ring (2.7.13, 2.7.14) and its event suppression structures. */
 struct pdesc {
 	uint64_t addr;
@@ -236,7 +258,7 @@ static void start(uint64_t want)
 	drv.avail_idx = 0;
 	GUEST_ASSERT_EQ(1, MMIO16(dev.common, CC_NUMQ));
 	MMIO16(dev.common, CC_QSELECT) = 0;
-	GUEST_ASSERT_EQ(256, MMIO16(dev.common, CC_QSIZE));
+	GUEST_ASSERT_EQ(VG_QMAX, MMIO16(dev.common, CC_QSIZE));
 	MMIO16(dev.common, CC_QSIZE) = VG_QSIZE;
 	GUEST_ASSERT_EQ(VG_QSIZE, MMIO16(dev.common, CC_QSIZE));
 	GUEST_ASSERT_EQ(0, MMIO16(dev.common, CC_QNOTIFY));
@@ -306,7 +328,7 @@ static int blk_rq_at(uint32_t type, uint64_t sector, uint64_t buf,
 	n++;
 	if (indirect)
 		vpci_set_desc(&vg_desc[0], (uint64_t)vg_ind[0], n * sizeof(*t),
-			 D_INDIRECT, 0);
+			      D_INDIRECT, 0);
 	submit(0);
 	if (wait_used())
 		return -1;
@@ -414,7 +436,7 @@ static void ind_full(void)
 	vpci_set_desc(&t[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
 	for (k = 0; k < 14; k++)
 		vpci_set_desc(&t[1 + k], (uint64_t)&vg_buf[(13 - k) * 128],
-			 k < 12 ? 64 : 128, D_WRITE | D_NEXT, 2 + k);
+			      k < 12 ? 64 : 128, D_WRITE | D_NEXT, 2 + k);
 	vpci_set_desc(&t[15], (uint64_t)&vg_status, 1, D_WRITE, 0);
 	vpci_set_desc(&vg_desc[0], (uint64_t)t, VG_QSIZE * sizeof(*t), D_INDIRECT, 0);
 	submit(0);
@@ -427,6 +449,95 @@ static void ind_full(void)
 					vg_buf[(13 - k) * 128 + i]);
 	for (int i = 14 * 128; i < 2048; i++)
 		GUEST_ASSERT_EQ(0x11, vg_buf[i]);
+}
+
+/*
+ * A queue of the device's largest size, VG_QMAX (a size above it, or not
+ * a power of two for a split ring, is refused: the field keeps its
+ * value), and a read of 4 KiB through an indirect table as long: the
+ * header, VG_QMAX - 2 buffers of 8 or 4 bytes at descending offsets, the
+ * status, each buffer getting its bytes of the disk. Then a table one
+ * descriptor longer than the queue breaks the rules.
+ */
+GUEST_CODE
+static void ind_long(void)
+{
+	volatile struct desc *t = vl_ind;
+	uint32_t off = 4096, pos = 0;
+	uint64_t i;
+	int k;
+
+	vpci_set_status(&dev, 0);
+	vpci_set_status(&dev, S_ACK);
+	vpci_set_status(&dev, S_ACK | S_DRIVER);
+	vpci_accept(&dev, vpci_offered(&dev) & (F_VERSION_1 | F_INDIRECT));
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK);
+	GUEST_ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK, vpci_status(&dev));
+	guest_memset((void *)&vl_avail, 0, sizeof(vl_avail));
+	guest_memset((void *)&vl_used, 0, sizeof(vl_used));
+	MMIO16(dev.common, CC_QSELECT) = 0;
+	GUEST_ASSERT_EQ(VG_QMAX, MMIO16(dev.common, CC_QSIZE));
+	MMIO16(dev.common, CC_QSIZE) = 2 * VG_QMAX;
+	GUEST_ASSERT_EQ(VG_QMAX, MMIO16(dev.common, CC_QSIZE));
+	MMIO16(dev.common, CC_QSIZE) = VG_QMAX - 1;
+	GUEST_ASSERT_EQ(VG_QMAX, MMIO16(dev.common, CC_QSIZE));
+	MMIO16(dev.common, CC_QMSIX) = 0xffff;
+	MMIO64(dev.common, CC_QDESC) = (uint64_t)vl_desc;
+	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vl_avail;
+	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vl_used;
+	MMIO16(dev.common, CC_QENABLE) = 1;
+	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+
+	fill(0x11, 4096);
+	vg_hdr.type = T_IN;
+	vg_hdr.ioprio = 0;
+	vg_hdr.sector = VG_SECTOR_READ;
+	vg_status = 0xff;
+	vpci_set_desc(&t[0], (uint64_t)&vg_hdr, sizeof(vg_hdr), D_NEXT, 1);
+	for (k = 0; k < VG_QMAX - 2; k++) {
+		off -= k < 2 ? 8 : 4;
+		vpci_set_desc(&t[1 + k], (uint64_t)&vg_buf[off], k < 2 ? 8 : 4,
+			      D_WRITE | D_NEXT, 2 + k);
+	}
+	vpci_set_desc(&t[VG_QMAX - 1], (uint64_t)&vg_status, 1, D_WRITE, 0);
+	vpci_set_desc(&vl_desc[0], (uint64_t)t, VG_QMAX * sizeof(*t), D_INDIRECT, 0);
+	vl_avail.ring[0] = 0;
+	asm volatile("" : : : "memory");
+	vl_avail.idx = 1;
+	asm volatile("mfence" : : : "memory");
+	notify();
+	for (i = 0; i < POLL_LIMIT && vl_used.idx != 1; i++)
+		asm volatile("pause");
+	GUEST_ASSERT_EQ(1, vl_used.idx);
+	GUEST_ASSERT_EQ(0, vg_status);
+	GUEST_ASSERT_EQ(0, vl_used.ring[0].id);
+	GUEST_ASSERT_EQ(4097, vl_used.ring[0].len);
+	/* The host put VG_PATTERN_R in the first 1024 bytes, zeroes after. */
+	off = 4096;
+	for (k = 0; k < VG_QMAX - 2; k++) {
+		uint32_t len = k < 2 ? 8 : 4;
+
+		off -= len;
+		for (uint32_t j = 0; j < len; j++, pos++)
+			GUEST_ASSERT_EQ(pos < 1024 ? VG_PATTERN_R : 0,
+					vg_buf[off + j]);
+	}
+
+	/* One descriptor longer than the queue: NEEDS_RESET. */
+	vpci_set_desc(&t[VG_QMAX - 1], (uint64_t)&vg_status, 1, D_WRITE | D_NEXT,
+		      VG_QMAX);
+	vpci_set_desc(&t[VG_QMAX], (uint64_t)&vg_status, 1, D_WRITE, 0);
+	vpci_set_desc(&vl_desc[1], (uint64_t)t, (VG_QMAX + 1) * sizeof(*t),
+		      D_INDIRECT, 0);
+	vl_avail.ring[1] = 1;
+	asm volatile("" : : : "memory");
+	vl_avail.idx = 2;
+	asm volatile("mfence" : : : "memory");
+	notify();
+	for (i = 0; i < POLL_LIMIT && !(vpci_status(&dev) & S_NEEDS_RESET); i++)
+		asm volatile("pause");
+	GUEST_ASSERT(vpci_status(&dev) & S_NEEDS_RESET);
+	GUEST_ASSERT_EQ(1, vl_used.idx);
 }
 
 /* Packed ring driver (2.7): the same requests through a packed queue. */
@@ -811,6 +922,7 @@ static void guest_virtio(uint64_t arg)
 		fill(VG_PATTERN_W, 512);
 		GUEST_ASSERT_EQ(0, blk_rq(T_OUT, VG_SECTOR_WRITE, 512, true));
 		ind_full();
+		ind_long();
 		break;
 	case VG_STORM:
 		start(F_VERSION_1);
@@ -836,7 +948,7 @@ static void guest_virtio(uint64_t arg)
 		vg_hdr.sector = 0;
 		vpci_set_desc(&vg_desc[0], (uint64_t)&vg_hdr, 16, D_NEXT, 1);
 		vpci_set_desc(&vg_desc[1], (arg & 0xff) == VG_APIC ? 0xfee00000 :
-			 GPA_MMIO, 512, D_WRITE | D_NEXT, 2);
+			      GPA_MMIO, 512, D_WRITE | D_NEXT, 2);
 		vpci_set_desc(&vg_desc[2], (uint64_t)&vg_status, 1, D_WRITE, 0);
 		submit(0);
 		wait_needs_reset();

@@ -160,6 +160,23 @@ GUEST_CODE static inline void vpci_accept(const struct vpci *d, uint64_t f)
 	MMIO32(d->common, CC_GF) = f >> 32;
 }
 
+/*
+ * Give the selected queue its three areas (descriptors; driver area:
+ * avail ring or driver event; device area: used ring or device event),
+ * no MSI-X vector, and enable it (4.1.4.3).
+ */
+GUEST_CODE static inline void vpci_queue_on(const struct vpci *d,
+					    const volatile void *desc,
+					    const volatile void *driver,
+					    const volatile void *device)
+{
+	MMIO16(d->common, CC_QMSIX) = 0xffff;
+	MMIO64(d->common, CC_QDESC) = (uint64_t)desc;
+	MMIO64(d->common, CC_QAVAIL) = (uint64_t)driver;
+	MMIO64(d->common, CC_QUSED) = (uint64_t)device;
+	MMIO16(d->common, CC_QENABLE) = 1;
+}
+
 GUEST_CODE static inline void vpci_set_desc(volatile struct desc *d,
 					  uint64_t addr, uint32_t len,
 					  uint16_t flags, uint16_t next)

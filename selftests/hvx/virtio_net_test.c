@@ -199,11 +199,8 @@ static void start(uint64_t want)
 		MMIO16(dev.common, CC_QSELECT) = q;
 		MMIO16(dev.common, CC_QSIZE) = QS;
 		GUEST_ASSERT_EQ(q, MMIO16(dev.common, CC_QNOTIFY));
-		MMIO16(dev.common, CC_QMSIX) = 0xffff;
-		MMIO64(dev.common, CC_QDESC) = (uint64_t)ng_q[q].desc;
-		MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&ng_q[q].avail;
-		MMIO64(dev.common, CC_QUSED) = (uint64_t)&ng_q[q].used;
-		MMIO16(dev.common, CC_QENABLE) = 1;
+		vpci_queue_on(&dev, ng_q[q].desc, &ng_q[q].avail,
+			      &ng_q[q].used);
 	}
 	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }

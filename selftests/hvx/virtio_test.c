@@ -262,11 +262,7 @@ static void start(uint64_t want)
 	MMIO16(dev.common, CC_QSIZE) = VG_QSIZE;
 	GUEST_ASSERT_EQ(VG_QSIZE, MMIO16(dev.common, CC_QSIZE));
 	GUEST_ASSERT_EQ(0, MMIO16(dev.common, CC_QNOTIFY));
-	MMIO16(dev.common, CC_QMSIX) = 0xffff;
-	MMIO64(dev.common, CC_QDESC) = (uint64_t)vg_desc;
-	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vg_avail;
-	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vg_used;
-	MMIO16(dev.common, CC_QENABLE) = 1;
+	vpci_queue_on(&dev, vg_desc, &vg_avail, &vg_used);
 	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
@@ -481,11 +477,7 @@ static void ind_long(void)
 	GUEST_ASSERT_EQ(VG_QMAX, MMIO16(dev.common, CC_QSIZE));
 	MMIO16(dev.common, CC_QSIZE) = VG_QMAX - 1;
 	GUEST_ASSERT_EQ(VG_QMAX, MMIO16(dev.common, CC_QSIZE));
-	MMIO16(dev.common, CC_QMSIX) = 0xffff;
-	MMIO64(dev.common, CC_QDESC) = (uint64_t)vl_desc;
-	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vl_avail;
-	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vl_used;
-	MMIO16(dev.common, CC_QENABLE) = 1;
+	vpci_queue_on(&dev, vl_desc, &vl_avail, &vl_used);
 	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 
 	fill(0x11, 4096);
@@ -567,11 +559,7 @@ static void p_start(uint64_t want)
 	/* Packed: the size need not be a power of two. */
 	MMIO16(dev.common, CC_QSIZE) = VG_PSIZE;
 	GUEST_ASSERT_EQ(VG_PSIZE, MMIO16(dev.common, CC_QSIZE));
-	MMIO16(dev.common, CC_QMSIX) = 0xffff;
-	MMIO64(dev.common, CC_QDESC) = (uint64_t)vg_pring;
-	MMIO64(dev.common, CC_QAVAIL) = (uint64_t)&vg_drv_event;
-	MMIO64(dev.common, CC_QUSED) = (uint64_t)&vg_dev_event;
-	MMIO16(dev.common, CC_QENABLE) = 1;
+	vpci_queue_on(&dev, vg_pring, &vg_drv_event, &vg_dev_event);
 	vpci_set_status(&dev, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 

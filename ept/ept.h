@@ -273,7 +273,7 @@ int hvx_mem_get_dirty_log(struct hvx_mem *mem, const struct hvx_dirty_log *d);
 int hvx_mem_set_limit(struct hvx_mem *mem, const struct hvx_mem_limit *l);
 void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info);
 u64 hvx_mem_size(struct hvx_mem *mem);
-int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
+int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write, bool mapped,
 		  struct hvx_stats *stats);
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,

@@ -1327,6 +1327,10 @@ static void nx_recover_work(struct work_struct *work)
  * @mem: the VM's memory.
  * @gpa: faulting guest physical address.
  * @write: the access was a write.
+ * @mapped: the EPT allowed some access to @gpa when the violation
+ *	happened (exit qualification bits 5:3, SDM Vol. 3C 28.2.1, Table
+ *	28-7); false for a GPA with no leaf, which needs no iTLB-multihit
+ *	split.
  * @stats: the faulting vCPU's statistics: ept_maps_4k/2m/1g,
  *	ept_dirty_faults, ept_slot_waits and nx_huge_splits are counted here.
  *
@@ -1340,7 +1344,10 @@ static void nx_recover_work(struct work_struct *work)
  * the first write faults. With mem->nx_huge, large leaves are mapped
  * without execute permission and a fault that finds one mapping @gpa is
  * an instruction fetch: the leaf is split (hvx_ept_nx_split(), counted in
- * nx_huge_splits) and recorded for recovery.
+ * nx_huge_splits) and recorded for recovery. Only a violation at a
+ * mapped GPA (@mapped) looks for such a leaf: a fresh page walks the EPT
+ * once, to map it. A leaf mapped by another vCPU meanwhile is seen
+ * by the next violation, which has @mapped set.
  *
  * Context: process context of the VM owner (pins its pages), may sleep;
  * the vCPU's thread (@stats is written without locks).
@@ -1351,7 +1358,7 @@ static void nx_recover_work(struct work_struct *work)
  * when the pin would pass the owner's RLIMIT_MEMLOCK; nothing is pinned
  * then).
  */
-int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write,
+int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write, bool mapped,
 		  struct hvx_stats *stats)
 {
 	bool readonly, logged, stored;
@@ -1384,7 +1391,7 @@ again:
 	prot = readonly ? EPT_PROT_RX : EPT_PROT_RWX;
 
 	/* A fetch through a non-executable large leaf (iTLB multihit). */
-	if (mem->nx_huge && !logged) {
+	if (mem->nx_huge && !logged && mapped) {
 		ret = hvx_ept_nx_split(mem, gpa, VMX_EPT_READABLE_MASK |
 				       (write ? VMX_EPT_WRITABLE_MASK : 0));
 		if (ret < 0)

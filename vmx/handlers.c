@@ -426,6 +426,14 @@ static int handle_io(struct hvx_vmx_vcpu *v)
 	return ret;
 }
 
+/*
+ * Exit qualification bits 5:3 of an EPT violation: the access the EPT
+ * allowed to the GPA (SDM Vol. 3C 28.2.1, Table 28-7); all clear when no
+ * leaf maps it. Defined here: the kernel's names for them differ between
+ * versions (EPT_VIOLATION_RWX_MASK in 6.1, EPT_VIOLATION_PROT_* later).
+ */
+#define HVX_EPT_QUAL_PROT	(7ULL << 3)
+
 static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 {
 	/* Exit qualification: SDM Vol. 3C 28.2.1, Table 28-7. */
@@ -447,7 +455,9 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 		ret = HVX_FAULT_MMIO;
 	} else {
 		smp_rmb();	/* the generation before the slots: hvx_mem_changed() */
-		ret = hvx_ept_fault(v->mem, gpa, write, &v->stats.s);
+		ret = hvx_ept_fault(v->mem, gpa, write,
+				    v->exit_qual & HVX_EPT_QUAL_PROT,
+				    &v->stats.s);
 		if (ret < 0)
 			return ret;
 		if (ret == HVX_FAULT_MAPPED) {

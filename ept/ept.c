@@ -198,6 +198,20 @@ static u64 *ept_entry(struct hvx_mem *mem, u64 gpa, int level, bool create)
 	return &table[ept_index(gpa, level)];
 }
 
+/* The leaf entry mapping @hpa at @level (hvx_ept_map_mt() says why). */
+static u64 ept_leaf(struct hvx_mem *mem, u64 hpa, int level, u64 prot, u8 mt)
+{
+	u64 new;
+
+	if (level > 1 && mem->nx_huge)
+		prot &= ~VMX_EPT_EXECUTABLE_MASK;
+	new = (hpa & EPT_ADDR_MASK) | prot | ((u64)mt << VMX_EPT_MT_EPTE_SHIFT) |
+	      (level > 1 ? EPT_LARGE : 0);
+	if (mt == VMX_EPTP_MT_WB && !boot_cpu_has(X86_FEATURE_SELFSNOOP))
+		new |= VMX_EPT_IPAT_BIT;
+	return new;
+}
+
 /* hvx_ept_map_mt(); without @create a missing table gives -ENOENT. */
 static int ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 		   u8 mt, bool create)
@@ -211,12 +225,7 @@ static int ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 		return mt == VMX_EPTP_MT_WB ? 0 : -EBUSY;
 	if (IS_ERR(leaf))
 		return PTR_ERR(leaf);
-	if (level > 1 && mem->nx_huge)
-		prot &= ~VMX_EPT_EXECUTABLE_MASK;
-	new = (hpa & EPT_ADDR_MASK) | prot | ((u64)mt << VMX_EPT_MT_EPTE_SHIFT) |
-	      (level > 1 ? EPT_LARGE : 0);
-	if (mt == VMX_EPTP_MT_WB && !boot_cpu_has(X86_FEATURE_SELFSNOOP))
-		new |= VMX_EPT_IPAT_BIT;
+	new = ept_leaf(mem, hpa, level, prot, mt);
 	old = READ_ONCE(*leaf);
 	for (;;) {
 		u64 cur;
@@ -322,6 +331,50 @@ int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
 			 u64 prot)
 {
 	return ept_map(mem, gpa, hpa, level, prot, VMX_EPTP_MT_WB, false);
+}
+
+/**
+ * hvx_ept_map_block - install missing 4 KiB write-back leaves of one table
+ * @mem: the VM's memory.
+ * @gpa: guest physical address of @pages[0], 4 KiB aligned; the @n pages
+ *	from it lie in one 2 MiB-aligned range (one table of leaves).
+ * @pages: the pages to map, in GPA order; a NULL entry is left alone.
+ * @n: number of entries in @pages.
+ * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
+ *
+ * For the pages mapped around an EPT fault (ept/README.md, "Fault-around"):
+ * one walk to the table, then each entry that is still empty gets a
+ * leaf, as hvx_ept_map_prepared() would install. An entry that is
+ * present (a racing vCPU, or a leaf that a range already maps) is kept as
+ * it is, and so is a large leaf above @gpa: nothing is installed then.
+ * No INVEPT is needed for not-present entries made present (SDM Vol. 3C
+ * 29.4.3.1).
+ *
+ * Context: as hvx_ept_map_prepared(): holds mem->srcu and
+ * hvx_mem.mmu_lock for reading, the pages are pinned and stored in their
+ * slot; does not sleep.
+ * Return: the number of leaves installed; 0 also when the table is
+ * missing.
+ */
+int hvx_ept_map_block(struct hvx_mem *mem, u64 gpa, struct page **pages,
+		      unsigned int n, u64 prot)
+{
+	u64 *leaf = ept_entry(mem, gpa, 1, false);
+	unsigned int k, done = 0;
+
+	if (IS_ERR_OR_NULL(leaf) ||
+	    WARN_ON_ONCE(ept_index(gpa, 1) + n > EPT_ENTRIES))
+		return 0;
+	for (k = 0; k < n; k++) {
+		if (!pages[k] || READ_ONCE(leaf[k]))
+			continue;
+		if (!cmpxchg64(&leaf[k], 0,
+			       ept_leaf(mem, page_to_phys(pages[k]), 1, prot,
+					VMX_EPTP_MT_WB)))
+			done++;
+	}
+	atomic64_add(done, &mem->nr_leaves[0]);
+	return done;
 }
 
 /**

@@ -327,6 +327,8 @@ bool hvx_ept_unmap(struct hvx_mem *mem, u64 start, u64 end,
 int hvx_ept_prepare(struct hvx_mem *mem, u64 gpa, int level);
 int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
 			 u64 prot);
+int hvx_ept_map_block(struct hvx_mem *mem, u64 gpa, struct page **pages,
+		      unsigned int n, u64 prot);
 bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
 bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);

@@ -1065,12 +1065,15 @@ static void slot_wait(struct hvx_mem *mem)
  * always fails before it takes mmap_lock and faults the page in. So the
  * one page goes straight to the locked path, as VFIO pins (a page the
  * VMM wrote first costs a VMA lookup more than the lockless walk).
+ * *@faulted tells whether the pin had to fault the page in: whether its
+ * neighbours are worth mapping now (fault_around()).
  * Context: as slot_pin_range().
  */
 static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
-			      u64 i)
+			      u64 i, bool *faulted)
 {
 	unsigned int flags = FOLL_LONGTERM;
+	unsigned long flt;
 	struct page *page;
 	long ret;
 
@@ -1078,7 +1081,10 @@ static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
 		flags |= FOLL_WRITE;
 	unlock_settle(mem);
 	mmap_read_lock(current->mm);	/* the owner's: mem->mm */
+	/* GUP counts the faults it makes in the task's min_flt/maj_flt. */
+	flt = current->min_flt + current->maj_flt;
 	ret = hvx_pin_user_pages(slot->hva + (i << PAGE_SHIFT), 1, flags, &page);
+	*faulted = current->min_flt + current->maj_flt != flt;
 	mmap_read_unlock(current->mm);
 	if (ret <= 0)
 		return ERR_PTR(ret ? ret : -EFAULT);
@@ -1147,6 +1153,95 @@ static int fault_map_4k(struct hvx_mem *mem, struct hvx_slot *slot, u64 i,
 					   page_to_phys(page), 1, prot);
 	up_read(&mem->mmu_lock);
 	return ret;
+}
+
+/*
+ * The block of pages mapped around a fault (ept/README.md,
+ * "Fault-around"): 64 KiB, aligned, as the page cache's fault-around.
+ */
+#define FAULT_AROUND_PAGES	16
+
+/*
+ * Map the other pages of the aligned FAULT_AROUND_PAGES block around
+ * entry @i of @slot (mapped already) that the owner's address space has
+ * and the EPT does not: pages the slot holds pinned as they are, others
+ * if the owner's page tables map them already (never faulting one in:
+ * hvx_pin_user_pages_present()), charged and stored as slot_pin_range()
+ * does. Whatever fails (RLIMIT_MEMLOCK, an invalidation of the slot since
+ * @seq, a page that is not there) is left to its own fault. Returns the
+ * number of leaves installed.
+ * Context: as hvx_ept_fault(), holding mem->srcu; not for a slot with
+ * dirty logging.
+ */
+static unsigned int fault_around(struct hvx_mem *mem, struct hvx_slot *slot,
+				 u64 i, unsigned long seq, u64 prot)
+{
+	const u64 block = FAULT_AROUND_PAGES << PAGE_SHIFT;
+	u64 gpa = slot->gpa + (i << PAGE_SHIFT);
+	u64 first = (max(gpa & ~(block - 1), slot->gpa) - slot->gpa) >> PAGE_SHIFT;
+	u64 end = (min((gpa | (block - 1)) + 1, slot_end(slot)) - slot->gpa) >>
+		  PAGE_SHIFT;
+	struct page *pin[FAULT_AROUND_PAGES] = { }, *map[FAULT_AROUND_PAGES];
+	unsigned int flags = FOLL_LONGTERM, n = end - first, k, done;
+	int pinned = 0, dup = 0;
+	u64 j, r;
+
+	if (!(slot->flags & HVX_MEM_READONLY))
+		flags |= FOLL_WRITE;
+	/* Runs of entries not pinned yet, skipping @i. */
+	for (j = first; j < end; j = r + 1) {
+		while (j < end && (j == i || READ_ONCE(slot->pages[j])))
+			j++;
+		for (r = j; r < end && r != i && !READ_ONCE(slot->pages[r]); r++)
+			;
+		if (r > j)
+			pinned += hvx_pin_user_pages_present(slot->hva +
+							     (j << PAGE_SHIFT),
+							     r - j, flags,
+							     &pin[j - first]);
+	}
+	if (pinned && pin_charge(mem->mm, pinned)) {
+		for (k = 0; k < n; k++)
+			if (pin[k])
+				unpin_user_page(pin[k]);
+		memset(pin, 0, sizeof(pin));
+		pinned = 0;
+	}
+	down_read(&mem->mmu_lock);
+	if (mmu_interval_read_retry(&slot->mn, seq)) {
+		up_read(&mem->mmu_lock);
+		for (k = 0; k < n; k++)
+			if (pin[k])
+				pin[dup++] = pin[k];
+		done = 0;
+		goto unpin;
+	}
+	for (k = 0; k < n; k++) {
+		struct page *old = NULL;
+
+		map[k] = NULL;
+		if (first + k == i)
+			continue;
+		if (pin[k]) {
+			old = cmpxchg(&slot->pages[first + k], NULL, pin[k]);
+			if (!old) {
+				atomic64_inc(&mem->nr_pinned);
+				map[k] = pin[k];
+				continue;
+			}
+			pin[dup++] = pin[k];	/* another vCPU pinned it too */
+		}
+		map[k] = old ? old : READ_ONCE(slot->pages[first + k]);
+	}
+	done = hvx_ept_map_block(mem, slot->gpa + (first << PAGE_SHIFT), map, n,
+				 prot);
+	up_read(&mem->mmu_lock);
+unpin:
+	if (dup) {
+		unpin_user_pages(pin, dup);
+		account_locked_vm(mem->mm, dup, false);
+	}
+	return done;
 }
 
 /*
@@ -1332,7 +1427,8 @@ static void nx_recover_work(struct work_struct *work)
  *	28-7); false for a GPA with no leaf, which needs no iTLB-multihit
  *	split.
  * @stats: the faulting vCPU's statistics: ept_maps_4k/2m/1g,
- *	ept_dirty_faults, ept_slot_waits and nx_huge_splits are counted here.
+ *	ept_maps_around, ept_dirty_faults, ept_slot_waits and nx_huge_splits
+ *	are counted here.
  *
  * Pins the page (or, for a large leaf, the whole aligned range) and maps
  * it write-back. The leaf is installed only if no invalidation of the
@@ -1361,7 +1457,7 @@ static void nx_recover_work(struct work_struct *work)
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write, bool mapped,
 		  struct hvx_stats *stats)
 {
-	bool readonly, logged, stored;
+	bool readonly, logged, stored, faulted = false;
 	struct page *page, *new;
 	struct hvx_slot *slot;
 	int idx, ret, level;
@@ -1409,7 +1505,7 @@ again:
 	page = READ_ONCE(slot->pages[i]);
 	new = NULL;
 	if (!page) {
-		new = fault_pin(mem, slot, i);
+		new = fault_pin(mem, slot, i, &faulted);
 		if (IS_ERR(new)) {
 			ret = PTR_ERR(new);
 			goto out;
@@ -1449,6 +1545,10 @@ again:
 		}
 		if (new)
 			fault_unpin(mem, new);
+		/* A page the host had: its neighbours likely too (the VMM's). */
+		if (ret == 1 && !logged && !faulted)
+			stats->ept_maps_around += fault_around(mem, slot, i, seq,
+							       prot);
 		/*
 		 * Mark the page dirty after making it writable, so that a
 		 * concurrent HVX_GET_DIRTY_LOG either reports it now and

@@ -264,6 +264,38 @@ static inline long hvx_pin_user_pages(unsigned long start,
 #endif
 }
 
+/**
+ * hvx_pin_user_pages_present - pin what the caller's mm maps already
+ * @start: first user address, page aligned.
+ * @nr_pages: pages to try.
+ * @gup_flags: FOLL_* flags (FOLL_PIN is added).
+ * @pages: where the pinned pages go.
+ *
+ * Pins the pages from @start up to the first one whose page table entry
+ * is missing or does not allow the access @gup_flags ask for; never
+ * faults a page in. pin_user_pages_fast_only() where the kernel has it
+ * (HVX_HAVE_PIN_USER_PAGES_FAST_ONLY): a lockless walk only. Later
+ * kernels dropped it; there pin_user_pages_fast() with FOLL_NOFAULT,
+ * whose slow path (mmap_lock) stops at the first page it would have to
+ * fault in.
+ * Context: process context, not holding current->mm's mmap_lock.
+ * Return: pages pinned, 0 to @nr_pages.
+ */
+static inline int hvx_pin_user_pages_present(unsigned long start,
+					     int nr_pages,
+					     unsigned int gup_flags,
+					     struct page **pages)
+{
+#ifdef HVX_HAVE_PIN_USER_PAGES_FAST_ONLY
+	return pin_user_pages_fast_only(start, nr_pages, gup_flags, pages);
+#else
+	int ret = pin_user_pages_fast(start, nr_pages,
+				      gup_flags | FOLL_NOFAULT, pages);
+
+	return max(ret, 0);
+#endif
+}
+
 /* Interrupt isolation of an IOMMU group (hvx_iommu_group_msi_isolated()). */
 #include <linux/irqdomain.h>
 

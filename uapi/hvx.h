@@ -2673,6 +2673,10 @@ struct hvx_stats_top {
  * @pause_yield_user_skips: candidates a PAUSE exit at CPL 0 passed over
  *	because they were preempted above CPL 0 with no interrupt pending
  *	(KVM's rule: a guest kernel that spins waits for its own kernel).
+ * @ept_maps_around: EPT leaves of 4 KiB installed beside a faulting page
+ *	by fault-around: pages of its aligned 64 KiB block that the VMM's
+ *	address space held already (not in @ept_maps_4k, and no EPT
+ *	violation of their own).
  *
  * Counted by the vCPU's own thread without locks; a reader may see a
  * snapshot taken while the vCPU runs, each __u64 read whole.
@@ -2720,6 +2724,7 @@ struct hvx_stats {
 	__u64 hypercalls_other;
 	__u64 pause_yield_attempts;
 	__u64 pause_yield_user_skips;
+	__u64 ept_maps_around;
 };
 
 /* Bits of hvx_stats.apic_assists (SDM Vol. 3C chapter 30). */

@@ -419,12 +419,14 @@ static void stats_json(const struct hvx_stats *st,
 	       ", \"mmio_unknown_insns\": %llu, \"wbinvd_flushes\": %llu"
 	       ", \"fastpath_exits\": %llu, \"pause_yields\": %llu"
 	       ", \"pause_yield_attempts\": %llu"
-	       ", \"pause_yield_user_skips\": %llu",
+	       ", \"pause_yield_user_skips\": %llu"
+	       ", \"ept_maps_around\": %llu",
 	       st->rsb_fills, st->verw, st->l1d_flushes_hw, st->l1d_flushes_sw,
 	       st->ibpb_switch, st->ibpb_exit_to_user, st->bhi_clears,
 	       st->nx_huge_splits, st->machine_checks, st->mmio_unknown_insns,
 	       st->wbinvd_flushes, st->fastpath_exits, st->pause_yields,
-	       st->pause_yield_attempts, st->pause_yield_user_skips);
+	       st->pause_yield_attempts, st->pause_yield_user_skips,
+	       st->ept_maps_around);
 	printf(",\n    \"hypercalls\": {");
 	first = true;
 	for (int i = 0; i < HVX_STATS_HYPERCALLS; i++) {
@@ -605,6 +607,7 @@ static void stats_print_text(const struct hvx_nl_vm *vm,
 	}
 	ROW("EPT violations", ept_violations);
 	ROW("  of which MMIO", ept_mmio);
+	ROW("pages mapped around a fault", ept_maps_around);
 	ROW("EPT flushes", flushes);
 	ROW("huge leaves split for execution", nx_huge_splits);
 	printf("speculation barriers\n");

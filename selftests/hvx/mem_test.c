@@ -673,6 +673,140 @@ TEST(slot_churn_no_leaks)
 	ASSERT_EQ(pins_before, host_pins());
 }
 
+/* ---- Fault-around ----------------------------------------------------- */
+
+/* vCPU 0's statistics of this process's VM. */
+static struct hvx_stats own_stats(struct __test_metadata *_metadata)
+{
+	struct hvx_stats st;
+
+	EXPECT_EQ(0, hvx_nl_own_stats(&st));
+	return st;
+}
+
+/* The guest reads the u64 at offset 8 of each page in @pages of the slot. */
+static void read_pages(struct __test_metadata *_metadata, struct vcpu *vcpu,
+		       uint64_t gpa, const int *pages, int n, uint64_t *out)
+{
+	struct ucall uc;
+
+	for (int i = 0; i < n; i++)
+		guest_var(vcpu->vm, mem_args).addrs[i] =
+			gpa + pages[i] * SZ_4K + 8;
+	guest_var(vcpu->vm, mem_args).n = n;
+	set_op(vcpu->vm, MEM_OP_READ_LIST);
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		out[i] = uc.args[1];
+	}
+	ASSERT_EQ(MEM_OP_READ_LIST, vcpu_run_sync(vcpu));
+}
+
+#define AROUND_PAGES	16	/* one aligned 64 KiB block */
+
+/*
+ * A guest touch of a page that the VMM's address space holds already
+ * maps the other pages of its aligned 64 KiB block that the VMM holds,
+ * with no EPT violation of their own (ept_maps_around), and the guest
+ * reads there what the VMM wrote. Pages the VMM never touched are neither
+ * pinned nor mapped by it, and a page the pin had to fault in maps
+ * nothing around it. A read-only slot's neighbours are mapped read-only
+ * (a write still exits as MMIO); a dirty-logged slot maps none around.
+ */
+TEST(fault_around)
+{
+	const uint64_t size = 4 * SZ_64K;
+	int all[AROUND_PAGES], some[] = { 16, 18, 19, 24 };
+	struct hvx_stats s0, s1;
+	struct hvx_mem_info i0, i1;
+	uint64_t v[AROUND_PAGES];
+	struct vcpu *vcpu;
+	uint64_t *mem;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	vcpu = vm_create_long(&vm, guest_mem, 0);
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	/* Block 0: the VMM wrote every page; block 1: only pages 16-19. */
+	for (int i = 0; i < AROUND_PAGES + 4; i++)
+		mem[i * SZ_4K / 8 + 1] = 0x1000 + i;
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, size, mem));
+	(void)guest_read(_metadata, vcpu, GPA_A + 5 * SZ_4K); /* warm up */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, 0, 0, NULL));
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, size, mem));
+
+	/* One fault maps the whole block; the rest of it reads with none. */
+	s0 = own_stats(_metadata);
+	i0 = vm_mem_info(vm);
+	ASSERT_EQ(0x1005, guest_read(_metadata, vcpu, GPA_A + 5 * SZ_4K + 8));
+	s1 = own_stats(_metadata);
+	i1 = vm_mem_info(vm);
+	ASSERT_EQ(1, s1.ept_violations - s0.ept_violations);
+	ASSERT_EQ(AROUND_PAGES - 1, s1.ept_maps_around - s0.ept_maps_around);
+	ASSERT_EQ(AROUND_PAGES, i1.leaves_4k - i0.leaves_4k);
+	ASSERT_EQ(AROUND_PAGES, i1.pinned_pages - i0.pinned_pages);
+	for (int i = 0; i < AROUND_PAGES; i++)
+		all[i] = i;
+	read_pages(_metadata, vcpu, GPA_A, all, AROUND_PAGES, v);
+	for (int i = 0; i < AROUND_PAGES; i++) {
+		ASSERT_EQ(0x1000 + i, v[i]) TH_LOG("page %d", i);
+	}
+	s0 = own_stats(_metadata);
+	ASSERT_EQ(s1.ept_violations, s0.ept_violations);
+
+	/* Block 1: pages 16-19 only, nothing the VMM never touched. */
+	i0 = vm_mem_info(vm);
+	ASSERT_EQ(0x1011, guest_read(_metadata, vcpu, GPA_A + 17 * SZ_4K + 8));
+	s1 = own_stats(_metadata);
+	i1 = vm_mem_info(vm);
+	ASSERT_EQ(3, s1.ept_maps_around - s0.ept_maps_around);
+	ASSERT_EQ(4, i1.pinned_pages - i0.pinned_pages);
+	/* Page 24 is new to both: one fault, one page, nothing around. */
+	read_pages(_metadata, vcpu, GPA_A, some, 4, v);
+	ASSERT_EQ(0x1010, v[0]);
+	ASSERT_EQ(0x1013, v[2]);
+	ASSERT_EQ(0, v[3]);
+	s0 = own_stats(_metadata);
+	i0 = vm_mem_info(vm);
+	ASSERT_EQ(1, s0.ept_violations - s1.ept_violations);
+	ASSERT_EQ(s1.ept_maps_around, s0.ept_maps_around);
+	ASSERT_EQ(1, i0.pinned_pages - i1.pinned_pages);
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, 0, 0, NULL));
+
+	/* Read-only: neighbours readable, a write to one is still MMIO. */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, HVX_MEM_READONLY, GPA_A, size, mem));
+	s0 = own_stats(_metadata);
+	ASSERT_EQ(0x1000, guest_read(_metadata, vcpu, GPA_A + 8));
+	ASSERT_EQ(0x1003, guest_read(_metadata, vcpu, GPA_A + 3 * SZ_4K + 8));
+	s1 = own_stats(_metadata);
+	ASSERT_EQ(1, s1.ept_violations - s0.ept_violations);
+	ASSERT_EQ(AROUND_PAGES - 1, s1.ept_maps_around - s0.ept_maps_around);
+	guest_var(vm, mem_args).addrs[0] = GPA_A + 3 * SZ_4K + 8;
+	guest_var(vm, mem_args).n = 1;
+	guest_var(vm, mem_args).seed = 0x77;
+	set_op(vm, MEM_OP_WRITE_LIST);
+	vcpu_run(vcpu);
+	ASSERT_EXIT(HVX_EXIT_MMIO, vcpu);
+	ASSERT_EQ(GPA_A + 3 * SZ_4K + 8, vcpu->run->mmio.phys_addr);
+	ASSERT_EQ(MEM_OP_WRITE_LIST, vcpu_run_sync(vcpu));
+	ASSERT_EQ(0x1003, mem[3 * SZ_4K / 8 + 1]);
+	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, 0, 0, NULL));
+
+	/* Dirty logging: every page its own fault, for its own dirty bit. */
+	ASSERT_EQ(0, set_region(vm, SLOT_A, HVX_MEM_LOG_DIRTY, GPA_A, size, mem));
+	s0 = own_stats(_metadata);
+	read_pages(_metadata, vcpu, GPA_A, all, 4, v);
+	s1 = own_stats(_metadata);
+	ASSERT_EQ(4, s1.ept_violations - s0.ept_violations);
+	ASSERT_EQ(s0.ept_maps_around, s1.ept_maps_around);
+
+	vcpu_free(vcpu);
+	vm_free(vm);
+	munmap(mem, size);
+}
+
 /* ---- Following the VMM's address space (MMU notifier) --------------- */
 
 /* VmLck of this process, kB: hvx charges its pins to locked_vm. */

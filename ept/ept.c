@@ -212,12 +212,14 @@ static u64 ept_leaf(struct hvx_mem *mem, u64 hpa, int level, u64 prot, u8 mt)
 	return new;
 }
 
+static int ept_set(struct hvx_mem *mem, u64 *leaf, u64 hpa, int level,
+		   u64 prot, u8 mt);
+
 /* hvx_ept_map_mt(); without @create a missing table gives -ENOENT. */
 static int ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 		   u8 mt, bool create)
 {
 	u64 *leaf = ept_entry(mem, gpa, level, create);
-	u64 new, old;
 
 	if (!leaf)
 		return -ENOENT;
@@ -225,7 +227,15 @@ static int ept_map(struct hvx_mem *mem, u64 gpa, u64 hpa, int level, u64 prot,
 		return mt == VMX_EPTP_MT_WB ? 0 : -EBUSY;
 	if (IS_ERR(leaf))
 		return PTR_ERR(leaf);
-	new = ept_leaf(mem, hpa, level, prot, mt);
+	return ept_set(mem, leaf, hpa, level, prot, mt);
+}
+
+/* Install or upgrade the @level entry @leaf: ept_map(), after the walk. */
+static int ept_set(struct hvx_mem *mem, u64 *leaf, u64 hpa, int level,
+		   u64 prot, u8 mt)
+{
+	u64 new = ept_leaf(mem, hpa, level, prot, mt), old;
+
 	old = READ_ONCE(*leaf);
 	for (;;) {
 		u64 cur;
@@ -333,9 +343,67 @@ int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
 	return ept_map(mem, gpa, hpa, level, prot, VMX_EPTP_MT_WB, false);
 }
 
+/*
+ * The table of 4 KiB leaves for @gpa: @hint's if it is still good, else
+ * found by a walk and remembered there. NULL if a table above is
+ * missing, ERR_PTR(-EEXIST) if a large leaf maps @gpa.
+ */
+static u64 *ept_l1_table(struct hvx_mem *mem, struct hvx_ept_hint *hint,
+			 u64 gpa)
+{
+	unsigned long gen = atomic_long_read(&mem->tables_gen);
+	u64 region = (gpa >> 21) + 1, *leaf;
+
+	if (hint->region == region && hint->gen == gen)
+		return hint->table;
+	smp_rmb();	/* the generation before the walk: ept_unhooked() */
+	leaf = ept_entry(mem, gpa, 1, false);
+	if (IS_ERR_OR_NULL(leaf))
+		return leaf;
+	hint->region = region;
+	hint->gen = gen;
+	hint->table = leaf - ept_index(gpa, 1);
+	return hint->table;
+}
+
+/* Tables were unhooked: no hint may lead to them once they are freed. */
+static void ept_unhooked(struct hvx_mem *mem)
+{
+	smp_mb__before_atomic();	/* the unhook before the generation */
+	atomic_long_inc(&mem->tables_gen);
+}
+
+/**
+ * hvx_ept_map_4k - install or upgrade a 4 KiB write-back leaf, no allocation
+ * @mem: the VM's memory.
+ * @hint: the faulting vCPU's last table (struct hvx_ept_hint), used when
+ *	@gpa lies in the same 2 MiB range and updated otherwise.
+ * @gpa: guest physical address, 4 KiB aligned.
+ * @hpa: host physical address, 4 KiB aligned.
+ * @prot: VMX_EPT_{READABLE,WRITABLE,EXECUTABLE}_MASK bits.
+ *
+ * hvx_ept_map_prepared() at level 1, without the walk from the PML4 when
+ * the hint holds.
+ * Context: as hvx_ept_map_prepared(); @hint is the caller's vCPU's own.
+ * Return: as hvx_ept_map_prepared().
+ */
+int hvx_ept_map_4k(struct hvx_mem *mem, struct hvx_ept_hint *hint, u64 gpa,
+		   u64 hpa, u64 prot)
+{
+	u64 *table = ept_l1_table(mem, hint, gpa);
+
+	if (!table)
+		return -ENOENT;
+	if (IS_ERR(table))
+		return 0;	/* a large leaf maps it (-EEXIST) */
+	return ept_set(mem, &table[ept_index(gpa, 1)], hpa, 1, prot,
+		       VMX_EPTP_MT_WB);
+}
+
 /**
  * hvx_ept_map_block - install missing 4 KiB write-back leaves of one table
  * @mem: the VM's memory.
+ * @hint: as for hvx_ept_map_4k().
  * @gpa: guest physical address of @pages[0], 4 KiB aligned; the @n pages
  *	from it lie in one 2 MiB-aligned range (one table of leaves).
  * @pages: the pages to map, in GPA order; a NULL entry is left alone.
@@ -356,14 +424,16 @@ int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
  * Return: the number of leaves installed; 0 also when the table is
  * missing.
  */
-int hvx_ept_map_block(struct hvx_mem *mem, u64 gpa, struct page **pages,
-		      unsigned int n, u64 prot)
+int hvx_ept_map_block(struct hvx_mem *mem, struct hvx_ept_hint *hint, u64 gpa,
+		      struct page **pages, unsigned int n, u64 prot)
 {
-	u64 *leaf = ept_entry(mem, gpa, 1, false);
+	u64 *leaf = ept_l1_table(mem, hint, gpa);
 	unsigned int k, done = 0;
 
-	if (IS_ERR_OR_NULL(leaf) ||
-	    WARN_ON_ONCE(ept_index(gpa, 1) + n > EPT_ENTRIES))
+	if (IS_ERR_OR_NULL(leaf))
+		return 0;
+	leaf += ept_index(gpa, 1);
+	if (WARN_ON_ONCE(ept_index(gpa, 1) + n > EPT_ENTRIES))
 		return 0;
 	for (k = 0; k < n; k++) {
 		if (!pages[k] || READ_ONCE(leaf[k]))
@@ -543,6 +613,8 @@ void hvx_ept_zap_range(struct hvx_mem *mem, u64 gpa, u64 npages)
 	down_write(&mem->mmu_lock);
 	ept_zap(mem, mem->pml4, EPT_LEVELS, 0, gpa, gpa + (npages << PAGE_SHIFT),
 		&free);
+	if (!list_empty(&free))
+		ept_unhooked(mem);
 	hvx_ept_flush_all_cpus(mem);
 	up_write(&mem->mmu_lock);
 	list_for_each_entry_safe(page, tmp, &free, lru) {
@@ -649,6 +721,7 @@ u64 hvx_ept_nx_unhook(struct hvx_mem *mem, u64 gpa, int level)
 	cur = READ_ONCE(*entry);
 	if (!cur || ept_is_leaf(cur, level) || cmpxchg64(entry, cur, 0) != cur)
 		return 0;
+	ept_unhooked(mem);
 	return cur;
 }
 

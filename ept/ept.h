@@ -66,6 +66,24 @@ struct hvx_slot {
 };
 
 /**
+ * struct hvx_ept_hint - the last table of 4 KiB leaves a vCPU's fault used
+ * @region: (GPA >> 21) + 1 of the 2 MiB range that @table maps; 0: none.
+ * @gen: hvx_mem.tables_gen read before @table was found.
+ * @table: kernel address of that table.
+ *
+ * Saves the walk from the PML4 when a fault lands in the same 2 MiB range
+ * as the last one (a guest touching its memory in order). Read and
+ * written by one vCPU's thread only, so never torn; good while @gen is
+ * hvx_mem.tables_gen: a table is unhooked, then the generation bumped,
+ * then (after an SRCU grace period, or once no slot can reach it) freed.
+ */
+struct hvx_ept_hint {
+	u64 region;
+	unsigned long gen;
+	u64 *table;
+};
+
+/**
  * struct hvx_mem - the guest-physical address space of one VM
  * @lock: serialises slot changes, the listener and dirty-log harvesting.
  * @srcu: protects readers of @slots (EPT-violation handler, guest memory
@@ -94,6 +112,8 @@ struct hvx_slot {
  * @nr_tables: EPT table pages allocated for this VM.
  * @nr_flushes: VM-wide EPT flushes done (hvx_ept_flush_all_cpus()).
  * @nr_leaves: EPT leaves present now, by size: 4 KiB, 2 MiB, 1 GiB.
+ * @tables_gen: bumped after an EPT table is unhooked and before it can be
+ *	freed; a struct hvx_ept_hint of another value is stale.
  * @listener: told about every RAM slot (IOMMU mapping), or NULL; set and
  *	read under @lock. While one is set, every page of every slot is
  *	pinned.
@@ -150,6 +170,7 @@ struct hvx_mem {
 	atomic64_t nr_tables;
 	atomic64_t nr_flushes;
 	atomic64_t nr_leaves[3];
+	atomic_long_t tables_gen;
 	struct hvx_mem_listener *listener;
 	struct list_head mmio;
 	unsigned int nr_device_mmio;
@@ -274,7 +295,7 @@ int hvx_mem_set_limit(struct hvx_mem *mem, const struct hvx_mem_limit *l);
 void hvx_mem_get_info(struct hvx_mem *mem, struct hvx_mem_info *info);
 u64 hvx_mem_size(struct hvx_mem *mem);
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write, bool mapped,
-		  struct hvx_stats *stats);
+		  struct hvx_stats *stats, struct hvx_ept_hint *hint);
 int hvx_gpa_read(struct hvx_mem *mem, u64 gpa, void *buf, unsigned int len);
 int hvx_gpa_write(struct hvx_mem *mem, u64 gpa, const void *buf,
 		  unsigned int len);
@@ -327,8 +348,10 @@ bool hvx_ept_unmap(struct hvx_mem *mem, u64 start, u64 end,
 int hvx_ept_prepare(struct hvx_mem *mem, u64 gpa, int level);
 int hvx_ept_map_prepared(struct hvx_mem *mem, u64 gpa, u64 hpa, int level,
 			 u64 prot);
-int hvx_ept_map_block(struct hvx_mem *mem, u64 gpa, struct page **pages,
-		      unsigned int n, u64 prot);
+int hvx_ept_map_4k(struct hvx_mem *mem, struct hvx_ept_hint *hint, u64 gpa,
+		   u64 hpa, u64 prot);
+int hvx_ept_map_block(struct hvx_mem *mem, struct hvx_ept_hint *hint, u64 gpa,
+		      struct page **pages, unsigned int n, u64 prot);
 bool hvx_mem_range_used(struct hvx_mem *mem, u64 start, u64 end);
 bool hvx_ept_write_protect(struct hvx_mem *mem, u64 gpa);
 bool hvx_ept_test_clear_dirty(struct hvx_mem *mem, u64 gpa);

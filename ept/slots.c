@@ -1131,14 +1131,16 @@ static void fault_unpin(struct hvx_mem *mem, struct page *page)
 }
 
 /*
- * Map entry @i of @slot with a 4 KiB leaf, storing *@new first if it is
- * set (fault_store(); *@new becomes NULL once the slot holds it). Returns
- * as hvx_ept_map_prepared(), -ENOENT when a table above the leaf is
- * missing (hvx_ept_prepare() it unlocked, and try again), or -ESTALE if
- * an invalidation hit the slot since @seq. Caller holds mem->srcu.
+ * Map entry @i of @slot with a 4 KiB leaf (hvx_ept_map_4k(), through
+ * @hint), storing *@new first if it is set (fault_store(); *@new becomes
+ * NULL once the slot holds it). Returns as hvx_ept_map_prepared(),
+ * -ENOENT when a table above the leaf is missing (hvx_ept_prepare() it
+ * unlocked, and try again), or -ESTALE if an invalidation hit the slot
+ * since @seq. Caller holds mem->srcu.
  */
 static int fault_map_4k(struct hvx_mem *mem, struct hvx_slot *slot, u64 i,
-			unsigned long seq, struct page **new, u64 prot)
+			unsigned long seq, struct page **new, u64 prot,
+			struct hvx_ept_hint *hint)
 {
 	struct page *page;
 	bool stored;
@@ -1149,8 +1151,8 @@ static int fault_map_4k(struct hvx_mem *mem, struct hvx_slot *slot, u64 i,
 	if (stored)
 		*new = NULL;
 	if (page)
-		ret = hvx_ept_map_prepared(mem, slot->gpa + (i << PAGE_SHIFT),
-					   page_to_phys(page), 1, prot);
+		ret = hvx_ept_map_4k(mem, hint, slot->gpa + (i << PAGE_SHIFT),
+				     page_to_phys(page), prot);
 	up_read(&mem->mmu_lock);
 	return ret;
 }
@@ -1174,7 +1176,8 @@ static int fault_map_4k(struct hvx_mem *mem, struct hvx_slot *slot, u64 i,
  * dirty logging.
  */
 static unsigned int fault_around(struct hvx_mem *mem, struct hvx_slot *slot,
-				 u64 i, unsigned long seq, u64 prot)
+				 u64 i, unsigned long seq, u64 prot,
+				 struct hvx_ept_hint *hint)
 {
 	const u64 block = FAULT_AROUND_PAGES << PAGE_SHIFT;
 	u64 gpa = slot->gpa + (i << PAGE_SHIFT);
@@ -1233,8 +1236,8 @@ static unsigned int fault_around(struct hvx_mem *mem, struct hvx_slot *slot,
 		}
 		map[k] = old ? old : READ_ONCE(slot->pages[first + k]);
 	}
-	done = hvx_ept_map_block(mem, slot->gpa + (first << PAGE_SHIFT), map, n,
-				 prot);
+	done = hvx_ept_map_block(mem, hint, slot->gpa + (first << PAGE_SHIFT),
+				 map, n, prot);
 	up_read(&mem->mmu_lock);
 unpin:
 	if (dup) {
@@ -1429,6 +1432,8 @@ static void nx_recover_work(struct work_struct *work)
  * @stats: the faulting vCPU's statistics: ept_maps_4k/2m/1g,
  *	ept_maps_around, ept_dirty_faults, ept_slot_waits and nx_huge_splits
  *	are counted here.
+ * @hint: the faulting vCPU's last table of 4 KiB leaves (struct
+ *	hvx_ept_hint), used and updated here.
  *
  * Pins the page (or, for a large leaf, the whole aligned range) and maps
  * it write-back. The leaf is installed only if no invalidation of the
@@ -1455,7 +1460,7 @@ static void nx_recover_work(struct work_struct *work)
  * then).
  */
 int hvx_ept_fault(struct hvx_mem *mem, u64 gpa, bool write, bool mapped,
-		  struct hvx_stats *stats)
+		  struct hvx_stats *stats, struct hvx_ept_hint *hint)
 {
 	bool readonly, logged, stored, faulted = false;
 	struct page *page, *new;
@@ -1535,11 +1540,12 @@ again:
 		if (logged && !write && !mem->ad)
 			prot = EPT_PROT_RX;
 		/* One walk when the tables are there (the common case). */
-		ret = fault_map_4k(mem, slot, i, seq, &new, prot);
+		ret = fault_map_4k(mem, slot, i, seq, &new, prot, hint);
 		if (ret == -ENOENT) {
 			ret = hvx_ept_prepare(mem, gpa & PAGE_MASK, 1);
 			if (!ret)
-				ret = fault_map_4k(mem, slot, i, seq, &new, prot);
+				ret = fault_map_4k(mem, slot, i, seq, &new,
+						   prot, hint);
 			if (ret == -ENOENT)
 				ret = -ESTALE;	/* table recovered meanwhile */
 		}
@@ -1548,7 +1554,7 @@ again:
 		/* A page the host had: its neighbours likely too (the VMM's). */
 		if (ret == 1 && !logged && !faulted)
 			stats->ept_maps_around += fault_around(mem, slot, i, seq,
-							       prot);
+							       prot, hint);
 		/*
 		 * Mark the page dirty after making it writable, so that a
 		 * concurrent HVX_GET_DIRTY_LOG either reports it now and

@@ -457,7 +457,7 @@ static int handle_ept_violation(struct hvx_vmx_vcpu *v)
 		smp_rmb();	/* the generation before the slots: hvx_mem_changed() */
 		ret = hvx_ept_fault(v->mem, gpa, write,
 				    v->exit_qual & HVX_EPT_QUAL_PROT,
-				    &v->stats.s);
+				    &v->stats.s, &v->ept_hint);
 		if (ret < 0)
 			return ret;
 		if (ret == HVX_FAULT_MAPPED) {

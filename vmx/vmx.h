@@ -726,6 +726,8 @@ struct hvx_mmio_icache {
  *	exit, at the end of hvx_vmx_run() and by every write of a cached
  *	field (hvx_vmx_xfield_flush()), so a value never outlives the
  *	exit's handling.
+ * @ept_hint: the table of 4 KiB EPT leaves this vCPU's last RAM fault
+ *	used (struct hvx_ept_hint); vCPU thread only.
  * @mmio_hint: guest page frames whose last EPT violation was MMIO, indexed
  *	by the low bits of the frame (~0: none). An EPT violation at one of
  *	them has its emulator fields read before the VMCS is let go; only a
@@ -886,6 +888,7 @@ struct hvx_vmx_vcpu {
 	u64 exit_qual;
 	u32 instr_len;
 	u64 xf[HVX_NR_XF];
+	struct hvx_ept_hint ept_hint;
 	u64 mmio_hint[HVX_MMIO_HINTS];
 	unsigned long mmio_nosl[HVX_MMIO_HINTS];
 	struct hvx_mmio_icache icache;

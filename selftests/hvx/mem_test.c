@@ -200,6 +200,16 @@ static bool param_set(const char *name, long val)
 	return !write_str(path, buf);
 }
 
+/* @size bytes of private anonymous memory, not touched yet. */
+static void *anon_map(uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	LIB_ASSERT(p != MAP_FAILED, "mmap: %m");
+	return p;
+}
+
 /* Anonymous memory aligned to @align; the mapping is returned in *base. */
 static uint8_t *map_aligned(uint64_t size, uint64_t align, void **base,
 			    uint64_t *len)
@@ -255,9 +265,7 @@ TEST(pattern_round_trip)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, ram);
+	ram = anon_map(size);
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, size, ram));
 
 	guest_var(vm, mem_args).gpa = GPA_A;
@@ -312,9 +320,7 @@ TEST(outside_slots_is_mmio)
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
 	/* 128 KiB of host memory, only the first 64 KiB in the slot. */
-	backing = mmap(NULL, 2 * SZ_64K, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, backing);
+	backing = anon_map(2 * SZ_64K);
 	for (uint64_t i = 0; i < 2 * SZ_64K / 8; i++)
 		backing[i] = marker;
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, backing));
@@ -364,9 +370,7 @@ TEST(readonly_slot)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	rom = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, rom);
+	rom = anon_map(SZ_64K);
 	rom[2] = 0x0badc0de;
 	ASSERT_EQ(0, set_region(vm, SLOT_A, HVX_MEM_READONLY, GPA_A, SZ_64K, rom));
 
@@ -421,9 +425,7 @@ TEST(move_resize_reflag)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	mem = mmap(NULL, 2 * SZ_64K, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
+	mem = anon_map(2 * SZ_64K);
 	mem[1] = 0x1111;
 	mem[SZ_64K / 8 + 1] = 0x2222;
 	mem[SZ_64K / 16 + 1] = 0x3333;
@@ -491,9 +493,7 @@ TEST(bad_requests_change_nothing)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	mem = mmap(NULL, 4 * SZ_64K, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
+	mem = anon_map(4 * SZ_64K);
 	((uint64_t *)mem)[1] = 0x4444;
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
 	ASSERT_EQ(0x4444, guest_read(_metadata, vcpu, GPA_A + 8));
@@ -588,9 +588,7 @@ TEST(delete_while_running)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	mem = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
+	mem = anon_map(SZ_64K);
 	mem[0] = 1;
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, GPA_A, SZ_64K, mem));
 	ASSERT_EQ(1, guest_read(_metadata, vcpu, GPA_A));
@@ -631,9 +629,7 @@ TEST(slot_churn_no_leaks)
 	REQUIRE_VMX();
 	pins_before = host_pins();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	mem = mmap(NULL, 4 * SZ_64K, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
+	mem = anon_map(4 * SZ_64K);
 	memset(mem, 0x5a, 4 * SZ_64K);
 	guest_var(vm, mem_args).stride = SZ_64K / 2;
 
@@ -726,9 +722,7 @@ TEST(fault_around)
 
 	REQUIRE_VMX();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
+	mem = anon_map(size);
 	/* Block 0: the VMM wrote every page; block 1: only pages 16-19. */
 	for (int i = 0; i < AROUND_PAGES + 4; i++)
 		mem[i * SZ_4K / 8 + 1] = 0x1000 + i;
@@ -855,9 +849,7 @@ TEST(follows_vmm_mappings)
 	REQUIRE_VMX();
 	pins_before = host_pins();
 	vcpu = vm_create_long(&vm, guest_mem, 0);
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
+	mem = anon_map(size);
 	for (int i = 0; i < 4; i++)
 		mem[i * SZ_4K / 8] = 0x1111 * (i + 1);
 	ASSERT_EQ(0, set_region(vm, SLOT_A, 0, gpa, size, mem));
@@ -966,9 +958,7 @@ FIXTURE_SETUP(dirty)
 	}
 	self->vcpu = vm_create_long(&self->vm, guest_mem, 0);
 	ASSERT_TRUE(param_set("ept_ad", ad));
-	self->mem = mmap(NULL, DIRTY_PAGES * SZ_4K, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->mem);
+	self->mem = anon_map(DIRTY_PAGES * SZ_4K);
 	ASSERT_EQ(0, set_region(self->vm, SLOT_A, HVX_MEM_LOG_DIRTY, GPA_A,
 				DIRTY_PAGES * SZ_4K, self->mem));
 }

@@ -190,6 +190,95 @@ void hvx_vmx_run_cpu_off(void)
 	u->host_read = false;
 }
 
+/* SWAPGS is allowed: not under FRED, where it raises #UD (6.9 on). */
+static __always_inline bool host_swapgs_ok(void)
+{
+#ifdef X86_FEATURE_FRED
+	if (cpu_feature_enabled(X86_FEATURE_FRED))
+		return false;
+#endif
+	return !cpu_feature_enabled(X86_FEATURE_XENPV);
+}
+
+/*
+ * IA32_KERNEL_GS_BASE (user mode's GS base while the kernel runs, which
+ * SWAPGS to user mode loads, or the guest's) is read and written as the
+ * kernel itself does where it can (FSGSBASE, neither FRED nor Xen PV: its
+ * __rdgsbase_inactive() and __wrgsbase_inactive(), behind
+ * current_save_fsgs() and x86_gsbase_write_cpu_inactive(), which KVM's
+ * vmx_prepare_switch_to_guest() uses): SWAPGS, RDGSBASE/WRGSBASE, SWAPGS,
+ * with interrupts off. Neither is serializing, unlike RDMSR and WRMSR
+ * (SDM Vol. 3A 9.3), so the per-run switch of a long-mode guest's value
+ * costs no MSR access. An NMI, #DB or #MC between the SWAPGSes takes the
+ * kernel's paranoid entry, which with FSGSBASE saves and sets GS base
+ * itself whatever it holds. noinstr, and so out of kprobes' reach (as
+ * the kernel's): nothing may trap between the SWAPGSes.
+ */
+static __always_inline bool kgs_fsgsbase(void)
+{
+	return static_cpu_has(X86_FEATURE_FSGSBASE) && host_swapgs_ok();
+}
+
+static noinline noinstr unsigned long kgs_read_fsgsbase(void)
+{
+	unsigned long base;
+
+	asm volatile("swapgs\n\trdgsbase %0\n\tswapgs"
+		     : "=r"(base) : : "memory");
+	return base;
+}
+
+/* Load @val, return what was there; one SWAPGS pair for both. */
+static noinline noinstr unsigned long kgs_xchg_fsgsbase(unsigned long val)
+{
+	unsigned long old;
+
+	asm volatile("swapgs\n\trdgsbase %0\n\twrgsbase %1\n\tswapgs"
+		     : "=&r"(old) : "r"(val) : "memory");
+	return old;
+}
+
+static noinline noinstr void kgs_write_fsgsbase(unsigned long val)
+{
+	asm volatile("swapgs\n\twrgsbase %0\n\tswapgs"
+		     : : "r"(val) : "memory");
+}
+
+/* The CPU's IA32_KERNEL_GS_BASE. Interrupts off. */
+static unsigned long kgs_read(void)
+{
+	unsigned long base;
+
+	lockdep_assert_irqs_disabled();
+	if (kgs_fsgsbase())
+		return kgs_read_fsgsbase();
+	rdmsrq(MSR_KERNEL_GS_BASE, base);
+	return base;
+}
+
+/* Make the CPU's IA32_KERNEL_GS_BASE @val. Interrupts off. */
+static void kgs_write(unsigned long val)
+{
+	lockdep_assert_irqs_disabled();
+	if (kgs_fsgsbase())
+		kgs_write_fsgsbase(val);
+	else
+		wrmsrq(MSR_KERNEL_GS_BASE, val);
+}
+
+/* kgs_read(), then kgs_write() of @val. Interrupts off. */
+static unsigned long kgs_xchg(unsigned long val)
+{
+	unsigned long old;
+
+	lockdep_assert_irqs_disabled();
+	if (kgs_fsgsbase())
+		return kgs_xchg_fsgsbase(val);
+	rdmsrq(MSR_KERNEL_GS_BASE, old);
+	wrmsrq(MSR_KERNEL_GS_BASE, val);
+	return old;
+}
+
 /* The guest's KERNEL_GS_BASE and user-return MSRs, as it needs them. */
 static void load_guest_msrs(struct hvx_vmx_vcpu *v)
 {
@@ -203,7 +292,7 @@ static void load_guest_msrs(struct hvx_vmx_vcpu *v)
 	 * on the CPU holds the guest's value, read back by put.
 	 */
 	if (sys && !rs->kgs_loaded) {
-		wrmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		kgs_write(v->msr.kernel_gs_base);
 		rs->kgs_loaded = true;
 	}
 	/*
@@ -252,40 +341,6 @@ u64 hvx_vmx_kernel_gs_base(struct hvx_vmx_vcpu *v, bool write, u64 val)
 	return val;
 }
 
-/* SWAPGS is allowed: not under FRED, where it raises #UD (6.9 on). */
-static __always_inline bool host_swapgs_ok(void)
-{
-#ifdef X86_FEATURE_FRED
-	if (cpu_feature_enabled(X86_FEATURE_FRED))
-		return false;
-#endif
-	return !cpu_feature_enabled(X86_FEATURE_XENPV);
-}
-
-/*
- * The host's IA32_KERNEL_GS_BASE (user mode's GS base, which SWAPGS to
- * user mode loads). Where the kernel itself reads it with SWAPGS,
- * RDGSBASE, SWAPGS (FSGSBASE, neither FRED nor Xen PV: its
- * __rdgsbase_inactive(), behind current_save_fsgs(), which KVM's
- * vmx_prepare_switch_to_guest() uses), so does hvx, in one asm statement
- * with interrupts off: no RDMSR. An NMI or #MC between the SWAPGSes
- * takes the kernel's paranoid entry, which sets GS base itself with
- * FSGSBASE.
- */
-static unsigned long host_kernel_gs_base(void)
-{
-	unsigned long base;
-
-	lockdep_assert_irqs_disabled();
-	if (static_cpu_has(X86_FEATURE_FSGSBASE) && host_swapgs_ok()) {
-		asm volatile("swapgs\n\trdgsbase %0\n\tswapgs"
-			     : "=r"(base) : : "memory");
-		return base;
-	}
-	rdmsrq(MSR_KERNEL_GS_BASE, base);
-	return base;
-}
-
 /**
  * hvx_vmx_run_prepare - switch the per-run state to the guest if needed
  * @v: the vCPU, about to be entered; its VMCS is current.
@@ -312,7 +367,12 @@ void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v)
 	savesegment(gs, h->gs);
 	asm volatile("sldt %0" : "=r"(h->ldt));
 	h->fs_base = x86_fsbase_read_cpu();
-	h->kernel_gs_base = host_kernel_gs_base();
+	/* The host's KERNEL_GS_BASE, and the guest's in its place if used. */
+	rs->kgs_loaded = v->syscall_msrs;
+	if (rs->kgs_loaded)
+		h->kernel_gs_base = kgs_xchg(v->msr.kernel_gs_base);
+	else
+		h->kernel_gs_base = kgs_read();
 	h->debugctl = hvx_caps.debugctl ? get_debugctlmsr() : 0;
 	/* The VMCS keeps the field across VMCLEAR and a move to another CPU. */
 	if (!rs->host_fs_base_ok || rs->host_fs_base != h->fs_base) {
@@ -320,7 +380,6 @@ void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v)
 		rs->host_fs_base = h->fs_base;
 		rs->host_fs_base_ok = true;
 	}
-	rs->kgs_loaded = false;
 	load_guest_msrs(v);
 	rs->loaded = true;
 }
@@ -356,12 +415,22 @@ static void run_put_state(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_vmx_run_state *rs = &v->rs;
 	struct hvx_vmx_host_state *h = &rs->host;
+	unsigned long flags;
 
 	if (!rs->loaded)
 		return;
-	/* The guest writes it without exits (MSR bitmap). */
-	if (rs->kgs_loaded)
-		rdmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+	/*
+	 * The guest writes it without exits (MSR bitmap): read it back and
+	 * give the host its own, unless load_gs_index() below replaces it.
+	 */
+	if (rs->kgs_loaded) {
+		local_irq_save(flags);
+		if (h->gs)
+			v->msr.kernel_gs_base = kgs_read();
+		else
+			v->msr.kernel_gs_base = kgs_xchg(h->kernel_gs_base);
+		local_irq_restore(flags);
+	}
 	if (h->ldt)
 		asm volatile("lldt %0" : : "r"(h->ldt));
 	if (h->ds)
@@ -376,7 +445,7 @@ static void run_put_state(struct hvx_vmx_vcpu *v)
 	/* load_gs_index() replaces KERNEL_GS_BASE: restored after it. */
 	if (h->gs)
 		load_gs_index(h->gs);
-	if (rs->kgs_loaded || h->gs)
+	if (h->gs)
 		wrmsrq(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	rs->kgs_loaded = false;
 	/*

@@ -67,13 +67,15 @@ static const u32 uret_msrs[HVX_URET_NR] = {
  * Per CPU: the host's values (read on the CPU's first use, when hvx has
  * changed none of them there) and what the CPU holds now. @registered:
  * the notifier is on this CPU's list, so some return to user mode will
- * restore @host.
+ * restore @host. @dirty: the slots where @curr is not @host, so that the
+ * restore on every return to user mode looks at those alone.
  */
 struct hvx_uret {
 #ifdef HVX_HAVE_USER_RETURN_NOTIFIER
 	struct user_return_notifier urn;
 #endif
 	bool registered, host_read;
+	u8 dirty;
 	u64 host[HVX_URET_NR];
 	u64 curr[HVX_URET_NR];
 };
@@ -101,13 +103,11 @@ static void uret_restore(struct hvx_uret *u)
 {
 	unsigned int i;
 
-	if (!u->host_read)
-		return;
-	for (i = 0; i < uret_nr(); i++) {
-		if (u->curr[i] != u->host[i]) {
-			wrmsrq(uret_msrs[i], u->host[i]);
-			u->curr[i] = u->host[i];
-		}
+	while (u->dirty) {
+		i = __ffs(u->dirty);
+		wrmsrq(uret_msrs[i], u->host[i]);
+		u->curr[i] = u->host[i];
+		u->dirty &= ~BIT(i);
 	}
 }
 
@@ -164,6 +164,11 @@ static __always_inline void uret_load(struct hvx_uret *u, unsigned int slot,
 		return;
 	wrmsrq(uret_msrs[slot], val);
 	u->curr[slot] = val;
+	if (val == u->host[slot]) {
+		u->dirty &= ~BIT(slot);
+		return;
+	}
+	u->dirty |= BIT(slot);
 	uret_register(u);
 }
 

@@ -23,12 +23,16 @@
  *   is scheduled out): gives back segments, KERNEL_GS_BASE, the GDT limit
  *   (load_fixmap_gdt(), one LGDT) and the TSS limit.
  *
- * STAR, LSTAR, SFMASK and TSC_AUX are not given back by put: the kernel
- * does not use them before the next return to user mode, so a per-CPU
- * user-return notifier restores the host's values then, whichever task
- * returns (the kernel moves the notification to the next task on a
- * context switch). A vCPU that runs again on the same CPU first finds
- * its own values still loaded, and pays no WRMSR.
+ * STAR, LSTAR, SFMASK and TSC_AUX are not given back by the put of a
+ * thread scheduled out inside a run: the kernel does not use them before
+ * the next return to user mode, so the preempt notifier registers a
+ * per-CPU user-return notifier that restores the host's values then,
+ * whichever task returns (the kernel moves the notification to the next
+ * task on a context switch). A vCPU that runs again on the same CPU first
+ * finds its own values still loaded, and pays no WRMSR. At the end of a
+ * run they are written back at once: HVX_RUN returns to user mode next,
+ * so waiting saves no WRMSR, and the notifier would cost a registration
+ * and a call on every exit to userspace.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -169,7 +173,44 @@ static __always_inline void uret_load(struct hvx_uret *u, unsigned int slot,
 		return;
 	}
 	u->dirty |= BIT(slot);
+#ifndef HVX_HAVE_PREEMPT_NOTIFIERS
+	/* No sched_out to register it: the thread may be switched out now. */
 	uret_register(u);
+#endif
+}
+
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+/*
+ * The thread is scheduled out inside a run (interrupts off): if this CPU
+ * holds guest values, the next return to user mode on it restores them.
+ */
+static void uret_defer(void)
+{
+	struct hvx_uret *u = this_cpu_ptr(&hvx_uret);
+
+	if (u->dirty)
+		uret_register(u);
+}
+#endif
+
+/*
+ * The run ends and HVX_RUN returns to user mode: the host's values back
+ * now, on this CPU (the one the run last loaded them on; a CPU the
+ * thread left has the notifier registered by uret_defer()). Preemption
+ * off. Without user-return notifiers, put restored them already.
+ */
+static void uret_put(void)
+{
+#ifdef HVX_HAVE_USER_RETURN_NOTIFIER
+	struct hvx_uret *u = this_cpu_ptr(&hvx_uret);
+	unsigned long flags;
+
+	if (likely(!u->dirty))
+		return;
+	local_irq_save(flags);	/* against hvx_vmx_run_cpu_off() */
+	uret_restore(u);
+	local_irq_restore(flags);
+#endif
 }
 
 /**
@@ -513,6 +554,8 @@ static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 	if (READ_ONCE(v->rs.kick_ids))
 		irq_work_queue(&v->rs.kick_work);
 	run_put_state(v);
+	/* The guest's user-return MSRs stay until some task returns to user mode. */
+	uret_defer();
 	hvx_vmx_pv_sched_out(v);	/* steal time: preempted */
 }
 
@@ -603,6 +646,7 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v)
 
 	preempt_disable();
 	run_put_state(v);
+	uret_put();
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	preempt_notifier_unregister(&rs->pn);
 	hvx_vmx_kick_sender(NULL, v);

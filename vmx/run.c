@@ -291,7 +291,7 @@ static noinline noinstr void kgs_write_fsgsbase(unsigned long val)
 }
 
 /* The CPU's IA32_KERNEL_GS_BASE. Interrupts off. */
-static unsigned long kgs_read(void)
+static __always_inline unsigned long kgs_read(void)
 {
 	unsigned long base;
 
@@ -303,7 +303,7 @@ static unsigned long kgs_read(void)
 }
 
 /* Make the CPU's IA32_KERNEL_GS_BASE @val. Interrupts off. */
-static void kgs_write(unsigned long val)
+static __always_inline void kgs_write(unsigned long val)
 {
 	lockdep_assert_irqs_disabled();
 	if (kgs_fsgsbase())
@@ -313,7 +313,7 @@ static void kgs_write(unsigned long val)
 }
 
 /* kgs_read(), then kgs_write() of @val. Interrupts off. */
-static unsigned long kgs_xchg(unsigned long val)
+static __always_inline unsigned long kgs_xchg(unsigned long val)
 {
 	unsigned long old;
 

@@ -23,12 +23,16 @@
  *   is scheduled out): gives back segments, KERNEL_GS_BASE, the GDT limit
  *   (load_fixmap_gdt(), one LGDT) and the TSS limit.
  *
- * STAR, LSTAR, SFMASK and TSC_AUX are not given back by put: the kernel
- * does not use them before the next return to user mode, so a per-CPU
- * user-return notifier restores the host's values then, whichever task
- * returns (the kernel moves the notification to the next task on a
- * context switch). A vCPU that runs again on the same CPU first finds
- * its own values still loaded, and pays no WRMSR.
+ * STAR, LSTAR, SFMASK and TSC_AUX are not given back by the put of a
+ * thread scheduled out inside a run: the kernel does not use them before
+ * the next return to user mode, so the preempt notifier registers a
+ * per-CPU user-return notifier that restores the host's values then,
+ * whichever task returns (the kernel moves the notification to the next
+ * task on a context switch). A vCPU that runs again on the same CPU first
+ * finds its own values still loaded, and pays no WRMSR. At the end of a
+ * run they are written back at once: HVX_RUN returns to user mode next,
+ * so waiting saves no WRMSR, and the notifier would cost a registration
+ * and a call on every exit to userspace.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -67,13 +71,15 @@ static const u32 uret_msrs[HVX_URET_NR] = {
  * Per CPU: the host's values (read on the CPU's first use, when hvx has
  * changed none of them there) and what the CPU holds now. @registered:
  * the notifier is on this CPU's list, so some return to user mode will
- * restore @host.
+ * restore @host. @dirty: the slots where @curr is not @host, so that the
+ * restore on every return to user mode looks at those alone.
  */
 struct hvx_uret {
 #ifdef HVX_HAVE_USER_RETURN_NOTIFIER
 	struct user_return_notifier urn;
 #endif
 	bool registered, host_read;
+	u8 dirty;
 	u64 host[HVX_URET_NR];
 	u64 curr[HVX_URET_NR];
 };
@@ -101,13 +107,11 @@ static void uret_restore(struct hvx_uret *u)
 {
 	unsigned int i;
 
-	if (!u->host_read)
-		return;
-	for (i = 0; i < uret_nr(); i++) {
-		if (u->curr[i] != u->host[i]) {
-			wrmsrq(uret_msrs[i], u->host[i]);
-			u->curr[i] = u->host[i];
-		}
+	while (u->dirty) {
+		i = __ffs(u->dirty);
+		wrmsrq(uret_msrs[i], u->host[i]);
+		u->curr[i] = u->host[i];
+		u->dirty &= ~BIT(i);
 	}
 }
 
@@ -164,7 +168,49 @@ static __always_inline void uret_load(struct hvx_uret *u, unsigned int slot,
 		return;
 	wrmsrq(uret_msrs[slot], val);
 	u->curr[slot] = val;
+	if (val == u->host[slot]) {
+		u->dirty &= ~BIT(slot);
+		return;
+	}
+	u->dirty |= BIT(slot);
+#ifndef HVX_HAVE_PREEMPT_NOTIFIERS
+	/* No sched_out to register it: the thread may be switched out now. */
 	uret_register(u);
+#endif
+}
+
+#ifdef HVX_HAVE_PREEMPT_NOTIFIERS
+/*
+ * The thread is scheduled out inside a run (interrupts off): if this CPU
+ * holds guest values, the next return to user mode on it restores them.
+ */
+static void uret_defer(void)
+{
+	struct hvx_uret *u = this_cpu_ptr(&hvx_uret);
+
+	if (u->dirty)
+		uret_register(u);
+}
+#endif
+
+/*
+ * The run ends and HVX_RUN returns to user mode: the host's values back
+ * now, on this CPU (the one the run last loaded them on; a CPU the
+ * thread left has the notifier registered by uret_defer()). Preemption
+ * off. Without user-return notifiers, put restored them already.
+ */
+static void uret_put(void)
+{
+#ifdef HVX_HAVE_USER_RETURN_NOTIFIER
+	struct hvx_uret *u = this_cpu_ptr(&hvx_uret);
+	unsigned long flags;
+
+	if (likely(!u->dirty))
+		return;
+	local_irq_save(flags);	/* against hvx_vmx_run_cpu_off() */
+	uret_restore(u);
+	local_irq_restore(flags);
+#endif
 }
 
 /**
@@ -190,6 +236,95 @@ void hvx_vmx_run_cpu_off(void)
 	u->host_read = false;
 }
 
+/* SWAPGS is allowed: not under FRED, where it raises #UD (6.9 on). */
+static __always_inline bool host_swapgs_ok(void)
+{
+#ifdef X86_FEATURE_FRED
+	if (cpu_feature_enabled(X86_FEATURE_FRED))
+		return false;
+#endif
+	return !cpu_feature_enabled(X86_FEATURE_XENPV);
+}
+
+/*
+ * IA32_KERNEL_GS_BASE (user mode's GS base while the kernel runs, which
+ * SWAPGS to user mode loads, or the guest's) is read and written as the
+ * kernel itself does where it can (FSGSBASE, neither FRED nor Xen PV: its
+ * __rdgsbase_inactive() and __wrgsbase_inactive(), behind
+ * current_save_fsgs() and x86_gsbase_write_cpu_inactive(), which KVM's
+ * vmx_prepare_switch_to_guest() uses): SWAPGS, RDGSBASE/WRGSBASE, SWAPGS,
+ * with interrupts off. Neither is serializing, unlike RDMSR and WRMSR
+ * (SDM Vol. 3A 9.3), so the per-run switch of a long-mode guest's value
+ * costs no MSR access. An NMI, #DB or #MC between the SWAPGSes takes the
+ * kernel's paranoid entry, which with FSGSBASE saves and sets GS base
+ * itself whatever it holds. noinstr, and so out of kprobes' reach (as
+ * the kernel's): nothing may trap between the SWAPGSes.
+ */
+static __always_inline bool kgs_fsgsbase(void)
+{
+	return static_cpu_has(X86_FEATURE_FSGSBASE) && host_swapgs_ok();
+}
+
+static noinline noinstr unsigned long kgs_read_fsgsbase(void)
+{
+	unsigned long base;
+
+	asm volatile("swapgs\n\trdgsbase %0\n\tswapgs"
+		     : "=r"(base) : : "memory");
+	return base;
+}
+
+/* Load @val, return what was there; one SWAPGS pair for both. */
+static noinline noinstr unsigned long kgs_xchg_fsgsbase(unsigned long val)
+{
+	unsigned long old;
+
+	asm volatile("swapgs\n\trdgsbase %0\n\twrgsbase %1\n\tswapgs"
+		     : "=&r"(old) : "r"(val) : "memory");
+	return old;
+}
+
+static noinline noinstr void kgs_write_fsgsbase(unsigned long val)
+{
+	asm volatile("swapgs\n\twrgsbase %0\n\tswapgs"
+		     : : "r"(val) : "memory");
+}
+
+/* The CPU's IA32_KERNEL_GS_BASE. Interrupts off. */
+static __always_inline unsigned long kgs_read(void)
+{
+	unsigned long base;
+
+	lockdep_assert_irqs_disabled();
+	if (kgs_fsgsbase())
+		return kgs_read_fsgsbase();
+	rdmsrq(MSR_KERNEL_GS_BASE, base);
+	return base;
+}
+
+/* Make the CPU's IA32_KERNEL_GS_BASE @val. Interrupts off. */
+static __always_inline void kgs_write(unsigned long val)
+{
+	lockdep_assert_irqs_disabled();
+	if (kgs_fsgsbase())
+		kgs_write_fsgsbase(val);
+	else
+		wrmsrq(MSR_KERNEL_GS_BASE, val);
+}
+
+/* kgs_read(), then kgs_write() of @val. Interrupts off. */
+static __always_inline unsigned long kgs_xchg(unsigned long val)
+{
+	unsigned long old;
+
+	lockdep_assert_irqs_disabled();
+	if (kgs_fsgsbase())
+		return kgs_xchg_fsgsbase(val);
+	rdmsrq(MSR_KERNEL_GS_BASE, old);
+	wrmsrq(MSR_KERNEL_GS_BASE, val);
+	return old;
+}
+
 /* The guest's KERNEL_GS_BASE and user-return MSRs, as it needs them. */
 static void load_guest_msrs(struct hvx_vmx_vcpu *v)
 {
@@ -203,7 +338,7 @@ static void load_guest_msrs(struct hvx_vmx_vcpu *v)
 	 * on the CPU holds the guest's value, read back by put.
 	 */
 	if (sys && !rs->kgs_loaded) {
-		wrmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+		kgs_write(v->msr.kernel_gs_base);
 		rs->kgs_loaded = true;
 	}
 	/*
@@ -252,40 +387,6 @@ u64 hvx_vmx_kernel_gs_base(struct hvx_vmx_vcpu *v, bool write, u64 val)
 	return val;
 }
 
-/* SWAPGS is allowed: not under FRED, where it raises #UD (6.9 on). */
-static __always_inline bool host_swapgs_ok(void)
-{
-#ifdef X86_FEATURE_FRED
-	if (cpu_feature_enabled(X86_FEATURE_FRED))
-		return false;
-#endif
-	return !cpu_feature_enabled(X86_FEATURE_XENPV);
-}
-
-/*
- * The host's IA32_KERNEL_GS_BASE (user mode's GS base, which SWAPGS to
- * user mode loads). Where the kernel itself reads it with SWAPGS,
- * RDGSBASE, SWAPGS (FSGSBASE, neither FRED nor Xen PV: its
- * __rdgsbase_inactive(), behind current_save_fsgs(), which KVM's
- * vmx_prepare_switch_to_guest() uses), so does hvx, in one asm statement
- * with interrupts off: no RDMSR. An NMI or #MC between the SWAPGSes
- * takes the kernel's paranoid entry, which sets GS base itself with
- * FSGSBASE.
- */
-static unsigned long host_kernel_gs_base(void)
-{
-	unsigned long base;
-
-	lockdep_assert_irqs_disabled();
-	if (static_cpu_has(X86_FEATURE_FSGSBASE) && host_swapgs_ok()) {
-		asm volatile("swapgs\n\trdgsbase %0\n\tswapgs"
-			     : "=r"(base) : : "memory");
-		return base;
-	}
-	rdmsrq(MSR_KERNEL_GS_BASE, base);
-	return base;
-}
-
 /**
  * hvx_vmx_run_prepare - switch the per-run state to the guest if needed
  * @v: the vCPU, about to be entered; its VMCS is current.
@@ -312,7 +413,12 @@ void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v)
 	savesegment(gs, h->gs);
 	asm volatile("sldt %0" : "=r"(h->ldt));
 	h->fs_base = x86_fsbase_read_cpu();
-	h->kernel_gs_base = host_kernel_gs_base();
+	/* The host's KERNEL_GS_BASE, and the guest's in its place if used. */
+	rs->kgs_loaded = v->syscall_msrs;
+	if (rs->kgs_loaded)
+		h->kernel_gs_base = kgs_xchg(v->msr.kernel_gs_base);
+	else
+		h->kernel_gs_base = kgs_read();
 	h->debugctl = hvx_caps.debugctl ? get_debugctlmsr() : 0;
 	/* The VMCS keeps the field across VMCLEAR and a move to another CPU. */
 	if (!rs->host_fs_base_ok || rs->host_fs_base != h->fs_base) {
@@ -320,7 +426,6 @@ void hvx_vmx_run_prepare(struct hvx_vmx_vcpu *v)
 		rs->host_fs_base = h->fs_base;
 		rs->host_fs_base_ok = true;
 	}
-	rs->kgs_loaded = false;
 	load_guest_msrs(v);
 	rs->loaded = true;
 }
@@ -356,12 +461,22 @@ static void run_put_state(struct hvx_vmx_vcpu *v)
 {
 	struct hvx_vmx_run_state *rs = &v->rs;
 	struct hvx_vmx_host_state *h = &rs->host;
+	unsigned long flags;
 
 	if (!rs->loaded)
 		return;
-	/* The guest writes it without exits (MSR bitmap). */
-	if (rs->kgs_loaded)
-		rdmsrq(MSR_KERNEL_GS_BASE, v->msr.kernel_gs_base);
+	/*
+	 * The guest writes it without exits (MSR bitmap): read it back and
+	 * give the host its own, unless load_gs_index() below replaces it.
+	 */
+	if (rs->kgs_loaded) {
+		local_irq_save(flags);
+		if (h->gs)
+			v->msr.kernel_gs_base = kgs_read();
+		else
+			v->msr.kernel_gs_base = kgs_xchg(h->kernel_gs_base);
+		local_irq_restore(flags);
+	}
 	if (h->ldt)
 		asm volatile("lldt %0" : : "r"(h->ldt));
 	if (h->ds)
@@ -376,7 +491,7 @@ static void run_put_state(struct hvx_vmx_vcpu *v)
 	/* load_gs_index() replaces KERNEL_GS_BASE: restored after it. */
 	if (h->gs)
 		load_gs_index(h->gs);
-	if (rs->kgs_loaded || h->gs)
+	if (h->gs)
 		wrmsrq(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	rs->kgs_loaded = false;
 	/*
@@ -439,6 +554,8 @@ static void run_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 	if (READ_ONCE(v->rs.kick_ids))
 		irq_work_queue(&v->rs.kick_work);
 	run_put_state(v);
+	/* The guest's user-return MSRs stay until some task returns to user mode. */
+	uret_defer();
 	hvx_vmx_pv_sched_out(v);	/* steal time: preempted */
 }
 
@@ -529,6 +646,7 @@ void hvx_vmx_vcpu_put(struct hvx_vmx_vcpu *v)
 
 	preempt_disable();
 	run_put_state(v);
+	uret_put();
 #ifdef HVX_HAVE_PREEMPT_NOTIFIERS
 	preempt_notifier_unregister(&rs->pn);
 	hvx_vmx_kick_sender(NULL, v);

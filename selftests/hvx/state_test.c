@@ -107,9 +107,12 @@ static void wrmsr(uint32_t msr, uint64_t val)
 		     "d"((uint32_t)(val >> 32)) : "memory");
 }
 
-/* First SYNC: bit 0 RDTSCP offered, bit 1 RDPID offered. */
+/*
+ * First SYNC: bit 0 RDTSCP offered, bit 1 RDPID offered. @cpuids: CPUIDs
+ * between two later SYNCs, 0 for STATE_CPUIDS / 4.
+ */
 GUEST_CODE
-void guest_state_msrs(uint64_t unused)
+void guest_state_msrs(uint64_t cpuids)
 {
 	uint32_t a, b, c, d, aux;
 	bool rdtscp, rdpid;
@@ -143,7 +146,7 @@ void guest_state_msrs(uint64_t unused)
 			GUEST_ASSERT_EQ(STATE_TSC_AUX, rdmsr(MSR_TSC_AUX));
 		/* SWAPGS works on the guest's KERNEL_GS_BASE, twice = same. */
 		asm volatile("swapgs; swapgs" ::: "memory");
-		for (int k = 0; k < STATE_CPUIDS / 4; k++)
+		for (uint64_t k = 0; k < (cpuids ? cpuids : STATE_CPUIDS / 4); k++)
 			cpuid(0, 0, &a, &b, &c, &d);
 		GUEST_SYNC(2);
 	}
@@ -389,6 +392,91 @@ TEST(syscall_msrs_tsc_aux_fsgs)
 		ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_GET_GS, &gs));
 		ASSERT_EQ(gs0, gs) TH_LOG("host GS base (KERNEL_GS_BASE in the kernel)");
 	}
+	vcpu_free(vcpu);
+	vm_free(vm);
+}
+
+/* A host thread on the vCPU thread's CPU, checking its own MSR state. */
+struct msr_sibling {
+	pthread_t thread;
+	int cpu;
+	bool rdtscp;
+	atomic_bool stop, in_run;
+	atomic_long rounds, in_run_rounds, errors;
+};
+
+static void *msr_sibling_fn(void *arg)
+{
+	struct msr_sibling *s = arg;
+	unsigned long gs0 = 0x00007f5500002000ul, gs;
+	uint32_t lo, hi, aux;
+	bool in_run;
+
+	if (pin_cpu(s->cpu) ||
+	    syscall(SYS_arch_prctl, ARCH_SET_GS, gs0)) {
+		atomic_fetch_add(&s->errors, 1);
+		return NULL;
+	}
+	while (!atomic_load(&s->stop)) {
+		in_run = atomic_load(&s->in_run);
+		/* SYSCALL through the host's LSTAR, STAR and SFMASK. */
+		if (syscall(SYS_getpid) != getpid() ||
+		    sched_getcpu() != s->cpu ||
+		    syscall(SYS_arch_prctl, ARCH_GET_GS, &gs) || gs != gs0)
+			atomic_fetch_add(&s->errors, 1);
+		if (s->rdtscp) {
+			asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+			if ((aux & 0xfff) != (uint32_t)s->cpu)
+				atomic_fetch_add(&s->errors, 1);
+		}
+		if (in_run && atomic_load(&s->in_run))
+			atomic_fetch_add(&s->in_run_rounds, 1);
+		atomic_fetch_add(&s->rounds, 1);
+		sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * The vCPU thread is scheduled out inside HVX_RUN (long runs of in-kernel
+ * exits) while a sibling thread on the same CPU returns to user mode
+ * again and again: the sibling's SYSCALLs, TSC_AUX (RDTSCP, getcpu) and
+ * GS base are the host's every time (the guest's user-return MSRs are
+ * restored on its way to user mode, KERNEL_GS_BASE by the preempt
+ * notifier), and the guest keeps its own values.
+ */
+TEST(syscall_msrs_preempted_in_run)
+{
+	struct msr_sibling sib = { 0 };
+	int cpus[64], ncpus;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+
+	REQUIRE_VMX();
+	ncpus = allowed_cpus(cpus);
+	ASSERT_LE(1, ncpus);
+	sib.cpu = cpus[0];
+	sib.rdtscp = host_has_rdtscp();
+	ASSERT_EQ(0, pin_cpu(sib.cpu));
+	vcpu = vm_create_long(&vm, guest_state_msrs, 20 * STATE_CPUIDS);
+	vcpu_run_sync(vcpu);
+	ASSERT_EQ(0, pthread_create(&sib.thread, NULL, msr_sibling_fn, &sib));
+	for (int round = 0; round < ROUNDS / 3; round++) {
+		atomic_store(&sib.in_run, true);
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		atomic_store(&sib.in_run, false);
+		ASSERT_EQ(2, uc.args[0]);
+		ASSERT_EQ(getpid(), syscall(SYS_getpid));
+	}
+	atomic_store(&sib.stop, true);
+	pthread_join(sib.thread, NULL);
+	TH_LOG("%ld sibling rounds, %ld while the vCPU was in HVX_RUN",
+	       atomic_load(&sib.rounds), atomic_load(&sib.in_run_rounds));
+	ASSERT_EQ(0, atomic_load(&sib.errors))
+		TH_LOG("the sibling saw the guest's SYSCALL MSRs, TSC_AUX or GS base");
+	ASSERT_LT(0, atomic_load(&sib.in_run_rounds))
+		TH_LOG("the vCPU thread was never scheduled out inside a run");
 	vcpu_free(vcpu);
 	vm_free(vm);
 }

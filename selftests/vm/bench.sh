@@ -389,8 +389,8 @@ if [[ $BENCH_BLK == 1 ]]; then
 	awk -v ips="$ips" '
 	BEGIN {
 		n = split("seq_read seq_write rand_read rand_write", pass, " ")
-		d["seq_read"] = "virtio-blk sequential read, 1 MiB (MiB per simulated s)"
-		d["seq_write"] = "virtio-blk sequential write + fsync, 1 MiB (MiB per simulated s)"
+		d["seq_read"] = "virtio-blk sequential read, 1 MiB, huge-page buffer (MiB per simulated s)"
+		d["seq_write"] = "virtio-blk sequential write + fsync, 1 MiB, huge-page buffer (MiB per simulated s)"
 		d["rand_read"] = "virtio-blk 4 KiB random read (IOPS, simulated s)"
 		d["rand_write"] = "virtio-blk 4 KiB random write + fsync (IOPS, simulated s)"
 	}

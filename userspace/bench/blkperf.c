@@ -19,6 +19,17 @@
  * the order below), for an instruction trace of one request
  * (selftests/vm/bench.sh, HVX_BENCH_BLK_TRACE).
  *
+ * The I/O buffer is one 2 MiB huge page where the kernel gives one, as
+ * I/O benchmarks back theirs (fio's iomem=mmaphuge): a hugetlb page
+ * (MAP_HUGETLB, from vm.nr_hugepages, which blk.sh sets to 1 on both
+ * sides), else a transparent huge page (MADV_HUGEPAGE on a 2 MiB-aligned
+ * mapping), else 4 KiB pages. In a huge page an O_DIRECT request's pages
+ * are one physically contiguous run (one segment, one descriptor) whatever
+ * the boot's page layout; a buffered read or write on tmpfs copies page by
+ * page either way. The line
+ *   blkperf-buffer hugetlb|thp|4k
+ * says which it got.
+ *
  * Prints one line per pass:
  *   blkperf PASS bytes N ops N tsc CYCLES
  * CYCLES is the TSC delta of the pass (emulated instructions in Bochs with
@@ -26,15 +37,18 @@
  * run (xorshift64 from a fixed seed). Exit status 1 on an I/O error.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <x86intrin.h>
 
 #define SEQ_BLK		(1 << 20)
 #define RAND_BLK	4096
+#define HUGE_SZ		(2 << 20)
 
 static uint64_t rnd = 0x9e3779b97f4a7c15ull;
 static int trace;
@@ -62,6 +76,57 @@ static void report(const char *pass, uint64_t bytes, uint64_t ops, uint64_t t)
 	fflush(stdout);
 }
 
+/* Whether the mapping at @buf has a transparent huge page (smaps). */
+static int is_thp(const char *buf)
+{
+	char line[256];
+	long kib = 0;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t lo, hi;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2)
+			in = lo <= (uintptr_t)buf && (uintptr_t)buf < hi;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib > 0;
+}
+
+/*
+ * The HUGE_SZ I/O buffer, its first SEQ_BLK bytes filled: a hugetlb page,
+ * else a 2 MiB-aligned mapping with MADV_HUGEPAGE (a larger one, trimmed);
+ * NULL if neither maps. *@kind names what backs it.
+ */
+static char *huge_buf(const char **kind)
+{
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	int hugetlb = 1;
+	char *p, *a;
+
+	a = mmap(NULL, HUGE_SZ, prot, flags | MAP_HUGETLB, -1, 0);
+	if (a == MAP_FAILED) {
+		p = mmap(NULL, 2 * HUGE_SZ, prot, flags, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		a = (char *)(((uintptr_t)p + HUGE_SZ - 1) & -(uintptr_t)HUGE_SZ);
+		if (a > p)
+			munmap(p, a - p);
+		munmap(a + HUGE_SZ, p + HUGE_SZ - a);
+		madvise(a, HUGE_SZ, MADV_HUGEPAGE);
+		hugetlb = 0;
+	}
+	for (int i = 0; i < SEQ_BLK; i++)
+		a[i] = (char)next();
+	*kind = hugetlb ? "hugetlb" : is_thp(a) ? "thp" : "4k";
+	return a;
+}
+
 static int fail(const char *what, long long off)
 {
 	fprintf(stderr, "hvx-blkperf: %s at offset %lld: ", what, off);
@@ -74,6 +139,7 @@ int main(int argc, char **argv)
 	int direct = 0, fd;
 	long long mib, ops, blocks;
 	uint64_t t0;
+	const char *kind;
 	char *buf;
 
 	for (; argc > 1 && argv[1][0] == '-'; argv++, argc--) {
@@ -93,12 +159,12 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	if (posix_memalign((void **)&buf, 4096, SEQ_BLK)) {
-		perror("posix_memalign");
+	buf = huge_buf(&kind);
+	if (!buf) {
+		perror("mmap");
 		return 1;
 	}
-	for (int i = 0; i < SEQ_BLK; i++)
-		buf[i] = (char)next();
+	printf("blkperf-buffer %s\n", kind);
 	blocks = mib * (SEQ_BLK / RAND_BLK);
 
 	t0 = __rdtsc();

@@ -150,32 +150,6 @@ void guest_mem(uint64_t unused)
 
 /* ---- helpers -------------------------------------------------------- */
 
-/* Pages pinned (FOLL_PIN) in the whole host now, from /proc/vmstat. */
-static long long host_pins(void)
-{
-	long long acq = -1, rel = -1, v;
-	char name[64];
-	FILE *f;
-	int fd;
-
-	/* Fold the per-CPU counter deltas in first, or the sums lag. */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	LIB_ASSERT(fd >= 0 && write(fd, "1", 1) == 1,
-		   "/proc/sys/vm/stat_refresh: %m");
-	close(fd);
-	f = fopen("/proc/vmstat", "r");
-	LIB_ASSERT(f, "/proc/vmstat: %m");
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	LIB_ASSERT(acq >= 0 && rel >= 0, "no FOLL_PIN counters in /proc/vmstat");
-	return acq - rel;
-}
-
 /* Read a module parameter (an integer or Y/N); -1 if it cannot be read. */
 static long param_get(const char *name)
 {

@@ -1495,9 +1495,13 @@ TEST(errors)
 	close(dir);
 }
 
-/* kill -9 of the VMM while its guest writes and flushes in a loop. */
+/*
+ * kill -9 of the VMM while its guest writes and flushes in a loop: no
+ * worker, module reference or pinned page (FOLL_PIN) is left.
+ */
 TEST(kill_mid_io)
 {
+	long long pins;
 	long refs;
 	int fd, p[2], status;
 	pid_t pid;
@@ -1507,6 +1511,7 @@ TEST(kill_mid_io)
 	fd = disk(O_RDWR);
 	ASSERT_EQ(0, pipe(p));
 	refs = hvx_module_refcnt();
+	pins = host_pins();
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -1541,6 +1546,9 @@ TEST(kill_mid_io)
 	ASSERT_TRUE(wait_for_refcnt(refs, 5000))
 		TH_LOG("module references: %ld, were %ld", hvx_module_refcnt(),
 		       refs);
+	for (int i = 0; i < 500 && host_pins() != pins; i++)
+		msleep(10);
+	ASSERT_EQ(pins, host_pins()) TH_LOG("pages left pinned");
 	close(p[0]);
 	close(fd);
 }
@@ -1827,6 +1835,411 @@ TEST(packed_state_round_trip)
 	free(b);
 	free(b0);
 	free(st);
+}
+
+/*
+ * Lifecycle under load: the memory that holds the request buffers moved or
+ * deleted, and a device reset, while the worker has a queue full of large
+ * requests. LG_NRQ requests of LG_LEN bytes, even ones writes to the disk
+ * and odd ones reads from it, their data in slot LG_SLOT (LG_BUF()), their
+ * headers and statuses in the lib's RAM, are made available at once.
+ */
+enum lg_case {
+	LG_MOVE,	/* the slot moves to LG_GPA2 (new backing) mid-flood */
+	LG_DELETE,	/* the slot goes away mid-flood */
+	LG_RESET,	/* status 0 right after the flood is notified */
+};
+
+#define LG_NRQ			5	/* 3 descriptors each: 15 of VG_QSIZE */
+#define LG_LEN			0x10000
+#define LG_SLOT			2
+#define LG_GPA			0x10000000ull	/* above the lib's RAM */
+#define LG_GPA2			0x10400000ull
+#define LG_SIZE			0x100000
+/* Request @i's buffer, 64 KiB apart: the gaps must stay untouched. */
+#define LG_OFF(i)		(0x10000 + (uint64_t)(i) * 0x20000)
+#define LG_BUF(base, i)		((base) + LG_OFF(i))
+#define LG_SECTOR(i)		(256 + (uint64_t)(i) * (LG_LEN / 512))
+#define LG_ROUNDS		3	/* resets mid-flood */
+#define LG_FILL			0xee	/* the backing around the buffers */
+#define LG_FILL2		0xdd	/* the same in the backing moved to */
+
+static volatile struct blk_hdr lg_hdr[LG_NRQ];
+static volatile uint8_t lg_st[LG_NRQ];
+static volatile struct used lg_used_snap;
+static volatile uint8_t lg_st_snap[LG_NRQ];
+
+/* Make LG_NRQ requests with data at LG_BUF(@base, i) available, notify. */
+GUEST_CODE
+static void lg_flood(uint64_t base)
+{
+	for (int i = 0; i < LG_NRQ; i++) {
+		uint16_t h = 3 * i;
+		bool rd = i & 1;
+
+		lg_hdr[i].type = rd ? T_IN : T_OUT;
+		lg_hdr[i].ioprio = 0;
+		lg_hdr[i].sector = LG_SECTOR(i);
+		lg_st[i] = 0xff;
+		vpci_set_desc(&vg_desc[h], (uint64_t)&lg_hdr[i],
+			      sizeof(lg_hdr[i]), D_NEXT, h + 1);
+		vpci_set_desc(&vg_desc[h + 1], LG_BUF(base, i), LG_LEN,
+			      (rd ? D_WRITE : 0) | D_NEXT, h + 2);
+		vpci_set_desc(&vg_desc[h + 2], (uint64_t)&lg_st[i], 1,
+			      D_WRITE, 0);
+		vg_avail.ring[drv.avail_idx++ % VG_QSIZE] = h;
+	}
+	asm volatile("" : : : "memory");
+	vg_avail.idx = drv.avail_idx;
+	asm volatile("mfence" : : : "memory");
+	notify();
+}
+
+/* The statuses, request i's in byte i. */
+GUEST_CODE
+static uint64_t lg_status(void)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < LG_NRQ; i++)
+		s |= (uint64_t)lg_st[i] << (8 * i);
+	return s;
+}
+
+/*
+ * LG_RESET, round @k: a reset while the worker has the flood. What came
+ * back used before the reset returned is complete (status 0); after it
+ * returned, nothing in the used ring or a status changes (the host looks
+ * at the data buffers meanwhile).
+ */
+GUEST_CODE
+static void lg_reset_round(uint64_t k)
+{
+	uint16_t n;
+	int i;
+
+	start(F_VERSION_1);
+	lg_flood(LG_GPA);
+	vpci_set_status(&dev, 0);
+	GUEST_ASSERT_EQ(0, vpci_status(&dev));
+	n = vg_used.idx;
+	GUEST_ASSERT(n <= LG_NRQ);
+	for (i = 0; i < (int)sizeof(lg_used_snap); i++)
+		((volatile uint8_t *)&lg_used_snap)[i] =
+			((volatile uint8_t *)&vg_used)[i];
+	for (i = 0; i < LG_NRQ; i++)
+		lg_st_snap[i] = lg_st[i];
+	for (i = 0; i < n; i++) {
+		uint32_t id = vg_used.ring[i].id;
+
+		GUEST_ASSERT(id % 3 == 0 && id < 3 * LG_NRQ);
+		GUEST_ASSERT_EQ(0, lg_st[id / 3]);
+	}
+	GUEST_SYNC_ARGS(1, k, n, lg_status());
+	for (i = 0; i < (int)sizeof(lg_used_snap); i++)
+		GUEST_ASSERT_EQ(((volatile uint8_t *)&lg_used_snap)[i],
+				((volatile uint8_t *)&vg_used)[i]);
+	for (i = 0; i < LG_NRQ; i++)
+		GUEST_ASSERT_EQ(lg_st_snap[i], lg_st[i]);
+}
+
+GUEST_CODE
+static void guest_life(uint64_t arg)
+{
+	int r;
+
+	find(arg >> 8);
+	switch (arg & 0xff) {
+	case LG_MOVE:
+	case LG_DELETE:
+		start(F_VERSION_1);
+		lg_flood(LG_GPA);
+		GUEST_SYNC(1);
+		/* The host changed the slot: all back, or NEEDS_RESET. */
+		r = wait_used();
+		GUEST_SYNC_ARGS(2, vg_used.idx, r, lg_status());
+		/* A reset (after NEEDS_RESET too) gives a working device. */
+		start(F_VERSION_1);
+		check_id();
+		fill(0, 512);
+		GUEST_ASSERT_EQ(0, blk_rq(T_IN, VG_SECTOR_READ, 512, false));
+		check(VG_PATTERN_R, 512);
+		if ((arg & 0xff) == LG_MOVE) {
+			/* The slot's new place works as RAM for the device. */
+			lg_flood(LG_GPA2);
+			GUEST_ASSERT_EQ(0, wait_used());
+			GUEST_ASSERT_EQ(0, lg_status());
+		}
+		break;
+	case LG_RESET:
+		for (uint64_t k = 0; k < LG_ROUNDS; k++)
+			lg_reset_round(k);
+		start(F_VERSION_1);
+		lg_flood(LG_GPA);
+		GUEST_ASSERT_EQ(0, wait_used());
+		GUEST_ASSERT_EQ(0, lg_status());
+		check_id();
+		break;
+	}
+	GUEST_DONE();
+}
+
+static bool lg_read(int i)
+{
+	return i & 1;
+}
+
+static uint8_t lg_pat_disk(int i, uint64_t j)
+{
+	return j * 7 + i * 31 + 1;
+}
+
+static uint8_t lg_pat_mem(int i, uint64_t j)
+{
+	return j * 13 + i * 17 + 3;
+}
+
+/* A slot's backing: @fill, the write buffers patterned. */
+static uint8_t *lg_backing(uint8_t fill)
+{
+	uint8_t *m = mmap(NULL, LG_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	LIB_ASSERT(m != MAP_FAILED, "mmap: %m");
+	memset(m, fill, LG_SIZE);
+	for (int i = 0; i < LG_NRQ; i++)
+		for (uint64_t j = 0; !lg_read(i) && j < LG_LEN; j++)
+			m[LG_OFF(i) + j] = lg_pat_mem(i, j);
+	return m;
+}
+
+/* The disk: the read requests' sectors patterned, the written ones zero. */
+static void lg_disk_init(int fd)
+{
+	static uint8_t buf[LG_LEN];
+
+	for (int i = 0; i < LG_NRQ; i++) {
+		for (uint64_t j = 0; j < LG_LEN; j++)
+			buf[j] = lg_read(i) ? lg_pat_disk(i, j) : 0;
+		LIB_ASSERT(pwrite(fd, buf, LG_LEN, LG_SECTOR(i) * 512) ==
+			   LG_LEN, "pwrite: %m");
+	}
+}
+
+/* Request @i's data went where it belongs (@m: the backing it used). */
+static bool lg_done_ok(int fd, const uint8_t *m, int i)
+{
+	static uint8_t buf[LG_LEN];
+
+	if (lg_read(i)) {
+		for (uint64_t j = 0; j < LG_LEN; j++)
+			if (m[LG_OFF(i) + j] != lg_pat_disk(i, j))
+				return false;
+		return true;
+	}
+	if (pread(fd, buf, LG_LEN, LG_SECTOR(i) * 512) != LG_LEN)
+		return false;
+	for (uint64_t j = 0; j < LG_LEN; j++)
+		if (buf[j] != lg_pat_mem(i, j))
+			return false;
+	return true;
+}
+
+/* Around the buffers @fill, the write buffers unchanged (device-read). */
+static bool lg_untouched(const uint8_t *m, uint8_t fill)
+{
+	for (uint64_t a = 0; a < LG_SIZE; a++) {
+		int i = a < LG_OFF(0) ? -1 : (a - LG_OFF(0)) / 0x20000;
+		uint64_t j = a - LG_OFF(0) - (uint64_t)i * 0x20000;
+
+		if (i < 0 || i >= LG_NRQ || j >= LG_LEN) {
+			if (m[a] != fill)
+				return false;
+		} else if (!lg_read(i) && m[a] != lg_pat_mem(i, j)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The host's FOLL_PIN count back at @want (a VM's release may lag). */
+static bool pins_back(long long want)
+{
+	for (int i = 0; i < 500; i++) {
+		if (host_pins() == want)
+			return true;
+		msleep(10);
+	}
+	return false;
+}
+
+/*
+ * The slot with the request buffers moved to another GPA and backing
+ * (@move) or deleted while the worker has the flood: each request is
+ * complete (its data where it belongs) or failed (I/O error, or not
+ * answered with DEVICE_NEEDS_RESET), the old backing outside the buffers
+ * is untouched and nothing reaches it once the change returned; a reset
+ * gives a working device (and the moved slot works), and the VM goes
+ * with its worker and its pins.
+ */
+static void lg_slot_change(struct __test_metadata *_metadata, bool move)
+{
+	uint8_t *m, *m2 = NULL, *snap;
+	long long pins = host_pins();
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint64_t st;
+	int fd, n, i;
+	bool reset;
+
+	fd = disk(O_RDWR);
+	lg_disk_init(fd);
+	m = lg_backing(LG_FILL);
+	if (move)
+		m2 = lg_backing(LG_FILL2);
+	snap = malloc(LG_SIZE);
+	ASSERT_NE(NULL, snap);
+	vm = pci_vm();
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0, LG_GPA,
+					    LG_SIZE, m));
+	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_life,
+			VG_ARG(move ? LG_MOVE : LG_DELETE, DEVFN(3)));
+	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	/* The worker has the flood now: change its memory under it. */
+	if (move) {
+		ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0,
+						    LG_GPA2, LG_SIZE, m2));
+	} else {
+		ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0, 0, 0,
+						    NULL));
+	}
+	memcpy(snap, m, LG_SIZE);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	n = uc.args[1];
+	reset = uc.args[2];
+	st = uc.args[3];
+	ASSERT_LE(n, LG_NRQ);
+	ASSERT_TRUE(reset || n == LG_NRQ);
+	for (i = 0; i < LG_NRQ; i++) {
+		uint8_t s = st >> (8 * i);
+
+		if (!s) {
+			ASSERT_TRUE(lg_done_ok(fd, m, i))
+				TH_LOG("request %d: status 0, data wrong", i);
+		} else {
+			ASSERT_TRUE(s == 1 || (s == 0xff && reset))
+				TH_LOG("request %d: status %#x", i, s);
+		}
+	}
+	TH_LOG("%s: %d of %d used, %s, statuses %#llx",
+	       move ? "move" : "delete", n, LG_NRQ,
+	       reset ? "NEEDS_RESET" : "no reset", (unsigned long long)st);
+	ASSERT_TRUE(lg_untouched(m, LG_FILL));
+
+	vcpu_run_done(vcpu);
+	ASSERT_EQ(0, memcmp(snap, m, LG_SIZE))
+		TH_LOG("the old backing was written after the slot changed");
+	if (move) {
+		for (i = 0; i < LG_NRQ; i++) {
+			ASSERT_TRUE(lg_done_ok(fd, m2, i)) TH_LOG("request %d", i);
+		}
+		ASSERT_TRUE(lg_untouched(m2, LG_FILL2));
+	}
+	vcpu_free(vcpu);
+	vm_free(vm);
+	ASSERT_TRUE(workers_gone()) TH_LOG("a worker outlived its VM");
+	ASSERT_TRUE(pins_back(pins))
+		TH_LOG("pinned pages: %lld, were %lld", host_pins(), pins);
+	free(snap);
+	munmap(m, LG_SIZE);
+	if (m2)
+		munmap(m2, LG_SIZE);
+	close(fd);
+}
+
+TEST(slot_move_mid_io)
+{
+	REQUIRE_VMX();
+	lg_slot_change(_metadata, true);
+}
+
+TEST(slot_delete_mid_io)
+{
+	REQUIRE_VMX();
+	lg_slot_change(_metadata, false);
+}
+
+/*
+ * A device reset while the worker has the flood, LG_ROUNDS times: it
+ * returns, what was used before it is complete, and after it returned
+ * the device writes neither the ring nor a status (the guest compares)
+ * nor a data buffer (the host looks for 200 ms); the device then works
+ * again, every request complete.
+ */
+TEST(reset_mid_io)
+{
+	long long pins = host_pins();
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	uint8_t *m, *snap;
+	int fd;
+
+	REQUIRE_VMX();
+	fd = disk(O_RDWR);
+	lg_disk_init(fd);
+	m = lg_backing(LG_FILL);
+	snap = malloc(LG_SIZE);
+	ASSERT_NE(NULL, snap);
+	vm = pci_vm();
+	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0, LG_GPA,
+					    LG_SIZE, m));
+	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
+	vcpu = vcpu_create(vm, 0);
+	vcpu_setup_long(vcpu, guest_life, VG_ARG(LG_RESET, DEVFN(3)));
+	for (int k = 0; k < LG_ROUNDS; k++) {
+		uint64_t st;
+
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(1, uc.args[0]);
+		ASSERT_EQ(k, uc.args[1]);
+		st = uc.args[3];
+		for (int i = 0; i < LG_NRQ; i++) {
+			uint8_t s = st >> (8 * i);
+
+			if (!s) {
+				ASSERT_TRUE(lg_done_ok(fd, m, i))
+					TH_LOG("request %d: status 0, data wrong", i);
+			} else {
+				ASSERT_EQ(0xff, s) TH_LOG("request %d", i);
+			}
+		}
+		TH_LOG("round %d: %d of %d used before the reset", k,
+		       (int)uc.args[2], LG_NRQ);
+		memcpy(snap, m, LG_SIZE);
+		msleep(200);
+		ASSERT_EQ(0, memcmp(snap, m, LG_SIZE))
+			TH_LOG("guest memory written after the reset returned");
+		ASSERT_TRUE(lg_untouched(m, LG_FILL));
+	}
+	vcpu_run_done(vcpu);
+	for (int i = 0; i < LG_NRQ; i++) {
+		ASSERT_TRUE(lg_done_ok(fd, m, i)) TH_LOG("request %d", i);
+	}
+	ASSERT_TRUE(lg_untouched(m, LG_FILL));
+	vcpu_free(vcpu);
+	vm_free(vm);
+	ASSERT_TRUE(workers_gone()) TH_LOG("a worker outlived its VM");
+	ASSERT_TRUE(pins_back(pins))
+		TH_LOG("pinned pages: %lld, were %lld", host_pins(), pins);
+	free(snap);
+	munmap(m, LG_SIZE);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

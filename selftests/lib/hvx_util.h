@@ -67,6 +67,7 @@ int hvx_vmx_errno(void);
 bool cpuinfo_has_vmx(void);
 long hvx_module_refcnt(void);
 bool wait_for_refcnt(long want, int timeout_ms);
+long long host_pins(void);	/* FOLL_PIN pages now (/proc/vmstat) */
 int load_module(const char *path);
 int pin_cpu(int cpu);
 int load_module_params(const char *path, const char *params);

@@ -11,7 +11,7 @@
  * acknowledged only when the file took it; vfs_fsync() for a flush
  * (acknowledged when durable), vfs_fallocate() for discard (PUNCH_HOLE)
  * and write-zeroes (ZERO_RANGE, or PUNCH_HOLE when the driver allows
- * unmapping).
+ * unmapping; each the other's fallback where the file lacks one).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -249,10 +249,16 @@ static u8 blk_zero(struct hvx_virtio_blk *b, struct hvx_vq_chain *c,
 			mode |= FALLOC_FL_ZERO_RANGE;
 		ret = vfs_fallocate(b->file, mode, sector << SECTOR_SHIFT_BLK,
 				    bytes);
-		/* Not every file system zeroes ranges; a hole reads zero. */
-		if (ret == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE))
+		/*
+		 * Not every file system zeroes ranges, or punches holes:
+		 * write-zeroes takes either (unmapping is only allowed,
+		 * 5.2.6.2), a hole reads zero.
+		 */
+		if (ret == -EOPNOTSUPP && !discard)
 			ret = vfs_fallocate(b->file, FALLOC_FL_KEEP_SIZE |
-					    FALLOC_FL_PUNCH_HOLE,
+					    (mode & FALLOC_FL_ZERO_RANGE ?
+					     FALLOC_FL_PUNCH_HOLE :
+					     FALLOC_FL_ZERO_RANGE),
 					    sector << SECTOR_SHIFT_BLK, bytes);
 		if (ret == -EOPNOTSUPP)
 			return VIRTIO_BLK_S_UNSUPP;

@@ -359,7 +359,7 @@ TEST(misc_enable_fast_string_as_host)
 		char flags[8192] = "";
 		FILE *f = fopen("/proc/cpuinfo", "r");
 
-		ASSERT_TRUE(f);
+		ASSERT_NE(NULL, f);
 		while (fgets(flags, sizeof(flags), f) &&
 		       strncmp(flags, "flags", 5))
 			;

@@ -15,14 +15,17 @@
  *   the image gives back (discard); writes to the read-only disk fail. The
  *   functions use MSI-X and GET_ID gives the serial. While the files
  *   move (the guest waits for a line on its console at either end, so
- *   the test can sample the running VM's netlink counters) the disks
+ *   the test can sample the running VM's netlink counters, and at the
+ *   end read them with `hvxctl stats`, text and --json) the disks
  *   serve every byte with no exit to hvx-run; the whole boot makes only
  *   the few of its port probes and power-off. After the VM is gone, the
  *   host finds the files with their SHA-256 sums in the image, e2fsck
  *   finds the file system clean and the read-only image is unchanged.
  * - kill9_mid_fsync_loop: the disk is a loop device on the image (a
  *   block device backing), and the guest boots with pci=nomsi, so its
- *   driver takes INTx. The guest creates and fsyncs a file after
+ *   driver takes INTx, and acpi=noirq, so Linux routes it by hvx-run's
+ *   MP table (its PCI interrupt entries), not the DSDT's _PRT: the
+ *   disk's line is GSI 16 as _PRT would say. The guest creates and fsyncs a file after
  *   another and says which it finished; the host kills hvx-run with
  *   SIGKILL in the middle. The journal replays, e2fsck -n finds the file
  *   system clean, and every file the guest saw acknowledged is there
@@ -35,7 +38,8 @@
  *   pings without loss, a 16 MiB stream whose SHA-256 the sink checks,
  *   no exit to hvx-run while it moves (selftests/vm/vnet.sh).
  *
- * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it).
+ * hvx-run is $HVX_RUN, else /usr/bin/hvx-run (where check.sh installs it);
+ * hvxctl is $HVX_HVXCTL (the hvxctl checks are skipped without it).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -428,11 +432,14 @@ static void check_msix(struct __test_metadata *_metadata, const struct boot *b)
 }
 
 /*
- * The virtio function took INTx: "disk irq N: COUNT IO-APIC N-fasteoi
+ * The virtio function took INTx: "disk irq N: COUNT IO-APIC @gsi-fasteoi
  * virtio0", a level-triggered I/O APIC line that fired.
  */
-static void check_intx(struct __test_metadata *_metadata, const struct boot *b)
+static void check_intx(struct __test_metadata *_metadata, const struct boot *b,
+		       int gsi)
 {
+	char pin[32];
+
 	const char *l = strstr(b->out, "-fasteoi virtio0\r\n");
 	long count;
 
@@ -445,6 +452,9 @@ static void check_intx(struct __test_metadata *_metadata, const struct boot *b)
 	count = strtol(l + 1, (char **)&l, 10);
 	ASSERT_LT(0, count) TH_LOG("virtio0's INTx line never fired");
 	ASSERT_EQ(0, strncmp(l, " IO-APIC ", 9)) TH_LOG("virtio0 not on the I/O APIC");
+	snprintf(pin, sizeof(pin), "%d-fasteoi", gsi);
+	ASSERT_EQ(0, strncmp(l + 9, pin, strlen(pin)))
+		TH_LOG("virtio0 not on GSI %d: %.40s", gsi, l + 9);
 }
 
 /* A running VM's counters, read over netlink. */
@@ -493,12 +503,25 @@ out_free:
 
 #define DELTA(a, b, f)	((unsigned long long)((b).f - (a).f))
 
+#define HVXCTL_OUT	32768
+
 struct check {
 	uint32_t vm_id;
 	int step;		/* samples taken */
 	struct sample s[2];
 	int nl_err;
+	const char *hvxctl;	/* $HVX_HVXCTL, or NULL */
+	char *stats, *json;	/* hvxctl stats at the last sample */
+	int stats_rc, json_rc;
 };
+
+/* $HVX_HVXCTL if it is an executable, else NULL. */
+static const char *hvxctl_path(void)
+{
+	const char *p = getenv("HVX_HVXCTL");
+
+	return p && *p && !access(p, X_OK) ? p : NULL;
+}
 
 /*
  * At "disk wait io" (modules loaded, vda mounted) and "disk wait done"
@@ -514,9 +537,92 @@ static void check_poll(struct boot *b, void *arg)
 	if (c->step < 2 && strstr(b->out, marks[c->step])) {
 		if (!c->nl_err)
 			c->nl_err = vm_sample(b->pid, &c->vm_id, &c->s[c->step]);
+		/* The guest waits: hvxctl reads the counters of the same VM. */
+		if (c->step == 1 && c->hvxctl && c->vm_id) {
+			c->stats_rc = sh(c->stats, HVXCTL_OUT, "'%s' stats %u",
+					 c->hvxctl, c->vm_id);
+			c->json_rc = sh(c->json, HVXCTL_OUT, "'%s' stats %u --json",
+					c->hvxctl, c->vm_id);
+		}
 		c->step++;
 		if (write(b->in_fd, "\n", 1) != 1)
 			c->nl_err = -EPIPE;
+	}
+}
+
+/* Counters of one virtio device as hvxctl shows them. */
+struct ctl_virtio {
+	unsigned long long requests, bytes, notifications, interrupts, errors;
+};
+
+/* The text line "blk 00:SS.0 REQ BYTES NOTIF IRQ ERR" of slot @slot. */
+static int ctl_text(const char *out, unsigned int slot, struct ctl_virtio *v)
+{
+	char name[32];
+	const char *l;
+
+	snprintf(name, sizeof(name), "\nblk 00:%02x.0 ", slot);
+	l = strstr(out, name);
+	if (!l || sscanf(l + strlen(name), "%llu %llu %llu %llu %llu",
+			 &v->requests, &v->bytes, &v->notifications,
+			 &v->interrupts, &v->errors) != 5)
+		return -1;
+	return 0;
+}
+
+/* The --json "virtio" array's object of slot @slot. */
+static int ctl_json(const char *out, unsigned int slot, struct ctl_virtio *v)
+{
+	char name[48];
+	const char *l;
+
+	snprintf(name, sizeof(name), "\"slot\": %u, \"function\": 0, ", slot);
+	l = strstr(out, "\"virtio\": [");
+	l = l ? strstr(l, name) : NULL;
+	if (!l || sscanf(l + strlen(name),
+			 "\"requests\": %llu, \"bytes\": %llu, \"notifications\": %llu, "
+			 "\"interrupts\": %llu, \"errors\": %llu}",
+			 &v->requests, &v->bytes, &v->notifications,
+			 &v->interrupts, &v->errors) != 5)
+		return -1;
+	return 0;
+}
+
+/*
+ * hvxctl stats, text and --json, taken at the second sample while the
+ * guest waited: each disk's line, its counters at least the netlink
+ * sample's (read just before), and the two forms the same.
+ */
+static void check_hvxctl(struct __test_metadata *_metadata, const struct check *c)
+{
+	for (int d = 0; d < 2; d++) {
+		const struct hvx_virtio_stats *s = &c->s[1].v[d];
+		struct ctl_virtio t, j;
+
+		ASSERT_EQ(0, ctl_text(c->stats, 0x10 + d, &t))
+			TH_LOG("no line for disk 00:%02x.0 in hvxctl stats: %.2000s",
+			       0x10 + d, c->stats);
+		ASSERT_EQ(0, ctl_json(c->json, 0x10 + d, &j))
+			TH_LOG("no disk 00:%02x.0 in hvxctl stats --json: %.2000s",
+			       0x10 + d, c->json);
+		printf("# hvxctl stats: blk 00:%02x.0 %llu requests, %llu bytes, %llu notifications, %llu interrupts, %llu errors\n",
+		       0x10 + d, t.requests, t.bytes, t.notifications,
+		       t.interrupts, t.errors);
+		ASSERT_LE(s->requests, t.requests);
+		ASSERT_LE(s->bytes, t.bytes);
+		ASSERT_LE(s->notifications, t.notifications);
+		ASSERT_LE(s->interrupts, t.interrupts);
+		ASSERT_LT(0, t.requests);
+		ASSERT_LT(0, t.bytes);
+		ASSERT_LT(0, t.notifications);
+		ASSERT_LT(0, t.interrupts);
+		ASSERT_EQ(0, t.errors);
+		/* The guest waited between the two: the same counts. */
+		ASSERT_EQ(t.requests, j.requests);
+		ASSERT_EQ(t.bytes, j.bytes);
+		ASSERT_EQ(t.notifications, j.notifications);
+		ASSERT_EQ(t.interrupts, j.interrupts);
+		ASSERT_EQ(t.errors, j.errors);
 	}
 }
 
@@ -529,7 +635,7 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 			 "--append", linux_args(append, sizeof(append), "check", ""),
 			 "--summary", "--disk", d0, "--disk", d1, NULL };
 	unsigned long long alloc0;
-	struct check c = { 0 };
+	struct check c = { .hvxctl = hvxctl_path() };
 	struct boot b = { 0 };
 	size_t total = 0;
 	struct stat st;
@@ -563,6 +669,9 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 	ASSERT_EQ(0, sha256_file(ro, ro_sum));
 	ASSERT_EQ(0, stat(rw, &st));
 	alloc0 = st.st_blocks * 512ull;
+	c.stats = calloc(1, HVXCTL_OUT);
+	c.json = calloc(1, HVXCTL_OUT);
+	ASSERT_TRUE(c.stats && c.json);
 	snprintf(d0, sizeof(d0), "%s,serial=hvx-disk-0", rw);
 	snprintf(d1, sizeof(d1), "%s,ro", ro);
 	ASSERT_LT(0, boot_start(&b, args));
@@ -642,6 +751,18 @@ TEST_F_TIMEOUT(disk, ext4_files_and_ro_disk, 2 * LINUX_LIMIT_S)
 	ASSERT_GE(MAX_END_USER_EXITS, exits - c.s[1].user);
 	ASSERT_GE(MAX_BOOT_USER_EXITS, exits);
 	boot_free(&b);
+
+	/* hvxctl stats showed the same devices and counters. */
+	if (c.hvxctl) {
+		ASSERT_EQ(0, c.stats_rc) TH_LOG("hvxctl stats %u: %.2000s", c.vm_id, c.stats);
+		ASSERT_EQ(0, c.json_rc) TH_LOG("hvxctl stats %u --json: %.2000s", c.vm_id, c.json);
+		check_hvxctl(_metadata, &c);
+	} else {
+		printf("# hvxctl checks skipped: HVX_HVXCTL (%s) is not an executable hvxctl\n",
+		       getenv("HVX_HVXCTL") ?: "unset");
+	}
+	free(c.stats);
+	free(c.json);
 
 	/* The VM is gone: the files are in the image, and it is clean. */
 	ASSERT_EQ(0, sh(out, sizeof(out), E2FS_DIR "/e2fsck -fn '%s'", rw)) TH_LOG("%s", out);
@@ -778,7 +899,8 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 	char append[512], img[300], out[4096], name[64];
 	char *args[] = { "--kernel", GUEST_DIR "/vmlinuz", "--initrd",
 			 GUEST_DIR "/initrd.gz", "--mem", "192M",
-			 "--append", linux_args(append, sizeof(append), "crash", " pci=nomsi"),
+			 "--append", linux_args(append, sizeof(append), "crash",
+					     " pci=nomsi acpi=noirq"),
 			 "--disk", self->loop, NULL };
 	struct crash c = { .loop = self->loop };
 	struct boot b = { 0 };
@@ -806,10 +928,14 @@ TEST_F_TIMEOUT(disk, kill9_mid_fsync_loop, 2 * LINUX_LIMIT_S)
 		       b.status, b.timed_out ? ", timed out" : "", acks);
 	ASSERT_EQ(128 + SIGKILL, b.status);
 	ASSERT_LE(CRASH_ACKS, acks);
-	/* pci=nomsi: the driver fell back to INTx, through the I/O APIC. */
+	/*
+	 * pci=nomsi: the driver fell back to INTx, through the I/O APIC;
+	 * acpi=noirq: on the GSI of the MP table's entry for slot 0x10 INTA#
+	 * (none, and the driver would have no interrupt), the one of _PRT.
+	 */
 	ASSERT_TRUE(said(&b, "hvx-guest: disk msi 0000:00:10.0 \r\n"))
 		TH_LOG("MSI vectors with pci=nomsi");
-	check_intx(_metadata, &b);
+	check_intx(_metadata, &b, 16);
 	boot_free(&b);
 	/* Nothing of the VM holds hvx: no worker, no device, no file. */
 	ASSERT_TRUE(wait_for_refcnt(refcnt, 5000))

@@ -9,9 +9,11 @@
  * ISA IRQs 0-15 on the same-numbered pins (hvx's interrupt router raises
  * a GSI below 16 on the PIC and the IOAPIC input of the same number, so
  * the PIT is on pin 0 and the MADT needs no interrupt source override), a
- * PCI bus 0. The ACPI machine is a full (not hardware-reduced) PC: a
- * hardware-reduced FADT tells Linux that there is no 8259 and no PIT, so
- * it would give the ISA devices (UART, RTC) no interrupts. PM1a event and
+ * PCI bus 0 whose INTx lines the MP table's interrupt entries and the
+ * DSDT's _PRT route alike to GSI 16-19. The ACPI machine is a full (not
+ * hardware-reduced) PC: a hardware-reduced FADT tells Linux that there is
+ * no 8259 and no PIT, so it would give the ISA devices (UART, RTC) no
+ * interrupts. PM1a event and
  * control blocks are at PORT_ACPI_PM1_EVT/PORT_ACPI_PM1_CNT, with SCI on
  * IRQ 9 (never raised: there are no fixed events) and no SMI command port
  * (the machine is always in ACPI mode); writing SLP_EN with \_S3's or
@@ -74,14 +76,18 @@ static void put64(uint8_t *p, uint64_t v)
 /* ------------------------------------------------------------------ */
 /* MP table, MultiProcessor Specification 1.4, chapter 4 */
 
-static void mp_irq(uint8_t **e, uint8_t type, uint8_t kind, uint8_t bus,
-		   uint8_t irq, uint8_t dst, uint8_t pin, int *count)
+/* Interrupt entry flags (MP Spec 4.3.4): polarity bits 0-1, trigger 2-3. */
+#define MP_IRQ_CONFORMING	0x0
+#define MP_IRQ_LEVEL_LOW	0xf	/* active low (3), level (3 << 2) */
+
+static void mp_irq(uint8_t **e, uint8_t type, uint8_t kind, uint16_t flags,
+		   uint8_t bus, uint8_t irq, uint8_t dst, uint8_t pin, int *count)
 {
 	uint8_t *p = *e;
 
 	p[0] = type;		/* 3: I/O interrupt, 4: local interrupt */
 	p[1] = kind;		/* 0 INT, 1 NMI, 3 ExtINT */
-	put16(p + 2, 0);	/* polarity and trigger: conforming to the bus */
+	put16(p + 2, flags);
 	p[4] = bus;
 	p[5] = irq;
 	p[6] = dst;
@@ -90,6 +96,16 @@ static void mp_irq(uint8_t **e, uint8_t type, uint8_t kind, uint8_t bus,
 	(*count)++;
 }
 
+/*
+ * Bus 0 is PCI, bus 1 ISA. The ISA IRQs go to the same-numbered I/O APIC
+ * pins (not 2, the cascade); PCI interrupts as the DSDT's _PRT routes them
+ * (build_dsdt()): for every slot S and pin P (0 = INTA#) an entry with
+ * source IRQ (S << 2) | P (MP Spec D.3) to GSI 16 + ((S + P) mod 4),
+ * level-triggered and active low as a PCI line is, so that an OS that
+ * routes by the MP table (Linux with acpi=noirq or acpi=off, or without
+ * ACPI: --no-acpi) finds the same GSI for every device as one that
+ * evaluates _PRT.
+ */
 static void build_mptable(struct vm *vm)
 {
 	uint8_t *fp = gpa_ptr(vm, GPA_MPFP, 16);
@@ -126,9 +142,16 @@ static void build_mptable(struct vm *vm)
 	count++;
 	for (int irq = 0; irq < 16; irq++)
 		if (irq != 2)	/* the cascade */
-			mp_irq(&e, 3, 0, 1, (uint8_t)irq, ioapic, (uint8_t)irq, &count);
-	mp_irq(&e, 4, 3, 1, 0, 0xff, 0, &count);	/* LINT0: ExtINT */
-	mp_irq(&e, 4, 1, 1, 0, 0xff, 1, &count);	/* LINT1: NMI */
+			mp_irq(&e, 3, 0, MP_IRQ_CONFORMING, 1, (uint8_t)irq,
+			       ioapic, (uint8_t)irq, &count);
+	for (unsigned int slot = 0; slot < 32; slot++)
+		for (unsigned int pin = 0; pin < 4; pin++)
+			mp_irq(&e, 3, 0, MP_IRQ_LEVEL_LOW, 0,
+			       (uint8_t)(slot << 2 | pin), ioapic,
+			       (uint8_t)(16 + ((slot + pin) & 3)), &count);
+	/* LINT0: ExtINT, LINT1: NMI */
+	mp_irq(&e, 4, 3, MP_IRQ_CONFORMING, 1, 0, 0xff, 0, &count);
+	mp_irq(&e, 4, 1, MP_IRQ_CONFORMING, 1, 0, 0xff, 1, &count);
 
 	put16(mpc + 4, (uint16_t)(e - mpc));
 	put16(mpc + 34, (uint16_t)count);

@@ -156,8 +156,7 @@ done
 # --- virtio_linux_test: loop.ko (its crash case backs the disk with a loop
 # device, whose flush count shows the guest's flushes reaching the host);
 # not copied where the loop driver is built in.
-if printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test &&
-	find "$kmods" -name 'loop.ko*' | grep -q .; then
+if run_has virtio_linux_test && has_module "$kmods" loop; then
 	mkdir -p "$root/lib/hvx/blk"
 	copy_module "$kmods" loop "$root/lib/hvx/blk"
 fi
@@ -166,8 +165,8 @@ fi
 # --- virtio_net_test, virtio_linux_test, fuzz_test: tun.ko (the tap
 # behind the virtio-net device), loaded by the tests from /lib/hvx/net;
 # not copied where tun is built in.
-if printf '%s\n' "${tests[@]}" | grep -qxE 'virtio_net_test|virtio_linux_test|fuzz_test' &&
-	find "$kmods" -name 'tun.ko*' | grep -q .; then
+if run_has 'virtio_net_test|virtio_linux_test|fuzz_test' &&
+	has_module "$kmods" tun; then
 	mkdir -p "$root/lib/hvx/net"
 	copy_module "$kmods" tun "$root/lib/hvx/net"
 fi
@@ -178,13 +177,13 @@ fi
 # /lib/hvx/ata/ (modules in Debian's kernel; the test loads them), and
 # hvx-run (without the Linux guest, unless another test adds it below).
 XHOST_IMG=
-if printf '%s\n' "${tests[@]}" | grep -qx xhost_test; then
+if run_has xhost_test; then
 	XHOST_IMG=$IMG/xhost.img
 	truncate -s "$XHOST_IMG_SIZE" "$XHOST_IMG"
 	mkdir -p "$root/lib/hvx/ata"
 	for m in scsi_common scsi_mod libata ata_piix crct10dif_common crc-t10dif \
 		crc64 crc64-rocksoft t10-pi sd_mod; do
-		if find "$kmods" -name "$m.ko*" | grep -q . ||
+		if has_module "$kmods" "$m" ||
 			grep -qs "/$m\.ko\$" "$kmods/modules.builtin"; then
 			copy_module "$kmods" "$m" "$root/lib/hvx/ata"
 		else
@@ -215,7 +214,7 @@ done
 # (selftests/README.md). The stock kernel (kexec_file_load takes a
 # bzImage with a 64-bit entry, which the fastboot.S image lacks) and a
 # small initramfs whose /init (kexec-init.sh) reports the CPUs that came up.
-if [[ "${HVX_KEXEC:-0}" == 1 ]] && printf '%s\n' "${tests[@]}" | grep -qx vmxlife_test; then
+if [[ "${HVX_KEXEC:-0}" == 1 ]] && run_has vmxlife_test; then
 	kroot=$IMG/kexec-root
 	rm -rf "$kroot"
 	mkdir -p "$root/lib/hvx/kexec" "$kroot"/{bin,dev,proc,sys}
@@ -246,10 +245,10 @@ fi
 # is among the tests, add hvx-run, a guest kernel and a guest initramfs
 # to the initramfs (selftests/vm/guest.sh); with virtio_linux_test also
 # the ext4 tools. HVX_RUN: the hvx-run binary (top-level Makefile).
-if [[ -n "${HVX_RUN:-}" ]] && printf '%s\n' "${tests[@]}" | grep -qE '^(run_test|virtio_linux_test|snapshot_test|demo)$'; then
+if [[ -n "${HVX_RUN:-}" ]] && run_has 'run_test|virtio_linux_test|snapshot_test|demo'; then
 	source "$HERE/guest.sh"
 	extras=()
-	printf '%s\n' "${tests[@]}" | grep -qx virtio_linux_test && extras=(e2fsprogs)
+	run_has virtio_linux_test && extras=(e2fsprogs)
 	hvx_run_extras "${extras[@]}" >"$IMG/hvx-run-extras.log" 2>&1 ||
 		die "hvx-run guest files: $(tail -n1 "$IMG/hvx-run-extras.log")"
 	log "initramfs with the hvx-run guest: $(du -h "$IMG/initrd.gz" | cut -f1)"

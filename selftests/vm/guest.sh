@@ -2,7 +2,7 @@
 #
 # guest.sh - the Linux guest that hvx-run boots inside the emulated host
 # (run_test's linux_* cases and `make demo`). Sourced by check.sh, which
-# provides IMG, HERE, log, die and make_fast_kernel (lib.sh), and
+# provides IMG, HERE, log, die, make_fast_kernel and has_module (lib.sh), and
 # GUEST_VMLINUZ and GUEST_KMODS (host_kernel): the guest kernel and its
 # modules (the NE2000 driver).
 #
@@ -90,7 +90,7 @@ hvx_guest_initrd() {
 	for m in 8390 ne2k-pci; do
 		# Without them (the native demo) hvx-net says "insmod ... failed".
 		[[ -n "${GUEST_KMODS:-}" ]] &&
-			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
+			has_module "$GUEST_KMODS" "$m" || continue
 		# Plain or compressed (.ko.xz from Debian's 6.12): lib.sh.
 		copy_module "$GUEST_KMODS" "$m" "$root/lib/net" || return 1
 	done
@@ -101,7 +101,7 @@ hvx_guest_initrd() {
 	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 		virtio_pci virtio_blk crc16 mbcache crc32c_generic jbd2 ext4; do
 		[[ -n "${GUEST_KMODS:-}" ]] &&
-			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
+			has_module "$GUEST_KMODS" "$m" || continue
 		copy_module "$GUEST_KMODS" "$m" "$root/lib/disk" || return 1
 	done
 	# The virtio network driver, for hvx.vnet= (its virtio modules are
@@ -109,7 +109,7 @@ hvx_guest_initrd() {
 	install -m 755 "$HERE/vnet.sh" "$root/bin/hvx-vnet" || return 1
 	for m in failover net_failover virtio_net; do
 		[[ -n "${GUEST_KMODS:-}" ]] &&
-			find "$GUEST_KMODS" -name "$m.ko*" | grep -q . || continue
+			has_module "$GUEST_KMODS" "$m" || continue
 		copy_module "$GUEST_KMODS" "$m" "$root/lib/disk" || return 1
 	done
 	# hvx-nicperf's guest side (userspace/nicperf/), for hvx.nicperf=, and

@@ -168,6 +168,26 @@ initramfs_base() {
 	done
 }
 
+# has_module DIR NAME: whether NAME.ko (plain or compressed) is below DIR.
+# find stops at the first: a `find | grep -q .` pipeline under pipefail
+# fails when grep's early exit ends find with SIGPIPE.
+has_module() {
+	[[ -n $(find "$1" -name "$2.ko*" -print -quit) ]]
+}
+
+# run_has REGEX: whether a name in the array `tests` matches REGEX whole.
+# Not `printf '%s\n' "${tests[@]}" | grep -q`: bash's printf writes a line
+# at a time, so grep's exit at the first match can end it with SIGPIPE
+# and, under pipefail, the test reads as absent (seen on a loaded
+# machine: the tap module left out of the initramfs).
+run_has() {
+	local t
+	for t in "${tests[@]}"; do
+		[[ $t =~ ^($1)$ ]] && return 0
+	done
+	return 1
+}
+
 # copy_module DIR NAME DEST: NAME.ko found below DIR, plain or compressed
 # (Debian compresses modules from 6.12 on), uncompressed into DEST/NAME.ko;
 # nothing if DIR's modules.builtin lists it (the debug kernel builds msr in).

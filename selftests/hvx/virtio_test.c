@@ -1697,6 +1697,30 @@ static bool punch_frees(int fd)
 }
 
 /*
+ * One disk 00:03.0 on @fd (HVX_VIRTIO_* @flags) in a new VM, the guest run
+ * with @arg to its end; the device's statistics in *@st. Returns the VM.
+ */
+static struct vm *blk_run_stats(struct __test_metadata *_metadata, int fd,
+				uint32_t flags, uint64_t arg,
+				struct hvx_virtio_stats *st)
+{
+	struct vm *vm = pci_vm();
+
+	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, flags)) TH_LOG("%m");
+	vcpu_free(run_guest(vm, NULL, arg));
+	virtio_stats(st);
+	return vm;
+}
+
+/* The VM and the disk go; no worker stays behind. */
+static void blk_end(struct __test_metadata *_metadata, struct vm *vm, int fd)
+{
+	vm_free(vm);
+	ASSERT_TRUE(workers_gone());
+	close(fd);
+}
+
+/*
  * WRITE_ZEROES without and with UNMAP on a file: both ranges read back
  * as zeroes, the sectors either side keep their data, the size stays,
  * and with UNMAP the blocks are freed where the file system punches
@@ -1719,9 +1743,7 @@ TEST(write_zeroes)
 				      (VG_SECTOR_WZ - 1) * 512));
 	ASSERT_EQ(0, fsync(fd));
 	before = file_blocks(fd);
-	vm = pci_vm();
-	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
-	vcpu_free(run_guest(vm, NULL, VG_ARG(VG_WZ, DEVFN(3))));
+	vm = blk_run_stats(_metadata, fd, 0, VG_ARG(VG_WZ, DEVFN(3)), &st);
 	ASSERT_TRUE(all_at(fd, VG_SECTOR_WZ, 2 * VG_WZ_SECTORS * 512, 0));
 	ASSERT_TRUE(all_at(fd, VG_SECTOR_WZ - 1, 512, 0xee));
 	ASSERT_TRUE(all_at(fd, VG_SECTOR_UNMAP + VG_WZ_SECTORS, 512, 0xee));
@@ -1736,12 +1758,9 @@ TEST(write_zeroes)
 		       before, after);
 	}
 	/* Two zeroed, one read, a flag unknown, a range past the end. */
-	virtio_stats(&st);
 	ASSERT_EQ(5, st.requests);
 	ASSERT_EQ(2, st.errors);
-	vm_free(vm);
-	ASSERT_TRUE(workers_gone());
-	close(fd);
+	blk_end(_metadata, vm, fd);
 }
 
 TEST(write_zeroes_read_only)
@@ -1752,16 +1771,12 @@ TEST(write_zeroes_read_only)
 
 	REQUIRE_VMX();
 	fd = disk(O_RDONLY);
-	vm = pci_vm();
-	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, HVX_VIRTIO_RO)) TH_LOG("%m");
-	vcpu_free(run_guest(vm, NULL, VG_ARG(VG_WZ_RO, DEVFN(3))));
+	vm = blk_run_stats(_metadata, fd, HVX_VIRTIO_RO,
+			   VG_ARG(VG_WZ_RO, DEVFN(3)), &st);
 	ASSERT_TRUE(all_at(fd, VG_SECTOR_READ, 1024, VG_PATTERN_R));
-	virtio_stats(&st);
 	ASSERT_EQ(3, st.requests);
 	ASSERT_EQ(2, st.errors);
-	vm_free(vm);
-	ASSERT_TRUE(workers_gone());
-	close(fd);
+	blk_end(_metadata, vm, fd);
 }
 
 /*
@@ -1776,16 +1791,11 @@ TEST(split_event_idx)
 
 	REQUIRE_VMX();
 	fd = disk(O_RDWR);
-	vm = pci_vm();
-	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
-	vcpu_free(run_guest(vm, NULL, VG_ARG(VG_EVIDX, DEVFN(3))));
-	virtio_stats(&st);
+	vm = blk_run_stats(_metadata, fd, 0, VG_ARG(VG_EVIDX, DEVFN(3)), &st);
 	ASSERT_EQ(VG_EVIDX_RQS, st.requests);
 	ASSERT_EQ(0, st.errors);
 	ASSERT_EQ(VG_EVIDX_IRQS, st.interrupts);
-	vm_free(vm);
-	ASSERT_TRUE(workers_gone());
-	close(fd);
+	blk_end(_metadata, vm, fd);
 }
 
 /*
@@ -2498,84 +2508,115 @@ static bool pins_back(long long want)
  * gives a working device (and the moved slot works), and the VM goes
  * with its worker and its pins.
  */
+/* One lifecycle case: its disk, backing, VM and vCPU. */
+struct lg_run {
+	long long pins;
+	int fd;
+	uint8_t *m, *snap;
+	struct vm *vm;
+	struct vcpu *vcpu;
+};
+
+/* The disk, slot LG_SLOT on fresh backing, the device, guest_life(@c). */
+static void lg_start(struct __test_metadata *_metadata, struct lg_run *r,
+		     uint64_t c)
+{
+	r->pins = host_pins();
+	r->fd = disk(O_RDWR);
+	lg_disk_init(r->fd);
+	r->m = lg_backing(LG_FILL);
+	r->snap = malloc(LG_SIZE);
+	ASSERT_NE(NULL, r->snap);
+	r->vm = pci_vm();
+	ASSERT_EQ(0, __vm_set_memory_region(r->vm->fd, LG_SLOT, 0, LG_GPA,
+					    LG_SIZE, r->m));
+	ASSERT_EQ(0, create_blk(r->vm, r->fd, 3, BAR_A, 0)) TH_LOG("%m");
+	r->vcpu = vcpu_create(r->vm, 0);
+	vcpu_setup_long(r->vcpu, guest_life, VG_ARG(c, DEVFN(3)));
+}
+
+/*
+ * Statuses @st of the LG_NRQ requests: 0 and complete, 1 (an error) if
+ * @fail_ok, 0xff (never answered) if @reset_ok.
+ */
+static void lg_check_statuses(struct __test_metadata *_metadata,
+			      struct lg_run *r, uint64_t st, bool fail_ok,
+			      bool reset_ok)
+{
+	for (int i = 0; i < LG_NRQ; i++) {
+		uint8_t s = st >> (8 * i);
+
+		if (!s) {
+			ASSERT_TRUE(lg_done_ok(r->fd, r->m, i))
+				TH_LOG("request %d: status 0, data wrong", i);
+		} else {
+			ASSERT_TRUE((s == 1 && fail_ok) || (s == 0xff && reset_ok))
+				TH_LOG("request %d: status %#x", i, s);
+		}
+	}
+}
+
+/* The VM goes; no worker or pin stays behind. */
+static void lg_end(struct __test_metadata *_metadata, struct lg_run *r)
+{
+	vcpu_free(r->vcpu);
+	vm_free(r->vm);
+	ASSERT_TRUE(workers_gone()) TH_LOG("a worker outlived its VM");
+	ASSERT_TRUE(pins_back(r->pins))
+		TH_LOG("pinned pages: %lld, were %lld", host_pins(), r->pins);
+	free(r->snap);
+	munmap(r->m, LG_SIZE);
+	close(r->fd);
+}
+
 static void lg_slot_change(struct __test_metadata *_metadata, bool move)
 {
-	uint8_t *m, *m2 = NULL, *snap;
-	long long pins = host_pins();
-	struct vcpu *vcpu;
+	struct lg_run r;
+	uint8_t *m2 = NULL;
 	struct ucall uc;
-	struct vm *vm;
 	uint64_t st;
-	int fd, n, i;
 	bool reset;
+	int n, i;
 
-	fd = disk(O_RDWR);
-	lg_disk_init(fd);
-	m = lg_backing(LG_FILL);
+	lg_start(_metadata, &r, move ? LG_MOVE : LG_DELETE);
 	if (move)
 		m2 = lg_backing(LG_FILL2);
-	snap = malloc(LG_SIZE);
-	ASSERT_NE(NULL, snap);
-	vm = pci_vm();
-	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0, LG_GPA,
-					    LG_SIZE, m));
-	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
-	vcpu = vcpu_create(vm, 0);
-	vcpu_setup_long(vcpu, guest_life,
-			VG_ARG(move ? LG_MOVE : LG_DELETE, DEVFN(3)));
-	ASSERT_EQ(1, vcpu_run_sync(vcpu));
+	ASSERT_EQ(1, vcpu_run_sync(r.vcpu));
 	/* The worker has the flood now: change its memory under it. */
 	if (move) {
-		ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0,
+		ASSERT_EQ(0, __vm_set_memory_region(r.vm->fd, LG_SLOT, 0,
 						    LG_GPA2, LG_SIZE, m2));
 	} else {
-		ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0, 0, 0,
+		ASSERT_EQ(0, __vm_set_memory_region(r.vm->fd, LG_SLOT, 0, 0, 0,
 						    NULL));
 	}
-	memcpy(snap, m, LG_SIZE);
+	memcpy(r.snap, r.m, LG_SIZE);
 
-	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(r.vcpu, &uc));
 	ASSERT_EQ(2, uc.args[0]);
 	n = uc.args[1];
 	reset = uc.args[2];
 	st = uc.args[3];
 	ASSERT_LE(n, LG_NRQ);
 	ASSERT_TRUE(reset || n == LG_NRQ);
-	for (i = 0; i < LG_NRQ; i++) {
-		uint8_t s = st >> (8 * i);
-
-		if (!s) {
-			ASSERT_TRUE(lg_done_ok(fd, m, i))
-				TH_LOG("request %d: status 0, data wrong", i);
-		} else {
-			ASSERT_TRUE(s == 1 || (s == 0xff && reset))
-				TH_LOG("request %d: status %#x", i, s);
-		}
-	}
+	lg_check_statuses(_metadata, &r, st, true, reset);
 	TH_LOG("%s: %d of %d used, %s, statuses %#llx",
 	       move ? "move" : "delete", n, LG_NRQ,
 	       reset ? "NEEDS_RESET" : "no reset", (unsigned long long)st);
-	ASSERT_TRUE(lg_untouched(m, LG_FILL));
+	ASSERT_TRUE(lg_untouched(r.m, LG_FILL));
 
-	vcpu_run_done(vcpu);
-	ASSERT_EQ(0, memcmp(snap, m, LG_SIZE))
+	vcpu_run_done(r.vcpu);
+	ASSERT_EQ(0, memcmp(r.snap, r.m, LG_SIZE))
 		TH_LOG("the old backing was written after the slot changed");
 	if (move) {
 		for (i = 0; i < LG_NRQ; i++) {
-			ASSERT_TRUE(lg_done_ok(fd, m2, i)) TH_LOG("request %d", i);
+			ASSERT_TRUE(lg_done_ok(r.fd, m2, i)) TH_LOG("request %d", i);
 		}
 		ASSERT_TRUE(lg_untouched(m2, LG_FILL2));
 	}
-	vcpu_free(vcpu);
-	vm_free(vm);
-	ASSERT_TRUE(workers_gone()) TH_LOG("a worker outlived its VM");
-	ASSERT_TRUE(pins_back(pins))
-		TH_LOG("pinned pages: %lld, were %lld", host_pins(), pins);
-	free(snap);
-	munmap(m, LG_SIZE);
+	lg_end(_metadata, &r);
 	if (m2)
 		munmap(m2, LG_SIZE);
-	close(fd);
 }
 
 TEST(slot_move_mid_io)
@@ -2599,63 +2640,30 @@ TEST(slot_delete_mid_io)
  */
 TEST(reset_mid_io)
 {
-	long long pins = host_pins();
-	struct vcpu *vcpu;
+	struct lg_run r;
 	struct ucall uc;
-	struct vm *vm;
-	uint8_t *m, *snap;
-	int fd;
 
 	REQUIRE_VMX();
-	fd = disk(O_RDWR);
-	lg_disk_init(fd);
-	m = lg_backing(LG_FILL);
-	snap = malloc(LG_SIZE);
-	ASSERT_NE(NULL, snap);
-	vm = pci_vm();
-	ASSERT_EQ(0, __vm_set_memory_region(vm->fd, LG_SLOT, 0, LG_GPA,
-					    LG_SIZE, m));
-	ASSERT_EQ(0, create_blk(vm, fd, 3, BAR_A, 0)) TH_LOG("%m");
-	vcpu = vcpu_create(vm, 0);
-	vcpu_setup_long(vcpu, guest_life, VG_ARG(LG_RESET, DEVFN(3)));
+	lg_start(_metadata, &r, LG_RESET);
 	for (int k = 0; k < LG_ROUNDS; k++) {
-		uint64_t st;
-
-		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(r.vcpu, &uc));
 		ASSERT_EQ(1, uc.args[0]);
 		ASSERT_EQ(k, uc.args[1]);
-		st = uc.args[3];
-		for (int i = 0; i < LG_NRQ; i++) {
-			uint8_t s = st >> (8 * i);
-
-			if (!s) {
-				ASSERT_TRUE(lg_done_ok(fd, m, i))
-					TH_LOG("request %d: status 0, data wrong", i);
-			} else {
-				ASSERT_EQ(0xff, s) TH_LOG("request %d", i);
-			}
-		}
+		lg_check_statuses(_metadata, &r, uc.args[3], false, true);
 		TH_LOG("round %d: %d of %d used before the reset", k,
 		       (int)uc.args[2], LG_NRQ);
-		memcpy(snap, m, LG_SIZE);
+		memcpy(r.snap, r.m, LG_SIZE);
 		msleep(200);
-		ASSERT_EQ(0, memcmp(snap, m, LG_SIZE))
+		ASSERT_EQ(0, memcmp(r.snap, r.m, LG_SIZE))
 			TH_LOG("guest memory written after the reset returned");
-		ASSERT_TRUE(lg_untouched(m, LG_FILL));
+		ASSERT_TRUE(lg_untouched(r.m, LG_FILL));
 	}
-	vcpu_run_done(vcpu);
+	vcpu_run_done(r.vcpu);
 	for (int i = 0; i < LG_NRQ; i++) {
-		ASSERT_TRUE(lg_done_ok(fd, m, i)) TH_LOG("request %d", i);
+		ASSERT_TRUE(lg_done_ok(r.fd, r.m, i)) TH_LOG("request %d", i);
 	}
-	ASSERT_TRUE(lg_untouched(m, LG_FILL));
-	vcpu_free(vcpu);
-	vm_free(vm);
-	ASSERT_TRUE(workers_gone()) TH_LOG("a worker outlived its VM");
-	ASSERT_TRUE(pins_back(pins))
-		TH_LOG("pinned pages: %lld, were %lld", host_pins(), pins);
-	free(snap);
-	munmap(m, LG_SIZE);
-	close(fd);
+	ASSERT_TRUE(lg_untouched(r.m, LG_FILL));
+	lg_end(_metadata, &r);
 }
 
 TEST_HARNESS_MAIN

@@ -184,6 +184,41 @@ static int pin_charge(struct mm_struct *mm, unsigned long n)
 	return ret;
 }
 
+/* Unpin @n pages that were pinned and charged but not stored, and uncharge. */
+static void pins_give_back(struct hvx_mem *mem, struct page **pages,
+			   unsigned long n)
+{
+	if (!n)
+		return;
+	unpin_user_pages(pages, n);
+	account_locked_vm(mem->mm, n, false);
+}
+
+/*
+ * Store the pinned pages @pages[0..@n) (NULL entries skipped) in the
+ * entries of @slot from @first on. An entry another vCPU filled meanwhile
+ * keeps its page: ours is moved to the front of @pages. Returns how many
+ * were moved there, for pins_give_back(). Caller holds mem->mmu_lock for
+ * reading, and no invalidation hit the slot since the pins
+ * (mmu_interval_read_retry()).
+ */
+static unsigned int slot_store_pins(struct hvx_mem *mem, struct hvx_slot *slot,
+				    u64 first, struct page **pages,
+				    unsigned int n)
+{
+	unsigned int k, dup = 0;
+
+	for (k = 0; k < n; k++) {
+		if (!pages[k])
+			continue;
+		if (cmpxchg(&slot->pages[first + k], NULL, pages[k]))
+			pages[dup++] = pages[k];
+		else
+			atomic64_inc(&mem->nr_pinned);
+	}
+	return dup;
+}
+
 /*
  * Pin the pages [first, first + n) of @slot that are not pinned yet, and
  * charge them to the owner's locked_vm (pin_charge(): RLIMIT_MEMLOCK
@@ -219,7 +254,7 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 	while (i < end) {
 		int chunk = min_t(u64, batch, end - i);
 		unsigned long seq;
-		int got, j, dup;
+		int got, dup;
 
 		/* Skip what is pinned already (the common case on refault). */
 		if (READ_ONCE(slot->pages[i])) {
@@ -238,23 +273,15 @@ static int slot_pin_range(struct hvx_mem *mem, struct hvx_slot *slot,
 			unpin_user_pages(tmp, got);
 			break;
 		}
-		dup = 0;
 		down_read(&mem->mmu_lock);
 		if (mmu_interval_read_retry(&slot->mn, seq)) {
 			dup = got;	/* the HVA changed: pin again */
 			got = 0;
-		}
-		for (j = 0; j < got; j++) {
-			if (cmpxchg(&slot->pages[i + j], NULL, tmp[j]))
-				tmp[dup++] = tmp[j];
-			else
-				atomic64_inc(&mem->nr_pinned);
+		} else {
+			dup = slot_store_pins(mem, slot, i, tmp, got);
 		}
 		up_read(&mem->mmu_lock);
-		if (dup) {
-			unpin_user_pages(tmp, dup);
-			account_locked_vm(mem->mm, dup, false);
-		}
+		pins_give_back(mem, tmp, dup);
 		i += got;
 		cond_resched();
 	}
@@ -1100,7 +1127,7 @@ static struct page *fault_pin(struct hvx_mem *mem, struct hvx_slot *slot,
  * Store @new, pinned by fault_pin() since @seq, in entry @i of @slot, or
  * with !@new look the entry up. Returns the page the entry holds now, or
  * NULL if an invalidation hit the slot since @seq. @new is still the
- * caller's to give back (fault_unpin()) unless it was stored: *@stored.
+ * caller's to give back (pins_give_back()) unless it was stored: *@stored.
  * Caller holds mem->mmu_lock for reading, so that an invalidation cannot
  * come between the check and the use of the page.
  */
@@ -1121,13 +1148,6 @@ static struct page *fault_store(struct hvx_mem *mem, struct hvx_slot *slot,
 	atomic64_inc(&mem->nr_pinned);
 	*stored = true;
 	return new;
-}
-
-/* Give back a page of fault_pin() that was not stored, and its charge. */
-static void fault_unpin(struct hvx_mem *mem, struct page *page)
-{
-	unpin_user_page(page);
-	account_locked_vm(mem->mm, 1, false);
 }
 
 /*
@@ -1185,8 +1205,8 @@ static unsigned int fault_around(struct hvx_mem *mem, struct hvx_slot *slot,
 	u64 end = (min((gpa | (block - 1)) + 1, slot_end(slot)) - slot->gpa) >>
 		  PAGE_SHIFT;
 	struct page *pin[FAULT_AROUND_PAGES] = { }, *map[FAULT_AROUND_PAGES];
-	unsigned int flags = FOLL_LONGTERM, n = end - first, k, done;
-	int pinned = 0, dup = 0;
+	unsigned int flags = FOLL_LONGTERM, n = end - first, k, done, dup = 0;
+	int pinned = 0;
 	u64 j, r;
 
 	if (!(slot->flags & HVX_MEM_READONLY))
@@ -1210,40 +1230,24 @@ static unsigned int fault_around(struct hvx_mem *mem, struct hvx_slot *slot,
 		memset(pin, 0, sizeof(pin));
 		pinned = 0;
 	}
+	done = 0;
 	down_read(&mem->mmu_lock);
 	if (mmu_interval_read_retry(&slot->mn, seq)) {
-		up_read(&mem->mmu_lock);
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++)	/* all of them back */
 			if (pin[k])
 				pin[dup++] = pin[k];
-		done = 0;
-		goto unpin;
+	} else {
+		dup = slot_store_pins(mem, slot, first, pin, n);
+		/* What the slot holds now: ours, or another vCPU's. */
+		for (k = 0; k < n; k++)
+			map[k] = first + k == i ? NULL :
+				 READ_ONCE(slot->pages[first + k]);
+		done = hvx_ept_map_block(mem, hint,
+					 slot->gpa + (first << PAGE_SHIFT), map,
+					 n, prot);
 	}
-	for (k = 0; k < n; k++) {
-		struct page *old = NULL;
-
-		map[k] = NULL;
-		if (first + k == i)
-			continue;
-		if (pin[k]) {
-			old = cmpxchg(&slot->pages[first + k], NULL, pin[k]);
-			if (!old) {
-				atomic64_inc(&mem->nr_pinned);
-				map[k] = pin[k];
-				continue;
-			}
-			pin[dup++] = pin[k];	/* another vCPU pinned it too */
-		}
-		map[k] = old ? old : READ_ONCE(slot->pages[first + k]);
-	}
-	done = hvx_ept_map_block(mem, hint, slot->gpa + (first << PAGE_SHIFT),
-				 map, n, prot);
 	up_read(&mem->mmu_lock);
-unpin:
-	if (dup) {
-		unpin_user_pages(pin, dup);
-		account_locked_vm(mem->mm, dup, false);
-	}
+	pins_give_back(mem, pin, dup);
 	return done;
 }
 
@@ -1525,7 +1529,7 @@ again:
 			page = fault_store(mem, slot, i, seq, new, &stored);
 			up_read(&mem->mmu_lock);
 			if (!stored)
-				fault_unpin(mem, new);
+				pins_give_back(mem, &new, 1);
 			new = NULL;
 		}
 		ret = -ESTALE;
@@ -1550,7 +1554,7 @@ again:
 				ret = -ESTALE;	/* table recovered meanwhile */
 		}
 		if (new)
-			fault_unpin(mem, new);
+			pins_give_back(mem, &new, 1);
 		/* A page the host had: its neighbours likely too (the VMM's). */
 		if (ret == 1 && !logged && !faulted)
 			stats->ept_maps_around += fault_around(mem, slot, i, seq,
